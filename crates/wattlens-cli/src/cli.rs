@@ -1,0 +1,289 @@
+//! Command-line structure (clap derive). Values stay as text here; `settings.rs` parses them
+//! with units and names the flag in every error.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Energy, carbon and water footprint of AI work: estimate with ranges, explain every step.
+#[derive(Debug, Parser)]
+#[command(name = "wattlens", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// A TOML file of catalog rows that add to or override the embedded catalog.
+    #[arg(long, global = true, env = crate::env::CATALOG, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// A TOML config file with defaults for flags (see docs/reference.md).
+    #[arg(long, global = true, env = crate::env::CONFIG, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Estimate the footprint of a training run, a server fleet or a data centre.
+    #[command(subcommand)]
+    Estimate(EstimateCommand),
+    /// List and show the embedded reference data, with sources.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `wattlens estimate ...`
+#[derive(Debug, Subcommand)]
+pub enum EstimateCommand {
+    /// A training run: compute, duration, power, failures -> energy, carbon, water, cost.
+    Train(TrainArgs),
+    /// A fleet of servers: servers x power x load x hours, per day and per year.
+    Fleet(FleetArgs),
+    /// A data centre: PUE from an energy breakdown, facility energy and water, rack cooling.
+    Datacenter(DatacenterArgs),
+}
+
+/// `wattlens catalog ...`
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List a table's rows (or the tables, with no KIND).
+    List {
+        /// accelerators, servers, grids, ewif, datacenters, models, equivalents, defaults.
+        kind: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one row in full, with its source.
+    Show {
+        /// The table.
+        kind: String,
+        /// The row's name or alias.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned terminal table.
+    Table,
+    /// The `wattlens.footprint/v1` JSON object.
+    Json,
+    /// One row per figure.
+    Csv,
+    /// A Markdown table.
+    Markdown,
+}
+
+/// Output and sampling flags shared by every estimate.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print the `wattlens.footprint/v1` JSON object (same as --format json).
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table", help_heading = "Output")]
+    pub format: Format,
+    /// Print every step (formula, values, unit, source) and every assumption.
+    #[arg(long, help_heading = "Output")]
+    pub explain: bool,
+    /// Monte Carlo samples when any input is a range.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub samples: Option<String>,
+    /// Monte Carlo seed (output is reproducible for a given seed).
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub seed: Option<u64>,
+    /// Exit 1 when the P50 of total carbon exceeds this (kg; e.g. 500t, 20kg).
+    #[arg(long, value_name = "MASS", help_heading = "Budgets")]
+    pub max_carbon: Option<String>,
+    /// Exit 1 when the P50 of facility energy exceeds this (kWh; e.g. 50MWh).
+    #[arg(long, value_name = "ENERGY", help_heading = "Budgets")]
+    pub max_energy: Option<String>,
+}
+
+/// Where the energy is used. Every value may be a range `a..b`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SiteArgs {
+    /// Power usage effectiveness (e.g. 1.1, 1.2..1.5).
+    #[arg(long, help_heading = "Site")]
+    pub pue: Option<String>,
+    /// Grid: country code (FR, USA), cloud region (gcp:europe-west1, aws:us-east-1), or named grid (us-egrid:CAMX, cn-north).
+    #[arg(long, help_heading = "Site")]
+    pub grid: Option<String>,
+    /// Location-based carbon intensity (g/kWh; e.g. 390g/kWh, 0.39kg/kWh); overrides --grid's.
+    #[arg(long, help_heading = "Site")]
+    pub intensity: Option<String>,
+    /// Market-based carbon intensity from your contract (g/kWh).
+    #[arg(long, help_heading = "Site")]
+    pub market_intensity: Option<String>,
+    /// Carbon-free share of your supply (0-1 or %): market intensity = location x (1 - share).
+    #[arg(long, help_heading = "Site")]
+    pub cfe: Option<String>,
+    /// On-site water usage effectiveness (L per kWh of IT energy).
+    #[arg(long, help_heading = "Site")]
+    pub wue: Option<String>,
+    /// Water consumed per kWh generated (L per kWh of facility energy).
+    #[arg(long, help_heading = "Site")]
+    pub ewif: Option<String>,
+    /// Electricity price per kWh (USD unless named: 0.12, 0.10EUR/kWh, 95EUR/MWh).
+    #[arg(long, help_heading = "Site")]
+    pub price: Option<String>,
+    /// Data-centre operator or industry profile for PUE/WUE (google, aws, microsoft, uptime ...).
+    #[arg(long, help_heading = "Site")]
+    pub datacenter: Option<String>,
+    /// Cooling type preset (air, evaporative, closed-loop-liquid ...).
+    #[arg(long, help_heading = "Site")]
+    pub cooling: Option<String>,
+    /// Service life for embodied carbon (hours; e.g. 5y).
+    #[arg(long, help_heading = "Site")]
+    pub lifetime: Option<String>,
+    /// Country for the "share of annual electricity" equivalent (default: the grid's country).
+    #[arg(long, help_heading = "Site")]
+    pub equivalent_country: Option<String>,
+}
+
+/// Hardware flags shared by train and fleet.
+#[derive(Debug, Args, Default, Clone)]
+pub struct HardwareArgs {
+    /// Accelerator (h100, a100, mi300x, tpu-v4 ...).
+    #[arg(long, help_heading = "Hardware")]
+    pub gpu: Option<String>,
+    /// Server, system or cloud instance (dgx-h100, hgx-a100, p5.48xlarge ...).
+    #[arg(long, help_heading = "Hardware")]
+    pub server: Option<String>,
+    /// Maximum power of one server (W; e.g. 6.5kW).
+    #[arg(long, help_heading = "Hardware")]
+    pub server_power: Option<String>,
+    /// Accelerators per server.
+    #[arg(long, help_heading = "Hardware")]
+    pub gpus_per_server: Option<String>,
+    /// Average draw as a fraction of the power basis (0-1 or %).
+    #[arg(long, help_heading = "Hardware")]
+    pub load: Option<String>,
+}
+
+/// `estimate train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A catalog model (llama-3.1-405b, gpt-3, bloom ...): params, tokens and hardware default from it.
+    #[arg(long, help_heading = "Workload")]
+    pub model: Option<String>,
+    /// Total parameters (e.g. 405B).
+    #[arg(long, help_heading = "Workload")]
+    pub params: Option<String>,
+    /// Parameters active per token (MoE; defaults to --params).
+    #[arg(long, help_heading = "Workload")]
+    pub active_params: Option<String>,
+    /// Training tokens (e.g. 15.6T).
+    #[arg(long, help_heading = "Workload")]
+    pub tokens: Option<String>,
+    /// Total training FLOPs instead of params x tokens (e.g. 3.8e25).
+    #[arg(long, help_heading = "Workload")]
+    pub flops: Option<String>,
+    /// Number of accelerators (e.g. 16k).
+    #[arg(long, help_heading = "Hardware")]
+    pub gpus: Option<String>,
+    /// Wall-clock duration (days; e.g. 54, 54d, 1296h).
+    #[arg(long, help_heading = "Duration")]
+    pub days: Option<String>,
+    /// Accelerator-hours (e.g. 30.84M).
+    #[arg(long, help_heading = "Duration")]
+    pub gpu_hours: Option<String>,
+    /// Model FLOPs utilisation (0-1 or %) when the duration comes from compute.
+    #[arg(long, help_heading = "Duration")]
+    pub mfu: Option<String>,
+    /// Precision of the peak used with --mfu: fp32, bf16, fp16, fp8, int8.
+    #[arg(long, default_value = "bf16", help_heading = "Duration")]
+    pub precision: String,
+    /// Power basis: tdp (board power x load), server (server max / GPUs per server x load), measured (--gpu-power).
+    #[arg(long, value_parser = ["tdp", "server", "measured"], help_heading = "Power")]
+    pub power_basis: Option<String>,
+    /// Measured average power per accelerator (W).
+    #[arg(long, help_heading = "Power")]
+    pub gpu_power: Option<String>,
+    /// Job interruptions over the run (e.g. 466).
+    #[arg(long, help_heading = "Failures")]
+    pub interruptions: Option<String>,
+    /// Mean time between interruptions instead of a count (hours; e.g. 3h).
+    #[arg(long, help_heading = "Failures")]
+    pub mtbf: Option<String>,
+    /// Time to write one checkpoint (minutes).
+    #[arg(long, help_heading = "Failures")]
+    pub checkpoint_minutes: Option<String>,
+    /// Time to restart after an interruption (minutes).
+    #[arg(long, help_heading = "Failures")]
+    pub restart_minutes: Option<String>,
+    /// Checkpoint interval (minutes; default: Daly's optimum).
+    #[arg(long, help_heading = "Failures")]
+    pub checkpoint_interval: Option<String>,
+    #[command(flatten)]
+    pub hw: HardwareArgs,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `estimate fleet`.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// Number of servers (e.g. 3617).
+    #[arg(long, help_heading = "Workload")]
+    pub servers: Option<String>,
+    /// Total average IT power instead of servers (W; e.g. 20MW).
+    #[arg(long, help_heading = "Workload")]
+    pub it_power: Option<String>,
+    /// Total IT energy over the period instead of servers (kWh; e.g. 500MWh).
+    #[arg(long, help_heading = "Workload")]
+    pub energy: Option<String>,
+    /// Period (hours; default 24).
+    #[arg(long, help_heading = "Workload")]
+    pub hours: Option<String>,
+    /// Period (days).
+    #[arg(long, help_heading = "Workload")]
+    pub days: Option<String>,
+    #[command(flatten)]
+    pub hw: HardwareArgs,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `estimate datacenter`.
+#[derive(Debug, Args)]
+pub struct DatacenterArgs {
+    /// Shares of facility energy: it=0.5,cooling=0.4,power=0.1[,other=...]; PUE = 1 / it.
+    #[arg(long, help_heading = "Facility")]
+    pub breakdown: Option<String>,
+    /// Average IT power (W; e.g. 20MW).
+    #[arg(long, help_heading = "Facility")]
+    pub it_power: Option<String>,
+    /// Servers instead of --it-power (with --server or --server-power).
+    #[arg(long, help_heading = "Facility")]
+    pub servers: Option<String>,
+    /// Period (hours; default a year, 8760).
+    #[arg(long, help_heading = "Facility")]
+    pub hours: Option<String>,
+    /// Period (days).
+    #[arg(long, help_heading = "Facility")]
+    pub days: Option<String>,
+    /// Power of one rack (W; e.g. 80kW): which cooling types handle it.
+    #[arg(long, help_heading = "Racks")]
+    pub rack_power: Option<String>,
+    /// Servers per rack (with --server or --server-power) instead of --rack-power.
+    #[arg(long, help_heading = "Racks")]
+    pub servers_per_rack: Option<String>,
+    #[command(flatten)]
+    pub hw: HardwareArgs,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}

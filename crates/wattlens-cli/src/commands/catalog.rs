@@ -1,0 +1,83 @@
+//! `wattlens catalog list|show`: the embedded reference data with sources and years.
+
+use crate::cli::CatalogCommand;
+use crate::{ExitStatus, Output};
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::fmt::Write;
+use wattlens::catalog::{Catalog, Kind, Row, Table};
+
+fn parse_kind(s: &str) -> Result<Kind> {
+    Kind::parse(s).with_context(|| {
+        format!(
+            "unknown catalog table {s:?}; use one of: {}",
+            Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
+fn list_rows<T: Row>(t: &Table<T>, json: bool) -> Result<String> {
+    if json {
+        return Ok(serde_json::to_string_pretty(t.rows())? + "\n");
+    }
+    let w = t.rows().iter().map(|r| r.name().len()).max().unwrap_or(8).min(40);
+    let mut s = String::new();
+    for r in t.rows() {
+        let _ = writeln!(s, "{:<w$}  {}", r.name(), r.summary());
+    }
+    Ok(s)
+}
+
+fn show_row<T: Row>(t: &Table<T>, name: &str, json: bool) -> Result<String> {
+    let r = t.get(name)?;
+    let v = serde_json::to_value(r)?;
+    if json {
+        return Ok(serde_json::to_string_pretty(&v)? + "\n");
+    }
+    let mut s = String::new();
+    if let Value::Object(m) = v {
+        let w = m.keys().map(String::len).max().unwrap_or(8);
+        for (k, v) in m {
+            let text = match v {
+                Value::Null => continue,
+                Value::String(x) => x,
+                other => other.to_string(),
+            };
+            let _ = writeln!(s, "{k:<w$}  {text}");
+        }
+    }
+    let _ = writeln!(s, "\nsource: {}", r.cite());
+    Ok(s)
+}
+
+macro_rules! per_kind {
+    ($cat:expr, $kind:expr, $f:ident, $($arg:expr),*) => {
+        match $kind {
+            Kind::Accelerators => $f($cat.accelerators()?, $($arg),*),
+            Kind::Servers => $f($cat.servers()?, $($arg),*),
+            Kind::Grids => $f($cat.grids()?, $($arg),*),
+            Kind::Ewif => $f($cat.ewif()?, $($arg),*),
+            Kind::Datacenters => $f($cat.datacenters()?, $($arg),*),
+            Kind::Models => $f($cat.models()?, $($arg),*),
+            Kind::Equivalents => $f($cat.equivalents()?, $($arg),*),
+            Kind::Defaults => $f($cat.defaults()?, $($arg),*),
+        }
+    };
+}
+
+/// Runs a catalog subcommand.
+pub fn run(cmd: &CatalogCommand, cat: &Catalog, out: &mut Output) -> Result<ExitStatus> {
+    let text = match cmd {
+        CatalogCommand::List { kind: None, .. } => {
+            let mut s = String::from("catalog tables (wattlens catalog list KIND):\n");
+            for k in Kind::ALL {
+                let _ = writeln!(s, "  {}", k.name());
+            }
+            s
+        }
+        CatalogCommand::List { kind: Some(k), json } => per_kind!(cat, parse_kind(k)?, list_rows, *json)?,
+        CatalogCommand::Show { kind, name, json } => per_kind!(cat, parse_kind(kind)?, show_row, name, *json)?,
+    };
+    out.stdout(&text)?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,123 @@
+//! `wattlens estimate train|fleet|datacenter`: resolve flags, run the model, print, check budgets.
+
+use crate::cli::{DatacenterArgs, EstimateCommand, FleetArgs, Format, OutputArgs, TrainArgs};
+use crate::settings::{self, count, range, range_in, Config};
+use crate::{ExitStatus, Output};
+use anyhow::{bail, Context, Result};
+use wattlens::catalog::Catalog;
+use wattlens::estimate::resolve::{self, Basis, DatacenterInputs, FleetInputs, Precision, TrainInputs};
+use wattlens::estimate::{run_resolved, Estimate};
+use wattlens::input::Dim;
+use wattlens::report;
+use wattlens::uncertainty::fmt_num;
+
+/// Runs an estimate subcommand.
+pub fn run(cmd: &EstimateCommand, cat: &Catalog, cfg: &Config, out: &mut Output) -> Result<ExitStatus> {
+    let (estimate, o) = match cmd {
+        EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out),
+        EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out),
+        EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out),
+    };
+    print(&estimate, o, out)?;
+    budgets(&estimate, o)
+}
+
+fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+    let precision = Precision::parse(&a.precision)
+        .with_context(|| format!("invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8 or int8", a.precision))?;
+    let inputs = TrainInputs {
+        model: a.model.clone(),
+        params: range("--params", a.params.as_deref(), Dim::Count)?,
+        active_params: range("--active-params", a.active_params.as_deref(), Dim::Count)?,
+        tokens: range("--tokens", a.tokens.as_deref(), Dim::Count)?,
+        flops: range("--flops", a.flops.as_deref(), Dim::Count)?,
+        gpus: count("--gpus", a.gpus.as_deref())?,
+        wall_h: range_in("--days", a.days.as_deref(), Dim::Time, "d")?,
+        gpu_hours: range("--gpu-hours", a.gpu_hours.as_deref(), Dim::Count)?,
+        mfu: range("--mfu", a.mfu.as_deref(), Dim::Fraction)?,
+        precision,
+        basis: a.power_basis.as_deref().map(|b| match b {
+            "server" => Basis::Server,
+            "measured" => Basis::Measured,
+            _ => Basis::Tdp,
+        }),
+        gpu_power: range("--gpu-power", a.gpu_power.as_deref(), Dim::Power)?,
+        interruptions: count("--interruptions", a.interruptions.as_deref())?,
+        mtbf_h: range_in("--mtbf", a.mtbf.as_deref(), Dim::Time, "h")?,
+        checkpoint_h: range_in("--checkpoint-minutes", a.checkpoint_minutes.as_deref(), Dim::Time, "min")?,
+        restart_h: range_in("--restart-minutes", a.restart_minutes.as_deref(), Dim::Time, "min")?,
+        interval_h: range_in("--checkpoint-interval", a.checkpoint_interval.as_deref(), Dim::Time, "min")?,
+        hw: settings::hardware(&a.hw)?,
+    };
+    let site = settings::site(&a.site, &cfg.site)?;
+    let r = resolve::train(cat, &inputs, &site)?;
+    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+}
+
+fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+    let inputs = FleetInputs {
+        servers: count("--servers", a.servers.as_deref())?,
+        hours: settings::period(a.hours.as_deref(), a.days.as_deref())?,
+        it_power: range("--it-power", a.it_power.as_deref(), Dim::Power)?,
+        energy: range("--energy", a.energy.as_deref(), Dim::Energy)?,
+        hw: settings::hardware(&a.hw)?,
+    };
+    let site = settings::site(&a.site, &cfg.site)?;
+    let r = resolve::fleet(cat, &inputs, &site)?;
+    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+}
+
+fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+    let inputs = DatacenterInputs {
+        it_power: range("--it-power", a.it_power.as_deref(), Dim::Power)?,
+        servers: count("--servers", a.servers.as_deref())?,
+        hours: settings::period(a.hours.as_deref(), a.days.as_deref())?,
+        breakdown: a.breakdown.clone(),
+        rack_power: range("--rack-power", a.rack_power.as_deref(), Dim::Power)?,
+        servers_per_rack: count("--servers-per-rack", a.servers_per_rack.as_deref())?,
+        hw: settings::hardware(&a.hw)?,
+    };
+    let site = settings::site(&a.site, &cfg.site)?;
+    let r = resolve::datacenter(cat, &inputs, &site)?;
+    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+}
+
+fn print(e: &Estimate, o: &OutputArgs, out: &mut Output) -> Result<()> {
+    let format = if o.json { Format::Json } else { o.format };
+    let text = match format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&e.to_json())?;
+            s.push('\n');
+            s
+        }
+        Format::Csv => report::csv(e)?,
+        Format::Markdown => report::markdown(e, o.explain),
+        Format::Table => report::table(e, o.explain),
+    };
+    out.stdout(&text)
+}
+
+fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {
+    let mut status = ExitStatus::Success;
+    if let Some(max) = range("--max-carbon", o.max_carbon.as_deref(), Dim::Mass)? {
+        let p50 = e.get("carbon_kgco2e").map_or(0.0, |p| p.p50);
+        if !max.is_point() {
+            bail!("invalid value for --max-carbon: a budget is a single value");
+        }
+        if p50 > max.lo {
+            eprintln!("wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e", fmt_num(p50), fmt_num(max.lo));
+            status = ExitStatus::Failure;
+        }
+    }
+    if let Some(max) = range("--max-energy", o.max_energy.as_deref(), Dim::Energy)? {
+        let p50 = e.get("facility_energy_kwh").map_or(0.0, |p| p.p50);
+        if !max.is_point() {
+            bail!("invalid value for --max-energy: a budget is a single value");
+        }
+        if p50 > max.lo {
+            eprintln!("wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh", fmt_num(p50), fmt_num(max.lo));
+            status = ExitStatus::Failure;
+        }
+    }
+    Ok(status)
+}

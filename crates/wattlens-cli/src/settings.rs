@@ -1,0 +1,179 @@
+//! Settings: flags, environment and config file merged into the library's typed inputs.
+//! Every value is parsed with its unit here, and every error names the flag it came from.
+
+use crate::cli::{HardwareArgs, OutputArgs, SiteArgs};
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use wattlens::catalog::Catalog;
+use wattlens::estimate::resolve::HardwareInputs;
+use wattlens::estimate::site::SiteInputs;
+use wattlens::estimate::McOptions;
+use wattlens::input::{parse_price, parse_range, Dim};
+use wattlens::uncertainty::{Range, DEFAULT_SAMPLES, DEFAULT_SEED};
+
+/// The config file: defaults for flags. Flags win over it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// A user catalog file, relative to the config file.
+    pub catalog: Option<PathBuf>,
+    /// Monte Carlo samples.
+    pub samples: Option<usize>,
+    /// Monte Carlo seed.
+    pub seed: Option<u64>,
+    /// Site defaults, as the flags would be written (`grid = "FR"`, `pue = "1.2"`).
+    #[serde(default)]
+    pub site: ConfigSite,
+}
+
+/// `[site]` in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigSite {
+    /// `--pue`.
+    pub pue: Option<String>,
+    /// `--grid`.
+    pub grid: Option<String>,
+    /// `--intensity`.
+    pub intensity: Option<String>,
+    /// `--market-intensity`.
+    pub market_intensity: Option<String>,
+    /// `--cfe`.
+    pub cfe: Option<String>,
+    /// `--wue`.
+    pub wue: Option<String>,
+    /// `--ewif`.
+    pub ewif: Option<String>,
+    /// `--price`.
+    pub price: Option<String>,
+    /// `--datacenter`.
+    pub datacenter: Option<String>,
+    /// `--cooling`.
+    pub cooling: Option<String>,
+    /// `--lifetime`.
+    pub lifetime: Option<String>,
+}
+
+/// Reads the config file, if one was named.
+pub fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
+    let Some(path) = path else { return Ok((Config::default(), None)) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let cfg: Config = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        anyhow::anyhow!(
+            "config file {} is malformed{}: {}",
+            path.display(),
+            line.map_or(String::new(), |l| format!(" at line {l}")),
+            e.message()
+        )
+    })?;
+    let dir = path.parent().map(Path::to_path_buf);
+    Ok((cfg, dir))
+}
+
+/// The catalog: embedded, plus `--catalog` or the config file's catalog.
+pub fn catalog(flag: Option<&Path>, cfg: &Config, cfg_dir: Option<&Path>) -> Result<Catalog> {
+    let path = flag.map(Path::to_path_buf).or_else(|| {
+        cfg.catalog.as_ref().map(|p| match cfg_dir {
+            Some(d) if p.is_relative() => d.join(p),
+            _ => p.clone(),
+        })
+    });
+    match path {
+        Some(p) => Ok(Catalog::with_user_file(&p).context("--catalog")?),
+        None => Ok(Catalog::embedded()),
+    }
+}
+
+/// Parses a flag's value with units; the error names the flag.
+pub fn range(flag: &str, text: Option<&str>, dim: Dim) -> Result<Option<Range>> {
+    text.map(|t| parse_range(t, dim).with_context(|| format!("invalid value for {flag}")))
+        .transpose()
+}
+
+/// Parses a flag whose bare numbers are in `unit` rather than the dimension's base unit
+/// (`--days 54` means 54 d; `--checkpoint-minutes 1` means 1 min).
+pub fn range_in(flag: &str, text: Option<&str>, dim: Dim, unit: &str) -> Result<Option<Range>> {
+    let with_unit = text.map(|t| {
+        let t = t.trim();
+        if t.ends_with(|c: char| c.is_ascii_digit() || c == '.') { format!("{t}{unit}") } else { t.to_string() }
+    });
+    range(flag, with_unit.as_deref(), dim)
+}
+
+/// Rejects a count that is not a whole number.
+pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
+    let r = range(flag, text, Dim::Count)?;
+    if let Some(r) = r {
+        if r.lo.fract() != 0.0 || r.hi.fract() != 0.0 {
+            bail!("invalid value for {flag}: {} is not a whole number", r.display(""));
+        }
+    }
+    Ok(r)
+}
+
+/// Site inputs from flags, falling back to the config file.
+pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
+    let pick = |flag: &Option<String>, conf: &Option<String>| flag.clone().or_else(|| conf.clone());
+    let price = pick(&a.price, &cfg.price);
+    Ok(SiteInputs {
+        pue: range("--pue", pick(&a.pue, &cfg.pue).as_deref(), Dim::Factor)?.map(check_pue).transpose()?,
+        grid: pick(&a.grid, &cfg.grid),
+        intensity: range("--intensity", pick(&a.intensity, &cfg.intensity).as_deref(), Dim::Intensity)?,
+        market_intensity: range("--market-intensity", pick(&a.market_intensity, &cfg.market_intensity).as_deref(), Dim::Intensity)?,
+        cfe: range("--cfe", pick(&a.cfe, &cfg.cfe).as_deref(), Dim::Fraction)?,
+        wue: range("--wue", pick(&a.wue, &cfg.wue).as_deref(), Dim::WaterIntensity)?,
+        ewif: range("--ewif", pick(&a.ewif, &cfg.ewif).as_deref(), Dim::WaterIntensity)?,
+        price: price.map(|p| parse_price(&p).context("invalid value for --price")).transpose()?,
+        datacenter: pick(&a.datacenter, &cfg.datacenter),
+        cooling: pick(&a.cooling, &cfg.cooling),
+        lifetime_h: range_in("--lifetime", pick(&a.lifetime, &cfg.lifetime).as_deref(), Dim::Time, "y")?,
+        country: a.equivalent_country.clone(),
+    })
+}
+
+fn check_pue(r: Range) -> Result<Range> {
+    if r.lo < 1.0 {
+        bail!("invalid value for --pue: {} is below 1 (PUE is facility energy / IT energy)", r.display(""));
+    }
+    Ok(r)
+}
+
+/// Hardware inputs from flags.
+pub fn hardware(a: &HardwareArgs) -> Result<HardwareInputs> {
+    Ok(HardwareInputs {
+        gpu: a.gpu.clone(),
+        server: a.server.clone(),
+        server_power: range("--server-power", a.server_power.as_deref(), Dim::Power)?,
+        gpus_per_server: count("--gpus-per-server", a.gpus_per_server.as_deref())?,
+        load: range("--load", a.load.as_deref(), Dim::Fraction)?,
+    })
+}
+
+/// Sampling options from flags and config.
+pub fn mc(o: &OutputArgs, cfg: &Config) -> Result<McOptions> {
+    let samples = match &o.samples {
+        Some(s) => {
+            let n = parse_range(s, Dim::Count).context("invalid value for --samples")?;
+            if !n.is_point() || n.lo < 1.0 || n.lo.fract() != 0.0 || n.lo > 10_000_000.0 {
+                bail!("invalid value for --samples: give a whole number from 1 to 10M");
+            }
+            n.lo as usize
+        }
+        None => cfg.samples.unwrap_or(DEFAULT_SAMPLES),
+    };
+    Ok(McOptions { samples, seed: o.seed.or(cfg.seed).unwrap_or(DEFAULT_SEED) })
+}
+
+/// The period from `--hours` or `--days`, in hours.
+pub fn period(hours: Option<&str>, days: Option<&str>) -> Result<Option<Range>> {
+    if hours.is_some() && days.is_some() {
+        bail!("--hours and --days cannot be used together: give the period once");
+    }
+    match (hours, days) {
+        (Some(h), _) => range_in("--hours", Some(h), Dim::Time, "h"),
+        (_, Some(d)) => range_in("--days", Some(d), Dim::Time, "d"),
+        _ => Ok(None),
+    }
+}

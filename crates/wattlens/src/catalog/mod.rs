@@ -1,0 +1,464 @@
+//! The embedded catalog: hardware, servers, grids, data centres, models, equivalents and the
+//! models' default coefficients, every row with its source and year.
+//!
+//! Tables are CSV files compiled into the binary (`crates/wattlens/data/`) and parsed on first
+//! use, so a command pays only for the tables it touches. A user TOML file (`--catalog FILE`)
+//! adds rows or overrides built-in rows of the same name.
+
+mod rows;
+mod user;
+
+pub use rows::{Accelerator, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server};
+pub use user::UserCatalog;
+
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The kinds of catalog table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// GPUs, TPUs and other accelerators.
+    Accelerators,
+    /// Servers, systems, racks and cloud instances.
+    Servers,
+    /// Electricity grids: countries, cloud regions, sub-national grids.
+    Grids,
+    /// Water consumed per kWh generated, by fuel and named grid average.
+    Ewif,
+    /// Data-centre profiles: operators, industry averages, cooling types.
+    Datacenters,
+    /// AI models: shape and published training figures.
+    Models,
+    /// Everyday equivalents (homes, cars, phone charges).
+    Equivalents,
+    /// Default coefficients of the models (MFU, load, lifetimes ...).
+    Defaults,
+}
+
+impl Kind {
+    /// Every kind, in listing order.
+    pub const ALL: [Kind; 8] = [
+        Kind::Accelerators,
+        Kind::Servers,
+        Kind::Grids,
+        Kind::Ewif,
+        Kind::Datacenters,
+        Kind::Models,
+        Kind::Equivalents,
+        Kind::Defaults,
+    ];
+    /// The name used on the command line and in user catalog files.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Accelerators => "accelerators",
+            Kind::Servers => "servers",
+            Kind::Grids => "grids",
+            Kind::Ewif => "ewif",
+            Kind::Datacenters => "datacenters",
+            Kind::Models => "models",
+            Kind::Equivalents => "equivalents",
+            Kind::Defaults => "defaults",
+        }
+    }
+    /// The singular noun, for messages.
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Accelerators => "accelerator",
+            Kind::Servers => "server",
+            Kind::Grids => "grid region",
+            Kind::Ewif => "water factor",
+            Kind::Datacenters => "data-centre profile",
+            Kind::Models => "model",
+            Kind::Equivalents => "equivalent",
+            Kind::Defaults => "default coefficient",
+        }
+    }
+    /// Parses a kind name (singular or plural, with common synonyms).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Kind> {
+        let n = normalize(s);
+        Some(match n.trim_end_matches('s') {
+            "accelerator" | "gpu" | "hardware" => Kind::Accelerators,
+            "server" | "system" | "instance" => Kind::Servers,
+            "grid" | "region" => Kind::Grids,
+            "ewif" | "water" => Kind::Ewif,
+            "datacenter" | "datacentre" | "dc" | "cooling" => Kind::Datacenters,
+            "model" => Kind::Models,
+            "equivalent" => Kind::Equivalents,
+            "default" | "coefficient" => Kind::Defaults,
+            _ => return None,
+        })
+    }
+}
+
+/// Catalog errors; each names the table or file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// No row matches the name.
+    #[error("unknown {noun} {query:?}{hint}; `wattlens catalog list {kind}` lists them")]
+    Unknown {
+        /// Singular noun of the table.
+        noun: &'static str,
+        /// Table name.
+        kind: &'static str,
+        /// What was asked for.
+        query: String,
+        /// " (did you mean ...?)" or empty.
+        hint: String,
+    },
+    /// A user catalog file could not be read.
+    #[error("cannot read catalog file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A user catalog file is malformed; the message carries the line.
+    #[error("catalog file {path} is malformed: {message}")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// What is wrong and where.
+        message: String,
+    },
+    /// An embedded table failed to parse (a bug; the test suite parses every table).
+    #[error("embedded table {file} is malformed: {message}")]
+    Embedded {
+        /// The embedded file.
+        file: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Lower-case alphanumerics only: `H100 SXM5 80GB` and `h100-sxm5-80gb` match.
+#[must_use]
+pub fn normalize(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// A catalog row.
+pub trait Row: DeserializeOwned + Serialize + Clone {
+    /// The table this row belongs to.
+    const KIND: Kind;
+    /// The embedded CSV file.
+    const FILE: &'static str;
+    /// The embedded CSV text.
+    const CSV: &'static str;
+    /// The canonical name.
+    fn name(&self) -> &str;
+    /// Other names, `|`-separated.
+    fn aliases(&self) -> Option<&str>;
+    /// A one-line description for `catalog list`.
+    fn summary(&self) -> String;
+    /// Source and year, for explanations.
+    fn cite(&self) -> String;
+}
+
+/// A parsed table with its name index.
+#[derive(Debug)]
+pub struct Table<T> {
+    rows: Vec<T>,
+    index: HashMap<String, usize>,
+}
+
+impl<T: Row> Table<T> {
+    fn build(user: &[T]) -> Result<Self, CatalogError> {
+        let mut rows: Vec<T> = user.to_vec();
+        let mut rdr = csv::ReaderBuilder::new().from_reader(T::CSV.as_bytes());
+        for (i, r) in rdr.deserialize().enumerate() {
+            let row: T = r.map_err(|e| CatalogError::Embedded {
+                file: T::FILE,
+                message: format!("row {}: {e}", i + 2),
+            })?;
+            rows.push(row);
+        }
+        let mut index = HashMap::with_capacity(rows.len() * 3);
+        // Built-in rows first, then user rows so that they win; names win over aliases.
+        for pass in 0..2 {
+            for (i, row) in rows.iter().enumerate().rev() {
+                if pass == 0 {
+                    for a in row.aliases().unwrap_or("").split('|') {
+                        let k = normalize(a);
+                        if !k.is_empty() {
+                            index.insert(k, i);
+                        }
+                    }
+                } else {
+                    index.insert(normalize(row.name()), i);
+                }
+            }
+        }
+        Ok(Self { rows, index })
+    }
+
+    /// All rows (user rows first).
+    #[must_use]
+    pub fn rows(&self) -> &[T] {
+        &self.rows
+    }
+
+    /// Finds a row by name or alias, ignoring case, spaces and punctuation.
+    ///
+    /// # Errors
+    /// [`CatalogError::Unknown`] with the closest names suggested.
+    pub fn get(&self, query: &str) -> Result<&T, CatalogError> {
+        let q = normalize(query);
+        if let Some(&i) = self.index.get(&q) {
+            return Ok(&self.rows[i]);
+        }
+        let mut scored: Vec<(f64, &str)> = self
+            .rows
+            .iter()
+            .flat_map(|r| {
+                std::iter::once(r.name()).chain(r.aliases().unwrap_or("").split('|'))
+                    .filter(|a| !a.is_empty())
+                    .map(move |a| (a, r.name()))
+            })
+            .map(|(alias, name)| {
+                let n = normalize(alias);
+                let mut s = strsim::jaro_winkler(&q, &n);
+                if !q.is_empty() && (n.contains(&q) || q.contains(&n)) {
+                    s += 0.2;
+                }
+                (s, name)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut names: Vec<&str> = Vec::new();
+        for (s, n) in scored {
+            if s < 0.75 || names.len() == 3 {
+                break;
+            }
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        let hint = if names.is_empty() {
+            String::new()
+        } else {
+            format!(" (did you mean {}?)", names.join(", "))
+        };
+        Err(CatalogError::Unknown {
+            noun: T::KIND.noun(),
+            kind: T::KIND.name(),
+            query: query.to_string(),
+            hint,
+        })
+    }
+}
+
+/// The catalog: embedded tables plus the user's additions, parsed lazily.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    user: UserCatalog,
+    accelerators: OnceLock<Table<Accelerator>>,
+    servers: OnceLock<Table<Server>>,
+    grids: OnceLock<Table<Grid>>,
+    ewif: OnceLock<Table<Ewif>>,
+    datacenters: OnceLock<Table<Datacenter>>,
+    models: OnceLock<Table<Model>>,
+    equivalents: OnceLock<Table<Equivalent>>,
+    defaults: OnceLock<Table<Coefficient>>,
+}
+
+fn table<'a, T: Row>(
+    cell: &'a OnceLock<Table<T>>,
+    user: &[T],
+) -> Result<&'a Table<T>, CatalogError> {
+    if let Some(t) = cell.get() {
+        return Ok(t);
+    }
+    let t = Table::build(user)?;
+    Ok(cell.get_or_init(|| t))
+}
+
+impl Catalog {
+    /// The embedded catalog alone.
+    #[must_use]
+    pub fn embedded() -> Self {
+        Self::default()
+    }
+
+    /// The embedded catalog with a user file's rows added (and overriding same-named rows).
+    ///
+    /// # Errors
+    /// [`CatalogError::Io`] or [`CatalogError::Malformed`] naming the file and line.
+    pub fn with_user_file(path: &Path) -> Result<Self, CatalogError> {
+        Ok(Self { user: UserCatalog::load(path)?, ..Self::default() })
+    }
+
+    /// The embedded catalog with user rows already parsed.
+    #[must_use]
+    pub fn with_user(user: UserCatalog) -> Self {
+        Self { user, ..Self::default() }
+    }
+
+    /// Accelerators.
+    ///
+    /// # Errors
+    /// Only if an embedded table is broken.
+    pub fn accelerators(&self) -> Result<&Table<Accelerator>, CatalogError> {
+        table(&self.accelerators, &self.user.accelerator)
+    }
+    /// Servers, systems and instances.
+    ///
+    /// # Errors
+    /// Only if an embedded table is broken.
+    pub fn servers(&self) -> Result<&Table<Server>, CatalogError> {
+        table(&self.servers, &self.user.server)
+    }
+    /// Grids.
+    ///
+    /// # Errors
+    /// Only if an embedded table is broken.
+    pub fn grids(&self) -> Result<&Table<Grid>, CatalogError> {
+        table(&self.grids, &self.user.grid)
+    }
+    /// Water of electricity factors.
+    ///
+    /// # Errors
+    /// Only if an embedded table is broken.
+    pub fn ewif(&self) -> Result<&Table<Ewif>, CatalogError> {
+        table(&self.ewif, &self.user.ewif)
+    }
+    /// Data-centre profiles.
+    ///
+    /// # Errors
+    /// Only if an embedded table is broken.
+    pub fn datacenters(&self) -> Result<&Table<Datacenter>, CatalogError> {
+        table(&self.datacenters, &self.user.datacenter)
+    }
+    /// Models.
+    ///
+    /// # Errors
+    /// Only if an embedded table is broken.
+    pub fn models(&self) -> Result<&Table<Model>, CatalogError> {
+        table(&self.models, &self.user.model)
+    }
+    /// Equivalents.
+    ///
+    /// # Errors
+    /// Only if an embedded table is broken.
+    pub fn equivalents(&self) -> Result<&Table<Equivalent>, CatalogError> {
+        table(&self.equivalents, &self.user.equivalent)
+    }
+    /// Default coefficients.
+    ///
+    /// # Errors
+    /// Only if an embedded table is broken.
+    pub fn defaults(&self) -> Result<&Table<Coefficient>, CatalogError> {
+        table(&self.defaults, &self.user.default)
+    }
+
+    /// A default coefficient by key; a missing key is a bug in the embedded table.
+    ///
+    /// # Errors
+    /// [`CatalogError::Unknown`] if the key is missing.
+    pub fn coefficient(&self, key: &str) -> Result<&Coefficient, CatalogError> {
+        self.defaults()?.get(key)
+    }
+
+    /// Follows `parent` links from a grid to the first row with an intensity (at most 8 hops).
+    ///
+    /// # Errors
+    /// [`CatalogError::Unknown`] for a dangling parent.
+    pub fn grid_with_intensity<'a>(&'a self, g: &'a Grid) -> Result<&'a Grid, CatalogError> {
+        let mut cur = g;
+        for _ in 0..8 {
+            if cur.intensity_g_per_kwh.is_some() {
+                return Ok(cur);
+            }
+            match cur.parent.as_deref() {
+                Some(p) => cur = self.grids()?.get(p)?,
+                None => break,
+            }
+        }
+        Ok(cur)
+    }
+
+    /// The water-of-electricity factor of a grid: its own, else its parents', else its
+    /// country's. `None` when nothing is known (the caller falls back to a default).
+    ///
+    /// # Errors
+    /// [`CatalogError::Unknown`] for a dangling parent.
+    pub fn grid_ewif<'a>(&'a self, g: &'a Grid) -> Result<Option<(f64, &'a Grid)>, CatalogError> {
+        let mut cur = g;
+        for _ in 0..8 {
+            if let Some(w) = cur.ewif_l_per_kwh {
+                return Ok(Some((w, cur)));
+            }
+            let next = cur.parent.as_deref().or(cur.country.as_deref().filter(|c| *c != cur.key));
+            match next {
+                Some(p) => cur = self.grids()?.get(p)?,
+                None => break,
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_table_parses() {
+        let c = Catalog::embedded();
+        assert!(!c.accelerators().expect("accelerators").rows().is_empty());
+        assert!(!c.servers().expect("servers").rows().is_empty());
+        assert!(!c.grids().expect("grids").rows().is_empty());
+        assert!(!c.ewif().expect("ewif").rows().is_empty());
+        assert!(!c.datacenters().expect("datacenters").rows().is_empty());
+        assert!(!c.models().expect("models").rows().is_empty());
+        assert!(!c.equivalents().expect("equivalents").rows().is_empty());
+        assert!(!c.defaults().expect("defaults").rows().is_empty());
+    }
+
+    #[test]
+    fn every_row_cites_a_source() {
+        let c = Catalog::embedded();
+        fn check<T: Row>(t: &Table<T>) {
+            for r in t.rows() {
+                assert!(r.cite().len() > 4, "{} {:?} has no source", T::FILE, r.name());
+            }
+        }
+        check(c.accelerators().expect("t"));
+        check(c.servers().expect("t"));
+        check(c.grids().expect("t"));
+        check(c.ewif().expect("t"));
+        check(c.datacenters().expect("t"));
+        check(c.models().expect("t"));
+        check(c.equivalents().expect("t"));
+        check(c.defaults().expect("t"));
+    }
+
+    #[test]
+    fn names_match_loosely_and_suggest() {
+        let c = Catalog::embedded();
+        let a = c.accelerators().expect("t");
+        assert_eq!(a.get("h100").expect("h100").name, a.get("H100 SXM5 80GB").expect("full").name);
+        assert!(a.get("a100").expect("a100").name.contains("80GB"));
+        let err = a.get("h10O").expect_err("unknown").to_string();
+        assert!(err.contains("did you mean"), "{err}");
+        let g = c.grids().expect("t");
+        assert_eq!(g.get("USA").expect("usa").key, "US");
+        assert_eq!(g.get("us").expect("us").key, "US");
+        assert!(g.get("gcp:europe-west1").is_ok());
+        assert!(g.get("us-egrid:CAMX").is_ok());
+        assert!(g.get("cn-north").is_ok());
+    }
+
+    #[test]
+    fn aws_regions_inherit_an_intensity() {
+        let c = Catalog::embedded();
+        let g = c.grids().expect("t").get("aws:us-east-1").expect("aws");
+        let with = c.grid_with_intensity(g).expect("chain");
+        assert!(with.intensity_g_per_kwh.is_some_and(|v| v > 0.0));
+    }
+}

@@ -1,0 +1,138 @@
+//! Fleets of servers: `servers x power x load x hours`, or a total IT power or energy, per day
+//! and per year, then the shared footprint accounting.
+
+use super::power::Split;
+use super::Model;
+use crate::explain::{Step, Trace};
+use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::record::Record;
+use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::units::{Hours, KilowattHours, Watts};
+
+/// What the fleet's IT load is given as.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Load {
+    /// A number of servers of a given power at a load factor.
+    Servers {
+        /// Servers.
+        servers: Range,
+        /// Power per server at full load, W.
+        server_w: Range,
+        /// Average load as a fraction of that power.
+        load: Range,
+        /// Accelerators per server (for embodied carbon; 0 when unknown).
+        accelerators_per_server: Range,
+    },
+    /// A total IT power, W.
+    ItPower(Range),
+    /// A total IT energy over the period, kWh.
+    Energy(Range),
+}
+
+/// A fleet to estimate.
+#[derive(Clone, Debug)]
+pub struct FleetSpec {
+    /// The IT load.
+    pub load: Load,
+    /// The period, hours.
+    pub hours: Range,
+    /// How IT energy splits into components.
+    pub split: Split,
+    /// Where it runs.
+    pub site: Site,
+}
+
+impl Model for FleetSpec {
+    fn kind(&self) -> &'static str {
+        "fleet"
+    }
+    fn site(&self) -> &Site {
+        &self.site
+    }
+
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record) {
+        let hours = Hours(d.value(&self.hours));
+        let (total, servers, accels) = match &self.load {
+            Load::Servers { servers, server_w, load, accelerators_per_server } => {
+                let (n, w, l, a) = (d.value(servers), d.value(server_w), d.value(load), d.value(accelerators_per_server));
+                let e = Watts(n * w * l) * hours;
+                t.step(|| {
+                    Step::new(
+                        "it_energy",
+                        format!(
+                            "E_it = servers x power x load x hours = {} x {} W x {} x {} h",
+                            fmt_num(n),
+                            fmt_num(w),
+                            fmt_num(l),
+                            fmt_num(hours.0)
+                        ),
+                        e.0,
+                        "kWh",
+                    )
+                });
+                (e, n, n * a)
+            }
+            Load::ItPower(p) => {
+                let w = d.value(p);
+                let e = Watts(w) * hours;
+                t.step(|| {
+                    Step::new("it_energy", format!("E_it = P_it x hours = {} W x {} h", fmt_num(w), fmt_num(hours.0)), e.0, "kWh")
+                });
+                (e, 0.0, 0.0)
+            }
+            Load::Energy(e) => (KilowattHours(d.value(e)), 0.0, 0.0),
+        };
+        let (fa, fh, fr) = self.split.draw(d);
+        let it = ItEnergy { accelerators: total * fa, host: total * fh, rest: total * fr };
+        let busy = Busy { accelerators: accels, servers, period: hours };
+        let fac = account(&self.site, d, t, &it, &busy, rec);
+        let per_day = fac.0 * 24.0 / hours.0;
+        t.step(|| {
+            Step::new(
+                "energy_per_day",
+                format!("E_fac x 24 h / {} h; per year x 365", fmt_num(hours.0)),
+                per_day,
+                "kWh/day",
+            )
+        });
+        rec.put("energy_kwh_per_day", per_day);
+        rec.put("energy_kwh_per_year", per_day * 365.0);
+        rec.put("it_power_kw", total.0 / hours.0);
+        rec.put("facility_power_kw", fac.0 / hours.0);
+        if servers > 0.0 {
+            rec.put("servers", servers);
+        }
+        if accels > 0.0 {
+            rec.put("accelerators", accels);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::{run, McOptions};
+
+    #[test]
+    fn chatgpt_servers_for_a_day() {
+        // 3617 x 6.5 kW x 24 h = 564,252 kWh (de Vries 2023)
+        let mut site = crate::footprint::tests_support::site();
+        site.pue = crate::footprint::Param::new(Range::point(1.0), "test");
+        let spec = FleetSpec {
+            load: Load::Servers {
+                servers: Range::point(3617.0),
+                server_w: Range::point(6500.0),
+                load: Range::point(1.0),
+                accelerators_per_server: Range::point(8.0),
+            },
+            hours: Range::point(24.0),
+            split: Split::Fractions { accel: 0.5, host: 0.1 },
+            site,
+        };
+        let e = run(&spec, McOptions::default(), vec![]);
+        assert_eq!(e.samples, 1);
+        assert!((e.get("it_energy_kwh").expect("it").p50 - 564_252.0).abs() < 1e-6);
+        assert!((e.get("energy_kwh_per_year").expect("y").p50 - 564_252.0 * 365.0).abs() < 1e-3);
+        assert_eq!(e.get("accelerators").expect("acc").p50, 28_936.0);
+    }
+}

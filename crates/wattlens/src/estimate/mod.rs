@@ -1,0 +1,275 @@
+//! Estimation models (training, fleet, data centre, failures) and the Monte Carlo runner that
+//! evaluates them and hands their IT energy to the accounting core.
+//!
+//! A model is straight-line code over [`Draw`]n inputs: it is evaluated once at the central
+//! values to record the explanation, then `samples` times to get P5/P50/P95. Point inputs need
+//! one evaluation and give point outputs.
+
+pub mod datacenter;
+pub mod failures;
+pub mod fleet;
+pub mod power;
+pub mod resolve;
+pub mod site;
+pub mod train;
+
+use crate::catalog::CatalogError;
+use crate::explain::{Assumption, NoTrace, Step, Steps, Trace};
+use crate::footprint::{Site, COMPONENTS};
+use crate::record::Record;
+use crate::uncertainty::{Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
+use serde_json::{json, Map, Value};
+
+/// The JSON schema id of an estimate or a measured run.
+pub const SCHEMA: &str = "wattlens.footprint/v1";
+
+/// Errors of resolving and running an estimate; each names the flag or input at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    /// A catalog lookup failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// An input is out of its domain.
+    #[error("{flag}: {message}")]
+    Invalid {
+        /// The flag (`--gpus`).
+        flag: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// Two inputs contradict each other.
+    #[error("{a} and {b} cannot be used together: {why}")]
+    Conflict {
+        /// First flag.
+        a: &'static str,
+        /// Second flag.
+        b: &'static str,
+        /// Which to keep.
+        why: &'static str,
+    },
+    /// Something the model needs is missing.
+    #[error("missing input: {0}")]
+    Missing(String),
+}
+
+/// How many samples and which seed.
+#[derive(Clone, Copy, Debug)]
+pub struct McOptions {
+    /// Monte Carlo samples (when any input is a range).
+    pub samples: usize,
+    /// Seed of the generator.
+    pub seed: u64,
+}
+
+impl Default for McOptions {
+    fn default() -> Self {
+        Self { samples: DEFAULT_SAMPLES, seed: DEFAULT_SEED }
+    }
+}
+
+/// A model the runner can evaluate.
+pub trait Model {
+    /// `train`, `fleet`, `datacenter` ...
+    fn kind(&self) -> &'static str;
+    /// The site the energy is accounted at.
+    fn site(&self) -> &Site;
+    /// One evaluation: draws inputs, puts figures (including the footprint) into `rec`.
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record);
+}
+
+/// A published figure shown beside the estimate.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Published {
+    /// Which figure (`training energy`).
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+    /// Unit.
+    pub unit: String,
+    /// The estimate's P50 in the same unit, when comparable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_p50: Option<f64>,
+    /// What the figure covers and where it comes from.
+    pub source: String,
+}
+
+/// The result of an estimate: figures as percentiles, the explanation and the assumptions.
+#[derive(Clone, Debug)]
+pub struct Estimate {
+    /// `train`, `fleet`, `datacenter`.
+    pub kind: &'static str,
+    /// Figures by key (`facility_energy_kwh`), in model order.
+    pub figures: Vec<(&'static str, Percentiles)>,
+    /// Steps at the central inputs.
+    pub steps: Vec<Step>,
+    /// Inputs and their origins.
+    pub assumptions: Vec<Assumption>,
+    /// Published figures for comparison.
+    pub published: Vec<Published>,
+    /// Warnings worth printing (e.g. a rack too dense for the chosen cooling).
+    pub notes: Vec<String>,
+    /// Evaluations made (1 when every input is a point).
+    pub samples: usize,
+    /// Seed used.
+    pub seed: u64,
+    /// Currency of `cost`.
+    pub currency: String,
+    /// Scope of the location-based intensity.
+    pub intensity_scope: String,
+    /// Descriptions of the equivalents: (key, label, unit, source).
+    pub equivalents: Vec<(&'static str, String, &'static str, String)>,
+    /// Extra structured output (data-centre breakdown, cooling advice ...).
+    pub extra: Map<String, Value>,
+}
+
+impl Estimate {
+    /// A figure's percentiles by key.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<Percentiles> {
+        self.figures.iter().find(|(k, _)| *k == key).map(|(_, p)| *p)
+    }
+
+    /// The `wattlens.footprint/v1` JSON object.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("schema".into(), json!(SCHEMA));
+        o.insert("kind".into(), json!(self.kind));
+        o.insert("method".into(), json!("modelled"));
+        for (k, p) in &self.figures {
+            if k.starts_with("component.") || k.starts_with("eq.") {
+                continue;
+            }
+            let mut v = json!({"p5": p.p5, "p50": p.p50, "p95": p.p95});
+            if *k == "cost" {
+                v["currency"] = json!(self.currency);
+            }
+            o.insert((*k).to_string(), v);
+        }
+        o.insert("intensity_scope".into(), json!(self.intensity_scope));
+        let comps: Vec<Value> = COMPONENTS
+            .iter()
+            .filter_map(|(key, name, kind)| {
+                self.get(key).map(|p| {
+                    json!({"name": name, "kind": kind, "method": "modelled",
+                           "energy_kwh": {"p5": p.p5, "p50": p.p50, "p95": p.p95}})
+                })
+            })
+            .collect();
+        o.insert("components".into(), Value::Array(comps));
+        let eqs: Vec<Value> = self
+            .equivalents
+            .iter()
+            .filter_map(|(key, label, unit, source)| {
+                self.get(key).map(|p| {
+                    json!({"name": key.trim_start_matches("eq."), "description": label, "unit": unit,
+                           "value": {"p5": p.p5, "p50": p.p50, "p95": p.p95}, "source": source})
+                })
+            })
+            .collect();
+        o.insert("equivalents".into(), Value::Array(eqs));
+        if !self.published.is_empty() {
+            o.insert("published".into(), json!(self.published));
+        }
+        for (k, v) in &self.extra {
+            o.insert(k.clone(), v.clone());
+        }
+        o.insert("assumptions".into(), json!(self.assumptions));
+        o.insert("steps".into(), json!(self.steps));
+        o.insert("notes".into(), json!(self.notes));
+        o.insert("samples".into(), json!(self.samples));
+        o.insert("seed".into(), json!(self.seed));
+        Value::Object(o)
+    }
+}
+
+/// Runs a resolved estimate and fills in its published comparisons, notes and extra output.
+#[must_use]
+pub fn run_resolved<M: Model>(r: resolve::Resolved<M>, opts: McOptions) -> Estimate {
+    let mut e = run(&r.spec, opts, r.assumptions);
+    e.published = r
+        .published
+        .into_iter()
+        .map(|(key, scale, mut p)| {
+            p.estimate_p50 = key.and_then(|k| e.get(k)).map(|x| x.p50 * scale);
+            p
+        })
+        .collect();
+    e.notes = r.notes;
+    e.extra = r.extra;
+    e
+}
+
+/// Evaluates `model`: once at the central values with the explanation, then `opts.samples`
+/// times unless every input is a point.
+#[must_use]
+pub fn run<M: Model>(model: &M, opts: McOptions, assumptions: Vec<Assumption>) -> Estimate {
+    let mut steps = Steps::default();
+    let mut central = Record::new();
+    central.next_sample();
+    let mut d = Draw::Central { uncertain: 0 };
+    model.evaluate(&mut d, &mut steps, &mut central);
+    let uncertain = matches!(d, Draw::Central { uncertain } if uncertain > 0);
+
+    let (figures, samples) = if uncertain && opts.samples > 1 {
+        let mut rec = Record::new();
+        let mut d = Draw::Random(Rng::new(opts.seed));
+        rec.next_sample();
+        model.evaluate(&mut d, &mut NoTrace, &mut rec);
+        rec.reserve(opts.samples);
+        for _ in 1..opts.samples {
+            rec.next_sample();
+            model.evaluate(&mut d, &mut NoTrace, &mut rec);
+        }
+        (rec.summarise(), opts.samples)
+    } else {
+        (central.summarise(), 1)
+    };
+    let site = model.site();
+    Estimate {
+        kind: model.kind(),
+        figures,
+        steps: steps.0,
+        assumptions,
+        published: Vec::new(),
+        notes: Vec::new(),
+        samples,
+        seed: opts.seed,
+        currency: site.currency.clone(),
+        intensity_scope: site.intensity_scope.clone(),
+        equivalents: equivalents(site),
+        extra: Map::new(),
+    }
+}
+
+fn equivalents(site: &Site) -> Vec<(&'static str, String, &'static str, String)> {
+    let mut v = vec![
+        (
+            "eq.us_homes",
+            "US homes powered for the same period (facility energy)".to_string(),
+            "homes",
+            site.home_kwh_per_year.source.clone(),
+        ),
+        (
+            "eq.car_km",
+            "kilometres driven by an average passenger car (total carbon)".to_string(),
+            "km",
+            site.car_g_per_km.source.clone(),
+        ),
+        (
+            "eq.phone_charges",
+            "smartphone charges with the same CO2 (total carbon)".to_string(),
+            "charges",
+            site.phone_charge_g.source.clone(),
+        ),
+    ];
+    if let Some((country, _)) = &site.country_annual_kwh {
+        v.push((
+            "eq.country_share",
+            format!("share of {country}'s annual electricity generation (annualised facility energy)"),
+            "fraction",
+            "Ember; Our World in Data (via mlco2/codecarbon global_energy_mix.json)".to_string(),
+        ));
+    }
+    v
+}

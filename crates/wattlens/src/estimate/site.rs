@@ -1,0 +1,306 @@
+//! Resolving where energy is used: PUE, WUE, grid intensity (location and market), water of
+//! electricity, price, embodied-carbon factors and equivalents, from flags, catalog and defaults.
+//!
+//! Precedence for each figure: the flag, then the data-centre profile (`--datacenter`), then the
+//! cooling preset (`--cooling`), then the cloud operator of the grid region, then the default.
+
+use super::EstimateError;
+use crate::catalog::{Catalog, Datacenter, Grid};
+use crate::explain::{Assumption, Origin};
+use crate::footprint::{EmbodiedSpec, Param, Site};
+use crate::input::Price;
+use crate::uncertainty::Range;
+use crate::units::HOURS_PER_YEAR;
+
+/// Site inputs as given by the user; `None` means "use the catalog or default".
+#[derive(Clone, Debug, Default)]
+pub struct SiteInputs {
+    /// `--pue`.
+    pub pue: Option<Range>,
+    /// `--grid`: a grid key, country code or cloud region.
+    pub grid: Option<String>,
+    /// `--intensity` (g/kWh), overrides the grid's location-based intensity.
+    pub intensity: Option<Range>,
+    /// `--market-intensity` (g/kWh).
+    pub market_intensity: Option<Range>,
+    /// `--cfe`: carbon-free share of a contract; market intensity = location x (1 - cfe).
+    pub cfe: Option<Range>,
+    /// `--wue` (L/kWh of IT energy).
+    pub wue: Option<Range>,
+    /// `--ewif` (L/kWh of facility energy).
+    pub ewif: Option<Range>,
+    /// `--price`.
+    pub price: Option<Price>,
+    /// `--datacenter`: an operator or industry profile.
+    pub datacenter: Option<String>,
+    /// `--cooling`: a cooling-type preset.
+    pub cooling: Option<String>,
+    /// `--lifetime` (hours) for embodied carbon.
+    pub lifetime_h: Option<Range>,
+    /// `--equivalent-country`: the country for the "share of annual electricity" equivalent.
+    pub country: Option<String>,
+}
+
+/// The site and the data-centre profile that supplied PUE/WUE, if any.
+pub struct Resolved<'a> {
+    /// The resolved site.
+    pub site: Site,
+    /// The grid row, if a grid was named.
+    pub grid: Option<&'a Grid>,
+}
+
+fn user(name: &str, r: &Range, unit: &str, flag: &str) -> (Param, Assumption) {
+    (
+        Param::new(*r, flag.to_string()),
+        Assumption { name: name.into(), value: r.display(unit), origin: Origin::User, source: Some(flag.into()) },
+    )
+}
+
+fn profile_range(lo: Option<f64>, hi: Option<f64>) -> Option<Range> {
+    match (lo, hi) {
+        (Some(a), Some(b)) => Some(Range::new(a.min(b), a.max(b))),
+        (Some(a), None) | (None, Some(a)) => Some(Range::point(a)),
+        (None, None) => None,
+    }
+}
+
+/// A default coefficient as a parameter, recording the assumption.
+///
+/// # Errors
+/// If the key is missing from the defaults table.
+pub fn coefficient(
+    cat: &Catalog,
+    key: &str,
+    name: &str,
+    scale: f64,
+    out: &mut Vec<Assumption>,
+) -> Result<Param, EstimateError> {
+    let c = cat.coefficient(key)?;
+    let r = c.range().scale(scale);
+    let src = crate::catalog::Row::cite(c);
+    out.push(Assumption {
+        name: name.into(),
+        value: c.range().display(c.unit.as_deref().unwrap_or("")),
+        origin: Origin::Default,
+        source: Some(format!("{key}: {src}")),
+    });
+    Ok(Param::new(r, src))
+}
+
+fn from_profile(
+    d: &Datacenter,
+    lo: Option<f64>,
+    hi: Option<f64>,
+    what: &str,
+    unit: &str,
+    out: &mut Vec<Assumption>,
+) -> Option<Param> {
+    let r = profile_range(lo, hi)?;
+    let src = format!("{}: {}", d.name, crate::catalog::Row::cite(d));
+    out.push(Assumption { name: what.into(), value: r.display(unit), origin: Origin::Catalog, source: Some(src.clone()) });
+    Some(Param::new(r, src))
+}
+
+/// The operator profile implied by a cloud region key (`gcp:` -> Google ...).
+fn operator_of(grid: &Grid) -> Option<&'static str> {
+    let k = grid.key.to_ascii_lowercase();
+    if k.starts_with("gcp:") {
+        Some("google")
+    } else if k.starts_with("aws:") {
+        Some("aws")
+    } else if k.starts_with("azure:") {
+        Some("microsoft")
+    } else {
+        None
+    }
+}
+
+/// Resolves the site.
+///
+/// # Errors
+/// Unknown grid, profile or cooling type; a market intensity given two ways.
+pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) -> Result<Resolved<'a>, EstimateError> {
+    if s.market_intensity.is_some() && s.cfe.is_some() {
+        return Err(EstimateError::Conflict {
+            a: "--market-intensity",
+            b: "--cfe",
+            why: "give the contractual intensity or the carbon-free share, not both",
+        });
+    }
+    let grid = match &s.grid {
+        Some(g) => Some(cat.grids()?.get(g)?),
+        None => None,
+    };
+    let dcs = cat.datacenters()?;
+    let profile = match &s.datacenter {
+        Some(n) => Some(dcs.get(n)?),
+        None => None,
+    };
+    let cooling = match &s.cooling {
+        Some(n) => {
+            let c = dcs.get(n)?;
+            if c.kind.as_deref() != Some("cooling") {
+                return Err(EstimateError::Invalid {
+                    flag: "--cooling",
+                    message: format!("{:?} is a {} profile, not a cooling type; use --datacenter for it", c.name, c.kind.as_deref().unwrap_or("data-centre")),
+                });
+            }
+            Some(c)
+        }
+        None => None,
+    };
+    let operator = match grid.and_then(operator_of) {
+        Some(o) => Some(dcs.get(o)?),
+        None => None,
+    };
+    let chain: Vec<&Datacenter> = [profile, cooling, operator].into_iter().flatten().collect();
+
+    // PUE
+    let pue = if let Some(r) = &s.pue {
+        let (p, a) = user("pue", r, "", "--pue");
+        out.push(a);
+        p
+    } else if let Some(p) = chain.iter().find_map(|d| from_profile(d, d.pue_low, d.pue_high, "pue", "", out)) {
+        p
+    } else {
+        coefficient(cat, "site.pue", "pue", 1.0, out)?
+    };
+    // WUE
+    let wue = if let Some(r) = &s.wue {
+        let (p, a) = user("wue", r, "L/kWh", "--wue");
+        out.push(a);
+        p
+    } else if let Some(p) = chain.iter().find_map(|d| from_profile(d, d.wue_low, d.wue_high, "wue", "L/kWh", out)) {
+        p
+    } else {
+        coefficient(cat, "site.wue", "wue", 1.0, out)?
+    };
+
+    // Location-based intensity.
+    let (intensity, scope) = if let Some(r) = &s.intensity {
+        let (p, a) = user("intensity", r, "g/kWh", "--intensity");
+        out.push(a);
+        (p, "as given by --intensity".to_string())
+    } else {
+        let g = match grid {
+            Some(g) => g,
+            None => cat.grids()?.get("world")?,
+        };
+        let with = cat.grid_with_intensity(g)?;
+        let v = with.intensity_g_per_kwh.ok_or_else(|| {
+            EstimateError::Missing(format!("grid {:?} has no published intensity; give --intensity", g.key))
+        })?;
+        let r = match (with.intensity_low, with.intensity_high) {
+            (Some(lo), Some(hi)) if lo <= v && v <= hi => Range::new(lo, hi),
+            _ => Range::point(v),
+        };
+        let scope = format!(
+            "{} {}, {} {}",
+            with.scope.as_deref().unwrap_or("unknown scope"),
+            with.gas.as_deref().unwrap_or(""),
+            with.key,
+            with.year.as_deref().unwrap_or("")
+        );
+        let via = if with.key == g.key { String::new() } else { format!(" via {}", g.key) };
+        let src = format!("{}{via}: {}", with.key, crate::catalog::Row::cite(with));
+        out.push(Assumption {
+            name: "intensity".into(),
+            value: r.display("g/kWh"),
+            origin: if grid.is_some() { Origin::Catalog } else { Origin::Default },
+            source: Some(if grid.is_some() { src.clone() } else { format!("no --grid given, world average; {src}") }),
+        });
+        (Param::new(r, src), scope)
+    };
+
+    // Market-based intensity, only when the user knows it.
+    let market = if let Some(r) = &s.market_intensity {
+        let (p, a) = user("market_intensity", r, "g/kWh", "--market-intensity");
+        out.push(a);
+        Some(p)
+    } else if let Some(cfe) = &s.cfe {
+        if cfe.hi > 1.0 {
+            return Err(EstimateError::Invalid { flag: "--cfe", message: "the carbon-free share must be between 0 and 1 (or 0%..100%)".into() });
+        }
+        let r = Range::new(intensity.range.lo * (1.0 - cfe.hi), intensity.range.hi * (1.0 - cfe.lo));
+        out.push(Assumption { name: "cfe".into(), value: cfe.display(""), origin: Origin::User, source: Some("--cfe".into()) });
+        Some(Param::new(r, format!("location intensity x (1 - CFE {})", cfe.display(""))))
+    } else {
+        None
+    };
+
+    // Water of electricity.
+    let ewif = if let Some(r) = &s.ewif {
+        let (p, a) = user("ewif", r, "L/kWh", "--ewif");
+        out.push(a);
+        p
+    } else if let Some((w, from)) = match grid {
+        Some(g) => cat.grid_ewif(g)?,
+        None => None,
+    } {
+        let src = format!("{}: derived from its generation mix ({})", from.key, crate::catalog::Row::cite(from));
+        out.push(Assumption { name: "ewif".into(), value: format!("{w} L/kWh"), origin: Origin::Catalog, source: Some(src.clone()) });
+        Param::new(Range::point(w), src)
+    } else {
+        coefficient(cat, "site.ewif", "ewif", 1.0, out)?
+    };
+
+    // Price.
+    let (price, currency) = if let Some(p) = &s.price {
+        let cur = p.currency.clone().unwrap_or_else(|| "USD".into());
+        out.push(Assumption { name: "price".into(), value: p.per_kwh.display(&format!("{cur}/kWh")), origin: Origin::User, source: Some("--price".into()) });
+        (Param::new(p.per_kwh, "--price"), cur)
+    } else {
+        (coefficient(cat, "site.price_usd_per_kwh", "price", 1.0, out)?, "USD".into())
+    };
+
+    // Embodied carbon and service life.
+    let life = if let Some(r) = &s.lifetime_h {
+        let (p, a) = user("service_life", r, "h", "--lifetime");
+        out.push(a);
+        p
+    } else {
+        coefficient(cat, "embodied.service_life_years", "service_life", HOURS_PER_YEAR, out)?
+    };
+    let embodied = EmbodiedSpec {
+        per_accelerator_kg: coefficient(cat, "embodied.accelerator_kg", "embodied_per_accelerator", 1.0, out)?,
+        per_server_kg: coefficient(cat, "embodied.server_kg", "embodied_per_server", 1.0, out)?,
+        service_life_h: life,
+    };
+
+    // Equivalents.
+    let eq = cat.equivalents()?;
+    let eqp = |key: &str| -> Result<Param, EstimateError> {
+        let e = eq.get(key)?;
+        Ok(Param::new(Range::point(e.value), crate::catalog::Row::cite(e)))
+    };
+    let country_row = match (&s.country, grid) {
+        (Some(c), _) => Some(cat.grids()?.get(c)?),
+        (None, Some(g)) => match g.country.as_deref() {
+            Some(c) => cat.grids()?.get(c).ok(),
+            None => None,
+        },
+        (None, None) => None,
+    };
+    let country_annual_kwh = country_row.and_then(|c| {
+        c.generation_twh.map(|twh| (c.name.clone().unwrap_or_else(|| c.key.clone()), twh * 1e9))
+    });
+
+    Ok(Resolved {
+        site: Site {
+            pue,
+            intensity,
+            intensity_scope: scope,
+            market_intensity: market,
+            wue,
+            ewif,
+            price,
+            currency,
+            embodied,
+            country_annual_kwh,
+            home_kwh_per_year: eqp("us_home_kwh_per_year")?,
+            car_g_per_km: eqp("car_gco2_per_km")?,
+            phone_charge_g: eqp("smartphone_charge_gco2")?,
+        },
+        grid,
+    })
+}

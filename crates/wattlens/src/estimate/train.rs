@@ -1,0 +1,230 @@
+//! Training runs: compute (`6 x active params x tokens`, or given FLOPs), duration (from
+//! accelerators x peak x MFU, or given days or accelerator-hours), power per accelerator from a
+//! stated basis, failures by the Young/Daly model, then the shared footprint accounting.
+
+use super::failures::{self, Rate};
+use super::power::PowerBasis;
+use super::Model;
+use crate::explain::{Step, Trace};
+use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::record::Record;
+use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::units::{Flops, FlopsPerSecond, Hours, Seconds};
+
+/// How much compute the run does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Compute {
+    /// Not known (the duration is given instead).
+    Unknown,
+    /// Total training FLOPs.
+    Flops(Range),
+    /// `6 x active params x tokens` (Kaplan et al. 2020).
+    ParamsTokens {
+        /// Parameters active per token.
+        active_params: Range,
+        /// Training tokens.
+        tokens: Range,
+    },
+}
+
+/// How long the run lasts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Duration {
+    /// Wall-clock hours.
+    Wall(Range),
+    /// Accelerator-hours (wall hours = this / accelerators).
+    AcceleratorHours(Range),
+    /// From compute: `FLOPs / (accelerators x peak x MFU)`, plus failure losses.
+    FromCompute {
+        /// Model FLOPs utilisation.
+        mfu: Range,
+    },
+}
+
+/// Failure inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failures {
+    /// Interruption count over the run, or MTBF hours.
+    pub rate: RateSpec,
+    /// Checkpoint write time, hours.
+    pub write_h: Range,
+    /// Restart time, hours.
+    pub restart_h: Range,
+    /// A fixed checkpoint interval, hours (default: Daly's optimum).
+    pub interval_h: Option<Range>,
+}
+
+/// The interruption rate as given.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RateSpec {
+    /// Interruptions over the run's wall time.
+    Count(Range),
+    /// Mean time between interruptions, hours.
+    Mtbf(Range),
+}
+
+/// A training run to estimate.
+#[derive(Clone, Debug)]
+pub struct TrainSpec {
+    /// Compute.
+    pub compute: Compute,
+    /// Dense peak of one accelerator, FLOP/s.
+    pub peak: Range,
+    /// Number of accelerators.
+    pub accelerators: Range,
+    /// Accelerators per server (for embodied carbon of servers).
+    pub per_server: Range,
+    /// Duration.
+    pub duration: Duration,
+    /// Power per accelerator.
+    pub power: PowerBasis,
+    /// Failures, if modelled.
+    pub failures: Option<Failures>,
+    /// Where it runs.
+    pub site: Site,
+}
+
+impl Model for TrainSpec {
+    fn kind(&self) -> &'static str {
+        "train"
+    }
+    fn site(&self) -> &Site {
+        &self.site
+    }
+
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record) {
+        let n = d.value(&self.accelerators);
+        let peak = FlopsPerSecond(d.value(&self.peak));
+        let per_server = d.value(&self.per_server);
+        let flops = match &self.compute {
+            Compute::Unknown => None,
+            Compute::Flops(f) => Some(Flops(d.value(f))),
+            Compute::ParamsTokens { active_params, tokens } => {
+                let (p, k) = (d.value(active_params), d.value(tokens));
+                let f = Flops(6.0 * p * k);
+                t.step(|| {
+                    Step::new(
+                        "compute",
+                        format!("C = 6 x N_active x D = 6 x {} x {}", fmt_num(p), fmt_num(k)),
+                        f.0,
+                        "FLOP",
+                    )
+                    .source("Kaplan et al. 2020, Scaling Laws for Neural Language Models (6ND)")
+                });
+                Some(f)
+            }
+        };
+        let fail = self.failures.as_ref().map(|f| {
+            let rate = match &f.rate {
+                RateSpec::Count(c) => Rate::Count(d.value(c)),
+                RateSpec::Mtbf(m) => Rate::Mtbf(d.value(m)),
+            };
+            (rate, d.value(&f.write_h), d.value(&f.restart_h), f.interval_h.as_ref().map(|i| d.value(i)))
+        });
+
+        // Wall-clock hours and failure outcome.
+        let (wall, outcome) = match &self.duration {
+            Duration::Wall(h) | Duration::AcceleratorHours(h) => {
+                let wall = match &self.duration {
+                    Duration::AcceleratorHours(_) => d.value(h) / n,
+                    _ => d.value(h),
+                };
+                let o = fail.map(|(r, w, s, i)| failures::given_wall(wall, r, w, s, i));
+                (wall, o)
+            }
+            Duration::FromCompute { mfu } => {
+                let u = d.value(mfu);
+                let f = flops.unwrap_or(Flops(0.0));
+                let useful = Hours::from(f / FlopsPerSecond(n * peak.0 * u));
+                t.step(|| {
+                    Step::new(
+                        "useful_time",
+                        format!(
+                            "t = C / (N_acc x peak x MFU) = {} / ({} x {} FLOP/s x {})",
+                            fmt_num(f.0),
+                            fmt_num(n),
+                            fmt_num(peak.0),
+                            fmt_num(u)
+                        ),
+                        useful.0,
+                        "h",
+                    )
+                });
+                match fail {
+                    Some((r, w, s, i)) => {
+                        let o = failures::given_useful(useful.0, r, w, s, i);
+                        (o.wall_h, Some(o))
+                    }
+                    None => (useful.0, None),
+                }
+            }
+        };
+        let lost = outcome.map_or(0.0, |o| o.lost_fraction);
+        if let Some(o) = outcome {
+            t.step(|| {
+                Step::new(
+                    "lost_time_fraction",
+                    format!(
+                        "W = d/tau + (tau + d)/(2M) + R/M with M = {} h, tau = {} min",
+                        fmt_num(o.mtbi_h),
+                        fmt_num(o.interval_h * 60.0)
+                    ),
+                    o.lost_fraction,
+                    "",
+                )
+                .source("Young 1974; Daly 2006, A higher order estimate of the optimum checkpoint interval")
+            });
+        }
+        t.step(|| Step::new("wall_time", format!("wall-clock time = {} h = {} d", fmt_num(wall), fmt_num(wall / 24.0)), wall, "h"));
+
+        let p = self.power.draw(d, t);
+        let hours = Hours(wall);
+        let it = ItEnergy {
+            accelerators: p.accel * hours * n,
+            host: p.host * hours * n,
+            rest: p.rest * hours * n,
+        };
+        t.step(|| {
+            Step::new(
+                "accelerator_energy",
+                format!("E_acc = N_acc x P_acc x t = {} x {} W x {} h", fmt_num(n), fmt_num(p.accel.0), fmt_num(wall)),
+                it.accelerators.0,
+                "kWh",
+            )
+        });
+        let busy = Busy { accelerators: n, servers: n / per_server, period: hours };
+        let fac = account(&self.site, d, t, &it, &busy, rec);
+
+        rec.put("accelerator_hours", n * wall);
+        rec.put("duration_days", wall / 24.0);
+        rec.put("facility_power_kw", fac.0 / wall);
+        rec.put("it_power_kw", it.total().0 / wall);
+        rec.put("lost_time_fraction", lost);
+        if let Some(o) = outcome {
+            rec.put("mean_time_between_interruptions_hours", o.mtbi_h);
+            rec.put("checkpoint_interval_minutes", o.interval_h * 60.0);
+        }
+        if let Some(f) = flops {
+            rec.put("compute_flop", f.0);
+            if !matches!(self.duration, Duration::FromCompute { .. }) {
+                let useful = Seconds::from(Hours(wall * (1.0 - lost)));
+                let mfu = f.0 / (n * peak.0 * useful.0);
+                t.step(|| {
+                    Step::new(
+                        "implied_mfu",
+                        format!(
+                            "MFU = C / (N_acc x peak x useful time) = {} / ({} x {} FLOP/s x {} s)",
+                            fmt_num(f.0),
+                            fmt_num(n),
+                            fmt_num(peak.0),
+                            fmt_num(useful.0)
+                        ),
+                        mfu,
+                        "",
+                    )
+                });
+                rec.put("implied_mfu", mfu);
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Explanations: every step of an estimate with its formula, values, unit and source, plus the
+//! list of assumptions (every input, where it came from).
+//!
+//! Models write steps through [`Trace`]; the Monte Carlo loop passes [`NoTrace`] so that the
+//! explanation costs nothing on the hot path, and the central evaluation passes a [`Steps`].
+
+use serde::Serialize;
+
+/// One step of a computation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    /// Short name of the figure computed (`it_energy`).
+    pub name: String,
+    /// The formula with the values put in (`N x P x t = 16000 x 700 W x 1296 h`).
+    pub formula: String,
+    /// The value at the central inputs.
+    pub value: f64,
+    /// The value's unit.
+    pub unit: String,
+    /// Where the coefficient or the method comes from, when it is not plain arithmetic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl Step {
+    /// A step with no source of its own.
+    #[must_use]
+    pub fn new(name: &str, formula: String, value: f64, unit: &str) -> Self {
+        Self { name: name.into(), formula, value, unit: unit.into(), source: None }
+    }
+    /// Adds the source.
+    #[must_use]
+    pub fn source(mut self, s: impl Into<String>) -> Self {
+        self.source = Some(s.into());
+        self
+    }
+}
+
+/// Where an input's value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Given on the command line or in a config file.
+    User,
+    /// A catalog row.
+    Catalog,
+    /// A documented default of the models.
+    Default,
+    /// Derived from other inputs.
+    Derived,
+}
+
+/// One input of an estimate and where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assumption {
+    /// What the input is (`mfu`, `pue`).
+    pub name: String,
+    /// Its value or range as text, with unit.
+    pub value: String,
+    /// Who set it.
+    pub origin: Origin,
+    /// Source and year for catalog rows and defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A sink for steps.
+pub trait Trace {
+    /// Records the step built by `f`, or skips building it.
+    fn step<F: FnOnce() -> Step>(&mut self, f: F);
+}
+
+/// Discards steps without building them.
+#[derive(Debug, Default)]
+pub struct NoTrace;
+
+impl Trace for NoTrace {
+    #[inline]
+    fn step<F: FnOnce() -> Step>(&mut self, _f: F) {}
+}
+
+/// Collects steps.
+#[derive(Debug, Default)]
+pub struct Steps(pub Vec<Step>);
+
+impl Trace for Steps {
+    fn step<F: FnOnce() -> Step>(&mut self, f: F) {
+        self.0.push(f());
+    }
+}

@@ -1,0 +1,341 @@
+//! The accounting core: IT energy to facility energy, carbon, water and cost, the same way for
+//! measured and estimated energy.
+//!
+//! Definitions (DESIGN.md, kept exact):
+//! - `E_fac = E_it x PUE`
+//! - operational carbon, location-based: `E_fac x CI_grid`; market-based: `E_fac x CI_market`
+//! - embodied carbon: per device `embodied_kgCO2e x busy time / service life`
+//! - water: on-site `E_it x WUE` + off-site `E_fac x EWIF`
+//! - cost: `E_fac x price`
+
+use crate::explain::{Step, Trace};
+use crate::record::Record;
+use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::units::{GramsPerKwh, Hours, KgCo2e, KilowattHours, LitresPerKwh, HOURS_PER_YEAR};
+
+/// A site parameter with where it came from, for explanations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// The value or range, in the unit of the field that holds it.
+    pub range: Range,
+    /// Source and year, or "--flag".
+    pub source: String,
+}
+
+impl Param {
+    /// A parameter from a value and a source.
+    #[must_use]
+    pub fn new(range: Range, source: impl Into<String>) -> Self {
+        Self { range, source: source.into() }
+    }
+}
+
+/// Embodied-carbon inputs for the hardware a workload keeps busy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmbodiedSpec {
+    /// Embodied carbon per accelerator card, kgCO2e.
+    pub per_accelerator_kg: Param,
+    /// Embodied carbon per server excluding its accelerators, kgCO2e.
+    pub per_server_kg: Param,
+    /// Service life over which embodied carbon is amortised, hours.
+    pub service_life_h: Param,
+}
+
+/// Everything about where the energy is used: the data centre and the grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    /// Power usage effectiveness.
+    pub pue: Param,
+    /// Location-based carbon intensity, g/kWh.
+    pub intensity: Param,
+    /// Scope of the location-based intensity (direct/lifecycle, CO2/CO2e), for the output.
+    pub intensity_scope: String,
+    /// Market-based intensity, g/kWh, when the user knows their contractual factor.
+    pub market_intensity: Option<Param>,
+    /// On-site water usage effectiveness, L per kWh of IT energy.
+    pub wue: Param,
+    /// Water consumed per kWh generated, L per kWh of facility energy.
+    pub ewif: Param,
+    /// Electricity price per kWh.
+    pub price: Param,
+    /// ISO 4217 currency of `price`.
+    pub currency: String,
+    /// Embodied-carbon inputs.
+    pub embodied: EmbodiedSpec,
+    /// Annual electricity of the country used for the "share of a country" equivalent, kWh.
+    pub country_annual_kwh: Option<(String, f64)>,
+    /// US home annual electricity, kWh (equivalents).
+    pub home_kwh_per_year: Param,
+    /// Passenger car emissions, g CO2 per km (equivalents).
+    pub car_g_per_km: Param,
+    /// CO2 of one smartphone charge, g (equivalents, the US EPA's own measure).
+    pub phone_charge_g: Param,
+}
+
+/// IT energy of one evaluation, split by component.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ItEnergy {
+    /// Accelerators.
+    pub accelerators: KilowattHours,
+    /// Host CPUs and memory.
+    pub host: KilowattHours,
+    /// Rest of the server: fans, NICs, storage, power conversion inside the server.
+    pub rest: KilowattHours,
+}
+
+impl ItEnergy {
+    /// Sum of the components.
+    #[must_use]
+    pub fn total(&self) -> KilowattHours {
+        self.accelerators + self.host + self.rest
+    }
+}
+
+/// The hardware kept busy, for embodied carbon and per-period equivalents.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Busy {
+    /// Number of accelerators.
+    pub accelerators: f64,
+    /// Number of servers.
+    pub servers: f64,
+    /// How long they were busy (the period the energy covers).
+    pub period: Hours,
+}
+
+/// Names of the component columns, in output order, with their kind.
+pub const COMPONENTS: [(&str, &str, &str); 3] = [
+    ("component.accelerators", "accelerators", "accelerator"),
+    ("component.host", "host CPU and memory", "host"),
+    ("component.rest", "rest of server", "server"),
+];
+
+/// Turns one evaluation's IT energy into the footprint and puts every figure in `rec`;
+/// returns the facility energy for the model's own figures (facility power, energy per day).
+pub fn account<T: Trace>(
+    site: &Site,
+    d: &mut Draw,
+    t: &mut T,
+    it: &ItEnergy,
+    busy: &Busy,
+    rec: &mut Record,
+) -> KilowattHours {
+    let pue = d.value(&site.pue.range);
+    let ci = GramsPerKwh(d.value(&site.intensity.range));
+    let market = site.market_intensity.as_ref().map(|m| GramsPerKwh(d.value(&m.range)));
+    let wue = LitresPerKwh(d.value(&site.wue.range));
+    let ewif = LitresPerKwh(d.value(&site.ewif.range));
+    let price = d.value(&site.price.range);
+    let emb_acc = d.value(&site.embodied.per_accelerator_kg.range);
+    let emb_srv = d.value(&site.embodied.per_server_kg.range);
+    let life = Hours(d.value(&site.embodied.service_life_h.range));
+    let home = d.value(&site.home_kwh_per_year.range);
+    let car = d.value(&site.car_g_per_km.range);
+    let phone = d.value(&site.phone_charge_g.range);
+
+    let e_it = it.total();
+    t.step(|| {
+        Step::new(
+            "it_energy",
+            format!(
+                "E_it = accelerators + host + rest = {} + {} + {} kWh",
+                fmt_num(it.accelerators.0),
+                fmt_num(it.host.0),
+                fmt_num(it.rest.0)
+            ),
+            e_it.0,
+            "kWh",
+        )
+    });
+    let e_fac = e_it * pue;
+    t.step(|| {
+        Step::new(
+            "facility_energy",
+            format!("E_fac = E_it x PUE = {} kWh x {}", fmt_num(e_it.0), fmt_num(pue)),
+            e_fac.0,
+            "kWh",
+        )
+        .source(site.pue.source.clone())
+    });
+    let op = KgCo2e::from(e_fac * ci);
+    t.step(|| {
+        Step::new(
+            "operational_carbon",
+            format!(
+                "C_op = E_fac x CI_location = {} kWh x {} g/kWh ({})",
+                fmt_num(e_fac.0),
+                fmt_num(ci.0),
+                site.intensity_scope
+            ),
+            op.0,
+            "kgCO2e",
+        )
+        .source(site.intensity.source.clone())
+    });
+    let market_kg = market.map(|m| KgCo2e::from(e_fac * m));
+    if let (Some(m), Some(kg), Some(p)) = (market, market_kg, site.market_intensity.as_ref()) {
+        t.step(|| {
+            Step::new(
+                "market_carbon",
+                format!("C_market = E_fac x CI_market = {} kWh x {} g/kWh", fmt_num(e_fac.0), fmt_num(m.0)),
+                kg.0,
+                "kgCO2e",
+            )
+            .source(p.source.clone())
+        });
+    }
+    let share = if life.0 > 0.0 { busy.period.0 / life.0 } else { 0.0 };
+    let embodied = KgCo2e((busy.accelerators * emb_acc + busy.servers * emb_srv) * share);
+    t.step(|| {
+        Step::new(
+            "embodied_carbon",
+            format!(
+                "C_emb = (N_acc x {} kg + N_srv x {} kg) x t_busy / life = ({} x {} + {} x {}) x {} h / {} h",
+                fmt_num(emb_acc),
+                fmt_num(emb_srv),
+                fmt_num(busy.accelerators),
+                fmt_num(emb_acc),
+                fmt_num(busy.servers),
+                fmt_num(emb_srv),
+                fmt_num(busy.period.0),
+                fmt_num(life.0)
+            ),
+            embodied.0,
+            "kgCO2e",
+        )
+        .source(format!(
+            "{}; {}; {}",
+            site.embodied.per_accelerator_kg.source,
+            site.embodied.per_server_kg.source,
+            site.embodied.service_life_h.source
+        ))
+    });
+    let onsite = e_it * wue;
+    t.step(|| {
+        Step::new(
+            "onsite_water",
+            format!("W_site = E_it x WUE = {} kWh x {} L/kWh", fmt_num(e_it.0), fmt_num(wue.0)),
+            onsite.0,
+            "L",
+        )
+        .source(site.wue.source.clone())
+    });
+    let offsite = e_fac * ewif;
+    t.step(|| {
+        Step::new(
+            "offsite_water",
+            format!("W_source = E_fac x EWIF = {} kWh x {} L/kWh", fmt_num(e_fac.0), fmt_num(ewif.0)),
+            offsite.0,
+            "L",
+        )
+        .source(site.ewif.source.clone())
+    });
+    let cost = e_fac.0 * price;
+    t.step(|| {
+        Step::new(
+            "cost",
+            format!("cost = E_fac x price = {} kWh x {} {}/kWh", fmt_num(e_fac.0), fmt_num(price), site.currency),
+            cost,
+            &site.currency,
+        )
+        .source(site.price.source.clone())
+    });
+
+    rec.put("it_energy_kwh", e_it.0);
+    rec.put("facility_energy_kwh", e_fac.0);
+    rec.put("carbon_kgco2e", op.0 + embodied.0);
+    rec.put("operational_carbon_kgco2e", op.0);
+    if let Some(m) = market_kg {
+        rec.put("market_carbon_kgco2e", m.0);
+    }
+    rec.put("embodied_carbon_kgco2e", embodied.0);
+    rec.put("water_l", onsite.0 + offsite.0);
+    rec.put("onsite_water_l", onsite.0);
+    rec.put("offsite_water_l", offsite.0);
+    rec.put("cost", cost);
+    rec.put(COMPONENTS[0].0, it.accelerators.0);
+    rec.put(COMPONENTS[1].0, it.host.0);
+    rec.put(COMPONENTS[2].0, it.rest.0);
+
+    // Equivalents.
+    let years = busy.period.0 / HOURS_PER_YEAR;
+    if years > 0.0 {
+        rec.put("eq.us_homes", e_fac.0 / (home * years));
+    }
+    rec.put("eq.car_km", (op.0 + embodied.0) * 1000.0 / car);
+    rec.put("eq.phone_charges", (op.0 + embodied.0) * 1000.0 / phone);
+    if let (Some((_, annual)), true) = (&site.country_annual_kwh, years > 0.0) {
+        rec.put("eq.country_share", e_fac.0 / years / annual);
+    }
+    e_fac
+}
+
+/// A fixed site for unit tests of the models.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub(crate) fn p(v: f64) -> Param {
+        Param::new(Range::point(v), "test")
+    }
+
+    /// PUE 1.5, 400 g/kWh (market 100), WUE 0.5, EWIF 2, 0.1 USD/kWh, 150/1000 kg over 4 y.
+    pub(crate) fn site() -> Site {
+        Site {
+            pue: p(1.5),
+            intensity: p(400.0),
+            intensity_scope: "test".into(),
+            market_intensity: Some(p(100.0)),
+            wue: p(0.5),
+            ewif: p(2.0),
+            price: p(0.1),
+            currency: "USD".into(),
+            embodied: EmbodiedSpec {
+                per_accelerator_kg: p(150.0),
+                per_server_kg: p(1000.0),
+                service_life_h: p(4.0 * 8760.0),
+            },
+            country_annual_kwh: None,
+            home_kwh_per_year: p(10_000.0),
+            car_g_per_km: p(250.0),
+            phone_charge_g: p(12.4),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::site;
+    use super::*;
+    use crate::explain::NoTrace;
+
+    #[test]
+    fn accounting_follows_the_definitions() {
+        let it = ItEnergy {
+            accelerators: KilowattHours(1.5),
+            host: KilowattHours(0.3),
+            rest: KilowattHours(0.2),
+        };
+        let busy = Busy { accelerators: 8.0, servers: 1.0, period: Hours(8760.0) };
+        let mut rec = Record::new();
+        rec.next_sample();
+        let _ = account(&site(), &mut Draw::Central { uncertain: 0 }, &mut NoTrace, &it, &busy, &mut rec);
+        let f: std::collections::HashMap<_, _> =
+            rec.summarise().into_iter().map(|(k, p)| (k, p.p50)).collect();
+        // 2 kWh x 1.5 = 3 kWh
+        assert_eq!(f["facility_energy_kwh"], 3.0);
+        // 3 kWh x 400 g/kWh = 1.2 kg
+        assert!((f["operational_carbon_kgco2e"] - 1.2).abs() < 1e-12);
+        // 3 kWh x 100 g/kWh = 0.3 kg
+        assert!((f["market_carbon_kgco2e"] - 0.3).abs() < 1e-12);
+        // (8 x 150 + 1 x 1000) kg x 1 y / 4 y = 550 kg
+        assert!((f["embodied_carbon_kgco2e"] - 550.0).abs() < 1e-9);
+        // on-site 2 kWh x 0.5 = 1 L; off-site 3 kWh x 2 = 6 L
+        assert_eq!(f["onsite_water_l"], 1.0);
+        assert_eq!(f["offsite_water_l"], 6.0);
+        assert_eq!(f["water_l"], 7.0);
+        // 3 kWh x 0.1 = 0.3
+        assert!((f["cost"] - 0.3).abs() < 1e-12);
+        // 3 kWh over one year / 10,000 kWh per home-year
+        assert!((f["eq.us_homes"] - 3e-4).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,380 @@
+//! Parsing human input: counts with suffixes (`405B`, `16k`), quantities with units (`700W`,
+//! `6.5kW`, `54d`, `390g/kWh`) and uniform ranges `a..b` of either.
+//!
+//! Every parsed value is converted to the base unit of its [`Dim`] (see [`Dim::base_unit`]); a
+//! bare number is taken to be in the base unit, which the CLI names in each flag's help.
+
+use crate::uncertainty::Range;
+
+/// What a value measures, which fixes the units it accepts and the unit it is stored in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dim {
+    /// A plain count (parameters, tokens, GPUs): suffixes k, M, B/G, T, and scientific notation.
+    Count,
+    /// A dimensionless ratio: `0.4` or `40%`.
+    Fraction,
+    /// A dimensionless factor that may exceed 1 (PUE): `1.2`.
+    Factor,
+    /// Power, stored in watts.
+    Power,
+    /// Energy, stored in kWh.
+    Energy,
+    /// Time, stored in hours.
+    Time,
+    /// Carbon intensity, stored in g/kWh.
+    Intensity,
+    /// Water per energy, stored in L/kWh.
+    WaterIntensity,
+    /// Price per kWh, stored per kWh in the currency given with it.
+    Price,
+    /// Mass of CO2e, stored in kg.
+    Mass,
+}
+
+impl Dim {
+    /// The unit a bare number is read in, and the unit values are stored in.
+    #[must_use]
+    pub fn base_unit(self) -> &'static str {
+        match self {
+            Dim::Count | Dim::Fraction | Dim::Factor => "",
+            Dim::Power => "W",
+            Dim::Energy => "kWh",
+            Dim::Time => "h",
+            Dim::Intensity => "g/kWh",
+            Dim::WaterIntensity => "L/kWh",
+            Dim::Price => "/kWh",
+            Dim::Mass => "kg",
+        }
+    }
+
+    fn examples(self) -> &'static str {
+        match self {
+            Dim::Count => "e.g. 405B, 15.6T, 16k, 1.2e9",
+            Dim::Fraction => "e.g. 0.4 or 40%",
+            Dim::Factor => "e.g. 1.2",
+            Dim::Power => "e.g. 700W, 6.5kW, 20MW",
+            Dim::Energy => "e.g. 500kWh, 1.2MWh, 3.6MJ",
+            Dim::Time => "e.g. 54d, 2.5h, 90min, 1y",
+            Dim::Intensity => "e.g. 390g/kWh, 0.39kg/kWh",
+            Dim::WaterIntensity => "e.g. 1.8L/kWh, 500gal/MWh",
+            Dim::Price => "e.g. 0.12, 0.12USD/kWh, 95EUR/MWh",
+            Dim::Mass => "e.g. 150kg, 1.5t",
+        }
+    }
+}
+
+/// Why a value could not be read.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum InputError {
+    /// The text is not a number with a unit this value accepts.
+    #[error("cannot read {text:?} as a {what}: {hint}")]
+    Malformed {
+        /// The text as given.
+        text: String,
+        /// What kind of value was expected.
+        what: &'static str,
+        /// What the accepted forms look like.
+        hint: String,
+    },
+    /// A range whose lower end is above its upper end.
+    #[error("range {text:?} is reversed: write the lower bound first ({hi}..{lo})")]
+    Reversed {
+        /// The text as given.
+        text: String,
+        /// Parsed lower bound.
+        lo: String,
+        /// Parsed upper bound.
+        hi: String,
+    },
+    /// NaN, infinity or negative values.
+    #[error("{text:?} is not a finite, non-negative number")]
+    NotFinite {
+        /// The text as given.
+        text: String,
+    },
+}
+
+/// A currency-tagged price as parsed: the range per kWh and the currency code, if one was given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Price {
+    /// Price per kWh.
+    pub per_kwh: Range,
+    /// ISO 4217 code as given (`USD`, `EUR`), upper-cased; `None` for a bare number.
+    pub currency: Option<String>,
+}
+
+/// Parses `text` as a point or a uniform range `a..b` of `dim`, in the dimension's base unit.
+///
+/// # Errors
+/// [`InputError`] when the text is malformed, reversed, negative or not finite.
+pub fn parse_range(text: &str, dim: Dim) -> Result<Range, InputError> {
+    parse_range_with_currency(text, dim).map(|(r, _)| r)
+}
+
+/// Parses a price (`0.12`, `0.12USD/kWh`, `95EUR/MWh`, `0.1..0.2EUR/kWh`).
+///
+/// # Errors
+/// As [`parse_range`].
+pub fn parse_price(text: &str) -> Result<Price, InputError> {
+    let (per_kwh, currency) = parse_range_with_currency(text, Dim::Price)?;
+    Ok(Price { per_kwh, currency })
+}
+
+fn parse_range_with_currency(text: &str, dim: Dim) -> Result<(Range, Option<String>), InputError> {
+    let t = text.trim();
+    let (lo_text, hi_text) = match t.split_once("..") {
+        Some((a, b)) => (a.trim(), Some(b.trim())),
+        None => (t, None),
+    };
+    let Some(hi_text) = hi_text else {
+        let (v, cur) = parse_one(lo_text, dim, None, text)?;
+        return Ok((Range::point(v), cur));
+    };
+    // The unit may be written once, on the upper bound: `300..500W`.
+    let (hi, hi_unit, cur) = parse_one_keep_unit(hi_text, dim, text)?;
+    let lo = if split_number(lo_text).1.is_empty() {
+        parse_one(lo_text, dim, Some(&hi_unit), text)?.0
+    } else {
+        parse_one(lo_text, dim, None, text)?.0
+    };
+    if lo > hi {
+        return Err(InputError::Reversed {
+            text: text.to_string(),
+            lo: lo_text.to_string(),
+            hi: hi_text.to_string(),
+        });
+    }
+    Ok((Range::new(lo, hi), cur))
+}
+
+fn malformed(text: &str, dim: Dim) -> InputError {
+    let what = match dim {
+        Dim::Count => "count",
+        Dim::Fraction => "fraction",
+        Dim::Factor => "factor",
+        Dim::Power => "power",
+        Dim::Energy => "energy",
+        Dim::Time => "duration",
+        Dim::Intensity => "carbon intensity",
+        Dim::WaterIntensity => "water intensity",
+        Dim::Price => "price",
+        Dim::Mass => "mass",
+    };
+    let base = dim.base_unit();
+    let hint = if base.is_empty() {
+        dim.examples().to_string()
+    } else {
+        format!("{}; a bare number is in {base}", dim.examples())
+    };
+    InputError::Malformed { text: text.to_string(), what, hint }
+}
+
+/// Splits `12.5kW` into (`12.5`, `kW`). Accepts scientific notation (`1.2e9`).
+fn split_number(s: &str) -> (&str, &str) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut seen_e = false;
+    while i < b.len() {
+        let c = b[i];
+        let ok = c.is_ascii_digit()
+            || c == b'.'
+            || ((c == b'-' || c == b'+') && (i == 0 || matches!(b[i - 1], b'e' | b'E')))
+            || ((c == b'e' || c == b'E')
+                && !seen_e
+                && i > 0
+                && b.get(i + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'-' || *n == b'+'));
+        if !ok {
+            break;
+        }
+        if c == b'e' || c == b'E' {
+            seen_e = true;
+        }
+        i += 1;
+    }
+    (&s[..i], s[i..].trim())
+}
+
+fn parse_one(
+    s: &str,
+    dim: Dim,
+    default_unit: Option<&str>,
+    whole: &str,
+) -> Result<(f64, Option<String>), InputError> {
+    let (num, unit) = split_number(s);
+    let unit = if unit.is_empty() { default_unit.unwrap_or("") } else { unit };
+    let (v, _, cur) = convert(num, unit, dim, whole)?;
+    Ok((v, cur))
+}
+
+fn parse_one_keep_unit(
+    s: &str,
+    dim: Dim,
+    whole: &str,
+) -> Result<(f64, String, Option<String>), InputError> {
+    let (num, unit) = split_number(s);
+    let (v, u, cur) = convert(num, unit, dim, whole)?;
+    Ok((v, u, cur))
+}
+
+fn convert(
+    num: &str,
+    unit: &str,
+    dim: Dim,
+    whole: &str,
+) -> Result<(f64, String, Option<String>), InputError> {
+    let x: f64 = num.parse().map_err(|_| malformed(whole, dim))?;
+    if !x.is_finite() || x < 0.0 {
+        return Err(InputError::NotFinite { text: whole.to_string() });
+    }
+    let mut currency = None;
+    let factor = match dim {
+        Dim::Count => match unit {
+            "" => 1.0,
+            "k" | "K" => 1e3,
+            "M" | "m" => 1e6,
+            "B" | "b" | "G" => 1e9,
+            "T" | "t" => 1e12,
+            "P" => 1e15,
+            _ => return Err(malformed(whole, dim)),
+        },
+        Dim::Fraction | Dim::Factor => match unit {
+            "" => 1.0,
+            "%" => 0.01,
+            _ => return Err(malformed(whole, dim)),
+        },
+        Dim::Power => match unit {
+            "" | "W" | "w" => 1.0,
+            "kW" | "kw" | "KW" => 1e3,
+            "MW" | "mw" => 1e6,
+            "GW" | "gw" => 1e9,
+            _ => return Err(malformed(whole, dim)),
+        },
+        Dim::Energy => match unit.to_ascii_lowercase().as_str() {
+            "" | "kwh" => 1.0,
+            "wh" => 1e-3,
+            "mwh" if unit.starts_with('M') => 1e3,
+            "mwh" => 1e-6,
+            "gwh" => 1e6,
+            "twh" => 1e9,
+            "j" => 1.0 / 3.6e6,
+            "kj" => 1.0 / 3.6e3,
+            "mj" if unit.starts_with('M') => 1.0 / 3.6,
+            "gj" => 1e3 / 3.6,
+            _ => return Err(malformed(whole, dim)),
+        },
+        Dim::Time => match unit {
+            "" | "h" | "hr" | "hrs" | "hour" | "hours" => 1.0,
+            "s" | "sec" => 1.0 / 3600.0,
+            "ms" => 1.0 / 3.6e6,
+            "m" | "min" | "mins" => 1.0 / 60.0,
+            "d" | "day" | "days" => 24.0,
+            "w" | "week" | "weeks" => 168.0,
+            "y" | "yr" | "year" | "years" => 8760.0,
+            _ => return Err(malformed(whole, dim)),
+        },
+        Dim::Intensity => match unit.replace(' ', "").as_str() {
+            "" | "g/kWh" | "g/kwh" | "gCO2/kWh" | "gCO2e/kWh" | "kg/MWh" | "kg/mwh" => 1.0,
+            "kg/kWh" | "kg/kwh" | "t/MWh" | "t/mwh" | "kgCO2/kWh" | "kgCO2e/kWh" => 1e3,
+            "lb/MWh" | "lb/mwh" => 0.453_592_37,
+            _ => return Err(malformed(whole, dim)),
+        },
+        Dim::WaterIntensity => match unit.replace(' ', "").as_str() {
+            "" | "L/kWh" | "l/kWh" | "L/kwh" | "l/kwh" => 1.0,
+            "mL/kWh" | "ml/kWh" | "ml/kwh" => 1e-3,
+            "gal/MWh" | "gal/mwh" => 3.785_411_784e-3,
+            "m3/MWh" | "m3/mwh" => 1.0,
+            _ => return Err(malformed(whole, dim)),
+        },
+        Dim::Mass => match unit {
+            "" | "kg" => 1.0,
+            "g" => 1e-3,
+            "t" => 1e3,
+            _ => return Err(malformed(whole, dim)),
+        },
+        Dim::Price => {
+            let u = unit.replace(' ', "");
+            let (cur, per) = match u.split_once('/') {
+                Some((c, p)) => (c.to_string(), p.to_ascii_lowercase()),
+                None => (u.clone(), "kwh".to_string()),
+            };
+            let cur = cur.trim_start_matches('$');
+            if !cur.is_empty() {
+                if !(cur.len() == 3 && cur.chars().all(|c| c.is_ascii_alphabetic())) {
+                    return Err(malformed(whole, dim));
+                }
+                currency = Some(cur.to_ascii_uppercase());
+            } else if unit.starts_with('$') {
+                currency = Some("USD".into());
+            }
+            match per.as_str() {
+                "kwh" => 1.0,
+                "mwh" => 1e-3,
+                _ => return Err(malformed(whole, dim)),
+            }
+        }
+    };
+    Ok((x * factor, unit.to_string(), currency))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str, d: Dim) -> f64 {
+        parse_range(s, d).expect("parses").mid()
+    }
+
+    #[test]
+    fn counts_with_suffixes() {
+        assert_eq!(p("405B", Dim::Count), 405e9);
+        assert_eq!(p("15.6T", Dim::Count), 15.6e12);
+        assert_eq!(p("16k", Dim::Count), 16_000.0);
+        assert_eq!(p("1.7e12", Dim::Count), 1.7e12);
+        assert_eq!(p("25000", Dim::Count), 25_000.0);
+    }
+
+    #[test]
+    fn quantities_with_units() {
+        assert_eq!(p("700W", Dim::Power), 700.0);
+        assert_eq!(p("6.5kW", Dim::Power), 6500.0);
+        assert_eq!(p("54d", Dim::Time), 1296.0);
+        assert_eq!(p("2.5h", Dim::Time), 2.5);
+        assert_eq!(p("90min", Dim::Time), 1.5);
+        assert!((p("0.39kg/kWh", Dim::Intensity) - 390.0).abs() < 1e-9);
+        assert_eq!(p("390g/kWh", Dim::Intensity), 390.0);
+        assert_eq!(p("1.2MWh", Dim::Energy), 1200.0);
+        assert_eq!(p("4Wh", Dim::Energy), 0.004);
+        assert_eq!(p("40%", Dim::Fraction), 0.4);
+        // 550 gal/MWh x 3.785 L/gal / 1000 kWh/MWh = 2.08 L/kWh
+        assert!((p("550gal/MWh", Dim::WaterIntensity) - 2.082).abs() < 1e-3);
+    }
+
+    #[test]
+    fn ranges() {
+        let r = parse_range("300..500W", Dim::Power).expect("range");
+        assert_eq!((r.lo, r.hi), (300.0, 500.0));
+        let r = parse_range("0.3..0.5", Dim::Fraction).expect("range");
+        assert_eq!((r.lo, r.hi), (0.3, 0.5));
+        let r = parse_range("1kW..2kW", Dim::Power).expect("range");
+        assert_eq!((r.lo, r.hi), (1000.0, 2000.0));
+        assert!(matches!(parse_range("5..3", Dim::Count), Err(InputError::Reversed { .. })));
+    }
+
+    #[test]
+    fn prices() {
+        let pr = parse_price("0.12EUR/kWh").expect("price");
+        assert_eq!(pr.currency.as_deref(), Some("EUR"));
+        assert_eq!(pr.per_kwh.mid(), 0.12);
+        let pr = parse_price("95USD/MWh").expect("price");
+        assert!((pr.per_kwh.mid() - 0.095).abs() < 1e-12);
+        assert_eq!(parse_price("0.1").expect("price").currency, None);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        for bad in ["", "abc", "NaN", "inf", "-3", "12 parsecs", "7XB", "..", "1..", "1e"] {
+            assert!(parse_range(bad, Dim::Count).is_err(), "{bad} should fail");
+        }
+        assert!(parse_range("700V", Dim::Power).is_err());
+    }
+}

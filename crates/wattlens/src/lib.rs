@@ -1,0 +1,19 @@
+//! wattlens: the energy, carbon and water footprint of AI work, measured or estimated, with
+//! ranges and an explanation of every step.
+//!
+//! The library holds all domain logic and never prints, parses arguments or exits; the
+//! `wattlens` binary (crate `wattlens-cli`) does that. Data flows from a workload (an estimate's
+//! spec, later a measurement) through [`footprint::account`], the one accounting core, into an
+//! [`estimate::Estimate`] whose figures are P5/P50/P95.
+
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod estimate;
+pub mod explain;
+pub mod footprint;
+pub mod input;
+pub mod record;
+pub mod report;
+pub mod uncertainty;
+pub mod units;

@@ -1,0 +1,223 @@
+//! Ranges, reproducible sampling and percentiles: every figure wattlens prints is a distribution.
+//!
+//! Inputs are points or uniform ranges `[lo, hi]`. A model is evaluated once at the central
+//! values (for the explanation) and then `samples` times with each range drawn uniformly from a
+//! seeded generator, so the same inputs and seed always give the same P5/P50/P95. When no input
+//! is a range, one evaluation is enough and the output is a point.
+
+use serde::{Deserialize, Serialize};
+
+/// The default Monte Carlo seed: output is reproducible unless the user asks otherwise.
+pub const DEFAULT_SEED: u64 = 0x5EED_2024;
+/// The default number of Monte Carlo samples.
+pub const DEFAULT_SAMPLES: usize = 10_000;
+
+/// A point or a uniform range `[lo, hi]`, in the base unit of whatever it measures.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Range {
+    /// Lower bound.
+    pub lo: f64,
+    /// Upper bound (equal to `lo` for a point).
+    pub hi: f64,
+}
+
+impl Range {
+    /// A uniform range; the caller guarantees `lo <= hi`.
+    #[must_use]
+    pub fn new(lo: f64, hi: f64) -> Self {
+        Self { lo, hi }
+    }
+    /// A single value.
+    #[must_use]
+    pub fn point(v: f64) -> Self {
+        Self { lo: v, hi: v }
+    }
+    /// The midpoint, used as the central value.
+    #[must_use]
+    pub fn mid(&self) -> f64 {
+        0.5 * (self.lo + self.hi)
+    }
+    /// Whether the range has no width.
+    #[must_use]
+    pub fn is_point(&self) -> bool {
+        self.lo == self.hi
+    }
+    /// Scales both ends.
+    #[must_use]
+    pub fn scale(&self, k: f64) -> Self {
+        Self { lo: self.lo * k, hi: self.hi * k }
+    }
+    /// `lo..hi` (or just the value) with a unit, for explanations.
+    #[must_use]
+    pub fn display(&self, unit: &str) -> String {
+        let sep = if unit.is_empty() || unit.starts_with('/') || unit == "%" { "" } else { " " };
+        if self.is_point() {
+            format!("{}{sep}{unit}", fmt_num(self.lo))
+        } else {
+            format!("{}..{}{sep}{unit}", fmt_num(self.lo), fmt_num(self.hi))
+        }
+    }
+}
+
+/// Formats a number with four significant figures, in plain or scientific notation.
+#[must_use]
+pub fn fmt_num(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if !(1e-3..1e9).contains(&a) {
+        return format!("{v:.3e}");
+    }
+    let digits = 4 - 1 - a.log10().floor() as i32;
+    let s = format!("{:.*}", digits.max(0) as usize, v);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// SplitMix64: a tiny, well-studied generator. Hand-written (ten lines) so that a seed gives the
+/// same numbers whatever version of a random-number crate is in the lock file.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    /// The next uniform value in `[0, 1)`.
+    pub fn next_f64(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// Where input values come from during one evaluation of a model.
+#[derive(Debug)]
+pub enum Draw {
+    /// Each range gives its midpoint; counts how many inputs were ranges.
+    Central {
+        /// Number of non-point ranges met so far.
+        uncertain: usize,
+    },
+    /// Each range gives a uniform random value.
+    Random(Rng),
+}
+
+impl Draw {
+    /// The value of `r` in this evaluation.
+    pub fn value(&mut self, r: &Range) -> f64 {
+        match self {
+            Draw::Central { uncertain } => {
+                if !r.is_point() {
+                    *uncertain += 1;
+                }
+                r.mid()
+            }
+            Draw::Random(rng) => {
+                let u = rng.next_f64();
+                if r.is_point() {
+                    r.lo
+                } else {
+                    r.lo + u * (r.hi - r.lo)
+                }
+            }
+        }
+    }
+    /// Whether this is the central (explaining) evaluation.
+    #[must_use]
+    pub fn is_central(&self) -> bool {
+        matches!(self, Draw::Central { .. })
+    }
+}
+
+/// P5, P50 and P95 of a figure.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// 5th percentile.
+    pub p5: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+}
+
+impl Percentiles {
+    /// All three equal.
+    #[must_use]
+    pub fn point(v: f64) -> Self {
+        Self { p5: v, p50: v, p95: v }
+    }
+    /// Multiplies every percentile (for unit changes).
+    #[must_use]
+    pub fn scale(&self, k: f64) -> Self {
+        Self { p5: self.p5 * k, p50: self.p50 * k, p95: self.p95 * k }
+    }
+}
+
+/// Percentiles of `xs` by nearest rank, in linear time (the slice is reordered).
+#[must_use]
+pub fn percentiles(xs: &mut [f64]) -> Percentiles {
+    match xs.len() {
+        0 => return Percentiles::point(f64::NAN),
+        1 => return Percentiles::point(xs[0]),
+        _ => {}
+    }
+    let n = xs.len() - 1;
+    let rank = |p: f64| ((p * n as f64).round() as usize).min(n);
+    let (i5, i50, i95) = (rank(0.05), rank(0.50), rank(0.95));
+    let (lower, m, upper) = xs.select_nth_unstable_by(i50, f64::total_cmp);
+    let p50 = *m;
+    let p5 = if i5 < i50 { *lower.select_nth_unstable_by(i5, f64::total_cmp).1 } else { p50 };
+    let j = i95 - i50 - 1;
+    let p95 = if i95 > i50 { *upper.select_nth_unstable_by(j, f64::total_cmp).1 } else { p50 };
+    Percentiles { p5, p50, p95 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_uniform_ramp() {
+        // 0..=100: nearest-rank P5 = 5, P50 = 50, P95 = 95
+        let mut xs: Vec<f64> = (0..=100).rev().map(f64::from).collect();
+        let p = percentiles(&mut xs);
+        assert_eq!((p.p5, p.p50, p.p95), (5.0, 50.0, 95.0));
+    }
+
+    #[test]
+    fn rng_is_reproducible_and_uniform() {
+        let mut a = Rng::new(7);
+        let mut b = Rng::new(7);
+        let xs: Vec<f64> = (0..10_000).map(|_| a.next_f64()).collect();
+        assert!(xs.iter().zip((0..10_000).map(|_| b.next_f64())).all(|(x, y)| *x == y));
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert!((mean - 0.5).abs() < 0.01, "mean {mean}");
+        assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
+    }
+
+    #[test]
+    fn draw_central_counts_ranges() {
+        let mut d = Draw::Central { uncertain: 0 };
+        assert_eq!(d.value(&Range::new(1.0, 3.0)), 2.0);
+        assert_eq!(d.value(&Range::point(5.0)), 5.0);
+        assert!(matches!(d, Draw::Central { uncertain: 1 }));
+    }
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(fmt_num(1296.0), "1296");
+        assert_eq!(fmt_num(0.4), "0.4");
+        assert_eq!(fmt_num(29_082.24), "29082");
+        assert_eq!(fmt_num(2.184e25), "2.184e25");
+    }
+}
