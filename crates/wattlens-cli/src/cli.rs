@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Estimate the footprint of a training run, a server fleet or a data centre.
     #[command(subcommand)]
-    Estimate(EstimateCommand),
+    Estimate(Box<EstimateCommand>),
     /// List and show the embedded reference data, with sources.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -38,11 +38,11 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum EstimateCommand {
     /// A training run: compute, duration, power, failures -> energy, carbon, water, cost.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// A fleet of servers: servers x power x load x hours, per day and per year.
-    Fleet(FleetArgs),
+    Fleet(Box<FleetArgs>),
     /// A data centre: PUE from an energy breakdown, facility energy and water, rack cooling.
-    Datacenter(DatacenterArgs),
+    Datacenter(Box<DatacenterArgs>),
 }
 
 /// `wattlens catalog ...`

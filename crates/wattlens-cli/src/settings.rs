@@ -163,7 +163,7 @@ pub fn mc(o: &OutputArgs, cfg: &Config) -> Result<McOptions> {
         }
         None => cfg.samples.unwrap_or(DEFAULT_SAMPLES),
     };
-    Ok(McOptions { samples, seed: o.seed.or(cfg.seed).unwrap_or(DEFAULT_SEED) })
+    Ok(McOptions { samples, seed: o.seed.or(cfg.seed).unwrap_or(DEFAULT_SEED), ..McOptions::default() })
 }
 
 /// The period from `--hours` or `--days`, in hours.

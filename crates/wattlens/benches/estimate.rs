@@ -1,1 +1,53 @@
-fn main(){}
+//! Benchmarks of the estimate core: a training estimate with its default ranges at 10,000 and
+//! 100,000 Monte Carlo samples (catalog already parsed), and catalog parsing itself.
+//! Run with `cargo bench -p wattlens`; results go in docs/benchmarks.md.
+
+use wattlens::catalog::Catalog;
+use wattlens::estimate::resolve::{self, HardwareInputs, TrainInputs};
+use wattlens::estimate::site::SiteInputs;
+use wattlens::estimate::{run_resolved, McOptions};
+use wattlens::uncertainty::Range;
+
+fn main() {
+    divan::main();
+}
+
+fn inputs() -> TrainInputs {
+    TrainInputs {
+        params: Some(Range::point(405e9)),
+        tokens: Some(Range::point(15.6e12)),
+        gpus: Some(Range::point(16_384.0)),
+        hw: HardwareInputs { gpu: Some("h100".into()), ..HardwareInputs::default() },
+        ..TrainInputs::default()
+    }
+}
+
+#[divan::bench(args = [10_000, 100_000])]
+fn train_estimate(bencher: divan::Bencher, samples: usize) {
+    train(bencher, samples, 2);
+}
+
+#[divan::bench(args = [100_000])]
+fn train_estimate_one_thread(bencher: divan::Bencher, samples: usize) {
+    train(bencher, samples, 1);
+}
+
+fn train(bencher: divan::Bencher, samples: usize, threads: usize) {
+    let cat = Catalog::embedded();
+    let site = SiteInputs { grid: Some("US".into()), ..SiteInputs::default() };
+    let opts = McOptions { samples, threads, ..McOptions::default() };
+    // Parse the tables once, outside the timed loop.
+    let _ = resolve::train(&cat, &inputs(), &site).map(|r| run_resolved(r, McOptions { samples: 1, ..opts }));
+    bencher.bench_local(|| {
+        let r = resolve::train(&cat, &inputs(), &site).expect("resolves");
+        divan::black_box(run_resolved(r, opts))
+    });
+}
+
+#[divan::bench]
+fn parse_train_tables() {
+    let cat = Catalog::embedded();
+    let _ = divan::black_box(cat.accelerators().map(|t| t.rows().len()));
+    let _ = divan::black_box(cat.grids().map(|t| t.rows().len()));
+    let _ = divan::black_box(cat.models().map(|t| t.rows().len()));
+}

@@ -117,7 +117,7 @@ pub fn account<T: Trace>(
     t: &mut T,
     it: &ItEnergy,
     busy: &Busy,
-    rec: &mut Record,
+    rec: &mut Record<'_>,
 ) -> KilowattHours {
     let pue = d.value(&site.pue.range);
     let ci = GramsPerKwh(d.value(&site.intensity.range));
@@ -316,11 +316,10 @@ mod tests {
             rest: KilowattHours(0.2),
         };
         let busy = Busy { accelerators: 8.0, servers: 1.0, period: Hours(8760.0) };
-        let mut rec = Record::new();
-        rec.next_sample();
+        let mut rec = Record::central();
         let _ = account(&site(), &mut Draw::Central { uncertain: 0 }, &mut NoTrace, &it, &busy, &mut rec);
         let f: std::collections::HashMap<_, _> =
-            rec.summarise().into_iter().map(|(k, p)| (k, p.p50)).collect();
+            rec.into_points().into_iter().map(|(k, p)| (k, p.p50)).collect();
         // 2 kWh x 1.5 = 3 kWh
         assert_eq!(f["facility_energy_kwh"], 3.0);
         // 3 kWh x 400 g/kWh = 1.2 kg

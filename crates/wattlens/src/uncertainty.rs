@@ -89,6 +89,13 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Self(seed)
     }
+    /// The generator as it will be after `k` more draws (SplitMix64 advances its state by a
+    /// fixed increment, so a stream can be split between threads and stay identical).
+    #[must_use]
+    pub fn jumped(&self, k: u64) -> Self {
+        Self(self.0.wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+    }
+
     /// The next uniform value in `[0, 1)`.
     pub fn next_f64(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -123,11 +130,10 @@ impl Draw {
                 r.mid()
             }
             Draw::Random(rng) => {
-                let u = rng.next_f64();
                 if r.is_point() {
                     r.lo
                 } else {
-                    r.lo + u * (r.hi - r.lo)
+                    r.lo + rng.next_f64() * (r.hi - r.lo)
                 }
             }
         }
@@ -163,23 +169,75 @@ impl Percentiles {
     }
 }
 
-/// Percentiles of `xs` by nearest rank, in linear time (the slice is reordered).
+/// Percentiles of `xs` by nearest rank (P5 is the value of rank `round(0.05 (n - 1))` in
+/// sorted order, and so on).
 #[must_use]
-pub fn percentiles(xs: &mut [f64]) -> Percentiles {
-    match xs.len() {
-        0 => return Percentiles::point(f64::NAN),
-        1 => return Percentiles::point(xs[0]),
-        _ => {}
+pub fn percentiles(xs: &[f64]) -> Percentiles {
+    let mut keys: Vec<u64> = xs.iter().map(|x| order_key(*x)).collect();
+    percentiles_of_keys(&mut keys)
+}
+
+/// Maps an `f64` to a `u64` with the same order (IEEE 754 total order), so that selections
+/// compare integers.
+#[inline]
+#[must_use]
+pub fn order_key(v: f64) -> u64 {
+    let b = v.to_bits();
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
+/// Maps a value, rounded to `f32`, to a `u32` with the same order.
+#[inline]
+#[must_use]
+pub fn order_key32(v: f64) -> u32 {
+    let b = (v as f32).to_bits();
+    if b >> 31 == 1 { !b } else { b | (1 << 31) }
+}
+
+/// The inverse of [`order_key32`].
+#[inline]
+#[must_use]
+pub fn from_key32(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & !(1 << 31) } else { !k })
+}
+
+/// Nearest-rank P5/P50/P95 of `u32` order keys (reordered in place).
+pub fn percentiles_of_keys32(xs: &mut [u32]) -> [u32; 3] {
+    let Some(&first) = xs.first() else { return [0; 3] };
+    if xs.iter().all(|x| *x == first) {
+        return [first; 3];
     }
     let n = xs.len() - 1;
     let rank = |p: f64| ((p * n as f64).round() as usize).min(n);
     let (i5, i50, i95) = (rank(0.05), rank(0.50), rank(0.95));
-    let (lower, m, upper) = xs.select_nth_unstable_by(i50, f64::total_cmp);
+    let (lower, m, upper) = xs.select_nth_unstable(i50);
     let p50 = *m;
-    let p5 = if i5 < i50 { *lower.select_nth_unstable_by(i5, f64::total_cmp).1 } else { p50 };
-    let j = i95 - i50 - 1;
-    let p95 = if i95 > i50 { *upper.select_nth_unstable_by(j, f64::total_cmp).1 } else { p50 };
-    Percentiles { p5, p50, p95 }
+    let p5 = if i5 < i50 { *lower.select_nth_unstable(i5).1 } else { p50 };
+    let p95 = if i95 > i50 { *upper.select_nth_unstable(i95 - i50 - 1).1 } else { p50 };
+    [p5, p50, p95]
+}
+
+/// The inverse of [`order_key`].
+#[inline]
+#[must_use]
+pub fn from_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// Exact nearest-rank P5/P50/P95 of `u64` order keys (reordered in place).
+pub fn percentiles_of_keys(xs: &mut [u64]) -> Percentiles {
+    let Some(&first) = xs.first() else { return Percentiles::point(f64::NAN) };
+    if xs.iter().all(|x| *x == first) {
+        return Percentiles::point(from_key(first));
+    }
+    let n = xs.len() - 1;
+    let rank = |p: f64| ((p * n as f64).round() as usize).min(n);
+    let (i5, i50, i95) = (rank(0.05), rank(0.50), rank(0.95));
+    let (lower, m, upper) = xs.select_nth_unstable(i50);
+    let p50 = *m;
+    let p5 = if i5 < i50 { *lower.select_nth_unstable(i5).1 } else { p50 };
+    let p95 = if i95 > i50 { *upper.select_nth_unstable(i95 - i50 - 1).1 } else { p50 };
+    Percentiles { p5: from_key(p5), p50: from_key(p50), p95: from_key(p95) }
 }
 
 #[cfg(test)]
@@ -189,9 +247,35 @@ mod tests {
     #[test]
     fn percentiles_of_uniform_ramp() {
         // 0..=100: nearest-rank P5 = 5, P50 = 50, P95 = 95
-        let mut xs: Vec<f64> = (0..=100).rev().map(f64::from).collect();
-        let p = percentiles(&mut xs);
+        let xs: Vec<f64> = (0..=100).rev().map(f64::from).collect();
+        let p = percentiles(&xs);
         assert_eq!((p.p5, p.p50, p.p95), (5.0, 50.0, 95.0));
+    }
+
+    #[test]
+    fn selection_matches_full_sort() {
+        let mut rng = Rng::new(3);
+        for n in [4096usize, 10_001, 100_000] {
+            let mut xs: Vec<f64> = (0..n).map(|_| rng.next_f64().powi(3) * 1e6 - 1e3).collect();
+            // A lump of ties around the median must not break the brackets.
+            for x in xs.iter_mut().take(n / 10) {
+                *x = 42.0;
+            }
+            let mut sorted = xs.clone();
+            sorted.sort_by(f64::total_cmp);
+            let r = |p: f64| sorted[((p * (n - 1) as f64).round() as usize).min(n - 1)];
+            let got = percentiles(&xs);
+            assert_eq!((got.p5, got.p50, got.p95), (r(0.05), r(0.5), r(0.95)), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn keys_keep_the_order_of_floats() {
+        let xs = [-1e300, -2.5, -0.0, 0.0, 1e-300, 0.5, 3.0, 1e300];
+        for w in xs.windows(2) {
+            assert!(order_key(w[0]) <= order_key(w[1]), "{w:?}");
+            assert_eq!(from_key(order_key(w[0])), w[0]);
+        }
     }
 
     #[test]
@@ -203,6 +287,16 @@ mod tests {
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         assert!((mean - 0.5).abs() < 0.01, "mean {mean}");
         assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
+    }
+
+    #[test]
+    fn jump_matches_drawing() {
+        let mut a = Rng::new(11);
+        let b = a.jumped(1000);
+        for _ in 0..1000 {
+            let _ = a.next_f64();
+        }
+        assert_eq!(a.clone().next_f64(), b.clone().next_f64());
     }
 
     #[test]

@@ -494,7 +494,6 @@ def ewif_rows(w_raw):
         ("solar", L(w_raw["solar"]), L(w_raw["solar"]), 2013, mack,
          "85 gal/MWh as published by codecarbon for all solar (likely CSP-influenced); used in derivation"),
         ("solar_pv", T(6), T(303), 2015, mek15, "6-303 m3/TJe; consumptive WF incl. supply chain"),
-        ("solar_csp", "", "", "", "", "no verified source retrieved; see docs/data-gaps/grids.md"),
         ("wind", T(0.2), L(w_raw["wind"]), 2015, mack + "; " + mek15,
          "codecarbon 11 gal/MWh = %s L/kWh (used in derivation); Mekonnen 2015 range 0.2-12 m3/TJe" % L(w_raw["wind"])),
         ("hydro", HYDRO_L_PER_KWH, round(68 * 1000 / 277.7778, 1), "",

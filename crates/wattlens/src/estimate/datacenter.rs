@@ -101,7 +101,7 @@ impl Model for DatacenterSpec {
     fn site(&self) -> &Site {
         &self.site
     }
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record) {
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let w = d.value(&self.it_power);
         let hours = Hours(d.value(&self.hours));
         let (servers, accels) = (d.value(&self.servers), d.value(&self.accelerators));

@@ -50,7 +50,7 @@ impl Model for FleetSpec {
         &self.site
     }
 
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record) {
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let hours = Hours(d.value(&self.hours));
         let (total, servers, accels) = match &self.load {
             Load::Servers { servers, server_w, load, accelerators_per_server } => {
@@ -134,5 +134,27 @@ mod tests {
         assert!((e.get("it_energy_kwh").expect("it").p50 - 564_252.0).abs() < 1e-6);
         assert!((e.get("energy_kwh_per_year").expect("y").p50 - 564_252.0 * 365.0).abs() < 1e-3);
         assert_eq!(e.get("accelerators").expect("acc").p50, 28_936.0);
+    }
+
+    #[test]
+    fn two_threads_give_the_same_samples_as_one() {
+        let mut site = crate::footprint::tests_support::site();
+        site.pue = crate::footprint::Param::new(Range::new(1.1, 1.6), "test");
+        let spec = FleetSpec {
+            load: Load::Servers {
+                servers: Range::new(100.0, 200.0),
+                server_w: Range::point(6500.0),
+                load: Range::new(0.5, 1.0),
+                accelerators_per_server: Range::point(8.0),
+            },
+            hours: Range::point(24.0),
+            split: Split::Fractions { accel: 0.5, host: 0.1 },
+            site,
+        };
+        let one = run(&spec, McOptions { samples: 30_001, seed: 9, threads: 1 }, vec![]);
+        let two = run(&spec, McOptions { samples: 30_001, seed: 9, threads: 2 }, vec![]);
+        assert_eq!(one.figures, two.figures);
+        let p = one.get("facility_energy_kwh").expect("fac");
+        assert!(p.p5 < p.p50 && p.p50 < p.p95);
     }
 }

@@ -59,11 +59,13 @@ pub struct McOptions {
     pub samples: usize,
     /// Seed of the generator.
     pub seed: u64,
+    /// Threads for runs of 20,000 samples or more (1 or 2); the output does not depend on it.
+    pub threads: usize,
 }
 
 impl Default for McOptions {
     fn default() -> Self {
-        Self { samples: DEFAULT_SAMPLES, seed: DEFAULT_SEED }
+        Self { samples: DEFAULT_SAMPLES, seed: DEFAULT_SEED, threads: 2 }
     }
 }
 
@@ -74,7 +76,7 @@ pub trait Model {
     /// The site the energy is accounted at.
     fn site(&self) -> &Site;
     /// One evaluation: draws inputs, puts figures (including the footprint) into `rec`.
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record);
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>);
 }
 
 /// A published figure shown beside the estimate.
@@ -185,7 +187,7 @@ impl Estimate {
 
 /// Runs a resolved estimate and fills in its published comparisons, notes and extra output.
 #[must_use]
-pub fn run_resolved<M: Model>(r: resolve::Resolved<M>, opts: McOptions) -> Estimate {
+pub fn run_resolved<M: Model + Sync>(r: resolve::Resolved<M>, opts: McOptions) -> Estimate {
     let mut e = run(&r.spec, opts, r.assumptions);
     e.published = r
         .published
@@ -201,29 +203,48 @@ pub fn run_resolved<M: Model>(r: resolve::Resolved<M>, opts: McOptions) -> Estim
 }
 
 /// Evaluates `model`: once at the central values with the explanation, then `opts.samples`
-/// times unless every input is a point.
+/// times unless every input is a point. Large runs are split between two threads; the second
+/// starts from the generator jumped ahead by the draws of the first, so the samples (and so the
+/// output) are the same as from one thread.
 #[must_use]
-pub fn run<M: Model>(model: &M, opts: McOptions, assumptions: Vec<Assumption>) -> Estimate {
+pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumption>) -> Estimate {
     let mut steps = Steps::default();
-    let mut central = Record::new();
-    central.next_sample();
+    let mut central = Record::central();
     let mut d = Draw::Central { uncertain: 0 };
     model.evaluate(&mut d, &mut steps, &mut central);
-    let uncertain = matches!(d, Draw::Central { uncertain } if uncertain > 0);
-
-    let (figures, samples) = if uncertain && opts.samples > 1 {
-        let mut rec = Record::new();
-        let mut d = Draw::Random(Rng::new(opts.seed));
-        rec.next_sample();
-        model.evaluate(&mut d, &mut NoTrace, &mut rec);
-        rec.reserve(opts.samples);
-        for _ in 1..opts.samples {
-            rec.next_sample();
-            model.evaluate(&mut d, &mut NoTrace, &mut rec);
-        }
-        (rec.summarise(), opts.samples)
+    let draws = match d {
+        Draw::Central { uncertain } => uncertain,
+        Draw::Random(_) => 0,
+    };
+    let (figures, samples) = if draws > 0 && opts.samples > 1 {
+        let keys = match &central {
+            Record::Central { keys, .. } => keys.clone(),
+            Record::Rows { .. } => Vec::new(),
+        };
+        let n = opts.samples;
+        let mut data: Vec<Vec<u32>> = vec![vec![0u32; n]; keys.len()];
+        let split = if n >= 20_000 && opts.threads > 1 { n / 2 } else { n };
+        let rng = Rng::new(opts.seed);
+        let (first, second): (Vec<&mut [u32]>, Vec<&mut [u32]>) =
+            data.iter_mut().map(|c| c.split_at_mut(split)).unzip();
+        let fill = |cols: Vec<&mut [u32]>, rng: Rng, count: usize| {
+            let mut d = Draw::Random(rng);
+            let mut rec = Record::Rows { cols, row: 0, cursor: 0 };
+            for _ in 0..count {
+                model.evaluate(&mut d, &mut NoTrace, &mut rec);
+                rec.end_sample();
+            }
+        };
+        std::thread::scope(|s| {
+            let jumped = rng.jumped((split * draws) as u64);
+            if n > split {
+                s.spawn(move || fill(second, jumped, n - split));
+            }
+            fill(first, rng, split);
+        });
+        (crate::record::summarise(&keys, &mut data, opts.threads > 1), n)
     } else {
-        (central.summarise(), 1)
+        (central.into_points(), 1)
     };
     let site = model.site();
     Estimate {

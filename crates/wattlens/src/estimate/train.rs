@@ -92,7 +92,7 @@ impl Model for TrainSpec {
         &self.site
     }
 
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record) {
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let n = d.value(&self.accelerators);
         let peak = FlopsPerSecond(d.value(&self.peak));
         let per_server = d.value(&self.per_server);
