@@ -170,6 +170,7 @@ pub struct HardwareArgs {
 
 /// `estimate train`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     /// A catalog model (llama-3.1-405b, gpt-3, bloom ...): params, tokens and hardware default from it.
     #[arg(long, help_heading = "Workload")]
@@ -232,6 +233,7 @@ pub struct TrainArgs {
 
 /// `estimate fleet`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct FleetArgs {
     /// Number of servers (e.g. 3617).
     #[arg(long, help_heading = "Workload")]
@@ -258,6 +260,7 @@ pub struct FleetArgs {
 
 /// `estimate datacenter`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct DatacenterArgs {
     /// Shares of facility energy: it=0.5,cooling=0.4,power=0.1[,other=...]; PUE = 1 / it.
     #[arg(long, help_heading = "Facility")]

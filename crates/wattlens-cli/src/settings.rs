@@ -57,10 +57,15 @@ pub struct ConfigSite {
 
 /// Reads the config file, if one was named.
 pub fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
-    let Some(path) = path else { return Ok((Config::default(), None)) };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let Some(path) = path else {
+        return Ok((Config::default(), None));
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
     let cfg: Config = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         anyhow::anyhow!(
             "config file {} is malformed{}: {}",
             path.display(),
@@ -97,7 +102,11 @@ pub fn range(flag: &str, text: Option<&str>, dim: Dim) -> Result<Option<Range>> 
 pub fn range_in(flag: &str, text: Option<&str>, dim: Dim, unit: &str) -> Result<Option<Range>> {
     let with_unit = text.map(|t| {
         let t = t.trim();
-        if t.ends_with(|c: char| c.is_ascii_digit() || c == '.') { format!("{t}{unit}") } else { t.to_string() }
+        if t.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+            format!("{t}{unit}")
+        } else {
+            t.to_string()
+        }
     });
     range(flag, with_unit.as_deref(), dim)
 }
@@ -107,7 +116,10 @@ pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
     let r = range(flag, text, Dim::Count)?;
     if let Some(r) = r {
         if r.lo.fract() != 0.0 || r.hi.fract() != 0.0 {
-            bail!("invalid value for {flag}: {} is not a whole number", r.display(""));
+            bail!(
+                "invalid value for {flag}: {} is not a whole number",
+                r.display("")
+            );
         }
     }
     Ok(r)
@@ -118,24 +130,52 @@ pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     let pick = |flag: &Option<String>, conf: &Option<String>| flag.clone().or_else(|| conf.clone());
     let price = pick(&a.price, &cfg.price);
     Ok(SiteInputs {
-        pue: range("--pue", pick(&a.pue, &cfg.pue).as_deref(), Dim::Factor)?.map(check_pue).transpose()?,
+        pue: range("--pue", pick(&a.pue, &cfg.pue).as_deref(), Dim::Factor)?
+            .map(check_pue)
+            .transpose()?,
         grid: pick(&a.grid, &cfg.grid),
-        intensity: range("--intensity", pick(&a.intensity, &cfg.intensity).as_deref(), Dim::Intensity)?,
-        market_intensity: range("--market-intensity", pick(&a.market_intensity, &cfg.market_intensity).as_deref(), Dim::Intensity)?,
+        intensity: range(
+            "--intensity",
+            pick(&a.intensity, &cfg.intensity).as_deref(),
+            Dim::Intensity,
+        )?,
+        market_intensity: range(
+            "--market-intensity",
+            pick(&a.market_intensity, &cfg.market_intensity).as_deref(),
+            Dim::Intensity,
+        )?,
         cfe: range("--cfe", pick(&a.cfe, &cfg.cfe).as_deref(), Dim::Fraction)?,
-        wue: range("--wue", pick(&a.wue, &cfg.wue).as_deref(), Dim::WaterIntensity)?,
-        ewif: range("--ewif", pick(&a.ewif, &cfg.ewif).as_deref(), Dim::WaterIntensity)?,
-        price: price.map(|p| parse_price(&p).context("invalid value for --price")).transpose()?,
+        wue: range(
+            "--wue",
+            pick(&a.wue, &cfg.wue).as_deref(),
+            Dim::WaterIntensity,
+        )?,
+        ewif: range(
+            "--ewif",
+            pick(&a.ewif, &cfg.ewif).as_deref(),
+            Dim::WaterIntensity,
+        )?,
+        price: price
+            .map(|p| parse_price(&p).context("invalid value for --price"))
+            .transpose()?,
         datacenter: pick(&a.datacenter, &cfg.datacenter),
         cooling: pick(&a.cooling, &cfg.cooling),
-        lifetime_h: range_in("--lifetime", pick(&a.lifetime, &cfg.lifetime).as_deref(), Dim::Time, "y")?,
+        lifetime_h: range_in(
+            "--lifetime",
+            pick(&a.lifetime, &cfg.lifetime).as_deref(),
+            Dim::Time,
+            "y",
+        )?,
         country: a.equivalent_country.clone(),
     })
 }
 
 fn check_pue(r: Range) -> Result<Range> {
     if r.lo < 1.0 {
-        bail!("invalid value for --pue: {} is below 1 (PUE is facility energy / IT energy)", r.display(""));
+        bail!(
+            "invalid value for --pue: {} is below 1 (PUE is facility energy / IT energy)",
+            r.display("")
+        );
     }
     Ok(r)
 }
@@ -163,7 +203,11 @@ pub fn mc(o: &OutputArgs, cfg: &Config) -> Result<McOptions> {
         }
         None => cfg.samples.unwrap_or(DEFAULT_SAMPLES),
     };
-    Ok(McOptions { samples, seed: o.seed.or(cfg.seed).unwrap_or(DEFAULT_SEED), ..McOptions::default() })
+    Ok(McOptions {
+        samples,
+        seed: o.seed.or(cfg.seed).unwrap_or(DEFAULT_SEED),
+        ..McOptions::default()
+    })
 }
 
 /// The period from `--hours` or `--days`, in hours.

@@ -17,7 +17,10 @@ fn inputs() -> TrainInputs {
         params: Some(Range::point(405e9)),
         tokens: Some(Range::point(15.6e12)),
         gpus: Some(Range::point(16_384.0)),
-        hw: HardwareInputs { gpu: Some("h100".into()), ..HardwareInputs::default() },
+        hw: HardwareInputs {
+            gpu: Some("h100".into()),
+            ..HardwareInputs::default()
+        },
         ..TrainInputs::default()
     }
 }
@@ -34,10 +37,18 @@ fn train_estimate_one_thread(bencher: divan::Bencher, samples: usize) {
 
 fn train(bencher: divan::Bencher, samples: usize, threads: usize) {
     let cat = Catalog::embedded();
-    let site = SiteInputs { grid: Some("US".into()), ..SiteInputs::default() };
-    let opts = McOptions { samples, threads, ..McOptions::default() };
+    let site = SiteInputs {
+        grid: Some("US".into()),
+        ..SiteInputs::default()
+    };
+    let opts = McOptions {
+        samples,
+        threads,
+        ..McOptions::default()
+    };
     // Parse the tables once, outside the timed loop.
-    let _ = resolve::train(&cat, &inputs(), &site).map(|r| run_resolved(r, McOptions { samples: 1, ..opts }));
+    let _ = resolve::train(&cat, &inputs(), &site)
+        .map(|r| run_resolved(r, McOptions { samples: 1, ..opts }));
     bencher.bench_local(|| {
         let r = resolve::train(&cat, &inputs(), &site).expect("resolves");
         divan::black_box(run_resolved(r, opts))

@@ -26,7 +26,13 @@ impl Step {
     /// A step with no source of its own.
     #[must_use]
     pub fn new(name: &str, formula: String, value: f64, unit: &str) -> Self {
-        Self { name: name.into(), formula, value, unit: unit.into(), source: None }
+        Self {
+            name: name.into(),
+            formula,
+            value,
+            unit: unit.into(),
+            source: None,
+        }
     }
     /// Adds the source.
     #[must_use]

@@ -26,7 +26,10 @@ impl Param {
     /// A parameter from a value and a source.
     #[must_use]
     pub fn new(range: Range, source: impl Into<String>) -> Self {
-        Self { range, source: source.into() }
+        Self {
+            range,
+            source: source.into(),
+        }
     }
 }
 
@@ -121,7 +124,10 @@ pub fn account<T: Trace>(
 ) -> KilowattHours {
     let pue = d.value(&site.pue.range);
     let ci = GramsPerKwh(d.value(&site.intensity.range));
-    let market = site.market_intensity.as_ref().map(|m| GramsPerKwh(d.value(&m.range)));
+    let market = site
+        .market_intensity
+        .as_ref()
+        .map(|m| GramsPerKwh(d.value(&m.range)));
     let wue = LitresPerKwh(d.value(&site.wue.range));
     let ewif = LitresPerKwh(d.value(&site.ewif.range));
     let price = d.value(&site.price.range);
@@ -150,7 +156,11 @@ pub fn account<T: Trace>(
     t.step(|| {
         Step::new(
             "facility_energy",
-            format!("E_fac = E_it x PUE = {} kWh x {}", fmt_num(e_it.0), fmt_num(pue)),
+            format!(
+                "E_fac = E_it x PUE = {} kWh x {}",
+                fmt_num(e_it.0),
+                fmt_num(pue)
+            ),
             e_fac.0,
             "kWh",
         )
@@ -176,14 +186,22 @@ pub fn account<T: Trace>(
         t.step(|| {
             Step::new(
                 "market_carbon",
-                format!("C_market = E_fac x CI_market = {} kWh x {} g/kWh", fmt_num(e_fac.0), fmt_num(m.0)),
+                format!(
+                    "C_market = E_fac x CI_market = {} kWh x {} g/kWh",
+                    fmt_num(e_fac.0),
+                    fmt_num(m.0)
+                ),
                 kg.0,
                 "kgCO2e",
             )
             .source(p.source.clone())
         });
     }
-    let share = if life.0 > 0.0 { busy.period.0 / life.0 } else { 0.0 };
+    let share = if life.0 > 0.0 {
+        busy.period.0 / life.0
+    } else {
+        0.0
+    };
     let embodied = KgCo2e((busy.accelerators * emb_acc + busy.servers * emb_srv) * share);
     t.step(|| {
         Step::new(
@@ -213,7 +231,11 @@ pub fn account<T: Trace>(
     t.step(|| {
         Step::new(
             "onsite_water",
-            format!("W_site = E_it x WUE = {} kWh x {} L/kWh", fmt_num(e_it.0), fmt_num(wue.0)),
+            format!(
+                "W_site = E_it x WUE = {} kWh x {} L/kWh",
+                fmt_num(e_it.0),
+                fmt_num(wue.0)
+            ),
             onsite.0,
             "L",
         )
@@ -223,7 +245,11 @@ pub fn account<T: Trace>(
     t.step(|| {
         Step::new(
             "offsite_water",
-            format!("W_source = E_fac x EWIF = {} kWh x {} L/kWh", fmt_num(e_fac.0), fmt_num(ewif.0)),
+            format!(
+                "W_source = E_fac x EWIF = {} kWh x {} L/kWh",
+                fmt_num(e_fac.0),
+                fmt_num(ewif.0)
+            ),
             offsite.0,
             "L",
         )
@@ -233,7 +259,12 @@ pub fn account<T: Trace>(
     t.step(|| {
         Step::new(
             "cost",
-            format!("cost = E_fac x price = {} kWh x {} {}/kWh", fmt_num(e_fac.0), fmt_num(price), site.currency),
+            format!(
+                "cost = E_fac x price = {} kWh x {} {}/kWh",
+                fmt_num(e_fac.0),
+                fmt_num(price),
+                site.currency
+            ),
             cost,
             &site.currency,
         )
@@ -315,11 +346,25 @@ mod tests {
             host: KilowattHours(0.3),
             rest: KilowattHours(0.2),
         };
-        let busy = Busy { accelerators: 8.0, servers: 1.0, period: Hours(8760.0) };
+        let busy = Busy {
+            accelerators: 8.0,
+            servers: 1.0,
+            period: Hours(8760.0),
+        };
         let mut rec = Record::central();
-        let _ = account(&site(), &mut Draw::Central { uncertain: 0 }, &mut NoTrace, &it, &busy, &mut rec);
-        let f: std::collections::HashMap<_, _> =
-            rec.into_points().into_iter().map(|(k, p)| (k, p.p50)).collect();
+        let _ = account(
+            &site(),
+            &mut Draw::Central { uncertain: 0 },
+            &mut NoTrace,
+            &it,
+            &busy,
+            &mut rec,
+        );
+        let f: std::collections::HashMap<_, _> = rec
+            .into_points()
+            .into_iter()
+            .map(|(k, p)| (k, p.p50))
+            .collect();
         // 2 kWh x 1.5 = 3 kWh
         assert_eq!(f["facility_energy_kwh"], 3.0);
         // 3 kWh x 400 g/kWh = 1.2 kg

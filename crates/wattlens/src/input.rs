@@ -166,7 +166,11 @@ fn malformed(text: &str, dim: Dim) -> InputError {
     } else {
         format!("{}; a bare number is in {base}", dim.examples())
     };
-    InputError::Malformed { text: text.to_string(), what, hint }
+    InputError::Malformed {
+        text: text.to_string(),
+        what,
+        hint,
+    }
 }
 
 /// Splits `12.5kW` into (`12.5`, `kW`). Accepts scientific notation (`1.2e9`).
@@ -182,7 +186,8 @@ fn split_number(s: &str) -> (&str, &str) {
             || ((c == b'e' || c == b'E')
                 && !seen_e
                 && i > 0
-                && b.get(i + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'-' || *n == b'+'));
+                && b.get(i + 1)
+                    .is_some_and(|n| n.is_ascii_digit() || *n == b'-' || *n == b'+'));
         if !ok {
             break;
         }
@@ -201,7 +206,11 @@ fn parse_one(
     whole: &str,
 ) -> Result<(f64, Option<String>), InputError> {
     let (num, unit) = split_number(s);
-    let unit = if unit.is_empty() { default_unit.unwrap_or("") } else { unit };
+    let unit = if unit.is_empty() {
+        default_unit.unwrap_or("")
+    } else {
+        unit
+    };
     let (v, _, cur) = convert(num, unit, dim, whole)?;
     Ok((v, cur))
 }
@@ -224,7 +233,9 @@ fn convert(
 ) -> Result<(f64, String, Option<String>), InputError> {
     let x: f64 = num.parse().map_err(|_| malformed(whole, dim))?;
     if !x.is_finite() || x < 0.0 {
-        return Err(InputError::NotFinite { text: whole.to_string() });
+        return Err(InputError::NotFinite {
+            text: whole.to_string(),
+        });
     }
     let mut currency = None;
     let factor = match dim {
@@ -357,7 +368,10 @@ mod tests {
         assert_eq!((r.lo, r.hi), (0.3, 0.5));
         let r = parse_range("1kW..2kW", Dim::Power).expect("range");
         assert_eq!((r.lo, r.hi), (1000.0, 2000.0));
-        assert!(matches!(parse_range("5..3", Dim::Count), Err(InputError::Reversed { .. })));
+        assert!(matches!(
+            parse_range("5..3", Dim::Count),
+            Err(InputError::Reversed { .. })
+        ));
     }
 
     #[test]
@@ -372,7 +386,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        for bad in ["", "abc", "NaN", "inf", "-3", "12 parsecs", "7XB", "..", "1..", "1e"] {
+        for bad in [
+            "",
+            "abc",
+            "NaN",
+            "inf",
+            "-3",
+            "12 parsecs",
+            "7XB",
+            "..",
+            "1..",
+            "1e",
+        ] {
             assert!(parse_range(bad, Dim::Count).is_err(), "{bad} should fail");
         }
         assert!(parse_range("700V", Dim::Power).is_err());

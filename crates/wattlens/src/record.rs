@@ -32,7 +32,10 @@ impl Record<'_> {
     /// A sink for the central evaluation.
     #[must_use]
     pub fn central() -> Self {
-        Record::Central { keys: Vec::new(), values: Vec::new() }
+        Record::Central {
+            keys: Vec::new(),
+            values: Vec::new(),
+        }
     }
 
     /// Puts figure `key`. Every evaluation puts the same keys in the same order (the models are
@@ -68,7 +71,11 @@ impl Record<'_> {
     #[must_use]
     pub fn into_points(self) -> Vec<(&'static str, Percentiles)> {
         match self {
-            Record::Central { keys, values } => keys.into_iter().zip(values).map(|(k, v)| (k, Percentiles::point(v))).collect(),
+            Record::Central { keys, values } => keys
+                .into_iter()
+                .zip(values)
+                .map(|(k, v)| (k, Percentiles::point(v)))
+                .collect(),
             Record::Rows { .. } => Vec::new(),
         }
     }
@@ -76,18 +83,29 @@ impl Record<'_> {
 
 /// Percentiles of every column, on two threads when `parallel`.
 #[must_use]
-pub fn summarise(keys: &[&'static str], cols: &mut [Vec<u32>], parallel: bool) -> Vec<(&'static str, Percentiles)> {
+pub fn summarise(
+    keys: &[&'static str],
+    cols: &mut [Vec<u32>],
+    parallel: bool,
+) -> Vec<(&'static str, Percentiles)> {
     let reduce = |c: &mut Vec<u32>| {
         let p = percentiles_of_keys32(c);
         let tidy = |k: u32| tidy(f64::from(from_key32(k)));
-        Percentiles { p5: tidy(p[0]), p50: tidy(p[1]), p95: tidy(p[2]) }
+        Percentiles {
+            p5: tidy(p[0]),
+            p50: tidy(p[1]),
+            p95: tidy(p[2]),
+        }
     };
     let half = if parallel { cols.len() / 2 } else { 0 };
     let (a, b) = cols.split_at_mut(half);
     let (pa, pb) = std::thread::scope(|s| {
         let h = (!a.is_empty()).then(|| s.spawn(|| a.iter_mut().map(reduce).collect::<Vec<_>>()));
         let pb: Vec<_> = b.iter_mut().map(reduce).collect();
-        (h.map(|h| h.join().unwrap_or_default()).unwrap_or_default(), pb)
+        (
+            h.map(|h| h.join().unwrap_or_default()).unwrap_or_default(),
+            pb,
+        )
     });
     keys.iter().copied().zip(pa.into_iter().chain(pb)).collect()
 }
@@ -109,7 +127,11 @@ mod tests {
         let mut data = vec![vec![0u32; 101], vec![0u32; 101]];
         {
             let cols: Vec<&mut [u32]> = data.iter_mut().map(Vec::as_mut_slice).collect();
-            let mut r = Record::Rows { cols, row: 0, cursor: 0 };
+            let mut r = Record::Rows {
+                cols,
+                row: 0,
+                cursor: 0,
+            };
             for i in 0..101 {
                 r.put("a", f64::from(i));
                 r.put("b", 1000.0 - f64::from(i) / 10.0);

@@ -45,12 +45,19 @@ impl Range {
     /// Scales both ends.
     #[must_use]
     pub fn scale(&self, k: f64) -> Self {
-        Self { lo: self.lo * k, hi: self.hi * k }
+        Self {
+            lo: self.lo * k,
+            hi: self.hi * k,
+        }
     }
     /// `lo..hi` (or just the value) with a unit, for explanations.
     #[must_use]
     pub fn display(&self, unit: &str) -> String {
-        let sep = if unit.is_empty() || unit.starts_with('/') || unit == "%" { "" } else { " " };
+        let sep = if unit.is_empty() || unit.starts_with('/') || unit == "%" {
+            ""
+        } else {
+            " "
+        };
         if self.is_point() {
             format!("{}{sep}{unit}", fmt_num(self.lo))
         } else {
@@ -160,12 +167,20 @@ impl Percentiles {
     /// All three equal.
     #[must_use]
     pub fn point(v: f64) -> Self {
-        Self { p5: v, p50: v, p95: v }
+        Self {
+            p5: v,
+            p50: v,
+            p95: v,
+        }
     }
     /// Multiplies every percentile (for unit changes).
     #[must_use]
     pub fn scale(&self, k: f64) -> Self {
-        Self { p5: self.p5 * k, p50: self.p50 * k, p95: self.p95 * k }
+        Self {
+            p5: self.p5 * k,
+            p50: self.p50 * k,
+            p95: self.p95 * k,
+        }
     }
 }
 
@@ -183,7 +198,11 @@ pub fn percentiles(xs: &[f64]) -> Percentiles {
 #[must_use]
 pub fn order_key(v: f64) -> u64 {
     let b = v.to_bits();
-    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
 }
 
 /// Maps a value, rounded to `f32`, to a `u32` with the same order.
@@ -191,7 +210,11 @@ pub fn order_key(v: f64) -> u64 {
 #[must_use]
 pub fn order_key32(v: f64) -> u32 {
     let b = (v as f32).to_bits();
-    if b >> 31 == 1 { !b } else { b | (1 << 31) }
+    if b >> 31 == 1 {
+        !b
+    } else {
+        b | (1 << 31)
+    }
 }
 
 /// The inverse of [`order_key32`].
@@ -203,7 +226,9 @@ pub fn from_key32(k: u32) -> f32 {
 
 /// Nearest-rank P5/P50/P95 of `u32` order keys (reordered in place).
 pub fn percentiles_of_keys32(xs: &mut [u32]) -> [u32; 3] {
-    let Some(&first) = xs.first() else { return [0; 3] };
+    let Some(&first) = xs.first() else {
+        return [0; 3];
+    };
     if xs.iter().all(|x| *x == first) {
         return [first; 3];
     }
@@ -212,8 +237,16 @@ pub fn percentiles_of_keys32(xs: &mut [u32]) -> [u32; 3] {
     let (i5, i50, i95) = (rank(0.05), rank(0.50), rank(0.95));
     let (lower, m, upper) = xs.select_nth_unstable(i50);
     let p50 = *m;
-    let p5 = if i5 < i50 { *lower.select_nth_unstable(i5).1 } else { p50 };
-    let p95 = if i95 > i50 { *upper.select_nth_unstable(i95 - i50 - 1).1 } else { p50 };
+    let p5 = if i5 < i50 {
+        *lower.select_nth_unstable(i5).1
+    } else {
+        p50
+    };
+    let p95 = if i95 > i50 {
+        *upper.select_nth_unstable(i95 - i50 - 1).1
+    } else {
+        p50
+    };
     [p5, p50, p95]
 }
 
@@ -226,7 +259,9 @@ pub fn from_key(k: u64) -> f64 {
 
 /// Exact nearest-rank P5/P50/P95 of `u64` order keys (reordered in place).
 pub fn percentiles_of_keys(xs: &mut [u64]) -> Percentiles {
-    let Some(&first) = xs.first() else { return Percentiles::point(f64::NAN) };
+    let Some(&first) = xs.first() else {
+        return Percentiles::point(f64::NAN);
+    };
     if xs.iter().all(|x| *x == first) {
         return Percentiles::point(from_key(first));
     }
@@ -235,9 +270,21 @@ pub fn percentiles_of_keys(xs: &mut [u64]) -> Percentiles {
     let (i5, i50, i95) = (rank(0.05), rank(0.50), rank(0.95));
     let (lower, m, upper) = xs.select_nth_unstable(i50);
     let p50 = *m;
-    let p5 = if i5 < i50 { *lower.select_nth_unstable(i5).1 } else { p50 };
-    let p95 = if i95 > i50 { *upper.select_nth_unstable(i95 - i50 - 1).1 } else { p50 };
-    Percentiles { p5: from_key(p5), p50: from_key(p50), p95: from_key(p95) }
+    let p5 = if i5 < i50 {
+        *lower.select_nth_unstable(i5).1
+    } else {
+        p50
+    };
+    let p95 = if i95 > i50 {
+        *upper.select_nth_unstable(i95 - i50 - 1).1
+    } else {
+        p50
+    };
+    Percentiles {
+        p5: from_key(p5),
+        p50: from_key(p50),
+        p95: from_key(p95),
+    }
 }
 
 #[cfg(test)]
@@ -265,7 +312,11 @@ mod tests {
             sorted.sort_by(f64::total_cmp);
             let r = |p: f64| sorted[((p * (n - 1) as f64).round() as usize).min(n - 1)];
             let got = percentiles(&xs);
-            assert_eq!((got.p5, got.p50, got.p95), (r(0.05), r(0.5), r(0.95)), "n = {n}");
+            assert_eq!(
+                (got.p5, got.p50, got.p95),
+                (r(0.05), r(0.5), r(0.95)),
+                "n = {n}"
+            );
         }
     }
 
@@ -283,7 +334,10 @@ mod tests {
         let mut a = Rng::new(7);
         let mut b = Rng::new(7);
         let xs: Vec<f64> = (0..10_000).map(|_| a.next_f64()).collect();
-        assert!(xs.iter().zip((0..10_000).map(|_| b.next_f64())).all(|(x, y)| *x == y));
+        assert!(xs
+            .iter()
+            .zip((0..10_000).map(|_| b.next_f64()))
+            .all(|(x, y)| *x == y));
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         assert!((mean - 0.5).abs() < 0.01, "mean {mean}");
         assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));

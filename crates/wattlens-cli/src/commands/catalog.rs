@@ -11,7 +11,11 @@ fn parse_kind(s: &str) -> Result<Kind> {
     Kind::parse(s).with_context(|| {
         format!(
             "unknown catalog table {s:?}; use one of: {}",
-            Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+            Kind::ALL
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })
 }
@@ -20,7 +24,13 @@ fn list_rows<T: Row>(t: &Table<T>, json: bool) -> Result<String> {
     if json {
         return Ok(serde_json::to_string_pretty(t.rows())? + "\n");
     }
-    let w = t.rows().iter().map(|r| r.name().len()).max().unwrap_or(8).min(40);
+    let w = t
+        .rows()
+        .iter()
+        .map(|r| r.name().len())
+        .max()
+        .unwrap_or(8)
+        .min(40);
     let mut s = String::new();
     for r in t.rows() {
         let _ = writeln!(s, "{:<w$}  {}", r.name(), r.summary());
@@ -75,8 +85,13 @@ pub fn run(cmd: &CatalogCommand, cat: &Catalog, out: &mut Output) -> Result<Exit
             }
             s
         }
-        CatalogCommand::List { kind: Some(k), json } => per_kind!(cat, parse_kind(k)?, list_rows, *json)?,
-        CatalogCommand::Show { kind, name, json } => per_kind!(cat, parse_kind(kind)?, show_row, name, *json)?,
+        CatalogCommand::List {
+            kind: Some(k),
+            json,
+        } => per_kind!(cat, parse_kind(k)?, list_rows, *json)?,
+        CatalogCommand::Show { kind, name, json } => {
+            per_kind!(cat, parse_kind(kind)?, show_row, name, *json)?
+        }
     };
     out.stdout(&text)?;
     Ok(ExitStatus::Success)

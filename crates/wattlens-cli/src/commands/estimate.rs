@@ -5,14 +5,21 @@ use crate::settings::{self, count, range, range_in, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use wattlens::catalog::Catalog;
-use wattlens::estimate::resolve::{self, Basis, DatacenterInputs, FleetInputs, Precision, TrainInputs};
+use wattlens::estimate::resolve::{
+    self, Basis, DatacenterInputs, FleetInputs, Precision, TrainInputs,
+};
 use wattlens::estimate::{run_resolved, Estimate};
 use wattlens::input::Dim;
 use wattlens::report;
 use wattlens::uncertainty::fmt_num;
 
 /// Runs an estimate subcommand.
-pub fn run(cmd: &EstimateCommand, cat: &Catalog, cfg: &Config, out: &mut Output) -> Result<ExitStatus> {
+pub fn run(
+    cmd: &EstimateCommand,
+    cat: &Catalog,
+    cfg: &Config,
+    out: &mut Output,
+) -> Result<ExitStatus> {
     let (estimate, o) = match cmd {
         EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out),
         EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out),
@@ -23,8 +30,12 @@ pub fn run(cmd: &EstimateCommand, cat: &Catalog, cfg: &Config, out: &mut Output)
 }
 
 fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
-    let precision = Precision::parse(&a.precision)
-        .with_context(|| format!("invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8 or int8", a.precision))?;
+    let precision = Precision::parse(&a.precision).with_context(|| {
+        format!(
+            "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8 or int8",
+            a.precision
+        )
+    })?;
     let inputs = TrainInputs {
         model: a.model.clone(),
         params: range("--params", a.params.as_deref(), Dim::Count)?,
@@ -44,9 +55,24 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         gpu_power: range("--gpu-power", a.gpu_power.as_deref(), Dim::Power)?,
         interruptions: count("--interruptions", a.interruptions.as_deref())?,
         mtbf_h: range_in("--mtbf", a.mtbf.as_deref(), Dim::Time, "h")?,
-        checkpoint_h: range_in("--checkpoint-minutes", a.checkpoint_minutes.as_deref(), Dim::Time, "min")?,
-        restart_h: range_in("--restart-minutes", a.restart_minutes.as_deref(), Dim::Time, "min")?,
-        interval_h: range_in("--checkpoint-interval", a.checkpoint_interval.as_deref(), Dim::Time, "min")?,
+        checkpoint_h: range_in(
+            "--checkpoint-minutes",
+            a.checkpoint_minutes.as_deref(),
+            Dim::Time,
+            "min",
+        )?,
+        restart_h: range_in(
+            "--restart-minutes",
+            a.restart_minutes.as_deref(),
+            Dim::Time,
+            "min",
+        )?,
+        interval_h: range_in(
+            "--checkpoint-interval",
+            a.checkpoint_interval.as_deref(),
+            Dim::Time,
+            "min",
+        )?,
         hw: settings::hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
@@ -105,7 +131,11 @@ fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {
             bail!("invalid value for --max-carbon: a budget is a single value");
         }
         if p50 > max.lo {
-            eprintln!("wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e", fmt_num(p50), fmt_num(max.lo));
+            eprintln!(
+                "wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e",
+                fmt_num(p50),
+                fmt_num(max.lo)
+            );
             status = ExitStatus::Failure;
         }
     }
@@ -115,7 +145,11 @@ fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {
             bail!("invalid value for --max-energy: a budget is a single value");
         }
         if p50 > max.lo {
-            eprintln!("wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh", fmt_num(p50), fmt_num(max.lo));
+            eprintln!(
+                "wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh",
+                fmt_num(p50),
+                fmt_num(max.lo)
+            );
             status = ExitStatus::Failure;
         }
     }

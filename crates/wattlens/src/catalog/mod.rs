@@ -139,7 +139,10 @@ pub enum CatalogError {
 /// Lower-case alphanumerics only: `H100 SXM5 80GB` and `h100-sxm5-80gb` match.
 #[must_use]
 pub fn normalize(s: &str) -> String {
-    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// A catalog row.
@@ -216,7 +219,8 @@ impl<T: Row> Table<T> {
             .rows
             .iter()
             .flat_map(|r| {
-                std::iter::once(r.name()).chain(r.aliases().unwrap_or("").split('|'))
+                std::iter::once(r.name())
+                    .chain(r.aliases().unwrap_or("").split('|'))
                     .filter(|a| !a.is_empty())
                     .map(move |a| (a, r.name()))
             })
@@ -290,13 +294,19 @@ impl Catalog {
     /// # Errors
     /// [`CatalogError::Io`] or [`CatalogError::Malformed`] naming the file and line.
     pub fn with_user_file(path: &Path) -> Result<Self, CatalogError> {
-        Ok(Self { user: UserCatalog::load(path)?, ..Self::default() })
+        Ok(Self {
+            user: UserCatalog::load(path)?,
+            ..Self::default()
+        })
     }
 
     /// The embedded catalog with user rows already parsed.
     #[must_use]
     pub fn with_user(user: UserCatalog) -> Self {
-        Self { user, ..Self::default() }
+        Self {
+            user,
+            ..Self::default()
+        }
     }
 
     /// Accelerators.
@@ -393,7 +403,10 @@ impl Catalog {
             if let Some(w) = cur.ewif_l_per_kwh {
                 return Ok(Some((w, cur)));
             }
-            let next = cur.parent.as_deref().or(cur.country.as_deref().filter(|c| *c != cur.key));
+            let next = cur
+                .parent
+                .as_deref()
+                .or(cur.country.as_deref().filter(|c| *c != cur.key));
             match next {
                 Some(p) => cur = self.grids()?.get(p)?,
                 None => break,
@@ -425,7 +438,12 @@ mod tests {
         let c = Catalog::embedded();
         fn check<T: Row>(t: &Table<T>) {
             for r in t.rows() {
-                assert!(r.cite().len() > 4, "{} {:?} has no source", T::FILE, r.name());
+                assert!(
+                    r.cite().len() > 4,
+                    "{} {:?} has no source",
+                    T::FILE,
+                    r.name()
+                );
             }
         }
         check(c.accelerators().expect("t"));
@@ -442,7 +460,10 @@ mod tests {
     fn names_match_loosely_and_suggest() {
         let c = Catalog::embedded();
         let a = c.accelerators().expect("t");
-        assert_eq!(a.get("h100").expect("h100").name, a.get("H100 SXM5 80GB").expect("full").name);
+        assert_eq!(
+            a.get("h100").expect("h100").name,
+            a.get("H100 SXM5 80GB").expect("full").name
+        );
         assert!(a.get("a100").expect("a100").name.contains("80GB"));
         let err = a.get("h10O").expect_err("unknown").to_string();
         assert!(err.contains("did you mean"), "{err}");

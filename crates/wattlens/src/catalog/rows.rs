@@ -358,7 +358,8 @@ impl Datacenter {
             self.kind.as_deref().unwrap_or("-"),
             r(self.pue_low, self.pue_high),
             r(self.wue_low, self.wue_high),
-            self.max_rack_kw.map_or(String::new(), |k| format!(", up to {} kW/rack", fmt_num(k)))
+            self.max_rack_kw
+                .map_or(String::new(), |k| format!(", up to {} kW/rack", fmt_num(k)))
         )
     }
 }
@@ -450,16 +451,21 @@ impl Row for Model {
         format!(
             "{} params ({} active), {} tokens",
             self.total_params.map_or("-".into(), fmt_num),
-            self.active_params.or(self.total_params).map_or("-".into(), fmt_num),
+            self.active_params
+                .or(self.total_params)
+                .map_or("-".into(), fmt_num),
             self.training_tokens.map_or("-".into(), fmt_num)
         )
     }
     fn cite(&self) -> String {
-        let s = [self.architecture_source.as_deref(), self.training_source.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("; ");
+        let s = [
+            self.architecture_source.as_deref(),
+            self.training_source.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ");
         cite((!s.is_empty()).then_some(s.as_str()), self.year.as_deref())
     }
 }
@@ -491,7 +497,11 @@ pub struct Equivalent {
 row_impl!(Equivalent, Kind::Equivalents, "equivalents.csv", key);
 impl Equivalent {
     fn line(&self) -> String {
-        format!("{} {}", fmt_num(self.value), self.unit.as_deref().unwrap_or(""))
+        format!(
+            "{} {}",
+            fmt_num(self.value),
+            self.unit.as_deref().unwrap_or("")
+        )
     }
 }
 

@@ -2,7 +2,9 @@
 //! `[[datacenter]]`, `[[model]]`, `[[equivalent]]` and `[[default]]` tables whose fields are the
 //! columns of the embedded CSV tables. Rows add to the catalog or override same-named rows.
 
-use super::{Accelerator, CatalogError, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server};
+use super::{
+    Accelerator, CatalogError, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server,
+};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -42,8 +44,10 @@ impl UserCatalog {
     /// # Errors
     /// [`CatalogError::Io`], or [`CatalogError::Malformed`] with the line and column.
     pub fn load(path: &Path) -> Result<Self, CatalogError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| CatalogError::Io { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -115,7 +119,9 @@ mod tests {
         assert_eq!(c.accelerator[0].board_power_w, Some(300.0));
         assert_eq!(c.accelerator[0].year.as_deref(), Some("2025"));
         let bad = "[[accelerator]]\nname = \"x\"\nboard_power_w = \"lots\"\n";
-        let e = UserCatalog::parse(bad, "my.toml").expect_err("malformed").to_string();
+        let e = UserCatalog::parse(bad, "my.toml")
+            .expect_err("malformed")
+            .to_string();
         assert!(e.contains("my.toml") && e.contains("line 3"), "{e}");
         let neg = "[[grid]]\nkey = \"mine\"\nintensity_g_per_kwh = -5\n";
         assert!(UserCatalog::parse(neg, "n.toml").is_err());

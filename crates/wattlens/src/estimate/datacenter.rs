@@ -30,11 +30,24 @@ impl Breakdown {
     /// [`EstimateError::Invalid`] naming `--breakdown` when a part is unknown, malformed,
     /// negative, or the shares do not sum to 1 (within 0.01), or IT is 0.
     pub fn parse(text: &str) -> Result<Self, EstimateError> {
-        let bad = |m: String| EstimateError::Invalid { flag: "--breakdown", message: m };
-        let mut b = Breakdown { it: 0.0, cooling: 0.0, power: 0.0, other: 0.0 };
+        let bad = |m: String| EstimateError::Invalid {
+            flag: "--breakdown",
+            message: m,
+        };
+        let mut b = Breakdown {
+            it: 0.0,
+            cooling: 0.0,
+            power: 0.0,
+            other: 0.0,
+        };
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').ok_or_else(|| bad(format!("{part:?} is not NAME=SHARE (e.g. it=0.5,cooling=0.4,power=0.1)")))?;
-            let v = crate::input::parse_range(v, crate::input::Dim::Fraction).map_err(|e| bad(e.to_string()))?;
+            let (k, v) = part.split_once('=').ok_or_else(|| {
+                bad(format!(
+                    "{part:?} is not NAME=SHARE (e.g. it=0.5,cooling=0.4,power=0.1)"
+                ))
+            })?;
+            let v = crate::input::parse_range(v, crate::input::Dim::Fraction)
+                .map_err(|e| bad(e.to_string()))?;
             if !v.is_point() {
                 return Err(bad(format!("{part:?}: shares must be single values")));
             }
@@ -43,7 +56,11 @@ impl Breakdown {
                 "cooling" => &mut b.cooling,
                 "power" | "power-conversion" | "ups" => &mut b.power,
                 "other" | "lighting" => &mut b.other,
-                other => return Err(bad(format!("unknown part {other:?}; use it, cooling, power, other"))),
+                other => {
+                    return Err(bad(format!(
+                        "unknown part {other:?}; use it, cooling, power, other"
+                    )))
+                }
             };
             *slot = v.lo;
         }
@@ -71,7 +88,12 @@ impl Breakdown {
         let (c, p, o) = overhead;
         let s = (c + p + o).max(f64::MIN_POSITIVE);
         let rest = 1.0 - it;
-        Breakdown { it, cooling: rest * c / s, power: rest * p / s, other: rest * o / s }
+        Breakdown {
+            it,
+            cooling: rest * c / s,
+            power: rest * p / s,
+            other: rest * o / s,
+        }
     }
 }
 
@@ -106,10 +128,29 @@ impl Model for DatacenterSpec {
         let hours = Hours(d.value(&self.hours));
         let (servers, accels) = (d.value(&self.servers), d.value(&self.accelerators));
         let total = Watts(w) * hours;
-        t.step(|| Step::new("it_energy", format!("E_it = P_it x hours = {} W x {} h", fmt_num(w), fmt_num(hours.0)), total.0, "kWh"));
+        t.step(|| {
+            Step::new(
+                "it_energy",
+                format!(
+                    "E_it = P_it x hours = {} W x {} h",
+                    fmt_num(w),
+                    fmt_num(hours.0)
+                ),
+                total.0,
+                "kWh",
+            )
+        });
         let (fa, fh, fr) = self.split.draw(d);
-        let it = ItEnergy { accelerators: total * fa, host: total * fh, rest: total * fr };
-        let busy = Busy { accelerators: accels, servers, period: hours };
+        let it = ItEnergy {
+            accelerators: total * fa,
+            host: total * fh,
+            rest: total * fr,
+        };
+        let busy = Busy {
+            accelerators: accels,
+            servers,
+            period: hours,
+        };
         let fac = account(&self.site, d, t, &it, &busy, rec);
         let pue = fac.0 / total.0;
         let b = Breakdown::from_pue(pue, self.overhead);
@@ -156,7 +197,14 @@ mod tests {
 
     #[test]
     fn breakdown_rejects_bad_shares() {
-        for bad in ["it=0.5,cooling=0.4", "it=0,cooling=1", "it=0.5,fans=0.5", "it=half", "it=-0.5,cooling=1.5", "it=0.2..0.5,cooling=0.5"] {
+        for bad in [
+            "it=0.5,cooling=0.4",
+            "it=0,cooling=1",
+            "it=0.5,fans=0.5",
+            "it=half",
+            "it=-0.5,cooling=1.5",
+            "it=0.2..0.5,cooling=0.5",
+        ] {
             assert!(Breakdown::parse(bad).is_err(), "{bad}");
         }
         assert!(Breakdown::parse("it=50%,cooling=40%,power=10%").is_ok());

@@ -57,7 +57,13 @@ pub enum Rate {
 
 /// Wall time and losses when the wall time is known (interruptions counted over it).
 #[must_use]
-pub fn given_wall(wall_h: f64, rate: Rate, write_h: f64, restart_h: f64, interval_h: Option<f64>) -> Outcome {
+pub fn given_wall(
+    wall_h: f64,
+    rate: Rate,
+    write_h: f64,
+    restart_h: f64,
+    interval_h: Option<f64>,
+) -> Outcome {
     let m = match rate {
         Rate::Count(n) if n > 0.0 => wall_h / n,
         Rate::Count(_) => f64::INFINITY,
@@ -69,7 +75,13 @@ pub fn given_wall(wall_h: f64, rate: Rate, write_h: f64, restart_h: f64, interva
 /// Wall time and losses when only the useful (failure-free) time is known: solves
 /// `wall = useful / (1 - W(M(wall)))` by fixed-point iteration.
 #[must_use]
-pub fn given_useful(useful_h: f64, rate: Rate, write_h: f64, restart_h: f64, interval_h: Option<f64>) -> Outcome {
+pub fn given_useful(
+    useful_h: f64,
+    rate: Rate,
+    write_h: f64,
+    restart_h: f64,
+    interval_h: Option<f64>,
+) -> Outcome {
     let mut wall = useful_h;
     let mut o = given_wall(wall, rate, write_h, restart_h, interval_h);
     for _ in 0..50 {
@@ -80,17 +92,34 @@ pub fn given_useful(useful_h: f64, rate: Rate, write_h: f64, restart_h: f64, int
         wall = next;
         o = given_wall(wall, rate, write_h, restart_h, interval_h);
     }
-    Outcome { wall_h: useful_h / (1.0 - o.lost_fraction), ..o }
+    Outcome {
+        wall_h: useful_h / (1.0 - o.lost_fraction),
+        ..o
+    }
 }
 
 fn outcome(m: f64, wall_h: f64, write_h: f64, restart_h: f64, interval_h: Option<f64>) -> Outcome {
     if !m.is_finite() {
         let tau = interval_h.unwrap_or(wall_h);
-        let w = if tau > 0.0 { (write_h / tau).min(0.999) } else { 0.0 };
-        return Outcome { mtbi_h: m, interval_h: tau, lost_fraction: w, wall_h };
+        let w = if tau > 0.0 {
+            (write_h / tau).min(0.999)
+        } else {
+            0.0
+        };
+        return Outcome {
+            mtbi_h: m,
+            interval_h: tau,
+            lost_fraction: w,
+            wall_h,
+        };
     }
     let tau = interval_h.unwrap_or_else(|| daly_interval(write_h, m));
-    Outcome { mtbi_h: m, interval_h: tau, lost_fraction: waste_fraction(tau, write_h, restart_h, m), wall_h }
+    Outcome {
+        mtbi_h: m,
+        interval_h: tau,
+        lost_fraction: waste_fraction(tau, write_h, restart_h, m),
+        wall_h,
+    }
 }
 
 #[cfg(test)]
@@ -100,13 +129,27 @@ mod tests {
     #[test]
     fn llama3_interruptions() {
         // 54 d x 24 h / 466 = 2.781 h between interruptions
-        let o = given_wall(54.0 * 24.0, Rate::Count(466.0), 1.0 / 60.0, 3.0 / 60.0, None);
+        let o = given_wall(
+            54.0 * 24.0,
+            Rate::Count(466.0),
+            1.0 / 60.0,
+            3.0 / 60.0,
+            None,
+        );
         assert!((o.mtbi_h - 2.781).abs() < 1e-3);
         // Young: sqrt(2 x 1 min x 166.9 min) = 18.27 min; Daly's is a little shorter
         assert!((young_interval(1.0, 166.87) - 18.27).abs() < 0.01);
-        assert!((o.interval_h * 60.0 - 17.6).abs() < 0.2, "{}", o.interval_h * 60.0);
+        assert!(
+            (o.interval_h * 60.0 - 17.6).abs() < 0.2,
+            "{}",
+            o.interval_h * 60.0
+        );
         // 1/17.6 + 18.6/333.7 + 3/166.9 = 0.057 + 0.056 + 0.018 = 0.131
-        assert!((o.lost_fraction - 0.131).abs() < 0.003, "{}", o.lost_fraction);
+        assert!(
+            (o.lost_fraction - 0.131).abs() < 0.003,
+            "{}",
+            o.lost_fraction
+        );
     }
 
     #[test]

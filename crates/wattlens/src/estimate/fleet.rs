@@ -53,8 +53,18 @@ impl Model for FleetSpec {
     fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let hours = Hours(d.value(&self.hours));
         let (total, servers, accels) = match &self.load {
-            Load::Servers { servers, server_w, load, accelerators_per_server } => {
-                let (n, w, l, a) = (d.value(servers), d.value(server_w), d.value(load), d.value(accelerators_per_server));
+            Load::Servers {
+                servers,
+                server_w,
+                load,
+                accelerators_per_server,
+            } => {
+                let (n, w, l, a) = (
+                    d.value(servers),
+                    d.value(server_w),
+                    d.value(load),
+                    d.value(accelerators_per_server),
+                );
                 let e = Watts(n * w * l) * hours;
                 t.step(|| {
                     Step::new(
@@ -76,15 +86,32 @@ impl Model for FleetSpec {
                 let w = d.value(p);
                 let e = Watts(w) * hours;
                 t.step(|| {
-                    Step::new("it_energy", format!("E_it = P_it x hours = {} W x {} h", fmt_num(w), fmt_num(hours.0)), e.0, "kWh")
+                    Step::new(
+                        "it_energy",
+                        format!(
+                            "E_it = P_it x hours = {} W x {} h",
+                            fmt_num(w),
+                            fmt_num(hours.0)
+                        ),
+                        e.0,
+                        "kWh",
+                    )
                 });
                 (e, 0.0, 0.0)
             }
             Load::Energy(e) => (KilowattHours(d.value(e)), 0.0, 0.0),
         };
         let (fa, fh, fr) = self.split.draw(d);
-        let it = ItEnergy { accelerators: total * fa, host: total * fh, rest: total * fr };
-        let busy = Busy { accelerators: accels, servers, period: hours };
+        let it = ItEnergy {
+            accelerators: total * fa,
+            host: total * fh,
+            rest: total * fr,
+        };
+        let busy = Busy {
+            accelerators: accels,
+            servers,
+            period: hours,
+        };
         let fac = account(&self.site, d, t, &it, &busy, rec);
         let per_day = fac.0 * 24.0 / hours.0;
         t.step(|| {
@@ -126,7 +153,10 @@ mod tests {
                 accelerators_per_server: Range::point(8.0),
             },
             hours: Range::point(24.0),
-            split: Split::Fractions { accel: 0.5, host: 0.1 },
+            split: Split::Fractions {
+                accel: 0.5,
+                host: 0.1,
+            },
             site,
         };
         let e = run(&spec, McOptions::default(), vec![]);
@@ -148,11 +178,30 @@ mod tests {
                 accelerators_per_server: Range::point(8.0),
             },
             hours: Range::point(24.0),
-            split: Split::Fractions { accel: 0.5, host: 0.1 },
+            split: Split::Fractions {
+                accel: 0.5,
+                host: 0.1,
+            },
             site,
         };
-        let one = run(&spec, McOptions { samples: 30_001, seed: 9, threads: 1 }, vec![]);
-        let two = run(&spec, McOptions { samples: 30_001, seed: 9, threads: 2 }, vec![]);
+        let one = run(
+            &spec,
+            McOptions {
+                samples: 30_001,
+                seed: 9,
+                threads: 1,
+            },
+            vec![],
+        );
+        let two = run(
+            &spec,
+            McOptions {
+                samples: 30_001,
+                seed: 9,
+                threads: 2,
+            },
+            vec![],
+        );
         assert_eq!(one.figures, two.figures);
         let p = one.get("facility_energy_kwh").expect("fac");
         assert!(p.p5 < p.p50 && p.p50 < p.p95);

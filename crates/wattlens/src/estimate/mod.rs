@@ -65,7 +65,11 @@ pub struct McOptions {
 
 impl Default for McOptions {
     fn default() -> Self {
-        Self { samples: DEFAULT_SAMPLES, seed: DEFAULT_SEED, threads: 2 }
+        Self {
+            samples: DEFAULT_SAMPLES,
+            seed: DEFAULT_SEED,
+            threads: 2,
+        }
     }
 }
 
@@ -128,7 +132,10 @@ impl Estimate {
     /// A figure's percentiles by key.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<Percentiles> {
-        self.figures.iter().find(|(k, _)| *k == key).map(|(_, p)| *p)
+        self.figures
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, p)| *p)
     }
 
     /// The `wattlens.footprint/v1` JSON object.
@@ -223,13 +230,21 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
         };
         let n = opts.samples;
         let mut data: Vec<Vec<u32>> = vec![vec![0u32; n]; keys.len()];
-        let split = if n >= 20_000 && opts.threads > 1 { n / 2 } else { n };
+        let split = if n >= 20_000 && opts.threads > 1 {
+            n / 2
+        } else {
+            n
+        };
         let rng = Rng::new(opts.seed);
         let (first, second): (Vec<&mut [u32]>, Vec<&mut [u32]>) =
             data.iter_mut().map(|c| c.split_at_mut(split)).unzip();
         let fill = |cols: Vec<&mut [u32]>, rng: Rng, count: usize| {
             let mut d = Draw::Random(rng);
-            let mut rec = Record::Rows { cols, row: 0, cursor: 0 };
+            let mut rec = Record::Rows {
+                cols,
+                row: 0,
+                cursor: 0,
+            };
             for _ in 0..count {
                 model.evaluate(&mut d, &mut NoTrace, &mut rec);
                 rec.end_sample();
@@ -242,7 +257,10 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
             }
             fill(first, rng, split);
         });
-        (crate::record::summarise(&keys, &mut data, opts.threads > 1), n)
+        (
+            crate::record::summarise(&keys, &mut data, opts.threads > 1),
+            n,
+        )
     } else {
         (central.into_points(), 1)
     };
@@ -287,7 +305,9 @@ fn equivalents(site: &Site) -> Vec<(&'static str, String, &'static str, String)>
     if let Some((country, _)) = &site.country_annual_kwh {
         v.push((
             "eq.country_share",
-            format!("share of {country}'s annual electricity generation (annualised facility energy)"),
+            format!(
+                "share of {country}'s annual electricity generation (annualised facility energy)"
+            ),
             "fraction",
             "Ember; Our World in Data (via mlco2/codecarbon global_energy_mix.json)".to_string(),
         ));

@@ -81,10 +81,24 @@ impl PowerBasis {
     /// Draws the power of one accelerator and its shares.
     pub fn draw<T: Trace>(&self, d: &mut Draw, t: &mut T) -> PerAccelerator {
         match self {
-            PowerBasis::Tdp { board_w, load, host_share, rest_share } => {
-                let (b, l, h, r) = (d.value(board_w), d.value(load), d.value(host_share), d.value(rest_share));
+            PowerBasis::Tdp {
+                board_w,
+                load,
+                host_share,
+                rest_share,
+            } => {
+                let (b, l, h, r) = (
+                    d.value(board_w),
+                    d.value(load),
+                    d.value(host_share),
+                    d.value(rest_share),
+                );
                 let accel = Watts(b * l);
-                let p = PerAccelerator { accel, host: accel * h, rest: accel * r };
+                let p = PerAccelerator {
+                    accel,
+                    host: accel * h,
+                    rest: accel * r,
+                };
                 t.step(|| {
                     Step::new(
                         "power_per_accelerator",
@@ -101,13 +115,28 @@ impl PowerBasis {
                 });
                 p
             }
-            PowerBasis::Server { server_w, per_server, load, board_w, host_w } => {
-                let (s, n, l, b, h) =
-                    (d.value(server_w), d.value(per_server), d.value(load), d.value(board_w), d.value(host_w));
+            PowerBasis::Server {
+                server_w,
+                per_server,
+                load,
+                board_w,
+                host_w,
+            } => {
+                let (s, n, l, b, h) = (
+                    d.value(server_w),
+                    d.value(per_server),
+                    d.value(load),
+                    d.value(board_w),
+                    d.value(host_w),
+                );
                 let total = s * l / n;
                 let accel = (b * l).min(total);
                 let host = (h * l / n).min(total - accel);
-                let p = PerAccelerator { accel: Watts(accel), host: Watts(host), rest: Watts(total - accel - host) };
+                let p = PerAccelerator {
+                    accel: Watts(accel),
+                    host: Watts(host),
+                    rest: Watts(total - accel - host),
+                };
                 t.step(|| {
                     Step::new(
                         "power_per_accelerator",
@@ -126,10 +155,18 @@ impl PowerBasis {
                 });
                 p
             }
-            PowerBasis::Measured { accel_w, host_share, rest_share } => {
+            PowerBasis::Measured {
+                accel_w,
+                host_share,
+                rest_share,
+            } => {
                 let (a, h, r) = (d.value(accel_w), d.value(host_share), d.value(rest_share));
                 let accel = Watts(a);
-                let p = PerAccelerator { accel, host: accel * h, rest: accel * r };
+                let p = PerAccelerator {
+                    accel,
+                    host: accel * h,
+                    rest: accel * r,
+                };
                 t.step(|| {
                     Step::new(
                         "power_per_accelerator",
@@ -214,7 +251,10 @@ impl Split {
     pub fn draw(&self, d: &mut Draw) -> (f64, f64, f64) {
         match self {
             Split::Fractions { accel, host } => (*accel, *host, 1.0 - accel - host),
-            Split::Shares { host_share, rest_share } => {
+            Split::Shares {
+                host_share,
+                rest_share,
+            } => {
                 let (h, r) = (d.value(host_share), d.value(rest_share));
                 let s = 1.0 + h + r;
                 (1.0 / s, h / s, r / s)

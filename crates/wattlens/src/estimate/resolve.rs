@@ -148,23 +148,40 @@ pub struct Resolved<S> {
 }
 
 fn user(out: &mut Vec<Assumption>, name: &str, r: &Range, unit: &str, flag: &str) {
-    out.push(Assumption { name: name.into(), value: r.display(unit), origin: Origin::User, source: Some(flag.into()) });
+    out.push(Assumption {
+        name: name.into(),
+        value: r.display(unit),
+        origin: Origin::User,
+        source: Some(flag.into()),
+    });
 }
 
 fn catalog_value(out: &mut Vec<Assumption>, name: &str, v: Range, unit: &str, src: String) {
-    out.push(Assumption { name: name.into(), value: v.display(unit), origin: Origin::Catalog, source: Some(src) });
+    out.push(Assumption {
+        name: name.into(),
+        value: v.display(unit),
+        origin: Origin::Catalog,
+        source: Some(src),
+    });
 }
 
 fn positive(flag: &'static str, r: Option<Range>) -> Result<Option<Range>, EstimateError> {
     if let Some(r) = r {
         if r.lo <= 0.0 || !r.hi.is_finite() {
-            return Err(EstimateError::Invalid { flag, message: format!("must be above zero, got {}", r.display("")) });
+            return Err(EstimateError::Invalid {
+                flag,
+                message: format!("must be above zero, got {}", r.display("")),
+            });
         }
     }
     Ok(r)
 }
 
-fn fraction(flag: &'static str, r: Option<Range>, max: f64) -> Result<Option<Range>, EstimateError> {
+fn fraction(
+    flag: &'static str,
+    r: Option<Range>,
+    max: f64,
+) -> Result<Option<Range>, EstimateError> {
     let r = positive(flag, r)?;
     if let Some(r) = r {
         if r.hi > max {
@@ -177,9 +194,17 @@ fn fraction(flag: &'static str, r: Option<Range>, max: f64) -> Result<Option<Ran
     Ok(r)
 }
 
-fn conflict(a: (&'static str, bool), b: (&'static str, bool), why: &'static str) -> Result<(), EstimateError> {
+fn conflict(
+    a: (&'static str, bool),
+    b: (&'static str, bool),
+    why: &'static str,
+) -> Result<(), EstimateError> {
     if a.1 && b.1 {
-        return Err(EstimateError::Conflict { a: a.0, b: b.0, why });
+        return Err(EstimateError::Conflict {
+            a: a.0,
+            b: b.0,
+            why,
+        });
     }
     Ok(())
 }
@@ -209,7 +234,11 @@ fn hardware<'a>(
         Some(s) => Some(cat.servers()?.get(s)?),
         None => None,
     };
-    let gpu_name = hw.gpu.as_deref().or(server.and_then(|s| s.accelerator.as_deref())).or(fallback_gpu);
+    let gpu_name = hw
+        .gpu
+        .as_deref()
+        .or(server.and_then(|s| s.accelerator.as_deref()))
+        .or(fallback_gpu);
     let accel = match gpu_name {
         Some(g) => Some(cat.accelerators()?.get(g)?),
         None => None,
@@ -218,25 +247,52 @@ fn hardware<'a>(
         out.push(Assumption {
             name: "accelerator".into(),
             value: a.name.clone(),
-            origin: if hw.gpu.is_some() { Origin::User } else { Origin::Catalog },
+            origin: if hw.gpu.is_some() {
+                Origin::User
+            } else {
+                Origin::Catalog
+            },
             source: Some(a.cite()),
         });
     }
     if let Some(s) = server {
-        out.push(Assumption { name: "server".into(), value: s.name.clone(), origin: Origin::User, source: Some(s.cite()) });
+        out.push(Assumption {
+            name: "server".into(),
+            value: s.name.clone(),
+            origin: Origin::User,
+            source: Some(s.cite()),
+        });
     }
     let per_server = if let Some(r) = positive("--gpus-per-server", hw.gpus_per_server)? {
         user(out, "accelerators_per_server", &r, "", "--gpus-per-server");
         r
     } else if let Some(n) = server.and_then(|s| s.accelerators) {
         Range::point(n)
+    } else if accel.is_some() {
+        coefficient(
+            cat,
+            "server.accelerators",
+            "accelerators_per_server",
+            1.0,
+            out,
+        )?
+        .range
     } else {
-        coefficient(cat, "server.accelerators", "accelerators_per_server", 1.0, out)?.range
+        Range::point(0.0)
     };
-    Ok(Hardware { accel, server, per_server })
+    Ok(Hardware {
+        accel,
+        server,
+        per_server,
+    })
 }
 
-fn load(cat: &Catalog, hw: &HardwareInputs, key: &str, out: &mut Vec<Assumption>) -> Result<Range, EstimateError> {
+fn load(
+    cat: &Catalog,
+    hw: &HardwareInputs,
+    key: &str,
+    out: &mut Vec<Assumption>,
+) -> Result<Range, EstimateError> {
     Ok(match fraction("--load", hw.load, 1.0)? {
         Some(r) => {
             user(out, "load", &r, "", "--load");
@@ -255,7 +311,11 @@ fn shares(cat: &Catalog, out: &mut Vec<Assumption>) -> Result<(Range, Range), Es
 
 /// Embodied carbon from the hardware rows, where they publish it: a server's range covers the
 /// whole server including its accelerators; a card's range covers the card.
-fn hardware_embodied(site: &mut crate::footprint::Site, hw: &Hardware<'_>, out: &mut Vec<Assumption>) {
+fn hardware_embodied(
+    site: &mut crate::footprint::Site,
+    hw: &Hardware<'_>,
+    out: &mut Vec<Assumption>,
+) {
     let range = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
         (Some(a), Some(b)) => Some(Range::new(a.min(b), a.max(b))),
         (Some(a), None) | (None, Some(a)) => Some(Range::point(a)),
@@ -263,9 +323,18 @@ fn hardware_embodied(site: &mut crate::footprint::Site, hw: &Hardware<'_>, out: 
     };
     if let Some(s) = hw.server {
         if let Some(r) = range(s.embodied_kgco2e_low, s.embodied_kgco2e_high) {
-            catalog_value(out, "embodied_per_server (incl. accelerators)", r, "kgCO2e", s.cite());
+            catalog_value(
+                out,
+                "embodied_per_server (incl. accelerators)",
+                r,
+                "kgCO2e",
+                s.cite(),
+            );
             site.embodied.per_server_kg = Param::new(r, format!("{}: {}", s.name, s.cite()));
-            site.embodied.per_accelerator_kg = Param::new(Range::point(0.0), "included in the server's embodied carbon");
+            site.embodied.per_accelerator_kg = Param::new(
+                Range::point(0.0),
+                "included in the server's embodied carbon",
+            );
             return;
         }
     }
@@ -282,16 +351,48 @@ fn hardware_embodied(site: &mut crate::footprint::Site, hw: &Hardware<'_>, out: 
 /// # Errors
 /// Unknown names, out-of-domain values, contradictions and missing inputs, each naming flags.
 #[allow(clippy::too_many_lines)]
-pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<TrainSpec>, EstimateError> {
+pub fn train(
+    cat: &Catalog,
+    t: &TrainInputs,
+    s: &SiteInputs,
+) -> Result<Resolved<TrainSpec>, EstimateError> {
     let mut out = Vec::new();
-    conflict(("--days", t.wall_h.is_some()), ("--gpu-hours", t.gpu_hours.is_some()), "give the wall-clock days or the accelerator-hours, not both")?;
-    conflict(("--flops", t.flops.is_some()), ("--params", t.params.is_some()), "give the total FLOPs or parameters and tokens, not both")?;
-    conflict(("--flops", t.flops.is_some()), ("--tokens", t.tokens.is_some()), "give the total FLOPs or parameters and tokens, not both")?;
-    conflict(("--mfu", t.mfu.is_some()), ("--days", t.wall_h.is_some()), "with --days the MFU is implied (and reported); drop one")?;
-    conflict(("--mfu", t.mfu.is_some()), ("--gpu-hours", t.gpu_hours.is_some()), "with --gpu-hours the MFU is implied (and reported); drop one")?;
-    conflict(("--interruptions", t.interruptions.is_some()), ("--mtbf", t.mtbf_h.is_some()), "give a count of interruptions or a mean time between them, not both")?;
+    conflict(
+        ("--days", t.wall_h.is_some()),
+        ("--gpu-hours", t.gpu_hours.is_some()),
+        "give the wall-clock days or the accelerator-hours, not both",
+    )?;
+    conflict(
+        ("--flops", t.flops.is_some()),
+        ("--params", t.params.is_some()),
+        "give the total FLOPs or parameters and tokens, not both",
+    )?;
+    conflict(
+        ("--flops", t.flops.is_some()),
+        ("--tokens", t.tokens.is_some()),
+        "give the total FLOPs or parameters and tokens, not both",
+    )?;
+    conflict(
+        ("--mfu", t.mfu.is_some()),
+        ("--days", t.wall_h.is_some()),
+        "with --days the MFU is implied (and reported); drop one",
+    )?;
+    conflict(
+        ("--mfu", t.mfu.is_some()),
+        ("--gpu-hours", t.gpu_hours.is_some()),
+        "with --gpu-hours the MFU is implied (and reported); drop one",
+    )?;
+    conflict(
+        ("--interruptions", t.interruptions.is_some()),
+        ("--mtbf", t.mtbf_h.is_some()),
+        "give a count of interruptions or a mean time between them, not both",
+    )?;
     if t.gpu_power.is_some() && matches!(t.basis, Some(Basis::Tdp | Basis::Server)) {
-        return Err(EstimateError::Conflict { a: "--gpu-power", b: "--power-basis", why: "--gpu-power is a measured average: use --power-basis measured (or leave it out)" });
+        return Err(EstimateError::Conflict {
+            a: "--gpu-power",
+            b: "--power-basis",
+            why: "--gpu-power is a measured average: use --power-basis measured (or leave it out)",
+        });
     }
     let (params, active, tokens, flops) = (
         positive("--params", t.params)?,
@@ -310,26 +411,73 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
     };
     let mut published = Vec::new();
     if let Some(m) = model {
-        out.push(Assumption { name: "model".into(), value: m.name.clone(), origin: Origin::User, source: Some(m.cite()) });
+        out.push(Assumption {
+            name: "model".into(),
+            value: m.name.clone(),
+            origin: Origin::User,
+            source: Some(m.cite()),
+        });
         let src = m.training_source.clone().unwrap_or_default();
         if let Some(h) = m.training_accelerator_hours {
-            published.push((Some("accelerator_hours"), 1.0, Published { name: "accelerator-hours".into(), value: h, unit: "h".into(), estimate_p50: None, source: src.clone() }));
+            published.push((
+                Some("accelerator_hours"),
+                1.0,
+                Published {
+                    name: "accelerator-hours".into(),
+                    value: h,
+                    unit: "h".into(),
+                    estimate_p50: None,
+                    source: src.clone(),
+                },
+            ));
         }
         if let Some(e) = m.reported_training_energy_mwh {
-            published.push((Some("facility_energy_kwh"), 1e-3, Published { name: "training energy".into(), value: e, unit: "MWh".into(), estimate_p50: None, source: src.clone() }));
+            published.push((
+                Some("facility_energy_kwh"),
+                1e-3,
+                Published {
+                    name: "training energy".into(),
+                    value: e,
+                    unit: "MWh".into(),
+                    estimate_p50: None,
+                    source: src.clone(),
+                },
+            ));
         }
         if let Some(c) = m.reported_training_tco2e {
             let basis = m.reported_emissions_basis.clone().unwrap_or_default();
-            published.push((Some("operational_carbon_kgco2e"), 1e-3, Published { name: format!("training emissions ({basis})"), value: c, unit: "tCO2e".into(), estimate_p50: None, source: src.clone() }));
+            published.push((
+                Some("operational_carbon_kgco2e"),
+                1e-3,
+                Published {
+                    name: format!("training emissions ({basis})"),
+                    value: c,
+                    unit: "tCO2e".into(),
+                    estimate_p50: None,
+                    source: src.clone(),
+                },
+            ));
         }
         if let Some(d) = m.training_days {
-            published.push((Some("duration_days"), 1.0, Published { name: "training days".into(), value: d, unit: "d".into(), estimate_p50: None, source: src }));
+            published.push((
+                Some("duration_days"),
+                1.0,
+                Published {
+                    name: "training days".into(),
+                    value: d,
+                    unit: "d".into(),
+                    estimate_p50: None,
+                    source: src,
+                },
+            ));
         }
     }
 
     // Compute.
     let total = params.or(model.and_then(|m| m.total_params).map(Range::point));
-    let active = active.or(model.and_then(|m| m.active_params).map(Range::point)).or(total);
+    let active = active
+        .or(model.and_then(|m| m.active_params).map(Range::point))
+        .or(total);
     let tokens = tokens.or(model.and_then(|m| m.training_tokens).map(Range::point));
     let compute = if let Some(f) = flops {
         user(&mut out, "compute", &f, "FLOP", "--flops");
@@ -338,9 +486,22 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
         match (active, tokens) {
             (Some(p), Some(k)) => {
                 let from = |given: bool| if given { Origin::User } else { Origin::Catalog };
-                out.push(Assumption { name: "active_params".into(), value: p.display(""), origin: from(t.active_params.is_some() || t.params.is_some()), source: model.map(Row::cite) });
-                out.push(Assumption { name: "tokens".into(), value: k.display(""), origin: from(t.tokens.is_some()), source: model.map(Row::cite) });
-                Compute::ParamsTokens { active_params: p, tokens: k }
+                out.push(Assumption {
+                    name: "active_params".into(),
+                    value: p.display(""),
+                    origin: from(t.active_params.is_some() || t.params.is_some()),
+                    source: model.map(Row::cite),
+                });
+                out.push(Assumption {
+                    name: "tokens".into(),
+                    value: k.display(""),
+                    origin: from(t.tokens.is_some()),
+                    source: model.map(Row::cite),
+                });
+                Compute::ParamsTokens {
+                    active_params: p,
+                    tokens: k,
+                }
             }
             (Some(_), None) if wall.is_none() && gpu_hours.is_none() => {
                 return Err(EstimateError::Missing("--tokens: how many tokens the model is trained on (e.g. --tokens 15.6T), or give --days / --gpu-hours".into()));
@@ -352,7 +513,12 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
         }
     };
 
-    let hw = hardware(cat, &t.hw, model.and_then(|m| m.training_accelerator.as_deref()), &mut out)?;
+    let hw = hardware(
+        cat,
+        &t.hw,
+        model.and_then(|m| m.training_accelerator.as_deref()),
+        &mut out,
+    )?;
     let accel = hw.accel.ok_or_else(|| EstimateError::Missing("--gpu: which accelerator (e.g. --gpu h100); `wattlens catalog list accelerators` lists them".into()))?;
 
     let n = match gpus {
@@ -363,10 +529,20 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
         None => match model.and_then(|m| m.training_accelerators) {
             Some(n) => {
                 let r = Range::point(n);
-                catalog_value(&mut out, "accelerators", r, "", model.map(Row::cite).unwrap_or_default());
+                catalog_value(
+                    &mut out,
+                    "accelerators",
+                    r,
+                    "",
+                    model.map(Row::cite).unwrap_or_default(),
+                );
                 r
             }
-            None => return Err(EstimateError::Missing("--gpus: how many accelerators the run uses (e.g. --gpus 16k)".into())),
+            None => {
+                return Err(EstimateError::Missing(
+                    "--gpus: how many accelerators the run uses (e.g. --gpus 16k)".into(),
+                ))
+            }
         },
     };
 
@@ -375,7 +551,13 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
         message: format!("{} has no published dense {} peak; choose another --precision or give --days/--gpu-hours", accel.name, t.precision.name()),
     })?;
     let peak = Range::point(peak_t * 1e12);
-    catalog_value(&mut out, "peak", Range::point(peak_t), &format!("TFLOP/s {}", t.precision.name()), accel.cite());
+    catalog_value(
+        &mut out,
+        "peak",
+        Range::point(peak_t),
+        &format!("TFLOP/s {}", t.precision.name()),
+        accel.cite(),
+    );
 
     let duration = if let Some(w) = wall {
         user(&mut out, "wall_time", &w.scale(1.0 / 24.0), "d", "--days");
@@ -405,7 +587,16 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
     } else {
         Basis::Tdp
     });
-    out.push(Assumption { name: "power_basis".into(), value: format!("{basis:?}").to_ascii_lowercase(), origin: if t.basis.is_some() { Origin::User } else { Origin::Derived }, source: None });
+    out.push(Assumption {
+        name: "power_basis".into(),
+        value: format!("{basis:?}").to_ascii_lowercase(),
+        origin: if t.basis.is_some() {
+            Origin::User
+        } else {
+            Origin::Derived
+        },
+        source: None,
+    });
     let board = || -> Result<Range, EstimateError> {
         accel.board_power_w.map(Range::point).ok_or_else(|| EstimateError::Missing(format!(
             "{} has no published board power: give --gpu-power (measured average W) or --server-power",
@@ -418,7 +609,12 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
             catalog_value(&mut out, "board_power", b, "W", accel.cite());
             let l = load(cat, &t.hw, "train.load", &mut out)?;
             let (h, r) = shares(cat, &mut out)?;
-            PowerBasis::Tdp { board_w: b, load: l, host_share: h, rest_share: r }
+            PowerBasis::Tdp {
+                board_w: b,
+                load: l,
+                host_share: h,
+                rest_share: r,
+            }
         }
         Basis::Server => {
             let server_w = match (positive("--server-power", t.hw.server_power)?, hw.server) {
@@ -441,13 +637,27 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
                 Some(s) => host_w(cat, s)?.unwrap_or(0.0),
                 None => 0.0,
             };
-            PowerBasis::Server { server_w, per_server: hw.per_server, load: l, board_w: board().unwrap_or(Range::point(0.0)), host_w: Range::point(host) }
+            PowerBasis::Server {
+                server_w,
+                per_server: hw.per_server,
+                load: l,
+                board_w: board().unwrap_or(Range::point(0.0)),
+                host_w: Range::point(host),
+            }
         }
         Basis::Measured => {
-            let g = positive("--gpu-power", t.gpu_power)?.ok_or_else(|| EstimateError::Missing("--power-basis measured needs --gpu-power (average W per accelerator)".into()))?;
+            let g = positive("--gpu-power", t.gpu_power)?.ok_or_else(|| {
+                EstimateError::Missing(
+                    "--power-basis measured needs --gpu-power (average W per accelerator)".into(),
+                )
+            })?;
             user(&mut out, "accelerator_power", &g, "W", "--gpu-power");
             let (h, r) = shares(cat, &mut out)?;
-            PowerBasis::Measured { accel_w: g, host_share: h, rest_share: r }
+            PowerBasis::Measured {
+                accel_w: g,
+                host_share: h,
+                rest_share: r,
+            }
         }
     };
 
@@ -464,10 +674,27 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
     let failures = if let Some(rate) = rate {
         let write_h = t.checkpoint_h.ok_or_else(|| EstimateError::Missing("--checkpoint-minutes: how long one checkpoint takes to write (needed with --interruptions/--mtbf)".into()))?;
         let restart_h = t.restart_h.ok_or_else(|| EstimateError::Missing("--restart-minutes: how long a restart after an interruption takes (needed with --interruptions/--mtbf)".into()))?;
-        user(&mut out, "checkpoint_write", &write_h.scale(60.0), "min", "--checkpoint-minutes");
-        user(&mut out, "restart", &restart_h.scale(60.0), "min", "--restart-minutes");
+        user(
+            &mut out,
+            "checkpoint_write",
+            &write_h.scale(60.0),
+            "min",
+            "--checkpoint-minutes",
+        );
+        user(
+            &mut out,
+            "restart",
+            &restart_h.scale(60.0),
+            "min",
+            "--restart-minutes",
+        );
         let interval_h = positive("--checkpoint-interval", t.interval_h)?;
-        Some(Failures { rate, write_h, restart_h, interval_h })
+        Some(Failures {
+            rate,
+            write_h,
+            restart_h,
+            interval_h,
+        })
     } else {
         if t.checkpoint_h.is_some() || t.restart_h.is_some() || t.interval_h.is_some() {
             return Err(EstimateError::Missing("--interruptions or --mtbf: checkpoint and restart times only matter with an interruption rate".into()));
@@ -477,13 +704,28 @@ pub fn train(cat: &Catalog, t: &TrainInputs, s: &SiteInputs) -> Result<Resolved<
 
     let mut site = resolve_site(cat, s, &mut out)?.site;
     hardware_embodied(&mut site, &hw, &mut out);
-    let spec = TrainSpec { compute, peak, accelerators: n, per_server: hw.per_server, duration, power, failures, site };
+    let spec = TrainSpec {
+        compute,
+        peak,
+        accelerators: n,
+        per_server: hw.per_server,
+        duration,
+        power,
+        failures,
+        site,
+    };
     let mut extra = Map::new();
     if let Some(m) = model {
         extra.insert("model".into(), json!(m.name));
     }
     extra.insert("accelerator".into(), json!(accel.name));
-    Ok(Resolved { spec, assumptions: out, published, extra, notes: Vec::new() })
+    Ok(Resolved {
+        spec,
+        assumptions: out,
+        published,
+        extra,
+        notes: Vec::new(),
+    })
 }
 
 /// `estimate fleet` inputs.
@@ -501,34 +743,66 @@ pub struct FleetInputs {
     pub hw: HardwareInputs,
 }
 
-fn split_for(cat: &Catalog, hw: &Hardware<'_>, server_w: Option<f64>, out: &mut Vec<Assumption>) -> Result<Split, EstimateError> {
+fn split_for(
+    cat: &Catalog,
+    hw: &Hardware<'_>,
+    server_w: Option<f64>,
+    out: &mut Vec<Assumption>,
+) -> Result<Split, EstimateError> {
     if let (Some(s), Some(a)) = (hw.server, hw.accel) {
-        if let (Some(w), Some(b)) = (server_w.or(s.max_power_kw.map(|k| k * 1000.0)), a.board_power_w) {
+        if let (Some(w), Some(b)) = (
+            server_w.or(s.max_power_kw.map(|k| k * 1000.0)),
+            a.board_power_w,
+        ) {
             let h = host_w(cat, s)?.unwrap_or(0.0);
             let n = hw.per_server.mid();
             return Ok(Split::of_server(w, n * b, h));
         }
     }
     let (h, r) = shares(cat, out)?;
-    Ok(Split::Shares { host_share: h, rest_share: r })
+    Ok(Split::Shares {
+        host_share: h,
+        rest_share: r,
+    })
 }
 
 /// Resolves `estimate fleet`.
 ///
 /// # Errors
 /// Unknown names, out-of-domain values, contradictions and missing inputs, each naming flags.
-pub fn fleet(cat: &Catalog, f: &FleetInputs, s: &SiteInputs) -> Result<Resolved<FleetSpec>, EstimateError> {
+pub fn fleet(
+    cat: &Catalog,
+    f: &FleetInputs,
+    s: &SiteInputs,
+) -> Result<Resolved<FleetSpec>, EstimateError> {
     let mut out = Vec::new();
-    conflict(("--servers", f.servers.is_some()), ("--it-power", f.it_power.is_some()), "give a server count or a total IT power")?;
-    conflict(("--servers", f.servers.is_some()), ("--energy", f.energy.is_some()), "give a server count or a total energy")?;
-    conflict(("--it-power", f.it_power.is_some()), ("--energy", f.energy.is_some()), "give a total IT power or a total energy")?;
+    conflict(
+        ("--servers", f.servers.is_some()),
+        ("--it-power", f.it_power.is_some()),
+        "give a server count or a total IT power",
+    )?;
+    conflict(
+        ("--servers", f.servers.is_some()),
+        ("--energy", f.energy.is_some()),
+        "give a server count or a total energy",
+    )?;
+    conflict(
+        ("--it-power", f.it_power.is_some()),
+        ("--energy", f.energy.is_some()),
+        "give a total IT power or a total energy",
+    )?;
     let hours = match positive("--hours/--days", f.hours)? {
         Some(h) => {
             user(&mut out, "period", &h, "h", "--hours/--days");
             h
         }
         None => {
-            out.push(Assumption { name: "period".into(), value: "24 h".into(), origin: Origin::Default, source: Some("one day when neither --hours nor --days is given".into()) });
+            out.push(Assumption {
+                name: "period".into(),
+                value: "24 h".into(),
+                origin: Origin::Default,
+                source: Some("one day when neither --hours nor --days is given".into()),
+            });
             Range::point(24.0)
         }
     };
@@ -552,8 +826,17 @@ pub fn fleet(cat: &Catalog, f: &FleetInputs, s: &SiteInputs) -> Result<Resolved<
             (None, None) => return Err(EstimateError::Missing("--server or --server-power: the power of one server (e.g. --server hgx-a100 or --server-power 6.5kW)".into())),
         };
         let l = load(cat, &f.hw, "fleet.load", &mut out)?;
-        let per = if hw.accel.is_some() || f.hw.gpus_per_server.is_some() { hw.per_server } else { Range::point(0.0) };
-        Load::Servers { servers: n, server_w: w, load: l, accelerators_per_server: per }
+        let per = if hw.accel.is_some() || f.hw.gpus_per_server.is_some() {
+            hw.per_server
+        } else {
+            Range::point(0.0)
+        };
+        Load::Servers {
+            servers: n,
+            server_w: w,
+            load: l,
+            accelerators_per_server: per,
+        }
     } else if let Some(p) = positive("--it-power", f.it_power)? {
         user(&mut out, "it_power", &p, "W", "--it-power");
         Load::ItPower(p)
@@ -561,7 +844,10 @@ pub fn fleet(cat: &Catalog, f: &FleetInputs, s: &SiteInputs) -> Result<Resolved<
         user(&mut out, "it_energy", &e, "kWh", "--energy");
         Load::Energy(e)
     } else {
-        return Err(EstimateError::Missing("the fleet's size: --servers (with --server or --server-power), --it-power or --energy".into()));
+        return Err(EstimateError::Missing(
+            "the fleet's size: --servers (with --server or --server-power), --it-power or --energy"
+                .into(),
+        ));
     };
     if server_power.is_some() && !matches!(load_spec, Load::Servers { .. }) {
         return Err(EstimateError::Missing("--servers: --server-power is the power of one server, so give the number of servers too".into()));
@@ -569,7 +855,18 @@ pub fn fleet(cat: &Catalog, f: &FleetInputs, s: &SiteInputs) -> Result<Resolved<
     let split = split_for(cat, &hw, server_power.map(|r| r.mid()), &mut out)?;
     let mut site = resolve_site(cat, s, &mut out)?.site;
     hardware_embodied(&mut site, &hw, &mut out);
-    Ok(Resolved { spec: FleetSpec { load: load_spec, hours, split, site }, assumptions: out, published: Vec::new(), extra: Map::new(), notes: Vec::new() })
+    Ok(Resolved {
+        spec: FleetSpec {
+            load: load_spec,
+            hours,
+            split,
+            site,
+        },
+        assumptions: out,
+        published: Vec::new(),
+        extra: Map::new(),
+        notes: Vec::new(),
+    })
 }
 
 /// `estimate datacenter` inputs.
@@ -596,16 +893,35 @@ pub struct DatacenterInputs {
 /// # Errors
 /// Unknown names, out-of-domain values, contradictions and missing inputs, each naming flags.
 #[allow(clippy::too_many_lines)]
-pub fn datacenter(cat: &Catalog, dc: &DatacenterInputs, s: &SiteInputs) -> Result<Resolved<DatacenterSpec>, EstimateError> {
+pub fn datacenter(
+    cat: &Catalog,
+    dc: &DatacenterInputs,
+    s: &SiteInputs,
+) -> Result<Resolved<DatacenterSpec>, EstimateError> {
     let mut out = Vec::new();
     let mut notes = Vec::new();
     let mut extra = Map::new();
-    conflict(("--breakdown", dc.breakdown.is_some()), ("--pue", s.pue.is_some()), "the breakdown defines the PUE (1 / IT share); give one")?;
-    conflict(("--it-power", dc.it_power.is_some()), ("--servers", dc.servers.is_some()), "give the IT power or the servers that make it up")?;
-    conflict(("--rack-power", dc.rack_power.is_some()), ("--servers-per-rack", dc.servers_per_rack.is_some()), "give the rack power or the servers per rack")?;
+    conflict(
+        ("--breakdown", dc.breakdown.is_some()),
+        ("--pue", s.pue.is_some()),
+        "the breakdown defines the PUE (1 / IT share); give one",
+    )?;
+    conflict(
+        ("--it-power", dc.it_power.is_some()),
+        ("--servers", dc.servers.is_some()),
+        "give the IT power or the servers that make it up",
+    )?;
+    conflict(
+        ("--rack-power", dc.rack_power.is_some()),
+        ("--servers-per-rack", dc.servers_per_rack.is_some()),
+        "give the rack power or the servers per rack",
+    )?;
     let hw = hardware(cat, &dc.hw, None, &mut out)?;
     let server_power = positive("--server-power", dc.hw.server_power)?;
-    let server_w = server_power.or(hw.server.and_then(|s| s.max_power_kw).map(|k| Range::point(k * 1000.0)));
+    let server_w = server_power.or(hw
+        .server
+        .and_then(|s| s.max_power_kw)
+        .map(|k| Range::point(k * 1000.0)));
 
     let hours = match positive("--hours/--days", dc.hours)? {
         Some(h) => {
@@ -613,33 +929,64 @@ pub fn datacenter(cat: &Catalog, dc: &DatacenterInputs, s: &SiteInputs) -> Resul
             h
         }
         None => {
-            out.push(Assumption { name: "period".into(), value: "8760 h".into(), origin: Origin::Default, source: Some("one year when neither --hours nor --days is given".into()) });
+            out.push(Assumption {
+                name: "period".into(),
+                value: "8760 h".into(),
+                origin: Origin::Default,
+                source: Some("one year when neither --hours nor --days is given".into()),
+            });
             Range::point(8760.0)
         }
     };
     let (it_power, servers) = if let Some(p) = positive("--it-power", dc.it_power)? {
         user(&mut out, "it_power", &p, "W", "--it-power");
-        (p, server_w.map_or(Range::point(0.0), |w| Range::new(p.lo / w.hi, p.hi / w.lo)))
+        (
+            p,
+            server_w.map_or(Range::point(0.0), |w| Range::new(p.lo / w.hi, p.hi / w.lo)),
+        )
     } else if let Some(n) = positive("--servers", dc.servers)? {
-        let w = server_w.ok_or_else(|| EstimateError::Missing("--server or --server-power: the power of one server".into()))?;
+        let w = server_w.ok_or_else(|| {
+            EstimateError::Missing("--server or --server-power: the power of one server".into())
+        })?;
         let l = load(cat, &dc.hw, "fleet.load", &mut out)?;
         user(&mut out, "servers", &n, "", "--servers");
         (Range::new(n.lo * w.lo * l.lo, n.hi * w.hi * l.hi), n)
     } else {
-        return Err(EstimateError::Missing("--it-power: the average IT load (e.g. --it-power 20MW), or --servers with --server".into()));
+        return Err(EstimateError::Missing(
+            "--it-power: the average IT load (e.g. --it-power 20MW), or --servers with --server"
+                .into(),
+        ));
     };
-    let accelerators = if hw.accel.is_some() { Range::new(servers.lo * hw.per_server.lo, servers.hi * hw.per_server.hi) } else { Range::point(0.0) };
+    let accelerators = if hw.accel.is_some() {
+        Range::new(servers.lo * hw.per_server.lo, servers.hi * hw.per_server.hi)
+    } else {
+        Range::point(0.0)
+    };
 
     let mut site_in = s.clone();
     let overhead = if let Some(b) = &dc.breakdown {
         let b = Breakdown::parse(b)?;
         let pue = b.pue();
         site_in.pue = Some(Range::point(pue));
-        out.push(Assumption { name: "breakdown".into(), value: format!("it={} cooling={} power={} other={}", fmt_num(b.it), fmt_num(b.cooling), fmt_num(b.power), fmt_num(b.other)), origin: Origin::User, source: Some("--breakdown".into()) });
+        out.push(Assumption {
+            name: "breakdown".into(),
+            value: format!(
+                "it={} cooling={} power={} other={}",
+                fmt_num(b.it),
+                fmt_num(b.cooling),
+                fmt_num(b.power),
+                fmt_num(b.other)
+            ),
+            origin: Origin::User,
+            source: Some("--breakdown".into()),
+        });
         extra.insert("pue_from_breakdown".into(), json!(pue));
         (b.cooling, b.power, b.other)
     } else {
-        let c = cat.coefficient("datacenter.overhead_cooling")?.range().mid();
+        let c = cat
+            .coefficient("datacenter.overhead_cooling")?
+            .range()
+            .mid();
         let p = cat.coefficient("datacenter.overhead_power")?.range().mid();
         (c, p, (1.0 - c - p).max(0.0))
     };
@@ -655,7 +1002,11 @@ pub fn datacenter(cat: &Catalog, dc: &DatacenterInputs, s: &SiteInputs) -> Resul
     let rack_w = if let Some(r) = positive("--rack-power", dc.rack_power)? {
         Some(r.mid())
     } else if let Some(n) = positive("--servers-per-rack", dc.servers_per_rack)? {
-        let w = server_w.ok_or_else(|| EstimateError::Missing("--server or --server-power: needed with --servers-per-rack".into()))?;
+        let w = server_w.ok_or_else(|| {
+            EstimateError::Missing(
+                "--server or --server-power: needed with --servers-per-rack".into(),
+            )
+        })?;
         Some(n.mid() * w.mid())
     } else {
         None
@@ -667,14 +1018,27 @@ pub fn datacenter(cat: &Catalog, dc: &DatacenterInputs, s: &SiteInputs) -> Resul
             .rows()
             .iter()
             .filter(|d| d.kind.as_deref() == Some("cooling"))
-            .filter_map(|d| d.max_rack_kw.filter(|m| *m >= kw).map(|m| (d.name.clone(), m)))
+            .filter_map(|d| {
+                d.max_rack_kw
+                    .filter(|m| *m >= kw)
+                    .map(|m| (d.name.clone(), m))
+            })
             .collect();
         suitable.sort_by(|a, b| a.1.total_cmp(&b.1));
         if let Some(c) = &s.cooling {
             let row = dcs.get(c)?;
             if let Some(m) = row.max_rack_kw {
                 if m < kw {
-                    notes.push(format!("{} kW per rack exceeds what {} handles (up to {} kW, {}); consider {}", fmt_num(kw), row.name, fmt_num(m), row.cite(), suitable.first().map_or("a denser cooling type".to_string(), |s| s.0.clone())));
+                    notes.push(format!(
+                        "{} kW per rack exceeds what {} handles (up to {} kW, {}); consider {}",
+                        fmt_num(kw),
+                        row.name,
+                        fmt_num(m),
+                        row.cite(),
+                        suitable
+                            .first()
+                            .map_or("a denser cooling type".to_string(), |s| s.0.clone())
+                    ));
                 }
             }
         }
@@ -683,6 +1047,20 @@ pub fn datacenter(cat: &Catalog, dc: &DatacenterInputs, s: &SiteInputs) -> Resul
             "suitable_cooling": suitable.iter().map(|(n, m)| json!({"name": n, "max_rack_kw": m})).collect::<Vec<_>>(),
         }));
     }
-    let spec = DatacenterSpec { it_power, hours, split, overhead, servers, accelerators, site };
-    Ok(Resolved { spec, assumptions: out, published: Vec::new(), extra, notes })
+    let spec = DatacenterSpec {
+        it_power,
+        hours,
+        split,
+        overhead,
+        servers,
+        accelerators,
+        site,
+    };
+    Ok(Resolved {
+        spec,
+        assumptions: out,
+        published: Vec::new(),
+        extra,
+        notes,
+    })
 }

@@ -52,7 +52,12 @@ pub struct Resolved<'a> {
 fn user(name: &str, r: &Range, unit: &str, flag: &str) -> (Param, Assumption) {
     (
         Param::new(*r, flag.to_string()),
-        Assumption { name: name.into(), value: r.display(unit), origin: Origin::User, source: Some(flag.into()) },
+        Assumption {
+            name: name.into(),
+            value: r.display(unit),
+            origin: Origin::User,
+            source: Some(flag.into()),
+        },
     )
 }
 
@@ -97,7 +102,12 @@ fn from_profile(
 ) -> Option<Param> {
     let r = profile_range(lo, hi)?;
     let src = format!("{}: {}", d.name, crate::catalog::Row::cite(d));
-    out.push(Assumption { name: what.into(), value: r.display(unit), origin: Origin::Catalog, source: Some(src.clone()) });
+    out.push(Assumption {
+        name: what.into(),
+        value: r.display(unit),
+        origin: Origin::Catalog,
+        source: Some(src.clone()),
+    });
     Some(Param::new(r, src))
 }
 
@@ -119,7 +129,11 @@ fn operator_of(grid: &Grid) -> Option<&'static str> {
 ///
 /// # Errors
 /// Unknown grid, profile or cooling type; a market intensity given two ways.
-pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) -> Result<Resolved<'a>, EstimateError> {
+pub fn resolve<'a>(
+    cat: &'a Catalog,
+    s: &SiteInputs,
+    out: &mut Vec<Assumption>,
+) -> Result<Resolved<'a>, EstimateError> {
     if s.market_intensity.is_some() && s.cfe.is_some() {
         return Err(EstimateError::Conflict {
             a: "--market-intensity",
@@ -142,7 +156,11 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
             if c.kind.as_deref() != Some("cooling") {
                 return Err(EstimateError::Invalid {
                     flag: "--cooling",
-                    message: format!("{:?} is a {} profile, not a cooling type; use --datacenter for it", c.name, c.kind.as_deref().unwrap_or("data-centre")),
+                    message: format!(
+                        "{:?} is a {} profile, not a cooling type; use --datacenter for it",
+                        c.name,
+                        c.kind.as_deref().unwrap_or("data-centre")
+                    ),
                 });
             }
             Some(c)
@@ -160,7 +178,10 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
         let (p, a) = user("pue", r, "", "--pue");
         out.push(a);
         p
-    } else if let Some(p) = chain.iter().find_map(|d| from_profile(d, d.pue_low, d.pue_high, "pue", "", out)) {
+    } else if let Some(p) = chain
+        .iter()
+        .find_map(|d| from_profile(d, d.pue_low, d.pue_high, "pue", "", out))
+    {
         p
     } else {
         coefficient(cat, "site.pue", "pue", 1.0, out)?
@@ -170,7 +191,10 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
         let (p, a) = user("wue", r, "L/kWh", "--wue");
         out.push(a);
         p
-    } else if let Some(p) = chain.iter().find_map(|d| from_profile(d, d.wue_low, d.wue_high, "wue", "L/kWh", out)) {
+    } else if let Some(p) = chain
+        .iter()
+        .find_map(|d| from_profile(d, d.wue_low, d.wue_high, "wue", "L/kWh", out))
+    {
         p
     } else {
         coefficient(cat, "site.wue", "wue", 1.0, out)?
@@ -188,7 +212,10 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
         };
         let with = cat.grid_with_intensity(g)?;
         let v = with.intensity_g_per_kwh.ok_or_else(|| {
-            EstimateError::Missing(format!("grid {:?} has no published intensity; give --intensity", g.key))
+            EstimateError::Missing(format!(
+                "grid {:?} has no published intensity; give --intensity",
+                g.key
+            ))
         })?;
         let r = match (with.intensity_low, with.intensity_high) {
             (Some(lo), Some(hi)) if lo <= v && v <= hi => Range::new(lo, hi),
@@ -201,13 +228,25 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
             with.key,
             with.year.as_deref().unwrap_or("")
         );
-        let via = if with.key == g.key { String::new() } else { format!(" via {}", g.key) };
+        let via = if with.key == g.key {
+            String::new()
+        } else {
+            format!(" via {}", g.key)
+        };
         let src = format!("{}{via}: {}", with.key, crate::catalog::Row::cite(with));
         out.push(Assumption {
             name: "intensity".into(),
             value: r.display("g/kWh"),
-            origin: if grid.is_some() { Origin::Catalog } else { Origin::Default },
-            source: Some(if grid.is_some() { src.clone() } else { format!("no --grid given, world average; {src}") }),
+            origin: if grid.is_some() {
+                Origin::Catalog
+            } else {
+                Origin::Default
+            },
+            source: Some(if grid.is_some() {
+                src.clone()
+            } else {
+                format!("no --grid given, world average; {src}")
+            }),
         });
         (Param::new(r, src), scope)
     };
@@ -219,11 +258,25 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
         Some(p)
     } else if let Some(cfe) = &s.cfe {
         if cfe.hi > 1.0 {
-            return Err(EstimateError::Invalid { flag: "--cfe", message: "the carbon-free share must be between 0 and 1 (or 0%..100%)".into() });
+            return Err(EstimateError::Invalid {
+                flag: "--cfe",
+                message: "the carbon-free share must be between 0 and 1 (or 0%..100%)".into(),
+            });
         }
-        let r = Range::new(intensity.range.lo * (1.0 - cfe.hi), intensity.range.hi * (1.0 - cfe.lo));
-        out.push(Assumption { name: "cfe".into(), value: cfe.display(""), origin: Origin::User, source: Some("--cfe".into()) });
-        Some(Param::new(r, format!("location intensity x (1 - CFE {})", cfe.display(""))))
+        let r = Range::new(
+            intensity.range.lo * (1.0 - cfe.hi),
+            intensity.range.hi * (1.0 - cfe.lo),
+        );
+        out.push(Assumption {
+            name: "cfe".into(),
+            value: cfe.display(""),
+            origin: Origin::User,
+            source: Some("--cfe".into()),
+        });
+        Some(Param::new(
+            r,
+            format!("location intensity x (1 - CFE {})", cfe.display("")),
+        ))
     } else {
         None
     };
@@ -237,8 +290,17 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
         Some(g) => cat.grid_ewif(g)?,
         None => None,
     } {
-        let src = format!("{}: derived from its generation mix ({})", from.key, crate::catalog::Row::cite(from));
-        out.push(Assumption { name: "ewif".into(), value: format!("{w} L/kWh"), origin: Origin::Catalog, source: Some(src.clone()) });
+        let src = format!(
+            "{}: derived from its generation mix ({})",
+            from.key,
+            crate::catalog::Row::cite(from)
+        );
+        out.push(Assumption {
+            name: "ewif".into(),
+            value: format!("{w} L/kWh"),
+            origin: Origin::Catalog,
+            source: Some(src.clone()),
+        });
         Param::new(Range::point(w), src)
     } else {
         coefficient(cat, "site.ewif", "ewif", 1.0, out)?
@@ -247,10 +309,18 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
     // Price.
     let (price, currency) = if let Some(p) = &s.price {
         let cur = p.currency.clone().unwrap_or_else(|| "USD".into());
-        out.push(Assumption { name: "price".into(), value: p.per_kwh.display(&format!("{cur}/kWh")), origin: Origin::User, source: Some("--price".into()) });
+        out.push(Assumption {
+            name: "price".into(),
+            value: p.per_kwh.display(&format!("{cur}/kWh")),
+            origin: Origin::User,
+            source: Some("--price".into()),
+        });
         (Param::new(p.per_kwh, "--price"), cur)
     } else {
-        (coefficient(cat, "site.price_usd_per_kwh", "price", 1.0, out)?, "USD".into())
+        (
+            coefficient(cat, "site.price_usd_per_kwh", "price", 1.0, out)?,
+            "USD".into(),
+        )
     };
 
     // Embodied carbon and service life.
@@ -259,10 +329,22 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
         out.push(a);
         p
     } else {
-        coefficient(cat, "embodied.service_life_years", "service_life", HOURS_PER_YEAR, out)?
+        coefficient(
+            cat,
+            "embodied.service_life_years",
+            "service_life",
+            HOURS_PER_YEAR,
+            out,
+        )?
     };
     let embodied = EmbodiedSpec {
-        per_accelerator_kg: coefficient(cat, "embodied.accelerator_kg", "embodied_per_accelerator", 1.0, out)?,
+        per_accelerator_kg: coefficient(
+            cat,
+            "embodied.accelerator_kg",
+            "embodied_per_accelerator",
+            1.0,
+            out,
+        )?,
         per_server_kg: coefficient(cat, "embodied.server_kg", "embodied_per_server", 1.0, out)?,
         service_life_h: life,
     };
@@ -271,7 +353,10 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
     let eq = cat.equivalents()?;
     let eqp = |key: &str| -> Result<Param, EstimateError> {
         let e = eq.get(key)?;
-        Ok(Param::new(Range::point(e.value), crate::catalog::Row::cite(e)))
+        Ok(Param::new(
+            Range::point(e.value),
+            crate::catalog::Row::cite(e),
+        ))
     };
     let country_row = match (&s.country, grid) {
         (Some(c), _) => Some(cat.grids()?.get(c)?),
@@ -282,7 +367,8 @@ pub fn resolve<'a>(cat: &'a Catalog, s: &SiteInputs, out: &mut Vec<Assumption>) 
         (None, None) => None,
     };
     let country_annual_kwh = country_row.and_then(|c| {
-        c.generation_twh.map(|twh| (c.name.clone().unwrap_or_else(|| c.key.clone()), twh * 1e9))
+        c.generation_twh
+            .map(|twh| (c.name.clone().unwrap_or_else(|| c.key.clone()), twh * 1e9))
     });
 
     Ok(Resolved {

@@ -99,7 +99,10 @@ impl Model for TrainSpec {
         let flops = match &self.compute {
             Compute::Unknown => None,
             Compute::Flops(f) => Some(Flops(d.value(f))),
-            Compute::ParamsTokens { active_params, tokens } => {
+            Compute::ParamsTokens {
+                active_params,
+                tokens,
+            } => {
                 let (p, k) = (d.value(active_params), d.value(tokens));
                 let f = Flops(6.0 * p * k);
                 t.step(|| {
@@ -119,7 +122,12 @@ impl Model for TrainSpec {
                 RateSpec::Count(c) => Rate::Count(d.value(c)),
                 RateSpec::Mtbf(m) => Rate::Mtbf(d.value(m)),
             };
-            (rate, d.value(&f.write_h), d.value(&f.restart_h), f.interval_h.as_ref().map(|i| d.value(i)))
+            (
+                rate,
+                d.value(&f.write_h),
+                d.value(&f.restart_h),
+                f.interval_h.as_ref().map(|i| d.value(i)),
+            )
         });
 
         // Wall-clock hours and failure outcome.
@@ -175,7 +183,18 @@ impl Model for TrainSpec {
                 .source("Young 1974; Daly 2006, A higher order estimate of the optimum checkpoint interval")
             });
         }
-        t.step(|| Step::new("wall_time", format!("wall-clock time = {} h = {} d", fmt_num(wall), fmt_num(wall / 24.0)), wall, "h"));
+        t.step(|| {
+            Step::new(
+                "wall_time",
+                format!(
+                    "wall-clock time = {} h = {} d",
+                    fmt_num(wall),
+                    fmt_num(wall / 24.0)
+                ),
+                wall,
+                "h",
+            )
+        });
 
         let p = self.power.draw(d, t);
         let hours = Hours(wall);
@@ -187,12 +206,21 @@ impl Model for TrainSpec {
         t.step(|| {
             Step::new(
                 "accelerator_energy",
-                format!("E_acc = N_acc x P_acc x t = {} x {} W x {} h", fmt_num(n), fmt_num(p.accel.0), fmt_num(wall)),
+                format!(
+                    "E_acc = N_acc x P_acc x t = {} x {} W x {} h",
+                    fmt_num(n),
+                    fmt_num(p.accel.0),
+                    fmt_num(wall)
+                ),
                 it.accelerators.0,
                 "kWh",
             )
         });
-        let busy = Busy { accelerators: n, servers: n / per_server, period: hours };
+        let busy = Busy {
+            accelerators: n,
+            servers: n / per_server,
+            period: hours,
+        };
         let fac = account(&self.site, d, t, &it, &busy, rec);
 
         rec.put("accelerator_hours", n * wall);

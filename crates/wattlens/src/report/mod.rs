@@ -27,11 +27,31 @@ pub(crate) enum Scale {
 pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
     ("it_energy_kwh", "IT energy", Scale::Energy),
     ("facility_energy_kwh", "facility energy", Scale::Energy),
-    ("energy_kwh_per_day", "facility energy per day", Scale::Energy),
-    ("energy_kwh_per_year", "facility energy per year", Scale::Energy),
-    ("carbon_kgco2e", "carbon (operational + embodied)", Scale::Mass),
-    ("operational_carbon_kgco2e", "operational carbon, location-based", Scale::Mass),
-    ("market_carbon_kgco2e", "operational carbon, market-based", Scale::Mass),
+    (
+        "energy_kwh_per_day",
+        "facility energy per day",
+        Scale::Energy,
+    ),
+    (
+        "energy_kwh_per_year",
+        "facility energy per year",
+        Scale::Energy,
+    ),
+    (
+        "carbon_kgco2e",
+        "carbon (operational + embodied)",
+        Scale::Mass,
+    ),
+    (
+        "operational_carbon_kgco2e",
+        "operational carbon, location-based",
+        Scale::Mass,
+    ),
+    (
+        "market_carbon_kgco2e",
+        "operational carbon, market-based",
+        Scale::Mass,
+    ),
     ("embodied_carbon_kgco2e", "embodied carbon", Scale::Mass),
     ("water_l", "water consumed", Scale::Water),
     ("onsite_water_l", "  on-site (cooling)", Scale::Water),
@@ -41,7 +61,11 @@ pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
     ("it_power_kw", "IT power", Scale::Power),
     ("facility_power_kw", "facility power", Scale::Power),
     ("cooling_energy_kwh", "cooling energy", Scale::Energy),
-    ("power_conversion_energy_kwh", "power conversion energy", Scale::Energy),
+    (
+        "power_conversion_energy_kwh",
+        "power conversion energy",
+        Scale::Energy,
+    ),
     ("other_energy_kwh", "other facility energy", Scale::Energy),
     ("servers", "servers", Scale::Plain("")),
     ("accelerators", "accelerators", Scale::Plain("")),
@@ -49,9 +73,21 @@ pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
     ("duration_days", "duration", Scale::Plain("days")),
     ("accelerator_hours", "accelerator-hours", Scale::Plain("h")),
     ("implied_mfu", "implied MFU", Scale::Plain("")),
-    ("lost_time_fraction", "time lost to failures", Scale::Plain("")),
-    ("mean_time_between_interruptions_hours", "mean time between interruptions", Scale::Plain("h")),
-    ("checkpoint_interval_minutes", "checkpoint interval", Scale::Plain("min")),
+    (
+        "lost_time_fraction",
+        "time lost to failures",
+        Scale::Plain(""),
+    ),
+    (
+        "mean_time_between_interruptions_hours",
+        "mean time between interruptions",
+        Scale::Plain("h"),
+    ),
+    (
+        "checkpoint_interval_minutes",
+        "checkpoint interval",
+        Scale::Plain("min"),
+    ),
 ];
 
 /// Picks a unit for a figure from the size of its P50 and returns (factor, unit).
@@ -67,11 +103,38 @@ pub(crate) fn unit_for(scale: Scale, p50: f64, currency: &str) -> (f64, String) 
         (1.0 / best.0, best.1.to_string())
     };
     match scale {
-        Scale::Energy => pick(&[(1e-3, "Wh"), (1.0, "kWh"), (1e3, "MWh"), (1e6, "GWh"), (1e9, "TWh")]),
-        Scale::Mass => pick(&[(1e-3, "gCO2e"), (1.0, "kgCO2e"), (1e3, "tCO2e"), (1e6, "ktCO2e"), (1e9, "MtCO2e")]),
-        Scale::Water => pick(&[(1e-3, "mL"), (1.0, "L"), (1e3, "m3"), (1e6, "thousand m3"), (1e9, "million m3")]),
+        Scale::Energy => pick(&[
+            (1e-3, "Wh"),
+            (1.0, "kWh"),
+            (1e3, "MWh"),
+            (1e6, "GWh"),
+            (1e9, "TWh"),
+        ]),
+        Scale::Mass => pick(&[
+            (1e-3, "gCO2e"),
+            (1.0, "kgCO2e"),
+            (1e3, "tCO2e"),
+            (1e6, "ktCO2e"),
+            (1e9, "MtCO2e"),
+        ]),
+        Scale::Water => pick(&[
+            (1e-3, "mL"),
+            (1.0, "L"),
+            (1e3, "m3"),
+            (1e6, "thousand m3"),
+            (1e9, "million m3"),
+        ]),
         Scale::Power => pick(&[(1e-3, "W"), (1.0, "kW"), (1e3, "MW"), (1e6, "GW")]),
-        Scale::Plain(u) => (1.0, if u.is_empty() && currency.is_empty() { String::new() } else if u.is_empty() { currency.to_string() } else { u.to_string() }),
+        Scale::Plain(u) => (
+            1.0,
+            if u.is_empty() && currency.is_empty() {
+                String::new()
+            } else if u.is_empty() {
+                currency.to_string()
+            } else {
+                u.to_string()
+            },
+        ),
     }
 }
 
@@ -81,7 +144,11 @@ pub(crate) fn rows(e: &Estimate) -> Vec<(String, Percentiles, String)> {
         .iter()
         .filter_map(|(key, label, scale)| {
             let p = e.get(key)?;
-            let cur = if *key == "cost" { e.currency.as_str() } else { "" };
+            let cur = if *key == "cost" {
+                e.currency.as_str()
+            } else {
+                ""
+            };
             let (k, unit) = unit_for(*scale, p.p50, cur);
             Some(((*label).to_string(), p.scale(k), unit))
         })

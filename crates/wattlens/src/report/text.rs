@@ -12,7 +12,10 @@ fn trio(p: &Percentiles) -> [String; 3] {
 
 fn header(e: &Estimate) -> String {
     let basis = if e.samples > 1 {
-        format!("P5 / P50 / P95 of {} Monte Carlo samples, seed {}", e.samples, e.seed)
+        format!(
+            "P5 / P50 / P95 of {} Monte Carlo samples, seed {}",
+            e.samples, e.seed
+        )
     } else {
         "point inputs: one evaluation".to_string()
     };
@@ -33,14 +36,21 @@ pub fn table(e: &Estimate, explain: bool) -> String {
     let _ = writeln!(out, "{}", header(e));
     let body = rows(e);
     let w = body.iter().map(|r| r.0.len()).max().unwrap_or(10).max(12);
-    let _ = writeln!(out, "\n  {:<w$}  {:>11}  {:>11}  {:>11}  unit", "figure", "P5", "P50", "P95");
+    let _ = writeln!(
+        out,
+        "\n  {:<w$}  {:>11}  {:>11}  {:>11}  unit",
+        "figure", "P5", "P50", "P95"
+    );
     for (label, p, unit) in &body {
         let [a, b, c] = trio(p);
         let _ = writeln!(out, "  {label:<w$}  {a:>11}  {b:>11}  {c:>11}  {unit}");
     }
     let _ = writeln!(out, "\n  carbon intensity scope: {}", e.intensity_scope);
 
-    let comps: Vec<_> = COMPONENTS.iter().filter_map(|(k, name, _)| e.get(k).map(|p| (*name, p))).collect();
+    let comps: Vec<_> = COMPONENTS
+        .iter()
+        .filter_map(|(k, name, _)| e.get(k).map(|p| (*name, p)))
+        .collect();
     if let Some(total) = e.get("it_energy_kwh") {
         let (k, unit) = unit_for(Scale::Energy, total.p50, "");
         let _ = writeln!(out, "\n  IT energy by component (modelled), {unit}:");
@@ -52,21 +62,50 @@ pub fn table(e: &Estimate, explain: bool) -> String {
     if !e.published.is_empty() {
         let _ = writeln!(out, "\n  published figures for comparison:");
         for p in &e.published {
-            let est = p.estimate_p50.map_or(String::new(), |x| format!("  (this estimate, P50: {} {})", fmt_num(x), p.unit));
-            let _ = writeln!(out, "  {}: {} {}{est}\n      source: {}", p.name, fmt_num(p.value), p.unit, p.source);
+            let est = p.estimate_p50.map_or(String::new(), |x| {
+                format!("  (this estimate, P50: {} {})", fmt_num(x), p.unit)
+            });
+            let _ = writeln!(
+                out,
+                "  {}: {} {}{est}\n      source: {}",
+                p.name,
+                fmt_num(p.value),
+                p.unit,
+                p.source
+            );
         }
     }
-    let eqs: Vec<_> = e.equivalents.iter().filter_map(|(k, label, unit, src)| e.get(k).map(|p| (label, unit, src, p))).collect();
+    let eqs: Vec<_> = e
+        .equivalents
+        .iter()
+        .filter_map(|(k, label, unit, src)| e.get(k).map(|p| (label, unit, src, p)))
+        .collect();
     if !eqs.is_empty() {
         let _ = writeln!(out, "\n  equivalents (P50):");
         for (label, unit, src, p) in eqs {
-            let v = if *unit == "fraction" { format!("{}%", fmt_num(p.p50 * 100.0)) } else { format!("{} {unit}", fmt_num(p.p50)) };
+            let v = if *unit == "fraction" {
+                format!("{}%", fmt_num(p.p50 * 100.0))
+            } else {
+                format!("{} {unit}", fmt_num(p.p50))
+            };
             let _ = writeln!(out, "  {v:>16}  {label} [{src}]");
         }
     }
     if let Some(r) = e.extra.get("rack") {
-        let _ = writeln!(out, "\n  rack: {} kW; cooling types that handle it: {}", r["power_kw"].as_f64().map_or("-".into(), fmt_num),
-            r["suitable_cooling"].as_array().map(|a| a.iter().filter_map(|x| x["name"].as_str()).collect::<Vec<_>>().join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none in the catalog".into()));
+        let _ = writeln!(
+            out,
+            "\n  rack: {} kW; cooling types that handle it: {}",
+            r["power_kw"].as_f64().map_or("-".into(), fmt_num),
+            r["suitable_cooling"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(|x| x["name"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "none in the catalog".into())
+        );
     }
     for n in &e.notes {
         let _ = writeln!(out, "\n  note: {n}");
@@ -74,7 +113,10 @@ pub fn table(e: &Estimate, explain: bool) -> String {
     if explain {
         out.push_str(&explanation(e));
     } else {
-        let _ = writeln!(out, "\n  --explain prints every step with its formula and source; --json the full object.");
+        let _ = writeln!(
+            out,
+            "\n  --explain prints every step with its formula and source; --json the full object."
+        );
     }
     out
 }
@@ -83,15 +125,32 @@ fn explanation(e: &Estimate) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\nsteps (at the central value of every input):");
     for (i, s) in e.steps.iter().enumerate() {
-        let _ = writeln!(out, "  {:>2}. {}: {} = {} {}", i + 1, s.name, s.formula, fmt_num(s.value), s.unit);
+        let _ = writeln!(
+            out,
+            "  {:>2}. {}: {} = {} {}",
+            i + 1,
+            s.name,
+            s.formula,
+            fmt_num(s.value),
+            s.unit
+        );
         if let Some(src) = &s.source {
             let _ = writeln!(out, "      source: {src}");
         }
     }
     let _ = writeln!(out, "\nassumptions:");
     for a in &e.assumptions {
-        let origin = serde_json::to_value(a.origin).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        let _ = writeln!(out, "  {} = {} [{origin}]{}", a.name, a.value, a.source.as_ref().map_or(String::new(), |s| format!(" {s}")));
+        let origin = serde_json::to_value(a.origin)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {} = {} [{origin}]{}",
+            a.name,
+            a.value,
+            a.source.as_ref().map_or(String::new(), |s| format!(" {s}"))
+        );
     }
     out
 }
@@ -101,22 +160,47 @@ fn explanation(e: &Estimate) -> String {
 pub fn markdown(e: &Estimate, explain: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### {}\n", header(e));
-    let _ = writeln!(out, "| figure | P5 | P50 | P95 | unit |\n|---|---:|---:|---:|---|");
+    let _ = writeln!(
+        out,
+        "| figure | P5 | P50 | P95 | unit |\n|---|---:|---:|---:|---|"
+    );
     for (label, p, unit) in rows(e) {
         let [a, b, c] = trio(&p);
         let _ = writeln!(out, "| {} | {a} | {b} | {c} | {unit} |", label.trim());
     }
     let _ = writeln!(out, "\nCarbon intensity scope: {}.", e.intensity_scope);
     if !e.published.is_empty() {
-        let _ = writeln!(out, "\n| published | value | this estimate (P50) | source |\n|---|---:|---:|---|");
+        let _ = writeln!(
+            out,
+            "\n| published | value | this estimate (P50) | source |\n|---|---:|---:|---|"
+        );
         for p in &e.published {
-            let _ = writeln!(out, "| {} | {} {} | {} | {} |", p.name, fmt_num(p.value), p.unit, p.estimate_p50.map_or("-".into(), fmt_num), p.source);
+            let _ = writeln!(
+                out,
+                "| {} | {} {} | {} | {} |",
+                p.name,
+                fmt_num(p.value),
+                p.unit,
+                p.estimate_p50.map_or("-".into(), fmt_num),
+                p.source
+            );
         }
     }
     if explain {
-        let _ = writeln!(out, "\n| step | formula | value | unit | source |\n|---|---|---:|---|---|");
+        let _ = writeln!(
+            out,
+            "\n| step | formula | value | unit | source |\n|---|---|---:|---|---|"
+        );
         for s in &e.steps {
-            let _ = writeln!(out, "| {} | {} | {} | {} | {} |", s.name, s.formula, fmt_num(s.value), s.unit, s.source.as_deref().unwrap_or(""));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                s.name,
+                s.formula,
+                fmt_num(s.value),
+                s.unit,
+                s.source.as_deref().unwrap_or("")
+            );
         }
     }
     out
@@ -130,7 +214,14 @@ pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["kind", "figure", "p5", "p50", "p95", "method"])?;
     for (k, p) in &e.figures {
-        w.write_record([e.kind, k, &p.p5.to_string(), &p.p50.to_string(), &p.p95.to_string(), "modelled"])?;
+        w.write_record([
+            e.kind,
+            k,
+            &p.p5.to_string(),
+            &p.p50.to_string(),
+            &p.p95.to_string(),
+            "modelled",
+        ])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
