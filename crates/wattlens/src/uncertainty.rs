@@ -225,6 +225,12 @@ pub fn from_key32(k: u32) -> f32 {
 }
 
 /// Nearest-rank P5/P50/P95 of `u32` order keys (reordered in place).
+///
+/// Large inputs skip the full selections: a strided subsample (the Monte Carlo samples are
+/// i.i.d., so a stride is a fair sample) is sorted to bracket each rank; one pass per rank counts
+/// the keys below its bracket and collects those inside; a selection inside the bracket gives
+/// the exact value. A bracket that misses its rank falls back to a full selection, so the
+/// result is always the exact nearest-rank value.
 pub fn percentiles_of_keys32(xs: &mut [u32]) -> [u32; 3] {
     let Some(&first) = xs.first() else {
         return [0; 3];
@@ -234,7 +240,13 @@ pub fn percentiles_of_keys32(xs: &mut [u32]) -> [u32; 3] {
     }
     let n = xs.len() - 1;
     let rank = |p: f64| ((p * n as f64).round() as usize).min(n);
-    let (i5, i50, i95) = (rank(0.05), rank(0.50), rank(0.95));
+    let ranks = [rank(0.05), rank(0.50), rank(0.95)];
+    if xs.len() >= 16_384 {
+        if let Some(v) = bracketed32(xs, ranks) {
+            return v;
+        }
+    }
+    let [i5, i50, i95] = ranks;
     let (lower, m, upper) = xs.select_nth_unstable(i50);
     let p50 = *m;
     let p5 = if i5 < i50 {
@@ -248,6 +260,39 @@ pub fn percentiles_of_keys32(xs: &mut [u32]) -> [u32; 3] {
         p50
     };
     [p5, p50, p95]
+}
+
+fn bracketed32(xs: &[u32], ranks: [usize; 3]) -> Option<[u32; 3]> {
+    const M: usize = 1024;
+    let n = xs.len();
+    let mut sample: Vec<u32> = xs.iter().step_by(n / M).copied().collect();
+    sample.sort_unstable();
+    let m = sample.len();
+    let mut out = [0u32; 3];
+    let mut buf = Vec::with_capacity(n / 8);
+    for (k, &r) in ranks.iter().enumerate() {
+        let q = r as f64 / (n - 1) as f64;
+        // Four standard deviations of the subsample rank, and a little more.
+        let delta = (4.0 * (m as f64 * q * (1.0 - q)).sqrt()) as usize + 4;
+        let centre = (q * (m - 1) as f64).round() as usize;
+        let lo = sample[centre.saturating_sub(delta)];
+        let hi = sample[(centre + delta).min(m - 1)];
+        let width = hi - lo;
+        let mut below = 0usize;
+        buf.clear();
+        for &x in xs {
+            below += usize::from(x < lo);
+            if x.wrapping_sub(lo) <= width {
+                buf.push(x);
+            }
+        }
+        let r = r.checked_sub(below)?;
+        if r >= buf.len() {
+            return None;
+        }
+        out[k] = *buf.select_nth_unstable(r).1;
+    }
+    Some(out)
 }
 
 /// The inverse of [`order_key`].
@@ -315,6 +360,28 @@ mod tests {
             assert_eq!(
                 (got.p5, got.p50, got.p95),
                 (r(0.05), r(0.5), r(0.95)),
+                "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn bracketed_u32_selection_is_exact() {
+        let mut rng = Rng::new(5);
+        for n in [16_384usize, 100_000, 100_003] {
+            let mut xs: Vec<u32> = (0..n)
+                .map(|_| order_key32(rng.next_f64().powi(4) * 1e5 - 7.0))
+                .collect();
+            // A lump of ties around the median must not break the brackets.
+            for x in xs.iter_mut().step_by(9) {
+                *x = order_key32(42.0);
+            }
+            let mut sorted = xs.clone();
+            sorted.sort_unstable();
+            let r = |p: f64| sorted[((p * (n - 1) as f64).round() as usize).min(n - 1)];
+            assert_eq!(
+                percentiles_of_keys32(&mut xs),
+                [r(0.05), r(0.5), r(0.95)],
                 "n = {n}"
             );
         }

@@ -229,7 +229,8 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
             Record::Rows { .. } => Vec::new(),
         };
         let n = opts.samples;
-        let mut data: Vec<Vec<u32>> = vec![vec![0u32; n]; keys.len()];
+        // One zeroed allocation per column (lazily mapped), filled by the threads that write it.
+        let mut data: Vec<Vec<u32>> = (0..keys.len()).map(|_| vec![0u32; n]).collect();
         let split = if n >= 20_000 && opts.threads > 1 {
             n / 2
         } else {

@@ -226,7 +226,6 @@ impl Model for TrainSpec {
         rec.put("accelerator_hours", n * wall);
         rec.put("duration_days", wall / 24.0);
         rec.put("facility_power_kw", fac.0 / wall);
-        rec.put("it_power_kw", it.total().0 / wall);
         rec.put("lost_time_fraction", lost);
         if let Some(o) = outcome {
             rec.put("mean_time_between_interruptions_hours", o.mtbi_h);
