@@ -57,7 +57,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA_DIR = os.path.dirname(HERE)  # crates/wattlens/data
-SHARED = os.environ.get("WATTLENS_SHARED_DATA", "/work/shared/data")
+# shared/data sits beside the repository checkout (../shared/data from the repo root).
+SHARED = os.environ.get("WATTLENS_SHARED_DATA", os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 5, "shared", "data")))
 
 GAL_TO_L = 3.78541
 M3_PER_TJ_TO_L_PER_KWH = 1000.0 / 277777.78  # 1 TJ = 277,777.78 kWh
