@@ -19,6 +19,8 @@ pub(crate) enum Scale {
     Water,
     /// kW, shown as W/kW/MW/GW.
     Power,
+    /// A fraction, shown in percent.
+    Percent,
     /// A plain number with a fixed unit.
     Plain(&'static str),
 }
@@ -76,7 +78,7 @@ pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
     (
         "lost_time_fraction",
         "time lost to failures",
-        Scale::Plain(""),
+        Scale::Percent,
     ),
     (
         "mean_time_between_interruptions_hours",
@@ -125,6 +127,7 @@ pub(crate) fn unit_for(scale: Scale, p50: f64, currency: &str) -> (f64, String) 
             (1e9, "million m3"),
         ]),
         Scale::Power => pick(&[(1e-3, "W"), (1.0, "kW"), (1e3, "MW"), (1e6, "GW")]),
+        Scale::Percent => (100.0, "%".to_string()),
         Scale::Plain(u) => (
             1.0,
             if u.is_empty() && currency.is_empty() {
