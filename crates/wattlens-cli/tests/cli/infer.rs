@@ -460,3 +460,66 @@ fn explain_lists_the_inference_steps() {
         assert!(out.contains(s), "missing {s}: {out}");
     }
 }
+
+#[test]
+fn gpt_oss_120b_fits_one_h100_in_4_bits_as_published() {
+    // OpenAI: gpt-oss-120b (116.8 B params) runs on a single 80 GB GPU with its 4-bit MoE
+    // weights. 116.8e9 x 0.5 B = 58.4 GB + KV cache < 72 GB usable -> 1 H100;
+    // in bf16, 233.6 GB / 72 GB = 3.2 -> 4 H100s.
+    let run = |p: &str| {
+        p50(
+            &json(&[
+                "estimate",
+                "infer",
+                "--model",
+                "gpt-oss-120b",
+                "--gpu",
+                "h100",
+                "--batch",
+                "8",
+                "--input-tokens",
+                "1000",
+                "--output-tokens",
+                "1000",
+                "--precision",
+                p,
+            ]),
+            "accelerators",
+        )
+    };
+    assert_eq!(run("int4"), 1.0);
+    assert_eq!(run("bf16"), 4.0);
+}
+
+mod random_infer_flags {
+    use super::super::wattlens;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+        #[test]
+        fn never_panics_and_exits_0_or_2(
+            flag in prop::sample::select(vec!["--batch", "--input-tokens", "--output-tokens", "--gpus", "--utilization", "--mfu", "--mbu", "--requests-per-day", "--params"]),
+            v in prop_oneof![
+                (0.0f64..1e5).prop_map(|x| format!("{x}")),
+                (-10.0f64..0.0).prop_map(|x| format!("{x}")),
+                Just("NaN".to_string()),
+                Just("0".to_string()),
+                (1u32..999, prop::sample::select(vec!["k", "M", "%", "W", ""])).prop_map(|(n, u)| format!("{n}{u}")),
+                (0.0f64..100.0, 0.0f64..100.0).prop_map(|(a, b)| format!("{a}..{b}")),
+                "[ -~]{0,10}",
+            ],
+        ) {
+            let mut args = vec!["estimate", "infer", "--model", "llama-2-7b", "--gpu", "a100", "--samples", "200"];
+            args.extend([flag, v.as_str()]);
+            let o = wattlens(&args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            prop_assert!(matches!(o.status.code(), Some(0 | 2)), "{args:?}: {err}");
+            prop_assert!(!err.contains("panicked"), "{args:?}: {err}");
+            if o.status.code() == Some(0) {
+                let out = String::from_utf8_lossy(&o.stdout);
+                prop_assert!(!out.contains("NaN") && !out.contains("inf "), "{args:?}: {out}");
+            }
+        }
+    }
+}

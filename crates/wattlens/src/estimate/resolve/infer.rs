@@ -95,8 +95,12 @@ fn arch(
                     .into(),
             )
         })?;
+    // A model's own active count goes with its own total, not with a --params override.
     let active = active
-        .or(model.and_then(|m| m.active_params).map(Range::point))
+        .or(model
+            .filter(|_| params.is_none())
+            .and_then(|m| m.active_params)
+            .map(Range::point))
         .unwrap_or(total);
     if active.hi > total.hi {
         return Err(EstimateError::Invalid {
@@ -151,7 +155,7 @@ fn arch(
             (l, k, attn_width.unwrap_or(0.0))
         }
         _ => {
-            notes.push("the model's layers and KV heads are unknown (give --model with an architecture): the KV cache and attention FLOPs are left out, so memory and energy are lower bounds".into());
+            notes.push("the model's layers and KV heads are not known (--params alone, or a catalog row without them): the KV cache and attention FLOPs are left out, so memory and energy are lower bounds".into());
             (0.0, 0.0, 0.0)
         }
     };
