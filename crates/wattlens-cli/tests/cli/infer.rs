@@ -72,6 +72,31 @@ fn seed_gpt3_water_per_response() {
     let per_bottle = 500.0 / ml;
     assert!((10.0..=50.0).contains(&per_bottle), "{per_bottle}");
     assert!((p50(&v, "it_energy_wh_per_request") - 4.0).abs() < 1e-9);
+    // The same with the interface's hardware flags, which the given energy makes unused.
+    let with_hw = json(&[
+        "estimate",
+        "infer",
+        "--model",
+        "gpt-3",
+        "--gpu",
+        "a100",
+        "--gpus",
+        "8",
+        "--batch",
+        "4",
+        "--energy-per-request",
+        "4Wh",
+        "--wue",
+        "0.55",
+        "--pue",
+        "1.17",
+        "--ewif",
+        "3.14",
+    ]);
+    assert_eq!(p50(&with_hw, "water_ml_per_request"), ml);
+    assert!(with_hw["notes"].as_array().is_some_and(|n| n
+        .iter()
+        .any(|x| x.as_str().is_some_and(|t| t.contains("--gpus")))));
     assert!((p50(&v, "energy_wh_per_request") - 4.68).abs() < 1e-9);
 }
 
@@ -397,10 +422,6 @@ fn bad_inference_input_exits_two_naming_the_flag() {
         &with(&["--requests", "10", "--requests-per-day", "10"]),
         &["--requests", "--requests-per-day"],
     );
-    assert_usage_error(
-        &with(&["--energy-per-request", "3Wh", "--batch", "8"]),
-        &["--energy-per-request", "--batch"],
-    );
     assert_usage_error(&["estimate", "infer", "--model", "llama-2-7b"], &["--gpu"]);
     assert_usage_error(
         &["estimate", "infer", "--gpu", "h100"],
@@ -563,4 +584,45 @@ fn validation_ml_energy_llama_8b_on_h100_within_a_factor_of_two() {
     ]);
     let j = p50(&v, "accelerator_energy_j_per_token");
     assert!(j > 0.12 / 2.0 && j < 0.12 * 2.0, "{j}");
+}
+
+#[test]
+fn a_default_batch_is_narrowed_to_fit_the_given_gpus() {
+    // Llama 3.1 70B in bf16: 141.1 GB of weights on 2 H100s (144 GB usable) leave 2.9 GB for
+    // KV cache: 80 layers x 2 x 8 x 128 x 2 B = 327,680 B a token x 1,500 tokens (the default
+    // maxima) = 0.49 GB a sequence, so at most 5 sequences, not the default 64.
+    let v = json(&[
+        "estimate",
+        "infer",
+        "--model",
+        "llama-3.1-70b",
+        "--gpu",
+        "h100",
+        "--gpus",
+        "2",
+    ]);
+    assert_eq!(p50(&v, "accelerators"), 2.0);
+    assert!(
+        v["notes"].as_array().is_some_and(|n| n
+            .iter()
+            .any(|x| x.as_str().is_some_and(|t| t.contains("narrowed to 1..5")))),
+        "{}",
+        v["notes"]
+    );
+    // A batch the user gives is checked, not narrowed.
+    assert_usage_error(
+        &[
+            "estimate",
+            "infer",
+            "--model",
+            "llama-3.1-70b",
+            "--gpu",
+            "h100",
+            "--gpus",
+            "2",
+            "--batch",
+            "64",
+        ],
+        &["--gpus", "does not fit", "--batch"],
+    );
 }

@@ -8,7 +8,8 @@ use super::{
 };
 use crate::catalog::{Catalog, Model, Row};
 use crate::estimate::infer::{
-    accelerators_needed, replica_memory, Batch, Energy, InferSpec, Roofline, Shape, Volume,
+    accelerators_needed, kv_per_token, replica_memory, weight_memory, Batch, Energy, InferSpec,
+    Roofline, Shape, Volume,
 };
 use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
@@ -190,19 +191,24 @@ pub fn infer(
         "give a number of requests or a daily rate",
     )?;
     let given = positive("--energy-per-request", i.energy_per_request)?;
-    for (flag, set) in [
-        ("--batch", i.batch.is_some()),
-        ("--gpus", i.gpus.is_some()),
-        ("--input-tokens", i.input_tokens.is_some()),
-        ("--mfu", i.mfu.is_some()),
-        ("--mbu", i.mbu.is_some()),
-        ("--utilization", i.utilization.is_some()),
-    ] {
-        conflict(
-            ("--energy-per-request", given.is_some()),
-            (flag, set),
-            "--energy-per-request replaces the model of a request; drop one",
-        )?;
+    if given.is_some() {
+        let unused: Vec<&str> = [
+            ("--batch", i.batch.is_some()),
+            ("--gpus", i.gpus.is_some()),
+            ("--input-tokens", i.input_tokens.is_some()),
+            ("--mfu", i.mfu.is_some()),
+            ("--mbu", i.mbu.is_some()),
+            ("--utilization", i.utilization.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(f, set)| set.then_some(f))
+        .collect();
+        if !unused.is_empty() {
+            notes.push(format!(
+                "--energy-per-request replaces the model of a request, so {} are not used",
+                unused.join(", ")
+            ));
+        }
     }
     let batch = positive("--batch", i.batch)?;
     let input = positive("--input-tokens", i.input_tokens)?;
@@ -279,7 +285,8 @@ pub fn infer(
             ("input_tokens", "", "--input-tokens"),
             "infer.input_tokens",
         )?;
-        let batch = given_or(
+        let batch_given = batch.is_some();
+        let mut batch = given_or(
             cat,
             &mut out,
             batch,
@@ -383,7 +390,41 @@ pub fn infer(
                         message: "the accelerators of one replica are a single number".into(),
                     });
                 }
-                if need.0 > g.lo * per_acc.0 {
+                let cap = g.lo * per_acc.0;
+                // A default batch range is narrowed to what fits; a given one is checked.
+                let per_seq = kv_per_token(&shape, p.kv_bytes()).0 * (input.hi + output.hi);
+                let weights = weight_memory(a.total.hi, p.bytes()).0;
+                if need.0 > cap && !batch_given && weights < cap {
+                    let fit = if per_seq > 0.0 {
+                        ((cap - weights) / per_seq).floor()
+                    } else {
+                        batch.hi
+                    };
+                    if fit >= 1.0 {
+                        batch = Range::new(batch.lo.min(fit), fit);
+                        notes.push(format!(
+                            "the default batch range is narrowed to {} so that the KV cache fits --gpus {}",
+                            batch.display(""),
+                            fmt_num(g.lo)
+                        ));
+                    }
+                }
+                if weights > cap {
+                    return Err(EstimateError::Invalid {
+                        flag: "--gpus",
+                        message: format!(
+                            "the model does not fit: its weights alone are {} GB in {}, more than {} x {} hold ({} GB usable each); give at least --gpus {} or a lower --precision",
+                            fmt_num(weights / 1e9),
+                            p.name(),
+                            fmt_num(g.lo),
+                            accel.name,
+                            fmt_num(per_acc.0 / 1e9),
+                            fmt_num(accelerators_needed(Bytes(weights), per_acc))
+                        ),
+                    });
+                }
+                let need = Bytes(weights + per_seq * batch.hi);
+                if need.0 > cap {
                     return Err(EstimateError::Invalid {
                         flag: "--gpus",
                         message: format!(
