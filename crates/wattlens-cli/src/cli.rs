@@ -41,6 +41,8 @@ pub enum EstimateCommand {
     Train(Box<TrainArgs>),
     /// A fleet of servers: servers x power x load x hours, per day and per year.
     Fleet(Box<FleetArgs>),
+    /// Inference: energy, carbon and water per request, per 1,000 tokens and per day.
+    Infer(Box<InferArgs>),
     /// A data centre: PUE from an energy breakdown, facility energy and water, rack cooling.
     Datacenter(Box<DatacenterArgs>),
 }
@@ -285,6 +287,64 @@ pub struct DatacenterArgs {
     pub servers_per_rack: Option<String>,
     #[command(flatten)]
     pub hw: HardwareArgs,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `estimate infer`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct InferArgs {
+    /// A catalog model (llama-3.1-8b, mixtral-8x7b, deepseek-v3, gpt-3 ...): parameters and architecture default from it.
+    #[arg(long, help_heading = "Workload")]
+    pub model: Option<String>,
+    /// Total parameters, held in memory (e.g. 8B).
+    #[arg(long, help_heading = "Workload")]
+    pub params: Option<String>,
+    /// Parameters active per token (MoE; defaults to --params).
+    #[arg(long, help_heading = "Workload")]
+    pub active_params: Option<String>,
+    /// Prompt tokens per request (e.g. 500).
+    #[arg(long, help_heading = "Workload")]
+    pub input_tokens: Option<String>,
+    /// Generated tokens per request, reasoning tokens included (e.g. 300, 2k..8k).
+    #[arg(long, help_heading = "Workload")]
+    pub output_tokens: Option<String>,
+    /// Requests decoded together (e.g. 1, 32, 8..64).
+    #[arg(long, help_heading = "Workload")]
+    pub batch: Option<String>,
+    /// Weight precision: fp32, bf16, fp16, fp8, int8, int4.
+    #[arg(long, default_value = "bf16", help_heading = "Workload")]
+    pub precision: String,
+    /// Number of requests the totals cover (default 1).
+    #[arg(long, help_heading = "Volume")]
+    pub requests: Option<String>,
+    /// Requests per day: the totals cover a day, with per-year figures (e.g. 195M).
+    #[arg(long, help_heading = "Volume")]
+    pub requests_per_day: Option<String>,
+    /// Known IT energy of one request instead of the model (kWh; e.g. 2.9Wh, 0.3Wh..3Wh).
+    #[arg(long, help_heading = "Volume")]
+    pub energy_per_request: Option<String>,
+    /// Accelerator (h100, a100, h200, mi300x, l4 ...).
+    #[arg(long, help_heading = "Hardware")]
+    pub gpu: Option<String>,
+    /// Accelerators per model replica (default: the fewest that hold weights and KV cache).
+    #[arg(long, help_heading = "Hardware")]
+    pub gpus: Option<String>,
+    /// Server, for embodied carbon and accelerators per server (dgx-h100, hgx-a100 ...).
+    #[arg(long, help_heading = "Hardware")]
+    pub server: Option<String>,
+    /// Busy share of the service's time (0-1 or %); the rest is idle power.
+    #[arg(long, help_heading = "Efficiency")]
+    pub utilization: Option<String>,
+    /// Achieved fraction of peak compute when compute-bound (0-1 or %).
+    #[arg(long, help_heading = "Efficiency")]
+    pub mfu: Option<String>,
+    /// Achieved fraction of peak memory bandwidth when memory-bound (0-1 or %).
+    #[arg(long, help_heading = "Efficiency")]
+    pub mbu: Option<String>,
     #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]

@@ -83,6 +83,10 @@ unit!(/// Floating-point operations (a count).
     Flops, "FLOP");
 unit!(/// Compute throughput, floating-point operations per second.
     FlopsPerSecond, "FLOP/s");
+unit!(/// Memory in bytes.
+    Bytes, "B");
+unit!(/// Memory bandwidth, bytes per second.
+    BytesPerSecond, "B/s");
 unit!(/// Price of electricity per kWh, in the currency named alongside it.
     PricePerKwh, "/kWh");
 
@@ -145,6 +149,20 @@ impl Div<FlopsPerSecond> for Flops {
     type Output = Seconds;
     fn div(self, r: FlopsPerSecond) -> Seconds {
         Seconds(self.0 / r.0)
+    }
+}
+/// `B / (B/s) = s`.
+impl Div<BytesPerSecond> for Bytes {
+    type Output = Seconds;
+    fn div(self, r: BytesPerSecond) -> Seconds {
+        Seconds(self.0 / r.0)
+    }
+}
+/// `W x s = J`.
+impl Mul<Seconds> for Watts {
+    type Output = Joules;
+    fn mul(self, s: Seconds) -> Joules {
+        Joules(self.0 * s.0)
     }
 }
 /// `kWh / h = kW`, returned in W.

@@ -1,12 +1,14 @@
-//! `wattlens estimate train|fleet|datacenter`: resolve flags, run the model, print, check budgets.
+//! `wattlens estimate train|infer|fleet|datacenter`: resolve flags, run the model, print, check budgets.
 
-use crate::cli::{DatacenterArgs, EstimateCommand, FleetArgs, Format, OutputArgs, TrainArgs};
+use crate::cli::{
+    DatacenterArgs, EstimateCommand, FleetArgs, Format, InferArgs, OutputArgs, TrainArgs,
+};
 use crate::settings::{self, count, range, range_in, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use wattlens::catalog::Catalog;
 use wattlens::estimate::resolve::{
-    self, Basis, DatacenterInputs, FleetInputs, Precision, TrainInputs,
+    self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
 };
 use wattlens::estimate::{run_resolved, Estimate};
 use wattlens::input::Dim;
@@ -23,6 +25,7 @@ pub fn run(
     let (estimate, o) = match cmd {
         EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out),
         EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out),
+        EstimateCommand::Infer(a) => (infer(a, cat, cfg)?, &a.out),
         EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out),
     };
     print(&estimate, o, out)?;
@@ -36,6 +39,9 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
             a.precision
         )
     })?;
+    if precision == Precision::Int4 {
+        bail!("invalid value for --precision: int4 is an inference weight format; use fp32, bf16, fp16, fp8 or int8");
+    }
     let inputs = TrainInputs {
         model: a.model.clone(),
         params: range("--params", a.params.as_deref(), Dim::Count)?,
@@ -90,6 +96,47 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::fleet(cat, &inputs, &site)?;
+    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+}
+
+fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+    let precision = Precision::parse(&a.precision).with_context(|| {
+        format!(
+            "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8, int8 or int4",
+            a.precision
+        )
+    })?;
+    let inputs = InferInputs {
+        model: a.model.clone(),
+        params: range("--params", a.params.as_deref(), Dim::Count)?,
+        active_params: range("--active-params", a.active_params.as_deref(), Dim::Count)?,
+        hw: HardwareInputs {
+            gpu: a.gpu.clone(),
+            server: a.server.clone(),
+            ..HardwareInputs::default()
+        },
+        gpus: count("--gpus", a.gpus.as_deref())?,
+        input_tokens: count("--input-tokens", a.input_tokens.as_deref())?,
+        output_tokens: count("--output-tokens", a.output_tokens.as_deref())?,
+        batch: count("--batch", a.batch.as_deref())?,
+        precision,
+        requests: count("--requests", a.requests.as_deref())?,
+        requests_per_day: range(
+            "--requests-per-day",
+            a.requests_per_day.as_deref(),
+            Dim::Count,
+        )?,
+        energy_per_request: range(
+            "--energy-per-request",
+            a.energy_per_request.as_deref(),
+            Dim::Energy,
+        )?,
+        utilization: range("--utilization", a.utilization.as_deref(), Dim::Fraction)?,
+        mfu: range("--mfu", a.mfu.as_deref(), Dim::Fraction)?,
+        mbu: range("--mbu", a.mbu.as_deref(), Dim::Fraction)?,
+    };
+    let site = settings::site(&a.site, &cfg.site)?;
+    let r = resolve::infer(cat, &inputs, &site)?;
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }
 

@@ -933,3 +933,5 @@ mod random_flags {
         }
     }
 }
+
+mod infer;

@@ -403,6 +403,10 @@ pub struct Model {
     /// Context length, tokens.
     #[serde(default)]
     pub context_length: Option<f64>,
+    /// Values cached per token per layer (keys and values together) where they are not
+    /// `2 x kv_heads x head_dim`, as in multi-head latent attention.
+    #[serde(default)]
+    pub kv_cache_width: Option<f64>,
     /// Training tokens.
     #[serde(default)]
     pub training_tokens: Option<f64>,

@@ -1,4 +1,4 @@
-//! Estimation models (training, fleet, data centre, failures) and the Monte Carlo runner that
+//! Estimation models (training, inference, fleet, data centre, failures) and the Monte Carlo runner that
 //! evaluates them and hands their IT energy to the accounting core.
 //!
 //! A model is straight-line code over [`Draw`]n inputs: it is evaluated once at the central
@@ -8,6 +8,7 @@
 pub mod datacenter;
 pub mod failures;
 pub mod fleet;
+pub mod infer;
 pub mod power;
 pub mod resolve;
 pub mod site;

@@ -71,6 +71,65 @@ pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
     ("other_energy_kwh", "other facility energy", Scale::Energy),
     ("servers", "servers", Scale::Plain("")),
     ("accelerators", "accelerators", Scale::Plain("")),
+    // Inference (`estimate infer`).
+    ("requests", "requests covered", Scale::Plain("")),
+    (
+        "energy_wh_per_request",
+        "facility energy per request",
+        Scale::Plain("Wh"),
+    ),
+    (
+        "it_energy_wh_per_request",
+        "  IT energy per request",
+        Scale::Plain("Wh"),
+    ),
+    (
+        "accelerator_energy_wh_per_request",
+        "  accelerator energy per request",
+        Scale::Plain("Wh"),
+    ),
+    (
+        "carbon_g_per_request",
+        "carbon per request",
+        Scale::Plain("gCO2e"),
+    ),
+    (
+        "water_ml_per_request",
+        "water per request",
+        Scale::Plain("mL"),
+    ),
+    (
+        "energy_wh_per_1k_tokens",
+        "facility energy per 1,000 output tokens",
+        Scale::Plain("Wh"),
+    ),
+    (
+        "accelerator_energy_j_per_token",
+        "accelerator energy per output token",
+        Scale::Plain("J"),
+    ),
+    (
+        "output_tokens",
+        "output tokens per request",
+        Scale::Plain(""),
+    ),
+    ("memory_gb", "memory per replica", Scale::Plain("GB")),
+    ("latency_s", "latency of a request", Scale::Plain("s")),
+    (
+        "time_per_output_token_ms",
+        "time per output token",
+        Scale::Plain("ms"),
+    ),
+    (
+        "throughput_tokens_per_s",
+        "output tokens per second per replica",
+        Scale::Plain("tokens/s"),
+    ),
+    (
+        "fleet_accelerators",
+        "accelerators busy for the request rate",
+        Scale::Plain(""),
+    ),
     ("compute_flop", "compute", Scale::Plain("FLOP")),
     ("duration_days", "duration", Scale::Plain("days")),
     ("accelerator_hours", "accelerator-hours", Scale::Plain("h")),

@@ -1,0 +1,587 @@
+//! Inference: the energy of one request from the model's shape, the hardware and batching, by a
+//! roofline model, then the shared footprint accounting per request, per 1,000 output tokens and
+//! per day or year at a request rate.
+//!
+//! - memory: weights (total params x bytes) + KV cache (layers x KV width x bytes x context x
+//!   batch) decide how many accelerators one replica needs;
+//! - prefill is compute-bound: `2 x active params x input tokens` (+ attention) at peak x MFU;
+//! - each decode step reads the weights once for the whole batch and each sequence's KV cache, at
+//!   peak bandwidth x MBU, with a compute floor at large batch (roofline);
+//! - accelerator power rises with the compute-bound share of each phase, from a low fraction of
+//!   board power (memory-bound decode) to a high one (compute-bound prefill); idle time between
+//!   requests (`--utilization`) draws idle power;
+//! - host and rest of server are shares of the accelerator's power, as in the `tdp` basis.
+//!
+//! Each equation is a plain function with a hand-checked unit test; docs/models.md gives the
+//! sources.
+
+use super::Model;
+use crate::explain::{NoTrace, Step, Trace};
+use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::record::Record;
+use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::units::{
+    Bytes, BytesPerSecond, Flops, FlopsPerSecond, Hours, Joules, KilowattHours, Seconds, Watts,
+};
+
+/// Seconds in a day, the period of a request rate.
+const SECONDS_PER_DAY: f64 = 86_400.0;
+
+/// The architecture figures the model uses, in one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shape {
+    /// Parameters held in memory (all experts of a MoE model).
+    pub total_params: f64,
+    /// Parameters used per token (compute).
+    pub active_params: f64,
+    /// Transformer layers (0 when unknown: no KV cache or attention term).
+    pub layers: f64,
+    /// Values cached per token per layer, keys and values together (`2 x KV heads x head size`).
+    pub kv_width: f64,
+    /// Width of attention (`heads x head size`), for the attention FLOPs of Kaplan et al.
+    pub attn_width: f64,
+}
+
+/// One batch of requests, in one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Batch {
+    /// Sequences served together.
+    pub size: f64,
+    /// Prompt tokens per request.
+    pub input_tokens: f64,
+    /// Generated tokens per request (reasoning tokens included).
+    pub output_tokens: f64,
+}
+
+/// One replica's hardware and how well it is used, in one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Replica {
+    /// Accelerators holding one copy of the model.
+    pub accelerators: f64,
+    /// Dense peak of one accelerator at the precision used.
+    pub peak: FlopsPerSecond,
+    /// Peak memory bandwidth of one accelerator.
+    pub bandwidth: BytesPerSecond,
+    /// Achieved fraction of peak compute when compute-bound (MFU).
+    pub mfu: f64,
+    /// Achieved fraction of peak bandwidth when memory-bound (MBU).
+    pub mbu: f64,
+    /// Bytes per weight.
+    pub weight_bytes: f64,
+    /// Bytes per cached key or value.
+    pub kv_bytes: f64,
+}
+
+/// Time of one phase on one replica and how much of it is compute-bound.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Phase {
+    /// FLOPs done.
+    pub flops: Flops,
+    /// Bytes read from memory.
+    pub bytes: Bytes,
+    /// Time if compute were the only limit.
+    pub compute: Seconds,
+    /// Time if memory bandwidth were the only limit.
+    pub memory: Seconds,
+}
+
+impl Phase {
+    /// The roofline: the slower of compute and memory.
+    #[must_use]
+    pub fn time(&self) -> Seconds {
+        Seconds(self.compute.0.max(self.memory.0))
+    }
+    /// Compute-bound share of the phase's time, 0..1 (1 when compute is the limit).
+    #[must_use]
+    pub fn utilisation(&self) -> f64 {
+        let t = self.time().0;
+        if t > 0.0 {
+            self.compute.0 / t
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Bytes of the weights: `params x bytes per weight`.
+#[must_use]
+pub fn weight_memory(params: f64, bytes_per_weight: f64) -> Bytes {
+    Bytes(params * bytes_per_weight)
+}
+
+/// Bytes of KV cache per token: `layers x KV width x bytes`.
+#[must_use]
+pub fn kv_per_token(s: &Shape, kv_bytes: f64) -> Bytes {
+    Bytes(s.layers * s.kv_width * kv_bytes)
+}
+
+/// Memory one replica needs: weights + KV cache of the whole batch at full context.
+#[must_use]
+pub fn replica_memory(s: &Shape, b: &Batch, weight_bytes: f64, kv_bytes: f64) -> Bytes {
+    let kv = kv_per_token(s, kv_bytes).0 * b.size * (b.input_tokens + b.output_tokens);
+    Bytes(weight_memory(s.total_params, weight_bytes).0 + kv)
+}
+
+/// Accelerators needed to hold `need` bytes when each offers `usable` bytes, rounded up to a
+/// power of two (tensor-parallel degrees divide the attention heads).
+#[must_use]
+pub fn accelerators_needed(need: Bytes, usable: Bytes) -> f64 {
+    let n = (need.0 / usable.0).ceil().max(1.0);
+    (n.log2().ceil()).exp2()
+}
+
+/// Weights read in one forward pass over `tokens` tokens of a batch: all of a dense model; for a
+/// MoE model at most `active x tokens` (each token its own experts), at most all of them.
+#[must_use]
+pub fn weights_read(s: &Shape, tokens: f64, weight_bytes: f64) -> Bytes {
+    weight_memory(s.total_params.min(s.active_params * tokens), weight_bytes)
+}
+
+/// Prefill of the whole batch: `FLOPs = B x (2 x N_active x I + layers x d_attn x I^2)` (Kaplan
+/// et al. 2020's `2 x n_layer x n_ctx x d_attn` per token, summed over causal positions), weights
+/// read once.
+#[must_use]
+pub fn prefill(s: &Shape, b: &Batch, r: &Replica) -> Phase {
+    let i = b.input_tokens;
+    let flops = Flops(b.size * (2.0 * s.active_params * i + s.layers * s.attn_width * i * i));
+    let bytes = weights_read(s, b.size * i, r.weight_bytes);
+    Phase {
+        flops,
+        bytes,
+        compute: flops / FlopsPerSecond(r.accelerators * r.peak.0 * r.mfu),
+        memory: bytes / BytesPerSecond(r.accelerators * r.bandwidth.0 * r.mbu),
+    }
+}
+
+/// One decode step (one token for each sequence of the batch) at the mean context
+/// `c = I + O / 2`: reads the weights once and each sequence's KV cache;
+/// `FLOPs = B x (2 x N_active + 2 x layers x d_attn x c)`.
+#[must_use]
+pub fn decode_step(s: &Shape, b: &Batch, r: &Replica) -> Phase {
+    let c = b.input_tokens + b.output_tokens / 2.0;
+    let flops = Flops(b.size * (2.0 * s.active_params + 2.0 * s.layers * s.attn_width * c));
+    let kv = kv_per_token(s, r.kv_bytes).0 * b.size * c;
+    let bytes = Bytes(weights_read(s, b.size, r.weight_bytes).0 + kv);
+    Phase {
+        flops,
+        bytes,
+        compute: flops / FlopsPerSecond(r.accelerators * r.peak.0 * r.mfu),
+        memory: bytes / BytesPerSecond(r.accelerators * r.bandwidth.0 * r.mbu),
+    }
+}
+
+/// Power of one accelerator at compute-bound share `u`:
+/// `board x (low + (high - low) x u)`.
+#[must_use]
+pub fn busy_power(board: Watts, low: f64, high: f64, u: f64) -> Watts {
+    board * (low + (high - low) * u.clamp(0.0, 1.0))
+}
+
+/// How much work the accounting covers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Volume {
+    /// A number of requests (1 when nothing is given).
+    Requests(Range),
+    /// Requests per day; the accounting covers one day.
+    PerDay(Range),
+}
+
+/// Where the energy of one request comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Energy {
+    /// The roofline model.
+    Modelled(Box<Roofline>),
+    /// A known IT energy per request, kWh, split by host and rest shares.
+    Given {
+        /// IT energy of one request, kWh.
+        it_kwh: Range,
+    },
+}
+
+/// Inputs of the roofline model, as ranges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Roofline {
+    /// Total parameters.
+    pub total_params: Range,
+    /// Active parameters.
+    pub active_params: Range,
+    /// Layers (0 when unknown).
+    pub layers: f64,
+    /// KV width per layer (0 when unknown).
+    pub kv_width: f64,
+    /// Attention width (0 when unknown).
+    pub attn_width: f64,
+    /// Batch size.
+    pub batch: Range,
+    /// Input tokens.
+    pub input_tokens: Range,
+    /// Accelerators per replica.
+    pub accelerators: f64,
+    /// Accelerators per server (embodied carbon of servers).
+    pub per_server: f64,
+    /// Dense peak of one accelerator, FLOP/s.
+    pub peak: Range,
+    /// Peak bandwidth of one accelerator, B/s.
+    pub bandwidth: Range,
+    /// MFU when compute-bound.
+    pub mfu: Range,
+    /// MBU when memory-bound.
+    pub mbu: Range,
+    /// Bytes per weight.
+    pub weight_bytes: f64,
+    /// Bytes per cached value.
+    pub kv_bytes: f64,
+    /// Board power, W.
+    pub board_w: Range,
+    /// Power fraction of board power when fully memory-bound.
+    pub power_low: Range,
+    /// Power fraction of board power when compute-bound.
+    pub power_high: Range,
+    /// Idle power fraction of board power.
+    pub power_idle: Range,
+    /// Busy share of the service's time.
+    pub utilisation: Range,
+}
+
+/// An inference workload to estimate.
+#[derive(Clone, Debug)]
+pub struct InferSpec {
+    /// Where the energy of a request comes from.
+    pub energy: Energy,
+    /// Output tokens per request (reasoning tokens included).
+    pub output_tokens: Range,
+    /// How many requests the accounting covers.
+    pub volume: Volume,
+    /// Host power / accelerator power.
+    pub host_share: Range,
+    /// Rest-of-server power / accelerator power.
+    pub rest_share: Range,
+    /// Where it runs.
+    pub site: Site,
+}
+
+/// One request as the roofline model sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Request {
+    /// Accelerator energy of one request (busy share + idle share).
+    pub accel: Joules,
+    /// Wall time one replica spends per request, idle share included.
+    pub replica_time: Seconds,
+    /// Latency of the request (prefill + all decode steps of its batch).
+    pub latency: Seconds,
+    /// Time of one decode step.
+    pub step: Seconds,
+    /// Output tokens per second of one replica while busy.
+    pub throughput: f64,
+    /// Memory of one replica, bytes.
+    pub memory: Bytes,
+}
+
+impl Roofline {
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, output_tokens: f64) -> Request {
+        let s = Shape {
+            total_params: d.value(&self.total_params),
+            active_params: d.value(&self.active_params),
+            layers: self.layers,
+            kv_width: self.kv_width,
+            attn_width: self.attn_width,
+        };
+        let b = Batch {
+            size: d.value(&self.batch),
+            input_tokens: d.value(&self.input_tokens),
+            output_tokens,
+        };
+        let r = Replica {
+            accelerators: self.accelerators,
+            peak: FlopsPerSecond(d.value(&self.peak)),
+            bandwidth: BytesPerSecond(d.value(&self.bandwidth)),
+            mfu: d.value(&self.mfu),
+            mbu: d.value(&self.mbu),
+            weight_bytes: self.weight_bytes,
+            kv_bytes: self.kv_bytes,
+        };
+        let board = Watts(d.value(&self.board_w));
+        let (lo, hi, idle) = (
+            d.value(&self.power_low),
+            d.value(&self.power_high),
+            d.value(&self.power_idle),
+        );
+        let util = d.value(&self.utilisation);
+
+        let memory = replica_memory(&s, &b, r.weight_bytes, r.kv_bytes);
+        t.step(|| {
+            Step::new(
+                "replica_memory",
+                format!(
+                    "M = N_total x {} B + layers x KV width x {} B x B x (I + O) = {} x {} + {} x {} x {} x {} x ({} + {})",
+                    fmt_num(r.weight_bytes),
+                    fmt_num(r.kv_bytes),
+                    fmt_num(s.total_params),
+                    fmt_num(r.weight_bytes),
+                    fmt_num(s.layers),
+                    fmt_num(s.kv_width),
+                    fmt_num(r.kv_bytes),
+                    fmt_num(b.size),
+                    fmt_num(b.input_tokens),
+                    fmt_num(b.output_tokens)
+                ),
+                memory.0 / 1e9,
+                "GB",
+            )
+        });
+        let pre = prefill(&s, &b, &r);
+        t.step(|| {
+            Step::new(
+                "prefill_time",
+                format!(
+                    "t_prefill = max(FLOPs / (N_acc x peak x MFU), bytes / (N_acc x BW x MBU)) = max({} / ({} x {} x {}), {} / ({} x {} x {}))",
+                    fmt_num(pre.flops.0),
+                    fmt_num(r.accelerators),
+                    fmt_num(r.peak.0),
+                    fmt_num(r.mfu),
+                    fmt_num(pre.bytes.0),
+                    fmt_num(r.accelerators),
+                    fmt_num(r.bandwidth.0),
+                    fmt_num(r.mbu)
+                ),
+                pre.time().0,
+                "s",
+            )
+            .source("Kaplan et al. 2020 (2N + 2 n_layer n_ctx d_attn FLOPs per token); roofline: Williams, Waterman, Patterson 2009")
+        });
+        let dec = decode_step(&s, &b, &r);
+        t.step(|| {
+            Step::new(
+                "decode_step_time",
+                format!(
+                    "t_step = max(FLOPs / (N_acc x peak x MFU), (weights + B x KV) / (N_acc x BW x MBU)) = max({} / ..., {} B / ({} x {} B/s x {}))",
+                    fmt_num(dec.flops.0),
+                    fmt_num(dec.bytes.0),
+                    fmt_num(r.accelerators),
+                    fmt_num(r.bandwidth.0),
+                    fmt_num(r.mbu)
+                ),
+                dec.time().0 * 1e3,
+                "ms",
+            )
+        });
+        let decode = Seconds(dec.time().0 * b.output_tokens);
+        let busy = Seconds(pre.time().0 + decode.0);
+        let (p_pre, p_dec) = (
+            busy_power(board, lo, hi, pre.utilisation()),
+            busy_power(board, lo, hi, dec.utilisation()),
+        );
+        t.step(|| {
+            Step::new(
+                "accelerator_power",
+                format!(
+                    "P = board x (low + (high - low) x u): prefill u = {} -> {} W; decode u = {} -> {} W (board {} W, low {}, high {})",
+                    fmt_num(pre.utilisation()),
+                    fmt_num(p_pre.0),
+                    fmt_num(dec.utilisation()),
+                    fmt_num(p_dec.0),
+                    fmt_num(board.0),
+                    fmt_num(lo),
+                    fmt_num(hi)
+                ),
+                p_dec.0,
+                "W",
+            )
+        });
+        let batch_j = (p_pre * pre.time()).0 + (p_dec * decode).0;
+        let busy_per_request = Seconds(busy.0 / b.size);
+        let idle_time = Seconds(busy_per_request.0 * (1.0 / util - 1.0));
+        let idle_j = (board * idle * idle_time).0;
+        let accel = Joules(r.accelerators * (batch_j / b.size + idle_j));
+        t.step(|| {
+            Step::new(
+                "accelerator_energy_per_request",
+                format!(
+                    "E_acc = N_acc x (E_batch / B + P_idle x t_busy / B x (1/U - 1)) = {} x ({} J / {} + {} W x {} s x (1/{} - 1))",
+                    fmt_num(r.accelerators),
+                    fmt_num(batch_j),
+                    fmt_num(b.size),
+                    fmt_num(board.0 * idle),
+                    fmt_num(busy_per_request.0),
+                    fmt_num(util)
+                ),
+                accel.0,
+                "J",
+            )
+        });
+        Request {
+            accel,
+            replica_time: Seconds(busy_per_request.0 / util),
+            latency: busy,
+            step: dec.time(),
+            throughput: b.size * b.output_tokens / busy.0,
+            memory,
+        }
+    }
+}
+
+impl Model for InferSpec {
+    fn kind(&self) -> &'static str {
+        "infer"
+    }
+    fn site(&self) -> &Site {
+        &self.site
+    }
+
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+        let out_tokens = d.value(&self.output_tokens);
+        let (count, per_day) = match &self.volume {
+            Volume::Requests(n) => (d.value(n), false),
+            Volume::PerDay(n) => (d.value(n), true),
+        };
+        let (h, rs) = (d.value(&self.host_share), d.value(&self.rest_share));
+        let (request, it_request) = match &self.energy {
+            Energy::Modelled(m) => {
+                let q = m.evaluate(d, t, out_tokens);
+                let acc = KilowattHours::from(q.accel);
+                let it = ItEnergy {
+                    accelerators: acc,
+                    host: acc * h,
+                    rest: acc * rs,
+                };
+                (Some((q, m.accelerators, m.per_server)), it)
+            }
+            Energy::Given { it_kwh } => {
+                let e = d.value(it_kwh);
+                let s = 1.0 + h + rs;
+                let it = ItEnergy {
+                    accelerators: KilowattHours(e / s),
+                    host: KilowattHours(e * h / s),
+                    rest: KilowattHours(e * rs / s),
+                };
+                (None, it)
+            }
+        };
+        t.step(|| {
+            Step::new(
+                "it_energy_per_request",
+                format!(
+                    "E_it = E_acc x (1 + host + rest) = {} Wh x (1 + {} + {})",
+                    fmt_num(it_request.accelerators.0 * 1e3),
+                    fmt_num(h),
+                    fmt_num(rs)
+                ),
+                it_request.total().0 * 1e3,
+                "Wh",
+            )
+        });
+        let it = ItEnergy {
+            accelerators: it_request.accelerators * count,
+            host: it_request.host * count,
+            rest: it_request.rest * count,
+        };
+        // The hardware kept busy: accelerator-hours = requests x replica time x accelerators.
+        let busy = match request {
+            Some((q, n, per_server)) => {
+                let replica_h = Hours::from(q.replica_time).0 * count;
+                let period = if per_day { 24.0 } else { replica_h };
+                let acc = n * replica_h / period;
+                Busy {
+                    accelerators: acc,
+                    servers: acc / per_server,
+                    period: Hours(period),
+                }
+            }
+            None => Busy {
+                accelerators: 0.0,
+                servers: 0.0,
+                period: Hours(if per_day { 24.0 } else { 0.0 }),
+            },
+        };
+        let one_busy = match request {
+            Some((q, n, per_server)) => Busy {
+                accelerators: n,
+                servers: n / per_server,
+                period: Hours::from(q.replica_time),
+            },
+            None => Busy::default(),
+        };
+        let one = one_request(&self.site, d, &it_request, &one_busy);
+        let fac = account(&self.site, d, t, &it, &busy, rec);
+        t.step(|| {
+            Step::new(
+                "energy_per_request",
+                format!(
+                    "E_fac of one request = E_it x PUE; the totals cover {} requests",
+                    fmt_num(count)
+                ),
+                one.facility_kwh * 1e3,
+                "Wh",
+            )
+        });
+        rec.put("requests", count);
+        rec.put("energy_wh_per_request", one.facility_kwh * 1e3);
+        rec.put("carbon_g_per_request", one.carbon_kg * 1e3);
+        rec.put("water_ml_per_request", one.water_l * 1e3);
+        rec.put("it_energy_wh_per_request", it_request.total().0 * 1e3);
+        rec.put(
+            "accelerator_energy_wh_per_request",
+            it_request.accelerators.0 * 1e3,
+        );
+        rec.put(
+            "energy_wh_per_1k_tokens",
+            one.facility_kwh * 1e3 * 1000.0 / out_tokens,
+        );
+        rec.put(
+            "accelerator_energy_j_per_token",
+            Joules::from(it_request.accelerators).0 / out_tokens,
+        );
+        rec.put("output_tokens", out_tokens);
+        if let Some((q, n, _)) = request {
+            rec.put("accelerators", n);
+            rec.put("memory_gb", q.memory.0 / 1e9);
+            rec.put("latency_s", q.latency.0);
+            rec.put("time_per_output_token_ms", q.step.0 * 1e3);
+            rec.put("throughput_tokens_per_s", q.throughput);
+            if per_day {
+                rec.put(
+                    "fleet_accelerators",
+                    n * count * q.replica_time.0 / SECONDS_PER_DAY,
+                );
+            }
+        }
+        if per_day {
+            rec.put("energy_kwh_per_day", fac.0);
+            rec.put("energy_kwh_per_year", fac.0 * 365.0);
+        }
+    }
+}
+
+/// The footprint of one request.
+#[derive(Clone, Copy, Debug, Default)]
+struct OneRequest {
+    facility_kwh: f64,
+    carbon_kg: f64,
+    water_l: f64,
+}
+
+/// Runs the accounting core on one request's IT energy, replaying the evaluation's draws so that
+/// the site values (PUE, intensity, water) are the very ones the totals use.
+fn one_request(site: &Site, d: &Draw, it: &ItEnergy, busy: &Busy) -> OneRequest {
+    let mut replay = match d {
+        Draw::Central { .. } => Draw::Central { uncertain: 0 },
+        Draw::Random(rng) => Draw::Random(rng.clone()),
+    };
+    let mut rec = Record::central();
+    let _ = account(site, &mut replay, &mut NoTrace, it, busy, &mut rec);
+    let mut one = OneRequest::default();
+    if let Record::Central { keys, values } = rec {
+        for (k, v) in keys.into_iter().zip(values) {
+            match k {
+                "facility_energy_kwh" => one.facility_kwh = v,
+                "carbon_kgco2e" => one.carbon_kg = v,
+                "water_l" => one.water_l = v,
+                _ => {}
+            }
+        }
+    }
+    one
+}
+
+#[cfg(test)]
+mod tests;

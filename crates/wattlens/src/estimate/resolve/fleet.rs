@@ -1,0 +1,154 @@
+//! Resolving `estimate fleet`: servers, IT power or energy over a period.
+use super::{
+    catalog_value, conflict, hardware, hardware_embodied, host_w, load, positive, shares, user,
+    Hardware, HardwareInputs, Resolved,
+};
+use crate::catalog::{Catalog, Row};
+use crate::estimate::fleet::{FleetSpec, Load};
+use crate::estimate::power::Split;
+use crate::estimate::site::{resolve as resolve_site, SiteInputs};
+use crate::estimate::EstimateError;
+use crate::explain::{Assumption, Origin};
+use crate::uncertainty::Range;
+use serde_json::Map;
+
+/// `estimate fleet` inputs.
+#[derive(Clone, Debug, Default)]
+pub struct FleetInputs {
+    /// `--servers`.
+    pub servers: Option<Range>,
+    /// `--hours` or `--days` (in hours).
+    pub hours: Option<Range>,
+    /// `--it-power`, W.
+    pub it_power: Option<Range>,
+    /// `--energy`, kWh over the period.
+    pub energy: Option<Range>,
+    /// Hardware.
+    pub hw: HardwareInputs,
+}
+
+pub(super) fn split_for(
+    cat: &Catalog,
+    hw: &Hardware<'_>,
+    server_w: Option<f64>,
+    out: &mut Vec<Assumption>,
+) -> Result<Split, EstimateError> {
+    if let (Some(s), Some(a)) = (hw.server, hw.accel) {
+        if let (Some(w), Some(b)) = (
+            server_w.or(s.max_power_kw.map(|k| k * 1000.0)),
+            a.board_power_w,
+        ) {
+            let h = host_w(cat, s)?.unwrap_or(0.0);
+            let n = hw.per_server.mid();
+            return Ok(Split::of_server(w, n * b, h));
+        }
+    }
+    let (h, r) = shares(cat, out)?;
+    Ok(Split::Shares {
+        host_share: h,
+        rest_share: r,
+    })
+}
+
+/// Resolves `estimate fleet`.
+///
+/// # Errors
+/// Unknown names, out-of-domain values, contradictions and missing inputs, each naming flags.
+pub fn fleet(
+    cat: &Catalog,
+    f: &FleetInputs,
+    s: &SiteInputs,
+) -> Result<Resolved<FleetSpec>, EstimateError> {
+    let mut out = Vec::new();
+    conflict(
+        ("--servers", f.servers.is_some()),
+        ("--it-power", f.it_power.is_some()),
+        "give a server count or a total IT power",
+    )?;
+    conflict(
+        ("--servers", f.servers.is_some()),
+        ("--energy", f.energy.is_some()),
+        "give a server count or a total energy",
+    )?;
+    conflict(
+        ("--it-power", f.it_power.is_some()),
+        ("--energy", f.energy.is_some()),
+        "give a total IT power or a total energy",
+    )?;
+    let hours = match positive("--hours/--days", f.hours)? {
+        Some(h) => {
+            user(&mut out, "period", &h, "h", "--hours/--days");
+            h
+        }
+        None => {
+            out.push(Assumption {
+                name: "period".into(),
+                value: "24 h".into(),
+                origin: Origin::Default,
+                source: Some("one day when neither --hours nor --days is given".into()),
+            });
+            Range::point(24.0)
+        }
+    };
+    let hw = hardware(cat, &f.hw, None, &mut out)?;
+    let server_power = positive("--server-power", f.hw.server_power)?;
+    let load_spec = if let Some(n) = positive("--servers", f.servers)? {
+        user(&mut out, "servers", &n, "", "--servers");
+        let w = match (server_power, hw.server) {
+            (Some(p), _) => {
+                user(&mut out, "server_power", &p, "W", "--server-power");
+                p
+            }
+            (None, Some(srv)) => match srv.max_power_kw {
+                Some(kw) => {
+                    let r = Range::point(kw * 1000.0);
+                    catalog_value(&mut out, "server_power", r, "W", format!("{}: {}", srv.name, srv.cite()));
+                    r
+                }
+                None => return Err(EstimateError::Missing(format!("server {:?} publishes no maximum power: give --server-power", srv.name))),
+            },
+            (None, None) => return Err(EstimateError::Missing("--server or --server-power: the power of one server (e.g. --server hgx-a100 or --server-power 6.5kW)".into())),
+        };
+        let l = load(cat, &f.hw, "fleet.load", &mut out)?;
+        let per = if hw.accel.is_some() || f.hw.gpus_per_server.is_some() {
+            hw.per_server
+        } else {
+            Range::point(0.0)
+        };
+        Load::Servers {
+            servers: n,
+            server_w: w,
+            load: l,
+            accelerators_per_server: per,
+        }
+    } else if let Some(p) = positive("--it-power", f.it_power)? {
+        user(&mut out, "it_power", &p, "W", "--it-power");
+        Load::ItPower(p)
+    } else if let Some(e) = positive("--energy", f.energy)? {
+        user(&mut out, "it_energy", &e, "kWh", "--energy");
+        Load::Energy(e)
+    } else {
+        return Err(EstimateError::Missing(
+            "the fleet's size: --servers (with --server or --server-power), --it-power or --energy"
+                .into(),
+        ));
+    };
+    if server_power.is_some() && !matches!(load_spec, Load::Servers { .. }) {
+        return Err(EstimateError::Missing("--servers: --server-power is the power of one server, so give the number of servers too".into()));
+    }
+    let split = split_for(cat, &hw, server_power.map(|r| r.mid()), &mut out)?;
+    let mut site = resolve_site(cat, s, &mut out)?.site;
+    hardware_embodied(&mut site, &hw, &mut out);
+    Ok(Resolved {
+        spec: FleetSpec {
+            load: load_spec,
+            hours,
+            split,
+            site,
+        },
+        assumptions: out,
+        published: Vec::new(),
+        extra: Map::new(),
+        notes: Vec::new(),
+    })
+}

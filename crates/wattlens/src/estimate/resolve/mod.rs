@@ -1,0 +1,341 @@
+//! Turning what the user gave (flags, config) plus the catalog into model specs, recording every
+//! assumption and refusing contradictions with an error that names both flags.
+//!
+//! One file per command (`train`, `fleet`, `datacenter`, `infer`); the helpers they share
+//! (flag checks, hardware lookup, embodied carbon of the hardware) live here.
+
+mod datacenter;
+mod fleet;
+mod infer;
+mod train;
+
+pub use datacenter::{datacenter, DatacenterInputs};
+pub use fleet::{fleet, FleetInputs};
+pub use infer::{infer, InferInputs};
+pub use train::{train, TrainInputs};
+
+use super::site::coefficient;
+use super::{EstimateError, Published};
+use crate::catalog::{Accelerator, Catalog, Row, Server};
+use crate::explain::{Assumption, Origin};
+use crate::footprint::Param;
+use crate::uncertainty::Range;
+use serde_json::{Map, Value};
+
+/// Numeric precision of the peak used for compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// FP32 (non-tensor).
+    Fp32,
+    /// BF16 (FP16 where BF16 is not published).
+    #[default]
+    Bf16,
+    /// FP16.
+    Fp16,
+    /// FP8.
+    Fp8,
+    /// INT8.
+    Int8,
+    /// INT4 weights with 16-bit activations (W4A16, as AWQ/GPTQ serve them): compute at the
+    /// BF16/FP16 peak. An inference format only.
+    Int4,
+}
+
+impl Precision {
+    /// Parses `fp32`, `bf16`, `fp16`, `fp8`, `int8`, `int4`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "fp32" | "f32" | "float32" => Self::Fp32,
+            "bf16" | "bfloat16" => Self::Bf16,
+            "fp16" | "f16" | "float16" | "half" => Self::Fp16,
+            "fp8" | "f8" => Self::Fp8,
+            "int8" | "i8" => Self::Int8,
+            "int4" | "i4" | "w4a16" => Self::Int4,
+            _ => return None,
+        })
+    }
+    /// The accelerator's dense peak at this precision, TFLOP/s (or TOP/s).
+    #[must_use]
+    pub fn peak_tflops(self, a: &Accelerator) -> Option<f64> {
+        match self {
+            Self::Fp32 => a.fp32_tflops,
+            Self::Bf16 => a.bf16_tflops.or(a.fp16_tflops),
+            Self::Fp16 => a.fp16_tflops.or(a.bf16_tflops),
+            Self::Fp8 => a.fp8_tflops,
+            Self::Int8 => a.int8_tops,
+            Self::Int4 => a.bf16_tflops.or(a.fp16_tflops),
+        }
+    }
+    /// Bytes per weight.
+    #[must_use]
+    pub fn bytes(self) -> f64 {
+        match self {
+            Self::Fp32 => 4.0,
+            Self::Bf16 | Self::Fp16 => 2.0,
+            Self::Fp8 | Self::Int8 => 1.0,
+            Self::Int4 => 0.5,
+        }
+    }
+    /// Bytes per cached key or value: FP8 caches in FP8, FP32 in FP32, the rest (weight-only
+    /// INT8/INT4 included) in 16 bits.
+    #[must_use]
+    pub fn kv_bytes(self) -> f64 {
+        match self {
+            Self::Fp32 => 4.0,
+            Self::Fp8 => 1.0,
+            _ => 2.0,
+        }
+    }
+    /// Lower-case name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fp32 => "fp32",
+            Self::Bf16 => "bf16",
+            Self::Fp16 => "fp16",
+            Self::Fp8 => "fp8",
+            Self::Int8 => "int8",
+            Self::Int4 => "int4",
+        }
+    }
+}
+
+/// The stated basis of power per accelerator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Basis {
+    /// Board power x load.
+    Tdp,
+    /// Server maximum power x load / accelerators per server.
+    Server,
+    /// A measured average accelerator power (`--gpu-power`).
+    Measured,
+}
+
+/// Hardware inputs shared by `train` and `fleet`.
+#[derive(Clone, Debug, Default)]
+pub struct HardwareInputs {
+    /// `--gpu`.
+    pub gpu: Option<String>,
+    /// `--server`.
+    pub server: Option<String>,
+    /// `--server-power`, W.
+    pub server_power: Option<Range>,
+    /// `--gpus-per-server`.
+    pub gpus_per_server: Option<Range>,
+    /// `--load`.
+    pub load: Option<Range>,
+}
+
+/// A resolved estimate, ready to run.
+pub struct Resolved<S> {
+    /// The model spec.
+    pub spec: S,
+    /// Every input and its origin.
+    pub assumptions: Vec<Assumption>,
+    /// Published figures to show beside the estimate (key of the comparable figure, figure).
+    pub published: Vec<(Option<&'static str>, f64, Published)>,
+    /// Extra structured output.
+    pub extra: Map<String, Value>,
+    /// Warnings.
+    pub notes: Vec<String>,
+}
+
+fn user(out: &mut Vec<Assumption>, name: &str, r: &Range, unit: &str, flag: &str) {
+    out.push(Assumption {
+        name: name.into(),
+        value: r.display(unit),
+        origin: Origin::User,
+        source: Some(flag.into()),
+    });
+}
+
+fn catalog_value(out: &mut Vec<Assumption>, name: &str, v: Range, unit: &str, src: String) {
+    out.push(Assumption {
+        name: name.into(),
+        value: v.display(unit),
+        origin: Origin::Catalog,
+        source: Some(src),
+    });
+}
+
+fn positive(flag: &'static str, r: Option<Range>) -> Result<Option<Range>, EstimateError> {
+    if let Some(r) = r {
+        if r.lo <= 0.0 || !r.hi.is_finite() {
+            return Err(EstimateError::Invalid {
+                flag,
+                message: format!("must be above zero, got {}", r.display("")),
+            });
+        }
+    }
+    Ok(r)
+}
+
+fn fraction(
+    flag: &'static str,
+    r: Option<Range>,
+    max: f64,
+) -> Result<Option<Range>, EstimateError> {
+    let r = positive(flag, r)?;
+    if let Some(r) = r {
+        if r.hi > max {
+            return Err(EstimateError::Invalid {
+                flag,
+                message: format!("must be at most {max}, got {}", r.display("")),
+            });
+        }
+    }
+    Ok(r)
+}
+
+fn conflict(
+    a: (&'static str, bool),
+    b: (&'static str, bool),
+    why: &'static str,
+) -> Result<(), EstimateError> {
+    if a.1 && b.1 {
+        return Err(EstimateError::Conflict {
+            a: a.0,
+            b: b.0,
+            why,
+        });
+    }
+    Ok(())
+}
+
+/// Host power of a server at full CPU power: sockets x TDP + DRAM x W/GB.
+fn host_w(cat: &Catalog, s: &Server) -> Result<Option<f64>, EstimateError> {
+    let w_per_gb = cat.coefficient("dram.w_per_gb")?.range().mid();
+    Ok(match (s.cpu_sockets, s.cpu_tdp_w) {
+        (Some(n), Some(t)) => Some(n * t + s.dram_gb.unwrap_or(0.0) * w_per_gb),
+        _ => None,
+    })
+}
+
+struct Hardware<'a> {
+    accel: Option<&'a Accelerator>,
+    server: Option<&'a Server>,
+    per_server: Range,
+}
+
+fn hardware<'a>(
+    cat: &'a Catalog,
+    hw: &HardwareInputs,
+    fallback_gpu: Option<&str>,
+    out: &mut Vec<Assumption>,
+) -> Result<Hardware<'a>, EstimateError> {
+    let server = match &hw.server {
+        Some(s) => Some(cat.servers()?.get(s)?),
+        None => None,
+    };
+    let gpu_name = hw
+        .gpu
+        .as_deref()
+        .or(server.and_then(|s| s.accelerator.as_deref()))
+        .or(fallback_gpu);
+    let accel = match gpu_name {
+        Some(g) => Some(cat.accelerators()?.get(g)?),
+        None => None,
+    };
+    if let Some(a) = accel {
+        out.push(Assumption {
+            name: "accelerator".into(),
+            value: a.name.clone(),
+            origin: if hw.gpu.is_some() {
+                Origin::User
+            } else {
+                Origin::Catalog
+            },
+            source: Some(a.cite()),
+        });
+    }
+    if let Some(s) = server {
+        out.push(Assumption {
+            name: "server".into(),
+            value: s.name.clone(),
+            origin: Origin::User,
+            source: Some(s.cite()),
+        });
+    }
+    let per_server = if let Some(r) = positive("--gpus-per-server", hw.gpus_per_server)? {
+        user(out, "accelerators_per_server", &r, "", "--gpus-per-server");
+        r
+    } else if let Some(n) = server.and_then(|s| s.accelerators) {
+        Range::point(n)
+    } else if accel.is_some() {
+        coefficient(
+            cat,
+            "server.accelerators",
+            "accelerators_per_server",
+            1.0,
+            out,
+        )?
+        .range
+    } else {
+        Range::point(0.0)
+    };
+    Ok(Hardware {
+        accel,
+        server,
+        per_server,
+    })
+}
+
+fn load(
+    cat: &Catalog,
+    hw: &HardwareInputs,
+    key: &str,
+    out: &mut Vec<Assumption>,
+) -> Result<Range, EstimateError> {
+    Ok(match fraction("--load", hw.load, 1.0)? {
+        Some(r) => {
+            user(out, "load", &r, "", "--load");
+            r
+        }
+        None => coefficient(cat, key, "load", 1.0, out)?.range,
+    })
+}
+
+fn shares(cat: &Catalog, out: &mut Vec<Assumption>) -> Result<(Range, Range), EstimateError> {
+    Ok((
+        coefficient(cat, "host.share", "host_share", 1.0, out)?.range,
+        coefficient(cat, "rest.share", "rest_share", 1.0, out)?.range,
+    ))
+}
+
+/// Embodied carbon from the hardware rows, where they publish it: a server's range covers the
+/// whole server including its accelerators; a card's range covers the card.
+fn hardware_embodied(
+    site: &mut crate::footprint::Site,
+    hw: &Hardware<'_>,
+    out: &mut Vec<Assumption>,
+) {
+    let range = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
+        (Some(a), Some(b)) => Some(Range::new(a.min(b), a.max(b))),
+        (Some(a), None) | (None, Some(a)) => Some(Range::point(a)),
+        _ => None,
+    };
+    if let Some(s) = hw.server {
+        if let Some(r) = range(s.embodied_kgco2e_low, s.embodied_kgco2e_high) {
+            catalog_value(
+                out,
+                "embodied_per_server (incl. accelerators)",
+                r,
+                "kgCO2e",
+                s.cite(),
+            );
+            site.embodied.per_server_kg = Param::new(r, format!("{}: {}", s.name, s.cite()));
+            site.embodied.per_accelerator_kg = Param::new(
+                Range::point(0.0),
+                "included in the server's embodied carbon",
+            );
+            return;
+        }
+    }
+    if let Some(a) = hw.accel {
+        if let Some(r) = range(a.embodied_kgco2e_low, a.embodied_kgco2e_high) {
+            catalog_value(out, "embodied_per_accelerator", r, "kgCO2e", a.cite());
+            site.embodied.per_accelerator_kg = Param::new(r, format!("{}: {}", a.name, a.cite()));
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! Resolving `estimate train`: compute, duration, power basis and failures from flags and the
+//! catalog.
+use super::{
+    catalog_value, conflict, fraction, hardware, hardware_embodied, host_w, load, positive, shares,
+    user, Basis, HardwareInputs, Precision, Resolved,
+};
+use crate::catalog::{Catalog, Row};
+use crate::estimate::power::PowerBasis;
+use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
+use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
+use crate::estimate::{EstimateError, Published};
+use crate::explain::{Assumption, Origin};
+use crate::uncertainty::Range;
+use serde_json::{json, Map};
+
+/// `estimate train` inputs.
+#[derive(Clone, Debug, Default)]
+pub struct TrainInputs {
+    /// `--model`.
+    pub model: Option<String>,
+    /// `--params`.
+    pub params: Option<Range>,
+    /// `--active-params`.
+    pub active_params: Option<Range>,
+    /// `--tokens`.
+    pub tokens: Option<Range>,
+    /// `--flops`.
+    pub flops: Option<Range>,
+    /// `--gpus`.
+    pub gpus: Option<Range>,
+    /// `--days`, in hours.
+    pub wall_h: Option<Range>,
+    /// `--gpu-hours`.
+    pub gpu_hours: Option<Range>,
+    /// `--mfu`.
+    pub mfu: Option<Range>,
+    /// `--precision`.
+    pub precision: Precision,
+    /// `--power-basis`.
+    pub basis: Option<Basis>,
+    /// `--gpu-power`, W.
+    pub gpu_power: Option<Range>,
+    /// `--interruptions`.
+    pub interruptions: Option<Range>,
+    /// `--mtbf`, hours.
+    pub mtbf_h: Option<Range>,
+    /// `--checkpoint-minutes`, in hours.
+    pub checkpoint_h: Option<Range>,
+    /// `--restart-minutes`, in hours.
+    pub restart_h: Option<Range>,
+    /// `--checkpoint-interval`, hours.
+    pub interval_h: Option<Range>,
+    /// Hardware.
+    pub hw: HardwareInputs,
+}
+
+/// Resolves `estimate train`.
+///
+/// # Errors
+/// Unknown names, out-of-domain values, contradictions and missing inputs, each naming flags.
+#[allow(clippy::too_many_lines)]
+pub fn train(
+    cat: &Catalog,
+    t: &TrainInputs,
+    s: &SiteInputs,
+) -> Result<Resolved<TrainSpec>, EstimateError> {
+    let mut out = Vec::new();
+    conflict(
+        ("--days", t.wall_h.is_some()),
+        ("--gpu-hours", t.gpu_hours.is_some()),
+        "give the wall-clock days or the accelerator-hours, not both",
+    )?;
+    conflict(
+        ("--flops", t.flops.is_some()),
+        ("--params", t.params.is_some()),
+        "give the total FLOPs or parameters and tokens, not both",
+    )?;
+    conflict(
+        ("--flops", t.flops.is_some()),
+        ("--tokens", t.tokens.is_some()),
+        "give the total FLOPs or parameters and tokens, not both",
+    )?;
+    conflict(
+        ("--mfu", t.mfu.is_some()),
+        ("--days", t.wall_h.is_some()),
+        "with --days the MFU is implied (and reported); drop one",
+    )?;
+    conflict(
+        ("--mfu", t.mfu.is_some()),
+        ("--gpu-hours", t.gpu_hours.is_some()),
+        "with --gpu-hours the MFU is implied (and reported); drop one",
+    )?;
+    conflict(
+        ("--interruptions", t.interruptions.is_some()),
+        ("--mtbf", t.mtbf_h.is_some()),
+        "give a count of interruptions or a mean time between them, not both",
+    )?;
+    if t.gpu_power.is_some() && matches!(t.basis, Some(Basis::Tdp | Basis::Server)) {
+        return Err(EstimateError::Conflict {
+            a: "--gpu-power",
+            b: "--power-basis",
+            why: "--gpu-power is a measured average: use --power-basis measured (or leave it out)",
+        });
+    }
+    let (params, active, tokens, flops) = (
+        positive("--params", t.params)?,
+        positive("--active-params", t.active_params)?,
+        positive("--tokens", t.tokens)?,
+        positive("--flops", t.flops)?,
+    );
+    let gpus = positive("--gpus", t.gpus)?;
+    let wall = positive("--days", t.wall_h)?;
+    let gpu_hours = positive("--gpu-hours", t.gpu_hours)?;
+    let mfu = fraction("--mfu", t.mfu, 1.0)?;
+
+    let model = match &t.model {
+        Some(m) => Some(cat.models()?.get(m)?),
+        None => None,
+    };
+    let mut published = Vec::new();
+    if let Some(m) = model {
+        out.push(Assumption {
+            name: "model".into(),
+            value: m.name.clone(),
+            origin: Origin::User,
+            source: Some(m.cite()),
+        });
+        let src = m.training_source.clone().unwrap_or_default();
+        if let Some(h) = m.training_accelerator_hours {
+            published.push((
+                Some("accelerator_hours"),
+                1.0,
+                Published {
+                    name: "accelerator-hours".into(),
+                    value: h,
+                    unit: "h".into(),
+                    estimate_p50: None,
+                    source: src.clone(),
+                },
+            ));
+        }
+        if let Some(e) = m.reported_training_energy_mwh {
+            published.push((
+                Some("facility_energy_kwh"),
+                1e-3,
+                Published {
+                    name: "training energy".into(),
+                    value: e,
+                    unit: "MWh".into(),
+                    estimate_p50: None,
+                    source: src.clone(),
+                },
+            ));
+        }
+        if let Some(c) = m.reported_training_tco2e {
+            let basis = m.reported_emissions_basis.clone().unwrap_or_default();
+            published.push((
+                Some("operational_carbon_kgco2e"),
+                1e-3,
+                Published {
+                    name: format!("training emissions ({basis})"),
+                    value: c,
+                    unit: "tCO2e".into(),
+                    estimate_p50: None,
+                    source: src.clone(),
+                },
+            ));
+        }
+        if let Some(d) = m.training_days {
+            published.push((
+                Some("duration_days"),
+                1.0,
+                Published {
+                    name: "training days".into(),
+                    value: d,
+                    unit: "d".into(),
+                    estimate_p50: None,
+                    source: src,
+                },
+            ));
+        }
+    }
+
+    // Compute.
+    let total = params.or(model.and_then(|m| m.total_params).map(Range::point));
+    let active = active
+        .or(model.and_then(|m| m.active_params).map(Range::point))
+        .or(total);
+    let tokens = tokens.or(model.and_then(|m| m.training_tokens).map(Range::point));
+    let compute = if let Some(f) = flops {
+        user(&mut out, "compute", &f, "FLOP", "--flops");
+        Compute::Flops(f)
+    } else {
+        match (active, tokens) {
+            (Some(p), Some(k)) => {
+                let from = |given: bool| if given { Origin::User } else { Origin::Catalog };
+                out.push(Assumption {
+                    name: "active_params".into(),
+                    value: p.display(""),
+                    origin: from(t.active_params.is_some() || t.params.is_some()),
+                    source: model.map(Row::cite),
+                });
+                out.push(Assumption {
+                    name: "tokens".into(),
+                    value: k.display(""),
+                    origin: from(t.tokens.is_some()),
+                    source: model.map(Row::cite),
+                });
+                Compute::ParamsTokens {
+                    active_params: p,
+                    tokens: k,
+                }
+            }
+            (Some(_), None) if wall.is_none() && gpu_hours.is_none() => {
+                return Err(EstimateError::Missing("--tokens: how many tokens the model is trained on (e.g. --tokens 15.6T), or give --days / --gpu-hours".into()));
+            }
+            (None, Some(_)) if wall.is_none() && gpu_hours.is_none() => {
+                return Err(EstimateError::Missing("--params: the model's (active) parameters (e.g. --params 405B), or give --days / --gpu-hours".into()));
+            }
+            _ => Compute::Unknown,
+        }
+    };
+
+    let hw = hardware(
+        cat,
+        &t.hw,
+        model.and_then(|m| m.training_accelerator.as_deref()),
+        &mut out,
+    )?;
+    let accel = hw.accel.ok_or_else(|| EstimateError::Missing("--gpu: which accelerator (e.g. --gpu h100); `wattlens catalog list accelerators` lists them".into()))?;
+
+    let n = match gpus {
+        Some(g) => {
+            user(&mut out, "accelerators", &g, "", "--gpus");
+            g
+        }
+        None => match model.and_then(|m| m.training_accelerators) {
+            Some(n) => {
+                let r = Range::point(n);
+                catalog_value(
+                    &mut out,
+                    "accelerators",
+                    r,
+                    "",
+                    model.map(Row::cite).unwrap_or_default(),
+                );
+                r
+            }
+            None => {
+                return Err(EstimateError::Missing(
+                    "--gpus: how many accelerators the run uses (e.g. --gpus 16k)".into(),
+                ))
+            }
+        },
+    };
+
+    let peak_t = t.precision.peak_tflops(accel).ok_or_else(|| EstimateError::Invalid {
+        flag: "--precision",
+        message: format!("{} has no published dense {} peak; choose another --precision or give --days/--gpu-hours", accel.name, t.precision.name()),
+    })?;
+    let peak = Range::point(peak_t * 1e12);
+    catalog_value(
+        &mut out,
+        "peak",
+        Range::point(peak_t),
+        &format!("TFLOP/s {}", t.precision.name()),
+        accel.cite(),
+    );
+
+    let duration = if let Some(w) = wall {
+        user(&mut out, "wall_time", &w.scale(1.0 / 24.0), "d", "--days");
+        Duration::Wall(w)
+    } else if let Some(h) = gpu_hours {
+        user(&mut out, "accelerator_hours", &h, "h", "--gpu-hours");
+        Duration::AcceleratorHours(h)
+    } else {
+        if matches!(compute, Compute::Unknown) {
+            return Err(EstimateError::Missing("the run's length: give --days or --gpu-hours, or the compute (--params and --tokens, or --flops)".into()));
+        }
+        let m = match mfu {
+            Some(m) => {
+                user(&mut out, "mfu", &m, "", "--mfu");
+                m
+            }
+            None => coefficient(cat, "train.mfu", "mfu", 1.0, &mut out)?.range,
+        };
+        Duration::FromCompute { mfu: m }
+    };
+
+    // Power.
+    let basis = t.basis.unwrap_or(if t.gpu_power.is_some() {
+        Basis::Measured
+    } else if hw.server.is_some() || t.hw.server_power.is_some() {
+        Basis::Server
+    } else {
+        Basis::Tdp
+    });
+    out.push(Assumption {
+        name: "power_basis".into(),
+        value: format!("{basis:?}").to_ascii_lowercase(),
+        origin: if t.basis.is_some() {
+            Origin::User
+        } else {
+            Origin::Derived
+        },
+        source: None,
+    });
+    let board = || -> Result<Range, EstimateError> {
+        accel.board_power_w.map(Range::point).ok_or_else(|| EstimateError::Missing(format!(
+            "{} has no published board power: give --gpu-power (measured average W) or --server-power",
+            accel.name
+        )))
+    };
+    let power = match basis {
+        Basis::Tdp => {
+            let b = board()?;
+            catalog_value(&mut out, "board_power", b, "W", accel.cite());
+            let l = load(cat, &t.hw, "train.load", &mut out)?;
+            let (h, r) = shares(cat, &mut out)?;
+            PowerBasis::Tdp {
+                board_w: b,
+                load: l,
+                host_share: h,
+                rest_share: r,
+            }
+        }
+        Basis::Server => {
+            let server_w = match (positive("--server-power", t.hw.server_power)?, hw.server) {
+                (Some(p), _) => {
+                    user(&mut out, "server_power", &p, "W", "--server-power");
+                    p
+                }
+                (None, Some(s)) => match s.max_power_kw {
+                    Some(kw) => {
+                        let r = Range::point(kw * 1000.0);
+                        catalog_value(&mut out, "server_power", r, "W", format!("{}: {}", s.name, s.cite()));
+                        r
+                    }
+                    None => return Err(EstimateError::Missing(format!("server {:?} publishes no maximum power: give --server-power or use --power-basis tdp", s.name))),
+                },
+                (None, None) => return Err(EstimateError::Missing("--power-basis server needs --server or --server-power".into())),
+            };
+            let l = load(cat, &t.hw, "train.load", &mut out)?;
+            let host = match hw.server {
+                Some(s) => host_w(cat, s)?.unwrap_or(0.0),
+                None => 0.0,
+            };
+            PowerBasis::Server {
+                server_w,
+                per_server: hw.per_server,
+                load: l,
+                board_w: board().unwrap_or(Range::point(0.0)),
+                host_w: Range::point(host),
+            }
+        }
+        Basis::Measured => {
+            let g = positive("--gpu-power", t.gpu_power)?.ok_or_else(|| {
+                EstimateError::Missing(
+                    "--power-basis measured needs --gpu-power (average W per accelerator)".into(),
+                )
+            })?;
+            user(&mut out, "accelerator_power", &g, "W", "--gpu-power");
+            let (h, r) = shares(cat, &mut out)?;
+            PowerBasis::Measured {
+                accel_w: g,
+                host_share: h,
+                rest_share: r,
+            }
+        }
+    };
+
+    // Failures.
+    let rate = if let Some(c) = t.interruptions {
+        user(&mut out, "interruptions", &c, "", "--interruptions");
+        Some(RateSpec::Count(c))
+    } else if let Some(m) = positive("--mtbf", t.mtbf_h)? {
+        user(&mut out, "mtbf", &m, "h", "--mtbf");
+        Some(RateSpec::Mtbf(m))
+    } else {
+        None
+    };
+    let failures = if let Some(rate) = rate {
+        let write_h = t.checkpoint_h.ok_or_else(|| EstimateError::Missing("--checkpoint-minutes: how long one checkpoint takes to write (needed with --interruptions/--mtbf)".into()))?;
+        let restart_h = t.restart_h.ok_or_else(|| EstimateError::Missing("--restart-minutes: how long a restart after an interruption takes (needed with --interruptions/--mtbf)".into()))?;
+        user(
+            &mut out,
+            "checkpoint_write",
+            &write_h.scale(60.0),
+            "min",
+            "--checkpoint-minutes",
+        );
+        user(
+            &mut out,
+            "restart",
+            &restart_h.scale(60.0),
+            "min",
+            "--restart-minutes",
+        );
+        let interval_h = positive("--checkpoint-interval", t.interval_h)?;
+        Some(Failures {
+            rate,
+            write_h,
+            restart_h,
+            interval_h,
+        })
+    } else {
+        if t.checkpoint_h.is_some() || t.restart_h.is_some() || t.interval_h.is_some() {
+            return Err(EstimateError::Missing("--interruptions or --mtbf: checkpoint and restart times only matter with an interruption rate".into()));
+        }
+        None
+    };
+
+    let mut site = resolve_site(cat, s, &mut out)?.site;
+    hardware_embodied(&mut site, &hw, &mut out);
+    let spec = TrainSpec {
+        compute,
+        peak,
+        accelerators: n,
+        per_server: hw.per_server,
+        duration,
+        power,
+        failures,
+        site,
+    };
+    let mut extra = Map::new();
+    if let Some(m) = model {
+        extra.insert("model".into(), json!(m.name));
+    }
+    extra.insert("accelerator".into(), json!(accel.name));
+    Ok(Resolved {
+        spec,
+        assumptions: out,
+        published,
+        extra,
+        notes: Vec::new(),
+    })
+}
