@@ -103,6 +103,9 @@ pub struct Accelerator {
     /// Embodied carbon, high end, kgCO2e per card.
     #[serde(default)]
     pub embodied_kgco2e_high: Option<f64>,
+    /// Where the embodied-carbon range comes from (LCA, paper or derivation).
+    #[serde(default, deserialize_with = "text")]
+    pub embodied_source: Option<String>,
     /// datasheet, secondary, unverified ...
     #[serde(default, deserialize_with = "text")]
     pub confidence: Option<String>,
@@ -173,6 +176,9 @@ pub struct Server {
     /// Embodied carbon of the whole server, high end, kgCO2e.
     #[serde(default)]
     pub embodied_kgco2e_high: Option<f64>,
+    /// Where the embodied-carbon range comes from (LCA, paper or derivation).
+    #[serde(default, deserialize_with = "text")]
+    pub embodied_source: Option<String>,
     /// datasheet, secondary ...
     #[serde(default, deserialize_with = "text")]
     pub confidence: Option<String>,

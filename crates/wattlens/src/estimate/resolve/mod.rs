@@ -317,14 +317,17 @@ fn hardware_embodied(
     };
     if let Some(s) = hw.server {
         if let Some(r) = range(s.embodied_kgco2e_low, s.embodied_kgco2e_high) {
+            // The catalog's figure replaces the defaults listed by the site resolution.
+            out.retain(|x| x.name != "embodied_per_server" && x.name != "embodied_per_accelerator");
+            let src = embodied_cite(s.embodied_source.as_deref(), &s.name);
             catalog_value(
                 out,
                 "embodied_per_server (incl. accelerators)",
                 r,
                 "kgCO2e",
-                s.cite(),
+                src.clone(),
             );
-            site.embodied.per_server_kg = Param::new(r, format!("{}: {}", s.name, s.cite()));
+            site.embodied.per_server_kg = Param::new(r, src);
             site.embodied.per_accelerator_kg = Param::new(
                 Range::point(0.0),
                 "included in the server's embodied carbon",
@@ -334,8 +337,18 @@ fn hardware_embodied(
     }
     if let Some(a) = hw.accel {
         if let Some(r) = range(a.embodied_kgco2e_low, a.embodied_kgco2e_high) {
-            catalog_value(out, "embodied_per_accelerator", r, "kgCO2e", a.cite());
-            site.embodied.per_accelerator_kg = Param::new(r, format!("{}: {}", a.name, a.cite()));
+            out.retain(|x| x.name != "embodied_per_accelerator");
+            let src = embodied_cite(a.embodied_source.as_deref(), &a.name);
+            catalog_value(out, "embodied_per_accelerator", r, "kgCO2e", src.clone());
+            site.embodied.per_accelerator_kg = Param::new(r, src);
         }
     }
+}
+
+/// The source of a catalog row's embodied-carbon range, named with its row.
+fn embodied_cite(source: Option<&str>, name: &str) -> String {
+    format!(
+        "{name} embodied carbon: {}",
+        source.unwrap_or("catalog row (no embodied source given)")
+    )
 }
