@@ -259,10 +259,15 @@ fn moe_uses_active_params_for_compute_and_total_for_memory() {
         "1",
     ]);
     assert_eq!(p50(&v, "accelerators"), 2.0);
-    // KV: 32 layers x 2 x 8 x 128 x 2 B = 131,072 B a token x 150 tokens (mean context)
+    // KV: 32 layers x 2 x 8 x 128 x 2 B = 131,072 B a token x 150 tokens (mean context);
+    // plus the step overhead, 1 sequence x 32 layers x 1.0-2.1 us (infer.step_overhead) =
+    // 0.032-0.0672 ms, 0.0496 ms at its middle.
     let bytes = 12.9e9 * 2.0 + 131_072.0 * 150.0;
-    let ms = p50(&v, "time_per_output_token_ms");
-    assert!((ms - bytes / (2.0 * 3.35e12) * 1e3).abs() < 1e-3, "{ms}");
+    let roofline_ms = bytes / (2.0 * 3.35e12) * 1e3;
+    let k = "time_per_output_token_ms";
+    assert!(p5(&v, k) >= roofline_ms + 0.032 && p95(&v, k) <= roofline_ms + 0.0672);
+    let ms = p50(&v, k);
+    assert!((ms - (roofline_ms + 0.0496)).abs() < 2e-3, "{ms}");
 }
 
 #[test]
@@ -546,12 +551,15 @@ mod random_infer_flags {
 }
 
 // ---- validation rows of docs/validation.md section 4.2, kept as regression guards -------------
+// None of these figures set a default range (section 4.2 lists what calibrates and what
+// validates). The misses are asserted too, so that a change of the model that moves a row in or
+// out of P5-P95 fails here until docs/validation.md says so.
 
 #[test]
 fn validation_google_median_prompt_falls_inside_p5_p95() {
     // Google 2025: a median Gemini Apps text prompt uses 0.24 Wh (facility energy, idle
     // capacity included). Stand-in: a 70 B dense model on H100s in Google's data centres, busy
-    // half the time. docs/validation.md reports P50 0.193 Wh (0.100-0.920).
+    // half the time. docs/validation.md reports P50 0.269 Wh (0.153-1.013), +12%.
     let v = json(&[
         "estimate",
         "infer",
@@ -566,12 +574,14 @@ fn validation_google_median_prompt_falls_inside_p5_p95() {
     ]);
     let k = "energy_wh_per_request";
     assert!(p5(&v, k) <= 0.24 && 0.24 <= p95(&v, k), "{}", v[k]);
+    assert!((p50(&v, k) / 0.24 - 1.0).abs() < 0.25, "{}", v[k]);
 }
 
 #[test]
-fn validation_ml_energy_llama_8b_on_h100_within_a_factor_of_two() {
+fn validation_ml_energy_llama_8b_on_h100_v3_inside_v2_above() {
     // ML.ENERGY Leaderboard v3.0: Llama 3.1 8B on H100 at batch 64, 0.12 J per output token
-    // (GPU). docs/validation.md reports the model's P50 0.070 J (-41%).
+    // (GPU); v2.0 (older vLLM): 0.20 J. docs/validation.md reports P50 0.117 J
+    // (0.078-0.172): v3 inside (-3%), v2 above P95.
     let v = json(&[
         "estimate",
         "infer",
@@ -582,8 +592,56 @@ fn validation_ml_energy_llama_8b_on_h100_within_a_factor_of_two() {
         "--batch",
         "64",
     ]);
-    let j = p50(&v, "accelerator_energy_j_per_token");
-    assert!(j > 0.12 / 2.0 && j < 0.12 * 2.0, "{j}");
+    let k = "accelerator_energy_j_per_token";
+    assert!(p5(&v, k) <= 0.12 && 0.12 <= p95(&v, k), "{}", v[k]);
+    assert!((p50(&v, k) / 0.12 - 1.0).abs() < 0.25, "{}", v[k]);
+    assert!(p95(&v, k) < 0.20, "{}", v[k]);
+}
+
+#[test]
+fn validation_samsi_llama_65b_three_joules_inside_four_above() {
+    // Samsi et al. 2023: LLaMA 65B on A100s, about 3-4 J per decoded token. Without layers in
+    // the catalog the model has no KV cache, attention or step overhead (a lower bound).
+    // docs/validation.md reports P50 1.23 J (0.59-3.73).
+    let v = json(&[
+        "estimate",
+        "infer",
+        "--params",
+        "65.2B",
+        "--gpu",
+        "a100",
+        "--gpus",
+        "8",
+        "--batch",
+        "1..64",
+        "--output-tokens",
+        "256",
+    ]);
+    let k = "accelerator_energy_j_per_token";
+    assert!(p5(&v, k) <= 3.0 && 3.0 <= p95(&v, k), "{}", v[k]);
+    assert!(p95(&v, k) < 4.0, "{}", v[k]);
+}
+
+#[test]
+fn validation_epoch_gpt_4o_estimate_below_p5() {
+    // Epoch AI 2025 estimates ~0.3 Wh a GPT-4o query (not a measurement). docs/validation.md
+    // reports P50 0.717 Wh (0.368-4.13): Epoch's figure lies below P5.
+    let v = json(&[
+        "estimate",
+        "infer",
+        "--params",
+        "400B",
+        "--active-params",
+        "100B",
+        "--gpu",
+        "h100",
+        "--output-tokens",
+        "500",
+        "--pue",
+        "1.2",
+    ]);
+    let k = "energy_wh_per_request";
+    assert!(0.3 < p5(&v, k) && p50(&v, k) < 0.3 * 3.0, "{}", v[k]);
 }
 
 #[test]

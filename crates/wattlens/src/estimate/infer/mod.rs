@@ -6,10 +6,12 @@
 //!   batch) decide how many accelerators one replica needs;
 //! - prefill is compute-bound: `2 x active params x input tokens` (+ attention) at peak x MFU;
 //! - each decode step reads the weights once for the whole batch and each sequence's KV cache, at
-//!   peak bandwidth x MBU, with a compute floor at large batch (roofline);
-//! - accelerator power rises with the compute-bound share of each phase, from a low fraction of
-//!   board power (memory-bound decode) to a high one (compute-bound prefill); idle time between
-//!   requests (`--utilization`) draws idle power;
+//!   peak bandwidth x MBU, with a compute floor at large batch (roofline), plus a step overhead
+//!   per sequence and layer that measured serving throughput shows beyond the roofline;
+//! - accelerator power has two levels: a low fraction of board power while the accelerator only
+//!   streams weights (memory-bound decode at small batch), a high one for the rest of each phase
+//!   (compute, KV-cache reads, per-sequence work), so decode power rises with batch; idle time
+//!   between requests (`--utilization`) draws idle power;
 //! - host and rest of server are shares of the accelerator's power, as in the `tdp` basis.
 //!
 //! Each equation is a plain function with a hand-checked unit test; docs/models.md gives the
@@ -70,6 +72,8 @@ pub struct Replica {
     pub weight_bytes: f64,
     /// Bytes per cached key or value.
     pub kv_bytes: f64,
+    /// Decode-step time beyond the roofline, per sequence of the batch and per layer.
+    pub step_overhead: Seconds,
 }
 
 /// Time of one phase on one replica and how much of it is compute-bound.
@@ -83,13 +87,17 @@ pub struct Phase {
     pub compute: Seconds,
     /// Time if memory bandwidth were the only limit.
     pub memory: Seconds,
+    /// Time to stream the weights alone at the achieved bandwidth (part of `memory`).
+    pub weight_stream: Seconds,
+    /// Time added to the roofline (0 for prefill; per-sequence step overhead in decode).
+    pub overhead: Seconds,
 }
 
 impl Phase {
-    /// The roofline: the slower of compute and memory.
+    /// The roofline, the slower of compute and memory, plus the overhead.
     #[must_use]
     pub fn time(&self) -> Seconds {
-        Seconds(self.compute.0.max(self.memory.0))
+        Seconds(self.compute.0.max(self.memory.0) + self.overhead.0)
     }
     /// Compute-bound share of the phase's time, 0..1 (1 when compute is the limit).
     #[must_use]
@@ -97,6 +105,19 @@ impl Phase {
         let t = self.time().0;
         if t > 0.0 {
             self.compute.0 / t
+        } else {
+            0.0
+        }
+    }
+    /// Busy share of the phase's time, 0..1: all of it except the weight streaming that compute
+    /// does not overlap, `1 - max(0, t_weights - t_compute) / t`. 1 when compute-bound; near 0
+    /// in batch-1 decode, which only streams weights; rising with batch as KV-cache reads,
+    /// compute and per-sequence work grow while the weights are read once per step.
+    #[must_use]
+    pub fn activity(&self) -> f64 {
+        let t = self.time().0;
+        if t > 0.0 {
+            (1.0 - (self.weight_stream.0 - self.compute.0).max(0.0) / t).clamp(0.0, 1.0)
         } else {
             0.0
         }
@@ -145,33 +166,41 @@ pub fn prefill(s: &Shape, b: &Batch, r: &Replica) -> Phase {
     let i = b.input_tokens;
     let flops = Flops(b.size * (2.0 * s.active_params * i + s.layers * s.attn_width * i * i));
     let bytes = weights_read(s, b.size * i, r.weight_bytes);
+    let bw = BytesPerSecond(r.accelerators * r.bandwidth.0 * r.mbu);
     Phase {
         flops,
         bytes,
         compute: flops / FlopsPerSecond(r.accelerators * r.peak.0 * r.mfu),
-        memory: bytes / BytesPerSecond(r.accelerators * r.bandwidth.0 * r.mbu),
+        memory: bytes / bw,
+        weight_stream: bytes / bw,
+        overhead: Seconds(0.0),
     }
 }
 
 /// One decode step (one token for each sequence of the batch) at the mean context
 /// `c = I + O / 2`: reads the weights once and each sequence's KV cache;
-/// `FLOPs = B x (2 x N_active + 2 x layers x d_attn x c)`.
+/// `FLOPs = B x (2 x N_active + 2 x layers x d_attn x c)`; the step takes the roofline plus
+/// `B x layers x tau` (tau: [`Replica::step_overhead`], wall time, whatever the replica size).
 #[must_use]
 pub fn decode_step(s: &Shape, b: &Batch, r: &Replica) -> Phase {
     let c = b.input_tokens + b.output_tokens / 2.0;
     let flops = Flops(b.size * (2.0 * s.active_params + 2.0 * s.layers * s.attn_width * c));
     let kv = kv_per_token(s, r.kv_bytes).0 * b.size * c;
-    let bytes = Bytes(weights_read(s, b.size, r.weight_bytes).0 + kv);
+    let weights = weights_read(s, b.size, r.weight_bytes);
+    let bytes = Bytes(weights.0 + kv);
+    let bw = BytesPerSecond(r.accelerators * r.bandwidth.0 * r.mbu);
     Phase {
         flops,
         bytes,
         compute: flops / FlopsPerSecond(r.accelerators * r.peak.0 * r.mfu),
-        memory: bytes / BytesPerSecond(r.accelerators * r.bandwidth.0 * r.mbu),
+        memory: bytes / bw,
+        weight_stream: weights / bw,
+        overhead: Seconds(b.size * s.layers * r.step_overhead.0),
     }
 }
 
-/// Power of one accelerator at compute-bound share `u`:
-/// `board x (low + (high - low) x u)`.
+/// Power of one accelerator busy a share `u` of the time ([`Phase::activity`]), the rest only
+/// streaming weights: `board x (low + (high - low) x u)`.
 #[must_use]
 pub fn busy_power(board: Watts, low: f64, high: f64, u: f64) -> Watts {
     board * (low + (high - low) * u.clamp(0.0, 1.0))
@@ -227,6 +256,8 @@ pub struct Roofline {
     pub mfu: Range,
     /// MBU when memory-bound.
     pub mbu: Range,
+    /// Decode-step overhead per sequence and layer, s.
+    pub step_overhead: Range,
     /// Bytes per weight.
     pub weight_bytes: f64,
     /// Bytes per cached value.
@@ -299,6 +330,7 @@ impl Roofline {
             mbu: d.value(&self.mbu),
             weight_bytes: self.weight_bytes,
             kv_bytes: self.kv_bytes,
+            step_overhead: Seconds(d.value(&self.step_overhead)),
         };
         let board = Watts(d.value(&self.board_w));
         let (lo, hi, idle) = (
@@ -354,31 +386,35 @@ impl Roofline {
             Step::new(
                 "decode_step_time",
                 format!(
-                    "t_step = max(FLOPs / (N_acc x peak x MFU), (weights + B x KV) / (N_acc x BW x MBU)) = max({} / ..., {} B / ({} x {} B/s x {}))",
+                    "t_step = max(FLOPs / (N_acc x peak x MFU), (weights + B x KV) / (N_acc x BW x MBU)) + B x layers x tau = max({} / ..., {} B / ({} x {} B/s x {})) + {} x {} x {} us",
                     fmt_num(dec.flops.0),
                     fmt_num(dec.bytes.0),
                     fmt_num(r.accelerators),
                     fmt_num(r.bandwidth.0),
-                    fmt_num(r.mbu)
+                    fmt_num(r.mbu),
+                    fmt_num(b.size),
+                    fmt_num(s.layers),
+                    fmt_num(r.step_overhead.0 * 1e6)
                 ),
                 dec.time().0 * 1e3,
                 "ms",
             )
+            .source("step overhead: Lambda, vLLM benchmarks on Lambda Cloud (LambdaLabsML/vllm-benchmark, 2024)")
         });
         let decode = Seconds(dec.time().0 * b.output_tokens);
         let busy = Seconds(pre.time().0 + decode.0);
         let (p_pre, p_dec) = (
-            busy_power(board, lo, hi, pre.utilisation()),
-            busy_power(board, lo, hi, dec.utilisation()),
+            busy_power(board, lo, hi, pre.activity()),
+            busy_power(board, lo, hi, dec.activity()),
         );
         t.step(|| {
             Step::new(
                 "accelerator_power",
                 format!(
-                    "P = board x (low + (high - low) x u): prefill u = {} -> {} W; decode u = {} -> {} W (board {} W, low {}, high {})",
-                    fmt_num(pre.utilisation()),
+                    "P = board x (low + (high - low) x a), a = 1 - max(0, t_weights - t_compute) / t: prefill a = {} -> {} W; decode a = {} -> {} W (board {} W, low {}, high {})",
+                    fmt_num(pre.activity()),
                     fmt_num(p_pre.0),
-                    fmt_num(dec.utilisation()),
+                    fmt_num(dec.activity()),
                     fmt_num(p_dec.0),
                     fmt_num(board.0),
                     fmt_num(lo),
@@ -387,6 +423,7 @@ impl Roofline {
                 p_dec.0,
                 "W",
             )
+            .source("low: Ma et al., arXiv 2605.11999 (H200 decode 137-300 W); high: Epoch AI 2025, Lambda vLLM benchmarks 2024 (~95% at 256 sequences)")
         });
         let batch_j = (p_pre * pre.time()).0 + (p_dec * decode).0;
         let busy_per_request = Seconds(busy.0 / b.size);

@@ -22,6 +22,7 @@ fn h100(mfu: f64, mbu: f64) -> Replica {
         mbu,
         weight_bytes: 2.0,
         kv_bytes: 2.0,
+        step_overhead: Seconds(0.0),
     }
 }
 
@@ -93,6 +94,70 @@ fn decode_at_large_batch_hits_the_compute_floor() {
 }
 
 #[test]
+fn decode_step_adds_the_per_sequence_overhead() {
+    // Llama 3 8B, batch 64, 500 in / 300 out: mean context c = 500 + 300 / 2 = 650.
+    // bytes = 16e9 + 64 x 650 x 131,072 B = 21.4526 GB; at 3.35 TB/s x 0.7 = 9.148 ms.
+    // FLOPs = 64 x (2 x 8e9 + 2 x 32 x 4096 x 650) = 1.0349e12; at 989 T x 0.5 = 2.093 ms.
+    // overhead = 64 sequences x 32 layers x 1.5 us = 3.072 ms; step = 9.148 + 3.072 = 12.220 ms.
+    let b = Batch {
+        size: 64.0,
+        input_tokens: 500.0,
+        output_tokens: 300.0,
+    };
+    let r = Replica {
+        step_overhead: Seconds(1.5e-6),
+        ..h100(0.5, 0.7)
+    };
+    let p = decode_step(&llama3_8b(), &b, &r);
+    let bytes = 16e9 + 64.0 * 650.0 * 131_072.0;
+    assert!((p.bytes.0 - bytes).abs() < 1.0);
+    assert!((p.memory.0 - bytes / (3.35e12 * 0.7)).abs() < 1e-12);
+    let flops = 64.0 * (16e9 + 2.0 * 32.0 * 4096.0 * 650.0);
+    assert!((p.compute.0 - flops / (989e12 * 0.5)).abs() < 1e-12);
+    assert!((p.overhead.0 - 3.072e-3).abs() < 1e-12);
+    assert!((p.time().0 * 1e3 - 12.220).abs() < 1e-3, "{}", p.time().0);
+    // the compute-bound share counts the overhead as time: 2.093 / 12.220 = 0.171
+    assert!((p.utilisation() - p.compute.0 / p.time().0).abs() < 1e-12);
+    assert!((p.utilisation() - 0.1713).abs() < 1e-3);
+    // weights alone: 16 GB at 3.35 TB/s x 0.7 = 6.823 ms, of which compute overlaps 2.093 ms:
+    // activity = 1 - (6.823 - 2.093) / 12.220 = 1 - 4.730 / 12.220 = 0.6129
+    assert!((p.weight_stream.0 - 16e9 / (3.35e12 * 0.7)).abs() < 1e-12);
+    assert!((p.activity() - 0.6129).abs() < 1e-3, "{}", p.activity());
+    // prefill has no step overhead
+    assert_eq!(prefill(&llama3_8b(), &b, &r).overhead.0, 0.0);
+}
+
+#[test]
+fn activity_is_low_when_only_streaming_weights_and_one_when_compute_bound() {
+    // Batch 1, no layers: the step only streams 16 GB (4.776 ms at 3.35 TB/s); compute
+    // 16 GFLOP / 989 T = 0.0162 ms overlaps it: activity = 1 - (4.776 - 0.0162) / 4.776 = 0.0034.
+    let s = Shape {
+        layers: 0.0,
+        ..llama3_8b()
+    };
+    let one = Batch {
+        size: 1.0,
+        input_tokens: 100.0,
+        output_tokens: 100.0,
+    };
+    let p = decode_step(&s, &one, &h100(1.0, 1.0));
+    assert!((p.activity() - (16e9 / 989e12) / (16e9 / 3.35e12)).abs() < 1e-12);
+    // At batch 512 (compute-bound, see decode_at_large_batch_hits_the_compute_floor) the
+    // weights stream under the compute: activity 1. So is a compute-bound prefill.
+    let big = Batch { size: 512.0, ..one };
+    assert_eq!(decode_step(&s, &big, &h100(0.5, 1.0)).activity(), 1.0);
+    let prompt = Batch {
+        size: 1.0,
+        input_tokens: 1000.0,
+        output_tokens: 1.0,
+    };
+    assert_eq!(
+        prefill(&llama3_8b(), &prompt, &h100(0.5, 1.0)).activity(),
+        1.0
+    );
+}
+
+#[test]
 fn prefill_is_compute_bound() {
     // 1000 tokens x 2 x 8e9 = 1.6e13 FLOP, + attention 32 x 4096 x 1000^2 = 1.31e11;
     // at 989 TFLOP/s x 0.5 = 32.6 ms; weights 16 GB at 3.35 TB/s = 4.8 ms
@@ -149,6 +214,7 @@ fn spec(util: f64, volume: Volume) -> InferSpec {
             bandwidth: Range::point(3.35e12),
             mfu: Range::point(1.0),
             mbu: Range::point(1.0),
+            step_overhead: Range::point(0.0),
             weight_bytes: 2.0,
             kv_bytes: 2.0,
             board_w: Range::point(700.0),

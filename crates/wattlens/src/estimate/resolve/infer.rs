@@ -459,6 +459,8 @@ pub fn infer(
         };
         let mfu = given_or(cat, &mut out, mfu, ("mfu", "", "--mfu"), "infer.mfu")?;
         let mbu = given_or(cat, &mut out, mbu, ("mbu", "", "--mbu"), "infer.mbu")?;
+        let step_overhead =
+            coefficient(cat, "infer.step_overhead", "step_overhead", 1e-6, &mut out)?.range;
         let power_low = coefficient(cat, "infer.power_low", "power_low", 1.0, &mut out)?.range;
         let power_high = coefficient(cat, "infer.power_high", "power_high", 1.0, &mut out)?.range;
         let power_idle = coefficient(cat, "infer.power_idle", "power_idle", 1.0, &mut out)?.range;
@@ -491,6 +493,7 @@ pub fn infer(
             bandwidth: Range::point(bw * 1e9),
             mfu,
             mbu,
+            step_overhead,
             weight_bytes: p.bytes(),
             kv_bytes: p.kv_bytes(),
             board_w: Range::point(board),
