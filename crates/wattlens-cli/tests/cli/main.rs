@@ -933,3 +933,4 @@ mod random_flags {
         }
     }
 }
+mod run;

@@ -53,6 +53,18 @@ pub struct Live {
     pub energy: Joules,
 }
 
+/// The live figures, shared with the sampler thread.
+#[derive(Clone, Debug)]
+pub struct LiveHandle(Arc<Mutex<Live>>);
+
+impl LiveHandle {
+    /// The latest figures.
+    #[must_use]
+    pub fn get(&self) -> Live {
+        self.0.lock().map(|l| *l).unwrap_or_default()
+    }
+}
+
 /// Everything the sampler thread needs.
 pub struct SamplerConfig {
     /// Time between polls.
@@ -178,6 +190,12 @@ impl Sampler {
     #[must_use]
     pub fn live(&self) -> Live {
         self.live.lock().map(|l| *l).unwrap_or_default()
+    }
+
+    /// A handle to the live figures for another thread.
+    #[must_use]
+    pub fn live_handle(&self) -> LiveHandle {
+        LiveHandle(Arc::clone(&self.live))
     }
 
     /// Takes a last poll (with the command's exit code) and returns the measurement and the

@@ -49,6 +49,8 @@ pub struct Measurement {
     pub tree_cpu_s: f64,
     /// Logical CPUs of the machine.
     pub cpus: u32,
+    /// Installed memory, GB.
+    pub mem_total_gb: f64,
     /// Idle CPU energy of the whole machine over the run (charged or not).
     pub machine_idle: Joules,
     /// GPUs charged (`nvml/gpu0`).
@@ -370,6 +372,7 @@ impl Pipeline {
             exit_code: self.exit_code,
             tree_cpu_s: self.tree_cpu.unwrap_or(0.0),
             cpus: self.cpus,
+            mem_total_gb: self.mem_gb,
             machine_idle: self.machine_idle,
             gpus: self.gpus.iter().cloned().collect(),
             cpu_tdp: self.tdp_used,
