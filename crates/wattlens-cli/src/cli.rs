@@ -333,6 +333,9 @@ pub struct RunArgs {
     /// Rated power of all the machine's CPUs, for the modelled CPU (W; default 3.5 W per logical CPU).
     #[arg(long, value_name = "POWER", help_heading = "Measure")]
     pub cpu_tdp: Option<String>,
+    /// The server this runs on (catalog row): its CPUs' rating (TDP x sockets) for the modelled CPU.
+    #[arg(long, value_name = "NAME", help_heading = "Measure")]
+    pub server: Option<String>,
     /// Read RAPL's psys (whole platform) domain instead of package + DRAM.
     #[arg(long, help_heading = "Measure")]
     pub psys: bool,

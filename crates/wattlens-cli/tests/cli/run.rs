@@ -442,3 +442,24 @@ fn bad_run_flags_are_usage_errors() {
         assert!(stderr(&o).contains(needle), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn the_cpu_rating_comes_from_the_catalog() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("r.json");
+    let path = json.to_str().expect("utf-8");
+    // procfs-4cpu/cpuinfo names one AMD EPYC 7742 socket: 225 W in the catalog.
+    let o = run(&["--quiet", "--json", path, "--", "true"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_json(&json)["attribution"]["cpu_tdp_w"], 225.0);
+    // A named server: DGX A100, 2 x 225 W.
+    let o = run(&[
+        "--quiet", "--server", "dgx-a100", "--json", path, "--", "true",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_json(&json)["attribution"]["cpu_tdp_w"], 450.0);
+    // A row without a CPU rating is an error before anything runs.
+    let o = run(&["--server", "dgx-h100", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--cpu-tdp"), "{}", stderr(&o));
+}
