@@ -5,7 +5,9 @@
 #    `wattlens run -- sleep $SECS` at --interval 1s and 100ms, against `sleep $SECS` alone, and
 #    CodeCarbon's OfflineEmissionsTracker around the same `sleep $SECS` (measure_power_secs 1 and
 #    0.1) against the same Python without CodeCarbon. All cases run interleaved, $RUNS times each,
-#    in the same run; medians are reported. Measured with wait4(2)'s rusage.
+#    in the same run; medians are reported. CPU time is wait4(2)'s rusage (the command and
+#    everything it waited for); peak RSS is GNU time's %M for the measured process (wait4's
+#    ru_maxrss would include the RSS of the forking Python before exec).
 # 2. Wall time wattlens adds to a short command: hyperfine, `true` against `wattlens run -- true`.
 #
 # CodeCarbon is pip-installed into a throwaway venv ($CC_VENV, default under /tmp) and runs
@@ -27,7 +29,7 @@ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 echo "wattlens: $("$W" --version); codecarbon: $("$VENV/bin/python" -c 'import codecarbon; print(codecarbon.__version__)')"
 
 "$VENV/bin/python" - "$W" "$SECS" "$RUNS" <<'EOF'
-import os, statistics, subprocess, sys, time
+import os, statistics, subprocess, sys, tempfile, time
 
 w, secs, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 py = sys.executable
@@ -49,11 +51,17 @@ cases = [
 res = {name: [] for name, _, _ in cases}
 for r in range(runs):
     for name, cmd, _ in cases:
+        rss_file = tempfile.NamedTemporaryFile(delete=False)
+        rss_file.close()
         t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + cmd,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.monotonic() - t0
-        res[name].append((wall, (ru.ru_utime + ru.ru_stime) * 1000, ru.ru_maxrss / 1024))
+        with open(rss_file.name) as f:
+            rss_mb = int(f.read().split()[-1]) / 1024
+        os.unlink(rss_file.name)
+        res[name].append((wall, (ru.ru_utime + ru.ru_stime) * 1000, rss_mb))
         print(f"  run {r + 1}/{runs} {name}: wall {wall:.3f} s, CPU {res[name][-1][1]:.0f} ms, "
               f"peak RSS {res[name][-1][2]:.1f} MB, status {status}", file=sys.stderr)
 med = lambda name, i: statistics.median(x[i] for x in res[name])

@@ -49,9 +49,20 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         1.0,
         &mut assumptions,
     )?;
+    let trace = a
+        .replay
+        .as_deref()
+        .map(wattlens::source::replay::read)
+        .transpose()
+        .context("--replay")?;
+    // The CPU rating: --cpu-tdp, --server, the one a replayed trace recorded, the catalog row of
+    // this machine's CPU; else the per-CPU default.
     let cpu_tdp = match settings::range("--cpu-tdp", a.cpu_tdp.as_deref(), Dim::Power)? {
         Some(r) => Some(Watts(r.mid())),
-        None => cpu_rating(cat, a, &mut assumptions)?,
+        None => match (&trace, &a.server) {
+            (Some(t), None) => t.header.cpu_tdp_w.map(Watts),
+            _ => cpu_rating(cat, a, &mut assumptions)?,
+        },
     };
     let inputs = ModelInputs {
         policy: match a.charge {
@@ -64,8 +75,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     let opts = mc(a, cfg)?;
 
-    let (measurement, notes, exit) = if let Some(path) = &a.replay {
-        let trace = wattlens::source::replay::read(path).context("--replay")?;
+    let (measurement, notes, exit) = if let (Some(path), Some(trace)) = (&a.replay, &trace) {
         let mut notes = Vec::new();
         if trace.torn {
             notes.push(format!(
@@ -76,7 +86,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         for (k, v) in &trace.header.tags {
             tags.entry(k.clone()).or_insert_with(|| v.clone());
         }
-        (replay(&trace, inputs), notes, ExitStatus::Success)
+        (replay(trace, inputs), notes, ExitStatus::Success)
     } else {
         let header = Header {
             schema: TRACE_SCHEMA.into(),
@@ -84,6 +94,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64()),
             interval_s: interval.as_secs_f64(),
+            cpu_tdp_w: cpu_tdp.map(|w| w.0),
             command: a.command.clone(),
             tags: tags.clone(),
         };
@@ -137,6 +148,11 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             cpu_count: m.cpus,
             gpu_count: m.gpus.len(),
             ram_total_gb: m.mem_total_gb,
+            cpu_utilization_percent: if m.duration.0 > 0.0 {
+                100.0 * m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)
+            } else {
+                0.0
+            },
             tracking_mode: match m.policy {
                 Policy::Machine => "machine".into(),
                 Policy::Processes => "process".into(),

@@ -391,9 +391,10 @@ fn csv_appends_rows_in_codecarbon_layout() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("timestamp,project_name,run_id,experiment_id,duration,emissions,"));
-    assert_eq!(lines[0].split(',').count(), 32);
+    assert_eq!(lines[0].split(',').count(), 38);
+    assert!(lines[0].ends_with(",on_cloud,pue,wue"));
     assert!(lines[1].contains(",demo,"));
-    // An existing file keeps its own columns (another CodeCarbon version).
+    // An existing file keeps its own columns (another CodeCarbon version, here a 3.x subset).
     let other = dir.path().join("old.csv");
     std::fs::write(
         &other,

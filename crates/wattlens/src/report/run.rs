@@ -86,8 +86,8 @@ pub fn run_summary(e: &Estimate) -> String {
     out
 }
 
-/// CodeCarbon 2.x's `emissions.csv` columns, written when a new file is started.
-pub const CODECARBON_COLUMNS: [&str; 32] = [
+/// CodeCarbon 3.x's `emissions.csv` columns (3.3), written when a new file is started.
+pub const CODECARBON_COLUMNS: [&str; 38] = [
     "timestamp",
     "project_name",
     "run_id",
@@ -102,6 +102,7 @@ pub const CODECARBON_COLUMNS: [&str; 32] = [
     "gpu_energy",
     "ram_energy",
     "energy_consumed",
+    "water_consumed",
     "country_name",
     "country_iso_code",
     "region",
@@ -118,8 +119,13 @@ pub const CODECARBON_COLUMNS: [&str; 32] = [
     "latitude",
     "ram_total_size",
     "tracking_mode",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "ram_utilization_percent",
+    "ram_used_gb",
     "on_cloud",
     "pue",
+    "wue",
 ];
 
 /// Facts about the run that the footprint does not hold, for the CSV row.
@@ -143,11 +149,13 @@ pub struct RunInfo {
     pub ram_total_gb: f64,
     /// `machine` or `process`.
     pub tracking_mode: String,
+    /// CPU time of the measured processes over the CPU time available, %.
+    pub cpu_utilization_percent: f64,
 }
 
 /// One `emissions.csv` row (P50 values), in the column order of `header` when the file already
 /// has one (any CodeCarbon version: unknown columns are left empty), else with
-/// [`CODECARBON_COLUMNS`] and the header line first.
+/// [`CODECARBON_COLUMNS`] and the header line first (a 2.x file keeps its 32 columns).
 ///
 /// Mapping: energies in kWh (`cpu_energy` = CPU active + idle share, `ram_energy` = DRAM,
 /// `energy_consumed` = facility energy, rest of server and PUE included), powers are averages
@@ -208,6 +216,15 @@ pub fn codecarbon_row(
             "ram_total_size" => info.ram_total_gb.to_string(),
             "tracking_mode" => info.tracking_mode.clone(),
             "on_cloud" => "N".to_string(),
+            "cpu_utilization_percent" => info.cpu_utilization_percent.to_string(),
+            "wue" => {
+                let it = p50("it_energy_kwh");
+                if it > 0.0 {
+                    (p50("onsite_water_l") / it).to_string()
+                } else {
+                    String::new()
+                }
+            }
             "pue" => {
                 let it = p50("it_energy_kwh");
                 if it > 0.0 {

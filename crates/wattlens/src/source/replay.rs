@@ -33,6 +33,10 @@ pub struct Header {
     /// `--tag key=value` labels.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The CPU rating used for the modelled CPU, W, when one was known (so that a replay on
+    /// another machine models the same CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_tdp_w: Option<f64>,
 }
 
 /// Errors of reading or writing a trace, naming the file.
