@@ -57,6 +57,25 @@ pub struct MachineStat {
 /// # Errors
 /// When a file is missing or malformed (the error names it).
 pub fn machine(fs: &dyn ReadFile, procfs_root: &Path) -> Result<MachineStat, SourceError> {
+    let mpath = procfs_root.join("meminfo");
+    let mem = read_trim(fs, &mpath)?;
+    let kb = mem
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .ok_or_else(|| SourceError::Parse {
+            path: mpath.clone(),
+            text: mem.lines().next().unwrap_or("").to_string(),
+        })?;
+    cpu_times(fs, procfs_root, kb * 1024.0 / 1e9)
+}
+
+/// Reads `stat` under `procfs_root`, with the installed memory already known.
+fn cpu_times(
+    fs: &dyn ReadFile,
+    procfs_root: &Path,
+    mem_total_gb: f64,
+) -> Result<MachineStat, SourceError> {
     let path = procfs_root.join("stat");
     let text = read_trim(fs, &path)?;
     let bad = || SourceError::Parse {
@@ -81,21 +100,11 @@ pub fn machine(fs: &dyn ReadFile, procfs_root: &Path) -> Result<MachineStat, Sou
         .lines()
         .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
         .count();
-    let mpath = procfs_root.join("meminfo");
-    let mem = read_trim(fs, &mpath)?;
-    let kb = mem
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .ok_or_else(|| SourceError::Parse {
-            path: mpath.clone(),
-            text: mem.lines().next().unwrap_or("").to_string(),
-        })?;
     Ok(MachineStat {
         busy_s: busy / USER_HZ,
         total_s: (busy + idle) / USER_HZ,
         cpus: u32::try_from(cpus.max(1)).unwrap_or(1),
-        mem_total_gb: kb * 1024.0 / 1e9,
+        mem_total_gb,
     })
 }
 
@@ -112,6 +121,8 @@ pub struct ProcStat {
     pub start: u64,
     /// Resident pages.
     pub rss_pages: u64,
+    /// Threads.
+    pub threads: u64,
     /// A zombie (exited, not yet waited for).
     pub zombie: bool,
 }
@@ -134,6 +145,7 @@ pub fn parse_stat(line: &str) -> Option<ProcStat> {
         reaped: signed(16)? + signed(17)?,
         start: num(22)?,
         rss_pages: signed(24)?,
+        threads: num(20).unwrap_or(0),
         zombie: f.first() == Some(&"Z"),
     })
 }
@@ -187,8 +199,17 @@ impl ProcTree {
         parse_stat(&text)
     }
 
-    fn children_of(&self, pid: u32) -> Vec<u32> {
+    fn children_of(&self, pid: u32, threads: u64) -> Vec<u32> {
         let mut out = Vec::new();
+        if threads == 1 {
+            // One thread: its `children` file is the process's (no folder listing).
+            if let Ok(s) =
+                std::fs::read_to_string(self.proc_root.join(format!("{pid}/task/{pid}/children")))
+            {
+                out.extend(s.split_whitespace().filter_map(|x| x.parse::<u32>().ok()));
+            }
+            return out;
+        }
         let task = self.proc_root.join(format!("{pid}/task"));
         for t in super::entries(&task, "") {
             if let Ok(s) = std::fs::read_to_string(t.join("children")) {
@@ -210,7 +231,7 @@ impl ProcTree {
                 }
                 if let Some(s) = self.stat(pid) {
                     found.insert(pid, s);
-                    queue.extend(self.children_of(pid));
+                    queue.extend(self.children_of(pid, s.threads));
                 }
             }
         } else {
@@ -300,6 +321,7 @@ pub struct Procfs {
     fs: Arc<dyn ReadFile>,
     root: PathBuf,
     tree: Option<ProcTree>,
+    mem_total_gb: f64,
 }
 
 impl std::fmt::Debug for Procfs {
@@ -321,11 +343,12 @@ impl Procfs {
         fs: Arc<dyn ReadFile>,
         tree: Option<ProcTree>,
     ) -> Result<Self, SourceError> {
-        machine(fs.as_ref(), procfs_root)?;
+        let m = machine(fs.as_ref(), procfs_root)?;
         Ok(Self {
             fs,
             root: procfs_root.to_path_buf(),
             tree,
+            mem_total_gb: m.mem_total_gb,
         })
     }
 
@@ -360,7 +383,9 @@ impl Source for Procfs {
                 },
             });
         }
-        let m = machine(self.fs.as_ref(), &self.root).map_err(PollError::Retry)?;
+        // Installed memory does not change: `meminfo` was read once, at the start.
+        let m =
+            cpu_times(self.fs.as_ref(), &self.root, self.mem_total_gb).map_err(PollError::Retry)?;
         out.push(Reading {
             t,
             source: "procfs".into(),
