@@ -258,6 +258,20 @@ impl Model for RunSpec {
         let mut measured = KilowattHours(0.0);
         for c in &m.breakdown.components {
             let v = KilowattHours(d.value(&c.range_kwh()));
+            t.step(|| {
+                Step::new(
+                    c.key.trim_start_matches("component."),
+                    format!(
+                        "{} = {} kWh, {} (band +-{}%)",
+                        c.name,
+                        fmt_num(v.0),
+                        c.method.as_str(),
+                        fmt_num(c.method.band() * 100.0)
+                    ),
+                    v.0,
+                    "kWh",
+                )
+            });
             rec.put(c.key, v.0);
             measured += v;
             match c.kind {
@@ -353,4 +367,94 @@ pub fn account_run(
     e.extra = extra;
     e.notes = m.warnings.clone();
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::energy::{ComponentEnergy, EnergyBreakdown};
+    use crate::footprint::tests_support::{p, site};
+
+    fn measurement(cpu_j: f64, gpu_j: f64) -> Measurement {
+        Measurement {
+            breakdown: EnergyBreakdown {
+                components: vec![
+                    ComponentEnergy {
+                        key: "component.cpu",
+                        name: "CPU (active)",
+                        kind: Kind::Host,
+                        method: Method::Measured,
+                        energy: Joules(cpu_j),
+                    },
+                    ComponentEnergy {
+                        key: "component.gpu",
+                        name: "GPUs",
+                        kind: Kind::Accelerator,
+                        method: Method::Integrated,
+                        energy: Joules(gpu_j),
+                    },
+                ],
+            },
+            duration: Seconds(3600.0),
+            exit_code: Some(0),
+            tree_cpu_s: 3600.0,
+            cpus: 4,
+            mem_total_gb: 16.0,
+            machine_idle: Joules(0.0),
+            gpus: vec!["nvml/gpu0".into()],
+            cpu_tdp: None,
+            warnings: vec![],
+            policy: Policy::Machine,
+        }
+    }
+
+    #[test]
+    fn measured_energy_goes_through_the_accounting_core() {
+        // CPU 1 kWh + GPU 2 kWh = 3 kWh; rest 3 x 0.5 = 1.5 kWh; E_it = 4.5 kWh;
+        // E_fac = 4.5 x PUE 1.5 = 6.75 kWh; carbon 6.75 x 400 g = 2.7 kg
+        let spec = RunSpec {
+            measurement: measurement(3.6e6, 7.2e6),
+            rest_share: p(0.5),
+            site: site(),
+        };
+        let opts = McOptions {
+            samples: 1,
+            ..McOptions::default()
+        };
+        let e = account_run(&spec, opts, vec![], &std::collections::BTreeMap::new());
+        let v = e.to_json();
+        assert_eq!(v["kind"], "run");
+        assert!((v["it_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 4.5).abs() < 1e-12);
+        assert!((v["facility_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 6.75).abs() < 1e-12);
+        assert!(
+            (v["operational_carbon_kgco2e"]["p50"]
+                .as_f64()
+                .unwrap_or(0.0)
+                - 2.7)
+                .abs()
+                < 1e-12
+        );
+        let methods: Vec<&str> = v["components"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c["method"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(methods, ["measured", "integrated", "modelled"]);
+        // The rest of the server is modelled, so the whole is.
+        assert_eq!(v["method"], "modelled");
+        assert_eq!(v["duration_s"], 3600.0);
+        // Without a rest share, the weakest part is the integrated GPU.
+        let spec = RunSpec {
+            rest_share: p(0.0),
+            ..spec
+        };
+        let e = account_run(&spec, opts, vec![], &std::collections::BTreeMap::new());
+        assert_eq!(e.to_json()["method"], "integrated");
+        // The band: a measured kWh is drawn within +-5%.
+        let e = account_run(&spec, McOptions::default(), vec![], &Default::default());
+        let cpu = e.get("component.cpu").expect("cpu");
+        assert!(
+            cpu.p5 >= 0.95 - 1e-6 && cpu.p95 <= 1.05 + 1e-6 && cpu.p5 < cpu.p95,
+            "{cpu:?}"
+        );
+    }
 }
