@@ -464,3 +464,62 @@ fn the_cpu_rating_comes_from_the_catalog() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--cpu-tdp"), "{}", stderr(&o));
 }
+
+#[test]
+fn ctrl_c_on_a_terminal_reaches_the_child_once_not_twice() {
+    // A terminal's Ctrl-C goes to the whole foreground process group, wattlens and the command
+    // alike; wattlens must not forward it a second time. `script` gives the run a terminal; the
+    // command is a Python script that counts each SIGINT its handler sees (a shell's trap would
+    // merge two close signals into one and could not tell).
+    for tool in ["script", "python3"] {
+        if Command::new(tool).arg("--version").output().is_err() {
+            eprintln!("skipped: {tool} is not installed");
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let got = dir.path().join("got");
+    let ready = dir.path().join("ready");
+    let py = dir.path().join("count.py");
+    std::fs::write(
+        &py,
+        format!(
+            "import signal, time\n\
+             def on_int(s, f):\n    open({g:?}, 'a').write('INT\\n')\n\
+             signal.signal(signal.SIGINT, on_int)\n\
+             open({r:?}, 'w').close()\n\
+             for _ in range(40):\n    time.sleep(0.05)\n",
+            g = got.display().to_string(),
+            r = ready.display().to_string()
+        ),
+    )
+    .expect("script file");
+    let line = format!(
+        "{} run --quiet --sysfs-root {} --procfs-root {} -- python3 {}",
+        env!("CARGO_BIN_EXE_wattlens"),
+        lib_fixture("sysfs-none").display(),
+        lib_fixture("procfs-4cpu").display(),
+        py.display(),
+    );
+    let mut term = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("CUDA_VISIBLE_DEVICES", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script");
+    let start = Instant::now();
+    while !ready.exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if let Some(stdin) = term.stdin.as_mut() {
+        use std::io::Write;
+        stdin.write_all(&[3]).expect("Ctrl-C");
+        stdin.flush().expect("flush");
+    }
+    let status = term.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let lines = std::fs::read_to_string(&got).unwrap_or_default();
+    assert_eq!(lines.lines().count(), 1, "child got SIGINT {lines:?}");
+}
