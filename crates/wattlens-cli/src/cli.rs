@@ -349,7 +349,12 @@ pub struct RunArgs {
     #[arg(long = "tag", value_name = "KEY=VALUE", help_heading = "Measure")]
     pub tags: Vec<String>,
     /// Record every raw reading to FILE (JSON lines, flushed as it goes).
-    #[arg(long, value_name = "FILE", help_heading = "Trace")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "replay",
+        help_heading = "Trace"
+    )]
     pub record: Option<PathBuf>,
     /// Compute the footprint from a recorded trace instead of running a command.
     #[arg(long, value_name = "FILE", help_heading = "Trace")]
