@@ -27,6 +27,9 @@ pub enum Command {
     /// List and show the embedded reference data, with sources.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Measure a command and its children: energy by component (RAPL, NVML, hwmon or modelled),
+    /// then carbon, water and cost. The command's exit code passes through.
+    Run(Box<RunArgs>),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -349,4 +352,92 @@ pub struct InferArgs {
     pub site: SiteArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// Who a run's energy is charged to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Charge {
+    /// The measured processes: their share of the active power and of the idle power.
+    Processes,
+    /// The whole machine, idle power included.
+    Machine,
+}
+
+/// `wattlens run [OPTIONS] -- CMD [ARGS]...`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Time between polls (e.g. 1s, 100ms; bare numbers are seconds).
+    #[arg(
+        long,
+        default_value = "1s",
+        value_name = "DURATION",
+        help_heading = "Measure"
+    )]
+    pub interval: String,
+    /// Attach to a running process (and its children) instead of starting a command.
+    #[arg(
+        long,
+        value_name = "PID",
+        conflicts_with = "replay",
+        help_heading = "Measure"
+    )]
+    pub pid: Option<u32>,
+    /// Charge the measured processes (default) or the whole machine.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "processes",
+        help_heading = "Measure"
+    )]
+    pub charge: Charge,
+    /// Rated power of all the machine's CPUs, for the modelled CPU (W; default 3.5 W per logical CPU).
+    #[arg(long, value_name = "POWER", help_heading = "Measure")]
+    pub cpu_tdp: Option<String>,
+    /// The server this runs on (catalog row): its CPUs' rating (TDP x sockets) for the modelled CPU.
+    #[arg(long, value_name = "NAME", help_heading = "Measure")]
+    pub server: Option<String>,
+    /// Read RAPL's psys (whole platform) domain instead of package + DRAM.
+    #[arg(long, help_heading = "Measure")]
+    pub psys: bool,
+    /// Folder that stands for /sys (RAPL, hwmon).
+    #[arg(long, value_name = "DIR", env = crate::env::SYSFS_ROOT, default_value = "/sys", help_heading = "Measure")]
+    pub sysfs_root: PathBuf,
+    /// Folder that stands for /proc for machine-wide CPU time and memory.
+    #[arg(long, value_name = "DIR", env = crate::env::PROCFS_ROOT, default_value = "/proc", help_heading = "Measure")]
+    pub procfs_root: PathBuf,
+    /// Label the run (repeatable): --tag project=llm --tag experiment=7.
+    #[arg(long = "tag", value_name = "KEY=VALUE", help_heading = "Measure")]
+    pub tags: Vec<String>,
+    /// Record every raw reading to FILE (JSON lines, flushed as it goes).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "replay",
+        help_heading = "Trace"
+    )]
+    pub record: Option<PathBuf>,
+    /// Compute the footprint from a recorded trace instead of running a command.
+    #[arg(long, value_name = "FILE", help_heading = "Trace")]
+    pub replay: Option<PathBuf>,
+    /// Write the wattlens.footprint/v1 JSON object to FILE (stdout belongs to the command).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub json: Option<PathBuf>,
+    /// Append a row to FILE in CodeCarbon's emissions.csv layout.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub csv: Option<PathBuf>,
+    /// No summary on stderr.
+    #[arg(long, short, help_heading = "Output")]
+    pub quiet: bool,
+    /// Monte Carlo samples for the ranges.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub samples: Option<String>,
+    /// Monte Carlo seed.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// The command and its arguments, passed untouched.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD",
+          required_unless_present_any = ["pid", "replay"], conflicts_with_all = ["pid", "replay"])]
+    pub command: Vec<String>,
 }

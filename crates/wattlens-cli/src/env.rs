@@ -4,3 +4,11 @@
 pub const CATALOG: &str = "WATTLENS_CATALOG";
 /// Path of a config TOML file (same as `--config`).
 pub const CONFIG: &str = "WATTLENS_CONFIG";
+/// Folder that stands for `/sys` in `wattlens run` (same as `--sysfs-root`), for containers that
+/// mount the host's `/sys` elsewhere.
+pub const SYSFS_ROOT: &str = "WATTLENS_SYSFS_ROOT";
+/// Folder that stands for `/proc` for machine-wide figures in `wattlens run` (same as
+/// `--procfs-root`).
+pub const PROCFS_ROOT: &str = "WATTLENS_PROCFS_ROOT";
+/// GPUs the measured command may use; `wattlens run` charges only those (read, never set).
+pub const CUDA_VISIBLE_DEVICES: &str = "CUDA_VISIBLE_DEVICES";

@@ -20,6 +20,8 @@ pub enum ExitStatus {
     Failure,
     /// Bad input or another error.
     Error,
+    /// A measured command's own exit code (`wattlens run`).
+    Code(u8),
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -28,6 +30,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Error => 2,
+            ExitStatus::Code(c) => c,
         })
     }
 }
@@ -68,6 +71,7 @@ fn run() -> anyhow::Result<ExitStatus> {
     match &cli.command {
         cli::Command::Estimate(cmd) => commands::estimate::run(cmd, &cat, &cfg, &mut out),
         cli::Command::Catalog(cmd) => commands::catalog::run(cmd, &cat, &mut out),
+        cli::Command::Run(args) => commands::run::run(args, &cat, &cfg),
         cli::Command::Completions { .. } => Ok(ExitStatus::Success),
     }
 }

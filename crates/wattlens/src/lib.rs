@@ -9,11 +9,14 @@
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod energy;
 pub mod estimate;
 pub mod explain;
 pub mod footprint;
 pub mod input;
+pub mod measure;
 pub mod record;
 pub mod report;
+pub mod source;
 pub mod uncertainty;
 pub mod units;

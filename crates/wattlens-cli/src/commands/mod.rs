@@ -2,3 +2,4 @@
 
 pub mod catalog;
 pub mod estimate;
+pub mod run;

@@ -82,4 +82,5 @@ mod bad_input;
 mod catalog;
 mod infer;
 mod output;
+mod run;
 mod seed;

@@ -15,6 +15,7 @@ pub mod site;
 pub mod train;
 
 use crate::catalog::CatalogError;
+use crate::energy::Method;
 use crate::explain::{Assumption, NoTrace, Step, Steps, Trace};
 use crate::footprint::{Site, COMPONENTS};
 use crate::record::Record;
@@ -100,6 +101,19 @@ pub struct Published {
     pub source: String,
 }
 
+/// One component of IT energy as the JSON lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComponentInfo {
+    /// Figure key (`component.host`).
+    pub key: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// `accelerator`, `host` or `server`.
+    pub kind: &'static str,
+    /// How its energy was obtained.
+    pub method: Method,
+}
+
 /// The result of an estimate: figures as percentiles, the explanation and the assumptions.
 #[derive(Clone, Debug)]
 pub struct Estimate {
@@ -127,6 +141,11 @@ pub struct Estimate {
     pub equivalents: Vec<(&'static str, String, &'static str, String)>,
     /// Extra structured output (data-centre breakdown, cooling advice ...).
     pub extra: Map<String, Value>,
+    /// How the IT energy was obtained as a whole: the least direct method of its components
+    /// (`modelled` for every estimate).
+    pub method: Method,
+    /// The components of IT energy, with their methods.
+    pub components: Vec<ComponentInfo>,
 }
 
 impl Estimate {
@@ -145,7 +164,7 @@ impl Estimate {
         let mut o = Map::new();
         o.insert("schema".into(), json!(SCHEMA));
         o.insert("kind".into(), json!(self.kind));
-        o.insert("method".into(), json!("modelled"));
+        o.insert("method".into(), json!(self.method.as_str()));
         for (k, p) in &self.figures {
             if k.starts_with("component.") || k.starts_with("eq.") {
                 continue;
@@ -157,11 +176,12 @@ impl Estimate {
             o.insert((*k).to_string(), v);
         }
         o.insert("intensity_scope".into(), json!(self.intensity_scope));
-        let comps: Vec<Value> = COMPONENTS
+        let comps: Vec<Value> = self
+            .components
             .iter()
-            .filter_map(|(key, name, kind)| {
-                self.get(key).map(|p| {
-                    json!({"name": name, "kind": kind, "method": "modelled",
+            .filter_map(|c| {
+                self.get(c.key).map(|p| {
+                    json!({"name": c.name, "kind": c.kind, "method": c.method.as_str(),
                            "energy_kwh": {"p5": p.p5, "p50": p.p50, "p95": p.p95}})
                 })
             })
@@ -280,6 +300,16 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
         intensity_scope: site.intensity_scope.clone(),
         equivalents: equivalents(site),
         extra: Map::new(),
+        method: Method::Modelled,
+        components: COMPONENTS
+            .iter()
+            .map(|(key, name, kind)| ComponentInfo {
+                key,
+                name,
+                kind,
+                method: Method::Modelled,
+            })
+            .collect(),
     }
 }
 

@@ -1,8 +1,10 @@
 //! Rendering an [`Estimate`] for people: a terminal table, Markdown and CSV. (JSON is
 //! [`Estimate::to_json`].) Renderers return text; the binary decides where it goes.
 
+mod run;
 mod text;
 
+pub use run::{codecarbon_row, run_summary, RunInfo, CODECARBON_COLUMNS};
 pub use text::{csv, markdown, table};
 
 use crate::estimate::Estimate;

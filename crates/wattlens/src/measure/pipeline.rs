@@ -1,0 +1,485 @@
+//! Raw readings to energy by component, one poll at a time; the same code runs live and on a
+//! replayed trace.
+//!
+//! Per interval `dt` between two polls:
+//! - counters give their delta ([`CounterDiff`], wraps and resets handled), sampled power its
+//!   trapezoid ([`PowerIntegrator`]);
+//! - machine utilisation `u = d(busy CPU time) / d(all CPU time)` (procfs `stat`), the tree's
+//!   share of busy time `s = d(tree CPU time) / d(busy CPU time)` and of capacity
+//!   `c = d(tree CPU time) / (CPUs x dt)`;
+//! - CPU energy is RAPL's package energy (measured) or `TDP x curve(u) x dt` (modelled), split
+//!   into an idle part (what the curve gives at zero load) and an active part;
+//! - policy [`Policy::Machine`] charges everything; [`Policy::Processes`] charges the active
+//!   part by `s` (measured) or as `TDP x (curve(c) - curve(0)) x dt` (modelled: the tree as if
+//!   alone on the machine), the idle part by `c`, DRAM by `s` (measured) or by the tree's share
+//!   of memory (modelled), and only the GPUs the tree uses (where the driver says).
+
+use super::Policy;
+use crate::energy::{
+    ComponentEnergy, CounterDiff, Delta, EnergyBreakdown, Kind, Method, PowerIntegrator,
+};
+use crate::source::procfs::cpu_curve;
+use crate::source::{Part, Reading, Value};
+use crate::units::{Joules, Seconds, Watts};
+use std::collections::{BTreeSet, HashMap};
+
+/// Coefficients of the modelled components.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ModelInputs {
+    /// Who is charged.
+    pub policy: Policy,
+    /// Rated CPU power of the whole machine (all sockets); `None`: `cpu_w_per_thread x CPUs`.
+    pub cpu_tdp: Option<Watts>,
+    /// Rated CPU power per logical CPU when the TDP is not known, W.
+    pub cpu_w_per_thread: f64,
+    /// DRAM power per GB, W.
+    pub dram_w_per_gb: f64,
+}
+
+/// What a measurement found, before accounting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measurement {
+    /// Energy by component (without the rest of the server).
+    pub breakdown: EnergyBreakdown,
+    /// From the first to the last poll.
+    pub duration: Seconds,
+    /// The measured command's exit code, when it ran under wattlens.
+    pub exit_code: Option<i32>,
+    /// CPU time of the tree, s.
+    pub tree_cpu_s: f64,
+    /// Logical CPUs of the machine.
+    pub cpus: u32,
+    /// Installed memory, GB.
+    pub mem_total_gb: f64,
+    /// Idle CPU energy of the whole machine over the run (charged or not).
+    pub machine_idle: Joules,
+    /// GPUs charged (`nvml/gpu0`).
+    pub gpus: Vec<String>,
+    /// CPU rating used by the model, when the CPU was modelled.
+    pub cpu_tdp: Option<Watts>,
+    /// Warnings (devices dropped, counters reset).
+    pub warnings: Vec<String>,
+    /// The policy applied.
+    pub policy: Policy,
+}
+
+/// The running state of a measurement.
+#[derive(Debug)]
+pub struct Pipeline {
+    inputs: ModelInputs,
+    counters: HashMap<String, CounterDiff>,
+    powers: HashMap<String, PowerIntegrator>,
+    first_t: Option<f64>,
+    last_t: Option<f64>,
+    machine: Option<(f64, f64)>,
+    tree_cpu: Option<f64>,
+    saw_tree: bool,
+    cpus: u32,
+    mem_gb: f64,
+    rss_gb: f64,
+    cpu_active: Joules,
+    cpu_idle: Joules,
+    machine_idle: Joules,
+    dram: Joules,
+    gpu: Joules,
+    cpu_method: Option<Method>,
+    dram_method: Option<Method>,
+    gpu_method: Option<Method>,
+    gpus: BTreeSet<String>,
+    warnings: Vec<String>,
+    exit_code: Option<i32>,
+    last_power: Watts,
+    tdp_used: Option<Watts>,
+}
+
+fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
+    Some(a.map_or(b, |a| a.weakest(b)))
+}
+
+impl Pipeline {
+    /// A new measurement.
+    #[must_use]
+    pub fn new(inputs: ModelInputs) -> Self {
+        Self {
+            inputs,
+            counters: HashMap::new(),
+            powers: HashMap::new(),
+            first_t: None,
+            last_t: None,
+            machine: None,
+            tree_cpu: None,
+            saw_tree: false,
+            cpus: 1,
+            mem_gb: 0.0,
+            rss_gb: 0.0,
+            cpu_active: Joules(0.0),
+            cpu_idle: Joules(0.0),
+            machine_idle: Joules(0.0),
+            dram: Joules(0.0),
+            gpu: Joules(0.0),
+            cpu_method: None,
+            dram_method: None,
+            gpu_method: None,
+            gpus: BTreeSet::new(),
+            warnings: Vec::new(),
+            exit_code: None,
+            last_power: Watts(0.0),
+            tdp_used: None,
+        }
+    }
+
+    /// Power charged over the last interval.
+    #[must_use]
+    pub fn power(&self) -> Watts {
+        self.last_power
+    }
+
+    /// Energy charged so far (without the rest of the server).
+    #[must_use]
+    pub fn energy(&self) -> Joules {
+        self.cpu_active + self.cpu_idle + self.dram + self.gpu
+    }
+
+    /// Seconds from the first to the last poll.
+    #[must_use]
+    pub fn elapsed(&self) -> Seconds {
+        Seconds(match (self.first_t, self.last_t) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0.0,
+        })
+    }
+
+    /// Warnings so far.
+    #[must_use]
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Takes one poll's readings (all with the same `t`).
+    #[allow(clippy::too_many_lines)]
+    pub fn tick(&mut self, batch: &[Reading]) {
+        let Some(t) = batch.first().map(|r| r.t) else {
+            return;
+        };
+        let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
+        let charge_all = self.inputs.policy == Policy::Machine;
+        let (mut pkg, mut dram, mut psys) = (None::<f64>, None::<f64>, None::<f64>);
+        let mut gpu = 0.0;
+        let (mut d_busy, mut d_total, mut d_tree) = (0.0, 0.0, 0.0);
+        for r in batch {
+            let key = format!("{}/{}", r.source, r.device);
+            match &r.value {
+                Value::Counter {
+                    part,
+                    energy_uj,
+                    max_uj,
+                    used,
+                } => {
+                    let diff = self
+                        .counters
+                        .entry(key.clone())
+                        .or_insert_with(|| CounterDiff::new(*max_uj));
+                    let Some(delta) = diff.update(*energy_uj) else {
+                        continue;
+                    };
+                    if let Delta::Reset(_) = delta {
+                        self.warnings.push(format!(
+                            "{key}: energy counter reset at t = {t:.1} s (driver reload?); \
+                             counting from the reset"
+                        ));
+                    }
+                    let j = delta.value() as f64 / 1e6;
+                    match part {
+                        Part::Cpu => *pkg.get_or_insert(0.0) += j,
+                        Part::Dram => *dram.get_or_insert(0.0) += j,
+                        Part::Psys => *psys.get_or_insert(0.0) += j,
+                        Part::Gpu => {
+                            if charge_all || *used != Some(false) {
+                                gpu += j;
+                                self.gpus.insert(key);
+                                self.gpu_method = weakest(self.gpu_method, Method::Measured);
+                            }
+                        }
+                    }
+                }
+                Value::Power {
+                    part,
+                    power_w,
+                    used,
+                } => {
+                    let j = self
+                        .powers
+                        .entry(key.clone())
+                        .or_default()
+                        .update(Seconds(t), Watts(*power_w))
+                        .0;
+                    if dt.is_none() {
+                        continue;
+                    }
+                    match part {
+                        Part::Gpu => {
+                            if charge_all || *used != Some(false) {
+                                gpu += j;
+                                self.gpus.insert(key);
+                                self.gpu_method = weakest(self.gpu_method, Method::Integrated);
+                            }
+                        }
+                        Part::Cpu => *pkg.get_or_insert(0.0) += j,
+                        Part::Dram => *dram.get_or_insert(0.0) += j,
+                        Part::Psys => *psys.get_or_insert(0.0) += j,
+                    }
+                }
+                Value::Machine {
+                    busy_s,
+                    total_s,
+                    cpus,
+                    mem_total_gb,
+                } => {
+                    if let Some((b, tot)) = self.machine {
+                        d_busy = (busy_s - b).max(0.0);
+                        d_total = (total_s - tot).max(0.0);
+                    }
+                    self.machine = Some((*busy_s, *total_s));
+                    self.cpus = (*cpus).max(1);
+                    self.mem_gb = *mem_total_gb;
+                }
+                Value::Tree { cpu_s, rss_gb, .. } => {
+                    self.saw_tree = true;
+                    d_tree = (cpu_s - self.tree_cpu.unwrap_or(0.0)).max(0.0);
+                    self.tree_cpu = Some(*cpu_s);
+                    self.rss_gb = *rss_gb;
+                }
+                Value::Dropped { reason } => {
+                    self.warnings
+                        .push(format!("{key} dropped at t = {t:.1} s: {reason}"));
+                }
+                Value::Exit { code } => self.exit_code = Some(*code),
+            }
+        }
+        if self.first_t.is_none() {
+            self.first_t = Some(t);
+        }
+        self.last_t = Some(t);
+        let Some(dt) = dt else {
+            return;
+        };
+        let cpus = f64::from(self.cpus);
+        let mine = !charge_all && self.saw_tree;
+        let u = if d_total > 0.0 { d_busy / d_total } else { 0.0 };
+        let share = if d_busy > 0.0 {
+            (d_tree / d_busy).min(1.0)
+        } else if d_tree > 0.0 {
+            1.0
+        } else {
+            0.0
+        };
+        let capacity = (d_tree / (cpus * dt)).clamp(0.0, 1.0);
+        let before = self.energy();
+
+        // CPU (psys, when asked for, stands for package and DRAM together).
+        let measured_cpu = psys.or(pkg);
+        if let Some(e) = measured_cpu {
+            let idle = e * cpu_curve(0.0) / cpu_curve(u);
+            let active = e - idle;
+            self.machine_idle += Joules(idle);
+            if mine {
+                self.cpu_active += Joules(active * share);
+                self.cpu_idle += Joules(idle * capacity);
+            } else {
+                self.cpu_active += Joules(active);
+                self.cpu_idle += Joules(idle);
+            }
+            self.cpu_method = weakest(self.cpu_method, Method::Measured);
+        } else {
+            let tdp = self
+                .inputs
+                .cpu_tdp
+                .unwrap_or(Watts(self.inputs.cpu_w_per_thread * cpus));
+            self.tdp_used = Some(tdp);
+            let idle = tdp.0 * cpu_curve(0.0) * dt;
+            self.machine_idle += Joules(idle);
+            if mine {
+                self.cpu_active += Joules(tdp.0 * (cpu_curve(capacity) - cpu_curve(0.0)) * dt);
+                self.cpu_idle += Joules(idle * capacity);
+            } else {
+                self.cpu_active += Joules(tdp.0 * (cpu_curve(u) - cpu_curve(0.0)) * dt);
+                self.cpu_idle += Joules(idle);
+            }
+            self.cpu_method = weakest(self.cpu_method, Method::Modelled);
+        }
+
+        // DRAM.
+        if psys.is_some() {
+            // Already inside psys.
+        } else if let Some(e) = dram {
+            self.dram += Joules(if mine { e * share } else { e });
+            self.dram_method = weakest(self.dram_method, Method::Measured);
+        } else if self.mem_gb > 0.0 {
+            let e = self.inputs.dram_w_per_gb * self.mem_gb * dt;
+            let frac = if mine {
+                (self.rss_gb / self.mem_gb).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            self.dram += Joules(e * frac);
+            self.dram_method = weakest(self.dram_method, Method::Modelled);
+        }
+
+        self.gpu += Joules(gpu);
+        self.last_power = Watts((self.energy() - before).0 / dt);
+    }
+
+    /// The measurement so far.
+    #[must_use]
+    pub fn finish(&self) -> Measurement {
+        let mut c = vec![
+            ComponentEnergy {
+                key: "component.cpu",
+                name: "CPU (active)",
+                kind: Kind::Host,
+                method: self.cpu_method.unwrap_or(Method::Modelled),
+                energy: self.cpu_active,
+            },
+            ComponentEnergy {
+                key: "component.cpu_idle",
+                name: "CPU (idle share)",
+                kind: Kind::Host,
+                method: self.cpu_method.unwrap_or(Method::Modelled),
+                energy: self.cpu_idle,
+            },
+        ];
+        if let Some(m) = self.dram_method {
+            c.push(ComponentEnergy {
+                key: "component.dram",
+                name: "memory (DRAM)",
+                kind: Kind::Host,
+                method: m,
+                energy: self.dram,
+            });
+        }
+        if let Some(m) = self.gpu_method {
+            c.push(ComponentEnergy {
+                key: "component.gpu",
+                name: "GPUs",
+                kind: Kind::Accelerator,
+                method: m,
+                energy: self.gpu,
+            });
+        }
+        Measurement {
+            breakdown: EnergyBreakdown { components: c },
+            duration: self.elapsed(),
+            exit_code: self.exit_code,
+            tree_cpu_s: self.tree_cpu.unwrap_or(0.0),
+            cpus: self.cpus,
+            mem_total_gb: self.mem_gb,
+            machine_idle: self.machine_idle,
+            gpus: self.gpus.iter().cloned().collect(),
+            cpu_tdp: self.tdp_used,
+            warnings: self.warnings.clone(),
+            policy: if self.saw_tree {
+                self.inputs.policy
+            } else {
+                Policy::Machine
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(policy: Policy) -> ModelInputs {
+        ModelInputs {
+            policy,
+            cpu_tdp: Some(Watts(100.0)),
+            cpu_w_per_thread: 3.5,
+            dram_w_per_gb: 0.375,
+        }
+    }
+
+    fn machine(t: f64, busy: f64, total: f64) -> Reading {
+        Reading {
+            t,
+            source: "procfs".into(),
+            device: "machine".into(),
+            value: Value::Machine {
+                busy_s: busy,
+                total_s: total,
+                cpus: 4,
+                mem_total_gb: 16.0,
+            },
+        }
+    }
+
+    fn tree(t: f64, cpu: f64) -> Reading {
+        Reading {
+            t,
+            source: "procfs".into(),
+            device: "tree".into(),
+            value: Value::Tree {
+                cpu_s: cpu,
+                rss_gb: 1.6,
+                pids: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn modelled_cpu_for_my_processes_follows_the_curve() {
+        // 4 CPUs, 10 s, the tree uses 20 s of CPU time: c = 20 / 40 = 0.5.
+        // active = 100 W x (0.75 - 0.12) x 10 s = 630 J; idle = 100 x 0.12 x 10 x 0.5 = 60 J
+        // DRAM: 0.375 W/GB x 16 GB x 10 s x (1.6 / 16) = 6 J
+        let mut p = Pipeline::new(inputs(Policy::Processes));
+        p.tick(&[tree(0.0, 0.0), machine(0.0, 0.0, 0.0)]);
+        p.tick(&[tree(10.0, 20.0), machine(10.0, 30.0, 40.0)]);
+        let m = p.finish();
+        let e: Vec<f64> = m.breakdown.components.iter().map(|c| c.energy.0).collect();
+        assert!((e[0] - 630.0).abs() < 1e-9, "{e:?}");
+        assert!((e[1] - 60.0).abs() < 1e-9, "{e:?}");
+        assert!((e[2] - 6.0).abs() < 1e-9, "{e:?}");
+        assert!(m
+            .breakdown
+            .components
+            .iter()
+            .all(|c| c.method == Method::Modelled));
+        // The whole machine: u = 30 / 40 = 0.75 -> 0.885; 100 W x 10 s x 0.885 = 885 J
+        let mut w = Pipeline::new(inputs(Policy::Machine));
+        w.tick(&[tree(0.0, 0.0), machine(0.0, 0.0, 0.0)]);
+        w.tick(&[tree(10.0, 20.0), machine(10.0, 30.0, 40.0)]);
+        let m = w.finish();
+        let cpu = m.breakdown.components[0].energy.0 + m.breakdown.components[1].energy.0;
+        assert!((cpu - 885.0).abs() < 1e-9, "{cpu}");
+    }
+
+    #[test]
+    fn measured_package_is_shared_by_busy_time() {
+        // RAPL 500 J over 10 s, u = 0.5 -> idle fraction 0.12 / 0.75 = 0.16 -> idle 80 J,
+        // active 420 J; the tree has 10 of 20 busy s -> 210 J active; capacity 10/40 -> 20 J idle.
+        let counter = |t: f64, uj: u64| Reading {
+            t,
+            source: "rapl".into(),
+            device: "package-0".into(),
+            value: Value::Counter {
+                part: Part::Cpu,
+                energy_uj: uj,
+                max_uj: u64::from(u32::MAX) * 64,
+                used: None,
+            },
+        };
+        let mut p = Pipeline::new(inputs(Policy::Processes));
+        p.tick(&[counter(0.0, 0), tree(0.0, 0.0), machine(0.0, 0.0, 0.0)]);
+        p.tick(&[
+            counter(10.0, 500_000_000),
+            tree(10.0, 10.0),
+            machine(10.0, 20.0, 40.0),
+        ]);
+        let m = p.finish();
+        let c = &m.breakdown.components;
+        assert_eq!(c[0].method, Method::Measured);
+        assert!((c[0].energy.0 - 210.0).abs() < 1e-9, "{c:?}");
+        assert!((c[1].energy.0 - 20.0).abs() < 1e-9, "{c:?}");
+        assert!((m.machine_idle.0 - 80.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,253 @@
+//! Rendering a measured run: the summary table `wattlens run` prints on stderr, and a row in
+//! CodeCarbon's `emissions.csv` layout so that existing dashboards keep working.
+
+use super::{unit_for, Scale};
+use crate::estimate::Estimate;
+use crate::uncertainty::fmt_num;
+use std::fmt::Write;
+
+/// The summary of a measured run: duration, energy by component with its method, facility
+/// energy, carbon, water and cost, each as P50 with its P5..P95 range.
+#[must_use]
+pub fn run_summary(e: &Estimate) -> String {
+    let mut out = String::new();
+    let duration = e
+        .extra
+        .get("duration_s")
+        .and_then(serde_json::Value::as_f64);
+    let code = e.extra.get("exit_code").and_then(serde_json::Value::as_i64);
+    let _ = write!(out, "wattlens: {} s", fmt_num(duration.unwrap_or(0.0)));
+    if let Some(c) = code {
+        let _ = write!(out, ", exit code {c}");
+    }
+    if let Some(p) = e
+        .extra
+        .get("attribution")
+        .and_then(|a| a.get("policy"))
+        .and_then(serde_json::Value::as_str)
+    {
+        let _ = write!(out, ", charged to: {p}");
+    }
+    out.push('\n');
+    let line = |out: &mut String, label: &str, key: &str, scale: Scale, note: &str| {
+        if let Some(p) = e.get(key) {
+            let cur = if key == "cost" {
+                e.currency.as_str()
+            } else {
+                ""
+            };
+            let (k, unit) = unit_for(scale, p.p50, cur);
+            let _ = writeln!(
+                out,
+                "  {label:<26} {:>10} {unit:<7} ({} .. {}) {note}",
+                fmt_num(p.p50 * k),
+                fmt_num(p.p5 * k),
+                fmt_num(p.p95 * k)
+            );
+        }
+    };
+    for c in &e.components {
+        line(&mut out, c.name, c.key, Scale::Energy, c.method.as_str());
+    }
+    line(&mut out, "IT energy", "it_energy_kwh", Scale::Energy, "");
+    line(
+        &mut out,
+        "facility energy (x PUE)",
+        "facility_energy_kwh",
+        Scale::Energy,
+        "",
+    );
+    line(
+        &mut out,
+        "carbon, location-based",
+        "operational_carbon_kgco2e",
+        Scale::Mass,
+        "",
+    );
+    line(
+        &mut out,
+        "carbon, market-based",
+        "market_carbon_kgco2e",
+        Scale::Mass,
+        "",
+    );
+    line(
+        &mut out,
+        "embodied carbon",
+        "embodied_carbon_kgco2e",
+        Scale::Mass,
+        "",
+    );
+    line(&mut out, "water consumed", "water_l", Scale::Water, "");
+    line(&mut out, "electricity cost", "cost", Scale::Plain(""), "");
+    for n in &e.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
+    out
+}
+
+/// CodeCarbon 3.x's `emissions.csv` columns (3.3), written when a new file is started.
+pub const CODECARBON_COLUMNS: [&str; 38] = [
+    "timestamp",
+    "project_name",
+    "run_id",
+    "experiment_id",
+    "duration",
+    "emissions",
+    "emissions_rate",
+    "cpu_power",
+    "gpu_power",
+    "ram_power",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "energy_consumed",
+    "water_consumed",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "os",
+    "python_version",
+    "codecarbon_version",
+    "cpu_count",
+    "cpu_model",
+    "gpu_count",
+    "gpu_model",
+    "longitude",
+    "latitude",
+    "ram_total_size",
+    "tracking_mode",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "ram_utilization_percent",
+    "ram_used_gb",
+    "on_cloud",
+    "pue",
+    "wue",
+];
+
+/// Facts about the run that the footprint does not hold, for the CSV row.
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    /// ISO 8601 time of the end of the run.
+    pub timestamp: String,
+    /// `--tag project=...`, else `wattlens`.
+    pub project: String,
+    /// A unique id of the run.
+    pub run_id: String,
+    /// `--tag experiment=...`.
+    pub experiment: String,
+    /// The grid's country, when known.
+    pub country_iso_code: String,
+    /// Logical CPUs.
+    pub cpu_count: u32,
+    /// GPUs charged.
+    pub gpu_count: usize,
+    /// Installed memory, GB.
+    pub ram_total_gb: f64,
+    /// `machine` or `process`.
+    pub tracking_mode: String,
+    /// CPU time of the measured processes over the CPU time available, %.
+    pub cpu_utilization_percent: f64,
+}
+
+/// One `emissions.csv` row (P50 values), in the column order of `header` when the file already
+/// has one (any CodeCarbon version: unknown columns are left empty), else with
+/// [`CODECARBON_COLUMNS`] and the header line first (a 2.x file keeps its 32 columns).
+///
+/// Mapping: energies in kWh (`cpu_energy` = CPU active + idle share, `ram_energy` = DRAM,
+/// `energy_consumed` = facility energy, rest of server and PUE included), powers are averages
+/// in W, `emissions` is location-based operational carbon in kg (CodeCarbon has no embodied
+/// carbon), `emissions_rate` kg/s, `water_consumed` L.
+///
+/// # Errors
+/// When the CSV writer fails.
+pub fn codecarbon_row(
+    e: &Estimate,
+    info: &RunInfo,
+    header: Option<&[String]>,
+) -> Result<String, csv::Error> {
+    let p50 = |k: &str| e.get(k).map_or(0.0, |p| p.p50);
+    let duration = e
+        .extra
+        .get("duration_s")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(0.0);
+    let cpu = p50("component.cpu") + p50("component.cpu_idle");
+    let gpu = p50("component.gpu");
+    let ram = p50("component.dram");
+    let power = |kwh: f64| {
+        if duration > 0.0 {
+            kwh * 3.6e6 / duration
+        } else {
+            0.0
+        }
+    };
+    let emissions = p50("operational_carbon_kgco2e");
+    let value = |col: &str| -> String {
+        match col {
+            "timestamp" => info.timestamp.clone(),
+            "project_name" => info.project.clone(),
+            "run_id" => info.run_id.clone(),
+            "experiment_id" => info.experiment.clone(),
+            "duration" => duration.to_string(),
+            "emissions" => emissions.to_string(),
+            "emissions_rate" => (if duration > 0.0 {
+                emissions / duration
+            } else {
+                0.0
+            })
+            .to_string(),
+            "cpu_power" => power(cpu).to_string(),
+            "gpu_power" => power(gpu).to_string(),
+            "ram_power" => power(ram).to_string(),
+            "cpu_energy" => cpu.to_string(),
+            "gpu_energy" => gpu.to_string(),
+            "ram_energy" => ram.to_string(),
+            "energy_consumed" => p50("facility_energy_kwh").to_string(),
+            "water_consumed" => p50("water_l").to_string(),
+            "country_iso_code" => info.country_iso_code.clone(),
+            "os" => std::env::consts::OS.to_string(),
+            "codecarbon_version" => format!("wattlens {}", env!("CARGO_PKG_VERSION")),
+            "cpu_count" => info.cpu_count.to_string(),
+            "gpu_count" => info.gpu_count.to_string(),
+            "ram_total_size" => info.ram_total_gb.to_string(),
+            "tracking_mode" => info.tracking_mode.clone(),
+            "on_cloud" => "N".to_string(),
+            "cpu_utilization_percent" => info.cpu_utilization_percent.to_string(),
+            "wue" => {
+                let it = p50("it_energy_kwh");
+                if it > 0.0 {
+                    (p50("onsite_water_l") / it).to_string()
+                } else {
+                    String::new()
+                }
+            }
+            "pue" => {
+                let it = p50("it_energy_kwh");
+                if it > 0.0 {
+                    (p50("facility_energy_kwh") / it).to_string()
+                } else {
+                    String::new()
+                }
+            }
+            _ => String::new(),
+        }
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let cols: Vec<String> = match header {
+        Some(h) => h.to_vec(),
+        None => {
+            w.write_record(CODECARBON_COLUMNS)?;
+            CODECARBON_COLUMNS
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect()
+        }
+    };
+    w.write_record(cols.iter().map(|c| value(c)))?;
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -1,0 +1,153 @@
+//! AMD GPUs through the amdgpu hwmon interface: `SYSFS/class/hwmon/hwmon*/` whose `name` is
+//! `amdgpu`. `energy1_input` (uJ, a counter; newer kernels and APUs) is preferred; otherwise
+//! `power1_average` (uW, averaged by the firmware), else `power1_input` (uW, instantaneous).
+
+use super::{entries, read_trim, read_u64, Part, PollContext, PollError, Reading, Source};
+use super::{SourceError, Value};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Reads {
+    Energy,
+    Power(&'static str),
+}
+
+/// One amdgpu hwmon device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmdGpu {
+    /// `hwmon3`.
+    pub label: String,
+    dir: PathBuf,
+    reads: Reads,
+}
+
+impl AmdGpu {
+    /// Whether it has an energy counter (else power is sampled).
+    #[must_use]
+    pub fn has_energy(&self) -> bool {
+        self.reads == Reads::Energy
+    }
+}
+
+/// The amdgpu devices of a machine.
+#[derive(Debug)]
+pub struct Hwmon {
+    gpus: Vec<AmdGpu>,
+}
+
+impl Hwmon {
+    /// Finds amdgpu hwmon devices under `sysfs_root` (which stands for `/sys`).
+    ///
+    /// # Errors
+    /// [`SourceError::Absent`] when there is none.
+    pub fn from_root(sysfs_root: &Path) -> Result<Self, SourceError> {
+        let base = sysfs_root.join("class/hwmon");
+        let fs = super::StdFs;
+        let gpus: Vec<AmdGpu> = entries(&base, "hwmon")
+            .into_iter()
+            .filter(|d| read_trim(&fs, &d.join("name")).is_ok_and(|n| n == "amdgpu"))
+            .filter_map(|dir| {
+                let reads = if dir.join("energy1_input").exists() {
+                    Reads::Energy
+                } else if dir.join("power1_average").exists() {
+                    Reads::Power("power1_average")
+                } else if dir.join("power1_input").exists() {
+                    Reads::Power("power1_input")
+                } else {
+                    return None;
+                };
+                let label = dir.file_name()?.to_string_lossy().into_owned();
+                Some(AmdGpu { label, dir, reads })
+            })
+            .collect();
+        if gpus.is_empty() {
+            return Err(SourceError::Absent(format!(
+                "no amdgpu hwmon device under {}",
+                base.display()
+            )));
+        }
+        Ok(Self { gpus })
+    }
+
+    /// The devices found.
+    #[must_use]
+    pub fn gpus(&self) -> &[AmdGpu] {
+        &self.gpus
+    }
+}
+
+impl Source for Hwmon {
+    fn name(&self) -> &'static str {
+        "hwmon"
+    }
+
+    fn poll(
+        &mut self,
+        t: f64,
+        _ctx: &PollContext<'_>,
+        out: &mut Vec<Reading>,
+    ) -> Result<(), PollError> {
+        let fs = super::StdFs;
+        self.gpus.retain(|g| {
+            let value = match g.reads {
+                Reads::Energy => {
+                    read_u64(&fs, &g.dir.join("energy1_input")).map(|v| Value::Counter {
+                        part: Part::Gpu,
+                        energy_uj: v,
+                        max_uj: u64::MAX,
+                        used: None,
+                    })
+                }
+                Reads::Power(file) => read_u64(&fs, &g.dir.join(file)).map(|uw| Value::Power {
+                    part: Part::Gpu,
+                    power_w: uw as f64 / 1e6,
+                    used: None,
+                }),
+            };
+            let keep = value.is_ok();
+            out.push(Reading {
+                t,
+                source: "hwmon".into(),
+                device: g.label.clone(),
+                value: value.unwrap_or_else(|e| Value::Dropped {
+                    reason: e.to_string(),
+                }),
+            });
+            keep
+        });
+        if self.gpus.is_empty() {
+            return Err(PollError::Stop(SourceError::Absent(
+                "every amdgpu device disappeared".into(),
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amd_fixture_energy_and_average_power() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs-amd");
+        let mut h = Hwmon::from_root(&root).expect("hwmon");
+        assert_eq!(h.gpus().len(), 2, "k10temp is not a GPU");
+        assert!(!h.gpus()[0].has_energy());
+        assert!(h.gpus()[1].has_energy());
+        let mut buf = Vec::new();
+        h.poll(0.0, &PollContext::default(), &mut buf)
+            .expect("poll");
+        // power1_average 45,000,000 uW = 45 W
+        assert!(matches!(buf[0].value, Value::Power { power_w, .. } if power_w == 45.0));
+        assert!(matches!(
+            buf[1].value,
+            Value::Counter {
+                energy_uj: 123_456_789,
+                ..
+            }
+        ));
+        let none = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs-intel-2s");
+        assert!(Hwmon::from_root(&none).is_err());
+    }
+}

@@ -1,0 +1,246 @@
+//! Where measurements come from: one small trait, [`Source`], polled by the sampler with a
+//! timestamp and a buffer to push raw [`Reading`]s into (alumet's `poll` shape), and the sources
+//! themselves: RAPL powercap ([`rapl`]), NVIDIA GPUs through NVML ([`nvml`]), AMD GPUs through
+//! hwmon ([`hwmon`]), the machine and the process tree from procfs ([`procfs`]), and recorded
+//! traces ([`replay`]).
+//!
+//! Every source takes its root (`/sys`, `/proc`) or its device handle as an argument, so tests
+//! run on checked-in fake trees and a fake GPU. Raw readings, not energies, cross this boundary:
+//! the same readings are written to a `--record` trace and turned into energy by
+//! [`crate::measure::Pipeline`], live or replayed.
+
+pub mod hwmon;
+pub mod nvml;
+pub mod procfs;
+pub mod rapl;
+pub mod replay;
+
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The hardware part a reading is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// A CPU package.
+    Cpu,
+    /// DRAM.
+    Dram,
+    /// The whole platform (RAPL psys), only when asked for.
+    Psys,
+    /// A GPU.
+    Gpu,
+}
+
+/// The value of one raw reading.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Value {
+    /// An energy counter in microjoules that wraps after `max_uj`.
+    Counter {
+        /// What it measures.
+        part: Part,
+        /// Counter value, uJ.
+        energy_uj: u64,
+        /// Largest value before the counter wraps to 0, uJ.
+        max_uj: u64,
+        /// Whether a process of the measured tree uses the device (`None`: not reported).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        used: Option<bool>,
+    },
+    /// An instantaneous or averaged power reading.
+    Power {
+        /// What it measures.
+        part: Part,
+        /// Power, W.
+        power_w: f64,
+        /// Whether a process of the measured tree uses the device (`None`: not reported).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        used: Option<bool>,
+    },
+    /// Machine-wide CPU time and memory (procfs `stat`, `meminfo`).
+    Machine {
+        /// CPU time spent busy by all CPUs since boot, s.
+        busy_s: f64,
+        /// CPU time of all CPUs since boot, busy or idle, s.
+        total_s: f64,
+        /// Logical CPUs.
+        cpus: u32,
+        /// Installed memory, GB (10^9 bytes).
+        mem_total_gb: f64,
+    },
+    /// The measured process tree: cumulative CPU time since the run started, resident memory.
+    Tree {
+        /// CPU time of the tree, children that exited included, s.
+        cpu_s: f64,
+        /// Resident memory of the live processes, GB.
+        rss_gb: f64,
+        /// Live processes in the tree.
+        pids: u32,
+    },
+    /// A device stopped answering and was dropped; the others go on.
+    Dropped {
+        /// Why.
+        reason: String,
+    },
+    /// The measured command ended.
+    Exit {
+        /// Its exit code (128 + N for signal N).
+        code: i32,
+    },
+}
+
+/// One raw reading: the line format of a `--record` trace (JSON lines, docs/reference.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// Seconds since the measurement started, on a monotonic clock.
+    pub t: f64,
+    /// `rapl`, `nvml`, `hwmon`, `procfs`, `child`.
+    pub source: String,
+    /// The device (`package-0`, `package-0/dram`, `gpu0`, `card1`, `machine`, `tree`).
+    pub device: String,
+    /// What was read.
+    #[serde(flatten)]
+    pub value: Value,
+}
+
+/// What a source may need to know at each poll.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PollContext<'a> {
+    /// Process ids of the measured tree (for per-process GPU use).
+    pub pids: &'a [u32],
+}
+
+/// Errors of a source, each naming its path or device.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}{hint}", hint = hint(path, source))]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A file did not hold what was expected.
+    #[error("{path}: unexpected content {text:?}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What it held.
+        text: String,
+    },
+    /// No device of this kind.
+    #[error("{0}")]
+    Absent(String),
+    /// A GPU or driver call failed.
+    #[error("{device}: {message}")]
+    Device {
+        /// The device.
+        device: String,
+        /// The driver's message.
+        message: String,
+    },
+}
+
+fn hint(path: &Path, e: &io::Error) -> String {
+    if path.ends_with("energy_uj") {
+        let how = if e.kind() == io::ErrorKind::PermissionDenied {
+            "energy_uj is readable only by root on this system (since the PLATYPUS fix, \
+             CVE-2020-8694)"
+        } else {
+            "the RAPL counter cannot be read"
+        };
+        format!(
+            "; {how}. To grant access: `sudo chmod a+r /sys/class/powercap/intel-rapl:*/energy_uj \
+             /sys/class/powercap/intel-rapl:*/*/energy_uj` (until reboot), or a udev rule, or run \
+             as root"
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// How a poll failed (alumet's split).
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    /// Nothing will work: stop measuring (the measured command is never touched).
+    #[error("fatal: {0}")]
+    Fatal(SourceError),
+    /// This poll failed; try again at the next one.
+    #[error("{0} (will retry)")]
+    Retry(SourceError),
+    /// The source is gone for good: drop it and go on with the others.
+    #[error("{0} (dropped)")]
+    Stop(SourceError),
+}
+
+/// A source of raw readings.
+pub trait Source: Send {
+    /// Short name (`rapl`).
+    fn name(&self) -> &'static str;
+    /// Reads every device once at time `t` (seconds since start) and pushes the readings.
+    ///
+    /// # Errors
+    /// See [`PollError`]: a device that disappears is reported as a [`Value::Dropped`] reading
+    /// while the source's other devices go on; `Stop` when none is left.
+    fn poll(
+        &mut self,
+        t: f64,
+        ctx: &PollContext<'_>,
+        out: &mut Vec<Reading>,
+    ) -> Result<(), PollError>;
+}
+
+/// Reads files; injected so that tests can make a file unreadable even when they run as root.
+pub trait ReadFile: Send + Sync {
+    /// The file's content.
+    ///
+    /// # Errors
+    /// Whatever reading the file gives.
+    fn read(&self, path: &Path) -> io::Result<String>;
+}
+
+/// The real file system.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StdFs;
+
+impl ReadFile for StdFs {
+    fn read(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+}
+
+/// Reads `path` through `fs` and trims it; the error names the path.
+pub(crate) fn read_trim(fs: &dyn ReadFile, path: &Path) -> Result<String, SourceError> {
+    fs.read(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|source| SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Reads an unsigned integer file.
+pub(crate) fn read_u64(fs: &dyn ReadFile, path: &Path) -> Result<u64, SourceError> {
+    let text = read_trim(fs, path)?;
+    text.parse().map_err(|_| SourceError::Parse {
+        path: path.to_path_buf(),
+        text,
+    })
+}
+
+/// Directory entries whose names start with `prefix`, sorted by name.
+pub(crate) fn entries(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

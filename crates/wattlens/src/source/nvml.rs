@@ -1,0 +1,405 @@
+//! NVIDIA GPUs through NVML, behind a small device trait ([`GpuDevice`]) so that a fake device
+//! drives the tests. The real device ([`NvmlGpu`]) uses the `nvml-wrapper` crate, which loads
+//! `libnvidia-ml.so` at run time: without a driver the source is simply absent.
+//!
+//! Per device: the total-energy counter (`nvmlDeviceGetTotalEnergyConsumption`, mJ since the
+//! driver loaded; Volta and later) where supported, power sampling (`nvmlDeviceGetPowerUsage`,
+//! mW) otherwise; the PIDs using the GPU, so that a GPU no measured process touches is not
+//! charged to it. `CUDA_VISIBLE_DEVICES` (indices, `GPU-` or `MIG-` UUIDs) limits the devices;
+//! a MIG instance is charged as its parent GPU, once however many of its instances are listed,
+//! because NVML's energy counter belongs to the parent.
+
+use super::{Part, PollContext, PollError, Reading, Source, SourceError, Value};
+use std::collections::BTreeSet;
+
+/// What wattlens needs from one physical GPU.
+pub trait GpuDevice: Send {
+    /// UUID (`GPU-...`).
+    ///
+    /// # Errors
+    /// When the driver does not answer.
+    fn uuid(&self) -> Result<String, SourceError>;
+    /// UUIDs of its MIG instances (`MIG-...`), empty without MIG.
+    fn mig_uuids(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Total energy since the driver loaded, mJ; `None` where the GPU does not support it.
+    ///
+    /// # Errors
+    /// When the device stopped answering.
+    fn total_energy_mj(&self) -> Result<Option<u64>, SourceError>;
+    /// Current power, mW.
+    ///
+    /// # Errors
+    /// When the device stopped answering.
+    fn power_mw(&self) -> Result<u32, SourceError>;
+    /// PIDs using the GPU; `None` when the driver does not say (e.g. in a container).
+    fn pids(&self) -> Option<Vec<u32>>;
+}
+
+/// Indices of the devices to charge: all of them, or those `CUDA_VISIBLE_DEVICES` names
+/// (indices, UUIDs or UUID prefixes; MIG UUIDs resolve to their parent through
+/// [`GpuDevice::mig_uuids`] or the `MIG-GPU-<uuid>/..` form; like CUDA, the list stops at the
+/// first entry that matches nothing).
+#[must_use]
+pub fn visible<D: GpuDevice>(devices: &[D], cuda_visible: Option<&str>) -> BTreeSet<usize> {
+    let Some(list) = cuda_visible else {
+        return (0..devices.len()).collect();
+    };
+    let uuids: Vec<String> = devices
+        .iter()
+        .map(|d| d.uuid().unwrap_or_default())
+        .collect();
+    let migs: Vec<Vec<String>> = devices.iter().map(GpuDevice::mig_uuids).collect();
+    let mut out = BTreeSet::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let found = if let Ok(i) = item.parse::<usize>() {
+            (i < devices.len()).then_some(i)
+        } else if let Some(mig) = item.strip_prefix("MIG-") {
+            // `MIG-GPU-<parent uuid>/gi/ci` (drivers before R470) names its parent.
+            let parent = mig.split('/').next().filter(|p| p.starts_with("GPU-"));
+            migs.iter()
+                .position(|m| m.iter().any(|u| u.starts_with(item)))
+                .or_else(|| parent.and_then(|p| uuids.iter().position(|u| u == p)))
+        } else {
+            uuids
+                .iter()
+                .position(|u| !u.is_empty() && u.starts_with(item))
+        };
+        match found {
+            Some(i) => {
+                out.insert(i);
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+struct Gpu<D> {
+    index: usize,
+    dev: D,
+    counter: bool,
+}
+
+/// The GPUs charged to a run.
+pub struct Nvml<D: GpuDevice> {
+    gpus: Vec<Gpu<D>>,
+}
+
+impl<D: GpuDevice> std::fmt::Debug for Nvml<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nvml")
+            .field("gpus", &self.gpus.len())
+            .finish()
+    }
+}
+
+impl<D: GpuDevice> Nvml<D> {
+    /// The devices `CUDA_VISIBLE_DEVICES` leaves visible, each read by counter where supported.
+    ///
+    /// # Errors
+    /// [`SourceError::Absent`] when no device is left.
+    pub fn from_devices(devices: Vec<D>, cuda_visible: Option<&str>) -> Result<Self, SourceError> {
+        let keep = visible(&devices, cuda_visible);
+        let gpus: Vec<Gpu<D>> = devices
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(index, dev)| {
+                let counter = matches!(dev.total_energy_mj(), Ok(Some(_)));
+                Gpu {
+                    index,
+                    dev,
+                    counter,
+                }
+            })
+            .collect();
+        if gpus.is_empty() {
+            return Err(SourceError::Absent(
+                "no NVIDIA GPU visible (CUDA_VISIBLE_DEVICES)".into(),
+            ));
+        }
+        Ok(Self { gpus })
+    }
+
+    /// `(index, read by counter)` of each device charged.
+    #[must_use]
+    pub fn devices(&self) -> Vec<(usize, bool)> {
+        self.gpus.iter().map(|g| (g.index, g.counter)).collect()
+    }
+}
+
+impl<D: GpuDevice> Source for Nvml<D> {
+    fn name(&self) -> &'static str {
+        "nvml"
+    }
+
+    fn poll(
+        &mut self,
+        t: f64,
+        ctx: &PollContext<'_>,
+        out: &mut Vec<Reading>,
+    ) -> Result<(), PollError> {
+        self.gpus.retain(|g| {
+            let used = g
+                .dev
+                .pids()
+                .map(|p| p.iter().any(|pid| ctx.pids.contains(pid)));
+            let value = if g.counter {
+                g.dev
+                    .total_energy_mj()
+                    .and_then(|e| {
+                        e.ok_or_else(|| SourceError::Device {
+                            device: format!("gpu{}", g.index),
+                            message: "energy counter no longer supported".into(),
+                        })
+                    })
+                    .map(|mj| Value::Counter {
+                        part: Part::Gpu,
+                        energy_uj: mj.saturating_mul(1000),
+                        max_uj: u64::MAX,
+                        used,
+                    })
+            } else {
+                g.dev.power_mw().map(|mw| Value::Power {
+                    part: Part::Gpu,
+                    power_w: f64::from(mw) / 1000.0,
+                    used,
+                })
+            };
+            let keep = value.is_ok();
+            out.push(Reading {
+                t,
+                source: "nvml".into(),
+                device: format!("gpu{}", g.index),
+                value: value.unwrap_or_else(|e| Value::Dropped {
+                    reason: e.to_string(),
+                }),
+            });
+            keep
+        });
+        if self.gpus.is_empty() {
+            return Err(PollError::Stop(SourceError::Absent(
+                "every NVIDIA GPU disappeared".into(),
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A real GPU through the NVML library loaded at run time.
+pub struct NvmlGpu {
+    nvml: std::sync::Arc<nvml_wrapper::Nvml>,
+    index: u32,
+}
+
+impl NvmlGpu {
+    /// Every GPU the driver reports; [`SourceError::Absent`] without a driver.
+    ///
+    /// # Errors
+    /// When NVML cannot be loaded or initialised.
+    pub fn all() -> Result<Vec<Self>, SourceError> {
+        let nvml = nvml_wrapper::Nvml::init()
+            .map_err(|e| SourceError::Absent(format!("NVML not available: {e}")))?;
+        let n = nvml
+            .device_count()
+            .map_err(|e| SourceError::Absent(format!("NVML: {e}")))?;
+        let nvml = std::sync::Arc::new(nvml);
+        Ok((0..n)
+            .map(|index| Self {
+                nvml: std::sync::Arc::clone(&nvml),
+                index,
+            })
+            .collect())
+    }
+
+    fn err(&self, e: &nvml_wrapper::error::NvmlError) -> SourceError {
+        SourceError::Device {
+            device: format!("gpu{}", self.index),
+            message: e.to_string(),
+        }
+    }
+
+    fn device(&self) -> Result<nvml_wrapper::Device<'_>, SourceError> {
+        self.nvml
+            .device_by_index(self.index)
+            .map_err(|e| self.err(&e))
+    }
+}
+
+impl GpuDevice for NvmlGpu {
+    fn uuid(&self) -> Result<String, SourceError> {
+        self.device()?.uuid().map_err(|e| self.err(&e))
+    }
+
+    fn total_energy_mj(&self) -> Result<Option<u64>, SourceError> {
+        match self.device()?.total_energy_consumption() {
+            Ok(v) => Ok(Some(v)),
+            Err(nvml_wrapper::error::NvmlError::NotSupported) => Ok(None),
+            Err(e) => Err(self.err(&e)),
+        }
+    }
+
+    fn power_mw(&self) -> Result<u32, SourceError> {
+        self.device()?.power_usage().map_err(|e| self.err(&e))
+    }
+
+    fn pids(&self) -> Option<Vec<u32>> {
+        let d = self.device().ok()?;
+        let mut v: Vec<u32> = d
+            .running_compute_processes()
+            .ok()?
+            .iter()
+            .map(|p| p.pid)
+            .collect();
+        if let Ok(g) = d.running_graphics_processes() {
+            v.extend(g.iter().map(|p| p.pid));
+        }
+        Some(v)
+    }
+}
+
+/// A GPU for tests and demos: counters and power set by the test.
+#[derive(Clone, Debug, Default)]
+pub struct FakeGpu {
+    /// UUID.
+    pub uuid: String,
+    /// MIG instance UUIDs.
+    pub migs: Vec<String>,
+    /// Energy counter, mJ; `None`: unsupported.
+    pub energy_mj: std::sync::Arc<std::sync::Mutex<Option<u64>>>,
+    /// Power, mW.
+    pub power_mw: u32,
+    /// PIDs using it.
+    pub pids: Option<Vec<u32>>,
+    /// When set, every call fails (the device fell off the bus).
+    pub gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FakeGpu {
+    fn check(&self) -> Result<(), SourceError> {
+        if self.gone.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(SourceError::Device {
+                device: self.uuid.clone(),
+                message: "GPU is lost".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl GpuDevice for FakeGpu {
+    fn uuid(&self) -> Result<String, SourceError> {
+        self.check()?;
+        Ok(self.uuid.clone())
+    }
+    fn mig_uuids(&self) -> Vec<String> {
+        self.migs.clone()
+    }
+    fn total_energy_mj(&self) -> Result<Option<u64>, SourceError> {
+        self.check()?;
+        Ok(self.energy_mj.lock().map(|g| *g).unwrap_or(None))
+    }
+    fn power_mw(&self) -> Result<u32, SourceError> {
+        self.check()?;
+        Ok(self.power_mw)
+    }
+    fn pids(&self) -> Option<Vec<u32>> {
+        self.pids.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Mutex};
+
+    fn gpu(uuid: &str, energy: Option<u64>, mw: u32) -> FakeGpu {
+        FakeGpu {
+            uuid: uuid.into(),
+            energy_mj: Arc::new(Mutex::new(energy)),
+            power_mw: mw,
+            ..FakeGpu::default()
+        }
+    }
+
+    #[test]
+    fn cuda_visible_devices_and_mig_never_double_count() {
+        let mut a = gpu("GPU-aaaa", Some(0), 0);
+        a.migs = vec!["MIG-a1".into(), "MIG-a2".into()];
+        let devs = vec![a, gpu("GPU-bbbb", Some(0), 0), gpu("GPU-cccc", None, 0)];
+        assert_eq!(visible(&devs, None).len(), 3);
+        assert_eq!(
+            visible(&devs, Some("2,0")).into_iter().collect::<Vec<_>>(),
+            [0, 2]
+        );
+        assert_eq!(
+            visible(&devs, Some("GPU-bb"))
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [1]
+        );
+        // Old-style MIG names carry their parent.
+        assert_eq!(
+            visible(&devs, Some("MIG-GPU-bbbb/1/0"))
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [1]
+        );
+        // Two instances of one GPU: the parent once.
+        assert_eq!(
+            visible(&devs, Some("MIG-a1,MIG-a2"))
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [0]
+        );
+        // Like CUDA: the list stops at an entry that matches nothing.
+        assert_eq!(
+            visible(&devs, Some("1,7,0"))
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [1]
+        );
+        assert!(visible(&devs, Some("")).is_empty());
+    }
+
+    #[test]
+    fn counter_where_supported_power_otherwise_and_per_process_use() {
+        let a = gpu("GPU-a", Some(1_000), 0);
+        let energy = Arc::clone(&a.energy_mj);
+        let mut b = gpu("GPU-b", None, 250_000);
+        b.pids = Some(vec![42]);
+        let gone = Arc::clone(&b.gone);
+        let mut src = Nvml::from_devices(vec![a, b], None).expect("gpus");
+        assert_eq!(src.devices(), [(0, true), (1, false)]);
+        let mut buf = Vec::new();
+        let ctx = PollContext { pids: &[42] };
+        src.poll(0.0, &ctx, &mut buf).expect("poll");
+        assert_eq!(
+            buf[0].value,
+            Value::Counter {
+                part: Part::Gpu,
+                energy_uj: 1_000_000,
+                max_uj: u64::MAX,
+                used: None
+            }
+        );
+        assert_eq!(
+            buf[1].value,
+            Value::Power {
+                part: Part::Gpu,
+                power_w: 250.0,
+                used: Some(true)
+            }
+        );
+        // gpu1 falls off the bus: dropped, gpu0 goes on.
+        *energy.lock().expect("lock") = Some(2_000);
+        gone.store(true, Ordering::Relaxed);
+        buf.clear();
+        src.poll(1.0, &ctx, &mut buf).expect("poll");
+        assert!(matches!(buf[1].value, Value::Dropped { .. }));
+        assert_eq!(src.devices(), [(0, true)]);
+    }
+}
