@@ -3,24 +3,46 @@
 
 use super::{Kind, Row};
 use crate::uncertainty::fmt_num;
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
 
 /// Reads text that a CSV or TOML file may have written as a number (`year = 2024`).
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum T {
-        S(String),
-        I(i64),
-        F(f64),
+    // A visitor rather than an untagged enum: CSV hands every cell over as text at once, without
+    // serde buffering it and trying each variant (catalog parsing is on every command's path).
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("text or a number")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_string(self)
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            Ok((!s.trim().is_empty()).then(|| s.to_string()))
+        }
+        fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+            Ok((!s.trim().is_empty()).then_some(s))
+        }
+        fn visit_i64<E: de::Error>(self, i: i64) -> Result<Self::Value, E> {
+            Ok(Some(i.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, i: u64) -> Result<Self::Value, E> {
+            Ok(Some(i.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
+            Ok(Some(f.to_string()))
+        }
     }
-    Ok(match Option::<T>::deserialize(d)? {
-        None => None,
-        Some(T::S(s)) if s.trim().is_empty() => None,
-        Some(T::S(s)) => Some(s),
-        Some(T::I(i)) => Some(i.to_string()),
-        Some(T::F(f)) => Some(f.to_string()),
-    })
+    d.deserialize_option(Text)
 }
 
 fn cite(source: Option<&str>, year: Option<&str>) -> String {
