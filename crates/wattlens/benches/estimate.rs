@@ -1,5 +1,6 @@
 //! Benchmarks of the estimate core: a training estimate with its default ranges at 10,000 and
-//! 100,000 Monte Carlo samples (catalog already parsed), and catalog parsing itself.
+//! 100,000 Monte Carlo samples (catalog already parsed), catalog parsing itself, and the lookup
+//! of one row (records split, one row parsed).
 //! Run with `cargo bench -p wattlens`; results go in docs/benchmarks.md.
 
 use wattlens::catalog::Catalog;
@@ -58,7 +59,14 @@ fn train(bencher: divan::Bencher, samples: usize, threads: usize) {
 #[divan::bench]
 fn parse_train_tables() {
     let cat = Catalog::embedded();
-    let _ = divan::black_box(cat.accelerators().map(|t| t.rows().len()));
-    let _ = divan::black_box(cat.grids().map(|t| t.rows().len()));
-    let _ = divan::black_box(cat.models().map(|t| t.rows().len()));
+    let _ = divan::black_box(cat.accelerators().map(|t| t.rows().map(|r| r.len())));
+    let _ = divan::black_box(cat.grids().map(|t| t.rows().map(|r| r.len())));
+    let _ = divan::black_box(cat.models().map(|t| t.rows().map(|r| r.len())));
+}
+
+/// What a command that names one grid pays: the table split into records, one row parsed.
+#[divan::bench]
+fn lookup_one_grid() {
+    let cat = Catalog::embedded();
+    let _ = divan::black_box(cat.grids().and_then(|t| t.get("FR").map(|g| g.key.len())));
 }

@@ -22,17 +22,17 @@ fn parse_kind(s: &str) -> Result<Kind> {
 
 fn list_rows<T: Row>(t: &Table<T>, json: bool) -> Result<String> {
     if json {
-        return Ok(serde_json::to_string_pretty(t.rows())? + "\n");
+        return Ok(serde_json::to_string_pretty(&t.rows()?)? + "\n");
     }
-    let w = t
-        .rows()
+    let rows = t.rows()?;
+    let w = rows
         .iter()
         .map(|r| r.name().len())
         .max()
         .unwrap_or(8)
         .min(40);
     let mut s = String::new();
-    for r in t.rows() {
+    for r in rows {
         let _ = writeln!(s, "{:<w$}  {}", r.name(), r.summary());
     }
     Ok(s)

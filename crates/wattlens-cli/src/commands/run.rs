@@ -210,7 +210,7 @@ fn cpu_rating(
             .collect::<std::collections::BTreeSet<_>>()
             .len()
             .max(1);
-        servers.rows().iter().find_map(|s| {
+        servers.rows()?.into_iter().find_map(|s| {
             let cpu = norm(s.cpu_model.as_deref()?);
             let tdp = s.cpu_tdp_w?;
             (!model.is_empty() && !cpu.is_empty() && model.contains(&cpu)).then(|| {

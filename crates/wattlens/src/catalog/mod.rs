@@ -153,6 +153,8 @@ pub trait Row: DeserializeOwned + Serialize + Clone {
     const FILE: &'static str;
     /// The embedded CSV text.
     const CSV: &'static str;
+    /// The CSV column that holds the canonical name (`name`, or `key` for grids).
+    const NAME_COLUMN: &'static str;
     /// The canonical name.
     fn name(&self) -> &str;
     /// Other names, `|`-separated.
@@ -163,47 +165,129 @@ pub trait Row: DeserializeOwned + Serialize + Clone {
     fn cite(&self) -> String;
 }
 
-/// A parsed table with its name index.
+/// A table with its name index. Embedded rows are split into CSV records up front (cheap) and
+/// deserialized one by one on first use, so a command that looks up one grid among hundreds
+/// pays for that row alone.
 #[derive(Debug)]
 pub struct Table<T> {
-    rows: Vec<T>,
+    slots: Vec<Slot<T>>,
+    headers: csv::ByteRecord,
+    name_col: usize,
+    alias_col: Option<usize>,
     index: HashMap<String, usize>,
+}
+
+fn text(field: Option<&[u8]>) -> &str {
+    field
+        .and_then(|f| std::str::from_utf8(f).ok())
+        .unwrap_or("")
+}
+
+/// One row: a user row (already parsed) or an embedded CSV record parsed on first use.
+#[derive(Debug)]
+struct Slot<T> {
+    /// The embedded record and its line in the file; `None` for a user row.
+    raw: Option<(csv::ByteRecord, usize)>,
+    row: OnceLock<T>,
 }
 
 impl<T: Row> Table<T> {
     fn build(user: &[T]) -> Result<Self, CatalogError> {
-        let mut rows: Vec<T> = user.to_vec();
+        let broken = |message: String| CatalogError::Embedded {
+            file: T::FILE,
+            message,
+        };
         let mut rdr = csv::ReaderBuilder::new().from_reader(T::CSV.as_bytes());
-        for (i, r) in rdr.deserialize().enumerate() {
-            let row: T = r.map_err(|e| CatalogError::Embedded {
-                file: T::FILE,
-                message: format!("row {}: {e}", i + 2),
-            })?;
-            rows.push(row);
+        let headers = rdr
+            .byte_headers()
+            .map_err(|e| broken(e.to_string()))?
+            .clone();
+        let name_col = headers
+            .iter()
+            .position(|h| h == T::NAME_COLUMN.as_bytes())
+            .ok_or_else(|| broken(format!("no {:?} column", T::NAME_COLUMN)))?;
+        let alias_col = headers.iter().position(|h| h == b"aliases");
+        let mut slots: Vec<Slot<T>> = user
+            .iter()
+            .map(|r| Slot {
+                raw: None,
+                row: OnceLock::from(r.clone()),
+            })
+            .collect();
+        for (i, r) in rdr.byte_records().enumerate() {
+            let rec = r.map_err(|e| broken(format!("row {}: {e}", i + 2)))?;
+            slots.push(Slot {
+                raw: Some((rec, i + 2)),
+                row: OnceLock::new(),
+            });
         }
-        let mut index = HashMap::with_capacity(rows.len() * 3);
+        let mut t = Self {
+            slots,
+            headers,
+            name_col,
+            alias_col,
+            index: HashMap::new(),
+        };
+        let mut index = HashMap::with_capacity(t.slots.len() * 3);
         // Built-in rows first, then user rows so that they win; names win over aliases.
         for pass in 0..2 {
-            for (i, row) in rows.iter().enumerate().rev() {
+            for i in (0..t.slots.len()).rev() {
+                let (name, aliases) = t.names(i);
                 if pass == 0 {
-                    for a in row.aliases().unwrap_or("").split('|') {
+                    for a in aliases.split('|') {
                         let k = normalize(a);
                         if !k.is_empty() {
                             index.insert(k, i);
                         }
                     }
                 } else {
-                    index.insert(normalize(row.name()), i);
+                    index.insert(normalize(name), i);
                 }
             }
         }
-        Ok(Self { rows, index })
+        t.index = index;
+        Ok(t)
     }
 
-    /// All rows (user rows first).
-    #[must_use]
-    pub fn rows(&self) -> &[T] {
-        &self.rows
+    /// A row's name and `|`-separated aliases, without parsing the row.
+    fn names(&self, i: usize) -> (&str, &str) {
+        let slot = &self.slots[i];
+        match (&slot.raw, slot.row.get()) {
+            (_, Some(r)) => (r.name(), r.aliases().unwrap_or("")),
+            // The embedded CSV is UTF-8 (`include_str!`) and split on ASCII, so every field is.
+            (Some((rec, _)), None) => (
+                text(rec.get(self.name_col)),
+                text(self.alias_col.and_then(|c| rec.get(c))),
+            ),
+            (None, None) => ("", ""),
+        }
+    }
+
+    /// Row `i`, parsed on first use.
+    fn row(&self, i: usize) -> Result<&T, CatalogError> {
+        let slot = &self.slots[i];
+        if let Some(r) = slot.row.get() {
+            return Ok(r);
+        }
+        let (rec, line) = slot.raw.as_ref().ok_or_else(|| CatalogError::Embedded {
+            file: T::FILE,
+            message: format!("row {i} holds nothing"),
+        })?;
+        let r: T = rec
+            .deserialize(Some(&self.headers))
+            .map_err(|e| CatalogError::Embedded {
+                file: T::FILE,
+                message: format!("row {line}: {e}"),
+            })?;
+        Ok(slot.row.get_or_init(|| r))
+    }
+
+    /// Every row (user rows first), parsed.
+    ///
+    /// # Errors
+    /// Only if an embedded row is broken.
+    pub fn rows(&self) -> Result<Vec<&T>, CatalogError> {
+        (0..self.slots.len()).map(|i| self.row(i)).collect()
     }
 
     /// Finds a row by name or alias, ignoring case, spaces and punctuation.
@@ -213,16 +297,15 @@ impl<T: Row> Table<T> {
     pub fn get(&self, query: &str) -> Result<&T, CatalogError> {
         let q = normalize(query);
         if let Some(&i) = self.index.get(&q) {
-            return Ok(&self.rows[i]);
+            return self.row(i);
         }
-        let mut scored: Vec<(f64, &str)> = self
-            .rows
-            .iter()
-            .flat_map(|r| {
-                std::iter::once(r.name())
-                    .chain(r.aliases().unwrap_or("").split('|'))
+        let mut scored: Vec<(f64, &str)> = (0..self.slots.len())
+            .map(|i| self.names(i))
+            .flat_map(|(name, aliases)| {
+                std::iter::once(name)
+                    .chain(aliases.split('|'))
                     .filter(|a| !a.is_empty())
-                    .map(move |a| (a, r.name()))
+                    .map(move |a| (a, name))
             })
             .map(|(alias, name)| {
                 let n = normalize(alias);
@@ -423,21 +506,61 @@ mod tests {
     #[test]
     fn every_embedded_table_parses() {
         let c = Catalog::embedded();
-        assert!(!c.accelerators().expect("accelerators").rows().is_empty());
-        assert!(!c.servers().expect("servers").rows().is_empty());
-        assert!(!c.grids().expect("grids").rows().is_empty());
-        assert!(!c.ewif().expect("ewif").rows().is_empty());
-        assert!(!c.datacenters().expect("datacenters").rows().is_empty());
-        assert!(!c.models().expect("models").rows().is_empty());
-        assert!(!c.equivalents().expect("equivalents").rows().is_empty());
-        assert!(!c.defaults().expect("defaults").rows().is_empty());
+        assert!(!c
+            .accelerators()
+            .expect("accelerators")
+            .rows()
+            .expect("every row parses")
+            .is_empty());
+        assert!(!c
+            .servers()
+            .expect("servers")
+            .rows()
+            .expect("every row parses")
+            .is_empty());
+        assert!(!c
+            .grids()
+            .expect("grids")
+            .rows()
+            .expect("every row parses")
+            .is_empty());
+        assert!(!c
+            .ewif()
+            .expect("ewif")
+            .rows()
+            .expect("every row parses")
+            .is_empty());
+        assert!(!c
+            .datacenters()
+            .expect("datacenters")
+            .rows()
+            .expect("every row parses")
+            .is_empty());
+        assert!(!c
+            .models()
+            .expect("models")
+            .rows()
+            .expect("every row parses")
+            .is_empty());
+        assert!(!c
+            .equivalents()
+            .expect("equivalents")
+            .rows()
+            .expect("every row parses")
+            .is_empty());
+        assert!(!c
+            .defaults()
+            .expect("defaults")
+            .rows()
+            .expect("every row parses")
+            .is_empty());
     }
 
     #[test]
     fn every_row_cites_a_source() {
         let c = Catalog::embedded();
         fn check<T: Row>(t: &Table<T>) {
-            for r in t.rows() {
+            for r in t.rows().expect("every row parses") {
                 assert!(
                     r.cite().len() > 4,
                     "{} {:?} has no source",

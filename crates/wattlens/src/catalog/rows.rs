@@ -64,6 +64,7 @@ macro_rules! row_impl {
             const KIND: Kind = $kind;
             const FILE: &'static str = $file;
             const CSV: &'static str = include_str!(concat!("../../data/", $file));
+            const NAME_COLUMN: &'static str = stringify!($name);
             fn name(&self) -> &str {
                 &self.$name
             }
@@ -473,6 +474,7 @@ impl Row for Model {
     const KIND: Kind = Kind::Models;
     const FILE: &'static str = "models.csv";
     const CSV: &'static str = include_str!("../../data/models.csv");
+    const NAME_COLUMN: &'static str = "name";
     fn name(&self) -> &str {
         &self.name
     }

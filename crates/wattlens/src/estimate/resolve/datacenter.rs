@@ -158,8 +158,8 @@ pub fn datacenter(
         let kw = w / 1000.0;
         let dcs = cat.datacenters()?;
         let mut suitable: Vec<(String, f64)> = dcs
-            .rows()
-            .iter()
+            .rows()?
+            .into_iter()
             .filter(|d| d.kind.as_deref() == Some("cooling"))
             .filter_map(|d| {
                 d.max_rack_kw
