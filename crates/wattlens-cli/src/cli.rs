@@ -4,9 +4,16 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Energy, carbon and water footprint of AI work: estimate with ranges, explain every step.
+/// Energy, carbon and water footprint of AI work: measure, estimate with ranges, explain every
+/// step.
 #[derive(Debug, Parser)]
-#[command(name = "wattlens", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "wattlens",
+    version,
+    about = "Energy, carbon and water footprint of AI work: measure, estimate with ranges, explain every step.",
+    long_about = None,
+    propagate_version = true
+)]
 pub struct Cli {
     /// A TOML file of catalog rows that add to or override the embedded catalog.
     #[arg(long, global = true, env = crate::env::CATALOG, value_name = "FILE")]
@@ -21,7 +28,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Estimate the footprint of a training run, a server fleet or a data centre.
+    /// Estimate the footprint of a training run, inference, a server fleet or a data centre.
     #[command(subcommand)]
     Estimate(Box<EstimateCommand>),
     /// List and show the embedded reference data, with sources.
