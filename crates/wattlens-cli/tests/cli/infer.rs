@@ -599,15 +599,15 @@ fn validation_ml_energy_llama_8b_on_h100_v3_inside_v2_above() {
 }
 
 #[test]
-fn validation_samsi_llama_65b_three_joules_inside_four_above() {
-    // Samsi et al. 2023: LLaMA 65B on A100s, about 3-4 J per decoded token. Without layers in
-    // the catalog the model has no KV cache, attention or step overhead (a lower bound).
-    // docs/validation.md reports P50 1.23 J (0.59-3.73).
+fn validation_samsi_llama_65b_three_and_four_joules_inside() {
+    // Samsi et al. 2023: LLaMA 65B on A100s, about 3-4 J per decoded token. With the catalog's
+    // LLaMA 65B shape (80 layers, no grouped-query attention, so a large KV cache)
+    // docs/validation.md reports P50 2.04 J (1.12-4.56).
     let v = json(&[
         "estimate",
         "infer",
-        "--params",
-        "65.2B",
+        "--model",
+        "llama-65b",
         "--gpu",
         "a100",
         "--gpus",
@@ -618,8 +618,8 @@ fn validation_samsi_llama_65b_three_joules_inside_four_above() {
         "256",
     ]);
     let k = "accelerator_energy_j_per_token";
-    assert!(p5(&v, k) <= 3.0 && 3.0 <= p95(&v, k), "{}", v[k]);
-    assert!(p95(&v, k) < 4.0, "{}", v[k]);
+    assert!(p5(&v, k) <= 3.0 && 4.0 <= p95(&v, k), "{}", v[k]);
+    assert!(p50(&v, k) < 3.0, "{}", v[k]);
 }
 
 #[test]
