@@ -193,7 +193,17 @@ pub fn hardware(a: &HardwareArgs) -> Result<HardwareInputs> {
 
 /// Sampling options from flags and config.
 pub fn mc(o: &OutputArgs, cfg: &Config) -> Result<McOptions> {
-    let samples = match &o.samples {
+    mc_with(o.samples.as_deref(), o.seed, cfg, DEFAULT_SAMPLES)
+}
+
+/// Sampling options from `--samples`, `--seed` and config, with a command's own default count.
+pub fn mc_with(
+    samples: Option<&str>,
+    seed: Option<u64>,
+    cfg: &Config,
+    default_samples: usize,
+) -> Result<McOptions> {
+    let samples = match samples {
         Some(s) => {
             let n = parse_range(s, Dim::Count).context("invalid value for --samples")?;
             if !n.is_point() || n.lo < 1.0 || n.lo.fract() != 0.0 || n.lo > 10_000_000.0 {
@@ -201,11 +211,11 @@ pub fn mc(o: &OutputArgs, cfg: &Config) -> Result<McOptions> {
             }
             n.lo as usize
         }
-        None => cfg.samples.unwrap_or(DEFAULT_SAMPLES),
+        None => cfg.samples.unwrap_or(default_samples),
     };
     Ok(McOptions {
         samples,
-        seed: o.seed.or(cfg.seed).unwrap_or(DEFAULT_SEED),
+        seed: seed.or(cfg.seed).unwrap_or(DEFAULT_SEED),
         ..McOptions::default()
     })
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wattlens::catalog::Catalog;
 use wattlens::estimate::site::{coefficient, resolve};
 use wattlens::estimate::McOptions;
-use wattlens::input::{parse_range, Dim};
+use wattlens::input::Dim;
 use wattlens::measure::{
     account_run, replay, Measurement, ModelInputs, Policy, RunSpec, Sampler, SamplerConfig,
 };
@@ -28,7 +28,7 @@ use wattlens::source::procfs::{ProcTree, Procfs};
 use wattlens::source::rapl::Rapl;
 use wattlens::source::replay::{Header, TraceWriter, TRACE_SCHEMA};
 use wattlens::source::{Source, SourceError, StdFs};
-use wattlens::uncertainty::{fmt_num, DEFAULT_SEED};
+use wattlens::uncertainty::fmt_num;
 use wattlens::units::{KilowattHours, Watts};
 
 /// Runs `wattlens run`.
@@ -242,21 +242,7 @@ fn cpu_rating(
 const RUN_SAMPLES: usize = 2_000;
 
 fn mc(a: &RunArgs, cfg: &Config) -> Result<McOptions> {
-    let samples = match &a.samples {
-        Some(s) => {
-            let n = parse_range(s, Dim::Count).context("invalid value for --samples")?;
-            if !n.is_point() || n.lo < 1.0 || n.lo.fract() != 0.0 || n.lo > 10_000_000.0 {
-                bail!("invalid value for --samples: give a whole number from 1 to 10M");
-            }
-            n.lo as usize
-        }
-        None => cfg.samples.unwrap_or(RUN_SAMPLES),
-    };
-    Ok(McOptions {
-        samples,
-        seed: a.seed.or(cfg.seed).unwrap_or(DEFAULT_SEED),
-        ..McOptions::default()
-    })
+    settings::mc_with(a.samples.as_deref(), a.seed, cfg, RUN_SAMPLES)
 }
 
 /// `1`, `1s`, `0.5s`, `100ms`.

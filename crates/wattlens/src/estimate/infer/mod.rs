@@ -76,6 +76,17 @@ pub struct Replica {
     pub step_overhead: Seconds,
 }
 
+impl Replica {
+    /// Achieved compute of the whole replica: `N_acc x peak x MFU`.
+    fn compute_rate(&self) -> FlopsPerSecond {
+        FlopsPerSecond(self.accelerators * self.peak.0 * self.mfu)
+    }
+    /// Achieved memory bandwidth of the whole replica: `N_acc x BW x MBU`.
+    fn memory_rate(&self) -> BytesPerSecond {
+        BytesPerSecond(self.accelerators * self.bandwidth.0 * self.mbu)
+    }
+}
+
 /// Time of one phase on one replica and how much of it is compute-bound.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Phase {
@@ -166,11 +177,11 @@ pub fn prefill(s: &Shape, b: &Batch, r: &Replica) -> Phase {
     let i = b.input_tokens;
     let flops = Flops(b.size * (2.0 * s.active_params * i + s.layers * s.attn_width * i * i));
     let bytes = weights_read(s, b.size * i, r.weight_bytes);
-    let bw = BytesPerSecond(r.accelerators * r.bandwidth.0 * r.mbu);
+    let bw = r.memory_rate();
     Phase {
         flops,
         bytes,
-        compute: flops / FlopsPerSecond(r.accelerators * r.peak.0 * r.mfu),
+        compute: flops / r.compute_rate(),
         memory: bytes / bw,
         weight_stream: bytes / bw,
         overhead: Seconds(0.0),
@@ -188,11 +199,11 @@ pub fn decode_step(s: &Shape, b: &Batch, r: &Replica) -> Phase {
     let kv = kv_per_token(s, r.kv_bytes).0 * b.size * c;
     let weights = weights_read(s, b.size, r.weight_bytes);
     let bytes = Bytes(weights.0 + kv);
-    let bw = BytesPerSecond(r.accelerators * r.bandwidth.0 * r.mbu);
+    let bw = r.memory_rate();
     Phase {
         flops,
         bytes,
-        compute: flops / FlopsPerSecond(r.accelerators * r.peak.0 * r.mfu),
+        compute: flops / r.compute_rate(),
         memory: bytes / bw,
         weight_stream: weights / bw,
         overhead: Seconds(b.size * s.layers * r.step_overhead.0),
