@@ -432,7 +432,7 @@ pub struct RunArgs {
     /// Append a row to FILE in CodeCarbon's emissions.csv layout.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub csv: Option<PathBuf>,
-    /// No summary on stderr.
+    /// Nothing on stderr: no live line, no summary (errors still print).
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
     /// Monte Carlo samples for the ranges.

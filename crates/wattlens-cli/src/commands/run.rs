@@ -342,7 +342,7 @@ fn measure(
                 flag.store(true, Ordering::Relaxed);
             }
         });
-        let status = status_line(&sampler, g_per_kwh);
+        let status = status_line(&sampler, g_per_kwh, a.quiet);
         while !stop.load(Ordering::Relaxed) && alive(proc_self, pid) {
             std::thread::sleep(interval.min(Duration::from_millis(100)));
         }
@@ -388,7 +388,7 @@ fn measure(
         inputs,
     });
     let sig = std::thread::spawn(move || forward(&mut signals, pid));
-    let status = status_line(&sampler, g_per_kwh);
+    let status = status_line(&sampler, g_per_kwh, a.quiet);
     // Wait without reaping, so that the last poll still sees the child's CPU time.
     let code = wait_exit(pid);
     stop_status(status);
@@ -468,9 +468,10 @@ struct Status {
     thread: std::thread::JoinHandle<()>,
 }
 
-/// On a terminal: a live line on stderr (elapsed, watts, kWh, gCO2e at the site's midpoints).
-fn status_line(sampler: &Sampler, g_per_kwh: f64) -> Option<Status> {
-    if !std::io::stderr().is_terminal() {
+/// On a terminal, unless `--quiet`: a live line on stderr (elapsed, watts, kWh, gCO2e at the
+/// site's midpoints).
+fn status_line(sampler: &Sampler, g_per_kwh: f64, quiet: bool) -> Option<Status> {
+    if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
     let live = sampler.live_handle();

@@ -468,14 +468,15 @@ fn the_cpu_rating_comes_from_the_catalog() {
 #[test]
 fn ctrl_c_on_a_terminal_reaches_the_child_once_not_twice() {
     // A terminal's Ctrl-C goes to the whole foreground process group, wattlens and the command
-    // alike; wattlens must not forward it a second time. `script` gives the run a terminal; the
-    // command is a Python script that counts each SIGINT its handler sees (a shell's trap would
-    // merge two close signals into one and could not tell).
-    for tool in ["script", "python3"] {
-        if Command::new(tool).arg("--version").output().is_err() {
-            eprintln!("skipped: {tool} is not installed");
-            return;
-        }
+    // alike; wattlens must not forward it a second time. A small Python driver opens a
+    // pseudo-terminal, starts wattlens on it directly (no shell in between: a non-interactive
+    // `sh` waiting on a child dies of SIGINT itself, which is how `script -c` made this test
+    // depend on $SHELL), types Ctrl-C once the command is ready and exits with wattlens's code.
+    // The command is a Python script that counts each SIGINT its handler sees (a shell's trap
+    // would merge two close signals into one and could not tell).
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("skipped: python3 is not installed");
+        return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let got = dir.path().join("got");
@@ -494,32 +495,44 @@ fn ctrl_c_on_a_terminal_reaches_the_child_once_not_twice() {
         ),
     )
     .expect("script file");
-    let line = format!(
-        "{} run --quiet --sysfs-root {} --procfs-root {} -- python3 {}",
-        env!("CARGO_BIN_EXE_wattlens"),
-        lib_fixture("sysfs-none").display(),
-        lib_fixture("procfs-4cpu").display(),
-        py.display(),
-    );
-    let mut term = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
+    let driver = dir.path().join("drive_pty.py");
+    std::fs::write(
+        &driver,
+        "import os, pty, sys, time\n\
+         ready, argv = sys.argv[1], sys.argv[2:]\n\
+         pid, fd = pty.fork()\n\
+         if pid == 0:\n    os.execv(argv[0], argv)\n\
+         end = time.time() + 10\n\
+         while not os.path.exists(ready) and time.time() < end:\n    time.sleep(0.02)\n\
+         os.write(fd, b'\\x03')\n\
+         seen = b''\n\
+         try:\n    while True:\n        b = os.read(fd, 4096)\n        if not b:\n            break\n        seen += b\n\
+         except OSError:\n    pass\n\
+         open(ready + '.tty', 'wb').write(seen)\n\
+         code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])\n\
+         sys.exit(code if code >= 0 else 128 - code)\n",
+    )
+    .expect("driver file");
+    let status = Command::new("python3")
+        .arg(&driver)
+        .arg(&ready)
+        .arg(env!("CARGO_BIN_EXE_wattlens"))
+        .args(["run", "--quiet", "--sysfs-root"])
+        .arg(lib_fixture("sysfs-none"))
+        .arg("--procfs-root")
+        .arg(lib_fixture("procfs-4cpu"))
+        .args(["--", "python3"])
+        .arg(&py)
         .env("CUDA_VISIBLE_DEVICES", "")
-        .stdin(Stdio::piped())
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .expect("script");
-    let start = Instant::now();
-    while !ready.exists() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if let Some(stdin) = term.stdin.as_mut() {
-        use std::io::Write;
-        stdin.write_all(&[3]).expect("Ctrl-C");
-        stdin.flush().expect("flush");
-    }
-    let status = term.wait().expect("wait");
-    assert_eq!(status.code(), Some(0));
+        .status()
+        .expect("python3 tty driver");
     let lines = std::fs::read_to_string(&got).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "child got SIGINT {lines:?}");
     assert_eq!(lines.lines().count(), 1, "child got SIGINT {lines:?}");
+    // --quiet on a terminal: no live line either.
+    let tty = std::fs::read_to_string(dir.path().join("ready.tty")).expect("terminal output");
+    assert!(!tty.contains("wattlens:"), "{tty:?}");
 }
