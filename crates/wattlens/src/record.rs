@@ -67,6 +67,17 @@ impl Record<'_> {
         }
     }
 
+    /// A figure of the central evaluation, by key.
+    #[must_use]
+    pub fn central_value(&self, key: &str) -> Option<f64> {
+        match self {
+            Record::Central { keys, values } => {
+                keys.iter().position(|k| *k == key).map(|i| values[i])
+            }
+            Record::Rows { .. } => None,
+        }
+    }
+
     /// The central figures as points.
     #[must_use]
     pub fn into_points(self) -> Vec<(&'static str, Percentiles)> {

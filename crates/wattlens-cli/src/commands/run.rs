@@ -290,8 +290,23 @@ fn sources(a: &RunArgs) -> Vec<Box<dyn Source>> {
         out.push(Box::new(h));
     }
     let visible = std::env::var(crate::env::CUDA_VISIBLE_DEVICES).ok();
-    if let Ok(n) = NvmlGpu::all().and_then(|d| Nvml::from_devices(d, visible.as_deref())) {
-        out.push(Box::new(n));
+    if let Ok(devices) = NvmlGpu::all() {
+        match Nvml::from_devices(devices, visible.as_deref()) {
+            Ok(n) => {
+                if let Some(u) = n.unmatched() {
+                    eprintln!(
+                        "wattlens: CUDA_VISIBLE_DEVICES entry {u:?} matches no GPU; like CUDA, \
+                         it and the entries after it are not measured (see `nvidia-smi -L`)"
+                    );
+                }
+                out.push(Box::new(n));
+            }
+            // An empty list is a deliberate "no GPU"; one that names nothing is worth a line.
+            Err(e) if visible.as_deref().is_some_and(|v| !v.trim().is_empty()) => {
+                eprintln!("wattlens: {e}; GPUs are not measured");
+            }
+            Err(_) => {}
+        }
     }
     out
 }

@@ -300,6 +300,23 @@ fn a_request_rate_gives_days_years_and_a_fleet() {
     // carbon and water per request follow the same accounting as the totals
     let g = p50(&v, "carbon_g_per_request");
     assert!(g > 0.0 && p50(&v, "water_ml_per_request") > 0.0);
+    // A day of requests powers homes for a day; one request of 4.8 s does not power a home
+    // for 4.8 s in any useful sense, so that equivalent is left out under an hour.
+    let names = |v: &Value| -> Vec<String> {
+        v["equivalents"]
+            .as_array()
+            .expect("equivalents")
+            .iter()
+            .map(|e| e["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    assert!(
+        names(&v).contains(&"us_homes".to_string()),
+        "{:?}",
+        names(&v)
+    );
+    let one = exact(&[]);
+    assert_eq!(names(&one), ["car_km", "phone_charges"]);
 }
 
 #[test]

@@ -20,6 +20,7 @@ use crate::explain::{Assumption, NoTrace, Step, Steps, Trace};
 use crate::footprint::{Site, COMPONENTS};
 use crate::record::Record;
 use crate::uncertainty::{Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
+use crate::units::HOURS_PER_YEAR;
 use serde_json::{json, Map, Value};
 
 /// The JSON schema id of an estimate or a measured run.
@@ -244,6 +245,18 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
         Draw::Central { uncertain } => uncertain,
         Draw::Random(_) => 0,
     };
+    // Homes "powered for the same period" means little for a period under an hour (a single
+    // request, a short command): that equivalent is left out then. The period comes back from
+    // the central figures (homes = E_fac / (kWh per home-year x years)).
+    let short_period = match (
+        central.central_value("eq.us_homes"),
+        central.central_value("facility_energy_kwh"),
+    ) {
+        (Some(homes), Some(e_fac)) if homes > 0.0 => {
+            e_fac / (homes * model.site().home_kwh_per_year.range.mid()) * HOURS_PER_YEAR < 1.0
+        }
+        _ => false,
+    };
     let (figures, samples) = if draws > 0 && opts.samples > 1 {
         let keys = match &central {
             Record::Central { keys, .. } => keys.clone(),
@@ -298,7 +311,10 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
         seed: opts.seed,
         currency: site.currency.clone(),
         intensity_scope: site.intensity_scope.clone(),
-        equivalents: equivalents(site),
+        equivalents: equivalents(site)
+            .into_iter()
+            .filter(|(key, ..)| !(short_period && *key == "eq.us_homes"))
+            .collect(),
         extra: Map::new(),
         method: Method::Modelled,
         components: COMPONENTS

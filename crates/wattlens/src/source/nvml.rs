@@ -7,7 +7,10 @@
 //! mW) otherwise; the PIDs using the GPU, so that a GPU no measured process touches is not
 //! charged to it. `CUDA_VISIBLE_DEVICES` (indices, `GPU-` or `MIG-` UUIDs) limits the devices;
 //! a MIG instance is charged as its parent GPU, once however many of its instances are listed,
-//! because NVML's energy counter belongs to the parent.
+//! because NVML's energy counter belongs to the parent. A MIG UUID of the R470+ form
+//! (`MIG-<uuid>`, which does not name its parent) is looked up in `nvidia-smi -L`, run once and
+//! only then: the safe NVML binding has no call for MIG handles, and this crate forbids unsafe
+//! code.
 
 use super::{Part, PollContext, PollError, Reading, Source, SourceError, Value};
 use std::collections::BTreeSet;
@@ -43,14 +46,24 @@ pub trait GpuDevice: Send {
 /// first entry that matches nothing).
 #[must_use]
 pub fn visible<D: GpuDevice>(devices: &[D], cuda_visible: Option<&str>) -> BTreeSet<usize> {
+    visible_until(devices, cuda_visible).0
+}
+
+/// [`visible`], and the first entry that matched nothing (where the list stopped), if any.
+#[must_use]
+pub fn visible_until<D: GpuDevice>(
+    devices: &[D],
+    cuda_visible: Option<&str>,
+) -> (BTreeSet<usize>, Option<String>) {
     let Some(list) = cuda_visible else {
-        return (0..devices.len()).collect();
+        return ((0..devices.len()).collect(), None);
     };
     let uuids: Vec<String> = devices
         .iter()
         .map(|d| d.uuid().unwrap_or_default())
         .collect();
-    let migs: Vec<Vec<String>> = devices.iter().map(GpuDevice::mig_uuids).collect();
+    // Asked for only when a MIG UUID does not name its parent.
+    let mut migs: Option<Vec<Vec<String>>> = None;
     let mut out = BTreeSet::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let found = if let Ok(i) = item.parse::<usize>() {
@@ -58,9 +71,13 @@ pub fn visible<D: GpuDevice>(devices: &[D], cuda_visible: Option<&str>) -> BTree
         } else if let Some(mig) = item.strip_prefix("MIG-") {
             // `MIG-GPU-<parent uuid>/gi/ci` (drivers before R470) names its parent.
             let parent = mig.split('/').next().filter(|p| p.starts_with("GPU-"));
-            migs.iter()
-                .position(|m| m.iter().any(|u| u.starts_with(item)))
-                .or_else(|| parent.and_then(|p| uuids.iter().position(|u| u == p)))
+            parent
+                .and_then(|p| uuids.iter().position(|u| u == p))
+                .or_else(|| {
+                    migs.get_or_insert_with(|| devices.iter().map(GpuDevice::mig_uuids).collect())
+                        .iter()
+                        .position(|m| m.iter().any(|u| u.starts_with(item)))
+                })
         } else {
             uuids
                 .iter()
@@ -70,7 +87,36 @@ pub fn visible<D: GpuDevice>(devices: &[D], cuda_visible: Option<&str>) -> BTree
             Some(i) => {
                 out.insert(i);
             }
-            None => break,
+            None => return (out, Some(item.to_string())),
+        }
+    }
+    (out, None)
+}
+
+/// The GPUs and their MIG instances in the output of `nvidia-smi -L`:
+/// `(GPU-uuid, [MIG-uuid ...])` in the order listed.
+///
+/// ```text
+/// GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-5c89852c-d268-c3f3-1b07-005d5ae1dc3f)
+///   MIG 3g.40gb     Device  0: (UUID: MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f)
+/// ```
+#[must_use]
+pub fn parse_nvidia_smi_list(text: &str) -> Vec<(String, Vec<String>)> {
+    let uuid = |line: &str| {
+        let rest = &line[line.find("(UUID: ")? + 7..];
+        Some(rest[..rest.find(')')?].trim().to_string())
+    };
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        match (t.starts_with("GPU "), t.starts_with("MIG "), uuid(t)) {
+            (true, _, Some(u)) => out.push((u, Vec::new())),
+            (_, true, Some(u)) => {
+                if let Some((_, m)) = out.last_mut() {
+                    m.push(u);
+                }
+            }
+            _ => {}
         }
     }
     out
@@ -85,6 +131,7 @@ struct Gpu<D> {
 /// The GPUs charged to a run.
 pub struct Nvml<D: GpuDevice> {
     gpus: Vec<Gpu<D>>,
+    unmatched: Option<String>,
 }
 
 impl<D: GpuDevice> std::fmt::Debug for Nvml<D> {
@@ -101,7 +148,7 @@ impl<D: GpuDevice> Nvml<D> {
     /// # Errors
     /// [`SourceError::Absent`] when no device is left.
     pub fn from_devices(devices: Vec<D>, cuda_visible: Option<&str>) -> Result<Self, SourceError> {
-        let keep = visible(&devices, cuda_visible);
+        let (keep, unmatched) = visible_until(&devices, cuda_visible);
         let gpus: Vec<Gpu<D>> = devices
             .into_iter()
             .enumerate()
@@ -116,11 +163,21 @@ impl<D: GpuDevice> Nvml<D> {
             })
             .collect();
         if gpus.is_empty() {
-            return Err(SourceError::Absent(
-                "no NVIDIA GPU visible (CUDA_VISIBLE_DEVICES)".into(),
-            ));
+            let why = unmatched.as_deref().map_or(String::new(), |u| {
+                format!(": its entry {u:?} matches no GPU (see `nvidia-smi -L`)")
+            });
+            return Err(SourceError::Absent(format!(
+                "no NVIDIA GPU visible (CUDA_VISIBLE_DEVICES){why}"
+            )));
         }
-        Ok(Self { gpus })
+        Ok(Self { gpus, unmatched })
+    }
+
+    /// The `CUDA_VISIBLE_DEVICES` entry that matched no GPU, where the list stopped (as CUDA
+    /// stops), if any: the entries from it on are not measured.
+    #[must_use]
+    pub fn unmatched(&self) -> Option<&str> {
+        self.unmatched.as_deref()
     }
 
     /// `(index, read by counter)` of each device charged.
@@ -231,6 +288,29 @@ impl NvmlGpu {
 impl GpuDevice for NvmlGpu {
     fn uuid(&self) -> Result<String, SourceError> {
         self.device()?.uuid().map_err(|e| self.err(&e))
+    }
+
+    fn mig_uuids(&self) -> Vec<String> {
+        static LISTED: std::sync::OnceLock<Vec<(String, Vec<String>)>> = std::sync::OnceLock::new();
+        let listed = LISTED.get_or_init(|| {
+            std::process::Command::new("nvidia-smi")
+                .arg("-L")
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| parse_nvidia_smi_list(&String::from_utf8_lossy(&o.stdout)))
+                .unwrap_or_default()
+        });
+        let Ok(me) = self.uuid() else {
+            return Vec::new();
+        };
+        listed
+            .iter()
+            .find(|(gpu, _)| *gpu == me)
+            .map(|(_, migs)| migs.clone())
+            .unwrap_or_default()
     }
 
     fn total_energy_mj(&self) -> Result<Option<u64>, SourceError> {
@@ -363,6 +443,50 @@ mod tests {
             [1]
         );
         assert!(visible(&devs, Some("")).is_empty());
+        assert_eq!(
+            visible_until(&devs, Some("1,GPU-zz,0")).1.as_deref(),
+            Some("GPU-zz")
+        );
+        let err = Nvml::from_devices(devs, Some("MIG-nope")).expect_err("none visible");
+        assert!(
+            err.to_string().contains("\"MIG-nope\" matches no GPU"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn mig_instances_come_from_nvidia_smi_list() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/nvidia-smi-L-mig.txt"
+        ))
+        .expect("fixture");
+        let got = parse_nvidia_smi_list(&text);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].0, "GPU-5c89852c-d268-c3f3-1b07-005d5ae1dc3f");
+        assert_eq!(
+            got[0].1,
+            [
+                "MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f",
+                "MIG-cba663e8-9bed-5b7a-b950-3a8e2fa3e3c1"
+            ]
+        );
+        assert!(got[1].1.is_empty());
+        assert_eq!(got[2].1, ["MIG-f0b1e2d3-0000-5a5a-8c8c-123456789abc"]);
+        // Those instances select their parents, each once.
+        let devs: Vec<FakeGpu> = got
+            .into_iter()
+            .map(|(uuid, migs)| FakeGpu {
+                uuid,
+                migs,
+                ..FakeGpu::default()
+            })
+            .collect();
+        let keep = visible(
+            &devs,
+            Some("MIG-cba663e8-9bed-5b7a-b950-3a8e2fa3e3c1,MIG-f0b1e2d3,MIG-c6d4f1ef"),
+        );
+        assert_eq!(keep.into_iter().collect::<Vec<_>>(), [0, 2]);
     }
 
     #[test]
