@@ -12,3 +12,8 @@ pub const SYSFS_ROOT: &str = "WATTLENS_SYSFS_ROOT";
 pub const PROCFS_ROOT: &str = "WATTLENS_PROCFS_ROOT";
 /// GPUs the measured command may use; `wattlens run` charges only those (read, never set).
 pub const CUDA_VISIBLE_DEVICES: &str = "CUDA_VISIBLE_DEVICES";
+/// AMD GPUs the measured command may use, as ROCm numbers them (Slurm sets it); `wattlens run`
+/// charges only those (read, never set).
+pub const ROCR_VISIBLE_DEVICES: &str = "ROCR_VISIBLE_DEVICES";
+/// AMD GPUs HIP may use, as indices into what `ROCR_VISIBLE_DEVICES` left (read, never set).
+pub const HIP_VISIBLE_DEVICES: &str = "HIP_VISIBLE_DEVICES";

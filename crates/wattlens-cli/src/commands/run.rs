@@ -286,8 +286,15 @@ fn sources(a: &RunArgs) -> Vec<Box<dyn Source>> {
         Err(SourceError::Absent(_)) => {}
         Err(e) => eprintln!("wattlens: {e}\nwattlens: falling back to the modelled CPU power"),
     }
-    if let Ok(h) = Hwmon::from_root(&a.sysfs_root) {
-        out.push(Box::new(h));
+    if let Ok(mut h) = Hwmon::from_root(&a.sysfs_root) {
+        let rocr = std::env::var(crate::env::ROCR_VISIBLE_DEVICES).ok();
+        let hip = std::env::var(crate::env::HIP_VISIBLE_DEVICES).ok();
+        if let Some(note) = h.restrict(&a.sysfs_root, rocr.as_deref(), hip.as_deref()) {
+            eprintln!("wattlens: {note}");
+        }
+        if !h.gpus().is_empty() {
+            out.push(Box::new(h));
+        }
     }
     let visible = std::env::var(crate::env::CUDA_VISIBLE_DEVICES).ok();
     if let Ok(devices) = NvmlGpu::all() {

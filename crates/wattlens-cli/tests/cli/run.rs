@@ -21,6 +21,8 @@ fn cmd() -> Command {
         .env_remove("WATTLENS_CONFIG")
         .env_remove("WATTLENS_SYSFS_ROOT")
         .env_remove("WATTLENS_PROCFS_ROOT")
+        .env_remove("ROCR_VISIBLE_DEVICES")
+        .env_remove("HIP_VISIBLE_DEVICES")
         .env("CUDA_VISIBLE_DEVICES", "");
     c
 }
@@ -535,4 +537,40 @@ fn ctrl_c_on_a_terminal_reaches_the_child_once_not_twice() {
     // --quiet on a terminal: no live line either.
     let tty = std::fs::read_to_string(dir.path().join("ready.tty")).expect("terminal output");
     assert!(!tty.contains("wattlens:"), "{tty:?}");
+}
+
+#[test]
+fn rocr_and_hip_visible_devices_limit_the_amd_gpus_charged() {
+    // sysfs-amd: ROCm GPU 0 is hwmon4 (PCI c1:00.0), GPU 1 is hwmon3 (03:00.0); see the
+    // fixtures' README.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("r.json");
+    let devices = |env: &[(&str, &str)]| {
+        let mut c = cmd();
+        c.arg("run")
+            .arg("--sysfs-root")
+            .arg(lib_fixture("sysfs-amd"))
+            .arg("--procfs-root")
+            .arg(lib_fixture("procfs-4cpu"))
+            .args(["--quiet", "--json"])
+            .arg(&json)
+            .args(["--", "true"]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().expect("runs wattlens");
+        assert!(o.status.success(), "{}", stderr(&o));
+        (read_json(&json)["devices"].clone(), stderr(&o))
+    };
+    let (all, _) = devices(&[]);
+    assert_eq!(all, serde_json::json!(["hwmon/hwmon3", "hwmon/hwmon4"]));
+    let (one, _) = devices(&[("ROCR_VISIBLE_DEVICES", "0")]);
+    assert_eq!(one, serde_json::json!(["hwmon/hwmon4"]));
+    // HIP indexes what ROCR left; an entry that matches nothing ends the list, with a warning.
+    let (one, err) = devices(&[
+        ("ROCR_VISIBLE_DEVICES", "1,7"),
+        ("HIP_VISIBLE_DEVICES", "0"),
+    ]);
+    assert_eq!(one, serde_json::json!(["hwmon/hwmon3"]));
+    assert!(err.contains("ROCR_VISIBLE_DEVICES entry \"7\""), "{err}");
 }

@@ -74,6 +74,31 @@ impl Hwmon {
     pub fn gpus(&self) -> &[AmdGpu] {
         &self.gpus
     }
+
+    /// Keeps the devices that `ROCR_VISIBLE_DEVICES` (`rocr`) and then `HIP_VISIBLE_DEVICES`
+    /// (`hip`) leave visible, matched through the KFD topology under `sysfs_root` (see
+    /// [`super::rocm`]); returns a line for stderr when something could not be matched.
+    pub fn restrict(
+        &mut self,
+        sysfs_root: &Path,
+        rocr: Option<&str>,
+        hip: Option<&str>,
+    ) -> Option<String> {
+        let fs = super::StdFs;
+        let kfd = super::rocm::kfd_gpus(&fs, sysfs_root);
+        let slots: Vec<_> = self
+            .gpus
+            .iter()
+            .map(|g| super::rocm::hwmon_slot(&fs, &g.dir))
+            .collect();
+        let v = super::rocm::visible(&kfd, &slots, rocr, hip);
+        let mut i = 0;
+        self.gpus.retain(|_| {
+            i += 1;
+            v.keep.contains(&(i - 1))
+        });
+        v.note
+    }
 }
 
 impl Source for Hwmon {
@@ -149,5 +174,9 @@ mod tests {
         ));
         let none = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs-intel-2s");
         assert!(Hwmon::from_root(&none).is_err());
+        // ROCm GPU 0 is hwmon4 (PCI c1:00.0): the job that was given it is charged it alone.
+        assert_eq!(h.restrict(&root, Some("0"), None), None);
+        assert_eq!(h.gpus().len(), 1);
+        assert_eq!(h.gpus()[0].label, "hwmon4");
     }
 }

@@ -14,6 +14,7 @@ pub mod nvml;
 pub mod procfs;
 pub mod rapl;
 pub mod replay;
+pub mod rocm;
 
 use serde::{Deserialize, Serialize};
 use std::io;
