@@ -6,13 +6,14 @@
 //! adds rows or overrides built-in rows of the same name.
 
 mod rows;
+mod table;
 mod user;
 
 pub use rows::{Accelerator, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server};
+pub use table::Table;
 pub use user::UserCatalog;
 
 use serde::{de::DeserializeOwned, Serialize};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -163,181 +164,6 @@ pub trait Row: DeserializeOwned + Serialize + Clone {
     fn summary(&self) -> String;
     /// Source and year, for explanations.
     fn cite(&self) -> String;
-}
-
-/// A table with its name index. Embedded rows are split into CSV records up front (cheap) and
-/// deserialized one by one on first use, so a command that looks up one grid among hundreds
-/// pays for that row alone.
-#[derive(Debug)]
-pub struct Table<T> {
-    slots: Vec<Slot<T>>,
-    headers: csv::ByteRecord,
-    name_col: usize,
-    alias_col: Option<usize>,
-    index: HashMap<String, usize>,
-}
-
-fn text(field: Option<&[u8]>) -> &str {
-    field
-        .and_then(|f| std::str::from_utf8(f).ok())
-        .unwrap_or("")
-}
-
-/// One row: a user row (already parsed) or an embedded CSV record parsed on first use.
-#[derive(Debug)]
-struct Slot<T> {
-    /// The embedded record and its line in the file; `None` for a user row.
-    raw: Option<(csv::ByteRecord, usize)>,
-    row: OnceLock<T>,
-}
-
-impl<T: Row> Table<T> {
-    fn build(user: &[T]) -> Result<Self, CatalogError> {
-        let broken = |message: String| CatalogError::Embedded {
-            file: T::FILE,
-            message,
-        };
-        let mut rdr = csv::ReaderBuilder::new().from_reader(T::CSV.as_bytes());
-        let headers = rdr
-            .byte_headers()
-            .map_err(|e| broken(e.to_string()))?
-            .clone();
-        let name_col = headers
-            .iter()
-            .position(|h| h == T::NAME_COLUMN.as_bytes())
-            .ok_or_else(|| broken(format!("no {:?} column", T::NAME_COLUMN)))?;
-        let alias_col = headers.iter().position(|h| h == b"aliases");
-        let mut slots: Vec<Slot<T>> = user
-            .iter()
-            .map(|r| Slot {
-                raw: None,
-                row: OnceLock::from(r.clone()),
-            })
-            .collect();
-        for (i, r) in rdr.byte_records().enumerate() {
-            let rec = r.map_err(|e| broken(format!("row {}: {e}", i + 2)))?;
-            slots.push(Slot {
-                raw: Some((rec, i + 2)),
-                row: OnceLock::new(),
-            });
-        }
-        let mut t = Self {
-            slots,
-            headers,
-            name_col,
-            alias_col,
-            index: HashMap::new(),
-        };
-        let mut index = HashMap::with_capacity(t.slots.len() * 3);
-        // Built-in rows first, then user rows so that they win; names win over aliases.
-        for pass in 0..2 {
-            for i in (0..t.slots.len()).rev() {
-                let (name, aliases) = t.names(i);
-                if pass == 0 {
-                    for a in aliases.split('|') {
-                        let k = normalize(a);
-                        if !k.is_empty() {
-                            index.insert(k, i);
-                        }
-                    }
-                } else {
-                    index.insert(normalize(name), i);
-                }
-            }
-        }
-        t.index = index;
-        Ok(t)
-    }
-
-    /// A row's name and `|`-separated aliases, without parsing the row.
-    fn names(&self, i: usize) -> (&str, &str) {
-        let slot = &self.slots[i];
-        match (&slot.raw, slot.row.get()) {
-            (_, Some(r)) => (r.name(), r.aliases().unwrap_or("")),
-            // The embedded CSV is UTF-8 (`include_str!`) and split on ASCII, so every field is.
-            (Some((rec, _)), None) => (
-                text(rec.get(self.name_col)),
-                text(self.alias_col.and_then(|c| rec.get(c))),
-            ),
-            (None, None) => ("", ""),
-        }
-    }
-
-    /// Row `i`, parsed on first use.
-    fn row(&self, i: usize) -> Result<&T, CatalogError> {
-        let slot = &self.slots[i];
-        if let Some(r) = slot.row.get() {
-            return Ok(r);
-        }
-        let (rec, line) = slot.raw.as_ref().ok_or_else(|| CatalogError::Embedded {
-            file: T::FILE,
-            message: format!("row {i} holds nothing"),
-        })?;
-        let r: T = rec
-            .deserialize(Some(&self.headers))
-            .map_err(|e| CatalogError::Embedded {
-                file: T::FILE,
-                message: format!("row {line}: {e}"),
-            })?;
-        Ok(slot.row.get_or_init(|| r))
-    }
-
-    /// Every row (user rows first), parsed.
-    ///
-    /// # Errors
-    /// Only if an embedded row is broken.
-    pub fn rows(&self) -> Result<Vec<&T>, CatalogError> {
-        (0..self.slots.len()).map(|i| self.row(i)).collect()
-    }
-
-    /// Finds a row by name or alias, ignoring case, spaces and punctuation.
-    ///
-    /// # Errors
-    /// [`CatalogError::Unknown`] with the closest names suggested.
-    pub fn get(&self, query: &str) -> Result<&T, CatalogError> {
-        let q = normalize(query);
-        if let Some(&i) = self.index.get(&q) {
-            return self.row(i);
-        }
-        let mut scored: Vec<(f64, &str)> = (0..self.slots.len())
-            .map(|i| self.names(i))
-            .flat_map(|(name, aliases)| {
-                std::iter::once(name)
-                    .chain(aliases.split('|'))
-                    .filter(|a| !a.is_empty())
-                    .map(move |a| (a, name))
-            })
-            .map(|(alias, name)| {
-                let n = normalize(alias);
-                let mut s = strsim::jaro_winkler(&q, &n);
-                if !q.is_empty() && (n.contains(&q) || q.contains(&n)) {
-                    s += 0.2;
-                }
-                (s, name)
-            })
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut names: Vec<&str> = Vec::new();
-        for (s, n) in scored {
-            if s < 0.75 || names.len() == 3 {
-                break;
-            }
-            if !names.contains(&n) {
-                names.push(n);
-            }
-        }
-        let hint = if names.is_empty() {
-            String::new()
-        } else {
-            format!(" (did you mean {}?)", names.join(", "))
-        };
-        Err(CatalogError::Unknown {
-            noun: T::KIND.noun(),
-            kind: T::KIND.name(),
-            query: query.to_string(),
-            hint,
-        })
-    }
 }
 
 /// The catalog: embedded tables plus the user's additions, parsed lazily.

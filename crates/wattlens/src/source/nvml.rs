@@ -257,6 +257,17 @@ impl NvmlGpu {
     /// # Errors
     /// When NVML cannot be loaded or initialised.
     pub fn all() -> Result<Vec<Self>, SourceError> {
+        // NVML talks to the kernel driver through /dev/nvidiactl (/dev/dxg under WSL 2): without
+        // either there is no GPU to find, and looking for libnvidia-ml.so across the library
+        // path would only add to the measured command's wall time.
+        if !["/dev/nvidiactl", "/dev/dxg"]
+            .iter()
+            .any(|p| std::path::Path::new(p).exists())
+        {
+            return Err(SourceError::Absent(
+                "no NVIDIA driver (/dev/nvidiactl is missing)".into(),
+            ));
+        }
         let nvml = nvml_wrapper::Nvml::init()
             .map_err(|e| SourceError::Absent(format!("NVML not available: {e}")))?;
         let n = nvml
