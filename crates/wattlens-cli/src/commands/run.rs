@@ -210,7 +210,11 @@ fn cpu_rating(
             .collect::<std::collections::BTreeSet<_>>()
             .len()
             .max(1);
-        servers.rows()?.into_iter().find_map(|s| {
+        let candidates = servers.rows_where("cpu_model", |cpu| {
+            let cpu = norm(cpu);
+            !model.is_empty() && !cpu.is_empty() && model.contains(&cpu)
+        })?;
+        candidates.into_iter().find_map(|s| {
             let cpu = norm(s.cpu_model.as_deref()?);
             let tdp = s.cpu_tdp_w?;
             (!model.is_empty() && !cpu.is_empty() && model.contains(&cpu)).then(|| {

@@ -102,6 +102,28 @@ impl<T: Row> Table<T> {
         (0..self.slots.len()).map(|i| self.row(i)).collect()
     }
 
+    /// The rows whose `column` passes `keep`, parsed; embedded rows are tested on their raw
+    /// field before parsing, so a scan of a whole table parses only what it returns. User rows
+    /// (already parsed) are always returned: the caller tests them on the parsed value.
+    ///
+    /// # Errors
+    /// Only if an embedded row is broken.
+    pub fn rows_where(
+        &self,
+        column: &str,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Vec<&T>, CatalogError> {
+        let col = self.headers.iter().position(|h| h == column);
+        (0..self.slots.len())
+            .filter(|&i| match (self.slots[i].raw, col) {
+                (Some((rec, _)), Some(c)) => field(rec, c).is_some_and(|v| keep(&v)),
+                (Some(_), None) => false,
+                (None, _) => true,
+            })
+            .map(|i| self.row(i))
+            .collect()
+    }
+
     /// Finds a row by name or alias, ignoring case, spaces and punctuation. A name wins over an
     /// alias, and a user row over an embedded one.
     ///

@@ -214,6 +214,10 @@ impl Estimate {
     }
 }
 
+/// Below this many samples one thread samples and summarises: a second thread costs more to
+/// start than it saves.
+const PARALLEL_FROM: usize = 20_000;
+
 /// Runs a resolved estimate and fills in its published comparisons, notes and extra output.
 #[must_use]
 pub fn run_resolved<M: Model + Sync>(r: resolve::Resolved<M>, opts: McOptions) -> Estimate {
@@ -265,7 +269,7 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
         let n = opts.samples;
         // One zeroed allocation per column (lazily mapped), filled by the threads that write it.
         let mut data: Vec<Vec<u32>> = (0..keys.len()).map(|_| vec![0u32; n]).collect();
-        let split = if n >= 20_000 && opts.threads > 1 {
+        let split = if n >= PARALLEL_FROM && opts.threads > 1 {
             n / 2
         } else {
             n
@@ -293,7 +297,7 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
             fill(first, rng, split);
         });
         (
-            crate::record::summarise(&keys, &mut data, opts.threads > 1),
+            crate::record::summarise(&keys, &mut data, opts.threads > 1 && n >= PARALLEL_FROM),
             n,
         )
     } else {
