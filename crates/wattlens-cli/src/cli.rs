@@ -111,6 +111,10 @@ pub struct OutputArgs {
     /// Monte Carlo seed (output is reproducible for a given seed).
     #[arg(long, value_name = "N", help_heading = "Output")]
     pub seed: Option<u64>,
+    /// Put this estimate beside another footprint JSON (a measured `wattlens run --json FILE`
+    /// or another estimate's `--json`), figure by figure.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub compare: Option<std::path::PathBuf>,
     /// Exit 1 when the P50 of total carbon exceeds this (kg; e.g. 500t, 20kg).
     #[arg(long, value_name = "MASS", help_heading = "Budgets")]
     pub max_carbon: Option<String>,

@@ -12,7 +12,7 @@ use wattlens::estimate::resolve::{
 };
 use wattlens::estimate::{run_resolved, Estimate};
 use wattlens::input::Dim;
-use wattlens::report;
+use wattlens::report::{self, compare};
 use wattlens::uncertainty::fmt_num;
 
 /// Runs an estimate subcommand.
@@ -157,17 +157,40 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
 
 fn print(e: &Estimate, o: &OutputArgs, out: &mut Output) -> Result<()> {
     let format = if o.json { Format::Json } else { o.format };
+    let cmp = o.compare.as_deref().map(|p| comparison(e, p)).transpose()?;
     let text = match format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&e.to_json())?;
+            let mut v = e.to_json();
+            if let Some(c) = &cmp {
+                v["comparison"] = c.to_json();
+            }
+            let mut s = serde_json::to_string_pretty(&v)?;
             s.push('\n');
             s
         }
+        Format::Csv if cmp.is_some() => {
+            bail!("--compare works with --format table, markdown or json, not csv")
+        }
         Format::Csv => report::csv(e)?,
-        Format::Markdown => report::markdown(e, o.explain),
-        Format::Table => report::table(e, o.explain),
+        Format::Markdown => {
+            report::markdown(e, o.explain) + &cmp.map_or(String::new(), |c| c.render(true))
+        }
+        Format::Table => {
+            report::table(e, o.explain) + &cmp.map_or(String::new(), |c| c.render(false))
+        }
     };
     out.stdout(&text)
+}
+
+/// The `--compare FILE` section: the file read, parsed and matched figure by figure.
+fn comparison(e: &Estimate, path: &std::path::Path) -> Result<compare::Comparison> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--compare {shown}: cannot read the file"))?;
+    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!("--compare {shown}: not JSON; give the file that `--json` wrote")
+    })?;
+    compare::compare(e, &v, &shown).with_context(|| format!("--compare {shown}"))
 }
 
 fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {

@@ -80,6 +80,7 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
 
 mod bad_input;
 mod catalog;
+mod compare;
 mod infer;
 mod output;
 mod run;

@@ -1,6 +1,7 @@
 //! Rendering an [`Estimate`] for people: a terminal table, Markdown and CSV. (JSON is
 //! [`Estimate::to_json`].) Renderers return text; the binary decides where it goes.
 
+pub mod compare;
 mod run;
 mod text;
 

@@ -1,0 +1,303 @@
+//! An estimate beside another footprint — a measured `wattlens run --json` or another estimate
+//! — figure by figure: both ranges, the ratio of the P50s, and whether the other P50 falls
+//! inside this estimate's P5–P95. Both went through the same accounting core, so the same key
+//! means the same quantity in the same unit.
+
+use super::{unit_for, Scale, FIGURES};
+use crate::estimate::{Estimate, SCHEMA};
+use crate::uncertainty::{fmt_num, Percentiles};
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// One figure both footprints carry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// JSON key (with its unit, e.g. `facility_energy_kwh`).
+    pub key: String,
+    /// Label for people.
+    pub label: String,
+    /// This estimate's percentiles.
+    pub this: Percentiles,
+    /// The other footprint's percentiles.
+    pub other: Percentiles,
+}
+
+impl Row {
+    /// This P50 over the other P50 (`None` when the other is 0).
+    #[must_use]
+    pub fn ratio(&self) -> Option<f64> {
+        (self.other.p50 != 0.0).then(|| self.this.p50 / self.other.p50)
+    }
+    /// Whether the other P50 lies inside this P5–P95.
+    #[must_use]
+    pub fn inside(&self) -> bool {
+        self.this.p5 <= self.other.p50 && self.other.p50 <= self.this.p95
+    }
+}
+
+/// IT energy of one component kind (`accelerator`, `host`, `server`) on both sides, as sums of
+/// the components' P50s (a sum of medians, not the median of a sum, so no range is claimed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KindRow {
+    /// The kind.
+    pub kind: String,
+    /// This estimate's P50, kWh.
+    pub this_kwh: f64,
+    /// The other footprint's P50, kWh, and how it was obtained (`measured`, `modelled` ...).
+    pub other_kwh: f64,
+    /// The other side's methods for this kind, joined with `+`.
+    pub other_method: String,
+}
+
+/// The comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// Where the other footprint came from (a file name).
+    pub source: String,
+    /// Its `kind` (`run`, `train` ...).
+    pub kind: String,
+    /// Its `method` (`measured`, `modelled` ...).
+    pub method: String,
+    /// Figures both carry, in display order.
+    pub rows: Vec<Row>,
+    /// IT energy by component kind.
+    pub kinds: Vec<KindRow>,
+    /// This estimate's currency, for the cost line.
+    pub currency: String,
+}
+
+/// Why a file cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// Not a footprint object.
+    #[error("{0} is not a wattlens.footprint/v1 object (its \"schema\" is {1}); give the file that `--json` wrote")]
+    Schema(String, String),
+    /// No figure in common.
+    #[error("{0} has no figure in common with this estimate")]
+    Nothing(String),
+}
+
+fn percentiles(v: &Value) -> Option<Percentiles> {
+    Some(Percentiles {
+        p5: v.get("p5")?.as_f64()?,
+        p50: v.get("p50")?.as_f64()?,
+        p95: v.get("p95")?.as_f64()?,
+    })
+}
+
+/// Compares `e` with the footprint JSON `other`, read from `source`.
+///
+/// # Errors
+/// [`CompareError`] when `other` is not a footprint object or shares no figure with `e`.
+pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, CompareError> {
+    let schema = other.get("schema").and_then(Value::as_str);
+    if schema != Some(SCHEMA) {
+        return Err(CompareError::Schema(
+            source.into(),
+            schema.map_or_else(|| "missing".into(), |s| format!("{s:?}")),
+        ));
+    }
+    let rows: Vec<Row> = FIGURES
+        .iter()
+        .filter_map(|(key, label, _)| {
+            Some(Row {
+                key: (*key).to_string(),
+                label: label.trim().to_string(),
+                this: e.get(key)?,
+                other: percentiles(other.get(*key)?)?,
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err(CompareError::Nothing(source.into()));
+    }
+    let mut kinds: Vec<KindRow> = Vec::new();
+    for c in &e.components {
+        let Some(p) = e.get(c.key) else { continue };
+        match kinds.iter_mut().find(|k| k.kind == c.kind) {
+            Some(k) => k.this_kwh += p.p50,
+            None => kinds.push(KindRow {
+                kind: c.kind.to_string(),
+                this_kwh: p.p50,
+                other_kwh: 0.0,
+                other_method: String::new(),
+            }),
+        }
+    }
+    for c in other
+        .get("components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(kind), Some(p)) = (
+            c.get("kind").and_then(Value::as_str),
+            c.get("energy_kwh").and_then(percentiles),
+        ) else {
+            continue;
+        };
+        if let Some(k) = kinds.iter_mut().find(|k| k.kind == kind) {
+            k.other_kwh += p.p50;
+            let m = c.get("method").and_then(Value::as_str).unwrap_or("?");
+            if !k.other_method.split('+').any(|x| x == m) {
+                if !k.other_method.is_empty() {
+                    k.other_method.push('+');
+                }
+                k.other_method.push_str(m);
+            }
+        }
+    }
+    kinds.retain(|k| !k.other_method.is_empty());
+    let text = |k: &str| {
+        other
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
+    Ok(Comparison {
+        source: source.into(),
+        kind: text("kind"),
+        method: text("method"),
+        rows,
+        kinds,
+        currency: e.currency.clone(),
+    })
+}
+
+impl Comparison {
+    /// The `comparison` object added to the estimate's JSON.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let pct = |p: &Percentiles| json!({"p5": p.p5, "p50": p.p50, "p95": p.p95});
+        json!({
+            "source": self.source,
+            "kind": self.kind,
+            "method": self.method,
+            "figures": self.rows.iter().map(|r| json!({
+                "name": r.key,
+                "this": pct(&r.this),
+                "other": pct(&r.other),
+                "ratio_p50": r.ratio(),
+                "other_p50_inside_p5_p95": r.inside(),
+            })).collect::<Vec<_>>(),
+            "it_energy_by_kind": self.kinds.iter().map(|k| json!({
+                "kind": k.kind,
+                "this_p50_kwh": k.this_kwh,
+                "other_p50_kwh": k.other_kwh,
+                "other_method": k.other_method,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// A section for the terminal table (`markdown`: a Markdown table instead).
+    #[must_use]
+    pub fn render(&self, markdown: bool) -> String {
+        let mut out = String::new();
+        let title = format!(
+            "compared with {} ({} {}): P50 [P5 .. P95]; ratio = this / other",
+            self.source, self.method, self.kind
+        );
+        let lines: Vec<[String; 5]> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let scale = FIGURES
+                    .iter()
+                    .find(|(k, ..)| *k == r.key)
+                    .map_or(Scale::Plain(""), |f| f.2);
+                let (k, unit) = unit_for(
+                    scale,
+                    r.this.p50.abs().max(r.other.p50.abs()),
+                    if r.key == "cost" { &self.currency } else { "" },
+                );
+                let show = |p: &Percentiles| {
+                    let p = p.scale(k);
+                    if p.p5 == p.p95 {
+                        format!("{} {unit}", fmt_num(p.p50))
+                    } else {
+                        format!(
+                            "{} [{} .. {}] {unit}",
+                            fmt_num(p.p50),
+                            fmt_num(p.p5),
+                            fmt_num(p.p95)
+                        )
+                    }
+                };
+                [
+                    r.label.clone(),
+                    show(&r.this),
+                    show(&r.other),
+                    r.ratio().map_or("-".into(), |x| format!("{}x", fmt_num(x))),
+                    if r.inside() { "yes" } else { "no" }.into(),
+                ]
+            })
+            .collect();
+        let head = [
+            "figure",
+            "this estimate",
+            "other",
+            "ratio",
+            "other P50 inside",
+        ];
+        if markdown {
+            let _ = writeln!(out, "\n### {title}\n");
+            let _ = writeln!(out, "| {} |", head.join(" | "));
+            let _ = writeln!(out, "|---|---|---|---:|---|");
+            for l in &lines {
+                let _ = writeln!(out, "| {} |", l.join(" | "));
+            }
+        } else {
+            let w: Vec<usize> = (0..5)
+                .map(|i| {
+                    lines
+                        .iter()
+                        .map(|l| l[i].len())
+                        .chain([head[i].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let _ = writeln!(out, "\n  {title}");
+            for l in std::iter::once(head.map(String::from)).chain(lines) {
+                let _ = writeln!(
+                    out,
+                    "  {:<a$}  {:>b$}  {:>c$}  {:>d$}  {}",
+                    l[0],
+                    l[1],
+                    l[2],
+                    l[3],
+                    l[4],
+                    a = w[0],
+                    b = w[1],
+                    c = w[2],
+                    d = w[3]
+                );
+            }
+        }
+        if !self.kinds.is_empty() {
+            let _ = writeln!(
+                out,
+                "{}IT energy by kind of component (sums of P50s, kWh):",
+                if markdown { "\n" } else { "\n  " }
+            );
+            for k in &self.kinds {
+                let ratio = if k.other_kwh == 0.0 {
+                    "-".to_string()
+                } else {
+                    format!("{}x", fmt_num(k.this_kwh / k.other_kwh))
+                };
+                let _ = writeln!(
+                    out,
+                    "{}{}: this {} / other {} ({}): {ratio}",
+                    if markdown { "- " } else { "    " },
+                    k.kind,
+                    fmt_num(k.this_kwh),
+                    fmt_num(k.other_kwh),
+                    k.other_method
+                );
+            }
+        }
+        out
+    }
+}
