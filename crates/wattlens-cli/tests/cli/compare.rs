@@ -3,12 +3,6 @@
 
 use super::*;
 
-fn lib_fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../wattlens/tests/fixtures")
-        .join(name)
-}
-
 /// The footprint of the replayed fixture trace (2 s; CPU 200 J, GPUs 550 J, DRAM 12 J; see the
 /// fixtures' README), written to `dir/run.json`.
 fn measured_run(dir: &std::path::Path) -> (PathBuf, Value) {

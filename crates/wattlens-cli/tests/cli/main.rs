@@ -11,6 +11,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A fixture of the library crate (fake `/sys` and `/proc` trees, recorded traces).
+fn lib_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../wattlens/tests/fixtures")
+        .join(name)
+}
+
 fn wattlens(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wattlens"))
         .args(args)

@@ -3,16 +3,11 @@
 //! variables) to checked-in fixtures and hides real GPUs (`CUDA_VISIBLE_DEVICES=`), writes only
 //! in temporary folders, and stops every process it starts.
 
+use super::lib_fixture;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn lib_fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../wattlens/tests/fixtures")
-        .join(name)
-}
 
 /// `wattlens` with a clean environment and no GPU.
 fn cmd() -> Command {
