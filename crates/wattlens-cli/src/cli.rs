@@ -393,6 +393,10 @@ pub struct RunArgs {
         help_heading = "Measure"
     )]
     pub pid: Option<u32>,
+    /// Let the command cut measured windows: WATTLENS_MARKS names a pipe it writes
+    /// "begin NAME" and "end NAME" lines to (e.g. per epoch, per request batch).
+    #[arg(long, conflicts_with = "replay", help_heading = "Measure")]
+    pub marks: bool,
     /// Charge the measured processes (default) or the whole machine.
     #[arg(
         long,

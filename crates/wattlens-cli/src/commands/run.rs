@@ -5,6 +5,7 @@
 //! when signal N killed it), 127/126 when it cannot be started, 2 on a wattlens error.
 
 use crate::cli::{Charge, RunArgs};
+use crate::marks::MarkPipe;
 use crate::settings::{self, Config};
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
@@ -354,6 +355,7 @@ fn measure(
         }
         let tree = ProcTree::new(proc_self, vec![pid], false, page);
         let procfs = Procfs::new(&a.procfs_root, fs, Some(tree)).context("--procfs-root")?;
+        let pipe = a.marks.then(MarkPipe::create).transpose()?;
         let sampler = Sampler::start(SamplerConfig {
             interval,
             procfs: Some(procfs),
@@ -361,6 +363,13 @@ fn measure(
             record,
             inputs,
         });
+        if let Some(p) = &pipe {
+            eprintln!(
+                "wattlens: --marks: write \"begin NAME\" and \"end NAME\" lines to {}",
+                p.path().display()
+            );
+        }
+        let listener = pipe.map(|p| p.listen(sampler.marker())).transpose()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let sig = std::thread::spawn(move || {
@@ -375,6 +384,9 @@ fn measure(
         stop_status(status);
         handle.close();
         let _ = sig.join();
+        if let Some(l) = listener {
+            l.finish();
+        }
         let (m, notes) = sampler.stop(None);
         return Ok(Measured::Done(m, notes, ExitStatus::Success));
     }
@@ -382,7 +394,13 @@ fn measure(
     let Some((program, args)) = a.command.split_first() else {
         bail!("give a command to run: wattlens run -- CMD [ARGS]...");
     };
-    let mut child = match std::process::Command::new(program).args(args).spawn() {
+    let pipe = a.marks.then(MarkPipe::create).transpose()?;
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    if let Some(p) = &pipe {
+        command.env(crate::env::WATTLENS_MARKS, p.path());
+    }
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.kind() == std::io::ErrorKind::NotFound {
@@ -413,11 +431,21 @@ fn measure(
         record,
         inputs,
     });
+    // The command runs already: a pipe that cannot be read is a warning, not an error.
+    let listener = pipe.and_then(|p| {
+        p.listen(sampler.marker())
+            .map_err(|e| eprintln!("wattlens: {e:#}; marks are ignored"))
+            .ok()
+    });
     let sig = std::thread::spawn(move || forward(&mut signals, pid));
     let status = status_line(&sampler, g_per_kwh, a.quiet);
     // Wait without reaping, so that the last poll still sees the child's CPU time.
     let code = wait_exit(pid);
     stop_status(status);
+    // The marks the command wrote before it ended reach the sampler before its last poll.
+    if let Some(l) = listener {
+        l.finish();
+    }
     let (m, notes) = sampler.stop(Some(code));
     let _ = child.wait();
     handle.close();

@@ -569,3 +569,62 @@ fn rocr_and_hip_visible_devices_limit_the_amd_gpus_charged() {
     assert_eq!(one, serde_json::json!(["hwmon/hwmon3"]));
     assert!(err.contains("ROCR_VISIBLE_DEVICES entry \"7\""), "{err}");
 }
+
+#[test]
+fn marks_cut_windows_that_replay_the_same() {
+    // The command marks a busy loop and a sleep through WATTLENS_MARKS, then opens a window it
+    // never ends (without a newline, too) and writes a line that is not a mark.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("m.json");
+    let trace = dir.path().join("m.jsonl");
+    let script = r#"m() { printf "$1" > "$WATTLENS_MARKS"; }
+        m 'begin busy\n'; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; m 'end busy\n'
+        m 'begin idle\n'; sleep 0.3; m 'end idle\n'; m 'hello\n'; m 'begin tail'"#;
+    let o = run(&[
+        "--quiet",
+        "--marks",
+        "--cpu-tdp",
+        "100W",
+        "--json",
+        json.to_str().expect("utf-8"),
+        "--record",
+        trace.to_str().expect("utf-8"),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = read_json(&json);
+    let w = v["windows"].as_array().expect("windows");
+    let names: Vec<&str> = w
+        .iter()
+        .map(|w| w["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["busy", "idle", "tail"]);
+    let it = |w: &Value| w["it_energy_kwh"]["p50"].as_f64().expect("it p50");
+    // The loop burns CPU time; the sleep does not: its active CPU is nothing.
+    assert!(it(&w[0]) > 0.0, "{}", w[0]);
+    assert!(it(&w[0]) > 10.0 * it(&w[1]), "{} vs {}", w[0], w[1]);
+    assert!(it(&w[0]) <= v["it_energy_kwh"]["p95"].as_f64().expect("run p95"));
+    assert!(w[1]["duration_s"].as_f64().expect("s") >= 0.3);
+    assert!(w[0]["end_s"].as_f64() <= w[1]["start_s"].as_f64());
+    assert_eq!(w[2]["closed_by_run_end"], true);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("\\\"hello\\\" is not"), "{notes}");
+    assert!(notes.contains("\\\"tail\\\" had no end mark"), "{notes}");
+    // The trace carries the marks: replayed, the same windows come back.
+    let again = dir.path().join("again.json");
+    let o = cmd()
+        .args(["run", "--replay"])
+        .arg(&trace)
+        .arg("--json")
+        .arg(&again)
+        .output()
+        .expect("replay");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_json(&again)["windows"], v["windows"]);
+    // Without --marks the variable is not set.
+    let o = run(&["--quiet", "--", "sh", "-c", "test -z \"$WATTLENS_MARKS\""]);
+    assert_eq!(o.status.code(), Some(0));
+}

@@ -4,7 +4,7 @@
 
 mod pipeline;
 
-pub use pipeline::{Measurement, ModelInputs, Pipeline};
+pub use pipeline::{Measurement, ModelInputs, Pipeline, Window};
 
 use crate::energy::{Kind, Method};
 use crate::estimate::{self, ComponentInfo, Estimate, McOptions, Model};
@@ -17,7 +17,7 @@ use crate::source::{PollContext, PollError, Reading, Source, Value};
 use crate::uncertainty::{fmt_num, Draw};
 use crate::units::{Hours, Joules, KilowattHours, Seconds, Watts};
 use serde_json::{json, Map};
-use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -79,11 +79,31 @@ pub struct SamplerConfig {
     pub inputs: ModelInputs,
 }
 
+/// What the sampler thread is told.
+#[derive(Debug)]
+enum Msg {
+    /// Poll now and take this mark line with the poll.
+    Mark(String),
+    /// Take a last poll (with the command's exit code) and end.
+    Stop(Option<i32>),
+}
+
 /// A sampler running on its own thread.
 pub struct Sampler {
     handle: JoinHandle<(Measurement, Vec<String>)>,
-    stop: Sender<Option<i32>>,
+    stop: Sender<Msg>,
     live: Arc<Mutex<Live>>,
+}
+
+/// Sends mark lines (`begin NAME`, `end NAME`) to a running sampler from another thread.
+#[derive(Clone, Debug)]
+pub struct Marker(Sender<Msg>);
+
+impl Marker {
+    /// Polls now and takes `line` with that poll; `false` once the sampler has stopped.
+    pub fn mark(&self, line: &str) -> bool {
+        self.0.send(Msg::Mark(line.to_string())).is_ok()
+    }
 }
 
 impl std::fmt::Debug for Sampler {
@@ -96,7 +116,7 @@ impl Sampler {
     /// Starts polling now, then every `interval` (on a monotonic clock, without drift).
     #[must_use]
     pub fn start(cfg: SamplerConfig) -> Self {
-        let (stop, rx) = channel::<Option<i32>>();
+        let (stop, rx) = channel::<Msg>();
         let live = Arc::new(Mutex::new(Live::default()));
         let shared = Arc::clone(&live);
         let handle = std::thread::spawn(move || {
@@ -114,6 +134,9 @@ impl Sampler {
             let mut next = start;
             let mut exit: Option<Option<i32>> = None;
             let mut retry_warned: Vec<&'static str> = Vec::new();
+            let mut marks: Vec<String> = Vec::new();
+            // Whether the last wait reached its tick (a mark polls early and keeps the tick).
+            let mut on_tick = true;
             loop {
                 let t = start.elapsed().as_secs_f64();
                 buf.clear();
@@ -142,6 +165,14 @@ impl Sampler {
                         false
                     }
                 });
+                for text in marks.drain(..) {
+                    buf.push(Reading {
+                        t,
+                        source: "child".into(),
+                        device: "marks".into(),
+                        value: Value::Mark { text },
+                    });
+                }
                 if let Some(Some(code)) = exit {
                     buf.push(Reading {
                         t,
@@ -167,18 +198,41 @@ impl Sampler {
                 if exit.is_some() {
                     break;
                 }
-                next += interval;
+                if on_tick {
+                    next += interval;
+                }
                 let wait = next.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(wait) {
-                    Ok(code) => exit = Some(code),
-                    Err(RecvTimeoutError::Timeout) => {
-                        // Late (a slow poll): skip missed ticks rather than bursting.
-                        let now = Instant::now();
-                        while next + interval < now {
-                            next += interval;
+                let mut msg = rx.recv_timeout(wait).map_err(|e| match e {
+                    RecvTimeoutError::Timeout => None,
+                    RecvTimeoutError::Disconnected => Some(()),
+                });
+                on_tick = false;
+                loop {
+                    match msg {
+                        Ok(Msg::Stop(code)) => exit = Some(code),
+                        Ok(Msg::Mark(text)) => {
+                            marks.push(text);
+                            // Marks that arrive together share one poll.
+                            msg = rx.try_recv().map_err(|e| match e {
+                                TryRecvError::Empty => None,
+                                TryRecvError::Disconnected => Some(()),
+                            });
+                            if !matches!(msg, Err(None)) {
+                                continue;
+                            }
                         }
+                        Err(None) if marks.is_empty() => {
+                            on_tick = true;
+                            // Late (a slow poll): skip missed ticks rather than bursting.
+                            let now = Instant::now();
+                            while next + interval < now {
+                                next += interval;
+                            }
+                        }
+                        Err(None) => {}
+                        Err(Some(())) => exit = Some(None),
                     }
-                    Err(RecvTimeoutError::Disconnected) => exit = Some(None),
+                    break;
                 }
             }
             (pipeline.finish(), notes)
@@ -192,6 +246,12 @@ impl Sampler {
         self.live.lock().map(|l| *l).unwrap_or_default()
     }
 
+    /// A handle that sends mark lines to this sampler.
+    #[must_use]
+    pub fn marker(&self) -> Marker {
+        Marker(self.stop.clone())
+    }
+
     /// A handle to the live figures for another thread.
     #[must_use]
     pub fn live_handle(&self) -> LiveHandle {
@@ -202,7 +262,7 @@ impl Sampler {
     /// sources' warnings.
     #[must_use]
     pub fn stop(self, exit_code: Option<i32>) -> (Measurement, Vec<String>) {
-        let _ = self.stop.send(exit_code);
+        let _ = self.stop.send(Msg::Stop(exit_code));
         match self.handle.join() {
             Ok(r) => r,
             Err(_) => (
@@ -364,9 +424,57 @@ pub fn account_run(
     );
     extra.insert("devices".into(), json!(m.gpus));
     extra.insert("tags".into(), json!(tags));
+    if !m.windows.is_empty() {
+        extra.insert(
+            "windows".into(),
+            m.windows
+                .iter()
+                .map(|w| window_json(spec, w, opts))
+                .collect(),
+        );
+    }
     e.extra = extra;
     e.notes = m.warnings.clone();
     e
+}
+
+/// One marked window through the same accounting as the whole run: its components' energy
+/// over its own duration (embodied carbon for that duration), at the run's site.
+fn window_json(spec: &RunSpec, w: &Window, opts: McOptions) -> serde_json::Value {
+    let measurement = Measurement {
+        breakdown: w.breakdown.clone(),
+        duration: Seconds(w.end.0 - w.start.0),
+        windows: Vec::new(),
+        ..spec.measurement.clone()
+    };
+    let e = estimate::run(
+        &RunSpec {
+            measurement,
+            rest_share: spec.rest_share.clone(),
+            site: spec.site.clone(),
+        },
+        opts,
+        Vec::new(),
+    );
+    let mut o = json!({
+        "name": w.name,
+        "start_s": w.start.0,
+        "end_s": w.end.0,
+        "duration_s": w.end.0 - w.start.0,
+        "closed_by_run_end": w.closed_by_run_end,
+    });
+    for key in [
+        "it_energy_kwh",
+        "facility_energy_kwh",
+        "carbon_kgco2e",
+        "water_l",
+        "cost",
+    ] {
+        if let Some(p) = e.get(key) {
+            o[key] = json!({"p5": p.p5, "p50": p.p50, "p95": p.p95});
+        }
+    }
+    o
 }
 
 #[cfg(test)]
@@ -405,7 +513,45 @@ mod tests {
             cpu_tdp: None,
             warnings: vec![],
             policy: Policy::Machine,
+            windows: vec![],
         }
+    }
+
+    #[test]
+    fn a_marked_window_goes_through_the_same_accounting() {
+        // The run: CPU 1 kWh + GPU 2 kWh over an hour. A window of 10 minutes with a third of
+        // it (CPU 0.5 kWh, GPU 0.5 kWh): E_it = 1 x 1.5 (rest 0.5) = 1.5 kWh, E_fac = 2.25 kWh,
+        // carbon 2.25 x 400 g = 0.9 kg + embodied for 10 minutes.
+        let mut m = measurement(3.6e6, 7.2e6);
+        let mut w = m.breakdown.clone();
+        w.components[0].energy = Joules(1.8e6);
+        w.components[1].energy = Joules(1.8e6);
+        m.windows = vec![Window {
+            name: "epoch 1".into(),
+            start: Seconds(600.0),
+            end: Seconds(1200.0),
+            breakdown: w,
+            closed_by_run_end: false,
+        }];
+        let spec = RunSpec {
+            measurement: m,
+            rest_share: p(0.5),
+            site: site(),
+        };
+        let opts = McOptions {
+            samples: 1,
+            ..McOptions::default()
+        };
+        let v = account_run(&spec, opts, vec![], &Default::default()).to_json();
+        let w = &v["windows"][0];
+        assert_eq!(w["name"], "epoch 1");
+        assert_eq!(w["duration_s"], 600.0);
+        assert!((w["it_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 1.5).abs() < 1e-12);
+        assert!((w["facility_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 2.25).abs() < 1e-12);
+        // Embodied: (N_acc x 150 + N_srv x 1000) kg x 10 min / 4 y, the same N as the run's.
+        let run_emb = v["embodied_carbon_kgco2e"]["p50"].as_f64().unwrap_or(0.0);
+        let carbon = w["carbon_kgco2e"]["p50"].as_f64().unwrap_or(0.0);
+        assert!((carbon - (0.9 + run_emb / 6.0)).abs() < 1e-9, "{carbon}");
     }
 
     #[test]

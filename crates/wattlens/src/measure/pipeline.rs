@@ -61,7 +61,28 @@ pub struct Measurement {
     pub warnings: Vec<String>,
     /// The policy applied.
     pub policy: Policy,
+    /// Windows the command marked (`WATTLENS_MARKS`), in the order they ended.
+    pub windows: Vec<Window>,
 }
+
+/// A stretch of a run between a `begin NAME` and an `end NAME` mark: the energy charged
+/// between the two polls the marks triggered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window {
+    /// Its name.
+    pub name: String,
+    /// Start, seconds since the measurement started.
+    pub start: Seconds,
+    /// End, seconds since the measurement started.
+    pub end: Seconds,
+    /// Energy by component over the window (the run's components and methods).
+    pub breakdown: EnergyBreakdown,
+    /// Whether the run ended before an `end` mark did (the window is closed at the last poll).
+    pub closed_by_run_end: bool,
+}
+
+/// Cumulative energies at one poll: (t, CPU active, CPU idle, DRAM, GPUs).
+type Snapshot = (f64, [Joules; 4]);
 
 /// The running state of a measurement.
 #[derive(Debug)]
@@ -90,6 +111,8 @@ pub struct Pipeline {
     exit_code: Option<i32>,
     last_power: Watts,
     tdp_used: Option<Watts>,
+    open: Vec<(String, Snapshot)>,
+    windows: Vec<(String, Snapshot, Snapshot, bool)>,
 }
 
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
@@ -125,6 +148,8 @@ impl Pipeline {
             exit_code: None,
             last_power: Watts(0.0),
             tdp_used: None,
+            open: Vec::new(),
+            windows: Vec::new(),
         }
     }
 
@@ -158,6 +183,52 @@ impl Pipeline {
     /// Takes one poll's readings (all with the same `t`).
     #[allow(clippy::too_many_lines)]
     pub fn tick(&mut self, batch: &[Reading]) {
+        self.tick_energy(batch);
+        for r in batch {
+            if let Value::Mark { text } = &r.value {
+                self.mark(r.t, text);
+            }
+        }
+    }
+
+    fn snapshot(&self, t: f64) -> Snapshot {
+        (t, [self.cpu_active, self.cpu_idle, self.dram, self.gpu])
+    }
+
+    /// Opens or closes a window at time `t` (the energy charged up to the poll at `t` is
+    /// already counted).
+    fn mark(&mut self, t: f64, text: &str) {
+        let (verb, name) = text
+            .trim()
+            .split_once(char::is_whitespace)
+            .unwrap_or((text.trim(), ""));
+        let name = name.trim();
+        match (verb, name.is_empty()) {
+            ("begin", false) => {
+                if self.open.iter().any(|(n, _)| n == name) {
+                    self.warnings.push(format!(
+                        "mark at t = {t:.2} s: window {name:?} is already open; the second begin is ignored"
+                    ));
+                } else {
+                    self.open.push((name.to_string(), self.snapshot(t)));
+                }
+            }
+            ("end", false) => match self.open.iter().position(|(n, _)| n == name) {
+                Some(i) => {
+                    let (n, start) = self.open.remove(i);
+                    self.windows.push((n, start, self.snapshot(t), false));
+                }
+                None => self.warnings.push(format!(
+                    "mark at t = {t:.2} s: \"end {name}\" without a begin; ignored"
+                )),
+            },
+            _ => self.warnings.push(format!(
+                "mark at t = {t:.2} s: {text:?} is not \"begin NAME\" or \"end NAME\"; ignored"
+            )),
+        }
+    }
+
+    fn tick_energy(&mut self, batch: &[Reading]) {
         let Some(t) = batch.first().map(|r| r.t) else {
             return;
         };
@@ -254,6 +325,7 @@ impl Pipeline {
                         .push(format!("{key} dropped at t = {t:.1} s: {reason}"));
                 }
                 Value::Exit { code } => self.exit_code = Some(*code),
+                Value::Mark { .. } => {}
             }
         }
         if self.first_t.is_none() {
@@ -332,42 +404,36 @@ impl Pipeline {
     /// The measurement so far.
     #[must_use]
     pub fn finish(&self) -> Measurement {
-        let mut c = vec![
-            ComponentEnergy {
-                key: "component.cpu",
-                name: "CPU (active)",
-                kind: Kind::Host,
-                method: self.cpu_method.unwrap_or(Method::Modelled),
-                energy: self.cpu_active,
-            },
-            ComponentEnergy {
-                key: "component.cpu_idle",
-                name: "CPU (idle share)",
-                kind: Kind::Host,
-                method: self.cpu_method.unwrap_or(Method::Modelled),
-                energy: self.cpu_idle,
-            },
-        ];
-        if let Some(m) = self.dram_method {
-            c.push(ComponentEnergy {
-                key: "component.dram",
-                name: "memory (DRAM)",
-                kind: Kind::Host,
-                method: m,
-                energy: self.dram,
-            });
-        }
-        if let Some(m) = self.gpu_method {
-            c.push(ComponentEnergy {
-                key: "component.gpu",
-                name: "GPUs",
-                kind: Kind::Accelerator,
-                method: m,
-                energy: self.gpu,
-            });
+        let [cpu_active, cpu_idle, dram, gpu] = self.snapshot(0.0).1;
+        let end = self.snapshot(self.last_t.unwrap_or(0.0));
+        let window = |name: &str, start: &Snapshot, stop: &Snapshot, by_run_end: bool| {
+            let e: Vec<Joules> = (0..4).map(|i| stop.1[i] - start.1[i]).collect();
+            Window {
+                name: name.to_string(),
+                start: Seconds(start.0 - self.first_t.unwrap_or(0.0)),
+                end: Seconds(stop.0 - self.first_t.unwrap_or(0.0)),
+                breakdown: EnergyBreakdown {
+                    components: self.components([e[0], e[1], e[2], e[3]]),
+                },
+                closed_by_run_end: by_run_end,
+            }
+        };
+        let mut windows: Vec<Window> = self
+            .windows
+            .iter()
+            .map(|(n, a, b, by_end)| window(n, a, b, *by_end))
+            .collect();
+        let mut warnings = self.warnings.clone();
+        for (n, a) in &self.open {
+            windows.push(window(n, a, &end, true));
+            warnings.push(format!(
+                "window {n:?} had no end mark; it is closed at the end of the run"
+            ));
         }
         Measurement {
-            breakdown: EnergyBreakdown { components: c },
+            breakdown: EnergyBreakdown {
+                components: self.components([cpu_active, cpu_idle, dram, gpu]),
+            },
             duration: self.elapsed(),
             exit_code: self.exit_code,
             tree_cpu_s: self.tree_cpu.unwrap_or(0.0),
@@ -376,13 +442,54 @@ impl Pipeline {
             machine_idle: self.machine_idle,
             gpus: self.gpus.iter().cloned().collect(),
             cpu_tdp: self.tdp_used,
-            warnings: self.warnings.clone(),
+            warnings,
             policy: if self.saw_tree {
                 self.inputs.policy
             } else {
                 Policy::Machine
             },
+            windows,
         }
+    }
+
+    /// The components with the given energies (CPU active, CPU idle, DRAM, GPUs) and the
+    /// methods of the run so far.
+    fn components(&self, e: [Joules; 4]) -> Vec<ComponentEnergy> {
+        let mut c = vec![
+            ComponentEnergy {
+                key: "component.cpu",
+                name: "CPU (active)",
+                kind: Kind::Host,
+                method: self.cpu_method.unwrap_or(Method::Modelled),
+                energy: e[0],
+            },
+            ComponentEnergy {
+                key: "component.cpu_idle",
+                name: "CPU (idle share)",
+                kind: Kind::Host,
+                method: self.cpu_method.unwrap_or(Method::Modelled),
+                energy: e[1],
+            },
+        ];
+        if let Some(m) = self.dram_method {
+            c.push(ComponentEnergy {
+                key: "component.dram",
+                name: "memory (DRAM)",
+                kind: Kind::Host,
+                method: m,
+                energy: e[2],
+            });
+        }
+        if let Some(m) = self.gpu_method {
+            c.push(ComponentEnergy {
+                key: "component.gpu",
+                name: "GPUs",
+                kind: Kind::Accelerator,
+                method: m,
+                energy: e[3],
+            });
+        }
+        c
     }
 }
 
@@ -481,5 +588,51 @@ mod tests {
         assert!((c[0].energy.0 - 210.0).abs() < 1e-9, "{c:?}");
         assert!((c[1].energy.0 - 20.0).abs() < 1e-9, "{c:?}");
         assert!((m.machine_idle.0 - 80.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn marks_cut_windows_out_of_the_run() {
+        // Whole machine, 100 W CPU modelled at u = 0.5 (curve 0.75): 75 J a second, and DRAM
+        // 0.375 W/GB x 16 GB = 6 J a second. "begin a" at t = 2, "end a" at t = 5: 3 x 81 =
+        // 243 J. "begin b" at 4 is never ended: closed at the last poll (t = 6), 162 J, with a
+        // warning. Bad lines are ignored with a warning.
+        let mark = |t: f64, text: &str| Reading {
+            t,
+            source: "child".into(),
+            device: "marks".into(),
+            value: Value::Mark { text: text.into() },
+        };
+        let mut p = Pipeline::new(inputs(Policy::Machine));
+        for t in 0..=6 {
+            let t = f64::from(t);
+            let mut batch = vec![machine(t, 20.0 * t, 40.0 * t)];
+            match t as u32 {
+                2 => batch.push(mark(t, "begin a")),
+                4 => batch.extend([mark(t, "begin b"), mark(t, "end nothing"), mark(t, "hello")]),
+                5 => batch.push(mark(t, "  end   a ")),
+                _ => {}
+            }
+            p.tick(&batch);
+        }
+        let m = p.finish();
+        let joules = |w: &Window| {
+            w.breakdown
+                .components
+                .iter()
+                .map(|c| c.energy.0)
+                .sum::<f64>()
+        };
+        assert_eq!(m.windows.len(), 2);
+        let (a, b) = (&m.windows[0], &m.windows[1]);
+        assert_eq!((a.name.as_str(), a.start.0, a.end.0), ("a", 2.0, 5.0));
+        assert!((joules(a) - 243.0).abs() < 1e-9, "{a:?}");
+        assert!(!a.closed_by_run_end);
+        assert_eq!((b.name.as_str(), b.start.0, b.end.0), ("b", 4.0, 6.0));
+        assert!((joules(b) - 162.0).abs() < 1e-9, "{b:?}");
+        assert!(b.closed_by_run_end);
+        let w = m.warnings.join("\n");
+        assert!(w.contains("\"end nothing\" without a begin"), "{w}");
+        assert!(w.contains("\"hello\" is not"), "{w}");
+        assert!(w.contains("\"b\" had no end mark"), "{w}");
     }
 }

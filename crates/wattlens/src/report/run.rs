@@ -80,6 +80,39 @@ pub fn run_summary(e: &Estimate) -> String {
     );
     line(&mut out, "water consumed", "water_l", Scale::Water, "");
     line(&mut out, "electricity cost", "cost", Scale::Plain(""), "");
+    let windows = e.extra.get("windows").and_then(serde_json::Value::as_array);
+    if let Some(ws) = windows.filter(|w| !w.is_empty()) {
+        let _ = writeln!(
+            out,
+            "  windows (WATTLENS_MARKS): P50 facility energy and carbon, with P5 .. P95"
+        );
+        let p = |w: &serde_json::Value, key: &str| -> [f64; 3] {
+            ["p5", "p50", "p95"].map(|q| w[key][q].as_f64().unwrap_or(0.0))
+        };
+        for w in ws {
+            let [e5, e50, e95] = p(w, "facility_energy_kwh");
+            let [c5, c50, c95] = p(w, "carbon_kgco2e");
+            let (ke, ue) = unit_for(Scale::Energy, e50, "");
+            let (kc, uc) = unit_for(Scale::Mass, c50, "");
+            let _ = writeln!(
+                out,
+                "    {:<24} {:>8} s  {} {ue} ({} .. {})  {} {uc} ({} .. {}){}",
+                w["name"].as_str().unwrap_or("?"),
+                fmt_num(w["duration_s"].as_f64().unwrap_or(0.0)),
+                fmt_num(e50 * ke),
+                fmt_num(e5 * ke),
+                fmt_num(e95 * ke),
+                fmt_num(c50 * kc),
+                fmt_num(c5 * kc),
+                fmt_num(c95 * kc),
+                if w["closed_by_run_end"].as_bool() == Some(true) {
+                    "  (no end mark)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     for n in &e.notes {
         let _ = writeln!(out, "  note: {n}");
     }

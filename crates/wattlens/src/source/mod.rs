@@ -90,6 +90,12 @@ pub enum Value {
         /// Its exit code (128 + N for signal N).
         code: i32,
     },
+    /// A line the command wrote to `WATTLENS_MARKS` (`begin NAME`, `end NAME`), taken at the
+    /// poll it triggered.
+    Mark {
+        /// The line.
+        text: String,
+    },
 }
 
 /// One raw reading: the line format of a `--record` trace (JSON lines, docs/reference.md).
