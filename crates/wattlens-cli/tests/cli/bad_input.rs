@@ -33,6 +33,23 @@ fn unknown_names_suggest_the_closest() {
 }
 
 #[test]
+fn a_model_whose_figures_do_not_name_the_accelerator_asks_for_it() {
+    assert_usage_error(
+        &["estimate", "train", "--model", "gpt-4"],
+        &[
+            "--gpu",
+            "25000 accelerators but not which",
+            "catalog show models",
+        ],
+    );
+    // Given, the published count is used and the published days are shown beside the estimate.
+    let v = json(&["estimate", "train", "--model", "gpt-4", "--gpu", "a100"]);
+    let n = p50(&v, "accelerator_hours") / 24.0 / p50(&v, "duration_days");
+    assert!((n - 25_000.0).abs() < 1.0, "{n}");
+    assert_eq!(v["published"][0]["value"], 100.0);
+}
+
+#[test]
 fn negative_zero_nan_and_fractional_counts_are_refused() {
     for bad in ["-3", "0", "NaN", "2.5", "inf", "lots"] {
         assert_usage_error(

@@ -227,7 +227,20 @@ pub fn train(
         model.and_then(|m| m.training_accelerator.as_deref()),
         &mut out,
     )?;
-    let accel = hw.accel.ok_or_else(|| EstimateError::Missing("--gpu: which accelerator (e.g. --gpu h100); `wattlens catalog list accelerators` lists them".into()))?;
+    let accel = hw.accel.ok_or_else(|| {
+        // A catalog model whose publication counts its accelerators but does not say which.
+        let why = model
+            .and_then(|m| m.training_accelerators.map(|n| (m, n)))
+            .map_or(String::new(), |(m, n)| {
+                format!(
+                    " (the figures for {} give {} accelerators but not which; `wattlens catalog show models {:?}` has the notes)",
+                    m.name,
+                    crate::uncertainty::fmt_num(n),
+                    m.name
+                )
+            });
+        EstimateError::Missing(format!("--gpu: which accelerator (e.g. --gpu h100){why}; `wattlens catalog list accelerators` lists them"))
+    })?;
 
     let n = match gpus {
         Some(g) => {
