@@ -10,6 +10,7 @@ use wattlens::estimate::resolve::HardwareInputs;
 use wattlens::estimate::site::SiteInputs;
 use wattlens::estimate::McOptions;
 use wattlens::input::{parse_price, parse_range, Dim};
+use wattlens::uncertainty::fmt_num;
 use wattlens::uncertainty::{Range, DEFAULT_SAMPLES, DEFAULT_SEED};
 
 /// The config file: defaults for flags. Flags win over it.
@@ -127,6 +128,45 @@ pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
 
 /// Site inputs from flags, falling back to the config file.
 pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
+    let s = site_inputs(a, cfg)?;
+    for w in implausible(&s) {
+        eprintln!("wattlens: warning: {w}");
+    }
+    Ok(s)
+}
+
+/// Site values far outside what any published source reports: almost always a unit slip
+/// (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
+fn implausible(s: &SiteInputs) -> Vec<String> {
+    // (flag, value, the largest plausible value, its unit, where that bound comes from)
+    let checks = [
+        ("--intensity", s.intensity, 1_500.0, " g/kWh", "the most carbon-intensive national grids average about 1,000-1,100 g/kWh, lifecycle, on coal and lignite"),
+        ("--market-intensity", s.market_intensity, 1_500.0, " g/kWh", "the most carbon-intensive national grids average about 1,000-1,100 g/kWh"),
+        ("--pue", s.pue, 3.0, "", "the industry average is about 1.5-1.6 per the Uptime Institute, and old facilities reach about 2.5"),
+        ("--wue", s.wue, 10.0, " L/kWh", "evaporative cooling in hot climates reaches a few L/kWh"),
+        ("--ewif", s.ewif, 100.0, " L/kWh", "even hydropower's evaporation estimates stay below about 70 L/kWh"),
+    ];
+    let mut out = Vec::new();
+    for (flag, r, max, unit, why) in checks {
+        if let Some(r) = r.filter(|r| r.hi > max) {
+            out.push(format!(
+                "{flag} {}{unit} is above {}{unit} ({why}); it is used as given: check the value and its unit",
+                fmt_num(r.hi),
+                fmt_num(max)
+            ));
+        }
+    }
+    if let Some(p) = s.price.as_ref().filter(|p| p.per_kwh.hi > 2.0) {
+        let cur = p.currency.as_deref().unwrap_or("USD");
+        out.push(format!(
+            "--price {} {cur}/kWh is above 2 {cur}/kWh (retail electricity rarely passes 0.6); a price per MWh needs its unit (e.g. 95EUR/MWh)",
+            fmt_num(p.per_kwh.hi),
+        ));
+    }
+    out
+}
+
+fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     let pick = |flag: &Option<String>, conf: &Option<String>| flag.clone().or_else(|| conf.clone());
     let price = pick(&a.price, &cfg.price);
     Ok(SiteInputs {

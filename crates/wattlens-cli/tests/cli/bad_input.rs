@@ -50,6 +50,40 @@ fn a_model_whose_figures_do_not_name_the_accelerator_asks_for_it() {
 }
 
 #[test]
+fn implausible_site_values_are_used_with_a_warning() {
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server-power",
+        "1kW",
+        "--hours",
+        "1",
+        "--load",
+        "1",
+        "--intensity",
+        "5kg/kWh",
+        "--pue",
+        "1.2",
+        "--price",
+        "95",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--intensity 5000 g/kWh is above 1500 g/kWh"),
+        "{err}"
+    );
+    assert!(err.contains("--price 95 USD/kWh"), "{err}");
+    assert!(!err.contains("--pue"), "{err}");
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    // Used as given: 1 kWh x 1.2 x 5 kg.
+    assert!((p50(&v, "operational_carbon_kgco2e") - 6.0).abs() < 1e-9);
+}
+
+#[test]
 fn negative_zero_nan_and_fractional_counts_are_refused() {
     for bad in ["-3", "0", "NaN", "2.5", "inf", "lots"] {
         assert_usage_error(
