@@ -5,7 +5,7 @@
 mod cli;
 mod commands;
 mod env;
-mod marks;
+
 mod settings;
 
 use clap::{CommandFactory, Parser};
