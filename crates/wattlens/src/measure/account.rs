@@ -1,0 +1,330 @@
+//! A measured run through the accounting core: [`RunSpec`] is the run as a model (each
+//! component drawn within its method's band, the rest of the server as a share of the others),
+//! [`account_run`] the footprint object with the run's own fields and its marked windows.
+
+use super::{Measurement, Policy, Window};
+use crate::energy::{Kind, Method};
+use crate::estimate::{self, ComponentInfo, Estimate, McOptions, Model};
+use crate::explain::{Assumption, Step, Trace};
+use crate::footprint::{account, Busy, ItEnergy, Param, Site};
+use crate::record::Record;
+use crate::uncertainty::{fmt_num, Draw};
+use crate::units::{Hours, KilowattHours, Seconds};
+use serde_json::{json, Map};
+
+/// A measured run as a model for the accounting core: each component drawn within its
+/// method's band, the rest of the server as a share of the others.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    /// What was measured.
+    pub measurement: Measurement,
+    /// Rest of the server per unit of the other components.
+    pub rest_share: Param,
+    /// Where it ran.
+    pub site: Site,
+}
+
+/// Figure key of the rest of the server.
+const REST: &str = "component.rest";
+
+impl Model for RunSpec {
+    fn kind(&self) -> &'static str {
+        "run"
+    }
+    fn site(&self) -> &Site {
+        &self.site
+    }
+
+    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+        let m = &self.measurement;
+        let mut it = ItEnergy::default();
+        let mut measured = KilowattHours(0.0);
+        for c in &m.breakdown.components {
+            let v = KilowattHours(d.value(&c.range_kwh()));
+            t.step(|| {
+                Step::new(
+                    c.key.trim_start_matches("component."),
+                    format!(
+                        "{} = {} kWh, {} (band +-{}%)",
+                        c.name,
+                        fmt_num(v.0),
+                        c.method.as_str(),
+                        fmt_num(c.method.band() * 100.0)
+                    ),
+                    v.0,
+                    "kWh",
+                )
+            });
+            rec.put(c.key, v.0);
+            measured += v;
+            match c.kind {
+                Kind::Accelerator => it.accelerators += v,
+                Kind::Host => it.host += v,
+                Kind::Server => it.rest += v,
+            }
+        }
+        let share = d.value(&self.rest_share.range);
+        let rest = measured * share;
+        it.rest += rest;
+        rec.put(REST, rest.0);
+        t.step(|| {
+            Step::new(
+                "rest_of_server",
+                format!(
+                    "E_rest = (CPU + DRAM + GPUs) x share = {} kWh x {}",
+                    fmt_num(measured.0),
+                    fmt_num(share)
+                ),
+                rest.0,
+                "kWh",
+            )
+            .source(self.rest_share.source.clone())
+        });
+        let period = Hours::from(m.duration);
+        let servers = match m.policy {
+            Policy::Machine => 1.0,
+            Policy::Processes if m.duration.0 > 0.0 => {
+                (m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)).min(1.0)
+            }
+            Policy::Processes => 0.0,
+        };
+        let busy = Busy {
+            accelerators: m.gpus.len() as f64,
+            servers,
+            period,
+        };
+        let _ = account(&self.site, d, t, &it, &busy, rec);
+    }
+}
+
+/// Accounts a measured run: the `wattlens.footprint/v1` estimate object with each component's
+/// real method, plus `duration_s`, `exit_code` and the attribution.
+#[must_use]
+pub fn account_run(
+    spec: &RunSpec,
+    opts: McOptions,
+    assumptions: Vec<Assumption>,
+    tags: &std::collections::BTreeMap<String, String>,
+) -> Estimate {
+    let mut e = estimate::run(spec, opts, assumptions);
+    let m = &spec.measurement;
+    let mut comps: Vec<ComponentInfo> = m
+        .breakdown
+        .components
+        .iter()
+        .map(|c| ComponentInfo {
+            key: c.key,
+            name: c.name,
+            kind: c.kind.as_str(),
+            method: c.method,
+        })
+        .collect();
+    comps.push(ComponentInfo {
+        key: REST,
+        name: "rest of server",
+        kind: Kind::Server.as_str(),
+        method: Method::Modelled,
+    });
+    e.method = comps
+        .iter()
+        .filter(|c| e.get(c.key).is_some_and(|p| p.p95 > 0.0))
+        .map(|c| c.method)
+        .max()
+        .unwrap_or(Method::Modelled);
+    e.components = comps;
+    let mut extra = Map::new();
+    extra.insert("duration_s".into(), json!(m.duration.0));
+    extra.insert("exit_code".into(), json!(m.exit_code));
+    extra.insert(
+        "attribution".into(),
+        json!({
+            "policy": m.policy.as_str(),
+            "cpu_time_s": m.tree_cpu_s,
+            "cpus": m.cpus,
+            "machine_idle_cpu_kwh": KilowattHours::from(m.machine_idle).0,
+            "cpu_tdp_w": m.cpu_tdp.map(|w| w.0),
+        }),
+    );
+    extra.insert("devices".into(), json!(m.gpus));
+    extra.insert("tags".into(), json!(tags));
+    if !m.windows.is_empty() {
+        extra.insert(
+            "windows".into(),
+            m.windows
+                .iter()
+                .map(|w| window_json(spec, w, opts))
+                .collect(),
+        );
+    }
+    e.extra = extra;
+    e.notes = m.warnings.clone();
+    e
+}
+
+/// One marked window through the same accounting as the whole run: its components' energy
+/// over its own duration (embodied carbon for that duration), at the run's site.
+fn window_json(spec: &RunSpec, w: &Window, opts: McOptions) -> serde_json::Value {
+    let measurement = Measurement {
+        breakdown: w.breakdown.clone(),
+        duration: Seconds(w.end.0 - w.start.0),
+        windows: Vec::new(),
+        ..spec.measurement.clone()
+    };
+    let e = estimate::run(
+        &RunSpec {
+            measurement,
+            rest_share: spec.rest_share.clone(),
+            site: spec.site.clone(),
+        },
+        opts,
+        Vec::new(),
+    );
+    let mut o = json!({
+        "name": w.name,
+        "start_s": w.start.0,
+        "end_s": w.end.0,
+        "duration_s": w.end.0 - w.start.0,
+        "closed_by_run_end": w.closed_by_run_end,
+    });
+    for key in [
+        "it_energy_kwh",
+        "facility_energy_kwh",
+        "carbon_kgco2e",
+        "water_l",
+        "cost",
+    ] {
+        if let Some(p) = e.get(key) {
+            o[key] = json!({"p5": p.p5, "p50": p.p50, "p95": p.p95});
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::energy::{ComponentEnergy, EnergyBreakdown};
+    use crate::footprint::tests_support::{p, site};
+    use crate::units::Joules;
+
+    fn measurement(cpu_j: f64, gpu_j: f64) -> Measurement {
+        Measurement {
+            breakdown: EnergyBreakdown {
+                components: vec![
+                    ComponentEnergy {
+                        key: "component.cpu",
+                        name: "CPU (active)",
+                        kind: Kind::Host,
+                        method: Method::Measured,
+                        energy: Joules(cpu_j),
+                    },
+                    ComponentEnergy {
+                        key: "component.gpu",
+                        name: "GPUs",
+                        kind: Kind::Accelerator,
+                        method: Method::Integrated,
+                        energy: Joules(gpu_j),
+                    },
+                ],
+            },
+            duration: Seconds(3600.0),
+            exit_code: Some(0),
+            tree_cpu_s: 3600.0,
+            cpus: 4,
+            mem_total_gb: 16.0,
+            machine_idle: Joules(0.0),
+            gpus: vec!["nvml/gpu0".into()],
+            cpu_tdp: None,
+            warnings: vec![],
+            policy: Policy::Machine,
+            windows: vec![],
+        }
+    }
+
+    #[test]
+    fn a_marked_window_goes_through_the_same_accounting() {
+        // The run: CPU 1 kWh + GPU 2 kWh over an hour. A window of 10 minutes with a third of
+        // it (CPU 0.5 kWh, GPU 0.5 kWh): E_it = 1 x 1.5 (rest 0.5) = 1.5 kWh, E_fac = 2.25 kWh,
+        // carbon 2.25 x 400 g = 0.9 kg + embodied for 10 minutes.
+        let mut m = measurement(3.6e6, 7.2e6);
+        let mut w = m.breakdown.clone();
+        w.components[0].energy = Joules(1.8e6);
+        w.components[1].energy = Joules(1.8e6);
+        m.windows = vec![Window {
+            name: "epoch 1".into(),
+            start: Seconds(600.0),
+            end: Seconds(1200.0),
+            breakdown: w,
+            closed_by_run_end: false,
+        }];
+        let spec = RunSpec {
+            measurement: m,
+            rest_share: p(0.5),
+            site: site(),
+        };
+        let opts = McOptions {
+            samples: 1,
+            ..McOptions::default()
+        };
+        let v = account_run(&spec, opts, vec![], &Default::default()).to_json();
+        let w = &v["windows"][0];
+        assert_eq!(w["name"], "epoch 1");
+        assert_eq!(w["duration_s"], 600.0);
+        assert!((w["it_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 1.5).abs() < 1e-12);
+        assert!((w["facility_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 2.25).abs() < 1e-12);
+        // Embodied: (N_acc x 150 + N_srv x 1000) kg x 10 min / 4 y, the same N as the run's.
+        let run_emb = v["embodied_carbon_kgco2e"]["p50"].as_f64().unwrap_or(0.0);
+        let carbon = w["carbon_kgco2e"]["p50"].as_f64().unwrap_or(0.0);
+        assert!((carbon - (0.9 + run_emb / 6.0)).abs() < 1e-9, "{carbon}");
+    }
+
+    #[test]
+    fn measured_energy_goes_through_the_accounting_core() {
+        // CPU 1 kWh + GPU 2 kWh = 3 kWh; rest 3 x 0.5 = 1.5 kWh; E_it = 4.5 kWh;
+        // E_fac = 4.5 x PUE 1.5 = 6.75 kWh; carbon 6.75 x 400 g = 2.7 kg
+        let spec = RunSpec {
+            measurement: measurement(3.6e6, 7.2e6),
+            rest_share: p(0.5),
+            site: site(),
+        };
+        let opts = McOptions {
+            samples: 1,
+            ..McOptions::default()
+        };
+        let e = account_run(&spec, opts, vec![], &std::collections::BTreeMap::new());
+        let v = e.to_json();
+        assert_eq!(v["kind"], "run");
+        assert!((v["it_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 4.5).abs() < 1e-12);
+        assert!((v["facility_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 6.75).abs() < 1e-12);
+        assert!(
+            (v["operational_carbon_kgco2e"]["p50"]
+                .as_f64()
+                .unwrap_or(0.0)
+                - 2.7)
+                .abs()
+                < 1e-12
+        );
+        let methods: Vec<&str> = v["components"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c["method"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(methods, ["measured", "integrated", "modelled"]);
+        // The rest of the server is modelled, so the whole is.
+        assert_eq!(v["method"], "modelled");
+        assert_eq!(v["duration_s"], 3600.0);
+        // Without a rest share, the weakest part is the integrated GPU.
+        let spec = RunSpec {
+            rest_share: p(0.0),
+            ..spec
+        };
+        let e = account_run(&spec, opts, vec![], &std::collections::BTreeMap::new());
+        assert_eq!(e.to_json()["method"], "integrated");
+        // The band: a measured kWh is drawn within +-5%.
+        let e = account_run(&spec, McOptions::default(), vec![], &Default::default());
+        let cpu = e.get("component.cpu").expect("cpu");
+        assert!(
+            cpu.p5 >= 0.95 - 1e-6 && cpu.p95 <= 1.05 + 1e-6 && cpu.p5 < cpu.p95,
+            "{cpu:?}"
+        );
+    }
+}

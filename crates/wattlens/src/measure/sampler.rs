@@ -1,0 +1,249 @@
+//! The sampler thread: polls the sources on a monotonic clock (and at once for each mark line),
+//! records the raw readings, feeds the [`Pipeline`], and shares the live figures.
+
+use super::{Measurement, ModelInputs, Pipeline, Policy};
+use crate::source::procfs::Procfs;
+use crate::source::replay::TraceWriter;
+use crate::source::{PollContext, PollError, Reading, Source, Value};
+use crate::units::{Joules, Seconds, Watts};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What the live status line shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Live {
+    /// Since the first poll.
+    pub elapsed: Seconds,
+    /// Charged power over the last interval.
+    pub power: Watts,
+    /// Charged energy so far (without the rest of the server).
+    pub energy: Joules,
+}
+
+/// The live figures, shared with the sampler thread.
+#[derive(Clone, Debug)]
+pub struct LiveHandle(Arc<Mutex<Live>>);
+
+impl LiveHandle {
+    /// The latest figures.
+    #[must_use]
+    pub fn get(&self) -> Live {
+        self.0.lock().map(|l| *l).unwrap_or_default()
+    }
+}
+
+/// Everything the sampler thread needs.
+pub struct SamplerConfig {
+    /// Time between polls.
+    pub interval: Duration,
+    /// Machine and process tree (polled first; its PIDs go to the other sources).
+    pub procfs: Option<Procfs>,
+    /// Energy sources.
+    pub sources: Vec<Box<dyn Source>>,
+    /// Where raw readings are recorded.
+    pub record: Option<TraceWriter>,
+    /// Model coefficients.
+    pub inputs: ModelInputs,
+}
+
+/// What the sampler thread is told.
+#[derive(Debug)]
+enum Msg {
+    /// Poll now and take this mark line with the poll.
+    Mark(String),
+    /// Take a last poll (with the command's exit code) and end.
+    Stop(Option<i32>),
+}
+
+/// A sampler running on its own thread.
+pub struct Sampler {
+    handle: JoinHandle<(Measurement, Vec<String>)>,
+    stop: Sender<Msg>,
+    live: Arc<Mutex<Live>>,
+}
+
+/// Sends mark lines (`begin NAME`, `end NAME`) to a running sampler from another thread.
+#[derive(Clone, Debug)]
+pub struct Marker(Sender<Msg>);
+
+impl Marker {
+    /// Polls now and takes `line` with that poll; `false` once the sampler has stopped.
+    pub fn mark(&self, line: &str) -> bool {
+        self.0.send(Msg::Mark(line.to_string())).is_ok()
+    }
+}
+
+impl std::fmt::Debug for Sampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sampler").finish_non_exhaustive()
+    }
+}
+
+impl Sampler {
+    /// Starts polling now, then every `interval` (on a monotonic clock, without drift).
+    #[must_use]
+    pub fn start(cfg: SamplerConfig) -> Self {
+        let (stop, rx) = channel::<Msg>();
+        let live = Arc::new(Mutex::new(Live::default()));
+        let shared = Arc::clone(&live);
+        let handle = std::thread::spawn(move || {
+            let SamplerConfig {
+                interval,
+                mut procfs,
+                mut sources,
+                mut record,
+                inputs,
+            } = cfg;
+            let mut pipeline = Pipeline::new(inputs);
+            let mut notes: Vec<String> = Vec::new();
+            let start = Instant::now();
+            let mut buf: Vec<Reading> = Vec::new();
+            let mut next = start;
+            let mut exit: Option<Option<i32>> = None;
+            let mut retry_warned: Vec<&'static str> = Vec::new();
+            let mut marks: Vec<String> = Vec::new();
+            // Whether the last wait reached its tick (a mark polls early and keeps the tick).
+            let mut on_tick = true;
+            loop {
+                let t = start.elapsed().as_secs_f64();
+                buf.clear();
+                let mut pids = Vec::new();
+                if let Some(p) = &mut procfs {
+                    if let Err(e) = p.poll(t, &PollContext::default(), &mut buf) {
+                        if !retry_warned.contains(&"procfs") {
+                            notes.push(format!("procfs: {e}"));
+                            retry_warned.push("procfs");
+                        }
+                    }
+                    pids = p.pids();
+                }
+                let ctx = PollContext { pids: &pids };
+                sources.retain_mut(|s| match s.poll(t, &ctx, &mut buf) {
+                    Ok(()) => true,
+                    Err(PollError::Retry(e)) => {
+                        if !retry_warned.contains(&s.name()) {
+                            notes.push(format!("{}: {e}", s.name()));
+                            retry_warned.push(s.name());
+                        }
+                        true
+                    }
+                    Err(e) => {
+                        notes.push(format!("{}: {e}", s.name()));
+                        false
+                    }
+                });
+                for text in marks.drain(..) {
+                    buf.push(Reading {
+                        t,
+                        source: "child".into(),
+                        device: "marks".into(),
+                        value: Value::Mark { text },
+                    });
+                }
+                if let Some(Some(code)) = exit {
+                    buf.push(Reading {
+                        t,
+                        source: "child".into(),
+                        device: "command".into(),
+                        value: Value::Exit { code },
+                    });
+                }
+                if let Some(w) = &mut record {
+                    if let Err(e) = w.write(&buf) {
+                        notes.push(format!("--record: {e}; recording stopped"));
+                        record = None;
+                    }
+                }
+                pipeline.tick(&buf);
+                if let Ok(mut l) = shared.lock() {
+                    *l = Live {
+                        elapsed: pipeline.elapsed(),
+                        power: pipeline.power(),
+                        energy: pipeline.energy(),
+                    };
+                }
+                if exit.is_some() {
+                    break;
+                }
+                if on_tick {
+                    next += interval;
+                }
+                let wait = next.saturating_duration_since(Instant::now());
+                let mut msg = rx.recv_timeout(wait).map_err(|e| match e {
+                    RecvTimeoutError::Timeout => None,
+                    RecvTimeoutError::Disconnected => Some(()),
+                });
+                on_tick = false;
+                loop {
+                    match msg {
+                        Ok(Msg::Stop(code)) => exit = Some(code),
+                        Ok(Msg::Mark(text)) => {
+                            marks.push(text);
+                            // Marks that arrive together share one poll.
+                            msg = rx.try_recv().map_err(|e| match e {
+                                TryRecvError::Empty => None,
+                                TryRecvError::Disconnected => Some(()),
+                            });
+                            if !matches!(msg, Err(None)) {
+                                continue;
+                            }
+                        }
+                        Err(None) if marks.is_empty() => {
+                            on_tick = true;
+                            // Late (a slow poll): skip missed ticks rather than bursting.
+                            let now = Instant::now();
+                            while next + interval < now {
+                                next += interval;
+                            }
+                        }
+                        Err(None) => {}
+                        Err(Some(())) => exit = Some(None),
+                    }
+                    break;
+                }
+            }
+            (pipeline.finish(), notes)
+        });
+        Self { handle, stop, live }
+    }
+
+    /// The latest live figures.
+    #[must_use]
+    pub fn live(&self) -> Live {
+        self.live.lock().map(|l| *l).unwrap_or_default()
+    }
+
+    /// A handle that sends mark lines to this sampler.
+    #[must_use]
+    pub fn marker(&self) -> Marker {
+        Marker(self.stop.clone())
+    }
+
+    /// A handle to the live figures for another thread.
+    #[must_use]
+    pub fn live_handle(&self) -> LiveHandle {
+        LiveHandle(Arc::clone(&self.live))
+    }
+
+    /// Takes a last poll (with the command's exit code) and returns the measurement and the
+    /// sources' warnings.
+    #[must_use]
+    pub fn stop(self, exit_code: Option<i32>) -> (Measurement, Vec<String>) {
+        let _ = self.stop.send(Msg::Stop(exit_code));
+        match self.handle.join() {
+            Ok(r) => r,
+            Err(_) => (
+                Pipeline::new(ModelInputs {
+                    policy: Policy::Machine,
+                    cpu_tdp: None,
+                    cpu_w_per_thread: 0.0,
+                    dram_w_per_gb: 0.0,
+                })
+                .finish(),
+                vec!["the sampler thread panicked; no measurement".into()],
+            ),
+        }
+    }
+}
