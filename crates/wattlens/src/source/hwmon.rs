@@ -3,8 +3,9 @@
 //! `power1_average` (uW, averaged by the firmware), else `power1_input` (uW, instantaneous).
 
 use super::{entries, read_trim, read_u64, Part, PollContext, PollError, Reading, Source};
-use super::{SourceError, Value};
+use super::{ReadFile, SourceError, StdFs, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Reads {
@@ -30,22 +31,38 @@ impl AmdGpu {
 }
 
 /// The amdgpu devices of a machine.
-#[derive(Debug)]
 pub struct Hwmon {
+    fs: Arc<dyn ReadFile>,
     gpus: Vec<AmdGpu>,
 }
 
+impl std::fmt::Debug for Hwmon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hwmon")
+            .field("gpus", &self.gpus)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Hwmon {
-    /// Finds amdgpu hwmon devices under `sysfs_root` (which stands for `/sys`).
+    /// Finds amdgpu hwmon devices under `sysfs_root` (which stands for `/sys`) on the real file
+    /// system.
     ///
     /// # Errors
     /// [`SourceError::Absent`] when there is none.
     pub fn from_root(sysfs_root: &Path) -> Result<Self, SourceError> {
+        Self::with_reader(sysfs_root, Arc::new(StdFs))
+    }
+
+    /// The same, reading files through `fs`.
+    ///
+    /// # Errors
+    /// As [`Hwmon::from_root`].
+    pub fn with_reader(sysfs_root: &Path, fs: Arc<dyn ReadFile>) -> Result<Self, SourceError> {
         let base = sysfs_root.join("class/hwmon");
-        let fs = super::StdFs;
         let gpus: Vec<AmdGpu> = entries(&base, "hwmon")
             .into_iter()
-            .filter(|d| read_trim(&fs, &d.join("name")).is_ok_and(|n| n == "amdgpu"))
+            .filter(|d| read_trim(fs.as_ref(), &d.join("name")).is_ok_and(|n| n == "amdgpu"))
             .filter_map(|dir| {
                 let reads = if dir.join("energy1_input").exists() {
                     Reads::Energy
@@ -66,7 +83,7 @@ impl Hwmon {
                 base.display()
             )));
         }
-        Ok(Self { gpus })
+        Ok(Self { fs, gpus })
     }
 
     /// The devices found.
@@ -84,12 +101,12 @@ impl Hwmon {
         rocr: Option<&str>,
         hip: Option<&str>,
     ) -> Option<String> {
-        let fs = super::StdFs;
-        let kfd = super::rocm::kfd_gpus(&fs, sysfs_root);
+        let fs = self.fs.as_ref();
+        let kfd = super::rocm::kfd_gpus(fs, sysfs_root);
         let slots: Vec<_> = self
             .gpus
             .iter()
-            .map(|g| super::rocm::hwmon_slot(&fs, &g.dir))
+            .map(|g| super::rocm::hwmon_slot(fs, &g.dir))
             .collect();
         let v = super::rocm::visible(&kfd, &slots, rocr, hip);
         let mut i = 0;
@@ -112,18 +129,18 @@ impl Source for Hwmon {
         _ctx: &PollContext<'_>,
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
-        let fs = super::StdFs;
+        let fs = self.fs.as_ref();
         self.gpus.retain(|g| {
             let value = match g.reads {
                 Reads::Energy => {
-                    read_u64(&fs, &g.dir.join("energy1_input")).map(|v| Value::Counter {
+                    read_u64(fs, &g.dir.join("energy1_input")).map(|v| Value::Counter {
                         part: Part::Gpu,
                         energy_uj: v,
                         max_uj: u64::MAX,
                         used: None,
                     })
                 }
-                Reads::Power(file) => read_u64(&fs, &g.dir.join(file)).map(|uw| Value::Power {
+                Reads::Power(file) => read_u64(fs, &g.dir.join(file)).map(|uw| Value::Power {
                     part: Part::Gpu,
                     power_w: uw as f64 / 1e6,
                     used: None,
@@ -176,6 +193,42 @@ mod tests {
         assert!(Hwmon::from_root(&none).is_err());
         // ROCm GPU 0 is hwmon4 (PCI c1:00.0): the job that was given it is charged it alone.
         assert_eq!(h.restrict(&root, Some("0"), None), None);
+        assert_eq!(h.gpus().len(), 1);
+        assert_eq!(h.gpus()[0].label, "hwmon4");
+    }
+
+    #[test]
+    fn a_device_that_stops_answering_is_dropped_and_the_other_goes_on() {
+        // A reader that denies hwmon3's power file from the second poll on, as a GPU that
+        // falls off the bus (or a permission change) would.
+        struct Flaky(std::sync::atomic::AtomicUsize);
+        impl ReadFile for Flaky {
+            fn read(&self, path: &Path) -> std::io::Result<String> {
+                use std::sync::atomic::Ordering;
+                if path.ends_with("hwmon3/power1_average")
+                    && self.0.fetch_add(1, Ordering::SeqCst) > 0
+                {
+                    return Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+                }
+                std::fs::read_to_string(path)
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs-amd");
+        let mut h = Hwmon::with_reader(&root, Arc::new(Flaky(0.into()))).expect("hwmon");
+        let mut buf = Vec::new();
+        h.poll(0.0, &PollContext::default(), &mut buf)
+            .expect("first poll");
+        assert!(buf
+            .iter()
+            .all(|r| !matches!(r.value, Value::Dropped { .. })));
+        buf.clear();
+        h.poll(1.0, &PollContext::default(), &mut buf)
+            .expect("second poll");
+        assert!(
+            matches!(&buf[0].value, Value::Dropped { reason } if reason.contains("permission")),
+            "{buf:?}"
+        );
+        assert!(matches!(buf[1].value, Value::Counter { .. }));
         assert_eq!(h.gpus().len(), 1);
         assert_eq!(h.gpus()[0].label, "hwmon4");
     }
