@@ -605,7 +605,8 @@ fn marks_cut_windows_that_replay_the_same() {
     let it = |w: &Value| w["it_energy_kwh"]["p50"].as_f64().expect("it p50");
     // The loop burns CPU time; the sleep does not: its active CPU is nothing.
     assert!(it(&w[0]) > 0.0, "{}", w[0]);
-    assert!(it(&w[0]) > 10.0 * it(&w[1]), "{} vs {}", w[0], w[1]);
+    // (CPU time comes in 10 ms ticks: the loop takes tens of them, the sleep at most one.)
+    assert!(it(&w[0]) > 5.0 * it(&w[1]), "{} vs {}", w[0], w[1]);
     assert!(it(&w[0]) <= v["it_energy_kwh"]["p95"].as_f64().expect("run p95"));
     assert!(w[1]["duration_s"].as_f64().expect("s") >= 0.3);
     assert!(w[0]["end_s"].as_f64() <= w[1]["start_s"].as_f64());
