@@ -608,7 +608,10 @@ fn marks_cut_windows_that_replay_the_same() {
     // (CPU time comes in 10 ms ticks: the loop takes tens of them, the sleep at most one.)
     assert!(it(&w[0]) > 5.0 * it(&w[1]), "{} vs {}", w[0], w[1]);
     assert!(it(&w[0]) <= v["it_energy_kwh"]["p95"].as_f64().expect("run p95"));
-    assert!(w[1]["duration_s"].as_f64().expect("s") >= 0.3);
+    // The sleep is 0.3 s; each mark is taken at the poll it triggers, later when the machine is
+    // busy (both ends move, not always by the same).
+    let idle_s = w[1]["duration_s"].as_f64().expect("s");
+    assert!((0.15..1.5).contains(&idle_s), "{idle_s}");
     assert!(w[0]["end_s"].as_f64() <= w[1]["start_s"].as_f64());
     assert_eq!(w[2]["closed_by_run_end"], true);
     let notes = v["notes"].to_string();
