@@ -170,7 +170,7 @@ impl Estimate {
             if k.starts_with("component.") || k.starts_with("eq.") {
                 continue;
             }
-            let mut v = json!({"p5": p.p5, "p50": p.p50, "p95": p.p95});
+            let mut v = json!(p);
             if *k == "cost" {
                 v["currency"] = json!(self.currency);
             }
@@ -183,7 +183,7 @@ impl Estimate {
             .filter_map(|c| {
                 self.get(c.key).map(|p| {
                     json!({"name": c.name, "kind": c.kind, "method": c.method.as_str(),
-                           "energy_kwh": {"p5": p.p5, "p50": p.p50, "p95": p.p95}})
+                           "energy_kwh": p})
                 })
             })
             .collect();
@@ -194,7 +194,7 @@ impl Estimate {
             .filter_map(|(key, label, unit, source)| {
                 self.get(key).map(|p| {
                     json!({"name": key.trim_start_matches("eq."), "description": label, "unit": unit,
-                           "value": {"p5": p.p5, "p50": p.p50, "p95": p.p95}, "source": source})
+                           "value": p, "source": source})
                 })
             })
             .collect();

@@ -194,7 +194,7 @@ fn window_json(spec: &RunSpec, w: &Window, opts: McOptions) -> serde_json::Value
         "cost",
     ] {
         if let Some(p) = e.get(key) {
-            o[key] = json!({"p5": p.p5, "p50": p.p50, "p95": p.p95});
+            o[key] = json!(p);
         }
     }
     o

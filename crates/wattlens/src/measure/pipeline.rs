@@ -404,19 +404,15 @@ impl Pipeline {
     /// The measurement so far.
     #[must_use]
     pub fn finish(&self) -> Measurement {
-        let [cpu_active, cpu_idle, dram, gpu] = self.snapshot(0.0).1;
         let end = self.snapshot(self.last_t.unwrap_or(0.0));
-        let window = |name: &str, start: &Snapshot, stop: &Snapshot, by_run_end: bool| {
-            let e: Vec<Joules> = (0..4).map(|i| stop.1[i] - start.1[i]).collect();
-            Window {
-                name: name.to_string(),
-                start: Seconds(start.0 - self.first_t.unwrap_or(0.0)),
-                end: Seconds(stop.0 - self.first_t.unwrap_or(0.0)),
-                breakdown: EnergyBreakdown {
-                    components: self.components([e[0], e[1], e[2], e[3]]),
-                },
-                closed_by_run_end: by_run_end,
-            }
+        let window = |name: &str, start: &Snapshot, stop: &Snapshot, by_run_end: bool| Window {
+            name: name.to_string(),
+            start: Seconds(start.0 - self.first_t.unwrap_or(0.0)),
+            end: Seconds(stop.0 - self.first_t.unwrap_or(0.0)),
+            breakdown: EnergyBreakdown {
+                components: self.components(std::array::from_fn(|i| stop.1[i] - start.1[i])),
+            },
+            closed_by_run_end: by_run_end,
         };
         let mut windows: Vec<Window> = self
             .windows
@@ -432,7 +428,7 @@ impl Pipeline {
         }
         Measurement {
             breakdown: EnergyBreakdown {
-                components: self.components([cpu_active, cpu_idle, dram, gpu]),
+                components: self.components(end.1),
             },
             duration: self.elapsed(),
             exit_code: self.exit_code,

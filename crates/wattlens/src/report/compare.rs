@@ -78,11 +78,7 @@ pub enum CompareError {
 }
 
 fn percentiles(v: &Value) -> Option<Percentiles> {
-    Some(Percentiles {
-        p5: v.get("p5")?.as_f64()?,
-        p50: v.get("p50")?.as_f64()?,
-        p95: v.get("p95")?.as_f64()?,
-    })
+    serde::Deserialize::deserialize(v).ok()
 }
 
 /// Compares `e` with the footprint JSON `other`, read from `source`.
@@ -169,15 +165,14 @@ impl Comparison {
     /// The `comparison` object added to the estimate's JSON.
     #[must_use]
     pub fn to_json(&self) -> Value {
-        let pct = |p: &Percentiles| json!({"p5": p.p5, "p50": p.p50, "p95": p.p95});
         json!({
             "source": self.source,
             "kind": self.kind,
             "method": self.method,
             "figures": self.rows.iter().map(|r| json!({
                 "name": r.key,
-                "this": pct(&r.this),
-                "other": pct(&r.other),
+                "this": r.this,
+                "other": r.other,
                 "ratio_p50": r.ratio(),
                 "other_p50_inside_p5_p95": r.inside(),
             })).collect::<Vec<_>>(),

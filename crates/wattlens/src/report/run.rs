@@ -3,7 +3,7 @@
 
 use super::{unit_for, Scale};
 use crate::estimate::Estimate;
-use crate::uncertainty::fmt_num;
+use crate::uncertainty::{fmt_num, Percentiles};
 use std::fmt::Write;
 
 /// The summary of a measured run: duration, energy by component with its method, facility
@@ -86,8 +86,10 @@ pub fn run_summary(e: &Estimate) -> String {
             out,
             "  windows (WATTLENS_MARKS): P50 facility energy and carbon, with P5 .. P95"
         );
-        let p = |w: &serde_json::Value, key: &str| -> [f64; 3] {
-            ["p5", "p50", "p95"].map(|q| w[key][q].as_f64().unwrap_or(0.0))
+        let p = |w: &serde_json::Value, key: &str| {
+            let p: Percentiles =
+                serde::Deserialize::deserialize(&w[key]).unwrap_or(Percentiles::point(0.0));
+            [p.p5, p.p50, p.p95]
         };
         for w in ws {
             let [e5, e50, e95] = p(w, "facility_energy_kwh");

@@ -101,6 +101,9 @@ impl Hwmon {
         rocr: Option<&str>,
         hip: Option<&str>,
     ) -> Option<String> {
+        if rocr.is_none() && hip.is_none() {
+            return None;
+        }
         let fs = self.fs.as_ref();
         let kfd = super::rocm::kfd_gpus(fs, sysfs_root);
         let slots: Vec<_> = self

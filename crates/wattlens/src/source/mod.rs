@@ -238,6 +238,29 @@ pub(crate) fn read_u64(fs: &dyn ReadFile, path: &Path) -> Result<u64, SourceErro
     })
 }
 
+/// The devices a comma-separated `*_VISIBLE_DEVICES` list names, each once, in the list's
+/// order: an index below `n`, or whatever `by_name` finds for another entry. Like CUDA and
+/// ROCm, the list stops at its first entry that matches nothing; that entry is returned.
+pub(crate) fn pick_visible(
+    list: &str,
+    n: usize,
+    mut by_name: impl FnMut(&str) -> Option<usize>,
+) -> (Vec<usize>, Option<String>) {
+    let mut out = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let found = match item.parse::<usize>() {
+            Ok(i) => (i < n).then_some(i),
+            Err(_) => by_name(item),
+        };
+        match found {
+            Some(i) if !out.contains(&i) => out.push(i),
+            Some(_) => {}
+            None => return (out, Some(item.to_string())),
+        }
+    }
+    (out, None)
+}
+
 /// Directory entries whose names start with `prefix`, sorted by name.
 pub(crate) fn entries(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -64,11 +64,8 @@ pub fn visible_until<D: GpuDevice>(
         .collect();
     // Asked for only when a MIG UUID does not name its parent.
     let mut migs: Option<Vec<Vec<String>>> = None;
-    let mut out = BTreeSet::new();
-    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let found = if let Ok(i) = item.parse::<usize>() {
-            (i < devices.len()).then_some(i)
-        } else if let Some(mig) = item.strip_prefix("MIG-") {
+    let (picked, stop) = super::pick_visible(list, devices.len(), |item| {
+        if let Some(mig) = item.strip_prefix("MIG-") {
             // `MIG-GPU-<parent uuid>/gi/ci` (drivers before R470) names its parent.
             let parent = mig.split('/').next().filter(|p| p.starts_with("GPU-"));
             parent
@@ -82,15 +79,9 @@ pub fn visible_until<D: GpuDevice>(
             uuids
                 .iter()
                 .position(|u| !u.is_empty() && u.starts_with(item))
-        };
-        match found {
-            Some(i) => {
-                out.insert(i);
-            }
-            None => return (out, Some(item.to_string())),
         }
-    }
-    (out, None)
+    });
+    (picked.into_iter().collect(), stop)
 }
 
 /// The GPUs and their MIG instances in the output of `nvidia-smi -L`:

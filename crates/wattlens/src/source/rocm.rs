@@ -9,7 +9,7 @@
 //! device by PCI address: the node's `domain` and `location_id` (bus << 8 | device << 3 |
 //! function) against `PCI_SLOT_NAME` in the hwmon device's `device/uevent`.
 
-use super::{read_trim, ReadFile};
+use super::{pick_visible, read_trim, ReadFile};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -124,7 +124,7 @@ pub fn visible(
     // ROCR: indices or UUIDs into the KFD order.
     let mut order: Vec<usize> = (0..kfd.len()).collect();
     if let Some(list) = rocr {
-        let (picked, stop) = pick(list, kfd.len(), |item| {
+        let (picked, stop) = pick_visible(list, kfd.len(), |item| {
             kfd.iter().position(|g| {
                 g.uuid
                     .as_deref()
@@ -136,7 +136,7 @@ pub fn visible(
     }
     // HIP: indices into what ROCR left.
     if let Some(list) = hip {
-        let (picked, stop) = pick(list, order.len(), |_| None);
+        let (picked, stop) = pick_visible(list, order.len(), |_| None);
         order = picked.into_iter().map(|i| order[i]).collect();
         note = note.or(stop.map(|s| unmatched("HIP_VISIBLE_DEVICES", &s)));
     }
@@ -159,28 +159,6 @@ pub fn visible(
         }
     }
     Visible { keep, note }
-}
-
-/// The positions a comma-separated list names (indices below `n`, or what `by_name` finds),
-/// each once, in the list's order; and the entry where it stopped.
-fn pick(
-    list: &str,
-    n: usize,
-    by_name: impl Fn(&str) -> Option<usize>,
-) -> (Vec<usize>, Option<String>) {
-    let mut out = Vec::new();
-    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let found = match item.parse::<usize>() {
-            Ok(i) => (i < n).then_some(i),
-            Err(_) => by_name(item),
-        };
-        match found {
-            Some(i) if !out.contains(&i) => out.push(i),
-            Some(_) => {}
-            None => return (out, Some(item.to_string())),
-        }
-    }
-    (out, None)
 }
 
 fn unmatched(var: &str, item: &str) -> String {
