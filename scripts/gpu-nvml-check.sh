@@ -4,7 +4,7 @@
 # nvidia-smi before and after. Prints both and their ratio; writes the JSON beside it.
 #
 # NOT YET RUN: no GPU was available when it was written. Needs an NVIDIA GPU (Volta or newer),
-# nvidia-smi, python3 with PyTorch (CUDA build), and target/release/wattlens (cargo build --release).
+# nvidia-smi, python3 with PyTorch (CUDA build) and nvidia-ml-py, and target/release/wattlens (cargo build --release).
 #
 #   SECS=60 bash scripts/gpu-nvml-check.sh [OUT_DIR]
 set -euo pipefail
@@ -17,7 +17,11 @@ command -v nvidia-smi >/dev/null || { echo "nvidia-smi not found: no NVIDIA driv
 python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null \
   || { echo "python3 with a CUDA build of PyTorch is needed for the burn" >&2; exit 2; }
 
-counter_mj() { nvidia-smi -i 0 --query-gpu=total_energy_consumption --format=csv,noheader,nounits; }
+# nvidia-smi has no total-energy field (driver 580: "not a valid field to query"); NVML's own
+# nvmlDeviceGetTotalEnergyConsumption, through nvidia-ml-py, is the driver's counter in mJ.
+counter_mj() {
+  python3 -c 'import pynvml as n; n.nvmlInit(); print(n.nvmlDeviceGetTotalEnergyConsumption(n.nvmlDeviceGetHandleByIndex(0)))'
+}
 nvidia-smi -i 0 --query-gpu=name,uuid,driver_version,power.limit --format=csv,noheader | tee "$OUT/gpu.txt"
 
 cat >"$OUT/burn.py" <<PY
@@ -47,7 +51,7 @@ before, after, t0, t1 = (float(x) for x in sys.argv[2:6])
 driver_j = (after - before) / 1e3
 gpu = next(c for c in run["components"] if c["kind"] == "accelerator")
 w_j = gpu["energy_kwh"]["p50"] * 3.6e6
-print(f"driver counter (nvidia-smi, around the whole wattlens run, {t1 - t0:.1f} s): {driver_j:.0f} J")
+print(f"driver counter (NVML total energy, around the whole wattlens run, {t1 - t0:.1f} s): {driver_j:.0f} J")
 print(f"wattlens GPUs ({gpu['method']}, {run['duration_s']:.1f} s): {w_j:.0f} J "
       f"[{gpu['energy_kwh']['p5'] * 3.6e6:.0f} .. {gpu['energy_kwh']['p95'] * 3.6e6:.0f}]")
 print(f"ratio wattlens / driver: {w_j / driver_j:.4f} "
