@@ -2,7 +2,7 @@
 """Measure the GPU energy of generating tokens with a randomly initialised Llama-3-8B-shaped model
 and print it beside `wattlens estimate infer` for the same shape, batch and token counts.
 
-NOT YET RUN: no GPU was available when it was written (docs/validation.md section 4.3). Needs an
+Run on an H100 on 2026-11-25 (results in docs/validation.md section 4.3). Needs an
 NVIDIA GPU (Volta or newer, for the driver's total-energy counter), PyTorch, transformers and
 nvidia-ml-py, and a built `target/release/wattlens`. Weights are random: the energy of the
 arithmetic does not depend on them. Greedy decoding with `min_new_tokens` forces every sequence

@@ -3,7 +3,7 @@
 # GPU 0 under `wattlens run --json`, against the driver's own total-energy counter read with
 # nvidia-smi before and after. Prints both and their ratio; writes the JSON beside it.
 #
-# NOT YET RUN: no GPU was available when it was written. Needs an NVIDIA GPU (Volta or newer),
+# Run on an H100 on 2026-11-25 (docs/validation.md section 3). Needs an NVIDIA GPU (Volta or newer),
 # nvidia-smi, python3 with PyTorch (CUDA build) and nvidia-ml-py, and target/release/wattlens (cargo build --release).
 #
 #   SECS=60 bash scripts/gpu-nvml-check.sh [OUT_DIR]
