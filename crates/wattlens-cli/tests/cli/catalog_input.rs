@@ -75,6 +75,16 @@ fn implausible_values_in_each_table_are_refused() {
         ),
         ("server", "name = \"x\"\nmax_power_kw = inf", "max_power_kw"),
         (
+            "server",
+            "name = \"x\"\naccelerator = \"h100\"\naccelerators = 0",
+            "accelerators",
+        ),
+        (
+            "accelerator",
+            "name = \"x\"\nbf16_tflops = 5e-324",
+            "bf16_tflops",
+        ),
+        (
             "datacenter",
             "name = \"x\"\npue_low = 0.9\npue_high = 1.2",
             "pue_low",

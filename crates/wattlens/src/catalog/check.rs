@@ -34,15 +34,6 @@ pub struct Bounds {
     whole: bool,
 }
 
-/// Above zero, at most `max`.
-const fn positive(max: f64) -> Bounds {
-    Bounds {
-        min: 0.0,
-        min_inclusive: false,
-        max,
-        whole: false,
-    }
-}
 /// Zero or more, at most `max`.
 const fn non_negative(max: f64) -> Bounds {
     Bounds {
@@ -135,9 +126,10 @@ fn ordered(
 }
 
 /// Power of one accelerator card or package, W (a wafer-scale engine draws about 23 kW).
-const BOARD_POWER_W: Bounds = positive(1e5);
+/// Lower bounds keep divisors away from zero and subnormals, which would print infinities.
+const BOARD_POWER_W: Bounds = between(1.0, 1e5);
 /// Peak throughput, TFLOP/s or TOP/s (a wafer-scale engine peaks at about 125,000 TFLOP/s).
-const PEAK: Bounds = positive(1e7);
+const PEAK: Bounds = between(1e-3, 1e7);
 /// Embodied carbon of one card or server, kgCO2e.
 const EMBODIED_KG: Bounds = non_negative(1e7);
 
@@ -149,8 +141,8 @@ impl Validate for Accelerator {
         opt("fp16_tflops", self.fp16_tflops, PEAK)?;
         opt("fp8_tflops", self.fp8_tflops, PEAK)?;
         opt("int8_tops", self.int8_tops, PEAK)?;
-        opt("memory_gb", self.memory_gb, positive(1e6))?;
-        opt("mem_bw_gb_s", self.mem_bw_gb_s, positive(1e8))?;
+        opt("memory_gb", self.memory_gb, between(1e-3, 1e6))?;
+        opt("mem_bw_gb_s", self.mem_bw_gb_s, between(1e-3, 1e8))?;
         opt("embodied_kgco2e_low", self.embodied_kgco2e_low, EMBODIED_KG)?;
         opt(
             "embodied_kgco2e_high",
@@ -168,9 +160,17 @@ impl Validate for Server {
     fn validate(&self) -> Result<(), FieldError> {
         // Zero accelerators is a CPU-only server; its maximum power must still be above zero.
         opt("accelerators", self.accelerators, whole(0.0, 1e5))?;
-        opt("max_power_kw", self.max_power_kw, positive(1e4))?;
+        if self.accelerator.is_some() && self.accelerators == Some(0.0) {
+            return Err(FieldError {
+                field: "accelerators",
+                message: "must be at least 1 when `accelerator` names one (a CPU-only server \
+                          names no accelerator), got 0"
+                    .into(),
+            });
+        }
+        opt("max_power_kw", self.max_power_kw, between(1e-3, 1e4))?;
         opt("cpu_sockets", self.cpu_sockets, whole(0.0, 64.0))?;
-        opt("cpu_tdp_w", self.cpu_tdp_w, positive(1e4))?;
+        opt("cpu_tdp_w", self.cpu_tdp_w, between(0.1, 1e4))?;
         opt("dram_gb", self.dram_gb, non_negative(1e7))?;
         opt("embodied_kgco2e_low", self.embodied_kgco2e_low, EMBODIED_KG)?;
         opt(
@@ -201,7 +201,8 @@ impl Validate for Grid {
         )?;
         opt("cfe_share", self.cfe_share, between(0.0, 1.0))?;
         opt("ewif_l_per_kwh", self.ewif_l_per_kwh, EWIF)?;
-        opt("generation_twh", self.generation_twh, non_negative(1e6))
+        // Divides figures for the "share of annual electricity" equivalent.
+        opt("generation_twh", self.generation_twh, between(1e-3, 1e6))
     }
 }
 
@@ -229,15 +230,15 @@ impl Validate for Datacenter {
         opt("wue_low", self.wue_low, WUE)?;
         opt("wue_high", self.wue_high, WUE)?;
         ordered(("wue_low", self.wue_low), ("wue_high", self.wue_high))?;
-        opt("max_rack_kw", self.max_rack_kw, positive(1e4))
+        opt("max_rack_kw", self.max_rack_kw, between(0.1, 1e4))
     }
 }
 
 impl Validate for Model {
     fn validate(&self) -> Result<(), FieldError> {
         let shape = whole(1.0, 1e9);
-        opt("total_params", self.total_params, positive(1e16))?;
-        opt("active_params", self.active_params, positive(1e16))?;
+        opt("total_params", self.total_params, between(1.0, 1e16))?;
+        opt("active_params", self.active_params, between(1.0, 1e16))?;
         ordered(
             ("active_params", self.active_params),
             ("total_params", self.total_params),
@@ -253,17 +254,17 @@ impl Validate for Model {
         opt("head_dim", self.head_dim, shape)?;
         opt("context_length", self.context_length, shape)?;
         opt("kv_cache_width", self.kv_cache_width, shape)?;
-        opt("training_tokens", self.training_tokens, positive(1e17))?;
+        opt("training_tokens", self.training_tokens, between(1.0, 1e17))?;
         opt(
             "training_accelerators",
             self.training_accelerators,
             whole(1.0, 1e8),
         )?;
-        opt("training_days", self.training_days, positive(1e5))?;
+        opt("training_days", self.training_days, between(1e-3, 1e5))?;
         opt(
             "training_accelerator_hours",
             self.training_accelerator_hours,
-            positive(1e13),
+            between(1e-3, 1e13),
         )?;
         opt(
             "reported_training_energy_mwh",
@@ -281,7 +282,7 @@ impl Validate for Model {
 impl Validate for Equivalent {
     fn validate(&self) -> Result<(), FieldError> {
         // Figures are divided by equivalents: zero would print infinities.
-        positive(1e15).check("value", self.value)
+        between(1e-6, 1e15).check("value", self.value)
     }
 }
 
@@ -289,7 +290,7 @@ impl Validate for Equivalent {
 /// only in a user file) must be finite and non-negative.
 #[must_use]
 pub fn coefficient_bounds(key: &str) -> Bounds {
-    let fraction = positive(1.0);
+    let fraction = between(1e-3, 1.0);
     match key {
         "train.mfu"
         | "train.load"
@@ -310,12 +311,12 @@ pub fn coefficient_bounds(key: &str) -> Bounds {
         "site.ewif" => EWIF,
         "site.price_usd_per_kwh" => non_negative(100.0),
         "embodied.accelerator_kg" | "embodied.server_kg" => EMBODIED_KG,
-        "embodied.service_life_years" => positive(100.0),
+        "embodied.service_life_years" => between(0.01, 100.0),
         "infer.step_overhead" => non_negative(1e6),
         "infer.batch" => whole(1.0, 1e6),
         "infer.output_tokens" => whole(1.0, 1e9),
         "infer.input_tokens" => whole(0.0, 1e9),
-        "cpu.w_per_thread" => positive(1000.0),
+        "cpu.w_per_thread" => between(0.01, 1000.0),
         _ => non_negative(1e15),
     }
 }
