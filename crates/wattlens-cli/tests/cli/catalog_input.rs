@@ -245,3 +245,88 @@ fn suggestions_name_the_key_to_type() {
         &["did you mean", "h100 (NVIDIA H100 SXM5 80GB)"],
     );
 }
+
+/// Runs wattlens with a time limit: `None` when it had to be killed (a hang).
+fn wattlens_within(args: &[&str], limit: std::time::Duration) -> Option<Output> {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .args(args)
+        .env_remove("WATTLENS_CATALOG")
+        .env_remove("WATTLENS_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs wattlens");
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return Some(child.wait_with_output().expect("output"));
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A config file with every key but `samples` (whose bounds are checked elsewhere: a huge
+/// value would allocate gigabytes before that check exists).
+const CONFIG_SEED: &str = "seed = 42\n\n[site]\ngrid = \"gcp:europe-west1\"\npue = \"1.1..1.3\"\nintensity = \"100g/kWh\"\nmarket_intensity = \"20g/kWh\"\nwue = \"0.5L/kWh\"\newif = \"3.1L/kWh\"\nprice = \"0.09EUR/kWh\"\ndatacenter = \"google\"\ncooling = \"air\"\nlifetime = \"5y\"\n";
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        // Each case starts the binary: fewer cases than the library fuzz targets.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    #[test]
+    fn mutated_config_files_never_panic_or_hang(
+        edits in proptest::collection::vec(
+            (proptest::sample::select(vec![
+                "nan", "inf", "-1", "0", "1e308", "\"", "[", "]", "=", "\n", "..", "EUR", "%", "-",
+                "\u{0}", "[site]\n", "catalog = \"\"\n", "seed = -1\n", "\"1e999\"",
+            ]), proptest::prelude::any::<proptest::sample::Index>(), proptest::bool::ANY),
+            1..5,
+        ),
+    ) {
+        let mut text = CONFIG_SEED.to_string();
+        for (token, at, replace) in &edits {
+            let mut k = at.index(text.len() + 1);
+            while !text.is_char_boundary(k) {
+                k -= 1;
+            }
+            if *replace {
+                let end = (k + token.len()).min(text.len());
+                let mut end = end;
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(k..end, token);
+            } else {
+                text.insert_str(k, token);
+            }
+        }
+        let p = catalog_file("fuzz-config.toml", &text);
+        let o = wattlens_within(
+            &["--config", p.to_str().expect("p"), "estimate", "fleet", "--energy", "1MWh", "--json"],
+            std::time::Duration::from_secs(30),
+        );
+        let Some(o) = o else {
+            return Err(proptest::test_runner::TestCaseError::fail(format!("hang with config:\n{text}")));
+        };
+        let err = stderr(&o);
+        proptest::prop_assert!(
+            matches!(o.status.code(), Some(0 | 2)) && !err.contains("panicked"),
+            "{:?} {err}\nconfig:\n{text}",
+            o.status
+        );
+        if o.status.success() {
+            let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+            proptest::prop_assert!(!v.to_string().contains("null"), "{v}\nconfig:\n{text}");
+        }
+    }
+}
