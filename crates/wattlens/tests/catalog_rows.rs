@@ -3,7 +3,7 @@
 //! figures; none panics. And every embedded row passes the validation user rows get.
 
 use proptest::prelude::*;
-use wattlens::catalog::{Catalog, Row, Table, UserCatalog, Validate};
+use wattlens::catalog::{Catalog, Row, Table, UserCatalog};
 use wattlens::estimate::resolve::{
     self, DatacenterInputs, FleetInputs, HardwareInputs, TrainInputs,
 };

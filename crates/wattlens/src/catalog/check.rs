@@ -24,30 +24,22 @@ pub trait Validate {
     fn validate(&self) -> Result<(), FieldError>;
 }
 
-/// Allowed values of a field: `min < v` (or `min <= v`) and `v <= max`; optionally whole.
+/// Allowed values of a field: `min <= v <= max`, finite; optionally whole.
 #[derive(Clone, Copy, Debug)]
 pub struct Bounds {
     min: f64,
-    /// Whether `min` itself is allowed.
-    min_inclusive: bool,
     max: f64,
     whole: bool,
 }
 
 /// Zero or more, at most `max`.
 const fn non_negative(max: f64) -> Bounds {
-    Bounds {
-        min: 0.0,
-        min_inclusive: true,
-        max,
-        whole: false,
-    }
+    between(0.0, max)
 }
 /// `min..=max`.
 const fn between(min: f64, max: f64) -> Bounds {
     Bounds {
         min,
-        min_inclusive: true,
         max,
         whole: false,
     }
@@ -56,14 +48,13 @@ const fn between(min: f64, max: f64) -> Bounds {
 const fn whole(min: f64, max: f64) -> Bounds {
     Bounds {
         min,
-        min_inclusive: true,
         max,
         whole: true,
     }
 }
 
 impl Bounds {
-    /// The bounds in words: "above 0 and at most 1", "a whole number from 0 to 64".
+    /// The bounds in words: "a number from 0.001 to 1", "a whole number from 0 to 64".
     #[must_use]
     pub fn describe(&self) -> String {
         let kind = if self.whole {
@@ -71,25 +62,10 @@ impl Bounds {
         } else {
             "a number"
         };
-        if self.min_inclusive {
-            format!("{kind} from {} to {}", fmt_num(self.min), fmt_num(self.max))
-        } else {
-            format!(
-                "{kind} above {} and at most {}",
-                fmt_num(self.min),
-                fmt_num(self.max)
-            )
-        }
+        format!("{kind} from {} to {}", fmt_num(self.min), fmt_num(self.max))
     }
     fn admits(&self, v: f64) -> bool {
-        v.is_finite()
-            && (if self.min_inclusive {
-                v >= self.min
-            } else {
-                v > self.min
-            })
-            && v <= self.max
-            && (!self.whole || v.fract() == 0.0)
+        v.is_finite() && v >= self.min && v <= self.max && (!self.whole || v.fract() == 0.0)
     }
     /// Checks one value.
     ///

@@ -123,16 +123,12 @@ pub enum CatalogError {
     },
     /// A value in a user catalog file is out of its domain (not finite, wrong sign, implausible,
     /// or out of order with its pair).
-    #[error("catalog file {path}{line}: {noun} {name:?}: {field} {message}; fix the value or remove the row")]
+    #[error("catalog file {path}{at}: {field} {message}; fix the value or remove the row")]
     Invalid {
         /// The file.
         path: String,
-        /// `, line N`, or empty when the line is not known.
-        line: String,
-        /// Singular noun of the table (`server`).
-        noun: &'static str,
-        /// The row's name or key.
-        name: String,
+        /// Where: `, line N: server "zero"` (the line when it is known, the table and the row).
+        at: String,
         /// The field (`max_power_kw`).
         field: &'static str,
         /// What is wrong: the value and the allowed bounds.

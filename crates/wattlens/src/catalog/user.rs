@@ -107,12 +107,11 @@ fn check_rows<T: Row>(
 ) -> Result<(), CatalogError> {
     for (i, r) in rows.iter().enumerate() {
         if let Err(e) = r.validate() {
+            let line =
+                line_of(text, table, i, e.field).map_or(String::new(), |l| format!(", line {l}"));
             return Err(CatalogError::Invalid {
                 path: origin.to_string(),
-                line: line_of(text, table, i, e.field)
-                    .map_or(String::new(), |l| format!(", line {l}")),
-                noun: T::KIND.noun(),
-                name: r.name().to_string(),
+                at: format!("{line}: {} {:?}", T::KIND.noun(), r.name()),
                 field: e.field,
                 message: e.message,
             });
