@@ -234,3 +234,22 @@ fn a_zero_power_server_row_is_refused_naming_line_and_field() {
         "{e}"
     );
 }
+
+#[test]
+fn a_server_split_of_zero_or_nan_power_is_none_not_a_panic() {
+    use wattlens::estimate::power::Split;
+    for (server, accel, host) in [
+        (0.0, 0.0, 0.0),
+        (0.0, 5600.0, 1000.0),
+        (f64::NAN, 1.0, 1.0),
+        (f64::INFINITY, f64::INFINITY, 0.0),
+        (10_200.0, f64::NAN, 0.0),
+        (-1.0, 1.0, 1.0),
+    ] {
+        assert!(
+            Split::of_server(server, accel, host).is_none(),
+            "{server} {accel} {host}"
+        );
+    }
+    assert!(Split::of_server(10_200.0, 5600.0, 1468.0).is_some());
+}
