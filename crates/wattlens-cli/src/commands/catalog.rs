@@ -20,20 +20,46 @@ fn parse_kind(s: &str) -> Result<Kind> {
     })
 }
 
+/// One line per row: the key to type, the display name where it differs, the summary and the
+/// other names the row answers to.
 fn list_rows<T: Row>(t: &Table<T>, json: bool) -> Result<String> {
     if json {
         return Ok(serde_json::to_string_pretty(&t.rows()?)? + "\n");
     }
     let rows = t.rows()?;
-    let w = rows
+    let keys: Vec<String> = rows.iter().map(|r| r.key()).collect();
+    let named = rows.iter().zip(&keys).any(|(r, k)| r.name() != k);
+    let kw = keys.iter().map(String::len).max().unwrap_or(3).clamp(3, 24);
+    let nw = rows
         .iter()
         .map(|r| r.name().len())
         .max()
-        .unwrap_or(8)
-        .min(40);
+        .unwrap_or(4)
+        .clamp(4, 40);
     let mut s = String::new();
-    for r in rows {
-        let _ = writeln!(s, "{:<w$}  {}", r.name(), r.summary());
+    if named {
+        let _ = writeln!(s, "{:<kw$}  {:<nw$}  DETAILS [OTHER NAMES]", "KEY", "NAME");
+    } else {
+        let _ = writeln!(s, "{:<kw$}  DETAILS [OTHER NAMES]", "KEY");
+    }
+    for (r, key) in rows.iter().zip(&keys) {
+        let others: Vec<&str> = r
+            .aliases()
+            .unwrap_or("")
+            .split('|')
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && a != key)
+            .collect();
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", others.join(", "))
+        };
+        if named {
+            let _ = writeln!(s, "{key:<kw$}  {:<nw$}  {}{also}", r.name(), r.summary());
+        } else {
+            let _ = writeln!(s, "{key:<kw$}  {}{also}", r.summary());
+        }
     }
     Ok(s)
 }

@@ -87,6 +87,7 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
 
 mod bad_input;
 mod catalog;
+mod catalog_input;
 mod compare;
 mod infer;
 mod output;

@@ -507,7 +507,7 @@ def ewif_rows(w_raw):
          "codecarbon water_consumption_per_source.json world_average (MDPI Water 12(9):2482)",
          "216.62 gal/MWh as published by codecarbon; scope/coverage of the MDPI figure not verified"),
         ("us-average", 3.14, 3.14, 2023, "Li; Yang; Islam & Ren 2023 Making AI Less Thirsty arXiv:2304.03271",
-         "US average EWIF used by the paper; value as compiled in shared data (flagged: verify against paper table)"),
+         "US average EWIF used by the paper; value from a secondary compilation of the paper (to verify against its Table 1)"),
         ("global-weighted", T(4241), T(4241), 2015, mek15,
          "4241 m3/TJe global weighted-average consumptive WF of electricity and heat incl. hydropower reservoirs and fuel supply"),
     ]

@@ -5,10 +5,12 @@
 //! use, so a command pays only for the tables it touches. A user TOML file (`--catalog FILE`)
 //! adds rows or overrides built-in rows of the same name.
 
+mod check;
 mod rows;
 mod table;
 mod user;
 
+pub use check::{coefficient_bounds, Bounds, FieldError, Validate};
 pub use rows::{Accelerator, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server};
 pub use table::Table;
 pub use user::UserCatalog;
@@ -119,6 +121,19 @@ pub enum CatalogError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A value in a user catalog file is out of its domain (not finite, wrong sign, implausible,
+    /// or out of order with its pair).
+    #[error("catalog file {path}{at}: {field} {message}; fix the value or remove the row")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Where: `, line N: server "zero"` (the line when it is known, the table and the row).
+        at: String,
+        /// The field (`max_power_kw`).
+        field: &'static str,
+        /// What is wrong: the value and the allowed bounds.
+        message: String,
+    },
     /// A user catalog file is malformed; the message carries the line.
     #[error("catalog file {path} is malformed: {message}")]
     Malformed {
@@ -146,8 +161,46 @@ pub fn normalize(s: &str) -> String {
         .collect()
 }
 
+/// The name a user types for a row: its first alias without spaces, else its name if that has
+/// none, else the name in lower case with runs of other characters turned into `-`
+/// (`NVIDIA H100 SXM5 80GB` has the key `h100`; `FR` is its own key).
+#[must_use]
+pub fn typeable(name: &str, aliases: Option<&str>) -> String {
+    let spaceless = |a: &&str| !a.trim().is_empty() && !a.contains(char::is_whitespace);
+    if let Some(a) = aliases.and_then(|a| a.split('|').find(spaceless)) {
+        return a.trim().to_string();
+    }
+    if spaceless(&name) {
+        return name.to_string();
+    }
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// Makers' and clouds' names a user may put before an accelerator or server name
+/// (`nvidia-h100`, `amd-mi300x`, `intel-gaudi3`, `google-tpu-v5p`), normalised.
+pub(crate) const VENDOR_PREFIXES: [&str; 10] = [
+    "nvidia",
+    "amd",
+    "intel",
+    "habana",
+    "google",
+    "huawei",
+    "cambricon",
+    "aws",
+    "gcp",
+    "azure",
+];
+
 /// A catalog row.
-pub trait Row: DeserializeOwned + Serialize + Clone {
+pub trait Row: DeserializeOwned + Serialize + Clone + Validate {
     /// The table this row belongs to.
     const KIND: Kind;
     /// The embedded CSV file.
@@ -164,6 +217,15 @@ pub trait Row: DeserializeOwned + Serialize + Clone {
     fn summary(&self) -> String;
     /// Source and year, for explanations.
     fn cite(&self) -> String;
+    /// The name a user types for this row: the key of a keyed table (`FR`, `train.mfu`), else
+    /// see [`typeable`].
+    fn key(&self) -> String {
+        if Self::NAME_COLUMN == "key" {
+            self.name().to_string()
+        } else {
+            typeable(self.name(), self.aliases())
+        }
+    }
 }
 
 /// The catalog: embedded tables plus the user's additions, parsed lazily.

@@ -5,7 +5,7 @@
 //! index to build. A lookup compares normalised names in place (a few hundred rows at most), so
 //! a command that needs one grid among hundreds pays for a scan of the text and one row.
 
-use super::{normalize, CatalogError, Row};
+use super::{normalize, typeable, CatalogError, Kind, Row, VENDOR_PREFIXES};
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
@@ -91,6 +91,14 @@ impl<T: Row> Table<T> {
         let r: T = csv::StringRecord::from(cells)
             .deserialize(Some(&self.headers))
             .map_err(|e| broken(format!("row {line}: {e}")))?;
+        r.validate().map_err(|e| {
+            broken(format!(
+                "line {line}, {:?}: {} {}",
+                r.name(),
+                e.field,
+                e.message
+            ))
+        })?;
         Ok(slot.row.get_or_init(|| r))
     }
 
@@ -131,49 +139,81 @@ impl<T: Row> Table<T> {
     /// [`CatalogError::Unknown`] with the closest names suggested.
     pub fn get(&self, query: &str) -> Result<&T, CatalogError> {
         let q = normalize(query);
-        if !q.is_empty() {
-            let by_name = self.slots.iter().position(|s| same(&s.name, &q));
+        // Accelerators and servers also answer to their maker's name in front (`nvidia-h100`).
+        let bare = matches!(T::KIND, Kind::Accelerators | Kind::Servers)
+            .then(|| {
+                VENDOR_PREFIXES
+                    .iter()
+                    .find_map(|v| q.strip_prefix(v))
+                    .filter(|r| !r.is_empty())
+            })
+            .flatten();
+        for q in std::iter::once(q.as_str()).chain(bare) {
+            if q.is_empty() {
+                continue;
+            }
+            let by_name = self.slots.iter().position(|s| same(&s.name, q));
             let found = by_name.or_else(|| {
                 self.slots
                     .iter()
-                    .position(|s| s.aliases.split('|').any(|a| same(a, &q)))
+                    .position(|s| s.aliases.split('|').any(|a| same(a, q)))
             });
             if let Some(i) = found {
                 return self.row(i);
             }
         }
-        let mut scored: Vec<(f64, &str)> = self
+        let mut scored: Vec<(f64, &Slot<T>)> = self
             .slots
             .iter()
             .flat_map(|s| {
                 std::iter::once(s.name.as_ref())
                     .chain(s.aliases.split('|'))
                     .filter(|a| !a.is_empty())
-                    .map(move |a| (a, s.name.as_ref()))
+                    .map(move |a| (a, s))
             })
-            .map(|(alias, name)| {
+            .map(|(alias, slot)| {
                 let n = normalize(alias);
-                let mut s = strsim::jaro_winkler(&q, &n);
-                if !q.is_empty() && (n.contains(&q) || q.contains(&n)) {
-                    s += 0.2;
-                }
-                (s, name)
+                let score = |q: &str| {
+                    let mut s = strsim::jaro_winkler(q, &n);
+                    if !q.is_empty() && (n.contains(q) || q.contains(&n)) {
+                        s += 0.2;
+                    }
+                    s
+                };
+                let s = bare.map_or(score(&q), |b| score(&q).max(score(b)));
+                (s, slot)
             })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut names: Vec<&str> = Vec::new();
+        let mut names: Vec<&Slot<T>> = Vec::new();
         for (s, n) in scored {
             if s < 0.75 || names.len() == 3 {
                 break;
             }
-            if !names.contains(&n) {
+            if !names.iter().any(|m| std::ptr::eq(*m, n)) {
                 names.push(n);
             }
         }
         let hint = if names.is_empty() {
             String::new()
         } else {
-            format!(" (did you mean {}?)", names.join(", "))
+            // The name to type, with the display name where it differs.
+            let shown: Vec<String> = names
+                .iter()
+                .map(|s| {
+                    let key = if T::NAME_COLUMN == "key" {
+                        s.name.to_string()
+                    } else {
+                        typeable(&s.name, Some(&s.aliases))
+                    };
+                    if key == s.name {
+                        key
+                    } else {
+                        format!("{key} ({})", s.name)
+                    }
+                })
+                .collect();
+            format!(" (did you mean {}?)", shown.join(", "))
         };
         Err(CatalogError::Unknown {
             noun: T::KIND.noun(),

@@ -3,7 +3,8 @@
 //! columns of the embedded CSV tables. Rows add to the catalog or override same-named rows.
 
 use super::{
-    Accelerator, CatalogError, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server,
+    Accelerator, CatalogError, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Row, Server,
+    Table,
 };
 use serde::Deserialize;
 use std::path::Path;
@@ -66,46 +67,86 @@ impl UserCatalog {
                 message: format!("{line}{}", e.message()),
             }
         })?;
-        cat.validate(origin)?;
+        cat.validate(origin, text)?;
         Ok(cat)
     }
 
-    fn validate(&self, origin: &str) -> Result<(), CatalogError> {
-        let bad = |what: &str, name: &str, field: &str| CatalogError::Malformed {
-            path: origin.to_string(),
-            message: format!("{what} {name:?}: {field} must be a finite, non-negative number"),
-        };
-        let ok = |v: Option<f64>| v.is_none_or(|x| x.is_finite() && x >= 0.0);
-        for a in &self.accelerator {
-            for (f, v) in [
-                ("board_power_w", a.board_power_w),
-                ("bf16_tflops", a.bf16_tflops),
-                ("fp16_tflops", a.fp16_tflops),
-                ("memory_gb", a.memory_gb),
-                ("mem_bw_gb_s", a.mem_bw_gb_s),
-            ] {
-                if !ok(v) {
-                    return Err(bad("accelerator", &a.name, f));
-                }
-            }
-        }
-        for s in &self.server {
-            if !ok(s.max_power_kw) || !ok(s.accelerators) {
-                return Err(bad("server", &s.name, "max_power_kw/accelerators"));
-            }
-        }
-        for g in &self.grid {
-            if !ok(g.intensity_g_per_kwh) || !ok(g.ewif_l_per_kwh) {
-                return Err(bad("grid", &g.key, "intensity_g_per_kwh/ewif_l_per_kwh"));
-            }
-        }
-        for d in &self.datacenter {
-            if !ok(d.pue_low) || !ok(d.pue_high) || d.pue_low.is_some_and(|p| p < 1.0) {
-                return Err(bad("datacenter", &d.name, "pue_low/pue_high (at least 1)"));
+    fn validate(&self, origin: &str, text: &str) -> Result<(), CatalogError> {
+        check_rows(&self.accelerator, "accelerator", origin, text)?;
+        check_rows(&self.server, "server", origin, text)?;
+        check_rows(&self.grid, "grid", origin, text)?;
+        check_rows(&self.ewif, "ewif", origin, text)?;
+        check_rows(&self.datacenter, "datacenter", origin, text)?;
+        check_rows(&self.model, "model", origin, text)?;
+        check_rows(&self.equivalent, "equivalent", origin, text)?;
+        check_rows(&self.default, "default", origin, text)?;
+        // A default the models never read (a typo) would be ignored without a word.
+        let embedded = Table::<Coefficient>::build(&[])?;
+        for (i, c) in self.default.iter().enumerate() {
+            if let Err(CatalogError::Unknown { hint, .. }) = embedded.get(&c.key) {
+                return Err(CatalogError::Malformed {
+                    path: origin.to_string(),
+                    message: format!(
+                        "{}default key {:?} is not one the models read{hint}; `wattlens catalog list defaults` lists them",
+                        line_of(text, "default", i, "key").map_or(String::new(), |l| format!("line {l}: ")),
+                        c.key
+                    ),
+                });
             }
         }
         Ok(())
     }
+}
+
+/// Checks every row of one table, naming the file, the line and the field of the first bad value.
+fn check_rows<T: Row>(
+    rows: &[T],
+    table: &str,
+    origin: &str,
+    text: &str,
+) -> Result<(), CatalogError> {
+    for (i, r) in rows.iter().enumerate() {
+        if let Err(e) = r.validate() {
+            let line =
+                line_of(text, table, i, e.field).map_or(String::new(), |l| format!(", line {l}"));
+            return Err(CatalogError::Invalid {
+                path: origin.to_string(),
+                at: format!("{line}: {} {:?}", T::KIND.noun(), r.name()),
+                field: e.field,
+                message: e.message,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The line (1-based) of `field` in the `index`-th `[[table]]` of a TOML text, else of that
+/// table's header; `None` when the rows are not written as `[[table]]` headers.
+fn line_of(text: &str, table: &str, index: usize, field: &str) -> Option<usize> {
+    let header = |l: &str| {
+        let l = l.trim_start();
+        l.strip_prefix("[[")
+            .and_then(|r| r.split_once("]]"))
+            .map(|(name, _)| name.trim().trim_matches('"').to_string())
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| header(l).is_some_and(|h| h == table))
+        .nth(index)?
+        .0;
+    for (k, l) in lines.iter().enumerate().skip(start + 1) {
+        let t = l.trim_start();
+        if t.starts_with('[') {
+            break;
+        }
+        let key = t.split('=').next().unwrap_or("").trim().trim_matches('"');
+        if t.contains('=') && key == field {
+            return Some(k + 1);
+        }
+    }
+    Some(start + 1)
 }
 
 #[cfg(test)]

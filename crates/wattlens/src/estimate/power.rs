@@ -239,12 +239,18 @@ pub enum Split {
 }
 
 impl Split {
-    /// The split of a server with known maximum power and composition.
+    /// The split of a server with known maximum power and composition; `None` unless the
+    /// server's power is finite and above zero and the parts' powers finite and not negative
+    /// (their fractions would be NaN).
     #[must_use]
-    pub fn of_server(server_w: f64, accel_w: f64, host_w: f64) -> Self {
+    pub fn of_server(server_w: f64, accel_w: f64, host_w: f64) -> Option<Self> {
+        let finite = |w: f64| w.is_finite() && w >= 0.0;
+        if !(finite(server_w) && server_w > 0.0 && finite(accel_w) && finite(host_w)) {
+            return None;
+        }
         let accel = (accel_w / server_w).clamp(0.0, 1.0);
         let host = (host_w / server_w).clamp(0.0, 1.0 - accel);
-        Split::Fractions { accel, host }
+        Some(Split::Fractions { accel, host })
     }
 
     /// Draws the (accelerator, host, rest) fractions of the total.

@@ -40,7 +40,13 @@ pub(super) fn split_for(
         ) {
             let h = host_w(cat, s)?.unwrap_or(0.0);
             let n = hw.per_server.mid();
-            return Ok(Split::of_server(w, n * b, h));
+            return Split::of_server(w, n * b, h).ok_or_else(|| EstimateError::Invalid {
+                flag: "--server/--server-power",
+                message: format!(
+                    "a server of {w} W cannot hold {} W of accelerators and {h} W of host: give a server power above zero (--server-power) or fix the catalog row",
+                    n * b
+                ),
+            });
         }
     }
     let (h, r) = shares(cat, out)?;
