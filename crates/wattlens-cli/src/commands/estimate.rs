@@ -3,7 +3,8 @@
 use crate::cli::{
     DatacenterArgs, EstimateCommand, FleetArgs, Format, InferArgs, OutputArgs, TrainArgs,
 };
-use crate::settings::{self, count, range, range_in, Config};
+use crate::bounds;
+use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use wattlens::catalog::Catalog;
@@ -13,7 +14,37 @@ use wattlens::estimate::resolve::{
 use wattlens::estimate::{run_resolved, Estimate};
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
-use wattlens::uncertainty::fmt_num;
+use wattlens::uncertainty::{fmt_num, Range};
+
+/// Parses a flag's value with units and checks it against the flag's plausible bounds.
+fn range(flag: &str, text: Option<&str>, dim: Dim) -> Result<Option<Range>> {
+    bounds::check(flag, settings::range(flag, text, dim)?)
+}
+
+/// [`settings::range_in`], bounded.
+fn range_in(flag: &str, text: Option<&str>, dim: Dim, unit: &str) -> Result<Option<Range>> {
+    bounds::check(flag, settings::range_in(flag, text, dim, unit)?)
+}
+
+/// [`settings::count`], bounded.
+fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
+    bounds::check(flag, settings::count(flag, text)?)
+}
+
+/// [`settings::period`], bounded under the flag that was given.
+fn period(hours: Option<&str>, days: Option<&str>) -> Result<Option<Range>> {
+    let flag = if hours.is_some() { "--hours" } else { "--days" };
+    bounds::check(flag, settings::period(hours, days)?)
+}
+
+/// [`settings::hardware`], bounded.
+fn hardware(a: &crate::cli::HardwareArgs) -> Result<HardwareInputs> {
+    let hw = settings::hardware(a)?;
+    bounds::check("--server-power", hw.server_power)?;
+    bounds::check("--gpus-per-server", hw.gpus_per_server)?;
+    bounds::check("--load", hw.load)?;
+    Ok(hw)
+}
 
 /// Runs an estimate subcommand.
 pub fn run(
@@ -28,6 +59,7 @@ pub fn run(
         EstimateCommand::Infer(a) => (infer(a, cat, cfg)?, &a.out),
         EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out),
     };
+    finite(&estimate)?;
     print(&estimate, o, out)?;
     budgets(&estimate, o)
 }
@@ -79,22 +111,73 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
             Dim::Time,
             "min",
         )?,
-        hw: settings::hardware(&a.hw)?,
+        hw: hardware(&a.hw)?,
     };
-    let site = settings::site(&a.site, &cfg.site)?;
+    let site = bounds::site(settings::site(&a.site, &cfg.site)?)?;
     let r = resolve::train(cat, &inputs, &site)?;
-    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
+    implied_mfu(&mut e, a)?;
+    Ok(e)
+}
+
+/// An implied MFU above 1 is impossible: the compute cannot be done in the time given on the
+/// accelerators given. At the P50 it is an error naming the inputs that disagree; only in the
+/// upper tail of ranges, a note that comes first.
+fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
+    let Some(m) = e.get("implied_mfu") else {
+        return Ok(());
+    };
+    if m.p95 <= 1.0 {
+        return Ok(());
+    }
+    let given = |flag: &'static str, v: &Option<String>| v.as_ref().map(|_| flag);
+    let compute: Vec<&str> = [
+        given("--flops", &a.flops),
+        given("--params", &a.params),
+        given("--active-params", &a.active_params),
+        given("--tokens", &a.tokens),
+        given("--model", &a.model),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let time = if a.days.is_some() {
+        "--days"
+    } else {
+        "--gpu-hours"
+    };
+    let hw = if a.gpus.is_some() {
+        "--gpus and the accelerator's --precision peak"
+    } else {
+        "the accelerators and their --precision peak"
+    };
+    let what = format!(
+        "an implied MFU of {} is impossible (above 1): the compute ({}) cannot run in the time given ({time}) on {hw}; one of them is wrong (a lower-precision peak needs --precision, e.g. fp8)",
+        fmt_num(m.p50),
+        compute.join(", ")
+    );
+    if m.p50 > 1.0 {
+        bail!("{what}");
+    }
+    e.notes.insert(
+        0,
+        format!(
+            "up to P95 {}: {what}",
+            fmt_num(m.p95)
+        ),
+    );
+    Ok(())
 }
 
 fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     let inputs = FleetInputs {
         servers: count("--servers", a.servers.as_deref())?,
-        hours: settings::period(a.hours.as_deref(), a.days.as_deref())?,
+        hours: period(a.hours.as_deref(), a.days.as_deref())?,
         it_power: range("--it-power", a.it_power.as_deref(), Dim::Power)?,
         energy: range("--energy", a.energy.as_deref(), Dim::Energy)?,
-        hw: settings::hardware(&a.hw)?,
+        hw: hardware(&a.hw)?,
     };
-    let site = settings::site(&a.site, &cfg.site)?;
+    let site = bounds::site(settings::site(&a.site, &cfg.site)?)?;
     let r = resolve::fleet(cat, &inputs, &site)?;
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }
@@ -135,7 +218,7 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         mfu: range("--mfu", a.mfu.as_deref(), Dim::Fraction)?,
         mbu: range("--mbu", a.mbu.as_deref(), Dim::Fraction)?,
     };
-    let site = settings::site(&a.site, &cfg.site)?;
+    let site = bounds::site(settings::site(&a.site, &cfg.site)?)?;
     let r = resolve::infer(cat, &inputs, &site)?;
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }
@@ -144,13 +227,13 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
     let inputs = DatacenterInputs {
         it_power: range("--it-power", a.it_power.as_deref(), Dim::Power)?,
         servers: count("--servers", a.servers.as_deref())?,
-        hours: settings::period(a.hours.as_deref(), a.days.as_deref())?,
+        hours: period(a.hours.as_deref(), a.days.as_deref())?,
         breakdown: a.breakdown.clone(),
         rack_power: range("--rack-power", a.rack_power.as_deref(), Dim::Power)?,
         servers_per_rack: count("--servers-per-rack", a.servers_per_rack.as_deref())?,
-        hw: settings::hardware(&a.hw)?,
+        hw: hardware(&a.hw)?,
     };
-    let site = settings::site(&a.site, &cfg.site)?;
+    let site = bounds::site(settings::site(&a.site, &cfg.site)?)?;
     let r = resolve::datacenter(cat, &inputs, &site)?;
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }
@@ -193,14 +276,38 @@ fn comparison(e: &Estimate, path: &std::path::Path) -> Result<compare::Compariso
     compare::compare(e, &v, &shown).with_context(|| format!("--compare {shown}"))
 }
 
+/// The last line of defence: a figure that overflowed (inf/NaN) is never printed; the error
+/// names the flags the user gave, one of which is out of scale.
+fn finite(e: &Estimate) -> Result<()> {
+    let bad = e.non_finite();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let flags = e.user_flags();
+    bail!(
+        "the inputs are too extreme to compute ({} would not be a finite number); check the value and unit of {}",
+        bad.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+        if flags.is_empty() {
+            "the numeric flags".to_string()
+        } else {
+            flags.join(", ")
+        }
+    )
+}
+
+/// Whether a P50 keeps within a budget: a figure that is not finite never does (fail closed).
+fn within(p50: f64, max: f64) -> bool {
+    p50.is_finite() && p50 <= max
+}
+
 fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {
     let mut status = ExitStatus::Success;
     if let Some(max) = range("--max-carbon", o.max_carbon.as_deref(), Dim::Mass)? {
-        let p50 = e.get("carbon_kgco2e").map_or(0.0, |p| p.p50);
+        let p50 = e.get("carbon_kgco2e").map_or(f64::NAN, |p| p.p50);
         if !max.is_point() {
             bail!("invalid value for --max-carbon: a budget is a single value");
         }
-        if p50 > max.lo {
+        if !within(p50, max.lo) {
             eprintln!(
                 "wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e",
                 fmt_num(p50),
@@ -210,11 +317,11 @@ fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {
         }
     }
     if let Some(max) = range("--max-energy", o.max_energy.as_deref(), Dim::Energy)? {
-        let p50 = e.get("facility_energy_kwh").map_or(0.0, |p| p.p50);
+        let p50 = e.get("facility_energy_kwh").map_or(f64::NAN, |p| p.p50);
         if !max.is_point() {
             bail!("invalid value for --max-energy: a budget is a single value");
         }
-        if p50 > max.lo {
+        if !within(p50, max.lo) {
             eprintln!(
                 "wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh",
                 fmt_num(p50),

@@ -159,6 +159,60 @@ impl Estimate {
             .map(|(_, p)| *p)
     }
 
+    /// Names of the figures, steps and published comparisons that are not finite numbers (an
+    /// input so extreme that the model overflowed): a result with any is not to be printed.
+    #[must_use]
+    pub fn non_finite(&self) -> Vec<String> {
+        let finite = |p: &Percentiles| p.p5.is_finite() && p.p50.is_finite() && p.p95.is_finite();
+        let mut bad: Vec<String> = self
+            .figures
+            .iter()
+            .filter(|(_, p)| !finite(p))
+            .map(|(k, _)| (*k).to_string())
+            .collect();
+        bad.extend(
+            self.steps
+                .iter()
+                .filter(|s| !s.value.is_finite())
+                .map(|s| format!("step {}", s.name)),
+        );
+        bad.extend(
+            self.published
+                .iter()
+                .filter(|p| !p.value.is_finite() || p.estimate_p50.is_some_and(|x| !x.is_finite()))
+                .map(|p| format!("published {}", p.name)),
+        );
+        fn walk(v: &Value, path: &str, bad: &mut Vec<String>) {
+            match v {
+                Value::Null => bad.push(path.to_string()),
+                Value::Array(a) => a.iter().for_each(|x| walk(x, path, bad)),
+                Value::Object(o) => o
+                    .iter()
+                    .for_each(|(k, x)| walk(x, &format!("{path}.{k}"), bad)),
+                _ => {}
+            }
+        }
+        for (k, v) in &self.extra {
+            walk(v, k, &mut bad);
+        }
+        bad
+    }
+
+    /// The flags the user gave, as the assumptions record them (`--days`, `--gpus` ...): the
+    /// likely culprits when a figure is not finite.
+    #[must_use]
+    pub fn user_flags(&self) -> Vec<String> {
+        let mut flags: Vec<String> = self
+            .assumptions
+            .iter()
+            .filter(|a| a.origin == crate::explain::Origin::User)
+            .filter_map(|a| a.source.clone())
+            .filter(|s| s.starts_with("--"))
+            .collect();
+        flags.dedup();
+        flags
+    }
+
     /// The `wattlens.footprint/v1` JSON object.
     #[must_use]
     pub fn to_json(&self) -> Value {

@@ -10,7 +10,7 @@ use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
 use crate::estimate::{EstimateError, Published};
 use crate::explain::{Assumption, Origin};
-use crate::uncertainty::Range;
+use crate::uncertainty::{fmt_num, Range};
 use serde_json::{json, Map};
 
 /// `estimate train` inputs.
@@ -118,6 +118,10 @@ pub fn train(
         None => None,
     };
     let mut published = Vec::new();
+    let mut notes = Vec::new();
+    // A duration the user gave makes this job something other than the preset's pre-training
+    // run (a fine-tune, a shorter run): the preset's training tokens are not its compute.
+    let own_duration = wall.is_some() || gpu_hours.is_some();
     if let Some(m) = model {
         out.push(Assumption {
             name: "model".into(),
@@ -125,6 +129,52 @@ pub fn train(
             origin: Origin::User,
             source: Some(m.cite()),
         });
+        if own_duration && tokens.is_none() && flops.is_none() {
+            if let Some(k) = m.training_tokens {
+                notes.push(format!(
+                    "{}'s {} pre-training tokens are not used as this job's compute ({} gives its length), so no MFU is implied; give --tokens for the tokens this job trains on",
+                    m.name,
+                    fmt_num(k),
+                    if wall.is_some() { "--days" } else { "--gpu-hours" }
+                ));
+            }
+        }
+    }
+    // The preset's published training figures describe its pre-training run: shown only when
+    // this estimate is of that run (no duration, compute or size that contradicts it).
+    let same = |given: Option<Range>, preset: Option<f64>| match (given, preset) {
+        (None, _) => true,
+        (Some(g), Some(p)) => g.is_point() && (g.lo - p).abs() <= 1e-9 * p.abs(),
+        (Some(_), None) => false,
+    };
+    let contradicting: Vec<&str> = model.map_or(Vec::new(), |m| {
+        [
+            ("--days", same(wall, m.training_days.map(|d| d * 24.0))),
+            ("--gpu-hours", same(gpu_hours, m.training_accelerator_hours)),
+            ("--tokens", same(tokens, m.training_tokens)),
+            ("--flops", flops.is_none()),
+            ("--params", same(params, m.total_params)),
+            ("--active-params", same(active, m.active_params.or(m.total_params))),
+        ]
+        .into_iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(f, _)| f)
+        .collect()
+    });
+    if let (Some(m), false) = (model, contradicting.is_empty()) {
+        if m.training_accelerator_hours.is_some()
+            || m.reported_training_energy_mwh.is_some()
+            || m.reported_training_tco2e.is_some()
+            || m.training_days.is_some()
+        {
+            notes.push(format!(
+                "{}'s published training figures are not shown: this estimate is not of that training run ({} differs)",
+                m.name,
+                contradicting.join(", ")
+            ));
+        }
+    }
+    if let (Some(m), true) = (model, contradicting.is_empty()) {
         let src = m.training_source.clone().unwrap_or_default();
         if let Some(h) = m.training_accelerator_hours {
             published.push((
@@ -186,7 +236,10 @@ pub fn train(
     let active = active
         .or(model.and_then(|m| m.active_params).map(Range::point))
         .or(total);
-    let tokens = tokens.or(model.and_then(|m| m.training_tokens).map(Range::point));
+    let tokens = tokens.or(model
+        .filter(|_| !own_duration)
+        .and_then(|m| m.training_tokens)
+        .map(Range::point));
     let compute = if let Some(f) = flops {
         user(&mut out, "compute", &f, "FLOP", "--flops");
         Compute::Flops(f)
@@ -445,6 +498,6 @@ pub fn train(
         assumptions: out,
         published,
         extra,
-        notes: Vec::new(),
+        notes,
     })
 }
