@@ -26,10 +26,10 @@ const BOUNDS: &[(&str, &str, f64, f64, &str)] = &[
     ("--restart-minutes", "h", 0.0, 8760.0, "from 0 to a year"),
     ("--checkpoint-interval", "h", SECOND_H, 8760.0, "from 1 s to a year"),
     ("--interruptions", "", 0.0, 1e9, "from 0 to 1,000M"),
-    ("--mfu", "", 1e-4, 1.0, "from 0.01% to 100%"),
-    ("--mbu", "", 1e-4, 1.0, "from 0.01% to 100%"),
-    ("--utilization", "", 1e-4, 1.0, "from 0.01% to 100%"),
-    ("--load", "", 1e-4, 1.0, "from 0.01% to 100%"),
+    ("--mfu", "", 1e-4, 1.0, "above zero and at most 1 (0.01% to 100%)"),
+    ("--mbu", "", 1e-4, 1.0, "above zero and at most 1 (0.01% to 100%)"),
+    ("--utilization", "", 1e-4, 1.0, "above zero and at most 1 (0.01% to 100%)"),
+    ("--load", "", 1e-4, 1.0, "above zero and at most 1 (0.01% to 100%)"),
     ("--cfe", "", 0.0, 1.0, "from 0 to 100%"),
     ("--gpu-power", "W", 1.0, 1e5, "from 1 W to 100 kW"),
     ("--server-power", "W", 1.0, 1e7, "from 1 W to 10 MW"),
@@ -67,6 +67,12 @@ pub fn check(flag: &str, r: Option<Range>) -> Result<Option<Range>> {
     if let Some((_, unit, min, max, text)) = BOUNDS.iter().find(|b| b.0 == flag) {
         // Bounds are compared with a relative margin so that `1s` or `1000y` round-trip.
         let (lo, hi) = (min * (1.0 - 1e-9), max * (1.0 + 1e-9));
+        if r.lo <= 0.0 && *min > 0.0 {
+            bail!(
+                "invalid value for {flag}: must be above zero, got {}; give a value {text}",
+                r.display(unit)
+            );
+        }
         if r.lo < lo || r.hi > hi {
             bail!(
                 "invalid value for {flag}: {} is outside what any real case reaches; give a value {text} (check the number and its unit)",

@@ -113,7 +113,7 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         )?,
         hw: hardware(&a.hw)?,
     };
-    let site = bounds::site(settings::site(&a.site, &cfg.site)?)?;
+    let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::train(cat, &inputs, &site)?;
     let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
     implied_mfu(&mut e, a)?;
@@ -177,7 +177,7 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         energy: range("--energy", a.energy.as_deref(), Dim::Energy)?,
         hw: hardware(&a.hw)?,
     };
-    let site = bounds::site(settings::site(&a.site, &cfg.site)?)?;
+    let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::fleet(cat, &inputs, &site)?;
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }
@@ -218,7 +218,7 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         mfu: range("--mfu", a.mfu.as_deref(), Dim::Fraction)?,
         mbu: range("--mbu", a.mbu.as_deref(), Dim::Fraction)?,
     };
-    let site = bounds::site(settings::site(&a.site, &cfg.site)?)?;
+    let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::infer(cat, &inputs, &site)?;
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }
@@ -233,7 +233,7 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
         servers_per_rack: count("--servers-per-rack", a.servers_per_rack.as_deref())?,
         hw: hardware(&a.hw)?,
     };
-    let site = bounds::site(settings::site(&a.site, &cfg.site)?)?;
+    let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::datacenter(cat, &inputs, &site)?;
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }

@@ -5,7 +5,8 @@
 
 use super::{unit_for, Scale, FIGURES};
 use crate::estimate::{Estimate, SCHEMA};
-use crate::uncertainty::{fmt_num, Percentiles};
+// Printed in the one human number format of every renderer.
+use crate::uncertainty::{fmt_human as fmt_num, Percentiles};
 use serde_json::{json, Value};
 use std::fmt::Write;
 

@@ -217,5 +217,6 @@ pub(crate) fn rows(e: &Estimate) -> Vec<(String, Percentiles, String)> {
             let (k, unit) = unit_for(*scale, p.p50, cur);
             Some(((*label).to_string(), p.scale(k), unit))
         })
+        .filter(|(_, p, _)| !text::shows_zero(p))
         .collect()
 }
