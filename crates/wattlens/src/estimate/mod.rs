@@ -286,7 +286,20 @@ pub fn run_resolved<M: Model + Sync>(r: resolve::Resolved<M>, opts: McOptions) -
         .collect();
     e.notes = r.notes;
     e.extra = r.extra;
+    zero_embodied_note(&mut e);
     e
+}
+
+/// Says in the output when embodied carbon is 0 although energy is used: the estimate knows
+/// no hardware (only a power or an energy), so manufacturing emissions are left out.
+fn zero_embodied_note(e: &mut Estimate) {
+    let zero = e
+        .get("embodied_carbon_kgco2e")
+        .is_some_and(|p| p.p95 == 0.0);
+    let used = e.get("facility_energy_kwh").is_some_and(|p| p.p50 > 0.0);
+    if zero && used && !e.notes.iter().any(|n| n.contains("embodied carbon")) {
+        e.notes.push("embodied carbon is 0: this estimate knows no servers or accelerators (only a power or an energy), so the hardware's manufacturing emissions are left out; give --servers with --server or --server-power to count them".into());
+    }
 }
 
 /// Evaluates `model`: once at the central values with the explanation, then `opts.samples`

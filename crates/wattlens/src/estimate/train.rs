@@ -228,7 +228,15 @@ impl Model for TrainSpec {
         rec.put("facility_power_kw", fac.0 / wall);
         rec.put("lost_time_fraction", lost);
         if let Some(o) = outcome {
-            rec.put("mean_time_between_interruptions_hours", o.mtbi_h);
+            // With no interruptions (a count of 0) there is no mean time between them: the
+            // figure is left out rather than written as infinity (which JSON cannot hold).
+            let none_possible = matches!(
+                self.failures.as_ref().map(|f| &f.rate),
+                Some(RateSpec::Count(c)) if c.lo <= 0.0
+            );
+            if !none_possible {
+                rec.put("mean_time_between_interruptions_hours", o.mtbi_h);
+            }
             rec.put("checkpoint_interval_minutes", o.interval_h * 60.0);
         }
         if let Some(f) = flops {

@@ -1,6 +1,6 @@
 //! Resolving `estimate fleet`: servers, IT power or energy over a period.
 use super::{
-    catalog_value, conflict, hardware, hardware_embodied, host_w, load, positive, shares, user,
+    catalog_value, conflict, fallback_notes, hardware, hardware_embodied, host_w, load, positive, shares, user,
     Hardware, HardwareInputs, Resolved,
 };
 use crate::catalog::{Catalog, Row};
@@ -138,6 +138,8 @@ pub fn fleet(
     }
     let split = split_for(cat, &hw, server_power.map(|r| r.mid()), &mut out)?;
     let mut site = resolve_site(cat, s, &mut out)?.site;
+    let mut notes = Vec::new();
+    fallback_notes(s, &out, &mut notes);
     hardware_embodied(&mut site, &hw, &mut out);
     Ok(Resolved {
         spec: FleetSpec {
@@ -149,6 +151,6 @@ pub fn fleet(
         assumptions: out,
         published: Vec::new(),
         extra: Map::new(),
-        notes: Vec::new(),
+        notes,
     })
 }

@@ -1,7 +1,7 @@
 //! Resolving `estimate train`: compute, duration, power basis and failures from flags and the
 //! catalog.
 use super::{
-    catalog_value, conflict, fraction, hardware, hardware_embodied, host_w, load, positive, shares,
+    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, host_w, load, positive, shares,
     user, Basis, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Catalog, Row};
@@ -477,6 +477,7 @@ pub fn train(
     };
 
     let mut site = resolve_site(cat, s, &mut out)?.site;
+    fallback_notes(s, &out, &mut notes);
     hardware_embodied(&mut site, &hw, &mut out);
     let spec = TrainSpec {
         compute,
