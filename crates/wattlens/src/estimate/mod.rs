@@ -287,6 +287,14 @@ pub fn run_resolved<M: Model + Sync>(r: resolve::Resolved<M>, opts: McOptions) -
     e.notes = r.notes;
     e.extra = r.extra;
     zero_embodied_note(&mut e);
+    // A CPU-only estimate has no accelerator component (rather than one of 0 kWh).
+    let no_accel = e
+        .get("component.accelerators")
+        .is_some_and(|p| p.p5 == 0.0 && p.p95 == 0.0);
+    if no_accel {
+        e.components.retain(|c| c.kind != "accelerator");
+        e.figures.retain(|(k, _)| *k != "component.accelerators");
+    }
     e
 }
 

@@ -6,7 +6,7 @@ use super::{
 use crate::catalog::{Catalog, Row};
 use crate::estimate::fleet::{FleetSpec, Load};
 use crate::estimate::power::Split;
-use crate::estimate::site::{resolve as resolve_site, SiteInputs};
+use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::uncertainty::Range;
@@ -42,6 +42,19 @@ pub(super) fn split_for(
             let n = hw.per_server.mid();
             return Ok(Split::of_server(w, n * b, h));
         }
+    }
+    if hw.accel.is_none() && hw.per_server.hi == 0.0 {
+        // No accelerator named anywhere: a CPU-only server, with no accelerator component.
+        if let Some(s) = hw.server {
+            if let (Some(w), Some(h)) = (
+                server_w.or(s.max_power_kw.map(|k| k * 1000.0)),
+                host_w(cat, s)?,
+            ) {
+                return Ok(Split::of_server(w, 0.0, h));
+            }
+        }
+        let r = coefficient(cat, "rest.share", "rest_share", 1.0, out)?.range;
+        return Ok(Split::HostOnly { rest_share: r });
     }
     let (h, r) = shares(cat, out)?;
     Ok(Split::Shares {
