@@ -1,9 +1,9 @@
 //! `wattlens estimate train|infer|fleet|datacenter`: resolve flags, run the model, print, check budgets.
 
+use crate::bounds;
 use crate::cli::{
     DatacenterArgs, EstimateCommand, FleetArgs, Format, InferArgs, OutputArgs, TrainArgs,
 };
-use crate::bounds;
 use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
@@ -159,13 +159,8 @@ fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     if m.p50 > 1.0 {
         bail!("{what}");
     }
-    e.notes.insert(
-        0,
-        format!(
-            "up to P95 {}: {what}",
-            fmt_num(m.p95)
-        ),
-    );
+    e.notes
+        .insert(0, format!("up to P95 {}: {what}", fmt_num(m.p95)));
     Ok(())
 }
 
@@ -331,4 +326,17 @@ fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {
         }
     }
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within;
+
+    #[test]
+    fn a_budget_fails_closed_on_a_figure_that_is_not_finite() {
+        assert!(within(1.0, 1.0));
+        assert!(!within(1.1, 1.0));
+        assert!(!within(f64::NAN, 0.0));
+        assert!(!within(f64::INFINITY, f64::MAX));
+    }
 }

@@ -88,6 +88,7 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
 mod bad_input;
 mod catalog;
 mod compare;
+mod estimate_numbers;
 mod infer;
 mod output;
 mod run;

@@ -1,7 +1,8 @@
 //! Resolving `estimate datacenter`: IT load, facility breakdown and rack cooling.
 use super::fleet::split_for;
 use super::{
-    conflict, fallback_notes, hardware, hardware_embodied, load, positive, user, HardwareInputs, Resolved,
+    conflict, fallback_notes, hardware, hardware_embodied, load, positive, user, HardwareInputs,
+    Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::datacenter::{Breakdown, DatacenterSpec};

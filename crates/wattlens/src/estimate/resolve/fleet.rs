@@ -1,7 +1,7 @@
 //! Resolving `estimate fleet`: servers, IT power or energy over a period.
 use super::{
-    catalog_value, conflict, fallback_notes, hardware, hardware_embodied, host_w, load, positive, shares, user,
-    Hardware, HardwareInputs, Resolved,
+    catalog_value, conflict, fallback_notes, hardware, hardware_embodied, host_w, load, positive,
+    shares, user, Hardware, HardwareInputs, Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::fleet::{FleetSpec, Load};

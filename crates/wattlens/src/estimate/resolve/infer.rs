@@ -3,8 +3,8 @@
 //! `--gpus`), the context length, the sourced efficiency ranges, and the request volume.
 
 use super::{
-    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, positive, shares, user,
-    HardwareInputs, Precision, Resolved,
+    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, positive,
+    shares, user, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Catalog, Model, Row};
 use crate::estimate::infer::{

@@ -1,8 +1,8 @@
 //! Resolving `estimate train`: compute, duration, power basis and failures from flags and the
 //! catalog.
 use super::{
-    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, host_w, load, positive, shares,
-    user, Basis, HardwareInputs, Precision, Resolved,
+    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, host_w, load,
+    positive, shares, user, Basis, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::power::PowerBasis;
@@ -154,7 +154,10 @@ pub fn train(
             ("--tokens", same(tokens, m.training_tokens)),
             ("--flops", flops.is_none()),
             ("--params", same(params, m.total_params)),
-            ("--active-params", same(active, m.active_params.or(m.total_params))),
+            (
+                "--active-params",
+                same(active, m.active_params.or(m.total_params)),
+            ),
         ]
         .into_iter()
         .filter(|(_, ok)| !ok)
