@@ -111,7 +111,7 @@ pub fn fmt_human(v: f64) -> String {
             a
         }
     };
-    if r >= 1e15 || r < 1e-4 {
+    if !(1e-4..1e15).contains(&r) {
         let s = format!("{r:.2e}");
         let (m, ex) = s.split_once('e').unwrap_or((&s, "0"));
         let m = if m.contains('.') {
