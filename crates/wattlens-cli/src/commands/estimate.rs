@@ -59,9 +59,10 @@ pub fn run(
         EstimateCommand::Infer(a) => (infer(a, cat, cfg)?, &a.out),
         EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out),
     };
+    let limits = budget_limits(o)?;
     finite(&estimate)?;
     print(&estimate, o, out)?;
-    budgets(&estimate, o)
+    Ok(budgets(&estimate, &limits))
 }
 
 fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
@@ -81,6 +82,7 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         tokens: range("--tokens", a.tokens.as_deref(), Dim::Count)?,
         flops: range("--flops", a.flops.as_deref(), Dim::Count)?,
         gpus: count("--gpus", a.gpus.as_deref())?,
+        servers: count("--servers", a.servers.as_deref())?,
         wall_h: range_in("--days", a.days.as_deref(), Dim::Time, "d")?,
         gpu_hours: range("--gpu-hours", a.gpu_hours.as_deref(), Dim::Count)?,
         mfu: range("--mfu", a.mfu.as_deref(), Dim::Fraction)?,
@@ -295,37 +297,53 @@ fn within(p50: f64, max: f64) -> bool {
     p50.is_finite() && p50 <= max
 }
 
-fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {
-    let mut status = ExitStatus::Success;
-    if let Some(max) = range("--max-carbon", o.max_carbon.as_deref(), Dim::Mass)? {
-        let p50 = e.get("carbon_kgco2e").map_or(f64::NAN, |p| p.p50);
-        if !max.is_point() {
-            bail!("invalid value for --max-carbon: a budget is a single value");
+/// The budgets, parsed before anything is printed (a bad budget never follows a result).
+struct Budgets {
+    carbon_kg: Option<f64>,
+    energy_kwh: Option<f64>,
+}
+
+fn budget_limits(o: &OutputArgs) -> Result<Budgets> {
+    let one = |flag: &str, text: Option<&str>, dim: Dim| -> Result<Option<f64>> {
+        match range(flag, text, dim)? {
+            Some(max) if !max.is_point() => {
+                bail!("invalid value for {flag}: a budget is a single value")
+            }
+            Some(max) => Ok(Some(max.lo)),
+            None => Ok(None),
         }
-        if !within(p50, max.lo) {
+    };
+    Ok(Budgets {
+        carbon_kg: one("--max-carbon", o.max_carbon.as_deref(), Dim::Mass)?,
+        energy_kwh: one("--max-energy", o.max_energy.as_deref(), Dim::Energy)?,
+    })
+}
+
+fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
+    let mut status = ExitStatus::Success;
+    if let Some(max) = b.carbon_kg {
+        let p50 = e.get("carbon_kgco2e").map_or(f64::NAN, |p| p.p50);
+        if !within(p50, max) {
             eprintln!(
                 "wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e",
                 fmt_num(p50),
-                fmt_num(max.lo)
+                fmt_num(max)
             );
             status = ExitStatus::Failure;
         }
     }
-    if let Some(max) = range("--max-energy", o.max_energy.as_deref(), Dim::Energy)? {
+    if let Some(max) = b.energy_kwh {
         let p50 = e.get("facility_energy_kwh").map_or(f64::NAN, |p| p.p50);
-        if !max.is_point() {
-            bail!("invalid value for --max-energy: a budget is a single value");
-        }
-        if !within(p50, max.lo) {
+        if !within(p50, max) {
             eprintln!(
                 "wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh",
                 fmt_num(p50),
-                fmt_num(max.lo)
+                fmt_num(max)
             );
             status = ExitStatus::Failure;
         }
     }
-    Ok(status)
+    status
 }
 
 #[cfg(test)]

@@ -672,3 +672,67 @@ fn rows_that_show_as_zero_are_left_out_of_tables_but_kept_in_json() {
     let v = json(&args);
     assert_eq!(p50(&v, "embodied_carbon_kgco2e"), 0.0);
 }
+
+#[test]
+fn a_cpu_only_training_run_has_host_and_rest_but_no_accelerators() {
+    let v = json(&[
+        "estimate",
+        "train",
+        "--server-power",
+        "500W",
+        "--servers",
+        "4",
+        "--days",
+        "2",
+        "--load",
+        "1",
+        "--samples=500",
+    ]);
+    // 4 x 500 W x 48 h = 96 kWh, host and rest of server only.
+    assert!((p50(&v, "it_energy_kwh") - 96.0).abs() < 1e-3);
+    let kinds: Vec<&str> = v["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["host", "server"]);
+    assert!(v.get("accelerator_hours").is_none());
+    assert!(v.get("implied_mfu").is_none());
+    // Embodied carbon of 4 servers, none of accelerators.
+    assert!(p50(&v, "embodied_carbon_kgco2e") > 0.0);
+    // Accelerator flags make no sense there.
+    assert_usage_error(
+        &[
+            "estimate",
+            "train",
+            "--server-power",
+            "500W",
+            "--gpus",
+            "4",
+            "--days",
+            "2",
+        ],
+        &["--gpus", "CPU-only"],
+    );
+    assert_usage_error(
+        &["estimate", "train", "--server-power", "500W"],
+        &["--days", "CPU-only"],
+    );
+    // And --servers is for CPU-only runs only.
+    assert_usage_error(
+        &[
+            "estimate",
+            "train",
+            "--gpu",
+            "h100",
+            "--gpus",
+            "8",
+            "--servers",
+            "1",
+            "--days",
+            "1",
+        ],
+        &["--servers", "--gpus"],
+    );
+}

@@ -82,6 +82,9 @@ pub struct TrainSpec {
     pub failures: Option<Failures>,
     /// Where it runs.
     pub site: Site,
+    /// A CPU-only run: `accelerators` counts servers, there is no accelerator peak, no
+    /// accelerator-hours and no implied MFU.
+    pub cpu_only: bool,
 }
 
 impl Model for TrainSpec {
@@ -217,13 +220,15 @@ impl Model for TrainSpec {
             )
         });
         let busy = Busy {
-            accelerators: n,
+            accelerators: if self.cpu_only { 0.0 } else { n },
             servers: n / per_server,
             period: hours,
         };
         let fac = account(&self.site, d, t, &it, &busy, rec);
 
-        rec.put("accelerator_hours", n * wall);
+        if !self.cpu_only {
+            rec.put("accelerator_hours", n * wall);
+        }
         rec.put("duration_days", wall / 24.0);
         rec.put("facility_power_kw", fac.0 / wall);
         rec.put("lost_time_fraction", lost);
@@ -241,7 +246,7 @@ impl Model for TrainSpec {
         }
         if let Some(f) = flops {
             rec.put("compute_flop", f.0);
-            if !matches!(self.duration, Duration::FromCompute { .. }) {
+            if !matches!(self.duration, Duration::FromCompute { .. }) && !self.cpu_only {
                 let useful = Seconds::from(Hours(wall * (1.0 - lost)));
                 let mfu = f.0 / (n * peak.0 * useful.0);
                 t.step(|| {
