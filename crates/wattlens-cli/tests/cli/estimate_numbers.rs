@@ -277,6 +277,9 @@ fn zero_interruptions_with_failure_flags_write_json_that_follows_the_schema() {
     assert!(bad.is_empty(), "{bad:?}");
     // No interruptions: no mean time between them (it was infinity, written as null).
     assert!(v.get("mean_time_between_interruptions_hours").is_none());
+    // Nor in the steps' formulas.
+    let all = v.to_string();
+    assert!(!all.contains("inf h") && !all.contains("NaN"), "{all}");
 }
 
 mod extreme_numbers {

@@ -379,6 +379,10 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
         (central.into_points(), 1)
     };
     let site = model.site();
+    let figures = figures
+        .into_iter()
+        .map(|(k, p)| (k, unsigned_zero(p)))
+        .collect();
     Estimate {
         kind: model.kind(),
         figures,
@@ -405,6 +409,16 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
                 method: Method::Modelled,
             })
             .collect(),
+    }
+}
+
+/// A figure of exactly zero is written `0`, never `-0` (a product with a negative zero): adding
+/// `+0.0` turns `-0.0` into `0.0` and leaves every other value as it is.
+fn unsigned_zero(p: Percentiles) -> Percentiles {
+    Percentiles {
+        p5: p.p5 + 0.0,
+        p50: p.p50 + 0.0,
+        p95: p.p95 + 0.0,
     }
 }
 
@@ -440,4 +454,24 @@ fn equivalents(site: &Site) -> Vec<(&'static str, String, &'static str, String)>
         ));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_negative_zero_figure_is_written_as_zero() {
+        let p = unsigned_zero(Percentiles {
+            p5: -0.0,
+            p50: -0.0,
+            p95: 2.5,
+        });
+        assert!(p.p5.is_sign_positive() && p.p50.is_sign_positive());
+        assert_eq!(p.p95, 2.5);
+        assert_eq!(
+            serde_json::to_string(&p).ok().as_deref(),
+            Some(r#"{"p5":0.0,"p50":0.0,"p95":2.5}"#)
+        );
+    }
 }

@@ -175,11 +175,18 @@ impl Model for TrainSpec {
             t.step(|| {
                 Step::new(
                     "lost_time_fraction",
-                    format!(
-                        "W = d/tau + (tau + d)/(2M) + R/M with M = {} h, tau = {} min",
-                        fmt_num(o.mtbi_h),
-                        fmt_num(o.interval_h * 60.0)
-                    ),
+                    if o.mtbi_h.is_finite() {
+                        format!(
+                            "W = d/tau + (tau + d)/(2M) + R/M with M = {} h, tau = {} min",
+                            fmt_num(o.mtbi_h),
+                            fmt_num(o.interval_h * 60.0)
+                        )
+                    } else {
+                        format!(
+                            "W = d/tau with no interruptions, tau = {} min",
+                            fmt_num(o.interval_h * 60.0)
+                        )
+                    },
                     o.lost_fraction,
                     "",
                 )
