@@ -611,6 +611,16 @@ fn a_cpu_only_estimate_beside_a_cpu_only_run_compares_near_one() {
         .expect("IT energy row");
     let ratio = it["ratio_p50"].as_f64().expect("ratio");
     assert!(ratio > 0.1 && ratio < 10.0, "{ratio}");
+    // This side has no invented accelerator component.
+    assert!(
+        v["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .all(|c| c["kind"] != "accelerator"),
+        "{}",
+        v["components"]
+    );
     let kinds = v["comparison"]["it_energy_by_kind"].as_array().expect("k");
     assert!(
         kinds.iter().all(|k| k["kind"] != "accelerator"),
