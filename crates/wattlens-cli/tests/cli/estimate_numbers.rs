@@ -749,3 +749,28 @@ fn a_cpu_only_training_run_has_host_and_rest_but_no_accelerators() {
         &["--servers", "--gpus"],
     );
 }
+
+#[test]
+fn the_presets_published_duration_is_still_its_training_run() {
+    // docs/validation.md: GPT-3 with its published 14.8 days implies an MFU of about 0.2 and
+    // shows the published figures beside the estimate.
+    let v = json(&[
+        "estimate",
+        "train",
+        "--model",
+        "gpt-3",
+        "--days",
+        "14.8",
+        "--pue",
+        "1.1",
+        "--intensity",
+        "429",
+        "--samples=500",
+    ]);
+    let m = p50(&v, "implied_mfu");
+    assert!((m - 0.197).abs() < 0.002, "{m}");
+    assert!(
+        v["published"].as_array().is_some_and(|p| !p.is_empty()),
+        "{v}"
+    );
+}

@@ -121,9 +121,19 @@ pub fn train(
     };
     let mut published = Vec::new();
     let mut notes = Vec::new();
+    // Whether a given value is the preset's own (or not given at all).
+    let same = |given: Option<Range>, preset: Option<f64>| match (given, preset) {
+        (None, _) => true,
+        (Some(g), Some(p)) => g.is_point() && (g.lo - p).abs() <= 1e-6 * p.abs(),
+        (Some(_), None) => false,
+    };
     // A duration the user gave makes this job something other than the preset's pre-training
-    // run (a fine-tune, a shorter run): the preset's training tokens are not its compute.
-    let own_duration = wall.is_some() || gpu_hours.is_some();
+    // run (a fine-tune, a shorter run), unless it is that run's published duration: the
+    // preset's training tokens are then not its compute.
+    let own_duration = model.is_some_and(|m| {
+        !same(wall, m.training_days.map(|d| d * 24.0))
+            || !same(gpu_hours, m.training_accelerator_hours)
+    });
     if let Some(m) = model {
         out.push(Assumption {
             name: "model".into(),
@@ -137,18 +147,17 @@ pub fn train(
                     "{}'s {} pre-training tokens are not used as this job's compute ({} gives its length), so no MFU is implied; give --tokens for the tokens this job trains on",
                     m.name,
                     fmt_num(k),
-                    if wall.is_some() { "--days" } else { "--gpu-hours" }
+                    if wall.is_some() {
+                        "--days"
+                    } else {
+                        "--gpu-hours"
+                    }
                 ));
             }
         }
     }
     // The preset's published training figures describe its pre-training run: shown only when
     // this estimate is of that run (no duration, compute or size that contradicts it).
-    let same = |given: Option<Range>, preset: Option<f64>| match (given, preset) {
-        (None, _) => true,
-        (Some(g), Some(p)) => g.is_point() && (g.lo - p).abs() <= 1e-9 * p.abs(),
-        (Some(_), None) => false,
-    };
     let contradicting: Vec<&str> = model.map_or(Vec::new(), |m| {
         [
             ("--days", same(wall, m.training_days.map(|d| d * 24.0))),
