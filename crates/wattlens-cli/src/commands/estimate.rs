@@ -14,7 +14,7 @@ use wattlens::estimate::resolve::{
 use wattlens::estimate::{run_resolved, Estimate};
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
-use wattlens::uncertainty::{fmt_num, Range};
+use wattlens::uncertainty::{fmt_human, Range};
 
 /// Parses a flag's value with units and checks it against the flag's plausible bounds.
 fn range(flag: &str, text: Option<&str>, dim: Dim) -> Result<Option<Range>> {
@@ -155,14 +155,14 @@ fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     };
     let what = format!(
         "an implied MFU of {} is impossible (above 1): the compute ({}) cannot run in the time given ({time}) on {hw}; one of them is wrong (a lower-precision peak needs --precision, e.g. fp8)",
-        fmt_num(m.p50),
+        fmt_human(m.p50),
         compute.join(", ")
     );
     if m.p50 > 1.0 {
         bail!("{what}");
     }
     e.notes
-        .insert(0, format!("up to P95 {}: {what}", fmt_num(m.p95)));
+        .insert(0, format!("up to P95 {}: {what}", fmt_human(m.p95)));
     Ok(())
 }
 
@@ -326,8 +326,8 @@ fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
         if !within(p50, max) {
             eprintln!(
                 "wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e",
-                fmt_num(p50),
-                fmt_num(max)
+                fmt_human(p50),
+                fmt_human(max)
             );
             status = ExitStatus::Failure;
         }
@@ -337,8 +337,8 @@ fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
         if !within(p50, max) {
             eprintln!(
                 "wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh",
-                fmt_num(p50),
-                fmt_num(max)
+                fmt_human(p50),
+                fmt_human(max)
             );
             status = ExitStatus::Failure;
         }

@@ -10,7 +10,7 @@ use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
 use crate::estimate::{EstimateError, Published};
 use crate::explain::{Assumption, Origin};
-use crate::uncertainty::{fmt_num, Range};
+use crate::uncertainty::{fmt_human, Range};
 use serde_json::{json, Map};
 
 /// `estimate train` inputs.
@@ -146,7 +146,7 @@ pub fn train(
                 notes.push(format!(
                     "{}'s {} pre-training tokens are not used as this job's compute ({} gives its length), so no MFU is implied; give --tokens for the tokens this job trains on",
                     m.name,
-                    fmt_num(k),
+                    fmt_human(k),
                     if wall.is_some() {
                         "--days"
                     } else {
