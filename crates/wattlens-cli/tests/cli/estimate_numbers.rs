@@ -248,6 +248,18 @@ fn a_budget_never_passes_a_figure_that_is_not_a_number() {
         "0",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // A budget that is not a single value is refused before any result is printed.
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--energy",
+        "100",
+        "--max-carbon",
+        "1..2",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "a result was printed before the error");
 }
 
 #[test]
