@@ -206,6 +206,9 @@ pub struct TrainArgs {
     /// Number of accelerators (e.g. 16k).
     #[arg(long, help_heading = "Hardware")]
     pub gpus: Option<String>,
+    /// Servers of a CPU-only run (no accelerator: --server or --server-power with --days; default 1).
+    #[arg(long, help_heading = "Hardware")]
+    pub servers: Option<String>,
     /// Wall-clock duration (days; e.g. 54, 54d, 1296h).
     #[arg(long, help_heading = "Duration")]
     pub days: Option<String>,

@@ -2,6 +2,7 @@
 //! the whole error chain on failure and exits with a stable code (0 ok, 1 a budget or check
 //! failed, 2 an error). A closed stdout pipe is success.
 
+mod bounds;
 mod cli;
 mod commands;
 mod env;

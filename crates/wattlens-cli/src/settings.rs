@@ -128,7 +128,8 @@ pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
 
 /// Site inputs from flags, falling back to the config file.
 pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
-    let s = site_inputs(a, cfg)?;
+    // Values no site can have are refused before any warning about merely implausible ones.
+    let s = crate::bounds::site(site_inputs(a, cfg)?)?;
     for w in implausible(&s) {
         eprintln!("wattlens: warning: {w}");
     }

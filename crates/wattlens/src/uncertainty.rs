@@ -85,6 +85,75 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
+/// The one number format of everything printed for people (terminal tables, Markdown, the run
+/// summary): three significant figures; thousands separators below a million (`2,020`); the
+/// count suffixes the flags accept above it (`2.02M`, `1.21B`, `15T`); scientific notation only
+/// beyond 1e15 and below 1e-4 (`7.23e23`, `4.5e-6`); zero, negative zero included, as `0`.
+/// JSON and CSV keep full precision and never go through it.
+#[must_use]
+pub fn fmt_human(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return "-".into();
+    }
+    let a = v.abs();
+    let sign = if v < 0.0 { "-" } else { "" };
+    // Rounds to three significant figures first, so that 999,999 becomes 1M, not 1,000k.
+    let e = a.log10().floor() as i32;
+    let r = {
+        let k = 10f64.powi(2 - e);
+        let x = (a * k).round() / k;
+        if x.is_finite() && x > 0.0 {
+            x
+        } else {
+            a
+        }
+    };
+    if !(1e-4..1e15).contains(&r) {
+        let s = format!("{r:.2e}");
+        let (m, ex) = s.split_once('e').unwrap_or((&s, "0"));
+        let m = if m.contains('.') {
+            m.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            m
+        };
+        return format!("{sign}{m}e{ex}");
+    }
+    for (k, suffix) in [(1e12, "T"), (1e9, "B"), (1e6, "M")] {
+        if r >= k {
+            return format!("{sign}{}{suffix}", sig3(r / k));
+        }
+    }
+    if r >= 1000.0 {
+        // Three significant figures of a number of four to six digits: a whole number.
+        let n = r.round() as u64;
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        return format!("{sign}{out}");
+    }
+    format!("{sign}{}", sig3(r))
+}
+
+/// A positive number below 1,000 with three significant figures, trailing zeros dropped.
+fn sig3(x: f64) -> String {
+    let e = x.log10().floor() as i32;
+    let digits = (2 - e).max(0) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// SplitMix64: a tiny, well-studied generator. Hand-written (ten lines) so that a seed gives the
 /// same numbers whatever version of a random-number crate is in the lock file.
 #[derive(Clone, Debug)]
@@ -352,6 +421,34 @@ pub fn percentiles_of_keys(xs: &mut [u64]) -> Percentiles {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn human_numbers_have_three_significant_figures_and_one_style() {
+        use super::fmt_human as h;
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (2_017_173.0, "2.02M"),
+            (1.207e9, "1.21B"),
+            (15e12, "15T"),
+            (7.227e23, "7.23e23"),
+            (7.453e-4, "0.000745"),
+            (4.5e-6, "4.5e-6"),
+            (2017.0, "2,020"),
+            (999_999.0, "1M"),
+            (999.95, "1,000"),
+            (96.0, "96"),
+            (0.1, "0.1"),
+            (0.07048243, "0.0705"),
+            (12.345, "12.3"),
+            (-1234.0, "-1,230"),
+            (123_456.0, "123,000"),
+            (f64::NAN, "-"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(h(v), want, "{v}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -1,9 +1,10 @@
 //! `wattlens estimate train|infer|fleet|datacenter`: resolve flags, run the model, print, check budgets.
 
+use crate::bounds;
 use crate::cli::{
     DatacenterArgs, EstimateCommand, FleetArgs, Format, InferArgs, OutputArgs, TrainArgs,
 };
-use crate::settings::{self, count, range, range_in, Config};
+use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use wattlens::catalog::Catalog;
@@ -13,7 +14,37 @@ use wattlens::estimate::resolve::{
 use wattlens::estimate::{run_resolved, Estimate};
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
-use wattlens::uncertainty::fmt_num;
+use wattlens::uncertainty::{fmt_human, Range};
+
+/// Parses a flag's value with units and checks it against the flag's plausible bounds.
+fn range(flag: &str, text: Option<&str>, dim: Dim) -> Result<Option<Range>> {
+    bounds::check(flag, settings::range(flag, text, dim)?)
+}
+
+/// [`settings::range_in`], bounded.
+fn range_in(flag: &str, text: Option<&str>, dim: Dim, unit: &str) -> Result<Option<Range>> {
+    bounds::check(flag, settings::range_in(flag, text, dim, unit)?)
+}
+
+/// [`settings::count`], bounded.
+fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
+    bounds::check(flag, settings::count(flag, text)?)
+}
+
+/// [`settings::period`], bounded under the flag that was given.
+fn period(hours: Option<&str>, days: Option<&str>) -> Result<Option<Range>> {
+    let flag = if hours.is_some() { "--hours" } else { "--days" };
+    bounds::check(flag, settings::period(hours, days)?)
+}
+
+/// [`settings::hardware`], bounded.
+fn hardware(a: &crate::cli::HardwareArgs) -> Result<HardwareInputs> {
+    let hw = settings::hardware(a)?;
+    bounds::check("--server-power", hw.server_power)?;
+    bounds::check("--gpus-per-server", hw.gpus_per_server)?;
+    bounds::check("--load", hw.load)?;
+    Ok(hw)
+}
 
 /// Runs an estimate subcommand.
 pub fn run(
@@ -28,8 +59,10 @@ pub fn run(
         EstimateCommand::Infer(a) => (infer(a, cat, cfg)?, &a.out),
         EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out),
     };
+    let limits = budget_limits(o)?;
+    finite(&estimate)?;
     print(&estimate, o, out)?;
-    budgets(&estimate, o)
+    Ok(budgets(&estimate, &limits))
 }
 
 fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
@@ -49,6 +82,7 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         tokens: range("--tokens", a.tokens.as_deref(), Dim::Count)?,
         flops: range("--flops", a.flops.as_deref(), Dim::Count)?,
         gpus: count("--gpus", a.gpus.as_deref())?,
+        servers: count("--servers", a.servers.as_deref())?,
         wall_h: range_in("--days", a.days.as_deref(), Dim::Time, "d")?,
         gpu_hours: range("--gpu-hours", a.gpu_hours.as_deref(), Dim::Count)?,
         mfu: range("--mfu", a.mfu.as_deref(), Dim::Fraction)?,
@@ -79,20 +113,66 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
             Dim::Time,
             "min",
         )?,
-        hw: settings::hardware(&a.hw)?,
+        hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::train(cat, &inputs, &site)?;
-    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
+    implied_mfu(&mut e, a)?;
+    Ok(e)
+}
+
+/// An implied MFU above 1 is impossible: the compute cannot be done in the time given on the
+/// accelerators given. At the P50 it is an error naming the inputs that disagree; only in the
+/// upper tail of ranges, a note that comes first.
+fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
+    let Some(m) = e.get("implied_mfu") else {
+        return Ok(());
+    };
+    if m.p95 <= 1.0 {
+        return Ok(());
+    }
+    let given = |flag: &'static str, v: &Option<String>| v.as_ref().map(|_| flag);
+    let compute: Vec<&str> = [
+        given("--flops", &a.flops),
+        given("--params", &a.params),
+        given("--active-params", &a.active_params),
+        given("--tokens", &a.tokens),
+        given("--model", &a.model),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let time = if a.days.is_some() {
+        "--days"
+    } else {
+        "--gpu-hours"
+    };
+    let hw = if a.gpus.is_some() {
+        "--gpus and the accelerator's --precision peak"
+    } else {
+        "the accelerators and their --precision peak"
+    };
+    let what = format!(
+        "an implied MFU of {} is impossible (above 1): the compute ({}) cannot run in the time given ({time}) on {hw}; one of them is wrong (a lower-precision peak needs --precision, e.g. fp8)",
+        fmt_human(m.p50),
+        compute.join(", ")
+    );
+    if m.p50 > 1.0 {
+        bail!("{what}");
+    }
+    e.notes
+        .insert(0, format!("up to P95 {}: {what}", fmt_human(m.p95)));
+    Ok(())
 }
 
 fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     let inputs = FleetInputs {
         servers: count("--servers", a.servers.as_deref())?,
-        hours: settings::period(a.hours.as_deref(), a.days.as_deref())?,
+        hours: period(a.hours.as_deref(), a.days.as_deref())?,
         it_power: range("--it-power", a.it_power.as_deref(), Dim::Power)?,
         energy: range("--energy", a.energy.as_deref(), Dim::Energy)?,
-        hw: settings::hardware(&a.hw)?,
+        hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::fleet(cat, &inputs, &site)?;
@@ -144,11 +224,11 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
     let inputs = DatacenterInputs {
         it_power: range("--it-power", a.it_power.as_deref(), Dim::Power)?,
         servers: count("--servers", a.servers.as_deref())?,
-        hours: settings::period(a.hours.as_deref(), a.days.as_deref())?,
+        hours: period(a.hours.as_deref(), a.days.as_deref())?,
         breakdown: a.breakdown.clone(),
         rack_power: range("--rack-power", a.rack_power.as_deref(), Dim::Power)?,
         servers_per_rack: count("--servers-per-rack", a.servers_per_rack.as_deref())?,
-        hw: settings::hardware(&a.hw)?,
+        hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::datacenter(cat, &inputs, &site)?;
@@ -193,35 +273,88 @@ fn comparison(e: &Estimate, path: &std::path::Path) -> Result<compare::Compariso
     compare::compare(e, &v, &shown).with_context(|| format!("--compare {shown}"))
 }
 
-fn budgets(e: &Estimate, o: &OutputArgs) -> Result<ExitStatus> {
-    let mut status = ExitStatus::Success;
-    if let Some(max) = range("--max-carbon", o.max_carbon.as_deref(), Dim::Mass)? {
-        let p50 = e.get("carbon_kgco2e").map_or(0.0, |p| p.p50);
-        if !max.is_point() {
-            bail!("invalid value for --max-carbon: a budget is a single value");
+/// The last line of defence: a figure that overflowed (inf/NaN) is never printed; the error
+/// names the flags the user gave, one of which is out of scale.
+fn finite(e: &Estimate) -> Result<()> {
+    let bad = e.non_finite();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let flags = e.user_flags();
+    bail!(
+        "the inputs are too extreme to compute ({} would not be a finite number); check the value and unit of {}",
+        bad.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+        if flags.is_empty() {
+            "the numeric flags".to_string()
+        } else {
+            flags.join(", ")
         }
-        if p50 > max.lo {
+    )
+}
+
+/// Whether a P50 keeps within a budget: a figure that is not finite never does (fail closed).
+fn within(p50: f64, max: f64) -> bool {
+    p50.is_finite() && p50 <= max
+}
+
+/// The budgets, parsed before anything is printed (a bad budget never follows a result).
+struct Budgets {
+    carbon_kg: Option<f64>,
+    energy_kwh: Option<f64>,
+}
+
+fn budget_limits(o: &OutputArgs) -> Result<Budgets> {
+    let one = |flag: &str, text: Option<&str>, dim: Dim| -> Result<Option<f64>> {
+        match range(flag, text, dim)? {
+            Some(max) if !max.is_point() => {
+                bail!("invalid value for {flag}: a budget is a single value")
+            }
+            Some(max) => Ok(Some(max.lo)),
+            None => Ok(None),
+        }
+    };
+    Ok(Budgets {
+        carbon_kg: one("--max-carbon", o.max_carbon.as_deref(), Dim::Mass)?,
+        energy_kwh: one("--max-energy", o.max_energy.as_deref(), Dim::Energy)?,
+    })
+}
+
+fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
+    let mut status = ExitStatus::Success;
+    if let Some(max) = b.carbon_kg {
+        let p50 = e.get("carbon_kgco2e").map_or(f64::NAN, |p| p.p50);
+        if !within(p50, max) {
             eprintln!(
                 "wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e",
-                fmt_num(p50),
-                fmt_num(max.lo)
+                fmt_human(p50),
+                fmt_human(max)
             );
             status = ExitStatus::Failure;
         }
     }
-    if let Some(max) = range("--max-energy", o.max_energy.as_deref(), Dim::Energy)? {
-        let p50 = e.get("facility_energy_kwh").map_or(0.0, |p| p.p50);
-        if !max.is_point() {
-            bail!("invalid value for --max-energy: a budget is a single value");
-        }
-        if p50 > max.lo {
+    if let Some(max) = b.energy_kwh {
+        let p50 = e.get("facility_energy_kwh").map_or(f64::NAN, |p| p.p50);
+        if !within(p50, max) {
             eprintln!(
                 "wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh",
-                fmt_num(p50),
-                fmt_num(max.lo)
+                fmt_human(p50),
+                fmt_human(max)
             );
             status = ExitStatus::Failure;
         }
     }
-    Ok(status)
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within;
+
+    #[test]
+    fn a_budget_fails_closed_on_a_figure_that_is_not_finite() {
+        assert!(within(1.0, 1.0));
+        assert!(!within(1.1, 1.0));
+        assert!(!within(f64::NAN, 0.0));
+        assert!(!within(f64::INFINITY, f64::MAX));
+    }
 }

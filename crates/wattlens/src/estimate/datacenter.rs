@@ -68,8 +68,13 @@ impl Breakdown {
         if (sum - 1.0).abs() > 0.01 {
             return Err(bad(format!("the shares sum to {}, not 1", fmt_num(sum))));
         }
-        if b.it <= 0.0 {
-            return Err(bad("the IT share must be above 0".into()));
+        // An IT share under 1% is a PUE above 100: no facility runs so (and a share near 0
+        // would make every figure overflow).
+        if b.it < 0.01 {
+            return Err(bad(format!(
+                "the IT share must be at least 0.01 (a PUE of at most 100), got {}",
+                fmt_num(b.it)
+            )));
         }
         Ok(b)
     }

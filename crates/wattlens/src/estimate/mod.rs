@@ -159,6 +159,60 @@ impl Estimate {
             .map(|(_, p)| *p)
     }
 
+    /// Names of the figures, steps and published comparisons that are not finite numbers (an
+    /// input so extreme that the model overflowed): a result with any is not to be printed.
+    #[must_use]
+    pub fn non_finite(&self) -> Vec<String> {
+        let finite = |p: &Percentiles| p.p5.is_finite() && p.p50.is_finite() && p.p95.is_finite();
+        let mut bad: Vec<String> = self
+            .figures
+            .iter()
+            .filter(|(_, p)| !finite(p))
+            .map(|(k, _)| (*k).to_string())
+            .collect();
+        bad.extend(
+            self.steps
+                .iter()
+                .filter(|s| !s.value.is_finite())
+                .map(|s| format!("step {}", s.name)),
+        );
+        bad.extend(
+            self.published
+                .iter()
+                .filter(|p| !p.value.is_finite() || p.estimate_p50.is_some_and(|x| !x.is_finite()))
+                .map(|p| format!("published {}", p.name)),
+        );
+        fn walk(v: &Value, path: &str, bad: &mut Vec<String>) {
+            match v {
+                Value::Null => bad.push(path.to_string()),
+                Value::Array(a) => a.iter().for_each(|x| walk(x, path, bad)),
+                Value::Object(o) => o
+                    .iter()
+                    .for_each(|(k, x)| walk(x, &format!("{path}.{k}"), bad)),
+                _ => {}
+            }
+        }
+        for (k, v) in &self.extra {
+            walk(v, k, &mut bad);
+        }
+        bad
+    }
+
+    /// The flags the user gave, as the assumptions record them (`--days`, `--gpus` ...): the
+    /// likely culprits when a figure is not finite.
+    #[must_use]
+    pub fn user_flags(&self) -> Vec<String> {
+        let mut flags: Vec<String> = self
+            .assumptions
+            .iter()
+            .filter(|a| a.origin == crate::explain::Origin::User)
+            .filter_map(|a| a.source.clone())
+            .filter(|s| s.starts_with("--"))
+            .collect();
+        flags.dedup();
+        flags
+    }
+
     /// The `wattlens.footprint/v1` JSON object.
     #[must_use]
     pub fn to_json(&self) -> Value {
@@ -232,7 +286,28 @@ pub fn run_resolved<M: Model + Sync>(r: resolve::Resolved<M>, opts: McOptions) -
         .collect();
     e.notes = r.notes;
     e.extra = r.extra;
+    zero_embodied_note(&mut e);
+    // A CPU-only estimate has no accelerator component (rather than one of 0 kWh).
+    let no_accel = e
+        .get("component.accelerators")
+        .is_some_and(|p| p.p5 == 0.0 && p.p95 == 0.0);
+    if no_accel {
+        e.components.retain(|c| c.kind != "accelerator");
+        e.figures.retain(|(k, _)| *k != "component.accelerators");
+    }
     e
+}
+
+/// Says in the output when embodied carbon is 0 although energy is used: the estimate knows
+/// no hardware (only a power or an energy), so manufacturing emissions are left out.
+fn zero_embodied_note(e: &mut Estimate) {
+    let zero = e
+        .get("embodied_carbon_kgco2e")
+        .is_some_and(|p| p.p95 == 0.0);
+    let used = e.get("facility_energy_kwh").is_some_and(|p| p.p50 > 0.0);
+    if zero && used && !e.notes.iter().any(|n| n.contains("embodied carbon")) {
+        e.notes.push("embodied carbon is 0: this estimate knows no servers or accelerators (only a power or an energy), so the hardware's manufacturing emissions are left out; give --servers with --server or --server-power to count them".into());
+    }
 }
 
 /// Evaluates `model`: once at the central values with the explanation, then `opts.samples`
@@ -304,6 +379,10 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
         (central.into_points(), 1)
     };
     let site = model.site();
+    let figures = figures
+        .into_iter()
+        .map(|(k, p)| (k, unsigned_zero(p)))
+        .collect();
     Estimate {
         kind: model.kind(),
         figures,
@@ -330,6 +409,16 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
                 method: Method::Modelled,
             })
             .collect(),
+    }
+}
+
+/// A figure of exactly zero is written `0`, never `-0` (a product with a negative zero): adding
+/// `+0.0` turns `-0.0` into `0.0` and leaves every other value as it is.
+fn unsigned_zero(p: Percentiles) -> Percentiles {
+    Percentiles {
+        p5: p.p5 + 0.0,
+        p50: p.p50 + 0.0,
+        p95: p.p95 + 0.0,
     }
 }
 
@@ -365,4 +454,24 @@ fn equivalents(site: &Site) -> Vec<(&'static str, String, &'static str, String)>
         ));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_negative_zero_figure_is_written_as_zero() {
+        let p = unsigned_zero(Percentiles {
+            p5: -0.0,
+            p50: -0.0,
+            p95: 2.5,
+        });
+        assert!(p.p5.is_sign_positive() && p.p50.is_sign_positive());
+        assert_eq!(p.p95, 2.5);
+        assert_eq!(
+            serde_json::to_string(&p).ok().as_deref(),
+            Some(r#"{"p5":0.0,"p50":0.0,"p95":2.5}"#)
+        );
+    }
 }

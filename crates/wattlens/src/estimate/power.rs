@@ -229,6 +229,13 @@ pub enum Split {
         /// Host CPUs' and memory's fraction.
         host: f64,
     },
+    /// A server without accelerators (a CPU server, a laptop): the host (CPUs and memory) takes
+    /// the accelerators' place and the rest of the server is a share of it, as `wattlens run`
+    /// models a measured machine.
+    HostOnly {
+        /// Rest power / host power.
+        rest_share: Range,
+    },
     /// Host and rest as fractions of accelerator power (the `tdp` defaults).
     Shares {
         /// Host power / accelerator power.
@@ -257,6 +264,11 @@ impl Split {
     pub fn draw(&self, d: &mut Draw) -> (f64, f64, f64) {
         match self {
             Split::Fractions { accel, host } => (*accel, *host, 1.0 - accel - host),
+            Split::HostOnly { rest_share } => {
+                let r = d.value(rest_share);
+                let rest = r / (1.0 + r);
+                (0.0, 1.0 - rest, rest)
+            }
             Split::Shares {
                 host_share,
                 rest_share,

@@ -82,6 +82,9 @@ pub struct TrainSpec {
     pub failures: Option<Failures>,
     /// Where it runs.
     pub site: Site,
+    /// A CPU-only run: `accelerators` counts servers, there is no accelerator peak, no
+    /// accelerator-hours and no implied MFU.
+    pub cpu_only: bool,
 }
 
 impl Model for TrainSpec {
@@ -172,11 +175,18 @@ impl Model for TrainSpec {
             t.step(|| {
                 Step::new(
                     "lost_time_fraction",
-                    format!(
-                        "W = d/tau + (tau + d)/(2M) + R/M with M = {} h, tau = {} min",
-                        fmt_num(o.mtbi_h),
-                        fmt_num(o.interval_h * 60.0)
-                    ),
+                    if o.mtbi_h.is_finite() {
+                        format!(
+                            "W = d/tau + (tau + d)/(2M) + R/M with M = {} h, tau = {} min",
+                            fmt_num(o.mtbi_h),
+                            fmt_num(o.interval_h * 60.0)
+                        )
+                    } else {
+                        format!(
+                            "W = d/tau with no interruptions, tau = {} min",
+                            fmt_num(o.interval_h * 60.0)
+                        )
+                    },
                     o.lost_fraction,
                     "",
                 )
@@ -217,23 +227,33 @@ impl Model for TrainSpec {
             )
         });
         let busy = Busy {
-            accelerators: n,
+            accelerators: if self.cpu_only { 0.0 } else { n },
             servers: n / per_server,
             period: hours,
         };
         let fac = account(&self.site, d, t, &it, &busy, rec);
 
-        rec.put("accelerator_hours", n * wall);
+        if !self.cpu_only {
+            rec.put("accelerator_hours", n * wall);
+        }
         rec.put("duration_days", wall / 24.0);
         rec.put("facility_power_kw", fac.0 / wall);
         rec.put("lost_time_fraction", lost);
         if let Some(o) = outcome {
-            rec.put("mean_time_between_interruptions_hours", o.mtbi_h);
+            // With no interruptions (a count of 0) there is no mean time between them: the
+            // figure is left out rather than written as infinity (which JSON cannot hold).
+            let none_possible = matches!(
+                self.failures.as_ref().map(|f| &f.rate),
+                Some(RateSpec::Count(c)) if c.lo <= 0.0
+            );
+            if !none_possible {
+                rec.put("mean_time_between_interruptions_hours", o.mtbi_h);
+            }
             rec.put("checkpoint_interval_minutes", o.interval_h * 60.0);
         }
         if let Some(f) = flops {
             rec.put("compute_flop", f.0);
-            if !matches!(self.duration, Duration::FromCompute { .. }) {
+            if !matches!(self.duration, Duration::FromCompute { .. }) && !self.cpu_only {
                 let useful = Seconds::from(Hours(wall * (1.0 - lost)));
                 let mfu = f.0 / (n * peak.0 * useful.0);
                 t.step(|| {

@@ -5,7 +5,8 @@
 
 use super::{unit_for, Scale, FIGURES};
 use crate::estimate::{Estimate, SCHEMA};
-use crate::uncertainty::{fmt_num, Percentiles};
+// Printed in the one human number format of every renderer.
+use crate::uncertainty::{fmt_human as fmt_num, Percentiles};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -132,7 +133,22 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
         ) else {
             continue;
         };
-        if let Some(k) = kinds.iter_mut().find(|k| k.kind == kind) {
+        // A kind only the other side has (a run's GPUs beside a CPU-only estimate) is listed
+        // with 0 on this side.
+        let k = match kinds.iter().position(|k| k.kind == kind) {
+            Some(i) => &mut kinds[i],
+            None => {
+                kinds.push(KindRow {
+                    kind: kind.to_string(),
+                    this_kwh: 0.0,
+                    other_kwh: 0.0,
+                    other_method: String::new(),
+                });
+                let last = kinds.len() - 1;
+                &mut kinds[last]
+            }
+        };
+        {
             k.other_kwh += p.p50;
             let m = c.get("method").and_then(Value::as_str).unwrap_or("?");
             if !k.other_method.split('+').any(|x| x == m) {

@@ -14,9 +14,9 @@ use crate::uncertainty::Percentiles;
 /// How a figure is shown: its label and how to scale its unit.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Scale {
-    /// kWh, shown as kWh/MWh/GWh/TWh.
+    /// kWh, shown as mWh/Wh/kWh/MWh/GWh/TWh.
     Energy,
-    /// kgCO2e, shown as g/kg/t/kt.
+    /// kgCO2e, shown as mg/g/kg/t/kt/Mt.
     Mass,
     /// litres, shown as mL/L/m3.
     Water,
@@ -168,6 +168,7 @@ pub(crate) fn unit_for(scale: Scale, p50: f64, currency: &str) -> (f64, String) 
     };
     match scale {
         Scale::Energy => pick(&[
+            (1e-6, "mWh"),
             (1e-3, "Wh"),
             (1.0, "kWh"),
             (1e3, "MWh"),
@@ -175,6 +176,7 @@ pub(crate) fn unit_for(scale: Scale, p50: f64, currency: &str) -> (f64, String) 
             (1e9, "TWh"),
         ]),
         Scale::Mass => pick(&[
+            (1e-6, "mgCO2e"),
             (1e-3, "gCO2e"),
             (1.0, "kgCO2e"),
             (1e3, "tCO2e"),
@@ -217,5 +219,6 @@ pub(crate) fn rows(e: &Estimate) -> Vec<(String, Percentiles, String)> {
             let (k, unit) = unit_for(*scale, p.p50, cur);
             Some(((*label).to_string(), p.scale(k), unit))
         })
+        .filter(|(_, p, _)| !text::shows_zero(p))
         .collect()
 }

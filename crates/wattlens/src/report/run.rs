@@ -3,7 +3,8 @@
 
 use super::{unit_for, Scale};
 use crate::estimate::Estimate;
-use crate::uncertainty::{fmt_num, Percentiles};
+// The run summary prints numbers in the one human format of every renderer.
+use crate::uncertainty::{fmt_human as fmt_num, Percentiles};
 use std::fmt::Write;
 
 /// The summary of a measured run: duration, energy by component with its method, facility

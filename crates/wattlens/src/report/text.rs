@@ -3,11 +3,17 @@
 use super::{rows, unit_for, Scale};
 use crate::estimate::Estimate;
 use crate::footprint::COMPONENTS;
-use crate::uncertainty::{fmt_num, Percentiles};
+use crate::uncertainty::{fmt_human, Percentiles};
 use std::fmt::Write;
 
+/// Whether every percentile of a row shows as 0: such rows are left out of the tables (the
+/// JSON and CSV keep them).
+pub(crate) fn shows_zero(p: &Percentiles) -> bool {
+    [p.p5, p.p50, p.p95].iter().all(|x| fmt_human(*x) == "0")
+}
+
 fn trio(p: &Percentiles) -> [String; 3] {
-    [fmt_num(p.p5), fmt_num(p.p50), fmt_num(p.p95)]
+    [fmt_human(p.p5), fmt_human(p.p50), fmt_human(p.p95)]
 }
 
 fn header(e: &Estimate) -> String {
@@ -50,6 +56,7 @@ pub fn table(e: &Estimate, explain: bool) -> String {
     let comps: Vec<_> = COMPONENTS
         .iter()
         .filter_map(|(k, name, _)| e.get(k).map(|p| (*name, p)))
+        .filter(|(_, p)| !shows_zero(p))
         .collect();
     if let Some(total) = e.get("it_energy_kwh") {
         let (k, unit) = unit_for(Scale::Energy, total.p50, "");
@@ -63,13 +70,13 @@ pub fn table(e: &Estimate, explain: bool) -> String {
         let _ = writeln!(out, "\n  published figures for comparison:");
         for p in &e.published {
             let est = p.estimate_p50.map_or(String::new(), |x| {
-                format!("  (this estimate, P50: {} {})", fmt_num(x), p.unit)
+                format!("  (this estimate, P50: {} {})", fmt_human(x), p.unit)
             });
             let _ = writeln!(
                 out,
                 "  {}: {} {}{est}\n      source: {}",
                 p.name,
-                fmt_num(p.value),
+                fmt_human(p.value),
                 p.unit,
                 p.source
             );
@@ -83,10 +90,12 @@ pub fn table(e: &Estimate, explain: bool) -> String {
     if !eqs.is_empty() {
         let _ = writeln!(out, "\n  equivalents (P50):");
         for (label, unit, src, p) in eqs {
-            let v = if *unit == "fraction" {
-                format!("{}%", fmt_num(p.p50 * 100.0))
+            let v = if *unit == "fraction" && p.p50 * 100.0 < 1e-4 {
+                "< 0.0001%".to_string()
+            } else if *unit == "fraction" {
+                format!("{}%", fmt_human(p.p50 * 100.0))
             } else {
-                format!("{} {unit}", fmt_num(p.p50))
+                format!("{} {unit}", fmt_human(p.p50))
             };
             let _ = writeln!(out, "  {v:>16}  {label} [{src}]");
         }
@@ -95,7 +104,7 @@ pub fn table(e: &Estimate, explain: bool) -> String {
         let _ = writeln!(
             out,
             "\n  rack: {} kW; cooling types that handle it: {}",
-            r["power_kw"].as_f64().map_or("-".into(), fmt_num),
+            r["power_kw"].as_f64().map_or("-".into(), fmt_human),
             r["suitable_cooling"]
                 .as_array()
                 .map(|a| a
@@ -131,7 +140,7 @@ fn explanation(e: &Estimate) -> String {
             i + 1,
             s.name,
             s.formula,
-            fmt_num(s.value),
+            fmt_human(s.value),
             s.unit
         );
         if let Some(src) = &s.source {
@@ -179,9 +188,9 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
                 out,
                 "| {} | {} {} | {} | {} |",
                 p.name,
-                fmt_num(p.value),
+                fmt_human(p.value),
                 p.unit,
-                p.estimate_p50.map_or("-".into(), fmt_num),
+                p.estimate_p50.map_or("-".into(), fmt_human),
                 p.source
             );
         }
@@ -197,7 +206,7 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
                 "| {} | {} | {} | {} | {} |",
                 s.name,
                 s.formula,
-                fmt_num(s.value),
+                fmt_human(s.value),
                 s.unit,
                 s.source.as_deref().unwrap_or("")
             );

@@ -1,7 +1,8 @@
 //! Resolving `estimate datacenter`: IT load, facility breakdown and rack cooling.
 use super::fleet::split_for;
 use super::{
-    conflict, hardware, hardware_embodied, load, positive, user, HardwareInputs, Resolved,
+    conflict, fallback_notes, hardware, hardware_embodied, load, positive, user, HardwareInputs,
+    Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::datacenter::{Breakdown, DatacenterSpec};
@@ -134,6 +135,7 @@ pub fn datacenter(
         (c, p, (1.0 - c - p).max(0.0))
     };
     let resolved = resolve_site(cat, &site_in, &mut out)?;
+    fallback_notes(s, &out, &mut notes);
     let mut site = resolved.site;
     if dc.breakdown.is_some() {
         site.pue = Param::new(site.pue.range, "1 / IT share of --breakdown");

@@ -1,12 +1,12 @@
 //! Resolving `estimate fleet`: servers, IT power or energy over a period.
 use super::{
-    catalog_value, conflict, hardware, hardware_embodied, host_w, load, positive, shares, user,
-    Hardware, HardwareInputs, Resolved,
+    catalog_value, conflict, fallback_notes, hardware, hardware_embodied, host_w, load, positive,
+    shares, user, Hardware, HardwareInputs, Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::fleet::{FleetSpec, Load};
 use crate::estimate::power::Split;
-use crate::estimate::site::{resolve as resolve_site, SiteInputs};
+use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::uncertainty::Range;
@@ -48,6 +48,19 @@ pub(super) fn split_for(
                 ),
             });
         }
+    }
+    if hw.accel.is_none() && hw.per_server.hi == 0.0 {
+        // No accelerator named anywhere: a CPU-only server, with no accelerator component.
+        if let Some(s) = hw.server {
+            if let (Some(w), Some(h)) = (
+                server_w.or(s.max_power_kw.map(|k| k * 1000.0)),
+                host_w(cat, s)?,
+            ) {
+                return Ok(Split::of_server(w, 0.0, h));
+            }
+        }
+        let r = coefficient(cat, "rest.share", "rest_share", 1.0, out)?.range;
+        return Ok(Split::HostOnly { rest_share: r });
     }
     let (h, r) = shares(cat, out)?;
     Ok(Split::Shares {
@@ -144,6 +157,8 @@ pub fn fleet(
     }
     let split = split_for(cat, &hw, server_power.map(|r| r.mid()), &mut out)?;
     let mut site = resolve_site(cat, s, &mut out)?.site;
+    let mut notes = Vec::new();
+    fallback_notes(s, &out, &mut notes);
     hardware_embodied(&mut site, &hw, &mut out);
     Ok(Resolved {
         spec: FleetSpec {
@@ -155,6 +170,6 @@ pub fn fleet(
         assumptions: out,
         published: Vec::new(),
         extra: Map::new(),
-        notes: Vec::new(),
+        notes,
     })
 }

@@ -3,8 +3,8 @@
 //! `--gpus`), the context length, the sourced efficiency ranges, and the request volume.
 
 use super::{
-    catalog_value, conflict, fraction, hardware, hardware_embodied, positive, shares, user,
-    HardwareInputs, Precision, Resolved,
+    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, positive,
+    shares, user, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Catalog, Model, Row};
 use crate::estimate::infer::{
@@ -269,6 +269,12 @@ pub fn infer(
             "--energy-per-request",
         );
         notes.push("--energy-per-request bypasses the model: embodied carbon is not counted (no busy time is known)".into());
+        if i.output_tokens.is_none() {
+            notes.push(format!(
+                "the per-token figures divide --energy-per-request by a default of {} output tokens per request; give --output-tokens for your requests' length",
+                output.display("")
+            ));
+        }
         if i.hw.gpu.is_some() {
             extra.insert("accelerator".into(), json!(i.hw.gpu));
         }
@@ -505,6 +511,7 @@ pub fn infer(
     };
 
     let mut site = resolve_site(cat, s, &mut out)?.site;
+    fallback_notes(s, &out, &mut notes);
     if matches!(energy, Energy::Modelled(_)) {
         let hw = hardware(cat, &i.hw, None, &mut Vec::new())?;
         hardware_embodied(&mut site, &hw, &mut out);

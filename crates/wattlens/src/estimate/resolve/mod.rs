@@ -14,7 +14,7 @@ pub use fleet::{fleet, FleetInputs};
 pub use infer::{infer, InferInputs};
 pub use train::{train, TrainInputs};
 
-use super::site::coefficient;
+use super::site::{coefficient, SiteInputs};
 use super::{EstimateError, Published};
 use crate::catalog::{Accelerator, Catalog, Row, Server};
 use crate::explain::{Assumption, Origin};
@@ -139,6 +139,26 @@ pub struct Resolved<S> {
     pub extra: Map<String, Value>,
     /// Warnings.
     pub notes: Vec<String>,
+}
+
+/// Notes for the site values that fell back to a generic default although the user named a
+/// data centre: shown in the default output, not only under `--explain`.
+fn fallback_notes(s: &SiteInputs, out: &[Assumption], notes: &mut Vec<String>) {
+    let Some(dc) = &s.datacenter else { return };
+    for (name, flag, what) in [
+        ("wue", "--wue", "on-site water (WUE)"),
+        ("pue", "--pue", "PUE"),
+    ] {
+        if let Some(a) = out
+            .iter()
+            .find(|a| a.name == name && a.origin == Origin::Default)
+        {
+            notes.push(format!(
+                "--datacenter {dc} publishes no {what}: the generic range {} is used instead; give {flag} if you know it",
+                a.value
+            ));
+        }
+    }
 }
 
 fn user(out: &mut Vec<Assumption>, name: &str, r: &Range, unit: &str, flag: &str) {

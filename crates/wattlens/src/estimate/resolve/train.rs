@@ -1,8 +1,8 @@
 //! Resolving `estimate train`: compute, duration, power basis and failures from flags and the
 //! catalog.
 use super::{
-    catalog_value, conflict, fraction, hardware, hardware_embodied, host_w, load, positive, shares,
-    user, Basis, HardwareInputs, Precision, Resolved,
+    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, host_w, load,
+    positive, shares, user, Basis, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::power::PowerBasis;
@@ -10,7 +10,7 @@ use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
 use crate::estimate::{EstimateError, Published};
 use crate::explain::{Assumption, Origin};
-use crate::uncertainty::Range;
+use crate::uncertainty::{fmt_human, Range};
 use serde_json::{json, Map};
 
 /// `estimate train` inputs.
@@ -28,6 +28,8 @@ pub struct TrainInputs {
     pub flops: Option<Range>,
     /// `--gpus`.
     pub gpus: Option<Range>,
+    /// `--servers`: servers of a CPU-only run (no accelerator; default 1).
+    pub servers: Option<Range>,
     /// `--days`, in hours.
     pub wall_h: Option<Range>,
     /// `--gpu-hours`.
@@ -118,6 +120,20 @@ pub fn train(
         None => None,
     };
     let mut published = Vec::new();
+    let mut notes = Vec::new();
+    // Whether a given value is the preset's own (or not given at all).
+    let same = |given: Option<Range>, preset: Option<f64>| match (given, preset) {
+        (None, _) => true,
+        (Some(g), Some(p)) => g.is_point() && (g.lo - p).abs() <= 1e-6 * p.abs(),
+        (Some(_), None) => false,
+    };
+    // A duration the user gave makes this job something other than the preset's pre-training
+    // run (a fine-tune, a shorter run), unless it is that run's published duration: the
+    // preset's training tokens are then not its compute.
+    let own_duration = model.is_some_and(|m| {
+        !same(wall, m.training_days.map(|d| d * 24.0))
+            || !same(gpu_hours, m.training_accelerator_hours)
+    });
     if let Some(m) = model {
         out.push(Assumption {
             name: "model".into(),
@@ -125,6 +141,54 @@ pub fn train(
             origin: Origin::User,
             source: Some(m.cite()),
         });
+        if own_duration && tokens.is_none() && flops.is_none() {
+            if let Some(k) = m.training_tokens {
+                notes.push(format!(
+                    "{}'s {} pre-training tokens are not used as this job's compute ({} gives its length), so no MFU is implied; give --tokens for the tokens this job trains on",
+                    m.name,
+                    fmt_human(k),
+                    if wall.is_some() {
+                        "--days"
+                    } else {
+                        "--gpu-hours"
+                    }
+                ));
+            }
+        }
+    }
+    // The preset's published training figures describe its pre-training run: shown only when
+    // this estimate is of that run (no duration, compute or size that contradicts it).
+    let contradicting: Vec<&str> = model.map_or(Vec::new(), |m| {
+        [
+            ("--days", same(wall, m.training_days.map(|d| d * 24.0))),
+            ("--gpu-hours", same(gpu_hours, m.training_accelerator_hours)),
+            ("--tokens", same(tokens, m.training_tokens)),
+            ("--flops", flops.is_none()),
+            ("--params", same(params, m.total_params)),
+            (
+                "--active-params",
+                same(active, m.active_params.or(m.total_params)),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(f, _)| f)
+        .collect()
+    });
+    if let (Some(m), false) = (model, contradicting.is_empty()) {
+        if m.training_accelerator_hours.is_some()
+            || m.reported_training_energy_mwh.is_some()
+            || m.reported_training_tco2e.is_some()
+            || m.training_days.is_some()
+        {
+            notes.push(format!(
+                "{}'s published training figures are not shown: this estimate is not of that training run ({} differs)",
+                m.name,
+                contradicting.join(", ")
+            ));
+        }
+    }
+    if let (Some(m), true) = (model, contradicting.is_empty()) {
         let src = m.training_source.clone().unwrap_or_default();
         if let Some(h) = m.training_accelerator_hours {
             published.push((
@@ -186,7 +250,10 @@ pub fn train(
     let active = active
         .or(model.and_then(|m| m.active_params).map(Range::point))
         .or(total);
-    let tokens = tokens.or(model.and_then(|m| m.training_tokens).map(Range::point));
+    let tokens = tokens.or(model
+        .filter(|_| !own_duration)
+        .and_then(|m| m.training_tokens)
+        .map(Range::point));
     let compute = if let Some(f) = flops {
         user(&mut out, "compute", &f, "FLOP", "--flops");
         Compute::Flops(f)
@@ -227,6 +294,26 @@ pub fn train(
         model.and_then(|m| m.training_accelerator.as_deref()),
         &mut out,
     )?;
+    // No accelerator anywhere, but a server: a CPU-only run.
+    if hw.accel.is_none() && (t.hw.server_power.is_some() || hw.server.is_some()) {
+        let (spec, extra) = cpu_only(
+            cat, t, s, &hw, compute, wall, gpu_hours, &mut out, &mut notes,
+        )?;
+        return Ok(Resolved {
+            spec,
+            assumptions: out,
+            published,
+            extra,
+            notes,
+        });
+    }
+    if t.servers.is_some() {
+        return Err(EstimateError::Conflict {
+            a: "--servers",
+            b: "--gpu",
+            why: "--servers counts the servers of a CPU-only run; with accelerators give --gpus",
+        });
+    }
     let accel = hw.accel.ok_or_else(|| {
         // A catalog model whose publication counts its accelerators but does not say which.
         let why = model
@@ -239,7 +326,7 @@ pub fn train(
                     m.name
                 )
             });
-        EstimateError::Missing(format!("--gpu: which accelerator (e.g. --gpu h100){why}; `wattlens catalog list accelerators` lists them"))
+        EstimateError::Missing(format!("--gpu: which accelerator (e.g. --gpu h100){why}; `wattlens catalog list accelerators` lists them (for a CPU-only run, --server or --server-power with --days)"))
     })?;
 
     let n = match gpus {
@@ -382,28 +469,59 @@ pub fn train(
         }
     };
 
-    // Failures.
+    let failures = failures(t, &mut out)?;
+
+    let mut site = resolve_site(cat, s, &mut out)?.site;
+    fallback_notes(s, &out, &mut notes);
+    hardware_embodied(&mut site, &hw, &mut out);
+    let spec = TrainSpec {
+        compute,
+        peak,
+        accelerators: n,
+        per_server: hw.per_server,
+        duration,
+        power,
+        failures,
+        site,
+        cpu_only: false,
+    };
+    let mut extra = Map::new();
+    if let Some(m) = model {
+        extra.insert("model".into(), json!(m.name));
+    }
+    extra.insert("accelerator".into(), json!(accel.name));
+    Ok(Resolved {
+        spec,
+        assumptions: out,
+        published,
+        extra,
+        notes,
+    })
+}
+
+/// The failure inputs (`--interruptions`/`--mtbf` with checkpoint and restart times).
+fn failures(t: &TrainInputs, out: &mut Vec<Assumption>) -> Result<Option<Failures>, EstimateError> {
     let rate = if let Some(c) = t.interruptions {
-        user(&mut out, "interruptions", &c, "", "--interruptions");
+        user(out, "interruptions", &c, "", "--interruptions");
         Some(RateSpec::Count(c))
     } else if let Some(m) = positive("--mtbf", t.mtbf_h)? {
-        user(&mut out, "mtbf", &m, "h", "--mtbf");
+        user(out, "mtbf", &m, "h", "--mtbf");
         Some(RateSpec::Mtbf(m))
     } else {
         None
     };
-    let failures = if let Some(rate) = rate {
+    Ok(if let Some(rate) = rate {
         let write_h = t.checkpoint_h.ok_or_else(|| EstimateError::Missing("--checkpoint-minutes: how long one checkpoint takes to write (needed with --interruptions/--mtbf)".into()))?;
         let restart_h = t.restart_h.ok_or_else(|| EstimateError::Missing("--restart-minutes: how long a restart after an interruption takes (needed with --interruptions/--mtbf)".into()))?;
         user(
-            &mut out,
+            out,
             "checkpoint_write",
             &write_h.scale(60.0),
             "min",
             "--checkpoint-minutes",
         );
         user(
-            &mut out,
+            out,
             "restart",
             &restart_h.scale(60.0),
             "min",
@@ -421,30 +539,140 @@ pub fn train(
             return Err(EstimateError::Missing("--interruptions or --mtbf: checkpoint and restart times only matter with an interruption rate".into()));
         }
         None
-    };
-
-    let mut site = resolve_site(cat, s, &mut out)?.site;
-    hardware_embodied(&mut site, &hw, &mut out);
-    let spec = TrainSpec {
-        compute,
-        peak,
-        accelerators: n,
-        per_server: hw.per_server,
-        duration,
-        power,
-        failures,
-        site,
-    };
-    let mut extra = Map::new();
-    if let Some(m) = model {
-        extra.insert("model".into(), json!(m.name));
-    }
-    extra.insert("accelerator".into(), json!(accel.name));
-    Ok(Resolved {
-        spec,
-        assumptions: out,
-        published,
-        extra,
-        notes: Vec::new(),
     })
+}
+
+/// A CPU-only run: `--servers` (default 1) servers of `--server-power` (or a server row's
+/// maximum) at `--load` for `--days`; host CPUs and memory plus the rest of the server, no
+/// accelerator component and no MFU (there is no accelerator peak).
+#[allow(clippy::too_many_arguments)]
+fn cpu_only(
+    cat: &Catalog,
+    t: &TrainInputs,
+    s: &SiteInputs,
+    hw: &super::Hardware<'_>,
+    compute: Compute,
+    wall: Option<Range>,
+    gpu_hours: Option<Range>,
+    out: &mut Vec<Assumption>,
+    notes: &mut Vec<String>,
+) -> Result<(TrainSpec, Map<String, serde_json::Value>), EstimateError> {
+    for (flag, given) in [
+        ("--gpus", t.gpus.is_some()),
+        ("--gpus-per-server", t.hw.gpus_per_server.is_some()),
+        ("--gpu-power", t.gpu_power.is_some()),
+        ("--mfu", t.mfu.is_some()),
+        ("--gpu-hours", gpu_hours.is_some()),
+    ] {
+        if given {
+            return Err(EstimateError::Invalid {
+                flag,
+                message: "a CPU-only run (a server without accelerators) has no accelerators: give --servers and --days".into(),
+            });
+        }
+    }
+    if matches!(t.basis, Some(Basis::Tdp | Basis::Measured)) {
+        return Err(EstimateError::Invalid {
+            flag: "--power-basis",
+            message: "a CPU-only run is modelled from the server's power: leave --power-basis out (or give server)".into(),
+        });
+    }
+    let wall = wall.ok_or_else(|| {
+        EstimateError::Missing(
+            "--days: a CPU-only run has no accelerator peak to derive its length from the compute"
+                .into(),
+        )
+    })?;
+    user(out, "wall_time", &wall.scale(1.0 / 24.0), "d", "--days");
+    let n = match positive("--servers", t.servers)? {
+        Some(n) => {
+            user(out, "servers", &n, "", "--servers");
+            n
+        }
+        None => {
+            out.push(Assumption {
+                name: "servers".into(),
+                value: "1".into(),
+                origin: Origin::Default,
+                source: Some("one server when --servers is not given".into()),
+            });
+            Range::point(1.0)
+        }
+    };
+    let server_w = match (positive("--server-power", t.hw.server_power)?, hw.server) {
+        (Some(p), _) => {
+            user(out, "server_power", &p, "W", "--server-power");
+            p
+        }
+        (None, Some(srv)) => match srv.max_power_kw {
+            Some(kw) => {
+                let r = Range::point(kw * 1000.0);
+                catalog_value(
+                    out,
+                    "server_power",
+                    r,
+                    "W",
+                    format!("{}: {}", srv.name, srv.cite()),
+                );
+                r
+            }
+            None => {
+                return Err(EstimateError::Missing(format!(
+                    "server {:?} publishes no maximum power: give --server-power",
+                    srv.name
+                )))
+            }
+        },
+        (None, None) => {
+            return Err(EstimateError::Missing(
+                "--server or --server-power: the power of one server".into(),
+            ))
+        }
+    };
+    let l = load(cat, &t.hw, "train.load", out)?;
+    // Host at the row's CPU TDP and DRAM where it publishes them, else the rest of the server
+    // as the default share of the host (as `wattlens run` models a machine).
+    let host = match hw.server.map(|srv| host_w(cat, srv)).transpose()?.flatten() {
+        Some(h) => Range::point(h),
+        None => {
+            let r = coefficient(cat, "rest.share", "rest_share", 1.0, out)?.range;
+            Range::new(server_w.lo / (1.0 + r.hi), server_w.hi / (1.0 + r.lo))
+        }
+    };
+    let power = PowerBasis::Server {
+        server_w,
+        per_server: Range::point(1.0),
+        load: l,
+        board_w: Range::point(0.0),
+        host_w: host,
+    };
+    let failures = failures(t, out)?;
+    let mut site = resolve_site(cat, s, out)?.site;
+    fallback_notes(s, out, notes);
+    hardware_embodied(&mut site, hw, out);
+    site.embodied.per_accelerator_kg =
+        crate::footprint::Param::new(Range::point(0.0), "a CPU-only run has no accelerators");
+    let mut extra = Map::new();
+    if let Some(srv) = hw.server {
+        extra.insert(
+            "accelerator".into(),
+            json!(format!("{} (CPU only)", srv.name)),
+        );
+    } else {
+        extra.insert("accelerator".into(), json!("a CPU-only server"));
+    }
+    Ok((
+        TrainSpec {
+            compute,
+            peak: Range::point(0.0),
+            accelerators: n,
+            per_server: Range::point(1.0),
+            duration: Duration::Wall(wall),
+            power,
+            failures,
+            site,
+            cpu_only: true,
+        },
+        extra,
+    ))
 }

@@ -1,0 +1,206 @@
+//! Plausible bounds of every numeric `estimate` flag, checked after parsing: a value outside them
+//! is a typo or a unit slip (`--days 1e300`, `--active-params 1e-320`) that would otherwise
+//! overflow to inf/NaN somewhere in the model, so it is refused with exit 2 and the flag's name.
+//!
+//! The bounds are wide on purpose: they reject only what no real job, fleet or site can be.
+
+use anyhow::{bail, Result};
+use wattlens::estimate::site::SiteInputs;
+use wattlens::uncertainty::Range;
+
+/// (flag, the parsed base unit, smallest, largest in that unit, the bounds as the user reads them).
+const BOUNDS: &[(&str, &str, f64, f64, &str)] = &[
+    ("--params", "", 1.0, 1e15, "from 1 to 1,000T parameters"),
+    (
+        "--active-params",
+        "",
+        1.0,
+        1e15,
+        "from 1 to 1,000T parameters",
+    ),
+    ("--tokens", "", 1.0, 1e17, "from 1 to 100,000T tokens"),
+    ("--flops", "", 1.0, 1e32, "from 1 to 1e32 FLOP"),
+    ("--gpus", "", 1.0, 1e8, "from 1 to 100M accelerators"),
+    ("--gpus-per-server", "", 1.0, 1e4, "from 1 to 10,000"),
+    ("--servers", "", 1.0, 1e9, "from 1 to 1,000M servers"),
+    ("--servers-per-rack", "", 1.0, 1e4, "from 1 to 10,000"),
+    (
+        "--days",
+        "h",
+        MICROSECOND_H,
+        MILLENNIUM_H,
+        "from 1 us to 1,000 years",
+    ),
+    (
+        "--hours",
+        "h",
+        MICROSECOND_H,
+        MILLENNIUM_H,
+        "from 1 us to 1,000 years",
+    ),
+    (
+        "--gpu-hours",
+        "h",
+        SECOND_H,
+        1e13,
+        "from 1 s to 1e13 accelerator-hours",
+    ),
+    (
+        "--mtbf",
+        "h",
+        MINUTE_H,
+        MILLENNIUM_H,
+        "from 1 min to 1,000 years",
+    ),
+    (
+        "--checkpoint-minutes",
+        "h",
+        SECOND_H,
+        8760.0,
+        "from 1 s to a year",
+    ),
+    ("--restart-minutes", "h", 0.0, 8760.0, "from 0 to a year"),
+    (
+        "--checkpoint-interval",
+        "h",
+        SECOND_H,
+        8760.0,
+        "from 1 s to a year",
+    ),
+    ("--interruptions", "", 0.0, 1e9, "from 0 to 1,000M"),
+    (
+        "--mfu",
+        "",
+        1e-4,
+        1.0,
+        "above zero and at most 1 (0.01% to 100%)",
+    ),
+    (
+        "--mbu",
+        "",
+        1e-4,
+        1.0,
+        "above zero and at most 1 (0.01% to 100%)",
+    ),
+    (
+        "--utilization",
+        "",
+        1e-4,
+        1.0,
+        "above zero and at most 1 (0.01% to 100%)",
+    ),
+    (
+        "--load",
+        "",
+        1e-4,
+        1.0,
+        "above zero and at most 1 (0.01% to 100%)",
+    ),
+    ("--cfe", "", 0.0, 1.0, "from 0 to 100%"),
+    ("--gpu-power", "W", 1.0, 1e5, "from 1 W to 100 kW"),
+    ("--server-power", "W", 1.0, 1e7, "from 1 W to 10 MW"),
+    ("--rack-power", "W", 1.0, 1e7, "from 1 W to 10 MW"),
+    ("--it-power", "W", 1e-3, 1e11, "from 1 mW to 100 GW"),
+    ("--energy", "kWh", 1e-9, 1e12, "from 1 uWh to 1,000 TWh"),
+    (
+        "--energy-per-request",
+        "kWh",
+        1e-12,
+        1e3,
+        "from 1 nWh to 1 MWh",
+    ),
+    ("--input-tokens", "", 0.0, 1e9, "from 0 to 1,000M tokens"),
+    ("--output-tokens", "", 1.0, 1e9, "from 1 to 1,000M tokens"),
+    ("--batch", "", 1.0, 1e6, "from 1 to 1M"),
+    ("--requests", "", 1.0, 1e18, "from 1 to 1e18"),
+    ("--requests-per-day", "", 1e-6, 1e15, "from 1e-6 to 1e15"),
+    ("--pue", "", 1.0, 100.0, "from 1 to 100"),
+    ("--intensity", "g/kWh", 0.0, 1e5, "from 0 to 100,000 g/kWh"),
+    (
+        "--market-intensity",
+        "g/kWh",
+        0.0,
+        1e5,
+        "from 0 to 100,000 g/kWh",
+    ),
+    ("--wue", "L/kWh", 0.0, 1e3, "from 0 to 1,000 L/kWh"),
+    ("--ewif", "L/kWh", 0.0, 1e4, "from 0 to 10,000 L/kWh"),
+    ("--price", "per kWh", 0.0, 1e4, "from 0 to 10,000 per kWh"),
+    (
+        "--lifetime",
+        "h",
+        24.0,
+        100.0 * 8760.0,
+        "from 1 day to 100 years (a service life of 0 would hide the embodied carbon)",
+    ),
+    ("--max-carbon", "kgCO2e", 0.0, f64::MAX, "0 or more"),
+    ("--max-energy", "kWh", 0.0, f64::MAX, "0 or more"),
+];
+
+const SECOND_H: f64 = 1.0 / 3600.0;
+const MICROSECOND_H: f64 = 1e-6 / 3600.0;
+const MINUTE_H: f64 = 1.0 / 60.0;
+const MILLENNIUM_H: f64 = 1000.0 * 8760.0;
+
+/// Refuses a parsed value of `flag` outside its plausible bounds (or not finite), naming the
+/// flag and the bounds.
+pub fn check(flag: &str, r: Option<Range>) -> Result<Option<Range>> {
+    let Some(r) = r else { return Ok(None) };
+    if !r.lo.is_finite() || !r.hi.is_finite() {
+        bail!("invalid value for {flag}: not a finite number");
+    }
+    if let Some((_, unit, min, max, text)) = BOUNDS.iter().find(|b| b.0 == flag) {
+        // Bounds are compared with a relative margin so that `1s` or `1000y` round-trip.
+        let (lo, hi) = (min * (1.0 - 1e-9), max * (1.0 + 1e-9));
+        if r.lo <= 0.0 && *min > 0.0 {
+            bail!(
+                "invalid value for {flag}: must be above zero, got {}; give a value {text}",
+                r.display(unit)
+            );
+        }
+        if r.lo < lo || r.hi > hi {
+            bail!(
+                "invalid value for {flag}: {} is outside what any real case reaches; give a value {text} (check the number and its unit)",
+                r.display(unit)
+            );
+        }
+    }
+    Ok(Some(r))
+}
+
+/// Checks every numeric site flag (`--pue`, `--intensity`, `--lifetime` ...).
+pub fn site(s: SiteInputs) -> Result<SiteInputs> {
+    check("--pue", s.pue)?;
+    check("--intensity", s.intensity)?;
+    check("--market-intensity", s.market_intensity)?;
+    check("--cfe", s.cfe)?;
+    check("--wue", s.wue)?;
+    check("--ewif", s.ewif)?;
+    check("--lifetime", s.lifetime_h)?;
+    if let Some(p) = &s.price {
+        check("--price", Some(p.per_kwh))?;
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bound_is_ordered_and_finite_below() {
+        for (flag, _, min, max, _) in BOUNDS {
+            assert!(min.is_finite() && *min >= 0.0 && min < max, "{flag}");
+        }
+    }
+
+    #[test]
+    fn values_at_the_bounds_pass_and_beyond_fail() {
+        assert!(check("--days", Some(Range::point(MILLENNIUM_H))).is_ok());
+        assert!(check("--days", Some(Range::point(1e300))).is_err());
+        assert!(check("--active-params", Some(Range::point(1e-320))).is_err());
+        assert!(check("--lifetime", Some(Range::point(0.0))).is_err());
+        assert!(check("--unknown", Some(Range::point(f64::INFINITY))).is_err());
+        assert!(check("--unknown", Some(Range::point(1e300))).is_ok());
+    }
+}
