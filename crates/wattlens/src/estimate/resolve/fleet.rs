@@ -40,13 +40,7 @@ pub(super) fn split_for(
         ) {
             let h = host_w(cat, s)?.unwrap_or(0.0);
             let n = hw.per_server.mid();
-            return Split::of_server(w, n * b, h).ok_or_else(|| EstimateError::Invalid {
-                flag: "--server/--server-power",
-                message: format!(
-                    "a server of {w} W cannot hold {} W of accelerators and {h} W of host: give a server power above zero (--server-power) or fix the catalog row",
-                    n * b
-                ),
-            });
+            return server_split(w, n * b, h);
         }
     }
     if hw.accel.is_none() && hw.per_server.hi == 0.0 {
@@ -56,7 +50,7 @@ pub(super) fn split_for(
                 server_w.or(s.max_power_kw.map(|k| k * 1000.0)),
                 host_w(cat, s)?,
             ) {
-                return Ok(Split::of_server(w, 0.0, h));
+                return server_split(w, 0.0, h);
             }
         }
         let r = coefficient(cat, "rest.share", "rest_share", 1.0, out)?.range;
@@ -66,6 +60,16 @@ pub(super) fn split_for(
     Ok(Split::Shares {
         host_share: h,
         rest_share: r,
+    })
+}
+
+/// A server's power split, or an error naming the flags when the power cannot be split.
+fn server_split(w: f64, accel_w: f64, host_w: f64) -> Result<Split, EstimateError> {
+    Split::of_server(w, accel_w, host_w).ok_or_else(|| EstimateError::Invalid {
+        flag: "--server/--server-power",
+        message: format!(
+            "a server of {w} W cannot hold {accel_w} W of accelerators and {host_w} W of host: give a server power above zero (--server-power) or fix the catalog row"
+        ),
     })
 }
 
