@@ -231,6 +231,7 @@ pub fn run_resolved<M: Model + Sync>(r: resolve::Resolved<M>, opts: McOptions) -
         })
         .collect();
     e.notes = r.notes;
+    e.notes.extend(site::fallback_notes(&e.assumptions));
     e.extra = r.extra;
     e
 }

@@ -1,0 +1,99 @@
+//! Site flags, settings and their messages: the electricity price of the grid's place, warnings
+//! for values a unit slip would give, bounds on sampling, and errors that say what to do.
+
+use super::*;
+
+fn cost(v: &Value) -> (f64, String) {
+    (
+        p50(v, "cost"),
+        v["cost"]["currency"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+const FLEET: [&str; 8] = [
+    "estimate",
+    "fleet",
+    "--servers",
+    "10",
+    "--server",
+    "hgx-a100",
+    "--hours",
+    "24",
+];
+
+fn fleet_with(extra: &[&str]) -> Vec<String> {
+    FLEET
+        .iter()
+        .chain(extra)
+        .map(|s| (*s).to_string())
+        .collect()
+}
+
+fn run_fleet(extra: &[&str]) -> Output {
+    let a = fleet_with(extra);
+    wattlens(&a.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn json_fleet(extra: &[&str]) -> Value {
+    let a = fleet_with(extra);
+    json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[test]
+fn electricity_price_follows_the_grid() {
+    let us = cost(&json_fleet(&["--grid", "US"]));
+    let ie = cost(&json_fleet(&["--grid", "IE"]));
+    let fi = cost(&json_fleet(&["--grid", "FI"]));
+    let ca = cost(&json_fleet(&["--grid", "us-egrid:CAMX"]));
+    assert_eq!(us.1, "USD");
+    assert_eq!(ie.1, "EUR");
+    assert_eq!(ca.1, "USD");
+    assert!(ie.0 > 2.0 * fi.0, "Ireland {ie:?} vs Finland {fi:?}");
+    assert!(ca.0 > 1.5 * us.0, "California {ca:?} vs US {us:?}");
+    // A cloud region takes the price of the state it is in.
+    let va = cost(&json_fleet(&["--grid", "aws:us-east-1"]));
+    assert!(va.0 < ca.0, "Virginia {va:?} vs California {ca:?}");
+    // --price still wins.
+    let given = cost(&json_fleet(&["--grid", "IE", "--price", "0.05GBP/kWh"]));
+    assert_eq!(given.1, "GBP");
+}
+
+#[test]
+fn a_fallback_price_is_named_in_the_default_output() {
+    for (grid, needle) in [
+        ("JP", "US average"),
+        ("FR", "EU-27 average"),
+        ("gcp:europe-west1", "EU-27 average"),
+    ] {
+        let o = run_fleet(&["--grid", grid]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("note:") && out.contains(needle) && out.contains("--price"),
+            "--grid {grid}: {out}"
+        );
+    }
+    let o = run_fleet(&[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("no --grid") && out.contains("US average"),
+        "{out}"
+    );
+    // A price of the grid's own place needs no note.
+    let o = run_fleet(&["--grid", "us-egrid:CAMX"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("price"), "{out}");
+}
+
+#[test]
+fn catalog_shows_prices_with_source_year_and_currency() {
+    let o = wattlens(&["catalog", "show", "prices", "US-CA"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for n in ["USD", "EIA", "2023", "industrial"] {
+        assert!(out.contains(n), "lacks {n}: {out}");
+    }
+    let o = wattlens(&["catalog", "list", "prices"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("EUR") && out.contains("US-TX"), "{out}");
+}
