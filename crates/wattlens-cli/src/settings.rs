@@ -10,7 +10,7 @@ use wattlens::estimate::resolve::HardwareInputs;
 use wattlens::estimate::site::SiteInputs;
 use wattlens::estimate::McOptions;
 use wattlens::input::{parse_price, parse_range, Dim};
-use wattlens::uncertainty::fmt_num;
+use wattlens::plausible;
 use wattlens::uncertainty::{Range, DEFAULT_SAMPLES, DEFAULT_SEED};
 
 /// The config file: defaults for flags. Flags win over it.
@@ -135,35 +135,34 @@ pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     Ok(s)
 }
 
-/// Site values far outside what any published source reports: almost always a unit slip
-/// (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
+/// Site values outside the plausible bounds of [`wattlens::plausible`]: almost always a unit
+/// slip (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
 fn implausible(s: &SiteInputs) -> Vec<String> {
-    // (flag, value, the largest plausible value, its unit, where that bound comes from)
     let checks = [
-        ("--intensity", s.intensity, 1_500.0, " g/kWh", "the most carbon-intensive national grids average about 1,000-1,100 g/kWh, lifecycle, on coal and lignite"),
-        ("--market-intensity", s.market_intensity, 1_500.0, " g/kWh", "the most carbon-intensive national grids average about 1,000-1,100 g/kWh"),
-        ("--pue", s.pue, 3.0, "", "the industry average is about 1.5-1.6 per the Uptime Institute, and old facilities reach about 2.5"),
-        ("--wue", s.wue, 10.0, " L/kWh", "evaporative cooling in hot climates reaches a few L/kWh"),
-        ("--ewif", s.ewif, 100.0, " L/kWh", "even hydropower's evaporation estimates stay below about 70 L/kWh"),
+        ("--intensity", s.intensity),
+        ("--market-intensity", s.market_intensity),
+        ("--pue", s.pue),
+        ("--wue", s.wue),
+        ("--ewif", s.ewif),
     ];
-    let mut out = Vec::new();
-    for (flag, r, max, unit, why) in checks {
-        if let Some(r) = r.filter(|r| r.hi > max) {
-            out.push(format!(
-                "{flag} {}{unit} is above {}{unit} ({why}); it is used as given: check the value and its unit",
-                fmt_num(r.hi),
-                fmt_num(max)
-            ));
-        }
-    }
-    if let Some(p) = s.price.as_ref().filter(|p| p.per_kwh.hi > 2.0) {
-        let cur = p.currency.as_deref().unwrap_or("USD");
-        out.push(format!(
-            "--price {} {cur}/kWh is above 2 {cur}/kWh (retail electricity rarely passes 0.6); a price per MWh needs its unit (e.g. 95EUR/MWh)",
-            fmt_num(p.per_kwh.hi),
-        ));
+    let mut out: Vec<String> = checks
+        .iter()
+        .filter_map(|(flag, r)| plausible::check(flag, r.as_ref()?))
+        .collect();
+    if let Some(p) = &s.price {
+        out.extend(plausible::check_price(&p.per_kwh, p.currency.as_deref()));
     }
     out
+}
+
+/// Parses a power flag (bare numbers in W) and warns when the value is outside its plausible
+/// bounds (a figure in kW given as a bare number).
+pub fn power(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
+    let r = range(flag, text, Dim::Power)?;
+    if let Some(w) = r.as_ref().and_then(|r| plausible::check(flag, r)) {
+        eprintln!("wattlens: warning: {w}");
+    }
+    Ok(r)
 }
 
 fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
@@ -225,7 +224,7 @@ pub fn hardware(a: &HardwareArgs) -> Result<HardwareInputs> {
     Ok(HardwareInputs {
         gpu: a.gpu.clone(),
         server: a.server.clone(),
-        server_power: range("--server-power", a.server_power.as_deref(), Dim::Power)?,
+        server_power: power("--server-power", a.server_power.as_deref())?,
         gpus_per_server: count("--gpus-per-server", a.gpus_per_server.as_deref())?,
         load: range("--load", a.load.as_deref(), Dim::Fraction)?,
     })

@@ -97,3 +97,49 @@ fn catalog_shows_prices_with_source_year_and_currency() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("EUR") && out.contains("US-TX"), "{out}");
 }
+
+#[test]
+fn implausibly_low_site_and_power_values_warn_with_the_likely_unit() {
+    for (flag, value, needle) in [
+        ("--intensity", "0.4", "0.4kg/kWh"),
+        ("--market-intensity", "0.3", "0.3kg/kWh"),
+        ("--price", "0.002", "per Wh"),
+        ("--ewif", "0.002", "m3/kWh"),
+        ("--wue", "0.003", "m3/kWh"),
+    ] {
+        let o = run_fleet(&["--grid", "US", flag, value]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("warning: {flag} {value}")) && err.contains(needle),
+            "{flag} {value}: {err}"
+        );
+    }
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "4",
+        "--server-power",
+        "10.2",
+        "--hours",
+        "1",
+    ]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("--server-power 10.2 W") && err.contains("10.2kW"),
+        "{err}"
+    );
+    // Plausible values and a 100% carbon-free contract do not warn.
+    let o = run_fleet(&[
+        "--intensity",
+        "390",
+        "--market-intensity",
+        "0",
+        "--price",
+        "0.12EUR/kWh",
+        "--wue",
+        "0",
+    ]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
