@@ -6,11 +6,13 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use wattlens::catalog::Catalog;
+use wattlens::estimate::datacenter::Breakdown;
 use wattlens::estimate::resolve::HardwareInputs;
 use wattlens::estimate::site::SiteInputs;
 use wattlens::estimate::McOptions;
 use wattlens::input::{parse_price, parse_range, Dim};
 use wattlens::plausible;
+use wattlens::uncertainty::fmt_num;
 use wattlens::uncertainty::{Range, DEFAULT_SAMPLES, DEFAULT_SEED};
 
 /// The config file: defaults for flags. Flags win over it.
@@ -163,6 +165,23 @@ pub fn power(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
         eprintln!("wattlens: warning: {w}");
     }
     Ok(r)
+}
+
+/// Warns when the PUE a `--breakdown` implies (1 / IT share) is outside the bounds `--pue`
+/// is held to, as `--pue` would.
+pub fn warn_breakdown_pue(text: Option<&str>) {
+    let Some(b) = text.and_then(|t| Breakdown::parse(t).ok()) else {
+        return;
+    };
+    let pue = Range::point(b.pue());
+    if let Some(w) = plausible::check("--pue", &pue) {
+        let given = format!("--pue {} ", fmt_num(b.pue()));
+        eprintln!(
+            "wattlens: warning: --breakdown implies a PUE of {} (1 / IT share), which {}",
+            fmt_num(b.pue()),
+            w.strip_prefix(&given).unwrap_or(&w)
+        );
+    }
 }
 
 fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {

@@ -152,6 +152,7 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::datacenter(cat, &inputs, &site)?;
+    settings::warn_breakdown_pue(inputs.breakdown.as_deref());
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }
 

@@ -143,3 +143,30 @@ fn implausibly_low_site_and_power_values_warn_with_the_likely_unit() {
     ]);
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_pue_implied_by_a_breakdown_warns_as_pue_does() {
+    let args = |b: &str| {
+        vec![
+            "estimate".to_string(),
+            "datacenter".into(),
+            "--it-power".into(),
+            "1MW".into(),
+            "--hours".into(),
+            "1".into(),
+            "--breakdown".into(),
+            b.to_string(),
+        ]
+    };
+    let a = args("it=0.2,cooling=0.8");
+    let o = wattlens(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: --breakdown implies a PUE of 5") && err.contains("above 3"),
+        "{err}"
+    );
+    let a = args("it=0.5,cooling=0.5");
+    let o = wattlens(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
