@@ -170,3 +170,99 @@ fn a_pue_implied_by_a_breakdown_warns_as_pue_does() {
     let o = wattlens(&a.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
+
+fn config_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wattlens-site-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write config");
+    p
+}
+
+#[test]
+fn config_samples_out_of_bounds_are_refused_naming_the_file_and_key() {
+    for (i, n) in ["0", "-1", "2.5", "1e11", "100000000000"]
+        .iter()
+        .enumerate()
+    {
+        let p = config_file(&format!("samples{i}.toml"), &format!("samples = {n}\n"));
+        let p = p.to_string_lossy().into_owned();
+        let mut a = vec!["--config", p.as_str()];
+        a.extend(FLEET);
+        assert_usage_error(&a, &[&p, "samples", "from 1 to 10M"]);
+    }
+    let p = config_file("samples-ok.toml", "samples = 500\n");
+    let p = p.to_string_lossy().into_owned();
+    let mut a = vec!["--config", p.as_str()];
+    a.extend(FLEET);
+    let v = json(&a);
+    assert_eq!(v["samples"], 500);
+    for n in ["0", "1e11", "20M"] {
+        let mut a = FLEET.to_vec();
+        a.extend(["--samples", n]);
+        assert_usage_error(&a, &["--samples", "from 1 to 10M"]);
+    }
+}
+
+#[test]
+fn bad_config_values_name_the_file_and_key_not_a_flag() {
+    let p = config_file(
+        "site.toml",
+        "[site]\npue = \"0.9\"\nintensity = \"0.4kg\"\n",
+    );
+    let p = p.to_string_lossy().into_owned();
+    let mut a = vec!["--config", p.as_str()];
+    a.extend(FLEET);
+    let o = wattlens(&a);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("pue in [site] of config file") && err.contains(&p) && !err.contains("--pue"),
+        "{err}"
+    );
+    // A flag given on the command line is still named as the flag.
+    a.extend(["--pue", "0.8"]);
+    assert_usage_error(&a, &["--pue", "below 1"]);
+}
+
+#[test]
+fn value_errors_say_how_to_write_the_value() {
+    assert_usage_error(
+        &[
+            "estimate", "train", "--gpu", "h100", "--gpus", "8", "--days", "2mo",
+        ],
+        &["--days", "a bare number is in days", "60d"],
+    );
+    let o = wattlens(&[
+        "estimate", "train", "--gpu", "h100", "--gpus", "8", "--days", "2mo",
+    ]);
+    assert!(
+        !stderr(&o).contains("bare number is in h"),
+        "{}",
+        stderr(&o)
+    );
+    assert_usage_error(
+        &[
+            "estimate", "train", "--params", "8B", "--tokens", "1T", "--gpu", "h100", "--gpus",
+            "8", "--mfu", "45",
+        ],
+        &["--mfu", "45%", "0.45"],
+    );
+    let mut a = FLEET.to_vec();
+    a.extend(["--pue", "1.1-1.3"]);
+    assert_usage_error(&a, &["--pue", "1.1..1.3"]);
+    let mut a = FLEET.to_vec();
+    a.extend(["--load", "30..45"]);
+    assert_usage_error(&a, &["--load", "30..45%", "0.3..0.45"]);
+}
+
+#[test]
+fn an_empty_catalog_or_config_variable_counts_as_unset() {
+    let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .args(["catalog", "show", "grids", "FR"])
+        .env("WATTLENS_CATALOG", "")
+        .env("WATTLENS_CONFIG", "")
+        .output()
+        .expect("runs wattlens");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
