@@ -277,6 +277,7 @@ mod tests {
                 assert!(b("--wue").contains(v), "wue {} {v}", d.name);
                 if v > 0.0 {
                     assert!(!b("--wue").contains(v / 1000.0), "wue {v}/1000");
+                    assert!(!b("--wue").contains(v * 1000.0), "wue {v}x1000");
                 }
             }
             for v in [d.pue_low, d.pue_high].into_iter().flatten() {
@@ -286,6 +287,7 @@ mod tests {
                 let w = kw * 1000.0;
                 assert!(b("--rack-power").contains(w), "rack {w}");
                 assert!(!b("--rack-power").contains(w / 1000.0), "rack {w}/1000");
+                assert!(!b("--rack-power").contains(w * 1000.0), "rack {w}x1000");
             }
         }
         for a in c.accelerators().expect("t").rows().expect("rows") {
@@ -301,6 +303,7 @@ mod tests {
                 assert!(b("--server-power").contains(w), "{} {w}", s.name);
                 assert!(b("--it-power").contains(w), "{} {w}", s.name);
                 assert!(!b("--server-power").contains(w * 1000.0));
+                // The GB200 NVL72 rack (120 kW) divided by 1000 is a plausible CPU server.
                 if kw < 50.0 {
                     assert!(!b("--server-power").contains(w / 1000.0), "{}", s.name);
                 }

@@ -44,6 +44,18 @@ fn electricity_price_follows_the_grid() {
     let us = cost(&json_fleet(&["--grid", "US"]));
     let ie = cost(&json_fleet(&["--grid", "IE"]));
     let fi = cost(&json_fleet(&["--grid", "FI"]));
+    // The countries the issue found priced alike now differ, each in euros.
+    let fr = cost(&json_fleet(&["--grid", "FR"]));
+    let de = cost(&json_fleet(&["--grid", "DE"]));
+    let pl = cost(&json_fleet(&["--grid", "PL"]));
+    let se = cost(&json_fleet(&["--grid", "SE"]));
+    for c in [&fr, &de, &pl, &se] {
+        assert_eq!(c.1, "EUR");
+    }
+    assert!(
+        de.0 > fr.0 && pl.0 > fr.0 && fr.0 > se.0,
+        "{fr:?} {de:?} {pl:?} {se:?}"
+    );
     let ca = cost(&json_fleet(&["--grid", "us-egrid:CAMX"]));
     assert_eq!(us.1, "USD");
     assert_eq!(ie.1, "EUR");
@@ -62,8 +74,8 @@ fn electricity_price_follows_the_grid() {
 fn a_fallback_price_is_named_in_the_default_output() {
     for (grid, needle) in [
         ("JP", "US average"),
-        ("FR", "EU-27 average"),
-        ("gcp:europe-west1", "EU-27 average"),
+        ("LT", "EU-27 average"),
+        ("LU", "EU-27 average"),
     ] {
         let o = run_fleet(&["--grid", grid]);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -80,9 +92,11 @@ fn a_fallback_price_is_named_in_the_default_output() {
         "{out}"
     );
     // A price of the grid's own place needs no note.
-    let o = run_fleet(&["--grid", "us-egrid:CAMX"]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(!out.contains("price"), "{out}");
+    for grid in ["us-egrid:CAMX", "FR", "gcp:europe-west1"] {
+        let o = run_fleet(&["--grid", grid]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(!out.contains("price"), "--grid {grid}: {out}");
+    }
 }
 
 #[test]

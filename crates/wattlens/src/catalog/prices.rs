@@ -133,8 +133,10 @@ mod tests {
         assert_eq!(price("aws:us-east-1").as_deref(), Some("US-VA"));
         assert_eq!(price("us-egrid:RFCW").as_deref(), Some("US"));
         assert_eq!(price("IE").as_deref(), Some("IE"));
-        assert_eq!(price("FR").as_deref(), Some("EU"));
-        assert_eq!(price("gcp:europe-west1").as_deref(), Some("EU"));
+        assert_eq!(price("FR").as_deref(), Some("FR"));
+        assert_eq!(price("gcp:europe-west1").as_deref(), Some("BE"));
+        assert_eq!(price("LT").as_deref(), Some("EU"));
+        assert_eq!(price("LU").as_deref(), Some("EU"));
         assert_eq!(price("JP"), None);
     }
 
