@@ -280,3 +280,14 @@ fn an_empty_catalog_or_config_variable_counts_as_unset() {
         .expect("runs wattlens");
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn a_measured_run_names_its_fallback_price_too() {
+    let o = wattlens(&["run", "--grid", "JP", "--", "true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("note: no electricity price for --grid JP") && err.contains("US average"),
+        "{err}"
+    );
+}

@@ -115,6 +115,8 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     let mut e = account_run(&spec, opts, assumptions, &tags);
     e.notes.extend(notes);
+    e.notes
+        .extend(wattlens::estimate::site::fallback_notes(&e.assumptions));
     let m = &spec.measurement;
     if !a.quiet {
         eprint!("{}", report::run_summary(&e));
