@@ -162,6 +162,18 @@ pub const BOUNDS: &[Bound] = &[
         slip_low: "a bare number is in W; if it is in MW, write {v}MW (or {v}kW)",
         slip_high: "a bare number is in W: check the unit written with it",
     },
+    Bound {
+        flag: "--cpu-tdp",
+        unit: " W",
+        low: 3.0,
+        high: 5_000.0,
+        zero_ok: false,
+        why_low: "CPUs in the catalog are rated 135-350 W a socket, and the smallest laptop and \
+                  single-board CPUs about 5-15 W",
+        why_high: "an eight-socket server of the largest CPUs is rated about 4 kW",
+        slip_low: "a bare number is in W; if it is in kW, write {v}kW",
+        slip_high: "a bare number is in W (the rating of all the machine's CPUs together)",
+    },
 ];
 
 /// Currencies the `--price` bounds apply to: those worth roughly half to one and a half US
@@ -307,6 +319,14 @@ mod tests {
                 if kw < 50.0 {
                     assert!(!b("--server-power").contains(w / 1000.0), "{}", s.name);
                 }
+            }
+        }
+        for s in c.servers().expect("t").rows().expect("rows") {
+            if let Some(w) = s.cpu_tdp_w {
+                let all = w * s.cpu_sockets.unwrap_or(1.0);
+                assert!(b("--cpu-tdp").contains(all), "{} {all}", s.name);
+                assert!(!b("--cpu-tdp").contains(all / 1000.0));
+                assert!(!b("--cpu-tdp").contains(all * 1000.0));
             }
         }
         for p in c.prices().expect("t").rows().expect("rows") {
