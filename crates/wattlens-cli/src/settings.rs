@@ -135,18 +135,27 @@ pub fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
     Ok((cfg, dir))
 }
 
-/// The catalog: embedded, plus `--catalog` or the config file's catalog.
+/// The catalog: embedded, plus `--catalog` (or `WATTLENS_CATALOG`) or the config file's catalog.
+/// An error names where the file was given.
 pub fn catalog(flag: Option<&Path>, cfg: &Config, cfg_dir: Option<&Path>) -> Result<Catalog> {
-    let path = flag.map(Path::to_path_buf).or_else(|| {
-        cfg.catalog.as_ref().map(|p| match cfg_dir {
-            Some(d) if p.is_relative() => d.join(p),
-            _ => p.clone(),
-        })
-    });
-    match path {
-        Some(p) => Ok(Catalog::with_user_file(&p).context("--catalog")?),
-        None => Ok(Catalog::embedded()),
-    }
+    let (path, from) = match (flag, &cfg.catalog) {
+        (Some(p), _) => (
+            p.to_path_buf(),
+            format!("--catalog (or {})", crate::env::CATALOG),
+        ),
+        (None, Some(p)) => (
+            match cfg_dir {
+                Some(d) if p.is_relative() => d.join(p),
+                _ => p.clone(),
+            },
+            match &cfg.site.file {
+                Some(f) => format!("catalog in config file {}", f.display()),
+                None => "catalog in the config file".into(),
+            },
+        ),
+        (None, None) => return Ok(Catalog::embedded()),
+    };
+    Catalog::with_user_file(&path).with_context(|| from)
 }
 
 /// Parses a flag's value with units; the error names the flag.

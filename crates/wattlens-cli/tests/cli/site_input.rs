@@ -237,6 +237,16 @@ fn bad_config_values_name_the_file_and_key_not_a_flag() {
     // A flag given on the command line is still named as the flag.
     a.extend(["--pue", "0.8"]);
     assert_usage_error(&a, &["--pue", "below 1"]);
+    // A catalog named by the config file is blamed on the file, not on --catalog.
+    let p = config_file("cat.toml", "catalog = \"no-such-catalog.toml\"\n");
+    let p = p.to_string_lossy().into_owned();
+    let o = wattlens(&["--config", &p, "catalog", "list", "prices"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("catalog in config file") && err.contains(&p) && !err.contains("--catalog"),
+        "{err}"
+    );
 }
 
 #[test]
