@@ -188,7 +188,29 @@ pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
 /// Site inputs from flags, falling back to the config file.
 pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     let s = site_inputs(a, cfg)?;
+    // A value from the config file is named by its file and key, not by the flag.
+    let from_config = [
+        (
+            "--intensity",
+            a.intensity.is_none() && cfg.intensity.is_some(),
+        ),
+        (
+            "--market-intensity",
+            a.market_intensity.is_none() && cfg.market_intensity.is_some(),
+        ),
+        ("--pue", a.pue.is_none() && cfg.pue.is_some()),
+        ("--wue", a.wue.is_none() && cfg.wue.is_some()),
+        ("--ewif", a.ewif.is_none() && cfg.ewif.is_some()),
+        ("--price", a.price.is_none() && cfg.price.is_some()),
+    ];
     for w in implausible(&s) {
+        let w = match from_config
+            .iter()
+            .find(|(flag, conf)| *conf && w.starts_with(&format!("{flag} ")))
+        {
+            Some((flag, _)) => w.replacen(flag, &cfg.origin(flag), 1),
+            None => w,
+        };
         eprintln!("wattlens: warning: {w}");
     }
     Ok(s)

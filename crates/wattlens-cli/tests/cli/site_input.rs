@@ -237,6 +237,16 @@ fn bad_config_values_name_the_file_and_key_not_a_flag() {
     // A flag given on the command line is still named as the flag.
     a.extend(["--pue", "0.8"]);
     assert_usage_error(&a, &["--pue", "below 1"]);
+    // So is an implausible value's warning.
+    let p2 = config_file("low.toml", "[site]\nintensity = \"0.4\"\n");
+    let p2 = p2.to_string_lossy().into_owned();
+    let mut a = vec!["--config", p2.as_str()];
+    a.extend(FLEET);
+    let err = stderr(&wattlens(&a));
+    assert!(
+        err.contains("warning: intensity in [site] of config file") && err.contains("0.4kg/kWh"),
+        "{err}"
+    );
     // A catalog named by the config file is blamed on the file, not on --catalog.
     let p = config_file("cat.toml", "catalog = \"no-such-catalog.toml\"\n");
     let p = p.to_string_lossy().into_owned();
