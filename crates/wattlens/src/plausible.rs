@@ -10,7 +10,7 @@
 
 use crate::uncertainty::{fmt_num, Range};
 
-/// The plausible range of one flag's value, in the flag's base unit.
+/// The plausible range of one flag's non-zero values, in the flag's base unit.
 #[derive(Clone, Copy, Debug)]
 pub struct Bound {
     /// The flag (`--intensity`).
@@ -21,8 +21,6 @@ pub struct Bound {
     pub low: f64,
     /// The highest plausible value.
     pub high: f64,
-    /// Whether exactly 0 is plausible (a 100% carbon-free contract, water-free cooling).
-    pub zero_ok: bool,
     /// Why the low bound is where it is.
     pub why_low: &'static str,
     /// Why the high bound is where it is.
@@ -47,7 +45,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " g/kWh",
         low: 2.0,
         high: 1_500.0,
-        zero_ok: false,
         why_low: INTENSITY_LOW,
         why_high: INTENSITY_HIGH,
         slip_low: "if it is in kg/kWh, write {v}kg/kWh",
@@ -58,8 +55,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " g/kWh",
         low: 2.0,
         high: 1_500.0,
-        // A contract covering every hour with carbon-free supply reports 0.
-        zero_ok: true,
         why_low: INTENSITY_LOW,
         why_high: INTENSITY_HIGH,
         slip_low: "if it is in kg/kWh, write {v}kg/kWh",
@@ -70,7 +65,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: "",
         low: 1.0,
         high: 3.0,
-        zero_ok: false,
         why_low: "PUE is facility energy over IT energy, never below 1",
         why_high: "the industry average is about 1.56 (Uptime Institute 2024) and the \
                    least efficient profile in the catalog is 1.67 (air-cooled, Lei et al. 2025)",
@@ -82,8 +76,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " L/kWh",
         low: 0.005,
         high: 8.0,
-        // Closed-loop liquid and dry coolers evaporate nothing on site.
-        zero_ok: true,
         why_low: "the lowest non-zero WUE in the catalog is 0.01 L/kWh (air-cooled, Lei et al. \
                   2025) and the highest written in m3/kWh would be 0.0034",
         why_high: "the highest WUE in the catalog is 3.4 L/kWh (evaporative cooling, Lei et al. \
@@ -96,7 +88,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " L/kWh",
         low: 0.01,
         high: 100.0,
-        zero_ok: false,
         why_low: "the lowest grid average in the catalog is 0.042 L/kWh (Falkland Islands) and \
                   no grid runs on wind alone",
         why_high: "grid averages in the catalog stay below 38 L/kWh (hydro-only grids, Argonne) \
@@ -109,7 +100,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " /kWh",
         low: 0.01,
         high: 2.0,
-        zero_ok: false,
         why_low: "the lowest price in the catalog is 0.0575 USD/kWh (New Mexico industrial, EIA \
                   2023) and the highest written per Wh would be 0.0004",
         why_high: "the highest price in the catalog is 0.39 USD/kWh (Hawaii commercial, EIA \
@@ -122,7 +112,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " W",
         low: 10.0,
         high: 5_000.0,
-        zero_ok: false,
         why_low: "accelerators in the catalog draw 70-1,200 W (NVIDIA T4 to B200)",
         why_high: "accelerators in the catalog draw 70-1,200 W (NVIDIA T4 to B200)",
         slip_low: "a bare number is in W; if it is in kW, write {v}kW",
@@ -133,7 +122,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " W",
         low: 50.0,
         high: 250_000.0,
-        zero_ok: false,
         why_low: "systems in the catalog draw 3.5-120 kW (DGX-1 to a GB200 NVL72 rack), and a \
                   CPU-only server draws at least about 100 W",
         why_high: "the largest system in the catalog is a GB200 NVL72 rack at 120 kW",
@@ -145,7 +133,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " W",
         low: 500.0,
         high: 1_000_000.0,
-        zero_ok: false,
         why_low: "rack densities in the catalog are 20-252 kW (air-cooled to immersion)",
         why_high: "rack densities in the catalog are 20-252 kW (air-cooled to immersion)",
         slip_low: "a bare number is in W; if it is in kW, write {v}kW",
@@ -156,7 +143,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " W",
         low: 100.0,
         high: 10e9,
-        zero_ok: false,
         why_low: "a fleet draws at least what one server does (about 100 W for the smallest)",
         why_high: "the largest data-centre campuses announced are a few GW",
         slip_low: "a bare number is in W; if it is in MW, write {v}MW (or {v}kW)",
@@ -167,7 +153,6 @@ pub const BOUNDS: &[Bound] = &[
         unit: " W",
         low: 3.0,
         high: 5_000.0,
-        zero_ok: false,
         why_low: "CPUs in the catalog are rated 135-350 W a socket, and the smallest laptop and \
                   single-board CPUs about 5-15 W",
         why_high: "an eight-socket server of the largest CPUs is rated about 4 kW",
@@ -188,10 +173,12 @@ pub fn bound(flag: &str) -> Option<&'static Bound> {
 }
 
 impl Bound {
-    /// Whether one value is plausible.
+    /// Whether one value is plausible. Exactly 0 always is: zero is zero in every unit, so it
+    /// cannot be a unit slip (a 100% carbon-free contract, water-free cooling); where 0 is
+    /// impossible (a power) the estimate refuses it with an error.
     #[must_use]
     pub fn contains(&self, v: f64) -> bool {
-        (self.zero_ok && v == 0.0) || (self.low..=self.high).contains(&v)
+        v == 0.0 || (self.low..=self.high).contains(&v)
     }
 
     /// The warning for a value or range outside the bounds, naming the flag and the likely unit;
@@ -355,7 +342,7 @@ mod tests {
         assert!(w.contains("EUR/kWh") && w.contains("95EUR/MWh"), "{w}");
         assert!(check_price(&Range::point(30.0), Some("JPY")).is_none());
         assert!(check("--market-intensity", &Range::point(0.0)).is_none());
-        assert!(check("--intensity", &Range::point(0.0)).is_some());
+        assert!(check("--intensity", &Range::point(0.0)).is_none());
         assert!(check("--intensity", &Range::new(300.0, 500.0)).is_none());
         assert!(check("--intensity", &Range::new(0.3, 500.0)).is_some());
     }
@@ -378,7 +365,7 @@ mod tests {
                 let w = w.expect("a warning");
                 prop_assert!(w.starts_with(b.flag), "{w}");
             }
-            prop_assert_eq!(b.check(&Range::point(0.0)).is_none(), b.zero_ok);
+            prop_assert!(b.check(&Range::point(0.0)).is_none(), "{} 0", b.flag);
         }
     }
 }
