@@ -311,3 +311,30 @@ fn a_measured_run_names_its_fallback_price_too() {
         "{err}"
     );
 }
+
+#[test]
+fn costs_in_different_currencies_are_not_compared() {
+    let us = json_fleet(&["--grid", "US"]);
+    let p = config_file("us-estimate.json", &us.to_string());
+    let p = p.to_string_lossy().into_owned();
+    let fr = json_fleet(&["--grid", "FR", "--compare", &p]);
+    let names: Vec<&str> = fr["comparison"]["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert!(names.contains(&"facility_energy_kwh"), "{names:?}");
+    assert!(
+        !names.contains(&"cost"),
+        "a EUR cost against a USD cost: {names:?}"
+    );
+    let us2 = json_fleet(&["--grid", "us-egrid:CAMX", "--compare", &p]);
+    let names: Vec<&str> = us2["comparison"]["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert!(names.contains(&"cost"), "{names:?}");
+}
