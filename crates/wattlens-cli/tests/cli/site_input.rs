@@ -338,3 +338,15 @@ fn costs_in_different_currencies_are_not_compared() {
         .collect();
     assert!(names.contains(&"cost"), "{names:?}");
 }
+
+#[test]
+fn csv_names_the_cost_currency() {
+    let mut a = fleet_with(&["--grid", "FR", "--format", "csv"]);
+    let o = wattlens(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("fleet,cost_eur,"), "{out}");
+    a[9] = "US".into();
+    let o = wattlens(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("fleet,cost_usd,"), "{out}");
+}
