@@ -60,6 +60,7 @@ impl Output {
 }
 
 fn run() -> anyhow::Result<ExitStatus> {
+    settings::unset_empty_env();
     let cli = cli::Cli::parse();
     let mut out = Output { closed: false };
     if let cli::Command::Completions { shell } = &cli.command {

@@ -1,15 +1,18 @@
 //! Settings: flags, environment and config file merged into the library's typed inputs.
-//! Every value is parsed with its unit here, and every error names the flag it came from.
+//! Every value is parsed with its unit here, and every error names the flag it came from, or
+//! the config file and key.
 
 use crate::cli::{HardwareArgs, OutputArgs, SiteArgs};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use wattlens::catalog::Catalog;
+use wattlens::estimate::datacenter::Breakdown;
 use wattlens::estimate::resolve::HardwareInputs;
 use wattlens::estimate::site::SiteInputs;
 use wattlens::estimate::McOptions;
-use wattlens::input::{parse_price, parse_range, Dim};
+use wattlens::input::{parse_price, parse_range, parse_range_in, Dim};
+use wattlens::plausible;
 use wattlens::uncertainty::fmt_num;
 use wattlens::uncertainty::{Range, DEFAULT_SAMPLES, DEFAULT_SEED};
 
@@ -19,7 +22,8 @@ use wattlens::uncertainty::{Range, DEFAULT_SAMPLES, DEFAULT_SEED};
 pub struct Config {
     /// A user catalog file, relative to the config file.
     pub catalog: Option<PathBuf>,
-    /// Monte Carlo samples.
+    /// Monte Carlo samples (1 to [`MAX_SAMPLES`]).
+    #[serde(default, deserialize_with = "samples_in_bounds")]
     pub samples: Option<usize>,
     /// Monte Carlo seed.
     pub seed: Option<u64>,
@@ -54,6 +58,57 @@ pub struct ConfigSite {
     pub cooling: Option<String>,
     /// `--lifetime`.
     pub lifetime: Option<String>,
+    /// The config file these came from, for messages.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
+}
+
+impl ConfigSite {
+    /// How a message names a value that came from this section: `key pue in [site] of config
+    /// file wattlens.toml`.
+    fn origin(&self, flag: &str) -> String {
+        let key = flag.trim_start_matches("--").replace('-', "_");
+        match &self.file {
+            Some(f) => format!("{key} in [site] of config file {}", f.display()),
+            None => format!("{key} in [site] of the config file"),
+        }
+    }
+}
+
+/// The most Monte Carlo samples `--samples` or the config file may ask for: each sample of each
+/// figure is held (4 bytes), so memory grows with the count (1M samples of a fleet estimate peak
+/// at about 93 MB, so 10M at about 1 GB; 3e9 took 17.5 GB and 1e11 aborted).
+pub const MAX_SAMPLES: usize = 10_000_000;
+
+/// Reads the config file's `samples`: a whole number from 1 to [`MAX_SAMPLES`] (0 would leave
+/// no sample to summarise; 1e11 would exhaust memory).
+fn samples_in_bounds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let v = f64::deserialize(d)?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    if v.fract() == 0.0 && (1.0..=MAX_SAMPLES as f64).contains(&v) {
+        Ok(Some(v as usize))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "samples = {v} is out of range: give a whole number from 1 to 10M ({MAX_SAMPLES})"
+        )))
+    }
+}
+
+/// Treats an empty path variable (`WATTLENS_CATALOG=`) as unset, as shells and most tools do:
+/// clap would otherwise read it as a flag given without its value, and every command would
+/// fail without naming the variable. Call before the command line is parsed, while the process
+/// has one thread.
+pub fn unset_empty_env() {
+    for var in [
+        crate::env::CATALOG,
+        crate::env::CONFIG,
+        crate::env::SYSFS_ROOT,
+        crate::env::PROCFS_ROOT,
+    ] {
+        if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(var);
+        }
+    }
 }
 
 /// Reads the config file, if one was named.
@@ -74,22 +129,33 @@ pub fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
             e.message()
         )
     })?;
+    let mut cfg = cfg;
+    cfg.site.file = Some(path.to_path_buf());
     let dir = path.parent().map(Path::to_path_buf);
     Ok((cfg, dir))
 }
 
-/// The catalog: embedded, plus `--catalog` or the config file's catalog.
+/// The catalog: embedded, plus `--catalog` (or `WATTLENS_CATALOG`) or the config file's catalog.
+/// An error names where the file was given.
 pub fn catalog(flag: Option<&Path>, cfg: &Config, cfg_dir: Option<&Path>) -> Result<Catalog> {
-    let path = flag.map(Path::to_path_buf).or_else(|| {
-        cfg.catalog.as_ref().map(|p| match cfg_dir {
-            Some(d) if p.is_relative() => d.join(p),
-            _ => p.clone(),
-        })
-    });
-    match path {
-        Some(p) => Ok(Catalog::with_user_file(&p).context("--catalog")?),
-        None => Ok(Catalog::embedded()),
-    }
+    let (path, from) = match (flag, &cfg.catalog) {
+        (Some(p), _) => (
+            p.to_path_buf(),
+            format!("--catalog (or {})", crate::env::CATALOG),
+        ),
+        (None, Some(p)) => (
+            match cfg_dir {
+                Some(d) if p.is_relative() => d.join(p),
+                _ => p.clone(),
+            },
+            match &cfg.site.file {
+                Some(f) => format!("catalog in config file {}", f.display()),
+                None => "catalog in the config file".into(),
+            },
+        ),
+        (None, None) => return Ok(Catalog::embedded()),
+    };
+    Catalog::with_user_file(&path).with_context(|| from)
 }
 
 /// Parses a flag's value with units; the error names the flag.
@@ -101,15 +167,8 @@ pub fn range(flag: &str, text: Option<&str>, dim: Dim) -> Result<Option<Range>> 
 /// Parses a flag whose bare numbers are in `unit` rather than the dimension's base unit
 /// (`--days 54` means 54 d; `--checkpoint-minutes 1` means 1 min).
 pub fn range_in(flag: &str, text: Option<&str>, dim: Dim, unit: &str) -> Result<Option<Range>> {
-    let with_unit = text.map(|t| {
-        let t = t.trim();
-        if t.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
-            format!("{t}{unit}")
-        } else {
-            t.to_string()
-        }
-    });
-    range(flag, with_unit.as_deref(), dim)
+    text.map(|t| parse_range_in(t, dim, unit).with_context(|| format!("invalid value for {flag}")))
+        .transpose()
 }
 
 /// Rejects a count that is not a whole number.
@@ -130,91 +189,126 @@ pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
 pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     // Values no site can have are refused before any warning about merely implausible ones.
     let s = crate::bounds::site(site_inputs(a, cfg)?)?;
+    // A value from the config file is named by its file and key, not by the flag.
+    let from_config = [
+        (
+            "--intensity",
+            a.intensity.is_none() && cfg.intensity.is_some(),
+        ),
+        (
+            "--market-intensity",
+            a.market_intensity.is_none() && cfg.market_intensity.is_some(),
+        ),
+        ("--pue", a.pue.is_none() && cfg.pue.is_some()),
+        ("--wue", a.wue.is_none() && cfg.wue.is_some()),
+        ("--ewif", a.ewif.is_none() && cfg.ewif.is_some()),
+        ("--price", a.price.is_none() && cfg.price.is_some()),
+    ];
     for w in implausible(&s) {
+        let w = match from_config
+            .iter()
+            .find(|(flag, conf)| *conf && w.starts_with(&format!("{flag} ")))
+        {
+            Some((flag, _)) => w.replacen(flag, &cfg.origin(flag), 1),
+            None => w,
+        };
         eprintln!("wattlens: warning: {w}");
     }
     Ok(s)
 }
 
-/// Site values far outside what any published source reports: almost always a unit slip
-/// (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
+/// Site values outside the plausible bounds of [`wattlens::plausible`]: almost always a unit
+/// slip (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
 fn implausible(s: &SiteInputs) -> Vec<String> {
-    // (flag, value, the largest plausible value, its unit, where that bound comes from)
     let checks = [
-        ("--intensity", s.intensity, 1_500.0, " g/kWh", "the most carbon-intensive national grids average about 1,000-1,100 g/kWh, lifecycle, on coal and lignite"),
-        ("--market-intensity", s.market_intensity, 1_500.0, " g/kWh", "the most carbon-intensive national grids average about 1,000-1,100 g/kWh"),
-        ("--pue", s.pue, 3.0, "", "the industry average is about 1.5-1.6 per the Uptime Institute, and old facilities reach about 2.5"),
-        ("--wue", s.wue, 10.0, " L/kWh", "evaporative cooling in hot climates reaches a few L/kWh"),
-        ("--ewif", s.ewif, 100.0, " L/kWh", "even hydropower's evaporation estimates stay below about 70 L/kWh"),
+        ("--intensity", s.intensity),
+        ("--market-intensity", s.market_intensity),
+        ("--pue", s.pue),
+        ("--wue", s.wue),
+        ("--ewif", s.ewif),
     ];
-    let mut out = Vec::new();
-    for (flag, r, max, unit, why) in checks {
-        if let Some(r) = r.filter(|r| r.hi > max) {
-            out.push(format!(
-                "{flag} {}{unit} is above {}{unit} ({why}); it is used as given: check the value and its unit",
-                fmt_num(r.hi),
-                fmt_num(max)
-            ));
-        }
-    }
-    if let Some(p) = s.price.as_ref().filter(|p| p.per_kwh.hi > 2.0) {
-        let cur = p.currency.as_deref().unwrap_or("USD");
-        out.push(format!(
-            "--price {} {cur}/kWh is above 2 {cur}/kWh (retail electricity rarely passes 0.6); a price per MWh needs its unit (e.g. 95EUR/MWh)",
-            fmt_num(p.per_kwh.hi),
-        ));
+    let mut out: Vec<String> = checks
+        .iter()
+        .filter_map(|(flag, r)| plausible::check(flag, r.as_ref()?))
+        .collect();
+    if let Some(p) = &s.price {
+        out.extend(plausible::check_price(&p.per_kwh, p.currency.as_deref()));
     }
     out
 }
 
+/// Parses a power flag (bare numbers in W) and warns when the value is outside its plausible
+/// bounds (a figure in kW given as a bare number).
+pub fn power(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
+    // Values no hardware can have are refused before any warning about merely implausible ones.
+    let r = crate::bounds::check(flag, range(flag, text, Dim::Power)?)?;
+    if let Some(w) = r.as_ref().and_then(|r| plausible::check(flag, r)) {
+        eprintln!("wattlens: warning: {w}");
+    }
+    Ok(r)
+}
+
+/// Warns when the PUE a `--breakdown` implies (1 / IT share) is outside the bounds `--pue`
+/// is held to, as `--pue` would.
+pub fn warn_breakdown_pue(text: Option<&str>) {
+    let Some(b) = text.and_then(|t| Breakdown::parse(t).ok()) else {
+        return;
+    };
+    let pue = Range::point(b.pue());
+    if let Some(w) = plausible::check("--pue", &pue) {
+        let given = format!("--pue {} ", fmt_num(b.pue()));
+        eprintln!(
+            "wattlens: warning: --breakdown implies a PUE of {} (1 / IT share), which {}",
+            fmt_num(b.pue()),
+            w.strip_prefix(&given).unwrap_or(&w)
+        );
+    }
+}
+
 fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
-    let pick = |flag: &Option<String>, conf: &Option<String>| flag.clone().or_else(|| conf.clone());
-    let price = pick(&a.price, &cfg.price);
+    // Each value with the name its errors give: the flag, or the config file and key.
+    let pick =
+        |flag: &'static str, given: &Option<String>, conf: &Option<String>| match (given, conf) {
+            (Some(v), _) => (Some(v.clone()), flag.to_string()),
+            (None, Some(v)) => (Some(v.clone()), cfg.origin(flag)),
+            (None, None) => (None, flag.to_string()),
+        };
+    let (pue, pue_from) = pick("--pue", &a.pue, &cfg.pue);
+    let (intensity, intensity_from) = pick("--intensity", &a.intensity, &cfg.intensity);
+    let (market, market_from) = pick(
+        "--market-intensity",
+        &a.market_intensity,
+        &cfg.market_intensity,
+    );
+    let (cfe, cfe_from) = pick("--cfe", &a.cfe, &cfg.cfe);
+    let (wue, wue_from) = pick("--wue", &a.wue, &cfg.wue);
+    let (ewif, ewif_from) = pick("--ewif", &a.ewif, &cfg.ewif);
+    let (price, price_from) = pick("--price", &a.price, &cfg.price);
+    let (lifetime, lifetime_from) = pick("--lifetime", &a.lifetime, &cfg.lifetime);
     Ok(SiteInputs {
-        pue: range("--pue", pick(&a.pue, &cfg.pue).as_deref(), Dim::Factor)?
-            .map(check_pue)
+        pue: range(&pue_from, pue.as_deref(), Dim::Factor)?
+            .map(|r| check_pue(&pue_from, r))
             .transpose()?,
-        grid: pick(&a.grid, &cfg.grid),
-        intensity: range(
-            "--intensity",
-            pick(&a.intensity, &cfg.intensity).as_deref(),
-            Dim::Intensity,
-        )?,
-        market_intensity: range(
-            "--market-intensity",
-            pick(&a.market_intensity, &cfg.market_intensity).as_deref(),
-            Dim::Intensity,
-        )?,
-        cfe: range("--cfe", pick(&a.cfe, &cfg.cfe).as_deref(), Dim::Fraction)?,
-        wue: range(
-            "--wue",
-            pick(&a.wue, &cfg.wue).as_deref(),
-            Dim::WaterIntensity,
-        )?,
-        ewif: range(
-            "--ewif",
-            pick(&a.ewif, &cfg.ewif).as_deref(),
-            Dim::WaterIntensity,
-        )?,
+        grid: a.grid.clone().or_else(|| cfg.grid.clone()),
+        intensity: range(&intensity_from, intensity.as_deref(), Dim::Intensity)?,
+        market_intensity: range(&market_from, market.as_deref(), Dim::Intensity)?,
+        cfe: range(&cfe_from, cfe.as_deref(), Dim::Fraction)?,
+        wue: range(&wue_from, wue.as_deref(), Dim::WaterIntensity)?,
+        ewif: range(&ewif_from, ewif.as_deref(), Dim::WaterIntensity)?,
         price: price
-            .map(|p| parse_price(&p).context("invalid value for --price"))
+            .map(|p| parse_price(&p).with_context(|| format!("invalid value for {price_from}")))
             .transpose()?,
-        datacenter: pick(&a.datacenter, &cfg.datacenter),
-        cooling: pick(&a.cooling, &cfg.cooling),
-        lifetime_h: range_in(
-            "--lifetime",
-            pick(&a.lifetime, &cfg.lifetime).as_deref(),
-            Dim::Time,
-            "y",
-        )?,
+        datacenter: a.datacenter.clone().or_else(|| cfg.datacenter.clone()),
+        cooling: a.cooling.clone().or_else(|| cfg.cooling.clone()),
+        lifetime_h: range_in(&lifetime_from, lifetime.as_deref(), Dim::Time, "y")?,
         country: a.equivalent_country.clone(),
     })
 }
 
-fn check_pue(r: Range) -> Result<Range> {
+fn check_pue(from: &str, r: Range) -> Result<Range> {
     if r.lo < 1.0 {
         bail!(
-            "invalid value for --pue: {} is below 1 (PUE is facility energy / IT energy)",
+            "invalid value for {from}: {} is below 1 (PUE is facility energy / IT energy)",
             r.display("")
         );
     }
@@ -226,7 +320,7 @@ pub fn hardware(a: &HardwareArgs) -> Result<HardwareInputs> {
     Ok(HardwareInputs {
         gpu: a.gpu.clone(),
         server: a.server.clone(),
-        server_power: range("--server-power", a.server_power.as_deref(), Dim::Power)?,
+        server_power: power("--server-power", a.server_power.as_deref())?,
         gpus_per_server: count("--gpus-per-server", a.gpus_per_server.as_deref())?,
         load: range("--load", a.load.as_deref(), Dim::Fraction)?,
     })
@@ -247,8 +341,11 @@ pub fn mc_with(
     let samples = match samples {
         Some(s) => {
             let n = parse_range(s, Dim::Count).context("invalid value for --samples")?;
-            if !n.is_point() || n.lo < 1.0 || n.lo.fract() != 0.0 || n.lo > 10_000_000.0 {
-                bail!("invalid value for --samples: give a whole number from 1 to 10M");
+            #[allow(clippy::cast_precision_loss)]
+            if !n.is_point() || n.lo < 1.0 || n.lo.fract() != 0.0 || n.lo > MAX_SAMPLES as f64 {
+                bail!(
+                    "invalid value for --samples: give a whole number from 1 to 10M ({MAX_SAMPLES})"
+                );
             }
             n.lo as usize
         }

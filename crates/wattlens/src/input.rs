@@ -86,6 +86,14 @@ pub enum InputError {
         /// Parsed upper bound.
         hi: String,
     },
+    /// A fraction above 1 (`--mfu 45`): almost always a percentage without its `%`.
+    #[error("{text:?} is above 1: {hint}")]
+    AboveOne {
+        /// The text as given.
+        text: String,
+        /// How to write it (`45%` or `0.45`).
+        hint: String,
+    },
     /// NaN, infinity or negative values.
     #[error("{text:?} is not a finite, non-negative number")]
     NotFinite {
@@ -111,6 +119,55 @@ pub fn parse_range(text: &str, dim: Dim) -> Result<Range, InputError> {
     parse_range_with_currency(text, dim).map(|(r, _)| r)
 }
 
+/// Parses `text` as [`parse_range`] does, but reads a bare number in `bare_unit` rather than the
+/// dimension's base unit (`--days 54` is 54 d), and says so when the text cannot be read.
+///
+/// # Errors
+/// As [`parse_range`]; a malformed value's hint names `bare_unit`.
+pub fn parse_range_in(text: &str, dim: Dim, bare_unit: &str) -> Result<Range, InputError> {
+    let t = text.trim();
+    let with_unit = if t.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        format!("{t}{bare_unit}")
+    } else {
+        t.to_string()
+    };
+    parse_range(&with_unit, dim).map_err(|e| match e {
+        InputError::Malformed { what, hint, .. } => {
+            let base = format!("a bare number is in {}", dim.base_unit());
+            let name = unit_name(bare_unit);
+            InputError::Malformed {
+                text: text.to_string(),
+                what,
+                hint: hint.replace(&base, &format!("a bare number is in {name}")),
+            }
+        }
+        InputError::Reversed { lo, hi, .. } => InputError::Reversed {
+            text: text.to_string(),
+            lo,
+            hi,
+        },
+        InputError::AboveOne { hint, .. } => InputError::AboveOne {
+            text: text.to_string(),
+            hint,
+        },
+        InputError::NotFinite { .. } => InputError::NotFinite {
+            text: text.to_string(),
+        },
+    })
+}
+
+/// The name of a bare-number unit in messages (`d` -> `days`).
+fn unit_name(unit: &str) -> &str {
+    match unit {
+        "h" => "hours",
+        "d" => "days",
+        "y" => "years",
+        "min" => "minutes",
+        "s" => "seconds",
+        other => other,
+    }
+}
+
 /// Parses a price (`0.12`, `0.12USD/kWh`, `95EUR/MWh`, `0.1..0.2EUR/kWh`).
 ///
 /// # Errors
@@ -121,6 +178,69 @@ pub fn parse_price(text: &str) -> Result<Price, InputError> {
 }
 
 fn parse_range_with_currency(text: &str, dim: Dim) -> Result<(Range, Option<String>), InputError> {
+    let parsed = parse_inner(text, dim).map_err(|e| with_hints(e, text, dim))?;
+    if dim == Dim::Fraction && parsed.0.hi > 1.0 {
+        let t = text.trim();
+        let hint = if t.contains('%') {
+            "a share is at most 100%".to_string()
+        } else {
+            let r = parsed.0.scale(0.01);
+            let as_fraction = if r.is_point() {
+                crate::uncertainty::fmt_num(r.lo)
+            } else {
+                format!(
+                    "{}..{}",
+                    crate::uncertainty::fmt_num(r.lo),
+                    crate::uncertainty::fmt_num(r.hi)
+                )
+            };
+            format!("a fraction is at most 1: write {t}% or {as_fraction}")
+        };
+        return Err(InputError::AboveOne {
+            text: text.to_string(),
+            hint,
+        });
+    }
+    Ok(parsed)
+}
+
+/// Adds what to do to a malformed value's hint: a range written with a dash (`1.1-1.3`), a
+/// duration in months.
+fn with_hints(e: InputError, text: &str, dim: Dim) -> InputError {
+    let InputError::Malformed {
+        text: t,
+        what,
+        mut hint,
+    } = e
+    else {
+        return e;
+    };
+    let trimmed = text.trim();
+    // `1.1-1.3`: a dash between two numbers, not an exponent's sign and not a leading minus.
+    let b = trimmed.as_bytes();
+    let dash = (1..b.len()).find(|&i| {
+        b[i] == b'-' && (b[i - 1].is_ascii_digit() || b[i - 1] == b'.') && i + 1 < b.len()
+    });
+    if let Some(i) = dash {
+        let dotted = format!("{}..{}", &trimmed[..i], &trimmed[i + 1..]);
+        if parse_inner(&dotted, dim).is_ok() {
+            hint.push_str(&format!("; a range is written with two dots: {dotted}"));
+        }
+    }
+    if dim == Dim::Time {
+        let (_, unit) = split_number(trimmed.split("..").last().unwrap_or(trimmed));
+        if unit.starts_with("mo") {
+            hint.push_str("; months vary in length: give days (e.g. 60d) or years (e.g. 0.5y)");
+        }
+    }
+    InputError::Malformed {
+        text: t,
+        what,
+        hint,
+    }
+}
+
+fn parse_inner(text: &str, dim: Dim) -> Result<(Range, Option<String>), InputError> {
     let t = text.trim();
     let (lo_text, hi_text) = match t.split_once("..") {
         Some((a, b)) => (a.trim(), Some(b.trim())),
@@ -382,6 +502,41 @@ mod tests {
         let pr = parse_price("95USD/MWh").expect("price");
         assert!((pr.per_kwh.mid() - 0.095).abs() < 1e-12);
         assert_eq!(parse_price("0.1").expect("price").currency, None);
+    }
+
+    #[test]
+    fn errors_say_how_to_write_the_value() {
+        let e = parse_range_in("2mo", Dim::Time, "d")
+            .expect_err("months")
+            .to_string();
+        assert!(
+            e.contains("a bare number is in days") && e.contains("60d"),
+            "{e}"
+        );
+        assert_eq!(
+            parse_range_in("2", Dim::Time, "d").expect("days").mid(),
+            48.0
+        );
+        let e = parse_range("1.1-1.3", Dim::Factor)
+            .expect_err("dash")
+            .to_string();
+        assert!(e.contains("1.1..1.3"), "{e}");
+        let e = parse_range("45", Dim::Fraction)
+            .expect_err("percent")
+            .to_string();
+        assert!(e.contains("45%") && e.contains("0.45"), "{e}");
+        assert!(parse_range("1e-3", Dim::Fraction).is_ok());
+        assert!(parse_range("100%", Dim::Fraction).is_ok());
+    }
+
+    proptest::proptest! {
+        /// Any fraction above 1 written without `%` is refused, suggesting the `%` form.
+        #[test]
+        fn fractions_above_one_suggest_a_percentage(v in 1.001f64..1e6) {
+            let text = format!("{v}");
+            let e = parse_range(&text, Dim::Fraction).expect_err("above 1").to_string();
+            proptest::prop_assert!(e.contains(&format!("{text}%")), "{}", e);
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod explain;
 pub mod footprint;
 pub mod input;
 pub mod measure;
+pub mod plausible;
 pub mod record;
 pub mod report;
 pub mod source;

@@ -97,6 +97,7 @@ macro_rules! per_kind {
             Kind::Models => $f($cat.models()?, $($arg),*),
             Kind::Equivalents => $f($cat.equivalents()?, $($arg),*),
             Kind::Defaults => $f($cat.defaults()?, $($arg),*),
+            Kind::Prices => $f($cat.prices()?, $($arg),*),
         }
     };
 }

@@ -92,7 +92,7 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
             "measured" => Basis::Measured,
             _ => Basis::Tdp,
         }),
-        gpu_power: range("--gpu-power", a.gpu_power.as_deref(), Dim::Power)?,
+        gpu_power: settings::power("--gpu-power", a.gpu_power.as_deref())?,
         interruptions: count("--interruptions", a.interruptions.as_deref())?,
         mtbf_h: range_in("--mtbf", a.mtbf.as_deref(), Dim::Time, "h")?,
         checkpoint_h: range_in(
@@ -170,7 +170,7 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     let inputs = FleetInputs {
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
-        it_power: range("--it-power", a.it_power.as_deref(), Dim::Power)?,
+        it_power: settings::power("--it-power", a.it_power.as_deref())?,
         energy: range("--energy", a.energy.as_deref(), Dim::Energy)?,
         hw: hardware(&a.hw)?,
     };
@@ -222,16 +222,17 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
 
 fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     let inputs = DatacenterInputs {
-        it_power: range("--it-power", a.it_power.as_deref(), Dim::Power)?,
+        it_power: settings::power("--it-power", a.it_power.as_deref())?,
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
         breakdown: a.breakdown.clone(),
-        rack_power: range("--rack-power", a.rack_power.as_deref(), Dim::Power)?,
+        rack_power: settings::power("--rack-power", a.rack_power.as_deref())?,
         servers_per_rack: count("--servers-per-rack", a.servers_per_rack.as_deref())?,
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let r = resolve::datacenter(cat, &inputs, &site)?;
+    settings::warn_breakdown_pue(inputs.breakdown.as_deref());
     Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
 }
 

@@ -94,3 +94,4 @@ mod infer;
 mod output;
 mod run;
 mod seed;
+mod site_input;

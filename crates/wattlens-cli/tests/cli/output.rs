@@ -46,7 +46,8 @@ fn json_follows_the_schema_required_keys() {
             "{k}"
         );
     }
-    assert_eq!(v["cost"]["currency"], "USD");
+    // --grid FR: priced at the EU-27 average, in euros (crates/wattlens/data/prices.csv).
+    assert_eq!(v["cost"]["currency"], "EUR");
     let comps: Vec<&str> = v["components"]
         .as_array()
         .expect("components")

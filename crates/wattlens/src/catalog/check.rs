@@ -305,3 +305,18 @@ impl Validate for Coefficient {
         ordered(("low", Some(self.low)), ("high", Some(self.high)))
     }
 }
+
+/// An electricity price per kWh in the row's currency; 10,000 leaves room for currencies whose
+/// unit is worth little (yen, won), as `--price` allows.
+const PRICE_PER_KWH: Bounds = non_negative(1e4);
+
+impl Validate for super::ElectricityPrice {
+    fn validate(&self) -> Result<(), FieldError> {
+        PRICE_PER_KWH.check("price_low", self.price_low)?;
+        PRICE_PER_KWH.check("price_high", self.price_high)?;
+        ordered(
+            ("price_low", Some(self.price_low)),
+            ("price_high", Some(self.price_high)),
+        )
+    }
+}

@@ -6,11 +6,13 @@
 //! adds rows or overrides built-in rows of the same name.
 
 mod check;
+mod prices;
 mod rows;
 mod table;
 mod user;
 
 pub use check::{coefficient_bounds, Bounds, FieldError, Validate};
+pub use prices::{display as price_display, ElectricityPrice};
 pub use rows::{Accelerator, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server};
 pub use table::Table;
 pub use user::UserCatalog;
@@ -38,11 +40,13 @@ pub enum Kind {
     Equivalents,
     /// Default coefficients of the models (MFU, load, lifetimes ...).
     Defaults,
+    /// Electricity prices by country and US state.
+    Prices,
 }
 
 impl Kind {
     /// Every kind, in listing order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Accelerators,
         Kind::Servers,
         Kind::Grids,
@@ -51,6 +55,7 @@ impl Kind {
         Kind::Models,
         Kind::Equivalents,
         Kind::Defaults,
+        Kind::Prices,
     ];
     /// The name used on the command line and in user catalog files.
     #[must_use]
@@ -64,6 +69,7 @@ impl Kind {
             Kind::Models => "models",
             Kind::Equivalents => "equivalents",
             Kind::Defaults => "defaults",
+            Kind::Prices => "prices",
         }
     }
     /// The singular noun, for messages.
@@ -78,6 +84,7 @@ impl Kind {
             Kind::Models => "model",
             Kind::Equivalents => "equivalent",
             Kind::Defaults => "default coefficient",
+            Kind::Prices => "electricity price",
         }
     }
     /// Parses a kind name (singular or plural, with common synonyms).
@@ -93,6 +100,7 @@ impl Kind {
             "model" => Kind::Models,
             "equivalent" => Kind::Equivalents,
             "default" | "coefficient" => Kind::Defaults,
+            "price" | "tariff" => Kind::Prices,
             _ => return None,
         })
     }
@@ -240,6 +248,7 @@ pub struct Catalog {
     models: OnceLock<Table<Model>>,
     equivalents: OnceLock<Table<Equivalent>>,
     defaults: OnceLock<Table<Coefficient>>,
+    prices: OnceLock<Table<ElectricityPrice>>,
 }
 
 fn table<'a, T: Row>(
@@ -335,6 +344,14 @@ impl Catalog {
     /// Only if an embedded table is broken.
     pub fn defaults(&self) -> Result<&Table<Coefficient>, CatalogError> {
         table(&self.defaults, &self.user.default)
+    }
+
+    /// Electricity prices (embedded only: `--price` overrides them).
+    ///
+    /// # Errors
+    /// Only if the embedded table is broken.
+    pub fn prices(&self) -> Result<&Table<ElectricityPrice>, CatalogError> {
+        table(&self.prices, &[])
     }
 
     /// A default coefficient by key; a missing key is a bug in the embedded table.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
 /// Reads text that a CSV or TOML file may have written as a number (`year = 2024`).
-fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     // A visitor rather than an untagged enum: CSV hands every cell over as text at once, without
     // serde buffering it and trying each variant (catalog parsing is on every command's path).
     struct Text;
@@ -45,7 +45,7 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     d.deserialize_option(Text)
 }
 
-fn cite(source: Option<&str>, year: Option<&str>) -> String {
+pub(super) fn cite(source: Option<&str>, year: Option<&str>) -> String {
     match (source, year) {
         (Some(s), Some(y)) => format!("{s} ({y})"),
         (Some(s), None) => s.to_string(),

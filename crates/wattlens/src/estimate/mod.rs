@@ -285,6 +285,7 @@ pub fn run_resolved<M: Model + Sync>(r: resolve::Resolved<M>, opts: McOptions) -
         })
         .collect();
     e.notes = r.notes;
+    e.notes.extend(site::fallback_notes(&e.assumptions));
     e.extra = r.extra;
     zero_embodied_note(&mut e);
     // A CPU-only estimate has no accelerator component (rather than one of 0 kWh).

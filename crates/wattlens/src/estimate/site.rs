@@ -125,6 +125,86 @@ fn operator_of(grid: &Grid) -> Option<&'static str> {
     }
 }
 
+/// Marks an assumption's source as a fallback the default output must show as a note.
+const FALLBACK: &str = "fallback: ";
+
+/// Notes for the default output about site figures that fell back to a wider area or a default
+/// (today: the electricity price), read from the assumptions `resolve` recorded.
+#[must_use]
+pub fn fallback_notes(assumptions: &[Assumption]) -> Vec<String> {
+    assumptions
+        .iter()
+        .filter_map(|a| a.source.as_deref()?.strip_prefix(FALLBACK))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The price where the grid is, from the prices table; else the US average default, with a
+/// note in the output saying so (a cost in the wrong country's price must not pass silently).
+fn price_of_place(
+    cat: &Catalog,
+    grid: Option<&Grid>,
+    out: &mut Vec<Assumption>,
+) -> Result<(Param, String), EstimateError> {
+    if let Some(g) = grid {
+        if let Some(p) = cat.price_for(g)? {
+            let place = p.name.clone().unwrap_or_else(|| p.key.clone());
+            let src = format!(
+                "{}: {}, {} ({})",
+                p.key,
+                place,
+                p.tariff.as_deref().unwrap_or("tariff not stated"),
+                crate::catalog::Row::cite(p)
+            );
+            // A row for a wider area than the grid's own place (the EU-27 average for a member
+            // state) is a fallback the output must show.
+            // The row is the grid's own place when it is the grid's country or a part of it
+            // (`US-CA` for a Californian region), not an area around it (`EU` for `FR`).
+            let own = p.key.eq_ignore_ascii_case(&g.key)
+                || g.country.as_deref().is_some_and(|c| {
+                    let k = p.key.to_ascii_uppercase();
+                    let c = c.to_ascii_uppercase();
+                    k == c || k.starts_with(&format!("{c}-"))
+                });
+            let source = if own {
+                format!("--grid {} -> {src}", g.key)
+            } else {
+                format!(
+                    "{FALLBACK}no electricity price for --grid {} itself: the {place} {} is used ({}, {}); give --price for a local figure",
+                    g.key,
+                    crate::catalog::price_display(p),
+                    p.tariff.as_deref().unwrap_or("tariff not stated"),
+                    p.year.as_deref().unwrap_or("year not stated"),
+                )
+            };
+            out.push(Assumption {
+                name: "price".into(),
+                value: crate::catalog::price_display(p),
+                origin: Origin::Catalog,
+                source: Some(source),
+            });
+            return Ok((Param::new(p.range(), src), p.currency.clone()));
+        }
+    }
+    let mut param = coefficient(cat, "site.price_usd_per_kwh", "price", 1.0, out)?;
+    let why = match grid {
+        Some(g) => format!(
+            "no electricity price for --grid {} in the catalog: the US average {} USD/kWh is used; give --price",
+            g.key,
+            param.range.display("")
+        ),
+        None => format!(
+            "no --grid: the US average electricity price {} USD/kWh is used; give --price or --grid",
+            param.range.display("")
+        ),
+    };
+    if let Some(a) = out.last_mut() {
+        a.source = Some(format!("{FALLBACK}{why} (EIA, 2023)"));
+    }
+    param.source = format!("{why} ({})", param.source);
+    Ok((param, "USD".into()))
+}
+
 /// Resolves the site.
 ///
 /// # Errors
@@ -317,10 +397,7 @@ pub fn resolve<'a>(
         });
         (Param::new(p.per_kwh, "--price"), cur)
     } else {
-        (
-            coefficient(cat, "site.price_usd_per_kwh", "price", 1.0, out)?,
-            "USD".into(),
-        )
+        price_of_place(cat, grid, out)?
     };
 
     // Embodied carbon and service life.

@@ -94,8 +94,15 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
             schema.map_or_else(|| "missing".into(), |s| format!("{s:?}")),
         ));
     }
+    // Costs in different currencies have no ratio: the cost row is left out then.
+    let other_currency = other
+        .get("cost")
+        .and_then(|c| c.get("currency"))
+        .and_then(Value::as_str)
+        .unwrap_or("USD");
     let rows: Vec<Row> = FIGURES
         .iter()
+        .filter(|(key, _, _)| *key != "cost" || other_currency == e.currency)
         .filter_map(|(key, label, _)| {
             Some(Row {
                 key: (*key).to_string(),

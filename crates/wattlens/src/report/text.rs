@@ -215,17 +215,19 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
     out
 }
 
-/// CSV: one row per figure (`figure,unit,p5,p50,p95`), in base units as in the JSON keys.
+/// CSV: one row per figure (`kind,figure,p5,p50,p95,method`), in base units as in the JSON keys;
+/// the cost's key carries its currency (`cost_eur`), as the other keys carry their units.
 ///
 /// # Errors
 /// Only if writing to memory fails.
 pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["kind", "figure", "p5", "p50", "p95", "method"])?;
+    let cost = format!("cost_{}", e.currency.to_ascii_lowercase());
     for (k, p) in &e.figures {
         w.write_record([
             e.kind,
-            k,
+            if *k == "cost" { cost.as_str() } else { k },
             &p.p5.to_string(),
             &p.p50.to_string(),
             &p.p95.to_string(),

@@ -23,7 +23,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wattlens::catalog::Catalog;
 use wattlens::estimate::site::{coefficient, resolve};
 use wattlens::estimate::McOptions;
-use wattlens::input::Dim;
 use wattlens::measure::{account_run, replay, ModelInputs, Policy, RunSpec};
 use wattlens::report;
 use wattlens::source::replay::{Header, TraceWriter, TRACE_SCHEMA};
@@ -55,7 +54,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         .context("--replay")?;
     // The CPU rating: --cpu-tdp, --server, the one a replayed trace recorded, the catalog row of
     // this machine's CPU; else the per-CPU default.
-    let cpu_tdp = match settings::range("--cpu-tdp", a.cpu_tdp.as_deref(), Dim::Power)? {
+    let cpu_tdp = match settings::power("--cpu-tdp", a.cpu_tdp.as_deref())? {
         Some(r) => Some(Watts(r.mid())),
         None => match (&trace, &a.server) {
             (Some(t), None) => t.header.cpu_tdp_w.map(Watts),
@@ -115,6 +114,8 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     let mut e = account_run(&spec, opts, assumptions, &tags);
     e.notes.extend(notes);
+    e.notes
+        .extend(wattlens::estimate::site::fallback_notes(&e.assumptions));
     let m = &spec.measurement;
     if !a.quiet {
         eprint!("{}", report::run_summary(&e));
