@@ -124,3 +124,333 @@ fn a_closed_stderr_does_not_panic_an_estimate_warning() {
     let out = std::fs::read_to_string(dir.path().join("out.json")).expect("stdout");
     assert!(out.contains("\"schema\""), "{out}");
 }
+
+/// A Python command that appends a line to `got` for each SIGTERM, says it is ready, and exits
+/// 0.2 s after the first one (time for a second delivery to show).
+fn count_term_script(dir: &Path) -> std::path::PathBuf {
+    let py = dir.join("count_term.py");
+    std::fs::write(
+        &py,
+        "import signal, sys, time\n\
+         got, ready = sys.argv[1], sys.argv[2]\n\
+         first = []\n\
+         def on_term(s, f):\n    open(got, 'a').write('TERM\\n')\n    first.append(time.time())\n\
+         signal.signal(signal.SIGTERM, on_term)\n\
+         open(ready, 'w').close()\n\
+         end = time.time() + 5\n\
+         while time.time() < end and not (first and time.time() > first[0] + 0.2):\n    time.sleep(0.01)\n",
+    )
+    .expect("script");
+    py
+}
+
+/// Starts wattlens measuring the counting script, in a process group of its own (as `timeout`
+/// or a batch system starts it), sends SIGTERM as `how` says once the script is ready, and
+/// returns how many the script got.
+fn term_count(dir: &Path, py: &Path, i: usize, how: &str) -> usize {
+    use std::os::unix::process::CommandExt;
+    let got = dir.join(format!("got-{how}-{i}"));
+    let ready = dir.join(format!("ready-{how}-{i}"));
+    let mut child = run_cmd()
+        .args(["--quiet", "--interval", "50ms", "--", "python3"])
+        .arg(py)
+        .arg(&got)
+        .arg(&ready)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_for(&ready, Duration::from_secs(10));
+    let pid = child.id().to_string();
+    // One sender, as `timeout` does it: to wattlens, then to its whole process group.
+    let script = match how {
+        "alone" => "kill -TERM $1",
+        "group" => "kill -TERM -$1",
+        _ => "kill -TERM $1; kill -TERM -$1",
+    };
+    let sent = Command::new("sh")
+        .args(["-c", script, "sh", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = wait_at_most(&mut child, Duration::from_secs(10), "wattlens");
+    assert_eq!(status.code(), Some(0), "{how} #{i}");
+    std::fs::read_to_string(&got)
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+#[test]
+fn sigterm_reaches_the_command_once_whether_sent_to_wattlens_or_its_group() {
+    if !has_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let py = count_term_script(dir.path());
+    for i in 0..3 {
+        for how in ["alone", "group", "timeout"] {
+            assert_eq!(term_count(dir.path(), &py, i, how), 1, "{how} #{i}");
+        }
+    }
+}
+
+#[test]
+fn a_signal_after_the_command_ended_ends_wattlens_after_a_short_grace() {
+    // The command fills wattlens' stderr pipe (64 KiB) and nobody reads it: the summary can
+    // never be written. The JSON is written first; a SIGTERM then ends wattlens (128 + 15)
+    // within its 2 s grace instead of leaving it blocked and deaf to signals.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("m.json");
+    let mut child = run_cmd()
+        .arg("--json")
+        .arg(&json)
+        .args(["--", "sh", "-c", "head -c 65536 /dev/zero >&2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for(&json, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "blocked on stderr"
+    );
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let start = Instant::now();
+    let status = wait_at_most(&mut child, Duration::from_secs(8), "wattlens after SIGTERM");
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(status.code(), Some(143));
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("JSON");
+    assert_eq!(v["exit_code"], 0);
+}
+
+#[test]
+fn csv_onto_a_pipe_or_a_device_is_written_never_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // /dev/stdout is the pipe `| cat` reads: the header and the row, promptly.
+    let o = sh(
+        "timeout 20 $W run $S -q --csv /dev/stdout -- true | cat; echo \"rc=$?\"",
+        dir.path(),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("timestamp,project_name,"), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.contains(",wattlens,")).count(),
+        1,
+        "{out}"
+    );
+    // A pipe nobody reads: an error at once, before the command runs.
+    let fifo = dir.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let ran = dir.path().join("ran");
+    let mut child = run_cmd()
+        .arg("--csv")
+        .arg(&fifo)
+        .args(["--", "touch"])
+        .arg(&ran)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let status = wait_at_most(&mut child, Duration::from_secs(10), "--csv FIFO");
+    assert_eq!(status.code(), Some(2));
+    assert!(!ran.exists(), "the command ran");
+    // A device that fails every write: exit 2, the message names the flag.
+    if Path::new("/dev/full").exists() {
+        let o = run(&["-q", "--csv", "/dev/full", "--", "true"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--csv /dev/full"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn output_paths_are_checked_before_the_command_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = |n: &str| dir.path().join(n).to_str().expect("utf-8").to_string();
+    let ran = d("ran");
+    std::fs::write(d("old.jsonl"), "{}\n").expect("write");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--json".into(), d("no-such-dir/x.json")],
+            "does not exist",
+        ),
+        (vec!["--json".into(), d("")], "is a folder"),
+        (vec!["--csv".into(), d("no-such-dir/e.csv")], "--csv"),
+        (
+            vec!["--record".into(), d("no-such-dir/t.jsonl")],
+            "--record",
+        ),
+        (
+            vec!["--json".into(), d("same"), "--record".into(), d("same")],
+            "the same file",
+        ),
+        (
+            vec!["--csv".into(), d("same"), "--json".into(), d("./same")],
+            "the same file",
+        ),
+        (vec!["--record".into(), d("old.jsonl")], "--force"),
+    ];
+    for (args, needle) in cases {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(["--", "touch", &ran]);
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        assert!(!Path::new(&ran).exists(), "{args:?}: the command ran");
+    }
+    // --json onto the trace being replayed.
+    let trace = lib_fixture("trace-wrap-reset.jsonl");
+    let o = run(&[
+        "--replay",
+        trace.to_str().expect("utf-8"),
+        "--json",
+        trace.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--replay"), "{}", stderr(&o));
+    // --force replaces the trace.
+    let o = run(&["-q", "--force", "--record", &d("old.jsonl"), "--", "true"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(d("old.jsonl")).expect("trace");
+    assert!(
+        text.starts_with("{\"schema\":\"wattlens.trace/v1\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn pipes_inside_the_sysfs_and_procfs_roots_are_refused_not_waited_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = |from: &Path, to: &Path| {
+        let ok = Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .expect("cp");
+        assert!(ok.success());
+    };
+    let sys = dir.path().join("sys");
+    let proc = dir.path().join("proc");
+    copy(&lib_fixture("sysfs-intel-2s"), &sys);
+    copy(&lib_fixture("procfs-4cpu"), &proc);
+    let fifo = |p: &Path| {
+        std::fs::remove_file(p).expect("rm");
+        assert!(Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .expect("mkfifo")
+            .success());
+    };
+    fifo(&sys.join("class/powercap/intel-rapl:0/energy_uj"));
+    fifo(&proc.join("stat"));
+    fifo(&proc.join("cpuinfo"));
+    let mut child = cmd()
+        .arg("run")
+        .arg("--sysfs-root")
+        .arg(&sys)
+        .arg("--procfs-root")
+        .arg(&proc)
+        .args(["--", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let status = wait_at_most(&mut child, Duration::from_secs(10), "FIFOs in the roots");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("stderr");
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+}
+
+#[test]
+fn a_mistyped_run_flag_is_an_error_with_a_suggestion_not_the_command() {
+    let o = run(&["--gird", "FR", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("'--gird'") && err.contains("--grid"), "{err}");
+    assert!(!err.contains("cannot run"), "{err}");
+    // After `--`, or after the command's first word, everything is the command's.
+    let o = run(&["-q", "printf", "%s|", "--gird", "-x"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "--gird|-x|");
+}
+
+#[test]
+fn run_errors_say_what_to_do_once() {
+    // No command: name the three ways to use run.
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    for n in ["-- CMD", "--pid", "--replay"] {
+        assert!(stderr(&o).contains(n), "{}", stderr(&o));
+    }
+    // A footprint given to --replay: say what it is and what --replay reads.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fp = dir.path().join("run.json");
+    let o = run(&["-q", "--json", fp.to_str().expect("utf-8"), "--", "true"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["--replay", fp.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("footprint"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--record"), "{}", stderr(&o));
+    // An OS error once, in clap's `error:` style.
+    let o = run(&["--replay", "/no/such/trace.jsonl"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+}
+
+#[test]
+fn a_modelled_cpu_says_its_rating_and_how_to_give_a_better_one() {
+    // procfs-4cpu names an AMD EPYC 7742, a catalog CPU: the note names the row.
+    let o = run(&["--", "true"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("modelled from CPU time"), "{err}");
+    assert!(err.contains("EPYC 7742") && err.contains("225 W"), "{err}");
+    assert!(
+        err.contains("--cpu-tdp") && err.contains("--server"),
+        "{err}"
+    );
+    // An unknown CPU: the per-CPU default, said as such.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let proc = dir.path().join("proc");
+    std::fs::create_dir(&proc).expect("mkdir");
+    for f in ["stat", "meminfo"] {
+        std::fs::copy(lib_fixture("procfs-4cpu").join(f), proc.join(f)).expect("copy");
+    }
+    std::fs::write(proc.join("cpuinfo"), "model name\t: Imaginary CPU 9000\n").expect("cpuinfo");
+    let o = cmd()
+        .arg("run")
+        .arg("--sysfs-root")
+        .arg(lib_fixture("sysfs-none"))
+        .arg("--procfs-root")
+        .arg(&proc)
+        .args(["--", "true"])
+        .output()
+        .expect("run");
+    let err = stderr(&o);
+    assert!(err.contains("W per logical CPU x 4"), "{err}");
+    assert!(err.contains("no catalog row"), "{err}");
+    // Given by the user: said, without the hint.
+    let o = run(&["--cpu-tdp", "100W", "--", "true"]);
+    let err = stderr(&o);
+    assert!(err.contains("--cpu-tdp 100 W"), "{err}");
+    assert!(!err.contains("for this machine's rating"), "{err}");
+}
