@@ -150,7 +150,7 @@ mod tests {
             }
         }
         let e: anyhow::Result<()> = Err(Quoting { source: io }).context("--catalog");
-        let line = error_line(&e.unwrap_err());
+        let line = error_line(&e.expect_err("an error"));
         assert_eq!(line, "error: --catalog: x.toml: No such file (os error 2)");
     }
 }

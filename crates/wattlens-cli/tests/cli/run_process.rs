@@ -454,3 +454,222 @@ fn a_modelled_cpu_says_its_rating_and_how_to_give_a_better_one() {
     assert!(err.contains("--cpu-tdp 100 W"), "{err}");
     assert!(!err.contains("for this machine's rating"), "{err}");
 }
+
+#[test]
+fn the_live_line_says_it_and_facility_energy_like_the_summary() {
+    if !has_python() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    // A pseudo-terminal, so that the live line is drawn; its output is copied to a file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seen = dir.path().join("tty");
+    let driver = dir.path().join("drive_pty.py");
+    std::fs::write(
+        &driver,
+        "import os, pty, sys\n\
+         out, argv = sys.argv[1], sys.argv[2:]\n\
+         pid, fd = pty.fork()\n\
+         if pid == 0:\n    os.execv(argv[0], argv)\n\
+         seen = b''\n\
+         try:\n    while True:\n        b = os.read(fd, 4096)\n        if not b:\n            break\n        seen += b\n\
+         except OSError:\n    pass\n\
+         open(out, 'wb').write(seen)\n\
+         sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n",
+    )
+    .expect("driver");
+    let status = Command::new("python3")
+        .arg(&driver)
+        .arg(&seen)
+        .arg(env!("CARGO_BIN_EXE_wattlens"))
+        .args(["run", "--sysfs-root"])
+        .arg(lib_fixture("sysfs-none"))
+        .arg("--procfs-root")
+        .arg(lib_fixture("procfs-4cpu"))
+        .args(["--interval", "100ms", "--pue", "1.5", "--", "sleep", "0.7"])
+        .env("CUDA_VISIBLE_DEVICES", "")
+        .env_remove("WATTLENS_CATALOG")
+        .env_remove("WATTLENS_CONFIG")
+        .stdin(Stdio::null())
+        .status()
+        .expect("python3 tty driver");
+    assert!(status.success());
+    let tty = String::from_utf8_lossy(&std::fs::read(&seen).expect("tty output")).into_owned();
+    let live = tty
+        .split('\r')
+        .find(|l| l.contains("wattlens:") && l.contains("gCO2e"))
+        .unwrap_or_else(|| panic!("no live line in {tty:?}"));
+    assert!(
+        live.contains(" IT ") && live.contains("facility"),
+        "{live:?}"
+    );
+    // The summary names the same two energies.
+    assert!(
+        tty.contains("IT energy") && tty.contains("facility energy"),
+        "{tty:?}"
+    );
+}
+
+/// The header and first row of a CSV file, as (column, value) pairs.
+fn csv_row(text: &str) -> Vec<(String, String)> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let row = r.records().next().expect("a row").expect("a CSV row");
+    header
+        .into_iter()
+        .zip(row.iter().map(str::to_string))
+        .collect()
+}
+
+/// Checks that `row` (a CodeCarbon row or wattlens') uses every column in CodeCarbon's meaning
+/// and unit, for a run on the French grid (returns the failures).
+fn codecarbon_meaning(row: &[(String, String)], who: &str) -> Vec<String> {
+    let get = |c: &str| -> String {
+        row.iter()
+            .find(|(k, _)| k == c)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{who}: no column {c}"))
+    };
+    let num = |c: &str| -> f64 {
+        get(c)
+            .parse()
+            .unwrap_or_else(|_| panic!("{who}: {c} = {:?} is not a number", get(c)))
+    };
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()) + 1e-15;
+    let empty_or_in = |c: &str, lo: f64, hi: f64| {
+        let v = get(c);
+        v.is_empty() || v.parse::<f64>().is_ok_and(|x| (lo..=hi).contains(&x))
+    };
+    let mut bad = Vec::new();
+    for (col, v) in row {
+        let ok = match col.as_str() {
+            // YYYY-MM-DDTHH:MM:SS, local time in CodeCarbon, UTC in wattlens.
+            "timestamp" => v.len() == 19 && v.as_bytes()[10] == b'T' && v.as_bytes()[4] == b'-',
+            "project_name" | "run_id" | "os" | "codecarbon_version" => !v.is_empty(),
+            "experiment_id" | "region" | "python_version" | "gpu_model" => true,
+            "duration" => num("duration") > 0.0,
+            // kg CO2e: kg per kWh of the French grid (tens of g/kWh), not g.
+            "emissions" => (0.02..0.1).contains(&(num("emissions") / num("energy_consumed"))),
+            "emissions_rate" => close(num("emissions_rate"), num("emissions") / num("duration")),
+            // Average W = kWh x 3.6e6 / s.
+            "cpu_power" | "gpu_power" | "ram_power" => {
+                let part = col.trim_end_matches("_power");
+                close(
+                    num(col),
+                    num(&format!("{part}_energy")) * 3.6e6 / num("duration"),
+                )
+            }
+            "cpu_energy" | "gpu_energy" | "ram_energy" => num(col) >= 0.0,
+            // kWh, PUE included: at least the parts times the PUE.
+            "energy_consumed" => {
+                let parts = num("cpu_energy") + num("gpu_energy") + num("ram_energy");
+                num(col) >= parts * num("pue") * (1.0 - 1e-9)
+            }
+            // L of on-site water: WUE (L/kWh) x the energy before PUE.
+            "water_consumed" => close(num(col), num("wue") * num("energy_consumed") / num("pue")),
+            "country_name" => v == "France",
+            "country_iso_code" => v == "FRA",
+            "cloud_provider" | "cloud_region" => v.is_empty(),
+            "on_cloud" => v == "N",
+            "cpu_count" => v.parse::<u32>().is_ok_and(|n| n >= 1),
+            "gpu_count" => v.parse::<u32>().is_ok(),
+            "cpu_model" => !v.is_empty(),
+            "longitude" => empty_or_in(col, -180.0, 180.0),
+            "latitude" => empty_or_in(col, -90.0, 90.0),
+            // GiB of installed memory.
+            "ram_total_size" => num(col) > 0.5,
+            "ram_used_gb" => empty_or_in(col, 0.0, num("ram_total_size")),
+            "tracking_mode" => v == "machine" || v == "process",
+            "cpu_utilization_percent" | "gpu_utilization_percent" | "ram_utilization_percent" => {
+                empty_or_in(col, 0.0, 100.0)
+            }
+            // The value used, a short number (not a sampled median to 16 digits).
+            "pue" => num(col) >= 1.0 && v.len() <= 5,
+            "wue" => num(col) >= 0.0 && v.len() <= 5,
+            other => {
+                bad.push(format!("{who}: column {other} has no stated meaning"));
+                true
+            }
+        };
+        if !ok {
+            bad.push(format!("{who}: {col} = {v:?}"));
+        }
+    }
+    bad
+}
+
+#[test]
+fn csv_rows_mean_what_codecarbon_3_3_rows_mean_column_by_column() {
+    let fixture = std::fs::read_to_string(super::fixture("codecarbon-3.3-emissions.csv"))
+        .expect("CodeCarbon fixture");
+    let theirs = csv_row(&fixture);
+    // The fixture's row passes the checks: they state CodeCarbon's meanings.
+    assert_eq!(
+        codecarbon_meaning(&theirs, "CodeCarbon"),
+        Vec::<String>::new()
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("emissions.csv");
+    let o = run(&[
+        "-q",
+        "--grid",
+        "FR",
+        "--pue",
+        "1.2",
+        "--wue",
+        "0.5",
+        "--csv",
+        path.to_str().expect("utf-8"),
+        "--",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = csv_row(&std::fs::read_to_string(&path).expect("csv"));
+    // Same names in the same order.
+    let names = |r: &[(String, String)]| r.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ours), names(&theirs));
+    assert_eq!(codecarbon_meaning(&ours, "wattlens"), Vec::<String>::new());
+    // The values wattlens knows exactly: the PUE and WUE given, the fixture's 16,000,000 kB of
+    // memory in GiB, the CPU model of its cpuinfo.
+    let get = |c: &str| ours.iter().find(|(k, _)| k == c).expect("column").1.clone();
+    assert_eq!(get("pue"), "1.2");
+    assert_eq!(get("wue"), "0.5");
+    assert_eq!(get("ram_total_size"), "15.26");
+    assert!(
+        get("cpu_model").contains("EPYC 7742"),
+        "{}",
+        get("cpu_model")
+    );
+    assert!(get("cpu_energy").parse::<f64>().expect("kWh") > 0.0);
+}
+
+#[test]
+fn csv_of_a_cloud_grid_names_its_provider_region_and_country() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("emissions.csv");
+    let o = run(&[
+        "-q",
+        "--grid",
+        "gcp:europe-west1",
+        "--csv",
+        path.to_str().expect("utf-8"),
+        "--",
+        "true",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let row = csv_row(&std::fs::read_to_string(&path).expect("csv"));
+    let get = |c: &str| row.iter().find(|(k, _)| k == c).expect("column").1.clone();
+    assert_eq!(get("cloud_provider"), "gcp");
+    assert_eq!(get("cloud_region"), "europe-west1");
+    assert_eq!(get("on_cloud"), "Y");
+    assert_eq!(get("country_iso_code"), "BEL");
+    assert_eq!(get("country_name"), "Belgium");
+}

@@ -141,6 +141,8 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         }
     };
 
+    // The PUE and WUE used, for the CSV (the P50 of a range is its midpoint).
+    let (pue_used, wue_used) = (site.pue.range.mid(), site.wue.range.mid());
     let spec = RunSpec {
         measurement,
         rest_share,
@@ -170,6 +172,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         }
     }
     if let Some(path) = &a.csv {
+        let place = outputs::Place::of_grid(cat, site_inputs.grid.as_deref());
         let info = report::RunInfo {
             timestamp: iso8601_now(),
             project: tags
@@ -184,10 +187,21 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 std::process::id()
             ),
             experiment: tags.get("experiment").cloned().unwrap_or_default(),
-            country_iso_code: site_inputs.grid.clone().unwrap_or_default(),
+            country_name: place.country_name,
+            country_iso_code: place.country_iso3,
+            cloud_provider: place.cloud_provider,
+            cloud_region: place.cloud_region,
             cpu_count: m.cpus,
+            // The machine replaying a trace is not the one measured.
+            cpu_model: if a.replay.is_some() {
+                String::new()
+            } else {
+                cpu_model_name(&a.procfs_root)
+            },
             gpu_count: m.gpus.len(),
-            ram_total_gb: m.mem_total_gb,
+            ram_total_gib: m.mem_total_gb * 1e9 / f64::from(1u32 << 30),
+            pue: pue_used,
+            wue: wue_used,
             cpu_utilization_percent: if m.duration.0 > 0.0 {
                 100.0 * m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)
             } else {
@@ -235,6 +249,17 @@ fn footprint_schema(path: &Path) -> Option<String> {
     schema
         .starts_with("wattlens.footprint")
         .then(|| schema.to_string())
+}
+
+/// The CPU's model name in `PROCFS/cpuinfo` (first `model name`), as CodeCarbon's `cpu_model`.
+fn cpu_model_name(procfs_root: &Path) -> String {
+    wattlens::source::ReadFile::read(&wattlens::source::StdFs, &procfs_root.join("cpuinfo"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|r| r.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// The note that says the CPU was modelled, with which rating, and how to give a better one.

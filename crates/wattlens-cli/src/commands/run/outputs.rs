@@ -15,6 +15,57 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use wattlens::report;
 
+/// Where the run's electricity comes from, as CodeCarbon's columns say it.
+#[derive(Debug, Default)]
+pub(super) struct Place {
+    /// `France`.
+    pub country_name: String,
+    /// ISO 3166-1 alpha-3, `FRA`.
+    pub country_iso3: String,
+    /// `gcp`, `aws`, `azure` for a cloud grid.
+    pub cloud_provider: String,
+    /// `europe-west1` for a cloud grid.
+    pub cloud_region: String,
+}
+
+impl Place {
+    /// From the `--grid` value through the catalog: a cloud region gives its provider and
+    /// region, and the country of any grid its name and alpha-3 code (the country row's
+    /// three-letter alias). Unknown parts stay empty.
+    pub fn of_grid(cat: &wattlens::catalog::Catalog, grid: Option<&str>) -> Self {
+        let mut p = Self::default();
+        let Some(grids) = grid.and_then(|_| cat.grids().ok()) else {
+            return p;
+        };
+        let Some(row) = grid.and_then(|g| grids.get(g).ok()) else {
+            return p;
+        };
+        if row.kind.as_deref() == Some("cloud-region") {
+            if let Some((provider, region)) = row.key.split_once(':') {
+                p.cloud_provider = provider.to_string();
+                p.cloud_region = region.to_string();
+            }
+        }
+        let country = row
+            .country
+            .as_deref()
+            .and_then(|c| grids.get(c).ok())
+            .filter(|c| c.kind.as_deref() == Some("country"));
+        if let Some(c) = country {
+            p.country_name = c.name.clone().unwrap_or_default();
+            p.country_iso3 = c
+                .aliases
+                .as_deref()
+                .unwrap_or("")
+                .split('|')
+                .find(|a| a.len() == 3 && a.bytes().all(|b| b.is_ascii_uppercase()))
+                .unwrap_or("")
+                .to_string();
+        }
+        p
+    }
+}
+
 /// The longest header line `--csv` reads from an existing file (CodeCarbon's is ~500 bytes).
 const MAX_HEADER: u64 = 64 * 1024;
 
@@ -182,7 +233,7 @@ pub(super) fn append_csv(
     e: &wattlens::estimate::Estimate,
     info: &report::RunInfo,
 ) -> Result<()> {
-    let regular = std::fs::metadata(path).map_or(false, |m| m.is_file());
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
     let (header, needs_newline) = if regular {
         read_header(path)?
     } else {
