@@ -243,7 +243,7 @@ fn csv_onto_a_pipe_or_a_device_is_written_never_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     // /dev/stdout is the pipe `| cat` reads: the header and the row, promptly.
     let o = sh(
-        "timeout 20 $W run $S -q --csv /dev/stdout -- true | cat; echo \"rc=$?\"",
+        "timeout -k 1 5 $W run $S -q --csv /dev/stdout -- true | cat",
         dir.path(),
     );
     let out = String::from_utf8_lossy(&o.stdout);

@@ -118,7 +118,7 @@ pub(super) fn measure(
             } else {
                 126
             };
-            eprintln!("wattlens: cannot run {program:?}: {e}");
+            eprintln!("error: cannot run {program:?}: {e}");
             return Ok(Measured::NotStarted(code));
         }
     };
