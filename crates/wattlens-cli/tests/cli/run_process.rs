@@ -673,3 +673,28 @@ fn csv_of_a_cloud_grid_names_its_provider_region_and_country() {
     assert_eq!(get("country_iso_code"), "BEL");
     assert_eq!(get("country_name"), "Belgium");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+    /// Any unknown word starting with `-` before the command is a usage error; the command
+    /// never runs.
+    #[test]
+    fn unknown_dash_words_before_the_command_are_errors(
+        word in "-(-zz[a-z]{1,8}|[A-UW-Z])(=[a-z0-9]{1,4})?",
+        after_dashdash: bool,
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ran = dir.path().join("ran");
+        let ran = ran.to_str().expect("utf-8");
+        let mut args = vec![word.as_str()];
+        if after_dashdash {
+            args.extend(["--", "touch", ran]);
+        } else {
+            args.extend(["touch", ran]);
+        }
+        let o = run(&args);
+        proptest::prop_assert_eq!(o.status.code(), Some(2), "{:?}: {}", args, stderr(&o));
+        proptest::prop_assert!(stderr(&o).contains("unexpected argument"), "{}", stderr(&o));
+        proptest::prop_assert!(!Path::new(ran).exists());
+    }
+}

@@ -338,4 +338,19 @@ mod tests {
         assert_eq!(significant(0.0, 3), "0");
         assert_eq!(significant(f64::NAN, 3), "");
     }
+
+    proptest::proptest! {
+        /// Any finite value: the text reads back within half a unit of the third figure, and
+        /// holds at most three significant digits (no 16-digit float noise in a CSV cell).
+        #[test]
+        fn three_significant_figures_read_back_close(m in 1.0f64..10.0, e in -12i32..12, neg: bool) {
+            let x = if neg { -m } else { m } * 10f64.powi(e);
+            let text = significant(x, 3);
+            let back: f64 = text.parse().expect("a number");
+            proptest::prop_assert!((back - x).abs() <= 5.000_001e-3 * x.abs(), "{x} -> {text}");
+            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+            let digits = digits.trim_start_matches('0').trim_end_matches('0');
+            proptest::prop_assert!(digits.len() <= 3, "{x} -> {text}");
+        }
+    }
 }
