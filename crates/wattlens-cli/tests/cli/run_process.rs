@@ -269,6 +269,52 @@ fn csv_onto_a_pipe_or_a_device_is_written_never_read() {
     let status = wait_at_most(&mut child, Duration::from_secs(10), "--csv FIFO");
     assert_eq!(status.code(), Some(2));
     assert!(!ran.exists(), "the command ran");
+    // A pipe with a reader gets the header and the row, even when the command runs a while
+    // (the check's opening must not end the reader's input early).
+    let read = dir.path().join("fifo-read");
+    assert!(Command::new("mkfifo")
+        .arg(&read)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let reader = Command::new("cat")
+        .arg(&read)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cat");
+    // Once `cat` has the pipe open, a writer may open it without waiting; this one stays open
+    // until wattlens is done, so `cat` reads to the end of what wattlens wrote.
+    let start = Instant::now();
+    let own_writer = loop {
+        use std::os::unix::fs::OpenOptionsExt;
+        let w = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&read);
+        match w {
+            Ok(w) => break w,
+            Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("cat never opened the pipe: {e}"),
+        }
+    };
+    let o = run(&[
+        "-q",
+        "--csv",
+        read.to_str().expect("utf-8"),
+        "--",
+        "sleep",
+        "0.2",
+    ]);
+    drop(own_writer);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = reader.wait_with_output().expect("cat output");
+    let got = String::from_utf8_lossy(&got.stdout);
+    assert!(
+        got.starts_with("timestamp,") && got.lines().count() == 2,
+        "{got}"
+    );
     // A device that fails every write: exit 2, the message names the flag.
     if Path::new("/dev/full").exists() {
         let o = run(&["-q", "--csv", "/dev/full", "--", "true"]);

@@ -41,7 +41,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     }
     let interval = parse_interval(&a.interval)?;
     let mut tags = parse_tags(&a.tags)?;
-    outputs::check(a)?;
+    let mut held = outputs::check(a)?;
     let mut assumptions = Vec::new();
     let site_inputs = settings::site(&a.site, &cfg.site)?;
     let site = resolve(cat, &site_inputs, &mut assumptions)?.site;
@@ -135,6 +135,8 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             .map(|p| TraceWriter::create(p, &header))
             .transpose()
             .context("--record")?;
+        // The trace's writer holds a pipe open now: the check's opening may close.
+        held.record = None;
         match measure(a, interval, record, inputs, live)? {
             Measured::NotStarted(code) => return Ok(ExitStatus::Code(code)),
             Measured::Done(m, notes, code) => (m, notes, code),
@@ -167,7 +169,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     if let Some(path) = &a.json {
         let mut s = serde_json::to_string_pretty(&e.to_json())?;
         s.push('\n');
-        if let Err(err) = outputs::write_json(path, &s) {
+        if let Err(err) = outputs::write_json(path, held.json.take(), &s) {
             failed.push(format!("cannot write --json {}: {err:#}", path.display()));
         }
     }
@@ -212,7 +214,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 Policy::Processes => "process".into(),
             },
         };
-        if let Err(err) = outputs::append_csv(path, &e, &info) {
+        if let Err(err) = outputs::append_csv(path, held.csv.take(), &e, &info) {
             failed.push(format!("cannot append --csv {}: {err:#}", path.display()));
         }
     }

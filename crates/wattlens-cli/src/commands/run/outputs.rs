@@ -69,21 +69,40 @@ impl Place {
 /// The longest header line `--csv` reads from an existing file (CodeCarbon's is ~500 bytes).
 const MAX_HEADER: u64 = 64 * 1024;
 
+/// The outputs that are pipes or devices, opened by [`check`] and held until written: a pipe's
+/// reader sees the end of its input when the last writer closes, so the check's own opening
+/// must last until the real write (or until `--record`'s writer has opened the pipe too).
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    /// `--json`'s pipe or device.
+    pub json: Option<File>,
+    /// `--csv`'s pipe or device.
+    pub csv: Option<File>,
+    /// `--record`'s pipe or device.
+    pub record: Option<File>,
+}
+
 /// Checks every output path before anything runs: its folder exists and may be written, it is
 /// not a folder, a pipe has a reader, no two of `--json`, `--csv`, `--record` and `--replay`
 /// name the same file, and `--record` does not replace a trace without `--force`.
 ///
 /// # Errors
 /// Naming the flag, the file and what to do.
-pub(super) fn check(a: &RunArgs) -> Result<()> {
+pub(super) fn check(a: &RunArgs) -> Result<Held> {
     let outputs = [
         ("--json", a.json.as_deref()),
         ("--csv", a.csv.as_deref()),
         ("--record", a.record.as_deref()),
     ];
+    let mut held = Held::default();
     for (flag, path) in outputs {
         let Some(path) = path else { continue };
-        let meta = check_one(flag, path)?;
+        let (meta, file) = check_one(flag, path)?;
+        match flag {
+            "--json" => held.json = file,
+            "--csv" => held.csv = file,
+            _ => held.record = file,
+        }
         if flag == "--record" && !a.force && meta.as_ref().is_some_and(Metadata::is_file) {
             bail!(
                 "--record {}: the file exists; give --force to replace it, or another name",
@@ -110,11 +129,11 @@ pub(super) fn check(a: &RunArgs) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(held)
 }
 
-/// The checks of one output path; its metadata when it exists.
-fn check_one(flag: &str, path: &Path) -> Result<Option<Metadata>> {
+/// The checks of one output path; its metadata when it exists, and the pipe or device opened.
+fn check_one(flag: &str, path: &Path) -> Result<(Option<Metadata>, Option<File>)> {
     let shown = path.display();
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => {
@@ -124,15 +143,15 @@ fn check_one(flag: &str, path: &Path) -> Result<Option<Metadata>> {
             if rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_err() {
                 bail!("{flag} {shown}: the file may not be written (permissions)");
             }
-            Ok(Some(m))
+            Ok((Some(m), None))
         }
         Ok(m) if m.file_type().is_socket() => {
             bail!("{flag} {shown}: is a socket; give a file")
         }
         Ok(m) => {
-            // A pipe or a device: open it as the writer will, without waiting for a reader.
-            open_write(path, false).with_context(|| format!("{flag} {shown}"))?;
-            Ok(Some(m))
+            // A pipe or a device: opened now, without waiting for a reader, and held.
+            let f = open_write(path, false).with_context(|| format!("{flag} {shown}"))?;
+            Ok((Some(m), Some(f)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let dir = folder(path);
@@ -145,7 +164,7 @@ fn check_one(flag: &str, path: &Path) -> Result<Option<Metadata>> {
                             dir.display()
                         );
                     }
-                    Ok(None)
+                    Ok((None, None))
                 }
                 Ok(_) => bail!("{flag} {shown}: {} is not a folder", dir.display()),
                 Err(_) => bail!(
@@ -212,12 +231,15 @@ pub(super) fn open_write(path: &Path, append: bool) -> Result<File> {
     Ok(f)
 }
 
-/// Writes the `--json` object.
+/// Writes the `--json` object, to `held` when [`check`] opened the pipe or device.
 ///
 /// # Errors
 /// When the file cannot be opened or written.
-pub(super) fn write_json(path: &Path, text: &str) -> Result<()> {
-    let mut f = open_write(path, false)?;
+pub(super) fn write_json(path: &Path, held: Option<File>, text: &str) -> Result<()> {
+    let mut f = match held {
+        Some(f) => f,
+        None => open_write(path, false)?,
+    };
     f.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -230,17 +252,21 @@ pub(super) fn write_json(path: &Path, text: &str) -> Result<()> {
 /// When the file cannot be read or written, or its first line is longer than [`MAX_HEADER`].
 pub(super) fn append_csv(
     path: &Path,
+    held: Option<File>,
     e: &wattlens::estimate::Estimate,
     info: &report::RunInfo,
 ) -> Result<()> {
-    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let regular = held.is_none() && std::fs::metadata(path).is_ok_and(|m| m.is_file());
     let (header, needs_newline) = if regular {
         read_header(path)?
     } else {
         (None, false)
     };
     let row = report::codecarbon_row(e, info, header.as_deref())?;
-    let mut f = open_write(path, true)?;
+    let mut f = match held {
+        Some(f) => f,
+        None => open_write(path, true)?,
+    };
     if needs_newline {
         f.write_all(b"\n")?;
     }
