@@ -60,20 +60,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         pue: site.pue.range.mid(),
         g_per_kwh: site.intensity.range.mid(),
     };
-    let trace =
-        match a.replay.as_deref() {
-            Some(path) => Some(wattlens::source::replay::read(path).map_err(|e| {
-                match footprint_schema(path) {
-                    Some(schema) => anyhow::anyhow!(
-                        "--replay {}: this is a footprint ({schema}, what `--json` writes), not a \
-                     trace: --replay reads the trace `wattlens run --record FILE` writes",
-                        path.display()
-                    ),
-                    None => anyhow::Error::new(e).context("--replay"),
-                }
-            })?),
-            None => None,
-        };
+    let trace = a.replay.as_deref().map(read_trace).transpose()?;
     // The CPU rating: --cpu-tdp, --server, the one a replayed trace recorded, the catalog row of
     // this machine's CPU; else the per-CPU default. With where it came from, for the note.
     let (cpu_tdp, cpu_from) = match settings::range("--cpu-tdp", a.cpu_tdp.as_deref(), Dim::Power)?
@@ -230,6 +217,18 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     Ok(match exit {
         ExitStatus::Code(c) if c != 0 => exit,
         _ => ExitStatus::Error,
+    })
+}
+
+/// Reads the `--replay` trace; a footprint given by mistake is named as such.
+fn read_trace(path: &Path) -> Result<wattlens::source::replay::Trace> {
+    wattlens::source::replay::read(path).map_err(|e| match footprint_schema(path) {
+        Some(schema) => anyhow::anyhow!(
+            "--replay {}: this is a footprint ({schema}, what `--json` writes), not a trace: \
+             --replay reads the trace `wattlens run --record FILE` writes",
+            path.display()
+        ),
+        None => anyhow::Error::new(e).context("--replay"),
     })
 }
 
