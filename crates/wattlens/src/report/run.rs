@@ -4,6 +4,7 @@
 use super::{unit_for, Scale};
 use crate::estimate::Estimate;
 use crate::uncertainty::{fmt_num, Percentiles};
+use crate::units::{Bytes, LitresPerKwh};
 use std::fmt::Write;
 
 /// The summary of a measured run: duration, energy by component with its method, facility
@@ -189,12 +190,12 @@ pub struct RunInfo {
     pub cpu_model: String,
     /// GPUs charged.
     pub gpu_count: usize,
-    /// Installed memory, GiB (2^30 bytes), as CodeCarbon writes it.
-    pub ram_total_gib: f64,
+    /// Installed memory (written in GiB, 2^30 bytes, as CodeCarbon writes it).
+    pub ram_total: Bytes,
     /// The PUE used (a range's midpoint).
     pub pue: f64,
-    /// The on-site WUE used, L per kWh of IT energy (a range's midpoint).
-    pub wue: f64,
+    /// The on-site WUE used, per kWh of IT energy (a range's midpoint).
+    pub wue: LitresPerKwh,
     /// `machine` or `process`.
     pub tracking_mode: String,
     /// CPU time of the measured processes over the CPU time available, %.
@@ -269,7 +270,7 @@ pub fn codecarbon_row(
             "codecarbon_version" => format!("wattlens {}", env!("CARGO_PKG_VERSION")),
             "cpu_count" => info.cpu_count.to_string(),
             "gpu_count" => info.gpu_count.to_string(),
-            "ram_total_size" => significant(info.ram_total_gib, 4),
+            "ram_total_size" => significant(info.ram_total.0 / f64::from(1u32 << 30), 4),
             "tracking_mode" => info.tracking_mode.clone(),
             "on_cloud" => if info.cloud_provider.is_empty() {
                 "N"
@@ -278,7 +279,7 @@ pub fn codecarbon_row(
             }
             .to_string(),
             "cpu_utilization_percent" => info.cpu_utilization_percent.to_string(),
-            "wue" => significant(info.wue, 3),
+            "wue" => significant(info.wue.0, 3),
             "pue" => significant(info.pue, 3),
             _ => String::new(),
         }

@@ -188,9 +188,9 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 cpu_model_name(&a.procfs_root)
             },
             gpu_count: m.gpus.len(),
-            ram_total_gib: m.mem_total_gb * 1e9 / f64::from(1u32 << 30),
+            ram_total: wattlens::units::Bytes(m.mem_total_gb * 1e9),
             pue: pue_used,
-            wue: wue_used,
+            wue: wattlens::units::LitresPerKwh(wue_used),
             cpu_utilization_percent: if m.duration.0 > 0.0 {
                 100.0 * m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)
             } else {
