@@ -248,12 +248,11 @@ fn forward(
             .ok()
             .and_then(rustix::process::Pid::from_raw)
         {
-            // In its own group, the command's children get it too, as from a terminal.
-            let _ = if own_group {
-                rustix::process::kill_process_group(p, sig)
-            } else {
-                rustix::process::kill_process(p, sig)
-            };
+            // In its own group, the command's children get it too, as from a terminal (the
+            // command itself if it left that group).
+            if !own_group || rustix::process::kill_process_group(p, sig).is_err() {
+                let _ = rustix::process::kill_process(p, sig);
+            }
         }
     }
 }
