@@ -426,7 +426,8 @@ pub struct RunArgs {
     /// Label the run (repeatable): --tag project=llm --tag experiment=7.
     #[arg(long = "tag", value_name = "KEY=VALUE", help_heading = "Measure")]
     pub tags: Vec<String>,
-    /// Record every raw reading to FILE (JSON lines, flushed as it goes).
+    /// Record every raw reading to FILE (JSON lines, flushed as it goes); an existing FILE is
+    /// refused unless --force.
     #[arg(
         long,
         value_name = "FILE",
@@ -434,6 +435,9 @@ pub struct RunArgs {
         help_heading = "Trace"
     )]
     pub record: Option<PathBuf>,
+    /// Let --record replace an existing trace.
+    #[arg(long, requires = "record", help_heading = "Trace")]
+    pub force: bool,
     /// Compute the footprint from a recorded trace instead of running a command.
     #[arg(long, value_name = "FILE", help_heading = "Trace")]
     pub replay: Option<PathBuf>,
@@ -454,8 +458,9 @@ pub struct RunArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub site: SiteArgs,
-    /// The command and its arguments, passed untouched.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD",
-          required_unless_present_any = ["pid", "replay"], conflicts_with_all = ["pid", "replay"])]
+    /// The command and its arguments, passed untouched. Everything before `--` or before the
+    /// command's first word that starts with `-` is a wattlens flag (a mistyped one is an
+    /// error, never the command).
+    #[arg(trailing_var_arg = true, value_name = "CMD", conflicts_with_all = ["pid", "replay"])]
     pub command: Vec<String>,
 }

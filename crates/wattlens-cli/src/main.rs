@@ -1,6 +1,26 @@
 //! The `wattlens` binary: parses the command line, resolves settings, runs one command, prints
 //! the whole error chain on failure and exits with a stable code (0 ok, 1 a budget or check
-//! failed, 2 an error). A closed stdout pipe is success.
+//! failed, 2 an error). A closed stdout or stderr pipe is success: it never panics and never
+//! stops a result file from being written.
+
+/// `eprintln!` for this whole binary (declared before the modules, so it shadows the standard
+/// one in every one of them): writes to stderr and ignores a write error, where the standard
+/// macro panics. A closed stderr (`wattlens run ... 2>&1 | head -1`) must not cost a measurement:
+/// the `--json`/`--csv` files are still written and the exit code is still the command's.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that ignores a write error, as [`eprintln!`] above.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::write!(::std::io::stderr().lock(), $($arg)*);
+    }};
+}
 
 mod bounds;
 mod cli;
@@ -79,12 +99,60 @@ fn run() -> anyhow::Result<ExitStatus> {
     }
 }
 
+/// The error and its causes on one line, `error: ` first (clap's style), each cause once: an
+/// error whose message already quotes its cause (`FILE: No such file or directory (os error
+/// 2)`) does not get it a second time.
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::from("error: ");
+    let mut last = String::new();
+    for (i, cause) in e.chain().enumerate() {
+        let text = cause.to_string();
+        if i > 0 && last.contains(&text) {
+            continue;
+        }
+        if i > 0 {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+        last = text;
+    }
+    line
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(s) => s.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", error_line(&e));
             ExitStatus::Error.into()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_line;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_already_quoted_by_its_error_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file (os error 2)");
+        #[derive(Debug)]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        impl std::fmt::Display for Quoting {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "x.toml: {}", self.source)
+            }
+        }
+        impl std::error::Error for Quoting {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.source)
+            }
+        }
+        let e: anyhow::Result<()> = Err(Quoting { source: io }).context("--catalog");
+        let line = error_line(&e.expect_err("an error"));
+        assert_eq!(line, "error: --catalog: x.toml: No such file (os error 2)");
     }
 }

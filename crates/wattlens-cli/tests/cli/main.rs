@@ -93,5 +93,6 @@ mod estimate_numbers;
 mod infer;
 mod output;
 mod run;
+mod run_process;
 mod seed;
 mod site_input;

@@ -5,6 +5,7 @@ use super::{unit_for, Scale};
 use crate::estimate::Estimate;
 // The run summary prints numbers in the one human format of every renderer.
 use crate::uncertainty::{fmt_human as fmt_num, Percentiles};
+use crate::units::{Bytes, LitresPerKwh};
 use std::fmt::Write;
 
 /// The summary of a measured run: duration, energy by component with its method, facility
@@ -164,7 +165,8 @@ pub const CODECARBON_COLUMNS: [&str; 38] = [
     "wue",
 ];
 
-/// Facts about the run that the footprint does not hold, for the CSV row.
+/// Facts about the run that the footprint does not hold, for the CSV row, each in the unit
+/// and form CodeCarbon writes (empty text where unknown).
 #[derive(Clone, Debug, Default)]
 pub struct RunInfo {
     /// ISO 8601 time of the end of the run.
@@ -175,14 +177,26 @@ pub struct RunInfo {
     pub run_id: String,
     /// `--tag experiment=...`.
     pub experiment: String,
-    /// The grid's country, when known.
+    /// The grid's country name (`France`), when known.
+    pub country_name: String,
+    /// The grid's country as ISO 3166-1 alpha-3 (`FRA`), when known.
     pub country_iso_code: String,
+    /// The cloud provider of a cloud grid (`gcp`, `aws`, `azure`), else empty.
+    pub cloud_provider: String,
+    /// The cloud region of a cloud grid (`europe-west1`), else empty.
+    pub cloud_region: String,
     /// Logical CPUs.
     pub cpu_count: u32,
+    /// The CPU's model name as `/proc/cpuinfo` gives it, when known.
+    pub cpu_model: String,
     /// GPUs charged.
     pub gpu_count: usize,
-    /// Installed memory, GB.
-    pub ram_total_gb: f64,
+    /// Installed memory (written in GiB, 2^30 bytes, as CodeCarbon writes it).
+    pub ram_total: Bytes,
+    /// The PUE used (a range's midpoint).
+    pub pue: f64,
+    /// The on-site WUE used, per kWh of IT energy (a range's midpoint).
+    pub wue: LitresPerKwh,
     /// `machine` or `process`.
     pub tracking_mode: String,
     /// CPU time of the measured processes over the CPU time available, %.
@@ -196,7 +210,11 @@ pub struct RunInfo {
 /// Mapping: energies in kWh (`cpu_energy` = CPU active + idle share, `ram_energy` = DRAM,
 /// `energy_consumed` = facility energy, rest of server and PUE included), powers are averages
 /// in W, `emissions` is location-based operational carbon in kg (CodeCarbon has no embodied
-/// carbon), `emissions_rate` kg/s, `water_consumed` L.
+/// carbon), `emissions_rate` kg/s, `water_consumed` L of on-site water (`wue` x IT energy, as
+/// CodeCarbon counts it; the generation water is in the JSON only), `ram_total_size` GiB,
+/// `pue` and `wue` the values used to 3 significant figures, the place as CodeCarbon writes
+/// it (`country_iso_code` alpha-3, a cloud grid's provider and region in `cloud_provider` and
+/// `cloud_region` with `on_cloud` `Y`).
 ///
 /// # Errors
 /// When the CSV writer fails.
@@ -243,36 +261,32 @@ pub fn codecarbon_row(
             "gpu_energy" => gpu.to_string(),
             "ram_energy" => ram.to_string(),
             "energy_consumed" => p50("facility_energy_kwh").to_string(),
-            "water_consumed" => p50("water_l").to_string(),
+            "water_consumed" => p50("onsite_water_l").to_string(),
+            "country_name" => info.country_name.clone(),
             "country_iso_code" => info.country_iso_code.clone(),
+            "cloud_provider" => info.cloud_provider.clone(),
+            "cloud_region" => info.cloud_region.clone(),
+            "cpu_model" => info.cpu_model.clone(),
             "os" => std::env::consts::OS.to_string(),
             "codecarbon_version" => format!("wattlens {}", env!("CARGO_PKG_VERSION")),
             "cpu_count" => info.cpu_count.to_string(),
             "gpu_count" => info.gpu_count.to_string(),
-            "ram_total_size" => info.ram_total_gb.to_string(),
+            "ram_total_size" => significant(info.ram_total.0 / f64::from(1u32 << 30), 4),
             "tracking_mode" => info.tracking_mode.clone(),
-            "on_cloud" => "N".to_string(),
+            "on_cloud" => if info.cloud_provider.is_empty() {
+                "N"
+            } else {
+                "Y"
+            }
+            .to_string(),
             "cpu_utilization_percent" => info.cpu_utilization_percent.to_string(),
-            "wue" => {
-                let it = p50("it_energy_kwh");
-                if it > 0.0 {
-                    (p50("onsite_water_l") / it).to_string()
-                } else {
-                    String::new()
-                }
-            }
-            "pue" => {
-                let it = p50("it_energy_kwh");
-                if it > 0.0 {
-                    (p50("facility_energy_kwh") / it).to_string()
-                } else {
-                    String::new()
-                }
-            }
+            "wue" => significant(info.wue.0, 3),
+            "pue" => significant(info.pue, 3),
             _ => String::new(),
         }
     };
     let mut w = csv::Writer::from_writer(Vec::new());
+    // (A finite value is written as Rust prints it, the shortest text that reads back exact.)
     let cols: Vec<String> = match header {
         Some(h) => h.to_vec(),
         None => {
@@ -286,4 +300,59 @@ pub fn codecarbon_row(
     w.write_record(cols.iter().map(|c| value(c)))?;
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `x` to `digits` significant figures, as the shortest text (`1.2`, `60.82`, `0`).
+fn significant(x: f64, digits: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x.is_finite() {
+            "0".into()
+        } else {
+            String::new()
+        };
+    }
+    // Float to int: the exponent of a finite f64 is within +-330.
+    #[allow(clippy::cast_possible_truncation)]
+    let exp = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits - 1 - exp);
+    let r = (x * scale).round() / scale;
+    // The rounding again in decimal text: `r` may carry a last-bit error (0.30000000000000004).
+    let decimals = usize::try_from((digits - 1 - exp).max(0)).unwrap_or(0);
+    let text = format!("{r:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::significant;
+
+    #[test]
+    fn significant_figures_are_short_and_exact() {
+        assert_eq!(significant(1.2, 3), "1.2");
+        assert_eq!(significant(1.199_999_999_999_999_8, 3), "1.2");
+        assert_eq!(significant(0.3 + 1e-17, 3), "0.3");
+        assert_eq!(significant(60.816_143_035_888_67, 4), "60.82");
+        assert_eq!(significant(1234.5, 3), "1230");
+        assert_eq!(significant(0.0, 3), "0");
+        assert_eq!(significant(f64::NAN, 3), "");
+    }
+
+    proptest::proptest! {
+        /// Any finite value: the text reads back within half a unit of the third figure, and
+        /// holds at most three significant digits (no 16-digit float noise in a CSV cell).
+        #[test]
+        fn three_significant_figures_read_back_close(m in 1.0f64..10.0, e in -12i32..12, neg: bool) {
+            let x = if neg { -m } else { m } * 10f64.powi(e);
+            let text = significant(x, 3);
+            let back: f64 = text.parse().expect("a number");
+            proptest::prop_assert!((back - x).abs() <= 5.000_001e-3 * x.abs(), "{x} -> {text}");
+            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+            let digits = digits.trim_start_matches('0').trim_end_matches('0');
+            proptest::prop_assert!(digits.len() <= 3, "{x} -> {text}");
+        }
+    }
 }

@@ -209,13 +209,29 @@ pub trait ReadFile: Send + Sync {
     fn read(&self, path: &Path) -> io::Result<String>;
 }
 
-/// The real file system.
+/// The real file system. Only regular files are read (sysfs attributes and procfs files are
+/// regular files): a FIFO or a device put in a `--sysfs-root` or `--procfs-root` folder is an
+/// error, never a wait on `open` or `read` nor an endless read; at most [`MAX_READ`] bytes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StdFs;
 
+/// The most [`StdFs`] reads of one file (`/proc/stat` of a 1,000-CPU machine is ~200 kB).
+pub const MAX_READ: u64 = 16 << 20;
+
 impl ReadFile for StdFs {
     fn read(&self, path: &Path) -> io::Result<String> {
-        std::fs::read_to_string(path)
+        use std::io::Read;
+        if !std::fs::metadata(path)?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file (a pipe or a device is never read)",
+            ));
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)?
+            .take(MAX_READ)
+            .read_to_string(&mut text)?;
+        Ok(text)
     }
 }
 

@@ -1,7 +1,17 @@
 //! The measured command: started with its arguments untouched (or attached to with `--pid`),
-//! watched on the sampler thread, sent each SIGINT/SIGTERM/SIGHUP once (unless the terminal
-//! already sent it to the whole process group), waited for without reaping so that the last
-//! poll still sees its CPU time; and the live status line on a terminal.
+//! watched on the sampler thread, waited for without reaping so that the last poll still sees
+//! its CPU time; its signals; and the live status line on a terminal.
+//!
+//! Signals reach the command exactly once. In the foreground of a terminal the command shares
+//! wattlens' process group (so that it can read the terminal and gets Ctrl-C, Ctrl-Z and
+//! window changes from it directly): what the terminal sends is not forwarded, what a process
+//! sends to wattlens is. Anywhere else (a script, `timeout`, a batch system, a background job)
+//! the command gets a process group of its own, so a signal sent to wattlens' group does not
+//! reach it directly, and wattlens forwards each SIGINT/SIGTERM/SIGHUP it gets to the command's
+//! group once; the same signal from the same sender within [`SAME_SIGNAL`] counts once
+//! (`timeout` sends it to wattlens and then to its whole group). Once the command has ended (or
+//! `--pid` stopped being measured), a signal ends wattlens after at most [`GRACE`] spent
+//! writing its results, with 128 + the signal's number if they were not done.
 
 use super::marks::MarkPipe;
 use super::sources::sources;
@@ -12,7 +22,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wattlens::measure::{Measurement, ModelInputs, Sampler, SamplerConfig};
 use wattlens::source::procfs::{ProcTree, Procfs};
 use wattlens::source::replay::TraceWriter;
@@ -25,7 +35,7 @@ pub(super) fn measure(
     interval: Duration,
     record: Option<TraceWriter>,
     inputs: ModelInputs,
-    g_per_kwh: f64,
+    live: LiveScale,
 ) -> Result<Measured> {
     let page = u64::try_from(rustix::param::page_size()).unwrap_or(4096);
     let fs = Arc::new(StdFs);
@@ -38,7 +48,6 @@ pub(super) fn measure(
         signal_hook::consts::SIGHUP,
     ])
     .context("cannot install signal handlers")?;
-    let handle = signals.handle();
 
     if let Some(pid) = a.pid {
         if !alive(proc_self, pid) {
@@ -63,18 +72,23 @@ pub(super) fn measure(
         let listener = pipe.map(|p| p.listen(sampler.marker())).transpose()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        let sig = std::thread::spawn(move || {
-            if signals.forever().next().is_some() {
+        // The first signal stops the measurement (the process is left alone); one after that
+        // ends wattlens once its grace is spent.
+        std::thread::spawn(move || {
+            let mut it = signals.forever();
+            if it.next().is_some() {
                 flag.store(true, Ordering::Relaxed);
             }
+            if let Some(o) = it.next() {
+                end_after_grace(o.signal);
+            }
         });
-        let status = status_line(&sampler, g_per_kwh, a.quiet);
+        let status = status_line(&sampler, live, a.quiet);
         while !stop.load(Ordering::Relaxed) && alive(proc_self, pid) {
             std::thread::sleep(interval.min(Duration::from_millis(100)));
         }
+        stop.store(true, Ordering::Relaxed);
         stop_status(status);
-        handle.close();
-        let _ = sig.join();
         if let Some(l) = listener {
             l.finish();
         }
@@ -88,6 +102,11 @@ pub(super) fn measure(
     let pipe = a.marks.then(MarkPipe::create).transpose()?;
     let mut command = std::process::Command::new(program);
     command.args(args);
+    let own_group = !terminal_foreground();
+    if own_group {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
     if let Some(p) = &pipe {
         command.env(crate::env::WATTLENS_MARKS, p.path());
     }
@@ -99,7 +118,7 @@ pub(super) fn measure(
             } else {
                 126
             };
-            eprintln!("wattlens: cannot run {program:?}: {e}");
+            eprintln!("error: cannot run {program:?}: {e}");
             return Ok(Measured::NotStarted(code));
         }
     };
@@ -128,10 +147,14 @@ pub(super) fn measure(
             .map_err(|e| eprintln!("wattlens: {e:#}; marks are ignored"))
             .ok()
     });
-    let sig = std::thread::spawn(move || forward(&mut signals, pid));
-    let status = status_line(&sampler, g_per_kwh, a.quiet);
+    let ended = Arc::new(AtomicBool::new(false));
+    let done = Arc::clone(&ended);
+    // Lives until wattlens exits: after the command, a signal must still end wattlens.
+    std::thread::spawn(move || forward(&mut signals, pid, own_group, &done));
+    let status = status_line(&sampler, live, a.quiet);
     // Wait without reaping, so that the last poll still sees the child's CPU time.
     let code = wait_exit(pid);
+    ended.store(true, Ordering::Relaxed);
     stop_status(status);
     // The marks the command wrote before it ended reach the sampler before its last poll.
     if let Some(l) = listener {
@@ -139,8 +162,6 @@ pub(super) fn measure(
     }
     let (m, notes) = sampler.stop(Some(code));
     let _ = child.wait();
-    handle.close();
-    let _ = sig.join();
     Ok(Measured::Done(
         m,
         notes,
@@ -162,19 +183,62 @@ fn alive(proc_root: &Path, pid: u32) -> bool {
         .is_some_and(|s| !s.zombie)
 }
 
-/// Forwards each SIGINT/SIGTERM/SIGHUP to the child once, unless the kernel sent it from the
-/// terminal: then the whole foreground process group, the child included, already has it.
+/// Within this time, the same signal from the same sender is one signal: `timeout` sends it
+/// to wattlens and then to wattlens' process group, microseconds apart.
+pub(super) const SAME_SIGNAL: Duration = Duration::from_millis(250);
+
+/// What a signal after the command's end leaves wattlens to finish writing its results.
+pub(super) const GRACE: Duration = Duration::from_secs(2);
+
+/// Whether wattlens runs in the foreground process group of its controlling terminal (so that
+/// the terminal's Ctrl-C reaches it and the command alike): `tpgid == pgrp` in
+/// `/proc/self/stat`, with a terminal.
+fn terminal_foreground() -> bool {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return false;
+    };
+    // After "pid (comm) ": state ppid pgrp session tty_nr tpgid.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return false;
+    };
+    let f: Vec<i64> = rest
+        .split_whitespace()
+        .skip(1)
+        .take(5)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    matches!(f.as_slice(), [_, pgrp, _, tty, tpgid] if *tty != 0 && tpgid == pgrp)
+}
+
+/// Sends each SIGINT/SIGTERM/SIGHUP to the command once (the module's doc says when), until the
+/// command has ended (`ended`); then the next signal ends wattlens after [`GRACE`].
 fn forward(
     signals: &mut signal_hook::iterator::SignalsInfo<
         signal_hook::iterator::exfiltrator::WithOrigin,
     >,
     pid: u32,
+    own_group: bool,
+    ended: &AtomicBool,
 ) {
     use signal_hook::low_level::siginfo::Cause;
+    let mut last: Option<(i32, Option<i32>, Instant)> = None;
     for origin in signals.forever() {
-        if origin.cause == Cause::Kernel {
+        if ended.load(Ordering::Relaxed) {
+            end_after_grace(origin.signal);
             continue;
         }
+        // On a terminal the command shares wattlens' group: the terminal sent it to both.
+        if !own_group && origin.cause == Cause::Kernel {
+            continue;
+        }
+        let sender = origin.process.map(|p| p.pid);
+        let now = Instant::now();
+        if last.is_some_and(|(s, from, at)| {
+            s == origin.signal && from == sender && now.duration_since(at) < SAME_SIGNAL
+        }) {
+            continue;
+        }
+        last = Some((origin.signal, sender, now));
         let sig = match origin.signal {
             signal_hook::consts::SIGINT => rustix::process::Signal::INT,
             signal_hook::consts::SIGTERM => rustix::process::Signal::TERM,
@@ -184,9 +248,22 @@ fn forward(
             .ok()
             .and_then(rustix::process::Pid::from_raw)
         {
-            let _ = rustix::process::kill_process(p, sig);
+            // In its own group, the command's children get it too, as from a terminal (the
+            // command itself if it left that group).
+            if !own_group || rustix::process::kill_process_group(p, sig).is_err() {
+                let _ = rustix::process::kill_process(p, sig);
+            }
         }
     }
+}
+
+/// Ends wattlens with 128 + `signal` unless it finishes writing its results within [`GRACE`]
+/// (then it exits as it would have).
+fn end_after_grace(signal: i32) {
+    std::thread::spawn(move || {
+        std::thread::sleep(GRACE);
+        std::process::exit(128 + signal);
+    });
 }
 
 /// Waits for the child to exit, leaving it a zombie; its exit code, 128 + N for signal N.
@@ -219,9 +296,21 @@ struct Status {
     thread: std::thread::JoinHandle<()>,
 }
 
-/// On a terminal, unless `--quiet`: a live line on stderr (elapsed, watts, kWh, gCO2e at the
-/// site's midpoints).
-fn status_line(sampler: &Sampler, g_per_kwh: f64, quiet: bool) -> Option<Status> {
+/// What the live line shows beside the measured figures, at the midpoints of the ranges.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LiveScale {
+    /// IT energy over the measured energy (the rest of the server).
+    pub it_per_measured: f64,
+    /// Facility energy over IT energy.
+    pub pue: f64,
+    /// Location-based carbon, g per kWh of facility energy.
+    pub g_per_kwh: f64,
+}
+
+/// On a terminal, unless `--quiet`: a live line on stderr with the same figures as the summary
+/// at the ranges' midpoints: elapsed time, IT power and energy (rest of the server included),
+/// facility energy (x PUE) and its location-based carbon.
+fn status_line(sampler: &Sampler, scale: LiveScale, quiet: bool) -> Option<Status> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
@@ -232,14 +321,16 @@ fn status_line(sampler: &Sampler, g_per_kwh: f64, quiet: bool) -> Option<Status>
         while !flag.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(250));
             let l = live.get();
-            let kwh = KilowattHours::from(l.energy).0;
+            let it = KilowattHours::from(l.energy).0 * scale.it_per_measured;
+            let facility = it * scale.pue;
             let _ = write!(
                 std::io::stderr().lock(),
-                "\r\x1b[2K  wattlens: {:>6.0} s  {:>7} W  {} kWh  {} gCO2e",
+                "\r\x1b[2K  wattlens: {:>6.0} s  IT {:>7} W  IT {} kWh  facility {} kWh  {} gCO2e",
                 l.elapsed.0,
-                fmt_num(l.power.0),
-                fmt_num(kwh),
-                fmt_num(kwh * g_per_kwh)
+                fmt_num(l.power.0 * scale.it_per_measured),
+                fmt_num(it),
+                fmt_num(facility),
+                fmt_num(facility * scale.g_per_kwh)
             );
         }
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");

@@ -5,19 +5,20 @@
 //! when signal N killed it), 127/126 when it cannot be started, 2 on a wattlens error.
 //!
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
-//! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` pipe.
+//! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` pipe;
+//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`.
 
 mod child;
 mod marks;
+mod outputs;
 mod sources;
 
 use crate::cli::{Charge, RunArgs};
 use crate::settings::{self, Config};
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
-use child::{measure, Measured};
+use child::{measure, LiveScale, Measured};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wattlens::catalog::Catalog;
@@ -26,17 +27,23 @@ use wattlens::estimate::McOptions;
 use wattlens::measure::{account_run, replay, ModelInputs, Policy, RunSpec};
 use wattlens::report;
 use wattlens::source::replay::{Header, TraceWriter, TRACE_SCHEMA};
+use wattlens::uncertainty::fmt_num;
 use wattlens::units::Watts;
 
 /// Runs `wattlens run`.
 pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
+    if a.command.is_empty() && a.pid.is_none() && a.replay.is_none() {
+        bail!(
+            "give a command to measure: `wattlens run [OPTIONS] -- CMD [ARGS]...`; or attach to \
+             a running process with `--pid PID`, or recompute a recorded trace with `--replay FILE`"
+        );
+    }
     let interval = parse_interval(&a.interval)?;
     let mut tags = parse_tags(&a.tags)?;
+    let mut held = outputs::check(a)?;
     let mut assumptions = Vec::new();
     let site_inputs = settings::site(&a.site, &cfg.site)?;
     let site = resolve(cat, &site_inputs, &mut assumptions)?.site;
-    // Facility carbon per kWh of IT energy at the midpoints, for the live status line.
-    let g_per_kwh = site.intensity.range.mid() * site.pue.range.mid();
     let rest_share = coefficient(cat, "rest.share", "rest_share", 1.0, &mut assumptions)?;
     let dram = coefficient(cat, "dram.w_per_gb", "dram_w_per_gb", 1.0, &mut assumptions)?;
     let per_thread = coefficient(
@@ -46,19 +53,31 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         1.0,
         &mut assumptions,
     )?;
-    let trace = a
-        .replay
-        .as_deref()
-        .map(wattlens::source::replay::read)
-        .transpose()
-        .context("--replay")?;
+    // The live line's figures at the midpoints, as the summary counts them.
+    let live = LiveScale {
+        it_per_measured: 1.0 + rest_share.range.mid(),
+        pue: site.pue.range.mid(),
+        g_per_kwh: site.intensity.range.mid(),
+    };
+    let trace = a.replay.as_deref().map(read_trace).transpose()?;
     // The CPU rating: --cpu-tdp, --server, the one a replayed trace recorded, the catalog row of
-    // this machine's CPU; else the per-CPU default.
-    let cpu_tdp = match settings::power("--cpu-tdp", a.cpu_tdp.as_deref())? {
-        Some(r) => Some(Watts(r.mid())),
+    // this machine's CPU; else the per-CPU default. With where it came from, for the note.
+    let (cpu_tdp, cpu_from) = match settings::power("--cpu-tdp", a.cpu_tdp.as_deref())? {
+        Some(r) => (
+            Some(Watts(r.mid())),
+            Some(format!("--cpu-tdp {} W", r.mid())),
+        ),
         None => match (&trace, &a.server) {
-            (Some(t), None) => t.header.cpu_tdp_w.map(Watts),
-            _ => cpu_rating(cat, a, &mut assumptions)?,
+            (Some(t), None) => (
+                t.header.cpu_tdp_w.map(Watts),
+                t.header
+                    .cpu_tdp_w
+                    .map(|w| format!("{w} W, as the trace recorded")),
+            ),
+            _ => match cpu_rating(cat, a, &mut assumptions)? {
+                Some((w, from)) => (Some(w), Some(from)),
+                None => (None, None),
+            },
         },
     };
     let inputs = ModelInputs {
@@ -101,12 +120,16 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             .map(|p| TraceWriter::create(p, &header))
             .transpose()
             .context("--record")?;
-        match measure(a, interval, record, inputs, g_per_kwh)? {
+        // The trace's writer holds a pipe open now: the check's opening may close.
+        held.record = None;
+        match measure(a, interval, record, inputs, live)? {
             Measured::NotStarted(code) => return Ok(ExitStatus::Code(code)),
             Measured::Done(m, notes, code) => (m, notes, code),
         }
     };
 
+    // The PUE and WUE used, for the CSV (the P50 of a range is its midpoint).
+    let (pue_used, wue_used) = (site.pue.range.mid(), site.wue.range.mid());
     let spec = RunSpec {
         measurement,
         rest_share,
@@ -117,18 +140,28 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     e.notes
         .extend(wattlens::estimate::site::fallback_notes(&e.assumptions));
     let m = &spec.measurement;
-    if !a.quiet {
-        eprint!("{}", report::run_summary(&e));
+    if e.components
+        .iter()
+        .any(|c| c.key == "component.cpu" && c.method.as_str() == "modelled")
+    {
+        e.notes.push(cpu_model_note(
+            cpu_from.as_deref(),
+            per_thread.range.mid(),
+            m.cpus,
+            a.cpu_tdp.is_some() || a.server.is_some(),
+        ));
     }
-    let mut failed = None;
+    // The files first: a closed or stalled stderr must not cost the measurement.
+    let mut failed = Vec::new();
     if let Some(path) = &a.json {
         let mut s = serde_json::to_string_pretty(&e.to_json())?;
         s.push('\n');
-        if let Err(err) = std::fs::write(path, s) {
-            failed = Some(format!("cannot write --json {}: {err}", path.display()));
+        if let Err(err) = outputs::write_json(path, held.json.take(), &s) {
+            failed.push(format!("cannot write --json {}: {err:#}", path.display()));
         }
     }
     if let Some(path) = &a.csv {
+        let place = outputs::Place::of_grid(cat, site_inputs.grid.as_deref());
         let info = report::RunInfo {
             timestamp: iso8601_now(),
             project: tags
@@ -143,10 +176,21 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 std::process::id()
             ),
             experiment: tags.get("experiment").cloned().unwrap_or_default(),
-            country_iso_code: site_inputs.grid.clone().unwrap_or_default(),
+            country_name: place.country_name,
+            country_iso_code: place.country_iso3,
+            cloud_provider: place.cloud_provider,
+            cloud_region: place.cloud_region,
             cpu_count: m.cpus,
+            // The machine replaying a trace is not the one measured.
+            cpu_model: if a.replay.is_some() {
+                String::new()
+            } else {
+                cpu_model_name(&a.procfs_root)
+            },
             gpu_count: m.gpus.len(),
-            ram_total_gb: m.mem_total_gb,
+            ram_total: wattlens::units::Bytes(m.mem_total_gb * 1e9),
+            pue: pue_used,
+            wue: wattlens::units::LitresPerKwh(wue_used),
             cpu_utilization_percent: if m.duration.0 > 0.0 {
                 100.0 * m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)
             } else {
@@ -157,18 +201,89 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 Policy::Processes => "process".into(),
             },
         };
-        if let Err(err) = append_csv(path, &e, &info) {
-            failed = Some(format!("cannot append --csv {}: {err:#}", path.display()));
+        if let Err(err) = outputs::append_csv(path, held.csv.take(), &e, &info) {
+            failed.push(format!("cannot append --csv {}: {err:#}", path.display()));
         }
     }
-    if let Some(msg) = failed {
-        eprintln!("error: {msg}");
-        return Ok(match exit {
-            ExitStatus::Code(c) if c != 0 => exit,
-            _ => ExitStatus::Error,
-        });
+    if !a.quiet {
+        eprint!("{}", report::run_summary(&e));
     }
-    Ok(exit)
+    if failed.is_empty() {
+        return Ok(exit);
+    }
+    for msg in failed {
+        eprintln!("error: {msg}");
+    }
+    Ok(match exit {
+        ExitStatus::Code(c) if c != 0 => exit,
+        _ => ExitStatus::Error,
+    })
+}
+
+/// Reads the `--replay` trace; a footprint given by mistake is named as such.
+fn read_trace(path: &Path) -> Result<wattlens::source::replay::Trace> {
+    wattlens::source::replay::read(path).map_err(|e| match footprint_schema(path) {
+        Some(schema) => anyhow::anyhow!(
+            "--replay {}: this is a footprint ({schema}, what `--json` writes), not a trace: \
+             --replay reads the trace `wattlens run --record FILE` writes",
+            path.display()
+        ),
+        None => anyhow::Error::new(e).context("--replay"),
+    })
+}
+
+/// The schema of a footprint JSON object (`wattlens.footprint/v1`), when `path` is one: what a
+/// user may give `--replay` by mistake. Reads at most 16 MiB of a regular file.
+fn footprint_schema(path: &Path) -> Option<String> {
+    use std::io::Read;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(16 << 20)
+        .read_to_string(&mut text)
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let schema = v.get("schema")?.as_str()?;
+    schema
+        .starts_with("wattlens.footprint")
+        .then(|| schema.to_string())
+}
+
+/// The CPU's model name in `PROCFS/cpuinfo` (first `model name`), as CodeCarbon's `cpu_model`.
+fn cpu_model_name(procfs_root: &Path) -> String {
+    wattlens::source::ReadFile::read(&wattlens::source::StdFs, &procfs_root.join("cpuinfo"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|r| r.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The note that says the CPU was modelled, with which rating, and how to give a better one.
+fn cpu_model_note(from: Option<&str>, per_thread: f64, cpus: u32, user: bool) -> String {
+    let rating = from.map_or_else(
+        || {
+            format!(
+                "{} W per logical CPU x {cpus} = {} W (no catalog row matches this CPU model)",
+                fmt_num(per_thread),
+                fmt_num(per_thread * f64::from(cpus))
+            )
+        },
+        str::to_string,
+    );
+    let hint = if user {
+        ""
+    } else {
+        "; give --cpu-tdp POWER (all sockets together) or --server NAME for this machine's rating"
+    };
+    format!(
+        "no CPU energy counter (RAPL) was read: CPU power is modelled from CPU time with a rating \
+         of {rating}{hint}"
+    )
 }
 
 /// The rated CPU power of the machine from the catalog: `--server`'s row, else a server row
@@ -177,7 +292,7 @@ fn cpu_rating(
     cat: &Catalog,
     a: &RunArgs,
     out: &mut Vec<wattlens::explain::Assumption>,
-) -> Result<Option<Watts>> {
+) -> Result<Option<(Watts, String)>> {
     use wattlens::explain::{Assumption, Origin};
     let servers = cat.servers()?;
     let found = if let Some(name) = &a.server {
@@ -187,7 +302,12 @@ fn cpu_rating(
         };
         Some((tdp * n, format!("--server {}: {n} x {tdp} W", s.name)))
     } else {
-        let text = std::fs::read_to_string(a.procfs_root.join("cpuinfo")).unwrap_or_default();
+        // Through StdFs: a FIFO in a --procfs-root folder is refused, not waited on.
+        let text = wattlens::source::ReadFile::read(
+            &wattlens::source::StdFs,
+            &a.procfs_root.join("cpuinfo"),
+        )
+        .unwrap_or_default();
         let norm = |t: &str| {
             t.replace("(R)", " ")
                 .replace("(TM)", " ")
@@ -214,12 +334,13 @@ fn cpu_rating(
             !model.is_empty() && !cpu.is_empty() && model.contains(&cpu)
         })?;
         candidates.into_iter().find_map(|s| {
-            let cpu = norm(s.cpu_model.as_deref()?);
+            let shown = s.cpu_model.as_deref()?;
+            let cpu = norm(shown);
             let tdp = s.cpu_tdp_w?;
             (!model.is_empty() && !cpu.is_empty() && model.contains(&cpu)).then(|| {
                 (
                     tdp * sockets as f64,
-                    format!("{cpu} (catalog row {}): {sockets} x {tdp} W", s.name),
+                    format!("{shown} (catalog row {}): {sockets} x {tdp} W", s.name),
                 )
             })
         })
@@ -233,9 +354,9 @@ fn cpu_rating(
             } else {
                 Origin::Catalog
             },
-            source: Some(source),
+            source: Some(source.clone()),
         });
-        Watts(w)
+        (Watts(w), format!("{w} W: {source}"))
     }))
 }
 
@@ -278,30 +399,6 @@ fn parse_tags(tags: &[String]) -> Result<BTreeMap<String, String>> {
             _ => bail!("invalid value for --tag: {t:?} is not KEY=VALUE"),
         })
         .collect()
-}
-
-fn append_csv(path: &Path, e: &wattlens::estimate::Estimate, info: &report::RunInfo) -> Result<()> {
-    let existing = std::fs::read_to_string(path).unwrap_or_default();
-    let header: Option<Vec<String>> = existing.lines().next().filter(|l| !l.is_empty()).map(|l| {
-        csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(l.as_bytes())
-            .records()
-            .next()
-            .and_then(Result::ok)
-            .map(|r| r.iter().map(str::to_string).collect())
-            .unwrap_or_default()
-    });
-    let row = report::codecarbon_row(e, info, header.as_deref())?;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    if !existing.is_empty() && !existing.ends_with('\n') {
-        f.write_all(b"\n")?;
-    }
-    f.write_all(row.as_bytes())?;
-    Ok(())
 }
 
 /// Now as `YYYY-MM-DDTHH:MM:SS` UTC (days to civil date: H. Hinnant's algorithm).
