@@ -1,6 +1,7 @@
 //! A measured run through the accounting core: [`RunSpec`] is the run as a model (each
 //! component drawn within its method's band, the rest of the server as a share of the others),
-//! [`account_run`] the footprint object with the run's own fields and its marked windows.
+//! [`account_run`] the footprint object with the run's own fields and its marked windows
+//! (`windows.rs`).
 
 use super::{Measurement, Policy, Window};
 use crate::energy::{Kind, Method};
@@ -9,8 +10,8 @@ use crate::explain::{Assumption, Step, Trace};
 use crate::footprint::{account, Busy, ItEnergy, Param, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_num, Draw};
-use crate::units::{Hours, KilowattHours, Seconds};
-use serde_json::{json, Map};
+use crate::units::{Hours, KilowattHours};
+use serde_json::{json, Map, Value};
 
 /// A measured run as a model for the accounting core: each component drawn within its
 /// method's band, the rest of the server as a share of the others.
@@ -66,7 +67,6 @@ impl Model for RunSpec {
         let share = d.value(&self.rest_share.range);
         let rest = measured * share;
         it.rest += rest;
-        rec.put(REST, rest.0);
         t.step(|| {
             Step::new(
                 "rest_of_server",
@@ -107,6 +107,12 @@ pub fn account_run(
     tags: &std::collections::BTreeMap<String, String>,
 ) -> Estimate {
     let mut e = estimate::run(spec, opts, assumptions);
+    // One figure per component: the accounting core also puts its estimate-style components
+    // (accelerators, host, rest); the run lists its own, with their methods.
+    let mut seen = std::collections::HashSet::new();
+    e.figures.retain(|(k, _)| {
+        !matches!(*k, "component.accelerators" | "component.host") && seen.insert(*k)
+    });
     let m = &spec.measurement;
     let mut comps: Vec<ComponentInfo> = m
         .breakdown
@@ -150,10 +156,7 @@ pub fn account_run(
     if !m.windows.is_empty() {
         extra.insert(
             "windows".into(),
-            m.windows
-                .iter()
-                .map(|w| window_json(spec, w, opts))
-                .collect(),
+            Value::Array(super::windows::windows_json(spec, opts)),
         );
     }
     e.extra = extra;
@@ -161,51 +164,12 @@ pub fn account_run(
     e
 }
 
-/// One marked window through the same accounting as the whole run: its components' energy
-/// over its own duration (embodied carbon for that duration), at the run's site.
-fn window_json(spec: &RunSpec, w: &Window, opts: McOptions) -> serde_json::Value {
-    let measurement = Measurement {
-        breakdown: w.breakdown.clone(),
-        duration: Seconds(w.end.0 - w.start.0),
-        windows: Vec::new(),
-        ..spec.measurement.clone()
-    };
-    let e = estimate::run(
-        &RunSpec {
-            measurement,
-            rest_share: spec.rest_share.clone(),
-            site: spec.site.clone(),
-        },
-        opts,
-        Vec::new(),
-    );
-    let mut o = json!({
-        "name": w.name,
-        "start_s": w.start.0,
-        "end_s": w.end.0,
-        "duration_s": w.end.0 - w.start.0,
-        "closed_by_run_end": w.closed_by_run_end,
-    });
-    for key in [
-        "it_energy_kwh",
-        "facility_energy_kwh",
-        "carbon_kgco2e",
-        "water_l",
-        "cost",
-    ] {
-        if let Some(p) = e.get(key) {
-            o[key] = json!(p);
-        }
-    }
-    o
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::energy::{ComponentEnergy, EnergyBreakdown};
     use crate::footprint::tests_support::{p, site};
-    use crate::units::Joules;
+    use crate::units::{Joules, Seconds};
 
     fn measurement(cpu_j: f64, gpu_j: f64) -> Measurement {
         Measurement {
@@ -255,6 +219,7 @@ mod tests {
             start: Seconds(600.0),
             end: Seconds(1200.0),
             breakdown: w,
+            tree_cpu_s: 600.0,
             closed_by_run_end: false,
         }];
         let spec = RunSpec {
@@ -326,5 +291,128 @@ mod tests {
             cpu.p5 >= 0.95 - 1e-6 && cpu.p95 <= 1.05 + 1e-6 && cpu.p5 < cpu.p95,
             "{cpu:?}"
         );
+    }
+
+    fn window(name: &str, start: f64, end: f64, cpu_j: f64, gpu_j: f64, cpu_s: f64) -> Window {
+        let mut b = measurement(cpu_j, gpu_j).breakdown;
+        b.components[0].energy = Joules(cpu_j);
+        b.components[1].energy = Joules(gpu_j);
+        Window {
+            name: name.into(),
+            start: Seconds(start),
+            end: Seconds(end),
+            breakdown: b,
+            tree_cpu_s: cpu_s,
+            closed_by_run_end: false,
+        }
+    }
+
+    #[test]
+    fn a_window_spanning_the_run_gets_the_run_figures() {
+        // The windows draw the run's own Monte Carlo samples: the whole run as a window gives
+        // the run's percentiles (up to the f32 keys both are summarised through).
+        let mut m = measurement(3.6e6, 7.2e6);
+        m.policy = Policy::Processes;
+        m.tree_cpu_s = 7200.0;
+        m.windows = vec![window("all", 0.0, 3600.0, 3.6e6, 7.2e6, 7200.0)];
+        let spec = RunSpec {
+            measurement: m,
+            rest_share: Param::new(crate::uncertainty::Range::new(0.2, 0.5), "test"),
+            site: site(),
+        };
+        let v = account_run(&spec, McOptions::default(), vec![], &Default::default()).to_json();
+        let w = &v["windows"][0];
+        for key in [
+            "it_energy_kwh",
+            "facility_energy_kwh",
+            "carbon_kgco2e",
+            "embodied_carbon_kgco2e",
+            "water_l",
+            "cost",
+        ] {
+            for q in ["p5", "p50", "p95"] {
+                let (a, b) = (
+                    v[key][q].as_f64().unwrap_or(f64::NAN),
+                    w[key][q].as_f64().unwrap_or(f64::NAN),
+                );
+                assert!(
+                    (a - b).abs() <= 1e-6 * a.abs(),
+                    "{key}.{q}: run {a}, window {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn windows_get_the_embodied_carbon_of_their_own_span() {
+        // 8 s on 4 CPUs charged to the processes: 4 s busy on one CPU, then 4 s asleep. The busy
+        // window kept a quarter of the server for 4 s; the idle one nothing; a 2 s window
+        // inside the busy one half that. Together they never exceed the run.
+        let mut m = measurement(400.0, 0.0);
+        m.gpus = vec![];
+        m.policy = Policy::Processes;
+        m.duration = Seconds(8.0);
+        m.tree_cpu_s = 4.0;
+        m.windows = vec![
+            window("busy", 0.0, 4.0, 380.0, 0.0, 4.0),
+            window("idle", 4.0, 8.0, 20.0, 0.0, 0.0),
+            window("half", 1.0, 3.0, 190.0, 0.0, 2.0),
+        ];
+        let spec = RunSpec {
+            measurement: m,
+            rest_share: p(0.5),
+            site: site(),
+        };
+        let opts = McOptions {
+            samples: 1,
+            ..McOptions::default()
+        };
+        let v = account_run(&spec, opts, vec![], &Default::default()).to_json();
+        let emb =
+            |o: &serde_json::Value| o["embodied_carbon_kgco2e"]["p50"].as_f64().unwrap_or(-1.0);
+        let run = emb(&v);
+        // 1000 kg x 0.25 server x 4 s / 4 years.
+        let busy = 1000.0 * 0.25 * 4.0 / 3600.0 / (4.0 * 8760.0);
+        assert!((run - busy).abs() < 1e-15, "run {run} vs {busy}");
+        let w = &v["windows"];
+        assert!((emb(&w[0]) - busy).abs() < 1e-15, "{}", w[0]);
+        assert_eq!(emb(&w[1]), 0.0, "{}", w[1]);
+        assert!((emb(&w[2]) - busy / 2.0).abs() < 1e-15, "{}", w[2]);
+        assert!(emb(&w[0]) + emb(&w[1]) <= run * (1.0 + 1e-12));
+        // Carbon = operational + embodied, both listed.
+        let c = w[0]["carbon_kgco2e"]["p50"].as_f64().unwrap_or(0.0);
+        let op = w[0]["operational_carbon_kgco2e"]["p50"]
+            .as_f64()
+            .unwrap_or(0.0);
+        assert!((c - op - busy).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_run_has_one_figure_per_component() {
+        let spec = RunSpec {
+            measurement: measurement(3.6e6, 7.2e6),
+            rest_share: p(0.5),
+            site: site(),
+        };
+        let e = account_run(&spec, McOptions::default(), vec![], &Default::default());
+        let keys: Vec<&str> = e
+            .figures
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| k.starts_with("component."))
+            .collect();
+        assert_eq!(keys.len(), 3, "{keys:?}");
+        assert_eq!(
+            keys.iter().collect::<std::collections::BTreeSet<_>>().len(),
+            3,
+            "{keys:?}"
+        );
+        assert!(!keys.contains(&"component.host"), "{keys:?}");
+        let names: Vec<String> = e.components.iter().map(|c| c.key.to_string()).collect();
+        let mut sorted = keys.iter().map(|k| (*k).to_string()).collect::<Vec<_>>();
+        sorted.sort();
+        let mut n = names.clone();
+        n.sort();
+        assert_eq!(sorted, n);
     }
 }

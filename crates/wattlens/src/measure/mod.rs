@@ -5,9 +5,10 @@
 mod account;
 mod pipeline;
 mod sampler;
+mod windows;
 
 pub use account::{account_run, RunSpec};
-pub use pipeline::{Measurement, ModelInputs, Pipeline, Window};
+pub use pipeline::{Measurement, ModelInputs, Pipeline, Window, MAX_MARK_BYTES};
 pub use sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
 
 /// Who a run's energy is charged to.

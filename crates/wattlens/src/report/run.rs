@@ -6,6 +6,9 @@ use crate::estimate::Estimate;
 use crate::uncertainty::{fmt_num, Percentiles};
 use std::fmt::Write;
 
+/// Windows listed one by one in the summary; the JSON has them all.
+const SHOWN_WINDOWS: usize = 50;
+
 /// The summary of a measured run: duration, energy by component with its method, facility
 /// energy, carbon, water and cost, each as P50 with its P5..P95 range.
 #[must_use]
@@ -84,14 +87,15 @@ pub fn run_summary(e: &Estimate) -> String {
     if let Some(ws) = windows.filter(|w| !w.is_empty()) {
         let _ = writeln!(
             out,
-            "  windows (WATTLENS_MARKS): P50 facility energy and carbon, with P5 .. P95"
+            "  windows (WATTLENS_MARKS): P50 facility energy and carbon (operational + embodied \
+             for the window's own span), with P5 .. P95"
         );
         let p = |w: &serde_json::Value, key: &str| {
             let p: Percentiles =
                 serde::Deserialize::deserialize(&w[key]).unwrap_or(Percentiles::point(0.0));
             [p.p5, p.p50, p.p95]
         };
-        for w in ws {
+        for w in ws.iter().take(SHOWN_WINDOWS) {
             let [e5, e50, e95] = p(w, "facility_energy_kwh");
             let [c5, c50, c95] = p(w, "carbon_kgco2e");
             let (ke, ue) = unit_for(Scale::Energy, e50, "");
@@ -112,6 +116,13 @@ pub fn run_summary(e: &Estimate) -> String {
                 } else {
                     ""
                 }
+            );
+        }
+        if ws.len() > SHOWN_WINDOWS {
+            let _ = writeln!(
+                out,
+                "    ... {} more windows (all of them in the --json output)",
+                ws.len() - SHOWN_WINDOWS
             );
         }
     }
