@@ -397,14 +397,10 @@ pub struct RunArgs {
     /// "begin NAME" and "end NAME" lines to (e.g. per epoch, per request batch).
     #[arg(long, conflicts_with = "replay", help_heading = "Measure")]
     pub marks: bool,
-    /// Charge the measured processes (default) or the whole machine.
-    #[arg(
-        long,
-        value_enum,
-        default_value = "processes",
-        help_heading = "Measure"
-    )]
-    pub charge: Charge,
+    /// Charge the measured processes (default; a replay: the recorded policy) or the whole
+    /// machine.
+    #[arg(long, value_enum, help_heading = "Measure")]
+    pub charge: Option<Charge>,
     /// Rated power of all the machine's CPUs, for the modelled CPU (W; default 3.5 W per logical CPU).
     #[arg(long, value_name = "POWER", help_heading = "Measure")]
     pub cpu_tdp: Option<String>,
@@ -431,6 +427,10 @@ pub struct RunArgs {
         help_heading = "Trace"
     )]
     pub record: Option<PathBuf>,
+    /// Store the whole command line in the --record trace (default: the program name only, as
+    /// arguments can hold secrets).
+    #[arg(long, requires = "record", help_heading = "Trace")]
+    pub record_command: bool,
     /// Compute the footprint from a recorded trace instead of running a command.
     #[arg(long, value_name = "FILE", help_heading = "Trace")]
     pub replay: Option<PathBuf>,

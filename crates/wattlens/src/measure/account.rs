@@ -3,7 +3,7 @@
 //! [`account_run`] the footprint object with the run's own fields and its marked windows
 //! (`windows.rs`).
 
-use super::{Measurement, Policy, Window};
+use super::{Measurement, Policy};
 use crate::energy::{Kind, Method};
 use crate::estimate::{self, ComponentInfo, Estimate, McOptions, Model};
 use crate::explain::{Assumption, Step, Trace};
@@ -169,6 +169,7 @@ mod tests {
     use super::*;
     use crate::energy::{ComponentEnergy, EnergyBreakdown};
     use crate::footprint::tests_support::{p, site};
+    use crate::measure::Window;
     use crate::units::{Joules, Seconds};
 
     fn measurement(cpu_j: f64, gpu_j: f64) -> Measurement {

@@ -10,6 +10,7 @@
 mod child;
 mod marks;
 mod sources;
+mod trace;
 
 use crate::cli::{Charge, RunArgs};
 use crate::settings::{self, Config};
@@ -20,13 +21,15 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use trace::Replayed;
 use wattlens::catalog::Catalog;
 use wattlens::estimate::site::{coefficient, resolve};
 use wattlens::estimate::McOptions;
 use wattlens::input::Dim;
 use wattlens::measure::{account_run, replay, ModelInputs, Policy, RunSpec};
 use wattlens::report;
-use wattlens::source::replay::{Header, TraceWriter, TRACE_SCHEMA};
+use wattlens::source::replay::{Header, Settings, TraceReader, TraceWriter, TRACE_SCHEMA};
+use wattlens::uncertainty::Range;
 use wattlens::units::Watts;
 
 /// Runs `wattlens run`.
@@ -34,36 +37,81 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let interval = parse_interval(&a.interval)?;
     let mut tags = parse_tags(&a.tags)?;
     let mut assumptions = Vec::new();
-    let site_inputs = settings::site(&a.site, &cfg.site)?;
+    // A replayed trace is opened first: what it recorded is the default of every setting below.
+    let mut trace = a
+        .replay
+        .as_deref()
+        .map(TraceReader::open)
+        .transpose()
+        .context("--replay")?;
+    let mut replayed = match (&a.replay, &trace) {
+        (Some(p), Some(t)) => Some(Replayed::new(p, t.header())),
+        _ => None,
+    };
+    let site_args = match &mut replayed {
+        Some(r) => r.site_args(&a.site),
+        None => a.site.clone(),
+    };
+    let site_inputs = settings::site(&site_args, &cfg.site)?;
     let site = resolve(cat, &site_inputs, &mut assumptions)?.site;
     // Facility carbon per kWh of IT energy at the midpoints, for the live status line.
     let g_per_kwh = site.intensity.range.mid() * site.pue.range.mid();
-    let rest_share = coefficient(cat, "rest.share", "rest_share", 1.0, &mut assumptions)?;
-    let dram = coefficient(cat, "dram.w_per_gb", "dram_w_per_gb", 1.0, &mut assumptions)?;
-    let per_thread = coefficient(
-        cat,
-        "cpu.w_per_thread",
-        "cpu_w_per_thread",
-        1.0,
+    let recorded = |name: &str, pick: fn(&Settings) -> Range, unit: &str, out: &mut Vec<_>| {
+        replayed
+            .as_ref()
+            .and_then(|r| r.coefficient(name, pick, unit, out))
+    };
+    let rest_share = match recorded(
+        "rest_share",
+        |s| Range::new(s.rest_share[0], s.rest_share[1]),
+        "",
         &mut assumptions,
-    )?;
-    let trace = a
-        .replay
-        .as_deref()
-        .map(wattlens::source::replay::read)
-        .transpose()
-        .context("--replay")?;
+    ) {
+        Some(p) => p,
+        None => coefficient(cat, "rest.share", "rest_share", 1.0, &mut assumptions)?,
+    };
+    let dram = match recorded(
+        "dram_w_per_gb",
+        |s| Range::point(s.dram_w_per_gb),
+        "W/GB",
+        &mut assumptions,
+    ) {
+        Some(p) => p,
+        None => coefficient(cat, "dram.w_per_gb", "dram_w_per_gb", 1.0, &mut assumptions)?,
+    };
+    let per_thread = match recorded(
+        "cpu_w_per_thread",
+        |s| Range::point(s.cpu_w_per_thread),
+        "W",
+        &mut assumptions,
+    ) {
+        Some(p) => p,
+        None => coefficient(
+            cat,
+            "cpu.w_per_thread",
+            "cpu_w_per_thread",
+            1.0,
+            &mut assumptions,
+        )?,
+    };
     // The CPU rating: --cpu-tdp, --server, the one a replayed trace recorded, the catalog row of
     // this machine's CPU; else the per-CPU default.
     let cpu_tdp = match settings::range("--cpu-tdp", a.cpu_tdp.as_deref(), Dim::Power)? {
         Some(r) => Some(Watts(r.mid())),
         None => match (&trace, &a.server) {
-            (Some(t), None) => t.header.cpu_tdp_w.map(Watts),
+            (Some(t), None) => t.header().cpu_tdp_w.map(Watts),
             _ => cpu_rating(cat, a, &mut assumptions)?,
         },
     };
+    if let (Some(r), Some(t)) = (&mut replayed, &trace) {
+        r.cpu_rating(t.header(), cpu_tdp.map(|w| w.0), a);
+    }
+    let charge = match &mut replayed {
+        Some(r) => r.charge(a.charge),
+        None => a.charge.unwrap_or(Charge::Processes),
+    };
     let inputs = ModelInputs {
-        policy: match a.charge {
+        policy: match charge {
             Charge::Machine => Policy::Machine,
             Charge::Processes => Policy::Processes,
         },
@@ -73,18 +121,19 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     let opts = mc(a, cfg)?;
 
-    let (measurement, notes, exit) = if let (Some(path), Some(trace)) = (&a.replay, &trace) {
-        let mut notes = Vec::new();
-        if trace.torn {
-            notes.push(format!(
-                "{}: the last line was cut short (recording killed?); replayed what is complete",
-                path.display()
-            ));
-        }
-        for (k, v) in &trace.header.tags {
+    let (measurement, notes, exit, header) = if let Some(t) = &mut trace {
+        let mut notes = replayed.as_ref().map(Replayed::notes).unwrap_or_default();
+        for (k, v) in &t.header().tags {
             tags.entry(k.clone()).or_insert_with(|| v.clone());
         }
-        (replay(trace, inputs), notes, ExitStatus::Success)
+        let m = replay(t, inputs).context("--replay")?;
+        if t.torn() {
+            notes.push(format!(
+                "{}: the last line was cut short (recording killed?); replayed the complete polls",
+                a.replay.as_deref().unwrap_or(Path::new("")).display()
+            ));
+        }
+        (m, notes, ExitStatus::Success, t.header().clone())
     } else {
         let header = Header {
             schema: TRACE_SCHEMA.into(),
@@ -93,8 +142,23 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 .map_or(0.0, |d| d.as_secs_f64()),
             interval_s: interval.as_secs_f64(),
             cpu_tdp_w: cpu_tdp.map(|w| w.0),
-            command: a.command.clone(),
+            // The program only: arguments can hold secrets.
+            command: if a.record_command {
+                a.command.clone()
+            } else {
+                a.command.iter().take(1).cloned().collect()
+            },
             tags: tags.clone(),
+            host: trace::host_name(),
+            wattlens_version: Some(env!("CARGO_PKG_VERSION").into()),
+            settings: Some(Settings {
+                charge: trace::charge_str(charge).into(),
+                cpu_w_per_thread: per_thread.range.mid(),
+                dram_w_per_gb: dram.range.mid(),
+                rest_share: [rest_share.range.lo, rest_share.range.hi],
+                server: a.server.clone(),
+                site: trace::site_map(&a.site, &cfg.site),
+            }),
         };
         let record = a
             .record
@@ -104,7 +168,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             .context("--record")?;
         match measure(a, interval, record, inputs, g_per_kwh)? {
             Measured::NotStarted(code) => return Ok(ExitStatus::Code(code)),
-            Measured::Done(m, notes, code) => (m, notes, code),
+            Measured::Done(m, notes, code) => (m, notes, code, header),
         }
     };
 
@@ -115,6 +179,12 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     let mut e = account_run(&spec, opts, assumptions, &tags);
     e.notes.extend(notes);
+    for (k, v) in trace::identity(&header) {
+        e.extra.insert(k.into(), v);
+    }
+    if let Some(r) = &replayed {
+        e.extra.insert("replay".into(), r.to_json());
+    }
     let m = &spec.measurement;
     if !a.quiet {
         eprint!("{}", report::run_summary(&e));
