@@ -393,8 +393,8 @@ pub struct RunArgs {
         help_heading = "Measure"
     )]
     pub pid: Option<u32>,
-    /// Let the command cut measured windows: WATTLENS_MARKS names a pipe it writes
-    /// "begin NAME" and "end NAME" lines to (e.g. per epoch, per request batch).
+    /// Let the command cut measured windows: WATTLENS_MARKS names a file it appends
+    /// "begin NAME" and "end NAME" lines to (echo "begin epoch1" >> "$WATTLENS_MARKS").
     #[arg(long, conflicts_with = "replay", help_heading = "Measure")]
     pub marks: bool,
     /// Charge the measured processes (default; a replay: the recorded policy) or the whole

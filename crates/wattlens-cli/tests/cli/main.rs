@@ -91,4 +91,5 @@ mod compare;
 mod infer;
 mod output;
 mod run;
+mod run_trace;
 mod seed;
