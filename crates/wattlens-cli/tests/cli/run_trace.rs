@@ -392,3 +392,74 @@ fn an_idle_window_gets_the_embodied_carbon_of_its_own_span_and_a_long_line_is_re
         v["notes"]
     );
 }
+
+/// Whether `v` has one of the JSON Schema `type`s of `schema` (true when it names none).
+fn has_type(v: &Value, schema: &Value) -> bool {
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => return true,
+    };
+    types.iter().any(|t| match *t {
+        "string" => v.is_string(),
+        "null" => v.is_null(),
+        "number" => v.is_number(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "boolean" => v.is_boolean(),
+        _ => false,
+    })
+}
+
+#[test]
+fn every_key_of_a_run_and_its_windows_is_in_the_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../docs/schema/footprint-v1.json"),
+        )
+        .expect("schema file"),
+    )
+    .expect("schema JSON");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (json, trace, again) = (
+        dir.path().join("r.json"),
+        dir.path().join("t.jsonl"),
+        dir.path().join("a.json"),
+    );
+    let o = run(&[
+        "--quiet",
+        "--marks",
+        "--json",
+        s(&json),
+        "--record",
+        s(&trace),
+        "--",
+        "sh",
+        "-c",
+        "echo 'begin a' >> \"$WATTLENS_MARKS\"; echo 'end a' >> \"$WATTLENS_MARKS\"",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = replay(&trace, &["--charge", "machine", "--json", s(&again)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for path in [&json, &again] {
+        let v = read_json(path);
+        let props = &schema["properties"];
+        for (k, x) in v.as_object().expect("object") {
+            assert!(props.get(k).is_some(), "{k} is not in the schema");
+            assert!(has_type(x, &props[k]), "{k} = {x} against {}", props[k]);
+        }
+        let item = &props["windows"]["items"];
+        for w in v["windows"].as_array().expect("windows") {
+            for k in item["required"].as_array().expect("required") {
+                let k = k.as_str().expect("key");
+                assert!(w.get(k).is_some(), "window lacks {k}: {w}");
+            }
+            for k in w.as_object().expect("window").keys() {
+                assert!(item["properties"].get(k).is_some(), "window key {k} not in the schema");
+            }
+        }
+    }
+    assert!(read_json(&again)["replay"].is_object());
+}
