@@ -457,7 +457,10 @@ fn every_key_of_a_run_and_its_windows_is_in_the_schema() {
                 assert!(w.get(k).is_some(), "window lacks {k}: {w}");
             }
             for k in w.as_object().expect("window").keys() {
-                assert!(item["properties"].get(k).is_some(), "window key {k} not in the schema");
+                assert!(
+                    item["properties"].get(k).is_some(),
+                    "window key {k} not in the schema"
+                );
             }
         }
     }

@@ -11,7 +11,7 @@ use crate::footprint::{account, Busy, ItEnergy, Param, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_num, Draw};
 use crate::units::{Hours, KilowattHours};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 /// A measured run as a model for the accounting core: each component drawn within its
 /// method's band, the rest of the server as a share of the others.
@@ -98,7 +98,9 @@ impl Model for RunSpec {
 }
 
 /// Accounts a measured run: the `wattlens.footprint/v1` estimate object with each component's
-/// real method, plus `duration_s`, `exit_code` and the attribution.
+/// real method, plus `duration_s`, `exit_code` and the attribution. Its marked windows come
+/// from [`super::windows`] (kept apart: a run may have very many, and they are written to the
+/// JSON without building a JSON tree of them, `report::write_run_json`).
 #[must_use]
 pub fn account_run(
     spec: &RunSpec,
@@ -153,12 +155,6 @@ pub fn account_run(
     );
     extra.insert("devices".into(), json!(m.gpus));
     extra.insert("tags".into(), json!(tags));
-    if !m.windows.is_empty() {
-        extra.insert(
-            "windows".into(),
-            Value::Array(super::windows::windows_json(spec, opts)),
-        );
-    }
     e.extra = extra;
     e.notes = m.warnings.clone();
     e
@@ -232,7 +228,7 @@ mod tests {
             samples: 1,
             ..McOptions::default()
         };
-        let v = account_run(&spec, opts, vec![], &Default::default()).to_json();
+        let v = run_json(&spec, opts);
         let w = &v["windows"][0];
         assert_eq!(w["name"], "epoch 1");
         assert_eq!(w["duration_s"], 600.0);
@@ -294,6 +290,12 @@ mod tests {
         );
     }
 
+    /// The run's JSON with its windows.
+    fn run_json(spec: &RunSpec, opts: McOptions) -> serde_json::Value {
+        let e = account_run(spec, opts, vec![], &Default::default());
+        crate::report::run_json(&e, &super::super::windows(spec, opts))
+    }
+
     fn window(name: &str, start: f64, end: f64, cpu_j: f64, gpu_j: f64, cpu_s: f64) -> Window {
         let mut b = measurement(cpu_j, gpu_j).breakdown;
         b.components[0].energy = Joules(cpu_j);
@@ -321,7 +323,7 @@ mod tests {
             rest_share: Param::new(crate::uncertainty::Range::new(0.2, 0.5), "test"),
             site: site(),
         };
-        let v = account_run(&spec, McOptions::default(), vec![], &Default::default()).to_json();
+        let v = run_json(&spec, McOptions::default());
         let w = &v["windows"][0];
         for key in [
             "it_energy_kwh",
@@ -368,7 +370,7 @@ mod tests {
             samples: 1,
             ..McOptions::default()
         };
-        let v = account_run(&spec, opts, vec![], &Default::default()).to_json();
+        let v = run_json(&spec, opts);
         let emb =
             |o: &serde_json::Value| o["embodied_carbon_kgco2e"]["p50"].as_f64().unwrap_or(-1.0);
         let run = emb(&v);

@@ -12,6 +12,7 @@ mod windows;
 pub use account::{account_run, RunSpec};
 pub use pipeline::{Measurement, ModelInputs, Pipeline, Window, MAX_MARK_BYTES};
 pub use sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
+pub use windows::{windows, WindowFigures};
 
 /// Who a run's energy is charged to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -155,7 +155,8 @@ proptest! {
         };
         let spec = RunSpec { measurement: m, rest_share: p(0.38), site: site() };
         let opts = McOptions { samples: 50, ..McOptions::default() };
-        let v = account_run(&spec, opts, vec![], &Default::default()).to_json();
+        let e = account_run(&spec, opts, vec![], &Default::default());
+        let v = crate::report::run_json(&e, &super::windows(&spec, opts));
         if let Err(e) = finite(&v, "") {
             prop_assert!(false, "{e}\n{text}");
         }

@@ -15,7 +15,7 @@ use super::{Policy, RunSpec, Window};
 use crate::estimate::McOptions;
 use crate::uncertainty::{from_key32, order_key32, percentiles_of_keys32, Draw, Percentiles, Rng};
 use crate::units::KilowattHours;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// One sample's draws, as coefficients per kWh of measured component energy.
 #[derive(Clone, Copy, Debug, Default)]
@@ -36,16 +36,8 @@ struct Coefficients {
     emb_srv_h: f64,
 }
 
-/// The figures of a window, in this order in the JSON.
-const KEYS: [&str; 7] = [
-    "it_energy_kwh",
-    "facility_energy_kwh",
-    "carbon_kgco2e",
-    "operational_carbon_kgco2e",
-    "embodied_carbon_kgco2e",
-    "water_l",
-    "cost",
-];
+/// Figures of a window (see [`figures`]).
+const KEYS: usize = 7;
 
 /// Draws one sample in the order `RunSpec::evaluate` and `footprint::account` draw (a test
 /// checks that a window spanning the run gets the run's figures, so a change there shows).
@@ -104,7 +96,8 @@ fn servers(spec: &RunSpec, w: &Window) -> f64 {
 }
 
 /// A window's figures for one sample.
-fn figures(c: &Coefficients, measured: f64, acc_h: f64, srv_h: f64) -> [f64; 7] {
+/// IT energy, facility energy, carbon, operational carbon, embodied carbon, water, cost.
+fn figures(c: &Coefficients, measured: f64, acc_h: f64, srv_h: f64) -> [f64; KEYS] {
     let op = measured * c.op;
     let emb = acc_h * c.emb_acc_h + srv_h * c.emb_srv_h;
     [
@@ -126,9 +119,41 @@ fn tidy(x: f64) -> f64 {
     format!("{x:.6e}").parse().unwrap_or(x)
 }
 
-/// The windows of a run as JSON objects: name, span, and the footprint figures of each.
+/// A marked window's figures, as the JSON's `windows` array lists them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WindowFigures {
+    /// Its name.
+    pub name: String,
+    /// Start, seconds since the first poll.
+    pub start_s: f64,
+    /// End, seconds since the first poll.
+    pub end_s: f64,
+    /// `end_s - start_s`.
+    pub duration_s: f64,
+    /// Whether the run ended before an `end` mark did.
+    pub closed_by_run_end: bool,
+    /// IT energy, kWh.
+    pub it_energy_kwh: Percentiles,
+    /// Facility energy, kWh.
+    pub facility_energy_kwh: Percentiles,
+    /// Operational + embodied carbon, kg.
+    pub carbon_kgco2e: Percentiles,
+    /// Operational carbon (location-based), kg.
+    pub operational_carbon_kgco2e: Percentiles,
+    /// Embodied carbon of the window's own span, kg.
+    pub embodied_carbon_kgco2e: Percentiles,
+    /// Water, L.
+    pub water_l: Percentiles,
+    /// Electricity cost, in the run's currency.
+    pub cost: Percentiles,
+}
+
+/// Windows summarised on one thread; more are split between two.
+const PARALLEL_FROM: usize = 2_000;
+
+/// The windows of a run with their footprint figures, in the order the measurement lists them.
 #[must_use]
-pub fn windows_json(spec: &RunSpec, opts: McOptions) -> Vec<Value> {
+pub fn windows(spec: &RunSpec, opts: McOptions) -> Vec<WindowFigures> {
     let m = &spec.measurement;
     if m.windows.is_empty() {
         return Vec::new();
@@ -151,57 +176,71 @@ pub fn windows_json(spec: &RunSpec, opts: McOptions) -> Vec<Value> {
         Vec::new()
     };
     let acc = m.gpus.len() as f64;
-    let mut cols: Vec<Vec<u32>> = vec![Vec::with_capacity(samples.len()); KEYS.len()];
-    m.windows
-        .iter()
-        .map(|w| {
-            let kwh: Vec<f64> = w
-                .breakdown
-                .components
-                .iter()
-                .map(|c| KilowattHours::from(c.energy).0)
-                .collect();
-            let hours = (w.end.0 - w.start.0).max(0.0) / 3600.0;
-            let (acc_h, srv_h) = (acc * hours, servers(spec, w) * hours);
-            let measured = |mult: &[f64]| -> f64 { kwh.iter().zip(mult).map(|(e, k)| e * k).sum() };
-            let ps: Vec<Percentiles> = if samples.is_empty() {
-                figures(&c0, measured(&mult0), acc_h, srv_h)
-                    .into_iter()
-                    .map(Percentiles::point)
-                    .collect()
-            } else {
-                for col in &mut cols {
-                    col.clear();
-                }
-                for (c, mult) in &samples {
-                    let f = figures(c, measured(mult), acc_h, srv_h);
-                    for (col, v) in cols.iter_mut().zip(f) {
-                        col.push(order_key32(v));
-                    }
-                }
-                cols.iter_mut()
-                    .map(|col| {
-                        let p = percentiles_of_keys32(col);
-                        let v = |k: u32| tidy(f64::from(from_key32(k)));
-                        Percentiles {
-                            p5: v(p[0]),
-                            p50: v(p[1]),
-                            p95: v(p[2]),
-                        }
-                    })
-                    .collect()
-            };
-            let mut o = json!({
-                "name": w.name,
-                "start_s": w.start.0,
-                "end_s": w.end.0,
-                "duration_s": w.end.0 - w.start.0,
-                "closed_by_run_end": w.closed_by_run_end,
-            });
-            for (k, p) in KEYS.iter().zip(ps) {
-                o[*k] = json!(p);
+    let one = |w: &Window, cols: &mut Vec<Vec<u32>>| -> WindowFigures {
+        let kwh: Vec<f64> = w
+            .breakdown
+            .components
+            .iter()
+            .map(|c| KilowattHours::from(c.energy).0)
+            .collect();
+        let hours = (w.end.0 - w.start.0).max(0.0) / 3600.0;
+        let (acc_h, srv_h) = (acc * hours, servers(spec, w) * hours);
+        let measured = |mult: &[f64]| -> f64 { kwh.iter().zip(mult).map(|(e, k)| e * k).sum() };
+        let ps: [Percentiles; 7] = if samples.is_empty() {
+            figures(&c0, measured(&mult0), acc_h, srv_h).map(Percentiles::point)
+        } else {
+            for col in cols.iter_mut() {
+                col.clear();
             }
-            o
+            for (c, mult) in &samples {
+                let f = figures(c, measured(mult), acc_h, srv_h);
+                for (col, v) in cols.iter_mut().zip(f) {
+                    col.push(order_key32(v));
+                }
+            }
+            std::array::from_fn(|i| {
+                let p = percentiles_of_keys32(&mut cols[i]);
+                let v = |k: u32| tidy(f64::from(from_key32(k)));
+                Percentiles {
+                    p5: v(p[0]),
+                    p50: v(p[1]),
+                    p95: v(p[2]),
+                }
+            })
+        };
+        let [it, fac, carbon, op, emb, water, cost] = ps;
+        WindowFigures {
+            name: w.name.clone(),
+            start_s: w.start.0,
+            end_s: w.end.0,
+            duration_s: w.end.0 - w.start.0,
+            closed_by_run_end: w.closed_by_run_end,
+            it_energy_kwh: it,
+            facility_energy_kwh: fac,
+            carbon_kgco2e: carbon,
+            operational_carbon_kgco2e: op,
+            embodied_carbon_kgco2e: emb,
+            water_l: water,
+            cost,
+        }
+    };
+    let chunk = |ws: &[Window]| -> Vec<WindowFigures> {
+        let mut cols: Vec<Vec<u32>> = vec![Vec::with_capacity(samples.len()); KEYS];
+        ws.iter().map(|w| one(w, &mut cols)).collect()
+    };
+    let all = &m.windows;
+    if opts.threads > 1 && all.len() >= PARALLEL_FROM {
+        let (a, b) = all.split_at(all.len() / 2);
+        std::thread::scope(|s| {
+            let h = s.spawn(|| chunk(b));
+            let mut out = chunk(a);
+            match h.join() {
+                Ok(rest) => out.extend(rest),
+                Err(_) => out.extend(chunk(b)),
+            }
+            out
         })
-        .collect()
+    } else {
+        chunk(all)
+    }
 }

@@ -178,6 +178,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         site,
     };
     let mut e = account_run(&spec, opts, assumptions, &tags);
+    let windows = wattlens::measure::windows(&spec, opts);
     e.notes.extend(notes);
     for (k, v) in trace::identity(&header) {
         e.extra.insert(k.into(), v);
@@ -187,13 +188,13 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     }
     let m = &spec.measurement;
     if !a.quiet {
-        eprint!("{}", report::run_summary(&e));
+        eprint!("{}", report::run_summary(&e, &windows));
     }
     let mut failed = None;
     if let Some(path) = &a.json {
-        let mut s = serde_json::to_string_pretty(&e.to_json())?;
-        s.push('\n');
-        if let Err(err) = std::fs::write(path, s) {
+        let written = std::fs::File::create(path)
+            .and_then(|f| report::write_run_json(std::io::BufWriter::new(f), &e, &windows));
+        if let Err(err) = written {
             failed = Some(format!("cannot write --json {}: {err}", path.display()));
         }
     }
