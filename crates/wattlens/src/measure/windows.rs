@@ -225,7 +225,9 @@ pub fn windows(spec: &RunSpec, opts: McOptions) -> Vec<WindowFigures> {
         }
     };
     let chunk = |ws: &[Window]| -> Vec<WindowFigures> {
-        let mut cols: Vec<Vec<u32>> = vec![Vec::with_capacity(samples.len()); KEYS];
+        let mut cols: Vec<Vec<u32>> = (0..KEYS)
+            .map(|_| Vec::with_capacity(samples.len()))
+            .collect();
         ws.iter().map(|w| one(w, &mut cols)).collect()
     };
     let all = &m.windows;
