@@ -466,3 +466,37 @@ fn every_key_of_a_run_and_its_windows_is_in_the_schema() {
     }
     assert!(read_json(&again)["replay"].is_object());
 }
+
+#[test]
+fn marks_written_with_a_truncating_redirect_are_still_read() {
+    // `>` truncates the marks file at each write: wattlens reads it again from its start. (Marks
+    // less than the 20 ms watch period apart can be lost that way; the documented form is `>>`.)
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("m.json");
+    // A shorter line after a longer one (the file shrank), and a longer one after a shorter one
+    // (it grew, but its start changed).
+    let script = r#"for m in "begin a" "end a" "begin bravo" "end bravo"; do
+        echo "$m" > "$WATTLENS_MARKS"; sleep 0.1; done"#;
+    let o = run(&[
+        "--quiet",
+        "--marks",
+        "--samples",
+        "1",
+        "--json",
+        s(&json),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = read_json(&json);
+    let names: Vec<&str> = v["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .filter_map(|w| w["name"].as_str())
+        .collect();
+    assert_eq!(names, ["a", "bravo"], "{}", v["notes"]);
+    assert_eq!(v["windows"][0]["closed_by_run_end"], false);
+}

@@ -5,7 +5,8 @@
 //! when signal N killed it), 127/126 when it cannot be started, 2 on a wattlens error.
 //!
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
-//! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` pipe.
+//! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
+//! `trace.rs`: what a trace records and a replay takes from it.
 
 mod child;
 mod marks;
