@@ -396,18 +396,14 @@ pub struct RunArgs {
         help_heading = "Measure"
     )]
     pub pid: Option<u32>,
-    /// Let the command cut measured windows: WATTLENS_MARKS names a pipe it writes
-    /// "begin NAME" and "end NAME" lines to (e.g. per epoch, per request batch).
+    /// Let the command cut measured windows: WATTLENS_MARKS names a file it appends
+    /// "begin NAME" and "end NAME" lines to (echo "begin epoch1" >> "$WATTLENS_MARKS").
     #[arg(long, conflicts_with = "replay", help_heading = "Measure")]
     pub marks: bool,
-    /// Charge the measured processes (default) or the whole machine.
-    #[arg(
-        long,
-        value_enum,
-        default_value = "processes",
-        help_heading = "Measure"
-    )]
-    pub charge: Charge,
+    /// Charge the measured processes (default; a replay: the recorded policy) or the whole
+    /// machine.
+    #[arg(long, value_enum, help_heading = "Measure")]
+    pub charge: Option<Charge>,
     /// Rated power of all the machine's CPUs, for the modelled CPU (W; default 3.5 W per logical CPU).
     #[arg(long, value_name = "POWER", help_heading = "Measure")]
     pub cpu_tdp: Option<String>,
@@ -438,6 +434,10 @@ pub struct RunArgs {
     /// Let --record replace an existing trace.
     #[arg(long, requires = "record", help_heading = "Trace")]
     pub force: bool,
+    /// Store the whole command line in the --record trace (default: the program name only, as
+    /// arguments can hold secrets).
+    #[arg(long, requires = "record", help_heading = "Trace")]
+    pub record_command: bool,
     /// Compute the footprint from a recorded trace instead of running a command.
     #[arg(long, value_name = "FILE", help_heading = "Trace")]
     pub replay: Option<PathBuf>,

@@ -17,6 +17,6 @@ pub const CUDA_VISIBLE_DEVICES: &str = "CUDA_VISIBLE_DEVICES";
 pub const ROCR_VISIBLE_DEVICES: &str = "ROCR_VISIBLE_DEVICES";
 /// AMD GPUs HIP may use, as indices into what `ROCR_VISIBLE_DEVICES` left (read, never set).
 pub const HIP_VISIBLE_DEVICES: &str = "HIP_VISIBLE_DEVICES";
-/// Set by `wattlens run --marks` for the measured command: the pipe it writes `begin NAME` and
-/// `end NAME` lines to, each cutting a measured window.
+/// Set by `wattlens run --marks` for the measured command: the file it appends `begin NAME`
+/// and `end NAME` lines to, each cutting a measured window.
 pub const WATTLENS_MARKS: &str = "WATTLENS_MARKS";

@@ -94,5 +94,6 @@ mod infer;
 mod output;
 mod run;
 mod run_process;
+mod run_trace;
 mod seed;
 mod site_input;

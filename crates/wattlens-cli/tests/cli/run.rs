@@ -577,7 +577,7 @@ fn marks_cut_windows_that_replay_the_same() {
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("m.json");
     let trace = dir.path().join("m.jsonl");
-    let script = r#"m() { printf "$1" > "$WATTLENS_MARKS"; }
+    let script = r#"m() { printf "$1" >> "$WATTLENS_MARKS"; }
         m 'begin busy\n'; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; m 'end busy\n'
         m 'begin idle\n'; sleep 0.3; m 'end idle\n'; m 'hello\n'; m 'begin tail'"#;
     let o = run(&[

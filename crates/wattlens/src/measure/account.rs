@@ -1,15 +1,16 @@
 //! A measured run through the accounting core: [`RunSpec`] is the run as a model (each
 //! component drawn within its method's band, the rest of the server as a share of the others),
-//! [`account_run`] the footprint object with the run's own fields and its marked windows.
+//! [`account_run`] the footprint object with the run's own fields and its marked windows
+//! (`windows.rs`).
 
-use super::{Measurement, Policy, Window};
+use super::{Measurement, Policy};
 use crate::energy::{Kind, Method};
 use crate::estimate::{self, ComponentInfo, Estimate, McOptions, Model};
 use crate::explain::{Assumption, Step, Trace};
 use crate::footprint::{account, Busy, ItEnergy, Param, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_num, Draw};
-use crate::units::{Hours, KilowattHours, Seconds};
+use crate::units::{Hours, KilowattHours};
 use serde_json::{json, Map};
 
 /// A measured run as a model for the accounting core: each component drawn within its
@@ -66,7 +67,6 @@ impl Model for RunSpec {
         let share = d.value(&self.rest_share.range);
         let rest = measured * share;
         it.rest += rest;
-        rec.put(REST, rest.0);
         t.step(|| {
             Step::new(
                 "rest_of_server",
@@ -98,7 +98,9 @@ impl Model for RunSpec {
 }
 
 /// Accounts a measured run: the `wattlens.footprint/v1` estimate object with each component's
-/// real method, plus `duration_s`, `exit_code` and the attribution.
+/// real method, plus `duration_s`, `exit_code` and the attribution. Its marked windows come
+/// from [`super::windows`] (kept apart: a run may have very many, and they are written to the
+/// JSON without building a JSON tree of them, `report::write_run_json`).
 #[must_use]
 pub fn account_run(
     spec: &RunSpec,
@@ -107,6 +109,12 @@ pub fn account_run(
     tags: &std::collections::BTreeMap<String, String>,
 ) -> Estimate {
     let mut e = estimate::run(spec, opts, assumptions);
+    // One figure per component: the accounting core also puts its estimate-style components
+    // (accelerators, host, rest); the run lists its own, with their methods.
+    let mut seen = std::collections::HashSet::new();
+    e.figures.retain(|(k, _)| {
+        !matches!(*k, "component.accelerators" | "component.host") && seen.insert(*k)
+    });
     let m = &spec.measurement;
     let mut comps: Vec<ComponentInfo> = m
         .breakdown
@@ -147,57 +155,9 @@ pub fn account_run(
     );
     extra.insert("devices".into(), json!(m.gpus));
     extra.insert("tags".into(), json!(tags));
-    if !m.windows.is_empty() {
-        extra.insert(
-            "windows".into(),
-            m.windows
-                .iter()
-                .map(|w| window_json(spec, w, opts))
-                .collect(),
-        );
-    }
     e.extra = extra;
     e.notes = m.warnings.clone();
     e
-}
-
-/// One marked window through the same accounting as the whole run: its components' energy
-/// over its own duration (embodied carbon for that duration), at the run's site.
-fn window_json(spec: &RunSpec, w: &Window, opts: McOptions) -> serde_json::Value {
-    let measurement = Measurement {
-        breakdown: w.breakdown.clone(),
-        duration: Seconds(w.end.0 - w.start.0),
-        windows: Vec::new(),
-        ..spec.measurement.clone()
-    };
-    let e = estimate::run(
-        &RunSpec {
-            measurement,
-            rest_share: spec.rest_share.clone(),
-            site: spec.site.clone(),
-        },
-        opts,
-        Vec::new(),
-    );
-    let mut o = json!({
-        "name": w.name,
-        "start_s": w.start.0,
-        "end_s": w.end.0,
-        "duration_s": w.end.0 - w.start.0,
-        "closed_by_run_end": w.closed_by_run_end,
-    });
-    for key in [
-        "it_energy_kwh",
-        "facility_energy_kwh",
-        "carbon_kgco2e",
-        "water_l",
-        "cost",
-    ] {
-        if let Some(p) = e.get(key) {
-            o[key] = json!(p);
-        }
-    }
-    o
 }
 
 #[cfg(test)]
@@ -205,7 +165,8 @@ mod tests {
     use super::*;
     use crate::energy::{ComponentEnergy, EnergyBreakdown};
     use crate::footprint::tests_support::{p, site};
-    use crate::units::Joules;
+    use crate::measure::Window;
+    use crate::units::{Joules, Seconds};
 
     fn measurement(cpu_j: f64, gpu_j: f64) -> Measurement {
         Measurement {
@@ -255,6 +216,7 @@ mod tests {
             start: Seconds(600.0),
             end: Seconds(1200.0),
             breakdown: w,
+            tree_cpu_s: 600.0,
             closed_by_run_end: false,
         }];
         let spec = RunSpec {
@@ -266,7 +228,7 @@ mod tests {
             samples: 1,
             ..McOptions::default()
         };
-        let v = account_run(&spec, opts, vec![], &Default::default()).to_json();
+        let v = run_json(&spec, opts);
         let w = &v["windows"][0];
         assert_eq!(w["name"], "epoch 1");
         assert_eq!(w["duration_s"], 600.0);
@@ -326,5 +288,134 @@ mod tests {
             cpu.p5 >= 0.95 - 1e-6 && cpu.p95 <= 1.05 + 1e-6 && cpu.p5 < cpu.p95,
             "{cpu:?}"
         );
+    }
+
+    /// The run's JSON with its windows.
+    fn run_json(spec: &RunSpec, opts: McOptions) -> serde_json::Value {
+        let e = account_run(spec, opts, vec![], &Default::default());
+        crate::report::run_json(&e, &super::super::windows(spec, opts))
+    }
+
+    fn window(name: &str, start: f64, end: f64, cpu_j: f64, gpu_j: f64, cpu_s: f64) -> Window {
+        let mut b = measurement(cpu_j, gpu_j).breakdown;
+        b.components[0].energy = Joules(cpu_j);
+        b.components[1].energy = Joules(gpu_j);
+        Window {
+            name: name.into(),
+            start: Seconds(start),
+            end: Seconds(end),
+            breakdown: b,
+            tree_cpu_s: cpu_s,
+            closed_by_run_end: false,
+        }
+    }
+
+    #[test]
+    fn a_window_spanning_the_run_gets_the_run_figures() {
+        // The windows draw the run's own Monte Carlo samples: the whole run as a window gives
+        // the run's percentiles (up to the f32 keys both are summarised through).
+        let mut m = measurement(3.6e6, 7.2e6);
+        m.policy = Policy::Processes;
+        m.tree_cpu_s = 7200.0;
+        m.windows = vec![window("all", 0.0, 3600.0, 3.6e6, 7.2e6, 7200.0)];
+        let spec = RunSpec {
+            measurement: m,
+            rest_share: Param::new(crate::uncertainty::Range::new(0.2, 0.5), "test"),
+            site: site(),
+        };
+        let v = run_json(&spec, McOptions::default());
+        let w = &v["windows"][0];
+        for key in [
+            "it_energy_kwh",
+            "facility_energy_kwh",
+            "carbon_kgco2e",
+            "embodied_carbon_kgco2e",
+            "water_l",
+            "cost",
+        ] {
+            for q in ["p5", "p50", "p95"] {
+                let (a, b) = (
+                    v[key][q].as_f64().unwrap_or(f64::NAN),
+                    w[key][q].as_f64().unwrap_or(f64::NAN),
+                );
+                assert!(
+                    (a - b).abs() <= 1e-6 * a.abs(),
+                    "{key}.{q}: run {a}, window {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn windows_get_the_embodied_carbon_of_their_own_span() {
+        // 8 s on 4 CPUs charged to the processes: 4 s busy on one CPU, then 4 s asleep. The busy
+        // window kept a quarter of the server for 4 s; the idle one nothing; a 2 s window
+        // inside the busy one half that. Together they never exceed the run.
+        let mut m = measurement(400.0, 0.0);
+        m.gpus = vec![];
+        m.policy = Policy::Processes;
+        m.duration = Seconds(8.0);
+        m.tree_cpu_s = 4.0;
+        m.windows = vec![
+            window("busy", 0.0, 4.0, 380.0, 0.0, 4.0),
+            window("idle", 4.0, 8.0, 20.0, 0.0, 0.0),
+            window("half", 1.0, 3.0, 190.0, 0.0, 2.0),
+        ];
+        let spec = RunSpec {
+            measurement: m,
+            rest_share: p(0.5),
+            site: site(),
+        };
+        let opts = McOptions {
+            samples: 1,
+            ..McOptions::default()
+        };
+        let v = run_json(&spec, opts);
+        let emb =
+            |o: &serde_json::Value| o["embodied_carbon_kgco2e"]["p50"].as_f64().unwrap_or(-1.0);
+        let run = emb(&v);
+        // 1000 kg x 0.25 server x 4 s / 4 years.
+        let busy = 1000.0 * 0.25 * 4.0 / 3600.0 / (4.0 * 8760.0);
+        assert!((run - busy).abs() < 1e-15, "run {run} vs {busy}");
+        let w = &v["windows"];
+        assert!((emb(&w[0]) - busy).abs() < 1e-15, "{}", w[0]);
+        assert_eq!(emb(&w[1]), 0.0, "{}", w[1]);
+        assert!((emb(&w[2]) - busy / 2.0).abs() < 1e-15, "{}", w[2]);
+        assert!(emb(&w[0]) + emb(&w[1]) <= run * (1.0 + 1e-12));
+        // Carbon = operational + embodied, both listed.
+        let c = w[0]["carbon_kgco2e"]["p50"].as_f64().unwrap_or(0.0);
+        let op = w[0]["operational_carbon_kgco2e"]["p50"]
+            .as_f64()
+            .unwrap_or(0.0);
+        assert!((c - op - busy).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_run_has_one_figure_per_component() {
+        let spec = RunSpec {
+            measurement: measurement(3.6e6, 7.2e6),
+            rest_share: p(0.5),
+            site: site(),
+        };
+        let e = account_run(&spec, McOptions::default(), vec![], &Default::default());
+        let keys: Vec<&str> = e
+            .figures
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| k.starts_with("component."))
+            .collect();
+        assert_eq!(keys.len(), 3, "{keys:?}");
+        assert_eq!(
+            keys.iter().collect::<std::collections::BTreeSet<_>>().len(),
+            3,
+            "{keys:?}"
+        );
+        assert!(!keys.contains(&"component.host"), "{keys:?}");
+        let names: Vec<String> = e.components.iter().map(|c| c.key.to_string()).collect();
+        let mut sorted = keys.iter().map(|k| (*k).to_string()).collect::<Vec<_>>();
+        sorted.sort();
+        let mut n = names.clone();
+        n.sort();
+        assert_eq!(sorted, n);
     }
 }

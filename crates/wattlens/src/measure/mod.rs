@@ -4,11 +4,15 @@
 
 mod account;
 mod pipeline;
+#[cfg(test)]
+mod proptests;
 mod sampler;
+mod windows;
 
 pub use account::{account_run, RunSpec};
-pub use pipeline::{Measurement, ModelInputs, Pipeline, Window};
+pub use pipeline::{Measurement, ModelInputs, Pipeline, Window, MAX_MARK_BYTES};
 pub use sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
+pub use windows::{windows, WindowFigures};
 
 /// Who a run's energy is charged to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,12 +34,33 @@ impl Policy {
     }
 }
 
-/// Runs a recorded trace through the pipeline.
-#[must_use]
-pub fn replay(trace: &crate::source::replay::Trace, inputs: ModelInputs) -> Measurement {
+/// Runs a recorded trace through the pipeline, one poll at a time.
+///
+/// # Errors
+/// The trace's own errors (a bad or impossible line, no readings), naming file and line.
+pub fn replay(
+    trace: &mut crate::source::replay::TraceReader,
+    inputs: ModelInputs,
+) -> Result<Measurement, crate::source::replay::TraceError> {
     let mut p = Pipeline::new(inputs);
-    for poll in &trace.polls {
-        p.tick(poll);
+    while let Some(poll) = trace.next_poll()? {
+        p.tick(&poll);
     }
-    p.finish()
+    Ok(p.finish())
+}
+
+/// A Unix time as an RFC 3339 UTC timestamp to the millisecond (`2026-11-25T17:52:21.5Z`);
+/// `None` when out of range.
+#[must_use]
+pub fn rfc3339(unix_s: f64) -> Option<String> {
+    if !unix_s.is_finite() {
+        return None;
+    }
+    let ms = (unix_s * 1000.0).round();
+    if ms.abs() > 1e17 {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let ts = jiff::Timestamp::from_millisecond(ms as i64).ok()?;
+    Some(ts.to_string())
 }

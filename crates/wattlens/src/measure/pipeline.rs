@@ -77,12 +77,33 @@ pub struct Window {
     pub end: Seconds,
     /// Energy by component over the window (the run's components and methods).
     pub breakdown: EnergyBreakdown,
+    /// CPU time of the measured processes within the window, s.
+    pub tree_cpu_s: f64,
     /// Whether the run ended before an `end` mark did (the window is closed at the last poll).
     pub closed_by_run_end: bool,
 }
 
-/// Cumulative energies at one poll: (t, CPU active, CPU idle, DRAM, GPUs).
-type Snapshot = (f64, [Joules; 4]);
+/// The longest mark line taken, in bytes; a longer one is refused with a note (and never
+/// copied into the JSON or the trace).
+pub const MAX_MARK_BYTES: usize = 4096;
+
+/// Mark warnings written out one by one; past this many they are counted.
+const MARK_WARNINGS: usize = 20;
+
+/// Windows left open at the end that are named one by one in the notes.
+const UNCLOSED_NAMED: usize = 5;
+
+/// Cumulative figures at one poll: a window is the difference of two, so opening or closing
+/// one costs the same whatever the number of windows or polls.
+#[derive(Clone, Copy, Debug)]
+struct Snapshot {
+    /// Time of the poll.
+    t: f64,
+    /// CPU active, CPU idle, DRAM, GPUs.
+    e: [Joules; 4],
+    /// The tree's CPU time.
+    cpu_s: f64,
+}
 
 /// The running state of a measurement.
 #[derive(Debug)]
@@ -111,8 +132,11 @@ pub struct Pipeline {
     exit_code: Option<i32>,
     last_power: Watts,
     tdp_used: Option<Watts>,
-    open: Vec<(String, Snapshot)>,
-    windows: Vec<(String, Snapshot, Snapshot, bool)>,
+    /// Open windows by name: (order opened, start).
+    open: HashMap<String, (u64, Snapshot)>,
+    opened: u64,
+    windows: Vec<(String, Snapshot, Snapshot)>,
+    mark_warnings: usize,
 }
 
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
@@ -148,8 +172,10 @@ impl Pipeline {
             exit_code: None,
             last_power: Watts(0.0),
             tdp_used: None,
-            open: Vec::new(),
+            open: HashMap::new(),
+            opened: 0,
             windows: Vec::new(),
+            mark_warnings: 0,
         }
     }
 
@@ -192,12 +218,33 @@ impl Pipeline {
     }
 
     fn snapshot(&self, t: f64) -> Snapshot {
-        (t, [self.cpu_active, self.cpu_idle, self.dram, self.gpu])
+        Snapshot {
+            t,
+            e: [self.cpu_active, self.cpu_idle, self.dram, self.gpu],
+            cpu_s: self.tree_cpu.unwrap_or(0.0),
+        }
+    }
+
+    /// A warning about a mark line, counted once past [`MARK_WARNINGS`].
+    fn mark_warning(&mut self, msg: impl FnOnce() -> String) {
+        if self.mark_warnings < MARK_WARNINGS {
+            self.warnings.push(msg());
+        }
+        self.mark_warnings += 1;
     }
 
     /// Opens or closes a window at time `t` (the energy charged up to the poll at `t` is
-    /// already counted).
+    /// already counted). Constant time: windows are differences of two snapshots.
     fn mark(&mut self, t: f64, text: &str) {
+        if text.len() > MAX_MARK_BYTES {
+            let n = text.len();
+            self.mark_warning(|| {
+                format!(
+                    "mark at t = {t:.2} s: a line of {n} bytes is longer than {MAX_MARK_BYTES} bytes; ignored"
+                )
+            });
+            return;
+        }
         let (verb, name) = text
             .trim()
             .split_once(char::is_whitespace)
@@ -205,26 +252,30 @@ impl Pipeline {
         let name = name.trim();
         match (verb, name.is_empty()) {
             ("begin", false) => {
-                if self.open.iter().any(|(n, _)| n == name) {
-                    self.warnings.push(format!(
+                if self.open.contains_key(name) {
+                    self.mark_warning(|| format!(
                         "mark at t = {t:.2} s: window {name:?} is already open; the second begin is ignored"
                     ));
                 } else {
-                    self.open.push((name.to_string(), self.snapshot(t)));
+                    let snap = self.snapshot(t);
+                    self.open.insert(name.to_string(), (self.opened, snap));
+                    self.opened += 1;
                 }
             }
-            ("end", false) => match self.open.iter().position(|(n, _)| n == name) {
-                Some(i) => {
-                    let (n, start) = self.open.remove(i);
-                    self.windows.push((n, start, self.snapshot(t), false));
+            ("end", false) => match self.open.remove_entry(name) {
+                Some((n, (_, start))) => {
+                    let stop = self.snapshot(t);
+                    self.windows.push((n, start, stop));
                 }
-                None => self.warnings.push(format!(
-                    "mark at t = {t:.2} s: \"end {name}\" without a begin; ignored"
-                )),
+                None => self.mark_warning(|| {
+                    format!("mark at t = {t:.2} s: \"end {name}\" without a begin; ignored")
+                }),
             },
-            _ => self.warnings.push(format!(
-                "mark at t = {t:.2} s: {text:?} is not \"begin NAME\" or \"end NAME\"; ignored"
-            )),
+            _ => self.mark_warning(|| {
+                format!(
+                    "mark at t = {t:.2} s: {text:?} is not \"begin NAME\" or \"end NAME\"; ignored"
+                )
+            }),
         }
     }
 
@@ -405,30 +456,55 @@ impl Pipeline {
     #[must_use]
     pub fn finish(&self) -> Measurement {
         let end = self.snapshot(self.last_t.unwrap_or(0.0));
+        let first = self.first_t.unwrap_or(0.0);
         let window = |name: &str, start: &Snapshot, stop: &Snapshot, by_run_end: bool| Window {
             name: name.to_string(),
-            start: Seconds(start.0 - self.first_t.unwrap_or(0.0)),
-            end: Seconds(stop.0 - self.first_t.unwrap_or(0.0)),
+            start: Seconds(start.t - first),
+            end: Seconds(stop.t - first),
             breakdown: EnergyBreakdown {
-                components: self.components(std::array::from_fn(|i| stop.1[i] - start.1[i])),
+                components: self.components(std::array::from_fn(|i| stop.e[i] - start.e[i])),
             },
+            tree_cpu_s: (stop.cpu_s - start.cpu_s).max(0.0),
             closed_by_run_end: by_run_end,
         };
         let mut windows: Vec<Window> = self
             .windows
             .iter()
-            .map(|(n, a, b, by_end)| window(n, a, b, *by_end))
+            .map(|(n, a, b)| window(n, a, b, false))
             .collect();
         let mut warnings = self.warnings.clone();
-        for (n, a) in &self.open {
-            windows.push(window(n, a, &end, true));
+        if self.mark_warnings > MARK_WARNINGS {
             warnings.push(format!(
-                "window {n:?} had no end mark; it is closed at the end of the run"
+                "{} more mark lines were ignored (not shown)",
+                self.mark_warnings - MARK_WARNINGS
+            ));
+        }
+        let mut open: Vec<(&String, &(u64, Snapshot))> = self.open.iter().collect();
+        open.sort_unstable_by_key(|(_, (order, _))| *order);
+        for (n, (_, a)) in &open {
+            windows.push(window(n, a, &end, true));
+        }
+        if open.len() <= UNCLOSED_NAMED {
+            for (n, _) in &open {
+                warnings.push(format!(
+                    "window {n:?} had no end mark; it is closed at the end of the run"
+                ));
+            }
+        } else {
+            let names: Vec<String> = open
+                .iter()
+                .take(UNCLOSED_NAMED)
+                .map(|(n, _)| format!("{n:?}"))
+                .collect();
+            warnings.push(format!(
+                "{} windows had no end mark ({}, ...); they are closed at the end of the run",
+                open.len(),
+                names.join(", ")
             ));
         }
         Measurement {
             breakdown: EnergyBreakdown {
-                components: self.components(end.1),
+                components: self.components(end.e),
             },
             duration: self.elapsed(),
             exit_code: self.exit_code,
@@ -630,5 +706,40 @@ mod tests {
         assert!(w.contains("\"end nothing\" without a begin"), "{w}");
         assert!(w.contains("\"hello\" is not"), "{w}");
         assert!(w.contains("\"b\" had no end mark"), "{w}");
+    }
+
+    #[test]
+    fn many_marks_stay_cheap_and_an_overlong_line_is_refused() {
+        // 20,000 windows never ended, a thousand duplicate begins and a 5 KB line: every window
+        // comes back, the notes stay a few lines, and the long line is not copied anywhere.
+        let mark = |t: f64, text: String| Reading {
+            t,
+            source: "child".into(),
+            device: "marks".into(),
+            value: Value::Mark { text },
+        };
+        let mut p = Pipeline::new(inputs(Policy::Machine));
+        p.tick(&[machine(0.0, 0.0, 0.0)]);
+        let mut batch: Vec<Reading> = (0..20_000)
+            .map(|i| mark(1.0, format!("begin w{i}")))
+            .collect();
+        batch.extend((0..1000).map(|i| mark(1.0, format!("begin w{i}"))));
+        batch.push(mark(1.0, "x".repeat(MAX_MARK_BYTES + 1)));
+        batch.push(machine(1.0, 20.0, 40.0));
+        p.tick(&batch);
+        p.tick(&[machine(2.0, 40.0, 80.0), mark(2.0, "end w7".into())]);
+        let m = p.finish();
+        assert_eq!(m.windows.len(), 20_000);
+        assert_eq!(m.windows[0].name, "w7");
+        assert_eq!(m.windows[1].name, "w0");
+        assert!(m.windows[1].closed_by_run_end);
+        assert!(m.warnings.len() <= 25, "{}", m.warnings.len());
+        let w = m.warnings.join("\n");
+        assert!(
+            w.contains("19999 windows had no end mark (\"w0\", \"w1\""),
+            "{w}"
+        );
+        assert!(w.contains("more mark lines were ignored"), "{w}");
+        assert!(w.len() < 10_000, "{}", w.len());
     }
 }

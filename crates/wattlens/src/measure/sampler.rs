@@ -11,6 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Notes kept from the marks watcher (each refused line is one).
+const MAX_NOTES: usize = 50;
+
 /// What the live status line shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Live {
@@ -53,6 +56,8 @@ pub struct SamplerConfig {
 enum Msg {
     /// Poll now and take this mark line with the poll.
     Mark(String),
+    /// A note for the run (a mark line refused before it reached the sampler).
+    Note(String),
     /// Take a last poll (with the command's exit code) and end.
     Stop(Option<i32>),
 }
@@ -72,6 +77,11 @@ impl Marker {
     /// Polls now and takes `line` with that poll; `false` once the sampler has stopped.
     pub fn mark(&self, line: &str) -> bool {
         self.0.send(Msg::Mark(line.to_string())).is_ok()
+    }
+
+    /// Adds a note to the run's notes; `false` once the sampler has stopped.
+    pub fn note(&self, text: &str) -> bool {
+        self.0.send(Msg::Note(text.to_string())).is_ok()
     }
 }
 
@@ -179,6 +189,27 @@ impl Sampler {
                 loop {
                     match msg {
                         Ok(Msg::Stop(code)) => exit = Some(code),
+                        Ok(Msg::Note(text)) => {
+                            if notes.len() < MAX_NOTES {
+                                notes.push(text);
+                            }
+                            msg = rx.try_recv().map_err(|e| match e {
+                                TryRecvError::Empty => None,
+                                TryRecvError::Disconnected => Some(()),
+                            });
+                            if !matches!(msg, Err(None)) {
+                                continue;
+                            }
+                            if marks.is_empty() {
+                                // Nothing to poll for: keep waiting for the tick.
+                                let wait = next.saturating_duration_since(Instant::now());
+                                msg = rx.recv_timeout(wait).map_err(|e| match e {
+                                    RecvTimeoutError::Timeout => None,
+                                    RecvTimeoutError::Disconnected => Some(()),
+                                });
+                                continue;
+                            }
+                        }
                         Ok(Msg::Mark(text)) => {
                             marks.push(text);
                             // Marks that arrive together share one poll.

@@ -5,7 +5,7 @@ pub mod compare;
 mod run;
 mod text;
 
-pub use run::{codecarbon_row, run_summary, RunInfo, CODECARBON_COLUMNS};
+pub use run::{codecarbon_row, run_json, run_summary, write_run_json, RunInfo, CODECARBON_COLUMNS};
 pub use text::{csv, markdown, table};
 
 use crate::estimate::Estimate;

@@ -3,15 +3,20 @@
 
 use super::{unit_for, Scale};
 use crate::estimate::Estimate;
+use crate::measure::WindowFigures;
 // The run summary prints numbers in the one human format of every renderer.
-use crate::uncertainty::{fmt_human as fmt_num, Percentiles};
+use crate::uncertainty::fmt_human as fmt_num;
 use crate::units::{Bytes, LitresPerKwh};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::fmt::Write;
+
+/// Windows listed one by one in the summary; the JSON has them all.
+const SHOWN_WINDOWS: usize = 50;
 
 /// The summary of a measured run: duration, energy by component with its method, facility
 /// energy, carbon, water and cost, each as P50 with its P5..P95 range.
 #[must_use]
-pub fn run_summary(e: &Estimate) -> String {
+pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
     let mut out = String::new();
     let duration = e
         .extra
@@ -82,38 +87,39 @@ pub fn run_summary(e: &Estimate) -> String {
     );
     line(&mut out, "water consumed", "water_l", Scale::Water, "");
     line(&mut out, "electricity cost", "cost", Scale::Plain(""), "");
-    let windows = e.extra.get("windows").and_then(serde_json::Value::as_array);
-    if let Some(ws) = windows.filter(|w| !w.is_empty()) {
+    if !windows.is_empty() {
         let _ = writeln!(
             out,
-            "  windows (WATTLENS_MARKS): P50 facility energy and carbon, with P5 .. P95"
+            "  windows (WATTLENS_MARKS): P50 facility energy and carbon (operational + embodied \
+             for the window's own span), with P5 .. P95"
         );
-        let p = |w: &serde_json::Value, key: &str| {
-            let p: Percentiles =
-                serde::Deserialize::deserialize(&w[key]).unwrap_or(Percentiles::point(0.0));
-            [p.p5, p.p50, p.p95]
-        };
-        for w in ws {
-            let [e5, e50, e95] = p(w, "facility_energy_kwh");
-            let [c5, c50, c95] = p(w, "carbon_kgco2e");
-            let (ke, ue) = unit_for(Scale::Energy, e50, "");
-            let (kc, uc) = unit_for(Scale::Mass, c50, "");
+        for w in windows.iter().take(SHOWN_WINDOWS) {
+            let (e, c) = (&w.facility_energy_kwh, &w.carbon_kgco2e);
+            let (ke, ue) = unit_for(Scale::Energy, e.p50, "");
+            let (kc, uc) = unit_for(Scale::Mass, c.p50, "");
             let _ = writeln!(
                 out,
                 "    {:<24} {:>8} s  {} {ue} ({} .. {})  {} {uc} ({} .. {}){}",
-                w["name"].as_str().unwrap_or("?"),
-                fmt_num(w["duration_s"].as_f64().unwrap_or(0.0)),
-                fmt_num(e50 * ke),
-                fmt_num(e5 * ke),
-                fmt_num(e95 * ke),
-                fmt_num(c50 * kc),
-                fmt_num(c5 * kc),
-                fmt_num(c95 * kc),
-                if w["closed_by_run_end"].as_bool() == Some(true) {
+                w.name,
+                fmt_num(w.duration_s),
+                fmt_num(e.p50 * ke),
+                fmt_num(e.p5 * ke),
+                fmt_num(e.p95 * ke),
+                fmt_num(c.p50 * kc),
+                fmt_num(c.p5 * kc),
+                fmt_num(c.p95 * kc),
+                if w.closed_by_run_end {
                     "  (no end mark)"
                 } else {
                     ""
                 }
+            );
+        }
+        if windows.len() > SHOWN_WINDOWS {
+            let _ = writeln!(
+                out,
+                "    ... {} more windows (all of them in the --json output)",
+                windows.len() - SHOWN_WINDOWS
             );
         }
     }
@@ -121,6 +127,62 @@ pub fn run_summary(e: &Estimate) -> String {
         let _ = writeln!(out, "  note: {n}");
     }
     out
+}
+
+/// The run's `wattlens.footprint/v1` object with its `windows` (none: no key), as a tree; for
+/// a run with many windows, [`write_run_json`] writes the same without building one.
+#[must_use]
+pub fn run_json(e: &Estimate, windows: &[WindowFigures]) -> serde_json::Value {
+    let mut v = e.to_json();
+    if !windows.is_empty() {
+        v["windows"] = serde_json::to_value(windows).unwrap_or_default();
+    }
+    v
+}
+
+/// Writes [`run_json`] (pretty, with a final newline) to `w`, the windows streamed one by one
+/// rather than built as a JSON tree (100,000 windows would take a gigabyte that way).
+///
+/// # Errors
+/// When writing fails.
+pub fn write_run_json<W: std::io::Write>(
+    mut w: W,
+    e: &Estimate,
+    windows: &[WindowFigures],
+) -> std::io::Result<()> {
+    let base = e.to_json();
+    let Some(map) = base.as_object() else {
+        return Ok(());
+    };
+    serde_json::to_writer_pretty(&mut w, &WithWindows { map, windows })?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+/// An object's keys in order, with `windows` put in its sorted place.
+struct WithWindows<'a> {
+    map: &'a serde_json::Map<String, serde_json::Value>,
+    windows: &'a [WindowFigures],
+}
+
+impl Serialize for WithWindows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        let mut pending = !self.windows.is_empty();
+        for (k, v) in self.map {
+            if pending && k.as_str() > "windows" {
+                m.serialize_entry("windows", self.windows)?;
+                pending = false;
+            }
+            if k != "windows" {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        if pending {
+            m.serialize_entry("windows", self.windows)?;
+        }
+        m.end()
+    }
 }
 
 /// CodeCarbon 3.x's `emissions.csv` columns (3.3), written when a new file is started.

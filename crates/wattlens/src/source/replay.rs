@@ -9,14 +9,28 @@
 //! {"t":0.0,"source":"procfs","device":"machine","kind":"machine","busy_s":59.2,"total_s":9289.3,"cpus":4,"mem_total_gb":16.4}
 //! ```
 
-use super::Reading;
+use super::{Reading, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// The schema id of a trace's header line.
 pub const TRACE_SCHEMA: &str = "wattlens.trace/v1";
+
+/// The longest trace line read, in bytes (a reading is a few hundred; a mark line at most
+/// [`crate::measure::MAX_MARK_BYTES`]): a longer one is an error, so that an endless line (a
+/// device, a file of zeros) cannot exhaust memory.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// Largest time in a trace, s (about 32 years).
+const MAX_T: f64 = 1e9;
+/// Largest power of one device, W.
+const MAX_POWER_W: f64 = 1e6;
+/// Largest cumulative CPU time, s.
+const MAX_CPU_S: f64 = 1e13;
+/// Largest memory, GB.
+const MAX_MEM_GB: f64 = 1e7;
 
 /// The first line of a trace.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -27,7 +41,8 @@ pub struct Header {
     pub started_unix_s: f64,
     /// Sampling interval, s.
     pub interval_s: f64,
-    /// The measured command (empty for `--pid`).
+    /// The measured command: its program only, unless `--record-command` asked for the whole
+    /// command line (empty for `--pid`).
     #[serde(default)]
     pub command: Vec<String>,
     /// `--tag key=value` labels.
@@ -37,6 +52,36 @@ pub struct Header {
     /// another machine models the same CPU).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_tdp_w: Option<f64>,
+    /// The host the trace was recorded on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The wattlens version that recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wattlens_version: Option<String>,
+    /// How the recording run accounted: the replay's defaults (absent in traces of wattlens
+    /// 0.1 before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+}
+
+/// Every setting of the recording run that changes the footprint, beside the CPU rating.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// `--charge`: `machine` or `processes`.
+    pub charge: String,
+    /// CPU power per logical CPU when the rating is not known, W.
+    pub cpu_w_per_thread: f64,
+    /// DRAM power per GB, W.
+    pub dram_w_per_gb: f64,
+    /// Rest of the server per unit of the measured components, `[low, high]`.
+    pub rest_share: [f64; 2],
+    /// `--server`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// The site flags in effect (`grid`, `pue`, ...: flag name without `--`, value as given,
+    /// the config file's included).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub site: BTreeMap<String, String>,
 }
 
 /// Errors of reading or writing a trace, naming the file.
@@ -50,8 +95,8 @@ pub enum TraceError {
         /// The cause.
         source: std::io::Error,
     },
-    /// A line is not a reading.
-    #[error("{path}:{line}: not a wattlens trace line: {message}")]
+    /// A line is not a reading, or an impossible one.
+    #[error("{path}:{line}: {message}")]
     Line {
         /// The trace.
         path: PathBuf,
@@ -59,6 +104,18 @@ pub enum TraceError {
         line: usize,
         /// What is wrong.
         message: String,
+    },
+    /// Not a regular file.
+    #[error("{path}: not a regular file (a pipe, a device or a folder); --replay reads a trace file written by --record")]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+    },
+    /// No readings at all.
+    #[error("{path}: no readings (an empty trace is not a run); --replay reads a trace written by --record")]
+    Empty {
+        /// The trace.
+        path: PathBuf,
     },
 }
 
@@ -71,16 +128,29 @@ pub struct TraceWriter {
 }
 
 impl TraceWriter {
-    /// Creates (truncates) `path` and writes the header.
+    /// Creates (truncates) `path`, readable by its owner only (0600: a trace names the command
+    /// and the host), and writes the header.
     ///
     /// # Errors
     /// When the file cannot be created or written.
     pub fn create(path: &Path, header: &Header) -> Result<Self, TraceError> {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         let io = |source| TraceError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let file = std::fs::File::create(path).map_err(io)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io)?;
+        // An existing file keeps its mode on open: narrow it too (a regular file only).
+        if file.metadata().map_err(io)?.is_file() {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
+        }
         let mut w = Self {
             path: path.to_path_buf(),
             file,
@@ -117,7 +187,7 @@ impl TraceWriter {
     }
 }
 
-/// A trace read back: the header and the readings grouped by poll (equal `t`).
+/// A trace read back whole: the header and the readings grouped by poll (equal `t`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trace {
     /// The header (default when the file has none).
@@ -128,52 +198,317 @@ pub struct Trace {
     pub torn: bool,
 }
 
-/// Reads a trace.
+/// Reads a whole trace (see [`TraceReader`] for what is checked).
 ///
 /// # Errors
-/// When the file cannot be read or a line other than the last is not a reading.
+/// As [`TraceReader::open`] and [`TraceReader::next_poll`].
 pub fn read(path: &Path) -> Result<Trace, TraceError> {
-    let file = std::fs::File::open(path).map_err(|source| TraceError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let lines: Vec<String> = std::io::BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()
-        .map_err(|source| TraceError::Io {
+    let mut r = TraceReader::open(path)?;
+    let mut polls = Vec::new();
+    while let Some(p) = r.next_poll()? {
+        polls.push(p);
+    }
+    Ok(Trace {
+        header: r.header().clone(),
+        polls,
+        torn: r.torn(),
+    })
+}
+
+/// Reads a trace one poll at a time, in memory bounded by the longest line.
+///
+/// Checked: the file is a regular file; every line is at most [`MAX_LINE_BYTES`]; every line
+/// is a reading with finite, non-negative, plausible values (`t`, `power_w`, CPU times,
+/// memory, the header's CPU rating and interval); times never go backwards (so marks are in
+/// order); and there is at least one reading. A last line without its newline is torn (the
+/// writer ends every line with one, in the same `write` as the line): it is skipped, and with
+/// it the rest of its poll when that poll's time can be read from it.
+#[derive(Debug)]
+pub struct TraceReader {
+    path: PathBuf,
+    reader: std::io::BufReader<std::fs::File>,
+    header: Header,
+    line: usize,
+    buf: Vec<u8>,
+    pending: Option<Reading>,
+    last_t: f64,
+    polls: usize,
+    torn: bool,
+    done: bool,
+}
+
+impl TraceReader {
+    /// Opens a trace and reads its header.
+    ///
+    /// # Errors
+    /// When the file is not a regular file, cannot be read, or its first line is neither a
+    /// valid header nor a reading.
+    pub fn open(path: &Path) -> Result<Self, TraceError> {
+        let io = |source| TraceError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-    let mut trace = Trace::default();
-    let n = lines.len();
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+        };
+        // Checked before opening: opening a FIFO would wait for a writer.
+        if !std::fs::metadata(path).map_err(io)?.is_file() {
+            return Err(TraceError::NotRegular {
+                path: path.to_path_buf(),
+            });
         }
-        if i == 0 {
-            if let Ok(h) = serde_json::from_str::<Header>(line) {
+        let file = std::fs::File::open(path).map_err(io)?;
+        if !file.metadata().map_err(io)?.is_file() {
+            return Err(TraceError::NotRegular {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut r = Self {
+            path: path.to_path_buf(),
+            reader: std::io::BufReader::new(file),
+            header: Header::default(),
+            line: 0,
+            buf: Vec::new(),
+            pending: None,
+            last_t: 0.0,
+            polls: 0,
+            torn: false,
+            done: false,
+        };
+        // The header, or (a trace without one) the first reading.
+        while let Some(terminated) = r.next_line()? {
+            let text = String::from_utf8_lossy(&r.buf).into_owned();
+            if text.trim().is_empty() {
+                continue;
+            }
+            if !terminated {
+                r.torn_line(&text, &mut Vec::new());
+                break;
+            }
+            if let Ok(h) = serde_json::from_str::<Header>(&text) {
                 if h.schema == TRACE_SCHEMA {
-                    trace.header = h;
-                    continue;
+                    r.check_header(&h)?;
+                    r.header = h;
+                    break;
                 }
             }
-        }
-        match serde_json::from_str::<Reading>(line) {
-            Ok(r) => match trace.polls.last_mut() {
-                Some(p) if p.first().is_some_and(|x| x.t == r.t) => p.push(r),
-                _ => trace.polls.push(vec![r]),
-            },
-            Err(_) if i + 1 == n && !line.ends_with('}') => trace.torn = true,
-            Err(e) => {
-                return Err(TraceError::Line {
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    message: e.to_string(),
-                })
+            if text
+                .trim_start()
+                .starts_with("{\"schema\":\"wattlens.footprint")
+                || text.trim() == "{"
+            {
+                return Err(r.error(
+                    "this looks like a footprint JSON (the output of --json), not a trace; \
+                     --replay reads a trace written by --record"
+                        .into(),
+                ));
             }
+            let reading = r.parse(&text)?;
+            r.pending = Some(reading);
+            break;
+        }
+        Ok(r)
+    }
+
+    /// The header (default when the file has none).
+    #[must_use]
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Whether a torn last line was skipped (so far).
+    #[must_use]
+    pub fn torn(&self) -> bool {
+        self.torn
+    }
+
+    fn error(&self, message: String) -> TraceError {
+        TraceError::Line {
+            path: self.path.clone(),
+            line: self.line,
+            message,
         }
     }
-    Ok(trace)
+
+    /// Reads the next line into `buf` (without its newline): `Some(true)` for a complete line,
+    /// `Some(false)` for a last line without a newline, `None` at the end.
+    fn next_line(&mut self) -> Result<Option<bool>, TraceError> {
+        self.buf.clear();
+        let limit = (MAX_LINE_BYTES + 1) as u64;
+        let n = (&mut self.reader)
+            .take(limit)
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|source| TraceError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+            if self.buf.last() == Some(&b'\r') {
+                self.buf.pop();
+            }
+            return Ok(Some(true));
+        }
+        if self.buf.len() > MAX_LINE_BYTES {
+            return Err(self.error(format!(
+                "a line longer than {MAX_LINE_BYTES} bytes; not a wattlens trace"
+            )));
+        }
+        Ok(Some(false))
+    }
+
+    fn check_header(&self, h: &Header) -> Result<(), TraceError> {
+        let bad = |what: &str, v: f64, ok: bool| {
+            (!ok).then(|| self.error(format!("header: {what} = {v} is impossible")))
+        };
+        let checks = [
+            bad(
+                "started_unix_s",
+                h.started_unix_s,
+                h.started_unix_s.is_finite() && h.started_unix_s.abs() < 1e12,
+            ),
+            bad(
+                "interval_s",
+                h.interval_s,
+                h.interval_s.is_finite() && (0.0..=MAX_T).contains(&h.interval_s),
+            ),
+            h.cpu_tdp_w.and_then(|w| {
+                bad(
+                    "cpu_tdp_w",
+                    w,
+                    w.is_finite() && (0.0..=MAX_POWER_W).contains(&w),
+                )
+            }),
+        ];
+        if let Some(e) = checks.into_iter().flatten().next() {
+            return Err(e);
+        }
+        if let Some(s) = &h.settings {
+            let ok = |v: f64| v.is_finite() && (0.0..=MAX_POWER_W).contains(&v);
+            if !(ok(s.cpu_w_per_thread)
+                && ok(s.dram_w_per_gb)
+                && ok(s.rest_share[0])
+                && ok(s.rest_share[1])
+                && s.rest_share[0] <= s.rest_share[1])
+            {
+                return Err(
+                    self.error("header: settings hold a negative or impossible coefficient".into())
+                );
+            }
+            if !matches!(s.charge.as_str(), "machine" | "processes") {
+                return Err(self.error(format!(
+                    "header: settings.charge = {:?} is not \"machine\" or \"processes\"",
+                    s.charge
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A reading, checked.
+    fn parse(&mut self, text: &str) -> Result<Reading, TraceError> {
+        let r: Reading = serde_json::from_str(text)
+            .map_err(|e| self.error(format!("not a wattlens trace line: {e}")))?;
+        let range = |what: &str, v: f64, max: f64| -> Result<(), TraceError> {
+            if v.is_finite() && (0.0..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(self.error(format!(
+                    "{what} = {v} is impossible (it must be between 0 and {max})"
+                )))
+            }
+        };
+        range("t", r.t, MAX_T)?;
+        match &r.value {
+            Value::Power { power_w, .. } => range("power_w", *power_w, MAX_POWER_W)?,
+            Value::Machine {
+                busy_s,
+                total_s,
+                mem_total_gb,
+                ..
+            } => {
+                range("busy_s", *busy_s, MAX_CPU_S)?;
+                range("total_s", *total_s, MAX_CPU_S)?;
+                range("mem_total_gb", *mem_total_gb, MAX_MEM_GB)?;
+            }
+            Value::Tree { cpu_s, rss_gb, .. } => {
+                range("cpu_s", *cpu_s, MAX_CPU_S)?;
+                range("rss_gb", *rss_gb, MAX_MEM_GB)?;
+            }
+            Value::Counter { .. }
+            | Value::Dropped { .. }
+            | Value::Exit { .. }
+            | Value::Mark { .. } => {}
+        }
+        if r.t < self.last_t {
+            let what = if matches!(r.value, Value::Mark { .. }) {
+                "a mark out of order"
+            } else {
+                "time goes backwards"
+            };
+            return Err(self.error(format!(
+                "{what}: t = {} after t = {} on an earlier line; a trace's times never decrease",
+                r.t, self.last_t
+            )));
+        }
+        self.last_t = r.t;
+        Ok(r)
+    }
+
+    /// A torn last line: skipped, and with it the readings of its poll so far when its time
+    /// can be read (`{"t":2.5,...`).
+    fn torn_line(&mut self, text: &str, poll: &mut Vec<Reading>) {
+        self.torn = true;
+        let t = text
+            .trim_start()
+            .strip_prefix("{\"t\":")
+            .and_then(|rest| rest.split_once(','))
+            .and_then(|(t, _)| t.parse::<f64>().ok());
+        if t.is_some() && poll.first().map(|r| r.t) == t {
+            poll.clear();
+        }
+    }
+
+    /// The next poll: the readings with the next time, in file order.
+    ///
+    /// # Errors
+    /// A line that is not a valid reading, with its number; a file without readings.
+    pub fn next_poll(&mut self) -> Result<Option<Vec<Reading>>, TraceError> {
+        let mut poll: Vec<Reading> = self.pending.take().into_iter().collect();
+        while !self.done {
+            let Some(terminated) = self.next_line()? else {
+                self.done = true;
+                break;
+            };
+            let text = String::from_utf8_lossy(&self.buf).into_owned();
+            if text.trim().is_empty() {
+                continue;
+            }
+            if !terminated {
+                self.torn_line(&text, &mut poll);
+                self.done = true;
+                break;
+            }
+            let r = self.parse(&text)?;
+            if poll.first().is_some_and(|p| p.t != r.t) {
+                self.pending = Some(r);
+                self.polls += 1;
+                return Ok(Some(poll));
+            }
+            poll.push(r);
+        }
+        if poll.is_empty() {
+            if self.polls == 0 {
+                return Err(TraceError::Empty {
+                    path: self.path.clone(),
+                });
+            }
+            return Ok(None);
+        }
+        self.polls += 1;
+        Ok(Some(poll))
+    }
 }
 
 #[cfg(test)]
@@ -230,5 +565,134 @@ mod tests {
         assert_eq!(t.polls[0].len(), 2);
         assert_eq!(t.polls[1][0], r(1.0, 3));
         assert!(t.torn);
+    }
+
+    const HEAD: &str =
+        "{\"schema\":\"wattlens.trace/v1\",\"started_unix_s\":1.0,\"interval_s\":1.0}\n";
+
+    fn line(t: f64, power: f64) -> String {
+        format!("{{\"t\":{t:?},\"source\":\"nvml\",\"device\":\"gpu0\",\"kind\":\"power\",\"part\":\"gpu\",\"power_w\":{power:?}}}\n")
+    }
+
+    fn mark(t: f64, text: &str) -> String {
+        format!("{{\"t\":{t:?},\"source\":\"child\",\"device\":\"marks\",\"kind\":\"mark\",\"text\":{text:?}}}\n")
+    }
+
+    fn read_text(text: &str) -> Result<Trace, TraceError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, text).expect("write");
+        read(&path)
+    }
+
+    fn error_of(text: &str) -> String {
+        match read_text(text) {
+            Ok(t) => panic!("accepted: {t:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn impossible_traces_are_errors_naming_the_line() {
+        let back = format!(
+            "{HEAD}{}{}{}",
+            line(0.0, 10.0),
+            line(5.0, 10.0),
+            line(2.0, 10.0)
+        );
+        let e = error_of(&back);
+        assert!(e.contains("t.jsonl:4:") && e.contains("backwards"), "{e}");
+        let neg = format!("{HEAD}{}{}", line(0.0, 10.0), line(1.0, -3.0));
+        let e = error_of(&neg);
+        assert!(e.contains(":3:") && e.contains("power_w = -3"), "{e}");
+        let tdp = "{\"schema\":\"wattlens.trace/v1\",\"started_unix_s\":1.0,\"interval_s\":1.0,\"cpu_tdp_w\":-5.0}\n";
+        let e = error_of(&format!("{tdp}{}", line(0.0, 1.0)));
+        assert!(e.contains(":1:") && e.contains("cpu_tdp_w = -5"), "{e}");
+        let marks = format!(
+            "{HEAD}{}{}{}{}",
+            line(0.0, 1.0),
+            mark(6.0, "begin a"),
+            line(6.0, 1.0),
+            mark(2.0, "end a")
+        );
+        let e = error_of(&marks);
+        assert!(e.contains(":5:") && e.contains("mark out of order"), "{e}");
+        let e = error_of("");
+        assert!(e.contains("no readings"), "{e}");
+        let e = error_of(HEAD);
+        assert!(e.contains("no readings"), "{e}");
+        let e = error_of(&format!("{HEAD}{}", line(-1.0, 1.0)));
+        assert!(e.contains("t = -1"), "{e}");
+        let e = error_of("{\n  \"schema\": \"wattlens.footprint/v1\"\n}\n");
+        assert!(e.contains("footprint"), "{e}");
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped_with_the_rest_of_its_poll_even_ending_in_a_brace() {
+        // The last poll (t = 2) lost its newline: cut inside a number, the line still ends in
+        // '}'. It and the complete line of the same poll before it are left out.
+        let full = line(2.0, 123.0);
+        let cut = &full[..full.len() - 4];
+        let text = format!(
+            "{HEAD}{}{}{}{}}}",
+            line(0.0, 1.0),
+            line(1.0, 1.0),
+            mark(2.0, "begin x"),
+            cut
+        );
+        assert!(text.ends_with('}'));
+        let t = read_text(&text).expect("replays");
+        assert!(t.torn);
+        assert_eq!(t.polls.len(), 2, "{:?}", t.polls);
+        assert_eq!(t.polls[1][0].t, 1.0);
+        // A complete last line that only lacks its newline is skipped too: the writer always
+        // ends lines with one.
+        let t = read_text(&format!(
+            "{HEAD}{}{}",
+            line(0.0, 1.0),
+            line(1.0, 1.0).trim_end()
+        ))
+        .expect("replays");
+        assert!(t.torn);
+        assert_eq!(t.polls.len(), 1);
+        // A bad line that is not the last is an error.
+        let e = error_of(&format!(
+            "{HEAD}{}{{\"t\":1.0,\"so\n{}",
+            line(0.0, 1.0),
+            line(2.0, 1.0)
+        ));
+        assert!(e.contains(":3:"), "{e}");
+    }
+
+    #[test]
+    fn devices_pipes_and_endless_lines_are_refused() {
+        for dev in ["/dev/zero", "/dev/null"] {
+            match read(Path::new(dev)) {
+                Err(TraceError::NotRegular { .. }) => {}
+                other => panic!("{dev}: {other:?}"),
+            }
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            assert!(matches!(read(&fifo), Err(TraceError::NotRegular { .. })));
+        }
+        let long = dir.path().join("long.jsonl");
+        std::fs::write(&long, vec![b'x'; 3 * MAX_LINE_BYTES]).expect("write");
+        let e = read(&long).expect_err("long line");
+        assert!(e.to_string().contains("longer than"), "{e}");
+    }
+
+    #[test]
+    fn traces_are_created_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, "old").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        drop(TraceWriter::create(&path, &Header::default()).expect("create"));
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

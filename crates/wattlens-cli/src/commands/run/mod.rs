@@ -5,13 +5,15 @@
 //! when signal N killed it), 127/126 when it cannot be started, 2 on a wattlens error.
 //!
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
-//! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` pipe;
-//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`.
+//! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
+//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `trace.rs`: what a trace
+//! records and a replay takes from it.
 
 mod child;
 mod marks;
 mod outputs;
 mod sources;
+mod trace;
 
 use crate::cli::{Charge, RunArgs};
 use crate::settings::{self, Config};
@@ -21,13 +23,14 @@ use child::{measure, LiveScale, Measured};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use trace::Replayed;
 use wattlens::catalog::Catalog;
 use wattlens::estimate::site::{coefficient, resolve};
 use wattlens::estimate::McOptions;
 use wattlens::measure::{account_run, replay, ModelInputs, Policy, RunSpec};
 use wattlens::report;
-use wattlens::source::replay::{Header, TraceWriter, TRACE_SCHEMA};
-use wattlens::uncertainty::fmt_num;
+use wattlens::source::replay::{Header, Settings, TraceReader, TraceWriter, TRACE_SCHEMA};
+use wattlens::uncertainty::{fmt_num, Range};
 use wattlens::units::Watts;
 
 /// Runs `wattlens run`.
@@ -42,24 +45,67 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut tags = parse_tags(&a.tags)?;
     let mut held = outputs::check(a)?;
     let mut assumptions = Vec::new();
-    let site_inputs = settings::site(&a.site, &cfg.site)?;
+    // A replayed trace is opened first: what it recorded is the default of every setting below.
+    let mut trace = a
+        .replay
+        .as_deref()
+        .map(TraceReader::open)
+        .transpose()
+        .context("--replay")?;
+    let mut replayed = match (&a.replay, &trace) {
+        (Some(p), Some(t)) => Some(Replayed::new(p, t.header())),
+        _ => None,
+    };
+    let site_args = match &mut replayed {
+        Some(r) => r.site_args(&a.site),
+        None => a.site.clone(),
+    };
+    let site_inputs = settings::site(&site_args, &cfg.site)?;
     let site = resolve(cat, &site_inputs, &mut assumptions)?.site;
-    let rest_share = coefficient(cat, "rest.share", "rest_share", 1.0, &mut assumptions)?;
-    let dram = coefficient(cat, "dram.w_per_gb", "dram_w_per_gb", 1.0, &mut assumptions)?;
-    let per_thread = coefficient(
-        cat,
-        "cpu.w_per_thread",
-        "cpu_w_per_thread",
-        1.0,
+    let recorded = |name: &str, pick: fn(&Settings) -> Range, unit: &str, out: &mut Vec<_>| {
+        replayed
+            .as_ref()
+            .and_then(|r| r.coefficient(name, pick, unit, out))
+    };
+    let rest_share = match recorded(
+        "rest_share",
+        |s| Range::new(s.rest_share[0], s.rest_share[1]),
+        "",
         &mut assumptions,
-    )?;
+    ) {
+        Some(p) => p,
+        None => coefficient(cat, "rest.share", "rest_share", 1.0, &mut assumptions)?,
+    };
+    let dram = match recorded(
+        "dram_w_per_gb",
+        |s| Range::point(s.dram_w_per_gb),
+        "W/GB",
+        &mut assumptions,
+    ) {
+        Some(p) => p,
+        None => coefficient(cat, "dram.w_per_gb", "dram_w_per_gb", 1.0, &mut assumptions)?,
+    };
+    let per_thread = match recorded(
+        "cpu_w_per_thread",
+        |s| Range::point(s.cpu_w_per_thread),
+        "W",
+        &mut assumptions,
+    ) {
+        Some(p) => p,
+        None => coefficient(
+            cat,
+            "cpu.w_per_thread",
+            "cpu_w_per_thread",
+            1.0,
+            &mut assumptions,
+        )?,
+    };
     // The live line's figures at the midpoints, as the summary counts them.
     let live = LiveScale {
         it_per_measured: 1.0 + rest_share.range.mid(),
         pue: site.pue.range.mid(),
         g_per_kwh: site.intensity.range.mid(),
     };
-    let trace = a.replay.as_deref().map(read_trace).transpose()?;
     // The CPU rating: --cpu-tdp, --server, the one a replayed trace recorded, the catalog row of
     // this machine's CPU; else the per-CPU default. With where it came from, for the note.
     let (cpu_tdp, cpu_from) = match settings::power("--cpu-tdp", a.cpu_tdp.as_deref())? {
@@ -69,8 +115,8 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         ),
         None => match (&trace, &a.server) {
             (Some(t), None) => (
-                t.header.cpu_tdp_w.map(Watts),
-                t.header
+                t.header().cpu_tdp_w.map(Watts),
+                t.header()
                     .cpu_tdp_w
                     .map(|w| format!("{w} W, as the trace recorded")),
             ),
@@ -80,8 +126,15 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             },
         },
     };
+    if let (Some(r), Some(t)) = (&mut replayed, &trace) {
+        r.cpu_rating(t.header(), cpu_tdp.map(|w| w.0), a);
+    }
+    let charge = match &mut replayed {
+        Some(r) => r.charge(a.charge),
+        None => a.charge.unwrap_or(Charge::Processes),
+    };
     let inputs = ModelInputs {
-        policy: match a.charge {
+        policy: match charge {
             Charge::Machine => Policy::Machine,
             Charge::Processes => Policy::Processes,
         },
@@ -91,18 +144,19 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     let opts = mc(a, cfg)?;
 
-    let (measurement, notes, exit) = if let (Some(path), Some(trace)) = (&a.replay, &trace) {
-        let mut notes = Vec::new();
-        if trace.torn {
-            notes.push(format!(
-                "{}: the last line was cut short (recording killed?); replayed what is complete",
-                path.display()
-            ));
-        }
-        for (k, v) in &trace.header.tags {
+    let (measurement, notes, exit, header) = if let Some(t) = &mut trace {
+        let mut notes = replayed.as_ref().map(Replayed::notes).unwrap_or_default();
+        for (k, v) in &t.header().tags {
             tags.entry(k.clone()).or_insert_with(|| v.clone());
         }
-        (replay(trace, inputs), notes, ExitStatus::Success)
+        let m = replay(t, inputs).context("--replay")?;
+        if t.torn() {
+            notes.push(format!(
+                "{}: the last line was cut short (recording killed?); replayed the complete polls",
+                a.replay.as_deref().unwrap_or(Path::new("")).display()
+            ));
+        }
+        (m, notes, ExitStatus::Success, t.header().clone())
     } else {
         let header = Header {
             schema: TRACE_SCHEMA.into(),
@@ -111,8 +165,23 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 .map_or(0.0, |d| d.as_secs_f64()),
             interval_s: interval.as_secs_f64(),
             cpu_tdp_w: cpu_tdp.map(|w| w.0),
-            command: a.command.clone(),
+            // The program only: arguments can hold secrets.
+            command: if a.record_command {
+                a.command.clone()
+            } else {
+                a.command.iter().take(1).cloned().collect()
+            },
             tags: tags.clone(),
+            host: trace::host_name(),
+            wattlens_version: Some(env!("CARGO_PKG_VERSION").into()),
+            settings: Some(Settings {
+                charge: trace::charge_str(charge).into(),
+                cpu_w_per_thread: per_thread.range.mid(),
+                dram_w_per_gb: dram.range.mid(),
+                rest_share: [rest_share.range.lo, rest_share.range.hi],
+                server: a.server.clone(),
+                site: trace::site_map(&a.site, &cfg.site),
+            }),
         };
         let record = a
             .record
@@ -124,7 +193,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         held.record = None;
         match measure(a, interval, record, inputs, live)? {
             Measured::NotStarted(code) => return Ok(ExitStatus::Code(code)),
-            Measured::Done(m, notes, code) => (m, notes, code),
+            Measured::Done(m, notes, code) => (m, notes, code, header),
         }
     };
 
@@ -136,9 +205,16 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         site,
     };
     let mut e = account_run(&spec, opts, assumptions, &tags);
+    let windows = wattlens::measure::windows(&spec, opts);
     e.notes.extend(notes);
     e.notes
         .extend(wattlens::estimate::site::fallback_notes(&e.assumptions));
+    for (k, v) in trace::identity(&header) {
+        e.extra.insert(k.into(), v);
+    }
+    if let Some(r) = &replayed {
+        e.extra.insert("replay".into(), r.to_json());
+    }
     let m = &spec.measurement;
     if e.components
         .iter()
@@ -154,9 +230,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     // The files first: a closed or stalled stderr must not cost the measurement.
     let mut failed = Vec::new();
     if let Some(path) = &a.json {
-        let mut s = serde_json::to_string_pretty(&e.to_json())?;
-        s.push('\n');
-        if let Err(err) = outputs::write_json(path, held.json.take(), &s) {
+        if let Err(err) = outputs::write_json(path, held.json.take(), &e, &windows) {
             failed.push(format!("cannot write --json {}: {err:#}", path.display()));
         }
     }
@@ -206,7 +280,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         }
     }
     if !a.quiet {
-        eprint!("{}", report::run_summary(&e));
+        eprint!("{}", report::run_summary(&e, &windows));
     }
     if failed.is_empty() {
         return Ok(exit);
@@ -218,38 +292,6 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         ExitStatus::Code(c) if c != 0 => exit,
         _ => ExitStatus::Error,
     })
-}
-
-/// Reads the `--replay` trace; a footprint given by mistake is named as such.
-fn read_trace(path: &Path) -> Result<wattlens::source::replay::Trace> {
-    wattlens::source::replay::read(path).map_err(|e| match footprint_schema(path) {
-        Some(schema) => anyhow::anyhow!(
-            "--replay {}: this is a footprint ({schema}, what `--json` writes), not a trace: \
-             --replay reads the trace `wattlens run --record FILE` writes",
-            path.display()
-        ),
-        None => anyhow::Error::new(e).context("--replay"),
-    })
-}
-
-/// The schema of a footprint JSON object (`wattlens.footprint/v1`), when `path` is one: what a
-/// user may give `--replay` by mistake. Reads at most 16 MiB of a regular file.
-fn footprint_schema(path: &Path) -> Option<String> {
-    use std::io::Read;
-    if !std::fs::metadata(path).ok()?.is_file() {
-        return None;
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(16 << 20)
-        .read_to_string(&mut text)
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let schema = v.get("schema")?.as_str()?;
-    schema
-        .starts_with("wattlens.footprint")
-        .then(|| schema.to_string())
 }
 
 /// The CPU's model name in `PROCFS/cpuinfo` (first `model name`), as CodeCarbon's `cpu_model`.

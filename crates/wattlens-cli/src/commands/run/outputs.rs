@@ -235,12 +235,18 @@ pub(super) fn open_write(path: &Path, append: bool) -> Result<File> {
 ///
 /// # Errors
 /// When the file cannot be opened or written.
-pub(super) fn write_json(path: &Path, held: Option<File>, text: &str) -> Result<()> {
-    let mut f = match held {
+pub(super) fn write_json(
+    path: &Path,
+    held: Option<File>,
+    e: &wattlens::estimate::Estimate,
+    windows: &[wattlens::measure::WindowFigures],
+) -> Result<()> {
+    let f = match held {
         Some(f) => f,
         None => open_write(path, false)?,
     };
-    f.write_all(text.as_bytes())?;
+    // Streamed: a run with 100k marked windows is never one JSON tree in memory.
+    wattlens::report::write_run_json(std::io::BufWriter::new(f), e, windows)?;
     Ok(())
 }
 
