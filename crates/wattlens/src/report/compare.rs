@@ -24,16 +24,24 @@ pub struct Row {
 }
 
 impl Row {
-    /// This P50 over the other P50 (`None` when the other is 0).
+    /// This P50 over the other P50 (`None` when the other is 0, or so small that the ratio is
+    /// not a finite number).
     #[must_use]
     pub fn ratio(&self) -> Option<f64> {
-        (self.other.p50 != 0.0).then(|| self.this.p50 / self.other.p50)
+        ratio(self.this.p50, self.other.p50)
     }
     /// Whether the other P50 lies inside this P5–P95.
     #[must_use]
     pub fn inside(&self) -> bool {
         self.this.p5 <= self.other.p50 && self.other.p50 <= self.this.p95
     }
+}
+
+/// `this / other`, when the other is not 0 and the quotient is a finite number (a subnormal
+/// other, such as 5e-324, would give infinity).
+fn ratio(this: f64, other: f64) -> Option<f64> {
+    let r = this / other;
+    (other != 0.0 && r.is_finite()).then_some(r)
 }
 
 /// IT energy of one component kind (`accelerator`, `host`, `server`) on both sides, as sums of
@@ -300,11 +308,8 @@ impl Comparison {
                 if markdown { "\n" } else { "\n  " }
             );
             for k in &self.kinds {
-                let ratio = if k.other_kwh == 0.0 {
-                    "-".to_string()
-                } else {
-                    format!("{}x", fmt_num(k.this_kwh / k.other_kwh))
-                };
+                let ratio = ratio(k.this_kwh, k.other_kwh)
+                    .map_or_else(|| "-".to_string(), |x| format!("{}x", fmt_num(x)));
                 let _ = writeln!(
                     out,
                     "{}{}: this {} / other {} ({}): {ratio}",
@@ -317,5 +322,18 @@ impl Comparison {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ratio;
+
+    #[test]
+    fn a_ratio_to_a_zero_or_subnormal_figure_is_left_out_not_infinite() {
+        assert_eq!(ratio(2.0, 4.0), Some(0.5));
+        assert_eq!(ratio(2.0, 0.0), None);
+        assert_eq!(ratio(2.0, 5e-324), None);
+        assert_eq!(ratio(0.0, 0.0), None);
     }
 }
