@@ -145,22 +145,35 @@ const MILLENNIUM_H: f64 = 1000.0 * 8760.0;
 /// Refuses a parsed value of `flag` outside its plausible bounds (or not finite), naming the
 /// flag and the bounds.
 pub fn check(flag: &str, r: Option<Range>) -> Result<Option<Range>> {
+    check_as(flag, flag, r)
+}
+
+/// As [`check`], with the value named `name` in the message: the flag, or the config file and
+/// key it came from (`pue in [site] of config file wattlens.toml`).
+pub fn check_as(flag: &str, name: &str, r: Option<Range>) -> Result<Option<Range>> {
     let Some(r) = r else { return Ok(None) };
+    let bound = BOUNDS.iter().find(|b| b.0 == flag);
     if !r.lo.is_finite() || !r.hi.is_finite() {
-        bail!("invalid value for {flag}: not a finite number");
+        // A finite number can still overflow when its unit is converted (`--days 1.79e308`).
+        match bound {
+            Some((_, _, _, _, text)) => bail!(
+                "invalid value for {name}: it is outside what any real case reaches (too large once converted to its base unit); give a value {text}"
+            ),
+            None => bail!("invalid value for {name}: not a finite number"),
+        }
     }
-    if let Some((_, unit, min, max, text)) = BOUNDS.iter().find(|b| b.0 == flag) {
+    if let Some((_, unit, min, max, text)) = bound {
         // Bounds are compared with a relative margin so that `1s` or `1000y` round-trip.
         let (lo, hi) = (min * (1.0 - 1e-9), max * (1.0 + 1e-9));
         if r.lo <= 0.0 && *min > 0.0 {
             bail!(
-                "invalid value for {flag}: must be above zero, got {}; give a value {text}",
+                "invalid value for {name}: must be above zero, got {}; give a value {text}",
                 r.display(unit)
             );
         }
         if r.lo < lo || r.hi > hi {
             bail!(
-                "invalid value for {flag}: {} is outside what any real case reaches; give a value {text} (check the number and its unit)",
+                "invalid value for {name}: {} is outside what any real case reaches; give a value {text} (check the number and its unit)",
                 r.display(unit)
             );
         }
@@ -168,17 +181,20 @@ pub fn check(flag: &str, r: Option<Range>) -> Result<Option<Range>> {
     Ok(Some(r))
 }
 
-/// Checks every numeric site flag (`--pue`, `--intensity`, `--lifetime` ...).
-pub fn site(s: SiteInputs) -> Result<SiteInputs> {
-    check("--pue", s.pue)?;
-    check("--intensity", s.intensity)?;
-    check("--market-intensity", s.market_intensity)?;
-    check("--cfe", s.cfe)?;
-    check("--wue", s.wue)?;
-    check("--ewif", s.ewif)?;
-    check("--lifetime", s.lifetime_h)?;
-    if let Some(p) = &s.price {
-        check("--price", Some(p.per_kwh))?;
+/// Checks every numeric site value (`--pue`, `--intensity`, `--lifetime` ...); `name` says how
+/// a message names the value of a flag (the flag, or the config file and key it came from).
+pub fn site(s: SiteInputs, name: impl Fn(&'static str) -> String) -> Result<SiteInputs> {
+    for (flag, r) in [
+        ("--pue", s.pue),
+        ("--intensity", s.intensity),
+        ("--market-intensity", s.market_intensity),
+        ("--cfe", s.cfe),
+        ("--wue", s.wue),
+        ("--ewif", s.ewif),
+        ("--lifetime", s.lifetime_h),
+        ("--price", s.price.as_ref().map(|p| p.per_kwh)),
+    ] {
+        check_as(flag, &name(flag), r)?;
     }
     Ok(s)
 }

@@ -95,4 +95,5 @@ mod output;
 mod run;
 mod run_process;
 mod seed;
+mod site_followup;
 mod site_input;
