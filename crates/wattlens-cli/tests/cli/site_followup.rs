@@ -105,3 +105,116 @@ fn config_seed_not_whole_is_printed_short() {
     let o = with_config("seed = 1e300\n", &[]);
     usage_error(&o, &["seed", "1.000e300"], &["000000000000"]);
 }
+
+const TRAIN: [&str; 10] = [
+    "estimate", "train", "--gpu", "h100", "--gpus", "8", "--params", "8B", "--tokens", "1T",
+];
+
+fn train_with(extra: &[&str]) -> Output {
+    let mut a = TRAIN.to_vec();
+    a.extend(extra);
+    wattlens(&a)
+}
+
+#[test]
+fn huge_finite_durations_are_out_of_bounds_not_infinite() {
+    for flag in ["--days", "--lifetime"] {
+        let o = train_with(&[flag, "1.7976931348623157e308"]);
+        usage_error(
+            &o,
+            &[flag, "outside", "give a value from"],
+            &["not a finite"],
+        );
+    }
+}
+
+#[test]
+fn fractions_far_above_a_hundred_suggest_no_percentage() {
+    let o = train_with(&["--cfe", "1e300"]);
+    usage_error(&o, &["--cfe", "check the value"], &["1e300%", "1.000e298"]);
+    // Within (1, 100] the percentage is still suggested.
+    let o = train_with(&["--cfe", "40"]);
+    usage_error(&o, &["40%", "0.4"], &[]);
+}
+
+#[test]
+fn micro_and_milli_watt_hours_are_read() {
+    for e in ["1uWh", "1µWh", "5mWh"] {
+        let o = wattlens(&["estimate", "fleet", "--energy", e, "--hours", "1"]);
+        assert!(o.status.success(), "{e}: {}", stderr(&o));
+    }
+    let o = wattlens(&["estimate", "fleet", "--energy", "1xWh", "--hours", "1"]);
+    usage_error(&o, &["as an energy", "1uWh"], &["a energy"]);
+}
+
+#[test]
+fn price_ranges_mixing_currencies_are_refused() {
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "hgx-a100",
+        "--hours",
+        "1",
+        "--price",
+        "0.1USD/kWh..0.2EUR/kWh",
+    ]);
+    usage_error(&o, &["--price", "USD", "EUR", "one currency"], &[]);
+}
+
+#[test]
+fn a_range_with_one_implausible_end_gets_no_unit_suggestion() {
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "hgx-a100",
+        "--hours",
+        "1",
+        "--intensity",
+        "0.1..500",
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("low end"), "{err}");
+    assert!(!err.contains("0.1kg/kWh"), "{err}");
+}
+
+#[test]
+fn restart_minutes_below_a_second_are_refused_zero_is_not() {
+    let failures = ["--interruptions", "3", "--checkpoint-minutes", "1"];
+    let mut a = failures.to_vec();
+    a.extend(["--restart-minutes", "1e-300"]);
+    usage_error(&train_with(&a), &["--restart-minutes", "1 s"], &[]);
+    let mut a = failures.to_vec();
+    a.extend(["--restart-minutes", "0"]);
+    let o = train_with(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn carbon_budgets_read_the_co2e_units_the_output_prints() {
+    for m in ["500kgCO2e", "0.5tCO2e", "500000gCO2e"] {
+        let o = train_with(&["--max-carbon", m]);
+        // Exit 1: the budget is read, and exceeded.
+        assert_eq!(o.status.code(), Some(1), "{m}: {}", stderr(&o));
+        assert!(stderr(&o).contains("500 kgCO2e"), "{m}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn breakdown_not_summing_to_one_says_what_to_add() {
+    let o = wattlens(&[
+        "estimate",
+        "datacenter",
+        "--breakdown",
+        "it=0.5,cooling=0.4",
+        "--it-power",
+        "1MW",
+    ]);
+    usage_error(&o, &["0.9", "other=0.1"], &[]);
+}

@@ -77,7 +77,7 @@ impl Bounds {
         } else {
             Err(FieldError {
                 field,
-                message: format!("must be {}, got {v}", self.describe()),
+                message: format!("must be {}, got {}", self.describe(), fmt_num(v)),
             })
         }
     }
@@ -95,7 +95,12 @@ fn ordered(
     match (low.1, high.1) {
         (Some(l), Some(h)) if l > h => Err(FieldError {
             field: high.0,
-            message: format!("must be at least {} ({l}), got {h}", low.0),
+            message: format!(
+                "must be at least {} ({}), got {}",
+                low.0,
+                fmt_num(l),
+                fmt_num(h)
+            ),
         }),
         _ => Ok(()),
     }
