@@ -222,7 +222,11 @@ pub fn catalog(flag: Option<&Path>, cfg: &Config, cfg_dir: Option<&Path>) -> Res
         ),
         (None, None) => return Ok(Catalog::embedded()),
     };
-    Catalog::with_user_file(&path).with_context(|| from)
+    let cat = Catalog::with_user_file(&path).with_context(|| from)?;
+    for w in cat.warnings() {
+        eprintln!("wattlens: warning: {w}");
+    }
+    Ok(cat)
 }
 
 /// Checks the names `[site]` gives (`grid`, `datacenter`, `cooling`) against the catalog, so that

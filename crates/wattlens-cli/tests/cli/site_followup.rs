@@ -218,3 +218,85 @@ fn breakdown_not_summing_to_one_says_what_to_add() {
     ]);
     usage_error(&o, &["0.9", "other=0.1"], &[]);
 }
+
+#[test]
+fn catalog_rows_a_unit_slip_would_give_warn_with_file_line_and_field() {
+    let o = with_catalog(
+        "[[grid]]\nkey = \"mine\"\nintensity_g_per_kwh = 0.05\n",
+        &["--grid", "mine"],
+    );
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("mine.toml, line 3") && err.contains("intensity_g_per_kwh"),
+        "{err}"
+    );
+    for (row, field) in [
+        (
+            "[[datacenter]]\nname = \"d\"\npue_low = 5\npue_high = 6\n",
+            "pue_low",
+        ),
+        (
+            "[[accelerator]]\nname = \"a\"\nboard_power_w = 2\n",
+            "board_power_w",
+        ),
+        (
+            "[[server]]\nname = \"s\"\nmax_power_kw = 0.01\n",
+            "max_power_kw",
+        ),
+        (
+            "[[ewif]]\nkey = \"w\"\nl_per_kwh_low = 500\nl_per_kwh_high = 600\n",
+            "l_per_kwh_low",
+        ),
+    ] {
+        let o = with_catalog(row, &[]);
+        let err = stderr(&o);
+        assert!(o.status.success(), "{row}: {err}");
+        assert!(
+            err.contains("warning") && err.contains(field),
+            "{row}: {err}"
+        );
+    }
+}
+
+#[test]
+fn catalog_rows_that_would_give_wrong_numbers_are_refused_with_file_line_and_field() {
+    for (row, needles) in [
+        (
+            "[[server]]\nname = \"tiny\"\naccelerator = \"H100 SXM5 80GB\"\naccelerators = 8\nmax_power_kw = 0.001\n",
+            &["line 5", "max_power_kw", "5.6 kW"][..],
+        ),
+        (
+            "[[default]]\nkey = \"infer.power_low\"\nlow = 1\nhigh = 1\n[[default]]\nkey = \"infer.power_high\"\nlow = 0.001\nhigh = 0.001\n",
+            &["line 7", "infer.power_low", "infer.power_high"][..],
+        ),
+        (
+            "[[grid]]\nkey = \"g\"\nintensity_g_per_kwh = 300\nscope = \"weird\"\n",
+            &["line 4", "scope", "lifecycle, direct, unspecified"][..],
+        ),
+        (
+            "[[model]]\nname = \"m\"\ntraining_accelerator = \"Nope GPU\"\n",
+            &["line 3", "training_accelerator", "Nope GPU"][..],
+        ),
+        (
+            "[[equivalent]]\nkey = \"bananas\"\nvalue = 3\n",
+            &["line 2", "bananas", "us_home_kwh_per_year"][..],
+        ),
+    ] {
+        let o = with_catalog(row, &[]);
+        let mut all = vec!["mine.toml"];
+        all.extend(needles);
+        usage_error(&o, &all, &[]);
+    }
+}
+
+#[test]
+fn catalog_errors_print_numbers_short() {
+    for row in [
+        "[[default]]\nkey = \"train.mfu\"\nlow = 1e-300\nhigh = 0.5\n",
+        "[[model]]\nname = \"x\"\nreported_training_energy_mwh = 1e300\n",
+    ] {
+        let o = with_catalog(row, &[]);
+        usage_error(&o, &["mine.toml", "e"], &["00000000000"]);
+    }
+}
