@@ -300,3 +300,62 @@ fn catalog_errors_print_numbers_short() {
         usage_error(&o, &["mine.toml", "e"], &["00000000000"]);
     }
 }
+
+fn fleet_on(grid: &str) -> Output {
+    wattlens(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "hgx-a100",
+        "--hours",
+        "1",
+        "--grid",
+        grid,
+    ])
+}
+
+#[test]
+fn us_grids_in_no_single_state_say_the_us_average_price_is_used() {
+    for g in [
+        "us-egrid:RFCE",
+        "us-egrid:NEWE",
+        "aws:us-gov-west-1",
+        "gcp:us-east7",
+    ] {
+        let o = fleet_on(g);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(o.status.success(), "{g}: {}", stderr(&o));
+        assert!(
+            out.contains(&format!("note: no electricity price for --grid {g} itself"))
+                && out.contains("United States"),
+            "{g}: {out}"
+        );
+    }
+    // A grid the table maps to its state, and the US itself, take their price without a note.
+    for g in ["us-egrid:CAMX", "aws:us-east-1", "US", "us-egrid:US"] {
+        let o = fleet_on(g);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(o.status.success(), "{g}: {}", stderr(&o));
+        assert!(!out.contains("no electricity price"), "{g}: {out}");
+    }
+}
+
+#[test]
+fn a_price_row_key_given_as_grid_names_the_grids_inside_it() {
+    usage_error(
+        &fleet_on("US-CA"),
+        &["US-CA", "not a grid", "us-egrid:CAMX"],
+        &[],
+    );
+    let o = wattlens(&["catalog", "list", "prices"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success());
+    assert!(
+        out.lines()
+            .next()
+            .is_some_and(|l| l.contains("not a --grid value")),
+        "{out}"
+    );
+}
