@@ -191,7 +191,7 @@ pub fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
             "config file {} is malformed{}: {}",
             path.display(),
             line.map_or(String::new(), |l| format!(" at line {l}")),
-            e.message()
+            wattlens::input::short_numbers(e.message())
         )
     })?;
     let mut cfg = cfg;
@@ -286,8 +286,9 @@ pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     let s = crate::bounds::site(site_inputs(a, cfg)?, name)?;
     for w in implausible(&s) {
         let flag = w.split(' ').next().unwrap_or_default();
-        let w = if flag.starts_with("--") {
-            w.replacen(flag, &name(flag), 1)
+        let from = name(flag);
+        let w = if flag.starts_with("--") && from != flag {
+            w.replacen(flag, &format!("{from}:"), 1)
         } else {
             w
         };

@@ -121,6 +121,34 @@ pub struct Price {
     pub currency: Option<String>,
 }
 
+/// A message with every long plain number (`1000...0.0`, `0.000...1`, as a parser prints
+/// `1e300`) written short (`1.000e300`), so that an error stays readable.
+#[must_use]
+pub fn short_numbers(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        // A full stop after the number ends the sentence, not the number.
+        let number = run.trim_end_matches('.');
+        match number.parse::<f64>() {
+            Ok(v) if number.len() > 17 => out.push_str(&crate::uncertainty::fmt_num(v)),
+            _ => out.push_str(number),
+        }
+        out.push_str(&run[number.len()..]);
+        run.clear();
+    };
+    for c in msg.chars() {
+        if c.is_ascii_digit() || (c == '.' && !run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// Parses `text` as a point or a uniform range `a..b` of `dim`, in the dimension's base unit.
 ///
 /// # Errors
@@ -580,6 +608,24 @@ mod tests {
             proptest::prop_assert!(!e.contains('%') || e.contains("0% to 100%"), "{}", e);
             proptest::prop_assert!(!e.contains(&format!("{text}%")), "{}", e);
         }
+    }
+
+    #[test]
+    fn long_numbers_in_messages_are_shortened() {
+        let long = format!(
+            "floating point `{}.0`, expected u64",
+            "1".to_string() + &"0".repeat(300)
+        );
+        assert_eq!(
+            short_numbers(&long),
+            "floating point `1.000e300`, expected u64"
+        );
+        let tiny = format!("got 0.{}1.", "0".repeat(299));
+        assert_eq!(short_numbers(&tiny), "got 1.000e-300.");
+        assert_eq!(
+            short_numbers("line 3: 2024 and 0.5"),
+            "line 3: 2024 and 0.5"
+        );
     }
 
     #[test]

@@ -101,9 +101,11 @@ fn config_numbers_may_be_written_unquoted() {
 }
 
 #[test]
-fn config_seed_not_whole_is_printed_short() {
+fn config_errors_print_numbers_short() {
     let o = with_config("seed = 1e300\n", &[]);
     usage_error(&o, &["seed", "1.000e300"], &["000000000000"]);
+    let o = with_config("[site]\ngrid = 1e300\n", &[]);
+    usage_error(&o, &["line 2", "1.000e300"], &["000000000000"]);
 }
 
 const TRAIN: [&str; 10] = [
@@ -295,6 +297,8 @@ fn catalog_errors_print_numbers_short() {
     for row in [
         "[[default]]\nkey = \"train.mfu\"\nlow = 1e-300\nhigh = 0.5\n",
         "[[model]]\nname = \"x\"\nreported_training_energy_mwh = 1e300\n",
+        "[[grid]]\nkey = \"g\"\nscope = 1e300\n",
+        "[[grid]]\nkey = \"g\"\nintensity_g_per_kwh = 1e-300\nintensity_low = 0.5\nintensity_high = 1e300\n",
     ] {
         let o = with_catalog(row, &[]);
         usage_error(&o, &["mine.toml", "e"], &["00000000000"]);

@@ -68,7 +68,7 @@ impl UserCatalog {
                 .map_or(String::new(), |l| format!("line {l}: "));
             CatalogError::Malformed {
                 path: origin.to_string(),
-                message: format!("{line}{}", e.message()),
+                message: format!("{line}{}", crate::input::short_numbers(e.message())),
             }
         })?;
         let mut cat = cat;
