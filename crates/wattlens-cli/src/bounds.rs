@@ -242,4 +242,20 @@ mod tests {
         assert!(check("--restart-minutes", Some(Range::new(0.0, 1e-300))).is_err());
         assert!(check("--restart-minutes", Some(Range::new(0.0, 0.05))).is_ok());
     }
+
+    proptest::proptest! {
+        /// A finite duration that overflows once converted to hours is out of bounds, and the
+        /// message gives the bounds rather than calling the input not finite.
+        #[test]
+        fn huge_finite_durations_are_out_of_bounds(v in 1e306f64..f64::MAX) {
+            let text = format!("{v:e}");
+            for (flag, unit) in [("--days", "d"), ("--lifetime", "y"), ("--hours", "h")] {
+                let r = wattlens::input::parse_range_in(&text, wattlens::input::Dim::Time, unit)
+                    .expect("finite input parses");
+                let e = check_as(flag, flag, Some(r)).expect_err("out of bounds").to_string();
+                proptest::prop_assert!(e.contains("give a value from"), "{}", e);
+                proptest::prop_assert!(!e.contains("not a finite"), "{}", e);
+            }
+        }
+    }
 }

@@ -380,4 +380,19 @@ mod tests {
         .expect("accepted");
         assert!(fine.warnings.is_empty(), "{:?}", fine.warnings);
     }
+
+    proptest::proptest! {
+        /// A user grid's intensity warns exactly where `--intensity` would.
+        #[test]
+        fn user_grid_intensity_warns_where_the_flag_would(v in 1e-6f64..1e4) {
+            let t = format!("[[grid]]\nkey = \"g\"\nintensity_g_per_kwh = {v:e}\n");
+            let Ok(c) = UserCatalog::parse(&t, "u.toml") else {
+                // Above the table's own bound (5,000 g/kWh): refused, not warned.
+                proptest::prop_assert!(v > 5000.0);
+                return Ok(());
+            };
+            let flag = plausible::check("--intensity", &crate::uncertainty::Range::point(v));
+            proptest::prop_assert_eq!(c.warnings.len(), usize::from(flag.is_some()));
+        }
+    }
 }
