@@ -59,7 +59,13 @@ const BOUNDS: &[(&str, &str, f64, f64, &str)] = &[
         8760.0,
         "from 1 s to a year",
     ),
-    ("--restart-minutes", "h", 0.0, 8760.0, "from 0 to a year"),
+    (
+        "--restart-minutes",
+        "h",
+        SECOND_H,
+        8760.0,
+        "0, or from 1 s to a year",
+    ),
     (
         "--checkpoint-interval",
         "h",
@@ -101,7 +107,13 @@ const BOUNDS: &[(&str, &str, f64, f64, &str)] = &[
     ("--server-power", "W", 1.0, 1e7, "from 1 W to 10 MW"),
     ("--rack-power", "W", 1.0, 1e7, "from 1 W to 10 MW"),
     ("--it-power", "W", 1e-3, 1e11, "from 1 mW to 100 GW"),
-    ("--energy", "kWh", 1e-9, 1e12, "from 1 uWh to 1,000 TWh"),
+    (
+        "--energy",
+        "kWh",
+        1e-9,
+        1e12,
+        "from 1 uWh to 1,000 TWh (1uWh, 2mWh, 3Wh, 5kWh, 1.2MWh)",
+    ),
     (
         "--energy-per-request",
         "kWh",
@@ -137,6 +149,9 @@ const BOUNDS: &[(&str, &str, f64, f64, &str)] = &[
     ("--max-energy", "kWh", 0.0, f64::MAX, "0 or more"),
 ];
 
+/// Flags whose value may be exactly 0 below their lowest non-zero bound (an instant restart).
+const ZERO_ALLOWED: &[&str] = &["--restart-minutes"];
+
 const SECOND_H: f64 = 1.0 / 3600.0;
 const MICROSECOND_H: f64 = 1e-6 / 3600.0;
 const MINUTE_H: f64 = 1.0 / 60.0;
@@ -145,22 +160,37 @@ const MILLENNIUM_H: f64 = 1000.0 * 8760.0;
 /// Refuses a parsed value of `flag` outside its plausible bounds (or not finite), naming the
 /// flag and the bounds.
 pub fn check(flag: &str, r: Option<Range>) -> Result<Option<Range>> {
+    check_as(flag, flag, r)
+}
+
+/// As [`check`], with the value named `name` in the message: the flag, or the config file and
+/// key it came from (`pue in [site] of config file wattlens.toml`).
+pub fn check_as(flag: &str, name: &str, r: Option<Range>) -> Result<Option<Range>> {
     let Some(r) = r else { return Ok(None) };
+    let bound = BOUNDS.iter().find(|b| b.0 == flag);
     if !r.lo.is_finite() || !r.hi.is_finite() {
-        bail!("invalid value for {flag}: not a finite number");
+        // A finite number can still overflow when its unit is converted (`--days 1.79e308`).
+        match bound {
+            Some((_, _, _, _, text)) => bail!(
+                "invalid value for {name}: it is outside what any real case reaches (too large once converted to its base unit); give a value {text}"
+            ),
+            None => bail!("invalid value for {name}: not a finite number"),
+        }
     }
-    if let Some((_, unit, min, max, text)) = BOUNDS.iter().find(|b| b.0 == flag) {
+    if let Some((_, unit, min, max, text)) = bound {
         // Bounds are compared with a relative margin so that `1s` or `1000y` round-trip.
         let (lo, hi) = (min * (1.0 - 1e-9), max * (1.0 + 1e-9));
-        if r.lo <= 0.0 && *min > 0.0 {
+        let zero_ok = ZERO_ALLOWED.contains(&flag);
+        let admits = |v: f64| (lo..=hi).contains(&v) || (v == 0.0 && zero_ok);
+        if r.lo <= 0.0 && !admits(r.lo) {
             bail!(
-                "invalid value for {flag}: must be above zero, got {}; give a value {text}",
+                "invalid value for {name}: must be above zero, got {}; give a value {text}",
                 r.display(unit)
             );
         }
-        if r.lo < lo || r.hi > hi {
+        if !admits(r.lo) || !admits(r.hi) {
             bail!(
-                "invalid value for {flag}: {} is outside what any real case reaches; give a value {text} (check the number and its unit)",
+                "invalid value for {name}: {} is outside what any real case reaches; give a value {text} (check the number and its unit)",
                 r.display(unit)
             );
         }
@@ -168,17 +198,20 @@ pub fn check(flag: &str, r: Option<Range>) -> Result<Option<Range>> {
     Ok(Some(r))
 }
 
-/// Checks every numeric site flag (`--pue`, `--intensity`, `--lifetime` ...).
-pub fn site(s: SiteInputs) -> Result<SiteInputs> {
-    check("--pue", s.pue)?;
-    check("--intensity", s.intensity)?;
-    check("--market-intensity", s.market_intensity)?;
-    check("--cfe", s.cfe)?;
-    check("--wue", s.wue)?;
-    check("--ewif", s.ewif)?;
-    check("--lifetime", s.lifetime_h)?;
-    if let Some(p) = &s.price {
-        check("--price", Some(p.per_kwh))?;
+/// Checks every numeric site value (`--pue`, `--intensity`, `--lifetime` ...); `name` says how
+/// a message names the value of a flag (the flag, or the config file and key it came from).
+pub fn site(s: SiteInputs, name: impl Fn(&'static str) -> String) -> Result<SiteInputs> {
+    for (flag, r) in [
+        ("--pue", s.pue),
+        ("--intensity", s.intensity),
+        ("--market-intensity", s.market_intensity),
+        ("--cfe", s.cfe),
+        ("--wue", s.wue),
+        ("--ewif", s.ewif),
+        ("--lifetime", s.lifetime_h),
+        ("--price", s.price.as_ref().map(|p| p.per_kwh)),
+    ] {
+        check_as(flag, &name(flag), r)?;
     }
     Ok(s)
 }
@@ -191,6 +224,7 @@ mod tests {
     fn every_bound_is_ordered_and_finite_below() {
         for (flag, _, min, max, _) in BOUNDS {
             assert!(min.is_finite() && *min >= 0.0 && min < max, "{flag}");
+            assert!(!ZERO_ALLOWED.contains(flag) || *min > 0.0, "{flag}");
         }
     }
 
@@ -202,5 +236,26 @@ mod tests {
         assert!(check("--lifetime", Some(Range::point(0.0))).is_err());
         assert!(check("--unknown", Some(Range::point(f64::INFINITY))).is_err());
         assert!(check("--unknown", Some(Range::point(1e300))).is_ok());
+        // An instant restart is 0; a restart of 1e-300 minutes is a slip.
+        assert!(check("--restart-minutes", Some(Range::point(0.0))).is_ok());
+        assert!(check("--restart-minutes", Some(Range::point(1e-300 / 60.0))).is_err());
+        assert!(check("--restart-minutes", Some(Range::new(0.0, 1e-300))).is_err());
+        assert!(check("--restart-minutes", Some(Range::new(0.0, 0.05))).is_ok());
+    }
+
+    proptest::proptest! {
+        /// A finite duration that overflows once converted to hours is out of bounds, and the
+        /// message gives the bounds rather than calling the input not finite.
+        #[test]
+        fn huge_finite_durations_are_out_of_bounds(v in 1e306f64..f64::MAX) {
+            let text = format!("{v:e}");
+            for (flag, unit) in [("--days", "d"), ("--lifetime", "y"), ("--hours", "h")] {
+                let r = wattlens::input::parse_range_in(&text, wattlens::input::Dim::Time, unit)
+                    .expect("finite input parses");
+                let e = check_as(flag, flag, Some(r)).expect_err("out of bounds").to_string();
+                proptest::prop_assert!(e.contains("give a value from"), "{}", e);
+                proptest::prop_assert!(!e.contains("not a finite"), "{}", e);
+            }
+        }
     }
 }

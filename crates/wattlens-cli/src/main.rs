@@ -91,6 +91,9 @@ fn run() -> anyhow::Result<ExitStatus> {
     }
     let (cfg, cfg_dir) = settings::load_config(cli.config.as_deref())?;
     let cat = settings::catalog(cli.catalog.as_deref(), &cfg, cfg_dir.as_deref())?;
+    if !matches!(cli.command, cli::Command::Catalog(_)) {
+        settings::check_config_names(&cfg.site, &cat)?;
+    }
     match &cli.command {
         cli::Command::Estimate(cmd) => commands::estimate::run(cmd, &cat, &cfg, &mut out),
         cli::Command::Catalog(cmd) => commands::catalog::run(cmd, &cat, &mut out),

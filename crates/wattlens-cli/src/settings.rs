@@ -26,6 +26,7 @@ pub struct Config {
     #[serde(default, deserialize_with = "samples_in_bounds")]
     pub samples: Option<usize>,
     /// Monte Carlo seed.
+    #[serde(default, deserialize_with = "whole_seed")]
     pub seed: Option<u64>,
     /// Site defaults, as the flags would be written (`grid = "FR"`, `pue = "1.2"`).
     #[serde(default)]
@@ -37,26 +38,34 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct ConfigSite {
     /// `--pue`.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub pue: Option<String>,
     /// `--grid`.
     pub grid: Option<String>,
     /// `--intensity`.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub intensity: Option<String>,
     /// `--market-intensity`.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub market_intensity: Option<String>,
     /// `--cfe`.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub cfe: Option<String>,
     /// `--wue`.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub wue: Option<String>,
     /// `--ewif`.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub ewif: Option<String>,
     /// `--price`.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub price: Option<String>,
     /// `--datacenter`.
     pub datacenter: Option<String>,
     /// `--cooling`.
     pub cooling: Option<String>,
     /// `--lifetime`.
+    #[serde(default, deserialize_with = "text_or_number")]
     pub lifetime: Option<String>,
     /// The config file these came from, for messages.
     #[serde(skip)]
@@ -75,6 +84,61 @@ impl ConfigSite {
     }
 }
 
+/// Reads a `[site]` value written as the flag would be (`pue = "1.2"`, `lifetime = "5y"`) or as
+/// a bare TOML number (`pue = 1.2`), which means the same as the quoted number.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a number or a quoted value with its unit (\"1.2\", \"400g/kWh\")")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // `{:?}` keeps the shortest form that reads back (`1e300`, not 301 digits).
+            Ok(Some(format!("{v:?}")))
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// Reads the config file's `seed`: a whole number from 0 up (a float such as `1e300` is refused
+/// with the value in a short form, not its 301 digits).
+fn whole_seed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a whole number from 0 up")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v).map(Some).map_err(|_| {
+                E::custom(format!(
+                    "seed = {v} is out of range: give a whole number from 0 up"
+                ))
+            })
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "seed = {} is not a whole number: give a whole number from 0 up, without a decimal point or exponent",
+                fmt_num(v)
+            )))
+        }
+    }
+    d.deserialize_any(V)
+}
+
 /// The most Monte Carlo samples `--samples` or the config file may ask for: each sample of each
 /// figure is held (4 bytes), so memory grows with the count (1M samples of a fleet estimate peak
 /// at about 93 MB, so 10M at about 1 GB; 3e9 took 17.5 GB and 1e11 aborted).
@@ -89,7 +153,8 @@ fn samples_in_bounds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<us
         Ok(Some(v as usize))
     } else {
         Err(serde::de::Error::custom(format!(
-            "samples = {v} is out of range: give a whole number from 1 to 10M ({MAX_SAMPLES})"
+            "samples = {} is out of range: give a whole number from 1 to 10M ({MAX_SAMPLES})",
+            fmt_num(v)
         )))
     }
 }
@@ -126,7 +191,7 @@ pub fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
             "config file {} is malformed{}: {}",
             path.display(),
             line.map_or(String::new(), |l| format!(" at line {l}")),
-            e.message()
+            wattlens::input::short_numbers(e.message())
         )
     })?;
     let mut cfg = cfg;
@@ -143,6 +208,8 @@ pub fn catalog(flag: Option<&Path>, cfg: &Config, cfg_dir: Option<&Path>) -> Res
             p.to_path_buf(),
             format!("--catalog (or {})", crate::env::CATALOG),
         ),
+        // `catalog = ""` is unset, as an empty WATTLENS_CATALOG is.
+        (None, Some(p)) if p.as_os_str().is_empty() => return Ok(Catalog::embedded()),
         (None, Some(p)) => (
             match cfg_dir {
                 Some(d) if p.is_relative() => d.join(p),
@@ -155,7 +222,33 @@ pub fn catalog(flag: Option<&Path>, cfg: &Config, cfg_dir: Option<&Path>) -> Res
         ),
         (None, None) => return Ok(Catalog::embedded()),
     };
-    Catalog::with_user_file(&path).with_context(|| from)
+    let cat = Catalog::with_user_file(&path).with_context(|| from)?;
+    for w in cat.warnings() {
+        eprintln!("wattlens: warning: {w}");
+    }
+    Ok(cat)
+}
+
+/// Checks the names `[site]` gives (`grid`, `datacenter`, `cooling`) against the catalog, so that
+/// an unknown one is reported with the config file and key rather than as if a flag named it.
+/// The config is checked as a whole, even where a flag overrides a value.
+pub fn check_config_names(cfg: &ConfigSite, cat: &Catalog) -> Result<()> {
+    if let Some(g) = &cfg.grid {
+        cat.grids()?
+            .get(g)
+            .with_context(|| format!("invalid value for {}", cfg.origin("--grid")))?;
+    }
+    for (flag, v) in [
+        ("--datacenter", &cfg.datacenter),
+        ("--cooling", &cfg.cooling),
+    ] {
+        if let Some(n) = v {
+            cat.datacenters()?
+                .get(n)
+                .with_context(|| format!("invalid value for {}", cfg.origin(flag)))?;
+        }
+    }
+    Ok(())
 }
 
 /// Parses a flag's value with units; the error names the flag.
@@ -187,34 +280,45 @@ pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
 
 /// Site inputs from flags, falling back to the config file.
 pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
-    // Values no site can have are refused before any warning about merely implausible ones.
-    let s = crate::bounds::site(site_inputs(a, cfg)?)?;
-    // A value from the config file is named by its file and key, not by the flag.
-    let from_config = [
-        (
-            "--intensity",
-            a.intensity.is_none() && cfg.intensity.is_some(),
-        ),
-        (
-            "--market-intensity",
-            a.market_intensity.is_none() && cfg.market_intensity.is_some(),
-        ),
-        ("--pue", a.pue.is_none() && cfg.pue.is_some()),
-        ("--wue", a.wue.is_none() && cfg.wue.is_some()),
-        ("--ewif", a.ewif.is_none() && cfg.ewif.is_some()),
-        ("--price", a.price.is_none() && cfg.price.is_some()),
-    ];
+    // Values no site can have are refused before any warning about merely implausible ones;
+    // errors and warnings name a value from the config file by its file and key, not the flag.
+    let name = |flag: &str| name_of(a, cfg, flag);
+    let s = crate::bounds::site(site_inputs(a, cfg)?, name)?;
     for w in implausible(&s) {
-        let w = match from_config
-            .iter()
-            .find(|(flag, conf)| *conf && w.starts_with(&format!("{flag} ")))
-        {
-            Some((flag, _)) => w.replacen(flag, &cfg.origin(flag), 1),
-            None => w,
+        let flag = w.split(' ').next().unwrap_or_default();
+        let from = name(flag);
+        let w = if flag.starts_with("--") && from != flag {
+            w.replacen(flag, &format!("{from}:"), 1)
+        } else {
+            w
         };
         eprintln!("wattlens: warning: {w}");
     }
     Ok(s)
+}
+
+/// How messages name the value of a site flag: the flag when it was given (or neither was),
+/// else the config file and key it came from.
+pub fn name_of(a: &SiteArgs, cfg: &ConfigSite, flag: &str) -> String {
+    let (given, conf) = match flag {
+        "--pue" => (&a.pue, &cfg.pue),
+        "--grid" => (&a.grid, &cfg.grid),
+        "--intensity" => (&a.intensity, &cfg.intensity),
+        "--market-intensity" => (&a.market_intensity, &cfg.market_intensity),
+        "--cfe" => (&a.cfe, &cfg.cfe),
+        "--wue" => (&a.wue, &cfg.wue),
+        "--ewif" => (&a.ewif, &cfg.ewif),
+        "--price" => (&a.price, &cfg.price),
+        "--datacenter" => (&a.datacenter, &cfg.datacenter),
+        "--cooling" => (&a.cooling, &cfg.cooling),
+        "--lifetime" => (&a.lifetime, &cfg.lifetime),
+        _ => return flag.to_string(),
+    };
+    if given.is_none() && conf.is_some() {
+        cfg.origin(flag)
+    } else {
+        flag.to_string()
+    }
 }
 
 /// Site values outside the plausible bounds of [`wattlens::plausible`]: almost always a unit
@@ -267,12 +371,12 @@ pub fn warn_breakdown_pue(text: Option<&str>) {
 
 fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     // Each value with the name its errors give: the flag, or the config file and key.
-    let pick =
-        |flag: &'static str, given: &Option<String>, conf: &Option<String>| match (given, conf) {
-            (Some(v), _) => (Some(v.clone()), flag.to_string()),
-            (None, Some(v)) => (Some(v.clone()), cfg.origin(flag)),
-            (None, None) => (None, flag.to_string()),
-        };
+    let pick = |flag: &'static str, given: &Option<String>, conf: &Option<String>| {
+        (
+            given.clone().or_else(|| conf.clone()),
+            name_of(a, cfg, flag),
+        )
+    };
     let (pue, pue_from) = pick("--pue", &a.pue, &cfg.pue);
     let (intensity, intensity_from) = pick("--intensity", &a.intensity, &cfg.intensity);
     let (market, market_from) = pick(

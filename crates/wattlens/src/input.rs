@@ -53,12 +53,12 @@ impl Dim {
             Dim::Fraction => "e.g. 0.4 or 40%",
             Dim::Factor => "e.g. 1.2",
             Dim::Power => "e.g. 700W, 6.5kW, 20MW",
-            Dim::Energy => "e.g. 500kWh, 1.2MWh, 3.6MJ",
+            Dim::Energy => "e.g. 500kWh, 1.2MWh, 3.6MJ, 2mWh, 1uWh",
             Dim::Time => "e.g. 54d, 2.5h, 90min, 1y",
             Dim::Intensity => "e.g. 390g/kWh, 0.39kg/kWh",
             Dim::WaterIntensity => "e.g. 1.8L/kWh, 500gal/MWh",
             Dim::Price => "e.g. 0.12, 0.12USD/kWh, 95EUR/MWh",
-            Dim::Mass => "e.g. 150kg, 1.5t",
+            Dim::Mass => "e.g. 150kg, 1.5t, 500kgCO2e",
         }
     }
 }
@@ -67,11 +67,11 @@ impl Dim {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum InputError {
     /// The text is not a number with a unit this value accepts.
-    #[error("cannot read {text:?} as a {what}: {hint}")]
+    #[error("cannot read {text:?} as {what}: {hint}")]
     Malformed {
         /// The text as given.
         text: String,
-        /// What kind of value was expected.
+        /// What kind of value was expected, with its article (`an energy`).
         what: &'static str,
         /// What the accepted forms look like.
         hint: String,
@@ -94,6 +94,16 @@ pub enum InputError {
         /// How to write it (`45%` or `0.45`).
         hint: String,
     },
+    /// A price range whose ends name different currencies (`0.1USD/kWh..0.2EUR/kWh`).
+    #[error("range {text:?} mixes currencies ({lo} and {hi}): give both ends in one currency (e.g. 0.1..0.2{hi}/kWh)")]
+    MixedCurrency {
+        /// The text as given.
+        text: String,
+        /// The lower end's currency.
+        lo: String,
+        /// The upper end's currency.
+        hi: String,
+    },
     /// NaN, infinity or negative values.
     #[error("{text:?} is not a finite, non-negative number")]
     NotFinite {
@@ -109,6 +119,34 @@ pub struct Price {
     pub per_kwh: Range,
     /// ISO 4217 code as given (`USD`, `EUR`), upper-cased; `None` for a bare number.
     pub currency: Option<String>,
+}
+
+/// A message with every long plain number (`1000...0.0`, `0.000...1`, as a parser prints
+/// `1e300`) written short (`1.000e300`), so that an error stays readable.
+#[must_use]
+pub fn short_numbers(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        // A full stop after the number ends the sentence, not the number.
+        let number = run.trim_end_matches('.');
+        match number.parse::<f64>() {
+            Ok(v) if number.len() > 17 => out.push_str(&crate::uncertainty::fmt_num(v)),
+            _ => out.push_str(number),
+        }
+        out.push_str(&run[number.len()..]);
+        run.clear();
+    };
+    for c in msg.chars() {
+        if c.is_ascii_digit() || (c == '.' && !run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// Parses `text` as a point or a uniform range `a..b` of `dim`, in the dimension's base unit.
@@ -149,6 +187,11 @@ pub fn parse_range_in(text: &str, dim: Dim, bare_unit: &str) -> Result<Range, In
         InputError::AboveOne { hint, .. } => InputError::AboveOne {
             text: text.to_string(),
             hint,
+        },
+        InputError::MixedCurrency { lo, hi, .. } => InputError::MixedCurrency {
+            text: text.to_string(),
+            lo,
+            hi,
         },
         InputError::NotFinite { .. } => InputError::NotFinite {
             text: text.to_string(),
@@ -194,7 +237,14 @@ fn parse_range_with_currency(text: &str, dim: Dim) -> Result<(Range, Option<Stri
                     crate::uncertainty::fmt_num(r.hi)
                 )
             };
-            format!("a fraction is at most 1: write {t}% or {as_fraction}")
+            if parsed.0.hi <= 100.0 {
+                format!("a fraction is at most 1: write {t}% or {as_fraction}")
+            } else {
+                // Above 100 it is not a percentage without its `%` either.
+                "a fraction is from 0 to 1 (0% to 100%), and this is above 100 even read as a \
+                 percentage: check the value"
+                    .to_string()
+            }
         };
         return Err(InputError::AboveOne {
             text: text.to_string(),
@@ -252,10 +302,20 @@ fn parse_inner(text: &str, dim: Dim) -> Result<(Range, Option<String>), InputErr
     };
     // The unit may be written once, on the upper bound: `300..500W`.
     let (hi, hi_unit, cur) = parse_one_keep_unit(hi_text, dim, text)?;
-    let lo = if split_number(lo_text).1.is_empty() {
-        parse_one(lo_text, dim, Some(&hi_unit), text)?.0
+    let (lo, lo_cur) = if split_number(lo_text).1.is_empty() {
+        parse_one(lo_text, dim, Some(&hi_unit), text)?
     } else {
-        parse_one(lo_text, dim, None, text)?.0
+        parse_one(lo_text, dim, None, text)?
+    };
+    let cur = match (lo_cur, cur) {
+        (Some(l), Some(h)) if l != h => {
+            return Err(InputError::MixedCurrency {
+                text: text.to_string(),
+                lo: l,
+                hi: h,
+            })
+        }
+        (l, h) => h.or(l),
     };
     if lo > hi {
         return Err(InputError::Reversed {
@@ -269,16 +329,16 @@ fn parse_inner(text: &str, dim: Dim) -> Result<(Range, Option<String>), InputErr
 
 fn malformed(text: &str, dim: Dim) -> InputError {
     let what = match dim {
-        Dim::Count => "count",
-        Dim::Fraction => "fraction",
-        Dim::Factor => "factor",
-        Dim::Power => "power",
-        Dim::Energy => "energy",
-        Dim::Time => "duration",
-        Dim::Intensity => "carbon intensity",
-        Dim::WaterIntensity => "water intensity",
-        Dim::Price => "price",
-        Dim::Mass => "mass",
+        Dim::Count => "a count",
+        Dim::Fraction => "a fraction",
+        Dim::Factor => "a factor",
+        Dim::Power => "a power",
+        Dim::Energy => "an energy",
+        Dim::Time => "a duration",
+        Dim::Intensity => "a carbon intensity",
+        Dim::WaterIntensity => "a water intensity",
+        Dim::Price => "a price",
+        Dim::Mass => "a mass of CO2e",
     };
     let base = dim.base_unit();
     let hint = if base.is_empty() {
@@ -385,6 +445,7 @@ fn convert(
             "wh" => 1e-3,
             "mwh" if unit.starts_with('M') => 1e3,
             "mwh" => 1e-6,
+            "uwh" | "µwh" => 1e-9,
             "gwh" => 1e6,
             "twh" => 1e9,
             "j" => 1.0 / 3.6e6,
@@ -416,10 +477,11 @@ fn convert(
             "m3/MWh" | "m3/mwh" => 1.0,
             _ => return Err(malformed(whole, dim)),
         },
-        Dim::Mass => match unit {
-            "" | "kg" => 1.0,
-            "g" => 1e-3,
-            "t" => 1e3,
+        // The output writes masses as `kgCO2e`: that form reads back.
+        Dim::Mass => match unit.replace(' ', "").as_str() {
+            "" | "kg" | "kgCO2e" | "kgCO2" => 1.0,
+            "g" | "gCO2e" | "gCO2" => 1e-3,
+            "t" | "tCO2e" | "tCO2" => 1e3,
             _ => return Err(malformed(whole, dim)),
         },
         Dim::Price => {
@@ -532,11 +594,67 @@ mod tests {
     proptest::proptest! {
         /// Any fraction above 1 written without `%` is refused, suggesting the `%` form.
         #[test]
-        fn fractions_above_one_suggest_a_percentage(v in 1.001f64..1e6) {
+        fn fractions_above_one_suggest_a_percentage(v in 1.001f64..100.0) {
             let text = format!("{v}");
             let e = parse_range(&text, Dim::Fraction).expect_err("above 1").to_string();
             proptest::prop_assert!(e.contains(&format!("{text}%")), "{}", e);
         }
+
+        /// A fraction above 100 is no percentage either: no `%` form is suggested.
+        #[test]
+        fn fractions_above_a_hundred_suggest_no_percentage(v in 100.001f64..1e300) {
+            let text = format!("{v}");
+            let e = parse_range(&text, Dim::Fraction).expect_err("above 1").to_string();
+            proptest::prop_assert!(!e.contains('%') || e.contains("0% to 100%"), "{}", e);
+            proptest::prop_assert!(!e.contains(&format!("{text}%")), "{}", e);
+        }
+    }
+
+    #[test]
+    fn long_numbers_in_messages_are_shortened() {
+        let long = format!(
+            "floating point `{}.0`, expected u64",
+            "1".to_string() + &"0".repeat(300)
+        );
+        assert_eq!(
+            short_numbers(&long),
+            "floating point `1.000e300`, expected u64"
+        );
+        let tiny = format!("got 0.{}1.", "0".repeat(299));
+        assert_eq!(short_numbers(&tiny), "got 1.000e-300.");
+        assert_eq!(
+            short_numbers("line 3: 2024 and 0.5"),
+            "line 3: 2024 and 0.5"
+        );
+    }
+
+    #[test]
+    fn micro_and_milli_watt_hours_and_co2e_masses_read() {
+        assert!((p("1uWh", Dim::Energy) - 1e-9).abs() < 1e-20);
+        assert!((p("1µWh", Dim::Energy) - 1e-9).abs() < 1e-20);
+        assert!((p("2mWh", Dim::Energy) - 2e-6).abs() < 1e-18);
+        assert_eq!(p("500kgCO2e", Dim::Mass), 500.0);
+        assert_eq!(p("2tCO2e", Dim::Mass), 2000.0);
+        assert_eq!(p("300gCO2e", Dim::Mass), 0.3);
+        let e = parse_range("1xWh", Dim::Energy)
+            .expect_err("bad")
+            .to_string();
+        assert!(e.contains("as an energy"), "{e}");
+    }
+
+    #[test]
+    fn price_ranges_in_two_currencies_are_refused() {
+        let e = parse_price("0.1USD/kWh..0.2EUR/kWh")
+            .expect_err("mixed")
+            .to_string();
+        assert!(
+            e.contains("USD") && e.contains("EUR") && e.contains("one currency"),
+            "{e}"
+        );
+        let p = parse_price("0.1USD/kWh..0.2").expect("one currency");
+        assert_eq!(p.currency.as_deref(), Some("USD"));
+        assert!(parse_price("0.1..0.2EUR/kWh").is_ok());
+        assert!(parse_price("0.1EUR/kWh..0.2EUR/kWh").is_ok());
     }
 
     #[test]

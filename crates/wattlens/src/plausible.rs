@@ -190,25 +190,50 @@ impl Bound {
         } else {
             r.display(self.unit.trim_start())
         };
-        let slip = |text: &str, v: f64| text.replace("{v}", &fmt_num(v));
-        if r.lo.is_finite() && !self.contains(r.lo) && r.lo < self.low {
+        // A unit slip shifts both ends of a range: it is suggested (for the whole range) only
+        // when both ends are out on the same side; otherwise only the odd end is pointed at.
+        let whole = |v: f64| {
+            if r.is_point() {
+                fmt_num(v)
+            } else {
+                format!("{}..{}", fmt_num(r.lo), fmt_num(r.hi))
+            }
+        };
+        let slip = |text: &str, v: f64| text.replace("{v}", &whole(v));
+        let low_out = |v: f64| v.is_finite() && !self.contains(v) && v < self.low;
+        let high_out = |v: f64| v.is_finite() && !self.contains(v) && v > self.high;
+        if low_out(r.lo) {
+            let (what, advice) = if r.is_point() || low_out(r.hi) {
+                (given.clone(), slip(self.slip_low, r.lo))
+            } else {
+                (
+                    format!("{given} has its low end, which"),
+                    "check that end of the range".to_string(),
+                )
+            };
             return Some(format!(
-                "{} {given} is below {}{} ({}): {}; it is used as given",
+                "{} {what} is below {}{} ({}): {advice}; it is used as given",
                 self.flag,
                 fmt_num(self.low),
                 self.unit,
                 self.why_low,
-                slip(self.slip_low, r.lo)
             ));
         }
-        if r.hi.is_finite() && !self.contains(r.hi) && r.hi > self.high {
+        if high_out(r.hi) {
+            let (what, advice) = if r.is_point() || high_out(r.lo) {
+                (given.clone(), slip(self.slip_high, r.hi))
+            } else {
+                (
+                    format!("{given} has its high end, which"),
+                    "check that end of the range".to_string(),
+                )
+            };
             return Some(format!(
-                "{} {given} is above {}{} ({}): {}; it is used as given",
+                "{} {what} is above {}{} ({}): {advice}; it is used as given",
                 self.flag,
                 fmt_num(self.high),
                 self.unit,
                 self.why_high,
-                slip(self.slip_high, r.hi)
             ));
         }
         None
@@ -327,6 +352,18 @@ mod tests {
                 assert!(check_price(&Range::point(v * 1000.0), Some(&p.currency)).is_some());
             }
         }
+    }
+
+    #[test]
+    fn a_range_gets_a_unit_suggestion_only_when_both_ends_are_out() {
+        let half = check("--intensity", &Range::new(0.1, 500.0)).expect("warns");
+        assert!(!half.contains("kg/kWh"), "{half}");
+        assert!(half.contains("low end"), "{half}");
+        let both = check("--intensity", &Range::new(0.1, 0.5)).expect("warns");
+        assert!(both.contains("write 0.1..0.5kg/kWh"), "{both}");
+        let high = check("--intensity", &Range::new(500.0, 5000.0)).expect("warns");
+        assert!(high.contains("high end"), "{high}");
+        assert!(check("--intensity", &Range::new(100.0, 500.0)).is_none());
     }
 
     #[test]

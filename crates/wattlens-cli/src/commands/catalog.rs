@@ -20,6 +20,12 @@ fn parse_kind(s: &str) -> Result<Kind> {
     })
 }
 
+/// Above the prices listing: how a price is chosen, and that a price row's key is no grid.
+const PRICES_NOTE: &str =
+    "Prices are found from --grid (give --price to set one): a grid in a row's \
+other names takes that row, others their country's row. KEY names the row for `wattlens catalog \
+show prices KEY`; it is not a --grid value (US-CA is no grid; us-egrid:CAMX is).";
+
 /// One line per row: the key to type, the display name where it differs, the summary and the
 /// other names the row answers to.
 fn list_rows<T: Row>(t: &Table<T>, json: bool) -> Result<String> {
@@ -115,7 +121,16 @@ pub fn run(cmd: &CatalogCommand, cat: &Catalog, out: &mut Output) -> Result<Exit
         CatalogCommand::List {
             kind: Some(k),
             json,
-        } => per_kind!(cat, parse_kind(k)?, list_rows, *json)?,
+        } => {
+            let kind = parse_kind(k)?;
+            let rows = per_kind!(cat, kind, list_rows, *json)?;
+            if kind == Kind::Prices && !*json {
+                // A price row's key is not a grid: prices are found from --grid.
+                format!("{PRICES_NOTE}\n{rows}")
+            } else {
+                rows
+            }
+        }
         CatalogCommand::Show { kind, name, json } => {
             per_kind!(cat, parse_kind(kind)?, show_row, name, *json)?
         }

@@ -96,4 +96,5 @@ mod run;
 mod run_process;
 mod run_trace;
 mod seed;
+mod site_followup;
 mod site_input;

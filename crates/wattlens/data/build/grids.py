@@ -1,21 +1,31 @@
 #!/usr/bin/env python3
 """Build crates/wattlens/data/grids.csv and crates/wattlens/data/ewif.csv.
 
-Stdlib only. Reproducible: every number comes from a file under
-/work/shared/data (override with WATTLENS_SHARED_DATA=...) or from a
-hand-curated constant below that names its source.
+Stdlib only. Reproducible: every number comes from an upstream file listed
+below, read from a local data directory laid out as below (default: a
+`shared/data` folder beside the repository checkout; override with
+WATTLENS_SHARED_DATA=...), or from a hand-curated constant below that names
+its source.
 
 Usage:  python3 crates/wattlens/data/build/grids.py   (from the repo root)
 
-Inputs (see /work/shared/data/README.md for provenance and licences):
-  upstream/codecarbon/global_energy_mix.json        Ember / OWID (CC BY 4.0) via codecarbon (MIT)
-  upstream/codecarbon/carbon_intensity_per_source.json  codecarbon (MIT): world 475 g/kWh (IEA)
-  upstream/codecarbon/nordic_emissions.json         codecarbon (MIT)
+Inputs, with their upstream sources (licences and attribution:
+crates/wattlens/data/SOURCES.md):
+  upstream/codecarbon/global_energy_mix.json        Ember / OWID (CC BY 4.0) via codecarbon (MIT),
+      https://github.com/mlco2/codecarbon, codecarbon/data/private_infra/global_energy_mix.json
+  upstream/codecarbon/carbon_intensity_per_source.json  codecarbon (MIT): world 475 g/kWh (IEA),
+      same repository, codecarbon/data/private_infra/carbon_intensity_per_source.json
+  upstream/codecarbon/nordic_emissions.json         codecarbon (MIT), same repository
   upstream/codecarbon/water_consumption_per_source.json  codecarbon branch feat/water_consumption (MIT); Macknick et al. 2013
-  upstream/google-region-carbon-info/20{22,23,24,25}.csv  Google (Apache-2.0)
-  upstream/mlco2-impact/impact.csv                  mlco2/impact (MIT): AWS/Azure region -> country/state
-  compiled/egrid2022_subregions.csv                 US EPA eGRID2022 (public domain)
-  compiled/china_mee_2022_electricity_co2_factors.csv  China MEE + NBS 2022 factors
+  upstream/google-region-carbon-info/20{22,23,24,25}.csv  Google (Apache-2.0),
+      https://github.com/GoogleCloudPlatform/region-carbon-info, data/yearly/
+  upstream/mlco2-impact/impact.csv                  mlco2/impact (MIT): AWS/Azure region -> country/state,
+      https://github.com/mlco2/impact, data/impact.csv
+  compiled/egrid2022_subregions.csv                 US EPA eGRID2022 (public domain), subregion output
+      emission rates transcribed from https://www.epa.gov/egrid (eGRID2022 summary tables)
+  compiled/china_mee_2022_electricity_co2_factors.csv  China MEE + NBS 2022 factors (Ministry of
+      Ecology and Environment announcement of the 2022 national and provincial electricity CO2
+      emission factors), transcribed
 
 Water (ewif_l_per_kwh) derivation for country rows
 --------------------------------------------------

@@ -77,7 +77,7 @@ impl Bounds {
         } else {
             Err(FieldError {
                 field,
-                message: format!("must be {}, got {v}", self.describe()),
+                message: format!("must be {}, got {}", self.describe(), fmt_num(v)),
             })
         }
     }
@@ -95,7 +95,12 @@ fn ordered(
     match (low.1, high.1) {
         (Some(l), Some(h)) if l > h => Err(FieldError {
             field: high.0,
-            message: format!("must be at least {} ({l}), got {h}", low.0),
+            message: format!(
+                "must be at least {} ({}), got {}",
+                low.0,
+                fmt_num(l),
+                fmt_num(h)
+            ),
         }),
         _ => Ok(()),
     }
@@ -166,8 +171,32 @@ const INTENSITY: Bounds = non_negative(5000.0);
 /// Water consumed per kWh generated, L/kWh (irrigated biofuel reaches 1,800).
 const EWIF: Bounds = non_negative(1e4);
 
+/// The scopes a grid's intensity may have: generation only, or the whole life cycle.
+pub const GRID_SCOPES: &[&str] = &["lifecycle", "direct", "unspecified"];
+/// The gases a grid's intensity may count.
+pub const GRID_GASES: &[&str] = &["co2e", "co2"];
+
+/// A text field that must be one of `allowed` (where given).
+fn one_of(field: &'static str, v: Option<&str>, allowed: &[&str]) -> Result<(), FieldError> {
+    match v {
+        Some(t) if !allowed.contains(&t) => {
+            let close = allowed.iter().find(|a| {
+                a.eq_ignore_ascii_case(t.trim()) || a.starts_with(&t.to_ascii_lowercase())
+            });
+            let hint = close.map_or(String::new(), |c| format!(" (did you mean {c:?}?)"));
+            Err(FieldError {
+                field,
+                message: format!("must be one of {}, got {t:?}{hint}", allowed.join(", ")),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Validate for Grid {
     fn validate(&self) -> Result<(), FieldError> {
+        one_of("scope", self.scope.as_deref(), GRID_SCOPES)?;
+        one_of("gas", self.gas.as_deref(), GRID_GASES)?;
         opt("intensity_g_per_kwh", self.intensity_g_per_kwh, INTENSITY)?;
         opt("intensity_low", self.intensity_low, INTENSITY)?;
         opt("intensity_high", self.intensity_high, INTENSITY)?;

@@ -6,12 +6,14 @@
 //! adds rows or overrides built-in rows of the same name.
 
 mod check;
+mod cross;
 mod prices;
 mod rows;
 mod table;
 mod user;
 
 pub use check::{coefficient_bounds, Bounds, FieldError, Validate};
+pub use cross::{server_power_covers_accelerators, ORDERED_DEFAULTS};
 pub use prices::{display as price_display, ElectricityPrice};
 pub use rows::{Accelerator, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server};
 pub use table::Table;
@@ -287,6 +289,13 @@ impl Catalog {
             user,
             ..Self::default()
         }
+    }
+
+    /// Warnings about the user file's values that a unit slip would give (used as given), each
+    /// naming the file, the line and the field.
+    #[must_use]
+    pub fn warnings(&self) -> &[String] {
+        &self.user.warnings
     }
 
     /// Accelerators.

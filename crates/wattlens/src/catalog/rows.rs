@@ -39,7 +39,12 @@ pub(super) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D:
             Ok(Some(i.to_string()))
         }
         fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
-            Ok(Some(f.to_string()))
+            // `1e300` stays short in messages (its plain form has 301 digits).
+            Ok(Some(if (1e-4..1e15).contains(&f.abs()) || f == 0.0 {
+                f.to_string()
+            } else {
+                format!("{f:e}")
+            }))
         }
     }
     d.deserialize_option(Text)

@@ -37,6 +37,10 @@ pub struct UserCatalog {
     /// Default coefficients.
     #[serde(default)]
     pub default: Vec<Coefficient>,
+    /// Warnings about values a unit slip would give (used as given), each naming the file,
+    /// the line and the field; filled when the file is parsed.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl UserCatalog {
@@ -64,10 +68,14 @@ impl UserCatalog {
                 .map_or(String::new(), |l| format!("line {l}: "));
             CatalogError::Malformed {
                 path: origin.to_string(),
-                message: format!("{line}{}", e.message()),
+                message: format!("{line}{}", crate::input::short_numbers(e.message())),
             }
         })?;
+        let mut cat = cat;
         cat.validate(origin, text)?;
+        let place = super::cross::Place { origin, text };
+        cat.cross_check(&place)?;
+        cat.warnings = cat.implausible(&place);
         Ok(cat)
     }
 
@@ -122,7 +130,7 @@ fn check_rows<T: Row>(
 
 /// The line (1-based) of `field` in the `index`-th `[[table]]` of a TOML text, else of that
 /// table's header; `None` when the rows are not written as `[[table]]` headers.
-fn line_of(text: &str, table: &str, index: usize, field: &str) -> Option<usize> {
+pub(super) fn line_of(text: &str, table: &str, index: usize, field: &str) -> Option<usize> {
     let header = |l: &str| {
         let l = l.trim_start();
         l.strip_prefix("[[")

@@ -66,7 +66,18 @@ impl Breakdown {
         }
         let sum = b.it + b.cooling + b.power + b.other;
         if (sum - 1.0).abs() > 0.01 {
-            return Err(bad(format!("the shares sum to {}, not 1", fmt_num(sum))));
+            let advice = if sum < 1.0 {
+                format!(
+                    "add the missing share (e.g. other={}) or scale the shares so they sum to 1",
+                    fmt_num(b.other + 1.0 - sum)
+                )
+            } else {
+                "scale the shares down so they sum to 1 (each share over their sum)".to_string()
+            };
+            return Err(bad(format!(
+                "the shares sum to {}, not 1: {advice}",
+                fmt_num(sum)
+            )));
         }
         // An IT share under 1% is a PUE above 100: no facility runs so (and a share near 0
         // would make every figure overflow).

@@ -139,6 +139,76 @@ pub fn fallback_notes(assumptions: &[Assumption]) -> Vec<String> {
         .collect()
 }
 
+/// Whether `key` is one of the `|`-separated names.
+fn listed_in(names: Option<&str>, key: &str) -> bool {
+    names.is_some_and(|n| n.split('|').any(|a| a.trim().eq_ignore_ascii_case(key)))
+}
+
+/// Whether the prices table has rows for parts of `country` (`US-CA` for `US`).
+fn has_state_rows(cat: &Catalog, country: &str) -> Result<bool, EstimateError> {
+    let prefix = format!("{country}-");
+    Ok(cat
+        .prices()?
+        .rows()?
+        .iter()
+        .any(|r| r.key.to_ascii_uppercase().starts_with(&prefix)))
+}
+
+/// The grid `--grid` names; a price row's key (`US-CA`) is not a grid, and the error says
+/// which grids lie inside that place.
+fn grid_named<'a>(cat: &'a Catalog, name: &str) -> Result<&'a Grid, EstimateError> {
+    match cat.grids()?.get(name) {
+        Ok(g) => Ok(g),
+        Err(crate::catalog::CatalogError::Unknown {
+            noun,
+            kind,
+            query,
+            hint,
+        }) => {
+            let Ok(p) = cat.prices()?.get(name) else {
+                return Err(crate::catalog::CatalogError::Unknown {
+                    noun,
+                    kind,
+                    query,
+                    hint,
+                }
+                .into());
+            };
+            let grids = cat.grids()?;
+            let inside: Vec<&str> = p
+                .aliases
+                .as_deref()
+                .unwrap_or("")
+                .split('|')
+                .map(str::trim)
+                .filter(|a| a.contains(':') && grids.get(a).is_ok())
+                .collect();
+            let place = p.name.as_deref().unwrap_or(&p.key);
+            let country = p.key.split('-').next().unwrap_or(&p.key);
+            let hint = if inside.is_empty() {
+                format!(
+                    " ({} is the key of an electricity price row ({place}), not a grid: give the grid the site is on, or --grid {country} and --price)",
+                    p.key
+                )
+            } else {
+                format!(
+                    " ({} is the key of an electricity price row ({place}), not a grid: give a grid inside it ({}), whose price is that row's)",
+                    p.key,
+                    inside.join(", ")
+                )
+            };
+            Err(crate::catalog::CatalogError::Unknown {
+                noun,
+                kind,
+                query,
+                hint,
+            }
+            .into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The price where the grid is, from the prices table; else the US average default, with a
 /// note in the output saying so (a cost in the wrong country's price must not pass silently).
 fn price_of_place(
@@ -160,11 +230,16 @@ fn price_of_place(
             // state) is a fallback the output must show.
             // The row is the grid's own place when it is the grid's country or a part of it
             // (`US-CA` for a Californian region), not an area around it (`EU` for `FR`).
+            // A country's row for a grid inside a country whose states have rows of their own
+            // (`US` for `us-egrid:RFCE`, which spans several states) is a wider area too.
             let own = p.key.eq_ignore_ascii_case(&g.key)
                 || g.country.as_deref().is_some_and(|c| {
                     let k = p.key.to_ascii_uppercase();
                     let c = c.to_ascii_uppercase();
-                    k == c || k.starts_with(&format!("{c}-"))
+                    k.starts_with(&format!("{c}-"))
+                        || (k == c
+                            && (listed_in(p.aliases.as_deref(), &g.key)
+                                || !has_state_rows(cat, &c).unwrap_or(false)))
                 });
             let source = if own {
                 format!("--grid {} -> {src}", g.key)
@@ -222,7 +297,7 @@ pub fn resolve<'a>(
         });
     }
     let grid = match &s.grid {
-        Some(g) => Some(cat.grids()?.get(g)?),
+        Some(g) => Some(grid_named(cat, g)?),
         None => None,
     };
     let dcs = cat.datacenters()?;
