@@ -79,6 +79,7 @@ pub fn datacenter(
                 origin: Origin::Default,
                 source: Some("one year when neither --hours nor --days is given".into()),
             });
+            notes.push("no --hours or --days: the period is one year (8,760 h); give --hours or --days for another".into());
             Range::point(8760.0)
         }
     };

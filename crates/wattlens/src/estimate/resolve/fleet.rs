@@ -162,6 +162,13 @@ pub fn fleet(
     let split = split_for(cat, &hw, server_power.map(|r| r.mid()), &mut out)?;
     let mut site = resolve_site(cat, s, &mut out)?.site;
     let mut notes = Vec::new();
+    if f.hours.is_none() {
+        notes.push(if matches!(load_spec, Load::Energy(_)) {
+            "no --hours or --days: --energy is taken as one day's (24 h) energy, from which the IT power and per-year figures follow; give --hours or --days for the period it covers".into()
+        } else {
+            "no --hours or --days: the period is one day (24 h); give --hours or --days for another".into()
+        });
+    }
     fallback_notes(s, &out, &mut notes);
     hardware_embodied(&mut site, &hw, &mut out);
     Ok(Resolved {

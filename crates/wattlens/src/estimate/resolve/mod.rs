@@ -248,6 +248,15 @@ fn hardware<'a>(
         Some(s) => Some(cat.servers()?.get(s)?),
         None => None,
     };
+    if let (Some(s), Some(_)) = (server, &hw.gpu) {
+        if s.accelerators == Some(0.0) {
+            return Err(EstimateError::Conflict {
+                a: "--server",
+                b: "--gpu",
+                why: "the server is CPU-only (no accelerators in its catalog row): drop --gpu for a CPU-only estimate, or choose a server with accelerators (or --server-power with --gpu)",
+            });
+        }
+    }
     let gpu_name = hw
         .gpu
         .as_deref()

@@ -1,0 +1,294 @@
+//! Estimate-side follow-ups: `--params` overriding a preset's size, published figures only for
+//! the published run, host power of catalog servers, CPU-only servers with `--gpu`, `--cooling`
+//! presets, one human number format, and a note for a defaulted period.
+
+use super::{assert_usage_error, json, p50, stderr, wattlens};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn catalog_file(name: &str, text: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("wattlens-estimate-followup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tempdir");
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write catalog");
+    p
+}
+
+fn stdout(args: &[&str]) -> String {
+    let o = wattlens(args);
+    assert!(o.status.success(), "wattlens {args:?}: {}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn assumption<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["assumptions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["name"] == name))
+        .unwrap_or_else(|| panic!("no assumption {name} in {}", v["assumptions"]))
+}
+
+fn notes(v: &Value) -> String {
+    v["notes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+fn published(v: &Value) -> usize {
+    v["published"].as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn params_given_with_a_model_replace_the_presets_params() {
+    let preset = json(&["estimate", "train", "--model", "llama-3.1-405b"]);
+    let small = json(&[
+        "estimate",
+        "train",
+        "--model",
+        "llama-3.1-405b",
+        "--params",
+        "70B",
+    ]);
+    // Same tokens, accelerators and MFU: accelerator-hours scale with the parameters.
+    let ratio = p50(&small, "accelerator_hours") / p50(&preset, "accelerator_hours");
+    assert!(
+        (ratio - 70e9 / 405_853_388_800.0).abs() < 1e-3,
+        "ratio {ratio}"
+    );
+    let a = assumption(&small, "active_params");
+    assert_eq!(a["origin"], "user");
+    assert_eq!(a["source"], "--params");
+    assert!(a["value"].as_str().is_some_and(|s| s.contains('7')), "{a}");
+    let t = assumption(&small, "tokens");
+    assert_eq!(t["origin"], "catalog");
+    // --active-params still wins over --params.
+    let moe = json(&[
+        "estimate",
+        "train",
+        "--model",
+        "llama-3.1-405b",
+        "--params",
+        "70B",
+        "--active-params",
+        "35B",
+    ]);
+    let r = p50(&moe, "accelerator_hours") / p50(&small, "accelerator_hours");
+    assert!((r - 0.5).abs() < 1e-3, "ratio {r}");
+    assert_eq!(
+        assumption(&moe, "active_params")["source"],
+        "--active-params"
+    );
+}
+
+#[test]
+fn params_given_for_a_mixture_of_experts_preset_say_that_all_are_active() {
+    let v = json(&[
+        "estimate",
+        "train",
+        "--model",
+        "llama-4-scout",
+        "--params",
+        "100B",
+        "--gpus",
+        "1000",
+    ]);
+    let n = notes(&v);
+    assert!(n.contains("--active-params") && n.contains("active"), "{n}");
+    assert_usage_error(
+        &[
+            "estimate",
+            "train",
+            "--model",
+            "llama-4-scout",
+            "--params",
+            "10B",
+            "--active-params",
+            "20B",
+            "--gpus",
+            "1000",
+        ],
+        &["--active-params", "exceed"],
+    );
+}
+
+#[test]
+fn published_figures_are_not_shown_for_other_hardware_or_precision() {
+    let v100 = json(&[
+        "estimate",
+        "train",
+        "--model",
+        "llama-3.1-8b",
+        "--gpus",
+        "8",
+        "--gpu",
+        "v100",
+        "--precision",
+        "fp32",
+    ]);
+    assert_eq!(published(&v100), 0, "{}", v100["published"]);
+    let n = notes(&v100);
+    assert!(
+        n.contains("published training figures are not shown")
+            && n.contains("--gpu")
+            && n.contains("--precision"),
+        "{n}"
+    );
+    let fp8 = json(&[
+        "estimate",
+        "train",
+        "--model",
+        "llama-3.1-405b",
+        "--precision",
+        "fp8",
+    ]);
+    assert_eq!(published(&fp8), 0);
+    assert!(notes(&fp8).contains("--precision"), "{}", notes(&fp8));
+    // The published runs themselves (docs/validation.md) keep their figures.
+    for args in [
+        &["estimate", "train", "--model", "gpt-3", "--days", "14.8"][..],
+        &[
+            "estimate",
+            "train",
+            "--model",
+            "llama-3.1-405b",
+            "--grid",
+            "US",
+            "--pue",
+            "1.1",
+        ][..],
+        // FP16 has the V100's BF16-fallback peak: still GPT-3's run.
+        &[
+            "estimate",
+            "train",
+            "--model",
+            "gpt-3",
+            "--precision",
+            "fp16",
+        ][..],
+        &[
+            "estimate",
+            "train",
+            "--model",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100",
+            "--gpus",
+            "8",
+        ][..],
+    ] {
+        let v = json(args);
+        assert!(published(&v) > 0, "{args:?}: {}", notes(&v));
+    }
+}
+
+#[test]
+fn a_cpu_only_catalog_server_with_gpu_is_refused() {
+    let p = catalog_file(
+        "cpu.toml",
+        "[[server]]\nname = \"cpu1\"\naccelerators = 0\nmax_power_kw = 0.5\n",
+    );
+    let cat = p.to_str().expect("path");
+    assert_usage_error(
+        &[
+            "--catalog",
+            cat,
+            "estimate",
+            "fleet",
+            "--servers",
+            "10",
+            "--server",
+            "cpu1",
+            "--hours",
+            "1",
+            "--gpu",
+            "h100",
+        ],
+        &["--server", "--gpu", "CPU-only"],
+    );
+    let o = wattlens(&[
+        "--catalog",
+        cat,
+        "estimate",
+        "train",
+        "--params",
+        "7B",
+        "--tokens",
+        "1T",
+        "--gpus",
+        "8",
+        "--server",
+        "cpu1",
+        "--gpu",
+        "h100",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--server") && err.contains("--gpu") && err.contains("CPU-only"),
+        "{err}"
+    );
+    assert!(!err.contains("too extreme"), "{err}");
+    // Without --gpu the CPU-only server still works.
+    let v = json(&[
+        "--catalog",
+        cat,
+        "estimate",
+        "fleet",
+        "--servers",
+        "10",
+        "--server",
+        "cpu1",
+        "--hours",
+        "1",
+    ]);
+    assert!(p50(&v, "it_energy_kwh") > 0.0);
+}
+
+#[test]
+fn an_unknown_cooling_type_names_the_cooling_presets() {
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--it-power",
+        "1MW",
+        "--cooling",
+        "nope",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for want in ["--cooling", "\"nope\"", "air", "evaporative", "immersion"] {
+        assert!(err.contains(want), "lacks {want:?}: {err}");
+    }
+    assert!(!err.contains("idc-onprem"), "{err}");
+}
+
+#[test]
+fn a_defaulted_period_is_noted_in_the_default_output() {
+    let out = stdout(&["estimate", "fleet", "--energy", "1kWh"]);
+    assert!(
+        out.contains("note: no --hours or --days") && out.contains("24 h"),
+        "{out}"
+    );
+    let out = stdout(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "10",
+        "--server",
+        "dgx-h100",
+    ]);
+    assert!(out.contains("note: no --hours or --days"), "{out}");
+    let out = stdout(&["estimate", "datacenter", "--it-power", "1MW"]);
+    assert!(
+        out.contains("note: no --hours or --days") && out.contains("one year"),
+        "{out}"
+    );
+    let out = stdout(&["estimate", "fleet", "--energy", "1kWh", "--hours", "24"]);
+    assert!(!out.contains("no --hours or --days"), "{out}");
+}
