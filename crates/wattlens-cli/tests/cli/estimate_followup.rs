@@ -292,3 +292,90 @@ fn a_defaulted_period_is_noted_in_the_default_output() {
     let out = stdout(&["estimate", "fleet", "--energy", "1kWh", "--hours", "24"]);
     assert!(!out.contains("no --hours or --days"), "{out}");
 }
+
+fn component(v: &Value, kind: &str) -> f64 {
+    v["components"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["kind"] == kind))
+        .and_then(|c| c["energy_kwh"]["p50"].as_f64())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn dgx_h100_host_power_comes_from_its_cpus_and_memory() {
+    // 2 x 350 W (Intel ARK, Xeon 8480+) + 2048 GB x 0.375 W/GB = 1468 W; 10 servers, 24 h.
+    let v = json(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "10",
+        "--server",
+        "dgx-h100",
+        "--load",
+        "1",
+        "--hours",
+        "24",
+    ]);
+    assert!(
+        (component(&v, "host") - 352.32).abs() < 1e-6,
+        "{}",
+        v["components"]
+    );
+    assert!((component(&v, "accelerator") - 1344.0).abs() < 1e-6);
+    let t = json(&[
+        "estimate",
+        "train",
+        "--gpus",
+        "8",
+        "--gpu",
+        "h100",
+        "--days",
+        "1",
+        "--server",
+        "dgx-h100",
+        "--power-basis",
+        "server",
+        "--load",
+        "1",
+    ]);
+    assert!((component(&t, "host") - 1468.0 * 24.0 / 1000.0).abs() < 1e-6);
+}
+
+#[test]
+fn no_catalog_server_with_accelerators_gets_a_silent_zero_host() {
+    let list = json(&["catalog", "list", "servers"]);
+    let rows = list.as_array().expect("rows");
+    let mut checked = 0;
+    for r in rows {
+        if r["accelerators"].as_f64().unwrap_or(0.0) == 0.0 {
+            continue;
+        }
+        let name = r["aliases"]
+            .as_str()
+            .and_then(|a| a.split('|').find(|x| !x.is_empty()))
+            .or(r["name"].as_str())
+            .expect("name")
+            .to_string();
+        let mut args = vec!["estimate", "fleet", "--servers", "1", "--server", &name];
+        args.extend(["--hours", "1", "--load", "1"]);
+        if r["max_power_kw"].is_null() {
+            args.extend(["--server-power", "15kW"]);
+        }
+        let v = json(&args);
+        assert!(component(&v, "host") > 0.0, "{name}: {}", v["components"]);
+        if r["cpu_tdp_w"].is_null() {
+            assert!(
+                notes(&v).contains("publishes no CPU TDP"),
+                "{name}: {}",
+                notes(&v)
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 10, "{checked}");
+    let t = json(&[
+        "estimate", "train", "--gpus", "8", "--gpu", "a100", "--days", "1", "--server", "hgx-a100",
+    ]);
+    assert!(component(&t, "host") > 0.0, "{}", t["components"]);
+    assert!(notes(&t).contains("host share"), "{}", notes(&t));
+}

@@ -155,7 +155,7 @@ mod tests {
             hours: Range::point(24.0),
             split: Split::Fractions {
                 accel: 0.5,
-                host: 0.1,
+                host: Range::point(0.1),
             },
             site,
         };
@@ -180,7 +180,7 @@ mod tests {
             hours: Range::point(24.0),
             split: Split::Fractions {
                 accel: 0.5,
-                host: 0.1,
+                host: Range::point(0.1),
             },
             site,
         };

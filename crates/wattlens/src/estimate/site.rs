@@ -251,7 +251,7 @@ pub fn resolve<'a>(
     let cooling = match &s.cooling {
         Some(n) => {
             let c = dcs.get(n).map_err(|e| match e {
-                crate::catalog::CatalogError::Unknown { .. } => unknown_cooling(n, &dcs),
+                crate::catalog::CatalogError::Unknown { .. } => unknown_cooling(n, dcs),
                 e => e.into(),
             })?;
             if c.kind.as_deref() != Some("cooling") {

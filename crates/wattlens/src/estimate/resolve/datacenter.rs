@@ -142,7 +142,13 @@ pub fn datacenter(
         site.pue = Param::new(site.pue.range, "1 / IT share of --breakdown");
     }
     hardware_embodied(&mut site, &hw, &mut out);
-    let split = split_for(cat, &hw, server_power.map(|r| r.mid()), &mut out)?;
+    let split = split_for(
+        cat,
+        &hw,
+        server_power.map(|r| r.mid()),
+        &mut out,
+        &mut notes,
+    )?;
 
     // Rack density and the cooling it needs.
     let rack_w = if let Some(r) = positive("--rack-power", dc.rack_power)? {

@@ -1,8 +1,8 @@
 //! Resolving `estimate train`: compute, duration, power basis and failures from flags and the
 //! catalog.
 use super::{
-    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, host_w, load,
-    positive, shares, user, Basis, HardwareInputs, Precision, Resolved,
+    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, load, positive,
+    server_host, shares, user, Basis, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::power::PowerBasis;
@@ -415,16 +415,21 @@ pub fn train(
                 (None, None) => return Err(EstimateError::Missing("--power-basis server needs --server or --server-power".into())),
             };
             let l = load(cat, &t.hw, "train.load", &mut out)?;
-            let host = match hw.server {
-                Some(s) => host_w(cat, s)?.unwrap_or(0.0),
-                None => 0.0,
-            };
+            let board_w = board().unwrap_or(Range::point(0.0));
+            let host = server_host(
+                cat,
+                hw.server,
+                Some(board_w.mid() * hw.per_server.mid()),
+                &mut out,
+                &mut notes,
+            )?
+            .unwrap_or(Range::point(0.0));
             PowerBasis::Server {
                 server_w,
                 per_server: hw.per_server,
                 load: l,
-                board_w: board().unwrap_or(Range::point(0.0)),
-                host_w: Range::point(host),
+                board_w,
+                host_w: host,
             }
         }
         Basis::Measured => {
@@ -721,8 +726,12 @@ fn cpu_only(
     let l = load(cat, &t.hw, "train.load", out)?;
     // Host at the row's CPU TDP and DRAM where it publishes them, else the rest of the server
     // as the default share of the host (as `wattlens run` models a machine).
-    let host = match hw.server.map(|srv| host_w(cat, srv)).transpose()?.flatten() {
-        Some(h) => Range::point(h),
+    let host = match hw.server {
+        Some(srv) => server_host(cat, Some(srv), None, out, notes)?,
+        None => None,
+    };
+    let host = match host {
+        Some(h) => h,
         None => {
             let r = coefficient(cat, "rest.share", "rest_share", 1.0, out)?.range;
             Range::new(server_w.lo / (1.0 + r.hi), server_w.hi / (1.0 + r.lo))
