@@ -7,7 +7,7 @@
 //! - `measured`: a measured average accelerator power, host and rest as in `tdp`.
 
 use crate::explain::{Step, Trace};
-use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::Watts;
 
 /// How power per accelerator is obtained.
@@ -104,10 +104,10 @@ impl PowerBasis {
                         "power_per_accelerator",
                         format!(
                             "P = board x load x (1 + host + rest) = {} W x {} x (1 + {} + {})",
-                            fmt_num(b),
-                            fmt_num(l),
-                            fmt_num(h),
-                            fmt_num(r)
+                            fmt_input(b),
+                            fmt_input(l),
+                            fmt_input(h),
+                            fmt_input(r)
                         ),
                         p.total().0,
                         "W",
@@ -142,12 +142,12 @@ impl PowerBasis {
                         "power_per_accelerator",
                         format!(
                             "P = server max x load / accelerators per server = {} W x {} / {} (accelerator {} W, host {} W, rest {} W)",
-                            fmt_num(s),
-                            fmt_num(l),
-                            fmt_num(n),
-                            fmt_num(accel),
-                            fmt_num(host),
-                            fmt_num(total - accel - host)
+                            fmt_input(s),
+                            fmt_input(l),
+                            fmt_input(n),
+                            fmt_input(accel),
+                            fmt_input(host),
+                            fmt_input(total - accel - host)
                         ),
                         total,
                         "W",
@@ -172,9 +172,9 @@ impl PowerBasis {
                         "power_per_accelerator",
                         format!(
                             "P = measured x (1 + host + rest) = {} W x (1 + {} + {})",
-                            fmt_num(a),
-                            fmt_num(h),
-                            fmt_num(r)
+                            fmt_input(a),
+                            fmt_input(h),
+                            fmt_input(r)
                         ),
                         p.total().0,
                         "W",

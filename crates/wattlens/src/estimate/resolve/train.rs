@@ -296,7 +296,7 @@ pub fn train(
                 format!(
                     " (the figures for {} give {} accelerators but not which; `wattlens catalog show models {:?}` has the notes)",
                     m.name,
-                    crate::uncertainty::fmt_num(n),
+                    crate::uncertainty::fmt_input(n),
                     m.name
                 )
             });
