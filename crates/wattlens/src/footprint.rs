@@ -10,7 +10,7 @@
 
 use crate::explain::{Step, Trace};
 use crate::record::Record;
-use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{GramsPerKwh, Hours, KgCo2e, KilowattHours, LitresPerKwh, HOURS_PER_YEAR};
 
 /// A site parameter with where it came from, for explanations.
@@ -144,9 +144,9 @@ pub fn account<T: Trace>(
             "it_energy",
             format!(
                 "E_it = accelerators + host + rest = {} + {} + {} kWh",
-                fmt_num(it.accelerators.0),
-                fmt_num(it.host.0),
-                fmt_num(it.rest.0)
+                fmt_input(it.accelerators.0),
+                fmt_input(it.host.0),
+                fmt_input(it.rest.0)
             ),
             e_it.0,
             "kWh",
@@ -158,8 +158,8 @@ pub fn account<T: Trace>(
             "facility_energy",
             format!(
                 "E_fac = E_it x PUE = {} kWh x {}",
-                fmt_num(e_it.0),
-                fmt_num(pue)
+                fmt_input(e_it.0),
+                fmt_input(pue)
             ),
             e_fac.0,
             "kWh",
@@ -172,8 +172,8 @@ pub fn account<T: Trace>(
             "operational_carbon",
             format!(
                 "C_op = E_fac x CI_location = {} kWh x {} g/kWh ({})",
-                fmt_num(e_fac.0),
-                fmt_num(ci.0),
+                fmt_input(e_fac.0),
+                fmt_input(ci.0),
                 site.intensity_scope
             ),
             op.0,
@@ -188,8 +188,8 @@ pub fn account<T: Trace>(
                 "market_carbon",
                 format!(
                     "C_market = E_fac x CI_market = {} kWh x {} g/kWh",
-                    fmt_num(e_fac.0),
-                    fmt_num(m.0)
+                    fmt_input(e_fac.0),
+                    fmt_input(m.0)
                 ),
                 kg.0,
                 "kgCO2e",
@@ -208,14 +208,14 @@ pub fn account<T: Trace>(
             "embodied_carbon",
             format!(
                 "C_emb = (N_acc x {} kg + N_srv x {} kg) x t_busy / life = ({} x {} + {} x {}) x {} h / {} h",
-                fmt_num(emb_acc),
-                fmt_num(emb_srv),
-                fmt_num(busy.accelerators),
-                fmt_num(emb_acc),
-                fmt_num(busy.servers),
-                fmt_num(emb_srv),
-                fmt_num(busy.period.0),
-                fmt_num(life.0)
+                fmt_input(emb_acc),
+                fmt_input(emb_srv),
+                fmt_input(busy.accelerators),
+                fmt_input(emb_acc),
+                fmt_input(busy.servers),
+                fmt_input(emb_srv),
+                fmt_input(busy.period.0),
+                fmt_input(life.0)
             ),
             embodied.0,
             "kgCO2e",
@@ -233,8 +233,8 @@ pub fn account<T: Trace>(
             "onsite_water",
             format!(
                 "W_site = E_it x WUE = {} kWh x {} L/kWh",
-                fmt_num(e_it.0),
-                fmt_num(wue.0)
+                fmt_input(e_it.0),
+                fmt_input(wue.0)
             ),
             onsite.0,
             "L",
@@ -247,8 +247,8 @@ pub fn account<T: Trace>(
             "offsite_water",
             format!(
                 "W_source = E_fac x EWIF = {} kWh x {} L/kWh",
-                fmt_num(e_fac.0),
-                fmt_num(ewif.0)
+                fmt_input(e_fac.0),
+                fmt_input(ewif.0)
             ),
             offsite.0,
             "L",
@@ -261,8 +261,8 @@ pub fn account<T: Trace>(
             "cost",
             format!(
                 "cost = E_fac x price = {} kWh x {} {}/kWh",
-                fmt_num(e_fac.0),
-                fmt_num(price),
+                fmt_input(e_fac.0),
+                fmt_input(price),
                 site.currency
             ),
             cost,

@@ -50,7 +50,8 @@ impl Range {
             hi: self.hi * k,
         }
     }
-    /// `lo..hi` (or just the value) with a unit, for explanations.
+    /// `lo..hi` (or just the value, for a point) with a unit, for explanations, in the one human
+    /// format ([`fmt_input`]).
     #[must_use]
     pub fn display(&self, unit: &str) -> String {
         let sep = if unit.is_empty() || unit.starts_with('/') || unit == "%" {
@@ -58,10 +59,10 @@ impl Range {
         } else {
             " "
         };
-        if self.is_point() {
-            format!("{}{sep}{unit}", fmt_num(self.lo))
+        if self.is_point() || fmt_input(self.lo) == fmt_input(self.hi) {
+            format!("{}{sep}{unit}", fmt_input(self.lo))
         } else {
-            format!("{}..{}{sep}{unit}", fmt_num(self.lo), fmt_num(self.hi))
+            format!("{}..{}{sep}{unit}", fmt_input(self.lo), fmt_input(self.hi))
         }
     }
 }
@@ -140,6 +141,25 @@ pub fn fmt_human(v: f64) -> String {
         return format!("{sign}{out}");
     }
     format!("{sign}{}", sig3(r))
+}
+
+/// [`fmt_human`] for the values an estimate is given (flags, catalog rows) and the terms of its
+/// formulas, except that a whole number from 1,000 to below a million is written in full with
+/// thousands separators (`16,384` accelerators, not `16,400`).
+#[must_use]
+pub fn fmt_input(v: f64) -> String {
+    if v.fract() == 0.0 && (1000.0..1e6).contains(&v.abs()) {
+        let digits = (v.abs() as u64).to_string();
+        let mut out = String::from(if v < 0.0 { "-" } else { "" });
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        return out;
+    }
+    fmt_human(v)
 }
 
 /// A positive number below 1,000 with three significant figures, trailing zeros dropped.
@@ -421,6 +441,46 @@ pub fn percentiles_of_keys(xs: &mut [u64]) -> Percentiles {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn given_values_print_whole_counts_in_full_and_points_once() {
+        use super::{fmt_input, Range};
+        assert_eq!(fmt_input(16_384.0), "16,384");
+        assert_eq!(fmt_input(-2048.0), "-2,048");
+        assert_eq!(fmt_input(6_738_417_664.0), "6.74B");
+        assert_eq!(fmt_input(1628.04), "1,630");
+        assert_eq!(fmt_input(0.375), "0.375");
+        assert_eq!(Range::point(2.082).display("L/kWh"), "2.08 L/kWh");
+        assert_eq!(Range::new(2.082, 2.082).display(""), "2.08");
+        assert_eq!(Range::new(0.1, 0.26).display(""), "0.1..0.26");
+        assert_eq!(Range::point(4.059e11).display(""), "406B");
+        assert_eq!(
+            Range::new(1000.0, 2500.0).display("kgCO2e"),
+            "1,000..2,500 kgCO2e"
+        );
+    }
+
+    proptest::proptest! {
+        /// No value, however large or small, prints as a long raw run of digits or in the
+        /// four-figure scientific notation (`14937374`, `4.059e11`).
+        #[test]
+        fn a_displayed_range_is_never_a_raw_number(
+            lo in proptest::num::f64::NORMAL | proptest::num::f64::ZERO,
+            w in 0.0f64..1e3,
+        ) {
+            let hi = if lo.is_finite() { lo + lo.abs() * w } else { lo };
+            let r = super::Range::new(lo.min(hi), lo.max(hi));
+            let s = r.display("kWh");
+            // Significant digits in a run (`0.000745` has three, `1,000` at most three a group).
+            let longest = s
+                .split(|c: char| !c.is_ascii_digit())
+                .map(|run| run.trim_start_matches('0').len())
+                .max()
+                .unwrap_or(0);
+            proptest::prop_assert!(longest <= 3, "{s}");
+            proptest::prop_assert!(!s.contains(".000e") && !s.contains("inf"), "{s}");
+        }
+    }
+
     #[test]
     fn human_numbers_have_three_significant_figures_and_one_style() {
         use super::fmt_human as h;

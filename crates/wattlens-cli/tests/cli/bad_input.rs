@@ -38,7 +38,7 @@ fn a_model_whose_figures_do_not_name_the_accelerator_asks_for_it() {
         &["estimate", "train", "--model", "gpt-4"],
         &[
             "--gpu",
-            "25000 accelerators but not which",
+            "25,000 accelerators but not which",
             "catalog show models",
         ],
     );

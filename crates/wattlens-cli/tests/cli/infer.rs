@@ -409,7 +409,7 @@ fn bad_inference_input_exits_two_naming_the_flag() {
     // Llama 2 has a 4,096-token context.
     assert_usage_error(
         &with(&["--input-tokens", "4000", "--output-tokens", "500"]),
-        &["--input-tokens", "context", "4096"],
+        &["--input-tokens", "context", "4,096"],
     );
     assert_usage_error(&with(&["--precision", "fp12"]), &["--precision", "int4"]);
     // V100 publishes no FP8 peak.

@@ -89,6 +89,7 @@ mod bad_input;
 mod catalog;
 mod catalog_input;
 mod compare;
+mod estimate_followup;
 mod estimate_numbers;
 mod infer;
 mod output;

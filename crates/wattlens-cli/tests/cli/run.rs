@@ -457,7 +457,7 @@ fn the_cpu_rating_comes_from_the_catalog() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(read_json(&json)["attribution"]["cpu_tdp_w"], 450.0);
     // A row without a CPU rating is an error before anything runs.
-    let o = run(&["--server", "dgx-h100", "--", "true"]);
+    let o = run(&["--server", "hgx-a100", "--", "true"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--cpu-tdp"), "{}", stderr(&o));
 }

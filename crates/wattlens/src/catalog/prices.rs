@@ -8,7 +8,7 @@
 
 use super::rows::cite;
 use super::{Catalog, CatalogError, Grid, Kind, Row};
-use crate::uncertainty::{fmt_num, Range};
+use crate::uncertainty::Range;
 use serde::{Deserialize, Serialize};
 
 /// An average electricity price for a place, per kWh in the row's currency.
@@ -108,12 +108,7 @@ impl Catalog {
 /// A price in a message: `0.0806..0.128 USD/kWh`.
 #[must_use]
 pub fn display(p: &ElectricityPrice) -> String {
-    let r = p.range();
-    if r.is_point() {
-        format!("{} {}/kWh", fmt_num(r.lo), p.currency)
-    } else {
-        format!("{}..{} {}/kWh", fmt_num(r.lo), fmt_num(r.hi), p.currency)
-    }
+    p.range().display(&format!("{}/kWh", p.currency))
 }
 
 #[cfg(test)]

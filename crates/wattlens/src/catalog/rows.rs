@@ -2,7 +2,7 @@
 //! TOML files. Column names carry their units.
 
 use super::{Kind, Row};
-use crate::uncertainty::fmt_num;
+use crate::uncertainty::{fmt_input, Range};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -59,8 +59,17 @@ pub(super) fn cite(source: Option<&str>, year: Option<&str>) -> String {
     }
 }
 
+/// `lo..hi`, or one number where the ends are equal or only one is given, or `-`.
+fn span(lo: Option<f64>, hi: Option<f64>) -> String {
+    match (lo, hi) {
+        (Some(a), Some(b)) => Range::new(a.min(b), a.max(b)).display(""),
+        (Some(a), None) | (None, Some(a)) => fmt_input(a),
+        (None, None) => "-".into(),
+    }
+}
+
 fn opt(v: Option<f64>, unit: &str) -> String {
-    v.map_or_else(|| "-".into(), |x| format!("{} {unit}", fmt_num(x)))
+    v.map_or_else(|| "-".into(), |x| format!("{} {unit}", fmt_input(x)))
 }
 
 macro_rules! row_impl {
@@ -153,8 +162,8 @@ impl Accelerator {
         format!(
             "{}, {} BF16/FP16 TFLOP/s, {} GB, {}",
             opt(self.board_power_w, "W"),
-            self.training_peak_tflops().map_or("-".into(), fmt_num),
-            self.memory_gb.map_or("-".into(), fmt_num),
+            self.training_peak_tflops().map_or("-".into(), fmt_input),
+            self.memory_gb.map_or("-".into(), fmt_input),
             self.confidence.as_deref().unwrap_or("-")
         )
     }
@@ -225,7 +234,7 @@ impl Server {
     fn line(&self) -> String {
         format!(
             "{} x {}, {}",
-            self.accelerators.map_or("-".into(), fmt_num),
+            self.accelerators.map_or("-".into(), fmt_input),
             self.accelerator.as_deref().unwrap_or("-"),
             opt(self.max_power_kw, "kW max")
         )
@@ -331,11 +340,7 @@ pub struct Ewif {
 row_impl!(Ewif, Kind::Ewif, "ewif.csv", key);
 impl Ewif {
     fn line(&self) -> String {
-        format!(
-            "{}..{} L/kWh",
-            self.l_per_kwh_low.map_or("-".into(), fmt_num),
-            self.l_per_kwh_high.map_or("-".into(), fmt_num)
-        )
+        format!("{} L/kWh", span(self.l_per_kwh_low, self.l_per_kwh_high))
     }
 }
 
@@ -382,18 +387,16 @@ pub struct Datacenter {
 row_impl!(Datacenter, Kind::Datacenters, "datacenters.csv", name);
 impl Datacenter {
     fn line(&self) -> String {
-        let r = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
-            (Some(a), Some(b)) if a != b => format!("{}..{}", fmt_num(a), fmt_num(b)),
-            (Some(a), _) | (None, Some(a)) => fmt_num(a),
-            _ => "-".into(),
-        };
+        let r = span;
         format!(
             "{}: PUE {}, WUE {} L/kWh{}",
             self.kind.as_deref().unwrap_or("-"),
             r(self.pue_low, self.pue_high),
             r(self.wue_low, self.wue_high),
-            self.max_rack_kw
-                .map_or(String::new(), |k| format!(", up to {} kW/rack", fmt_num(k)))
+            self.max_rack_kw.map_or(String::new(), |k| format!(
+                ", up to {} kW/rack",
+                fmt_input(k)
+            ))
         )
     }
 }
@@ -489,11 +492,11 @@ impl Row for Model {
     fn summary(&self) -> String {
         format!(
             "{} params ({} active), {} tokens",
-            self.total_params.map_or("-".into(), fmt_num),
+            self.total_params.map_or("-".into(), fmt_input),
             self.active_params
                 .or(self.total_params)
-                .map_or("-".into(), fmt_num),
-            self.training_tokens.map_or("-".into(), fmt_num)
+                .map_or("-".into(), fmt_input),
+            self.training_tokens.map_or("-".into(), fmt_input)
         )
     }
     fn cite(&self) -> String {
@@ -538,7 +541,7 @@ impl Equivalent {
     fn line(&self) -> String {
         format!(
             "{} {}",
-            fmt_num(self.value),
+            fmt_input(self.value),
             self.unit.as_deref().unwrap_or("")
         )
     }
@@ -574,10 +577,9 @@ row_impl!(Coefficient, Kind::Defaults, "defaults.csv", key);
 impl Coefficient {
     fn line(&self) -> String {
         format!(
-            "{}..{} {} - {}",
-            fmt_num(self.low),
-            fmt_num(self.high),
-            self.unit.as_deref().unwrap_or(""),
+            "{} - {}",
+            Range::new(self.low.min(self.high), self.low.max(self.high))
+                .display(self.unit.as_deref().unwrap_or("")),
             self.description.as_deref().unwrap_or("")
         )
     }

@@ -7,7 +7,7 @@ use super::{EstimateError, Model};
 use crate::explain::{Step, Trace};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
-use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Hours, Watts};
 
 /// Shares of a data centre's total energy. `it + cooling + power + other = 1`.
@@ -69,14 +69,14 @@ impl Breakdown {
             let advice = if sum < 1.0 {
                 format!(
                     "add the missing share (e.g. other={}) or scale the shares so they sum to 1",
-                    fmt_num(b.other + 1.0 - sum)
+                    fmt_input(b.other + 1.0 - sum)
                 )
             } else {
                 "scale the shares down so they sum to 1 (each share over their sum)".to_string()
             };
             return Err(bad(format!(
                 "the shares sum to {}, not 1: {advice}",
-                fmt_num(sum)
+                fmt_input(sum)
             )));
         }
         // An IT share under 1% is a PUE above 100: no facility runs so (and a share near 0
@@ -84,7 +84,7 @@ impl Breakdown {
         if b.it < 0.01 {
             return Err(bad(format!(
                 "the IT share must be at least 0.01 (a PUE of at most 100), got {}",
-                fmt_num(b.it)
+                fmt_input(b.it)
             )));
         }
         Ok(b)
@@ -149,8 +149,8 @@ impl Model for DatacenterSpec {
                 "it_energy",
                 format!(
                     "E_it = P_it x hours = {} W x {} h",
-                    fmt_num(w),
-                    fmt_num(hours.0)
+                    fmt_input(w),
+                    fmt_input(hours.0)
                 ),
                 total.0,
                 "kWh",
@@ -185,10 +185,10 @@ impl Model for DatacenterSpec {
                 "breakdown",
                 format!(
                     "shares of facility energy: IT 1/PUE = {}, cooling {}, power {}, other {}",
-                    fmt_num(b.it),
-                    fmt_num(b.cooling),
-                    fmt_num(b.power),
-                    fmt_num(b.other)
+                    fmt_input(b.it),
+                    fmt_input(b.cooling),
+                    fmt_input(b.power),
+                    fmt_input(b.other)
                 ),
                 b.it,
                 "",

@@ -6,7 +6,7 @@ use super::Model;
 use crate::explain::{Step, Trace};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
-use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Hours, KilowattHours, Watts};
 
 /// What the fleet's IT load is given as.
@@ -71,10 +71,10 @@ impl Model for FleetSpec {
                         "it_energy",
                         format!(
                             "E_it = servers x power x load x hours = {} x {} W x {} x {} h",
-                            fmt_num(n),
-                            fmt_num(w),
-                            fmt_num(l),
-                            fmt_num(hours.0)
+                            fmt_input(n),
+                            fmt_input(w),
+                            fmt_input(l),
+                            fmt_input(hours.0)
                         ),
                         e.0,
                         "kWh",
@@ -90,8 +90,8 @@ impl Model for FleetSpec {
                         "it_energy",
                         format!(
                             "E_it = P_it x hours = {} W x {} h",
-                            fmt_num(w),
-                            fmt_num(hours.0)
+                            fmt_input(w),
+                            fmt_input(hours.0)
                         ),
                         e.0,
                         "kWh",
@@ -117,7 +117,7 @@ impl Model for FleetSpec {
         t.step(|| {
             Step::new(
                 "energy_per_day",
-                format!("E_fac x 24 h / {} h; per year x 365", fmt_num(hours.0)),
+                format!("E_fac x 24 h / {} h; per year x 365", fmt_input(hours.0)),
                 per_day,
                 "kWh/day",
             )
@@ -155,7 +155,7 @@ mod tests {
             hours: Range::point(24.0),
             split: Split::Fractions {
                 accel: 0.5,
-                host: 0.1,
+                host: Range::point(0.1),
             },
             site,
         };
@@ -180,7 +180,7 @@ mod tests {
             hours: Range::point(24.0),
             split: Split::Fractions {
                 accel: 0.5,
-                host: 0.1,
+                host: Range::point(0.1),
             },
             site,
         };

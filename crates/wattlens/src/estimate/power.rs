@@ -7,7 +7,7 @@
 //! - `measured`: a measured average accelerator power, host and rest as in `tdp`.
 
 use crate::explain::{Step, Trace};
-use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::Watts;
 
 /// How power per accelerator is obtained.
@@ -104,10 +104,10 @@ impl PowerBasis {
                         "power_per_accelerator",
                         format!(
                             "P = board x load x (1 + host + rest) = {} W x {} x (1 + {} + {})",
-                            fmt_num(b),
-                            fmt_num(l),
-                            fmt_num(h),
-                            fmt_num(r)
+                            fmt_input(b),
+                            fmt_input(l),
+                            fmt_input(h),
+                            fmt_input(r)
                         ),
                         p.total().0,
                         "W",
@@ -142,12 +142,12 @@ impl PowerBasis {
                         "power_per_accelerator",
                         format!(
                             "P = server max x load / accelerators per server = {} W x {} / {} (accelerator {} W, host {} W, rest {} W)",
-                            fmt_num(s),
-                            fmt_num(l),
-                            fmt_num(n),
-                            fmt_num(accel),
-                            fmt_num(host),
-                            fmt_num(total - accel - host)
+                            fmt_input(s),
+                            fmt_input(l),
+                            fmt_input(n),
+                            fmt_input(accel),
+                            fmt_input(host),
+                            fmt_input(total - accel - host)
                         ),
                         total,
                         "W",
@@ -172,9 +172,9 @@ impl PowerBasis {
                         "power_per_accelerator",
                         format!(
                             "P = measured x (1 + host + rest) = {} W x (1 + {} + {})",
-                            fmt_num(a),
-                            fmt_num(h),
-                            fmt_num(r)
+                            fmt_input(a),
+                            fmt_input(h),
+                            fmt_input(r)
                         ),
                         p.total().0,
                         "W",
@@ -226,8 +226,9 @@ pub enum Split {
     Fractions {
         /// Accelerators' fraction of the total.
         accel: f64,
-        /// Host CPUs' and memory's fraction.
-        host: f64,
+        /// Host CPUs' and memory's fraction (a range where the host power is a default share
+        /// of the accelerators', the row publishing no CPU TDP).
+        host: Range,
     },
     /// A server without accelerators (a CPU server, a laptop): the host (CPUs and memory) takes
     /// the accelerators' place and the rest of the server is a share of it, as `wattlens run`
@@ -251,19 +252,36 @@ impl Split {
     /// (their fractions would be NaN).
     #[must_use]
     pub fn of_server(server_w: f64, accel_w: f64, host_w: f64) -> Option<Self> {
+        Self::of_server_host(server_w, accel_w, Range::point(host_w))
+    }
+
+    /// [`Split::of_server`] with the host power a range (each end checked the same way).
+    #[must_use]
+    pub fn of_server_host(server_w: f64, accel_w: f64, host_w: Range) -> Option<Self> {
         let finite = |w: f64| w.is_finite() && w >= 0.0;
-        if !(finite(server_w) && server_w > 0.0 && finite(accel_w) && finite(host_w)) {
+        if !(finite(server_w)
+            && server_w > 0.0
+            && finite(accel_w)
+            && finite(host_w.lo)
+            && finite(host_w.hi))
+        {
             return None;
         }
         let accel = (accel_w / server_w).clamp(0.0, 1.0);
-        let host = (host_w / server_w).clamp(0.0, 1.0 - accel);
-        Some(Split::Fractions { accel, host })
+        let host = |w: f64| (w / server_w).clamp(0.0, 1.0 - accel);
+        Some(Split::Fractions {
+            accel,
+            host: Range::new(host(host_w.lo), host(host_w.hi)),
+        })
     }
 
     /// Draws the (accelerator, host, rest) fractions of the total.
     pub fn draw(&self, d: &mut Draw) -> (f64, f64, f64) {
         match self {
-            Split::Fractions { accel, host } => (*accel, *host, 1.0 - accel - host),
+            Split::Fractions { accel, host } => {
+                let h = d.value(host);
+                (*accel, h, 1.0 - accel - h)
+            }
             Split::HostOnly { rest_share } => {
                 let r = d.value(rest_share);
                 let rest = r / (1.0 + r);

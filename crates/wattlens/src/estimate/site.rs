@@ -280,6 +280,24 @@ fn price_of_place(
     Ok((param, "USD".into()))
 }
 
+/// An unknown `--cooling` name, answered with the cooling presets (not every profile).
+fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> EstimateError {
+    let presets: Vec<String> = dcs
+        .rows()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d.kind.as_deref() == Some("cooling"))
+        .map(|d| crate::catalog::typeable(&d.name, d.aliases.as_deref()))
+        .collect();
+    EstimateError::Invalid {
+        flag: "--cooling",
+        message: format!(
+            "unknown cooling type {name:?}; the cooling presets are {} (`wattlens catalog list datacenters` shows them with their PUE and WUE)",
+            presets.join(", ")
+        ),
+    }
+}
+
 /// Resolves the site.
 ///
 /// # Errors
@@ -307,7 +325,10 @@ pub fn resolve<'a>(
     };
     let cooling = match &s.cooling {
         Some(n) => {
-            let c = dcs.get(n)?;
+            let c = dcs.get(n).map_err(|e| match e {
+                crate::catalog::CatalogError::Unknown { .. } => unknown_cooling(n, dcs),
+                e => e.into(),
+            })?;
             if c.kind.as_deref() != Some("cooling") {
                 return Err(EstimateError::Invalid {
                     flag: "--cooling",

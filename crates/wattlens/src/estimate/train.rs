@@ -8,7 +8,7 @@ use super::Model;
 use crate::explain::{Step, Trace};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
-use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Flops, FlopsPerSecond, Hours, Seconds};
 
 /// How much compute the run does.
@@ -111,7 +111,11 @@ impl Model for TrainSpec {
                 t.step(|| {
                     Step::new(
                         "compute",
-                        format!("C = 6 x N_active x D = 6 x {} x {}", fmt_num(p), fmt_num(k)),
+                        format!(
+                            "C = 6 x N_active x D = 6 x {} x {}",
+                            fmt_input(p),
+                            fmt_input(k)
+                        ),
                         f.0,
                         "FLOP",
                     )
@@ -152,10 +156,10 @@ impl Model for TrainSpec {
                         "useful_time",
                         format!(
                             "t = C / (N_acc x peak x MFU) = {} / ({} x {} FLOP/s x {})",
-                            fmt_num(f.0),
-                            fmt_num(n),
-                            fmt_num(peak.0),
-                            fmt_num(u)
+                            fmt_input(f.0),
+                            fmt_input(n),
+                            fmt_input(peak.0),
+                            fmt_input(u)
                         ),
                         useful.0,
                         "h",
@@ -178,13 +182,13 @@ impl Model for TrainSpec {
                     if o.mtbi_h.is_finite() {
                         format!(
                             "W = d/tau + (tau + d)/(2M) + R/M with M = {} h, tau = {} min",
-                            fmt_num(o.mtbi_h),
-                            fmt_num(o.interval_h * 60.0)
+                            fmt_input(o.mtbi_h),
+                            fmt_input(o.interval_h * 60.0)
                         )
                     } else {
                         format!(
                             "W = d/tau with no interruptions, tau = {} min",
-                            fmt_num(o.interval_h * 60.0)
+                            fmt_input(o.interval_h * 60.0)
                         )
                     },
                     o.lost_fraction,
@@ -198,8 +202,8 @@ impl Model for TrainSpec {
                 "wall_time",
                 format!(
                     "wall-clock time = {} h = {} d",
-                    fmt_num(wall),
-                    fmt_num(wall / 24.0)
+                    fmt_input(wall),
+                    fmt_input(wall / 24.0)
                 ),
                 wall,
                 "h",
@@ -218,9 +222,9 @@ impl Model for TrainSpec {
                 "accelerator_energy",
                 format!(
                     "E_acc = N_acc x P_acc x t = {} x {} W x {} h",
-                    fmt_num(n),
-                    fmt_num(p.accel.0),
-                    fmt_num(wall)
+                    fmt_input(n),
+                    fmt_input(p.accel.0),
+                    fmt_input(wall)
                 ),
                 it.accelerators.0,
                 "kWh",
@@ -261,10 +265,10 @@ impl Model for TrainSpec {
                         "implied_mfu",
                         format!(
                             "MFU = C / (N_acc x peak x useful time) = {} / ({} x {} FLOP/s x {} s)",
-                            fmt_num(f.0),
-                            fmt_num(n),
-                            fmt_num(peak.0),
-                            fmt_num(useful.0)
+                            fmt_input(f.0),
+                            fmt_input(n),
+                            fmt_input(peak.0),
+                            fmt_input(useful.0)
                         ),
                         mfu,
                         "",

@@ -304,19 +304,23 @@ impl Comparison {
         if !self.kinds.is_empty() {
             let _ = writeln!(
                 out,
-                "{}IT energy by kind of component (sums of P50s, kWh):",
+                "{}IT energy by kind of component (sums of P50s):",
                 if markdown { "\n" } else { "\n  " }
             );
             for k in &self.kinds {
                 let ratio = ratio(k.this_kwh, k.other_kwh)
                     .map_or_else(|| "-".to_string(), |x| format!("{}x", fmt_num(x)));
+                // One unit for both sides, from the larger, so they read alike (`90.7 / 106
+                // Wh`, not `9.07e-5 / 0.000106 kWh`).
+                let (scale, unit) =
+                    unit_for(Scale::Energy, k.this_kwh.abs().max(k.other_kwh.abs()), "");
                 let _ = writeln!(
                     out,
-                    "{}{}: this {} / other {} ({}): {ratio}",
+                    "{}{}: this {} / other {} {unit} ({}): {ratio}",
                     if markdown { "- " } else { "    " },
                     k.kind,
-                    fmt_num(k.this_kwh),
-                    fmt_num(k.other_kwh),
+                    fmt_num(k.this_kwh * scale),
+                    fmt_num(k.other_kwh * scale),
                     k.other_method
                 );
             }

@@ -86,6 +86,8 @@ pub fn table(e: &Estimate, explain: bool) -> String {
         .equivalents
         .iter()
         .filter_map(|(k, label, unit, src)| e.get(k).map(|p| (label, unit, src, p)))
+        // An equivalent of nothing (`0 km` at --intensity 0) is left out, as zero rows are.
+        .filter(|(.., p)| fmt_human(p.p50) != "0")
         .collect();
     if !eqs.is_empty() {
         let _ = writeln!(out, "\n  equivalents (P50):");

@@ -21,7 +21,7 @@ use super::Model;
 use crate::explain::{NoTrace, Step, Trace};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
-use crate::uncertainty::{fmt_num, Draw, Range};
+use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{
     Bytes, BytesPerSecond, Flops, FlopsPerSecond, Hours, Joules, KilowattHours, Seconds, Watts,
 };
@@ -357,16 +357,16 @@ impl Roofline {
                 "replica_memory",
                 format!(
                     "M = N_total x {} B + layers x KV width x {} B x B x (I + O) = {} x {} + {} x {} x {} x {} x ({} + {})",
-                    fmt_num(r.weight_bytes),
-                    fmt_num(r.kv_bytes),
-                    fmt_num(s.total_params),
-                    fmt_num(r.weight_bytes),
-                    fmt_num(s.layers),
-                    fmt_num(s.kv_width),
-                    fmt_num(r.kv_bytes),
-                    fmt_num(b.size),
-                    fmt_num(b.input_tokens),
-                    fmt_num(b.output_tokens)
+                    fmt_input(r.weight_bytes),
+                    fmt_input(r.kv_bytes),
+                    fmt_input(s.total_params),
+                    fmt_input(r.weight_bytes),
+                    fmt_input(s.layers),
+                    fmt_input(s.kv_width),
+                    fmt_input(r.kv_bytes),
+                    fmt_input(b.size),
+                    fmt_input(b.input_tokens),
+                    fmt_input(b.output_tokens)
                 ),
                 memory.0 / 1e9,
                 "GB",
@@ -378,14 +378,14 @@ impl Roofline {
                 "prefill_time",
                 format!(
                     "t_prefill = max(FLOPs / (N_acc x peak x MFU), bytes / (N_acc x BW x MBU)) = max({} / ({} x {} x {}), {} / ({} x {} x {}))",
-                    fmt_num(pre.flops.0),
-                    fmt_num(r.accelerators),
-                    fmt_num(r.peak.0),
-                    fmt_num(r.mfu),
-                    fmt_num(pre.bytes.0),
-                    fmt_num(r.accelerators),
-                    fmt_num(r.bandwidth.0),
-                    fmt_num(r.mbu)
+                    fmt_input(pre.flops.0),
+                    fmt_input(r.accelerators),
+                    fmt_input(r.peak.0),
+                    fmt_input(r.mfu),
+                    fmt_input(pre.bytes.0),
+                    fmt_input(r.accelerators),
+                    fmt_input(r.bandwidth.0),
+                    fmt_input(r.mbu)
                 ),
                 pre.time().0,
                 "s",
@@ -398,14 +398,14 @@ impl Roofline {
                 "decode_step_time",
                 format!(
                     "t_step = max(FLOPs / (N_acc x peak x MFU), (weights + B x KV) / (N_acc x BW x MBU)) + B x layers x tau = max({} / ..., {} B / ({} x {} B/s x {})) + {} x {} x {} us",
-                    fmt_num(dec.flops.0),
-                    fmt_num(dec.bytes.0),
-                    fmt_num(r.accelerators),
-                    fmt_num(r.bandwidth.0),
-                    fmt_num(r.mbu),
-                    fmt_num(b.size),
-                    fmt_num(s.layers),
-                    fmt_num(r.step_overhead.0 * 1e6)
+                    fmt_input(dec.flops.0),
+                    fmt_input(dec.bytes.0),
+                    fmt_input(r.accelerators),
+                    fmt_input(r.bandwidth.0),
+                    fmt_input(r.mbu),
+                    fmt_input(b.size),
+                    fmt_input(s.layers),
+                    fmt_input(r.step_overhead.0 * 1e6)
                 ),
                 dec.time().0 * 1e3,
                 "ms",
@@ -423,13 +423,13 @@ impl Roofline {
                 "accelerator_power",
                 format!(
                     "P = board x (low + (high - low) x a), a = 1 - max(0, t_weights - t_compute) / t: prefill a = {} -> {} W; decode a = {} -> {} W (board {} W, low {}, high {})",
-                    fmt_num(pre.activity()),
-                    fmt_num(p_pre.0),
-                    fmt_num(dec.activity()),
-                    fmt_num(p_dec.0),
-                    fmt_num(board.0),
-                    fmt_num(lo),
-                    fmt_num(hi)
+                    fmt_input(pre.activity()),
+                    fmt_input(p_pre.0),
+                    fmt_input(dec.activity()),
+                    fmt_input(p_dec.0),
+                    fmt_input(board.0),
+                    fmt_input(lo),
+                    fmt_input(hi)
                 ),
                 p_dec.0,
                 "W",
@@ -446,12 +446,12 @@ impl Roofline {
                 "accelerator_energy_per_request",
                 format!(
                     "E_acc = N_acc x (E_batch / B + P_idle x t_busy / B x (1/U - 1)) = {} x ({} J / {} + {} W x {} s x (1/{} - 1))",
-                    fmt_num(r.accelerators),
-                    fmt_num(batch_j),
-                    fmt_num(b.size),
-                    fmt_num(board.0 * idle),
-                    fmt_num(busy_per_request.0),
-                    fmt_num(util)
+                    fmt_input(r.accelerators),
+                    fmt_input(batch_j),
+                    fmt_input(b.size),
+                    fmt_input(board.0 * idle),
+                    fmt_input(busy_per_request.0),
+                    fmt_input(util)
                 ),
                 accel.0,
                 "J",
@@ -510,9 +510,9 @@ impl Model for InferSpec {
                 "it_energy_per_request",
                 format!(
                     "E_it = E_acc x (1 + host + rest) = {} Wh x (1 + {} + {})",
-                    fmt_num(it_request.accelerators.0 * 1e3),
-                    fmt_num(h),
-                    fmt_num(rs)
+                    fmt_input(it_request.accelerators.0 * 1e3),
+                    fmt_input(h),
+                    fmt_input(rs)
                 ),
                 it_request.total().0 * 1e3,
                 "Wh",
@@ -556,7 +556,7 @@ impl Model for InferSpec {
                 "energy_per_request",
                 format!(
                     "E_fac of one request = E_it x PUE; the totals cover {} requests",
-                    fmt_num(count)
+                    fmt_input(count)
                 ),
                 one.facility_kwh * 1e3,
                 "Wh",

@@ -10,7 +10,7 @@ use crate::estimate::site::{resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::footprint::Param;
-use crate::uncertainty::{fmt_num, Range};
+use crate::uncertainty::{fmt_input, Range};
 use serde_json::{json, Map};
 
 /// `estimate datacenter` inputs.
@@ -79,6 +79,7 @@ pub fn datacenter(
                 origin: Origin::Default,
                 source: Some("one year when neither --hours nor --days is given".into()),
             });
+            notes.push("no --hours or --days: the period is one year (8,760 h); give --hours or --days for another".into());
             Range::point(8760.0)
         }
     };
@@ -116,10 +117,10 @@ pub fn datacenter(
             name: "breakdown".into(),
             value: format!(
                 "it={} cooling={} power={} other={}",
-                fmt_num(b.it),
-                fmt_num(b.cooling),
-                fmt_num(b.power),
-                fmt_num(b.other)
+                fmt_input(b.it),
+                fmt_input(b.cooling),
+                fmt_input(b.power),
+                fmt_input(b.other)
             ),
             origin: Origin::User,
             source: Some("--breakdown".into()),
@@ -141,7 +142,13 @@ pub fn datacenter(
         site.pue = Param::new(site.pue.range, "1 / IT share of --breakdown");
     }
     hardware_embodied(&mut site, &hw, &mut out);
-    let split = split_for(cat, &hw, server_power.map(|r| r.mid()), &mut out)?;
+    let split = split_for(
+        cat,
+        &hw,
+        server_power.map(|r| r.mid()),
+        &mut out,
+        &mut notes,
+    )?;
 
     // Rack density and the cooling it needs.
     let rack_w = if let Some(r) = positive("--rack-power", dc.rack_power)? {
@@ -176,9 +183,9 @@ pub fn datacenter(
                 if m < kw {
                     notes.push(format!(
                         "{} kW per rack exceeds what {} handles (up to {} kW, {}); consider {}",
-                        fmt_num(kw),
+                        fmt_input(kw),
                         row.name,
-                        fmt_num(m),
+                        fmt_input(m),
                         row.cite(),
                         suitable
                             .first()

@@ -1,7 +1,7 @@
 //! Resolving `estimate fleet`: servers, IT power or energy over a period.
 use super::{
-    catalog_value, conflict, fallback_notes, hardware, hardware_embodied, host_w, load, positive,
-    shares, user, Hardware, HardwareInputs, Resolved,
+    catalog_value, conflict, fallback_notes, hardware, hardware_embodied, load, positive,
+    server_host, shares, user, Hardware, HardwareInputs, Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::fleet::{FleetSpec, Load};
@@ -32,25 +32,26 @@ pub(super) fn split_for(
     hw: &Hardware<'_>,
     server_w: Option<f64>,
     out: &mut Vec<Assumption>,
+    notes: &mut Vec<String>,
 ) -> Result<Split, EstimateError> {
     if let (Some(s), Some(a)) = (hw.server, hw.accel) {
         if let (Some(w), Some(b)) = (
             server_w.or(s.max_power_kw.map(|k| k * 1000.0)),
             a.board_power_w,
         ) {
-            let h = host_w(cat, s)?.unwrap_or(0.0);
-            let n = hw.per_server.mid();
-            return server_split(w, n * b, h);
+            let accel_w = hw.per_server.mid() * b;
+            let h =
+                server_host(cat, Some(s), Some(accel_w), out, notes)?.unwrap_or(Range::point(0.0));
+            return server_split(w, accel_w, h);
         }
     }
     if hw.accel.is_none() && hw.per_server.hi == 0.0 {
         // No accelerator named anywhere: a CPU-only server, with no accelerator component.
         if let Some(s) = hw.server {
-            if let (Some(w), Some(h)) = (
-                server_w.or(s.max_power_kw.map(|k| k * 1000.0)),
-                host_w(cat, s)?,
-            ) {
-                return server_split(w, 0.0, h);
+            if let Some(w) = server_w.or(s.max_power_kw.map(|k| k * 1000.0)) {
+                if let Some(h) = server_host(cat, Some(s), None, out, notes)? {
+                    return server_split(w, 0.0, h);
+                }
             }
         }
         let r = coefficient(cat, "rest.share", "rest_share", 1.0, out)?.range;
@@ -64,11 +65,12 @@ pub(super) fn split_for(
 }
 
 /// A server's power split, or an error naming the flags when the power cannot be split.
-fn server_split(w: f64, accel_w: f64, host_w: f64) -> Result<Split, EstimateError> {
-    Split::of_server(w, accel_w, host_w).ok_or_else(|| EstimateError::Invalid {
+fn server_split(w: f64, accel_w: f64, host_w: Range) -> Result<Split, EstimateError> {
+    Split::of_server_host(w, accel_w, host_w).ok_or_else(|| EstimateError::Invalid {
         flag: "--server/--server-power",
         message: format!(
-            "a server of {w} W cannot hold {accel_w} W of accelerators and {host_w} W of host: give a server power above zero (--server-power) or fix the catalog row"
+            "a server of {w} W cannot hold {accel_w} W of accelerators and {} W of host: give a server power above zero (--server-power) or fix the catalog row",
+            host_w.display("")
         ),
     })
 }
@@ -159,9 +161,22 @@ pub fn fleet(
     if server_power.is_some() && !matches!(load_spec, Load::Servers { .. }) {
         return Err(EstimateError::Missing("--servers: --server-power is the power of one server, so give the number of servers too".into()));
     }
-    let split = split_for(cat, &hw, server_power.map(|r| r.mid()), &mut out)?;
-    let mut site = resolve_site(cat, s, &mut out)?.site;
     let mut notes = Vec::new();
+    let split = split_for(
+        cat,
+        &hw,
+        server_power.map(|r| r.mid()),
+        &mut out,
+        &mut notes,
+    )?;
+    let mut site = resolve_site(cat, s, &mut out)?.site;
+    if f.hours.is_none() {
+        notes.push(if matches!(load_spec, Load::Energy(_)) {
+            "no --hours or --days: --energy is taken as one day's (24 h) energy, from which the IT power and per-year figures follow; give --hours or --days for the period it covers".into()
+        } else {
+            "no --hours or --days: the period is one day (24 h); give --hours or --days for another".into()
+        });
+    }
     fallback_notes(s, &out, &mut notes);
     hardware_embodied(&mut site, &hw, &mut out);
     Ok(Resolved {

@@ -14,7 +14,7 @@ use crate::estimate::infer::{
 use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
-use crate::uncertainty::{fmt_num, Range};
+use crate::uncertainty::{fmt_input, Range};
 use crate::units::Bytes;
 use serde_json::{json, Map};
 
@@ -149,7 +149,11 @@ fn arch(
         (Some(l), Some(k)) => {
             out.push(Assumption {
                 name: "kv_cache".into(),
-                value: format!("{} layers x {} values per token", fmt_num(l), fmt_num(k)),
+                value: format!(
+                    "{} layers x {} values per token",
+                    fmt_input(l),
+                    fmt_input(k)
+                ),
                 origin: Origin::Catalog,
                 source: m.map(Row::cite),
             });
@@ -305,9 +309,9 @@ pub fn infer(
                     flag: "--input-tokens/--output-tokens",
                     message: format!(
                         "{} input + {} output tokens exceed the model's context of {} tokens",
-                        fmt_num(input.hi),
-                        fmt_num(output.hi),
-                        fmt_num(ctx)
+                        fmt_input(input.hi),
+                        fmt_input(output.hi),
+                        fmt_input(ctx)
                     ),
                 });
             }
@@ -318,8 +322,8 @@ pub fn infer(
             value: format!(
                 "{} ({} B per weight, {} B per cached value)",
                 p.name(),
-                fmt_num(p.bytes()),
-                fmt_num(p.kv_bytes())
+                fmt_input(p.bytes()),
+                fmt_input(p.kv_bytes())
             ),
             origin: Origin::User,
             source: Some("--precision".into()),
@@ -411,7 +415,7 @@ pub fn infer(
                         notes.push(format!(
                             "the default batch range is narrowed to {} so that the KV cache fits --gpus {}",
                             batch.display(""),
-                            fmt_num(g.lo)
+                            fmt_input(g.lo)
                         ));
                     }
                 }
@@ -420,12 +424,12 @@ pub fn infer(
                         flag: "--gpus",
                         message: format!(
                             "the model does not fit: its weights alone are {} GB in {}, more than {} x {} hold ({} GB usable each); give at least --gpus {} or a lower --precision",
-                            fmt_num(weights / 1e9),
+                            fmt_input(weights / 1e9),
                             p.name(),
-                            fmt_num(g.lo),
+                            fmt_input(g.lo),
                             accel.name,
-                            fmt_num(per_acc.0 / 1e9),
-                            fmt_num(accelerators_needed(Bytes(weights), per_acc))
+                            fmt_input(per_acc.0 / 1e9),
+                            fmt_input(accelerators_needed(Bytes(weights), per_acc))
                         ),
                     });
                 }
@@ -435,13 +439,13 @@ pub fn infer(
                         flag: "--gpus",
                         message: format!(
                             "the model does not fit: {} GB of weights and KV cache (batch {}, {} tokens) need {} x {} ({} GB usable each), not {}; give more --gpus, a smaller --batch or a lower --precision",
-                            fmt_num(need.0 / 1e9),
-                            fmt_num(batch.hi),
-                            fmt_num(input.hi + output.hi),
-                            fmt_num(accelerators_needed(need, per_acc)),
+                            fmt_input(need.0 / 1e9),
+                            fmt_input(batch.hi),
+                            fmt_input(input.hi + output.hi),
+                            fmt_input(accelerators_needed(need, per_acc)),
                             accel.name,
-                            fmt_num(per_acc.0 / 1e9),
-                            fmt_num(g.lo)
+                            fmt_input(per_acc.0 / 1e9),
+                            fmt_input(g.lo)
                         ),
                     });
                 }
@@ -452,12 +456,12 @@ pub fn infer(
                 let n = accelerators_needed(need, per_acc);
                 out.push(Assumption {
                     name: "accelerators_per_replica".into(),
-                    value: fmt_num(n),
+                    value: fmt_input(n),
                     origin: Origin::Derived,
                     source: Some(format!(
                         "{} GB of weights and KV cache / {} GB usable per accelerator, rounded up to a power of two",
-                        fmt_num(need.0 / 1e9),
-                        fmt_num(per_acc.0 / 1e9)
+                        fmt_input(need.0 / 1e9),
+                        fmt_input(per_acc.0 / 1e9)
                     )),
                 });
                 n

@@ -19,7 +19,7 @@ use super::{EstimateError, Published};
 use crate::catalog::{Accelerator, Catalog, Row, Server};
 use crate::explain::{Assumption, Origin};
 use crate::footprint::Param;
-use crate::uncertainty::Range;
+use crate::uncertainty::{fmt_human, Range};
 use serde_json::{Map, Value};
 
 /// Numeric precision of the peak used for compute.
@@ -223,13 +223,68 @@ fn conflict(
     Ok(())
 }
 
-/// Host power of a server at full CPU power: sockets x TDP + DRAM x W/GB.
-fn host_w(cat: &Catalog, s: &Server) -> Result<Option<f64>, EstimateError> {
+/// Host power (CPUs and memory) of one server at full CPU power, W: sockets x CPU TDP + DRAM x
+/// W/GB where the row publishes them. A row without a CPU TDP never gets a silent 0 host: with
+/// accelerators (`accel_w`, their board power per server) the host is the default host share of
+/// that power; without, `None` (the caller takes the host as the server less the default rest
+/// share). Either way a note names the basis.
+fn server_host(
+    cat: &Catalog,
+    s: Option<&Server>,
+    accel_w: Option<f64>,
+    out: &mut Vec<Assumption>,
+    notes: &mut Vec<String>,
+) -> Result<Option<Range>, EstimateError> {
     let w_per_gb = cat.coefficient("dram.w_per_gb")?.range().mid();
-    Ok(match (s.cpu_sockets, s.cpu_tdp_w) {
-        (Some(n), Some(t)) => Some(n * t + s.dram_gb.unwrap_or(0.0) * w_per_gb),
-        _ => None,
-    })
+    if let Some((s, n, t)) = s.and_then(|s| Some((s, s.cpu_sockets?, s.cpu_tdp_w?))) {
+        let dram = s.dram_gb.unwrap_or(0.0);
+        let r = Range::point(n * t + dram * w_per_gb);
+        catalog_value(
+            out,
+            "host_power",
+            r,
+            "W",
+            format!(
+                "{}: {} x {} W CPU TDP + {} GB DRAM x {} W/GB; {}",
+                s.name,
+                fmt_human(n),
+                fmt_human(t),
+                fmt_human(dram),
+                fmt_human(w_per_gb),
+                s.cite()
+            ),
+        );
+        return Ok(Some(r));
+    }
+    let what = s.map_or(
+        "--server-power names no server, so no CPU TDP is known".into(),
+        |s| {
+            format!(
+                "server {:?} publishes no CPU TDP{}",
+                s.name,
+                s.cpu_model
+                    .as_deref()
+                    .map_or(String::new(), |c| format!(" for its {c}"))
+            )
+        },
+    );
+    match accel_w.filter(|w| *w > 0.0) {
+        Some(w) => {
+            let share = coefficient(cat, "host.share", "host_share", 1.0, out)?.range;
+            notes.push(format!(
+                "{what}: the host CPUs and memory are taken as the default host share {} of the accelerators' board power ({} W a server), not from the CPUs",
+                share.display(""),
+                fmt_human(w)
+            ));
+            Ok(Some(share.scale(w)))
+        }
+        None => {
+            notes.push(format!(
+                "{what}: the host CPUs and memory are taken as the server's power less the default rest-of-server share"
+            ));
+            Ok(None)
+        }
+    }
 }
 
 struct Hardware<'a> {
@@ -248,6 +303,15 @@ fn hardware<'a>(
         Some(s) => Some(cat.servers()?.get(s)?),
         None => None,
     };
+    if let (Some(s), Some(_)) = (server, &hw.gpu) {
+        if s.accelerators == Some(0.0) {
+            return Err(EstimateError::Conflict {
+                a: "--server",
+                b: "--gpu",
+                why: "the server is CPU-only (no accelerators in its catalog row): drop --gpu for a CPU-only estimate, or choose a server with accelerators (or --server-power with --gpu)",
+            });
+        }
+    }
     let gpu_name = hw
         .gpu
         .as_deref()

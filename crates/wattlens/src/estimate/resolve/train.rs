@@ -1,8 +1,8 @@
 //! Resolving `estimate train`: compute, duration, power basis and failures from flags and the
 //! catalog.
 use super::{
-    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, host_w, load,
-    positive, shares, user, Basis, HardwareInputs, Precision, Resolved,
+    catalog_value, conflict, fallback_notes, fraction, hardware, hardware_embodied, load, positive,
+    server_host, shares, user, Basis, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::power::PowerBasis;
@@ -110,6 +110,7 @@ pub fn train(
         positive("--tokens", t.tokens)?,
         positive("--flops", t.flops)?,
     );
+    let (tokens_given, active_given) = (tokens, active);
     let gpus = positive("--gpus", t.gpus)?;
     let wall = positive("--days", t.wall_h)?;
     let gpu_hours = positive("--gpu-hours", t.gpu_hours)?;
@@ -119,7 +120,6 @@ pub fn train(
         Some(m) => Some(cat.models()?.get(m)?),
         None => None,
     };
-    let mut published = Vec::new();
     let mut notes = Vec::new();
     // Whether a given value is the preset's own (or not given at all).
     let same = |given: Option<Range>, preset: Option<f64>| match (given, preset) {
@@ -156,100 +156,41 @@ pub fn train(
             }
         }
     }
-    // The preset's published training figures describe its pre-training run: shown only when
-    // this estimate is of that run (no duration, compute or size that contradicts it).
-    let contradicting: Vec<&str> = model.map_or(Vec::new(), |m| {
-        [
-            ("--days", same(wall, m.training_days.map(|d| d * 24.0))),
-            ("--gpu-hours", same(gpu_hours, m.training_accelerator_hours)),
-            ("--tokens", same(tokens, m.training_tokens)),
-            ("--flops", flops.is_none()),
-            ("--params", same(params, m.total_params)),
-            (
-                "--active-params",
-                same(active, m.active_params.or(m.total_params)),
-            ),
-        ]
-        .into_iter()
-        .filter(|(_, ok)| !ok)
-        .map(|(f, _)| f)
-        .collect()
-    });
-    if let (Some(m), false) = (model, contradicting.is_empty()) {
-        if m.training_accelerator_hours.is_some()
-            || m.reported_training_energy_mwh.is_some()
-            || m.reported_training_tco2e.is_some()
-            || m.training_days.is_some()
-        {
-            notes.push(format!(
-                "{}'s published training figures are not shown: this estimate is not of that training run ({} differs)",
-                m.name,
-                contradicting.join(", ")
-            ));
-        }
-    }
-    if let (Some(m), true) = (model, contradicting.is_empty()) {
-        let src = m.training_source.clone().unwrap_or_default();
-        if let Some(h) = m.training_accelerator_hours {
-            published.push((
-                Some("accelerator_hours"),
-                1.0,
-                Published {
-                    name: "accelerator-hours".into(),
-                    value: h,
-                    unit: "h".into(),
-                    estimate_p50: None,
-                    source: src.clone(),
-                },
-            ));
-        }
-        if let Some(e) = m.reported_training_energy_mwh {
-            published.push((
-                Some("facility_energy_kwh"),
-                1e-3,
-                Published {
-                    name: "training energy".into(),
-                    value: e,
-                    unit: "MWh".into(),
-                    estimate_p50: None,
-                    source: src.clone(),
-                },
-            ));
-        }
-        if let Some(c) = m.reported_training_tco2e {
-            let basis = m.reported_emissions_basis.clone().unwrap_or_default();
-            published.push((
-                Some("operational_carbon_kgco2e"),
-                1e-3,
-                Published {
-                    name: format!("training emissions ({basis})"),
-                    value: c,
-                    unit: "tCO2e".into(),
-                    estimate_p50: None,
-                    source: src.clone(),
-                },
-            ));
-        }
-        if let Some(d) = m.training_days {
-            published.push((
-                Some("duration_days"),
-                1.0,
-                Published {
-                    name: "training days".into(),
-                    value: d,
-                    unit: "d".into(),
-                    estimate_p50: None,
-                    source: src,
-                },
-            ));
-        }
-    }
-
     // Compute.
     let total = params.or(model.and_then(|m| m.total_params).map(Range::point));
+    // A preset's own active count goes with its own total, not with a --params override (as
+    // `estimate infer` resolves them).
     let active = active
-        .or(model.and_then(|m| m.active_params).map(Range::point))
+        .or(model
+            .filter(|_| params.is_none())
+            .and_then(|m| m.active_params)
+            .map(Range::point))
         .or(total);
+    if let (Some(a), Some(n)) = (active, total) {
+        if a.hi > n.hi {
+            return Err(EstimateError::Invalid {
+                flag: "--active-params",
+                message: format!(
+                    "{} active parameters exceed the {} total; give --active-params at most --params",
+                    a.display(""),
+                    n.display("")
+                ),
+            });
+        }
+    }
+    if let (Some(m), Some(p), None) = (model, params, t.active_params) {
+        if let (Some(a), Some(n)) = (m.active_params, m.total_params) {
+            if a < n {
+                notes.push(format!(
+                    "--params replaces {}'s {} parameters, and its {} active parameters (a mixture of experts) go with them: all {} parameters are taken as active; give --active-params for a mixture-of-experts model",
+                    m.name,
+                    fmt_human(n),
+                    fmt_human(a),
+                    p.display("")
+                ));
+            }
+        }
+    }
     let tokens = tokens.or(model
         .filter(|_| !own_duration)
         .and_then(|m| m.training_tokens)
@@ -260,18 +201,30 @@ pub fn train(
     } else {
         match (active, tokens) {
             (Some(p), Some(k)) => {
-                let from = |given: bool| if given { Origin::User } else { Origin::Catalog };
+                // A value from a flag cites the flag; one from the preset, the preset's sources.
+                let from = |flag: Option<&str>| match flag {
+                    Some(f) => (Origin::User, Some(f.to_string())),
+                    None => (Origin::Catalog, model.map(Row::cite)),
+                };
+                let (origin, source) = from(if t.active_params.is_some() {
+                    Some("--active-params")
+                } else if t.params.is_some() {
+                    Some("--params")
+                } else {
+                    None
+                });
                 out.push(Assumption {
                     name: "active_params".into(),
                     value: p.display(""),
-                    origin: from(t.active_params.is_some() || t.params.is_some()),
-                    source: model.map(Row::cite),
+                    origin,
+                    source,
                 });
+                let (origin, source) = from(t.tokens.map(|_| "--tokens"));
                 out.push(Assumption {
                     name: "tokens".into(),
                     value: k.display(""),
-                    origin: from(t.tokens.is_some()),
-                    source: model.map(Row::cite),
+                    origin,
+                    source,
                 });
                 Compute::ParamsTokens {
                     active_params: p,
@@ -294,6 +247,27 @@ pub fn train(
         model.and_then(|m| m.training_accelerator.as_deref()),
         &mut out,
     )?;
+    let published = match model {
+        Some(m) => published_figures(
+            cat,
+            m,
+            &[
+                ("--days", same(wall, m.training_days.map(|d| d * 24.0))),
+                ("--gpu-hours", same(gpu_hours, m.training_accelerator_hours)),
+                ("--tokens", same(tokens_given, m.training_tokens)),
+                ("--flops", flops.is_none()),
+                ("--params", same(params, m.total_params)),
+                (
+                    "--active-params",
+                    same(active_given, m.active_params.or(m.total_params)),
+                ),
+            ],
+            t,
+            hw.accel,
+            &mut notes,
+        )?,
+        None => Vec::new(),
+    };
     // No accelerator anywhere, but a server: a CPU-only run.
     if hw.accel.is_none() && (t.hw.server_power.is_some() || hw.server.is_some()) {
         let (spec, extra) = cpu_only(
@@ -322,7 +296,7 @@ pub fn train(
                 format!(
                     " (the figures for {} give {} accelerators but not which; `wattlens catalog show models {:?}` has the notes)",
                     m.name,
-                    crate::uncertainty::fmt_num(n),
+                    crate::uncertainty::fmt_input(n),
                     m.name
                 )
             });
@@ -441,16 +415,21 @@ pub fn train(
                 (None, None) => return Err(EstimateError::Missing("--power-basis server needs --server or --server-power".into())),
             };
             let l = load(cat, &t.hw, "train.load", &mut out)?;
-            let host = match hw.server {
-                Some(s) => host_w(cat, s)?.unwrap_or(0.0),
-                None => 0.0,
-            };
+            let board_w = board().unwrap_or(Range::point(0.0));
+            let host = server_host(
+                cat,
+                hw.server,
+                Some(board_w.mid() * hw.per_server.mid()),
+                &mut out,
+                &mut notes,
+            )?
+            .unwrap_or(Range::point(0.0));
             PowerBasis::Server {
                 server_w,
                 per_server: hw.per_server,
                 load: l,
-                board_w: board().unwrap_or(Range::point(0.0)),
-                host_w: Range::point(host),
+                board_w,
+                host_w: host,
             }
         }
         Basis::Measured => {
@@ -497,6 +476,121 @@ pub fn train(
         extra,
         notes,
     })
+}
+
+/// A published figure to show beside the estimate: (key of the comparable figure, scale of
+/// that figure to the published unit, the figure).
+type PublishedFigure = (Option<&'static str>, f64, Published);
+
+/// The preset's published training figures. They describe its pre-training run, so they are
+/// shown only when this estimate is of that run: no duration, compute or size that contradicts
+/// it (`given`: each flag and whether it agrees), and the run's own accelerator at a precision
+/// with the same peak (BF16, the precision these runs publish). Otherwise a note says which
+/// flags differ.
+fn published_figures(
+    cat: &Catalog,
+    m: &crate::catalog::Model,
+    given: &[(&'static str, bool)],
+    t: &TrainInputs,
+    accel: Option<&crate::catalog::Accelerator>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<PublishedFigure>, EstimateError> {
+    let mut contradicting: Vec<&str> = given
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(f, _)| *f)
+        .collect();
+    // A row naming an accelerator the catalog lacks is not comparable on hardware.
+    let theirs = match m.training_accelerator.as_deref() {
+        Some(name) => cat.accelerators()?.get(name).ok(),
+        None => None,
+    };
+    if let Some(theirs) = theirs {
+        let hardware_flag = if t.hw.gpu.is_some() {
+            "--gpu"
+        } else {
+            "--server"
+        };
+        if accel.is_none_or(|a| a.name != theirs.name) {
+            contradicting.push(hardware_flag);
+        }
+    }
+    if let Some(a) = accel {
+        if t.precision.peak_tflops(a) != Precision::Bf16.peak_tflops(a) {
+            contradicting.push("--precision");
+        }
+    }
+    let mut published = Vec::new();
+    if !contradicting.is_empty() {
+        if m.training_accelerator_hours.is_some()
+            || m.reported_training_energy_mwh.is_some()
+            || m.reported_training_tco2e.is_some()
+            || m.training_days.is_some()
+        {
+            notes.push(format!(
+                "{}'s published training figures are not shown: this estimate is not of that training run ({} {})",
+                m.name,
+                contradicting.join(", "),
+                if contradicting.len() == 1 { "differs" } else { "differ" }
+            ));
+        }
+        return Ok(published);
+    }
+    let src = m.training_source.clone().unwrap_or_default();
+    if let Some(h) = m.training_accelerator_hours {
+        published.push((
+            Some("accelerator_hours"),
+            1.0,
+            Published {
+                name: "accelerator-hours".into(),
+                value: h,
+                unit: "h".into(),
+                estimate_p50: None,
+                source: src.clone(),
+            },
+        ));
+    }
+    if let Some(e) = m.reported_training_energy_mwh {
+        published.push((
+            Some("facility_energy_kwh"),
+            1e-3,
+            Published {
+                name: "training energy".into(),
+                value: e,
+                unit: "MWh".into(),
+                estimate_p50: None,
+                source: src.clone(),
+            },
+        ));
+    }
+    if let Some(c) = m.reported_training_tco2e {
+        let basis = m.reported_emissions_basis.clone().unwrap_or_default();
+        published.push((
+            Some("operational_carbon_kgco2e"),
+            1e-3,
+            Published {
+                name: format!("training emissions ({basis})"),
+                value: c,
+                unit: "tCO2e".into(),
+                estimate_p50: None,
+                source: src.clone(),
+            },
+        ));
+    }
+    if let Some(d) = m.training_days {
+        published.push((
+            Some("duration_days"),
+            1.0,
+            Published {
+                name: "training days".into(),
+                value: d,
+                unit: "d".into(),
+                estimate_p50: None,
+                source: src,
+            },
+        ));
+    }
+    Ok(published)
 }
 
 /// The failure inputs (`--interruptions`/`--mtbf` with checkpoint and restart times).
@@ -632,8 +726,12 @@ fn cpu_only(
     let l = load(cat, &t.hw, "train.load", out)?;
     // Host at the row's CPU TDP and DRAM where it publishes them, else the rest of the server
     // as the default share of the host (as `wattlens run` models a machine).
-    let host = match hw.server.map(|srv| host_w(cat, srv)).transpose()?.flatten() {
-        Some(h) => Range::point(h),
+    let host = match hw.server {
+        Some(srv) => server_host(cat, Some(srv), None, out, notes)?,
+        None => None,
+    };
+    let host = match host {
+        Some(h) => h,
         None => {
             let r = coefficient(cat, "rest.share", "rest_share", 1.0, out)?.range;
             Range::new(server_w.lo / (1.0 + r.hi), server_w.hi / (1.0 + r.lo))
