@@ -111,7 +111,7 @@ pub fn parse_csv<R: Read>(
     let value_col = find(&options.column).ok_or_else(|| GridError::NoColumn {
         origin: origin.into(),
         column: options.column.clone(),
-        header: joined.clone(),
+        header: joined,
     })?;
 
     let mut rows = Vec::new();

@@ -17,6 +17,28 @@
 //!
 //! All instants are [`jiff::Timestamp`] (UTC); local offsets exist only in the files read, so
 //! daylight-saving changes cannot shift a bin.
+//!
+//! ```
+//! use wattlens::grid::{parse_csv, CsvOptions, EnergyBin};
+//! use wattlens::units::Watts;
+//!
+//! // Two hours at 100 g/kWh, then two at 300 (the last row holds for the median step, 1 h).
+//! let csv = "timestamp,g_per_kwh\n\
+//!            2024-03-04T01:00:00+01:00,100\n\
+//!            2024-03-04T01:00:00Z,100\n\
+//!            2024-03-04T02:00:00Z,300\n\
+//!            2024-03-04T03:00:00Z,300\n";
+//! let series = parse_csv(csv.as_bytes(), "s.csv", &CsvOptions::default())?;
+//! // 1 kW for 4 h from 00:00Z: 2 kWh x 100 + 2 kWh x 300 = 800 g.
+//! let bin = EnergyBin::constant_power(
+//!     "2024-03-04T00:00:00Z".parse()?,
+//!     jiff::SignedDuration::from_hours(4),
+//!     Watts(1000.0),
+//! );
+//! let carbon = series.carbon(&[bin])?;
+//! assert!((carbon.carbon.value() - 800.0).abs() < 1e-9);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod error;
 mod import;
