@@ -18,6 +18,9 @@ pub struct CsvOptions {
     pub signal: Signal,
     /// The header name of the value column (matched ignoring ASCII case), in g/kWh.
     pub column: String,
+    /// The header name of a point-sample time column other than `timestamp` (e.g.
+    /// `hour_start_utc` in the Energinet files); `None` looks for `timestamp`, then `from`,`to`.
+    pub time_column: Option<String>,
 }
 
 impl Default for CsvOptions {
@@ -26,6 +29,7 @@ impl Default for CsvOptions {
         Self {
             signal: Signal::Average,
             column: DEFAULT_VALUE_COLUMN.into(),
+            time_column: None,
         }
     }
 }
@@ -35,6 +39,12 @@ impl CsvOptions {
     #[must_use]
     pub fn with_column(mut self, name: impl Into<String>) -> Self {
         self.column = name.into();
+        self
+    }
+    /// The same options, reading point samples timed by column `name`.
+    #[must_use]
+    pub fn with_time_column(mut self, name: impl Into<String>) -> Self {
+        self.time_column = Some(name.into());
         self
     }
     /// The same options with another signal.
@@ -71,6 +81,8 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<IntensitySeries, Gr
 /// - `from,to,<value>`: intervals `[from, to)`; time between one row's `to` and the next row's
 ///   `from` is a gap.
 ///
+/// [`CsvOptions::time_column`] names another point-sample time column.
+///
 /// Times are RFC 3339 with an offset, `T` or a space between date and time
 /// (`2024-03-04T01:00:00+01:00`, `2023-01-01 00:00:00+00:00`, `...Z`), converted to UTC. An
 /// empty value cell is a gap; a row's timestamps still count for order and for the median
@@ -98,8 +110,16 @@ pub fn parse_csv<R: Read>(
     let header = rdr.headers().map_err(csv_err)?.clone();
     let joined = header.iter().collect::<Vec<_>>().join(",");
     let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let layout = match (find("timestamp"), find("from"), find("to")) {
+    let time = options.time_column.as_deref().unwrap_or("timestamp");
+    let layout = match (find(time), find("from"), find("to")) {
         (Some(t), _, _) => Layout::Points(t),
+        (None, ..) if options.time_column.is_some() => {
+            return Err(GridError::NoColumn {
+                origin: origin.into(),
+                column: time.into(),
+                header: joined,
+            })
+        }
         (None, Some(from), Some(to)) => Layout::Intervals(from, to),
         _ => {
             return Err(GridError::Header {
@@ -458,6 +478,31 @@ mod tests {
     }
 
     #[test]
+    fn a_named_time_column_reads_the_energinet_layout() {
+        // The layout of dk_energinet_co2_prognosis_2024_hourly.csv.
+        let text = "hour_start_utc,dk1_gco2_per_kwh,dk2_gco2_per_kwh\n\
+             2024-03-04T00:00:00Z,172.0,171.4\n\
+             2024-03-04T01:00:00Z,175.8,171.8\n";
+        let opts = CsvOptions::default()
+            .with_time_column("hour_start_utc")
+            .with_column("dk2_gco2_per_kwh");
+        let s = parse_csv(text.as_bytes(), "dk.csv", &opts).expect("parse");
+        assert_eq!(
+            rows(&s),
+            vec![(t(0.0), t(1.0), 171.4), (t(1.0), t(2.0), 171.8)]
+        );
+        assert_eq!(s.signal(), Signal::Average);
+        // The signal is the caller's statement about the data, never read from the file.
+        let opts = opts.with_signal(Signal::Marginal);
+        let m = parse_csv(text.as_bytes(), "m.csv", &opts).expect("parse");
+        assert_eq!(m.signal(), Signal::Marginal);
+        assert!(
+            m.to_string().contains("(marginal signal, 2 intervals"),
+            "{m}"
+        );
+    }
+
+    #[test]
     fn a_bad_value_names_file_line_and_column() {
         let msg = err("timestamp,g_per_kwh\n2024-03-04T00:00:00Z,100\n2024-03-04T01:00:00Z,n/a\n");
         assert!(
@@ -526,6 +571,11 @@ mod tests {
         );
         let msg = err("timestamp,g_per_kwh\n2024-03-04T00:00:00Z,1\n");
         assert!(msg.contains("at least two rows"), "{msg}");
+        let opts = CsvOptions::default().with_time_column("time_utc");
+        let msg = parse_csv("timestamp,g_per_kwh\n".as_bytes(), "s.csv", &opts)
+            .expect_err("no time_utc")
+            .to_string();
+        assert!(msg.contains("no column `time_utc`"), "{msg}");
         let msg = err("timestamp,g_per_kwh\n2024-03-04T00:00:00Z,\n2024-03-04T01:00:00Z,\n");
         assert!(msg.contains("has no intervals"), "{msg}");
         let msg = err("timestamp,g_per_kwh\n2024-03-04T00:00:00Z,1,7\n");
