@@ -13,6 +13,7 @@ pub mod energy;
 pub mod estimate;
 pub mod explain;
 pub mod footprint;
+pub mod grid;
 pub mod input;
 pub mod measure;
 pub mod plausible;
