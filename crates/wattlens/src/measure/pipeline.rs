@@ -10,9 +10,10 @@
 //! - CPU energy is RAPL's package energy (measured) or `TDP x curve(u) x dt` (modelled), split
 //!   into an idle part (what the curve gives at zero load) and an active part;
 //! - policy [`Policy::Machine`] charges everything; [`Policy::Processes`] charges the active
-//!   part by `s` (measured) or as `TDP x (curve(c) - curve(0)) x dt` (modelled: the tree as if
-//!   alone on the machine), the idle part by `c`, DRAM by `s` (measured) or by the tree's share
-//!   of memory (modelled), and only the GPUs the tree uses (where the driver says).
+//!   part by `s`, measured or modelled alike (so the parts add up: consumers that share the
+//!   machine's busy time share its active energy, never more), the idle part by `c`, DRAM by `s`
+//!   (measured) or by the tree's share of memory (modelled), and only the GPUs the tree uses
+//!   (where the driver says).
 
 use super::Policy;
 use crate::energy::{
@@ -421,11 +422,18 @@ impl Pipeline {
             self.tdp_used = Some(tdp);
             let idle = tdp.0 * cpu_curve(0.0) * dt;
             self.machine_idle += Joules(idle);
+            // The machine's active energy from its own utilisation; the tree gets its share of
+            // busy time, as with a measured package. (Charging the tree "as if alone", from
+            // curve(c), gave two concurrent one-core jobs more than the machine drew together:
+            // the curve is concave.)
+            let active = |u: f64| tdp.0 * (cpu_curve(u) - cpu_curve(0.0)) * dt;
             if mine {
-                self.cpu_active += Joules(tdp.0 * (cpu_curve(capacity) - cpu_curve(0.0)) * dt);
+                // The machine is at least as busy as the tree (its CPU time and the machine's
+                // are read a moment apart, and a fake procfs may not move at all).
+                self.cpu_active += Joules(active(u.max(capacity)) * share);
                 self.cpu_idle += Joules(idle * capacity);
             } else {
-                self.cpu_active += Joules(tdp.0 * (cpu_curve(u) - cpu_curve(0.0)) * dt);
+                self.cpu_active += Joules(active(u));
                 self.cpu_idle += Joules(idle);
             }
             self.cpu_method = weakest(self.cpu_method, Method::Modelled);
@@ -607,15 +615,16 @@ mod tests {
 
     #[test]
     fn modelled_cpu_for_my_processes_follows_the_curve() {
-        // 4 CPUs, 10 s, the tree uses 20 s of CPU time: c = 20 / 40 = 0.5.
-        // active = 100 W x (0.75 - 0.12) x 10 s = 630 J; idle = 100 x 0.12 x 10 x 0.5 = 60 J
+        // 4 CPUs, 10 s, the machine is busy 30 of 40 CPU-s (u = 0.75 -> curve 0.885) and the
+        // tree uses 20 of those 30 s: s = 2/3, c = 20 / 40 = 0.5.
+        // active = 100 W x (0.885 - 0.12) x 10 s x 2/3 = 510 J; idle = 100 x 0.12 x 10 x 0.5 = 60 J
         // DRAM: 0.375 W/GB x 16 GB x 10 s x (1.6 / 16) = 6 J
         let mut p = Pipeline::new(inputs(Policy::Processes));
         p.tick(&[tree(0.0, 0.0), machine(0.0, 0.0, 0.0)]);
         p.tick(&[tree(10.0, 20.0), machine(10.0, 30.0, 40.0)]);
         let m = p.finish();
         let e: Vec<f64> = m.breakdown.components.iter().map(|c| c.energy.0).collect();
-        assert!((e[0] - 630.0).abs() < 1e-9, "{e:?}");
+        assert!((e[0] - 510.0).abs() < 1e-9, "{e:?}");
         assert!((e[1] - 60.0).abs() < 1e-9, "{e:?}");
         assert!((e[2] - 6.0).abs() < 1e-9, "{e:?}");
         assert!(m
@@ -741,5 +750,85 @@ mod tests {
         );
         assert!(w.contains("more mark lines were ignored"), "{w}");
         assert!(w.len() < 10_000, "{}", w.len());
+    }
+
+    /// One consumer's pipeline over `steps` of (machine busy, machine total, this tree's CPU
+    /// time) increments, 1 s apart, with an optional RAPL package counter (J per step).
+    fn charged(policy: Policy, steps: &[(f64, f64, f64)], package_j: Option<&[f64]>) -> (f64, f64) {
+        let mut p = Pipeline::new(inputs(policy));
+        let (mut busy, mut total, mut cpu, mut uj) = (0.0, 0.0, 0.0, 0_u64);
+        let counter = |t: f64, uj: u64| Reading {
+            t,
+            source: "rapl".into(),
+            device: "package-0".into(),
+            value: Value::Counter {
+                part: Part::Cpu,
+                energy_uj: uj,
+                max_uj: u64::MAX,
+                used: None,
+            },
+        };
+        let mut batch = vec![tree(0.0, 0.0), machine(0.0, 0.0, 0.0)];
+        if package_j.is_some() {
+            batch.push(counter(0.0, 0));
+        }
+        p.tick(&batch);
+        for (i, (b, tot, c)) in steps.iter().enumerate() {
+            let t = (i + 1) as f64;
+            busy += b;
+            total += tot;
+            cpu += c;
+            let mut batch = vec![tree(t, cpu), machine(t, busy, total)];
+            if let Some(j) = package_j {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                {
+                    uj += (j[i] * 1e6) as u64;
+                }
+                batch.push(counter(t, uj));
+            }
+            p.tick(&batch);
+        }
+        let e = p.finish().breakdown.components;
+        (e[0].energy.0, e[1].energy.0)
+    }
+
+    proptest::proptest! {
+        /// Consumers that share the machine's busy time share its active CPU energy: their
+        /// charges add up to what the whole machine is charged, never more, whether the
+        /// package is measured or modelled; their idle shares never exceed the machine's idle.
+        #[test]
+        fn attribution_to_concurrent_consumers_conserves_the_machines_energy(
+            steps in proptest::collection::vec(
+                (0.0_f64..=1.0, proptest::collection::vec(0.01_f64..1.0, 1..5), 10.0_f64..500.0),
+                1..6,
+            ),
+            measured in proptest::bool::ANY,
+        ) {
+            // 4 CPUs, 1 s apart: 4 CPU-s of capacity a step; the machine is busy `u` of it,
+            // split among the consumers in the drawn proportions.
+            let n = steps.iter().map(|s| s.1.len()).max().unwrap_or(1);
+            let machine_steps: Vec<(f64, f64, f64)> =
+                steps.iter().map(|(u, _, _)| (4.0 * u, 4.0, 0.0)).collect();
+            let package: Vec<f64> = steps.iter().map(|s| s.2).collect();
+            let package = measured.then_some(&package[..]);
+            let (whole_active, whole_idle) = charged(Policy::Machine, &machine_steps, package);
+            let (mut active, mut idle) = (0.0, 0.0);
+            for k in 0..n {
+                let mine: Vec<(f64, f64, f64)> = steps
+                    .iter()
+                    .map(|(u, w, _)| {
+                        let sum: f64 = w.iter().sum();
+                        let wk = w.get(k).copied().unwrap_or(0.0);
+                        (4.0 * u, 4.0, 4.0 * u * wk / sum)
+                    })
+                    .collect();
+                let (a, i) = charged(Policy::Processes, &mine, package);
+                active += a;
+                idle += i;
+            }
+            let tol = 1e-6 * (1.0 + whole_active.abs());
+            proptest::prop_assert!((active - whole_active).abs() <= tol, "{active} vs {whole_active}");
+            proptest::prop_assert!(idle <= whole_idle + tol, "{idle} vs {whole_idle}");
+        }
     }
 }
