@@ -162,6 +162,38 @@ pub struct SiteArgs {
     /// Country for the "share of annual electricity" equivalent (default: the grid's country).
     #[arg(long, help_heading = "Site")]
     pub equivalent_country: Option<String>,
+    /// Carbon intensity over time (CSV: `timestamp,g_per_kwh` or `from,to,g_per_kwh`; RFC 3339
+    /// times, any offset): location-based carbon follows it over the work's span.
+    #[arg(long, value_name = "FILE", help_heading = "Site")]
+    pub series: Option<PathBuf>,
+    /// The --series column holding g/kWh (default g_per_kwh).
+    #[arg(long, value_name = "NAME", requires = "series", help_heading = "Site")]
+    pub series_column: Option<String>,
+    /// What the --series values are: average (default) or marginal intensity.
+    #[arg(long, value_enum, requires = "series", help_heading = "Site")]
+    pub series_signal: Option<SeriesSignal>,
+    /// When --series does not cover the span, use the annual intensity (said in the output)
+    /// instead of stopping with an error.
+    #[arg(long, requires = "series", help_heading = "Site")]
+    pub series_fallback: bool,
+}
+
+/// What an intensity series means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SeriesSignal {
+    /// The mean intensity of all generation.
+    Average,
+    /// The intensity of the generator that answers a change in load (not an average).
+    Marginal,
+}
+
+/// When an estimate happens, for `--series`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct WhenArgs {
+    /// When the work starts (RFC 3339, any offset: 2024-03-04T00:00:00Z); it lasts its
+    /// duration or period. Needed with --series.
+    #[arg(long, value_name = "TIME", requires = "series", help_heading = "Site")]
+    pub start: Option<String>,
 }
 
 /// Hardware flags shared by train and fleet.
@@ -247,6 +279,8 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]
+    pub when: WhenArgs,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
@@ -273,6 +307,8 @@ pub struct FleetArgs {
     pub hw: HardwareArgs,
     #[command(flatten)]
     pub site: SiteArgs,
+    #[command(flatten)]
+    pub when: WhenArgs,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -306,6 +342,8 @@ pub struct DatacenterArgs {
     pub hw: HardwareArgs,
     #[command(flatten)]
     pub site: SiteArgs,
+    #[command(flatten)]
+    pub when: WhenArgs,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -364,6 +402,8 @@ pub struct InferArgs {
     pub mbu: Option<String>,
     #[command(flatten)]
     pub site: SiteArgs,
+    #[command(flatten)]
+    pub when: WhenArgs,
     #[command(flatten)]
     pub out: OutputArgs,
 }

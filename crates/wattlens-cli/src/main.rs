@@ -26,6 +26,7 @@ mod bounds;
 mod cli;
 mod commands;
 mod env;
+mod series;
 
 mod settings;
 

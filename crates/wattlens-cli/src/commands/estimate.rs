@@ -4,6 +4,7 @@ use crate::bounds;
 use crate::cli::{
     DatacenterArgs, EstimateCommand, FleetArgs, Format, InferArgs, OutputArgs, TrainArgs,
 };
+use crate::series;
 use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
@@ -11,6 +12,7 @@ use wattlens::catalog::Catalog;
 use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
 };
+use wattlens::estimate::infer::Volume;
 use wattlens::estimate::{run_resolved, Estimate};
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
@@ -116,8 +118,26 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let r = resolve::train(cat, &inputs, &site)?;
+    let placed = series::for_estimate(&a.site, &a.when)?;
+    let mut r = resolve::train(cat, &inputs, &site)?;
+    let outcome = match &placed {
+        Some((l, start)) => {
+            // The span is the central duration (failure losses included), as the model has it.
+            let central = wattlens::estimate::run(
+                &r.spec,
+                wattlens::estimate::McOptions {
+                    samples: 1,
+                    ..settings::mc(&a.out, cfg)?
+                },
+                Vec::new(),
+            );
+            let hours = central.get("duration_days").map_or(0.0, |d| d.p50 * 24.0);
+            Some(l.estimate(*start, hours, &mut r.spec.site, site.cfe, &mut r.assumptions)?)
+        }
+        None => None,
+    };
     let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
+    series::finish(&mut e, outcome);
     implied_mfu(&mut e, a)?;
     Ok(e)
 }
@@ -175,8 +195,18 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let r = resolve::fleet(cat, &inputs, &site)?;
-    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+    let placed = series::for_estimate(&a.site, &a.when)?;
+    let mut r = resolve::fleet(cat, &inputs, &site)?;
+    let outcome = match &placed {
+        Some((l, start)) => {
+            let hours = r.spec.hours.mid();
+            Some(l.estimate(*start, hours, &mut r.spec.site, site.cfe, &mut r.assumptions)?)
+        }
+        None => None,
+    };
+    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
+    series::finish(&mut e, outcome);
+    Ok(e)
 }
 
 fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
@@ -216,8 +246,23 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         mbu: range("--mbu", a.mbu.as_deref(), Dim::Fraction)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let r = resolve::infer(cat, &inputs, &site)?;
-    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+    let placed = series::for_estimate(&a.site, &a.when)?;
+    let mut r = resolve::infer(cat, &inputs, &site)?;
+    let outcome = match &placed {
+        Some((l, start)) => {
+            // A day of requests spans the day; a count of requests has no time of its own in
+            // the model: it is placed at --start (one second).
+            let hours = match r.spec.volume {
+                Volume::PerDay(_) => 24.0,
+                Volume::Requests(_) => 1.0 / 3600.0,
+            };
+            Some(l.estimate(*start, hours, &mut r.spec.site, site.cfe, &mut r.assumptions)?)
+        }
+        None => None,
+    };
+    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
+    series::finish(&mut e, outcome);
+    Ok(e)
 }
 
 fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
@@ -231,9 +276,19 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let r = resolve::datacenter(cat, &inputs, &site)?;
+    let placed = series::for_estimate(&a.site, &a.when)?;
+    let mut r = resolve::datacenter(cat, &inputs, &site)?;
     settings::warn_breakdown_pue(inputs.breakdown.as_deref());
-    Ok(run_resolved(r, settings::mc(&a.out, cfg)?))
+    let outcome = match &placed {
+        Some((l, start)) => {
+            let hours = r.spec.hours.mid();
+            Some(l.estimate(*start, hours, &mut r.spec.site, site.cfe, &mut r.assumptions)?)
+        }
+        None => None,
+    };
+    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
+    series::finish(&mut e, outcome);
+    Ok(e)
 }
 
 fn print(e: &Estimate, o: &OutputArgs, out: &mut Output) -> Result<()> {

@@ -138,6 +138,8 @@ pub struct Estimate {
     pub currency: String,
     /// Scope of the location-based intensity.
     pub intensity_scope: String,
+    /// Whether carbon used an annual intensity or a series (`carbon_basis`).
+    pub carbon_basis: crate::grid::CarbonBasis,
     /// Descriptions of the equivalents: (key, label, unit, source).
     pub equivalents: Vec<(&'static str, String, &'static str, String)>,
     /// Extra structured output (data-centre breakdown, cooling advice ...).
@@ -231,6 +233,7 @@ impl Estimate {
             o.insert((*k).to_string(), v);
         }
         o.insert("intensity_scope".into(), json!(self.intensity_scope));
+        o.insert("carbon_basis".into(), json!(self.carbon_basis));
         let comps: Vec<Value> = self
             .components
             .iter()
@@ -395,6 +398,7 @@ pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumpt
         seed: opts.seed,
         currency: site.currency.clone(),
         intensity_scope: site.intensity_scope.clone(),
+        carbon_basis: crate::grid::CarbonBasis::Annual,
         equivalents: equivalents(site)
             .into_iter()
             .filter(|(key, ..)| !(short_period && *key == "eq.us_homes"))

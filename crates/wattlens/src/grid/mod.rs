@@ -14,6 +14,8 @@
 //!   `from,to,<value>` intervals; RFC 3339 with any offset, converted to UTC).
 //! - [`IntensitySeries::fill_gaps`], [`IntensitySeries::resample`]: the gap and bin rules.
 //! - [`IntensitySeries::carbon`] with [`EnergyBin`]: the integral.
+//! - [`SeriesMean`]: the integral as an energy-weighted mean intensity, which the site uses as
+//!   a point intensity (`--series` on `estimate` and `run`; exact for a fixed profile shape).
 //!
 //! All instants are [`jiff::Timestamp`] (UTC); local offsets exist only in the files read, so
 //! daylight-saving changes cannot shift a bin.
@@ -40,11 +42,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod basis;
 mod error;
 mod import;
 mod integrate;
 mod series;
 
+pub use basis::{measured_profile, SeriesMean};
 pub use error::GridError;
 pub use import::{parse_csv, read_csv, CsvOptions, DEFAULT_VALUE_COLUMN};
 pub use integrate::{EnergyBin, SeriesCarbon};

@@ -199,6 +199,7 @@ mod tests {
             warnings: vec![],
             policy: Policy::Machine,
             windows: vec![],
+            profile: vec![],
         }
     }
 

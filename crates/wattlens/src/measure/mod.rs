@@ -10,7 +10,9 @@ mod sampler;
 mod windows;
 
 pub use account::{account_run, RunSpec};
-pub use pipeline::{Measurement, ModelInputs, Pipeline, Window, MAX_MARK_BYTES};
+pub use pipeline::{
+    Measurement, ModelInputs, Pipeline, ProfileBin, Window, MAX_MARK_BYTES, PROFILE_BIN_S,
+};
 pub use sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
 pub use windows::{windows, WindowFigures};
 

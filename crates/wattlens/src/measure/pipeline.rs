@@ -64,6 +64,25 @@ pub struct Measurement {
     pub policy: Policy,
     /// Windows the command marked (`WATTLENS_MARKS`), in the order they ended.
     pub windows: Vec<Window>,
+    /// The energy charged over time, in bins of at least [`PROFILE_BIN_S`] (for carbon
+    /// against an intensity series).
+    pub profile: Vec<ProfileBin>,
+}
+
+/// The shortest bin of a run's energy profile: polls are merged until a bin lasts this long,
+/// so a 12 h run at 1 s keeps 720 bins, not 43,200 (within a bin, power counts as constant).
+pub const PROFILE_BIN_S: f64 = 60.0;
+
+/// Energy charged over `[start, end)`, seconds on the measurement's clock (a trace's `t`;
+/// the trace header's `started_unix_s` is its zero).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProfileBin {
+    /// Start, s.
+    pub start: f64,
+    /// End, s.
+    pub end: f64,
+    /// Energy charged (without the rest of the server).
+    pub energy: Joules,
 }
 
 /// A stretch of a run between a `begin NAME` and an `end NAME` mark: the energy charged
@@ -138,6 +157,7 @@ pub struct Pipeline {
     opened: u64,
     windows: Vec<(String, Snapshot, Snapshot)>,
     mark_warnings: usize,
+    profile: Vec<ProfileBin>,
 }
 
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
@@ -177,6 +197,7 @@ impl Pipeline {
             opened: 0,
             windows: Vec::new(),
             mark_warnings: 0,
+            profile: Vec::new(),
         }
     }
 
@@ -285,6 +306,7 @@ impl Pipeline {
             return;
         };
         let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
+        let t0 = self.last_t.unwrap_or(t);
         let charge_all = self.inputs.policy == Policy::Machine;
         let (mut pkg, mut dram, mut psys) = (None::<f64>, None::<f64>, None::<f64>);
         let mut gpu = 0.0;
@@ -457,7 +479,19 @@ impl Pipeline {
         }
 
         self.gpu += Joules(gpu);
-        self.last_power = Watts((self.energy() - before).0 / dt);
+        let charged = self.energy() - before;
+        self.last_power = Watts(charged.0 / dt);
+        match self.profile.last_mut() {
+            Some(b) if b.end == t0 && b.end - b.start < PROFILE_BIN_S => {
+                b.end = t;
+                b.energy += charged;
+            }
+            _ => self.profile.push(ProfileBin {
+                start: t0,
+                end: t,
+                energy: charged,
+            }),
+        }
     }
 
     /// The measurement so far.
@@ -529,6 +563,7 @@ impl Pipeline {
                 Policy::Machine
             },
             windows,
+            profile: self.profile.clone(),
         }
     }
 

@@ -85,6 +85,9 @@ pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
         Scale::Mass,
         "",
     );
+    if e.carbon_basis == crate::grid::CarbonBasis::Series {
+        let _ = writeln!(out, "  carbon intensity: {}", e.intensity_scope);
+    }
     line(&mut out, "water consumed", "water_l", Scale::Water, "");
     line(&mut out, "electricity cost", "cost", Scale::Plain(""), "");
     if !windows.is_empty() {

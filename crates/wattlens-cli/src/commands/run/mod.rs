@@ -61,7 +61,13 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         None => a.site.clone(),
     };
     let site_inputs = settings::site(&site_args, &cfg.site)?;
-    let site = resolve(cat, &site_inputs, &mut assumptions)?.site;
+    let mut site = resolve(cat, &site_inputs, &mut assumptions)?.site;
+    // Read before the command starts: a bad file, or a series that has not begun by now, stops
+    // a live run before it costs anything.
+    let series = crate::series::load(&a.site)?;
+    if let (Some(l), None) = (&series, &trace) {
+        crate::series::check_now(l)?;
+    }
     let recorded = |name: &str, pick: fn(&Settings) -> Range, unit: &str, out: &mut Vec<_>| {
         replayed
             .as_ref()
@@ -197,6 +203,21 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         }
     };
 
+    // Carbon against --series: the measured profile from the run's own start.
+    let outcome = match &series {
+        Some(l) => {
+            let bins = wattlens::grid::measured_profile(
+                header.started_unix_s,
+                measurement
+                    .profile
+                    .iter()
+                    .map(|b| (b.start, b.end, b.energy)),
+            )
+            .context("--series")?;
+            Some(l.apply(&bins, &mut site, site_inputs.cfe, &mut assumptions)?)
+        }
+        None => None,
+    };
     // The PUE and WUE used, for the CSV (the P50 of a range is its midpoint).
     let (pue_used, wue_used) = (site.pue.range.mid(), site.wue.range.mid());
     let spec = RunSpec {
@@ -205,6 +226,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         site,
     };
     let mut e = account_run(&spec, opts, assumptions, &tags);
+    crate::series::finish(&mut e, outcome);
     let windows = wattlens::measure::windows(&spec, opts);
     e.notes.extend(notes);
     e.notes

@@ -1,0 +1,233 @@
+//! The series basis on today's shapes: an energy profile integrated against a series gives an
+//! energy-weighted mean intensity, which the site then uses as a point location-based
+//! intensity.
+//!
+//! Why that is exact: `carbon = sum_i E_i x CI_i = E_total x sum_i (E_i / E_total) x CI_i`, so
+//! `E_total x mean` is the integrated carbon for any total energy with the same shape (the same
+//! shares `E_i / E_total`). Every Monte Carlo draw scales the whole profile (PUE, load, power
+//! bands), so each draw's `E_fac x mean` is that draw's integrated carbon.
+
+use super::{EnergyBin, GridError, IntensitySeries, SeriesCarbon, Signal};
+use crate::explain::{Assumption, Origin, Step};
+use crate::footprint::{Param, Site};
+use crate::uncertainty::{fmt_num, Range};
+use crate::units::{GramsPerKwh, Joules, Watts};
+use jiff::{SignedDuration, Timestamp};
+
+/// A series applied to one energy profile: the energy-weighted mean intensity and the span it
+/// covers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesMean {
+    /// The series' source (its file).
+    pub source: String,
+    /// Average or marginal.
+    pub signal: Signal,
+    /// Start of the profile (UTC).
+    pub start: Timestamp,
+    /// End of the profile (UTC).
+    pub end: Timestamp,
+    /// The integral: carbon, energy, energy on filled values.
+    pub carbon: SeriesCarbon,
+    /// `carbon / energy`; the time-weighted mean over the span when the profile has no energy.
+    pub mean: GramsPerKwh,
+}
+
+impl SeriesMean {
+    /// Integrates `profile` against `series`. A profile with no energy (a run too short to
+    /// measure any) takes the time-weighted mean over its span (at least one second).
+    ///
+    /// # Errors
+    /// Those of [`IntensitySeries::carbon`]: a bad bin, or [`GridError::Uncovered`] naming the
+    /// first span the series does not cover; [`GridError::Empty`] for an empty profile.
+    pub fn of(series: &IntensitySeries, profile: &[EnergyBin]) -> Result<Self, GridError> {
+        let start = profile.iter().map(|b| b.start).min().ok_or_else(|| GridError::Empty {
+            source_name: "energy profile".into(),
+        })?;
+        let end = profile
+            .iter()
+            .map(|b| b.start + b.duration)
+            .max()
+            .unwrap_or(start);
+        let carbon = series.carbon(profile)?;
+        let mean = if carbon.energy.value() > 0.0 {
+            carbon.mean_intensity()
+        } else {
+            let len = end.duration_since(start).max(SignedDuration::from_secs(1));
+            series
+                .carbon(&[EnergyBin::constant_power(start, len, Watts(1000.0))])?
+                .mean_intensity()
+        };
+        Ok(Self {
+            source: series.source().to_string(),
+            signal: series.signal(),
+            start,
+            end,
+            carbon,
+            mean,
+        })
+    }
+
+    /// What the output says of the intensity: `series FILE (average signal), mean X g/kWh over
+    /// START..END`.
+    #[must_use]
+    pub fn scope(&self) -> String {
+        format!(
+            "series {} ({} signal), mean {} g/kWh over {}..{}",
+            self.source,
+            self.signal,
+            fmt_num(self.mean.value()),
+            self.start,
+            self.end
+        )
+    }
+
+    /// The source string of the intensity parameter.
+    fn param_source(&self) -> String {
+        let what = match self.signal {
+            Signal::Average => "average intensity",
+            Signal::Marginal => "marginal intensity (the change a load makes, not an average)",
+        };
+        format!(
+            "--series {}: energy-weighted mean of its {what} over {}..{}",
+            self.source, self.start, self.end
+        )
+    }
+
+    /// Puts the mean into `site` as its point location-based intensity (and the market
+    /// intensity a carbon-free share `cfe` derives from it), and replaces the `intensity`
+    /// assumption.
+    pub fn apply(&self, site: &mut Site, cfe: Option<Range>, assumptions: &mut Vec<Assumption>) {
+        let m = self.mean.value();
+        site.intensity = Param::new(Range::point(m), self.param_source());
+        site.intensity_scope = self.scope();
+        if let Some(cfe) = cfe {
+            site.market_intensity = Some(Param::new(
+                Range::new(m * (1.0 - cfe.hi), m * (1.0 - cfe.lo)),
+                format!(
+                    "series mean intensity x (1 - CFE {})",
+                    cfe.display("")
+                ),
+            ));
+        }
+        let a = Assumption {
+            name: "intensity".into(),
+            value: format!("{} g/kWh", fmt_num(m)),
+            origin: Origin::Derived,
+            source: Some(self.param_source()),
+        };
+        match assumptions.iter_mut().find(|a| a.name == "intensity") {
+            Some(old) => *old = a,
+            None => assumptions.push(a),
+        }
+    }
+
+    /// The `--explain` step: `CI = sum E_i CI_i / sum E_i`.
+    #[must_use]
+    pub fn step(&self) -> Step {
+        let filled = if self.carbon.filled_energy.value() > 0.0 {
+            format!(
+                "; {} kWh of it on filled values",
+                fmt_num(self.carbon.filled_energy.value())
+            )
+        } else {
+            String::new()
+        };
+        Step::new(
+            "series_intensity",
+            format!(
+                "CI_location = sum E_i x CI_i / sum E_i over {}..{} = {} g / {} kWh of the \
+                 energy profile ({} signal{filled})",
+                self.start,
+                self.end,
+                fmt_num(self.carbon.carbon.value()),
+                fmt_num(self.carbon.energy.value()),
+                self.signal
+            ),
+            self.mean.value(),
+            "g/kWh",
+        )
+        .source(self.param_source())
+    }
+}
+
+/// A measured profile: bins of `(start_s, end_s, energy)` on a clock whose zero is the Unix
+/// time `started_unix_s`, as [`EnergyBin`]s in UTC.
+///
+/// # Errors
+/// [`GridError::OutOfRange`] for a time a timestamp cannot hold.
+pub fn measured_profile(
+    started_unix_s: f64,
+    bins: impl IntoIterator<Item = (f64, f64, Joules)>,
+) -> Result<Vec<EnergyBin>, GridError> {
+    let at = |s: f64| {
+        let n = (s * 1e9).round();
+        if n.is_finite() && n.abs() < 1e30 {
+            #[allow(clippy::cast_possible_truncation)]
+            Timestamp::from_nanosecond(n as i128).map_err(|_| GridError::OutOfRange {
+                what: format!("the run's time {s} s after the Unix epoch"),
+            })
+        } else {
+            Err(GridError::OutOfRange {
+                what: format!("the run's time {s} s after the Unix epoch"),
+            })
+        }
+    };
+    bins.into_iter()
+        .map(|(a, b, e)| {
+            let start = at(started_unix_s + a)?;
+            let end = at(started_unix_s + b)?;
+            Ok(EnergyBin::new(start, end.duration_since(start), e))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::footprint::tests_support::site;
+    use crate::grid::series::tests::{series, t};
+
+    #[test]
+    fn constant_power_gives_the_time_weighted_mean_and_the_site_takes_it() {
+        // 1 kW over 4 h: 2 kWh x 100 + 2 kWh x 300 = 800 g / 4 kWh = 200 g/kWh.
+        let s = series(&[(0.0, 2.0, 100.0), (2.0, 4.0, 300.0)]);
+        let bin = EnergyBin::constant_power(t(0.0), SignedDuration::from_hours(4), Watts(1000.0));
+        let m = SeriesMean::of(&s, &[bin]).expect("covered");
+        assert!((m.mean.value() - 200.0).abs() < 1e-9);
+        let mut site = site();
+        let mut out = Vec::new();
+        m.apply(&mut site, Some(Range::point(0.25)), &mut out);
+        assert_eq!(site.intensity.range, Range::point(200.0));
+        // Market from a carbon-free share: 200 x (1 - 0.25) = 150 g/kWh.
+        assert_eq!(
+            site.market_intensity.map(|p| p.range),
+            Some(Range::new(150.0, 150.0))
+        );
+        assert!(site.intensity_scope.starts_with("series test (average signal), mean 200"));
+        assert_eq!(out[0].name, "intensity");
+    }
+
+    #[test]
+    fn a_measured_profile_is_energy_weighted() {
+        // 0.5 kWh in [0.5 h, 1 h) at 100, 1.5 kWh in [1 h, 1.5 h) at 300 (series from t(0)):
+        // (50 + 450) g / 2 kWh = 250 g/kWh, not the time-weighted 200.
+        let s = series(&[(0.0, 1.0, 100.0), (1.0, 2.0, 300.0)]);
+        let start = t(0.0).as_nanosecond() as f64 / 1e9;
+        let bins = measured_profile(
+            start,
+            [
+                (1800.0, 3600.0, Joules(1.8e6)),
+                (3600.0, 5400.0, Joules(5.4e6)),
+            ],
+        )
+        .expect("in range");
+        let m = SeriesMean::of(&s, &bins).expect("covered");
+        assert!((m.mean.value() - 250.0).abs() < 1e-9, "{}", m.mean.value());
+        assert_eq!(m.start, t(0.5));
+        assert_eq!(m.end, t(1.5));
+        // No energy at all: the time-weighted mean over the span, 200.
+        let none = measured_profile(start, [(1800.0, 5400.0, Joules(0.0))]).expect("in range");
+        let z = SeriesMean::of(&s, &none).expect("covered");
+        assert!((z.mean.value() - 200.0).abs() < 1e-9);
+    }
+}
