@@ -97,5 +97,6 @@ mod run;
 mod run_process;
 mod run_trace;
 mod seed;
+mod series;
 mod site_followup;
 mod site_input;
