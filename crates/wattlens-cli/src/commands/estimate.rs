@@ -9,10 +9,10 @@ use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use wattlens::catalog::Catalog;
+use wattlens::estimate::infer::Volume;
 use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
 };
-use wattlens::estimate::infer::Volume;
 use wattlens::estimate::{run_resolved, Estimate};
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
@@ -132,7 +132,13 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
                 Vec::new(),
             );
             let hours = central.get("duration_days").map_or(0.0, |d| d.p50 * 24.0);
-            Some(l.estimate(*start, hours, &mut r.spec.site, site.cfe, &mut r.assumptions)?)
+            Some(l.estimate(
+                *start,
+                hours,
+                &mut r.spec.site,
+                site.cfe,
+                &mut r.assumptions,
+            )?)
         }
         None => None,
     };
@@ -200,7 +206,13 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     let outcome = match &placed {
         Some((l, start)) => {
             let hours = r.spec.hours.mid();
-            Some(l.estimate(*start, hours, &mut r.spec.site, site.cfe, &mut r.assumptions)?)
+            Some(l.estimate(
+                *start,
+                hours,
+                &mut r.spec.site,
+                site.cfe,
+                &mut r.assumptions,
+            )?)
         }
         None => None,
     };
@@ -256,7 +268,13 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
                 Volume::PerDay(_) => 24.0,
                 Volume::Requests(_) => 1.0 / 3600.0,
             };
-            Some(l.estimate(*start, hours, &mut r.spec.site, site.cfe, &mut r.assumptions)?)
+            Some(l.estimate(
+                *start,
+                hours,
+                &mut r.spec.site,
+                site.cfe,
+                &mut r.assumptions,
+            )?)
         }
         None => None,
     };
@@ -282,7 +300,13 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
     let outcome = match &placed {
         Some((l, start)) => {
             let hours = r.spec.hours.mid();
-            Some(l.estimate(*start, hours, &mut r.spec.site, site.cfe, &mut r.assumptions)?)
+            Some(l.estimate(
+                *start,
+                hours,
+                &mut r.spec.site,
+                site.cfe,
+                &mut r.assumptions,
+            )?)
         }
         None => None,
     };

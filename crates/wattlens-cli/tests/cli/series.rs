@@ -61,7 +61,9 @@ fn issue_8_a_fleet_over_two_intensities_gives_0_8_kg() {
     let scope = v["intensity_scope"].as_str().expect("scope");
     assert!(scope.starts_with("series "), "{scope}");
     assert!(
-        scope.contains("(average signal), mean 200 g/kWh over 2024-03-04T00:00:00Z..2024-03-04T04:00:00Z"),
+        scope.contains(
+            "(average signal), mean 200 g/kWh over 2024-03-04T00:00:00Z..2024-03-04T04:00:00Z"
+        ),
         "{scope}"
     );
     // The step that made the intensity comes before the carbon it feeds.
@@ -153,7 +155,10 @@ fn a_marginal_series_is_named_as_such_and_a_named_column_is_read() {
         "from,to,moer\n2024-03-04T00:00:00Z,2024-03-04T06:00:00Z,500\n",
     )
     .expect("write");
-    let mut a = fleet("4", &["--series-column", "moer", "--series-signal", "marginal"]);
+    let mut a = fleet(
+        "4",
+        &["--series-column", "moer", "--series-signal", "marginal"],
+    );
     let i = a.iter().position(|x| x == "--series").expect("series");
     a[i + 1] = csv.display().to_string();
     let v = json(&refs(&a));

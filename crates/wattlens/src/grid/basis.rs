@@ -40,9 +40,13 @@ impl SeriesMean {
     /// Those of [`IntensitySeries::carbon`]: a bad bin, or [`GridError::Uncovered`] naming the
     /// first span the series does not cover; [`GridError::Empty`] for an empty profile.
     pub fn of(series: &IntensitySeries, profile: &[EnergyBin]) -> Result<Self, GridError> {
-        let start = profile.iter().map(|b| b.start).min().ok_or_else(|| GridError::Empty {
-            source_name: "energy profile".into(),
-        })?;
+        let start = profile
+            .iter()
+            .map(|b| b.start)
+            .min()
+            .ok_or_else(|| GridError::Empty {
+                source_name: "energy profile".into(),
+            })?;
         let end = profile
             .iter()
             .map(|b| b.start + b.duration)
@@ -103,10 +107,7 @@ impl SeriesMean {
         if let Some(cfe) = cfe {
             site.market_intensity = Some(Param::new(
                 Range::new(m * (1.0 - cfe.hi), m * (1.0 - cfe.lo)),
-                format!(
-                    "series mean intensity x (1 - CFE {})",
-                    cfe.display("")
-                ),
+                format!("series mean intensity x (1 - CFE {})", cfe.display("")),
             ));
         }
         let a = Assumption {
@@ -203,7 +204,9 @@ mod tests {
             site.market_intensity.map(|p| p.range),
             Some(Range::new(150.0, 150.0))
         );
-        assert!(site.intensity_scope.starts_with("series test (average signal), mean 200"));
+        assert!(site
+            .intensity_scope
+            .starts_with("series test (average signal), mean 200"));
         assert_eq!(out[0].name, "intensity");
     }
 

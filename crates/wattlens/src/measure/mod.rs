@@ -5,6 +5,8 @@
 mod account;
 mod pipeline;
 #[cfg(test)]
+mod profile_tests;
+#[cfg(test)]
 mod proptests;
 mod sampler;
 mod windows;
