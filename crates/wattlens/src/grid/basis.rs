@@ -152,7 +152,8 @@ impl SeriesMean {
 }
 
 /// A measured profile: bins of `(start_s, end_s, energy)` on a clock whose zero is the Unix
-/// time `started_unix_s`, as [`EnergyBin`]s in UTC.
+/// time `started_unix_s`, as [`EnergyBin`]s in UTC. No bins (a run of one poll) give one empty
+/// bin at the start, so that the mean is the intensity at that moment.
 ///
 /// # Errors
 /// [`GridError::OutOfRange`] for a time a timestamp cannot hold.
@@ -173,13 +174,22 @@ pub fn measured_profile(
             })
         }
     };
-    bins.into_iter()
+    let mut out = bins
+        .into_iter()
         .map(|(a, b, e)| {
             let start = at(started_unix_s + a)?;
             let end = at(started_unix_s + b)?;
             Ok(EnergyBin::new(start, end.duration_since(start), e))
         })
-        .collect()
+        .collect::<Result<Vec<_>, GridError>>()?;
+    if out.is_empty() {
+        out.push(EnergyBin::new(
+            at(started_unix_s)?,
+            SignedDuration::ZERO,
+            Joules(0.0),
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -232,5 +242,9 @@ mod tests {
         let none = measured_profile(start, [(1800.0, 5400.0, Joules(0.0))]).expect("in range");
         let z = SeriesMean::of(&s, &none).expect("covered");
         assert!((z.mean.value() - 200.0).abs() < 1e-9);
+        // No bins at all (one poll): the intensity at the start, 100.
+        let one = measured_profile(start + 1800.0, []).expect("in range");
+        let o = SeriesMean::of(&s, &one).expect("covered");
+        assert!((o.mean.value() - 100.0).abs() < 1e-9);
     }
 }
