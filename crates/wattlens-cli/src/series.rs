@@ -71,7 +71,8 @@ pub fn check_now(l: &Loaded) -> Result<()> {
          intensity with a note",
         l.path.display(),
         l.series.start(),
-        l.series.end()
+        l.series.end(),
+        now = now.round(jiff::Unit::Second).unwrap_or(now),
     )
 }
 

@@ -80,8 +80,8 @@ impl SeriesMean {
             self.source,
             self.signal,
             fmt_num(self.mean.value()),
-            self.start,
-            self.end
+            shown(self.start),
+            shown(self.end)
         )
     }
 
@@ -93,7 +93,9 @@ impl SeriesMean {
         };
         format!(
             "--series {}: energy-weighted mean of its {what} over {}..{}",
-            self.source, self.start, self.end
+            self.source,
+            shown(self.start),
+            shown(self.end)
         )
     }
 
@@ -138,8 +140,8 @@ impl SeriesMean {
             format!(
                 "CI_location = sum E_i x CI_i / sum E_i over {}..{} = {} g / {} kWh of the \
                  energy profile ({} signal{filled})",
-                self.start,
-                self.end,
+                shown(self.start),
+                shown(self.end),
                 fmt_num(self.carbon.carbon.value()),
                 fmt_num(self.carbon.energy.value()),
                 self.signal
@@ -149,6 +151,11 @@ impl SeriesMean {
         )
         .source(self.param_source())
     }
+}
+
+/// A time as the output shows it: to the second (a computed end can carry nanoseconds).
+fn shown(t: Timestamp) -> Timestamp {
+    t.round(jiff::Unit::Second).unwrap_or(t)
 }
 
 /// A measured profile: bins of `(start_s, end_s, energy)` on a clock whose zero is the Unix
