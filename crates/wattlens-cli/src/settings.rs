@@ -238,14 +238,38 @@ pub fn check_config_names(cfg: &ConfigSite, cat: &Catalog) -> Result<()> {
             .get(g)
             .with_context(|| format!("invalid value for {}", cfg.origin("--grid")))?;
     }
-    for (flag, v) in [
-        ("--datacenter", &cfg.datacenter),
-        ("--cooling", &cfg.cooling),
-    ] {
-        if let Some(n) = v {
-            cat.datacenters()?
-                .get(n)
-                .with_context(|| format!("invalid value for {}", cfg.origin(flag)))?;
+    if let Some(n) = &cfg.datacenter {
+        cat.datacenters()?
+            .get(n)
+            .with_context(|| format!("invalid value for {}", cfg.origin("--datacenter")))?;
+    }
+    if let Some(n) = &cfg.cooling {
+        // The same answer as `--cooling`: the cooling presets, not every profile.
+        let dcs = cat.datacenters()?;
+        let why = match dcs.get(n) {
+            Err(wattlens::catalog::CatalogError::Unknown { .. }) => {
+                match wattlens::estimate::site::unknown_cooling(n, dcs) {
+                    wattlens::estimate::EstimateError::Invalid { message, .. } => Some(message),
+                    e => Some(e.to_string()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+            Ok(c) if c.kind.as_deref() != Some("cooling") => {
+                let kind = c.kind.as_deref().unwrap_or("data-centre");
+                let a = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                Some(format!(
+                    "{:?} is {a} {kind} profile, not a cooling type; use datacenter for it",
+                    c.name
+                ))
+            }
+            Ok(_) => None,
+        };
+        if let Some(why) = why {
+            bail!("invalid value for {}: {why}", cfg.origin("--cooling"));
         }
     }
     Ok(())

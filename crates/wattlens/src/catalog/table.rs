@@ -51,12 +51,32 @@ impl<T: Row> Table<T> {
                 row: OnceLock::from(r.clone()),
             })
             .collect();
+        // Which user rows have already replaced a built-in row (each replaces one at most).
+        let mut replaced = vec![false; slots.len()];
         for (rec, line) in records {
             let name = field(rec, name_col)
                 .ok_or_else(|| broken(format!("row {line}: no {:?} field", T::NAME_COLUMN)))?;
             let aliases = alias_col
                 .and_then(|c| field(rec, c))
                 .unwrap_or(Cow::Borrowed(""));
+            // A user row named like this row (its name, key or one of its other names) replaces
+            // it, and answers to its other names unless it gives its own.
+            let answers = |u: &str| {
+                let u = normalize(u);
+                same(&name, &u) || aliases.split('|').any(|a| same(a, &u))
+            };
+            if let Some(u) = (0..replaced.len()).find(|&u| !replaced[u] && answers(&slots[u].name))
+            {
+                replaced[u] = true;
+                if slots[u].aliases.trim().is_empty() && !aliases.trim().is_empty() {
+                    if let Some(mut r) = slots[u].row.take() {
+                        r.set_aliases(Some(aliases.to_string()));
+                        slots[u].row = OnceLock::from(r);
+                    }
+                    slots[u].aliases = Cow::Owned(aliases.into_owned());
+                }
+                continue;
+            }
             slots.push(Slot {
                 raw: Some((rec, line)),
                 name,
@@ -100,6 +120,16 @@ impl<T: Row> Table<T> {
             ))
         })?;
         Ok(slot.row.get_or_init(|| r))
+    }
+
+    /// Every row (user rows first) with whether it comes from the user file, parsed.
+    ///
+    /// # Errors
+    /// Only if an embedded row is broken.
+    pub fn rows_with_origin(&self) -> Result<Vec<(&T, bool)>, CatalogError> {
+        (0..self.slots.len())
+            .map(|i| Ok((self.row(i)?, self.slots[i].raw.is_none())))
+            .collect()
     }
 
     /// Every row (user rows first), parsed.

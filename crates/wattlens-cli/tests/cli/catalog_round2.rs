@@ -1,0 +1,166 @@
+//! Catalog overrides, config names, `--compare` input checks and the Markdown/CSV renderers
+//! (second hostile pass).
+
+use super::*;
+
+/// Writes `text` to a fresh file and returns its path.
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wattlens-round2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tempdir");
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write file");
+    p
+}
+
+const H100_350W: &str = "[[accelerator]]\nname = \"NVIDIA H100 SXM5 80GB\"\nboard_power_w = 350\nbf16_tflops = 989\nyear = 2023\nsource = \"my measurement\"\n";
+
+#[test]
+fn a_user_row_named_like_a_built_in_row_replaces_it_under_its_aliases_too() {
+    let p = temp_file("h100-350.toml", H100_350W);
+    let c = p.to_str().expect("path");
+    let train = [
+        "estimate", "train", "--params", "8B", "--tokens", "1T", "--gpus", "64",
+    ];
+    let with = |extra: &[&str], cat: bool| {
+        let mut a: Vec<&str> = if cat { vec!["--catalog", c] } else { vec![] };
+        a.extend_from_slice(&train);
+        a.extend_from_slice(extra);
+        p50(&json(&a), "it_energy_kwh")
+    };
+    // `h100` is an alias of the built-in row; the user row answers to it.
+    let built_in = with(&["--gpu", "h100"], false);
+    let mine = with(&["--gpu", "h100"], true);
+    assert!(
+        mine < 0.6 * built_in,
+        "350 W instead of 700 W must lower the energy: {mine} vs {built_in}"
+    );
+    assert_eq!(mine, with(&["--gpu", "NVIDIA H100 SXM5 80GB"], true));
+    assert_eq!(mine, with(&["--gpu", "h100-sxm"], true));
+    // A server built on that accelerator sees the same row whichever name is typed.
+    let server = with(&["--server", "dgx-h100"], true);
+    assert_eq!(
+        server,
+        with(&["--server", "dgx-h100", "--gpu", "h100"], true)
+    );
+
+    let o = wattlens(&["--catalog", c, "catalog", "list", "accelerators"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = list
+        .lines()
+        .filter(|l| l.contains("NVIDIA H100 SXM5 80GB"))
+        .collect();
+    assert_eq!(rows.len(), 1, "one row for the overridden name: {list}");
+    assert!(
+        rows[0].contains("350 W") && rows[0].contains("user file"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[0].starts_with("h100 "),
+        "the key stays h100: {}",
+        rows[0]
+    );
+
+    let o = wattlens(&[
+        "--catalog",
+        c,
+        "catalog",
+        "show",
+        "accelerators",
+        "h100",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["board_power_w"], 350.0, "{v}");
+    assert_eq!(v["source"], "my measurement", "{v}");
+}
+
+#[test]
+fn a_user_row_with_its_own_aliases_keeps_them() {
+    let p = temp_file(
+        "h100-own.toml",
+        &format!("{H100_350W}aliases = \"my-h100\"\n"),
+    );
+    let c = p.to_str().expect("path");
+    let o = wattlens(&[
+        "--catalog",
+        c,
+        "catalog",
+        "show",
+        "accelerators",
+        "my-h100",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["board_power_w"], 350.0, "{v}");
+    // The built-in row is replaced: its aliases no longer reach it.
+    assert_usage_error(
+        &[
+            "--catalog",
+            c,
+            "catalog",
+            "show",
+            "accelerators",
+            "h100-sxm5",
+        ],
+        &["h100-sxm5"],
+    );
+}
+
+#[test]
+fn config_cooling_name_is_answered_with_the_cooling_presets() {
+    let p = temp_file("cool.toml", "[site]\ncooling = \"nope\"\n");
+    let c = p.to_str().expect("path");
+    assert_usage_error(
+        &[
+            "--config",
+            c,
+            "estimate",
+            "fleet",
+            "--servers",
+            "1",
+            "--server",
+            "dgx-h100",
+        ],
+        &[
+            "cool.toml",
+            "cooling",
+            "\"nope\"",
+            "cooling presets",
+            "air",
+            "immersion",
+        ],
+    );
+    let o = wattlens(&[
+        "--config",
+        c,
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+    ]);
+    assert!(
+        !stderr(&o).contains("data-centre profile"),
+        "{}",
+        stderr(&o)
+    );
+    let p = temp_file("cool2.toml", "[site]\ncooling = \"hyperscale\"\n");
+    assert_usage_error(
+        &[
+            "--config",
+            p.to_str().expect("p"),
+            "estimate",
+            "fleet",
+            "--servers",
+            "1",
+            "--server",
+            "dgx-h100",
+        ],
+        &["cool2.toml", "cooling", "not a cooling type"],
+    );
+}
