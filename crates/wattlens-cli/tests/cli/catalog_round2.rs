@@ -164,3 +164,93 @@ fn config_cooling_name_is_answered_with_the_cooling_presets() {
         &["cool2.toml", "cooling", "not a cooling type"],
     );
 }
+
+/// The footprint of `estimate fleet --servers 10 --server hgx-a100` with `edit` applied.
+fn edited_footprint(name: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+    let mut v = json(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "10",
+        "--server",
+        "hgx-a100",
+    ]);
+    edit(&mut v);
+    temp_file(name, &serde_json::to_string(&v).expect("json"))
+}
+
+fn compare_args(p: &std::path::Path) -> Vec<String> {
+    [
+        "estimate",
+        "fleet",
+        "--servers",
+        "10",
+        "--server",
+        "hgx-a100",
+        "--compare",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .chain([p.display().to_string()])
+    .collect()
+}
+
+#[test]
+fn compare_refuses_figures_that_are_not_ordered_non_negative_numbers() {
+    let cases: [(&str, fn(&mut Value), &[&str]); 5] = [
+        (
+            "neg.json",
+            |v| v["it_energy_kwh"]["p50"] = (-1.0).into(),
+            &["neg.json", "it_energy_kwh", "p50", "below 0"],
+        ),
+        (
+            "reversed.json",
+            |v| {
+                v["it_energy_kwh"] = serde_json::json!({"p5": 5.0, "p50": 1.0, "p95": 0.1});
+            },
+            &["reversed.json", "it_energy_kwh", "not ordered"],
+        ),
+        (
+            "text.json",
+            |v| v["carbon_kgco2e"]["p50"] = "abc".into(),
+            &["text.json", "carbon_kgco2e", "p50", "not a number"],
+        ),
+        (
+            "scalar.json",
+            |v| v["water_l"] = 12.into(),
+            &["scalar.json", "water_l", "not an object"],
+        ),
+        (
+            "component.json",
+            |v| v["components"][0]["energy_kwh"]["p95"] = (-3.0).into(),
+            &["component.json", "components[0].energy_kwh", "p95"],
+        ),
+    ];
+    for (name, edit, needles) in cases {
+        let p = edited_footprint(name, edit);
+        let args = compare_args(&p);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_usage_error(&a, needles);
+    }
+}
+
+#[test]
+fn compare_says_which_rows_it_leaves_out() {
+    let p = edited_footprint("eur.json", |v| {
+        v["cost"]["currency"] = "EUR".into();
+        v.as_object_mut().expect("object").remove("water_l");
+    });
+    let args = compare_args(&p);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let v = json(&a);
+    let notes = v["comparison"]["notes"].as_array().expect("notes").clone();
+    let all = serde_json::to_string(&notes).expect("notes");
+    assert!(
+        all.contains("electricity cost left out") && all.contains("EUR"),
+        "{all}"
+    );
+    assert!(all.contains("water consumed"), "{all}");
+    let o = wattlens(&a);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("note: electricity cost left out"), "{text}");
+}
