@@ -254,3 +254,98 @@ fn compare_says_which_rows_it_leaves_out() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("note: electricity cost left out"), "{text}");
 }
+
+fn stdout_of(args: &[&str]) -> String {
+    let o = wattlens(args);
+    assert!(o.status.success(), "wattlens {args:?}: {}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn markdown_carries_the_notes_components_and_equivalents_of_the_table() {
+    let args = [
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+    ];
+    let md = stdout_of(&[&args[..], &["--format", "markdown"]].concat());
+    let table = stdout_of(&args);
+    let v = json(&args);
+    let notes = v["notes"].as_array().expect("notes");
+    assert!(
+        notes.len() >= 2,
+        "the default period and the US price: {notes:?}"
+    );
+    for n in notes {
+        let n = n.as_str().expect("note");
+        assert!(
+            md.contains(&format!("- {n}")),
+            "markdown lacks note {n:?}:\n{md}"
+        );
+        assert!(table.contains(n), "{table}");
+    }
+    assert!(md.contains("| IT energy by component (modelled) |"), "{md}");
+    assert!(md.contains("| accelerators |"), "{md}");
+    assert!(
+        md.contains("Equivalents (P50):") && md.contains("US homes"),
+        "{md}"
+    );
+}
+
+#[test]
+fn csv_carries_notes_as_rows_and_the_same_equivalents_as_json() {
+    let args = [
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+        "--hours",
+        "60s",
+    ];
+    let text = stdout_of(&[&args[..], &["--format", "csv"]].concat());
+    let v = json(&args);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        r.headers().expect("header"),
+        vec!["kind", "figure", "p5", "p50", "p95", "method"]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    assert!(rows.iter().all(|x| x.len() == 6));
+    let figures: Vec<&str> = rows
+        .iter()
+        .filter(|x| &x[0] != "note")
+        .map(|x| &x[1])
+        .collect();
+    // Under an hour: no homes-powered equivalent, in JSON as in CSV.
+    assert!(!figures.contains(&"eq.us_homes"), "{text}");
+    let json_eqs: Vec<String> = v["equivalents"]
+        .as_array()
+        .expect("equivalents")
+        .iter()
+        .map(|q| format!("eq.{}", q["name"].as_str().expect("name")))
+        .collect();
+    let csv_eqs: Vec<String> = figures
+        .iter()
+        .filter(|f| f.starts_with("eq."))
+        .map(|f| (*f).to_string())
+        .collect();
+    assert_eq!(csv_eqs, json_eqs);
+    let notes: Vec<&str> = rows
+        .iter()
+        .filter(|x| &x[0] == "note")
+        .map(|x| &x[1])
+        .collect();
+    let json_notes: Vec<&str> = v["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| n.as_str().expect("note"))
+        .collect();
+    assert!(!json_notes.is_empty());
+    assert_eq!(notes, json_notes);
+}
