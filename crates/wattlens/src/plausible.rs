@@ -8,7 +8,8 @@
 //! lies outside them (a factor-of-1000 slip of any real figure warns). The unit tests check both
 //! against the tables, so a new catalog row that breaks a bound fails the build.
 
-use crate::uncertainty::{fmt_num, Range};
+// Values print in the one human format (`0.0001`, not `1.000e-4`; `2,020`).
+use crate::uncertainty::{fmt_input as fmt_num, Range};
 
 /// The plausible range of one flag's non-zero values, in the flag's base unit.
 #[derive(Clone, Copy, Debug)]

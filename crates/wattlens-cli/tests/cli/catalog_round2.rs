@@ -349,3 +349,90 @@ fn csv_carries_notes_as_rows_and_the_same_equivalents_as_json() {
     assert!(!json_notes.is_empty());
     assert_eq!(notes, json_notes);
 }
+
+#[test]
+fn config_samples_say_what_is_wrong_with_them() {
+    let fleet = [
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+    ];
+    for (name, text, needles) in [
+        (
+            "s-frac.toml",
+            "samples = 1.5\n",
+            &["s-frac.toml", "1.5", "not a whole number"][..],
+        ),
+        (
+            "s-text.toml",
+            "samples = \"100\"\n",
+            &["s-text.toml", "\"100\"", "without quotes"][..],
+        ),
+        (
+            "s-zero.toml",
+            "samples = 0\n",
+            &["s-zero.toml", "out of range", "from 1"][..],
+        ),
+    ] {
+        let p = temp_file(name, text);
+        let mut a = vec!["--config", p.to_str().expect("p")];
+        a.extend_from_slice(&fleet);
+        assert_usage_error(&a, needles);
+        let err = stderr(&wattlens(&a));
+        assert!(!err.contains("f64"), "{err}");
+    }
+    let p = temp_file("s-ok.toml", "samples = 100\n");
+    let mut a = vec!["--config", p.to_str().expect("p")];
+    a.extend_from_slice(&fleet);
+    assert_eq!(json(&a)["samples"], 100);
+}
+
+#[test]
+fn a_tiny_config_price_is_written_plainly_in_its_warning() {
+    let p = temp_file("price.toml", "[site]\nprice = 0.0001\n");
+    let o = wattlens(&[
+        "--config",
+        p.to_str().expect("p"),
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("0.0001 USD/kWh is below"), "{err}");
+    assert!(!err.contains("e-4"), "{err}");
+}
+
+#[test]
+fn a_failed_write_to_stdout_names_stdout() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // no /dev/full on this system
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .args([
+            "estimate",
+            "fleet",
+            "--servers",
+            "1",
+            "--server",
+            "dgx-h100",
+            "--json",
+        ])
+        .env_remove("WATTLENS_CATALOG")
+        .env_remove("WATTLENS_CONFIG")
+        .stdout(full)
+        .output()
+        .expect("runs wattlens");
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("stdout") && err.contains("No space left"),
+        "{err}"
+    );
+}
