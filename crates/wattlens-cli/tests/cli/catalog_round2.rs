@@ -197,7 +197,8 @@ fn compare_args(p: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn compare_refuses_figures_that_are_not_ordered_non_negative_numbers() {
-    let cases: [(&str, fn(&mut Value), &[&str]); 5] = [
+    type Case = (&'static str, fn(&mut Value), &'static [&'static str]);
+    let cases: [Case; 5] = [
         (
             "neg.json",
             |v| v["it_energy_kwh"]["p50"] = (-1.0).into(),
