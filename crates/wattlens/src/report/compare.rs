@@ -410,7 +410,81 @@ impl Comparison {
 
 #[cfg(test)]
 mod tests {
-    use super::ratio;
+    use super::{compare, ratio, CompareError};
+    use crate::estimate::{Estimate, SCHEMA};
+    use crate::uncertainty::Percentiles;
+    use proptest::prelude::*;
+    use serde_json::{json, Map};
+
+    fn estimate() -> Estimate {
+        Estimate {
+            kind: "fleet",
+            figures: vec![
+                (
+                    "it_energy_kwh",
+                    Percentiles {
+                        p5: 1.0,
+                        p50: 2.0,
+                        p95: 3.0,
+                    },
+                ),
+                ("water_l", Percentiles::point(5.0)),
+            ],
+            steps: Vec::new(),
+            assumptions: Vec::new(),
+            published: Vec::new(),
+            notes: Vec::new(),
+            samples: 1,
+            seed: 0,
+            currency: "USD".into(),
+            intensity_scope: String::new(),
+            equivalents: Vec::new(),
+            extra: Map::new(),
+            method: crate::energy::Method::Modelled,
+            components: Vec::new(),
+        }
+    }
+
+    proptest! {
+        /// Any three numbers in the other file: compared as given when they are an ordered,
+        /// non-negative P5/P50/P95, otherwise refused naming the file and the key; never a row
+        /// with a negative or reversed range.
+        #[test]
+        fn the_other_files_figures_are_compared_only_when_valid(
+            p5 in -10.0f64..10.0, p50 in -10.0f64..10.0, p95 in -10.0f64..10.0
+        ) {
+            let other = json!({
+                "schema": SCHEMA, "kind": "run", "method": "measured",
+                "it_energy_kwh": {"p5": p5, "p50": p50, "p95": p95},
+                "water_l": {"p5": 5.0, "p50": 5.0, "p95": 5.0},
+            });
+            let valid = p5 >= 0.0 && p5 <= p50 && p50 <= p95;
+            match compare(&estimate(), &other, "o.json") {
+                Ok(c) => {
+                    prop_assert!(valid);
+                    prop_assert_eq!(&c.rows[0].other, &Percentiles { p5, p50, p95 });
+                }
+                Err(e @ CompareError::Invalid { .. }) => {
+                    prop_assert!(!valid);
+                    let m = e.to_string();
+                    prop_assert!(m.contains("o.json") && m.contains("it_energy_kwh"), "{}", m);
+                }
+                Err(e) => prop_assert!(false, "{}", e),
+            }
+        }
+    }
+
+    #[test]
+    fn a_figure_the_file_lacks_is_named_in_a_note() {
+        let other = json!({"schema": SCHEMA, "it_energy_kwh": {"p5": 1.0, "p50": 2.0, "p95": 3.0}});
+        let c = compare(&estimate(), &other, "o.json").expect("compares");
+        assert_eq!(c.rows.len(), 1);
+        assert!(
+            c.notes.iter().any(|n| n.contains("water consumed")),
+            "{:?}",
+            c.notes
+        );
+    }
 
     #[test]
     fn a_ratio_to_a_zero_or_subnormal_figure_is_left_out_not_infinite() {
