@@ -75,7 +75,10 @@ impl Output {
                 self.closed = true;
                 Ok(())
             }
-            r => Ok(r?),
+            r => {
+                use anyhow::Context;
+                r.context("cannot write the output to stdout")
+            }
         }
     }
 }

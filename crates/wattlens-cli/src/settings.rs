@@ -147,13 +147,43 @@ pub const MAX_SAMPLES: usize = 10_000_000;
 /// Reads the config file's `samples`: a whole number from 1 to [`MAX_SAMPLES`] (0 would leave
 /// no sample to summarise; 1e11 would exhaust memory).
 fn samples_in_bounds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
-    let v = f64::deserialize(d)?;
+    /// What a config file may hold under `samples`; anything but a number is refused by name.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Int(i64),
+        Float(f64),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    let give = format!("give a whole number from 1 to 10M ({MAX_SAMPLES})");
+    #[allow(clippy::cast_precision_loss)]
+    let v = match Given::deserialize(d)? {
+        Given::Int(n) => n as f64,
+        Given::Float(v) => v,
+        Given::Text(t) => {
+            return Err(serde::de::Error::custom(format!(
+                "samples = {t:?} is text, not a number: write it without quotes; {give}"
+            )))
+        }
+        Given::Other(_) => {
+            return Err(serde::de::Error::custom(format!(
+                "samples is not a number: {give}"
+            )))
+        }
+    };
+    if v.is_finite() && v.fract() != 0.0 {
+        return Err(serde::de::Error::custom(format!(
+            "samples = {} is not a whole number: {give}",
+            fmt_num(v)
+        )));
+    }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    if v.fract() == 0.0 && (1.0..=MAX_SAMPLES as f64).contains(&v) {
+    if (1.0..=MAX_SAMPLES as f64).contains(&v) {
         Ok(Some(v as usize))
     } else {
         Err(serde::de::Error::custom(format!(
-            "samples = {} is out of range: give a whole number from 1 to 10M ({MAX_SAMPLES})",
+            "samples = {} is out of range: {give}",
             fmt_num(v)
         )))
     }
@@ -238,14 +268,38 @@ pub fn check_config_names(cfg: &ConfigSite, cat: &Catalog) -> Result<()> {
             .get(g)
             .with_context(|| format!("invalid value for {}", cfg.origin("--grid")))?;
     }
-    for (flag, v) in [
-        ("--datacenter", &cfg.datacenter),
-        ("--cooling", &cfg.cooling),
-    ] {
-        if let Some(n) = v {
-            cat.datacenters()?
-                .get(n)
-                .with_context(|| format!("invalid value for {}", cfg.origin(flag)))?;
+    if let Some(n) = &cfg.datacenter {
+        cat.datacenters()?
+            .get(n)
+            .with_context(|| format!("invalid value for {}", cfg.origin("--datacenter")))?;
+    }
+    if let Some(n) = &cfg.cooling {
+        // The same answer as `--cooling`: the cooling presets, not every profile.
+        let dcs = cat.datacenters()?;
+        let why = match dcs.get(n) {
+            Err(wattlens::catalog::CatalogError::Unknown { .. }) => {
+                match wattlens::estimate::site::unknown_cooling(n, dcs) {
+                    wattlens::estimate::EstimateError::Invalid { message, .. } => Some(message),
+                    e => Some(e.to_string()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+            Ok(c) if c.kind.as_deref() != Some("cooling") => {
+                let kind = c.kind.as_deref().unwrap_or("data-centre");
+                let a = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                Some(format!(
+                    "{:?} is {a} {kind} profile, not a cooling type; use datacenter for it",
+                    c.name
+                ))
+            }
+            Ok(_) => None,
+        };
+        if let Some(why) = why {
+            bail!("invalid value for {}: {why}", cfg.origin("--cooling"));
         }
     }
     Ok(())

@@ -8,7 +8,21 @@
 //! lies outside them (a factor-of-1000 slip of any real figure warns). The unit tests check both
 //! against the tables, so a new catalog row that breaks a bound fails the build.
 
-use crate::uncertainty::{fmt_num, Range};
+use crate::uncertainty::Range;
+
+/// A value as a user would type it: four significant figures, plain down to a millionth
+/// (`0.0001`, not `1.000e-4`), with no thousands separators, so that a suggested value can be
+/// typed back.
+fn fmt_num(v: f64) -> String {
+    let a = v.abs();
+    if !(1e-6..1e-3).contains(&a) {
+        return crate::uncertainty::fmt_num(v);
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let digits = (3 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.digits$}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
 
 /// The plausible range of one flag's non-zero values, in the flag's base unit.
 #[derive(Clone, Copy, Debug)]
@@ -264,6 +278,15 @@ mod tests {
     use super::*;
     use crate::catalog::{Catalog, Row};
     use proptest::prelude::*;
+
+    #[test]
+    fn small_values_print_plainly_and_large_ones_without_separators() {
+        assert_eq!(fmt_num(0.0001), "0.0001");
+        assert_eq!(fmt_num(0.000_123_4), "0.0001234");
+        assert_eq!(fmt_num(2e-6), "0.000002");
+        assert_eq!(fmt_num(5000.0), "5000");
+        assert_eq!(fmt_num(1e-9), "1.000e-9");
+    }
 
     fn b(flag: &str) -> &'static Bound {
         bound(flag).expect("bound")

@@ -32,7 +32,8 @@ fn list_rows<T: Row>(t: &Table<T>, json: bool) -> Result<String> {
     if json {
         return Ok(serde_json::to_string_pretty(&t.rows()?)? + "\n");
     }
-    let rows = t.rows()?;
+    let with_origin = t.rows_with_origin()?;
+    let rows: Vec<&T> = with_origin.iter().map(|(r, _)| *r).collect();
     let keys: Vec<String> = rows.iter().map(|r| r.key()).collect();
     let named = rows.iter().zip(&keys).any(|(r, k)| r.name() != k);
     let kw = keys.iter().map(String::len).max().unwrap_or(3).clamp(3, 24);
@@ -48,7 +49,12 @@ fn list_rows<T: Row>(t: &Table<T>, json: bool) -> Result<String> {
     } else {
         let _ = writeln!(s, "{:<kw$}  DETAILS [OTHER NAMES]", "KEY");
     }
-    for (r, key) in rows.iter().zip(&keys) {
+    for ((r, from_user), key) in with_origin.iter().zip(&keys) {
+        let mark = if *from_user {
+            " (from the user file)"
+        } else {
+            ""
+        };
         let others: Vec<&str> = r
             .aliases()
             .unwrap_or("")
@@ -61,6 +67,7 @@ fn list_rows<T: Row>(t: &Table<T>, json: bool) -> Result<String> {
         } else {
             format!(" [{}]", others.join(", "))
         };
+        let also = format!("{mark}{also}");
         if named {
             let _ = writeln!(s, "{key:<kw$}  {:<nw$}  {}{also}", r.name(), r.summary());
         } else {

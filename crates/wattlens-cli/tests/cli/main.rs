@@ -88,6 +88,7 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
 mod bad_input;
 mod catalog;
 mod catalog_input;
+mod catalog_round2;
 mod compare;
 mod estimate_followup;
 mod estimate_numbers;

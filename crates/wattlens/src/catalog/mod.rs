@@ -223,6 +223,8 @@ pub trait Row: DeserializeOwned + Serialize + Clone + Validate {
     fn name(&self) -> &str;
     /// Other names, `|`-separated.
     fn aliases(&self) -> Option<&str>;
+    /// Sets the other names (a user row that replaces a built-in row inherits its names).
+    fn set_aliases(&mut self, aliases: Option<String>);
     /// A one-line description for `catalog list`.
     fn summary(&self) -> String;
     /// Source and year, for explanations.

@@ -54,6 +54,9 @@ impl Row for ElectricityPrice {
     fn aliases(&self) -> Option<&str> {
         self.aliases.as_deref()
     }
+    fn set_aliases(&mut self, aliases: Option<String>) {
+        self.aliases = aliases;
+    }
     fn summary(&self) -> String {
         format!(
             "{} - {} {}/kWh, {}, {}",

@@ -85,6 +85,9 @@ macro_rules! row_impl {
             fn aliases(&self) -> Option<&str> {
                 self.aliases.as_deref()
             }
+            fn set_aliases(&mut self, aliases: Option<String>) {
+                self.aliases = aliases;
+            }
             fn summary(&self) -> String {
                 Self::line(self)
             }
@@ -488,6 +491,9 @@ impl Row for Model {
     }
     fn aliases(&self) -> Option<&str> {
         self.aliases.as_deref()
+    }
+    fn set_aliases(&mut self, aliases: Option<String>) {
+        self.aliases = aliases;
     }
     fn summary(&self) -> String {
         format!(

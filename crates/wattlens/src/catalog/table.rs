@@ -51,12 +51,46 @@ impl<T: Row> Table<T> {
                 row: OnceLock::from(r.clone()),
             })
             .collect();
+        // Which user rows have already replaced a built-in row (each replaces one at most).
+        let mut replaced = vec![false; slots.len()];
         for (rec, line) in records {
             let name = field(rec, name_col)
                 .ok_or_else(|| broken(format!("row {line}: no {:?} field", T::NAME_COLUMN)))?;
             let aliases = alias_col
                 .and_then(|c| field(rec, c))
                 .unwrap_or(Cow::Borrowed(""));
+            // A user row named like this row (its name, key or one of its other names) replaces
+            // it, and answers to its other names unless it gives its own.
+            let answers = |u: &str| {
+                let u = normalize(u);
+                same(&name, &u) || aliases.split('|').any(|a| same(a, &u))
+            };
+            if let Some(u) = (0..replaced.len()).find(|&u| !replaced[u] && answers(&slots[u].name))
+            {
+                replaced[u] = true;
+                // The built-in row's name still finds it (a server names its accelerator so).
+                let mut names: Vec<&str> = if slots[u].aliases.trim().is_empty() {
+                    aliases
+                        .split('|')
+                        .filter(|a| !a.trim().is_empty())
+                        .collect()
+                } else {
+                    slots[u].aliases.split('|').collect()
+                };
+                let user_name = normalize(&slots[u].name);
+                if !same(&name, &user_name) && !names.iter().any(|a| same(a, &normalize(&name))) {
+                    names.push(&name);
+                }
+                let joined = names.join("|");
+                if joined != slots[u].aliases {
+                    if let Some(mut r) = slots[u].row.take() {
+                        r.set_aliases((!joined.is_empty()).then(|| joined.clone()));
+                        slots[u].row = OnceLock::from(r);
+                    }
+                    slots[u].aliases = Cow::Owned(joined);
+                }
+                continue;
+            }
             slots.push(Slot {
                 raw: Some((rec, line)),
                 name,
@@ -100,6 +134,16 @@ impl<T: Row> Table<T> {
             ))
         })?;
         Ok(slot.row.get_or_init(|| r))
+    }
+
+    /// Every row (user rows first) with whether it comes from the user file, parsed.
+    ///
+    /// # Errors
+    /// Only if an embedded row is broken.
+    pub fn rows_with_origin(&self) -> Result<Vec<(&T, bool)>, CatalogError> {
+        (0..self.slots.len())
+            .map(|i| Ok((self.row(i)?, self.slots[i].raw.is_none())))
+            .collect()
     }
 
     /// Every row (user rows first), parsed.
@@ -380,6 +424,42 @@ mod tests {
         assert_eq!(fields(recs[2].0), ["3", "", ""]);
         assert_eq!(field(recs[1].0, 2).as_deref(), Some("two\nlines"));
         assert_eq!(field(recs[2].0, 3), None);
+    }
+
+    /// For every embedded accelerator and grid, a user row named like it (by its name or any of
+    /// its other names, in any case) replaces it: as many rows as the built-in table, and every
+    /// name of the built-in row finds the user row.
+    #[test]
+    fn a_user_row_named_like_any_built_in_row_replaces_it() {
+        use super::super::rows::{Accelerator, Grid};
+        fn check<T: Row>(limit: usize, mark: impl Fn(&mut T)) {
+            let embedded = Table::<T>::build(&[]).expect("embedded");
+            let rows = embedded.rows().expect("rows");
+            for r in rows.iter().take(limit) {
+                let names: Vec<String> = std::iter::once(r.name().to_string())
+                    .chain(r.aliases().unwrap_or("").split('|').map(str::to_string))
+                    .filter(|a| !a.trim().is_empty())
+                    .collect();
+                for n in &names {
+                    let mut u = (*r).clone();
+                    u.set_aliases(None);
+                    // The user names the row by one of its names, upper-cased.
+                    let mut v: serde_json::Value = serde_json::to_value(&u).expect("json");
+                    v[T::NAME_COLUMN] = n.to_uppercase().into();
+                    let mut u: T = serde_json::from_value(v).expect("row");
+                    mark(&mut u);
+                    let t = Table::build(std::slice::from_ref(&u)).expect("table");
+                    assert_eq!(t.rows().expect("rows").len(), rows.len(), "{n}");
+                    for q in &names {
+                        let got = t.get(q).expect("found");
+                        assert_eq!(got.name(), u.name(), "{q} after overriding with {n}");
+                    }
+                }
+            }
+        }
+        check::<Accelerator>(usize::MAX, |a| a.board_power_w = Some(123.0));
+        // Grids: the first rows (countries, US regions), to keep the test short.
+        check::<Grid>(60, |_| {});
     }
 
     #[test]

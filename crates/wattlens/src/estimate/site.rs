@@ -281,7 +281,7 @@ fn price_of_place(
 }
 
 /// An unknown `--cooling` name, answered with the cooling presets (not every profile).
-fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> EstimateError {
+pub fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> EstimateError {
     let presets: Vec<String> = dcs
         .rows()
         .unwrap_or_default()

@@ -73,6 +73,8 @@ pub struct Comparison {
     pub kinds: Vec<KindRow>,
     /// This estimate's currency, for the cost line.
     pub currency: String,
+    /// Why figures this estimate has are not compared (another currency, not in the file).
+    pub notes: Vec<String>,
 }
 
 /// Why a file cannot be compared.
@@ -84,10 +86,50 @@ pub enum CompareError {
     /// No figure in common.
     #[error("{0} has no figure in common with this estimate")]
     Nothing(String),
+    /// A figure of the file is not a P5/P50/P95 of finite, non-negative, ordered numbers.
+    #[error("{file}: {key} {message}; give the file that `--json` wrote, unedited")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The JSON key (`it_energy_kwh`, `components[2].energy_kwh`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
-fn percentiles(v: &Value) -> Option<Percentiles> {
-    serde::Deserialize::deserialize(v).ok()
+/// A figure of the other file, checked: an object whose `p5`, `p50` and `p95` are finite,
+/// non-negative numbers with `p5 <= p50 <= p95`. `null` counts as absent.
+fn percentiles(v: &Value, file: &str, key: &str) -> Result<Option<Percentiles>, CompareError> {
+    let bad = |message: String| CompareError::Invalid {
+        file: file.to_string(),
+        key: key.to_string(),
+        message,
+    };
+    if v.is_null() {
+        return Ok(None);
+    }
+    let Some(obj) = v.as_object() else {
+        return Err(bad(format!("is {v}, not an object with p5, p50 and p95")));
+    };
+    let get = |p: &str| -> Result<f64, CompareError> {
+        let x = obj.get(p).ok_or_else(|| bad(format!("has no {p}")))?;
+        let n = x
+            .as_f64()
+            .filter(|n| x.is_number() && n.is_finite())
+            .ok_or_else(|| bad(format!(".{p} is {x}, not a number")))?;
+        if n < 0.0 {
+            return Err(bad(format!(".{p} is {n}, below 0")));
+        }
+        Ok(n)
+    };
+    let (p5, p50, p95) = (get("p5")?, get("p50")?, get("p95")?);
+    if !(p5 <= p50 && p50 <= p95) {
+        return Err(bad(format!(
+            "is not ordered: p5 {p5}, p50 {p50}, p95 {p95} (need p5 <= p50 <= p95)"
+        )));
+    }
+    Ok(Some(Percentiles { p5, p50, p95 }))
 }
 
 /// Compares `e` with the footprint JSON `other`, read from `source`.
@@ -102,26 +144,53 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
             schema.map_or_else(|| "missing".into(), |s| format!("{s:?}")),
         ));
     }
-    // Costs in different currencies have no ratio: the cost row is left out then.
-    let other_currency = other
-        .get("cost")
-        .and_then(|c| c.get("currency"))
-        .and_then(Value::as_str)
-        .unwrap_or("USD");
-    let rows: Vec<Row> = FIGURES
-        .iter()
-        .filter(|(key, _, _)| *key != "cost" || other_currency == e.currency)
-        .filter_map(|(key, label, _)| {
-            Some(Row {
-                key: (*key).to_string(),
-                label: label.trim().to_string(),
-                this: e.get(key)?,
-                other: percentiles(other.get(*key)?)?,
+    // Costs in different currencies have no ratio: the cost row is left out then, and said.
+    let other_currency = match other.get("cost").and_then(|c| c.get("currency")) {
+        None | Some(Value::Null) => "USD",
+        Some(Value::String(c)) => c.as_str(),
+        Some(v) => {
+            return Err(CompareError::Invalid {
+                file: source.into(),
+                key: "cost.currency".into(),
+                message: format!("is {v}, not a currency code"),
             })
-        })
-        .collect();
+        }
+    };
+    let mut notes = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut absent: Vec<&str> = Vec::new();
+    for (key, label, _) in FIGURES {
+        let Some(this) = e.get(key) else { continue };
+        let other_p = match other.get(*key) {
+            Some(v) => percentiles(v, source, key)?,
+            None => None,
+        };
+        let Some(other_p) = other_p else {
+            absent.push(label.trim());
+            continue;
+        };
+        if *key == "cost" && other_currency != e.currency {
+            notes.push(format!(
+                "electricity cost left out: this estimate is in {}, {source} in {other_currency} (no exchange rate is applied)",
+                e.currency
+            ));
+            continue;
+        }
+        rows.push(Row {
+            key: (*key).to_string(),
+            label: label.trim().to_string(),
+            this,
+            other: other_p,
+        });
+    }
     if rows.is_empty() {
         return Err(CompareError::Nothing(source.into()));
+    }
+    if !absent.is_empty() {
+        notes.push(format!(
+            "not in {source}, so not compared: {}",
+            absent.join(", ")
+        ));
     }
     let mut kinds: Vec<KindRow> = Vec::new();
     for c in &e.components {
@@ -136,16 +205,18 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
             }),
         }
     }
-    for c in other
+    for (i, c) in other
         .get("components")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .enumerate()
     {
-        let (Some(kind), Some(p)) = (
-            c.get("kind").and_then(Value::as_str),
-            c.get("energy_kwh").and_then(percentiles),
-        ) else {
+        let p = match c.get("energy_kwh") {
+            Some(v) => percentiles(v, source, &format!("components[{i}].energy_kwh"))?,
+            None => None,
+        };
+        let (Some(kind), Some(p)) = (c.get("kind").and_then(Value::as_str), p) else {
             continue;
         };
         // A kind only the other side has (a run's GPUs beside a CPU-only estimate) is listed
@@ -189,6 +260,7 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
         rows,
         kinds,
         currency: e.currency.clone(),
+        notes,
     })
 }
 
@@ -213,6 +285,7 @@ impl Comparison {
                 "other_p50_kwh": k.other_kwh,
                 "other_method": k.other_method,
             })).collect::<Vec<_>>(),
+            "notes": self.notes,
         })
     }
 
@@ -325,13 +398,93 @@ impl Comparison {
                 );
             }
         }
+        if !self.notes.is_empty() {
+            out.push('\n');
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "{}note: {n}", if markdown { "- " } else { "  " });
+        }
         out
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ratio;
+    use super::{compare, ratio, CompareError};
+    use crate::estimate::{Estimate, SCHEMA};
+    use crate::uncertainty::Percentiles;
+    use proptest::prelude::*;
+    use serde_json::{json, Map};
+
+    fn estimate() -> Estimate {
+        Estimate {
+            kind: "fleet",
+            figures: vec![
+                (
+                    "it_energy_kwh",
+                    Percentiles {
+                        p5: 1.0,
+                        p50: 2.0,
+                        p95: 3.0,
+                    },
+                ),
+                ("water_l", Percentiles::point(5.0)),
+            ],
+            steps: Vec::new(),
+            assumptions: Vec::new(),
+            published: Vec::new(),
+            notes: Vec::new(),
+            samples: 1,
+            seed: 0,
+            currency: "USD".into(),
+            intensity_scope: String::new(),
+            equivalents: Vec::new(),
+            extra: Map::new(),
+            method: crate::energy::Method::Modelled,
+            components: Vec::new(),
+        }
+    }
+
+    proptest! {
+        /// Any three numbers in the other file: compared as given when they are an ordered,
+        /// non-negative P5/P50/P95, otherwise refused naming the file and the key; never a row
+        /// with a negative or reversed range.
+        #[test]
+        fn the_other_files_figures_are_compared_only_when_valid(
+            p5 in -10.0f64..10.0, p50 in -10.0f64..10.0, p95 in -10.0f64..10.0
+        ) {
+            let other = json!({
+                "schema": SCHEMA, "kind": "run", "method": "measured",
+                "it_energy_kwh": {"p5": p5, "p50": p50, "p95": p95},
+                "water_l": {"p5": 5.0, "p50": 5.0, "p95": 5.0},
+            });
+            let valid = p5 >= 0.0 && p5 <= p50 && p50 <= p95;
+            match compare(&estimate(), &other, "o.json") {
+                Ok(c) => {
+                    prop_assert!(valid);
+                    prop_assert_eq!(&c.rows[0].other, &Percentiles { p5, p50, p95 });
+                }
+                Err(e @ CompareError::Invalid { .. }) => {
+                    prop_assert!(!valid);
+                    let m = e.to_string();
+                    prop_assert!(m.contains("o.json") && m.contains("it_energy_kwh"), "{}", m);
+                }
+                Err(e) => prop_assert!(false, "{}", e),
+            }
+        }
+    }
+
+    #[test]
+    fn a_figure_the_file_lacks_is_named_in_a_note() {
+        let other = json!({"schema": SCHEMA, "it_energy_kwh": {"p5": 1.0, "p50": 2.0, "p95": 3.0}});
+        let c = compare(&estimate(), &other, "o.json").expect("compares");
+        assert_eq!(c.rows.len(), 1);
+        assert!(
+            c.notes.iter().any(|n| n.contains("water consumed")),
+            "{:?}",
+            c.notes
+        );
+    }
 
     #[test]
     fn a_ratio_to_a_zero_or_subnormal_figure_is_left_out_not_infinite() {

@@ -53,16 +53,10 @@ pub fn table(e: &Estimate, explain: bool) -> String {
     }
     let _ = writeln!(out, "\n  carbon intensity scope: {}", e.intensity_scope);
 
-    let comps: Vec<_> = COMPONENTS
-        .iter()
-        .filter_map(|(k, name, _)| e.get(k).map(|p| (*name, p)))
-        .filter(|(_, p)| !shows_zero(p))
-        .collect();
-    if let Some(total) = e.get("it_energy_kwh") {
-        let (k, unit) = unit_for(Scale::Energy, total.p50, "");
+    if let Some((unit, comps)) = components(e) {
         let _ = writeln!(out, "\n  IT energy by component (modelled), {unit}:");
         for (name, p) in comps {
-            let [a, b, c] = trio(&p.scale(k));
+            let [a, b, c] = trio(&p);
             let _ = writeln!(out, "  {name:<w$}  {a:>11}  {b:>11}  {c:>11}");
         }
     }
@@ -82,41 +76,15 @@ pub fn table(e: &Estimate, explain: bool) -> String {
             );
         }
     }
-    let eqs: Vec<_> = e
-        .equivalents
-        .iter()
-        .filter_map(|(k, label, unit, src)| e.get(k).map(|p| (label, unit, src, p)))
-        // An equivalent of nothing (`0 km` at --intensity 0) is left out, as zero rows are.
-        .filter(|(.., p)| fmt_human(p.p50) != "0")
-        .collect();
+    let eqs = equivalents(e);
     if !eqs.is_empty() {
         let _ = writeln!(out, "\n  equivalents (P50):");
-        for (label, unit, src, p) in eqs {
-            let v = if *unit == "fraction" && p.p50 * 100.0 < 1e-4 {
-                "< 0.0001%".to_string()
-            } else if *unit == "fraction" {
-                format!("{}%", fmt_human(p.p50 * 100.0))
-            } else {
-                format!("{} {unit}", fmt_human(p.p50))
-            };
+        for (v, label, src) in eqs {
             let _ = writeln!(out, "  {v:>16}  {label} [{src}]");
         }
     }
-    if let Some(r) = e.extra.get("rack") {
-        let _ = writeln!(
-            out,
-            "\n  rack: {} kW; cooling types that handle it: {}",
-            r["power_kw"].as_f64().map_or("-".into(), fmt_human),
-            r["suitable_cooling"]
-                .as_array()
-                .map(|a| a
-                    .iter()
-                    .filter_map(|x| x["name"].as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "))
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "none in the catalog".into())
-        );
+    if let Some(r) = rack(e) {
+        let _ = writeln!(out, "\n  {r}");
     }
     for n in &e.notes {
         let _ = writeln!(out, "\n  note: {n}");
@@ -130,6 +98,58 @@ pub fn table(e: &Estimate, explain: bool) -> String {
         );
     }
     out
+}
+
+/// The IT energy by component, scaled to one unit from the total: (unit, rows); rows that show
+/// as 0 are left out.
+fn components(e: &Estimate) -> Option<(String, Vec<(&'static str, Percentiles)>)> {
+    let total = e.get("it_energy_kwh")?;
+    let (k, unit) = unit_for(Scale::Energy, total.p50, "");
+    let rows = COMPONENTS
+        .iter()
+        .filter_map(|(key, name, _)| e.get(key).map(|p| (*name, p)))
+        .filter(|(_, p)| !shows_zero(p))
+        .map(|(name, p)| (name, p.scale(k)))
+        .collect();
+    Some((unit, rows))
+}
+
+/// The equivalents shown: (P50 with its unit, description, source). An equivalent of nothing
+/// (`0 km` at --intensity 0) is left out, as zero rows are.
+fn equivalents(e: &Estimate) -> Vec<(String, &str, &str)> {
+    e.equivalents
+        .iter()
+        .filter_map(|(k, label, unit, src)| e.get(k).map(|p| (label, *unit, src, p)))
+        .filter(|(.., p)| fmt_human(p.p50) != "0")
+        .map(|(label, unit, src, p)| {
+            let v = if unit == "fraction" && p.p50 * 100.0 < 1e-4 {
+                "< 0.0001%".to_string()
+            } else if unit == "fraction" {
+                format!("{}%", fmt_human(p.p50 * 100.0))
+            } else {
+                format!("{} {unit}", fmt_human(p.p50))
+            };
+            (v, label.as_str(), src.as_str())
+        })
+        .collect()
+}
+
+/// The rack line of `estimate datacenter`, if any.
+fn rack(e: &Estimate) -> Option<String> {
+    let r = e.extra.get("rack")?;
+    Some(format!(
+        "rack: {} kW; cooling types that handle it: {}",
+        r["power_kw"].as_f64().map_or("-".into(), fmt_human),
+        r["suitable_cooling"]
+            .as_array()
+            .map(|a| a
+                .iter()
+                .filter_map(|x| x["name"].as_str())
+                .collect::<Vec<_>>()
+                .join(", "))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "none in the catalog".into())
+    ))
 }
 
 fn explanation(e: &Estimate) -> String {
@@ -166,7 +186,8 @@ fn explanation(e: &Estimate) -> String {
     out
 }
 
-/// A Markdown report: the figures table, components and, with `explain`, the steps.
+/// A Markdown report: the figures table, components, equivalents, notes and, with `explain`,
+/// the steps; the same rows the terminal table shows.
 #[must_use]
 pub fn markdown(e: &Estimate, explain: bool) -> String {
     let mut out = String::new();
@@ -180,6 +201,16 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
         let _ = writeln!(out, "| {} | {a} | {b} | {c} | {unit} |", label.trim());
     }
     let _ = writeln!(out, "\nCarbon intensity scope: {}.", e.intensity_scope);
+    if let Some((unit, comps)) = components(e) {
+        let _ = writeln!(
+            out,
+            "\n| IT energy by component (modelled) | P5 | P50 | P95 | unit |\n|---|---:|---:|---:|---|"
+        );
+        for (name, p) in comps {
+            let [a, b, c] = trio(&p);
+            let _ = writeln!(out, "| {name} | {a} | {b} | {c} | {unit} |");
+        }
+    }
     if !e.published.is_empty() {
         let _ = writeln!(
             out,
@@ -195,6 +226,22 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
                 p.estimate_p50.map_or("-".into(), fmt_human),
                 p.source
             );
+        }
+    }
+    let eqs = equivalents(e);
+    if !eqs.is_empty() {
+        let _ = writeln!(out, "\nEquivalents (P50):\n");
+        for (v, label, src) in eqs {
+            let _ = writeln!(out, "- {v}: {label} [{src}]");
+        }
+    }
+    if let Some(r) = rack(e) {
+        let _ = writeln!(out, "\n{r}");
+    }
+    if !e.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes:\n");
+        for n in &e.notes {
+            let _ = writeln!(out, "- {n}");
         }
     }
     if explain {
@@ -218,7 +265,9 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
 }
 
 /// CSV: one row per figure (`kind,figure,p5,p50,p95,method`), in base units as in the JSON keys;
-/// the cost's key carries its currency (`cost_eur`), as the other keys carry their units.
+/// the cost's key carries its currency (`cost_eur`), as the other keys carry their units. The
+/// equivalents are those the table and JSON show (no `eq.us_homes` for a period under an hour).
+/// Each note follows as a row `note,<text>,,,,` (kind `note`, the text in the figure column).
 ///
 /// # Errors
 /// Only if writing to memory fails.
@@ -227,6 +276,9 @@ pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
     w.write_record(["kind", "figure", "p5", "p50", "p95", "method"])?;
     let cost = format!("cost_{}", e.currency.to_ascii_lowercase());
     for (k, p) in &e.figures {
+        if k.starts_with("eq.") && !e.equivalents.iter().any(|q| q.0 == *k) {
+            continue;
+        }
         w.write_record([
             e.kind,
             if *k == "cost" { cost.as_str() } else { k },
@@ -235,6 +287,9 @@ pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
             &p.p95.to_string(),
             "modelled",
         ])?;
+    }
+    for n in &e.notes {
+        w.write_record(["note", n.as_str(), "", "", "", ""])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
