@@ -438,6 +438,7 @@ mod tests {
             seed: 0,
             currency: "USD".into(),
             intensity_scope: String::new(),
+            carbon_basis: crate::grid::CarbonBasis::Annual,
             equivalents: Vec::new(),
             extra: Map::new(),
             method: crate::energy::Method::Modelled,
