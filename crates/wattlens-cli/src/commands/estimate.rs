@@ -153,16 +153,19 @@ fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     } else {
         "the accelerators and their --precision peak"
     };
-    let what = format!(
-        "an implied MFU of {} is impossible (above 1): the compute ({}) cannot run in the time given ({time}) on {hw}; one of them is wrong (a lower-precision peak needs --precision, e.g. fp8)",
-        fmt_human(m.p50),
-        compute.join(", ")
-    );
+    // The message names the value that is above 1: the P50, or (a note) the P95.
+    let what = |v: f64| {
+        format!(
+            "an implied MFU of {} is impossible (above 1): the compute ({}) cannot run in the time given ({time}) on {hw}; one of them is wrong (a lower-precision peak needs --precision, e.g. fp8)",
+            fmt_human(v),
+            compute.join(", ")
+        )
+    };
     if m.p50 > 1.0 {
-        bail!("{what}");
+        bail!("{}", what(m.p50));
     }
     e.notes
-        .insert(0, format!("up to P95 {}: {what}", fmt_human(m.p95)));
+        .insert(0, format!("in the upper tail of the ranges (P95): {}", what(m.p95)));
     Ok(())
 }
 

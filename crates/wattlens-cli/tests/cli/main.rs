@@ -91,6 +91,7 @@ mod catalog_input;
 mod compare;
 mod estimate_followup;
 mod estimate_numbers;
+mod estimate_round2;
 mod infer;
 mod output;
 mod run;
