@@ -164,8 +164,10 @@ fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     if m.p50 > 1.0 {
         bail!("{}", what(m.p50));
     }
-    e.notes
-        .insert(0, format!("in the upper tail of the ranges (P95): {}", what(m.p95)));
+    e.notes.insert(
+        0,
+        format!("in the upper tail of the ranges (P95): {}", what(m.p95)),
+    );
     Ok(())
 }
 
@@ -329,9 +331,9 @@ fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
         let p50 = e.get("carbon_kgco2e").map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
             eprintln!(
-                "wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e",
-                fmt_human(p50),
-                fmt_human(max)
+                "wattlens: carbon budget exceeded: P50 {} > --max-carbon {}",
+                report::fmt_mass_kg(p50),
+                report::fmt_mass_kg(max)
             );
             status = ExitStatus::Failure;
         }
@@ -340,9 +342,9 @@ fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
         let p50 = e.get("facility_energy_kwh").map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
             eprintln!(
-                "wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh",
-                fmt_human(p50),
-                fmt_human(max)
+                "wattlens: energy budget exceeded: P50 {} > --max-energy {}",
+                report::fmt_energy_kwh(p50),
+                report::fmt_energy_kwh(max)
             );
             status = ExitStatus::Failure;
         }

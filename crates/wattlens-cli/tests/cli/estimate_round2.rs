@@ -26,8 +26,18 @@ fn stdout(args: &[&str]) -> String {
 #[test]
 fn implied_mfu_tail_note_names_the_p95_value_above_one() {
     let v = json(&[
-        "estimate", "train", "--model", "llama-3.1-8b", "--gpu", "h100", "--gpus", "8", "--days",
-        "6h..2d", "--tokens", "5B",
+        "estimate",
+        "train",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "h100",
+        "--gpus",
+        "8",
+        "--days",
+        "6h..2d",
+        "--tokens",
+        "5B",
     ]);
     let p95 = v["implied_mfu"]["p95"].as_f64().expect("p95");
     assert!(p95 > 1.0 && p50(&v, "implied_mfu") < 1.0, "{v}");
@@ -41,4 +51,113 @@ fn implied_mfu_tail_note_names_the_p95_value_above_one() {
         line.contains(&format!("implied MFU of {shown} is impossible")),
         "{line}"
     );
+}
+
+fn catalog_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wattlens-estimate-round2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tempdir");
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write catalog");
+    p
+}
+
+#[test]
+fn budget_lines_give_figures_in_their_scaled_unit() {
+    let o = wattlens(&[
+        "estimate",
+        "train",
+        "--model",
+        "llama-3.1-405b",
+        "--max-carbon",
+        "2t",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.contains("carbon budget exceeded"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("ktCO2e > --max-carbon 2 tCO2e"), "{line}");
+    assert!(!line.contains("M kgCO2e"), "{line}");
+}
+
+#[test]
+fn an_operator_profile_given_as_cooling_reads_an_operator() {
+    assert_usage_error(
+        &[
+            "estimate",
+            "fleet",
+            "--servers",
+            "1",
+            "--server",
+            "dgx-h100",
+            "--cooling",
+            "google",
+        ],
+        &["is an operator profile, not a cooling type"],
+    );
+}
+
+#[test]
+fn the_world_share_equivalent_reads_the_worlds_electricity() {
+    let out = stdout(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+        "--equivalent-country",
+        "world",
+    ]);
+    assert!(
+        out.contains("share of the world's annual electricity"),
+        "{out}"
+    );
+    assert!(!out.contains("World average's"), "{out}");
+}
+
+#[test]
+fn the_wall_time_step_gives_hours_once() {
+    let out = stdout(&[
+        "estimate",
+        "train",
+        "--params",
+        "8B",
+        "--gpu",
+        "h100",
+        "--gpus",
+        "8",
+        "--days",
+        "90",
+        "--explain",
+    ]);
+    let line = out
+        .lines()
+        .find(|l| l.contains("wall-clock time ="))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(line.matches("2,160 h").count(), 1, "{line}");
+    assert!(line.contains("90 d"), "{line}");
+}
+
+#[test]
+fn a_row_with_memory_but_no_bandwidth_is_said_to_lack_only_bandwidth() {
+    let cat = catalog_file(
+        "membw.toml",
+        "[[accelerator]]\nname = \"nobw\"\nboard_power_w = 300\nbf16_tflops = 100\nmemory_gb = 80\n",
+    );
+    let o = wattlens(&[
+        "--catalog",
+        cat.to_str().expect("path"),
+        "estimate",
+        "infer",
+        "--params",
+        "8B",
+        "--gpu",
+        "nobw",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("publishes no memory bandwidth"), "{err}");
+    assert!(!err.contains("memory size"), "{err}");
 }

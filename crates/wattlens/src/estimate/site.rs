@@ -281,6 +281,15 @@ fn price_of_place(
 }
 
 /// An unknown `--cooling` name, answered with the cooling presets (not every profile).
+/// A noun with its indefinite article: "an operator", "a cooling".
+fn with_article(noun: &str) -> String {
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
 fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> EstimateError {
     let presets: Vec<String> = dcs
         .rows()
@@ -333,9 +342,9 @@ pub fn resolve<'a>(
                 return Err(EstimateError::Invalid {
                     flag: "--cooling",
                     message: format!(
-                        "{:?} is a {} profile, not a cooling type; use --datacenter for it",
+                        "{:?} is {} profile, not a cooling type; use --datacenter for it",
                         c.name,
-                        c.kind.as_deref().unwrap_or("data-centre")
+                        with_article(c.kind.as_deref().unwrap_or("data-centre"))
                     ),
                 });
             }
@@ -539,9 +548,15 @@ pub fn resolve<'a>(
         },
         (None, None) => None,
     };
+    // Named as it reads in "share of {name}'s annual electricity": the world row is "the
+    // world", not its display name ("World average").
     let country_annual_kwh = country_row.and_then(|c| {
-        c.generation_twh
-            .map(|twh| (c.name.clone().unwrap_or_else(|| c.key.clone()), twh * 1e9))
+        let name = if c.kind.as_deref() == Some("world") {
+            "the world".to_string()
+        } else {
+            c.name.clone().unwrap_or_else(|| c.key.clone())
+        };
+        c.generation_twh.map(|twh| (name, twh * 1e9))
     });
 
     Ok(Resolved {

@@ -200,11 +200,8 @@ impl Model for TrainSpec {
         t.step(|| {
             Step::new(
                 "wall_time",
-                format!(
-                    "wall-clock time = {} h = {} d",
-                    fmt_input(wall),
-                    fmt_input(wall / 24.0)
-                ),
+                // The step's value follows in hours; the formula gives it in days.
+                format!("wall-clock time = {} d", fmt_input(wall / 24.0)),
                 wall,
                 "h",
             )

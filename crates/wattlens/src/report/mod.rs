@@ -205,6 +205,24 @@ pub(crate) fn unit_for(scale: Scale, p50: f64, currency: &str) -> (f64, String) 
     }
 }
 
+/// A mass of CO2e in kg, in the unit its size calls for (`15 ktCO2e`, not `15M kgCO2e`).
+#[must_use]
+pub fn fmt_mass_kg(kg: f64) -> String {
+    scaled(Scale::Mass, kg)
+}
+
+/// An energy in kWh, in the unit its size calls for (`1.2 GWh`, not `1.2M kWh`).
+#[must_use]
+pub fn fmt_energy_kwh(kwh: f64) -> String {
+    scaled(Scale::Energy, kwh)
+}
+
+fn scaled(scale: Scale, v: f64) -> String {
+    // A figure that is not finite is shown as `-` in the base unit.
+    let (k, unit) = unit_for(scale, if v.is_finite() { v } else { 1.0 }, "");
+    format!("{} {unit}", crate::uncertainty::fmt_human(v * k))
+}
+
 /// The rows shown for an estimate: (label, scaled percentiles, unit).
 pub(crate) fn rows(e: &Estimate) -> Vec<(String, Percentiles, String)> {
     FIGURES

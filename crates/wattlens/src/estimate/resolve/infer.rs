@@ -345,11 +345,19 @@ pub fn infer(
         );
         let (mem_gb, bw) = match (accel.memory_gb, accel.mem_bw_gb_s) {
             (Some(m), Some(b)) => (m, b),
-            _ => {
+            (m, _) => {
+                // Name only what the row lacks.
+                let lacks = if m.is_some() {
+                    "memory bandwidth"
+                } else if accel.mem_bw_gb_s.is_some() {
+                    "memory size"
+                } else {
+                    "memory size or bandwidth"
+                };
                 return Err(EstimateError::Missing(format!(
-                    "{} publishes no memory size or bandwidth: choose another --gpu or give --energy-per-request",
+                    "{} publishes no {lacks}: choose another --gpu or give --energy-per-request",
                     accel.name
-                )))
+                )));
             }
         };
         catalog_value(&mut out, "memory", Range::point(mem_gb), "GB", accel.cite());
