@@ -161,3 +161,40 @@ fn a_row_with_memory_but_no_bandwidth_is_said_to_lack_only_bandwidth() {
     assert!(err.contains("publishes no memory bandwidth"), "{err}");
     assert!(!err.contains("memory size"), "{err}");
 }
+
+#[test]
+fn every_unknown_name_error_names_its_flag() {
+    let fleet = [
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+    ];
+    for (extra, flag) in [
+        (&["--equivalent-country", "XX"][..], "--equivalent-country"),
+        (&["--grid", "XX"][..], "--grid"),
+        (&["--datacenter", "nope"][..], "--datacenter"),
+    ] {
+        let mut args = fleet.to_vec();
+        args.extend_from_slice(extra);
+        assert_usage_error(&args, &[&format!("{flag}: unknown")]);
+    }
+    assert_usage_error(
+        &["estimate", "fleet", "--servers", "1", "--gpu", "nope"],
+        &["--gpu: unknown accelerator \"nope\""],
+    );
+    assert_usage_error(
+        &["estimate", "fleet", "--servers", "1", "--server", "nope"],
+        &["--server: unknown server \"nope\""],
+    );
+    assert_usage_error(
+        &["estimate", "train", "--model", "nope", "--days", "1"],
+        &["--model: unknown model \"nope\""],
+    );
+    assert_usage_error(
+        &["estimate", "infer", "--model", "nope"],
+        &["--model: unknown model \"nope\""],
+    );
+}

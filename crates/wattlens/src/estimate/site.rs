@@ -324,12 +324,18 @@ pub fn resolve<'a>(
         });
     }
     let grid = match &s.grid {
-        Some(g) => Some(grid_named(cat, g)?),
+        Some(g) => Some(grid_named(cat, g).map_err(|e| match e {
+            EstimateError::Catalog(c) => EstimateError::from_flag("--grid", c),
+            e => e,
+        })?),
         None => None,
     };
     let dcs = cat.datacenters()?;
     let profile = match &s.datacenter {
-        Some(n) => Some(dcs.get(n)?),
+        Some(n) => Some(
+            dcs.get(n)
+                .map_err(|e| EstimateError::from_flag("--datacenter", e))?,
+        ),
         None => None,
     };
     let cooling = match &s.cooling {
@@ -541,7 +547,11 @@ pub fn resolve<'a>(
         ))
     };
     let country_row = match (&s.country, grid) {
-        (Some(c), _) => Some(cat.grids()?.get(c)?),
+        (Some(c), _) => Some(
+            cat.grids()?
+                .get(c)
+                .map_err(|e| EstimateError::from_flag("--equivalent-country", e))?,
+        ),
         (None, Some(g)) => match g.country.as_deref() {
             Some(c) => cat.grids()?.get(c).ok(),
             None => None,

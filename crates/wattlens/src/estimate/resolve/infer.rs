@@ -223,7 +223,11 @@ pub fn infer(
     let mbu = fraction("--mbu", i.mbu, 1.0)?;
 
     let model = match &i.model {
-        Some(m) => Some(cat.models()?.get(m)?),
+        Some(m) => Some(
+            cat.models()?
+                .get(m)
+                .map_err(|e| EstimateError::from_flag("--model", e))?,
+        ),
         None => None,
     };
     if let Some(m) = model {

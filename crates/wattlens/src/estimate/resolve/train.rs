@@ -117,7 +117,11 @@ pub fn train(
     let mfu = fraction("--mfu", t.mfu, 1.0)?;
 
     let model = match &t.model {
-        Some(m) => Some(cat.models()?.get(m)?),
+        Some(m) => Some(
+            cat.models()?
+                .get(m)
+                .map_err(|e| EstimateError::from_flag("--model", e))?,
+        ),
         None => None,
     };
     let mut notes = Vec::new();
