@@ -198,3 +198,114 @@ fn every_unknown_name_error_names_its_flag() {
         &["--model: unknown model \"nope\""],
     );
 }
+
+const SMALL_RUN: [&str; 12] = [
+    "estimate", "train", "--params", "8B", "--tokens", "1M", "--gpu", "h100", "--gpus", "64",
+    "--days", "1",
+];
+
+fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = base.to_vec();
+    a.extend_from_slice(extra);
+    a
+}
+
+#[test]
+fn failure_settings_under_which_the_run_never_finishes_are_refused() {
+    // Interruptions every minute, 30-minute checkpoints and restarts: the tester's case, with
+    // the duration from compute.
+    assert_usage_error(
+        &[
+            "estimate",
+            "train",
+            "--params",
+            "8B",
+            "--tokens",
+            "1T",
+            "--gpu",
+            "h100",
+            "--gpus",
+            "64",
+            "--mtbf",
+            "1min",
+            "--checkpoint-minutes",
+            "30",
+            "--restart-minutes",
+            "30",
+        ],
+        &[
+            "--mtbf, --checkpoint-minutes, --restart-minutes disagree",
+            "never finishes",
+        ],
+    );
+    // 1,000 interruptions in a day (one every 1.44 min) with 30-minute checkpoints.
+    assert_usage_error(
+        &with(
+            &SMALL_RUN,
+            &[
+                "--interruptions",
+                "1000",
+                "--checkpoint-minutes",
+                "30",
+                "--restart-minutes",
+                "30",
+            ],
+        ),
+        &["--interruptions, --checkpoint-minutes, --restart-minutes, --days disagree"],
+    );
+}
+
+#[test]
+fn the_lost_fraction_boundary_is_exactly_the_whole_wall_time() {
+    // d = 30 min every 60 min, M = 2 h: W = 0.5 + 1.5 / 4 + R / 2 h = 1 at R = 15 min.
+    let at = |r: &'static str| {
+        with(
+            &SMALL_RUN,
+            &[
+                "--mtbf",
+                "2h",
+                "--checkpoint-minutes",
+                "30",
+                "--checkpoint-interval",
+                "60",
+                "--restart-minutes",
+                r,
+            ],
+        )
+    };
+    let v = json(&at("14"));
+    assert!((p50(&v, "lost_time_fraction") - (0.875 + 14.0 / 120.0)).abs() < 1e-6);
+    assert_usage_error(
+        &at("15"),
+        &["--checkpoint-interval disagree", "100% of the wall time"],
+    );
+    // A range is checked at its worst end.
+    assert_usage_error(&at("10..15"), &["the worst ends of the ranges"]);
+}
+
+#[test]
+fn interruptions_more_often_than_once_a_minute_are_refused() {
+    let at = |n: &'static str| {
+        with(
+            &SMALL_RUN,
+            &[
+                "--interruptions",
+                n,
+                "--checkpoint-minutes",
+                "1s",
+                "--restart-minutes",
+                "0",
+            ],
+        )
+    };
+    // 1,440 in 24 h is one a minute: accepted.
+    let v = json(&at("1440"));
+    assert!((p50(&v, "mean_time_between_interruptions_hours") - 1.0 / 60.0).abs() < 1e-6);
+    assert_usage_error(
+        &at("1441"),
+        &[
+            "--interruptions, --days disagree",
+            "more often than once a minute",
+        ],
+    );
+}
