@@ -119,7 +119,58 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     let r = resolve::train(cat, &inputs, &site)?;
     let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
     implied_mfu(&mut e, a)?;
+    computed_duration(&mut e, a)?;
     Ok(e)
+}
+
+/// The longest duration a run may take, days: the 1,000 years `--days` accepts.
+const MAX_DURATION_D: f64 = 1000.0 * 365.0;
+
+/// A duration wattlens computed (from compute and MFU, from accelerator-hours, stretched by
+/// failures) beyond the 1,000 years `--days` accepts can only be a slip in the inputs: at the
+/// P50 an error naming them; only in the upper tail of ranges, a note that comes first.
+fn computed_duration(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
+    let Some(d) = e.get("duration_days") else {
+        return Ok(());
+    };
+    if !(d.p95 > MAX_DURATION_D) {
+        return Ok(());
+    }
+    let given = |flag: &'static str, v: &Option<String>| v.as_ref().map(|_| flag);
+    let inputs: Vec<&str> = [
+        given("--flops", &a.flops),
+        given("--params", &a.params),
+        given("--active-params", &a.active_params),
+        given("--tokens", &a.tokens),
+        given("--model", &a.model),
+        given("--gpu-hours", &a.gpu_hours),
+        given("--gpus", &a.gpus),
+        given("--mfu", &a.mfu),
+        given("--interruptions", &a.interruptions),
+        given("--mtbf", &a.mtbf),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let what = |days: f64| {
+        format!(
+            "the run would take {} years, beyond the 1,000 years any run can last: check the value and unit of {} (a count in the wrong unit, too few accelerators, or too low an MFU)",
+            fmt_human(days / 365.0),
+            if inputs.is_empty() {
+                "the inputs".to_string()
+            } else {
+                inputs.join(", ")
+            }
+        )
+    };
+    if d.p50 > MAX_DURATION_D {
+        bail!("{}", what(d.p50));
+    }
+    e.notes.insert(
+        0,
+        format!("in the upper tail of the ranges (P95): {}", what(d.p95)),
+    );
+    Ok(())
 }
 
 /// An implied MFU above 1 is impossible: the compute cannot be done in the time given on the

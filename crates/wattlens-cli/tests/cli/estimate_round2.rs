@@ -309,3 +309,68 @@ fn interruptions_more_often_than_once_a_minute_are_refused() {
         ],
     );
 }
+
+#[test]
+fn a_computed_duration_beyond_a_thousand_years_is_refused_naming_the_inputs() {
+    assert_usage_error(
+        &[
+            "estimate", "train", "--params", "1e15", "--tokens", "1e17", "--gpu", "t4", "--gpus",
+            "1", "--mfu", "0.001",
+        ],
+        &[
+            "beyond the 1,000 years",
+            "--params, --tokens, --gpus, --mfu",
+        ],
+    );
+    assert_usage_error(
+        &[
+            "estimate",
+            "train",
+            "--gpu-hours",
+            "1e10",
+            "--gpus",
+            "1",
+            "--gpu",
+            "h100",
+        ],
+        &["1.14M years", "--gpu-hours, --gpus"],
+    );
+    // A count of interruptions so large that the run barely progresses.
+    assert_usage_error(
+        &[
+            "estimate",
+            "train",
+            "--params",
+            "8B",
+            "--tokens",
+            "1T",
+            "--gpu",
+            "h100",
+            "--gpus",
+            "64",
+            "--interruptions",
+            "1e9",
+            "--checkpoint-minutes",
+            "1",
+            "--restart-minutes",
+            "1",
+        ],
+        &["beyond the 1,000 years", "--interruptions"],
+    );
+}
+
+#[test]
+fn a_computed_duration_beyond_a_thousand_years_only_in_the_tail_is_a_note() {
+    let v = json(&[
+        "estimate", "train", "--params", "405B", "--tokens", "15T", "--gpu", "h100", "--gpus",
+        "1..20",
+    ]);
+    assert!(v["duration_days"]["p95"].as_f64().expect("p95") > 365_000.0);
+    let n = notes(&v);
+    assert!(
+        n.lines()
+            .next()
+            .is_some_and(|l| l.contains("(P95)") && l.contains("beyond the 1,000 years")),
+        "{n}"
+    );
+}
