@@ -374,3 +374,45 @@ fn a_computed_duration_beyond_a_thousand_years_only_in_the_tail_is_a_note() {
         "{n}"
     );
 }
+
+#[test]
+fn a_bare_lifetime_is_in_years_as_its_help_says() {
+    let help = stdout(&["estimate", "fleet", "--help"]);
+    let line = help
+        .lines()
+        .skip_while(|l| !l.contains("--lifetime"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{help}"));
+    assert!(line.contains("(years;"), "{line}");
+    let v = json(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+        "--lifetime",
+        "5",
+    ]);
+    let life = v["assumptions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["name"] == "service_life"))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(life["value"], "43,800 h");
+    // Five years written in hours as a bare number is 43,800 years: refused in years, without
+    // the reason a service life cannot be 0.
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+        "--lifetime",
+        "43800",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("43,800 y is outside"), "{err}");
+    assert!(!err.contains("of 0"), "{err}");
+}
