@@ -416,3 +416,33 @@ fn a_bare_lifetime_is_in_years_as_its_help_says() {
     assert!(err.contains("43,800 y is outside"), "{err}");
     assert!(!err.contains("of 0"), "{err}");
 }
+
+#[test]
+fn counts_print_in_full_below_a_million() {
+    let args = [
+        "estimate",
+        "fleet",
+        "--servers",
+        "3617",
+        "--server",
+        "hgx-a100",
+        "--load",
+        "1",
+        "--pue",
+        "1",
+    ];
+    let row = |out: &str, label: &str| -> String {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} row in {out}"))
+            .to_string()
+    };
+    let table = stdout(&args);
+    assert!(row(&table, "servers ").contains("3,617"), "{table}");
+    assert!(row(&table, "accelerators ").contains("28,936"), "{table}");
+    let mut md = args.to_vec();
+    md.extend(["--format", "markdown"]);
+    let md = stdout(&md);
+    assert!(md.contains("| servers | 3,617 | 3,617 | 3,617 |"), "{md}");
+    assert!(md.contains("| accelerators | 28,936 |"), "{md}");
+}
