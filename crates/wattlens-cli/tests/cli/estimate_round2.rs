@@ -446,3 +446,49 @@ fn counts_print_in_full_below_a_million() {
     assert!(md.contains("| servers | 3,617 | 3,617 | 3,617 |"), "{md}");
     assert!(md.contains("| accelerators | 28,936 |"), "{md}");
 }
+
+#[test]
+fn infer_params_over_a_mixture_of_experts_preset_says_all_are_taken_as_active() {
+    let v = json(&[
+        "estimate",
+        "infer",
+        "--model",
+        "deepseek-v3",
+        "--params",
+        "100B",
+        "--gpu",
+        "h100",
+    ]);
+    let n = notes(&v);
+    assert!(
+        n.contains("its 37B active parameters (a mixture of experts) go with them: all 100B parameters are taken as active"),
+        "{n}"
+    );
+    assert!(
+        n.contains(
+            "--params replaces DeepSeek-V3's size, so its layers and KV heads no longer apply"
+        ),
+        "{n}"
+    );
+    assert!(!n.contains("--params alone, or a catalog row"), "{n}");
+    // A value from --params cites the flag, not the preset's sources.
+    for name in ["total_params", "active_params"] {
+        let a = v["assumptions"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == name))
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(a["source"], "--params", "{a}");
+    }
+    // With the preset's own size, its active count stays.
+    let v = json(&[
+        "estimate",
+        "infer",
+        "--model",
+        "deepseek-v3",
+        "--gpu",
+        "h100",
+        "--gpus",
+        "32",
+    ]);
+    assert!(!notes(&v).contains("taken as active"), "{}", notes(&v));
+}
