@@ -133,7 +133,8 @@ fn computed_duration(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     let Some(d) = e.get("duration_days") else {
         return Ok(());
     };
-    if !(d.p95 > MAX_DURATION_D) {
+    // A figure that is not finite is refused by the finiteness check that follows.
+    if !d.p95.is_finite() || d.p95 <= MAX_DURATION_D {
         return Ok(());
     }
     let given = |flag: &'static str, v: &Option<String>| v.as_ref().map(|_| flag);

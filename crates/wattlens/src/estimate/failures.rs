@@ -137,7 +137,11 @@ pub fn given_useful(
                 }
                 hi *= 2.0;
             }
-            if !(useful_part(hi) >= useful_h) || !(useful_h > 0.0) {
+            // NaN compares as neither: it counts as not covering the useful time.
+            let covers = useful_part(hi)
+                .partial_cmp(&useful_h)
+                .is_some_and(|o| o.is_ge());
+            if !covers || useful_h.partial_cmp(&0.0).is_none_or(|o| o.is_le()) {
                 // No finite wall time leaves the useful time: the losses at the useful time.
                 return given_wall(useful_h, rate, write_h, restart_h, interval_h);
             }
@@ -192,8 +196,8 @@ fn outcome(
         return Err(Infeasible::TooFrequent { mtbi_h: m });
     }
     let (tau, w) = losses(m, wall_h, write_h, restart_h, interval_h);
-    // `!(w < 1)` also refuses a NaN.
-    if !(w < 1.0) {
+    // A NaN fraction is refused too.
+    if w.partial_cmp(&1.0).is_none_or(|o| o.is_ge()) {
         return Err(Infeasible::NeverFinishes {
             lost_fraction: w,
             mtbi_h: m,
