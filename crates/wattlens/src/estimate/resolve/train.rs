@@ -652,7 +652,12 @@ fn feasible_failures(spec: &TrainSpec, t: &TrainInputs) -> Result<(), EstimateEr
     let Some(f) = &spec.failures else {
         return Ok(());
     };
-    let (write, restart) = (f.write_h.hi, f.restart_h.hi);
+    // The longest write and restart lose the most; with a count over a run whose length comes
+    // from compute, the shortest stretch the run least, so interruptions come most often.
+    let times = [
+        (f.write_h.hi, f.restart_h.hi),
+        (f.write_h.lo, f.restart_h.lo),
+    ];
     let rate = match &f.rate {
         RateSpec::Count(c) => Rate::Count(c.hi),
         RateSpec::Mtbf(m) => Rate::Mtbf(m.lo),
@@ -684,7 +689,10 @@ fn feasible_failures(spec: &TrainSpec, t: &TrainInputs) -> Result<(), EstimateEr
     let Some((wall_known, hours)) = shortest(&spec.duration) else {
         return Ok(());
     };
-    for interval in intervals {
+    let corners = intervals
+        .iter()
+        .flat_map(|i| times.iter().map(move |t| (*i, *t)));
+    for (interval, (write, restart)) in corners {
         let o = if wall_known {
             failures::given_wall(hours, rate, write, restart, interval)
         } else {
