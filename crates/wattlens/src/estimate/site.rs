@@ -281,15 +281,6 @@ fn price_of_place(
 }
 
 /// An unknown `--cooling` name, answered with the cooling presets (not every profile).
-/// A noun with its indefinite article: "an operator", "a cooling".
-fn with_article(noun: &str) -> String {
-    let vowel = noun
-        .chars()
-        .next()
-        .is_some_and(|c| "aeiouAEIOU".contains(c));
-    format!("{} {noun}", if vowel { "an" } else { "a" })
-}
-
 fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> EstimateError {
     let presets: Vec<String> = dcs
         .rows()
@@ -587,4 +578,13 @@ pub fn resolve<'a>(
         },
         grid,
     })
+}
+
+/// A noun with its indefinite article: "an operator", "a cooling".
+fn with_article(noun: &str) -> String {
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
 }
