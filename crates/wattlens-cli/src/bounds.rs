@@ -143,7 +143,7 @@ const BOUNDS: &[(&str, &str, f64, f64, &str)] = &[
         "h",
         24.0,
         100.0 * 8760.0,
-        "from 1 day to 100 years (a service life of 0 would hide the embodied carbon)",
+        "from 1 day to 100 years",
     ),
     ("--max-carbon", "kgCO2e", 0.0, f64::MAX, "0 or more"),
     ("--max-energy", "kWh", 0.0, f64::MAX, "0 or more"),
@@ -151,6 +151,16 @@ const BOUNDS: &[(&str, &str, f64, f64, &str)] = &[
 
 /// Flags whose value may be exactly 0 below their lowest non-zero bound (an instant restart).
 const ZERO_ALLOWED: &[&str] = &["--restart-minutes"];
+
+/// Why a flag cannot be 0, said only when the value is 0 or below.
+const ZERO_WHY: &[(&str, &str)] = &[(
+    "--lifetime",
+    " (a service life of 0 would hide the embodied carbon)",
+)];
+
+/// Flags whose values messages show in the unit a bare number is in, not the base unit:
+/// (flag, base units per shown unit, shown unit).
+const SHOWN_IN: &[(&str, f64, &str)] = &[("--lifetime", 8760.0, "y")];
 
 const SECOND_H: f64 = 1.0 / 3600.0;
 const MICROSECOND_H: f64 = 1e-6 / 3600.0;
@@ -177,21 +187,27 @@ pub fn check_as(flag: &str, name: &str, r: Option<Range>) -> Result<Option<Range
             None => bail!("invalid value for {name}: not a finite number"),
         }
     }
-    if let Some((_, unit, min, max, text)) = bound {
+    if let Some((_, base, min, max, text)) = bound {
+        let shown = SHOWN_IN.iter().find(|x| x.0 == flag);
+        let display = |r: Range| match shown {
+            Some((_, per, unit)) => r.scale(1.0 / per).display(unit),
+            None => r.display(base),
+        };
+        let zero_why = ZERO_WHY.iter().find(|x| x.0 == flag).map_or("", |x| x.1);
         // Bounds are compared with a relative margin so that `1s` or `1000y` round-trip.
         let (lo, hi) = (min * (1.0 - 1e-9), max * (1.0 + 1e-9));
         let zero_ok = ZERO_ALLOWED.contains(&flag);
         let admits = |v: f64| (lo..=hi).contains(&v) || (v == 0.0 && zero_ok);
         if r.lo <= 0.0 && !admits(r.lo) {
             bail!(
-                "invalid value for {name}: must be above zero, got {}; give a value {text}",
-                r.display(unit)
+                "invalid value for {name}: must be above zero, got {}; give a value {text}{zero_why}",
+                display(r)
             );
         }
         if !admits(r.lo) || !admits(r.hi) {
             bail!(
                 "invalid value for {name}: {} is outside what any real case reaches; give a value {text} (check the number and its unit)",
-                r.display(unit)
+                display(r)
             );
         }
     }
@@ -241,6 +257,23 @@ mod tests {
         assert!(check("--restart-minutes", Some(Range::point(1e-300 / 60.0))).is_err());
         assert!(check("--restart-minutes", Some(Range::new(0.0, 1e-300))).is_err());
         assert!(check("--restart-minutes", Some(Range::new(0.0, 0.05))).is_ok());
+    }
+
+    #[test]
+    fn a_service_life_out_of_bounds_is_shown_in_years_and_zero_explained_only_at_zero() {
+        let big = check_as(
+            "--lifetime",
+            "--lifetime",
+            Some(Range::point(43_800.0 * 8760.0)),
+        )
+        .expect_err("43,800 years")
+        .to_string();
+        assert!(big.contains("43,800 y is outside"), "{big}");
+        assert!(!big.contains("of 0"), "{big}");
+        let zero = check("--lifetime", Some(Range::point(0.0)))
+            .expect_err("0")
+            .to_string();
+        assert!(zero.contains("a service life of 0 would hide"), "{zero}");
     }
 
     proptest::proptest! {

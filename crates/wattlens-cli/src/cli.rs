@@ -156,7 +156,7 @@ pub struct SiteArgs {
     /// Cooling type preset (air, evaporative, closed-loop-liquid ...).
     #[arg(long, help_heading = "Site")]
     pub cooling: Option<String>,
-    /// Service life for embodied carbon (hours; e.g. 5y).
+    /// Service life for embodied carbon (years; e.g. 5, 0.5y, 1000d).
     #[arg(long, help_heading = "Site")]
     pub lifetime: Option<String>,
     /// Country for the "share of annual electricity" equivalent (default: the grid's country).

@@ -145,7 +145,59 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
     series::finish(&mut e, outcome);
     implied_mfu(&mut e, a)?;
+    computed_duration(&mut e, a)?;
     Ok(e)
+}
+
+/// The longest duration a run may take, days: the 1,000 years `--days` accepts.
+const MAX_DURATION_D: f64 = 1000.0 * 365.0;
+
+/// A duration wattlens computed (from compute and MFU, from accelerator-hours, stretched by
+/// failures) beyond the 1,000 years `--days` accepts can only be a slip in the inputs: at the
+/// P50 an error naming them; only in the upper tail of ranges, a note that comes first.
+fn computed_duration(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
+    let Some(d) = e.get("duration_days") else {
+        return Ok(());
+    };
+    // A figure that is not finite is refused by the finiteness check that follows.
+    if !d.p95.is_finite() || d.p95 <= MAX_DURATION_D {
+        return Ok(());
+    }
+    let given = |flag: &'static str, v: &Option<String>| v.as_ref().map(|_| flag);
+    let inputs: Vec<&str> = [
+        given("--flops", &a.flops),
+        given("--params", &a.params),
+        given("--active-params", &a.active_params),
+        given("--tokens", &a.tokens),
+        given("--model", &a.model),
+        given("--gpu-hours", &a.gpu_hours),
+        given("--gpus", &a.gpus),
+        given("--mfu", &a.mfu),
+        given("--interruptions", &a.interruptions),
+        given("--mtbf", &a.mtbf),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let what = |days: f64| {
+        format!(
+            "the run would take {} years, beyond the 1,000 years any run can last: check the value and unit of {} (a count in the wrong unit, too few accelerators, or too low an MFU)",
+            fmt_human(days / 365.0),
+            if inputs.is_empty() {
+                "the inputs".to_string()
+            } else {
+                inputs.join(", ")
+            }
+        )
+    };
+    if d.p50 > MAX_DURATION_D {
+        bail!("{}", what(d.p50));
+    }
+    e.notes.insert(
+        0,
+        format!("in the upper tail of the ranges (P95): {}", what(d.p95)),
+    );
+    Ok(())
 }
 
 /// An implied MFU above 1 is impossible: the compute cannot be done in the time given on the
@@ -179,16 +231,21 @@ fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     } else {
         "the accelerators and their --precision peak"
     };
-    let what = format!(
-        "an implied MFU of {} is impossible (above 1): the compute ({}) cannot run in the time given ({time}) on {hw}; one of them is wrong (a lower-precision peak needs --precision, e.g. fp8)",
-        fmt_human(m.p50),
-        compute.join(", ")
-    );
+    // The message names the value that is above 1: the P50, or (a note) the P95.
+    let what = |v: f64| {
+        format!(
+            "an implied MFU of {} is impossible (above 1): the compute ({}) cannot run in the time given ({time}) on {hw}; one of them is wrong (a lower-precision peak needs --precision, e.g. fp8)",
+            fmt_human(v),
+            compute.join(", ")
+        )
+    };
     if m.p50 > 1.0 {
-        bail!("{what}");
+        bail!("{}", what(m.p50));
     }
-    e.notes
-        .insert(0, format!("up to P95 {}: {what}", fmt_human(m.p95)));
+    e.notes.insert(
+        0,
+        format!("in the upper tail of the ranges (P95): {}", what(m.p95)),
+    );
     Ok(())
 }
 
@@ -405,9 +462,9 @@ fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
         let p50 = e.get("carbon_kgco2e").map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
             eprintln!(
-                "wattlens: carbon budget exceeded: P50 {} kgCO2e > --max-carbon {} kgCO2e",
-                fmt_human(p50),
-                fmt_human(max)
+                "wattlens: carbon budget exceeded: P50 {} > --max-carbon {}",
+                report::fmt_mass_kg(p50),
+                report::fmt_mass_kg(max)
             );
             status = ExitStatus::Failure;
         }
@@ -416,9 +473,9 @@ fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
         let p50 = e.get("facility_energy_kwh").map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
             eprintln!(
-                "wattlens: energy budget exceeded: P50 {} kWh > --max-energy {} kWh",
-                fmt_human(p50),
-                fmt_human(max)
+                "wattlens: energy budget exceeded: P50 {} > --max-energy {}",
+                report::fmt_energy_kwh(p50),
+                report::fmt_energy_kwh(max)
             );
             status = ExitStatus::Failure;
         }

@@ -92,6 +92,7 @@ mod catalog_round2;
 mod compare;
 mod estimate_followup;
 mod estimate_numbers;
+mod estimate_round2;
 mod infer;
 mod output;
 mod run;

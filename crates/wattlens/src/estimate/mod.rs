@@ -53,6 +53,34 @@ pub enum EstimateError {
     /// Something the model needs is missing.
     #[error("missing input: {0}")]
     Missing(String),
+    /// A name a flag gave is not in the catalog.
+    #[error("{flag}: {source}")]
+    UnknownName {
+        /// The flag that gave the name (`--gpu`).
+        flag: &'static str,
+        /// The lookup error, with the closest names.
+        source: CatalogError,
+    },
+    /// Inputs that cannot all hold at once (a run that could never finish).
+    #[error("{} disagree: {message}", flags.join(", "))]
+    Disagree {
+        /// The flags whose values disagree.
+        flags: Vec<&'static str>,
+        /// Why, and what to change.
+        message: String,
+    },
+}
+
+impl EstimateError {
+    /// Names `flag` on an unknown-name error of a lookup of the name `flag` gave; other
+    /// catalog errors pass through.
+    #[must_use]
+    pub fn from_flag(flag: &'static str, e: CatalogError) -> Self {
+        match e {
+            e @ CatalogError::Unknown { .. } => Self::UnknownName { flag, source: e },
+            e => Self::Catalog(e),
+        }
+    }
 }
 
 /// How many samples and which seed.

@@ -315,12 +315,18 @@ pub fn resolve<'a>(
         });
     }
     let grid = match &s.grid {
-        Some(g) => Some(grid_named(cat, g)?),
+        Some(g) => Some(grid_named(cat, g).map_err(|e| match e {
+            EstimateError::Catalog(c) => EstimateError::from_flag("--grid", c),
+            e => e,
+        })?),
         None => None,
     };
     let dcs = cat.datacenters()?;
     let profile = match &s.datacenter {
-        Some(n) => Some(dcs.get(n)?),
+        Some(n) => Some(
+            dcs.get(n)
+                .map_err(|e| EstimateError::from_flag("--datacenter", e))?,
+        ),
         None => None,
     };
     let cooling = match &s.cooling {
@@ -333,9 +339,9 @@ pub fn resolve<'a>(
                 return Err(EstimateError::Invalid {
                     flag: "--cooling",
                     message: format!(
-                        "{:?} is a {} profile, not a cooling type; use --datacenter for it",
+                        "{:?} is {} profile, not a cooling type; use --datacenter for it",
                         c.name,
-                        c.kind.as_deref().unwrap_or("data-centre")
+                        with_article(c.kind.as_deref().unwrap_or("data-centre"))
                     ),
                 });
             }
@@ -532,16 +538,26 @@ pub fn resolve<'a>(
         ))
     };
     let country_row = match (&s.country, grid) {
-        (Some(c), _) => Some(cat.grids()?.get(c)?),
+        (Some(c), _) => Some(
+            cat.grids()?
+                .get(c)
+                .map_err(|e| EstimateError::from_flag("--equivalent-country", e))?,
+        ),
         (None, Some(g)) => match g.country.as_deref() {
             Some(c) => cat.grids()?.get(c).ok(),
             None => None,
         },
         (None, None) => None,
     };
+    // Named as it reads in "share of {name}'s annual electricity": the world row is "the
+    // world", not its display name ("World average").
     let country_annual_kwh = country_row.and_then(|c| {
-        c.generation_twh
-            .map(|twh| (c.name.clone().unwrap_or_else(|| c.key.clone()), twh * 1e9))
+        let name = if c.kind.as_deref() == Some("world") {
+            "the world".to_string()
+        } else {
+            c.name.clone().unwrap_or_else(|| c.key.clone())
+        };
+        c.generation_twh.map(|twh| (name, twh * 1e9))
     });
 
     Ok(Resolved {
@@ -562,4 +578,13 @@ pub fn resolve<'a>(
         },
         grid,
     })
+}
+
+/// A noun with its indefinite article: "an operator", "a cooling".
+fn with_article(noun: &str) -> String {
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
 }

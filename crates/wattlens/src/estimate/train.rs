@@ -87,6 +87,18 @@ pub struct TrainSpec {
     pub cpu_only: bool,
 }
 
+/// A failure outcome of one draw. Resolving checks the failure settings at the worst ends of
+/// their ranges, so every draw is feasible; should one not be, its figures are NaN, which the
+/// runner's finiteness check refuses, rather than a capped number.
+fn feasible(o: Result<failures::Outcome, failures::Infeasible>) -> failures::Outcome {
+    o.unwrap_or(failures::Outcome {
+        mtbi_h: f64::NAN,
+        interval_h: f64::NAN,
+        lost_fraction: f64::NAN,
+        wall_h: f64::NAN,
+    })
+}
+
 impl Model for TrainSpec {
     fn kind(&self) -> &'static str {
         "train"
@@ -144,7 +156,7 @@ impl Model for TrainSpec {
                     Duration::AcceleratorHours(_) => d.value(h) / n,
                     _ => d.value(h),
                 };
-                let o = fail.map(|(r, w, s, i)| failures::given_wall(wall, r, w, s, i));
+                let o = fail.map(|(r, w, s, i)| feasible(failures::given_wall(wall, r, w, s, i)));
                 (wall, o)
             }
             Duration::FromCompute { mfu } => {
@@ -167,7 +179,7 @@ impl Model for TrainSpec {
                 });
                 match fail {
                     Some((r, w, s, i)) => {
-                        let o = failures::given_useful(useful.0, r, w, s, i);
+                        let o = feasible(failures::given_useful(useful.0, r, w, s, i));
                         (o.wall_h, Some(o))
                     }
                     None => (useful.0, None),
@@ -200,11 +212,8 @@ impl Model for TrainSpec {
         t.step(|| {
             Step::new(
                 "wall_time",
-                format!(
-                    "wall-clock time = {} h = {} d",
-                    fmt_input(wall),
-                    fmt_input(wall / 24.0)
-                ),
+                // The step's value follows in hours; the formula gives it in days.
+                format!("wall-clock time = {} d", fmt_input(wall / 24.0)),
                 wall,
                 "h",
             )

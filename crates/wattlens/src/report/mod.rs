@@ -9,7 +9,7 @@ pub use run::{codecarbon_row, run_json, run_summary, write_run_json, RunInfo, CO
 pub use text::{csv, markdown, table};
 
 use crate::estimate::Estimate;
-use crate::uncertainty::Percentiles;
+use crate::uncertainty::{fmt_human, fmt_input};
 
 /// How a figure is shown: its label and how to scale its unit.
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +26,18 @@ pub(crate) enum Scale {
     Percent,
     /// A plain number with a fixed unit.
     Plain(&'static str),
+    /// A count of things (servers, accelerators, requests, tokens), no unit: a whole count is
+    /// shown in full below a million ([`fmt_input`]: `28,936`, not `28,900`).
+    Count,
+}
+
+/// One shown value of a figure of `scale`, already scaled: counts with [`fmt_input`], the rest
+/// with [`fmt_human`].
+pub(crate) fn cell(scale: Scale, v: f64) -> String {
+    match scale {
+        Scale::Count => fmt_input(v),
+        _ => fmt_human(v),
+    }
 }
 
 /// Known figures in display order: (key, label, scale).
@@ -72,10 +84,10 @@ pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
         Scale::Energy,
     ),
     ("other_energy_kwh", "other facility energy", Scale::Energy),
-    ("servers", "servers", Scale::Plain("")),
-    ("accelerators", "accelerators", Scale::Plain("")),
+    ("servers", "servers", Scale::Count),
+    ("accelerators", "accelerators", Scale::Count),
     // Inference (`estimate infer`).
-    ("requests", "requests covered", Scale::Plain("")),
+    ("requests", "requests covered", Scale::Count),
     (
         "energy_wh_per_request",
         "facility energy per request",
@@ -111,11 +123,7 @@ pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
         "accelerator energy per output token",
         Scale::Plain("J"),
     ),
-    (
-        "output_tokens",
-        "output tokens per request",
-        Scale::Plain(""),
-    ),
+    ("output_tokens", "output tokens per request", Scale::Count),
     ("memory_gb", "memory per replica", Scale::Plain("GB")),
     ("latency_s", "latency of a request", Scale::Plain("s")),
     (
@@ -131,7 +139,7 @@ pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
     (
         "fleet_accelerators",
         "accelerators busy for the request rate",
-        Scale::Plain(""),
+        Scale::Count,
     ),
     ("compute_flop", "compute", Scale::Plain("FLOP")),
     ("duration_days", "duration", Scale::Plain("days")),
@@ -192,6 +200,7 @@ pub(crate) fn unit_for(scale: Scale, p50: f64, currency: &str) -> (f64, String) 
         ]),
         Scale::Power => pick(&[(1e-3, "W"), (1.0, "kW"), (1e3, "MW"), (1e6, "GW")]),
         Scale::Percent => (100.0, "%".to_string()),
+        Scale::Count => (1.0, String::new()),
         Scale::Plain(u) => (
             1.0,
             if u.is_empty() && currency.is_empty() {
@@ -205,8 +214,26 @@ pub(crate) fn unit_for(scale: Scale, p50: f64, currency: &str) -> (f64, String) 
     }
 }
 
-/// The rows shown for an estimate: (label, scaled percentiles, unit).
-pub(crate) fn rows(e: &Estimate) -> Vec<(String, Percentiles, String)> {
+/// A mass of CO2e in kg, in the unit its size calls for (`15 ktCO2e`, not `15M kgCO2e`).
+#[must_use]
+pub fn fmt_mass_kg(kg: f64) -> String {
+    scaled(Scale::Mass, kg)
+}
+
+/// An energy in kWh, in the unit its size calls for (`1.2 GWh`, not `1.2M kWh`).
+#[must_use]
+pub fn fmt_energy_kwh(kwh: f64) -> String {
+    scaled(Scale::Energy, kwh)
+}
+
+fn scaled(scale: Scale, v: f64) -> String {
+    // A figure that is not finite is shown as `-` in the base unit.
+    let (k, unit) = unit_for(scale, if v.is_finite() { v } else { 1.0 }, "");
+    format!("{} {unit}", fmt_human(v * k))
+}
+
+/// The rows shown for an estimate: (label, the P5, P50 and P95 scaled and formatted, unit).
+pub(crate) fn rows(e: &Estimate) -> Vec<(String, [String; 3], String)> {
     FIGURES
         .iter()
         .filter_map(|(key, label, scale)| {
@@ -217,8 +244,27 @@ pub(crate) fn rows(e: &Estimate) -> Vec<(String, Percentiles, String)> {
                 ""
             };
             let (k, unit) = unit_for(*scale, p.p50, cur);
-            Some(((*label).to_string(), p.scale(k), unit))
+            Some(((*label).to_string(), p.scale(k), unit, *scale))
         })
-        .filter(|(_, p, _)| !text::shows_zero(p))
+        .filter(|(_, p, ..)| !text::shows_zero(p))
+        .map(|(label, p, unit, scale)| {
+            let cells = [p.p5, p.p50, p.p95].map(|v| cell(scale, v));
+            (label, cells, unit)
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cell, Scale};
+
+    #[test]
+    fn counts_are_shown_in_full_below_a_million_and_other_figures_to_three_figures() {
+        assert_eq!(cell(Scale::Count, 28_936.0), "28,936");
+        assert_eq!(cell(Scale::Count, 32_768.0), "32,768");
+        assert_eq!(cell(Scale::Count, 1_234_567.0), "1.23M");
+        // A count that is not whole (a Monte Carlo percentile) keeps three figures.
+        assert_eq!(cell(Scale::Count, 28_936.4), "28,900");
+        assert_eq!(cell(Scale::Plain("h"), 28_936.0), "28,900");
+    }
 }

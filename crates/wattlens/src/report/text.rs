@@ -47,8 +47,7 @@ pub fn table(e: &Estimate, explain: bool) -> String {
         "\n  {:<w$}  {:>11}  {:>11}  {:>11}  unit",
         "figure", "P5", "P50", "P95"
     );
-    for (label, p, unit) in &body {
-        let [a, b, c] = trio(p);
+    for (label, [a, b, c], unit) in &body {
         let _ = writeln!(out, "  {label:<w$}  {a:>11}  {b:>11}  {c:>11}  {unit}");
     }
     let _ = writeln!(out, "\n  carbon intensity scope: {}", e.intensity_scope);
@@ -196,8 +195,7 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
         out,
         "| figure | P5 | P50 | P95 | unit |\n|---|---:|---:|---:|---|"
     );
-    for (label, p, unit) in rows(e) {
-        let [a, b, c] = trio(&p);
+    for (label, [a, b, c], unit) in rows(e) {
         let _ = writeln!(out, "| {} | {a} | {b} | {c} | {unit} |", label.trim());
     }
     let _ = writeln!(out, "\nCarbon intensity scope: {}.", e.intensity_scope);

@@ -14,7 +14,7 @@ use crate::estimate::infer::{
 use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
-use crate::uncertainty::{fmt_input, Range};
+use crate::uncertainty::{fmt_human, fmt_input, Range};
 use crate::units::Bytes;
 use serde_json::{json, Map};
 
@@ -113,19 +113,42 @@ fn arch(
             ),
         });
     }
-    let from = |flag: bool| if flag { Origin::User } else { Origin::Catalog };
+    // A value from a flag cites the flag; one from the preset, the preset's sources.
+    let from = |flag: Option<&str>| match flag {
+        Some(f) => (Origin::User, Some(f.to_string())),
+        None => (Origin::Catalog, model.map(Row::cite)),
+    };
+    let (origin, source) = from(i.params.map(|_| "--params"));
     out.push(Assumption {
         name: "total_params".into(),
         value: total.display(""),
-        origin: from(i.params.is_some()),
-        source: model.map(Row::cite),
+        origin,
+        source,
+    });
+    let (origin, source) = from(if i.active_params.is_some() {
+        Some("--active-params")
+    } else {
+        i.params.map(|_| "--params")
     });
     out.push(Assumption {
         name: "active_params".into(),
         value: active.display(""),
-        origin: from(i.active_params.is_some() || i.params.is_some()),
-        source: model.map(Row::cite),
+        origin,
+        source,
     });
+    if let (Some(m), Some(p), None) = (model, params, i.active_params) {
+        if let (Some(a), Some(n)) = (m.active_params, m.total_params) {
+            if a < n {
+                notes.push(format!(
+                    "--params replaces {}'s {} parameters, and its {} active parameters (a mixture of experts) go with them: all {} parameters are taken as active; give --active-params for a mixture-of-experts model",
+                    m.name,
+                    fmt_human(n),
+                    fmt_human(a),
+                    p.display("")
+                ));
+            }
+        }
+    }
     let m = model.filter(|_| i.params.is_none());
     let layers = m.and_then(|m| m.layers);
     let head_dim = m.and_then(|m| {
@@ -160,7 +183,18 @@ fn arch(
             (l, k, attn_width.unwrap_or(0.0))
         }
         _ => {
-            notes.push("the model's layers and KV heads are not known (--params alone, or a catalog row without them): the KV cache and attention FLOPs are left out, so memory and energy are lower bounds".into());
+            let why = match (model, i.params) {
+                (Some(m), Some(_)) => format!(
+                    "--params replaces {}'s size, so its layers and KV heads no longer apply",
+                    m.name
+                ),
+                (Some(m), None) => format!("{}'s catalog row gives no layers and KV heads", m.name),
+                (None, _) => {
+                    "the model's layers and KV heads are not known (--params without --model)"
+                        .to_string()
+                }
+            };
+            notes.push(format!("{why}: the KV cache and attention FLOPs are left out, so memory and energy are lower bounds"));
             (0.0, 0.0, 0.0)
         }
     };
@@ -223,7 +257,11 @@ pub fn infer(
     let mbu = fraction("--mbu", i.mbu, 1.0)?;
 
     let model = match &i.model {
-        Some(m) => Some(cat.models()?.get(m)?),
+        Some(m) => Some(
+            cat.models()?
+                .get(m)
+                .map_err(|e| EstimateError::from_flag("--model", e))?,
+        ),
         None => None,
     };
     if let Some(m) = model {
@@ -345,11 +383,19 @@ pub fn infer(
         );
         let (mem_gb, bw) = match (accel.memory_gb, accel.mem_bw_gb_s) {
             (Some(m), Some(b)) => (m, b),
-            _ => {
+            (m, _) => {
+                // Name only what the row lacks.
+                let lacks = if m.is_some() {
+                    "memory bandwidth"
+                } else if accel.mem_bw_gb_s.is_some() {
+                    "memory size"
+                } else {
+                    "memory size or bandwidth"
+                };
                 return Err(EstimateError::Missing(format!(
-                    "{} publishes no memory size or bandwidth: choose another --gpu or give --energy-per-request",
+                    "{} publishes no {lacks}: choose another --gpu or give --energy-per-request",
                     accel.name
-                )))
+                )));
             }
         };
         catalog_value(&mut out, "memory", Range::point(mem_gb), "GB", accel.cite());

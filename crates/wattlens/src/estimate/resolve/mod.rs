@@ -300,7 +300,11 @@ fn hardware<'a>(
     out: &mut Vec<Assumption>,
 ) -> Result<Hardware<'a>, EstimateError> {
     let server = match &hw.server {
-        Some(s) => Some(cat.servers()?.get(s)?),
+        Some(s) => Some(
+            cat.servers()?
+                .get(s)
+                .map_err(|e| EstimateError::from_flag("--server", e))?,
+        ),
         None => None,
     };
     if let (Some(s), Some(_)) = (server, &hw.gpu) {
@@ -317,8 +321,13 @@ fn hardware<'a>(
         .as_deref()
         .or(server.and_then(|s| s.accelerator.as_deref()))
         .or(fallback_gpu);
+    // Only a name --gpu gave is reported as that flag's (a server or model row's accelerator
+    // is the catalog's own reference).
     let accel = match gpu_name {
-        Some(g) => Some(cat.accelerators()?.get(g)?),
+        Some(g) => Some(cat.accelerators()?.get(g).map_err(|e| match &hw.gpu {
+            Some(_) => EstimateError::from_flag("--gpu", e),
+            None => e.into(),
+        })?),
         None => None,
     };
     if let Some(a) = accel {

@@ -5,12 +5,13 @@ use super::{
     server_host, shares, user, Basis, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Catalog, Row};
+use crate::estimate::failures::{self, Rate};
 use crate::estimate::power::PowerBasis;
 use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
 use crate::estimate::{EstimateError, Published};
 use crate::explain::{Assumption, Origin};
-use crate::uncertainty::{fmt_human, Range};
+use crate::uncertainty::{fmt_human, fmt_input, Range};
 use serde_json::{json, Map};
 
 /// `estimate train` inputs.
@@ -117,7 +118,11 @@ pub fn train(
     let mfu = fraction("--mfu", t.mfu, 1.0)?;
 
     let model = match &t.model {
-        Some(m) => Some(cat.models()?.get(m)?),
+        Some(m) => Some(
+            cat.models()?
+                .get(m)
+                .map_err(|e| EstimateError::from_flag("--model", e))?,
+        ),
         None => None,
     };
     let mut notes = Vec::new();
@@ -273,6 +278,7 @@ pub fn train(
         let (spec, extra) = cpu_only(
             cat, t, s, &hw, compute, wall, gpu_hours, &mut out, &mut notes,
         )?;
+        feasible_failures(&spec, t)?;
         return Ok(Resolved {
             spec,
             assumptions: out,
@@ -464,6 +470,7 @@ pub fn train(
         site,
         cpu_only: false,
     };
+    feasible_failures(&spec, t)?;
     let mut extra = Map::new();
     if let Some(m) = model {
         extra.insert("model".into(), json!(m.name));
@@ -634,6 +641,160 @@ fn failures(t: &TrainInputs, out: &mut Vec<Assumption>) -> Result<Option<Failure
         }
         None
     })
+}
+
+/// Refuses failure settings under which the run could never finish, checked at the worst ends
+/// of their ranges (every Monte Carlo draw lies between them, and the lost fraction grows with
+/// the checkpoint and restart times and falls as the mean time between interruptions grows):
+/// interruptions more often than once a minute, or checkpoints, lost work and restarts taking
+/// the whole wall time. The error names the flags that disagree and the values used.
+fn feasible_failures(spec: &TrainSpec, t: &TrainInputs) -> Result<(), EstimateError> {
+    let Some(f) = &spec.failures else {
+        return Ok(());
+    };
+    // The longest write and restart lose the most; with a count over a run whose length comes
+    // from compute, the shortest stretch the run least, so interruptions come most often.
+    let times = [
+        (f.write_h.hi, f.restart_h.hi),
+        (f.write_h.lo, f.restart_h.lo),
+    ];
+    let rate = match &f.rate {
+        RateSpec::Count(c) => Rate::Count(c.hi),
+        RateSpec::Mtbf(m) => Rate::Mtbf(m.lo),
+    };
+    // The lost fraction is convex in the interval: its worst is at one end of a given range.
+    let intervals: Vec<Option<f64>> = match &f.interval_h {
+        Some(i) => vec![Some(i.lo), Some(i.hi)],
+        None => vec![None],
+    };
+    // The shortest run (the fewest hours to spread a count of interruptions over).
+    let shortest = |d: &Duration| -> Option<(bool, f64)> {
+        Some(match d {
+            Duration::Wall(h) => (true, h.lo),
+            Duration::AcceleratorHours(h) => (true, h.lo / spec.accelerators.hi),
+            Duration::FromCompute { mfu } => {
+                let flops = match &spec.compute {
+                    Compute::Unknown => return None,
+                    Compute::Flops(f) => f.lo,
+                    Compute::ParamsTokens {
+                        active_params,
+                        tokens,
+                    } => 6.0 * active_params.lo * tokens.lo,
+                };
+                let useful_s = flops / (spec.accelerators.hi * spec.peak.hi * mfu.hi);
+                (false, useful_s / 3600.0)
+            }
+        })
+    };
+    let Some((wall_known, hours)) = shortest(&spec.duration) else {
+        return Ok(());
+    };
+    let corners = intervals
+        .iter()
+        .flat_map(|i| times.iter().map(move |t| (*i, *t)));
+    for (interval, (write, restart)) in corners {
+        let o = if wall_known {
+            failures::given_wall(hours, rate, write, restart, interval)
+        } else {
+            failures::given_useful(hours, rate, write, restart, interval)
+        };
+        let Err(why) = o else { continue };
+        let rate_flag = match f.rate {
+            RateSpec::Count(_) => "--interruptions",
+            RateSpec::Mtbf(_) => "--mtbf",
+        };
+        let given = |flag: &'static str, v: bool| v.then_some(flag);
+        // The flags that set the length a count of interruptions is spread over.
+        let length: Vec<&'static str> = if matches!(f.rate, RateSpec::Count(_)) {
+            [
+                given("--days", t.wall_h.is_some()),
+                given("--gpu-hours", t.gpu_hours.is_some()),
+                given("--gpus", t.gpu_hours.is_some() && t.gpus.is_some()),
+                given("--flops", !wall_known && t.flops.is_some()),
+                given("--params", !wall_known && t.params.is_some()),
+                given("--active-params", !wall_known && t.active_params.is_some()),
+                given("--tokens", !wall_known && t.tokens.is_some()),
+                given("--model", !wall_known && t.model.is_some()),
+                given("--mfu", !wall_known && t.mfu.is_some()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        } else {
+            Vec::new()
+        };
+        let (flags, message) = match why {
+            failures::Infeasible::TooFrequent { mtbi_h } => {
+                let mut flags = vec![rate_flag];
+                flags.extend(&length);
+                let message = match rate {
+                    Rate::Count(n) => format!(
+                        "{} interruptions over a run of {} is one every {}, more often than once a minute (the least --mtbf accepts); --interruptions counts the interruptions over the whole run",
+                        fmt_input(n),
+                        duration_text(mtbi_h * n),
+                        duration_text(mtbi_h)
+                    ),
+                    Rate::Mtbf(_) => format!(
+                        "an interruption every {} is more often than once a minute, the least the failure model accepts",
+                        duration_text(mtbi_h)
+                    ),
+                };
+                (flags, message)
+            }
+            failures::Infeasible::NeverFinishes {
+                lost_fraction,
+                mtbi_h,
+                interval_h,
+            } => {
+                let mut flags = vec![rate_flag, "--checkpoint-minutes"];
+                if mtbi_h.is_finite() {
+                    flags.push("--restart-minutes");
+                }
+                if f.interval_h.is_some() {
+                    flags.push("--checkpoint-interval");
+                }
+                flags.extend(&length);
+                let every = if mtbi_h.is_finite() {
+                    format!("an interruption every {}", duration_text(mtbi_h))
+                } else {
+                    "no interruptions".to_string()
+                };
+                let ranged = !(f.write_h.is_point()
+                    && f.restart_h.is_point()
+                    && f.interval_h.is_none_or(|i| i.is_point())
+                    && match &f.rate {
+                        RateSpec::Count(c) => c.is_point(),
+                        RateSpec::Mtbf(m) => m.is_point(),
+                    });
+                (
+                    flags,
+                    format!(
+                        "with {every}, a checkpoint write of {}, a restart of {} and a checkpoint every {}{}, checkpoints, lost work and restarts would take {}% of the wall time, so the run never finishes; shorten the checkpoint write or restart, or check the interruption rate",
+                        duration_text(write),
+                        duration_text(restart),
+                        duration_text(interval_h),
+                        if ranged { " (the worst ends of the ranges)" } else { "" },
+                        fmt_human(lost_fraction * 100.0)
+                    ),
+                )
+            }
+        };
+        return Err(EstimateError::Disagree { flags, message });
+    }
+    Ok(())
+}
+
+/// A time in hours in the unit that reads best: `30 min`, `1.9 s`, `2.78 h`, `12 d`.
+fn duration_text(h: f64) -> String {
+    if h < 1.0 / 60.0 {
+        format!("{} s", fmt_human(h * 3600.0))
+    } else if h < 1.0 {
+        format!("{} min", fmt_human(h * 60.0))
+    } else if h < 48.0 {
+        format!("{} h", fmt_human(h))
+    } else {
+        format!("{} d", fmt_human(h / 24.0))
+    }
 }
 
 /// A CPU-only run: `--servers` (default 1) servers of `--server-power` (or a server row's
