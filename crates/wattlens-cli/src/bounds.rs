@@ -108,6 +108,13 @@ const BOUNDS: &[(&str, &str, f64, f64, &str)] = &[
     ("--rack-power", "W", 1.0, 1e7, "from 1 W to 10 MW"),
     ("--it-power", "W", 1e-3, 1e11, "from 1 mW to 100 GW"),
     (
+        "--cpu-tdp",
+        "W",
+        wattlens::source::replay::MIN_CPU_TDP_W,
+        wattlens::source::replay::MAX_CPU_TDP_W,
+        "from 1 W to 100 kW (all sockets together)",
+    ),
+    (
         "--energy",
         "kWh",
         1e-9,

@@ -423,7 +423,7 @@ pub fn warn_breakdown_pue(text: Option<&str>) {
     }
 }
 
-fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
+pub(crate) fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     // Each value with the name its errors give: the flag, or the config file and key.
     let pick = |flag: &'static str, given: &Option<String>, conf: &Option<String>| {
         (

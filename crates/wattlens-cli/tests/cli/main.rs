@@ -98,6 +98,7 @@ mod output;
 mod run;
 mod run_process;
 mod run_trace;
+mod run_trace2;
 mod seed;
 mod series;
 mod site_followup;

@@ -64,7 +64,9 @@ impl Bounds {
         };
         format!("{kind} from {} to {}", fmt_num(self.min), fmt_num(self.max))
     }
-    fn admits(&self, v: f64) -> bool {
+    /// Whether `v` is within the bounds.
+    #[must_use]
+    pub fn admits(&self, v: f64) -> bool {
         v.is_finite() && v >= self.min && v <= self.max && (!self.whole || v.fract() == 0.0)
     }
     /// Checks one value.

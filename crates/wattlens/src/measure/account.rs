@@ -147,6 +147,7 @@ pub fn account_run(
         "attribution".into(),
         json!({
             "policy": m.policy.as_str(),
+            "policy_requested": m.requested_policy.as_str(),
             "cpu_time_s": m.tree_cpu_s,
             "cpus": m.cpus,
             "machine_idle_cpu_kwh": KilowattHours::from(m.machine_idle).0,
@@ -198,6 +199,7 @@ mod tests {
             cpu_tdp: None,
             warnings: vec![],
             policy: Policy::Machine,
+            requested_policy: Policy::Machine,
             windows: vec![],
             profile: vec![],
         }

@@ -60,8 +60,11 @@ pub struct Measurement {
     pub cpu_tdp: Option<Watts>,
     /// Warnings (devices dropped, counters reset).
     pub warnings: Vec<String>,
-    /// The policy applied.
+    /// The policy applied: the one asked for, or [`Policy::Machine`] when no reading of the
+    /// measured processes came (a trace without tree readings, an unreadable procfs).
     pub policy: Policy,
+    /// The policy asked for (`--charge`, or the trace's recorded one).
+    pub requested_policy: Policy,
     /// Windows the command marked (`WATTLENS_MARKS`), in the order they ended.
     pub windows: Vec<Window>,
     /// The energy charged over time, in bins of at least [`PROFILE_BIN_S`] (for carbon
@@ -521,6 +524,14 @@ impl Pipeline {
                 self.mark_warnings - MARK_WARNINGS
             ));
         }
+        if self.inputs.policy == Policy::Processes && !self.saw_tree {
+            warnings.push(
+                "charged to the whole machine, not the processes (--charge processes): no \
+                 reading of the measured process tree came (no tree readings in the trace, or \
+                 the process files under --procfs-root could not be read)"
+                    .into(),
+            );
+        }
         let mut open: Vec<(&String, &(u64, Snapshot))> = self.open.iter().collect();
         open.sort_unstable_by_key(|(_, (order, _))| *order);
         for (n, (_, a)) in &open {
@@ -562,6 +573,7 @@ impl Pipeline {
             } else {
                 Policy::Machine
             },
+            requested_policy: self.inputs.policy,
             windows,
             profile: self.profile.clone(),
         }

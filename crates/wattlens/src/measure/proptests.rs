@@ -162,3 +162,94 @@ proptest! {
         }
     }
 }
+
+/// Makes one value of a plausible trace physically impossible: returns the trace and the
+/// 1-based line at fault.
+fn impossible(polls: usize, which: u8, poll: usize, factor: f64) -> (String, usize) {
+    let text = base(polls, 100.0, 1000, false);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Line 1 is the header; poll i's lines are 2 + 4i (RAPL), then the GPU, the machine and
+    // the tree.
+    let i = 1 + poll % (polls - 1);
+    let (machine, tree) = (4 * i + 4, 4 * i + 5);
+    let t = i as f64 * 0.5;
+    let cpu_s = |v: f64| (format!("\"cpu_s\":{t:?}"), format!("\"cpu_s\":{v:?}"));
+    let fault = match which % 6 {
+        0 => {
+            lines[machine - 1] = lines[machine - 1].replace("\"cpus\":4", "\"cpus\":0");
+            machine
+        }
+        1 => {
+            // Busy more than the total (beyond rounding).
+            let busy = (t * 4.0 + 1.0) * (1.0 + factor);
+            lines[machine - 1] = lines[machine - 1].replacen(
+                &format!("\"busy_s\":{:?}", t * 2.0),
+                &format!("\"busy_s\":{busy:?}"),
+                1,
+            );
+            machine
+        }
+        2 => {
+            // The tree's CPU time falls below its previous reading (below 0 on the second
+            // poll: refused as a negative time, on the same line).
+            let (from, to) = cpu_s((i - 1) as f64 * 0.5 - 0.06 - 0.1 * factor);
+            lines[tree - 1] = lines[tree - 1].replacen(&from, &to, 1);
+            tree
+        }
+        3 => {
+            // More CPU time in 0.5 s than 4 CPUs have, beyond the slack.
+            let (from, to) =
+                cpu_s((i - 1) as f64 * 0.5 + 4.0 * (0.5 * 1.25 + 0.5) * (1.0 + factor));
+            lines[tree - 1] = lines[tree - 1].replacen(&from, &to, 1);
+            tree
+        }
+        4 => {
+            lines[0] = lines[0].replace(
+                "\"dram_w_per_gb\":0.375",
+                &format!("\"dram_w_per_gb\":{:?}", 100.0 * (1.0 + factor)),
+            );
+            1
+        }
+        _ => {
+            lines[0] = lines[0].replace(
+                "\"interval_s\":0.5",
+                &format!("\"interval_s\":{:?}", 0.009 / (1.0 + factor)),
+            );
+            1
+        }
+    };
+    (lines.join("\n") + "\n", fault)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A physically impossible value (no CPUs, busy above total CPU time, a tree's CPU time
+    /// going back or faster than the machine, an implausible header coefficient or interval)
+    /// is refused naming the file and the line, whichever poll it is in.
+    #[test]
+    fn impossible_values_are_refused_naming_their_line(
+        polls in 3usize..8,
+        which in any::<u8>(),
+        poll in any::<usize>(),
+        factor in 0.5f64..1e6,
+    ) {
+        let (text, line) = impossible(polls, which, poll, factor);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, &text).expect("write");
+        let inputs = ModelInputs {
+            policy: Policy::Processes,
+            cpu_tdp: None,
+            cpu_w_per_thread: 3.5,
+            dram_w_per_gb: 0.375,
+        };
+        match TraceReader::open(&path).and_then(|mut r| replay(&mut r, inputs)) {
+            Ok(_) => prop_assert!(false, "accepted:\n{text}"),
+            Err(e) => {
+                let e = e.to_string();
+                prop_assert!(e.contains(&format!("t.jsonl:{line}:")), "{e}\n{text}");
+            }
+        }
+    }
+}

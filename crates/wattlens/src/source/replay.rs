@@ -31,6 +31,20 @@ const MAX_POWER_W: f64 = 1e6;
 const MAX_CPU_S: f64 = 1e13;
 /// Largest memory, GB.
 const MAX_MEM_GB: f64 = 1e7;
+/// Smallest and largest CPU rating of a whole machine, W (`--cpu-tdp` and a trace's header).
+pub const MIN_CPU_TDP_W: f64 = 1.0;
+/// See [`MIN_CPU_TDP_W`].
+pub const MAX_CPU_TDP_W: f64 = 1e5;
+/// Shortest and longest sampling interval, s (`--interval`).
+const MIN_INTERVAL_S: f64 = 0.01;
+const MAX_INTERVAL_S: f64 = 3600.0;
+/// Relative and absolute slack of CPU-time comparisons (rounding, clock ticks of 10 ms).
+const SKEW: f64 = 1e-6;
+const SKEW_S: f64 = 0.05;
+/// A tree's CPU time is read a moment after its poll's time: slack of its rate check, relative
+/// to the interval and absolute (per CPU), s.
+const TREE_SKEW: f64 = 0.25;
+const TREE_SKEW_S: f64 = 0.5;
 
 /// The first line of a trace.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -232,6 +246,10 @@ pub struct TraceReader {
     buf: Vec<u8>,
     pending: Option<Reading>,
     last_t: f64,
+    /// CPUs of the last machine reading.
+    cpus: Option<u32>,
+    /// Time and CPU time of the last tree reading.
+    last_tree: Option<(f64, f64)>,
     polls: usize,
     torn: bool,
     done: bool,
@@ -268,6 +286,8 @@ impl TraceReader {
             buf: Vec::new(),
             pending: None,
             last_t: 0.0,
+            cpus: None,
+            last_tree: None,
             polls: 0,
             torn: false,
             done: false,
@@ -282,12 +302,22 @@ impl TraceReader {
                 r.torn_line(&text, &mut Vec::new());
                 break;
             }
-            if let Ok(h) = serde_json::from_str::<Header>(&text) {
-                if h.schema == TRACE_SCHEMA {
-                    r.check_header(&h)?;
-                    r.header = h;
-                    break;
+            let schema = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("schema")?.as_str().map(str::to_string));
+            if let Some(schema) = schema.filter(|s| s.starts_with("wattlens.trace")) {
+                if schema != TRACE_SCHEMA {
+                    return Err(r.error(format!(
+                        "unsupported trace schema {schema}; this wattlens reads {} \
+                         (record the trace again with this wattlens)",
+                        TRACE_SCHEMA.trim_start_matches("wattlens.trace/")
+                    )));
                 }
+                let h = serde_json::from_str::<Header>(&text)
+                    .map_err(|e| r.error(format!("header: {e}")))?;
+                r.check_header(&h)?;
+                r.header = h;
+                break;
             }
             if text
                 .trim_start()
@@ -359,25 +389,29 @@ impl TraceReader {
     }
 
     fn check_header(&self, h: &Header) -> Result<(), TraceError> {
-        let bad = |what: &str, v: f64, ok: bool| {
-            (!ok).then(|| self.error(format!("header: {what} = {v} is impossible")))
+        let bad = |what: &str, v: f64, ok: bool, want: &str| {
+            (!ok).then(|| self.error(format!("header: {what} = {v} is impossible; {want}")))
         };
         let checks = [
             bad(
                 "started_unix_s",
                 h.started_unix_s,
                 h.started_unix_s.is_finite() && h.started_unix_s.abs() < 1e12,
+                "a Unix time in seconds",
             ),
             bad(
                 "interval_s",
                 h.interval_s,
-                h.interval_s.is_finite() && (0.0..=MAX_T).contains(&h.interval_s),
+                h.interval_s.is_finite()
+                    && (MIN_INTERVAL_S..=MAX_INTERVAL_S).contains(&h.interval_s),
+                "--interval records from 0.01 to 3600 s",
             ),
             h.cpu_tdp_w.and_then(|w| {
                 bad(
                     "cpu_tdp_w",
                     w,
-                    w.is_finite() && (0.0..=MAX_POWER_W).contains(&w),
+                    w.is_finite() && (MIN_CPU_TDP_W..=MAX_CPU_TDP_W).contains(&w),
+                    "a CPU rating is from 1 W to 100 kW (as --cpu-tdp)",
                 )
             }),
         ];
@@ -385,16 +419,30 @@ impl TraceReader {
             return Err(e);
         }
         if let Some(s) = &h.settings {
-            let ok = |v: f64| v.is_finite() && (0.0..=MAX_POWER_W).contains(&v);
-            if !(ok(s.cpu_w_per_thread)
-                && ok(s.dram_w_per_gb)
-                && ok(s.rest_share[0])
-                && ok(s.rest_share[1])
-                && s.rest_share[0] <= s.rest_share[1])
-            {
-                return Err(
-                    self.error("header: settings hold a negative or impossible coefficient".into())
-                );
+            use crate::catalog::coefficient_bounds;
+            for (field, key, v) in [
+                (
+                    "settings.cpu_w_per_thread",
+                    "cpu.w_per_thread",
+                    s.cpu_w_per_thread,
+                ),
+                ("settings.dram_w_per_gb", "dram.w_per_gb", s.dram_w_per_gb),
+                ("settings.rest_share[0]", "rest.share", s.rest_share[0]),
+                ("settings.rest_share[1]", "rest.share", s.rest_share[1]),
+            ] {
+                let b = coefficient_bounds(key);
+                if !b.admits(v) {
+                    return Err(self.error(format!(
+                        "header: {field} = {v} is impossible; the catalog's {key} must be {}",
+                        b.describe()
+                    )));
+                }
+            }
+            if s.rest_share[0] > s.rest_share[1] {
+                return Err(self.error(format!(
+                    "header: settings.rest_share = [{}, {}] has its low above its high",
+                    s.rest_share[0], s.rest_share[1]
+                )));
             }
             if !matches!(s.charge.as_str(), "machine" | "processes") {
                 return Err(self.error(format!(
@@ -425,16 +473,30 @@ impl TraceReader {
             Value::Machine {
                 busy_s,
                 total_s,
+                cpus,
                 mem_total_gb,
-                ..
             } => {
                 range("busy_s", *busy_s, MAX_CPU_S)?;
                 range("total_s", *total_s, MAX_CPU_S)?;
                 range("mem_total_gb", *mem_total_gb, MAX_MEM_GB)?;
+                if *cpus == 0 {
+                    return Err(self.error(
+                        "cpus = 0 is impossible: a machine has at least one logical CPU".into(),
+                    ));
+                }
+                // Both come from the same line of /proc/stat: busy time is part of the total.
+                if *busy_s > *total_s * (1.0 + SKEW) + SKEW_S {
+                    return Err(self.error(format!(
+                        "busy_s = {busy_s} is more than total_s = {total_s}: busy CPU time is \
+                         part of all CPU time"
+                    )));
+                }
+                self.cpus = Some(*cpus);
             }
             Value::Tree { cpu_s, rss_gb, .. } => {
                 range("cpu_s", *cpu_s, MAX_CPU_S)?;
                 range("rss_gb", *rss_gb, MAX_MEM_GB)?;
+                self.check_tree(r.t, *cpu_s)?;
             }
             Value::Counter { .. }
             | Value::Dropped { .. }
@@ -454,6 +516,34 @@ impl TraceReader {
         }
         self.last_t = r.t;
         Ok(r)
+    }
+
+    /// A tree's CPU time never decreases (the sampler counts exited children and never goes
+    /// back) and rises at most by the machine's CPUs x the time between its readings, within a
+    /// tolerance for readings taken a moment after their poll's time and for clock ticks.
+    fn check_tree(&mut self, t: f64, cpu_s: f64) -> Result<(), TraceError> {
+        if let Some((t0, c0)) = self.last_tree {
+            if cpu_s < c0 - SKEW_S {
+                return Err(self.error(format!(
+                    "cpu_s = {cpu_s} after cpu_s = {c0} at t = {t0}: a process tree's CPU time \
+                     never goes backwards (exited children's time stays counted)"
+                )));
+            }
+            if let Some(cpus) = self.cpus {
+                let max = f64::from(cpus) * ((t - t0) * (1.0 + TREE_SKEW) + TREE_SKEW_S);
+                if cpu_s - c0 > max {
+                    return Err(self.error(format!(
+                        "cpu_s rises by {} s in {} s on {cpus} CPUs: more CPU time than the \
+                         machine has (at most {cpus} x {} s)",
+                        cpu_s - c0,
+                        t - t0,
+                        t - t0
+                    )));
+                }
+            }
+        }
+        self.last_tree = Some((t, cpu_s));
+        Ok(())
     }
 
     /// A torn last line: skipped, and with it the readings of its poll so far when its time
@@ -625,6 +715,89 @@ mod tests {
         assert!(e.contains("t = -1"), "{e}");
         let e = error_of("{\n  \"schema\": \"wattlens.footprint/v1\"\n}\n");
         assert!(e.contains("footprint"), "{e}");
+    }
+
+    fn machine(t: f64, busy: f64, total: f64, cpus: u32) -> String {
+        format!("{{\"t\":{t:?},\"source\":\"procfs\",\"device\":\"machine\",\"kind\":\"machine\",\"busy_s\":{busy:?},\"total_s\":{total:?},\"cpus\":{cpus},\"mem_total_gb\":16.0}}\n")
+    }
+
+    fn tree(t: f64, cpu: f64) -> String {
+        format!("{{\"t\":{t:?},\"source\":\"procfs\",\"device\":\"tree\",\"kind\":\"tree\",\"cpu_s\":{cpu:?},\"rss_gb\":0.1,\"pids\":1}}\n")
+    }
+
+    fn header_with(extra: &str) -> String {
+        format!("{{\"schema\":\"wattlens.trace/v1\",\"started_unix_s\":1.0,\"interval_s\":1.0{extra}}}\n")
+    }
+
+    const SETTINGS: &str =
+        "\"charge\":\"processes\",\"cpu_w_per_thread\":3.5,\"dram_w_per_gb\":0.375";
+
+    #[test]
+    fn impossible_cpu_times_are_errors_naming_line_and_field() {
+        let ok = format!(
+            "{HEAD}{}{}{}{}",
+            machine(0.0, 10.0, 40.0, 4),
+            tree(0.0, 0.0),
+            machine(10.0, 40.0, 80.0, 4),
+            tree(10.0, 30.0)
+        );
+        assert!(read_text(&ok).is_ok());
+        let e = error_of(&format!("{HEAD}{}", machine(0.0, 1000.0, 400.0, 4)));
+        assert!(e.contains(":2:") && e.contains("busy_s = 1000"), "{e}");
+        let e = error_of(&format!("{HEAD}{}", machine(0.0, 1.0, 4.0, 0)));
+        assert!(e.contains(":2:") && e.contains("cpus = 0"), "{e}");
+        let fast = format!(
+            "{HEAD}{}{}{}{}",
+            machine(0.0, 10.0, 40.0, 4),
+            tree(0.0, 0.0),
+            machine(10.0, 50.0, 80.0, 4),
+            tree(10.0, 400.0)
+        );
+        let e = error_of(&fast);
+        assert!(e.contains(":5:") && e.contains("more CPU time than"), "{e}");
+        let back = format!(
+            "{HEAD}{}{}{}{}",
+            machine(0.0, 10.0, 40.0, 4),
+            tree(0.0, 30.0),
+            machine(10.0, 50.0, 80.0, 4),
+            tree(10.0, 8.0)
+        );
+        let e = error_of(&back);
+        assert!(
+            e.contains(":5:") && e.contains("never goes backwards"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn implausible_headers_are_errors_naming_line_one_and_the_field() {
+        let body = line(0.0, 1.0);
+        let cases = [
+            (",\"cpu_tdp_w\":0.0".to_string(), "cpu_tdp_w = 0"),
+            (
+                format!(",\"settings\":{{{SETTINGS},\"rest_share\":[5.0,50.0]}}"),
+                "settings.rest_share[1] = 50",
+            ),
+            (
+                ",\"settings\":{\"charge\":\"machine\",\"cpu_w_per_thread\":3.5,\"dram_w_per_gb\":1e6,\"rest_share\":[0.1,0.2]}".to_string(),
+                "settings.dram_w_per_gb = 1000000",
+            ),
+        ];
+        for (extra, want) in cases {
+            let e = error_of(&format!("{}{body}", header_with(&extra)));
+            assert!(e.contains("t.jsonl:1:") && e.contains(want), "{e}");
+        }
+        let tiny =
+            "{\"schema\":\"wattlens.trace/v1\",\"started_unix_s\":1.0,\"interval_s\":1e-9}\n";
+        let e = error_of(&format!("{tiny}{body}"));
+        assert!(e.contains(":1:") && e.contains("interval_s"), "{e}");
+        let v9 = "{\"schema\":\"wattlens.trace/v9\",\"started_unix_s\":1.0,\"interval_s\":1.0}\n";
+        let e = error_of(&format!("{v9}{body}"));
+        assert!(
+            e.contains(":1:")
+                && e.contains("unsupported trace schema wattlens.trace/v9; this wattlens reads v1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -52,9 +52,17 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         .map(TraceReader::open)
         .transpose()
         .context("--replay")?;
+    // The trace's own errors first, then flags that cannot apply to it.
+    if trace.is_some() {
+        trace::refuse_live_flags(a)?;
+    }
     let mut replayed = match (&a.replay, &trace) {
         (Some(p), Some(t)) => Some(Replayed::new(p, t.header())),
         _ => None,
+    };
+    let header_notes = match &replayed {
+        Some(r) => r.check_recorded(cat, &a.site)?,
+        None => Vec::new(),
     };
     let site_args = match &mut replayed {
         Some(r) => r.site_args(&a.site),
@@ -152,6 +160,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
 
     let (measurement, notes, exit, header) = if let Some(t) = &mut trace {
         let mut notes = replayed.as_ref().map(Replayed::notes).unwrap_or_default();
+        notes.extend(header_notes);
         for (k, v) in &t.header().tags {
             tags.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -246,7 +255,10 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             cpu_from.as_deref(),
             per_thread.range.mid(),
             m.cpus,
-            a.cpu_tdp.is_some() || a.server.is_some(),
+            // A rating given, or recorded in the replayed trace: no hint to give one.
+            a.cpu_tdp.is_some()
+                || a.server.is_some()
+                || (a.replay.is_some() && header.cpu_tdp_w.is_some()),
         ));
     }
     // The files first: a closed or stalled stderr must not cost the measurement.

@@ -4,9 +4,11 @@
 
 use crate::cli::{Charge, RunArgs, SiteArgs};
 use crate::settings::ConfigSite;
+use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
+use wattlens::catalog::Catalog;
 use wattlens::explain::{Assumption, Origin};
 use wattlens::footprint::Param;
 use wattlens::source::replay::{Header, Settings};
@@ -82,8 +84,13 @@ impl Replayed {
             ));
         }
         for (k, rec, used) in &self.overridden {
+            let what = if k == "cpu-tdp" || k == "server" {
+                "CPU rating"
+            } else {
+                k.as_str()
+            };
             out.push(format!(
-                "replay: --{k} {used} overrides the trace's recorded {k} ({rec})"
+                "replay: --{k} {used} overrides the trace's recorded {what} ({rec})"
             ));
         }
         out
@@ -106,21 +113,7 @@ impl Replayed {
         let Some(rec) = self.recorded.as_ref().map(|s| s.site.clone()) else {
             return out;
         };
-        let fields: [(&str, &mut Option<String>); 12] = [
-            ("pue", &mut out.pue),
-            ("grid", &mut out.grid),
-            ("intensity", &mut out.intensity),
-            ("market-intensity", &mut out.market_intensity),
-            ("cfe", &mut out.cfe),
-            ("wue", &mut out.wue),
-            ("ewif", &mut out.ewif),
-            ("price", &mut out.price),
-            ("datacenter", &mut out.datacenter),
-            ("cooling", &mut out.cooling),
-            ("lifetime", &mut out.lifetime),
-            ("equivalent-country", &mut out.equivalent_country),
-        ];
-        for (k, field) in fields {
+        for (k, field) in site_fields(&mut out) {
             match (field.as_ref(), rec.get(k)) {
                 (None, Some(v)) => *field = Some(v.clone()),
                 (Some(given), Some(v)) if given != v => {
@@ -135,6 +128,79 @@ impl Replayed {
             }
         }
         out
+    }
+
+    /// Refuses recorded site values this wattlens cannot use (a key it does not know, a value
+    /// out of bounds, an unknown grid or profile), naming the trace, line 1 and the key rather
+    /// than the flag; a value a flag overrides is not checked. An unknown recorded `--server`
+    /// is a note: the replay uses the recorded CPU rating, not the row.
+    pub(super) fn check_recorded(&self, cat: &Catalog, flags: &SiteArgs) -> Result<Vec<String>> {
+        let Some(rec) = &self.recorded else {
+            return Ok(Vec::new());
+        };
+        let path = &self.path;
+        let mut only = SiteArgs::default();
+        let mut given = flags.clone();
+        let given: Vec<(&str, bool)> = site_fields(&mut given)
+            .into_iter()
+            .map(|(k, f)| (k, f.is_some()))
+            .collect();
+        for (k, v) in &rec.site {
+            if !given.iter().any(|(known, _)| known == k) {
+                let known: Vec<&str> = given.iter().map(|(k, _)| *k).collect();
+                bail!(
+                    "{path}:1: header: settings.site has an unknown key {k:?} (= {v:?}), a \
+                     setting this wattlens cannot apply; the keys are {}. Give the site with \
+                     flags (--grid ...) to replay it",
+                    known.join(", ")
+                );
+            }
+        }
+        let blame = |k: &str, v: &str, e: &anyhow::Error| {
+            let msg = format!("{e:#}").replace(&format!("--{k}"), &format!("settings.site.{k}"));
+            anyhow::anyhow!(
+                "{path}:1: header: settings.site.{k} = {v:?} cannot be used: {msg} (a flag \
+                 --{k} given at replay overrides it)"
+            )
+        };
+        for (k, field) in site_fields(&mut only) {
+            let Some(v) = rec.site.get(k) else { continue };
+            if given.iter().any(|(g, set)| *g == k && *set) {
+                continue;
+            }
+            // Each value alone first, so that the message names the key at fault.
+            let mut one = SiteArgs::default();
+            for (k1, f1) in site_fields(&mut one) {
+                if k1 == k {
+                    *f1 = Some(v.clone());
+                }
+            }
+            crate::settings::site_inputs(&one, &ConfigSite::default())
+                .and_then(|s| crate::bounds::site(s, str::to_string))
+                .map_err(|e| blame(k, v, &e))?;
+            *field = Some(v.clone());
+        }
+        let inputs = crate::settings::site_inputs(&only, &ConfigSite::default())?;
+        if let Err(e) = wattlens::estimate::site::resolve(cat, &inputs, &mut Vec::new()) {
+            let e = anyhow::Error::from(e);
+            let msg = format!("{e:#}");
+            let k = ["grid", "datacenter", "cooling", "market-intensity", "cfe"]
+                .into_iter()
+                .find(|k| msg.contains(&format!("--{k}")) && rec.site.contains_key(*k))
+                .unwrap_or("grid");
+            let v = rec.site.get(k).cloned().unwrap_or_default();
+            return Err(blame(k, &v, &e));
+        }
+        let mut notes = Vec::new();
+        if let Some(name) = &rec.server {
+            if cat.servers().and_then(|t| t.get(name)).is_err() {
+                notes.push(format!(
+                    "{path}: the trace was recorded with --server {name}, which this catalog \
+                     does not know; the CPU rating the trace recorded is used"
+                ));
+            }
+        }
+        Ok(notes)
     }
 
     /// The charge policy: the flag, else the recorded one, else `processes`.
@@ -174,21 +240,76 @@ impl Replayed {
         Some(Param::new(r, source))
     }
 
-    /// Notes a flag that overrides the recorded CPU rating.
+    /// Notes a flag that overrides the recorded CPU rating, naming the servers and powers.
     pub(super) fn cpu_rating(&mut self, header: &Header, used: Option<f64>, a: &RunArgs) {
-        let flag = if a.cpu_tdp.is_some() {
-            "cpu-tdp"
-        } else if a.server.is_some() {
-            "server"
+        let show = |w: Option<f64>| w.map_or_else(|| "none".into(), |w| format!("{w} W"));
+        let (flag, shown) = if a.cpu_tdp.is_some() {
+            ("cpu-tdp", show(used))
+        } else if let Some(name) = &a.server {
+            ("server", format!("{name} ({})", show(used)))
         } else {
             return;
         };
         if header.cpu_tdp_w != used {
-            let show = |w: Option<f64>| w.map_or_else(|| "none".into(), |w| format!("{w} W"));
-            self.overridden
-                .push((flag.into(), show(header.cpu_tdp_w), show(used)));
+            let recorded_server = header.settings.as_ref().and_then(|s| s.server.as_ref());
+            let rec = match recorded_server {
+                Some(s) => format!("{}, --server {s}", show(header.cpu_tdp_w)),
+                None => show(header.cpu_tdp_w),
+            };
+            self.overridden.push((flag.into(), rec, shown));
         }
     }
+}
+
+/// The site flags by their recorded key.
+fn site_fields(out: &mut SiteArgs) -> [(&'static str, &mut Option<String>); 12] {
+    [
+        ("pue", &mut out.pue),
+        ("grid", &mut out.grid),
+        ("intensity", &mut out.intensity),
+        ("market-intensity", &mut out.market_intensity),
+        ("cfe", &mut out.cfe),
+        ("wue", &mut out.wue),
+        ("ewif", &mut out.ewif),
+        ("price", &mut out.price),
+        ("datacenter", &mut out.datacenter),
+        ("cooling", &mut out.cooling),
+        ("lifetime", &mut out.lifetime),
+        ("equivalent-country", &mut out.equivalent_country),
+    ]
+}
+
+/// Refuses the flags of a live measurement at `--replay`: the trace's readings are fixed, so
+/// they could not change anything, and a silent no-op misleads. The sysfs and procfs roots are
+/// refused when given as flags (a value from their environment variables is ambient and is
+/// ignored).
+pub(super) fn refuse_live_flags(a: &RunArgs) -> Result<()> {
+    let from_env = |var: &str, p: &Path| std::env::var_os(var).is_some_and(|v| Path::new(&v) == p);
+    let mut given = Vec::new();
+    if a.interval.trim() != "1s" {
+        given.push(format!("--interval {}", a.interval));
+    }
+    if a.psys {
+        given.push("--psys".into());
+    }
+    if a.sysfs_root != Path::new("/sys") && !from_env(crate::env::SYSFS_ROOT, &a.sysfs_root) {
+        given.push(format!("--sysfs-root {}", a.sysfs_root.display()));
+    }
+    if a.procfs_root != Path::new("/proc") && !from_env(crate::env::PROCFS_ROOT, &a.procfs_root) {
+        given.push(format!("--procfs-root {}", a.procfs_root.display()));
+    }
+    if let Some(first) = given.first() {
+        bail!(
+            "{first} does not apply to a replay: the trace's readings were taken when it was \
+             recorded (give it with --record, or leave it out with --replay){}",
+            if given.len() > 1 {
+                format!("; nor does {}", given[1..].join(", "))
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
 }
 
 pub(super) fn charge_str(c: Charge) -> &'static str {
