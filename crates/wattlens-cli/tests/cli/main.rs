@@ -95,6 +95,7 @@ mod infer;
 mod output;
 mod run;
 mod run_process;
+mod run_round2;
 mod run_trace;
 mod seed;
 mod series;
