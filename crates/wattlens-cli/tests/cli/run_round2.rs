@@ -248,3 +248,63 @@ fn a_sigterm_while_windows_are_accounted_still_writes_the_run() {
         "{windows} windows; {notes}"
     );
 }
+
+#[test]
+fn a_mistyped_run_flag_is_not_suggested_as_the_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = run(dir.path(), &["--gird", "FR", "--", "true"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("'--grid'"), "{err}");
+    assert!(!err.contains("-- --gird"), "{err}");
+    assert!(err.contains("before `--`"), "{err}");
+}
+
+#[test]
+fn a_window_name_with_escape_is_escaped_on_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = run(
+        dir.path(),
+        &[
+            "--marks",
+            "--",
+            "sh",
+            "-c",
+            "printf 'begin a\\033[31mred\\nend a\\033[31mred\\n' > \"$WATTLENS_MARKS\"",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("red"), "{err}");
+    assert!(!err.contains('\u{1b}'), "a raw ESC: {err:?}");
+}
+
+#[test]
+fn huge_numbers_in_run_errors_are_written_short() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let fixture = std::fs::read_to_string(lib_fixture("trace-wrap-reset.jsonl")).expect("trace");
+    let (head, rest) = fixture.split_once('\n').expect("header line");
+    let mut h: serde_json::Value = serde_json::from_str(head).expect("header");
+    h["cpu_tdp_w"] = serde_json::json!(1e308);
+    std::fs::write(d.join("t.jsonl"), format!("{h}\n{rest}")).expect("write");
+    let o = run(d, &["-q", "--replay", "t.jsonl"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("0000000000"), "a long number: {err}");
+}
+
+#[test]
+fn quiet_drops_the_summary_but_keeps_warnings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = run(dir.path(), &["-q", "--cpu-tdp", "6000", "--", "true"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("warning: --cpu-tdp"), "{err}");
+    assert!(!err.contains("kWh") && !err.contains("Wh "), "a summary: {err}");
+    let help = super::wattlens(&["run", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("warnings and errors still print"), "{text}");
+    // The CPU rating's default is the catalog row first, as the reference says.
+    assert!(text.contains("catalog row of this machine's CPU"), "{text}");
+}

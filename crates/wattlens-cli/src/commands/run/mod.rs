@@ -329,7 +329,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         }
     }
     if !a.quiet {
-        text.insert_str(0, &report::run_summary(&e, &windows));
+        text.insert_str(0, &report::run_summary(&e, &printable(&windows)));
     }
     for msg in &failed {
         text.push_str(&format!("error: {msg}\n"));
@@ -347,6 +347,27 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         ExitStatus::Code(c) if c != 0 => exit,
         _ => ExitStatus::Error,
     })
+}
+
+/// The windows as the terminal shows them: a name with a control character (an ESC that would
+/// drive the terminal) is quoted and escaped, as the notes write it.
+fn printable(
+    windows: &[wattlens::measure::WindowFigures],
+) -> std::borrow::Cow<'_, [wattlens::measure::WindowFigures]> {
+    let raw = |w: &wattlens::measure::WindowFigures| w.name.chars().any(char::is_control);
+    if !windows.iter().any(raw) {
+        return std::borrow::Cow::Borrowed(windows);
+    }
+    windows
+        .iter()
+        .map(|w| {
+            let mut w = w.clone();
+            if raw(&w) {
+                w.name = format!("{:?}", w.name);
+            }
+            w
+        })
+        .collect()
 }
 
 /// The marked windows' figures, computed on a thread of their own; a SIGINT/SIGTERM/SIGHUP
