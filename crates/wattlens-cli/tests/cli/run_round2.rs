@@ -114,7 +114,10 @@ fn a_pipe_nobody_reads_never_blocks_the_run_nor_loses_its_json() {
     let csv = std::fs::read_to_string(d.join("run.csv")).expect("run.csv");
     assert_eq!(csv.lines().count(), 2, "{csv}");
     for flag in ["--record trace.fifo", "--json json.fifo"] {
-        assert!(err.contains(flag) && err.contains("abandoned"), "{flag}: {err}");
+        assert!(
+            err.contains(flag) && err.contains("abandoned"),
+            "{flag}: {err}"
+        );
     }
 }
 
@@ -128,7 +131,15 @@ fn a_trace_reader_that_stalls_stops_the_recording_not_the_measurement() {
                   echo \"begin $l$i\"; i=$((i+1)); done > \"$WATTLENS_MARKS\"; exit 4";
     let mut child = run_cmd(d)
         .args([
-            "-q", "--marks", "--record", "trace.fifo", "--json", "m.json", "--", "sh", "-c",
+            "-q",
+            "--marks",
+            "--record",
+            "trace.fifo",
+            "--json",
+            "m.json",
+            "--",
+            "sh",
+            "-c",
             script,
         ])
         .stderr(Stdio::piped())
@@ -148,7 +159,10 @@ fn the_same_file_under_two_names_is_refused() {
     let d = dir.path();
     // A symbolic link to a file not made yet.
     std::os::unix::fs::symlink("new.x", d.join("link")).expect("symlink");
-    let o = run(d, &["-q", "--json", "new.x", "--record", "link", "--", "true"]);
+    let o = run(
+        d,
+        &["-q", "--json", "new.x", "--record", "link", "--", "true"],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("same file"), "{}", stderr(&o));
     assert!(!d.join("new.x").exists());
@@ -157,7 +171,16 @@ fn the_same_file_under_two_names_is_refused() {
     std::fs::hard_link(d.join("exist.jsonl"), d.join("hard.jsonl")).expect("link");
     let o = run(
         d,
-        &["-q", "--json", "hard.jsonl", "--record", "exist.jsonl", "--force", "--", "true"],
+        &[
+            "-q",
+            "--json",
+            "hard.jsonl",
+            "--record",
+            "exist.jsonl",
+            "--force",
+            "--",
+            "true",
+        ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("same file"), "{}", stderr(&o));
@@ -219,7 +242,16 @@ fn a_sigterm_while_windows_are_accounted_still_writes_the_run() {
                   open('done', 'w').close()\n\
                   raise SystemExit(5)\n";
     let mut child = run_cmd(d)
-        .args(["-q", "--marks", "--json", "post.json", "--", "python3", "-c", script])
+        .args([
+            "-q",
+            "--marks",
+            "--json",
+            "post.json",
+            "--",
+            "python3",
+            "-c",
+            script,
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
@@ -228,13 +260,16 @@ fn a_sigterm_while_windows_are_accounted_still_writes_the_run() {
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(Duration::from_millis(200));
-    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("pid"))
-        .expect("pid");
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("pid")).expect("pid");
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
     let sent = Instant::now();
     let status = wait_at_most(&mut child, Duration::from_secs(10), "SIGTERM after the end");
     // Within the documented grace (2 s), with the command's own code and the run written.
-    assert!(sent.elapsed() < Duration::from_secs(3), "{:?}", sent.elapsed());
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        sent.elapsed()
+    );
     assert_eq!(status.code(), Some(5));
     let j: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("post.json")).expect("post.json"))
@@ -301,7 +336,10 @@ fn quiet_drops_the_summary_but_keeps_warnings() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("warning: --cpu-tdp"), "{err}");
-    assert!(!err.contains("kWh") && !err.contains("Wh "), "a summary: {err}");
+    assert!(
+        !err.contains("kWh") && !err.contains("Wh "),
+        "a summary: {err}"
+    );
     let help = super::wattlens(&["run", "--help"]);
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("warnings and errors still print"), "{text}");

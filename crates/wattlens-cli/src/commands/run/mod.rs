@@ -195,9 +195,14 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         // the measurement nothing (what it has not taken is abandoned at the end).
         let record = match (a.record.as_deref(), held.record.take()) {
             (Some(p), Some(f)) => {
-                let pipe = pipe::Pipe::new(f).with_context(|| format!("--record {}", p.display()))?;
+                let pipe =
+                    pipe::Pipe::new(f).with_context(|| format!("--record {}", p.display()))?;
                 record_pipe = Some(pipe.clone());
-                Some(TraceWriter::create_on(p, Box::new(pipe::Sink(pipe)), &header))
+                Some(TraceWriter::create_on(
+                    p,
+                    Box::new(pipe::Sink(pipe)),
+                    &header,
+                ))
             }
             (Some(p), None) => Some(TraceWriter::create(p, &header)),
             (None, _) => None,
@@ -523,12 +528,13 @@ fn mc(a: &RunArgs, cfg: &Config) -> Result<McOptions> {
 /// `1`, `1s`, `0.5s`, `100ms`, `1h`, `60min`: the project's duration parser, a bare number in
 /// seconds; between 10 ms and 1 h.
 fn parse_interval(text: &str) -> Result<Duration> {
-    let r = wattlens::input::parse_range_in(text, wattlens::input::Dim::Time, "s").map_err(|e| {
-        anyhow::anyhow!(
-            "invalid value for --interval: {}",
-            wattlens::input::short_numbers(&e.to_string())
-        )
-    })?;
+    let r =
+        wattlens::input::parse_range_in(text, wattlens::input::Dim::Time, "s").map_err(|e| {
+            anyhow::anyhow!(
+                "invalid value for --interval: {}",
+                wattlens::input::short_numbers(&e.to_string())
+            )
+        })?;
     if r.lo != r.hi {
         bail!("invalid value for --interval: {text:?} is a range; give one duration, e.g. 1s");
     }

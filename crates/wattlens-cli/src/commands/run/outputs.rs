@@ -225,7 +225,11 @@ fn link_target(path: &Path) -> PathBuf {
         let Some(t) = is_link.then(|| std::fs::read_link(&p).ok()).flatten() else {
             break;
         };
-        p = if t.is_absolute() { t } else { folder(&p).join(t) };
+        p = if t.is_absolute() {
+            t
+        } else {
+            folder(&p).join(t)
+        };
     }
     p
 }
