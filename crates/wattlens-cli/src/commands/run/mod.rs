@@ -329,8 +329,14 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut text = String::new();
     for (flag, path, p) in pipes {
         let left = until.saturating_duration_since(std::time::Instant::now());
-        if let Err(why) = p.finish(left) {
-            text.push_str(&format!("wattlens: {flag} {}: {why}\n", path.display()));
+        match p.finish(left) {
+            Ok(()) => {}
+            Err(pipe::Unfinished::Failed(why)) if flag != "--record" => {
+                failed.push(format!("cannot write {flag} {}: {why}", path.display()));
+            }
+            Err(pipe::Unfinished::Stalled(why) | pipe::Unfinished::Failed(why)) => {
+                text.push_str(&format!("wattlens: {flag} {}: {why}\n", path.display()));
+            }
         }
     }
     if !a.quiet {

@@ -67,18 +67,18 @@ impl Pipe {
         let _ = g.push();
     }
 
-    /// Writes what is still waiting, for at most `grace`; an error says how much was abandoned.
+    /// Writes what is still waiting, for at most `grace`.
     ///
     /// # Errors
-    /// The reader did not take it in time, or closed the pipe.
-    pub(super) fn finish(&self, grace: Duration) -> Result<(), String> {
+    /// [`Unfinished::Stalled`]: the reader did not take it in time (it is abandoned);
+    /// [`Unfinished::Failed`]: the write failed (a closed pipe, `/dev/full`).
+    pub(super) fn finish(&self, grace: Duration) -> Result<(), Unfinished> {
         let until = Instant::now() + grace;
         loop {
             let mut g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
             if let Err(e) = g.push() {
-                let n = g.pending.len();
                 g.pending.clear();
-                return Err(format!("{e}; {n} bytes were not written"));
+                return Err(Unfinished::Failed(e.to_string()));
             }
             if g.pending.is_empty() {
                 return Ok(());
@@ -86,15 +86,25 @@ impl Pipe {
             if Instant::now() >= until {
                 let n = g.pending.len();
                 g.pending.clear();
-                return Err(format!(
-                    "its reader did not read for {} s; the last {n} bytes were abandoned",
-                    grace.as_secs_f64()
-                ));
+                return Err(Unfinished::Stalled(format!(
+                    "its reader did not read within {} s after the run; the last {n} bytes \
+                     were abandoned",
+                    PIPE_GRACE.as_secs_f64()
+                )));
             }
             drop(g);
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// Why a pipe or device was not fully written at the end.
+#[derive(Debug)]
+pub(super) enum Unfinished {
+    /// Its reader did not read within the grace: abandoned (a note; the exit code stays).
+    Stalled(String),
+    /// The write failed (an error, as for a regular file).
+    Failed(String),
 }
 
 /// The trace writer's end of a [`Pipe`]: never blocks; once more than [`MAX_PENDING`] bytes
