@@ -73,14 +73,16 @@ pub(super) fn measure(
         let listener = pipe.map(|p| p.listen(sampler.marker())).transpose()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        // The first signal stops the measurement (the process is left alone); one after that
-        // ends wattlens once its grace is spent.
+        // The first signal stops the measurement (the process is left alone); one after that,
+        // or one after the process ended, ends wattlens once its grace is spent.
         std::thread::spawn(move || {
             let mut it = signals.forever();
-            if it.next().is_some() {
-                flag.store(true, Ordering::Relaxed);
-            }
             if let Some(o) = it.next() {
+                if flag.swap(true, Ordering::Relaxed) {
+                    end_after_grace(o.signal);
+                }
+            }
+            for o in it {
                 end_after_grace(o.signal);
             }
         });
