@@ -7,8 +7,8 @@
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
 //! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
 //! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `pipe.rs`: writing a pipe or
-//! a device without ever blocking the run; `trace.rs`: what a trace
-//! records and a replay takes from it.
+//! a device without ever blocking the run; `trace.rs`: what a trace records and a replay takes
+//! from it.
 
 mod child;
 mod marks;
