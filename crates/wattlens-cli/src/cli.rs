@@ -420,7 +420,7 @@ pub enum Charge {
 /// `wattlens run [OPTIONS] -- CMD [ARGS]...`
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Time between polls (e.g. 1s, 100ms; bare numbers are seconds).
+    /// Time between polls, 10 ms to 1 h (e.g. 1s, 100ms, 5min, 1h; bare numbers are seconds).
     #[arg(
         long,
         default_value = "1s",
@@ -444,7 +444,9 @@ pub struct RunArgs {
     /// machine.
     #[arg(long, value_enum, help_heading = "Measure")]
     pub charge: Option<Charge>,
-    /// Rated power of all the machine's CPUs, for the modelled CPU (W; default 3.5 W per logical CPU).
+    /// Rated power of all the machine's CPUs, for the modelled CPU (W). Default: `--server`'s
+    /// row, else the catalog row of this machine's CPU model (TDP x sockets), else 3.5 W per
+    /// logical CPU.
     #[arg(long, value_name = "POWER", help_heading = "Measure")]
     pub cpu_tdp: Option<String>,
     /// The server this runs on (catalog row): its CPUs' rating (TDP x sockets) for the modelled CPU.
@@ -487,7 +489,7 @@ pub struct RunArgs {
     /// Append a row to FILE in CodeCarbon's emissions.csv layout.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub csv: Option<PathBuf>,
-    /// Nothing on stderr: no live line, no summary (errors still print).
+    /// No live line and no summary on stderr; warnings and errors still print.
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
     /// Monte Carlo samples for the ranges.

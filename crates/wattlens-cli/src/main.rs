@@ -30,7 +30,8 @@ mod series;
 
 mod settings;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
+use clap::Parser as _;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -85,7 +86,7 @@ impl Output {
 
 fn run() -> anyhow::Result<ExitStatus> {
     settings::unset_empty_env();
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::try_parse().unwrap_or_else(|e| without_trailing_tip(e).exit());
     let mut out = Output { closed: false };
     if let cli::Command::Completions { shell } = &cli.command {
         let mut buf = Vec::new();
@@ -106,6 +107,35 @@ fn run() -> anyhow::Result<ExitStatus> {
     }
 }
 
+/// A mistyped flag's error without clap's tip "to pass '--gird' as a value, use '-- --gird'",
+/// which would make the typo the command `run` measures; for `run`, a tip that says where its
+/// flags and the command go instead.
+fn without_trailing_tip(mut e: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return e;
+    }
+    let mut tips = match e.get(ContextKind::Suggested) {
+        Some(ContextValue::StyledStrs(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    tips.retain(|t| !t.to_string().contains("as a value, use"));
+    let in_run = matches!(e.get(ContextKind::Usage), Some(ContextValue::StyledStr(u))
+        if u.to_string().contains("wattlens run"));
+    if in_run {
+        tips.push(clap::builder::StyledStr::from(
+            "wattlens' flags go before `--`, the command and its arguments after it: \
+             `wattlens run [OPTIONS] -- CMD [ARGS]...`",
+        ));
+    }
+    if tips.is_empty() {
+        e.remove(ContextKind::Suggested);
+    } else {
+        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
+    }
+    e
+}
+
 /// The error and its causes on one line, `error: ` first (clap's style), each cause once: an
 /// error whose message already quotes its cause (`FILE: No such file or directory (os error
 /// 2)`) does not get it a second time.
@@ -123,7 +153,8 @@ fn error_line(e: &anyhow::Error) -> String {
         line.push_str(&text);
         last = text;
     }
-    line
+    // A 309-digit number (1e308 as `{}` prints it) is written short.
+    wattlens::input::short_numbers(&line)
 }
 
 fn main() -> ExitCode {

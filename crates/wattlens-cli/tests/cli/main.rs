@@ -97,6 +97,7 @@ mod infer;
 mod output;
 mod run;
 mod run_process;
+mod run_round2;
 mod run_trace;
 mod run_trace2;
 mod seed;

@@ -201,8 +201,8 @@ fn sigterm_reaches_the_command_once_whether_sent_to_wattlens_or_its_group() {
 #[test]
 fn a_signal_after_the_command_ended_ends_wattlens_after_a_short_grace() {
     // The command fills wattlens' stderr pipe (64 KiB) and nobody reads it: the summary can
-    // never be written. The JSON is written first; a SIGTERM then ends wattlens (128 + 15)
-    // within its 2 s grace instead of leaving it blocked and deaf to signals.
+    // never be written. The JSON is written first; wattlens then ends within its grace (1 s for
+    // a stderr nobody reads, 2 s after a signal) instead of staying blocked and deaf to signals.
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("m.json");
     let mut child = run_cmd()
@@ -232,7 +232,9 @@ fn a_signal_after_the_command_ended_ends_wattlens_after_a_short_grace() {
         "{:?}",
         start.elapsed()
     );
-    assert_eq!(status.code(), Some(143));
+    // The files were written, and a stderr nobody reads is abandoned after its 1 s: the
+    // command's own code (128 + 15 only when the results were not written in time).
+    assert_eq!(status.code(), Some(0));
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("JSON");
     assert_eq!(v["exit_code"], 0);

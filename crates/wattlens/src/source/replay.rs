@@ -134,11 +134,18 @@ pub enum TraceError {
 }
 
 /// Writes a trace.
-#[derive(Debug)]
 pub struct TraceWriter {
     path: PathBuf,
-    file: std::fs::File,
+    file: Box<dyn Write + Send>,
     buf: String,
+}
+
+impl std::fmt::Debug for TraceWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceWriter")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TraceWriter {
@@ -165,9 +172,22 @@ impl TraceWriter {
             file.set_permissions(std::fs::Permissions::from_mode(0o600))
                 .map_err(io)?;
         }
+        Self::create_on(path, Box::new(file), header)
+    }
+
+    /// Writes the header to `sink`, which stands for `path` (named in errors): a pipe or a
+    /// device that the caller writes without blocking (wattlens' `--record` onto a FIFO).
+    ///
+    /// # Errors
+    /// When the header cannot be written.
+    pub fn create_on(
+        path: &Path,
+        sink: Box<dyn Write + Send>,
+        header: &Header,
+    ) -> Result<Self, TraceError> {
         let mut w = Self {
             path: path.to_path_buf(),
-            file,
+            file: sink,
             buf: String::new(),
         };
         let line = serde_json::to_string(header).unwrap_or_default();

@@ -11,7 +11,8 @@
 //! group once; the same signal from the same sender within [`SAME_SIGNAL`] counts once
 //! (`timeout` sends it to wattlens and then to its whole group). Once the command has ended (or
 //! `--pid` stopped being measured), a signal ends wattlens after at most [`GRACE`] spent
-//! writing its results, with 128 + the signal's number if they were not done.
+//! writing its results, with 128 + the signal's number if they were not done: the marked
+//! windows are then not waited for, and the run's totals are written without them.
 
 use super::marks::MarkPipe;
 use super::sources::sources;
@@ -20,7 +21,7 @@ use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wattlens::measure::{Measurement, ModelInputs, Sampler, SamplerConfig};
@@ -72,14 +73,16 @@ pub(super) fn measure(
         let listener = pipe.map(|p| p.listen(sampler.marker())).transpose()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        // The first signal stops the measurement (the process is left alone); one after that
-        // ends wattlens once its grace is spent.
+        // The first signal stops the measurement (the process is left alone); one after that,
+        // or one after the process ended, ends wattlens once its grace is spent.
         std::thread::spawn(move || {
             let mut it = signals.forever();
-            if it.next().is_some() {
-                flag.store(true, Ordering::Relaxed);
-            }
             if let Some(o) = it.next() {
+                if flag.swap(true, Ordering::Relaxed) {
+                    end_after_grace(o.signal);
+                }
+            }
+            for o in it {
                 end_after_grace(o.signal);
             }
         });
@@ -259,9 +262,31 @@ fn forward(
     }
 }
 
+/// The signal that arrived after the command ended (0: none yet).
+static SIGNALLED: AtomicI32 = AtomicI32::new(0);
+
+/// The name of the signal that arrived after the command ended, if one did: the marked
+/// windows are then not waited for.
+pub(super) fn signalled() -> Option<&'static str> {
+    match SIGNALLED.load(Ordering::Relaxed) {
+        0 => None,
+        signal_hook::consts::SIGINT => Some("SIGINT"),
+        signal_hook::consts::SIGTERM => Some("SIGTERM"),
+        signal_hook::consts::SIGHUP => Some("SIGHUP"),
+        _ => Some("a signal"),
+    }
+}
+
 /// Ends wattlens with 128 + `signal` unless it finishes writing its results within [`GRACE`]
 /// (then it exits as it would have).
 fn end_after_grace(signal: i32) {
+    // The first one sets the exit code and the grace.
+    if SIGNALLED
+        .compare_exchange(0, signal, Ordering::Relaxed, Ordering::Relaxed)
+        .is_err()
+    {
+        return;
+    }
     std::thread::spawn(move || {
         std::thread::sleep(GRACE);
         std::process::exit(128 + signal);

@@ -6,12 +6,14 @@
 //!
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
 //! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
-//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `trace.rs`: what a trace
-//! records and a replay takes from it.
+//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `pipe.rs`: writing a pipe or
+//! a device without ever blocking the run; `trace.rs`: what a trace records and a replay takes
+//! from it.
 
 mod child;
 mod marks;
 mod outputs;
+mod pipe;
 mod sources;
 mod trace;
 
@@ -158,6 +160,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     let opts = mc(a, cfg)?;
 
+    let mut record_pipe = None;
     let (measurement, notes, exit, header) = if let Some(t) = &mut trace {
         let mut notes = replayed.as_ref().map(Replayed::notes).unwrap_or_default();
         notes.extend(header_notes);
@@ -198,14 +201,24 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 site: trace::site_map(&a.site, &cfg.site),
             }),
         };
-        let record = a
-            .record
-            .as_deref()
-            .map(|p| TraceWriter::create(p, &header))
-            .transpose()
-            .context("--record")?;
-        // The trace's writer holds a pipe open now: the check's opening may close.
-        held.record = None;
+        // A pipe or device is written without blocking: a reader that does not read costs
+        // the measurement nothing (what it has not taken is abandoned at the end).
+        let record = match (a.record.as_deref(), held.record.take()) {
+            (Some(p), Some(f)) => {
+                let pipe =
+                    pipe::Pipe::new(f).with_context(|| format!("--record {}", p.display()))?;
+                record_pipe = Some(pipe.clone());
+                Some(TraceWriter::create_on(
+                    p,
+                    Box::new(pipe::Sink(pipe)),
+                    &header,
+                ))
+            }
+            (Some(p), None) => Some(TraceWriter::create(p, &header)),
+            (None, _) => None,
+        }
+        .transpose()
+        .context("--record")?;
         match measure(a, interval, record, inputs, live)? {
             Measured::NotStarted(code) => return Ok(ExitStatus::Code(code)),
             Measured::Done(m, notes, code) => (m, notes, code, header),
@@ -236,7 +249,8 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     let mut e = account_run(&spec, opts, assumptions, &tags);
     crate::series::finish(&mut e, outcome);
-    let windows = wattlens::measure::windows(&spec, opts);
+    let spec = std::sync::Arc::new(spec);
+    let windows = windows_unless_signalled(&spec, opts, &mut e);
     e.notes.extend(notes);
     e.notes
         .extend(wattlens::estimate::site::fallback_notes(&e.assumptions));
@@ -261,11 +275,14 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 || (a.replay.is_some() && header.cpu_tdp_w.is_some()),
         ));
     }
-    // The files first: a closed or stalled stderr must not cost the measurement.
+    // The files first: a closed or stalled stderr must not cost the measurement. Regular files
+    // are written at once; pipes and devices are queued, then given a bounded grace together.
     let mut failed = Vec::new();
+    let mut pipes = Vec::new();
     if let Some(path) = &a.json {
-        if let Err(err) = outputs::write_json(path, held.json.take(), &e, &windows) {
-            failed.push(format!("cannot write --json {}: {err:#}", path.display()));
+        match outputs::write_json(path, held.json.take(), &e, &windows) {
+            Ok(p) => pipes.extend(p.map(|p| ("--json", path, p))),
+            Err(err) => failed.push(format!("cannot write --json {}: {err:#}", path.display())),
         }
     }
     if let Some(path) = &a.csv {
@@ -309,23 +326,105 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 Policy::Processes => "process".into(),
             },
         };
-        if let Err(err) = outputs::append_csv(path, held.csv.take(), &e, &info) {
-            failed.push(format!("cannot append --csv {}: {err:#}", path.display()));
+        match outputs::append_csv(path, held.csv.take(), &e, &info) {
+            Ok(p) => pipes.extend(p.map(|p| ("--csv", path, p))),
+            Err(err) => failed.push(format!("cannot append --csv {}: {err:#}", path.display())),
+        }
+    }
+    pipes.extend(
+        record_pipe
+            .zip(a.record.as_ref())
+            .map(|(p, path)| ("--record", path, p)),
+    );
+    // One grace for all of them: a reader that does not read is abandoned, with a note; the
+    // exit code stays the command's.
+    let until = std::time::Instant::now() + pipe::PIPE_GRACE;
+    let mut text = String::new();
+    for (flag, path, p) in pipes {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        match p.finish(left) {
+            Ok(()) => {}
+            Err(pipe::Unfinished::Failed(why)) if flag != "--record" => {
+                failed.push(format!("cannot write {flag} {}: {why}", path.display()));
+            }
+            Err(pipe::Unfinished::Stalled(why) | pipe::Unfinished::Failed(why)) => {
+                text.push_str(&format!("wattlens: {flag} {}: {why}\n", path.display()));
+            }
         }
     }
     if !a.quiet {
-        eprint!("{}", report::run_summary(&e, &windows));
+        text.insert_str(0, &report::run_summary(&e, &printable(&windows)));
+    }
+    for msg in &failed {
+        text.push_str(&format!("error: {msg}\n"));
+    }
+    // Bounded too: stderr may be the pipe nobody reads.
+    if !text.is_empty() {
+        pipe::bounded(pipe::PIPE_GRACE, move || {
+            eprint!("{text}");
+        });
     }
     if failed.is_empty() {
         return Ok(exit);
-    }
-    for msg in failed {
-        eprintln!("error: {msg}");
     }
     Ok(match exit {
         ExitStatus::Code(c) if c != 0 => exit,
         _ => ExitStatus::Error,
     })
+}
+
+/// The windows as the terminal shows them: a name with a control character (an ESC that would
+/// drive the terminal) is quoted and escaped, as the notes write it.
+fn printable(
+    windows: &[wattlens::measure::WindowFigures],
+) -> std::borrow::Cow<'_, [wattlens::measure::WindowFigures]> {
+    let raw = |w: &wattlens::measure::WindowFigures| w.name.chars().any(char::is_control);
+    if !windows.iter().any(raw) {
+        return std::borrow::Cow::Borrowed(windows);
+    }
+    windows
+        .iter()
+        .map(|w| {
+            let mut w = w.clone();
+            if raw(&w) {
+                w.name = format!("{:?}", w.name);
+            }
+            w
+        })
+        .collect()
+}
+
+/// The marked windows' figures, computed on a thread of their own; a SIGINT/SIGTERM/SIGHUP
+/// after the command ended stops waiting for them: the run's totals are then written without
+/// its windows, with a note, within the signal's grace.
+fn windows_unless_signalled(
+    spec: &std::sync::Arc<RunSpec>,
+    opts: McOptions,
+    e: &mut wattlens::estimate::Estimate,
+) -> Vec<wattlens::measure::WindowFigures> {
+    if spec.measurement.windows.is_empty() {
+        return Vec::new();
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let shared = std::sync::Arc::clone(spec);
+    std::thread::spawn(move || {
+        let _ = tx.send(wattlens::measure::windows(&shared, opts));
+    });
+    loop {
+        if let Some(sig) = child::signalled() {
+            e.notes.push(format!(
+                "{sig} arrived while the {} marked windows were being accounted: the run's \
+                 totals are written without them",
+                spec.measurement.windows.len()
+            ));
+            return Vec::new();
+        }
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(w) => return w,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Vec::new(),
+        }
+    }
 }
 
 /// The CPU's model name in `PROCFS/cpuinfo` (first `model name`), as CodeCarbon's `cpu_model`.
@@ -445,27 +544,28 @@ fn mc(a: &RunArgs, cfg: &Config) -> Result<McOptions> {
     settings::mc_with(a.samples.as_deref(), a.seed, cfg, RUN_SAMPLES)
 }
 
-/// `1`, `1s`, `0.5s`, `100ms`.
+/// `1`, `1s`, `0.5s`, `100ms`, `1h`, `60min`: the project's duration parser, a bare number in
+/// seconds; between 10 ms and 1 h.
 fn parse_interval(text: &str) -> Result<Duration> {
-    let t = text.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1e-3)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else {
-        (t, 1.0)
-    };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .ok()
-        .filter(|v: &f64| v.is_finite())
-        .with_context(|| format!("invalid value for --interval: {text:?} (e.g. 1s, 100ms)"))?;
-    let secs = v * scale;
-    if !(0.01..=3600.0).contains(&secs) {
-        bail!("invalid value for --interval: {text:?} must be between 10ms and 1h");
+    let r =
+        wattlens::input::parse_range_in(text, wattlens::input::Dim::Time, "s").map_err(|e| {
+            anyhow::anyhow!(
+                "invalid value for --interval: {}",
+                wattlens::input::short_numbers(&e.to_string())
+            )
+        })?;
+    if r.lo != r.hi {
+        bail!("invalid value for --interval: {text:?} is a range; give one duration, e.g. 1s");
     }
-    Ok(Duration::from_secs_f64(secs))
+    let secs = r.mid() * 3600.0;
+    // A relative tolerance: 1h is 3600 s after the round trip through hours.
+    if !(0.01 * (1.0 - 1e-9)..=3600.0 * (1.0 + 1e-9)).contains(&secs) {
+        bail!(
+            "invalid value for --interval: {:?} must be between 10ms and 1h",
+            wattlens::input::short_numbers(text)
+        );
+    }
+    Ok(Duration::from_secs_f64(secs.clamp(0.01, 3600.0)))
 }
 
 fn parse_tags(tags: &[String]) -> Result<BTreeMap<String, String>> {

@@ -7,6 +7,7 @@
 //! (`/dev/stdout`, `/dev/null`) or a terminal is written, never read: `--csv` then writes the
 //! header and the row; a pipe that no process reads is an error, not a wait.
 
+use super::pipe::Pipe;
 use crate::cli::RunArgs;
 use anyhow::{bail, Context, Result};
 use std::fs::{File, Metadata, OpenOptions};
@@ -103,6 +104,10 @@ pub(super) fn check(a: &RunArgs) -> Result<Held> {
             "--csv" => held.csv = file,
             _ => held.record = file,
         }
+        // An existing CSV's header is read now: a file that is not one stops nothing later.
+        if flag == "--csv" && meta.as_ref().is_some_and(Metadata::is_file) {
+            read_header(path).with_context(|| format!("--csv {}", path.display()))?;
+        }
         if flag == "--record" && !a.force && meta.as_ref().is_some_and(Metadata::is_file) {
             bail!(
                 "--record {}: the file exists; give --force to replace it, or another name",
@@ -110,7 +115,7 @@ pub(super) fn check(a: &RunArgs) -> Result<Held> {
             );
         }
     }
-    let named: Vec<(&str, &Path, PathBuf)> = outputs
+    let named: Vec<(&str, &Path, Identity)> = outputs
         .into_iter()
         .chain([("--replay", a.replay.as_deref())])
         .filter_map(|(flag, p)| {
@@ -154,7 +159,8 @@ fn check_one(flag: &str, path: &Path) -> Result<(Option<Metadata>, Option<File>)
             Ok((Some(m), Some(f)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let dir = folder(path);
+            // A dangling symbolic link: the file would be made where it points.
+            let dir = folder(&link_target(path));
             match std::fs::metadata(&dir) {
                 Ok(d) if d.is_dir() => {
                     let access = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
@@ -185,18 +191,47 @@ fn folder(path: &Path) -> PathBuf {
     }
 }
 
-/// What makes two paths the same file: the resolved path of a regular file, or of the folder
-/// and name of a file not made yet. `None` for pipes and devices (writing one twice is harmless
-/// and `/dev/stdout` has no path of its own).
-fn identity(path: &Path) -> Option<PathBuf> {
+/// What makes two paths the same file.
+#[derive(Debug, PartialEq, Eq)]
+enum Identity {
+    /// An existing regular file: its device and inode (hard links and symlinks alike).
+    Inode(u64, u64),
+    /// A file not made yet: the canonical folder and name it would be made as.
+    New(PathBuf),
+}
+
+/// The identity of `path`; `None` for pipes and devices (writing one twice is harmless and
+/// `/dev/stdout` has no path of its own), or a path whose folder cannot be resolved.
+fn identity(path: &Path) -> Option<Identity> {
+    use std::os::unix::fs::MetadataExt;
     match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => std::fs::canonicalize(path).ok(),
+        Ok(m) if m.is_file() => Some(Identity::Inode(m.dev(), m.ino())),
         Ok(_) => None,
         Err(_) => {
-            let dir = std::fs::canonicalize(folder(path)).ok()?;
-            Some(dir.join(path.file_name()?))
+            let target = link_target(path);
+            let dir = std::fs::canonicalize(folder(&target)).ok()?;
+            Some(Identity::New(dir.join(target.file_name()?)))
         }
     }
+}
+
+/// Where `path` leads once every symbolic link in its last part is followed, even to a file
+/// that does not exist yet (a dangling link is where a new file would be made).
+fn link_target(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    // As the kernel, give up after 40 links (a loop).
+    for _ in 0..40 {
+        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+        let Some(t) = is_link.then(|| std::fs::read_link(&p).ok()).flatten() else {
+            break;
+        };
+        p = if t.is_absolute() {
+            t
+        } else {
+            folder(&p).join(t)
+        };
+    }
+    p
 }
 
 /// Opens `path` for writing: a regular or new file is created and truncated (or appended to);
@@ -231,7 +266,8 @@ pub(super) fn open_write(path: &Path, append: bool) -> Result<File> {
     Ok(f)
 }
 
-/// Writes the `--json` object, to `held` when [`check`] opened the pipe or device.
+/// Writes the `--json` object. To `held`, the pipe or device [`check`] opened, it is only
+/// queued: the returned [`Pipe`] is finished after the regular files are written.
 ///
 /// # Errors
 /// When the file cannot be opened or written.
@@ -240,14 +276,18 @@ pub(super) fn write_json(
     held: Option<File>,
     e: &wattlens::estimate::Estimate,
     windows: &[wattlens::measure::WindowFigures],
-) -> Result<()> {
-    let f = match held {
-        Some(f) => f,
-        None => open_write(path, false)?,
+) -> Result<Option<Pipe>> {
+    let Some(f) = held else {
+        let f = open_write(path, false)?;
+        // Streamed: a run with 100k marked windows is never one JSON tree in memory.
+        wattlens::report::write_run_json(std::io::BufWriter::new(f), e, windows)?;
+        return Ok(None);
     };
-    // Streamed: a run with 100k marked windows is never one JSON tree in memory.
-    wattlens::report::write_run_json(std::io::BufWriter::new(f), e, windows)?;
-    Ok(())
+    let mut bytes = Vec::new();
+    wattlens::report::write_run_json(&mut bytes, e, windows)?;
+    let pipe = Pipe::new(f)?;
+    pipe.queue(&bytes);
+    Ok(Some(pipe))
 }
 
 /// Appends one CodeCarbon row to `path`. A regular file's own header line (the first line, at
@@ -261,7 +301,7 @@ pub(super) fn append_csv(
     held: Option<File>,
     e: &wattlens::estimate::Estimate,
     info: &report::RunInfo,
-) -> Result<()> {
+) -> Result<Option<Pipe>> {
     let regular = held.is_none() && std::fs::metadata(path).is_ok_and(|m| m.is_file());
     let (header, needs_newline) = if regular {
         read_header(path)?
@@ -269,15 +309,17 @@ pub(super) fn append_csv(
         (None, false)
     };
     let row = report::codecarbon_row(e, info, header.as_deref())?;
-    let mut f = match held {
-        Some(f) => f,
-        None => open_write(path, true)?,
-    };
+    if let Some(f) = held {
+        let pipe = Pipe::new(f)?;
+        pipe.queue(row.as_bytes());
+        return Ok(Some(pipe));
+    }
+    let mut f = open_write(path, true)?;
     if needs_newline {
         f.write_all(b"\n")?;
     }
     f.write_all(row.as_bytes())?;
-    Ok(())
+    Ok(None)
 }
 
 /// The columns of an existing regular file's header line, and whether its last byte is not a
