@@ -154,7 +154,7 @@ impl SeriesMean {
 }
 
 /// A time as the output shows it: to the second (a computed end can carry nanoseconds).
-fn shown(t: Timestamp) -> Timestamp {
+pub(crate) fn shown(t: Timestamp) -> Timestamp {
     t.round(jiff::Unit::Second).unwrap_or(t)
 }
 

@@ -143,8 +143,8 @@ impl IntensitySeries {
         match (at_ns(start, what), at_ns(end, what)) {
             (Ok(start), Ok(end)) => GridError::Uncovered {
                 source_name: self.source().to_string(),
-                start,
-                end,
+                start: super::basis::shown(start),
+                end: super::basis::shown(end),
                 series_start: self.start(),
                 series_end: self.end(),
                 gapped: if self.gaps().is_empty() {
