@@ -388,6 +388,8 @@ fn csv_output_says_the_carbon_basis_and_scope() {
         "fleet",
         "--servers",
         "1",
+        "--server-power",
+        "1kW",
         "--hours",
         "4",
         "--format",
