@@ -839,4 +839,39 @@ mod tests {
             "{msg}"
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the header and cells, an error quotes a bounded part of them, and a value
+        /// read is within 0..=100,000 g/kWh.
+        #[test]
+        fn errors_stay_short_and_values_stay_bounded(
+            header in "[a-z_,]{0,400}",
+            cell in "[0-9e.+-]{0,300}",
+            long in 0usize..3,
+        ) {
+            let pad = "x".repeat(long * 500);
+            let text = format!(
+                "{header}{pad}\ntimestamp,g_per_kwh\n2024-03-04T00:00:00Z,{cell}{pad}\n"
+            );
+            match parse(&text) {
+                Ok(s) => proptest::prop_assert!(s
+                    .intervals()
+                    .iter()
+                    .all(|iv| (0.0..=MAX_G_PER_KWH).contains(&iv.intensity.value()))),
+                Err(e) => {
+                    let msg = e.to_string();
+                    proptest::prop_assert!(msg.chars().count() < 700, "{}", msg);
+                }
+            }
+            let text = format!(
+                "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,{cell}\n2024-03-04T01:00:00Z,1\n"
+            );
+            if let Ok(s) = parse(&text) {
+                proptest::prop_assert!(s
+                    .intervals()
+                    .iter()
+                    .all(|iv| (0.0..=MAX_G_PER_KWH).contains(&iv.intensity.value())));
+            }
+        }
+    }
 }
