@@ -169,11 +169,16 @@ pub struct SiteArgs {
     /// The --series column holding g/kWh (default g_per_kwh).
     #[arg(long, value_name = "NAME", requires = "series", help_heading = "Site")]
     pub series_column: Option<String>,
-    /// What the --series values are: average (default) or marginal intensity.
+    /// The --series column holding point-sample times, when not `timestamp` (e.g.
+    /// hour_start_utc in the Energinet files).
+    #[arg(long, value_name = "NAME", requires = "series", help_heading = "Site")]
+    pub series_time_column: Option<String>,
+    /// What the --series values are: average (default), or marginal (refused for footprints:
+    /// marginal signals are for planning).
     #[arg(long, value_enum, requires = "series", help_heading = "Site")]
     pub series_signal: Option<SeriesSignal>,
-    /// When --series does not cover the span, use the annual intensity (said in the output)
-    /// instead of stopping with an error.
+    /// When --series does not cover the span, use the annual intensity, or --intensity if
+    /// given (said in the output), instead of stopping with an error.
     #[arg(long, requires = "series", help_heading = "Site")]
     pub series_fallback: bool,
 }

@@ -15,7 +15,6 @@ use wattlens::grid::{
     read_csv, CarbonBasis, CsvOptions, EnergyBin, GridError, IntensitySeries, SeriesMean, Signal,
 };
 use wattlens::uncertainty::Range;
-use wattlens::units::Watts;
 
 /// A series read from `--series`, with what to do when it does not cover the span.
 #[derive(Debug)]
@@ -26,6 +25,9 @@ pub struct Loaded {
     pub series: IntensitySeries,
     /// `--series-fallback`.
     pub fallback: bool,
+    /// Whether the site's intensity is the user's (`--intensity` or the config's), the
+    /// fallback figure then.
+    pub user_intensity: bool,
 }
 
 /// What laying a profile on the series gave.
@@ -37,25 +39,92 @@ pub enum Outcome {
     Fallback(String),
 }
 
-/// Reads `--series` (with `--series-column`, `--series-signal`); `None` without it. A bad file
-/// is an error naming the file, line and column.
-pub fn load(a: &SiteArgs) -> Result<Option<Loaded>> {
+/// Reads `--series` (with `--series-column`, `--series-time-column`, `--series-signal`);
+/// `None` without it. A bad file is an error naming the file, line and column; a marginal
+/// signal, and a user intensity (`intensity_from`: `--intensity` or the config key) without
+/// `--series-fallback`, are refused. Values outside the plausible range of `--intensity` warn.
+pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>> {
     let Some(path) = &a.series else {
         return Ok(None);
     };
-    let mut options = CsvOptions::default();
+    if a.series_signal == Some(SeriesSignal::Marginal) {
+        bail!(
+            "--series-signal marginal: a marginal signal says what adding or moving load \
+             changes, not what share of the grid's emissions is the work's, so it cannot be its \
+             location-based carbon; footprints need an average signal (--series-signal \
+             average, the default). Marginal signals are for planning when to run (`wattlens \
+             plan`, to come)"
+        );
+    }
+    if let (Some(from), false) = (intensity_from, a.series_fallback) {
+        bail!(
+            "{from} and --series both give the location-based intensity; give one, or add \
+             --series-fallback to use {from} where the series does not cover the span"
+        );
+    }
+    let mut options = CsvOptions::default().with_signal(Signal::Average);
     if let Some(c) = &a.series_column {
         options = options.with_column(c.clone());
     }
-    if a.series_signal == Some(SeriesSignal::Marginal) {
-        options = options.with_signal(Signal::Marginal);
+    if let Some(c) = &a.series_time_column {
+        options = options.with_time_column(c.clone());
     }
     let series = read_csv(path, &options).context("invalid value for --series")?;
+    for w in implausible(&series) {
+        eprintln!("wattlens: warning: --series {}: {w}", path.display());
+    }
     Ok(Some(Loaded {
         path: path.clone(),
         series,
         fallback: a.series_fallback,
+        user_intensity: intensity_from.is_some(),
     }))
+}
+
+/// Warnings for a series whose time-weighted mean, or lowest or highest value, is outside the
+/// plausible bounds of `--intensity` (a file in g/MWh, lb/MWh or kg/kWh).
+fn implausible(series: &IntensitySeries) -> Vec<String> {
+    let Some(b) = wattlens::plausible::bound("--intensity") else {
+        return Vec::new();
+    };
+    let ivs = series.intervals();
+    let (mut sum, mut secs) = (0.0, 0.0);
+    let mut hi = f64::NEG_INFINITY;
+    for iv in ivs {
+        let d = iv.duration().as_secs_f64();
+        let v = iv.intensity.value();
+        sum += v * d;
+        secs += d;
+        hi = hi.max(v);
+    }
+    let mean = if secs > 0.0 { sum / secs } else { 0.0 };
+    let slip = |v: f64| {
+        if v > b.high {
+            "values are read as g/kWh: is the column in g/MWh or lb/MWh?"
+        } else {
+            "values are read as g/kWh: is the column in kg/kWh?"
+        }
+    };
+    let fmt = wattlens::uncertainty::fmt_num;
+    let mut out = Vec::new();
+    if !b.contains(mean) {
+        out.push(format!(
+            "its time-weighted mean, {} g/kWh, is outside {}..{} g/kWh, where every grid's \
+             average lies; {}; it is used as given",
+            fmt(mean),
+            fmt(b.low),
+            fmt(b.high),
+            slip(mean)
+        ));
+    } else if hi > 2.0 * b.high {
+        out.push(format!(
+            "its highest value, {} g/kWh, is above twice the {} g/kWh of the dirtiest grid: \
+             check those rows; they are used as given",
+            fmt(hi),
+            fmt(b.high)
+        ));
+    }
+    out
 }
 
 /// For a live run: the series must hold the present moment (its start), unless
@@ -76,6 +145,13 @@ pub fn check_now(l: &Loaded) -> Result<()> {
     )
 }
 
+/// How messages name a user intensity (`--intensity`, or the config file and key it came
+/// from); `None` when neither gives one.
+pub fn intensity_from(a: &SiteArgs, cfg: &crate::settings::ConfigSite) -> Option<String> {
+    (a.intensity.is_some() || cfg.intensity.is_some())
+        .then(|| crate::settings::name_of(a, cfg, "--intensity"))
+}
+
 /// `--start`, in UTC.
 pub fn start(w: &WhenArgs) -> Result<Option<Timestamp>> {
     w.start
@@ -93,8 +169,12 @@ pub fn start(w: &WhenArgs) -> Result<Option<Timestamp>> {
 
 /// The series and the estimate's start, or `None` without `--series`; `--series` on an
 /// estimate needs `--start`.
-pub fn for_estimate(a: &SiteArgs, w: &WhenArgs) -> Result<Option<(Loaded, Timestamp)>> {
-    let Some(loaded) = load(a)? else {
+pub fn for_estimate(
+    a: &SiteArgs,
+    w: &WhenArgs,
+    intensity_from: Option<&str>,
+) -> Result<Option<(Loaded, Timestamp)>> {
+    let Some(loaded) = load(a, intensity_from)? else {
         return Ok(None);
     };
     let Some(at) = start(w)? else {
@@ -107,23 +187,28 @@ pub fn for_estimate(a: &SiteArgs, w: &WhenArgs) -> Result<Option<(Loaded, Timest
 }
 
 impl Loaded {
-    /// An estimate's profile: constant power over `[start, start + hours)` (the mean does not
-    /// depend on the power, so 1 kW stands for any), laid on the series.
+    /// An estimate's profile: constant power from `start` for `hours` (the mean does not
+    /// depend on the power, so 1 kW stands for any), laid on the series. A range of durations
+    /// gives the range of means over them ([`SeriesMean::over_durations`]).
     pub fn estimate(
         &self,
         start: Timestamp,
-        hours: f64,
+        hours: Range,
         site: &mut Site,
         cfe: Option<Range>,
         assumptions: &mut Vec<Assumption>,
     ) -> Result<Outcome> {
-        if !(hours.is_finite() && hours > 0.0) {
-            bail!("--series: the estimate's span is {hours} h; it needs a positive duration");
+        if !(hours.lo.is_finite() && hours.hi.is_finite() && hours.lo > 0.0) {
+            bail!(
+                "--series: the estimate's span is {} h; it needs a positive duration",
+                hours.display("")
+            );
         }
-        let len = SignedDuration::try_from_secs_f64(hours * 3600.0)
-            .context("--series: the estimate's span is too long")?;
-        let bin = EnergyBin::constant_power(start, len, Watts(1000.0));
-        self.apply(&[bin], site, cfe, assumptions)
+        if SignedDuration::try_from_secs_f64(hours.hi * 3600.0).is_err() {
+            bail!("--series: the estimate's span is too long");
+        }
+        let m = SeriesMean::over_durations(&self.series, start, hours.lo, hours.hi);
+        self.take(m, site, cfe, assumptions, false)
     }
 
     /// Lays `profile` on the series and puts the mean into `site`; an uncovered span is an
@@ -135,18 +220,66 @@ impl Loaded {
         cfe: Option<Range>,
         assumptions: &mut Vec<Assumption>,
     ) -> Result<Outcome> {
-        match SeriesMean::of(&self.series, profile) {
+        self.take(
+            SeriesMean::of(&self.series, profile),
+            site,
+            cfe,
+            assumptions,
+            false,
+        )
+    }
+
+    /// After a live run: as [`Loaded::apply`], but a series that ends (or has a gap) during
+    /// the run never loses the measurement: the annual intensity is used with a note naming
+    /// the uncovered span, as with `--series-fallback`.
+    pub fn apply_after_run(
+        &self,
+        profile: &[EnergyBin],
+        site: &mut Site,
+        cfe: Option<Range>,
+        assumptions: &mut Vec<Assumption>,
+    ) -> Result<Outcome> {
+        self.take(
+            SeriesMean::of(&self.series, profile),
+            site,
+            cfe,
+            assumptions,
+            true,
+        )
+    }
+
+    fn take(
+        &self,
+        mean: Result<SeriesMean, GridError>,
+        site: &mut Site,
+        cfe: Option<Range>,
+        assumptions: &mut Vec<Assumption>,
+        after_run: bool,
+    ) -> Result<Outcome> {
+        match mean {
             Ok(m) => {
                 m.apply(site, cfe, assumptions);
                 Ok(Outcome::Series(m))
             }
-            Err(GridError::Uncovered { start, end, .. }) if self.fallback => {
+            Err(GridError::Uncovered { start, end, .. }) if self.fallback || after_run => {
+                let annual = if self.user_intensity {
+                    format!("--intensity, {} g/kWh", site.intensity.range.display(""))
+                } else {
+                    format!(
+                        "the annual intensity, {}, {} g/kWh",
+                        site.intensity_scope,
+                        site.intensity.range.display("")
+                    )
+                };
+                let why = if self.fallback {
+                    "--series-fallback".to_string()
+                } else {
+                    "the run is over: its measurement is kept".to_string()
+                };
                 Ok(Outcome::Fallback(format!(
-                    "--series {} does not cover {start}..{end} of the span: carbon uses the \
-                     annual intensity ({}, {} g/kWh) instead (--series-fallback)",
+                    "--series {} does not cover {start}..{end} of the span: carbon uses \
+                     {annual} instead ({why})",
                     self.path.display(),
-                    site.intensity_scope,
-                    site.intensity.range.display("")
                 )))
             }
             Err(e @ GridError::Uncovered { .. }) => Err(anyhow::anyhow!(
@@ -164,6 +297,7 @@ pub fn finish(e: &mut Estimate, outcome: Option<Outcome>) {
     match outcome {
         Some(Outcome::Series(m)) => {
             e.carbon_basis = CarbonBasis::Series;
+            e.notes.extend(m.durations_note());
             let at = e
                 .steps
                 .iter()

@@ -118,20 +118,21 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let placed = series::for_estimate(&a.site, &a.when)?;
+    let placed = series::for_estimate(
+        &a.site,
+        &a.when,
+        series::intensity_from(&a.site, &cfg.site).as_deref(),
+    )?;
     let mut r = resolve::train(cat, &inputs, &site)?;
     let outcome = match &placed {
         Some((l, start)) => {
-            // The span is the central duration (failure losses included), as the model has it.
-            let central = wattlens::estimate::run(
-                &r.spec,
-                wattlens::estimate::McOptions {
-                    samples: 1,
-                    ..settings::mc(&a.out, cfg)?
-                },
-                Vec::new(),
-            );
-            let hours = central.get("duration_days").map_or(0.0, |d| d.p50 * 24.0);
+            // The span is the duration (failure losses included), as the model has it: its
+            // P5..P95 over the samples, with the estimate's own seed.
+            let durations =
+                wattlens::estimate::run(&r.spec, settings::mc(&a.out, cfg)?, Vec::new());
+            let hours = durations
+                .get("duration_days")
+                .map_or(Range::point(0.0), |d| Range::new(d.p5 * 24.0, d.p95 * 24.0));
             Some(l.estimate(
                 *start,
                 hours,
@@ -258,11 +259,15 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let placed = series::for_estimate(&a.site, &a.when)?;
+    let placed = series::for_estimate(
+        &a.site,
+        &a.when,
+        series::intensity_from(&a.site, &cfg.site).as_deref(),
+    )?;
     let mut r = resolve::fleet(cat, &inputs, &site)?;
     let outcome = match &placed {
         Some((l, start)) => {
-            let hours = r.spec.hours.mid();
+            let hours = r.spec.hours;
             Some(l.estimate(
                 *start,
                 hours,
@@ -315,16 +320,20 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         mbu: range("--mbu", a.mbu.as_deref(), Dim::Fraction)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let placed = series::for_estimate(&a.site, &a.when)?;
+    let placed = series::for_estimate(
+        &a.site,
+        &a.when,
+        series::intensity_from(&a.site, &cfg.site).as_deref(),
+    )?;
     let mut r = resolve::infer(cat, &inputs, &site)?;
     let outcome = match &placed {
         Some((l, start)) => {
             // A day of requests spans the day; a count of requests has no time of its own in
             // the model: it is placed at --start (one second).
-            let hours = match r.spec.volume {
+            let hours = Range::point(match r.spec.volume {
                 Volume::PerDay(_) => 24.0,
                 Volume::Requests(_) => 1.0 / 3600.0,
-            };
+            });
             Some(l.estimate(
                 *start,
                 hours,
@@ -351,12 +360,16 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let placed = series::for_estimate(&a.site, &a.when)?;
+    let placed = series::for_estimate(
+        &a.site,
+        &a.when,
+        series::intensity_from(&a.site, &cfg.site).as_deref(),
+    )?;
     let mut r = resolve::datacenter(cat, &inputs, &site)?;
     settings::warn_breakdown_pue(inputs.breakdown.as_deref());
     let outcome = match &placed {
         Some((l, start)) => {
-            let hours = r.spec.hours.mid();
+            let hours = r.spec.hours;
             Some(l.estimate(
                 *start,
                 hours,

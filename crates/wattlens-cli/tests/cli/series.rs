@@ -125,7 +125,7 @@ fn with_the_fallback_the_annual_figure_is_used_and_said() {
     let notes = v["notes"].to_string();
     assert!(
         notes.contains("does not cover 2024-03-04T04:00:00Z..2024-03-04T05:00:00Z")
-            && notes.contains("annual intensity")
+            && notes.contains("carbon uses --intensity, 400 g/kWh instead")
             && notes.contains("--series-fallback"),
         "{notes}"
     );
@@ -147,7 +147,7 @@ fn without_series_the_basis_is_annual() {
 }
 
 #[test]
-fn a_marginal_series_is_named_as_such_and_a_named_column_is_read() {
+fn a_marginal_series_is_refused_for_footprints_and_a_named_column_is_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("m.csv");
     std::fs::write(
@@ -155,10 +155,7 @@ fn a_marginal_series_is_named_as_such_and_a_named_column_is_read() {
         "from,to,moer\n2024-03-04T00:00:00Z,2024-03-04T06:00:00Z,500\n",
     )
     .expect("write");
-    let mut a = fleet(
-        "4",
-        &["--series-column", "moer", "--series-signal", "marginal"],
-    );
+    let mut a = fleet("4", &["--series-column", "moer"]);
     let i = a.iter().position(|x| x == "--series").expect("series");
     a[i + 1] = csv.display().to_string();
     let v = json(&refs(&a));
@@ -167,13 +164,21 @@ fn a_marginal_series_is_named_as_such_and_a_named_column_is_read() {
     assert!(
         v["intensity_scope"]
             .as_str()
-            .is_some_and(|s| s.contains("(marginal signal)")),
+            .is_some_and(|s| s.contains("(average signal)")),
         "{v}"
     );
-    assert!(
-        v.to_string().contains("not an average"),
-        "the source says a marginal intensity is not an average: {v}"
+    // A marginal signal answers another question: refused, pointing at the planner.
+    a.extend(["--series-signal".to_string(), "marginal".to_string()]);
+    assert_usage_error(
+        &refs(&a),
+        &[
+            "--series-signal marginal",
+            "not what share",
+            "wattlens plan",
+        ],
     );
+    a.extend(["--cfe".to_string(), "0.5".to_string()]);
+    assert_usage_error(&refs(&a), &["--series-signal marginal"]);
 }
 
 #[test]
@@ -245,4 +250,241 @@ fn a_replay_integrates_the_traces_own_profile() {
     assert!(fac > 2.0, "the rest of the server adds to the GPUs: {fac}");
     // Without --series, the same replay is on the annual basis.
     assert_eq!(replay(dir.path(), false)["carbon_basis"], "annual");
+}
+
+/// `fleet` of [`fleet`] reading another series file.
+fn fleet_on(file: &Path, hours: &str, extra: &[&str]) -> Vec<String> {
+    let mut a = fleet(hours, extra);
+    let i = a.iter().position(|x| x == "--series").expect("series");
+    a[i + 1] = file.display().to_string();
+    a
+}
+
+#[test]
+fn a_device_that_never_ends_a_line_fails_fast() {
+    let started = std::time::Instant::now();
+    assert_usage_error(
+        &refs(&fleet_on(Path::new("/dev/zero"), "4", &[])),
+        &["--series", "/dev/zero: line 1 is longer than 64 KiB", "CSV"],
+    );
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nul = dir.path().join("nul.csv");
+    std::fs::write(&nul, vec![0u8; 1 << 20]).expect("write");
+    assert_usage_error(
+        &refs(&fleet_on(&nul, "4", &[])),
+        &["line 1 is longer than 64 KiB"],
+    );
+}
+
+#[test]
+fn a_directory_is_refused_as_not_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = wattlens(&refs(&fleet_on(dir.path(), "4", &[])));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("it is a directory; give a CSV file") && !err.contains("one cell per"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_huge_header_is_quoted_short() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("wide.csv");
+    let header = (0..5000)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    std::fs::write(&csv, format!("{header}\n")).expect("write");
+    let o = wattlens(&refs(&fleet_on(&csv, "4", &[])));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.len() < 600, "{} bytes: {err}", err.len());
+    assert!(err.contains("…"), "{err}");
+}
+
+#[test]
+fn an_absurd_series_value_names_the_series_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("big.csv");
+    std::fs::write(
+        &csv,
+        "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,1e60\n2024-03-04T01:00:00Z,1e60\n",
+    )
+    .expect("write");
+    let o = wattlens(&refs(&fleet_on(&csv, "4", &[])));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--series")
+            && err.contains("line 2, column 2 (g_per_kwh): `1e60` is above 100,000 g/kWh")
+            && !err.contains("--it-power"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_series_in_g_per_mwh_warns_of_the_unit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("mwh.csv");
+    std::fs::write(
+        &csv,
+        "from,to,g_per_kwh\n2024-03-04T00:00:00Z,2024-03-04T06:00:00Z,90000\n",
+    )
+    .expect("write");
+    let o = wattlens(&refs(&fleet_on(&csv, "4", &[])));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: --series")
+            && err.contains("time-weighted mean, 90000 g/kWh")
+            && err.contains("g/MWh"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_user_intensity_with_a_series_needs_the_fallback() {
+    assert_usage_error(
+        &refs(&fleet("4", &["--intensity", "400g/kWh"])),
+        &["--intensity and --series", "--series-fallback"],
+    );
+    // From the config file too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[site]\nintensity = \"400\"\n").expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env_remove("WATTLENS_CATALOG")
+        .env("WATTLENS_CONFIG", &cfg)
+        .args(refs(&fleet("4", &["--json"])))
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--series-fallback"), "{}", stderr(&o));
+    // With the fallback, a covered span uses the series.
+    let v = json(&refs(&fleet(
+        "4",
+        &["--intensity", "400g/kWh", "--series-fallback"],
+    )));
+    assert_eq!(v["carbon_basis"], "series");
+}
+
+#[test]
+fn csv_output_says_the_carbon_basis_and_scope() {
+    let mut a = fleet("4", &[]);
+    a.extend(["--format".to_string(), "csv".to_string()]);
+    let o = wattlens(&refs(&a));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("\nbasis,series,,,,\n"), "{out}");
+    assert!(
+        out.contains("\nscope,\"series ") && out.contains("mean 200 g/kWh over"),
+        "{out}"
+    );
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server-power",
+        "1kW",
+        "--hours",
+        "4",
+        "--format",
+        "csv",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("\nbasis,annual,,,,\n"), "{out}");
+}
+
+#[test]
+fn a_named_time_column_reads_the_energinet_file() {
+    let dk = fixture("dk-energinet-2024-03-04.csv");
+    let v = json(&refs(&fleet_on(
+        &dk,
+        "4",
+        &[
+            "--series-column",
+            "dk1_gco2_per_kwh",
+            "--series-time-column",
+            "hour_start_utc",
+        ],
+    )));
+    // (77.1 + 78.2 + 79.0 + 77.9) / 4 = 78.05 g/kWh x 4 kWh = 312.2 g.
+    let c = v["operational_carbon_kgco2e"]["p50"].as_f64().expect("p50");
+    assert!((c - 0.3122).abs() < 1e-9, "{c}");
+    assert_eq!(v["carbon_basis"], "series");
+    // Without it, the header has no time column.
+    assert_usage_error(
+        &refs(&fleet_on(
+            &dk,
+            "4",
+            &["--series-column", "dk1_gco2_per_kwh"],
+        )),
+        &["has no time columns"],
+    );
+}
+
+#[test]
+fn a_range_of_durations_gives_a_range_of_intensities() {
+    // 2..4 h: the mean over 2 h is 100 g/kWh, over 4 h 200; a 4 h run emits 4 kWh x 200 =
+    // 800 g, which the range holds (the central 3 h alone gives 166.7 and a P95 near 650 g).
+    let v = json(&refs(&fleet("2..4", &["--samples", "20000"])));
+    let scope = v["intensity_scope"].as_str().expect("scope");
+    assert!(
+        scope.contains("mean 100..200 g/kWh over spans of 2..4 h"),
+        "{scope}"
+    );
+    let [_, _, p95] = all(&v, "operational_carbon_kgco2e");
+    assert!(p95 > 0.66, "P95 {p95} kg");
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("independently of its duration"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_live_run_whose_series_ends_keeps_its_measurement_and_exit_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("short.csv");
+    let now = jiff::Timestamp::now().as_second();
+    let at = |s: i64| jiff::Timestamp::from_second(s).expect("time");
+    std::fs::write(
+        &csv,
+        format!(
+            "from,to,g_per_kwh\n{},{},100\n",
+            at(now - 3600),
+            at(now + 2)
+        ),
+    )
+    .expect("write");
+    let out = dir.path().join("run.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env_remove("WATTLENS_CATALOG")
+        .env_remove("WATTLENS_CONFIG")
+        .arg("run")
+        .arg("--sysfs-root")
+        .arg(super::lib_fixture("sysfs-none"))
+        .arg("--procfs-root")
+        .arg(super::lib_fixture("procfs-4cpu"))
+        .args(["--quiet", "--samples", "1", "--series"])
+        .arg(&csv)
+        .arg("--json")
+        .arg(&out)
+        .args(["--", "sh", "-c", "sleep 2.5; exit 3"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("json")).expect("JSON");
+    assert_eq!(v["carbon_basis"], "annual");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("does not cover") && notes.contains("its measurement is kept"),
+        "{notes}"
+    );
 }

@@ -30,7 +30,15 @@ pub struct SeriesMean {
     pub carbon: SeriesCarbon,
     /// `carbon / energy`; the time-weighted mean over the span when the profile has no energy.
     pub mean: GramsPerKwh,
+    /// The intensity the site takes, g/kWh: the point `mean` for one profile; for a range of
+    /// durations ([`SeriesMean::over_durations`]), the lowest..highest mean over them.
+    pub across: Range,
+    /// For a range of durations: its ends, hours.
+    pub durations_h: Option<(f64, f64)>,
 }
+
+/// How many evenly spaced durations (ends included) [`SeriesMean::over_durations`] evaluates.
+pub const DURATION_STEPS: usize = 65;
 
 impl SeriesMean {
     /// Integrates `profile` against `series`. A profile with no energy (a run too short to
@@ -68,21 +76,96 @@ impl SeriesMean {
             end,
             carbon,
             mean,
+            across: Range::point(mean.value()),
+            durations_h: None,
         })
+    }
+
+    /// Constant power from `start` for a duration anywhere in `[lo_h, hi_h]` hours: the mean
+    /// for the central duration, with [`SeriesMean::across`] the lowest..highest mean over
+    /// [`DURATION_STEPS`] evenly spaced durations (ends included). A point duration gives a
+    /// point. The Monte Carlo draws that intensity independently of the duration, so the range
+    /// is honest (it holds the intensity of every duration) though not correlated with it.
+    ///
+    /// # Errors
+    /// Those of [`SeriesMean::of`]; [`GridError::Duration`] for a duration that is not
+    /// positive or too long; an uncovered span is that of the longest duration.
+    pub fn over_durations(
+        series: &IntensitySeries,
+        start: Timestamp,
+        lo_h: f64,
+        hi_h: f64,
+    ) -> Result<Self, GridError> {
+        let of = |h: f64| {
+            let len = SignedDuration::try_from_secs_f64(h * 3600.0)
+                .ok()
+                .filter(|d| d.is_positive())
+                .ok_or(GridError::Duration {
+                    what: "the span of the work",
+                    got: SignedDuration::ZERO,
+                })?;
+            Self::of(
+                series,
+                &[EnergyBin::constant_power(start, len, Watts(1000.0))],
+            )
+        };
+        // The longest first: its uncovered span is the one to name.
+        let longest = of(hi_h)?;
+        let mut central = of(0.5 * (lo_h + hi_h))?;
+        if lo_h >= hi_h {
+            return Ok(longest);
+        }
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        #[allow(clippy::cast_precision_loss)]
+        for i in 0..DURATION_STEPS {
+            let h = lo_h + (hi_h - lo_h) * i as f64 / (DURATION_STEPS - 1) as f64;
+            let m = of(h)?.mean.value();
+            lo = lo.min(m);
+            hi = hi.max(m);
+        }
+        central.across = Range::new(lo, hi);
+        central.durations_h = Some((lo_h, hi_h));
+        Ok(central)
     }
 
     /// What the output says of the intensity: `series FILE (average signal), mean X g/kWh over
     /// START..END`.
     #[must_use]
     pub fn scope(&self) -> String {
-        format!(
-            "series {} ({} signal), mean {} g/kWh over {}..{}",
-            self.source,
-            self.signal,
-            fmt_num(self.mean.value()),
+        match self.durations_h {
+            Some((lo, hi)) => format!(
+                "series {} ({} signal), mean {} g/kWh over spans of {}..{} h from {}",
+                self.source,
+                self.signal,
+                self.across.display(""),
+                fmt_num(lo),
+                fmt_num(hi),
+                shown(self.start),
+            ),
+            None => format!(
+                "series {} ({} signal), mean {} g/kWh over {}..{}",
+                self.source,
+                self.signal,
+                fmt_num(self.mean.value()),
+                shown(self.start),
+                shown(self.end)
+            ),
+        }
+    }
+
+    /// For a range of durations, the note saying how the intensity range was made.
+    #[must_use]
+    pub fn durations_note(&self) -> Option<String> {
+        let (lo, hi) = self.durations_h?;
+        Some(format!(
+            "the work lasts {}..{} h: the series' mean intensity over every duration in that \
+             range from {} (evaluated at {DURATION_STEPS} durations) spans {} g/kWh, and each \
+             sample draws its intensity from that range independently of its duration",
+            fmt_num(lo),
+            fmt_num(hi),
             shown(self.start),
-            shown(self.end)
-        )
+            self.across.display("")
+        ))
     }
 
     /// The source string of the intensity parameter.
@@ -91,30 +174,40 @@ impl SeriesMean {
             Signal::Average => "average intensity",
             Signal::Marginal => "marginal intensity (the change a load makes, not an average)",
         };
-        format!(
-            "--series {}: energy-weighted mean of its {what} over {}..{}",
-            self.source,
-            shown(self.start),
-            shown(self.end)
-        )
+        match self.durations_h {
+            Some((lo, hi)) => format!(
+                "--series {}: lowest..highest energy-weighted mean of its {what} over spans of \
+                 {}..{} h from {}",
+                self.source,
+                fmt_num(lo),
+                fmt_num(hi),
+                shown(self.start)
+            ),
+            None => format!(
+                "--series {}: energy-weighted mean of its {what} over {}..{}",
+                self.source,
+                shown(self.start),
+                shown(self.end)
+            ),
+        }
     }
 
     /// Puts the mean into `site` as its point location-based intensity (and the market
     /// intensity a carbon-free share `cfe` derives from it), and replaces the `intensity`
     /// assumption.
     pub fn apply(&self, site: &mut Site, cfe: Option<Range>, assumptions: &mut Vec<Assumption>) {
-        let m = self.mean.value();
-        site.intensity = Param::new(Range::point(m), self.param_source());
+        let m = self.across;
+        site.intensity = Param::new(m, self.param_source());
         site.intensity_scope = self.scope();
         if let Some(cfe) = cfe {
             site.market_intensity = Some(Param::new(
-                Range::new(m * (1.0 - cfe.hi), m * (1.0 - cfe.lo)),
+                Range::new(m.lo * (1.0 - cfe.hi), m.hi * (1.0 - cfe.lo)),
                 format!("series mean intensity x (1 - CFE {})", cfe.display("")),
             ));
         }
         let a = Assumption {
             name: "intensity".into(),
-            value: format!("{} g/kWh", fmt_num(m)),
+            value: format!("{} g/kWh", m.display("")),
             origin: Origin::Derived,
             source: Some(self.param_source()),
         };
@@ -154,7 +247,7 @@ impl SeriesMean {
 }
 
 /// A time as the output shows it: to the second (a computed end can carry nanoseconds).
-fn shown(t: Timestamp) -> Timestamp {
+pub(crate) fn shown(t: Timestamp) -> Timestamp {
     t.round(jiff::Unit::Second).unwrap_or(t)
 }
 
@@ -225,6 +318,32 @@ mod tests {
             .intensity_scope
             .starts_with("series test (average signal), mean 200"));
         assert_eq!(out[0].name, "intensity");
+    }
+
+    #[test]
+    fn a_range_of_durations_gives_the_range_of_means() {
+        // 100 g/kWh for 2 h, then 300: 2 h -> 100, 3 h -> 166.7, 4 h -> 200.
+        let s = series(&[(0.0, 2.0, 100.0), (2.0, 4.0, 300.0)]);
+        let m = SeriesMean::over_durations(&s, t(0.0), 2.0, 4.0).expect("covered");
+        assert!((m.across.lo - 100.0).abs() < 1e-9, "{:?}", m.across);
+        assert!((m.across.hi - 200.0).abs() < 1e-9, "{:?}", m.across);
+        assert!((m.mean.value() - 500.0 / 3.0).abs() < 1e-9);
+        // At 4 h x 1 kW the top of the range gives the 800 g the run emits.
+        assert!((m.across.hi * 4.0 - 800.0).abs() < 1e-9);
+        let mut site = site();
+        m.apply(&mut site, None, &mut Vec::new());
+        assert_eq!(site.intensity.range, m.across);
+        assert!(m.durations_note().expect("note").contains("2..4 h"));
+        assert!(
+            site.intensity_scope.contains("over spans of 2..4 h"),
+            "{}",
+            site.intensity_scope
+        );
+        // A point duration gives a point; beyond the series, the longest's span is named.
+        let p = SeriesMean::over_durations(&s, t(0.0), 4.0, 4.0).expect("covered");
+        assert!(p.across.is_point() && p.durations_h.is_none());
+        let e = SeriesMean::over_durations(&s, t(0.0), 2.0, 5.0).expect_err("uncovered");
+        assert!(matches!(e, GridError::Uncovered { .. }), "{e}");
     }
 
     #[test]

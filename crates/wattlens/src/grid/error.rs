@@ -16,6 +16,56 @@ pub enum GridError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The path is not a file that can be read as a series.
+    #[error("cannot read intensity series {path}: it is {what}; give a CSV file")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is (`a directory`).
+        what: &'static str,
+    },
+    /// Reading failed part-way.
+    #[error("cannot read intensity series {origin}: {why}")]
+    Read {
+        /// The file.
+        origin: String,
+        /// The underlying error.
+        why: String,
+    },
+    /// A line too long to be a row of a series (a binary file, `/dev/zero`).
+    #[error(
+        "{origin}: line {line} is longer than {max_kib} KiB, which no row of an intensity \
+         series is (one time and a few numbers): is it a CSV file?"
+    )]
+    LineTooLong {
+        /// The file.
+        origin: String,
+        /// 1-based line number.
+        line: u64,
+        /// The limit, KiB.
+        max_kib: u64,
+    },
+    /// The input is larger than any series needs.
+    #[error(
+        "{origin} is larger than {max_mib} MiB, more than any intensity series needs (a \
+         century of 5-minute rows is about 500 MiB): is it the right file?"
+    )]
+    TooLarge {
+        /// The file.
+        origin: String,
+        /// The limit, MiB.
+        max_mib: u64,
+    },
+    /// The header is ambiguous: a column twice, or both layouts.
+    #[error("{origin}: the header `{header}` is ambiguous: {why}; keep one")]
+    Ambiguous {
+        /// The file.
+        origin: String,
+        /// The header as read, comma-separated (cut short).
+        header: String,
+        /// What is ambiguous.
+        why: String,
+    },
     /// The CSV itself is malformed (unbalanced quotes, a row with a different number of cells).
     #[error("{origin}: line {line}: {source}; every row needs one cell per header column")]
     Csv {
@@ -83,7 +133,7 @@ pub enum GridError {
         name: String,
         /// The cell as written.
         text: String,
-        /// `not a number`, `negative` or `not finite`.
+        /// `not a number`, `negative`, `not finite` or above the bound.
         why: &'static str,
     },
     /// A row whose time is not after the previous row's: duplicated, out of order or

@@ -5,8 +5,33 @@ use super::series::{at_ns, ns};
 use super::{GridError, IntensitySeries, Interval, Signal};
 use crate::units::GramsPerKwh;
 use jiff::Timestamp;
+use std::cell::Cell as Flag;
 use std::io::Read;
 use std::path::Path;
+use std::rc::Rc;
+
+/// The longest line read, bytes: an intensity series has one short row per time; a longer
+/// line is not one (a binary file, `/dev/zero`), and reading stops there.
+pub const MAX_LINE_BYTES: u64 = 64 * 1024;
+
+/// The most bytes read from one file: 1 GiB (a 5-minute series over a century is ~0.5 GiB).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The highest intensity value accepted, g/kWh, as for `--intensity`: no grid comes within
+/// two orders of magnitude of it (the dirtiest averages ~1,300 g/kWh); a value above it is a
+/// unit slip (g/MWh) or a corrupt cell.
+pub const MAX_G_PER_KWH: f64 = 100_000.0;
+
+/// The most characters of the input an error quotes; longer text is cut and ends with `…`.
+const QUOTE_CHARS: usize = 80;
+
+/// `text`, cut to [`QUOTE_CHARS`] characters (then `…`), for an error message.
+pub(crate) fn quote(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
 
 /// The value column read when none is named.
 pub const DEFAULT_VALUE_COLUMN: &str = "g_per_kwh";
@@ -60,15 +85,67 @@ impl CsvOptions {
 /// # Errors
 /// [`GridError::Io`] when the file cannot be opened, and every error of [`parse_csv`].
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<IntensitySeries, GridError> {
-    let file = std::fs::File::open(path).map_err(|source| GridError::Io {
+    let io = |source| GridError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    if std::fs::metadata(path).map_err(io)?.is_dir() {
+        return Err(GridError::NotAFile {
+            path: path.to_path_buf(),
+            what: "a directory",
+        });
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
     parse_csv(
         std::io::BufReader::new(file),
         &path.display().to_string(),
         options,
     )
+}
+
+/// Which limit a [`Limited`] reader hit.
+#[derive(Clone, Copy, Debug)]
+enum Hit {
+    /// The line (1-based) is longer than the limit.
+    Line(u64),
+    /// The input is larger than the limit.
+    Size,
+}
+
+/// A reader that stops with an error at a line longer than `max_line` bytes or after
+/// `max_total` bytes, and says which in `hit`.
+struct Limited<R> {
+    inner: R,
+    max_line: u64,
+    max_total: u64,
+    line: u64,
+    in_line: u64,
+    total: u64,
+    hit: Rc<Flag<Option<Hit>>>,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.total += n as u64;
+        if self.total > self.max_total {
+            self.hit.set(Some(Hit::Size));
+            return Err(std::io::Error::other("input too large"));
+        }
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+                self.in_line = 0;
+            } else {
+                self.in_line += 1;
+                if self.in_line > self.max_line {
+                    self.hit.set(Some(Hit::Line(self.line)));
+                    return Err(std::io::Error::other("line too long"));
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Reads a series from CSV text; `origin` names it in errors and in the series' source.
@@ -99,24 +176,90 @@ pub fn parse_csv<R: Read>(
     origin: &str,
     options: &CsvOptions,
 ) -> Result<IntensitySeries, GridError> {
+    parse_limited(reader, origin, options, MAX_LINE_BYTES, MAX_FILE_BYTES)
+}
+
+/// [`parse_csv`] with the limits given.
+fn parse_limited<R: Read>(
+    reader: R,
+    origin: &str,
+    options: &CsvOptions,
+    max_line: u64,
+    max_total: u64,
+) -> Result<IntensitySeries, GridError> {
+    let hit = Rc::new(Flag::new(None));
+    let reader = Limited {
+        inner: reader,
+        max_line,
+        max_total,
+        line: 1,
+        in_line: 0,
+        total: 0,
+        hit: Rc::clone(&hit),
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(reader);
-    let csv_err = |source: csv::Error| GridError::Csv {
-        origin: origin.to_string(),
-        line: source.position().map_or(0, csv::Position::line),
-        source,
+    let csv_err = |source: csv::Error| match (hit.get(), source.kind()) {
+        (Some(Hit::Line(line)), _) => GridError::LineTooLong {
+            origin: origin.to_string(),
+            line,
+            max_kib: max_line / 1024,
+        },
+        (Some(Hit::Size), _) => GridError::TooLarge {
+            origin: origin.to_string(),
+            max_mib: max_total / (1024 * 1024),
+        },
+        (None, csv::ErrorKind::Io(_)) => GridError::Read {
+            origin: origin.to_string(),
+            why: source.to_string(),
+        },
+        _ => GridError::Csv {
+            origin: origin.to_string(),
+            line: source.position().map_or(0, csv::Position::line),
+            source,
+        },
     };
     let header = rdr.headers().map_err(csv_err)?.clone();
-    let joined = header.iter().collect::<Vec<_>>().join(",");
+    let joined = quote(&header.iter().collect::<Vec<_>>().join(","));
     let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let count = |name: &str| {
+        header
+            .iter()
+            .filter(|h| h.eq_ignore_ascii_case(name))
+            .count()
+    };
+    for name in [
+        options.column.as_str(),
+        options.time_column.as_deref().unwrap_or("timestamp"),
+        "from",
+        "to",
+    ] {
+        if count(name) > 1 {
+            return Err(GridError::Ambiguous {
+                origin: origin.into(),
+                header: joined,
+                why: format!("the column `{}` appears more than once", quote(name)),
+            });
+        }
+    }
     let time = options.time_column.as_deref().unwrap_or("timestamp");
+    if let (Some(_), Some(_), Some(_)) = (find(time), find("from"), find("to")) {
+        return Err(GridError::Ambiguous {
+            origin: origin.into(),
+            header: joined,
+            why: format!(
+                "it has both `{}` (point samples) and `from`,`to` (intervals)",
+                quote(time)
+            ),
+        });
+    }
     let layout = match (find(time), find("from"), find("to")) {
         (Some(t), _, _) => Layout::Points(t),
         (None, ..) if options.time_column.is_some() => {
             return Err(GridError::NoColumn {
                 origin: origin.into(),
-                column: time.into(),
+                column: quote(time),
                 header: joined,
             })
         }
@@ -130,7 +273,7 @@ pub fn parse_csv<R: Read>(
     };
     let value_col = find(&options.column).ok_or_else(|| GridError::NoColumn {
         origin: origin.into(),
-        column: options.column.clone(),
+        column: quote(&options.column),
         header: joined,
     })?;
 
@@ -193,21 +336,31 @@ impl Cell<'_> {
         self.rec.get(col).unwrap_or_default()
     }
     fn name(&self, col: usize) -> String {
-        self.header.get(col).unwrap_or_default().to_string()
+        quote(self.header.get(col).unwrap_or_default())
     }
     fn time(&self, col: usize) -> Result<Timestamp, GridError> {
         let text = self.text(col);
-        text.parse::<Timestamp>().map_err(|e| GridError::Time {
+        let err = |why: String| GridError::Time {
             origin: self.origin.into(),
             line: self.line,
             column: col + 1,
             name: self.name(col),
-            text: text.into(),
-            why: if text.is_empty() {
+            text: quote(text),
+            why,
+        };
+        // The time parser reads a leap second `:60` as `:59`, which would make two rows one
+        // instant (or shift a boundary); a series has no use for leap seconds.
+        if leap_second(text) {
+            return Err(err(
+                "a leap second (:60); write the next second (:00 of the next minute)".into(),
+            ));
+        }
+        text.parse::<Timestamp>().map_err(|e| {
+            err(if text.is_empty() {
                 "the cell is empty".into()
             } else {
                 e.to_string()
-            },
+            })
         })
     }
     fn value(&self, col: usize) -> Result<Option<GramsPerKwh>, GridError> {
@@ -216,7 +369,13 @@ impl Cell<'_> {
             return Ok(None);
         }
         let why = match text.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => return Ok(Some(GramsPerKwh(v))),
+            Ok(v) if v.is_finite() && (0.0..=MAX_G_PER_KWH).contains(&v) => {
+                return Ok(Some(GramsPerKwh(v)))
+            }
+            Ok(v) if v.is_finite() && v > MAX_G_PER_KWH => {
+                "above 100,000 g/kWh, beyond any grid (the dirtiest average ~1,300): is the \
+                 column in g/MWh or lb/MWh?"
+            }
             Ok(v) if v.is_finite() => "negative",
             Ok(_) => "not finite",
             Err(_) => "not a number",
@@ -226,10 +385,16 @@ impl Cell<'_> {
             line: self.line,
             column: col + 1,
             name: self.name(col),
-            text: text.into(),
+            text: quote(text),
             why,
         })
     }
+}
+
+/// Whether an RFC 3339 time has `60` as its seconds (`...T23:59:60Z`).
+fn leap_second(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 19 && b[13] == b':' && b[16] == b':' && &b[17..19] == b"60"
 }
 
 fn order(origin: &str, row: &Row, prev: &Row, what: String) -> GridError {
@@ -585,5 +750,128 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("cannot read intensity series /nonexistent/s.csv"));
+    }
+
+    #[test]
+    fn an_endless_line_stops_at_the_line_limit_naming_the_line() {
+        // /dev/zero: NUL bytes with no newline, forever.
+        let zeros = std::io::repeat(0).take(10 * MAX_LINE_BYTES);
+        let e = parse_csv(zeros, "/dev/zero", &CsvOptions::default()).expect_err("refused");
+        assert!(matches!(e, GridError::LineTooLong { line: 1, .. }), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("/dev/zero: line 1 is longer than 64 KiB"),
+            "{e}"
+        );
+        let mut long = b"timestamp,g_per_kwh\n2024-03-04T00:00:00Z,1\n".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 70_000));
+        let e = parse_csv(&long[..], "s.csv", &CsvOptions::default()).expect_err("refused");
+        assert!(matches!(e, GridError::LineTooLong { line: 3, .. }), "{e}");
+    }
+
+    #[test]
+    fn an_input_over_the_size_limit_is_refused() {
+        let text = "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,1\n2024-03-04T01:00:00Z,2\n";
+        let e = parse_limited(text.as_bytes(), "s.csv", &CsvOptions::default(), 1024, 40)
+            .expect_err("refused");
+        assert!(matches!(e, GridError::TooLarge { .. }), "{e}");
+        assert!(
+            parse_limited(text.as_bytes(), "s.csv", &CsvOptions::default(), 1024, 4096).is_ok()
+        );
+    }
+
+    #[test]
+    fn a_directory_is_refused_as_not_a_file() {
+        let e = read_csv(Path::new("/tmp"), &CsvOptions::default()).expect_err("dir");
+        assert_eq!(
+            e.to_string(),
+            "cannot read intensity series /tmp: it is a directory; give a CSV file"
+        );
+    }
+
+    #[test]
+    fn errors_quote_at_most_80_characters_of_the_input() {
+        let wide = "c".repeat(20_000);
+        let msg = err(&format!("{wide}\n1\n"));
+        assert!(msg.len() < 400, "{}", msg.len());
+        assert!(msg.contains(&format!("`{}…`", "c".repeat(80))), "{msg}");
+        let msg = err(&format!(
+            "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,{wide}\n"
+        ));
+        assert!(msg.len() < 400, "{}", msg.len());
+        assert_eq!(quote("short"), "short");
+        assert_eq!(quote(&"é".repeat(81)), format!("{}…", "é".repeat(80)));
+    }
+
+    #[test]
+    fn a_value_above_100000_g_per_kwh_names_the_line_and_the_likely_unit() {
+        let msg = err("timestamp,g_per_kwh\n2024-03-04T00:00:00Z,1e60\n2024-03-04T01:00:00Z,1\n");
+        assert!(
+            msg.starts_with("s.csv: line 2, column 2 (g_per_kwh): `1e60` is above 100,000 g/kWh"),
+            "{msg}"
+        );
+        assert!(msg.contains("g/MWh"), "{msg}");
+        assert!(parse(
+            "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,100000\n2024-03-04T01:00:00Z,1\n"
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn an_ambiguous_header_is_refused_naming_it() {
+        let msg = err("timestamp,g_per_kwh,g_per_kwh\n2024-03-04T00:00:00Z,1,2\n");
+        assert!(
+            msg.contains("the header `timestamp,g_per_kwh,g_per_kwh` is ambiguous: the column `g_per_kwh` appears more than once"),
+            "{msg}"
+        );
+        let msg = err("timestamp,from,to,g_per_kwh\n2024-03-04T00:00:00Z,2024-03-04T00:00:00Z,2024-03-04T01:00:00Z,1\n");
+        assert!(
+            msg.contains("ambiguous: it has both `timestamp` (point samples) and `from`,`to`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_leap_second_is_refused_not_read_as_59() {
+        let msg = err("timestamp,g_per_kwh\n2016-12-31T23:59:59Z,1\n2016-12-31T23:59:60Z,2\n2017-01-01T00:00:01Z,3\n");
+        assert!(
+            msg.starts_with("s.csv: line 3, column 1 (timestamp): cannot read `2016-12-31T23:59:60Z` as a time (a leap second"),
+            "{msg}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the header and cells, an error quotes a bounded part of them, and a value
+        /// read is within 0..=100,000 g/kWh.
+        #[test]
+        fn errors_stay_short_and_values_stay_bounded(
+            header in "[a-z_,]{0,400}",
+            cell in "[0-9e.+-]{0,300}",
+            long in 0usize..3,
+        ) {
+            let pad = "x".repeat(long * 500);
+            let text = format!(
+                "{header}{pad}\ntimestamp,g_per_kwh\n2024-03-04T00:00:00Z,{cell}{pad}\n"
+            );
+            match parse(&text) {
+                Ok(s) => proptest::prop_assert!(s
+                    .intervals()
+                    .iter()
+                    .all(|iv| (0.0..=MAX_G_PER_KWH).contains(&iv.intensity.value()))),
+                Err(e) => {
+                    let msg = e.to_string();
+                    proptest::prop_assert!(msg.chars().count() < 700, "{}", msg);
+                }
+            }
+            let text = format!(
+                "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,{cell}\n2024-03-04T01:00:00Z,1\n"
+            );
+            if let Ok(s) = parse(&text) {
+                proptest::prop_assert!(s
+                    .intervals()
+                    .iter()
+                    .all(|iv| (0.0..=MAX_G_PER_KWH).contains(&iv.intensity.value())));
+            }
+        }
     }
 }

@@ -138,13 +138,15 @@ impl IntensitySeries {
         Ok(())
     }
 
+    /// The first uncovered span, widened to whole seconds (a computed end can carry
+    /// nanoseconds; widening never hides a span, as rounding a short one could).
     fn uncovered(&self, start: i128, end: i128) -> GridError {
         let what = || "the uncovered span".to_string();
         match (at_ns(start, what), at_ns(end, what)) {
             (Ok(start), Ok(end)) => GridError::Uncovered {
                 source_name: self.source().to_string(),
-                start,
-                end,
+                start: to_second(start, jiff::RoundMode::Floor),
+                end: to_second(end, jiff::RoundMode::Ceil),
                 series_start: self.start(),
                 series_end: self.end(),
                 gapped: if self.gaps().is_empty() {
@@ -156,6 +158,16 @@ impl IntensitySeries {
             (Err(e), _) | (_, Err(e)) => e,
         }
     }
+}
+
+/// `t` rounded to the second in `mode`.
+fn to_second(t: jiff::Timestamp, mode: jiff::RoundMode) -> jiff::Timestamp {
+    t.round(
+        jiff::TimestampRound::new()
+            .smallest(jiff::Unit::Second)
+            .mode(mode),
+    )
+    .unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -202,6 +214,22 @@ mod tests {
         // A bin of 3.6 MJ in 3 min at the end of the first interval: 1 kWh x 100 = 100 g.
         let b = EnergyBin::new(t(1.95), SignedDuration::from_mins(3), Joules(3.6e6));
         assert!((grams(&s, &[b]) - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_uncovered_span_is_shown_to_the_second() {
+        // 4 h and 360 ms on a series that ends at 4 h: 04:00:00Z..04:00:01Z, no nanoseconds.
+        let s = series(&[(0.0, 4.0, 100.0)]);
+        let bin = EnergyBin::constant_power(
+            t(0.0),
+            SignedDuration::from_millis(4 * 3_600_000 + 360),
+            Watts(1000.0),
+        );
+        let e = s.carbon(&[bin]).expect_err("past the end").to_string();
+        assert!(
+            e.contains("does not cover 2024-03-04T04:00:00Z..2024-03-04T04:00:01Z of"),
+            "{e}"
+        );
     }
 
     #[test]

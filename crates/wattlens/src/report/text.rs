@@ -265,7 +265,9 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
 /// CSV: one row per figure (`kind,figure,p5,p50,p95,method`), in base units as in the JSON keys;
 /// the cost's key carries its currency (`cost_eur`), as the other keys carry their units. The
 /// equivalents are those the table and JSON show (no `eq.us_homes` for a period under an hour).
-/// Each note follows as a row `note,<text>,,,,` (kind `note`, the text in the figure column).
+/// Then the carbon basis as a row `basis,<annual|series>,,,,` and the carbon intensity scope
+/// (as Markdown says it) as `scope,<text>,,,,`; each note follows as a row `note,<text>,,,,`
+/// (kind `note`, the text in the figure column).
 ///
 /// # Errors
 /// Only if writing to memory fails.
@@ -286,6 +288,8 @@ pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
             "modelled",
         ])?;
     }
+    w.write_record(["basis", &e.carbon_basis.to_string(), "", "", "", ""])?;
+    w.write_record(["scope", e.intensity_scope.as_str(), "", "", "", ""])?;
     for n in &e.notes {
         w.write_record(["note", n.as_str(), "", "", "", ""])?;
     }

@@ -74,7 +74,10 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut site = resolve(cat, &site_inputs, &mut assumptions)?.site;
     // Read before the command starts: a bad file, or a series that has not begun by now, stops
     // a live run before it costs anything.
-    let series = crate::series::load(&a.site)?;
+    let series = crate::series::load(
+        &a.site,
+        crate::series::intensity_from(&a.site, &cfg.site).as_deref(),
+    )?;
     if let (Some(l), None) = (&series, &trace) {
         crate::series::check_now(l)?;
     }
@@ -236,7 +239,13 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                     .map(|b| (b.start, b.end, b.energy)),
             )
             .context("--series")?;
-            Some(l.apply(&bins, &mut site, site_inputs.cfe, &mut assumptions)?)
+            if trace.is_some() {
+                // A replay: an uncovered span stops it before anything is computed.
+                Some(l.apply(&bins, &mut site, site_inputs.cfe, &mut assumptions)?)
+            } else {
+                // After a live run: never lose the measurement.
+                Some(l.apply_after_run(&bins, &mut site, site_inputs.cfe, &mut assumptions)?)
+            }
         }
         None => None,
     };
