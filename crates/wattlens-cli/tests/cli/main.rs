@@ -2,7 +2,7 @@
 //! JSON output and messages. Validation cases name the case from `seed-scenarios.toml`.
 
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
@@ -29,6 +29,51 @@ fn wattlens(args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `wattlens` with a clean environment (no user catalog, config or fake roots from the
+/// environment) and no GPU: what every `run` test starts from.
+fn isolated() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
+    c.env_remove("WATTLENS_CATALOG")
+        .env_remove("WATTLENS_CONFIG")
+        .env_remove("WATTLENS_SYSFS_ROOT")
+        .env_remove("WATTLENS_PROCFS_ROOT")
+        .env_remove("ROCR_VISIBLE_DEVICES")
+        .env_remove("HIP_VISIBLE_DEVICES")
+        .env("CUDA_VISIBLE_DEVICES", "");
+    c
+}
+
+/// `wattlens run` with the fixture roots of a machine without RAPL or GPUs (4 CPUs).
+fn run_cmd() -> Command {
+    let mut c = isolated();
+    c.arg("run")
+        .arg("--sysfs-root")
+        .arg(lib_fixture("sysfs-none"))
+        .arg("--procfs-root")
+        .arg(lib_fixture("procfs-4cpu"));
+    c
+}
+
+/// [`run_cmd`] with `args`, waited for.
+fn run_fixture(args: &[&str]) -> Output {
+    run_cmd().args(args).output().expect("runs wattlens")
+}
+
+/// `wattlens run --samples 1 --replay TRACE ARGS`.
+fn replay_trace(trace: &Path, args: &[&str]) -> Output {
+    isolated()
+        .args(["run", "--samples", "1", "--replay"])
+        .arg(trace)
+        .args(args)
+        .output()
+        .expect("runs wattlens")
+}
+
+/// A path as a UTF-8 argument.
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8")
 }
 
 /// Runs with `--json` appended and returns the object; fails on a non-zero exit.

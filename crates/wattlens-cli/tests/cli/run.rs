@@ -3,43 +3,11 @@
 //! variables) to checked-in fixtures and hides real GPUs (`CUDA_VISIBLE_DEVICES=`), writes only
 //! in temporary folders, and stops every process it starts.
 
-use super::lib_fixture;
+use super::{isolated as cmd, lib_fixture, run_fixture as run, stderr};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// `wattlens` with a clean environment and no GPU.
-fn cmd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
-    c.env_remove("WATTLENS_CATALOG")
-        .env_remove("WATTLENS_CONFIG")
-        .env_remove("WATTLENS_SYSFS_ROOT")
-        .env_remove("WATTLENS_PROCFS_ROOT")
-        .env_remove("ROCR_VISIBLE_DEVICES")
-        .env_remove("HIP_VISIBLE_DEVICES")
-        .env("CUDA_VISIBLE_DEVICES", "");
-    c
-}
-
-/// `wattlens run` on a machine without RAPL or GPUs, with the 4-CPU procfs fixture.
-fn run(args: &[&str]) -> Output {
-    let sysfs = lib_fixture("sysfs-none");
-    let procfs = lib_fixture("procfs-4cpu");
-    cmd()
-        .arg("run")
-        .arg("--sysfs-root")
-        .arg(&sysfs)
-        .arg("--procfs-root")
-        .arg(&procfs)
-        .args(args)
-        .output()
-        .expect("runs wattlens")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("json file")).expect("valid JSON")

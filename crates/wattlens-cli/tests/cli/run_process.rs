@@ -4,43 +4,11 @@
 //! test pins the fake `/sys` and `/proc` fixtures, hides real GPUs, writes only in temporary
 //! folders, and bounds every wait.
 
-use super::lib_fixture;
+use super::{isolated as cmd, lib_fixture, run_cmd, run_fixture as run, stderr};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// `wattlens` with a clean environment and no GPU.
-fn cmd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
-    c.env_remove("WATTLENS_CATALOG")
-        .env_remove("WATTLENS_CONFIG")
-        .env_remove("WATTLENS_SYSFS_ROOT")
-        .env_remove("WATTLENS_PROCFS_ROOT")
-        .env_remove("ROCR_VISIBLE_DEVICES")
-        .env_remove("HIP_VISIBLE_DEVICES")
-        .env("CUDA_VISIBLE_DEVICES", "");
-    c
-}
-
-/// `wattlens run` with the fixture roots of a machine without RAPL or GPUs.
-fn run_cmd() -> Command {
-    let mut c = cmd();
-    c.arg("run")
-        .arg("--sysfs-root")
-        .arg(lib_fixture("sysfs-none"))
-        .arg("--procfs-root")
-        .arg(lib_fixture("procfs-4cpu"));
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    run_cmd().args(args).output().expect("runs wattlens")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn has_python() -> bool {
     Command::new("python3").arg("--version").output().is_ok()

@@ -2,34 +2,20 @@
 //! marked windows are accounted, the same file under two names, output checks before the
 //! command, `--interval` units and the smaller interface defects.
 
-use super::lib_fixture;
+use super::{lib_fixture, stderr};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// `wattlens run` with the fixture roots of a machine without RAPL or GPUs.
+/// `wattlens run` on the fixture roots, in `dir`.
 fn run_cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
-    c.env_remove("WATTLENS_CATALOG")
-        .env_remove("WATTLENS_CONFIG")
-        .env_remove("WATTLENS_SYSFS_ROOT")
-        .env_remove("WATTLENS_PROCFS_ROOT")
-        .env("CUDA_VISIBLE_DEVICES", "")
-        .current_dir(dir)
-        .arg("run")
-        .arg("--sysfs-root")
-        .arg(lib_fixture("sysfs-none"))
-        .arg("--procfs-root")
-        .arg(lib_fixture("procfs-4cpu"));
+    let mut c = super::run_cmd();
+    c.current_dir(dir);
     c
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     run_cmd(dir).args(args).output().expect("runs wattlens")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Waits at most `limit` for `child`; kills it (and fails) after that.

@@ -2,56 +2,14 @@
 //! the marks file (a job never hangs or dies because of it), the embodied carbon of windows,
 //! and who/where/when in the JSON. Same fixtures and clean environment as `run.rs`.
 
-use super::lib_fixture;
+use super::{isolated as cmd, lib_fixture, replay_trace as replay, run_fixture as run, s, stderr};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn cmd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
-    c.env_remove("WATTLENS_CATALOG")
-        .env_remove("WATTLENS_CONFIG")
-        .env_remove("WATTLENS_SYSFS_ROOT")
-        .env_remove("WATTLENS_PROCFS_ROOT")
-        .env_remove("ROCR_VISIBLE_DEVICES")
-        .env_remove("HIP_VISIBLE_DEVICES")
-        .env("CUDA_VISIBLE_DEVICES", "");
-    c
-}
-
-/// `wattlens run` on the RAPL-less 4-CPU fixture.
-fn run(args: &[&str]) -> Output {
-    cmd()
-        .arg("run")
-        .arg("--sysfs-root")
-        .arg(lib_fixture("sysfs-none"))
-        .arg("--procfs-root")
-        .arg(lib_fixture("procfs-4cpu"))
-        .args(args)
-        .output()
-        .expect("runs wattlens")
-}
-
-fn replay(trace: &Path, args: &[&str]) -> Output {
-    cmd()
-        .args(["run", "--samples", "1", "--replay"])
-        .arg(trace)
-        .args(args)
-        .output()
-        .expect("runs wattlens")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("json file")).expect("valid JSON")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8")
 }
 
 #[test]

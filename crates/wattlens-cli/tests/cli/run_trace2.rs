@@ -2,52 +2,9 @@
 //! errors naming file, line and field; a zero CPU rating is refused; a fallback of the charge
 //! policy is said; flags of a live run are refused at replay; override notes name servers.
 
-use super::lib_fixture;
+use super::{lib_fixture, replay_trace as replay, run_fixture as live, s, stderr};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn cmd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
-    c.env_remove("WATTLENS_CATALOG")
-        .env_remove("WATTLENS_CONFIG")
-        .env_remove("WATTLENS_SYSFS_ROOT")
-        .env_remove("WATTLENS_PROCFS_ROOT")
-        .env_remove("ROCR_VISIBLE_DEVICES")
-        .env_remove("HIP_VISIBLE_DEVICES")
-        .env("CUDA_VISIBLE_DEVICES", "");
-    c
-}
-
-/// `wattlens run` on the RAPL-less 4-CPU fixture.
-fn live(args: &[&str]) -> Output {
-    cmd()
-        .arg("run")
-        .arg("--sysfs-root")
-        .arg(lib_fixture("sysfs-none"))
-        .arg("--procfs-root")
-        .arg(lib_fixture("procfs-4cpu"))
-        .args(args)
-        .output()
-        .expect("runs wattlens")
-}
-
-fn replay(trace: &Path, args: &[&str]) -> Output {
-    cmd()
-        .args(["run", "--samples", "1", "--replay"])
-        .arg(trace)
-        .args(args)
-        .output()
-        .expect("runs wattlens")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8")
-}
 
 /// The wrap/reset fixture with `edit` applied to its text, written to `dir/name`.
 fn edited(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
