@@ -173,3 +173,60 @@ fn files_that_cannot_be_compared_are_usage_errors() {
     let (run, _) = measured_run(dir.path());
     check(with(&run, &["--format", "csv"]), &["--compare", "csv"]);
 }
+
+#[test]
+fn a_component_kind_only_this_estimate_has_is_kept_so_the_kinds_add_up() {
+    // A DGX fleet (accelerators, host, rest) beside a CPU-only `--it-power` estimate (host and
+    // rest only): the accelerators stay in the by-kind rows, with 0 on the other side.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = dir.path().join("cpu.json");
+    let o = wattlens(&[
+        "estimate",
+        "fleet",
+        "--it-power",
+        "2kW",
+        "--hours",
+        "10",
+        "--grid",
+        "FR",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(&other, &o.stdout).expect("write");
+    let v = json(&[
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server",
+        "dgx-h100",
+        "--hours",
+        "10",
+        "--grid",
+        "FR",
+        "--compare",
+        other.to_str().expect("utf-8"),
+    ]);
+    let kinds = v["comparison"]["it_energy_by_kind"]
+        .as_array()
+        .expect("kinds");
+    let acc = kinds
+        .iter()
+        .find(|k| k["kind"] == "accelerator")
+        .unwrap_or_else(|| panic!("accelerators dropped: {kinds:?}"));
+    assert_eq!(acc["other_p50_kwh"], 0.0, "{acc}");
+    let sum: f64 = kinds
+        .iter()
+        .map(|k| k["this_p50_kwh"].as_f64().expect("this"))
+        .sum();
+    let components: f64 = v["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| c["energy_kwh"]["p50"].as_f64().expect("p50"))
+        .sum();
+    assert!(
+        (sum - components).abs() < 1e-6 * components,
+        "{sum} vs {components}"
+    );
+}

@@ -245,7 +245,16 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
             }
         }
     }
-    kinds.retain(|k| !k.other_method.is_empty());
+    // A kind only this side has stays, with 0 and no method on the other, so the rows still add
+    // up to this side's IT energy; with no components at all on the other side, no section.
+    if kinds.iter().all(|k| k.other_method.is_empty()) {
+        kinds.clear();
+    }
+    for k in &mut kinds {
+        if k.other_method.is_empty() {
+            k.other_method = "none there".into();
+        }
+    }
     let text = |k: &str| {
         other
             .get(k)
