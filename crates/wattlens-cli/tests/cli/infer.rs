@@ -684,6 +684,13 @@ fn a_default_batch_is_narrowed_to_fit_the_given_gpus() {
         "{}",
         v["notes"]
     );
+    // The assumptions show the batch used, not the default it was narrowed from.
+    let batch = v["assumptions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["name"] == "batch"))
+        .expect("a batch assumption");
+    assert_eq!(batch["value"], "1..5", "{batch}");
+    assert_eq!(batch["origin"], "derived", "{batch}");
     // A batch the user gives is checked, not narrowed.
     assert_usage_error(
         &[

@@ -463,6 +463,15 @@ pub fn infer(
                             batch.display(""),
                             fmt_input(g.lo)
                         ));
+                        // The assumption shows the batch used, not the default it came from.
+                        if let Some(b) = out.iter_mut().find(|x| x.name == "batch") {
+                            b.value = batch.display("");
+                            b.origin = Origin::Derived;
+                            b.source = Some(format!(
+                                "the default infer.batch narrowed so that the KV cache fits --gpus {}",
+                                fmt_input(g.lo)
+                            ));
+                        }
                     }
                 }
                 if weights > cap {
