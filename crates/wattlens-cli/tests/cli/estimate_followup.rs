@@ -573,3 +573,24 @@ fn equivalents_of_nothing_are_not_shown() {
     );
     assert!(out.contains("homes"), "{out}");
 }
+
+#[test]
+fn a_pue_from_a_breakdown_is_derived_not_credited_to_the_pue_flag() {
+    let v = json(&[
+        "estimate",
+        "datacenter",
+        "--breakdown",
+        "it=0.5,cooling=0.4,power=0.1",
+        "--it-power",
+        "1MW",
+    ]);
+    let pue = assumption(&v, "pue");
+    assert_eq!(pue["origin"], "derived", "{pue}");
+    assert!(
+        pue["source"]
+            .as_str()
+            .is_some_and(|s| s.contains("--breakdown")),
+        "{pue}"
+    );
+    assert_eq!(p50(&v, "pue"), 2.0);
+}

@@ -140,6 +140,11 @@ pub fn datacenter(
     let mut site = resolved.site;
     if dc.breakdown.is_some() {
         site.pue = Param::new(site.pue.range, "1 / IT share of --breakdown");
+        // The site resolver saw the breakdown's PUE as if given: it was derived, not --pue.
+        if let Some(a) = out.iter_mut().find(|a| a.name == "pue") {
+            a.origin = Origin::Derived;
+            a.source = Some("1 / IT share of --breakdown".into());
+        }
     }
     hardware_embodied(&mut site, &hw, &mut out);
     let split = split_for(
