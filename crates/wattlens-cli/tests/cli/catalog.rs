@@ -68,8 +68,8 @@ fn user_catalog_adds_and_overrides_rows() {
 
 #[test]
 fn config_file_sets_site_defaults() {
-    let dir = std::env::temp_dir().join(format!("wattlens-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tempdir");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
     let cfg = dir.join("wattlens.toml");
     std::fs::write(
         &cfg,

@@ -3,18 +3,9 @@
 
 use super::*;
 
-/// Writes `text` to a fresh catalog file and returns its path.
-fn catalog_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wattlens-catalog-input-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tempdir");
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write catalog");
-    p
-}
-
 #[test]
 fn negative_default_range_is_refused_with_file_line_and_field() {
-    let p = catalog_file(
+    let p = temp_file(
         "neg-load.toml",
         "# a load below zero\n[[default]]\nkey = \"train.load\"\nlow = -5\nhigh = -1\n",
     );
@@ -37,7 +28,7 @@ fn negative_default_range_is_refused_with_file_line_and_field() {
 
 #[test]
 fn nan_mfu_in_user_catalog_is_refused() {
-    let p = catalog_file(
+    let p = temp_file(
         "nan-mfu.toml",
         "[[default]]\nkey = \"train.mfu\"\nlow = 0.3\nhigh = nan\n",
     );
@@ -108,7 +99,7 @@ fn implausible_values_in_each_table_are_refused() {
             "low",
         ),
     ] {
-        let p = catalog_file("bad-row.toml", &format!("[[{table}]]\n{body}\n"));
+        let p = temp_file("bad-row.toml", &format!("[[{table}]]\n{body}\n"));
         assert_usage_error(
             &["--catalog", p.to_str().expect("p"), "catalog", "list"],
             &["bad-row.toml", "line ", field],
@@ -118,7 +109,7 @@ fn implausible_values_in_each_table_are_refused() {
 
 #[test]
 fn unknown_default_key_is_refused_with_a_suggestion() {
-    let p = catalog_file(
+    let p = temp_file(
         "typo.toml",
         "[[default]]\nkey = \"train.mfuu\"\nlow = 0.3\nhigh = 0.4\n",
     );
@@ -130,7 +121,7 @@ fn unknown_default_key_is_refused_with_a_suggestion() {
 
 #[test]
 fn zero_power_server_is_refused_not_a_panic() {
-    let p = catalog_file(
+    let p = temp_file(
         "zero.toml",
         "[[server]]\nname = \"zero\"\naccelerators = 0\nmax_power_kw = 0\n",
     );
@@ -165,7 +156,7 @@ fn tiny_or_cpu_only_servers_never_panic() {
     .iter()
     .enumerate()
     {
-        let p = catalog_file(
+        let p = temp_file(
             &format!("edge{i}.toml"),
             &format!("[[server]]\nname = \"edge\"\n{body}\n"),
         );
@@ -310,7 +301,7 @@ proptest::proptest! {
                 text.insert_str(k, token);
             }
         }
-        let p = catalog_file("fuzz-config.toml", &text);
+        let p = temp_file("fuzz-config.toml", &text);
         let o = wattlens_within(
             &["--config", p.to_str().expect("p"), "estimate", "fleet", "--energy", "1MWh", "--json"],
             std::time::Duration::from_secs(30),

@@ -580,8 +580,8 @@ fn a_fleet_without_accelerators_has_no_accelerator_component() {
 fn a_cpu_only_estimate_beside_a_cpu_only_run_compares_near_one() {
     // A measured CPU run (the library's fixture trace) beside a CPU-only estimate of the same
     // server: ratios of the same order, not 400,000x.
-    let dir = std::env::temp_dir().join(format!("wattlens-cpu-compare-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
     let run = dir.join("run.json");
     let o = wattlens(&[
         "run",

@@ -71,6 +71,40 @@ fn replay_trace(trace: &Path, args: &[&str]) -> Output {
         .expect("runs wattlens")
 }
 
+/// A file written for one test, in a temporary folder of its own that is removed when the
+/// value is dropped (the test ends). Use it where a path is expected (`&f`, `f.to_str()`).
+struct TempFile {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for TempFile {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempFile {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.path.as_os_str()
+    }
+}
+
+/// Writes `text` to `name` in a fresh temporary folder.
+fn temp_file(name: &str, text: &str) -> TempFile {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write a test file");
+    TempFile { _dir: dir, path }
+}
+
 /// A path as a UTF-8 argument.
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8")
@@ -133,19 +167,19 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
 mod bad_input;
 mod catalog;
 mod catalog_input;
-mod catalog_round2;
+mod catalog_overrides;
 mod compare;
-mod estimate_followup;
+mod estimate_limits;
 mod estimate_numbers;
-mod estimate_round2;
+mod estimate_presets;
 mod infer;
 mod output;
 mod run;
 mod run_process;
-mod run_round2;
+mod run_stalls;
 mod run_trace;
-mod run_trace2;
+mod run_trace_checks;
 mod seed;
 mod series;
-mod site_followup;
+mod site_config;
 mod site_input;

@@ -278,6 +278,8 @@ fn a_killed_wattlens_costs_a_marks_job_nothing() {
         .arg("--procfs-root")
         .arg(lib_fixture("procfs-4cpu"))
         .args(["--quiet", "--marks", "--", "sh", "-c", &script])
+        // A SIGKILLed wattlens cannot remove its marks folder: make it inside this test's.
+        .env("TMPDIR", d)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

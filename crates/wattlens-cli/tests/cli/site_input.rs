@@ -185,27 +185,19 @@ fn a_pue_implied_by_a_breakdown_warns_as_pue_does() {
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
 
-fn config_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wattlens-site-input-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write config");
-    p
-}
-
 #[test]
 fn config_samples_out_of_bounds_are_refused_naming_the_file_and_key() {
     for (i, n) in ["0", "-1", "2.5", "1e11", "100000000000"]
         .iter()
         .enumerate()
     {
-        let p = config_file(&format!("samples{i}.toml"), &format!("samples = {n}\n"));
+        let p = temp_file(&format!("samples{i}.toml"), &format!("samples = {n}\n"));
         let p = p.to_string_lossy().into_owned();
         let mut a = vec!["--config", p.as_str()];
         a.extend(FLEET);
         assert_usage_error(&a, &[&p, "samples", "from 1 to 10M"]);
     }
-    let p = config_file("samples-ok.toml", "samples = 500\n");
+    let p = temp_file("samples-ok.toml", "samples = 500\n");
     let p = p.to_string_lossy().into_owned();
     let mut a = vec!["--config", p.as_str()];
     a.extend(FLEET);
@@ -220,7 +212,7 @@ fn config_samples_out_of_bounds_are_refused_naming_the_file_and_key() {
 
 #[test]
 fn bad_config_values_name_the_file_and_key_not_a_flag() {
-    let p = config_file(
+    let p = temp_file(
         "site.toml",
         "[site]\npue = \"0.9\"\nintensity = \"0.4kg\"\n",
     );
@@ -238,7 +230,7 @@ fn bad_config_values_name_the_file_and_key_not_a_flag() {
     a.extend(["--pue", "0.8"]);
     assert_usage_error(&a, &["--pue", "below 1"]);
     // So is an implausible value's warning.
-    let p2 = config_file("low.toml", "[site]\nintensity = \"0.4\"\n");
+    let p2 = temp_file("low.toml", "[site]\nintensity = \"0.4\"\n");
     let p2 = p2.to_string_lossy().into_owned();
     let mut a = vec!["--config", p2.as_str()];
     a.extend(FLEET);
@@ -248,7 +240,7 @@ fn bad_config_values_name_the_file_and_key_not_a_flag() {
         "{err}"
     );
     // A catalog named by the config file is blamed on the file, not on --catalog.
-    let p = config_file("cat.toml", "catalog = \"no-such-catalog.toml\"\n");
+    let p = temp_file("cat.toml", "catalog = \"no-such-catalog.toml\"\n");
     let p = p.to_string_lossy().into_owned();
     let o = wattlens(&["--config", &p, "catalog", "list", "prices"]);
     let err = stderr(&o);
@@ -315,7 +307,7 @@ fn a_measured_run_names_its_fallback_price_too() {
 #[test]
 fn costs_in_different_currencies_are_not_compared() {
     let us = json_fleet(&["--grid", "US"]);
-    let p = config_file("us-estimate.json", &us.to_string());
+    let p = temp_file("us-estimate.json", &us.to_string());
     let p = p.to_string_lossy().into_owned();
     let fr = json_fleet(&["--grid", "FR", "--compare", &p]);
     let names: Vec<&str> = fr["comparison"]["figures"]

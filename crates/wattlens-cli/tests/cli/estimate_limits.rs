@@ -1,8 +1,8 @@
-//! Estimate, second hostile pass: impossible failure settings, the unit of `--lifetime`, the
+//! `wattlens estimate` at its limits: impossible failure settings, the unit of `--lifetime`, the
 //! implied-MFU tail note, unknown names with their flag, mixture-of-experts `--params` in
 //! `infer`, counts in full, computed durations beyond 1,000 years, and small message fixes.
 
-use super::{assert_usage_error, json, p50, stderr, wattlens};
+use super::{assert_usage_error, json, p50, stderr, temp_file, wattlens};
 use serde_json::Value;
 
 fn notes(v: &Value) -> String {
@@ -51,14 +51,6 @@ fn implied_mfu_tail_note_names_the_p95_value_above_one() {
         line.contains(&format!("implied MFU of {shown} is impossible")),
         "{line}"
     );
-}
-
-fn catalog_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("wattlens-estimate-round2-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tempdir");
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write catalog");
-    p
 }
 
 #[test]
@@ -142,7 +134,7 @@ fn the_wall_time_step_gives_hours_once() {
 
 #[test]
 fn a_row_with_memory_but_no_bandwidth_is_said_to_lack_only_bandwidth() {
-    let cat = catalog_file(
+    let cat = temp_file(
         "membw.toml",
         "[[accelerator]]\nname = \"nobw\"\nboard_power_w = 300\nbf16_tflops = 100\nmemory_gb = 80\n",
     );

@@ -1,16 +1,7 @@
-//! Catalog overrides, config names, `--compare` input checks and the Markdown/CSV renderers
-//! (second hostile pass).
+//! User catalog rows that replace built-in rows, config names, the checks on a `--compare` file,
+//! and the notes, components and equivalents of the Markdown and CSV renderers.
 
 use super::*;
-
-/// Writes `text` to a fresh file and returns its path.
-fn temp_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wattlens-round2-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tempdir");
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write file");
-    p
-}
 
 const H100_350W: &str = "[[accelerator]]\nname = \"NVIDIA H100 SXM5 80GB\"\nboard_power_w = 350\nbf16_tflops = 989\nyear = 2023\nsource = \"my measurement\"\n";
 
@@ -166,7 +157,7 @@ fn config_cooling_name_is_answered_with_the_cooling_presets() {
 }
 
 /// The footprint of `estimate fleet --servers 10 --server hgx-a100` with `edit` applied.
-fn edited_footprint(name: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+fn edited_footprint(name: &str, edit: impl Fn(&mut Value)) -> TempFile {
     let mut v = json(&[
         "estimate",
         "fleet",

@@ -1,4 +1,4 @@
-//! `wattlens run`, second hostile pass: pipes whose reader does not read, signals while the
+//! `wattlens run` when outputs stall: pipes whose reader does not read, signals while the
 //! marked windows are accounted, the same file under two names, output checks before the
 //! command, `--interval` units and the smaller interface defects.
 

@@ -2,18 +2,8 @@
 //! the published run, host power of catalog servers, CPU-only servers with `--gpu`, `--cooling`
 //! presets, one human number format, and a note for a defaulted period.
 
-use super::{assert_usage_error, json, p50, stderr, wattlens};
+use super::{assert_usage_error, json, p50, stderr, temp_file, wattlens};
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn catalog_file(name: &str, text: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("wattlens-estimate-followup-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tempdir");
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write catalog");
-    p
-}
 
 fn stdout(args: &[&str]) -> String {
     let o = wattlens(args);
@@ -188,7 +178,7 @@ fn published_figures_are_not_shown_for_other_hardware_or_precision() {
 
 #[test]
 fn a_cpu_only_catalog_server_with_gpu_is_refused() {
-    let p = catalog_file(
+    let p = temp_file(
         "cpu.toml",
         "[[server]]\nname = \"cpu1\"\naccelerators = 0\nmax_power_kw = 0.5\n",
     );
@@ -521,11 +511,8 @@ fn catalog_lists_use_the_human_number_format_and_points_print_once() {
 
 #[test]
 fn compare_shows_both_sides_of_a_component_in_one_unit() {
-    let dir = std::env::temp_dir().join(format!(
-        "wattlens-estimate-followup-cmp-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).expect("tempdir");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
     let other = dir.join("other.json");
     let o = wattlens(&[
         "estimate", "fleet", "--energy", "0.1Wh", "--hours", "1", "--json",
