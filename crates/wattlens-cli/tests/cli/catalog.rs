@@ -98,7 +98,6 @@ fn config_file_sets_site_defaults() {
         ],
         &["wattlens.toml", "line 2"],
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -615,7 +615,6 @@ fn a_cpu_only_estimate_beside_a_cpu_only_run_compares_near_one() {
         "--compare",
         run.to_str().expect("utf-8"),
     ]);
-    let _ = std::fs::remove_dir_all(&dir);
     let rows = v["comparison"]["figures"].as_array().expect("figures");
     let it = rows
         .iter()
