@@ -519,6 +519,7 @@ impl TraceReader {
                 self.check_tree(r.t, *cpu_s)?;
             }
             Value::Counter { .. }
+            | Value::Missed { .. }
             | Value::Dropped { .. }
             | Value::Exit { .. }
             | Value::Mark { .. } => {}
