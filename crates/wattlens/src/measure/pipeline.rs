@@ -650,7 +650,11 @@ impl Pipeline {
             .take(MISSES_NAMED)
             .map(|(key, m)| {
                 let n = m.count;
-                let reads = if n == 1 { "read" } else { "reads" };
+                let (reads, were) = if n == 1 {
+                    ("read", "was")
+                } else {
+                    ("reads", "were")
+                };
                 let how = if self.counters.contains_key(*key) {
                     "; its energy counter covers the gaps"
                 } else if self.powers.contains_key(*key) {
@@ -659,7 +663,7 @@ impl Pipeline {
                     ""
                 };
                 format!(
-                    "{key}: {n} {reads} failed and were retried (the first at t = {:.1} s: {}){how}",
+                    "{key}: {n} {reads} failed and {were} retried (the first at t = {:.1} s: {}){how}",
                     m.first_t, m.reason
                 )
             })
@@ -754,6 +758,112 @@ mod tests {
                 pids: 1,
             },
         }
+    }
+
+    fn package(t: f64, energy_uj: u64) -> Reading {
+        Reading {
+            t,
+            source: "rapl".into(),
+            device: "package-0".into(),
+            value: Value::Counter {
+                part: Part::Cpu,
+                energy_uj,
+                max_uj: 1 << 40,
+                used: None,
+            },
+        }
+    }
+
+    fn missed(t: f64, source: &str, device: &str) -> Reading {
+        Reading {
+            t,
+            source: source.into(),
+            device: device.into(),
+            value: Value::Missed {
+                reason: "Resource temporarily unavailable".into(),
+            },
+        }
+    }
+
+    /// Issue 8: an interval whose package read failed is neither modelled (the next delta
+    /// covers it, so modelling would count it twice) nor lost.
+    #[test]
+    fn a_missed_package_read_is_covered_by_the_next_delta_not_modelled() {
+        // RAPL: 0 -> 100 J (t = 1) -> missed (t = 2) -> 300 J (t = 3): 300 J in all, measured.
+        let mut p = Pipeline::new(inputs(Policy::Machine));
+        p.tick(&[package(0.0, 0), machine(0.0, 0.0, 0.0)]);
+        p.tick(&[package(1.0, 100_000_000), machine(1.0, 2.0, 4.0)]);
+        p.tick(&[missed(2.0, "rapl", "package-0"), machine(2.0, 4.0, 8.0)]);
+        p.tick(&[package(3.0, 300_000_000), machine(3.0, 6.0, 12.0)]);
+        let m = p.finish();
+        let cpu: f64 = m.breakdown.components[..2].iter().map(|c| c.energy.0).sum();
+        assert!((cpu - 300.0).abs() < 1e-9, "{cpu}");
+        assert!(m.breakdown.components[..2]
+            .iter()
+            .all(|c| c.method == Method::Measured));
+        assert_eq!(m.cpu_tdp, None, "the CPU was never modelled");
+        assert_eq!(
+            m.warnings,
+            [
+                "rapl/package-0: 1 read failed and was retried (the first at t = 2.0 s: \
+              Resource temporarily unavailable); its energy counter covers the gaps"
+            ]
+        );
+    }
+
+    #[test]
+    fn misses_give_one_note_per_device_and_at_most_a_few_devices_by_name() {
+        // 8 GPUs, each missing every other read for 100 polls: 6 notes, not 400.
+        let mut p = Pipeline::new(inputs(Policy::Machine));
+        for i in 0..200u32 {
+            let t = f64::from(i);
+            let batch: Vec<Reading> = (0..8)
+                .map(|g| {
+                    let device = format!("gpu{g}");
+                    if i % 2 == 1 {
+                        missed(t, "nvml", &device)
+                    } else {
+                        Reading {
+                            t,
+                            source: "nvml".into(),
+                            device,
+                            value: Value::Power {
+                                part: Part::Gpu,
+                                power_w: 100.0,
+                                used: None,
+                            },
+                        }
+                    }
+                })
+                .collect();
+            p.tick(&batch);
+        }
+        let m = p.finish();
+        assert_eq!(m.warnings.len(), MISSES_NAMED + 1, "{:?}", m.warnings);
+        assert!(m.warnings[0].starts_with("nvml/gpu0: 100 reads failed and were retried"));
+        assert!(m.warnings[0].ends_with("the power between the reads around them is interpolated"));
+        assert_eq!(
+            m.warnings[MISSES_NAMED],
+            "3 more devices had reads that failed and were retried (300 reads; not shown)"
+        );
+        // 8 x 100 W over 198 s (the last power read is at t = 198): 158,400 J, none lost.
+        let gpu = m.breakdown.components.last().expect("gpu");
+        assert!((gpu.energy.0 - 158_400.0).abs() < 1e-6, "{gpu:?}");
+        // A dropped device's note is its drop, not its misses.
+        let mut p = Pipeline::new(inputs(Policy::Machine));
+        p.tick(&[missed(0.0, "nvml", "gpu0")]);
+        p.tick(&[Reading {
+            t: 1.0,
+            source: "nvml".into(),
+            device: "gpu0".into(),
+            value: Value::Dropped {
+                reason: "GPU is lost (5 reads failed in a row)".into(),
+            },
+        }]);
+        assert_eq!(
+            p.finish().warnings,
+            ["nvml/gpu0 dropped at t = 1.0 s: GPU is lost (5 reads failed in a row)"]
+        );
     }
 
     #[test]
