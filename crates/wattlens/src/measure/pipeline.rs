@@ -14,6 +14,12 @@
 //!   machine's busy time share its active energy, never more), the idle part by `c`, DRAM by `s`
 //!   (measured) or by the tree's share of memory (modelled), and only the GPUs the tree uses
 //!   (where the driver says).
+//!
+//! A read that failed and will be retried ([`Value::Missed`]) loses nothing: a counter's next
+//! delta spans the gap and a sampled power's next trapezoid spans the longer interval. So that
+//! nothing is counted twice, an interval in which every CPU (or DRAM, or psys) counter missed is
+//! charged nothing for it rather than modelled: the counter's next reading covers it. Each
+//! device with misses gets one note at the end, never one per miss.
 
 use super::Policy;
 use crate::energy::{
@@ -22,7 +28,7 @@ use crate::energy::{
 use crate::source::procfs::cpu_curve;
 use crate::source::{Part, Reading, Value};
 use crate::units::{Joules, Seconds, Watts};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Coefficients of the modelled components.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -116,6 +122,23 @@ const MARK_WARNINGS: usize = 20;
 /// Windows left open at the end that are named one by one in the notes.
 const UNCLOSED_NAMED: usize = 5;
 
+/// Devices whose retried reads are noted one by one; the rest share one line.
+const MISSES_NAMED: usize = 5;
+
+/// The most characters of a failed read's reason copied into a note.
+const MAX_REASON_CHARS: usize = 200;
+
+/// The failed-and-retried reads of one device.
+#[derive(Clone, Debug)]
+struct Misses {
+    /// How many.
+    count: u64,
+    /// Time of the first.
+    first_t: f64,
+    /// Why the first failed (at most [`MAX_REASON_CHARS`]).
+    reason: String,
+}
+
 /// Cumulative figures at one poll: a window is the difference of two, so opening or closing
 /// one costs the same whatever the number of windows or polls.
 #[derive(Clone, Copy, Debug)]
@@ -134,6 +157,12 @@ pub struct Pipeline {
     inputs: ModelInputs,
     counters: HashMap<String, CounterDiff>,
     powers: HashMap<String, PowerIntegrator>,
+    /// The part each counter or power device measures (for a miss, which has none).
+    parts: HashMap<String, Part>,
+    /// Devices whose reads failed and were retried, by key.
+    misses: BTreeMap<String, Misses>,
+    /// Devices dropped, by key.
+    dropped: BTreeSet<String>,
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
@@ -175,6 +204,9 @@ impl Pipeline {
             inputs,
             counters: HashMap::new(),
             powers: HashMap::new(),
+            parts: HashMap::new(),
+            misses: BTreeMap::new(),
+            dropped: BTreeSet::new(),
             first_t: None,
             last_t: None,
             machine: None,
@@ -314,6 +346,8 @@ impl Pipeline {
         let (mut pkg, mut dram, mut psys) = (None::<f64>, None::<f64>, None::<f64>);
         let mut gpu = 0.0;
         let (mut d_busy, mut d_total, mut d_tree) = (0.0, 0.0, 0.0);
+        // Parts one of whose devices missed this read: their energy comes with the next one.
+        let mut missed: Vec<Part> = Vec::new();
         for r in batch {
             let key = format!("{}/{}", r.source, r.device);
             match &r.value {
@@ -323,6 +357,7 @@ impl Pipeline {
                     max_uj,
                     used,
                 } => {
+                    self.parts.insert(key.clone(), *part);
                     let diff = self
                         .counters
                         .entry(key.clone())
@@ -355,6 +390,7 @@ impl Pipeline {
                     power_w,
                     used,
                 } => {
+                    self.parts.insert(key.clone(), *part);
                     let j = self
                         .powers
                         .entry(key.clone())
@@ -397,9 +433,23 @@ impl Pipeline {
                     self.tree_cpu = Some(*cpu_s);
                     self.rss_gb = *rss_gb;
                 }
+                Value::Missed { reason } => {
+                    if let Some(part) = self.parts.get(&key) {
+                        missed.push(*part);
+                    }
+                    self.misses
+                        .entry(key)
+                        .or_insert_with(|| Misses {
+                            count: 0,
+                            first_t: t,
+                            reason: reason.chars().take(MAX_REASON_CHARS).collect(),
+                        })
+                        .count += 1;
+                }
                 Value::Dropped { reason } => {
                     self.warnings
                         .push(format!("{key} dropped at t = {t:.1} s: {reason}"));
+                    self.dropped.insert(key);
                 }
                 Value::Exit { code } => self.exit_code = Some(*code),
                 Value::Mark { .. } => {}
@@ -425,9 +475,14 @@ impl Pipeline {
         let capacity = (d_tree / (cpus * dt)).clamp(0.0, 1.0);
         let before = self.energy();
 
-        // CPU (psys, when asked for, stands for package and DRAM together).
+        // CPU (psys, when asked for, stands for package and DRAM together). Where psys missed,
+        // or every CPU counter did, the next reading covers this interval: charging the
+        // package or the model now would count it twice.
         let measured_cpu = psys.or(pkg);
-        if let Some(e) = measured_cpu {
+        let psys_missed = missed.contains(&Part::Psys);
+        if psys_missed || (measured_cpu.is_none() && missed.contains(&Part::Cpu)) {
+            // Charged with the next reading.
+        } else if let Some(e) = measured_cpu {
             let idle = e * cpu_curve(0.0) / cpu_curve(u);
             let active = e - idle;
             self.machine_idle += Joules(idle);
@@ -467,6 +522,8 @@ impl Pipeline {
         // DRAM.
         if psys.is_some() {
             // Already inside psys.
+        } else if psys_missed || (dram.is_none() && missed.contains(&Part::Dram)) {
+            // Charged with the next reading.
         } else if let Some(e) = dram {
             self.dram += Joules(if mine { e * share } else { e });
             self.dram_method = weakest(self.dram_method, Method::Measured);
@@ -524,6 +581,7 @@ impl Pipeline {
                 self.mark_warnings - MARK_WARNINGS
             ));
         }
+        warnings.extend(self.miss_notes());
         if self.inputs.policy == Policy::Processes && !self.saw_tree {
             warnings.push(
                 "charged to the whole machine, not the processes (--charge processes): no \
@@ -577,6 +635,48 @@ impl Pipeline {
             windows,
             profile: self.profile.clone(),
         }
+    }
+
+    /// One note per device whose reads failed and were retried (a dropped device has its own),
+    /// the first [`MISSES_NAMED`] by name, the others in one line.
+    fn miss_notes(&self) -> Vec<String> {
+        let kept: Vec<(&String, &Misses)> = self
+            .misses
+            .iter()
+            .filter(|(k, _)| !self.dropped.contains(*k))
+            .collect();
+        let mut notes: Vec<String> = kept
+            .iter()
+            .take(MISSES_NAMED)
+            .map(|(key, m)| {
+                let n = m.count;
+                let (reads, were) = if n == 1 {
+                    ("read", "was")
+                } else {
+                    ("reads", "were")
+                };
+                let how = if self.counters.contains_key(*key) {
+                    "; its energy counter covers the gaps"
+                } else if self.powers.contains_key(*key) {
+                    "; the power between the reads around them is interpolated"
+                } else {
+                    ""
+                };
+                format!(
+                    "{key}: {n} {reads} failed and {were} retried (the first at t = {:.1} s: {}){how}",
+                    m.first_t, m.reason
+                )
+            })
+            .collect();
+        if kept.len() > MISSES_NAMED {
+            let rest = &kept[MISSES_NAMED..];
+            let n: u64 = rest.iter().map(|(_, m)| m.count).sum();
+            notes.push(format!(
+                "{} more devices had reads that failed and were retried ({n} reads; not shown)",
+                rest.len()
+            ));
+        }
+        notes
     }
 
     /// The components with the given energies (CPU active, CPU idle, DRAM, GPUs) and the
@@ -658,6 +758,112 @@ mod tests {
                 pids: 1,
             },
         }
+    }
+
+    fn package(t: f64, energy_uj: u64) -> Reading {
+        Reading {
+            t,
+            source: "rapl".into(),
+            device: "package-0".into(),
+            value: Value::Counter {
+                part: Part::Cpu,
+                energy_uj,
+                max_uj: 1 << 40,
+                used: None,
+            },
+        }
+    }
+
+    fn missed(t: f64, source: &str, device: &str) -> Reading {
+        Reading {
+            t,
+            source: source.into(),
+            device: device.into(),
+            value: Value::Missed {
+                reason: "Resource temporarily unavailable".into(),
+            },
+        }
+    }
+
+    /// Issue 8: an interval whose package read failed is neither modelled (the next delta
+    /// covers it, so modelling would count it twice) nor lost.
+    #[test]
+    fn a_missed_package_read_is_covered_by_the_next_delta_not_modelled() {
+        // RAPL: 0 -> 100 J (t = 1) -> missed (t = 2) -> 300 J (t = 3): 300 J in all, measured.
+        let mut p = Pipeline::new(inputs(Policy::Machine));
+        p.tick(&[package(0.0, 0), machine(0.0, 0.0, 0.0)]);
+        p.tick(&[package(1.0, 100_000_000), machine(1.0, 2.0, 4.0)]);
+        p.tick(&[missed(2.0, "rapl", "package-0"), machine(2.0, 4.0, 8.0)]);
+        p.tick(&[package(3.0, 300_000_000), machine(3.0, 6.0, 12.0)]);
+        let m = p.finish();
+        let cpu: f64 = m.breakdown.components[..2].iter().map(|c| c.energy.0).sum();
+        assert!((cpu - 300.0).abs() < 1e-9, "{cpu}");
+        assert!(m.breakdown.components[..2]
+            .iter()
+            .all(|c| c.method == Method::Measured));
+        assert_eq!(m.cpu_tdp, None, "the CPU was never modelled");
+        assert_eq!(
+            m.warnings,
+            [
+                "rapl/package-0: 1 read failed and was retried (the first at t = 2.0 s: \
+              Resource temporarily unavailable); its energy counter covers the gaps"
+            ]
+        );
+    }
+
+    #[test]
+    fn misses_give_one_note_per_device_and_at_most_a_few_devices_by_name() {
+        // 8 GPUs, each missing every other read for 100 polls: 6 notes, not 400.
+        let mut p = Pipeline::new(inputs(Policy::Machine));
+        for i in 0..200u32 {
+            let t = f64::from(i);
+            let batch: Vec<Reading> = (0..8)
+                .map(|g| {
+                    let device = format!("gpu{g}");
+                    if i % 2 == 1 {
+                        missed(t, "nvml", &device)
+                    } else {
+                        Reading {
+                            t,
+                            source: "nvml".into(),
+                            device,
+                            value: Value::Power {
+                                part: Part::Gpu,
+                                power_w: 100.0,
+                                used: None,
+                            },
+                        }
+                    }
+                })
+                .collect();
+            p.tick(&batch);
+        }
+        let m = p.finish();
+        assert_eq!(m.warnings.len(), MISSES_NAMED + 1, "{:?}", m.warnings);
+        assert!(m.warnings[0].starts_with("nvml/gpu0: 100 reads failed and were retried"));
+        assert!(m.warnings[0].ends_with("the power between the reads around them is interpolated"));
+        assert_eq!(
+            m.warnings[MISSES_NAMED],
+            "3 more devices had reads that failed and were retried (300 reads; not shown)"
+        );
+        // 8 x 100 W over 198 s (the last power read is at t = 198): 158,400 J, none lost.
+        let gpu = m.breakdown.components.last().expect("gpu");
+        assert!((gpu.energy.0 - 158_400.0).abs() < 1e-6, "{gpu:?}");
+        // A dropped device's note is its drop, not its misses.
+        let mut p = Pipeline::new(inputs(Policy::Machine));
+        p.tick(&[missed(0.0, "nvml", "gpu0")]);
+        p.tick(&[Reading {
+            t: 1.0,
+            source: "nvml".into(),
+            device: "gpu0".into(),
+            value: Value::Dropped {
+                reason: "GPU is lost (5 reads failed in a row)".into(),
+            },
+        }]);
+        assert_eq!(
+            p.finish().warnings,
+            ["nvml/gpu0 dropped at t = 1.0 s: GPU is lost (5 reads failed in a row)"]
+        );
     }
 
     #[test]

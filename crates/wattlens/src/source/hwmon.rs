@@ -3,7 +3,7 @@
 //! `power1_average` (uW, averaged by the firmware), else `power1_input` (uW, instantaneous).
 
 use super::{entries, read_trim, read_u64, Part, PollContext, PollError, Reading, Source};
-use super::{ReadFile, SourceError, StdFs, Value};
+use super::{ReadBudget, ReadFile, SourceError, StdFs, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,6 +20,8 @@ pub struct AmdGpu {
     pub label: String,
     dir: PathBuf,
     reads: Reads,
+    /// Its failed reads in a row.
+    budget: ReadBudget,
 }
 
 impl AmdGpu {
@@ -74,7 +76,12 @@ impl Hwmon {
                     return None;
                 };
                 let label = dir.file_name()?.to_string_lossy().into_owned();
-                Some(AmdGpu { label, dir, reads })
+                Some(AmdGpu {
+                    label,
+                    dir,
+                    reads,
+                    budget: ReadBudget::default(),
+                })
             })
             .collect();
         if gpus.is_empty() {
@@ -133,7 +140,7 @@ impl Source for Hwmon {
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
         let fs = self.fs.as_ref();
-        self.gpus.retain(|g| {
+        self.gpus.retain_mut(|g| {
             let value = match g.reads {
                 Reads::Energy => {
                     read_u64(fs, &g.dir.join("energy1_input")).map(|v| Value::Counter {
@@ -149,14 +156,12 @@ impl Source for Hwmon {
                     used: None,
                 }),
             };
-            let keep = value.is_ok();
+            let (value, keep) = g.budget.judge(value);
             out.push(Reading {
                 t,
                 source: "hwmon".into(),
                 device: g.label.clone(),
-                value: value.unwrap_or_else(|e| Value::Dropped {
-                    reason: e.to_string(),
-                }),
+                value,
             });
             keep
         });
@@ -224,15 +229,70 @@ mod tests {
         assert!(buf
             .iter()
             .all(|r| !matches!(r.value, Value::Dropped { .. })));
-        buf.clear();
-        h.poll(1.0, &PollContext::default(), &mut buf)
-            .expect("second poll");
+        // Retried within the budget (Missed), then dropped.
+        for i in 1..=super::super::MAX_CONSECUTIVE_FAILURES {
+            buf.clear();
+            h.poll(f64::from(i), &PollContext::default(), &mut buf)
+                .expect("poll");
+            assert!(matches!(buf[1].value, Value::Counter { .. }));
+            if i < super::super::MAX_CONSECUTIVE_FAILURES {
+                assert!(
+                    matches!(&buf[0].value, Value::Missed { reason } if reason.contains("permission")),
+                    "{buf:?}"
+                );
+                assert_eq!(h.gpus().len(), 2);
+            }
+        }
         assert!(
             matches!(&buf[0].value, Value::Dropped { reason } if reason.contains("permission")),
             "{buf:?}"
         );
-        assert!(matches!(buf[1].value, Value::Counter { .. }));
         assert_eq!(h.gpus().len(), 1);
         assert_eq!(h.gpus()[0].label, "hwmon4");
+    }
+
+    #[test]
+    fn sampled_power_that_misses_reads_is_interpolated_and_the_device_kept() {
+        // hwmon3's power1_average (45 W in the fixture) fails its 2nd and 3rd polls.
+        struct Flaky(std::sync::atomic::AtomicUsize);
+        impl ReadFile for Flaky {
+            fn read(&self, path: &Path) -> std::io::Result<String> {
+                use std::sync::atomic::Ordering;
+                if path.ends_with("hwmon3/power1_average") {
+                    let n = self.0.fetch_add(1, Ordering::SeqCst);
+                    if n == 1 || n == 2 {
+                        return Err(std::io::Error::from(std::io::ErrorKind::TimedOut));
+                    }
+                }
+                std::fs::read_to_string(path)
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs-amd");
+        let mut h = Hwmon::with_reader(&root, Arc::new(Flaky(0.into()))).expect("hwmon");
+        let mut power = crate::energy::PowerIntegrator::default();
+        let mut joules = 0.0;
+        let mut kinds = Vec::new();
+        for t in 0..5 {
+            let mut buf = Vec::new();
+            h.poll(f64::from(t), &PollContext::default(), &mut buf)
+                .expect("poll");
+            match buf[0].value {
+                Value::Power { power_w, .. } => {
+                    kinds.push("power");
+                    joules += power
+                        .update(
+                            crate::units::Seconds(f64::from(t)),
+                            crate::units::Watts(power_w),
+                        )
+                        .0;
+                }
+                Value::Missed { .. } => kinds.push("missed"),
+                _ => kinds.push("other"),
+            }
+        }
+        assert_eq!(kinds, ["power", "missed", "missed", "power", "power"]);
+        // 45 W from t = 0 to 4 s, the trapezoid spanning the gap: 180 J.
+        assert!((joules - 180.0).abs() < 1e-9, "{joules}");
+        assert_eq!(h.gpus().len(), 2);
     }
 }

@@ -80,7 +80,15 @@ pub enum Value {
         /// Live processes in the tree.
         pids: u32,
     },
-    /// A device stopped answering and was dropped; the others go on.
+    /// A read of a device failed and will be retried at the next poll (within
+    /// [`MAX_CONSECUTIVE_FAILURES`]): nothing is lost for a counter, whose next delta spans the
+    /// gap, and sampled power is interpolated between the reads around it.
+    Missed {
+        /// Why.
+        reason: String,
+    },
+    /// A device stopped answering ([`MAX_CONSECUTIVE_FAILURES`] reads failed in a row) and was
+    /// dropped; the others go on.
     Dropped {
         /// Why.
         reason: String,
@@ -183,6 +191,45 @@ pub enum PollError {
     Stop(SourceError),
 }
 
+/// Reads of one device that may fail in a row before it is dropped: a transient error (an NVML
+/// timeout, a busy GPU, a sysfs read that races a driver) costs a [`Value::Missed`] reading, not
+/// the rest of the run. At a 1 s interval a device is dropped after 5 s of silence.
+pub const MAX_CONSECUTIVE_FAILURES: u32 = 5;
+
+/// The failures in a row of one device's reads, against [`MAX_CONSECUTIVE_FAILURES`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ReadBudget {
+    consecutive: u32,
+}
+
+impl ReadBudget {
+    /// The reading a read gives, and whether the device is kept: a success resets the count; a
+    /// failure is a [`Value::Missed`] until the last one of the budget, which is
+    /// [`Value::Dropped`].
+    pub(crate) fn judge(&mut self, read: Result<Value, SourceError>) -> (Value, bool) {
+        match read {
+            Ok(v) => {
+                self.consecutive = 0;
+                (v, true)
+            }
+            Err(e) => {
+                self.consecutive += 1;
+                if self.consecutive >= MAX_CONSECUTIVE_FAILURES {
+                    let reason = format!("{e} ({} reads failed in a row)", self.consecutive);
+                    (Value::Dropped { reason }, false)
+                } else {
+                    (
+                        Value::Missed {
+                            reason: e.to_string(),
+                        },
+                        true,
+                    )
+                }
+            }
+        }
+    }
+}
+
 /// A source of raw readings.
 pub trait Source: Send {
     /// Short name (`rapl`).
@@ -190,8 +237,10 @@ pub trait Source: Send {
     /// Reads every device once at time `t` (seconds since start) and pushes the readings.
     ///
     /// # Errors
-    /// See [`PollError`]: a device that disappears is reported as a [`Value::Dropped`] reading
-    /// while the source's other devices go on; `Stop` when none is left.
+    /// See [`PollError`]: a failed read of a device is a [`Value::Missed`] reading and the
+    /// device is read again at the next poll; after [`MAX_CONSECUTIVE_FAILURES`] in a row it is
+    /// reported as a [`Value::Dropped`] reading and no longer read, while the source's other
+    /// devices go on; `Stop` when none is left.
     fn poll(
         &mut self,
         t: f64,

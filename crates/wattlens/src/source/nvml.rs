@@ -12,7 +12,7 @@
 //! only then: the safe NVML binding has no call for MIG handles, and this crate forbids unsafe
 //! code.
 
-use super::{Part, PollContext, PollError, Reading, Source, SourceError, Value};
+use super::{Part, PollContext, PollError, ReadBudget, Reading, Source, SourceError, Value};
 use std::collections::BTreeSet;
 
 /// What wattlens needs from one physical GPU.
@@ -117,6 +117,7 @@ struct Gpu<D> {
     index: usize,
     dev: D,
     counter: bool,
+    budget: ReadBudget,
 }
 
 /// The GPUs charged to a run.
@@ -150,6 +151,7 @@ impl<D: GpuDevice> Nvml<D> {
                     index,
                     dev,
                     counter,
+                    budget: ReadBudget::default(),
                 }
             })
             .collect();
@@ -189,7 +191,7 @@ impl<D: GpuDevice> Source for Nvml<D> {
         ctx: &PollContext<'_>,
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
-        self.gpus.retain(|g| {
+        self.gpus.retain_mut(|g| {
             let used = g
                 .dev
                 .pids()
@@ -216,14 +218,12 @@ impl<D: GpuDevice> Source for Nvml<D> {
                     used,
                 })
             };
-            let keep = value.is_ok();
+            let (value, keep) = g.budget.judge(value);
             out.push(Reading {
                 t,
                 source: "nvml".into(),
                 device: format!("gpu{}", g.index),
-                value: value.unwrap_or_else(|e| Value::Dropped {
-                    reason: e.to_string(),
-                }),
+                value,
             });
             keep
         });
@@ -394,6 +394,7 @@ impl GpuDevice for FakeGpu {
 
 #[cfg(test)]
 mod tests {
+    use super::super::MAX_CONSECUTIVE_FAILURES;
     use super::*;
     use std::sync::atomic::Ordering;
     use std::sync::{Arc, Mutex};
@@ -520,12 +521,74 @@ mod tests {
                 used: Some(true)
             }
         );
-        // gpu1 falls off the bus: dropped, gpu0 goes on.
+        // gpu1 falls off the bus: its reads are retried (Missed) up to the budget, then it is
+        // dropped; gpu0 goes on throughout.
         *energy.lock().expect("lock") = Some(2_000);
         gone.store(true, Ordering::Relaxed);
+        for i in 1..MAX_CONSECUTIVE_FAILURES {
+            buf.clear();
+            src.poll(f64::from(i), &ctx, &mut buf).expect("poll");
+            assert!(
+                matches!(&buf[1].value, Value::Missed { reason } if reason.contains("lost")),
+                "{buf:?}"
+            );
+            assert_eq!(src.devices(), [(0, true), (1, false)]);
+        }
         buf.clear();
-        src.poll(1.0, &ctx, &mut buf).expect("poll");
-        assert!(matches!(buf[1].value, Value::Dropped { .. }));
+        src.poll(9.0, &ctx, &mut buf).expect("poll");
+        assert!(
+            matches!(&buf[1].value, Value::Dropped { reason } if reason.contains("5 reads failed in a row")),
+            "{buf:?}"
+        );
         assert_eq!(src.devices(), [(0, true)]);
+        buf.clear();
+        src.poll(10.0, &ctx, &mut buf).expect("poll");
+        assert_eq!(buf.len(), 1, "a dropped GPU is no longer read: {buf:?}");
+    }
+
+    /// Issue 8: a transient NVML error (a timeout, a busy GPU) in hour 1 of a long run must not
+    /// lose every later GPU joule.
+    #[test]
+    fn a_gpu_that_fails_two_reads_then_recovers_keeps_its_whole_energy() {
+        use crate::measure::{ModelInputs, Pipeline, Policy};
+        let a = gpu("GPU-a", Some(10_000), 0);
+        let (energy, gone) = (Arc::clone(&a.energy_mj), Arc::clone(&a.gone));
+        let mut src = Nvml::from_devices(vec![a], None).expect("gpus");
+        let mut pipe = Pipeline::new(ModelInputs {
+            policy: Policy::Machine,
+            cpu_tdp: Some(crate::units::Watts(100.0)),
+            cpu_w_per_thread: 3.5,
+            dram_w_per_gb: 0.375,
+        });
+        // Counter (mJ) at t = 0..6; the reads at t = 2 and 3 fail.
+        let counter = [10_000, 11_000, 12_500, 14_000, 15_000, 17_000, 20_000];
+        for (t, mj) in counter.iter().enumerate() {
+            *energy.lock().expect("lock") = Some(*mj);
+            gone.store(t == 2 || t == 3, Ordering::Relaxed);
+            let mut buf = Vec::new();
+            src.poll(t as f64, &PollContext::default(), &mut buf)
+                .expect("poll");
+            let missed = matches!(buf[0].value, Value::Missed { .. });
+            assert_eq!(missed, t == 2 || t == 3, "t = {t}: {buf:?}");
+            pipe.tick(&buf);
+        }
+        assert_eq!(src.devices(), [(0, true)], "still measured");
+        // True delta: 20,000 - 10,000 mJ = 10 J, the failed reads' intervals included.
+        let m = pipe.finish();
+        let gpu = m
+            .breakdown
+            .components
+            .iter()
+            .find(|c| c.key == "component.gpu")
+            .expect("gpu component");
+        assert!((gpu.energy.0 - 10.0).abs() < 1e-9, "{gpu:?}");
+        assert_eq!(gpu.method, crate::energy::Method::Measured);
+        let notes: Vec<&String> = m.warnings.iter().filter(|w| w.contains("gpu0")).collect();
+        assert_eq!(notes.len(), 1, "{:?}", m.warnings);
+        assert!(
+            notes[0].starts_with("nvml/gpu0: 2 reads failed and were retried")
+                && notes[0].ends_with("its energy counter covers the gaps"),
+            "{notes:?}"
+        );
     }
 }

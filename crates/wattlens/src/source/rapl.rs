@@ -7,8 +7,8 @@
 //! resets are handled by [`crate::energy::CounterDiff`] downstream.
 
 use super::{
-    entries, read_trim, read_u64, Part, PollContext, PollError, ReadFile, Reading, Source,
-    SourceError, StdFs, Value,
+    entries, read_trim, read_u64, Part, PollContext, PollError, ReadBudget, ReadFile, Reading,
+    Source, SourceError, StdFs, Value,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +30,8 @@ pub struct Domain {
 pub struct Rapl {
     fs: Arc<dyn ReadFile>,
     domains: Vec<Domain>,
+    /// The failed reads in a row of each domain, in the same order.
+    budgets: Vec<ReadBudget>,
 }
 
 impl std::fmt::Debug for Rapl {
@@ -123,7 +125,12 @@ impl Rapl {
         for d in &msr {
             read_u64(fs.as_ref(), &d.dir.join("energy_uj"))?;
         }
-        Ok(Self { fs, domains: msr })
+        let budgets = vec![ReadBudget::default(); msr.len()];
+        Ok(Self {
+            fs,
+            domains: msr,
+            budgets,
+        })
     }
 
     /// The domains found.
@@ -145,33 +152,26 @@ impl Source for Rapl {
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
         let fs = Arc::clone(&self.fs);
-        self.domains.retain(|d| {
-            match read_u64(fs.as_ref(), &d.dir.join("energy_uj")) {
-                Ok(v) => out.push(Reading {
-                    t,
-                    source: "rapl".into(),
-                    device: d.label.clone(),
-                    value: Value::Counter {
-                        part: d.part,
-                        energy_uj: v,
-                        max_uj: d.max_uj,
-                        used: None,
-                    },
-                }),
-                Err(e) => {
-                    out.push(Reading {
-                        t,
-                        source: "rapl".into(),
-                        device: d.label.clone(),
-                        value: Value::Dropped {
-                            reason: e.to_string(),
-                        },
-                    });
-                    return false;
-                }
+        let mut kept = Vec::with_capacity(self.domains.len());
+        for (d, mut budget) in self.domains.drain(..).zip(self.budgets.drain(..)) {
+            let read = read_u64(fs.as_ref(), &d.dir.join("energy_uj")).map(|v| Value::Counter {
+                part: d.part,
+                energy_uj: v,
+                max_uj: d.max_uj,
+                used: None,
+            });
+            let (value, keep) = budget.judge(read);
+            out.push(Reading {
+                t,
+                source: "rapl".into(),
+                device: d.label.clone(),
+                value,
+            });
+            if keep {
+                kept.push((d, budget));
             }
-            true
-        });
+        }
+        (self.domains, self.budgets) = kept.into_iter().unzip();
         if self.domains.is_empty() {
             return Err(PollError::Stop(SourceError::Absent(
                 "every RAPL domain disappeared".into(),
@@ -232,6 +232,7 @@ impl FakePowercap {
 
 #[cfg(test)]
 mod tests {
+    use super::super::MAX_CONSECUTIVE_FAILURES;
     use super::*;
     use crate::energy::CounterDiff;
 
@@ -311,14 +312,77 @@ mod tests {
         fake.set("intel-rapl:0:0", 20_010).expect("set");
         poll(&mut r, 1.0, &mut total);
         assert_eq!(total, [150_001, 20_000]);
-        // DRAM disappears: dropped with a reading saying so, package goes on.
+        // DRAM disappears: retried (Missed) within the budget, then dropped with a reading
+        // saying so; the package goes on.
         fake.remove("intel-rapl:0:0").expect("rm");
         fake.set("intel-rapl:0", 60_000).expect("set");
-        let buf = poll(&mut r, 2.0, &mut total);
+        for i in 1..MAX_CONSECUTIVE_FAILURES {
+            let buf = poll(&mut r, 1.0 + f64::from(i), &mut total);
+            assert!(
+                matches!(buf[1].value, Value::Missed { .. }) && buf[1].device == "package-0/dram",
+                "{buf:?}"
+            );
+            assert_eq!(r.domains().len(), 2);
+        }
+        let buf = poll(&mut r, 9.0, &mut total);
         assert!(buf
             .iter()
             .any(|x| matches!(x.value, Value::Dropped { .. }) && x.device == "package-0/dram"));
         assert_eq!(total[0], 160_001);
+        assert_eq!(r.domains().len(), 1);
+    }
+
+    /// A counter read that fails and then succeeds loses nothing, even when the counter wrapped
+    /// in the gap: the next delta spans it.
+    #[test]
+    fn a_counter_that_fails_reads_across_a_wrap_loses_nothing() {
+        // Fails the package's 2nd and 3rd reads, as a racing driver would.
+        struct Flaky(std::sync::atomic::AtomicUsize);
+        impl ReadFile for Flaky {
+            fn read(&self, p: &Path) -> std::io::Result<String> {
+                use std::sync::atomic::Ordering;
+                if p.ends_with("intel-rapl:0/energy_uj") {
+                    // Read 0 is the constructor's check, 1 the first poll.
+                    let n = self.0.fetch_add(1, Ordering::SeqCst);
+                    if n == 3 || n == 4 {
+                        return Err(std::io::Error::other("EAGAIN"));
+                    }
+                }
+                std::fs::read_to_string(p)
+            }
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fake = FakePowercap::new(dir.path());
+        fake.add("intel-rapl:0", "package-0", 1_000_000, 700_000)
+            .expect("zone");
+        let mut r = Rapl::with_reader(dir.path(), false, Arc::new(Flaky(0.into()))).expect("rapl");
+        let mut diff = CounterDiff::new(1_000_000);
+        let mut total = 0;
+        let mut kinds = Vec::new();
+        // 700,000 -> 800,000 -> (900,000 missed) -> (100,000 missed, wrapped) -> 200,000:
+        // 100,000 uJ, then across the gap 1,000,000 - 800,000 + 200,000 + 1 = 400,001 uJ (a
+        // wrap: under half the range), 500,001 uJ in all.
+        for (t, v) in [700_000, 800_000, 900_000, 100_000, 200_000]
+            .iter()
+            .enumerate()
+        {
+            fake.set("intel-rapl:0", *v).expect("set");
+            let mut buf = Vec::new();
+            r.poll(t as f64, &PollContext::default(), &mut buf)
+                .expect("poll");
+            match buf[0].value {
+                Value::Counter { energy_uj, .. } => {
+                    kinds.push("counter");
+                    if let Some(d) = diff.update(energy_uj) {
+                        total += d.value();
+                    }
+                }
+                Value::Missed { .. } => kinds.push("missed"),
+                _ => kinds.push("other"),
+            }
+        }
+        assert_eq!(kinds, ["counter", "counter", "missed", "missed", "counter"]);
+        assert_eq!(total, 500_001);
         assert_eq!(r.domains().len(), 1);
     }
 }

@@ -519,6 +519,7 @@ impl TraceReader {
                 self.check_tree(r.t, *cpu_s)?;
             }
             Value::Counter { .. }
+            | Value::Missed { .. }
             | Value::Dropped { .. }
             | Value::Exit { .. }
             | Value::Mark { .. } => {}
@@ -675,6 +676,92 @@ mod tests {
         assert_eq!(t.polls[0].len(), 2);
         assert_eq!(t.polls[1][0], r(1.0, 3));
         assert!(t.torn);
+    }
+
+    /// Issue 8: a read that failed and was retried is its own line (`kind: missed`), so a
+    /// replay sees the same gaps as the live run and gives the same figures.
+    #[test]
+    fn missed_readings_replay_to_the_same_figures() {
+        use crate::measure::{ModelInputs, Pipeline, Policy};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run.jsonl");
+        let header = Header {
+            schema: TRACE_SCHEMA.into(),
+            interval_s: 1.0,
+            ..Header::default()
+        };
+        let counter = |t: f64, e: u64| Reading {
+            t,
+            source: "nvml".into(),
+            device: "gpu0".into(),
+            value: Value::Counter {
+                part: Part::Gpu,
+                energy_uj: e,
+                max_uj: u64::MAX,
+                used: None,
+            },
+        };
+        let power = |t: f64, w: f64| Reading {
+            t,
+            source: "hwmon".into(),
+            device: "hwmon3".into(),
+            value: Value::Power {
+                part: Part::Gpu,
+                power_w: w,
+                used: None,
+            },
+        };
+        let missed = |t: f64, device: &str| Reading {
+            t,
+            source: if device == "gpu0" { "nvml" } else { "hwmon" }.into(),
+            device: device.into(),
+            value: Value::Missed {
+                reason: "gpu0: Timeout".into(),
+            },
+        };
+        let polls = vec![
+            vec![counter(0.0, 0), power(0.0, 100.0)],
+            vec![missed(1.0, "gpu0"), power(1.0, 200.0)],
+            vec![missed(2.0, "gpu0"), missed(2.0, "hwmon3")],
+            vec![counter(3.0, 900_000_000), power(3.0, 100.0)],
+        ];
+        let mut w = TraceWriter::create(&path, &header).expect("create");
+        for p in &polls {
+            w.write(p).expect("write");
+        }
+        drop(w);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            text.contains(r#""kind":"missed","reason":"gpu0: Timeout""#),
+            "{text}"
+        );
+        let inputs = ModelInputs {
+            policy: Policy::Machine,
+            cpu_tdp: Some(crate::units::Watts(100.0)),
+            cpu_w_per_thread: 3.5,
+            dram_w_per_gb: 0.375,
+        };
+        let mut live = Pipeline::new(inputs);
+        for p in &polls {
+            live.tick(p);
+        }
+        let t = read(&path).expect("replay");
+        assert_eq!(t.polls, polls);
+        let mut replayed = Pipeline::new(inputs);
+        for p in &t.polls {
+            replayed.tick(p);
+        }
+        let (live, replayed) = (live.finish(), replayed.finish());
+        assert_eq!(live, replayed);
+        // GPUs: the counter's 900 J across the gap, and the trapezoids 150 + 300 (1 -> 3 s at
+        // 200 -> 100 W, interpolated over the missed read) = 450 J: 1,350 J.
+        let gpu = live
+            .breakdown
+            .components
+            .iter()
+            .find(|c| c.key == "component.gpu")
+            .expect("gpu");
+        assert!((gpu.energy.0 - 1350.0).abs() < 1e-9, "{gpu:?}");
     }
 
     const HEAD: &str =
