@@ -2,26 +2,7 @@
 //! implied-MFU tail note, unknown names with their flag, mixture-of-experts `--params` in
 //! `infer`, counts in full, computed durations beyond 1,000 years, and small message fixes.
 
-use super::{assert_usage_error, json, p50, stderr, temp_file, wattlens};
-use serde_json::Value;
-
-fn notes(v: &Value) -> String {
-    v["notes"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
-}
-
-fn stdout(args: &[&str]) -> String {
-    let o = wattlens(args);
-    assert!(o.status.success(), "wattlens {args:?}: {}", stderr(&o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use super::{assert_usage_error, json, notes, p50, stderr, stdout, temp_file, wattlens};
 
 #[test]
 fn implied_mfu_tail_note_names_the_p95_value_above_one() {

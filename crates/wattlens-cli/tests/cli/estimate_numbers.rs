@@ -3,7 +3,7 @@
 //! fail closed, JSON that follows the project's schema, silent fallbacks made visible, CPU-only
 //! servers, and one human number format in the tables.
 
-use super::{assert_usage_error, json, p50, stderr, wattlens};
+use super::{assert_usage_error, json, notes, p50, stderr, stdout, wattlens};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -80,24 +80,6 @@ fn all_finite(v: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-fn text(args: &[&str]) -> String {
-    let o = wattlens(args);
-    assert!(o.status.success(), "wattlens {args:?}: {}", stderr(&o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn notes(v: &Value) -> String {
-    v["notes"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
-}
-
 // ---- a model preset, fine-tuned -----------------------------------------------------------
 
 const FINE_TUNE: [&str; 13] = [
@@ -132,7 +114,7 @@ fn a_fine_tune_of_a_preset_does_not_take_the_presets_pre_training_tokens() {
         n.contains("published training figures are not shown"),
         "{n}"
     );
-    let t = text(&FINE_TUNE);
+    let t = stdout(&FINE_TUNE);
     assert!(!t.contains("published figures for comparison"), "{t}");
     assert!(
         t.contains("note: Llama 3.1 8B's published training figures"),
@@ -495,7 +477,7 @@ mod extreme_numbers {
 #[test]
 fn fallbacks_are_notes_in_the_default_output() {
     // A named data centre that publishes no WUE: the generic range is said, not only in --explain.
-    let t = text(&[
+    let t = stdout(&[
         "estimate",
         "fleet",
         "--energy",
@@ -508,10 +490,10 @@ fn fallbacks_are_notes_in_the_default_output() {
         "{t}"
     );
     // A data centre given as a power only: its embodied carbon is 0, and the output says why.
-    let t = text(&["estimate", "datacenter", "--it-power", "1MW"]);
+    let t = stdout(&["estimate", "datacenter", "--it-power", "1MW"]);
     assert!(t.contains("note: embodied carbon is 0"), "{t}");
     // Per-token figures under --energy-per-request come from a default token count.
-    let t = text(&[
+    let t = stdout(&[
         "estimate",
         "infer",
         "--energy-per-request",
@@ -522,7 +504,7 @@ fn fallbacks_are_notes_in_the_default_output() {
     assert!(t.contains("default of"), "{t}");
     assert!(t.contains("--output-tokens"), "{t}");
     // Given, no such note.
-    let t = text(&[
+    let t = stdout(&[
         "estimate",
         "infer",
         "--energy-per-request",
@@ -565,7 +547,7 @@ fn a_fleet_without_accelerators_has_no_accelerator_component() {
         .sum();
     assert!((sum / 120.0 - 1.0).abs() < 0.05, "{sum}");
     assert!(v.get("accelerators").is_none());
-    let t = text(&[
+    let t = stdout(&[
         "estimate",
         "fleet",
         "--servers",
@@ -656,8 +638,8 @@ fn tables_use_one_human_number_format() {
         "--grid",
         "DE",
     ];
-    let t = text(&args);
-    let md = text(&[&args[..], &["--format", "markdown"]].concat());
+    let t = stdout(&args);
+    let md = stdout(&[&args[..], &["--format", "markdown"]].concat());
     for out in [&t, &md] {
         for line in out
             .lines()
@@ -690,7 +672,7 @@ fn rows_that_show_as_zero_are_left_out_of_tables_but_kept_in_json() {
     // A data centre of 1 GW for a year has no known hardware: embodied carbon is 0 kgCO2e, which
     // was a "0 gCO2e" row in a GWh table.
     let args = ["estimate", "datacenter", "--it-power", "1GW"];
-    let t = text(&args);
+    let t = stdout(&args);
     assert!(!t.contains("embodied carbon  "), "{t}");
     assert!(!t.contains(" 0  "), "{t}");
     let v = json(&args);

@@ -2,32 +2,14 @@
 //! the published run, host power of catalog servers, CPU-only servers with `--gpu`, `--cooling`
 //! presets, one human number format, and a note for a defaulted period.
 
-use super::{assert_usage_error, json, p50, stderr, temp_file, wattlens};
+use super::{assert_usage_error, json, notes, p50, stderr, stdout, temp_file, wattlens};
 use serde_json::Value;
-
-fn stdout(args: &[&str]) -> String {
-    let o = wattlens(args);
-    assert!(o.status.success(), "wattlens {args:?}: {}", stderr(&o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn assumption<'a>(v: &'a Value, name: &str) -> &'a Value {
     v["assumptions"]
         .as_array()
         .and_then(|a| a.iter().find(|x| x["name"] == name))
         .unwrap_or_else(|| panic!("no assumption {name} in {}", v["assumptions"]))
-}
-
-fn notes(v: &Value) -> String {
-    v["notes"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
 }
 
 fn published(v: &Value) -> usize {

@@ -31,6 +31,26 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The stdout of a run that must succeed.
+fn stdout(args: &[&str]) -> String {
+    let o = wattlens(args);
+    assert!(o.status.success(), "wattlens {args:?}: {}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The notes of a JSON footprint, one a line.
+fn notes(v: &Value) -> String {
+    v["notes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
 /// `wattlens` with a clean environment (no user catalog, config or fake roots from the
 /// environment) and no GPU: what every `run` test starts from.
 fn isolated() -> Command {
