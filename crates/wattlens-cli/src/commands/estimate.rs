@@ -164,22 +164,21 @@ fn computed_duration(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     if !d.p95.is_finite() || d.p95 <= MAX_DURATION_D {
         return Ok(());
     }
-    let given = |flag: &'static str, v: &Option<String>| v.as_ref().map(|_| flag);
-    let inputs: Vec<&str> = [
-        given("--flops", &a.flops),
-        given("--params", &a.params),
-        given("--active-params", &a.active_params),
-        given("--tokens", &a.tokens),
-        given("--model", &a.model),
-        given("--gpu-hours", &a.gpu_hours),
-        given("--gpus", &a.gpus),
-        given("--mfu", &a.mfu),
-        given("--interruptions", &a.interruptions),
-        given("--mtbf", &a.mtbf),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let inputs = given(
+        a,
+        &[
+            "--flops",
+            "--params",
+            "--active-params",
+            "--tokens",
+            "--model",
+            "--gpu-hours",
+            "--gpus",
+            "--mfu",
+            "--interruptions",
+            "--mtbf",
+        ],
+    );
     let what = |days: f64| {
         format!(
             "the run would take {} years, beyond the 1,000 years any run can last: check the value and unit of {} (a count in the wrong unit, too few accelerators, or too low an MFU)",
@@ -201,6 +200,25 @@ fn computed_duration(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// Which of `flags` the user gave to `estimate train`, in the order asked, for messages that
+/// name the inputs that disagree.
+fn given(a: &TrainArgs, flags: &[&'static str]) -> Vec<&'static str> {
+    let set = |flag: &str| match flag {
+        "--flops" => a.flops.is_some(),
+        "--params" => a.params.is_some(),
+        "--active-params" => a.active_params.is_some(),
+        "--tokens" => a.tokens.is_some(),
+        "--model" => a.model.is_some(),
+        "--gpu-hours" => a.gpu_hours.is_some(),
+        "--gpus" => a.gpus.is_some(),
+        "--mfu" => a.mfu.is_some(),
+        "--interruptions" => a.interruptions.is_some(),
+        "--mtbf" => a.mtbf.is_some(),
+        _ => false,
+    };
+    flags.iter().copied().filter(|f| set(f)).collect()
+}
+
 /// An implied MFU above 1 is impossible: the compute cannot be done in the time given on the
 /// accelerators given. At the P50 it is an error naming the inputs that disagree; only in the
 /// upper tail of ranges, a note that comes first.
@@ -211,17 +229,16 @@ fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     if m.p95 <= 1.0 {
         return Ok(());
     }
-    let given = |flag: &'static str, v: &Option<String>| v.as_ref().map(|_| flag);
-    let compute: Vec<&str> = [
-        given("--flops", &a.flops),
-        given("--params", &a.params),
-        given("--active-params", &a.active_params),
-        given("--tokens", &a.tokens),
-        given("--model", &a.model),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let compute = given(
+        a,
+        &[
+            "--flops",
+            "--params",
+            "--active-params",
+            "--tokens",
+            "--model",
+        ],
+    );
     let time = if a.days.is_some() {
         "--days"
     } else {
