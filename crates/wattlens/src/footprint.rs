@@ -22,6 +22,30 @@ pub struct Param {
     pub source: String,
 }
 
+/// A default coefficient of the catalog (`rest.share`) as a parameter scaled by `scale`,
+/// recording the assumption under `name`: the one lookup that estimates and measurements share.
+///
+/// # Errors
+/// If the key is missing from the defaults table.
+pub(crate) fn catalog_coefficient(
+    cat: &crate::catalog::Catalog,
+    key: &str,
+    name: &str,
+    scale: f64,
+    out: &mut Vec<crate::explain::Assumption>,
+) -> Result<Param, crate::catalog::CatalogError> {
+    let c = cat.coefficient(key)?;
+    let r = c.range().scale(scale);
+    let src = crate::catalog::Row::cite(c);
+    out.push(crate::explain::Assumption {
+        name: name.into(),
+        value: c.range().display(c.unit.as_deref().unwrap_or("")),
+        origin: crate::explain::Origin::Default,
+        source: Some(format!("{key}: {src}")),
+    });
+    Ok(Param::new(r, src))
+}
+
 impl Param {
     /// A parameter from a value and a source.
     #[must_use]

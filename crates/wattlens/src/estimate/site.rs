@@ -80,16 +80,9 @@ pub fn coefficient(
     scale: f64,
     out: &mut Vec<Assumption>,
 ) -> Result<Param, EstimateError> {
-    let c = cat.coefficient(key)?;
-    let r = c.range().scale(scale);
-    let src = crate::catalog::Row::cite(c);
-    out.push(Assumption {
-        name: name.into(),
-        value: c.range().display(c.unit.as_deref().unwrap_or("")),
-        origin: Origin::Default,
-        source: Some(format!("{key}: {src}")),
-    });
-    Ok(Param::new(r, src))
+    Ok(crate::footprint::catalog_coefficient(
+        cat, key, name, scale, out,
+    )?)
 }
 
 fn from_profile(

@@ -1,9 +1,12 @@
 //! Measuring a command: the sampler thread that polls the sources on a monotonic clock, the
 //! pipeline that turns readings into energy ([`Pipeline`]), and the step that hands the
-//! measured energy to the same accounting core as every estimate ([`account_run`]).
+//! measured energy to the same accounting core as every estimate ([`account_run`]); what the node
+//! has to measure with (its CPU, its rating, its sources) is probed first ([`Probe`],
+//! [`CpuRating`]).
 
 mod account;
 mod pipeline;
+mod probe;
 #[cfg(test)]
 mod profile_tests;
 #[cfg(test)]
@@ -14,6 +17,9 @@ mod windows;
 pub use account::{account_run, RunSpec};
 pub use pipeline::{
     Measurement, ModelInputs, Pipeline, ProfileBin, Window, MAX_MARK_BYTES, PROFILE_BIN_S,
+};
+pub use probe::{
+    Coefficient, CpuInfo, CpuRating, Probe, ProbeNote, ProbeOptions, RatingError, RatingSource,
 };
 pub use sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
 pub use windows::{windows, WindowFigures};

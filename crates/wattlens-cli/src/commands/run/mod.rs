@@ -27,9 +27,12 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use trace::Replayed;
 use wattlens::catalog::Catalog;
-use wattlens::estimate::site::{coefficient, resolve};
+use wattlens::estimate::site::resolve;
 use wattlens::estimate::McOptions;
-use wattlens::measure::{account_run, replay, ModelInputs, Policy, RunSpec};
+use wattlens::measure::{
+    account_run, replay, Coefficient, CpuInfo, CpuRating, ModelInputs, Policy, RatingError,
+    RatingSource, RunSpec,
+};
 use wattlens::report;
 use wattlens::source::replay::{Header, Settings, TraceReader, TraceWriter, TRACE_SCHEMA};
 use wattlens::uncertainty::{fmt_num, Range};
@@ -93,7 +96,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         &mut assumptions,
     ) {
         Some(p) => p,
-        None => coefficient(cat, "rest.share", "rest_share", 1.0, &mut assumptions)?,
+        None => Coefficient::RestShare.lookup(cat, &mut assumptions)?,
     };
     let dram = match recorded(
         "dram_w_per_gb",
@@ -102,7 +105,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         &mut assumptions,
     ) {
         Some(p) => p,
-        None => coefficient(cat, "dram.w_per_gb", "dram_w_per_gb", 1.0, &mut assumptions)?,
+        None => Coefficient::DramWPerGb.lookup(cat, &mut assumptions)?,
     };
     let per_thread = match recorded(
         "cpu_w_per_thread",
@@ -111,13 +114,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         &mut assumptions,
     ) {
         Some(p) => p,
-        None => coefficient(
-            cat,
-            "cpu.w_per_thread",
-            "cpu_w_per_thread",
-            1.0,
-            &mut assumptions,
-        )?,
+        None => Coefficient::CpuWPerThread.lookup(cat, &mut assumptions)?,
     };
     // The live line's figures at the midpoints, as the summary counts them.
     let live = LiveScale {
@@ -127,22 +124,33 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     };
     // The CPU rating: --cpu-tdp, --server, the one a replayed trace recorded, the catalog row of
     // this machine's CPU; else the per-CPU default. With where it came from, for the note.
-    let (cpu_tdp, cpu_from) = match settings::power("--cpu-tdp", a.cpu_tdp.as_deref())? {
-        Some(r) => (
-            Some(Watts(r.mid())),
-            Some(format!("--cpu-tdp {} W", r.mid())),
+    // The CPU of this machine; a replay's was another's.
+    let cpu = trace
+        .is_none()
+        .then(|| CpuInfo::read(&wattlens::source::StdFs, &a.procfs_root));
+    let user_tdp = settings::power("--cpu-tdp", a.cpu_tdp.as_deref())?.map(|r| Watts(r.mid()));
+    let (cpu_tdp, cpu_from) = match (user_tdp, &trace, &a.server) {
+        (None, Some(t), None) => (
+            t.header().cpu_tdp_w.map(Watts),
+            t.header()
+                .cpu_tdp_w
+                .map(|w| format!("{w} W, as the trace recorded")),
         ),
-        None => match (&trace, &a.server) {
-            (Some(t), None) => (
-                t.header().cpu_tdp_w.map(Watts),
-                t.header()
-                    .cpu_tdp_w
-                    .map(|w| format!("{w} W, as the trace recorded")),
-            ),
-            _ => match cpu_rating(cat, a, &mut assumptions)? {
-                Some((w, from)) => (Some(w), Some(from)),
-                None => (None, None),
+        _ => match cpu_rating(cat, user_tdp, a.server.as_deref(), cpu.as_ref())? {
+            Some(r) => match rating_source(&r.from) {
+                // Given: said as given, not an assumption.
+                None => (Some(r.watts), Some(format!("--cpu-tdp {} W", r.watts.0))),
+                Some(source) => {
+                    assumptions.push(wattlens::explain::Assumption {
+                        name: "cpu_tdp".into(),
+                        value: format!("{} W", r.watts.0),
+                        origin: r.origin(),
+                        source: Some(source.clone()),
+                    });
+                    (Some(r.watts), Some(format!("{} W: {source}", r.watts.0)))
+                }
             },
+            None => (None, None),
         },
     };
     if let (Some(r), Some(t)) = (&mut replayed, &trace) {
@@ -316,11 +324,10 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             cloud_region: place.cloud_region,
             cpu_count: m.cpus,
             // The machine replaying a trace is not the one measured.
-            cpu_model: if a.replay.is_some() {
-                String::new()
-            } else {
-                cpu_model_name(&a.procfs_root)
-            },
+            cpu_model: cpu
+                .as_ref()
+                .and_then(|c| c.model.clone())
+                .unwrap_or_default(),
             gpu_count: m.gpus.len(),
             ram_total: wattlens::units::Bytes(m.mem_total_gb * 1e9),
             pue: pue_used,
@@ -436,17 +443,6 @@ fn windows_unless_signalled(
     }
 }
 
-/// The CPU's model name in `PROCFS/cpuinfo` (first `model name`), as CodeCarbon's `cpu_model`.
-fn cpu_model_name(procfs_root: &Path) -> String {
-    wattlens::source::ReadFile::read(&wattlens::source::StdFs, &procfs_root.join("cpuinfo"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|r| r.split_once(':'))
-        .map(|(_, m)| m.trim().to_string())
-        .unwrap_or_default()
-}
-
 /// The note that says the CPU was modelled, with which rating, and how to give a better one.
 fn cpu_model_note(from: Option<&str>, per_thread: f64, cpus: u32, user: bool) -> String {
     let rating = from.map_or_else(
@@ -470,78 +466,32 @@ fn cpu_model_note(from: Option<&str>, per_thread: f64, cpus: u32, user: bool) ->
     )
 }
 
-/// The rated CPU power of the machine from the catalog: `--server`'s row, else a server row
-/// whose CPU model is the one `PROCFS/cpuinfo` names, times the sockets it counts.
+/// The rated CPU power of the machine, through the library's resolver
+/// ([`CpuRating::resolve`]), its errors said with this command's flags.
 fn cpu_rating(
     cat: &Catalog,
-    a: &RunArgs,
-    out: &mut Vec<wattlens::explain::Assumption>,
-) -> Result<Option<(Watts, String)>> {
-    use wattlens::explain::{Assumption, Origin};
-    let servers = cat.servers()?;
-    let found = if let Some(name) = &a.server {
-        let s = servers.get(name).context("--server")?;
-        let (Some(tdp), Some(n)) = (s.cpu_tdp_w, s.cpu_sockets) else {
-            bail!("--server {name}: the catalog row has no CPU rating; give --cpu-tdp");
-        };
-        Some((tdp * n, format!("--server {}: {n} x {tdp} W", s.name)))
-    } else {
-        // Through StdFs: a FIFO in a --procfs-root folder is refused, not waited on.
-        let text = wattlens::source::ReadFile::read(
-            &wattlens::source::StdFs,
-            &a.procfs_root.join("cpuinfo"),
-        )
-        .unwrap_or_default();
-        let norm = |t: &str| {
-            t.replace("(R)", " ")
-                .replace("(TM)", " ")
-                .to_ascii_lowercase()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let model = text
-            .lines()
-            .find_map(|l| l.strip_prefix("model name"))
-            .and_then(|r| r.split_once(':'))
-            .map(|(_, m)| norm(m))
-            .unwrap_or_default();
-        let sockets = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("physical id"))
-            .filter_map(|r| r.split_once(':').map(|(_, v)| v.trim().to_string()))
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-            .max(1);
-        let candidates = servers.rows_where("cpu_model", |cpu| {
-            let cpu = norm(cpu);
-            !model.is_empty() && !cpu.is_empty() && model.contains(&cpu)
-        })?;
-        candidates.into_iter().find_map(|s| {
-            let shown = s.cpu_model.as_deref()?;
-            let cpu = norm(shown);
-            let tdp = s.cpu_tdp_w?;
-            (!model.is_empty() && !cpu.is_empty() && model.contains(&cpu)).then(|| {
-                (
-                    tdp * sockets as f64,
-                    format!("{shown} (catalog row {}): {sockets} x {tdp} W", s.name),
-                )
-            })
-        })
-    };
-    Ok(found.map(|(w, source)| {
-        out.push(Assumption {
-            name: "cpu_tdp".into(),
-            value: format!("{w} W"),
-            origin: if a.server.is_some() {
-                Origin::User
-            } else {
-                Origin::Catalog
-            },
-            source: Some(source.clone()),
-        });
-        (Watts(w), format!("{w} W: {source}"))
-    }))
+    user_tdp: Option<Watts>,
+    server: Option<&str>,
+    cpu: Option<&CpuInfo>,
+) -> Result<Option<CpuRating>> {
+    CpuRating::resolve(cat, user_tdp, server, cpu).map_err(|e| match e {
+        RatingError::UnknownServer { source, .. } => anyhow::Error::new(source).context("--server"),
+        RatingError::NoCpuRating { name } => {
+            anyhow::anyhow!("--server {name}: the catalog row has no CPU rating; give --cpu-tdp")
+        }
+        e => e.into(),
+    })
+}
+
+/// Where a CPU rating from the catalog came from, in this command's words (`--server NAME: 2 x
+/// 225 W`, or the catalog row of this CPU); `None` for a rating given with `--cpu-tdp`.
+fn rating_source(from: &RatingSource) -> Option<String> {
+    match from {
+        RatingSource::User => None,
+        // The library names the field (`server NAME: ...`); here it is the flag.
+        RatingSource::Server { .. } => Some(format!("--{from}")),
+        _ => Some(from.to_string()),
+    }
 }
 
 /// Monte Carlo samples of a run unless told: the measured ranges are plain uniform bands, for
