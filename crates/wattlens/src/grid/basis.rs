@@ -83,7 +83,7 @@ impl SeriesMean {
 
     /// Constant power from `start` for a duration anywhere in `[lo_h, hi_h]` hours: the mean
     /// for the central duration, with [`SeriesMean::across`] the lowest..highest mean over
-    /// [`DURATION_STEPS`] evenly spaced durations (ends included). A point duration gives a
+    /// `DURATION_STEPS` (65) evenly spaced durations (ends included). A point duration gives a
     /// point. The Monte Carlo draws that intensity independently of the duration, so the range
     /// is honest (it holds the intensity of every duration) though not correlated with it.
     ///
