@@ -3,8 +3,9 @@
 //!
 //! The library holds all domain logic and never prints, parses arguments or exits; the
 //! `wattlens` binary (crate `wattlens-cli`) does that. Data flows from a workload (an estimate's
-//! spec, later a measurement) through [`footprint::account`], the one accounting core, into an
-//! [`estimate::Estimate`] whose figures are P5/P50/P95.
+//! spec, or a measurement through [`measure::account_run`]) through [`footprint::account`], the
+//! one accounting core, into an [`estimate::Estimate`] whose figures are P5/P50/P95.
+//! `docs/architecture.md` describes the modules and the data flow as they are.
 
 #![deny(missing_docs)]
 

@@ -1,5 +1,6 @@
 //! Estimation models (training, inference, fleet, data centre, failures) and the Monte Carlo runner that
-//! evaluates them and hands their IT energy to the accounting core.
+//! evaluates them; each model calls the accounting core ([`crate::footprint::account`]) itself
+//! with its IT energy (moving that call into the runner is issue 8's work).
 //!
 //! A model is straight-line code over [`Draw`]n inputs: it is evaluated once at the central
 //! values to record the explanation, then `samples` times to get P5/P50/P95. Point inputs need

@@ -3,9 +3,10 @@
 //!
 //! An annual figure multiplies total energy by one intensity; a series lets carbon follow the
 //! grid hour by hour: `carbon = sum over bins b, intervals i of E_b x overlap(b, i) / len(b) x
-//! CI_i` (constant power within a bin). This module is the building block; the accounting core
-//! chooses between [`Intensity::Annual`] and [`Intensity::Series`] and says which basis it used
-//! ([`CarbonBasis`]).
+//! CI_i` (constant power within a bin). Today the CLI (`--series`) turns a series into one
+//! energy-weighted mean intensity for the site (`grid/basis.rs`, [`SeriesMean`]) and the output
+//! says which basis was used ([`CarbonBasis`]); [`Intensity`] is the type the accounting core
+//! will take once it integrates over time itself (issue 8).
 //!
 //! - [`IntensitySeries`]: validated, strictly increasing, non-overlapping intervals, each
 //!   flagged when its value was filled rather than read; an average or a marginal [`Signal`],
