@@ -1,7 +1,7 @@
 //! Explanations: every step of an estimate with its formula, values, unit and source, plus the
 //! list of assumptions (every input, where it came from).
 //!
-//! Models write steps through [`Trace`]; the Monte Carlo loop passes [`NoTrace`] so that the
+//! Models write steps through [`StepSink`]; the Monte Carlo loop passes [`NoTrace`] so that the
 //! explanation costs nothing on the hot path, and the central evaluation passes a [`Steps`].
 
 use serde::Serialize;
@@ -71,7 +71,7 @@ pub struct Assumption {
 }
 
 /// A sink for steps.
-pub trait Trace {
+pub trait StepSink {
     /// Records the step built by `f`, or skips building it.
     fn step<F: FnOnce() -> Step>(&mut self, f: F);
 }
@@ -80,7 +80,7 @@ pub trait Trace {
 #[derive(Debug, Default)]
 pub struct NoTrace;
 
-impl Trace for NoTrace {
+impl StepSink for NoTrace {
     #[inline]
     fn step<F: FnOnce() -> Step>(&mut self, _f: F) {}
 }
@@ -89,7 +89,7 @@ impl Trace for NoTrace {
 #[derive(Debug, Default)]
 pub struct Steps(pub Vec<Step>);
 
-impl Trace for Steps {
+impl StepSink for Steps {
     fn step<F: FnOnce() -> Step>(&mut self, f: F) {
         self.0.push(f());
     }

@@ -8,7 +8,7 @@
 //! - water: on-site `E_it x WUE` + off-site `E_fac x EWIF`
 //! - cost: `E_fac x price`
 
-use crate::explain::{Step, Trace};
+use crate::explain::{Step, StepSink};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{GramsPerKwh, Hours, KgCo2e, KilowattHours, LitresPerKwh, HOURS_PER_YEAR};
@@ -138,7 +138,7 @@ pub const COMPONENTS: [(&str, &str, &str); 3] = [
 
 /// Turns one evaluation's IT energy into the footprint and puts every figure in `rec`;
 /// returns the facility energy for the model's own figures (facility power, energy per day).
-pub fn account<T: Trace>(
+pub fn account<T: StepSink>(
     site: &Site,
     d: &mut Draw,
     t: &mut T,

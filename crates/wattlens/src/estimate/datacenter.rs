@@ -4,7 +4,7 @@
 
 use super::power::Split;
 use super::{EstimateError, Model};
-use crate::explain::{Step, Trace};
+use crate::explain::{Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
@@ -139,7 +139,7 @@ impl Model for DatacenterSpec {
     fn site(&self) -> &Site {
         &self.site
     }
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let w = d.value(&self.it_power);
         let hours = Hours(d.value(&self.hours));
         let (servers, accels) = (d.value(&self.servers), d.value(&self.accelerators));

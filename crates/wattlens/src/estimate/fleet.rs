@@ -3,7 +3,7 @@
 
 use super::power::Split;
 use super::Model;
-use crate::explain::{Step, Trace};
+use crate::explain::{Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
@@ -50,7 +50,7 @@ impl Model for FleetSpec {
         &self.site
     }
 
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let hours = Hours(d.value(&self.hours));
         let (total, servers, accels) = match &self.load {
             Load::Servers {

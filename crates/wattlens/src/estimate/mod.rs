@@ -17,7 +17,7 @@ pub mod train;
 
 use crate::catalog::CatalogError;
 use crate::energy::Method;
-use crate::explain::{Assumption, NoTrace, Step, Steps, Trace};
+use crate::explain::{Assumption, NoTrace, Step, StepSink, Steps};
 use crate::footprint::{Site, COMPONENTS};
 use crate::record::Record;
 use crate::uncertainty::{Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
@@ -112,7 +112,7 @@ pub trait Model {
     /// The site the energy is accounted at.
     fn site(&self) -> &Site;
     /// One evaluation: draws inputs, puts figures (including the footprint) into `rec`.
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>);
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>);
 }
 
 /// A published figure shown beside the estimate.

@@ -6,7 +6,7 @@
 //!   composition (board power of its accelerators, CPU TDP and DRAM);
 //! - `measured`: a measured average accelerator power, host and rest as in `tdp`.
 
-use crate::explain::{Step, Trace};
+use crate::explain::{Step, StepSink};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::Watts;
 
@@ -79,7 +79,7 @@ impl PowerBasis {
     }
 
     /// Draws the power of one accelerator and its shares.
-    pub fn draw<T: Trace>(&self, d: &mut Draw, t: &mut T) -> PerAccelerator {
+    pub fn draw<T: StepSink>(&self, d: &mut Draw, t: &mut T) -> PerAccelerator {
         match self {
             PowerBasis::Tdp {
                 board_w,

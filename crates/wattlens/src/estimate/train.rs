@@ -5,7 +5,7 @@
 use super::failures::{self, Rate};
 use super::power::PowerBasis;
 use super::Model;
-use crate::explain::{Step, Trace};
+use crate::explain::{Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
@@ -107,7 +107,7 @@ impl Model for TrainSpec {
         &self.site
     }
 
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let n = d.value(&self.accelerators);
         let peak = FlopsPerSecond(d.value(&self.peak));
         let per_server = d.value(&self.per_server);

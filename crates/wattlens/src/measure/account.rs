@@ -6,7 +6,7 @@
 use super::{Measurement, Policy};
 use crate::energy::{Kind, Method};
 use crate::estimate::{self, ComponentInfo, Estimate, McOptions, Model};
-use crate::explain::{Assumption, Step, Trace};
+use crate::explain::{Assumption, Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Param, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_num, Draw};
@@ -36,7 +36,7 @@ impl Model for RunSpec {
         &self.site
     }
 
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let m = &self.measurement;
         let mut it = ItEnergy::default();
         let mut measured = KilowattHours(0.0);

@@ -18,7 +18,7 @@
 //! sources.
 
 use super::Model;
-use crate::explain::{NoTrace, Step, Trace};
+use crate::explain::{NoTrace, Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
@@ -320,7 +320,7 @@ pub struct Request {
 }
 
 impl Roofline {
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, output_tokens: f64) -> Request {
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, output_tokens: f64) -> Request {
         let s = Shape {
             total_params: d.value(&self.total_params),
             active_params: d.value(&self.active_params),
@@ -476,7 +476,7 @@ impl Model for InferSpec {
         &self.site
     }
 
-    fn evaluate<T: Trace>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
         let out_tokens = d.value(&self.output_tokens);
         let (count, per_day) = match &self.volume {
             Volume::Requests(n) => (d.value(n), false),
