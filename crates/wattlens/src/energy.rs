@@ -141,7 +141,7 @@ impl PowerIntegrator {
 /// Which part of the accounting core's IT energy a component belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub enum ComponentKind {
     /// Accelerators (GPUs).
     Accelerator,
     /// Host CPUs and memory.
@@ -150,14 +150,14 @@ pub enum Kind {
     Server,
 }
 
-impl Kind {
+impl ComponentKind {
     /// The JSON name (`accelerator`, `host`, `server`).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::Accelerator => "accelerator",
-            Kind::Host => "host",
-            Kind::Server => "server",
+            ComponentKind::Accelerator => "accelerator",
+            ComponentKind::Host => "host",
+            ComponentKind::Server => "server",
         }
     }
 }
@@ -170,7 +170,7 @@ pub struct ComponentEnergy {
     /// Display name (`CPU (active)`).
     pub name: &'static str,
     /// Which IT-energy part it belongs to.
-    pub kind: Kind,
+    pub kind: ComponentKind,
     /// How it was obtained.
     pub method: Method,
     /// The central value.

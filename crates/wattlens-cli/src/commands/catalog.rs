@@ -5,13 +5,13 @@ use crate::{ExitStatus, Output};
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::fmt::Write;
-use wattlens::catalog::{Catalog, Kind, Row, Table};
+use wattlens::catalog::{Catalog, Row, Table, TableKind};
 
-fn parse_kind(s: &str) -> Result<Kind> {
-    Kind::parse(s).with_context(|| {
+fn parse_kind(s: &str) -> Result<TableKind> {
+    TableKind::parse(s).with_context(|| {
         format!(
             "unknown catalog table {s:?}; use one of: {}",
-            Kind::ALL
+            TableKind::ALL
                 .iter()
                 .map(|k| k.name())
                 .collect::<Vec<_>>()
@@ -102,15 +102,15 @@ fn show_row<T: Row>(t: &Table<T>, name: &str, json: bool) -> Result<String> {
 macro_rules! per_kind {
     ($cat:expr, $kind:expr, $f:ident, $($arg:expr),*) => {
         match $kind {
-            Kind::Accelerators => $f($cat.accelerators()?, $($arg),*),
-            Kind::Servers => $f($cat.servers()?, $($arg),*),
-            Kind::Grids => $f($cat.grids()?, $($arg),*),
-            Kind::Ewif => $f($cat.ewif()?, $($arg),*),
-            Kind::Datacenters => $f($cat.datacenters()?, $($arg),*),
-            Kind::Models => $f($cat.models()?, $($arg),*),
-            Kind::Equivalents => $f($cat.equivalents()?, $($arg),*),
-            Kind::Defaults => $f($cat.defaults()?, $($arg),*),
-            Kind::Prices => $f($cat.prices()?, $($arg),*),
+            TableKind::Accelerators => $f($cat.accelerators()?, $($arg),*),
+            TableKind::Servers => $f($cat.servers()?, $($arg),*),
+            TableKind::Grids => $f($cat.grids()?, $($arg),*),
+            TableKind::Ewif => $f($cat.ewif()?, $($arg),*),
+            TableKind::Datacenters => $f($cat.datacenters()?, $($arg),*),
+            TableKind::Models => $f($cat.models()?, $($arg),*),
+            TableKind::Equivalents => $f($cat.equivalents()?, $($arg),*),
+            TableKind::Defaults => $f($cat.defaults()?, $($arg),*),
+            TableKind::Prices => $f($cat.prices()?, $($arg),*),
         }
     };
 }
@@ -120,7 +120,7 @@ pub fn run(cmd: &CatalogCommand, cat: &Catalog, out: &mut Output) -> Result<Exit
     let text = match cmd {
         CatalogCommand::List { kind: None, .. } => {
             let mut s = String::from("catalog tables (wattlens catalog list KIND):\n");
-            for k in Kind::ALL {
+            for k in TableKind::ALL {
                 let _ = writeln!(s, "  {}", k.name());
             }
             s
@@ -131,7 +131,7 @@ pub fn run(cmd: &CatalogCommand, cat: &Catalog, out: &mut Output) -> Result<Exit
         } => {
             let kind = parse_kind(k)?;
             let rows = per_kind!(cat, kind, list_rows, *json)?;
-            if kind == Kind::Prices && !*json {
+            if kind == TableKind::Prices && !*json {
                 // A price row's key is not a grid: prices are found from --grid.
                 format!("{PRICES_NOTE}\n{rows}")
             } else {

@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 
 /// The kinds of catalog table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub enum TableKind {
     /// GPUs, TPUs and other accelerators.
     Accelerators,
     /// Servers, systems, racks and cloud instances.
@@ -46,63 +46,63 @@ pub enum Kind {
     Prices,
 }
 
-impl Kind {
+impl TableKind {
     /// Every kind, in listing order.
-    pub const ALL: [Kind; 9] = [
-        Kind::Accelerators,
-        Kind::Servers,
-        Kind::Grids,
-        Kind::Ewif,
-        Kind::Datacenters,
-        Kind::Models,
-        Kind::Equivalents,
-        Kind::Defaults,
-        Kind::Prices,
+    pub const ALL: [TableKind; 9] = [
+        TableKind::Accelerators,
+        TableKind::Servers,
+        TableKind::Grids,
+        TableKind::Ewif,
+        TableKind::Datacenters,
+        TableKind::Models,
+        TableKind::Equivalents,
+        TableKind::Defaults,
+        TableKind::Prices,
     ];
     /// The name used on the command line and in user catalog files.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
-            Kind::Accelerators => "accelerators",
-            Kind::Servers => "servers",
-            Kind::Grids => "grids",
-            Kind::Ewif => "ewif",
-            Kind::Datacenters => "datacenters",
-            Kind::Models => "models",
-            Kind::Equivalents => "equivalents",
-            Kind::Defaults => "defaults",
-            Kind::Prices => "prices",
+            TableKind::Accelerators => "accelerators",
+            TableKind::Servers => "servers",
+            TableKind::Grids => "grids",
+            TableKind::Ewif => "ewif",
+            TableKind::Datacenters => "datacenters",
+            TableKind::Models => "models",
+            TableKind::Equivalents => "equivalents",
+            TableKind::Defaults => "defaults",
+            TableKind::Prices => "prices",
         }
     }
     /// The singular noun, for messages.
     #[must_use]
     pub fn noun(self) -> &'static str {
         match self {
-            Kind::Accelerators => "accelerator",
-            Kind::Servers => "server",
-            Kind::Grids => "grid region",
-            Kind::Ewif => "water factor",
-            Kind::Datacenters => "data-centre profile",
-            Kind::Models => "model",
-            Kind::Equivalents => "equivalent",
-            Kind::Defaults => "default coefficient",
-            Kind::Prices => "electricity price",
+            TableKind::Accelerators => "accelerator",
+            TableKind::Servers => "server",
+            TableKind::Grids => "grid region",
+            TableKind::Ewif => "water factor",
+            TableKind::Datacenters => "data-centre profile",
+            TableKind::Models => "model",
+            TableKind::Equivalents => "equivalent",
+            TableKind::Defaults => "default coefficient",
+            TableKind::Prices => "electricity price",
         }
     }
     /// Parses a kind name (singular or plural, with common synonyms).
     #[must_use]
-    pub fn parse(s: &str) -> Option<Kind> {
+    pub fn parse(s: &str) -> Option<TableKind> {
         let n = normalize(s);
         Some(match n.trim_end_matches('s') {
-            "accelerator" | "gpu" | "hardware" => Kind::Accelerators,
-            "server" | "system" | "instance" => Kind::Servers,
-            "grid" | "region" => Kind::Grids,
-            "ewif" | "water" => Kind::Ewif,
-            "datacenter" | "datacentre" | "dc" | "cooling" => Kind::Datacenters,
-            "model" => Kind::Models,
-            "equivalent" => Kind::Equivalents,
-            "default" | "coefficient" => Kind::Defaults,
-            "price" | "tariff" => Kind::Prices,
+            "accelerator" | "gpu" | "hardware" => TableKind::Accelerators,
+            "server" | "system" | "instance" => TableKind::Servers,
+            "grid" | "region" => TableKind::Grids,
+            "ewif" | "water" => TableKind::Ewif,
+            "datacenter" | "datacentre" | "dc" | "cooling" => TableKind::Datacenters,
+            "model" => TableKind::Models,
+            "equivalent" => TableKind::Equivalents,
+            "default" | "coefficient" => TableKind::Defaults,
+            "price" | "tariff" => TableKind::Prices,
             _ => return None,
         })
     }
@@ -212,7 +212,7 @@ pub(crate) const VENDOR_PREFIXES: [&str; 10] = [
 /// A catalog row.
 pub trait Row: DeserializeOwned + Serialize + Clone + Validate {
     /// The table this row belongs to.
-    const KIND: Kind;
+    const KIND: TableKind;
     /// The embedded CSV file.
     const FILE: &'static str;
     /// The embedded CSV text.

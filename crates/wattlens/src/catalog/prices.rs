@@ -7,7 +7,7 @@
 //! row through its aliases, and the row's name says so.
 
 use super::rows::cite;
-use super::{Catalog, CatalogError, Grid, Kind, Row};
+use super::{Catalog, CatalogError, Grid, Row, TableKind};
 use crate::uncertainty::Range;
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +44,7 @@ pub struct ElectricityPrice {
 }
 
 impl Row for ElectricityPrice {
-    const KIND: Kind = Kind::Prices;
+    const KIND: TableKind = TableKind::Prices;
     const FILE: &'static str = "prices.csv";
     const CSV: &'static str = include_str!("../../data/prices.csv");
     const NAME_COLUMN: &'static str = "key";

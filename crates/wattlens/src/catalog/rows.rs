@@ -1,7 +1,7 @@
 //! The row types of each catalog table, as stored in `crates/wattlens/data/*.csv` and in user
 //! TOML files. Column names carry their units.
 
-use super::{Kind, Row};
+use super::{Row, TableKind};
 use crate::uncertainty::{fmt_input, Range};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -75,7 +75,7 @@ fn opt(v: Option<f64>, unit: &str) -> String {
 macro_rules! row_impl {
     ($t:ty, $kind:expr, $file:expr, $name:ident) => {
         impl Row for $t {
-            const KIND: Kind = $kind;
+            const KIND: TableKind = $kind;
             const FILE: &'static str = $file;
             const CSV: &'static str = include_str!(concat!("../../data/", $file));
             const NAME_COLUMN: &'static str = stringify!($name);
@@ -159,7 +159,12 @@ pub struct Accelerator {
     #[serde(default, deserialize_with = "text")]
     pub notes: Option<String>,
 }
-row_impl!(Accelerator, Kind::Accelerators, "accelerators.csv", name);
+row_impl!(
+    Accelerator,
+    TableKind::Accelerators,
+    "accelerators.csv",
+    name
+);
 impl Accelerator {
     fn line(&self) -> String {
         format!(
@@ -232,7 +237,7 @@ pub struct Server {
     #[serde(default, deserialize_with = "text")]
     pub notes: Option<String>,
 }
-row_impl!(Server, Kind::Servers, "servers.csv", name);
+row_impl!(Server, TableKind::Servers, "servers.csv", name);
 impl Server {
     fn line(&self) -> String {
         format!(
@@ -299,7 +304,7 @@ pub struct Grid {
     #[serde(default, deserialize_with = "text")]
     pub licence: Option<String>,
 }
-row_impl!(Grid, Kind::Grids, "grids.csv", key);
+row_impl!(Grid, TableKind::Grids, "grids.csv", key);
 impl Grid {
     fn line(&self) -> String {
         format!(
@@ -340,7 +345,7 @@ pub struct Ewif {
     #[serde(default, deserialize_with = "text")]
     pub notes: Option<String>,
 }
-row_impl!(Ewif, Kind::Ewif, "ewif.csv", key);
+row_impl!(Ewif, TableKind::Ewif, "ewif.csv", key);
 impl Ewif {
     fn line(&self) -> String {
         format!("{} L/kWh", span(self.l_per_kwh_low, self.l_per_kwh_high))
@@ -387,7 +392,7 @@ pub struct Datacenter {
     #[serde(default, deserialize_with = "text")]
     pub notes: Option<String>,
 }
-row_impl!(Datacenter, Kind::Datacenters, "datacenters.csv", name);
+row_impl!(Datacenter, TableKind::Datacenters, "datacenters.csv", name);
 impl Datacenter {
     fn line(&self) -> String {
         let r = span;
@@ -482,7 +487,7 @@ pub struct Model {
     pub notes: Option<String>,
 }
 impl Row for Model {
-    const KIND: Kind = Kind::Models;
+    const KIND: TableKind = TableKind::Models;
     const FILE: &'static str = "models.csv";
     const CSV: &'static str = include_str!("../../data/models.csv");
     const NAME_COLUMN: &'static str = "name";
@@ -542,7 +547,7 @@ pub struct Equivalent {
     #[serde(default, deserialize_with = "text")]
     pub year: Option<String>,
 }
-row_impl!(Equivalent, Kind::Equivalents, "equivalents.csv", key);
+row_impl!(Equivalent, TableKind::Equivalents, "equivalents.csv", key);
 impl Equivalent {
     fn line(&self) -> String {
         format!(
@@ -579,7 +584,7 @@ pub struct Coefficient {
     #[serde(default, deserialize_with = "text")]
     pub year: Option<String>,
 }
-row_impl!(Coefficient, Kind::Defaults, "defaults.csv", key);
+row_impl!(Coefficient, TableKind::Defaults, "defaults.csv", key);
 impl Coefficient {
     fn line(&self) -> String {
         format!(

@@ -5,7 +5,7 @@
 //! index to build. A lookup compares normalised names in place (a few hundred rows at most), so
 //! a command that needs one grid among hundreds pays for a scan of the text and one row.
 
-use super::{normalize, typeable, CatalogError, Kind, Row, VENDOR_PREFIXES};
+use super::{normalize, typeable, CatalogError, Row, TableKind, VENDOR_PREFIXES};
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
@@ -184,7 +184,7 @@ impl<T: Row> Table<T> {
     pub fn get(&self, query: &str) -> Result<&T, CatalogError> {
         let q = normalize(query);
         // Accelerators and servers also answer to their maker's name in front (`nvidia-h100`).
-        let bare = matches!(T::KIND, Kind::Accelerators | Kind::Servers)
+        let bare = matches!(T::KIND, TableKind::Accelerators | TableKind::Servers)
             .then(|| {
                 VENDOR_PREFIXES
                     .iter()

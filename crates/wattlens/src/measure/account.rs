@@ -4,7 +4,7 @@
 //! (`windows.rs`).
 
 use super::{Measurement, Policy};
-use crate::energy::{Kind, Method};
+use crate::energy::{ComponentKind, Method};
 use crate::estimate::{self, ComponentInfo, Estimate, McOptions, Model};
 use crate::explain::{Assumption, Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Param, Site};
@@ -59,9 +59,9 @@ impl Model for RunSpec {
             rec.put(c.key, v.0);
             measured += v;
             match c.kind {
-                Kind::Accelerator => it.accelerators += v,
-                Kind::Host => it.host += v,
-                Kind::Server => it.rest += v,
+                ComponentKind::Accelerator => it.accelerators += v,
+                ComponentKind::Host => it.host += v,
+                ComponentKind::Server => it.rest += v,
             }
         }
         let share = d.value(&self.rest_share.range);
@@ -130,7 +130,7 @@ pub fn account_run(
     comps.push(ComponentInfo {
         key: REST,
         name: "rest of server",
-        kind: Kind::Server.as_str(),
+        kind: ComponentKind::Server.as_str(),
         method: Method::Modelled,
     });
     e.method = comps
@@ -176,14 +176,14 @@ mod tests {
                     ComponentEnergy {
                         key: "component.cpu",
                         name: "CPU (active)",
-                        kind: Kind::Host,
+                        kind: ComponentKind::Host,
                         method: Method::Measured,
                         energy: Joules(cpu_j),
                     },
                     ComponentEnergy {
                         key: "component.gpu",
                         name: "GPUs",
-                        kind: Kind::Accelerator,
+                        kind: ComponentKind::Accelerator,
                         method: Method::Integrated,
                         energy: Joules(gpu_j),
                     },

@@ -23,7 +23,7 @@
 
 use super::Policy;
 use crate::energy::{
-    ComponentEnergy, CounterDiff, Delta, EnergyBreakdown, Kind, Method, PowerIntegrator,
+    ComponentEnergy, ComponentKind, CounterDiff, Delta, EnergyBreakdown, Method, PowerIntegrator,
 };
 use crate::source::procfs::cpu_curve;
 use crate::source::{Part, Reading, Value};
@@ -686,14 +686,14 @@ impl Pipeline {
             ComponentEnergy {
                 key: "component.cpu",
                 name: "CPU (active)",
-                kind: Kind::Host,
+                kind: ComponentKind::Host,
                 method: self.cpu_method.unwrap_or(Method::Modelled),
                 energy: e[0],
             },
             ComponentEnergy {
                 key: "component.cpu_idle",
                 name: "CPU (idle share)",
-                kind: Kind::Host,
+                kind: ComponentKind::Host,
                 method: self.cpu_method.unwrap_or(Method::Modelled),
                 energy: e[1],
             },
@@ -702,7 +702,7 @@ impl Pipeline {
             c.push(ComponentEnergy {
                 key: "component.dram",
                 name: "memory (DRAM)",
-                kind: Kind::Host,
+                kind: ComponentKind::Host,
                 method: m,
                 energy: e[2],
             });
@@ -711,7 +711,7 @@ impl Pipeline {
             c.push(ComponentEnergy {
                 key: "component.gpu",
                 name: "GPUs",
-                kind: Kind::Accelerator,
+                kind: ComponentKind::Accelerator,
                 method: m,
                 energy: e[3],
             });
