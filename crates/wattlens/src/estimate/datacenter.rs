@@ -3,7 +3,7 @@
 //! rack power density with the cooling it needs.
 
 use super::power::Split;
-use super::{EstimateError, Model};
+use super::{EstimateError, Evaluate};
 use crate::explain::{Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
@@ -132,7 +132,7 @@ pub struct DatacenterSpec {
     pub site: Site,
 }
 
-impl Model for DatacenterSpec {
+impl Evaluate for DatacenterSpec {
     fn kind(&self) -> &'static str {
         "datacenter"
     }

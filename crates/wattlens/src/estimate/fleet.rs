@@ -2,7 +2,7 @@
 //! and per year, then the shared footprint accounting.
 
 use super::power::Split;
-use super::Model;
+use super::Evaluate;
 use crate::explain::{Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
@@ -42,7 +42,7 @@ pub struct FleetSpec {
     pub site: Site,
 }
 
-impl Model for FleetSpec {
+impl Evaluate for FleetSpec {
     fn kind(&self) -> &'static str {
         "fleet"
     }

@@ -106,7 +106,7 @@ impl Default for McOptions {
 }
 
 /// A model the runner can evaluate.
-pub trait Model {
+pub trait Evaluate {
     /// `train`, `fleet`, `datacenter` ...
     fn kind(&self) -> &'static str;
     /// The site the energy is accounted at.
@@ -306,7 +306,7 @@ const PARALLEL_FROM: usize = 20_000;
 
 /// Runs a resolved estimate and fills in its published comparisons, notes and extra output.
 #[must_use]
-pub fn run_resolved<M: Model + Sync>(r: resolve::Resolved<M>, opts: McOptions) -> Estimate {
+pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions) -> Estimate {
     let mut e = run(&r.spec, opts, r.assumptions);
     e.published = r
         .published
@@ -348,7 +348,11 @@ fn zero_embodied_note(e: &mut Estimate) {
 /// starts from the generator jumped ahead by the draws of the first, so the samples (and so the
 /// output) are the same as from one thread.
 #[must_use]
-pub fn run<M: Model + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumption>) -> Estimate {
+pub fn run<M: Evaluate + Sync>(
+    model: &M,
+    opts: McOptions,
+    assumptions: Vec<Assumption>,
+) -> Estimate {
     let mut steps = Steps::default();
     let mut central = Record::central();
     let mut d = Draw::Central { uncertain: 0 };

@@ -4,7 +4,7 @@
 
 use super::failures::{self, Rate};
 use super::power::PowerBasis;
-use super::Model;
+use super::Evaluate;
 use crate::explain::{Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
@@ -99,7 +99,7 @@ fn feasible(o: Result<failures::Outcome, failures::Infeasible>) -> failures::Out
     })
 }
 
-impl Model for TrainSpec {
+impl Evaluate for TrainSpec {
     fn kind(&self) -> &'static str {
         "train"
     }

@@ -5,7 +5,7 @@
 
 use super::{Measurement, Policy};
 use crate::energy::{ComponentKind, Method};
-use crate::estimate::{self, ComponentInfo, Estimate, McOptions, Model};
+use crate::estimate::{self, ComponentInfo, Estimate, Evaluate, McOptions};
 use crate::explain::{Assumption, Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Param, Site};
 use crate::record::Record;
@@ -28,7 +28,7 @@ pub struct RunSpec {
 /// Figure key of the rest of the server.
 const REST: &str = "component.rest";
 
-impl Model for RunSpec {
+impl Evaluate for RunSpec {
     fn kind(&self) -> &'static str {
         "run"
     }

@@ -17,7 +17,7 @@
 //! Each equation is a plain function with a hand-checked unit test; docs/models.md gives the
 //! sources.
 
-use super::Model;
+use super::Evaluate;
 use crate::explain::{NoTrace, Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
@@ -468,7 +468,7 @@ impl Roofline {
     }
 }
 
-impl Model for InferSpec {
+impl Evaluate for InferSpec {
     fn kind(&self) -> &'static str {
         "infer"
     }
