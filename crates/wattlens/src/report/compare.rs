@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 /// One figure both footprints carry.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
+pub struct FigureRow {
     /// JSON key (with its unit, e.g. `facility_energy_kwh`).
     pub key: String,
     /// Label for people.
@@ -23,7 +23,7 @@ pub struct Row {
     pub other: Percentiles,
 }
 
-impl Row {
+impl FigureRow {
     /// This P50 over the other P50 (`None` when the other is 0, or so small that the ratio is
     /// not a finite number).
     #[must_use]
@@ -68,7 +68,7 @@ pub struct Comparison {
     /// Its `method` (`measured`, `modelled` ...).
     pub method: String,
     /// Figures both carry, in display order.
-    pub rows: Vec<Row>,
+    pub rows: Vec<FigureRow>,
     /// IT energy by component kind.
     pub kinds: Vec<KindRow>,
     /// This estimate's currency, for the cost line.
@@ -157,7 +157,7 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
         }
     };
     let mut notes = Vec::new();
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<FigureRow> = Vec::new();
     let mut absent: Vec<&str> = Vec::new();
     for (key, label, _) in FIGURES {
         let Some(this) = e.get(key) else { continue };
@@ -176,7 +176,7 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
             ));
             continue;
         }
-        rows.push(Row {
+        rows.push(FigureRow {
             key: (*key).to_string(),
             label: label.trim().to_string(),
             this,
