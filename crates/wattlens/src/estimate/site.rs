@@ -42,7 +42,7 @@ pub struct SiteInputs {
 }
 
 /// The site and the data-centre profile that supplied PUE/WUE, if any.
-pub struct Resolved<'a> {
+pub struct ResolvedSite<'a> {
     /// The resolved site.
     pub site: Site,
     /// The grid row, if a grid was named.
@@ -299,7 +299,7 @@ pub fn resolve<'a>(
     cat: &'a Catalog,
     s: &SiteInputs,
     out: &mut Vec<Assumption>,
-) -> Result<Resolved<'a>, EstimateError> {
+) -> Result<ResolvedSite<'a>, EstimateError> {
     if s.market_intensity.is_some() && s.cfe.is_some() {
         return Err(EstimateError::Conflict {
             a: "--market-intensity",
@@ -553,7 +553,7 @@ pub fn resolve<'a>(
         c.generation_twh.map(|twh| (name, twh * 1e9))
     });
 
-    Ok(Resolved {
+    Ok(ResolvedSite {
         site: Site {
             pue,
             intensity,
