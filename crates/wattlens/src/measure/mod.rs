@@ -19,7 +19,7 @@ pub use pipeline::{
     Measurement, ModelInputs, Pipeline, ProfileBin, Window, MAX_MARK_BYTES, PROFILE_BIN_S,
 };
 pub use probe::{
-    Coefficient, CpuInfo, CpuRating, Probe, ProbeNote, ProbeOptions, RatingError, RatingSource,
+    CpuInfo, CpuRating, MeterCoefficient, Probe, ProbeNote, ProbeOptions, RatingError, RatingSource,
 };
 pub use sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
 pub use windows::{windows, WindowFigures};

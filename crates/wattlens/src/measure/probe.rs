@@ -1,6 +1,6 @@
 //! What this node has for a measurement: its CPU (model and sockets, from `PROCFS/cpuinfo`),
 //! the CPU's rated power ([`CpuRating`]), the default coefficients of the power model
-//! ([`Coefficient`]) and the energy sources present ([`Probe::detect`]: RAPL, amdgpu hwmon,
+//! ([`MeterCoefficient`]) and the energy sources present ([`Probe::detect`]: RAPL, amdgpu hwmon,
 //! NVIDIA GPUs through NVML).
 //!
 //! Nothing here reads the environment or prints: the GPU visibility lists
@@ -235,7 +235,7 @@ impl CpuRating {
 /// A default coefficient of the measured power model, from the catalog's defaults table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Coefficient {
+pub enum MeterCoefficient {
     /// The rest of the server (fans, disks, network, PSU losses) as a share of the measured
     /// power (`rest.share`).
     RestShare,
@@ -245,14 +245,14 @@ pub enum Coefficient {
     CpuWPerThread,
 }
 
-impl Coefficient {
+impl MeterCoefficient {
     /// The key of the defaults table (`rest.share`).
     #[must_use]
     pub fn key(self) -> &'static str {
         match self {
-            Coefficient::RestShare => "rest.share",
-            Coefficient::DramWPerGb => "dram.w_per_gb",
-            Coefficient::CpuWPerThread => "cpu.w_per_thread",
+            MeterCoefficient::RestShare => "rest.share",
+            MeterCoefficient::DramWPerGb => "dram.w_per_gb",
+            MeterCoefficient::CpuWPerThread => "cpu.w_per_thread",
         }
     }
 
@@ -260,9 +260,9 @@ impl Coefficient {
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
-            Coefficient::RestShare => "rest_share",
-            Coefficient::DramWPerGb => "dram_w_per_gb",
-            Coefficient::CpuWPerThread => "cpu_w_per_thread",
+            MeterCoefficient::RestShare => "rest_share",
+            MeterCoefficient::DramWPerGb => "dram_w_per_gb",
+            MeterCoefficient::CpuWPerThread => "cpu_w_per_thread",
         }
     }
 
@@ -515,7 +515,7 @@ mod tests {
         );
         // The fallback rating: the per-thread default, recorded as a default assumption.
         let mut out = Vec::new();
-        let p = Coefficient::CpuWPerThread
+        let p = MeterCoefficient::CpuWPerThread
             .lookup(&cat, &mut out)
             .expect("cpu.w_per_thread is a default");
         assert!(p.range.mid() > 0.0);
@@ -532,9 +532,9 @@ mod tests {
         let cat = Catalog::embedded();
         let mut out = Vec::new();
         for c in [
-            Coefficient::RestShare,
-            Coefficient::DramWPerGb,
-            Coefficient::CpuWPerThread,
+            MeterCoefficient::RestShare,
+            MeterCoefficient::DramWPerGb,
+            MeterCoefficient::CpuWPerThread,
         ] {
             assert!(c.lookup(&cat, &mut out).is_ok(), "{}", c.key());
         }

@@ -30,7 +30,7 @@ use wattlens::catalog::Catalog;
 use wattlens::estimate::site::resolve;
 use wattlens::estimate::McOptions;
 use wattlens::measure::{
-    account_run, replay, Coefficient, CpuInfo, CpuRating, ModelInputs, Policy, RatingError,
+    account_run, replay, CpuInfo, CpuRating, MeterCoefficient, ModelInputs, Policy, RatingError,
     RatingSource, RunSpec,
 };
 use wattlens::report;
@@ -96,7 +96,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         &mut assumptions,
     ) {
         Some(p) => p,
-        None => Coefficient::RestShare.lookup(cat, &mut assumptions)?,
+        None => MeterCoefficient::RestShare.lookup(cat, &mut assumptions)?,
     };
     let dram = match recorded(
         "dram_w_per_gb",
@@ -105,7 +105,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         &mut assumptions,
     ) {
         Some(p) => p,
-        None => Coefficient::DramWPerGb.lookup(cat, &mut assumptions)?,
+        None => MeterCoefficient::DramWPerGb.lookup(cat, &mut assumptions)?,
     };
     let per_thread = match recorded(
         "cpu_w_per_thread",
@@ -114,7 +114,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         &mut assumptions,
     ) {
         Some(p) => p,
-        None => Coefficient::CpuWPerThread.lookup(cat, &mut assumptions)?,
+        None => MeterCoefficient::CpuWPerThread.lookup(cat, &mut assumptions)?,
     };
     // The live line's figures at the midpoints, as the summary counts them.
     let live = LiveScale {
