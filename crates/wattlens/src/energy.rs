@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// How a component's energy was obtained, from the most to the least direct.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Method {
     /// From a hardware energy counter (RAPL, NVML total energy, hwmon energy).
     Measured,
@@ -57,6 +58,7 @@ impl Method {
 
 /// What a counter delta turned out to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Delta {
     /// The counter moved forward (possibly through one wrap) by this much.
     Forward(u64),
@@ -141,6 +143,7 @@ impl PowerIntegrator {
 /// Which part of the accounting core's IT energy a component belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ComponentKind {
     /// Accelerators (GPUs).
     Accelerator,

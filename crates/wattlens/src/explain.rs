@@ -45,6 +45,7 @@ impl Step {
 /// Where an input's value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Origin {
     /// Given on the command line or in a config file.
     User,

@@ -8,6 +8,7 @@ use crate::uncertainty::Range;
 
 /// What a value measures, which fixes the units it accepts and the unit it is stored in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Dim {
     /// A plain count (parameters, tokens, GPUs): suffixes k, M, B/G, T, and scientific notation.
     Count,
@@ -65,6 +66,7 @@ impl Dim {
 
 /// Why a value could not be read.
 #[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
 pub enum InputError {
     /// The text is not a number with a unit this value accepts.
     #[error("cannot read {text:?} as {what}: {hint}")]

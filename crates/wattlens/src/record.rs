@@ -9,6 +9,7 @@ use crate::uncertainty::{from_key32, order_key32, percentiles_of_keys32, Percent
 
 /// A sink for one evaluation's figures.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Record<'a> {
     /// The central evaluation: names and exact values.
     Central {

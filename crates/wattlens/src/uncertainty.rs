@@ -205,6 +205,7 @@ impl Rng {
 
 /// Where input values come from during one evaluation of a model.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Draw {
     /// Each range gives its midpoint; counts how many inputs were ranges.
     Central {

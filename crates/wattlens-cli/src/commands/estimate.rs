@@ -350,6 +350,7 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
             let hours = Range::point(match r.spec.volume {
                 Volume::PerDay(_) => 24.0,
                 Volume::Requests(_) => 1.0 / 3600.0,
+                _ => bail!("--series: this kind of request volume has no span to place"),
             });
             Some(l.estimate(
                 *start,

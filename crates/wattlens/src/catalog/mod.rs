@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 
 /// The kinds of catalog table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TableKind {
     /// GPUs, TPUs and other accelerators.
     Accelerators,
@@ -110,6 +111,7 @@ impl TableKind {
 
 /// Catalog errors; each names the table or file and what to do.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CatalogError {
     /// No row matches the name.
     #[error("unknown {noun} {query:?}{hint}; `wattlens catalog list {kind}` lists them")]

@@ -38,6 +38,7 @@ pub fn waste_fraction(tau: f64, write: f64, restart: f64, mtbf: f64) -> f64 {
 
 /// Failure settings under which no run can finish.
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Infeasible {
     /// Interruptions come more often than [`MIN_MTBI_H`].
     #[error("interruptions every {} h are more often than once a minute, the least mean time between them the model accepts", crate::uncertainty::fmt_human(*mtbi_h))]
@@ -76,6 +77,7 @@ pub struct Outcome {
 
 /// How often interruptions happen.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Rate {
     /// A count of interruptions over the run's wall-clock time.
     Count(f64),

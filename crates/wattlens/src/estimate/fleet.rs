@@ -11,6 +11,7 @@ use crate::units::{Hours, KilowattHours, Watts};
 
 /// What the fleet's IT load is given as.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Load {
     /// A number of servers of a given power at a load factor.
     Servers {

@@ -29,6 +29,7 @@ pub const SCHEMA: &str = "wattlens.footprint/v1";
 
 /// Errors of resolving and running an estimate; each names the flag or input at fault.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EstimateError {
     /// A catalog lookup failed.
     #[error(transparent)]

@@ -12,6 +12,7 @@ use crate::units::Watts;
 
 /// How power per accelerator is obtained.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum PowerBasis {
     /// Board power x load, plus host and rest fractions.
     Tdp {
@@ -221,6 +222,7 @@ mod tests {
 
 /// How a total IT power or energy is split into accelerators, host and rest.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Split {
     /// Fixed fractions of the total from a server's composition (rest = 1 - accel - host).
     Fractions {

@@ -13,6 +13,7 @@ use crate::units::{Flops, FlopsPerSecond, Hours, Seconds};
 
 /// How much compute the run does.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Compute {
     /// Not known (the duration is given instead).
     Unknown,
@@ -29,6 +30,7 @@ pub enum Compute {
 
 /// How long the run lasts.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Duration {
     /// Wall-clock hours.
     Wall(Range),
@@ -56,6 +58,7 @@ pub struct Failures {
 
 /// The interruption rate as given.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum RateSpec {
     /// Interruptions over the run's wall time.
     Count(Range),

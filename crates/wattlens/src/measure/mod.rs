@@ -26,6 +26,7 @@ pub use windows::{windows, WindowFigures};
 
 /// Who a run's energy is charged to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Policy {
     /// The whole machine, idle power included (what a wall meter would say).
     Machine,

@@ -79,6 +79,7 @@ pub struct Comparison {
 
 /// Why a file cannot be compared.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CompareError {
     /// Not a footprint object.
     #[error("{0} is not a wattlens.footprint/v1 object (its \"schema\" is {1}); give the file that `--json` wrote")]

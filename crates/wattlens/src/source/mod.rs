@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 /// The hardware part a reading is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Part {
     /// A CPU package.
     Cpu,
@@ -37,6 +38,7 @@ pub enum Part {
 /// The value of one raw reading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Value {
     /// An energy counter in microjoules that wraps after `max_uj`.
     Counter {
@@ -129,6 +131,7 @@ pub struct PollContext<'a> {
 
 /// Errors of a source, each naming its path or device.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SourceError {
     /// A file could not be read.
     #[error("cannot read {path}: {source}{hint}", hint = hint(path, source))]
@@ -179,6 +182,7 @@ fn hint(path: &Path, e: &io::Error) -> String {
 
 /// How a poll failed (alumet's split).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PollError {
     /// Nothing will work: stop measuring (the measured command is never touched).
     #[error("fatal: {0}")]

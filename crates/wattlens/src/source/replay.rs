@@ -100,6 +100,7 @@ pub struct Settings {
 
 /// Errors of reading or writing a trace, naming the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TraceError {
     /// The file could not be opened, read or written.
     #[error("{path}: {source}")]

@@ -340,6 +340,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             tracking_mode: match m.policy {
                 Policy::Machine => "machine".into(),
                 Policy::Processes => "process".into(),
+                other => other.as_str().into(),
             },
         };
         match outputs::append_csv(path, held.csv.take(), &e, &info) {

@@ -219,6 +219,7 @@ pub fn busy_power(board: Watts, low: f64, high: f64, u: f64) -> Watts {
 
 /// How much work the accounting covers.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Volume {
     /// A number of requests (1 when nothing is given).
     Requests(Range),
@@ -228,6 +229,7 @@ pub enum Volume {
 
 /// Where the energy of one request comes from.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Energy {
     /// The roofline model.
     Modelled(Box<Roofline>),

@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 
 /// Numeric precision of the peak used for compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Precision {
     /// FP32 (non-tensor).
     Fp32,
@@ -103,6 +104,7 @@ impl Precision {
 
 /// The stated basis of power per accelerator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Basis {
     /// Board power x load.
     Tdp,
