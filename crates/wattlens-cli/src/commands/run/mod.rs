@@ -332,8 +332,11 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             ram_total: wattlens::units::Bytes(m.mem_total_gb * 1e9),
             pue: pue_used,
             wue: wattlens::units::LitresPerKwh(wue_used),
+            // The tree's CPU time counts from its start, the duration from the first poll: a
+            // first poll delayed on a loaded machine could otherwise exceed 100% (the embodied
+            // share in `account_run` is capped the same way).
             cpu_utilization_percent: if m.duration.0 > 0.0 {
-                100.0 * m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)
+                (100.0 * m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)).min(100.0)
             } else {
                 0.0
             },
