@@ -124,25 +124,21 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         series::intensity_from(&a.site, &cfg.site).as_deref(),
     )?;
     let mut r = resolve::train(cat, &inputs, &site)?;
-    let outcome = match &placed {
-        Some((l, start)) => {
-            // The span is the duration (failure losses included), as the model has it: its
-            // P5..P95 over the samples, with the estimate's own seed.
-            let durations =
-                wattlens::estimate::run(&r.spec, settings::mc(&a.out, cfg)?, Vec::new());
-            let hours = durations
-                .get("duration_days")
-                .map_or(Range::point(0.0), |d| Range::new(d.p5 * 24.0, d.p95 * 24.0));
-            Some(l.estimate(
-                *start,
-                hours,
-                &mut r.spec.site,
-                site.cfe,
-                &mut r.assumptions,
-            )?)
-        }
-        None => None,
+    // The span is the duration (failure losses included), as the model has it: its P5..P95
+    // over the samples, with the estimate's own seed (a whole Monte Carlo, so only with a series).
+    let hours = match &placed {
+        Some(_) => wattlens::estimate::run(&r.spec, settings::mc(&a.out, cfg)?, Vec::new())
+            .get("duration_days")
+            .map_or(Range::point(0.0), |d| Range::new(d.p5 * 24.0, d.p95 * 24.0)),
+        None => Range::point(0.0),
     };
+    let outcome = on_series(
+        placed.as_ref(),
+        hours,
+        &mut r.spec.site,
+        site.cfe,
+        &mut r.assumptions,
+    )?;
     let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
     series::finish(&mut e, outcome);
     implied_mfu(&mut e, a)?;
@@ -282,19 +278,14 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         series::intensity_from(&a.site, &cfg.site).as_deref(),
     )?;
     let mut r = resolve::fleet(cat, &inputs, &site)?;
-    let outcome = match &placed {
-        Some((l, start)) => {
-            let hours = r.spec.hours;
-            Some(l.estimate(
-                *start,
-                hours,
-                &mut r.spec.site,
-                site.cfe,
-                &mut r.assumptions,
-            )?)
-        }
-        None => None,
-    };
+    let hours = r.spec.hours;
+    let outcome = on_series(
+        placed.as_ref(),
+        hours,
+        &mut r.spec.site,
+        site.cfe,
+        &mut r.assumptions,
+    )?;
     let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
     series::finish(&mut e, outcome);
     Ok(e)
@@ -343,25 +334,23 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         series::intensity_from(&a.site, &cfg.site).as_deref(),
     )?;
     let mut r = resolve::infer(cat, &inputs, &site)?;
-    let outcome = match &placed {
-        Some((l, start)) => {
-            // A day of requests spans the day; a count of requests has no time of its own in
-            // the model: it is placed at --start (one second).
-            let hours = Range::point(match r.spec.volume {
-                Volume::PerDay(_) => 24.0,
-                Volume::Requests(_) => 1.0 / 3600.0,
-                _ => bail!("--series: this kind of request volume has no span to place"),
-            });
-            Some(l.estimate(
-                *start,
-                hours,
-                &mut r.spec.site,
-                site.cfe,
-                &mut r.assumptions,
-            )?)
+    // A day of requests spans the day; a count of requests has no time of its own in the
+    // model: it is placed at --start (one second).
+    let hours = Range::point(match r.spec.volume {
+        Volume::PerDay(_) => 24.0,
+        Volume::Requests(_) => 1.0 / 3600.0,
+        _ if placed.is_some() => {
+            bail!("--series: this kind of request volume has no span to place")
         }
-        None => None,
-    };
+        _ => 0.0,
+    });
+    let outcome = on_series(
+        placed.as_ref(),
+        hours,
+        &mut r.spec.site,
+        site.cfe,
+        &mut r.assumptions,
+    )?;
     let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
     series::finish(&mut e, outcome);
     Ok(e)
@@ -385,22 +374,31 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
     )?;
     let mut r = resolve::datacenter(cat, &inputs, &site)?;
     settings::warn_breakdown_pue(inputs.breakdown.as_deref());
-    let outcome = match &placed {
-        Some((l, start)) => {
-            let hours = r.spec.hours;
-            Some(l.estimate(
-                *start,
-                hours,
-                &mut r.spec.site,
-                site.cfe,
-                &mut r.assumptions,
-            )?)
-        }
-        None => None,
-    };
+    let hours = r.spec.hours;
+    let outcome = on_series(
+        placed.as_ref(),
+        hours,
+        &mut r.spec.site,
+        site.cfe,
+        &mut r.assumptions,
+    )?;
     let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
     series::finish(&mut e, outcome);
     Ok(e)
+}
+
+/// With `--series`: the estimate placed at `--start` for `hours` of its span, the series' mean
+/// intensity written into its site (`series::finish` then labels the result).
+fn on_series(
+    placed: Option<&(series::Loaded, jiff::Timestamp)>,
+    hours: Range,
+    site: &mut wattlens::footprint::Site,
+    cfe: Option<Range>,
+    assumptions: &mut Vec<wattlens::explain::Assumption>,
+) -> Result<Option<series::Outcome>> {
+    placed
+        .map(|(l, start)| l.estimate(*start, hours, site, cfe, assumptions))
+        .transpose()
 }
 
 fn print(e: &Estimate, o: &OutputArgs, out: &mut Output) -> Result<()> {
