@@ -124,10 +124,11 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         series::intensity_from(&a.site, &cfg.site).as_deref(),
     )?;
     let mut r = resolve::train(cat, &inputs, &site)?;
+    let mc = settings::mc(&a.out, cfg)?;
     // The span is the duration (failure losses included), as the model has it: its P5..P95
     // over the samples, with the estimate's own seed (a whole Monte Carlo, so only with a series).
     let hours = match &placed {
-        Some(_) => wattlens::estimate::run(&r.spec, settings::mc(&a.out, cfg)?, Vec::new())
+        Some(_) => wattlens::estimate::run(&r.spec, mc, Vec::new())
             .get("duration_days")
             .map_or(Range::point(0.0), |d| Range::new(d.p5 * 24.0, d.p95 * 24.0)),
         None => Range::point(0.0),
@@ -139,7 +140,7 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
         site.cfe,
         &mut r.assumptions,
     )?;
-    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
+    let mut e = run_resolved(r, mc);
     series::finish(&mut e, outcome);
     implied_mfu(&mut e, a)?;
     computed_duration(&mut e, a)?;
