@@ -128,17 +128,8 @@ pub fn fmt_human(v: f64) -> String {
         }
     }
     if r >= 1000.0 {
-        // Three significant figures of a number of four to six digits: a whole number.
-        let n = r.round() as u64;
-        let digits = n.to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        return format!("{sign}{out}");
+        // A number of four to six digits, rounded to a whole number.
+        return format!("{sign}{}", group_thousands(r.round() as u64));
     }
     format!("{sign}{}", sig3(r))
 }
@@ -149,17 +140,23 @@ pub fn fmt_human(v: f64) -> String {
 #[must_use]
 pub fn fmt_input(v: f64) -> String {
     if v.fract() == 0.0 && (1000.0..1e6).contains(&v.abs()) {
-        let digits = (v.abs() as u64).to_string();
-        let mut out = String::from(if v < 0.0 { "-" } else { "" });
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        return out;
+        let sign = if v < 0.0 { "-" } else { "" };
+        return format!("{sign}{}", group_thousands(v.abs() as u64));
     }
     fmt_human(v)
+}
+
+/// `1234567` as `1,234,567`.
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A positive number below 1,000 with three significant figures, trailing zeros dropped.

@@ -97,13 +97,20 @@ impl SeriesMean {
         hi_h: f64,
     ) -> Result<Self, GridError> {
         let of = |h: f64| {
-            let len = SignedDuration::try_from_secs_f64(h * 3600.0)
-                .ok()
-                .filter(|d| d.is_positive())
-                .ok_or(GridError::Duration {
-                    what: "the span of the work",
-                    got: SignedDuration::ZERO,
-                })?;
+            let len = match SignedDuration::try_from_secs_f64(h * 3600.0) {
+                Ok(d) if d.is_positive() => d,
+                Ok(d) => {
+                    return Err(GridError::Duration {
+                        what: "the span of the work",
+                        got: d,
+                    })
+                }
+                Err(_) => {
+                    return Err(GridError::OutOfRange {
+                        what: format!("a span of {h} h from {start}"),
+                    })
+                }
+            };
             Self::of(
                 series,
                 &[EnergyBin::constant_power(start, len, Watts(1000.0))],
@@ -111,13 +118,13 @@ impl SeriesMean {
         };
         // The longest first: its uncovered span is the one to name.
         let longest = of(hi_h)?;
-        let mut central = of(0.5 * (lo_h + hi_h))?;
         if lo_h >= hi_h {
             return Ok(longest);
         }
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut central = of(0.5 * (lo_h + hi_h))?;
+        let (mut lo, mut hi) = (longest.mean.value(), longest.mean.value());
         #[allow(clippy::cast_precision_loss)]
-        for i in 0..DURATION_STEPS {
+        for i in 0..DURATION_STEPS - 1 {
             let h = lo_h + (hi_h - lo_h) * i as f64 / (DURATION_STEPS - 1) as f64;
             let m = of(h)?.mean.value();
             lo = lo.min(m);
