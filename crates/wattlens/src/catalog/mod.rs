@@ -234,10 +234,17 @@ pub trait Row: DeserializeOwned + Serialize + Clone + Validate {
     /// The name a user types for this row: the key of a keyed table (`FR`, `train.mfu`), else
     /// see [`typeable`].
     fn key(&self) -> String {
+        Self::key_for(self.name(), self.aliases())
+    }
+    /// [`Row::key`] of a row called `name` with `aliases`, before the row is parsed.
+    fn key_for(name: &str, aliases: Option<&str>) -> String
+    where
+        Self: Sized,
+    {
         if Self::NAME_COLUMN == "key" {
-            self.name().to_string()
+            name.to_string()
         } else {
-            typeable(self.name(), self.aliases())
+            typeable(name, aliases)
         }
     }
 }

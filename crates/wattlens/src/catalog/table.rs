@@ -5,7 +5,7 @@
 //! index to build. A lookup compares normalised names in place (a few hundred rows at most), so
 //! a command that needs one grid among hundreds pays for a scan of the text and one row.
 
-use super::{normalize, typeable, CatalogError, Row, TableKind, VENDOR_PREFIXES};
+use super::{normalize, CatalogError, Row, TableKind, VENDOR_PREFIXES};
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
@@ -245,11 +245,7 @@ impl<T: Row> Table<T> {
             let shown: Vec<String> = names
                 .iter()
                 .map(|s| {
-                    let key = if T::NAME_COLUMN == "key" {
-                        s.name.to_string()
-                    } else {
-                        typeable(&s.name, Some(&s.aliases))
-                    };
+                    let key = T::key_for(&s.name, Some(&s.aliases));
                     if key == s.name {
                         key
                     } else {
