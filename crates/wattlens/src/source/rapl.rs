@@ -29,9 +29,8 @@ pub struct Domain {
 /// The RAPL domains of one machine.
 pub struct Rapl {
     fs: Arc<dyn ReadFile>,
-    domains: Vec<Domain>,
-    /// The failed reads in a row of each domain, in the same order.
-    budgets: Vec<ReadBudget>,
+    /// Each domain with its failed reads in a row.
+    domains: Vec<(Domain, ReadBudget)>,
 }
 
 impl std::fmt::Debug for Rapl {
@@ -125,18 +124,19 @@ impl Rapl {
         for d in &msr {
             read_u64(fs.as_ref(), &d.dir.join("energy_uj"))?;
         }
-        let budgets = vec![ReadBudget::default(); msr.len()];
         Ok(Self {
             fs,
-            domains: msr,
-            budgets,
+            domains: msr
+                .into_iter()
+                .map(|d| (d, ReadBudget::default()))
+                .collect(),
         })
     }
 
     /// The domains found.
     #[must_use]
-    pub fn domains(&self) -> &[Domain] {
-        &self.domains
+    pub fn domains(&self) -> Vec<&Domain> {
+        self.domains.iter().map(|(d, _)| d).collect()
     }
 }
 
@@ -152,8 +152,7 @@ impl Source for Rapl {
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
         let fs = Arc::clone(&self.fs);
-        let mut kept = Vec::with_capacity(self.domains.len());
-        for (d, mut budget) in self.domains.drain(..).zip(self.budgets.drain(..)) {
+        self.domains.retain_mut(|(d, budget)| {
             let read = read_u64(fs.as_ref(), &d.dir.join("energy_uj")).map(|v| Value::Counter {
                 part: d.part,
                 energy_uj: v,
@@ -167,11 +166,8 @@ impl Source for Rapl {
                 device: d.label.clone(),
                 value,
             });
-            if keep {
-                kept.push((d, budget));
-            }
-        }
-        (self.domains, self.budgets) = kept.into_iter().unzip();
+            keep
+        });
         if self.domains.is_empty() {
             return Err(PollError::Stop(SourceError::Absent(
                 "every RAPL domain disappeared".into(),
