@@ -357,7 +357,9 @@ impl Pipeline {
                     max_uj,
                     used,
                 } => {
-                    self.parts.insert(key.clone(), *part);
+                    if !self.parts.contains_key(&key) {
+                        self.parts.insert(key.clone(), *part);
+                    }
                     let diff = self
                         .counters
                         .entry(key.clone())
@@ -390,7 +392,9 @@ impl Pipeline {
                     power_w,
                     used,
                 } => {
-                    self.parts.insert(key.clone(), *part);
+                    if !self.parts.contains_key(&key) {
+                        self.parts.insert(key.clone(), *part);
+                    }
                     let j = self
                         .powers
                         .entry(key.clone())
