@@ -425,14 +425,22 @@ impl TraceReader {
                 h.interval_s,
                 h.interval_s.is_finite()
                     && (MIN_INTERVAL_S..=MAX_INTERVAL_S).contains(&h.interval_s),
-                "--interval records from 0.01 to 3600 s",
+                &format!(
+                    "--interval records from {} to {} s",
+                    crate::uncertainty::fmt_input(MIN_INTERVAL_S),
+                    crate::uncertainty::fmt_input(MAX_INTERVAL_S)
+                ),
             ),
             h.cpu_tdp_w.and_then(|w| {
                 bad(
                     "cpu_tdp_w",
                     w,
                     w.is_finite() && (MIN_CPU_TDP_W..=MAX_CPU_TDP_W).contains(&w),
-                    "a CPU rating is from 1 W to 100 kW (as --cpu-tdp)",
+                    &format!(
+                        "a CPU rating is from {} to {} W (as --cpu-tdp)",
+                        crate::uncertainty::fmt_input(MIN_CPU_TDP_W),
+                        crate::uncertainty::fmt_input(MAX_CPU_TDP_W)
+                    ),
                 )
             }),
         ];
