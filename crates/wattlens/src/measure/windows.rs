@@ -14,7 +14,7 @@
 use super::{Policy, RunSpec, Window};
 use crate::estimate::McOptions;
 use crate::uncertainty::{from_key32, order_key32, percentiles_of_keys32, Draw, Percentiles, Rng};
-use crate::units::KilowattHours;
+use crate::units::{GramsCo2e, Hours, KgCo2e, KilowattHours, Seconds};
 use serde::Serialize;
 
 /// One sample's draws, as coefficients per kWh of measured component energy.
@@ -75,7 +75,8 @@ fn draw(spec: &RunSpec, d: &mut Draw, mult: &mut Vec<f64>) -> Coefficients {
     Coefficients {
         it,
         fac,
-        op: fac * ci / 1000.0,
+        // kWh x g/kWh = g of CO2e, kept as kg per kWh of measured energy.
+        op: KgCo2e::from(GramsCo2e(fac * ci)).0,
         water: it * wue + fac * ewif,
         cost: fac * price,
         emb_acc_h: per_h(emb_acc),
@@ -183,7 +184,7 @@ pub fn windows(spec: &RunSpec, opts: McOptions) -> Vec<WindowFigures> {
             .iter()
             .map(|c| KilowattHours::from(c.energy).0)
             .collect();
-        let hours = (w.end.0 - w.start.0).max(0.0) / 3600.0;
+        let hours = Hours::from(Seconds((w.end.0 - w.start.0).max(0.0))).0;
         let (acc_h, srv_h) = (acc * hours, servers(spec, w) * hours);
         let measured = |mult: &[f64]| -> f64 { kwh.iter().zip(mult).map(|(e, k)| e * k).sum() };
         let ps: [Percentiles; 7] = if samples.is_empty() {
