@@ -47,12 +47,14 @@ mod basis;
 mod error;
 mod import;
 mod integrate;
+mod placed;
 mod series;
 
 pub use basis::{measured_profile, SeriesMean};
 pub use error::GridError;
 pub use import::{parse_csv, read_csv, CsvOptions, DEFAULT_VALUE_COLUMN};
 pub use integrate::{EnergyBin, SeriesCarbon};
+pub use placed::{PlacedSeries, Shape};
 pub use series::{IntensitySeries, Interval};
 
 use crate::uncertainty::Range;
