@@ -11,6 +11,7 @@ use wattlens::estimate::datacenter::Breakdown;
 use wattlens::estimate::resolve::HardwareInputs;
 use wattlens::estimate::site::SiteInputs;
 use wattlens::estimate::McOptions;
+use wattlens::field::Field;
 use wattlens::input::{parse_price, parse_range, parse_range_in, Dim};
 use wattlens::plausible;
 use wattlens::uncertainty::fmt_num;
@@ -279,8 +280,10 @@ pub fn check_config_names(cfg: &ConfigSite, cat: &Catalog) -> Result<()> {
         let why = match dcs.get(n) {
             Err(wattlens::catalog::CatalogError::Unknown { .. }) => {
                 match wattlens::estimate::site::unknown_cooling(n, dcs) {
-                    wattlens::estimate::EstimateError::Invalid { message, .. } => Some(message),
-                    e => Some(e.to_string()),
+                    wattlens::estimate::EstimateError::Invalid { message, .. } => {
+                        Some(crate::flags::msg(&message))
+                    }
+                    e => Some(crate::flags::error(&e)),
                 }
             }
             Err(e) => return Err(e.into()),
@@ -379,18 +382,22 @@ pub fn name_of(a: &SiteArgs, cfg: &ConfigSite, flag: &str) -> String {
 /// slip (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
 fn implausible(s: &SiteInputs) -> Vec<String> {
     let checks = [
-        ("--intensity", s.intensity),
-        ("--market-intensity", s.market_intensity),
-        ("--pue", s.pue),
-        ("--wue", s.wue),
-        ("--ewif", s.ewif),
+        (Field::Intensity, s.intensity),
+        (Field::MarketIntensity, s.market_intensity),
+        (Field::Pue, s.pue),
+        (Field::Wue, s.wue),
+        (Field::Ewif, s.ewif),
     ];
     let mut out: Vec<String> = checks
         .iter()
-        .filter_map(|(flag, r)| plausible::check(flag, r.as_ref()?))
+        .filter_map(|(field, r)| plausible::check(*field, r.as_ref()?))
+        .map(|m| crate::flags::msg(&m))
         .collect();
     if let Some(p) = &s.price {
-        out.extend(plausible::check_price(&p.per_kwh, p.currency.as_deref()));
+        out.extend(
+            plausible::check_price(&p.per_kwh, p.currency.as_deref())
+                .map(|m| crate::flags::msg(&m)),
+        );
     }
     out
 }
@@ -400,8 +407,9 @@ fn implausible(s: &SiteInputs) -> Vec<String> {
 pub fn power(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
     // Values no hardware can have are refused before any warning about merely implausible ones.
     let r = crate::bounds::check(flag, range(flag, text, Dim::Power)?)?;
-    if let Some(w) = r.as_ref().and_then(|r| plausible::check(flag, r)) {
-        eprintln!("wattlens: warning: {w}");
+    let warning = crate::flags::field(flag).and_then(|f| plausible::check(f, r.as_ref()?));
+    if let Some(w) = warning {
+        eprintln!("wattlens: warning: {}", crate::flags::msg(&w));
     }
     Ok(r)
 }
@@ -413,7 +421,7 @@ pub fn warn_breakdown_pue(text: Option<&str>) {
         return;
     };
     let pue = Range::point(b.pue());
-    if let Some(w) = plausible::check("--pue", &pue) {
+    if let Some(w) = plausible::check(Field::Pue, &pue).map(|m| crate::flags::msg(&m)) {
         let given = format!("--pue {} ", fmt_num(b.pue()));
         eprintln!(
             "wattlens: warning: --breakdown implies a PUE of {} (1 / IT share), which {}",

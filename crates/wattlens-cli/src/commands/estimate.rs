@@ -55,12 +55,13 @@ pub fn run(
     cfg: &Config,
     out: &mut Output,
 ) -> Result<ExitStatus> {
-    let (estimate, o) = match cmd {
+    let (mut estimate, o) = match cmd {
         EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out),
         EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out),
         EstimateCommand::Infer(a) => (infer(a, cat, cfg)?, &a.out),
         EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out),
     };
+    crate::flags::name_fields(&mut estimate);
     let limits = budget_limits(o)?;
     finite(&estimate)?;
     print(&estimate, o, out)?;
@@ -447,7 +448,11 @@ fn finite(e: &Estimate) -> Result<()> {
     if bad.is_empty() {
         return Ok(());
     }
-    let flags = e.user_flags();
+    let flags: Vec<&str> = e
+        .user_fields()
+        .into_iter()
+        .map(crate::flags::flag)
+        .collect();
     bail!(
         "the inputs are too extreme to compute ({} would not be a finite number); check the value and unit of {}",
         bad.iter().take(3).cloned().collect::<Vec<_>>().join(", "),

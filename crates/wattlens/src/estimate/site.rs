@@ -7,6 +7,7 @@
 use super::EstimateError;
 use crate::catalog::{Catalog, Datacenter, Grid};
 use crate::explain::{Assumption, Origin};
+use crate::field::Field;
 use crate::footprint::{EmbodiedSpec, Param, Site};
 use crate::input::Price;
 use crate::uncertainty::Range;
@@ -49,15 +50,10 @@ pub struct ResolvedSite<'a> {
     pub grid: Option<&'a Grid>,
 }
 
-fn user(name: &str, r: &Range, unit: &str, flag: &str) -> (Param, Assumption) {
+fn user(name: &str, r: &Range, unit: &str, field: Field) -> (Param, Assumption) {
     (
-        Param::new(*r, flag.to_string()),
-        Assumption {
-            name: name.into(),
-            value: r.display(unit),
-            origin: Origin::User,
-            source: Some(flag.into()),
-        },
+        Param::new(*r, field.reference()),
+        Assumption::user(name, r.display(unit), field),
     )
 }
 
@@ -100,6 +96,7 @@ fn from_profile(
         value: r.display(unit),
         origin: Origin::Catalog,
         source: Some(src.clone()),
+        field: None,
     });
     Some(Param::new(r, src))
 }
@@ -180,7 +177,7 @@ fn grid_named<'a>(cat: &'a Catalog, name: &str) -> Result<&'a Grid, EstimateErro
             let country = p.key.split('-').next().unwrap_or(&p.key);
             let hint = if inside.is_empty() {
                 format!(
-                    " ({} is the key of an electricity price row ({place}), not a grid: give the grid the site is on, or --grid {country} and --price)",
+                    " ({} is the key of an electricity price row ({place}), not a grid: give the grid the site is on, or {{grid}} {country} and {{price}})",
                     p.key
                 )
             } else {
@@ -235,10 +232,10 @@ fn price_of_place(
                                 || !has_state_rows(cat, &c).unwrap_or(false)))
                 });
             let source = if own {
-                format!("--grid {} -> {src}", g.key)
+                format!("{{grid}} {} -> {src}", g.key)
             } else {
                 format!(
-                    "{FALLBACK}no electricity price for --grid {} itself: the {place} {} is used ({}, {}); give --price for a local figure",
+                    "{FALLBACK}no electricity price for {{grid}} {} itself: the {place} {} is used ({}, {}); give {{price}} for a local figure",
                     g.key,
                     crate::catalog::price_display(p),
                     p.tariff.as_deref().unwrap_or("tariff not stated"),
@@ -250,6 +247,7 @@ fn price_of_place(
                 value: crate::catalog::price_display(p),
                 origin: Origin::Catalog,
                 source: Some(source),
+                field: None,
             });
             return Ok((Param::new(p.range(), src), p.currency.clone()));
         }
@@ -257,12 +255,12 @@ fn price_of_place(
     let mut param = coefficient(cat, "site.price_usd_per_kwh", "price", 1.0, out)?;
     let why = match grid {
         Some(g) => format!(
-            "no electricity price for --grid {} in the catalog: the US average {} USD/kWh is used; give --price",
+            "no electricity price for {{grid}} {} in the catalog: the US average {} USD/kWh is used; give {{price}}",
             g.key,
             param.range.display("")
         ),
         None => format!(
-            "no --grid: the US average electricity price {} USD/kWh is used; give --price or --grid",
+            "no {{grid}}: the US average electricity price {} USD/kWh is used; give {{price}} or {{grid}}",
             param.range.display("")
         ),
     };
@@ -283,11 +281,11 @@ pub fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> E
         .map(|d| crate::catalog::typeable(&d.name, d.aliases.as_deref()))
         .collect();
     EstimateError::Invalid {
-        flag: "--cooling",
+        field: Field::Cooling,
         message: format!(
             "unknown cooling type {name:?}; the cooling presets are {} (`wattlens catalog list datacenters` shows them with their PUE and WUE)",
             presets.join(", ")
-        ),
+        ).into(),
     }
 }
 
@@ -302,14 +300,14 @@ pub fn resolve<'a>(
 ) -> Result<ResolvedSite<'a>, EstimateError> {
     if s.market_intensity.is_some() && s.cfe.is_some() {
         return Err(EstimateError::Conflict {
-            a: "--market-intensity",
-            b: "--cfe",
-            why: "give the contractual intensity or the carbon-free share, not both",
+            a: Field::MarketIntensity,
+            b: Field::Cfe,
+            why: "give the contractual intensity or the carbon-free share, not both".into(),
         });
     }
     let grid = match &s.grid {
         Some(g) => Some(grid_named(cat, g).map_err(|e| match e {
-            EstimateError::Catalog(c) => EstimateError::from_flag("--grid", c),
+            EstimateError::Catalog(c) => EstimateError::from_field(Field::Grid, c),
             e => e,
         })?),
         None => None,
@@ -318,7 +316,7 @@ pub fn resolve<'a>(
     let profile = match &s.datacenter {
         Some(n) => Some(
             dcs.get(n)
-                .map_err(|e| EstimateError::from_flag("--datacenter", e))?,
+                .map_err(|e| EstimateError::from_field(Field::Datacenter, e))?,
         ),
         None => None,
     };
@@ -330,12 +328,13 @@ pub fn resolve<'a>(
             })?;
             if c.kind.as_deref() != Some("cooling") {
                 return Err(EstimateError::Invalid {
-                    flag: "--cooling",
+                    field: Field::Cooling,
                     message: format!(
-                        "{:?} is {} profile, not a cooling type; use --datacenter for it",
+                        "{:?} is {} profile, not a cooling type; use {{datacenter}} for it",
                         c.name,
                         with_article(c.kind.as_deref().unwrap_or("data-centre"))
-                    ),
+                    )
+                    .into(),
                 });
             }
             Some(c)
@@ -350,7 +349,7 @@ pub fn resolve<'a>(
 
     // PUE
     let pue = if let Some(r) = &s.pue {
-        let (p, a) = user("pue", r, "", "--pue");
+        let (p, a) = user("pue", r, "", Field::Pue);
         out.push(a);
         p
     } else if let Some(p) = chain
@@ -363,7 +362,7 @@ pub fn resolve<'a>(
     };
     // WUE
     let wue = if let Some(r) = &s.wue {
-        let (p, a) = user("wue", r, "L/kWh", "--wue");
+        let (p, a) = user("wue", r, "L/kWh", Field::Wue);
         out.push(a);
         p
     } else if let Some(p) = chain
@@ -377,9 +376,9 @@ pub fn resolve<'a>(
 
     // Location-based intensity.
     let (intensity, scope) = if let Some(r) = &s.intensity {
-        let (p, a) = user("intensity", r, "g/kWh", "--intensity");
+        let (p, a) = user("intensity", r, "g/kWh", Field::Intensity);
         out.push(a);
-        (p, "as given by --intensity".to_string())
+        (p, "as given by {intensity}".to_string())
     } else {
         let g = match grid {
             Some(g) => g,
@@ -387,10 +386,13 @@ pub fn resolve<'a>(
         };
         let with = cat.grid_with_intensity(g)?;
         let v = with.intensity_g_per_kwh.ok_or_else(|| {
-            EstimateError::Missing(format!(
-                "grid {:?} has no published intensity; give --intensity",
-                g.key
-            ))
+            EstimateError::Missing(
+                format!(
+                    "grid {:?} has no published intensity; give {{intensity}}",
+                    g.key
+                )
+                .into(),
+            )
         })?;
         let r = match (with.intensity_low, with.intensity_high) {
             (Some(lo), Some(hi)) if lo <= v && v <= hi => Range::new(lo, hi),
@@ -420,21 +422,22 @@ pub fn resolve<'a>(
             source: Some(if grid.is_some() {
                 src.clone()
             } else {
-                format!("no --grid given, world average; {src}")
+                format!("no {{grid}} given, world average; {src}")
             }),
+            field: None,
         });
         (Param::new(r, src), scope)
     };
 
     // Market-based intensity, only when the user knows it.
     let market = if let Some(r) = &s.market_intensity {
-        let (p, a) = user("market_intensity", r, "g/kWh", "--market-intensity");
+        let (p, a) = user("market_intensity", r, "g/kWh", Field::MarketIntensity);
         out.push(a);
         Some(p)
     } else if let Some(cfe) = &s.cfe {
         if cfe.hi > 1.0 {
             return Err(EstimateError::Invalid {
-                flag: "--cfe",
+                field: Field::Cfe,
                 message: "the carbon-free share must be between 0 and 1 (or 0%..100%)".into(),
             });
         }
@@ -446,7 +449,8 @@ pub fn resolve<'a>(
             name: "cfe".into(),
             value: cfe.display(""),
             origin: Origin::User,
-            source: Some("--cfe".into()),
+            source: None,
+            field: Some(Field::Cfe),
         });
         Some(Param::new(
             r,
@@ -458,7 +462,7 @@ pub fn resolve<'a>(
 
     // Water of electricity.
     let ewif = if let Some(r) = &s.ewif {
-        let (p, a) = user("ewif", r, "L/kWh", "--ewif");
+        let (p, a) = user("ewif", r, "L/kWh", Field::Ewif);
         out.push(a);
         p
     } else if let Some((w, from)) = match grid {
@@ -475,6 +479,7 @@ pub fn resolve<'a>(
             value: format!("{w} L/kWh"),
             origin: Origin::Catalog,
             source: Some(src.clone()),
+            field: None,
         });
         Param::new(Range::point(w), src)
     } else {
@@ -488,16 +493,17 @@ pub fn resolve<'a>(
             name: "price".into(),
             value: p.per_kwh.display(&format!("{cur}/kWh")),
             origin: Origin::User,
-            source: Some("--price".into()),
+            source: None,
+            field: Some(Field::Price),
         });
-        (Param::new(p.per_kwh, "--price"), cur)
+        (Param::new(p.per_kwh, Field::Price.reference()), cur)
     } else {
         price_of_place(cat, grid, out)?
     };
 
     // Embodied carbon and service life.
     let life = if let Some(r) = &s.lifetime_h {
-        let (p, a) = user("service_life", r, "h", "--lifetime");
+        let (p, a) = user("service_life", r, "h", Field::Lifetime);
         out.push(a);
         p
     } else {
@@ -534,7 +540,7 @@ pub fn resolve<'a>(
         (Some(c), _) => Some(
             cat.grids()?
                 .get(c)
-                .map_err(|e| EstimateError::from_flag("--equivalent-country", e))?,
+                .map_err(|e| EstimateError::from_field(Field::EquivalentCountry, e))?,
         ),
         (None, Some(g)) => match g.country.as_deref() {
             Some(c) => cat.grids()?.get(c).ok(),

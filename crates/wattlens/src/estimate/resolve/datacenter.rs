@@ -9,6 +9,7 @@ use crate::estimate::datacenter::{Breakdown, DatacenterSpec};
 use crate::estimate::site::{resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
+use crate::field::Field;
 use crate::footprint::Param;
 use crate::uncertainty::{fmt_input, Range};
 use serde_json::{json, Map};
@@ -46,30 +47,30 @@ pub fn datacenter(
     let mut notes = Vec::new();
     let mut extra = Map::new();
     conflict(
-        ("--breakdown", dc.breakdown.is_some()),
-        ("--pue", s.pue.is_some()),
+        (Field::Breakdown, dc.breakdown.is_some()),
+        (Field::Pue, s.pue.is_some()),
         "the breakdown defines the PUE (1 / IT share); give one",
     )?;
     conflict(
-        ("--it-power", dc.it_power.is_some()),
-        ("--servers", dc.servers.is_some()),
+        (Field::ItPower, dc.it_power.is_some()),
+        (Field::Servers, dc.servers.is_some()),
         "give the IT power or the servers that make it up",
     )?;
     conflict(
-        ("--rack-power", dc.rack_power.is_some()),
-        ("--servers-per-rack", dc.servers_per_rack.is_some()),
+        (Field::RackPower, dc.rack_power.is_some()),
+        (Field::ServersPerRack, dc.servers_per_rack.is_some()),
         "give the rack power or the servers per rack",
     )?;
     let hw = hardware(cat, &dc.hw, None, &mut out)?;
-    let server_power = positive("--server-power", dc.hw.server_power)?;
+    let server_power = positive(Field::ServerPower, dc.hw.server_power)?;
     let server_w = server_power.or(hw
         .server
         .and_then(|s| s.max_power_kw)
         .map(|k| Range::point(k * 1000.0)));
 
-    let hours = match positive("--hours/--days", dc.hours)? {
+    let hours = match positive(Field::Period, dc.hours)? {
         Some(h) => {
-            user(&mut out, "period", &h, "h", "--hours/--days");
+            user(&mut out, "period", &h, "h", Field::Period);
             h
         }
         None => {
@@ -77,28 +78,29 @@ pub fn datacenter(
                 name: "period".into(),
                 value: "8760 h".into(),
                 origin: Origin::Default,
-                source: Some("one year when neither --hours nor --days is given".into()),
+                source: Some("one year when neither {hours} nor {days} is given".into()),
+                field: None,
             });
-            notes.push("no --hours or --days: the period is one year (8,760 h); give --hours or --days for another".into());
+            notes.push("no {hours} or {days}: the period is one year (8,760 h); give {hours} or {days} for another".into());
             Range::point(8760.0)
         }
     };
-    let (it_power, servers) = if let Some(p) = positive("--it-power", dc.it_power)? {
-        user(&mut out, "it_power", &p, "W", "--it-power");
+    let (it_power, servers) = if let Some(p) = positive(Field::ItPower, dc.it_power)? {
+        user(&mut out, "it_power", &p, "W", Field::ItPower);
         (
             p,
             server_w.map_or(Range::point(0.0), |w| Range::new(p.lo / w.hi, p.hi / w.lo)),
         )
-    } else if let Some(n) = positive("--servers", dc.servers)? {
+    } else if let Some(n) = positive(Field::Servers, dc.servers)? {
         let w = server_w.ok_or_else(|| {
-            EstimateError::Missing("--server or --server-power: the power of one server".into())
+            EstimateError::Missing("{server} or {server_power}: the power of one server".into())
         })?;
         let l = load(cat, &dc.hw, "fleet.load", &mut out)?;
-        user(&mut out, "servers", &n, "", "--servers");
+        user(&mut out, "servers", &n, "", Field::Servers);
         (Range::new(n.lo * w.lo * l.lo, n.hi * w.hi * l.hi), n)
     } else {
         return Err(EstimateError::Missing(
-            "--it-power: the average IT load (e.g. --it-power 20MW), or --servers with --server"
+            "{it_power}: the average IT load (e.g. {it_power} 20MW), or {servers} with {server}"
                 .into(),
         ));
     };
@@ -123,7 +125,8 @@ pub fn datacenter(
                 fmt_input(b.other)
             ),
             origin: Origin::User,
-            source: Some("--breakdown".into()),
+            source: None,
+            field: Some(Field::Breakdown),
         });
         extra.insert("pue_from_breakdown".into(), json!(pue));
         (b.cooling, b.power, b.other)
@@ -139,11 +142,11 @@ pub fn datacenter(
     fallback_notes(s, &out, &mut notes);
     let mut site = resolved.site;
     if dc.breakdown.is_some() {
-        site.pue = Param::new(site.pue.range, "1 / IT share of --breakdown");
+        site.pue = Param::new(site.pue.range, "1 / IT share of {breakdown}");
         // The site resolver saw the breakdown's PUE as if given: it was derived, not --pue.
         if let Some(a) = out.iter_mut().find(|a| a.name == "pue") {
             a.origin = Origin::Derived;
-            a.source = Some("1 / IT share of --breakdown".into());
+            a.source = Some("1 / IT share of {breakdown}".into());
         }
     }
     hardware_embodied(&mut site, &hw, &mut out);
@@ -156,12 +159,12 @@ pub fn datacenter(
     )?;
 
     // Rack density and the cooling it needs.
-    let rack_w = if let Some(r) = positive("--rack-power", dc.rack_power)? {
+    let rack_w = if let Some(r) = positive(Field::RackPower, dc.rack_power)? {
         Some(r.mid())
-    } else if let Some(n) = positive("--servers-per-rack", dc.servers_per_rack)? {
+    } else if let Some(n) = positive(Field::ServersPerRack, dc.servers_per_rack)? {
         let w = server_w.ok_or_else(|| {
             EstimateError::Missing(
-                "--server or --server-power: needed with --servers-per-rack".into(),
+                "{server} or {server_power}: needed with {servers_per_rack}".into(),
             )
         })?;
         Some(n.mid() * w.mid())

@@ -14,6 +14,7 @@ use crate::estimate::infer::{
 use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
+use crate::field::Field;
 use crate::uncertainty::{fmt_human, fmt_input, Range};
 use crate::units::Bytes;
 use serde_json::{json, Map};
@@ -58,12 +59,12 @@ fn given_or(
     cat: &Catalog,
     out: &mut Vec<Assumption>,
     given: Option<Range>,
-    (name, unit, flag): (&str, &str, &str),
+    (name, unit, field): (&str, &str, Field),
     key: &str,
 ) -> Result<Range, EstimateError> {
     Ok(match given {
         Some(r) => {
-            user(out, name, &r, unit, flag);
+            user(out, name, &r, unit, field);
             r
         }
         None => coefficient(cat, key, name, 1.0, out)?.range,
@@ -86,13 +87,13 @@ fn arch(
     out: &mut Vec<Assumption>,
     notes: &mut Vec<String>,
 ) -> Result<Arch, EstimateError> {
-    let params = positive("--params", i.params)?;
-    let active = positive("--active-params", i.active_params)?;
+    let params = positive(Field::Params, i.params)?;
+    let active = positive(Field::ActiveParams, i.active_params)?;
     let total = params
         .or(model.and_then(|m| m.total_params).map(Range::point))
         .ok_or_else(|| {
             EstimateError::Missing(
-                "--model or --params: which model serves the requests (e.g. --model llama-3.1-8b or --params 8B)"
+                "{model} or {params}: which model serves the requests (e.g. {model} llama-3.1-8b or {params} 8B)"
                     .into(),
             )
         })?;
@@ -105,42 +106,45 @@ fn arch(
         .unwrap_or(total);
     if active.hi > total.hi {
         return Err(EstimateError::Invalid {
-            flag: "--active-params",
+            field: Field::ActiveParams,
             message: format!(
                 "{} active parameters exceed the {} total",
                 active.display(""),
                 total.display("")
-            ),
+            )
+            .into(),
         });
     }
     // A value from a flag cites the flag; one from the preset, the preset's sources.
-    let from = |flag: Option<&str>| match flag {
-        Some(f) => (Origin::User, Some(f.to_string())),
-        None => (Origin::Catalog, model.map(Row::cite)),
+    let from = |field: Option<Field>| match field {
+        Some(f) => (Origin::User, None, Some(f)),
+        None => (Origin::Catalog, model.map(Row::cite), None),
     };
-    let (origin, source) = from(i.params.map(|_| "--params"));
+    let (origin, source, field) = from(i.params.map(|_| Field::Params));
     out.push(Assumption {
         name: "total_params".into(),
         value: total.display(""),
         origin,
         source,
+        field,
     });
-    let (origin, source) = from(if i.active_params.is_some() {
-        Some("--active-params")
+    let (origin, source, field) = from(if i.active_params.is_some() {
+        Some(Field::ActiveParams)
     } else {
-        i.params.map(|_| "--params")
+        i.params.map(|_| Field::Params)
     });
     out.push(Assumption {
         name: "active_params".into(),
         value: active.display(""),
         origin,
         source,
+        field,
     });
     if let (Some(m), Some(p), None) = (model, params, i.active_params) {
         if let (Some(a), Some(n)) = (m.active_params, m.total_params) {
             if a < n {
                 notes.push(format!(
-                    "--params replaces {}'s {} parameters, and its {} active parameters (a mixture of experts) go with them: all {} parameters are taken as active; give --active-params for a mixture-of-experts model",
+                    "{{params}} replaces {}'s {} parameters, and its {} active parameters (a mixture of experts) go with them: all {} parameters are taken as active; give {{active_params}} for a mixture-of-experts model",
                     m.name,
                     fmt_human(n),
                     fmt_human(a),
@@ -179,18 +183,19 @@ fn arch(
                 ),
                 origin: Origin::Catalog,
                 source: m.map(Row::cite),
+                field: None,
             });
             (l, k, attn_width.unwrap_or(0.0))
         }
         _ => {
             let why = match (model, i.params) {
                 (Some(m), Some(_)) => format!(
-                    "--params replaces {}'s size, so its layers and KV heads no longer apply",
+                    "{{params}} replaces {}'s size, so its layers and KV heads no longer apply",
                     m.name
                 ),
                 (Some(m), None) => format!("{}'s catalog row gives no layers and KV heads", m.name),
                 (None, _) => {
-                    "the model's layers and KV heads are not known (--params without --model)"
+                    "the model's layers and KV heads are not known ({params} without {model})"
                         .to_string()
                 }
             };
@@ -224,43 +229,44 @@ pub fn infer(
     let mut notes = Vec::new();
     let mut extra = Map::new();
     conflict(
-        ("--requests", i.requests.is_some()),
-        ("--requests-per-day", i.requests_per_day.is_some()),
+        (Field::Requests, i.requests.is_some()),
+        (Field::RequestsPerDay, i.requests_per_day.is_some()),
         "give a number of requests or a daily rate",
     )?;
-    let given = positive("--energy-per-request", i.energy_per_request)?;
+    let given = positive(Field::EnergyPerRequest, i.energy_per_request)?;
     if given.is_some() {
-        let unused: Vec<&str> = [
-            ("--batch", i.batch.is_some()),
-            ("--gpus", i.gpus.is_some()),
-            ("--input-tokens", i.input_tokens.is_some()),
-            ("--mfu", i.mfu.is_some()),
-            ("--mbu", i.mbu.is_some()),
-            ("--utilization", i.utilization.is_some()),
+        let unused: Vec<String> = [
+            (Field::Batch, i.batch.is_some()),
+            (Field::Gpus, i.gpus.is_some()),
+            (Field::InputTokens, i.input_tokens.is_some()),
+            (Field::Mfu, i.mfu.is_some()),
+            (Field::Mbu, i.mbu.is_some()),
+            (Field::Utilization, i.utilization.is_some()),
         ]
         .into_iter()
-        .filter_map(|(f, set)| set.then_some(f))
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f.reference())
         .collect();
         if !unused.is_empty() {
             notes.push(format!(
-                "--energy-per-request replaces the model of a request, so {} are not used",
+                "{{energy_per_request}} replaces the model of a request, so {} are not used",
                 unused.join(", ")
             ));
         }
     }
-    let batch = positive("--batch", i.batch)?;
-    let input = positive("--input-tokens", i.input_tokens)?;
-    let output = positive("--output-tokens", i.output_tokens)?;
-    let gpus = positive("--gpus", i.gpus)?;
-    let utilisation = fraction("--utilization", i.utilization, 1.0)?;
-    let mfu = fraction("--mfu", i.mfu, 1.0)?;
-    let mbu = fraction("--mbu", i.mbu, 1.0)?;
+    let batch = positive(Field::Batch, i.batch)?;
+    let input = positive(Field::InputTokens, i.input_tokens)?;
+    let output = positive(Field::OutputTokens, i.output_tokens)?;
+    let gpus = positive(Field::Gpus, i.gpus)?;
+    let utilisation = fraction(Field::Utilization, i.utilization, 1.0)?;
+    let mfu = fraction(Field::Mfu, i.mfu, 1.0)?;
+    let mbu = fraction(Field::Mbu, i.mbu, 1.0)?;
 
     let model = match &i.model {
         Some(m) => Some(
             cat.models()?
                 .get(m)
-                .map_err(|e| EstimateError::from_flag("--model", e))?,
+                .map_err(|e| EstimateError::from_field(Field::Model, e))?,
         ),
         None => None,
     };
@@ -270,6 +276,7 @@ pub fn infer(
             value: m.name.clone(),
             origin: Origin::User,
             source: Some(m.cite()),
+            field: None,
         });
         extra.insert("model".into(), json!(m.name));
     }
@@ -277,15 +284,15 @@ pub fn infer(
         cat,
         &mut out,
         output,
-        ("output_tokens", "", "--output-tokens"),
+        ("output_tokens", "", Field::OutputTokens),
         "infer.output_tokens",
     )?;
     let volume = match (
-        positive("--requests", i.requests)?,
-        positive("--requests-per-day", i.requests_per_day)?,
+        positive(Field::Requests, i.requests)?,
+        positive(Field::RequestsPerDay, i.requests_per_day)?,
     ) {
         (Some(n), _) => {
-            user(&mut out, "requests", &n, "", "--requests");
+            user(&mut out, "requests", &n, "", Field::Requests);
             Volume::Requests(n)
         }
         (None, Some(r)) => {
@@ -294,7 +301,7 @@ pub fn infer(
                 "requests_per_day",
                 &r,
                 "/day",
-                "--requests-per-day",
+                Field::RequestsPerDay,
             );
             Volume::PerDay(r)
         }
@@ -308,12 +315,12 @@ pub fn infer(
             "it_energy_per_request",
             &e.scale(1e3),
             "Wh",
-            "--energy-per-request",
+            Field::EnergyPerRequest,
         );
-        notes.push("--energy-per-request bypasses the model: embodied carbon is not counted (no busy time is known)".into());
+        notes.push("{energy_per_request} bypasses the model: embodied carbon is not counted (no busy time is known)".into());
         if i.output_tokens.is_none() {
             notes.push(format!(
-                "the per-token figures divide --energy-per-request by a default of {} output tokens per request; give --output-tokens for your requests' length",
+                "the per-token figures divide {{energy_per_request}} by a default of {} output tokens per request; give {{output_tokens}} for your requests' length",
                 output.display("")
             ));
         }
@@ -324,13 +331,13 @@ pub fn infer(
     } else {
         let a = arch(model, i, &mut out, &mut notes)?;
         let hw = hardware(cat, &i.hw, None, &mut out)?;
-        let accel = hw.accel.ok_or_else(|| EstimateError::Missing("--gpu: which accelerator serves the model (e.g. --gpu h100); `wattlens catalog list accelerators` lists them".into()))?;
+        let accel = hw.accel.ok_or_else(|| EstimateError::Missing("{gpu}: which accelerator serves the model (e.g. {gpu} h100); `wattlens catalog list accelerators` lists them".into()))?;
         extra.insert("accelerator".into(), json!(accel.name));
         let input = given_or(
             cat,
             &mut out,
             input,
-            ("input_tokens", "", "--input-tokens"),
+            ("input_tokens", "", Field::InputTokens),
             "infer.input_tokens",
         )?;
         let batch_given = batch.is_some();
@@ -338,19 +345,21 @@ pub fn infer(
             cat,
             &mut out,
             batch,
-            ("batch", "", "--batch"),
+            ("batch", "", Field::Batch),
             "infer.batch",
         )?;
         if let Some(ctx) = a.context {
             if input.hi + output.hi > ctx {
-                return Err(EstimateError::Invalid {
-                    flag: "--input-tokens/--output-tokens",
+                return Err(EstimateError::InvalidPair {
+                    a: Field::InputTokens,
+                    b: Field::OutputTokens,
                     message: format!(
                         "{} input + {} output tokens exceed the model's context of {} tokens",
                         fmt_input(input.hi),
                         fmt_input(output.hi),
                         fmt_input(ctx)
-                    ),
+                    )
+                    .into(),
                 });
             }
         }
@@ -364,15 +373,17 @@ pub fn infer(
                 fmt_input(p.kv_bytes())
             ),
             origin: Origin::User,
-            source: Some("--precision".into()),
+            source: None,
+            field: Some(Field::Precision),
         });
         let peak = p.peak_tflops(accel).ok_or_else(|| EstimateError::Invalid {
-            flag: "--precision",
+            field: Field::Precision,
             message: format!(
-                "{} has no published dense {} peak; choose another --precision",
+                "{} has no published dense {} peak; choose another {{precision}}",
                 accel.name,
                 p.name()
-            ),
+            )
+            .into(),
         })?;
         catalog_value(
             &mut out,
@@ -393,9 +404,9 @@ pub fn infer(
                     "memory size or bandwidth"
                 };
                 return Err(EstimateError::Missing(format!(
-                    "{} publishes no {lacks}: choose another --gpu or give --energy-per-request",
+                    "{} publishes no {lacks}: choose another {{gpu}} or give {{energy_per_request}}",
                     accel.name
-                )));
+                ).into()));
             }
         };
         catalog_value(&mut out, "memory", Range::point(mem_gb), "GB", accel.cite());
@@ -408,9 +419,9 @@ pub fn infer(
         );
         let board = accel.board_power_w.ok_or_else(|| {
             EstimateError::Missing(format!(
-            "{} has no published board power: choose another --gpu or give --energy-per-request",
+            "{} has no published board power: choose another {{gpu}} or give {{energy_per_request}}",
             accel.name
-        ))
+        ).into())
         })?;
         catalog_value(
             &mut out,
@@ -442,7 +453,7 @@ pub fn infer(
             Some(g) => {
                 if !g.is_point() {
                     return Err(EstimateError::Invalid {
-                        flag: "--gpus",
+                        field: Field::Gpus,
                         message: "the accelerators of one replica are a single number".into(),
                     });
                 }
@@ -459,7 +470,7 @@ pub fn infer(
                     if fit >= 1.0 {
                         batch = Range::new(batch.lo.min(fit), fit);
                         notes.push(format!(
-                            "the default batch range is narrowed to {} so that the KV cache fits --gpus {}",
+                            "the default batch range is narrowed to {} so that the KV cache fits {{gpus}} {}",
                             batch.display(""),
                             fmt_input(g.lo)
                         ));
@@ -468,7 +479,7 @@ pub fn infer(
                             b.value = batch.display("");
                             b.origin = Origin::Derived;
                             b.source = Some(format!(
-                                "the default infer.batch narrowed so that the KV cache fits --gpus {}",
+                                "the default infer.batch narrowed so that the KV cache fits {{gpus}} {}",
                                 fmt_input(g.lo)
                             ));
                         }
@@ -476,24 +487,24 @@ pub fn infer(
                 }
                 if weights > cap {
                     return Err(EstimateError::Invalid {
-                        flag: "--gpus",
+                        field: Field::Gpus,
                         message: format!(
-                            "the model does not fit: its weights alone are {} GB in {}, more than {} x {} hold ({} GB usable each); give at least --gpus {} or a lower --precision",
+                            "the model does not fit: its weights alone are {} GB in {}, more than {} x {} hold ({} GB usable each); give at least {{gpus}} {} or a lower {{precision}}",
                             fmt_input(weights / 1e9),
                             p.name(),
                             fmt_input(g.lo),
                             accel.name,
                             fmt_input(per_acc.0 / 1e9),
                             fmt_input(accelerators_needed(Bytes(weights), per_acc))
-                        ),
+                        ).into(),
                     });
                 }
                 let need = Bytes(weights + per_seq * batch.hi);
                 if need.0 > cap {
                     return Err(EstimateError::Invalid {
-                        flag: "--gpus",
+                        field: Field::Gpus,
                         message: format!(
-                            "the model does not fit: {} GB of weights and KV cache (batch {}, {} tokens) need {} x {} ({} GB usable each), not {}; give more --gpus, a smaller --batch or a lower --precision",
+                            "the model does not fit: {} GB of weights and KV cache (batch {}, {} tokens) need {} x {} ({} GB usable each), not {}; give more {{gpus}}, a smaller {{batch}} or a lower {{precision}}",
                             fmt_input(need.0 / 1e9),
                             fmt_input(batch.hi),
                             fmt_input(input.hi + output.hi),
@@ -501,10 +512,10 @@ pub fn infer(
                             accel.name,
                             fmt_input(per_acc.0 / 1e9),
                             fmt_input(g.lo)
-                        ),
+                        ).into(),
                     });
                 }
-                user(&mut out, "accelerators_per_replica", &g, "", "--gpus");
+                user(&mut out, "accelerators_per_replica", &g, "", Field::Gpus);
                 g.lo
             }
             None => {
@@ -518,12 +529,13 @@ pub fn infer(
                         fmt_input(need.0 / 1e9),
                         fmt_input(per_acc.0 / 1e9)
                     )),
-                });
+                                field: None,
+            });
                 n
             }
         };
-        let mfu = given_or(cat, &mut out, mfu, ("mfu", "", "--mfu"), "infer.mfu")?;
-        let mbu = given_or(cat, &mut out, mbu, ("mbu", "", "--mbu"), "infer.mbu")?;
+        let mfu = given_or(cat, &mut out, mfu, ("mfu", "", Field::Mfu), "infer.mfu")?;
+        let mbu = given_or(cat, &mut out, mbu, ("mbu", "", Field::Mbu), "infer.mbu")?;
         let step_overhead =
             coefficient(cat, "infer.step_overhead", "step_overhead", 1e-6, &mut out)?.range;
         let power_low = coefficient(cat, "infer.power_low", "power_low", 1.0, &mut out)?.range;
@@ -531,7 +543,7 @@ pub fn infer(
         let power_idle = coefficient(cat, "infer.power_idle", "power_idle", 1.0, &mut out)?.range;
         let utilisation = match utilisation {
             Some(u) => {
-                user(&mut out, "utilization", &u, "", "--utilization");
+                user(&mut out, "utilization", &u, "", Field::Utilization);
                 u
             }
             None => {
@@ -539,8 +551,9 @@ pub fn infer(
                     name: "utilization".into(),
                     value: "1".into(),
                     origin: Origin::Default,
-                    source: Some("no idle time between requests unless --utilization is given (a lower bound for a real service)".into()),
-                });
+                    source: Some("no idle time between requests unless {utilization} is given (a lower bound for a real service)".into()),
+                                field: None,
+            });
                 Range::point(1.0)
             }
         };

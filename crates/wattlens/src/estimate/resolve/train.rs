@@ -11,6 +11,7 @@ use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
 use crate::estimate::{EstimateError, Published};
 use crate::explain::{Assumption, Origin};
+use crate::field::Field;
 use crate::uncertainty::{fmt_human, fmt_input, Range};
 use serde_json::{json, Map};
 
@@ -69,59 +70,60 @@ pub fn train(
 ) -> Result<Resolved<TrainSpec>, EstimateError> {
     let mut out = Vec::new();
     conflict(
-        ("--days", t.wall_h.is_some()),
-        ("--gpu-hours", t.gpu_hours.is_some()),
+        (Field::Days, t.wall_h.is_some()),
+        (Field::GpuHours, t.gpu_hours.is_some()),
         "give the wall-clock days or the accelerator-hours, not both",
     )?;
     conflict(
-        ("--flops", t.flops.is_some()),
-        ("--params", t.params.is_some()),
+        (Field::Flops, t.flops.is_some()),
+        (Field::Params, t.params.is_some()),
         "give the total FLOPs or parameters and tokens, not both",
     )?;
     conflict(
-        ("--flops", t.flops.is_some()),
-        ("--tokens", t.tokens.is_some()),
+        (Field::Flops, t.flops.is_some()),
+        (Field::Tokens, t.tokens.is_some()),
         "give the total FLOPs or parameters and tokens, not both",
     )?;
     conflict(
-        ("--mfu", t.mfu.is_some()),
-        ("--days", t.wall_h.is_some()),
-        "with --days the MFU is implied (and reported); drop one",
+        (Field::Mfu, t.mfu.is_some()),
+        (Field::Days, t.wall_h.is_some()),
+        "with {days} the MFU is implied (and reported); drop one",
     )?;
     conflict(
-        ("--mfu", t.mfu.is_some()),
-        ("--gpu-hours", t.gpu_hours.is_some()),
-        "with --gpu-hours the MFU is implied (and reported); drop one",
+        (Field::Mfu, t.mfu.is_some()),
+        (Field::GpuHours, t.gpu_hours.is_some()),
+        "with {gpu_hours} the MFU is implied (and reported); drop one",
     )?;
     conflict(
-        ("--interruptions", t.interruptions.is_some()),
-        ("--mtbf", t.mtbf_h.is_some()),
+        (Field::Interruptions, t.interruptions.is_some()),
+        (Field::Mtbf, t.mtbf_h.is_some()),
         "give a count of interruptions or a mean time between them, not both",
     )?;
     if t.gpu_power.is_some() && matches!(t.basis, Some(Basis::Tdp | Basis::Server)) {
         return Err(EstimateError::Conflict {
-            a: "--gpu-power",
-            b: "--power-basis",
-            why: "--gpu-power is a measured average: use --power-basis measured (or leave it out)",
+            a: Field::GpuPower,
+            b: Field::PowerBasis,
+            why: "{gpu_power} is a measured average: use {power_basis} measured (or leave it out)"
+                .into(),
         });
     }
     let (params, active, tokens, flops) = (
-        positive("--params", t.params)?,
-        positive("--active-params", t.active_params)?,
-        positive("--tokens", t.tokens)?,
-        positive("--flops", t.flops)?,
+        positive(Field::Params, t.params)?,
+        positive(Field::ActiveParams, t.active_params)?,
+        positive(Field::Tokens, t.tokens)?,
+        positive(Field::Flops, t.flops)?,
     );
     let (tokens_given, active_given) = (tokens, active);
-    let gpus = positive("--gpus", t.gpus)?;
-    let wall = positive("--days", t.wall_h)?;
-    let gpu_hours = positive("--gpu-hours", t.gpu_hours)?;
-    let mfu = fraction("--mfu", t.mfu, 1.0)?;
+    let gpus = positive(Field::Gpus, t.gpus)?;
+    let wall = positive(Field::Days, t.wall_h)?;
+    let gpu_hours = positive(Field::GpuHours, t.gpu_hours)?;
+    let mfu = fraction(Field::Mfu, t.mfu, 1.0)?;
 
     let model = match &t.model {
         Some(m) => Some(
             cat.models()?
                 .get(m)
-                .map_err(|e| EstimateError::from_flag("--model", e))?,
+                .map_err(|e| EstimateError::from_field(Field::Model, e))?,
         ),
         None => None,
     };
@@ -145,18 +147,20 @@ pub fn train(
             value: m.name.clone(),
             origin: Origin::User,
             source: Some(m.cite()),
+            field: None,
         });
         if own_duration && tokens.is_none() && flops.is_none() {
             if let Some(k) = m.training_tokens {
                 notes.push(format!(
-                    "{}'s {} pre-training tokens are not used as this job's compute ({} gives its length), so no MFU is implied; give --tokens for the tokens this job trains on",
+                    "{}'s {} pre-training tokens are not used as this job's compute ({} gives its length), so no MFU is implied; give {{tokens}} for the tokens this job trains on",
                     m.name,
                     fmt_human(k),
                     if wall.is_some() {
-                        "--days"
+                        Field::Days
                     } else {
-                        "--gpu-hours"
+                        Field::GpuHours
                     }
+                    .reference()
                 ));
             }
         }
@@ -174,12 +178,12 @@ pub fn train(
     if let (Some(a), Some(n)) = (active, total) {
         if a.hi > n.hi {
             return Err(EstimateError::Invalid {
-                flag: "--active-params",
+                field: Field::ActiveParams,
                 message: format!(
-                    "{} active parameters exceed the {} total; give --active-params at most --params",
+                    "{} active parameters exceed the {} total; give {{active_params}} at most {{params}}",
                     a.display(""),
                     n.display("")
-                ),
+                ).into(),
             });
         }
     }
@@ -187,7 +191,7 @@ pub fn train(
         if let (Some(a), Some(n)) = (m.active_params, m.total_params) {
             if a < n {
                 notes.push(format!(
-                    "--params replaces {}'s {} parameters, and its {} active parameters (a mixture of experts) go with them: all {} parameters are taken as active; give --active-params for a mixture-of-experts model",
+                    "{{params}} replaces {}'s {} parameters, and its {} active parameters (a mixture of experts) go with them: all {} parameters are taken as active; give {{active_params}} for a mixture-of-experts model",
                     m.name,
                     fmt_human(n),
                     fmt_human(a),
@@ -201,20 +205,20 @@ pub fn train(
         .and_then(|m| m.training_tokens)
         .map(Range::point));
     let compute = if let Some(f) = flops {
-        user(&mut out, "compute", &f, "FLOP", "--flops");
+        user(&mut out, "compute", &f, "FLOP", Field::Flops);
         Compute::Flops(f)
     } else {
         match (active, tokens) {
             (Some(p), Some(k)) => {
                 // A value from a flag cites the flag; one from the preset, the preset's sources.
-                let from = |flag: Option<&str>| match flag {
-                    Some(f) => (Origin::User, Some(f.to_string())),
-                    None => (Origin::Catalog, model.map(Row::cite)),
+                let from = |field: Option<Field>| match field {
+                    Some(f) => (Origin::User, None, Some(f)),
+                    None => (Origin::Catalog, model.map(Row::cite), None),
                 };
-                let (origin, source) = from(if t.active_params.is_some() {
-                    Some("--active-params")
+                let (origin, source, field) = from(if t.active_params.is_some() {
+                    Some(Field::ActiveParams)
                 } else if t.params.is_some() {
-                    Some("--params")
+                    Some(Field::Params)
                 } else {
                     None
                 });
@@ -223,13 +227,15 @@ pub fn train(
                     value: p.display(""),
                     origin,
                     source,
+                    field,
                 });
-                let (origin, source) = from(t.tokens.map(|_| "--tokens"));
+                let (origin, source, field) = from(t.tokens.map(|_| Field::Tokens));
                 out.push(Assumption {
                     name: "tokens".into(),
                     value: k.display(""),
                     origin,
                     source,
+                    field,
                 });
                 Compute::ParamsTokens {
                     active_params: p,
@@ -237,10 +243,10 @@ pub fn train(
                 }
             }
             (Some(_), None) if wall.is_none() && gpu_hours.is_none() => {
-                return Err(EstimateError::Missing("--tokens: how many tokens the model is trained on (e.g. --tokens 15.6T), or give --days / --gpu-hours".into()));
+                return Err(EstimateError::Missing("{tokens}: how many tokens the model is trained on (e.g. {tokens} 15.6T), or give {days} / {gpu_hours}".into()));
             }
             (None, Some(_)) if wall.is_none() && gpu_hours.is_none() => {
-                return Err(EstimateError::Missing("--params: the model's (active) parameters (e.g. --params 405B), or give --days / --gpu-hours".into()));
+                return Err(EstimateError::Missing("{params}: the model's (active) parameters (e.g. {params} 405B), or give {days} / {gpu_hours}".into()));
             }
             _ => Compute::Unknown,
         }
@@ -257,13 +263,16 @@ pub fn train(
             cat,
             m,
             &[
-                ("--days", same(wall, m.training_days.map(|d| d * 24.0))),
-                ("--gpu-hours", same(gpu_hours, m.training_accelerator_hours)),
-                ("--tokens", same(tokens_given, m.training_tokens)),
-                ("--flops", flops.is_none()),
-                ("--params", same(params, m.total_params)),
+                (Field::Days, same(wall, m.training_days.map(|d| d * 24.0))),
                 (
-                    "--active-params",
+                    Field::GpuHours,
+                    same(gpu_hours, m.training_accelerator_hours),
+                ),
+                (Field::Tokens, same(tokens_given, m.training_tokens)),
+                (Field::Flops, flops.is_none()),
+                (Field::Params, same(params, m.total_params)),
+                (
+                    Field::ActiveParams,
                     same(active_given, m.active_params.or(m.total_params)),
                 ),
             ],
@@ -289,9 +298,10 @@ pub fn train(
     }
     if t.servers.is_some() {
         return Err(EstimateError::Conflict {
-            a: "--servers",
-            b: "--gpu",
-            why: "--servers counts the servers of a CPU-only run; with accelerators give --gpus",
+            a: Field::Servers,
+            b: Field::Gpu,
+            why: "{servers} counts the servers of a CPU-only run; with accelerators give {gpus}"
+                .into(),
         });
     }
     let accel = hw.accel.ok_or_else(|| {
@@ -306,12 +316,12 @@ pub fn train(
                     m.name
                 )
             });
-        EstimateError::Missing(format!("--gpu: which accelerator (e.g. --gpu h100){why}; `wattlens catalog list accelerators` lists them (for a CPU-only run, --server or --server-power with --days)"))
+        EstimateError::Missing(format!("{{gpu}}: which accelerator (e.g. {{gpu}} h100){why}; `wattlens catalog list accelerators` lists them (for a CPU-only run, {{server}} or {{server_power}} with {{days}})").into())
     })?;
 
     let n = match gpus {
         Some(g) => {
-            user(&mut out, "accelerators", &g, "", "--gpus");
+            user(&mut out, "accelerators", &g, "", Field::Gpus);
             g
         }
         None => match model.and_then(|m| m.training_accelerators) {
@@ -328,15 +338,15 @@ pub fn train(
             }
             None => {
                 return Err(EstimateError::Missing(
-                    "--gpus: how many accelerators the run uses (e.g. --gpus 16k)".into(),
+                    "{gpus}: how many accelerators the run uses (e.g. {gpus} 16k)".into(),
                 ))
             }
         },
     };
 
     let peak_t = t.precision.peak_tflops(accel).ok_or_else(|| EstimateError::Invalid {
-        flag: "--precision",
-        message: format!("{} has no published dense {} peak; choose another --precision or give --days/--gpu-hours", accel.name, t.precision.name()),
+        field: Field::Precision,
+        message: format!("{} has no published dense {} peak; choose another {{precision}} or give {{days}}/{{gpu_hours}}", accel.name, t.precision.name()).into(),
     })?;
     let peak = Range::point(peak_t * 1e12);
     catalog_value(
@@ -348,18 +358,24 @@ pub fn train(
     );
 
     let duration = if let Some(w) = wall {
-        user(&mut out, "wall_time", &w.scale(1.0 / 24.0), "d", "--days");
+        user(
+            &mut out,
+            "wall_time",
+            &w.scale(1.0 / 24.0),
+            "d",
+            Field::Days,
+        );
         Duration::Wall(w)
     } else if let Some(h) = gpu_hours {
-        user(&mut out, "accelerator_hours", &h, "h", "--gpu-hours");
+        user(&mut out, "accelerator_hours", &h, "h", Field::GpuHours);
         Duration::AcceleratorHours(h)
     } else {
         if matches!(compute, Compute::Unknown) {
-            return Err(EstimateError::Missing("the run's length: give --days or --gpu-hours, or the compute (--params and --tokens, or --flops)".into()));
+            return Err(EstimateError::Missing("the run's length: give {days} or {gpu_hours}, or the compute ({params} and {tokens}, or {flops})".into()));
         }
         let m = match mfu {
             Some(m) => {
-                user(&mut out, "mfu", &m, "", "--mfu");
+                user(&mut out, "mfu", &m, "", Field::Mfu);
                 m
             }
             None => coefficient(cat, "train.mfu", "mfu", 1.0, &mut out)?.range,
@@ -384,12 +400,13 @@ pub fn train(
             Origin::Derived
         },
         source: None,
+        field: None,
     });
     let board = || -> Result<Range, EstimateError> {
         accel.board_power_w.map(Range::point).ok_or_else(|| EstimateError::Missing(format!(
-            "{} has no published board power: give --gpu-power (measured average W) or --server-power",
+            "{} has no published board power: give {{gpu_power}} (measured average W) or {{server_power}}",
             accel.name
-        )))
+        ).into()))
     };
     let power = match basis {
         Basis::Tdp => {
@@ -405,9 +422,9 @@ pub fn train(
             }
         }
         Basis::Server => {
-            let server_w = match (positive("--server-power", t.hw.server_power)?, hw.server) {
+            let server_w = match (positive(Field::ServerPower, t.hw.server_power)?, hw.server) {
                 (Some(p), _) => {
-                    user(&mut out, "server_power", &p, "W", "--server-power");
+                    user(&mut out, "server_power", &p, "W", Field::ServerPower);
                     p
                 }
                 (None, Some(s)) => match s.max_power_kw {
@@ -416,9 +433,9 @@ pub fn train(
                         catalog_value(&mut out, "server_power", r, "W", format!("{}: {}", s.name, s.cite()));
                         r
                     }
-                    None => return Err(EstimateError::Missing(format!("server {:?} publishes no maximum power: give --server-power or use --power-basis tdp", s.name))),
+                    None => return Err(EstimateError::Missing(format!("server {:?} publishes no maximum power: give {{server_power}} or use {{power_basis}} tdp", s.name).into())),
                 },
-                (None, None) => return Err(EstimateError::Missing("--power-basis server needs --server or --server-power".into())),
+                (None, None) => return Err(EstimateError::Missing("{power_basis} server needs {server} or {server_power}".into())),
             };
             let l = load(cat, &t.hw, "train.load", &mut out)?;
             let board_w = board().unwrap_or(Range::point(0.0));
@@ -439,12 +456,12 @@ pub fn train(
             }
         }
         Basis::Measured => {
-            let g = positive("--gpu-power", t.gpu_power)?.ok_or_else(|| {
+            let g = positive(Field::GpuPower, t.gpu_power)?.ok_or_else(|| {
                 EstimateError::Missing(
-                    "--power-basis measured needs --gpu-power (average W per accelerator)".into(),
+                    "{power_basis} measured needs {gpu_power} (average W per accelerator)".into(),
                 )
             })?;
-            user(&mut out, "accelerator_power", &g, "W", "--gpu-power");
+            user(&mut out, "accelerator_power", &g, "W", Field::GpuPower);
             let (h, r) = shares(cat, &mut out)?;
             PowerBasis::Measured {
                 accel_w: g,
@@ -497,12 +514,12 @@ type PublishedFigure = (Option<&'static str>, f64, Published);
 fn published_figures(
     cat: &Catalog,
     m: &crate::catalog::Model,
-    given: &[(&'static str, bool)],
+    given: &[(Field, bool)],
     t: &TrainInputs,
     accel: Option<&crate::catalog::Accelerator>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<PublishedFigure>, EstimateError> {
-    let mut contradicting: Vec<&str> = given
+    let mut contradicting: Vec<Field> = given
         .iter()
         .filter(|(_, ok)| !ok)
         .map(|(f, _)| *f)
@@ -514,9 +531,9 @@ fn published_figures(
     };
     if let Some(theirs) = theirs {
         let hardware_flag = if t.hw.gpu.is_some() {
-            "--gpu"
+            Field::Gpu
         } else {
-            "--server"
+            Field::Server
         };
         if accel.is_none_or(|a| a.name != theirs.name) {
             contradicting.push(hardware_flag);
@@ -524,7 +541,7 @@ fn published_figures(
     }
     if let Some(a) = accel {
         if t.precision.peak_tflops(a) != Precision::Bf16.peak_tflops(a) {
-            contradicting.push("--precision");
+            contradicting.push(Field::Precision);
         }
     }
     let mut published = Vec::new();
@@ -537,7 +554,11 @@ fn published_figures(
             notes.push(format!(
                 "{}'s published training figures are not shown: this estimate is not of that training run ({} {})",
                 m.name,
-                contradicting.join(", "),
+                contradicting
+                    .iter()
+                    .map(|f| f.reference())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if contradicting.len() == 1 { "differs" } else { "differ" }
             ));
         }
@@ -603,32 +624,32 @@ fn published_figures(
 /// The failure inputs (`--interruptions`/`--mtbf` with checkpoint and restart times).
 fn failures(t: &TrainInputs, out: &mut Vec<Assumption>) -> Result<Option<Failures>, EstimateError> {
     let rate = if let Some(c) = t.interruptions {
-        user(out, "interruptions", &c, "", "--interruptions");
+        user(out, "interruptions", &c, "", Field::Interruptions);
         Some(RateSpec::Count(c))
-    } else if let Some(m) = positive("--mtbf", t.mtbf_h)? {
-        user(out, "mtbf", &m, "h", "--mtbf");
+    } else if let Some(m) = positive(Field::Mtbf, t.mtbf_h)? {
+        user(out, "mtbf", &m, "h", Field::Mtbf);
         Some(RateSpec::Mtbf(m))
     } else {
         None
     };
     Ok(if let Some(rate) = rate {
-        let write_h = t.checkpoint_h.ok_or_else(|| EstimateError::Missing("--checkpoint-minutes: how long one checkpoint takes to write (needed with --interruptions/--mtbf)".into()))?;
-        let restart_h = t.restart_h.ok_or_else(|| EstimateError::Missing("--restart-minutes: how long a restart after an interruption takes (needed with --interruptions/--mtbf)".into()))?;
+        let write_h = t.checkpoint_h.ok_or_else(|| EstimateError::Missing("{checkpoint_minutes}: how long one checkpoint takes to write (needed with {interruptions}/{mtbf})".into()))?;
+        let restart_h = t.restart_h.ok_or_else(|| EstimateError::Missing("{restart_minutes}: how long a restart after an interruption takes (needed with {interruptions}/{mtbf})".into()))?;
         user(
             out,
             "checkpoint_write",
             &write_h.scale(60.0),
             "min",
-            "--checkpoint-minutes",
+            Field::CheckpointMinutes,
         );
         user(
             out,
             "restart",
             &restart_h.scale(60.0),
             "min",
-            "--restart-minutes",
+            Field::RestartMinutes,
         );
-        let interval_h = positive("--checkpoint-interval", t.interval_h)?;
+        let interval_h = positive(Field::CheckpointInterval, t.interval_h)?;
         Some(Failures {
             rate,
             write_h,
@@ -637,7 +658,7 @@ fn failures(t: &TrainInputs, out: &mut Vec<Assumption>) -> Result<Option<Failure
         })
     } else {
         if t.checkpoint_h.is_some() || t.restart_h.is_some() || t.interval_h.is_some() {
-            return Err(EstimateError::Missing("--interruptions or --mtbf: checkpoint and restart times only matter with an interruption rate".into()));
+            return Err(EstimateError::Missing("{interruptions} or {mtbf}: checkpoint and restart times only matter with an interruption rate".into()));
         }
         None
     })
@@ -700,22 +721,25 @@ fn feasible_failures(spec: &TrainSpec, t: &TrainInputs) -> Result<(), EstimateEr
         };
         let Err(why) = o else { continue };
         let rate_flag = match f.rate {
-            RateSpec::Count(_) => "--interruptions",
-            RateSpec::Mtbf(_) => "--mtbf",
+            RateSpec::Count(_) => Field::Interruptions,
+            RateSpec::Mtbf(_) => Field::Mtbf,
         };
-        let given = |flag: &'static str, v: bool| v.then_some(flag);
+        let given = |field: Field, v: bool| v.then_some(field);
         // The flags that set the length a count of interruptions is spread over.
-        let length: Vec<&'static str> = if matches!(f.rate, RateSpec::Count(_)) {
+        let length: Vec<Field> = if matches!(f.rate, RateSpec::Count(_)) {
             [
-                given("--days", t.wall_h.is_some()),
-                given("--gpu-hours", t.gpu_hours.is_some()),
-                given("--gpus", t.gpu_hours.is_some() && t.gpus.is_some()),
-                given("--flops", !wall_known && t.flops.is_some()),
-                given("--params", !wall_known && t.params.is_some()),
-                given("--active-params", !wall_known && t.active_params.is_some()),
-                given("--tokens", !wall_known && t.tokens.is_some()),
-                given("--model", !wall_known && t.model.is_some()),
-                given("--mfu", !wall_known && t.mfu.is_some()),
+                given(Field::Days, t.wall_h.is_some()),
+                given(Field::GpuHours, t.gpu_hours.is_some()),
+                given(Field::Gpus, t.gpu_hours.is_some() && t.gpus.is_some()),
+                given(Field::Flops, !wall_known && t.flops.is_some()),
+                given(Field::Params, !wall_known && t.params.is_some()),
+                given(
+                    Field::ActiveParams,
+                    !wall_known && t.active_params.is_some(),
+                ),
+                given(Field::Tokens, !wall_known && t.tokens.is_some()),
+                given(Field::Model, !wall_known && t.model.is_some()),
+                given(Field::Mfu, !wall_known && t.mfu.is_some()),
             ]
             .into_iter()
             .flatten()
@@ -729,7 +753,7 @@ fn feasible_failures(spec: &TrainSpec, t: &TrainInputs) -> Result<(), EstimateEr
                 flags.extend(&length);
                 let message = match rate {
                     Rate::Count(n) => format!(
-                        "{} interruptions over a run of {} is one every {}, more often than once a minute (the least --mtbf accepts); --interruptions counts the interruptions over the whole run",
+                        "{} interruptions over a run of {} is one every {}, more often than once a minute (the least {{mtbf}} accepts); {{interruptions}} counts the interruptions over the whole run",
                         fmt_input(n),
                         duration_text(mtbi_h * n),
                         duration_text(mtbi_h)
@@ -746,12 +770,12 @@ fn feasible_failures(spec: &TrainSpec, t: &TrainInputs) -> Result<(), EstimateEr
                 mtbi_h,
                 interval_h,
             } => {
-                let mut flags = vec![rate_flag, "--checkpoint-minutes"];
+                let mut flags = vec![rate_flag, Field::CheckpointMinutes];
                 if mtbi_h.is_finite() {
-                    flags.push("--restart-minutes");
+                    flags.push(Field::RestartMinutes);
                 }
                 if f.interval_h.is_some() {
-                    flags.push("--checkpoint-interval");
+                    flags.push(Field::CheckpointInterval);
                 }
                 flags.extend(&length);
                 let every = if mtbi_h.is_finite() {
@@ -779,7 +803,10 @@ fn feasible_failures(spec: &TrainSpec, t: &TrainInputs) -> Result<(), EstimateEr
                 )
             }
         };
-        return Err(EstimateError::Disagree { flags, message });
+        return Err(EstimateError::Disagree {
+            fields: flags,
+            message: message.into(),
+        });
     }
     Ok(())
 }
@@ -812,36 +839,36 @@ fn cpu_only(
     out: &mut Vec<Assumption>,
     notes: &mut Vec<String>,
 ) -> Result<(TrainSpec, Map<String, serde_json::Value>), EstimateError> {
-    for (flag, given) in [
-        ("--gpus", t.gpus.is_some()),
-        ("--gpus-per-server", t.hw.gpus_per_server.is_some()),
-        ("--gpu-power", t.gpu_power.is_some()),
-        ("--mfu", t.mfu.is_some()),
-        ("--gpu-hours", gpu_hours.is_some()),
+    for (field, given) in [
+        (Field::Gpus, t.gpus.is_some()),
+        (Field::GpusPerServer, t.hw.gpus_per_server.is_some()),
+        (Field::GpuPower, t.gpu_power.is_some()),
+        (Field::Mfu, t.mfu.is_some()),
+        (Field::GpuHours, gpu_hours.is_some()),
     ] {
         if given {
             return Err(EstimateError::Invalid {
-                flag,
-                message: "a CPU-only run (a server without accelerators) has no accelerators: give --servers and --days".into(),
+                field,
+                message: "a CPU-only run (a server without accelerators) has no accelerators: give {servers} and {days}".into(),
             });
         }
     }
     if matches!(t.basis, Some(Basis::Tdp | Basis::Measured)) {
         return Err(EstimateError::Invalid {
-            flag: "--power-basis",
-            message: "a CPU-only run is modelled from the server's power: leave --power-basis out (or give server)".into(),
+            field: Field::PowerBasis,
+            message: "a CPU-only run is modelled from the server's power: leave {power_basis} out (or give server)".into(),
         });
     }
     let wall = wall.ok_or_else(|| {
         EstimateError::Missing(
-            "--days: a CPU-only run has no accelerator peak to derive its length from the compute"
+            "{days}: a CPU-only run has no accelerator peak to derive its length from the compute"
                 .into(),
         )
     })?;
-    user(out, "wall_time", &wall.scale(1.0 / 24.0), "d", "--days");
-    let n = match positive("--servers", t.servers)? {
+    user(out, "wall_time", &wall.scale(1.0 / 24.0), "d", Field::Days);
+    let n = match positive(Field::Servers, t.servers)? {
         Some(n) => {
-            user(out, "servers", &n, "", "--servers");
+            user(out, "servers", &n, "", Field::Servers);
             n
         }
         None => {
@@ -849,14 +876,15 @@ fn cpu_only(
                 name: "servers".into(),
                 value: "1".into(),
                 origin: Origin::Default,
-                source: Some("one server when --servers is not given".into()),
+                source: Some("one server when {servers} is not given".into()),
+                field: None,
             });
             Range::point(1.0)
         }
     };
-    let server_w = match (positive("--server-power", t.hw.server_power)?, hw.server) {
+    let server_w = match (positive(Field::ServerPower, t.hw.server_power)?, hw.server) {
         (Some(p), _) => {
-            user(out, "server_power", &p, "W", "--server-power");
+            user(out, "server_power", &p, "W", Field::ServerPower);
             p
         }
         (None, Some(srv)) => match srv.max_power_kw {
@@ -872,15 +900,18 @@ fn cpu_only(
                 r
             }
             None => {
-                return Err(EstimateError::Missing(format!(
-                    "server {:?} publishes no maximum power: give --server-power",
-                    srv.name
-                )))
+                return Err(EstimateError::Missing(
+                    format!(
+                        "server {:?} publishes no maximum power: give {{server_power}}",
+                        srv.name
+                    )
+                    .into(),
+                ))
             }
         },
         (None, None) => {
             return Err(EstimateError::Missing(
-                "--server or --server-power: the power of one server".into(),
+                "{server} or {server_power}: the power of one server".into(),
             ))
         }
     };
