@@ -416,8 +416,8 @@ pub fn power(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
 
 /// Warns when the PUE a `--breakdown` implies (1 / IT share) is outside the bounds `--pue`
 /// is held to, as `--pue` would.
-pub fn warn_breakdown_pue(text: Option<&str>) {
-    let Some(b) = text.and_then(|t| Breakdown::parse(t).ok()) else {
+pub fn warn_breakdown_pue(b: Option<&Breakdown>) {
+    let Some(b) = b else {
         return;
     };
     let pue = Range::point(b.pue());
@@ -468,6 +468,7 @@ pub(crate) fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> 
         cooling: a.cooling.clone().or_else(|| cfg.cooling.clone()),
         lifetime_h: range_in(&lifetime_from, lifetime.as_deref(), Dim::Time, "y")?,
         country: a.equivalent_country.clone(),
+        derived_pue: None,
     })
 }
 

@@ -9,6 +9,7 @@ use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use wattlens::catalog::Catalog;
+use wattlens::estimate::datacenter::Breakdown;
 use wattlens::estimate::infer::Volume;
 use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
@@ -363,7 +364,12 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
         it_power: settings::power("--it-power", a.it_power.as_deref())?,
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
-        breakdown: a.breakdown.clone(),
+        breakdown: a
+            .breakdown
+            .as_deref()
+            .map(Breakdown::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(crate::flags::error(&e)))?,
         rack_power: settings::power("--rack-power", a.rack_power.as_deref())?,
         servers_per_rack: count("--servers-per-rack", a.servers_per_rack.as_deref())?,
         hw: hardware(&a.hw)?,
@@ -375,7 +381,7 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
         series::intensity_from(&a.site, &cfg.site).as_deref(),
     )?;
     let mut r = resolve::datacenter(cat, &inputs, &site)?;
-    settings::warn_breakdown_pue(inputs.breakdown.as_deref());
+    settings::warn_breakdown_pue(inputs.breakdown.as_ref());
     let hours = r.spec.hours;
     let outcome = on_series(
         placed.as_ref(),

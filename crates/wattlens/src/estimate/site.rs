@@ -7,7 +7,7 @@
 use super::EstimateError;
 use crate::catalog::{Catalog, Datacenter, Grid};
 use crate::explain::{Assumption, Origin};
-use crate::field::Field;
+use crate::field::{Field, Msg};
 use crate::footprint::{EmbodiedSpec, Param, Site};
 use crate::input::Price;
 use crate::uncertainty::Range;
@@ -40,6 +40,18 @@ pub struct SiteInputs {
     pub lifetime_h: Option<Range>,
     /// `--equivalent-country`: the country for the "share of annual electricity" equivalent.
     pub country: Option<String>,
+    /// A PUE that follows from another input when the PUE itself is not given (the IT share of
+    /// a data centre's energy breakdown): recorded as derived, with how.
+    pub derived_pue: Option<Derived>,
+}
+
+/// A value that follows from another input rather than being given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derived {
+    /// The value.
+    pub range: Range,
+    /// How it follows (`1 / IT share of {breakdown}`), a [`crate::field::Msg`] template.
+    pub how: Msg,
 }
 
 /// The site and the data-centre profile that supplied PUE/WUE, if any.
@@ -352,6 +364,15 @@ pub fn resolve<'a>(
         let (p, a) = user("pue", r, "", Field::Pue);
         out.push(a);
         p
+    } else if let Some(d) = &s.derived_pue {
+        out.push(Assumption {
+            name: "pue".into(),
+            value: d.range.display(""),
+            origin: Origin::Derived,
+            source: Some(d.how.template().to_string()),
+            field: None,
+        });
+        Param::new(d.range, d.how.template())
     } else if let Some(p) = chain
         .iter()
         .find_map(|d| from_profile(d, d.pue_low, d.pue_high, "pue", "", out))

@@ -6,11 +6,10 @@ use super::{
 };
 use crate::catalog::{Catalog, Row};
 use crate::estimate::datacenter::{Breakdown, DatacenterSpec};
-use crate::estimate::site::{resolve as resolve_site, SiteInputs};
+use crate::estimate::site::{resolve as resolve_site, Derived, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
-use crate::field::Field;
-use crate::footprint::Param;
+use crate::field::{Field, Msg};
 use crate::uncertainty::{fmt_input, Range};
 use serde_json::{json, Map};
 
@@ -23,8 +22,8 @@ pub struct DatacenterInputs {
     pub servers: Option<Range>,
     /// `--hours` / `--days` (default a year).
     pub hours: Option<Range>,
-    /// `--breakdown`.
-    pub breakdown: Option<String>,
+    /// `--breakdown`: the facility's energy split, from which the PUE follows.
+    pub breakdown: Option<Breakdown>,
     /// `--rack-power`, W.
     pub rack_power: Option<Range>,
     /// `--servers-per-rack`.
@@ -112,9 +111,11 @@ pub fn datacenter(
 
     let mut site_in = s.clone();
     let overhead = if let Some(b) = &dc.breakdown {
-        let b = Breakdown::parse(b)?;
         let pue = b.pue();
-        site_in.pue = Some(Range::point(pue));
+        site_in.derived_pue = Some(Derived {
+            range: Range::point(pue),
+            how: Msg::new("1 / IT share of {breakdown}"),
+        });
         out.push(Assumption {
             name: "breakdown".into(),
             value: format!(
@@ -141,14 +142,6 @@ pub fn datacenter(
     let resolved = resolve_site(cat, &site_in, &mut out)?;
     fallback_notes(s, &out, &mut notes);
     let mut site = resolved.site;
-    if dc.breakdown.is_some() {
-        site.pue = Param::new(site.pue.range, "1 / IT share of {breakdown}");
-        // The site resolver saw the breakdown's PUE as if given: it was derived, not --pue.
-        if let Some(a) = out.iter_mut().find(|a| a.name == "pue") {
-            a.origin = Origin::Derived;
-            a.source = Some("1 / IT share of {breakdown}".into());
-        }
-    }
     hardware_embodied(&mut site, &hw, &mut out);
     let split = split_for(
         cat,
@@ -223,4 +216,57 @@ pub fn datacenter(
         extra,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_breakdown(it: f64, s: &SiteInputs) -> Result<Resolved<DatacenterSpec>, EstimateError> {
+        let dc = DatacenterInputs {
+            it_power: Some(Range::point(1e6)),
+            breakdown: Some(Breakdown {
+                it,
+                cooling: 1.0 - it,
+                power: 0.0,
+                other: 0.0,
+            }),
+            ..DatacenterInputs::default()
+        };
+        datacenter(&Catalog::embedded(), &dc, s)
+    }
+
+    #[test]
+    fn a_breakdowns_pue_is_derived_never_given() {
+        // IT share 0.5: PUE = 1 / 0.5 = 2.
+        let r = with_breakdown(0.5, &SiteInputs::default()).expect("resolves");
+        let pue: Vec<_> = r.assumptions.iter().filter(|a| a.name == "pue").collect();
+        assert_eq!(pue.len(), 1);
+        assert_eq!(pue[0].origin, Origin::Derived);
+        assert_eq!(pue[0].field, None);
+        assert_eq!(pue[0].value, "2");
+        assert_eq!(
+            pue[0].source.as_deref(),
+            Some("1 / IT share of {breakdown}")
+        );
+        assert_eq!(r.spec.site.pue.range, Range::point(2.0));
+        assert!(!r.assumptions.iter().any(|a| a.field == Some(Field::Pue)));
+    }
+
+    #[test]
+    fn a_breakdown_and_a_pue_conflict_by_field() {
+        let s = SiteInputs {
+            pue: Some(Range::point(1.2)),
+            ..SiteInputs::default()
+        };
+        let e = with_breakdown(0.5, &s).err().expect("refused");
+        assert!(matches!(
+            e,
+            EstimateError::Conflict {
+                a: Field::Breakdown,
+                b: Field::Pue,
+                ..
+            }
+        ));
+    }
 }
