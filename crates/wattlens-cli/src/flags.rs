@@ -37,6 +37,8 @@ const FLAGS: &[(Field, &str)] = &[
     (Field::Lifetime, "--lifetime"),
     (Field::Load, "--load"),
     (Field::MarketIntensity, "--market-intensity"),
+    (Field::MaxCarbon, "--max-carbon"),
+    (Field::MaxEnergy, "--max-energy"),
     (Field::Mbu, "--mbu"),
     (Field::Mfu, "--mfu"),
     (Field::Model, "--model"),

@@ -324,15 +324,10 @@ pub fn range_in(flag: &str, text: Option<&str>, dim: Dim, unit: &str) -> Result<
 /// Rejects a count that is not a whole number.
 pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
     let r = range(flag, text, Dim::Count)?;
-    if let Some(r) = r {
-        if r.lo.fract() != 0.0 || r.hi.fract() != 0.0 {
-            bail!(
-                "invalid value for {flag}: {} is not a whole number",
-                r.display("")
-            );
-        }
+    match r.map(wattlens::limits::whole).transpose() {
+        Ok(r) => Ok(r),
+        Err(e) => bail!("invalid value for {flag}: {e}"),
     }
-    Ok(r)
 }
 
 /// Site inputs from flags, falling back to the config file.
@@ -473,13 +468,7 @@ pub(crate) fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> 
 }
 
 fn check_pue(from: &str, r: Range) -> Result<Range> {
-    if r.lo < 1.0 {
-        bail!(
-            "invalid value for {from}: {} is below 1 (PUE is facility energy / IT energy)",
-            r.display("")
-        );
-    }
-    Ok(r)
+    wattlens::limits::pue(r).map_err(|e| anyhow::anyhow!("invalid value for {from}: {e}"))
 }
 
 /// Hardware inputs from flags.

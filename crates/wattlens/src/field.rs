@@ -94,6 +94,10 @@ fields! {
     Load = "load",
     /// Market-based carbon intensity.
     MarketIntensity = "market_intensity",
+    /// A budget of operational carbon.
+    MaxCarbon = "max_carbon",
+    /// A budget of facility energy.
+    MaxEnergy = "max_energy",
     /// Memory bandwidth utilisation.
     Mbu = "mbu",
     /// Model FLOP utilisation.

@@ -17,6 +17,7 @@ pub mod field;
 pub mod footprint;
 pub mod grid;
 pub mod input;
+pub mod limits;
 pub mod measure;
 pub mod plausible;
 pub mod record;

@@ -310,6 +310,10 @@ pub fn resolve<'a>(
     s: &SiteInputs,
     out: &mut Vec<Assumption>,
 ) -> Result<ResolvedSite<'a>, EstimateError> {
+    crate::limits::check_site(s).map_err(|(field, e)| EstimateError::Invalid {
+        field,
+        message: e.to_string().into(),
+    })?;
     if s.market_intensity.is_some() && s.cfe.is_some() {
         return Err(EstimateError::Conflict {
             a: Field::MarketIntensity,

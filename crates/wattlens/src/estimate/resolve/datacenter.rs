@@ -42,6 +42,14 @@ pub fn datacenter(
     dc: &DatacenterInputs,
     s: &SiteInputs,
 ) -> Result<Resolved<DatacenterSpec>, EstimateError> {
+    crate::limits::check_all(&[
+        (Field::ItPower, dc.it_power),
+        (Field::Servers, dc.servers),
+        (Field::Period, dc.hours),
+        (Field::RackPower, dc.rack_power),
+        (Field::ServersPerRack, dc.servers_per_rack),
+    ])?;
+    super::check_hardware(&dc.hw)?;
     let mut out = Vec::new();
     let mut notes = Vec::new();
     let mut extra = Map::new();

@@ -86,6 +86,13 @@ pub fn fleet(
     f: &FleetInputs,
     s: &SiteInputs,
 ) -> Result<Resolved<FleetSpec>, EstimateError> {
+    crate::limits::check_all(&[
+        (Field::Servers, f.servers),
+        (Field::Period, f.hours),
+        (Field::ItPower, f.it_power),
+        (Field::Energy, f.energy),
+    ])?;
+    super::check_hardware(&f.hw)?;
     let mut out = Vec::new();
     conflict(
         (Field::Servers, f.servers.is_some()),

@@ -225,6 +225,21 @@ pub fn infer(
     i: &InferInputs,
     s: &SiteInputs,
 ) -> Result<Resolved<InferSpec>, EstimateError> {
+    crate::limits::check_all(&[
+        (Field::Params, i.params),
+        (Field::ActiveParams, i.active_params),
+        (Field::Gpus, i.gpus),
+        (Field::InputTokens, i.input_tokens),
+        (Field::OutputTokens, i.output_tokens),
+        (Field::Batch, i.batch),
+        (Field::Requests, i.requests),
+        (Field::RequestsPerDay, i.requests_per_day),
+        (Field::EnergyPerRequest, i.energy_per_request),
+        (Field::Utilization, i.utilization),
+        (Field::Mfu, i.mfu),
+        (Field::Mbu, i.mbu),
+    ])?;
+    super::check_hardware(&i.hw)?;
     let mut out = Vec::new();
     let mut notes = Vec::new();
     let mut extra = Map::new();

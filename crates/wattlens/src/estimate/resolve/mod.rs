@@ -279,6 +279,15 @@ fn server_host(
     }
 }
 
+/// The hardware inputs against their limits.
+fn check_hardware(hw: &HardwareInputs) -> Result<(), EstimateError> {
+    crate::limits::check_all(&[
+        (Field::ServerPower, hw.server_power),
+        (Field::GpusPerServer, hw.gpus_per_server),
+        (Field::Load, hw.load),
+    ])
+}
+
 struct Hardware<'a> {
     accel: Option<&'a Accelerator>,
     server: Option<&'a Server>,

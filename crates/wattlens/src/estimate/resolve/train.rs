@@ -68,6 +68,24 @@ pub fn train(
     t: &TrainInputs,
     s: &SiteInputs,
 ) -> Result<Resolved<TrainSpec>, EstimateError> {
+    crate::limits::check_all(&[
+        (Field::Params, t.params),
+        (Field::ActiveParams, t.active_params),
+        (Field::Tokens, t.tokens),
+        (Field::Flops, t.flops),
+        (Field::Gpus, t.gpus),
+        (Field::Servers, t.servers),
+        (Field::Days, t.wall_h),
+        (Field::GpuHours, t.gpu_hours),
+        (Field::Mfu, t.mfu),
+        (Field::GpuPower, t.gpu_power),
+        (Field::Interruptions, t.interruptions),
+        (Field::Mtbf, t.mtbf_h),
+        (Field::CheckpointMinutes, t.checkpoint_h),
+        (Field::RestartMinutes, t.restart_h),
+        (Field::CheckpointInterval, t.interval_h),
+    ])?;
+    super::check_hardware(&t.hw)?;
     let mut out = Vec::new();
     conflict(
         (Field::Days, t.wall_h.is_some()),
