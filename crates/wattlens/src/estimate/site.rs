@@ -321,6 +321,63 @@ pub fn resolve<'a>(
             why: "give the contractual intensity or the carbon-free share, not both".into(),
         });
     }
+    let (grid, chain) = profiles(cat, s)?;
+    let pue = pue(cat, s, &chain, out)?;
+    let wue = wue(cat, s, &chain, out)?;
+    let (intensity, scope) = intensity(cat, s, grid, out)?;
+    let market = market(s, &intensity, out)?;
+    let ewif = ewif(cat, s, grid, out)?;
+    // Price.
+    // Price.
+    let (price, currency) = if let Some(p) = &s.price {
+        let cur = p.currency.clone().unwrap_or_else(|| "USD".into());
+        out.push(Assumption {
+            name: "price".into(),
+            value: p.per_kwh.display(&format!("{cur}/kWh")),
+            origin: Origin::User,
+            source: None,
+            field: Some(Field::Price),
+        });
+        (Param::new(p.per_kwh, Field::Price.reference()), cur)
+    } else {
+        price_of_place(cat, grid, out)?
+    };
+
+    let embodied = embodied(cat, s, out)?;
+    let eq = cat.equivalents()?;
+    let eqp = |key: &str| -> Result<Param, EstimateError> {
+        let e = eq.get(key)?;
+        Ok(Param::new(
+            Range::point(e.value),
+            crate::catalog::Row::cite(e),
+        ))
+    };
+    Ok(ResolvedSite {
+        site: Site {
+            pue,
+            intensity,
+            intensity_scope: scope,
+            market_intensity: market,
+            wue,
+            ewif,
+            price,
+            currency,
+            embodied,
+            country_annual_kwh: country_annual_kwh(cat, s, grid)?,
+            home_kwh_per_year: eqp("us_home_kwh_per_year")?,
+            car_g_per_km: eqp("car_gco2_per_km")?,
+            phone_charge_g: eqp("smartphone_charge_gco2")?,
+        },
+        grid,
+    })
+}
+
+/// The grid row and the profiles that supply PUE and WUE, most specific first: the named data
+/// centre, the cooling preset, the grid's cloud operator.
+fn profiles<'a>(
+    cat: &'a Catalog,
+    s: &SiteInputs,
+) -> Result<(Option<&'a Grid>, Vec<&'a Datacenter>), EstimateError> {
     let grid = match &s.grid {
         Some(g) => Some(grid_named(cat, g).map_err(|e| match e {
             EstimateError::Catalog(c) => EstimateError::from_field(Field::Grid, c),
@@ -362,9 +419,17 @@ pub fn resolve<'a>(
         None => None,
     };
     let chain: Vec<&Datacenter> = [profile, cooling, operator].into_iter().flatten().collect();
+    Ok((grid, chain))
+}
 
-    // PUE
-    let pue = if let Some(r) = &s.pue {
+/// The PUE: given, derived from another input, a profile's, or the default.
+fn pue(
+    cat: &Catalog,
+    s: &SiteInputs,
+    chain: &[&Datacenter],
+    out: &mut Vec<Assumption>,
+) -> Result<Param, EstimateError> {
+    Ok(if let Some(r) = &s.pue {
         let (p, a) = user("pue", r, "", Field::Pue);
         out.push(a);
         p
@@ -384,9 +449,17 @@ pub fn resolve<'a>(
         p
     } else {
         coefficient(cat, "site.pue", "pue", 1.0, out)?
-    };
-    // WUE
-    let wue = if let Some(r) = &s.wue {
+    })
+}
+
+/// The WUE: given, a profile's, or the default.
+fn wue(
+    cat: &Catalog,
+    s: &SiteInputs,
+    chain: &[&Datacenter],
+    out: &mut Vec<Assumption>,
+) -> Result<Param, EstimateError> {
+    Ok(if let Some(r) = &s.wue {
         let (p, a) = user("wue", r, "L/kWh", Field::Wue);
         out.push(a);
         p
@@ -397,10 +470,17 @@ pub fn resolve<'a>(
         p
     } else {
         coefficient(cat, "site.wue", "wue", 1.0, out)?
-    };
+    })
+}
 
-    // Location-based intensity.
-    let (intensity, scope) = if let Some(r) = &s.intensity {
+/// The location-based intensity and its scope: given, or the grid's (the world's without one).
+fn intensity(
+    cat: &Catalog,
+    s: &SiteInputs,
+    grid: Option<&Grid>,
+    out: &mut Vec<Assumption>,
+) -> Result<(Param, String), EstimateError> {
+    Ok(if let Some(r) = &s.intensity {
         let (p, a) = user("intensity", r, "g/kWh", Field::Intensity);
         out.push(a);
         (p, "as given by {intensity}".to_string())
@@ -452,10 +532,17 @@ pub fn resolve<'a>(
             field: None,
         });
         (Param::new(r, src), scope)
-    };
+    })
+}
 
-    // Market-based intensity, only when the user knows it.
-    let market = if let Some(r) = &s.market_intensity {
+/// The market-based intensity, only when the user knows it: given, or the location intensity
+/// less a carbon-free share.
+fn market(
+    s: &SiteInputs,
+    intensity: &Param,
+    out: &mut Vec<Assumption>,
+) -> Result<Option<Param>, EstimateError> {
+    Ok(if let Some(r) = &s.market_intensity {
         let (p, a) = user("market_intensity", r, "g/kWh", Field::MarketIntensity);
         out.push(a);
         Some(p)
@@ -483,10 +570,17 @@ pub fn resolve<'a>(
         ))
     } else {
         None
-    };
+    })
+}
 
-    // Water of electricity.
-    let ewif = if let Some(r) = &s.ewif {
+/// The water of electricity: given, the grid's from its generation mix, or the default.
+fn ewif(
+    cat: &Catalog,
+    s: &SiteInputs,
+    grid: Option<&Grid>,
+    out: &mut Vec<Assumption>,
+) -> Result<Param, EstimateError> {
+    Ok(if let Some(r) = &s.ewif {
         let (p, a) = user("ewif", r, "L/kWh", Field::Ewif);
         out.push(a);
         p
@@ -509,24 +603,15 @@ pub fn resolve<'a>(
         Param::new(Range::point(w), src)
     } else {
         coefficient(cat, "site.ewif", "ewif", 1.0, out)?
-    };
+    })
+}
 
-    // Price.
-    let (price, currency) = if let Some(p) = &s.price {
-        let cur = p.currency.clone().unwrap_or_else(|| "USD".into());
-        out.push(Assumption {
-            name: "price".into(),
-            value: p.per_kwh.display(&format!("{cur}/kWh")),
-            origin: Origin::User,
-            source: None,
-            field: Some(Field::Price),
-        });
-        (Param::new(p.per_kwh, Field::Price.reference()), cur)
-    } else {
-        price_of_place(cat, grid, out)?
-    };
-
-    // Embodied carbon and service life.
+/// Embodied carbon of the hardware and its service life.
+fn embodied(
+    cat: &Catalog,
+    s: &SiteInputs,
+    out: &mut Vec<Assumption>,
+) -> Result<EmbodiedSpec, EstimateError> {
     let life = if let Some(r) = &s.lifetime_h {
         let (p, a) = user("service_life", r, "h", Field::Lifetime);
         out.push(a);
@@ -540,7 +625,7 @@ pub fn resolve<'a>(
             out,
         )?
     };
-    let embodied = EmbodiedSpec {
+    Ok(EmbodiedSpec {
         per_accelerator_kg: coefficient(
             cat,
             "embodied.accelerator_kg",
@@ -550,17 +635,16 @@ pub fn resolve<'a>(
         )?,
         per_server_kg: coefficient(cat, "embodied.server_kg", "embodied_per_server", 1.0, out)?,
         service_life_h: life,
-    };
+    })
+}
 
-    // Equivalents.
-    let eq = cat.equivalents()?;
-    let eqp = |key: &str| -> Result<Param, EstimateError> {
-        let e = eq.get(key)?;
-        Ok(Param::new(
-            Range::point(e.value),
-            crate::catalog::Row::cite(e),
-        ))
-    };
+/// The annual electricity of the country the equivalents use (given, or the grid's country),
+/// named as it reads in "share of {name}'s annual electricity".
+fn country_annual_kwh(
+    cat: &Catalog,
+    s: &SiteInputs,
+    grid: Option<&Grid>,
+) -> Result<Option<(String, f64)>, EstimateError> {
     let country_row = match (&s.country, grid) {
         (Some(c), _) => Some(
             cat.grids()?
@@ -575,33 +659,14 @@ pub fn resolve<'a>(
     };
     // Named as it reads in "share of {name}'s annual electricity": the world row is "the
     // world", not its display name ("World average").
-    let country_annual_kwh = country_row.and_then(|c| {
+    Ok(country_row.and_then(|c| {
         let name = if c.kind.as_deref() == Some("world") {
             "the world".to_string()
         } else {
             c.name.clone().unwrap_or_else(|| c.key.clone())
         };
         c.generation_twh.map(|twh| (name, twh * 1e9))
-    });
-
-    Ok(ResolvedSite {
-        site: Site {
-            pue,
-            intensity,
-            intensity_scope: scope,
-            market_intensity: market,
-            wue,
-            ewif,
-            price,
-            currency,
-            embodied,
-            country_annual_kwh,
-            home_kwh_per_year: eqp("us_home_kwh_per_year")?,
-            car_g_per_km: eqp("car_gco2_per_km")?,
-            phone_charge_g: eqp("smartphone_charge_gco2")?,
-        },
-        grid,
-    })
+    }))
 }
 
 /// A noun with its indefinite article: "an operator", "a cooling".
