@@ -72,7 +72,7 @@ pub struct Assumption {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// The input the user gave it through, when the user did: a front end names it in its own
-    /// words (the CLI's `--pue`) as this assumption's source.
+    /// words (the CLI's `pue`) as this assumption's source.
     #[serde(skip)]
     pub field: Option<Field>,
 }

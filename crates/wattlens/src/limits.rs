@@ -425,7 +425,7 @@ pub fn check(field: Field, r: Range) -> Result<Range, LimitError> {
 /// [`LimitError`] saying why and giving the limits.
 pub fn check_limit(limit: Option<&Limit>, r: Range) -> Result<Range, LimitError> {
     if !r.lo.is_finite() || !r.hi.is_finite() {
-        // A finite number can still overflow when its unit is converted (`--days 1.79e308`).
+        // A finite number can still overflow when its unit is converted (`days 1.79e308`).
         return Err(match limit {
             Some(l) => LimitError::Overflow { text: l.text },
             None => LimitError::NotFinite,

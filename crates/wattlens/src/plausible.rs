@@ -176,7 +176,7 @@ pub const BOUNDS: &[Bound] = &[
     },
 ];
 
-/// Currencies the `--price` bounds apply to: those worth roughly half to one and a half US
+/// Currencies the `price` bounds apply to: those worth roughly half to one and a half US
 /// dollars, where a price per kWh lies in the same range. Others (JPY, INR, KRW ...) are not
 /// checked.
 pub const PRICE_CURRENCIES: &[&str] = &["USD", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "SGD"];
@@ -267,7 +267,7 @@ pub fn check(field: Field, r: &Range) -> Option<Msg> {
     bound(field)?.check(r)
 }
 
-/// The warning for a `--price` in `currency` (`None`: a bare number, read as USD).
+/// The warning for a `price` in `currency` (`None`: a bare number, read as USD).
 #[must_use]
 pub fn check_price(r: &Range, currency: Option<&str>) -> Option<Msg> {
     let cur = currency.unwrap_or("USD");

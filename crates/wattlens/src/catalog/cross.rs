@@ -393,7 +393,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A user grid's intensity warns exactly where `--intensity` would.
+        /// A user grid's intensity warns exactly where `intensity` would.
         #[test]
         fn user_grid_intensity_warns_where_the_flag_would(v in 1e-6f64..1e4) {
             let t = format!("[[grid]]\nkey = \"g\"\nintensity_g_per_kwh = {v:e}\n");

@@ -1,8 +1,8 @@
 //! Resolving where energy is used: PUE, WUE, grid intensity (location and market), water of
 //! electricity, price, embodied-carbon factors and equivalents, from flags, catalog and defaults.
 //!
-//! Precedence for each figure: the flag, then the data-centre profile (`--datacenter`), then the
-//! cooling preset (`--cooling`), then the cloud operator of the grid region, then the default.
+//! Precedence for each figure: the flag, then the data-centre profile (`datacenter`), then the
+//! cooling preset (`cooling`), then the cloud operator of the grid region, then the default.
 
 use super::EstimateError;
 use crate::catalog::{Catalog, Datacenter, Grid};
@@ -16,29 +16,29 @@ use crate::units::HOURS_PER_YEAR;
 /// Site inputs as given by the user; `None` means "use the catalog or default".
 #[derive(Clone, Debug, Default)]
 pub struct SiteInputs {
-    /// `--pue`.
+    /// `pue`.
     pub pue: Option<Range>,
-    /// `--grid`: a grid key, country code or cloud region.
+    /// `grid`: a grid key, country code or cloud region.
     pub grid: Option<String>,
-    /// `--intensity` (g/kWh), overrides the grid's location-based intensity.
+    /// `intensity` (g/kWh), overrides the grid's location-based intensity.
     pub intensity: Option<Range>,
-    /// `--market-intensity` (g/kWh).
+    /// `market_intensity` (g/kWh).
     pub market_intensity: Option<Range>,
-    /// `--cfe`: carbon-free share of a contract; market intensity = location x (1 - cfe).
+    /// `cfe`: carbon-free share of a contract; market intensity = location x (1 - cfe).
     pub cfe: Option<Range>,
-    /// `--wue` (L/kWh of IT energy).
+    /// `wue` (L/kWh of IT energy).
     pub wue: Option<Range>,
-    /// `--ewif` (L/kWh of facility energy).
+    /// `ewif` (L/kWh of facility energy).
     pub ewif: Option<Range>,
-    /// `--price`.
+    /// `price`.
     pub price: Option<Price>,
-    /// `--datacenter`: an operator or industry profile.
+    /// `datacenter`: an operator or industry profile.
     pub datacenter: Option<String>,
-    /// `--cooling`: a cooling-type preset.
+    /// `cooling`: a cooling-type preset.
     pub cooling: Option<String>,
-    /// `--lifetime` (hours) for embodied carbon.
+    /// `lifetime` (hours) for embodied carbon.
     pub lifetime_h: Option<Range>,
-    /// `--equivalent-country`: the country for the "share of annual electricity" equivalent.
+    /// `equivalent_country`: the country for the "share of annual electricity" equivalent.
     pub country: Option<String>,
     /// A PUE that follows from another input when the PUE itself is not given (the IT share of
     /// a data centre's energy breakdown): recorded as derived, with how.
@@ -156,7 +156,7 @@ fn has_state_rows(cat: &Catalog, country: &str) -> Result<bool, EstimateError> {
         .any(|r| r.key.to_ascii_uppercase().starts_with(&prefix)))
 }
 
-/// The grid `--grid` names; a price row's key (`US-CA`) is not a grid, and the error says
+/// The grid `grid` names; a price row's key (`US-CA`) is not a grid, and the error says
 /// which grids lie inside that place.
 fn grid_named<'a>(cat: &'a Catalog, name: &str) -> Result<&'a Grid, EstimateError> {
     match cat.grids()?.get(name) {
@@ -283,7 +283,7 @@ fn price_of_place(
     Ok((param, "USD".into()))
 }
 
-/// An unknown `--cooling` name, answered with the cooling presets (not every profile).
+/// An unknown `cooling` name, answered with the cooling presets (not every profile).
 pub fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> EstimateError {
     let presets: Vec<String> = dcs
         .rows()

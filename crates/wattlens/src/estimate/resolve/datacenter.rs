@@ -16,17 +16,17 @@ use serde_json::{json, Map};
 /// `estimate datacenter` inputs.
 #[derive(Clone, Debug, Default)]
 pub struct DatacenterInputs {
-    /// `--it-power`, W.
+    /// `it_power`, W.
     pub it_power: Option<Range>,
-    /// `--servers` (with `--server`/`--server-power`) as an alternative to `--it-power`.
+    /// `servers` (with `server`/`server_power`) as an alternative to `it_power`.
     pub servers: Option<Range>,
-    /// `--hours` / `--days` (default a year).
+    /// `hours` / `days` (default a year).
     pub hours: Option<Range>,
-    /// `--breakdown`: the facility's energy split, from which the PUE follows.
+    /// `breakdown`: the facility's energy split, from which the PUE follows.
     pub breakdown: Option<Breakdown>,
-    /// `--rack-power`, W.
+    /// `rack_power`, W.
     pub rack_power: Option<Range>,
-    /// `--servers-per-rack`.
+    /// `servers_per_rack`.
     pub servers_per_rack: Option<Range>,
     /// Hardware.
     pub hw: HardwareInputs,

@@ -16,13 +16,13 @@ use serde_json::Map;
 /// `estimate fleet` inputs.
 #[derive(Clone, Debug, Default)]
 pub struct FleetInputs {
-    /// `--servers`.
+    /// `servers`.
     pub servers: Option<Range>,
-    /// `--hours` or `--days` (in hours).
+    /// `hours` or `days` (in hours).
     pub hours: Option<Range>,
-    /// `--it-power`, W.
+    /// `it_power`, W.
     pub it_power: Option<Range>,
-    /// `--energy`, kWh over the period.
+    /// `energy`, kWh over the period.
     pub energy: Option<Range>,
     /// Hardware.
     pub hw: HardwareInputs,

@@ -111,22 +111,22 @@ pub enum Basis {
     Tdp,
     /// Server maximum power x load / accelerators per server.
     Server,
-    /// A measured average accelerator power (`--gpu-power`).
+    /// A measured average accelerator power (`gpu_power`).
     Measured,
 }
 
 /// Hardware inputs shared by `train` and `fleet`.
 #[derive(Clone, Debug, Default)]
 pub struct HardwareInputs {
-    /// `--gpu`.
+    /// `gpu`.
     pub gpu: Option<String>,
-    /// `--server`.
+    /// `server`.
     pub server: Option<String>,
-    /// `--server-power`, W.
+    /// `server_power`, W.
     pub server_power: Option<Range>,
-    /// `--gpus-per-server`.
+    /// `gpus_per_server`.
     pub gpus_per_server: Option<Range>,
-    /// `--load`.
+    /// `load`.
     pub load: Option<Range>,
 }
 
@@ -322,7 +322,7 @@ fn hardware<'a>(
         .as_deref()
         .or(server.and_then(|s| s.accelerator.as_deref()))
         .or(fallback_gpu);
-    // Only a name --gpu gave is reported as that flag's (a server or model row's accelerator
+    // Only a name gpu gave is reported as that flag's (a server or model row's accelerator
     // is the catalog's own reference).
     let accel = match gpu_name {
         Some(g) => Some(cat.accelerators()?.get(g).map_err(|e| match &hw.gpu {

@@ -35,7 +35,7 @@ pub(super) fn arch(
                     .into(),
             )
         })?;
-    // A model's own active count goes with its own total, not with a --params override.
+    // A model's own active count goes with its own total, not with a params override.
     let active = active
         .or(model
             .filter(|_| params.is_none())

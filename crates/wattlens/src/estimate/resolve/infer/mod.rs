@@ -1,6 +1,6 @@
 //! Resolving `estimate infer`: the model's shape from the catalog or flags, the accelerator's
 //! memory, bandwidth and peak at the chosen precision, the replica size (checked against
-//! `--gpus`), the context length, the sourced efficiency ranges, and the request volume.
+//! `gpus`), the context length, the sourced efficiency ranges, and the request volume.
 //!
 //! One step per concern: the inputs' own checks, the given values, the preset model, the
 //! request volume, and the energy of a request (given, or modelled by [`roofline`] from the
@@ -25,35 +25,35 @@ use serde_json::{json, Map};
 /// `estimate infer` inputs.
 #[derive(Clone, Debug, Default)]
 pub struct InferInputs {
-    /// `--model`.
+    /// `model`.
     pub model: Option<String>,
-    /// `--params`.
+    /// `params`.
     pub params: Option<Range>,
-    /// `--active-params`.
+    /// `active_params`.
     pub active_params: Option<Range>,
-    /// `--gpu`, `--server`, `--gpus-per-server`.
+    /// `gpu`, `server`, `gpus_per_server`.
     pub hw: HardwareInputs,
-    /// `--gpus`: accelerators per replica.
+    /// `gpus`: accelerators per replica.
     pub gpus: Option<Range>,
-    /// `--input-tokens`.
+    /// `input_tokens`.
     pub input_tokens: Option<Range>,
-    /// `--output-tokens` (reasoning tokens included).
+    /// `output_tokens` (reasoning tokens included).
     pub output_tokens: Option<Range>,
-    /// `--batch`.
+    /// `batch`.
     pub batch: Option<Range>,
-    /// `--precision`.
+    /// `precision`.
     pub precision: Precision,
-    /// `--requests`.
+    /// `requests`.
     pub requests: Option<Range>,
-    /// `--requests-per-day`.
+    /// `requests_per_day`.
     pub requests_per_day: Option<Range>,
-    /// `--energy-per-request`, kWh of IT energy.
+    /// `energy_per_request`, kWh of IT energy.
     pub energy_per_request: Option<Range>,
-    /// `--utilization`: busy share of the service's time.
+    /// `utilization`: busy share of the service's time.
     pub utilization: Option<Range>,
-    /// `--mfu`: achieved fraction of peak compute.
+    /// `mfu`: achieved fraction of peak compute.
     pub mfu: Option<Range>,
-    /// `--mbu`: achieved fraction of peak memory bandwidth.
+    /// `mbu`: achieved fraction of peak memory bandwidth.
     pub mbu: Option<Range>,
 }
 

@@ -15,8 +15,8 @@ use crate::field::Field;
 use crate::uncertainty::Range;
 use serde_json::{json, Map};
 
-/// A CPU-only run: `--servers` (default 1) servers of `--server-power` (or a server row's
-/// maximum) at `--load` for `--days`; host CPUs and memory plus the rest of the server, no
+/// A CPU-only run: `servers` (default 1) servers of `server_power` (or a server row's
+/// maximum) at `load` for `days`; host CPUs and memory plus the rest of the server, no
 /// accelerator component and no MFU (there is no accelerator peak).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn cpu_only(

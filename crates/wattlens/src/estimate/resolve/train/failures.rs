@@ -11,7 +11,7 @@ use crate::explain::Assumption;
 use crate::field::Field;
 use crate::uncertainty::{fmt_human, fmt_input};
 
-/// The failure inputs (`--interruptions`/`--mtbf` with checkpoint and restart times).
+/// The failure inputs (`interruptions`/`mtbf` with checkpoint and restart times).
 pub(super) fn failures(
     t: &TrainInputs,
     out: &mut Vec<Assumption>,

@@ -25,41 +25,41 @@ use serde_json::{json, Map};
 /// `estimate train` inputs.
 #[derive(Clone, Debug, Default)]
 pub struct TrainInputs {
-    /// `--model`.
+    /// `model`.
     pub model: Option<String>,
-    /// `--params`.
+    /// `params`.
     pub params: Option<Range>,
-    /// `--active-params`.
+    /// `active_params`.
     pub active_params: Option<Range>,
-    /// `--tokens`.
+    /// `tokens`.
     pub tokens: Option<Range>,
-    /// `--flops`.
+    /// `flops`.
     pub flops: Option<Range>,
-    /// `--gpus`.
+    /// `gpus`.
     pub gpus: Option<Range>,
-    /// `--servers`: servers of a CPU-only run (no accelerator; default 1).
+    /// `servers`: servers of a CPU-only run (no accelerator; default 1).
     pub servers: Option<Range>,
-    /// `--days`, in hours.
+    /// `days`, in hours.
     pub wall_h: Option<Range>,
-    /// `--gpu-hours`.
+    /// `gpu_hours`.
     pub gpu_hours: Option<Range>,
-    /// `--mfu`.
+    /// `mfu`.
     pub mfu: Option<Range>,
-    /// `--precision`.
+    /// `precision`.
     pub precision: Precision,
-    /// `--power-basis`.
+    /// `power_basis`.
     pub basis: Option<Basis>,
-    /// `--gpu-power`, W.
+    /// `gpu_power`, W.
     pub gpu_power: Option<Range>,
-    /// `--interruptions`.
+    /// `interruptions`.
     pub interruptions: Option<Range>,
-    /// `--mtbf`, hours.
+    /// `mtbf`, hours.
     pub mtbf_h: Option<Range>,
-    /// `--checkpoint-minutes`, in hours.
+    /// `checkpoint_minutes`, in hours.
     pub checkpoint_h: Option<Range>,
-    /// `--restart-minutes`, in hours.
+    /// `restart_minutes`, in hours.
     pub restart_h: Option<Range>,
-    /// `--checkpoint-interval`, hours.
+    /// `checkpoint_interval`, hours.
     pub interval_h: Option<Range>,
     /// Hardware.
     pub hw: HardwareInputs,
@@ -335,7 +335,7 @@ fn sizes(
     let total = g
         .params
         .or(model.and_then(|m| m.total_params).map(Range::point));
-    // A preset's own active count goes with its own total, not with a --params override (as
+    // A preset's own active count goes with its own total, not with a params override (as
     // `estimate infer` resolves them).
     let active = g
         .active
@@ -437,7 +437,7 @@ fn from_input_or_preset(
     }
 }
 
-/// The accelerator: refuses `--servers` (a CPU-only count) with one, and says what to give
+/// The accelerator: refuses `servers` (a CPU-only count) with one, and says what to give
 /// when none is known.
 fn accelerator<'a>(
     t: &TrainInputs,
