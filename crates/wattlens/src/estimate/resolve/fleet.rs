@@ -86,76 +86,13 @@ pub fn fleet(
     f: &FleetInputs,
     s: &SiteInputs,
 ) -> Result<Resolved<FleetSpec>, EstimateError> {
-    crate::limits::check_all(&[
-        (Field::Servers, f.servers),
-        (Field::Period, f.hours),
-        (Field::ItPower, f.it_power),
-        (Field::Energy, f.energy),
-    ])?;
-    super::check_hardware(&f.hw)?;
+    check(f)?;
     let mut out = Vec::new();
-    conflict(
-        (Field::Servers, f.servers.is_some()),
-        (Field::ItPower, f.it_power.is_some()),
-        "give a server count or a total IT power",
-    )?;
-    conflict(
-        (Field::Servers, f.servers.is_some()),
-        (Field::Energy, f.energy.is_some()),
-        "give a server count or a total energy",
-    )?;
-    conflict(
-        (Field::ItPower, f.it_power.is_some()),
-        (Field::Energy, f.energy.is_some()),
-        "give a total IT power or a total energy",
-    )?;
-    let hours = match positive(Field::Period, f.hours)? {
-        Some(h) => {
-            user(&mut out, "period", &h, "h", Field::Period);
-            h
-        }
-        None => {
-            out.push(Assumption {
-                name: "period".into(),
-                value: "24 h".into(),
-                origin: Origin::Default,
-                source: Some("one day when neither {hours} nor {days} is given".into()),
-                field: None,
-            });
-            Range::point(24.0)
-        }
-    };
+    let hours = period(f, &mut out)?;
     let hw = hardware(cat, &f.hw, None, &mut out)?;
     let server_power = positive(Field::ServerPower, f.hw.server_power)?;
     let load_spec = if let Some(n) = positive(Field::Servers, f.servers)? {
-        user(&mut out, "servers", &n, "", Field::Servers);
-        let w = match (server_power, hw.server) {
-            (Some(p), _) => {
-                user(&mut out, "server_power", &p, "W", Field::ServerPower);
-                p
-            }
-            (None, Some(srv)) => match srv.max_power_kw {
-                Some(kw) => {
-                    let r = Range::point(kw * 1000.0);
-                    catalog_value(&mut out, "server_power", r, "W", format!("{}: {}", srv.name, srv.cite()));
-                    r
-                }
-                None => return Err(EstimateError::Missing(format!("server {:?} publishes no maximum power: give {{server_power}}", srv.name).into())),
-            },
-            (None, None) => return Err(EstimateError::Missing("{server} or {server_power}: the power of one server (e.g. {server} hgx-a100 or {server_power} 6.5kW)".into())),
-        };
-        let l = load(cat, &f.hw, "fleet.load", &mut out)?;
-        let per = if hw.accel.is_some() || f.hw.gpus_per_server.is_some() {
-            hw.per_server
-        } else {
-            Range::point(0.0)
-        };
-        Load::Servers {
-            servers: n,
-            server_w: w,
-            load: l,
-            accelerators_per_server: per,
-        }
+        servers_load(cat, f, &hw, n, server_power, &mut out)?
     } else if let Some(p) = positive(Field::ItPower, f.it_power)? {
         user(&mut out, "it_power", &p, "W", Field::ItPower);
         Load::ItPower(p)
@@ -200,5 +137,90 @@ pub fn fleet(
         published: Vec::new(),
         extra: Map::new(),
         notes,
+    })
+}
+
+/// The inputs against their limits, and the pairs that contradict each other.
+fn check(f: &FleetInputs) -> Result<(), EstimateError> {
+    crate::limits::check_all(&[
+        (Field::Servers, f.servers),
+        (Field::Period, f.hours),
+        (Field::ItPower, f.it_power),
+        (Field::Energy, f.energy),
+    ])?;
+    super::check_hardware(&f.hw)?;
+    conflict(
+        (Field::Servers, f.servers.is_some()),
+        (Field::ItPower, f.it_power.is_some()),
+        "give a server count or a total IT power",
+    )?;
+    conflict(
+        (Field::Servers, f.servers.is_some()),
+        (Field::Energy, f.energy.is_some()),
+        "give a server count or a total energy",
+    )?;
+    conflict(
+        (Field::ItPower, f.it_power.is_some()),
+        (Field::Energy, f.energy.is_some()),
+        "give a total IT power or a total energy",
+    )
+}
+
+/// The period, hours: given, or a day.
+fn period(f: &FleetInputs, out: &mut Vec<Assumption>) -> Result<Range, EstimateError> {
+    Ok(match positive(Field::Period, f.hours)? {
+        Some(h) => {
+            user(out, "period", &h, "h", Field::Period);
+            h
+        }
+        None => {
+            out.push(Assumption {
+                name: "period".into(),
+                value: "24 h".into(),
+                origin: Origin::Default,
+                source: Some("one day when neither {hours} nor {days} is given".into()),
+                field: None,
+            });
+            Range::point(24.0)
+        }
+    })
+}
+
+/// `n` servers at their power (given, or their row's maximum) and load.
+fn servers_load(
+    cat: &Catalog,
+    f: &FleetInputs,
+    hw: &super::Hardware<'_>,
+    n: Range,
+    server_power: Option<Range>,
+    out: &mut Vec<Assumption>,
+) -> Result<Load, EstimateError> {
+    user(out, "servers", &n, "", Field::Servers);
+    let w = match (server_power, hw.server) {
+        (Some(p), _) => {
+            user(out, "server_power", &p, "W", Field::ServerPower);
+            p
+        }
+        (None, Some(srv)) => match srv.max_power_kw {
+            Some(kw) => {
+                let r = Range::point(kw * 1000.0);
+                catalog_value(out, "server_power", r, "W", format!("{}: {}", srv.name, srv.cite()));
+                r
+            }
+            None => return Err(EstimateError::Missing(format!("server {:?} publishes no maximum power: give {{server_power}}", srv.name).into())),
+        },
+        (None, None) => return Err(EstimateError::Missing("{server} or {server_power}: the power of one server (e.g. {server} hgx-a100 or {server_power} 6.5kW)".into())),
+    };
+    let l = load(cat, &f.hw, "fleet.load", out)?;
+    let per = if hw.accel.is_some() || f.hw.gpus_per_server.is_some() {
+        hw.per_server
+    } else {
+        Range::point(0.0)
+    };
+    Ok(Load::Servers {
+        servers: n,
+        server_w: w,
+        load: l,
+        accelerators_per_server: per,
     })
 }
