@@ -306,4 +306,55 @@ mod tests {
         assert_eq!(m.render(&flag), "give --gpus or --gpu-hours, not {both} {x");
         assert_eq!(m.fields(), vec![Field::Gpus, Field::GpuHours]);
     }
+
+    #[test]
+    fn an_estimate_is_named_in_the_readers_words_once() {
+        use crate::catalog::Catalog;
+        use crate::estimate::resolve::{fleet, FleetInputs};
+        use crate::estimate::site::SiteInputs;
+        use crate::estimate::{run_resolved, McOptions};
+        use crate::uncertainty::Range;
+        let inputs = FleetInputs {
+            it_power: Some(Range::point(1e5)),
+            ..FleetInputs::default()
+        };
+        let site = SiteInputs {
+            pue: Some(Range::point(1.2)),
+            ..SiteInputs::default()
+        };
+        let r = fleet(&Catalog::embedded(), &inputs, &site).expect("resolves");
+        let mut e = run_resolved(r, McOptions::default());
+        let pue = |e: &crate::estimate::Estimate| {
+            e.assumptions
+                .iter()
+                .find(|a| a.name == "pue")
+                .cloned()
+                .expect("a pue assumption")
+        };
+        // The library records the field, not a flag.
+        assert_eq!(pue(&e).field, Some(Field::Pue));
+        assert_eq!(pue(&e).source, None);
+        assert!(e
+            .notes
+            .iter()
+            .any(|n| n.starts_with("no {hours} or {days}")));
+        assert_eq!(e.user_fields(), vec![Field::ItPower, Field::Pue]);
+        name_fields(&mut e, &|f| format!("--{}", f.name().replace('_', "-")));
+        assert_eq!(pue(&e).source.as_deref(), Some("--pue"));
+        assert!(
+            e.notes.iter().all(|n| !n.contains("{hours}")),
+            "{:?}",
+            e.notes
+        );
+        assert!(e
+            .notes
+            .iter()
+            .any(|n| n.starts_with("no --hours or --days")));
+        let step = e
+            .steps
+            .iter()
+            .find(|s| s.name == "facility_energy")
+            .expect("a facility energy step");
+        assert_eq!(step.source.as_deref(), Some("--pue"));
+    }
 }
