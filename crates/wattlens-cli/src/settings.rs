@@ -337,13 +337,16 @@ pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     let name = |flag: &str| name_of(a, cfg, flag);
     let s = crate::bounds::site(site_inputs(a, cfg)?, name)?;
     for w in implausible(&s) {
-        let flag = w.split(' ').next().unwrap_or_default();
-        let from = name(flag);
-        let w = if flag.starts_with("--") && from != flag {
-            w.replacen(flag, &format!("{from}:"), 1)
-        } else {
-            w
-        };
+        // A value from the config file is named by its file and key, not the flag.
+        let w = w.render(&|f| {
+            let flag = crate::flags::flag(f);
+            let from = name(flag);
+            if from == flag {
+                from
+            } else {
+                format!("{from}:")
+            }
+        });
         eprintln!("wattlens: warning: {w}");
     }
     Ok(s)
@@ -375,7 +378,7 @@ pub fn name_of(a: &SiteArgs, cfg: &ConfigSite, flag: &str) -> String {
 
 /// Site values outside the plausible bounds of [`wattlens::plausible`]: almost always a unit
 /// slip (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
-fn implausible(s: &SiteInputs) -> Vec<String> {
+fn implausible(s: &SiteInputs) -> Vec<wattlens::field::Msg> {
     let checks = [
         (Field::Intensity, s.intensity),
         (Field::MarketIntensity, s.market_intensity),
@@ -383,17 +386,15 @@ fn implausible(s: &SiteInputs) -> Vec<String> {
         (Field::Wue, s.wue),
         (Field::Ewif, s.ewif),
     ];
-    let mut out: Vec<String> = checks
+    let mut out: Vec<_> = checks
         .iter()
         .filter_map(|(field, r)| plausible::check(*field, r.as_ref()?))
-        .map(|m| crate::flags::msg(&m))
         .collect();
-    if let Some(p) = &s.price {
-        out.extend(
-            plausible::check_price(&p.per_kwh, p.currency.as_deref())
-                .map(|m| crate::flags::msg(&m)),
-        );
-    }
+    out.extend(
+        s.price
+            .as_ref()
+            .and_then(|p| plausible::check_price(&p.per_kwh, p.currency.as_deref())),
+    );
     out
 }
 
