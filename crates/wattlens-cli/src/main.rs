@@ -26,6 +26,7 @@ mod bounds;
 mod cli;
 mod commands;
 mod env;
+mod flags;
 mod series;
 
 mod settings;
@@ -143,7 +144,11 @@ fn error_line(e: &anyhow::Error) -> String {
     let mut line = String::from("error: ");
     let mut last = String::new();
     for (i, cause) in e.chain().enumerate() {
-        let text = cause.to_string();
+        // The library names its inputs by field; the terminal says the flag.
+        let text = match cause.downcast_ref::<wattlens::estimate::EstimateError>() {
+            Some(e) => flags::error(e),
+            None => cause.to_string(),
+        };
         if i > 0 && last.contains(&text) {
             continue;
         }

@@ -84,7 +84,7 @@ pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>
 /// Warnings for a series whose time-weighted mean, or lowest or highest value, is outside the
 /// plausible bounds of `--intensity` (a file in g/MWh, lb/MWh or kg/kWh).
 fn implausible(series: &IntensitySeries) -> Vec<String> {
-    let Some(b) = wattlens::plausible::bound("--intensity") else {
+    let Some(b) = wattlens::plausible::bound(wattlens::field::Field::Intensity) else {
         return Vec::new();
     };
     let ivs = series.intervals();

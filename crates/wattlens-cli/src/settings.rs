@@ -11,6 +11,7 @@ use wattlens::estimate::datacenter::Breakdown;
 use wattlens::estimate::resolve::HardwareInputs;
 use wattlens::estimate::site::SiteInputs;
 use wattlens::estimate::McOptions;
+use wattlens::field::Field;
 use wattlens::input::{parse_price, parse_range, parse_range_in, Dim};
 use wattlens::plausible;
 use wattlens::uncertainty::fmt_num;
@@ -279,8 +280,10 @@ pub fn check_config_names(cfg: &ConfigSite, cat: &Catalog) -> Result<()> {
         let why = match dcs.get(n) {
             Err(wattlens::catalog::CatalogError::Unknown { .. }) => {
                 match wattlens::estimate::site::unknown_cooling(n, dcs) {
-                    wattlens::estimate::EstimateError::Invalid { message, .. } => Some(message),
-                    e => Some(e.to_string()),
+                    wattlens::estimate::EstimateError::Invalid { message, .. } => {
+                        Some(crate::flags::msg(&message))
+                    }
+                    e => Some(crate::flags::error(&e)),
                 }
             }
             Err(e) => return Err(e.into()),
@@ -321,15 +324,10 @@ pub fn range_in(flag: &str, text: Option<&str>, dim: Dim, unit: &str) -> Result<
 /// Rejects a count that is not a whole number.
 pub fn count(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
     let r = range(flag, text, Dim::Count)?;
-    if let Some(r) = r {
-        if r.lo.fract() != 0.0 || r.hi.fract() != 0.0 {
-            bail!(
-                "invalid value for {flag}: {} is not a whole number",
-                r.display("")
-            );
-        }
+    match r.map(wattlens::limits::whole).transpose() {
+        Ok(r) => Ok(r),
+        Err(e) => bail!("invalid value for {flag}: {e}"),
     }
-    Ok(r)
 }
 
 /// Site inputs from flags, falling back to the config file.
@@ -339,13 +337,16 @@ pub fn site(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> {
     let name = |flag: &str| name_of(a, cfg, flag);
     let s = crate::bounds::site(site_inputs(a, cfg)?, name)?;
     for w in implausible(&s) {
-        let flag = w.split(' ').next().unwrap_or_default();
-        let from = name(flag);
-        let w = if flag.starts_with("--") && from != flag {
-            w.replacen(flag, &format!("{from}:"), 1)
-        } else {
-            w
-        };
+        // A value from the config file is named by its file and key, not the flag.
+        let w = w.render(&|f| {
+            let flag = crate::flags::flag(f);
+            let from = name(flag);
+            if from == flag {
+                from
+            } else {
+                format!("{from}:")
+            }
+        });
         eprintln!("wattlens: warning: {w}");
     }
     Ok(s)
@@ -377,21 +378,23 @@ pub fn name_of(a: &SiteArgs, cfg: &ConfigSite, flag: &str) -> String {
 
 /// Site values outside the plausible bounds of [`wattlens::plausible`]: almost always a unit
 /// slip (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
-fn implausible(s: &SiteInputs) -> Vec<String> {
+fn implausible(s: &SiteInputs) -> Vec<wattlens::field::Msg> {
     let checks = [
-        ("--intensity", s.intensity),
-        ("--market-intensity", s.market_intensity),
-        ("--pue", s.pue),
-        ("--wue", s.wue),
-        ("--ewif", s.ewif),
+        (Field::Intensity, s.intensity),
+        (Field::MarketIntensity, s.market_intensity),
+        (Field::Pue, s.pue),
+        (Field::Wue, s.wue),
+        (Field::Ewif, s.ewif),
     ];
-    let mut out: Vec<String> = checks
+    let mut out: Vec<_> = checks
         .iter()
-        .filter_map(|(flag, r)| plausible::check(flag, r.as_ref()?))
+        .filter_map(|(field, r)| plausible::check(*field, r.as_ref()?))
         .collect();
-    if let Some(p) = &s.price {
-        out.extend(plausible::check_price(&p.per_kwh, p.currency.as_deref()));
-    }
+    out.extend(
+        s.price
+            .as_ref()
+            .and_then(|p| plausible::check_price(&p.per_kwh, p.currency.as_deref())),
+    );
     out
 }
 
@@ -400,20 +403,21 @@ fn implausible(s: &SiteInputs) -> Vec<String> {
 pub fn power(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
     // Values no hardware can have are refused before any warning about merely implausible ones.
     let r = crate::bounds::check(flag, range(flag, text, Dim::Power)?)?;
-    if let Some(w) = r.as_ref().and_then(|r| plausible::check(flag, r)) {
-        eprintln!("wattlens: warning: {w}");
+    let warning = crate::flags::field(flag).and_then(|f| plausible::check(f, r.as_ref()?));
+    if let Some(w) = warning {
+        eprintln!("wattlens: warning: {}", crate::flags::msg(&w));
     }
     Ok(r)
 }
 
 /// Warns when the PUE a `--breakdown` implies (1 / IT share) is outside the bounds `--pue`
 /// is held to, as `--pue` would.
-pub fn warn_breakdown_pue(text: Option<&str>) {
-    let Some(b) = text.and_then(|t| Breakdown::parse(t).ok()) else {
+pub fn warn_breakdown_pue(b: Option<&Breakdown>) {
+    let Some(b) = b else {
         return;
     };
     let pue = Range::point(b.pue());
-    if let Some(w) = plausible::check("--pue", &pue) {
+    if let Some(w) = plausible::check(Field::Pue, &pue).map(|m| crate::flags::msg(&m)) {
         let given = format!("--pue {} ", fmt_num(b.pue()));
         eprintln!(
             "wattlens: warning: --breakdown implies a PUE of {} (1 / IT share), which {}",
@@ -460,17 +464,12 @@ pub(crate) fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> 
         cooling: a.cooling.clone().or_else(|| cfg.cooling.clone()),
         lifetime_h: range_in(&lifetime_from, lifetime.as_deref(), Dim::Time, "y")?,
         country: a.equivalent_country.clone(),
+        derived_pue: None,
     })
 }
 
 fn check_pue(from: &str, r: Range) -> Result<Range> {
-    if r.lo < 1.0 {
-        bail!(
-            "invalid value for {from}: {} is below 1 (PUE is facility energy / IT energy)",
-            r.display("")
-        );
-    }
-    Ok(r)
+    wattlens::limits::pue(r).map_err(|e| anyhow::anyhow!("invalid value for {from}: {e}"))
 }
 
 /// Hardware inputs from flags.

@@ -4,6 +4,7 @@
 //! Models write steps through [`StepSink`]; the Monte Carlo loop passes [`NoTrace`] so that the
 //! explanation costs nothing on the hot path, and the central evaluation passes a [`Steps`].
 
+use crate::field::Field;
 use serde::Serialize;
 
 /// One step of a computation.
@@ -66,9 +67,28 @@ pub struct Assumption {
     pub value: String,
     /// Who set it.
     pub origin: Origin,
-    /// Source and year for catalog rows and defaults.
+    /// Source and year for catalog rows and defaults; its text may mention fields as
+    /// [`crate::field::Msg`] templates do (`{pue}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The input the user gave it through, when the user did: a front end names it in its own
+    /// words (the CLI's `pue`) as this assumption's source.
+    #[serde(skip)]
+    pub field: Option<Field>,
+}
+
+impl Assumption {
+    /// An input the user gave through `field`.
+    #[must_use]
+    pub fn user(name: &str, value: String, field: Field) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            origin: Origin::User,
+            source: None,
+            field: Some(field),
+        }
+    }
 }
 
 /// A sink for steps.

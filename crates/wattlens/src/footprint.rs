@@ -42,6 +42,7 @@ pub(crate) fn catalog_coefficient(
         value: c.range().display(c.unit.as_deref().unwrap_or("")),
         origin: crate::explain::Origin::Default,
         source: Some(format!("{key}: {src}")),
+        field: None,
     });
     Ok(Param::new(r, src))
 }

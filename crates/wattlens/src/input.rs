@@ -88,7 +88,7 @@ pub enum InputError {
         /// Parsed upper bound.
         hi: String,
     },
-    /// A fraction above 1 (`--mfu 45`): almost always a percentage without its `%`.
+    /// A fraction above 1 (`mfu 45`): almost always a percentage without its `%`.
     #[error("{text:?} is above 1: {hint}")]
     AboveOne {
         /// The text as given.
@@ -160,7 +160,7 @@ pub fn parse_range(text: &str, dim: Dim) -> Result<Range, InputError> {
 }
 
 /// Parses `text` as [`parse_range`] does, but reads a bare number in `bare_unit` rather than the
-/// dimension's base unit (`--days 54` is 54 d), and says so when the text cannot be read.
+/// dimension's base unit (`days 54` is 54 d), and says so when the text cannot be read.
 ///
 /// # Errors
 /// As [`parse_range`]; a malformed value's hint names `bare_unit`.

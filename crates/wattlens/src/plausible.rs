@@ -8,6 +8,7 @@
 //! lies outside them (a factor-of-1000 slip of any real figure warns). The unit tests check both
 //! against the tables, so a new catalog row that breaks a bound fails the build.
 
+use crate::field::{Field, Msg};
 use crate::uncertainty::Range;
 
 /// A value as a user would type it: four significant figures, plain down to a millionth
@@ -27,8 +28,8 @@ fn fmt_num(v: f64) -> String {
 /// The plausible range of one flag's non-zero values, in the flag's base unit.
 #[derive(Clone, Copy, Debug)]
 pub struct Bound {
-    /// The flag (`--intensity`).
-    pub flag: &'static str,
+    /// The input (`intensity`).
+    pub field: Field,
     /// The unit the bounds are in (the flag's bare-number unit), with a leading space or empty.
     pub unit: &'static str,
     /// The lowest plausible non-zero value.
@@ -55,7 +56,7 @@ const INTENSITY_HIGH: &str = "the most carbon-intensive grid in the catalog aver
 /// The bounds, one row per flag.
 pub const BOUNDS: &[Bound] = &[
     Bound {
-        flag: "--intensity",
+        field: Field::Intensity,
         unit: " g/kWh",
         low: 2.0,
         high: 1_500.0,
@@ -65,7 +66,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "a bare number is in g/kWh: check the unit written with it",
     },
     Bound {
-        flag: "--market-intensity",
+        field: Field::MarketIntensity,
         unit: " g/kWh",
         low: 2.0,
         high: 1_500.0,
@@ -75,7 +76,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "a bare number is in g/kWh: check the unit written with it",
     },
     Bound {
-        flag: "--pue",
+        field: Field::Pue,
         unit: "",
         low: 1.0,
         high: 3.0,
@@ -86,7 +87,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "check that it is facility / IT energy, not a percentage overhead",
     },
     Bound {
-        flag: "--wue",
+        field: Field::Wue,
         unit: " L/kWh",
         low: 0.005,
         high: 8.0,
@@ -98,7 +99,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "if it is in mL/kWh, write {v}mL/kWh; in gal/MWh, {v}gal/MWh",
     },
     Bound {
-        flag: "--ewif",
+        field: Field::Ewif,
         unit: " L/kWh",
         low: 0.01,
         high: 100.0,
@@ -110,7 +111,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "if it is in gal/MWh, write {v}gal/MWh; in L/MWh, divide by 1000",
     },
     Bound {
-        flag: "--price",
+        field: Field::Price,
         unit: " /kWh",
         low: 0.01,
         high: 2.0,
@@ -122,7 +123,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "if it is per MWh, write {v}{cur}/MWh (and 12 cents is 0.12)",
     },
     Bound {
-        flag: "--gpu-power",
+        field: Field::GpuPower,
         unit: " W",
         low: 10.0,
         high: 5_000.0,
@@ -132,7 +133,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "a bare number is in W: check the unit written with it",
     },
     Bound {
-        flag: "--server-power",
+        field: Field::ServerPower,
         unit: " W",
         low: 50.0,
         high: 250_000.0,
@@ -143,7 +144,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "a bare number is in W: check the unit written with it",
     },
     Bound {
-        flag: "--rack-power",
+        field: Field::RackPower,
         unit: " W",
         low: 500.0,
         high: 1_000_000.0,
@@ -153,7 +154,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "a bare number is in W: check the unit written with it",
     },
     Bound {
-        flag: "--it-power",
+        field: Field::ItPower,
         unit: " W",
         low: 100.0,
         high: 10e9,
@@ -163,7 +164,7 @@ pub const BOUNDS: &[Bound] = &[
         slip_high: "a bare number is in W: check the unit written with it",
     },
     Bound {
-        flag: "--cpu-tdp",
+        field: Field::CpuTdp,
         unit: " W",
         low: 3.0,
         high: 5_000.0,
@@ -175,15 +176,15 @@ pub const BOUNDS: &[Bound] = &[
     },
 ];
 
-/// Currencies the `--price` bounds apply to: those worth roughly half to one and a half US
+/// Currencies the `price` bounds apply to: those worth roughly half to one and a half US
 /// dollars, where a price per kWh lies in the same range. Others (JPY, INR, KRW ...) are not
 /// checked.
 pub const PRICE_CURRENCIES: &[&str] = &["USD", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "SGD"];
 
 /// The bound of a flag.
 #[must_use]
-pub fn bound(flag: &str) -> Option<&'static Bound> {
-    BOUNDS.iter().find(|b| b.flag == flag)
+pub fn bound(field: Field) -> Option<&'static Bound> {
+    BOUNDS.iter().find(|b| b.field == field)
 }
 
 impl Bound {
@@ -198,7 +199,7 @@ impl Bound {
     /// The warning for a value or range outside the bounds, naming the flag and the likely unit;
     /// `None` when both ends are plausible (or not finite: those are rejected elsewhere).
     #[must_use]
-    pub fn check(&self, r: &Range) -> Option<String> {
+    pub fn check(&self, r: &Range) -> Option<Msg> {
         let given = if r.is_point() {
             format!("{}{}", fmt_num(r.lo), self.unit)
         } else {
@@ -225,13 +226,16 @@ impl Bound {
                     "check that end of the range".to_string(),
                 )
             };
-            return Some(format!(
-                "{} {what} is below {}{} ({}): {advice}; it is used as given",
-                self.flag,
-                fmt_num(self.low),
-                self.unit,
-                self.why_low,
-            ));
+            return Some(
+                format!(
+                    "{} {what} is below {}{} ({}): {advice}; it is used as given",
+                    self.field.reference(),
+                    fmt_num(self.low),
+                    self.unit,
+                    self.why_low,
+                )
+                .into(),
+            );
         }
         if high_out(r.hi) {
             let (what, advice) = if r.is_point() || high_out(r.lo) {
@@ -242,13 +246,16 @@ impl Bound {
                     "check that end of the range".to_string(),
                 )
             };
-            return Some(format!(
-                "{} {what} is above {}{} ({}): {advice}; it is used as given",
-                self.flag,
-                fmt_num(self.high),
-                self.unit,
-                self.why_high,
-            ));
+            return Some(
+                format!(
+                    "{} {what} is above {}{} ({}): {advice}; it is used as given",
+                    self.field.reference(),
+                    fmt_num(self.high),
+                    self.unit,
+                    self.why_high,
+                )
+                .into(),
+            );
         }
         None
     }
@@ -256,20 +263,22 @@ impl Bound {
 
 /// The warning for a flag's value, if the flag has bounds and the value is outside them.
 #[must_use]
-pub fn check(flag: &str, r: &Range) -> Option<String> {
-    bound(flag)?.check(r)
+pub fn check(field: Field, r: &Range) -> Option<Msg> {
+    bound(field)?.check(r)
 }
 
-/// The warning for a `--price` in `currency` (`None`: a bare number, read as USD).
+/// The warning for a `price` in `currency` (`None`: a bare number, read as USD).
 #[must_use]
-pub fn check_price(r: &Range, currency: Option<&str>) -> Option<String> {
+pub fn check_price(r: &Range, currency: Option<&str>) -> Option<Msg> {
     let cur = currency.unwrap_or("USD");
     if !PRICE_CURRENCIES.contains(&cur) {
         return None;
     }
-    check("--price", r).map(|w| {
-        w.replace(" /kWh", &format!(" {cur}/kWh"))
+    check(Field::Price, r).map(|w| {
+        w.template()
+            .replace(" /kWh", &format!(" {cur}/kWh"))
             .replace("{cur}", if currency.is_some() { cur } else { "" })
+            .into()
     })
 }
 
@@ -288,8 +297,8 @@ mod tests {
         assert_eq!(fmt_num(1e-9), "1.000e-9");
     }
 
-    fn b(flag: &str) -> &'static Bound {
-        bound(flag).expect("bound")
+    fn b(field: Field) -> &'static Bound {
+        bound(field).expect("bound")
     }
 
     /// Every catalog value lies inside its flag's bounds: no warning for a real figure.
@@ -308,60 +317,66 @@ mod tests {
             .collect();
         assert!(intensities.len() > 300);
         for v in &intensities {
-            assert!(b("--intensity").contains(*v), "intensity {v}");
+            assert!(b(Field::Intensity).contains(*v), "intensity {v}");
             // A factor-of-1000 slip either way of any real grid warns.
-            assert!(!b("--intensity").contains(v / 1000.0), "intensity {v}/1000");
-            assert!(!b("--intensity").contains(v * 1000.0), "intensity {v}x1000");
+            assert!(
+                !b(Field::Intensity).contains(v / 1000.0),
+                "intensity {v}/1000"
+            );
+            assert!(
+                !b(Field::Intensity).contains(v * 1000.0),
+                "intensity {v}x1000"
+            );
         }
         let ewifs = c.grids().expect("t").rows().expect("rows");
         for g in ewifs {
             if let Some(w) = g.ewif_l_per_kwh {
-                assert!(b("--ewif").contains(w), "ewif {} {w}", g.key);
+                assert!(b(Field::Ewif).contains(w), "ewif {} {w}", g.key);
             }
         }
         for d in c.datacenters().expect("t").rows().expect("rows") {
             for v in [d.wue_low, d.wue_high].into_iter().flatten() {
-                assert!(b("--wue").contains(v), "wue {} {v}", d.name);
+                assert!(b(Field::Wue).contains(v), "wue {} {v}", d.name);
                 if v > 0.0 {
-                    assert!(!b("--wue").contains(v / 1000.0), "wue {v}/1000");
-                    assert!(!b("--wue").contains(v * 1000.0), "wue {v}x1000");
+                    assert!(!b(Field::Wue).contains(v / 1000.0), "wue {v}/1000");
+                    assert!(!b(Field::Wue).contains(v * 1000.0), "wue {v}x1000");
                 }
             }
             for v in [d.pue_low, d.pue_high].into_iter().flatten() {
-                assert!(b("--pue").contains(v), "pue {} {v}", d.name);
+                assert!(b(Field::Pue).contains(v), "pue {} {v}", d.name);
             }
             if let Some(kw) = d.max_rack_kw {
                 let w = kw * 1000.0;
-                assert!(b("--rack-power").contains(w), "rack {w}");
-                assert!(!b("--rack-power").contains(w / 1000.0), "rack {w}/1000");
-                assert!(!b("--rack-power").contains(w * 1000.0), "rack {w}x1000");
+                assert!(b(Field::RackPower).contains(w), "rack {w}");
+                assert!(!b(Field::RackPower).contains(w / 1000.0), "rack {w}/1000");
+                assert!(!b(Field::RackPower).contains(w * 1000.0), "rack {w}x1000");
             }
         }
         for a in c.accelerators().expect("t").rows().expect("rows") {
             if let Some(w) = a.board_power_w {
-                assert!(b("--gpu-power").contains(w), "{} {w}", a.name());
-                assert!(!b("--gpu-power").contains(w / 1000.0));
-                assert!(!b("--gpu-power").contains(w * 1000.0));
+                assert!(b(Field::GpuPower).contains(w), "{} {w}", a.name());
+                assert!(!b(Field::GpuPower).contains(w / 1000.0));
+                assert!(!b(Field::GpuPower).contains(w * 1000.0));
             }
         }
         for s in c.servers().expect("t").rows().expect("rows") {
             if let Some(kw) = s.max_power_kw {
                 let w = kw * 1000.0;
-                assert!(b("--server-power").contains(w), "{} {w}", s.name);
-                assert!(b("--it-power").contains(w), "{} {w}", s.name);
-                assert!(!b("--server-power").contains(w * 1000.0));
+                assert!(b(Field::ServerPower).contains(w), "{} {w}", s.name);
+                assert!(b(Field::ItPower).contains(w), "{} {w}", s.name);
+                assert!(!b(Field::ServerPower).contains(w * 1000.0));
                 // The GB200 NVL72 rack (120 kW) divided by 1000 is a plausible CPU server.
                 if kw < 50.0 {
-                    assert!(!b("--server-power").contains(w / 1000.0), "{}", s.name);
+                    assert!(!b(Field::ServerPower).contains(w / 1000.0), "{}", s.name);
                 }
             }
         }
         for s in c.servers().expect("t").rows().expect("rows") {
             if let Some(w) = s.cpu_tdp_w {
                 let all = w * s.cpu_sockets.unwrap_or(1.0);
-                assert!(b("--cpu-tdp").contains(all), "{} {all}", s.name);
-                assert!(!b("--cpu-tdp").contains(all / 1000.0));
-                assert!(!b("--cpu-tdp").contains(all * 1000.0));
+                assert!(b(Field::CpuTdp).contains(all), "{} {all}", s.name);
+                assert!(!b(Field::CpuTdp).contains(all / 1000.0));
+                assert!(!b(Field::CpuTdp).contains(all * 1000.0));
             }
         }
         for p in c.prices().expect("t").rows().expect("rows") {
@@ -379,32 +394,44 @@ mod tests {
 
     #[test]
     fn a_range_gets_a_unit_suggestion_only_when_both_ends_are_out() {
-        let half = check("--intensity", &Range::new(0.1, 500.0)).expect("warns");
+        let half = check(Field::Intensity, &Range::new(0.1, 500.0))
+            .expect("warns")
+            .to_string();
         assert!(!half.contains("kg/kWh"), "{half}");
         assert!(half.contains("low end"), "{half}");
-        let both = check("--intensity", &Range::new(0.1, 0.5)).expect("warns");
+        let both = check(Field::Intensity, &Range::new(0.1, 0.5))
+            .expect("warns")
+            .to_string();
         assert!(both.contains("write 0.1..0.5kg/kWh"), "{both}");
-        let high = check("--intensity", &Range::new(500.0, 5000.0)).expect("warns");
+        let high = check(Field::Intensity, &Range::new(500.0, 5000.0))
+            .expect("warns")
+            .to_string();
         assert!(high.contains("high end"), "{high}");
-        assert!(check("--intensity", &Range::new(100.0, 500.0)).is_none());
+        assert!(check(Field::Intensity, &Range::new(100.0, 500.0)).is_none());
     }
 
     #[test]
     fn the_warning_names_the_flag_and_the_likely_unit() {
-        let w = check("--intensity", &Range::point(0.4)).expect("warns");
+        let w = check(Field::Intensity, &Range::point(0.4)).expect("warns");
+        assert_eq!(w.fields(), vec![Field::Intensity]);
+        let w = w.to_string();
         assert!(
-            w.contains("--intensity 0.4 g/kWh") && w.contains("0.4kg/kWh"),
+            w.starts_with("intensity 0.4 g/kWh") && w.contains("0.4kg/kWh"),
             "{w}"
         );
-        let w = check("--server-power", &Range::point(10.2)).expect("warns");
+        let w = check(Field::ServerPower, &Range::point(10.2))
+            .expect("warns")
+            .to_string();
         assert!(w.contains("10.2kW"), "{w}");
-        let w = check_price(&Range::point(95.0), Some("EUR")).expect("warns");
+        let w = check_price(&Range::point(95.0), Some("EUR"))
+            .expect("warns")
+            .to_string();
         assert!(w.contains("EUR/kWh") && w.contains("95EUR/MWh"), "{w}");
         assert!(check_price(&Range::point(30.0), Some("JPY")).is_none());
-        assert!(check("--market-intensity", &Range::point(0.0)).is_none());
-        assert!(check("--intensity", &Range::point(0.0)).is_none());
-        assert!(check("--intensity", &Range::new(300.0, 500.0)).is_none());
-        assert!(check("--intensity", &Range::new(0.3, 500.0)).is_some());
+        assert!(check(Field::MarketIntensity, &Range::point(0.0)).is_none());
+        assert!(check(Field::Intensity, &Range::point(0.0)).is_none());
+        assert!(check(Field::Intensity, &Range::new(300.0, 500.0)).is_none());
+        assert!(check(Field::Intensity, &Range::new(0.3, 500.0)).is_some());
     }
 
     fn any_bound() -> impl Strategy<Value = &'static Bound> {
@@ -416,16 +443,17 @@ mod tests {
         #[test]
         fn outside_warns_inside_does_not(b in any_bound(), t in 0.0f64..1.0, e in -6.0f64..12.0) {
             let inside = b.low + t * (b.high - b.low);
-            prop_assert!(b.check(&Range::point(inside)).is_none(), "{} {inside}", b.flag);
+            prop_assert!(b.check(&Range::point(inside)).is_none(), "{} {inside}", b.field);
             let v = 10f64.powf(e);
             let w = b.check(&Range::point(v));
             if b.contains(v) {
-                prop_assert!(w.is_none(), "{} {v}", b.flag);
+                prop_assert!(w.is_none(), "{} {v}", b.field);
             } else {
                 let w = w.expect("a warning");
-                prop_assert!(w.starts_with(b.flag), "{w}");
+                let first = w.fields().first().copied();
+                prop_assert_eq!(first, Some(b.field), "{}", w);
             }
-            prop_assert!(b.check(&Range::point(0.0)).is_none(), "{} 0", b.flag);
+            prop_assert!(b.check(&Range::point(0.0)).is_none(), "{} 0", b.field);
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use wattlens::catalog::Catalog;
+use wattlens::estimate::datacenter::Breakdown;
 use wattlens::estimate::infer::Volume;
 use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
@@ -55,12 +56,13 @@ pub fn run(
     cfg: &Config,
     out: &mut Output,
 ) -> Result<ExitStatus> {
-    let (estimate, o) = match cmd {
+    let (mut estimate, o) = match cmd {
         EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out),
         EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out),
         EstimateCommand::Infer(a) => (infer(a, cat, cfg)?, &a.out),
         EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out),
     };
+    crate::flags::name_fields(&mut estimate);
     let limits = budget_limits(o)?;
     finite(&estimate)?;
     print(&estimate, o, out)?;
@@ -362,7 +364,12 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
         it_power: settings::power("--it-power", a.it_power.as_deref())?,
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
-        breakdown: a.breakdown.clone(),
+        breakdown: a
+            .breakdown
+            .as_deref()
+            .map(Breakdown::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(crate::flags::error(&e)))?,
         rack_power: settings::power("--rack-power", a.rack_power.as_deref())?,
         servers_per_rack: count("--servers-per-rack", a.servers_per_rack.as_deref())?,
         hw: hardware(&a.hw)?,
@@ -374,7 +381,7 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimat
         series::intensity_from(&a.site, &cfg.site).as_deref(),
     )?;
     let mut r = resolve::datacenter(cat, &inputs, &site)?;
-    settings::warn_breakdown_pue(inputs.breakdown.as_deref());
+    settings::warn_breakdown_pue(inputs.breakdown.as_ref());
     let hours = r.spec.hours;
     let outcome = on_series(
         placed.as_ref(),
@@ -447,7 +454,11 @@ fn finite(e: &Estimate) -> Result<()> {
     if bad.is_empty() {
         return Ok(());
     }
-    let flags = e.user_flags();
+    let flags: Vec<&str> = e
+        .user_fields()
+        .into_iter()
+        .map(crate::flags::flag)
+        .collect();
     bail!(
         "the inputs are too extreme to compute ({} would not be a finite number); check the value and unit of {}",
         bad.iter().take(3).cloned().collect::<Vec<_>>().join(", "),

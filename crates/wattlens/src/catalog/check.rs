@@ -338,7 +338,7 @@ impl Validate for Coefficient {
 }
 
 /// An electricity price per kWh in the row's currency; 10,000 leaves room for currencies whose
-/// unit is worth little (yen, won), as `--price` allows.
+/// unit is worth little (yen, won), as `price` allows.
 const PRICE_PER_KWH: Bounds = non_negative(1e4);
 
 impl Validate for super::ElectricityPrice {

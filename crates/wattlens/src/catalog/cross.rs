@@ -3,6 +3,7 @@
 //! coefficients, equivalents the output knows, and warnings for values a unit slip would give.
 
 use super::{Accelerator, CatalogError, Coefficient, Equivalent, Row, Server, Table, UserCatalog};
+use crate::field::Field;
 use crate::plausible::{self, Bound};
 use crate::uncertainty::fmt_num;
 
@@ -193,10 +194,10 @@ impl UserCatalog {
                         name: &str,
                         field: &str,
                         v: Option<f64>,
-                        flag: &str,
+                        input: Field,
                         scale: f64,
                         unit: &str| {
-            let (Some(v), Some(b)) = (v, plausible::bound(flag)) else {
+            let (Some(v), Some(b)) = (v, plausible::bound(input)) else {
                 return;
             };
             if let Some(w) = outside(b, v, scale, field, unit) {
@@ -214,7 +215,17 @@ impl UserCatalog {
                 ("intensity_low", g.intensity_low),
                 ("intensity_high", g.intensity_high),
             ] {
-                warn("grid", i, n, &g.key, field, v, "--intensity", 1.0, "g/kWh");
+                warn(
+                    "grid",
+                    i,
+                    n,
+                    &g.key,
+                    field,
+                    v,
+                    Field::Intensity,
+                    1.0,
+                    "g/kWh",
+                );
             }
             let v = g.ewif_l_per_kwh;
             warn(
@@ -224,7 +235,7 @@ impl UserCatalog {
                 &g.key,
                 "ewif_l_per_kwh",
                 v,
-                "--ewif",
+                Field::Ewif,
                 1.0,
                 "L/kWh",
             );
@@ -235,18 +246,18 @@ impl UserCatalog {
                 ("l_per_kwh_low", e.l_per_kwh_low),
                 ("l_per_kwh_high", e.l_per_kwh_high),
             ] {
-                warn("ewif", i, n, e.name(), field, v, "--ewif", 1.0, "L/kWh");
+                warn("ewif", i, n, e.name(), field, v, Field::Ewif, 1.0, "L/kWh");
             }
         }
         for (i, d) in self.datacenter.iter().enumerate() {
             let n = super::Datacenter::KIND.noun();
-            for (field, v, flag, unit) in [
-                ("pue_low", d.pue_low, "--pue", ""),
-                ("pue_high", d.pue_high, "--pue", ""),
-                ("wue_low", d.wue_low, "--wue", "L/kWh"),
-                ("wue_high", d.wue_high, "--wue", "L/kWh"),
+            for (field, v, input, unit) in [
+                ("pue_low", d.pue_low, Field::Pue, ""),
+                ("pue_high", d.pue_high, Field::Pue, ""),
+                ("wue_low", d.wue_low, Field::Wue, "L/kWh"),
+                ("wue_high", d.wue_high, Field::Wue, "L/kWh"),
             ] {
-                warn("datacenter", i, n, &d.name, field, v, flag, 1.0, unit);
+                warn("datacenter", i, n, &d.name, field, v, input, 1.0, unit);
             }
         }
         for (i, s) in self.server.iter().enumerate() {
@@ -259,7 +270,7 @@ impl UserCatalog {
                 &s.name,
                 "max_power_kw",
                 v,
-                "--server-power",
+                Field::ServerPower,
                 1000.0,
                 "kW",
             );
@@ -274,7 +285,7 @@ impl UserCatalog {
                 &a.name,
                 "board_power_w",
                 v,
-                "--gpu-power",
+                Field::GpuPower,
                 1.0,
                 "W",
             );
@@ -382,7 +393,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A user grid's intensity warns exactly where `--intensity` would.
+        /// A user grid's intensity warns exactly where `intensity` would.
         #[test]
         fn user_grid_intensity_warns_where_the_flag_would(v in 1e-6f64..1e4) {
             let t = format!("[[grid]]\nkey = \"g\"\nintensity_g_per_kwh = {v:e}\n");
@@ -391,7 +402,7 @@ mod tests {
                 proptest::prop_assert!(v > 5000.0);
                 return Ok(());
             };
-            let flag = plausible::check("--intensity", &crate::uncertainty::Range::point(v));
+            let flag = plausible::check(Field::Intensity, &crate::uncertainty::Range::point(v));
             proptest::prop_assert_eq!(c.warnings.len(), usize::from(flag.is_some()));
         }
     }

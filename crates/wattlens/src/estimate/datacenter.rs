@@ -27,12 +27,12 @@ impl Breakdown {
     /// Parses `it=0.5,cooling=0.4,power=0.1` (missing parts are 0; shares or percentages).
     ///
     /// # Errors
-    /// [`EstimateError::Invalid`] naming `--breakdown` when a part is unknown, malformed,
+    /// [`EstimateError::Invalid`] naming the breakdown when a part is unknown, malformed,
     /// negative, or the shares do not sum to 1 (within 0.01), or IT is 0.
     pub fn parse(text: &str) -> Result<Self, EstimateError> {
         let bad = |m: String| EstimateError::Invalid {
-            flag: "--breakdown",
-            message: m,
+            field: crate::field::Field::Breakdown,
+            message: m.into(),
         };
         let mut b = Breakdown {
             it: 0.0,

@@ -18,6 +18,7 @@ pub mod train;
 use crate::catalog::CatalogError;
 use crate::energy::Method;
 use crate::explain::{Assumption, NoTrace, Step, StepSink, Steps};
+use crate::field::{Field, Msg};
 use crate::footprint::{Site, COMPONENTS};
 use crate::record::Record;
 use crate::uncertainty::{Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
@@ -35,52 +36,95 @@ pub enum EstimateError {
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     /// An input is out of its domain.
-    #[error("{flag}: {message}")]
+    #[error("{field}: {message}")]
     Invalid {
-        /// The flag (`--gpus`).
-        flag: &'static str,
+        /// The input (`gpus`).
+        field: Field,
         /// What is wrong and what to do.
-        message: String,
+        message: Msg,
+    },
+    /// Two inputs that are out of their domain together (input and output tokens that exceed a
+    /// context).
+    #[error("{a}/{b}: {message}")]
+    InvalidPair {
+        /// First input.
+        a: Field,
+        /// Second input.
+        b: Field,
+        /// What is wrong and what to do.
+        message: Msg,
     },
     /// Two inputs contradict each other.
     #[error("{a} and {b} cannot be used together: {why}")]
     Conflict {
-        /// First flag.
-        a: &'static str,
-        /// Second flag.
-        b: &'static str,
+        /// First input.
+        a: Field,
+        /// Second input.
+        b: Field,
         /// Which to keep.
-        why: &'static str,
+        why: Msg,
     },
     /// Something the model needs is missing.
     #[error("missing input: {0}")]
-    Missing(String),
-    /// A name a flag gave is not in the catalog.
-    #[error("{flag}: {source}")]
+    Missing(Msg),
+    /// A name an input gave is not in the catalog.
+    #[error("{field}: {source}")]
     UnknownName {
-        /// The flag that gave the name (`--gpu`).
-        flag: &'static str,
+        /// The input that gave the name (`gpu`).
+        field: Field,
         /// The lookup error, with the closest names.
         source: CatalogError,
     },
     /// Inputs that cannot all hold at once (a run that could never finish).
-    #[error("{} disagree: {message}", flags.join(", "))]
+    #[error("{} disagree: {message}", fields.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "))]
     Disagree {
-        /// The flags whose values disagree.
-        flags: Vec<&'static str>,
+        /// The inputs whose values disagree.
+        fields: Vec<Field>,
         /// Why, and what to change.
-        message: String,
+        message: Msg,
     },
 }
 
 impl EstimateError {
-    /// Names `flag` on an unknown-name error of a lookup of the name `flag` gave; other
+    /// Names `field` on an unknown-name error of a lookup of the name `field` gave; other
     /// catalog errors pass through.
     #[must_use]
-    pub fn from_flag(flag: &'static str, e: CatalogError) -> Self {
+    pub fn from_field(field: Field, e: CatalogError) -> Self {
         match e {
-            e @ CatalogError::Unknown { .. } => Self::UnknownName { flag, source: e },
+            e @ CatalogError::Unknown { .. } => Self::UnknownName { field, source: e },
             e => Self::Catalog(e),
+        }
+    }
+
+    /// The message with every input in the reader's words (`name(Field::Pue)`: `--pue` on the
+    /// command line); `Display` is this with the fields' own names.
+    #[must_use]
+    pub fn render(&self, name: &dyn Fn(Field) -> String) -> String {
+        match self {
+            Self::Catalog(e) => e.to_string(),
+            Self::Invalid { field, message } => {
+                format!("{}: {}", name(*field), message.render(name))
+            }
+            Self::InvalidPair { a, b, message } => {
+                format!("{}/{}: {}", name(*a), name(*b), message.render(name))
+            }
+            Self::Conflict { a, b, why } => format!(
+                "{} and {} cannot be used together: {}",
+                name(*a),
+                name(*b),
+                why.render(name)
+            ),
+            Self::Missing(m) => format!("missing input: {}", m.render(name)),
+            Self::UnknownName { field, source } => format!("{}: {source}", name(*field)),
+            Self::Disagree { fields, message } => format!(
+                "{} disagree: {}",
+                fields
+                    .iter()
+                    .map(|f| name(*f))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                message.render(name)
+            ),
         }
     }
 }
@@ -230,19 +274,18 @@ impl Estimate {
         bad
     }
 
-    /// The flags the user gave, as the assumptions record them (`--days`, `--gpus` ...): the
+    /// The inputs the user gave, as the assumptions record them (`days`, `gpus` ...): the
     /// likely culprits when a figure is not finite.
     #[must_use]
-    pub fn user_flags(&self) -> Vec<String> {
-        let mut flags: Vec<String> = self
+    pub fn user_fields(&self) -> Vec<Field> {
+        let mut fields: Vec<Field> = self
             .assumptions
             .iter()
             .filter(|a| a.origin == crate::explain::Origin::User)
-            .filter_map(|a| a.source.clone())
-            .filter(|s| s.starts_with("--"))
+            .filter_map(|a| a.field)
             .collect();
-        flags.dedup();
-        flags
+        fields.dedup();
+        fields
     }
 
     /// The `wattlens.footprint/v1` JSON object.

@@ -1,12 +1,13 @@
 //! Resolving where energy is used: PUE, WUE, grid intensity (location and market), water of
 //! electricity, price, embodied-carbon factors and equivalents, from flags, catalog and defaults.
 //!
-//! Precedence for each figure: the flag, then the data-centre profile (`--datacenter`), then the
-//! cooling preset (`--cooling`), then the cloud operator of the grid region, then the default.
+//! Precedence for each figure: the flag, then the data-centre profile (`datacenter`), then the
+//! cooling preset (`cooling`), then the cloud operator of the grid region, then the default.
 
 use super::EstimateError;
 use crate::catalog::{Catalog, Datacenter, Grid};
 use crate::explain::{Assumption, Origin};
+use crate::field::{Field, Msg};
 use crate::footprint::{EmbodiedSpec, Param, Site};
 use crate::input::Price;
 use crate::uncertainty::Range;
@@ -15,30 +16,42 @@ use crate::units::HOURS_PER_YEAR;
 /// Site inputs as given by the user; `None` means "use the catalog or default".
 #[derive(Clone, Debug, Default)]
 pub struct SiteInputs {
-    /// `--pue`.
+    /// `pue`.
     pub pue: Option<Range>,
-    /// `--grid`: a grid key, country code or cloud region.
+    /// `grid`: a grid key, country code or cloud region.
     pub grid: Option<String>,
-    /// `--intensity` (g/kWh), overrides the grid's location-based intensity.
+    /// `intensity` (g/kWh), overrides the grid's location-based intensity.
     pub intensity: Option<Range>,
-    /// `--market-intensity` (g/kWh).
+    /// `market_intensity` (g/kWh).
     pub market_intensity: Option<Range>,
-    /// `--cfe`: carbon-free share of a contract; market intensity = location x (1 - cfe).
+    /// `cfe`: carbon-free share of a contract; market intensity = location x (1 - cfe).
     pub cfe: Option<Range>,
-    /// `--wue` (L/kWh of IT energy).
+    /// `wue` (L/kWh of IT energy).
     pub wue: Option<Range>,
-    /// `--ewif` (L/kWh of facility energy).
+    /// `ewif` (L/kWh of facility energy).
     pub ewif: Option<Range>,
-    /// `--price`.
+    /// `price`.
     pub price: Option<Price>,
-    /// `--datacenter`: an operator or industry profile.
+    /// `datacenter`: an operator or industry profile.
     pub datacenter: Option<String>,
-    /// `--cooling`: a cooling-type preset.
+    /// `cooling`: a cooling-type preset.
     pub cooling: Option<String>,
-    /// `--lifetime` (hours) for embodied carbon.
+    /// `lifetime` (hours) for embodied carbon.
     pub lifetime_h: Option<Range>,
-    /// `--equivalent-country`: the country for the "share of annual electricity" equivalent.
+    /// `equivalent_country`: the country for the "share of annual electricity" equivalent.
     pub country: Option<String>,
+    /// A PUE that follows from another input when the PUE itself is not given (the IT share of
+    /// a data centre's energy breakdown): recorded as derived, with how.
+    pub derived_pue: Option<Derived>,
+}
+
+/// A value that follows from another input rather than being given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derived {
+    /// The value.
+    pub range: Range,
+    /// How it follows (`1 / IT share of {breakdown}`), a [`crate::field::Msg`] template.
+    pub how: Msg,
 }
 
 /// The site and the data-centre profile that supplied PUE/WUE, if any.
@@ -49,15 +62,10 @@ pub struct ResolvedSite<'a> {
     pub grid: Option<&'a Grid>,
 }
 
-fn user(name: &str, r: &Range, unit: &str, flag: &str) -> (Param, Assumption) {
+fn user(name: &str, r: &Range, unit: &str, field: Field) -> (Param, Assumption) {
     (
-        Param::new(*r, flag.to_string()),
-        Assumption {
-            name: name.into(),
-            value: r.display(unit),
-            origin: Origin::User,
-            source: Some(flag.into()),
-        },
+        Param::new(*r, field.reference()),
+        Assumption::user(name, r.display(unit), field),
     )
 }
 
@@ -100,6 +108,7 @@ fn from_profile(
         value: r.display(unit),
         origin: Origin::Catalog,
         source: Some(src.clone()),
+        field: None,
     });
     Some(Param::new(r, src))
 }
@@ -147,7 +156,7 @@ fn has_state_rows(cat: &Catalog, country: &str) -> Result<bool, EstimateError> {
         .any(|r| r.key.to_ascii_uppercase().starts_with(&prefix)))
 }
 
-/// The grid `--grid` names; a price row's key (`US-CA`) is not a grid, and the error says
+/// The grid `grid` names; a price row's key (`US-CA`) is not a grid, and the error says
 /// which grids lie inside that place.
 fn grid_named<'a>(cat: &'a Catalog, name: &str) -> Result<&'a Grid, EstimateError> {
     match cat.grids()?.get(name) {
@@ -180,7 +189,7 @@ fn grid_named<'a>(cat: &'a Catalog, name: &str) -> Result<&'a Grid, EstimateErro
             let country = p.key.split('-').next().unwrap_or(&p.key);
             let hint = if inside.is_empty() {
                 format!(
-                    " ({} is the key of an electricity price row ({place}), not a grid: give the grid the site is on, or --grid {country} and --price)",
+                    " ({} is the key of an electricity price row ({place}), not a grid: give the grid the site is on, or {{grid}} {country} and {{price}})",
                     p.key
                 )
             } else {
@@ -235,10 +244,10 @@ fn price_of_place(
                                 || !has_state_rows(cat, &c).unwrap_or(false)))
                 });
             let source = if own {
-                format!("--grid {} -> {src}", g.key)
+                format!("{{grid}} {} -> {src}", g.key)
             } else {
                 format!(
-                    "{FALLBACK}no electricity price for --grid {} itself: the {place} {} is used ({}, {}); give --price for a local figure",
+                    "{FALLBACK}no electricity price for {{grid}} {} itself: the {place} {} is used ({}, {}); give {{price}} for a local figure",
                     g.key,
                     crate::catalog::price_display(p),
                     p.tariff.as_deref().unwrap_or("tariff not stated"),
@@ -250,6 +259,7 @@ fn price_of_place(
                 value: crate::catalog::price_display(p),
                 origin: Origin::Catalog,
                 source: Some(source),
+                field: None,
             });
             return Ok((Param::new(p.range(), src), p.currency.clone()));
         }
@@ -257,12 +267,12 @@ fn price_of_place(
     let mut param = coefficient(cat, "site.price_usd_per_kwh", "price", 1.0, out)?;
     let why = match grid {
         Some(g) => format!(
-            "no electricity price for --grid {} in the catalog: the US average {} USD/kWh is used; give --price",
+            "no electricity price for {{grid}} {} in the catalog: the US average {} USD/kWh is used; give {{price}}",
             g.key,
             param.range.display("")
         ),
         None => format!(
-            "no --grid: the US average electricity price {} USD/kWh is used; give --price or --grid",
+            "no {{grid}}: the US average electricity price {} USD/kWh is used; give {{price}} or {{grid}}",
             param.range.display("")
         ),
     };
@@ -273,7 +283,7 @@ fn price_of_place(
     Ok((param, "USD".into()))
 }
 
-/// An unknown `--cooling` name, answered with the cooling presets (not every profile).
+/// An unknown `cooling` name, answered with the cooling presets (not every profile).
 pub fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> EstimateError {
     let presets: Vec<String> = dcs
         .rows()
@@ -283,11 +293,11 @@ pub fn unknown_cooling(name: &str, dcs: &crate::catalog::Table<Datacenter>) -> E
         .map(|d| crate::catalog::typeable(&d.name, d.aliases.as_deref()))
         .collect();
     EstimateError::Invalid {
-        flag: "--cooling",
+        field: Field::Cooling,
         message: format!(
             "unknown cooling type {name:?}; the cooling presets are {} (`wattlens catalog list datacenters` shows them with their PUE and WUE)",
             presets.join(", ")
-        ),
+        ).into(),
     }
 }
 
@@ -300,16 +310,77 @@ pub fn resolve<'a>(
     s: &SiteInputs,
     out: &mut Vec<Assumption>,
 ) -> Result<ResolvedSite<'a>, EstimateError> {
+    crate::limits::check_site(s).map_err(|(field, e)| EstimateError::Invalid {
+        field,
+        message: e.to_string().into(),
+    })?;
     if s.market_intensity.is_some() && s.cfe.is_some() {
         return Err(EstimateError::Conflict {
-            a: "--market-intensity",
-            b: "--cfe",
-            why: "give the contractual intensity or the carbon-free share, not both",
+            a: Field::MarketIntensity,
+            b: Field::Cfe,
+            why: "give the contractual intensity or the carbon-free share, not both".into(),
         });
     }
+    let (grid, chain) = profiles(cat, s)?;
+    let pue = pue(cat, s, &chain, out)?;
+    let wue = wue(cat, s, &chain, out)?;
+    let (intensity, scope) = intensity(cat, s, grid, out)?;
+    let market = market(s, &intensity, out)?;
+    let ewif = ewif(cat, s, grid, out)?;
+    // Price.
+    // Price.
+    let (price, currency) = if let Some(p) = &s.price {
+        let cur = p.currency.clone().unwrap_or_else(|| "USD".into());
+        out.push(Assumption {
+            name: "price".into(),
+            value: p.per_kwh.display(&format!("{cur}/kWh")),
+            origin: Origin::User,
+            source: None,
+            field: Some(Field::Price),
+        });
+        (Param::new(p.per_kwh, Field::Price.reference()), cur)
+    } else {
+        price_of_place(cat, grid, out)?
+    };
+
+    let embodied = embodied(cat, s, out)?;
+    let eq = cat.equivalents()?;
+    let eqp = |key: &str| -> Result<Param, EstimateError> {
+        let e = eq.get(key)?;
+        Ok(Param::new(
+            Range::point(e.value),
+            crate::catalog::Row::cite(e),
+        ))
+    };
+    Ok(ResolvedSite {
+        site: Site {
+            pue,
+            intensity,
+            intensity_scope: scope,
+            market_intensity: market,
+            wue,
+            ewif,
+            price,
+            currency,
+            embodied,
+            country_annual_kwh: country_annual_kwh(cat, s, grid)?,
+            home_kwh_per_year: eqp("us_home_kwh_per_year")?,
+            car_g_per_km: eqp("car_gco2_per_km")?,
+            phone_charge_g: eqp("smartphone_charge_gco2")?,
+        },
+        grid,
+    })
+}
+
+/// The grid row and the profiles that supply PUE and WUE, most specific first: the named data
+/// centre, the cooling preset, the grid's cloud operator.
+fn profiles<'a>(
+    cat: &'a Catalog,
+    s: &SiteInputs,
+) -> Result<(Option<&'a Grid>, Vec<&'a Datacenter>), EstimateError> {
     let grid = match &s.grid {
         Some(g) => Some(grid_named(cat, g).map_err(|e| match e {
-            EstimateError::Catalog(c) => EstimateError::from_flag("--grid", c),
+            EstimateError::Catalog(c) => EstimateError::from_field(Field::Grid, c),
             e => e,
         })?),
         None => None,
@@ -318,7 +389,7 @@ pub fn resolve<'a>(
     let profile = match &s.datacenter {
         Some(n) => Some(
             dcs.get(n)
-                .map_err(|e| EstimateError::from_flag("--datacenter", e))?,
+                .map_err(|e| EstimateError::from_field(Field::Datacenter, e))?,
         ),
         None => None,
     };
@@ -330,12 +401,13 @@ pub fn resolve<'a>(
             })?;
             if c.kind.as_deref() != Some("cooling") {
                 return Err(EstimateError::Invalid {
-                    flag: "--cooling",
+                    field: Field::Cooling,
                     message: format!(
-                        "{:?} is {} profile, not a cooling type; use --datacenter for it",
+                        "{:?} is {} profile, not a cooling type; use {{datacenter}} for it",
                         c.name,
                         with_article(c.kind.as_deref().unwrap_or("data-centre"))
-                    ),
+                    )
+                    .into(),
                 });
             }
             Some(c)
@@ -347,12 +419,29 @@ pub fn resolve<'a>(
         None => None,
     };
     let chain: Vec<&Datacenter> = [profile, cooling, operator].into_iter().flatten().collect();
+    Ok((grid, chain))
+}
 
-    // PUE
-    let pue = if let Some(r) = &s.pue {
-        let (p, a) = user("pue", r, "", "--pue");
+/// The PUE: given, derived from another input, a profile's, or the default.
+fn pue(
+    cat: &Catalog,
+    s: &SiteInputs,
+    chain: &[&Datacenter],
+    out: &mut Vec<Assumption>,
+) -> Result<Param, EstimateError> {
+    Ok(if let Some(r) = &s.pue {
+        let (p, a) = user("pue", r, "", Field::Pue);
         out.push(a);
         p
+    } else if let Some(d) = &s.derived_pue {
+        out.push(Assumption {
+            name: "pue".into(),
+            value: d.range.display(""),
+            origin: Origin::Derived,
+            source: Some(d.how.template().to_string()),
+            field: None,
+        });
+        Param::new(d.range, d.how.template())
     } else if let Some(p) = chain
         .iter()
         .find_map(|d| from_profile(d, d.pue_low, d.pue_high, "pue", "", out))
@@ -360,10 +449,18 @@ pub fn resolve<'a>(
         p
     } else {
         coefficient(cat, "site.pue", "pue", 1.0, out)?
-    };
-    // WUE
-    let wue = if let Some(r) = &s.wue {
-        let (p, a) = user("wue", r, "L/kWh", "--wue");
+    })
+}
+
+/// The WUE: given, a profile's, or the default.
+fn wue(
+    cat: &Catalog,
+    s: &SiteInputs,
+    chain: &[&Datacenter],
+    out: &mut Vec<Assumption>,
+) -> Result<Param, EstimateError> {
+    Ok(if let Some(r) = &s.wue {
+        let (p, a) = user("wue", r, "L/kWh", Field::Wue);
         out.push(a);
         p
     } else if let Some(p) = chain
@@ -373,13 +470,20 @@ pub fn resolve<'a>(
         p
     } else {
         coefficient(cat, "site.wue", "wue", 1.0, out)?
-    };
+    })
+}
 
-    // Location-based intensity.
-    let (intensity, scope) = if let Some(r) = &s.intensity {
-        let (p, a) = user("intensity", r, "g/kWh", "--intensity");
+/// The location-based intensity and its scope: given, or the grid's (the world's without one).
+fn intensity(
+    cat: &Catalog,
+    s: &SiteInputs,
+    grid: Option<&Grid>,
+    out: &mut Vec<Assumption>,
+) -> Result<(Param, String), EstimateError> {
+    Ok(if let Some(r) = &s.intensity {
+        let (p, a) = user("intensity", r, "g/kWh", Field::Intensity);
         out.push(a);
-        (p, "as given by --intensity".to_string())
+        (p, "as given by {intensity}".to_string())
     } else {
         let g = match grid {
             Some(g) => g,
@@ -387,10 +491,13 @@ pub fn resolve<'a>(
         };
         let with = cat.grid_with_intensity(g)?;
         let v = with.intensity_g_per_kwh.ok_or_else(|| {
-            EstimateError::Missing(format!(
-                "grid {:?} has no published intensity; give --intensity",
-                g.key
-            ))
+            EstimateError::Missing(
+                format!(
+                    "grid {:?} has no published intensity; give {{intensity}}",
+                    g.key
+                )
+                .into(),
+            )
         })?;
         let r = match (with.intensity_low, with.intensity_high) {
             (Some(lo), Some(hi)) if lo <= v && v <= hi => Range::new(lo, hi),
@@ -420,21 +527,29 @@ pub fn resolve<'a>(
             source: Some(if grid.is_some() {
                 src.clone()
             } else {
-                format!("no --grid given, world average; {src}")
+                format!("no {{grid}} given, world average; {src}")
             }),
+            field: None,
         });
         (Param::new(r, src), scope)
-    };
+    })
+}
 
-    // Market-based intensity, only when the user knows it.
-    let market = if let Some(r) = &s.market_intensity {
-        let (p, a) = user("market_intensity", r, "g/kWh", "--market-intensity");
+/// The market-based intensity, only when the user knows it: given, or the location intensity
+/// less a carbon-free share.
+fn market(
+    s: &SiteInputs,
+    intensity: &Param,
+    out: &mut Vec<Assumption>,
+) -> Result<Option<Param>, EstimateError> {
+    Ok(if let Some(r) = &s.market_intensity {
+        let (p, a) = user("market_intensity", r, "g/kWh", Field::MarketIntensity);
         out.push(a);
         Some(p)
     } else if let Some(cfe) = &s.cfe {
         if cfe.hi > 1.0 {
             return Err(EstimateError::Invalid {
-                flag: "--cfe",
+                field: Field::Cfe,
                 message: "the carbon-free share must be between 0 and 1 (or 0%..100%)".into(),
             });
         }
@@ -446,7 +561,8 @@ pub fn resolve<'a>(
             name: "cfe".into(),
             value: cfe.display(""),
             origin: Origin::User,
-            source: Some("--cfe".into()),
+            source: None,
+            field: Some(Field::Cfe),
         });
         Some(Param::new(
             r,
@@ -454,11 +570,18 @@ pub fn resolve<'a>(
         ))
     } else {
         None
-    };
+    })
+}
 
-    // Water of electricity.
-    let ewif = if let Some(r) = &s.ewif {
-        let (p, a) = user("ewif", r, "L/kWh", "--ewif");
+/// The water of electricity: given, the grid's from its generation mix, or the default.
+fn ewif(
+    cat: &Catalog,
+    s: &SiteInputs,
+    grid: Option<&Grid>,
+    out: &mut Vec<Assumption>,
+) -> Result<Param, EstimateError> {
+    Ok(if let Some(r) = &s.ewif {
+        let (p, a) = user("ewif", r, "L/kWh", Field::Ewif);
         out.push(a);
         p
     } else if let Some((w, from)) = match grid {
@@ -475,29 +598,22 @@ pub fn resolve<'a>(
             value: format!("{w} L/kWh"),
             origin: Origin::Catalog,
             source: Some(src.clone()),
+            field: None,
         });
         Param::new(Range::point(w), src)
     } else {
         coefficient(cat, "site.ewif", "ewif", 1.0, out)?
-    };
+    })
+}
 
-    // Price.
-    let (price, currency) = if let Some(p) = &s.price {
-        let cur = p.currency.clone().unwrap_or_else(|| "USD".into());
-        out.push(Assumption {
-            name: "price".into(),
-            value: p.per_kwh.display(&format!("{cur}/kWh")),
-            origin: Origin::User,
-            source: Some("--price".into()),
-        });
-        (Param::new(p.per_kwh, "--price"), cur)
-    } else {
-        price_of_place(cat, grid, out)?
-    };
-
-    // Embodied carbon and service life.
+/// Embodied carbon of the hardware and its service life.
+fn embodied(
+    cat: &Catalog,
+    s: &SiteInputs,
+    out: &mut Vec<Assumption>,
+) -> Result<EmbodiedSpec, EstimateError> {
     let life = if let Some(r) = &s.lifetime_h {
-        let (p, a) = user("service_life", r, "h", "--lifetime");
+        let (p, a) = user("service_life", r, "h", Field::Lifetime);
         out.push(a);
         p
     } else {
@@ -509,7 +625,7 @@ pub fn resolve<'a>(
             out,
         )?
     };
-    let embodied = EmbodiedSpec {
+    Ok(EmbodiedSpec {
         per_accelerator_kg: coefficient(
             cat,
             "embodied.accelerator_kg",
@@ -519,22 +635,21 @@ pub fn resolve<'a>(
         )?,
         per_server_kg: coefficient(cat, "embodied.server_kg", "embodied_per_server", 1.0, out)?,
         service_life_h: life,
-    };
+    })
+}
 
-    // Equivalents.
-    let eq = cat.equivalents()?;
-    let eqp = |key: &str| -> Result<Param, EstimateError> {
-        let e = eq.get(key)?;
-        Ok(Param::new(
-            Range::point(e.value),
-            crate::catalog::Row::cite(e),
-        ))
-    };
+/// The annual electricity of the country the equivalents use (given, or the grid's country),
+/// named as it reads in "share of {name}'s annual electricity".
+fn country_annual_kwh(
+    cat: &Catalog,
+    s: &SiteInputs,
+    grid: Option<&Grid>,
+) -> Result<Option<(String, f64)>, EstimateError> {
     let country_row = match (&s.country, grid) {
         (Some(c), _) => Some(
             cat.grids()?
                 .get(c)
-                .map_err(|e| EstimateError::from_flag("--equivalent-country", e))?,
+                .map_err(|e| EstimateError::from_field(Field::EquivalentCountry, e))?,
         ),
         (None, Some(g)) => match g.country.as_deref() {
             Some(c) => cat.grids()?.get(c).ok(),
@@ -544,33 +659,14 @@ pub fn resolve<'a>(
     };
     // Named as it reads in "share of {name}'s annual electricity": the world row is "the
     // world", not its display name ("World average").
-    let country_annual_kwh = country_row.and_then(|c| {
+    Ok(country_row.and_then(|c| {
         let name = if c.kind.as_deref() == Some("world") {
             "the world".to_string()
         } else {
             c.name.clone().unwrap_or_else(|| c.key.clone())
         };
         c.generation_twh.map(|twh| (name, twh * 1e9))
-    });
-
-    Ok(ResolvedSite {
-        site: Site {
-            pue,
-            intensity,
-            intensity_scope: scope,
-            market_intensity: market,
-            wue,
-            ewif,
-            price,
-            currency,
-            embodied,
-            country_annual_kwh,
-            home_kwh_per_year: eqp("us_home_kwh_per_year")?,
-            car_g_per_km: eqp("car_gco2_per_km")?,
-            phone_charge_g: eqp("smartphone_charge_gco2")?,
-        },
-        grid,
-    })
+    }))
 }
 
 /// A noun with its indefinite article: "an operator", "a cooling".

@@ -183,7 +183,7 @@ impl SeriesMean {
         };
         match self.durations_h {
             Some((lo, hi)) => format!(
-                "--series {}: lowest..highest energy-weighted mean of its {what} over spans of \
+                "{{series}} {}: lowest..highest energy-weighted mean of its {what} over spans of \
                  {}..{} h from {}",
                 self.source,
                 fmt_num(lo),
@@ -191,7 +191,7 @@ impl SeriesMean {
                 shown(self.start)
             ),
             None => format!(
-                "--series {}: energy-weighted mean of its {what} over {}..{}",
+                "{{series}} {}: energy-weighted mean of its {what} over {}..{}",
                 self.source,
                 shown(self.start),
                 shown(self.end)
@@ -217,6 +217,7 @@ impl SeriesMean {
             value: format!("{} g/kWh", m.display("")),
             origin: Origin::Derived,
             source: Some(self.param_source()),
+            field: None,
         };
         match assumptions.iter_mut().find(|a| a.name == "intensity") {
             Some(old) => *old = a,

@@ -146,6 +146,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                         value: format!("{} W", r.watts.0),
                         origin: r.origin(),
                         source: Some(source.clone()),
+                        field: None,
                     });
                     (Some(r.watts), Some(format!("{} W: {source}", r.watts.0)))
                 }
@@ -292,6 +293,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 || (a.replay.is_some() && header.cpu_tdp_w.is_some()),
         ));
     }
+    crate::flags::name_fields(&mut e);
     // The files first: a closed or stalled stderr must not cost the measurement. Regular files
     // are written at once; pipes and devices are queued, then given a bounded grace together.
     let mut failed = Vec::new();

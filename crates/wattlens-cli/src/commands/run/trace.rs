@@ -236,6 +236,7 @@ impl Replayed {
             value: r.display(unit),
             origin: Origin::User,
             source: Some(source.clone()),
+            field: None,
         });
         Some(Param::new(r, source))
     }

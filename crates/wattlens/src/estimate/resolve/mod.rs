@@ -18,6 +18,7 @@ use super::site::{coefficient, SiteInputs};
 use super::{EstimateError, Published};
 use crate::catalog::{Accelerator, Catalog, Row, Server};
 use crate::explain::{Assumption, Origin};
+use crate::field::Field;
 use crate::footprint::Param;
 use crate::uncertainty::{fmt_human, Range};
 use serde_json::{Map, Value};
@@ -110,22 +111,22 @@ pub enum Basis {
     Tdp,
     /// Server maximum power x load / accelerators per server.
     Server,
-    /// A measured average accelerator power (`--gpu-power`).
+    /// A measured average accelerator power (`gpu_power`).
     Measured,
 }
 
 /// Hardware inputs shared by `train` and `fleet`.
 #[derive(Clone, Debug, Default)]
 pub struct HardwareInputs {
-    /// `--gpu`.
+    /// `gpu`.
     pub gpu: Option<String>,
-    /// `--server`.
+    /// `server`.
     pub server: Option<String>,
-    /// `--server-power`, W.
+    /// `server_power`, W.
     pub server_power: Option<Range>,
-    /// `--gpus-per-server`.
+    /// `gpus_per_server`.
     pub gpus_per_server: Option<Range>,
-    /// `--load`.
+    /// `load`.
     pub load: Option<Range>,
 }
 
@@ -148,28 +149,24 @@ pub struct Resolved<S> {
 fn fallback_notes(s: &SiteInputs, out: &[Assumption], notes: &mut Vec<String>) {
     let Some(dc) = &s.datacenter else { return };
     for (name, flag, what) in [
-        ("wue", "--wue", "on-site water (WUE)"),
-        ("pue", "--pue", "PUE"),
+        ("wue", Field::Wue, "on-site water (WUE)"),
+        ("pue", Field::Pue, "PUE"),
     ] {
         if let Some(a) = out
             .iter()
             .find(|a| a.name == name && a.origin == Origin::Default)
         {
             notes.push(format!(
-                "--datacenter {dc} publishes no {what}: the generic range {} is used instead; give {flag} if you know it",
-                a.value
+                "{{datacenter}} {dc} publishes no {what}: the generic range {} is used instead; give {} if you know it",
+                a.value,
+                flag.reference()
             ));
         }
     }
 }
 
-fn user(out: &mut Vec<Assumption>, name: &str, r: &Range, unit: &str, flag: &str) {
-    out.push(Assumption {
-        name: name.into(),
-        value: r.display(unit),
-        origin: Origin::User,
-        source: Some(flag.into()),
-    });
+fn user(out: &mut Vec<Assumption>, name: &str, r: &Range, unit: &str, field: Field) {
+    out.push(Assumption::user(name, r.display(unit), field));
 }
 
 fn catalog_value(out: &mut Vec<Assumption>, name: &str, v: Range, unit: &str, src: String) {
@@ -178,48 +175,41 @@ fn catalog_value(out: &mut Vec<Assumption>, name: &str, v: Range, unit: &str, sr
         value: v.display(unit),
         origin: Origin::Catalog,
         source: Some(src),
+        field: None,
     });
 }
 
-fn positive(flag: &'static str, r: Option<Range>) -> Result<Option<Range>, EstimateError> {
+fn positive(field: Field, r: Option<Range>) -> Result<Option<Range>, EstimateError> {
     if let Some(r) = r {
         if r.lo <= 0.0 || !r.hi.is_finite() {
             return Err(EstimateError::Invalid {
-                flag,
-                message: format!("must be above zero, got {}", r.display("")),
+                field,
+                message: format!("must be above zero, got {}", r.display("")).into(),
             });
         }
     }
     Ok(r)
 }
 
-fn fraction(
-    flag: &'static str,
-    r: Option<Range>,
-    max: f64,
-) -> Result<Option<Range>, EstimateError> {
-    let r = positive(flag, r)?;
+fn fraction(field: Field, r: Option<Range>, max: f64) -> Result<Option<Range>, EstimateError> {
+    let r = positive(field, r)?;
     if let Some(r) = r {
         if r.hi > max {
             return Err(EstimateError::Invalid {
-                flag,
-                message: format!("must be at most {max}, got {}", r.display("")),
+                field,
+                message: format!("must be at most {max}, got {}", r.display("")).into(),
             });
         }
     }
     Ok(r)
 }
 
-fn conflict(
-    a: (&'static str, bool),
-    b: (&'static str, bool),
-    why: &'static str,
-) -> Result<(), EstimateError> {
+fn conflict(a: (Field, bool), b: (Field, bool), why: &'static str) -> Result<(), EstimateError> {
     if a.1 && b.1 {
         return Err(EstimateError::Conflict {
             a: a.0,
             b: b.0,
-            why,
+            why: why.into(),
         });
     }
     Ok(())
@@ -259,7 +249,7 @@ fn server_host(
         return Ok(Some(r));
     }
     let what = s.map_or(
-        "--server-power names no server, so no CPU TDP is known".into(),
+        "{server_power} names no server, so no CPU TDP is known".into(),
         |s| {
             format!(
                 "server {:?} publishes no CPU TDP{}",
@@ -289,6 +279,15 @@ fn server_host(
     }
 }
 
+/// The hardware inputs against their limits.
+fn check_hardware(hw: &HardwareInputs) -> Result<(), EstimateError> {
+    crate::limits::check_all(&[
+        (Field::ServerPower, hw.server_power),
+        (Field::GpusPerServer, hw.gpus_per_server),
+        (Field::Load, hw.load),
+    ])
+}
+
 struct Hardware<'a> {
     accel: Option<&'a Accelerator>,
     server: Option<&'a Server>,
@@ -305,16 +304,16 @@ fn hardware<'a>(
         Some(s) => Some(
             cat.servers()?
                 .get(s)
-                .map_err(|e| EstimateError::from_flag("--server", e))?,
+                .map_err(|e| EstimateError::from_field(Field::Server, e))?,
         ),
         None => None,
     };
     if let (Some(s), Some(_)) = (server, &hw.gpu) {
         if s.accelerators == Some(0.0) {
             return Err(EstimateError::Conflict {
-                a: "--server",
-                b: "--gpu",
-                why: "the server is CPU-only (no accelerators in its catalog row): drop --gpu for a CPU-only estimate, or choose a server with accelerators (or --server-power with --gpu)",
+                a: Field::Server,
+                b: Field::Gpu,
+                why: "the server is CPU-only (no accelerators in its catalog row): drop {gpu} for a CPU-only estimate, or choose a server with accelerators (or {server_power} with {gpu})".into(),
             });
         }
     }
@@ -323,11 +322,11 @@ fn hardware<'a>(
         .as_deref()
         .or(server.and_then(|s| s.accelerator.as_deref()))
         .or(fallback_gpu);
-    // Only a name --gpu gave is reported as that flag's (a server or model row's accelerator
+    // Only a name gpu gave is reported as that flag's (a server or model row's accelerator
     // is the catalog's own reference).
     let accel = match gpu_name {
         Some(g) => Some(cat.accelerators()?.get(g).map_err(|e| match &hw.gpu {
-            Some(_) => EstimateError::from_flag("--gpu", e),
+            Some(_) => EstimateError::from_field(Field::Gpu, e),
             None => e.into(),
         })?),
         None => None,
@@ -342,6 +341,7 @@ fn hardware<'a>(
                 Origin::Catalog
             },
             source: Some(a.cite()),
+            field: None,
         });
     }
     if let Some(s) = server {
@@ -350,10 +350,11 @@ fn hardware<'a>(
             value: s.name.clone(),
             origin: Origin::User,
             source: Some(s.cite()),
+            field: None,
         });
     }
-    let per_server = if let Some(r) = positive("--gpus-per-server", hw.gpus_per_server)? {
-        user(out, "accelerators_per_server", &r, "", "--gpus-per-server");
+    let per_server = if let Some(r) = positive(Field::GpusPerServer, hw.gpus_per_server)? {
+        user(out, "accelerators_per_server", &r, "", Field::GpusPerServer);
         r
     } else if let Some(n) = server.and_then(|s| s.accelerators) {
         Range::point(n)
@@ -382,9 +383,9 @@ fn load(
     key: &str,
     out: &mut Vec<Assumption>,
 ) -> Result<Range, EstimateError> {
-    Ok(match fraction("--load", hw.load, 1.0)? {
+    Ok(match fraction(Field::Load, hw.load, 1.0)? {
         Some(r) => {
-            user(out, "load", &r, "", "--load");
+            user(out, "load", &r, "", Field::Load);
             r
         }
         None => coefficient(cat, key, "load", 1.0, out)?.range,
