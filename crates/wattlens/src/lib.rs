@@ -20,6 +20,7 @@ pub mod measure;
 pub mod plausible;
 pub mod record;
 pub mod report;
+pub mod result;
 pub mod source;
 pub mod uncertainty;
 pub mod units;

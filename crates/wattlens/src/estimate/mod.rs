@@ -172,8 +172,8 @@ pub struct Estimate {
     pub carbon_basis: crate::grid::CarbonBasis,
     /// Descriptions of the equivalents: (key, label, unit, source).
     pub equivalents: Vec<(&'static str, String, &'static str, String)>,
-    /// Extra structured output (data-centre breakdown, cooling advice ...).
-    pub extra: Map<String, Value>,
+    /// What the result says about its kind (model, accelerator, rack advice, a run's exit code ...).
+    pub details: crate::result::Details,
     /// How the IT energy was obtained as a whole: the least direct method of its components
     /// (`modelled` for every estimate).
     pub method: Method,
@@ -214,19 +214,7 @@ impl Estimate {
                 .filter(|p| !p.value.is_finite() || p.estimate_p50.is_some_and(|x| !x.is_finite()))
                 .map(|p| format!("published {}", p.name)),
         );
-        fn walk(v: &Value, path: &str, bad: &mut Vec<String>) {
-            match v {
-                Value::Null => bad.push(path.to_string()),
-                Value::Array(a) => a.iter().for_each(|x| walk(x, path, bad)),
-                Value::Object(o) => o
-                    .iter()
-                    .for_each(|(k, x)| walk(x, &format!("{path}.{k}"), bad)),
-                _ => {}
-            }
-        }
-        for (k, v) in &self.extra {
-            walk(v, k, &mut bad);
-        }
+        bad.extend(self.details.non_finite());
         bad
     }
 
@@ -289,8 +277,8 @@ impl Estimate {
         if !self.published.is_empty() {
             o.insert("published".into(), json!(self.published));
         }
-        for (k, v) in &self.extra {
-            o.insert(k.clone(), v.clone());
+        if let Ok(Value::Object(details)) = serde_json::to_value(&self.details) {
+            o.extend(details);
         }
         o.insert("assumptions".into(), json!(self.assumptions));
         o.insert("steps".into(), json!(self.steps));
@@ -319,7 +307,7 @@ pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions
         .collect();
     e.notes = r.notes;
     e.notes.extend(site::fallback_notes(&e.assumptions));
-    e.extra = r.extra;
+    e.details = r.details;
     zero_embodied_note(&mut e);
     // A CPU-only estimate has no accelerator component (rather than one of 0 kWh).
     let no_accel = e
@@ -437,7 +425,7 @@ pub fn run<M: Evaluate + Sync>(
             .into_iter()
             .filter(|(key, ..)| !(short_period && *key == "eq.us_homes"))
             .collect(),
-        extra: Map::new(),
+        details: crate::result::Details::default(),
         method: Method::Modelled,
         components: COMPONENTS
             .iter()

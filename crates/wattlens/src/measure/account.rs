@@ -9,9 +9,9 @@ use crate::estimate::{self, ComponentInfo, Estimate, Evaluate, McOptions};
 use crate::explain::{Assumption, Step, StepSink};
 use crate::footprint::{account, Busy, ItEnergy, Param, Site};
 use crate::record::Record;
+use crate::result::{self, Attribution, Details};
 use crate::uncertainty::{fmt_num, Draw};
 use crate::units::{Hours, KilowattHours};
-use serde_json::{json, Map};
 
 /// A measured run as a model for the accounting core: each component drawn within its
 /// method's band, the rest of the server as a share of the others.
@@ -140,23 +140,22 @@ pub fn account_run(
         .max()
         .unwrap_or(Method::Modelled);
     e.components = comps;
-    let mut extra = Map::new();
-    extra.insert("duration_s".into(), json!(m.duration.0));
-    extra.insert("exit_code".into(), json!(m.exit_code));
-    extra.insert(
-        "attribution".into(),
-        json!({
-            "policy": m.policy.as_str(),
-            "policy_requested": m.requested_policy.as_str(),
-            "cpu_time_s": m.tree_cpu_s,
-            "cpus": m.cpus,
-            "machine_idle_cpu_kwh": KilowattHours::from(m.machine_idle).0,
-            "cpu_tdp_w": m.cpu_tdp.map(|w| w.0),
-        }),
-    );
-    extra.insert("devices".into(), json!(m.gpus));
-    extra.insert("tags".into(), json!(tags));
-    e.extra = extra;
+    e.details = Details::Run(Box::new(result::Run {
+        duration_s: m.duration.0,
+        exit_code: m.exit_code,
+        attribution: Attribution {
+            policy: m.policy.as_str().to_string(),
+            policy_requested: m.requested_policy.as_str().to_string(),
+            cpu_time_s: m.tree_cpu_s,
+            cpus: m.cpus,
+            machine_idle_cpu_kwh: KilowattHours::from(m.machine_idle).0,
+            cpu_tdp_w: m.cpu_tdp.map(|w| w.0),
+        },
+        devices: m.gpus.clone(),
+        tags: tags.clone(),
+        provenance: None,
+        replay: None,
+    }));
     e.notes = m.warnings.clone();
     e
 }

@@ -424,7 +424,7 @@ mod tests {
     use crate::estimate::{Estimate, SCHEMA};
     use crate::uncertainty::Percentiles;
     use proptest::prelude::*;
-    use serde_json::{json, Map};
+    use serde_json::json;
 
     fn estimate() -> Estimate {
         Estimate {
@@ -450,7 +450,7 @@ mod tests {
             intensity_scope: String::new(),
             carbon_basis: crate::grid::CarbonBasis::Annual,
             equivalents: Vec::new(),
-            extra: Map::new(),
+            details: crate::result::Details::default(),
             method: crate::energy::Method::Modelled,
             components: Vec::new(),
         }

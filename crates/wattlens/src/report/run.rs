@@ -18,22 +18,15 @@ const SHOWN_WINDOWS: usize = 50;
 #[must_use]
 pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
     let mut out = String::new();
-    let duration = e
-        .extra
-        .get("duration_s")
-        .and_then(serde_json::Value::as_f64);
-    let code = e.extra.get("exit_code").and_then(serde_json::Value::as_i64);
+    let run = e.details.run();
+    let duration = run.map(|r| r.duration_s);
+    let code = run.and_then(|r| r.exit_code);
     let _ = write!(out, "wattlens: {} s", fmt_num(duration.unwrap_or(0.0)));
     if let Some(c) = code {
         let _ = write!(out, ", exit code {c}");
     }
-    if let Some(p) = e
-        .extra
-        .get("attribution")
-        .and_then(|a| a.get("policy"))
-        .and_then(serde_json::Value::as_str)
-    {
-        let _ = write!(out, ", charged to: {p}");
+    if let Some(r) = run {
+        let _ = write!(out, ", charged to: {}", r.attribution.policy);
     }
     out.push('\n');
     let line = |out: &mut String, label: &str, key: &str, scale: Scale, note: &str| {
@@ -289,11 +282,7 @@ pub fn codecarbon_row(
     header: Option<&[String]>,
 ) -> Result<String, csv::Error> {
     let p50 = |k: &str| e.get(k).map_or(0.0, |p| p.p50);
-    let duration = e
-        .extra
-        .get("duration_s")
-        .and_then(serde_json::Value::as_f64)
-        .unwrap_or(0.0);
+    let duration = e.details.run().map_or(0.0, |r| r.duration_s);
     let cpu = p50("component.cpu") + p50("component.cpu_idle");
     let gpu = p50("component.gpu");
     let ram = p50("component.dram");

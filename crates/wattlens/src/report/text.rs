@@ -26,10 +26,10 @@ fn header(e: &Estimate) -> String {
         "point inputs: one evaluation".to_string()
     };
     let mut what = String::new();
-    if let Some(m) = e.extra.get("model").and_then(|v| v.as_str()) {
+    if let Some(m) = e.details.hardware().and_then(|h| h.model.as_deref()) {
         what.push_str(&format!(" {m}"));
     }
-    if let Some(a) = e.extra.get("accelerator").and_then(|v| v.as_str()) {
+    if let Some(a) = e.details.hardware().and_then(|h| h.accelerator.as_deref()) {
         what.push_str(&format!(" on {a}"));
     }
     format!("wattlens estimate {}{what}: modelled ({basis})", e.kind)
@@ -135,19 +135,23 @@ fn equivalents(e: &Estimate) -> Vec<(String, &str, &str)> {
 
 /// The rack line of `estimate datacenter`, if any.
 fn rack(e: &Estimate) -> Option<String> {
-    let r = e.extra.get("rack")?;
+    let crate::result::Details::Datacenter(d) = &e.details else {
+        return None;
+    };
+    let r = d.rack.as_ref()?;
+    let names: Vec<&str> = r.suitable_cooling.iter().map(|c| c.name.as_str()).collect();
     Some(format!(
         "rack: {} kW; cooling types that handle it: {}",
-        r["power_kw"].as_f64().map_or("-".into(), fmt_human),
-        r["suitable_cooling"]
-            .as_array()
-            .map(|a| a
-                .iter()
-                .filter_map(|x| x["name"].as_str())
-                .collect::<Vec<_>>()
-                .join(", "))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "none in the catalog".into())
+        if r.power_kw.is_finite() {
+            fmt_human(r.power_kw)
+        } else {
+            "-".into()
+        },
+        if names.is_empty() {
+            "none in the catalog".to_string()
+        } else {
+            names.join(", ")
+        }
     ))
 }
 

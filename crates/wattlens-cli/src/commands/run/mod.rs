@@ -271,11 +271,9 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     e.notes.extend(notes);
     e.notes
         .extend(wattlens::estimate::site::fallback_notes(&e.assumptions));
-    for (k, v) in trace::identity(&header) {
-        e.extra.insert(k.into(), v);
-    }
-    if let Some(r) = &replayed {
-        e.extra.insert("replay".into(), r.to_json());
+    if let wattlens::result::Details::Run(run) = &mut e.details {
+        run.provenance = Some(trace::identity(&header));
+        run.replay = replayed.as_ref().map(Replayed::to_json);
     }
     let m = &spec.measurement;
     if e.components

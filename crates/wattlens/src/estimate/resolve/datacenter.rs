@@ -10,8 +10,8 @@ use crate::estimate::site::{resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::footprint::Param;
+use crate::result::{self, Cooling, Details};
 use crate::uncertainty::{fmt_input, Range};
-use serde_json::{json, Map};
 
 /// `estimate datacenter` inputs.
 #[derive(Clone, Debug, Default)]
@@ -44,7 +44,7 @@ pub fn datacenter(
 ) -> Result<Resolved<DatacenterSpec>, EstimateError> {
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let mut extra = Map::new();
+    let mut extra = result::Datacenter::default();
     conflict(
         ("--breakdown", dc.breakdown.is_some()),
         ("--pue", s.pue.is_some()),
@@ -125,7 +125,7 @@ pub fn datacenter(
             origin: Origin::User,
             source: Some("--breakdown".into()),
         });
-        extra.insert("pue_from_breakdown".into(), json!(pue));
+        extra.pue_from_breakdown = Some(pue);
         (b.cooling, b.power, b.other)
     } else {
         let c = cat
@@ -199,10 +199,13 @@ pub fn datacenter(
                 }
             }
         }
-        extra.insert("rack".into(), json!({
-            "power_kw": kw,
-            "suitable_cooling": suitable.iter().map(|(n, m)| json!({"name": n, "max_rack_kw": m})).collect::<Vec<_>>(),
-        }));
+        extra.rack = Some(result::Rack {
+            power_kw: kw,
+            suitable_cooling: suitable
+                .into_iter()
+                .map(|(name, max_rack_kw)| Cooling { name, max_rack_kw })
+                .collect(),
+        });
     }
     let spec = DatacenterSpec {
         it_power,
@@ -217,7 +220,7 @@ pub fn datacenter(
         spec,
         assumptions: out,
         published: Vec::new(),
-        extra,
+        details: Details::Datacenter(extra),
         notes,
     })
 }

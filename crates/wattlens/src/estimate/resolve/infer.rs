@@ -14,9 +14,9 @@ use crate::estimate::infer::{
 use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
+use crate::result::{Details, Hardware};
 use crate::uncertainty::{fmt_human, fmt_input, Range};
 use crate::units::Bytes;
-use serde_json::{json, Map};
 
 /// `estimate infer` inputs.
 #[derive(Clone, Debug, Default)]
@@ -222,7 +222,7 @@ pub fn infer(
 ) -> Result<Resolved<InferSpec>, EstimateError> {
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let mut extra = Map::new();
+    let mut extra = Hardware::default();
     conflict(
         ("--requests", i.requests.is_some()),
         ("--requests-per-day", i.requests_per_day.is_some()),
@@ -271,7 +271,7 @@ pub fn infer(
             origin: Origin::User,
             source: Some(m.cite()),
         });
-        extra.insert("model".into(), json!(m.name));
+        extra.model = Some(m.name.clone());
     }
     let output = given_or(
         cat,
@@ -318,14 +318,14 @@ pub fn infer(
             ));
         }
         if i.hw.gpu.is_some() {
-            extra.insert("accelerator".into(), json!(i.hw.gpu));
+            extra.accelerator.clone_from(&i.hw.gpu);
         }
         Energy::Given { it_kwh: e }
     } else {
         let a = arch(model, i, &mut out, &mut notes)?;
         let hw = hardware(cat, &i.hw, None, &mut out)?;
         let accel = hw.accel.ok_or_else(|| EstimateError::Missing("--gpu: which accelerator serves the model (e.g. --gpu h100); `wattlens catalog list accelerators` lists them".into()))?;
-        extra.insert("accelerator".into(), json!(accel.name));
+        extra.accelerator = Some(accel.name.clone());
         let input = given_or(
             cat,
             &mut out,
@@ -586,7 +586,7 @@ pub fn infer(
         },
         assumptions: out,
         published: Vec::new(),
-        extra,
+        details: Details::Infer(extra),
         notes,
     })
 }

@@ -20,7 +20,6 @@ use crate::catalog::{Accelerator, Catalog, Row, Server};
 use crate::explain::{Assumption, Origin};
 use crate::footprint::Param;
 use crate::uncertainty::{fmt_human, Range};
-use serde_json::{Map, Value};
 
 /// Numeric precision of the peak used for compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -137,8 +136,8 @@ pub struct Resolved<S> {
     pub assumptions: Vec<Assumption>,
     /// Published figures to show beside the estimate (key of the comparable figure, figure).
     pub published: Vec<(Option<&'static str>, f64, Published)>,
-    /// Extra structured output.
-    pub extra: Map<String, Value>,
+    /// What the result says about its kind (model, accelerator, rack ...).
+    pub details: crate::result::Details,
     /// Warnings.
     pub notes: Vec<String>,
 }

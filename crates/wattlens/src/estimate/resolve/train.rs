@@ -11,8 +11,8 @@ use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
 use crate::estimate::{EstimateError, Published};
 use crate::explain::{Assumption, Origin};
+use crate::result::{Details, Hardware};
 use crate::uncertainty::{fmt_human, fmt_input, Range};
-use serde_json::{json, Map};
 
 /// `estimate train` inputs.
 #[derive(Clone, Debug, Default)]
@@ -283,7 +283,7 @@ pub fn train(
             spec,
             assumptions: out,
             published,
-            extra,
+            details: Details::Train(extra),
             notes,
         });
     }
@@ -471,16 +471,15 @@ pub fn train(
         cpu_only: false,
     };
     feasible_failures(&spec, t)?;
-    let mut extra = Map::new();
-    if let Some(m) = model {
-        extra.insert("model".into(), json!(m.name));
-    }
-    extra.insert("accelerator".into(), json!(accel.name));
+    let extra = Hardware {
+        model: model.map(|m| m.name.clone()),
+        accelerator: Some(accel.name.clone()),
+    };
     Ok(Resolved {
         spec,
         assumptions: out,
         published,
-        extra,
+        details: Details::Train(extra),
         notes,
     })
 }
@@ -811,7 +810,7 @@ fn cpu_only(
     gpu_hours: Option<Range>,
     out: &mut Vec<Assumption>,
     notes: &mut Vec<String>,
-) -> Result<(TrainSpec, Map<String, serde_json::Value>), EstimateError> {
+) -> Result<(TrainSpec, Hardware), EstimateError> {
     for (flag, given) in [
         ("--gpus", t.gpus.is_some()),
         ("--gpus-per-server", t.hw.gpus_per_server.is_some()),
@@ -911,15 +910,12 @@ fn cpu_only(
     hardware_embodied(&mut site, hw, out);
     site.embodied.per_accelerator_kg =
         crate::footprint::Param::new(Range::point(0.0), "a CPU-only run has no accelerators");
-    let mut extra = Map::new();
-    if let Some(srv) = hw.server {
-        extra.insert(
-            "accelerator".into(),
-            json!(format!("{} (CPU only)", srv.name)),
-        );
-    } else {
-        extra.insert("accelerator".into(), json!("a CPU-only server"));
-    }
+    let extra = Hardware {
+        model: None,
+        accelerator: Some(hw.server.map_or("a CPU-only server".to_string(), |srv| {
+            format!("{} (CPU only)", srv.name)
+        })),
+    };
     Ok((
         TrainSpec {
             compute,
