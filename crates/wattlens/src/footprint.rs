@@ -9,6 +9,7 @@
 //! - cost: `E_fac x price`
 
 use crate::explain::{Step, StepSink};
+use crate::figure::Figure;
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{GramsPerKwh, Hours, KgCo2e, KilowattHours, LitresPerKwh, HOURS_PER_YEAR};
@@ -129,11 +130,14 @@ pub struct Busy {
     pub period: Hours,
 }
 
-/// Names of the component columns, in output order, with their kind.
-pub const COMPONENTS: [(&str, &str, &str); 3] = [
-    ("component.accelerators", "accelerators", "accelerator"),
-    ("component.host", "host CPU and memory", "host"),
-    ("component.rest", "rest of server", "server"),
+/// An estimate's components of IT energy, in output order, with their kind.
+pub const COMPONENTS: [(Figure, crate::energy::ComponentKind); 3] = [
+    (
+        Figure::ComponentAccelerators,
+        crate::energy::ComponentKind::Accelerator,
+    ),
+    (Figure::ComponentHost, crate::energy::ComponentKind::Host),
+    (Figure::ComponentRest, crate::energy::ComponentKind::Server),
 ];
 
 /// Turns one evaluation's IT energy into the footprint and puts every figure in `rec`;
@@ -295,31 +299,31 @@ pub fn account<T: StepSink>(
         .source(site.price.source.clone())
     });
 
-    rec.put("it_energy_kwh", e_it.0);
-    rec.put("facility_energy_kwh", e_fac.0);
-    rec.put("carbon_kgco2e", op.0 + embodied.0);
-    rec.put("operational_carbon_kgco2e", op.0);
+    rec.put(Figure::ItEnergy, e_it.0);
+    rec.put(Figure::FacilityEnergy, e_fac.0);
+    rec.put(Figure::Carbon, op.0 + embodied.0);
+    rec.put(Figure::OperationalCarbon, op.0);
     if let Some(m) = market_kg {
-        rec.put("market_carbon_kgco2e", m.0);
+        rec.put(Figure::MarketCarbon, m.0);
     }
-    rec.put("embodied_carbon_kgco2e", embodied.0);
-    rec.put("water_l", onsite.0 + offsite.0);
-    rec.put("onsite_water_l", onsite.0);
-    rec.put("offsite_water_l", offsite.0);
-    rec.put("cost", cost);
-    rec.put(COMPONENTS[0].0, it.accelerators.0);
-    rec.put(COMPONENTS[1].0, it.host.0);
-    rec.put(COMPONENTS[2].0, it.rest.0);
+    rec.put(Figure::EmbodiedCarbon, embodied.0);
+    rec.put(Figure::Water, onsite.0 + offsite.0);
+    rec.put(Figure::OnsiteWater, onsite.0);
+    rec.put(Figure::OffsiteWater, offsite.0);
+    rec.put(Figure::Cost, cost);
+    rec.put(Figure::ComponentAccelerators, it.accelerators.0);
+    rec.put(Figure::ComponentHost, it.host.0);
+    rec.put(Figure::ComponentRest, it.rest.0);
 
     // Equivalents.
     let years = busy.period.0 / HOURS_PER_YEAR;
     if years > 0.0 {
-        rec.put("eq.us_homes", e_fac.0 / (home * years));
+        rec.put(Figure::EqUsHomes, e_fac.0 / (home * years));
     }
-    rec.put("eq.car_km", (op.0 + embodied.0) * 1000.0 / car);
-    rec.put("eq.phone_charges", (op.0 + embodied.0) * 1000.0 / phone);
+    rec.put(Figure::EqCarKm, (op.0 + embodied.0) * 1000.0 / car);
+    rec.put(Figure::EqPhoneCharges, (op.0 + embodied.0) * 1000.0 / phone);
     if let (Some((_, annual)), true) = (&site.country_annual_kwh, years > 0.0) {
-        rec.put("eq.country_share", e_fac.0 / years / annual);
+        rec.put(Figure::EqCountryShare, e_fac.0 / years / annual);
     }
     e_fac
 }
@@ -390,20 +394,20 @@ mod tests {
             .map(|(k, p)| (k, p.p50))
             .collect();
         // 2 kWh x 1.5 = 3 kWh
-        assert_eq!(f["facility_energy_kwh"], 3.0);
+        assert_eq!(f[&Figure::FacilityEnergy], 3.0);
         // 3 kWh x 400 g/kWh = 1.2 kg
-        assert!((f["operational_carbon_kgco2e"] - 1.2).abs() < 1e-12);
+        assert!((f[&Figure::OperationalCarbon] - 1.2).abs() < 1e-12);
         // 3 kWh x 100 g/kWh = 0.3 kg
-        assert!((f["market_carbon_kgco2e"] - 0.3).abs() < 1e-12);
+        assert!((f[&Figure::MarketCarbon] - 0.3).abs() < 1e-12);
         // (8 x 150 + 1 x 1000) kg x 1 y / 4 y = 550 kg
-        assert!((f["embodied_carbon_kgco2e"] - 550.0).abs() < 1e-9);
+        assert!((f[&Figure::EmbodiedCarbon] - 550.0).abs() < 1e-9);
         // on-site 2 kWh x 0.5 = 1 L; off-site 3 kWh x 2 = 6 L
-        assert_eq!(f["onsite_water_l"], 1.0);
-        assert_eq!(f["offsite_water_l"], 6.0);
-        assert_eq!(f["water_l"], 7.0);
+        assert_eq!(f[&Figure::OnsiteWater], 1.0);
+        assert_eq!(f[&Figure::OffsiteWater], 6.0);
+        assert_eq!(f[&Figure::Water], 7.0);
         // 3 kWh x 0.1 = 0.3
-        assert!((f["cost"] - 0.3).abs() < 1e-12);
+        assert!((f[&Figure::Cost] - 0.3).abs() < 1e-12);
         // 3 kWh over one year / 10,000 kWh per home-year
-        assert!((f["eq.us_homes"] - 3e-4).abs() < 1e-12);
+        assert!((f[&Figure::EqUsHomes] - 3e-4).abs() < 1e-12);
     }
 }

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod energy;
 pub mod estimate;
 pub mod explain;
+pub mod figure;
 pub mod footprint;
 pub mod grid;
 pub mod input;

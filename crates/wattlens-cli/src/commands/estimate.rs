@@ -14,6 +14,7 @@ use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
 };
 use wattlens::estimate::{run_resolved, Estimate};
+use wattlens::figure::Figure;
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
 use wattlens::uncertainty::{fmt_human, Range};
@@ -129,7 +130,7 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     // over the samples, with the estimate's own seed (a whole Monte Carlo, so only with a series).
     let hours = match &placed {
         Some(_) => wattlens::estimate::run(&r.spec, mc, Vec::new())
-            .get("duration_days")
+            .get(Figure::Duration)
             .map_or(Range::point(0.0), |d| Range::new(d.p5 * 24.0, d.p95 * 24.0)),
         None => Range::point(0.0),
     };
@@ -154,7 +155,7 @@ const MAX_DURATION_D: f64 = 1000.0 * 365.0;
 /// failures) beyond the 1,000 years `--days` accepts can only be a slip in the inputs: at the
 /// P50 an error naming them; only in the upper tail of ranges, a note that comes first.
 fn computed_duration(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
-    let Some(d) = e.get("duration_days") else {
+    let Some(d) = e.get(Figure::Duration) else {
         return Ok(());
     };
     // A figure that is not finite is refused by the finiteness check that follows.
@@ -220,7 +221,7 @@ fn given(a: &TrainArgs, flags: &[&'static str]) -> Vec<&'static str> {
 /// accelerators given. At the P50 it is an error naming the inputs that disagree; only in the
 /// upper tail of ranges, a note that comes first.
 fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
-    let Some(m) = e.get("implied_mfu") else {
+    let Some(m) = e.get(Figure::ImpliedMfu) else {
         return Ok(());
     };
     if m.p95 <= 1.0 {
@@ -489,7 +490,7 @@ fn budget_limits(o: &OutputArgs) -> Result<Budgets> {
 fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
     let mut status = ExitStatus::Success;
     if let Some(max) = b.carbon_kg {
-        let p50 = e.get("carbon_kgco2e").map_or(f64::NAN, |p| p.p50);
+        let p50 = e.get(Figure::Carbon).map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
             eprintln!(
                 "wattlens: carbon budget exceeded: P50 {} > --max-carbon {}",
@@ -500,7 +501,7 @@ fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
         }
     }
     if let Some(max) = b.energy_kwh {
-        let p50 = e.get("facility_energy_kwh").map_or(f64::NAN, |p| p.p50);
+        let p50 = e.get(Figure::FacilityEnergy).map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
             eprintln!(
                 "wattlens: energy budget exceeded: P50 {} > --max-energy {}",

@@ -5,6 +5,7 @@
 use super::power::Split;
 use super::{EstimateError, Evaluate};
 use crate::explain::{Step, StepSink};
+use crate::figure::Figure;
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
@@ -171,15 +172,15 @@ impl Evaluate for DatacenterSpec {
         let pue = fac.0 / total.0;
         let b = Breakdown::from_pue(pue, self.overhead);
         let overhead = fac.0 - total.0;
-        rec.put("pue", pue);
-        rec.put("it_power_kw", w / 1000.0);
-        rec.put("facility_power_kw", w * pue / 1000.0);
-        rec.put("energy_kwh_per_year", fac.0 * 8760.0 / hours.0);
+        rec.put(Figure::Pue, pue);
+        rec.put(Figure::ItPower, w / 1000.0);
+        rec.put(Figure::FacilityPower, w * pue / 1000.0);
+        rec.put(Figure::EnergyPerYear, fac.0 * 8760.0 / hours.0);
         let s = b.cooling + b.power + b.other;
         let k = if s > 0.0 { overhead / s } else { 0.0 };
-        rec.put("cooling_energy_kwh", b.cooling * k);
-        rec.put("power_conversion_energy_kwh", b.power * k);
-        rec.put("other_energy_kwh", b.other * k);
+        rec.put(Figure::CoolingEnergy, b.cooling * k);
+        rec.put(Figure::PowerConversionEnergy, b.power * k);
+        rec.put(Figure::OtherEnergy, b.other * k);
         t.step(|| {
             Step::new(
                 "breakdown",

@@ -4,6 +4,7 @@
 use super::power::Split;
 use super::Evaluate;
 use crate::explain::{Step, StepSink};
+use crate::figure::Figure;
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
@@ -123,15 +124,15 @@ impl Evaluate for FleetSpec {
                 "kWh/day",
             )
         });
-        rec.put("energy_kwh_per_day", per_day);
-        rec.put("energy_kwh_per_year", per_day * 365.0);
-        rec.put("it_power_kw", total.0 / hours.0);
-        rec.put("facility_power_kw", fac.0 / hours.0);
+        rec.put(Figure::EnergyPerDay, per_day);
+        rec.put(Figure::EnergyPerYear, per_day * 365.0);
+        rec.put(Figure::ItPower, total.0 / hours.0);
+        rec.put(Figure::FacilityPower, fac.0 / hours.0);
         if servers > 0.0 {
-            rec.put("servers", servers);
+            rec.put(Figure::Servers, servers);
         }
         if accels > 0.0 {
-            rec.put("accelerators", accels);
+            rec.put(Figure::Accelerators, accels);
         }
     }
 }
@@ -162,9 +163,9 @@ mod tests {
         };
         let e = run(&spec, McOptions::default(), vec![]);
         assert_eq!(e.samples, 1);
-        assert!((e.get("it_energy_kwh").expect("it").p50 - 564_252.0).abs() < 1e-6);
-        assert!((e.get("energy_kwh_per_year").expect("y").p50 - 564_252.0 * 365.0).abs() < 1e-3);
-        assert_eq!(e.get("accelerators").expect("acc").p50, 28_936.0);
+        assert!((e.get(Figure::ItEnergy).expect("it").p50 - 564_252.0).abs() < 1e-6);
+        assert!((e.get(Figure::EnergyPerYear).expect("y").p50 - 564_252.0 * 365.0).abs() < 1e-3);
+        assert_eq!(e.get(Figure::Accelerators).expect("acc").p50, 28_936.0);
     }
 
     #[test]
@@ -204,7 +205,7 @@ mod tests {
             vec![],
         );
         assert_eq!(one.figures, two.figures);
-        let p = one.get("facility_energy_kwh").expect("fac");
+        let p = one.get(Figure::FacilityEnergy).expect("fac");
         assert!(p.p5 < p.p50 && p.p50 < p.p95);
     }
 }

@@ -18,6 +18,7 @@ pub mod train;
 use crate::catalog::CatalogError;
 use crate::energy::Method;
 use crate::explain::{Assumption, NoTrace, Step, StepSink, Steps};
+use crate::figure::{Figure, Group};
 use crate::footprint::{Site, COMPONENTS};
 use crate::record::Record;
 use crate::uncertainty::{Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
@@ -135,8 +136,8 @@ pub struct Published {
 /// One component of IT energy as the JSON lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComponentInfo {
-    /// Figure key (`component.host`).
-    pub key: &'static str,
+    /// Its figure (`component.host`).
+    pub key: Figure,
     /// Display name.
     pub name: &'static str,
     /// `accelerator`, `host` or `server`.
@@ -151,7 +152,7 @@ pub struct Estimate {
     /// `train`, `fleet`, `datacenter`.
     pub kind: &'static str,
     /// Figures by key (`facility_energy_kwh`), in model order.
-    pub figures: Vec<(&'static str, Percentiles)>,
+    pub figures: Vec<(Figure, Percentiles)>,
     /// Steps at the central inputs.
     pub steps: Vec<Step>,
     /// Inputs and their origins.
@@ -171,7 +172,7 @@ pub struct Estimate {
     /// Whether carbon used an annual intensity or a series (`carbon_basis`).
     pub carbon_basis: crate::grid::CarbonBasis,
     /// Descriptions of the equivalents: (key, label, unit, source).
-    pub equivalents: Vec<(&'static str, String, &'static str, String)>,
+    pub equivalents: Vec<(Figure, String, &'static str, String)>,
     /// What the result says about its kind (model, accelerator, rack advice, a run's exit code ...).
     pub details: crate::result::Details,
     /// How the IT energy was obtained as a whole: the least direct method of its components
@@ -184,7 +185,7 @@ pub struct Estimate {
 impl Estimate {
     /// A figure's percentiles by key.
     #[must_use]
-    pub fn get(&self, key: &str) -> Option<Percentiles> {
+    pub fn get(&self, key: Figure) -> Option<Percentiles> {
         self.figures
             .iter()
             .find(|(k, _)| *k == key)
@@ -200,7 +201,7 @@ impl Estimate {
             .figures
             .iter()
             .filter(|(_, p)| !finite(p))
-            .map(|(k, _)| (*k).to_string())
+            .map(|(k, _)| k.key().to_string())
             .collect();
         bad.extend(
             self.steps
@@ -241,14 +242,14 @@ impl Estimate {
         o.insert("kind".into(), json!(self.kind));
         o.insert("method".into(), json!(self.method.as_str()));
         for (k, p) in &self.figures {
-            if k.starts_with("component.") || k.starts_with("eq.") {
+            if k.group() != Group::Table {
                 continue;
             }
             let mut v = json!(p);
-            if *k == "cost" {
+            if *k == Figure::Cost {
                 v["currency"] = json!(self.currency);
             }
-            o.insert((*k).to_string(), v);
+            o.insert(k.key().to_string(), v);
         }
         o.insert("intensity_scope".into(), json!(self.intensity_scope));
         o.insert("carbon_basis".into(), json!(self.carbon_basis));
@@ -267,8 +268,8 @@ impl Estimate {
             .equivalents
             .iter()
             .filter_map(|(key, label, unit, source)| {
-                self.get(key).map(|p| {
-                    json!({"name": key.trim_start_matches("eq."), "description": label, "unit": unit,
+                self.get(*key).map(|p| {
+                    json!({"name": key.key().trim_start_matches("eq."), "description": label, "unit": unit,
                            "value": p, "source": source})
                 })
             })
@@ -311,11 +312,12 @@ pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions
     zero_embodied_note(&mut e);
     // A CPU-only estimate has no accelerator component (rather than one of 0 kWh).
     let no_accel = e
-        .get("component.accelerators")
+        .get(Figure::ComponentAccelerators)
         .is_some_and(|p| p.p5 == 0.0 && p.p95 == 0.0);
     if no_accel {
         e.components.retain(|c| c.kind != "accelerator");
-        e.figures.retain(|(k, _)| *k != "component.accelerators");
+        e.figures
+            .retain(|(k, _)| *k != Figure::ComponentAccelerators);
     }
     e
 }
@@ -323,10 +325,8 @@ pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions
 /// Says in the output when embodied carbon is 0 although energy is used: the estimate knows
 /// no hardware (only a power or an energy), so manufacturing emissions are left out.
 fn zero_embodied_note(e: &mut Estimate) {
-    let zero = e
-        .get("embodied_carbon_kgco2e")
-        .is_some_and(|p| p.p95 == 0.0);
-    let used = e.get("facility_energy_kwh").is_some_and(|p| p.p50 > 0.0);
+    let zero = e.get(Figure::EmbodiedCarbon).is_some_and(|p| p.p95 == 0.0);
+    let used = e.get(Figure::FacilityEnergy).is_some_and(|p| p.p50 > 0.0);
     if zero && used && !e.notes.iter().any(|n| n.contains("embodied carbon")) {
         e.notes.push("embodied carbon is 0: this estimate knows no servers or accelerators (only a power or an energy), so the hardware's manufacturing emissions are left out; give --servers with --server or --server-power to count them".into());
     }
@@ -354,8 +354,8 @@ pub fn run<M: Evaluate + Sync>(
     // request, a short command): that equivalent is left out then. The period comes back from
     // the central figures (homes = E_fac / (kWh per home-year x years)).
     let short_period = match (
-        central.central_value("eq.us_homes"),
-        central.central_value("facility_energy_kwh"),
+        central.central_value(Figure::EqUsHomes),
+        central.central_value(Figure::FacilityEnergy),
     ) {
         (Some(homes), Some(e_fac)) if homes > 0.0 => {
             e_fac / (homes * model.site().home_kwh_per_year.range.mid()) * HOURS_PER_YEAR < 1.0
@@ -423,16 +423,16 @@ pub fn run<M: Evaluate + Sync>(
         carbon_basis: crate::grid::CarbonBasis::Annual,
         equivalents: equivalents(site)
             .into_iter()
-            .filter(|(key, ..)| !(short_period && *key == "eq.us_homes"))
+            .filter(|(key, ..)| !(short_period && *key == Figure::EqUsHomes))
             .collect(),
         details: crate::result::Details::default(),
         method: Method::Modelled,
         components: COMPONENTS
             .iter()
-            .map(|(key, name, kind)| ComponentInfo {
-                key,
-                name,
-                kind,
+            .map(|(key, kind)| ComponentInfo {
+                key: *key,
+                name: key.label(),
+                kind: kind.as_str(),
                 method: Method::Modelled,
             })
             .collect(),
@@ -449,34 +449,34 @@ fn unsigned_zero(p: Percentiles) -> Percentiles {
     }
 }
 
-fn equivalents(site: &Site) -> Vec<(&'static str, String, &'static str, String)> {
+fn equivalents(site: &Site) -> Vec<(Figure, String, &'static str, String)> {
     let mut v = vec![
         (
-            "eq.us_homes",
-            "US homes powered for the same period (facility energy)".to_string(),
-            "homes",
+            Figure::EqUsHomes,
+            Figure::EqUsHomes.label().to_string(),
+            Figure::EqUsHomes.unit(),
             site.home_kwh_per_year.source.clone(),
         ),
         (
-            "eq.car_km",
-            "kilometres driven by an average passenger car (total carbon)".to_string(),
-            "km",
+            Figure::EqCarKm,
+            Figure::EqCarKm.label().to_string(),
+            Figure::EqCarKm.unit(),
             site.car_g_per_km.source.clone(),
         ),
         (
-            "eq.phone_charges",
-            "smartphone charges with the same CO2 (total carbon)".to_string(),
-            "charges",
+            Figure::EqPhoneCharges,
+            Figure::EqPhoneCharges.label().to_string(),
+            Figure::EqPhoneCharges.unit(),
             site.phone_charge_g.source.clone(),
         ),
     ];
     if let Some((country, _)) = &site.country_annual_kwh {
         v.push((
-            "eq.country_share",
+            Figure::EqCountryShare,
             format!(
                 "share of {country}'s annual electricity generation (annualised facility energy)"
             ),
-            "fraction",
+            Figure::EqCountryShare.unit(),
             "Ember; Our World in Data (via mlco2/codecarbon global_energy_mix.json)".to_string(),
         ));
     }

@@ -6,6 +6,7 @@ use super::failures::{self, Rate};
 use super::power::PowerBasis;
 use super::Evaluate;
 use crate::explain::{Step, StepSink};
+use crate::figure::Figure;
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
@@ -250,11 +251,11 @@ impl Evaluate for TrainSpec {
         let fac = account(&self.site, d, t, &it, &busy, rec);
 
         if !self.cpu_only {
-            rec.put("accelerator_hours", n * wall);
+            rec.put(Figure::AcceleratorHours, n * wall);
         }
-        rec.put("duration_days", wall / 24.0);
-        rec.put("facility_power_kw", fac.0 / wall);
-        rec.put("lost_time_fraction", lost);
+        rec.put(Figure::Duration, wall / 24.0);
+        rec.put(Figure::FacilityPower, fac.0 / wall);
+        rec.put(Figure::LostTimeFraction, lost);
         if let Some(o) = outcome {
             // With no interruptions (a count of 0) there is no mean time between them: the
             // figure is left out rather than written as infinity (which JSON cannot hold).
@@ -263,12 +264,12 @@ impl Evaluate for TrainSpec {
                 Some(RateSpec::Count(c)) if c.lo <= 0.0
             );
             if !none_possible {
-                rec.put("mean_time_between_interruptions_hours", o.mtbi_h);
+                rec.put(Figure::MeanTimeBetweenInterruptions, o.mtbi_h);
             }
-            rec.put("checkpoint_interval_minutes", o.interval_h * 60.0);
+            rec.put(Figure::CheckpointInterval, o.interval_h * 60.0);
         }
         if let Some(f) = flops {
-            rec.put("compute_flop", f.0);
+            rec.put(Figure::Compute, f.0);
             if !matches!(self.duration, Duration::FromCompute { .. }) && !self.cpu_only {
                 let useful = Seconds::from(Hours(wall * (1.0 - lost)));
                 let mfu = f.0 / (n * peak.0 * useful.0);
@@ -286,7 +287,7 @@ impl Evaluate for TrainSpec {
                         "",
                     )
                 });
-                rec.put("implied_mfu", mfu);
+                rec.put(Figure::ImpliedMfu, mfu);
             }
         }
     }

@@ -7,6 +7,7 @@ use super::{Measurement, Policy};
 use crate::energy::{ComponentKind, Method};
 use crate::estimate::{self, ComponentInfo, Estimate, Evaluate, McOptions};
 use crate::explain::{Assumption, Step, StepSink};
+use crate::figure::Figure;
 use crate::footprint::{account, Busy, ItEnergy, Param, Site};
 use crate::record::Record;
 use crate::result::{self, Attribution, Details};
@@ -25,9 +26,6 @@ pub struct RunSpec {
     pub site: Site,
 }
 
-/// Figure key of the rest of the server.
-const REST: &str = "component.rest";
-
 impl Evaluate for RunSpec {
     fn kind(&self) -> &'static str {
         "run"
@@ -44,7 +42,7 @@ impl Evaluate for RunSpec {
             let v = KilowattHours(d.value(&c.range_kwh()));
             t.step(|| {
                 Step::new(
-                    c.key.trim_start_matches("component."),
+                    c.key.key().trim_start_matches("component."),
                     format!(
                         "{} = {} kWh, {} (band +-{}%)",
                         c.name,
@@ -113,7 +111,7 @@ pub fn account_run(
     // (accelerators, host, rest); the run lists its own, with their methods.
     let mut seen = std::collections::HashSet::new();
     e.figures.retain(|(k, _)| {
-        !matches!(*k, "component.accelerators" | "component.host") && seen.insert(*k)
+        !matches!(*k, Figure::ComponentAccelerators | Figure::ComponentHost) && seen.insert(*k)
     });
     let m = &spec.measurement;
     let mut comps: Vec<ComponentInfo> = m
@@ -128,7 +126,7 @@ pub fn account_run(
         })
         .collect();
     comps.push(ComponentInfo {
-        key: REST,
+        key: Figure::ComponentRest,
         name: "rest of server",
         kind: ComponentKind::Server.as_str(),
         method: Method::Modelled,
@@ -173,14 +171,14 @@ mod tests {
             breakdown: EnergyBreakdown {
                 components: vec![
                     ComponentEnergy {
-                        key: "component.cpu",
+                        key: Figure::ComponentCpu,
                         name: "CPU (active)",
                         kind: ComponentKind::Host,
                         method: Method::Measured,
                         energy: Joules(cpu_j),
                     },
                     ComponentEnergy {
-                        key: "component.gpu",
+                        key: Figure::ComponentGpu,
                         name: "GPUs",
                         kind: ComponentKind::Accelerator,
                         method: Method::Integrated,
@@ -285,7 +283,7 @@ mod tests {
         assert_eq!(e.to_json()["method"], "integrated");
         // The band: a measured kWh is drawn within +-5%.
         let e = account_run(&spec, McOptions::default(), vec![], &Default::default());
-        let cpu = e.get("component.cpu").expect("cpu");
+        let cpu = e.get(Figure::ComponentCpu).expect("cpu");
         assert!(
             cpu.p5 >= 0.95 - 1e-6 && cpu.p95 <= 1.05 + 1e-6 && cpu.p5 < cpu.p95,
             "{cpu:?}"
@@ -404,7 +402,8 @@ mod tests {
             .figures
             .iter()
             .map(|(k, _)| *k)
-            .filter(|k| k.starts_with("component."))
+            .filter(|k| k.group() == crate::figure::Group::Component)
+            .map(Figure::key)
             .collect();
         assert_eq!(keys.len(), 3, "{keys:?}");
         assert_eq!(

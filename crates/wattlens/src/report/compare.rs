@@ -3,8 +3,9 @@
 //! inside this estimate's P5–P95. Both went through the same accounting core, so the same key
 //! means the same quantity in the same unit.
 
-use super::{unit_for, Scale, FIGURES};
+use super::{unit_for, Scale};
 use crate::estimate::{Estimate, SCHEMA};
+use crate::figure::Figure;
 // Printed in the one human number format of every renderer.
 use crate::uncertainty::{fmt_human as fmt_num, Percentiles};
 use serde_json::{json, Value};
@@ -13,8 +14,8 @@ use std::fmt::Write;
 /// One figure both footprints carry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FigureRow {
-    /// JSON key (with its unit, e.g. `facility_energy_kwh`).
-    pub key: String,
+    /// The figure (its JSON key carries its unit, e.g. `facility_energy_kwh`).
+    pub key: Figure,
     /// Label for people.
     pub label: String,
     /// This estimate's percentiles.
@@ -160,9 +161,10 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
     let mut notes = Vec::new();
     let mut rows: Vec<FigureRow> = Vec::new();
     let mut absent: Vec<&str> = Vec::new();
-    for (key, label, _) in FIGURES {
-        let Some(this) = e.get(key) else { continue };
-        let other_p = match other.get(*key) {
+    for f in Figure::table() {
+        let (key, label) = (f.key(), f.label());
+        let Some(this) = e.get(f) else { continue };
+        let other_p = match other.get(key) {
             Some(v) => percentiles(v, source, key)?,
             None => None,
         };
@@ -170,7 +172,7 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
             absent.push(label.trim());
             continue;
         };
-        if *key == "cost" && other_currency != e.currency {
+        if f == Figure::Cost && other_currency != e.currency {
             notes.push(format!(
                 "electricity cost left out: this estimate is in {}, {source} in {other_currency} (no exchange rate is applied)",
                 e.currency
@@ -178,7 +180,7 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
             continue;
         }
         rows.push(FigureRow {
-            key: (*key).to_string(),
+            key: f,
             label: label.trim().to_string(),
             this,
             other: other_p,
@@ -311,14 +313,15 @@ impl Comparison {
             .rows
             .iter()
             .map(|r| {
-                let scale = FIGURES
-                    .iter()
-                    .find(|(k, ..)| *k == r.key)
-                    .map_or(Scale::Plain(""), |f| f.2);
+                let scale = r.key.scale();
                 let (k, unit) = unit_for(
                     scale,
                     r.this.p50.abs().max(r.other.p50.abs()),
-                    if r.key == "cost" { &self.currency } else { "" },
+                    if r.key == Figure::Cost {
+                        &self.currency
+                    } else {
+                        ""
+                    },
                 );
                 let show = |p: &Percentiles| {
                     let p = p.scale(k);
@@ -422,6 +425,7 @@ impl Comparison {
 mod tests {
     use super::{compare, ratio, CompareError};
     use crate::estimate::{Estimate, SCHEMA};
+    use crate::figure::Figure;
     use crate::uncertainty::Percentiles;
     use proptest::prelude::*;
     use serde_json::json;
@@ -431,14 +435,14 @@ mod tests {
             kind: "fleet",
             figures: vec![
                 (
-                    "it_energy_kwh",
+                    Figure::ItEnergy,
                     Percentiles {
                         p5: 1.0,
                         p50: 2.0,
                         p95: 3.0,
                     },
                 ),
-                ("water_l", Percentiles::point(5.0)),
+                (Figure::Water, Percentiles::point(5.0)),
             ],
             steps: Vec::new(),
             assumptions: Vec::new(),

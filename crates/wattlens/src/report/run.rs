@@ -3,6 +3,7 @@
 
 use super::{unit_for, Scale};
 use crate::estimate::Estimate;
+use crate::figure::Figure;
 use crate::measure::WindowFigures;
 // The run summary prints numbers in the one human format of every renderer.
 use crate::uncertainty::fmt_human as fmt_num;
@@ -29,9 +30,9 @@ pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
         let _ = write!(out, ", charged to: {}", r.attribution.policy);
     }
     out.push('\n');
-    let line = |out: &mut String, label: &str, key: &str, scale: Scale, note: &str| {
+    let line = |out: &mut String, label: &str, key: Figure, scale: Scale, note: &str| {
         if let Some(p) = e.get(key) {
-            let cur = if key == "cost" {
+            let cur = if key == Figure::Cost {
                 e.currency.as_str()
             } else {
                 ""
@@ -49,40 +50,46 @@ pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
     for c in &e.components {
         line(&mut out, c.name, c.key, Scale::Energy, c.method.as_str());
     }
-    line(&mut out, "IT energy", "it_energy_kwh", Scale::Energy, "");
+    line(&mut out, "IT energy", Figure::ItEnergy, Scale::Energy, "");
     line(
         &mut out,
         "facility energy (x PUE)",
-        "facility_energy_kwh",
+        Figure::FacilityEnergy,
         Scale::Energy,
         "",
     );
     line(
         &mut out,
         "carbon, location-based",
-        "operational_carbon_kgco2e",
+        Figure::OperationalCarbon,
         Scale::Mass,
         "",
     );
     line(
         &mut out,
         "carbon, market-based",
-        "market_carbon_kgco2e",
+        Figure::MarketCarbon,
         Scale::Mass,
         "",
     );
     line(
         &mut out,
         "embodied carbon",
-        "embodied_carbon_kgco2e",
+        Figure::EmbodiedCarbon,
         Scale::Mass,
         "",
     );
     if e.carbon_basis == crate::grid::CarbonBasis::Series {
         let _ = writeln!(out, "  carbon intensity: {}", e.intensity_scope);
     }
-    line(&mut out, "water consumed", "water_l", Scale::Water, "");
-    line(&mut out, "electricity cost", "cost", Scale::Plain(""), "");
+    line(&mut out, "water consumed", Figure::Water, Scale::Water, "");
+    line(
+        &mut out,
+        "electricity cost",
+        Figure::Cost,
+        Scale::Plain(""),
+        "",
+    );
     if !windows.is_empty() {
         let _ = writeln!(
             out,
@@ -281,11 +288,11 @@ pub fn codecarbon_row(
     info: &RunInfo,
     header: Option<&[String]>,
 ) -> Result<String, csv::Error> {
-    let p50 = |k: &str| e.get(k).map_or(0.0, |p| p.p50);
+    let p50 = |k: Figure| e.get(k).map_or(0.0, |p| p.p50);
     let duration = e.details.run().map_or(0.0, |r| r.duration_s);
-    let cpu = p50("component.cpu") + p50("component.cpu_idle");
-    let gpu = p50("component.gpu");
-    let ram = p50("component.dram");
+    let cpu = p50(Figure::ComponentCpu) + p50(Figure::ComponentCpuIdle);
+    let gpu = p50(Figure::ComponentGpu);
+    let ram = p50(Figure::ComponentDram);
     let power = |kwh: f64| {
         if duration > 0.0 {
             kwh * 3.6e6 / duration
@@ -293,7 +300,7 @@ pub fn codecarbon_row(
             0.0
         }
     };
-    let emissions = p50("operational_carbon_kgco2e");
+    let emissions = p50(Figure::OperationalCarbon);
     let value = |col: &str| -> String {
         match col {
             "timestamp" => info.timestamp.clone(),
@@ -314,8 +321,8 @@ pub fn codecarbon_row(
             "cpu_energy" => cpu.to_string(),
             "gpu_energy" => gpu.to_string(),
             "ram_energy" => ram.to_string(),
-            "energy_consumed" => p50("facility_energy_kwh").to_string(),
-            "water_consumed" => p50("onsite_water_l").to_string(),
+            "energy_consumed" => p50(Figure::FacilityEnergy).to_string(),
+            "water_consumed" => p50(Figure::OnsiteWater).to_string(),
             "country_name" => info.country_name.clone(),
             "country_iso_code" => info.country_iso_code.clone(),
             "cloud_provider" => info.cloud_provider.clone(),

@@ -2,6 +2,7 @@
 
 use super::{rows, unit_for, Scale};
 use crate::estimate::Estimate;
+use crate::figure::{Figure, Group};
 use crate::footprint::COMPONENTS;
 use crate::uncertainty::{fmt_human, Percentiles};
 use std::fmt::Write;
@@ -102,11 +103,11 @@ pub fn table(e: &Estimate, explain: bool) -> String {
 /// The IT energy by component, scaled to one unit from the total: (unit, rows); rows that show
 /// as 0 are left out.
 fn components(e: &Estimate) -> Option<(String, Vec<(&'static str, Percentiles)>)> {
-    let total = e.get("it_energy_kwh")?;
+    let total = e.get(Figure::ItEnergy)?;
     let (k, unit) = unit_for(Scale::Energy, total.p50, "");
     let rows = COMPONENTS
         .iter()
-        .filter_map(|(key, name, _)| e.get(key).map(|p| (*name, p)))
+        .filter_map(|(f, _)| e.get(*f).map(|p| (f.label(), p)))
         .filter(|(_, p)| !shows_zero(p))
         .map(|(name, p)| (name, p.scale(k)))
         .collect();
@@ -118,7 +119,7 @@ fn components(e: &Estimate) -> Option<(String, Vec<(&'static str, Percentiles)>)
 fn equivalents(e: &Estimate) -> Vec<(String, &str, &str)> {
     e.equivalents
         .iter()
-        .filter_map(|(k, label, unit, src)| e.get(k).map(|p| (label, *unit, src, p)))
+        .filter_map(|(k, label, unit, src)| e.get(*k).map(|p| (label, *unit, src, p)))
         .filter(|(.., p)| fmt_human(p.p50) != "0")
         .map(|(label, unit, src, p)| {
             let v = if unit == "fraction" && p.p50 * 100.0 < 1e-4 {
@@ -280,12 +281,16 @@ pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
     w.write_record(["kind", "figure", "p5", "p50", "p95", "method"])?;
     let cost = format!("cost_{}", e.currency.to_ascii_lowercase());
     for (k, p) in &e.figures {
-        if k.starts_with("eq.") && !e.equivalents.iter().any(|q| q.0 == *k) {
+        if k.group() == Group::Equivalent && !e.equivalents.iter().any(|q| q.0 == *k) {
             continue;
         }
         w.write_record([
             e.kind,
-            if *k == "cost" { cost.as_str() } else { k },
+            if *k == Figure::Cost {
+                cost.as_str()
+            } else {
+                k.key()
+            },
             &p.p5.to_string(),
             &p.p50.to_string(),
             &p.p95.to_string(),

@@ -278,7 +278,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let m = &spec.measurement;
     if e.components
         .iter()
-        .any(|c| c.key == "component.cpu" && c.method.as_str() == "modelled")
+        .any(|c| c.key == wattlens::figure::Figure::ComponentCpu && c.method.as_str() == "modelled")
     {
         e.notes.push(cpu_model_note(
             cpu_from.as_deref(),

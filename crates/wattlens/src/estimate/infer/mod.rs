@@ -19,6 +19,7 @@
 
 use super::Evaluate;
 use crate::explain::{NoTrace, Step, StepSink};
+use crate::figure::Figure;
 use crate::footprint::{account, Busy, ItEnergy, Site};
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
@@ -564,40 +565,40 @@ impl Evaluate for InferSpec {
                 "Wh",
             )
         });
-        rec.put("requests", count);
-        rec.put("energy_wh_per_request", one.facility_kwh * 1e3);
-        rec.put("carbon_g_per_request", one.carbon_kg * 1e3);
-        rec.put("water_ml_per_request", one.water_l * 1e3);
-        rec.put("it_energy_wh_per_request", it_request.total().0 * 1e3);
+        rec.put(Figure::Requests, count);
+        rec.put(Figure::EnergyPerRequest, one.facility_kwh * 1e3);
+        rec.put(Figure::CarbonPerRequest, one.carbon_kg * 1e3);
+        rec.put(Figure::WaterPerRequest, one.water_l * 1e3);
+        rec.put(Figure::ItEnergyPerRequest, it_request.total().0 * 1e3);
         rec.put(
-            "accelerator_energy_wh_per_request",
+            Figure::AcceleratorEnergyPerRequest,
             it_request.accelerators.0 * 1e3,
         );
         rec.put(
-            "energy_wh_per_1k_tokens",
+            Figure::EnergyPer1kTokens,
             one.facility_kwh * 1e3 * 1000.0 / out_tokens,
         );
         rec.put(
-            "accelerator_energy_j_per_token",
+            Figure::AcceleratorEnergyPerToken,
             Joules::from(it_request.accelerators).0 / out_tokens,
         );
-        rec.put("output_tokens", out_tokens);
+        rec.put(Figure::OutputTokens, out_tokens);
         if let Some((q, n, _)) = request {
-            rec.put("accelerators", n);
-            rec.put("memory_gb", q.memory.0 / 1e9);
-            rec.put("latency_s", q.latency.0);
-            rec.put("time_per_output_token_ms", q.step.0 * 1e3);
-            rec.put("throughput_tokens_per_s", q.throughput);
+            rec.put(Figure::Accelerators, n);
+            rec.put(Figure::Memory, q.memory.0 / 1e9);
+            rec.put(Figure::Latency, q.latency.0);
+            rec.put(Figure::TimePerOutputToken, q.step.0 * 1e3);
+            rec.put(Figure::Throughput, q.throughput);
             if per_day {
                 rec.put(
-                    "fleet_accelerators",
+                    Figure::FleetAccelerators,
                     n * count * q.replica_time.0 / SECONDS_PER_DAY,
                 );
             }
         }
         if per_day {
-            rec.put("energy_kwh_per_day", fac.0);
-            rec.put("energy_kwh_per_year", fac.0 * 365.0);
+            rec.put(Figure::EnergyPerDay, fac.0);
+            rec.put(Figure::EnergyPerYear, fac.0 * 365.0);
         }
     }
 }
@@ -623,9 +624,9 @@ fn one_request(site: &Site, d: &Draw, it: &ItEnergy, busy: &Busy) -> OneRequest 
     if let Record::Central { keys, values } = rec {
         for (k, v) in keys.into_iter().zip(values) {
             match k {
-                "facility_energy_kwh" => one.facility_kwh = v,
-                "carbon_kgco2e" => one.carbon_kg = v,
-                "water_l" => one.water_l = v,
+                Figure::FacilityEnergy => one.facility_kwh = v,
+                Figure::Carbon => one.carbon_kg = v,
+                Figure::Water => one.water_l = v,
                 _ => {}
             }
         }

@@ -135,7 +135,7 @@ pub struct Resolved<S> {
     /// Every input and its origin.
     pub assumptions: Vec<Assumption>,
     /// Published figures to show beside the estimate (key of the comparable figure, figure).
-    pub published: Vec<(Option<&'static str>, f64, Published)>,
+    pub published: Vec<(Option<crate::figure::Figure>, f64, Published)>,
     /// What the result says about its kind (model, accelerator, rack ...).
     pub details: crate::result::Details,
     /// Warnings.

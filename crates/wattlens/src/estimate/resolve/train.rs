@@ -486,7 +486,7 @@ pub fn train(
 
 /// A published figure to show beside the estimate: (key of the comparable figure, scale of
 /// that figure to the published unit, the figure).
-type PublishedFigure = (Option<&'static str>, f64, Published);
+type PublishedFigure = (Option<crate::figure::Figure>, f64, Published);
 
 /// The preset's published training figures. They describe its pre-training run, so they are
 /// shown only when this estimate is of that run: no duration, compute or size that contradicts
@@ -545,7 +545,7 @@ fn published_figures(
     let src = m.training_source.clone().unwrap_or_default();
     if let Some(h) = m.training_accelerator_hours {
         published.push((
-            Some("accelerator_hours"),
+            Some(crate::figure::Figure::AcceleratorHours),
             1.0,
             Published {
                 name: "accelerator-hours".into(),
@@ -558,7 +558,7 @@ fn published_figures(
     }
     if let Some(e) = m.reported_training_energy_mwh {
         published.push((
-            Some("facility_energy_kwh"),
+            Some(crate::figure::Figure::FacilityEnergy),
             1e-3,
             Published {
                 name: "training energy".into(),
@@ -572,7 +572,7 @@ fn published_figures(
     if let Some(c) = m.reported_training_tco2e {
         let basis = m.reported_emissions_basis.clone().unwrap_or_default();
         published.push((
-            Some("operational_carbon_kgco2e"),
+            Some(crate::figure::Figure::OperationalCarbon),
             1e-3,
             Published {
                 name: format!("training emissions ({basis})"),
@@ -585,7 +585,7 @@ fn published_figures(
     }
     if let Some(d) = m.training_days {
         published.push((
-            Some("duration_days"),
+            Some(crate::figure::Figure::Duration),
             1.0,
             Published {
                 name: "training days".into(),
