@@ -8,12 +8,12 @@ use crate::cli::{SeriesSignal, SiteArgs, WhenArgs};
 use anyhow::{bail, Context, Result};
 use jiff::{SignedDuration, Timestamp};
 use std::path::PathBuf;
-use wattlens::estimate::Estimate;
 use wattlens::explain::Assumption;
 use wattlens::footprint::Site;
 use wattlens::grid::{
     read_csv, CarbonBasis, CsvOptions, EnergyBin, GridError, IntensitySeries, SeriesMean, Signal,
 };
+use wattlens::result::Estimate;
 use wattlens::uncertainty::Range;
 
 /// A series read from `--series`, with what to do when it does not cover the span.

@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod energy;
+pub mod equivalents;
 pub mod estimate;
 pub mod explain;
 pub mod figure;
@@ -22,6 +23,7 @@ pub mod plausible;
 pub mod record;
 pub mod report;
 pub mod result;
+pub mod runner;
 pub mod source;
 pub mod uncertainty;
 pub mod units;

@@ -8,7 +8,9 @@ use wattlens::estimate::resolve::{
     self, DatacenterInputs, FleetInputs, HardwareInputs, TrainInputs,
 };
 use wattlens::estimate::site::SiteInputs;
-use wattlens::estimate::{run_resolved, Estimate, EstimateError, McOptions};
+use wattlens::estimate::{run_resolved, EstimateError};
+use wattlens::result::Estimate;
+use wattlens::runner::McOptions;
 use wattlens::uncertainty::Range;
 
 /// A TOML number, including the values TOML can spell that no field admits.

@@ -18,9 +18,11 @@ use wattlens::estimate::resolve::{
     self, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, TrainInputs,
 };
 use wattlens::estimate::site::SiteInputs;
-use wattlens::estimate::{run_resolved, Estimate, EstimateError, McOptions};
+use wattlens::estimate::{run_resolved, EstimateError};
 use wattlens::footprint::Param;
 use wattlens::measure::{account_run, replay, ModelInputs, Policy, RunSpec};
+use wattlens::result::Estimate;
+use wattlens::runner::McOptions;
 use wattlens::uncertainty::Range;
 
 /// Longest a single case may take before it counts as a hang.

@@ -13,10 +13,11 @@ use wattlens::estimate::infer::Volume;
 use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
 };
-use wattlens::estimate::{run_resolved, Estimate};
+use wattlens::estimate::run_resolved;
 use wattlens::figure::Figure;
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
+use wattlens::result::Estimate;
 use wattlens::uncertainty::{fmt_human, Range};
 
 /// Parses a flag's value with units and checks it against the flag's plausible bounds.
@@ -129,7 +130,7 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     // The span is the duration (failure losses included), as the model has it: its P5..P95
     // over the samples, with the estimate's own seed (a whole Monte Carlo, so only with a series).
     let hours = match &placed {
-        Some(_) => wattlens::estimate::run(&r.spec, mc, Vec::new())
+        Some(_) => wattlens::runner::run(&r.spec, mc, Vec::new())
             .get(Figure::Duration)
             .map_or(Range::point(0.0), |d| Range::new(d.p5 * 24.0, d.p95 * 24.0)),
         None => Range::point(0.0),

@@ -3,13 +3,14 @@
 //! rack power density with the cooling it needs.
 
 use super::power::Split;
-use super::{EstimateError, Evaluate};
+use super::EstimateError;
 use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
-use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
-use crate::units::{Hours, Watts};
+use crate::units::{Hours, KilowattHours, Watts};
 
 /// Shares of a data centre's total energy. `it + cooling + power + other = 1`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -134,13 +135,21 @@ pub struct DatacenterSpec {
 }
 
 impl Evaluate for DatacenterSpec {
+    /// The IT power (W) and IT energy as drawn.
+    type State = (f64, KilowattHours);
+
     fn kind(&self) -> &'static str {
         "datacenter"
     }
     fn site(&self) -> &Site {
         &self.site
     }
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        _rec: &mut Record<'_>,
+    ) -> Usage<(f64, KilowattHours)> {
         let w = d.value(&self.it_power);
         let hours = Hours(d.value(&self.hours));
         let (servers, accels) = (d.value(&self.servers), d.value(&self.accelerators));
@@ -168,7 +177,21 @@ impl Evaluate for DatacenterSpec {
             servers,
             period: hours,
         };
-        let fac = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: (w, total),
+        }
+    }
+
+    fn finish<T: StepSink>(
+        &self,
+        (w, total): (f64, KilowattHours),
+        fp: &Footprint,
+        t: &mut T,
+        rec: &mut Record<'_>,
+    ) {
+        let (fac, hours) = (fp.facility, fp.busy.period);
         let pue = fac.0 / total.0;
         let b = Breakdown::from_pue(pue, self.overhead);
         let overhead = fac.0 - total.0;

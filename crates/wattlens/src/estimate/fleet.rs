@@ -2,11 +2,11 @@
 //! and per year, then the shared footprint accounting.
 
 use super::power::Split;
-use super::Evaluate;
 use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
-use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Hours, KilowattHours, Watts};
 
@@ -45,6 +45,9 @@ pub struct FleetSpec {
 }
 
 impl Evaluate for FleetSpec {
+    /// The IT energy as drawn (before its split into components).
+    type State = KilowattHours;
+
     fn kind(&self) -> &'static str {
         "fleet"
     }
@@ -52,7 +55,12 @@ impl Evaluate for FleetSpec {
         &self.site
     }
 
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        _rec: &mut Record<'_>,
+    ) -> Usage<KilowattHours> {
         let hours = Hours(d.value(&self.hours));
         let (total, servers, accels) = match &self.load {
             Load::Servers {
@@ -114,7 +122,22 @@ impl Evaluate for FleetSpec {
             servers,
             period: hours,
         };
-        let fac = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: total,
+        }
+    }
+
+    fn finish<T: StepSink>(
+        &self,
+        total: KilowattHours,
+        fp: &Footprint,
+        t: &mut T,
+        rec: &mut Record<'_>,
+    ) {
+        let (fac, hours) = (fp.facility, fp.busy.period);
+        let (servers, accels) = (fp.busy.servers, fp.busy.accelerators);
         let per_day = fac.0 * 24.0 / hours.0;
         t.step(|| {
             Step::new(
@@ -140,7 +163,7 @@ impl Evaluate for FleetSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estimate::{run, McOptions};
+    use crate::runner::{run, McOptions};
 
     #[test]
     fn chatgpt_servers_for_a_day() {

@@ -4,11 +4,11 @@
 
 use super::failures::{self, Rate};
 use super::power::PowerBasis;
-use super::Evaluate;
 use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
-use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Flops, FlopsPerSecond, Hours, Seconds};
 
@@ -103,7 +103,19 @@ fn feasible(o: Result<failures::Outcome, failures::Infeasible>) -> failures::Out
     })
 }
 
+/// What a training evaluation carries to the figures derived from its footprint.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainState {
+    accelerators: f64,
+    peak: FlopsPerSecond,
+    flops: Option<Flops>,
+    wall_h: f64,
+    outcome: Option<failures::Outcome>,
+}
+
 impl Evaluate for TrainSpec {
+    type State = TrainState;
+
     fn kind(&self) -> &'static str {
         "train"
     }
@@ -111,7 +123,12 @@ impl Evaluate for TrainSpec {
         &self.site
     }
 
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        _rec: &mut Record<'_>,
+    ) -> Usage<TrainState> {
         let n = d.value(&self.accelerators);
         let peak = FlopsPerSecond(d.value(&self.peak));
         let per_server = d.value(&self.per_server);
@@ -190,7 +207,6 @@ impl Evaluate for TrainSpec {
                 }
             }
         };
-        let lost = outcome.map_or(0.0, |o| o.lost_fraction);
         if let Some(o) = outcome {
             t.step(|| {
                 Step::new(
@@ -248,8 +264,24 @@ impl Evaluate for TrainSpec {
             servers: n / per_server,
             period: hours,
         };
-        let fac = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: TrainState {
+                accelerators: n,
+                peak,
+                flops,
+                wall_h: wall,
+                outcome,
+            },
+        }
+    }
 
+    fn finish<T: StepSink>(&self, s: TrainState, fp: &Footprint, t: &mut T, rec: &mut Record<'_>) {
+        let (n, peak, flops, wall, outcome) =
+            (s.accelerators, s.peak, s.flops, s.wall_h, s.outcome);
+        let fac = fp.facility;
+        let lost = outcome.map_or(0.0, |o| o.lost_fraction);
         if !self.cpu_only {
             rec.put(Figure::AcceleratorHours, n * wall);
         }

@@ -5,12 +5,13 @@
 
 use super::{Measurement, Policy};
 use crate::energy::{ComponentKind, Method};
-use crate::estimate::{self, ComponentInfo, Estimate, Evaluate, McOptions};
 use crate::explain::{Assumption, Step, StepSink};
 use crate::figure::Figure;
-use crate::footprint::{account, Busy, ItEnergy, Param, Site};
+use crate::footprint::{Busy, Footprint, ItEnergy, Param, Site};
 use crate::record::Record;
 use crate::result::{self, Attribution, Details};
+use crate::result::{ComponentInfo, Estimate};
+use crate::runner::{self, Evaluate, McOptions, Usage};
 use crate::uncertainty::{fmt_num, Draw};
 use crate::units::{Hours, KilowattHours};
 
@@ -27,6 +28,8 @@ pub struct RunSpec {
 }
 
 impl Evaluate for RunSpec {
+    type State = ();
+
     fn kind(&self) -> &'static str {
         "run"
     }
@@ -34,7 +37,7 @@ impl Evaluate for RunSpec {
         &self.site
     }
 
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) -> Usage<()> {
         let m = &self.measurement;
         let mut it = ItEnergy::default();
         let mut measured = KilowattHours(0.0);
@@ -91,8 +94,14 @@ impl Evaluate for RunSpec {
             servers,
             period,
         };
-        let _ = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: (),
+        }
     }
+
+    fn finish<T: StepSink>(&self, (): (), _: &Footprint, _: &mut T, _: &mut Record<'_>) {}
 }
 
 /// Accounts a measured run: the `wattlens.footprint/v1` estimate object with each component's
@@ -106,7 +115,7 @@ pub fn account_run(
     assumptions: Vec<Assumption>,
     tags: &std::collections::BTreeMap<String, String>,
 ) -> Estimate {
-    let mut e = estimate::run(spec, opts, assumptions);
+    let mut e = runner::run(spec, opts, assumptions);
     // One figure per component: the accounting core also puts its estimate-style components
     // (accelerators, host, rest); the run lists its own, with their methods.
     let mut seen = std::collections::HashSet::new();

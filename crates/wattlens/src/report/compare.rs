@@ -4,8 +4,8 @@
 //! means the same quantity in the same unit.
 
 use super::{unit_for, Scale};
-use crate::estimate::{Estimate, SCHEMA};
 use crate::figure::Figure;
+use crate::result::{Estimate, SCHEMA};
 // Printed in the one human number format of every renderer.
 use crate::uncertainty::{fmt_human as fmt_num, Percentiles};
 use serde_json::{json, Value};
@@ -424,8 +424,8 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::{compare, ratio, CompareError};
-    use crate::estimate::{Estimate, SCHEMA};
     use crate::figure::Figure;
+    use crate::result::{Estimate, SCHEMA};
     use crate::uncertainty::Percentiles;
     use proptest::prelude::*;
     use serde_json::json;

@@ -8,7 +8,7 @@ mod text;
 pub use run::{codecarbon_row, run_json, run_summary, write_run_json, RunInfo, CODECARBON_COLUMNS};
 pub use text::{csv, markdown, table};
 
-use crate::estimate::Estimate;
+use crate::result::Estimate;
 use crate::uncertainty::{fmt_human, fmt_input};
 
 use crate::figure::Figure;

@@ -2,9 +2,9 @@
 //! CodeCarbon's `emissions.csv` layout so that existing dashboards keep working.
 
 use super::{unit_for, Scale};
-use crate::estimate::Estimate;
 use crate::figure::Figure;
 use crate::measure::WindowFigures;
+use crate::result::Estimate;
 // The run summary prints numbers in the one human format of every renderer.
 use crate::uncertainty::fmt_human as fmt_num;
 use crate::units::{Bytes, LitresPerKwh};

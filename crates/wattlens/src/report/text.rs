@@ -1,9 +1,9 @@
 //! Text renderers: terminal table, Markdown and CSV.
 
 use super::{rows, unit_for, Scale};
-use crate::estimate::Estimate;
 use crate::figure::{Figure, Group};
 use crate::footprint::COMPONENTS;
+use crate::result::Estimate;
 use crate::uncertainty::{fmt_human, Percentiles};
 use std::fmt::Write;
 

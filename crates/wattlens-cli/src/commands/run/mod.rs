@@ -28,12 +28,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use trace::Replayed;
 use wattlens::catalog::Catalog;
 use wattlens::estimate::site::resolve;
-use wattlens::estimate::McOptions;
 use wattlens::measure::{
     account_run, replay, CpuInfo, CpuRating, MeterCoefficient, ModelInputs, Policy, RatingError,
     RatingSource, RunSpec,
 };
 use wattlens::report;
+use wattlens::runner::McOptions;
 use wattlens::source::replay::{Header, Settings, TraceReader, TraceWriter, TRACE_SCHEMA};
 use wattlens::uncertainty::{fmt_num, Range};
 use wattlens::units::Watts;
@@ -418,7 +418,7 @@ fn printable(
 fn windows_unless_signalled(
     spec: &std::sync::Arc<RunSpec>,
     opts: McOptions,
-    e: &mut wattlens::estimate::Estimate,
+    e: &mut wattlens::result::Estimate,
 ) -> Vec<wattlens::measure::WindowFigures> {
     if spec.measurement.windows.is_empty() {
         return Vec::new();

@@ -17,11 +17,11 @@
 //! Each equation is a plain function with a hand-checked unit test; docs/models.md gives the
 //! sources.
 
-use super::Evaluate;
-use crate::explain::{NoTrace, Step, StepSink};
+use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
-use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{
     Bytes, BytesPerSecond, Flops, FlopsPerSecond, Hours, Joules, KilowattHours, Seconds, Watts,
@@ -471,7 +471,21 @@ impl Roofline {
     }
 }
 
+/// What an inference evaluation carries to the figures derived from its footprint.
+#[derive(Clone, Copy, Debug)]
+pub struct InferState {
+    out_tokens: f64,
+    count: f64,
+    per_day: bool,
+    /// The modelled request, its accelerators and accelerators per server.
+    request: Option<(Request, f64, f64)>,
+    it_request: ItEnergy,
+    one_busy: Busy,
+}
+
 impl Evaluate for InferSpec {
+    type State = InferState;
+
     fn kind(&self) -> &'static str {
         "infer"
     }
@@ -479,7 +493,12 @@ impl Evaluate for InferSpec {
         &self.site
     }
 
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        _rec: &mut Record<'_>,
+    ) -> Usage<InferState> {
         let out_tokens = d.value(&self.output_tokens);
         let (count, per_day) = match &self.volume {
             Volume::Requests(n) => (d.value(n), false),
@@ -552,8 +571,32 @@ impl Evaluate for InferSpec {
             },
             None => Busy::default(),
         };
-        let one = one_request(&self.site, d, &it_request, &one_busy);
-        let fac = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: InferState {
+                out_tokens,
+                count,
+                per_day,
+                request,
+                it_request,
+                one_busy,
+            },
+        }
+    }
+
+    fn finish<T: StepSink>(&self, s: InferState, fp: &Footprint, t: &mut T, rec: &mut Record<'_>) {
+        let InferState {
+            out_tokens,
+            count,
+            per_day,
+            request,
+            it_request,
+            one_busy,
+        } = s;
+        // One request at the very site values the totals used.
+        let one = fp.site.footprint(&it_request, &one_busy);
+        let fac = fp.facility;
         t.step(|| {
             Step::new(
                 "energy_per_request",
@@ -561,14 +604,14 @@ impl Evaluate for InferSpec {
                     "E_fac of one request = E_it x PUE; the totals cover {} requests",
                     fmt_input(count)
                 ),
-                one.facility_kwh * 1e3,
+                one.facility.0 * 1e3,
                 "Wh",
             )
         });
         rec.put(Figure::Requests, count);
-        rec.put(Figure::EnergyPerRequest, one.facility_kwh * 1e3);
-        rec.put(Figure::CarbonPerRequest, one.carbon_kg * 1e3);
-        rec.put(Figure::WaterPerRequest, one.water_l * 1e3);
+        rec.put(Figure::EnergyPerRequest, one.facility.0 * 1e3);
+        rec.put(Figure::CarbonPerRequest, one.carbon().0 * 1e3);
+        rec.put(Figure::WaterPerRequest, one.water().0 * 1e3);
         rec.put(Figure::ItEnergyPerRequest, it_request.total().0 * 1e3);
         rec.put(
             Figure::AcceleratorEnergyPerRequest,
@@ -576,7 +619,7 @@ impl Evaluate for InferSpec {
         );
         rec.put(
             Figure::EnergyPer1kTokens,
-            one.facility_kwh * 1e3 * 1000.0 / out_tokens,
+            one.facility.0 * 1e3 * 1000.0 / out_tokens,
         );
         rec.put(
             Figure::AcceleratorEnergyPerToken,
@@ -601,37 +644,6 @@ impl Evaluate for InferSpec {
             rec.put(Figure::EnergyPerYear, fac.0 * 365.0);
         }
     }
-}
-
-/// The footprint of one request.
-#[derive(Clone, Copy, Debug, Default)]
-struct OneRequest {
-    facility_kwh: f64,
-    carbon_kg: f64,
-    water_l: f64,
-}
-
-/// Runs the accounting core on one request's IT energy, replaying the evaluation's draws so that
-/// the site values (PUE, intensity, water) are the very ones the totals use.
-fn one_request(site: &Site, d: &Draw, it: &ItEnergy, busy: &Busy) -> OneRequest {
-    let mut replay = match d {
-        Draw::Central { .. } => Draw::Central { uncertain: 0 },
-        Draw::Random(rng) => Draw::Random(rng.clone()),
-    };
-    let mut rec = Record::central();
-    let _ = account(site, &mut replay, &mut NoTrace, it, busy, &mut rec);
-    let mut one = OneRequest::default();
-    if let Record::Central { keys, values } = rec {
-        for (k, v) in keys.into_iter().zip(values) {
-            match k {
-                Figure::FacilityEnergy => one.facility_kwh = v,
-                Figure::Carbon => one.carbon_kg = v,
-                Figure::Water => one.water_l = v,
-                _ => {}
-            }
-        }
-    }
-    one
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Unit tests of the inference model, each against hand arithmetic in its comment.
 
 use super::*;
-use crate::estimate::{run, McOptions};
+use crate::runner::{run, McOptions};
 
 fn llama3_8b() -> Shape {
     Shape {

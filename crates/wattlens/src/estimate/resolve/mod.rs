@@ -15,10 +15,11 @@ pub use infer::{infer, InferInputs};
 pub use train::{train, TrainInputs};
 
 use super::site::{coefficient, SiteInputs};
-use super::{EstimateError, Published};
+use super::EstimateError;
 use crate::catalog::{Accelerator, Catalog, Row, Server};
 use crate::explain::{Assumption, Origin};
 use crate::footprint::Param;
+use crate::result::Published;
 use crate::uncertainty::{fmt_human, Range};
 
 /// Numeric precision of the peak used for compute.

@@ -9,8 +9,9 @@ use crate::estimate::failures::{self, Rate};
 use crate::estimate::power::PowerBasis;
 use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
-use crate::estimate::{EstimateError, Published};
+use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
+use crate::result::Published;
 use crate::result::{Details, Hardware};
 use crate::uncertainty::{fmt_human, fmt_input, Range};
 
