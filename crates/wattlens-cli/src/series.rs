@@ -13,7 +13,7 @@ use wattlens::footprint::Site;
 use wattlens::grid::{
     read_csv, CarbonBasis, CsvOptions, EnergyBin, GridError, IntensitySeries, SeriesMean, Signal,
 };
-use wattlens::result::Estimate;
+use wattlens::result::Report;
 use wattlens::uncertainty::Range;
 
 /// A series read from `--series`, with what to do when it does not cover the span.
@@ -293,7 +293,7 @@ impl Loaded {
 
 /// Says in the result which basis carbon used: `carbon_basis`, the `--explain` step before
 /// the operational carbon, or the fallback note.
-pub fn finish(e: &mut Estimate, outcome: Option<Outcome>) {
+pub fn finish(e: &mut Report, outcome: Option<Outcome>) {
     match outcome {
         Some(Outcome::Series(m)) => {
             e.carbon_basis = CarbonBasis::Series;

@@ -4,6 +4,7 @@
 use crate::figure::Figure;
 use crate::footprint::{Footprint, Site};
 use crate::record::Record;
+use crate::result::Equivalent;
 use crate::uncertainty::Draw;
 use crate::units::HOURS_PER_YEAR;
 
@@ -50,41 +51,41 @@ pub fn put(site: &Site, d: &mut Draw, fp: &Footprint, rec: &mut Record<'_>) {
     }
 }
 
-/// The equivalents of `site` as the output describes them: (figure, description, unit,
-/// source). `short_period`: the busy period is under an hour, where "homes powered for the
+/// The equivalents of `site` as the output describes them. `short_period`: the busy period is under an hour, where "homes powered for the
 /// same period" means little, so that one is left out.
 #[must_use]
-pub fn describe(site: &Site, short_period: bool) -> Vec<(Figure, String, &'static str, String)> {
+pub fn describe(site: &Site, short_period: bool) -> Vec<Equivalent> {
     let mut v = Vec::new();
     if !short_period {
-        v.push((
-            Figure::EqUsHomes,
-            Figure::EqUsHomes.label().to_string(),
-            Figure::EqUsHomes.unit(),
-            site.home_kwh_per_year.source.clone(),
-        ));
+        v.push(Equivalent {
+            figure: Figure::EqUsHomes,
+            description: Figure::EqUsHomes.label().to_string(),
+            unit: Figure::EqUsHomes.unit(),
+            source: site.home_kwh_per_year.source.clone(),
+        });
     }
-    v.push((
-        Figure::EqCarKm,
-        Figure::EqCarKm.label().to_string(),
-        Figure::EqCarKm.unit(),
-        site.car_g_per_km.source.clone(),
-    ));
-    v.push((
-        Figure::EqPhoneCharges,
-        Figure::EqPhoneCharges.label().to_string(),
-        Figure::EqPhoneCharges.unit(),
-        site.phone_charge_g.source.clone(),
-    ));
+    v.push(Equivalent {
+        figure: Figure::EqCarKm,
+        description: Figure::EqCarKm.label().to_string(),
+        unit: Figure::EqCarKm.unit(),
+        source: site.car_g_per_km.source.clone(),
+    });
+    v.push(Equivalent {
+        figure: Figure::EqPhoneCharges,
+        description: Figure::EqPhoneCharges.label().to_string(),
+        unit: Figure::EqPhoneCharges.unit(),
+        source: site.phone_charge_g.source.clone(),
+    });
     if let Some((country, _)) = &site.country_annual_kwh {
-        v.push((
-            Figure::EqCountryShare,
-            format!(
+        v.push(Equivalent {
+            figure: Figure::EqCountryShare,
+            description: format!(
                 "share of {country}'s annual electricity generation (annualised facility energy)"
             ),
-            Figure::EqCountryShare.unit(),
-            "Ember; Our World in Data (via mlco2/codecarbon global_energy_mix.json)".to_string(),
-        ));
+            unit: Figure::EqCountryShare.unit(),
+            source: "Ember; Our World in Data (via mlco2/codecarbon global_energy_mix.json)"
+                .to_string(),
+        });
     }
     v
 }

@@ -4,7 +4,8 @@
 //! The library holds all domain logic and never prints, parses arguments or exits; the
 //! `wattlens` binary (crate `wattlens-cli`) does that. Data flows from a workload (an estimate's
 //! spec, or a measurement through [`measure::account_run`]) through [`footprint::account`], the
-//! one accounting core, into an [`estimate::Estimate`] whose figures are P5/P50/P95.
+//! one accounting core, run by [`runner::run`], into a [`result::Report`] whose figures are
+//! P5/P50/P95.
 //! `docs/architecture.md` describes the modules and the data flow as they are.
 
 #![deny(missing_docs)]

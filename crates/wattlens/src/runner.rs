@@ -14,7 +14,7 @@ use crate::explain::{Assumption, NoTrace, StepSink, Steps};
 use crate::figure::Figure;
 use crate::footprint::{self, Busy, Footprint, ItEnergy, Site, COMPONENTS};
 use crate::record::Record;
-use crate::result::{ComponentInfo, Details, Estimate};
+use crate::result::{ComponentInfo, Details, Kind, Report};
 use crate::uncertainty::{order_key32, Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
 
 /// How many samples and which seed.
@@ -54,8 +54,8 @@ pub struct Usage<S> {
 pub trait Evaluate {
     /// What an evaluation carries from [`Evaluate::evaluate`] to [`Evaluate::finish`].
     type State;
-    /// `train`, `fleet`, `datacenter`, `run` ...
-    fn kind(&self) -> &'static str;
+    /// What it is of (`train`, `run` ...).
+    fn kind(&self) -> Kind;
     /// The site the energy is accounted at.
     fn site(&self) -> &Site;
     /// Draws the model's inputs, writes its steps, may put figures of its own (before the
@@ -103,11 +103,7 @@ const PARALLEL_FROM: usize = 20_000;
 /// starts from the generator jumped ahead by the draws of the first, so the samples (and so the
 /// output) are the same as from one thread.
 #[must_use]
-pub fn run<M: Evaluate + Sync>(
-    model: &M,
-    opts: McOptions,
-    assumptions: Vec<Assumption>,
-) -> Estimate {
+pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumption>) -> Report {
     let mut steps = Steps::default();
     let mut central = Record::central();
     let mut d = Draw::Central { uncertain: 0 };
@@ -167,7 +163,7 @@ pub fn run<M: Evaluate + Sync>(
         .into_iter()
         .map(|(k, p)| (k, unsigned_zero(p)))
         .collect();
-    Estimate {
+    Report {
         kind: model.kind(),
         figures,
         steps: steps.0,
@@ -184,12 +180,7 @@ pub fn run<M: Evaluate + Sync>(
         method: Method::Modelled,
         components: COMPONENTS
             .iter()
-            .map(|(key, kind)| ComponentInfo {
-                key: *key,
-                name: key.label(),
-                kind: kind.as_str(),
-                method: Method::Modelled,
-            })
+            .map(|(key, kind)| ComponentInfo::new(*key, *kind, Method::Modelled))
             .collect(),
     }
 }

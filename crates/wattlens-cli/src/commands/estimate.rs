@@ -17,7 +17,7 @@ use wattlens::estimate::run_resolved;
 use wattlens::figure::Figure;
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
-use wattlens::result::Estimate;
+use wattlens::result::Report;
 use wattlens::uncertainty::{fmt_human, Range};
 
 /// Parses a flag's value with units and checks it against the flag's plausible bounds.
@@ -69,7 +69,7 @@ pub fn run(
     Ok(budgets(&estimate, &limits))
 }
 
-fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let precision = Precision::parse(&a.precision).with_context(|| {
         format!(
             "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8 or int8",
@@ -155,7 +155,7 @@ const MAX_DURATION_D: f64 = 1000.0 * 365.0;
 /// A duration wattlens computed (from compute and MFU, from accelerator-hours, stretched by
 /// failures) beyond the 1,000 years `--days` accepts can only be a slip in the inputs: at the
 /// P50 an error naming them; only in the upper tail of ranges, a note that comes first.
-fn computed_duration(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
+fn computed_duration(e: &mut Report, a: &TrainArgs) -> Result<()> {
     let Some(d) = e.get(Figure::Duration) else {
         return Ok(());
     };
@@ -221,7 +221,7 @@ fn given(a: &TrainArgs, flags: &[&'static str]) -> Vec<&'static str> {
 /// An implied MFU above 1 is impossible: the compute cannot be done in the time given on the
 /// accelerators given. At the P50 it is an error naming the inputs that disagree; only in the
 /// upper tail of ranges, a note that comes first.
-fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
+fn implied_mfu(e: &mut Report, a: &TrainArgs) -> Result<()> {
     let Some(m) = e.get(Figure::ImpliedMfu) else {
         return Ok(());
     };
@@ -266,7 +266,7 @@ fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let inputs = FleetInputs {
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
@@ -294,7 +294,7 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     Ok(e)
 }
 
-fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let precision = Precision::parse(&a.precision).with_context(|| {
         format!(
             "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8, int8 or int4",
@@ -359,7 +359,7 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     Ok(e)
 }
 
-fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let inputs = DatacenterInputs {
         it_power: settings::power("--it-power", a.it_power.as_deref())?,
         servers: count("--servers", a.servers.as_deref())?,
@@ -404,12 +404,12 @@ fn on_series(
         .transpose()
 }
 
-fn print(e: &Estimate, o: &OutputArgs, out: &mut Output) -> Result<()> {
+fn print(e: &Report, o: &OutputArgs, out: &mut Output) -> Result<()> {
     let format = if o.json { Format::Json } else { o.format };
     let cmp = o.compare.as_deref().map(|p| comparison(e, p)).transpose()?;
     let text = match format {
         Format::Json => {
-            let mut v = e.to_json();
+            let mut v = serde_json::to_value(e)?;
             if let Some(c) = &cmp {
                 v["comparison"] = c.to_json();
             }
@@ -432,19 +432,21 @@ fn print(e: &Estimate, o: &OutputArgs, out: &mut Output) -> Result<()> {
 }
 
 /// The `--compare FILE` section: the file read, parsed and matched figure by figure.
-fn comparison(e: &Estimate, path: &std::path::Path) -> Result<compare::Comparison> {
+fn comparison(e: &Report, path: &std::path::Path) -> Result<compare::Comparison> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("--compare {shown}: cannot read the file"))?;
     let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!("--compare {shown}: not JSON; give the file that `--json` wrote")
     })?;
-    compare::compare(e, &v, &shown).with_context(|| format!("--compare {shown}"))
+    compare::read(&v, &shown)
+        .and_then(|other| compare::compare(e, &other, &shown))
+        .with_context(|| format!("--compare {shown}"))
 }
 
 /// The last line of defence: a figure that overflowed (inf/NaN) is never printed; the error
 /// names the flags the user gave, one of which is out of scale.
-fn finite(e: &Estimate) -> Result<()> {
+fn finite(e: &Report) -> Result<()> {
     let bad = e.non_finite();
     if bad.is_empty() {
         return Ok(());
@@ -488,7 +490,7 @@ fn budget_limits(o: &OutputArgs) -> Result<Budgets> {
     })
 }
 
-fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
+fn budgets(e: &Report, b: &Budgets) -> ExitStatus {
     let mut status = ExitStatus::Success;
     if let Some(max) = b.carbon_kg {
         let p50 = e.get(Figure::Carbon).map_or(f64::NAN, |p| p.p50);

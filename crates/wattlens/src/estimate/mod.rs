@@ -13,7 +13,7 @@ pub mod train;
 
 use crate::catalog::CatalogError;
 use crate::figure::Figure;
-use crate::result::Estimate;
+use crate::result::Report;
 use crate::runner::{run, Evaluate, McOptions};
 
 /// Errors of resolving and running an estimate; each names the flag or input at fault.
@@ -76,7 +76,7 @@ impl EstimateError {
 
 /// Runs a resolved estimate and fills in its published comparisons, notes and extra output.
 #[must_use]
-pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions) -> Estimate {
+pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions) -> Report {
     let mut e = run(&r.spec, opts, r.assumptions);
     e.published = r
         .published
@@ -95,7 +95,8 @@ pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions
         .get(Figure::ComponentAccelerators)
         .is_some_and(|p| p.p5 == 0.0 && p.p95 == 0.0);
     if no_accel {
-        e.components.retain(|c| c.kind != "accelerator");
+        e.components
+            .retain(|c| c.kind != crate::energy::ComponentKind::Accelerator);
         e.figures
             .retain(|(k, _)| *k != Figure::ComponentAccelerators);
     }
@@ -104,7 +105,7 @@ pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions
 
 /// Says in the output when embodied carbon is 0 although energy is used: the estimate knows
 /// no hardware (only a power or an energy), so manufacturing emissions are left out.
-fn zero_embodied_note(e: &mut Estimate) {
+fn zero_embodied_note(e: &mut Report) {
     let zero = e.get(Figure::EmbodiedCarbon).is_some_and(|p| p.p95 == 0.0);
     let used = e.get(Figure::FacilityEnergy).is_some_and(|p| p.p50 > 0.0);
     if zero && used && !e.notes.iter().any(|n| n.contains("embodied carbon")) {

@@ -9,8 +9,9 @@ use crate::explain::{Assumption, Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Param, Site};
 use crate::record::Record;
+use crate::result::Kind;
 use crate::result::{self, Attribution, Details};
-use crate::result::{ComponentInfo, Estimate};
+use crate::result::{ComponentInfo, Report};
 use crate::runner::{self, Evaluate, McOptions, Usage};
 use crate::uncertainty::{fmt_num, Draw};
 use crate::units::{Hours, KilowattHours};
@@ -30,8 +31,8 @@ pub struct RunSpec {
 impl Evaluate for RunSpec {
     type State = ();
 
-    fn kind(&self) -> &'static str {
-        "run"
+    fn kind(&self) -> Kind {
+        Kind::Run
     }
     fn site(&self) -> &Site {
         &self.site
@@ -114,7 +115,7 @@ pub fn account_run(
     opts: McOptions,
     assumptions: Vec<Assumption>,
     tags: &std::collections::BTreeMap<String, String>,
-) -> Estimate {
+) -> Report {
     let mut e = runner::run(spec, opts, assumptions);
     // One figure per component: the accounting core also puts its estimate-style components
     // (accelerators, host, rest); the run lists its own, with their methods.
@@ -127,19 +128,13 @@ pub fn account_run(
         .breakdown
         .components
         .iter()
-        .map(|c| ComponentInfo {
-            key: c.key,
-            name: c.name,
-            kind: c.kind.as_str(),
-            method: c.method,
-        })
+        .map(|c| ComponentInfo::new(c.key, c.kind, c.method))
         .collect();
-    comps.push(ComponentInfo {
-        key: Figure::ComponentRest,
-        name: "rest of server",
-        kind: ComponentKind::Server.as_str(),
-        method: Method::Modelled,
-    });
+    comps.push(ComponentInfo::new(
+        Figure::ComponentRest,
+        ComponentKind::Server,
+        Method::Modelled,
+    ));
     e.method = comps
         .iter()
         .filter(|c| e.get(c.key).is_some_and(|p| p.p95 > 0.0))
@@ -263,7 +258,7 @@ mod tests {
             ..McOptions::default()
         };
         let e = account_run(&spec, opts, vec![], &std::collections::BTreeMap::new());
-        let v = e.to_json();
+        let v = serde_json::to_value(&e).expect("serialises");
         assert_eq!(v["kind"], "run");
         assert!((v["it_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 4.5).abs() < 1e-12);
         assert!((v["facility_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 6.75).abs() < 1e-12);
@@ -289,7 +284,10 @@ mod tests {
             ..spec
         };
         let e = account_run(&spec, opts, vec![], &std::collections::BTreeMap::new());
-        assert_eq!(e.to_json()["method"], "integrated");
+        assert_eq!(
+            serde_json::to_value(&e).expect("serialises")["method"],
+            "integrated"
+        );
         // The band: a measured kWh is drawn within +-5%.
         let e = account_run(&spec, McOptions::default(), vec![], &Default::default());
         let cpu = e.get(Figure::ComponentCpu).expect("cpu");

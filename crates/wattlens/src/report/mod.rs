@@ -1,5 +1,6 @@
-//! Rendering an [`Estimate`] for people: a terminal table, Markdown and CSV. (JSON is
-//! [`Estimate::to_json`].) Renderers return text; the binary decides where it goes.
+//! Rendering a [`Report`] for people: a terminal table, Markdown and CSV (JSON is the
+//! `Report`'s own `Serialize`), a measured run's summary and CodeCarbon row, and `--compare`.
+//! Renderers return text; the binary decides where it goes.
 
 pub mod compare;
 mod run;
@@ -8,7 +9,7 @@ mod text;
 pub use run::{codecarbon_row, run_json, run_summary, write_run_json, RunInfo, CODECARBON_COLUMNS};
 pub use text::{csv, markdown, table};
 
-use crate::result::Estimate;
+use crate::result::Report;
 use crate::uncertainty::{fmt_human, fmt_input};
 
 use crate::figure::Figure;
@@ -94,7 +95,7 @@ fn scaled(scale: Scale, v: f64) -> String {
 }
 
 /// The rows shown for an estimate: (label, the P5, P50 and P95 scaled and formatted, unit).
-pub(crate) fn rows(e: &Estimate) -> Vec<(String, [String; 3], String)> {
+pub(crate) fn rows(e: &Report) -> Vec<(String, [String; 3], String)> {
     Figure::table()
         .filter_map(|f| {
             let p = e.get(f)?;

@@ -4,7 +4,7 @@
 use super::{unit_for, Scale};
 use crate::figure::Figure;
 use crate::measure::WindowFigures;
-use crate::result::Estimate;
+use crate::result::Report;
 // The run summary prints numbers in the one human format of every renderer.
 use crate::uncertainty::fmt_human as fmt_num;
 use crate::units::{Bytes, LitresPerKwh};
@@ -17,7 +17,7 @@ const SHOWN_WINDOWS: usize = 50;
 /// The summary of a measured run: duration, energy by component with its method, facility
 /// energy, carbon, water and cost, each as P50 with its P5..P95 range.
 #[must_use]
-pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
+pub fn run_summary(e: &Report, windows: &[WindowFigures]) -> String {
     let mut out = String::new();
     let run = e.details.run();
     let duration = run.map(|r| r.duration_s);
@@ -135,8 +135,8 @@ pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
 /// The run's `wattlens.footprint/v1` object with its `windows` (none: no key), as a tree; for
 /// a run with many windows, [`write_run_json`] writes the same without building one.
 #[must_use]
-pub fn run_json(e: &Estimate, windows: &[WindowFigures]) -> serde_json::Value {
-    let mut v = e.to_json();
+pub fn run_json(e: &Report, windows: &[WindowFigures]) -> serde_json::Value {
+    let mut v = serde_json::to_value(e).unwrap_or_default();
     if !windows.is_empty() {
         v["windows"] = serde_json::to_value(windows).unwrap_or_default();
     }
@@ -150,10 +150,10 @@ pub fn run_json(e: &Estimate, windows: &[WindowFigures]) -> serde_json::Value {
 /// When writing fails.
 pub fn write_run_json<W: std::io::Write>(
     mut w: W,
-    e: &Estimate,
+    e: &Report,
     windows: &[WindowFigures],
 ) -> std::io::Result<()> {
-    let base = e.to_json();
+    let base = serde_json::to_value(e).map_err(std::io::Error::other)?;
     let Some(map) = base.as_object() else {
         return Ok(());
     };
@@ -284,7 +284,7 @@ pub struct RunInfo {
 /// # Errors
 /// When the CSV writer fails.
 pub fn codecarbon_row(
-    e: &Estimate,
+    e: &Report,
     info: &RunInfo,
     header: Option<&[String]>,
 ) -> Result<String, csv::Error> {

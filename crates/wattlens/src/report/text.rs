@@ -3,7 +3,7 @@
 use super::{rows, unit_for, Scale};
 use crate::figure::{Figure, Group};
 use crate::footprint::COMPONENTS;
-use crate::result::Estimate;
+use crate::result::Report;
 use crate::uncertainty::{fmt_human, Percentiles};
 use std::fmt::Write;
 
@@ -17,7 +17,7 @@ fn trio(p: &Percentiles) -> [String; 3] {
     [fmt_human(p.p5), fmt_human(p.p50), fmt_human(p.p95)]
 }
 
-fn header(e: &Estimate) -> String {
+fn header(e: &Report) -> String {
     let basis = if e.samples > 1 {
         format!(
             "P5 / P50 / P95 of {} Monte Carlo samples, seed {}",
@@ -38,7 +38,7 @@ fn header(e: &Estimate) -> String {
 
 /// An aligned table for a terminal; with `explain`, every step and assumption follows.
 #[must_use]
-pub fn table(e: &Estimate, explain: bool) -> String {
+pub fn table(e: &Report, explain: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", header(e));
     let body = rows(e);
@@ -102,7 +102,7 @@ pub fn table(e: &Estimate, explain: bool) -> String {
 
 /// The IT energy by component, scaled to one unit from the total: (unit, rows); rows that show
 /// as 0 are left out.
-fn components(e: &Estimate) -> Option<(String, Vec<(&'static str, Percentiles)>)> {
+fn components(e: &Report) -> Option<(String, Vec<(&'static str, Percentiles)>)> {
     let total = e.get(Figure::ItEnergy)?;
     let (k, unit) = unit_for(Scale::Energy, total.p50, "");
     let rows = COMPONENTS
@@ -116,10 +116,13 @@ fn components(e: &Estimate) -> Option<(String, Vec<(&'static str, Percentiles)>)
 
 /// The equivalents shown: (P50 with its unit, description, source). An equivalent of nothing
 /// (`0 km` at --intensity 0) is left out, as zero rows are.
-fn equivalents(e: &Estimate) -> Vec<(String, &str, &str)> {
+fn equivalents(e: &Report) -> Vec<(String, &str, &str)> {
     e.equivalents
         .iter()
-        .filter_map(|(k, label, unit, src)| e.get(*k).map(|p| (label, *unit, src, p)))
+        .filter_map(|q| {
+            e.get(q.figure)
+                .map(|p| (&q.description, q.unit, &q.source, p))
+        })
         .filter(|(.., p)| fmt_human(p.p50) != "0")
         .map(|(label, unit, src, p)| {
             let v = if unit == "fraction" && p.p50 * 100.0 < 1e-4 {
@@ -135,7 +138,7 @@ fn equivalents(e: &Estimate) -> Vec<(String, &str, &str)> {
 }
 
 /// The rack line of `estimate datacenter`, if any.
-fn rack(e: &Estimate) -> Option<String> {
+fn rack(e: &Report) -> Option<String> {
     let crate::result::Details::Datacenter(d) = &e.details else {
         return None;
     };
@@ -156,7 +159,7 @@ fn rack(e: &Estimate) -> Option<String> {
     ))
 }
 
-fn explanation(e: &Estimate) -> String {
+fn explanation(e: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\nsteps (at the central value of every input):");
     for (i, s) in e.steps.iter().enumerate() {
@@ -193,7 +196,7 @@ fn explanation(e: &Estimate) -> String {
 /// A Markdown report: the figures table, components, equivalents, notes and, with `explain`,
 /// the steps; the same rows the terminal table shows.
 #[must_use]
-pub fn markdown(e: &Estimate, explain: bool) -> String {
+pub fn markdown(e: &Report, explain: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### {}\n", header(e));
     let _ = writeln!(
@@ -276,16 +279,16 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
 ///
 /// # Errors
 /// Only if writing to memory fails.
-pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
+pub fn csv(e: &Report) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["kind", "figure", "p5", "p50", "p95", "method"])?;
     let cost = format!("cost_{}", e.currency.to_ascii_lowercase());
     for (k, p) in &e.figures {
-        if k.group() == Group::Equivalent && !e.equivalents.iter().any(|q| q.0 == *k) {
+        if k.group() == Group::Equivalent && !e.equivalents.iter().any(|q| q.figure == *k) {
             continue;
         }
         w.write_record([
-            e.kind,
+            e.kind.as_str(),
             if *k == Figure::Cost {
                 cost.as_str()
             } else {

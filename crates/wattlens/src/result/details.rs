@@ -113,8 +113,9 @@ pub struct Cooling {
     pub max_rack_kw: f64,
 }
 
-/// A measured run's own output.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A measured run's own output. Read leniently: a field an older file lacks is its default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Run {
     /// Wall time of the run, s.
     pub duration_s: f64,
@@ -135,7 +136,8 @@ pub struct Run {
 }
 
 /// How a run's energy was attributed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Attribution {
     /// `machine` or `processes`: the policy applied.
     pub policy: String,

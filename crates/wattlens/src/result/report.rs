@@ -1,20 +1,58 @@
-//! The result of an estimate or a measured run: figures as percentiles keyed by
+//! The result of an estimate or a measured run ([`Report`]): figures as percentiles keyed by
 //! [`Figure`], components with their methods, the explanation, assumptions, published
-//! comparisons, notes, sampling facts and typed [`Details`]; and its `wattlens.footprint/v1`
-//! JSON.
+//! comparisons, notes, sampling facts and typed [`Details`]. Its `wattlens.footprint/v1` JSON is
+//! its `Serialize`/`Deserialize` (`result/wire.rs`).
 
 use super::Details;
-use crate::energy::Method;
+use crate::energy::{ComponentKind, Method};
 use crate::explain::{Assumption, Step};
-use crate::figure::{Figure, Group};
+use crate::figure::Figure;
+use crate::grid::CarbonBasis;
 use crate::uncertainty::Percentiles;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
 
 /// The JSON schema id of an estimate or a measured run.
 pub const SCHEMA: &str = "wattlens.footprint/v1";
 
+/// What a result is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Kind {
+    /// `estimate train`.
+    Train,
+    /// `estimate infer`.
+    Infer,
+    /// `estimate fleet`.
+    Fleet,
+    /// `estimate datacenter`.
+    Datacenter,
+    /// A measured run (`wattlens run`).
+    Run,
+}
+
+impl Kind {
+    /// Its name in the output (`train`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Train => "train",
+            Kind::Infer => "infer",
+            Kind::Fleet => "fleet",
+            Kind::Datacenter => "datacenter",
+            Kind::Run => "run",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A published figure shown beside the estimate.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Published {
     /// Which figure (`training energy`).
     pub name: String,
@@ -23,30 +61,56 @@ pub struct Published {
     /// Unit.
     pub unit: String,
     /// The estimate's P50 in the same unit, when comparable.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate_p50: Option<f64>,
     /// What the figure covers and where it comes from.
     pub source: String,
 }
 
-/// One component of IT energy as the JSON lists it.
+/// One component of IT energy; its energy is the figure `key`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComponentInfo {
     /// Its figure (`component.host`).
     pub key: Figure,
-    /// Display name.
+    /// Display name (the figure's label).
     pub name: &'static str,
-    /// `accelerator`, `host` or `server`.
-    pub kind: &'static str,
+    /// Accelerator, host or the rest of the server.
+    pub kind: ComponentKind,
     /// How its energy was obtained.
     pub method: Method,
 }
 
-/// The result of an estimate: figures as percentiles, the explanation and the assumptions.
-#[derive(Clone, Debug)]
-pub struct Estimate {
-    /// `train`, `fleet`, `datacenter`.
-    pub kind: &'static str,
+impl ComponentInfo {
+    /// The component of figure `key`, named by its label.
+    #[must_use]
+    pub fn new(key: Figure, kind: ComponentKind, method: Method) -> Self {
+        Self {
+            key,
+            name: key.label(),
+            kind,
+            method,
+        }
+    }
+}
+
+/// An everyday equivalent as the output describes it; its value is the figure `figure`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Equivalent {
+    /// Its figure (`eq.car_km`).
+    pub figure: Figure,
+    /// What it means (`kilometres driven by an average passenger car (total carbon)`).
+    pub description: String,
+    /// Unit of its value (`km`, `fraction`).
+    pub unit: &'static str,
+    /// Where its coefficient comes from.
+    pub source: String,
+}
+
+/// The result of an estimate or a measured run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// What it is of.
+    pub kind: Kind,
     /// Figures by key (`facility_energy_kwh`), in model order.
     pub figures: Vec<(Figure, Percentiles)>,
     /// Steps at the central inputs.
@@ -66,9 +130,9 @@ pub struct Estimate {
     /// Scope of the location-based intensity.
     pub intensity_scope: String,
     /// Whether carbon used an annual intensity or a series (`carbon_basis`).
-    pub carbon_basis: crate::grid::CarbonBasis,
-    /// Descriptions of the equivalents: (key, label, unit, source).
-    pub equivalents: Vec<(Figure, String, &'static str, String)>,
+    pub carbon_basis: CarbonBasis,
+    /// The equivalents shown (their values are figures).
+    pub equivalents: Vec<Equivalent>,
     /// What the result says about its kind (model, accelerator, rack advice, a run's exit code ...).
     pub details: Details,
     /// How the IT energy was obtained as a whole: the least direct method of its components
@@ -78,7 +142,7 @@ pub struct Estimate {
     pub components: Vec<ComponentInfo>,
 }
 
-impl Estimate {
+impl Report {
     /// A figure's percentiles by key.
     #[must_use]
     pub fn get(&self, key: Figure) -> Option<Percentiles> {
@@ -128,60 +192,5 @@ impl Estimate {
             .collect();
         flags.dedup();
         flags
-    }
-
-    /// The `wattlens.footprint/v1` JSON object.
-    #[must_use]
-    pub fn to_json(&self) -> Value {
-        let mut o = Map::new();
-        o.insert("schema".into(), json!(SCHEMA));
-        o.insert("kind".into(), json!(self.kind));
-        o.insert("method".into(), json!(self.method.as_str()));
-        for (k, p) in &self.figures {
-            if k.group() != Group::Table {
-                continue;
-            }
-            let mut v = json!(p);
-            if *k == Figure::Cost {
-                v["currency"] = json!(self.currency);
-            }
-            o.insert(k.key().to_string(), v);
-        }
-        o.insert("intensity_scope".into(), json!(self.intensity_scope));
-        o.insert("carbon_basis".into(), json!(self.carbon_basis));
-        let comps: Vec<Value> = self
-            .components
-            .iter()
-            .filter_map(|c| {
-                self.get(c.key).map(|p| {
-                    json!({"name": c.name, "kind": c.kind, "method": c.method.as_str(),
-                           "energy_kwh": p})
-                })
-            })
-            .collect();
-        o.insert("components".into(), Value::Array(comps));
-        let eqs: Vec<Value> = self
-            .equivalents
-            .iter()
-            .filter_map(|(key, label, unit, source)| {
-                self.get(*key).map(|p| {
-                    json!({"name": key.key().trim_start_matches("eq."), "description": label, "unit": unit,
-                           "value": p, "source": source})
-                })
-            })
-            .collect();
-        o.insert("equivalents".into(), Value::Array(eqs));
-        if !self.published.is_empty() {
-            o.insert("published".into(), json!(self.published));
-        }
-        if let Ok(Value::Object(details)) = serde_json::to_value(&self.details) {
-            o.extend(details);
-        }
-        o.insert("assumptions".into(), json!(self.assumptions));
-        o.insert("steps".into(), json!(self.steps));
-        o.insert("notes".into(), json!(self.notes));
-        o.insert("samples".into(), json!(self.samples));
-        o.insert("seed".into(), json!(self.seed));
-        Value::Object(o)
     }
 }

@@ -418,7 +418,7 @@ fn printable(
 fn windows_unless_signalled(
     spec: &std::sync::Arc<RunSpec>,
     opts: McOptions,
-    e: &mut wattlens::result::Estimate,
+    e: &mut wattlens::result::Report,
 ) -> Vec<wattlens::measure::WindowFigures> {
     if spec.measurement.windows.is_empty() {
         return Vec::new();

@@ -21,6 +21,7 @@ use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::result::Kind;
 use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{
@@ -486,8 +487,8 @@ pub struct InferState {
 impl Evaluate for InferSpec {
     type State = InferState;
 
-    fn kind(&self) -> &'static str {
-        "infer"
+    fn kind(&self) -> Kind {
+        Kind::Infer
     }
     fn site(&self) -> &Site {
         &self.site
