@@ -253,8 +253,9 @@ impl Footprint {
     }
 
     /// Puts its figures into `rec`, in the order of the output (the market-based carbon only
-    /// when the site has one: the same for every evaluation of a site).
-    pub fn put(&self, rec: &mut Record<'_>) {
+    /// when the site has one: the same for every evaluation of a site), then the IT energy of
+    /// each of `components` (of [`COMPONENTS`]; a measured run lists its own, so only the rest).
+    pub fn put(&self, components: &[Figure], rec: &mut Record<'_>) {
         rec.put(Figure::ItEnergy, self.it.total().0);
         rec.put(Figure::FacilityEnergy, self.facility.0);
         rec.put(Figure::Carbon, self.carbon().0);
@@ -267,9 +268,14 @@ impl Footprint {
         rec.put(Figure::OnsiteWater, self.onsite_water.0);
         rec.put(Figure::OffsiteWater, self.offsite_water.0);
         rec.put(Figure::Cost, self.cost);
-        rec.put(Figure::ComponentAccelerators, self.it.accelerators.0);
-        rec.put(Figure::ComponentHost, self.it.host.0);
-        rec.put(Figure::ComponentRest, self.it.rest.0);
+        for c in components {
+            let v = match c {
+                Figure::ComponentAccelerators => self.it.accelerators,
+                Figure::ComponentHost => self.it.host,
+                _ => self.it.rest,
+            };
+            rec.put(*c, v.0);
+        }
     }
 }
 
@@ -470,7 +476,7 @@ mod tests {
             &busy,
         );
         let mut rec = Record::central();
-        fp.put(&mut rec);
+        fp.put(&COMPONENTS.map(|c| c.0), &mut rec);
         let f: std::collections::HashMap<_, _> = rec
             .into_points()
             .into_iter()

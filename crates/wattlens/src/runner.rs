@@ -58,6 +58,15 @@ pub trait Evaluate {
     fn kind(&self) -> Kind;
     /// The site the energy is accounted at.
     fn site(&self) -> &Site;
+    /// The footprint's components of IT energy that are figures of the result (all of
+    /// [`COMPONENTS`] unless the model lists its own).
+    fn components(&self) -> &'static [Figure] {
+        &[
+            Figure::ComponentAccelerators,
+            Figure::ComponentHost,
+            Figure::ComponentRest,
+        ]
+    }
     /// Draws the model's inputs, writes its steps, may put figures of its own (before the
     /// footprint's), and returns its IT energy and busy hardware. The draws and figures must be
     /// the same in number and order for every evaluation.
@@ -88,7 +97,7 @@ fn evaluate_once<M: Evaluate, T: StepSink>(
 ) -> Footprint {
     let u = model.evaluate(d, t, rec);
     let fp = footprint::account(model.site(), d, t, &u.it, &u.busy);
-    fp.put(rec);
+    fp.put(model.components(), rec);
     equivalents::put(model.site(), d, &fp, rec);
     model.finish(u.state, &fp, t, rec);
     fp

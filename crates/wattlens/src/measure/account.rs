@@ -34,6 +34,11 @@ impl Evaluate for RunSpec {
     fn kind(&self) -> Kind {
         Kind::Run
     }
+    /// The run lists its own components (measured, with their methods), and the rest of the
+    /// server as the footprint has it.
+    fn components(&self) -> &'static [Figure] {
+        &[Figure::ComponentRest]
+    }
     fn site(&self) -> &Site {
         &self.site
     }
@@ -116,13 +121,9 @@ pub fn account_run(
     assumptions: Vec<Assumption>,
     tags: &std::collections::BTreeMap<String, String>,
 ) -> Report {
+    // One figure per component: the run's own, with their methods, and the rest of the server
+    // (`RunSpec::components`).
     let mut e = runner::run(spec, opts, assumptions);
-    // One figure per component: the accounting core also puts its estimate-style components
-    // (accelerators, host, rest); the run lists its own, with their methods.
-    let mut seen = std::collections::HashSet::new();
-    e.figures.retain(|(k, _)| {
-        !matches!(*k, Figure::ComponentAccelerators | Figure::ComponentHost) && seen.insert(*k)
-    });
     let m = &spec.measurement;
     let mut comps: Vec<ComponentInfo> = m
         .breakdown
