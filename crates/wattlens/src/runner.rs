@@ -14,7 +14,7 @@ use crate::explain::{Assumption, NoTrace, StepSink, Steps};
 use crate::figure::Figure;
 use crate::footprint::{self, Busy, Footprint, ItEnergy, Site, COMPONENTS};
 use crate::record::Record;
-use crate::result::{ComponentInfo, Details, Kind, Report};
+use crate::result::{ComponentInfo, Details, Report, ReportKind};
 use crate::uncertainty::{order_key32, Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
 
 /// How many samples and which seed.
@@ -55,7 +55,7 @@ pub trait Evaluate {
     /// What an evaluation carries from [`Evaluate::evaluate`] to [`Evaluate::finish`].
     type State;
     /// What it is of (`train`, `run` ...).
-    fn kind(&self) -> Kind;
+    fn kind(&self) -> ReportKind;
     /// The site the energy is accounted at.
     fn site(&self) -> &Site;
     /// The footprint's components of IT energy that are figures of the result (all of

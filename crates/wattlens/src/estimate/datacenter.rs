@@ -8,7 +8,7 @@ use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
-use crate::result::Kind;
+use crate::result::ReportKind;
 use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Hours, KilowattHours, Watts};
@@ -139,8 +139,8 @@ impl Evaluate for DatacenterSpec {
     /// The IT power (W) and IT energy as drawn.
     type State = (f64, KilowattHours);
 
-    fn kind(&self) -> Kind {
-        Kind::Datacenter
+    fn kind(&self) -> ReportKind {
+        ReportKind::Datacenter
     }
     fn site(&self) -> &Site {
         &self.site

@@ -6,7 +6,7 @@ use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
-use crate::result::Kind;
+use crate::result::ReportKind;
 use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Hours, KilowattHours, Watts};
@@ -49,8 +49,8 @@ impl Evaluate for FleetSpec {
     /// The IT energy as drawn (before its split into components).
     type State = KilowattHours;
 
-    fn kind(&self) -> Kind {
-        Kind::Fleet
+    fn kind(&self) -> ReportKind {
+        ReportKind::Fleet
     }
     fn site(&self) -> &Site {
         &self.site

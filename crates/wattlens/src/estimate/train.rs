@@ -8,7 +8,7 @@ use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
-use crate::result::Kind;
+use crate::result::ReportKind;
 use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Flops, FlopsPerSecond, Hours, Seconds};
@@ -117,8 +117,8 @@ pub struct TrainState {
 impl Evaluate for TrainSpec {
     type State = TrainState;
 
-    fn kind(&self) -> Kind {
-        Kind::Train
+    fn kind(&self) -> ReportKind {
+        ReportKind::Train
     }
     fn site(&self) -> &Site {
         &self.site

@@ -9,7 +9,7 @@ use crate::explain::{Assumption, Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Param, Site};
 use crate::record::Record;
-use crate::result::Kind;
+use crate::result::ReportKind;
 use crate::result::{self, Attribution, Details};
 use crate::result::{ComponentInfo, Report};
 use crate::runner::{self, Evaluate, McOptions, Usage};
@@ -31,8 +31,8 @@ pub struct RunSpec {
 impl Evaluate for RunSpec {
     type State = ();
 
-    fn kind(&self) -> Kind {
-        Kind::Run
+    fn kind(&self) -> ReportKind {
+        ReportKind::Run
     }
     /// The run lists its own components (measured, with their methods), and the rest of the
     /// server as the footprint has it.
@@ -143,7 +143,7 @@ pub fn account_run(
         .max()
         .unwrap_or(Method::Modelled);
     e.components = comps;
-    e.details = Details::Run(Box::new(result::Run {
+    e.details = Details::Run(Box::new(result::RunDetails {
         duration_s: m.duration.0,
         exit_code: m.exit_code,
         attribution: Attribution {

@@ -12,13 +12,13 @@ use std::collections::BTreeMap;
 #[non_exhaustive]
 pub enum Details {
     /// `estimate train`.
-    Train(Hardware),
+    Train(HardwareDetails),
     /// `estimate infer`.
-    Infer(Hardware),
+    Infer(HardwareDetails),
     /// `estimate datacenter`.
-    Datacenter(Datacenter),
+    Datacenter(DatacenterDetails),
     /// `wattlens run`.
-    Run(Box<Run>),
+    Run(Box<RunDetails>),
     /// `estimate fleet` (nothing of its own), or any result with no details.
     None {},
 }
@@ -56,7 +56,7 @@ impl Details {
 
     /// The measured run's details, when this is one.
     #[must_use]
-    pub fn run(&self) -> Option<&Run> {
+    pub fn run(&self) -> Option<&RunDetails> {
         match self {
             Self::Run(r) => Some(r),
             _ => None,
@@ -65,7 +65,7 @@ impl Details {
 
     /// The model and accelerator, for a training or inference estimate.
     #[must_use]
-    pub fn hardware(&self) -> Option<&Hardware> {
+    pub fn hardware(&self) -> Option<&HardwareDetails> {
         match self {
             Self::Train(h) | Self::Infer(h) => Some(h),
             _ => None,
@@ -75,7 +75,7 @@ impl Details {
 
 /// The AI model and the accelerator an estimate is about.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Hardware {
+pub struct HardwareDetails {
     /// The model's catalog name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -86,7 +86,7 @@ pub struct Hardware {
 
 /// A data centre estimate's own output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Datacenter {
+pub struct DatacenterDetails {
     /// The PUE implied by an energy breakdown, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pue_from_breakdown: Option<f64>,
@@ -116,7 +116,7 @@ pub struct Cooling {
 /// A measured run's own output. Read leniently: a field an older file lacks is its default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Run {
+pub struct RunDetails {
     /// Wall time of the run, s.
     pub duration_s: f64,
     /// The command's exit code (none when killed by a signal, or attached to a pid).
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn details_serialise_flat_and_a_fleet_has_none() {
-        let t = Details::Train(Hardware {
+        let t = Details::Train(HardwareDetails {
             model: None,
             accelerator: Some("H100 SXM".into()),
         });
@@ -206,7 +206,7 @@ mod tests {
             serde_json::to_string(&Details::default()).ok().as_deref(),
             Some("{}")
         );
-        let d = Details::Datacenter(Datacenter {
+        let d = Details::Datacenter(DatacenterDetails {
             pue_from_breakdown: Some(f64::NAN),
             rack: Some(Rack {
                 power_kw: 40.0,

@@ -6,6 +6,7 @@ mod report;
 mod wire;
 
 pub use details::{
-    Attribution, Cooling, Datacenter, Details, Hardware, Override, Provenance, Rack, Replay, Run,
+    Attribution, Cooling, DatacenterDetails, Details, HardwareDetails, Override, Provenance, Rack,
+    Replay, RunDetails,
 };
-pub use report::{ComponentInfo, Equivalent, Kind, Published, Report, SCHEMA};
+pub use report::{ComponentInfo, Equivalent, Published, Report, ReportKind, SCHEMA};

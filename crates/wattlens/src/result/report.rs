@@ -18,7 +18,7 @@ pub const SCHEMA: &str = "wattlens.footprint/v1";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
-pub enum Kind {
+pub enum ReportKind {
     /// `estimate train`.
     Train,
     /// `estimate infer`.
@@ -31,21 +31,21 @@ pub enum Kind {
     Run,
 }
 
-impl Kind {
+impl ReportKind {
     /// Its name in the output (`train`).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::Train => "train",
-            Kind::Infer => "infer",
-            Kind::Fleet => "fleet",
-            Kind::Datacenter => "datacenter",
-            Kind::Run => "run",
+            ReportKind::Train => "train",
+            ReportKind::Infer => "infer",
+            ReportKind::Fleet => "fleet",
+            ReportKind::Datacenter => "datacenter",
+            ReportKind::Run => "run",
         }
     }
 }
 
-impl std::fmt::Display for Kind {
+impl std::fmt::Display for ReportKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -110,7 +110,7 @@ pub struct Equivalent {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     /// What it is of.
-    pub kind: Kind,
+    pub kind: ReportKind,
     /// Figures by key (`facility_energy_kwh`), in model order.
     pub figures: Vec<(Figure, Percentiles)>,
     /// Steps at the central inputs.

@@ -5,8 +5,8 @@
 //! where older files were (no `carbon_basis`: annual; no currency: USD) and strict about what
 //! it cannot place (an unknown kind, component or equivalent).
 
-use super::report::{ComponentInfo, Equivalent, Kind, Report, SCHEMA};
-use super::{Datacenter, Details, Hardware, Run};
+use super::report::{ComponentInfo, Equivalent, Report, ReportKind, SCHEMA};
+use super::{DatacenterDetails, Details, HardwareDetails, RunDetails};
 use crate::energy::{ComponentKind, Method};
 use crate::figure::{Figure, Group};
 use crate::grid::CarbonBasis;
@@ -125,7 +125,8 @@ impl<'de> Deserialize<'de> for Report {
                 schema.map_or_else(|| "missing".into(), |s| format!("{s:?}"))
             )));
         }
-        let kind: Kind = take(&mut o, "kind")?.ok_or_else(|| D::Error::missing_field("kind"))?;
+        let kind: ReportKind =
+            take(&mut o, "kind")?.ok_or_else(|| D::Error::missing_field("kind"))?;
         let method: Method =
             take(&mut o, "method")?.ok_or_else(|| D::Error::missing_field("method"))?;
         let mut figures = Vec::new();
@@ -182,13 +183,19 @@ impl<'de> Deserialize<'de> for Report {
         let details = |r: Value| -> Result<Details, D::Error> {
             let e = |e: serde_json::Error| D::Error::custom(format!("{kind} details: {e}"));
             Ok(match kind {
-                Kind::Train => Details::Train(serde_json::from_value::<Hardware>(r).map_err(e)?),
-                Kind::Infer => Details::Infer(serde_json::from_value::<Hardware>(r).map_err(e)?),
-                Kind::Datacenter => {
-                    Details::Datacenter(serde_json::from_value::<Datacenter>(r).map_err(e)?)
+                ReportKind::Train => {
+                    Details::Train(serde_json::from_value::<HardwareDetails>(r).map_err(e)?)
                 }
-                Kind::Run => Details::Run(Box::new(serde_json::from_value::<Run>(r).map_err(e)?)),
-                Kind::Fleet => Details::default(),
+                ReportKind::Infer => {
+                    Details::Infer(serde_json::from_value::<HardwareDetails>(r).map_err(e)?)
+                }
+                ReportKind::Datacenter => {
+                    Details::Datacenter(serde_json::from_value::<DatacenterDetails>(r).map_err(e)?)
+                }
+                ReportKind::Run => Details::Run(Box::new(
+                    serde_json::from_value::<RunDetails>(r).map_err(e)?,
+                )),
+                ReportKind::Fleet => Details::default(),
             })
         };
         Ok(Report {

@@ -21,7 +21,7 @@ use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
-use crate::result::Kind;
+use crate::result::ReportKind;
 use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{
@@ -487,8 +487,8 @@ pub struct InferState {
 impl Evaluate for InferSpec {
     type State = InferState;
 
-    fn kind(&self) -> Kind {
-        Kind::Infer
+    fn kind(&self) -> ReportKind {
+        ReportKind::Infer
     }
     fn site(&self) -> &Site {
         &self.site

@@ -44,7 +44,7 @@ pub fn datacenter(
 ) -> Result<Resolved<DatacenterSpec>, EstimateError> {
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let mut extra = result::Datacenter::default();
+    let mut extra = result::DatacenterDetails::default();
     conflict(
         ("--breakdown", dc.breakdown.is_some()),
         ("--pue", s.pue.is_some()),

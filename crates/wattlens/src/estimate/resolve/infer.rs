@@ -14,7 +14,7 @@ use crate::estimate::infer::{
 use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
-use crate::result::{Details, Hardware};
+use crate::result::{Details, HardwareDetails};
 use crate::uncertainty::{fmt_human, fmt_input, Range};
 use crate::units::Bytes;
 
@@ -222,7 +222,7 @@ pub fn infer(
 ) -> Result<Resolved<InferSpec>, EstimateError> {
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let mut extra = Hardware::default();
+    let mut extra = HardwareDetails::default();
     conflict(
         ("--requests", i.requests.is_some()),
         ("--requests-per-day", i.requests_per_day.is_some()),

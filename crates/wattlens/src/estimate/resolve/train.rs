@@ -12,7 +12,7 @@ use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::result::Published;
-use crate::result::{Details, Hardware};
+use crate::result::{Details, HardwareDetails};
 use crate::uncertainty::{fmt_human, fmt_input, Range};
 
 /// `estimate train` inputs.
@@ -472,7 +472,7 @@ pub fn train(
         cpu_only: false,
     };
     feasible_failures(&spec, t)?;
-    let extra = Hardware {
+    let extra = HardwareDetails {
         model: model.map(|m| m.name.clone()),
         accelerator: Some(accel.name.clone()),
     };
@@ -811,7 +811,7 @@ fn cpu_only(
     gpu_hours: Option<Range>,
     out: &mut Vec<Assumption>,
     notes: &mut Vec<String>,
-) -> Result<(TrainSpec, Hardware), EstimateError> {
+) -> Result<(TrainSpec, HardwareDetails), EstimateError> {
     for (flag, given) in [
         ("--gpus", t.gpus.is_some()),
         ("--gpus-per-server", t.hw.gpus_per_server.is_some()),
@@ -911,7 +911,7 @@ fn cpu_only(
     hardware_embodied(&mut site, hw, out);
     site.embodied.per_accelerator_kg =
         crate::footprint::Param::new(Range::point(0.0), "a CPU-only run has no accelerators");
-    let extra = Hardware {
+    let extra = HardwareDetails {
         model: None,
         accelerator: Some(hw.server.map_or("a CPU-only server".to_string(), |srv| {
             format!("{} (CPU only)", srv.name)

@@ -367,7 +367,7 @@ mod tests {
 
     fn estimate() -> Report {
         Report {
-            kind: crate::result::Kind::Fleet,
+            kind: crate::result::ReportKind::Fleet,
             figures: vec![
                 (
                     Figure::ItEnergy,
