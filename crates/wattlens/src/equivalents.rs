@@ -21,6 +21,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// Draws them in a fixed order (home, car, phone), after the site's own draws.
+    #[inline]
     pub fn draw(site: &Site, d: &mut Draw) -> Self {
         Self {
             home_kwh_per_year: d.value(&site.home_kwh_per_year.range),
@@ -33,6 +34,7 @@ impl Inputs {
 /// Draws the equivalents' inputs ([`Inputs::draw`]) and puts the equivalents of `fp`.
 /// `eq.us_homes` and `eq.country_share` are per period: they are put only when the busy period
 /// is positive (for every evaluation alike, as the record's columns are positional).
+#[inline]
 pub fn put(site: &Site, d: &mut Draw, fp: &Footprint, rec: &mut Record<'_>) {
     let Inputs {
         home_kwh_per_year: home,

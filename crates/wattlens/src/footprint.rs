@@ -167,6 +167,7 @@ impl SiteValues {
     /// Draws the site's values, in a fixed order (PUE, intensity, market intensity, WUE, EWIF,
     /// price, embodied per accelerator and per server, service life): every evaluation draws
     /// them alike, so Monte Carlo samples stay reproducible.
+    #[inline]
     pub fn draw(site: &Site, d: &mut Draw) -> Self {
         Self {
             pue: d.value(&site.pue.range),
@@ -188,6 +189,7 @@ impl SiteValues {
     /// of this module); draws nothing, so a model can account a part of its work (one
     /// request) at the very values its totals used.
     #[must_use]
+    #[inline]
     pub fn footprint(&self, it: &ItEnergy, busy: &Busy) -> Footprint {
         let e_it = it.total();
         let facility = e_it * self.pue;
@@ -255,6 +257,7 @@ impl Footprint {
     /// Puts its figures into `rec`, in the order of the output (the market-based carbon only
     /// when the site has one: the same for every evaluation of a site), then the IT energy of
     /// each of `components` (of [`COMPONENTS`]; a measured run lists its own, so only the rest).
+    #[inline]
     pub fn put(&self, components: &[Figure], rec: &mut Record<'_>) {
         rec.put(Figure::ItEnergy, self.it.total().0);
         rec.put(Figure::FacilityEnergy, self.facility.0);
@@ -281,6 +284,7 @@ impl Footprint {
 
 /// Turns one evaluation's IT energy into its footprint: draws the site's values
 /// ([`SiteValues::draw`]) and writes the steps of the explanation.
+#[inline]
 pub fn account<T: StepSink>(
     site: &Site,
     d: &mut Draw,

@@ -89,6 +89,7 @@ pub trait Evaluate {
 
 /// One evaluation: the model, the accounting (once), the equivalents, the model's derived
 /// figures. Returns the footprint.
+#[inline]
 fn evaluate_once<M: Evaluate, T: StepSink>(
     model: &M,
     d: &mut Draw,
