@@ -2,8 +2,9 @@
 //! renderers that put the flags into library messages: the library says `pue`, the terminal
 //! says `--pue`.
 
-use wattlens::estimate::{Estimate, EstimateError};
+use wattlens::estimate::EstimateError;
 use wattlens::field::{Field, Msg};
+use wattlens::result::Report;
 
 /// Each field and the flag that gives it (`Period` is the pair `--hours`/`--days`).
 const FLAGS: &[(Field, &str)] = &[
@@ -88,7 +89,7 @@ pub fn error(e: &EstimateError) -> String {
 }
 
 /// An estimate's texts (assumption sources, notes, steps) in flags, before it is printed.
-pub fn name_fields(e: &mut Estimate) {
+pub fn name_fields(e: &mut Report) {
     wattlens::field::name_fields(e, &|f| flag(f).to_string());
 }
 

@@ -8,12 +8,12 @@ use crate::cli::{SeriesSignal, SiteArgs, WhenArgs};
 use anyhow::{bail, Context, Result};
 use jiff::{SignedDuration, Timestamp};
 use std::path::PathBuf;
-use wattlens::estimate::Estimate;
 use wattlens::explain::Assumption;
 use wattlens::footprint::Site;
 use wattlens::grid::{
     read_csv, CarbonBasis, CsvOptions, EnergyBin, GridError, IntensitySeries, SeriesMean, Signal,
 };
+use wattlens::result::Report;
 use wattlens::uncertainty::Range;
 
 /// A series read from `--series`, with what to do when it does not cover the span.
@@ -293,7 +293,7 @@ impl Loaded {
 
 /// Says in the result which basis carbon used: `carbon_basis`, the `--explain` step before
 /// the operational carbon, or the fallback note.
-pub fn finish(e: &mut Estimate, outcome: Option<Outcome>) {
+pub fn finish(e: &mut Report, outcome: Option<Outcome>) {
     match outcome {
         Some(Outcome::Series(m)) => {
             e.carbon_basis = CarbonBasis::Series;

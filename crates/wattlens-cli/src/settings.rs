@@ -10,10 +10,10 @@ use wattlens::catalog::Catalog;
 use wattlens::estimate::datacenter::Breakdown;
 use wattlens::estimate::resolve::HardwareInputs;
 use wattlens::estimate::site::SiteInputs;
-use wattlens::estimate::McOptions;
 use wattlens::field::Field;
 use wattlens::input::{parse_price, parse_range, parse_range_in, Dim};
 use wattlens::plausible;
+use wattlens::runner::McOptions;
 use wattlens::uncertainty::fmt_num;
 use wattlens::uncertainty::{Range, DEFAULT_SAMPLES, DEFAULT_SEED};
 

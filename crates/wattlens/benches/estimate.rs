@@ -5,8 +5,9 @@
 
 use wattlens::catalog::Catalog;
 use wattlens::estimate::resolve::{self, HardwareInputs, TrainInputs};
+use wattlens::estimate::run_resolved;
 use wattlens::estimate::site::SiteInputs;
-use wattlens::estimate::{run_resolved, McOptions};
+use wattlens::runner::McOptions;
 use wattlens::uncertainty::Range;
 
 fn main() {

@@ -168,8 +168,8 @@ impl ComponentKind {
 /// One component of a measured run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComponentEnergy {
-    /// Figure key (`component.cpu`).
-    pub key: &'static str,
+    /// Its figure (`component.cpu`).
+    pub key: crate::figure::Figure,
     /// Display name (`CPU (active)`).
     pub name: &'static str,
     /// Which IT-energy part it belongs to.

@@ -5,10 +5,10 @@
 //! explanation costs nothing on the hot path, and the central evaluation passes a [`Steps`].
 
 use crate::field::Field;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One step of a computation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     /// Short name of the figure computed (`it_energy`).
     pub name: String,
@@ -44,7 +44,7 @@ impl Step {
 }
 
 /// Where an input's value came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Origin {
@@ -59,7 +59,7 @@ pub enum Origin {
 }
 
 /// One input of an estimate and where it came from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Assumption {
     /// What the input is (`mfu`, `pue`).
     pub name: String,

@@ -254,7 +254,7 @@ impl From<&str> for Msg {
 /// rendered: the source of each assumption the user gave through a field, and the field
 /// references in every text it carries (notes, assumption sources, explanation steps, the
 /// intensity's scope, the sources of equivalents and published figures).
-pub fn name_fields(e: &mut crate::estimate::Estimate, name: &dyn Fn(Field) -> String) {
+pub fn name_fields(e: &mut crate::result::Report, name: &dyn Fn(Field) -> String) {
     for a in &mut e.assumptions {
         a.source = match (&a.source, a.field) {
             (None, Some(f)) => Some(name(f)),
@@ -272,9 +272,9 @@ pub fn name_fields(e: &mut crate::estimate::Estimate, name: &dyn Fn(Field) -> St
         }
     }
     e.intensity_scope = render(&e.intensity_scope, name);
-    for (_, label, _, source) in &mut e.equivalents {
-        *label = render(label, name);
-        *source = render(source, name);
+    for q in &mut e.equivalents {
+        q.description = render(&q.description, name);
+        q.source = render(&q.source, name);
     }
     for p in &mut e.published {
         p.source = render(&p.source, name);
@@ -311,8 +311,9 @@ mod tests {
     fn an_estimate_is_named_in_the_readers_words_once() {
         use crate::catalog::Catalog;
         use crate::estimate::resolve::{fleet, FleetInputs};
+        use crate::estimate::run_resolved;
         use crate::estimate::site::SiteInputs;
-        use crate::estimate::{run_resolved, McOptions};
+        use crate::runner::McOptions;
         use crate::uncertainty::Range;
         let inputs = FleetInputs {
             it_power: Some(Range::point(1e5)),
@@ -324,7 +325,7 @@ mod tests {
         };
         let r = fleet(&Catalog::embedded(), &inputs, &site).expect("resolves");
         let mut e = run_resolved(r, McOptions::default());
-        let pue = |e: &crate::estimate::Estimate| {
+        let pue = |e: &crate::result::Report| {
             e.assumptions
                 .iter()
                 .find(|a| a.name == "pue")

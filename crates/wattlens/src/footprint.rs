@@ -9,9 +9,10 @@
 //! - cost: `E_fac x price`
 
 use crate::explain::{Step, StepSink};
+use crate::figure::Figure;
 use crate::record::Record;
 use crate::uncertainty::{fmt_input, Draw, Range};
-use crate::units::{GramsPerKwh, Hours, KgCo2e, KilowattHours, LitresPerKwh, HOURS_PER_YEAR};
+use crate::units::{GramsPerKwh, Hours, KgCo2e, KilowattHours, Litres, LitresPerKwh};
 
 /// A site parameter with where it came from, for explanations.
 #[derive(Clone, Debug, PartialEq)]
@@ -130,40 +131,171 @@ pub struct Busy {
     pub period: Hours,
 }
 
-/// Names of the component columns, in output order, with their kind.
-pub const COMPONENTS: [(&str, &str, &str); 3] = [
-    ("component.accelerators", "accelerators", "accelerator"),
-    ("component.host", "host CPU and memory", "host"),
-    ("component.rest", "rest of server", "server"),
+/// An estimate's components of IT energy, in output order, with their kind.
+pub const COMPONENTS: [(Figure, crate::energy::ComponentKind); 3] = [
+    (
+        Figure::ComponentAccelerators,
+        crate::energy::ComponentKind::Accelerator,
+    ),
+    (Figure::ComponentHost, crate::energy::ComponentKind::Host),
+    (Figure::ComponentRest, crate::energy::ComponentKind::Server),
 ];
 
-/// Turns one evaluation's IT energy into the footprint and puts every figure in `rec`;
-/// returns the facility energy for the model's own figures (facility power, energy per day).
+/// One draw of a site's values: what the accounting multiplies IT energy by.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SiteValues {
+    /// Power usage effectiveness.
+    pub pue: f64,
+    /// Location-based intensity.
+    pub intensity: GramsPerKwh,
+    /// Market-based intensity, when the site has one.
+    pub market_intensity: Option<GramsPerKwh>,
+    /// On-site water per kWh of IT energy.
+    pub wue: LitresPerKwh,
+    /// Off-site water per kWh of facility energy.
+    pub ewif: LitresPerKwh,
+    /// Price per kWh of facility energy, in the site's currency.
+    pub price: f64,
+    /// Embodied carbon per accelerator, kgCO2e.
+    pub per_accelerator_kg: f64,
+    /// Embodied carbon per server, kgCO2e.
+    pub per_server_kg: f64,
+    /// Service life of the hardware.
+    pub service_life: Hours,
+}
+
+impl SiteValues {
+    /// Draws the site's values, in a fixed order (PUE, intensity, market intensity, WUE, EWIF,
+    /// price, embodied per accelerator and per server, service life): every evaluation draws
+    /// them alike, so Monte Carlo samples stay reproducible.
+    #[inline]
+    pub fn draw(site: &Site, d: &mut Draw) -> Self {
+        Self {
+            pue: d.value(&site.pue.range),
+            intensity: GramsPerKwh(d.value(&site.intensity.range)),
+            market_intensity: site
+                .market_intensity
+                .as_ref()
+                .map(|m| GramsPerKwh(d.value(&m.range))),
+            wue: LitresPerKwh(d.value(&site.wue.range)),
+            ewif: LitresPerKwh(d.value(&site.ewif.range)),
+            price: d.value(&site.price.range),
+            per_accelerator_kg: d.value(&site.embodied.per_accelerator_kg.range),
+            per_server_kg: d.value(&site.embodied.per_server_kg.range),
+            service_life: Hours(d.value(&site.embodied.service_life_h.range)),
+        }
+    }
+
+    /// The footprint of `it` kept busy as `busy` at these values (the definitions at the top
+    /// of this module); draws nothing, so a model can account a part of its work (one
+    /// request) at the very values its totals used.
+    #[must_use]
+    #[inline]
+    pub fn footprint(&self, it: &ItEnergy, busy: &Busy) -> Footprint {
+        let e_it = it.total();
+        let facility = e_it * self.pue;
+        let share = if self.service_life.0 > 0.0 {
+            busy.period.0 / self.service_life.0
+        } else {
+            0.0
+        };
+        Footprint {
+            it: *it,
+            facility,
+            operational_carbon: KgCo2e::from(facility * self.intensity),
+            market_carbon: self.market_intensity.map(|m| KgCo2e::from(facility * m)),
+            embodied_carbon: KgCo2e(
+                (busy.accelerators * self.per_accelerator_kg + busy.servers * self.per_server_kg)
+                    * share,
+            ),
+            onsite_water: e_it * self.wue,
+            offsite_water: facility * self.ewif,
+            cost: facility.0 * self.price,
+            busy: *busy,
+            site: *self,
+        }
+    }
+}
+
+/// The footprint of one evaluation: IT energy by component and what the site makes of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Footprint {
+    /// IT energy by component.
+    pub it: ItEnergy,
+    /// Facility energy, `E_it x PUE`.
+    pub facility: KilowattHours,
+    /// Operational carbon, location-based.
+    pub operational_carbon: KgCo2e,
+    /// Operational carbon, market-based, when the site has a market intensity.
+    pub market_carbon: Option<KgCo2e>,
+    /// Embodied carbon of the hardware for its busy time.
+    pub embodied_carbon: KgCo2e,
+    /// On-site (cooling) water.
+    pub onsite_water: Litres,
+    /// Off-site (electricity generation) water.
+    pub offsite_water: Litres,
+    /// Electricity cost, in the site's currency.
+    pub cost: f64,
+    /// The hardware kept busy and for how long.
+    pub busy: Busy,
+    /// The site values drawn for it.
+    pub site: SiteValues,
+}
+
+impl Footprint {
+    /// Operational (location-based) plus embodied carbon.
+    #[must_use]
+    pub fn carbon(&self) -> KgCo2e {
+        KgCo2e(self.operational_carbon.0 + self.embodied_carbon.0)
+    }
+
+    /// On-site plus off-site water.
+    #[must_use]
+    pub fn water(&self) -> Litres {
+        Litres(self.onsite_water.0 + self.offsite_water.0)
+    }
+
+    /// Puts its figures into `rec`, in the order of the output (the market-based carbon only
+    /// when the site has one: the same for every evaluation of a site), then the IT energy of
+    /// each of `components` (of [`COMPONENTS`]; a measured run lists its own, so only the rest).
+    #[inline]
+    pub fn put(&self, components: &[Figure], rec: &mut Record<'_>) {
+        rec.put(Figure::ItEnergy, self.it.total().0);
+        rec.put(Figure::FacilityEnergy, self.facility.0);
+        rec.put(Figure::Carbon, self.carbon().0);
+        rec.put(Figure::OperationalCarbon, self.operational_carbon.0);
+        if let Some(m) = self.market_carbon {
+            rec.put(Figure::MarketCarbon, m.0);
+        }
+        rec.put(Figure::EmbodiedCarbon, self.embodied_carbon.0);
+        rec.put(Figure::Water, self.water().0);
+        rec.put(Figure::OnsiteWater, self.onsite_water.0);
+        rec.put(Figure::OffsiteWater, self.offsite_water.0);
+        rec.put(Figure::Cost, self.cost);
+        for c in components {
+            let v = match c {
+                Figure::ComponentAccelerators => self.it.accelerators,
+                Figure::ComponentHost => self.it.host,
+                _ => self.it.rest,
+            };
+            rec.put(*c, v.0);
+        }
+    }
+}
+
+/// Turns one evaluation's IT energy into its footprint: draws the site's values
+/// ([`SiteValues::draw`]) and writes the steps of the explanation.
+#[inline]
 pub fn account<T: StepSink>(
     site: &Site,
     d: &mut Draw,
     t: &mut T,
     it: &ItEnergy,
     busy: &Busy,
-    rec: &mut Record<'_>,
-) -> KilowattHours {
-    let pue = d.value(&site.pue.range);
-    let ci = GramsPerKwh(d.value(&site.intensity.range));
-    let market = site
-        .market_intensity
-        .as_ref()
-        .map(|m| GramsPerKwh(d.value(&m.range)));
-    let wue = LitresPerKwh(d.value(&site.wue.range));
-    let ewif = LitresPerKwh(d.value(&site.ewif.range));
-    let price = d.value(&site.price.range);
-    let emb_acc = d.value(&site.embodied.per_accelerator_kg.range);
-    let emb_srv = d.value(&site.embodied.per_server_kg.range);
-    let life = Hours(d.value(&site.embodied.service_life_h.range));
-    let home = d.value(&site.home_kwh_per_year.range);
-    let car = d.value(&site.car_g_per_km.range);
-    let phone = d.value(&site.phone_charge_g.range);
-
-    let e_it = it.total();
+) -> Footprint {
+    let v = SiteValues::draw(site, d);
+    let f = v.footprint(it, busy);
+    let (e_it, e_fac) = (it.total(), f.facility);
     t.step(|| {
         Step::new(
             "it_energy",
@@ -177,37 +309,38 @@ pub fn account<T: StepSink>(
             "kWh",
         )
     });
-    let e_fac = e_it * pue;
     t.step(|| {
         Step::new(
             "facility_energy",
             format!(
                 "E_fac = E_it x PUE = {} kWh x {}",
                 fmt_input(e_it.0),
-                fmt_input(pue)
+                fmt_input(v.pue)
             ),
             e_fac.0,
             "kWh",
         )
         .source(site.pue.source.clone())
     });
-    let op = KgCo2e::from(e_fac * ci);
     t.step(|| {
         Step::new(
             "operational_carbon",
             format!(
                 "C_op = E_fac x CI_location = {} kWh x {} g/kWh ({})",
                 fmt_input(e_fac.0),
-                fmt_input(ci.0),
+                fmt_input(v.intensity.0),
                 site.intensity_scope
             ),
-            op.0,
+            f.operational_carbon.0,
             "kgCO2e",
         )
         .source(site.intensity.source.clone())
     });
-    let market_kg = market.map(|m| KgCo2e::from(e_fac * m));
-    if let (Some(m), Some(kg), Some(p)) = (market, market_kg, site.market_intensity.as_ref()) {
+    if let (Some(m), Some(kg), Some(p)) = (
+        v.market_intensity,
+        f.market_carbon,
+        site.market_intensity.as_ref(),
+    ) {
         t.step(|| {
             Step::new(
                 "market_carbon",
@@ -222,27 +355,21 @@ pub fn account<T: StepSink>(
             .source(p.source.clone())
         });
     }
-    let share = if life.0 > 0.0 {
-        busy.period.0 / life.0
-    } else {
-        0.0
-    };
-    let embodied = KgCo2e((busy.accelerators * emb_acc + busy.servers * emb_srv) * share);
     t.step(|| {
         Step::new(
             "embodied_carbon",
             format!(
                 "C_emb = (N_acc x {} kg + N_srv x {} kg) x t_busy / life = ({} x {} + {} x {}) x {} h / {} h",
-                fmt_input(emb_acc),
-                fmt_input(emb_srv),
+                fmt_input(v.per_accelerator_kg),
+                fmt_input(v.per_server_kg),
                 fmt_input(busy.accelerators),
-                fmt_input(emb_acc),
+                fmt_input(v.per_accelerator_kg),
                 fmt_input(busy.servers),
-                fmt_input(emb_srv),
+                fmt_input(v.per_server_kg),
                 fmt_input(busy.period.0),
-                fmt_input(life.0)
+                fmt_input(v.service_life.0)
             ),
-            embodied.0,
+            f.embodied_carbon.0,
             "kgCO2e",
         )
         .source(format!(
@@ -252,77 +379,47 @@ pub fn account<T: StepSink>(
             site.embodied.service_life_h.source
         ))
     });
-    let onsite = e_it * wue;
     t.step(|| {
         Step::new(
             "onsite_water",
             format!(
                 "W_site = E_it x WUE = {} kWh x {} L/kWh",
                 fmt_input(e_it.0),
-                fmt_input(wue.0)
+                fmt_input(v.wue.0)
             ),
-            onsite.0,
+            f.onsite_water.0,
             "L",
         )
         .source(site.wue.source.clone())
     });
-    let offsite = e_fac * ewif;
     t.step(|| {
         Step::new(
             "offsite_water",
             format!(
                 "W_source = E_fac x EWIF = {} kWh x {} L/kWh",
                 fmt_input(e_fac.0),
-                fmt_input(ewif.0)
+                fmt_input(v.ewif.0)
             ),
-            offsite.0,
+            f.offsite_water.0,
             "L",
         )
         .source(site.ewif.source.clone())
     });
-    let cost = e_fac.0 * price;
     t.step(|| {
         Step::new(
             "cost",
             format!(
                 "cost = E_fac x price = {} kWh x {} {}/kWh",
                 fmt_input(e_fac.0),
-                fmt_input(price),
+                fmt_input(v.price),
                 site.currency
             ),
-            cost,
+            f.cost,
             &site.currency,
         )
         .source(site.price.source.clone())
     });
-
-    rec.put("it_energy_kwh", e_it.0);
-    rec.put("facility_energy_kwh", e_fac.0);
-    rec.put("carbon_kgco2e", op.0 + embodied.0);
-    rec.put("operational_carbon_kgco2e", op.0);
-    if let Some(m) = market_kg {
-        rec.put("market_carbon_kgco2e", m.0);
-    }
-    rec.put("embodied_carbon_kgco2e", embodied.0);
-    rec.put("water_l", onsite.0 + offsite.0);
-    rec.put("onsite_water_l", onsite.0);
-    rec.put("offsite_water_l", offsite.0);
-    rec.put("cost", cost);
-    rec.put(COMPONENTS[0].0, it.accelerators.0);
-    rec.put(COMPONENTS[1].0, it.host.0);
-    rec.put(COMPONENTS[2].0, it.rest.0);
-
-    // Equivalents.
-    let years = busy.period.0 / HOURS_PER_YEAR;
-    if years > 0.0 {
-        rec.put("eq.us_homes", e_fac.0 / (home * years));
-    }
-    rec.put("eq.car_km", (op.0 + embodied.0) * 1000.0 / car);
-    rec.put("eq.phone_charges", (op.0 + embodied.0) * 1000.0 / phone);
-    if let (Some((_, annual)), true) = (&site.country_annual_kwh, years > 0.0) {
-        rec.put("eq.country_share", e_fac.0 / years / annual);
-    }
-    e_fac
+    f
 }
 
 /// A fixed site for unit tests of the models.
@@ -376,35 +473,35 @@ mod tests {
             servers: 1.0,
             period: Hours(8760.0),
         };
-        let mut rec = Record::central();
-        let _ = account(
+        let fp = account(
             &site(),
             &mut Draw::Central { uncertain: 0 },
             &mut NoTrace,
             &it,
             &busy,
-            &mut rec,
         );
+        let mut rec = Record::central();
+        fp.put(&COMPONENTS.map(|c| c.0), &mut rec);
         let f: std::collections::HashMap<_, _> = rec
             .into_points()
             .into_iter()
             .map(|(k, p)| (k, p.p50))
             .collect();
         // 2 kWh x 1.5 = 3 kWh
-        assert_eq!(f["facility_energy_kwh"], 3.0);
+        assert_eq!(f[&Figure::FacilityEnergy], 3.0);
         // 3 kWh x 400 g/kWh = 1.2 kg
-        assert!((f["operational_carbon_kgco2e"] - 1.2).abs() < 1e-12);
+        assert!((f[&Figure::OperationalCarbon] - 1.2).abs() < 1e-12);
         // 3 kWh x 100 g/kWh = 0.3 kg
-        assert!((f["market_carbon_kgco2e"] - 0.3).abs() < 1e-12);
+        assert!((f[&Figure::MarketCarbon] - 0.3).abs() < 1e-12);
         // (8 x 150 + 1 x 1000) kg x 1 y / 4 y = 550 kg
-        assert!((f["embodied_carbon_kgco2e"] - 550.0).abs() < 1e-9);
+        assert!((f[&Figure::EmbodiedCarbon] - 550.0).abs() < 1e-9);
         // on-site 2 kWh x 0.5 = 1 L; off-site 3 kWh x 2 = 6 L
-        assert_eq!(f["onsite_water_l"], 1.0);
-        assert_eq!(f["offsite_water_l"], 6.0);
-        assert_eq!(f["water_l"], 7.0);
+        assert_eq!(f[&Figure::OnsiteWater], 1.0);
+        assert_eq!(f[&Figure::OffsiteWater], 6.0);
+        assert_eq!(f[&Figure::Water], 7.0);
         // 3 kWh x 0.1 = 0.3
-        assert!((f["cost"] - 0.3).abs() < 1e-12);
-        // 3 kWh over one year / 10,000 kWh per home-year
-        assert!((f["eq.us_homes"] - 3e-4).abs() < 1e-12);
+        assert!((f[&Figure::Cost] - 0.3).abs() < 1e-12);
+        assert_eq!(fp.carbon(), KgCo2e(fp.operational_carbon.0 + 550.0));
+        assert_eq!(f[&Figure::ComponentHost], 0.3);
     }
 }

@@ -5,6 +5,7 @@
 //! `f32` keeps 7 significant digits, far finer than the sampling error of any Monte Carlo
 //! percentile; point inputs never go through it.
 
+use crate::figure::Figure;
 use crate::uncertainty::{from_key32, order_key32, percentiles_of_keys32, Percentiles};
 
 /// A sink for one evaluation's figures.
@@ -14,7 +15,7 @@ pub enum Record<'a> {
     /// The central evaluation: names and exact values.
     Central {
         /// Figure names in the order put.
-        keys: Vec<&'static str>,
+        keys: Vec<Figure>,
         /// Their values.
         values: Vec<f64>,
     },
@@ -42,7 +43,7 @@ impl Record<'_> {
     /// Puts figure `key`. Every evaluation puts the same keys in the same order (the models are
     /// straight-line code over a fixed spec, so they do).
     #[inline]
-    pub fn put(&mut self, key: &'static str, v: f64) {
+    pub fn put(&mut self, key: Figure, v: f64) {
         match self {
             Record::Central { keys, values } => {
                 keys.push(key);
@@ -70,7 +71,7 @@ impl Record<'_> {
 
     /// A figure of the central evaluation, by key.
     #[must_use]
-    pub fn central_value(&self, key: &str) -> Option<f64> {
+    pub fn central_value(&self, key: Figure) -> Option<f64> {
         match self {
             Record::Central { keys, values } => {
                 keys.iter().position(|k| *k == key).map(|i| values[i])
@@ -81,7 +82,7 @@ impl Record<'_> {
 
     /// The central figures as points.
     #[must_use]
-    pub fn into_points(self) -> Vec<(&'static str, Percentiles)> {
+    pub fn into_points(self) -> Vec<(Figure, Percentiles)> {
         match self {
             Record::Central { keys, values } => keys
                 .into_iter()
@@ -96,10 +97,10 @@ impl Record<'_> {
 /// Percentiles of every column, on two threads when `parallel`.
 #[must_use]
 pub fn summarise(
-    keys: &[&'static str],
+    keys: &[Figure],
     cols: &mut [Vec<u32>],
     parallel: bool,
-) -> Vec<(&'static str, Percentiles)> {
+) -> Vec<(Figure, Percentiles)> {
     let reduce = |c: &mut Vec<u32>| {
         let p = percentiles_of_keys32(c);
         let tidy = |k: u32| tidy(f64::from(from_key32(k)));
@@ -145,12 +146,12 @@ mod tests {
                 cursor: 0,
             };
             for i in 0..101 {
-                r.put("a", f64::from(i));
-                r.put("b", 1000.0 - f64::from(i) / 10.0);
+                r.put(Figure::ItEnergy, f64::from(i));
+                r.put(Figure::Water, 1000.0 - f64::from(i) / 10.0);
                 r.end_sample();
             }
         }
-        let s = summarise(&["a", "b"], &mut data, true);
+        let s = summarise(&[Figure::ItEnergy, Figure::Water], &mut data, true);
         assert_eq!((s[0].1.p5, s[0].1.p50, s[0].1.p95), (5.0, 50.0, 95.0));
         assert_eq!((s[1].1.p5, s[1].1.p50, s[1].1.p95), (990.5, 995.0, 999.5));
     }

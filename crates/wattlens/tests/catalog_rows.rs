@@ -8,7 +8,9 @@ use wattlens::estimate::resolve::{
     self, DatacenterInputs, FleetInputs, HardwareInputs, TrainInputs,
 };
 use wattlens::estimate::site::SiteInputs;
-use wattlens::estimate::{run_resolved, Estimate, EstimateError, McOptions};
+use wattlens::estimate::{run_resolved, EstimateError};
+use wattlens::result::Report;
+use wattlens::runner::McOptions;
 use wattlens::uncertainty::Range;
 
 /// A TOML number, including the values TOML can spell that no field admits.
@@ -97,7 +99,7 @@ const DEFAULTS: [&str; 8] = [
     "server.accelerators",
 ];
 
-fn finite(e: &Estimate) -> Result<(), String> {
+fn finite(e: &Report) -> Result<(), String> {
     for (k, p) in &e.figures {
         if !(p.p5.is_finite() && p.p50.is_finite() && p.p95.is_finite()) {
             return Err(format!("{k} = {p:?}"));
@@ -121,7 +123,7 @@ fn estimates(cat: &Catalog) -> Result<(), String> {
         grid: Some("FR".into()),
         ..SiteInputs::default()
     };
-    let check = |r: Result<Estimate, EstimateError>| match r {
+    let check = |r: Result<Report, EstimateError>| match r {
         Ok(e) => finite(&e),
         Err(_) => Ok(()),
     };

@@ -18,9 +18,11 @@ use wattlens::estimate::resolve::{
     self, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, TrainInputs,
 };
 use wattlens::estimate::site::SiteInputs;
-use wattlens::estimate::{run_resolved, Estimate, EstimateError, McOptions};
+use wattlens::estimate::{run_resolved, EstimateError};
 use wattlens::footprint::Param;
 use wattlens::measure::{account_run, replay, ModelInputs, Policy, RunSpec};
+use wattlens::result::Report;
+use wattlens::runner::McOptions;
 use wattlens::uncertainty::Range;
 
 /// Longest a single case may take before it counts as a hang.
@@ -202,7 +204,7 @@ fn mutate(seed: &str, ops: &[Op]) -> String {
     String::from_utf8_lossy(&b).into_owned()
 }
 
-fn finite(e: &Estimate) -> Result<(), String> {
+fn finite(e: &Report) -> Result<(), String> {
     for (k, p) in &e.figures {
         if !(p.p5.is_finite() && p.p50.is_finite() && p.p95.is_finite()) {
             return Err(format!("figure {k} is not finite: {p:?}"));
@@ -219,14 +221,14 @@ fn opts() -> McOptions {
     }
 }
 
-fn check(r: Result<Estimate, EstimateError>) -> Result<(), String> {
+fn check(r: Result<Report, EstimateError>) -> Result<(), String> {
     match r {
         Ok(e) => {
             finite(&e)?;
             // The renderings the CLI prints must not panic either.
             let _ = wattlens::report::table(&e, true);
             let _ = wattlens::report::markdown(&e, false);
-            let _ = e.to_json();
+            let _ = serde_json::to_value(&e);
             Ok(())
         }
         Err(_) => Ok(()),
@@ -492,7 +494,7 @@ fn reading() -> impl Strategy<Value = String> {
 
 // ---- compare -------------------------------------------------------------------------------
 
-fn base_estimate() -> Estimate {
+fn base_estimate() -> Report {
     let cat = Catalog::embedded();
     let r = resolve::fleet(
         &cat,
@@ -515,7 +517,9 @@ fn run_compare(text: &str, finite_figures: bool) -> Result<(), String> {
         return Ok(());
     };
     let e = base_estimate();
-    let Ok(c) = wattlens::report::compare::compare(&e, &v, "other.json") else {
+    let Ok(c) = wattlens::report::compare::read(&v, "other.json")
+        .and_then(|other| wattlens::report::compare::compare(&e, &other, "other.json"))
+    else {
         return Ok(());
     };
     for r in c.rows.iter().filter(|_| finite_figures) {
@@ -547,7 +551,7 @@ fn trace_text(lines: &[String], header: bool) -> String {
 }
 
 fn compare_seed() -> String {
-    serde_json::to_string_pretty(&base_estimate().to_json()).expect("json")
+    serde_json::to_string_pretty(&base_estimate()).expect("json")
 }
 
 fn config() -> ProptestConfig {

@@ -14,9 +14,11 @@ use wattlens::estimate::infer::Volume;
 use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
 };
-use wattlens::estimate::{run_resolved, Estimate};
+use wattlens::estimate::run_resolved;
+use wattlens::figure::Figure;
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
+use wattlens::result::Report;
 use wattlens::uncertainty::{fmt_human, Range};
 
 /// Parses a flag's value with units and checks it against the flag's plausible bounds.
@@ -69,7 +71,7 @@ pub fn run(
     Ok(budgets(&estimate, &limits))
 }
 
-fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let precision = Precision::parse(&a.precision).with_context(|| {
         format!(
             "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8 or int8",
@@ -130,8 +132,8 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     // The span is the duration (failure losses included), as the model has it: its P5..P95
     // over the samples, with the estimate's own seed (a whole Monte Carlo, so only with a series).
     let hours = match &placed {
-        Some(_) => wattlens::estimate::run(&r.spec, mc, Vec::new())
-            .get("duration_days")
+        Some(_) => wattlens::runner::run(&r.spec, mc, Vec::new())
+            .get(Figure::Duration)
             .map_or(Range::point(0.0), |d| Range::new(d.p5 * 24.0, d.p95 * 24.0)),
         None => Range::point(0.0),
     };
@@ -155,8 +157,8 @@ const MAX_DURATION_D: f64 = 1000.0 * 365.0;
 /// A duration wattlens computed (from compute and MFU, from accelerator-hours, stretched by
 /// failures) beyond the 1,000 years `--days` accepts can only be a slip in the inputs: at the
 /// P50 an error naming them; only in the upper tail of ranges, a note that comes first.
-fn computed_duration(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
-    let Some(d) = e.get("duration_days") else {
+fn computed_duration(e: &mut Report, a: &TrainArgs) -> Result<()> {
+    let Some(d) = e.get(Figure::Duration) else {
         return Ok(());
     };
     // A figure that is not finite is refused by the finiteness check that follows.
@@ -221,8 +223,8 @@ fn given(a: &TrainArgs, flags: &[&'static str]) -> Vec<&'static str> {
 /// An implied MFU above 1 is impossible: the compute cannot be done in the time given on the
 /// accelerators given. At the P50 it is an error naming the inputs that disagree; only in the
 /// upper tail of ranges, a note that comes first.
-fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
-    let Some(m) = e.get("implied_mfu") else {
+fn implied_mfu(e: &mut Report, a: &TrainArgs) -> Result<()> {
+    let Some(m) = e.get(Figure::ImpliedMfu) else {
         return Ok(());
     };
     if m.p95 <= 1.0 {
@@ -266,7 +268,7 @@ fn implied_mfu(e: &mut Estimate, a: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let inputs = FleetInputs {
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
@@ -294,7 +296,7 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     Ok(e)
 }
 
-fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let precision = Precision::parse(&a.precision).with_context(|| {
         format!(
             "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8, int8 or int4",
@@ -359,7 +361,7 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
     Ok(e)
 }
 
-fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Estimate> {
+fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let inputs = DatacenterInputs {
         it_power: settings::power("--it-power", a.it_power.as_deref())?,
         servers: count("--servers", a.servers.as_deref())?,
@@ -409,12 +411,12 @@ fn on_series(
         .transpose()
 }
 
-fn print(e: &Estimate, o: &OutputArgs, out: &mut Output) -> Result<()> {
+fn print(e: &Report, o: &OutputArgs, out: &mut Output) -> Result<()> {
     let format = if o.json { Format::Json } else { o.format };
     let cmp = o.compare.as_deref().map(|p| comparison(e, p)).transpose()?;
     let text = match format {
         Format::Json => {
-            let mut v = e.to_json();
+            let mut v = serde_json::to_value(e)?;
             if let Some(c) = &cmp {
                 v["comparison"] = c.to_json();
             }
@@ -437,19 +439,21 @@ fn print(e: &Estimate, o: &OutputArgs, out: &mut Output) -> Result<()> {
 }
 
 /// The `--compare FILE` section: the file read, parsed and matched figure by figure.
-fn comparison(e: &Estimate, path: &std::path::Path) -> Result<compare::Comparison> {
+fn comparison(e: &Report, path: &std::path::Path) -> Result<compare::Comparison> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("--compare {shown}: cannot read the file"))?;
     let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!("--compare {shown}: not JSON; give the file that `--json` wrote")
     })?;
-    compare::compare(e, &v, &shown).with_context(|| format!("--compare {shown}"))
+    compare::read(&v, &shown)
+        .and_then(|other| compare::compare(e, &other, &shown))
+        .with_context(|| format!("--compare {shown}"))
 }
 
 /// The last line of defence: a figure that overflowed (inf/NaN) is never printed; the error
 /// names the flags the user gave, one of which is out of scale.
-fn finite(e: &Estimate) -> Result<()> {
+fn finite(e: &Report) -> Result<()> {
     let bad = e.non_finite();
     if bad.is_empty() {
         return Ok(());
@@ -497,10 +501,10 @@ fn budget_limits(o: &OutputArgs) -> Result<Budgets> {
     })
 }
 
-fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
+fn budgets(e: &Report, b: &Budgets) -> ExitStatus {
     let mut status = ExitStatus::Success;
     if let Some(max) = b.carbon_kg {
-        let p50 = e.get("carbon_kgco2e").map_or(f64::NAN, |p| p.p50);
+        let p50 = e.get(Figure::Carbon).map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
             eprintln!(
                 "wattlens: carbon budget exceeded: P50 {} > --max-carbon {}",
@@ -511,7 +515,7 @@ fn budgets(e: &Estimate, b: &Budgets) -> ExitStatus {
         }
     }
     if let Some(max) = b.energy_kwh {
-        let p50 = e.get("facility_energy_kwh").map_or(f64::NAN, |p| p.p50);
+        let p50 = e.get(Figure::FacilityEnergy).map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
             eprintln!(
                 "wattlens: energy budget exceeded: P50 {} > --max-energy {}",

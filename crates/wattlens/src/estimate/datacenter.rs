@@ -3,12 +3,15 @@
 //! rack power density with the cooling it needs.
 
 use super::power::Split;
-use super::{EstimateError, Evaluate};
+use super::EstimateError;
 use crate::explain::{Step, StepSink};
-use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::figure::Figure;
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::result::ReportKind;
+use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
-use crate::units::{Hours, Watts};
+use crate::units::{Hours, KilowattHours, Watts};
 
 /// Shares of a data centre's total energy. `it + cooling + power + other = 1`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -133,13 +136,21 @@ pub struct DatacenterSpec {
 }
 
 impl Evaluate for DatacenterSpec {
-    fn kind(&self) -> &'static str {
-        "datacenter"
+    /// The IT power (W) and IT energy as drawn.
+    type State = (f64, KilowattHours);
+
+    fn kind(&self) -> ReportKind {
+        ReportKind::Datacenter
     }
     fn site(&self) -> &Site {
         &self.site
     }
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        _rec: &mut Record<'_>,
+    ) -> Usage<(f64, KilowattHours)> {
         let w = d.value(&self.it_power);
         let hours = Hours(d.value(&self.hours));
         let (servers, accels) = (d.value(&self.servers), d.value(&self.accelerators));
@@ -167,19 +178,33 @@ impl Evaluate for DatacenterSpec {
             servers,
             period: hours,
         };
-        let fac = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: (w, total),
+        }
+    }
+
+    fn finish<T: StepSink>(
+        &self,
+        (w, total): (f64, KilowattHours),
+        fp: &Footprint,
+        t: &mut T,
+        rec: &mut Record<'_>,
+    ) {
+        let (fac, hours) = (fp.facility, fp.busy.period);
         let pue = fac.0 / total.0;
         let b = Breakdown::from_pue(pue, self.overhead);
         let overhead = fac.0 - total.0;
-        rec.put("pue", pue);
-        rec.put("it_power_kw", w / 1000.0);
-        rec.put("facility_power_kw", w * pue / 1000.0);
-        rec.put("energy_kwh_per_year", fac.0 * 8760.0 / hours.0);
+        rec.put(Figure::Pue, pue);
+        rec.put(Figure::ItPower, w / 1000.0);
+        rec.put(Figure::FacilityPower, w * pue / 1000.0);
+        rec.put(Figure::EnergyPerYear, fac.0 * 8760.0 / hours.0);
         let s = b.cooling + b.power + b.other;
         let k = if s > 0.0 { overhead / s } else { 0.0 };
-        rec.put("cooling_energy_kwh", b.cooling * k);
-        rec.put("power_conversion_energy_kwh", b.power * k);
-        rec.put("other_energy_kwh", b.other * k);
+        rec.put(Figure::CoolingEnergy, b.cooling * k);
+        rec.put(Figure::PowerConversionEnergy, b.power * k);
+        rec.put(Figure::OtherEnergy, b.other * k);
         t.step(|| {
             Step::new(
                 "breakdown",

@@ -2,10 +2,12 @@
 //! and per year, then the shared footprint accounting.
 
 use super::power::Split;
-use super::Evaluate;
 use crate::explain::{Step, StepSink};
-use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::figure::Figure;
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::result::ReportKind;
+use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Hours, KilowattHours, Watts};
 
@@ -44,14 +46,22 @@ pub struct FleetSpec {
 }
 
 impl Evaluate for FleetSpec {
-    fn kind(&self) -> &'static str {
-        "fleet"
+    /// The IT energy as drawn (before its split into components).
+    type State = KilowattHours;
+
+    fn kind(&self) -> ReportKind {
+        ReportKind::Fleet
     }
     fn site(&self) -> &Site {
         &self.site
     }
 
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        _rec: &mut Record<'_>,
+    ) -> Usage<KilowattHours> {
         let hours = Hours(d.value(&self.hours));
         let (total, servers, accels) = match &self.load {
             Load::Servers {
@@ -113,7 +123,22 @@ impl Evaluate for FleetSpec {
             servers,
             period: hours,
         };
-        let fac = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: total,
+        }
+    }
+
+    fn finish<T: StepSink>(
+        &self,
+        total: KilowattHours,
+        fp: &Footprint,
+        t: &mut T,
+        rec: &mut Record<'_>,
+    ) {
+        let (fac, hours) = (fp.facility, fp.busy.period);
+        let (servers, accels) = (fp.busy.servers, fp.busy.accelerators);
         let per_day = fac.0 * 24.0 / hours.0;
         t.step(|| {
             Step::new(
@@ -123,15 +148,15 @@ impl Evaluate for FleetSpec {
                 "kWh/day",
             )
         });
-        rec.put("energy_kwh_per_day", per_day);
-        rec.put("energy_kwh_per_year", per_day * 365.0);
-        rec.put("it_power_kw", total.0 / hours.0);
-        rec.put("facility_power_kw", fac.0 / hours.0);
+        rec.put(Figure::EnergyPerDay, per_day);
+        rec.put(Figure::EnergyPerYear, per_day * 365.0);
+        rec.put(Figure::ItPower, total.0 / hours.0);
+        rec.put(Figure::FacilityPower, fac.0 / hours.0);
         if servers > 0.0 {
-            rec.put("servers", servers);
+            rec.put(Figure::Servers, servers);
         }
         if accels > 0.0 {
-            rec.put("accelerators", accels);
+            rec.put(Figure::Accelerators, accels);
         }
     }
 }
@@ -139,7 +164,7 @@ impl Evaluate for FleetSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estimate::{run, McOptions};
+    use crate::runner::{run, McOptions};
 
     #[test]
     fn chatgpt_servers_for_a_day() {
@@ -162,9 +187,9 @@ mod tests {
         };
         let e = run(&spec, McOptions::default(), vec![]);
         assert_eq!(e.samples, 1);
-        assert!((e.get("it_energy_kwh").expect("it").p50 - 564_252.0).abs() < 1e-6);
-        assert!((e.get("energy_kwh_per_year").expect("y").p50 - 564_252.0 * 365.0).abs() < 1e-3);
-        assert_eq!(e.get("accelerators").expect("acc").p50, 28_936.0);
+        assert!((e.get(Figure::ItEnergy).expect("it").p50 - 564_252.0).abs() < 1e-6);
+        assert!((e.get(Figure::EnergyPerYear).expect("y").p50 - 564_252.0 * 365.0).abs() < 1e-3);
+        assert_eq!(e.get(Figure::Accelerators).expect("acc").p50, 28_936.0);
     }
 
     #[test]
@@ -204,7 +229,7 @@ mod tests {
             vec![],
         );
         assert_eq!(one.figures, two.figures);
-        let p = one.get("facility_energy_kwh").expect("fac");
+        let p = one.get(Figure::FacilityEnergy).expect("fac");
         assert!(p.p5 < p.p50 && p.p50 < p.p95);
     }
 }

@@ -4,10 +4,12 @@
 
 use super::failures::{self, Rate};
 use super::power::PowerBasis;
-use super::Evaluate;
 use crate::explain::{Step, StepSink};
-use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::figure::Figure;
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::result::ReportKind;
+use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{Flops, FlopsPerSecond, Hours, Seconds};
 
@@ -102,15 +104,32 @@ fn feasible(o: Result<failures::Outcome, failures::Infeasible>) -> failures::Out
     })
 }
 
+/// What a training evaluation carries to the figures derived from its footprint.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainState {
+    accelerators: f64,
+    peak: FlopsPerSecond,
+    flops: Option<Flops>,
+    wall_h: f64,
+    outcome: Option<failures::Outcome>,
+}
+
 impl Evaluate for TrainSpec {
-    fn kind(&self) -> &'static str {
-        "train"
+    type State = TrainState;
+
+    fn kind(&self) -> ReportKind {
+        ReportKind::Train
     }
     fn site(&self) -> &Site {
         &self.site
     }
 
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        _rec: &mut Record<'_>,
+    ) -> Usage<TrainState> {
         let n = d.value(&self.accelerators);
         let peak = FlopsPerSecond(d.value(&self.peak));
         let per_server = d.value(&self.per_server);
@@ -189,7 +208,6 @@ impl Evaluate for TrainSpec {
                 }
             }
         };
-        let lost = outcome.map_or(0.0, |o| o.lost_fraction);
         if let Some(o) = outcome {
             t.step(|| {
                 Step::new(
@@ -247,14 +265,30 @@ impl Evaluate for TrainSpec {
             servers: n / per_server,
             period: hours,
         };
-        let fac = account(&self.site, d, t, &it, &busy, rec);
-
-        if !self.cpu_only {
-            rec.put("accelerator_hours", n * wall);
+        Usage {
+            it,
+            busy,
+            state: TrainState {
+                accelerators: n,
+                peak,
+                flops,
+                wall_h: wall,
+                outcome,
+            },
         }
-        rec.put("duration_days", wall / 24.0);
-        rec.put("facility_power_kw", fac.0 / wall);
-        rec.put("lost_time_fraction", lost);
+    }
+
+    fn finish<T: StepSink>(&self, s: TrainState, fp: &Footprint, t: &mut T, rec: &mut Record<'_>) {
+        let (n, peak, flops, wall, outcome) =
+            (s.accelerators, s.peak, s.flops, s.wall_h, s.outcome);
+        let fac = fp.facility;
+        let lost = outcome.map_or(0.0, |o| o.lost_fraction);
+        if !self.cpu_only {
+            rec.put(Figure::AcceleratorHours, n * wall);
+        }
+        rec.put(Figure::Duration, wall / 24.0);
+        rec.put(Figure::FacilityPower, fac.0 / wall);
+        rec.put(Figure::LostTimeFraction, lost);
         if let Some(o) = outcome {
             // With no interruptions (a count of 0) there is no mean time between them: the
             // figure is left out rather than written as infinity (which JSON cannot hold).
@@ -263,12 +297,12 @@ impl Evaluate for TrainSpec {
                 Some(RateSpec::Count(c)) if c.lo <= 0.0
             );
             if !none_possible {
-                rec.put("mean_time_between_interruptions_hours", o.mtbi_h);
+                rec.put(Figure::MeanTimeBetweenInterruptions, o.mtbi_h);
             }
-            rec.put("checkpoint_interval_minutes", o.interval_h * 60.0);
+            rec.put(Figure::CheckpointInterval, o.interval_h * 60.0);
         }
         if let Some(f) = flops {
-            rec.put("compute_flop", f.0);
+            rec.put(Figure::Compute, f.0);
             if !matches!(self.duration, Duration::FromCompute { .. }) && !self.cpu_only {
                 let useful = Seconds::from(Hours(wall * (1.0 - lost)));
                 let mfu = f.0 / (n * peak.0 * useful.0);
@@ -286,7 +320,7 @@ impl Evaluate for TrainSpec {
                         "",
                     )
                 });
-                rec.put("implied_mfu", mfu);
+                rec.put(Figure::ImpliedMfu, mfu);
             }
         }
     }

@@ -5,13 +5,16 @@
 
 use super::{Measurement, Policy};
 use crate::energy::{ComponentKind, Method};
-use crate::estimate::{self, ComponentInfo, Estimate, Evaluate, McOptions};
 use crate::explain::{Assumption, Step, StepSink};
-use crate::footprint::{account, Busy, ItEnergy, Param, Site};
+use crate::figure::Figure;
+use crate::footprint::{Busy, Footprint, ItEnergy, Param, Site};
 use crate::record::Record;
+use crate::result::ReportKind;
+use crate::result::{self, Attribution, Details};
+use crate::result::{ComponentInfo, Report};
+use crate::runner::{self, Evaluate, McOptions, Usage};
 use crate::uncertainty::{fmt_num, Draw};
 use crate::units::{Hours, KilowattHours};
-use serde_json::{json, Map};
 
 /// A measured run as a model for the accounting core: each component drawn within its
 /// method's band, the rest of the server as a share of the others.
@@ -25,18 +28,22 @@ pub struct RunSpec {
     pub site: Site,
 }
 
-/// Figure key of the rest of the server.
-const REST: &str = "component.rest";
-
 impl Evaluate for RunSpec {
-    fn kind(&self) -> &'static str {
-        "run"
+    type State = ();
+
+    fn kind(&self) -> ReportKind {
+        ReportKind::Run
+    }
+    /// The run lists its own components (measured, with their methods), and the rest of the
+    /// server as the footprint has it.
+    fn components(&self) -> &'static [Figure] {
+        &[Figure::ComponentRest]
     }
     fn site(&self) -> &Site {
         &self.site
     }
 
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) -> Usage<()> {
         let m = &self.measurement;
         let mut it = ItEnergy::default();
         let mut measured = KilowattHours(0.0);
@@ -44,7 +51,7 @@ impl Evaluate for RunSpec {
             let v = KilowattHours(d.value(&c.range_kwh()));
             t.step(|| {
                 Step::new(
-                    c.key.trim_start_matches("component."),
+                    c.key.key().trim_start_matches("component."),
                     format!(
                         "{} = {} kWh, {} (band +-{}%)",
                         c.name,
@@ -93,8 +100,14 @@ impl Evaluate for RunSpec {
             servers,
             period,
         };
-        let _ = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: (),
+        }
     }
+
+    fn finish<T: StepSink>(&self, (): (), _: &Footprint, _: &mut T, _: &mut Record<'_>) {}
 }
 
 /// Accounts a measured run: the `wattlens.footprint/v1` estimate object with each component's
@@ -107,32 +120,22 @@ pub fn account_run(
     opts: McOptions,
     assumptions: Vec<Assumption>,
     tags: &std::collections::BTreeMap<String, String>,
-) -> Estimate {
-    let mut e = estimate::run(spec, opts, assumptions);
-    // One figure per component: the accounting core also puts its estimate-style components
-    // (accelerators, host, rest); the run lists its own, with their methods.
-    let mut seen = std::collections::HashSet::new();
-    e.figures.retain(|(k, _)| {
-        !matches!(*k, "component.accelerators" | "component.host") && seen.insert(*k)
-    });
+) -> Report {
+    // One figure per component: the run's own, with their methods, and the rest of the server
+    // (`RunSpec::components`).
+    let mut e = runner::run(spec, opts, assumptions);
     let m = &spec.measurement;
     let mut comps: Vec<ComponentInfo> = m
         .breakdown
         .components
         .iter()
-        .map(|c| ComponentInfo {
-            key: c.key,
-            name: c.name,
-            kind: c.kind.as_str(),
-            method: c.method,
-        })
+        .map(|c| ComponentInfo::new(c.key, c.kind, c.method))
         .collect();
-    comps.push(ComponentInfo {
-        key: REST,
-        name: "rest of server",
-        kind: ComponentKind::Server.as_str(),
-        method: Method::Modelled,
-    });
+    comps.push(ComponentInfo::new(
+        Figure::ComponentRest,
+        ComponentKind::Server,
+        Method::Modelled,
+    ));
     e.method = comps
         .iter()
         .filter(|c| e.get(c.key).is_some_and(|p| p.p95 > 0.0))
@@ -140,23 +143,22 @@ pub fn account_run(
         .max()
         .unwrap_or(Method::Modelled);
     e.components = comps;
-    let mut extra = Map::new();
-    extra.insert("duration_s".into(), json!(m.duration.0));
-    extra.insert("exit_code".into(), json!(m.exit_code));
-    extra.insert(
-        "attribution".into(),
-        json!({
-            "policy": m.policy.as_str(),
-            "policy_requested": m.requested_policy.as_str(),
-            "cpu_time_s": m.tree_cpu_s,
-            "cpus": m.cpus,
-            "machine_idle_cpu_kwh": KilowattHours::from(m.machine_idle).0,
-            "cpu_tdp_w": m.cpu_tdp.map(|w| w.0),
-        }),
-    );
-    extra.insert("devices".into(), json!(m.gpus));
-    extra.insert("tags".into(), json!(tags));
-    e.extra = extra;
+    e.details = Details::Run(Box::new(result::RunDetails {
+        duration_s: m.duration.0,
+        exit_code: m.exit_code,
+        attribution: Attribution {
+            policy: m.policy.as_str().to_string(),
+            policy_requested: m.requested_policy.as_str().to_string(),
+            cpu_time_s: m.tree_cpu_s,
+            cpus: m.cpus,
+            machine_idle_cpu_kwh: KilowattHours::from(m.machine_idle).0,
+            cpu_tdp_w: m.cpu_tdp.map(|w| w.0),
+        },
+        devices: m.gpus.clone(),
+        tags: tags.clone(),
+        provenance: None,
+        replay: None,
+    }));
     e.notes = m.warnings.clone();
     e
 }
@@ -174,14 +176,14 @@ mod tests {
             breakdown: EnergyBreakdown {
                 components: vec![
                     ComponentEnergy {
-                        key: "component.cpu",
+                        key: Figure::ComponentCpu,
                         name: "CPU (active)",
                         kind: ComponentKind::Host,
                         method: Method::Measured,
                         energy: Joules(cpu_j),
                     },
                     ComponentEnergy {
-                        key: "component.gpu",
+                        key: Figure::ComponentGpu,
                         name: "GPUs",
                         kind: ComponentKind::Accelerator,
                         method: Method::Integrated,
@@ -257,7 +259,7 @@ mod tests {
             ..McOptions::default()
         };
         let e = account_run(&spec, opts, vec![], &std::collections::BTreeMap::new());
-        let v = e.to_json();
+        let v = serde_json::to_value(&e).expect("serialises");
         assert_eq!(v["kind"], "run");
         assert!((v["it_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 4.5).abs() < 1e-12);
         assert!((v["facility_energy_kwh"]["p50"].as_f64().unwrap_or(0.0) - 6.75).abs() < 1e-12);
@@ -283,10 +285,13 @@ mod tests {
             ..spec
         };
         let e = account_run(&spec, opts, vec![], &std::collections::BTreeMap::new());
-        assert_eq!(e.to_json()["method"], "integrated");
+        assert_eq!(
+            serde_json::to_value(&e).expect("serialises")["method"],
+            "integrated"
+        );
         // The band: a measured kWh is drawn within +-5%.
         let e = account_run(&spec, McOptions::default(), vec![], &Default::default());
-        let cpu = e.get("component.cpu").expect("cpu");
+        let cpu = e.get(Figure::ComponentCpu).expect("cpu");
         assert!(
             cpu.p5 >= 0.95 - 1e-6 && cpu.p95 <= 1.05 + 1e-6 && cpu.p5 < cpu.p95,
             "{cpu:?}"
@@ -405,7 +410,8 @@ mod tests {
             .figures
             .iter()
             .map(|(k, _)| *k)
-            .filter(|k| k.starts_with("component."))
+            .filter(|k| k.group() == crate::figure::Group::Component)
+            .map(Figure::key)
             .collect();
         assert_eq!(keys.len(), 3, "{keys:?}");
         assert_eq!(

@@ -688,14 +688,14 @@ impl Pipeline {
     fn components(&self, e: [Joules; 4]) -> Vec<ComponentEnergy> {
         let mut c = vec![
             ComponentEnergy {
-                key: "component.cpu",
+                key: crate::figure::Figure::ComponentCpu,
                 name: "CPU (active)",
                 kind: ComponentKind::Host,
                 method: self.cpu_method.unwrap_or(Method::Modelled),
                 energy: e[0],
             },
             ComponentEnergy {
-                key: "component.cpu_idle",
+                key: crate::figure::Figure::ComponentCpuIdle,
                 name: "CPU (idle share)",
                 kind: ComponentKind::Host,
                 method: self.cpu_method.unwrap_or(Method::Modelled),
@@ -704,7 +704,7 @@ impl Pipeline {
         ];
         if let Some(m) = self.dram_method {
             c.push(ComponentEnergy {
-                key: "component.dram",
+                key: crate::figure::Figure::ComponentDram,
                 name: "memory (DRAM)",
                 kind: ComponentKind::Host,
                 method: m,
@@ -713,7 +713,7 @@ impl Pipeline {
         }
         if let Some(m) = self.gpu_method {
             c.push(ComponentEnergy {
-                key: "component.gpu",
+                key: crate::figure::Figure::ComponentGpu,
                 name: "GPUs",
                 kind: ComponentKind::Accelerator,
                 method: m,

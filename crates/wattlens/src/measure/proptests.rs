@@ -2,8 +2,8 @@
 //! non-finite figure; each trace is either refused (an error naming file and line) or a run.
 
 use super::{account_run, replay, ModelInputs, Policy, RunSpec};
-use crate::estimate::McOptions;
 use crate::footprint::tests_support::{p, site};
+use crate::runner::McOptions;
 use crate::source::replay::TraceReader;
 use crate::units::Watts;
 use proptest::prelude::*;

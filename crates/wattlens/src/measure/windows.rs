@@ -4,7 +4,7 @@
 //! Every figure of a run is linear in its component energies (and embodied carbon in the busy
 //! time): `E_it = sum(E_c x m_c) x (1 + share)`, `E_fac = E_it x PUE`, and so on, where each
 //! Monte Carlo sample draws the component multipliers `m_c` and the site once. So the draws are
-//! made once, in the order [`RunSpec`]'s evaluation and [`crate::footprint::account`] make them
+//! made once, in the order the runner makes them for a [`RunSpec`]
 //! (the same seed gives the run's own samples: a window spanning the whole run gets the run's
 //! figures), and each window is a few multiplications per sample. A window's embodied carbon is
 //! that of its own span: `(N_acc x kg_acc + N_srv x kg_srv) x window duration / service life`,
@@ -12,7 +12,9 @@
 //! up to more than the run.
 
 use super::{Policy, RunSpec, Window};
-use crate::estimate::McOptions;
+use crate::equivalents;
+use crate::footprint::SiteValues;
+use crate::runner::McOptions;
 use crate::uncertainty::{from_key32, order_key32, percentiles_of_keys32, Draw, Percentiles, Rng};
 use crate::units::{GramsCo2e, Hours, KgCo2e, KilowattHours, Seconds};
 use serde::Serialize;
@@ -39,7 +41,8 @@ struct Coefficients {
 /// Figures of a window (see [`figures`]).
 const KEYS: usize = 7;
 
-/// Draws one sample in the order `RunSpec::evaluate` and `footprint::account` draw (a test
+/// Draws one sample in the order the runner draws a run (`RunSpec::evaluate`, the site, the
+/// equivalents; a test
 /// checks that a window spanning the run gets the run's figures, so a change there shows).
 fn draw(spec: &RunSpec, d: &mut Draw, mult: &mut Vec<f64>) -> Coefficients {
     mult.clear();
@@ -50,25 +53,11 @@ fn draw(spec: &RunSpec, d: &mut Draw, mult: &mut Vec<f64>) -> Coefficients {
         mult.push(if mid > 0.0 { v / mid } else { 1.0 });
     }
     let share = d.value(&spec.rest_share.range);
-    let site = &spec.site;
-    let pue = d.value(&site.pue.range);
-    let ci = d.value(&site.intensity.range);
-    if let Some(m) = &site.market_intensity {
-        let _ = d.value(&m.range);
-    }
-    let wue = d.value(&site.wue.range);
-    let ewif = d.value(&site.ewif.range);
-    let price = d.value(&site.price.range);
-    let emb_acc = d.value(&site.embodied.per_accelerator_kg.range);
-    let emb_srv = d.value(&site.embodied.per_server_kg.range);
-    let life = d.value(&site.embodied.service_life_h.range);
-    for r in [
-        &site.home_kwh_per_year.range,
-        &site.car_g_per_km.range,
-        &site.phone_charge_g.range,
-    ] {
-        let _ = d.value(r);
-    }
+    let v = SiteValues::draw(&spec.site, d);
+    let _ = equivalents::Inputs::draw(&spec.site, d);
+    let (pue, ci, wue, ewif, price) = (v.pue, v.intensity.0, v.wue.0, v.ewif.0, v.price);
+    let (emb_acc, emb_srv) = (v.per_accelerator_kg, v.per_server_kg);
+    let life = v.service_life.0;
     let it = 1.0 + share;
     let fac = it * pue;
     let per_h = |kg: f64| if life > 0.0 { kg / life } else { 0.0 };
@@ -159,7 +148,7 @@ pub fn windows(spec: &RunSpec, opts: McOptions) -> Vec<WindowFigures> {
     if m.windows.is_empty() {
         return Vec::new();
     }
-    // The central draw, and whether anything is uncertain (as `estimate::run` decides).
+    // The central draw, and whether anything is uncertain (as `runner::run` decides).
     let mut central = Draw::Central { uncertain: 0 };
     let mut mult = Vec::new();
     let c0 = draw(spec, &mut central, &mut mult);

@@ -1,5 +1,6 @@
-//! Rendering an [`Estimate`] for people: a terminal table, Markdown and CSV. (JSON is
-//! [`Estimate::to_json`].) Renderers return text; the binary decides where it goes.
+//! Rendering a [`Report`] for people: a terminal table, Markdown and CSV (JSON is the
+//! `Report`'s own `Serialize`), a measured run's summary and CodeCarbon row, and `--compare`.
+//! Renderers return text; the binary decides where it goes.
 
 pub mod compare;
 mod run;
@@ -8,28 +9,11 @@ mod text;
 pub use run::{codecarbon_row, run_json, run_summary, write_run_json, RunInfo, CODECARBON_COLUMNS};
 pub use text::{csv, markdown, table};
 
-use crate::estimate::Estimate;
+use crate::result::Report;
 use crate::uncertainty::{fmt_human, fmt_input};
 
-/// How a figure is shown: its label and how to scale its unit.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Scale {
-    /// kWh, shown as mWh/Wh/kWh/MWh/GWh/TWh.
-    Energy,
-    /// kgCO2e, shown as mg/g/kg/t/kt/Mt.
-    Mass,
-    /// litres, shown as mL/L/m3.
-    Water,
-    /// kW, shown as W/kW/MW/GW.
-    Power,
-    /// A fraction, shown in percent.
-    Percent,
-    /// A plain number with a fixed unit.
-    Plain(&'static str),
-    /// A count of things (servers, accelerators, requests, tokens), no unit: a whole count is
-    /// shown in full below a million ([`fmt_input`]: `28,936`, not `28,900`).
-    Count,
-}
+use crate::figure::Figure;
+pub(crate) use crate::figure::Scale;
 
 /// One shown value of a figure of `scale`, already scaled: counts with [`fmt_input`], the rest
 /// with [`fmt_human`].
@@ -39,128 +23,6 @@ pub(crate) fn cell(scale: Scale, v: f64) -> String {
         _ => fmt_human(v),
     }
 }
-
-/// Known figures in display order: (key, label, scale).
-pub(crate) const FIGURES: &[(&str, &str, Scale)] = &[
-    ("it_energy_kwh", "IT energy", Scale::Energy),
-    ("facility_energy_kwh", "facility energy", Scale::Energy),
-    (
-        "energy_kwh_per_day",
-        "facility energy per day",
-        Scale::Energy,
-    ),
-    (
-        "energy_kwh_per_year",
-        "facility energy per year",
-        Scale::Energy,
-    ),
-    (
-        "carbon_kgco2e",
-        "carbon (operational + embodied)",
-        Scale::Mass,
-    ),
-    (
-        "operational_carbon_kgco2e",
-        "operational carbon, location-based",
-        Scale::Mass,
-    ),
-    (
-        "market_carbon_kgco2e",
-        "operational carbon, market-based",
-        Scale::Mass,
-    ),
-    ("embodied_carbon_kgco2e", "embodied carbon", Scale::Mass),
-    ("water_l", "water consumed", Scale::Water),
-    ("onsite_water_l", "  on-site (cooling)", Scale::Water),
-    ("offsite_water_l", "  off-site (electricity)", Scale::Water),
-    ("cost", "electricity cost", Scale::Plain("")),
-    ("pue", "PUE", Scale::Plain("")),
-    ("it_power_kw", "IT power", Scale::Power),
-    ("facility_power_kw", "facility power", Scale::Power),
-    ("cooling_energy_kwh", "cooling energy", Scale::Energy),
-    (
-        "power_conversion_energy_kwh",
-        "power conversion energy",
-        Scale::Energy,
-    ),
-    ("other_energy_kwh", "other facility energy", Scale::Energy),
-    ("servers", "servers", Scale::Count),
-    ("accelerators", "accelerators", Scale::Count),
-    // Inference (`estimate infer`).
-    ("requests", "requests covered", Scale::Count),
-    (
-        "energy_wh_per_request",
-        "facility energy per request",
-        Scale::Plain("Wh"),
-    ),
-    (
-        "it_energy_wh_per_request",
-        "  IT energy per request",
-        Scale::Plain("Wh"),
-    ),
-    (
-        "accelerator_energy_wh_per_request",
-        "  accelerator energy per request",
-        Scale::Plain("Wh"),
-    ),
-    (
-        "carbon_g_per_request",
-        "carbon per request",
-        Scale::Plain("gCO2e"),
-    ),
-    (
-        "water_ml_per_request",
-        "water per request",
-        Scale::Plain("mL"),
-    ),
-    (
-        "energy_wh_per_1k_tokens",
-        "facility energy per 1,000 output tokens",
-        Scale::Plain("Wh"),
-    ),
-    (
-        "accelerator_energy_j_per_token",
-        "accelerator energy per output token",
-        Scale::Plain("J"),
-    ),
-    ("output_tokens", "output tokens per request", Scale::Count),
-    ("memory_gb", "memory per replica", Scale::Plain("GB")),
-    ("latency_s", "latency of a request", Scale::Plain("s")),
-    (
-        "time_per_output_token_ms",
-        "time per output token",
-        Scale::Plain("ms"),
-    ),
-    (
-        "throughput_tokens_per_s",
-        "output tokens per second per replica",
-        Scale::Plain("tokens/s"),
-    ),
-    (
-        "fleet_accelerators",
-        "accelerators busy for the request rate",
-        Scale::Count,
-    ),
-    ("compute_flop", "compute", Scale::Plain("FLOP")),
-    ("duration_days", "duration", Scale::Plain("days")),
-    ("accelerator_hours", "accelerator-hours", Scale::Plain("h")),
-    ("implied_mfu", "implied MFU", Scale::Plain("")),
-    (
-        "lost_time_fraction",
-        "time lost to failures",
-        Scale::Percent,
-    ),
-    (
-        "mean_time_between_interruptions_hours",
-        "mean time between interruptions",
-        Scale::Plain("h"),
-    ),
-    (
-        "checkpoint_interval_minutes",
-        "checkpoint interval",
-        Scale::Plain("min"),
-    ),
-];
 
 /// Picks a unit for a figure from the size of its P50 and returns (factor, unit).
 pub(crate) fn unit_for(scale: Scale, p50: f64, currency: &str) -> (f64, String) {
@@ -233,18 +95,17 @@ fn scaled(scale: Scale, v: f64) -> String {
 }
 
 /// The rows shown for an estimate: (label, the P5, P50 and P95 scaled and formatted, unit).
-pub(crate) fn rows(e: &Estimate) -> Vec<(String, [String; 3], String)> {
-    FIGURES
-        .iter()
-        .filter_map(|(key, label, scale)| {
-            let p = e.get(key)?;
-            let cur = if *key == "cost" {
+pub(crate) fn rows(e: &Report) -> Vec<(String, [String; 3], String)> {
+    Figure::table()
+        .filter_map(|f| {
+            let p = e.get(f)?;
+            let cur = if f == Figure::Cost {
                 e.currency.as_str()
             } else {
                 ""
             };
-            let (k, unit) = unit_for(*scale, p.p50, cur);
-            Some(((*label).to_string(), p.scale(k), unit, *scale))
+            let (k, unit) = unit_for(f.scale(), p.p50, cur);
+            Some((f.label().to_string(), p.scale(k), unit, f.scale()))
         })
         .filter(|(_, p, ..)| !text::shows_zero(p))
         .map(|(label, p, unit, scale)| {

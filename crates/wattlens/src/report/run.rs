@@ -2,8 +2,9 @@
 //! CodeCarbon's `emissions.csv` layout so that existing dashboards keep working.
 
 use super::{unit_for, Scale};
-use crate::estimate::Estimate;
+use crate::figure::Figure;
 use crate::measure::WindowFigures;
+use crate::result::Report;
 // The run summary prints numbers in the one human format of every renderer.
 use crate::uncertainty::fmt_human as fmt_num;
 use crate::units::{Bytes, LitresPerKwh};
@@ -16,29 +17,22 @@ const SHOWN_WINDOWS: usize = 50;
 /// The summary of a measured run: duration, energy by component with its method, facility
 /// energy, carbon, water and cost, each as P50 with its P5..P95 range.
 #[must_use]
-pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
+pub fn run_summary(e: &Report, windows: &[WindowFigures]) -> String {
     let mut out = String::new();
-    let duration = e
-        .extra
-        .get("duration_s")
-        .and_then(serde_json::Value::as_f64);
-    let code = e.extra.get("exit_code").and_then(serde_json::Value::as_i64);
+    let run = e.details.run();
+    let duration = run.map(|r| r.duration_s);
+    let code = run.and_then(|r| r.exit_code);
     let _ = write!(out, "wattlens: {} s", fmt_num(duration.unwrap_or(0.0)));
     if let Some(c) = code {
         let _ = write!(out, ", exit code {c}");
     }
-    if let Some(p) = e
-        .extra
-        .get("attribution")
-        .and_then(|a| a.get("policy"))
-        .and_then(serde_json::Value::as_str)
-    {
-        let _ = write!(out, ", charged to: {p}");
+    if let Some(r) = run {
+        let _ = write!(out, ", charged to: {}", r.attribution.policy);
     }
     out.push('\n');
-    let line = |out: &mut String, label: &str, key: &str, scale: Scale, note: &str| {
+    let line = |out: &mut String, label: &str, key: Figure, scale: Scale, note: &str| {
         if let Some(p) = e.get(key) {
-            let cur = if key == "cost" {
+            let cur = if key == Figure::Cost {
                 e.currency.as_str()
             } else {
                 ""
@@ -56,40 +50,46 @@ pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
     for c in &e.components {
         line(&mut out, c.name, c.key, Scale::Energy, c.method.as_str());
     }
-    line(&mut out, "IT energy", "it_energy_kwh", Scale::Energy, "");
+    line(&mut out, "IT energy", Figure::ItEnergy, Scale::Energy, "");
     line(
         &mut out,
         "facility energy (x PUE)",
-        "facility_energy_kwh",
+        Figure::FacilityEnergy,
         Scale::Energy,
         "",
     );
     line(
         &mut out,
         "carbon, location-based",
-        "operational_carbon_kgco2e",
+        Figure::OperationalCarbon,
         Scale::Mass,
         "",
     );
     line(
         &mut out,
         "carbon, market-based",
-        "market_carbon_kgco2e",
+        Figure::MarketCarbon,
         Scale::Mass,
         "",
     );
     line(
         &mut out,
         "embodied carbon",
-        "embodied_carbon_kgco2e",
+        Figure::EmbodiedCarbon,
         Scale::Mass,
         "",
     );
     if e.carbon_basis == crate::grid::CarbonBasis::Series {
         let _ = writeln!(out, "  carbon intensity: {}", e.intensity_scope);
     }
-    line(&mut out, "water consumed", "water_l", Scale::Water, "");
-    line(&mut out, "electricity cost", "cost", Scale::Plain(""), "");
+    line(&mut out, "water consumed", Figure::Water, Scale::Water, "");
+    line(
+        &mut out,
+        "electricity cost",
+        Figure::Cost,
+        Scale::Plain(""),
+        "",
+    );
     if !windows.is_empty() {
         let _ = writeln!(
             out,
@@ -135,8 +135,8 @@ pub fn run_summary(e: &Estimate, windows: &[WindowFigures]) -> String {
 /// The run's `wattlens.footprint/v1` object with its `windows` (none: no key), as a tree; for
 /// a run with many windows, [`write_run_json`] writes the same without building one.
 #[must_use]
-pub fn run_json(e: &Estimate, windows: &[WindowFigures]) -> serde_json::Value {
-    let mut v = e.to_json();
+pub fn run_json(e: &Report, windows: &[WindowFigures]) -> serde_json::Value {
+    let mut v = serde_json::to_value(e).unwrap_or_default();
     if !windows.is_empty() {
         v["windows"] = serde_json::to_value(windows).unwrap_or_default();
     }
@@ -150,10 +150,10 @@ pub fn run_json(e: &Estimate, windows: &[WindowFigures]) -> serde_json::Value {
 /// When writing fails.
 pub fn write_run_json<W: std::io::Write>(
     mut w: W,
-    e: &Estimate,
+    e: &Report,
     windows: &[WindowFigures],
 ) -> std::io::Result<()> {
-    let base = e.to_json();
+    let base = serde_json::to_value(e).map_err(std::io::Error::other)?;
     let Some(map) = base.as_object() else {
         return Ok(());
     };
@@ -284,19 +284,15 @@ pub struct RunInfo {
 /// # Errors
 /// When the CSV writer fails.
 pub fn codecarbon_row(
-    e: &Estimate,
+    e: &Report,
     info: &RunInfo,
     header: Option<&[String]>,
 ) -> Result<String, csv::Error> {
-    let p50 = |k: &str| e.get(k).map_or(0.0, |p| p.p50);
-    let duration = e
-        .extra
-        .get("duration_s")
-        .and_then(serde_json::Value::as_f64)
-        .unwrap_or(0.0);
-    let cpu = p50("component.cpu") + p50("component.cpu_idle");
-    let gpu = p50("component.gpu");
-    let ram = p50("component.dram");
+    let p50 = |k: Figure| e.get(k).map_or(0.0, |p| p.p50);
+    let duration = e.details.run().map_or(0.0, |r| r.duration_s);
+    let cpu = p50(Figure::ComponentCpu) + p50(Figure::ComponentCpuIdle);
+    let gpu = p50(Figure::ComponentGpu);
+    let ram = p50(Figure::ComponentDram);
     let power = |kwh: f64| {
         if duration > 0.0 {
             kwh * 3.6e6 / duration
@@ -304,7 +300,7 @@ pub fn codecarbon_row(
             0.0
         }
     };
-    let emissions = p50("operational_carbon_kgco2e");
+    let emissions = p50(Figure::OperationalCarbon);
     let value = |col: &str| -> String {
         match col {
             "timestamp" => info.timestamp.clone(),
@@ -325,8 +321,8 @@ pub fn codecarbon_row(
             "cpu_energy" => cpu.to_string(),
             "gpu_energy" => gpu.to_string(),
             "ram_energy" => ram.to_string(),
-            "energy_consumed" => p50("facility_energy_kwh").to_string(),
-            "water_consumed" => p50("onsite_water_l").to_string(),
+            "energy_consumed" => p50(Figure::FacilityEnergy).to_string(),
+            "water_consumed" => p50(Figure::OnsiteWater).to_string(),
             "country_name" => info.country_name.clone(),
             "country_iso_code" => info.country_iso_code.clone(),
             "cloud_provider" => info.cloud_provider.clone(),

@@ -1,8 +1,9 @@
 //! Text renderers: terminal table, Markdown and CSV.
 
 use super::{rows, unit_for, Scale};
-use crate::estimate::Estimate;
+use crate::figure::{Figure, Group};
 use crate::footprint::COMPONENTS;
+use crate::result::Report;
 use crate::uncertainty::{fmt_human, Percentiles};
 use std::fmt::Write;
 
@@ -16,7 +17,7 @@ fn trio(p: &Percentiles) -> [String; 3] {
     [fmt_human(p.p5), fmt_human(p.p50), fmt_human(p.p95)]
 }
 
-fn header(e: &Estimate) -> String {
+fn header(e: &Report) -> String {
     let basis = if e.samples > 1 {
         format!(
             "P5 / P50 / P95 of {} Monte Carlo samples, seed {}",
@@ -26,10 +27,10 @@ fn header(e: &Estimate) -> String {
         "point inputs: one evaluation".to_string()
     };
     let mut what = String::new();
-    if let Some(m) = e.extra.get("model").and_then(|v| v.as_str()) {
+    if let Some(m) = e.details.hardware().and_then(|h| h.model.as_deref()) {
         what.push_str(&format!(" {m}"));
     }
-    if let Some(a) = e.extra.get("accelerator").and_then(|v| v.as_str()) {
+    if let Some(a) = e.details.hardware().and_then(|h| h.accelerator.as_deref()) {
         what.push_str(&format!(" on {a}"));
     }
     format!("wattlens estimate {}{what}: modelled ({basis})", e.kind)
@@ -37,7 +38,7 @@ fn header(e: &Estimate) -> String {
 
 /// An aligned table for a terminal; with `explain`, every step and assumption follows.
 #[must_use]
-pub fn table(e: &Estimate, explain: bool) -> String {
+pub fn table(e: &Report, explain: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", header(e));
     let body = rows(e);
@@ -101,12 +102,12 @@ pub fn table(e: &Estimate, explain: bool) -> String {
 
 /// The IT energy by component, scaled to one unit from the total: (unit, rows); rows that show
 /// as 0 are left out.
-fn components(e: &Estimate) -> Option<(String, Vec<(&'static str, Percentiles)>)> {
-    let total = e.get("it_energy_kwh")?;
+fn components(e: &Report) -> Option<(String, Vec<(&'static str, Percentiles)>)> {
+    let total = e.get(Figure::ItEnergy)?;
     let (k, unit) = unit_for(Scale::Energy, total.p50, "");
     let rows = COMPONENTS
         .iter()
-        .filter_map(|(key, name, _)| e.get(key).map(|p| (*name, p)))
+        .filter_map(|(f, _)| e.get(*f).map(|p| (f.label(), p)))
         .filter(|(_, p)| !shows_zero(p))
         .map(|(name, p)| (name, p.scale(k)))
         .collect();
@@ -115,10 +116,13 @@ fn components(e: &Estimate) -> Option<(String, Vec<(&'static str, Percentiles)>)
 
 /// The equivalents shown: (P50 with its unit, description, source). An equivalent of nothing
 /// (`0 km` at --intensity 0) is left out, as zero rows are.
-fn equivalents(e: &Estimate) -> Vec<(String, &str, &str)> {
+fn equivalents(e: &Report) -> Vec<(String, &str, &str)> {
     e.equivalents
         .iter()
-        .filter_map(|(k, label, unit, src)| e.get(k).map(|p| (label, *unit, src, p)))
+        .filter_map(|q| {
+            e.get(q.figure)
+                .map(|p| (&q.description, q.unit, &q.source, p))
+        })
         .filter(|(.., p)| fmt_human(p.p50) != "0")
         .map(|(label, unit, src, p)| {
             let v = if unit == "fraction" && p.p50 * 100.0 < 1e-4 {
@@ -134,24 +138,28 @@ fn equivalents(e: &Estimate) -> Vec<(String, &str, &str)> {
 }
 
 /// The rack line of `estimate datacenter`, if any.
-fn rack(e: &Estimate) -> Option<String> {
-    let r = e.extra.get("rack")?;
+fn rack(e: &Report) -> Option<String> {
+    let crate::result::Details::Datacenter(d) = &e.details else {
+        return None;
+    };
+    let r = d.rack.as_ref()?;
+    let names: Vec<&str> = r.suitable_cooling.iter().map(|c| c.name.as_str()).collect();
     Some(format!(
         "rack: {} kW; cooling types that handle it: {}",
-        r["power_kw"].as_f64().map_or("-".into(), fmt_human),
-        r["suitable_cooling"]
-            .as_array()
-            .map(|a| a
-                .iter()
-                .filter_map(|x| x["name"].as_str())
-                .collect::<Vec<_>>()
-                .join(", "))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "none in the catalog".into())
+        if r.power_kw.is_finite() {
+            fmt_human(r.power_kw)
+        } else {
+            "-".into()
+        },
+        if names.is_empty() {
+            "none in the catalog".to_string()
+        } else {
+            names.join(", ")
+        }
     ))
 }
 
-fn explanation(e: &Estimate) -> String {
+fn explanation(e: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\nsteps (at the central value of every input):");
     for (i, s) in e.steps.iter().enumerate() {
@@ -188,7 +196,7 @@ fn explanation(e: &Estimate) -> String {
 /// A Markdown report: the figures table, components, equivalents, notes and, with `explain`,
 /// the steps; the same rows the terminal table shows.
 #[must_use]
-pub fn markdown(e: &Estimate, explain: bool) -> String {
+pub fn markdown(e: &Report, explain: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### {}\n", header(e));
     let _ = writeln!(
@@ -271,17 +279,21 @@ pub fn markdown(e: &Estimate, explain: bool) -> String {
 ///
 /// # Errors
 /// Only if writing to memory fails.
-pub fn csv(e: &Estimate) -> Result<String, csv::Error> {
+pub fn csv(e: &Report) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["kind", "figure", "p5", "p50", "p95", "method"])?;
     let cost = format!("cost_{}", e.currency.to_ascii_lowercase());
     for (k, p) in &e.figures {
-        if k.starts_with("eq.") && !e.equivalents.iter().any(|q| q.0 == *k) {
+        if k.group() == Group::Equivalent && !e.equivalents.iter().any(|q| q.figure == *k) {
             continue;
         }
         w.write_record([
-            e.kind,
-            if *k == "cost" { cost.as_str() } else { k },
+            e.kind.as_str(),
+            if *k == Figure::Cost {
+                cost.as_str()
+            } else {
+                k.key()
+            },
             &p.p5.to_string(),
             &p.p50.to_string(),
             &p.p95.to_string(),

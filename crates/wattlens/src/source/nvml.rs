@@ -579,7 +579,7 @@ mod tests {
             .breakdown
             .components
             .iter()
-            .find(|c| c.key == "component.gpu")
+            .find(|c| c.key == crate::figure::Figure::ComponentGpu)
             .expect("gpu component");
         assert!((gpu.energy.0 - 10.0).abs() < 1e-9, "{gpu:?}");
         assert_eq!(gpu.method, crate::energy::Method::Measured);

@@ -768,7 +768,7 @@ mod tests {
             .breakdown
             .components
             .iter()
-            .find(|c| c.key == "component.gpu")
+            .find(|c| c.key == crate::figure::Figure::ComponentGpu)
             .expect("gpu");
         assert!((gpu.energy.0 - 1350.0).abs() < 1e-9, "{gpu:?}");
     }

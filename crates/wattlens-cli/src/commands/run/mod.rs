@@ -28,12 +28,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use trace::Replayed;
 use wattlens::catalog::Catalog;
 use wattlens::estimate::site::resolve;
-use wattlens::estimate::McOptions;
 use wattlens::measure::{
     account_run, replay, CpuInfo, CpuRating, MeterCoefficient, ModelInputs, Policy, RatingError,
     RatingSource, RunSpec,
 };
 use wattlens::report;
+use wattlens::runner::McOptions;
 use wattlens::source::replay::{Header, Settings, TraceReader, TraceWriter, TRACE_SCHEMA};
 use wattlens::uncertainty::{fmt_num, Range};
 use wattlens::units::Watts;
@@ -272,16 +272,14 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     e.notes.extend(notes);
     e.notes
         .extend(wattlens::estimate::site::fallback_notes(&e.assumptions));
-    for (k, v) in trace::identity(&header) {
-        e.extra.insert(k.into(), v);
-    }
-    if let Some(r) = &replayed {
-        e.extra.insert("replay".into(), r.to_json());
+    if let wattlens::result::Details::Run(run) = &mut e.details {
+        run.provenance = Some(trace::identity(&header));
+        run.replay = replayed.as_ref().map(Replayed::to_json);
     }
     let m = &spec.measurement;
     if e.components
         .iter()
-        .any(|c| c.key == "component.cpu" && c.method.as_str() == "modelled")
+        .any(|c| c.key == wattlens::figure::Figure::ComponentCpu && c.method.as_str() == "modelled")
     {
         e.notes.push(cpu_model_note(
             cpu_from.as_deref(),
@@ -422,7 +420,7 @@ fn printable(
 fn windows_unless_signalled(
     spec: &std::sync::Arc<RunSpec>,
     opts: McOptions,
-    e: &mut wattlens::estimate::Estimate,
+    e: &mut wattlens::result::Report,
 ) -> Vec<wattlens::measure::WindowFigures> {
     if spec.measurement.windows.is_empty() {
         return Vec::new();

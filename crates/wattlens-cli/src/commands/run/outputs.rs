@@ -274,7 +274,7 @@ pub(super) fn open_write(path: &Path, append: bool) -> Result<File> {
 pub(super) fn write_json(
     path: &Path,
     held: Option<File>,
-    e: &wattlens::estimate::Estimate,
+    e: &wattlens::result::Report,
     windows: &[wattlens::measure::WindowFigures],
 ) -> Result<Option<Pipe>> {
     let Some(f) = held else {
@@ -299,7 +299,7 @@ pub(super) fn write_json(
 pub(super) fn append_csv(
     path: &Path,
     held: Option<File>,
-    e: &wattlens::estimate::Estimate,
+    e: &wattlens::result::Report,
     info: &report::RunInfo,
 ) -> Result<Option<Pipe>> {
     let regular = held.is_none() && std::fs::metadata(path).is_ok_and(|m| m.is_file());

@@ -5,7 +5,6 @@
 use crate::cli::{Charge, RunArgs, SiteArgs};
 use crate::settings::ConfigSite;
 use anyhow::{bail, Result};
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use wattlens::catalog::Catalog;
@@ -97,14 +96,20 @@ impl Replayed {
     }
 
     /// The `replay` object of the JSON.
-    pub(super) fn to_json(&self) -> Value {
-        json!({
-            "trace": self.path,
-            "recorded_settings": self.recorded.as_ref().map(|s| json!(s)),
-            "overridden": self.overridden.iter().map(|(k, rec, used)| json!({
-                "setting": k, "recorded": rec, "used": used,
-            })).collect::<Vec<_>>(),
-        })
+    pub(super) fn to_json(&self) -> wattlens::result::Replay {
+        wattlens::result::Replay {
+            trace: self.path.clone(),
+            recorded_settings: self.recorded.clone(),
+            overridden: self
+                .overridden
+                .iter()
+                .map(|(k, rec, used)| wattlens::result::Override {
+                    setting: k.clone(),
+                    recorded: rec.clone(),
+                    used: used.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// The site flags: those given, else the recorded ones.
@@ -322,17 +327,14 @@ pub(super) fn charge_str(c: Charge) -> &'static str {
 
 /// The run's `started_at`, `host`, `wattlens_version` and `command` (the program only, even
 /// from a trace recorded with `--record-command`); `null` where a trace does not say.
-pub(super) fn identity(header: &Header) -> [(&'static str, Value); 4] {
+pub(super) fn identity(header: &Header) -> wattlens::result::Provenance {
     let known = !header.schema.is_empty();
-    [
-        (
-            "started_at",
-            json!(known
-                .then(|| wattlens::measure::rfc3339(header.started_unix_s))
-                .flatten()),
-        ),
-        ("host", json!(header.host)),
-        ("wattlens_version", json!(env!("CARGO_PKG_VERSION"))),
-        ("command", json!(header.command.first())),
-    ]
+    wattlens::result::Provenance {
+        started_at: known
+            .then(|| wattlens::measure::rfc3339(header.started_unix_s))
+            .flatten(),
+        host: header.host.clone(),
+        wattlens_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: header.command.first().cloned(),
+    }
 }

@@ -17,10 +17,12 @@
 //! Each equation is a plain function with a hand-checked unit test; docs/models.md gives the
 //! sources.
 
-use super::Evaluate;
-use crate::explain::{NoTrace, Step, StepSink};
-use crate::footprint::{account, Busy, ItEnergy, Site};
+use crate::explain::{Step, StepSink};
+use crate::figure::Figure;
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
+use crate::result::ReportKind;
+use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
 use crate::units::{
     Bytes, BytesPerSecond, Flops, FlopsPerSecond, Hours, Joules, KilowattHours, Seconds, Watts,
@@ -470,15 +472,34 @@ impl Roofline {
     }
 }
 
+/// What an inference evaluation carries to the figures derived from its footprint.
+#[derive(Clone, Copy, Debug)]
+pub struct InferState {
+    out_tokens: f64,
+    count: f64,
+    per_day: bool,
+    /// The modelled request, its accelerators and accelerators per server.
+    request: Option<(Request, f64, f64)>,
+    it_request: ItEnergy,
+    one_busy: Busy,
+}
+
 impl Evaluate for InferSpec {
-    fn kind(&self) -> &'static str {
-        "infer"
+    type State = InferState;
+
+    fn kind(&self) -> ReportKind {
+        ReportKind::Infer
     }
     fn site(&self) -> &Site {
         &self.site
     }
 
-    fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, rec: &mut Record<'_>) {
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        _rec: &mut Record<'_>,
+    ) -> Usage<InferState> {
         let out_tokens = d.value(&self.output_tokens);
         let (count, per_day) = match &self.volume {
             Volume::Requests(n) => (d.value(n), false),
@@ -551,8 +572,32 @@ impl Evaluate for InferSpec {
             },
             None => Busy::default(),
         };
-        let one = one_request(&self.site, d, &it_request, &one_busy);
-        let fac = account(&self.site, d, t, &it, &busy, rec);
+        Usage {
+            it,
+            busy,
+            state: InferState {
+                out_tokens,
+                count,
+                per_day,
+                request,
+                it_request,
+                one_busy,
+            },
+        }
+    }
+
+    fn finish<T: StepSink>(&self, s: InferState, fp: &Footprint, t: &mut T, rec: &mut Record<'_>) {
+        let InferState {
+            out_tokens,
+            count,
+            per_day,
+            request,
+            it_request,
+            one_busy,
+        } = s;
+        // One request at the very site values the totals used.
+        let one = fp.site.footprint(&it_request, &one_busy);
+        let fac = fp.facility;
         t.step(|| {
             Step::new(
                 "energy_per_request",
@@ -560,77 +605,46 @@ impl Evaluate for InferSpec {
                     "E_fac of one request = E_it x PUE; the totals cover {} requests",
                     fmt_input(count)
                 ),
-                one.facility_kwh * 1e3,
+                one.facility.0 * 1e3,
                 "Wh",
             )
         });
-        rec.put("requests", count);
-        rec.put("energy_wh_per_request", one.facility_kwh * 1e3);
-        rec.put("carbon_g_per_request", one.carbon_kg * 1e3);
-        rec.put("water_ml_per_request", one.water_l * 1e3);
-        rec.put("it_energy_wh_per_request", it_request.total().0 * 1e3);
+        rec.put(Figure::Requests, count);
+        rec.put(Figure::EnergyPerRequest, one.facility.0 * 1e3);
+        rec.put(Figure::CarbonPerRequest, one.carbon().0 * 1e3);
+        rec.put(Figure::WaterPerRequest, one.water().0 * 1e3);
+        rec.put(Figure::ItEnergyPerRequest, it_request.total().0 * 1e3);
         rec.put(
-            "accelerator_energy_wh_per_request",
+            Figure::AcceleratorEnergyPerRequest,
             it_request.accelerators.0 * 1e3,
         );
         rec.put(
-            "energy_wh_per_1k_tokens",
-            one.facility_kwh * 1e3 * 1000.0 / out_tokens,
+            Figure::EnergyPer1kTokens,
+            one.facility.0 * 1e3 * 1000.0 / out_tokens,
         );
         rec.put(
-            "accelerator_energy_j_per_token",
+            Figure::AcceleratorEnergyPerToken,
             Joules::from(it_request.accelerators).0 / out_tokens,
         );
-        rec.put("output_tokens", out_tokens);
+        rec.put(Figure::OutputTokens, out_tokens);
         if let Some((q, n, _)) = request {
-            rec.put("accelerators", n);
-            rec.put("memory_gb", q.memory.0 / 1e9);
-            rec.put("latency_s", q.latency.0);
-            rec.put("time_per_output_token_ms", q.step.0 * 1e3);
-            rec.put("throughput_tokens_per_s", q.throughput);
+            rec.put(Figure::Accelerators, n);
+            rec.put(Figure::Memory, q.memory.0 / 1e9);
+            rec.put(Figure::Latency, q.latency.0);
+            rec.put(Figure::TimePerOutputToken, q.step.0 * 1e3);
+            rec.put(Figure::Throughput, q.throughput);
             if per_day {
                 rec.put(
-                    "fleet_accelerators",
+                    Figure::FleetAccelerators,
                     n * count * q.replica_time.0 / SECONDS_PER_DAY,
                 );
             }
         }
         if per_day {
-            rec.put("energy_kwh_per_day", fac.0);
-            rec.put("energy_kwh_per_year", fac.0 * 365.0);
+            rec.put(Figure::EnergyPerDay, fac.0);
+            rec.put(Figure::EnergyPerYear, fac.0 * 365.0);
         }
     }
-}
-
-/// The footprint of one request.
-#[derive(Clone, Copy, Debug, Default)]
-struct OneRequest {
-    facility_kwh: f64,
-    carbon_kg: f64,
-    water_l: f64,
-}
-
-/// Runs the accounting core on one request's IT energy, replaying the evaluation's draws so that
-/// the site values (PUE, intensity, water) are the very ones the totals use.
-fn one_request(site: &Site, d: &Draw, it: &ItEnergy, busy: &Busy) -> OneRequest {
-    let mut replay = match d {
-        Draw::Central { .. } => Draw::Central { uncertain: 0 },
-        Draw::Random(rng) => Draw::Random(rng.clone()),
-    };
-    let mut rec = Record::central();
-    let _ = account(site, &mut replay, &mut NoTrace, it, busy, &mut rec);
-    let mut one = OneRequest::default();
-    if let Record::Central { keys, values } = rec {
-        for (k, v) in keys.into_iter().zip(values) {
-            match k {
-                "facility_energy_kwh" => one.facility_kwh = v,
-                "carbon_kgco2e" => one.carbon_kg = v,
-                "water_l" => one.water_l = v,
-                _ => {}
-            }
-        }
-    }
-    one
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Unit tests of the inference model, each against hand arithmetic in its comment.
 
 use super::*;
-use crate::estimate::{run, McOptions};
+use crate::runner::{run, McOptions};
 
 fn llama3_8b() -> Shape {
     Shape {
@@ -243,14 +243,14 @@ fn request_energy_with_idle_time() {
         vec![],
     );
     let j = busy_s * 210.0 + busy_s * 70.0;
-    let wh = e.get("energy_wh_per_request").expect("wh").p50;
+    let wh = e.get(Figure::EnergyPerRequest).expect("wh").p50;
     assert!((wh - j / 3600.0).abs() < 1e-9, "{wh}");
     // per 1,000 output tokens: the same (1000 tokens a request)
-    assert!((e.get("energy_wh_per_1k_tokens").expect("k").p50 - wh).abs() < 1e-12);
-    assert!((e.get("latency_s").expect("l").p50 - busy_s).abs() < 1e-9);
-    assert_eq!(e.get("accelerators").expect("n").p50, 1.0);
+    assert!((e.get(Figure::EnergyPer1kTokens).expect("k").p50 - wh).abs() < 1e-12);
+    assert!((e.get(Figure::Latency).expect("l").p50 - busy_s).abs() < 1e-9);
+    assert_eq!(e.get(Figure::Accelerators).expect("n").p50, 1.0);
     // embodied: 1 accelerator busy 2 x 4.781 s of 4 years: 150 kg x 9.56 s / 126,144,000 s
-    let emb = e.get("embodied_carbon_kgco2e").expect("emb").p50;
+    let emb = e.get(Figure::EmbodiedCarbon).expect("emb").p50;
     assert!((emb - (150.0 + 1000.0 / 8.0) * 2.0 * busy_s / (4.0 * 8760.0 * 3600.0)).abs() < 1e-12);
 }
 
@@ -264,9 +264,9 @@ fn a_request_rate_gives_a_day_and_a_fleet() {
         vec![],
     );
     let kwh = 1e6 * busy_s * 280.0 / 3.6e6;
-    assert!((e.get("energy_kwh_per_day").expect("d").p50 - kwh).abs() < 1e-6);
-    assert!((e.get("energy_kwh_per_year").expect("y").p50 - kwh * 365.0).abs() < 1e-3);
-    let fleet = e.get("fleet_accelerators").expect("f").p50;
+    assert!((e.get(Figure::EnergyPerDay).expect("d").p50 - kwh).abs() < 1e-6);
+    assert!((e.get(Figure::EnergyPerYear).expect("y").p50 - kwh * 365.0).abs() < 1e-3);
+    let fleet = e.get(Figure::FleetAccelerators).expect("f").p50;
     assert!((fleet - 1e6 * 2.0 * busy_s / 86_400.0).abs() < 1e-9);
 }
 
@@ -281,11 +281,11 @@ fn given_energy_per_request_keeps_the_accounting() {
     s.host_share = Range::point(0.2);
     s.rest_share = Range::point(0.3);
     let e = run(&s, McOptions::default(), vec![]);
-    assert!((e.get("water_l").expect("w").p50 - 0.014).abs() < 1e-12);
-    assert!((e.get("energy_wh_per_request").expect("e").p50 - 6.0).abs() < 1e-9);
+    assert!((e.get(Figure::Water).expect("w").p50 - 0.014).abs() < 1e-12);
+    assert!((e.get(Figure::EnergyPerRequest).expect("e").p50 - 6.0).abs() < 1e-9);
     // components: 4 Wh / 1.5 = 2.667 Wh accelerators
-    assert!((e.get("component.accelerators").expect("a").p50 - 0.004 / 1.5).abs() < 1e-12);
-    assert_eq!(e.get("embodied_carbon_kgco2e").expect("emb").p50, 0.0);
+    assert!((e.get(Figure::ComponentAccelerators).expect("a").p50 - 0.004 / 1.5).abs() < 1e-12);
+    assert_eq!(e.get(Figure::EmbodiedCarbon).expect("emb").p50, 0.0);
 }
 
 #[test]
@@ -306,9 +306,9 @@ fn two_threads_give_the_same_samples_as_one() {
     let one = run(&s, opts(1), vec![]);
     let two = run(&s, opts(2), vec![]);
     assert_eq!(one.figures, two.figures);
-    let p = one.get("energy_wh_per_request").expect("e");
+    let p = one.get(Figure::EnergyPerRequest).expect("e");
     assert!(p.p5 < p.p50 && p.p50 < p.p95);
     // per request x requests = per day, sample by sample, so at every percentile
-    let day = one.get("energy_kwh_per_day").expect("d");
+    let day = one.get(Figure::EnergyPerDay).expect("d");
     assert!((day.p50 / (p.p50 * 1e3) - 1.0).abs() < 1e-5);
 }

@@ -10,8 +10,8 @@ use crate::estimate::site::{resolve as resolve_site, Derived, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::field::{Field, Msg};
+use crate::result::{self, Cooling, Details};
 use crate::uncertainty::{fmt_input, Range};
-use serde_json::{json, Map};
 
 /// `estimate datacenter` inputs.
 #[derive(Clone, Debug, Default)]
@@ -45,7 +45,7 @@ pub fn datacenter(
     check(dc, s)?;
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let mut extra = Map::new();
+    let mut extra = result::DatacenterDetails::default();
     let hw = hardware(cat, &dc.hw, None, &mut out)?;
     let server_power = positive(Field::ServerPower, dc.hw.server_power)?;
     let server_w = server_power.or(hw
@@ -67,7 +67,7 @@ pub fn datacenter(
             how: Msg::new("1 / IT share of {breakdown}"),
         });
         out.push(breakdown_given(b));
-        extra.insert("pue_from_breakdown".into(), json!(pue));
+        extra.pue_from_breakdown = Some(pue);
         (b.cooling, b.power, b.other)
     } else {
         let c = cat
@@ -93,10 +93,13 @@ pub fn datacenter(
     let rack_w = rack_power(dc, server_w)?;
     if let Some(w) = rack_w {
         let (kw, suitable) = cooling_for(cat, s, w, &mut notes)?;
-        extra.insert("rack".into(), json!({
-            "power_kw": kw,
-            "suitable_cooling": suitable.iter().map(|(n, m)| json!({"name": n, "max_rack_kw": m})).collect::<Vec<_>>(),
-        }));
+        extra.rack = Some(result::Rack {
+            power_kw: kw,
+            suitable_cooling: suitable
+                .into_iter()
+                .map(|(name, max_rack_kw)| Cooling { name, max_rack_kw })
+                .collect(),
+        });
     }
     let spec = DatacenterSpec {
         it_power,
@@ -111,7 +114,7 @@ pub fn datacenter(
         spec,
         assumptions: out,
         published: Vec::new(),
-        extra,
+        details: Details::Datacenter(extra),
         notes,
     })
 }

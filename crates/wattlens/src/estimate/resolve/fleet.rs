@@ -10,8 +10,8 @@ use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::field::Field;
+use crate::result::Details;
 use crate::uncertainty::Range;
-use serde_json::Map;
 
 /// `estimate fleet` inputs.
 #[derive(Clone, Debug, Default)]
@@ -135,7 +135,7 @@ pub fn fleet(
         },
         assumptions: out,
         published: Vec::new(),
-        extra: Map::new(),
+        details: Details::default(),
         notes,
     })
 }

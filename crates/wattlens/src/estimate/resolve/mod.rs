@@ -15,13 +15,13 @@ pub use infer::{infer, InferInputs};
 pub use train::{train, TrainInputs};
 
 use super::site::{coefficient, SiteInputs};
-use super::{EstimateError, Published};
+use super::EstimateError;
 use crate::catalog::{Accelerator, Catalog, Row, Server};
 use crate::explain::{Assumption, Origin};
 use crate::field::Field;
 use crate::footprint::Param;
+use crate::result::Published;
 use crate::uncertainty::{fmt_human, Range};
-use serde_json::{Map, Value};
 
 /// Numeric precision of the peak used for compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -137,9 +137,9 @@ pub struct Resolved<S> {
     /// Every input and its origin.
     pub assumptions: Vec<Assumption>,
     /// Published figures to show beside the estimate (key of the comparable figure, figure).
-    pub published: Vec<(Option<&'static str>, f64, Published)>,
-    /// Extra structured output.
-    pub extra: Map<String, Value>,
+    pub published: Vec<(Option<crate::figure::Figure>, f64, Published)>,
+    /// What the result says about its kind (model, accelerator, rack ...).
+    pub details: crate::result::Details,
     /// Warnings.
     pub notes: Vec<String>,
 }

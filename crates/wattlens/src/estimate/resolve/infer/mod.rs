@@ -19,8 +19,8 @@ use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::field::Field;
+use crate::result::{Details, HardwareDetails};
 use crate::uncertainty::Range;
-use serde_json::{json, Map};
 
 /// `estimate infer` inputs.
 #[derive(Clone, Debug, Default)]
@@ -88,7 +88,7 @@ pub fn infer(
     check(i)?;
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let mut extra = Map::new();
+    let mut extra = HardwareDetails::default();
     let given = positive(Field::EnergyPerRequest, i.energy_per_request)?;
     if given.is_some() {
         unused_with_given_energy(i, &mut notes);
@@ -110,7 +110,7 @@ pub fn infer(
             source: Some(m.cite()),
             field: None,
         });
-        extra.insert("model".into(), json!(m.name));
+        extra.model = Some(m.name.clone());
     }
     let output = given_or(
         cat,
@@ -125,7 +125,7 @@ pub fn infer(
         given_energy(i, e, output, &mut out, &mut notes, &mut extra)
     } else {
         let r = roofline::modelled(cat, i, &g, model, output, &mut out, &mut notes)?;
-        extra.insert("accelerator".into(), json!(r.1));
+        extra.accelerator = Some(r.1);
         r.0
     };
     let mut site = resolve_site(cat, s, &mut out)?.site;
@@ -145,7 +145,7 @@ pub fn infer(
         },
         assumptions: out,
         published: Vec::new(),
-        extra,
+        details: Details::Infer(extra),
         notes,
     })
 }
@@ -248,7 +248,7 @@ fn given_energy(
     output: Range,
     out: &mut Vec<Assumption>,
     notes: &mut Vec<String>,
-    extra: &mut Map<String, serde_json::Value>,
+    extra: &mut HardwareDetails,
 ) -> Energy {
     user(
         out,
@@ -265,7 +265,7 @@ fn given_energy(
         ));
     }
     if i.hw.gpu.is_some() {
-        extra.insert("accelerator".into(), json!(i.hw.gpu));
+        extra.accelerator.clone_from(&i.hw.gpu);
     }
     Energy::Given { it_kwh: e }
 }

@@ -12,8 +12,8 @@ use crate::estimate::train::{Compute, Duration, TrainSpec};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::field::Field;
+use crate::result::HardwareDetails;
 use crate::uncertainty::Range;
-use serde_json::{json, Map};
 
 /// A CPU-only run: `servers` (default 1) servers of `server_power` (or a server row's
 /// maximum) at `load` for `days`; host CPUs and memory plus the rest of the server, no
@@ -29,7 +29,7 @@ pub(super) fn cpu_only(
     gpu_hours: Option<Range>,
     out: &mut Vec<Assumption>,
     notes: &mut Vec<String>,
-) -> Result<(TrainSpec, Map<String, serde_json::Value>), EstimateError> {
+) -> Result<(TrainSpec, HardwareDetails), EstimateError> {
     refuse_accelerator_inputs(t, gpu_hours)?;
     let wall = wall.ok_or_else(|| {
         EstimateError::Missing(
@@ -54,15 +54,12 @@ pub(super) fn cpu_only(
     hardware_embodied(&mut site, hw, out);
     site.embodied.per_accelerator_kg =
         crate::footprint::Param::new(Range::point(0.0), "a CPU-only run has no accelerators");
-    let mut extra = Map::new();
-    if let Some(srv) = hw.server {
-        extra.insert(
-            "accelerator".into(),
-            json!(format!("{} (CPU only)", srv.name)),
-        );
-    } else {
-        extra.insert("accelerator".into(), json!("a CPU-only server"));
-    }
+    let extra = HardwareDetails {
+        model: None,
+        accelerator: Some(hw.server.map_or("a CPU-only server".to_string(), |srv| {
+            format!("{} (CPU only)", srv.name)
+        })),
+    };
     Ok((
         TrainSpec {
             compute,

@@ -19,8 +19,8 @@ use crate::estimate::train::{Compute, Duration, TrainSpec};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::field::Field;
+use crate::result::{Details, HardwareDetails};
 use crate::uncertainty::{fmt_human, Range};
-use serde_json::{json, Map};
 
 /// `estimate train` inputs.
 #[derive(Clone, Debug, Default)]
@@ -114,7 +114,7 @@ pub fn train(
             spec,
             assumptions: out,
             published,
-            extra,
+            details: Details::Train(extra),
             notes,
         });
     }
@@ -139,16 +139,15 @@ pub fn train(
         cpu_only: false,
     };
     failures::feasible(&spec, t)?;
-    let mut extra = Map::new();
-    if let Some(m) = model {
-        extra.insert("model".into(), json!(m.name));
-    }
-    extra.insert("accelerator".into(), json!(accel.name));
+    let extra = HardwareDetails {
+        model: model.map(|m| m.name.clone()),
+        accelerator: Some(accel.name.clone()),
+    };
     Ok(Resolved {
         spec,
         assumptions: out,
         published,
-        extra,
+        details: Details::Train(extra),
         notes,
     })
 }

@@ -4,12 +4,14 @@
 use super::super::Precision;
 use super::TrainInputs;
 use crate::catalog::{Accelerator, Catalog, Model};
-use crate::estimate::{EstimateError, Published};
+use crate::estimate::EstimateError;
 use crate::field::Field;
+use crate::figure::Figure;
+use crate::result::Published;
 
 /// A published figure to show beside the estimate: (key of the comparable figure, scale of
 /// that figure to the published unit, the figure).
-type PublishedFigure = (Option<&'static str>, f64, Published);
+type PublishedFigure = (Option<Figure>, f64, Published);
 
 /// The preset's published training figures. They describe its pre-training run, so they are
 /// shown only when this estimate is of that run: no duration, compute or size that contradicts
@@ -77,7 +79,7 @@ fn of_run(m: &Model) -> Vec<PublishedFigure> {
     let src = m.training_source.clone().unwrap_or_default();
     if let Some(h) = m.training_accelerator_hours {
         published.push((
-            Some("accelerator_hours"),
+            Some(Figure::AcceleratorHours),
             1.0,
             Published {
                 name: "accelerator-hours".into(),
@@ -90,7 +92,7 @@ fn of_run(m: &Model) -> Vec<PublishedFigure> {
     }
     if let Some(e) = m.reported_training_energy_mwh {
         published.push((
-            Some("facility_energy_kwh"),
+            Some(Figure::FacilityEnergy),
             1e-3,
             Published {
                 name: "training energy".into(),
@@ -104,7 +106,7 @@ fn of_run(m: &Model) -> Vec<PublishedFigure> {
     if let Some(c) = m.reported_training_tco2e {
         let basis = m.reported_emissions_basis.clone().unwrap_or_default();
         published.push((
-            Some("operational_carbon_kgco2e"),
+            Some(Figure::OperationalCarbon),
             1e-3,
             Published {
                 name: format!("training emissions ({basis})"),
@@ -117,7 +119,7 @@ fn of_run(m: &Model) -> Vec<PublishedFigure> {
     }
     if let Some(d) = m.training_days {
         published.push((
-            Some("duration_days"),
+            Some(Figure::Duration),
             1.0,
             Published {
                 name: "training days".into(),

@@ -3,18 +3,22 @@
 //! inside this estimate's P5–P95. Both went through the same accounting core, so the same key
 //! means the same quantity in the same unit.
 
-use super::{unit_for, Scale, FIGURES};
-use crate::estimate::{Estimate, SCHEMA};
+use super::{unit_for, Scale};
+use crate::figure::Figure;
+use crate::result::Report;
 // Printed in the one human number format of every renderer.
 use crate::uncertainty::{fmt_human as fmt_num, Percentiles};
 use serde_json::{json, Value};
+
+mod read;
+pub use read::read;
 use std::fmt::Write;
 
 /// One figure both footprints carry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FigureRow {
-    /// JSON key (with its unit, e.g. `facility_energy_kwh`).
-    pub key: String,
+    /// The figure (its JSON key carries its unit, e.g. `facility_energy_kwh`).
+    pub key: Figure,
     /// Label for people.
     pub label: String,
     /// This estimate's percentiles.
@@ -87,6 +91,10 @@ pub enum CompareError {
     /// No figure in common.
     #[error("{0} has no figure in common with this estimate")]
     Nothing(String),
+    /// A footprint whose figures are sound but whose other parts cannot be read (no `kind`,
+    /// an unknown component).
+    #[error("{0} cannot be read as a footprint: {1}; give the file that `--json` wrote, unedited")]
+    Unreadable(String, String),
     /// A figure of the file is not a P5/P50/P95 of finite, non-negative, ordered numbers.
     #[error("{file}: {key} {message}; give the file that `--json` wrote, unedited")]
     Invalid {
@@ -99,86 +107,30 @@ pub enum CompareError {
     },
 }
 
-/// A figure of the other file, checked: an object whose `p5`, `p50` and `p95` are finite,
-/// non-negative numbers with `p5 <= p50 <= p95`. `null` counts as absent.
-fn percentiles(v: &Value, file: &str, key: &str) -> Result<Option<Percentiles>, CompareError> {
-    let bad = |message: String| CompareError::Invalid {
-        file: file.to_string(),
-        key: key.to_string(),
-        message,
-    };
-    if v.is_null() {
-        return Ok(None);
-    }
-    let Some(obj) = v.as_object() else {
-        return Err(bad(format!("is {v}, not an object with p5, p50 and p95")));
-    };
-    let get = |p: &str| -> Result<f64, CompareError> {
-        let x = obj.get(p).ok_or_else(|| bad(format!("has no {p}")))?;
-        let n = x
-            .as_f64()
-            .filter(|n| x.is_number() && n.is_finite())
-            .ok_or_else(|| bad(format!(".{p} is {x}, not a number")))?;
-        if n < 0.0 {
-            return Err(bad(format!(".{p} is {n}, below 0")));
-        }
-        Ok(n)
-    };
-    let (p5, p50, p95) = (get("p5")?, get("p50")?, get("p95")?);
-    if !(p5 <= p50 && p50 <= p95) {
-        return Err(bad(format!(
-            "is not ordered: p5 {p5}, p50 {p50}, p95 {p95} (need p5 <= p50 <= p95)"
-        )));
-    }
-    Ok(Some(Percentiles { p5, p50, p95 }))
-}
-
-/// Compares `e` with the footprint JSON `other`, read from `source`.
+/// Compares `e` with the footprint `other` (read with [`read`]) from `source`.
 ///
 /// # Errors
-/// [`CompareError`] when `other` is not a footprint object or shares no figure with `e`.
-pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, CompareError> {
-    let schema = other.get("schema").and_then(Value::as_str);
-    if schema != Some(SCHEMA) {
-        return Err(CompareError::Schema(
-            source.into(),
-            schema.map_or_else(|| "missing".into(), |s| format!("{s:?}")),
-        ));
-    }
-    // Costs in different currencies have no ratio: the cost row is left out then, and said.
-    let other_currency = match other.get("cost").and_then(|c| c.get("currency")) {
-        None | Some(Value::Null) => "USD",
-        Some(Value::String(c)) => c.as_str(),
-        Some(v) => {
-            return Err(CompareError::Invalid {
-                file: source.into(),
-                key: "cost.currency".into(),
-                message: format!("is {v}, not a currency code"),
-            })
-        }
-    };
+/// [`CompareError::Nothing`] when `other` shares no figure with `e`.
+pub fn compare(e: &Report, other: &Report, source: &str) -> Result<Comparison, CompareError> {
     let mut notes = Vec::new();
     let mut rows: Vec<FigureRow> = Vec::new();
     let mut absent: Vec<&str> = Vec::new();
-    for (key, label, _) in FIGURES {
-        let Some(this) = e.get(key) else { continue };
-        let other_p = match other.get(*key) {
-            Some(v) => percentiles(v, source, key)?,
-            None => None,
-        };
-        let Some(other_p) = other_p else {
+    for f in Figure::table() {
+        let label = f.label();
+        let Some(this) = e.get(f) else { continue };
+        let Some(other_p) = other.get(f) else {
             absent.push(label.trim());
             continue;
         };
-        if *key == "cost" && other_currency != e.currency {
+        if f == Figure::Cost && other.currency != e.currency {
             notes.push(format!(
-                "electricity cost left out: this estimate is in {}, {source} in {other_currency} (no exchange rate is applied)",
-                e.currency
+                "electricity cost left out: this estimate is in {}, {source} in {} (no exchange rate is applied)",
+                e.currency, other.currency
             ));
             continue;
         }
         rows.push(FigureRow {
-            key: (*key).to_string(),
+            key: f,
             label: label.trim().to_string(),
             this,
             other: other_p,
@@ -196,30 +148,19 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
     let mut kinds: Vec<KindRow> = Vec::new();
     for c in &e.components {
         let Some(p) = e.get(c.key) else { continue };
-        match kinds.iter_mut().find(|k| k.kind == c.kind) {
+        match kinds.iter_mut().find(|k| k.kind == c.kind.as_str()) {
             Some(k) => k.this_kwh += p.p50,
             None => kinds.push(KindRow {
-                kind: c.kind.to_string(),
+                kind: c.kind.as_str().to_string(),
                 this_kwh: p.p50,
                 other_kwh: 0.0,
                 other_method: String::new(),
             }),
         }
     }
-    for (i, c) in other
-        .get("components")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let p = match c.get("energy_kwh") {
-            Some(v) => percentiles(v, source, &format!("components[{i}].energy_kwh"))?,
-            None => None,
-        };
-        let (Some(kind), Some(p)) = (c.get("kind").and_then(Value::as_str), p) else {
-            continue;
-        };
+    for c in &other.components {
+        let Some(p) = other.get(c.key) else { continue };
+        let (kind, m) = (c.kind.as_str(), c.method.as_str());
         // A kind only the other side has (a run's GPUs beside a CPU-only estimate) is listed
         // with 0 on this side.
         let k = match kinds.iter().position(|k| k.kind == kind) {
@@ -237,7 +178,6 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
         };
         {
             k.other_kwh += p.p50;
-            let m = c.get("method").and_then(Value::as_str).unwrap_or("?");
             if !k.other_method.split('+').any(|x| x == m) {
                 if !k.other_method.is_empty() {
                     k.other_method.push('+');
@@ -256,17 +196,10 @@ pub fn compare(e: &Estimate, other: &Value, source: &str) -> Result<Comparison, 
             k.other_method = "none there".into();
         }
     }
-    let text = |k: &str| {
-        other
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_string()
-    };
     Ok(Comparison {
         source: source.into(),
-        kind: text("kind"),
-        method: text("method"),
+        kind: other.kind.as_str().to_string(),
+        method: other.method.as_str().to_string(),
         rows,
         kinds,
         currency: e.currency.clone(),
@@ -311,14 +244,15 @@ impl Comparison {
             .rows
             .iter()
             .map(|r| {
-                let scale = FIGURES
-                    .iter()
-                    .find(|(k, ..)| *k == r.key)
-                    .map_or(Scale::Plain(""), |f| f.2);
+                let scale = r.key.scale();
                 let (k, unit) = unit_for(
                     scale,
                     r.this.p50.abs().max(r.other.p50.abs()),
-                    if r.key == "cost" { &self.currency } else { "" },
+                    if r.key == Figure::Cost {
+                        &self.currency
+                    } else {
+                        ""
+                    },
                 );
                 let show = |p: &Percentiles| {
                     let p = p.scale(k);
@@ -420,25 +354,30 @@ impl Comparison {
 
 #[cfg(test)]
 mod tests {
-    use super::{compare, ratio, CompareError};
-    use crate::estimate::{Estimate, SCHEMA};
+    use super::{compare, ratio, read, CompareError, Comparison};
+    use crate::figure::Figure;
+    use crate::result::{Report, SCHEMA};
     use crate::uncertainty::Percentiles;
     use proptest::prelude::*;
-    use serde_json::{json, Map};
+    use serde_json::json;
 
-    fn estimate() -> Estimate {
-        Estimate {
-            kind: "fleet",
+    fn cmp(other: &serde_json::Value) -> Result<Comparison, CompareError> {
+        read(other, "o.json").and_then(|o| compare(&estimate(), &o, "o.json"))
+    }
+
+    fn estimate() -> Report {
+        Report {
+            kind: crate::result::ReportKind::Fleet,
             figures: vec![
                 (
-                    "it_energy_kwh",
+                    Figure::ItEnergy,
                     Percentiles {
                         p5: 1.0,
                         p50: 2.0,
                         p95: 3.0,
                     },
                 ),
-                ("water_l", Percentiles::point(5.0)),
+                (Figure::Water, Percentiles::point(5.0)),
             ],
             steps: Vec::new(),
             assumptions: Vec::new(),
@@ -450,7 +389,7 @@ mod tests {
             intensity_scope: String::new(),
             carbon_basis: crate::grid::CarbonBasis::Annual,
             equivalents: Vec::new(),
-            extra: Map::new(),
+            details: crate::result::Details::default(),
             method: crate::energy::Method::Modelled,
             components: Vec::new(),
         }
@@ -470,7 +409,7 @@ mod tests {
                 "water_l": {"p5": 5.0, "p50": 5.0, "p95": 5.0},
             });
             let valid = p5 >= 0.0 && p5 <= p50 && p50 <= p95;
-            match compare(&estimate(), &other, "o.json") {
+            match cmp(&other) {
                 Ok(c) => {
                     prop_assert!(valid);
                     prop_assert_eq!(&c.rows[0].other, &Percentiles { p5, p50, p95 });
@@ -487,14 +426,30 @@ mod tests {
 
     #[test]
     fn a_figure_the_file_lacks_is_named_in_a_note() {
-        let other = json!({"schema": SCHEMA, "it_energy_kwh": {"p5": 1.0, "p50": 2.0, "p95": 3.0}});
-        let c = compare(&estimate(), &other, "o.json").expect("compares");
+        let other = json!({"schema": SCHEMA, "kind": "train", "method": "modelled",
+                           "it_energy_kwh": {"p5": 1.0, "p50": 2.0, "p95": 3.0}});
+        let c = cmp(&other).expect("compares");
+        assert_eq!((c.kind.as_str(), c.method.as_str()), ("train", "modelled"));
         assert_eq!(c.rows.len(), 1);
         assert!(
             c.notes.iter().any(|n| n.contains("water consumed")),
             "{:?}",
             c.notes
         );
+    }
+
+    #[test]
+    fn a_file_with_figures_but_no_kind_is_refused_naming_it() {
+        let other = json!({"schema": SCHEMA, "it_energy_kwh": {"p5": 1.0, "p50": 2.0, "p95": 3.0}});
+        let e = cmp(&other).expect_err("no kind");
+        assert!(matches!(e, CompareError::Unreadable(..)), "{e}");
+        assert!(
+            e.to_string().contains("o.json") && e.to_string().contains("kind"),
+            "{e}"
+        );
+        // Nothing at all to compare is said as such.
+        let empty = json!({"schema": SCHEMA});
+        assert!(matches!(cmp(&empty), Err(CompareError::Nothing(_))));
     }
 
     #[test]

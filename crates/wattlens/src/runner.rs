@@ -1,0 +1,411 @@
+//! The Monte Carlo runner and the model trait: a model ([`Evaluate`]) draws its inputs and
+//! returns its IT energy and busy hardware; the runner accounts it ([`footprint::account`],
+//! once per evaluation), adds the equivalents, and hands the footprint back to the model for
+//! the figures derived from it. Estimates and measured runs both go through here.
+//!
+//! A model is straight-line code over [`Draw`]n inputs: it is evaluated once at the central
+//! values to record the explanation, then `samples` times to get P5/P50/P95. Point inputs need
+//! one evaluation and give point outputs. [`paired`] evaluates several models on the same
+//! draws and reduces their per-sample differences.
+
+use crate::energy::Method;
+use crate::equivalents;
+use crate::explain::{Assumption, NoTrace, StepSink, Steps};
+use crate::figure::Figure;
+use crate::footprint::{self, Busy, Footprint, ItEnergy, Site, COMPONENTS};
+use crate::record::Record;
+use crate::result::{ComponentInfo, Details, Report, ReportKind};
+use crate::uncertainty::{order_key32, Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
+
+/// How many samples and which seed.
+#[derive(Clone, Copy, Debug)]
+pub struct McOptions {
+    /// Monte Carlo samples (when any input is a range).
+    pub samples: usize,
+    /// Seed of the generator.
+    pub seed: u64,
+    /// Threads for runs of 20,000 samples or more (1 or 2); the output does not depend on it.
+    pub threads: usize,
+}
+
+impl Default for McOptions {
+    fn default() -> Self {
+        Self {
+            samples: DEFAULT_SAMPLES,
+            seed: DEFAULT_SEED,
+            threads: 2,
+        }
+    }
+}
+
+/// What one evaluation of a model uses: its IT energy, the hardware it keeps busy, and the
+/// model's own state for [`Evaluate::finish`].
+#[derive(Clone, Debug)]
+pub struct Usage<S> {
+    /// IT energy by component.
+    pub it: ItEnergy,
+    /// The hardware kept busy and for how long.
+    pub busy: Busy,
+    /// What the model needs again once the footprint is known.
+    pub state: S,
+}
+
+/// A model the runner can evaluate.
+pub trait Evaluate {
+    /// What an evaluation carries from [`Evaluate::evaluate`] to [`Evaluate::finish`].
+    type State;
+    /// What it is of (`train`, `run` ...).
+    fn kind(&self) -> ReportKind;
+    /// The site the energy is accounted at.
+    fn site(&self) -> &Site;
+    /// The footprint's components of IT energy that are figures of the result (all of
+    /// [`COMPONENTS`] unless the model lists its own).
+    fn components(&self) -> &'static [Figure] {
+        &[
+            Figure::ComponentAccelerators,
+            Figure::ComponentHost,
+            Figure::ComponentRest,
+        ]
+    }
+    /// Draws the model's inputs, writes its steps, may put figures of its own (before the
+    /// footprint's), and returns its IT energy and busy hardware. The draws and figures must be
+    /// the same in number and order for every evaluation.
+    fn evaluate<T: StepSink>(
+        &self,
+        d: &mut Draw,
+        t: &mut T,
+        rec: &mut Record<'_>,
+    ) -> Usage<Self::State>;
+    /// Puts the figures derived from the footprint (facility power, per-request figures ...),
+    /// after the footprint's and the equivalents'. Draws nothing.
+    fn finish<T: StepSink>(
+        &self,
+        state: Self::State,
+        fp: &Footprint,
+        t: &mut T,
+        rec: &mut Record<'_>,
+    );
+}
+
+/// One evaluation: the model, the accounting (once), the equivalents, the model's derived
+/// figures. Returns the footprint.
+#[inline]
+fn evaluate_once<M: Evaluate, T: StepSink>(
+    model: &M,
+    d: &mut Draw,
+    t: &mut T,
+    rec: &mut Record<'_>,
+) -> Footprint {
+    let u = model.evaluate(d, t, rec);
+    let fp = footprint::account(model.site(), d, t, &u.it, &u.busy);
+    fp.put(model.components(), rec);
+    equivalents::put(model.site(), d, &fp, rec);
+    model.finish(u.state, &fp, t, rec);
+    fp
+}
+
+/// Below this many samples one thread samples and summarises: a second thread costs more to
+/// start than it saves.
+const PARALLEL_FROM: usize = 20_000;
+
+/// Evaluates `model`: once at the central values with the explanation, then `opts.samples`
+/// times unless every input is a point. Large runs are split between two threads; the second
+/// starts from the generator jumped ahead by the draws of the first, so the samples (and so the
+/// output) are the same as from one thread.
+#[must_use]
+pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumption>) -> Report {
+    let mut steps = Steps::default();
+    let mut central = Record::central();
+    let mut d = Draw::Central { uncertain: 0 };
+    let fp = evaluate_once(model, &mut d, &mut steps, &mut central);
+    let draws = match d {
+        Draw::Central { uncertain } => uncertain,
+        Draw::Random(_) => 0,
+    };
+    // Homes "powered for the same period" means little for a period under an hour (a single
+    // request, a short command): that equivalent is left out then (it is only put for a
+    // positive period and facility energy).
+    let short_period = fp.busy.period.0 > 0.0 && fp.busy.period.0 < 1.0 && fp.facility.0 > 0.0;
+    let (figures, samples) = if draws > 0 && opts.samples > 1 {
+        let keys = match &central {
+            Record::Central { keys, .. } => keys.clone(),
+            Record::Rows { .. } => Vec::new(),
+        };
+        let n = opts.samples;
+        // One zeroed allocation per column (lazily mapped), filled by the threads that write it.
+        let mut data: Vec<Vec<u32>> = (0..keys.len()).map(|_| vec![0u32; n]).collect();
+        let split = if n >= PARALLEL_FROM && opts.threads > 1 {
+            n / 2
+        } else {
+            n
+        };
+        let rng = Rng::new(opts.seed);
+        let (first, second): (Vec<&mut [u32]>, Vec<&mut [u32]>) =
+            data.iter_mut().map(|c| c.split_at_mut(split)).unzip();
+        let fill = |cols: Vec<&mut [u32]>, rng: Rng, count: usize| {
+            let mut d = Draw::Random(rng);
+            let mut rec = Record::Rows {
+                cols,
+                row: 0,
+                cursor: 0,
+            };
+            for _ in 0..count {
+                let _ = evaluate_once(model, &mut d, &mut NoTrace, &mut rec);
+                rec.end_sample();
+            }
+        };
+        std::thread::scope(|s| {
+            let jumped = rng.jumped((split * draws) as u64);
+            if n > split {
+                s.spawn(move || fill(second, jumped, n - split));
+            }
+            fill(first, rng, split);
+        });
+        (
+            crate::record::summarise(&keys, &mut data, opts.threads > 1 && n >= PARALLEL_FROM),
+            n,
+        )
+    } else {
+        (central.into_points(), 1)
+    };
+    let site = model.site();
+    let figures = figures
+        .into_iter()
+        .map(|(k, p)| (k, unsigned_zero(p)))
+        .collect();
+    Report {
+        kind: model.kind(),
+        figures,
+        steps: steps.0,
+        assumptions,
+        published: Vec::new(),
+        notes: Vec::new(),
+        samples,
+        seed: opts.seed,
+        currency: site.currency.clone(),
+        intensity_scope: site.intensity_scope.clone(),
+        carbon_basis: crate::grid::CarbonBasis::Annual,
+        equivalents: equivalents::describe(site, short_period),
+        details: Details::default(),
+        method: Method::Modelled,
+        components: COMPONENTS
+            .iter()
+            .map(|(key, kind)| ComponentInfo::new(*key, *kind, Method::Modelled))
+            .collect(),
+    }
+}
+
+/// A figure of exactly zero is written `0`, never `-0` (a product with a negative zero): adding
+/// `+0.0` turns `-0.0` into `0.0` and leaves every other value as it is.
+fn unsigned_zero(p: Percentiles) -> Percentiles {
+    Percentiles {
+        p5: p.p5 + 0.0,
+        p50: p.p50 + 0.0,
+        p95: p.p95 + 0.0,
+    }
+}
+
+/// Per-sample differences of models evaluated on the same draws, as percentiles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Differences {
+    /// Samples evaluated (1 when every input of every model is a point).
+    pub samples: usize,
+    /// For each model after the first: `(figure, percentiles of model - first)` for every
+    /// figure both put, in the first model's order.
+    pub against_first: Vec<Vec<(Figure, Percentiles)>>,
+}
+
+/// Evaluates `models` on the same random draws: each sample starts every model from the same
+/// generator state (the first model's stream, so its samples are those [`run`] draws on one
+/// thread), and the per-sample differences of each model from the first are reduced to
+/// P5/P50/P95. A model against itself differs by exactly 0 in every sample; what-if
+/// comparisons (another PUE, another grid) get their differences as ranges.
+#[must_use]
+pub fn paired<M: Evaluate>(models: &[&M], opts: McOptions) -> Differences {
+    let Some((first, others)) = models.split_first() else {
+        return Differences {
+            samples: 0,
+            against_first: Vec::new(),
+        };
+    };
+    // Whether anything is uncertain, in any model.
+    let uncertain = models.iter().any(|m| {
+        let mut d = Draw::Central { uncertain: 0 };
+        let _ = evaluate_once(*m, &mut d, &mut NoTrace, &mut Record::central());
+        matches!(d, Draw::Central { uncertain } if uncertain > 0)
+    });
+    let n = if uncertain && opts.samples > 1 {
+        opts.samples
+    } else {
+        1
+    };
+    let mut rng = Rng::new(opts.seed);
+    let mut keys: Vec<Vec<Figure>> = Vec::new();
+    let mut cols: Vec<Vec<Vec<f64>>> = Vec::new();
+    let sample = |m: &M, d: &mut Draw| {
+        let mut rec = Record::central();
+        let _ = evaluate_once(m, d, &mut NoTrace, &mut rec);
+        match rec {
+            Record::Central { keys, values } => (keys, values),
+            Record::Rows { .. } => (Vec::new(), Vec::new()),
+        }
+    };
+    for i in 0..n {
+        let start = rng.clone();
+        let draw = |r: Rng| {
+            if n > 1 {
+                Draw::Random(r)
+            } else {
+                Draw::Central { uncertain: 0 }
+            }
+        };
+        let mut d = draw(start.clone());
+        let (base_keys, base) = sample(first, &mut d);
+        if let Draw::Random(r) = d {
+            rng = r;
+        }
+        for (j, other) in others.iter().enumerate() {
+            let (k, v) = sample(other, &mut draw(start.clone()));
+            if i == 0 {
+                let shared: Vec<Figure> = base_keys
+                    .iter()
+                    .copied()
+                    .filter(|f| k.contains(f))
+                    .collect();
+                cols.push(shared.iter().map(|_| vec![0.0; n]).collect());
+                keys.push(shared);
+            }
+            for (c, f) in keys[j].iter().enumerate() {
+                let a = base_keys.iter().position(|x| x == f).map(|p| base[p]);
+                let b = k.iter().position(|x| x == f).map(|p| v[p]);
+                if let (Some(a), Some(b)) = (a, b) {
+                    cols[j][c][i] = b - a;
+                }
+            }
+        }
+    }
+    let against_first = keys
+        .into_iter()
+        .zip(cols)
+        .map(|(keys, cols)| {
+            if n == 1 {
+                return keys
+                    .into_iter()
+                    .zip(cols)
+                    .map(|(f, c)| (f, unsigned_zero(Percentiles::point(c[0]))))
+                    .collect();
+            }
+            // Reduced as the runner reduces its columns (f32 order keys), so a difference
+            // that equals a figure has that figure's percentiles.
+            let mut cols: Vec<Vec<u32>> = cols
+                .into_iter()
+                .map(|c| c.into_iter().map(order_key32).collect())
+                .collect();
+            crate::record::summarise(&keys, &mut cols, false)
+                .into_iter()
+                .map(|(f, p)| (f, unsigned_zero(p)))
+                .collect()
+        })
+        .collect();
+    Differences {
+        samples: n,
+        against_first,
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uncertainty::Range;
+
+    #[test]
+    fn a_negative_zero_figure_is_written_as_zero() {
+        let p = unsigned_zero(Percentiles {
+            p5: -0.0,
+            p50: -0.0,
+            p95: 2.5,
+        });
+        assert!(p.p5.is_sign_positive() && p.p50.is_sign_positive());
+        assert_eq!(p.p95, 2.5);
+        assert_eq!(
+            serde_json::to_string(&p).ok().as_deref(),
+            Some(r#"{"p5":0.0,"p50":0.0,"p95":2.5}"#)
+        );
+    }
+
+    fn fleet(pue: Range) -> crate::estimate::fleet::FleetSpec {
+        use crate::estimate::fleet::{FleetSpec, Load};
+        use crate::estimate::power::Split;
+        let mut site = crate::footprint::tests_support::site();
+        site.pue = crate::footprint::Param::new(pue, "test");
+        FleetSpec {
+            load: Load::Servers {
+                servers: Range::new(100.0, 200.0),
+                server_w: Range::point(6500.0),
+                load: Range::new(0.5, 1.0),
+                accelerators_per_server: Range::point(8.0),
+            },
+            hours: Range::point(24.0),
+            split: Split::Fractions {
+                accel: 0.5,
+                host: Range::point(0.1),
+            },
+            site,
+        }
+    }
+
+    const OPTS: McOptions = McOptions {
+        samples: 2_000,
+        seed: 7,
+        threads: 1,
+    };
+
+    #[test]
+    fn a_model_against_itself_differs_by_zero() {
+        let m = fleet(Range::new(1.1, 1.6));
+        let d = paired(&[&m, &m], OPTS);
+        assert_eq!(d.samples, 2_000);
+        assert_eq!(d.against_first.len(), 1);
+        assert!(d.against_first[0].len() > 10);
+        for (f, p) in &d.against_first[0] {
+            assert_eq!((p.p5, p.p50, p.p95), (0.0, 0.0, 0.0), "{f}");
+        }
+    }
+
+    #[test]
+    fn doubling_the_pue_adds_the_baseline_facility_energy() {
+        // E_fac' - E_fac = E_it x 2 PUE - E_it x PUE = E_fac, sample by sample.
+        let base = fleet(Range::new(1.1, 1.6));
+        let twice = fleet(Range::new(2.2, 3.2));
+        let d = paired(&[&base, &twice], OPTS);
+        let diff = d.against_first[0]
+            .iter()
+            .find(|(f, _)| *f == Figure::FacilityEnergy)
+            .map(|(_, p)| *p);
+        let alone = run(&base, OPTS, vec![]).get(Figure::FacilityEnergy);
+        assert!(alone.is_some_and(|p| p.p5 < p.p95));
+        assert_eq!(diff, alone);
+        // IT energy does not depend on the PUE.
+        let it = d.against_first[0]
+            .iter()
+            .find(|(f, _)| *f == Figure::ItEnergy)
+            .map(|(_, p)| *p);
+        assert_eq!(it, Some(Percentiles::point(0.0)));
+    }
+
+    #[test]
+    fn point_models_differ_by_one_exact_evaluation() {
+        use crate::estimate::fleet::Load;
+        let mut a = fleet(Range::point(1.5));
+        a.load = Load::ItPower(Range::point(500.0));
+        let mut b = a.clone();
+        b.load = Load::ItPower(Range::point(1000.0));
+        let d = paired(&[&a, &b], OPTS);
+        assert_eq!(d.samples, 1);
+        // (1000 W - 500 W) x 24 h = 12 kWh of IT energy
+        let it = d.against_first[0]
+            .iter()
+            .find(|(f, _)| *f == Figure::ItEnergy)
+            .map(|(_, p)| p.p50);
+        assert_eq!(it, Some(12.0));
+    }
+}
