@@ -11,10 +11,12 @@ use std::path::PathBuf;
 use wattlens::explain::Assumption;
 use wattlens::footprint::Site;
 use wattlens::grid::{
-    read_csv, CarbonBasis, CsvOptions, EnergyBin, GridError, IntensitySeries, SeriesMean, Signal,
+    read_csv, CarbonBasis, CsvOptions, EnergyBin, GridError, IntensitySeries, PlacedSeries,
+    SeriesMean, Signal,
 };
 use wattlens::result::Report;
 use wattlens::uncertainty::Range;
+use wattlens::units::Hours;
 
 /// A series read from `--series`, with what to do when it does not cover the span.
 #[derive(Debug)]
@@ -187,13 +189,15 @@ pub fn for_estimate(
 }
 
 impl Loaded {
-    /// An estimate's profile: constant power from `start` for `hours` (the mean does not
-    /// depend on the power, so 1 kW stands for any), laid on the series. A range of durations
-    /// gives the range of means over them ([`SeriesMean::over_durations`]).
+    /// An estimate's work: constant power from `start` for its busy period, `hours` over its
+    /// evaluations with `central_h` the central one's, laid on the series; the accounting core
+    /// then takes each evaluation's mean over its own span ([`PlacedSeries::flat`]), and the
+    /// output shows the range of means over the durations ([`SeriesMean::over_durations`]).
     pub fn estimate(
         &self,
         start: Timestamp,
         hours: Range,
+        central_h: f64,
         site: &mut Site,
         cfe: Option<Range>,
         assumptions: &mut Vec<Assumption>,
@@ -207,8 +211,9 @@ impl Loaded {
         if SignedDuration::try_from_secs_f64(hours.hi * 3600.0).is_err() {
             bail!("--series: the estimate's span is too long");
         }
-        let m = SeriesMean::over_durations(&self.series, start, hours.lo, hours.hi);
-        self.take(m, site, cfe, assumptions, false)
+        let placed = SeriesMean::over_durations(&self.series, start, hours.lo, hours.hi, central_h)
+            .and_then(|m| PlacedSeries::flat(&self.series, start, Hours(hours.hi)).map(|p| (m, p)));
+        self.take(placed, site, cfe, assumptions, false)
     }
 
     /// Lays `profile` on the series and puts the mean into `site`; an uncovered span is an
@@ -220,13 +225,7 @@ impl Loaded {
         cfe: Option<Range>,
         assumptions: &mut Vec<Assumption>,
     ) -> Result<Outcome> {
-        self.take(
-            SeriesMean::of(&self.series, profile),
-            site,
-            cfe,
-            assumptions,
-            false,
-        )
+        self.take(self.profile(profile), site, cfe, assumptions, false)
     }
 
     /// After a live run: as [`Loaded::apply`], but a series that ends (or has a gap) during
@@ -239,26 +238,27 @@ impl Loaded {
         cfe: Option<Range>,
         assumptions: &mut Vec<Assumption>,
     ) -> Result<Outcome> {
-        self.take(
-            SeriesMean::of(&self.series, profile),
-            site,
-            cfe,
-            assumptions,
-            true,
-        )
+        self.take(self.profile(profile), site, cfe, assumptions, true)
+    }
+
+    /// A measured profile on the series: its mean, and the placement the core integrates.
+    fn profile(&self, profile: &[EnergyBin]) -> Result<(SeriesMean, PlacedSeries), GridError> {
+        let m = SeriesMean::of(&self.series, profile)?;
+        let p = PlacedSeries::profile(&self.series, profile)?;
+        Ok((m, p))
     }
 
     fn take(
         &self,
-        mean: Result<SeriesMean, GridError>,
+        mean: Result<(SeriesMean, PlacedSeries), GridError>,
         site: &mut Site,
         cfe: Option<Range>,
         assumptions: &mut Vec<Assumption>,
         after_run: bool,
     ) -> Result<Outcome> {
         match mean {
-            Ok(m) => {
-                m.apply(site, cfe, assumptions);
+            Ok((m, placed)) => {
+                m.apply(placed, site, cfe, assumptions);
                 Ok(Outcome::Series(m))
             }
             Err(GridError::Uncovered { start, end, .. }) if self.fallback || after_run => {

@@ -111,14 +111,14 @@ mod tests {
             period: Hours(HOURS_PER_YEAR),
             ..Busy::default()
         };
-        let fp = SiteValues::draw(&s, &mut d).footprint(&it, &year);
+        let fp = SiteValues::draw(&s, &mut d, year.period).footprint(&it, &year);
         let mut rec = Record::central();
         put(&s, &mut d, &fp, &mut rec);
         // 2 kWh x PUE 1.5 = 3 kWh over one year / 10,000 kWh per home-year
         assert!((rec.central_value(Figure::EqUsHomes).unwrap_or(0.0) - 3e-4).abs() < 1e-12);
         // 3 kWh x 400 g/kWh = 1200 g / 250 g per km = 4.8 km
         assert!((rec.central_value(Figure::EqCarKm).unwrap_or(0.0) - 4.8).abs() < 1e-12);
-        let none = SiteValues::draw(&s, &mut d).footprint(&it, &Busy::default());
+        let none = SiteValues::draw(&s, &mut d, Hours(0.0)).footprint(&it, &Busy::default());
         let mut rec = Record::central();
         put(&s, &mut d, &none, &mut rec);
         assert_eq!(rec.central_value(Figure::EqUsHomes), None);

@@ -99,6 +99,20 @@ pub struct Site {
     pub car_g_per_km: Param,
     /// CO2 of one smartphone charge, g (equivalents, the US EPA's own measure).
     pub phone_charge_g: Param,
+    /// Intensity over time, when a series covers the work: each evaluation's location-based
+    /// intensity is then the series integrated over that evaluation's own span, not `intensity`
+    /// (which holds the central evaluation's value, for display).
+    pub series: Option<SeriesBasis>,
+}
+
+/// A site's intensity over time ([`Site::series`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesBasis {
+    /// The series placed at the start of the work.
+    pub placed: crate::grid::PlacedSeries,
+    /// Whether `Site::market_intensity` is a share of the location-based intensity (`1 - CFE`),
+    /// multiplied by each evaluation's series intensity, rather than an intensity of its own.
+    pub market_is_share: bool,
 }
 
 /// IT energy of one evaluation, split by component.
@@ -168,8 +182,25 @@ impl SiteValues {
     /// Draws the site's values, in a fixed order (PUE, intensity, market intensity, WUE, EWIF,
     /// price, embodied per accelerator and per server, service life): every evaluation draws
     /// them alike, so Monte Carlo samples stay reproducible.
+    ///
+    /// With an intensity series ([`Site::series`]) the location-based intensity is the series
+    /// over the work's own span of `period` from its start (a measured profile: its
+    /// energy-weighted mean), and a market intensity given as a carbon-free share follows it.
     #[inline]
-    pub fn draw(site: &Site, d: &mut Draw) -> Self {
+    pub fn draw(site: &Site, d: &mut Draw, period: Hours) -> Self {
+        let mut v = Self::draw_values(site, d);
+        if let Some(s) = &site.series {
+            let ci = s.placed.intensity(period);
+            if s.market_is_share {
+                v.market_intensity = v.market_intensity.map(|share| GramsPerKwh(ci.0 * share.0));
+            }
+            v.intensity = ci;
+        }
+        v
+    }
+
+    #[inline]
+    fn draw_values(site: &Site, d: &mut Draw) -> Self {
         Self {
             pue: d.value(&site.pue.range),
             intensity: GramsPerKwh(d.value(&site.intensity.range)),
@@ -293,7 +324,7 @@ pub fn account<T: StepSink>(
     it: &ItEnergy,
     busy: &Busy,
 ) -> Footprint {
-    let v = SiteValues::draw(site, d);
+    let v = SiteValues::draw(site, d, busy.period);
     let f = v.footprint(it, busy);
     let (e_it, e_fac) = (it.total(), f.facility);
     t.step(|| {
@@ -451,6 +482,7 @@ pub(crate) mod tests_support {
             home_kwh_per_year: p(10_000.0),
             car_g_per_km: p(250.0),
             phone_charge_g: p(12.4),
+            series: None,
         }
     }
 }

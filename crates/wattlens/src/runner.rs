@@ -16,6 +16,7 @@ use crate::footprint::{self, Busy, Footprint, ItEnergy, Site, COMPONENTS};
 use crate::record::Record;
 use crate::result::{ComponentInfo, Details, Report, ReportKind};
 use crate::uncertainty::{order_key32, Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
+use crate::units::Hours;
 
 /// How many samples and which seed.
 #[derive(Clone, Copy, Debug)]
@@ -193,6 +194,60 @@ pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assu
             .map(|(key, kind)| ComponentInfo::new(*key, *kind, Method::Modelled))
             .collect(),
     }
+}
+
+/// The busy periods of the evaluations [`run`] makes with the same options: the central one,
+/// and the shortest and longest over the samples (the central one alone when every input is a
+/// point). A series laid under the work must cover the longest; the draws are those of `run`
+/// only when the site draws alike in both (a series changes no draw count, see
+/// [`crate::grid::SeriesMean::apply`]).
+#[must_use]
+pub fn periods<M: Evaluate>(model: &M, opts: McOptions) -> Periods {
+    let mut none = Record::Rows {
+        cols: Vec::new(),
+        row: 0,
+        cursor: 0,
+    };
+    let mut d = Draw::Central { uncertain: 0 };
+    let central = evaluate_once(model, &mut d, &mut NoTrace, &mut none)
+        .busy
+        .period;
+    let draws = match d {
+        Draw::Central { uncertain } => uncertain,
+        Draw::Random(_) => 0,
+    };
+    let mut out = Periods {
+        central,
+        shortest: central,
+        longest: central,
+    };
+    if draws > 0 && opts.samples > 1 {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut d = Draw::Random(Rng::new(opts.seed));
+        for _ in 0..opts.samples {
+            let p = evaluate_once(model, &mut d, &mut NoTrace, &mut none)
+                .busy
+                .period
+                .0;
+            lo = lo.min(p);
+            hi = hi.max(p);
+            none.end_sample();
+        }
+        out.shortest = Hours(lo);
+        out.longest = Hours(hi);
+    }
+    out
+}
+
+/// Busy periods of a model's evaluations ([`periods`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Periods {
+    /// The central evaluation's.
+    pub central: Hours,
+    /// The shortest over the samples.
+    pub shortest: Hours,
+    /// The longest over the samples.
+    pub longest: Hours,
 }
 
 /// A figure of exactly zero is written `0`, never `-0` (a product with a negative zero): adding

@@ -131,15 +131,21 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let mc = settings::mc(&a.out, cfg)?;
     // The span is the duration (failure losses included), as the model has it: its P5..P95
     // over the samples, with the estimate's own seed (a whole Monte Carlo, so only with a series).
-    let hours = match &placed {
-        Some(_) => wattlens::runner::run(&r.spec, mc, Vec::new())
-            .get(Figure::Duration)
-            .map_or(Range::point(0.0), |d| Range::new(d.p5 * 24.0, d.p95 * 24.0)),
-        None => Range::point(0.0),
+    // The span is the duration (failure losses included), as the model has it: the shortest
+    // and longest over the estimate's own samples (a pre-pass with the draws the estimate on
+    // the series makes), so the series must cover the longest.
+    let (hours, central) = match &placed {
+        Some(_) => {
+            let mut probe = r.spec.clone();
+            probe.site = wattlens::grid::with_series_draws(&r.spec.site, site.cfe);
+            let p = wattlens::runner::periods(&probe, mc);
+            (Range::new(p.shortest.0, p.longest.0), p.central.0)
+        }
+        None => (Range::point(0.0), 0.0),
     };
     let outcome = on_series(
         placed.as_ref(),
-        hours,
+        (hours, central),
         &mut r.spec.site,
         site.cfe,
         &mut r.assumptions,
@@ -286,7 +292,7 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let hours = r.spec.hours;
     let outcome = on_series(
         placed.as_ref(),
-        hours,
+        (hours, hours.mid()),
         &mut r.spec.site,
         site.cfe,
         &mut r.assumptions,
@@ -351,7 +357,7 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     });
     let outcome = on_series(
         placed.as_ref(),
-        hours,
+        (hours, hours.mid()),
         &mut r.spec.site,
         site.cfe,
         &mut r.assumptions,
@@ -387,7 +393,7 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report>
     let hours = r.spec.hours;
     let outcome = on_series(
         placed.as_ref(),
-        hours,
+        (hours, hours.mid()),
         &mut r.spec.site,
         site.cfe,
         &mut r.assumptions,
@@ -401,13 +407,13 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report>
 /// intensity written into its site (`series::finish` then labels the result).
 fn on_series(
     placed: Option<&(series::Loaded, jiff::Timestamp)>,
-    hours: Range,
+    (hours, central): (Range, f64),
     site: &mut wattlens::footprint::Site,
     cfe: Option<Range>,
     assumptions: &mut Vec<wattlens::explain::Assumption>,
 ) -> Result<Option<series::Outcome>> {
     placed
-        .map(|(l, start)| l.estimate(*start, hours, site, cfe, assumptions))
+        .map(|(l, start)| l.estimate(*start, hours, central, site, cfe, assumptions))
         .transpose()
 }
 

@@ -428,23 +428,23 @@ fn a_named_time_column_reads_the_energinet_file() {
 }
 
 #[test]
-fn a_range_of_durations_gives_a_range_of_intensities() {
-    // 2..4 h: the mean over 2 h is 100 g/kWh, over 4 h 200; a 4 h run emits 4 kWh x 200 =
-    // 800 g, which the range holds (the central 3 h alone gives 166.7 and a P95 near 650 g).
+fn a_range_of_durations_meets_the_hours_each_sample_covers() {
+    // 1 kW from 00:00Z for h uniform in 2..4 h on 2 h at 100 g/kWh then 300: a sample of h
+    // hours emits 200 + 300 x (h - 2) g, so P5/P50/P95 sit at h = 2.1, 3 and 3.9: 230, 500 and
+    // 770 g. (Before issue 8 put time in the accounting, each sample drew its intensity apart
+    // from its duration and the P95 came out near 676 g.)
     let v = json(&refs(&fleet("2..4", &["--samples", "20000"])));
     let scope = v["intensity_scope"].as_str().expect("scope");
     assert!(
         scope.contains("mean 100..200 g/kWh over spans of 2..4 h"),
         "{scope}"
     );
-    let [_, _, p95] = all(&v, "operational_carbon_kgco2e");
-    assert!(p95 > 0.66, "P95 {p95} kg");
-    assert!(
-        v["notes"]
-            .to_string()
-            .contains("independently of its duration"),
-        "{v}"
-    );
+    let [p5, p50, p95] = all(&v, "operational_carbon_kgco2e");
+    for (got, want) in [(p5, 0.23), (p50, 0.5), (p95, 0.77)] {
+        assert!((got - want).abs() < 0.01 * want, "{got} kg against {want}");
+    }
+    assert_eq!(v["carbon_basis"], "series");
+    assert!(v["notes"].to_string().contains("over its own span"), "{v}");
 }
 
 #[test]

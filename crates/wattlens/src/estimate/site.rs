@@ -367,6 +367,7 @@ pub fn resolve<'a>(
             home_kwh_per_year: eqp("us_home_kwh_per_year")?,
             car_g_per_km: eqp("car_gco2_per_km")?,
             phone_charge_g: eqp("smartphone_charge_gco2")?,
+            series: None,
         },
         grid,
     })

@@ -1,15 +1,16 @@
-//! The series basis on today's shapes: an energy profile integrated against a series gives an
-//! energy-weighted mean intensity, which the site then uses as a point location-based
-//! intensity.
+//! The series basis of a result: what the output says of a series laid under the work (its
+//! mean, scope, step and note), and [`SeriesMean::apply`], which gives the site the
+//! [`PlacedSeries`] the accounting core integrates over each evaluation's own span.
 //!
-//! Why that is exact: `carbon = sum_i E_i x CI_i = E_total x sum_i (E_i / E_total) x CI_i`, so
-//! `E_total x mean` is the integrated carbon for any total energy with the same shape (the same
-//! shares `E_i / E_total`). Every Monte Carlo draw scales the whole profile (PUE, load, power
-//! bands), so each draw's `E_fac x mean` is that draw's integrated carbon.
+//! Why a measured profile's mean is exact: `carbon = sum_i E_i x CI_i = E_total x sum_i (E_i /
+//! E_total) x CI_i`, so `E_total x mean` is the integrated carbon for any total energy with the
+//! same shape (the same shares `E_i / E_total`). Every Monte Carlo draw scales the whole profile
+//! (PUE, load, power bands), so each draw's `E_fac x mean` is that draw's integrated carbon. An
+//! estimate's flat work of a drawn duration takes the mean over that draw's own span instead.
 
-use super::{EnergyBin, GridError, IntensitySeries, SeriesCarbon, Signal};
+use super::{EnergyBin, GridError, IntensitySeries, PlacedSeries, SeriesCarbon, Signal};
 use crate::explain::{Assumption, Origin, Step};
-use crate::footprint::{Param, Site};
+use crate::footprint::{Param, SeriesBasis, Site};
 use crate::uncertainty::{fmt_num, Range};
 use crate::units::{GramsPerKwh, Joules, Watts};
 use jiff::{SignedDuration, Timestamp};
@@ -82,10 +83,10 @@ impl SeriesMean {
     }
 
     /// Constant power from `start` for a duration anywhere in `[lo_h, hi_h]` hours: the mean
-    /// for the central duration, with [`SeriesMean::across`] the lowest..highest mean over
-    /// `DURATION_STEPS` (65) evenly spaced durations (ends included). A point duration gives a
-    /// point. The Monte Carlo draws that intensity independently of the duration, so the range
-    /// is honest (it holds the intensity of every duration) though not correlated with it.
+    /// for the central duration `central_h`, with [`SeriesMean::across`] the lowest..highest
+    /// mean over `DURATION_STEPS` (65) evenly spaced durations (ends included), for the output.
+    /// A point duration gives a point. (The accounting core takes each evaluation's own mean
+    /// from the [`PlacedSeries`], so intensity and duration stay correlated.)
     ///
     /// # Errors
     /// Those of [`SeriesMean::of`]; [`GridError::Duration`] for a duration that is not
@@ -95,6 +96,7 @@ impl SeriesMean {
         start: Timestamp,
         lo_h: f64,
         hi_h: f64,
+        central_h: f64,
     ) -> Result<Self, GridError> {
         let of = |h: f64| {
             let len = match SignedDuration::try_from_secs_f64(h * 3600.0) {
@@ -121,7 +123,7 @@ impl SeriesMean {
         if lo_h >= hi_h {
             return Ok(longest);
         }
-        let mut central = of(0.5 * (lo_h + hi_h))?;
+        let mut central = of(central_h.clamp(lo_h, hi_h))?;
         let (mut lo, mut hi) = (longest.mean.value(), longest.mean.value());
         #[allow(clippy::cast_precision_loss)]
         for i in 0..DURATION_STEPS - 1 {
@@ -165,9 +167,9 @@ impl SeriesMean {
     pub fn durations_note(&self) -> Option<String> {
         let (lo, hi) = self.durations_h?;
         Some(format!(
-            "the work lasts {}..{} h: the series' mean intensity over every duration in that \
-             range from {} (evaluated at {DURATION_STEPS} durations) spans {} g/kWh, and each \
-             sample draws its intensity from that range independently of its duration",
+            "the work lasts {}..{} h: each sample's intensity is the series' mean over its own \
+             span from {}, so a longer sample meets the hours it really covers (over that range \
+             of durations the mean spans {} g/kWh)",
             fmt_num(lo),
             fmt_num(hi),
             shown(self.start),
@@ -183,7 +185,7 @@ impl SeriesMean {
         };
         match self.durations_h {
             Some((lo, hi)) => format!(
-                "{{series}} {}: lowest..highest energy-weighted mean of its {what} over spans of \
+                "{{series}} {}: mean of its {what} over each sample's own span of \
                  {}..{} h from {}",
                 self.source,
                 fmt_num(lo),
@@ -199,22 +201,36 @@ impl SeriesMean {
         }
     }
 
-    /// Puts the mean into `site` as its point location-based intensity (and the market
-    /// intensity a carbon-free share `cfe` derives from it), and replaces the `intensity`
-    /// assumption.
-    pub fn apply(&self, site: &mut Site, cfe: Option<Range>, assumptions: &mut Vec<Assumption>) {
-        let m = self.across;
-        site.intensity = Param::new(m, self.param_source());
+    /// Lays the series under the site: the accounting core then takes each evaluation's
+    /// location-based intensity from `placed` (its own span, or a measured profile's mean); the
+    /// site's `intensity` holds the central evaluation's mean for display, and a carbon-free
+    /// share `cfe` makes the market intensity that share of each evaluation's series intensity.
+    /// Replaces the `intensity` assumption.
+    ///
+    /// The draw count is that of a point intensity and, with `cfe`, one market draw, whatever
+    /// the durations ([`crate::runner::periods`] relies on it).
+    pub fn apply(
+        &self,
+        placed: PlacedSeries,
+        site: &mut Site,
+        cfe: Option<Range>,
+        assumptions: &mut Vec<Assumption>,
+    ) {
+        site.intensity = Param::new(Range::point(self.mean.value()), self.param_source());
         site.intensity_scope = self.scope();
         if let Some(cfe) = cfe {
             site.market_intensity = Some(Param::new(
-                Range::new(m.lo * (1.0 - cfe.hi), m.hi * (1.0 - cfe.lo)),
-                format!("series mean intensity x (1 - CFE {})", cfe.display("")),
+                Range::new(1.0 - cfe.hi, 1.0 - cfe.lo),
+                format!("series intensity x (1 - CFE {})", cfe.display("")),
             ));
         }
+        site.series = Some(SeriesBasis {
+            placed,
+            market_is_share: cfe.is_some(),
+        });
         let a = Assumption {
             name: "intensity".into(),
-            value: format!("{} g/kWh", m.display("")),
+            value: format!("{} g/kWh", self.across.display("")),
             origin: Origin::Derived,
             source: Some(self.param_source()),
             field: None,
@@ -252,6 +268,20 @@ impl SeriesMean {
         )
         .source(self.param_source())
     }
+}
+
+/// `site` with its intensity and market parameters in the shape [`SeriesMean::apply`] gives
+/// them (a point location-based intensity; with `cfe`, a carbon-free share for the market), so
+/// that a pre-pass over the model ([`crate::runner::periods`], to learn the span a series must
+/// cover) makes the very draws the estimate on the series will.
+#[must_use]
+pub fn with_series_draws(site: &Site, cfe: Option<Range>) -> Site {
+    let mut s = site.clone();
+    s.intensity.range = Range::point(s.intensity.range.mid());
+    if let Some(cfe) = cfe {
+        s.market_intensity = Some(Param::new(Range::new(1.0 - cfe.hi, 1.0 - cfe.lo), ""));
+    }
+    s
 }
 
 /// A time as the output shows it: to the second (a computed end can carry nanoseconds).
@@ -304,7 +334,9 @@ pub fn measured_profile(
 mod tests {
     use super::*;
     use crate::footprint::tests_support::site;
+    use crate::footprint::SiteValues;
     use crate::grid::series::tests::{series, t};
+    use crate::units::Hours;
 
     #[test]
     fn constant_power_gives_the_time_weighted_mean_and_the_site_takes_it() {
@@ -315,13 +347,22 @@ mod tests {
         assert!((m.mean.value() - 200.0).abs() < 1e-9);
         let mut site = site();
         let mut out = Vec::new();
-        m.apply(&mut site, Some(Range::point(0.25)), &mut out);
+        let placed = PlacedSeries::flat(&s, t(0.0), Hours(4.0)).expect("covered");
+        m.apply(placed, &mut site, Some(Range::point(0.25)), &mut out);
         assert_eq!(site.intensity.range, Range::point(200.0));
-        // Market from a carbon-free share: 200 x (1 - 0.25) = 150 g/kWh.
-        assert_eq!(
-            site.market_intensity.map(|p| p.range),
-            Some(Range::new(150.0, 150.0))
-        );
+        // Market from a carbon-free share: 200 x (1 - 0.25) = 150 g/kWh, and over 2 h (100
+        // g/kWh) 75: the share follows each evaluation's own series intensity.
+        let mut d = crate::uncertainty::Draw::Central { uncertain: 0 };
+        let v = SiteValues::draw(&site, &mut d, Hours(4.0));
+        assert_eq!(v.market_intensity, Some(GramsPerKwh(150.0)));
+        assert!((v.intensity.value() - 200.0).abs() < 1e-9);
+        let v = SiteValues::draw(&site, &mut d, Hours(2.0));
+        assert_eq!(v.market_intensity, Some(GramsPerKwh(75.0)));
+        // No draw is uncertain: a point intensity and a point share.
+        assert!(matches!(
+            d,
+            crate::uncertainty::Draw::Central { uncertain: 0 }
+        ));
         assert!(site
             .intensity_scope
             .starts_with("series test (average signal), mean 200"));
@@ -332,15 +373,22 @@ mod tests {
     fn a_range_of_durations_gives_the_range_of_means() {
         // 100 g/kWh for 2 h, then 300: 2 h -> 100, 3 h -> 166.7, 4 h -> 200.
         let s = series(&[(0.0, 2.0, 100.0), (2.0, 4.0, 300.0)]);
-        let m = SeriesMean::over_durations(&s, t(0.0), 2.0, 4.0).expect("covered");
+        let m = SeriesMean::over_durations(&s, t(0.0), 2.0, 4.0, 3.0).expect("covered");
         assert!((m.across.lo - 100.0).abs() < 1e-9, "{:?}", m.across);
         assert!((m.across.hi - 200.0).abs() < 1e-9, "{:?}", m.across);
         assert!((m.mean.value() - 500.0 / 3.0).abs() < 1e-9);
         // At 4 h x 1 kW the top of the range gives the 800 g the run emits.
         assert!((m.across.hi * 4.0 - 800.0).abs() < 1e-9);
         let mut site = site();
-        m.apply(&mut site, None, &mut Vec::new());
-        assert_eq!(site.intensity.range, m.across);
+        let placed = PlacedSeries::flat(&s, t(0.0), Hours(4.0)).expect("covered");
+        m.apply(placed, &mut site, None, &mut Vec::new());
+        // The site shows the central (3 h) mean; each evaluation takes its own span's.
+        assert!((site.intensity.range.mid() - 500.0 / 3.0).abs() < 1e-9);
+        let mut d = crate::uncertainty::Draw::Central { uncertain: 0 };
+        for (h, want) in [(2.0, 100.0), (3.0, 500.0 / 3.0), (4.0, 200.0)] {
+            let v = SiteValues::draw(&site, &mut d, Hours(h));
+            assert!((v.intensity.value() - want).abs() < 1e-9, "{h} h");
+        }
         assert!(m.durations_note().expect("note").contains("2..4 h"));
         assert!(
             site.intensity_scope.contains("over spans of 2..4 h"),
@@ -348,9 +396,9 @@ mod tests {
             site.intensity_scope
         );
         // A point duration gives a point; beyond the series, the longest's span is named.
-        let p = SeriesMean::over_durations(&s, t(0.0), 4.0, 4.0).expect("covered");
+        let p = SeriesMean::over_durations(&s, t(0.0), 4.0, 4.0, 4.0).expect("covered");
         assert!(p.across.is_point() && p.durations_h.is_none());
-        let e = SeriesMean::over_durations(&s, t(0.0), 2.0, 5.0).expect_err("uncovered");
+        let e = SeriesMean::over_durations(&s, t(0.0), 2.0, 5.0, 3.0).expect_err("uncovered");
         assert!(matches!(e, GridError::Uncovered { .. }), "{e}");
     }
 

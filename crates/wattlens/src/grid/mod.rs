@@ -50,7 +50,7 @@ mod integrate;
 mod placed;
 mod series;
 
-pub use basis::{measured_profile, SeriesMean};
+pub use basis::{measured_profile, with_series_draws, SeriesMean};
 pub use error::GridError;
 pub use import::{parse_csv, read_csv, CsvOptions, DEFAULT_VALUE_COLUMN};
 pub use integrate::{EnergyBin, SeriesCarbon};

@@ -53,7 +53,7 @@ fn draw(spec: &RunSpec, d: &mut Draw, mult: &mut Vec<f64>) -> Coefficients {
         mult.push(if mid > 0.0 { v / mid } else { 1.0 });
     }
     let share = d.value(&spec.rest_share.range);
-    let v = SiteValues::draw(&spec.site, d);
+    let v = SiteValues::draw(&spec.site, d, Hours(0.0));
     let _ = equivalents::Inputs::draw(&spec.site, d);
     let (pue, ci, wue, ewif, price) = (v.pue, v.intensity.0, v.wue.0, v.ewif.0, v.price);
     let (emb_acc, emb_srv) = (v.per_accelerator_kg, v.per_server_kg);
