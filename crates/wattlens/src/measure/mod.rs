@@ -5,6 +5,11 @@
 //! [`CpuRating`]).
 
 mod account;
+mod attribution;
+#[cfg(test)]
+mod conservation_tests;
+mod ledger;
+mod meter;
 mod pipeline;
 mod probe;
 #[cfg(test)]
@@ -15,13 +20,18 @@ mod sampler;
 mod windows;
 
 pub use account::{account_run, RunSpec};
+pub use ledger::Ledger;
+pub use meter::{
+    Consumer, ConsumerMeasurement, Meter, MeterBuilder, MeterNote, MeterReport, MeterSnapshot,
+};
 pub use pipeline::{
-    Measurement, ModelInputs, Pipeline, ProfileBin, Window, MAX_MARK_BYTES, PROFILE_BIN_S,
+    Measurement, ModelInputs, Pipeline, ProfileBin, Window, MAX_CONSUMERS, MAX_MARK_BYTES,
+    PROFILE_BIN_S,
 };
 pub use probe::{
     CpuInfo, CpuRating, MeterCoefficient, Probe, ProbeNote, ProbeOptions, RatingError, RatingSource,
 };
-pub use sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
+pub use sampler::{Live, LiveHandle, Marker};
 pub use windows::{windows, WindowFigures};
 
 /// Who a run's energy is charged to.

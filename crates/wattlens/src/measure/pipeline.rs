@@ -21,14 +21,29 @@
 //! charged nothing for it rather than modelled: the counter's next reading covers it. Each
 //! device with misses gets one note at the end, never one per miss.
 
+use super::attribution::{self, Cpu, Dram, Gpu, Node, Use};
+use super::ledger::{Account, Ledger, Tree};
 use super::Policy;
 use crate::energy::{
     ComponentEnergy, ComponentKind, CounterDiff, Delta, EnergyBreakdown, Method, PowerIntegrator,
 };
-use crate::source::procfs::cpu_curve;
 use crate::source::{Part, Reading, Value};
 use crate::units::{Joules, Seconds, Watts};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The most process consumers one pipeline watches (a reading of another is ignored).
+pub const MAX_CONSUMERS: usize = 4096;
+
+/// Whose measurement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum View {
+    /// The run's charge, by its policy, with its marked windows.
+    Run,
+    /// The whole node.
+    Node,
+    /// The process consumer of this index.
+    Consumer(usize),
+}
 
 /// Coefficients of the modelled components.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -166,30 +181,32 @@ pub struct Pipeline {
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
-    tree_cpu: Option<f64>,
+    /// The watched process trees, by the consumer index of their readings.
+    trees: Vec<Tree>,
+    /// Whether a tree reading came.
     saw_tree: bool,
     cpus: u32,
     mem_gb: f64,
-    rss_gb: f64,
-    cpu_active: Joules,
-    cpu_idle: Joules,
+    /// The run's own charge: the policy's (the first tree's share, or the whole machine).
+    run: Account,
+    /// The whole node.
+    node: Account,
+    /// Each process consumer (a watched tree, charged when the policy is
+    /// [`Policy::Processes`]).
+    consumers: Vec<Account>,
+    /// Charged to no consumer.
+    unattributed: [Joules; 4],
     machine_idle: Joules,
-    dram: Joules,
-    gpu: Joules,
     cpu_method: Option<Method>,
     dram_method: Option<Method>,
-    gpu_method: Option<Method>,
-    gpus: BTreeSet<String>,
     warnings: Vec<String>,
     exit_code: Option<i32>,
-    last_power: Watts,
     tdp_used: Option<Watts>,
     /// Open windows by name: (order opened, start).
     open: HashMap<String, (u64, Snapshot)>,
     opened: u64,
     windows: Vec<(String, Snapshot, Snapshot)>,
     mark_warnings: usize,
-    profile: Vec<ProfileBin>,
 }
 
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
@@ -210,42 +227,37 @@ impl Pipeline {
             first_t: None,
             last_t: None,
             machine: None,
-            tree_cpu: None,
+            trees: Vec::new(),
             saw_tree: false,
             cpus: 1,
             mem_gb: 0.0,
-            rss_gb: 0.0,
-            cpu_active: Joules(0.0),
-            cpu_idle: Joules(0.0),
+            run: Account::default(),
+            node: Account::default(),
+            consumers: Vec::new(),
+            unattributed: [Joules(0.0); 4],
             machine_idle: Joules(0.0),
-            dram: Joules(0.0),
-            gpu: Joules(0.0),
             cpu_method: None,
             dram_method: None,
-            gpu_method: None,
-            gpus: BTreeSet::new(),
             warnings: Vec::new(),
             exit_code: None,
-            last_power: Watts(0.0),
             tdp_used: None,
             open: HashMap::new(),
             opened: 0,
             windows: Vec::new(),
             mark_warnings: 0,
-            profile: Vec::new(),
         }
     }
 
     /// Power charged over the last interval.
     #[must_use]
     pub fn power(&self) -> Watts {
-        self.last_power
+        self.run.last_power
     }
 
     /// Energy charged so far (without the rest of the server).
     #[must_use]
     pub fn energy(&self) -> Joules {
-        self.cpu_active + self.cpu_idle + self.dram + self.gpu
+        self.run.energy()
     }
 
     /// Seconds from the first to the last poll.
@@ -277,8 +289,8 @@ impl Pipeline {
     fn snapshot(&self, t: f64) -> Snapshot {
         Snapshot {
             t,
-            e: [self.cpu_active, self.cpu_idle, self.dram, self.gpu],
-            cpu_s: self.tree_cpu.unwrap_or(0.0),
+            e: self.run.e,
+            cpu_s: self.tree_cpu(),
         }
     }
 
@@ -344,8 +356,12 @@ impl Pipeline {
         let t0 = self.last_t.unwrap_or(t);
         let charge_all = self.inputs.policy == Policy::Machine;
         let (mut pkg, mut dram, mut psys) = (None::<f64>, None::<f64>, None::<f64>);
-        let mut gpu = 0.0;
-        let (mut d_busy, mut d_total, mut d_tree) = (0.0, 0.0, 0.0);
+        // The GPUs read this interval: device key, method, energy and use.
+        let mut gpus: Vec<(String, Method, Gpu)> = Vec::new();
+        let (mut d_busy, mut d_total) = (0.0, 0.0);
+        for tree in &mut self.trees {
+            tree.d_cpu_s = 0.0;
+        }
         // Parts one of whose devices missed this read: their energy comes with the next one.
         let mut missed: Vec<Part> = Vec::new();
         for r in batch {
@@ -378,13 +394,7 @@ impl Pipeline {
                         Part::Cpu => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
                         Part::Psys => *psys.get_or_insert(0.0) += j,
-                        Part::Gpu => {
-                            if charge_all || *used != Some(false) {
-                                gpu += j;
-                                self.gpus.insert(key);
-                                self.gpu_method = weakest(self.gpu_method, Method::Measured);
-                            }
-                        }
+                        Part::Gpu => gpus.push((key, Method::Measured, Gpu { j, used: *used })),
                     }
                 }
                 Value::Power {
@@ -405,13 +415,7 @@ impl Pipeline {
                         continue;
                     }
                     match part {
-                        Part::Gpu => {
-                            if charge_all || *used != Some(false) {
-                                gpu += j;
-                                self.gpus.insert(key);
-                                self.gpu_method = weakest(self.gpu_method, Method::Integrated);
-                            }
-                        }
+                        Part::Gpu => gpus.push((key, Method::Integrated, Gpu { j, used: *used })),
                         Part::Cpu => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
                         Part::Psys => *psys.get_or_insert(0.0) += j,
@@ -431,11 +435,24 @@ impl Pipeline {
                     self.cpus = (*cpus).max(1);
                     self.mem_gb = *mem_total_gb;
                 }
-                Value::Tree { cpu_s, rss_gb, .. } => {
+                Value::Tree {
+                    cpu_s,
+                    rss_gb,
+                    consumer,
+                    ..
+                } => {
                     self.saw_tree = true;
-                    d_tree = (cpu_s - self.tree_cpu.unwrap_or(0.0)).max(0.0);
-                    self.tree_cpu = Some(*cpu_s);
-                    self.rss_gb = *rss_gb;
+                    let i = usize::try_from(*consumer).unwrap_or(usize::MAX);
+                    if i >= MAX_CONSUMERS {
+                        continue;
+                    }
+                    if self.trees.len() <= i {
+                        self.trees.resize(i + 1, Tree::default());
+                    }
+                    let tree = &mut self.trees[i];
+                    tree.d_cpu_s = (cpu_s - tree.cpu_s.unwrap_or(0.0)).max(0.0);
+                    tree.cpu_s = Some(*cpu_s);
+                    tree.rss_gb = *rss_gb;
                 }
                 Value::Missed { reason } => {
                     if let Some(part) = self.parts.get(&key) {
@@ -467,100 +484,167 @@ impl Pipeline {
             return;
         };
         let cpus = f64::from(self.cpus);
-        let mine = !charge_all && self.saw_tree;
         let u = if d_total > 0.0 { d_busy / d_total } else { 0.0 };
-        let share = if d_busy > 0.0 {
-            (d_tree / d_busy).min(1.0)
-        } else if d_tree > 0.0 {
-            1.0
-        } else {
-            0.0
-        };
-        let capacity = (d_tree / (cpus * dt)).clamp(0.0, 1.0);
-        let before = self.energy();
 
         // CPU (psys, when asked for, stands for package and DRAM together). Where psys missed,
         // or every CPU counter did, the next reading covers this interval: charging the
         // package or the model now would count it twice.
         let measured_cpu = psys.or(pkg);
         let psys_missed = missed.contains(&Part::Psys);
-        if psys_missed || (measured_cpu.is_none() && missed.contains(&Part::Cpu)) {
-            // Charged with the next reading.
+        let cpu = if psys_missed || (measured_cpu.is_none() && missed.contains(&Part::Cpu)) {
+            Cpu::Deferred
         } else if let Some(e) = measured_cpu {
-            let idle = e * cpu_curve(0.0) / cpu_curve(u);
-            let active = e - idle;
-            self.machine_idle += Joules(idle);
-            if mine {
-                self.cpu_active += Joules(active * share);
-                self.cpu_idle += Joules(idle * capacity);
-            } else {
-                self.cpu_active += Joules(active);
-                self.cpu_idle += Joules(idle);
-            }
             self.cpu_method = weakest(self.cpu_method, Method::Measured);
+            Cpu::Measured(e)
         } else {
             let tdp = self
                 .inputs
                 .cpu_tdp
                 .unwrap_or(Watts(self.inputs.cpu_w_per_thread * cpus));
             self.tdp_used = Some(tdp);
-            let idle = tdp.0 * cpu_curve(0.0) * dt;
-            self.machine_idle += Joules(idle);
-            // The machine's active energy from its own utilisation; the tree gets its share of
-            // busy time, as with a measured package. (Charging the tree "as if alone", from
-            // curve(c), gave two concurrent one-core jobs more than the machine drew together:
-            // the curve is concave.)
-            let active = |u: f64| tdp.0 * (cpu_curve(u) - cpu_curve(0.0)) * dt;
-            if mine {
-                // The machine is at least as busy as the tree (its CPU time and the machine's
-                // are read a moment apart, and a fake procfs may not move at all).
-                self.cpu_active += Joules(active(u.max(capacity)) * share);
-                self.cpu_idle += Joules(idle * capacity);
-            } else {
-                self.cpu_active += Joules(active(u));
-                self.cpu_idle += Joules(idle);
-            }
             self.cpu_method = weakest(self.cpu_method, Method::Modelled);
-        }
-
-        // DRAM.
-        if psys.is_some() {
-            // Already inside psys.
-        } else if psys_missed || (dram.is_none() && missed.contains(&Part::Dram)) {
-            // Charged with the next reading.
-        } else if let Some(e) = dram {
-            self.dram += Joules(if mine { e * share } else { e });
-            self.dram_method = weakest(self.dram_method, Method::Measured);
-        } else if self.mem_gb > 0.0 {
-            let e = self.inputs.dram_w_per_gb * self.mem_gb * dt;
-            let frac = if mine {
-                (self.rss_gb / self.mem_gb).clamp(0.0, 1.0)
+            Cpu::Modelled(tdp.0)
+        };
+        let dram =
+            if psys.is_some() || psys_missed || (dram.is_none() && missed.contains(&Part::Dram)) {
+                // Inside psys, or charged with the next reading.
+                Dram::Absent
+            } else if let Some(e) = dram {
+                self.dram_method = weakest(self.dram_method, Method::Measured);
+                Dram::Measured(e)
+            } else if self.mem_gb > 0.0 {
+                self.dram_method = weakest(self.dram_method, Method::Modelled);
+                Dram::Modelled(self.inputs.dram_w_per_gb * self.mem_gb)
             } else {
-                1.0
+                Dram::Absent
             };
-            self.dram += Joules(e * frac);
-            self.dram_method = weakest(self.dram_method, Method::Modelled);
+        // The process consumers: every watched tree when the processes are charged.
+        let uses: Vec<Use> = if charge_all {
+            Vec::new()
+        } else {
+            self.trees
+                .iter()
+                .map(|t| Use {
+                    cpu_s: t.d_cpu_s,
+                    rss_gb: t.rss_gb,
+                })
+                .collect()
+        };
+        let gpu_parts: Vec<Gpu> = gpus.iter().map(|g| g.2).collect();
+        let split = attribution::split(
+            &Node {
+                dt,
+                cpus,
+                d_busy,
+                u,
+                mem_gb: self.mem_gb,
+                cpu,
+                dram,
+                gpus: &gpu_parts,
+            },
+            &uses,
+        );
+        self.machine_idle += Joules(split.node[1]);
+        if self.consumers.len() < uses.len() {
+            self.consumers.resize(uses.len(), Account::default());
         }
-
-        self.gpu += Joules(gpu);
-        let charged = self.energy() - before;
-        self.last_power = Watts(charged.0 / dt);
-        match self.profile.last_mut() {
-            Some(b) if b.end == t0 && b.end - b.start < PROFILE_BIN_S => {
-                b.end = t;
-                b.energy += charged;
+        for (acc, p) in self.consumers.iter_mut().zip(&split.consumers) {
+            acc.add(p, t0, t, dt);
+        }
+        self.node.add(&split.node, t0, t, dt);
+        for (e, j) in self.unattributed.iter_mut().zip(&split.unattributed) {
+            *e += Joules(*j);
+        }
+        // The run's charge: the first tree's share once it has been read; the whole machine
+        // before that or when asked (only the GPUs a measured process may use, then).
+        let mine = !charge_all && self.saw_tree;
+        let run = if mine {
+            split.consumers.first().copied().unwrap_or_default()
+        } else {
+            let mut p = split.node;
+            if !charge_all {
+                p[3] = split.gpu_used;
             }
-            _ => self.profile.push(ProfileBin {
-                start: t0,
-                end: t,
-                energy: charged,
-            }),
+            p
+        };
+        self.run.add(&run, t0, t, dt);
+        for (key, method, g) in &gpus {
+            let used = g.used != Some(false);
+            if charge_all || used {
+                self.run.gpu(key, *method);
+            }
+            self.node.gpu(key, *method);
+            if used {
+                for acc in self.consumers.iter_mut().take(uses.len()) {
+                    acc.gpu(key, *method);
+                }
+            }
         }
     }
 
-    /// The measurement so far.
+    /// The measurement so far: the run's charge, by its policy.
     #[must_use]
     pub fn finish(&self) -> Measurement {
+        self.measurement(View::Run)
+    }
+
+    /// CPU time of the first watched tree, s.
+    fn tree_cpu(&self) -> f64 {
+        self.trees.first().and_then(|t| t.cpu_s).unwrap_or(0.0)
+    }
+
+    /// The energy seen so far and who it was charged to.
+    #[must_use]
+    pub fn ledger(&self) -> Ledger {
+        Ledger {
+            node: self.node.energy(),
+            consumers: self.consumers.iter().map(Account::energy).collect(),
+            unattributed: self.unattributed.iter().copied().sum(),
+        }
+    }
+
+    /// The measurement so far of one view: the run's charge (with its windows), the whole
+    /// node, or one process consumer (the watched tree of that index).
+    #[must_use]
+    pub(crate) fn measurement(&self, view: View) -> Measurement {
+        let empty = Account::default();
+        let (acc, policy, cpu_s) = match view {
+            View::Run => (
+                &self.run,
+                if self.saw_tree {
+                    self.inputs.policy
+                } else {
+                    Policy::Machine
+                },
+                self.tree_cpu(),
+            ),
+            View::Node => (
+                &self.node,
+                Policy::Machine,
+                self.trees.iter().filter_map(|t| t.cpu_s).sum(),
+            ),
+            View::Consumer(i) => (
+                self.consumers.get(i).unwrap_or(&empty),
+                Policy::Processes,
+                self.trees.get(i).and_then(|t| t.cpu_s).unwrap_or(0.0),
+            ),
+        };
+        let mut m = self.run_measurement();
+        if view != View::Run {
+            m.breakdown = EnergyBreakdown {
+                components: self.components(acc.e, acc),
+            };
+            m.windows.clear();
+            m.tree_cpu_s = cpu_s;
+            m.gpus = acc.gpus.iter().cloned().collect();
+            m.policy = policy;
+            m.requested_policy = policy;
+            m.profile.clone_from(&acc.profile);
+        }
+        m
+    }
+
+    fn run_measurement(&self) -> Measurement {
         let end = self.snapshot(self.last_t.unwrap_or(0.0));
         let first = self.first_t.unwrap_or(0.0);
         let window = |name: &str, start: &Snapshot, stop: &Snapshot, by_run_end: bool| Window {
@@ -568,7 +652,8 @@ impl Pipeline {
             start: Seconds(start.t - first),
             end: Seconds(stop.t - first),
             breakdown: EnergyBreakdown {
-                components: self.components(std::array::from_fn(|i| stop.e[i] - start.e[i])),
+                components: self
+                    .components(std::array::from_fn(|i| stop.e[i] - start.e[i]), &self.run),
             },
             tree_cpu_s: (stop.cpu_s - start.cpu_s).max(0.0),
             closed_by_run_end: by_run_end,
@@ -619,15 +704,15 @@ impl Pipeline {
         }
         Measurement {
             breakdown: EnergyBreakdown {
-                components: self.components(end.e),
+                components: self.components(end.e, &self.run),
             },
             duration: self.elapsed(),
             exit_code: self.exit_code,
-            tree_cpu_s: self.tree_cpu.unwrap_or(0.0),
+            tree_cpu_s: self.tree_cpu(),
             cpus: self.cpus,
             mem_total_gb: self.mem_gb,
             machine_idle: self.machine_idle,
-            gpus: self.gpus.iter().cloned().collect(),
+            gpus: self.run.gpus.iter().cloned().collect(),
             cpu_tdp: self.tdp_used,
             warnings,
             policy: if self.saw_tree {
@@ -637,7 +722,7 @@ impl Pipeline {
             },
             requested_policy: self.inputs.policy,
             windows,
-            profile: self.profile.clone(),
+            profile: self.run.profile.clone(),
         }
     }
 
@@ -685,7 +770,7 @@ impl Pipeline {
 
     /// The components with the given energies (CPU active, CPU idle, DRAM, GPUs) and the
     /// methods of the run so far.
-    fn components(&self, e: [Joules; 4]) -> Vec<ComponentEnergy> {
+    fn components(&self, e: [Joules; 4], acc: &Account) -> Vec<ComponentEnergy> {
         let mut c = vec![
             ComponentEnergy {
                 key: "component.cpu",
@@ -711,7 +796,7 @@ impl Pipeline {
                 energy: e[2],
             });
         }
-        if let Some(m) = self.gpu_method {
+        if let Some(m) = acc.gpu_method {
             c.push(ComponentEnergy {
                 key: "component.gpu",
                 name: "GPUs",
@@ -760,6 +845,7 @@ mod tests {
                 cpu_s: cpu,
                 rss_gb: 1.6,
                 pids: 1,
+                consumer: 0,
             },
         }
     }

@@ -81,6 +81,10 @@ pub enum Value {
         rss_gb: f64,
         /// Live processes in the tree.
         pids: u32,
+        /// Which watched tree (the meter's process consumers in order; 0, the only one of
+        /// `wattlens run`, is not written).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        consumer: u32,
     },
     /// A read of a device failed and will be retried at the next poll (within
     /// [`MAX_CONSECUTIVE_FAILURES`]): nothing is lost for a counter, whose next delta spans the
@@ -106,6 +110,11 @@ pub enum Value {
         /// The line.
         text: String,
     },
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if takes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One raw reading: the line format of a `--record` trace (JSON lines, docs/reference.md).

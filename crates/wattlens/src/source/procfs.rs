@@ -320,7 +320,8 @@ impl ProcTree {
 pub struct Procfs {
     fs: Arc<dyn ReadFile>,
     root: PathBuf,
-    tree: Option<ProcTree>,
+    /// The watched trees; the index of each is the `consumer` of its readings.
+    trees: Vec<ProcTree>,
     mem_total_gb: f64,
 }
 
@@ -328,7 +329,7 @@ impl std::fmt::Debug for Procfs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Procfs")
             .field("root", &self.root)
-            .field("tree", &self.tree)
+            .field("trees", &self.trees)
             .finish_non_exhaustive()
     }
 }
@@ -343,19 +344,32 @@ impl Procfs {
         fs: Arc<dyn ReadFile>,
         tree: Option<ProcTree>,
     ) -> Result<Self, SourceError> {
+        Self::with_trees(procfs_root, fs, tree.into_iter().collect())
+    }
+
+    /// Reads machine files under `procfs_root` through `fs`, and follows each of `trees` (the
+    /// consumers of a meter, in order).
+    ///
+    /// # Errors
+    /// When `stat` or `meminfo` cannot be read.
+    pub fn with_trees(
+        procfs_root: &Path,
+        fs: Arc<dyn ReadFile>,
+        trees: Vec<ProcTree>,
+    ) -> Result<Self, SourceError> {
         let m = machine(fs.as_ref(), procfs_root)?;
         Ok(Self {
             fs,
             root: procfs_root.to_path_buf(),
-            tree,
+            trees,
             mem_total_gb: m.mem_total_gb,
         })
     }
 
-    /// PIDs of the tree at the last poll.
+    /// PIDs of the trees at the last poll.
     #[must_use]
     pub fn pids(&self) -> Vec<u32> {
-        self.tree.as_ref().map(ProcTree::pids).unwrap_or_default()
+        self.trees.iter().flat_map(ProcTree::pids).collect()
     }
 }
 
@@ -370,7 +384,7 @@ impl Source for Procfs {
         _ctx: &PollContext<'_>,
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
-        if let Some(tree) = &mut self.tree {
+        for (consumer, tree) in (0_u32..).zip(&mut self.trees) {
             let (cpu_s, rss_gb, pids) = tree.poll();
             out.push(Reading {
                 t,
@@ -380,6 +394,7 @@ impl Source for Procfs {
                     cpu_s,
                     rss_gb,
                     pids,
+                    consumer,
                 },
             });
         }
