@@ -4,7 +4,7 @@
 //! after every interval, the consumers plus the unattributed share are the node's energy.
 
 use super::{Ledger, ModelInputs, Pipeline, Policy};
-use crate::source::{Part, Reading, Value};
+use crate::source::{DeviceId, Part, Reading, SourceKind, Value};
 use crate::units::Watts;
 use proptest::prelude::*;
 
@@ -19,8 +19,7 @@ enum CpuFrom {
 fn reading(t: f64, source: &str, device: String, value: Value) -> Reading {
     Reading {
         t,
-        source: source.into(),
-        device,
+        device: DeviceId::new(SourceKind::parse(source), device),
         value,
     }
 }

@@ -5,6 +5,7 @@
 use super::attribution::Parts;
 use super::{ProfileBin, PROFILE_BIN_S};
 use crate::energy::Method;
+use crate::source::DeviceId;
 use crate::units::{Joules, Watts};
 use std::collections::BTreeSet;
 
@@ -14,7 +15,7 @@ pub(crate) struct Account {
     /// CPU active, CPU idle, DRAM, GPUs.
     pub e: [Joules; 4],
     /// GPUs charged (`nvml/gpu0`).
-    pub gpus: BTreeSet<String>,
+    pub gpus: BTreeSet<DeviceId>,
     /// The weakest method of the GPUs charged.
     pub gpu_method: Option<Method>,
     /// Power charged over the last interval.
@@ -51,9 +52,9 @@ impl Account {
     }
 
     /// Records a GPU charged to this account.
-    pub fn gpu(&mut self, key: &str, method: Method) {
+    pub fn gpu(&mut self, key: &DeviceId, method: Method) {
         if !self.gpus.contains(key) {
-            self.gpus.insert(key.to_string());
+            self.gpus.insert(key.clone());
         }
         self.gpu_method = Some(self.gpu_method.map_or(method, |a| a.weakest(method)));
     }

@@ -65,7 +65,7 @@ pub fn replay(
 ) -> Result<Measurement, crate::source::replay::TraceError> {
     let mut p = Pipeline::new(inputs);
     while let Some(poll) = trace.next_poll()? {
-        p.tick(&poll);
+        p.poll(&poll);
     }
     Ok(p.finish())
 }

@@ -253,3 +253,43 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Issue 8: a v1 trace, rewritten as v2 by the writer, reads back to the same polls
+    /// (readings with their devices, marks as events) and replays to the same measurement.
+    #[test]
+    fn a_v1_trace_rewritten_as_v2_replays_to_the_same_measurement(
+        polls in 1_usize..12,
+        power in 0.0_f64..800.0,
+        step_uj in 0_u64..50_000_000,
+        marks in proptest::bool::ANY,
+    ) {
+        use crate::source::replay::{read, Header, TraceWriter, TRACE_SCHEMA};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v1 = dir.path().join("v1.jsonl");
+        std::fs::write(&v1, base(polls, power, step_uj, marks)).expect("write");
+        let old = read(&v1).expect("v1 reads");
+        let v2 = dir.path().join("v2.jsonl");
+        let mut w = TraceWriter::create(&v2, &Header {
+            schema: TRACE_SCHEMA.into(),
+            ..old.header.clone()
+        }).expect("create");
+        for p in &old.polls {
+            w.write(p).expect("write");
+        }
+        drop(w);
+        let new = read(&v2).expect("v2 reads");
+        prop_assert_eq!(&new.polls, &old.polls);
+        let inputs = ModelInputs {
+            policy: Policy::Processes,
+            cpu_tdp: Some(Watts(120.0)),
+            cpu_w_per_thread: 3.5,
+            dram_w_per_gb: 0.375,
+        };
+        let a = replay(&mut TraceReader::open(&v1).expect("v1"), inputs).expect("replay v1");
+        let b = replay(&mut TraceReader::open(&v2).expect("v2"), inputs).expect("replay v2");
+        prop_assert_eq!(a, b);
+    }
+}

@@ -6,7 +6,7 @@ use super::pipeline::View;
 use super::{Ledger, Measurement, ModelInputs, Pipeline};
 use crate::source::procfs::Procfs;
 use crate::source::replay::TraceWriter;
-use crate::source::{PollContext, PollError, Reading, Source, Value};
+use crate::source::{Event, Poll, PollContext, PollError, Reading, Source};
 use crate::units::{Joules, Seconds, Watts};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -116,6 +116,7 @@ impl Sampler {
             let (mut given, mut unsaid) = (0_usize, 0_usize);
             let start = Instant::now();
             let mut buf: Vec<Reading> = Vec::new();
+            let mut poll = Poll::default();
             let mut next = start;
             let mut exit: Option<Option<i32>> = None;
             let mut retry_warned: Vec<&'static str> = Vec::new();
@@ -159,29 +160,23 @@ impl Sampler {
                         false
                     }
                 });
-                for text in marks.drain(..) {
-                    buf.push(Reading {
-                        t,
-                        source: "child".into(),
-                        device: "marks".into(),
-                        value: Value::Mark { text },
-                    });
-                }
+                // The control events of this poll: marks, then the command's exit.
+                poll.t = t;
+                poll.readings = std::mem::take(&mut buf);
+                poll.events.clear();
+                poll.events
+                    .extend(marks.drain(..).map(|text| Event::Mark { text }));
                 if let Some(Some(code)) = exit {
-                    buf.push(Reading {
-                        t,
-                        source: "child".into(),
-                        device: "command".into(),
-                        value: Value::Exit { code },
-                    });
+                    poll.events.push(Event::Exit { code });
                 }
                 if let Some(w) = &mut record {
-                    if let Err(e) = w.write(&buf) {
+                    if let Err(e) = w.write(&poll) {
                         notes.push(MeterNote::RecordStopped(e));
                         record = None;
                     }
                 }
-                pipeline.tick(&buf);
+                pipeline.poll(&poll);
+                buf = std::mem::take(&mut poll.readings);
                 if let Ok(mut l) = shared.lock() {
                     *l = Live {
                         elapsed: pipeline.elapsed(),

@@ -11,7 +11,10 @@
 //! - The CPU utilisation curve: a CPU's power as a fraction of its rated power (TDP) at a given
 //!   utilisation, piecewise linear through SPECpower-derived points (see [`CPU_CURVE`]).
 
-use super::{read_trim, PollContext, PollError, ReadFile, Reading, Source, SourceError, Value};
+use super::{
+    read_trim, DeviceId, PollContext, PollError, ReadFile, Reading, Source, SourceError,
+    SourceKind, Value,
+};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -316,6 +319,12 @@ impl ProcTree {
     }
 }
 
+/// The device name of the machine's readings (`procfs/machine`).
+pub const MACHINE: &str = "machine";
+/// The device name of a process tree's readings (`procfs/tree`; which tree is the reading's
+/// `consumer`).
+pub const TREE: &str = "tree";
+
 /// Machine-wide and process-tree readings.
 pub struct Procfs {
     fs: Arc<dyn ReadFile>,
@@ -323,6 +332,8 @@ pub struct Procfs {
     /// The watched trees; the index of each is the `consumer` of its readings.
     trees: Vec<ProcTree>,
     mem_total_gb: f64,
+    /// `procfs/machine` and `procfs/tree`, built once.
+    ids: [DeviceId; 2],
 }
 
 impl std::fmt::Debug for Procfs {
@@ -363,6 +374,10 @@ impl Procfs {
             root: procfs_root.to_path_buf(),
             trees,
             mem_total_gb: m.mem_total_gb,
+            ids: [
+                DeviceId::new(SourceKind::Procfs, MACHINE),
+                DeviceId::new(SourceKind::Procfs, TREE),
+            ],
         })
     }
 
@@ -388,8 +403,7 @@ impl Source for Procfs {
             let (cpu_s, rss_gb, pids) = tree.poll();
             out.push(Reading {
                 t,
-                source: "procfs".into(),
-                device: "tree".into(),
+                device: self.ids[1].clone(),
                 value: Value::Tree {
                     cpu_s,
                     rss_gb,
@@ -403,8 +417,7 @@ impl Source for Procfs {
             cpu_times(self.fs.as_ref(), &self.root, self.mem_total_gb).map_err(PollError::Retry)?;
         out.push(Reading {
             t,
-            source: "procfs".into(),
-            device: "machine".into(),
+            device: self.ids[0].clone(),
             value: Value::Machine {
                 busy_s: m.busy_s,
                 total_s: m.total_s,

@@ -34,7 +34,7 @@ use wattlens::measure::{
     RatingSource, RunSpec,
 };
 use wattlens::report;
-use wattlens::source::replay::{Header, Settings, TraceReader, TraceWriter, TRACE_SCHEMA};
+use wattlens::source::replay::{Header, Settings, TraceWriter, TRACE_SCHEMA};
 use wattlens::uncertainty::{fmt_num, Range};
 use wattlens::units::Watts;
 
@@ -51,12 +51,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut held = outputs::check(a)?;
     let mut assumptions = Vec::new();
     // A replayed trace is opened first: what it recorded is the default of every setting below.
-    let mut trace = a
-        .replay
-        .as_deref()
-        .map(TraceReader::open)
-        .transpose()
-        .context("--replay")?;
+    let mut trace = a.replay.as_deref().map(trace::open).transpose()?;
     // The trace's own errors first, then flags that cannot apply to it.
     if trace.is_some() {
         trace::refuse_live_flags(a)?;
