@@ -9,7 +9,8 @@ use super::sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
 use super::{Ledger, Measurement, ModelInputs, Policy};
 use crate::catalog::{Catalog, CatalogError};
 use crate::explain::Assumption;
-use crate::source::procfs::{ProcTree, Procfs};
+use crate::source::cgroup::CgroupTree;
+use crate::source::procfs::{ProcTree, Procfs, Watched};
 use crate::source::replay::TraceWriter;
 use crate::source::{ReadFile, Source, SourceError, StdFs};
 use crate::units::Watts;
@@ -31,6 +32,14 @@ pub enum Consumer {
         /// Whether CPU time the tree already had at the first poll counts (a command the
         /// caller just started); otherwise the first poll is a baseline (attaching to a
         /// running process).
+        from_start: bool,
+    },
+    /// A cgroup (v2: a container, a systemd service, a batch job): its share, as a process
+    /// tree's, from its own CPU time (`cpu.stat`), memory (`memory.current`) and processes.
+    Cgroup {
+        /// Its folder (`/sys/fs/cgroup/system.slice/job.service`).
+        dir: PathBuf,
+        /// Whether the CPU time it had at the first poll counts (else a baseline).
         from_start: bool,
     },
 }
@@ -147,7 +156,8 @@ impl MeterBuilder {
         self
     }
 
-    /// Adds a consumer. Process trees are watched in the order they are added, and charged
+    /// Adds a consumer. Process trees and cgroups are watched in the order they are added, and
+    /// charged
     /// their share when the policy is [`Policy::Processes`] (with [`Policy::Machine`] their
     /// CPU time is still read); add them before [`MeterBuilder::open_procfs`].
     #[must_use]
@@ -170,6 +180,13 @@ impl MeterBuilder {
         self
     }
 
+    /// Reads files (a cgroup's) through `fs` ([`StdFs`] unless set).
+    #[must_use]
+    pub fn files(mut self, fs: Arc<dyn ReadFile>) -> Self {
+        self.fs = fs;
+        self
+    }
+
     /// Where the processes of the trees are followed (`/proc` unless set) and the size of a
     /// memory page there, bytes (4096 unless set).
     #[must_use]
@@ -180,25 +197,29 @@ impl MeterBuilder {
     }
 
     /// Reads the machine's CPU time and memory under `procfs_root` (`/proc`; a fake tree in
-    /// tests) and follows the process trees added so far. Without it (or when it fails and the
-    /// caller goes on), CPU time and memory are not measured.
+    /// tests) and follows the process trees and cgroups added so far. Without it (or when it
+    /// fails and the caller goes on), CPU time and memory are not measured.
     ///
     /// # Errors
-    /// When the machine's `stat` or `meminfo` cannot be read.
+    /// When the machine's `stat` or `meminfo` cannot be read, or a cgroup's `cpu.stat`.
     pub fn open_procfs(&mut self, procfs_root: &Path) -> Result<(), SourceError> {
-        let trees = self
-            .consumers
-            .iter()
-            .filter_map(|c| match c {
-                Consumer::ProcessTree { pid, from_start } => Some(ProcTree::new(
-                    &self.proc_root,
-                    vec![*pid],
-                    *from_start,
-                    self.page_size,
+        let mut trees = Vec::new();
+        for c in &self.consumers {
+            match c {
+                Consumer::ProcessTree { pid, from_start } => {
+                    trees.push(Watched::Process(ProcTree::new(
+                        &self.proc_root,
+                        vec![*pid],
+                        *from_start,
+                        self.page_size,
+                    )));
+                }
+                Consumer::Cgroup { dir, from_start } => trees.push(Watched::Cgroup(
+                    CgroupTree::new(Arc::clone(&self.fs), dir, *from_start)?,
                 )),
-                Consumer::Machine => None,
-            })
-            .collect();
+                Consumer::Machine => {}
+            }
+        }
         self.procfs = Some(Procfs::with_trees(
             procfs_root,
             Arc::clone(&self.fs),
@@ -216,7 +237,7 @@ impl MeterBuilder {
             .iter()
             .map(|c| match c {
                 Consumer::Machine => View::Node,
-                Consumer::ProcessTree { .. } => {
+                Consumer::ProcessTree { .. } | Consumer::Cgroup { .. } => {
                     tree += 1;
                     View::Consumer(tree - 1)
                 }

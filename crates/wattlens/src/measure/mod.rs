@@ -10,6 +10,8 @@ mod attribution;
 mod conservation_tests;
 mod ledger;
 mod meter;
+#[cfg(test)]
+mod meter_tests;
 mod pipeline;
 mod probe;
 #[cfg(test)]

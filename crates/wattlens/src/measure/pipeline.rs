@@ -134,6 +134,10 @@ pub const MAX_MARK_BYTES: usize = 4096;
 /// Mark warnings written out one by one; past this many they are counted.
 const MARK_WARNINGS: usize = 20;
 
+/// Device warnings (counter resets, devices dropped) written out one by one; past this many
+/// they are counted.
+const DEVICE_WARNINGS: usize = 20;
+
 /// Windows left open at the end that are named one by one in the notes.
 const UNCLOSED_NAMED: usize = 5;
 
@@ -207,6 +211,8 @@ pub struct Pipeline {
     opened: u64,
     windows: Vec<(String, Snapshot, Snapshot)>,
     mark_warnings: usize,
+    /// Device warnings (resets, drops) so far, said or counted.
+    device_warnings: usize,
 }
 
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
@@ -245,6 +251,7 @@ impl Pipeline {
             opened: 0,
             windows: Vec::new(),
             mark_warnings: 0,
+            device_warnings: 0,
         }
     }
 
@@ -303,6 +310,15 @@ impl Pipeline {
             e: self.run.e,
             cpu_s: self.tree_cpu(),
         }
+    }
+
+    /// A warning about a device (a counter reset, a device dropped), counted once past
+    /// [`DEVICE_WARNINGS`].
+    fn device_warning(&mut self, msg: impl FnOnce() -> String) {
+        if self.device_warnings < DEVICE_WARNINGS {
+            self.warnings.push(msg());
+        }
+        self.device_warnings += 1;
     }
 
     /// A warning about a mark line, counted once past [`MARK_WARNINGS`].
@@ -395,10 +411,12 @@ impl Pipeline {
                         continue;
                     };
                     if let Delta::Reset(_) = delta {
-                        self.warnings.push(format!(
-                            "{key}: energy counter reset at t = {t:.1} s (driver reload?); \
-                             counting from the reset"
-                        ));
+                        self.device_warning(|| {
+                            format!(
+                                "{key}: energy counter reset at t = {t:.1} s (driver reload?); \
+                                 counting from the reset"
+                            )
+                        });
                     }
                     let j = delta.value() as f64 / 1e6;
                     match part {
@@ -480,8 +498,7 @@ impl Pipeline {
                         .count += 1;
                 }
                 Value::Dropped { reason } => {
-                    self.warnings
-                        .push(format!("{key} dropped at t = {t:.1} s: {reason}"));
+                    self.device_warning(|| format!("{key} dropped at t = {t:.1} s: {reason}"));
                     self.dropped.insert(key.clone());
                 }
             }
@@ -674,6 +691,12 @@ impl Pipeline {
             .map(|(n, a, b)| window(n, a, b, false))
             .collect();
         let mut warnings = self.warnings.clone();
+        if self.device_warnings > DEVICE_WARNINGS {
+            warnings.push(format!(
+                "{} more counter resets or dropped devices (not shown)",
+                self.device_warnings - DEVICE_WARNINGS
+            ));
+        }
         if self.mark_warnings > MARK_WARNINGS {
             warnings.push(format!(
                 "{} more mark lines were ignored (not shown)",

@@ -357,3 +357,26 @@ proptest::proptest! {
         proptest::prop_assert!(idle <= whole_idle + tol, "{idle} vs {whole_idle}");
     }
 }
+
+/// Issue 8: warnings are bounded. A counter that resets at every poll (a driver reloading in a
+/// loop) gives a few lines and a count, not one line per poll; the energy is still counted.
+#[test]
+fn counter_resets_are_said_a_few_times_then_counted() {
+    let mut p = Pipeline::new(inputs(Policy::Machine));
+    // 0, then 10 J, 5 J (reset: counts 5 J from 0), 15 J, 5 J (reset), ... for 200 polls.
+    for i in 0..200_u32 {
+        let uj = match i {
+            0 => 0,
+            _ if i % 2 == 1 => 10_000_000,
+            _ => 5_000_000,
+        };
+        p.tick(&[package(f64::from(i), uj)]);
+    }
+    let m = p.finish();
+    assert_eq!(m.warnings.len(), DEVICE_WARNINGS + 1, "{:?}", m.warnings);
+    assert!(m.warnings[0].starts_with("rapl/package-0: energy counter reset at t = 2.0 s"));
+    assert_eq!(
+        m.warnings[DEVICE_WARNINGS],
+        "79 more counter resets or dropped devices (not shown)"
+    );
+}

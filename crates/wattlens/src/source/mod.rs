@@ -1,14 +1,17 @@
 //! Where measurements come from: one small trait, [`Source`], polled by the sampler with a
 //! timestamp and a buffer to push raw [`Reading`]s into (alumet's `poll` shape), and the sources
 //! themselves: RAPL powercap ([`rapl`]), NVIDIA GPUs through NVML ([`nvml`]), AMD GPUs through
-//! hwmon ([`hwmon`]), the machine and the process tree from procfs ([`procfs`]), and recorded
-//! traces ([`replay`]).
+//! hwmon ([`hwmon`]), the machine and the process trees from procfs ([`procfs`]) and cgroups
+//! ([`cgroup`]), and recorded traces ([`replay`]).
 //!
 //! Every source takes its root (`/sys`, `/proc`) or its device handle as an argument, so tests
 //! run on checked-in fake trees and a fake GPU. Raw readings, not energies, cross this boundary:
 //! the same readings are written to a `--record` trace and turned into energy by
-//! [`crate::measure::Pipeline`], live or replayed.
+//! [`crate::measure::Pipeline`], live or replayed. Each reading names its device by a typed
+//! [`DeviceId`] that its source builds once; what happens to the measured command (its exit,
+//! its marks) is an [`Event`] of the [`Poll`], not a reading.
 
+pub mod cgroup;
 pub mod hwmon;
 pub mod nvml;
 pub mod procfs;

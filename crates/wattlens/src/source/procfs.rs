@@ -319,6 +319,17 @@ impl ProcTree {
     }
 }
 
+/// What a [`Procfs`] follows besides the machine: a process tree or a cgroup; either gives
+/// `tree` readings (CPU time since the start, memory, processes).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Watched {
+    /// A process and its descendants.
+    Process(ProcTree),
+    /// A cgroup (v2).
+    Cgroup(super::cgroup::CgroupTree),
+}
+
 /// The device name of the machine's readings (`procfs/machine`).
 pub const MACHINE: &str = "machine";
 /// The device name of a process tree's readings (`procfs/tree`; which tree is the reading's
@@ -330,7 +341,7 @@ pub struct Procfs {
     fs: Arc<dyn ReadFile>,
     root: PathBuf,
     /// The watched trees; the index of each is the `consumer` of its readings.
-    trees: Vec<ProcTree>,
+    trees: Vec<Watched>,
     mem_total_gb: f64,
     /// `procfs/machine` and `procfs/tree`, built once.
     ids: [DeviceId; 2],
@@ -355,18 +366,22 @@ impl Procfs {
         fs: Arc<dyn ReadFile>,
         tree: Option<ProcTree>,
     ) -> Result<Self, SourceError> {
-        Self::with_trees(procfs_root, fs, tree.into_iter().collect())
+        Self::with_trees(
+            procfs_root,
+            fs,
+            tree.map(Watched::Process).into_iter().collect(),
+        )
     }
 
     /// Reads machine files under `procfs_root` through `fs`, and follows each of `trees` (the
-    /// consumers of a meter, in order).
+    /// consumers of a meter, in order: process trees and cgroups alike).
     ///
     /// # Errors
     /// When `stat` or `meminfo` cannot be read.
     pub fn with_trees(
         procfs_root: &Path,
         fs: Arc<dyn ReadFile>,
-        trees: Vec<ProcTree>,
+        trees: Vec<Watched>,
     ) -> Result<Self, SourceError> {
         let m = machine(fs.as_ref(), procfs_root)?;
         Ok(Self {
@@ -384,7 +399,13 @@ impl Procfs {
     /// PIDs of the trees at the last poll.
     #[must_use]
     pub fn pids(&self) -> Vec<u32> {
-        self.trees.iter().flat_map(ProcTree::pids).collect()
+        self.trees
+            .iter()
+            .flat_map(|t| match t {
+                Watched::Process(p) => p.pids(),
+                Watched::Cgroup(c) => c.pids().to_vec(),
+            })
+            .collect()
     }
 }
 
@@ -400,7 +421,10 @@ impl Source for Procfs {
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
         for (consumer, tree) in (0_u32..).zip(&mut self.trees) {
-            let (cpu_s, rss_gb, pids) = tree.poll();
+            let (cpu_s, rss_gb, pids) = match tree {
+                Watched::Process(p) => p.poll(),
+                Watched::Cgroup(c) => c.poll(),
+            };
             out.push(Reading {
                 t,
                 device: self.ids[1].clone(),
