@@ -1,8 +1,10 @@
-//! Measuring a command: the sampler thread that polls the sources on a monotonic clock, the
-//! pipeline that turns readings into energy ([`Pipeline`]), and the step that hands the
-//! measured energy to the same accounting core as every estimate ([`account_run`]); what the node
-//! has to measure with (its CPU, its rating, its sources) is probed first ([`Probe`],
-//! [`CpuRating`]).
+//! Measuring: what the node has to measure with (its CPU, its rating, its sources) is probed
+//! first ([`Probe`], [`CpuRating`]); a [`Meter`] built from the probe's sources and the
+//! consumers to watch ([`Consumer`]: the machine, process trees, cgroups) runs the sampler
+//! thread that polls on a monotonic clock, and the pipeline ([`Pipeline`]) that turns readings
+//! into energy and splits each interval's node energy among the consumers and an unattributed
+//! share, conserving it ([`Ledger`]); [`account_run`] hands a measurement to the same
+//! accounting core as every estimate.
 
 mod account;
 mod attribution;

@@ -293,3 +293,63 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+/// The base trace written as v2 by the writer (through a v1 read).
+fn base_v2(polls: usize, power: f64, step: u64, marks: bool) -> String {
+    use crate::source::replay::{read, TraceWriter, TRACE_SCHEMA};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v1, v2) = (dir.path().join("v1.jsonl"), dir.path().join("v2.jsonl"));
+    std::fs::write(&v1, base(polls.max(1), power, step, marks)).expect("write");
+    let t = read(&v1).expect("the base reads");
+    let mut header = t.header.clone();
+    header.schema = TRACE_SCHEMA.into();
+    let mut w = TraceWriter::create(&v2, &header).expect("create");
+    for p in &t.polls {
+        w.write(p).expect("write");
+    }
+    drop(w);
+    std::fs::read_to_string(&v2).expect("read")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// The v2 reader under mutation (declarations, device numbers, events): refused naming
+    /// the file, or a run with finite figures; never a panic.
+    #[test]
+    fn mutated_v2_traces_are_refused_or_replay_to_finite_figures(
+        polls in 1usize..8,
+        power in 0.0f64..2000.0,
+        step in 0u64..10_000_000_000,
+        marks in any::<bool>(),
+        ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 0..4),
+    ) {
+        let mut text = base_v2(polls, power, step, marks);
+        prop_assert!(text.contains("\"declare\""));
+        for (kind, at, pick) in ops {
+            mutate(&mut text, kind, at, pick);
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, &text).expect("write");
+        let inputs = ModelInputs {
+            policy: Policy::Processes,
+            cpu_tdp: Some(Watts(120.0)),
+            cpu_w_per_thread: 3.5,
+            dram_w_per_gb: 0.375,
+        };
+        let measured = TraceReader::open(&path).and_then(|mut r| replay(&mut r, inputs));
+        let Ok(m) = measured else {
+            let e = measured.err().map(|e| e.to_string()).unwrap_or_default();
+            prop_assert!(e.contains("t.jsonl"), "{e}");
+            return Ok(());
+        };
+        let spec = RunSpec { measurement: m, rest_share: p(0.38), site: site() };
+        let opts = McOptions { samples: 50, ..McOptions::default() };
+        let e = account_run(&spec, opts, vec![], &Default::default());
+        let v = crate::report::run_json(&e, &super::windows(&spec, opts));
+        if let Err(e) = finite(&v, "") {
+            prop_assert!(false, "{e}\n{text}");
+        }
+    }
+}
