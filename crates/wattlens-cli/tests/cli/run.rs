@@ -262,7 +262,7 @@ fn record_then_replay_gives_the_same_footprint() {
     assert_eq!(component(&a, "CPU (active)")["method"], "measured");
     assert_eq!(component(&a, "memory (DRAM)")["method"], "measured");
     let text = std::fs::read_to_string(&trace).expect("trace");
-    assert!(text.starts_with("{\"schema\":\"wattlens.trace/v1\""));
+    assert!(text.starts_with("{\"schema\":\"wattlens.trace/v2\""));
     assert!(text.contains("\"device\":\"package-1/dram\""));
     assert!(!text.contains("psys"), "psys only when asked");
 }

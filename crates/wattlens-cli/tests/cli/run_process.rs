@@ -343,7 +343,7 @@ fn output_paths_are_checked_before_the_command_starts() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(d("old.jsonl")).expect("trace");
     assert!(
-        text.starts_with("{\"schema\":\"wattlens.trace/v1\""),
+        text.starts_with("{\"schema\":\"wattlens.trace/v2\""),
         "{text}"
     );
 }

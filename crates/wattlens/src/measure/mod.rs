@@ -1,10 +1,19 @@
-//! Measuring a command: the sampler thread that polls the sources on a monotonic clock, the
-//! pipeline that turns readings into energy ([`Pipeline`]), and the step that hands the
-//! measured energy to the same accounting core as every estimate ([`account_run`]); what the node
-//! has to measure with (its CPU, its rating, its sources) is probed first ([`Probe`],
-//! [`CpuRating`]).
+//! Measuring: what the node has to measure with (its CPU, its rating, its sources) is probed
+//! first ([`Probe`], [`CpuRating`]); a [`Meter`] built from the probe's sources and the
+//! consumers to watch ([`Consumer`]: the machine, process trees, cgroups) runs the sampler
+//! thread that polls on a monotonic clock, and the pipeline ([`Pipeline`]) that turns readings
+//! into energy and splits each interval's node energy among the consumers and an unattributed
+//! share, conserving it ([`Ledger`]); [`account_run`] hands a measurement to the same
+//! accounting core as every estimate.
 
 mod account;
+mod attribution;
+#[cfg(test)]
+mod conservation_tests;
+mod ledger;
+mod meter;
+#[cfg(test)]
+mod meter_tests;
 mod pipeline;
 mod probe;
 #[cfg(test)]
@@ -15,13 +24,18 @@ mod sampler;
 mod windows;
 
 pub use account::{account_run, RunSpec};
+pub use ledger::Ledger;
+pub use meter::{
+    Consumer, ConsumerMeasurement, Meter, MeterBuilder, MeterNote, MeterReport, MeterSnapshot,
+};
 pub use pipeline::{
-    Measurement, ModelInputs, Pipeline, ProfileBin, Window, MAX_MARK_BYTES, PROFILE_BIN_S,
+    Measurement, ModelInputs, Pipeline, ProfileBin, Window, MAX_CONSUMERS, MAX_MARK_BYTES,
+    PROFILE_BIN_S,
 };
 pub use probe::{
     CpuInfo, CpuRating, MeterCoefficient, Probe, ProbeNote, ProbeOptions, RatingError, RatingSource,
 };
-pub use sampler::{Live, LiveHandle, Marker, Sampler, SamplerConfig};
+pub use sampler::{Live, LiveHandle, Marker};
 pub use windows::{windows, WindowFigures};
 
 /// Who a run's energy is charged to.
@@ -55,7 +69,7 @@ pub fn replay(
 ) -> Result<Measurement, crate::source::replay::TraceError> {
     let mut p = Pipeline::new(inputs);
     while let Some(poll) = trace.next_poll()? {
-        p.tick(&poll);
+        p.poll(&poll);
     }
     Ok(p.finish())
 }

@@ -21,14 +21,27 @@
 //! charged nothing for it rather than modelled: the counter's next reading covers it. Each
 //! device with misses gets one note at the end, never one per miss.
 
+use super::attribution::{self, Cpu, Dram, Gpu, Node, Use};
+use super::ledger::{Account, Ledger, Tree};
 use super::Policy;
-use crate::energy::{
-    ComponentEnergy, ComponentKind, CounterDiff, Delta, EnergyBreakdown, Method, PowerIntegrator,
-};
-use crate::source::procfs::cpu_curve;
-use crate::source::{Part, Reading, Value};
+use crate::energy::{CounterDiff, Delta, EnergyBreakdown, Method, PowerIntegrator};
+use crate::source::{DeviceId, Event, Part, Poll, Reading, Value};
 use crate::units::{Joules, Seconds, Watts};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The most process consumers one pipeline watches (a reading of another is ignored).
+pub const MAX_CONSUMERS: usize = 4096;
+
+/// Whose measurement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum View {
+    /// The run's charge, by its policy, with its marked windows.
+    Run,
+    /// The whole node.
+    Node,
+    /// The process consumer of this index.
+    Consumer(usize),
+}
 
 /// Coefficients of the modelled components.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -119,6 +132,10 @@ pub const MAX_MARK_BYTES: usize = 4096;
 /// Mark warnings written out one by one; past this many they are counted.
 const MARK_WARNINGS: usize = 20;
 
+/// Device warnings (counter resets, devices dropped) written out one by one; past this many
+/// they are counted.
+const DEVICE_WARNINGS: usize = 20;
+
 /// Windows left open at the end that are named one by one in the notes.
 const UNCLOSED_NAMED: usize = 5;
 
@@ -155,41 +172,45 @@ struct Snapshot {
 #[derive(Debug)]
 pub struct Pipeline {
     inputs: ModelInputs,
-    counters: HashMap<String, CounterDiff>,
-    powers: HashMap<String, PowerIntegrator>,
+    counters: HashMap<DeviceId, CounterDiff>,
+    powers: HashMap<DeviceId, PowerIntegrator>,
     /// The part each counter or power device measures (for a miss, which has none).
-    parts: HashMap<String, Part>,
+    parts: HashMap<DeviceId, Part>,
     /// Devices whose reads failed and were retried, by key.
-    misses: BTreeMap<String, Misses>,
+    misses: BTreeMap<DeviceId, Misses>,
     /// Devices dropped, by key.
-    dropped: BTreeSet<String>,
+    dropped: BTreeSet<DeviceId>,
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
-    tree_cpu: Option<f64>,
+    /// The watched process trees, by the consumer index of their readings.
+    trees: Vec<Tree>,
+    /// Whether a tree reading came.
     saw_tree: bool,
     cpus: u32,
     mem_gb: f64,
-    rss_gb: f64,
-    cpu_active: Joules,
-    cpu_idle: Joules,
+    /// The run's own charge: the policy's (the first tree's share, or the whole machine).
+    run: Account,
+    /// The whole node.
+    node: Account,
+    /// Each process consumer (a watched tree, charged when the policy is
+    /// [`Policy::Processes`]).
+    consumers: Vec<Account>,
+    /// Charged to no consumer.
+    unattributed: [Joules; 4],
     machine_idle: Joules,
-    dram: Joules,
-    gpu: Joules,
     cpu_method: Option<Method>,
     dram_method: Option<Method>,
-    gpu_method: Option<Method>,
-    gpus: BTreeSet<String>,
     warnings: Vec<String>,
     exit_code: Option<i32>,
-    last_power: Watts,
     tdp_used: Option<Watts>,
     /// Open windows by name: (order opened, start).
     open: HashMap<String, (u64, Snapshot)>,
     opened: u64,
     windows: Vec<(String, Snapshot, Snapshot)>,
     mark_warnings: usize,
-    profile: Vec<ProfileBin>,
+    /// Device warnings (resets, drops) so far, said or counted.
+    device_warnings: usize,
 }
 
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
@@ -210,42 +231,38 @@ impl Pipeline {
             first_t: None,
             last_t: None,
             machine: None,
-            tree_cpu: None,
+            trees: Vec::new(),
             saw_tree: false,
             cpus: 1,
             mem_gb: 0.0,
-            rss_gb: 0.0,
-            cpu_active: Joules(0.0),
-            cpu_idle: Joules(0.0),
+            run: Account::default(),
+            node: Account::default(),
+            consumers: Vec::new(),
+            unattributed: [Joules(0.0); 4],
             machine_idle: Joules(0.0),
-            dram: Joules(0.0),
-            gpu: Joules(0.0),
             cpu_method: None,
             dram_method: None,
-            gpu_method: None,
-            gpus: BTreeSet::new(),
             warnings: Vec::new(),
             exit_code: None,
-            last_power: Watts(0.0),
             tdp_used: None,
             open: HashMap::new(),
             opened: 0,
             windows: Vec::new(),
             mark_warnings: 0,
-            profile: Vec::new(),
+            device_warnings: 0,
         }
     }
 
     /// Power charged over the last interval.
     #[must_use]
     pub fn power(&self) -> Watts {
-        self.last_power
+        self.run.last_power
     }
 
     /// Energy charged so far (without the rest of the server).
     #[must_use]
     pub fn energy(&self) -> Joules {
-        self.cpu_active + self.cpu_idle + self.dram + self.gpu
+        self.run.energy()
     }
 
     /// Seconds from the first to the last poll.
@@ -263,13 +280,24 @@ impl Pipeline {
         &self.warnings
     }
 
-    /// Takes one poll's readings (all with the same `t`).
-    #[allow(clippy::too_many_lines)]
+    /// Takes one poll's readings (all with the same `t`), without events.
     pub fn tick(&mut self, batch: &[Reading]) {
-        self.tick_energy(batch);
-        for r in batch {
-            if let Value::Mark { text } = &r.value {
-                self.mark(r.t, text);
+        if let Some(t) = batch.first().map(|r| r.t) {
+            self.tick_energy(t, batch);
+        }
+    }
+
+    /// Takes one poll: its readings, then its events (a mark opens or closes a window with the
+    /// energy up to this poll counted; an exit code is the run's).
+    pub fn poll(&mut self, poll: &Poll) {
+        if poll.readings.is_empty() && poll.events.is_empty() {
+            return;
+        }
+        self.tick_energy(poll.t, &poll.readings);
+        for e in &poll.events {
+            match e {
+                Event::Mark { text } => self.mark(poll.t, text),
+                Event::Exit { code } => self.exit_code = Some(*code),
             }
         }
     }
@@ -277,9 +305,18 @@ impl Pipeline {
     fn snapshot(&self, t: f64) -> Snapshot {
         Snapshot {
             t,
-            e: [self.cpu_active, self.cpu_idle, self.dram, self.gpu],
-            cpu_s: self.tree_cpu.unwrap_or(0.0),
+            e: self.run.e,
+            cpu_s: self.tree_cpu(),
         }
+    }
+
+    /// A warning about a device (a counter reset, a device dropped), counted once past
+    /// [`DEVICE_WARNINGS`].
+    fn device_warning(&mut self, msg: impl FnOnce() -> String) {
+        if self.device_warnings < DEVICE_WARNINGS {
+            self.warnings.push(msg());
+        }
+        self.device_warnings += 1;
     }
 
     /// A warning about a mark line, counted once past [`MARK_WARNINGS`].
@@ -336,20 +373,22 @@ impl Pipeline {
         }
     }
 
-    fn tick_energy(&mut self, batch: &[Reading]) {
-        let Some(t) = batch.first().map(|r| r.t) else {
-            return;
-        };
+    #[allow(clippy::too_many_lines)]
+    fn tick_energy(&mut self, t: f64, batch: &[Reading]) {
         let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
         let t0 = self.last_t.unwrap_or(t);
         let charge_all = self.inputs.policy == Policy::Machine;
         let (mut pkg, mut dram, mut psys) = (None::<f64>, None::<f64>, None::<f64>);
-        let mut gpu = 0.0;
-        let (mut d_busy, mut d_total, mut d_tree) = (0.0, 0.0, 0.0);
+        // The GPUs read this interval: device, method, energy and use.
+        let mut gpus: Vec<(&DeviceId, Method, Gpu)> = Vec::new();
+        let (mut d_busy, mut d_total) = (0.0, 0.0);
+        for tree in &mut self.trees {
+            tree.d_cpu_s = 0.0;
+        }
         // Parts one of whose devices missed this read: their energy comes with the next one.
         let mut missed: Vec<Part> = Vec::new();
         for r in batch {
-            let key = format!("{}/{}", r.source, r.device);
+            let key = &r.device;
             match &r.value {
                 Value::Counter {
                     part,
@@ -357,34 +396,32 @@ impl Pipeline {
                     max_uj,
                     used,
                 } => {
-                    if !self.parts.contains_key(&key) {
+                    if !self.parts.contains_key(key) {
                         self.parts.insert(key.clone(), *part);
                     }
-                    let diff = self
-                        .counters
-                        .entry(key.clone())
-                        .or_insert_with(|| CounterDiff::new(*max_uj));
+                    if !self.counters.contains_key(key) {
+                        self.counters.insert(key.clone(), CounterDiff::new(*max_uj));
+                    }
+                    let Some(diff) = self.counters.get_mut(key) else {
+                        continue;
+                    };
                     let Some(delta) = diff.update(*energy_uj) else {
                         continue;
                     };
                     if let Delta::Reset(_) = delta {
-                        self.warnings.push(format!(
-                            "{key}: energy counter reset at t = {t:.1} s (driver reload?); \
-                             counting from the reset"
-                        ));
+                        self.device_warning(|| {
+                            format!(
+                                "{key}: energy counter reset at t = {t:.1} s (driver reload?); \
+                                 counting from the reset"
+                            )
+                        });
                     }
                     let j = delta.value() as f64 / 1e6;
                     match part {
                         Part::Cpu => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
                         Part::Psys => *psys.get_or_insert(0.0) += j,
-                        Part::Gpu => {
-                            if charge_all || *used != Some(false) {
-                                gpu += j;
-                                self.gpus.insert(key);
-                                self.gpu_method = weakest(self.gpu_method, Method::Measured);
-                            }
-                        }
+                        Part::Gpu => gpus.push((key, Method::Measured, Gpu { j, used: *used })),
                     }
                 }
                 Value::Power {
@@ -392,26 +429,21 @@ impl Pipeline {
                     power_w,
                     used,
                 } => {
-                    if !self.parts.contains_key(&key) {
+                    if !self.parts.contains_key(key) {
                         self.parts.insert(key.clone(), *part);
                     }
-                    let j = self
-                        .powers
-                        .entry(key.clone())
-                        .or_default()
-                        .update(Seconds(t), Watts(*power_w))
-                        .0;
+                    if !self.powers.contains_key(key) {
+                        self.powers.insert(key.clone(), PowerIntegrator::default());
+                    }
+                    let Some(integrator) = self.powers.get_mut(key) else {
+                        continue;
+                    };
+                    let j = integrator.update(Seconds(t), Watts(*power_w)).0;
                     if dt.is_none() {
                         continue;
                     }
                     match part {
-                        Part::Gpu => {
-                            if charge_all || *used != Some(false) {
-                                gpu += j;
-                                self.gpus.insert(key);
-                                self.gpu_method = weakest(self.gpu_method, Method::Integrated);
-                            }
-                        }
+                        Part::Gpu => gpus.push((key, Method::Integrated, Gpu { j, used: *used })),
                         Part::Cpu => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
                         Part::Psys => *psys.get_or_insert(0.0) += j,
@@ -431,18 +463,31 @@ impl Pipeline {
                     self.cpus = (*cpus).max(1);
                     self.mem_gb = *mem_total_gb;
                 }
-                Value::Tree { cpu_s, rss_gb, .. } => {
+                Value::Tree {
+                    cpu_s,
+                    rss_gb,
+                    consumer,
+                    ..
+                } => {
                     self.saw_tree = true;
-                    d_tree = (cpu_s - self.tree_cpu.unwrap_or(0.0)).max(0.0);
-                    self.tree_cpu = Some(*cpu_s);
-                    self.rss_gb = *rss_gb;
+                    let i = usize::try_from(*consumer).unwrap_or(usize::MAX);
+                    if i >= MAX_CONSUMERS {
+                        continue;
+                    }
+                    if self.trees.len() <= i {
+                        self.trees.resize(i + 1, Tree::default());
+                    }
+                    let tree = &mut self.trees[i];
+                    tree.d_cpu_s = (cpu_s - tree.cpu_s.unwrap_or(0.0)).max(0.0);
+                    tree.cpu_s = Some(*cpu_s);
+                    tree.rss_gb = *rss_gb;
                 }
                 Value::Missed { reason } => {
-                    if let Some(part) = self.parts.get(&key) {
+                    if let Some(part) = self.parts.get(key) {
                         missed.push(*part);
                     }
                     self.misses
-                        .entry(key)
+                        .entry(key.clone())
                         .or_insert_with(|| Misses {
                             count: 0,
                             first_t: t,
@@ -451,12 +496,9 @@ impl Pipeline {
                         .count += 1;
                 }
                 Value::Dropped { reason } => {
-                    self.warnings
-                        .push(format!("{key} dropped at t = {t:.1} s: {reason}"));
-                    self.dropped.insert(key);
+                    self.device_warning(|| format!("{key} dropped at t = {t:.1} s: {reason}"));
+                    self.dropped.insert(key.clone());
                 }
-                Value::Exit { code } => self.exit_code = Some(*code),
-                Value::Mark { .. } => {}
             }
         }
         if self.first_t.is_none() {
@@ -467,625 +509,108 @@ impl Pipeline {
             return;
         };
         let cpus = f64::from(self.cpus);
-        let mine = !charge_all && self.saw_tree;
         let u = if d_total > 0.0 { d_busy / d_total } else { 0.0 };
-        let share = if d_busy > 0.0 {
-            (d_tree / d_busy).min(1.0)
-        } else if d_tree > 0.0 {
-            1.0
-        } else {
-            0.0
-        };
-        let capacity = (d_tree / (cpus * dt)).clamp(0.0, 1.0);
-        let before = self.energy();
 
         // CPU (psys, when asked for, stands for package and DRAM together). Where psys missed,
         // or every CPU counter did, the next reading covers this interval: charging the
         // package or the model now would count it twice.
         let measured_cpu = psys.or(pkg);
         let psys_missed = missed.contains(&Part::Psys);
-        if psys_missed || (measured_cpu.is_none() && missed.contains(&Part::Cpu)) {
-            // Charged with the next reading.
+        let cpu = if psys_missed || (measured_cpu.is_none() && missed.contains(&Part::Cpu)) {
+            Cpu::Deferred
         } else if let Some(e) = measured_cpu {
-            let idle = e * cpu_curve(0.0) / cpu_curve(u);
-            let active = e - idle;
-            self.machine_idle += Joules(idle);
-            if mine {
-                self.cpu_active += Joules(active * share);
-                self.cpu_idle += Joules(idle * capacity);
-            } else {
-                self.cpu_active += Joules(active);
-                self.cpu_idle += Joules(idle);
-            }
             self.cpu_method = weakest(self.cpu_method, Method::Measured);
+            Cpu::Measured(e)
         } else {
             let tdp = self
                 .inputs
                 .cpu_tdp
                 .unwrap_or(Watts(self.inputs.cpu_w_per_thread * cpus));
             self.tdp_used = Some(tdp);
-            let idle = tdp.0 * cpu_curve(0.0) * dt;
-            self.machine_idle += Joules(idle);
-            // The machine's active energy from its own utilisation; the tree gets its share of
-            // busy time, as with a measured package. (Charging the tree "as if alone", from
-            // curve(c), gave two concurrent one-core jobs more than the machine drew together:
-            // the curve is concave.)
-            let active = |u: f64| tdp.0 * (cpu_curve(u) - cpu_curve(0.0)) * dt;
-            if mine {
-                // The machine is at least as busy as the tree (its CPU time and the machine's
-                // are read a moment apart, and a fake procfs may not move at all).
-                self.cpu_active += Joules(active(u.max(capacity)) * share);
-                self.cpu_idle += Joules(idle * capacity);
-            } else {
-                self.cpu_active += Joules(active(u));
-                self.cpu_idle += Joules(idle);
-            }
             self.cpu_method = weakest(self.cpu_method, Method::Modelled);
-        }
-
-        // DRAM.
-        if psys.is_some() {
-            // Already inside psys.
-        } else if psys_missed || (dram.is_none() && missed.contains(&Part::Dram)) {
-            // Charged with the next reading.
-        } else if let Some(e) = dram {
-            self.dram += Joules(if mine { e * share } else { e });
-            self.dram_method = weakest(self.dram_method, Method::Measured);
-        } else if self.mem_gb > 0.0 {
-            let e = self.inputs.dram_w_per_gb * self.mem_gb * dt;
-            let frac = if mine {
-                (self.rss_gb / self.mem_gb).clamp(0.0, 1.0)
-            } else {
-                1.0
-            };
-            self.dram += Joules(e * frac);
-            self.dram_method = weakest(self.dram_method, Method::Modelled);
-        }
-
-        self.gpu += Joules(gpu);
-        let charged = self.energy() - before;
-        self.last_power = Watts(charged.0 / dt);
-        match self.profile.last_mut() {
-            Some(b) if b.end == t0 && b.end - b.start < PROFILE_BIN_S => {
-                b.end = t;
-                b.energy += charged;
-            }
-            _ => self.profile.push(ProfileBin {
-                start: t0,
-                end: t,
-                energy: charged,
-            }),
-        }
-    }
-
-    /// The measurement so far.
-    #[must_use]
-    pub fn finish(&self) -> Measurement {
-        let end = self.snapshot(self.last_t.unwrap_or(0.0));
-        let first = self.first_t.unwrap_or(0.0);
-        let window = |name: &str, start: &Snapshot, stop: &Snapshot, by_run_end: bool| Window {
-            name: name.to_string(),
-            start: Seconds(start.t - first),
-            end: Seconds(stop.t - first),
-            breakdown: EnergyBreakdown {
-                components: self.components(std::array::from_fn(|i| stop.e[i] - start.e[i])),
-            },
-            tree_cpu_s: (stop.cpu_s - start.cpu_s).max(0.0),
-            closed_by_run_end: by_run_end,
+            Cpu::Modelled(tdp.0)
         };
-        let mut windows: Vec<Window> = self
-            .windows
-            .iter()
-            .map(|(n, a, b)| window(n, a, b, false))
-            .collect();
-        let mut warnings = self.warnings.clone();
-        if self.mark_warnings > MARK_WARNINGS {
-            warnings.push(format!(
-                "{} more mark lines were ignored (not shown)",
-                self.mark_warnings - MARK_WARNINGS
-            ));
-        }
-        warnings.extend(self.miss_notes());
-        if self.inputs.policy == Policy::Processes && !self.saw_tree {
-            warnings.push(
-                "charged to the whole machine, not the processes (--charge processes): no \
-                 reading of the measured process tree came (no tree readings in the trace, or \
-                 the process files under --procfs-root could not be read)"
-                    .into(),
-            );
-        }
-        let mut open: Vec<(&String, &(u64, Snapshot))> = self.open.iter().collect();
-        open.sort_unstable_by_key(|(_, (order, _))| *order);
-        for (n, (_, a)) in &open {
-            windows.push(window(n, a, &end, true));
-        }
-        if open.len() <= UNCLOSED_NAMED {
-            for (n, _) in &open {
-                warnings.push(format!(
-                    "window {n:?} had no end mark; it is closed at the end of the run"
-                ));
-            }
-        } else {
-            let names: Vec<String> = open
-                .iter()
-                .take(UNCLOSED_NAMED)
-                .map(|(n, _)| format!("{n:?}"))
-                .collect();
-            warnings.push(format!(
-                "{} windows had no end mark ({}, ...); they are closed at the end of the run",
-                open.len(),
-                names.join(", ")
-            ));
-        }
-        Measurement {
-            breakdown: EnergyBreakdown {
-                components: self.components(end.e),
-            },
-            duration: self.elapsed(),
-            exit_code: self.exit_code,
-            tree_cpu_s: self.tree_cpu.unwrap_or(0.0),
-            cpus: self.cpus,
-            mem_total_gb: self.mem_gb,
-            machine_idle: self.machine_idle,
-            gpus: self.gpus.iter().cloned().collect(),
-            cpu_tdp: self.tdp_used,
-            warnings,
-            policy: if self.saw_tree {
-                self.inputs.policy
+        let dram =
+            if psys.is_some() || psys_missed || (dram.is_none() && missed.contains(&Part::Dram)) {
+                // Inside psys, or charged with the next reading.
+                Dram::Absent
+            } else if let Some(e) = dram {
+                self.dram_method = weakest(self.dram_method, Method::Measured);
+                Dram::Measured(e)
+            } else if self.mem_gb > 0.0 {
+                self.dram_method = weakest(self.dram_method, Method::Modelled);
+                Dram::Modelled(self.inputs.dram_w_per_gb * self.mem_gb)
             } else {
-                Policy::Machine
+                Dram::Absent
+            };
+        // The process consumers: every watched tree when the processes are charged.
+        let uses: Vec<Use> = if charge_all {
+            Vec::new()
+        } else {
+            self.trees
+                .iter()
+                .map(|t| Use {
+                    cpu_s: t.d_cpu_s,
+                    rss_gb: t.rss_gb,
+                })
+                .collect()
+        };
+        let gpu_parts: Vec<Gpu> = gpus.iter().map(|g| g.2).collect();
+        let split = attribution::split(
+            &Node {
+                dt,
+                cpus,
+                d_busy,
+                u,
+                mem_gb: self.mem_gb,
+                cpu,
+                dram,
+                gpus: &gpu_parts,
             },
-            requested_policy: self.inputs.policy,
-            windows,
-            profile: self.profile.clone(),
+            &uses,
+        );
+        self.machine_idle += Joules(split.node[1]);
+        if self.consumers.len() < uses.len() {
+            self.consumers.resize(uses.len(), Account::default());
         }
-    }
-
-    /// One note per device whose reads failed and were retried (a dropped device has its own),
-    /// the first [`MISSES_NAMED`] by name, the others in one line.
-    fn miss_notes(&self) -> Vec<String> {
-        let kept: Vec<(&String, &Misses)> = self
-            .misses
-            .iter()
-            .filter(|(k, _)| !self.dropped.contains(*k))
-            .collect();
-        let mut notes: Vec<String> = kept
-            .iter()
-            .take(MISSES_NAMED)
-            .map(|(key, m)| {
-                let n = m.count;
-                let (reads, were) = if n == 1 {
-                    ("read", "was")
-                } else {
-                    ("reads", "were")
-                };
-                let how = if self.counters.contains_key(*key) {
-                    "; its energy counter covers the gaps"
-                } else if self.powers.contains_key(*key) {
-                    "; the power between the reads around them is interpolated"
-                } else {
-                    ""
-                };
-                format!(
-                    "{key}: {n} {reads} failed and {were} retried (the first at t = {:.1} s: {}){how}",
-                    m.first_t, m.reason
-                )
-            })
-            .collect();
-        if kept.len() > MISSES_NAMED {
-            let rest = &kept[MISSES_NAMED..];
-            let n: u64 = rest.iter().map(|(_, m)| m.count).sum();
-            notes.push(format!(
-                "{} more devices had reads that failed and were retried ({n} reads; not shown)",
-                rest.len()
-            ));
+        for (acc, p) in self.consumers.iter_mut().zip(&split.consumers) {
+            acc.add(p, t0, t, dt);
         }
-        notes
-    }
-
-    /// The components with the given energies (CPU active, CPU idle, DRAM, GPUs) and the
-    /// methods of the run so far.
-    fn components(&self, e: [Joules; 4]) -> Vec<ComponentEnergy> {
-        let mut c = vec![
-            ComponentEnergy {
-                key: crate::figure::Figure::ComponentCpu,
-                name: "CPU (active)",
-                kind: ComponentKind::Host,
-                method: self.cpu_method.unwrap_or(Method::Modelled),
-                energy: e[0],
-            },
-            ComponentEnergy {
-                key: crate::figure::Figure::ComponentCpuIdle,
-                name: "CPU (idle share)",
-                kind: ComponentKind::Host,
-                method: self.cpu_method.unwrap_or(Method::Modelled),
-                energy: e[1],
-            },
-        ];
-        if let Some(m) = self.dram_method {
-            c.push(ComponentEnergy {
-                key: crate::figure::Figure::ComponentDram,
-                name: "memory (DRAM)",
-                kind: ComponentKind::Host,
-                method: m,
-                energy: e[2],
-            });
+        self.node.add(&split.node, t0, t, dt);
+        for (e, j) in self.unattributed.iter_mut().zip(&split.unattributed) {
+            *e += Joules(*j);
         }
-        if let Some(m) = self.gpu_method {
-            c.push(ComponentEnergy {
-                key: crate::figure::Figure::ComponentGpu,
-                name: "GPUs",
-                kind: ComponentKind::Accelerator,
-                method: m,
-                energy: e[3],
-            });
+        // The run's charge: the first tree's share once it has been read; the whole machine
+        // before that or when asked (only the GPUs a measured process may use, then).
+        let mine = !charge_all && self.saw_tree;
+        let run = if mine {
+            split.consumers.first().copied().unwrap_or_default()
+        } else {
+            let mut p = split.node;
+            if !charge_all {
+                p[3] = split.gpu_used;
+            }
+            p
+        };
+        self.run.add(&run, t0, t, dt);
+        for (key, method, g) in &gpus {
+            let used = g.used != Some(false);
+            if charge_all || used {
+                self.run.gpu(key, *method);
+            }
+            self.node.gpu(key, *method);
+            if used {
+                for acc in self.consumers.iter_mut().take(uses.len()) {
+                    acc.gpu(key, *method);
+                }
+            }
         }
-        c
     }
 }
+
+#[path = "pipeline_result.rs"]
+mod result;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn inputs(policy: Policy) -> ModelInputs {
-        ModelInputs {
-            policy,
-            cpu_tdp: Some(Watts(100.0)),
-            cpu_w_per_thread: 3.5,
-            dram_w_per_gb: 0.375,
-        }
-    }
-
-    fn machine(t: f64, busy: f64, total: f64) -> Reading {
-        Reading {
-            t,
-            source: "procfs".into(),
-            device: "machine".into(),
-            value: Value::Machine {
-                busy_s: busy,
-                total_s: total,
-                cpus: 4,
-                mem_total_gb: 16.0,
-            },
-        }
-    }
-
-    fn tree(t: f64, cpu: f64) -> Reading {
-        Reading {
-            t,
-            source: "procfs".into(),
-            device: "tree".into(),
-            value: Value::Tree {
-                cpu_s: cpu,
-                rss_gb: 1.6,
-                pids: 1,
-            },
-        }
-    }
-
-    fn package(t: f64, energy_uj: u64) -> Reading {
-        Reading {
-            t,
-            source: "rapl".into(),
-            device: "package-0".into(),
-            value: Value::Counter {
-                part: Part::Cpu,
-                energy_uj,
-                max_uj: 1 << 40,
-                used: None,
-            },
-        }
-    }
-
-    fn missed(t: f64, source: &str, device: &str) -> Reading {
-        Reading {
-            t,
-            source: source.into(),
-            device: device.into(),
-            value: Value::Missed {
-                reason: "Resource temporarily unavailable".into(),
-            },
-        }
-    }
-
-    /// Issue 8: an interval whose package read failed is neither modelled (the next delta
-    /// covers it, so modelling would count it twice) nor lost.
-    #[test]
-    fn a_missed_package_read_is_covered_by_the_next_delta_not_modelled() {
-        // RAPL: 0 -> 100 J (t = 1) -> missed (t = 2) -> 300 J (t = 3): 300 J in all, measured.
-        let mut p = Pipeline::new(inputs(Policy::Machine));
-        p.tick(&[package(0.0, 0), machine(0.0, 0.0, 0.0)]);
-        p.tick(&[package(1.0, 100_000_000), machine(1.0, 2.0, 4.0)]);
-        p.tick(&[missed(2.0, "rapl", "package-0"), machine(2.0, 4.0, 8.0)]);
-        p.tick(&[package(3.0, 300_000_000), machine(3.0, 6.0, 12.0)]);
-        let m = p.finish();
-        let cpu: f64 = m.breakdown.components[..2].iter().map(|c| c.energy.0).sum();
-        assert!((cpu - 300.0).abs() < 1e-9, "{cpu}");
-        assert!(m.breakdown.components[..2]
-            .iter()
-            .all(|c| c.method == Method::Measured));
-        assert_eq!(m.cpu_tdp, None, "the CPU was never modelled");
-        assert_eq!(
-            m.warnings,
-            [
-                "rapl/package-0: 1 read failed and was retried (the first at t = 2.0 s: \
-              Resource temporarily unavailable); its energy counter covers the gaps"
-            ]
-        );
-    }
-
-    #[test]
-    fn misses_give_one_note_per_device_and_at_most_a_few_devices_by_name() {
-        // 8 GPUs, each missing every other read for 100 polls: 6 notes, not 400.
-        let mut p = Pipeline::new(inputs(Policy::Machine));
-        for i in 0..200u32 {
-            let t = f64::from(i);
-            let batch: Vec<Reading> = (0..8)
-                .map(|g| {
-                    let device = format!("gpu{g}");
-                    if i % 2 == 1 {
-                        missed(t, "nvml", &device)
-                    } else {
-                        Reading {
-                            t,
-                            source: "nvml".into(),
-                            device,
-                            value: Value::Power {
-                                part: Part::Gpu,
-                                power_w: 100.0,
-                                used: None,
-                            },
-                        }
-                    }
-                })
-                .collect();
-            p.tick(&batch);
-        }
-        let m = p.finish();
-        assert_eq!(m.warnings.len(), MISSES_NAMED + 1, "{:?}", m.warnings);
-        assert!(m.warnings[0].starts_with("nvml/gpu0: 100 reads failed and were retried"));
-        assert!(m.warnings[0].ends_with("the power between the reads around them is interpolated"));
-        assert_eq!(
-            m.warnings[MISSES_NAMED],
-            "3 more devices had reads that failed and were retried (300 reads; not shown)"
-        );
-        // 8 x 100 W over 198 s (the last power read is at t = 198): 158,400 J, none lost.
-        let gpu = m.breakdown.components.last().expect("gpu");
-        assert!((gpu.energy.0 - 158_400.0).abs() < 1e-6, "{gpu:?}");
-        // A dropped device's note is its drop, not its misses.
-        let mut p = Pipeline::new(inputs(Policy::Machine));
-        p.tick(&[missed(0.0, "nvml", "gpu0")]);
-        p.tick(&[Reading {
-            t: 1.0,
-            source: "nvml".into(),
-            device: "gpu0".into(),
-            value: Value::Dropped {
-                reason: "GPU is lost (5 reads failed in a row)".into(),
-            },
-        }]);
-        assert_eq!(
-            p.finish().warnings,
-            ["nvml/gpu0 dropped at t = 1.0 s: GPU is lost (5 reads failed in a row)"]
-        );
-    }
-
-    #[test]
-    fn modelled_cpu_for_my_processes_follows_the_curve() {
-        // 4 CPUs, 10 s, the machine is busy 30 of 40 CPU-s (u = 0.75 -> curve 0.885) and the
-        // tree uses 20 of those 30 s: s = 2/3, c = 20 / 40 = 0.5.
-        // active = 100 W x (0.885 - 0.12) x 10 s x 2/3 = 510 J; idle = 100 x 0.12 x 10 x 0.5 = 60 J
-        // DRAM: 0.375 W/GB x 16 GB x 10 s x (1.6 / 16) = 6 J
-        let mut p = Pipeline::new(inputs(Policy::Processes));
-        p.tick(&[tree(0.0, 0.0), machine(0.0, 0.0, 0.0)]);
-        p.tick(&[tree(10.0, 20.0), machine(10.0, 30.0, 40.0)]);
-        let m = p.finish();
-        let e: Vec<f64> = m.breakdown.components.iter().map(|c| c.energy.0).collect();
-        assert!((e[0] - 510.0).abs() < 1e-9, "{e:?}");
-        assert!((e[1] - 60.0).abs() < 1e-9, "{e:?}");
-        assert!((e[2] - 6.0).abs() < 1e-9, "{e:?}");
-        assert!(m
-            .breakdown
-            .components
-            .iter()
-            .all(|c| c.method == Method::Modelled));
-        // The whole machine: u = 30 / 40 = 0.75 -> 0.885; 100 W x 10 s x 0.885 = 885 J
-        let mut w = Pipeline::new(inputs(Policy::Machine));
-        w.tick(&[tree(0.0, 0.0), machine(0.0, 0.0, 0.0)]);
-        w.tick(&[tree(10.0, 20.0), machine(10.0, 30.0, 40.0)]);
-        let m = w.finish();
-        let cpu = m.breakdown.components[0].energy.0 + m.breakdown.components[1].energy.0;
-        assert!((cpu - 885.0).abs() < 1e-9, "{cpu}");
-    }
-
-    #[test]
-    fn measured_package_is_shared_by_busy_time() {
-        // RAPL 500 J over 10 s, u = 0.5 -> idle fraction 0.12 / 0.75 = 0.16 -> idle 80 J,
-        // active 420 J; the tree has 10 of 20 busy s -> 210 J active; capacity 10/40 -> 20 J idle.
-        let counter = |t: f64, uj: u64| Reading {
-            t,
-            source: "rapl".into(),
-            device: "package-0".into(),
-            value: Value::Counter {
-                part: Part::Cpu,
-                energy_uj: uj,
-                max_uj: u64::from(u32::MAX) * 64,
-                used: None,
-            },
-        };
-        let mut p = Pipeline::new(inputs(Policy::Processes));
-        p.tick(&[counter(0.0, 0), tree(0.0, 0.0), machine(0.0, 0.0, 0.0)]);
-        p.tick(&[
-            counter(10.0, 500_000_000),
-            tree(10.0, 10.0),
-            machine(10.0, 20.0, 40.0),
-        ]);
-        let m = p.finish();
-        let c = &m.breakdown.components;
-        assert_eq!(c[0].method, Method::Measured);
-        assert!((c[0].energy.0 - 210.0).abs() < 1e-9, "{c:?}");
-        assert!((c[1].energy.0 - 20.0).abs() < 1e-9, "{c:?}");
-        assert!((m.machine_idle.0 - 80.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn marks_cut_windows_out_of_the_run() {
-        // Whole machine, 100 W CPU modelled at u = 0.5 (curve 0.75): 75 J a second, and DRAM
-        // 0.375 W/GB x 16 GB = 6 J a second. "begin a" at t = 2, "end a" at t = 5: 3 x 81 =
-        // 243 J. "begin b" at 4 is never ended: closed at the last poll (t = 6), 162 J, with a
-        // warning. Bad lines are ignored with a warning.
-        let mark = |t: f64, text: &str| Reading {
-            t,
-            source: "child".into(),
-            device: "marks".into(),
-            value: Value::Mark { text: text.into() },
-        };
-        let mut p = Pipeline::new(inputs(Policy::Machine));
-        for t in 0..=6 {
-            let t = f64::from(t);
-            let mut batch = vec![machine(t, 20.0 * t, 40.0 * t)];
-            match t as u32 {
-                2 => batch.push(mark(t, "begin a")),
-                4 => batch.extend([mark(t, "begin b"), mark(t, "end nothing"), mark(t, "hello")]),
-                5 => batch.push(mark(t, "  end   a ")),
-                _ => {}
-            }
-            p.tick(&batch);
-        }
-        let m = p.finish();
-        let joules = |w: &Window| {
-            w.breakdown
-                .components
-                .iter()
-                .map(|c| c.energy.0)
-                .sum::<f64>()
-        };
-        assert_eq!(m.windows.len(), 2);
-        let (a, b) = (&m.windows[0], &m.windows[1]);
-        assert_eq!((a.name.as_str(), a.start.0, a.end.0), ("a", 2.0, 5.0));
-        assert!((joules(a) - 243.0).abs() < 1e-9, "{a:?}");
-        assert!(!a.closed_by_run_end);
-        assert_eq!((b.name.as_str(), b.start.0, b.end.0), ("b", 4.0, 6.0));
-        assert!((joules(b) - 162.0).abs() < 1e-9, "{b:?}");
-        assert!(b.closed_by_run_end);
-        let w = m.warnings.join("\n");
-        assert!(w.contains("\"end nothing\" without a begin"), "{w}");
-        assert!(w.contains("\"hello\" is not"), "{w}");
-        assert!(w.contains("\"b\" had no end mark"), "{w}");
-    }
-
-    #[test]
-    fn many_marks_stay_cheap_and_an_overlong_line_is_refused() {
-        // 20,000 windows never ended, a thousand duplicate begins and a 5 KB line: every window
-        // comes back, the notes stay a few lines, and the long line is not copied anywhere.
-        let mark = |t: f64, text: String| Reading {
-            t,
-            source: "child".into(),
-            device: "marks".into(),
-            value: Value::Mark { text },
-        };
-        let mut p = Pipeline::new(inputs(Policy::Machine));
-        p.tick(&[machine(0.0, 0.0, 0.0)]);
-        let mut batch: Vec<Reading> = (0..20_000)
-            .map(|i| mark(1.0, format!("begin w{i}")))
-            .collect();
-        batch.extend((0..1000).map(|i| mark(1.0, format!("begin w{i}"))));
-        batch.push(mark(1.0, "x".repeat(MAX_MARK_BYTES + 1)));
-        batch.push(machine(1.0, 20.0, 40.0));
-        p.tick(&batch);
-        p.tick(&[machine(2.0, 40.0, 80.0), mark(2.0, "end w7".into())]);
-        let m = p.finish();
-        assert_eq!(m.windows.len(), 20_000);
-        assert_eq!(m.windows[0].name, "w7");
-        assert_eq!(m.windows[1].name, "w0");
-        assert!(m.windows[1].closed_by_run_end);
-        assert!(m.warnings.len() <= 25, "{}", m.warnings.len());
-        let w = m.warnings.join("\n");
-        assert!(
-            w.contains("19999 windows had no end mark (\"w0\", \"w1\""),
-            "{w}"
-        );
-        assert!(w.contains("more mark lines were ignored"), "{w}");
-        assert!(w.len() < 10_000, "{}", w.len());
-    }
-
-    /// One consumer's pipeline over `steps` of (machine busy, machine total, this tree's CPU
-    /// time) increments, 1 s apart, with an optional RAPL package counter (J per step).
-    fn charged(policy: Policy, steps: &[(f64, f64, f64)], package_j: Option<&[f64]>) -> (f64, f64) {
-        let mut p = Pipeline::new(inputs(policy));
-        let (mut busy, mut total, mut cpu, mut uj) = (0.0, 0.0, 0.0, 0_u64);
-        let counter = |t: f64, uj: u64| Reading {
-            t,
-            source: "rapl".into(),
-            device: "package-0".into(),
-            value: Value::Counter {
-                part: Part::Cpu,
-                energy_uj: uj,
-                max_uj: u64::MAX,
-                used: None,
-            },
-        };
-        let mut batch = vec![tree(0.0, 0.0), machine(0.0, 0.0, 0.0)];
-        if package_j.is_some() {
-            batch.push(counter(0.0, 0));
-        }
-        p.tick(&batch);
-        for (i, (b, tot, c)) in steps.iter().enumerate() {
-            let t = (i + 1) as f64;
-            busy += b;
-            total += tot;
-            cpu += c;
-            let mut batch = vec![tree(t, cpu), machine(t, busy, total)];
-            if let Some(j) = package_j {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                {
-                    uj += (j[i] * 1e6) as u64;
-                }
-                batch.push(counter(t, uj));
-            }
-            p.tick(&batch);
-        }
-        let e = p.finish().breakdown.components;
-        (e[0].energy.0, e[1].energy.0)
-    }
-
-    proptest::proptest! {
-        /// Consumers that share the machine's busy time share its active CPU energy: their
-        /// charges add up to what the whole machine is charged, never more, whether the
-        /// package is measured or modelled; their idle shares never exceed the machine's idle.
-        #[test]
-        fn attribution_to_concurrent_consumers_conserves_the_machines_energy(
-            steps in proptest::collection::vec(
-                (0.0_f64..=1.0, proptest::collection::vec(0.01_f64..1.0, 1..5), 10.0_f64..500.0),
-                1..6,
-            ),
-            measured in proptest::bool::ANY,
-        ) {
-            // 4 CPUs, 1 s apart: 4 CPU-s of capacity a step; the machine is busy `u` of it,
-            // split among the consumers in the drawn proportions.
-            let n = steps.iter().map(|s| s.1.len()).max().unwrap_or(1);
-            let machine_steps: Vec<(f64, f64, f64)> =
-                steps.iter().map(|(u, _, _)| (4.0 * u, 4.0, 0.0)).collect();
-            let package: Vec<f64> = steps.iter().map(|s| s.2).collect();
-            let package = measured.then_some(&package[..]);
-            let (whole_active, whole_idle) = charged(Policy::Machine, &machine_steps, package);
-            let (mut active, mut idle) = (0.0, 0.0);
-            for k in 0..n {
-                let mine: Vec<(f64, f64, f64)> = steps
-                    .iter()
-                    .map(|(u, w, _)| {
-                        let sum: f64 = w.iter().sum();
-                        let wk = w.get(k).copied().unwrap_or(0.0);
-                        (4.0 * u, 4.0, 4.0 * u * wk / sum)
-                    })
-                    .collect();
-                let (a, i) = charged(Policy::Processes, &mine, package);
-                active += a;
-                idle += i;
-            }
-            let tol = 1e-6 * (1.0 + whole_active.abs());
-            proptest::prop_assert!((active - whole_active).abs() <= tol, "{active} vs {whole_active}");
-            proptest::prop_assert!(idle <= whole_idle + tol, "{idle} vs {whole_idle}");
-        }
-    }
-}
+#[path = "pipeline_tests.rs"]
+mod tests;

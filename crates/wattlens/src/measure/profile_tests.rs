@@ -3,14 +3,13 @@
 
 use super::pipeline::{ModelInputs, Pipeline, ProfileBin};
 use super::Policy;
-use crate::source::{Part, Reading, Value};
+use crate::source::{DeviceId, Part, Reading, SourceKind, Value};
 use crate::units::{Joules, Watts};
 
 fn gpu(t: f64, uj: u64) -> Reading {
     Reading {
         t,
-        source: "nvml".into(),
-        device: "gpu0".into(),
+        device: DeviceId::new(SourceKind::Nvml, "gpu0"),
         value: Value::Counter {
             part: Part::Gpu,
             energy_uj: uj,
@@ -23,8 +22,7 @@ fn gpu(t: f64, uj: u64) -> Reading {
 fn rapl(t: f64) -> Reading {
     Reading {
         t,
-        source: "rapl".into(),
-        device: "package-0".into(),
+        device: DeviceId::new(SourceKind::Rapl, "package-0"),
         value: Value::Counter {
             part: Part::Cpu,
             energy_uj: 0,

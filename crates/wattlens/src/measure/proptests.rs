@@ -253,3 +253,103 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Issue 8: a v1 trace, rewritten as v2 by the writer, reads back to the same polls
+    /// (readings with their devices, marks as events) and replays to the same measurement.
+    #[test]
+    fn a_v1_trace_rewritten_as_v2_replays_to_the_same_measurement(
+        polls in 1_usize..12,
+        power in 0.0_f64..800.0,
+        step_uj in 0_u64..50_000_000,
+        marks in proptest::bool::ANY,
+    ) {
+        use crate::source::replay::{read, Header, TraceWriter, TRACE_SCHEMA};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v1 = dir.path().join("v1.jsonl");
+        std::fs::write(&v1, base(polls, power, step_uj, marks)).expect("write");
+        let old = read(&v1).expect("v1 reads");
+        let v2 = dir.path().join("v2.jsonl");
+        let mut w = TraceWriter::create(&v2, &Header {
+            schema: TRACE_SCHEMA.into(),
+            ..old.header.clone()
+        }).expect("create");
+        for p in &old.polls {
+            w.write(p).expect("write");
+        }
+        drop(w);
+        let new = read(&v2).expect("v2 reads");
+        prop_assert_eq!(&new.polls, &old.polls);
+        let inputs = ModelInputs {
+            policy: Policy::Processes,
+            cpu_tdp: Some(Watts(120.0)),
+            cpu_w_per_thread: 3.5,
+            dram_w_per_gb: 0.375,
+        };
+        let a = replay(&mut TraceReader::open(&v1).expect("v1"), inputs).expect("replay v1");
+        let b = replay(&mut TraceReader::open(&v2).expect("v2"), inputs).expect("replay v2");
+        prop_assert_eq!(a, b);
+    }
+}
+
+/// The base trace written as v2 by the writer (through a v1 read).
+fn base_v2(polls: usize, power: f64, step: u64, marks: bool) -> String {
+    use crate::source::replay::{read, TraceWriter, TRACE_SCHEMA};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v1, v2) = (dir.path().join("v1.jsonl"), dir.path().join("v2.jsonl"));
+    std::fs::write(&v1, base(polls.max(1), power, step, marks)).expect("write");
+    let t = read(&v1).expect("the base reads");
+    let mut header = t.header.clone();
+    header.schema = TRACE_SCHEMA.into();
+    let mut w = TraceWriter::create(&v2, &header).expect("create");
+    for p in &t.polls {
+        w.write(p).expect("write");
+    }
+    drop(w);
+    std::fs::read_to_string(&v2).expect("read")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// The v2 reader under mutation (declarations, device numbers, events): refused naming
+    /// the file, or a run with finite figures; never a panic.
+    #[test]
+    fn mutated_v2_traces_are_refused_or_replay_to_finite_figures(
+        polls in 1usize..8,
+        power in 0.0f64..2000.0,
+        step in 0u64..10_000_000_000,
+        marks in any::<bool>(),
+        ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 0..4),
+    ) {
+        let mut text = base_v2(polls, power, step, marks);
+        prop_assert!(text.contains("\"declare\""));
+        for (kind, at, pick) in ops {
+            mutate(&mut text, kind, at, pick);
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, &text).expect("write");
+        let inputs = ModelInputs {
+            policy: Policy::Processes,
+            cpu_tdp: Some(Watts(120.0)),
+            cpu_w_per_thread: 3.5,
+            dram_w_per_gb: 0.375,
+        };
+        let measured = TraceReader::open(&path).and_then(|mut r| replay(&mut r, inputs));
+        let Ok(m) = measured else {
+            let e = measured.err().map(|e| e.to_string()).unwrap_or_default();
+            prop_assert!(e.contains("t.jsonl"), "{e}");
+            return Ok(());
+        };
+        let spec = RunSpec { measurement: m, rest_share: p(0.38), site: site() };
+        let opts = McOptions { samples: 50, ..McOptions::default() };
+        let e = account_run(&spec, opts, vec![], &Default::default());
+        let v = crate::report::run_json(&e, &super::windows(&spec, opts));
+        if let Err(e) = finite(&v, "") {
+            prop_assert!(false, "{e}\n{text}");
+        }
+    }
+}

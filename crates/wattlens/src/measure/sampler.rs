@@ -1,10 +1,12 @@
 //! The sampler thread: polls the sources on a monotonic clock (and at once for each mark line),
 //! records the raw readings, feeds the [`Pipeline`], and shares the live figures.
 
-use super::{Measurement, ModelInputs, Pipeline, Policy};
+use super::meter::MeterNote;
+use super::pipeline::View;
+use super::{Ledger, Measurement, ModelInputs, Pipeline};
 use crate::source::procfs::Procfs;
 use crate::source::replay::TraceWriter;
-use crate::source::{PollContext, PollError, Reading, Source, Value};
+use crate::source::{Event, Poll, PollContext, PollError, Reading, Source};
 use crate::units::{Joules, Seconds, Watts};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -38,17 +40,17 @@ impl LiveHandle {
 }
 
 /// Everything the sampler thread needs.
-pub struct SamplerConfig {
+pub(crate) struct SamplerConfig {
     /// Time between polls.
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// Machine and process tree (polled first; its PIDs go to the other sources).
-    pub procfs: Option<Procfs>,
+    pub(crate) procfs: Option<Procfs>,
     /// Energy sources.
-    pub sources: Vec<Box<dyn Source>>,
+    pub(crate) sources: Vec<Box<dyn Source>>,
     /// Where raw readings are recorded.
-    pub record: Option<TraceWriter>,
+    pub(crate) record: Option<TraceWriter>,
     /// Model coefficients.
-    pub inputs: ModelInputs,
+    pub(crate) inputs: ModelInputs,
 }
 
 /// What the sampler thread is told.
@@ -58,13 +60,15 @@ enum Msg {
     Mark(String),
     /// A note for the run (a mark line refused before it reached the sampler).
     Note(String),
+    /// Send the measurements of these views so far, without polling.
+    Snapshot(Vec<View>, Sender<(Vec<Measurement>, Ledger)>),
     /// Take a last poll (with the command's exit code) and end.
     Stop(Option<i32>),
 }
 
 /// A sampler running on its own thread.
-pub struct Sampler {
-    handle: JoinHandle<(Measurement, Vec<String>)>,
+pub(crate) struct Sampler {
+    handle: JoinHandle<(Pipeline, Vec<MeterNote>)>,
     stop: Sender<Msg>,
     live: Arc<Mutex<Live>>,
 }
@@ -107,9 +111,12 @@ impl Sampler {
                 inputs,
             } = cfg;
             let mut pipeline = Pipeline::new(inputs);
-            let mut notes: Vec<String> = Vec::new();
+            let mut notes: Vec<MeterNote> = Vec::new();
+            // Notes given beyond MAX_NOTES, counted.
+            let (mut given, mut unsaid) = (0_usize, 0_usize);
             let start = Instant::now();
             let mut buf: Vec<Reading> = Vec::new();
+            let mut poll = Poll::default();
             let mut next = start;
             let mut exit: Option<Option<i32>> = None;
             let mut retry_warned: Vec<&'static str> = Vec::new();
@@ -123,7 +130,10 @@ impl Sampler {
                 if let Some(p) = &mut procfs {
                     if let Err(e) = p.poll(t, &PollContext::default(), &mut buf) {
                         if !retry_warned.contains(&"procfs") {
-                            notes.push(format!("procfs: {e}"));
+                            notes.push(MeterNote::Source {
+                                name: "procfs",
+                                message: e.to_string(),
+                            });
                             retry_warned.push("procfs");
                         }
                     }
@@ -134,39 +144,39 @@ impl Sampler {
                     Ok(()) => true,
                     Err(PollError::Retry(e)) => {
                         if !retry_warned.contains(&s.name()) {
-                            notes.push(format!("{}: {e}", s.name()));
+                            notes.push(MeterNote::Source {
+                                name: s.name(),
+                                message: e.to_string(),
+                            });
                             retry_warned.push(s.name());
                         }
                         true
                     }
                     Err(e) => {
-                        notes.push(format!("{}: {e}", s.name()));
+                        notes.push(MeterNote::Source {
+                            name: s.name(),
+                            message: e.to_string(),
+                        });
                         false
                     }
                 });
-                for text in marks.drain(..) {
-                    buf.push(Reading {
-                        t,
-                        source: "child".into(),
-                        device: "marks".into(),
-                        value: Value::Mark { text },
-                    });
-                }
+                // The control events of this poll: marks, then the command's exit.
+                poll.t = t;
+                poll.readings = std::mem::take(&mut buf);
+                poll.events.clear();
+                poll.events
+                    .extend(marks.drain(..).map(|text| Event::Mark { text }));
                 if let Some(Some(code)) = exit {
-                    buf.push(Reading {
-                        t,
-                        source: "child".into(),
-                        device: "command".into(),
-                        value: Value::Exit { code },
-                    });
+                    poll.events.push(Event::Exit { code });
                 }
                 if let Some(w) = &mut record {
-                    if let Err(e) = w.write(&buf) {
-                        notes.push(format!("--record: {e}; recording stopped"));
+                    if let Err(e) = w.write(&poll) {
+                        notes.push(MeterNote::RecordStopped(e));
                         record = None;
                     }
                 }
-                pipeline.tick(&buf);
+                pipeline.poll(&poll);
+                buf = std::mem::take(&mut poll.readings);
                 if let Ok(mut l) = shared.lock() {
                     *l = Live {
                         elapsed: pipeline.elapsed(),
@@ -189,9 +199,21 @@ impl Sampler {
                 loop {
                     match msg {
                         Ok(Msg::Stop(code)) => exit = Some(code),
-                        Ok(Msg::Note(text)) => {
-                            if notes.len() < MAX_NOTES {
-                                notes.push(text);
+                        Ok(m @ (Msg::Note(_) | Msg::Snapshot(..))) => {
+                            match m {
+                                Msg::Note(text) => {
+                                    if given < MAX_NOTES {
+                                        notes.push(MeterNote::Given(text));
+                                        given += 1;
+                                    } else {
+                                        unsaid += 1;
+                                    }
+                                }
+                                Msg::Snapshot(views, reply) => {
+                                    let ms = views.iter().map(|v| pipeline.measurement(*v));
+                                    let _ = reply.send((ms.collect(), pipeline.ledger()));
+                                }
+                                _ => {}
                             }
                             msg = rx.try_recv().map_err(|e| match e {
                                 TryRecvError::Empty => None,
@@ -235,7 +257,10 @@ impl Sampler {
                     break;
                 }
             }
-            (pipeline.finish(), notes)
+            if unsaid > 0 {
+                notes.push(MeterNote::Unsaid(unsaid));
+            }
+            (pipeline, notes)
         });
         Self { handle, stop, live }
     }
@@ -258,23 +283,43 @@ impl Sampler {
         LiveHandle(Arc::clone(&self.live))
     }
 
-    /// Takes a last poll (with the command's exit code) and returns the measurement and the
-    /// sources' warnings.
-    #[must_use]
-    pub fn stop(self, exit_code: Option<i32>) -> (Measurement, Vec<String>) {
+    /// The measurements of `views` so far, and the ledger, without stopping (`None` once the
+    /// sampler has ended).
+    pub(crate) fn snapshot(&self, views: &[View]) -> Option<(Vec<Measurement>, Ledger)> {
+        let (tx, rx) = channel();
+        self.stop.send(Msg::Snapshot(views.to_vec(), tx)).ok()?;
+        rx.recv().ok()
+    }
+
+    /// Takes a last poll (with the command's exit code) and returns the measurements of
+    /// `views`, the ledger and the sources' warnings.
+    pub(crate) fn stop_views(
+        self,
+        exit_code: Option<i32>,
+        views: &[View],
+    ) -> (Vec<Measurement>, Ledger, Vec<MeterNote>) {
         let _ = self.stop.send(Msg::Stop(exit_code));
         match self.handle.join() {
-            Ok(r) => r,
-            Err(_) => (
-                Pipeline::new(ModelInputs {
-                    policy: Policy::Machine,
+            Ok((p, notes)) => (
+                views.iter().map(|v| p.measurement(*v)).collect(),
+                p.ledger(),
+                notes,
+            ),
+            Err(_) => {
+                let p = Pipeline::new(ModelInputs {
+                    policy: super::Policy::Machine,
                     cpu_tdp: None,
                     cpu_w_per_thread: 0.0,
                     dram_w_per_gb: 0.0,
-                })
-                .finish(),
-                vec!["the sampler thread panicked; no measurement".into()],
-            ),
+                });
+                (
+                    views.iter().map(|v| p.measurement(*v)).collect(),
+                    p.ledger(),
+                    vec![MeterNote::Given(
+                        "the sampler thread panicked; no measurement".into(),
+                    )],
+                )
+            }
         }
     }
 }

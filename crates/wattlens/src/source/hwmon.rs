@@ -3,7 +3,7 @@
 //! `power1_average` (uW, averaged by the firmware), else `power1_input` (uW, instantaneous).
 
 use super::{entries, read_trim, read_u64, Part, PollContext, PollError, Reading, Source};
-use super::{ReadBudget, ReadFile, SourceError, StdFs, Value};
+use super::{DeviceId, ReadBudget, ReadFile, SourceError, SourceKind, StdFs, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,6 +22,8 @@ pub struct AmdGpu {
     reads: Reads,
     /// Its failed reads in a row.
     budget: ReadBudget,
+    /// Its readings' identity (`hwmon/hwmon4`).
+    id: DeviceId,
 }
 
 impl AmdGpu {
@@ -76,11 +78,13 @@ impl Hwmon {
                     return None;
                 };
                 let label = dir.file_name()?.to_string_lossy().into_owned();
+                let id = DeviceId::new(SourceKind::Hwmon, label.as_str());
                 Some(AmdGpu {
                     label,
                     dir,
                     reads,
                     budget: ReadBudget::default(),
+                    id,
                 })
             })
             .collect();
@@ -159,8 +163,7 @@ impl Source for Hwmon {
             let (value, keep) = g.budget.judge(value);
             out.push(Reading {
                 t,
-                source: "hwmon".into(),
-                device: g.label.clone(),
+                device: g.id.clone(),
                 value,
             });
             keep

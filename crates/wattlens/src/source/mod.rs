@@ -1,14 +1,17 @@
 //! Where measurements come from: one small trait, [`Source`], polled by the sampler with a
 //! timestamp and a buffer to push raw [`Reading`]s into (alumet's `poll` shape), and the sources
 //! themselves: RAPL powercap ([`rapl`]), NVIDIA GPUs through NVML ([`nvml`]), AMD GPUs through
-//! hwmon ([`hwmon`]), the machine and the process tree from procfs ([`procfs`]), and recorded
-//! traces ([`replay`]).
+//! hwmon ([`hwmon`]), the machine and the process trees from procfs ([`procfs`]) and cgroups
+//! ([`cgroup`]), and recorded traces ([`replay`]).
 //!
 //! Every source takes its root (`/sys`, `/proc`) or its device handle as an argument, so tests
 //! run on checked-in fake trees and a fake GPU. Raw readings, not energies, cross this boundary:
 //! the same readings are written to a `--record` trace and turned into energy by
-//! [`crate::measure::Pipeline`], live or replayed.
+//! [`crate::measure::Pipeline`], live or replayed. Each reading names its device by a typed
+//! [`DeviceId`] that its source builds once; what happens to the measured command (its exit,
+//! its marks) is an [`Event`] of the [`Poll`], not a reading.
 
+pub mod cgroup;
 pub mod hwmon;
 pub mod nvml;
 pub mod procfs;
@@ -19,6 +22,7 @@ pub mod rocm;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The hardware part a reading is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -81,6 +85,10 @@ pub enum Value {
         rss_gb: f64,
         /// Live processes in the tree.
         pids: u32,
+        /// Which watched tree (the meter's process consumers in order; 0, the only one of
+        /// `wattlens run`, is not written).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        consumer: u32,
     },
     /// A read of a device failed and will be retried at the next poll (within
     /// [`MAX_CONSECUTIVE_FAILURES`]): nothing is lost for a counter, whose next delta spans the
@@ -95,12 +103,126 @@ pub enum Value {
         /// Why.
         reason: String,
     },
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if takes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The program that read a device.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SourceKind {
+    /// RAPL powercap ([`rapl`]).
+    Rapl,
+    /// NVIDIA GPUs through NVML ([`nvml`]).
+    Nvml,
+    /// hwmon (AMD GPUs, [`hwmon`]).
+    Hwmon,
+    /// procfs: the machine and the process trees ([`procfs`]).
+    Procfs,
+    /// Another name, as a trace wrote it.
+    Other(Arc<str>),
+}
+
+impl SourceKind {
+    /// `rapl`, `nvml`, `hwmon`, `procfs`, or the other name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            SourceKind::Rapl => "rapl",
+            SourceKind::Nvml => "nvml",
+            SourceKind::Hwmon => "hwmon",
+            SourceKind::Procfs => "procfs",
+            SourceKind::Other(s) => s,
+        }
+    }
+
+    /// The source of a name, as [`SourceKind::as_str`] writes it.
+    #[must_use]
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "rapl" => SourceKind::Rapl,
+            "nvml" => SourceKind::Nvml,
+            "hwmon" => SourceKind::Hwmon,
+            "procfs" => SourceKind::Procfs,
+            other => SourceKind::Other(other.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a reading is about: a device of a source (`rapl/package-0`, `nvml/gpu0`,
+/// `procfs/machine`, `procfs/tree`). Built once per device by its source and cloned for each
+/// reading (the name is shared, not copied). Ordered as its text (`hwmon/card1` before
+/// `nvml/gpu0`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceId {
+    /// The source.
+    pub source: SourceKind,
+    /// The device within it (`package-0`, `package-0/dram`, `gpu0`, `card1`, `machine`,
+    /// `tree`).
+    pub name: Arc<str>,
+}
+
+impl DeviceId {
+    /// A device of `source` named `name`.
+    #[must_use]
+    pub fn new(source: SourceKind, name: impl Into<Arc<str>>) -> Self {
+        Self {
+            source,
+            name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.source, self.name)
+    }
+}
+
+impl Ord for DeviceId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.source.as_str(), &*self.name).cmp(&(other.source.as_str(), &*other.name))
+    }
+}
+
+impl PartialOrd for DeviceId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// One raw reading of one device (a trace's line format: docs/reference.md).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    /// Seconds since the measurement started, on a monotonic clock.
+    pub t: f64,
+    /// The device read.
+    pub device: DeviceId,
+    /// What was read.
+    pub value: Value,
+}
+
+/// A control event of a measurement: not a reading of a device, but something that happened
+/// to the measured command, taken at a poll.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
     /// The measured command ended.
     Exit {
         /// Its exit code (128 + N for signal N).
         code: i32,
     },
-    /// A line the command wrote to `WATTLENS_MARKS` (`begin NAME`, `end NAME`), taken at the
+    /// A line the command wrote to its marks file (`begin NAME`, `end NAME`), taken at the
     /// poll it triggered.
     Mark {
         /// The line.
@@ -108,18 +230,15 @@ pub enum Value {
     },
 }
 
-/// One raw reading: the line format of a `--record` trace (JSON lines, docs/reference.md).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Reading {
-    /// Seconds since the measurement started, on a monotonic clock.
+/// One poll: its readings and the control events taken with it, all at time `t`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Poll {
+    /// Seconds since the measurement started.
     pub t: f64,
-    /// `rapl`, `nvml`, `hwmon`, `procfs`, `child`.
-    pub source: String,
-    /// The device (`package-0`, `package-0/dram`, `gpu0`, `card1`, `machine`, `tree`).
-    pub device: String,
-    /// What was read.
-    #[serde(flatten)]
-    pub value: Value,
+    /// The devices' readings.
+    pub readings: Vec<Reading>,
+    /// The events taken with this poll, in order.
+    pub events: Vec<Event>,
 }
 
 /// What a source may need to know at each poll.

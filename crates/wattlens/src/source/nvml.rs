@@ -12,7 +12,10 @@
 //! only then: the safe NVML binding has no call for MIG handles, and this crate forbids unsafe
 //! code.
 
-use super::{Part, PollContext, PollError, ReadBudget, Reading, Source, SourceError, Value};
+use super::{
+    DeviceId, Part, PollContext, PollError, ReadBudget, Reading, Source, SourceError, SourceKind,
+    Value,
+};
 use std::collections::BTreeSet;
 
 /// What wattlens needs from one physical GPU.
@@ -115,6 +118,8 @@ pub fn parse_nvidia_smi_list(text: &str) -> Vec<(String, Vec<String>)> {
 
 struct Gpu<D> {
     index: usize,
+    /// Its readings' identity (`nvml/gpu0`).
+    id: DeviceId,
     dev: D,
     counter: bool,
     budget: ReadBudget,
@@ -149,6 +154,7 @@ impl<D: GpuDevice> Nvml<D> {
                 let counter = matches!(dev.total_energy_mj(), Ok(Some(_)));
                 Gpu {
                     index,
+                    id: DeviceId::new(SourceKind::Nvml, format!("gpu{index}")),
                     dev,
                     counter,
                     budget: ReadBudget::default(),
@@ -221,8 +227,7 @@ impl<D: GpuDevice> Source for Nvml<D> {
             let (value, keep) = g.budget.judge(value);
             out.push(Reading {
                 t,
-                source: "nvml".into(),
-                device: format!("gpu{}", g.index),
+                device: g.id.clone(),
                 value,
             });
             keep

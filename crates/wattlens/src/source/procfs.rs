@@ -11,7 +11,10 @@
 //! - The CPU utilisation curve: a CPU's power as a fraction of its rated power (TDP) at a given
 //!   utilisation, piecewise linear through SPECpower-derived points (see [`CPU_CURVE`]).
 
-use super::{read_trim, PollContext, PollError, ReadFile, Reading, Source, SourceError, Value};
+use super::{
+    read_trim, DeviceId, PollContext, PollError, ReadFile, Reading, Source, SourceError,
+    SourceKind, Value,
+};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -316,19 +319,39 @@ impl ProcTree {
     }
 }
 
+/// What a [`Procfs`] follows besides the machine: a process tree or a cgroup; either gives
+/// `tree` readings (CPU time since the start, memory, processes).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Watched {
+    /// A process and its descendants.
+    Process(ProcTree),
+    /// A cgroup (v2).
+    Cgroup(super::cgroup::CgroupTree),
+}
+
+/// The device name of the machine's readings (`procfs/machine`).
+pub const MACHINE: &str = "machine";
+/// The device name of a process tree's readings (`procfs/tree`; which tree is the reading's
+/// `consumer`).
+pub const TREE: &str = "tree";
+
 /// Machine-wide and process-tree readings.
 pub struct Procfs {
     fs: Arc<dyn ReadFile>,
     root: PathBuf,
-    tree: Option<ProcTree>,
+    /// The watched trees; the index of each is the `consumer` of its readings.
+    trees: Vec<Watched>,
     mem_total_gb: f64,
+    /// `procfs/machine` and `procfs/tree`, built once.
+    ids: [DeviceId; 2],
 }
 
 impl std::fmt::Debug for Procfs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Procfs")
             .field("root", &self.root)
-            .field("tree", &self.tree)
+            .field("trees", &self.trees)
             .finish_non_exhaustive()
     }
 }
@@ -343,19 +366,46 @@ impl Procfs {
         fs: Arc<dyn ReadFile>,
         tree: Option<ProcTree>,
     ) -> Result<Self, SourceError> {
+        Self::with_trees(
+            procfs_root,
+            fs,
+            tree.map(Watched::Process).into_iter().collect(),
+        )
+    }
+
+    /// Reads machine files under `procfs_root` through `fs`, and follows each of `trees` (the
+    /// consumers of a meter, in order: process trees and cgroups alike).
+    ///
+    /// # Errors
+    /// When `stat` or `meminfo` cannot be read.
+    pub fn with_trees(
+        procfs_root: &Path,
+        fs: Arc<dyn ReadFile>,
+        trees: Vec<Watched>,
+    ) -> Result<Self, SourceError> {
         let m = machine(fs.as_ref(), procfs_root)?;
         Ok(Self {
             fs,
             root: procfs_root.to_path_buf(),
-            tree,
+            trees,
             mem_total_gb: m.mem_total_gb,
+            ids: [
+                DeviceId::new(SourceKind::Procfs, MACHINE),
+                DeviceId::new(SourceKind::Procfs, TREE),
+            ],
         })
     }
 
-    /// PIDs of the tree at the last poll.
+    /// PIDs of the trees at the last poll.
     #[must_use]
     pub fn pids(&self) -> Vec<u32> {
-        self.tree.as_ref().map(ProcTree::pids).unwrap_or_default()
+        self.trees
+            .iter()
+            .flat_map(|t| match t {
+                Watched::Process(p) => p.pids(),
+                Watched::Cgroup(c) => c.pids().to_vec(),
+            })
+            .collect()
     }
 }
 
@@ -370,16 +420,19 @@ impl Source for Procfs {
         _ctx: &PollContext<'_>,
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
-        if let Some(tree) = &mut self.tree {
-            let (cpu_s, rss_gb, pids) = tree.poll();
+        for (consumer, tree) in (0_u32..).zip(&mut self.trees) {
+            let (cpu_s, rss_gb, pids) = match tree {
+                Watched::Process(p) => p.poll(),
+                Watched::Cgroup(c) => c.poll(),
+            };
             out.push(Reading {
                 t,
-                source: "procfs".into(),
-                device: "tree".into(),
+                device: self.ids[1].clone(),
                 value: Value::Tree {
                     cpu_s,
                     rss_gb,
                     pids,
+                    consumer,
                 },
             });
         }
@@ -388,8 +441,7 @@ impl Source for Procfs {
             cpu_times(self.fs.as_ref(), &self.root, self.mem_total_gb).map_err(PollError::Retry)?;
         out.push(Reading {
             t,
-            source: "procfs".into(),
-            device: "machine".into(),
+            device: self.ids[0].clone(),
             value: Value::Machine {
                 busy_s: m.busy_s,
                 total_s: m.total_s,

@@ -7,8 +7,8 @@
 //! resets are handled by [`crate::energy::CounterDiff`] downstream.
 
 use super::{
-    entries, read_trim, read_u64, Part, PollContext, PollError, ReadBudget, ReadFile, Reading,
-    Source, SourceError, StdFs, Value,
+    entries, read_trim, read_u64, DeviceId, Part, PollContext, PollError, ReadBudget, ReadFile,
+    Reading, Source, SourceError, SourceKind, StdFs, Value,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,7 +30,8 @@ pub struct Domain {
 pub struct Rapl {
     fs: Arc<dyn ReadFile>,
     /// Each domain with its failed reads in a row.
-    domains: Vec<(Domain, ReadBudget)>,
+    /// Each domain with its reading's identity and its read budget.
+    domains: Vec<(Domain, DeviceId, ReadBudget)>,
 }
 
 impl std::fmt::Debug for Rapl {
@@ -128,7 +129,10 @@ impl Rapl {
             fs,
             domains: msr
                 .into_iter()
-                .map(|d| (d, ReadBudget::default()))
+                .map(|d| {
+                    let id = DeviceId::new(SourceKind::Rapl, d.label.as_str());
+                    (d, id, ReadBudget::default())
+                })
                 .collect(),
         })
     }
@@ -136,7 +140,7 @@ impl Rapl {
     /// The domains found.
     #[must_use]
     pub fn domains(&self) -> Vec<&Domain> {
-        self.domains.iter().map(|(d, _)| d).collect()
+        self.domains.iter().map(|(d, _, _)| d).collect()
     }
 }
 
@@ -152,7 +156,7 @@ impl Source for Rapl {
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
         let fs = Arc::clone(&self.fs);
-        self.domains.retain_mut(|(d, budget)| {
+        self.domains.retain_mut(|(d, id, budget)| {
             let read = read_u64(fs.as_ref(), &d.dir.join("energy_uj")).map(|v| Value::Counter {
                 part: d.part,
                 energy_uj: v,
@@ -162,8 +166,7 @@ impl Source for Rapl {
             let (value, keep) = budget.judge(read);
             out.push(Reading {
                 t,
-                source: "rapl".into(),
-                device: d.label.clone(),
+                device: id.clone(),
                 value,
             });
             keep
@@ -315,15 +318,15 @@ mod tests {
         for i in 1..MAX_CONSECUTIVE_FAILURES {
             let buf = poll(&mut r, 1.0 + f64::from(i), &mut total);
             assert!(
-                matches!(buf[1].value, Value::Missed { .. }) && buf[1].device == "package-0/dram",
+                matches!(buf[1].value, Value::Missed { .. })
+                    && buf[1].device.to_string() == "rapl/package-0/dram",
                 "{buf:?}"
             );
             assert_eq!(r.domains().len(), 2);
         }
         let buf = poll(&mut r, 9.0, &mut total);
-        assert!(buf
-            .iter()
-            .any(|x| matches!(x.value, Value::Dropped { .. }) && x.device == "package-0/dram"));
+        assert!(buf.iter().any(|x| matches!(x.value, Value::Dropped { .. })
+            && x.device.to_string() == "rapl/package-0/dram"));
         assert_eq!(total[0], 160_001);
         assert_eq!(r.domains().len(), 1);
     }

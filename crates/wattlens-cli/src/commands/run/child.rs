@@ -24,10 +24,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wattlens::measure::{Measurement, ModelInputs, Sampler, SamplerConfig};
-use wattlens::source::procfs::{ProcTree, Procfs};
+use wattlens::measure::{Consumer, Measurement, Meter, MeterNote, MeterReport, ModelInputs};
 use wattlens::source::replay::TraceWriter;
-use wattlens::source::StdFs;
 use wattlens::uncertainty::fmt_num;
 use wattlens::units::KilowattHours;
 
@@ -39,7 +37,6 @@ pub(super) fn measure(
     live: LiveScale,
 ) -> Result<Measured> {
     let page = u64::try_from(rustix::param::page_size()).unwrap_or(4096);
-    let fs = Arc::new(StdFs);
     let proc_self = Path::new("/proc");
     let mut signals = signal_hook::iterator::SignalsInfo::<
         signal_hook::iterator::exfiltrator::WithOrigin,
@@ -54,16 +51,16 @@ pub(super) fn measure(
         if !alive(proc_self, pid) {
             bail!("--pid {pid}: no such process");
         }
-        let tree = ProcTree::new(proc_self, vec![pid], false, page);
-        let procfs = Procfs::new(&a.procfs_root, fs, Some(tree)).context("--procfs-root")?;
+        let mut meter = Meter::builder(inputs)
+            .interval(interval)
+            .processes(proc_self, page)
+            .consumer(Consumer::ProcessTree {
+                pid,
+                from_start: false,
+            });
+        meter.open_procfs(&a.procfs_root).context("--procfs-root")?;
         let pipe = a.marks.then(MarkPipe::create).transpose()?;
-        let sampler = Sampler::start(SamplerConfig {
-            interval,
-            procfs: Some(procfs),
-            sources: sources(a),
-            record,
-            inputs,
-        });
+        let sampler = meter.sources(sources(a)).record(record).start();
         if let Some(p) = &pipe {
             eprintln!(
                 "wattlens: --marks: write \"begin NAME\" and \"end NAME\" lines to {}",
@@ -95,7 +92,7 @@ pub(super) fn measure(
         if let Some(l) = listener {
             l.finish();
         }
-        let (m, notes) = sampler.stop(None);
+        let (m, notes) = run_of(sampler.stop(None));
         return Ok(Measured::Done(m, notes, ExitStatus::Success));
     }
 
@@ -126,24 +123,19 @@ pub(super) fn measure(
         }
     };
     let pid = child.id();
-    let tree = ProcTree::new(proc_self, vec![pid], true, page);
-    let procfs = Procfs::new(&a.procfs_root, fs, Some(tree));
-    let procfs = match procfs {
-        Ok(p) => Some(p),
-        Err(e) => {
-            eprintln!("wattlens: --procfs-root: {e}; CPU time and memory are not measured");
-            None
-        }
-    };
+    let mut meter = Meter::builder(inputs)
+        .interval(interval)
+        .processes(proc_self, page)
+        .consumer(Consumer::ProcessTree {
+            pid,
+            from_start: true,
+        });
+    if let Err(e) = meter.open_procfs(&a.procfs_root) {
+        eprintln!("wattlens: --procfs-root: {e}; CPU time and memory are not measured");
+    }
     // The command starts first; probing the sources (loading NVML) overlaps with it. CPU time is
     // counted from the command's start whatever the first poll's time.
-    let sampler = Sampler::start(SamplerConfig {
-        interval,
-        procfs,
-        sources: sources(a),
-        record,
-        inputs,
-    });
+    let sampler = meter.sources(sources(a)).record(record).start();
     // The command runs already: a pipe that cannot be read is a warning, not an error.
     let listener = pipe.and_then(|p| {
         p.listen(sampler.marker())
@@ -163,13 +155,26 @@ pub(super) fn measure(
     if let Some(l) = listener {
         l.finish();
     }
-    let (m, notes) = sampler.stop(Some(code));
+    let (m, notes) = run_of(sampler.stop(Some(code)));
     let _ = child.wait();
     Ok(Measured::Done(
         m,
         notes,
         ExitStatus::Code(u8::try_from(code.clamp(0, 255)).unwrap_or(255)),
     ))
+}
+
+/// The run's measurement and its notes in this command's words (the trace is `--record`).
+fn run_of(r: MeterReport) -> (Measurement, Vec<String>) {
+    let notes = r
+        .notes
+        .iter()
+        .map(|n| match n {
+            MeterNote::RecordStopped(e) => format!("--record: {e}; recording stopped"),
+            n => n.to_string(),
+        })
+        .collect();
+    (r.snapshot.run, notes)
 }
 
 // Returned once per run: boxing the measurement would buy nothing.
@@ -337,7 +342,7 @@ pub(super) struct LiveScale {
 /// On a terminal, unless `--quiet`: a live line on stderr with the same figures as the summary
 /// at the ranges' midpoints: elapsed time, IT power and energy (rest of the server included),
 /// facility energy (x PUE) and its location-based carbon.
-fn status_line(sampler: &Sampler, scale: LiveScale, quiet: bool) -> Option<Status> {
+fn status_line(sampler: &Meter, scale: LiveScale, quiet: bool) -> Option<Status> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }

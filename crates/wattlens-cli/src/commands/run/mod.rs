@@ -1,11 +1,12 @@
 //! `wattlens run -- CMD`: start the command (or attach to `--pid`, or replay a trace), measure
-//! it on a sampler thread, forward SIGINT/SIGTERM/SIGHUP to it once, and when it ends account
-//! the measured energy through the same core as every estimate. The command owns stdout; the
-//! summary goes to stderr, the JSON and CSV to files. Exit code: the command's own (128 + N
-//! when signal N killed it), 127/126 when it cannot be started, 2 on a wattlens error.
+//! it with a library meter of one process-tree consumer, forward SIGINT/SIGTERM/SIGHUP to it
+//! once, and when it ends account the measured energy through the same core as every estimate.
+//! The command owns stdout; the summary goes to stderr, the JSON and CSV to files. Exit code:
+//! the command's own (128 + N when signal N killed it), 127/126 when it cannot be started, 2 on
+//! a wattlens error.
 //!
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
-//! its signals and the sampler; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
+//! its signals and its meter; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
 //! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `pipe.rs`: writing a pipe or
 //! a device without ever blocking the run; `trace.rs`: what a trace records and a replay takes
 //! from it.
@@ -34,7 +35,7 @@ use wattlens::measure::{
 };
 use wattlens::report;
 use wattlens::runner::McOptions;
-use wattlens::source::replay::{Header, Settings, TraceReader, TraceWriter, TRACE_SCHEMA};
+use wattlens::source::replay::{Header, Settings, TraceWriter, TRACE_SCHEMA};
 use wattlens::uncertainty::{fmt_num, Range};
 use wattlens::units::Watts;
 
@@ -51,12 +52,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut held = outputs::check(a)?;
     let mut assumptions = Vec::new();
     // A replayed trace is opened first: what it recorded is the default of every setting below.
-    let mut trace = a
-        .replay
-        .as_deref()
-        .map(TraceReader::open)
-        .transpose()
-        .context("--replay")?;
+    let mut trace = a.replay.as_deref().map(trace::open).transpose()?;
     // The trace's own errors first, then flags that cannot apply to it.
     if trace.is_some() {
         trace::refuse_live_flags(a)?;

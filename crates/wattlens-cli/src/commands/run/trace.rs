@@ -4,14 +4,33 @@
 
 use crate::cli::{Charge, RunArgs, SiteArgs};
 use crate::settings::ConfigSite;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 use wattlens::catalog::Catalog;
 use wattlens::explain::{Assumption, Origin};
 use wattlens::footprint::Param;
-use wattlens::source::replay::{Header, Settings};
-use wattlens::uncertainty::Range;
+use wattlens::source::replay::{
+    Header, Settings, TraceError, TraceReader, MAX_INTERVAL_S, MIN_INTERVAL_S,
+};
+use wattlens::uncertainty::{fmt_input, Range};
+
+/// Opens a trace for `--replay`; a header's impossible interval is said with the flag that
+/// records it.
+pub(super) fn open(path: &Path) -> Result<TraceReader> {
+    TraceReader::open(path)
+        .map_err(|e| match e {
+            TraceError::Interval { path, line, value } => anyhow::anyhow!(
+                "{}:{line}: header: interval_s = {value} is impossible; --interval records \
+                 from {} to {} s",
+                path.display(),
+                fmt_input(MIN_INTERVAL_S),
+                fmt_input(MAX_INTERVAL_S)
+            ),
+            e => e.into(),
+        })
+        .context("--replay")
+}
 
 /// This machine's host name (`uname -n`).
 pub(super) fn host_name() -> Option<String> {

@@ -1,0 +1,244 @@
+//! The pipeline's results: the measurement of a view (the run, the node, one consumer), the
+//! ledger, and the notes and components every measurement carries.
+
+use super::{
+    Account, EnergyBreakdown, Ledger, Measurement, Misses, Pipeline, Policy, Seconds, Snapshot,
+    View, Window, DEVICE_WARNINGS, MARK_WARNINGS, MISSES_NAMED, UNCLOSED_NAMED,
+};
+use crate::energy::{ComponentEnergy, ComponentKind, Method};
+use crate::source::DeviceId;
+use crate::units::Joules;
+
+impl Pipeline {
+    /// The measurement so far: the run's charge, by its policy.
+    #[must_use]
+    pub fn finish(&self) -> Measurement {
+        self.measurement(View::Run)
+    }
+
+    /// CPU time of the first watched tree, s.
+    pub(super) fn tree_cpu(&self) -> f64 {
+        self.trees.first().and_then(|t| t.cpu_s).unwrap_or(0.0)
+    }
+
+    /// The energy seen so far and who it was charged to.
+    #[must_use]
+    pub fn ledger(&self) -> Ledger {
+        Ledger {
+            node: self.node.energy(),
+            consumers: self.consumers.iter().map(Account::energy).collect(),
+            unattributed: self.unattributed.iter().copied().sum(),
+        }
+    }
+
+    /// The measurement so far of one view: the run's charge (with its windows), the whole
+    /// node, or one process consumer (the watched tree of that index).
+    #[must_use]
+    pub(crate) fn measurement(&self, view: View) -> Measurement {
+        let empty = Account::default();
+        let (acc, policy, cpu_s) = match view {
+            View::Run => (
+                &self.run,
+                if self.saw_tree {
+                    self.inputs.policy
+                } else {
+                    Policy::Machine
+                },
+                self.tree_cpu(),
+            ),
+            View::Node => (
+                &self.node,
+                Policy::Machine,
+                self.trees.iter().filter_map(|t| t.cpu_s).sum(),
+            ),
+            View::Consumer(i) => (
+                self.consumers.get(i).unwrap_or(&empty),
+                Policy::Processes,
+                self.trees.get(i).and_then(|t| t.cpu_s).unwrap_or(0.0),
+            ),
+        };
+        let mut m = self.run_measurement();
+        if view != View::Run {
+            m.breakdown = EnergyBreakdown {
+                components: self.components(acc.e, acc),
+            };
+            m.windows.clear();
+            m.tree_cpu_s = cpu_s;
+            m.gpus = acc.gpus.iter().map(ToString::to_string).collect();
+            m.policy = policy;
+            m.requested_policy = policy;
+            m.profile.clone_from(&acc.profile);
+        }
+        m
+    }
+
+    fn run_measurement(&self) -> Measurement {
+        let end = self.snapshot(self.last_t.unwrap_or(0.0));
+        let first = self.first_t.unwrap_or(0.0);
+        let window = |name: &str, start: &Snapshot, stop: &Snapshot, by_run_end: bool| Window {
+            name: name.to_string(),
+            start: Seconds(start.t - first),
+            end: Seconds(stop.t - first),
+            breakdown: EnergyBreakdown {
+                components: self
+                    .components(std::array::from_fn(|i| stop.e[i] - start.e[i]), &self.run),
+            },
+            tree_cpu_s: (stop.cpu_s - start.cpu_s).max(0.0),
+            closed_by_run_end: by_run_end,
+        };
+        let mut windows: Vec<Window> = self
+            .windows
+            .iter()
+            .map(|(n, a, b)| window(n, a, b, false))
+            .collect();
+        let mut warnings = self.warnings.clone();
+        if self.device_warnings > DEVICE_WARNINGS {
+            warnings.push(format!(
+                "{} more counter resets or dropped devices (not shown)",
+                self.device_warnings - DEVICE_WARNINGS
+            ));
+        }
+        if self.mark_warnings > MARK_WARNINGS {
+            warnings.push(format!(
+                "{} more mark lines were ignored (not shown)",
+                self.mark_warnings - MARK_WARNINGS
+            ));
+        }
+        warnings.extend(self.miss_notes());
+        if self.inputs.policy == Policy::Processes && !self.saw_tree {
+            warnings.push(
+                "charged to the whole machine, not the processes (--charge processes): no \
+                 reading of the measured process tree came (no tree readings in the trace, or \
+                 the process files under --procfs-root could not be read)"
+                    .into(),
+            );
+        }
+        let mut open: Vec<(&String, &(u64, Snapshot))> = self.open.iter().collect();
+        open.sort_unstable_by_key(|(_, (order, _))| *order);
+        for (n, (_, a)) in &open {
+            windows.push(window(n, a, &end, true));
+        }
+        if open.len() <= UNCLOSED_NAMED {
+            for (n, _) in &open {
+                warnings.push(format!(
+                    "window {n:?} had no end mark; it is closed at the end of the run"
+                ));
+            }
+        } else {
+            let names: Vec<String> = open
+                .iter()
+                .take(UNCLOSED_NAMED)
+                .map(|(n, _)| format!("{n:?}"))
+                .collect();
+            warnings.push(format!(
+                "{} windows had no end mark ({}, ...); they are closed at the end of the run",
+                open.len(),
+                names.join(", ")
+            ));
+        }
+        Measurement {
+            breakdown: EnergyBreakdown {
+                components: self.components(end.e, &self.run),
+            },
+            duration: self.elapsed(),
+            exit_code: self.exit_code,
+            tree_cpu_s: self.tree_cpu(),
+            cpus: self.cpus,
+            mem_total_gb: self.mem_gb,
+            machine_idle: self.machine_idle,
+            gpus: self.run.gpus.iter().map(ToString::to_string).collect(),
+            cpu_tdp: self.tdp_used,
+            warnings,
+            policy: if self.saw_tree {
+                self.inputs.policy
+            } else {
+                Policy::Machine
+            },
+            requested_policy: self.inputs.policy,
+            windows,
+            profile: self.run.profile.clone(),
+        }
+    }
+
+    /// One note per device whose reads failed and were retried (a dropped device has its own),
+    /// the first [`MISSES_NAMED`] by name, the others in one line.
+    fn miss_notes(&self) -> Vec<String> {
+        let kept: Vec<(&DeviceId, &Misses)> = self
+            .misses
+            .iter()
+            .filter(|(k, _)| !self.dropped.contains(*k))
+            .collect();
+        let mut notes: Vec<String> = kept
+            .iter()
+            .take(MISSES_NAMED)
+            .map(|(key, m)| {
+                let n = m.count;
+                let (reads, were) = if n == 1 {
+                    ("read", "was")
+                } else {
+                    ("reads", "were")
+                };
+                let how = if self.counters.contains_key(*key) {
+                    "; its energy counter covers the gaps"
+                } else if self.powers.contains_key(*key) {
+                    "; the power between the reads around them is interpolated"
+                } else {
+                    ""
+                };
+                format!(
+                    "{key}: {n} {reads} failed and {were} retried (the first at t = {:.1} s: {}){how}",
+                    m.first_t, m.reason
+                )
+            })
+            .collect();
+        if kept.len() > MISSES_NAMED {
+            let rest = &kept[MISSES_NAMED..];
+            let n: u64 = rest.iter().map(|(_, m)| m.count).sum();
+            notes.push(format!(
+                "{} more devices had reads that failed and were retried ({n} reads; not shown)",
+                rest.len()
+            ));
+        }
+        notes
+    }
+
+    /// The components with the given energies (CPU active, CPU idle, DRAM, GPUs) and the
+    /// methods of the run so far.
+    fn components(&self, e: [Joules; 4], acc: &Account) -> Vec<ComponentEnergy> {
+        let mut c = vec![
+            ComponentEnergy {
+                key: crate::figure::Figure::ComponentCpu,
+                name: "CPU (active)",
+                kind: ComponentKind::Host,
+                method: self.cpu_method.unwrap_or(Method::Modelled),
+                energy: e[0],
+            },
+            ComponentEnergy {
+                key: crate::figure::Figure::ComponentCpuIdle,
+                name: "CPU (idle share)",
+                kind: ComponentKind::Host,
+                method: self.cpu_method.unwrap_or(Method::Modelled),
+                energy: e[1],
+            },
+        ];
+        if let Some(m) = self.dram_method {
+            c.push(ComponentEnergy {
+                key: crate::figure::Figure::ComponentDram,
+                name: "memory (DRAM)",
+                kind: ComponentKind::Host,
+                method: m,
+                energy: e[2],
+            });
+        }
+        if let Some(m) = acc.gpu_method {
+            c.push(ComponentEnergy {
+                key: crate::figure::Figure::ComponentGpu,
+                name: "GPUs",
+                kind: ComponentKind::Accelerator,
+                method: m,
+                energy: e[3],
+            });
+        }
+        c
+    }
+}
