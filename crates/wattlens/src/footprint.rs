@@ -19,7 +19,7 @@ use crate::units::{GramsPerKwh, Hours, KgCo2e, KilowattHours, Litres, LitresPerK
 pub struct Param {
     /// The value or range, in the unit of the field that holds it.
     pub range: Range,
-    /// Source and year, or "--flag".
+    /// Source and year, or the field the user gave it through as a template (`{pue}`).
     pub source: String,
 }
 

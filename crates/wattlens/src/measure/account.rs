@@ -204,6 +204,7 @@ mod tests {
             requested_policy: Policy::Machine,
             windows: vec![],
             profile: vec![],
+            started: None,
         }
     }
 

@@ -137,6 +137,7 @@ pub struct MeterBuilder {
     page_size: u64,
     fs: Arc<dyn ReadFile>,
     procfs: Option<Procfs>,
+    started: Option<jiff::Timestamp>,
 }
 
 impl std::fmt::Debug for MeterBuilder {
@@ -149,6 +150,14 @@ impl std::fmt::Debug for MeterBuilder {
 }
 
 impl MeterBuilder {
+    /// The wall-clock time of the measurement's zero (UTC), when the caller has one of its own
+    /// (a trace header's); the moment [`MeterBuilder::start`] is called unless set.
+    #[must_use]
+    pub fn started_at(mut self, t: jiff::Timestamp) -> Self {
+        self.started = Some(t);
+        self
+    }
+
     /// Time between polls (1 s unless set).
     #[must_use]
     pub fn interval(mut self, interval: Duration) -> Self {
@@ -249,6 +258,7 @@ impl MeterBuilder {
             sources: self.sources,
             record: self.record,
             inputs: self.inputs,
+            started: self.started.unwrap_or_else(jiff::Timestamp::now),
         });
         Meter {
             sampler,
@@ -281,6 +291,7 @@ impl Meter {
             page_size: 4096,
             fs: Arc::new(StdFs),
             procfs: None,
+            started: None,
         }
     }
 

@@ -68,6 +68,13 @@ pub fn replay(
     inputs: ModelInputs,
 ) -> Result<Measurement, crate::source::replay::TraceError> {
     let mut p = Pipeline::new(inputs);
+    let zero = (trace.header().started_unix_s * 1e9).round();
+    if zero.is_finite() && zero.abs() < 1e30 {
+        #[allow(clippy::cast_possible_truncation)]
+        if let Ok(t) = jiff::Timestamp::from_nanosecond(zero as i128) {
+            p = p.starting_at(t);
+        }
+    }
     while let Some(poll) = trace.next_poll()? {
         p.poll(&poll);
     }

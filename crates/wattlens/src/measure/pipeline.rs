@@ -89,6 +89,32 @@ pub struct Measurement {
     /// The energy charged over time, in bins of at least [`PROFILE_BIN_S`] (for carbon
     /// against an intensity series).
     pub profile: Vec<ProfileBin>,
+    /// Wall-clock time of the measurement's zero (UTC): the start of a live run, or a trace
+    /// header's `started_unix_s`; `None` for a pipeline fed without one.
+    pub started: Option<jiff::Timestamp>,
+}
+
+impl Measurement {
+    /// The energy profile in wall-clock time (UTC), for carbon against an intensity series:
+    /// each [`ProfileBin`] from [`Measurement::started`]; no bins give one empty bin at the
+    /// start ([`crate::grid::measured_profile`]).
+    ///
+    /// # Errors
+    /// [`crate::grid::GridError::OutOfRange`] for a measurement without a start time, or a time
+    /// a timestamp cannot hold.
+    pub fn energy_bins(&self) -> Result<Vec<crate::grid::EnergyBin>, crate::grid::GridError> {
+        let started = self
+            .started
+            .ok_or_else(|| crate::grid::GridError::OutOfRange {
+                what: "a measurement with no start time".into(),
+            })?;
+        #[allow(clippy::cast_precision_loss)]
+        let zero = started.as_nanosecond() as f64 / 1e9;
+        crate::grid::measured_profile(
+            zero,
+            self.profile.iter().map(|b| (b.start, b.end, b.energy)),
+        )
+    }
 }
 
 /// The shortest bin of a run's energy profile: polls are merged until a bin lasts this long,
@@ -172,6 +198,7 @@ struct Snapshot {
 #[derive(Debug)]
 pub struct Pipeline {
     inputs: ModelInputs,
+    started: Option<jiff::Timestamp>,
     counters: HashMap<DeviceId, CounterDiff>,
     powers: HashMap<DeviceId, PowerIntegrator>,
     /// The part each counter or power device measures (for a miss, which has none).
@@ -218,10 +245,18 @@ fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
 }
 
 impl Pipeline {
+    /// The wall-clock time of the measurement's zero (UTC), carried into its result.
+    #[must_use]
+    pub fn starting_at(mut self, t: jiff::Timestamp) -> Self {
+        self.started = Some(t);
+        self
+    }
+
     /// A new measurement.
     #[must_use]
     pub fn new(inputs: ModelInputs) -> Self {
         Self {
+            started: None,
             inputs,
             counters: HashMap::new(),
             powers: HashMap::new(),

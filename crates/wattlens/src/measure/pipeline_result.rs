@@ -157,6 +157,7 @@ impl Pipeline {
             requested_policy: self.inputs.policy,
             windows,
             profile: self.run.profile.clone(),
+            started: self.started,
         }
     }
 

@@ -51,6 +51,8 @@ pub(crate) struct SamplerConfig {
     pub(crate) record: Option<TraceWriter>,
     /// Model coefficients.
     pub(crate) inputs: ModelInputs,
+    /// Wall-clock time of the measurement's zero (UTC).
+    pub(crate) started: jiff::Timestamp,
 }
 
 /// What the sampler thread is told.
@@ -109,8 +111,9 @@ impl Sampler {
                 mut sources,
                 mut record,
                 inputs,
+                started,
             } = cfg;
-            let mut pipeline = Pipeline::new(inputs);
+            let mut pipeline = Pipeline::new(inputs).starting_at(started);
             let mut notes: Vec<MeterNote> = Vec::new();
             // Notes given beyond MAX_NOTES, counted.
             let (mut given, mut unsaid) = (0_usize, 0_usize);

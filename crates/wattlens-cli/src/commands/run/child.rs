@@ -35,6 +35,7 @@ pub(super) fn measure(
     record: Option<TraceWriter>,
     inputs: ModelInputs,
     live: LiveScale,
+    started: jiff::Timestamp,
 ) -> Result<Measured> {
     let page = u64::try_from(rustix::param::page_size()).unwrap_or(4096);
     let proc_self = Path::new("/proc");
@@ -52,6 +53,7 @@ pub(super) fn measure(
             bail!("--pid {pid}: no such process");
         }
         let mut meter = Meter::builder(inputs)
+            .started_at(started)
             .interval(interval)
             .processes(proc_self, page)
             .consumer(Consumer::ProcessTree {
@@ -124,6 +126,7 @@ pub(super) fn measure(
     };
     let pid = child.id();
     let mut meter = Meter::builder(inputs)
+        .started_at(started)
         .interval(interval)
         .processes(proc_self, page)
         .consumer(Consumer::ProcessTree {

@@ -184,11 +184,11 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         }
         (m, notes, ExitStatus::Success, t.header().clone())
     } else {
+        let started = jiff::Timestamp::now();
         let header = Header {
             schema: TRACE_SCHEMA.into(),
-            started_unix_s: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64()),
+            #[allow(clippy::cast_precision_loss)]
+            started_unix_s: started.as_nanosecond() as f64 / 1e9,
             interval_s: interval.as_secs_f64(),
             cpu_tdp_w: cpu_tdp.map(|w| w.0),
             // The program only: arguments can hold secrets.
@@ -227,7 +227,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         }
         .transpose()
         .context("--record")?;
-        match measure(a, interval, record, inputs, live)? {
+        match measure(a, interval, record, inputs, live, started)? {
             Measured::NotStarted(code) => return Ok(ExitStatus::Code(code)),
             Measured::Done(m, notes, code) => (m, notes, code, header),
         }
@@ -236,14 +236,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     // Carbon against --series: the measured profile from the run's own start.
     let outcome = match &series {
         Some(l) => {
-            let bins = wattlens::grid::measured_profile(
-                header.started_unix_s,
-                measurement
-                    .profile
-                    .iter()
-                    .map(|b| (b.start, b.end, b.energy)),
-            )
-            .context("--series")?;
+            let bins = measurement.energy_bins().context("--series")?;
             if trace.is_some() {
                 // A replay: an uncovered span stops it before anything is computed.
                 Some(l.apply(&bins, &mut site, site_inputs.cfe, &mut assumptions)?)
