@@ -111,6 +111,12 @@ mod tests {
     }
 
     #[test]
+    fn it_crosses_threads_and_boxes_like_any_error() {
+        fn boxable<T: std::error::Error + Send + Sync + 'static>() {}
+        boxable::<Error>();
+    }
+
+    #[test]
     fn question_mark_converts_each_part() {
         fn parse() -> Result<crate::uncertainty::Range> {
             Ok(crate::input::parse_range("lots", crate::input::Dim::Power)?)
