@@ -70,8 +70,9 @@ impl Record<'_> {
     }
 
     /// A figure of the central evaluation, by key.
+    #[cfg(test)]
     #[must_use]
-    pub fn central_value(&self, key: Figure) -> Option<f64> {
+    pub(crate) fn central_value(&self, key: Figure) -> Option<f64> {
         match self {
             Record::Central { keys, values } => {
                 keys.iter().position(|k| *k == key).map(|i| values[i])

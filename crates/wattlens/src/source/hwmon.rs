@@ -28,8 +28,9 @@ pub struct AmdGpu {
 
 impl AmdGpu {
     /// Whether it has an energy counter (else power is sampled).
+    #[cfg(test)]
     #[must_use]
-    pub fn has_energy(&self) -> bool {
+    pub(crate) fn has_energy(&self) -> bool {
         self.reads == Reads::Energy
     }
 }

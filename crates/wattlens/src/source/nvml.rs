@@ -347,9 +347,10 @@ impl GpuDevice for NvmlGpu {
     }
 }
 
-/// A GPU for tests and demos: counters and power set by the test.
+/// A GPU for the library's tests: counters and power set by the test.
+#[cfg(test)]
 #[derive(Clone, Debug, Default)]
-pub struct FakeGpu {
+pub(crate) struct FakeGpu {
     /// UUID.
     pub uuid: String,
     /// MIG instance UUIDs.
@@ -364,6 +365,7 @@ pub struct FakeGpu {
     pub gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
+#[cfg(test)]
 impl FakeGpu {
     fn check(&self) -> Result<(), SourceError> {
         if self.gone.load(std::sync::atomic::Ordering::Relaxed) {
@@ -376,6 +378,7 @@ impl FakeGpu {
     }
 }
 
+#[cfg(test)]
 impl GpuDevice for FakeGpu {
     fn uuid(&self) -> Result<String, SourceError> {
         self.check()?;

@@ -180,13 +180,15 @@ impl Source for Rapl {
     }
 }
 
-/// Builds powercap trees in a folder, for tests and demos: zones whose counters can be moved
-/// between polls.
+/// Builds powercap trees in a folder, for the library's tests: zones whose counters can be
+/// moved between polls.
+#[cfg(test)]
 #[derive(Debug)]
-pub struct FakePowercap {
+pub(crate) struct FakePowercap {
     root: PathBuf,
 }
 
+#[cfg(test)]
 impl FakePowercap {
     /// Starts a tree under `root` (which stands for `/sys`).
     #[must_use]
