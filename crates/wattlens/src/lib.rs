@@ -111,6 +111,6 @@ pub use result::{ComponentInfo, Details, Published, Report, ReportKind};
 
 // Meter: what the node has to measure with, and the pipeline from readings to a report.
 pub use measure::{
-    account_run, Measurement, ModelInputs, Pipeline, Policy, Probe, ProbeOptions, RunSpec, Sampler,
-    SamplerConfig,
+    account_run, Consumer, ConsumerMeasurement, Ledger, Measurement, Meter, MeterBuilder,
+    MeterReport, MeterSnapshot, ModelInputs, Pipeline, Policy, Probe, ProbeOptions, RunSpec,
 };
