@@ -88,9 +88,10 @@ pub fn error(e: &EstimateError) -> String {
     e.render(&|f| flag(f).to_string())
 }
 
-/// An estimate's texts (assumption sources, notes, steps) in flags, before it is printed.
-pub fn name_fields(e: &mut Report) {
-    wattlens::field::name_fields(e, &|f| flag(f).to_string());
+/// An estimate's texts (assumption sources, notes, steps) in flags, before it is printed; a
+/// site value that came from the config file is named by its file and key instead.
+pub fn name_fields(e: &mut Report, site: &crate::cli::SiteArgs, cfg: &crate::settings::ConfigSite) {
+    wattlens::field::name_fields(e, &|f| crate::settings::name_of(site, cfg, flag(f)));
 }
 
 #[cfg(test)]

@@ -465,7 +465,33 @@ pub(crate) fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> 
         lifetime_h: range_in(&lifetime_from, lifetime.as_deref(), Dim::Time, "y")?,
         country: a.equivalent_country.clone(),
         derived_pue: None,
+        from_config: from_config(a, cfg),
     })
+}
+
+/// The site inputs whose value comes from the config file (not given as a flag).
+fn from_config(a: &SiteArgs, cfg: &ConfigSite) -> Vec<Field> {
+    [
+        (Field::Pue, &a.pue, &cfg.pue),
+        (Field::Grid, &a.grid, &cfg.grid),
+        (Field::Intensity, &a.intensity, &cfg.intensity),
+        (
+            Field::MarketIntensity,
+            &a.market_intensity,
+            &cfg.market_intensity,
+        ),
+        (Field::Cfe, &a.cfe, &cfg.cfe),
+        (Field::Wue, &a.wue, &cfg.wue),
+        (Field::Ewif, &a.ewif, &cfg.ewif),
+        (Field::Price, &a.price, &cfg.price),
+        (Field::Datacenter, &a.datacenter, &cfg.datacenter),
+        (Field::Cooling, &a.cooling, &cfg.cooling),
+        (Field::Lifetime, &a.lifetime, &cfg.lifetime),
+    ]
+    .into_iter()
+    .filter(|(_, given, conf)| given.is_none() && conf.is_some())
+    .map(|(f, _, _)| f)
+    .collect()
 }
 
 fn check_pue(from: &str, r: Range) -> Result<Range> {

@@ -48,8 +48,10 @@ impl Step {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Origin {
-    /// Given on the command line or in a config file.
+    /// Given by the user directly (the command line, a Python call).
     User,
+    /// Given by the user in a configuration file ([`crate::SiteInputs::from_config`]).
+    Config,
     /// A catalog row.
     Catalog,
     /// A documented default of the models.

@@ -58,13 +58,13 @@ pub fn run(
     cfg: &Config,
     out: &mut Output,
 ) -> Result<ExitStatus> {
-    let (mut estimate, o) = match cmd {
-        EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out),
-        EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out),
-        EstimateCommand::Infer(a) => (infer(a, cat, cfg)?, &a.out),
-        EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out),
+    let (mut estimate, o, site) = match cmd {
+        EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out, &a.site),
+        EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out, &a.site),
+        EstimateCommand::Infer(a) => (infer(a, cat, cfg)?, &a.out, &a.site),
+        EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out, &a.site),
     };
-    crate::flags::name_fields(&mut estimate);
+    crate::flags::name_fields(&mut estimate, site, &cfg.site);
     let limits = budget_limits(o)?;
     finite(&estimate)?;
     print(&estimate, o, out)?;

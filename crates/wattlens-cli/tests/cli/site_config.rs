@@ -97,7 +97,47 @@ fn config_numbers_may_be_written_unquoted() {
     let quoted = with_config("[site]\npue = \"1.2\"\nintensity = \"400\"\n", &["--json"]);
     let bare = with_config("[site]\npue = 1.2\nintensity = 400\n", &["--json"]);
     assert!(bare.status.success(), "{}", stderr(&bare));
-    assert_eq!(quoted.stdout, bare.stdout);
+    // The two runs read config files in different temp dirs, which the sources name.
+    let tidy = |o: &Output| {
+        let t = String::from_utf8_lossy(&o.stdout).into_owned();
+        let re = t
+            .find("of config file ")
+            .map(|i| i + "of config file ".len());
+        match re.and_then(|i| t[i..].find("wattlens.toml").map(|j| (i, i + j))) {
+            Some((a, b)) => t.replace(&t[a..b], "DIR/"),
+            None => t,
+        }
+    };
+    assert_eq!(tidy(&quoted), tidy(&bare));
+}
+
+#[test]
+fn a_config_value_is_recorded_as_config_not_as_a_flag() {
+    // Issue 8: provenance is never faked; a PUE from the config file is not `--pue`.
+    let o = with_config("[site]\npue = 1.2\n", &["--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let pue = v["assumptions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["name"] == "pue"))
+        .expect("pue assumption");
+    assert_eq!(pue["origin"], "config", "{pue}");
+    let src = pue["source"].as_str().unwrap_or("");
+    assert!(
+        src.starts_with("pue in [site] of config file ") && !src.contains("--pue"),
+        "{src}"
+    );
+    // Given as a flag, it stays the user's.
+    let o = with_config("[site]\npue = 1.2\n", &["--json", "--pue", "1.3"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let pue = v["assumptions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["name"] == "pue"))
+        .expect("pue assumption");
+    assert_eq!(
+        (pue["origin"].as_str(), pue["source"].as_str()),
+        (Some("user"), Some("--pue"))
+    );
 }
 
 #[test]

@@ -43,6 +43,9 @@ pub struct SiteInputs {
     /// A PUE that follows from another input when the PUE itself is not given (the IT share of
     /// a data centre's energy breakdown): recorded as derived, with how.
     pub derived_pue: Option<Derived>,
+    /// The inputs above whose values came from a configuration file rather than from the user
+    /// directly: their assumptions are recorded with [`Origin::Config`].
+    pub from_config: Vec<Field>,
 }
 
 /// A value that follows from another input rather than being given.
@@ -321,13 +324,13 @@ pub fn resolve<'a>(
             why: "give the contractual intensity or the carbon-free share, not both".into(),
         });
     }
+    let first = out.len();
     let (grid, chain) = profiles(cat, s)?;
     let pue = pue(cat, s, &chain, out)?;
     let wue = wue(cat, s, &chain, out)?;
     let (intensity, scope) = intensity(cat, s, grid, out)?;
     let market = market(s, &intensity, out)?;
     let ewif = ewif(cat, s, grid, out)?;
-    // Price.
     // Price.
     let (price, currency) = if let Some(p) = &s.price {
         let cur = p.currency.clone().unwrap_or_else(|| "USD".into());
@@ -344,6 +347,11 @@ pub fn resolve<'a>(
     };
 
     let embodied = embodied(cat, s, out)?;
+    for a in out.iter_mut().skip(first) {
+        if a.origin == Origin::User && a.field.is_some_and(|f| s.from_config.contains(&f)) {
+            a.origin = Origin::Config;
+        }
+    }
     let eq = cat.equivalents()?;
     let eqp = |key: &str| -> Result<Param, EstimateError> {
         let e = eq.get(key)?;

@@ -186,7 +186,12 @@ impl Report {
         let mut fields: Vec<crate::field::Field> = self
             .assumptions
             .iter()
-            .filter(|a| a.origin == crate::explain::Origin::User)
+            .filter(|a| {
+                matches!(
+                    a.origin,
+                    crate::explain::Origin::User | crate::explain::Origin::Config
+                )
+            })
             .filter_map(|a| a.field)
             .collect();
         fields.dedup();

@@ -280,7 +280,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
                 || (a.replay.is_some() && header.cpu_tdp_w.is_some()),
         ));
     }
-    crate::flags::name_fields(&mut e);
+    crate::flags::name_fields(&mut e, &a.site, &cfg.site);
     // The files first: a closed or stalled stderr must not cost the measurement. Regular files
     // are written at once; pipes and devices are queued, then given a bounded grace together.
     let mut failed = Vec::new();
