@@ -263,12 +263,12 @@ impl Loaded {
             }
             Err(GridError::Uncovered { start, end, .. }) if self.fallback || after_run => {
                 let annual = if self.user_intensity {
-                    format!("--intensity, {} g/kWh", site.intensity.range.display(""))
+                    format!("--intensity, {}", site.intensity.range.display())
                 } else {
                     format!(
-                        "the annual intensity, {}, {} g/kWh",
+                        "the annual intensity, {}, {}",
                         site.intensity_scope,
-                        site.intensity.range.display("")
+                        site.intensity.range.display()
                     )
                 };
                 let why = if self.fallback {

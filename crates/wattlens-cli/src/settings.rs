@@ -15,7 +15,7 @@ use wattlens::input::{parse_price, parse_range, parse_range_in, Dim};
 use wattlens::plausible;
 use wattlens::runner::McOptions;
 use wattlens::uncertainty::fmt_num;
-use wattlens::uncertainty::{Range, DEFAULT_SAMPLES, DEFAULT_SEED};
+use wattlens::uncertainty::{Range, UnitRange, DEFAULT_SAMPLES, DEFAULT_SEED};
 
 /// The config file: defaults for flags. Flags win over it.
 #[derive(Debug, Default, Deserialize)]
@@ -380,8 +380,11 @@ pub fn name_of(a: &SiteArgs, cfg: &ConfigSite, flag: &str) -> String {
 /// slip (kg for g, per MWh for per kWh). They are used as given, with a warning on stderr.
 fn implausible(s: &SiteInputs) -> Vec<wattlens::field::Msg> {
     let checks = [
-        (Field::Intensity, s.intensity),
-        (Field::MarketIntensity, s.market_intensity),
+        (Field::Intensity, s.intensity.map(|r| r.range())),
+        (
+            Field::MarketIntensity,
+            s.market_intensity.map(|r| r.range()),
+        ),
         (Field::Pue, s.pue),
         (Field::Wue, s.wue),
         (Field::Ewif, s.ewif),
@@ -452,8 +455,10 @@ pub(crate) fn site_inputs(a: &SiteArgs, cfg: &ConfigSite) -> Result<SiteInputs> 
             .map(|r| check_pue(&pue_from, r))
             .transpose()?,
         grid: a.grid.clone().or_else(|| cfg.grid.clone()),
-        intensity: range(&intensity_from, intensity.as_deref(), Dim::Intensity)?,
-        market_intensity: range(&market_from, market.as_deref(), Dim::Intensity)?,
+        intensity: range(&intensity_from, intensity.as_deref(), Dim::Intensity)?
+            .map(UnitRange::from_range),
+        market_intensity: range(&market_from, market.as_deref(), Dim::Intensity)?
+            .map(UnitRange::from_range),
         cfe: range(&cfe_from, cfe.as_deref(), Dim::Fraction)?,
         wue: range(&wue_from, wue.as_deref(), Dim::WaterIntensity)?,
         ewif: range(&ewif_from, ewif.as_deref(), Dim::WaterIntensity)?,

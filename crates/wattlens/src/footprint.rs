@@ -11,14 +11,15 @@
 use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
 use crate::record::Record;
-use crate::uncertainty::{fmt_input, Draw, Range};
+use crate::uncertainty::{fmt_input, Draw, Range, UnitRange};
 use crate::units::{GramsPerKwh, Hours, KgCo2e, KilowattHours, Litres, LitresPerKwh};
 
 /// A site parameter with where it came from, for explanations.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Param {
-    /// The value or range, in the unit of the field that holds it.
-    pub range: Range,
+pub struct Param<R = Range> {
+    /// The value or range, in the unit of the field that holds it (typed where the field is:
+    /// `Param<UnitRange<GramsPerKwh>>`).
+    pub range: R,
     /// Source and year, or the field the user gave it through as a template (`{pue}`).
     pub source: String,
 }
@@ -48,10 +49,10 @@ pub(crate) fn catalog_coefficient(
     Ok(Param::new(r, src))
 }
 
-impl Param {
+impl<R> Param<R> {
     /// A parameter from a value and a source.
     #[must_use]
-    pub fn new(range: Range, source: impl Into<String>) -> Self {
+    pub fn new(range: R, source: impl Into<String>) -> Self {
         Self {
             range,
             source: source.into(),
@@ -75,12 +76,13 @@ pub struct EmbodiedSpec {
 pub struct Site {
     /// Power usage effectiveness.
     pub pue: Param,
-    /// Location-based carbon intensity, g/kWh.
-    pub intensity: Param,
+    /// Location-based carbon intensity (annual; with [`Site::series`], the central
+    /// evaluation's, for display).
+    pub intensity: Param<UnitRange<GramsPerKwh>>,
     /// Scope of the location-based intensity (direct/lifecycle, CO2/CO2e), for the output.
     pub intensity_scope: String,
-    /// Market-based intensity, g/kWh, when the user knows their contractual factor.
-    pub market_intensity: Option<Param>,
+    /// Market-based intensity, when the user knows their contractual factor.
+    pub market_intensity: Option<Market>,
     /// On-site water usage effectiveness, L per kWh of IT energy.
     pub wue: Param,
     /// Water consumed per kWh generated, L per kWh of facility energy.
@@ -110,9 +112,28 @@ pub struct Site {
 pub struct SeriesBasis {
     /// The series placed at the start of the work.
     pub placed: crate::grid::PlacedSeries,
-    /// Whether `Site::market_intensity` is a share of the location-based intensity (`1 - CFE`),
-    /// multiplied by each evaluation's series intensity, rather than an intensity of its own.
-    pub market_is_share: bool,
+}
+
+/// A market-based intensity: a contractual figure of its own, or a share of the location-based
+/// intensity (`1 - CFE`) that follows each evaluation's location intensity.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Market {
+    /// An intensity of its own.
+    Intensity(Param<UnitRange<GramsPerKwh>>),
+    /// A share of the location-based intensity, `1 - CFE` (a fraction).
+    ShareOfLocation(Param),
+}
+
+impl Market {
+    /// Where the figure comes from.
+    #[must_use]
+    pub fn source(&self) -> &str {
+        match self {
+            Market::Intensity(p) => &p.source,
+            Market::ShareOfLocation(p) => &p.source,
+        }
+    }
 }
 
 /// IT energy of one evaluation, split by component.
@@ -188,26 +209,19 @@ impl SiteValues {
     /// energy-weighted mean), and a market intensity given as a carbon-free share follows it.
     #[inline]
     pub fn draw(site: &Site, d: &mut Draw, period: Hours) -> Self {
-        let mut v = Self::draw_values(site, d);
-        if let Some(s) = &site.series {
-            let ci = s.placed.intensity(period);
-            if s.market_is_share {
-                v.market_intensity = v.market_intensity.map(|share| GramsPerKwh(ci.0 * share.0));
-            }
-            v.intensity = ci;
-        }
-        v
-    }
-
-    #[inline]
-    fn draw_values(site: &Site, d: &mut Draw) -> Self {
+        let pue = d.value(&site.pue.range);
+        let drawn = site.intensity.range.draw(d);
+        let intensity = match &site.series {
+            Some(s) => s.placed.intensity(period),
+            None => drawn,
+        };
         Self {
-            pue: d.value(&site.pue.range),
-            intensity: GramsPerKwh(d.value(&site.intensity.range)),
-            market_intensity: site
-                .market_intensity
-                .as_ref()
-                .map(|m| GramsPerKwh(d.value(&m.range))),
+            pue,
+            intensity,
+            market_intensity: site.market_intensity.as_ref().map(|m| match m {
+                Market::Intensity(p) => p.range.draw(d),
+                Market::ShareOfLocation(p) => GramsPerKwh(intensity.0 * d.value(&p.range)),
+            }),
             wue: LitresPerKwh(d.value(&site.wue.range)),
             ewif: LitresPerKwh(d.value(&site.ewif.range)),
             price: d.value(&site.price.range),
@@ -383,7 +397,7 @@ pub fn account<T: StepSink>(
                 kg.0,
                 "kgCO2e",
             )
-            .source(p.source.clone())
+            .source(p.source().to_string())
         });
     }
     t.step(|| {
@@ -463,12 +477,16 @@ pub(crate) mod tests_support {
     }
 
     /// PUE 1.5, 400 g/kWh (market 100), WUE 0.5, EWIF 2, 0.1 USD/kWh, 150/1000 kg over 4 y.
+    pub(crate) fn ci(v: f64) -> Param<UnitRange<GramsPerKwh>> {
+        Param::new(UnitRange::point(GramsPerKwh(v)), "test")
+    }
+
     pub(crate) fn site() -> Site {
         Site {
             pue: p(1.5),
-            intensity: p(400.0),
+            intensity: ci(400.0),
             intensity_scope: "test".into(),
-            market_intensity: Some(p(100.0)),
+            market_intensity: Some(Market::Intensity(ci(100.0))),
             wue: p(0.5),
             ewif: p(2.0),
             price: p(0.1),

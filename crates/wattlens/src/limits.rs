@@ -491,8 +491,11 @@ pub fn check_site(s: &SiteInputs) -> Result<(), (Field, LimitError)> {
     }
     for (field, r) in [
         (Field::Pue, s.pue),
-        (Field::Intensity, s.intensity),
-        (Field::MarketIntensity, s.market_intensity),
+        (Field::Intensity, s.intensity.map(|r| r.range())),
+        (
+            Field::MarketIntensity,
+            s.market_intensity.map(|r| r.range()),
+        ),
         (Field::Cfe, s.cfe),
         (Field::Wue, s.wue),
         (Field::Ewif, s.ewif),
@@ -631,7 +634,9 @@ mod tests {
         };
         assert_eq!(check_site(&s).map_err(|e| e.0), Err(Field::Pue));
         let s = SiteInputs {
-            intensity: Some(Range::point(1e9)),
+            intensity: Some(crate::uncertainty::UnitRange::point(
+                crate::units::GramsPerKwh(1e9),
+            )),
             ..SiteInputs::default()
         };
         assert_eq!(check_site(&s).map_err(|e| e.0), Err(Field::Intensity));

@@ -5,7 +5,9 @@
 //! seeded generator, so the same inputs and seed always give the same P5/P50/P95. When no input
 //! is a range, one evaluation is enough and the output is a point.
 
+use crate::units::Quantity;
 use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
 
 /// The default Monte Carlo seed: output is reproducible unless the user asks otherwise.
 pub const DEFAULT_SEED: u64 = 0x5EED_2024;
@@ -64,6 +66,73 @@ impl Range {
         } else {
             format!("{}..{}{sep}{unit}", fmt_input(self.lo), fmt_input(self.hi))
         }
+    }
+}
+
+/// A [`Range`] of one quantity typed by its unit (`UnitRange<GramsPerKwh>`): what it gives is a
+/// `U`, never a bare number, so an intensity cannot be drawn, compared or shown as another
+/// quantity.
+#[derive(Debug, PartialEq)]
+pub struct UnitRange<U> {
+    range: Range,
+    unit: PhantomData<fn() -> U>,
+}
+
+impl<U> Clone for UnitRange<U> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<U> Copy for UnitRange<U> {}
+
+impl<U: Quantity> UnitRange<U> {
+    /// A uniform range; the caller guarantees `lo <= hi`.
+    #[must_use]
+    pub fn new(lo: U, hi: U) -> Self {
+        Self::from_range(Range::new(lo.raw(), hi.raw()))
+    }
+    /// A single value.
+    #[must_use]
+    pub fn point(v: U) -> Self {
+        Self::from_range(Range::point(v.raw()))
+    }
+    /// A range of numbers in `U`'s unit.
+    #[must_use]
+    pub fn from_range(range: Range) -> Self {
+        Self {
+            range,
+            unit: PhantomData,
+        }
+    }
+    /// The numbers, in `U`'s unit.
+    #[must_use]
+    pub fn range(&self) -> Range {
+        self.range
+    }
+    /// Lower bound.
+    #[must_use]
+    pub fn lo(&self) -> U {
+        U::of(self.range.lo)
+    }
+    /// Upper bound.
+    #[must_use]
+    pub fn hi(&self) -> U {
+        U::of(self.range.hi)
+    }
+    /// The midpoint, the central value.
+    #[must_use]
+    pub fn mid(&self) -> U {
+        U::of(self.range.mid())
+    }
+    /// One draw ([`Draw::value`]).
+    #[inline]
+    pub fn draw(&self, d: &mut Draw) -> U {
+        U::of(d.value(&self.range))
+    }
+    /// `lo..hi UNIT` ([`Range::display`] with `U`'s unit).
+    #[must_use]
+    pub fn display(&self) -> String {
+        self.range.display(U::UNIT)
     }
 }
 

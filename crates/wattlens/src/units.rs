@@ -6,6 +6,16 @@
 use serde::{Deserialize, Serialize};
 use std::ops::{Add, AddAssign, Div, Mul, Sub};
 
+/// A quantity in one fixed unit: what [`crate::uncertainty::UnitRange`] ranges over.
+pub trait Quantity: Copy {
+    /// The unit symbol (`g/kWh`).
+    const UNIT: &'static str;
+    /// The quantity of `v` in this unit.
+    fn of(v: f64) -> Self;
+    /// The raw value in this unit.
+    fn raw(self) -> f64;
+}
+
 macro_rules! unit {
     ($(#[$doc:meta])* $name:ident, $symbol:expr) => {
         $(#[$doc])*
@@ -19,6 +29,15 @@ macro_rules! unit {
             /// The raw value in this type's unit.
             #[must_use]
             pub fn value(self) -> f64 {
+                self.0
+            }
+        }
+        impl Quantity for $name {
+            const UNIT: &'static str = $symbol;
+            fn of(v: f64) -> Self {
+                Self(v)
+            }
+            fn raw(self) -> f64 {
                 self.0
             }
         }

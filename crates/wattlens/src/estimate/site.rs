@@ -8,10 +8,10 @@ use super::EstimateError;
 use crate::catalog::{Catalog, Datacenter, Grid};
 use crate::explain::{Assumption, Origin};
 use crate::field::{Field, Msg};
-use crate::footprint::{EmbodiedSpec, Param, Site};
+use crate::footprint::{EmbodiedSpec, Market, Param, Site};
 use crate::input::Price;
-use crate::uncertainty::Range;
-use crate::units::HOURS_PER_YEAR;
+use crate::uncertainty::{Range, UnitRange};
+use crate::units::{GramsPerKwh, HOURS_PER_YEAR};
 
 /// Site inputs as given by the user; `None` means "use the catalog or default".
 #[derive(Clone, Debug, Default)]
@@ -20,10 +20,10 @@ pub struct SiteInputs {
     pub pue: Option<Range>,
     /// `grid`: a grid key, country code or cloud region.
     pub grid: Option<String>,
-    /// `intensity` (g/kWh), overrides the grid's location-based intensity.
-    pub intensity: Option<Range>,
-    /// `market_intensity` (g/kWh).
-    pub market_intensity: Option<Range>,
+    /// `intensity`, overrides the grid's location-based intensity.
+    pub intensity: Option<UnitRange<GramsPerKwh>>,
+    /// `market_intensity`.
+    pub market_intensity: Option<UnitRange<GramsPerKwh>>,
     /// `cfe`: carbon-free share of a contract; market intensity = location x (1 - cfe).
     pub cfe: Option<Range>,
     /// `wue` (L/kWh of IT energy).
@@ -488,11 +488,13 @@ fn intensity(
     s: &SiteInputs,
     grid: Option<&Grid>,
     out: &mut Vec<Assumption>,
-) -> Result<(Param, String), EstimateError> {
+) -> Result<(Param<UnitRange<GramsPerKwh>>, String), EstimateError> {
     Ok(if let Some(r) = &s.intensity {
-        let (p, a) = user("intensity", r, "g/kWh", Field::Intensity);
-        out.push(a);
-        (p, "as given by {intensity}".to_string())
+        out.push(Assumption::user("intensity", r.display(), Field::Intensity));
+        (
+            Param::new(*r, Field::Intensity.reference()),
+            "as given by {intensity}".to_string(),
+        )
     } else {
         let g = match grid {
             Some(g) => g,
@@ -540,7 +542,7 @@ fn intensity(
             }),
             field: None,
         });
-        (Param::new(r, src), scope)
+        (Param::new(UnitRange::from_range(r), src), scope)
     })
 }
 
@@ -548,13 +550,19 @@ fn intensity(
 /// less a carbon-free share.
 fn market(
     s: &SiteInputs,
-    intensity: &Param,
+    intensity: &Param<UnitRange<GramsPerKwh>>,
     out: &mut Vec<Assumption>,
-) -> Result<Option<Param>, EstimateError> {
+) -> Result<Option<Market>, EstimateError> {
     Ok(if let Some(r) = &s.market_intensity {
-        let (p, a) = user("market_intensity", r, "g/kWh", Field::MarketIntensity);
-        out.push(a);
-        Some(p)
+        out.push(Assumption::user(
+            "market_intensity",
+            r.display(),
+            Field::MarketIntensity,
+        ));
+        Some(Market::Intensity(Param::new(
+            *r,
+            Field::MarketIntensity.reference(),
+        )))
     } else if let Some(cfe) = &s.cfe {
         if cfe.hi > 1.0 {
             return Err(EstimateError::Invalid {
@@ -562,9 +570,9 @@ fn market(
                 message: "the carbon-free share must be between 0 and 1 (or 0%..100%)".into(),
             });
         }
-        let r = Range::new(
-            intensity.range.lo * (1.0 - cfe.hi),
-            intensity.range.hi * (1.0 - cfe.lo),
+        let r = UnitRange::new(
+            intensity.range.lo() * (1.0 - cfe.hi),
+            intensity.range.hi() * (1.0 - cfe.lo),
         );
         out.push(Assumption {
             name: "cfe".into(),
@@ -573,10 +581,10 @@ fn market(
             source: None,
             field: Some(Field::Cfe),
         });
-        Some(Param::new(
+        Some(Market::Intensity(Param::new(
             r,
             format!("location intensity x (1 - CFE {})", cfe.display("")),
-        ))
+        )))
     } else {
         None
     })

@@ -10,8 +10,8 @@
 
 use super::{EnergyBin, GridError, IntensitySeries, PlacedSeries, SeriesCarbon, Signal};
 use crate::explain::{Assumption, Origin, Step};
-use crate::footprint::{Param, SeriesBasis, Site};
-use crate::uncertainty::{fmt_num, Range};
+use crate::footprint::{Market, Param, SeriesBasis, Site};
+use crate::uncertainty::{fmt_num, Range, UnitRange};
 use crate::units::{GramsPerKwh, Joules, Watts};
 use jiff::{SignedDuration, Timestamp};
 
@@ -216,18 +216,15 @@ impl SeriesMean {
         cfe: Option<Range>,
         assumptions: &mut Vec<Assumption>,
     ) {
-        site.intensity = Param::new(Range::point(self.mean.value()), self.param_source());
+        site.intensity = Param::new(UnitRange::point(self.mean), self.param_source());
         site.intensity_scope = self.scope();
         if let Some(cfe) = cfe {
-            site.market_intensity = Some(Param::new(
+            site.market_intensity = Some(Market::ShareOfLocation(Param::new(
                 Range::new(1.0 - cfe.hi, 1.0 - cfe.lo),
-                format!("series intensity x (1 - CFE {})", cfe.display("")),
-            ));
+                format!("series mean intensity x (1 - CFE {})", cfe.display("")),
+            )));
         }
-        site.series = Some(SeriesBasis {
-            placed,
-            market_is_share: cfe.is_some(),
-        });
+        site.series = Some(SeriesBasis { placed });
         let a = Assumption {
             name: "intensity".into(),
             value: format!("{} g/kWh", self.across.display("")),
@@ -277,9 +274,12 @@ impl SeriesMean {
 #[must_use]
 pub fn with_series_draws(site: &Site, cfe: Option<Range>) -> Site {
     let mut s = site.clone();
-    s.intensity.range = Range::point(s.intensity.range.mid());
+    s.intensity.range = UnitRange::point(s.intensity.range.mid());
     if let Some(cfe) = cfe {
-        s.market_intensity = Some(Param::new(Range::new(1.0 - cfe.hi, 1.0 - cfe.lo), ""));
+        s.market_intensity = Some(Market::ShareOfLocation(Param::new(
+            Range::new(1.0 - cfe.hi, 1.0 - cfe.lo),
+            "",
+        )));
     }
     s
 }
@@ -349,7 +349,7 @@ mod tests {
         let mut out = Vec::new();
         let placed = PlacedSeries::flat(&s, t(0.0), Hours(4.0)).expect("covered");
         m.apply(placed, &mut site, Some(Range::point(0.25)), &mut out);
-        assert_eq!(site.intensity.range, Range::point(200.0));
+        assert_eq!(site.intensity.range, UnitRange::point(GramsPerKwh(200.0)));
         // Market from a carbon-free share: 200 x (1 - 0.25) = 150 g/kWh, and over 2 h (100
         // g/kWh) 75: the share follows each evaluation's own series intensity.
         let mut d = crate::uncertainty::Draw::Central { uncertain: 0 };
@@ -383,7 +383,7 @@ mod tests {
         let placed = PlacedSeries::flat(&s, t(0.0), Hours(4.0)).expect("covered");
         m.apply(placed, &mut site, None, &mut Vec::new());
         // The site shows the central (3 h) mean; each evaluation takes its own span's.
-        assert!((site.intensity.range.mid() - 500.0 / 3.0).abs() < 1e-9);
+        assert!((site.intensity.range.mid().value() - 500.0 / 3.0).abs() < 1e-9);
         let mut d = crate::uncertainty::Draw::Central { uncertain: 0 };
         for (h, want) in [(2.0, 100.0), (3.0, 500.0 / 3.0), (4.0, 200.0)] {
             let v = SiteValues::draw(&site, &mut d, Hours(h));

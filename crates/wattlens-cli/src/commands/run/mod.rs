@@ -116,7 +116,7 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let live = LiveScale {
         it_per_measured: 1.0 + rest_share.range.mid(),
         pue: site.pue.range.mid(),
-        g_per_kwh: site.intensity.range.mid(),
+        g_per_kwh: site.intensity.range.mid().value(),
     };
     // The CPU rating: --cpu-tdp, --server, the one a replayed trace recorded, the catalog row of
     // this machine's CPU; else the per-CPU default. With where it came from, for the note.
