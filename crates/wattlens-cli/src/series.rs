@@ -27,9 +27,9 @@ pub struct Loaded {
     pub series: IntensitySeries,
     /// `--series-fallback`.
     pub fallback: bool,
-    /// Whether the site's intensity is the user's (`--intensity` or the config's), the
-    /// fallback figure then.
-    pub user_intensity: bool,
+    /// How the user gave the site's intensity (`--intensity`, or the config file and key), when
+    /// they did: the fallback figure then.
+    pub user_intensity: Option<String>,
 }
 
 /// What laying a profile on the series gave.
@@ -79,7 +79,7 @@ pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>
         path: path.clone(),
         series,
         fallback: a.series_fallback,
-        user_intensity: intensity_from.is_some(),
+        user_intensity: intensity_from.map(str::to_string),
     }))
 }
 
@@ -262,8 +262,8 @@ impl Loaded {
                 Ok(Outcome::Series(m))
             }
             Err(GridError::Uncovered { start, end, .. }) if self.fallback || after_run => {
-                let annual = if self.user_intensity {
-                    format!("--intensity, {}", site.intensity.range.display())
+                let annual = if let Some(from) = &self.user_intensity {
+                    format!("{from}, {}", site.intensity.range.display())
                 } else {
                     format!(
                         "the annual intensity, {}, {}",

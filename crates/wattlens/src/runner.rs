@@ -185,7 +185,11 @@ pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assu
         seed: opts.seed,
         currency: site.currency.clone(),
         intensity_scope: site.intensity_scope.clone(),
-        carbon_basis: crate::grid::CarbonBasis::Annual,
+        carbon_basis: if site.series.is_some() {
+            crate::grid::CarbonBasis::Series
+        } else {
+            crate::grid::CarbonBasis::Annual
+        },
         equivalents: equivalents::describe(site, short_period),
         details: Details::default(),
         method: Method::Modelled,

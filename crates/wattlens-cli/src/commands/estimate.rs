@@ -66,7 +66,7 @@ pub fn run(
     };
     crate::flags::name_fields(&mut estimate, site, &cfg.site);
     let limits = budget_limits(o)?;
-    finite(&estimate)?;
+    finite(&estimate, site, &cfg.site)?;
     print(&estimate, o, out)?;
     Ok(budgets(&estimate, &limits))
 }
@@ -129,8 +129,6 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     )?;
     let mut r = resolve::train(cat, &inputs, &site)?;
     let mc = settings::mc(&a.out, cfg)?;
-    // The span is the duration (failure losses included), as the model has it: its P5..P95
-    // over the samples, with the estimate's own seed (a whole Monte Carlo, so only with a series).
     // The span is the duration (failure losses included), as the model has it: the shortest
     // and longest over the estimate's own samples (a pre-pass with the draws the estimate on
     // the series makes), so the series must cover the longest.
@@ -459,15 +457,20 @@ fn comparison(e: &Report, path: &std::path::Path) -> Result<compare::Comparison>
 
 /// The last line of defence: a figure that overflowed (inf/NaN) is never printed; the error
 /// names the flags the user gave, one of which is out of scale.
-fn finite(e: &Report) -> Result<()> {
+fn finite(
+    e: &Report,
+    site: &crate::cli::SiteArgs,
+    cfg: &crate::settings::ConfigSite,
+) -> Result<()> {
     let bad = e.non_finite();
     if bad.is_empty() {
         return Ok(());
     }
-    let flags: Vec<&str> = e
+    // A value from the config file is named by its file and key.
+    let flags: Vec<String> = e
         .user_fields()
         .into_iter()
-        .map(crate::flags::flag)
+        .map(|f| settings::name_of(site, cfg, crate::flags::flag(f)))
         .collect();
     bail!(
         "the inputs are too extreme to compute ({} would not be a finite number); check the value and unit of {}",

@@ -12,7 +12,7 @@ use super::{EnergyBin, GridError, IntensitySeries, PlacedSeries, SeriesCarbon, S
 use crate::explain::{Assumption, Origin, Step};
 use crate::footprint::{Market, Param, SeriesBasis, Site};
 use crate::uncertainty::{fmt_num, Range, UnitRange};
-use crate::units::{GramsPerKwh, Joules, Watts};
+use crate::units::{GramsPerKwh, Hours, Joules, Watts};
 use jiff::{SignedDuration, Timestamp};
 
 /// A series applied to one energy profile: the energy-weighted mean intensity and the span it
@@ -37,9 +37,6 @@ pub struct SeriesMean {
     /// For a range of durations: its ends, hours.
     pub durations_h: Option<(f64, f64)>,
 }
-
-/// How many evenly spaced durations (ends included) [`SeriesMean::over_durations`] evaluates.
-pub const DURATION_STEPS: usize = 65;
 
 impl SeriesMean {
     /// Integrates `profile` against `series`. A profile with no energy (a run too short to
@@ -84,8 +81,11 @@ impl SeriesMean {
 
     /// Constant power from `start` for a duration anywhere in `[lo_h, hi_h]` hours: the mean
     /// for the central duration `central_h`, with [`SeriesMean::across`] the lowest..highest
-    /// mean over `DURATION_STEPS` (65) evenly spaced durations (ends included), for the output.
-    /// A point duration gives a point. (The accounting core takes each evaluation's own mean
+    /// mean over every duration in the range, for the output. A point duration gives a point.
+    ///
+    /// The extremes are exact: within one interval of constant intensity `c` the mean
+    /// `(F0 + c (T - t0)) / T` is monotone in `T`, so the lowest and highest means lie at the
+    /// ends of the range or at interval boundaries inside it, and each is evaluated. (The accounting core takes each evaluation's own mean
     /// from the [`PlacedSeries`], so intensity and duration stay correlated.)
     ///
     /// # Errors
@@ -124,13 +124,18 @@ impl SeriesMean {
             return Ok(longest);
         }
         let mut central = of(central_h.clamp(lo_h, hi_h))?;
-        let (mut lo, mut hi) = (longest.mean.value(), longest.mean.value());
+        let placed = PlacedSeries::flat(series, start, Hours(hi_h))?;
+        let at = |h: f64| placed.intensity(Hours(h)).value();
+        let (mut lo, mut hi) = (at(lo_h).min(at(hi_h)), at(lo_h).max(at(hi_h)));
         #[allow(clippy::cast_precision_loss)]
-        for i in 0..DURATION_STEPS - 1 {
-            let h = lo_h + (hi_h - lo_h) * i as f64 / (DURATION_STEPS - 1) as f64;
-            let m = of(h)?.mean.value();
-            lo = lo.min(m);
-            hi = hi.max(m);
+        let hours = |t: Timestamp| t.duration_since(start).as_secs_f64() / 3600.0;
+        for iv in series.intervals() {
+            for h in [hours(iv.start), hours(iv.end)] {
+                if h > lo_h && h < hi_h {
+                    lo = lo.min(at(h));
+                    hi = hi.max(at(h));
+                }
+            }
         }
         central.across = Range::new(lo, hi);
         central.durations_h = Some((lo_h, hi_h));
@@ -400,6 +405,16 @@ mod tests {
         assert!(p.across.is_point() && p.durations_h.is_none());
         let e = SeriesMean::over_durations(&s, t(0.0), 2.0, 5.0, 3.0).expect_err("uncovered");
         assert!(matches!(e, GridError::Uncovered { .. }), "{e}");
+    }
+
+    #[test]
+    fn the_range_of_means_is_exact_at_an_interior_boundary() {
+        // 100 for 2 h, 300 for 1 h, then 0: the mean peaks at 3 h, (200 + 300) / 3 = 166.7,
+        // between evenly spaced durations of 1..4 h; 1 h and 2 h give the lowest, 100.
+        let s = series(&[(0.0, 2.0, 100.0), (2.0, 3.0, 300.0), (3.0, 5.0, 0.0)]);
+        let m = SeriesMean::over_durations(&s, t(0.0), 1.0, 4.0, 2.5).expect("covered");
+        assert!((m.across.hi - 500.0 / 3.0).abs() < 1e-9, "{:?}", m.across);
+        assert!((m.across.lo - 100.0).abs() < 1e-9, "{:?}", m.across);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //!
 //! An annual figure multiplies total energy by one intensity; a series lets carbon follow the
 //! grid hour by hour: `carbon = sum over bins b, intervals i of E_b x overlap(b, i) / len(b) x
-//! CI_i` (constant power within a bin). Today the CLI (`--series`) turns a series into one
-//! energy-weighted mean intensity for the site (`grid/basis.rs`, [`SeriesMean`]) and the output
-//! says which basis was used ([`CarbonBasis`]); [`Intensity`] is the type the accounting core
-//! will take once it integrates over time itself (issue 8).
+//! CI_i` (constant power within a bin). A series placed at the work's start ([`PlacedSeries`]) is
+//! what the accounting core takes from a site (`Site::series`): each evaluation's intensity is
+//! the series over its own span, or a measured profile's energy-weighted mean; [`SeriesMean`]
+//! says what the output shows of it, and every output says which basis was used
+//! ([`CarbonBasis`]).
 //!
 //! - [`IntensitySeries`]: validated, strictly increasing, non-overlapping intervals, each
 //!   flagged when its value was filled rather than read; an average or a marginal [`Signal`],
@@ -15,8 +16,9 @@
 //!   `from,to,<value>` intervals; RFC 3339 with any offset, converted to UTC).
 //! - [`IntensitySeries::fill_gaps`], [`IntensitySeries::resample`]: the gap and bin rules.
 //! - [`IntensitySeries::carbon`] with [`EnergyBin`]: the integral.
-//! - [`SeriesMean`]: the integral as an energy-weighted mean intensity, which the site uses as
-//!   a point intensity (`--series` on `estimate` and `run`; exact for a fixed profile shape).
+//! - [`PlacedSeries`]: a series under work from its start, the time-weighted mean over any
+//!   period from prefix integrals, or a measured profile's mean; [`SeriesMean`]: the integral
+//!   as an energy-weighted mean, with the output's scope, step and note.
 //!
 //! All instants are [`jiff::Timestamp`] (UTC); local offsets exist only in the files read, so
 //! daylight-saving changes cannot shift a bin.
@@ -57,7 +59,6 @@ pub use integrate::{EnergyBin, SeriesCarbon};
 pub use placed::{PlacedSeries, Shape};
 pub use series::{IntensitySeries, Interval};
 
-use crate::uncertainty::Range;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -111,28 +112,6 @@ impl fmt::Display for CarbonBasis {
     }
 }
 
-/// A location-based grid intensity: one annual figure, or a series over time.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum Intensity {
-    /// An annual intensity in g/kWh, a point or a uniform range, as the site resolves it today
-    /// (`Site::intensity`).
-    Annual(Range),
-    /// Intensity over time.
-    Series(IntensitySeries),
-}
-
-impl Intensity {
-    /// The basis a carbon figure computed from this intensity has.
-    #[must_use]
-    pub fn basis(&self) -> CarbonBasis {
-        match self {
-            Intensity::Annual(_) => CarbonBasis::Annual,
-            Intensity::Series(_) => CarbonBasis::Series,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,10 +123,6 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&Signal::Marginal).ok().as_deref(),
             Some("\"marginal\"")
-        );
-        assert_eq!(
-            Intensity::Annual(Range::point(400.0)).basis(),
-            CarbonBasis::Annual
         );
         assert_eq!(CarbonBasis::Series.to_string(), "series");
     }

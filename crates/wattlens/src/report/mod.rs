@@ -6,7 +6,9 @@ pub mod compare;
 mod run;
 mod text;
 
-pub use run::{codecarbon_row, run_json, run_summary, write_run_json, RunInfo, CODECARBON_COLUMNS};
+#[cfg(test)]
+pub(crate) use run::run_json;
+pub use run::{codecarbon_row, run_summary, write_run_json, RunInfo, CODECARBON_COLUMNS};
 pub use text::{csv, markdown, table};
 
 use crate::result::Report;

@@ -194,7 +194,13 @@ impl Report {
             })
             .filter_map(|a| a.field)
             .collect();
-        fields.dedup();
+        // Each field once, in the order first given.
+        let mut seen = Vec::new();
+        fields.retain(|f| {
+            let new = !seen.contains(f);
+            seen.push(*f);
+            new
+        });
         fields
     }
 }

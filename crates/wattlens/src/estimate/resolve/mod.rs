@@ -1,8 +1,9 @@
-//! Turning what the user gave (flags, config) plus the catalog into model specs, recording every
-//! assumption and refusing contradictions with an error that names both flags.
+//! Turning what the user gave (inputs named by [`crate::field::Field`]) plus the catalog into
+//! model specs, recording every assumption and refusing contradictions with an error that names
+//! both fields.
 //!
 //! One file per command (`train`, `fleet`, `datacenter`, `infer`); the helpers they share
-//! (flag checks, hardware lookup, embodied carbon of the hardware) live here.
+//! (input checks, hardware lookup, embodied carbon of the hardware) live here.
 
 mod datacenter;
 mod fleet;
