@@ -301,11 +301,6 @@ impl Draw {
             }
         }
     }
-    /// Whether this is the central (explaining) evaluation.
-    #[must_use]
-    pub fn is_central(&self) -> bool {
-        matches!(self, Draw::Central { .. })
-    }
 }
 
 /// P5, P50 and P95 of a figure.

@@ -488,3 +488,74 @@ fn a_live_run_whose_series_ends_keeps_its_measurement_and_exit_code() {
         "{notes}"
     );
 }
+
+#[test]
+fn a_marked_window_takes_the_series_over_its_own_span() {
+    // trace-series.jsonl with two windows: `a` over 01:30..02:00Z (0.5 kWh of GPU at 100 g/kWh)
+    // and `b` over 02:00..02:30Z (1.5 kWh at 300). Each window's carbon is its own facility
+    // energy x its own span's intensity, not x the run's mean (250 g/kWh); together they make
+    // the run's.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture_text = std::fs::read_to_string(fixture("trace-series.jsonl")).expect("fixture");
+    let mark = |t: f64, text: &str| {
+        format!(
+            "{{\"t\":{t:.1},\"source\":\"wattlens\",\"device\":\"marks\",\"kind\":\"mark\",\"text\":\"{text}\"}}\n"
+        )
+    };
+    // Each mark after the readings of its poll, so times never decrease.
+    let mut trace = String::new();
+    for line in fixture_text.lines() {
+        trace.push_str(line);
+        trace.push('\n');
+        if line.contains("\"nvml\"") {
+            match line {
+                l if l.contains("\"t\":0.0") => trace.push_str(&mark(0.0, "begin a")),
+                l if l.contains("\"t\":1800.0") => {
+                    trace.push_str(&mark(1800.0, "end a"));
+                    trace.push_str(&mark(1800.0, "begin b"));
+                }
+                l if l.contains("\"t\":3600.0") => trace.push_str(&mark(3600.0, "end b")),
+                _ => {}
+            }
+        }
+    }
+    let path = dir.path().join("marked.jsonl");
+    std::fs::write(&path, trace).expect("write trace");
+    let out = dir.path().join("run.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env_remove("WATTLENS_CATALOG")
+        .env_remove("WATTLENS_CONFIG")
+        .args(["run", "--quiet", "--samples", "1", "--pue", "1", "--replay"])
+        .arg(&path)
+        .arg("--json")
+        .arg(&out)
+        .arg("--series")
+        .arg(series())
+        .output()
+        .expect("runs wattlens");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("json")).expect("JSON");
+    let windows = v["windows"].as_array().expect("windows");
+    let fig = |name: &str, key: &str| {
+        windows
+            .iter()
+            .find(|w| w["name"] == name)
+            .and_then(|w| w[key]["p50"].as_f64())
+            .expect("figure")
+    };
+    for (name, ci) in [("a", 0.1), ("b", 0.3)] {
+        let (fac, op) = (
+            fig(name, "facility_energy_kwh"),
+            fig(name, "operational_carbon_kgco2e"),
+        );
+        assert!(fac > 0.0);
+        assert!(
+            (op - fac * ci).abs() < 1e-6 * op.max(1e-9),
+            "{name}: {op} vs {fac} x {ci}"
+        );
+    }
+    let total = fig("a", "operational_carbon_kgco2e") + fig("b", "operational_carbon_kgco2e");
+    let run = v["operational_carbon_kgco2e"]["p50"].as_f64().expect("run");
+    assert!((total - run).abs() < 1e-6 * run, "{total} vs {run}");
+}

@@ -40,6 +40,8 @@ struct Prefix {
     values: Vec<f64>,
     /// `∫ CI dt` from `start` to each interval start, g/kWh x s.
     cum: Vec<f64>,
+    /// Length of the checked span, s.
+    span_s: f64,
 }
 
 impl Prefix {
@@ -100,17 +102,51 @@ impl PlacedSeries {
     /// Those of [`SeriesMean::of`].
     pub fn profile(series: &IntensitySeries, bins: &[EnergyBin]) -> Result<Self, GridError> {
         let mean = SeriesMean::of(series, bins)?;
+        // Prefix integrals over the profile's span, for parts of it (marked windows).
+        let prefix = if mean.end > mean.start {
+            series.carbon(&[EnergyBin::constant_power(
+                mean.start,
+                mean.end.duration_since(mean.start),
+                Watts(1000.0),
+            )])?;
+            prefix(series, mean.start, mean.end)
+        } else {
+            Prefix {
+                starts: Vec::new(),
+                values: Vec::new(),
+                cum: Vec::new(),
+                span_s: 0.0,
+            }
+        };
         Ok(Self {
             source: series.source().to_string(),
             signal: series.signal(),
             start: mean.start,
             shape: Shape::Profile(mean),
-            prefix: Arc::new(Prefix {
-                starts: Vec::new(),
-                values: Vec::new(),
-                cum: Vec::new(),
-            }),
+            prefix: Arc::new(prefix),
         })
+    }
+
+    /// The time-weighted mean intensity over `[from, to]` (the value at `from` when they are
+    /// equal), for a part of the work such as a marked window (constant power within it);
+    /// `None` outside the span the series was checked to cover.
+    #[must_use]
+    pub fn mean_between(&self, from: Timestamp, to: Timestamp) -> Option<GramsPerKwh> {
+        let secs = |t: Timestamp| {
+            #[allow(clippy::cast_precision_loss)]
+            let s = (ns(t) - ns(self.start)) as f64 / 1e9;
+            s
+        };
+        let (a, b) = (secs(from), secs(to));
+        let p = &self.prefix;
+        if p.starts.is_empty() || a < 0.0 || b < a || b > p.span_s * (1.0 + 1e-12) + 1e-9 {
+            return None;
+        }
+        Some(GramsPerKwh(if b > a {
+            (p.integral(b) - p.integral(a)) / (b - a)
+        } else {
+            p.at(a)
+        }))
     }
 
     /// The intensity of one evaluation whose busy period is `period`: for flat work the
@@ -184,10 +220,12 @@ fn prefix(series: &IntensitySeries, start: Timestamp, end: Timestamp) -> Prefix 
     let (s0, e0) = (ns(start), ns(end));
     let ivs = series.intervals();
     let first = ivs.partition_point(|iv| ns(iv.end) <= s0);
+    #[allow(clippy::cast_precision_loss)]
     let mut out = Prefix {
         starts: Vec::new(),
         values: Vec::new(),
         cum: Vec::new(),
+        span_s: (e0 - s0) as f64 / 1e9,
     };
     let mut acc = 0.0;
     for iv in ivs[first..].iter().take_while(|iv| ns(iv.start) < e0) {
@@ -269,6 +307,32 @@ mod tests {
                 "{h} h: {got} vs {want}"
             );
         }
+    }
+
+    #[test]
+    fn a_part_of_the_work_takes_the_mean_over_its_own_span() {
+        let s = series(&[(0.0, 1.0, 100.0), (1.0, 2.0, 300.0)]);
+        let bins = [EnergyBin::new(
+            t(0.5),
+            SignedDuration::from_mins(60),
+            crate::units::Joules(3.6e6),
+        )];
+        let p = PlacedSeries::profile(&s, &bins).expect("covered");
+        // 0.5..1 h at 100, 1..1.5 h at 300; 0.75..1.25 h: half each, 200.
+        let m = |a: f64, b: f64| p.mean_between(t(a), t(b)).map(GramsPerKwh::value);
+        assert_eq!(m(0.5, 1.0), Some(100.0));
+        assert_eq!(m(1.0, 1.5), Some(300.0));
+        assert!((m(0.75, 1.25).expect("inside") - 200.0).abs() < 1e-9);
+        assert_eq!(m(1.2, 1.2), Some(300.0));
+        // Outside the checked span, or backwards: none.
+        assert_eq!(m(0.25, 1.0), None);
+        assert_eq!(m(1.0, 1.75), None);
+        assert_eq!(m(1.2, 1.0), None);
+        let f = PlacedSeries::flat(&s, t(0.0), Hours(2.0)).expect("covered");
+        assert_eq!(
+            f.mean_between(t(0.0), t(1.0)).map(GramsPerKwh::value),
+            Some(100.0)
+        );
     }
 
     #[test]

@@ -73,6 +73,21 @@ fn draw(spec: &RunSpec, d: &mut Draw, mult: &mut Vec<f64>) -> Coefficients {
     }
 }
 
+/// With an intensity series under the run, the series' mean over the window's own span, g/kWh
+/// (constant power within the window); `None` without one (the run's intensity then).
+fn own_intensity(spec: &RunSpec, w: &Window) -> Option<f64> {
+    let placed = &spec.site.series.as_ref()?.placed;
+    let zero = spec.measurement.started?;
+    let at = |s: f64| {
+        jiff::SignedDuration::try_from_secs_f64(s)
+            .ok()
+            .and_then(|d| zero.checked_add(d).ok())
+    };
+    placed
+        .mean_between(at(w.start.0)?, at(w.end.0.max(w.start.0))?)
+        .map(|c| c.value())
+}
+
 /// The share of a server a window kept busy: the whole machine, or the window's CPU time over
 /// the CPU time available in it.
 fn servers(spec: &RunSpec, w: &Window) -> f64 {
@@ -85,10 +100,20 @@ fn servers(spec: &RunSpec, w: &Window) -> f64 {
     }
 }
 
-/// A window's figures for one sample.
-/// IT energy, facility energy, carbon, operational carbon, embodied carbon, water, cost.
-fn figures(c: &Coefficients, measured: f64, acc_h: f64, srv_h: f64) -> [f64; KEYS] {
-    let op = measured * c.op;
+/// A window's figures for one sample: IT energy, facility energy, carbon, operational carbon,
+/// embodied carbon, water, cost. With an intensity series, `ci` is the series over the window's
+/// own span (g/kWh), not the run's mean.
+fn figures(
+    c: &Coefficients,
+    measured: f64,
+    acc_h: f64,
+    srv_h: f64,
+    ci: Option<f64>,
+) -> [f64; KEYS] {
+    let op = match ci {
+        Some(ci) => KgCo2e::from(GramsCo2e(measured * c.fac * ci)).0,
+        None => measured * c.op,
+    };
     let emb = acc_h * c.emb_acc_h + srv_h * c.emb_srv_h;
     [
         measured * c.it,
@@ -175,15 +200,16 @@ pub fn windows(spec: &RunSpec, opts: McOptions) -> Vec<WindowFigures> {
             .collect();
         let hours = Hours::from(Seconds((w.end.0 - w.start.0).max(0.0))).0;
         let (acc_h, srv_h) = (acc * hours, servers(spec, w) * hours);
+        let ci = own_intensity(spec, w);
         let measured = |mult: &[f64]| -> f64 { kwh.iter().zip(mult).map(|(e, k)| e * k).sum() };
         let ps: [Percentiles; 7] = if samples.is_empty() {
-            figures(&c0, measured(&mult0), acc_h, srv_h).map(Percentiles::point)
+            figures(&c0, measured(&mult0), acc_h, srv_h, ci).map(Percentiles::point)
         } else {
             for col in cols.iter_mut() {
                 col.clear();
             }
             for (c, mult) in &samples {
-                let f = figures(c, measured(mult), acc_h, srv_h);
+                let f = figures(c, measured(mult), acc_h, srv_h, ci);
                 for (col, v) in cols.iter_mut().zip(f) {
                     col.push(order_key32(v));
                 }
