@@ -50,8 +50,8 @@ pub struct TraceReader {
     last_t: f64,
     /// CPUs of the last machine reading.
     cpus: Option<u32>,
-    /// Time and CPU time of the last tree reading.
-    last_tree: Option<(f64, f64)>,
+    /// Time and CPU time of the last reading of each watched tree (its `consumer`).
+    last_tree: std::collections::BTreeMap<u32, (f64, f64)>,
     polls: usize,
     torn: bool,
     done: bool,
@@ -91,7 +91,7 @@ impl TraceReader {
             pending: None,
             last_t: 0.0,
             cpus: None,
-            last_tree: None,
+            last_tree: std::collections::BTreeMap::new(),
             polls: 0,
             torn: false,
             done: false,
@@ -291,10 +291,15 @@ impl TraceReader {
                 }
                 self.cpus = Some(*cpus);
             }
-            Value::Tree { cpu_s, rss_gb, .. } => {
+            Value::Tree {
+                cpu_s,
+                rss_gb,
+                consumer,
+                ..
+            } => {
                 range("cpu_s", *cpu_s, MAX_CPU_S)?;
                 range("rss_gb", *rss_gb, MAX_MEM_GB)?;
-                self.check_tree(r.t, *cpu_s)?;
+                self.check_tree(r.t, *cpu_s, *consumer)?;
             }
             _ => {}
         }
@@ -322,8 +327,8 @@ impl TraceReader {
     /// A tree's CPU time never decreases (the sampler counts exited children and never goes
     /// back) and rises at most by the machine's CPUs x the time between its readings, within a
     /// tolerance for readings taken a moment after their poll's time and for clock ticks.
-    fn check_tree(&mut self, t: f64, cpu_s: f64) -> Result<(), TraceError> {
-        if let Some((t0, c0)) = self.last_tree {
+    fn check_tree(&mut self, t: f64, cpu_s: f64, consumer: u32) -> Result<(), TraceError> {
+        if let Some(&(t0, c0)) = self.last_tree.get(&consumer) {
             if cpu_s < c0 - SKEW_S {
                 return Err(self.error(format!(
                     "cpu_s = {cpu_s} after cpu_s = {c0} at t = {t0}: a process tree's CPU time \
@@ -343,7 +348,7 @@ impl TraceReader {
                 }
             }
         }
-        self.last_tree = Some((t, cpu_s));
+        self.last_tree.insert(consumer, (t, cpu_s));
         Ok(())
     }
 

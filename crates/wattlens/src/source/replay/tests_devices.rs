@@ -18,7 +18,8 @@ fn counter_v1(t: f64, uj: u64, max: u64) -> String {
 }
 
 fn tree(t: f64, consumer: u32) -> String {
-    format!("{{\"t\":{t:?},\"source\":\"procfs\",\"device\":\"tree\",\"kind\":\"tree\",\"cpu_s\":1.0,\"rss_gb\":0.1,\"pids\":1,\"consumer\":{consumer}}}\n")
+    let cpu_s = f64::from(consumer + 1) * (t + 1.0);
+    format!("{{\"t\":{t:?},\"source\":\"procfs\",\"device\":\"tree\",\"kind\":\"tree\",\"cpu_s\":{cpu_s:?},\"rss_gb\":0.1,\"pids\":1,\"consumer\":{consumer}}}\n")
 }
 
 #[test]
@@ -69,13 +70,16 @@ fn two_readings_of_one_device_in_one_poll_are_refused_naming_the_line() {
         e.contains("t.jsonl:3: a second reading of nvml/gpu0 at t = 0"),
         "{e}"
     );
-    // The next poll reads it again: fine. Two watched trees are two devices of one name.
+    // The next poll reads it again: fine. Two watched trees are two devices of one name, each
+    // with its own CPU time (the second's is below the first's, and its own never decreases).
     let t = read_text(&format!(
-        "{HEAD}{}{}{}{}{}",
+        "{HEAD}{}{}{}{}{}{}{}",
         line(0.0, 10.0),
+        tree(0.0, 1),
+        tree(0.0, 0),
         line(1.0, 10.0),
-        tree(1.0, 0),
         tree(1.0, 1),
+        tree(1.0, 0),
         line(2.0, 10.0)
     ))
     .expect("reads");
