@@ -442,17 +442,47 @@ fn print(e: &Report, o: &OutputArgs, out: &mut Output) -> Result<()> {
     out.stdout(&text)
 }
 
-/// The `--compare FILE` section: the file read, parsed and matched figure by figure.
+/// The `--compare FILE` section: the file read, parsed and matched figure by figure. A file
+/// that is not a regular file (a pipe, a device: opening a FIFO would wait for a writer, and
+/// `/dev/zero` never ends) or is larger than [`compare::MAX_FILE_BYTES`] is refused before it
+/// is read whole.
 fn comparison(e: &Report, path: &std::path::Path) -> Result<compare::Comparison> {
+    use std::io::Read;
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("--compare {shown}: cannot read the file"))?;
+    let cannot = || format!("--compare {shown}: cannot read the file");
+    if !std::fs::metadata(path).with_context(cannot)?.is_file() {
+        bail!(
+            "--compare {shown}: not a regular file (a pipe, a device or a folder); give the \
+             file that `--json` wrote"
+        );
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(compare::MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .with_context(cannot)?;
+    if bytes.len() as u64 > compare::MAX_FILE_BYTES {
+        bail!(
+            "--compare {shown}: larger than {} MiB, more than any footprint JSON: is it the \
+             right file? Give the file that `--json` wrote",
+            compare::MAX_FILE_BYTES / (1024 * 1024)
+        );
+    }
+    // Worded as `read_to_string` words it.
+    let text = String::from_utf8(bytes)
+        .map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )
+        })
+        .with_context(cannot)?;
     let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!("--compare {shown}: not JSON; give the file that `--json` wrote")
     })?;
+    // The library's errors name the file already.
     compare::read(&v, &shown)
         .and_then(|other| compare::compare(e, &other, &shown))
-        .with_context(|| format!("--compare {shown}"))
+        .map_err(|e| anyhow::anyhow!("--compare {e}"))
 }
 
 /// The last line of defence: a figure that overflowed (inf/NaN) is never printed; the error

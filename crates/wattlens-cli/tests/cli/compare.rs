@@ -230,3 +230,59 @@ fn a_component_kind_only_this_estimate_has_is_kept_so_the_kinds_add_up() {
         "{sum} vs {components}"
     );
 }
+
+#[test]
+fn a_device_a_folder_or_a_huge_file_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cmp = |file: &str, needles: &[&str]| {
+        assert_usage_error(
+            &["estimate", "fleet", "--it-power", "1MW", "--compare", file],
+            needles,
+        );
+    };
+    // /dev/zero never ends: it once ran out of memory.
+    let not_regular = ["not a regular file (a pipe, a device or a folder)"];
+    cmp(
+        "/dev/zero",
+        &[&["--compare /dev/zero: "][..], &not_regular[..]].concat(),
+    );
+    let folder = dir.path().to_str().expect("utf-8");
+    cmp(folder, &not_regular);
+    // A sparse file: 65 MiB long, nothing written.
+    let big = dir.path().join("big.json");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(65 * 1024 * 1024))
+        .expect("sparse file");
+    cmp(
+        big.to_str().expect("utf-8"),
+        &["--compare", "big.json: larger than 64 MiB"],
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_footprint_is_named_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (run, _) = measured_run(dir.path());
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&run).expect("run")).expect("json");
+    // A footprint whose figures are sound but whose components cannot be read.
+    v["components"][0]["kind"] = Value::from("teapot");
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, v.to_string()).expect("write");
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, r#"{"schema": "codecarbon"}"#).expect("write");
+    for (file, what) in [
+        (&edited, "cannot be read as a footprint"),
+        (&other, "is not a wattlens.footprint/v1 object"),
+    ] {
+        let shown = file.to_str().expect("utf-8");
+        let o = wattlens(&["estimate", "fleet", "--it-power", "1MW", "--compare", shown]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(
+            e.starts_with(&format!("error: --compare {shown} {what}")),
+            "{e}"
+        );
+        assert_eq!(e.matches(shown).count(), 1, "{e}");
+    }
+}

@@ -261,3 +261,74 @@ fn a_replay_note_names_the_servers_and_a_recorded_rating_is_not_asked_for_again(
         "{e}"
     );
 }
+
+#[test]
+fn a_recorded_site_the_catalog_refuses_names_its_key_and_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = |name: &str, kv: &str| {
+        edited(dir.path(), name, |t| {
+            with_header(t, &format!("\"settings\":{{{SETTINGS},\"site\":{{{kv}}}}}"))
+        })
+    };
+    let refused = |path: &Path| {
+        let o = replay(path, &["-q"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let dir = format!("{}/", dir.path().display());
+        stderr(&o).replace(&dir, "")
+    };
+    // (file, recorded site, start of the message, end of the message)
+    let dc_end = " (a flag --datacenter given at replay overrides it)\n";
+    let cases = [
+        (
+            "dc.jsonl",
+            "\"datacenter\":\"nope\"",
+            "error: dc.jsonl:1: header: settings.site.datacenter = \"nope\" cannot be used: \
+             settings.site.datacenter: unknown data-centre profile \"nope\"",
+            dc_end,
+        ),
+        (
+            "dcgrid.jsonl",
+            "\"grid\":\"FR\",\"datacenter\":\"nope\"",
+            "error: dcgrid.jsonl:1: header: settings.site.datacenter = \"nope\" cannot be used: \
+             settings.site.datacenter: unknown data-centre profile \"nope\"",
+            dc_end,
+        ),
+        (
+            "cool.jsonl",
+            "\"cooling\":\"nope\"",
+            "error: cool.jsonl:1: header: settings.site.cooling = \"nope\" cannot be used: \
+             settings.site.cooling: unknown cooling type \"nope\"; the cooling presets are air, \
+             evaporative, closed-loop-liquid, immersion (`wattlens catalog list datacenters` \
+             shows them with their PUE and WUE) (a flag --cooling given at replay overrides it)\n",
+            "",
+        ),
+        (
+            "mc.jsonl",
+            "\"market-intensity\":\"100\",\"cfe\":\"0.5\"",
+            "error: mc.jsonl:1: header: settings.site.market-intensity = \"100\" cannot be used: \
+             settings.site.market-intensity and --cfe cannot be used together: give the \
+             contractual intensity or the carbon-free share, not both (a flag \
+             --market-intensity given at replay overrides it)\n",
+            "",
+        ),
+        (
+            "grid.jsonl",
+            "\"grid\":\"XX-nowhere\"",
+            "error: grid.jsonl:1: header: settings.site.grid = \"XX-nowhere\" cannot be used: \
+             settings.site.grid: unknown grid region \"XX-nowhere\"",
+            " (a flag --grid given at replay overrides it)\n",
+        ),
+        (
+            "eq.jsonl",
+            "\"equivalent-country\":\"XX\"",
+            "error: eq.jsonl:1: header: settings.site.equivalent-country = \"XX\" cannot be \
+             used: settings.site.equivalent-country: unknown grid region \"XX\"",
+            " (a flag --equivalent-country given at replay overrides it)\n",
+        ),
+    ];
+    for (name, kv, start, end) in cases {
+        let e = refused(&site(name, kv));
+        assert!(e.starts_with(start) && e.ends_with(end), "{name}: {e}");
+        assert!(!e.contains("settings.site.grid = \"\""), "{e}");
+    }
+}

@@ -157,12 +157,14 @@ impl Source for Rapl {
     ) -> Result<(), PollError> {
         let fs = Arc::clone(&self.fs);
         self.domains.retain_mut(|(d, id, budget)| {
-            let read = read_u64(fs.as_ref(), &d.dir.join("energy_uj")).map(|v| Value::Counter {
-                part: d.part,
-                energy_uj: v,
-                max_uj: d.max_uj,
-                used: None,
-            });
+            let read = read_u64(fs.as_ref(), &d.dir.join("energy_uj"))
+                .and_then(|v| within_range(d, v))
+                .map(|v| Value::Counter {
+                    part: d.part,
+                    energy_uj: v,
+                    max_uj: d.max_uj,
+                    used: None,
+                });
             let (value, keep) = budget.judge(read);
             out.push(Reading {
                 t,
@@ -178,6 +180,22 @@ impl Source for Rapl {
         }
         Ok(())
     }
+}
+
+/// A counter value no domain can hold (above its `max_energy_range_uj`, after which it wraps)
+/// is a failed read: its delta would be nonsense.
+fn within_range(d: &Domain, v: u64) -> Result<u64, SourceError> {
+    if v > d.max_uj {
+        return Err(SourceError::Device {
+            device: format!("rapl/{}", d.label),
+            message: format!(
+                "energy_uj = {v} is above max_energy_range_uj = {}, which a counter never \
+                 exceeds",
+                d.max_uj
+            ),
+        });
+    }
+    Ok(v)
 }
 
 /// Builds powercap trees in a folder, for the library's tests: zones whose counters can be
@@ -331,6 +349,34 @@ mod tests {
             && x.device.to_string() == "rapl/package-0/dram"));
         assert_eq!(total[0], 160_001);
         assert_eq!(r.domains().len(), 1);
+    }
+
+    /// A counter above its range is a failed read (retried, then dropped), never a delta.
+    #[test]
+    fn a_counter_above_its_range_is_a_missed_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fake = FakePowercap::new(dir.path());
+        fake.add("intel-rapl:0", "package-0", 5, 1).expect("zone");
+        let mut r = Rapl::from_root(dir.path(), false).expect("rapl");
+        let mut buf = Vec::new();
+        fake.set("intel-rapl:0", 10).expect("set");
+        r.poll(0.0, &PollContext::default(), &mut buf)
+            .expect("poll");
+        match &buf[0].value {
+            Value::Missed { reason } => assert!(
+                reason.contains("rapl/package-0: energy_uj = 10 is above max_energy_range_uj = 5"),
+                "{reason}"
+            ),
+            v => panic!("{v:?}"),
+        }
+        fake.set("intel-rapl:0", 5).expect("set");
+        buf.clear();
+        r.poll(1.0, &PollContext::default(), &mut buf)
+            .expect("poll");
+        assert!(
+            matches!(buf[0].value, Value::Counter { energy_uj: 5, .. }),
+            "{buf:?}"
+        );
     }
 
     /// A counter read that fails and then succeeds loses nothing, even when the counter wrapped

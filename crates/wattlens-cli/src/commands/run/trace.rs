@@ -206,14 +206,7 @@ impl Replayed {
         }
         let inputs = crate::settings::site_inputs(&only, &ConfigSite::default())?;
         if let Err(e) = wattlens::estimate::site::resolve(cat, &inputs, &mut Vec::new()) {
-            let e = anyhow::Error::from(e);
-            let msg = format!("{e:#}");
-            let k = ["grid", "datacenter", "cooling", "market-intensity", "cfe"]
-                .into_iter()
-                .find(|k| msg.contains(&format!("--{k}")) && rec.site.contains_key(*k))
-                .unwrap_or("grid");
-            let v = rec.site.get(k).cloned().unwrap_or_default();
-            return Err(blame(k, &v, &e));
+            return Err(blame_resolve(path, &rec.site, &e));
         }
         let mut notes = Vec::new();
         if let Some(name) = &rec.server {
@@ -283,6 +276,52 @@ impl Replayed {
             };
             self.overridden.push((flag.into(), rec, shown));
         }
+    }
+}
+
+/// A recorded site that the library refuses, blamed on the first recorded key among the
+/// fields the error names (typed, not searched for in its text): that key is named as
+/// `settings.site.KEY` in the message, the other fields by their flags.
+fn blame_resolve(
+    path: &str,
+    site: &BTreeMap<String, String>,
+    e: &wattlens::estimate::EstimateError,
+) -> anyhow::Error {
+    use wattlens::estimate::EstimateError as E;
+    let fields = match e {
+        E::Invalid { field, .. } | E::UnknownName { field, .. } => vec![*field],
+        E::InvalidPair { a, b, .. } | E::Conflict { a, b, .. } => vec![*a, *b],
+        E::Disagree { fields, .. } => fields.clone(),
+        _ => Vec::new(),
+    };
+    let key = |f: wattlens::field::Field| crate::flags::flag(f).trim_start_matches("--");
+    let at_fault = fields.into_iter().find(|f| site.contains_key(key(*f)));
+    let mut msg = e.render(&|f| {
+        if Some(f) == at_fault {
+            format!("settings.site.{}", key(f))
+        } else {
+            crate::flags::flag(f).to_string()
+        }
+    });
+    // The causes, as `{:#}` shows them.
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        msg.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    match at_fault {
+        Some(f) => {
+            let k = key(f);
+            let v = site.get(k).cloned().unwrap_or_default();
+            anyhow::anyhow!(
+                "{path}:1: header: settings.site.{k} = {v:?} cannot be used: {msg} (a flag \
+                 --{k} given at replay overrides it)"
+            )
+        }
+        None => anyhow::anyhow!(
+            "{path}:1: header: settings.site cannot be used: {msg} (flags given at replay \
+             override it)"
+        ),
     }
 }
 

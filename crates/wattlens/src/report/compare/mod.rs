@@ -81,6 +81,11 @@ pub struct Comparison {
     pub notes: Vec<String>,
 }
 
+/// The largest footprint file read to compare with, bytes: a footprint JSON is a few KiB (a
+/// few MiB with every detail), so a larger file is the wrong one, and reading it whole could
+/// exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Why a file cannot be compared.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -18,6 +18,8 @@ mod lines;
 mod reader;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_devices;
 mod writer;
 
 use super::Poll;

@@ -1,10 +1,11 @@
 //! Reading a trace back, one poll at a time, v1 or v2, every value checked.
 
+mod header;
+
 use super::lines::{self, Device, Line};
 use super::{
-    Header, TraceError, MAX_CPU_S, MAX_CPU_TDP_W, MAX_DEVICES, MAX_INTERVAL_S, MAX_LINE_BYTES,
-    MAX_MEM_GB, MAX_POWER_W, MAX_T, MIN_CPU_TDP_W, MIN_INTERVAL_S, SKEW, SKEW_S, TRACE_SCHEMA,
-    TRACE_SCHEMA_V1, TREE_SKEW, TREE_SKEW_S,
+    Header, TraceError, MAX_CPU_S, MAX_DEVICES, MAX_LINE_BYTES, MAX_MEM_GB, MAX_POWER_W, MAX_T,
+    SKEW, SKEW_S, TRACE_SCHEMA, TRACE_SCHEMA_V1, TREE_SKEW, TREE_SKEW_S,
 };
 use crate::source::{DeviceId, Event, Poll, Reading, Value};
 use std::io::{BufRead, Read};
@@ -49,8 +50,8 @@ pub struct TraceReader {
     last_t: f64,
     /// CPUs of the last machine reading.
     cpus: Option<u32>,
-    /// Time and CPU time of the last tree reading.
-    last_tree: Option<(f64, f64)>,
+    /// Time and CPU time of the last reading of each watched tree (its `consumer`).
+    last_tree: std::collections::BTreeMap<u32, (f64, f64)>,
     polls: usize,
     torn: bool,
     done: bool,
@@ -90,7 +91,7 @@ impl TraceReader {
             pending: None,
             last_t: 0.0,
             cpus: None,
-            last_tree: None,
+            last_tree: std::collections::BTreeMap::new(),
             polls: 0,
             torn: false,
             done: false,
@@ -194,76 +195,6 @@ impl TraceReader {
         Ok(Some(false))
     }
 
-    fn check_header(&self, h: &Header) -> Result<(), TraceError> {
-        let bad = |what: &str, v: f64, ok: bool, want: &str| {
-            (!ok).then(|| self.error(format!("header: {what} = {v} is impossible; {want}")))
-        };
-        let checks = [
-            bad(
-                "started_unix_s",
-                h.started_unix_s,
-                h.started_unix_s.is_finite() && h.started_unix_s.abs() < 1e12,
-                "a Unix time in seconds",
-            ),
-            (!(h.interval_s.is_finite()
-                && (MIN_INTERVAL_S..=MAX_INTERVAL_S).contains(&h.interval_s)))
-            .then(|| TraceError::Interval {
-                path: self.path.clone(),
-                line: self.line,
-                value: h.interval_s,
-            }),
-            h.cpu_tdp_w.and_then(|w| {
-                bad(
-                    "cpu_tdp_w",
-                    w,
-                    w.is_finite() && (MIN_CPU_TDP_W..=MAX_CPU_TDP_W).contains(&w),
-                    &format!(
-                        "a CPU rating is from {} to {} W (as --cpu-tdp)",
-                        crate::uncertainty::fmt_input(MIN_CPU_TDP_W),
-                        crate::uncertainty::fmt_input(MAX_CPU_TDP_W)
-                    ),
-                )
-            }),
-        ];
-        if let Some(e) = checks.into_iter().flatten().next() {
-            return Err(e);
-        }
-        if let Some(s) = &h.settings {
-            use crate::catalog::coefficient_bounds;
-            for (field, key, v) in [
-                (
-                    "settings.cpu_w_per_thread",
-                    "cpu.w_per_thread",
-                    s.cpu_w_per_thread,
-                ),
-                ("settings.dram_w_per_gb", "dram.w_per_gb", s.dram_w_per_gb),
-                ("settings.rest_share[0]", "rest.share", s.rest_share[0]),
-                ("settings.rest_share[1]", "rest.share", s.rest_share[1]),
-            ] {
-                let b = coefficient_bounds(key);
-                if !b.admits(v) {
-                    return Err(self.error(format!(
-                        "header: {field} = {v} is impossible; the catalog's {key} must be {}",
-                        b.describe()
-                    )));
-                }
-            }
-            if s.rest_share[0] > s.rest_share[1] {
-                return Err(self.error(format!(
-                    "header: settings.rest_share = [{}, {}] has its low above its high",
-                    s.rest_share[0], s.rest_share[1]
-                )));
-            }
-            if !matches!(s.charge.as_str(), "machine" | "processes") {
-                return Err(self.error(format!(
-                    "header: settings.charge = {:?} is not \"machine\" or \"processes\"",
-                    s.charge
-                )));
-            }
-        }
-        Ok(())
-    }
-
     /// A line: a reading or an event, checked; `None` for a v2 device declaration.
     fn parse(&mut self, text: &str) -> Result<Option<Item>, TraceError> {
         let line = if self.v1 {
@@ -279,6 +210,12 @@ impl TraceReader {
                         "device {id} declared where device {} was expected (devices are \
                          numbered from 0 in order)",
                         self.devices.len()
+                    )));
+                }
+                if let Some(first) = self.devices.iter().position(|d| *d == device) {
+                    return Err(self.error(format!(
+                        "device {device} is declared twice (indexes {first} and {id}); a trace \
+                         declares each device once"
                     )));
                 }
                 if self.devices.len() >= MAX_DEVICES {
@@ -323,6 +260,14 @@ impl TraceReader {
         range("t", r.t, MAX_T)?;
         match &r.value {
             Value::Power { power_w, .. } => range("power_w", *power_w, MAX_POWER_W)?,
+            Value::Counter {
+                energy_uj, max_uj, ..
+            } if energy_uj > max_uj => {
+                return Err(self.error(format!(
+                    "energy_uj = {energy_uj} is above max_uj = {max_uj}: a counter never \
+                     exceeds its maximum (it wraps after it)"
+                )));
+            }
             Value::Machine {
                 busy_s,
                 total_s,
@@ -346,10 +291,15 @@ impl TraceReader {
                 }
                 self.cpus = Some(*cpus);
             }
-            Value::Tree { cpu_s, rss_gb, .. } => {
+            Value::Tree {
+                cpu_s,
+                rss_gb,
+                consumer,
+                ..
+            } => {
                 range("cpu_s", *cpu_s, MAX_CPU_S)?;
                 range("rss_gb", *rss_gb, MAX_MEM_GB)?;
-                self.check_tree(r.t, *cpu_s)?;
+                self.check_tree(r.t, *cpu_s, *consumer)?;
             }
             _ => {}
         }
@@ -377,8 +327,8 @@ impl TraceReader {
     /// A tree's CPU time never decreases (the sampler counts exited children and never goes
     /// back) and rises at most by the machine's CPUs x the time between its readings, within a
     /// tolerance for readings taken a moment after their poll's time and for clock ticks.
-    fn check_tree(&mut self, t: f64, cpu_s: f64) -> Result<(), TraceError> {
-        if let Some((t0, c0)) = self.last_tree {
+    fn check_tree(&mut self, t: f64, cpu_s: f64, consumer: u32) -> Result<(), TraceError> {
+        if let Some(&(t0, c0)) = self.last_tree.get(&consumer) {
             if cpu_s < c0 - SKEW_S {
                 return Err(self.error(format!(
                     "cpu_s = {cpu_s} after cpu_s = {c0} at t = {t0}: a process tree's CPU time \
@@ -398,7 +348,7 @@ impl TraceReader {
                 }
             }
         }
-        self.last_tree = Some((t, cpu_s));
+        self.last_tree.insert(consumer, (t, cpu_s));
         Ok(())
     }
 
@@ -444,6 +394,12 @@ impl TraceReader {
                 self.polls += 1;
                 return Ok(Some(gather(poll)));
             }
+            if let Some(d) = read_twice(&poll, &r) {
+                return Err(self.error(format!(
+                    "a second reading of {d} at t = {}: a poll reads each device once",
+                    r.t()
+                )));
+            }
             poll.push(r);
         }
         if poll.is_empty() {
@@ -457,6 +413,23 @@ impl TraceReader {
         self.polls += 1;
         Ok(Some(gather(poll)))
     }
+}
+
+/// The device of `r` when the poll so far already has a reading of it (a process tree is one
+/// device per watched tree, its `consumer`).
+fn read_twice(poll: &[Item], r: &Item) -> Option<DeviceId> {
+    let key = |r: &Reading| {
+        let consumer = match r.value {
+            Value::Tree { consumer, .. } => Some(consumer),
+            _ => None,
+        };
+        (r.device.clone(), consumer)
+    };
+    let Item::Reading(r) = r else { return None };
+    let k = key(r);
+    poll.iter()
+        .any(|p| matches!(p, Item::Reading(p) if key(p) == k))
+        .then(|| r.device.clone())
 }
 
 /// The items of one poll as a [`Poll`] (they share one time).

@@ -38,7 +38,8 @@ fn written_trace_reads_back_and_a_torn_line_is_skipped() {
     let mut w = TraceWriter::create(&path, &header).expect("create");
     let r = |t: f64, e: u64| Reading {
         t,
-        device: DeviceId::new(SourceKind::Rapl, "package-0"),
+        // One reading of a device a poll (a second is refused).
+        device: DeviceId::new(SourceKind::Rapl, format!("package-{}", e % 2)),
         value: Value::Counter {
             part: Part::Cpu,
             energy_uj: e,
@@ -153,9 +154,10 @@ fn missed_readings_replay_to_the_same_figures() {
     assert!((gpu.energy.0 - 1350.0).abs() < 1e-9, "{gpu:?}");
 }
 
-const HEAD: &str = "{\"schema\":\"wattlens.trace/v1\",\"started_unix_s\":1.0,\"interval_s\":1.0}\n";
+pub(super) const HEAD: &str =
+    "{\"schema\":\"wattlens.trace/v1\",\"started_unix_s\":1.0,\"interval_s\":1.0}\n";
 
-fn line(t: f64, power: f64) -> String {
+pub(super) fn line(t: f64, power: f64) -> String {
     format!("{{\"t\":{t:?},\"source\":\"nvml\",\"device\":\"gpu0\",\"kind\":\"power\",\"part\":\"gpu\",\"power_w\":{power:?}}}\n")
 }
 
@@ -163,14 +165,14 @@ fn mark(t: f64, text: &str) -> String {
     format!("{{\"t\":{t:?},\"source\":\"child\",\"device\":\"marks\",\"kind\":\"mark\",\"text\":{text:?}}}\n")
 }
 
-fn read_text(text: &str) -> Result<Trace, TraceError> {
+pub(super) fn read_text(text: &str) -> Result<Trace, TraceError> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t.jsonl");
     std::fs::write(&path, text).expect("write");
     read(&path)
 }
 
-fn error_of(text: &str) -> String {
+pub(super) fn error_of(text: &str) -> String {
     match read_text(text) {
         Ok(t) => panic!("accepted: {t:?}"),
         Err(e) => e.to_string(),
