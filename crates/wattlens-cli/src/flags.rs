@@ -94,6 +94,11 @@ pub fn error(e: &EstimateError) -> String {
     e.render(&|f| flag(f).to_string())
 }
 
+/// A planner's error in flags.
+pub fn plan_error(e: &wattlens::plan::PlanError) -> String {
+    e.render(&|f| flag(f).to_string())
+}
+
 /// An estimate's texts (assumption sources, notes, steps) in flags, before it is printed; a
 /// site value that came from the config file is named by its file and key instead.
 pub fn name_fields(e: &mut Report, site: &crate::cli::SiteArgs, cfg: &crate::settings::ConfigSite) {
