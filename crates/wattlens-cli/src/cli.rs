@@ -525,6 +525,7 @@ pub struct RunArgs {
 
 /// `plan window`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct PlanWindowArgs {
     /// How long the job runs (e.g. 4h, 90min; bare numbers are hours).
     #[arg(
