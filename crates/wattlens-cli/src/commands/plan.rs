@@ -14,7 +14,7 @@ use wattlens::field::Field;
 use wattlens::footprint::Site;
 use wattlens::grid::{read_csv, CsvOptions, IntensitySeries, Signal};
 use wattlens::input::Dim;
-use wattlens::plan::{plan_window, Interruptible, Job, PlanError, WindowPlan, PLAN_SCHEMA};
+use wattlens::plan::{Interruptible, Job, PlanError, Planner, WindowPlan, PLAN_SCHEMA};
 use wattlens::report::fmt_mass_kg;
 use wattlens::runner::McOptions;
 use wattlens::uncertainty::{fmt_num, Percentiles, Range, DEFAULT_SAMPLES};
@@ -71,9 +71,9 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
     let inputs = settings::site(&a.site, &cfg.site)?;
     let site = wattlens::estimate::site::resolve(cat, &inputs, &mut Vec::new())?.site;
     let mc = settings::mc_with(a.samples.as_deref(), a.seed, cfg, DEFAULT_SAMPLES)?;
-    let rule = interruption(a, &series)?;
+    let rule = interruption(a)?;
     let ctx = Ctx {
-        series: &series,
+        planner: Planner::new(&series),
         actual: actual.as_ref(),
         evaluate_on: a.evaluate_on.as_deref(),
         site: &site,
@@ -113,7 +113,7 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
 
 /// What every job of a command is planned with.
 struct Ctx<'a> {
-    series: &'a IntensitySeries,
+    planner: Planner<'a>,
     actual: Option<&'a IntensitySeries>,
     evaluate_on: Option<&'a Path>,
     site: &'a Site,
@@ -124,7 +124,7 @@ impl Ctx<'_> {
     /// One job planned (and scored on the realised series); errors in `name`'s words.
     fn plan(&self, job: &Job, name: &dyn Fn(Field) -> String) -> Result<WindowPlan> {
         let words = |e: PlanError| anyhow!(e.render(name));
-        let mut p = plan_window(self.series, job, self.site, self.mc).map_err(words)?;
+        let mut p = self.planner.plan(job, self.site, self.mc).map_err(words)?;
         if let (Some(actual), Some(path)) = (self.actual, self.evaluate_on) {
             p.evaluate_on(actual, job.power_w, self.site, self.mc)
                 .map_err(|e| anyhow!("--evaluate-on {}: {}", path.display(), e.render(name)))?;
@@ -160,13 +160,13 @@ fn column(f: Field) -> String {
 
 /// `--interruptible`, `--min-chunk` (default one interval of the series), `--max-pauses`
 /// (default no limit).
-fn interruption(a: &PlanWindowArgs, series: &IntensitySeries) -> Result<Option<Interruptible>> {
+fn interruption(a: &PlanWindowArgs) -> Result<Option<Interruptible>> {
     if !a.interruptible {
         return Ok(None);
     }
     let min_chunk = match &a.min_chunk {
-        Some(t) => duration("--min-chunk", t)?,
-        None => series.intervals()[0].duration(),
+        Some(t) => Some(duration("--min-chunk", t)?),
+        None => None,
     };
     let max_pauses = match &a.max_pauses {
         Some(t) => {

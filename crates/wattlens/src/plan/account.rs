@@ -169,6 +169,43 @@ pub fn plan_window(
     site: &Site,
     opts: McOptions,
 ) -> Result<WindowPlan, PlanError> {
+    Planner::new(series).plan(job, site, opts)
+}
+
+/// A series ready for many jobs: its prefix integrals ([`ContiguousIndex`]) are built once, so
+/// each contiguous job costs only its own window.
+#[derive(Clone, Debug)]
+pub struct Planner<'a> {
+    series: &'a IntensitySeries,
+    index: ContiguousIndex,
+}
+
+impl<'a> Planner<'a> {
+    /// The planner of `series`, in `O(n)`.
+    #[must_use]
+    pub fn new(series: &'a IntensitySeries) -> Self {
+        Self {
+            series,
+            index: ContiguousIndex::new(series),
+        }
+    }
+
+    /// [`plan_window`] on this planner's series.
+    ///
+    /// # Errors
+    /// Those of [`plan_window`].
+    pub fn plan(&self, job: &Job, site: &Site, opts: McOptions) -> Result<WindowPlan, PlanError> {
+        plan(self.series, &self.index, job, site, opts)
+    }
+}
+
+fn plan(
+    series: &IntensitySeries,
+    index: &ContiguousIndex,
+    job: &Job,
+    site: &Site,
+    opts: McOptions,
+) -> Result<WindowPlan, PlanError> {
     let d = job.duration;
     if !d.is_positive() {
         return Err(PlanError::invalid(
@@ -264,15 +301,13 @@ pub fn plan_window(
     };
     let (chosen, rule) = match job.interruptible {
         None => {
-            let best = ContiguousIndex::new(series)
-                .best(earliest, latest_end, d)
-                .ok_or_else(|| {
-                    PlanError::Infeasible(Msg::new(format!(
-                        "no gap-free span of {} in the series between {}",
-                        shown_duration(d),
-                        span(earliest, latest_end)
-                    )))
-                })?;
+            let best = index.best(earliest, latest_end, d).ok_or_else(|| {
+                PlanError::Infeasible(Msg::new(format!(
+                    "no gap-free span of {} in the series between {}",
+                    shown_duration(d),
+                    span(earliest, latest_end)
+                )))
+            })?;
             (best, None)
         }
         Some(r) => {
@@ -288,7 +323,7 @@ pub fn plan_window(
             ));
             let pauses = g.schedule.slots.len().saturating_sub(1);
             let rule = Rule {
-                min_chunk_h: r.min_chunk.as_secs_f64() / 3600.0,
+                min_chunk_h: r.min_chunk.unwrap_or(g.step).as_secs_f64() / 3600.0,
                 max_pauses: r.max_pauses,
                 pauses,
             };
@@ -452,7 +487,7 @@ mod tests {
             ok.notes
         );
         j.interruptible = Some(Interruptible {
-            min_chunk: hours(3.0),
+            min_chunk: Some(hours(3.0)),
             max_pauses: 1,
         });
         assert_eq!(field(j), Some(Field::MinChunk));

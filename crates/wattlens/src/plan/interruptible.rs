@@ -10,7 +10,8 @@
 //! `m` (a chunk shorter than `m` must go on; a gap in the series ends a chunk). Each interval is
 //! run or skipped; every state keeps its cheapest `∑ CI x step`, so the optimum over all
 //! schedules is exact in `O(n K R m)` time and `O(n K R m)` back-pointers (refused above
-//! [`MAX_CELLS`]: narrow the window).
+//! [`MAX_CELLS`]: narrow the window). A pause limit that cannot bind (`R >= K / m`, as without
+//! one) is not counted, and `R` drops out.
 
 use super::{at, ns, shown_duration, Interruptible, PlanError, Schedule, Slot};
 use crate::field::{Field, Msg};
@@ -44,16 +45,18 @@ pub fn best_interruptible(
     duration: SignedDuration,
     rule: Interruptible,
 ) -> Result<Gridded, PlanError> {
-    if !rule.min_chunk.is_positive() || rule.min_chunk > duration {
-        return Err(PlanError::invalid(
-            Field::MinChunk,
-            format!(
-                "{} must be positive and no longer than the job's {} ({})",
-                shown_duration(rule.min_chunk),
-                Field::Duration.reference(),
-                shown_duration(duration)
-            ),
-        ));
+    if let Some(c) = rule.min_chunk {
+        if !c.is_positive() || c > duration {
+            return Err(PlanError::invalid(
+                Field::MinChunk,
+                format!(
+                    "{} must be positive and no longer than the job's {} ({})",
+                    shown_duration(c),
+                    Field::Duration.reference(),
+                    shown_duration(duration)
+                ),
+            ));
+        }
     }
     let (lo, hi) = (ns(earliest), ns(latest_end));
     let inside = |s: &IntensitySeries| -> Vec<(i128, i128, f64)> {
@@ -101,7 +104,10 @@ pub fn best_interruptible(
         }
     };
     let k_need = whole(duration, Field::Duration)?;
-    let m = whole(rule.min_chunk, Field::MinChunk)?;
+    let m = match rule.min_chunk {
+        Some(c) => whole(c, Field::MinChunk)?,
+        None => 1,
+    };
     if k_need > grid.len() {
         return Err(PlanError::Infeasible(Msg::new(format!(
             "the job needs {k_need} intervals of the series between {} and {}, which hold only \
@@ -113,8 +119,10 @@ pub fn best_interruptible(
             Field::Duration.reference()
         ))));
     }
-    let chunks = (rule.max_pauses.saturating_add(1)).min(k_need / m).max(1);
-    let states = (k_need + 1) * (chunks + 1) * (m + 1);
+    // At most K / m runs fit: a pause limit at or above that cannot bind, and is not tracked.
+    let chunks = rule.max_pauses.saturating_add(1);
+    let limit = (chunks < k_need / m).then_some(chunks);
+    let states = (k_need + 1) * (limit.unwrap_or(0) + 1) * (m + 1);
     if m >= 1 << 15 || grid.len().saturating_mul(states) > MAX_CELLS {
         return Err(PlanError::Infeasible(Msg::new(format!(
             "an interruptible plan of {} intervals over {} is too large to solve exactly here \
@@ -128,13 +136,18 @@ pub fn best_interruptible(
     }
     #[allow(clippy::cast_precision_loss)]
     let step_h = step as f64 / 3.6e12;
-    let picked = solve(&grid, k_need, m, chunks).ok_or_else(|| {
+    let picked = solve(&grid, k_need, m, limit).ok_or_else(|| {
         PlanError::Infeasible(Msg::new(format!(
-            "no schedule of {} in chunks of at least {} with at most {} pauses fits the \
-             series' gap-free spans between {} and {}",
+            "no schedule of {} in chunks of at least {} with {} fits the series' gap-free \
+             spans between {} and {}",
             shown_duration(duration),
-            shown_duration(rule.min_chunk),
-            rule.max_pauses,
+            rule.min_chunk
+                .map_or_else(|| "one interval".into(), shown_duration),
+            if rule.max_pauses == usize::MAX {
+                "any number of pauses".to_string()
+            } else {
+                format!("at most {} pauses", rule.max_pauses)
+            },
             super::shown(earliest),
             super::shown(latest_end)
         )))
@@ -162,9 +175,19 @@ pub fn best_interruptible(
     })
 }
 
-/// The DP: the indices of the intervals run, in order, or `None` when nothing fits.
-fn solve(grid: &[(i128, i128, f64)], k_need: usize, m: usize, chunks: usize) -> Option<Vec<usize>> {
-    let (rn, ln) = (chunks + 1, m + 1);
+/// The DP: the indices of the intervals run, in order, or `None` when nothing fits. With
+/// `limit`, at most that many runs (counted in the state); without, any number.
+fn solve(
+    grid: &[(i128, i128, f64)],
+    k_need: usize,
+    m: usize,
+    limit: Option<usize>,
+) -> Option<Vec<usize>> {
+    let (rn, ln) = (limit.unwrap_or(0) + 1, m + 1);
+    let new_run = |r: usize| match limit {
+        Some(c) => (r < c).then_some(r + 1),
+        None => Some(r),
+    };
     let states = (k_need + 1) * rn * ln;
     let idx = |k: usize, r: usize, l: usize| (k * rn + r) * ln + l;
     let mut prev = vec![f64::INFINITY; states];
@@ -200,8 +223,10 @@ fn solve(grid: &[(i128, i128, f64)], k_need: usize, m: usize, chunks: usize) -> 
                     }
                     if l >= 1 && joined {
                         relax(idx(k + 1, r, (l + 1).min(m)), c + v, l, true, &mut next);
-                    } else if (l == 0 || l == m) && r < chunks {
-                        relax(idx(k + 1, r + 1, 1), c + v, l, true, &mut next);
+                    } else if l == 0 || l == m {
+                        if let Some(nr) = new_run(r) {
+                            relax(idx(k + 1, nr, 1), c + v, l, true, &mut next);
+                        }
                     }
                 }
             }
@@ -227,7 +252,7 @@ fn solve(grid: &[(i128, i128, f64)], k_need: usize, m: usize, chunks: usize) -> 
         if code & (1 << 15) != 0 {
             picked.push(i);
             let joined = i > 0 && grid[i - 1].1 == grid[i].0;
-            if !(from_l >= 1 && joined) {
+            if !(from_l >= 1 && joined) && limit.is_some() {
                 r -= 1;
             }
             k -= 1;
@@ -245,7 +270,7 @@ mod tests {
 
     fn rule(min_h: f64, pauses: usize) -> Interruptible {
         Interruptible {
-            min_chunk: hours(min_h),
+            min_chunk: Some(hours(min_h)),
             max_pauses: pauses,
         }
     }

@@ -17,7 +17,7 @@ mod interruptible;
 mod proptests;
 mod window;
 
-pub use account::{plan_window, JobModel};
+pub use account::{plan_window, JobModel, Planner};
 pub use interruptible::{best_interruptible, Gridded, MAX_CELLS};
 pub use window::ContiguousIndex;
 
@@ -48,8 +48,8 @@ pub struct Job {
 /// How an interruptible job may be cut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Interruptible {
-    /// The shortest chunk it may run for.
-    pub min_chunk: SignedDuration,
+    /// The shortest chunk it may run for (`None`: one interval of the series' grid).
+    pub min_chunk: Option<SignedDuration>,
     /// The most pauses it may take (chunks - 1).
     pub max_pauses: usize,
 }

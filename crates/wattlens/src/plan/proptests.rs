@@ -128,7 +128,7 @@ proptest! {
             at += 1.0;
         }
         let s = rows(&rs);
-        let rule = Interruptible { min_chunk: hours(m as f64), max_pauses: pauses };
+        let rule = Interruptible { min_chunk: Some(hours(m as f64)), max_pauses: pauses };
         let got = best_interruptible(&s, t(0.0), t(at), hours(k as f64), rule).ok();
         // Brute force over every set of k intervals.
         let joined = |i: usize| i > 0 && (rs[i].0 - rs[i - 1].1).abs() < 1e-9;
