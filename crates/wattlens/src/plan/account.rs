@@ -97,7 +97,7 @@ impl JobModel {
             .collect();
         let mean = SeriesMean::of(series, &bins)?;
         let placed = PlacedSeries::profile(series, &bins)?;
-        let mut site = site.clone();
+        let mut site = carbon_only(site);
         mean.apply(placed, &mut site, None, &mut Vec::new());
         let hours = slots
             .iter()
@@ -110,6 +110,30 @@ impl JobModel {
             site,
         })
     }
+}
+
+/// `site` with every input that cannot move a plan's figures (location-based carbon and IT
+/// power) held at its central value: water, price, the equivalents' inputs and the embodied
+/// inputs (a planned job keeps no counted hardware busy, so its embodied carbon is 0 whatever
+/// they are), and no market intensity. A point PUE and power then need one evaluation instead
+/// of a Monte Carlo over ranges the plan never shows.
+fn carbon_only(site: &Site) -> Site {
+    let mut s = site.clone();
+    for p in [
+        &mut s.wue,
+        &mut s.ewif,
+        &mut s.price,
+        &mut s.embodied.per_accelerator_kg,
+        &mut s.embodied.per_server_kg,
+        &mut s.embodied.service_life_h,
+        &mut s.home_kwh_per_year,
+        &mut s.car_g_per_km,
+        &mut s.phone_charge_g,
+    ] {
+        p.range = Range::point(p.range.mid());
+    }
+    s.market_intensity = None;
+    s
 }
 
 /// Carbon of the schedule and the baseline, and the saving on the same draws.
@@ -457,6 +481,28 @@ mod tests {
         assert!(r.carbon_kgco2e.p5 > 1.0 - 1e-9 && r.carbon_kgco2e.p95 < 2.0 + 1e-9);
         assert!(r.savings_kgco2e.p5 > 0.0 && r.savings_kgco2e.p5 < r.savings_kgco2e.p95);
         assert!((r.savings_fraction - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn only_pue_and_power_ranges_make_a_monte_carlo() {
+        // The test site's water, price and embodied inputs may be ranges: a point PUE and power
+        // still give one evaluation, as their carbon cannot move.
+        let s = hourly(&[100.0, 300.0, 50.0, 50.0]);
+        let mut site = site(Range::point(1.0));
+        site.wue = crate::footprint::Param::new(Range::new(0.1, 2.0), "test");
+        site.price = crate::footprint::Param::new(Range::new(0.1, 0.3), "test");
+        let p = plan_window(&s, &job(2.0, 10.0), &site, McOptions::default()).expect("plans");
+        assert_eq!(p.samples, 1);
+        let mut j = job(2.0, 10.0);
+        j.power_w = Range::new(5000.0, 15000.0);
+        let r = plan_window(&s, &j, &site, McOptions::default()).expect("plans");
+        assert_eq!(r.samples, McOptions::default().samples);
+        // 5..15 kW x 2 h x 50 g/kWh: 0.5..1.5 kg, P50 near 1.
+        assert!(
+            (r.carbon_kgco2e.p50 - 1.0).abs() < 0.05,
+            "{:?}",
+            r.carbon_kgco2e
+        );
     }
 
     #[test]
