@@ -37,6 +37,9 @@ pub enum Command {
     /// Measure a command and its children: energy by component (RAPL, NVML, hwmon or modelled),
     /// then carbon, water and cost. The command's exit code passes through.
     Run(Box<RunArgs>),
+    /// Plan when to run: the lowest-carbon schedule on an intensity series, and its saving.
+    #[command(subcommand)]
+    Plan(PlanCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -55,6 +58,14 @@ pub enum EstimateCommand {
     Infer(Box<InferArgs>),
     /// A data centre: PUE from an energy breakdown, facility energy and water, rack cooling.
     Datacenter(Box<DatacenterArgs>),
+}
+
+/// `wattlens plan ...`
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// A job of known duration and IT power (or a queue of them, --jobs): the lowest-carbon
+    /// window between its start and deadline, contiguous or in chunks, against starting at once.
+    Window(Box<PlanWindowArgs>),
 }
 
 /// `wattlens catalog ...`
@@ -510,4 +521,84 @@ pub struct RunArgs {
     /// error, never the command).
     #[arg(trailing_var_arg = true, value_name = "CMD", conflicts_with_all = ["pid", "replay"])]
     pub command: Vec<String>,
+}
+
+/// `plan window`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct PlanWindowArgs {
+    /// How long the job runs (e.g. 4h, 90min; bare numbers are hours).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        required_unless_present = "jobs",
+        help_heading = "Job"
+    )]
+    pub duration: Option<String>,
+    /// The job's constant IT power (W; e.g. 10kW, 8kW..12kW).
+    #[arg(
+        long,
+        value_name = "POWER",
+        required_unless_present = "jobs",
+        help_heading = "Job"
+    )]
+    pub power: Option<String>,
+    /// The earliest start (RFC 3339, any offset; default: the series' first timestamp). The
+    /// baseline starts here.
+    #[arg(long, value_name = "TIME", help_heading = "Job")]
+    pub start: Option<String>,
+    /// When the job must be done (RFC 3339; default: the series' end).
+    #[arg(long, value_name = "TIME", help_heading = "Job")]
+    pub deadline: Option<String>,
+    /// The job may pause: it runs in whole intervals of the series, in chunks.
+    #[arg(long, help_heading = "Job")]
+    pub interruptible: bool,
+    /// The shortest chunk of an interruptible job (default: one interval of the series).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        requires = "interruptible",
+        help_heading = "Job"
+    )]
+    pub min_chunk: Option<String>,
+    /// The most pauses an interruptible job may take (default: no limit).
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "interruptible",
+        help_heading = "Job"
+    )]
+    pub max_pauses: Option<String>,
+    /// A queue of jobs instead of one: CSV with the header name,duration,power,earliest,deadline
+    /// (values with units, times in RFC 3339; empty earliest/deadline: the series' start/end).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["duration", "power", "start", "deadline"],
+        help_heading = "Job"
+    )]
+    pub jobs: Option<PathBuf>,
+    /// Score the schedule (chosen on --series, a forecast) and the baseline on this realised
+    /// series: the saving the plan really gave.
+    #[arg(long, value_name = "FILE", help_heading = "Evaluate")]
+    pub evaluate_on: Option<PathBuf>,
+    /// The --evaluate-on column holding g/kWh (default g_per_kwh; e.g. actual in the NESO GB file).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "evaluate_on",
+        help_heading = "Evaluate"
+    )]
+    pub evaluate_column: Option<String>,
+    /// Print the `wattlens.plan/v1` JSON object.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Monte Carlo samples when any input is a range.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub samples: Option<String>,
+    /// Monte Carlo seed.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub site: SiteArgs,
 }

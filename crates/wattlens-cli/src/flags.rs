@@ -62,6 +62,12 @@ const FLAGS: &[(Field, &str)] = &[
     (Field::Tokens, "--tokens"),
     (Field::Utilization, "--utilization"),
     (Field::Wue, "--wue"),
+    (Field::Start, "--start"),
+    (Field::Power, "--power"),
+    (Field::MinChunk, "--min-chunk"),
+    (Field::MaxPauses, "--max-pauses"),
+    (Field::Duration, "--duration"),
+    (Field::Deadline, "--deadline"),
 ];
 
 /// The flag that gives `f` (its library name if the table lacks it: a test keeps the table
@@ -85,6 +91,11 @@ pub fn msg(m: &Msg) -> String {
 
 /// A library error in flags.
 pub fn error(e: &EstimateError) -> String {
+    e.render(&|f| flag(f).to_string())
+}
+
+/// A planner's error in flags.
+pub fn plan_error(e: &wattlens::plan::PlanError) -> String {
     e.render(&|f| flag(f).to_string())
 }
 

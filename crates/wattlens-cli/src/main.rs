@@ -104,6 +104,7 @@ fn run() -> anyhow::Result<ExitStatus> {
         cli::Command::Estimate(cmd) => commands::estimate::run(cmd, &cat, &cfg, &mut out),
         cli::Command::Catalog(cmd) => commands::catalog::run(cmd, &cat, &mut out),
         cli::Command::Run(args) => commands::run::run(args, &cat, &cfg),
+        cli::Command::Plan(cmd) => commands::plan::run(cmd, &cat, &cfg, &mut out),
         cli::Command::Completions { .. } => Ok(ExitStatus::Success),
     }
 }
@@ -145,9 +146,12 @@ fn error_line(e: &anyhow::Error) -> String {
     let mut last = String::new();
     for (i, cause) in e.chain().enumerate() {
         // The library names its inputs by field; the terminal says the flag.
-        let text = match cause.downcast_ref::<wattlens::estimate::EstimateError>() {
-            Some(e) => flags::error(e),
-            None => cause.to_string(),
+        let text = if let Some(e) = cause.downcast_ref::<wattlens::estimate::EstimateError>() {
+            flags::error(e)
+        } else if let Some(e) = cause.downcast_ref::<wattlens::plan::PlanError>() {
+            flags::plan_error(e)
+        } else {
+            cause.to_string()
         };
         if i > 0 && last.contains(&text) {
             continue;

@@ -52,8 +52,12 @@ fields! {
     CpuTdp = "cpu_tdp",
     /// A data-centre profile.
     Datacenter = "datacenter",
+    /// When a planned job must be done.
+    Deadline = "deadline",
     /// Wall-clock length of a run.
     Days = "days",
+    /// How long a planned job runs.
+    Duration = "duration",
     /// IT energy of a fleet.
     Energy = "energy",
     /// Energy of one request (replaces the model of a request).
@@ -94,6 +98,8 @@ fields! {
     Load = "load",
     /// Market-based carbon intensity.
     MarketIntensity = "market_intensity",
+    /// The most pauses an interruptible job may take.
+    MaxPauses = "max_pauses",
     /// A budget of operational carbon.
     MaxCarbon = "max_carbon",
     /// A budget of facility energy.
@@ -102,6 +108,8 @@ fields! {
     Mbu = "mbu",
     /// Model FLOP utilisation.
     Mfu = "mfu",
+    /// The shortest chunk an interruptible job may run for.
+    MinChunk = "min_chunk",
     /// An AI model.
     Model = "model",
     /// Mean time between interruptions.
@@ -110,6 +118,8 @@ fields! {
     OutputTokens = "output_tokens",
     /// Total parameters of a model.
     Params = "params",
+    /// The constant IT power of a planned job.
+    Power = "power",
     /// The basis of accelerator power (tdp, server, measured).
     PowerBasis = "power_basis",
     /// Numeric precision.
@@ -136,6 +146,8 @@ fields! {
     Servers = "servers",
     /// Servers in one rack.
     ServersPerRack = "servers_per_rack",
+    /// When a planned job may start at the earliest.
+    Start = "start",
     /// Training tokens.
     Tokens = "tokens",
     /// Share of time a serving deployment is busy.

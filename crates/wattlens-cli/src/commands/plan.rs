@@ -1,0 +1,398 @@
+//! `wattlens plan window`: read the series and the job (or a queue of jobs, `--jobs`), resolve
+//! the site as estimates do, plan through the library (`wattlens::plan`), optionally score on a
+//! realised series (`--evaluate-on`), and print a table or the `wattlens.plan/v1` JSON object.
+
+use crate::cli::{PlanCommand, PlanWindowArgs, SeriesSignal};
+use crate::settings::{self, Config};
+use crate::{ExitStatus, Output};
+use anyhow::{anyhow, bail, Context, Result};
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use std::path::Path;
+use wattlens::catalog::Catalog;
+use wattlens::field::Field;
+use wattlens::footprint::Site;
+use wattlens::grid::{read_csv, CsvOptions, IntensitySeries, Signal};
+use wattlens::input::Dim;
+use wattlens::plan::{Interruptible, Job, PlanError, Planner, WindowPlan, PLAN_SCHEMA};
+use wattlens::report::fmt_mass_kg;
+use wattlens::runner::McOptions;
+use wattlens::uncertainty::{fmt_num, Percentiles, Range, DEFAULT_SAMPLES};
+
+/// Runs a plan subcommand.
+pub fn run(cmd: &PlanCommand, cat: &Catalog, cfg: &Config, out: &mut Output) -> Result<ExitStatus> {
+    match cmd {
+        PlanCommand::Window(a) => window(a, cat, cfg, out),
+    }
+}
+
+/// A queue's JSON: one single-job object per row of `--jobs`, in file order.
+#[derive(Serialize)]
+struct Queue<'a> {
+    schema: &'static str,
+    jobs: &'a [WindowPlan],
+}
+
+fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> Result<ExitStatus> {
+    if a.site.intensity.is_some() {
+        bail!(
+            "--intensity and --series both give the location-based intensity; a plan takes it \
+             from --series"
+        );
+    }
+    if a.site.series_fallback {
+        bail!(
+            "--series-fallback has no meaning for a plan: the series must cover the whole \
+             window the job may run in"
+        );
+    }
+    let Some(path) = &a.site.series else {
+        bail!("plan window needs --series FILE: the carbon intensity over time to plan on");
+    };
+    let signal = match a.site.series_signal {
+        Some(SeriesSignal::Marginal) => Signal::Marginal,
+        _ => Signal::Average,
+    };
+    let series = read(
+        path,
+        a.site.series_column.as_deref(),
+        a.site.series_time_column.as_deref(),
+        signal,
+    )
+    .context("invalid value for --series")?;
+    let actual = a
+        .evaluate_on
+        .as_deref()
+        .map(|p| {
+            read(p, a.evaluate_column.as_deref(), None, signal)
+                .with_context(|| format!("invalid value for --evaluate-on {}", p.display()))
+        })
+        .transpose()?;
+    let inputs = settings::site(&a.site, &cfg.site)?;
+    let site = wattlens::estimate::site::resolve(cat, &inputs, &mut Vec::new())?.site;
+    let mc = settings::mc_with(a.samples.as_deref(), a.seed, cfg, DEFAULT_SAMPLES)?;
+    let rule = interruption(a)?;
+    let ctx = Ctx {
+        planner: Planner::new(&series),
+        actual: actual.as_ref(),
+        evaluate_on: a.evaluate_on.as_deref(),
+        site: &site,
+        mc,
+    };
+    let text = if let Some(file) = &a.jobs {
+        let jobs = read_jobs(file, rule)?;
+        let mut plans = Vec::with_capacity(jobs.len());
+        for (line, name, job) in jobs {
+            let shown = file.display();
+            let mut p = ctx
+                .plan(&job, &|f| column(f))
+                .map_err(|e| anyhow!("--jobs {shown}: line {line} (job {name}): {e}"))?;
+            p.name = Some(name);
+            plans.push(p);
+        }
+        if a.json {
+            json(&Queue {
+                schema: PLAN_SCHEMA,
+                jobs: &plans,
+            })?
+        } else {
+            plans.iter().map(table).collect::<Vec<_>>().join("\n")
+        }
+    } else {
+        let job = single(a, rule)?;
+        let p = ctx.plan(&job, &|f| crate::flags::flag(f).to_string())?;
+        if a.json {
+            json(&p)?
+        } else {
+            table(&p)
+        }
+    };
+    out.stdout(&text)?;
+    Ok(ExitStatus::Success)
+}
+
+/// What every job of a command is planned with.
+struct Ctx<'a> {
+    planner: Planner<'a>,
+    actual: Option<&'a IntensitySeries>,
+    evaluate_on: Option<&'a Path>,
+    site: &'a Site,
+    mc: McOptions,
+}
+
+impl Ctx<'_> {
+    /// One job planned (and scored on the realised series); errors in `name`'s words.
+    fn plan(&self, job: &Job, name: &dyn Fn(Field) -> String) -> Result<WindowPlan> {
+        let words = |e: PlanError| anyhow!(e.render(name));
+        let mut p = self.planner.plan(job, self.site, self.mc).map_err(words)?;
+        if let (Some(actual), Some(path)) = (self.actual, self.evaluate_on) {
+            p.evaluate_on(actual, job.power_w, self.site, self.mc)
+                .map_err(|e| anyhow!("--evaluate-on {}: {}", path.display(), e.render(name)))?;
+        }
+        Ok(p)
+    }
+}
+
+/// A series file with its value column (and point-sample time column).
+fn read(
+    path: &Path,
+    column: Option<&str>,
+    time_column: Option<&str>,
+    signal: Signal,
+) -> Result<IntensitySeries> {
+    let mut o = CsvOptions::default().with_signal(signal);
+    if let Some(c) = column {
+        o = o.with_column(c.to_string());
+    }
+    if let Some(c) = time_column {
+        o = o.with_time_column(c.to_string());
+    }
+    Ok(read_csv(path, &o)?)
+}
+
+/// A job file's column for a field.
+fn column(f: Field) -> String {
+    match f {
+        Field::Start => "earliest".into(),
+        other => other.name().into(),
+    }
+}
+
+/// `--interruptible`, `--min-chunk` (default one interval of the series), `--max-pauses`
+/// (default no limit).
+fn interruption(a: &PlanWindowArgs) -> Result<Option<Interruptible>> {
+    if !a.interruptible {
+        return Ok(None);
+    }
+    let min_chunk = match &a.min_chunk {
+        Some(t) => Some(duration("--min-chunk", t)?),
+        None => None,
+    };
+    let max_pauses = match &a.max_pauses {
+        Some(t) => {
+            let n = settings::count("--max-pauses", Some(t))?.unwrap_or(Range::point(0.0));
+            if !n.is_point() || n.lo < 0.0 || n.lo > 1e6 {
+                bail!("invalid value for --max-pauses: give a whole number from 0 to 1M");
+            }
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = n.lo as usize;
+            n
+        }
+        None => usize::MAX,
+    };
+    Ok(Some(Interruptible {
+        min_chunk,
+        max_pauses,
+    }))
+}
+
+/// A positive duration (bare numbers in hours), to the nearest second when it is within a
+/// microsecond of one (`1/60 h` is exactly a minute).
+fn duration(what: &str, text: &str) -> Result<SignedDuration> {
+    let r = settings::range_in(what, Some(text), Dim::Time, "h")?.unwrap_or(Range::point(0.0));
+    if !r.is_point() {
+        bail!("invalid value for {what}: a duration here is a single value, not a range");
+    }
+    let secs = r.lo * 3600.0;
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e12) {
+        bail!("invalid value for {what}: {text:?} must be a positive duration");
+    }
+    let whole = secs.round();
+    Ok(if (secs - whole).abs() < 1e-6 {
+        #[allow(clippy::cast_possible_truncation)]
+        SignedDuration::from_secs(whole as i64)
+    } else {
+        SignedDuration::from_secs_f64(secs)
+    })
+}
+
+/// A positive power range, W.
+fn power(what: &str, text: &str) -> Result<Range> {
+    let r = settings::power(what, Some(text))?.unwrap_or(Range::point(0.0));
+    if !(r.lo > 0.0 && r.hi.is_finite()) {
+        bail!("invalid value for {what}: {text:?} must be a positive power");
+    }
+    Ok(r)
+}
+
+/// An RFC 3339 time with an offset.
+fn time(what: &str, text: &str) -> Result<Timestamp> {
+    text.trim().parse::<Timestamp>().with_context(|| {
+        format!(
+            "invalid value for {what}: {text:?} is not an RFC 3339 time with an offset (e.g. \
+             2024-03-04T00:00:00Z or 2024-03-04T01:00:00+01:00)"
+        )
+    })
+}
+
+/// The one job of `--duration`, `--power`, `--start`, `--deadline`.
+fn single(a: &PlanWindowArgs, rule: Option<Interruptible>) -> Result<Job> {
+    let (Some(d), Some(p)) = (&a.duration, &a.power) else {
+        bail!("plan window needs --duration and --power, or --jobs FILE");
+    };
+    Ok(Job {
+        duration: duration("--duration", d)?,
+        power_w: power("--power", p)?,
+        earliest: a.start.as_deref().map(|t| time("--start", t)).transpose()?,
+        deadline: a
+            .deadline
+            .as_deref()
+            .map(|t| time("--deadline", t))
+            .transpose()?,
+        interruptible: rule,
+    })
+}
+
+/// The rows of a job file: `(line, name, job)`; a bad header or row is an error naming the
+/// file and line.
+fn read_jobs(path: &Path, rule: Option<Interruptible>) -> Result<Vec<(u64, String, Job)>> {
+    const HEADER: [&str; 5] = ["name", "duration", "power", "earliest", "deadline"];
+    let shown = path.display();
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("--jobs {shown}: cannot read the file"))?;
+    let header = r
+        .headers()
+        .with_context(|| format!("--jobs {shown}: line 1: cannot read the header"))?
+        .clone();
+    let at = |name: &str| header.iter().position(|h| h == name);
+    let cols: Vec<usize> = HEADER.iter().filter_map(|h| at(h)).collect();
+    if cols.len() != HEADER.len() {
+        bail!(
+            "--jobs {shown}: line 1: the header must name the columns {} (it has {})",
+            HEADER.join(","),
+            header.iter().collect::<Vec<_>>().join(",")
+        );
+    }
+    let mut jobs = Vec::new();
+    for row in r.records() {
+        let row = row.with_context(|| format!("--jobs {shown}: not valid CSV"))?;
+        let line = row.position().map_or(0, csv::Position::line);
+        let cell = |i: usize| row.get(cols[i]).unwrap_or("");
+        let bad = |e: anyhow::Error| anyhow!("--jobs {shown}: line {line}: {e:#}");
+        let name = cell(0).to_string();
+        if name.is_empty() {
+            return Err(bad(anyhow!("a job needs a name")));
+        }
+        let opt = |i: usize, what: &str| {
+            let c = cell(i);
+            (!c.is_empty()).then(|| time(what, c)).transpose()
+        };
+        let job = Job {
+            duration: duration("duration", cell(1)).map_err(bad)?,
+            power_w: power("power", cell(2)).map_err(bad)?,
+            earliest: opt(3, "earliest").map_err(bad)?,
+            deadline: opt(4, "deadline").map_err(bad)?,
+            interruptible: rule,
+        };
+        jobs.push((line, name, job));
+    }
+    if jobs.is_empty() {
+        bail!("--jobs {shown}: no jobs (a header and at least one row)");
+    }
+    Ok(jobs)
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(v)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// `P50 (P5..P95)` of a mass, or the P50 alone for a point.
+fn mass(p: &Percentiles) -> String {
+    if p.p5 == p.p95 {
+        fmt_mass_kg(p.p50)
+    } else {
+        format!(
+            "{} ({}..{})",
+            fmt_mass_kg(p.p50),
+            fmt_mass_kg(p.p5),
+            fmt_mass_kg(p.p95)
+        )
+    }
+}
+
+fn percent(f: f64) -> String {
+    format!("{}%", fmt_num(f * 100.0))
+}
+
+/// The terminal table of one plan.
+fn table(p: &WindowPlan) -> String {
+    let slots = |s: &[wattlens::plan::Slot]| {
+        s.iter()
+            .map(|s| format!("{}..{}", s.start, s.end))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut rows: Vec<(String, String)> = Vec::new();
+    if let Some(n) = &p.name {
+        rows.push(("name".into(), n.clone()));
+    }
+    rows.push((
+        "series".into(),
+        format!("{} ({} signal)", p.series, p.signal),
+    ));
+    rows.push((
+        "job".into(),
+        format!(
+            "{} h at {} kW{}",
+            fmt_num(p.duration_h),
+            fmt_num(p.power_kw.p50),
+            p.interruptible.map_or(String::new(), |r| format!(
+                ", interruptible (chunks of at least {} h, {} pauses taken)",
+                fmt_num(r.min_chunk_h),
+                r.pauses
+            ))
+        ),
+    ));
+    rows.push(("run in".into(), slots(&p.slots)));
+    rows.push((
+        "carbon".into(),
+        format!(
+            "{} at {} g/kWh",
+            mass(&p.carbon_kgco2e),
+            fmt_num(p.intensity_g_per_kwh)
+        ),
+    ));
+    rows.push(("at once".into(), slots(&p.baseline_slots)));
+    rows.push((
+        "carbon at once".into(),
+        format!(
+            "{} at {} g/kWh",
+            mass(&p.baseline_carbon_kgco2e),
+            fmt_num(p.baseline_intensity_g_per_kwh)
+        ),
+    ));
+    rows.push((
+        "saving".into(),
+        format!(
+            "{}, {}",
+            mass(&p.savings_kgco2e),
+            percent(p.savings_fraction)
+        ),
+    ));
+    if let Some(r) = &p.realised {
+        rows.push((
+            "realised".into(),
+            format!(
+                "on {}: {} against {} at once: saving {}, {}",
+                r.series,
+                mass(&r.carbon_kgco2e),
+                mass(&r.baseline_carbon_kgco2e),
+                mass(&r.savings_kgco2e),
+                percent(r.savings_fraction)
+            ),
+        ));
+    }
+    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut s: String = rows
+        .iter()
+        .map(|(k, v)| format!("{k:<w$}  {v}\n"))
+        .collect();
+    for n in &p.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    s
+}
