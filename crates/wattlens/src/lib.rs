@@ -71,6 +71,7 @@ pub mod grid;
 pub mod input;
 pub mod limits;
 pub mod measure;
+pub mod plan;
 pub mod plausible;
 pub mod record;
 pub mod report;
