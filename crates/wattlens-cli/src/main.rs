@@ -104,6 +104,9 @@ fn run() -> anyhow::Result<ExitStatus> {
         cli::Command::Estimate(cmd) => commands::estimate::run(cmd, &cat, &cfg, &mut out),
         cli::Command::Catalog(cmd) => commands::catalog::run(cmd, &cat, &mut out),
         cli::Command::Run(args) => commands::run::run(args, &cat, &cfg),
+        cli::Command::Plan(cli::PlanCommand::Checkpoint(a)) => {
+            commands::plan_checkpoint::run(a, &cat, &cfg, &mut out)
+        }
         cli::Command::Completions { .. } => Ok(ExitStatus::Success),
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod catalog;
 pub mod estimate;
+pub mod plan_checkpoint;
 pub mod run;

@@ -195,6 +195,7 @@ mod estimate_presets;
 mod infer;
 mod library;
 mod output;
+mod plan_checkpoint;
 mod run;
 mod run_process;
 mod run_stalls;
