@@ -80,7 +80,7 @@ pub fn run(
             IntervalMethod::Young => Method::Young,
         },
     };
-    let plan = checkpoint::plan(&inputs)?;
+    let plan = checkpoint::plan(cat, &inputs)?;
     let hw = hardware(&a.hw)?;
     let lost = if checkpoint::has_hardware(&hw) {
         let site = settings::site(&a.site, &cfg.site)?;

@@ -224,3 +224,21 @@ fn bad_input_names_the_flag() {
         &["--checkpoint-minutes"],
     );
 }
+
+#[test]
+fn gpus_alone_take_the_llama3_rate_per_device() {
+    // 50,677 GPU-hours between interruptions (Llama 3: 54 d x 24 x 16,384 / 419) over 4,096
+    // GPUs: one every 12.37 h.
+    let v = json(&[
+        "plan",
+        "checkpoint",
+        "--gpus",
+        "4096",
+        "--checkpoint-minutes",
+        "1",
+        "--restart-minutes",
+        "3",
+    ]);
+    assert!((num(&v, "mtbi_hours") - 50_677.0 / 4096.0).abs() < 1e-9);
+    assert!(notes(&v).contains("--mtbf-per-device"), "{}", notes(&v));
+}

@@ -110,6 +110,9 @@ impl Point {
     }
 }
 
+/// The catalog default of one device's mean time between interruptions, hours.
+pub const DEFAULT_MTBF_KEY: &str = "plan.mtbf_per_device_hours";
+
 /// The intervals of the sweep, as multiples of the optimum.
 pub const SWEEP: [f64; 7] = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0];
 
@@ -217,7 +220,7 @@ fn missing(what: &str) -> EstimateError {
 /// Values outside their limits or given as ranges, missing or conflicting inputs, no
 /// interruptions, a checkpoint write no shorter than the mean time between interruptions, and
 /// settings under which the run never finishes, each naming its fields.
-pub fn plan(i: &CheckpointInputs) -> Result<CheckpointPlan, EstimateError> {
+pub fn plan(cat: &Catalog, i: &CheckpointInputs) -> Result<CheckpointPlan, EstimateError> {
     crate::limits::check_all(&[
         (Field::Interruptions, i.interruptions),
         (Field::Days, i.wall_h),
@@ -231,7 +234,8 @@ pub fn plan(i: &CheckpointInputs) -> Result<CheckpointPlan, EstimateError> {
     ])?;
     let wall_h = one(Field::Days, i.wall_h)?;
     let devices = one(Field::Gpus, i.devices)?;
-    let (rate, rate_fields) = rate(i, wall_h, devices)?;
+    let mut notes = Vec::new();
+    let (rate, rate_fields) = rate(cat, i, (wall_h, devices), &mut notes)?;
     let mtbi_h = match rate {
         Rate::Count {
             interruptions,
@@ -243,7 +247,6 @@ pub fn plan(i: &CheckpointInputs) -> Result<CheckpointPlan, EstimateError> {
     let restart_h = one(Field::RestartMinutes, i.restart_h)?.ok_or_else(|| {
         missing("{restart_minutes}: how long a restart after an interruption takes")
     })?;
-    let mut notes = Vec::new();
     let stall_h = if i.asynchronous {
         let s = one(Field::StallMinutes, i.stall_h)?.unwrap_or_else(|| {
             notes.push(Msg::new("asynchronous checkpoints with no stall given: the snapshot that training waits for is taken as free (give {stall_minutes})"));
@@ -332,11 +335,13 @@ pub fn plan(i: &CheckpointInputs) -> Result<CheckpointPlan, EstimateError> {
     })
 }
 
-/// The interruption rate and the fields that gave it.
+/// The interruption rate and the fields that gave it; with only the devices, one device's rate
+/// from the catalog (`plan.mtbf_per_device_hours`), said in a note.
 fn rate(
+    cat: &Catalog,
     i: &CheckpointInputs,
-    wall_h: Option<f64>,
-    devices: Option<f64>,
+    (wall_h, devices): (Option<f64>, Option<f64>),
+    notes: &mut Vec<Msg>,
 ) -> Result<(Rate, Vec<Field>), EstimateError> {
     let n = one(Field::Interruptions, i.interruptions)?;
     let per_device = one(Field::MtbfPerDevice, i.mtbf_per_device_h)?;
@@ -373,8 +378,24 @@ fn rate(
                 vec![Field::MtbfPerDevice, Field::Gpus],
             ))
         }
+        (None, None) if devices.is_some() => {
+            let c = cat.coefficient(DEFAULT_MTBF_KEY)?;
+            let mtbf_h = c.range().mid();
+            notes.push(Msg::new(format!(
+                "no {{interruptions}} or {{mtbf_per_device}}: one device interrupts the job every {} ({DEFAULT_MTBF_KEY}: the rate of Llama 3 405B pre-training; {}); give your own",
+                hours_text(mtbf_h),
+                c.source.as_deref().unwrap_or("catalog default")
+            )));
+            Ok((
+                Rate::PerDevice {
+                    mtbf_h,
+                    devices: devices.unwrap_or(1.0),
+                },
+                vec![Field::Gpus],
+            ))
+        }
         (None, None) => Err(missing(
-            "{interruptions} with {days} (interruptions counted over the run), or {mtbf_per_device} with {gpus} (one device's mean time between failures)",
+            "{interruptions} with {days} (interruptions counted over the run), or {mtbf_per_device} with {gpus} (one device's mean time between failures), or {gpus} alone (the catalog's rate per device)",
         )),
     }
 }
