@@ -91,6 +91,11 @@ pub fn run(
     };
     let mut report = CheckpointReport::new(plan, lost);
     report.name_fields(&|f| settings::name_of(&a.site, &cfg.site, crate::flags::flag(f)));
+    if report.lost.is_none() && site_given(&a.site) {
+        report.notes.push(
+            "the site flags count only for the footprint lost, which needs the hardware: --gpu (or --server, --server-power) with --gpus and --days".to_string(),
+        );
+    }
     let text = if a.json {
         let mut s = serde_json::to_string_pretty(&report)?;
         s.push('\n');
@@ -100,6 +105,26 @@ pub fn run(
     };
     out.stdout(&text)?;
     Ok(ExitStatus::Success)
+}
+
+/// Whether any site flag was given.
+fn site_given(s: &crate::cli::SiteArgs) -> bool {
+    [
+        &s.pue,
+        &s.grid,
+        &s.intensity,
+        &s.market_intensity,
+        &s.cfe,
+        &s.wue,
+        &s.ewif,
+        &s.price,
+        &s.datacenter,
+        &s.cooling,
+        &s.lifetime,
+        &s.equivalent_country,
+    ]
+    .iter()
+    .any(|v| v.is_some())
 }
 
 fn percent(f: f64) -> String {

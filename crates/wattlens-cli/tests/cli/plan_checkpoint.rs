@@ -242,3 +242,18 @@ fn gpus_alone_take_the_llama3_rate_per_device() {
     assert!((num(&v, "mtbi_hours") - 50_677.0 / 4096.0).abs() < 1e-9);
     assert!(notes(&v).contains("--mtbf-per-device"), "{}", notes(&v));
 }
+
+#[test]
+fn site_flags_without_hardware_say_they_count_for_nothing_here() {
+    let v = json(&with(&["--grid", "FR"]));
+    assert!(
+        notes(&v).contains("count only for the footprint lost"),
+        "{}",
+        notes(&v)
+    );
+    assert!(v.get("lost_energy_kwh").is_none());
+    // With the hardware, no such note, and the footprint lost.
+    let v = json(&with(&["--grid", "FR", "--gpu", "h100", "--gpus", "8"]));
+    assert!(!notes(&v).contains("count only"), "{}", notes(&v));
+    assert!(p50(&v, "lost_energy_kwh") > 0.0);
+}

@@ -1,7 +1,10 @@
 //! Checkpoint plans against hand computations.
 
 use super::*;
-use crate::estimate::EstimateError;
+use crate::estimate::resolve::HardwareInputs;
+use crate::estimate::site::SiteInputs;
+use crate::figure::Figure;
+use crate::runner::McOptions;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol
