@@ -375,25 +375,21 @@ fn rate(
                 vec![Field::MtbfPerDevice, Field::Gpus],
             ))
         }
-        (None, None) if devices.is_some() => {
+        (None, None) => {
+            let Some(devices) = devices else {
+                return Err(missing(
+                    "{interruptions} with {days} (interruptions counted over the run), or {mtbf_per_device} with {gpus} (one device's mean time between failures), or {gpus} alone (the catalog's rate per device)",
+                ));
+            };
             let c = cat.coefficient(DEFAULT_MTBF_KEY)?;
             let mtbf_h = c.range().mid();
             notes.push(Msg::new(format!(
-                "no {{interruptions}} or {{mtbf_per_device}}: one device interrupts the job every {} ({DEFAULT_MTBF_KEY}: the rate of Llama 3 405B pre-training; {}); give your own",
+                "no {{interruptions}} or {{mtbf_per_device}}: one device interrupts the job every {} (catalog default {DEFAULT_MTBF_KEY}, from {}); give your own",
                 hours_text(mtbf_h),
-                c.source.as_deref().unwrap_or("catalog default")
+                c.source.as_deref().unwrap_or("no source")
             )));
-            Ok((
-                Rate::PerDevice {
-                    mtbf_h,
-                    devices: devices.unwrap_or(1.0),
-                },
-                vec![Field::Gpus],
-            ))
+            Ok((Rate::PerDevice { mtbf_h, devices }, vec![Field::Gpus]))
         }
-        (None, None) => Err(missing(
-            "{interruptions} with {days} (interruptions counted over the run), or {mtbf_per_device} with {gpus} (one device's mean time between failures), or {gpus} alone (the catalog's rate per device)",
-        )),
     }
 }
 
