@@ -37,7 +37,8 @@ pub enum Command {
     /// Measure a command and its children: energy by component (RAPL, NVML, hwmon or modelled),
     /// then carbon, water and cost. The command's exit code passes through.
     Run(Box<RunArgs>),
-    /// Plan when to run: the lowest-carbon schedule on an intensity series, and its saving.
+    /// Plan before and around the work: when to run it on an intensity series (window), how
+    /// often a training job should checkpoint (checkpoint).
     #[command(subcommand)]
     Plan(PlanCommand),
     /// Print a shell completion script.
@@ -66,6 +67,9 @@ pub enum PlanCommand {
     /// A job of known duration and IT power (or a queue of them, --jobs): the lowest-carbon
     /// window between its start and deadline, contiguous or in chunks, against starting at once.
     Window(Box<PlanWindowArgs>),
+    /// How often a training job should checkpoint, and the time, energy, carbon and cost its
+    /// interruptions lose.
+    Checkpoint(Box<CheckpointArgs>),
 }
 
 /// `wattlens catalog ...`
@@ -601,4 +605,68 @@ pub struct PlanWindowArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub site: SiteArgs,
+}
+
+/// Which optimal checkpoint interval `plan checkpoint` uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IntervalMethod {
+    /// Daly (2006), higher order; what `estimate train` uses.
+    Daly,
+    /// Young (1974): sqrt(2 x write x MTBI).
+    Young,
+}
+
+/// `plan checkpoint`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct CheckpointArgs {
+    /// Job interruptions over the run (e.g. 466), with --days.
+    #[arg(long, help_heading = "Failures")]
+    pub interruptions: Option<String>,
+    /// The run's wall-clock length (days; e.g. 54, 1296h).
+    #[arg(long, help_heading = "Failures")]
+    pub days: Option<String>,
+    /// One device's mean time between failures instead of a count (hours; e.g. 50000, 5y),
+    /// with --gpus: any device's failure stops the job.
+    #[arg(long, help_heading = "Failures")]
+    pub mtbf_per_device: Option<String>,
+    /// Accelerators of the job (e.g. 16k).
+    #[arg(long, help_heading = "Failures")]
+    pub gpus: Option<String>,
+    /// Time to write one checkpoint (minutes; e.g. 1, 40s).
+    #[arg(long, help_heading = "Checkpoints")]
+    pub checkpoint_minutes: Option<String>,
+    /// Size of one checkpoint instead of a write time (GB; e.g. 2400, 2.4TB), with
+    /// --storage-bandwidth.
+    #[arg(long, help_heading = "Checkpoints")]
+    pub checkpoint_size: Option<String>,
+    /// Write bandwidth of the checkpoint storage (GB/s; e.g. 100, 1TB/s).
+    #[arg(long, help_heading = "Checkpoints")]
+    pub storage_bandwidth: Option<String>,
+    /// Time from an interruption to training again (minutes).
+    #[arg(long, help_heading = "Checkpoints")]
+    pub restart_minutes: Option<String>,
+    /// Asynchronous checkpoints: training stalls only for a snapshot (--stall-minutes) while
+    /// the write goes on behind it.
+    #[arg(long = "async", help_heading = "Checkpoints")]
+    pub asynchronous: bool,
+    /// How long training stalls for one asynchronous checkpoint (minutes; e.g. 5s; default 0).
+    #[arg(long, help_heading = "Checkpoints")]
+    pub stall_minutes: Option<String>,
+    /// The optimal interval: daly (as estimate train) or young.
+    #[arg(long, value_enum, default_value = "daly", help_heading = "Checkpoints")]
+    pub method: IntervalMethod,
+    #[command(flatten)]
+    pub hw: HardwareArgs,
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Print the `wattlens.plan/v1` JSON object.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Monte Carlo samples of the footprint lost when any site input is a range.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub samples: Option<String>,
+    /// Monte Carlo seed.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub seed: Option<u64>,
 }

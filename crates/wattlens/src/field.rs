@@ -36,6 +36,8 @@ macro_rules! fields {
 fields! {
     /// Parameters active per token.
     ActiveParams = "active_params",
+    /// Checkpoints written asynchronously (training stalls only for a snapshot).
+    Asynchronous = "asynchronous",
     /// Sequences decoded together.
     Batch = "batch",
     /// A facility's energy split into IT, cooling, power and other shares.
@@ -44,6 +46,8 @@ fields! {
     Cfe = "cfe",
     /// Time between checkpoints.
     CheckpointInterval = "checkpoint_interval",
+    /// Size of one checkpoint.
+    CheckpointSize = "checkpoint_size",
     /// Time to write one checkpoint.
     CheckpointMinutes = "checkpoint_minutes",
     /// A cooling type.
@@ -114,6 +118,8 @@ fields! {
     Model = "model",
     /// Mean time between interruptions.
     Mtbf = "mtbf",
+    /// Mean time between failures of one device.
+    MtbfPerDevice = "mtbf_per_device",
     /// Generated tokens of one request.
     OutputTokens = "output_tokens",
     /// Total parameters of a model.
@@ -146,8 +152,12 @@ fields! {
     Servers = "servers",
     /// Servers in one rack.
     ServersPerRack = "servers_per_rack",
+    /// How long training stalls for one asynchronous checkpoint.
+    StallMinutes = "stall_minutes",
     /// When a planned job may start at the earliest.
     Start = "start",
+    /// Write bandwidth of checkpoint storage.
+    StorageBandwidth = "storage_bandwidth",
     /// Training tokens.
     Tokens = "tokens",
     /// Share of time a serving deployment is busy.

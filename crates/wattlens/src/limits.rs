@@ -29,6 +29,7 @@ pub struct Limit {
 const SECOND_H: f64 = 1.0 / 3600.0;
 const MICROSECOND_H: f64 = 1e-6 / 3600.0;
 const MINUTE_H: f64 = 1.0 / 60.0;
+const MILLISECOND_H: f64 = 1e-3 / 3600.0;
 const MILLENNIUM_H: f64 = 1000.0 * 8760.0;
 
 /// The limits, one row per input.
@@ -144,6 +145,34 @@ pub const LIMITS: &[Limit] = &[
         min: SECOND_H,
         max: 8760.0,
         text: "from 1 s to a year",
+    },
+    Limit {
+        field: Field::MtbfPerDevice,
+        unit: "h",
+        min: MINUTE_H,
+        max: 1e9,
+        text: "from 1 min to 1e9 hours",
+    },
+    Limit {
+        field: Field::StallMinutes,
+        unit: "h",
+        min: MILLISECOND_H,
+        max: 8760.0,
+        text: "0, or from 1 ms to a year",
+    },
+    Limit {
+        field: Field::CheckpointSize,
+        unit: "GB",
+        min: 1e-6,
+        max: 1e9,
+        text: "from 1 kB to 1 EB (in GB)",
+    },
+    Limit {
+        field: Field::StorageBandwidth,
+        unit: "GB/s",
+        min: 1e-6,
+        max: 1e9,
+        text: "from 1 kB/s to 1 EB/s (in GB/s)",
     },
     Limit {
         field: Field::Interruptions,
@@ -337,7 +366,7 @@ pub const LIMITS: &[Limit] = &[
 ];
 
 /// Inputs whose value may be exactly 0 below their lowest non-zero limit (an instant restart).
-const ZERO_ALLOWED: &[Field] = &[Field::RestartMinutes];
+const ZERO_ALLOWED: &[Field] = &[Field::RestartMinutes, Field::StallMinutes];
 
 /// Why an input cannot be 0, said only when the value is 0 or below.
 const ZERO_WHY: &[(Field, &str)] = &[(

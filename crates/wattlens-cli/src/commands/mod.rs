@@ -3,4 +3,5 @@
 pub mod catalog;
 pub mod estimate;
 pub mod plan;
+pub mod plan_checkpoint;
 pub mod run;

@@ -23,6 +23,7 @@ use wattlens::uncertainty::{fmt_num, Percentiles, Range, DEFAULT_SAMPLES};
 pub fn run(cmd: &PlanCommand, cat: &Catalog, cfg: &Config, out: &mut Output) -> Result<ExitStatus> {
     match cmd {
         PlanCommand::Window(a) => window(a, cat, cfg, out),
+        PlanCommand::Checkpoint(a) => super::plan_checkpoint::run(a, cat, cfg, out),
     }
 }
 

@@ -196,6 +196,7 @@ mod infer;
 mod library;
 mod output;
 mod plan;
+mod plan_checkpoint;
 mod run;
 mod run_process;
 mod run_stalls;

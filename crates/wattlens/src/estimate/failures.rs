@@ -33,7 +33,52 @@ pub const MIN_MTBI_H: f64 = 1.0 / 60.0;
 /// never finishes (see [`Infeasible::NeverFinishes`]).
 #[must_use]
 pub fn waste_fraction(tau: f64, write: f64, restart: f64, mtbf: f64) -> f64 {
-    write / tau + (tau + write) / (2.0 * mtbf) + restart / mtbf
+    parts(tau, write, restart, mtbf).total()
+}
+
+/// The fraction of wall time lost, split by cause (each a fraction of the wall time).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Parts {
+    /// Training stalled while checkpoints are taken: `stall / tau`.
+    pub checkpoint: f64,
+    /// Work since the last durable checkpoint, redone after each interruption.
+    pub rework: f64,
+    /// Restarts: `R / M`.
+    pub restart: f64,
+}
+
+impl Parts {
+    /// The whole lost fraction (checkpoint + rework + restart, in that order).
+    #[must_use]
+    pub fn total(&self) -> f64 {
+        self.checkpoint + self.rework + self.restart
+    }
+}
+
+/// The lost fraction's parts with synchronous checkpoints (training stops for each write `d`):
+/// `d/tau`, `(tau + d)/(2M)` and `R/M`.
+#[must_use]
+pub fn parts(tau: f64, write: f64, restart: f64, mtbf: f64) -> Parts {
+    Parts {
+        checkpoint: write / tau,
+        rework: (tau + write) / (2.0 * mtbf),
+        restart: restart / mtbf,
+    }
+}
+
+/// The lost fraction's parts with asynchronous checkpoints: training stalls `s` per checkpoint
+/// (a snapshot to host memory) while the write `d` to storage goes on behind it, one write in
+/// flight (`tau >= d`). An interruption loses the work since the last snapshot whose write had
+/// finished: on average half a period `(tau + s)/2`, plus a whole period when it strikes while
+/// the newest write is still in flight (probability `d/(tau + s)`), so `((tau + s)/2 + d)/M`.
+/// Parts: `s/tau`, `(tau + s + 2d)/(2M)` and `R/M`.
+#[must_use]
+pub fn parts_async(tau: f64, stall: f64, write: f64, restart: f64, mtbf: f64) -> Parts {
+    Parts {
+        checkpoint: stall / tau,
+        rework: (tau + stall + 2.0 * write) / (2.0 * mtbf),
+        restart: restart / mtbf,
+    }
 }
 
 /// Failure settings under which no run can finish.

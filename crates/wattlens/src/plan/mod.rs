@@ -1,6 +1,10 @@
-//! Carbon-aware planning (`wattlens plan window`): when to run a job of known duration and
+//! Planning: numbers a user can act on before the work runs (`wattlens plan ...`), built on the
+//! same models and accounting core as the estimates.
+//!
+//! Carbon-aware windows (`wattlens plan window`): when to run a job of known duration and
 //! constant IT power so that its carbon over an intensity series is lowest, and how much that
-//! saves against starting at once.
+//! saves against starting at once. Checkpoints (`wattlens plan checkpoint`, [`checkpoint`]): how
+//! often a training job should checkpoint, and what its interruptions cost.
 //!
 //! - [`ContiguousIndex`] (`window.rs`): the exact lowest-carbon contiguous window, from prefix
 //!   integrals of the series, over any interval grid (gaps included).
@@ -12,6 +16,7 @@
 //!   (`wattlens.plan/v1`), [`WindowPlan::evaluate_on`] scores it on a realised series.
 
 mod account;
+pub mod checkpoint;
 mod interruptible;
 #[cfg(test)]
 mod proptests;

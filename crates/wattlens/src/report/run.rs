@@ -143,7 +143,8 @@ pub(crate) fn run_json(e: &Report, windows: &[WindowFigures]) -> serde_json::Val
     v
 }
 
-/// Writes [`run_json`] (pretty, with a final newline) to `w`, the windows streamed one by one
+/// Writes the run's `wattlens.footprint/v1` object with its `windows` (none: no key; pretty,
+/// with a final newline) to `w`, the windows streamed one by one
 /// rather than built as a JSON tree (100,000 windows would take a gigabyte that way).
 ///
 /// # Errors
