@@ -55,7 +55,7 @@ pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>
              changes, not what share of the grid's emissions is the work's, so it cannot be its \
              location-based carbon; footprints need an average signal (--series-signal \
              average, the default). Marginal signals are for planning when to run (`wattlens \
-             plan`, to come)"
+             plan window`)"
         );
     }
     if let (Some(from), false) = (intensity_from, a.series_fallback) {
@@ -85,7 +85,7 @@ pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>
 
 /// Warnings for a series whose time-weighted mean, or lowest or highest value, is outside the
 /// plausible bounds of `--intensity` (a file in g/MWh, lb/MWh or kg/kWh).
-fn implausible(series: &IntensitySeries) -> Vec<String> {
+pub(crate) fn implausible(series: &IntensitySeries) -> Vec<String> {
     let Some(b) = wattlens::plausible::bound(wattlens::field::Field::Intensity) else {
         return Vec::new();
     };

@@ -148,7 +148,12 @@ fn read(
     if let Some(c) = time_column {
         o = o.with_time_column(c.to_string());
     }
-    Ok(read_csv(path, &o)?)
+    let series = read_csv(path, &o)?;
+    // A file in kg/kWh or g/MWh warns as it does for `--series` on an estimate.
+    for w in crate::series::implausible(&series) {
+        eprintln!("wattlens: warning: {}: {w}", path.display());
+    }
+    Ok(series)
 }
 
 /// A job file's column for a field.

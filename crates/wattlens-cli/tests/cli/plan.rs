@@ -435,3 +435,75 @@ fn a_marginal_series_is_planned_and_named() {
     ]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("marginal signal"));
 }
+
+#[test]
+fn an_interruptible_job_may_pause_across_a_gap_in_the_series() {
+    // Hourly 500, 500, 10, (no 03:00 row), 10, 500, 500: a 2 h interruptible job takes 02:00
+    // and 04:00, 1 kW x 1 h x (10 + 10) g/kWh = 20 g, one pause over the gap (the baseline,
+    // 00:00..02:00, 1 kg). It was refused: the profile's whole span had to be covered. Without
+    // a limit, `max_pauses` is null.
+    let f = temp_file(
+        "gap.csv",
+        "from,to,g_per_kwh\n\
+         2024-03-04T00:00:00Z,2024-03-04T01:00:00Z,500\n\
+         2024-03-04T01:00:00Z,2024-03-04T02:00:00Z,500\n\
+         2024-03-04T02:00:00Z,2024-03-04T03:00:00Z,10\n\
+         2024-03-04T04:00:00Z,2024-03-04T05:00:00Z,10\n\
+         2024-03-04T05:00:00Z,2024-03-04T06:00:00Z,500\n\
+         2024-03-04T06:00:00Z,2024-03-04T07:00:00Z,500\n",
+    );
+    let v = json(&[
+        "plan",
+        "window",
+        "--series",
+        s(&f),
+        "--duration",
+        "2h",
+        "--power",
+        "1kW",
+        "--pue",
+        "1",
+        "--interruptible",
+        "--deadline",
+        "2024-03-04T07:00:00Z",
+    ]);
+    assert_eq!(
+        slots(&v),
+        [
+            (
+                "2024-03-04T02:00:00Z".to_string(),
+                "2024-03-04T03:00:00Z".to_string()
+            ),
+            (
+                "2024-03-04T04:00:00Z".to_string(),
+                "2024-03-04T05:00:00Z".to_string()
+            ),
+        ]
+    );
+    assert!(close(p50(&v, "carbon_kgco2e"), 0.02), "{v}");
+    assert!(close(p50(&v, "baseline_carbon_kgco2e"), 1.0), "{v}");
+    assert!(v["interruptible"]["max_pauses"].is_null(), "{v}");
+}
+
+#[test]
+fn a_series_in_kg_per_kwh_warns_of_the_unit() {
+    // 0.1, 0.3, 0.05 "g/kWh": a file in kg/kWh, 1,000 times too low; planned, with the warning
+    // an estimate gives for the same file.
+    let f = temp_file(
+        "kg.csv",
+        "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,0.1\n2024-03-04T01:00:00Z,0.3\n2024-03-04T02:00:00Z,0.05\n",
+    );
+    let o = wattlens(&[
+        "plan",
+        "window",
+        "--series",
+        s(&f),
+        "--duration",
+        "1h",
+        "--power",
+        "1kW",
+    ]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is the column in kg/kWh?"), "{err}");
+}

@@ -102,13 +102,14 @@ impl PlacedSeries {
     /// Those of [`SeriesMean::of`].
     pub fn profile(series: &IntensitySeries, bins: &[EnergyBin]) -> Result<Self, GridError> {
         let mean = SeriesMean::of(series, bins)?;
-        // Prefix integrals over the profile's span, for parts of it (marked windows).
-        let prefix = if mean.end > mean.start {
-            series.carbon(&[EnergyBin::constant_power(
-                mean.start,
-                mean.end.duration_since(mean.start),
-                Watts(1000.0),
-            )])?;
+        // Prefix integrals over the profile's span, for parts of it (marked windows), when the
+        // series covers all of it (a profile may pause across a gap: its parts then have none).
+        let whole = EnergyBin::constant_power(
+            mean.start,
+            mean.end.duration_since(mean.start),
+            Watts(1000.0),
+        );
+        let prefix = if mean.end > mean.start && series.carbon(&[whole]).is_ok() {
             prefix(series, mean.start, mean.end)
         } else {
             Prefix {

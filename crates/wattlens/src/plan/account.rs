@@ -348,7 +348,7 @@ fn plan(
             let pauses = g.schedule.slots.len().saturating_sub(1);
             let rule = Rule {
                 min_chunk_h: r.min_chunk.unwrap_or(g.step).as_secs_f64() / 3600.0,
-                max_pauses: r.max_pauses,
+                max_pauses: (r.max_pauses != usize::MAX).then_some(r.max_pauses),
                 pauses,
             };
             (g.schedule, Some(rule))

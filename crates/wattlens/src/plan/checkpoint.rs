@@ -258,10 +258,9 @@ pub fn plan(cat: &Catalog, i: &CheckpointInputs) -> Result<CheckpointPlan, Estim
         s
     } else {
         if i.stall_h.is_some() {
-            return Err(EstimateError::Conflict {
-                a: Field::StallMinutes,
-                b: Field::Asynchronous,
-                why: "a stall only applies to asynchronous checkpoints: add {asynchronous}, or drop {stall_minutes} (a synchronous checkpoint stalls for its whole write)".into(),
+            return Err(EstimateError::Invalid {
+                field: Field::StallMinutes,
+                message: "needs {asynchronous}: a stall only applies to asynchronous checkpoints (a synchronous checkpoint stalls for its whole write); add {asynchronous}, or drop {stall_minutes}".into(),
             });
         }
         write_h

@@ -161,8 +161,8 @@ pub struct WindowPlan {
 pub struct Rule {
     /// The shortest chunk, hours.
     pub min_chunk_h: f64,
-    /// The most pauses.
-    pub max_pauses: usize,
+    /// The most pauses (`None`, `null` in JSON: no limit).
+    pub max_pauses: Option<usize>,
     /// Pauses the schedule takes.
     pub pauses: usize,
 }

@@ -239,7 +239,7 @@ fn bad_inputs_name_their_fields() {
             stall_h: Some(Range::point(0.001)),
             ..llama3()
         }),
-        [Field::StallMinutes, Field::Asynchronous]
+        [Field::StallMinutes]
     );
     assert_eq!(
         bad(CheckpointInputs {
