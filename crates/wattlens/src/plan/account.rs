@@ -145,27 +145,101 @@ struct Scored {
     samples: usize,
 }
 
-fn score(chosen: &JobModel, baseline: &JobModel, opts: McOptions) -> Scored {
-    let c = runner::run(chosen, opts, Vec::new());
-    let b = runner::run(baseline, opts, Vec::new());
-    let get = |r: &crate::result::Report, f| r.get(f).unwrap_or(Percentiles::point(0.0));
-    let diff = runner::paired(&[baseline, chosen], opts);
-    let d = diff
-        .against_first
-        .first()
-        .and_then(|v| v.iter().find(|(f, _)| *f == Figure::Carbon))
-        .map_or(Percentiles::point(0.0), |(_, p)| *p);
+fn score(chosen: &JobModel, baseline: &JobModel, opts: McOptions, units: &Units) -> Scored {
+    // Only the power and the PUE are drawn (`carbon_only`; the intensity of a placed profile
+    // is its mean), so a schedule's carbon is `P x PUE x hours x mean intensity`: one Monte
+    // Carlo of a one-hour job's facility energy (`P x PUE`, kWh), scaled by each schedule's
+    // `hours x mean` (g/kWh x h), gives every percentile; the saving is the same draws scaled by
+    // the difference, so it is paired by construction. A point power scales a 1 W job's.
+    let (unit_kwh, power_kw, samples) = units.get(chosen, opts);
+    let exposure = |m: &JobModel| m.hours * m.site.intensity.range.mid().value() / 1000.0;
+    // Monte Carlo percentiles carry 7 significant digits (as the runner's); points stay exact.
+    let tidy = |x: f64| {
+        if samples > 1 && x != 0.0 && x.is_finite() {
+            format!("{x:.6e}").parse().unwrap_or(x)
+        } else {
+            x + 0.0
+        }
+    };
+    // `k2 x unit - k1 x unit` per percentile: the same draw scaled by each exposure (the saving
+    // of every draw is `(k2 - k1) x unit`, so its percentiles are these, in order).
+    let scaled = |k2: f64, k1: f64| {
+        let at = |u: f64| k2 * u - k1 * u;
+        let (a, b) = (at(unit_kwh.p5), at(unit_kwh.p95));
+        Percentiles {
+            p5: tidy(a.min(b)),
+            p50: tidy(at(unit_kwh.p50)),
+            p95: tidy(a.max(b)),
+        }
+    };
+    let (c, b) = (exposure(chosen), exposure(baseline));
     Scored {
-        carbon: get(&c, Figure::Carbon),
-        baseline: get(&b, Figure::Carbon),
-        // chosen - baseline, negated: baseline - chosen, its P5 from the difference's P95.
-        savings: Percentiles {
-            p5: -d.p95 + 0.0,
-            p50: -d.p50 + 0.0,
-            p95: -d.p5 + 0.0,
-        },
-        power_kw: get(&c, Figure::ItPower),
-        samples: c.samples,
+        carbon: scaled(c, 0.0),
+        baseline: scaled(b, 0.0),
+        savings: scaled(b, c),
+        power_kw,
+        samples,
+    }
+}
+
+/// One-hour jobs' facility energy and power by power range and site PUE, so that a queue of
+/// jobs at one site needs one Monte Carlo per distinct power range (one for all point powers).
+#[derive(Debug, Default)]
+pub(crate) struct Units(std::cell::RefCell<Vec<(UnitKey, Unit)>>);
+
+/// A one-hour job's facility energy (kWh), IT power (kW) and samples.
+type Unit = (Percentiles, Percentiles, usize);
+
+/// What a unit job's draws depend on: the power range (`1 W` for any point power), the PUE
+/// range and the sampling options.
+type UnitKey = ([u64; 2], [u64; 2], usize, u64, usize);
+
+impl Units {
+    /// The facility energy (kWh) and IT power (kW) of `job` running one hour, and the samples.
+    fn get(&self, job: &JobModel, opts: McOptions) -> Unit {
+        let point = job.power_w.is_point();
+        let power = if point {
+            Range::point(1.0)
+        } else {
+            job.power_w
+        };
+        let pue = job.site.pue.range;
+        let key: UnitKey = (
+            [power.lo.to_bits(), power.hi.to_bits()],
+            [pue.lo.to_bits(), pue.hi.to_bits()],
+            opts.samples,
+            opts.seed,
+            opts.threads,
+        );
+        let found = self
+            .0
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v);
+        let (e, w, n) = found.unwrap_or_else(|| {
+            let unit = JobModel {
+                power_w: power,
+                hours: 1.0,
+                site: job.site.clone(),
+            };
+            let r = runner::run(&unit, opts, Vec::new());
+            let get = |f| r.get(f).unwrap_or(Percentiles::point(0.0));
+            let v = (get(Figure::FacilityEnergy), get(Figure::ItPower), r.samples);
+            self.0.borrow_mut().push((key, v));
+            v
+        });
+        if point {
+            let k = job.power_w.lo;
+            let s = |p: Percentiles| Percentiles {
+                p5: p.p5 * k,
+                p50: p.p50 * k,
+                p95: p.p95 * k,
+            };
+            (s(e), s(w), n)
+        } else {
+            (e, w, n)
+        }
     }
 }
 
@@ -198,10 +272,11 @@ pub fn plan_window(
 
 /// A series ready for many jobs: its prefix integrals ([`ContiguousIndex`]) are built once, so
 /// each contiguous job costs only its own window.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Planner<'a> {
     series: &'a IntensitySeries,
     index: ContiguousIndex,
+    units: Units,
 }
 
 impl<'a> Planner<'a> {
@@ -211,6 +286,7 @@ impl<'a> Planner<'a> {
         Self {
             series,
             index: ContiguousIndex::new(series),
+            units: Units::default(),
         }
     }
 
@@ -219,13 +295,14 @@ impl<'a> Planner<'a> {
     /// # Errors
     /// Those of [`plan_window`].
     pub fn plan(&self, job: &Job, site: &Site, opts: McOptions) -> Result<WindowPlan, PlanError> {
-        plan(self.series, &self.index, job, site, opts)
+        plan(self.series, &self.index, &self.units, job, site, opts)
     }
 }
 
 fn plan(
     series: &IntensitySeries,
     index: &ContiguousIndex,
+    units: &Units,
     job: &Job,
     site: &Site,
     opts: McOptions,
@@ -363,7 +440,7 @@ fn plan(
     }
     let c = JobModel::on(series, &chosen.slots, p, site)?;
     let b = JobModel::on(series, &baseline.slots, p, site)?;
-    let s = score(&c, &b, opts);
+    let s = score(&c, &b, opts, units);
     Ok(WindowPlan {
         schema: PLAN_SCHEMA,
         name: None,
@@ -414,7 +491,7 @@ impl WindowPlan {
         let b = JobModel::on(actual, &self.baseline_slots, power_w, site)?;
         let mean = |m: &JobModel| m.site.intensity.range.mid().value();
         let fraction = fraction(mean(&c), mean(&b));
-        let s = score(&c, &b, opts);
+        let s = score(&c, &b, opts, &Units::default());
         Ok(self.realised.insert(Realised {
             series: actual.source().to_string(),
             carbon_kgco2e: s.carbon,

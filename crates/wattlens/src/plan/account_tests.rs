@@ -135,3 +135,35 @@ fn planned_on_a_forecast_scored_on_the_actual() {
         .expect_err("uncovered");
     assert!(matches!(e, PlanError::Grid(_)), "{e}");
 }
+
+#[test]
+fn one_scaled_monte_carlo_gives_what_each_schedule_run_alone_gives() {
+    // A ranged PUE and power: the plan scales one one-hour job's Monte Carlo by each schedule's
+    // hours x mean intensity; running the chosen schedule's own model through the runner, on the
+    // same seed and so the same draws, gives the same percentiles (to the 7 digits kept).
+    let s = hourly(&[100.0, 300.0, 50.0, 50.0, 80.0]);
+    let ranged = Job {
+        power_w: Range::new(8_000.0, 12_000.0),
+        ..job(2.0, 10.0)
+    };
+    let site = site(Range::new(1.1, 1.6));
+    let opts = McOptions::default();
+    let planner = Planner::new(&s);
+    let p = planner.plan(&ranged, &site, opts).expect("plans");
+    let alone = JobModel::on(&s, &p.slots, ranged.power_w, &site).expect("covered");
+    let r = runner::run(&alone, opts, Vec::new());
+    let direct = r.get(Figure::Carbon).expect("carbon");
+    for (a, b) in [
+        (p.carbon_kgco2e.p5, direct.p5),
+        (p.carbon_kgco2e.p50, direct.p50),
+        (p.carbon_kgco2e.p95, direct.p95),
+    ] {
+        assert!((a - b).abs() < 1e-6 * b, "{a} vs {b}");
+    }
+    // The saving is paired: baseline - chosen per draw, so never wider than either.
+    assert!(p.savings_kgco2e.p5 > 0.0 && p.savings_kgco2e.p95 < p.baseline_carbon_kgco2e.p95);
+    // A second job at another point power reuses the cached unit run, scaled exactly.
+    let a = planner.plan(&job(2.0, 10.0), &site, opts).expect("plans");
+    let b = planner.plan(&job(2.0, 20.0), &site, opts).expect("plans");
+    assert!((b.carbon_kgco2e.p50 - 2.0 * a.carbon_kgco2e.p50).abs() < 1e-6 * b.carbon_kgco2e.p50);
+}
