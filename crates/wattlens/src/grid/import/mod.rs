@@ -229,16 +229,17 @@ pub fn parse_series<R: Read>(
     };
     let rest = std::io::Cursor::new(head).chain(reader);
     let json = matches!(first, Some(b'{' | b'['));
+    if first.is_none() {
+        return Err(GridError::TooFewRows {
+            origin: origin.into(),
+            why: "the file is empty (or only blank); give a CSV with a header and rows, or a \
+                  provider's JSON document",
+        });
+    }
     match options.format {
         Some(SeriesFormat::Csv) => parse_csv(rest, origin, &options.csv()),
         None if !json => parse_csv(rest, origin, &options.csv()),
         given => {
-            if first.is_none() {
-                return Err(GridError::TooFewRows {
-                    origin: origin.into(),
-                    why: "the file is empty; give the provider's JSON document",
-                });
-            }
             let doc = json::read_doc(rest, origin)?;
             let format = match given {
                 Some(f) => f,

@@ -218,10 +218,11 @@ fn bad_json_names_the_file_and_record() {
     );
     assert!(err(r#"{"history":[]}"#, &o).contains("holds no records"));
     let e = err("", &ImportOptions::new().with_format(SeriesFormat::Gb));
-    assert_eq!(
-        e,
-        "d.json: the file is empty; give the provider's JSON document"
+    assert!(
+        e.starts_with("d.json: the file is empty (or only blank)"),
+        "{e}"
     );
+    assert_eq!(err(" \n\n", &ImportOptions::new()), e);
     let e = err(
         r#"{"data":[{"from":"x"}]}"#,
         &ImportOptions::new().with_format(SeriesFormat::ElectricityMaps),
