@@ -57,7 +57,7 @@ pub use basis::{measured_profile, with_series_draws, SeriesMean};
 pub use error::GridError;
 pub use import::{
     parse_csv, parse_series, read_csv, read_series, CsvOptions, ImportOptions, SeriesFormat,
-    DEFAULT_VALUE_COLUMN, KG_PER_LB,
+    DEFAULT_VALUE_COLUMN, KG_PER_LB, MAX_G_PER_KWH,
 };
 pub use integrate::{EnergyBin, SeriesCarbon};
 pub use placed::{PlacedSeries, Shape};

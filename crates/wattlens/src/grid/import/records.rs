@@ -143,9 +143,11 @@ fn parse_time(text: &str) -> Result<Timestamp, String> {
             let b = text.as_bytes();
             // `2023-01-01T00:30Z` / `...T00:30+01:00`: insert `:00` after the minutes.
             if b.len() > 16 && b[13] == b':' && !b[16].is_ascii_digit() && b[16] != b':' {
-                let with = format!("{}:00{}", &text[..16], &text[16..]);
-                if let Ok(t) = with.parse::<Timestamp>() {
-                    return Ok(t);
+                // Found by the fuzzer: byte 16 may sit inside a multi-byte character.
+                if let (Some(head), Some(tail)) = (text.get(..16), text.get(16..)) {
+                    if let Ok(t) = format!("{head}:00{tail}").parse::<Timestamp>() {
+                        return Ok(t);
+                    }
                 }
             }
             Err(e.to_string())
@@ -313,5 +315,7 @@ mod tests {
         );
         assert_eq!(offset_of("2024-03-04T00:00:00"), None);
         assert!(parse_time("2024-03-04").is_err());
+        // A multi-byte character across the minutes is an error, not a panic.
+        assert!(parse_time("2023-01-01T02:3\u{fffd}Z").is_err());
     }
 }
