@@ -217,3 +217,37 @@ fn bad_documents_exit_2_naming_the_file_and_record() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_plan_on_the_gb_forecast_is_scored_on_its_actual() {
+    let v = json(&[
+        "plan",
+        "window",
+        "--series",
+        "gb-2023",
+        "--duration",
+        "2h",
+        "--power",
+        "10kW",
+        "--pue",
+        "1",
+        "--start",
+        JAN1,
+        "--deadline",
+        "2023-01-02T00:00:00Z",
+        "--evaluate-on",
+        "gb-2023",
+        "--evaluate-column",
+        "actual",
+    ]);
+    // Starting at once, 00:00..02:00Z: forecast (73 + 63 + 71 + 76) / 4 = 70.75 g/kWh x 20 kWh
+    // = 1.415 kg; on the actual (72 + 80 + 72 + 65) / 4 = 72.25 -> 1.445 kg.
+    let p50 = |k: &str| v[k]["p50"].as_f64().unwrap_or(f64::NAN);
+    assert!((p50("baseline_carbon_kgco2e") - 1.415).abs() < 1e-9, "{v}");
+    let real = v["realised"]["baseline_carbon_kgco2e"]["p50"].as_f64();
+    assert!((real.unwrap_or(f64::NAN) - 1.445).abs() < 1e-9, "{v}");
+    assert!(v["realised"]["series"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("gb-2023 (column actual; NESO"));
+}
