@@ -607,7 +607,7 @@ fn run_series(
 }
 
 /// The series targets' seeds: (fixture, format, column).
-const SERIES_SEEDS: [(&str, SeriesFormat, Option<&str>); 6] = [
+const SERIES_SEEDS: [(&str, SeriesFormat, Option<&str>); 7] = [
     (
         "gb_neso_carbon_intensity_2023_first_50_lines.csv",
         SeriesFormat::Csv,
@@ -637,6 +637,11 @@ const SERIES_SEEDS: [(&str, SeriesFormat, Option<&str>); 6] = [
         "energinet_co2emisprog_dk_5min.json",
         SeriesFormat::Energinet,
         Some("DK1"),
+    ),
+    (
+        "energinet_co2emisprog_dk_5min.csv",
+        SeriesFormat::Energinet,
+        Some("DK2"),
     ),
 ];
 
@@ -747,8 +752,11 @@ proptest! {
     }
 
     #[test]
-    fn mutated_energinet_documents_never_panic(ops in prop::collection::vec(op(), 1..6)) {
-        fuzz_series(5, &ops)?;
+    fn mutated_energinet_documents_never_panic(
+        ops in prop::collection::vec(op(), 1..6),
+        csv in any::<bool>(),
+    ) {
+        fuzz_series(if csv { 6 } else { 5 }, &ops)?;
     }
 
     #[test]

@@ -251,3 +251,23 @@ fn a_plan_on_the_gb_forecast_is_scored_on_its_actual() {
         .unwrap_or_default()
         .starts_with("gb-2023 (column actual; NESO"));
 }
+
+#[test]
+fn an_energinet_csv_download_needs_its_format_named() {
+    let dk = lib_fixture("energinet_co2emisprog_dk_5min.csv");
+    let dk = dk.to_str().expect("utf-8");
+    let start = "2024-03-04T03:50:00Z";
+    // DK2 03:50..04:10Z: 59, 59, 59, 58 (5 min each) = 58.75 g/kWh x 1/3 kWh = 19.583 g.
+    let v = json(&refs(&fleet(
+        dk,
+        start,
+        "20min",
+        &["--series-format", "energinet", "--series-column", "dk2"],
+    )));
+    assert!((kg(&v) - 58.75 / 3.0 / 1000.0).abs() < 1e-8, "{v}");
+    // Detected, it is a CSV without a `timestamp` column.
+    assert_usage_error(
+        &refs(&fleet(dk, start, "20min", &["--series-column", "dk2"])),
+        &["has no time columns"],
+    );
+}

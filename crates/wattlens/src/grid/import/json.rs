@@ -79,8 +79,20 @@ pub(super) fn parse(
         SeriesFormat::ElectricityMaps => electricity_maps(obj, origin, options)?,
         SeriesFormat::Gb => gb(obj, origin, options)?,
         SeriesFormat::WattTime => watttime(obj, origin, options)?,
-        SeriesFormat::Energinet => energinet(obj, origin, options)?,
+        SeriesFormat::Energinet => {
+            let items = array(obj, "records", origin, SeriesFormat::Energinet)?;
+            super::energinet::records(items, origin, options, &|i| format!("records[{i}]"))?
+        }
     };
+    finish(read, origin, options)
+}
+
+/// A provider's records to a series: the signal asked for checked, the records to intervals.
+pub(super) fn finish(
+    read: Parsed,
+    origin: &str,
+    options: &ImportOptions,
+) -> Result<IntensitySeries, GridError> {
     if let Some(asked) = options.signal {
         if asked != read.signal {
             return Err(GridError::Signal {
@@ -96,13 +108,13 @@ pub(super) fn parse(
 }
 
 /// What a provider document gave.
-struct Parsed {
-    recs: Vec<Rec>,
-    signal: Signal,
+pub(super) struct Parsed {
+    pub recs: Vec<Rec>,
+    pub signal: Signal,
     /// How long the last point holds, when the provider says.
-    last: Option<SignedDuration>,
+    pub last: Option<SignedDuration>,
     /// The provider, series and field, for the series' source.
-    what: String,
+    pub what: String,
 }
 
 fn array<'a>(
@@ -401,89 +413,6 @@ fn watttime(
         what: format!(
             "WattTime {} {signal_type}, lb/MWh x {KG_PER_LB}",
             quote(region)
-        ),
-    })
-}
-
-fn energinet(
-    obj: &Map<String, Value>,
-    origin: &str,
-    options: &ImportOptions,
-) -> Result<Parsed, GridError> {
-    let items = array(obj, "records", origin, SeriesFormat::Energinet)?;
-    let shape = |why: String| GridError::Shape {
-        origin: origin.into(),
-        why,
-    };
-    let first = items.first().ok_or_else(|| GridError::TooFewRows {
-        origin: origin.into(),
-        why: "the document holds no records; give one with at least one time and value",
-    })?;
-    let (time_key, step) = if first.get("Minutes5UTC").is_some() {
-        ("Minutes5UTC", SignedDuration::from_mins(5))
-    } else if first.get("HourUTC").is_some() {
-        ("HourUTC", SignedDuration::from_hours(1))
-    } else {
-        return Err(shape(
-            "energinet record records[0] has neither `Minutes5UTC` nor `HourUTC`".into(),
-        ));
-    };
-    let mut areas: Vec<&str> = Vec::new();
-    for item in items {
-        if let Some(a) = item.get("PriceArea").and_then(Value::as_str) {
-            if !areas.contains(&a) {
-                areas.push(a);
-            }
-        }
-    }
-    let area = match (&options.column, areas.as_slice()) {
-        (Some(c), _) => match areas.iter().find(|a| a.eq_ignore_ascii_case(c.trim())) {
-            Some(a) => Some(*a),
-            None => {
-                return Err(GridError::Choose {
-                    origin: origin.into(),
-                    why: format!("no price area `{}` in the records", quote(c)),
-                    choices: quote(&areas.join(", ")),
-                })
-            }
-        },
-        (None, []) => None,
-        (None, [one]) => Some(*one),
-        (None, _) => {
-            return Err(GridError::Choose {
-                origin: origin.into(),
-                why: format!("the records hold {} price areas; name one", areas.len()),
-                choices: quote(&areas.join(", ")),
-            })
-        }
-    };
-    let mut r = Reader::new(origin);
-    r.naive_utc = true;
-    let mut recs = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let a = item.get("PriceArea").and_then(Value::as_str);
-        if area.is_some() && a != area {
-            continue;
-        }
-        let at = format!("records[{i}]");
-        recs.push(Rec {
-            start: r.time(item, &at, time_key)?,
-            end: None,
-            value: r.value(item, &at, "CO2Emission", 1.0)?,
-            at,
-        });
-    }
-    // The service sorts newest first by default: a wholly descending list is read reversed.
-    if recs.len() > 1 && recs.windows(2).all(|w| w[1].start < w[0].start) {
-        recs.reverse();
-    }
-    Ok(Parsed {
-        recs,
-        signal: Signal::Average,
-        last: Some(step),
-        what: format!(
-            "Energi Data Service {}, CO2Emission",
-            quote(area.unwrap_or("?"))
         ),
     })
 }

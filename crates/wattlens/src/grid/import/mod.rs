@@ -7,6 +7,7 @@
 //! exactly as it did before the JSON importers existed.
 
 mod csv;
+mod energinet;
 mod json;
 mod records;
 
@@ -238,6 +239,7 @@ pub fn parse_series<R: Read>(
     }
     match options.format {
         Some(SeriesFormat::Csv) => parse_csv(rest, origin, &options.csv()),
+        Some(SeriesFormat::Energinet) if !json => energinet::parse_csv(rest, origin, options),
         None if !json => parse_csv(rest, origin, &options.csv()),
         given => {
             let doc = json::read_doc(rest, origin)?;

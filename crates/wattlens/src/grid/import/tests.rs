@@ -254,3 +254,45 @@ fn detection_leaves_csv_to_the_csv_importer() {
     );
     assert_eq!(SeriesFormat::parse("json"), None);
 }
+
+#[test]
+fn energinet_csv_downloads_read_with_a_semicolon_and_decimal_commas() {
+    // The service's CSV download: `;`, decimal commas, newest first, both price areas.
+    let text = "Minutes5UTC;Minutes5DK;PriceArea;CO2Emission\n\
+                2024-03-04 04:00;2024-03-04 05:00;DK1;78,5\n\
+                2024-03-04 04:00;2024-03-04 05:00;DK2;59,000000\n\
+                2024-03-04 03:55;2024-03-04 04:55;DK1;77\n\
+                2024-03-04 03:55;2024-03-04 04:55;DK2;59\n";
+    let o = ImportOptions::new()
+        .with_format(SeriesFormat::Energinet)
+        .with_column("DK1");
+    let s = parse_series(text.as_bytes(), "eds.csv", &o).expect("reads");
+    assert_eq!(
+        rows(&s),
+        vec![
+            (ts("2024-03-04T03:55:00Z"), ts("2024-03-04T04:00:00Z"), 77.0),
+            (ts("2024-03-04T04:00:00Z"), ts("2024-03-04T04:05:00Z"), 78.5)
+        ]
+    );
+    // Without the format, the generic CSV importer cannot read it (no `timestamp` column).
+    assert!(parse_series(text.as_bytes(), "eds.csv", &ImportOptions::new()).is_err());
+    let bad = text.replace("77\n", "n/a\n");
+    let e = parse_series(bad.as_bytes(), "eds.csv", &o)
+        .expect_err("not a number")
+        .to_string();
+    assert_eq!(
+        e,
+        "eds.csv: record line 4: `CO2Emission` is \"n/a\", not a number; a missing value is `null`"
+    );
+    // The comma-separated form, HourUTC, one area.
+    let hourly = "HourUTC,HourDK,PriceArea,CO2Emission\n\
+                  2024-01-01T00:00:00,2024-01-01T01:00:00,DK1,172.0\n\
+                  2024-01-01T01:00:00,2024-01-01T02:00:00,DK1,175.8\n";
+    let s = parse_series(
+        hourly.as_bytes(),
+        "h.csv",
+        &ImportOptions::new().with_format(SeriesFormat::Energinet),
+    )
+    .expect("reads");
+    assert_eq!(s.end(), ts("2024-01-01T02:00:00Z"));
+}
