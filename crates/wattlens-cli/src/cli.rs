@@ -177,10 +177,21 @@ pub struct SiteArgs {
     /// Country for the "share of annual electricity" equivalent (default: the grid's country).
     #[arg(long, help_heading = "Site")]
     pub equivalent_country: Option<String>,
-    /// Carbon intensity over time (CSV: `timestamp,g_per_kwh` or `from,to,g_per_kwh`; RFC 3339
-    /// times, any offset): location-based carbon follows it over the work's span.
-    #[arg(long, value_name = "FILE", help_heading = "Site")]
+    /// Carbon intensity over time: a file (CSV `timestamp,g_per_kwh` or `from,to,g_per_kwh`,
+    /// RFC 3339 times, any offset; or a provider's JSON, see --series-format) or a shipped
+    /// series (gb-2023, dk1-2024, dk2-2024, ...): location-based carbon follows it over the
+    /// work's span.
+    #[arg(long, value_name = "FILE|NAME", help_heading = "Site")]
     pub series: Option<PathBuf>,
+    /// The --series file's format: csv, electricitymaps, gb, watttime or energinet (default:
+    /// detected from the content).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        requires = "series",
+        help_heading = "Site"
+    )]
+    pub series_format: Option<String>,
     /// The --series column holding g/kWh (default g_per_kwh).
     #[arg(long, value_name = "NAME", requires = "series", help_heading = "Site")]
     pub series_column: Option<String>,

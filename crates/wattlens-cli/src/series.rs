@@ -7,12 +7,12 @@
 use crate::cli::{SeriesSignal, SiteArgs, WhenArgs};
 use anyhow::{bail, Context, Result};
 use jiff::{SignedDuration, Timestamp};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use wattlens::explain::Assumption;
 use wattlens::footprint::Site;
 use wattlens::grid::{
-    read_csv, CarbonBasis, CsvOptions, EnergyBin, GridError, IntensitySeries, PlacedSeries,
-    SeriesMean, Signal,
+    read_series, shipped, CarbonBasis, EnergyBin, GridError, ImportOptions, IntensitySeries,
+    PlacedSeries, SeriesFormat, SeriesMean, Signal,
 };
 use wattlens::result::Report;
 use wattlens::uncertainty::Range;
@@ -64,14 +64,23 @@ pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>
              --series-fallback to use {from} where the series does not cover the span"
         );
     }
-    let mut options = CsvOptions::default().with_signal(Signal::Average);
-    if let Some(c) = &a.series_column {
-        options = options.with_column(c.clone());
+    let series = read(
+        path,
+        a.series_format.as_deref(),
+        a.series_column.as_deref(),
+        a.series_time_column.as_deref(),
+        None,
+    )
+    .context("invalid value for --series")?;
+    if series.signal() == Signal::Marginal {
+        bail!(
+            "--series: {} is a marginal signal: it says what adding or moving load changes, \
+             not what share of the grid's emissions is the work's, so it cannot be its \
+             location-based carbon; give an average series for a footprint, and this one to \
+             `wattlens plan`",
+            series.source()
+        );
     }
-    if let Some(c) = &a.series_time_column {
-        options = options.with_time_column(c.clone());
-    }
-    let series = read_csv(path, &options).context("invalid value for --series")?;
     for w in implausible(&series) {
         eprintln!("wattlens: warning: --series {}: {w}", path.display());
     }
@@ -81,6 +90,67 @@ pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>
         fallback: a.series_fallback,
         user_intensity: intensity_from.map(str::to_string),
     }))
+}
+
+/// Reads the series `--series` names: a file, in the format given (`--series-format`) or
+/// detected from its content, or else a shipped series (`gb-2023`, `dk1-2024`, ...). `signal`
+/// is the user's statement (`--series-signal`); `None` takes the format's own (average for a
+/// CSV). A name that is neither a file nor a shipped series is an error listing the shipped
+/// names.
+pub fn read(
+    path: &Path,
+    format: Option<&str>,
+    column: Option<&str>,
+    time_column: Option<&str>,
+    signal: Option<Signal>,
+) -> Result<IntensitySeries> {
+    let format = format
+        .map(|f| {
+            SeriesFormat::parse(f).ok_or_else(|| {
+                let known: Vec<&str> = SeriesFormat::ALL.iter().map(|f| f.name()).collect();
+                anyhow::anyhow!(
+                    "invalid value for --series-format: `{f}`; give one of {}",
+                    known.join(", ")
+                )
+            })
+        })
+        .transpose()?;
+    let name = path.to_string_lossy();
+    if let (Err(e), Some(s)) = (std::fs::metadata(path), shipped::shipped(&name)) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            if let Some(f) = format {
+                bail!("--series-format {f}: `{name}` is a shipped series (CSV); give no format");
+            }
+            if time_column.is_some() {
+                bail!("--series-time-column: the shipped series `{name}` has its own time column");
+            }
+            return Ok(s.series(column, signal.unwrap_or(Signal::Average))?);
+        }
+    }
+    let mut options = ImportOptions::new();
+    if let Some(f) = format {
+        options = options.with_format(f);
+    }
+    if let Some(s) = signal {
+        options = options.with_signal(s);
+    }
+    if let Some(c) = column {
+        options = options.with_column(c);
+    }
+    if let Some(c) = time_column {
+        options = options.with_time_column(c);
+    }
+    match read_series(path, &options) {
+        Err(e @ GridError::Io { .. })
+            if std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            bail!(
+                "{e}; nor is `{name}` a shipped series: {}",
+                shipped::names()
+            )
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Warnings for a series whose time-weighted mean, or lowest or highest value, is outside the

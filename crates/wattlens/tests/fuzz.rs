@@ -1,6 +1,7 @@
 //! A small fuzzer on stable Rust: random and mutated inputs through the library entry points
-//! the CLI uses for files — a user catalog (`--catalog`), a recorded trace (`--replay`) and a
-//! footprint to compare with (`--compare`). The property: no panic, no hang (each case runs on a
+//! the CLI uses for files — a user catalog (`--catalog`), a recorded trace (`--replay`), a
+//! footprint to compare with (`--compare`) and an intensity series (`--series`: the CSV and
+//! each provider's JSON, format detected or given). The property: no panic, no hang (each case runs on a
 //! thread with a time limit), and when an input is accepted every figure is finite.
 //!
 //! Bounded: 256 cases per target by default, each well under a second. More cases:
@@ -20,6 +21,7 @@ use wattlens::estimate::resolve::{
 use wattlens::estimate::site::SiteInputs;
 use wattlens::estimate::{run_resolved, EstimateError};
 use wattlens::footprint::Param;
+use wattlens::grid::{parse_series, ImportOptions, SeriesFormat, MAX_G_PER_KWH};
 use wattlens::measure::{account_run, replay, ModelInputs, Policy, RunSpec};
 use wattlens::result::Report;
 use wattlens::runner::McOptions;
@@ -554,6 +556,106 @@ fn compare_seed() -> String {
     serde_json::to_string_pretty(&base_estimate()).expect("json")
 }
 
+/// A fixture of the series importers, as text.
+fn series_seed(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A mutated series document through the importer, format detected or given, with a column
+/// or not: an error is short and names the input; a series has valid, bounded intervals.
+fn run_series(
+    text: &str,
+    format: Option<SeriesFormat>,
+    column: Option<&str>,
+) -> Result<(), String> {
+    let mut o = ImportOptions::new();
+    if let Some(f) = format {
+        o = o.with_format(f);
+    }
+    if let Some(c) = column {
+        o = o.with_column(c);
+    }
+    match parse_series(text.as_bytes(), "doc", &o) {
+        Ok(s) => {
+            let ivs = s.intervals();
+            for w in ivs.windows(2) {
+                if w[1].start < w[0].end {
+                    return Err(format!("overlapping intervals {:?}", w));
+                }
+            }
+            match ivs.iter().find(|iv| {
+                iv.end <= iv.start || !(0.0..=MAX_G_PER_KWH).contains(&iv.intensity.value())
+            }) {
+                Some(iv) => Err(format!("an invalid interval {iv:?}")),
+                None => Ok(()),
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            if !msg.contains("doc") {
+                return Err(format!("the error does not name the input: {msg}"));
+            }
+            if msg.chars().count() > 1200 {
+                return Err(format!("an error of {} characters", msg.chars().count()));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The series targets' seeds: (fixture, format, column).
+const SERIES_SEEDS: [(&str, SeriesFormat, Option<&str>); 7] = [
+    (
+        "gb_neso_carbon_intensity_2023_first_50_lines.csv",
+        SeriesFormat::Csv,
+        Some("actual"),
+    ),
+    (
+        "electricitymaps_history_dk-dk1.json",
+        SeriesFormat::ElectricityMaps,
+        None,
+    ),
+    (
+        "gb_carbon_intensity_national_2023-01-01.json",
+        SeriesFormat::Gb,
+        None,
+    ),
+    (
+        "gb_carbon_intensity_regional_by_time.json",
+        SeriesFormat::Gb,
+        Some("13"),
+    ),
+    (
+        "watttime_historical_caiso_north.json",
+        SeriesFormat::WattTime,
+        None,
+    ),
+    (
+        "energinet_co2emisprog_dk_5min.json",
+        SeriesFormat::Energinet,
+        Some("DK1"),
+    ),
+    (
+        "energinet_co2emisprog_dk_5min.csv",
+        SeriesFormat::Energinet,
+        Some("DK2"),
+    ),
+];
+
+/// Mutates seed `k` of [`SERIES_SEEDS`] and reads it detected and given.
+fn fuzz_series(k: usize, ops: &[Op]) -> Result<(), TestCaseError> {
+    let (file, format, column) = SERIES_SEEDS[k];
+    let text = mutate(&series_seed(file), ops);
+    for given in [None, Some(format)] {
+        let t = text.clone();
+        guarded(format.name(), &text, move || run_series(&t, given, column))?;
+    }
+    Ok(())
+}
+
 fn config() -> ProptestConfig {
     // PROPTEST_CASES overrides the 256 cases of the default.
     ProptestConfig {
@@ -624,5 +726,42 @@ proptest! {
         let text = mutate(&compare_seed(), &ops);
         let t = text.clone();
         guarded("compare", &text, move || run_compare(&t, true))?;
+    }
+
+    #[test]
+    fn mutated_csv_series_never_panic(ops in prop::collection::vec(op(), 1..6)) {
+        fuzz_series(0, &ops)?;
+    }
+
+    #[test]
+    fn mutated_electricity_maps_documents_never_panic(ops in prop::collection::vec(op(), 1..6)) {
+        fuzz_series(1, &ops)?;
+    }
+
+    #[test]
+    fn mutated_gb_documents_never_panic(
+        ops in prop::collection::vec(op(), 1..6),
+        regional in any::<bool>(),
+    ) {
+        fuzz_series(if regional { 3 } else { 2 }, &ops)?;
+    }
+
+    #[test]
+    fn mutated_watttime_documents_never_panic(ops in prop::collection::vec(op(), 1..6)) {
+        fuzz_series(4, &ops)?;
+    }
+
+    #[test]
+    fn mutated_energinet_documents_never_panic(
+        ops in prop::collection::vec(op(), 1..6),
+        csv in any::<bool>(),
+    ) {
+        fuzz_series(if csv { 6 } else { 5 }, &ops)?;
+    }
+
+    #[test]
+    fn random_text_as_a_series_never_panics(text in "\\PC{0,300}") {
+        let t = text.clone();
+        guarded("series", &text, move || run_series(&t, None, None))?;
     }
 }

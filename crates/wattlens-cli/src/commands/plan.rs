@@ -12,7 +12,7 @@ use std::path::Path;
 use wattlens::catalog::Catalog;
 use wattlens::field::Field;
 use wattlens::footprint::Site;
-use wattlens::grid::{read_csv, CsvOptions, IntensitySeries, Signal};
+use wattlens::grid::{IntensitySeries, Signal};
 use wattlens::input::Dim;
 use wattlens::plan::{Interruptible, Job, PlanError, Planner, WindowPlan, PLAN_SCHEMA};
 use wattlens::report::fmt_mass_kg;
@@ -50,22 +50,28 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
     let Some(path) = &a.site.series else {
         bail!("plan window needs --series FILE: the carbon intensity over time to plan on");
     };
-    let signal = match a.site.series_signal {
-        Some(SeriesSignal::Marginal) => Signal::Marginal,
-        _ => Signal::Average,
-    };
-    let series = read(
+    let signal = a.site.series_signal.map(|s| match s {
+        SeriesSignal::Marginal => Signal::Marginal,
+        SeriesSignal::Average => Signal::Average,
+    });
+    let series = crate::series::read(
         path,
+        a.site.series_format.as_deref(),
         a.site.series_column.as_deref(),
         a.site.series_time_column.as_deref(),
         signal,
     )
     .context("invalid value for --series")?;
+    // A file in kg/kWh or g/MWh warns as it does for `--series` on an estimate.
+    for w in crate::series::implausible(&series) {
+        eprintln!("wattlens: warning: --series {}: {w}", path.display());
+    }
     let actual = a
         .evaluate_on
         .as_deref()
         .map(|p| {
-            read(p, a.evaluate_column.as_deref(), None, signal)
+            let signal = Some(series.signal());
+            crate::series::read(p, None, a.evaluate_column.as_deref(), None, signal)
                 .with_context(|| format!("invalid value for --evaluate-on {}", p.display()))
         })
         .transpose()?;
@@ -132,28 +138,6 @@ impl Ctx<'_> {
         }
         Ok(p)
     }
-}
-
-/// A series file with its value column (and point-sample time column).
-fn read(
-    path: &Path,
-    column: Option<&str>,
-    time_column: Option<&str>,
-    signal: Signal,
-) -> Result<IntensitySeries> {
-    let mut o = CsvOptions::default().with_signal(signal);
-    if let Some(c) = column {
-        o = o.with_column(c.to_string());
-    }
-    if let Some(c) = time_column {
-        o = o.with_time_column(c.to_string());
-    }
-    let series = read_csv(path, &o)?;
-    // A file in kg/kWh or g/MWh warns as it does for `--series` on an estimate.
-    for w in crate::series::implausible(&series) {
-        eprintln!("wattlens: warning: {}: {w}", path.display());
-    }
-    Ok(series)
 }
 
 /// A job file's column for a field.

@@ -204,5 +204,6 @@ mod run_trace;
 mod run_trace_checks;
 mod seed;
 mod series;
+mod series_import;
 mod site_config;
 mod site_input;

@@ -224,6 +224,64 @@ pub enum GridError {
         /// `", with gaps"` when the series has gaps, else empty.
         gapped: &'static str,
     },
+    /// A JSON document that is not well-formed.
+    #[error("{origin}: line {line}, column {column}: {why}; is it the whole JSON document as the provider sent it?")]
+    Json {
+        /// The file.
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the JSON parser said.
+        why: String,
+    },
+    /// A JSON document of no shape the importers know, or a provider document missing a part.
+    #[error(
+        "{origin}: {why}; the formats read are csv, electricitymaps (`history` or `forecast`), \
+         gb (`data` with `intensity`, `regions` or `regionid`), watttime (`data` with \
+         `point_time`, and `meta`) and energinet (`records`)"
+    )]
+    Shape {
+        /// The file.
+        origin: String,
+        /// What was found, or what is missing.
+        why: String,
+    },
+    /// One record of a provider document is wrong: a time or value that cannot be read, or
+    /// records out of order, repeated or overlapping.
+    #[error("{origin}: record {record}: {why}")]
+    Record {
+        /// The file.
+        origin: String,
+        /// Where the record is, as a JSON path (`history[3]`) or a line (`line 4`).
+        record: String,
+        /// What is wrong and what to do.
+        why: String,
+    },
+    /// The document holds several series (GB regions, Danish price areas) and none, or one
+    /// not in it, was chosen.
+    #[error("{origin}: {why}; choose one of: {choices}")]
+    Choose {
+        /// The file.
+        origin: String,
+        /// What is missing.
+        why: String,
+        /// The series in the file, comma-separated (cut short).
+        choices: String,
+    },
+    /// The provider's signal is not the one asked for (a WattTime MOER read as an average).
+    #[error("{origin}: {what} is a {found} signal, not {asked}; read it as {found}")]
+    Signal {
+        /// The file.
+        origin: String,
+        /// What the provider's values are (`WattTime co2_moer`).
+        what: String,
+        /// The signal of the values.
+        found: super::Signal,
+        /// The signal asked for.
+        asked: super::Signal,
+    },
     /// A time computed from the data falls outside what a timestamp can hold (years -9999 to
     /// 9999).
     #[error("{what} falls outside the years -9999..9999")]

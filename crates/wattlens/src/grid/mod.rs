@@ -51,10 +51,14 @@ mod import;
 mod integrate;
 mod placed;
 mod series;
+pub mod shipped;
 
 pub use basis::{measured_profile, with_series_draws, SeriesMean};
 pub use error::GridError;
-pub use import::{parse_csv, read_csv, CsvOptions, DEFAULT_VALUE_COLUMN};
+pub use import::{
+    parse_csv, parse_series, read_csv, read_series, CsvOptions, ImportOptions, SeriesFormat,
+    DEFAULT_VALUE_COLUMN, KG_PER_LB, MAX_G_PER_KWH,
+};
 pub use integrate::{EnergyBin, SeriesCarbon};
 pub use placed::{PlacedSeries, Shape};
 pub use series::{IntensitySeries, Interval};

@@ -1,8 +1,8 @@
 //! The generic CSV importer: point samples (`timestamp,g_per_kwh`) or intervals
 //! (`from,to,<value>`), RFC 3339 times with any offset converted to UTC, empty cells as gaps.
 
-use super::series::{at_ns, ns};
-use super::{GridError, IntensitySeries, Interval, Signal};
+use crate::grid::series::{at_ns, ns};
+use crate::grid::{GridError, IntensitySeries, Interval, Signal};
 use crate::units::GramsPerKwh;
 use jiff::Timestamp;
 use std::cell::Cell as Flag;
