@@ -224,6 +224,13 @@ pub const LIMITS: &[Limit] = &[
         text: "from 1 W to 100 kW",
     },
     Limit {
+        field: Field::Power,
+        unit: "W",
+        min: 1e-3,
+        max: 1e11,
+        text: "from 1 mW to 100 GW",
+    },
+    Limit {
         field: Field::ServerPower,
         unit: "W",
         min: 1.0,

@@ -347,7 +347,7 @@ fn bad_input_names_the_flag_file_or_line() {
     );
     check(
         &["--duration", "1h", "--power", "0kW"],
-        &["--power", "positive"],
+        &["--power", "above zero"],
     );
     check(
         &["--duration", "0h", "--power", "1kW"],
@@ -506,4 +506,24 @@ fn a_series_in_kg_per_kwh_warns_of_the_unit() {
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("is the column in kg/kWh?"), "{err}");
+}
+
+#[test]
+fn an_absurd_power_is_refused_not_planned() {
+    // 1e300 W would print a carbon of 1e287 Mt with exit 0; a job's power has the limits of
+    // an IT power, 1 mW to 100 GW.
+    let f = hourly(&[100, 300, 50, 50]);
+    assert_usage_error(
+        &[
+            "plan",
+            "window",
+            "--series",
+            s(&f),
+            "--duration",
+            "2h",
+            "--power",
+            "1e300W",
+        ],
+        &["--power", "1 mW to 100 GW"],
+    );
 }

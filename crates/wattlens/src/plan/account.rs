@@ -321,6 +321,9 @@ fn plan(
             "a job's IT power must be positive",
         ));
     }
+    if let Err(e) = crate::limits::check(Field::Power, p) {
+        return Err(PlanError::invalid(Field::Power, e.to_string()));
+    }
     let (s0, s1) = (series.start(), series.end());
     let span = |a: Timestamp, b: Timestamp| format!("{}..{}", shown(a), shown(b));
     let earliest = job.earliest.unwrap_or(s0);
