@@ -718,6 +718,10 @@ pub struct PlanRegionArgs {
     /// profile, or the catalog default).
     #[arg(long, help_heading = "Site")]
     pub pue: Option<String>,
+    /// Electricity price of every candidate site, for the cost (e.g. 0.12, 0.1EUR; default:
+    /// each region's catalog price).
+    #[arg(long, help_heading = "Site")]
+    pub price: Option<String>,
     /// Print the `wattlens.plan/v1` JSON object.
     #[arg(long, help_heading = "Output")]
     pub json: bool,

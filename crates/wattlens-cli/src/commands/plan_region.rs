@@ -8,7 +8,8 @@ use crate::{ExitStatus, Output};
 use anyhow::{anyhow, bail, Context, Result};
 use wattlens::catalog::Catalog;
 use wattlens::estimate::site::SiteInputs;
-use wattlens::input::Dim;
+use wattlens::field::Field;
+use wattlens::input::{parse_price, Dim};
 use wattlens::plan::region::{plan_region, RegionJob, RegionPlan};
 use wattlens::report::fmt_mass_kg;
 use wattlens::uncertainty::{fmt_human, Percentiles, Range, DEFAULT_SAMPLES};
@@ -49,11 +50,21 @@ pub fn run(
             .transpose()?,
         site: SiteInputs {
             pue,
+            price: a
+                .price
+                .as_deref()
+                .map(|p| parse_price(p).context("invalid value for --price"))
+                .transpose()?,
             ..SiteInputs::default()
         },
     };
     let mc = settings::mc_with(a.samples.as_deref(), a.seed, cfg, DEFAULT_SAMPLES)?;
-    let plan = plan_region(cat, &job, mc).map_err(|e| anyhow!(crate::flags::plan_error(&e)))?;
+    let mut plan = plan_region(cat, &job, mc).map_err(|e| anyhow!(crate::flags::plan_error(&e)))?;
+    // A region is the site's grid here (`no electricity price for region cn-east ...`).
+    plan.name_fields(&|f| match f {
+        Field::Grid => "region".into(),
+        f => crate::flags::flag(f).to_string(),
+    });
     let text = if a.json {
         let mut s = serde_json::to_string_pretty(&plan)?;
         s.push('\n');

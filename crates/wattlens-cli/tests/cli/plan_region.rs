@@ -141,6 +141,35 @@ fn one_region_is_allowed() {
 }
 
 #[test]
+fn a_fallback_price_is_noted_and_price_sets_every_site() {
+    let args = [
+        "plan",
+        "region",
+        "--regions",
+        "FR,cn-east",
+        "--data",
+        "1TB",
+        "--energy",
+        "1MWh",
+    ];
+    let v = json(&args);
+    let n = notes(&v);
+    assert!(
+        n.contains("cn-east: no electricity price for region cn-east") && n.contains("--price"),
+        "{n}"
+    );
+    let mut a = args.to_vec();
+    a.extend(["--price", "0.1EUR", "--pue", "1.5"]);
+    let v = json(&a);
+    assert!(!notes(&v).contains("no electricity price"), "{v}");
+    // 1,000 kWh x 1.5 x 0.1 EUR/kWh = 150 EUR at every site.
+    for r in v["regions"].as_array().expect("regions") {
+        assert_eq!(r["currency"], "EUR");
+        assert!((p50(r, "cost") - 150.0).abs() < 1e-3, "{r}");
+    }
+}
+
+#[test]
 fn bad_input_exits_2_naming_the_flag() {
     let unknown = [
         "plan",

@@ -18,7 +18,7 @@
 
 use super::{PlanError, PLAN_SCHEMA};
 use crate::catalog::{Catalog, Row};
-use crate::estimate::site::{resolve, SiteInputs};
+use crate::estimate::site::{fallback_notes, resolve, SiteInputs};
 use crate::explain::StepSink;
 use crate::field::Field;
 use crate::figure::Figure;
@@ -234,8 +234,18 @@ pub struct RegionPlan {
     pub best: Best,
     /// Monte Carlo samples.
     pub samples: usize,
-    /// What the reader should know.
+    /// What the reader should know: templates whose fields (`{price}`) a front end names in its
+    /// own words with [`RegionPlan::name_fields`].
     pub notes: Vec<String>,
+}
+
+impl RegionPlan {
+    /// Renders the fields the notes mention in a front end's words (`{price}` -> `--price`).
+    pub fn name_fields(&mut self, name: &dyn Fn(Field) -> String) {
+        for n in &mut self.notes {
+            *n = crate::field::render(n, name);
+        }
+    }
 }
 
 /// Checks `job`, resolves each region's site from `cat`, accounts each through the runner and
@@ -263,12 +273,19 @@ pub fn plan_region(
     let mut regions = Vec::with_capacity(job.regions.len());
     let mut totals = Vec::with_capacity(job.regions.len());
     let mut samples = 1;
+    let mut fallbacks = Vec::new();
     for name in &job.regions {
         let inputs = SiteInputs {
             grid: Some(name.clone()),
             ..job.site.clone()
         };
-        let resolved = resolve(cat, &inputs, &mut Vec::new()).map_err(PlanError::Site)?;
+        let mut assumed = Vec::new();
+        let resolved = resolve(cat, &inputs, &mut assumed).map_err(PlanError::Site)?;
+        fallbacks.extend(
+            fallback_notes(&assumed)
+                .into_iter()
+                .map(|n| format!("{name}: {n}")),
+        );
         let grid = resolved
             .grid
             .map_or_else(|| name.clone(), |g| g.key.clone());
@@ -302,7 +319,8 @@ pub fn plan_region(
         });
         totals.push(total_model);
     }
-    let (best, notes) = choose(&regions, &totals, opts);
+    let (best, mut notes) = choose(&regions, &totals, opts);
+    notes.extend(fallbacks);
     Ok(RegionPlan {
         schema: PLAN_SCHEMA,
         data_gb: job.data_gb,
