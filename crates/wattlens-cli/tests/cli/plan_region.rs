@@ -209,6 +209,7 @@ fn bad_input_exits_2_naming_the_flag() {
         &["--energy"],
     );
     assert_usage_error(&base("ten", "1MWh"), &["--data"]);
+    assert_usage_error(&base("1TB..2TB", "1MWh"), &["--data", "single value"]);
     let mut a = base("1TB", "1MWh");
     a.extend(["--bandwidth", "0Gbps"]);
     assert_usage_error(&a, &["--bandwidth", "positive"]);
