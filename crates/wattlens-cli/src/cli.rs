@@ -70,6 +70,9 @@ pub enum PlanCommand {
     /// How often a training job should checkpoint, and the time, energy, carbon and cost its
     /// interruptions lose.
     Checkpoint(Box<CheckpointArgs>),
+    /// Where to run: the work's carbon at each candidate region's site plus moving its data
+    /// there, and the region that wins with its margin.
+    Region(Box<PlanRegionArgs>),
 }
 
 /// `wattlens catalog ...`
@@ -675,6 +678,54 @@ pub struct CheckpointArgs {
     #[arg(long, help_heading = "Output")]
     pub json: bool,
     /// Monte Carlo samples of the footprint lost when any site input is a range.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub samples: Option<String>,
+    /// Monte Carlo seed.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub seed: Option<u64>,
+}
+
+/// `plan region`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct PlanRegionArgs {
+    /// Candidate regions, comma-separated: grid keys, country codes or cloud regions (e.g.
+    /// FR,PL,cn-northwest,cn-east; `wattlens catalog list grids` lists them).
+    #[arg(long, value_name = "LIST", help_heading = "Plan")]
+    pub regions: String,
+    /// Data to move to the region (GB; e.g. 50TB, 800GB; decimal units).
+    #[arg(long, value_name = "SIZE", help_heading = "Plan")]
+    pub data: String,
+    /// IT energy of the work (kWh; e.g. 100MWh, 80MWh..120MWh): the site's PUE is applied.
+    #[arg(long, value_name = "ENERGY", help_heading = "Plan")]
+    pub energy: String,
+    /// How long the work runs once the data is there (hours; e.g. 48, 3d).
+    #[arg(long, value_name = "DURATION", help_heading = "Plan")]
+    pub hours: Option<String>,
+    /// Link bandwidth for moving the data (Gbit/s; e.g. 10Gbps, 400Mbps, 1.25GB/s).
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value = "10Gbps",
+        help_heading = "Plan"
+    )]
+    pub bandwidth: String,
+    /// Network energy per GB moved (kWh/GB; e.g. 0.006kWh/GB, 2Wh/GB..15Wh/GB; default the
+    /// catalog's network.kwh_per_gb).
+    #[arg(long, value_name = "KWH_PER_GB", help_heading = "Plan")]
+    pub network_intensity: Option<String>,
+    /// Power usage effectiveness of every candidate site (default: each region's operator
+    /// profile, or the catalog default).
+    #[arg(long, help_heading = "Site")]
+    pub pue: Option<String>,
+    /// Electricity price of every candidate site, for the cost (e.g. 0.12, 0.1EUR; default:
+    /// each region's catalog price).
+    #[arg(long, help_heading = "Site")]
+    pub price: Option<String>,
+    /// Print the `wattlens.plan/v1` JSON object.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Monte Carlo samples when any input is a range.
     #[arg(long, value_name = "N", help_heading = "Output")]
     pub samples: Option<String>,
     /// Monte Carlo seed.

@@ -73,6 +73,10 @@ const FLAGS: &[(Field, &str)] = &[
     (Field::MaxPauses, "--max-pauses"),
     (Field::Duration, "--duration"),
     (Field::Deadline, "--deadline"),
+    (Field::Regions, "--regions"),
+    (Field::Data, "--data"),
+    (Field::Bandwidth, "--bandwidth"),
+    (Field::NetworkIntensity, "--network-intensity"),
 ];
 
 /// The flag that gives `f` (its library name if the table lacks it: a test keeps the table

@@ -38,6 +38,8 @@ fields! {
     ActiveParams = "active_params",
     /// Checkpoints written asynchronously (training stalls only for a snapshot).
     Asynchronous = "asynchronous",
+    /// Link bandwidth for moving data.
+    Bandwidth = "bandwidth",
     /// Sequences decoded together.
     Batch = "batch",
     /// A facility's energy split into IT, cooling, power and other shares.
@@ -54,6 +56,8 @@ fields! {
     Cooling = "cooling",
     /// CPU thermal design power (all sockets).
     CpuTdp = "cpu_tdp",
+    /// Data to move.
+    Data = "data",
     /// A data-centre profile.
     Datacenter = "datacenter",
     /// When a planned job must be done.
@@ -120,6 +124,8 @@ fields! {
     Mtbf = "mtbf",
     /// Mean time between failures of one device.
     MtbfPerDevice = "mtbf_per_device",
+    /// Energy of moving data over the network, per GB.
+    NetworkIntensity = "network_intensity",
     /// Generated tokens of one request.
     OutputTokens = "output_tokens",
     /// Total parameters of a model.
@@ -140,6 +146,8 @@ fields! {
     Requests = "requests",
     /// Requests a day.
     RequestsPerDay = "requests_per_day",
+    /// Candidate regions of a plan.
+    Regions = "regions",
     /// Time to restart after an interruption.
     RestartMinutes = "restart_minutes",
     /// A carbon-intensity time series.

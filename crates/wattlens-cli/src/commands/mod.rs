@@ -4,4 +4,5 @@ pub mod catalog;
 pub mod estimate;
 pub mod plan;
 pub mod plan_checkpoint;
+pub mod plan_region;
 pub mod run;

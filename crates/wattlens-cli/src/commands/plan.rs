@@ -24,6 +24,7 @@ pub fn run(cmd: &PlanCommand, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
     match cmd {
         PlanCommand::Window(a) => window(a, cat, cfg, out),
         PlanCommand::Checkpoint(a) => super::plan_checkpoint::run(a, cat, cfg, out),
+        PlanCommand::Region(a) => super::plan_region::run(a, cat, cfg, out),
     }
 }
 

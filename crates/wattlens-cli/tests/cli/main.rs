@@ -197,6 +197,7 @@ mod library;
 mod output;
 mod plan;
 mod plan_checkpoint;
+mod plan_region;
 mod run;
 mod run_process;
 mod run_stalls;

@@ -14,12 +14,16 @@
 //!   runner and the accounting core ([`JobModel`], a [`crate::runner::Evaluate`]), so carbon is a
 //!   `{p5, p50, p95}` range with the site's PUE; [`WindowPlan`] is the typed result
 //!   (`wattlens.plan/v1`), [`WindowPlan::evaluate_on`] scores it on a realised series.
+//!
+//! Where to run (`wattlens plan region`, [`region`]): the same work at each candidate region's
+//! site plus moving its data there, and the region with the lowest total carbon.
 
 mod account;
 pub mod checkpoint;
 mod interruptible;
 #[cfg(test)]
 mod proptests;
+pub mod region;
 mod window;
 
 pub use account::{plan_window, JobModel, Planner};
@@ -201,6 +205,10 @@ pub enum PlanError {
     /// The series (its coverage, a bin).
     #[error(transparent)]
     Grid(#[from] GridError),
+    /// A candidate region's site cannot be resolved (an unknown region: the message names the
+    /// closest catalog names).
+    #[error("{0}")]
+    Site(crate::estimate::EstimateError),
 }
 
 impl PlanError {
@@ -213,6 +221,10 @@ impl PlanError {
             }
             PlanError::Infeasible(m) => m.render(name),
             PlanError::Grid(e) => e.to_string(),
+            // The region is the site's grid.
+            PlanError::Site(e) => {
+                e.render(&|f| name(if f == Field::Grid { Field::Regions } else { f }))
+            }
         }
     }
 

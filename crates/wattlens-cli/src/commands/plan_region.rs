@@ -1,0 +1,229 @@
+//! `wattlens plan region`: flags to a [`RegionJob`], the plan from the library
+//! ([`wattlens::plan::region`]), then a table or the `wattlens.plan/v1` JSON object.
+
+use crate::bounds;
+use crate::cli::PlanRegionArgs;
+use crate::settings::{self, Config};
+use crate::{ExitStatus, Output};
+use anyhow::{anyhow, bail, Context, Result};
+use wattlens::catalog::Catalog;
+use wattlens::estimate::site::SiteInputs;
+use wattlens::field::Field;
+use wattlens::input::{parse_price, Dim};
+use wattlens::plan::region::{plan_region, RegionJob, RegionPlan};
+use wattlens::report::fmt_mass_kg;
+use wattlens::uncertainty::{fmt_human, Percentiles, Range, DEFAULT_SAMPLES};
+
+/// Runs `plan region`.
+pub fn run(
+    a: &PlanRegionArgs,
+    cat: &Catalog,
+    cfg: &Config,
+    out: &mut Output,
+) -> Result<ExitStatus> {
+    let regions: Vec<String> = a.regions.split(',').map(|r| r.trim().to_string()).collect();
+    let pue = bounds::check(
+        "--pue",
+        settings::range("--pue", a.pue.as_deref(), Dim::Factor)?,
+    )?;
+    let hours = match &a.hours {
+        Some(t) => Some(single(
+            "--hours",
+            settings::range("--hours", Some(t), Dim::Time)?,
+        )?),
+        None => None,
+    };
+    let job = RegionJob {
+        regions,
+        data_gb: single("--data", Some(scaled("--data", &a.data, &DATA)?))?,
+        energy_kwh: settings::range("--energy", Some(&a.energy), Dim::Energy)?
+            .unwrap_or(Range::point(0.0)),
+        hours,
+        bandwidth_gbps: single(
+            "--bandwidth",
+            Some(scaled("--bandwidth", &a.bandwidth, &RATE)?),
+        )?,
+        network_kwh_per_gb: a
+            .network_intensity
+            .as_deref()
+            .map(|t| scaled("--network-intensity", t, &NETWORK))
+            .transpose()?,
+        site: SiteInputs {
+            pue,
+            price: a
+                .price
+                .as_deref()
+                .map(|p| parse_price(p).context("invalid value for --price"))
+                .transpose()?,
+            ..SiteInputs::default()
+        },
+    };
+    let mc = settings::mc_with(a.samples.as_deref(), a.seed, cfg, DEFAULT_SAMPLES)?;
+    let mut plan = plan_region(cat, &job, mc).map_err(|e| anyhow!(crate::flags::plan_error(&e)))?;
+    // A region is the site's grid here (`no electricity price for region cn-east ...`).
+    plan.name_fields(&|f| match f {
+        Field::Grid => "region".into(),
+        f => crate::flags::flag(f).to_string(),
+    });
+    let text = if a.json {
+        let mut s = serde_json::to_string_pretty(&plan)?;
+        s.push('\n');
+        s
+    } else {
+        table(&plan)
+    };
+    out.stdout(&text)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Data sizes, to GB (decimal).
+const DATA: [(&str, f64); 5] = [
+    ("pb", 1e6),
+    ("tb", 1e3),
+    ("gb", 1.0),
+    ("mb", 1e-3),
+    ("b", 1e-9),
+];
+
+/// Link rates, to Gbit/s (bytes per second are 8 bits).
+const RATE: [(&str, f64); 9] = [
+    ("tbit/s", 1e3),
+    ("gbit/s", 1.0),
+    ("mbit/s", 1e-3),
+    ("tbps", 1e3),
+    ("gbps", 1.0),
+    ("mbps", 1e-3),
+    ("tb/s", 8e3),
+    ("gb/s", 8.0),
+    ("mb/s", 8e-3),
+];
+
+/// Network energy intensities, to kWh/GB.
+const NETWORK: [(&str, f64); 4] = [
+    ("kwh/gb", 1.0),
+    ("wh/gb", 1e-3),
+    ("kwh/tb", 1e-3),
+    ("wh/mb", 1.0),
+];
+
+/// A number or range with an optional unit from `units` (case-insensitive, the first that
+/// ends the text; a range may repeat it: `2Wh/GB..15Wh/GB`), scaled to the units' base; a bare
+/// number is in the base unit.
+fn scaled(flag: &str, text: &str, units: &[(&str, f64)]) -> Result<Range> {
+    let lower = text.trim().to_ascii_lowercase();
+    let (number, k) = units
+        .iter()
+        .find(|(u, _)| lower.ends_with(u))
+        .map(|(u, k)| (lower.replace(u, "").trim().to_string(), *k))
+        .unwrap_or((lower, 1.0));
+    let r = wattlens::parse_range(&number, Dim::Count)
+        .with_context(|| format!("invalid value for {flag}: {text:?}"))?;
+    Ok(r.scale(k))
+}
+
+/// A single value (not a range) of a flag.
+fn single(flag: &str, r: Option<Range>) -> Result<f64> {
+    match r {
+        Some(r) if r.is_point() => Ok(r.lo),
+        Some(_) => bail!("invalid value for {flag}: give a single value here, not a range"),
+        None => bail!("{flag} needs a value"),
+    }
+}
+
+/// `P50 (P5..P95)` of a mass, or the P50 alone for a point.
+fn mass(p: &Percentiles) -> String {
+    if p.p5 == p.p95 {
+        fmt_mass_kg(p.p50)
+    } else {
+        format!(
+            "{} ({}..{})",
+            fmt_mass_kg(p.p50),
+            fmt_mass_kg(p.p5),
+            fmt_mass_kg(p.p95)
+        )
+    }
+}
+
+/// `P50 unit` or `P50 (P5..P95) unit` of a plain quantity.
+fn plain(p: &Percentiles, unit: &str) -> String {
+    if p.p5 == p.p95 {
+        format!("{} {unit}", fmt_human(p.p50))
+    } else {
+        format!(
+            "{} ({}..{}) {unit}",
+            fmt_human(p.p50),
+            fmt_human(p.p5),
+            fmt_human(p.p95)
+        )
+    }
+}
+
+/// The terminal table: one row per region, then the best and the notes.
+fn table(p: &RegionPlan) -> String {
+    let head = [
+        "region",
+        "grid g/kWh",
+        "PUE",
+        "compute",
+        "transfer",
+        "transfer h",
+        "water",
+        "total",
+    ];
+    let range = |p: &Percentiles| {
+        if p.p5 == p.p95 {
+            fmt_human(p.p50)
+        } else {
+            format!("{}..{}", fmt_human(p.p5), fmt_human(p.p95))
+        }
+    };
+    let mut rows: Vec<Vec<String>> = vec![head.iter().map(|h| (*h).to_string()).collect()];
+    for r in &p.regions {
+        rows.push(vec![
+            r.region.clone(),
+            range(&r.intensity_g_per_kwh),
+            range(&r.pue),
+            mass(&r.carbon_kgco2e),
+            mass(&r.transfer_carbon_kgco2e),
+            fmt_human(r.transfer_hours.p50),
+            plain(&r.water_l, "L"),
+            mass(&r.total_carbon_kgco2e),
+        ]);
+    }
+    let widths: Vec<usize> = (0..head.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        s.push_str(line.join("  ").trim_end());
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "\nwork: {} of IT energy{}; data: {} GB at {} Gbit/s; network: {}\n",
+        plain(&p.energy_kwh, "kWh"),
+        p.hours
+            .map_or(String::new(), |h| format!(" over {} h", fmt_human(h))),
+        fmt_human(p.data_gb),
+        fmt_human(p.bandwidth_gbps),
+        plain(&p.network_kwh_per_gb, "kWh/GB"),
+    ));
+    let b = &p.best;
+    match (&b.runner_up, &b.margin_kgco2e) {
+        (Some(second), Some(m)) => s.push_str(&format!(
+            "best: {} (lowest total carbon), by {} against {}\n",
+            b.region,
+            mass(m),
+            second
+        )),
+        _ => s.push_str(&format!("best: {} (the only candidate)\n", b.region)),
+    }
+    for n in &p.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    s
+}

@@ -1,0 +1,455 @@
+//! Where to run (`wattlens plan region`): the same work at each candidate region's site, plus
+//! moving its data there, accounted through the runner and the footprint, and the region with
+//! the lowest total carbon with the margin by which it wins.
+//!
+//! Per region `r` (its site resolved as an estimate's with `grid = r`: the grid's intensity
+//! `CI_r`, the PUE/WUE/EWIF the catalog gives that region):
+//! - compute: `E_it x PUE_r x CI_r` ([`Part::Compute`], the footprint of `E_it` at the site);
+//! - transfer: `D x n x CI_r`, the network energy of moving `D` GB at `n` kWh/GB, charged at the
+//!   destination's grid ([`Part::Transfer`], the same site with PUE 1: network energy is not
+//!   data-centre energy);
+//! - total: `(E_it x PUE_r + D x n) x CI_r` ([`Part::Total`]), per sample, so its percentiles
+//!   are those of the sum;
+//! - transfer hours: `D x 8 / B` (B in Gbit/s).
+//!
+//! The margin of the best region against the runner-up is `total_2 - total_1` on the same
+//! draws ([`runner::paired`]): the energy and the network intensity are drawn first in every
+//! model, so both regions see the same values of the inputs they share.
+
+use super::{PlanError, PLAN_SCHEMA};
+use crate::catalog::{Catalog, Row};
+use crate::estimate::site::{fallback_notes, resolve, SiteInputs};
+use crate::explain::StepSink;
+use crate::field::Field;
+use crate::figure::Figure;
+use crate::footprint::{Busy, Footprint, ItEnergy, Site};
+use crate::record::Record;
+use crate::result::ReportKind;
+use crate::runner::{self, Evaluate, McOptions, Usage};
+use crate::uncertainty::{Draw, Percentiles, Range};
+use crate::units::{Hours, KilowattHours};
+use serde::Serialize;
+
+/// The catalog key of the network's energy intensity, kWh/GB.
+pub const NETWORK_KEY: &str = "network.kwh_per_gb";
+
+/// The work to place and the data it needs.
+#[derive(Clone, Debug)]
+pub struct RegionJob {
+    /// Candidate regions (grid keys, country codes or cloud regions), in the output's order.
+    pub regions: Vec<String>,
+    /// Data to move to the region, GB (decimal).
+    pub data_gb: f64,
+    /// IT energy of the work, kWh (facility energy is this times the region's PUE).
+    pub energy_kwh: Range,
+    /// How long the work runs once the data is there, h (optional).
+    pub hours: Option<f64>,
+    /// Link bandwidth, Gbit/s.
+    pub bandwidth_gbps: f64,
+    /// Network energy intensity, kWh/GB (`None`: the catalog's [`NETWORK_KEY`]).
+    pub network_kwh_per_gb: Option<Range>,
+    /// Site inputs every region shares (`pue` ...); `grid` is set per region.
+    pub site: SiteInputs,
+}
+
+/// Which energy a [`RegionModel`] accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Part {
+    /// The work's IT energy at the site (PUE, WUE, EWIF of the region).
+    Compute,
+    /// The network energy of moving the data, at the region's grid.
+    Transfer,
+    /// The work's facility energy plus the network energy, at the region's grid.
+    Total,
+}
+
+/// One region's work and data transfer as a model of the runner.
+#[derive(Clone, Debug)]
+pub struct RegionModel {
+    /// IT energy, kWh.
+    pub energy_kwh: Range,
+    /// The region's PUE (drawn by the model for [`Part::Total`]).
+    pub pue: Range,
+    /// Network energy intensity, kWh/GB.
+    pub network_kwh_per_gb: Range,
+    /// Data moved, GB.
+    pub data_gb: f64,
+    /// The period the work keeps the site busy, h (0 when not given).
+    pub hours: f64,
+    /// What it accounts.
+    pub part: Part,
+    /// The site (for [`Part::Transfer`] and [`Part::Total`]: PUE 1, no on-site water).
+    pub site: Site,
+}
+
+impl RegionModel {
+    /// The model of `part` for a region whose resolved site is `site`.
+    #[must_use]
+    pub fn new(job: &RegionJob, network: Range, site: &Site, part: Part) -> Self {
+        let pue = site_pue(site.pue.range, part);
+        let site = match part {
+            Part::Compute => site.clone(),
+            Part::Transfer | Part::Total => network_site(site),
+        };
+        Self {
+            energy_kwh: job.energy_kwh,
+            pue,
+            network_kwh_per_gb: network,
+            data_gb: job.data_gb,
+            hours: job.hours.unwrap_or(0.0),
+            part,
+            site,
+        }
+    }
+}
+
+/// The PUE the model draws itself: the region's for the total, none otherwise (the compute's
+/// is drawn by the footprint from its site).
+fn site_pue(pue: Range, part: Part) -> Range {
+    match part {
+        Part::Total => pue,
+        Part::Compute | Part::Transfer => Range::point(1.0),
+    }
+}
+
+/// `site` for energy that is not the data centre's own: PUE 1 (the model applies the region's
+/// PUE to the work's share itself), no on-site water, no market intensity.
+fn network_site(site: &Site) -> Site {
+    let mut s = site.clone();
+    s.pue.range = Range::point(1.0);
+    s.wue.range = Range::point(0.0);
+    s.market_intensity = None;
+    s
+}
+
+impl Evaluate for RegionModel {
+    type State = ();
+
+    /// Accounted as a fleet: an energy at a site, no hardware counted.
+    fn kind(&self) -> ReportKind {
+        ReportKind::Fleet
+    }
+    fn site(&self) -> &Site {
+        &self.site
+    }
+    fn components(&self) -> &'static [Figure] {
+        &[]
+    }
+    fn evaluate<T: StepSink>(&self, d: &mut Draw, _: &mut T, _: &mut Record<'_>) -> Usage<()> {
+        // The shared inputs first, in every part and region, so paired runs draw them alike.
+        let e = d.value(&self.energy_kwh);
+        let n = d.value(&self.network_kwh_per_gb);
+        let pue = d.value(&self.pue);
+        let transfer = self.data_gb * n;
+        let it = match self.part {
+            Part::Compute => e,
+            Part::Transfer => transfer,
+            Part::Total => e * pue + transfer,
+        };
+        Usage {
+            it: ItEnergy {
+                host: KilowattHours(it),
+                ..ItEnergy::default()
+            },
+            busy: Busy {
+                accelerators: 0.0,
+                servers: 0.0,
+                period: Hours(self.hours),
+            },
+            state: (),
+        }
+    }
+    fn finish<T: StepSink>(&self, (): (), _: &Footprint, _: &mut T, _: &mut Record<'_>) {}
+}
+
+/// One candidate region's figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegionResult {
+    /// The region as given.
+    pub region: String,
+    /// The catalog grid it resolved to.
+    pub grid: String,
+    /// The grid's location-based intensity, g/kWh.
+    pub intensity_g_per_kwh: Percentiles,
+    /// The site's PUE.
+    pub pue: Percentiles,
+    /// The site's on-site water, L per kWh of IT energy.
+    pub wue_l_per_kwh: Percentiles,
+    /// The work's facility energy, kWh.
+    pub facility_energy_kwh: Percentiles,
+    /// The work's carbon at the site, kgCO2e.
+    pub carbon_kgco2e: Percentiles,
+    /// The network energy of moving the data, kWh.
+    pub transfer_energy_kwh: Percentiles,
+    /// Its carbon at the region's grid, kgCO2e.
+    pub transfer_carbon_kgco2e: Percentiles,
+    /// Hours to move the data at the link's bandwidth.
+    pub transfer_hours: Percentiles,
+    /// Water of the work (on-site cooling and off-site generation), L.
+    pub water_l: Percentiles,
+    /// Electricity cost of the work at the region's price.
+    pub cost: Percentiles,
+    /// The currency of `cost`.
+    pub currency: String,
+    /// Compute plus transfer carbon, per sample, kgCO2e.
+    pub total_carbon_kgco2e: Percentiles,
+}
+
+/// The region to choose and by how much it wins.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Best {
+    /// The region with the lowest total carbon (P50).
+    pub region: String,
+    /// The next lowest (`None` with one candidate).
+    pub runner_up: Option<String>,
+    /// `runner-up total - best total` on the same draws, kgCO2e.
+    pub margin_kgco2e: Option<Percentiles>,
+    /// Whether the margin's P5..P95 excludes 0.
+    pub distinguishable: bool,
+}
+
+/// The plan: every candidate and the best.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegionPlan {
+    /// [`PLAN_SCHEMA`].
+    pub schema: &'static str,
+    /// Data moved, GB.
+    pub data_gb: f64,
+    /// IT energy of the work, kWh.
+    pub energy_kwh: Percentiles,
+    /// How long the work runs, h, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
+    /// Link bandwidth, Gbit/s.
+    pub bandwidth_gbps: f64,
+    /// Network energy intensity, kWh/GB (its range as P5/P50/P95 of a uniform draw's bounds:
+    /// low, middle, high).
+    pub network_kwh_per_gb: Percentiles,
+    /// Where the network intensity comes from.
+    pub network_source: String,
+    /// The candidates, in the order given.
+    pub regions: Vec<RegionResult>,
+    /// The best.
+    pub best: Best,
+    /// Monte Carlo samples.
+    pub samples: usize,
+    /// What the reader should know: templates whose fields (`{price}`) a front end names in its
+    /// own words with [`RegionPlan::name_fields`].
+    pub notes: Vec<String>,
+}
+
+impl RegionPlan {
+    /// Renders the fields the notes mention in a front end's words (`{price}` -> `--price`).
+    pub fn name_fields(&mut self, name: &dyn Fn(Field) -> String) {
+        for n in &mut self.notes {
+            *n = crate::field::render(n, name);
+        }
+    }
+}
+
+/// Checks `job`, resolves each region's site from `cat`, accounts each through the runner and
+/// picks the best.
+///
+/// # Errors
+/// [`PlanError::Invalid`] naming the input at fault (no region, a region twice, data, energy,
+/// bandwidth, hours or network intensity that is not positive); [`PlanError::Site`] when a
+/// region's site cannot be resolved (an unknown region, naming the closest catalog names).
+pub fn plan_region(
+    cat: &Catalog,
+    job: &RegionJob,
+    opts: McOptions,
+) -> Result<RegionPlan, PlanError> {
+    check(job)?;
+    let (network, network_source) = match job.network_kwh_per_gb {
+        Some(r) => (r, "given".to_string()),
+        None => {
+            let c = cat
+                .coefficient(NETWORK_KEY)
+                .map_err(|e| PlanError::Site(e.into()))?;
+            (c.range(), format!("{NETWORK_KEY}: {}", Row::cite(c)))
+        }
+    };
+    let mut regions = Vec::with_capacity(job.regions.len());
+    let mut totals = Vec::with_capacity(job.regions.len());
+    let mut samples = 1;
+    let mut fallbacks = Vec::new();
+    for name in &job.regions {
+        let inputs = SiteInputs {
+            grid: Some(name.clone()),
+            ..job.site.clone()
+        };
+        let mut assumed = Vec::new();
+        let resolved = resolve(cat, &inputs, &mut assumed).map_err(PlanError::Site)?;
+        fallbacks.extend(
+            fallback_notes(&assumed)
+                .into_iter()
+                .map(|n| format!("{name}: {n}")),
+        );
+        let grid = resolved
+            .grid
+            .map_or_else(|| name.clone(), |g| g.key.clone());
+        let site = resolved.site;
+        let run = |part| {
+            let m = RegionModel::new(job, network, &site, part);
+            let r = runner::run(&m, opts, Vec::new());
+            (m, r)
+        };
+        let (_, compute) = run(Part::Compute);
+        let (_, transfer) = run(Part::Transfer);
+        let (total_model, total) = run(Part::Total);
+        samples = samples.max(compute.samples).max(total.samples);
+        let get = |r: &crate::result::Report, f| r.get(f).unwrap_or(Percentiles::point(0.0));
+        let hours = job.data_gb * 8.0 / job.bandwidth_gbps / 3600.0;
+        regions.push(RegionResult {
+            region: name.clone(),
+            grid,
+            intensity_g_per_kwh: bounds(site.intensity.range.range()),
+            pue: bounds(site.pue.range),
+            wue_l_per_kwh: bounds(site.wue.range),
+            facility_energy_kwh: get(&compute, Figure::FacilityEnergy),
+            carbon_kgco2e: get(&compute, Figure::Carbon),
+            transfer_energy_kwh: get(&transfer, Figure::FacilityEnergy),
+            transfer_carbon_kgco2e: get(&transfer, Figure::Carbon),
+            transfer_hours: Percentiles::point(hours),
+            water_l: get(&compute, Figure::Water),
+            cost: get(&compute, Figure::Cost),
+            currency: site.currency.clone(),
+            total_carbon_kgco2e: get(&total, Figure::Carbon),
+        });
+        totals.push(total_model);
+    }
+    let (best, mut notes) = choose(&regions, &totals, opts);
+    notes.extend(fallbacks);
+    Ok(RegionPlan {
+        schema: PLAN_SCHEMA,
+        data_gb: job.data_gb,
+        energy_kwh: bounds(job.energy_kwh),
+        hours: job.hours,
+        bandwidth_gbps: job.bandwidth_gbps,
+        network_kwh_per_gb: bounds(network),
+        network_source,
+        regions,
+        best,
+        samples,
+        notes,
+    })
+}
+
+/// A range as `{low, middle, high}` (an input's bounds, not a Monte Carlo's percentiles).
+fn bounds(r: Range) -> Percentiles {
+    Percentiles {
+        p5: r.lo,
+        p50: r.mid(),
+        p95: r.hi,
+    }
+}
+
+/// The region with the lowest total P50 (the first on a tie), the runner-up, and the margin
+/// on the same draws.
+fn choose(
+    regions: &[RegionResult],
+    totals: &[RegionModel],
+    opts: McOptions,
+) -> (Best, Vec<String>) {
+    let mut order: Vec<usize> = (0..regions.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (
+            regions[a].total_carbon_kgco2e.p50,
+            regions[b].total_carbon_kgco2e.p50,
+        );
+        x.total_cmp(&y).then(a.cmp(&b))
+    });
+    let first = order[0];
+    let mut notes = Vec::new();
+    let Some(&second) = order.get(1) else {
+        return (
+            Best {
+                region: regions[first].region.clone(),
+                runner_up: None,
+                margin_kgco2e: None,
+                distinguishable: true,
+            },
+            notes,
+        );
+    };
+    let d = runner::paired(&[&totals[first], &totals[second]], opts);
+    let margin = d
+        .against_first
+        .first()
+        .and_then(|fs| fs.iter().find(|(f, _)| *f == Figure::Carbon))
+        .map_or(Percentiles::point(0.0), |(_, p)| *p);
+    let distinguishable = margin.p5 > 0.0 || margin.p95 < 0.0;
+    let (a, b) = (&regions[first].region, &regions[second].region);
+    if !distinguishable {
+        notes.push(format!(
+            "{a} and {b} are not distinguishable: the margin's P5..P95 contains 0 (the inputs' \
+             ranges could put either first)"
+        ));
+    }
+    (
+        Best {
+            region: a.clone(),
+            runner_up: Some(b.clone()),
+            margin_kgco2e: Some(margin),
+            distinguishable,
+        },
+        notes,
+    )
+}
+
+/// The inputs' own limits, each error naming its field.
+fn check(job: &RegionJob) -> Result<(), PlanError> {
+    if job.regions.is_empty() {
+        return Err(PlanError::invalid(
+            Field::Regions,
+            "give at least one region",
+        ));
+    }
+    for (i, r) in job.regions.iter().enumerate() {
+        if r.trim().is_empty() {
+            return Err(PlanError::invalid(Field::Regions, "a region name is empty"));
+        }
+        if job.regions[..i].iter().any(|x| x.eq_ignore_ascii_case(r)) {
+            return Err(PlanError::invalid(
+                Field::Regions,
+                format!("{r} is listed twice"),
+            ));
+        }
+    }
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if !positive(job.data_gb) {
+        return Err(PlanError::invalid(Field::Data, "the data must be positive"));
+    }
+    if !(positive(job.energy_kwh.lo) && job.energy_kwh.hi.is_finite()) {
+        return Err(PlanError::invalid(
+            Field::Energy,
+            "the energy must be positive",
+        ));
+    }
+    if !positive(job.bandwidth_gbps) {
+        return Err(PlanError::invalid(
+            Field::Bandwidth,
+            "the bandwidth must be positive",
+        ));
+    }
+    if job.hours.is_some_and(|h| !positive(h)) {
+        return Err(PlanError::invalid(
+            Field::Hours,
+            "the hours must be positive",
+        ));
+    }
+    if let Some(n) = job.network_kwh_per_gb {
+        if !(n.lo.is_finite() && n.hi.is_finite() && n.lo >= 0.0) {
+            return Err(PlanError::invalid(
+                Field::NetworkIntensity,
+                "the network's energy intensity must be 0 or more",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "region_tests.rs"]
+mod tests;
