@@ -611,6 +611,9 @@ pub struct PlanWindowArgs {
     /// Print the `wattlens.plan/v1` JSON object.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+    /// Leave out the table's chart of the intensity over the window (a single job's table only).
+    #[arg(long, help_heading = "Output")]
+    pub no_chart: bool,
     /// Monte Carlo samples when any input is a range.
     #[arg(long, value_name = "N", help_heading = "Output")]
     pub samples: Option<String>,

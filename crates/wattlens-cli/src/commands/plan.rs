@@ -1,6 +1,7 @@
 //! `wattlens plan window`: read the series and the job (or a queue of jobs, `--jobs`), resolve
 //! the site as estimates do, plan through the library (`wattlens::plan`), optionally score on a
-//! realised series (`--evaluate-on`), and print a table or the `wattlens.plan/v1` JSON object.
+//! realised series (`--evaluate-on`), and print a table (a single job's with a chart of the
+//! intensity over its window, `wattlens::plan::chart`) or the `wattlens.plan/v1` JSON object.
 
 use crate::cli::{PlanCommand, PlanWindowArgs, SeriesSignal};
 use crate::settings::{self, Config};
@@ -104,15 +105,21 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
                 jobs: &plans,
             })?
         } else {
-            plans.iter().map(table).collect::<Vec<_>>().join("\n")
+            plans
+                .iter()
+                .map(|p| table(p, &[]))
+                .collect::<Vec<_>>()
+                .join("\n")
         }
     } else {
         let job = single(a, rule)?;
         let p = ctx.plan(&job, &|f| crate::flags::flag(f).to_string())?;
         if a.json {
             json(&p)?
+        } else if a.no_chart {
+            table(&p, &[])
         } else {
-            table(&p)
+            table(&p, &wattlens::plan::chart::plan_chart(&series, &job, &p))
         }
     };
     out.stdout(&text)?;
@@ -309,8 +316,8 @@ fn percent(f: f64) -> String {
     format!("{}%", fmt_num(f * 100.0))
 }
 
-/// The terminal table of one plan.
-fn table(p: &WindowPlan) -> String {
+/// The terminal table of one plan, with the lines of its chart (none for a queue's jobs).
+fn table(p: &WindowPlan, chart: &[String]) -> String {
     let slots = |s: &[wattlens::plan::Slot]| {
         s.iter()
             .map(|s| format!("{}..{}", s.start, s.end))
@@ -376,6 +383,10 @@ fn table(p: &WindowPlan) -> String {
                 percent(r.savings_fraction)
             ),
         ));
+    }
+    for (i, line) in chart.iter().enumerate() {
+        let key = if i == 0 { "chart" } else { "" };
+        rows.push((key.into(), line.clone()));
     }
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut s: String = rows

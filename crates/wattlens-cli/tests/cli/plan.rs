@@ -141,6 +141,59 @@ fn the_table_shows_the_slots_carbon_and_saving() {
 }
 
 #[test]
+fn the_table_charts_the_window_and_no_chart_or_json_leave_it_out() {
+    // 100/300/50/50 on 50..300 g/kWh: (100-50)/250 x 7 = 1.4 -> ▂, 300 -> █, 50 -> ▁; the
+    // baseline runs in hours 0-2, the schedule in 2-4.
+    let f = hourly(&[100, 300, 50, 50]);
+    let base = [
+        "plan",
+        "window",
+        "--series",
+        s(&f),
+        "--duration",
+        "2h",
+        "--power",
+        "10kW",
+    ];
+    let out = stdout(&base);
+    assert!(
+        out.contains("chart           ▂█▁▁  50..300 g/kWh\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n                --^^  ^ run in, - at once, * both\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2024-03-04T00:00:00Z to 2024-03-04T04:00:00Z, 1h per column\n"),
+        "{out}"
+    );
+    for flag in ["--no-chart", "--json"] {
+        let out = stdout(&[&base[..], &[flag]].concat());
+        assert!(
+            !out.contains("▂█▁▁") && !out.contains("per column"),
+            "{flag}: {out}"
+        );
+        assert!(out.contains("2024-03-04T02:00:00Z"), "{flag}: {out}");
+    }
+}
+
+#[test]
+fn a_queue_has_no_chart() {
+    let f = hourly(&[100, 300, 50, 50]);
+    let jobs = temp_file(
+        "jobs.csv",
+        "name,duration,power,earliest,deadline\nj,2h,10kW,,\n",
+    );
+    let out = stdout(&["plan", "window", "--series", s(&f), "--jobs", s(&jobs)]);
+    assert!(
+        out.contains("2024-03-04T02:00:00Z..2024-03-04T04:00:00Z"),
+        "{out}"
+    );
+    assert!(!out.contains("chart") && !out.contains('▁'), "{out}");
+}
+
+#[test]
 fn a_queue_of_jobs_in_file_order() {
     let f = hourly(&[100, 300, 50, 50, 400, 20]);
     let jobs = temp_file(

@@ -14,11 +14,13 @@
 //!   runner and the accounting core ([`JobModel`], a [`crate::runner::Evaluate`]), so carbon is a
 //!   `{p5, p50, p95}` range with the site's PUE; [`WindowPlan`] is the typed result
 //!   (`wattlens.plan/v1`), [`WindowPlan::evaluate_on`] scores it on a realised series.
+//! - [`chart`]: the terminal chart of a plan's window, the intensity curve with the slots marked.
 //!
 //! Where to run (`wattlens plan region`, [`region`]): the same work at each candidate region's
 //! site plus moving its data there, and the region with the lowest total carbon.
 
 mod account;
+pub mod chart;
 pub mod checkpoint;
 mod interruptible;
 #[cfg(test)]
