@@ -244,9 +244,9 @@ pub fn start(w: &WhenArgs) -> Result<Option<Timestamp>> {
 pub fn for_estimate(
     a: &SiteArgs,
     w: &WhenArgs,
-    intensity_from: Option<&str>,
+    cfg: &crate::settings::ConfigSite,
 ) -> Result<Option<(Loaded, Timestamp)>> {
-    let Some(loaded) = load(a, intensity_from)? else {
+    let Some(loaded) = load(a, intensity_from(a, cfg).as_deref())? else {
         return Ok(None);
     };
     let Some(at) = start(w)? else {

@@ -122,12 +122,8 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let placed = series::for_estimate(
-        &a.site,
-        &a.when,
-        series::intensity_from(&a.site, &cfg.site).as_deref(),
-    )?;
-    let mut r = resolve::train(cat, &inputs, &site)?;
+    let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
+    let r = resolve::train(cat, &inputs, &site)?;
     let mc = settings::mc(&a.out, cfg)?;
     // The span is the duration (failure losses included), as the model has it: the shortest
     // and longest over the estimate's own samples (a pre-pass with the draws the estimate on
@@ -141,15 +137,14 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         }
         None => (Range::point(0.0), 0.0),
     };
-    let outcome = on_series(
+    let mut e = run_placed(
+        r,
+        |s| &mut s.site,
         placed.as_ref(),
         (hours, central),
-        &mut r.spec.site,
         site.cfe,
-        &mut r.assumptions,
+        mc,
     )?;
-    let mut e = run_resolved(r, mc);
-    series::finish(&mut e, outcome);
     implied_mfu(&mut e, a)?;
     computed_duration(&mut e, a)?;
     Ok(e)
@@ -281,23 +276,17 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let placed = series::for_estimate(
-        &a.site,
-        &a.when,
-        series::intensity_from(&a.site, &cfg.site).as_deref(),
-    )?;
-    let mut r = resolve::fleet(cat, &inputs, &site)?;
+    let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
+    let r = resolve::fleet(cat, &inputs, &site)?;
     let hours = r.spec.hours;
-    let outcome = on_series(
+    run_placed(
+        r,
+        |s| &mut s.site,
         placed.as_ref(),
         (hours, hours.mid()),
-        &mut r.spec.site,
         site.cfe,
-        &mut r.assumptions,
-    )?;
-    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
-    series::finish(&mut e, outcome);
-    Ok(e)
+        settings::mc(&a.out, cfg)?,
+    )
 }
 
 fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
@@ -337,12 +326,8 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         mbu: range("--mbu", a.mbu.as_deref(), Dim::Fraction)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let placed = series::for_estimate(
-        &a.site,
-        &a.when,
-        series::intensity_from(&a.site, &cfg.site).as_deref(),
-    )?;
-    let mut r = resolve::infer(cat, &inputs, &site)?;
+    let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
+    let r = resolve::infer(cat, &inputs, &site)?;
     // A day of requests spans the day; a count of requests has no time of its own in the
     // model: it is placed at --start (one second).
     let hours = Range::point(match r.spec.volume {
@@ -353,16 +338,14 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         }
         _ => 0.0,
     });
-    let outcome = on_series(
+    run_placed(
+        r,
+        |s| &mut s.site,
         placed.as_ref(),
         (hours, hours.mid()),
-        &mut r.spec.site,
         site.cfe,
-        &mut r.assumptions,
-    )?;
-    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
-    series::finish(&mut e, outcome);
-    Ok(e)
+        settings::mc(&a.out, cfg)?,
+    )
 }
 
 fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
@@ -381,38 +364,46 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report>
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
-    let placed = series::for_estimate(
-        &a.site,
-        &a.when,
-        series::intensity_from(&a.site, &cfg.site).as_deref(),
-    )?;
-    let mut r = resolve::datacenter(cat, &inputs, &site)?;
+    let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
+    let r = resolve::datacenter(cat, &inputs, &site)?;
     settings::warn_breakdown_pue(inputs.breakdown.as_ref());
     let hours = r.spec.hours;
-    let outcome = on_series(
+    run_placed(
+        r,
+        |s| &mut s.site,
         placed.as_ref(),
         (hours, hours.mid()),
-        &mut r.spec.site,
         site.cfe,
-        &mut r.assumptions,
-    )?;
-    let mut e = run_resolved(r, settings::mc(&a.out, cfg)?);
-    series::finish(&mut e, outcome);
-    Ok(e)
+        settings::mc(&a.out, cfg)?,
+    )
 }
 
-/// With `--series`: the estimate placed at `--start` for `hours` of its span, the series' mean
-/// intensity written into its site (`series::finish` then labels the result).
-fn on_series(
+/// Runs a resolved estimate; with `--series`, placed at `--start` over its span (`hours` over
+/// its evaluations, the central one's second) first, and the result labelled with its basis
+/// (`series::finish`).
+fn run_placed<M: wattlens::runner::Evaluate + Sync>(
+    mut r: wattlens::Resolved<M>,
+    site_of: fn(&mut M) -> &mut wattlens::footprint::Site,
     placed: Option<&(series::Loaded, jiff::Timestamp)>,
     (hours, central): (Range, f64),
-    site: &mut wattlens::footprint::Site,
     cfe: Option<Range>,
-    assumptions: &mut Vec<wattlens::explain::Assumption>,
-) -> Result<Option<series::Outcome>> {
-    placed
-        .map(|(l, start)| l.estimate(*start, hours, central, site, cfe, assumptions))
-        .transpose()
+    mc: wattlens::runner::McOptions,
+) -> Result<Report> {
+    let outcome = placed
+        .map(|(l, start)| {
+            l.estimate(
+                *start,
+                hours,
+                central,
+                site_of(&mut r.spec),
+                cfe,
+                &mut r.assumptions,
+            )
+        })
+        .transpose()?;
+    let mut e = run_resolved(r, mc);
+    series::finish(&mut e, outcome);
+    Ok(e)
 }
 
 fn print(e: &Report, o: &OutputArgs, out: &mut Output) -> Result<()> {
