@@ -653,11 +653,11 @@ pub struct CheckpointArgs {
     /// Time to write one checkpoint (minutes; e.g. 1, 40s).
     #[arg(long, help_heading = "Checkpoints")]
     pub checkpoint_minutes: Option<String>,
-    /// Size of one checkpoint instead of a write time (GB; e.g. 2400, 2.4TB), with
+    /// Size of one checkpoint instead of a write time (GB; e.g. 2400, 2.4TB, 1PB, 2TiB), with
     /// --storage-bandwidth.
     #[arg(long, help_heading = "Checkpoints")]
     pub checkpoint_size: Option<String>,
-    /// Write bandwidth of the checkpoint storage (GB/s; e.g. 100, 1TB/s).
+    /// Write bandwidth of the checkpoint storage (GB/s; e.g. 100, 1TB/s, 400Gbit/s).
     #[arg(long, help_heading = "Checkpoints")]
     pub storage_bandwidth: Option<String>,
     /// Time from an interruption to training again (minutes).
@@ -696,7 +696,7 @@ pub struct PlanRegionArgs {
     /// FR,PL,cn-northwest,cn-east; `wattlens catalog list grids` lists them).
     #[arg(long, value_name = "LIST", help_heading = "Plan")]
     pub regions: String,
-    /// Data to move to the region (GB; e.g. 50TB, 800GB; decimal units).
+    /// Data to move to the region (GB; e.g. 50TB, 800GB, 2TiB; B = byte, bit = bit).
     #[arg(long, value_name = "SIZE", help_heading = "Plan")]
     pub data: String,
     /// IT energy of the work (kWh; e.g. 100MWh, 80MWh..120MWh): the site's PUE is applied.
