@@ -10,12 +10,46 @@ use wattlens::estimate::resolve::{self, FleetInputs, GrowthInputs};
 use wattlens::estimate::site::SiteInputs;
 use wattlens::input::Dim;
 use wattlens::result::Report;
+use wattlens::uncertainty::Range;
+
+/// A rate that may be negative (`-5%`, `-10..5%`, `0.2`): the units parser takes no sign, so
+/// each bound's sign is read here and the rest parsed as usual (its errors name the flag).
+fn signed(flag: &str, text: Option<&str>) -> Result<Option<Range>> {
+    let Some(t) = text.map(str::trim) else {
+        return Ok(None);
+    };
+    if !t.contains('-') || t.contains("e-") || t.contains("E-") {
+        return settings::range(flag, Some(t), Dim::Factor);
+    }
+    // A unit after the last bound applies to both (`-10..5%`).
+    let (body, unit) = t.strip_suffix('%').map_or((t, ""), |b| (b, "%"));
+    let bound = |b: &str| -> Result<f64> {
+        let (neg, abs) = b
+            .trim()
+            .strip_prefix('-')
+            .map_or((false, b.trim()), |a| (true, a));
+        let r = settings::range(flag, Some(&format!("{abs}{unit}")), Dim::Factor)?
+            .map_or(0.0, |r| r.lo);
+        Ok(if neg { -r } else { r })
+    };
+    let (lo, hi) = match body.split_once("..") {
+        Some((a, b)) => (bound(a)?, bound(b)?),
+        None => {
+            let v = bound(body)?;
+            (v, v)
+        }
+    };
+    if lo > hi {
+        bail!("invalid value for {flag}: {t:?} runs from a higher to a lower bound; write the lower first");
+    }
+    Ok(Some(Range::new(lo, hi)))
+}
 
 /// The trajectory flags, parsed (their domains are checked by the library, naming the flag).
 pub fn inputs(a: &GrowthArgs) -> Result<GrowthInputs> {
-    let rate = |flag: &str, text: Option<&str>| settings::range(flag, text, Dim::Factor);
+    let rate = signed;
     Ok(GrowthInputs {
-        years: settings::range("--years", a.years.as_deref(), Dim::Factor)?,
+        years: signed("--years", a.years.as_deref())?,
         demand_growth: rate("--demand-growth", a.demand_growth.as_deref())?,
         efficiency_gain: rate("--efficiency-gain", a.efficiency_gain.as_deref())?,
         elasticity: rate("--elasticity", a.elasticity.as_deref())?,
