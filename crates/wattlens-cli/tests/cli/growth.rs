@@ -298,3 +298,19 @@ fn negative_efficiency_gain_means_rising_energy_per_unit() {
     let v = json(&with(&["--years", "2", "--efficiency-gain", "-10%"]));
     assert!((p50(&years(&v)[2], "energy_per_unit_index") - 1.21).abs() < 1e-12);
 }
+
+#[test]
+fn explain_shows_the_trajectory_step() {
+    // 1.08^3 = 1.259712: shown as 1.26.
+    let t = stdout(&with(&[
+        "--years",
+        "3",
+        "--demand-growth",
+        "20%",
+        "--efficiency-gain",
+        "10%",
+        "--explain",
+    ]));
+    assert!(t.contains("trajectory_energy_index"), "{t}");
+    assert!(t.contains("= 1.26"), "{t}");
+}

@@ -200,10 +200,14 @@ impl Evaluate for GrowthYear<'_> {
         );
         // The base year's figures are this year's over its energy index (the accounting is
         // linear in energy for one draw of the site); the cumulative figures sum years 0..=t.
-        let (mut energy, mut carbon) = (0.0, 0.0);
-        for k in 0..=year {
-            energy += f.energy(k);
-            carbon += f.energy(k) * f.intensity(k);
+        // Running products (one multiplication a year, not a power): F_k = m^k, (1 - Z)^k.
+        let m = f.energy(1);
+        let (mut energy, mut carbon, mut fk, mut zk) = (0.0, 0.0, 1.0, 1.0);
+        for _ in 0..=year {
+            energy += fk;
+            carbon += fk * zk;
+            fk *= m;
+            zk *= 1.0 - f.z;
         }
         rec.put(Figure::CumulativeEnergy, fp.facility.0 * energy / index);
         rec.put(
@@ -268,6 +272,27 @@ pub fn trajectory(
 pub fn run_growth(r: Resolved<FleetSpec>, g: &Growth, opts: McOptions) -> Report {
     let spec = r.spec.clone();
     let mut e = run_resolved(r, opts);
+    // The trajectory's step at the central rates, for `--explain`.
+    let mid = |r: &Range| r.mid();
+    let f = Factors {
+        x: mid(&g.rates.demand_growth),
+        y: mid(&g.rates.efficiency_gain),
+        e: mid(&g.rates.elasticity),
+        z: mid(&g.rates.grid_decarbonisation),
+    };
+    e.steps.push(Step::new(
+        "trajectory_energy_index",
+        format!(
+            "F_N = [(1 + X)(1 - Y)^(1 - E)]^N = [(1 + {})(1 - {})^(1 - {})]^{}, energy of year N = a year of the fleet x F_N; carbon x (1 - {})^N",
+            fmt_input(f.x),
+            fmt_input(f.y),
+            fmt_input(f.e),
+            g.years,
+            fmt_input(f.z)
+        ),
+        f.energy(g.years),
+        "",
+    ));
     let mut t = trajectory(&spec, &g.rates, g.years, g.start_year, opts);
     t.preset = g.preset.map(|p| p.name.to_string());
     // A preset's published figures are of the last year's electricity, in TWh.

@@ -101,15 +101,23 @@ fn grid(e: &Report, t: &Trajectory) -> Vec<Vec<String>> {
 /// the cumulative totals.
 fn summary(e: &Report, t: &Trajectory) -> Vec<String> {
     let r = &t.rates;
+    let g = t.energy_growth_rate.scale(100.0);
+    let spread = if fmt_human(g.p5) == fmt_human(g.p95) {
+        String::new()
+    } else {
+        format!(
+            " (P50; P5..P95 {}%..{}%)",
+            fmt_human(g.p5),
+            fmt_human(g.p95)
+        )
+    };
     let mut out = vec![format!(
-        "rates a year: demand {}, efficiency {}, elasticity {}, grid decarbonisation {}; effective energy growth {} a year (P50; P5..P95 {}..{})",
+        "rates a year: demand {}, efficiency {}, elasticity {}, grid decarbonisation {}; effective energy growth {}% a year{spread}",
         rate(&r.demand_growth),
         rate(&r.efficiency_gain),
         r.elasticity.display(""),
         rate(&r.grid_decarbonisation),
-        fmt_human(t.energy_growth_rate.p50 * 100.0) + "%",
-        fmt_human(t.energy_growth_rate.p5 * 100.0) + "%",
-        fmt_human(t.energy_growth_rate.p95 * 100.0) + "%",
+        fmt_human(g.p50),
     )];
     let base = t.years.first().map_or(t.start_year, |y| y.year);
     out.push(match (t.outrun_year, t.outrun_year_p5) {
