@@ -340,11 +340,41 @@ pub struct FleetArgs {
     #[command(flatten)]
     pub hw: HardwareArgs,
     #[command(flatten)]
+    pub growth: GrowthArgs,
+    #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]
     pub when: WhenArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// The growth trajectory flags of `estimate fleet`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct GrowthArgs {
+    /// Years of a trajectory after the base year (1-100): a row per year.
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub years: Option<String>,
+    /// Yearly growth of demand for the service (e.g. 20% or 20..30%; above -100%).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub demand_growth: Option<String>,
+    /// Yearly fall of energy per unit of service (e.g. 10%; negative: efficiency worsens).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub efficiency_gain: Option<String>,
+    /// Elasticity of demand to the cost of a unit of service: the rebound (0 none, 1 all the
+    /// savings taken back, above 1 backfire).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub elasticity: Option<String>,
+    /// Yearly fall of the grid's carbon intensity (e.g. 5%).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub grid_decarbonisation: Option<String>,
+    /// Calendar year of the base year (default: this year, or the preset's).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub start_year: Option<String>,
+    /// A named trajectory with its published base and rates: iea-2024 (data centres, 460 TWh in
+    /// 2022 to about 1,000 TWh in 2026).
+    #[arg(long, help_heading = "Growth")]
+    pub preset: Option<String>,
 }
 
 /// `estimate datacenter`.

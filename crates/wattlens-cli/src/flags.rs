@@ -77,6 +77,13 @@ const FLAGS: &[(Field, &str)] = &[
     (Field::Data, "--data"),
     (Field::Bandwidth, "--bandwidth"),
     (Field::NetworkIntensity, "--network-intensity"),
+    (Field::Years, "--years"),
+    (Field::DemandGrowth, "--demand-growth"),
+    (Field::EfficiencyGain, "--efficiency-gain"),
+    (Field::Elasticity, "--elasticity"),
+    (Field::GridDecarbonisation, "--grid-decarbonisation"),
+    (Field::StartYear, "--start-year"),
+    (Field::Preset, "--preset"),
 ];
 
 /// The flag that gives `f` (its library name if the table lacks it: a test keeps the table

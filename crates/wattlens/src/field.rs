@@ -172,6 +172,20 @@ fields! {
     Utilization = "utilization",
     /// On-site water per kWh of IT energy.
     Wue = "wue",
+    /// Years of a growth trajectory.
+    Years = "years",
+    /// Yearly growth of the demand for a fleet's service (a trajectory).
+    DemandGrowth = "demand_growth",
+    /// Yearly fall of a fleet's energy per unit of service (a trajectory).
+    EfficiencyGain = "efficiency_gain",
+    /// Elasticity of demand to the cost of a unit of service (rebound; a trajectory).
+    Elasticity = "elasticity",
+    /// Yearly fall of the grid's carbon intensity (a trajectory).
+    GridDecarbonisation = "grid_decarbonisation",
+    /// Calendar year of a trajectory's base year.
+    StartYear = "start_year",
+    /// A named trajectory scenario with its published base and rates.
+    Preset = "preset",
 }
 
 impl Field {

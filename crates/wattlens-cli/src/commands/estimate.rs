@@ -276,6 +276,10 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
+    let growth = super::fleet_growth::inputs(&a.growth)?;
+    if growth.any() {
+        return super::fleet_growth::run(a, cat, cfg, &inputs, &site, &growth);
+    }
     let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
     let r = resolve::fleet(cat, &inputs, &site)?;
     let hours = r.spec.hours;

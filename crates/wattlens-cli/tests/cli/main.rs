@@ -192,6 +192,7 @@ mod compare;
 mod estimate_limits;
 mod estimate_numbers;
 mod estimate_presets;
+mod growth;
 mod infer;
 mod library;
 mod output;

@@ -5,6 +5,7 @@
 pub mod datacenter;
 pub mod failures;
 pub mod fleet;
+pub mod growth;
 pub mod infer;
 pub mod power;
 pub mod resolve;
