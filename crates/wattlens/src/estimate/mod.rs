@@ -7,6 +7,7 @@ pub mod failures;
 pub mod fleet;
 pub mod infer;
 pub mod power;
+pub mod power_cap;
 pub mod resolve;
 pub mod site;
 pub mod train;
