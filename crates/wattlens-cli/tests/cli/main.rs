@@ -193,6 +193,7 @@ mod estimate_limits;
 mod estimate_numbers;
 mod estimate_presets;
 mod infer;
+mod levers;
 mod library;
 mod output;
 mod plan;
