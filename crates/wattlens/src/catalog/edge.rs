@@ -29,6 +29,9 @@ pub struct Device {
     pub ml_power_w_low: f64,
     /// Power under sustained ML load, high end, W.
     pub ml_power_w_high: f64,
+    /// Where the ML-load power comes from.
+    #[serde(default, deserialize_with = "text")]
+    pub ml_power_source: Option<String>,
     /// Memory, GB.
     pub memory_gb: f64,
     /// Peak memory bandwidth, GB/s.
@@ -50,6 +53,9 @@ pub struct Device {
     pub lifetime_years_low: f64,
     /// Service life, high end, years.
     pub lifetime_years_high: f64,
+    /// Where the service life comes from.
+    #[serde(default, deserialize_with = "text")]
+    pub lifetime_source: Option<String>,
     /// Wall-to-device efficiency of wired charging (or of the power supply), low end.
     pub charger_eff_low: f64,
     /// Wired charging efficiency, high end.
@@ -60,6 +66,9 @@ pub struct Device {
     /// Wireless charging efficiency, high end.
     #[serde(default)]
     pub wireless_eff_high: Option<f64>,
+    /// Where the charger efficiencies come from.
+    #[serde(default, deserialize_with = "text")]
+    pub charger_source: Option<String>,
     /// datasheet, report, secondary, judgement.
     #[serde(default, deserialize_with = "text")]
     pub confidence: Option<String>,
@@ -304,7 +313,14 @@ mod tests {
         }
         for d in &rows {
             assert!(d.cite().len() > 10, "{} has no source", d.name);
-            assert!(d.embodied_source.is_some(), "{}", d.name);
+            for s in [
+                &d.embodied_source,
+                &d.ml_power_source,
+                &d.lifetime_source,
+                &d.charger_source,
+            ] {
+                assert!(s.as_deref().is_some_and(|s| s.len() > 10), "{}", d.name);
+            }
         }
         let p = c.devices().expect("t").get("iphone-15-pro").expect("row");
         // A17 Pro: LPDDR5-6400 x 64 bit / 8 = 51.2 GB/s

@@ -290,6 +290,9 @@ pub struct Roofline {
     pub utilisation: Range,
     /// A cap on accelerator power: compute-bound and memory-bound factors, if any.
     pub power_cap: Option<PowerCap>,
+    /// A personal device (`board_w` is its power under ML load, flat): the explanation cites
+    /// the device's row rather than data-centre serving measurements.
+    pub on_device: bool,
 }
 
 /// An inference workload to estimate.
@@ -426,7 +429,11 @@ impl Roofline {
                 dec.time().0 * 1e3,
                 "ms",
             )
-            .source("step overhead: Lambda, vLLM benchmarks on Lambda Cloud (LambdaLabsML/vllm-benchmark, 2024)")
+            .source(if self.on_device {
+                "step overhead: none on a device (one sequence at a time)"
+            } else {
+                "step overhead: Lambda, vLLM benchmarks on Lambda Cloud (LambdaLabsML/vllm-benchmark, 2024)"
+            })
         });
         // Under a cap each phase takes T times as long at X / T of its power, T and X blended
         // between the memory- and compute-bound curves by the phase's activity.
@@ -484,7 +491,11 @@ impl Roofline {
                 p_dec.0,
                 "W",
             )
-            .source("low: Ma et al., arXiv 2605.11999 (H200 decode 137-300 W); high: Epoch AI 2025, Lambda vLLM benchmarks 2024 (~95% at 256 sequences)")
+            .source(if self.on_device {
+                "the device's power under ML load (its catalog row), flat: low = high = 1"
+            } else {
+                "low: Ma et al., arXiv 2605.11999 (H200 decode 137-300 W); high: Epoch AI 2025, Lambda vLLM benchmarks 2024 (~95% at 256 sequences)"
+            })
         });
         let batch_j = (p_pre * t_pre).0 + (p_dec * decode).0;
         // Host and rest keep their power under a cap and run as long as the request does.

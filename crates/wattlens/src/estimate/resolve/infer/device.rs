@@ -127,7 +127,17 @@ pub(super) fn on_device(
         "GB/s",
         dev.cite(),
     );
-    catalog_value(&mut out, "device_power", dev.ml_power(), "W", dev.cite());
+    catalog_value(
+        &mut out,
+        "device_power",
+        dev.ml_power(),
+        "W",
+        format!(
+            "{}: {}",
+            dev.name,
+            dev.ml_power_source.as_deref().unwrap_or("catalog row")
+        ),
+    );
     let mfu = given_or(cat, &mut out, g.mfu, ("mfu", "", Field::Mfu), "device.mfu")?;
     let mbu = given_or(cat, &mut out, g.mbu, ("mbu", "", Field::Mbu), "device.mbu")?;
     let roofline = Roofline {
@@ -155,6 +165,7 @@ pub(super) fn on_device(
         power_idle: Range::point(0.0),
         utilisation: Range::point(1.0),
         power_cap: None,
+        on_device: true,
     };
     let mut site = resolve_site(cat, s, &mut out)?.site;
     site_on_device(&mut site, dev, charging, s, &mut out)?;
@@ -237,7 +248,11 @@ fn site_on_device(
         let life = a.name == "service_life" && !own_life;
         !(dc || life)
     });
-    let src = format!("{}: {}", dev.name, dev.cite());
+    let src = format!(
+        "{}: {}",
+        dev.name,
+        dev.charger_source.as_deref().unwrap_or("catalog row")
+    );
     catalog_value(
         out,
         "charger_efficiency",
@@ -268,6 +283,11 @@ fn site_on_device(
     site.embodied.per_accelerator_kg = Param::new(dev.embodied(), embodied_src);
     site.embodied.per_server_kg = Param::new(Range::point(0.0), "on-device: no server");
     if s.lifetime_h.is_none() {
+        let src = format!(
+            "{}: {}",
+            dev.name,
+            dev.lifetime_source.as_deref().unwrap_or("catalog row")
+        );
         catalog_value(
             out,
             "service_life",

@@ -98,6 +98,7 @@ pub(super) fn modelled(
         power_idle: s.power_idle,
         utilisation: s.utilisation,
         power_cap,
+        on_device: false,
     };
     Ok((Energy::Modelled(Box::new(roofline)), accel.name.clone()))
 }
