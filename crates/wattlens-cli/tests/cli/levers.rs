@@ -59,6 +59,12 @@ fn a_60_percent_cap_lengthens_training_and_cuts_accelerator_energy() {
     // Host and rest keep their power and run 1.05x as long.
     let h = component(&capped, "host CPU and memory") / component(&free, "host CPU and memory");
     assert!((h - 1.05).abs() < 1e-9, "{h}");
+    // The output names the curve and its source.
+    let n = notes(&capped);
+    assert!(
+        n.contains("compute-bound curve, the measured point compute-60") && n.contains("McDonald"),
+        "{n}"
+    );
     // The same cap in watts: 420 W of the H100's 700 W.
     let watts = train(&["--mfu", "0.4", "--power-cap", "420W"]);
     assert_eq!(p50(&watts, "it_energy_kwh"), p50(&capped, "it_energy_kwh"));

@@ -127,9 +127,23 @@ pub struct PowerCap {
     pub memory: Option<Factors>,
     /// The cap in watts, where the board power is known.
     pub watts: Option<f64>,
+    /// The curves used, their factors and sources, for the output's note.
+    pub curves: Vec<String>,
 }
 
 impl PowerCap {
+    /// A note for the default output: the cap and the curves it reads, with their sources.
+    #[must_use]
+    pub fn note(&self) -> String {
+        format!(
+            "{{power_cap}} {}% of board power{}: {}",
+            fmt_input(self.fraction * 100.0),
+            self.watts
+                .map_or(String::new(), |w| format!(" ({} W)", fmt_input(w))),
+            self.curves.join("; ")
+        )
+    }
+
     /// A capped accelerator power: `P x X / T`, at most the cap in watts.
     #[must_use]
     pub fn apply(&self, p: f64, k: Drawn) -> f64 {
@@ -249,6 +263,7 @@ pub fn resolve(
         Field::PowerCap,
     ));
     let rows = cat.power_caps()?.rows()?;
+    let mut curves = Vec::new();
     let mut curve = |class: Class| -> Result<Factors, EstimateError> {
         let points: Vec<&PowerCapPoint> = rows
             .iter()
@@ -272,7 +287,23 @@ pub fn resolve(
             [a, b] => format!("interpolated linearly between {} and {}", a.name, b.name),
             _ => format!("the measured point {}", used[0].name),
         };
-        let cites: Vec<String> = used.iter().map(|p| p.cite()).collect();
+        let cites: Vec<String> = used
+            .iter()
+            .filter(|p| p.confidence.as_deref() != Some("definition"))
+            .map(|p| p.cite())
+            .collect();
+        let cites = if cites.is_empty() {
+            vec!["no cap: the uncapped run".to_string()]
+        } else {
+            cites
+        };
+        curves.push(format!(
+            "{}-bound curve, {how}: time x{}, accelerator energy x{} ({})",
+            class.name(),
+            f.time.display(""),
+            f.energy.display(""),
+            cites.join("; ")
+        ));
         out.push(Assumption {
             name: format!("power_cap_{}", class.name()),
             value: format!(
@@ -301,6 +332,7 @@ pub fn resolve(
         compute,
         memory,
         watts: board_w.map(|b| fraction * b),
+        curves,
     }))
 }
 

@@ -75,6 +75,9 @@ pub(super) fn modelled(
     let s = serving(cat, g, out)?;
     let power_cap =
         crate::estimate::power_cap::resolve(cat, i.power_cap, Some(f.board), true, out)?;
+    if let Some(c) = &power_cap {
+        notes.push(c.note());
+    }
     let roofline = Roofline {
         total_params: a.total,
         active_params: a.active,

@@ -139,6 +139,9 @@ pub fn train(
         false,
         &mut out,
     )?;
+    if let Some(c) = &power_cap {
+        notes.push(c.note());
+    }
     if let (Some(c), Duration::Wall(_) | Duration::AcceleratorHours(_)) = (&power_cap, &duration) {
         notes.push(cap_with_fixed_duration(&c.compute));
     }
