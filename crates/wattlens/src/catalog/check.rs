@@ -305,7 +305,9 @@ pub fn coefficient_bounds(key: &str) -> Bounds {
         | "infer.mfu"
         | "infer.mbu"
         | "infer.power_high"
-        | "infer.memory_usable" => fraction,
+        | "infer.memory_usable"
+        | "device.mbu"
+        | "device.mfu" => fraction,
         "infer.power_low"
         | "infer.power_idle"
         | "datacenter.overhead_cooling"

@@ -34,6 +34,11 @@ pub struct Device {
     pub ml_power_source: Option<String>,
     /// Memory, GB.
     pub memory_gb: f64,
+    /// Share of the memory one app (a model's weights and KV cache) may hold.
+    pub memory_usable: f64,
+    /// Where that share comes from.
+    #[serde(default, deserialize_with = "text")]
+    pub memory_usable_source: Option<String>,
     /// Peak memory bandwidth, GB/s.
     pub mem_bw_gb_s: f64,
     /// Dense INT8 peak of the NPU (or GPU), TOP/s, where published.
@@ -155,6 +160,7 @@ impl Validate for Device {
         watts.check("ml_power_w_high", self.ml_power_w_high)?;
         between(0.01, 1e5).check("memory_gb", self.memory_gb)?;
         between(0.01, 1e5).check("mem_bw_gb_s", self.mem_bw_gb_s)?;
+        between(0.01, 1.0).check("memory_usable", self.memory_usable)?;
         opt("int8_tops", self.int8_tops, between(1e-3, 1e6))?;
         opt("fp16_tflops", self.fp16_tflops, between(1e-3, 1e6))?;
         between(0.0, 1e5).check("embodied_kgco2e_low", self.embodied_kgco2e_low)?;
@@ -318,6 +324,7 @@ mod tests {
                 &d.ml_power_source,
                 &d.lifetime_source,
                 &d.charger_source,
+                &d.memory_usable_source,
             ] {
                 assert!(s.as_deref().is_some_and(|s| s.len() > 10), "{}", d.name);
             }

@@ -115,10 +115,24 @@ pub(super) fn on_device(
         }
     };
     let p = i.precision;
-    let usable = coefficient(cat, "device.memory_usable", "memory_usable", 1.0, &mut out)?
-        .range
-        .lo;
-    fits(dev, &a, p, (input.hi, output.hi, batch.hi), usable)?;
+    catalog_value(
+        &mut out,
+        "memory_usable",
+        Range::point(dev.memory_usable),
+        "",
+        format!(
+            "{}: {}",
+            dev.name,
+            dev.memory_usable_source.as_deref().unwrap_or("catalog row")
+        ),
+    );
+    fits(
+        dev,
+        &a,
+        p,
+        (input.hi, output.hi, batch.hi),
+        dev.memory_usable,
+    )?;
     let peak = peak(cat, dev, p, &mut out, &mut notes)?;
     catalog_value(
         &mut out,
