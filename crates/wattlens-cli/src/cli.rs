@@ -293,6 +293,9 @@ pub struct TrainArgs {
     /// Measured average power per accelerator (W).
     #[arg(long, help_heading = "Power")]
     pub gpu_power: Option<String>,
+    /// Cap accelerator power: a share of board power (70%) or watts (450W); time and energy from measured power-cap curves.
+    #[arg(long, help_heading = "Power")]
+    pub power_cap: Option<String>,
     /// Job interruptions over the run (e.g. 466).
     #[arg(long, help_heading = "Failures")]
     pub interruptions: Option<String>,
@@ -464,6 +467,15 @@ pub struct InferArgs {
     /// Achieved fraction of peak memory bandwidth when memory-bound (0-1 or %).
     #[arg(long, help_heading = "Efficiency")]
     pub mbu: Option<String>,
+    /// Cap accelerator power: a share of board power (70%) or watts (450W); time and energy from measured power-cap curves.
+    #[arg(long, help_heading = "Power")]
+    pub power_cap: Option<String>,
+    /// Run the model on a phone, laptop or edge board instead of --gpu (iphone-15-pro, macbook-air-m3, jetson-agx-orin ...).
+    #[arg(long, help_heading = "Device")]
+    pub device: Option<String>,
+    /// How the --device is charged: wired (default) or wireless.
+    #[arg(long, help_heading = "Device")]
+    pub charger: Option<String>,
     #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]

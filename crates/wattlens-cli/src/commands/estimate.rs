@@ -51,6 +51,16 @@ fn hardware(a: &crate::cli::HardwareArgs) -> Result<HardwareInputs> {
     Ok(hw)
 }
 
+/// `--power-cap`: a share of board power (`70%`) or watts (`450W`).
+fn power_cap(text: Option<&str>) -> Result<Option<wattlens::estimate::power_cap::CapInput>> {
+    text.map(|t| {
+        wattlens::estimate::power_cap::CapInput::parse(t).with_context(|| {
+            "invalid value for --power-cap (a share of board power such as 70%, or watts such as 450W)"
+        })
+    })
+    .transpose()
+}
+
 /// Runs an estimate subcommand.
 pub fn run(
     cmd: &EstimateCommand,
@@ -120,6 +130,7 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
             "min",
         )?,
         hw: hardware(&a.hw)?,
+        power_cap: power_cap(a.power_cap.as_deref())?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
@@ -328,6 +339,9 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         utilization: range("--utilization", a.utilization.as_deref(), Dim::Fraction)?,
         mfu: range("--mfu", a.mfu.as_deref(), Dim::Fraction)?,
         mbu: range("--mbu", a.mbu.as_deref(), Dim::Fraction)?,
+        power_cap: power_cap(a.power_cap.as_deref())?,
+        device: a.device.clone(),
+        charger: a.charger.clone(),
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;

@@ -194,6 +194,7 @@ mod estimate_numbers;
 mod estimate_presets;
 mod growth;
 mod infer;
+mod levers;
 mod library;
 mod output;
 mod plan;

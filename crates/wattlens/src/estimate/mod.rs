@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod growth;
 pub mod infer;
 pub mod power;
+pub mod power_cap;
 pub mod resolve;
 pub mod site;
 pub mod train;
