@@ -1,0 +1,226 @@
+//! The schedule search of `plan renewable` on a grid of equal cells: the on-site energy of a
+//! schedule ([`Instance::on_site`]), exhaustive search where the instance is small
+//! ([`Instance::exhaustive`], exact), and otherwise greedy placement against the residual
+//! supply followed by local improvement ([`Instance::greedy_local`]).
+
+use super::dispatch::{dispatch, Dispatched, Storage};
+
+/// A job on the cell grid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CellJob {
+    /// Cells it runs for.
+    pub len: usize,
+    /// Its load at the site (IT power x PUE), kW.
+    pub load_kw: f64,
+    /// The first cell it may start in.
+    pub first: usize,
+    /// The last cell it may start in (inclusive; `first <= last`).
+    pub last: usize,
+}
+
+impl CellJob {
+    /// Its energy, kWh, on cells of `dt_h` hours.
+    #[must_use]
+    pub fn energy_kwh(&self, dt_h: f64) -> f64 {
+        self.load_kw * self.len as f64 * dt_h
+    }
+}
+
+/// The problem on the cell grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    /// Hours per cell.
+    pub dt_h: f64,
+    /// Renewable power left for the jobs after the other load, kW per cell (>= 0).
+    pub avail_kw: Vec<f64>,
+    /// The jobs.
+    pub jobs: Vec<CellJob>,
+    /// The battery, when there is one.
+    pub storage: Option<Storage>,
+}
+
+/// On-site energy of a schedule, kWh.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct OnSite {
+    /// Renewable energy the jobs use as it is generated.
+    pub direct_kwh: f64,
+    /// What the battery did.
+    pub storage: Dispatched,
+}
+
+impl OnSite {
+    /// Direct use plus the battery's discharge.
+    #[must_use]
+    pub fn total_kwh(&self) -> f64 {
+        self.direct_kwh + self.storage.discharged_kwh
+    }
+}
+
+/// Most schedule evaluations x cells the exhaustive search may spend.
+pub const EXHAUSTIVE_WORK: u128 = 20_000_000;
+
+impl Instance {
+    /// The jobs' load per cell for `starts` (one start cell per job).
+    #[must_use]
+    pub fn load(&self, starts: &[usize]) -> Vec<f64> {
+        let mut l = vec![0.0; self.avail_kw.len()];
+        for (j, &s) in self.jobs.iter().zip(starts) {
+            for x in &mut l[s..s + j.len] {
+                *x += j.load_kw;
+            }
+        }
+        l
+    }
+
+    /// The on-site energy of `starts`, with the battery's discharge per cell written into
+    /// `per_cell` when given.
+    #[must_use]
+    pub fn on_site(&self, starts: &[usize], per_cell: Option<&mut Vec<f64>>) -> OnSite {
+        let l = self.load(starts);
+        self.on_site_of_load(&l, per_cell)
+    }
+
+    fn on_site_of_load(&self, l: &[f64], per_cell: Option<&mut Vec<f64>>) -> OnSite {
+        let direct: f64 = self
+            .avail_kw
+            .iter()
+            .zip(l)
+            .map(|(a, x)| a.min(*x))
+            .sum::<f64>()
+            * self.dt_h;
+        let storage = self.storage.map_or_else(Dispatched::default, |s| {
+            let cells = self
+                .avail_kw
+                .iter()
+                .zip(l)
+                .map(|(a, x)| ((a - x).max(0.0), (x - a).max(0.0)));
+            dispatch(&s, self.dt_h, cells, per_cell)
+        });
+        OnSite {
+            direct_kwh: direct,
+            storage,
+        }
+    }
+
+    /// The number of schedules (the product of each job's start choices), saturating.
+    #[must_use]
+    pub fn schedules(&self) -> u128 {
+        self.jobs
+            .iter()
+            .map(|j| (j.last - j.first + 1) as u128)
+            .fold(1u128, u128::saturating_mul)
+    }
+
+    /// The best schedule over every combination of starts (the first found on ties), when
+    /// that takes at most [`EXHAUSTIVE_WORK`] cell evaluations; `None` otherwise.
+    #[must_use]
+    pub fn exhaustive(&self) -> Option<Vec<usize>> {
+        let work = self
+            .schedules()
+            .saturating_mul(self.avail_kw.len() as u128 + 1);
+        if work > EXHAUSTIVE_WORK {
+            return None;
+        }
+        let mut starts: Vec<usize> = self.jobs.iter().map(|j| j.first).collect();
+        let mut best = (f64::NEG_INFINITY, starts.clone());
+        loop {
+            let v = self.on_site(&starts, None).total_kwh();
+            if v > best.0 + 1e-9 * v.abs().max(1.0) {
+                best = (v, starts.clone());
+            }
+            // The next combination (an odometer over the jobs' start ranges).
+            let mut k = 0;
+            loop {
+                if k == starts.len() {
+                    return Some(best.1);
+                }
+                if starts[k] < self.jobs[k].last {
+                    starts[k] += 1;
+                    break;
+                }
+                starts[k] = self.jobs[k].first;
+                k += 1;
+            }
+        }
+    }
+
+    /// Greedy placement, then local improvement, against the direct use (the battery is
+    /// dispatched on the result, not searched): jobs in order of decreasing energy (ties: the
+    /// tighter window first) each take the start with the most renewable power left over its
+    /// cells (`sum_t min(residual_t, load)`, the exact gain of placing it; ties: the earliest);
+    /// then, pass after pass, each job is lifted out and put back at its best start, until a
+    /// pass moves nothing (at most `passes`). Every move strictly raises the direct use, so it
+    /// ends.
+    #[must_use]
+    pub fn greedy_local(&self, passes: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.jobs.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (ja, jb) = (&self.jobs[a], &self.jobs[b]);
+            jb.energy_kwh(1.0)
+                .total_cmp(&ja.energy_kwh(1.0))
+                .then((ja.last - ja.first).cmp(&(jb.last - jb.first)))
+                .then(a.cmp(&b))
+        });
+        let mut load = vec![0.0; self.avail_kw.len()];
+        let mut starts = vec![0; self.jobs.len()];
+        let mut h = Vec::new();
+        for &j in &order {
+            let (s, _) = self.best_start(j, &load, &mut h);
+            starts[j] = s;
+            self.put(j, s, &mut load, 1.0);
+        }
+        for _ in 0..passes {
+            let mut moved = false;
+            for &j in &order {
+                let old = starts[j];
+                self.put(j, old, &mut load, -1.0);
+                let (s, gain) = self.best_start(j, &load, &mut h);
+                let job = &self.jobs[j];
+                let off = old - job.first;
+                let old_gain: f64 = h[off..off + job.len].iter().sum();
+                if gain > old_gain + 1e-9 * gain.abs().max(1.0) {
+                    starts[j] = s;
+                    moved = true;
+                }
+                self.put(j, starts[j], &mut load, 1.0);
+            }
+            if !moved {
+                break;
+            }
+        }
+        starts
+    }
+
+    /// Adds (`sign` 1) or removes (-1) job `j` started at `s` to the load.
+    fn put(&self, j: usize, s: usize, load: &mut [f64], sign: f64) {
+        let job = &self.jobs[j];
+        for x in &mut load[s..s + job.len] {
+            *x = (*x + sign * job.load_kw).max(0.0);
+        }
+    }
+
+    /// The start of job `j` with the most direct use against `load` and that use (kW x cells);
+    /// `h` is left holding `min(residual, load_kw)` over the job's window.
+    fn best_start(&self, j: usize, load: &[f64], h: &mut Vec<f64>) -> (usize, f64) {
+        let job = &self.jobs[j];
+        let end = job.last + job.len;
+        h.clear();
+        h.extend(
+            self.avail_kw[job.first..end]
+                .iter()
+                .zip(&load[job.first..end])
+                .map(|(a, l)| (a - l).max(0.0).min(job.load_kw)),
+        );
+        let mut sum: f64 = h[..job.len].iter().sum();
+        let mut best = (job.first, sum);
+        for k in 1..=(job.last - job.first) {
+            sum += h[k + job.len - 1] - h[k - 1];
+            if sum > best.1 + 1e-9 * sum.abs().max(1.0) {
+                best = (job.first + k, sum);
+            }
+        }
+        // The running sum drifts by rounding; the chosen start's gain summed afresh.
+        let off = best.0 - job.first;
+        (best.0, h[off..off + job.len].iter().sum())
+    }
+}
