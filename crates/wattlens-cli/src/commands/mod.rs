@@ -5,4 +5,5 @@ pub mod estimate;
 pub mod plan;
 pub mod plan_checkpoint;
 pub mod plan_region;
+pub mod plan_renewable;
 pub mod run;

@@ -26,6 +26,7 @@ pub fn run(cmd: &PlanCommand, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
         PlanCommand::Window(a) => window(a, cat, cfg, out),
         PlanCommand::Checkpoint(a) => super::plan_checkpoint::run(a, cat, cfg, out),
         PlanCommand::Region(a) => super::plan_region::run(a, cat, cfg, out),
+        PlanCommand::Renewable(a) => super::plan_renewable::run(a, cat, cfg, out),
     }
 }
 
@@ -186,7 +187,7 @@ fn interruption(a: &PlanWindowArgs) -> Result<Option<Interruptible>> {
 
 /// A positive duration (bare numbers in hours), to the nearest second when it is within a
 /// microsecond of one (`1/60 h` is exactly a minute).
-fn duration(what: &str, text: &str) -> Result<SignedDuration> {
+pub(super) fn duration(what: &str, text: &str) -> Result<SignedDuration> {
     let r = settings::range_in(what, Some(text), Dim::Time, "h")?.unwrap_or(Range::point(0.0));
     if !r.is_point() {
         bail!("invalid value for {what}: a duration here is a single value, not a range");
@@ -243,7 +244,10 @@ fn single(a: &PlanWindowArgs, rule: Option<Interruptible>) -> Result<Job> {
 
 /// The rows of a job file: `(line, name, job)`; a bad header or row is an error naming the
 /// file and line.
-fn read_jobs(path: &Path, rule: Option<Interruptible>) -> Result<Vec<(u64, String, Job)>> {
+pub(super) fn read_jobs(
+    path: &Path,
+    rule: Option<Interruptible>,
+) -> Result<Vec<(u64, String, Job)>> {
     const HEADER: [&str; 5] = ["name", "duration", "power", "earliest", "deadline"];
     let shown = path.display();
     let mut r = csv::ReaderBuilder::new()

@@ -52,14 +52,15 @@ pub fn upper_bound(inst: &Instance) -> f64 {
         }
         b2 += best * dt;
     }
-    // A little head room for the rounding of the sums above (never below the truth).
+    // A little head room for the rounding of the sums above (never below the truth; never above
+    // `E`, which holds exactly).
     let slack = |x: f64| x * (1.0 + 1e-9) + 1e-9;
-    let b = slack(energy.min(b1).min(b2));
+    let b = energy.min(slack(b1.min(b2)));
     match inst.storage {
         None => b,
         Some(s) => {
             let all: f64 = inst.avail_kw.iter().sum::<f64>() * dt;
-            slack(energy).min(b + s.round_trip * (slack(all) - b).max(0.0))
+            energy.min(b + s.round_trip * (slack(all) - b).max(0.0))
         }
     }
 }

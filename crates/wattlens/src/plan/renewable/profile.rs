@@ -55,6 +55,12 @@ pub fn parse_profile(text: &[u8], origin: &str) -> Result<Profile, RenewError> {
         line,
         why,
     };
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(RenewError::File {
+            origin: origin.into(),
+            why: "the file is empty; give the header timestamp,kw and at least two rows".into(),
+        });
+    }
     let mut r = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)

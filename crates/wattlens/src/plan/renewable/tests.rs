@@ -342,6 +342,7 @@ fn profile_csv_errors_name_the_line() {
             .starts_with("s.csv: line 2: kw \"x\" is not a number")
     );
     assert!(e("timestamp,kw\n").starts_with("s.csv: needs a header and at least two rows"));
+    assert!(e(" \n").starts_with("s.csv: the file is empty"));
     assert!(e("time,kw\n").starts_with("s.csv: line 1: the header must name"));
     assert!(e(
         "timestamp,kw\n2024-01-01T00:00:00Z,1\n2024-01-01T01:00:00Z,2\n2024-01-01T03:00:00Z,2\n"
