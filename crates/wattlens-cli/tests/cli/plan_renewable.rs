@@ -227,3 +227,44 @@ fn bad_jobs_and_flags_are_refused() {
         &["neither a file nor a shipped forecast", "dk1-wind-2024"],
     );
 }
+
+#[test]
+fn the_readme_example_runs() {
+    // The README's example: the shipped DK1 wind at a 3 MW peak, 1 MW other load, the four jobs
+    // of the fixture, the DK1 2024 intensity series. Scheduling never loses on-site energy, and
+    // the result lies between the baseline and the bound.
+    let v = json(&[
+        "plan",
+        "renewable",
+        "--supply",
+        "dk1-wind-2024",
+        "--capacity",
+        "3MW",
+        "--other-load",
+        "1MW",
+        "--jobs",
+        s(&fixture("renewable_jobs.csv")),
+        "--series",
+        "dk1-2024",
+        "--pue",
+        "1.2",
+    ]);
+    let (before, after, bound) = (
+        v["renewable_share_before"].as_f64().expect("before"),
+        v["renewable_share_after"].as_f64().expect("after"),
+        v["upper_bound_share"].as_f64().expect("bound"),
+    );
+    assert!(before <= after && after <= bound && bound <= 1.0, "{v}");
+    let names: Vec<&str> = v["schedule"]
+        .as_array()
+        .expect("schedule")
+        .iter()
+        .map(|j| j["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["train-a", "train-b", "eval", "batch"]);
+    assert_eq!(v["signal"], "average");
+    assert!(v["carbon_basis"]
+        .as_str()
+        .expect("basis")
+        .starts_with("dk1-2024"));
+}

@@ -410,7 +410,14 @@ pub fn plan_renewable(
     }
     let energy: f64 = inst.jobs.iter().map(|j| j.energy_kwh(dt_h)).sum();
     let bound = bound::upper_bound(&inst).max(after.total_kwh());
-    let share = |x: f64| if energy > 0.0 { x / energy } else { 0.0 };
+    // On site <= the job energy in every cell; `min` only takes off the sums' rounding.
+    let share = |x: f64| {
+        if energy > 0.0 {
+            (x / energy).min(1.0)
+        } else {
+            0.0
+        }
+    };
     // Below 1e-9 the gap is the bound's rounding head room, not a shortfall.
     let gap = if bound > 0.0 {
         let g = 1.0 - after.total_kwh() / bound;

@@ -349,3 +349,60 @@ fn profile_csv_errors_name_the_line() {
     )
     .starts_with("s.csv: line 4: 2h after the previous row, but the file's step is 1h"));
 }
+
+#[test]
+fn large_instances_take_the_heuristic_within_the_bound() {
+    // 40 jobs over 10 days of the DK1 wind forecast at a 2 MW peak (too many schedules to
+    // enumerate): before <= after <= bound <= 1, and the gap is what the two give.
+    let (supply, _) = shipped_supply("dk1-wind-2024")
+        .expect("shipped")
+        .profile(2000.0)
+        .expect("profile");
+    let supply = Profile {
+        kw: supply.kw[..240].to_vec(),
+        ..supply
+    };
+    let mut rng = crate::uncertainty::Rng::new(3);
+    let jobs: Vec<RenewJob> = (0..40)
+        .map(|k| {
+            let r = (rng.next_f64() * 150.0).floor();
+            let d = 1.0 + (rng.next_f64() * 8.0).floor();
+            let w = d + (rng.next_f64() * 72.0).floor();
+            RenewJob {
+                name: format!("j{k}"),
+                duration: SignedDuration::from_hours(d as i64),
+                power_kw: 50.0 + (rng.next_f64() * 400.0).floor(),
+                release: Some(supply.start + SignedDuration::from_hours(r as i64)),
+                deadline: Some(supply.start + SignedDuration::from_hours((r + w) as i64)),
+            }
+        })
+        .collect();
+    for storage in [
+        None,
+        Some(Storage {
+            capacity_kwh: 2000.0,
+            round_trip: 0.9,
+            power_kw: Some(500.0),
+        }),
+    ] {
+        let i = RenewInputs {
+            supply: supply.clone(),
+            other: OtherLoad::Constant(300.0),
+            storage,
+            jobs: jobs.clone(),
+            pue: 1.2,
+        };
+        let p = plan_renewable(&i, annual(100.0)).expect("plan");
+        assert_eq!(p.method, "greedy_local_search");
+        assert!(p.renewable_share_before <= p.renewable_share_after);
+        assert!(p.renewable_share_after <= p.upper_bound_share + 1e-12);
+        assert!(p.upper_bound_share <= 1.0);
+        let gap = 1.0 - p.renewable_share_after / p.upper_bound_share;
+        assert!((p.gap_fraction - gap).abs() < 1e-9 || p.gap_fraction == 0.0);
+        // Every job inside its window.
+        for (s, j) in p.schedule.iter().zip(&i.jobs) {
+            assert!(s.slots[0].start >= j.release.expect("release"));
+            assert!(s.slots[0].end <= j.deadline.expect("deadline"));
+        }
+    }
+}
