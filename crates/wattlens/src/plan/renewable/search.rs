@@ -56,6 +56,34 @@ impl OnSite {
     }
 }
 
+/// The starting points of the heuristic: the order in which the greedy placement takes the
+/// jobs (ties: the tighter window, then the queue's order), or their releases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Order {
+    /// Decreasing energy.
+    Energy,
+    /// Increasing slack (window less duration).
+    Slack,
+    /// Decreasing power.
+    Load,
+    /// Increasing release.
+    Release,
+    /// Every job at its release, then the local improvement.
+    Baseline,
+}
+
+impl Order {
+    /// Every order, in the order the heuristic runs them.
+    pub const ALL: [Order; 5] = [
+        Order::Energy,
+        Order::Slack,
+        Order::Load,
+        Order::Release,
+        Order::Baseline,
+    ];
+}
+
 /// Most schedule evaluations x cells the exhaustive search may spend.
 pub const EXHAUSTIVE_WORK: u128 = 20_000_000;
 
@@ -144,36 +172,70 @@ impl Instance {
         }
     }
 
-    /// Greedy placement, then local improvement, against the direct use (the battery is
-    /// dispatched on the result, not searched): jobs in order of decreasing energy (ties: the
-    /// tighter window first) each take the start with the most renewable power left over its
-    /// cells (`sum_t min(residual_t, load)`, the exact gain of placing it; ties: the earliest);
-    /// then, pass after pass, each job is lifted out and put back at its best start, until a
-    /// pass moves nothing (at most `passes`). Every move strictly raises the direct use, so it
-    /// ends.
+    /// Greedy placement, then local improvement, from several starting points; the best by
+    /// the whole objective (direct use plus the battery's discharge) wins. Each run: jobs in one
+    /// of [`Order`]'s orders each take the start with the most renewable power left over its
+    /// cells (`sum_t min(residual_t, load)`, the exact gain of placing it; ties: the earliest),
+    /// or, for [`Order::Baseline`], their release; then, pass after pass, each job is lifted out
+    /// and put back at its best start, until a pass moves nothing (at most `passes`; every move
+    /// strictly raises the direct use, so it ends). Runs go in [`Order::ALL`]'s order while the
+    /// cells looked at stay within `budget` (the first always runs).
     #[must_use]
-    pub fn greedy_local(&self, passes: usize) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.jobs.len()).collect();
-        order.sort_by(|&a, &b| {
+    pub fn greedy_local(&self, passes: usize, budget: u64) -> Vec<usize> {
+        let mut best: Option<(f64, Vec<usize>)> = None;
+        let mut work = 0u64;
+        for order in Order::ALL {
+            if best.is_some() && work > budget {
+                break;
+            }
+            let starts = self.descend(order, passes, &mut work);
+            let v = self.on_site(&starts, None).total_kwh();
+            if best
+                .as_ref()
+                .is_none_or(|(b, _)| v > b + 1e-9 * v.abs().max(1.0))
+            {
+                best = Some((v, starts));
+            }
+        }
+        best.map(|(_, s)| s).unwrap_or_default()
+    }
+
+    /// One greedy placement in `order` and its local improvement; `work` counts the cells
+    /// looked at.
+    fn descend(&self, order: Order, passes: usize, work: &mut u64) -> Vec<usize> {
+        let mut ids: Vec<usize> = (0..self.jobs.len()).collect();
+        let key = |j: &CellJob| match order {
+            Order::Energy | Order::Baseline => -j.energy_kwh(1.0),
+            Order::Slack => (j.last - j.first) as f64,
+            Order::Load => -j.load_kw,
+            Order::Release => j.first as f64,
+        };
+        ids.sort_by(|&a, &b| {
             let (ja, jb) = (&self.jobs[a], &self.jobs[b]);
-            jb.energy_kwh(1.0)
-                .total_cmp(&ja.energy_kwh(1.0))
+            key(ja)
+                .total_cmp(&key(jb))
                 .then((ja.last - ja.first).cmp(&(jb.last - jb.first)))
                 .then(a.cmp(&b))
         });
         let mut load = vec![0.0; self.avail_kw.len()];
         let mut starts = vec![0; self.jobs.len()];
         let mut h = Vec::new();
-        for &j in &order {
-            let (s, _) = self.best_start(j, &load, &mut h);
+        for &j in &ids {
+            let s = if order == Order::Baseline {
+                self.jobs[j].first
+            } else {
+                *work += (self.jobs[j].last - self.jobs[j].first + self.jobs[j].len) as u64;
+                self.best_start(j, &load, &mut h).0
+            };
             starts[j] = s;
             self.put(j, s, &mut load, 1.0);
         }
         for _ in 0..passes {
             let mut moved = false;
-            for &j in &order {
+            for &j in &ids {
                 let old = starts[j];
                 self.put(j, old, &mut load, -1.0);
+                *work += (self.jobs[j].last - self.jobs[j].first + self.jobs[j].len) as u64;
                 let (s, gain) = self.best_start(j, &load, &mut h);
                 let job = &self.jobs[j];
                 let off = old - job.first;

@@ -244,7 +244,7 @@ proptest! {
         prop_assert!((got - opt).abs() <= 1e-9 * opt.max(1.0), "exhaustive {got} vs {opt}");
         let ub = bound::upper_bound(&inst);
         prop_assert!(ub >= opt - 1e-9, "bound {ub} below the optimum {opt}");
-        let g = inst.on_site(&inst.greedy_local(PASSES), None).total_kwh();
+        let g = inst.on_site(&inst.greedy_local(PASSES, BUDGET), None).total_kwh();
         prop_assert!(g <= opt + 1e-9, "heuristic {g} above the optimum {opt}");
         prop_assert!(g <= ub + 1e-9);
     }
@@ -291,7 +291,7 @@ proptest! {
         prop_assert!((inst.on_site(&ex, None).total_kwh() - opt).abs() <= 1e-9 * opt.max(1.0));
         let ub = bound::upper_bound(&inst);
         prop_assert!(ub >= opt - 1e-9);
-        prop_assert!(inst.on_site(&inst.greedy_local(PASSES), None).total_kwh() <= ub + 1e-9);
+        prop_assert!(inst.on_site(&inst.greedy_local(PASSES, BUDGET), None).total_kwh() <= ub + 1e-9);
     }
 }
 
@@ -405,4 +405,31 @@ fn large_instances_take_the_heuristic_within_the_bound() {
             assert!(s.slots[0].end <= j.deadline.expect("deadline"));
         }
     }
+}
+
+/// How good the heuristic is where the optimum is known: 2,000 small instances (the
+/// deterministic runner, so the same ones every time), half with a battery. Measured when
+/// written: mean 0.997 of the optimum, worst 0.75 (one starting point alone: 0.994, 0.60).
+#[test]
+fn the_heuristic_is_near_the_optimum_on_small_instances() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut worst, mut sum, mut n) = (1.0_f64, 0.0, 0u32);
+    for _ in 0..2000 {
+        let inst = small().new_tree(&mut runner).expect("tree").current();
+        let opt = brute(&inst);
+        if opt <= 0.0 {
+            continue;
+        }
+        let base: Vec<usize> = inst.jobs.iter().map(|j| j.first).collect();
+        let g = inst
+            .on_site(&inst.greedy_local(PASSES, BUDGET), None)
+            .total_kwh()
+            .max(inst.on_site(&base, None).total_kwh());
+        worst = worst.min(g / opt);
+        sum += g / opt;
+        n += 1;
+    }
+    let mean = sum / f64::from(n);
+    assert!(mean > 0.995 && worst > 0.7, "mean {mean}, worst {worst}");
 }
