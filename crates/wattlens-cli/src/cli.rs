@@ -783,6 +783,12 @@ pub struct PlanRenewableArgs {
     /// Print the `wattlens.plan/v1` JSON object.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+    /// Monte Carlo samples of the carbon when the grid intensity is a range.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub samples: Option<String>,
+    /// Monte Carlo seed.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub seed: Option<u64>,
     #[command(flatten)]
     pub site: SiteArgs,
 }

@@ -16,7 +16,8 @@ use wattlens::plan::renewable::{
     parse_profile, plan_renewable, profile::shipped_supply_names, shipped_supply, GridCarbon,
     OtherLoad, Profile, RenewError, RenewInputs, RenewJob, RenewablePlan, Storage,
 };
-use wattlens::uncertainty::{fmt_num, Range};
+use wattlens::report::fmt_mass_kg;
+use wattlens::uncertainty::{fmt_num, Percentiles, Range, DEFAULT_SAMPLES};
 
 /// Runs `plan renewable`.
 pub fn run(
@@ -124,18 +125,11 @@ pub fn run(
             )
         }
     };
-    let named = |t: &str| wattlens::field::render(t, &|f| crate::flags::flag(f).to_string());
-    let annual_source = format!(
-        "{} ({})",
-        site.intensity.range.display(),
-        named(&site.intensity.source)
-    );
-    let carbon = match &series {
-        Some(s) => GridCarbon::Series(s),
-        None => GridCarbon::Annual {
-            intensity: site.intensity.range,
-            source: &annual_source,
-        },
+    let mc = settings::mc_with(a.samples.as_deref(), a.seed, cfg, DEFAULT_SAMPLES)?;
+    let carbon = GridCarbon {
+        site: &site,
+        series: series.as_ref(),
+        opts: mc,
     };
     let inputs = RenewInputs {
         supply: supply.0,
@@ -160,6 +154,9 @@ pub fn run(
         ));
     }
     plan.notes.extend(notes);
+    // A site value's source names the field it came through (`{intensity}`): in flags here.
+    plan.carbon_basis =
+        wattlens::field::render(&plan.carbon_basis, &|f| crate::flags::flag(f).to_string());
     let text = if a.json {
         let mut s = serde_json::to_string_pretty(&plan)?;
         s.push('\n');
@@ -221,6 +218,20 @@ fn single(flag: &str, r: Option<Range>) -> Result<f64> {
     }
 }
 
+/// `P50 (P5..P95)` of a mass, or the P50 alone for a point.
+fn kg(p: &Percentiles) -> String {
+    if p.p5 == p.p95 {
+        fmt_mass_kg(p.p50)
+    } else {
+        format!(
+            "{} ({}..{})",
+            fmt_mass_kg(p.p50),
+            fmt_mass_kg(p.p5),
+            fmt_mass_kg(p.p95)
+        )
+    }
+}
+
 fn percent(f: f64) -> String {
     format!("{}%", fmt_num(f * 100.0))
 }
@@ -249,16 +260,27 @@ fn table(p: &RenewablePlan) -> String {
             ),
         ),
         (
-            "grid energy avoided".into(),
-            format!("{} kWh", fmt_num(p.grid_energy_avoided_kwh)),
+            "grid energy".into(),
+            format!(
+                "{} kWh at release -> {} kWh scheduled: {} kWh avoided",
+                fmt_num(p.grid_energy_kwh_before),
+                fmt_num(p.grid_energy_kwh_after),
+                fmt_num(p.grid_energy_avoided_kwh)
+            ),
+        ),
+        (
+            "grid carbon".into(),
+            format!(
+                "{} at release -> {} scheduled",
+                kg(&p.grid_carbon_kgco2e_before),
+                kg(&p.grid_carbon_kgco2e_after)
+            ),
         ),
         (
             "carbon avoided".into(),
             format!(
-                "{} kg ({}..{}) at {} ({} signal)",
-                fmt_num(p.carbon_avoided_kgco2e.p50),
-                fmt_num(p.carbon_avoided_kgco2e.p5),
-                fmt_num(p.carbon_avoided_kgco2e.p95),
+                "{} at {} ({} signal)",
+                kg(&p.carbon_avoided_kgco2e),
                 p.carbon_basis,
                 p.signal
             ),

@@ -44,6 +44,10 @@ fn the_interface_keys_and_a_hand_computed_plan() {
     assert_eq!(v["renewable_share_after"].as_f64(), Some(1.0));
     assert_eq!(v["grid_energy_avoided_kwh"].as_f64(), Some(16.0));
     assert!((p50(&v, "carbon_avoided_kgco2e") - 1.6).abs() < 1e-12);
+    assert!((p50(&v, "grid_carbon_kgco2e_before") - 1.6).abs() < 1e-12);
+    assert_eq!(p50(&v, "grid_carbon_kgco2e_after"), 0.0);
+    assert_eq!(v["grid_energy_kwh_before"].as_f64(), Some(16.0));
+    assert_eq!(v["samples"].as_u64(), Some(1));
     assert_eq!(v["schedule"][0]["name"], "a");
     assert_eq!(
         v["schedule"][0]["slots"][0]["start"],

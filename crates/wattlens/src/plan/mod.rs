@@ -22,7 +22,7 @@
 //! Matching flexible jobs to on-site renewables (`wattlens plan renewable`, [`renewable`]): the
 //! schedule that puts the most job energy on the site's own supply, with a battery if any.
 
-mod account;
+pub(crate) mod account;
 pub mod chart;
 pub mod checkpoint;
 mod interruptible;

@@ -6,10 +6,12 @@
 //!
 //! - [`profile`]: the supply and other load as kW on a fixed step (CSV or a shipped forecast).
 //! - [`dispatch`]: the battery's greedy dispatch for a fixed schedule (optimal).
+//! - [`carbon`]: the grid carbon before and after through the accounting core.
 //! - [`search`]: exhaustive search on small instances (exact), else greedy placement and local
 //!   improvement; [`bound`]: the upper bound that gives the heuristic's gap.
 
 pub mod bound;
+pub mod carbon;
 pub mod dispatch;
 pub mod profile;
 pub mod search;
@@ -19,10 +21,11 @@ mod tests;
 pub use dispatch::Storage;
 pub use profile::{parse_profile, shipped_supply, Profile, ShippedSupply, SHIPPED_SUPPLY};
 
-use super::{ContiguousIndex, Slot, PLAN_SCHEMA};
+use super::{Slot, PLAN_SCHEMA};
+use crate::footprint::Site;
 use crate::grid::{IntensitySeries, Signal};
-use crate::uncertainty::{Percentiles, UnitRange};
-use crate::units::GramsPerKwh;
+use crate::runner::McOptions;
+use crate::uncertainty::Percentiles;
 use jiff::{SignedDuration, Timestamp};
 use search::{CellJob, Instance};
 use serde::Serialize;
@@ -122,19 +125,16 @@ pub struct RenewInputs {
     pub pue: f64,
 }
 
-/// The grid intensity of the energy not met on site.
+/// What the grid energy's carbon is accounted with.
 #[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub enum GridCarbon<'a> {
-    /// A series over the supply's span (each cell at its own mean intensity).
-    Series(&'a IntensitySeries),
-    /// An annual intensity (a range: P5/P50/P95 of its uniform draw).
-    Annual {
-        /// The intensity.
-        intensity: UnitRange<GramsPerKwh>,
-        /// Where it comes from.
-        source: &'a str,
-    },
+pub struct GridCarbon<'a> {
+    /// The site: its location-based intensity (annual, a range drawn by the runner) when there
+    /// is no series; its PUE is not used (the jobs' load already holds [`RenewInputs::pue`]).
+    pub site: &'a Site,
+    /// The intensity over time: each cell's grid energy at the series over that cell.
+    pub series: Option<&'a IntensitySeries>,
+    /// Monte Carlo options.
+    pub opts: McOptions,
 }
 
 /// The plan (`wattlens.plan/v1`).
@@ -164,9 +164,18 @@ pub struct RenewablePlan {
     pub on_site_kwh_after: f64,
     /// Grid energy the schedule avoids against the baseline, kWh.
     pub grid_energy_avoided_kwh: f64,
-    /// Grid carbon the schedule avoids (each cell's grid energy change at its intensity), kgCO2e.
+    /// Grid carbon the schedule avoids: the baseline's less the schedule's, on the same draws,
+    /// kgCO2e.
     pub carbon_avoided_kgco2e: Percentiles,
-    /// The intensity used for it.
+    /// The baseline's grid energy, kWh (the jobs' and none of the other load's).
+    pub grid_energy_kwh_before: f64,
+    /// The schedule's grid energy, kWh.
+    pub grid_energy_kwh_after: f64,
+    /// The baseline's grid carbon, kgCO2e.
+    pub grid_carbon_kgco2e_before: Percentiles,
+    /// The schedule's grid carbon, kgCO2e.
+    pub grid_carbon_kgco2e_after: Percentiles,
+    /// The intensity used (a series, or the site's annual intensity and its source).
     pub carbon_basis: String,
     /// Average or marginal.
     pub signal: Signal,
@@ -183,6 +192,8 @@ pub struct RenewablePlan {
     pub gap_fraction: f64,
     /// Per job, in file order.
     pub schedule: Vec<Scheduled>,
+    /// Monte Carlo samples of the carbon (1 when every input is a point).
+    pub samples: usize,
     /// What the reader should know.
     pub notes: Vec<String>,
 }
@@ -234,10 +245,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 /// round-trip outside (0, 1] or a power <= 0; a grid finer than [`MAX_CELLS`]; a series that does
 /// not cover a cell whose grid energy the plan changes.
 #[allow(clippy::too_many_lines)]
-pub fn plan_renewable(
-    i: &RenewInputs,
-    carbon: GridCarbon<'_>,
-) -> Result<RenewablePlan, RenewError> {
+pub fn plan_renewable(i: &RenewInputs, grid: GridCarbon<'_>) -> Result<RenewablePlan, RenewError> {
     let sup = &i.supply;
     let mut notes = Vec::new();
     if let Some(s) = &i.storage {
@@ -433,16 +441,34 @@ pub fn plan_renewable(
     } else {
         0.0
     };
-    // Grid energy per cell, before minus after: each cell's load less its on-site energy.
+    // Grid energy per cell: the jobs' load less what is met on site.
     let (lb, la) = (inst.load(&baseline), inst.load(&starts));
-    let grid = |l: &[f64], d: &[f64], t: usize| {
-        (l[t] * dt_h - inst.avail_kw[t].min(l[t]) * dt_h - d.get(t).copied().unwrap_or(0.0))
-            .max(0.0)
+    let grid_of = |l: &[f64], d: &[f64]| -> Vec<f64> {
+        (0..n)
+            .map(|t| {
+                (l[t] * dt_h - inst.avail_kw[t].min(l[t]) * dt_h - d.get(t).copied().unwrap_or(0.0))
+                    .max(0.0)
+            })
+            .collect()
     };
-    let avoided: Vec<f64> = (0..n)
-        .map(|t| grid(&lb, &before_cells, t) - grid(&la, &after_cells, t))
-        .collect();
-    let (carbon_avoided, basis, signal) = carbon_of(&avoided, t_of, step, dt_h, carbon)?;
+    let (gb, ga) = (grid_of(&lb, &before_cells), grid_of(&la, &after_cells));
+    let (eb, ea) = (gb.iter().sum::<f64>(), ga.iter().sum::<f64>());
+    let (bb, ba) = (
+        carbon::bins(&gb, &t_of, step),
+        carbon::bins(&ga, &t_of, step),
+    );
+    let c = carbon::grid_carbon(grid.site, grid.series, (&bb, eb), (&ba, ea), grid.opts)?;
+    let (basis, signal) = match grid.series {
+        Some(s) => (s.source().to_string(), s.signal()),
+        None => (
+            format!(
+                "{} ({})",
+                grid.site.intensity.range.display(),
+                grid.site.intensity.source
+            ),
+            Signal::Average,
+        ),
+    };
     let schedule = i
         .jobs
         .iter()
@@ -488,7 +514,11 @@ pub fn plan_renewable(
         on_site_kwh_before: before.total_kwh(),
         on_site_kwh_after: after.total_kwh(),
         grid_energy_avoided_kwh: after.total_kwh() - before.total_kwh(),
-        carbon_avoided_kgco2e: carbon_avoided,
+        carbon_avoided_kgco2e: c.avoided,
+        grid_energy_kwh_before: eb,
+        grid_energy_kwh_after: ea,
+        grid_carbon_kgco2e_before: c.before,
+        grid_carbon_kgco2e_after: c.after,
         carbon_basis: basis,
         signal,
         storage: i.storage.map(|s| StorageUse {
@@ -508,64 +538,7 @@ pub fn plan_renewable(
         upper_bound_share: share(bound),
         gap_fraction: if exact { 0.0 } else { gap },
         schedule,
+        samples: c.samples,
         notes,
     })
-}
-
-/// The carbon of the grid energy avoided per cell (kWh, may be negative), kgCO2e; its basis
-/// and signal.
-fn carbon_of(
-    avoided: &[f64],
-    t_of: impl Fn(usize) -> Timestamp,
-    step: SignedDuration,
-    dt_h: f64,
-    carbon: GridCarbon<'_>,
-) -> Result<(Percentiles, String, Signal), RenewError> {
-    match carbon {
-        GridCarbon::Annual { intensity, source } => {
-            // kWh x g/kWh / 1000 = kg; a uniform range's P5/P50/P95 (a negative total flips
-            // their order).
-            let kwh: f64 = avoided.iter().sum();
-            let at = |q: f64| {
-                let g =
-                    intensity.lo().value() + q * (intensity.hi().value() - intensity.lo().value());
-                kwh * g / 1000.0
-            };
-            let (a, b) = (at(0.05), at(0.95));
-            Ok((
-                Percentiles {
-                    p5: a.min(b),
-                    p50: at(0.5),
-                    p95: a.max(b),
-                },
-                source.to_string(),
-                Signal::Average,
-            ))
-        }
-        GridCarbon::Series(s) => {
-            let idx = ContiguousIndex::new(s);
-            let mut g = 0.0;
-            for (c, &e) in avoided.iter().enumerate() {
-                if e == 0.0 {
-                    continue;
-                }
-                let t = t_of(c);
-                // ∫ CI dt over the cell (g/kWh x h) / dt = its mean intensity.
-                let cost = idx.cost(t, step).ok_or_else(|| {
-                    RenewError::Series(format!(
-                        "{} does not cover {t}..{}, where the schedule changes the grid \
-                         energy; give a series over the supply's span",
-                        s.source(),
-                        t + step
-                    ))
-                })?;
-                g += e * cost / dt_h;
-            }
-            Ok((
-                Percentiles::point(g / 1000.0),
-                s.source().to_string(),
-                s.signal(),
-            ))
-        }
-    }
 }

@@ -6,6 +6,8 @@
 use super::search::{CellJob, Instance};
 use super::*;
 use crate::plan::tests_support::{hourly, t};
+use crate::uncertainty::UnitRange;
+use crate::units::GramsPerKwh;
 use proptest::prelude::*;
 
 fn profile(kw: &[f64]) -> Profile {
@@ -27,11 +29,24 @@ fn job(name: &str, h: i64, kw: f64, release: Option<f64>, deadline: Option<f64>)
     }
 }
 
-fn annual(g: f64) -> GridCarbon<'static> {
-    GridCarbon::Annual {
-        intensity: UnitRange::point(GramsPerKwh(g)),
-        source: "test grid",
-    }
+/// The test site at an annual `g` g/kWh (its PUE 1.5 is not used: the plan's own is).
+fn site(g: f64) -> crate::footprint::Site {
+    let mut s = crate::footprint::tests_support::site();
+    s.intensity = crate::footprint::tests_support::ci(g);
+    s
+}
+
+/// The plan at an annual intensity of `g` g/kWh.
+fn plan(i: &RenewInputs, g: f64) -> Result<RenewablePlan, RenewError> {
+    let s = site(g);
+    plan_renewable(
+        i,
+        GridCarbon {
+            site: &s,
+            series: None,
+            opts: McOptions::default(),
+        },
+    )
 }
 
 /// The best on-site energy over every combination of starts.
@@ -63,7 +78,7 @@ fn hand_computed_plan() {
         jobs: vec![job("a", 2, 8.0, None, None)],
         pue: 1.0,
     };
-    let p = plan_renewable(&i, annual(100.0)).expect("plan");
+    let p = plan(&i, 100.0).expect("plan");
     assert_eq!(p.renewable_share_before, 0.0);
     assert!((p.renewable_share_after - 1.0).abs() < 1e-12);
     assert!((p.grid_energy_avoided_kwh - 16.0).abs() < 1e-12);
@@ -73,15 +88,37 @@ fn hand_computed_plan() {
     assert!(p.exact);
     assert!((p.upper_bound_share - 1.0).abs() < 1e-6);
     // PUE 1.25: the job draws 10 kW, 8 of it on site: share 16 / 20 = 0.8.
-    let p = plan_renewable(
+    let p = plan(
         &RenewInputs {
             pue: 1.25,
             ..i.clone()
         },
-        annual(100.0),
+        100.0,
     )
     .expect("plan");
     assert!((p.renewable_share_after - 0.8).abs() < 1e-12);
+    // An annual intensity of 100..300 g/kWh, drawn by the runner: 16 kWh avoided x 200 g/kWh
+    // = 3.2 kg at the middle; P5 and P95 near 16 x 110 = 1.76 and 16 x 290 = 4.64 kg.
+    let mut st = site(0.0);
+    st.intensity.range = UnitRange::new(GramsPerKwh(100.0), GramsPerKwh(300.0));
+    let p = plan_renewable(
+        &i,
+        GridCarbon {
+            site: &st,
+            series: None,
+            opts: McOptions::default(),
+        },
+    )
+    .expect("plan");
+    let c = p.carbon_avoided_kgco2e;
+    assert!((c.p50 - 3.2).abs() < 0.05, "{c:?}");
+    assert!(
+        (c.p5 - 1.76).abs() < 0.05 && (c.p95 - 4.64).abs() < 0.05,
+        "{c:?}"
+    );
+    assert!((p.grid_carbon_kgco2e_before.p50 - 3.2).abs() < 0.05);
+    assert_eq!(p.grid_carbon_kgco2e_after.p50, 0.0);
+    assert!(p.samples > 1);
 }
 
 #[test]
@@ -99,7 +136,7 @@ fn battery_carries_surplus_to_the_job() {
         jobs: vec![job("a", 1, 5.0, Some(1.0), None)],
         pue: 1.0,
     };
-    let p = plan_renewable(&i, annual(100.0)).expect("plan");
+    let p = plan(&i, 100.0).expect("plan");
     assert!((p.renewable_share_before - 1.0).abs() < 1e-12);
     let s = p.storage.expect("storage");
     assert!((s.charged_kwh - 10.0).abs() < 1e-12);
@@ -119,8 +156,39 @@ fn carbon_on_a_series_weights_each_cell() {
         jobs: vec![job("a", 1, 10.0, None, None)],
         pue: 1.0,
     };
-    let p = plan_renewable(&i, GridCarbon::Series(&series)).expect("plan");
+    let st = site(1000.0);
+    let p = plan_renewable(
+        &i,
+        GridCarbon {
+            site: &st,
+            series: Some(&series),
+            opts: McOptions::default(),
+        },
+    )
+    .expect("plan");
+    // Before: 10 kWh at 300 g = 3 kg; after: nothing from the grid.
+    assert!((p.grid_carbon_kgco2e_before.p50 - 3.0).abs() < 1e-9);
+    assert_eq!(p.grid_carbon_kgco2e_after.p50, 0.0);
     assert!((p.carbon_avoided_kgco2e.p50 - 3.0).abs() < 1e-9);
+    // Supply 0, 5 kW: the schedule [1, 2) still takes 5 kWh from the grid at 50 g/kWh = 0.25
+    // kg; avoided 3 - 0.25 = 2.75 kg (on the same draws, through `runner::paired`).
+    let i = RenewInputs {
+        supply: profile(&[0.0, 5.0]),
+        ..i
+    };
+    let p = plan_renewable(
+        &i,
+        GridCarbon {
+            site: &st,
+            series: Some(&series),
+            opts: McOptions::default(),
+        },
+    )
+    .expect("plan");
+    assert!((p.grid_carbon_kgco2e_after.p50 - 0.25).abs() < 1e-9);
+    assert!((p.carbon_avoided_kgco2e.p50 - 2.75).abs() < 1e-9);
+    assert!((p.grid_energy_kwh_before - 10.0).abs() < 1e-12);
+    assert!((p.grid_energy_kwh_after - 5.0).abs() < 1e-12);
 }
 
 #[test]
@@ -132,11 +200,7 @@ fn bad_inputs_name_the_job() {
         jobs: vec![job("a", 1, 1.0, None, None)],
         pue: 1.0,
     };
-    let err = |i: RenewInputs| {
-        plan_renewable(&i, annual(1.0))
-            .expect_err("bad")
-            .to_string()
-    };
+    let err = |i: RenewInputs| plan(&i, 1.0).expect_err("bad").to_string();
     let e = err(RenewInputs {
         jobs: vec![job("a", 5, 1.0, None, None)],
         ..base.clone()
@@ -191,7 +255,7 @@ fn a_coarser_other_load_and_half_hour_jobs_share_a_grid() {
         }],
         pue: 1.0,
     };
-    let p = plan_renewable(&i, annual(1.0)).expect("plan");
+    let p = plan(&i, 1.0).expect("plan");
     assert!((p.step_minutes - 30.0).abs() < 1e-12);
     assert!((p.on_site_kwh_after - 1.5).abs() < 1e-12);
     assert_eq!(p.schedule[0].slots[0].start, t(1.0));
@@ -392,7 +456,7 @@ fn large_instances_take_the_heuristic_within_the_bound() {
             jobs: jobs.clone(),
             pue: 1.2,
         };
-        let p = plan_renewable(&i, annual(100.0)).expect("plan");
+        let p = plan(&i, 100.0).expect("plan");
         assert_eq!(p.method, "greedy_local_search");
         assert!(p.renewable_share_before <= p.renewable_share_after);
         assert!(p.renewable_share_after <= p.upper_bound_share + 1e-12);
