@@ -8,7 +8,7 @@ use serde::Serialize;
 /// The plan (`wattlens.plan/v1`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RenewablePlan {
-    /// [`PLAN_SCHEMA`].
+    /// [`crate::plan::PLAN_SCHEMA`].
     pub schema: &'static str,
     /// The supply planned on.
     pub supply: String,
