@@ -178,6 +178,10 @@ fn bad_jobs_and_flags_are_refused() {
         &[],
         &["line 2 (job x)", "at or before its earliest start"],
     );
+    let ranged = job("x,1h,1kW..2kW,,");
+    run(&ranged, &[], &["jobs.csv", "line 2", "a single value"]);
+    let early = job("x,1h,1kW,2023-12-31T23:00:00Z,");
+    run(&early, &[], &["line 2 (job x)", "before the supply starts"]);
     let ok = job("x,1h,1kW,,");
     run(
         &ok,
