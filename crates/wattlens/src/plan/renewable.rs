@@ -256,6 +256,13 @@ pub fn plan_renewable(i: &RenewInputs, grid: GridCarbon<'_>) -> Result<Renewable
                 sup.start
             )));
         }
+        if release >= sup.end() {
+            return Err(job_err(format!(
+                "earliest {release} is at or after the supply ends ({}); the supply must cover \
+                 every job's window",
+                sup.end()
+            )));
+        }
         let mut deadline = j.deadline.unwrap_or(sup.end());
         if deadline <= release {
             return Err(job_err(format!(
@@ -316,7 +323,11 @@ pub fn plan_renewable(i: &RenewInputs, grid: GridCarbon<'_>) -> Result<Renewable
     let baseline: Vec<usize> = inst.jobs.iter().map(|j| j.first).collect();
     let (mut starts, exact) = match inst.exhaustive() {
         Some(s) => (s, true),
-        None => (inst.greedy_local(PASSES, BUDGET), false),
+        None => {
+            let mut s = inst.greedy_local(PASSES, BUDGET);
+            inst.polish(&mut s, 3, BUDGET);
+            (s, false)
+        }
     };
     let mut before_cells = Vec::new();
     let mut after_cells = Vec::new();

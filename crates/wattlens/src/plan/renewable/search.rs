@@ -84,6 +84,9 @@ impl Order {
     ];
 }
 
+/// Most starts per job the battery's polish tries in a pass.
+pub const POLISH_CANDIDATES: usize = 48;
+
 /// Most schedule evaluations x cells the exhaustive search may spend.
 pub const EXHAUSTIVE_WORK: u128 = 20_000_000;
 
@@ -198,6 +201,52 @@ impl Instance {
             }
         }
         best.map(|(_, s)| s).unwrap_or_default()
+    }
+
+    /// With a battery, local improvement on the whole objective (direct use plus discharge,
+    /// the battery dispatched for every candidate): job by job, up to [`POLISH_CANDIDATES`]
+    /// starts of its window (all of them in a short window, else evenly spaced) are tried and
+    /// the best taken when it strictly improves; passes until none moves (at most `passes`) or
+    /// the cells looked at would pass `budget`. Without a battery it does nothing (the direct
+    /// search is already that).
+    pub fn polish(&self, starts: &mut [usize], passes: usize, budget: u64) {
+        if self.storage.is_none() {
+            return;
+        }
+        let per_eval = self.avail_kw.len() as u64 + 1;
+        let mut work = 0u64;
+        let mut best = self.on_site(starts, None).total_kwh();
+        for _ in 0..passes {
+            let mut moved = false;
+            for j in 0..self.jobs.len() {
+                let job = self.jobs[j];
+                let span = job.last - job.first + 1;
+                let n = span.min(POLISH_CANDIDATES);
+                work += n as u64 * per_eval;
+                if work > budget {
+                    return;
+                }
+                let old = starts[j];
+                let mut pick = old;
+                for k in 0..n {
+                    let s = job.first + k * (span - 1) / (n - 1).max(1);
+                    if s == old {
+                        continue;
+                    }
+                    starts[j] = s;
+                    let v = self.on_site(starts, None).total_kwh();
+                    if v > best + 1e-9 * v.abs().max(1.0) {
+                        best = v;
+                        pick = s;
+                    }
+                }
+                starts[j] = pick;
+                moved |= pick != old;
+            }
+            if !moved {
+                return;
+            }
+        }
     }
 
     /// One greedy placement in `order` and its local improvement; `work` counts the cells

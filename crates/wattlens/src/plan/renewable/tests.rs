@@ -220,6 +220,11 @@ fn bad_inputs_name_the_job() {
     });
     assert!(e.contains("at or before its earliest start"), "{e}");
     let e = err(RenewInputs {
+        jobs: vec![job("a", 1, 1.0, Some(4.0), None)],
+        ..base.clone()
+    });
+    assert!(e.contains("at or after the supply ends"), "{e}");
+    let e = err(RenewInputs {
         storage: Some(Storage {
             capacity_kwh: 1.0,
             round_trip: 1.2,
@@ -308,7 +313,9 @@ proptest! {
         prop_assert!((got - opt).abs() <= 1e-9 * opt.max(1.0), "exhaustive {got} vs {opt}");
         let ub = bound::upper_bound(&inst);
         prop_assert!(ub >= opt - 1e-9, "bound {ub} below the optimum {opt}");
-        let g = inst.on_site(&inst.greedy_local(PASSES, BUDGET), None).total_kwh();
+        let mut st = inst.greedy_local(PASSES, BUDGET);
+        inst.polish(&mut st, 3, BUDGET);
+        let g = inst.on_site(&st, None).total_kwh();
         prop_assert!(g <= opt + 1e-9, "heuristic {g} above the optimum {opt}");
         prop_assert!(g <= ub + 1e-9);
     }
@@ -473,12 +480,14 @@ fn large_instances_take_the_heuristic_within_the_bound() {
 
 /// How good the heuristic is where the optimum is known: 2,000 small instances (the
 /// deterministic runner, so the same ones every time), half with a battery. Measured when
-/// written: mean 0.997 of the optimum, worst 0.75 (one starting point alone: 0.994, 0.60).
+/// written: mean 0.9995 of the optimum, worst 0.886; with a battery 0.9993 and 0.889 (without
+/// the battery's polish 0.995 and 0.75; one starting point and no polish: 0.994 and 0.60).
 #[test]
 fn the_heuristic_is_near_the_optimum_on_small_instances() {
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let (mut worst, mut sum, mut n) = (1.0_f64, 0.0, 0u32);
+    let (mut sw, mut ssum, mut sn) = (1.0_f64, 0.0, 0u32);
     for _ in 0..2000 {
         let inst = small().new_tree(&mut runner).expect("tree").current();
         let opt = brute(&inst);
@@ -486,14 +495,26 @@ fn the_heuristic_is_near_the_optimum_on_small_instances() {
             continue;
         }
         let base: Vec<usize> = inst.jobs.iter().map(|j| j.first).collect();
+        let mut st = inst.greedy_local(PASSES, BUDGET);
+        inst.polish(&mut st, 3, BUDGET);
         let g = inst
-            .on_site(&inst.greedy_local(PASSES, BUDGET), None)
+            .on_site(&st, None)
             .total_kwh()
             .max(inst.on_site(&base, None).total_kwh());
+        if inst.storage.is_some() {
+            sw = sw.min(g / opt);
+            ssum += g / opt;
+            sn += 1;
+        }
         worst = worst.min(g / opt);
         sum += g / opt;
         n += 1;
     }
     let mean = sum / f64::from(n);
-    assert!(mean > 0.995 && worst > 0.7, "mean {mean}, worst {worst}");
+    let smean = ssum / f64::from(sn);
+    assert!(mean > 0.998 && worst > 0.85, "mean {mean}, worst {worst}");
+    assert!(
+        smean > 0.998 && sw > 0.85,
+        "with a battery: mean {smean}, worst {sw}"
+    );
 }
