@@ -314,7 +314,7 @@ proptest! {
         let ub = bound::upper_bound(&inst);
         prop_assert!(ub >= opt - 1e-9, "bound {ub} below the optimum {opt}");
         let mut st = inst.greedy_local(PASSES, BUDGET);
-        inst.polish(&mut st, 3, BUDGET);
+        inst.polish(&mut st, 3, POLISH_BUDGET);
         let g = inst.on_site(&st, None).total_kwh();
         prop_assert!(g <= opt + 1e-9, "heuristic {g} above the optimum {opt}");
         prop_assert!(g <= ub + 1e-9);
@@ -496,7 +496,7 @@ fn the_heuristic_is_near_the_optimum_on_small_instances() {
         }
         let base: Vec<usize> = inst.jobs.iter().map(|j| j.first).collect();
         let mut st = inst.greedy_local(PASSES, BUDGET);
-        inst.polish(&mut st, 3, BUDGET);
+        inst.polish(&mut st, 3, POLISH_BUDGET);
         let g = inst
             .on_site(&st, None)
             .total_kwh()
