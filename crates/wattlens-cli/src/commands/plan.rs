@@ -187,7 +187,7 @@ fn interruption(a: &PlanWindowArgs) -> Result<Option<Interruptible>> {
 
 /// A positive duration (bare numbers in hours), to the nearest second when it is within a
 /// microsecond of one (`1/60 h` is exactly a minute).
-pub(super) fn duration(what: &str, text: &str) -> Result<SignedDuration> {
+fn duration(what: &str, text: &str) -> Result<SignedDuration> {
     let r = settings::range_in(what, Some(text), Dim::Time, "h")?.unwrap_or(Range::point(0.0));
     if !r.is_point() {
         bail!("invalid value for {what}: a duration here is a single value, not a range");
