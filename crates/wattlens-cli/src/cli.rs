@@ -73,6 +73,10 @@ pub enum PlanCommand {
     /// Where to run: the work's carbon at each candidate region's site plus moving its data
     /// there, and the region that wins with its margin.
     Region(Box<PlanRegionArgs>),
+    /// A queue of flexible jobs on a site's own renewable supply (and battery): the schedule
+    /// that puts the most job energy on site, the renewable share before and after, the grid
+    /// energy and carbon avoided, and how close to the optimum it is.
+    Renewable(Box<PlanRenewableArgs>),
 }
 
 /// `wattlens catalog ...`
@@ -776,4 +780,57 @@ pub struct PlanRegionArgs {
     /// Monte Carlo seed.
     #[arg(long, value_name = "N", help_heading = "Output")]
     pub seed: Option<u64>,
+}
+
+/// `plan renewable`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct PlanRenewableArgs {
+    /// The site's renewable generation: CSV with the header timestamp,kw (RFC 3339 times on a
+    /// fixed step), or a shipped forecast (dk1-wind-2024, dk1-solar-2024, dk2-wind-2024,
+    /// dk2-solar-2024) with --capacity.
+    #[arg(long, value_name = "FILE|NAME", help_heading = "Site supply")]
+    pub supply: String,
+    /// The peak output a shipped --supply is scaled to (e.g. 10MW): its 2024 peak hour gives it.
+    #[arg(long, value_name = "POWER", help_heading = "Site supply")]
+    pub capacity: Option<String>,
+    /// The site's other, inflexible load, met first: a timestamp,kw CSV or a constant power
+    /// (e.g. 2MW).
+    #[arg(long, value_name = "FILE|POWER", help_heading = "Site supply")]
+    pub other_load: Option<String>,
+    /// A battery's usable capacity (e.g. 500kWh, 2MWh), with --round-trip.
+    #[arg(
+        long,
+        value_name = "ENERGY",
+        requires = "round_trip",
+        help_heading = "Storage"
+    )]
+    pub storage: Option<String>,
+    /// The battery's round-trip efficiency, in (0, 1] (e.g. 0.9).
+    #[arg(long, value_name = "X", requires = "storage", help_heading = "Storage")]
+    pub round_trip: Option<String>,
+    /// The most the battery charges or discharges (e.g. 100kW; default: no limit).
+    #[arg(
+        long,
+        value_name = "POWER",
+        requires = "storage",
+        help_heading = "Storage"
+    )]
+    pub storage_power: Option<String>,
+    /// The flexible jobs: CSV with the header name,duration,power,earliest,deadline (as for
+    /// plan window --jobs; earliest is the release, empty: the supply's start; empty deadline:
+    /// its end).
+    #[arg(long, value_name = "FILE", help_heading = "Jobs")]
+    pub jobs: PathBuf,
+    /// Print the `wattlens.plan/v1` JSON object.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Monte Carlo samples of the carbon when the grid intensity is a range.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub samples: Option<String>,
+    /// Monte Carlo seed.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub site: SiteArgs,
 }

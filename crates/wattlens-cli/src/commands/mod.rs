@@ -6,4 +6,5 @@ pub mod fleet_growth;
 pub mod plan;
 pub mod plan_checkpoint;
 pub mod plan_region;
+pub mod plan_renewable;
 pub mod run;

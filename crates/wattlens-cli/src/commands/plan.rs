@@ -26,6 +26,7 @@ pub fn run(cmd: &PlanCommand, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
         PlanCommand::Window(a) => window(a, cat, cfg, out),
         PlanCommand::Checkpoint(a) => super::plan_checkpoint::run(a, cat, cfg, out),
         PlanCommand::Region(a) => super::plan_region::run(a, cat, cfg, out),
+        PlanCommand::Renewable(a) => super::plan_renewable::run(a, cat, cfg, out),
     }
 }
 
@@ -243,7 +244,10 @@ fn single(a: &PlanWindowArgs, rule: Option<Interruptible>) -> Result<Job> {
 
 /// The rows of a job file: `(line, name, job)`; a bad header or row is an error naming the
 /// file and line.
-fn read_jobs(path: &Path, rule: Option<Interruptible>) -> Result<Vec<(u64, String, Job)>> {
+pub(super) fn read_jobs(
+    path: &Path,
+    rule: Option<Interruptible>,
+) -> Result<Vec<(u64, String, Job)>> {
     const HEADER: [&str; 5] = ["name", "duration", "power", "earliest", "deadline"];
     let shown = path.display();
     let mut r = csv::ReaderBuilder::new()

@@ -200,6 +200,7 @@ mod output;
 mod plan;
 mod plan_checkpoint;
 mod plan_region;
+mod plan_renewable;
 mod run;
 mod run_process;
 mod run_stalls;

@@ -19,6 +19,15 @@ const DK_2024_03_5MIN: &str = include_str!(
     "../../data/timeseries/dk_energinet_co2_prognosis_2024-03-04_to_2024-03-31_5min.csv"
 );
 
+/// Energinet's 2024 day-ahead wind and solar forecasts for DK1 and DK2 (hourly, MWh per hour),
+/// the renewable supplies of `plan renewable` (`plan::renewable::SHIPPED_SUPPLY`).
+pub const DK_RENEWABLES: &str =
+    include_str!("../../data/timeseries/dk_energinet_wind_solar_dayahead_forecast_2024_hourly.csv");
+/// The attribution Energinet asks for the wind and solar forecasts (CC BY 4.0), with the changes.
+pub const DK_RENEWABLES_ATTRIBUTION: &str = "Source: Energinet, energidataservice.dk, \
+                                             Forecasts_Hour (ForecastDayAhead), CC BY 4.0, via \
+                                             CodeReaper/powercast-data (MIT); changed: to CSV";
+
 /// A series shipped with wattlens.
 #[derive(Debug)]
 #[non_exhaustive]

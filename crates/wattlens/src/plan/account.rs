@@ -117,7 +117,7 @@ impl JobModel {
 /// inputs (a planned job keeps no counted hardware busy, so its embodied carbon is 0 whatever
 /// they are), and no market intensity. A point PUE and power then need one evaluation instead
 /// of a Monte Carlo over ranges the plan never shows.
-fn carbon_only(site: &Site) -> Site {
+pub(crate) fn carbon_only(site: &Site) -> Site {
     let mut s = site.clone();
     for p in [
         &mut s.wue,

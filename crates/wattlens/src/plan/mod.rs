@@ -18,14 +18,18 @@
 //!
 //! Where to run (`wattlens plan region`, [`region`]): the same work at each candidate region's
 //! site plus moving its data there, and the region with the lowest total carbon.
+//!
+//! Matching flexible jobs to on-site renewables (`wattlens plan renewable`, [`renewable`]): the
+//! schedule that puts the most job energy on the site's own supply, with a battery if any.
 
-mod account;
+pub(crate) mod account;
 pub mod chart;
 pub mod checkpoint;
 mod interruptible;
 #[cfg(test)]
 mod proptests;
 pub mod region;
+pub mod renewable;
 mod window;
 
 pub use account::{plan_window, JobModel, Planner};
