@@ -214,6 +214,16 @@ pub struct SiteArgs {
     /// given (said in the output), instead of stopping with an error.
     #[arg(long, requires = "series", help_heading = "Site")]
     pub series_fallback: bool,
+    /// Fill gaps in --series (missing rows, empty cells) no longer than DURATION by linear
+    /// interpolation, flagged as filled in the output (e.g. 2h, 30min); longer gaps stay gaps.
+    /// Default: no filling.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        requires = "series",
+        help_heading = "Site"
+    )]
+    pub series_fill: Option<String>,
 }
 
 /// What an intensity series means.

@@ -30,13 +30,15 @@ pub struct Loaded {
     /// How the user gave the site's intensity (`--intensity`, or the config file and key), when
     /// they did: the fallback figure then.
     pub user_intensity: Option<String>,
+    /// What `--series-fill` filled and kept, when given.
+    pub fill_note: Option<String>,
 }
 
 /// What laying a profile on the series gave.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The mean intensity is in the site.
-    Series(SeriesMean),
+    /// The mean intensity is in the site; with `--series-fill`'s note.
+    Series(SeriesMean, Option<String>),
     /// The series did not cover the span: the annual intensity stays; the note says so.
     Fallback(String),
 }
@@ -72,6 +74,7 @@ pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>
         None,
     )
     .context("invalid value for --series")?;
+    let (series, fill_note) = fill(series, a.series_fill.as_deref())?;
     if series.signal() == Signal::Marginal {
         bail!(
             "--series: {} is a marginal signal: it says what adding or moving load changes, \
@@ -89,7 +92,68 @@ pub fn load(a: &SiteArgs, intensity_from: Option<&str>) -> Result<Option<Loaded>
         series,
         fallback: a.series_fallback,
         user_intensity: intensity_from.map(str::to_string),
+        fill_note,
     }))
+}
+
+/// `--series-fill`: gaps no longer than the limit filled by linear interpolation
+/// ([`IntensitySeries::fill_gaps`]), and a note saying how many were filled and kept; the
+/// series unchanged without the flag.
+///
+/// # Errors
+/// A limit that is not a positive duration of at most a year.
+pub fn fill(
+    series: IntensitySeries,
+    limit: Option<&str>,
+) -> Result<(IntensitySeries, Option<String>)> {
+    let Some(text) = limit else {
+        return Ok((series, None));
+    };
+    let flag = "--series-fill";
+    let h = crate::settings::range_in(flag, Some(text), wattlens::input::Dim::Time, "h")?
+        .ok_or_else(|| anyhow::anyhow!("{flag} needs a duration"))?;
+    if !h.is_point() {
+        bail!("invalid value for {flag}: give one duration (e.g. 2h), not a range");
+    }
+    if !(h.lo > 0.0 && h.lo <= 8784.0) {
+        bail!("invalid value for {flag}: {text:?}: give a positive duration of at most a year (e.g. 2h, 30min)");
+    }
+    let max = SignedDuration::try_from_secs_f64(h.lo * 3600.0)
+        .map_err(|_| anyhow::anyhow!("invalid value for {flag}: {text:?}"))?;
+    let gaps = series.gaps();
+    let filled_series = series
+        .fill_gaps(max)
+        .with_context(|| format!("invalid value for {flag}"))?;
+    let hours = |(a, b): &(Timestamp, Timestamp)| b.duration_since(*a).as_secs_f64() / 3600.0;
+    let (short, long): (Vec<_>, Vec<_>) = gaps.iter().partition(|g| hours(g) <= h.lo + 1e-9);
+    let sum = |v: &[&(Timestamp, Timestamp)]| v.iter().map(|g| hours(g)).sum::<f64>();
+    let note = format!(
+        "{flag} {text}: {} of {} (the series' source: {}) filled by linear interpolation ({} h in all, flagged as filled){}",
+        short.len(),
+        plural(gaps.len(), "gap"),
+        filled_series.source(),
+        wattlens::uncertainty::fmt_num(sum(&short)),
+        if long.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} longer kept as {} ({} h in all)",
+                long.len(),
+                if long.len() == 1 { "a gap" } else { "gaps" },
+                wattlens::uncertainty::fmt_num(sum(&long))
+            )
+        }
+    );
+    Ok((filled_series, Some(note)))
+}
+
+/// `1 gap`, `3 gaps`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// Reads the series `--series` names: a file, in the format given (`--series-format`) or
@@ -329,7 +393,7 @@ impl Loaded {
         match mean {
             Ok((m, placed)) => {
                 m.apply(placed, site, cfe, assumptions);
-                Ok(Outcome::Series(m))
+                Ok(Outcome::Series(m, self.fill_note.clone()))
             }
             Err(GridError::Uncovered { start, end, .. }) if self.fallback || after_run => {
                 let annual = if let Some(from) = &self.user_intensity {
@@ -365,9 +429,10 @@ impl Loaded {
 /// the operational carbon, or the fallback note.
 pub fn finish(e: &mut Report, outcome: Option<Outcome>) {
     match outcome {
-        Some(Outcome::Series(m)) => {
+        Some(Outcome::Series(m, fill)) => {
             e.carbon_basis = CarbonBasis::Series;
             e.notes.extend(m.durations_note());
+            e.notes.extend(fill);
             let at = e
                 .steps
                 .iter()

@@ -65,6 +65,7 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
         signal,
     )
     .context("invalid value for --series")?;
+    let (series, fill_note) = crate::series::fill(series, a.site.series_fill.as_deref())?;
     // A file in kg/kWh or g/MWh warns as it does for `--series` on an estimate.
     for w in crate::series::implausible(&series) {
         eprintln!("wattlens: warning: --series {}: {w}", path.display());
@@ -74,8 +75,10 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
         .as_deref()
         .map(|p| {
             let signal = Some(series.signal());
-            crate::series::read(p, None, a.evaluate_column.as_deref(), None, signal)
-                .with_context(|| format!("invalid value for --evaluate-on {}", p.display()))
+            let s = crate::series::read(p, None, a.evaluate_column.as_deref(), None, signal)
+                .with_context(|| format!("invalid value for --evaluate-on {}", p.display()))?;
+            // The realised series is filled as the forecast is, so both are scored alike.
+            Ok::<_, anyhow::Error>(crate::series::fill(s, a.site.series_fill.as_deref())?.0)
         })
         .transpose()?;
     let inputs = settings::site(&a.site, &cfg.site)?;
@@ -98,6 +101,7 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
                 .plan(&job, &|f| column(f))
                 .map_err(|e| anyhow!("--jobs {shown}: line {line} (job {name}): {e}"))?;
             p.name = Some(name);
+            p.notes.extend(fill_note.clone());
             plans.push(p);
         }
         if a.json {
@@ -114,7 +118,8 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
         }
     } else {
         let job = single(a, rule)?;
-        let p = ctx.plan(&job, &|f| crate::flags::flag(f).to_string())?;
+        let mut p = ctx.plan(&job, &|f| crate::flags::flag(f).to_string())?;
+        p.notes.extend(fill_note);
         if a.json {
             json(&p)?
         } else if a.no_chart {

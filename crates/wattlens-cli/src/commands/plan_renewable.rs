@@ -114,14 +114,18 @@ pub fn run(
                 SeriesSignal::Average => Signal::Average,
             });
             Some(
-                crate::series::read(
-                    path,
-                    a.site.series_format.as_deref(),
-                    a.site.series_column.as_deref(),
-                    a.site.series_time_column.as_deref(),
-                    signal,
-                )
-                .context("invalid value for --series")?,
+                crate::series::fill(
+                    crate::series::read(
+                        path,
+                        a.site.series_format.as_deref(),
+                        a.site.series_column.as_deref(),
+                        a.site.series_time_column.as_deref(),
+                        signal,
+                    )
+                    .context("invalid value for --series")?,
+                    a.site.series_fill.as_deref(),
+                )?
+                .0,
             )
         }
     };

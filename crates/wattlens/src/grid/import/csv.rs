@@ -406,7 +406,8 @@ fn order(origin: &str, row: &Row, prev: &Row, what: String) -> GridError {
     }
 }
 
-/// Point samples: each value holds until the next timestamp, the last for the median step.
+/// Point samples: each value holds until the next timestamp (in a regular series at most one
+/// median step: a missing row is a gap), the last for the median step.
 fn points(origin: &str, rows: &[Row]) -> Result<Vec<Interval>, GridError> {
     for w in rows.windows(2) {
         let (prev, row) = (&w[0], &w[1]);
@@ -446,11 +447,15 @@ fn points(origin: &str, rows: &[Row]) -> Result<Vec<Interval>, GridError> {
     } else {
         (steps[mid - 1] + steps[mid]) / 2
     };
+    let regular = super::is_regular(&steps, median);
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let Some(v) = row.value else { continue };
         let end = match rows.get(i + 1) {
-            Some(next) => next.start,
+            Some(next) => at_ns(
+                super::point_end(ns(row.start), ns(next.start), median, regular),
+                || format!("{origin}: the end of line {}", row.line),
+            )?,
             None => at_ns(ns(row.start) + median, || {
                 format!("{origin}: the end of the last row (line {})", row.line)
             })?,
@@ -536,7 +541,9 @@ mod tests {
 
     #[test]
     fn point_samples_hold_until_the_next_and_the_last_for_the_median_step() {
-        // Steps 1 h, 1 h, 2 h: median 1 h, so the last row covers [4 h, 5 h).
+        // Steps 1 h, 1 h, 2 h: median 1 h, so the last row covers [4 h, 5 h); every step is a
+        // whole number of hours, so the 2 h step is a missing row: 300 holds for one hour and
+        // [3 h, 4 h) is a gap (issue 10: missing rows are gaps, filled only by --series-fill).
         let s = parse(
             "timestamp,g_per_kwh\n\
              2024-03-04T00:00:00Z,100\n\
@@ -550,10 +557,21 @@ mod tests {
             vec![
                 (t(0.0), t(1.0), 100.0),
                 (t(1.0), t(2.0), 200.0),
-                (t(2.0), t(4.0), 300.0),
+                (t(2.0), t(3.0), 300.0),
                 (t(4.0), t(5.0), 400.0)
             ]
         );
+        assert_eq!(s.gaps(), vec![(t(3.0), t(4.0))]);
+        // Change points (steps 1 h and 1.5 h: not multiples of one step) hold until the next.
+        let c = parse(
+            "timestamp,g_per_kwh\n\
+             2024-03-04T00:00:00Z,100\n\
+             2024-03-04T01:00:00Z,200\n\
+             2024-03-04T02:30:00Z,300\n",
+        )
+        .expect("parse");
+        assert_eq!(rows(&c)[1], (t(1.0), t(2.5), 200.0));
+        assert!(c.gaps().is_empty());
         assert_eq!(s.source(), "s.csv (column g_per_kwh)");
         assert_eq!(s.signal(), Signal::Average);
     }

@@ -262,3 +262,26 @@ fn is_bom(head: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Where a point sample's value stops holding, in ns: at the next sample's time, except in a
+/// regular series (every step a whole multiple of the median step) where a longer step means
+/// missing samples: the value holds for one median step and the rest is a gap, which
+/// `--series-fill` may interpolate. A series whose steps are not multiples of one step
+/// (change points, such as a tariff's hours) holds each value until the next sample.
+pub(super) fn point_end(start: i128, next: i128, median: i128, regular: bool) -> i128 {
+    if regular && median > 0 && next - start >= 2 * median {
+        start + median
+    } else {
+        next
+    }
+}
+
+/// Whether every step is a whole multiple of `median` (to the millisecond).
+pub(super) fn is_regular(steps: &[i128], median: i128) -> bool {
+    const MS: i128 = 1_000_000;
+    median > 0
+        && steps.iter().all(|&s| {
+            let r = s % median;
+            r <= MS || median - r <= MS
+        })
+}

@@ -178,7 +178,8 @@ fn offset_of(text: &str) -> Option<String> {
     })
 }
 
-/// Records to intervals. Point records (`end` `None`) hold until the next record; the last for
+/// Records to intervals. Point records (`end` `None`) hold until the next record (in a regular
+/// series at most one median step: a missing record is a gap); the last for
 /// `last` (the provider's stated period) or the median step. Interval records keep their own
 /// ends; time between two is a gap. Records without a value are gaps.
 pub(super) fn intervals(
@@ -245,6 +246,16 @@ pub(super) fn intervals(
             _ => Some((steps[mid - 1] + steps[mid]) / 2),
         }
     };
+    // Point records in a regular series: a missing record is a gap (`super::point_end`).
+    let point_steps: Vec<i128> = recs
+        .windows(2)
+        .filter(|w| w[0].end.is_none())
+        .map(|w| ns(w[1].start) - ns(w[0].start))
+        .collect();
+    let (median_step, regular) = match median() {
+        Some(m) => (m, super::is_regular(&point_steps, m)),
+        None => (0, false),
+    };
     let mut out = Vec::with_capacity(recs.len());
     for (i, r) in recs.iter().enumerate() {
         let end = match (r.end, recs.get(i + 1)) {
@@ -261,7 +272,10 @@ pub(super) fn intervals(
                 }
                 end
             }
-            (None, Some(next)) => next.start,
+            (None, Some(next)) => at_ns(
+                super::point_end(ns(r.start), ns(next.start), median_step, regular),
+                || format!("{origin}: the end of record {}", r.at),
+            )?,
             (None, None) => {
                 let step = match last {
                     Some(d) => Some(d.as_nanos()),
