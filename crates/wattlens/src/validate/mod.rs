@@ -10,4 +10,7 @@ pub mod train;
 pub use fit::{Prior, Split};
 pub use summary::Summary;
 pub use table::{inference_rows, training_runs, InferenceRow, TableError, TrainingRun};
-pub use train::{validate_train, EnergyCheck, HoursCheck, TrainOptions, TrainValidation};
+pub use train::{
+    validate_train, CrossValidation, EnergyCheck, Fold, HoursCheck, Named, Skipped, TrainOptions,
+    TrainValidation, ValidateError,
+};

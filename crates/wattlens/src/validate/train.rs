@@ -148,8 +148,26 @@ pub struct CrossValidation {
     pub rows: Vec<HoursCheck>,
     /// Over all rows.
     pub summary: Summary,
-    /// Each fold's prior, by the family left out.
-    pub folds: Vec<(String, Prior)>,
+    /// Each fold's prior.
+    pub folds: Vec<Fold>,
+}
+
+/// One fold of the cross-validation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fold {
+    /// The family left out (and predicted).
+    pub left_out: String,
+    /// The prior fitted on the others.
+    pub prior: Prior,
+}
+
+/// A row with no check.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    /// Row id.
+    pub id: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// The outcome of `validate --kind train`.
@@ -172,7 +190,7 @@ pub struct TrainValidation {
     /// Summaries of the energy checks: independent, from nominal power.
     pub energy_summary: Vec<Named>,
     /// Rows with no check, and why.
-    pub skipped: Vec<(String, String)>,
+    pub skipped: Vec<Skipped>,
 }
 
 fn estimate(
@@ -325,7 +343,10 @@ fn cross_validate(
         for i in implied.iter().filter(|i| i.run.family == fam) {
             rows.push(hours_check(&cat, i, mc)?);
         }
-        folds.push((fam.to_string(), prior));
+        folds.push(Fold {
+            left_out: fam.to_string(),
+            prior,
+        });
     }
     rows.sort_by_key(|r| position(implied, &r.id));
     let all: Vec<_> = rows.iter().collect();
@@ -392,7 +413,10 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
             energy.push(e?);
         }
         if hours.iter().all(|h| h.id != r.id) && energy.iter().all(|e| e.id != r.id) {
-            skipped.push((r.id.clone(), why_skipped(r)));
+            skipped.push(Skipped {
+                id: r.id.clone(),
+                reason: why_skipped(r),
+            });
         }
     }
     let energy_summary = [("independent", false), ("from nominal power", true)]
@@ -437,8 +461,8 @@ fn why_skipped(r: &TrainingRun) -> String {
     if r.published_hours().is_none() {
         missing.push("accelerator-hours (or count and days)");
     }
-    if r.energy_mwh.is_none() {
-        missing.push("energy");
+    if r.energy_mwh.is_some() && (r.accelerator_count.is_none() || r.days.is_none()) {
+        missing.push("the count and days the energy check needs");
     }
-    format!("not published: {}", missing.join(", "))
+    format!("not published: {}", missing.join("; "))
 }
