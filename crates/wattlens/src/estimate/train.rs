@@ -44,12 +44,13 @@ pub enum Duration {
         mfu: Range,
     },
     /// From compute at an effective utilisation over the billed accelerator-hours:
-    /// `FLOPs / (accelerators x peak x u)`, drawn log-uniformly between the range's ends. The
+    /// `FLOPs / (accelerators x peak x u)`, `u` drawn log-uniformly between its ends. The
     /// utilisation already bills failures and restarts, so failure losses are not added on top:
     /// a failure model, if given, only splits the billed time.
     Effective {
-        /// Effective utilisation (useful FLOPs over peak across the billed hours).
-        utilisation: Range,
+        /// Natural logarithms of the ends of the effective utilisation (useful FLOPs over peak
+        /// across the billed hours), taken once here rather than in every draw.
+        ln_utilisation: Range,
     },
 }
 
@@ -215,11 +216,10 @@ impl Evaluate for TrainSpec {
                     None => (useful.0, None),
                 }
             }
-            Duration::Effective { utilisation } => {
+            Duration::Effective { ln_utilisation } => {
                 // Log-uniform: the central value is the geometric mean of the ends (the fitted
                 // median), and the draws' P5..P95 are the fitted interval.
-                let log = Range::new(utilisation.lo.ln(), utilisation.hi.ln());
-                let u = d.value(&log).exp();
+                let u = d.value(ln_utilisation).exp();
                 let f = flops.unwrap_or(Flops(0.0));
                 let billed = Hours::from(f / FlopsPerSecond(n * peak.0 * u));
                 t.step(|| {

@@ -98,8 +98,9 @@ pub(super) fn feasible(spec: &TrainSpec, t: &TrainInputs) -> Result<(), Estimate
             Duration::AcceleratorHours(h) => (true, h.lo / spec.accelerators.hi),
             Duration::FromCompute { mfu } => (false, least_flops()? / fastest(mfu) / 3600.0),
             // The billed time is the wall time (failures are inside it).
-            Duration::Effective { utilisation } => {
-                (true, least_flops()? / fastest(utilisation) / 3600.0)
+            Duration::Effective { ln_utilisation } => {
+                let u = Range::point(ln_utilisation.hi.exp());
+                (true, least_flops()? / fastest(&u) / 3600.0)
             }
         })
     };

@@ -547,14 +547,14 @@ fn duration(
         out,
     )?;
     Ok(Duration::Effective {
-        utilisation: u.range,
+        ln_utilisation: Range::new(u.range.lo.ln(), u.range.hi.ln()),
     })
 }
 
 /// Says that the length comes from the calibrated prior (not a headline MFU), and that a
 /// failure model then splits the billed time instead of adding to it.
 fn effective_note(t: &TrainInputs, duration: &Duration, notes: &mut Vec<String>) {
-    let Duration::Effective { utilisation } = duration else {
+    let Duration::Effective { ln_utilisation: u } = duration else {
         return;
     };
     let failures = if t.interruptions.is_some() || t.mtbf_h.is_some() {
@@ -564,6 +564,6 @@ fn effective_note(t: &TrainInputs, duration: &Duration, notes: &mut Vec<String>)
     };
     notes.push(format!(
         "no {{mfu}}: the length is from the effective utilisation {} (calibrated prior over billed accelerator-hours, `wattlens validate`){failures}; give {{mfu}} for a headline MFU",
-        utilisation.display("")
+        Range::new(u.lo.exp(), u.hi.exp()).display("")
     ));
 }
