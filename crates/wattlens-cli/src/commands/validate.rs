@@ -9,7 +9,10 @@ use std::fmt::Write;
 use wattlens::catalog::Catalog;
 use wattlens::runner::McOptions;
 use wattlens::uncertainty::fmt_human;
-use wattlens::validate::{validate_train, HoursCheck, Named, TrainOptions, TrainValidation};
+use wattlens::validate::{
+    validate_infer, validate_train, Attempt, HoursCheck, InferValidation, Named, TrainOptions,
+    TrainValidation,
+};
 
 /// The JSON schema name.
 pub const SCHEMA: &str = "wattlens.validate/v1";
@@ -46,7 +49,27 @@ pub fn run(args: &ValidateArgs, cat: &Catalog, out: &mut Output) -> Result<ExitS
             out.stdout(&text)?;
             Ok(ExitStatus::Success)
         }
-        "infer" => bail!("--kind infer: not yet; use --kind train"),
+        "infer" => {
+            if args.cross_validate {
+                bail!("--cross-validate refits the training prior; --kind infer fits nothing (drop one)");
+            }
+            let mc = McOptions {
+                threads: 1,
+                ..McOptions::default()
+            };
+            let v = validate_infer(cat, mc)?;
+            let text = if args.json {
+                serde_json::to_string_pretty(&Json {
+                    schema: SCHEMA,
+                    kind: "infer",
+                    result: &v,
+                })? + "\n"
+            } else {
+                infer_text(&v)
+            };
+            out.stdout(&text)?;
+            Ok(ExitStatus::Success)
+        }
         other => {
             bail!("--kind {other:?} is not a kind of validation; use --kind train or --kind infer")
         }
@@ -193,6 +216,92 @@ fn train_text(v: &TrainValidation) -> String {
     }
     let _ = writeln!(s);
     summary_table(&mut s, &v.energy_summary);
+    let _ = writeln!(s, "\nrows with no check:");
+    for k in &v.skipped {
+        let _ = writeln!(s, "  {}: {}", k.id, k.reason);
+    }
+    s
+}
+
+fn estimate_cells(e: Option<&Attempt>) -> String {
+    match e.map(|a| a.estimate().ok_or(a)) {
+        Some(Ok(e)) => format!(
+            "{:>8} {:>8} {:>8} {:>6} {:>4}",
+            fmt_human(e.p5_j),
+            fmt_human(e.p50_j),
+            fmt_human(e.p95_j),
+            pct(e.error),
+            if e.inside { "yes" } else { "no" }
+        ),
+        Some(Err(_)) => format!("{:^40}", "refused (see --json)"),
+        None => format!("{:>8} {:>8} {:>8} {:>6} {:>4}", "-", "-", "-", "-", "-"),
+    }
+}
+
+fn infer_text(v: &InferValidation) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "wattlens validate --kind infer: accelerator energy per output token (J) from `estimate infer`, with --params/--active-params only and with the row's shape (layers, hidden size, KV heads, head dimension); the inference model is not fitted to these rows"
+    );
+    let _ = writeln!(
+        s,
+        "\n  {:<46} {:>5} {:>9} | {:>8} {:>8} {:>8} {:>6} {:>4} | {:>8} {:>8} {:>8} {:>6} {:>4}",
+        "id",
+        "batch",
+        "published",
+        "P5",
+        "P50",
+        "P95",
+        "error",
+        "in",
+        "P5",
+        "P50",
+        "P95",
+        "error",
+        "in"
+    );
+    let _ = writeln!(
+        s,
+        "  {:<46} {:>5} {:>9} | {:^40} | {:^40}",
+        "", "", "", "parameters only", "with the shape"
+    );
+    for c in &v.checks {
+        let _ = writeln!(
+            s,
+            "  {:<46} {:>5} {:>9} | {} | {}",
+            c.id,
+            c.batch.map_or("-".to_string(), fmt_human),
+            fmt_human(c.published_j_per_token),
+            estimate_cells(Some(&c.params)),
+            estimate_cells(c.shape.as_ref())
+        );
+    }
+    for inputs in ["params", "shape"] {
+        let _ = writeln!(
+            s,
+            "\nsummary, {}:",
+            if inputs == "params" {
+                "parameters only"
+            } else {
+                "with the shape"
+            }
+        );
+        let named: Vec<Named> = v
+            .summaries
+            .iter()
+            .filter(|x| x.inputs == inputs)
+            .map(|x| Named {
+                name: if x.refused > 0 {
+                    format!("{} ({} refused)", x.set, x.refused)
+                } else {
+                    x.set.clone()
+                },
+                summary: x.summary.clone(),
+            })
+            .collect();
+        summary_table(&mut s, &named);
+    }
     let _ = writeln!(s, "\nrows with no check:");
     for k in &v.skipped {
         let _ = writeln!(s, "  {}: {}", k.id, k.reason);
