@@ -16,6 +16,17 @@ use crate::runner::McOptions;
 use crate::uncertainty::Range;
 use serde::Serialize;
 
+/// Accelerators of the measurements table that are no catalog row, marked as such: the 2023
+/// A100/V100 rows whose variant (memory, form factor, so board power and bandwidth) the source
+/// does not state, fleets, and undisclosed hardware. Their rows are skipped with the reason.
+pub const UNRESOLVED_ACCELERATORS: [&str; 5] = [
+    "Google TPU fleet (and GPUs; mix not disclosed)",
+    "NVIDIA A100 (variant not stated)",
+    "NVIDIA V100 (variant not stated)",
+    "NVIDIA V100 and A100 (paper uses both)",
+    "not disclosed",
+];
+
 /// One estimate of a row against its published figure.
 #[derive(Clone, Debug, Serialize)]
 pub struct InferEstimate {
@@ -119,6 +130,12 @@ fn unusable(cat: &Catalog, r: &InferenceRow) -> Option<String> {
     if r.params_total_b.is_none() {
         return Some("no parameter count".into());
     }
+    if UNRESOLVED_ACCELERATORS.contains(&r.accelerator.as_str()) {
+        return Some(format!(
+            "accelerator {:?} is not a catalog row (marked unresolvable)",
+            r.accelerator
+        ));
+    }
     if cat
         .accelerators()
         .ok()
@@ -126,7 +143,7 @@ fn unusable(cat: &Catalog, r: &InferenceRow) -> Option<String> {
         .is_none()
     {
         return Some(format!(
-            "accelerator {:?} is not a catalog row (its variant is not stated)",
+            "accelerator {:?} is not in this catalog",
             r.accelerator
         ));
     }
