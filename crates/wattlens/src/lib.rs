@@ -111,6 +111,9 @@ pub use figure::Figure;
 pub use grid::{CarbonBasis, IntensitySeries, Signal};
 pub use result::{ComponentInfo, Details, Published, Report, ReportKind};
 
+// Validate: the estimators against the published figures of the disclosure tables.
+pub use validate::{validate_infer, validate_train, TrainOptions, ValidateError};
+
 // Meter: what the node has to measure with, and the pipeline from readings to a report.
 pub use measure::{
     account_run, Consumer, ConsumerMeasurement, Ledger, Measurement, Meter, MeterBuilder,
