@@ -41,6 +41,9 @@ pub enum Command {
     /// often a training job should checkpoint (checkpoint).
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Check the estimators against published figures they were not fitted on (the disclosure
+    /// tables): per row and summarised by calibration and held-back families.
+    Validate(ValidateArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -77,6 +80,22 @@ pub enum PlanCommand {
     /// that puts the most job energy on site, the renewable share before and after, the grid
     /// energy and carbon avoided, and how close to the optimum it is.
     Renewable(Box<PlanRenewableArgs>),
+}
+
+/// `wattlens validate`
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Which estimator: `train` (accelerator-hours and energy of published training runs) or
+    /// `infer` (energy per token of published inference measurements).
+    #[arg(long, value_name = "KIND", default_value = "train")]
+    pub kind: String,
+    /// Write the result as JSON (schema `wattlens.validate/v1`).
+    #[arg(long)]
+    pub json: bool,
+    /// Also refit the calibrated prior leaving each family out, and report every row as an
+    /// out-of-family prediction.
+    #[arg(long)]
+    pub cross_validate: bool,
 }
 
 /// `wattlens catalog ...`

@@ -80,6 +80,7 @@ pub mod runner;
 pub mod source;
 pub mod uncertainty;
 pub mod units;
+pub mod validate;
 
 // The crate error.
 pub use error::{Error, Result};
@@ -109,6 +110,9 @@ pub use runner::{paired, run, Differences, Evaluate, McOptions};
 pub use figure::Figure;
 pub use grid::{CarbonBasis, IntensitySeries, Signal};
 pub use result::{ComponentInfo, Details, Published, Report, ReportKind};
+
+// Validate: the estimators against the published figures of the disclosure tables.
+pub use validate::{validate_infer, validate_train, TrainOptions, ValidateError};
 
 // Meter: what the node has to measure with, and the pipeline from readings to a report.
 pub use measure::{

@@ -8,3 +8,4 @@ pub mod plan_checkpoint;
 pub mod plan_region;
 pub mod plan_renewable;
 pub mod run;
+pub mod validate;

@@ -436,7 +436,8 @@ fn explain_steps_and_assumptions_use_the_human_number_format() {
         "--explain",
     ]);
     assert!(
-        out.contains("E_it = accelerators + host + rest = 14.9M + 2.69M + 5.68M kWh = 23.3M kWh"),
+        // Moved by the calibrated utilisation prior (issue 9): 2,130 h at u_eff 0.306, not 1,640 h at MFU 0.4.
+        out.contains("E_it = accelerators + host + rest = 19.5M + 3.51M + 7.42M kWh = 30.4M kWh"),
         "{out}"
     );
     assert!(out.contains("16,384 x"), "{out}");

@@ -35,6 +35,10 @@ fn the_estimate_example_equals_the_cli() {
             }
         }
     }
+    // And in the notes (the calibrated-prior note says `mfu` there, `--mfu` here).
+    for note in cli["notes"].as_array_mut().expect("notes").iter_mut() {
+        *note = Value::from(note.as_str().expect("text").replace("--", ""));
+    }
     assert_eq!(lib, cli);
     assert_eq!(lib["kind"], "train");
 }

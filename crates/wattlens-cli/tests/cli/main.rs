@@ -211,3 +211,4 @@ mod series;
 mod series_import;
 mod site_config;
 mod site_input;
+mod validate;

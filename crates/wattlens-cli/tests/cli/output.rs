@@ -144,7 +144,9 @@ fn explain_prints_steps_with_sources_and_assumptions() {
         "E_fac = E_it x PUE",
         "source:",
         "assumptions:",
-        "mfu = 0.3..0.5 [default]",
+        // The calibrated prior replaced the headline-MFU default (issue 9).
+        "effective_utilisation = 0.146..0.642 [default]",
+        "u_eff = effective utilisation (calibrated prior",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }

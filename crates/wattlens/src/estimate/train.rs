@@ -44,6 +44,15 @@ pub enum Duration {
         /// Model FLOPs utilisation.
         mfu: Range,
     },
+    /// From compute at an effective utilisation over the billed accelerator-hours:
+    /// `FLOPs / (accelerators x peak x u)`, `u` drawn log-uniformly between its ends. The
+    /// utilisation already bills failures and restarts, so failure losses are not added on top:
+    /// a failure model, if given, only splits the billed time.
+    Effective {
+        /// Natural logarithms of the ends of the effective utilisation (useful FLOPs over peak
+        /// across the billed hours), taken once here rather than in every draw.
+        ln_utilisation: Range,
+    },
 }
 
 /// Failure inputs.
@@ -250,6 +259,30 @@ impl Evaluate for TrainSpec {
                     None => (useful.0, None),
                 }
             }
+            Duration::Effective { ln_utilisation } => {
+                // Log-uniform: the central value is the geometric mean of the ends (the fitted
+                // median), and the draws' P5..P95 are the fitted interval.
+                let u = d.value(ln_utilisation).exp();
+                let f = flops.unwrap_or(Flops(0.0));
+                let billed = Hours::from(f / FlopsPerSecond(n * peak.0 * u));
+                t.step(|| {
+                    Step::new(
+                        "billed_time",
+                        format!(
+                            "t = C / (N_acc x peak x u_eff) = {} / ({} x {} FLOP/s x {}), u_eff = effective utilisation (calibrated prior; failures and restarts included)",
+                            fmt_input(f.0),
+                            fmt_input(n),
+                            fmt_input(peak.0),
+                            fmt_input(u)
+                        ),
+                        billed.0,
+                        "h",
+                    )
+                });
+                let o =
+                    fail.map(|(r, w, s, i)| feasible(failures::given_wall(billed.0, r, w, s, i)));
+                (billed.0, o)
+            }
         };
         if let Some(o) = outcome {
             t.step(|| {
@@ -349,7 +382,11 @@ impl Evaluate for TrainSpec {
         }
         if let Some(f) = flops {
             rec.put(Figure::Compute, f.0);
-            if !matches!(self.duration, Duration::FromCompute { .. }) && !self.cpu_only {
+            let from_compute = matches!(
+                self.duration,
+                Duration::FromCompute { .. } | Duration::Effective { .. }
+            );
+            if !from_compute && !self.cpu_only {
                 let useful = Seconds::from(Hours(wall * (1.0 - lost)));
                 let mfu = f.0 / (n * peak.0 * useful.0);
                 t.step(|| {

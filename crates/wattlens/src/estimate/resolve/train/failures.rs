@@ -9,7 +9,7 @@ use crate::estimate::train::{Compute, Duration, Failures, RateSpec, TrainSpec};
 use crate::estimate::EstimateError;
 use crate::explain::Assumption;
 use crate::field::Field;
-use crate::uncertainty::{fmt_human, fmt_input};
+use crate::uncertainty::{fmt_human, fmt_input, Range};
 
 /// The failure inputs (`interruptions`/`mtbf` with checkpoint and restart times).
 pub(super) fn failures(
@@ -82,21 +82,25 @@ pub(super) fn feasible(spec: &TrainSpec, t: &TrainInputs) -> Result<(), Estimate
         None => vec![None],
     };
     // The shortest run (the fewest hours to spread a count of interruptions over).
+    // The least compute (the fewest FLOPs to spread the run over), if known.
+    let least_flops = || match &spec.compute {
+        Compute::Unknown => None,
+        Compute::Flops(f) => Some(f.lo),
+        Compute::ParamsTokens {
+            active_params,
+            tokens,
+        } => Some(6.0 * active_params.lo * tokens.lo),
+    };
+    let fastest = |u: &Range| spec.accelerators.hi * spec.peak.hi * u.hi;
     let shortest = |d: &Duration| -> Option<(bool, f64)> {
         Some(match d {
             Duration::Wall(h) => (true, h.lo),
             Duration::AcceleratorHours(h) => (true, h.lo / spec.accelerators.hi),
-            Duration::FromCompute { mfu } => {
-                let flops = match &spec.compute {
-                    Compute::Unknown => return None,
-                    Compute::Flops(f) => f.lo,
-                    Compute::ParamsTokens {
-                        active_params,
-                        tokens,
-                    } => 6.0 * active_params.lo * tokens.lo,
-                };
-                let useful_s = flops / (spec.accelerators.hi * spec.peak.hi * mfu.hi);
-                (false, useful_s / 3600.0)
+            Duration::FromCompute { mfu } => (false, least_flops()? / fastest(mfu) / 3600.0),
+            // The billed time is the wall time (failures are inside it).
+            Duration::Effective { ln_utilisation } => {
+                let u = Range::point(ln_utilisation.hi.exp());
+                (true, least_flops()? / fastest(&u) / 3600.0)
             }
         })
     };

@@ -130,6 +130,7 @@ pub fn train(
     let n = accelerators(g.gpus, model, &mut out)?;
     let peak = peak(t.precision, accel, &mut out)?;
     let duration = duration(cat, &g, &compute, &mut out)?;
+    effective_note(t, &duration, &mut notes);
     let power = power::power(cat, t, &hw, accel, &mut out, &mut notes)?;
     let failures = failures::failures(t, &mut out)?;
     let power_cap = crate::estimate::power_cap::resolve(
@@ -567,12 +568,36 @@ fn duration(
     if matches!(compute, Compute::Unknown) {
         return Err(EstimateError::Missing("the run's length: give {days} or {gpu_hours}, or the compute ({params} and {tokens}, or {flops})".into()));
     }
-    let m = match g.mfu {
-        Some(m) => {
-            user(out, "mfu", &m, "", Field::Mfu);
-            m
-        }
-        None => coefficient(cat, "train.mfu", "mfu", 1.0, out)?.range,
+    if let Some(m) = g.mfu {
+        user(out, "mfu", &m, "", Field::Mfu);
+        return Ok(Duration::FromCompute { mfu: m });
+    }
+    // No headline MFU: the calibrated prior of effective utilisation over billed hours.
+    let u = coefficient(
+        cat,
+        "train.effective_utilisation",
+        "effective_utilisation",
+        1.0,
+        out,
+    )?;
+    Ok(Duration::Effective {
+        ln_utilisation: Range::new(u.range.lo.ln(), u.range.hi.ln()),
+    })
+}
+
+/// Says that the length comes from the calibrated prior (not a headline MFU), and that a
+/// failure model then splits the billed time instead of adding to it.
+fn effective_note(t: &TrainInputs, duration: &Duration, notes: &mut Vec<String>) {
+    let Duration::Effective { ln_utilisation: u } = duration else {
+        return;
     };
-    Ok(Duration::FromCompute { mfu: m })
+    let failures = if t.interruptions.is_some() || t.mtbf_h.is_some() {
+        "; it already bills failures and restarts, so the lost time of the failure model is within the billed hours, not added to them"
+    } else {
+        ""
+    };
+    notes.push(format!(
+        "no {{mfu}}: the length is from the effective utilisation {} (calibrated prior over billed accelerator-hours, `wattlens validate`){failures}; give {{mfu}} for a headline MFU",
+        Range::new(u.lo.exp(), u.hi.exp()).display("")
+    ));
 }

@@ -1,0 +1,436 @@
+//! `wattlens validate` (issue 9): the estimators against the disclosure tables, with thresholds
+//! at the issue's goals where the data meet them and at today's honest figures where they do
+//! not (so a regression fails either way); and the calibrated training prior as `estimate
+//! train` uses it.
+
+use super::{assert_usage_error, json, stdout};
+use serde_json::Value;
+
+fn summary<'a>(v: &'a Value, list: &str, name: &str) -> &'a Value {
+    v[list]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {list}: {v}"))
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+#[test]
+fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figure() {
+    let v = json(&["validate", "--kind", "train", "--cross-validate"]);
+    assert_eq!(v["schema"], "wattlens.validate/v1");
+    assert_eq!(v["kind"], "train");
+    // 31 runs with parameters, tokens and hours (+ GLM-130B, whose hours are a bound).
+    assert_eq!(v["hours"].as_array().expect("rows").len(), 32);
+
+    // Held-back families (the shipped prior never saw them): 5 runs of 5 families.
+    let h = summary(&v, "hours_summary", "held-back");
+    assert_eq!(f(h, "rows"), 5.0);
+    assert!(f(h, "median_abs_error") <= 0.25, "goal: {h}");
+    assert!(f(h, "coverage") >= 0.8, "goal: {h}");
+    // Goal P95/P5 <= 3 NOT met: 7 calibration families give a Student-t interval of 3.80.
+    assert!(f(h, "median_width") <= 3.85, "honest figure 3.80: {h}");
+
+    // Leave one family out, all 31 runs out-of-family.
+    let cv = &v["cross_validated"]["summary"];
+    assert_eq!(f(cv, "rows"), 31.0);
+    assert!(f(cv, "median_width") <= 3.0, "goal: {cv}");
+    // Goals |error| <= 25% and coverage >= 80% NOT met: 28% and 23 of 31 (74%), most misses
+    // the A100-era LLaMA runs (u 0.4-0.5) and the small distilled Llama 3.x (u 0.05-0.16).
+    assert!(
+        f(cv, "median_abs_error") <= 0.29,
+        "honest figure 0.28: {cv}"
+    );
+    assert!(f(cv, "inside") >= 23.0, "honest figure 23 of 31: {cv}");
+    assert_eq!(
+        v["cross_validated"]["folds"]
+            .as_array()
+            .expect("folds")
+            .len(),
+        12
+    );
+
+    // Energy from hardware x count x days x PUE on the independent (Patterson et al.) rows:
+    // goal median error <= 10% NOT met: 12%, 5 of 5 inside.
+    let e = summary(&v, "energy_summary", "independent");
+    assert_eq!(f(e, "rows"), 5.0);
+    assert_eq!(f(e, "inside"), 5.0);
+    assert!(f(e, "median_abs_error") <= 0.13, "honest figure 0.12: {e}");
+    let nominal = summary(&v, "energy_summary", "from nominal power");
+    assert_eq!(f(nominal, "rows"), 3.0);
+}
+
+#[test]
+fn validate_train_rows_by_hand() {
+    let v = json(&["validate"]);
+    let row = v["hours"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == "llama-2-70b")
+        .expect("llama-2-70b")
+        .clone();
+    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.306 x 3600) = 2.44M A100-hours at the
+    // prior's median 0.306 (published 1,720,320: +42%).
+    assert!((f(&row, "p50_h") / 2.44e6 - 1.0).abs() < 0.02, "{row}");
+    assert!((f(&row, "error") - 0.42).abs() < 0.03, "{row}");
+    assert_eq!(row["split"], "calibration");
+    assert_eq!(row["inside"], true);
+    // The prior the estimates used is the shipped default, the fit on the calibration half.
+    assert_eq!(v["prior_used"][0], 0.146);
+    assert_eq!(
+        v["prior"]["families"].as_array().expect("families").len(),
+        7
+    );
+    let bound = v["hours"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == "glm-130b")
+        .expect("glm");
+    assert!(bound["bound"]
+        .as_str()
+        .is_some_and(|b| b.contains("upper bound")));
+}
+
+#[test]
+fn validate_text_has_rows_and_summaries() {
+    let out = stdout(&["validate", "--kind", "train"]);
+    for needle in [
+        "prior fitted on the calibration half (26 runs of 7 families",
+        "llama-3.1-405b",
+        "held-back",
+        "median |error|",
+        "gopher-280b*",
+        "rows with no check:",
+        "gemma-1-2b: not published",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    assert!(!out.contains("leave-one-family-out"), "{out}");
+}
+
+#[test]
+fn validate_refuses_an_unknown_kind() {
+    assert_usage_error(
+        &["validate", "--kind", "fleet"],
+        &["--kind \"fleet\"", "--kind train or --kind infer"],
+    );
+}
+
+/// The calibrated prior bills failures: a failure model splits the billed hours rather than
+/// adding to them; with `--mfu` (a headline MFU) the lost time is added as before.
+#[test]
+fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
+    let base = [
+        "estimate", "train", "--params", "8B", "--tokens", "1T", "--gpu", "h100", "--gpus", "64",
+    ];
+    let fail = [
+        "--interruptions",
+        "20",
+        "--checkpoint-minutes",
+        "1",
+        "--restart-minutes",
+        "10",
+    ];
+    let hours = |extra: &[&str]| {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        let v = json(&a);
+        (
+            f(&v["accelerator_hours"], "p50"),
+            f(&v["lost_time_fraction"], "p50"),
+        )
+    };
+    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.306 x 3600) = 44,060 H100-hours.
+    let (prior, _) = hours(&[]);
+    assert!((prior / 44_060.0 - 1.0).abs() < 0.02, "{prior}");
+    let (prior_failed, lost) = hours(&fail);
+    assert_eq!(prior, prior_failed, "failures are not added to the prior");
+    assert!(
+        lost > 0.0,
+        "the lost share of the billed hours is reported: {lost}"
+    );
+    // At MFU 0.4: 4.8e22 / (989e12 x 0.4 x 3600) = 33,700 h of useful time, plus the lost time.
+    let (mfu, _) = hours(&["--mfu", "0.4"]);
+    assert!((mfu / 33_700.0 - 1.0).abs() < 0.01, "{mfu}");
+    let (mfu_failed, _) = hours(&[&["--mfu", "0.4"][..], &fail[..]].concat());
+    assert!(mfu_failed > mfu * 1.01, "{mfu_failed} vs {mfu}");
+}
+
+/// The likeliest reason each run stays outside its out-of-family P5..P95 (the generated block
+/// of docs/validation.md lists every such run and needs a reason for each: a new miss fails the
+/// test until it is explained here).
+const OUTSIDE: &[(&str, &str)] = &[
+    ("llama-1-13b", "A100-era run at implied u 0.51, above every other family but Falcon: LLaMA's Table 15 hours are the pre-training alone on a well-tuned stack"),
+    ("llama-1-33b", "as llama-1-13b (u 0.46)"),
+    ("llama-1-65b", "as llama-1-13b (u 0.48)"),
+    ("falcon-180b", "u 0.48; the hours ('~7,000,000') have one significant digit and the count is 'up to 4,096'"),
+    ("llama-3-8b", "u 0.16: Meta's H100 hours bill the whole run, and an 8B model fills an H100 less than a 70B or 405B one"),
+    ("llama-3.1-8b", "as llama-3-8b (u 0.14)"),
+    ("llama-3.2-1b", "u 0.05: a 1B model on H100s (small matrices, communication-bound) trained by distillation; the smallest model in the table"),
+    ("llama-3.2-3b", "as llama-3.2-1b (u 0.11)"),
+];
+
+fn md_summary(s: &mut String, name: &str, v: &Value) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        s,
+        "| {name} | {} | {} | {:.0}% | {} of {} ({:.0}%) | {:.2} | {:+.0}% |",
+        v["rows"],
+        v["families"],
+        f(v, "median_abs_error") * 100.0,
+        v["inside"],
+        v["rows"],
+        f(v, "coverage") * 100.0,
+        f(v, "median_width"),
+        f(v, "bias") * 100.0
+    );
+}
+
+/// The generated block of docs/validation.md section 5, from `validate --cross-validate --json`.
+fn render_doc_block(v: &Value) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let p = &v["prior"];
+    let fams: Vec<&str> = p["families"]
+        .as_array()
+        .expect("families")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let _ = writeln!(
+        s,
+        "Fitted on the calibration half: {} runs of {} families ({}). Prior: median {:.3}, \
+         P5..P95 {:.3}..{:.3}; shipped as `train.effective_utilisation` = {}..{} (the ends of the \
+         log-uniform draw).\n",
+        p["rows"],
+        fams.len(),
+        fams.join(", "),
+        f(p, "median"),
+        f(p, "p5"),
+        f(p, "p95"),
+        v["prior_used"][0],
+        v["prior_used"][1]
+    );
+    let head = "| set | runs | families | median \\|P50 error\\| | P5-P95 holds | median P95/P5 | bias |\n|---|---|---|---|---|---|---|\n";
+    s.push_str("Accelerator-hours from parameters x tokens x accelerator (`wattlens validate --kind train --cross-validate`):\n\n");
+    s.push_str(head);
+    for n in ["held-back", "calibration", "all"] {
+        let label = match n {
+            "held-back" => "held-back families, shipped prior",
+            "calibration" => "calibration families, shipped prior (in-sample)",
+            _ => "all runs, shipped prior",
+        };
+        md_summary(&mut s, label, summary(v, "hours_summary", n));
+    }
+    md_summary(
+        &mut s,
+        "**all runs, leave one family out**",
+        &v["cross_validated"]["summary"],
+    );
+    s.push_str("\nFacility energy from accelerator x count x days x PUE:\n\n");
+    s.push_str(head);
+    md_summary(
+        &mut s,
+        "independent energy (Patterson et al.)",
+        summary(v, "energy_summary", "independent"),
+    );
+    md_summary(
+        &mut s,
+        "energy = hours x nominal power (arithmetic only)",
+        summary(v, "energy_summary", "from nominal power"),
+    );
+    s.push_str("\nEvery run, out-of-family (each predicted by the prior fitted without its family); u is the run's implied effective utilisation:\n\n");
+    s.push_str("| run | family | split | accelerator | published h | P50 (P5-P95) | error | inside | u |\n|---|---|---|---|---|---|---|---|---|\n");
+    let hours = v["hours"].as_array().expect("rows");
+    let cv = v["cross_validated"]["rows"].as_array().expect("cv rows");
+    let short = |x: f64| {
+        if x >= 1e6 {
+            format!("{:.3}M", x / 1e6)
+        } else {
+            format!("{:.0}k", x / 1e3)
+        }
+    };
+    for r in cv {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} ({}-{}) | {:+.0}% | {} | {:.2} |",
+            r["id"].as_str().expect("id"),
+            r["family"].as_str().expect("family"),
+            r["split"].as_str().expect("split"),
+            r["accelerator"].as_str().expect("accelerator"),
+            short(f(r, "published_h")),
+            short(f(r, "p50_h")),
+            short(f(r, "p5_h")),
+            short(f(r, "p95_h")),
+            f(r, "error") * 100.0,
+            if r["inside"] == true { "yes" } else { "**no**" },
+            f(r, "implied_utilisation")
+        );
+    }
+    s.push_str("\nOutside P5..P95 out-of-family, with the likeliest reason:\n\n");
+    for r in cv.iter().filter(|r| r["inside"] == false) {
+        let id = r["id"].as_str().expect("id");
+        let why = OUTSIDE
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, w)| *w)
+            .unwrap_or_else(|| panic!("{id} is outside: add its likeliest reason to OUTSIDE"));
+        let _ = writeln!(s, "- `{id}` ({:+.0}%): {why}.", f(r, "error") * 100.0);
+    }
+    for r in hours.iter().filter(|r| r["bound"].is_string()) {
+        let _ = writeln!(
+            s,
+            "- `{}` is left out of the fit and the summaries: {} (estimate P50 {}, {:+.0}% of the bound).",
+            r["id"].as_str().expect("id"),
+            r["bound"].as_str().expect("bound"),
+            short(f(r, "p50_h")),
+            f(r, "error") * 100.0
+        );
+    }
+    s
+}
+
+/// docs/validation.md section 5's figures are generated from `wattlens validate`, so the doc
+/// cannot drift; `WATTLENS_BLESS=1 cargo test -p wattlens-cli --test cli validate::` rewrites.
+#[test]
+fn validation_doc_block_is_generated_from_validate() {
+    const BEGIN: &str = "<!-- validate-train:begin (generated by crates/wattlens-cli/tests/cli/validate.rs; WATTLENS_BLESS=1 rewrites) -->\n";
+    const END: &str = "<!-- validate-train:end -->";
+    let v = json(&["validate", "--kind", "train", "--cross-validate"]);
+    let want = render_doc_block(&v);
+    // Every listed reason is for a run that is outside (no stale reasons).
+    let cv = v["cross_validated"]["rows"].as_array().expect("rows");
+    for (id, _) in OUTSIDE {
+        assert!(
+            cv.iter().any(|r| r["id"] == *id && r["inside"] == false),
+            "{id} has a reason in OUTSIDE but is inside now: remove it"
+        );
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/validation.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/validation.md");
+    let start = doc.find(BEGIN).expect("the begin marker") + BEGIN.len();
+    let end = doc[start..].find(END).expect("the end marker") + start;
+    if doc[start..end] == want {
+        return;
+    }
+    if std::env::var_os("WATTLENS_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{want}{}", &doc[..start], &doc[end..])).expect("write");
+        return;
+    }
+    panic!("docs/validation.md section 5 differs from `wattlens validate`; run with WATTLENS_BLESS=1 or paste:\n{want}");
+}
+
+fn infer_summary<'a>(v: &'a Value, inputs: &str, set: &str) -> &'a Value {
+    v["summaries"]
+        .as_array()
+        .expect("summaries")
+        .iter()
+        .find(|s| s["inputs"] == inputs && s["set"] == set)
+        .unwrap_or_else(|| panic!("no {inputs}/{set} summary"))
+}
+
+/// `validate --kind infer` pins today's figures of the (unchanged) inference model, so that a
+/// regression or an improvement (issue 9 item 3) shows here. The goals (median |error| <= 35%,
+/// coverage >= 70%) are NOT met: with parameters only the P50 is a median 54% low and 9 of 56
+/// measurements are inside; with the shape 28% off, 23 of 45 inside, 8 rows refused.
+#[test]
+fn validate_infer_pins_todays_figures() {
+    let v = json(&["validate", "--kind", "infer"]);
+    assert_eq!(v["schema"], "wattlens.validate/v1");
+    assert_eq!(v["kind"], "infer");
+    assert_eq!(v["checks"].as_array().expect("checks").len(), 56);
+    assert_eq!(v["skipped"].as_array().expect("skipped").len(), 19);
+    let near = |s: &Value, key: &str, want: f64| {
+        assert!((f(s, key) - want).abs() < 0.005, "{key}: want {want}: {s}");
+    };
+    let p = infer_summary(&v, "params", "all");
+    assert_eq!(
+        (f(p, "rows"), f(p, "inside"), f(p, "refused")),
+        (56.0, 9.0, 0.0)
+    );
+    near(p, "median_abs_error", 0.540);
+    near(p, "bias", -0.540);
+    let s = infer_summary(&v, "shape", "all");
+    assert_eq!(
+        (f(s, "rows"), f(s, "inside"), f(s, "refused")),
+        (45.0, 23.0, 8.0)
+    );
+    near(s, "median_abs_error", 0.282);
+    near(s, "bias", -0.198);
+    // One source dominates: the ML.ENERGY leaderboard v3, 53 of the 56.
+    let m = infer_summary(&v, "params", "mlev3");
+    assert_eq!((f(m, "rows"), f(m, "inside")), (53.0, 9.0));
+    // Llama 3.1 8B on one H100 at batch 64: measured 0.119 J per output token; with the shape
+    // the P50 is within 5% (0.115), with parameters only about half (0.060).
+    let row = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "mlev3-llama-3-1-8b-h100x1-bs64")
+        .expect("row");
+    assert!(
+        (f(&row["shape"]["estimate"], "p50_j") / 0.119 - 1.0).abs() < 0.05,
+        "{row}"
+    );
+    assert!(
+        (f(&row["params"]["estimate"], "p50_j") / 0.119 - 0.5).abs() < 0.05,
+        "{row}"
+    );
+}
+
+#[test]
+fn validate_infer_refuses_cross_validate() {
+    assert_usage_error(
+        &["validate", "--kind", "infer", "--cross-validate"],
+        &["--cross-validate", "fits nothing"],
+    );
+}
+
+/// docs/validation.md's inference block, generated from `validate --kind infer --json`.
+#[test]
+fn validation_doc_infer_block_is_generated_from_validate() {
+    use std::fmt::Write;
+    const BEGIN: &str = "<!-- validate-infer:begin (generated by crates/wattlens-cli/tests/cli/validate.rs; WATTLENS_BLESS=1 rewrites) -->\n";
+    const END: &str = "<!-- validate-infer:end -->";
+    let v = json(&["validate", "--kind", "infer"]);
+    let mut want = String::from("| inputs | set | measurements | families | refused | median \\|P50 error\\| | P5-P95 holds | median P95/P5 | bias |\n|---|---|---|---|---|---|---|---|---|\n");
+    for s in v["summaries"].as_array().expect("summaries") {
+        let _ = writeln!(
+            want,
+            "| {} | {} | {} | {} | {} | {:.0}% | {} of {} ({:.0}%) | {:.2} | {:+.0}% |",
+            if s["inputs"] == "params" {
+                "parameters only"
+            } else {
+                "with the shape"
+            },
+            s["set"].as_str().expect("set"),
+            s["rows"],
+            s["families"],
+            s["refused"],
+            f(s, "median_abs_error") * 100.0,
+            s["inside"],
+            s["rows"],
+            f(s, "coverage") * 100.0,
+            f(s, "median_width"),
+            f(s, "bias") * 100.0
+        );
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/validation.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/validation.md");
+    let start = doc.find(BEGIN).expect("the begin marker") + BEGIN.len();
+    let end = doc[start..].find(END).expect("the end marker") + start;
+    if doc[start..end] == want {
+        return;
+    }
+    if std::env::var_os("WATTLENS_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{want}{}", &doc[..start], &doc[end..])).expect("write");
+        return;
+    }
+    panic!("docs/validation.md's inference block differs from `wattlens validate --kind infer`; run with WATTLENS_BLESS=1 or paste:\n{want}");
+}

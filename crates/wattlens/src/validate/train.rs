@@ -1,0 +1,468 @@
+//! `validate --kind train`: accelerator-hours from parameters x tokens x hardware alone (the
+//! analyst's case) against the published hours, per row and summarised by split; the same with
+//! the prior refitted leaving each family out; and energy from hardware x count x days x PUE
+//! against the published energy, keeping apart the rows whose energy is itself hours x a
+//! nominal power.
+
+use super::fit::{self, Implied, Prior, Split};
+use super::summary::{Outcome, Summary};
+use super::table::{TableError, TrainingRun};
+use crate::catalog::{Catalog, Coefficient, UserCatalog};
+use crate::estimate::resolve::{train, HardwareInputs, TrainInputs};
+use crate::estimate::run_resolved;
+use crate::estimate::site::SiteInputs;
+use crate::figure::Figure;
+use crate::runner::McOptions;
+use crate::uncertainty::{Percentiles, Range};
+use serde::Serialize;
+
+/// Runs whose published energy is itself hours x a nominal power (the table README's
+/// "Circular energy and emissions"): the energy check on them tests arithmetic, not truth.
+pub const ENERGY_FROM_NOMINAL_POWER: &[(&str, &str)] = &[
+    ("llama-1-65b", "LLaMA Table 15: GPU-hours x 400 W x PUE 1.1"),
+    (
+        "bloom-176b",
+        "433,196 kWh = 1,082,990 GPU-hours x 0.4 kW (GPU TDP only)",
+    ),
+    (
+        "gopher-280b",
+        "as tabulated by Luccioni et al.: hours x 283 W average",
+    ),
+];
+
+/// The accelerator count given to the hours check. Accelerator-hours from compute,
+/// `C / (peak x u)`, do not depend on it (no failure model is given), so an outsider who does
+/// not know the count loses nothing; it is fixed rather than read from the row.
+pub const NOMINAL_ACCELERATORS: f64 = 1000.0;
+
+/// Options of a training validation.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainOptions {
+    /// Also refit leaving each family out.
+    pub cross_validate: bool,
+    /// Monte Carlo options of each estimate.
+    pub mc: McOptions,
+}
+
+/// A validation that could not run.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidateError {
+    /// A disclosure table does not parse.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// An estimate on a row failed.
+    #[error("row {id}: {message}")]
+    Estimate {
+        /// The row.
+        id: String,
+        /// The estimator's message.
+        message: String,
+    },
+    /// Too few families to fit the prior.
+    #[error("fewer than two families to fit the prior on ({what})")]
+    TooFew {
+        /// Which fit.
+        what: String,
+    },
+}
+
+/// One accelerator-hours check.
+#[derive(Clone, Debug, Serialize)]
+pub struct HoursCheck {
+    /// Row id.
+    pub id: String,
+    /// Family.
+    pub family: String,
+    /// Accelerator (catalog key).
+    pub accelerator: String,
+    /// Half of the split.
+    pub split: Split,
+    /// Published accelerator-hours.
+    pub published_h: f64,
+    /// Estimate P5, P50, P95, hours.
+    pub p5_h: f64,
+    /// P50.
+    pub p50_h: f64,
+    /// P95.
+    pub p95_h: f64,
+    /// `(P50 - published) / published`.
+    pub error: f64,
+    /// Published within P5..P95.
+    pub inside: bool,
+    /// Implied effective utilisation of the published run.
+    pub implied_utilisation: f64,
+    /// Why the row stays out of the summaries (its hours are a bound), if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound: Option<&'static str>,
+}
+
+impl HoursCheck {
+    fn outcome(&self) -> Outcome {
+        Outcome {
+            error: self.error,
+            inside: self.inside,
+            width: self.p95_h / self.p5_h,
+        }
+    }
+}
+
+/// One energy check.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnergyCheck {
+    /// Row id.
+    pub id: String,
+    /// Family.
+    pub family: String,
+    /// Published energy, MWh.
+    pub published_mwh: f64,
+    /// Facility energy P5, MWh.
+    pub p5_mwh: f64,
+    /// P50.
+    pub p50_mwh: f64,
+    /// P95.
+    pub p95_mwh: f64,
+    /// `(P50 - published) / published`.
+    pub error: f64,
+    /// Published within P5..P95.
+    pub inside: bool,
+    /// Why the published energy is itself hours x a nominal power, if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_nominal_power: Option<&'static str>,
+}
+
+/// A summary with its name (`calibration`, `held-back`, `all` ...).
+#[derive(Clone, Debug, Serialize)]
+pub struct Named {
+    /// What it covers.
+    pub name: String,
+    /// The figures.
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+/// The leave-one-family-out cross-validation.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrossValidation {
+    /// Each row predicted by the prior fitted without its family.
+    pub rows: Vec<HoursCheck>,
+    /// Over all rows.
+    pub summary: Summary,
+    /// Each fold's prior.
+    pub folds: Vec<Fold>,
+}
+
+/// One fold of the cross-validation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fold {
+    /// The family left out (and predicted).
+    pub left_out: String,
+    /// The prior fitted on the others.
+    pub prior: Prior,
+}
+
+/// A row with no check.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    /// Row id.
+    pub id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The outcome of `validate --kind train`.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainValidation {
+    /// The fit on the calibration half (what the shipped default must equal).
+    pub prior: Prior,
+    /// The prior the estimates used (the catalog's `train.effective_utilisation`, low..high
+    /// of the log-uniform draw).
+    pub prior_used: (f64, f64),
+    /// Accelerator-hours checks, by row.
+    pub hours: Vec<HoursCheck>,
+    /// Summaries of the hours checks: calibration, held-back, all.
+    pub hours_summary: Vec<Named>,
+    /// Leave-one-family-out, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_validated: Option<CrossValidation>,
+    /// Energy checks, by row.
+    pub energy: Vec<EnergyCheck>,
+    /// Summaries of the energy checks: independent, from nominal power.
+    pub energy_summary: Vec<Named>,
+    /// Rows with no check, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+fn estimate(
+    cat: &Catalog,
+    id: &str,
+    t: &TrainInputs,
+    s: &SiteInputs,
+    mc: McOptions,
+    figure: Figure,
+) -> Result<Percentiles, ValidateError> {
+    let err = |message: String| ValidateError::Estimate {
+        id: id.to_string(),
+        message,
+    };
+    let r = train(cat, t, s).map_err(|e| err(e.render(&|f| f.name().to_string())))?;
+    run_resolved(r, mc)
+        .get(figure)
+        .ok_or_else(|| err(format!("no {} figure", figure.key())))
+}
+
+/// Accelerator-hours from what an outsider knows: parameters (total and active), tokens and the
+/// accelerator, at the catalog's prior.
+fn hours_check(cat: &Catalog, i: &Implied<'_>, mc: McOptions) -> Result<HoursCheck, ValidateError> {
+    let r = i.run;
+    let b = |x: f64| Some(Range::point(x * 1e9));
+    let inputs = TrainInputs {
+        params: r.params_total_b.and_then(b),
+        active_params: r.params_active_b.and_then(b),
+        tokens: r.tokens_t.map(|t| Range::point(t * 1e12)),
+        gpus: Some(Range::point(NOMINAL_ACCELERATORS)),
+        hw: HardwareInputs {
+            gpu: Some(r.accelerator.clone()),
+            ..HardwareInputs::default()
+        },
+        ..TrainInputs::default()
+    };
+    let p = estimate(
+        cat,
+        &r.id,
+        &inputs,
+        &SiteInputs::default(),
+        mc,
+        Figure::AcceleratorHours,
+    )?;
+    Ok(HoursCheck {
+        id: r.id.clone(),
+        family: r.family.clone(),
+        accelerator: r.accelerator.clone(),
+        split: Split::of(&r.family),
+        published_h: i.hours,
+        p5_h: p.p5,
+        p50_h: p.p50,
+        p95_h: p.p95,
+        error: (p.p50 - i.hours) / i.hours,
+        inside: p.p5 <= i.hours && i.hours <= p.p95,
+        implied_utilisation: i.utilisation,
+        bound: fit::hours_bound(&r.id),
+    })
+}
+
+/// Facility energy from the accelerator, its count, the days and the row's PUE.
+fn energy_check(
+    cat: &Catalog,
+    r: &TrainingRun,
+    mc: McOptions,
+) -> Option<Result<EnergyCheck, ValidateError>> {
+    let (mwh, n, days) = (r.energy_mwh?, r.accelerator_count?, r.days?);
+    let inputs = TrainInputs {
+        gpus: Some(Range::point(n)),
+        wall_h: Some(Range::point(days * 24.0)),
+        hw: HardwareInputs {
+            gpu: Some(r.accelerator.clone()),
+            ..HardwareInputs::default()
+        },
+        ..TrainInputs::default()
+    };
+    let site = SiteInputs {
+        pue: r.pue.map(Range::point),
+        ..SiteInputs::default()
+    };
+    Some(
+        estimate(cat, &r.id, &inputs, &site, mc, Figure::FacilityEnergy).map(|p| {
+            let (p5, p50, p95) = (p.p5 / 1e3, p.p50 / 1e3, p.p95 / 1e3);
+            EnergyCheck {
+                id: r.id.clone(),
+                family: r.family.clone(),
+                published_mwh: mwh,
+                p5_mwh: p5,
+                p50_mwh: p50,
+                p95_mwh: p95,
+                error: (p50 - mwh) / mwh,
+                inside: p5 <= mwh && mwh <= p95,
+                from_nominal_power: ENERGY_FROM_NOMINAL_POWER
+                    .iter()
+                    .find(|(k, _)| *k == r.id)
+                    .map(|(_, why)| *why),
+            }
+        }),
+    )
+}
+
+fn families<'a>(it: impl Iterator<Item = &'a str>) -> usize {
+    let mut v: Vec<_> = it.collect();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
+}
+
+fn summarise(name: &str, rows: &[&HoursCheck]) -> Named {
+    let o: Vec<_> = rows.iter().map(|r| r.outcome()).collect();
+    Named {
+        name: name.into(),
+        summary: Summary::of(&o, families(rows.iter().map(|r| r.family.as_str()))),
+    }
+}
+
+/// The catalog with the prior replaced (a fold of the cross-validation).
+fn with_prior(p: &Prior) -> Catalog {
+    let (low, high) = p.draw_range();
+    Catalog::with_user(UserCatalog {
+        default: vec![Coefficient {
+            key: "train.effective_utilisation".into(),
+            aliases: None,
+            low,
+            high,
+            unit: None,
+            description: Some("leave-one-family-out fold".into()),
+            source: Some(format!("fitted on {} runs", p.rows)),
+            year: None,
+        }],
+        ..UserCatalog::default()
+    })
+}
+
+/// Leave-one-family-out: each family's rows predicted by the prior fitted on the others.
+fn cross_validate(
+    implied: &[Implied<'_>],
+    mc: McOptions,
+) -> Result<CrossValidation, ValidateError> {
+    let mut fams: Vec<&str> = implied.iter().map(|i| i.run.family.as_str()).collect();
+    fams.sort_unstable();
+    fams.dedup();
+    let (mut rows, mut folds) = (Vec::new(), Vec::new());
+    for fam in fams {
+        let rest: Vec<_> = implied.iter().filter(|i| i.run.family != fam).collect();
+        let prior = fit::fit(&rest).ok_or_else(|| ValidateError::TooFew {
+            what: format!("all but {fam}"),
+        })?;
+        let cat = with_prior(&prior);
+        for i in implied.iter().filter(|i| i.run.family == fam) {
+            rows.push(hours_check(&cat, i, mc)?);
+        }
+        folds.push(Fold {
+            left_out: fam.to_string(),
+            prior,
+        });
+    }
+    rows.sort_by_key(|r| position(implied, &r.id));
+    let all: Vec<_> = rows.iter().collect();
+    let summary = summarise("all", &all).summary;
+    Ok(CrossValidation {
+        rows,
+        summary,
+        folds,
+    })
+}
+
+fn position(implied: &[Implied<'_>], id: &str) -> usize {
+    implied
+        .iter()
+        .position(|i| i.run.id == id)
+        .unwrap_or(usize::MAX)
+}
+
+/// Runs `validate --kind train` on the shipped table with the catalog's prior.
+///
+/// # Errors
+/// [`ValidateError`] when the table does not parse, an estimate fails, or too few families.
+pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation, ValidateError> {
+    let runs = super::table::training_runs()?;
+    let embedded = Catalog::embedded();
+    let implied = fit::usable(&embedded, runs);
+    let prior = fit::calibration_fit(&implied).ok_or_else(|| ValidateError::TooFew {
+        what: "the calibration half".into(),
+    })?;
+    let used = cat
+        .coefficient("train.effective_utilisation")
+        .map_err(|e| ValidateError::Estimate {
+            id: "train.effective_utilisation".into(),
+            message: e.to_string(),
+        })?;
+    let mut hours = Vec::new();
+    for i in &implied {
+        hours.push(hours_check(cat, i, o.mc)?);
+    }
+    // Bound rows: estimated and shown, outside the fit and the summaries.
+    for r in runs.iter().filter(|r| fit::hours_bound(&r.id).is_some()) {
+        if let Some(i) = fit::implied(&embedded, r) {
+            hours.push(hours_check(cat, &i, o.mc)?);
+        }
+    }
+    let counted: Vec<&HoursCheck> = hours.iter().filter(|h| h.bound.is_none()).collect();
+    let of = |s: Split| -> Vec<&HoursCheck> {
+        counted.iter().copied().filter(|h| h.split == s).collect()
+    };
+    let hours_summary = vec![
+        summarise("calibration", &of(Split::Calibration)),
+        summarise("held-back", &of(Split::HeldBack)),
+        summarise("all", &counted),
+    ];
+    let cross_validated = if o.cross_validate {
+        Some(cross_validate(&implied, o.mc)?)
+    } else {
+        None
+    };
+    let mut energy = Vec::new();
+    let mut skipped = Vec::new();
+    for r in runs {
+        if let Some(e) = energy_check(cat, r, o.mc) {
+            energy.push(e?);
+        }
+        if hours.iter().all(|h| h.id != r.id) && energy.iter().all(|e| e.id != r.id) {
+            skipped.push(Skipped {
+                id: r.id.clone(),
+                reason: why_skipped(r),
+            });
+        }
+    }
+    let energy_summary = [("independent", false), ("from nominal power", true)]
+        .iter()
+        .map(|(name, nominal)| {
+            let e: Vec<_> = energy
+                .iter()
+                .filter(|e| e.from_nominal_power.is_some() == *nominal)
+                .collect();
+            let o: Vec<_> = e
+                .iter()
+                .map(|e| Outcome {
+                    error: e.error,
+                    inside: e.inside,
+                    width: e.p95_mwh / e.p5_mwh,
+                })
+                .collect();
+            Named {
+                name: (*name).into(),
+                summary: Summary::of(&o, families(e.iter().map(|e| e.family.as_str()))),
+            }
+        })
+        .collect();
+    Ok(TrainValidation {
+        prior,
+        prior_used: (used.low, used.high),
+        hours,
+        hours_summary,
+        cross_validated,
+        energy,
+        energy_summary,
+        skipped,
+    })
+}
+
+/// Why a row has neither check.
+fn why_skipped(r: &TrainingRun) -> String {
+    let mut missing = Vec::new();
+    if r.tokens_t.is_none() {
+        missing.push("tokens");
+    }
+    if r.published_hours().is_none() {
+        missing.push("accelerator-hours (or count and days)");
+    }
+    if r.energy_mwh.is_some() && (r.accelerator_count.is_none() || r.days.is_none()) {
+        missing.push("the count and days the energy check needs");
+    }
+    format!("not published: {}", missing.join("; "))
+}
