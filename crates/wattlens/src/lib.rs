@@ -80,6 +80,7 @@ pub mod runner;
 pub mod source;
 pub mod uncertainty;
 pub mod units;
+pub mod vary;
 
 // The crate error.
 pub use error::{Error, Result};
