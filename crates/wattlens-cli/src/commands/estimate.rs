@@ -58,6 +58,9 @@ pub fn run(
     cfg: &Config,
     out: &mut Output,
 ) -> Result<ExitStatus> {
+    if crate::commands::vary::wanted(cmd) {
+        return crate::commands::vary::run(cmd, cat, cfg, out);
+    }
     let (mut estimate, o, site) = match cmd {
         EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out, &a.site),
         EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out, &a.site),
@@ -72,6 +75,24 @@ pub fn run(
 }
 
 fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
+    let mut e = train_ready(a, cat, cfg)?.run();
+    train_checks(&mut e, a)?;
+    Ok(e)
+}
+
+/// The checks of a training estimate's result: an implied MFU above 1, a duration beyond
+/// 1,000 years.
+pub(crate) fn train_checks(e: &mut Report, a: &TrainArgs) -> Result<()> {
+    implied_mfu(e, a)?;
+    computed_duration(e, a)
+}
+
+/// A training estimate resolved and placed on its series, ready to run.
+pub(crate) fn train_ready(
+    a: &TrainArgs,
+    cat: &Catalog,
+    cfg: &Config,
+) -> Result<Ready<wattlens::estimate::train::TrainSpec>> {
     let precision = Precision::parse(&a.precision).with_context(|| {
         format!(
             "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8 or int8",
@@ -137,17 +158,14 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         }
         None => (Range::point(0.0), 0.0),
     };
-    let mut e = run_placed(
+    place(
         r,
         |s| &mut s.site,
         placed.as_ref(),
         (hours, central),
         site.cfe,
         mc,
-    )?;
-    implied_mfu(&mut e, a)?;
-    computed_duration(&mut e, a)?;
-    Ok(e)
+    )
 }
 
 /// The longest duration a run may take, days: the 1,000 years `--days` accepts.
@@ -268,6 +286,15 @@ fn implied_mfu(e: &mut Report, a: &TrainArgs) -> Result<()> {
 }
 
 fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
+    Ok(fleet_ready(a, cat, cfg)?.run())
+}
+
+/// A fleet estimate resolved and placed, ready to run.
+pub(crate) fn fleet_ready(
+    a: &FleetArgs,
+    cat: &Catalog,
+    cfg: &Config,
+) -> Result<Ready<wattlens::estimate::fleet::FleetSpec>> {
     let inputs = FleetInputs {
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
@@ -279,7 +306,7 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
     let r = resolve::fleet(cat, &inputs, &site)?;
     let hours = r.spec.hours;
-    run_placed(
+    place(
         r,
         |s| &mut s.site,
         placed.as_ref(),
@@ -290,6 +317,15 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
 }
 
 fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
+    Ok(infer_ready(a, cat, cfg)?.run())
+}
+
+/// An inference estimate resolved and placed, ready to run.
+pub(crate) fn infer_ready(
+    a: &InferArgs,
+    cat: &Catalog,
+    cfg: &Config,
+) -> Result<Ready<wattlens::estimate::infer::InferSpec>> {
     let precision = Precision::parse(&a.precision).with_context(|| {
         format!(
             "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8, int8 or int4",
@@ -338,7 +374,7 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         }
         _ => 0.0,
     });
-    run_placed(
+    place(
         r,
         |s| &mut s.site,
         placed.as_ref(),
@@ -349,6 +385,15 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
 }
 
 fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
+    Ok(datacenter_ready(a, cat, cfg)?.run())
+}
+
+/// A data-centre estimate resolved and placed, ready to run.
+pub(crate) fn datacenter_ready(
+    a: &DatacenterArgs,
+    cat: &Catalog,
+    cfg: &Config,
+) -> Result<Ready<wattlens::estimate::datacenter::DatacenterSpec>> {
     let inputs = DatacenterInputs {
         it_power: settings::power("--it-power", a.it_power.as_deref())?,
         servers: count("--servers", a.servers.as_deref())?,
@@ -368,7 +413,7 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report>
     let r = resolve::datacenter(cat, &inputs, &site)?;
     settings::warn_breakdown_pue(inputs.breakdown.as_ref());
     let hours = r.spec.hours;
-    run_placed(
+    place(
         r,
         |s| &mut s.site,
         placed.as_ref(),
@@ -378,17 +423,36 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report>
     )
 }
 
-/// Runs a resolved estimate; with `--series`, placed at `--start` over its span (`hours` over
-/// its evaluations, the central one's second) first, and the result labelled with its basis
-/// (`series::finish`).
-fn run_placed<M: wattlens::runner::Evaluate + Sync>(
+/// A resolved estimate placed on its series (when it has one), with its sampling options:
+/// what [`Ready::run`] runs, and what `--vary` runs beside its variants.
+pub(crate) struct Ready<M> {
+    /// The resolved estimate.
+    pub r: wattlens::Resolved<M>,
+    /// What placing it on `--series` gave.
+    pub outcome: Option<series::Outcome>,
+    /// Samples and seed.
+    pub mc: wattlens::runner::McOptions,
+}
+
+impl<M: wattlens::runner::Evaluate + Sync> Ready<M> {
+    /// Runs it and labels the result with its basis (`series::finish`).
+    pub(crate) fn run(self) -> Report {
+        let mut e = run_resolved(self.r, self.mc);
+        series::finish(&mut e, self.outcome);
+        e
+    }
+}
+
+/// Places a resolved estimate: with `--series`, at `--start` over its span (`hours` over its
+/// evaluations, the central one's second).
+fn place<M: wattlens::runner::Evaluate + Sync>(
     mut r: wattlens::Resolved<M>,
     site_of: fn(&mut M) -> &mut wattlens::footprint::Site,
     placed: Option<&(series::Loaded, jiff::Timestamp)>,
     (hours, central): (Range, f64),
     cfe: Option<Range>,
     mc: wattlens::runner::McOptions,
-) -> Result<Report> {
+) -> Result<Ready<M>> {
     let outcome = placed
         .map(|(l, start)| {
             l.estimate(
@@ -401,12 +465,10 @@ fn run_placed<M: wattlens::runner::Evaluate + Sync>(
             )
         })
         .transpose()?;
-    let mut e = run_resolved(r, mc);
-    series::finish(&mut e, outcome);
-    Ok(e)
+    Ok(Ready { r, outcome, mc })
 }
 
-fn print(e: &Report, o: &OutputArgs, out: &mut Output) -> Result<()> {
+pub(crate) fn print(e: &Report, o: &OutputArgs, out: &mut Output) -> Result<()> {
     let format = if o.json { Format::Json } else { o.format };
     let cmp = o.compare.as_deref().map(|p| comparison(e, p)).transpose()?;
     let text = match format {
@@ -478,7 +540,7 @@ fn comparison(e: &Report, path: &std::path::Path) -> Result<compare::Comparison>
 
 /// The last line of defence: a figure that overflowed (inf/NaN) is never printed; the error
 /// names the flags the user gave, one of which is out of scale.
-fn finite(
+pub(crate) fn finite(
     e: &Report,
     site: &crate::cli::SiteArgs,
     cfg: &crate::settings::ConfigSite,

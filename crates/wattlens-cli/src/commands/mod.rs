@@ -6,3 +6,4 @@ pub mod plan;
 pub mod plan_checkpoint;
 pub mod plan_region;
 pub mod run;
+pub mod vary;

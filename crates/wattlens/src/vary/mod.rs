@@ -8,6 +8,8 @@
 //! range does), so a variant identical to the baseline differs by exactly 0 and a one-input
 //! variant differs only by what that input moves.
 
+pub mod text;
+
 use crate::explain::NoTrace;
 use crate::figure::Figure;
 use crate::record::Record;
