@@ -208,3 +208,4 @@ mod series;
 mod series_import;
 mod site_config;
 mod site_input;
+mod vary;
