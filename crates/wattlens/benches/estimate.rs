@@ -1,6 +1,6 @@
 //! Benchmarks of the estimate core: a training estimate with its default ranges at 10,000 and
 //! 100,000 Monte Carlo samples (catalog already parsed), catalog parsing itself, and the lookup
-//! of one row (records split, one row parsed).
+//! of one row (records split, one row parsed), and the core of `--vary` (20 variants).
 //! Run with `cargo bench -p wattlens`; results go in docs/benchmarks.md.
 
 use wattlens::catalog::Catalog;
@@ -82,4 +82,30 @@ fn percentiles_of_one_figure(bencher: divan::Bencher) {
     bencher
         .with_inputs(|| keys.clone())
         .bench_local_refs(|k| wattlens::uncertainty::percentiles_of_keys32(k));
+}
+
+/// The core of `--vary`: 20 training variants (accelerator counts) and their baseline, each
+/// run at 10,000 samples, and the paired changes of the 20 on the same draws.
+#[divan::bench]
+fn vary_20_train_variants(bencher: divan::Bencher) {
+    let cat = Catalog::embedded();
+    let site = SiteInputs {
+        grid: Some("US".into()),
+        ..SiteInputs::default()
+    };
+    let opts = McOptions::default();
+    let spec = |gpus: f64| {
+        let mut i = inputs();
+        i.gpus = Some(Range::point(gpus));
+        resolve::train(&cat, &i, &site).expect("resolves")
+    };
+    let _ = spec(16_384.0);
+    bencher.bench_local(|| {
+        let base = spec(16_384.0);
+        let vs: Vec<_> = (1..=20).map(|k| spec(1024.0 * f64::from(k))).collect();
+        let refs: Vec<_> = vs.iter().map(|r| &r.spec).collect();
+        let changes = wattlens::vary::changes(&base.spec, &refs, opts);
+        let specs: Vec<_> = vs.into_iter().map(|r| run_resolved(r, opts)).collect();
+        divan::black_box((run_resolved(base, opts), specs, changes))
+    });
 }

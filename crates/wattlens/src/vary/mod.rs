@@ -182,7 +182,9 @@ pub fn changes<M: Evaluate + Sync>(baseline: &M, variants: &[&M], opts: McOption
     let out = std::thread::scope(|s| {
         let h = (!a.is_empty()).then(|| s.spawn(|| a.iter().map(|m| one(m)).collect::<Vec<_>>()));
         let rest: Vec<_> = b.iter().map(|m| one(m)).collect();
-        let mut first = h.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let mut first = h
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .unwrap_or_default();
         first.extend(rest);
         first
     });

@@ -165,12 +165,12 @@ fn refuse_with(o: &OutputArgs) -> Result<()> {
 
 /// Resolves, runs and checks the baseline and every variant (each variant's errors named by
 /// its `--vary`), then their paired changes.
-fn paired<A, M: Evaluate + Sync + Send + Clone>(
+fn paired<A: Sync, M: Evaluate + Sync + Send + Clone>(
     base: &A,
     vs: &[&A],
     variants: &[Variant],
     ready: impl Fn(&A) -> Result<Ready<M>>,
-    checks: impl Fn(&mut Report, &A) -> Result<()>,
+    checks: impl Fn(&mut Report, &A) -> Result<()> + Sync,
     site: fn(&A) -> &SiteArgs,
     cfg: &Config,
 ) -> Result<Outcome> {
@@ -192,15 +192,31 @@ fn paired<A, M: Evaluate + Sync + Send + Clone>(
         report: finish(b, base)?,
         spec: base_spec,
     };
-    let mut rows: Vec<Row<M>> = Vec::with_capacity(vs.len());
+    // Every variant resolved first (its errors in the order given), then run on two threads.
+    let mut ready_ones: Vec<(Ready<M>, M)> = Vec::with_capacity(vs.len());
     for (a, v) in vs.iter().zip(variants) {
-        let name = || format!("--vary {}", v.label());
-        let (r, spec) = one(a).with_context(name)?;
-        rows.push(Row {
-            report: finish(r, a).with_context(name)?,
-            spec,
-        });
+        ready_ones.push(one(a).with_context(|| format!("--vary {}", v.label()))?);
     }
+    let half = ready_ones.len() / 2;
+    let second = ready_ones.split_off(half);
+    let run_all = |list: Vec<(Ready<M>, M)>, args: &[&A]| -> Vec<Result<Row<M>>> {
+        list.into_iter()
+            .zip(args)
+            .map(|((r, spec), a)| finish(r, a).map(|report| Row { report, spec }))
+            .collect()
+    };
+    let (a1, a2) = vs.split_at(half);
+    let results: Vec<Result<Row<M>>> = std::thread::scope(|s| {
+        let h = s.spawn(|| run_all(second, a2));
+        let mut first = run_all(ready_ones, a1);
+        first.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        first
+    });
+    let rows = results
+        .into_iter()
+        .zip(variants)
+        .map(|(r, v)| r.with_context(|| format!("--vary {}", v.label())))
+        .collect::<Result<Vec<Row<M>>>>()?;
     let specs: Vec<&M> = rows.iter().map(|r| &r.spec).collect();
     let mut changes = wattlens::vary::changes(&baseline.spec, &specs, mc);
     // A cost in another currency (another grid's) has no difference in money.
