@@ -84,8 +84,8 @@ fn percentiles_of_one_figure(bencher: divan::Bencher) {
         .bench_local_refs(|k| wattlens::uncertainty::percentiles_of_keys32(k));
 }
 
-/// The core of `--vary`: 20 training variants (accelerator counts) and their baseline, each
-/// run at 10,000 samples, and the paired changes of the 20 on the same draws.
+/// The core of `--vary`: a training baseline and 20 variants (accelerator counts), each run at
+/// 10,000 samples keeping the samples it is paired on, and the 20 paired changes.
 #[divan::bench]
 fn vary_20_train_variants(bencher: divan::Bencher) {
     let cat = Catalog::embedded();
@@ -94,6 +94,7 @@ fn vary_20_train_variants(bencher: divan::Bencher) {
         ..SiteInputs::default()
     };
     let opts = McOptions::default();
+    let keep = &wattlens::vary::CHANGE_FIGURES;
     let spec = |gpus: f64| {
         let mut i = inputs();
         i.gpus = Some(Range::point(gpus));
@@ -101,11 +102,14 @@ fn vary_20_train_variants(bencher: divan::Bencher) {
     };
     let _ = spec(16_384.0);
     bencher.bench_local(|| {
-        let base = spec(16_384.0);
-        let vs: Vec<_> = (1..=20).map(|k| spec(1024.0 * f64::from(k))).collect();
-        let refs: Vec<_> = vs.iter().map(|r| &r.spec).collect();
-        let changes = wattlens::vary::changes(&base.spec, &refs, opts);
-        let specs: Vec<_> = vs.into_iter().map(|r| run_resolved(r, opts)).collect();
-        divan::black_box((run_resolved(base, opts), specs, changes))
+        let (base, kb) = wattlens::estimate::run_resolved_keeping(spec(16_384.0), opts, keep);
+        let runs: Vec<_> = (1..=20)
+            .map(|k| {
+                wattlens::estimate::run_resolved_keeping(spec(1024.0 * f64::from(k)), opts, keep)
+            })
+            .collect();
+        let kept: Vec<_> = runs.iter().map(|(_, k)| k).collect();
+        let changes = wattlens::vary::changes_of(&kb, &kept);
+        divan::black_box((base, runs.len(), changes))
     });
 }

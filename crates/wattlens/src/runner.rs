@@ -127,6 +127,31 @@ const PARALLEL_FROM: usize = 20_000;
 /// as from one thread.
 #[must_use]
 pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumption>) -> Report {
+    run_keeping(model, opts, assumptions, &[]).0
+}
+
+/// The samples of some figures of a [`run`], as the runner keeps them (`f32` order keys,
+/// [`crate::uncertainty::order_key32`]): sample `i` of every column is sample `i` of the run,
+/// drawn from [`Sample`]`(seed, i)`. A run of point inputs has one value per column (every
+/// sample would give it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Columns {
+    /// The figures kept, in the order asked (those the model puts).
+    pub figures: Vec<Figure>,
+    /// One column per figure.
+    pub cols: Vec<Vec<u32>>,
+}
+
+/// [`run`], also keeping the samples of the figures `keep` (those the model puts) before they
+/// are reduced: what paired comparisons of runs on the same seed need ([`crate::vary`]).
+#[must_use]
+pub fn run_keeping<M: Evaluate + Sync>(
+    model: &M,
+    opts: McOptions,
+    assumptions: Vec<Assumption>,
+    keep: &[Figure],
+) -> (Report, Columns) {
+    let mut kept = Columns::default();
     let mut steps = Steps::default();
     let mut central = Record::central();
     let mut d = Draw::Central { uncertain: 0 };
@@ -173,11 +198,25 @@ pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assu
             }
             fill(first, 0..split);
         });
+        for f in keep {
+            if let Some(i) = keys.iter().position(|k| k == f) {
+                kept.figures.push(*f);
+                kept.cols.push(data[i].clone());
+            }
+        }
         (
             crate::record::summarise(&keys, &mut data, opts.threads > 1 && n >= PARALLEL_FROM),
             n,
         )
     } else {
+        if let Record::Central { keys, values } = &central {
+            for f in keep {
+                if let Some(i) = keys.iter().position(|k| k == f) {
+                    kept.figures.push(*f);
+                    kept.cols.push(vec![order_key32(values[i])]);
+                }
+            }
+        }
         (central.into_points(), 1)
     };
     let site = model.site();
@@ -185,7 +224,7 @@ pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assu
         .into_iter()
         .map(|(k, p)| (k, unsigned_zero(p)))
         .collect();
-    Report {
+    let report = Report {
         kind: model.kind(),
         figures,
         steps: steps.0,
@@ -208,7 +247,8 @@ pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assu
             .iter()
             .map(|(key, kind)| ComponentInfo::new(*key, *kind, Method::Modelled))
             .collect(),
-    }
+    };
+    (report, kept)
 }
 
 /// The busy periods of the evaluations [`run`] makes with the same options: the central one,

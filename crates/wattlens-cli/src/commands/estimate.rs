@@ -14,7 +14,6 @@ use wattlens::estimate::infer::Volume;
 use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
 };
-use wattlens::estimate::run_resolved;
 use wattlens::figure::Figure;
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
@@ -437,9 +436,14 @@ pub(crate) struct Ready<M> {
 impl<M: wattlens::runner::Evaluate + Sync> Ready<M> {
     /// Runs it and labels the result with its basis (`series::finish`).
     pub(crate) fn run(self) -> Report {
-        let mut e = run_resolved(self.r, self.mc);
+        self.run_keeping(&[]).0
+    }
+
+    /// [`Ready::run`], also keeping the samples of the figures `keep` (what `--vary` pairs).
+    pub(crate) fn run_keeping(self, keep: &[Figure]) -> (Report, wattlens::runner::Columns) {
+        let (mut e, kept) = wattlens::estimate::run_resolved_keeping(self.r, self.mc, keep);
         series::finish(&mut e, self.outcome);
-        e
+        (e, kept)
     }
 }
 

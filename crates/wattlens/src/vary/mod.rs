@@ -13,8 +13,8 @@ pub mod text;
 use crate::explain::NoTrace;
 use crate::figure::Figure;
 use crate::record::Record;
-use crate::runner::{evaluate_once, Evaluate, McOptions};
-use crate::uncertainty::{order_key32, Draw, Percentiles, Sample};
+use crate::runner::{evaluate_once, Columns, Evaluate, McOptions};
+use crate::uncertainty::{from_key32, order_key32, Draw, Percentiles, Sample};
 
 /// The figures whose change against the baseline is reported, where both put them: energy,
 /// carbon, water, cost and time (lower is better for all of them).
@@ -191,6 +191,46 @@ pub fn changes<M: Evaluate + Sync>(baseline: &M, variants: &[&M], opts: McOption
     Changes {
         samples: n,
         variants: out,
+    }
+}
+
+/// The changes of runs made on the same seed and samples ([`crate::runner::run_keeping`] with
+/// [`CHANGE_FIGURES`]), without evaluating anything again: sample `i` of a variant's column
+/// minus sample `i` of the baseline's, reduced to P5/P50/P95. The values are the runner's
+/// (`f32`, 7 significant digits), so a variant identical to the baseline still changes by
+/// exactly 0; [`changes`] evaluates in `f64`. A run of points (one value) stands for every
+/// sample.
+#[must_use]
+pub fn changes_of(baseline: &Columns, variants: &[&Columns]) -> Changes {
+    let len = |c: &Columns| c.cols.iter().map(Vec::len).max().unwrap_or(1);
+    let n = std::iter::once(baseline)
+        .chain(variants.iter().copied())
+        .map(len)
+        .max()
+        .unwrap_or(1);
+    let at = |col: &[u32], i: usize| f64::from(from_key32(col[if col.len() == 1 { 0 } else { i }]));
+    let one = |v: &Columns| -> Vec<(Figure, Percentiles)> {
+        let mut keys = Vec::new();
+        let mut cols: Vec<Vec<u32>> = Vec::new();
+        for f in CHANGE_FIGURES {
+            let (Some(a), Some(b)) = (
+                baseline.figures.iter().position(|k| *k == f),
+                v.figures.iter().position(|k| *k == f),
+            ) else {
+                continue;
+            };
+            let (a, b) = (&baseline.cols[a], &v.cols[b]);
+            keys.push(f);
+            cols.push((0..n).map(|i| order_key32(at(b, i) - at(a, i))).collect());
+        }
+        crate::record::summarise(&keys, &mut cols, false)
+            .into_iter()
+            .map(|(f, p)| (f, tidy(p)))
+            .collect()
+    };
+    Changes {
+        samples: n,
+        variants: variants.iter().map(|v| one(v)).collect(),
     }
 }
 

@@ -142,3 +142,35 @@ fn one_thread_or_two_give_the_same_changes() {
     let two = changes(&b, &refs, OPTS);
     assert_eq!(one, two);
 }
+
+#[test]
+fn the_runs_own_samples_give_the_same_changes() {
+    // changes_of pairs the runner's kept f32 samples; changes re-evaluates in f64: the same
+    // within f32 rounding (7 digits), and exactly 0 for an identical variant.
+    let b = fleet(Range::new(1.1, 1.6), 400.0);
+    let v = fleet(Range::new(1.2, 1.3), 100.0);
+    let keep = |m: &FleetSpec| crate::runner::run_keeping(m, OPTS, vec![], &CHANGE_FIGURES).1;
+    let (kb, kv, ks) = (keep(&b), keep(&v), keep(&b.clone()));
+    let fast = changes_of(&kb, &[&kv, &ks]);
+    let slow = changes(&b, &[&v], OPTS);
+    assert_eq!(fast.samples, 2_000);
+    for ((f, p), (g, q)) in fast.variants[0].iter().zip(&slow.variants[0]) {
+        assert_eq!(f, g);
+        let tol = 1e-5 * (p.p5.abs() + p.p95.abs()).max(1e-9);
+        assert!(
+            (p.p50 - q.p50).abs() < tol && (p.p5 - q.p5).abs() < tol,
+            "{f}: {p:?} vs {q:?}"
+        );
+    }
+    for (f, p) in &fast.variants[1] {
+        assert_eq!(*p, Percentiles::point(0.0), "{f}");
+    }
+    // A run of points stands for every sample.
+    let mut point = b.clone();
+    point.load = Load::ItPower(Range::point(500.0));
+    point.site.pue = crate::footprint::Param::new(Range::point(1.5), "test");
+    let kp = keep(&point);
+    assert_eq!(kp.cols[0].len(), 1);
+    let c = changes_of(&kb, &[&kp]);
+    assert_eq!(c.samples, 2_000);
+}

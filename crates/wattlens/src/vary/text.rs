@@ -73,7 +73,7 @@ mod tests {
         // 0.402 kWh is shown in Wh.
         assert_eq!(
             range_cell(Figure::FacilityEnergy, &p, ""),
-            "402 Wh (337..467)"
+            "402 (337..467) Wh"
         );
         assert_eq!(
             range_cell(Figure::Cost, &Percentiles::point(0.04), "USD"),

@@ -15,8 +15,8 @@ use anyhow::{bail, Context, Result};
 use args::Variant;
 use wattlens::catalog::Catalog;
 use wattlens::result::Report;
-use wattlens::runner::Evaluate;
-use wattlens::vary::Changes;
+use wattlens::runner::{Columns, Evaluate};
+use wattlens::vary::{Changes, CHANGE_FIGURES};
 
 /// The most variants one command runs (with `--cross`, the product of the value counts).
 pub const MAX_VARIANTS: usize = 1_000;
@@ -36,10 +36,10 @@ pub fn wanted(cmd: &EstimateCommand) -> bool {
     !output(cmd).vary.is_empty()
 }
 
-/// A baseline or variant, run: its result and its model, for the paired changes.
-struct Row<M> {
+/// A baseline or variant, run: its result and the samples of the figures it is paired on.
+struct Row {
     report: Report,
-    spec: M,
+    kept: Columns,
 }
 
 /// The whole what-if result: the baseline, each variant with what it changed, and the paired
@@ -165,7 +165,7 @@ fn refuse_with(o: &OutputArgs) -> Result<()> {
 
 /// Resolves, runs and checks the baseline and every variant (each variant's errors named by
 /// its `--vary`), then their paired changes.
-fn paired<A: Sync, M: Evaluate + Sync + Send + Clone>(
+fn paired<A: Sync, M: Evaluate + Sync + Send>(
     base: &A,
     vs: &[&A],
     variants: &[Variant],
@@ -174,39 +174,32 @@ fn paired<A: Sync, M: Evaluate + Sync + Send + Clone>(
     site: fn(&A) -> &SiteArgs,
     cfg: &Config,
 ) -> Result<Outcome> {
-    let one = |a: &A| -> Result<(Ready<M>, M)> {
-        let r = ready(a)?;
-        let spec = r.r.spec.clone();
-        Ok((r, spec))
-    };
-    let finish = |r: Ready<M>, a: &A| -> Result<Report> {
-        let mut e = r.run();
+    // Every run keeps its samples of the figures it is paired on: the baseline and the
+    // variants share the seed and the samples, so sample i of each is sample i of the others.
+    let finish = |r: Ready<M>, a: &A| -> Result<Row> {
+        let (mut e, kept) = r.run_keeping(&CHANGE_FIGURES);
         checks(&mut e, a)?;
         crate::flags::name_fields(&mut e, site(a), &cfg.site);
         estimate::finite(&e, site(a), &cfg.site)?;
-        Ok(e)
+        Ok(Row { report: e, kept })
     };
-    let (b, base_spec) = one(base)?;
-    let mc = b.mc;
-    let baseline = Row {
-        report: finish(b, base)?,
-        spec: base_spec,
-    };
+    let b = ready(base)?;
+    let baseline = finish(b, base)?;
     // Every variant resolved first (its errors in the order given), then run on two threads.
-    let mut ready_ones: Vec<(Ready<M>, M)> = Vec::with_capacity(vs.len());
+    let mut ready_ones: Vec<Ready<M>> = Vec::with_capacity(vs.len());
     for (a, v) in vs.iter().zip(variants) {
-        ready_ones.push(one(a).with_context(|| format!("--vary {}", v.label()))?);
+        ready_ones.push(ready(a).with_context(|| format!("--vary {}", v.label()))?);
     }
     let half = ready_ones.len() / 2;
     let second = ready_ones.split_off(half);
-    let run_all = |list: Vec<(Ready<M>, M)>, args: &[&A]| -> Vec<Result<Row<M>>> {
+    let run_all = |list: Vec<Ready<M>>, args: &[&A]| -> Vec<Result<Row>> {
         list.into_iter()
             .zip(args)
-            .map(|((r, spec), a)| finish(r, a).map(|report| Row { report, spec }))
+            .map(|(r, a)| finish(r, a))
             .collect()
     };
     let (a1, a2) = vs.split_at(half);
-    let results: Vec<Result<Row<M>>> = std::thread::scope(|s| {
+    let results: Vec<Result<Row>> = std::thread::scope(|s| {
         let h = s.spawn(|| run_all(second, a2));
         let mut first = run_all(ready_ones, a1);
         first.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
@@ -216,9 +209,9 @@ fn paired<A: Sync, M: Evaluate + Sync + Send + Clone>(
         .into_iter()
         .zip(variants)
         .map(|(r, v)| r.with_context(|| format!("--vary {}", v.label())))
-        .collect::<Result<Vec<Row<M>>>>()?;
-    let specs: Vec<&M> = rows.iter().map(|r| &r.spec).collect();
-    let mut changes = wattlens::vary::changes(&baseline.spec, &specs, mc);
+        .collect::<Result<Vec<Row>>>()?;
+    let kept: Vec<&Columns> = rows.iter().map(|r| &r.kept).collect();
+    let mut changes = wattlens::vary::changes_of(&baseline.kept, &kept);
     // A cost in another currency (another grid's) has no difference in money.
     for (c, r) in changes.variants.iter_mut().zip(&rows) {
         if r.report.currency != baseline.report.currency {
