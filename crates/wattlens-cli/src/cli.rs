@@ -301,6 +301,9 @@ pub struct TrainArgs {
     /// Measured average power per accelerator (W).
     #[arg(long, help_heading = "Power")]
     pub gpu_power: Option<String>,
+    /// Cap accelerator power: a share of board power (70%) or watts (450W); time and energy from measured power-cap curves.
+    #[arg(long, help_heading = "Power")]
+    pub power_cap: Option<String>,
     /// Job interruptions over the run (e.g. 466).
     #[arg(long, help_heading = "Failures")]
     pub interruptions: Option<String>,
@@ -348,11 +351,41 @@ pub struct FleetArgs {
     #[command(flatten)]
     pub hw: HardwareArgs,
     #[command(flatten)]
+    pub growth: GrowthArgs,
+    #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]
     pub when: WhenArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// The growth trajectory flags of `estimate fleet`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct GrowthArgs {
+    /// Years of a trajectory after the base year (1-100): a row per year.
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub years: Option<String>,
+    /// Yearly growth of demand for the service (e.g. 20% or 20..30%; above -100%).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub demand_growth: Option<String>,
+    /// Yearly fall of energy per unit of service (e.g. 10%; negative: efficiency worsens).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub efficiency_gain: Option<String>,
+    /// Elasticity of demand to the cost of a unit of service: the rebound (0 none, 1 all the
+    /// savings taken back, above 1 backfire).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub elasticity: Option<String>,
+    /// Yearly fall of the grid's carbon intensity (e.g. 5%).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub grid_decarbonisation: Option<String>,
+    /// Calendar year of the base year (default: this year, or the preset's).
+    #[arg(long, allow_hyphen_values = true, help_heading = "Growth")]
+    pub start_year: Option<String>,
+    /// A named trajectory with its published base and rates: iea-2024 (data centres, 460 TWh in
+    /// 2022 to about 1,000 TWh in 2026).
+    #[arg(long, help_heading = "Growth")]
+    pub preset: Option<String>,
 }
 
 /// `estimate datacenter`.
@@ -442,6 +475,15 @@ pub struct InferArgs {
     /// Achieved fraction of peak memory bandwidth when memory-bound (0-1 or %).
     #[arg(long, help_heading = "Efficiency")]
     pub mbu: Option<String>,
+    /// Cap accelerator power: a share of board power (70%) or watts (450W); time and energy from measured power-cap curves.
+    #[arg(long, help_heading = "Power")]
+    pub power_cap: Option<String>,
+    /// Run the model on a phone, laptop or edge board instead of --gpu (iphone-15-pro, macbook-air-m3, jetson-agx-orin ...).
+    #[arg(long, help_heading = "Device")]
+    pub device: Option<String>,
+    /// How the --device is charged: wired (default) or wireless.
+    #[arg(long, help_heading = "Device")]
+    pub charger: Option<String>,
     #[command(flatten)]
     pub site: SiteArgs,
     #[command(flatten)]
@@ -661,11 +703,11 @@ pub struct CheckpointArgs {
     /// Time to write one checkpoint (minutes; e.g. 1, 40s).
     #[arg(long, help_heading = "Checkpoints")]
     pub checkpoint_minutes: Option<String>,
-    /// Size of one checkpoint instead of a write time (GB; e.g. 2400, 2.4TB), with
+    /// Size of one checkpoint instead of a write time (GB; e.g. 2400, 2.4TB, 1PB, 2TiB), with
     /// --storage-bandwidth.
     #[arg(long, help_heading = "Checkpoints")]
     pub checkpoint_size: Option<String>,
-    /// Write bandwidth of the checkpoint storage (GB/s; e.g. 100, 1TB/s).
+    /// Write bandwidth of the checkpoint storage (GB/s; e.g. 100, 1TB/s, 400Gbit/s).
     #[arg(long, help_heading = "Checkpoints")]
     pub storage_bandwidth: Option<String>,
     /// Time from an interruption to training again (minutes).
@@ -704,7 +746,7 @@ pub struct PlanRegionArgs {
     /// FR,PL,cn-northwest,cn-east; `wattlens catalog list grids` lists them).
     #[arg(long, value_name = "LIST", help_heading = "Plan")]
     pub regions: String,
-    /// Data to move to the region (GB; e.g. 50TB, 800GB; decimal units).
+    /// Data to move to the region (GB; e.g. 50TB, 800GB, 2TiB; B = byte, bit = bit).
     #[arg(long, value_name = "SIZE", help_heading = "Plan")]
     pub data: String,
     /// IT energy of the work (kWh; e.g. 100MWh, 80MWh..120MWh): the site's PUE is applied.

@@ -25,6 +25,7 @@ macro_rules! eprint {
 mod bounds;
 mod cli;
 mod commands;
+mod data_units;
 mod env;
 mod flags;
 mod series;

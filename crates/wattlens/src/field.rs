@@ -52,6 +52,8 @@ fields! {
     CheckpointSize = "checkpoint_size",
     /// Time to write one checkpoint.
     CheckpointMinutes = "checkpoint_minutes",
+    /// How a personal device is charged (wired, wireless).
+    Charger = "charger",
     /// A cooling type.
     Cooling = "cooling",
     /// CPU thermal design power (all sockets).
@@ -64,6 +66,8 @@ fields! {
     Deadline = "deadline",
     /// Wall-clock length of a run.
     Days = "days",
+    /// A phone, laptop or edge board that runs the model on itself.
+    Device = "device",
     /// How long a planned job runs.
     Duration = "duration",
     /// IT energy of a fleet.
@@ -134,6 +138,8 @@ fields! {
     Power = "power",
     /// The basis of accelerator power (tdp, server, measured).
     PowerBasis = "power_basis",
+    /// A cap on accelerator power (a share of board power, or watts).
+    PowerCap = "power_cap",
     /// Numeric precision.
     Precision = "precision",
     /// Electricity price.
@@ -172,6 +178,20 @@ fields! {
     Utilization = "utilization",
     /// On-site water per kWh of IT energy.
     Wue = "wue",
+    /// Years of a growth trajectory.
+    Years = "years",
+    /// Yearly growth of the demand for a fleet's service (a trajectory).
+    DemandGrowth = "demand_growth",
+    /// Yearly fall of a fleet's energy per unit of service (a trajectory).
+    EfficiencyGain = "efficiency_gain",
+    /// Elasticity of demand to the cost of a unit of service (rebound; a trajectory).
+    Elasticity = "elasticity",
+    /// Yearly fall of the grid's carbon intensity (a trajectory).
+    GridDecarbonisation = "grid_decarbonisation",
+    /// Calendar year of a trajectory's base year.
+    StartYear = "start_year",
+    /// A named trajectory scenario with its published base and rates.
+    Preset = "preset",
 }
 
 impl Field {

@@ -182,6 +182,20 @@ figures! {
     MeanTimeBetweenInterruptions => ("mean_time_between_interruptions_hours", "mean time between interruptions", Scale::Plain("h"), Table),
     /// Checkpoint interval, minutes.
     CheckpointInterval => ("checkpoint_interval_minutes", "checkpoint interval", Scale::Plain("min"), Table),
+    /// Demand for the service relative to the base year of a trajectory (rebound included).
+    DemandIndex => ("demand_index", "demand index (base year = 1)", Scale::Plain(""), Table),
+    /// Energy per unit of service relative to the base year of a trajectory.
+    EnergyPerUnitIndex => ("energy_per_unit_index", "energy per unit of service index (base year = 1)", Scale::Plain(""), Table),
+    /// A trajectory's effective yearly growth of energy, `(1 + X)(1 - Y)^(1 - E) - 1`.
+    EnergyGrowthRate => ("energy_growth_rate", "effective energy growth per year", Scale::Percent, Table),
+    /// A trajectory year's location-based operational carbon on the decarbonising grid, kgCO2e.
+    TrajectoryCarbon => ("trajectory_carbon_kgco2e", "operational carbon on the decarbonising grid", Scale::Mass, Table),
+    /// Facility energy of a trajectory from its base year to this year, kWh.
+    CumulativeEnergy => ("cumulative_energy_kwh", "facility energy since the base year", Scale::Energy, Table),
+    /// Operational carbon of a trajectory from its base year to this year, kgCO2e.
+    CumulativeCarbon => ("cumulative_carbon_kgco2e", "operational carbon since the base year", Scale::Mass, Table),
+    /// Water of a trajectory from its base year to this year, L.
+    CumulativeWater => ("cumulative_water_l", "water since the base year", Scale::Water, Table),
     /// IT energy of the accelerators (an estimate's component), kWh.
     ComponentAccelerators => ("component.accelerators", "accelerators", Scale::Energy, Component),
     /// IT energy of host CPUs and memory (an estimate's component), kWh.
@@ -283,7 +297,7 @@ mod tests {
             };
             assert_eq!(f.group(), want, "{f}");
         }
-        assert_eq!(Figure::table().count(), 41);
+        assert_eq!(Figure::table().count(), 48);
         assert_eq!(Figure::ComponentHost.unit(), "kWh");
     }
 }

@@ -258,3 +258,28 @@ fn the_validator_finds_what_breaks_the_schema() {
     validate(&s, &v, "fleet", &mut errors);
     assert_eq!(errors.len(), 3, "{errors:#?}");
 }
+
+#[test]
+fn a_fleet_trajectory_follows_the_schema_and_reads_back() {
+    let cat = Catalog::embedded();
+    let fleet = FleetInputs {
+        energy: Some(Range::new(100.0, 200.0)),
+        ..FleetInputs::default()
+    };
+    let g = resolve::GrowthInputs {
+        years: Some(Range::point(3.0)),
+        demand_growth: Some(Range::new(0.2, 0.3)),
+        efficiency_gain: Some(Range::point(0.1)),
+        ..resolve::GrowthInputs::default()
+    };
+    let (r, growth) = resolve::fleet_growth(&cat, &fleet, &g, &site(), 2024).expect("growth");
+    let e = wattlens::estimate::growth::run_growth(r, &growth, opts());
+    let v = serde_json::to_value(&e).expect("serialises");
+    assert_eq!(v["trajectory"]["years"].as_array().map(Vec::len), Some(4));
+    let mut errors = Vec::new();
+    validate(&schema(), &v, "fleet", &mut errors);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let back: Report = serde_json::from_value(v.clone()).expect("reads back");
+    assert_eq!(back.details, e.details);
+    assert_eq!(serde_json::to_value(&back).expect("serialises"), v);
+}

@@ -111,6 +111,8 @@ macro_rules! per_kind {
             TableKind::Equivalents => $f($cat.equivalents()?, $($arg),*),
             TableKind::Defaults => $f($cat.defaults()?, $($arg),*),
             TableKind::Prices => $f($cat.prices()?, $($arg),*),
+            TableKind::Devices => $f($cat.devices()?, $($arg),*),
+            TableKind::PowerCaps => $f($cat.power_caps()?, $($arg),*),
             other => Err(anyhow::anyhow!("catalog table {} is not known to this CLI", other.name())),
         }
     };

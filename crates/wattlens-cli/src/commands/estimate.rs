@@ -50,6 +50,16 @@ fn hardware(a: &crate::cli::HardwareArgs) -> Result<HardwareInputs> {
     Ok(hw)
 }
 
+/// `--power-cap`: a share of board power (`70%`) or watts (`450W`).
+fn power_cap(text: Option<&str>) -> Result<Option<wattlens::estimate::power_cap::CapInput>> {
+    text.map(|t| {
+        wattlens::estimate::power_cap::CapInput::parse(t).with_context(|| {
+            "invalid value for --power-cap (a share of board power such as 70%, or watts such as 450W)"
+        })
+    })
+    .transpose()
+}
+
 /// Runs an estimate subcommand.
 pub fn run(
     cmd: &EstimateCommand,
@@ -140,6 +150,7 @@ pub(crate) fn train_ready(
             "min",
         )?,
         hw: hardware(&a.hw)?,
+        power_cap: power_cap(a.power_cap.as_deref())?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
@@ -285,15 +296,23 @@ fn implied_mfu(e: &mut Report, a: &TrainArgs) -> Result<()> {
 }
 
 fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
-    Ok(fleet_ready(a, cat, cfg)?.run())
+    Ok(match fleet_ready(a, cat, cfg)? {
+        Fleet::Growth(e) => *e,
+        Fleet::Ready(r) => r.run(),
+    })
 }
 
-/// A fleet estimate resolved and placed, ready to run.
-pub(crate) fn fleet_ready(
-    a: &FleetArgs,
-    cat: &Catalog,
-    cfg: &Config,
-) -> Result<Ready<wattlens::estimate::fleet::FleetSpec>> {
+/// A fleet estimate: a growth trajectory (`--years` ..., run already), or one estimate ready
+/// to run.
+pub(crate) enum Fleet {
+    /// The trajectory's result.
+    Growth(Box<Report>),
+    /// One estimate, resolved and placed.
+    Ready(Box<Ready<wattlens::estimate::fleet::FleetSpec>>),
+}
+
+/// A fleet estimate resolved and placed, ready to run (a trajectory is run at once).
+pub(crate) fn fleet_ready(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Fleet> {
     let inputs = FleetInputs {
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
@@ -302,6 +321,11 @@ pub(crate) fn fleet_ready(
         hw: hardware(&a.hw)?,
     };
     let site = settings::site(&a.site, &cfg.site)?;
+    let growth = super::fleet_growth::inputs(&a.growth)?;
+    if growth.any() {
+        return super::fleet_growth::run(a, cat, cfg, &inputs, &site, &growth)
+            .map(|e| Fleet::Growth(Box::new(e)));
+    }
     let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
     let r = resolve::fleet(cat, &inputs, &site)?;
     let hours = r.spec.hours;
@@ -313,6 +337,7 @@ pub(crate) fn fleet_ready(
         site.cfe,
         settings::mc(&a.out, cfg)?,
     )
+    .map(|r| Fleet::Ready(Box::new(r)))
 }
 
 fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
@@ -359,6 +384,9 @@ pub(crate) fn infer_ready(
         utilization: range("--utilization", a.utilization.as_deref(), Dim::Fraction)?,
         mfu: range("--mfu", a.mfu.as_deref(), Dim::Fraction)?,
         mbu: range("--mbu", a.mbu.as_deref(), Dim::Fraction)?,
+        power_cap: power_cap(a.power_cap.as_deref())?,
+        device: a.device.clone(),
+        charger: a.charger.clone(),
     };
     let site = settings::site(&a.site, &cfg.site)?;
     let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;

@@ -3,9 +3,10 @@
 
 use crate::bounds;
 use crate::cli::{CheckpointArgs, IntervalMethod};
+use crate::data_units::{self, Quantity};
 use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use wattlens::catalog::Catalog;
 use wattlens::estimate::resolve::HardwareInputs;
 use wattlens::figure::Figure;
@@ -20,24 +21,16 @@ fn time(flag: &str, text: Option<&str>, unit: &str) -> Result<Option<Range>> {
     bounds::check(flag, settings::range_in(flag, text, Dim::Time, unit)?)
 }
 
-/// A quantity in GB (or GB/s) with an optional unit: `2.4TB`, `800GB`, `1.5TB/s`, or a bare
-/// number in GB (GB/s). Units are decimal (1 TB = 1,000 GB).
+/// A size in GB or a rate in GB/s with an optional unit (`2.4TB`, `1TB/s`, `400Gbit/s`; see
+/// [`crate::data_units`]); a bare number is in GB (GB/s).
 fn gigabytes(flag: &str, text: Option<&str>, per_second: bool) -> Result<Option<Range>> {
     let Some(text) = text else { return Ok(None) };
-    let suffix = if per_second { "B/s" } else { "B" };
-    let lower = text.trim().to_ascii_lowercase();
-    let scaled = [("t", 1e3), ("g", 1.0), ("m", 1e-3)]
-        .iter()
-        .find_map(|(p, k)| {
-            let unit = format!("{p}{}", suffix.to_ascii_lowercase());
-            lower
-                .strip_suffix(&unit)
-                .map(|n| (n.trim().to_string(), *k))
-        });
-    let (number, k) = scaled.unwrap_or((lower, 1.0));
-    let r = wattlens::parse_range(&number, Dim::Count)
-        .with_context(|| format!("invalid value for {flag}"))?;
-    bounds::check(flag, Some(r.scale(k)))
+    let q = if per_second {
+        Quantity::BytesPerSecond
+    } else {
+        Quantity::Size
+    };
+    bounds::check(flag, Some(data_units::parse(flag, text, q)?))
 }
 
 /// [`settings::hardware`], bounded (as `estimate`'s).

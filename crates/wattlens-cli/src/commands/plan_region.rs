@@ -3,6 +3,7 @@
 
 use crate::bounds;
 use crate::cli::PlanRegionArgs;
+use crate::data_units::{self, Quantity};
 use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
 use anyhow::{anyhow, bail, Context, Result};
@@ -35,13 +36,20 @@ pub fn run(
     };
     let job = RegionJob {
         regions,
-        data_gb: single("--data", Some(scaled("--data", &a.data, &DATA)?))?,
+        data_gb: single(
+            "--data",
+            Some(data_units::parse("--data", &a.data, Quantity::Size)?),
+        )?,
         energy_kwh: settings::range("--energy", Some(&a.energy), Dim::Energy)?
             .unwrap_or(Range::point(0.0)),
         hours,
         bandwidth_gbps: single(
             "--bandwidth",
-            Some(scaled("--bandwidth", &a.bandwidth, &RATE)?),
+            Some(data_units::parse(
+                "--bandwidth",
+                &a.bandwidth,
+                Quantity::BitsPerSecond,
+            )?),
         )?,
         network_kwh_per_gb: a
             .network_intensity
@@ -75,28 +83,6 @@ pub fn run(
     out.stdout(&text)?;
     Ok(ExitStatus::Success)
 }
-
-/// Data sizes, to GB (decimal).
-const DATA: [(&str, f64); 5] = [
-    ("pb", 1e6),
-    ("tb", 1e3),
-    ("gb", 1.0),
-    ("mb", 1e-3),
-    ("b", 1e-9),
-];
-
-/// Link rates, to Gbit/s (bytes per second are 8 bits).
-const RATE: [(&str, f64); 9] = [
-    ("tbit/s", 1e3),
-    ("gbit/s", 1.0),
-    ("mbit/s", 1e-3),
-    ("tbps", 1e3),
-    ("gbps", 1.0),
-    ("mbps", 1e-3),
-    ("tb/s", 8e3),
-    ("gb/s", 8.0),
-    ("mb/s", 8e-3),
-];
 
 /// Network energy intensities, to kWh/GB.
 const NETWORK: [(&str, f64); 4] = [

@@ -233,3 +233,54 @@ fn bad_input_exits_2_naming_the_flag() {
         &["--regions", "listed twice"],
     );
 }
+
+/// A hostile tester's case: `--bandwidth 10Gb/s` (ten gigabits, the way links are sold) was
+/// read as 10 GB/s, an 8x faster link, with exit 0; `--data 50tb` could mean bytes or bits.
+#[test]
+fn bits_and_bytes_are_told_apart_and_ambiguous_units_refused() {
+    let hours = |data: &'static str, bw: &'static str| {
+        let v = json(&[
+            "plan",
+            "region",
+            "--regions",
+            "FR",
+            "--data",
+            data,
+            "--energy",
+            "1MWh",
+            "--bandwidth",
+            bw,
+        ]);
+        p50(&v["regions"][0], "transfer_hours")
+    };
+    // 50,000 GB x 8 bit / 10 Gbit/s = 40,000 s; at 10 GB/s (80 Gbit/s) 5,000 s.
+    let close = |got: f64, want: f64| assert!((got - want).abs() <= want * 1e-9, "{got} {want}");
+    close(hours("50TB", "10Gb/s"), 40_000.0 / 3600.0);
+    close(hours("50TB", "10Gbit/s"), 40_000.0 / 3600.0);
+    close(hours("50TB", "10GB/s"), 5_000.0 / 3600.0);
+    // 1 PB at 100 Gbit/s: 1e15 x 8 / 1e11 = 80,000 s.
+    close(hours("1PB", "100Gbps"), 80_000.0 / 3600.0);
+    let run = |data: &'static str, bw: &'static str| {
+        vec![
+            "plan",
+            "region",
+            "--regions",
+            "FR",
+            "--data",
+            data,
+            "--energy",
+            "1MWh",
+            "--bandwidth",
+            bw,
+        ]
+    };
+    assert_usage_error(
+        &run("50tb", "10Gbps"),
+        &["--data", "TB for bytes or Tbit for bits"],
+    );
+    assert_usage_error(
+        &run("50TB", "10gb/s"),
+        &["--bandwidth", "GB/s for bytes or Gbit/s"],
+    );
+    assert_usage_error(&run("50Tb", "10Gbps"), &["--data", "in bits"]);
+}

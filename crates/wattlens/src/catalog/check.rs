@@ -37,7 +37,7 @@ const fn non_negative(max: f64) -> Bounds {
     between(0.0, max)
 }
 /// `min..=max`.
-const fn between(min: f64, max: f64) -> Bounds {
+pub(super) const fn between(min: f64, max: f64) -> Bounds {
     Bounds {
         min,
         max,
@@ -85,12 +85,12 @@ impl Bounds {
     }
 }
 
-fn opt(field: &'static str, v: Option<f64>, b: Bounds) -> Result<(), FieldError> {
+pub(super) fn opt(field: &'static str, v: Option<f64>, b: Bounds) -> Result<(), FieldError> {
     v.map_or(Ok(()), |x| b.check(field, x))
 }
 
 /// `low <= high` where both are given.
-fn ordered(
+pub(super) fn ordered(
     low: (&'static str, Option<f64>),
     high: (&'static str, Option<f64>),
 ) -> Result<(), FieldError> {
@@ -305,7 +305,9 @@ pub fn coefficient_bounds(key: &str) -> Bounds {
         | "infer.mfu"
         | "infer.mbu"
         | "infer.power_high"
-        | "infer.memory_usable" => fraction,
+        | "infer.memory_usable"
+        | "device.mbu"
+        | "device.mfu" => fraction,
         "infer.power_low"
         | "infer.power_idle"
         | "datacenter.overhead_cooling"

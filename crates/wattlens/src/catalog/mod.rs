@@ -7,6 +7,7 @@
 
 mod check;
 mod cross;
+mod edge;
 mod prices;
 mod rows;
 mod table;
@@ -14,6 +15,7 @@ mod user;
 
 pub use check::{coefficient_bounds, Bounds, FieldError, Validate};
 pub use cross::{server_power_covers_accelerators, ORDERED_DEFAULTS};
+pub use edge::{Device, PowerCapPoint};
 pub use prices::{display as price_display, ElectricityPrice};
 pub use rows::{Accelerator, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server};
 pub use table::Table;
@@ -45,11 +47,15 @@ pub enum TableKind {
     Defaults,
     /// Electricity prices by country and US state.
     Prices,
+    /// Phones, laptops and edge boards that run models on themselves.
+    Devices,
+    /// Measured points of the power-cap curves (time and energy against the uncapped run).
+    PowerCaps,
 }
 
 impl TableKind {
     /// Every kind, in listing order.
-    pub const ALL: [TableKind; 9] = [
+    pub const ALL: [TableKind; 11] = [
         TableKind::Accelerators,
         TableKind::Servers,
         TableKind::Grids,
@@ -59,6 +65,8 @@ impl TableKind {
         TableKind::Equivalents,
         TableKind::Defaults,
         TableKind::Prices,
+        TableKind::Devices,
+        TableKind::PowerCaps,
     ];
     /// The name used on the command line and in user catalog files.
     #[must_use]
@@ -73,6 +81,8 @@ impl TableKind {
             TableKind::Equivalents => "equivalents",
             TableKind::Defaults => "defaults",
             TableKind::Prices => "prices",
+            TableKind::Devices => "devices",
+            TableKind::PowerCaps => "power-caps",
         }
     }
     /// The singular noun, for messages.
@@ -88,6 +98,8 @@ impl TableKind {
             TableKind::Equivalents => "equivalent",
             TableKind::Defaults => "default coefficient",
             TableKind::Prices => "electricity price",
+            TableKind::Devices => "device",
+            TableKind::PowerCaps => "power-cap point",
         }
     }
     /// Parses a kind name (singular or plural, with common synonyms).
@@ -104,6 +116,8 @@ impl TableKind {
             "equivalent" => TableKind::Equivalents,
             "default" | "coefficient" => TableKind::Defaults,
             "price" | "tariff" => TableKind::Prices,
+            "device" | "phone" | "laptop" | "edge" => TableKind::Devices,
+            "powercap" | "cap" => TableKind::PowerCaps,
             _ => return None,
         })
     }
@@ -262,6 +276,8 @@ pub struct Catalog {
     equivalents: OnceLock<Table<Equivalent>>,
     defaults: OnceLock<Table<Coefficient>>,
     prices: OnceLock<Table<ElectricityPrice>>,
+    devices: OnceLock<Table<Device>>,
+    power_caps: OnceLock<Table<PowerCapPoint>>,
 }
 
 fn table<'a, T: Row>(
@@ -372,6 +388,22 @@ impl Catalog {
     /// Only if the embedded table is broken.
     pub fn prices(&self) -> Result<&Table<ElectricityPrice>, CatalogError> {
         table(&self.prices, &[])
+    }
+
+    /// Phones, laptops and edge boards (embedded only).
+    ///
+    /// # Errors
+    /// Only if the embedded table is broken.
+    pub fn devices(&self) -> Result<&Table<Device>, CatalogError> {
+        table(&self.devices, &[])
+    }
+
+    /// Measured power-cap points (embedded only).
+    ///
+    /// # Errors
+    /// Only if the embedded table is broken.
+    pub fn power_caps(&self) -> Result<&Table<PowerCapPoint>, CatalogError> {
+        table(&self.power_caps, &[])
     }
 
     /// A default coefficient by key; a missing key is a bug in the embedded table.

@@ -5,8 +5,10 @@
 pub mod datacenter;
 pub mod failures;
 pub mod fleet;
+pub mod growth;
 pub mod infer;
 pub mod power;
+pub mod power_cap;
 pub mod resolve;
 pub mod site;
 pub mod train;

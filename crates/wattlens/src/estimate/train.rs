@@ -4,6 +4,7 @@
 
 use super::failures::{self, Rate};
 use super::power::PowerBasis;
+use super::power_cap::PowerCap;
 use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Site};
@@ -11,7 +12,7 @@ use crate::record::Record;
 use crate::result::ReportKind;
 use crate::runner::{Evaluate, Usage};
 use crate::uncertainty::{fmt_input, Draw, Range};
-use crate::units::{Flops, FlopsPerSecond, Hours, Seconds};
+use crate::units::{Flops, FlopsPerSecond, Hours, Seconds, Watts};
 
 /// How much compute the run does.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,6 +91,8 @@ pub struct TrainSpec {
     /// A CPU-only run: `accelerators` counts servers, there is no accelerator peak, no
     /// accelerator-hours and no implied MFU.
     pub cpu_only: bool,
+    /// A cap on accelerator power (compute-bound curve), if any.
+    pub power_cap: Option<PowerCap>,
 }
 
 /// A failure outcome of one draw. Resolving checks the failure settings at the worst ends of
@@ -170,6 +173,32 @@ impl Evaluate for TrainSpec {
                 f.interval_h.as_ref().map(|i| d.value(i)),
             )
         });
+        // Drawn only with a cap, so that an uncapped run's draws stay as they were.
+        let cap = self
+            .power_cap
+            .as_ref()
+            .map(|c| (c.fraction, c.compute.draw(d)));
+        if let Some((c, k)) = cap {
+            t.step(|| {
+                Step::new(
+                    "power_cap",
+                    format!(
+                        "cap {}% of board power (compute-bound curve): time x T = {}, accelerator energy x X = {}, accelerator power x X / T{}",
+                        fmt_input(c * 100.0),
+                        fmt_input(k.time),
+                        fmt_input(k.energy),
+                        self.power_cap
+                            .as_ref()
+                            .and_then(|p| p.watts)
+                            .map_or(String::new(), |w| format!(", at most the cap's {} W", fmt_input(w)))
+                    ),
+                    k.power(),
+                    "",
+                )
+                .source("power-caps table (`wattlens catalog list power-caps`): McDonald et al. 2022 and the points it lists")
+            });
+        }
+        let cap_time = cap.map_or(1.0, |(_, k)| k.time);
 
         // Wall-clock hours and failure outcome.
         let (wall, outcome) = match &self.duration {
@@ -178,22 +207,36 @@ impl Evaluate for TrainSpec {
                     Duration::AcceleratorHours(_) => d.value(h) / n,
                     _ => d.value(h),
                 };
+                if cap.is_some() {
+                    t.step(|| {
+                        Step::new(
+                            "work_under_cap",
+                            format!(
+                                "the duration is fixed: the capped accelerators do 1 / T = 1 / {} of the uncapped work in it",
+                                fmt_input(cap_time)
+                            ),
+                            1.0 / cap_time,
+                            "",
+                        )
+                    });
+                }
                 let o = fail.map(|(r, w, s, i)| feasible(failures::given_wall(wall, r, w, s, i)));
                 (wall, o)
             }
             Duration::FromCompute { mfu } => {
                 let u = d.value(mfu);
                 let f = flops.unwrap_or(Flops(0.0));
-                let useful = Hours::from(f / FlopsPerSecond(n * peak.0 * u));
+                let useful = Hours(Hours::from(f / FlopsPerSecond(n * peak.0 * u)).0 * cap_time);
                 t.step(|| {
                     Step::new(
                         "useful_time",
                         format!(
-                            "t = C / (N_acc x peak x MFU) = {} / ({} x {} FLOP/s x {})",
+                            "t = C / (N_acc x peak x MFU) x T_cap = {} / ({} x {} FLOP/s x {}) x {}",
                             fmt_input(f.0),
                             fmt_input(n),
                             fmt_input(peak.0),
-                            fmt_input(u)
+                            fmt_input(u),
+                            fmt_input(cap_time)
                         ),
                         useful.0,
                         "h",
@@ -240,7 +283,10 @@ impl Evaluate for TrainSpec {
             )
         });
 
-        let p = self.power.draw(d, t);
+        let mut p = self.power.draw(d, t);
+        if let (Some(c), Some((_, k))) = (&self.power_cap, cap) {
+            p.accel = Watts(c.apply(p.accel.0, k));
+        }
         let hours = Hours(wall);
         let it = ItEnergy {
             accelerators: p.accel * hours * n,

@@ -113,6 +113,7 @@ impl Pipeline {
                     .into(),
             );
         }
+        warnings.extend(self.uncharged_gpu_note());
         let mut open: Vec<(&String, &(u64, Snapshot))> = self.open.iter().collect();
         open.sort_unstable_by_key(|(_, (order, _))| *order);
         for (n, (_, a)) in &open {
@@ -159,6 +160,40 @@ impl Pipeline {
             profile: self.run.profile.clone(),
             started: self.started,
         }
+    }
+
+    /// A note when GPUs drew energy during the run but none of the measured processes used them
+    /// (`--charge processes`): a workload in another container or PID namespace is not in the
+    /// driver's process list, so a run that reports no GPU energy must say why.
+    fn uncharged_gpu_note(&self) -> Option<String> {
+        if self.inputs.policy != Policy::Processes || !self.saw_tree {
+            return None;
+        }
+        let uncharged: Vec<String> = self
+            .node
+            .gpus
+            .difference(&self.run.gpus)
+            .map(ToString::to_string)
+            .collect();
+        if uncharged.is_empty() {
+            return None;
+        }
+        let (drew, charged) = (self.node.e[3].0 / 3600.0, self.run.e[3].0 / 3600.0);
+        Some(format!(
+            "{} drew energy during the run but no measured process used {} (--charge processes), \
+             so {} not charged: the machine's GPUs drew {} Wh in all, {} Wh of it charged here. A \
+             GPU workload in another container or PID namespace is not in the driver's process \
+             list; give --charge machine to charge whole GPUs",
+            uncharged.join(", "),
+            if uncharged.len() == 1 { "it" } else { "them" },
+            if uncharged.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            },
+            crate::uncertainty::fmt_num(drew),
+            crate::uncertainty::fmt_num(charged),
+        ))
     }
 
     /// One note per device whose reads failed and were retried (a dropped device has its own),

@@ -380,3 +380,65 @@ fn counter_resets_are_said_a_few_times_then_counted() {
         "79 more counter resets or dropped devices (not shown)"
     );
 }
+
+/// Seen on an H100 (docs/validation.md section 3): `wattlens run -- sleep 8` beside a GPU burn
+/// started outside it charged no GPU energy (right) and said nothing (wrong: a GPU workload in
+/// another container looks the same). Two GPUs: gpu0 used by the measured tree, gpu1 by
+/// someone else, each 200 W for 10 s.
+#[test]
+fn gpus_no_measured_process_used_are_named_in_a_note() {
+    let gpu = |t: f64, g: u32, used: bool| Reading {
+        t,
+        device: DeviceId::new(SourceKind::Nvml, format!("gpu{g}")),
+        value: Value::Counter {
+            part: Part::Gpu,
+            // 200 W: 200 J a second, in microjoules.
+            energy_uj: (t * 200.0 * 1e6) as u64,
+            max_uj: u64::MAX,
+            used: Some(used),
+        },
+    };
+    let run = |gpu0_used: bool, policy: Policy| {
+        let mut p = Pipeline::new(inputs(policy));
+        for i in 0..=10u32 {
+            let t = f64::from(i);
+            p.tick(&[
+                machine(t, t, 4.0 * t),
+                tree(t, 0.0),
+                gpu(t, 0, gpu0_used),
+                gpu(t, 1, false),
+            ]);
+        }
+        p.finish()
+    };
+    let m = run(true, Policy::Processes);
+    let notes: Vec<&String> = m
+        .warnings
+        .iter()
+        .filter(|w| w.contains("drew energy"))
+        .collect();
+    // Both GPUs drew 2 x 200 W x 10 s = 4,000 J = 1.11 Wh; gpu0's 2,000 J (0.556 Wh) is charged.
+    assert_eq!(notes.len(), 1, "{:?}", m.warnings);
+    assert!(
+        notes[0]
+            .starts_with("nvml/gpu1 drew energy during the run but no measured process used it"),
+        "{}",
+        notes[0]
+    );
+    assert!(
+        notes[0].contains("drew 1.111 Wh in all, 0.5556 Wh of it charged here"),
+        "{}",
+        notes[0]
+    );
+    // Every GPU used: no note; the whole machine charged: no note.
+    let all = |m: &Measurement| m.warnings.iter().any(|w| w.contains("drew energy"));
+    assert!(!all(&run(true, Policy::Machine)));
+    let m = run(false, Policy::Processes);
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.starts_with("nvml/gpu0, nvml/gpu1 drew energy") && w.contains("used them")),
+        "{:?}",
+        m.warnings
+    );
+}

@@ -306,6 +306,30 @@ pub fn plan(cat: &Catalog, i: &CheckpointInputs) -> Result<CheckpointPlan, Estim
             .into(),
         });
     }
+    if i.asynchronous {
+        // Asynchronous saves the write's stall but makes a checkpoint safe only once its write
+        // ends, so more work is redone after an interruption: with a stall near the write, the
+        // trade is lost. Compared at each mode's own optimal interval (the same method).
+        let sync = Times {
+            stall_h: write_h,
+            asynchronous: false,
+            ..times
+        };
+        let sync_tau = match i.method {
+            Method::Young => failures::young_interval(write_h, mtbi_h),
+            Method::Daly => failures::daly_interval(write_h, mtbi_h),
+        };
+        let sync_lost = sync.at(sync_tau, 1.0).lost_fraction();
+        if sync_lost <= lost {
+            notes.push(Msg::new(format!(
+                "asynchronous checkpoints lose more time here than synchronous ones would ({}% against {}% at each one's optimal interval): a stall of {} is close to the write of {}, and a background write makes each checkpoint safe only when it ends; drop {{asynchronous}}, or give the shorter stall the snapshot really takes",
+                fmt_human(lost * 100.0),
+                fmt_human(sync_lost * 100.0),
+                hours_text(stall_h),
+                hours_text(write_h),
+            )));
+        }
+    }
     let sweep = SWEEP
         .iter()
         .map(|&k| (k * tau, k))

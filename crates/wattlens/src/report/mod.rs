@@ -5,6 +5,7 @@
 pub mod compare;
 mod run;
 mod text;
+mod trajectory;
 
 #[cfg(test)]
 pub(crate) use run::run_json;

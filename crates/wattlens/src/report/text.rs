@@ -86,6 +86,9 @@ pub fn table(e: &Report, explain: bool) -> String {
     if let Some(r) = rack(e) {
         let _ = writeln!(out, "\n  {r}");
     }
+    if let Some(t) = super::trajectory::table(e) {
+        out.push_str(&t);
+    }
     for n in &e.notes {
         let _ = writeln!(out, "\n  note: {n}");
     }
@@ -244,6 +247,9 @@ pub fn markdown(e: &Report, explain: bool) -> String {
     if let Some(r) = rack(e) {
         let _ = writeln!(out, "\n{r}");
     }
+    if let Some(t) = super::trajectory::markdown(e) {
+        out.push_str(&t);
+    }
     if !e.notes.is_empty() {
         let _ = writeln!(out, "\nNotes:\n");
         for n in &e.notes {
@@ -273,6 +279,7 @@ pub fn markdown(e: &Report, explain: bool) -> String {
 /// CSV: one row per figure (`kind,figure,p5,p50,p95,method`), in base units as in the JSON keys;
 /// the cost's key carries its currency (`cost_eur`), as the other keys carry their units. The
 /// equivalents are those the table and JSON show (no `eq.us_homes` for a period under an hour).
+/// A growth trajectory follows as rows `trajectory,YEAR.key,p5,p50,p95,modelled`.
 /// Then the carbon basis as a row `basis,<annual|series>,,,,` and the carbon intensity scope
 /// (as Markdown says it) as `scope,<text>,,,,`; each note follows as a row `note,<text>,,,,`
 /// (kind `note`, the text in the figure column).
@@ -299,6 +306,9 @@ pub fn csv(e: &Report) -> Result<String, csv::Error> {
             &p.p95.to_string(),
             "modelled",
         ])?;
+    }
+    for r in super::trajectory::csv_rows(e) {
+        w.write_record(&r)?;
     }
     w.write_record(["basis", &e.carbon_basis.to_string(), "", "", "", ""])?;
     w.write_record(["scope", e.intensity_scope.as_str(), "", "", "", ""])?;

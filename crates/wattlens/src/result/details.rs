@@ -19,6 +19,8 @@ pub enum Details {
     Datacenter(DatacenterDetails),
     /// `wattlens run`.
     Run(Box<RunDetails>),
+    /// `estimate fleet` with a growth trajectory.
+    Fleet(Box<super::FleetDetails>),
     /// `estimate fleet` (nothing of its own), or any result with no details.
     None {},
 }
@@ -35,6 +37,9 @@ impl Details {
     #[must_use]
     pub fn non_finite(&self) -> Vec<String> {
         let mut bad = Vec::new();
+        if let Some(t) = self.trajectory() {
+            bad.extend(t.non_finite());
+        }
         if let Self::Datacenter(d) = self {
             if d.pue_from_breakdown.is_some_and(|p| !p.is_finite()) {
                 bad.push("pue_from_breakdown".to_string());
@@ -59,6 +64,15 @@ impl Details {
     pub fn run(&self) -> Option<&RunDetails> {
         match self {
             Self::Run(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The growth trajectory of a fleet estimate, when it has one.
+    #[must_use]
+    pub fn trajectory(&self) -> Option<&super::Trajectory> {
+        match self {
+            Self::Fleet(f) => f.trajectory.as_ref(),
             _ => None,
         }
     }

@@ -3,6 +3,7 @@
 
 mod details;
 mod report;
+mod trajectory;
 mod wire;
 
 pub use details::{
@@ -10,3 +11,4 @@ pub use details::{
     Replay, RunDetails,
 };
 pub use report::{ComponentInfo, Equivalent, Published, Report, ReportKind, SCHEMA};
+pub use trajectory::{FleetDetails, GrowthRates, Trajectory, TrajectoryYear};

@@ -195,7 +195,14 @@ impl<'de> Deserialize<'de> for Report {
                 ReportKind::Run => Details::Run(Box::new(
                     serde_json::from_value::<RunDetails>(r).map_err(e)?,
                 )),
-                ReportKind::Fleet => Details::default(),
+                ReportKind::Fleet => {
+                    let f = serde_json::from_value::<super::FleetDetails>(r).map_err(e)?;
+                    if f.trajectory.is_some() {
+                        Details::Fleet(Box::new(f))
+                    } else {
+                        Details::default()
+                    }
+                }
             })
         };
         Ok(Report {

@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser};
 use std::ffi::OsString;
 
 /// Help headings whose flags are not inputs of the estimate.
-const NOT_KEYS: [&str; 3] = ["Output", "Budgets", "What-if"];
+const NOT_KEYS: [&str; 4] = ["Output", "Budgets", "What-if", "Growth"];
 
 /// Flags that replace a model's inputs: a variant of one of those inputs, beside the flag in the
 /// baseline, would change nothing (`(subcommand, flag, the keys it overrides)`). The resolvers

@@ -105,7 +105,13 @@ pub fn run(
                 a,
                 &vs,
                 &variants,
-                |a| estimate::fleet_ready(a, cat, cfg),
+                |a| match estimate::fleet_ready(a, cat, cfg)? {
+                    estimate::Fleet::Ready(r) => Ok(*r),
+                    estimate::Fleet::Growth(_) => bail!(
+                        "--vary works on one estimate, not on a --years trajectory; run the \
+                         trajectory with each value instead"
+                    ),
+                },
                 |_, _| Ok(()),
                 |a| &a.site,
                 cfg,

@@ -17,6 +17,7 @@
 //! Each equation is a plain function with a hand-checked unit test; docs/models.md gives the
 //! sources.
 
+use super::power_cap::{Drawn, PowerCap};
 use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
 use crate::footprint::{Busy, Footprint, ItEnergy, Site};
@@ -287,6 +288,11 @@ pub struct Roofline {
     pub power_idle: Range,
     /// Busy share of the service's time.
     pub utilisation: Range,
+    /// A cap on accelerator power: compute-bound and memory-bound factors, if any.
+    pub power_cap: Option<PowerCap>,
+    /// A personal device (`board_w` is its power under ML load, flat): the explanation cites
+    /// the device's row rather than data-centre serving measurements.
+    pub on_device: bool,
 }
 
 /// An inference workload to estimate.
@@ -311,6 +317,9 @@ pub struct InferSpec {
 pub struct Request {
     /// Accelerator energy of one request (busy share + idle share).
     pub accel: Joules,
+    /// What host and rest of server are shares of: the accelerator energy at uncapped power
+    /// over the request's (capped) time; `accel` when there is no cap.
+    pub host_basis: Joules,
     /// Wall time one replica spends per request, idle share included.
     pub replica_time: Seconds,
     /// Latency of the request (prefill + all decode steps of its batch).
@@ -354,6 +363,12 @@ impl Roofline {
             d.value(&self.power_idle),
         );
         let util = d.value(&self.utilisation);
+        // Drawn only with a cap, so that an uncapped estimate's draws stay as they were.
+        let cap = self.power_cap.as_ref().map(|c| {
+            let comp = c.compute.draw(d);
+            let mem = c.memory.as_ref().map_or(comp, |m| m.draw(d));
+            (c.fraction, mem, comp)
+        });
 
         let memory = replica_memory(&s, &b, r.weight_bytes, r.kv_bytes);
         t.step(|| {
@@ -414,14 +429,52 @@ impl Roofline {
                 dec.time().0 * 1e3,
                 "ms",
             )
-            .source("step overhead: Lambda, vLLM benchmarks on Lambda Cloud (LambdaLabsML/vllm-benchmark, 2024)")
+            .source(if self.on_device {
+                "step overhead: none on a device (one sequence at a time)"
+            } else {
+                "step overhead: Lambda, vLLM benchmarks on Lambda Cloud (LambdaLabsML/vllm-benchmark, 2024)"
+            })
         });
-        let decode = Seconds(dec.time().0 * b.output_tokens);
-        let busy = Seconds(pre.time().0 + decode.0);
-        let (p_pre, p_dec) = (
+        // Under a cap each phase takes T times as long at X / T of its power, T and X blended
+        // between the memory- and compute-bound curves by the phase's activity.
+        let (kp, kd) = cap.map_or((Drawn::NONE, Drawn::NONE), |(_, m, c)| {
+            (
+                Drawn::blend(m, c, pre.activity()),
+                Drawn::blend(m, c, dec.activity()),
+            )
+        });
+        if let Some((c, _, _)) = cap {
+            t.step(|| {
+                Step::new(
+                    "power_cap",
+                    format!(
+                        "cap {}% of board power: T = (1 - a) T_mem + a T_comp, X likewise; prefill T = {}, X = {}; decode T = {}, X = {}; power x X / T",
+                        fmt_input(c * 100.0),
+                        fmt_input(kp.time),
+                        fmt_input(kp.energy),
+                        fmt_input(kd.time),
+                        fmt_input(kd.energy)
+                    ),
+                    kd.power(),
+                    "",
+                )
+                .source("power-caps table (`wattlens catalog list power-caps`): McDonald et al. 2022 (compute-bound); Ma et al. 2026 (memory-bound decode)")
+            });
+        }
+        let t_pre = Seconds(pre.time().0 * kp.time);
+        let t_step = Seconds(dec.time().0 * kd.time);
+        let decode = Seconds(t_step.0 * b.output_tokens);
+        let busy = Seconds(t_pre.0 + decode.0);
+        // Capped power never exceeds the cap: c x board.
+        let capped = |p: Watts, k: Drawn| match cap {
+            Some((c, _, _)) => Watts((p.0 * k.power()).min(c * board.0)),
+            None => p,
+        };
+        let (u_pre, u_dec) = (
             busy_power(board, lo, hi, pre.activity()),
             busy_power(board, lo, hi, dec.activity()),
         );
+        let (p_pre, p_dec) = (capped(u_pre, kp), capped(u_dec, kd));
         t.step(|| {
             Step::new(
                 "accelerator_power",
@@ -438,9 +491,15 @@ impl Roofline {
                 p_dec.0,
                 "W",
             )
-            .source("low: Ma et al., arXiv 2605.11999 (H200 decode 137-300 W); high: Epoch AI 2025, Lambda vLLM benchmarks 2024 (~95% at 256 sequences)")
+            .source(if self.on_device {
+                "the device's power under ML load (its catalog row), flat: low = high = 1"
+            } else {
+                "low: Ma et al., arXiv 2605.11999 (H200 decode 137-300 W); high: Epoch AI 2025, Lambda vLLM benchmarks 2024 (~95% at 256 sequences)"
+            })
         });
-        let batch_j = (p_pre * pre.time()).0 + (p_dec * decode).0;
+        let batch_j = (p_pre * t_pre).0 + (p_dec * decode).0;
+        // Host and rest keep their power under a cap and run as long as the request does.
+        let uncapped_j = (u_pre * t_pre).0 + (u_dec * decode).0;
         let busy_per_request = Seconds(busy.0 / b.size);
         let idle_time = Seconds(busy_per_request.0 * (1.0 / util - 1.0));
         let idle_j = (board * idle * idle_time).0;
@@ -463,9 +522,10 @@ impl Roofline {
         });
         Request {
             accel,
+            host_basis: Joules(r.accelerators * (uncapped_j / b.size + idle_j)),
             replica_time: Seconds(busy_per_request.0 / util),
             latency: busy,
-            step: dec.time(),
+            step: t_step,
             throughput: b.size * b.output_tokens / busy.0,
             memory,
         }
@@ -510,10 +570,11 @@ impl Evaluate for InferSpec {
             Energy::Modelled(m) => {
                 let q = m.evaluate(d, t, out_tokens);
                 let acc = KilowattHours::from(q.accel);
+                let basis = KilowattHours::from(q.host_basis);
                 let it = ItEnergy {
                     accelerators: acc,
-                    host: acc * h,
-                    rest: acc * rs,
+                    host: basis * h,
+                    rest: basis * rs,
                 };
                 (Some((q, m.accelerators, m.per_server)), it)
             }

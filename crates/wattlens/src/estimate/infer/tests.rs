@@ -222,6 +222,8 @@ fn spec(util: f64, volume: Volume) -> InferSpec {
             power_high: Range::point(0.3),
             power_idle: Range::point(0.1),
             utilisation: Range::point(util),
+            power_cap: None,
+            on_device: false,
         })),
         output_tokens: Range::point(1000.0),
         volume,

@@ -7,11 +7,13 @@
 
 mod datacenter;
 mod fleet;
+mod growth;
 mod infer;
 mod train;
 
 pub use datacenter::{datacenter, DatacenterInputs};
 pub use fleet::{fleet, FleetInputs};
+pub use growth::{fleet_growth, preset, Growth, GrowthInputs, Preset, PRESETS};
 pub use infer::{infer, InferInputs};
 pub use train::{train, TrainInputs};
 

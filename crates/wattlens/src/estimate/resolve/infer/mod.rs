@@ -7,6 +7,7 @@
 //! model's [`arch`]).
 
 mod arch;
+mod device;
 mod roofline;
 
 use super::{
@@ -55,6 +56,12 @@ pub struct InferInputs {
     pub mfu: Option<Range>,
     /// `mbu`: achieved fraction of peak memory bandwidth.
     pub mbu: Option<Range>,
+    /// `power_cap`: a cap on accelerator power.
+    pub power_cap: Option<crate::estimate::power_cap::CapInput>,
+    /// `device`: a phone, laptop or edge board that runs the model on itself.
+    pub device: Option<String>,
+    /// `charger`: how the device is charged (`wired`, `wireless`).
+    pub charger: Option<String>,
 }
 
 /// A value from a flag, else a default coefficient.
@@ -86,6 +93,7 @@ pub fn infer(
     s: &SiteInputs,
 ) -> Result<Resolved<InferSpec>, EstimateError> {
     check(i)?;
+    device::check(i, s)?;
     let mut out = Vec::new();
     let mut notes = Vec::new();
     let mut extra = HardwareDetails::default();
@@ -120,6 +128,9 @@ pub fn infer(
         "infer.output_tokens",
     )?;
     let volume = volume(i, &mut out)?;
+    if i.device.is_some() {
+        return device::on_device(cat, i, s, &g, model, output, volume, out, notes, extra);
+    }
     let (host_share, rest_share) = shares(cat, &mut out)?;
     let energy = if let Some(e) = given {
         given_energy(i, e, output, &mut out, &mut notes, &mut extra)
@@ -183,6 +194,7 @@ fn unused_with_given_energy(i: &InferInputs, notes: &mut Vec<String>) {
         (Field::Mfu, i.mfu.is_some()),
         (Field::Mbu, i.mbu.is_some()),
         (Field::Utilization, i.utilization.is_some()),
+        (Field::PowerCap, i.power_cap.is_some()),
     ]
     .into_iter()
     .filter(|(_, set)| *set)

@@ -73,6 +73,11 @@ pub(super) fn modelled(
     };
     let (n, batch) = replica(&a, &fit, g, batch, out, notes)?;
     let s = serving(cat, g, out)?;
+    let power_cap =
+        crate::estimate::power_cap::resolve(cat, i.power_cap, Some(f.board), true, out)?;
+    if let Some(c) = &power_cap {
+        notes.push(c.note());
+    }
     let roofline = Roofline {
         total_params: a.total,
         active_params: a.active,
@@ -95,6 +100,8 @@ pub(super) fn modelled(
         power_high: s.power_high,
         power_idle: s.power_idle,
         utilisation: s.utilisation,
+        power_cap,
+        on_device: false,
     };
     Ok((Energy::Modelled(Box::new(roofline)), accel.name.clone()))
 }

@@ -71,6 +71,7 @@ pub(super) fn cpu_only(
             failures,
             site,
             cpu_only: true,
+            power_cap: None,
         },
         extra,
     ))

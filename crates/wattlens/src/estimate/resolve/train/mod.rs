@@ -63,6 +63,8 @@ pub struct TrainInputs {
     pub interval_h: Option<Range>,
     /// Hardware.
     pub hw: HardwareInputs,
+    /// `power_cap`: a cap on accelerator power.
+    pub power_cap: Option<crate::estimate::power_cap::CapInput>,
 }
 
 /// Resolves `estimate train`.
@@ -98,6 +100,12 @@ pub fn train(
     };
     // No accelerator anywhere, but a server: a CPU-only run.
     if hw.accel.is_none() && (t.hw.server_power.is_some() || hw.server.is_some()) {
+        if t.power_cap.is_some() {
+            return Err(EstimateError::Invalid {
+                field: Field::PowerCap,
+                message: "a CPU-only run has no accelerator to cap: name one with {gpu}, or drop {power_cap}".into(),
+            });
+        }
         let (spec, extra) = cpu_only::cpu_only(
             cat,
             t,
@@ -124,6 +132,19 @@ pub fn train(
     let duration = duration(cat, &g, &compute, &mut out)?;
     let power = power::power(cat, t, &hw, accel, &mut out, &mut notes)?;
     let failures = failures::failures(t, &mut out)?;
+    let power_cap = crate::estimate::power_cap::resolve(
+        cat,
+        t.power_cap,
+        accel.board_power_w,
+        false,
+        &mut out,
+    )?;
+    if let Some(c) = &power_cap {
+        notes.push(c.note());
+    }
+    if let (Some(c), Duration::Wall(_) | Duration::AcceleratorHours(_)) = (&power_cap, &duration) {
+        notes.push(cap_with_fixed_duration(&c.compute));
+    }
     let mut site = resolve_site(cat, s, &mut out)?.site;
     fallback_notes(s, &out, &mut notes);
     hardware_embodied(&mut site, &hw, &mut out);
@@ -137,6 +158,7 @@ pub fn train(
         failures,
         site,
         cpu_only: false,
+        power_cap,
     };
     failures::feasible(&spec, t)?;
     let extra = HardwareDetails {
@@ -150,6 +172,18 @@ pub fn train(
         details: Details::Train(extra),
         notes,
     })
+}
+
+/// What a cap changes when the duration is fixed: the accelerators' power, and the work that
+/// fits in the time (`1 / T` of the uncapped run's).
+fn cap_with_fixed_duration(f: &crate::estimate::power_cap::Factors) -> String {
+    let power = Range::new(f.energy.lo / f.time.hi, f.energy.hi / f.time.lo);
+    let work = Range::new(1.0 / f.time.hi, 1.0 / f.time.lo);
+    format!(
+        "with the duration fixed ({{days}} or {{gpu_hours}}, or the preset's), {{power_cap}} lowers the accelerators' power to x{} of uncapped and the work done in that time to x{} of the uncapped run's; give the work ({{params}} and {{tokens}}, or {{flops}}) without a duration to see the longer run instead",
+        power.display(""),
+        work.display("")
+    )
 }
 
 /// The preset model's row, if one is named.
