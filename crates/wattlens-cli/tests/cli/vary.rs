@@ -409,3 +409,59 @@ fn a_variant_that_conflicts_with_the_baseline_is_refused() {
         &["--vary precision=int4", "--precision"],
     );
 }
+
+#[test]
+fn flags_added_beside_vary_are_keys_and_a_trajectory_is_refused() {
+    // --power-cap (added by another change) is a key with no line of its own here; inference
+    // draws the cap after its other inputs, so the change is paired: a cap below full power
+    // saves accelerator energy in every sample of a busy batch.
+    let v = vary_json(
+        &[
+            "estimate",
+            "infer",
+            "--model",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100",
+            "--batch",
+            "64",
+            "--samples",
+            "2000",
+            "--vary",
+            "power-cap=70%",
+        ]
+        .map(String::from),
+    );
+    let x = variant(&v, "power-cap", "70%");
+    assert_eq!(x["verdict"]["energy_kwh"], "better");
+    assert_usage_error(
+        &[
+            "estimate",
+            "fleet",
+            "--servers",
+            "10",
+            "--server",
+            "hgx-a100",
+            "--years",
+            "3",
+            "--demand-growth",
+            "10%",
+            "--vary",
+            "pue=1.1",
+        ],
+        &["--vary", "--years trajectory"],
+    );
+    assert_usage_error(
+        &[
+            "estimate",
+            "fleet",
+            "--servers",
+            "10",
+            "--server",
+            "hgx-a100",
+            "--vary",
+            "years=3",
+        ],
+        &["unknown key `years`"],
+    );
+}
