@@ -465,3 +465,39 @@ fn flags_added_beside_vary_are_keys_and_a_trajectory_is_refused() {
         &["unknown key `years`"],
     );
 }
+
+#[test]
+fn another_start_on_a_series_moves_carbon_not_energy() {
+    // The same day of IT load placed on the GB 2023 series in March and in July: the energy is
+    // drawn alike (exactly 0 change), the carbon follows each day's own intensity.
+    let v = vary_json(
+        &[
+            "estimate",
+            "fleet",
+            "--servers",
+            "100",
+            "--server",
+            "hgx-a100",
+            "--hours",
+            "24",
+            "--series",
+            "gb-2023",
+            "--start",
+            "2023-03-01T00:00:00Z",
+            "--samples",
+            "2000",
+            "--vary",
+            "start=2023-07-01T00:00:00Z",
+        ]
+        .map(String::from),
+    );
+    let x = variant(&v, "start", "2023-07-01T00:00:00Z");
+    for k in ["p5", "p50", "p95"] {
+        assert_eq!(x["change"]["energy_kwh"][k], 0.0, "{k}");
+    }
+    let d = x["change"]["operational_carbon_kgco2e"]["p50"]
+        .as_f64()
+        .expect("change");
+    assert!(d != 0.0, "{x}");
+    assert_eq!(x["carbon_basis"], "series");
+}
