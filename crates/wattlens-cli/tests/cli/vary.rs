@@ -501,3 +501,40 @@ fn another_start_on_a_series_moves_carbon_not_energy() {
     assert!(d != 0.0, "{x}");
     assert_eq!(x["carbon_basis"], "series");
 }
+
+#[test]
+fn a_power_cap_on_training_is_paired() {
+    // The compute-bound curve (power-caps table): 100% -> T = 1, X = 1; 60% -> T = 1.03..1.07,
+    // X = 0.85..0.88. 70% lies a quarter of the way from 60% to 100%: T = 1.0225..1.0525,
+    // X = 0.8875..0.91. The preset's duration is published (fixed), so the accelerators draw
+    // X / T of their power for the same time (docs/models.md section 15): 0.8875 / 1.0525 =
+    // 0.843 to 0.91 / 1.0225 = 0.890 of their energy in every sample (the 70% clamp,
+    // min(P x X / T, 0.7 x board power), could only lower it), so their P50 moves by a factor
+    // in [0.843, 0.890]. Uncapped, an unused unit curve takes the cap's uniforms, so the MFU
+    // and power are drawn alike and the facility change is below 0 in its whole range.
+    let v = vary_json(
+        &[
+            "estimate",
+            "train",
+            "--model",
+            "llama-3.1-405b",
+            "--samples",
+            "2000",
+            "--vary",
+            "power-cap=70%",
+        ]
+        .map(String::from),
+    );
+    let x = variant(&v, "power-cap", "70%");
+    let acc = |r: &Value| {
+        r["components"][0]["energy_kwh"]["p50"]
+            .as_f64()
+            .expect("acc")
+    };
+    assert_eq!(x["components"][0]["name"], "accelerators");
+    let k = acc(x) / acc(&v["baseline"]);
+    assert!((0.843..=0.890).contains(&k), "{k}");
+    assert_eq!(x["verdict"]["energy_kwh"], "better");
+    let c = &x["change"]["energy_kwh"];
+    assert!(c["p95"].as_f64().expect("p95") < 0.0, "{c}");
+}

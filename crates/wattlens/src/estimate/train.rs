@@ -173,11 +173,20 @@ impl Evaluate for TrainSpec {
                 f.interval_h.as_ref().map(|i| d.value(i)),
             )
         });
-        // Drawn only with a cap, so that an uncapped run's draws stay as they were.
-        let cap = self
-            .power_cap
-            .as_ref()
-            .map(|c| (c.fraction, c.compute.draw(d)));
+        // Without a cap, an unused unit curve takes the uniforms a cap's curve would (every
+        // input takes one): a capped variant and an uncapped baseline (`--vary power-cap`) keep
+        // every later draw (MFU, power) in step.
+        let cap = match self.power_cap.as_ref() {
+            Some(c) => Some((c.fraction, c.compute.draw(d))),
+            None => {
+                let unit = super::power_cap::Factors {
+                    time: Range::point(1.0),
+                    energy: Range::point(1.0),
+                };
+                let _ = unit.draw(d);
+                None
+            }
+        };
         if let Some((c, k)) = cap {
             t.step(|| {
                 Step::new(
