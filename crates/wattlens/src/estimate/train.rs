@@ -161,18 +161,27 @@ impl Evaluate for TrainSpec {
                 Some(f)
             }
         };
-        let fail = self.failures.as_ref().map(|f| {
-            let rate = match &f.rate {
-                RateSpec::Count(c) => Rate::Count(d.value(c)),
-                RateSpec::Mtbf(m) => Rate::Mtbf(d.value(m)),
-            };
-            (
-                rate,
-                d.value(&f.write_h),
-                d.value(&f.restart_h),
-                f.interval_h.as_ref().map(|i| d.value(i)),
-            )
-        });
+        // The failure model takes four uniforms whether it is given or not, and whether its
+        // interval is (every input takes one): a variant that adds or drops it keeps every later
+        // draw (MFU, power) in step with the baseline's.
+        let unused = Range::point(0.0);
+        let fail = match self.failures.as_ref() {
+            Some(f) => {
+                let rate = match &f.rate {
+                    RateSpec::Count(c) => Rate::Count(d.value(c)),
+                    RateSpec::Mtbf(m) => Rate::Mtbf(d.value(m)),
+                };
+                let (w, s) = (d.value(&f.write_h), d.value(&f.restart_h));
+                let i = d.value(f.interval_h.as_ref().unwrap_or(&unused));
+                Some((rate, w, s, f.interval_h.is_some().then_some(i)))
+            }
+            None => {
+                for _ in 0..4 {
+                    let _ = d.value(&unused);
+                }
+                None
+            }
+        };
         // Without a cap, an unused unit curve takes the uniforms a cap's curve would (every
         // input takes one): a capped variant and an uncapped baseline (`--vary power-cap`) keep
         // every later draw (MFU, power) in step.
