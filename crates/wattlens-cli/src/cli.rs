@@ -156,6 +156,14 @@ pub struct OutputArgs {
     /// or another estimate's `--json`), figure by figure.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub compare: Option<std::path::PathBuf>,
+    /// What-if variants: each value of KEY is one variant that changes that flag alone against
+    /// this estimate, on the same random draws (e.g. --vary precision=fp8,int4 --vary pue=1.1);
+    /// repeatable. KEY is any input flag of the command without `--`.
+    #[arg(long, value_name = "KEY=V1,V2", help_heading = "What-if")]
+    pub vary: Vec<String>,
+    /// With --vary: every combination of the keys' values instead of one key at a time.
+    #[arg(long, requires = "vary", help_heading = "What-if")]
+    pub cross: bool,
     /// Exit 1 when the P50 of total carbon exceeds this (kg; e.g. 500t, 20kg).
     #[arg(long, value_name = "MASS", help_heading = "Budgets")]
     pub max_carbon: Option<String>,

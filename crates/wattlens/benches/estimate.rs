@@ -1,6 +1,6 @@
 //! Benchmarks of the estimate core: a training estimate with its default ranges at 10,000 and
 //! 100,000 Monte Carlo samples (catalog already parsed), catalog parsing itself, and the lookup
-//! of one row (records split, one row parsed).
+//! of one row (records split, one row parsed), and the core of `--vary` (20 variants).
 //! Run with `cargo bench -p wattlens`; results go in docs/benchmarks.md.
 
 use wattlens::catalog::Catalog;
@@ -82,4 +82,34 @@ fn percentiles_of_one_figure(bencher: divan::Bencher) {
     bencher
         .with_inputs(|| keys.clone())
         .bench_local_refs(|k| wattlens::uncertainty::percentiles_of_keys32(k));
+}
+
+/// The core of `--vary`: a training baseline and 20 variants (accelerator counts), each run at
+/// 10,000 samples keeping the samples it is paired on, and the 20 paired changes.
+#[divan::bench]
+fn vary_20_train_variants(bencher: divan::Bencher) {
+    let cat = Catalog::embedded();
+    let site = SiteInputs {
+        grid: Some("US".into()),
+        ..SiteInputs::default()
+    };
+    let opts = McOptions::default();
+    let keep = &wattlens::vary::CHANGE_FIGURES;
+    let spec = |gpus: f64| {
+        let mut i = inputs();
+        i.gpus = Some(Range::point(gpus));
+        resolve::train(&cat, &i, &site).expect("resolves")
+    };
+    let _ = spec(16_384.0);
+    bencher.bench_local(|| {
+        let (base, kb) = wattlens::estimate::run_resolved_keeping(spec(16_384.0), opts, keep);
+        let runs: Vec<_> = (1..=20)
+            .map(|k| {
+                wattlens::estimate::run_resolved_keeping(spec(1024.0 * f64::from(k)), opts, keep)
+            })
+            .collect();
+        let kept: Vec<_> = runs.iter().map(|(_, k)| k).collect();
+        let changes = wattlens::vary::changes_of(&kb, &kept);
+        divan::black_box((base, runs.len(), changes))
+    });
 }

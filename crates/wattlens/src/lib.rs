@@ -81,6 +81,7 @@ pub mod source;
 pub mod uncertainty;
 pub mod units;
 pub mod validate;
+pub mod vary;
 
 // The crate error.
 pub use error::{Error, Result};
@@ -105,6 +106,8 @@ pub use estimate::resolve::{self, Resolved};
 // Run: the Monte Carlo runner over the one accounting core.
 pub use estimate::run_resolved;
 pub use runner::{paired, run, Differences, Evaluate, McOptions};
+// What-if: variants against a baseline on the same draws (`vary::changes`).
+pub use vary::{Changes, Verdict};
 
 // Report: the one typed result and what it holds.
 pub use figure::Figure;

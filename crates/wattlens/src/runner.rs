@@ -15,7 +15,9 @@ use crate::figure::Figure;
 use crate::footprint::{self, Busy, Footprint, ItEnergy, Site, COMPONENTS};
 use crate::record::Record;
 use crate::result::{ComponentInfo, Details, Report, ReportKind};
-use crate::uncertainty::{order_key32, Draw, Percentiles, Rng, DEFAULT_SAMPLES, DEFAULT_SEED};
+use crate::uncertainty::{
+    order_key32, Draw, Percentiles, Sample, Stage, DEFAULT_SAMPLES, DEFAULT_SEED,
+};
 use crate::units::Hours;
 
 /// How many samples and which seed.
@@ -89,17 +91,27 @@ pub trait Evaluate {
 }
 
 /// One evaluation: the model, the accounting (once), the equivalents, the model's derived
-/// figures. Returns the footprint.
+/// figures. Returns the footprint. A Monte Carlo evaluation is given its [`Sample`]: each stage
+/// draws from that sample's own generator of the stage (the central one counts in `d`).
 #[inline]
-fn evaluate_once<M: Evaluate, T: StepSink>(
+pub(crate) fn evaluate_once<M: Evaluate, T: StepSink>(
     model: &M,
     d: &mut Draw,
+    sample: Option<Sample>,
     t: &mut T,
     rec: &mut Record<'_>,
 ) -> Footprint {
+    let stage = |d: &mut Draw, s: Stage| {
+        if let Some(sample) = sample {
+            *d = sample.draw(s);
+        }
+    };
+    stage(d, Stage::Model);
     let u = model.evaluate(d, t, rec);
+    stage(d, Stage::Site);
     let fp = footprint::account(model.site(), d, t, &u.it, &u.busy);
     fp.put(model.components(), rec);
+    stage(d, Stage::Equivalents);
     equivalents::put(model.site(), d, &fp, rec);
     model.finish(u.state, &fp, t, rec);
     fp
@@ -110,15 +122,40 @@ fn evaluate_once<M: Evaluate, T: StepSink>(
 const PARALLEL_FROM: usize = 20_000;
 
 /// Evaluates `model`: once at the central values with the explanation, then `opts.samples`
-/// times unless every input is a point. Large runs are split between two threads; the second
-/// starts from the generator jumped ahead by the draws of the first, so the samples (and so the
-/// output) are the same as from one thread.
+/// times unless every input is a point. Large runs are split between two threads; each sample
+/// draws from its own generators ([`Sample`]), so the samples (and so the output) are the same
+/// as from one thread.
 #[must_use]
 pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assumption>) -> Report {
+    run_keeping(model, opts, assumptions, &[]).0
+}
+
+/// The samples of some figures of a [`run`], as the runner keeps them (`f32` order keys,
+/// [`crate::uncertainty::order_key32`]): sample `i` of every column is sample `i` of the run,
+/// drawn from [`Sample`]`(seed, i)`. A run of point inputs has one value per column (every
+/// sample would give it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Columns {
+    /// The figures kept, in the order asked (those the model puts).
+    pub figures: Vec<Figure>,
+    /// One column per figure.
+    pub cols: Vec<Vec<u32>>,
+}
+
+/// [`run`], also keeping the samples of the figures `keep` (those the model puts) before they
+/// are reduced: what paired comparisons of runs on the same seed need ([`crate::vary`]).
+#[must_use]
+pub fn run_keeping<M: Evaluate + Sync>(
+    model: &M,
+    opts: McOptions,
+    assumptions: Vec<Assumption>,
+    keep: &[Figure],
+) -> (Report, Columns) {
+    let mut kept = Columns::default();
     let mut steps = Steps::default();
     let mut central = Record::central();
     let mut d = Draw::Central { uncertain: 0 };
-    let fp = evaluate_once(model, &mut d, &mut steps, &mut central);
+    let fp = evaluate_once(model, &mut d, None, &mut steps, &mut central);
     let draws = match d {
         Draw::Central { uncertain } => uncertain,
         Draw::Random(_) => 0,
@@ -140,33 +177,46 @@ pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assu
         } else {
             n
         };
-        let rng = Rng::new(opts.seed);
         let (first, second): (Vec<&mut [u32]>, Vec<&mut [u32]>) =
             data.iter_mut().map(|c| c.split_at_mut(split)).unzip();
-        let fill = |cols: Vec<&mut [u32]>, rng: Rng, count: usize| {
-            let mut d = Draw::Random(rng);
+        let fill = |cols: Vec<&mut [u32]>, samples: std::ops::Range<usize>| {
+            let mut d = Draw::Central { uncertain: 0 };
             let mut rec = Record::Rows {
                 cols,
                 row: 0,
                 cursor: 0,
             };
-            for _ in 0..count {
-                let _ = evaluate_once(model, &mut d, &mut NoTrace, &mut rec);
+            for i in samples {
+                let sample = Sample::new(opts.seed, i as u64);
+                let _ = evaluate_once(model, &mut d, Some(sample), &mut NoTrace, &mut rec);
                 rec.end_sample();
             }
         };
         std::thread::scope(|s| {
-            let jumped = rng.jumped((split * draws) as u64);
             if n > split {
-                s.spawn(move || fill(second, jumped, n - split));
+                s.spawn(move || fill(second, split..n));
             }
-            fill(first, rng, split);
+            fill(first, 0..split);
         });
+        for f in keep {
+            if let Some(i) = keys.iter().position(|k| k == f) {
+                kept.figures.push(*f);
+                kept.cols.push(data[i].clone());
+            }
+        }
         (
             crate::record::summarise(&keys, &mut data, opts.threads > 1 && n >= PARALLEL_FROM),
             n,
         )
     } else {
+        if let Record::Central { keys, values } = &central {
+            for f in keep {
+                if let Some(i) = keys.iter().position(|k| k == f) {
+                    kept.figures.push(*f);
+                    kept.cols.push(vec![order_key32(values[i])]);
+                }
+            }
+        }
         (central.into_points(), 1)
     };
     let site = model.site();
@@ -174,7 +224,7 @@ pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assu
         .into_iter()
         .map(|(k, p)| (k, unsigned_zero(p)))
         .collect();
-    Report {
+    let report = Report {
         kind: model.kind(),
         figures,
         steps: steps.0,
@@ -197,7 +247,8 @@ pub fn run<M: Evaluate + Sync>(model: &M, opts: McOptions, assumptions: Vec<Assu
             .iter()
             .map(|(key, kind)| ComponentInfo::new(*key, *kind, Method::Modelled))
             .collect(),
-    }
+    };
+    (report, kept)
 }
 
 /// The busy periods of the evaluations [`run`] makes with the same options: the central one,
@@ -213,7 +264,7 @@ pub fn periods<M: Evaluate>(model: &M, opts: McOptions) -> Periods {
         cursor: 0,
     };
     let mut d = Draw::Central { uncertain: 0 };
-    let central = evaluate_once(model, &mut d, &mut NoTrace, &mut none)
+    let central = evaluate_once(model, &mut d, None, &mut NoTrace, &mut none)
         .busy
         .period;
     let draws = match d {
@@ -227,9 +278,9 @@ pub fn periods<M: Evaluate>(model: &M, opts: McOptions) -> Periods {
     };
     if draws > 0 && opts.samples > 1 {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        let mut d = Draw::Random(Rng::new(opts.seed));
-        for _ in 0..opts.samples {
-            let p = evaluate_once(model, &mut d, &mut NoTrace, &mut none)
+        for i in 0..opts.samples {
+            let sample = Some(Sample::new(opts.seed, i as u64));
+            let p = evaluate_once(model, &mut d, sample, &mut NoTrace, &mut none)
                 .busy
                 .period
                 .0;
@@ -274,11 +325,11 @@ pub struct Differences {
     pub against_first: Vec<Vec<(Figure, Percentiles)>>,
 }
 
-/// Evaluates `models` on the same random draws: each sample starts every model from the same
-/// generator state (the first model's stream, so its samples are those [`run`] draws on one
-/// thread), and the per-sample differences of each model from the first are reduced to
-/// P5/P50/P95. A model against itself differs by exactly 0 in every sample; what-if
-/// comparisons (another PUE, another grid) get their differences as ranges.
+/// Evaluates `models` on the same random draws: sample `i` of every model draws from the same
+/// [`Sample`] (so the first model's samples are those [`run`] draws), and the per-sample
+/// differences of each model from the first are reduced to P5/P50/P95. A model against itself
+/// differs by exactly 0 in every sample; what-if comparisons (another PUE, another grid) get
+/// their differences as ranges.
 #[must_use]
 pub fn paired<M: Evaluate>(models: &[&M], opts: McOptions) -> Differences {
     let Some((first, others)) = models.split_first() else {
@@ -290,7 +341,7 @@ pub fn paired<M: Evaluate>(models: &[&M], opts: McOptions) -> Differences {
     // Whether anything is uncertain, in any model.
     let uncertain = models.iter().any(|m| {
         let mut d = Draw::Central { uncertain: 0 };
-        let _ = evaluate_once(*m, &mut d, &mut NoTrace, &mut Record::central());
+        let _ = evaluate_once(*m, &mut d, None, &mut NoTrace, &mut Record::central());
         matches!(d, Draw::Central { uncertain } if uncertain > 0)
     });
     let n = if uncertain && opts.samples > 1 {
@@ -298,33 +349,22 @@ pub fn paired<M: Evaluate>(models: &[&M], opts: McOptions) -> Differences {
     } else {
         1
     };
-    let mut rng = Rng::new(opts.seed);
     let mut keys: Vec<Vec<Figure>> = Vec::new();
     let mut cols: Vec<Vec<Vec<f64>>> = Vec::new();
-    let sample = |m: &M, d: &mut Draw| {
+    let sample = |m: &M, i: usize| {
         let mut rec = Record::central();
-        let _ = evaluate_once(m, d, &mut NoTrace, &mut rec);
+        let mut d = Draw::Central { uncertain: 0 };
+        let s = (n > 1).then(|| Sample::new(opts.seed, i as u64));
+        let _ = evaluate_once(m, &mut d, s, &mut NoTrace, &mut rec);
         match rec {
             Record::Central { keys, values } => (keys, values),
             Record::Rows { .. } => (Vec::new(), Vec::new()),
         }
     };
     for i in 0..n {
-        let start = rng.clone();
-        let draw = |r: Rng| {
-            if n > 1 {
-                Draw::Random(r)
-            } else {
-                Draw::Central { uncertain: 0 }
-            }
-        };
-        let mut d = draw(start.clone());
-        let (base_keys, base) = sample(first, &mut d);
-        if let Draw::Random(r) = d {
-            rng = r;
-        }
+        let (base_keys, base) = sample(first, i);
         for (j, other) in others.iter().enumerate() {
-            let (k, v) = sample(other, &mut draw(start.clone()));
+            let (k, v) = sample(other, i);
             if i == 0 {
                 let shared: Vec<Figure> = base_keys
                     .iter()
@@ -449,6 +489,33 @@ mod tests {
             .find(|(f, _)| *f == Figure::ItEnergy)
             .map(|(_, p)| *p);
         assert_eq!(it, Some(Percentiles::point(0.0)));
+    }
+
+    #[test]
+    fn a_range_made_a_point_keeps_the_other_draws() {
+        // Hours 20..28 against exactly 24, drawn first; servers (100..200) and load (0.5..1)
+        // drawn alike in both: dE_it = (24 h - h) x s x 6.5 kW x load, so
+        // |dE_it| <= 4 h x 200 x 6.5 kW x 1 = 5,200 kWh; with the PUE (<= 1.6) drawn alike,
+        // |dE_fac| <= 5,200 x 1.6 = 8,320 kWh. Were the later draws shifted by the point, the
+        // variant's servers and load would be redrawn: up to
+        // (24 x 200 x 1 - 20 x 100 x 0.5) h x 6.5 kW = 24,700 kWh.
+        let mut base = fleet(Range::new(1.1, 1.6));
+        base.hours = Range::new(20.0, 28.0);
+        let mut point = base.clone();
+        point.hours = Range::point(24.0);
+        let d = paired(&[&base, &point], OPTS);
+        let get = |f: Figure| {
+            d.against_first[0]
+                .iter()
+                .find(|(k, _)| *k == f)
+                .map(|(_, p)| *p)
+                .expect("figure")
+        };
+        let it = get(Figure::ItEnergy);
+        assert!(it.p5 >= -5_200.0 && it.p95 <= 5_200.0, "{it:?}");
+        assert!(it.p5 < -500.0 && it.p95 > 500.0, "{it:?}");
+        let fac = get(Figure::FacilityEnergy);
+        assert!(fac.p5 >= -8_320.0 && fac.p95 <= 8_320.0, "{fac:?}");
     }
 
     #[test]

@@ -293,14 +293,70 @@ impl Draw {
                 r.mid()
             }
             Draw::Random(rng) => {
+                // One uniform per draw site, a point included: the n-th draw of a stage gets the
+                // n-th uniform whatever the earlier inputs were, so a variant that turns a range
+                // into a point (or back) keeps every other input's draw ([`Sample`]).
+                let u = rng.next_f64();
                 if r.is_point() {
                     r.lo
                 } else {
-                    r.lo + rng.next_f64() * (r.hi - r.lo)
+                    r.lo + u * (r.hi - r.lo)
                 }
             }
         }
     }
+}
+
+/// The part of an evaluation that draws: each has its own generator in a [`Sample`], so a
+/// variant that draws more or fewer inputs in one stage (another accelerator, another
+/// precision) leaves the draws of the others where they were.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stage {
+    /// The model's own inputs (`Evaluate::evaluate`).
+    Model,
+    /// The site's (`footprint::SiteValues::draw`).
+    Site,
+    /// The equivalents' inputs.
+    Equivalents,
+}
+
+/// One Monte Carlo sample's random numbers: sample `index` of the run seeded `seed`, one
+/// generator per [`Stage`], each derived from `(seed, index, stage)` alone. Samples are so
+/// independent of one another (a thread can start at any sample without drawing the ones
+/// before it), and models evaluated on the same `Sample` get the same k-th uniform at the k-th
+/// draw of each stage: common random numbers for paired comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    seed: u64,
+    index: u64,
+}
+
+impl Sample {
+    /// Sample `index` of the run seeded `seed`.
+    #[must_use]
+    pub fn new(seed: u64, index: u64) -> Self {
+        Self { seed, index }
+    }
+    /// The draws of `stage` in this sample.
+    #[must_use]
+    pub fn draw(&self, stage: Stage) -> Draw {
+        let s = match stage {
+            Stage::Model => 1u64,
+            Stage::Site => 2,
+            Stage::Equivalents => 3,
+        };
+        let z = mix64(self.seed ^ mix64(self.index.wrapping_add(s << 56)));
+        Draw::Random(Rng::new(z))
+    }
+}
+
+/// The SplitMix64 finaliser: a bijection of `u64` that spreads every input bit.
+fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// P5, P50 and P95 of a figure.
@@ -656,6 +712,37 @@ mod tests {
             let _ = a.next_f64();
         }
         assert_eq!(a.clone().next_f64(), b.clone().next_f64());
+    }
+
+    #[test]
+    fn a_point_takes_its_uniform_so_later_draws_stay_aligned() {
+        // The same stage of the same sample: the third draw is the same value whether the
+        // second input is a range or a point.
+        let s = Sample::new(9, 41);
+        let mut a = s.draw(Stage::Site);
+        let mut b = s.draw(Stage::Site);
+        let r = Range::new(10.0, 20.0);
+        assert_eq!(a.value(&r), b.value(&r));
+        let _ = a.value(&Range::new(1.1, 1.5));
+        assert_eq!(b.value(&Range::point(1.1)), 1.1);
+        assert_eq!(a.value(&r), b.value(&r));
+    }
+
+    #[test]
+    fn stages_and_samples_draw_apart() {
+        let first = |d: &mut Draw| d.value(&Range::new(0.0, 1.0));
+        let s = Sample::new(3, 0);
+        let m = first(&mut s.draw(Stage::Model));
+        assert_eq!(m, first(&mut Sample::new(3, 0).draw(Stage::Model)));
+        assert_ne!(m, first(&mut s.draw(Stage::Site)));
+        assert_ne!(m, first(&mut Sample::new(3, 1).draw(Stage::Model)));
+        assert_ne!(m, first(&mut Sample::new(4, 0).draw(Stage::Model)));
+        // Uniform over many samples.
+        let xs: Vec<f64> = (0..10_000)
+            .map(|i| first(&mut Sample::new(3, i).draw(Stage::Site)))
+            .collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert!((mean - 0.5).abs() < 0.01, "mean {mean}");
     }
 
     #[test]

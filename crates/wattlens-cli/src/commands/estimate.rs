@@ -14,7 +14,6 @@ use wattlens::estimate::infer::Volume;
 use wattlens::estimate::resolve::{
     self, Basis, DatacenterInputs, FleetInputs, HardwareInputs, InferInputs, Precision, TrainInputs,
 };
-use wattlens::estimate::run_resolved;
 use wattlens::figure::Figure;
 use wattlens::input::Dim;
 use wattlens::report::{self, compare};
@@ -68,6 +67,9 @@ pub fn run(
     cfg: &Config,
     out: &mut Output,
 ) -> Result<ExitStatus> {
+    if crate::commands::vary::wanted(cmd) {
+        return crate::commands::vary::run(cmd, cat, cfg, out);
+    }
     let (mut estimate, o, site) = match cmd {
         EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out, &a.site),
         EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out, &a.site),
@@ -82,6 +84,24 @@ pub fn run(
 }
 
 fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
+    let mut e = train_ready(a, cat, cfg)?.run();
+    train_checks(&mut e, a)?;
+    Ok(e)
+}
+
+/// The checks of a training estimate's result: an implied MFU above 1, a duration beyond
+/// 1,000 years.
+pub(crate) fn train_checks(e: &mut Report, a: &TrainArgs) -> Result<()> {
+    implied_mfu(e, a)?;
+    computed_duration(e, a)
+}
+
+/// A training estimate resolved and placed on its series, ready to run.
+pub(crate) fn train_ready(
+    a: &TrainArgs,
+    cat: &Catalog,
+    cfg: &Config,
+) -> Result<Ready<wattlens::estimate::train::TrainSpec>> {
     let precision = Precision::parse(&a.precision).with_context(|| {
         format!(
             "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8 or int8",
@@ -148,17 +168,14 @@ fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         }
         None => (Range::point(0.0), 0.0),
     };
-    let mut e = run_placed(
+    place(
         r,
         |s| &mut s.site,
         placed.as_ref(),
         (hours, central),
         site.cfe,
         mc,
-    )?;
-    implied_mfu(&mut e, a)?;
-    computed_duration(&mut e, a)?;
-    Ok(e)
+    )
 }
 
 /// The longest duration a run may take, days: the 1,000 years `--days` accepts.
@@ -279,6 +296,23 @@ fn implied_mfu(e: &mut Report, a: &TrainArgs) -> Result<()> {
 }
 
 fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
+    Ok(match fleet_ready(a, cat, cfg)? {
+        Fleet::Growth(e) => *e,
+        Fleet::Ready(r) => r.run(),
+    })
+}
+
+/// A fleet estimate: a growth trajectory (`--years` ..., run already), or one estimate ready
+/// to run.
+pub(crate) enum Fleet {
+    /// The trajectory's result.
+    Growth(Box<Report>),
+    /// One estimate, resolved and placed.
+    Ready(Box<Ready<wattlens::estimate::fleet::FleetSpec>>),
+}
+
+/// A fleet estimate resolved and placed, ready to run (a trajectory is run at once).
+pub(crate) fn fleet_ready(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Fleet> {
     let inputs = FleetInputs {
         servers: count("--servers", a.servers.as_deref())?,
         hours: period(a.hours.as_deref(), a.days.as_deref())?,
@@ -289,12 +323,13 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
     let site = settings::site(&a.site, &cfg.site)?;
     let growth = super::fleet_growth::inputs(&a.growth)?;
     if growth.any() {
-        return super::fleet_growth::run(a, cat, cfg, &inputs, &site, &growth);
+        return super::fleet_growth::run(a, cat, cfg, &inputs, &site, &growth)
+            .map(|e| Fleet::Growth(Box::new(e)));
     }
     let placed = series::for_estimate(&a.site, &a.when, &cfg.site)?;
     let r = resolve::fleet(cat, &inputs, &site)?;
     let hours = r.spec.hours;
-    run_placed(
+    place(
         r,
         |s| &mut s.site,
         placed.as_ref(),
@@ -302,9 +337,19 @@ fn fleet(a: &FleetArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         site.cfe,
         settings::mc(&a.out, cfg)?,
     )
+    .map(|r| Fleet::Ready(Box::new(r)))
 }
 
 fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
+    Ok(infer_ready(a, cat, cfg)?.run())
+}
+
+/// An inference estimate resolved and placed, ready to run.
+pub(crate) fn infer_ready(
+    a: &InferArgs,
+    cat: &Catalog,
+    cfg: &Config,
+) -> Result<Ready<wattlens::estimate::infer::InferSpec>> {
     let precision = Precision::parse(&a.precision).with_context(|| {
         format!(
             "invalid value for --precision: {:?}; use fp32, bf16, fp16, fp8, int8 or int4",
@@ -356,7 +401,7 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
         }
         _ => 0.0,
     });
-    run_placed(
+    place(
         r,
         |s| &mut s.site,
         placed.as_ref(),
@@ -367,6 +412,15 @@ fn infer(a: &InferArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
 }
 
 fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
+    Ok(datacenter_ready(a, cat, cfg)?.run())
+}
+
+/// A data-centre estimate resolved and placed, ready to run.
+pub(crate) fn datacenter_ready(
+    a: &DatacenterArgs,
+    cat: &Catalog,
+    cfg: &Config,
+) -> Result<Ready<wattlens::estimate::datacenter::DatacenterSpec>> {
     let inputs = DatacenterInputs {
         it_power: settings::power("--it-power", a.it_power.as_deref())?,
         servers: count("--servers", a.servers.as_deref())?,
@@ -386,7 +440,7 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report>
     let r = resolve::datacenter(cat, &inputs, &site)?;
     settings::warn_breakdown_pue(inputs.breakdown.as_ref());
     let hours = r.spec.hours;
-    run_placed(
+    place(
         r,
         |s| &mut s.site,
         placed.as_ref(),
@@ -396,17 +450,41 @@ fn datacenter(a: &DatacenterArgs, cat: &Catalog, cfg: &Config) -> Result<Report>
     )
 }
 
-/// Runs a resolved estimate; with `--series`, placed at `--start` over its span (`hours` over
-/// its evaluations, the central one's second) first, and the result labelled with its basis
-/// (`series::finish`).
-fn run_placed<M: wattlens::runner::Evaluate + Sync>(
+/// A resolved estimate placed on its series (when it has one), with its sampling options:
+/// what [`Ready::run`] runs, and what `--vary` runs beside its variants.
+pub(crate) struct Ready<M> {
+    /// The resolved estimate.
+    pub r: wattlens::Resolved<M>,
+    /// What placing it on `--series` gave.
+    pub outcome: Option<series::Outcome>,
+    /// Samples and seed.
+    pub mc: wattlens::runner::McOptions,
+}
+
+impl<M: wattlens::runner::Evaluate + Sync> Ready<M> {
+    /// Runs it and labels the result with its basis (`series::finish`).
+    pub(crate) fn run(self) -> Report {
+        self.run_keeping(&[]).0
+    }
+
+    /// [`Ready::run`], also keeping the samples of the figures `keep` (what `--vary` pairs).
+    pub(crate) fn run_keeping(self, keep: &[Figure]) -> (Report, wattlens::runner::Columns) {
+        let (mut e, kept) = wattlens::estimate::run_resolved_keeping(self.r, self.mc, keep);
+        series::finish(&mut e, self.outcome);
+        (e, kept)
+    }
+}
+
+/// Places a resolved estimate: with `--series`, at `--start` over its span (`hours` over its
+/// evaluations, the central one's second).
+fn place<M: wattlens::runner::Evaluate + Sync>(
     mut r: wattlens::Resolved<M>,
     site_of: fn(&mut M) -> &mut wattlens::footprint::Site,
     placed: Option<&(series::Loaded, jiff::Timestamp)>,
     (hours, central): (Range, f64),
     cfe: Option<Range>,
     mc: wattlens::runner::McOptions,
-) -> Result<Report> {
+) -> Result<Ready<M>> {
     let outcome = placed
         .map(|(l, start)| {
             l.estimate(
@@ -419,12 +497,10 @@ fn run_placed<M: wattlens::runner::Evaluate + Sync>(
             )
         })
         .transpose()?;
-    let mut e = run_resolved(r, mc);
-    series::finish(&mut e, outcome);
-    Ok(e)
+    Ok(Ready { r, outcome, mc })
 }
 
-fn print(e: &Report, o: &OutputArgs, out: &mut Output) -> Result<()> {
+pub(crate) fn print(e: &Report, o: &OutputArgs, out: &mut Output) -> Result<()> {
     let format = if o.json { Format::Json } else { o.format };
     let cmp = o.compare.as_deref().map(|p| comparison(e, p)).transpose()?;
     let text = match format {
@@ -496,7 +572,7 @@ fn comparison(e: &Report, path: &std::path::Path) -> Result<compare::Comparison>
 
 /// The last line of defence: a figure that overflowed (inf/NaN) is never printed; the error
 /// names the flags the user gave, one of which is out of scale.
-fn finite(
+pub(crate) fn finite(
     e: &Report,
     site: &crate::cli::SiteArgs,
     cfg: &crate::settings::ConfigSite,

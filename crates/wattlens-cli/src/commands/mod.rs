@@ -9,3 +9,4 @@ pub mod plan_region;
 pub mod plan_renewable;
 pub mod run;
 pub mod validate;
+pub mod vary;

@@ -212,3 +212,4 @@ mod series_import;
 mod site_config;
 mod site_input;
 mod validate;
+mod vary;

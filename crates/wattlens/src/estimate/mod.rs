@@ -17,7 +17,7 @@ use crate::catalog::CatalogError;
 use crate::field::{Field, Msg};
 use crate::figure::Figure;
 use crate::result::Report;
-use crate::runner::{run, Evaluate, McOptions};
+use crate::runner::{Evaluate, McOptions};
 
 /// Errors of resolving and running an estimate; each names the flag or input at fault.
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +123,18 @@ impl EstimateError {
 /// Runs a resolved estimate and fills in its published comparisons, notes and extra output.
 #[must_use]
 pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions) -> Report {
-    let mut e = run(&r.spec, opts, r.assumptions);
+    run_resolved_keeping(r, opts, &[]).0
+}
+
+/// [`run_resolved`], also keeping the samples of the figures `keep`
+/// ([`crate::runner::run_keeping`]): what `--vary` pairs.
+#[must_use]
+pub fn run_resolved_keeping<M: Evaluate + Sync>(
+    r: resolve::Resolved<M>,
+    opts: McOptions,
+    keep: &[Figure],
+) -> (Report, crate::runner::Columns) {
+    let (mut e, kept) = crate::runner::run_keeping(&r.spec, opts, r.assumptions, keep);
     e.published = r
         .published
         .into_iter()
@@ -146,7 +157,7 @@ pub fn run_resolved<M: Evaluate + Sync>(r: resolve::Resolved<M>, opts: McOptions
         e.figures
             .retain(|(k, _)| *k != Figure::ComponentAccelerators);
     }
-    e
+    (e, kept)
 }
 
 /// Says in the output when embodied carbon is 0 although energy is used: the estimate knows

@@ -170,23 +170,41 @@ impl Evaluate for TrainSpec {
                 Some(f)
             }
         };
-        let fail = self.failures.as_ref().map(|f| {
-            let rate = match &f.rate {
-                RateSpec::Count(c) => Rate::Count(d.value(c)),
-                RateSpec::Mtbf(m) => Rate::Mtbf(d.value(m)),
-            };
-            (
-                rate,
-                d.value(&f.write_h),
-                d.value(&f.restart_h),
-                f.interval_h.as_ref().map(|i| d.value(i)),
-            )
-        });
-        // Drawn only with a cap, so that an uncapped run's draws stay as they were.
-        let cap = self
-            .power_cap
-            .as_ref()
-            .map(|c| (c.fraction, c.compute.draw(d)));
+        // The failure model takes four uniforms whether it is given or not, and whether its
+        // interval is (every input takes one): a variant that adds or drops it keeps every later
+        // draw (MFU, power) in step with the baseline's.
+        let unused = Range::point(0.0);
+        let fail = match self.failures.as_ref() {
+            Some(f) => {
+                let rate = match &f.rate {
+                    RateSpec::Count(c) => Rate::Count(d.value(c)),
+                    RateSpec::Mtbf(m) => Rate::Mtbf(d.value(m)),
+                };
+                let (w, s) = (d.value(&f.write_h), d.value(&f.restart_h));
+                let i = d.value(f.interval_h.as_ref().unwrap_or(&unused));
+                Some((rate, w, s, f.interval_h.is_some().then_some(i)))
+            }
+            None => {
+                for _ in 0..4 {
+                    let _ = d.value(&unused);
+                }
+                None
+            }
+        };
+        // Without a cap, an unused unit curve takes the uniforms a cap's curve would (every
+        // input takes one): a capped variant and an uncapped baseline (`--vary power-cap`) keep
+        // every later draw (MFU, power) in step.
+        let cap = match self.power_cap.as_ref() {
+            Some(c) => Some((c.fraction, c.compute.draw(d))),
+            None => {
+                let unit = super::power_cap::Factors {
+                    time: Range::point(1.0),
+                    energy: Range::point(1.0),
+                };
+                let _ = unit.draw(d);
+                None
+            }
+        };
         if let Some((c, k)) = cap {
             t.step(|| {
                 Step::new(

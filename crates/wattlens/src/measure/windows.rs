@@ -15,7 +15,9 @@ use super::{Policy, RunSpec, Window};
 use crate::equivalents;
 use crate::footprint::SiteValues;
 use crate::runner::McOptions;
-use crate::uncertainty::{from_key32, order_key32, percentiles_of_keys32, Draw, Percentiles, Rng};
+use crate::uncertainty::{
+    from_key32, order_key32, percentiles_of_keys32, Draw, Percentiles, Sample, Stage,
+};
 use crate::units::{GramsCo2e, Hours, KgCo2e, KilowattHours, Seconds};
 use serde::Serialize;
 
@@ -44,8 +46,14 @@ const KEYS: usize = 7;
 /// Draws one sample in the order the runner draws a run (`RunSpec::evaluate`, the site, the
 /// equivalents; a test
 /// checks that a window spanning the run gets the run's figures, so a change there shows).
-fn draw(spec: &RunSpec, d: &mut Draw, mult: &mut Vec<f64>) -> Coefficients {
+fn draw(spec: &RunSpec, d: &mut Draw, sample: Option<Sample>, mult: &mut Vec<f64>) -> Coefficients {
+    let stage = |d: &mut Draw, s: Stage| {
+        if let Some(sample) = sample {
+            *d = sample.draw(s);
+        }
+    };
     mult.clear();
+    stage(d, Stage::Model);
     for c in &spec.measurement.breakdown.components {
         let r = c.range_kwh();
         let v = d.value(&r);
@@ -53,7 +61,9 @@ fn draw(spec: &RunSpec, d: &mut Draw, mult: &mut Vec<f64>) -> Coefficients {
         mult.push(if mid > 0.0 { v / mid } else { 1.0 });
     }
     let share = d.value(&spec.rest_share.range);
+    stage(d, Stage::Site);
     let v = SiteValues::draw(&spec.site, d, Hours(0.0));
+    stage(d, Stage::Equivalents);
     let _ = equivalents::Inputs::draw(&spec.site, d);
     let (pue, ci, wue, ewif, price) = (v.pue, v.intensity.0, v.wue.0, v.ewif.0, v.price);
     let (emb_acc, emb_srv) = (v.per_accelerator_kg, v.per_server_kg);
@@ -176,14 +186,19 @@ pub fn windows(spec: &RunSpec, opts: McOptions) -> Vec<WindowFigures> {
     // The central draw, and whether anything is uncertain (as `runner::run` decides).
     let mut central = Draw::Central { uncertain: 0 };
     let mut mult = Vec::new();
-    let c0 = draw(spec, &mut central, &mut mult);
+    let c0 = draw(spec, &mut central, None, &mut mult);
     let mult0 = mult.clone();
     let uncertain = matches!(central, Draw::Central { uncertain } if uncertain > 0);
     let samples: Vec<(Coefficients, Vec<f64>)> = if uncertain && opts.samples > 1 {
-        let mut d = Draw::Random(Rng::new(opts.seed));
+        let mut d = Draw::Central { uncertain: 0 };
         (0..opts.samples)
-            .map(|_| {
-                let c = draw(spec, &mut d, &mut mult);
+            .map(|i| {
+                let c = draw(
+                    spec,
+                    &mut d,
+                    Some(Sample::new(opts.seed, i as u64)),
+                    &mut mult,
+                );
                 (c, mult.clone())
             })
             .collect()

@@ -1,0 +1,352 @@
+//! `--vary KEY=V1,V2` and `--cross` to variants: the keys are the command's own input flags
+//! (every flag that takes a value, outside the output, budget and what-if flags), and each
+//! variant is the command line with its keys' flags replaced (or added), parsed again by clap.
+
+use super::MAX_VARIANTS;
+use crate::cli::{Cli, Command, EstimateCommand};
+use anyhow::{anyhow, bail, Result};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, Parser};
+use std::ffi::OsString;
+
+/// Help headings whose flags are not inputs of the estimate.
+const NOT_KEYS: [&str; 4] = ["Output", "Budgets", "What-if", "Growth"];
+
+/// Flags that replace a model's inputs: a variant of one of those inputs, beside the flag in the
+/// baseline, would change nothing (`(subcommand, flag, the keys it overrides)`). The resolvers
+/// say the same in their notes ("... are not used").
+const OVERRIDES: [(&str, &str, &[&str]); 3] = [
+    (
+        "infer",
+        "energy-per-request",
+        &[
+            "model",
+            "params",
+            "active-params",
+            "gpu",
+            "gpus",
+            "server",
+            "batch",
+            "precision",
+            "input-tokens",
+            "mfu",
+            "mbu",
+            "utilization",
+            "power-cap",
+            "device",
+        ],
+    ),
+    ("train", "flops", &["params", "active-params", "tokens"]),
+    (
+        "fleet",
+        "energy",
+        &[
+            "servers",
+            "it-power",
+            "server",
+            "server-power",
+            "gpus-per-server",
+            "load",
+            "gpu",
+        ],
+    ),
+];
+
+/// Flags that name what another flag also gives: a variant of one beside the other in the
+/// baseline would be neither (`(key, the baseline's flag)`): `--model` names its parameter
+/// count.
+const CONFLICTS: [(&str, &str); 4] = [
+    ("params", "model"),
+    ("active-params", "model"),
+    ("model", "params"),
+    ("model", "active-params"),
+];
+
+/// One variant: the flags it sets and the command they give.
+pub(super) struct Variant {
+    /// `(key, value)`, in the order of the `--vary` flags.
+    pub pairs: Vec<(String, String)>,
+    /// The command line with the pairs, parsed.
+    cmd: EstimateCommand,
+}
+
+impl Variant {
+    /// `pue=1.1` (`pue=1.1 grid=FR` with `--cross`).
+    pub(super) fn label(&self) -> String {
+        let p: Vec<String> = self.pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        p.join(" ")
+    }
+}
+
+/// Each variant's arguments of one subcommand (`pick` takes them out of its command).
+pub(super) fn each<'a, A: ?Sized>(
+    variants: &'a [Variant],
+    pick: impl Fn(&'a EstimateCommand) -> Option<&'a A>,
+) -> Result<Vec<&'a A>> {
+    variants
+        .iter()
+        .map(|v| pick(&v.cmd).ok_or_else(|| anyhow!("--vary {}: not the same command", v.label())))
+        .collect()
+}
+
+/// The input flags of an estimate subcommand that `--vary` takes, without `--`.
+pub(super) fn keys(sub: &clap::Command) -> Vec<String> {
+    sub.get_arguments()
+        .filter(|a| a.get_action().takes_values() && !a.is_global_set())
+        .filter(|a| !a.get_help_heading().is_some_and(|h| NOT_KEYS.contains(&h)))
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect()
+}
+
+/// `KEY=V1,V2` checked: a known key, values, none empty.
+fn parse_one(item: &str, keys: &[String], sub: &str) -> Result<(String, Vec<String>)> {
+    let (key, values) = item.split_once('=').unwrap_or((item, ""));
+    let key = key.trim().trim_start_matches("--");
+    if key.is_empty() {
+        bail!("--vary {item}: no key; give KEY=V1,V2 with KEY an input flag without `--` (e.g. --vary pue=1.1,1.3)");
+    }
+    if !keys.iter().any(|k| k == key) {
+        bail!(
+            "--vary {item}: unknown key `{key}`; the keys of `estimate {sub}` are its input flags: {}",
+            keys.join(", ")
+        );
+    }
+    if values.trim().is_empty() {
+        bail!("--vary {item}: no values for {key}; give one or more after `=`, separated by commas (e.g. --vary {key}=V1,V2)");
+    }
+    let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+    if let Some(i) = values.iter().position(String::is_empty) {
+        bail!(
+            "--vary {item}: value {} of {key} is empty; remove the extra comma",
+            i + 1
+        );
+    }
+    Ok((key.to_string(), values))
+}
+
+/// The subcommand's name and the variants the `--vary` flags (and `--cross`) ask for.
+pub(super) fn variants(cmd: &EstimateCommand) -> Result<(String, Vec<Variant>)> {
+    let out = super::output(cmd);
+    let root = Cli::command();
+    let matches = root
+        .clone()
+        .try_get_matches_from(std::env::args_os())
+        .map_err(|e| anyhow!("{}", clap_line(&e)))?;
+    let (sub_name, sm) = matches
+        .subcommand()
+        .and_then(|(_, em)| em.subcommand())
+        .ok_or_else(|| {
+            anyhow!("--vary works on `wattlens estimate train|infer|fleet|datacenter`")
+        })?;
+    let sub = root
+        .find_subcommand("estimate")
+        .and_then(|e| e.find_subcommand(sub_name))
+        .ok_or_else(|| anyhow!("--vary: no subcommand `estimate {sub_name}`"))?;
+    let keys = keys(sub);
+    let mut asked: Vec<(String, Vec<String>)> = Vec::new();
+    for item in &out.vary {
+        let (key, values) = parse_one(item, &keys, sub_name)?;
+        if asked.iter().any(|(k, _)| *k == key) {
+            bail!("--vary {key} is given twice; put every value in one: --vary {key}=V1,V2,V3");
+        }
+        asked.push((key, values));
+    }
+    let count = if out.cross {
+        asked
+            .iter()
+            .fold(1usize, |n, (_, v)| n.saturating_mul(v.len()))
+    } else {
+        asked.iter().map(|(_, v)| v.len()).sum()
+    };
+    if count > MAX_VARIANTS {
+        bail!(
+            "--vary{}: {count} variants, more than the {MAX_VARIANTS} one command runs; give fewer values{}",
+            if out.cross { " with --cross" } else { "" },
+            if out.cross { " or drop --cross" } else { "" }
+        );
+    }
+    // The baseline as given: `(flag, value)` of every flag set on the command line.
+    let mut given: Vec<(String, Option<OsString>)> = Vec::new();
+    for a in sub.get_arguments() {
+        let id = a.get_id().as_str();
+        let Some(long) = a.get_long() else { continue };
+        if long == "vary" || long == "cross" {
+            continue;
+        }
+        if sm.value_source(id) != Some(ValueSource::CommandLine) {
+            continue;
+        }
+        if a.get_action().takes_values() {
+            for v in sm.get_raw(id).into_iter().flatten() {
+                given.push((long.to_string(), Some(v.to_os_string())));
+            }
+        } else {
+            given.push((long.to_string(), None));
+        }
+    }
+    let combos: Vec<Vec<(String, String)>> = if out.cross {
+        asked.iter().fold(vec![Vec::new()], |acc, (k, vs)| {
+            acc.iter()
+                .flat_map(|prefix| {
+                    vs.iter().map(move |v| {
+                        let mut p = prefix.clone();
+                        p.push((k.clone(), v.clone()));
+                        p
+                    })
+                })
+                .collect()
+        })
+    } else {
+        asked
+            .iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| vec![(k.clone(), v.clone())]))
+            .collect()
+    };
+    let variants = combos
+        .into_iter()
+        .map(|pairs| variant(sub_name, &given, pairs))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((sub_name.to_string(), variants))
+}
+
+/// The command line of one variant, parsed.
+fn variant(
+    sub: &str,
+    given: &[(String, Option<OsString>)],
+    pairs: Vec<(String, String)>,
+) -> Result<Variant> {
+    let mut argv: Vec<OsString> = vec!["wattlens".into(), "estimate".into(), sub.into()];
+    for (flag, value) in given {
+        if pairs.iter().any(|(k, _)| k == flag) {
+            continue;
+        }
+        let mut a = OsString::from(format!("--{flag}"));
+        if let Some(v) = value {
+            a.push("=");
+            a.push(v);
+        }
+        argv.push(a);
+    }
+    for (k, v) in &pairs {
+        argv.push(format!("--{k}={v}").into());
+    }
+    let label = || {
+        let p: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        p.join(" ")
+    };
+    for (key, flag) in CONFLICTS {
+        let kept = given.iter().any(|(g, _)| g == flag) && !pairs.iter().any(|(k, _)| k == flag);
+        if kept && pairs.iter().any(|(k, _)| k == key) {
+            bail!(
+                "--vary {}: the baseline gives --{flag}, which conflicts with --{key} (a model \
+                 names its own parameter count); vary --{flag} instead, or give the baseline \
+                 --{key} in place of --{flag}",
+                label()
+            );
+        }
+    }
+    for (s, flag, keys) in OVERRIDES {
+        let kept = given.iter().any(|(g, _)| g == flag) && !pairs.iter().any(|(k, _)| k == flag);
+        if let Some((k, _)) = pairs
+            .iter()
+            .find(|(k, _)| s == sub && kept && keys.contains(&k.as_str()))
+        {
+            bail!(
+                "--vary {}: the baseline gives --{flag}, which replaces what --{k} feeds, so this \
+                 variant would change nothing; drop --{flag} to compare values of --{k}",
+                label()
+            );
+        }
+    }
+    let cli =
+        Cli::try_parse_from(argv).map_err(|e| anyhow!("--vary {}: {}", label(), clap_line(&e)))?;
+    match cli.command {
+        Command::Estimate(cmd) => Ok(Variant { pairs, cmd: *cmd }),
+        _ => bail!("--vary {}: not an estimate", label()),
+    }
+}
+
+/// A clap error as one line: its first paragraph, without `error: ` and the help tip.
+fn clap_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.split("\n\n").next().unwrap_or(&text);
+    first
+        .trim_start_matches("error: ")
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn infer_keys() -> Vec<String> {
+        let root = Cli::command();
+        let sub = root
+            .find_subcommand("estimate")
+            .and_then(|e| e.find_subcommand("infer"))
+            .expect("infer");
+        keys(sub)
+    }
+
+    #[test]
+    fn the_keys_are_the_input_flags() {
+        let k = infer_keys();
+        for want in [
+            "precision",
+            "gpu",
+            "gpus",
+            "model",
+            "params",
+            "active-params",
+            "grid",
+            "intensity",
+            "pue",
+            "cooling",
+            "datacenter",
+            "batch",
+            "input-tokens",
+            "output-tokens",
+            "mfu",
+            "mbu",
+            "utilization",
+        ] {
+            assert!(k.iter().any(|x| x == want), "{want} missing from {k:?}");
+        }
+        for not in [
+            "json",
+            "format",
+            "samples",
+            "seed",
+            "compare",
+            "vary",
+            "cross",
+            "catalog",
+            "config",
+            "max-carbon",
+            "explain",
+            "series-fallback",
+        ] {
+            assert!(!k.iter().any(|x| x == not), "{not} is no key");
+        }
+    }
+
+    #[test]
+    fn items_are_checked() {
+        let k = infer_keys();
+        let err = |s: &str| parse_one(s, &k, "infer").expect_err(s).to_string();
+        assert!(err("gird=FR").contains("unknown key `gird`"));
+        assert!(err("gird=FR").contains("pue"));
+        assert!(err("pue=").contains("no values"));
+        assert!(err("pue").contains("no values"));
+        assert!(err("pue=1.1,,1.2").contains("value 2 of pue is empty"));
+        assert!(err("=1.1").contains("no key"));
+        let (key, values) = parse_one("--pue=1.1, 1.3", &k, "infer").expect("ok");
+        assert_eq!(
+            (key.as_str(), values),
+            ("pue", vec!["1.1".to_string(), "1.3".to_string()])
+        );
+    }
+}
