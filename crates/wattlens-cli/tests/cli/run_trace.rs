@@ -49,6 +49,28 @@ fn a_replay_accounts_as_the_recording_did_unless_a_flag_overrides_it() {
     assert_eq!(b["attribution"]["policy"], "machine");
     assert_eq!(a["components"], b["components"]);
     assert_eq!(a["carbon_kgco2e"], b["carbon_kgco2e"]);
+    // The power profile: bins from the start, the same on replay, and (with one sample, so
+    // every component is its central value) it sums to the components but the modelled rest of
+    // the server.
+    assert_eq!(a["profile"], b["profile"]);
+    let bins = a["profile"].as_array().expect("profile");
+    assert!(!bins.is_empty());
+    let summed: f64 = bins
+        .iter()
+        .map(|b| b["energy_kwh"].as_f64().expect("kWh"))
+        .sum();
+    let parts: f64 = a["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter(|c| c["name"] != "rest of server")
+        .map(|c| c["energy_kwh"]["p50"].as_f64().expect("kWh"))
+        .sum();
+    assert!(
+        (summed - parts).abs() <= 1e-9 * parts.max(1e-12),
+        "{summed} {parts}"
+    );
+    assert!(bins[0]["start_s"].as_f64().expect("start") < 0.1);
     assert_eq!(b["replay"]["overridden"], serde_json::json!([]));
     assert_eq!(b["replay"]["recorded_settings"]["charge"], "machine");
     assert_eq!(b["replay"]["recorded_settings"]["site"]["grid"], "FR");

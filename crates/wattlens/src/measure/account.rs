@@ -158,6 +158,15 @@ pub fn account_run(
         tags: tags.clone(),
         provenance: None,
         replay: None,
+        profile: m
+            .profile
+            .iter()
+            .map(|b| result::ProfilePoint {
+                start_s: b.start,
+                end_s: b.end,
+                energy_kwh: KilowattHours::from(b.energy).0,
+            })
+            .collect(),
     }));
     e.notes = m.warnings.clone();
     e

@@ -147,6 +147,23 @@ pub struct RunDetails {
     /// The trace a replayed run was read from, and the settings it overrode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<Replay>,
+    /// The energy charged over time, in bins of at least a minute from the run's start (CPU,
+    /// memory and accelerators as measured or modelled; the modelled rest of the server is not
+    /// in it): the run's power profile, for charts and for planning the same work
+    /// (`plan window --profile`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profile: Vec<ProfilePoint>,
+}
+
+/// One bin of a run's power profile.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfilePoint {
+    /// Start, s after the run's start.
+    pub start_s: f64,
+    /// End, s after the run's start.
+    pub end_s: f64,
+    /// Energy charged in the bin, kWh.
+    pub energy_kwh: f64,
 }
 
 /// How a run's energy was attributed.

@@ -7,8 +7,8 @@ mod trajectory;
 mod wire;
 
 pub use details::{
-    Attribution, Cooling, DatacenterDetails, Details, HardwareDetails, Override, Provenance, Rack,
-    Replay, RunDetails,
+    Attribution, Cooling, DatacenterDetails, Details, HardwareDetails, Override, ProfilePoint,
+    Provenance, Rack, Replay, RunDetails,
 };
 pub use report::{ComponentInfo, Equivalent, Published, Report, ReportKind, SCHEMA};
 pub use trajectory::{FleetDetails, GrowthRates, Trajectory, TrajectoryYear};
