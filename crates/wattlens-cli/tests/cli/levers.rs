@@ -356,3 +356,18 @@ fn the_catalog_lists_devices_and_power_cap_points_with_sources() {
     let p = stdout(&["catalog", "show", "power-caps", "compute-60"]);
     assert!(p.contains("McDonald") && p.contains("2022"), "{p}");
 }
+
+/// A hostile tester's case: without `--mfu` the length comes from the calibrated effective
+/// utilisation, and a cap there lowered the power without stretching the run (facility energy
+/// 10% low, exit 0). Now the billed time is x T too: at 60% (central T 1.235, X 0.805) the run
+/// is 1.235x as long, the host 1.235x, the accelerators x 0.805 (274 W under the 420 W cap).
+#[test]
+fn a_cap_stretches_a_run_whose_length_comes_from_the_effective_utilisation() {
+    let (free, capped) = (train(&[]), train(&["--power-cap", "60%"]));
+    let t = p50(&capped, "duration_days") / p50(&free, "duration_days");
+    assert!((t - 1.235).abs() < 1e-9, "{t}");
+    let h = component(&capped, "host CPU and memory") / component(&free, "host CPU and memory");
+    assert!((h - 1.235).abs() < 1e-9, "{h}");
+    let x = component(&capped, "accelerators") / component(&free, "accelerators");
+    assert!((x - 0.805).abs() < 1e-9, "{x}");
+}

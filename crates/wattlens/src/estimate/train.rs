@@ -222,7 +222,7 @@ impl Evaluate for TrainSpec {
                     k.power(),
                     "",
                 )
-                .source("power-caps table (`wattlens catalog list power-caps`): McDonald et al. 2022 and the points it lists")
+                .source("power-caps table (`wattlens catalog list power-caps`): the measured points it lists (Zeus, You et al., NSDI 2023; McDonald et al. 2022)")
             });
         }
         let cap_time = cap.map_or(1.0, |(_, k)| k.time);
@@ -282,16 +282,19 @@ impl Evaluate for TrainSpec {
                 // median), and the draws' P5..P95 are the fitted interval.
                 let u = d.value(ln_utilisation).exp();
                 let f = flops.unwrap_or(Flops(0.0));
-                let billed = Hours::from(f / FlopsPerSecond(n * peak.0 * u));
+                // A power cap stretches the billed time as it does the useful time (T_cap = 1
+                // without a cap): the accelerators do the same work more slowly.
+                let billed = Hours(Hours::from(f / FlopsPerSecond(n * peak.0 * u)).0 * cap_time);
                 t.step(|| {
                     Step::new(
                         "billed_time",
                         format!(
-                            "t = C / (N_acc x peak x u_eff) = {} / ({} x {} FLOP/s x {}), u_eff = effective utilisation (calibrated prior; failures and restarts included)",
+                            "t = C / (N_acc x peak x u_eff) x T_cap = {} / ({} x {} FLOP/s x {}) x {}, u_eff = effective utilisation (calibrated prior; failures and restarts included)",
                             fmt_input(f.0),
                             fmt_input(n),
                             fmt_input(peak.0),
-                            fmt_input(u)
+                            fmt_input(u),
+                            fmt_input(cap_time)
                         ),
                         billed.0,
                         "h",
