@@ -284,3 +284,35 @@ fn bits_and_bytes_are_told_apart_and_ambiguous_units_refused() {
     );
     assert_usage_error(&run("50Tb", "10Gbps"), &["--data", "in bits"]);
 }
+
+/// A hostile tester's case: the total carbon was drawn apart from the compute's (its PUE from
+/// another generator), so with the default PUE range FR's total P5 (6,294 kg) came out below
+/// its compute P5 (6,305 kg). Now the total is compute + transfer of the same sample: every
+/// percentile of the total is at least the compute's, and at most compute + transfer's P95.
+#[test]
+fn the_total_is_compute_plus_transfer_of_the_same_samples() {
+    let v = json(&[
+        "plan",
+        "region",
+        "--regions",
+        "FR,PL",
+        "--energy",
+        "100MWh",
+        "--data",
+        "1TB",
+    ]);
+    for r in v["regions"].as_array().expect("regions") {
+        for q in ["p5", "p50", "p95"] {
+            let c = r["carbon_kgco2e"][q].as_f64().expect("compute");
+            let t = r["total_carbon_kgco2e"][q].as_f64().expect("total");
+            let x = r["transfer_carbon_kgco2e"]["p95"]
+                .as_f64()
+                .expect("transfer");
+            // Compute percentiles are read from single-precision keys: 1e-6 relative slack.
+            assert!(
+                t >= c * (1.0 - 1e-6) && t <= (c + x) * (1.0 + 1e-6),
+                "{q}: {c} {t} {x}"
+            );
+        }
+    }
+}

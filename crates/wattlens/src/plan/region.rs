@@ -8,13 +8,15 @@
 //! - transfer: `D x n x CI_r`, the network energy of moving `D` GB at `n` kWh/GB, charged at the
 //!   destination's grid ([`Part::Transfer`], the same site with PUE 1: network energy is not
 //!   data-centre energy);
-//! - total: `(E_it x PUE_r + D x n) x CI_r` ([`Part::Total`]), per sample, so its percentiles
-//!   are those of the sum;
+//! - total: compute + transfer carbon of the same Monte Carlo sample (the two runs keep their
+//!   samples, [`runner::run_keeping`]; sample `i` of every run draws from the same generators,
+//!   so the energy, the network intensity and the grid's intensity agree), so its percentiles
+//!   are those of the sum and never below the compute's;
 //! - transfer hours: `D x 8 / B` (B in Gbit/s).
 //!
-//! The margin of the best region against the runner-up is `total_2 - total_1` on the same
-//! draws ([`runner::paired`]): the energy and the network intensity are drawn first in every
-//! model, so both regions see the same values of the inputs they share.
+//! The margin of the best region against the runner-up is `total_2 - total_1` per sample: the
+//! energy and the network intensity are drawn first in every model, so both regions see the
+//! same values of the inputs they share.
 
 use super::{PlanError, PLAN_SCHEMA};
 use crate::catalog::{Catalog, Row};
@@ -26,7 +28,7 @@ use crate::footprint::{Busy, Footprint, ItEnergy, Site};
 use crate::record::Record;
 use crate::result::ReportKind;
 use crate::runner::{self, Evaluate, McOptions, Usage};
-use crate::uncertainty::{Draw, Percentiles, Range};
+use crate::uncertainty::{from_key32, percentiles, Draw, Percentiles, Range};
 use crate::units::{Hours, KilowattHours};
 use serde::Serialize;
 
@@ -60,8 +62,6 @@ pub enum Part {
     Compute,
     /// The network energy of moving the data, at the region's grid.
     Transfer,
-    /// The work's facility energy plus the network energy, at the region's grid.
-    Total,
 }
 
 /// One region's work and data transfer as a model of the runner.
@@ -69,8 +69,6 @@ pub enum Part {
 pub struct RegionModel {
     /// IT energy, kWh.
     pub energy_kwh: Range,
-    /// The region's PUE (drawn by the model for [`Part::Total`]).
-    pub pue: Range,
     /// Network energy intensity, kWh/GB.
     pub network_kwh_per_gb: Range,
     /// Data moved, GB.
@@ -79,7 +77,7 @@ pub struct RegionModel {
     pub hours: f64,
     /// What it accounts.
     pub part: Part,
-    /// The site (for [`Part::Transfer`] and [`Part::Total`]: PUE 1, no on-site water).
+    /// The site (for [`Part::Transfer`]: PUE 1, no on-site water).
     pub site: Site,
 }
 
@@ -87,29 +85,18 @@ impl RegionModel {
     /// The model of `part` for a region whose resolved site is `site`.
     #[must_use]
     pub fn new(job: &RegionJob, network: Range, site: &Site, part: Part) -> Self {
-        let pue = site_pue(site.pue.range, part);
         let site = match part {
             Part::Compute => site.clone(),
-            Part::Transfer | Part::Total => network_site(site),
+            Part::Transfer => network_site(site),
         };
         Self {
             energy_kwh: job.energy_kwh,
-            pue,
             network_kwh_per_gb: network,
             data_gb: job.data_gb,
             hours: job.hours.unwrap_or(0.0),
             part,
             site,
         }
-    }
-}
-
-/// The PUE the model draws itself: the region's for the total, none otherwise (the compute's
-/// is drawn by the footprint from its site).
-fn site_pue(pue: Range, part: Part) -> Range {
-    match part {
-        Part::Total => pue,
-        Part::Compute | Part::Transfer => Range::point(1.0),
     }
 }
 
@@ -140,12 +127,10 @@ impl Evaluate for RegionModel {
         // The shared inputs first, in every part and region, so paired runs draw them alike.
         let e = d.value(&self.energy_kwh);
         let n = d.value(&self.network_kwh_per_gb);
-        let pue = d.value(&self.pue);
         let transfer = self.data_gb * n;
         let it = match self.part {
             Part::Compute => e,
             Part::Transfer => transfer,
-            Part::Total => e * pue + transfer,
         };
         Usage {
             it: ItEnergy {
@@ -292,13 +277,16 @@ pub fn plan_region(
         let site = resolved.site;
         let run = |part| {
             let m = RegionModel::new(job, network, &site, part);
-            let r = runner::run(&m, opts, Vec::new());
-            (m, r)
+            runner::run_keeping(&m, opts, Vec::new(), &[Figure::Carbon])
         };
-        let (_, compute) = run(Part::Compute);
-        let (_, transfer) = run(Part::Transfer);
-        let (total_model, total) = run(Part::Total);
-        samples = samples.max(compute.samples).max(total.samples);
+        let (compute, cc) = run(Part::Compute);
+        let (transfer, tc) = run(Part::Transfer);
+        // Compute + transfer per sample (a run of point inputs keeps one value).
+        let (c, t) = (carbon_samples(&cc), carbon_samples(&tc));
+        let n = c.len().max(t.len());
+        let at = |v: &[f64], i: usize| if v.len() == 1 { v[0] } else { v[i] };
+        let total: Vec<f64> = (0..n).map(|i| at(&c, i) + at(&t, i)).collect();
+        samples = samples.max(compute.samples);
         let get = |r: &crate::result::Report, f| r.get(f).unwrap_or(Percentiles::point(0.0));
         let hours = job.data_gb * 8.0 / job.bandwidth_gbps / 3600.0;
         regions.push(RegionResult {
@@ -315,11 +303,11 @@ pub fn plan_region(
             water_l: get(&compute, Figure::Water),
             cost: get(&compute, Figure::Cost),
             currency: site.currency.clone(),
-            total_carbon_kgco2e: get(&total, Figure::Carbon),
+            total_carbon_kgco2e: percentiles(&total),
         });
-        totals.push(total_model);
+        totals.push(total);
     }
-    let (best, mut notes) = choose(&regions, &totals, opts);
+    let (best, mut notes) = choose(&regions, &totals);
     notes.extend(fallbacks);
     Ok(RegionPlan {
         schema: PLAN_SCHEMA,
@@ -336,6 +324,20 @@ pub fn plan_region(
     })
 }
 
+/// The carbon of every sample a run kept, kgCO2e (one value for a run of point inputs).
+fn carbon_samples(c: &runner::Columns) -> Vec<f64> {
+    c.figures
+        .iter()
+        .position(|f| *f == Figure::Carbon)
+        .map(|i| {
+            c.cols[i]
+                .iter()
+                .map(|k| f64::from(from_key32(*k)))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![0.0])
+}
+
 /// A range as `{low, middle, high}` (an input's bounds, not a Monte Carlo's percentiles).
 fn bounds(r: Range) -> Percentiles {
     Percentiles {
@@ -346,12 +348,8 @@ fn bounds(r: Range) -> Percentiles {
 }
 
 /// The region with the lowest total P50 (the first on a tie), the runner-up, and the margin
-/// on the same draws.
-fn choose(
-    regions: &[RegionResult],
-    totals: &[RegionModel],
-    opts: McOptions,
-) -> (Best, Vec<String>) {
+/// per sample (`totals`: each region's total carbon per sample, in the same sample order).
+fn choose(regions: &[RegionResult], totals: &[Vec<f64>]) -> (Best, Vec<String>) {
     let mut order: Vec<usize> = (0..regions.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (
@@ -373,12 +371,11 @@ fn choose(
             notes,
         );
     };
-    let d = runner::paired(&[&totals[first], &totals[second]], opts);
-    let margin = d
-        .against_first
-        .first()
-        .and_then(|fs| fs.iter().find(|(f, _)| *f == Figure::Carbon))
-        .map_or(Percentiles::point(0.0), |(_, p)| *p);
+    let (a, b) = (&totals[first], &totals[second]);
+    let n = a.len().max(b.len());
+    let at = |v: &[f64], i: usize| if v.len() == 1 { v[0] } else { v[i] };
+    let diffs: Vec<f64> = (0..n).map(|i| at(b, i) - at(a, i)).collect();
+    let margin = percentiles(&diffs);
     let distinguishable = margin.p5 > 0.0 || margin.p95 < 0.0;
     let (a, b) = (&regions[first].region, &regions[second].region);
     if !distinguishable {
