@@ -436,10 +436,11 @@ fn points(origin: &str, rows: &[Row]) -> Result<Vec<Interval>, GridError> {
                   `from,to,<value>` intervals",
         });
     }
-    let mut steps: Vec<i128> = rows
+    let in_order: Vec<i128> = rows
         .windows(2)
         .map(|w| ns(w[1].start) - ns(w[0].start))
         .collect();
+    let mut steps = in_order.clone();
     steps.sort_unstable();
     let mid = steps.len() / 2;
     let median = if steps.len() % 2 == 1 {
@@ -452,10 +453,16 @@ fn points(origin: &str, rows: &[Row]) -> Result<Vec<Interval>, GridError> {
     for (i, row) in rows.iter().enumerate() {
         let Some(v) = row.value else { continue };
         let end = match rows.get(i + 1) {
-            Some(next) => at_ns(
-                super::point_end(ns(row.start), ns(next.start), median, regular),
-                || format!("{origin}: the end of line {}", row.line),
-            )?,
+            Some(next) => {
+                let held = super::held(&in_order, i, regular);
+                if held == in_order[i] {
+                    next.start
+                } else {
+                    at_ns(ns(row.start) + held, || {
+                        format!("{origin}: the end of line {}", row.line)
+                    })?
+                }
+            }
             None => at_ns(ns(row.start) + median, || {
                 format!("{origin}: the end of the last row (line {})", row.line)
             })?,
@@ -572,6 +579,32 @@ mod tests {
         .expect("parse");
         assert_eq!(rows(&c)[1], (t(1.0), t(2.5), 200.0));
         assert!(c.gaps().is_empty());
+        // A series that changes resolution (hourly rows, then 15-minute rows: every step a
+        // multiple of the 15-minute median) is not read as missing rows: each hourly value
+        // holds for its hour (a hostile test found the hours read as 15 minutes and gaps).
+        let mut text = String::from("timestamp,g_per_kwh\n");
+        for h in 0..6 {
+            text.push_str(&format!("2024-03-04T0{h}:00:00Z,100\n"));
+        }
+        for q in 0..8 {
+            text.push_str(
+                &format!("2024-03-04T06:{:02}:00Z,200\n", (q % 4) * 15)
+                    .replace("T06", &format!("T{:02}", 6 + q / 4)),
+            );
+        }
+        let m = parse(&text).expect("parse");
+        assert!(m.gaps().is_empty(), "{:?}", m.gaps());
+        assert_eq!(rows(&m)[4], (t(4.0), t(5.0), 100.0));
+        // Two missing rows in an hourly series: the value holds one hour, two hours are a gap.
+        let g = parse(
+            "timestamp,g_per_kwh\n\
+             2024-03-04T00:00:00Z,100\n\
+             2024-03-04T01:00:00Z,200\n\
+             2024-03-04T04:00:00Z,300\n\
+             2024-03-04T05:00:00Z,400\n",
+        )
+        .expect("parse");
+        assert_eq!(g.gaps(), vec![(t(2.0), t(4.0))]);
         assert_eq!(s.source(), "s.csv (column g_per_kwh)");
         assert_eq!(s.signal(), Signal::Average);
     }

@@ -263,16 +263,32 @@ fn is_bom(head: &[u8]) -> bool {
 #[cfg(test)]
 mod tests;
 
-/// Where a point sample's value stops holding, in ns: at the next sample's time, except in a
-/// regular series (every step a whole multiple of the median step) where a longer step means
-/// missing samples: the value holds for one median step and the rest is a gap, which
-/// `--series-fill` may interpolate. A series whose steps are not multiples of one step
-/// (change points, such as a tariff's hours) holds each value until the next sample.
-pub(super) fn point_end(start: i128, next: i128, median: i128, regular: bool) -> i128 {
-    if regular && median > 0 && next - start >= 2 * median {
-        start + median
+/// How long point sample `i` holds, in ns, given the steps between consecutive samples
+/// (`steps[i]` from sample `i` to `i + 1`): the whole step, except where a missing sample shows
+/// - in a regular series (every step a whole multiple of the median, [`is_regular`]) a step of
+/// at least twice its neighbours' common step, and a whole multiple of it, holds for one
+/// neighbour step and leaves the rest a gap, which `--series-fill` may interpolate. Neighbours
+/// that differ (a series that changes resolution, from hourly to 15-minute rows) or a series of
+/// change points hold each value until the next sample.
+pub(super) fn held(steps: &[i128], i: usize, regular: bool) -> i128 {
+    const MS: i128 = 1_000_000;
+    let step = steps[i];
+    if !regular {
+        return step;
+    }
+    let prev = i.checked_sub(1).map(|j| steps[j]);
+    let next = steps.get(i + 1).copied();
+    let local = match (prev, next) {
+        (Some(a), Some(b)) if (a - b).abs() <= MS => a,
+        (Some(a), None) | (None, Some(a)) => a,
+        _ => return step,
+    };
+    let r = if local > 0 { step % local } else { 1 };
+    let multiple = local > 0 && (r <= MS || local - r <= MS);
+    if multiple && step >= 2 * local - MS {
+        local
     } else {
-        next
+        step
     }
 }
 

@@ -246,16 +246,13 @@ pub(super) fn intervals(
             _ => Some((steps[mid - 1] + steps[mid]) / 2),
         }
     };
-    // Point records in a regular series: a missing record is a gap (`super::point_end`).
-    let point_steps: Vec<i128> = recs
+    // Point records in a regular series: a missing record is a gap (`super::held`).
+    let in_order: Vec<i128> = recs
         .windows(2)
-        .filter(|w| w[0].end.is_none())
         .map(|w| ns(w[1].start) - ns(w[0].start))
         .collect();
-    let (median_step, regular) = match median() {
-        Some(m) => (m, super::is_regular(&point_steps, m)),
-        None => (0, false),
-    };
+    let all_points = recs.iter().all(|r| r.end.is_none());
+    let regular = all_points && median().is_some_and(|m| super::is_regular(&in_order, m));
     let mut out = Vec::with_capacity(recs.len());
     for (i, r) in recs.iter().enumerate() {
         let end = match (r.end, recs.get(i + 1)) {
@@ -272,10 +269,16 @@ pub(super) fn intervals(
                 }
                 end
             }
-            (None, Some(next)) => at_ns(
-                super::point_end(ns(r.start), ns(next.start), median_step, regular),
-                || format!("{origin}: the end of record {}", r.at),
-            )?,
+            (None, Some(next)) => {
+                let held = super::held(&in_order, i, regular);
+                if held == in_order[i] {
+                    next.start
+                } else {
+                    at_ns(ns(r.start) + held, || {
+                        format!("{origin}: the end of record {}", r.at)
+                    })?
+                }
+            }
             (None, None) => {
                 let step = match last {
                     Some(d) => Some(d.as_nanos()),
