@@ -36,20 +36,33 @@ pub fn run(
     };
     let job = RegionJob {
         regions,
-        data_gb: single(
+        data_gb: within(
             "--data",
-            Some(data_units::parse("--data", &a.data, Quantity::Size)?),
+            single(
+                "--data",
+                Some(data_units::parse("--data", &a.data, Quantity::Size)?),
+            )?,
+            (1e-9, 1e12),
+            "1 B to 1,000 EB",
         )?,
-        energy_kwh: settings::range("--energy", Some(&a.energy), Dim::Energy)?
-            .unwrap_or(Range::point(0.0)),
+        energy_kwh: bounds::check(
+            "--energy",
+            settings::range("--energy", Some(&a.energy), Dim::Energy)?,
+        )?
+        .unwrap_or(Range::point(0.0)),
         hours,
-        bandwidth_gbps: single(
+        bandwidth_gbps: within(
             "--bandwidth",
-            Some(data_units::parse(
+            single(
                 "--bandwidth",
-                &a.bandwidth,
-                Quantity::BitsPerSecond,
-            )?),
+                Some(data_units::parse(
+                    "--bandwidth",
+                    &a.bandwidth,
+                    Quantity::BitsPerSecond,
+                )?),
+            )?,
+            (1e-6, 1e6),
+            "1 kbit/s to 1 Pbit/s",
         )?,
         network_kwh_per_gb: a
             .network_intensity
@@ -105,6 +118,15 @@ fn scaled(flag: &str, text: &str, units: &[(&str, f64)]) -> Result<Range> {
     let r = wattlens::parse_range(&number, Dim::Count)
         .with_context(|| format!("invalid value for {flag}: {text:?}"))?;
     Ok(r.scale(k))
+}
+
+/// `v` when it lies in `[lo, hi]` (a zero or negative value is left to the plan's own check,
+/// which says "positive"), else an error naming the flag and the range in words.
+fn within(flag: &str, v: f64, (lo, hi): (f64, f64), words: &str) -> Result<f64> {
+    if v > 0.0 && !(lo..=hi).contains(&v) {
+        bail!("invalid value for {flag}: outside what any real case reaches; give a value from {words}");
+    }
+    Ok(v)
 }
 
 /// A single value (not a range) of a flag.

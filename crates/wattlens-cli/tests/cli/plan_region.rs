@@ -195,7 +195,7 @@ fn bad_input_exits_2_naming_the_flag() {
         ]
     };
     assert_usage_error(&base("0", "1MWh"), &["--data", "positive"]);
-    assert_usage_error(&base("1TB", "0"), &["--energy", "positive"]);
+    assert_usage_error(&base("1TB", "0"), &["--energy", "above zero"]);
     assert_usage_error(
         &[
             "plan",
@@ -315,4 +315,26 @@ fn the_total_is_compute_plus_transfer_of_the_same_samples() {
             );
         }
     }
+}
+
+/// A hostile tester's case: `--data 1e300TB` printed "-" figures and `null`s with exit 0.
+#[test]
+fn absurd_sizes_energies_and_links_are_refused() {
+    let with = |data: &'static str, energy: &'static str, bw: &'static str| {
+        vec![
+            "plan",
+            "region",
+            "--regions",
+            "FR,PL",
+            "--data",
+            data,
+            "--energy",
+            energy,
+            "--bandwidth",
+            bw,
+        ]
+    };
+    assert_usage_error(&with("1e300TB", "1MWh", "10Gbps"), &["--data", "1,000 EB"]);
+    assert_usage_error(&with("1TB", "1e30MWh", "10Gbps"), &["--energy", "outside"]);
+    assert_usage_error(&with("1TB", "1MWh", "1e9Gbps"), &["--bandwidth", "Pbit/s"]);
 }
