@@ -40,7 +40,12 @@ use wattlens::uncertainty::{fmt_num, Range};
 use wattlens::units::Watts;
 
 /// Runs `wattlens run`.
-pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
+pub fn run(
+    a: &RunArgs,
+    cat: &Catalog,
+    cfg: &Config,
+    ledger: &crate::history::Place,
+) -> Result<ExitStatus> {
     if a.command.is_empty() && a.pid.is_none() && a.replay.is_none() {
         bail!(
             "give a command to measure: `wattlens run [OPTIONS] -- CMD [ARGS]...`; or attach to \
@@ -49,6 +54,9 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     }
     let interval = parse_interval(&a.interval)?;
     let mut tags = parse_tags(&a.tags)?;
+    // Budgets are checked before the command starts: a bad one never follows a measurement.
+    let limits =
+        crate::commands::estimate::budget_limits(a.max_carbon.as_deref(), a.max_energy.as_deref())?;
     let mut held = outputs::check(a)?;
     let mut assumptions = Vec::new();
     // A replayed trace is opened first: what it recorded is the default of every setting below.
@@ -361,11 +369,31 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             }
         }
     }
-    if !a.quiet {
-        text.insert_str(0, &report::run_summary(&e, &printable(&windows)));
+    // --format: the summary on stdout, after the command's own output, instead of on stderr.
+    let mut on_stdout = None;
+    match a.format {
+        Some(f) => match crate::commands::history::summary(f, &e, &printable(&windows)) {
+            Ok(t) => on_stdout = Some(t),
+            Err(err) => failed.push(format!("cannot write the --format summary: {err:#}")),
+        },
+        None if !a.quiet => text.insert_str(0, &report::run_summary(&e, &printable(&windows))),
+        None => {}
     }
     for msg in &failed {
         text.push_str(&format!("error: {msg}\n"));
+    }
+    let over = crate::commands::estimate::over_budget(&e, &limits);
+    for line in &over {
+        text.push_str(line);
+        text.push('\n');
+    }
+    if let Some(out) = on_stdout {
+        // Bounded: stdout may be a pipe nobody reads; a closed one is no error.
+        pipe::bounded(pipe::PIPE_GRACE, move || {
+            use std::io::Write as _;
+            let mut lock = std::io::stdout().lock();
+            let _ = lock.write_all(out.as_bytes()).and_then(|()| lock.flush());
+        });
     }
     // Bounded too: stderr may be the pipe nobody reads.
     if !text.is_empty() {
@@ -373,13 +401,55 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             eprint!("{text}");
         });
     }
-    if failed.is_empty() {
-        return Ok(exit);
+    // The ledger last: everything above is already out, and its failure is only a warning.
+    if let Err(err) = record(ledger, &header, &e, &windows) {
+        let warning = crate::history::warning(&err);
+        pipe::bounded(pipe::PIPE_GRACE, move || {
+            eprint!("{warning}");
+        });
     }
-    Ok(match exit {
+    Ok(status(exit, failed.is_empty(), over.is_empty()))
+}
+
+/// The exit code: the command's failure first, then a failed output file (2), then a budget
+/// exceeded (1), else the command's own (0).
+fn status(exit: ExitStatus, written: bool, within_budget: bool) -> ExitStatus {
+    match exit {
         ExitStatus::Code(c) if c != 0 => exit,
-        _ => ExitStatus::Error,
-    })
+        _ if !written => ExitStatus::Error,
+        _ if !within_budget => ExitStatus::Failure,
+        _ => exit,
+    }
+}
+
+/// The run in the history ledger: the report as `--json` writes it (windows included), the
+/// start from the trace header, the program's name only (arguments can hold secrets).
+fn record(
+    ledger: &crate::history::Place,
+    header: &Header,
+    e: &wattlens::result::Report,
+    windows: &[wattlens::measure::WindowFigures],
+) -> Result<()> {
+    if *ledger == crate::history::Place::Off {
+        return Ok(());
+    }
+    let mut json = Vec::new();
+    report::write_run_json(&mut json, e, windows)?;
+    let json = String::from_utf8(json)?;
+    #[allow(clippy::cast_possible_truncation)]
+    let started = jiff::Timestamp::from_millisecond((header.started_unix_s * 1e3).round() as i64)
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    let command = header.command.first().map_or("", String::as_str);
+    let entry = crate::history::Entry {
+        started,
+        kind: "run",
+        command,
+        host: header.host.as_deref(),
+        tags: &e.details.run().map(|r| r.tags.clone()).unwrap_or_default(),
+        exit_code: e.details.run().and_then(|r| r.exit_code),
+        json: &json,
+    };
+    crate::history::save(ledger, &entry, e).map(|_| ())
 }
 
 /// The windows as the terminal shows them: a name with a control character (an ESC that would
