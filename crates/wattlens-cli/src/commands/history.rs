@@ -22,8 +22,8 @@ pub fn run(a: &HistoryArgs, place: &Place, out: &mut Output) -> Result<ExitStatu
         None => list(&a.list, path, out),
         Some(HistoryCommand::List(l)) => list(l, path, out),
         Some(HistoryCommand::Show { id, format, json }) => {
-            let ledger = existing(path)?;
             let id = parse_id(id)?;
+            let ledger = existing(path)?;
             let (kind, text) = ledger.report(id)?;
             let format = if *json { SummaryFormat::Json } else { *format };
             if format == SummaryFormat::Json {
@@ -42,8 +42,8 @@ pub fn run(a: &HistoryArgs, place: &Place, out: &mut Output) -> Result<ExitStatu
             Ok(ExitStatus::Success)
         }
         Some(HistoryCommand::Diff { a, b, format }) => {
-            let ledger = existing(path)?;
             let (ia, ib) = (parse_id(a)?, parse_id(b)?);
+            let ledger = existing(path)?;
             let ea = parse_report(&ledger.report(ia)?.1, ia)?;
             let other = ledger.report(ib)?.1;
             let v: serde_json::Value = serde_json::from_str(&other)
@@ -86,8 +86,8 @@ pub fn run(a: &HistoryArgs, place: &Place, out: &mut Output) -> Result<ExitStatu
             Ok(ExitStatus::Success)
         }
         Some(HistoryCommand::Rm { id }) => {
-            let mut ledger = existing(path)?;
             let id = parse_id(id)?;
+            let mut ledger = existing(path)?;
             if !ledger.remove(id)? {
                 bail!(
                     "no run {id} in the history ledger {}; `wattlens history list` shows the IDs",

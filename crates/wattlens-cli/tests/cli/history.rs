@@ -1,0 +1,493 @@
+//! The run history (issue 13): every `run` and `estimate --save` lands in the SQLite ledger,
+//! `history list|show|diff|export|rm` read it back; 20 runs ending at once all land; a writer
+//! killed inside its transaction, a corrupt file and a newer schema never cost a run its output
+//! or exit code. Also `run --format` and `run`'s budgets. Every test has its own ledger.
+
+use super::{isolated, lib_fixture, run_cmd, stderr};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// `wattlens history ARGS` against `ledger`.
+fn history(ledger: &Path, args: &[&str]) -> Output {
+    isolated()
+        .arg("--history")
+        .arg(ledger)
+        .arg("history")
+        .args(args)
+        .output()
+        .expect("runs wattlens")
+}
+
+/// The rows of `history list --limit 0 --json`.
+fn rows(ledger: &Path) -> Vec<Value> {
+    let o = history(ledger, &["list", "--limit", "0", "--json"]);
+    assert!(o.status.success(), "history list: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("a JSON array of rows")
+}
+
+/// `wattlens run` on the fixture machine (charged whole, so the energy is not zero) recording
+/// into `ledger`.
+fn run_into(ledger: &Path) -> Command {
+    let mut c = run_cmd();
+    c.arg("--history").arg(ledger).args([
+        "--charge",
+        "machine",
+        "--interval",
+        "100ms",
+        "--samples",
+        "200",
+    ]);
+    c
+}
+
+#[test]
+fn runs_and_saved_estimates_are_recorded_listed_shown_exported_and_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let out = dir.path().join("run.json");
+    let o = run_into(&ledger)
+        .args(["--tag", "project=llm", "--json"])
+        .arg(&out)
+        .args(["--", "sh", "-c", "sleep 0.2; exit 0"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // An estimate is recorded with --save only.
+    let fleet = [
+        "estimate",
+        "fleet",
+        "--servers",
+        "2",
+        "--server-power",
+        "500W",
+        "--hours",
+        "10",
+    ];
+    let o = isolated()
+        .arg("--history")
+        .arg(&ledger)
+        .args(fleet)
+        .output()
+        .expect("estimate");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        rows(&ledger).len(),
+        1,
+        "an estimate without --save is not recorded"
+    );
+    let o = isolated()
+        .arg("--history")
+        .arg(&ledger)
+        .args(fleet)
+        .args(["--save", "--samples", "1"])
+        .output()
+        .expect("estimate --save");
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let all = rows(&ledger);
+    assert_eq!(all.len(), 2, "{all:?}");
+    // Newest first.
+    let (est, run) = (&all[0], &all[1]);
+    assert_eq!(est["kind"], "estimate");
+    assert_eq!(est["report_kind"], "fleet");
+    assert_eq!(est["command"], "estimate fleet");
+    // 2 servers x 500 W x 10 h = 10 kWh of IT energy, x the default PUE: above 10 kWh.
+    assert!(
+        est["energy_kwh"]["p50"].as_f64().expect("p50") > 10.0,
+        "{est}"
+    );
+    assert_eq!(run["kind"], "run");
+    assert_eq!(
+        run["command"], "sh",
+        "the program only, never its arguments"
+    );
+    assert_eq!(run["tags"]["project"], "llm");
+    assert_eq!(run["exit_code"], 0);
+    assert_eq!(run["method"], "modelled");
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("--json file")).expect("JSON");
+    // The indexed columns are the report's own figures.
+    assert_eq!(
+        run["energy_kwh"]["p50"], written["facility_energy_kwh"]["p50"],
+        "{run}"
+    );
+    assert_eq!(run["carbon_kgco2e"]["p95"], written["carbon_kgco2e"]["p95"]);
+    assert_eq!(run["water_l"]["p5"], written["water_l"]["p5"]);
+    let run_id = run["id"].as_i64().expect("id").to_string();
+    let est_id = est["id"].as_i64().expect("id").to_string();
+
+    // show --json is the file --json wrote, byte for byte.
+    let o = history(&ledger, &["show", &run_id, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(o.stdout, std::fs::read(&out).expect("--json file"));
+    // show: the run's summary, the estimate's table.
+    let o = history(&ledger, &["show", &run_id]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.starts_with("wattlens: 0.") && text.contains("charged to: machine"),
+        "{text}"
+    );
+    let o = history(&ledger, &["show", &est_id, "--format", "markdown"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| facility energy |"));
+
+    // diff: figure by figure, with --compare's renderer.
+    let o = history(&ledger, &["diff", &est_id, &run_id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("compared with history run {run_id}")) && text.contains("ratio"),
+        "{text}"
+    );
+    let o = history(&ledger, &["diff", &est_id, &run_id, "--format", "json"]);
+    let c: Value = serde_json::from_slice(&o.stdout).expect("comparison JSON");
+    assert!(
+        c["figures"].as_array().is_some_and(|r| !r.is_empty()),
+        "{c}"
+    );
+
+    // Filters.
+    let ids = |args: &[&str]| -> Vec<i64> {
+        let mut a = vec!["list", "--json"];
+        a.extend(args);
+        let o = history(&ledger, &a);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        serde_json::from_slice::<Vec<Value>>(&o.stdout)
+            .expect("rows")
+            .iter()
+            .filter_map(|r| r["id"].as_i64())
+            .collect()
+    };
+    let (r, e) = (
+        run["id"].as_i64().expect("id"),
+        est["id"].as_i64().expect("id"),
+    );
+    assert_eq!(ids(&["--kind", "run"]), vec![r]);
+    assert_eq!(ids(&["--kind", "estimate"]), vec![e]);
+    assert_eq!(ids(&["--tag", "project=llm"]), vec![r]);
+    assert_eq!(ids(&["--tag", "project=other"]), Vec::<i64>::new());
+    assert_eq!(ids(&["--since", "1h"]), vec![e, r]);
+    assert_eq!(ids(&["--since", "2099-01-01T00:00:00Z"]), Vec::<i64>::new());
+    assert_eq!(ids(&["--limit", "1"]), vec![e]);
+    // The table, with the more-rows hint on stderr.
+    let o = history(&ledger, &["--limit", "1"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.starts_with("ID  STARTED (UTC)") && text.contains("estimate fleet"),
+        "{text}"
+    );
+    assert!(stderr(&o).contains("--limit 0"), "{}", stderr(&o));
+
+    // Export: CSV with one line per row, JSON with the full reports.
+    let o = history(&ledger, &["export", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.lines().any(|l| l.ends_with(",project=llm")), "{csv}");
+    let o = history(&ledger, &["export", "--format", "json", "--kind", "run"]);
+    let v: Vec<Value> = serde_json::from_slice(&o.stdout).expect("export JSON");
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["report"], written);
+
+    // rm: gone, and a second rm is an error naming the ID.
+    let o = history(&ledger, &["rm", &run_id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(rows(&ledger).len(), 1);
+    let o = history(&ledger, &["rm", &run_id]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("no run {run_id}")),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn no_history_records_nothing_and_bad_history_input_is_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let o = run_into(&ledger)
+        .args(["--no-history", "--quiet", "--", "true"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!ledger.exists(), "--no-history wrote a ledger");
+    // Reading a ledger that does not exist: nothing, said on stderr.
+    let o = history(&ledger, &["list", "--json"]);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "[]\n");
+    assert!(!ledger.exists(), "reading created the ledger");
+    for (args, says) in [
+        (&["list", "--since", "yesterday"][..], "--since"),
+        (&["list", "--tag", "novalue"][..], "--tag"),
+        (&["list", "--limit", "ten"][..], "--limit"),
+        (&["show", "abc"][..], "invalid run ID"),
+    ] {
+        let o = history(&ledger, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
+    let o = isolated()
+        .args(["--no-history", "history", "list"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--no-history"), "{}", stderr(&o));
+}
+
+#[test]
+fn twenty_runs_finishing_at_the_same_moment_all_land() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let go = dir.path().join("go");
+    // Every command waits for the same file, so all 20 end (and write) together.
+    let wait = format!(
+        "while [ ! -e '{}' ]; do sleep 0.02; done",
+        go.to_str().expect("utf-8")
+    );
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            run_into(&ledger)
+                .args([
+                    "--quiet",
+                    "--tag",
+                    &format!("n={i}"),
+                    "--",
+                    "sh",
+                    "-c",
+                    &wait,
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::write(&go, "").expect("go");
+    for c in children {
+        let o = c.wait_with_output().expect("wait");
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("not recorded"),
+            "a run was lost: {}",
+            stderr(&o)
+        );
+    }
+    let all = rows(&ledger);
+    assert_eq!(all.len(), 20);
+    let mut tags: Vec<i64> = all
+        .iter()
+        .filter_map(|r| r["tags"]["n"].as_str()?.parse().ok())
+        .collect();
+    tags.sort_unstable();
+    assert_eq!(tags, (0..20).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_writer_killed_inside_its_transaction_leaves_the_ledger_consistent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    for _ in 0..2 {
+        let o = run_into(&ledger)
+            .args(["--quiet", "--", "true"])
+            .output()
+            .expect("run");
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // The hook sleeps between BEGIN and COMMIT after saying so on stderr: killed there.
+    let mut child = run_into(&ledger)
+        .args(["--quiet", "--tag", "killed=yes", "--", "true"])
+        .env("WATTLENS_TEST_LEDGER_PAUSE_MS", "60000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let err = child.stderr.take().expect("stderr");
+    let mut seen = String::new();
+    for line in BufReader::new(err).lines() {
+        let line = line.expect("line");
+        seen.push_str(&line);
+        if line.contains("inside the ledger transaction") {
+            break;
+        }
+    }
+    assert!(seen.contains("inside the ledger transaction"), "{seen}");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    // The two committed runs, and none of the killed one.
+    let all = rows(&ledger);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all.iter().all(|r| r["tags"]["killed"].is_null()));
+    let conn = rusqlite::Connection::open(&ledger).expect("open");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(check, "ok");
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM tags WHERE run_id NOT IN (SELECT id FROM runs)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(orphans, 0);
+    drop(conn);
+    // And the next run records as usual.
+    let o = run_into(&ledger)
+        .args(["--quiet", "--", "true"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("not recorded"), "{}", stderr(&o));
+    assert_eq!(rows(&ledger).len(), 3);
+}
+
+/// A run with `--json` against a ledger that cannot be written: its exit code (3) and its JSON
+/// file are the same as without a ledger; the warning names the file and `why`.
+fn run_keeps_its_output(ledger: &Path, why: &str) {
+    let out = ledger.with_extension("json");
+    let o = run_into(ledger)
+        .args(["--quiet", "--json"])
+        .arg(&out)
+        .args(["--", "sh", "-c", "exit 3"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("--json written")).expect("JSON");
+    assert_eq!(v["schema"], "wattlens.footprint/v1");
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: not recorded in the run history")
+            && err.contains(ledger.to_str().expect("utf-8"))
+            && err.contains(why),
+        "{err}"
+    );
+    // Reading it is an error that says the same.
+    let o = history(ledger, &["list"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(why), "{}", stderr(&o));
+}
+
+#[test]
+fn a_corrupt_ledger_is_a_clear_warning_and_the_run_keeps_its_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    std::fs::write(&ledger, "this is no database\n".repeat(300)).expect("write");
+    run_keeps_its_output(&ledger, "is not an SQLite database or is corrupt");
+}
+
+#[test]
+fn a_newer_schema_is_refused_by_version_and_the_run_keeps_its_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let conn = rusqlite::Connection::open(&ledger).expect("create");
+    conn.pragma_update(None, "user_version", 99)
+        .expect("version");
+    drop(conn);
+    run_keeps_its_output(&ledger, "has schema version 99, newer than the 1");
+}
+
+#[test]
+fn run_format_puts_the_summary_on_stdout_after_the_command_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let o = run_into(&ledger)
+        .args(["--format", "json", "--", "echo", "hello"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let json = out
+        .strip_prefix("hello\n")
+        .expect("the command's output first");
+    let v: Value = serde_json::from_str(json).expect("the footprint JSON");
+    assert_eq!(v["schema"], "wattlens.footprint/v1");
+    assert_eq!(v["kind"], "run");
+    assert!(!stderr(&o).contains("facility energy"), "{}", stderr(&o));
+    // The recorded report is what was printed.
+    let o = history(&ledger, &["show", "1", "--json"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), json);
+
+    let o = run_into(&ledger)
+        .args(["--format", "markdown", "--", "true"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| facility energy |"));
+    let o = run_into(&ledger)
+        .args(["--format", "table", "--", "true"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("wattlens: "));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn run_budgets_exit_1_after_the_command_and_its_own_failure_comes_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    // The whole machine for 0.3 s is some mWh (the summary's facility energy): over 0.001 Wh.
+    let o = run_into(&ledger)
+        .args(["--quiet", "--max-energy", "0.001Wh", "--", "sleep", "0.3"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("energy budget exceeded: P50"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_into(&ledger)
+        .args(["--quiet", "--max-carbon", "0.001g", "--", "sleep", "0.3"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("carbon budget exceeded"));
+    // Within budget: the command's 0.
+    let o = run_into(&ledger)
+        .args(["--quiet", "--max-energy", "1kWh", "--", "true"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The command's own failure takes precedence.
+    let o = run_into(&ledger)
+        .args(["--quiet", "--max-energy", "0.001Wh", "--"])
+        .args(["sh", "-c", "sleep 0.3; exit 4"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    // A bad budget stops before the command runs.
+    let mark = dir.path().join("ran");
+    let o = run_into(&ledger)
+        .args(["--max-energy", "1..2kWh", "--", "touch"])
+        .arg(&mark)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--max-energy"), "{}", stderr(&o));
+    assert!(!mark.exists(), "the command ran");
+}
+
+#[test]
+fn a_replay_is_recorded_with_the_trace_start_and_program() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let o = isolated()
+        .arg("--history")
+        .arg(&ledger)
+        .args(["run", "--quiet", "--samples", "1", "--replay"])
+        .arg(lib_fixture("trace-wrap-reset.jsonl"))
+        .output()
+        .expect("replay");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let all = rows(&ledger);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["kind"], "run");
+    // The trace's own start (started_unix_s 1763776800 = 2025-11-22 02:00:00 UTC), its
+    // program without its arguments (python train.py), its tags.
+    assert_eq!(all[0]["started"], "2025-11-22T02:00:00.000Z");
+    assert_eq!(all[0]["command"], "python");
+    assert_eq!(all[0]["tags"]["project"], "fixture");
+}
