@@ -90,8 +90,9 @@ pub fn run(
 /// `--save`: the estimate in the run history, after its output; a failure is a warning and
 /// leaves the exit code as it is.
 fn save(e: &Report, started: jiff::Timestamp, ledger: &crate::history::Place) {
-    let json = match serde_json::to_string(e) {
-        Ok(j) => j,
+    // The bytes `--json` prints (without a `--compare` section).
+    let json = match serde_json::to_value(e).and_then(|v| serde_json::to_string_pretty(&v)) {
+        Ok(j) => j + "\n",
         Err(err) => return eprint!("{}", crate::history::warning(&err.into())),
     };
     let command = format!("estimate {}", e.kind);

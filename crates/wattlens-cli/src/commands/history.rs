@@ -28,9 +28,6 @@ pub fn run(a: &HistoryArgs, place: &Place, out: &mut Output) -> Result<ExitStatu
             let format = if *json { SummaryFormat::Json } else { *format };
             if format == SummaryFormat::Json {
                 out.stdout(&text)?;
-                if !text.ends_with('\n') {
-                    out.stdout("\n")?;
-                }
                 return Ok(ExitStatus::Success);
             }
             let e = parse_report(&text, id)?;
@@ -353,7 +350,8 @@ fn windows_note(text: &str, id: i64) -> String {
     if n == 0 {
         return String::new();
     }
-    format!("  {n} marked windows: `wattlens history show {id} --json` lists them\n")
+    let noun = if n == 1 { "window" } else { "windows" };
+    format!("  {n} marked {noun}: `wattlens history show {id} --json` lists them\n")
 }
 
 fn parse_id(text: &str) -> Result<i64> {

@@ -88,7 +88,7 @@ pub struct Entry<'a> {
     pub tags: &'a std::collections::BTreeMap<String, String>,
     /// The command's exit code (a run).
     pub exit_code: Option<i32>,
-    /// The report's `wattlens.footprint/v1` JSON, as `--json` writes it.
+    /// The report's `wattlens.footprint/v1` JSON, the bytes `--json` writes (windows included).
     pub json: &'a str,
 }
 

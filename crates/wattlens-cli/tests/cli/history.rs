@@ -81,10 +81,11 @@ fn runs_and_saved_estimates_are_recorded_listed_shown_exported_and_removed() {
         .arg("--history")
         .arg(&ledger)
         .args(fleet)
-        .args(["--save", "--samples", "1"])
+        .args(["--save", "--samples", "1", "--json"])
         .output()
         .expect("estimate --save");
     assert!(o.status.success(), "{}", stderr(&o));
+    let estimate_json = o.stdout;
 
     let all = rows(&ledger);
     assert_eq!(all.len(), 2, "{all:?}");
@@ -122,6 +123,8 @@ fn runs_and_saved_estimates_are_recorded_listed_shown_exported_and_removed() {
     let o = history(&ledger, &["show", &run_id, "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(o.stdout, std::fs::read(&out).expect("--json file"));
+    let o = history(&ledger, &["show", &est_id, "--json"]);
+    assert_eq!(o.stdout, estimate_json);
     // show: the run's summary, the estimate's table.
     let o = history(&ledger, &["show", &run_id]);
     let text = String::from_utf8_lossy(&o.stdout);
@@ -490,4 +493,34 @@ fn a_replay_is_recorded_with_the_trace_start_and_program() {
     assert_eq!(all[0]["started"], "2025-11-22T02:00:00.000Z");
     assert_eq!(all[0]["command"], "python");
     assert_eq!(all[0]["tags"]["project"], "fixture");
+}
+
+#[test]
+fn a_run_with_marked_windows_is_stored_as_its_json_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let out = dir.path().join("run.json");
+    let o = run_into(&ledger)
+        .args(["--quiet", "--marks", "--json"])
+        .arg(&out)
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "echo 'begin a' >> \"$WATTLENS_MARKS\"; sleep 0.2; echo 'end a' >> \"$WATTLENS_MARKS\"",
+        ])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = std::fs::read(&out).expect("--json");
+    assert!(String::from_utf8_lossy(&file).contains("\"windows\""));
+    let o = history(&ledger, &["show", "1", "--json"]);
+    assert_eq!(o.stdout, file, "the windows keep their order and numbers");
+    let o = history(&ledger, &["show", "1"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("1 marked window: `wattlens history show 1 --json`"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
