@@ -402,7 +402,14 @@ pub fn run(
         });
     }
     // The ledger last: everything above is already out, and its failure is only a warning.
-    if let Err(err) = record(ledger, &header, &e, &windows) {
+    // The program's name (a `--pid` run has none: the PID stands for it).
+    let command = header
+        .command
+        .first()
+        .cloned()
+        .or_else(|| a.pid.map(|p| format!("pid {p}")))
+        .unwrap_or_default();
+    if let Err(err) = record(ledger, &header, &command, &e, &windows) {
         let warning = crate::history::warning(&err);
         pipe::bounded(pipe::PIPE_GRACE, move || {
             eprint!("{warning}");
@@ -427,6 +434,7 @@ fn status(exit: ExitStatus, written: bool, within_budget: bool) -> ExitStatus {
 fn record(
     ledger: &crate::history::Place,
     header: &Header,
+    command: &str,
     e: &wattlens::result::Report,
     windows: &[wattlens::measure::WindowFigures],
 ) -> Result<()> {
@@ -439,7 +447,6 @@ fn record(
     #[allow(clippy::cast_possible_truncation)]
     let started = jiff::Timestamp::from_millisecond((header.started_unix_s * 1e3).round() as i64)
         .unwrap_or_else(|_| jiff::Timestamp::now());
-    let command = header.command.first().map_or("", String::as_str);
     let entry = crate::history::Entry {
         started,
         kind: "run",
