@@ -44,6 +44,9 @@ COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 SQL
 echo "ledger: $(sqlite3 "$L" 'SELECT count(*) FROM runs') runs, $(du -h "$L" | cut -f1)"
+# The fill left about a gigabyte of dirty pages: written back now, so that the first fsync of a
+# measured run does not pay for them.
+sync
 
 hyperfine -N --warmup 5 --runs "$RUNS" --export-markdown "$DIR/list.md" \
   "$W --version" \

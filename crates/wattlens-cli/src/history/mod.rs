@@ -114,19 +114,7 @@ impl Ledger {
                 )
             })?;
         }
-        let ledger = Self::connect(path, true)?;
-        // A run is its process's only connection: at its close SQLite would checkpoint the WAL
-        // into the file (four fsyncs, milliseconds) and delete it. Writers leave it to the
-        // automatic checkpoint (every 1,000 pages, about 400 runs) and to the next `history`
-        // command, whose close folds the WAL back.
-        ledger
-            .conn
-            .set_db_config(
-                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-                true,
-            )
-            .map_err(|e| explain(path, e))?;
-        Ok(ledger)
+        Self::connect(path, true)
     }
 
     /// Opens an existing ledger to read it; `None` when there is no file yet.
