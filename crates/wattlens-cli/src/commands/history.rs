@@ -410,7 +410,7 @@ fn since(text: &str, now: jiff::Timestamp) -> Result<i64> {
     let r = wattlens::input::parse_range_in(text, wattlens::input::Dim::Time, "d")
         .map_err(|_| bad())?;
     let hours = r.mid();
-    if r.lo != r.hi || !hours.is_finite() || hours < 0.0 || hours > 1e6 {
+    if r.lo != r.hi || !(0.0..=1e6).contains(&hours) {
         return Err(bad());
     }
     #[allow(clippy::cast_possible_truncation)]

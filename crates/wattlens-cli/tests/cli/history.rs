@@ -526,7 +526,7 @@ fn a_run_with_marked_windows_is_stored_as_its_json_file() {
 }
 
 #[test]
-fn after_each_run_the_file_alone_holds_every_run() {
+fn after_a_history_command_the_file_alone_holds_every_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("h.sqlite");
     for _ in 0..2 {
@@ -536,9 +536,32 @@ fn after_each_run_the_file_alone_holds_every_run() {
             .expect("run");
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    // Each run folds the WAL back at its close: a copy of the file alone is whole.
+    // Runs leave their commits in the WAL beside the file (no fsyncs at each close)...
+    assert!(dir.path().join("h.sqlite-wal").exists());
+    // ...and a `history` command folds it back at its close: a copy of the file alone is whole.
+    assert_eq!(rows(&ledger).len(), 2);
     assert!(!dir.path().join("h.sqlite-wal").exists());
     let copy = dir.path().join("copy.sqlite");
     std::fs::copy(&ledger, &copy).expect("copy");
     assert_eq!(rows(&copy).len(), 2);
+}
+
+#[test]
+fn the_wal_stays_small_over_many_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    for _ in 0..24 {
+        let o = run_into(&ledger)
+            .args(["--quiet", "--", "true"])
+            .output()
+            .expect("run");
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // Folded back past 64 frames of 4,120 bytes (263,712 bytes with its header): never more
+    // than that plus one run's frames (about 8, 40 kB), however many runs.
+    let wal = std::fs::metadata(dir.path().join("h.sqlite-wal")).map_or(0, |m| m.len());
+    assert!(wal < 64 * 4120 + 32 + 20 * 4120, "WAL of {wal} bytes");
+    // Folded at least once: the file itself holds runs (an empty ledger is a few pages).
+    assert!(std::fs::metadata(&ledger).expect("file").len() > 16 * 4096);
+    assert_eq!(rows(&ledger).len(), 24);
 }
