@@ -24,7 +24,7 @@ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 echo "wattlens: $("$W" --version)"
 
 "$W" --history "$L" run --quiet --tag project=p0 --tag experiment=e0 -- true
-sqlite3 "$L" <<'SQL'
+sqlite3 "$L" >/dev/null <<'SQL'
 PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
@@ -67,13 +67,15 @@ rows = {}
 for r in range(1, rounds + 1):
     for res in json.load(open(f"{d}/run-{r}.json"))["results"]:
         key = "off" if "--no-history" in res["command"] else "on"
-        rows.setdefault(key, []).append(res["median"] * 1e3)
-print("| round | --no-history median ms | recorded median ms | added ms |")
-print("|---|---|---|---|")
+        rows.setdefault(key, []).append(
+            (res["median"] * 1e3, res["mean"] * 1e3, (res["user"] + res["system"]) * 1e3))
+print("| round | --no-history median / mean ms | recorded median / mean ms | added median ms | CPU ms (user + sys) off / on |")
+print("|---|---|---|---|---|")
 off, on = rows["off"], rows["on"]
 for i, (a, b) in enumerate(zip(off, on), 1):
-    print(f"| {i} | {a:.2f} | {b:.2f} | {b - a:.2f} |")
-m = statistics.median([b - a for a, b in zip(off, on)])
-print(f"median added: {m:.2f} ms")
+    print(f"| {i} | {a[0]:.2f} / {a[1]:.2f} | {b[0]:.2f} / {b[1]:.2f} | {b[0] - a[0]:.2f} | {a[2]:.2f} / {b[2]:.2f} |")
+m = statistics.median([b[0] - a[0] for a, b in zip(off, on)])
+c = statistics.median([b[2] - a[2] for a, b in zip(off, on)])
+print(f"median added: {m:.2f} ms wall, {c:.2f} ms CPU")
 PY
 echo "ledger after: $(sqlite3 "$L" 'SELECT count(*) FROM runs') runs"
