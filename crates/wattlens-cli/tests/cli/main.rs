@@ -209,6 +209,7 @@ mod estimate_numbers;
 mod estimate_presets;
 mod growth;
 mod history;
+mod history_safety;
 mod infer;
 mod levers;
 mod library;

@@ -7,11 +7,12 @@
 //!
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
 //! its signals and its meter; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
-//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `pipe.rs`: writing a pipe or
-//! a device without ever blocking the run; `trace.rs`: what a trace records and a replay takes
-//! from it.
+//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `ledger.rs`: the run
+//! history and the exit code with budgets; `pipe.rs`: writing a pipe or a device without ever
+//! blocking the run; `trace.rs`: what a trace records and a replay takes from it.
 
 mod child;
+mod ledger;
 mod marks;
 mod outputs;
 mod pipe;
@@ -409,54 +410,13 @@ pub fn run(
         .cloned()
         .or_else(|| a.pid.map(|p| format!("pid {p}")))
         .unwrap_or_default();
-    if let Err(err) = record(ledger, &header, &command, &e, &windows) {
+    if let Err(err) = ledger::record(ledger, &header, &command, &e, &windows) {
         let warning = crate::history::warning(&err);
         pipe::bounded(pipe::PIPE_GRACE, move || {
             eprint!("{warning}");
         });
     }
-    Ok(status(exit, failed.is_empty(), over.is_empty()))
-}
-
-/// The exit code: the command's failure first, then a failed output file (2), then a budget
-/// exceeded (1), else the command's own (0).
-fn status(exit: ExitStatus, written: bool, within_budget: bool) -> ExitStatus {
-    match exit {
-        ExitStatus::Code(c) if c != 0 => exit,
-        _ if !written => ExitStatus::Error,
-        _ if !within_budget => ExitStatus::Failure,
-        _ => exit,
-    }
-}
-
-/// The run in the history ledger: the report as `--json` writes it (windows included), the
-/// start from the trace header, the program's name only (arguments can hold secrets).
-fn record(
-    ledger: &crate::history::Place,
-    header: &Header,
-    command: &str,
-    e: &wattlens::result::Report,
-    windows: &[wattlens::measure::WindowFigures],
-) -> Result<()> {
-    if *ledger == crate::history::Place::Off {
-        return Ok(());
-    }
-    let mut json = Vec::new();
-    report::write_run_json(&mut json, e, windows)?;
-    let json = String::from_utf8(json)?;
-    #[allow(clippy::cast_possible_truncation)]
-    let started = jiff::Timestamp::from_millisecond((header.started_unix_s * 1e3).round() as i64)
-        .unwrap_or_else(|_| jiff::Timestamp::now());
-    let entry = crate::history::Entry {
-        started,
-        kind: "run",
-        command,
-        host: header.host.as_deref(),
-        tags: &e.details.run().map(|r| r.tags.clone()).unwrap_or_default(),
-        exit_code: e.details.run().and_then(|r| r.exit_code),
-        json: &json,
-    };
-    crate::history::save(ledger, &entry, e).map(|_| ())
+    Ok(ledger::status(exit, failed.is_empty(), over.is_empty()))
 }
 
 /// The windows as the terminal shows them: a name with a control character (an ESC that would
