@@ -367,3 +367,27 @@ fn a_run_with_marked_windows_is_stored_as_its_json_file() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+fn the_default_ledger_is_in_the_data_directory() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let run = |xdg: Option<&Path>| {
+        let mut c = run_cmd();
+        // An empty WATTLENS_HISTORY counts as unset: the default place.
+        c.env("WATTLENS_HISTORY", "")
+            .env("HOME", home.path())
+            .env_remove("XDG_DATA_HOME");
+        if let Some(x) = xdg {
+            c.env("XDG_DATA_HOME", x);
+        }
+        let o = c.args(["--quiet", "--", "true"]).output().expect("run");
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    run(None);
+    let under_home = home.path().join(".local/share/wattlens/history.sqlite");
+    assert!(under_home.exists(), "no ledger at {}", under_home.display());
+    let xdg = home.path().join("xdg");
+    run(Some(&xdg));
+    assert!(xdg.join("wattlens/history.sqlite").exists());
+    assert_eq!(rows(&under_home).len(), 1);
+}
