@@ -1,9 +1,10 @@
 //! `wattlens run -- CMD`: start the command (or attach to `--pid`, or replay a trace), measure
 //! it with a library meter of one process-tree consumer, forward SIGINT/SIGTERM/SIGHUP to it
 //! once, and when it ends account the measured energy through the same core as every estimate.
-//! The command owns stdout; the summary goes to stderr, the JSON and CSV to files. Exit code:
-//! the command's own (128 + N when signal N killed it), 127/126 when it cannot be started, 2 on
-//! a wattlens error.
+//! The command owns stdout; the summary goes to stderr (with `--format`, to stdout after the
+//! command's own output), the JSON and CSV to files, then the run to the history ledger. Exit
+//! code: the command's own (128 + N when signal N killed it), 127/126 when it cannot be
+//! started, 2 on a wattlens error, 1 when a budget is exceeded after a command that succeeded.
 //!
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
 //! its signals and its meter; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
