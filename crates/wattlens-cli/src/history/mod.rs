@@ -149,6 +149,8 @@ impl Ledger {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_FOLD_BYTES) {
+            // It waits for every other reader and writer to finish: briefly, then the next run.
+            let _ = self.conn.busy_timeout(Duration::from_millis(200));
             let _ = self
                 .conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
