@@ -21,6 +21,14 @@ pub struct Cli {
     /// A TOML config file with defaults for flags (see docs/reference.md).
     #[arg(long, global = true, env = crate::env::CONFIG, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The run history ledger (SQLite) that `run` and `estimate --save` record into and
+    /// `history` reads. Default: $XDG_DATA_HOME/wattlens/history.sqlite, else
+    /// ~/.local/share/wattlens/history.sqlite.
+    #[arg(long, global = true, env = crate::env::HISTORY, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Record nothing in the run history.
+    #[arg(long, global = true)]
+    pub no_history: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,6 +52,9 @@ pub enum Command {
     /// Check the estimators against published figures they were not fitted on (the disclosure
     /// tables): per row and summarised by calibration and held-back families.
     Validate(ValidateArgs),
+    /// The run history: list, show, compare, export and remove recorded runs and saved
+    /// estimates.
+    History(HistoryArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -170,6 +181,9 @@ pub struct OutputArgs {
     /// Exit 1 when the P50 of facility energy exceeds this (kWh; e.g. 50MWh).
     #[arg(long, value_name = "ENERGY", help_heading = "Budgets")]
     pub max_energy: Option<String>,
+    /// Record this estimate in the run history (see `wattlens history`).
+    #[arg(long, help_heading = "Output")]
+    pub save: bool,
 }
 
 /// Where the energy is used. Every value may be a range `a..b`.
@@ -609,6 +623,17 @@ pub struct RunArgs {
     /// No live line and no summary on stderr; warnings and errors still print.
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
+    /// Print the summary on stdout in this format once the command has ended (after its own
+    /// output), instead of on stderr.
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output")]
+    pub format: Option<SummaryFormat>,
+    /// Exit 1 after the command when the P50 of total carbon exceeds this (kg; e.g. 20kg,
+    /// 500g); the command's own failure exit code takes precedence.
+    #[arg(long, value_name = "MASS", help_heading = "Budgets")]
+    pub max_carbon: Option<String>,
+    /// Exit 1 after the command when the P50 of facility energy exceeds this (kWh; e.g. 2kWh).
+    #[arg(long, value_name = "ENERGY", help_heading = "Budgets")]
+    pub max_energy: Option<String>,
     /// Monte Carlo samples for the ranges.
     #[arg(long, value_name = "N", help_heading = "Output")]
     pub samples: Option<String>,
@@ -870,4 +895,117 @@ pub struct PlanRenewableArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub site: SiteArgs,
+}
+
+/// The format of a run's summary (`run --format`) or a recorded report (`history show`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// The summary table `run` prints on stderr (an estimate: its terminal table).
+    Table,
+    /// A Markdown table.
+    Markdown,
+    /// The `wattlens.footprint/v1` JSON object, as `--json FILE` writes it.
+    Json,
+}
+
+/// `wattlens history [list] ...`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+    /// `history` alone lists.
+    #[command(flatten)]
+    pub list: HistoryListArgs,
+}
+
+/// `wattlens history ...`
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// The recorded runs and saved estimates, newest first.
+    List(HistoryListArgs),
+    /// One recorded report, as `run` or `estimate` printed it.
+    Show {
+        /// The ID (`history list` shows them).
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: SummaryFormat,
+        /// Print the JSON object (same as --format json).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Two recorded reports figure by figure: A beside B, with the ratio A / B.
+    Diff {
+        /// The first ID.
+        a: String,
+        /// The second ID.
+        b: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: SummaryFormat,
+    },
+    /// Every row the filters pick, with its full report.
+    Export {
+        /// csv (one line per row: the indexed columns) or json (an array: the columns and the
+        /// full report).
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[command(flatten)]
+        filter: HistoryFilterArgs,
+        /// At most N rows, the newest (default: all).
+        #[arg(long, value_name = "N")]
+        limit: Option<String>,
+    },
+    /// Remove one row.
+    Rm {
+        /// The ID.
+        id: String,
+    },
+}
+
+/// `history list`.
+#[derive(Debug, Args)]
+pub struct HistoryListArgs {
+    #[command(flatten)]
+    pub filter: HistoryFilterArgs,
+    /// At most N rows, the newest; 0 for all.
+    #[arg(long, value_name = "N", default_value = "20")]
+    pub limit: String,
+    /// Print a JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The filters of `history list` and `history export`.
+#[derive(Debug, Args)]
+pub struct HistoryFilterArgs {
+    /// Rows started since TIME: RFC 3339 (2026-11-01T00:00:00Z) or a duration back from now
+    /// (30d, 12h, 90min).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Rows with this tag (repeatable: all must match).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Only runs or only saved estimates.
+    #[arg(long, value_enum)]
+    pub kind: Option<HistoryKind>,
+}
+
+/// What a history row records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HistoryKind {
+    /// `wattlens run`.
+    Run,
+    /// `wattlens estimate ... --save`.
+    Estimate,
+}
+
+/// `history export --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// CSV, one line per row.
+    Csv,
+    /// A JSON array.
+    Json,
 }

@@ -20,3 +20,8 @@ pub const HIP_VISIBLE_DEVICES: &str = "HIP_VISIBLE_DEVICES";
 /// Set by `wattlens run --marks` for the measured command: the file it appends `begin NAME`
 /// and `end NAME` lines to, each cutting a measured window.
 pub const WATTLENS_MARKS: &str = "WATTLENS_MARKS";
+/// Path of the run history ledger (same as `--history`).
+pub const HISTORY: &str = "WATTLENS_HISTORY";
+/// Test only: milliseconds a ledger write sleeps between BEGIN and COMMIT (after saying so on
+/// stderr), so that a test can kill a writer mid-transaction.
+pub const TEST_LEDGER_PAUSE_MS: &str = "WATTLENS_TEST_LEDGER_PAUSE_MS";

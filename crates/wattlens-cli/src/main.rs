@@ -28,6 +28,7 @@ mod commands;
 mod data_units;
 mod env;
 mod flags;
+mod history;
 mod series;
 
 mod settings;
@@ -101,12 +102,14 @@ fn run() -> anyhow::Result<ExitStatus> {
     if !matches!(cli.command, cli::Command::Catalog(_)) {
         settings::check_config_names(&cfg.site, &cat)?;
     }
+    let ledger = history::Place::resolve(cli.history.as_deref(), cli.no_history);
     match &cli.command {
-        cli::Command::Estimate(cmd) => commands::estimate::run(cmd, &cat, &cfg, &mut out),
+        cli::Command::Estimate(cmd) => commands::estimate::run(cmd, &cat, &cfg, &mut out, &ledger),
         cli::Command::Catalog(cmd) => commands::catalog::run(cmd, &cat, &mut out),
-        cli::Command::Run(args) => commands::run::run(args, &cat, &cfg),
+        cli::Command::Run(args) => commands::run::run(args, &cat, &cfg, &ledger),
         cli::Command::Plan(cmd) => commands::plan::run(cmd, &cat, &cfg, &mut out),
         cli::Command::Validate(args) => commands::validate::run(args, &cat, &mut out),
+        cli::Command::History(args) => commands::history::run(args, &ledger, &mut out),
         cli::Command::Completions { .. } => Ok(ExitStatus::Success),
     }
 }

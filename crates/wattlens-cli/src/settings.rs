@@ -200,6 +200,7 @@ pub fn unset_empty_env() {
         crate::env::CONFIG,
         crate::env::SYSFS_ROOT,
         crate::env::PROCFS_ROOT,
+        crate::env::HISTORY,
     ] {
         if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
             std::env::remove_var(var);

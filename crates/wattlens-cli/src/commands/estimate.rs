@@ -66,10 +66,12 @@ pub fn run(
     cat: &Catalog,
     cfg: &Config,
     out: &mut Output,
+    ledger: &crate::history::Place,
 ) -> Result<ExitStatus> {
     if crate::commands::vary::wanted(cmd) {
         return crate::commands::vary::run(cmd, cat, cfg, out);
     }
+    let started = jiff::Timestamp::now();
     let (mut estimate, o, site) = match cmd {
         EstimateCommand::Train(a) => (train(a, cat, cfg)?, &a.out, &a.site),
         EstimateCommand::Fleet(a) => (fleet(a, cat, cfg)?, &a.out, &a.site),
@@ -77,10 +79,38 @@ pub fn run(
         EstimateCommand::Datacenter(a) => (datacenter(a, cat, cfg)?, &a.out, &a.site),
     };
     crate::flags::name_fields(&mut estimate, site, &cfg.site);
-    let limits = budget_limits(o)?;
+    let limits = budget_limits(o.max_carbon.as_deref(), o.max_energy.as_deref())?;
     finite(&estimate, site, &cfg.site)?;
     print(&estimate, o, out)?;
-    Ok(budgets(&estimate, &limits))
+    let status = budgets(&estimate, &limits);
+    if o.save {
+        save(&estimate, started, ledger);
+    }
+    Ok(status)
+}
+
+/// `--save`: the estimate in the run history, after its output; a failure is a warning and
+/// leaves the exit code as it is.
+fn save(e: &Report, started: jiff::Timestamp, ledger: &crate::history::Place) {
+    // The bytes `--json` prints (without a `--compare` section).
+    let json = match serde_json::to_value(e).and_then(|v| serde_json::to_string_pretty(&v)) {
+        Ok(j) => j + "\n",
+        Err(err) => return eprint!("{}", crate::history::warning(&err.into())),
+    };
+    let command = format!("estimate {}", e.kind);
+    let host = crate::history::host_name();
+    let entry = crate::history::Entry {
+        started,
+        kind: "estimate",
+        command: &command,
+        host: host.as_deref(),
+        tags: &std::collections::BTreeMap::new(),
+        exit_code: None,
+        json: &json,
+    };
+    if let Err(err) = crate::history::save(ledger, &entry, e) {
+        eprint!("{}", crate::history::warning(&err));
+    }
 }
 
 fn train(a: &TrainArgs, cat: &Catalog, cfg: &Config) -> Result<Report> {
@@ -604,12 +634,13 @@ fn within(p50: f64, max: f64) -> bool {
 }
 
 /// The budgets, parsed before anything is printed (a bad budget never follows a result).
-struct Budgets {
+pub(crate) struct Budgets {
     carbon_kg: Option<f64>,
     energy_kwh: Option<f64>,
 }
 
-fn budget_limits(o: &OutputArgs) -> Result<Budgets> {
+/// `--max-carbon` and `--max-energy`, each a single value with its unit.
+pub(crate) fn budget_limits(max_carbon: Option<&str>, max_energy: Option<&str>) -> Result<Budgets> {
     let one = |flag: &str, text: Option<&str>, dim: Dim| -> Result<Option<f64>> {
         match range(flag, text, dim)? {
             Some(max) if !max.is_point() => {
@@ -620,36 +651,47 @@ fn budget_limits(o: &OutputArgs) -> Result<Budgets> {
         }
     };
     Ok(Budgets {
-        carbon_kg: one("--max-carbon", o.max_carbon.as_deref(), Dim::Mass)?,
-        energy_kwh: one("--max-energy", o.max_energy.as_deref(), Dim::Energy)?,
+        carbon_kg: one("--max-carbon", max_carbon, Dim::Mass)?,
+        energy_kwh: one("--max-energy", max_energy, Dim::Energy)?,
     })
 }
 
 fn budgets(e: &Report, b: &Budgets) -> ExitStatus {
-    let mut status = ExitStatus::Success;
+    let over = over_budget(e, b);
+    for line in &over {
+        eprintln!("{line}");
+    }
+    if over.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
+}
+
+/// A line for each budget the P50 exceeds (none: within every budget).
+pub(crate) fn over_budget(e: &Report, b: &Budgets) -> Vec<String> {
+    let mut over = Vec::new();
     if let Some(max) = b.carbon_kg {
         let p50 = e.get(Figure::Carbon).map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
-            eprintln!(
+            over.push(format!(
                 "wattlens: carbon budget exceeded: P50 {} > --max-carbon {}",
                 report::fmt_mass_kg(p50),
                 report::fmt_mass_kg(max)
-            );
-            status = ExitStatus::Failure;
+            ));
         }
     }
     if let Some(max) = b.energy_kwh {
         let p50 = e.get(Figure::FacilityEnergy).map_or(f64::NAN, |p| p.p50);
         if !within(p50, max) {
-            eprintln!(
+            over.push(format!(
                 "wattlens: energy budget exceeded: P50 {} > --max-energy {}",
                 report::fmt_energy_kwh(p50),
                 report::fmt_energy_kwh(max)
-            );
-            status = ExitStatus::Failure;
+            ));
         }
     }
-    status
+    over
 }
 
 #[cfg(test)]

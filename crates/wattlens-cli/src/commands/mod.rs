@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod estimate;
 pub mod fleet_growth;
+pub mod history;
 pub mod plan;
 pub mod plan_checkpoint;
 pub mod plan_region;

@@ -241,6 +241,7 @@ fn suggestions_name_the_key_to_type() {
 fn wattlens_within(args: &[&str], limit: std::time::Duration) -> Option<Output> {
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .args(args)
         .env_remove("WATTLENS_CATALOG")
         .env_remove("WATTLENS_CONFIG")

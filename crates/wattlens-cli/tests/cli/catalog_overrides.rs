@@ -407,6 +407,7 @@ fn a_failed_write_to_stdout_names_stdout() {
         return; // no /dev/full on this system
     };
     let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .args([
             "estimate",
             "fleet",

@@ -18,9 +18,23 @@ fn lib_fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The run history ledger every test's `wattlens` records into (`WATTLENS_HISTORY`): a file in
+/// cargo's temporary folder of this target, emptied when the test binary starts, so that no
+/// test writes to the user's data directory. Tests of the ledger itself give their own.
+fn test_ledger() -> &'static Path {
+    static LEDGER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    LEDGER.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-tests-history");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the tests' ledger folder");
+        dir.join("history.sqlite")
+    })
+}
+
 fn wattlens(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wattlens"))
         .args(args)
+        .env("WATTLENS_HISTORY", test_ledger())
         .env_remove("WATTLENS_CATALOG")
         .env_remove("WATTLENS_CONFIG")
         .output()
@@ -57,6 +71,7 @@ fn isolated() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
     c.env_remove("WATTLENS_CATALOG")
         .env_remove("WATTLENS_CONFIG")
+        .env("WATTLENS_HISTORY", test_ledger())
         .env_remove("WATTLENS_SYSFS_ROOT")
         .env_remove("WATTLENS_PROCFS_ROOT")
         .env_remove("ROCR_VISIBLE_DEVICES")
@@ -193,6 +208,8 @@ mod estimate_limits;
 mod estimate_numbers;
 mod estimate_presets;
 mod growth;
+mod history;
+mod history_safety;
 mod infer;
 mod levers;
 mod library;

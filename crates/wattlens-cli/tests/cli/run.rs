@@ -479,6 +479,7 @@ fn ctrl_c_on_a_terminal_reaches_the_child_once_not_twice() {
     )
     .expect("driver file");
     let status = Command::new("python3")
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .arg(&driver)
         .arg(&ready)
         .arg(env!("CARGO_BIN_EXE_wattlens"))

@@ -44,6 +44,7 @@ fn sh(script: &str, dir: &Path) -> Output {
         .arg(script)
         .current_dir(dir)
         .env("W", env!("CARGO_BIN_EXE_wattlens"))
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .env(
             "S",
             format!(
@@ -495,6 +496,7 @@ fn the_live_line_says_it_and_facility_energy_like_the_summary() {
     )
     .expect("driver");
     let status = Command::new("python3")
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .arg(&driver)
         .arg(&seen)
         .arg(env!("CARGO_BIN_EXE_wattlens"))

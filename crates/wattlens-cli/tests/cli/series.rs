@@ -208,6 +208,7 @@ fn a_bad_series_file_names_file_line_and_column() {
 fn replay(dir: &Path, with_series: bool) -> Value {
     let out = dir.join("run.json");
     let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
+    c.env("WATTLENS_HISTORY", super::test_ledger());
     c.env_remove("WATTLENS_CATALOG")
         .env_remove("WATTLENS_CONFIG")
         .args(["run", "--quiet", "--samples", "1", "--pue", "1", "--replay"])
@@ -356,6 +357,7 @@ fn a_user_intensity_with_a_series_needs_the_fallback() {
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, "[site]\nintensity = \"400\"\n").expect("write");
     let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .env_remove("WATTLENS_CATALOG")
         .env("WATTLENS_CONFIG", &cfg)
         .args(refs(&fleet("4", &["--json"])))
@@ -464,6 +466,7 @@ fn a_live_run_whose_series_ends_keeps_its_measurement_and_exit_code() {
     .expect("write");
     let out = dir.path().join("run.json");
     let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .env_remove("WATTLENS_CATALOG")
         .env_remove("WATTLENS_CONFIG")
         .arg("run")
@@ -523,6 +526,7 @@ fn a_marked_window_takes_the_series_over_its_own_span() {
     std::fs::write(&path, trace).expect("write trace");
     let out = dir.path().join("run.json");
     let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .env_remove("WATTLENS_CATALOG")
         .env_remove("WATTLENS_CONFIG")
         .args(["run", "--quiet", "--samples", "1", "--pue", "1", "--replay"])

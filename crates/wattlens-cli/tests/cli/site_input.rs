@@ -285,6 +285,7 @@ fn value_errors_say_how_to_write_the_value() {
 #[test]
 fn an_empty_catalog_or_config_variable_counts_as_unset() {
     let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .env("WATTLENS_HISTORY", super::test_ledger())
         .args(["catalog", "show", "grids", "FR"])
         .env("WATTLENS_CATALOG", "")
         .env("WATTLENS_CONFIG", "")

@@ -1,17 +1,19 @@
 //! `wattlens run -- CMD`: start the command (or attach to `--pid`, or replay a trace), measure
 //! it with a library meter of one process-tree consumer, forward SIGINT/SIGTERM/SIGHUP to it
 //! once, and when it ends account the measured energy through the same core as every estimate.
-//! The command owns stdout; the summary goes to stderr, the JSON and CSV to files. Exit code:
-//! the command's own (128 + N when signal N killed it), 127/126 when it cannot be started, 2 on
-//! a wattlens error.
+//! The command owns stdout; the summary goes to stderr (with `--format`, to stdout after the
+//! command's own output), the JSON and CSV to files, then the run to the history ledger. Exit
+//! code: the command's own (128 + N when signal N killed it), 127/126 when it cannot be
+//! started, 2 on a wattlens error, 1 when a budget is exceeded after a command that succeeded.
 //!
 //! Here: flags, the site, the CPU rating, accounting and the outputs. `child.rs`: the command,
 //! its signals and its meter; `sources.rs`: the energy sources; `marks.rs`: the `--marks` file;
-//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `pipe.rs`: writing a pipe or
-//! a device without ever blocking the run; `trace.rs`: what a trace records and a replay takes
-//! from it.
+//! `outputs.rs`: checking and writing `--json`, `--csv`, `--record`; `ledger.rs`: the run
+//! history and the exit code with budgets; `pipe.rs`: writing a pipe or a device without ever
+//! blocking the run; `trace.rs`: what a trace records and a replay takes from it.
 
 mod child;
+mod ledger;
 mod marks;
 mod outputs;
 mod pipe;
@@ -40,7 +42,12 @@ use wattlens::uncertainty::{fmt_num, Range};
 use wattlens::units::Watts;
 
 /// Runs `wattlens run`.
-pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
+pub fn run(
+    a: &RunArgs,
+    cat: &Catalog,
+    cfg: &Config,
+    ledger: &crate::history::Place,
+) -> Result<ExitStatus> {
     if a.command.is_empty() && a.pid.is_none() && a.replay.is_none() {
         bail!(
             "give a command to measure: `wattlens run [OPTIONS] -- CMD [ARGS]...`; or attach to \
@@ -49,6 +56,9 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     }
     let interval = parse_interval(&a.interval)?;
     let mut tags = parse_tags(&a.tags)?;
+    // Budgets are checked before the command starts: a bad one never follows a measurement.
+    let limits =
+        crate::commands::estimate::budget_limits(a.max_carbon.as_deref(), a.max_energy.as_deref())?;
     let mut held = outputs::check(a)?;
     let mut assumptions = Vec::new();
     // A replayed trace is opened first: what it recorded is the default of every setting below.
@@ -361,11 +371,31 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             }
         }
     }
-    if !a.quiet {
-        text.insert_str(0, &report::run_summary(&e, &printable(&windows)));
+    // --format: the summary on stdout, after the command's own output, instead of on stderr.
+    let mut on_stdout = None;
+    match a.format {
+        Some(f) => match crate::commands::history::summary(f, &e, &printable(&windows)) {
+            Ok(t) => on_stdout = Some(t),
+            Err(err) => failed.push(format!("cannot write the --format summary: {err:#}")),
+        },
+        None if !a.quiet => text.insert_str(0, &report::run_summary(&e, &printable(&windows))),
+        None => {}
     }
     for msg in &failed {
         text.push_str(&format!("error: {msg}\n"));
+    }
+    let over = crate::commands::estimate::over_budget(&e, &limits);
+    for line in &over {
+        text.push_str(line);
+        text.push('\n');
+    }
+    if let Some(out) = on_stdout {
+        // Bounded: stdout may be a pipe nobody reads; a closed one is no error.
+        pipe::bounded(pipe::PIPE_GRACE, move || {
+            use std::io::Write as _;
+            let mut lock = std::io::stdout().lock();
+            let _ = lock.write_all(out.as_bytes()).and_then(|()| lock.flush());
+        });
     }
     // Bounded too: stderr may be the pipe nobody reads.
     if !text.is_empty() {
@@ -373,13 +403,21 @@ pub fn run(a: &RunArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             eprint!("{text}");
         });
     }
-    if failed.is_empty() {
-        return Ok(exit);
+    // The ledger last: everything above is already out, and its failure is only a warning.
+    // The program's name (a `--pid` run has none: the PID stands for it).
+    let command = header
+        .command
+        .first()
+        .cloned()
+        .or_else(|| a.pid.map(|p| format!("pid {p}")))
+        .unwrap_or_default();
+    if let Err(err) = ledger::record(ledger, &header, &command, &e, &windows) {
+        let warning = crate::history::warning(&err);
+        pipe::bounded(pipe::PIPE_GRACE, move || {
+            eprint!("{warning}");
+        });
     }
-    Ok(match exit {
-        ExitStatus::Code(c) if c != 0 => exit,
-        _ => ExitStatus::Error,
-    })
+    Ok(ledger::status(exit, failed.is_empty(), over.is_empty()))
 }
 
 /// The windows as the terminal shows them: a name with a control character (an ESC that would
