@@ -175,6 +175,12 @@ impl ProfileJob {
         }
     }
 
+    /// The mean IT power over `hours`, W: the energy a sample draws over the hours.
+    fn mean_power_w(&self, hours: f64) -> Range {
+        let e = self.energy();
+        Range::new(e.lo * 1000.0 / hours, e.hi * 1000.0 / hours)
+    }
+
     /// Edge offsets (ns) and the power change there (kWh per s), merged and in order.
     fn edges(&self) -> Vec<(i128, f64)> {
         let mut e: Vec<(i128, f64)> = Vec::with_capacity(2 * self.bins.len());
@@ -273,11 +279,11 @@ impl Planner<'_> {
             ));
         }
         let mut notes = vec![format!(
-            "the job is the power profile of the run {} ({} bins over {}), scaled to its IT \
+            "the job is the power profile of the run {} ({} bins over {} s), scaled to its IT \
              energy ({} kWh P50; the modelled rest of the server spread in proportion)",
             job.source,
             job.bins.len(),
-            shown_duration(d),
+            crate::uncertainty::fmt_num(d.as_secs_f64()),
             crate::uncertainty::fmt_num(job.it_energy_kwh.p50)
         )];
         let latest_end = match job.deadline {
@@ -335,8 +341,7 @@ impl Planner<'_> {
         }
         let hours = d.as_secs_f64() / 3600.0;
         // Mean IT power over the span, W: the energy range over the hours.
-        let e = job.energy();
-        let power_w = Range::new(e.lo * 1000.0 / hours, e.hi * 1000.0 / hours);
+        let power_w = job.mean_power_w(hours);
         let c = JobModel::on_bins(series, &job.bins_at(start), power_w, hours, site)?;
         let b = JobModel::on_bins(series, &baseline_bins, power_w, hours, site)?;
         let s = score(&c, &b, opts, &self.units);
@@ -372,6 +377,50 @@ impl Planner<'_> {
             samples: s.samples,
             notes,
         })
+    }
+}
+
+impl WindowPlan {
+    /// [`WindowPlan::evaluate_on`] for a plan of `job` ([`Planner::plan_profile`]): the
+    /// profile at the chosen and the baseline start, scored on `actual`.
+    ///
+    /// # Errors
+    /// Those of [`WindowPlan::evaluate_on`].
+    pub fn evaluate_profile_on(
+        &mut self,
+        actual: &crate::grid::IntensitySeries,
+        job: &ProfileJob,
+        site: &Site,
+        opts: McOptions,
+    ) -> Result<&super::Realised, PlanError> {
+        if actual.signal() != self.signal {
+            return Err(bad(format!(
+                "the realised series {} is a {} signal and the plan's a {} one: they are never \
+                 mixed",
+                actual.source(),
+                actual.signal(),
+                self.signal
+            )));
+        }
+        let first = |s: &[Slot]| s.first().map_or(Timestamp::UNIX_EPOCH, |s| s.start);
+        let (cb, bb) = (
+            job.bins_at(first(&self.slots)),
+            job.bins_at(first(&self.baseline_slots)),
+        );
+        let g = |bins: &[EnergyBin]| actual.carbon(bins).map(|c| c.carbon.value());
+        let fraction = fraction(g(&cb)?, g(&bb)?);
+        let hours = self.duration_h;
+        let power_w = job.mean_power_w(hours);
+        let c = JobModel::on_bins(actual, &cb, power_w, hours, site)?;
+        let b = JobModel::on_bins(actual, &bb, power_w, hours, site)?;
+        let s = score(&c, &b, opts, &super::account::Units::default());
+        Ok(self.realised.insert(super::Realised {
+            series: actual.source().to_string(),
+            carbon_kgco2e: s.carbon,
+            baseline_carbon_kgco2e: s.baseline,
+            savings_kgco2e: s.savings,
+            savings_fraction: fraction,
+        }))
     }
 }
 

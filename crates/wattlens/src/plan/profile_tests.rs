@@ -246,3 +246,23 @@ fn windows_too_short_and_gaps_are_refused_or_avoided() {
         .plan_profile(&long, &site(1.0), McOptions::default())
         .is_err());
 }
+
+#[test]
+fn scored_on_a_realised_series_the_profile_keeps_its_shape() {
+    // Planned on 100 300 50 400 100 (the best start 01:00, as above); realised 100 100 400 50
+    // 100: the profile (1 then 3 kWh) from 01:00 is 100 + 3 x 400 = 1300 g, from 00:00 (the
+    // baseline) 100 + 300 = 400 g: the plan lost, 1 - 1300/400 = -2.25. PUE 1: 1.3 kg, 0.4 kg.
+    let s = hourly(&[100.0, 300.0, 50.0, 400.0, 100.0]);
+    let actual = hourly(&[100.0, 100.0, 400.0, 50.0, 100.0]);
+    let j = job(&[(0.0, 1.0, 1.0), (1.0, 2.0, 3.0)]);
+    let mut p = Planner::new(&s)
+        .plan_profile(&j, &site(1.0), McOptions::default())
+        .expect("plans");
+    let r = p
+        .evaluate_profile_on(&actual, &j, &site(1.0), McOptions::default())
+        .expect("covered")
+        .clone();
+    assert!((r.savings_fraction + 2.25).abs() < 1e-12, "{r:?}");
+    assert!((r.carbon_kgco2e.p50 - 1.3).abs() < 1e-9);
+    assert!((r.baseline_carbon_kgco2e.p50 - 0.4).abs() < 1e-9);
+}
