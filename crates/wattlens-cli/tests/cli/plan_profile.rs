@@ -196,3 +196,39 @@ fn bad_profiles_and_flags_are_refused_naming_them() {
         &["--interruptible", "--profile", "pause"],
     );
 }
+
+#[test]
+fn scored_on_the_actual_the_profile_keeps_its_shape() {
+    // Planned on 100 300 50 400 100 (01:00, as above); realised 100 100 400 50 100: from 01:00
+    // 2 x 100 + 6 x 400 = 2.6 kg, from 00:00 2 x 100 + 6 x 100 = 0.8 kg: 1 - 2.6/0.8 = -2.25.
+    let f = hourly(&[100, 300, 50, 400, 100]);
+    let actual = temp_file(
+        "actual.csv",
+        "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,100\n2024-03-04T01:00:00Z,100\n\
+         2024-03-04T02:00:00Z,400\n2024-03-04T03:00:00Z,50\n2024-03-04T04:00:00Z,100\n",
+    );
+    let r = report(
+        "run",
+        &[(0.0, 3600.0, 1.0), (3600.0, 7200.0, 3.0)],
+        (8.0, 8.0, 8.0),
+    );
+    let v = json(&[
+        "plan",
+        "window",
+        "--series",
+        s(&f),
+        "--profile",
+        s(&r),
+        "--pue",
+        "1",
+        "--evaluate-on",
+        s(&actual),
+    ]);
+    let re = &v["realised"];
+    assert!(
+        (re["savings_fraction"].as_f64().unwrap_or(0.0) + 2.25).abs() < 1e-12,
+        "{v}"
+    );
+    assert!((p50(re, "carbon_kgco2e") - 2.6).abs() < 1e-9);
+    assert!((p50(re, "baseline_carbon_kgco2e") - 0.8).abs() < 1e-9);
+}

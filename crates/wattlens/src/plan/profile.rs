@@ -8,9 +8,10 @@
 //! `s + a_b` or `s + e_b` meets a series boundary, so its minimum over the feasible starts of a
 //! gap-free run `[tl, th]` lies at `tl`, `th` or a breakpoint `boundary - edge`. The search
 //! sweeps every breakpoint in time order, carrying `f` and its slope `f'(s) = sum_j c_j x
-//! CI(s + o_j)` (`c_j` the net power change at edge offset `o_j`): `O(E log E)` for `E` edges x
-//! boundaries in the window, exact at every start to the nanosecond (not only the grid's). The
-//! chosen start's carbon is then recomputed bin by bin from the prefix integrals.
+//! CI(s + o_j)` (`c_j` the net power change at edge offset `o_j`): `O(E log m)` for `E` edges
+//! x boundaries in the window and `m` edges (a heap merges each edge's boundaries), exact at
+//! every start to the nanosecond (not only the grid's). The chosen start's carbon is then
+//! recomputed bin by bin from the prefix integrals.
 
 use super::account::{fraction, score, JobModel, Planner};
 use super::window::TIE;
@@ -25,6 +26,8 @@ use crate::uncertainty::{Percentiles, Range};
 use crate::units::Joules;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// One bin of a profile job, relative to the job's start.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -443,21 +446,19 @@ fn sweep(
     };
     let mut f = 0.0;
     let mut slope = 0.0;
-    let mut events: Vec<(i128, f64)> = Vec::new();
-    for &(o, c) in edges {
+    // Each edge's next boundary strictly inside (tl + o, th + o), merged in time order by a
+    // heap (memory O(edges), not O(edges x boundaries)).
+    let mut next = Vec::with_capacity(edges.len());
+    let mut heap = BinaryHeap::with_capacity(edges.len());
+    for (e, &(o, c)) in edges.iter().enumerate() {
         let k = holding(tl + o);
         f += c * idx.integral(k, tl + o);
         slope += c * idx.values[k];
-        // Boundaries strictly inside (tl + o, th + o): the starts of k + 1 .. b.
-        for j in k + 1..b {
-            let s = idx.starts[j] - o;
-            if s >= th {
-                break;
-            }
-            events.push((s, c * (idx.values[j] - idx.values[j - 1])));
+        next.push(k + 1);
+        if k + 1 < b && idx.starts[k + 1] - o < th {
+            heap.push(Reverse((idx.starts[k + 1] - o, e)));
         }
     }
-    events.sort_unstable_by_key(|e| e.0);
     let keep = |cost: f64, t: i128, best: &mut Option<(f64, i128)>| {
         if best.is_none_or(|(c, _)| cost < c - TIE * c.abs().max(1.0)) {
             *best = Some((cost, t));
@@ -465,17 +466,24 @@ fn sweep(
     };
     keep(f, tl, best);
     let mut now = tl;
-    let mut i = 0;
-    while i < events.len() {
-        let t = events[i].0;
+    while let Some(&Reverse((t, _))) = heap.peek() {
         f += slope * secs(t - now);
         now = t;
         if t > tl {
             keep(f, t, best);
         }
-        while i < events.len() && events[i].0 == t {
-            slope += events[i].1;
-            i += 1;
+        while let Some(&Reverse((u, e))) = heap.peek() {
+            if u != t {
+                break;
+            }
+            heap.pop();
+            let (o, c) = edges[e];
+            let j = next[e];
+            slope += c * (idx.values[j] - idx.values[j - 1]);
+            next[e] = j + 1;
+            if j + 1 < b && idx.starts[j + 1] - o < th {
+                heap.push(Reverse((idx.starts[j + 1] - o, e)));
+            }
         }
     }
     if th > now {
