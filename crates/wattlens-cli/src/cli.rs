@@ -657,7 +657,7 @@ pub struct PlanWindowArgs {
     #[arg(
         long,
         value_name = "DURATION",
-        required_unless_present = "jobs",
+        required_unless_present_any = ["jobs", "profile"],
         help_heading = "Job"
     )]
     pub duration: Option<String>,
@@ -665,7 +665,7 @@ pub struct PlanWindowArgs {
     #[arg(
         long,
         value_name = "POWER",
-        required_unless_present = "jobs",
+        required_unless_present_any = ["jobs", "profile"],
         help_heading = "Job"
     )]
     pub power: Option<String>,
@@ -704,6 +704,15 @@ pub struct PlanWindowArgs {
         help_heading = "Job"
     )]
     pub jobs: Option<PathBuf>,
+    /// The job is the power profile of a recorded run: the JSON of `wattlens run --json`
+    /// (instead of --duration and --power), scaled to its IT energy.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["duration", "power", "jobs"],
+        help_heading = "Job"
+    )]
+    pub profile: Option<PathBuf>,
     /// Score the schedule (chosen on --series, a forecast) and the baseline on this realised
     /// series: the saving the plan really gave.
     #[arg(long, value_name = "FILE", help_heading = "Evaluate")]

@@ -15,8 +15,9 @@ use wattlens::field::Field;
 use wattlens::footprint::Site;
 use wattlens::grid::{IntensitySeries, Signal};
 use wattlens::input::Dim;
-use wattlens::plan::{Interruptible, Job, PlanError, Planner, WindowPlan, PLAN_SCHEMA};
+use wattlens::plan::{Interruptible, Job, PlanError, Planner, ProfileJob, WindowPlan, PLAN_SCHEMA};
 use wattlens::report::fmt_mass_kg;
+use wattlens::result::Report;
 use wattlens::runner::McOptions;
 use wattlens::uncertainty::{fmt_num, Percentiles, Range, DEFAULT_SAMPLES};
 
@@ -84,6 +85,13 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
     let inputs = settings::site(&a.site, &cfg.site)?;
     let site = wattlens::estimate::site::resolve(cat, &inputs, &mut Vec::new())?.site;
     let mc = settings::mc_with(a.samples.as_deref(), a.seed, cfg, DEFAULT_SAMPLES)?;
+    if a.profile.is_some() && a.interruptible {
+        bail!(
+            "--interruptible cannot be used with --profile: a recorded run's profile is the \
+             shape of work that ran without a pause, not a job that may be cut into chunks; plan \
+             it with --duration and --power to let it pause"
+        );
+    }
     let rule = interruption(a)?;
     let ctx = Ctx {
         planner: Planner::new(&series),
@@ -92,7 +100,33 @@ fn window(a: &PlanWindowArgs, cat: &Catalog, cfg: &Config, out: &mut Output) -> 
         site: &site,
         mc,
     };
-    let text = if let Some(file) = &a.jobs {
+    let text = if let Some(file) = &a.profile {
+        let job = read_profile(a, file)?;
+        let mut p = ctx
+            .planner
+            .plan_profile(&job, &site, mc)
+            .map_err(|e| anyhow!(e.render(&|f| crate::flags::flag(f).to_string())))?;
+        if let (Some(actual), Some(path)) = (ctx.actual, ctx.evaluate_on) {
+            p.evaluate_profile_on(actual, &job, &site, mc)
+                .map_err(|e| anyhow!("--evaluate-on {}: {}", path.display(), e))?;
+        }
+        p.notes.extend(fill_note);
+        if a.json {
+            json(&p)?
+        } else if a.no_chart {
+            table(&p, &[])
+        } else {
+            // The chart shows the window the profile may run in (its span at its mean power).
+            let window = Job {
+                duration: job.span(),
+                power_w: Range::point(p.power_kw.p50 * 1000.0),
+                earliest: job.earliest,
+                deadline: job.deadline,
+                interruptible: None,
+            };
+            table(&p, &wattlens::plan::chart::plan_chart(&series, &window, &p))
+        }
+    } else if let Some(file) = &a.jobs {
         let jobs = read_jobs(file, rule)?;
         let mut plans = Vec::with_capacity(jobs.len());
         for (line, name, job) in jobs {
@@ -247,6 +281,33 @@ fn single(a: &PlanWindowArgs, rule: Option<Interruptible>) -> Result<Job> {
     })
 }
 
+/// The job of `--profile FILE` (a `wattlens run --json` report), with `--start` and
+/// `--deadline`.
+fn read_profile(a: &PlanWindowArgs, file: &Path) -> Result<ProfileJob> {
+    let shown = file.display();
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("invalid value for --profile: cannot read {shown}"))?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "invalid value for --profile: {shown} is not the JSON of `wattlens run --json FILE` \
+             ({e})"
+        )
+    })?;
+    let mut job = ProfileJob::from_report(&report, &shown.to_string()).map_err(|e| {
+        anyhow!(
+            "invalid value for --profile: {}",
+            e.render(&|f| crate::flags::flag(f).to_string())
+        )
+    })?;
+    job.earliest = a.start.as_deref().map(|t| time("--start", t)).transpose()?;
+    job.deadline = a
+        .deadline
+        .as_deref()
+        .map(|t| time("--deadline", t))
+        .transpose()?;
+    Ok(job)
+}
+
 /// The rows of a job file: `(line, name, job)`; a bad header or row is an error naming the
 /// file and line.
 pub(super) fn read_jobs(
@@ -354,6 +415,17 @@ fn table(p: &WindowPlan, chart: &[String]) -> String {
             ))
         ),
     ));
+    if let Some(r) = &p.profile {
+        rows.push((
+            "profile".into(),
+            format!(
+                "{}: {} bins, {} kWh IT (the mean power above)",
+                r.source,
+                r.bins,
+                fmt_num(r.it_energy_kwh.p50)
+            ),
+        ));
+    }
     rows.push(("run in".into(), slots(&p.slots)));
     rows.push((
         "carbon".into(),

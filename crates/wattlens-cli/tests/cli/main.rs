@@ -216,6 +216,7 @@ mod library;
 mod output;
 mod plan;
 mod plan_checkpoint;
+mod plan_profile;
 mod plan_region;
 mod plan_renewable;
 mod run;

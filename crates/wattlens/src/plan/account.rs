@@ -95,15 +95,31 @@ impl JobModel {
             .iter()
             .map(|s| EnergyBin::constant_power(s.start, s.duration(), Watts(1000.0)))
             .collect();
-        let mean = SeriesMean::of(series, &bins)?;
-        let placed = PlacedSeries::profile(series, &bins)?;
-        let mut site = carbon_only(site);
-        mean.apply(placed, &mut site, None, &mut Vec::new());
         let hours = slots
             .iter()
             .map(|s| s.duration().as_secs_f64())
             .sum::<f64>()
             / 3600.0;
+        Self::on_bins(series, &bins, power_w, hours, site)
+    }
+
+    /// The job of mean IT power `power_w` over `hours` whose energy has the shape of `bins`
+    /// (their energy-weighted mean intensity on `series` is the site's): a recorded run's
+    /// profile placed at a start, or constant power over slots.
+    ///
+    /// # Errors
+    /// Those of [`JobModel::on`].
+    pub(crate) fn on_bins(
+        series: &IntensitySeries,
+        bins: &[EnergyBin],
+        power_w: Range,
+        hours: f64,
+        site: &Site,
+    ) -> Result<Self, PlanError> {
+        let mean = SeriesMean::of(series, bins)?;
+        let placed = PlacedSeries::profile(series, bins)?;
+        let mut site = carbon_only(site);
+        mean.apply(placed, &mut site, None, &mut Vec::new());
         Ok(Self {
             power_w,
             hours,
@@ -137,15 +153,20 @@ pub(crate) fn carbon_only(site: &Site) -> Site {
 }
 
 /// Carbon of the schedule and the baseline, and the saving on the same draws.
-struct Scored {
-    carbon: Percentiles,
-    baseline: Percentiles,
-    savings: Percentiles,
-    power_kw: Percentiles,
-    samples: usize,
+pub(super) struct Scored {
+    pub(super) carbon: Percentiles,
+    pub(super) baseline: Percentiles,
+    pub(super) savings: Percentiles,
+    pub(super) power_kw: Percentiles,
+    pub(super) samples: usize,
 }
 
-fn score(chosen: &JobModel, baseline: &JobModel, opts: McOptions, units: &Units) -> Scored {
+pub(super) fn score(
+    chosen: &JobModel,
+    baseline: &JobModel,
+    opts: McOptions,
+    units: &Units,
+) -> Scored {
     // Only the power and the PUE are drawn (`carbon_only`; the intensity of a placed profile
     // is its mean), so a schedule's carbon is `P x PUE x hours x mean intensity`: one Monte
     // Carlo of a one-hour job's facility energy (`P x PUE`, kWh), scaled by each schedule's
@@ -244,7 +265,7 @@ impl Units {
 }
 
 /// `1 - chosen / baseline` of two mean intensities (0 without a baseline).
-fn fraction(chosen: f64, baseline: f64) -> f64 {
+pub(super) fn fraction(chosen: f64, baseline: f64) -> f64 {
     if baseline > 0.0 {
         1.0 - chosen / baseline
     } else {
@@ -274,9 +295,9 @@ pub fn plan_window(
 /// each contiguous job costs only its own window.
 #[derive(Debug)]
 pub struct Planner<'a> {
-    series: &'a IntensitySeries,
-    index: ContiguousIndex,
-    units: Units,
+    pub(super) series: &'a IntensitySeries,
+    pub(super) index: ContiguousIndex,
+    pub(super) units: Units,
 }
 
 impl<'a> Planner<'a> {
@@ -461,6 +482,7 @@ fn plan(
         baseline_carbon_kgco2e: s.baseline,
         savings_kgco2e: s.savings,
         realised: None,
+        profile: None,
         samples: s.samples,
         notes,
     })

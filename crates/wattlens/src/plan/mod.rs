@@ -14,6 +14,8 @@
 //!   runner and the accounting core ([`JobModel`], a [`crate::runner::Evaluate`]), so carbon is a
 //!   `{p5, p50, p95}` range with the site's PUE; [`WindowPlan`] is the typed result
 //!   (`wattlens.plan/v1`), [`WindowPlan::evaluate_on`] scores it on a realised series.
+//! - [`ProfileJob`] (`profile.rs`): a recorded run's power profile (`run --json`) as the job,
+//!   placed at the exact lowest-carbon start ([`Planner::plan_profile`]).
 //! - [`chart`]: the terminal chart of a plan's window, the intensity curve with the slots marked.
 //!
 //! Where to run (`wattlens plan region`, [`region`]): the same work at each candidate region's
@@ -26,6 +28,7 @@ pub(crate) mod account;
 pub mod chart;
 pub mod checkpoint;
 mod interruptible;
+pub mod profile;
 #[cfg(test)]
 mod proptests;
 pub mod region;
@@ -34,6 +37,7 @@ mod window;
 
 pub use account::{plan_window, JobModel, Planner};
 pub use interruptible::{best_interruptible, Gridded, MAX_CELLS};
+pub use profile::{ProfileInfo, ProfileJob, ShapeBin};
 pub use window::ContiguousIndex;
 
 use crate::field::{Field, Msg};
@@ -160,6 +164,9 @@ pub struct WindowPlan {
     /// The schedule and baseline scored on a realised series ([`WindowPlan::evaluate_on`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realised: Option<Realised>,
+    /// The recorded run whose power profile was planned (`--profile`), when one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileInfo>,
     /// Monte Carlo samples.
     pub samples: usize,
     /// What the reader should know (the grid used, a deadline cut to the series' end ...).

@@ -16,18 +16,18 @@ use jiff::{SignedDuration, Timestamp};
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContiguousIndex {
     /// Interval starts, ns since the epoch.
-    starts: Vec<i128>,
+    pub(super) starts: Vec<i128>,
     /// Interval ends, ns.
-    ends: Vec<i128>,
+    pub(super) ends: Vec<i128>,
     /// Values, g/kWh.
-    values: Vec<f64>,
+    pub(super) values: Vec<f64>,
     /// `∫ CI dt` over every interval before `k` (gaps count zero), g/kWh x s.
     cum: Vec<f64>,
 }
 
 /// The relative margin within which a later start does not replace an earlier one of the same
 /// carbon (float rounding of the prefix sums): among equal windows the earliest wins.
-const TIE: f64 = 1e-9;
+pub(super) const TIE: f64 = 1e-9;
 
 impl ContiguousIndex {
     /// The index of `series`, in `O(n)`.
@@ -55,7 +55,7 @@ impl ContiguousIndex {
     }
 
     /// `I(x)` with `x` inside interval `k` (or at its end), g/kWh x s.
-    fn integral(&self, k: usize, x: i128) -> f64 {
+    pub(super) fn integral(&self, k: usize, x: i128) -> f64 {
         #[allow(clippy::cast_precision_loss)]
         let into = (x - self.starts[k]) as f64 / 1e9;
         self.cum[k] + into * self.values[k]
