@@ -107,6 +107,7 @@ fn run() -> anyhow::Result<ExitStatus> {
         cli::Command::Run(args) => commands::run::run(args, &cat, &cfg),
         cli::Command::Plan(cmd) => commands::plan::run(cmd, &cat, &cfg, &mut out),
         cli::Command::Validate(args) => commands::validate::run(args, &cat, &mut out),
+        cli::Command::Report(args) => commands::report::run(args, &mut out),
         cli::Command::Completions { .. } => Ok(ExitStatus::Success),
     }
 }
