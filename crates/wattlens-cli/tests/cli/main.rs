@@ -201,6 +201,7 @@ mod plan;
 mod plan_checkpoint;
 mod plan_region;
 mod plan_renewable;
+mod report_formats;
 mod run;
 mod run_process;
 mod run_stalls;
