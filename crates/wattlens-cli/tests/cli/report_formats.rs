@@ -516,3 +516,50 @@ fn chart_pixels(path: &Path) -> (usize, usize) {
     }
     (bar, window)
 }
+
+#[test]
+fn an_estimate_renders_too_and_stays_valid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("train.json");
+    let o = isolated()
+        .args([
+            "estimate",
+            "train",
+            "--params",
+            "7B",
+            "--tokens",
+            "1T",
+            "--gpu",
+            "h100",
+            "--gpus",
+            "64",
+            "--grid",
+            "FR",
+            "--samples",
+            "200",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(&json, &o.stdout).expect("write");
+    let p = json.to_str().expect("utf-8");
+    let cdx: Value = serde_json::from_str(&report_ok(&[p, "--format", "cyclonedx"])).expect("JSON");
+    assert_eq!(
+        errors("cyclonedx/bom-1.6.SNAPSHOT.schema.json", &cdx),
+        Vec::<String>::new()
+    );
+    let b: Value = serde_json::from_str(&report_ok(&[p, "--format", "boamps"])).expect("JSON");
+    assert_eq!(
+        errors("boamps/report_schema.json", &b),
+        Vec::<String>::new()
+    );
+    assert_eq!(b["header"]["reportStatus"], "draft");
+    let card = report_ok(&[p, "--format", "model-card"]);
+    assert!(card.contains("hardware_used: \"64 x "), "{card}");
+    let page = report_ok(&[p, "--format", "html"]);
+    assert!(
+        !page.contains("IT power over the run")
+            && page.contains("data-key=\"facility_energy_kwh\"")
+    );
+}

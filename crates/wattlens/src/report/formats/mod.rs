@@ -133,7 +133,15 @@ pub(crate) fn hardware(r: &Report) -> Option<String> {
             .any(|c| c.kind == ComponentKind::Host)
             .then(|| "CPU host".to_string());
     }
-    r.details.hardware().and_then(|h| h.accelerator.clone())
+    let acc = r.details.hardware().and_then(|h| h.accelerator.clone())?;
+    // The count as the estimate's assumption gives it (`64`), when it is one number.
+    let count = r
+        .assumptions
+        .iter()
+        .find(|a| a.name == "accelerators")
+        .map(|a| a.value.as_str())
+        .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == ','));
+    Some(count.map_or_else(|| acc.clone(), |n| format!("{n} x {acc}")))
 }
 
 /// The model name, for an estimate that names one.
@@ -162,5 +170,93 @@ pub(crate) fn how(r: &Report) -> String {
         what
     } else {
         format!("{what}: {}", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::{Assumption, Origin};
+    use crate::result::{Details, HardwareDetails};
+
+    fn report(json: &str) -> Report {
+        serde_json::from_str(json).expect("a footprint")
+    }
+
+    fn assumption(name: &str, value: &str, source: Option<&str>) -> Assumption {
+        Assumption {
+            name: name.into(),
+            value: value.into(),
+            origin: Origin::Catalog,
+            source: source.map(Into::into),
+            field: None,
+        }
+    }
+
+    #[test]
+    fn region_hardware_and_activity_come_from_the_report() {
+        let mut r =
+            report(r#"{"schema":"wattlens.footprint/v1","kind":"train","method":"modelled"}"#);
+        r.intensity_scope = "lifecycle co2e, FR 2023".into();
+        assert_eq!(location(&r).as_deref(), Some("lifecycle co2e, FR 2023"));
+        r.assumptions = vec![
+            assumption("intensity", "56 g/kWh", Some("FR: Ember (2023)")),
+            assumption("accelerators", "64", None),
+        ];
+        assert_eq!(location(&r).as_deref(), Some("FR"));
+        r.details = Details::Train(HardwareDetails {
+            model: Some("llama".into()),
+            accelerator: Some("H100".into()),
+        });
+        assert_eq!(hardware(&r).as_deref(), Some("64 x H100"));
+        assert_eq!(model(&r).as_deref(), Some("llama"));
+        assert_eq!(Activity::of(r.kind), Activity::Training);
+        assert_eq!(Activity::of(ReportKind::Infer).as_str(), "inference");
+    }
+
+    #[test]
+    fn a_document_keeps_a_runs_windows() {
+        let d = Document::from_json(
+            r#"{"schema":"wattlens.footprint/v1","kind":"run","method":"measured","duration_s":10,
+            "windows":[{"name":"a","start_s":1,"end_s":3,"duration_s":2,"closed_by_run_end":false,
+            "it_energy_kwh":{"p5":1,"p50":1,"p95":1},"facility_energy_kwh":{"p5":1,"p50":1,"p95":1},
+            "carbon_kgco2e":{"p5":1,"p50":1,"p95":1},"operational_carbon_kgco2e":{"p5":1,"p50":1,"p95":1},
+            "embodied_carbon_kgco2e":{"p5":0,"p50":0,"p95":0},"water_l":{"p5":1,"p50":1,"p95":1},
+            "cost":{"p5":1,"p50":1,"p95":1}}]}"#,
+        )
+        .expect("reads");
+        assert_eq!(d.windows.len(), 1);
+        assert_eq!(d.report.details.run().map(|r| r.duration_s), Some(10.0));
+        // 1 kWh over 2 s = 3.6e6 J / 2 s = 1.8 MW in the power chart.
+        let meta = Meta {
+            generated_at: "2024-01-01T00:00:00Z".into(),
+            wattlens_version: "0".into(),
+            activity: Activity::Training,
+        };
+        let page = html(&d, &meta);
+        assert!(page.contains("<title>a: 1.8M W</title>"), "{page}");
+        assert!(!page.contains("http"));
+    }
+
+    #[test]
+    fn html_escapes_what_it_shows() {
+        let mut r =
+            report(r#"{"schema":"wattlens.footprint/v1","kind":"fleet","method":"modelled"}"#);
+        r.notes = vec!["<script>alert(1)</script> & more".into()];
+        let meta = Meta {
+            generated_at: "t".into(),
+            wattlens_version: "0".into(),
+            activity: Activity::Training,
+        };
+        let page = html(
+            &Document {
+                report: r,
+                windows: vec![],
+            },
+            &meta,
+        );
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"));
+        assert!(!page.contains("<script"));
+        assert!(!page.contains("IT power over the run"));
     }
 }

@@ -97,7 +97,7 @@ pub fn model_card(r: &Report, meta: &Meta) -> String {
 
 /// A number for YAML: up to 6 significant figures, no exponent for usual sizes.
 fn tidy(x: f64) -> String {
-    let s = format!("{x:.6e}");
+    let s = format!("{x:.5e}");
     s.parse::<f64>()
         .map_or_else(|_| "0".into(), |v| format!("{v}"))
 }
