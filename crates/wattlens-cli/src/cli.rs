@@ -55,6 +55,9 @@ pub enum Command {
     /// The run history: list, show, compare, export and remove recorded runs and saved
     /// estimates.
     History(HistoryArgs),
+    /// Render a footprint JSON (`run --json`, `estimate --json`) as a self-contained HTML page,
+    /// Markdown, a Hugging Face model card, BoAmps, CycloneDX 1.6, SPDX 3.0 or an SCI score.
+    Report(ReportArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -107,6 +110,28 @@ pub struct ValidateArgs {
     /// out-of-family prediction.
     #[arg(long)]
     pub cross_validate: bool,
+}
+
+/// `wattlens report SOURCE --format FORMAT`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A footprint JSON file (`wattlens.footprint/v1`), or `-` for stdin.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// html, markdown, model-card, boamps, cyclonedx, spdx or sci.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: String,
+    /// The functional unit the footprint covers, for `sci` (required there): `"1000 requests"`,
+    /// `"1 training run"`.
+    #[arg(long, value_name = "N UNIT")]
+    pub per: Option<String>,
+    /// The lifecycle activity: training, fine-tuning or inference (default: inference for an
+    /// `estimate infer` result, training otherwise).
+    #[arg(long, value_name = "ACTIVITY")]
+    pub activity: Option<String>,
+    /// Write to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// `wattlens catalog ...`

@@ -8,6 +8,7 @@ pub mod plan;
 pub mod plan_checkpoint;
 pub mod plan_region;
 pub mod plan_renewable;
+pub mod report;
 pub mod run;
 pub mod validate;
 pub mod vary;

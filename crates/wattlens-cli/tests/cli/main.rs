@@ -219,6 +219,7 @@ mod plan_checkpoint;
 mod plan_profile;
 mod plan_region;
 mod plan_renewable;
+mod report_formats;
 mod run;
 mod run_process;
 mod run_stalls;

@@ -145,7 +145,7 @@ fn tidy(x: f64) -> f64 {
 }
 
 /// A marked window's figures, as the JSON's `windows` array lists them.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct WindowFigures {
     /// Its name.
     pub name: String,

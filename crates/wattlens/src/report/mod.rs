@@ -3,6 +3,7 @@
 //! Renderers return text; the binary decides where it goes.
 
 pub mod compare;
+pub mod formats;
 mod run;
 mod text;
 mod trajectory;

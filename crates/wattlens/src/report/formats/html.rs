@@ -1,0 +1,310 @@
+//! One self-contained HTML page of a footprint: no external resource and no script (inline CSS
+//! and inline SVG), so it opens offline and as an e-mail attachment, and prints (print CSS).
+//! Headline figures with their P5..P95 drawn as ranges, the IT energy by component, carbon by
+//! source, water on- and off-site, a measured run's power over its marked windows, the
+//! explanation steps, every assumption with its source, and the notes.
+
+use super::{fig, how, Document, Meta};
+use crate::figure::{Figure, Scale};
+use crate::report::unit_for;
+use crate::result::Report;
+use crate::uncertainty::{fmt_human, Percentiles};
+use std::fmt::Write;
+
+const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;\
+color:#222;padding:0 1em}h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;\
+border-bottom:1px solid #ccc}table{border-collapse:collapse;width:100%}td,th{text-align:left;\
+padding:.2em .5em;border-bottom:1px solid #eee;vertical-align:top}td.n{text-align:right;\
+white-space:nowrap}.muted{color:#666}svg{display:block}.bar{fill:#2f6f9f}.range{stroke:#2f6f9f;\
+stroke-width:3}.mid{fill:#c0392b}.win{fill:#e8a33d}@media print{body{margin:0;max-width:none;\
+font-size:11px}h2{break-after:avoid}table,svg{break-inside:avoid}}";
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The page.
+#[must_use]
+pub fn html(doc: &Document, meta: &Meta) -> String {
+    let r = &doc.report;
+    let mut o = String::with_capacity(16_384);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>wattlens: {}</title>\
+         <style>{CSS}</style></head><body>",
+        esc(r.kind.as_str())
+    );
+    let _ = write!(
+        o,
+        "<h1>wattlens footprint: {}</h1><p class=\"muted\">{} &middot; {} samples, seed {} \
+         &middot; carbon basis: {} &middot; rendered {} by wattlens {}</p>",
+        esc(r.kind.as_str()),
+        esc(&how(r)),
+        r.samples,
+        r.seed,
+        esc(&format!("{:?}", r.carbon_basis).to_lowercase()),
+        esc(&meta.generated_at),
+        esc(&meta.wattlens_version)
+    );
+    if let Some(run) = r.details.run() {
+        let p = run.provenance.as_ref();
+        let _ = write!(
+            o,
+            "<p>Run of <code>{}</code> on {} from {}: {} s, exit code {}, charged to {}.</p>",
+            esc(p.and_then(|p| p.command.as_deref()).unwrap_or("?")),
+            esc(p
+                .and_then(|p| p.host.as_deref())
+                .unwrap_or("an unnamed host")),
+            esc(p
+                .and_then(|p| p.started_at.as_deref())
+                .unwrap_or("an unknown time")),
+            fmt_human(run.duration_s),
+            run.exit_code
+                .map_or_else(|| "none".into(), |c| c.to_string()),
+            esc(&run.attribution.policy)
+        );
+    }
+    headline(&mut o, r);
+    let comps: Vec<(String, f64)> = r
+        .components
+        .iter()
+        .map(|c| {
+            (
+                format!("{} ({})", c.name, c.method.as_str()),
+                fig(r, c.key).p50,
+            )
+        })
+        .collect();
+    bars(
+        &mut o,
+        "IT energy by component (P50)",
+        Scale::Energy,
+        &comps,
+    );
+    let carbon: Vec<(String, f64)> = [
+        Figure::OperationalCarbon,
+        Figure::MarketCarbon,
+        Figure::EmbodiedCarbon,
+    ]
+    .iter()
+    .filter_map(|f| r.get(*f).map(|p| (f.label().trim().to_string(), p.p50)))
+    .collect();
+    bars(&mut o, "Carbon by source (P50)", Scale::Mass, &carbon);
+    let water: Vec<(String, f64)> = [Figure::OnsiteWater, Figure::OffsiteWater]
+        .iter()
+        .filter_map(|f| r.get(*f).map(|p| (f.label().trim().to_string(), p.p50)))
+        .collect();
+    bars(&mut o, "Water consumed (P50)", Scale::Water, &water);
+    if r.details.run().is_some() {
+        power(&mut o, doc);
+    }
+    lists(&mut o, r);
+    o.push_str("</body></html>\n");
+    o
+}
+
+/// The headline table: P50 and the P5..P95 range drawn to a common scale per row.
+fn headline(o: &mut String, r: &Report) {
+    o.push_str("<h2>Headline figures</h2><table><tr><th>figure</th><th>P50</th><th>P5 .. P95</th><th>range</th></tr>");
+    for f in Figure::table() {
+        let Some(p) = r.get(f) else { continue };
+        if p.p95 == 0.0 && p.p5 == 0.0 {
+            continue;
+        }
+        let cur = if f == Figure::Cost {
+            r.currency.as_str()
+        } else {
+            ""
+        };
+        let (k, unit) = unit_for(f.scale(), p.p50, cur);
+        let _ = write!(
+            o,
+            "<tr data-key=\"{}\" data-p5=\"{}\" data-p50=\"{}\" data-p95=\"{}\"><td>{}</td>\
+             <td class=\"n\">{} {}</td><td class=\"n\">{} .. {}</td><td>{}</td></tr>",
+            f.key(),
+            p.p5,
+            p.p50,
+            p.p95,
+            esc(f.label().trim()),
+            fmt_human(p.p50 * k),
+            esc(&unit),
+            fmt_human(p.p5 * k),
+            fmt_human(p.p95 * k),
+            range_svg(p)
+        );
+    }
+    o.push_str("</table>");
+}
+
+/// A 200 x 16 range: a line from P5 to P95 on a scale from 0 to P95, a dot at P50.
+fn range_svg(p: Percentiles) -> String {
+    let top = p.p95.abs().max(p.p5.abs()).max(f64::MIN_POSITIVE);
+    let x = |v: f64| 4.0 + 192.0 * (v / top).clamp(0.0, 1.0);
+    format!(
+        "<svg width=\"200\" height=\"16\" role=\"img\" aria-label=\"P5 to P95\"><line class=\"range\" \
+         x1=\"{:.1}\" y1=\"8\" x2=\"{:.1}\" y2=\"8\"/><circle class=\"mid\" cx=\"{:.1}\" cy=\"8\" r=\"4\"/></svg>",
+        x(p.p5),
+        x(p.p95),
+        x(p.p50)
+    )
+}
+
+/// A horizontal bar chart of labelled values in one unit.
+fn bars(o: &mut String, title: &str, scale: Scale, rows: &[(String, f64)]) {
+    if rows.is_empty() {
+        return;
+    }
+    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max);
+    let (k, unit) = unit_for(scale, max, "");
+    let h = 22 * rows.len() + 4;
+    let _ = write!(
+        o,
+        "<h2>{}</h2><svg class=\"chart\" width=\"640\" height=\"{h}\" role=\"img\" aria-label=\"{}\">",
+        esc(title),
+        esc(title)
+    );
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let w = if max > 0.0 { 300.0 * v / max } else { 0.0 };
+        let y = 22 * i + 2;
+        let _ = write!(
+            o,
+            "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text><rect class=\"bar\" x=\"230\" y=\"{y}\" \
+             width=\"{w:.1}\" height=\"16\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{} {}</text>",
+            y + 13,
+            esc(label),
+            236.0 + w,
+            y + 13,
+            fmt_human(v * k),
+            esc(&unit)
+        );
+    }
+    o.push_str("</svg>");
+}
+
+/// A measured run's mean IT power over the run and over each marked window, on the run's time
+/// axis (the footprint JSON holds windows, not a finer profile).
+fn power(o: &mut String, doc: &Document) {
+    let r = &doc.report;
+    let Some(run) = r.details.run() else { return };
+    let dur = run.duration_s.max(f64::MIN_POSITIVE);
+    let mean_w = fig(r, Figure::ItEnergy).p50 * 3.6e6 / dur;
+    let win: Vec<(f64, f64, f64, &str)> = doc
+        .windows
+        .iter()
+        .map(|w| {
+            let watts = w.it_energy_kwh.p50 * 3.6e6 / w.duration_s.max(f64::MIN_POSITIVE);
+            (w.start_s, w.end_s, watts, w.name.as_str())
+        })
+        .collect();
+    let top = win
+        .iter()
+        .map(|w| w.2)
+        .fold(mean_w, f64::max)
+        .max(f64::MIN_POSITIVE)
+        * 1.1;
+    let (x0, w, h) = (50.0, 580.0, 160.0);
+    let x = |t: f64| x0 + w * (t / dur).clamp(0.0, 1.0);
+    let y = |p: f64| 10.0 + h * (1.0 - p / top);
+    let _ = write!(
+        o,
+        "<h2>IT power over the run (P50)</h2><svg class=\"chart\" width=\"640\" height=\"200\" \
+         role=\"img\" aria-label=\"power over time\"><rect class=\"bar\" x=\"{x0}\" y=\"{:.1}\" \
+         width=\"{w}\" height=\"{:.1}\" opacity=\"0.35\"/>",
+        y(mean_w),
+        10.0 + h - y(mean_w)
+    );
+    for (a, b, p, name) in &win {
+        let _ = write!(
+            o,
+            "<rect class=\"win\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" \
+             opacity=\"0.8\"><title>{}: {} W</title></rect><text x=\"{:.1}\" y=\"{:.1}\" \
+             font-size=\"11\">{}</text>",
+            x(*a),
+            y(*p),
+            (x(*b) - x(*a)).max(1.0),
+            10.0 + h - y(*p),
+            esc(name),
+            fmt_human(*p),
+            x(*a) + 2.0,
+            y(*p) - 3.0,
+            esc(name)
+        );
+    }
+    let _ = write!(
+        o,
+        "<line x1=\"{x0}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\"/><text x=\"0\" \
+         y=\"20\" font-size=\"11\">{} W</text><text x=\"0\" y=\"{:.1}\" font-size=\"11\">0</text>\
+         <text x=\"{:.1}\" y=\"195\" font-size=\"11\">{} s</text></svg><p class=\"muted\">Blue: \
+         mean over the run ({} W); orange: mean over each marked window.</p>",
+        10.0 + h,
+        x0 + w,
+        10.0 + h,
+        fmt_human(top),
+        10.0 + h,
+        x0 + w - 40.0,
+        fmt_human(dur),
+        fmt_human(mean_w)
+    );
+}
+
+/// Steps, assumptions, equivalents' and published sources, and notes.
+fn lists(o: &mut String, r: &Report) {
+    if !r.steps.is_empty() {
+        o.push_str("<h2>How it was computed</h2><table><tr><th>step</th><th>formula</th><th>value</th><th>source</th></tr>");
+        for s in &r.steps {
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{} {}</td><td>{}</td></tr>",
+                esc(&s.name),
+                esc(&s.formula),
+                fmt_human(s.value),
+                esc(&s.unit),
+                esc(s.source.as_deref().unwrap_or(""))
+            );
+        }
+        o.push_str("</table>");
+    }
+    o.push_str("<h2>Assumptions and sources</h2><table><tr><th>input</th><th>value</th><th>origin</th><th>source</th></tr>");
+    for a in &r.assumptions {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&a.name),
+            esc(&a.value),
+            esc(&format!("{:?}", a.origin).to_lowercase()),
+            esc(a.source.as_deref().unwrap_or(""))
+        );
+    }
+    for q in &r.equivalents {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{} {}</td><td>equivalent</td><td>{}</td></tr>",
+            esc(&q.description),
+            fmt_human(fig(r, q.figure).p50),
+            esc(q.unit),
+            esc(&q.source)
+        );
+    }
+    for p in &r.published {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{} {}</td><td>published</td><td>{}</td></tr>",
+            esc(&p.name),
+            fmt_human(p.value),
+            esc(&p.unit),
+            esc(&p.source)
+        );
+    }
+    o.push_str("</table>");
+    if !r.notes.is_empty() {
+        o.push_str("<h2>Notes</h2><ul>");
+        for n in &r.notes {
+            let _ = write!(o, "<li>{}</li>", esc(n));
+        }
+        o.push_str("</ul>");
+    }
+}

@@ -1,0 +1,104 @@
+//! The Green Software Foundation's Software Carbon Intensity (SCI, ISO/IEC 21031:2024):
+//! `SCI = ((E x I) + M) per R`, with E the energy (facility, kWh), I the location-based grid
+//! intensity (g/kWh), M the embodied emissions of the hardware's share (g) and R the
+//! functional units the footprint covers (`--per "1000 requests"`).
+
+use super::fig;
+use crate::figure::Figure;
+use crate::result::Report;
+use crate::uncertainty::fmt_human;
+use std::fmt::Write;
+
+/// R: how many functional units the footprint covers, and what one is (`1000 requests`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionalUnit {
+    /// How many (> 0).
+    pub count: f64,
+    /// What one is (`requests`, `training run`).
+    pub unit: String,
+}
+
+impl FunctionalUnit {
+    /// Reads `N UNIT` (`1000 requests`, `1 training run`); `None` when N is not a positive
+    /// finite number or UNIT is missing.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let (n, unit) = s.trim().split_once(char::is_whitespace)?;
+        let count: f64 = n.replace(['_', ','], "").parse().ok()?;
+        let unit = unit.trim();
+        (count.is_finite() && count > 0.0 && !unit.is_empty()).then(|| Self {
+            count,
+            unit: unit.to_string(),
+        })
+    }
+}
+
+/// The SCI and its parts, as text. The score's P5/P50/P95 are the total carbon's (operational
+/// location-based + embodied, summed in every draw) divided by R; E x I is the operational
+/// carbon, and I is shown as E x I over E at the P50s.
+#[must_use]
+pub fn sci(r: &Report, per: &FunctionalUnit) -> String {
+    let e = fig(r, Figure::FacilityEnergy);
+    let ei = fig(r, Figure::OperationalCarbon);
+    let m = fig(r, Figure::EmbodiedCarbon);
+    let total = fig(r, Figure::Carbon);
+    let i = if e.p50 > 0.0 {
+        ei.p50 * 1000.0 / e.p50
+    } else {
+        0.0
+    };
+    let g = |kg: f64| fmt_human(kg * 1000.0 / per.count);
+    let one = per.unit.trim_end_matches('s');
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "SCI (Green Software Foundation, ISO/IEC 21031:2024) = ((E x I) + M) per R"
+    );
+    let _ = writeln!(
+        out,
+        "  E  energy (facility, incl. PUE)   {} kWh",
+        fmt_human(e.p50)
+    );
+    let _ = writeln!(
+        out,
+        "  I  grid intensity, location-based {} gCO2e/kWh   (E x I = {} gCO2e)",
+        fmt_human(i),
+        fmt_human(ei.p50 * 1000.0)
+    );
+    let _ = writeln!(
+        out,
+        "  M  embodied emissions             {} gCO2e",
+        fmt_human(m.p50 * 1000.0)
+    );
+    let _ = writeln!(
+        out,
+        "  R  functional units               {} {}",
+        fmt_human(per.count),
+        per.unit
+    );
+    let _ = writeln!(
+        out,
+        "SCI = {} gCO2e per {one} (P5 .. P95: {} .. {})",
+        g(total.p50),
+        g(total.p5),
+        g(total.p95)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FunctionalUnit;
+
+    #[test]
+    fn functional_units_parse() {
+        let f = FunctionalUnit::parse("1000 requests").expect("parses");
+        assert_eq!((f.count, f.unit.as_str()), (1000.0, "requests"));
+        let f = FunctionalUnit::parse(" 1 training run ").expect("parses");
+        assert_eq!((f.count, f.unit.as_str()), (1.0, "training run"));
+        assert!(FunctionalUnit::parse("requests").is_none());
+        assert!(FunctionalUnit::parse("0 requests").is_none());
+        assert!(FunctionalUnit::parse("-3 requests").is_none());
+        assert!(FunctionalUnit::parse("1000").is_none());
+    }
+}
