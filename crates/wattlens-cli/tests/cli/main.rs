@@ -213,3 +213,4 @@ mod site_config;
 mod site_input;
 mod validate;
 mod vary;
+mod vary_csv;
