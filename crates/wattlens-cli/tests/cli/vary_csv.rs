@@ -83,11 +83,7 @@ fn a_breakdown_varies_with_semicolons() {
     let vs = v["variants"].as_array().expect("variants");
     assert_eq!(vs.len(), 2);
     // The same IT power at an IT share of 0.5 and 0.8: facility energy x 0.5 / 0.8 = 0.625.
-    let e = |x: &Value| {
-        x["facility_energy_kwh"]["p50"]
-            .as_f64()
-            .expect("energy")
-    };
+    let e = |x: &Value| x["facility_energy_kwh"]["p50"].as_f64().expect("energy");
     let ratio = e(&vs[0]) / e(&v["baseline"]);
     assert!((ratio - 0.625).abs() < 1e-9, "{ratio}");
 }
