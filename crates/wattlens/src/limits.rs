@@ -511,7 +511,13 @@ pub fn pue(r: Range) -> Result<Range, LimitError> {
 /// [`LimitError::NotWhole`].
 pub fn whole(r: Range) -> Result<Range, LimitError> {
     if r.lo.fract() != 0.0 || r.hi.fract() != 0.0 {
-        return Err(LimitError::NotWhole(r.display("")));
+        // Every digit, as given: a rounded `1,810` would contradict the message.
+        let shown = if r.is_point() {
+            format!("{}", r.lo)
+        } else {
+            format!("{}..{}", r.lo, r.hi)
+        };
+        return Err(LimitError::NotWhole(shown));
     }
     Ok(r)
 }
@@ -686,6 +692,11 @@ mod tests {
         ])
         .expect_err("2.5 servers");
         assert_eq!(e.to_string(), "servers: 2.5 is not a whole number");
+        // Not rounded to a whole number in the message that says it is not one.
+        let e = whole(Range::point(1808.5)).expect_err("not whole");
+        assert_eq!(e.to_string(), "1808.5 is not a whole number");
+        let e = whole(Range::new(16000.0, 16000.5)).expect_err("not whole");
+        assert_eq!(e.to_string(), "16000..16000.5 is not a whole number");
         let e = check_all(&[(Field::Mfu, Some(Range::point(40.0)))]).expect_err("MFU 40");
         assert!(matches!(
             e,

@@ -253,6 +253,17 @@ fn power(what: &str, text: &str) -> Result<Range> {
     Ok(r)
 }
 
+/// The power cell of a jobs file: a unit is required (a bare `100` could be W or kW, and the
+/// supply of `plan renewable` is in kW), held to `--power`'s bounds.
+fn job_power(text: &str) -> Result<Range> {
+    let t = text.trim();
+    if t.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        bail!("invalid value for power: {t:?} has no unit; give a unit: {t}kW (or W, MW)");
+    }
+    let r = power("power", t)?;
+    Ok(crate::bounds::check_as("--power", "power", Some(r))?.unwrap_or(r))
+}
+
 /// An RFC 3339 time with an offset.
 fn time(what: &str, text: &str) -> Result<Timestamp> {
     text.trim().parse::<Timestamp>().with_context(|| {
@@ -349,7 +360,7 @@ pub(super) fn read_jobs(
         };
         let job = Job {
             duration: duration("duration", cell(1)).map_err(bad)?,
-            power_w: power("power", cell(2)).map_err(bad)?,
+            power_w: job_power(cell(2)).map_err(bad)?,
             earliest: opt(3, "earliest").map_err(bad)?,
             deadline: opt(4, "deadline").map_err(bad)?,
             interruptible: rule,

@@ -26,6 +26,16 @@ pub fn run(
     cfg: &Config,
     out: &mut Output,
 ) -> Result<ExitStatus> {
+    if a.site.series.is_some() {
+        for (flag, given) in [("--intensity", &a.site.intensity), ("--grid", &a.site.grid)] {
+            if given.is_some() {
+                bail!(
+                    "{flag} and --series both give the grid's intensity; a plan takes it from \
+                     --series (drop {flag}, or drop --series to use an annual intensity)"
+                );
+            }
+        }
+    }
     let supply = supply(a)?;
     let other = match a.other_load.as_deref() {
         None => OtherLoad::None,
@@ -77,7 +87,13 @@ pub fn run(
     let shown = a.jobs.display();
     let rows = super::plan::read_jobs(&a.jobs, None)?;
     let mut jobs = Vec::with_capacity(rows.len());
-    for (line, name, j) in &rows {
+    for (k, (line, name, j)) in rows.iter().enumerate() {
+        if let Some((first, _, _)) = rows[..k].iter().find(|(_, n, _)| n == name) {
+            bail!(
+                "--jobs {shown}: line {line}: job name {name:?} is also on line {first}; give \
+                 each job its own name (the schedule is reported by name)"
+            );
+        }
         if !j.power_w.is_point() {
             bail!(
                 "--jobs {shown}: line {line}: power must be a single value here, not a range \

@@ -110,6 +110,24 @@ fn negative_zero_nan_and_fractional_counts_are_refused() {
         ],
         &["--servers"],
     );
+    // The value as given, not rounded to the whole number it is said not to be.
+    assert_usage_error(
+        &[
+            "estimate",
+            "fleet",
+            "--servers",
+            "1808.5",
+            "--server",
+            "hgx-a100",
+        ],
+        &["--servers", "1808.5 is not a whole number"],
+    );
+    assert_usage_error(
+        &[
+            "estimate", "train", "--gpus", "16000.5", "--gpu", "h100", "--days", "5",
+        ],
+        &["--gpus", "16000.5 is not a whole number"],
+    );
 }
 
 #[test]

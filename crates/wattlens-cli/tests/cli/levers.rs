@@ -154,6 +154,11 @@ fn caps_outside_the_measured_curve_are_refused() {
         &["--power-cap", "below the lowest measured cap", "40%"],
     );
     check("800W", &["--power-cap", "above the board power"]);
+    // Just above: enough digits that the share reads above 100%.
+    check(
+        "701W",
+        &["--power-cap", "100.1% of board power (701 W of 700 W)"],
+    );
     check("60%..70%", &["--power-cap", "one setting"]);
     check("fast", &["--power-cap"]);
     assert_usage_error(

@@ -232,3 +232,4 @@ mod site_config;
 mod site_input;
 mod validate;
 mod vary;
+mod vary_csv;

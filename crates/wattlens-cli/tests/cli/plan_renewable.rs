@@ -276,3 +276,72 @@ fn the_readme_example_runs() {
         .expect("basis")
         .starts_with("dk1-2024"));
 }
+
+#[test]
+fn a_release_between_supply_steps_is_kept() {
+    // Supply 50, 100, 0 kW hourly from 00:00; a 1 h job of 100 kW released 01:30: the cell is
+    // 30 min and the job starts 01:30, half its hour on the 100 kW step: 50 kWh of 100 on
+    // site (50%). A deadline of 02:30 (a window exactly 1 h long) gives the same plan.
+    let supply = "timestamp,kw\n2024-03-04T00:00:00Z,50\n2024-03-04T01:00:00Z,100\n\
+                  2024-03-04T02:00:00Z,0\n";
+    for deadline in ["2024-03-04T03:00:00Z", "2024-03-04T02:30:00Z"] {
+        let jobs = format!(
+            "name,duration,power,earliest,deadline\na,1h,100kW,2024-03-04T01:30:00Z,{deadline}\n"
+        );
+        let v = plan(supply, &jobs, &["--pue", "1", "--intensity", "100"]);
+        assert_eq!(
+            v["schedule"][0]["slots"][0]["start"],
+            "2024-03-04T01:30:00Z"
+        );
+        assert!(
+            (v["on_site_kwh_after"].as_f64().expect("kWh") - 50.0).abs() < 1e-9,
+            "{v}"
+        );
+        assert!((v["renewable_share_after"].as_f64().expect("share") - 0.5).abs() < 1e-12);
+        assert_eq!(v["exact"], true);
+    }
+}
+
+#[test]
+fn ambiguous_jobs_and_intensities_are_refused() {
+    let f = temp_file("supply.csv", SUPPLY);
+    let run = |rows: &str, extra: &[&str], needles: &[&str]| {
+        let j = temp_file(
+            "jobs.csv",
+            &format!("name,duration,power,earliest,deadline\n{rows}"),
+        );
+        let mut a = vec!["plan", "renewable", "--supply", s(&f), "--jobs", s(&j)];
+        a.extend_from_slice(extra);
+        assert_usage_error(&a, needles);
+    };
+    // A bare power: W or kW? Refused, as plan window --jobs does.
+    run(
+        "a,1h,100,,\n",
+        &[],
+        &["jobs.csv", "line 2", "give a unit: 100kW"],
+    );
+    run("a,1h,1e30kW,,\n", &[], &["line 2", "power", "100 GW"]);
+    run("a,1h,infkW,,\n", &[], &["line 2", "power"]);
+    run(
+        "a,1h,1kW,,\nb,1h,1kW,,\na,2h,1kW,,\n",
+        &[],
+        &["line 4", "\"a\"", "also on line 2"],
+    );
+    // --series gives the intensity: --intensity or --grid beside it would be ignored.
+    for flag in ["--intensity", "--grid"] {
+        let value = if flag == "--grid" { "FR" } else { "100" };
+        run(
+            "a,1h,1kW,,\n",
+            &[flag, value, "--series", "dk1-2024"],
+            &[flag, "--series", "both"],
+        );
+    }
+    let j = temp_file(
+        "jobs.csv",
+        "name,duration,power,earliest,deadline\na,1h,100,,\n",
+    );
+    assert_usage_error(
+        &["plan", "window", "--series", "dk1-2024", "--jobs", s(&j)],
+        &["jobs.csv", "line 2", "give a unit: 100kW"],
+    );
+}

@@ -202,6 +202,26 @@ pub fn at<'a>(
     ))
 }
 
+/// `shown` (a rounded `v`), or `v` with as many decimals as it takes to read above `limit` when
+/// rounding made it read as `limit` or less (`100.1`, not `100`, for 701 W of 700 W).
+fn above(v: f64, limit: f64, shown: String) -> String {
+    if v <= limit
+        || shown
+            .replace(',', "")
+            .parse::<f64>()
+            .is_ok_and(|x| x > limit)
+    {
+        return shown;
+    }
+    for d in 1..=12 {
+        let s = format!("{v:.d$}");
+        if s.parse::<f64>().is_ok_and(|x| x > limit) {
+            return s.trim_end_matches('0').to_string();
+        }
+    }
+    format!("{v}")
+}
+
 /// Resolves a given cap against the board power and the curves of `classes` (compute first),
 /// recording the cap and each curve's factors with their sources.
 ///
@@ -240,7 +260,11 @@ pub fn resolve(
         r.lo
     };
     let board_text = board_w.map_or(String::new(), |b| {
-        format!(" ({} W of {} W)", fmt_input(fraction * b), fmt_input(b))
+        format!(
+            " ({} W of {} W)",
+            above(fraction * b, b, fmt_input(fraction * b)),
+            fmt_input(b)
+        )
     });
     if fraction <= 0.0 || !fraction.is_finite() {
         return Err(invalid(format!(
@@ -251,7 +275,7 @@ pub fn resolve(
     if fraction > 1.0 + 1e-9 {
         return Err(invalid(format!(
             "{}% of board power{board_text} is above the board power: a cap only lowers power; give at most 100%",
-            fmt_input(fraction * 100.0)
+            above(fraction * 100.0, 100.0, fmt_input(fraction * 100.0))
         )));
     }
     out.push(Assumption::user(
@@ -392,6 +416,23 @@ mod tests {
         // a quarter busy: T = 0.75 x 1 + 0.25 x 1.05 = 1.0125; X = 0.75 + 0.25 x 0.865 = 0.96625
         let b = Drawn::blend(Drawn::NONE, d, 0.25);
         assert!((b.time - 1.0125).abs() < 1e-12 && (b.energy - 0.96625).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_cap_just_above_board_power_reads_above_it() {
+        // 701 W of 700 W: 100.142857% -> "100.1", not the rounded "100" that would contradict
+        // "above the board power"; a value already distinct is left as it is.
+        assert_eq!(
+            above(
+                701.0 / 700.0 * 100.0,
+                100.0,
+                fmt_input(701.0 / 700.0 * 100.0)
+            ),
+            "100.1"
+        );
+        assert_eq!(above(100.0001, 100.0, "100".into()), "100.0001");
+        assert_eq!(above(150.0, 100.0, "150".into()), "150");
+        assert_eq!(above(90.0, 100.0, "90".into()), "90");
     }
 
     #[test]

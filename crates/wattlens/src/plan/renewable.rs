@@ -18,6 +18,8 @@ mod result;
 pub mod search;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_offgrid;
 
 pub use dispatch::Storage;
 pub use profile::{parse_profile, shipped_supply, Profile, ShippedSupply, SHIPPED_SUPPLY};
@@ -31,7 +33,7 @@ use jiff::{SignedDuration, Timestamp};
 use search::{CellJob, Instance};
 
 /// Most cells the plan's grid may have (the greatest common divisor of the steps and the jobs'
-/// durations over the supply's span).
+/// durations, releases and deadlines over the supply's span).
 pub const MAX_CELLS: usize = 2_000_000;
 
 /// Local improvement passes after the greedy placement.
@@ -184,7 +186,8 @@ pub fn plan_renewable(i: &RenewInputs, grid: GridCarbon<'_>) -> Result<Renewable
         return Err(RenewError::Invalid(format!("PUE {} must be >= 1", i.pue)));
     }
     // The cell: the gcd of the supply's step, the other load's step and offset, and every
-    // duration, in seconds.
+    // job's duration, release offset and deadline offset, in seconds (so that no window is
+    // rounded, and a job's schedule never depends on another job's length).
     let mut cell = sup.step.as_secs();
     if let OtherLoad::Profile(o) = &i.other {
         if o.start > sup.start || o.end() < sup.end() {
@@ -221,13 +224,28 @@ pub fn plan_renewable(i: &RenewInputs, grid: GridCarbon<'_>) -> Result<Renewable
             return Err(job_err(format!("power {} kW must be > 0", j.power_kw)));
         }
         cell = gcd(cell, j.duration.as_secs());
+        for (what, at) in [("earliest", j.release), ("deadline", j.deadline)] {
+            let Some(at) = at else { continue };
+            let off = at.duration_since(sup.start);
+            if off.subsec_nanos() != 0 {
+                return Err(job_err(format!(
+                    "{what} {at} is not on a whole second; give whole seconds"
+                )));
+            }
+            // Offsets outside the supply are refused or cut below; they must not shrink the
+            // grid.
+            if at > sup.start && at < sup.end() {
+                cell = gcd(cell, off.as_secs());
+            }
+        }
     }
     let span = sup.end().duration_since(sup.start).as_secs();
     let n = usize::try_from(span / cell).unwrap_or(usize::MAX);
     if n > MAX_CELLS {
         return Err(RenewError::Invalid(format!(
-            "the supply's step and the jobs' durations only share a grid of {}, {n} cells over \
-             the supply (at most {MAX_CELLS}); round the durations to whole steps of the supply",
+            "the supply's step and the jobs' durations, releases and deadlines only share a \
+             grid of {}, {n} cells over the supply (at most {MAX_CELLS}); round them to whole \
+             steps of the supply",
             super::shown_duration(SignedDuration::from_secs(cell))
         )));
     }
@@ -248,7 +266,7 @@ pub fn plan_renewable(i: &RenewInputs, grid: GridCarbon<'_>) -> Result<Renewable
         .collect();
     // Jobs onto cells.
     let mut jobs = Vec::with_capacity(i.jobs.len());
-    let (mut cut, mut rounded) = (0, 0);
+    let mut cut = 0;
     for (k, j) in i.jobs.iter().enumerate() {
         let job_err = |why: String| RenewError::Job { index: k, why };
         let len = usize::try_from(j.duration.as_secs() / cell).unwrap_or(usize::MAX);
@@ -286,10 +304,8 @@ pub fn plan_renewable(i: &RenewInputs, grid: GridCarbon<'_>) -> Result<Renewable
             )));
         }
         let off = release.duration_since(sup.start).as_secs();
-        let first = usize::try_from((off + cell - 1) / cell).unwrap_or(usize::MAX);
-        if off % cell != 0 {
-            rounded += 1;
-        }
+        // Every release and deadline inside the supply is on the grid: no rounding.
+        let first = usize::try_from(off / cell).unwrap_or(usize::MAX);
         let end = usize::try_from(deadline.duration_since(sup.start).as_secs() / cell)
             .unwrap_or(0)
             .min(n);
@@ -310,12 +326,6 @@ pub fn plan_renewable(i: &RenewInputs, grid: GridCarbon<'_>) -> Result<Renewable
         notes.push(format!(
             "{cut} job(s) with a deadline after the supply ends ({}) must end by then",
             sup.end()
-        ));
-    }
-    if rounded > 0 {
-        notes.push(format!(
-            "{rounded} job(s) released between cells of {} start at the next cell",
-            super::shown_duration(step)
         ));
     }
     let inst = Instance {

@@ -11,7 +11,7 @@ mod trajectory;
 #[cfg(test)]
 pub(crate) use run::run_json;
 pub use run::{codecarbon_row, run_summary, write_run_json, RunInfo, CODECARBON_COLUMNS};
-pub use text::{csv, markdown, table};
+pub use text::{csv, csv_key, markdown, table};
 
 use crate::result::Report;
 use crate::uncertainty::{fmt_human, fmt_input};

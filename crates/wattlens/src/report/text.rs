@@ -276,6 +276,21 @@ pub fn markdown(e: &Report, explain: bool) -> String {
     out
 }
 
+/// The name of figure `f` of `e` in CSV: its key, the cost's with its currency (`cost_eur`);
+/// `None` for an equivalent the table and JSON leave out (`eq.us_homes` for a period under an
+/// hour).
+#[must_use]
+pub fn csv_key(e: &Report, f: Figure) -> Option<String> {
+    if f.group() == Group::Equivalent && !e.equivalents.iter().any(|q| q.figure == f) {
+        return None;
+    }
+    Some(if f == Figure::Cost {
+        format!("cost_{}", e.currency.to_ascii_lowercase())
+    } else {
+        f.key().to_string()
+    })
+}
+
 /// CSV: one row per figure (`kind,figure,p5,p50,p95,method`), in base units as in the JSON keys;
 /// the cost's key carries its currency (`cost_eur`), as the other keys carry their units. The
 /// equivalents are those the table and JSON show (no `eq.us_homes` for a period under an hour).
@@ -289,18 +304,11 @@ pub fn markdown(e: &Report, explain: bool) -> String {
 pub fn csv(e: &Report) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["kind", "figure", "p5", "p50", "p95", "method"])?;
-    let cost = format!("cost_{}", e.currency.to_ascii_lowercase());
     for (k, p) in &e.figures {
-        if k.group() == Group::Equivalent && !e.equivalents.iter().any(|q| q.figure == *k) {
-            continue;
-        }
+        let Some(key) = csv_key(e, *k) else { continue };
         w.write_record([
             e.kind.as_str(),
-            if *k == Figure::Cost {
-                cost.as_str()
-            } else {
-                k.key()
-            },
+            &key,
             &p.p5.to_string(),
             &p.p50.to_string(),
             &p.p95.to_string(),

@@ -98,7 +98,12 @@ pub(super) fn keys(sub: &clap::Command) -> Vec<String> {
         .collect()
 }
 
-/// `KEY=V1,V2` checked: a known key, values, none empty.
+/// Keys whose one value holds commas (`breakdown=it=0.8,cooling=0.15,power=0.05`): without a
+/// `;` their text is one value.
+const COMMA_KEYS: [&str; 1] = ["breakdown"];
+
+/// `KEY=V1,V2` (or `KEY=V1;V2`, for values that hold commas) checked: a known key, values, none
+/// empty.
 fn parse_one(item: &str, keys: &[String], sub: &str) -> Result<(String, Vec<String>)> {
     let (key, values) = item.split_once('=').unwrap_or((item, ""));
     let key = key.trim().trim_start_matches("--");
@@ -114,10 +119,27 @@ fn parse_one(item: &str, keys: &[String], sub: &str) -> Result<(String, Vec<Stri
     if values.trim().is_empty() {
         bail!("--vary {item}: no values for {key}; give one or more after `=`, separated by commas (e.g. --vary {key}=V1,V2)");
     }
-    let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+    // `;` separates the values when given (a value may then hold commas); else commas do,
+    // but for a key whose value holds commas (one value).
+    let sep = if values.contains(';') {
+        Some(';')
+    } else if COMMA_KEYS.contains(&key) {
+        None
+    } else {
+        Some(',')
+    };
+    let values: Vec<String> = match sep {
+        Some(c) => values.split(c).map(|v| v.trim().to_string()).collect(),
+        None => vec![values.trim().to_string()],
+    };
     if let Some(i) = values.iter().position(String::is_empty) {
+        let what = if sep == Some(';') {
+            "semicolon"
+        } else {
+            "comma"
+        };
         bail!(
-            "--vary {item}: value {} of {key} is empty; remove the extra comma",
+            "--vary {item}: value {} of {key} is empty; remove the extra {what}",
             i + 1
         );
     }
@@ -347,6 +369,39 @@ mod tests {
         assert_eq!(
             (key.as_str(), values),
             ("pue", vec!["1.1".to_string(), "1.3".to_string()])
+        );
+    }
+
+    #[test]
+    fn semicolons_separate_values_that_hold_commas() {
+        let root = Cli::command();
+        let sub = root
+            .find_subcommand("estimate")
+            .and_then(|e| e.find_subcommand("datacenter"))
+            .expect("datacenter");
+        let k = keys(sub);
+        let one = |s: &str| parse_one(s, &k, "datacenter").expect(s).1;
+        // A breakdown's commas are inside its one value.
+        assert_eq!(
+            one("breakdown=it=0.8,cooling=0.15,power=0.05"),
+            ["it=0.8,cooling=0.15,power=0.05"]
+        );
+        assert_eq!(
+            one("breakdown=it=0.8,cooling=0.15,power=0.05; it=0.7,cooling=0.2,power=0.1"),
+            [
+                "it=0.8,cooling=0.15,power=0.05",
+                "it=0.7,cooling=0.2,power=0.1"
+            ]
+        );
+        // Any key may take `;`; commas still split the others.
+        assert_eq!(one("pue=1.1;1.3"), ["1.1", "1.3"]);
+        assert_eq!(one("pue=1.1,1.3"), ["1.1", "1.3"]);
+        let e = parse_one("breakdown=it=1;;it=0.9,cooling=0.1", &k, "datacenter")
+            .expect_err("empty")
+            .to_string();
+        assert!(
+            e.contains("value 2 of breakdown is empty; remove the extra semicolon"),
+            "{e}"
         );
     }
 }

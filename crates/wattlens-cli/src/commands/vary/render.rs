@@ -7,6 +7,7 @@ use crate::cli::{Format, OutputArgs};
 use anyhow::Result;
 use serde_json::{json, Map, Value};
 use wattlens::figure::Figure;
+use wattlens::report::csv_key;
 use wattlens::result::Report;
 use wattlens::uncertainty::Percentiles;
 use wattlens::vary::text::{change_cell, range_cell};
@@ -186,12 +187,14 @@ fn csv(o: &Outcome) -> Result<String> {
         "verdict",
     ])?;
     let mut rows = |label: &str, e: &Report, change: &[(Figure, Percentiles)]| -> Result<()> {
+        // The figures as the estimate's own CSV names and filters them.
         for (f, p) in &e.figures {
+            let Some(key) = csv_key(e, *f) else { continue };
             let c = change.iter().find(|(k, _)| k == f).map(|(_, c)| *c);
             let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
             w.write_record([
                 label.to_string(),
-                f.key().to_string(),
+                key,
                 p.p5.to_string(),
                 p.p50.to_string(),
                 p.p95.to_string(),
@@ -200,6 +203,15 @@ fn csv(o: &Outcome) -> Result<String> {
                 num(c.map(|c| c.p95)),
                 c.map_or(String::new(), |c| Verdict::of(&c).label().to_string()),
             ])?;
+        }
+        // The carbon basis and the intensity's scope, as the estimate's CSV has them; the text
+        // in the p50 column.
+        let basis = e.carbon_basis.to_string();
+        for (what, text) in [
+            ("basis", basis.as_str()),
+            ("scope", e.intensity_scope.as_str()),
+        ] {
+            w.write_record([label, what, "", text, "", "", "", "", ""])?;
         }
         Ok(())
     };
