@@ -538,3 +538,96 @@ fn a_power_cap_on_training_is_paired() {
     assert!(width(c) < 0.5 * width(f), "{c} against {f}");
     assert!(c["p95"].as_f64().expect("p95") < 0.0, "{c}");
 }
+
+/// Issue 12: "run this 3 B model on the phone vs a 70 B model in the cloud" is one `--vary`
+/// away: a compound variant sets several keys at once and replaces the baseline flags they
+/// stand in for (the device by the GPU, the parameter count by the model), said in its notes.
+/// It equals the plain estimate of the cloud command on the same seed.
+#[test]
+fn a_compound_variant_moves_the_model_from_the_phone_to_the_cloud() {
+    let base = [
+        "estimate",
+        "infer",
+        "--device",
+        "iphone-15-pro",
+        "--params",
+        "3B",
+        "--precision",
+        "int4",
+        "--input-tokens",
+        "500",
+        "--output-tokens",
+        "300",
+        "--grid",
+        "FR",
+    ];
+    let v = vary_json(&with(
+        &base,
+        &["--vary", "model=llama-3.1-70b&gpu=h100&precision=fp16"],
+    ));
+    let x = &v["variants"][0];
+    assert_eq!(x["vary"].as_array().expect("vary").len(), 3);
+    let note = x["notes"][0].as_str().expect("note");
+    assert!(
+        note.contains("compound variant")
+            && note.contains("--params 3B")
+            && note.contains("--device iphone-15-pro"),
+        "{note}"
+    );
+    let cloud = json(&[
+        "estimate",
+        "infer",
+        "--model",
+        "llama-3.1-70b",
+        "--gpu",
+        "h100",
+        "--precision",
+        "fp16",
+        "--input-tokens",
+        "500",
+        "--output-tokens",
+        "300",
+        "--grid",
+        "FR",
+    ]);
+    assert_eq!(x["facility_energy_kwh"], cloud["facility_energy_kwh"]);
+    // The phone's own figures are the baseline's.
+    assert!(
+        v["baseline"]["notes"].to_string().contains("on-device")
+            || v["baseline"]["notes"].to_string().contains("iPhone")
+    );
+}
+
+#[test]
+fn compound_variants_refuse_cross_lists_and_repeats() {
+    let base = [
+        "estimate",
+        "infer",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "h100",
+    ];
+    let a = with(
+        &base,
+        &[
+            "--vary",
+            "gpu=a100&pue=1.1",
+            "--vary",
+            "batch=8,16",
+            "--cross",
+        ],
+    );
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_usage_error(&a, &["--vary", "compound", "drop --cross"]);
+    let a = with(&base, &["--vary", "gpu=a100,h200&pue=1.1"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_usage_error(&a, &["--vary", "one value per key"]);
+    let a = with(&base, &["--vary", "pue=1.1&pue=1.2"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_usage_error(&a, &["--vary", "set twice"]);
+    // A single key beside a conflicting baseline flag is still refused, pointing here.
+    let a = with(&base, &["--vary", "params=3B"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_usage_error(&a, &["--vary", "compound variant"]);
+}

@@ -62,10 +62,39 @@ const CONFLICTS: [(&str, &str); 4] = [
     ("model", "active-params"),
 ];
 
+/// What a key set in a compound variant (`--vary 'gpu=h100&model=llama-3.1-70b'`) replaces in
+/// the baseline: where the model runs (a personal device or data-centre hardware) and what runs
+/// (a catalog model or a parameter count). A single-key variant never drops a baseline flag: it
+/// is refused with a pointer to the compound form.
+const REPLACES: [(&str, &[&str]); 7] = [
+    (
+        "device",
+        &[
+            "gpu",
+            "gpus",
+            "server",
+            "datacenter",
+            "pue",
+            "cooling",
+            "wue",
+            "utilization",
+            "power-cap",
+        ],
+    ),
+    ("gpu", &["device", "charger"]),
+    ("gpus", &["device", "charger"]),
+    ("server", &["device", "charger"]),
+    ("model", &["params", "active-params"]),
+    ("params", &["model"]),
+    ("active-params", &["model"]),
+];
+
 /// One variant: the flags it sets and the command they give.
 pub(super) struct Variant {
     /// `(key, value)`, in the order of the `--vary` flags.
     pub pairs: Vec<(String, String)>,
+    /// Baseline flags a compound variant replaced (`--gpu h100`), said in its notes.
+    pub replaced: Vec<String>,
     /// The command line with the pairs, parsed.
     cmd: EstimateCommand,
 }
@@ -146,6 +175,27 @@ fn parse_one(item: &str, keys: &[String], sub: &str) -> Result<(String, Vec<Stri
     Ok((key.to_string(), values))
 }
 
+/// `KEY=V&KEY2=V2` (one variant setting several keys) checked: known keys, one value each, no
+/// key twice.
+fn parse_compound(item: &str, keys: &[String], sub: &str) -> Result<Vec<(String, String)>> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for part in item.split('&') {
+        let (key, values) = parse_one(part, keys, sub)?;
+        if values.len() != 1 {
+            bail!(
+                "--vary {item}: {key} has {} values; a compound variant (KEY=V&KEY2=V2) sets one \
+                 value per key: give one --vary per compound variant",
+                values.len()
+            );
+        }
+        if pairs.iter().any(|(k, _)| *k == key) {
+            bail!("--vary {item}: {key} is set twice in one variant");
+        }
+        pairs.push((key, values.into_iter().next().unwrap_or_default()));
+    }
+    Ok(pairs)
+}
+
 /// The subcommand's name and the variants the `--vary` flags (and `--cross`) ask for.
 pub(super) fn variants(cmd: &EstimateCommand) -> Result<(String, Vec<Variant>)> {
     let out = super::output(cmd);
@@ -166,7 +216,15 @@ pub(super) fn variants(cmd: &EstimateCommand) -> Result<(String, Vec<Variant>)> 
         .ok_or_else(|| anyhow!("--vary: no subcommand `estimate {sub_name}`"))?;
     let keys = keys(sub);
     let mut asked: Vec<(String, Vec<String>)> = Vec::new();
+    let mut compounds: Vec<Vec<(String, String)>> = Vec::new();
     for item in &out.vary {
+        if item.contains('&') {
+            if out.cross {
+                bail!("--vary {item}: a compound variant (KEY=V&KEY2=V2) is one variant already; drop --cross");
+            }
+            compounds.push(parse_compound(item, &keys, sub_name)?);
+            continue;
+        }
         let (key, values) = parse_one(item, &keys, sub_name)?;
         if asked.iter().any(|(k, _)| *k == key) {
             bail!("--vary {key} is given twice; put every value in one: --vary {key}=V1,V2,V3");
@@ -178,7 +236,7 @@ pub(super) fn variants(cmd: &EstimateCommand) -> Result<(String, Vec<Variant>)> 
             .iter()
             .fold(1usize, |n, (_, v)| n.saturating_mul(v.len()))
     } else {
-        asked.iter().map(|(_, v)| v.len()).sum()
+        asked.iter().map(|(_, v)| v.len()).sum::<usize>() + compounds.len()
     };
     if count > MAX_VARIANTS {
         bail!(
@@ -206,27 +264,36 @@ pub(super) fn variants(cmd: &EstimateCommand) -> Result<(String, Vec<Variant>)> 
             given.push((long.to_string(), None));
         }
     }
-    let combos: Vec<Vec<(String, String)>> = if out.cross {
-        asked.iter().fold(vec![Vec::new()], |acc, (k, vs)| {
-            acc.iter()
-                .flat_map(|prefix| {
-                    vs.iter().map(move |v| {
-                        let mut p = prefix.clone();
-                        p.push((k.clone(), v.clone()));
-                        p
+    let combos: Vec<(Vec<(String, String)>, bool)> = if out.cross {
+        asked
+            .iter()
+            .fold(vec![Vec::new()], |acc, (k, vs)| {
+                acc.iter()
+                    .flat_map(|prefix| {
+                        vs.iter().map(move |v| {
+                            let mut p = prefix.clone();
+                            p.push((k.clone(), v.clone()));
+                            p
+                        })
                     })
-                })
-                .collect()
-        })
+                    .collect()
+            })
+            .into_iter()
+            .map(|p| (p, false))
+            .collect()
     } else {
         asked
             .iter()
-            .flat_map(|(k, vs)| vs.iter().map(move |v| vec![(k.clone(), v.clone())]))
+            .flat_map(|(k, vs)| {
+                vs.iter()
+                    .map(move |v| (vec![(k.clone(), v.clone())], false))
+            })
+            .chain(compounds.into_iter().map(|p| (p, true)))
             .collect()
     };
     let variants = combos
         .into_iter()
-        .map(|pairs| variant(sub_name, &given, pairs))
+        .map(|(pairs, compound)| variant(sub_name, &given, pairs, compound))
         .collect::<Result<Vec<_>>>()?;
     Ok((sub_name.to_string(), variants))
 }
@@ -236,10 +303,29 @@ fn variant(
     sub: &str,
     given: &[(String, Option<OsString>)],
     pairs: Vec<(String, String)>,
+    compound: bool,
 ) -> Result<Variant> {
+    // A compound variant replaces the baseline flags its keys stand in for (REPLACES).
+    let dropped = |flag: &str| {
+        compound
+            && !pairs.iter().any(|(k, _)| k == flag)
+            && pairs.iter().any(|(k, _)| {
+                REPLACES
+                    .iter()
+                    .any(|(key, flags)| key == k && flags.contains(&flag))
+            })
+    };
+    let mut replaced = Vec::new();
     let mut argv: Vec<OsString> = vec!["wattlens".into(), "estimate".into(), sub.into()];
     for (flag, value) in given {
         if pairs.iter().any(|(k, _)| k == flag) {
+            continue;
+        }
+        if dropped(flag) {
+            replaced.push(match value {
+                Some(v) => format!("--{flag} {}", v.to_string_lossy()),
+                None => format!("--{flag}"),
+            });
             continue;
         }
         let mut a = OsString::from(format!("--{flag}"));
@@ -257,12 +343,15 @@ fn variant(
         p.join(" ")
     };
     for (key, flag) in CONFLICTS {
-        let kept = given.iter().any(|(g, _)| g == flag) && !pairs.iter().any(|(k, _)| k == flag);
+        let kept = given.iter().any(|(g, _)| g == flag)
+            && !pairs.iter().any(|(k, _)| k == flag)
+            && !dropped(flag);
         if kept && pairs.iter().any(|(k, _)| k == key) {
             bail!(
                 "--vary {}: the baseline gives --{flag}, which conflicts with --{key} (a model \
-                 names its own parameter count); vary --{flag} instead, or give the baseline \
-                 --{key} in place of --{flag}",
+                 names its own parameter count); vary --{flag} instead, give the baseline \
+                 --{key} in place of --{flag}, or set both in one compound variant \
+                 ('{key}=V&...')",
                 label()
             );
         }
@@ -283,7 +372,11 @@ fn variant(
     let cli =
         Cli::try_parse_from(argv).map_err(|e| anyhow!("--vary {}: {}", label(), clap_line(&e)))?;
     match cli.command {
-        Command::Estimate(cmd) => Ok(Variant { pairs, cmd: *cmd }),
+        Command::Estimate(cmd) => Ok(Variant {
+            pairs,
+            replaced,
+            cmd: *cmd,
+        }),
         _ => bail!("--vary {}: not an estimate", label()),
     }
 }

@@ -230,7 +230,19 @@ fn paired<A: Sync, M: Evaluate + Sync + Send>(
         variants: rows
             .into_iter()
             .zip(variants)
-            .map(|(r, v)| (r.report, v.pairs.clone()))
+            .map(|(mut r, v)| {
+                if !v.replaced.is_empty() {
+                    r.report.notes.insert(
+                        0,
+                        format!(
+                            "--vary {}: a compound variant; it replaces the baseline's {}",
+                            v.label(),
+                            v.replaced.join(", ")
+                        ),
+                    );
+                }
+                (r.report, v.pairs.clone())
+            })
             .collect(),
         changes,
     })
