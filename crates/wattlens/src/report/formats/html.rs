@@ -291,8 +291,7 @@ fn power(o: &mut String, doc: &Document) {
         o,
         "<line x1=\"{x0}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\"/><text x=\"0\" \
          y=\"20\" font-size=\"11\">{} W</text><text x=\"0\" y=\"{:.1}\" font-size=\"11\">0</text>\
-         <text x=\"{:.1}\" y=\"195\" font-size=\"11\">{} s</text></svg><p class=\"muted\">{}; \
-         orange: each marked window, the line at its mean power.</p>",
+         <text x=\"{:.1}\" y=\"195\" font-size=\"11\">{} s</text></svg><p class=\"muted\">{}{}.</p>",
         10.0 + h,
         x0 + w,
         10.0 + h,
@@ -300,7 +299,12 @@ fn power(o: &mut String, doc: &Document) {
         10.0 + h,
         x0 + w - 40.0,
         fmt_human(dur),
-        what
+        what,
+        if win.is_empty() {
+            ""
+        } else {
+            "; orange: each marked window, the line at its mean power"
+        }
     );
 }
 
