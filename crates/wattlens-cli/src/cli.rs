@@ -55,8 +55,9 @@ pub enum Command {
     /// The run history: list, show, compare, export and remove recorded runs and saved
     /// estimates.
     History(HistoryArgs),
-    /// Render a footprint JSON (`run --json`, `estimate --json`) as a self-contained HTML page,
-    /// Markdown, a Hugging Face model card, BoAmps, CycloneDX 1.6, SPDX 3.0 or an SCI score.
+    /// Render a footprint JSON (`run --json`, `estimate --json`) or a recorded run (history ID)
+    /// as a self-contained HTML page, Markdown, a Hugging Face model card, BoAmps, CycloneDX 1.6,
+    /// SPDX 3.0 or an SCI score; without SOURCE, the recorded runs over time.
     Report(ReportArgs),
     /// Print a shell completion script.
     Completions {
