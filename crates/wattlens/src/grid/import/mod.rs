@@ -264,10 +264,10 @@ fn is_bom(head: &[u8]) -> bool {
 mod tests;
 
 /// How long point sample `i` holds, in ns, given the steps between consecutive samples
-/// (`steps[i]` from sample `i` to `i + 1`): the whole step, except where a missing sample shows
-/// - in a regular series (every step a whole multiple of the median, [`is_regular`]) a step of
-/// at least twice its neighbours' common step, and a whole multiple of it, holds for one
-/// neighbour step and leaves the rest a gap, which `--series-fill` may interpolate. Neighbours
+/// (`steps[i]` from sample `i` to `i + 1`): the whole step, except where a missing sample shows.
+/// In a regular series (every step a whole multiple of the median, [`is_regular`]) a step of at
+/// least twice its neighbours' common step, and a whole multiple of it, holds for one neighbour
+/// step and leaves the rest a gap, which `--series-fill` may interpolate. Neighbours
 /// that differ (a series that changes resolution, from hourly to 15-minute rows) or a series of
 /// change points hold each value until the next sample.
 pub(super) fn held(steps: &[i128], i: usize, regular: bool) -> i128 {
