@@ -55,8 +55,9 @@ pub enum Command {
     /// The run history: list, show, compare, export and remove recorded runs and saved
     /// estimates.
     History(HistoryArgs),
-    /// Render a footprint JSON (`run --json`, `estimate --json`) as a self-contained HTML page,
-    /// Markdown, a Hugging Face model card, BoAmps, CycloneDX 1.6, SPDX 3.0 or an SCI score.
+    /// Render a footprint JSON (`run --json`, `estimate --json`) or a recorded run (history ID)
+    /// as a self-contained HTML page, Markdown, a Hugging Face model card, BoAmps, CycloneDX 1.6,
+    /// SPDX 3.0 or an SCI score; without SOURCE, the recorded runs over time.
     Report(ReportArgs),
     /// Print a shell completion script.
     Completions {
@@ -115,9 +116,14 @@ pub struct ValidateArgs {
 /// `wattlens report SOURCE --format FORMAT`
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A footprint JSON file (`wattlens.footprint/v1`), or `-` for stdin.
+    /// A footprint JSON file (`wattlens.footprint/v1`), `-` for stdin, or a history ID (`12`,
+    /// `#12`, `h:12`: the ID column of `wattlens history list`). Without SOURCE: the runs of
+    /// the history ledger over time (`--since`, `--tag`, `--kind`; html or markdown).
     #[arg(value_name = "SOURCE")]
-    pub source: String,
+    pub source: Option<String>,
+    /// Without SOURCE: which recorded runs the history page shows.
+    #[command(flatten)]
+    pub filter: HistoryFilterArgs,
     /// html, markdown, model-card, boamps, cyclonedx, spdx or sci.
     #[arg(long, value_name = "FORMAT")]
     pub format: String,

@@ -110,7 +110,7 @@ fn run() -> anyhow::Result<ExitStatus> {
         cli::Command::Plan(cmd) => commands::plan::run(cmd, &cat, &cfg, &mut out),
         cli::Command::Validate(args) => commands::validate::run(args, &cat, &mut out),
         cli::Command::History(args) => commands::history::run(args, &ledger, &mut out),
-        cli::Command::Report(args) => commands::report::run(args, &mut out),
+        cli::Command::Report(args) => commands::report::run(args, &ledger, &mut out),
         cli::Command::Completions { .. } => Ok(ExitStatus::Success),
     }
 }

@@ -214,7 +214,7 @@ fn table(rows: &[Row]) -> String {
 }
 
 /// Litres in mL, L or m3 by size.
-fn fmt_water_l(l: f64) -> String {
+pub(crate) fn fmt_water_l(l: f64) -> String {
     let h = wattlens::uncertainty::fmt_human;
     if l.abs() >= 1e3 {
         format!("{} m3", h(l / 1e3))
@@ -318,7 +318,8 @@ fn export(ledger: &Ledger, f: &Filter, format: ExportFormat, out: &mut Output) -
     Ok(())
 }
 
-fn existing(path: &std::path::Path) -> Result<Ledger> {
+/// The ledger at `path`; an error that says how to record into it when there is none.
+pub(crate) fn existing(path: &std::path::Path) -> Result<Ledger> {
     Ledger::open_existing(path)?.with_context(|| {
         format!(
             "no history ledger at {}: nothing recorded yet (`wattlens run` records every run; \
@@ -372,7 +373,8 @@ fn parse_limit(text: &str) -> Result<Option<usize>> {
     }
 }
 
-fn filter_of(a: &HistoryFilterArgs) -> Result<Filter> {
+/// The `--since`/`--tag`/`--kind` filter; `limit` unset.
+pub(crate) fn filter_of(a: &HistoryFilterArgs) -> Result<Filter> {
     let tags = a
         .tags
         .iter()

@@ -9,6 +9,7 @@ pub mod plan_checkpoint;
 pub mod plan_region;
 pub mod plan_renewable;
 pub mod report;
+pub mod report_history;
 pub mod run;
 pub mod validate;
 pub mod vary;

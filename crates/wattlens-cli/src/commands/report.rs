@@ -1,8 +1,11 @@
 //! `wattlens report SOURCE --format FORMAT`: a footprint JSON rendered as HTML, Markdown, a
 //! Hugging Face model card, BoAmps, CycloneDX, SPDX or an SCI score. SOURCE resolution is
-//! [`read_source`] (a file, `-` for stdin; history IDs are reserved for the history ledger).
+//! [`read_source`] (a file, `-` for stdin, or a history ID); without SOURCE, the history
+//! ledger's runs over time (`report_history`).
 
+use super::{history, report_history};
 use crate::cli::ReportArgs;
+use crate::history::Place;
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use std::io::Read;
@@ -10,9 +13,10 @@ use wattlens::report::formats::{self, Activity, Document, FunctionalUnit, Meta};
 
 const FORMATS: &str = "html, markdown, model-card, boamps, cyclonedx, spdx or sci";
 
-/// Reads SOURCE: `-` is stdin, a path is a footprint JSON file; a history ID (`#12`, `h:12` or
-/// digits only that name no file) is refused until the history ledger lands.
-pub fn read_source(source: &str) -> Result<(String, String)> {
+/// Reads SOURCE: `-` is stdin, a path is a footprint JSON file, a history ID (`12`, `#12`,
+/// `h:12`; digits name a file first when one exists) is the report stored in the ledger at
+/// `place` (`--history`, `WATTLENS_HISTORY`, as `history show` reads it).
+pub fn read_source(source: &str, place: &Place) -> Result<(String, String)> {
     if source == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -21,30 +25,53 @@ pub fn read_source(source: &str) -> Result<(String, String)> {
         return Ok(("stdin".into(), text));
     }
     let path = std::path::Path::new(source);
-    let looks_like_id = source.starts_with('#')
-        || source.starts_with("h:")
-        || (!source.is_empty() && source.bytes().all(|b| b.is_ascii_digit()));
-    if looks_like_id && !path.exists() {
-        bail!(
-            "report: {source:?} looks like a history ID, and history IDs need the history ledger \
-             (not in this build); give a footprint JSON file (`wattlens run --json FILE ...`) or \
-             `-` for stdin"
-        );
+    if let Some(id) = history_id(source).filter(|_| !path.exists()) {
+        let Ok(id) = id.parse::<i64>() else {
+            bail!("report: {source:?} is not a history ID; give the number in the ID column of `wattlens history list`");
+        };
+        let ledger = history::existing(place.path()?)?;
+        let (_, text) = ledger.report(id).context("report")?;
+        return Ok((format!("history run {id}"), text));
     }
     let text = std::fs::read_to_string(path).with_context(|| {
-        format!("report: could not read {source} (give a footprint JSON file or `-` for stdin)")
+        format!(
+            "report: could not read {source} (give a footprint JSON file, `-` for stdin or a \
+             history ID)"
+        )
     })?;
     Ok((source.to_string(), text))
 }
 
+/// The digits of a SOURCE written as a history ID (`#12`, `h:12`, `12`), `None` for a path.
+fn history_id(source: &str) -> Option<&str> {
+    let digits = source
+        .strip_prefix('#')
+        .or_else(|| source.strip_prefix("h:"))
+        .unwrap_or(source);
+    let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    (all_digits || digits.len() < source.len()).then_some(digits)
+}
+
 /// Runs `wattlens report`.
-pub fn run(args: &ReportArgs, out: &mut Output) -> Result<ExitStatus> {
+pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitStatus> {
     let format = args.format.as_str();
     if !matches!(
         format,
         "html" | "markdown" | "model-card" | "boamps" | "cyclonedx" | "spdx" | "sci"
     ) {
         bail!("--format: {format:?} is not a report format; use {FORMATS}");
+    }
+    let filtered =
+        args.filter.since.is_some() || !args.filter.tags.is_empty() || args.filter.kind.is_some();
+    let Some(source) = &args.source else {
+        let rendered = report_history::render(args, place)?;
+        return write(args, &rendered, out);
+    };
+    if filtered {
+        bail!(
+            "report: --since, --tag and --kind pick runs for the history page; give them without \
+             SOURCE (`wattlens report --since 30d --format html`), or drop them to render {source}"
+        );
     }
     let per = match (&args.per, format) {
         (None, "sci") => bail!(
@@ -56,7 +83,7 @@ pub fn run(args: &ReportArgs, out: &mut Output) -> Result<ExitStatus> {
         })?),
         (None, _) => None,
     };
-    let (name, text) = read_source(&args.source)?;
+    let (name, text) = read_source(source, place)?;
     let doc = Document::from_json(&text)
         .with_context(|| format!("report: {name} is not a wattlens.footprint/v1 JSON"))?;
     let activity = match args.activity.as_deref() {
@@ -92,10 +119,15 @@ pub fn run(args: &ReportArgs, out: &mut Output) -> Result<ExitStatus> {
             None => bail!("--per is required for --format sci"),
         },
     };
+    write(args, &rendered, out)
+}
+
+/// Writes the page to `-o FILE` or stdout.
+fn write(args: &ReportArgs, rendered: &str, out: &mut Output) -> Result<ExitStatus> {
     match &args.output {
         Some(path) => std::fs::write(path, rendered)
             .with_context(|| format!("-o: could not write {}", path.display()))?,
-        None => out.stdout(&rendered)?,
+        None => out.stdout(rendered)?,
     }
     Ok(ExitStatus::Success)
 }

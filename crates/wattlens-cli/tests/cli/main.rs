@@ -220,6 +220,7 @@ mod plan_profile;
 mod plan_region;
 mod plan_renewable;
 mod report_formats;
+mod report_history;
 mod run;
 mod run_process;
 mod run_stalls;

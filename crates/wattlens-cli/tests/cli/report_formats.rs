@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// A recorded run as `run --json` writes it: the replay fixture (0.5 kWh then 1.5 kWh of GPU
 /// energy over two 1800 s polls) with a window `warmup` over the first poll and `train` over
 /// the second, on the FR grid.
-fn recorded_run(dir: &Path) -> PathBuf {
+pub(super) fn recorded_run(dir: &Path) -> PathBuf {
     let marks = [
         (0.0, "begin warmup"),
         (1800.0, "end warmup"),
@@ -287,7 +287,7 @@ fn sci_is_total_carbon_per_functional_unit() {
 }
 
 #[test]
-fn source_is_a_file_or_stdin_and_history_ids_wait_for_the_ledger() {
+fn source_is_a_file_stdin_or_a_history_id() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = recorded_run(dir.path());
     let text = std::fs::read(&run).expect("read");
@@ -304,8 +304,8 @@ fn source_is_a_file_or_stdin_and_history_ids_wait_for_the_ledger() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), file);
     for (args, says) in [
         (
-            vec!["42", "--format", "html"],
-            "history IDs need the history ledger",
+            vec!["#4x", "--format", "html"],
+            "\"#4x\" is not a history ID",
         ),
         (
             vec!["/no/such.json", "--format", "html"],
@@ -476,6 +476,13 @@ fn the_html_report_renders_offline_in_a_real_browser() {
     assert!(
         dom.contains("warmup") && dom.contains("train"),
         "windows in the power chart"
+    );
+    // The power chart draws the run's profile: two bins of 1800 s (1000 W, then 3000 W).
+    let bins = v["profile"].as_array().map_or(0, Vec::len);
+    assert_eq!(bins, 2, "the recorded run has a profile");
+    assert!(
+        dom.contains(&format!("data-bins=\"{bins}\"")),
+        "the profile's bars in the DOM"
     );
     // A screenshot whose chart colours cover a real area.
     let shot = dir.path().join("shot.png");

@@ -185,61 +185,113 @@ fn bars(o: &mut String, title: &str, scale: Scale, rows: &[(String, f64)]) {
     o.push_str("</svg>");
 }
 
-/// A measured run's mean IT power over the run and over each marked window, on the run's time
-/// axis (the footprint JSON holds windows, not a finer profile).
+/// A measured run's IT power over time: the run's `profile` bins as bars (mean power in a bin
+/// = its energy / its duration: 0.5 kWh over 1800 s = 0.5 x 3.6e6 J / 1800 s = 1000 W), or,
+/// for a footprint without a profile, one bar of the mean over the whole run; each marked
+/// window over it as a shaded span with a line at its own mean power.
 fn power(o: &mut String, doc: &Document) {
     let r = &doc.report;
     let Some(run) = r.details.run() else { return };
-    let dur = run.duration_s.max(f64::MIN_POSITIVE);
-    let mean_w = fig(r, Figure::ItEnergy).p50 * 3.6e6 / dur;
+    let watts = |kwh: f64, s: f64| kwh * 3.6e6 / s.max(f64::MIN_POSITIVE);
+    let bins: Vec<(f64, f64, f64)> = run
+        .profile
+        .iter()
+        .filter(|b| b.end_s > b.start_s)
+        .map(|b| (b.start_s, b.end_s, watts(b.energy_kwh, b.end_s - b.start_s)))
+        .collect();
+    let dur = bins
+        .iter()
+        .map(|b| b.1)
+        .fold(run.duration_s, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let mean_w = watts(fig(r, Figure::ItEnergy).p50, run.duration_s);
+    let bars: Vec<(f64, f64, f64)> = if bins.is_empty() {
+        vec![(0.0, dur, mean_w)]
+    } else {
+        bins.clone()
+    };
     let win: Vec<(f64, f64, f64, &str)> = doc
         .windows
         .iter()
         .map(|w| {
-            let watts = w.it_energy_kwh.p50 * 3.6e6 / w.duration_s.max(f64::MIN_POSITIVE);
-            (w.start_s, w.end_s, watts, w.name.as_str())
+            (
+                w.start_s,
+                w.end_s,
+                watts(w.it_energy_kwh.p50, w.duration_s),
+                w.name.as_str(),
+            )
         })
         .collect();
     let top = win
         .iter()
         .map(|w| w.2)
-        .fold(mean_w, f64::max)
+        .chain(bars.iter().map(|b| b.2))
+        .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE)
         * 1.1;
     let (x0, w, h) = (50.0, 580.0, 160.0);
     let x = |t: f64| x0 + w * (t / dur).clamp(0.0, 1.0);
-    let y = |p: f64| 10.0 + h * (1.0 - p / top);
+    let y = |p: f64| 10.0 + h * (1.0 - (p / top).clamp(0.0, 1.0));
     let _ = write!(
         o,
         "<h2>IT power over the run (P50)</h2><svg class=\"chart\" width=\"640\" height=\"200\" \
-         role=\"img\" aria-label=\"power over time\"><rect class=\"bar\" x=\"{x0}\" y=\"{:.1}\" \
-         width=\"{w}\" height=\"{:.1}\" opacity=\"0.35\"/>",
-        y(mean_w),
-        10.0 + h - y(mean_w)
+         role=\"img\" aria-label=\"power over time\"><g class=\"profile\" data-bins=\"{}\">",
+        bins.len()
     );
-    for (a, b, p, name) in &win {
+    for (a, b, p) in &bars {
         let _ = write!(
             o,
-            "<rect class=\"win\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" \
-             opacity=\"0.8\"><title>{}: {} W</title></rect><text x=\"{:.1}\" y=\"{:.1}\" \
-             font-size=\"11\">{}</text>",
+            "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" \
+             opacity=\"0.45\"><title>{} s .. {} s: {} W</title></rect>",
             x(*a),
             y(*p),
             (x(*b) - x(*a)).max(1.0),
             10.0 + h - y(*p),
+            fmt_human(*a),
+            fmt_human(*b),
+            fmt_human(*p)
+        );
+    }
+    o.push_str("</g>");
+    for (a, b, p, name) in &win {
+        let _ = write!(
+            o,
+            "<g class=\"window\"><rect class=\"win\" x=\"{:.1}\" y=\"10\" width=\"{:.1}\" \
+             height=\"{h}\" opacity=\"0.15\"/><line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" \
+             y2=\"{:.1}\" stroke=\"#e8a33d\" stroke-width=\"4\"><title>{}: {} W</title></line>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text></g>",
+            x(*a),
+            (x(*b) - x(*a)).max(1.0),
+            x(*a),
+            y(*p),
+            x(*b),
+            y(*p),
             esc(name),
             fmt_human(*p),
             x(*a) + 2.0,
-            y(*p) - 3.0,
+            (y(*p) - 5.0).max(9.0),
             esc(name)
         );
     }
+    let what = if bins.is_empty() {
+        format!(
+            "Blue: mean over the run ({} W; this footprint has no power profile)",
+            fmt_human(mean_w)
+        )
+    } else {
+        format!(
+            "Blue: mean power in each of the {} bins of the run's profile (energy / duration; \
+             CPU, memory and accelerators, without the modelled rest of the server); mean over \
+             the run {} W",
+            bins.len(),
+            fmt_human(mean_w)
+        )
+    };
     let _ = write!(
         o,
         "<line x1=\"{x0}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\"/><text x=\"0\" \
          y=\"20\" font-size=\"11\">{} W</text><text x=\"0\" y=\"{:.1}\" font-size=\"11\">0</text>\
-         <text x=\"{:.1}\" y=\"195\" font-size=\"11\">{} s</text></svg><p class=\"muted\">Blue: \
-         mean over the run ({} W); orange: mean over each marked window.</p>",
+         <text x=\"{:.1}\" y=\"195\" font-size=\"11\">{} s</text></svg><p class=\"muted\">{}{}.</p>",
         10.0 + h,
         x0 + w,
         10.0 + h,
@@ -247,7 +299,12 @@ fn power(o: &mut String, doc: &Document) {
         10.0 + h,
         x0 + w - 40.0,
         fmt_human(dur),
-        fmt_human(mean_w)
+        what,
+        if win.is_empty() {
+            ""
+        } else {
+            "; orange: each marked window, the line at its mean power"
+        }
     );
 }
 

@@ -239,6 +239,43 @@ mod tests {
     }
 
     #[test]
+    fn the_power_chart_draws_the_profile_bins_or_falls_back_to_the_mean() {
+        let json = r#"{"schema":"wattlens.footprint/v1","kind":"run","method":"measured",
+            "duration_s":3600,"it_energy_kwh":{"p5":2,"p50":2,"p95":2},
+            "profile":[{"start_s":0,"end_s":1800,"energy_kwh":0.5},
+                       {"start_s":1800,"end_s":3600,"energy_kwh":1.5}]}"#;
+        let meta = Meta {
+            generated_at: "2024-01-01T00:00:00Z".into(),
+            wattlens_version: "0".into(),
+            activity: Activity::Training,
+        };
+        let d = Document::from_json(json).expect("reads");
+        let page = html(&d, &meta);
+        // 0.5 kWh over 1800 s = 1.8e6 J / 1800 s = 1000 W; 1.5 kWh over 1800 s = 3000 W.
+        assert!(page.contains("data-bins=\"2\""), "{page}");
+        assert!(
+            page.contains("<title>0 s .. 1,800 s: 1,000 W</title>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<title>1,800 s .. 3,600 s: 3,000 W</title>"),
+            "{page}"
+        );
+        // No profile: one bar, the mean over the run: 2 kWh over 3600 s = 2000 W.
+        let mut d = d;
+        if let Details::Run(run) = &mut d.report.details {
+            run.profile.clear();
+        }
+        let page = html(&d, &meta);
+        assert!(page.contains("data-bins=\"0\""), "{page}");
+        assert!(
+            page.contains("<title>0 s .. 3,600 s: 2,000 W</title>"),
+            "{page}"
+        );
+        assert!(page.contains("no power profile"), "{page}");
+    }
+
+    #[test]
     fn html_escapes_what_it_shows() {
         let mut r =
             report(r#"{"schema":"wattlens.footprint/v1","kind":"fleet","method":"modelled"}"#);
