@@ -60,7 +60,17 @@ pub fn rtt_ms(km: f64) -> Percentiles {
 /// [`PlanError::Invalid`] naming the field when the catalog has no location for `key`;
 /// [`PlanError::Site`] only if the embedded table is broken.
 pub fn origin(cat: &Catalog, key: &str) -> Result<(String, (f64, f64)), PlanError> {
-    match cat.location(key.trim()).map_err(|e| PlanError::Site(e.into()))? {
+    let key = key.trim();
+    // A grid's other name (`France`, `FRA`) finds the grid's key first.
+    let grid = cat
+        .grids()
+        .ok()
+        .and_then(|g| g.get(key).ok())
+        .map(|g| g.key.as_str());
+    match cat
+        .location(grid.unwrap_or(key))
+        .map_err(|e| PlanError::Site(e.into()))?
+    {
         Some(l) => Ok((l.key.clone(), (l.lat, l.lon))),
         None => Err(PlanError::invalid(
             Field::From,

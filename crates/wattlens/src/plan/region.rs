@@ -337,7 +337,10 @@ pub fn plan_region(
     }
     let (best, mut notes) = choose(&regions, &totals);
     notes.extend(fallbacks);
-    notes.push(latency_note(origin.as_ref().map(|(k, _)| k.as_str()), &unplaced));
+    notes.push(latency_note(
+        origin.as_ref().map(|(k, _)| k.as_str()),
+        &unplaced,
+    ));
     Ok(RegionPlan {
         schema: PLAN_SCHEMA,
         data_gb: job.data_gb,

@@ -212,14 +212,23 @@ fn no_latency_without_from_and_an_unknown_from_names_the_field() {
     let cat = Catalog::embedded();
     let p = plan_region(&cat, &job(&["FR"]), McOptions::default()).expect("plan");
     assert!(p.regions[0].latency_ms.is_none() && p.from.is_none());
-    assert!(p.notes.iter().any(|n| n.starts_with("no latency: give {from}")));
+    assert!(p
+        .notes
+        .iter()
+        .any(|n| n.starts_with("no latency: give {from}")));
     let json = serde_json::to_value(&p).expect("json");
     assert!(json["regions"][0].get("latency_ms").is_none());
     let mut j = job(&["FR"]);
     j.from = Some("atlantis".into());
     let e = plan_region(&cat, &j, McOptions::default()).expect_err("unknown");
     assert!(
-        matches!(e, PlanError::Invalid { field: Field::From, .. }),
+        matches!(
+            e,
+            PlanError::Invalid {
+                field: Field::From,
+                ..
+            }
+        ),
         "{e:?}"
     );
 }
