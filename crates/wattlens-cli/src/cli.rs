@@ -865,6 +865,10 @@ pub struct PlanRegionArgs {
     /// catalog's network.kwh_per_gb).
     #[arg(long, value_name = "KWH_PER_GB", help_heading = "Plan")]
     pub network_intensity: Option<String>,
+    /// Where the users or the data are (a country code, cloud region or grid key with a point in
+    /// `wattlens catalog list locations`): adds each region's round-trip latency.
+    #[arg(long, value_name = "REGION", help_heading = "Plan")]
+    pub from: Option<String>,
     /// Power usage effectiveness of every candidate site (default: each region's operator
     /// profile, or the catalog default).
     #[arg(long, help_heading = "Site")]

@@ -80,6 +80,7 @@ const FLAGS: &[(Field, &str)] = &[
     (Field::Data, "--data"),
     (Field::Bandwidth, "--bandwidth"),
     (Field::NetworkIntensity, "--network-intensity"),
+    (Field::From, "--from"),
     (Field::Years, "--years"),
     (Field::DemandGrowth, "--demand-growth"),
     (Field::EfficiencyGain, "--efficiency-gain"),

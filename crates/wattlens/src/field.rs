@@ -154,6 +154,8 @@ fields! {
     RequestsPerDay = "requests_per_day",
     /// Candidate regions of a plan.
     Regions = "regions",
+    /// Where the users or the data of a plan are (a location key).
+    From = "from",
     /// Time to restart after an interruption.
     RestartMinutes = "restart_minutes",
     /// A carbon-intensity time series.

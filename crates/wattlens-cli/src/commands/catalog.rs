@@ -113,6 +113,7 @@ macro_rules! per_kind {
             TableKind::Prices => $f($cat.prices()?, $($arg),*),
             TableKind::Devices => $f($cat.devices()?, $($arg),*),
             TableKind::PowerCaps => $f($cat.power_caps()?, $($arg),*),
+            TableKind::Locations => $f($cat.locations()?, $($arg),*),
             other => Err(anyhow::anyhow!("catalog table {} is not known to this CLI", other.name())),
         }
     };

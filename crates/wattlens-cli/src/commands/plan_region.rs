@@ -78,6 +78,7 @@ pub fn run(
                 .transpose()?,
             ..SiteInputs::default()
         },
+        from: a.from.clone(),
     };
     let mc = settings::mc_with(a.samples.as_deref(), a.seed, cfg, DEFAULT_SAMPLES)?;
     let mut plan = plan_region(cat, &job, mc).map_err(|e| anyhow!(crate::flags::plan_error(&e)))?;
@@ -185,9 +186,14 @@ fn table(p: &RegionPlan) -> String {
             format!("{}..{}", fmt_human(p.p5), fmt_human(p.p95))
         }
     };
-    let mut rows: Vec<Vec<String>> = vec![head.iter().map(|h| (*h).to_string()).collect()];
+    let mut head: Vec<String> = head.iter().map(|h| (*h).to_string()).collect();
+    // The latency column only with --from (the table without it is unchanged).
+    if p.from.is_some() {
+        head.push("latency ms".into());
+    }
+    let mut rows: Vec<Vec<String>> = vec![head.clone()];
     for r in &p.regions {
-        rows.push(vec![
+        let mut row = vec![
             r.region.clone(),
             range(&r.intensity_g_per_kwh),
             range(&r.pue),
@@ -196,7 +202,18 @@ fn table(p: &RegionPlan) -> String {
             fmt_human(r.transfer_hours.p50),
             plain(&r.water_l, "L"),
             mass(&r.total_carbon_kgco2e),
-        ]);
+        ];
+        if p.from.is_some() {
+            row.push(r.latency_ms.as_ref().map_or("-".into(), |l| {
+                format!(
+                    "{} ({}..{})",
+                    fmt_human(l.p50),
+                    fmt_human(l.p5),
+                    fmt_human(l.p95)
+                )
+            }));
+        }
+        rows.push(row);
     }
     let widths: Vec<usize> = (0..head.len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))

@@ -218,6 +218,7 @@ mod plan;
 mod plan_checkpoint;
 mod plan_profile;
 mod plan_region;
+mod plan_region_latency;
 mod plan_renewable;
 mod report_formats;
 mod report_history;

@@ -8,6 +8,7 @@
 mod check;
 mod cross;
 mod edge;
+mod locations;
 mod prices;
 mod rows;
 mod table;
@@ -16,6 +17,7 @@ mod user;
 pub use check::{coefficient_bounds, Bounds, FieldError, Validate};
 pub use cross::{server_power_covers_accelerators, ORDERED_DEFAULTS};
 pub use edge::{Device, PowerCapPoint};
+pub use locations::Location;
 pub use prices::{display as price_display, ElectricityPrice};
 pub use rows::{Accelerator, Coefficient, Datacenter, Equivalent, Ewif, Grid, Model, Server};
 pub use table::Table;
@@ -51,11 +53,13 @@ pub enum TableKind {
     Devices,
     /// Measured points of the power-cap curves (time and energy against the uncapped run).
     PowerCaps,
+    /// Points on the map of grid keys (cloud regions' cities, countries' centres, grid hubs).
+    Locations,
 }
 
 impl TableKind {
     /// Every kind, in listing order.
-    pub const ALL: [TableKind; 11] = [
+    pub const ALL: [TableKind; 12] = [
         TableKind::Accelerators,
         TableKind::Servers,
         TableKind::Grids,
@@ -67,6 +71,7 @@ impl TableKind {
         TableKind::Prices,
         TableKind::Devices,
         TableKind::PowerCaps,
+        TableKind::Locations,
     ];
     /// The name used on the command line and in user catalog files.
     #[must_use]
@@ -83,6 +88,7 @@ impl TableKind {
             TableKind::Prices => "prices",
             TableKind::Devices => "devices",
             TableKind::PowerCaps => "power-caps",
+            TableKind::Locations => "locations",
         }
     }
     /// The singular noun, for messages.
@@ -100,6 +106,7 @@ impl TableKind {
             TableKind::Prices => "electricity price",
             TableKind::Devices => "device",
             TableKind::PowerCaps => "power-cap point",
+            TableKind::Locations => "location",
         }
     }
     /// Parses a kind name (singular or plural, with common synonyms).
@@ -118,6 +125,7 @@ impl TableKind {
             "price" | "tariff" => TableKind::Prices,
             "device" | "phone" | "laptop" | "edge" => TableKind::Devices,
             "powercap" | "cap" => TableKind::PowerCaps,
+            "location" | "place" => TableKind::Locations,
             _ => return None,
         })
     }
@@ -278,6 +286,7 @@ pub struct Catalog {
     prices: OnceLock<Table<ElectricityPrice>>,
     devices: OnceLock<Table<Device>>,
     power_caps: OnceLock<Table<PowerCapPoint>>,
+    locations: OnceLock<Table<Location>>,
 }
 
 fn table<'a, T: Row>(
@@ -404,6 +413,14 @@ impl Catalog {
     /// Only if the embedded table is broken.
     pub fn power_caps(&self) -> Result<&Table<PowerCapPoint>, CatalogError> {
         table(&self.power_caps, &[])
+    }
+
+    /// Points on the map of grid keys (embedded only).
+    ///
+    /// # Errors
+    /// Only if the embedded table is broken.
+    pub fn locations(&self) -> Result<&Table<Location>, CatalogError> {
+        table(&self.locations, &[])
     }
 
     /// A default coefficient by key; a missing key is a bug in the embedded table.

@@ -28,6 +28,7 @@ pub(crate) mod account;
 pub mod chart;
 pub mod checkpoint;
 mod interruptible;
+pub mod latency;
 pub mod profile;
 #[cfg(test)]
 mod proptests;

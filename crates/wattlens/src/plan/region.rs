@@ -12,13 +12,15 @@
 //!   samples, [`runner::run_keeping`]; sample `i` of every run draws from the same generators,
 //!   so the energy, the network intensity and the grid's intensity agree), so its percentiles
 //!   are those of the sum and never below the compute's;
-//! - transfer hours: `D x 8 / B` (B in Gbit/s).
+//! - transfer hours: `D x 8 / B` (B in Gbit/s);
+//! - latency (with `from`): the round trip over fibre from `from` to the region's catalog point
+//!   ([`super::latency`]); a region without a point has none (said in a note).
 //!
 //! The margin of the best region against the runner-up is `total_2 - total_1` per sample: the
 //! energy and the network intensity are drawn first in every model, so both regions see the
 //! same values of the inputs they share.
 
-use super::{PlanError, PLAN_SCHEMA};
+use super::{latency, PlanError, PLAN_SCHEMA};
 use crate::catalog::{Catalog, Row};
 use crate::estimate::site::{fallback_notes, resolve, SiteInputs};
 use crate::explain::StepSink;
@@ -52,6 +54,8 @@ pub struct RegionJob {
     pub network_kwh_per_gb: Option<Range>,
     /// Site inputs every region shares (`pue` ...); `grid` is set per region.
     pub site: SiteInputs,
+    /// Where the users or the data are (a location key), for the latency each region adds.
+    pub from: Option<String>,
 }
 
 /// Which energy a [`RegionModel`] accounts.
@@ -179,6 +183,10 @@ pub struct RegionResult {
     pub currency: String,
     /// Compute plus transfer carbon, per sample, kgCO2e.
     pub total_carbon_kgco2e: Percentiles,
+    /// Round trip from `from` over fibre, ms: `{low, middle, high}` of the route inflation
+    /// (absent without `from`, or when the catalog has no location for the region).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Percentiles>,
 }
 
 /// The region to choose and by how much it wins.
@@ -213,6 +221,9 @@ pub struct RegionPlan {
     pub network_kwh_per_gb: Percentiles,
     /// Where the network intensity comes from.
     pub network_source: String,
+    /// Where the users or the data are (the location key latency is measured from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// The candidates, in the order given.
     pub regions: Vec<RegionResult>,
     /// The best.
@@ -255,6 +266,12 @@ pub fn plan_region(
             (c.range(), format!("{NETWORK_KEY}: {}", Row::cite(c)))
         }
     };
+    let origin = job
+        .from
+        .as_deref()
+        .map(|f| latency::origin(cat, f))
+        .transpose()?;
+    let mut unplaced = Vec::new();
     let mut regions = Vec::with_capacity(job.regions.len());
     let mut totals = Vec::with_capacity(job.regions.len());
     let mut samples = 1;
@@ -289,6 +306,16 @@ pub fn plan_region(
         samples = samples.max(compute.samples);
         let get = |r: &crate::result::Report, f| r.get(f).unwrap_or(Percentiles::point(0.0));
         let hours = job.data_gb * 8.0 / job.bandwidth_gbps / 3600.0;
+        let latency_ms = match &origin {
+            Some((_, point)) => {
+                let l = latency::to_key(cat, *point, &grid)?;
+                if l.is_none() {
+                    unplaced.push(name.clone());
+                }
+                l
+            }
+            None => None,
+        };
         regions.push(RegionResult {
             region: name.clone(),
             grid,
@@ -304,11 +331,16 @@ pub fn plan_region(
             cost: get(&compute, Figure::Cost),
             currency: site.currency.clone(),
             total_carbon_kgco2e: percentiles(&total),
+            latency_ms,
         });
         totals.push(total);
     }
     let (best, mut notes) = choose(&regions, &totals);
     notes.extend(fallbacks);
+    notes.push(latency_note(
+        origin.as_ref().map(|(k, _)| k.as_str()),
+        &unplaced,
+    ));
     Ok(RegionPlan {
         schema: PLAN_SCHEMA,
         data_gb: job.data_gb,
@@ -317,11 +349,38 @@ pub fn plan_region(
         bandwidth_gbps: job.bandwidth_gbps,
         network_kwh_per_gb: bounds(network),
         network_source,
+        from: origin.map(|(k, _)| k),
         regions,
         best,
         samples,
         notes,
     })
+}
+
+/// What the latency column is, or how to get it.
+fn latency_note(from: Option<&str>, unplaced: &[String]) -> String {
+    let Some(from) = from else {
+        return "no latency: give {from} (where the users or the data are, e.g. FR or \
+                gcp:europe-west1) for the round trip to each region"
+            .into();
+    };
+    let mut n = format!(
+        "latency: round trip over fibre from {from}, 2 x great-circle distance x route \
+         inflation {}..{}..{} / {:.0} km/ms + {} ms floor (modelled; points: `wattlens catalog \
+         list locations`)",
+        latency::INFLATION[0],
+        latency::INFLATION[1],
+        latency::INFLATION[2],
+        latency::FIBRE_KM_PER_MS,
+        latency::FLOOR_MS
+    );
+    if !unplaced.is_empty() {
+        n.push_str(&format!(
+            "; no latency for {}: the catalog has no location for it",
+            unplaced.join(", ")
+        ));
+    }
+    n
 }
 
 /// The carbon of every sample a run kept, kgCO2e (one value for a run of point inputs).

@@ -9,6 +9,7 @@ const PL: f64 = 661.926;
 
 fn job(regions: &[&str]) -> RegionJob {
     RegionJob {
+        from: None,
         regions: regions.iter().map(|s| (*s).to_string()).collect(),
         data_gb: 50_000.0,
         energy_kwh: Range::point(100_000.0),
@@ -60,7 +61,9 @@ fn point_inputs_match_hand_computation() {
     // 79,629.6978 - 6,741.4917 = 72,888.2061 kg.
     point(p.best.margin_kgco2e.expect("margin"), 72_888.206_1);
     assert!(p.best.distinguishable);
-    assert!(p.notes.is_empty(), "{:?}", p.notes);
+    // The only note says how to get the latency (no --from here).
+    assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+    assert!(p.notes[0].starts_with("no latency"), "{:?}", p.notes);
     // Water: WUE x IT + EWIF x facility, both positive here.
     assert!(fr.water_l.p5 > 0.0 && fr.water_l.p5 <= fr.water_l.p95);
 }
@@ -175,4 +178,57 @@ fn an_unknown_region_names_regions_and_suggests() {
         "{shown}"
     );
     assert!(shown.contains("cn-northwest"), "{shown}");
+}
+
+#[test]
+fn latency_from_a_country_to_each_region() {
+    // From FR (46.227638 N, 2.213749 E, the table's geographic centre) to PL (51.919438 N,
+    // 19.145136 E): haversine h = 0.0117125, d = 2 x 6371 x asin(sqrt(h)) = 1381.70 km;
+    // RTT = 2 x 1381.70 x k / 199.862 + 1 ms = 18.97 (k 1.3), 30.04 (k 2.1), 41.10 (k 2.9) ms.
+    // FR to itself: the floor alone, 1 ms. world has no location: no latency, said in a note.
+    let cat = Catalog::embedded();
+    let mut j = job(&["FR", "PL", "world"]);
+    j.from = Some("FR".into());
+    let p = plan_region(&cat, &j, McOptions::default()).expect("plan");
+    assert_eq!(p.from.as_deref(), Some("FR"));
+    let fr = p.regions[0].latency_ms.expect("FR");
+    assert_eq!((fr.p5, fr.p50, fr.p95), (1.0, 1.0, 1.0));
+    let pl = p.regions[1].latency_ms.expect("PL");
+    assert!((pl.p5 - 18.97).abs() < 0.01, "{pl:?}");
+    assert!((pl.p50 - 30.04).abs() < 0.01, "{pl:?}");
+    assert!((pl.p95 - 41.10).abs() < 0.01, "{pl:?}");
+    assert!(p.regions[2].latency_ms.is_none());
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("no latency for world: the catalog has no location")),
+        "{:?}",
+        p.notes
+    );
+}
+
+#[test]
+fn no_latency_without_from_and_an_unknown_from_names_the_field() {
+    let cat = Catalog::embedded();
+    let p = plan_region(&cat, &job(&["FR"]), McOptions::default()).expect("plan");
+    assert!(p.regions[0].latency_ms.is_none() && p.from.is_none());
+    assert!(p
+        .notes
+        .iter()
+        .any(|n| n.starts_with("no latency: give {from}")));
+    let json = serde_json::to_value(&p).expect("json");
+    assert!(json["regions"][0].get("latency_ms").is_none());
+    let mut j = job(&["FR"]);
+    j.from = Some("atlantis".into());
+    let e = plan_region(&cat, &j, McOptions::default()).expect_err("unknown");
+    assert!(
+        matches!(
+            e,
+            PlanError::Invalid {
+                field: Field::From,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
