@@ -260,7 +260,7 @@ pub struct Roofline {
     pub attn_width: f64,
     /// A shape inferred from the active parameters, drawn per evaluation in place of `layers`,
     /// `kv_width` and `attn_width` ([`shape`]).
-    pub inferred: Option<shape::ShapeFit>,
+    pub inferred: Option<&'static shape::ShapeFit>,
     /// Batch size.
     pub batch: Range,
     /// Input tokens.
@@ -377,7 +377,7 @@ impl Roofline {
 
         // Drawn last and only for an inferred shape, so that other estimates' draws stay as
         // they were.
-        if let Some(fit) = &self.inferred {
+        if let Some(fit) = self.inferred {
             let g = fit.draw(d, s.active_params);
             s.layers = g.layers;
             s.kv_width = g.kv_width;

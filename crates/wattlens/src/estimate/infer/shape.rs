@@ -18,10 +18,11 @@
 //! Each residual is drawn uniform on `+/- 1.645 s sqrt(1 + 1/n) / 0.9`, so that its P5..P95 is
 //! the normal prediction interval `+/- 1.645 s sqrt(1 + 1/n)` (the convention of the training
 //! prior); the central evaluation uses the fit. Nothing here is typed by hand: the coefficients
-//! are computed from the table each time (`shipped_fit_comes_from_the_table` pins them).
+//! are computed from the table once a process (`shipped_fit_comes_from_the_table` pins them).
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::uncertainty::{Draw, Range};
+use std::sync::OnceLock;
 
 /// The first release year of the population: grouped-query attention (Ainslie et al. 2023)
 /// became the norm of open models from 2024; older rows (multi-head GPT-3, BLOOM, LLaMA 1,
@@ -75,6 +76,8 @@ pub struct ShapeFit {
     pub ratio_mu: f64,
     /// Standard deviation of `ln r`.
     pub ratio_s: f64,
+    /// Half-widths of the three residuals' draws (layers, hidden, ratio), computed once.
+    halves: (f64, f64, f64),
 }
 
 /// A shape of one evaluation.
@@ -130,6 +133,8 @@ impl ShapeFit {
             .collect();
         let ratio_mu = lr.iter().sum::<f64>() / n;
         let ratio_s = (lr.iter().map(|v| (v - ratio_mu).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let half = |s: f64| Z95 * s * (1.0 + 1.0 / n).sqrt() / 0.9;
+        let halves = (half(layers.s), half(hidden.s), half(ratio_s));
         Some(Self {
             members,
             layers,
@@ -137,20 +142,22 @@ impl ShapeFit {
             beta,
             ratio_mu,
             ratio_s,
+            halves,
         })
     }
 
-    /// The fit on the shipped models table (user rows are not part of it).
+    /// The fit on the shipped models table, computed once a process (user rows are not part of
+    /// it, so it is the same whatever catalog is in use).
     ///
     /// # Errors
     /// Only if an embedded row is broken.
-    pub fn shipped(cat: &Catalog) -> Result<Option<Self>, CatalogError> {
-        Ok(Self::of(population(cat)?))
-    }
-
-    /// Half-width of a residual's uniform draw for standard deviation `s`.
-    fn half(&self, s: f64) -> f64 {
-        Z95 * s * (1.0 + 1.0 / self.members.len() as f64).sqrt() / 0.9
+    pub fn shipped() -> Result<Option<&'static Self>, CatalogError> {
+        static FIT: OnceLock<Option<ShapeFit>> = OnceLock::new();
+        if let Some(f) = FIT.get() {
+            return Ok(f.as_ref());
+        }
+        let fit = Self::of(population()?);
+        Ok(FIT.get_or_init(|| fit).as_ref())
     }
 
     /// The shape at `active` parameters with the residuals at `(z_l, z_h, z_r)`, each in -1..1
@@ -158,16 +165,14 @@ impl ShapeFit {
     #[must_use]
     pub fn at(&self, active: f64, (z_l, z_h, z_r): (f64, f64, f64)) -> Drawn {
         let x = active.ln();
-        let e_l = z_l * self.half(self.layers.s);
+        let (hl, hh, hr) = self.halves;
+        let e_l = z_l * hl;
         let layers = (self.layers.a + self.layers.b * x + e_l).exp();
-        let hidden =
-            (self.hidden.a + self.hidden.b * x + self.beta * e_l + z_h * self.half(self.hidden.s))
-                .exp();
-        let r = (self.ratio_mu + z_r * self.half(self.ratio_s)).exp();
+        let ln_h = self.hidden.a + self.hidden.b * x + self.beta * e_l + z_h * hh;
         Drawn {
             layers,
-            hidden,
-            kv_width: 2.0 * hidden * r,
+            hidden: ln_h.exp(),
+            kv_width: 2.0 * (ln_h + self.ratio_mu + z_r * hr).exp(),
         }
     }
 
@@ -221,7 +226,7 @@ impl ShapeFit {
     /// The KV heads / attention heads ratio at its P5 and P95.
     #[must_use]
     pub fn ratio_range(&self) -> Range {
-        let h = self.half(self.ratio_s) * 0.9;
+        let h = self.halves.2 * 0.9;
         Range::new((self.ratio_mu - h).exp(), (self.ratio_mu + h).exp())
     }
 
@@ -246,21 +251,17 @@ impl ShapeFit {
     }
 }
 
-/// The population: shipped rows of [`ERA_FROM`] or later with a complete shape, one per
-/// distinct (layers, hidden, heads, KV width).
+/// The population: shipped rows (the embedded catalog, no user rows) of [`ERA_FROM`] or later
+/// with a complete shape, one per distinct (layers, hidden, heads, KV width); rows of other
+/// years are not parsed.
 ///
 /// # Errors
 /// Only if an embedded row is broken.
-pub fn population(cat: &Catalog) -> Result<Vec<Member>, CatalogError> {
+pub fn population() -> Result<Vec<Member>, CatalogError> {
+    let of_era = |y: &str| y.trim().parse::<u32>().is_ok_and(|y| y >= ERA_FROM);
+    let cat = Catalog::embedded();
     let mut out: Vec<(Member, f64)> = Vec::new();
-    for (m, user) in cat.models()?.rows_with_origin()? {
-        if user {
-            continue;
-        }
-        let year = m.year.as_deref().and_then(|y| y.trim().parse::<u32>().ok());
-        if year.is_none_or(|y| y < ERA_FROM) {
-            continue;
-        }
+    for m in cat.models()?.rows_where("year", of_era)? {
         let (Some(active), Some(layers), Some(hidden), Some(heads), Some(kv), Some(d)) = (
             m.active_params.or(m.total_params),
             m.layers,

@@ -1,9 +1,7 @@
 use super::*;
 
-fn shipped() -> ShapeFit {
-    ShapeFit::shipped(&Catalog::embedded())
-        .expect("catalog")
-        .expect("a fit")
+fn shipped() -> &'static ShapeFit {
+    ShapeFit::shipped().expect("catalog").expect("a fit")
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

@@ -3,7 +3,7 @@
 
 use super::super::positive;
 use super::InferInputs;
-use crate::catalog::{Catalog, Model, Row};
+use crate::catalog::{Model, Row};
 use crate::estimate::infer::shape::{ShapeFit, ERA_FROM};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
@@ -19,11 +19,10 @@ pub(super) struct Arch {
     pub(super) attn_width: f64,
     pub(super) context: Option<f64>,
     /// The shape inferred from the size when none is known (layers etc. are its centre).
-    pub(super) inferred: Option<ShapeFit>,
+    pub(super) inferred: Option<&'static ShapeFit>,
 }
 
 pub(super) fn arch(
-    cat: &Catalog,
     model: Option<&Model>,
     i: &InferInputs,
     out: &mut Vec<Assumption>,
@@ -106,7 +105,7 @@ pub(super) fn arch(
         inferred: None,
     };
     if layers == 0.0 {
-        infer_shape(cat, &mut a, out, notes)?;
+        infer_shape(&mut a, out, notes)?;
     }
     Ok(a)
 }
@@ -183,13 +182,12 @@ fn shape(
 /// centre sizes the replica, each evaluation draws its own; the note and an assumption say so
 /// and name the models. `notes` ends with why the shape is unknown, which this completes.
 fn infer_shape(
-    cat: &Catalog,
     a: &mut Arch,
     out: &mut Vec<Assumption>,
     notes: &mut Vec<String>,
 ) -> Result<(), EstimateError> {
     let why = notes.pop().unwrap_or_default();
-    let fit = ShapeFit::shipped(cat).map_err(|e| EstimateError::from_field(Field::Model, e))?;
+    let fit = ShapeFit::shipped().map_err(|e| EstimateError::from_field(Field::Model, e))?;
     let Some(fit) = fit else {
         notes.push(format!("{why}: the KV cache and attention FLOPs are left out, so memory and energy are lower bounds"));
         return Ok(());

@@ -90,7 +90,7 @@ pub(super) fn on_device(
         field: Some(Field::Device),
     });
     let charging = charging(i.charger.as_deref())?;
-    let a = arch(cat, model, i, &mut out, &mut notes)?;
+    let a = arch(model, i, &mut out, &mut notes)?;
     let input = given_or(
         cat,
         &mut out,
@@ -160,7 +160,7 @@ pub(super) fn on_device(
         layers: a.layers,
         kv_width: a.kv_width,
         attn_width: a.attn_width,
-        inferred: a.inferred.clone(),
+        inferred: a.inferred,
         batch,
         input_tokens: input,
         accelerators: 1.0,

@@ -48,7 +48,7 @@ fn a_3b_int4_model_on_a_phone_by_hand() {
     // No shape is given: the inferred one at 3 B (docs/models.md 7.1) has
     // e^(-4.40393 + 0.350705 x ln 3e9) = 25.77 layers and KV width
     // 2 x e^(0.441323 + 0.340818 x ln 3e9) x e^-1.612414 = 2 x 2,640.2 x 0.19941 = 1,052.9.
-    let fit = crate::estimate::infer::shape::ShapeFit::shipped(&Catalog::embedded())
+    let fit = crate::estimate::infer::shape::ShapeFit::shipped()
         .expect("catalog")
         .expect("a fit");
     let s = fit.at(3e9, (0.0, 0.0, 0.0));

@@ -27,7 +27,7 @@ pub(super) fn modelled(
     out: &mut Vec<Assumption>,
     notes: &mut Vec<String>,
 ) -> Result<(Energy, String), EstimateError> {
-    let a = arch(cat, model, i, out, notes)?;
+    let a = arch(model, i, out, notes)?;
     let hw = hardware(cat, &i.hw, None, out)?;
     let accel = hw.accel.ok_or_else(|| EstimateError::Missing("{gpu}: which accelerator serves the model (e.g. {gpu} h100); `wattlens catalog list accelerators` lists them".into()))?;
     let input = given_or(
@@ -84,7 +84,7 @@ pub(super) fn modelled(
         layers: a.layers,
         kv_width: a.kv_width,
         attn_width: a.attn_width,
-        inferred: a.inferred.clone(),
+        inferred: a.inferred,
         batch,
         input_tokens: input,
         accelerators: n,
@@ -246,7 +246,7 @@ fn replica(
         batch
     };
     // An inferred shape is refused only when its smallest plausible KV cache does not fit.
-    let per_seq = a.inferred.as_ref().map_or(per_seq, |s| {
+    let per_seq = a.inferred.map_or(per_seq, |s| {
         s.smallest_kv_per_token(a.active.hi) * fit.p.kv_bytes() * (fit.tokens.0 + fit.tokens.1)
     });
     fits(fit, gpus.lo, weights, per_seq, batch)?;
