@@ -179,30 +179,51 @@ fn seed_ai_in_every_google_search_from_a_request_rate() {
 
 // ---- the model, part by part, against hand computations ------------------------------------
 
+/// Time of one decode step of `--params 8B` at batch 1 and mean context `c`, at the inferred
+/// shape's centre (docs/models.md 7.1): 36.35 layers, KV width 1,471.5, so 36.35 x 1,471.5 x
+/// 2 B = 106,975 B of KV cache a token; plus the step overhead 36.35 layers x 1.55 us (the
+/// middle of infer.step_overhead) = 56.3 us. `w` bytes per weight, `kv` per cached value.
+fn step_8b(c: f64, w: f64, kv: f64) -> f64 {
+    (8e9 * w + 36.35 * 1471.5 * kv * c) / 3.35e12 + 36.35 * 1.55e-6
+}
+
 #[test]
 fn decode_time_is_weights_over_bandwidth_at_batch_one() {
-    // 8 B params in bf16 at batch 1 read 16 GB a token; at 3.35 TB/s that is 4.776 ms.
+    // 8 B params in bf16 at batch 1 read 16 GB a token; at 3.35 TB/s that is 4.776 ms. With
+    // no architecture given, the inferred shape adds the KV cache of the mean context
+    // 1 + 1000 / 2 = 501 tokens (53.6 MB, 0.016 ms) and the step overhead (0.056 ms): 4.848 ms.
     let v = exact(&[]);
     let ms = p50(&v, "time_per_output_token_ms");
-    assert!((ms - 16e9 / 3.35e12 * 1e3).abs() < 1e-3, "{ms}");
-    assert_eq!(
-        p5(&v, "time_per_output_token_ms"),
-        p95(&v, "time_per_output_token_ms")
-    );
+    let step = step_8b(501.0, 2.0, 2.0);
+    assert!((step * 1e3 - 4.848).abs() < 1e-3);
+    assert!((ms / (step * 1e3) - 1.0).abs() < 0.005, "{ms}");
+    // The weights alone are the floor; the shape and the overhead are ranges above it.
+    assert!(p5(&v, "time_per_output_token_ms") > 16e9 / 3.35e12 * 1e3);
+    assert!(p95(&v, "time_per_output_token_ms") > ms);
     // 16 GB fit one H100 (72 GB usable).
     assert_eq!(p50(&v, "accelerators"), 1.0);
-    // latency = prefill of 1 token (weights read once, 4.776 ms) + 1000 steps = 1001 x 4.776 ms
+    // latency = prefill of 1 token (weights read once, 4.776 ms) + 1000 steps of 4.848 ms
     let s = p50(&v, "latency_s");
-    assert!((s - 1001.0 * 16e9 / 3.35e12).abs() < 1e-6, "{s}");
+    assert!(
+        (s / (16e9 / 3.35e12 + 1000.0 * step) - 1.0).abs() < 0.005,
+        "{s}"
+    );
 }
 
 #[test]
 fn precision_changes_the_bytes_read() {
-    // int4: 8e9 x 0.5 B = 4 GB a token -> 1.194 ms; fp8: 8 GB -> 2.388 ms.
+    // int4: 8e9 x 0.5 B = 4 GB a token -> 1.194 ms, + KV in 2 B (0.016 ms) + overhead
+    // (0.056 ms) = 1.266 ms; fp8: 8 GB -> 2.388 ms, + KV in 1 B (0.008 ms) + 0.056 = 2.452 ms.
     let int4 = p50(&exact(&["--precision", "int4"]), "time_per_output_token_ms");
-    assert!((int4 - 4e9 / 3.35e12 * 1e3).abs() < 1e-3, "{int4}");
+    assert!(
+        (int4 / (step_8b(501.0, 0.5, 2.0) * 1e3) - 1.0).abs() < 0.005,
+        "{int4}"
+    );
     let fp8 = p50(&exact(&["--precision", "fp8"]), "time_per_output_token_ms");
-    assert!((fp8 - 8e9 / 3.35e12 * 1e3).abs() < 1e-3, "{fp8}");
+    assert!(
+        (fp8 / (step_8b(501.0, 1.0, 1.0) * 1e3) - 1.0).abs() < 0.005,
+        "{fp8}"
+    );
 }
 
 #[test]
@@ -214,10 +235,12 @@ fn power_rises_from_memory_bound_decode_to_compute_bound_prefill() {
     let j = p50(&v, "accelerator_energy_j_per_token");
     let t = 16e9 / 3.35e12;
     assert!(j > 0.2 * 700.0 * t && j < 0.43 * 700.0 * t * 1.01, "{j}");
-    // Batch 256 shares the weights: the energy per token falls by more than 20x.
+    // Batch 256 shares the weights: the energy per token falls by more than 15x (not the
+    // 256x of the weights alone: each sequence reads its own 53.6 MB of KV cache a step,
+    // 13.7 GB for the batch, and adds 256 x 56 us of overhead, at a power near the high level).
     let big = exact_with("256", "1000", &[]);
     let jb = p50(&big, "accelerator_energy_j_per_token");
-    assert!(jb < j / 20.0, "{jb} vs {j}");
+    assert!(jb < j / 15.0, "{jb} vs {j}");
 }
 
 #[test]
@@ -275,12 +298,15 @@ fn reasoning_tokens_cost_like_output_tokens() {
     let short = exact_with("1", "500", &[]);
     let long = exact_with("1", "5000", &[]);
     let r = p50(&long, "energy_wh_per_request") / p50(&short, "energy_wh_per_request");
-    // Without an architecture there is no KV cache, so every step takes as long: the ratio is
-    // (1 prefill pass + 5000 steps) / (1 + 500) = 9.98.
-    assert!((9.9..10.1).contains(&r), "{r}");
-    // per 1,000 tokens the two agree within 1%
+    // Were every step as long, the ratio would be (1 prefill pass + 5000 steps) / (1 + 500) =
+    // 9.98; the inferred shape's KV cache grows with the context (mean 2,501 against 251
+    // tokens: 267.5 MB against 26.9 MB a step, 4.912 against 4.840 ms), and its reads draw
+    // more than weight streaming, so the long request costs more a token: about 10.1x in time,
+    // more in energy.
+    assert!((10.0..11.0).contains(&r), "{r}");
+    // per 1,000 tokens the long one costs 1-10% more
     let k = p50(&long, "energy_wh_per_1k_tokens") / p50(&short, "energy_wh_per_1k_tokens");
-    assert!((k - 1.0).abs() < 0.01, "{k}");
+    assert!((1.0..1.1).contains(&k), "{k}");
 }
 
 #[test]
@@ -291,10 +317,11 @@ fn a_request_rate_gives_days_years_and_a_fleet() {
     let day = p50(&v, "energy_kwh_per_day");
     assert!((day / (wh * 1e3) - 1.0).abs() < 1e-5, "{day} vs {wh}");
     assert!((p50(&v, "energy_kwh_per_year") / (day * 365.0) - 1.0).abs() < 1e-5);
-    // replicas busy: 1e6 x 4.781 s / 86,400 s = 55.3 accelerators
+    // replicas busy: 1e6 x 4.853 s (4.776 ms + 1000 x 4.848 ms) / 86,400 s = 56.2 accelerators
     let fleet = p50(&v, "fleet_accelerators");
+    let busy = 16e9 / 3.35e12 + 1000.0 * step_8b(501.0, 2.0, 2.0);
     assert!(
-        (fleet - 1e6 * 1001.0 * 16e9 / 3.35e12 / 86_400.0).abs() < 0.01,
+        (fleet / (1e6 * busy / 86_400.0) - 1.0).abs() < 0.005,
         "{fleet}"
     );
     // carbon and water per request follow the same accounting as the totals
@@ -642,7 +669,8 @@ fn validation_samsi_llama_65b_three_and_four_joules_inside() {
 #[test]
 fn validation_epoch_gpt_4o_estimate_below_p5() {
     // Epoch AI 2025 estimates ~0.3 Wh a GPT-4o query (not a measurement). docs/validation.md
-    // reports P50 0.717 Wh (0.368-4.13): Epoch's figure lies below P5.
+    // reports P50 1.14 Wh (0.68-4.59) with the shape inferred from 100 B active parameters
+    // (0.717 Wh without KV cache or attention before): Epoch's figure lies below P5.
     let v = json(&[
         "estimate",
         "infer",
@@ -658,7 +686,7 @@ fn validation_epoch_gpt_4o_estimate_below_p5() {
         "1.2",
     ]);
     let k = "energy_wh_per_request";
-    assert!(0.3 < p5(&v, k) && p50(&v, k) < 0.3 * 3.0, "{}", v[k]);
+    assert!(0.3 < p5(&v, k) && p50(&v, k) < 0.3 * 5.0, "{}", v[k]);
 }
 
 #[test]
@@ -707,4 +735,92 @@ fn a_default_batch_is_narrowed_to_fit_the_given_gpus() {
         ],
         &["--gpus", "does not fit", "--batch"],
     );
+}
+
+// ---- a shape from the size alone (docs/models.md 7.1) ----------------------------------------
+
+#[test]
+fn params_alone_get_a_shape_inferred_from_published_models() {
+    let v = json(&[
+        "estimate",
+        "infer",
+        "--params",
+        "8B",
+        "--gpu",
+        "h100",
+        "--batch",
+        "8",
+        "--explain",
+    ]);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("fitted on 16 published open models of 2024 or later (Llama 3 8B,"),
+        "{notes}"
+    );
+    assert!(!notes.contains("lower bounds"), "{notes}");
+    let shape = v["assumptions"]
+        .as_array()
+        .expect("assumptions")
+        .iter()
+        .find(|a| a["name"] == "shape")
+        .expect("a shape assumption");
+    // At 8 B: e^(-4.40393 + 0.350705 x ln 8e9) = 36.35 layers (P5..P95 26..52).
+    assert!(
+        shape["value"]
+            .as_str()
+            .expect("text")
+            .starts_with("inferred: 36 layers (26..52)"),
+        "{shape}"
+    );
+    let step = v["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == "inferred_shape")
+        .expect("an inferred_shape step");
+    assert!((f64_of(&step["value"]) - 36.35).abs() < 0.01, "{step}");
+    // A known shape draws nothing of the kind.
+    let known = json(&[
+        "estimate",
+        "infer",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "h100",
+        "--explain",
+    ]);
+    assert!(!known["steps"].to_string().contains("inferred_shape"));
+    assert!(!known["notes"].to_string().contains("inferred"));
+}
+
+fn f64_of(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn an_inferred_shape_is_refused_only_when_its_smallest_kv_cache_cannot_fit() {
+    // Llama 3.1 8B's real shape at batch 512 with the default 1,000 + 500 tokens on one H100:
+    // 16.06 GB of weights + 512 x 1,500 x 131,072 B = 100.7 GB of KV cache = 116.7 GB > 72 GB.
+    let args = |who: &[&'static str]| {
+        let mut a = vec!["estimate", "infer"];
+        a.extend_from_slice(who);
+        a.extend_from_slice(&["--gpu", "h100", "--gpus", "1", "--batch", "512"]);
+        a
+    };
+    let out = wattlens(&args(&["--model", "llama-3.1-8b"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("117 GB of weights and KV cache"),
+        "{}",
+        stderr(&out)
+    );
+    // From 8.03 B alone the smallest KV cache of the P5..P95 range fits: an estimate, whose
+    // P95 covers the larger caches of the range.
+    let v = json(&args(&["--params", "8.03B"]));
+    assert!(p50(&v, "accelerator_energy_j_per_token") > 0.0);
+    // A replica that cannot hold even the weights is refused as before.
+    let out = wattlens(&[
+        "estimate", "infer", "--params", "405B", "--gpu", "h100", "--gpus", "4",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -17,6 +17,8 @@
 //! Each equation is a plain function with a hand-checked unit test; docs/models.md gives the
 //! sources.
 
+pub mod shape;
+
 use super::power_cap::{Drawn, PowerCap};
 use crate::explain::{Step, StepSink};
 use crate::figure::Figure;
@@ -250,12 +252,15 @@ pub struct Roofline {
     pub total_params: Range,
     /// Active parameters.
     pub active_params: Range,
-    /// Layers (0 when unknown).
+    /// Layers (0 when unknown; the fit's central value when `inferred`).
     pub layers: f64,
     /// KV width per layer (0 when unknown).
     pub kv_width: f64,
     /// Attention width (0 when unknown).
     pub attn_width: f64,
+    /// A shape inferred from the active parameters, drawn per evaluation in place of `layers`,
+    /// `kv_width` and `attn_width` ([`shape`]).
+    pub inferred: Option<&'static shape::ShapeFit>,
     /// Batch size.
     pub batch: Range,
     /// Input tokens.
@@ -334,7 +339,7 @@ pub struct Request {
 
 impl Roofline {
     fn evaluate<T: StepSink>(&self, d: &mut Draw, t: &mut T, output_tokens: f64) -> Request {
-        let s = Shape {
+        let mut s = Shape {
             total_params: d.value(&self.total_params),
             active_params: d.value(&self.active_params),
             layers: self.layers,
@@ -370,6 +375,33 @@ impl Roofline {
             (c.fraction, mem, comp)
         });
 
+        // Drawn last and only for an inferred shape, so that other estimates' draws stay as
+        // they were.
+        if let Some(fit) = self.inferred {
+            let g = fit.draw(d, s.active_params);
+            s.layers = g.layers;
+            s.kv_width = g.kv_width;
+            s.attn_width = g.hidden;
+            t.step(|| {
+                Step::new(
+                    "inferred_shape",
+                    format!(
+                        "layers = e^(a_L + b_L ln N_active + e_L), hidden = e^(a_h + b_h ln N_active + beta e_L + e_h), KV width = 2 x hidden x r: N_active {} -> {} layers, hidden {}, KV width {}",
+                        fmt_input(s.active_params),
+                        fmt_input(g.layers),
+                        fmt_input(g.hidden),
+                        fmt_input(g.kv_width)
+                    ),
+                    g.layers,
+                    "layers",
+                )
+                .source(format!(
+                    "least squares in log space on {} published open models ({}+) of the catalog",
+                    fit.members.len(),
+                    shape::ERA_FROM
+                ))
+            });
+        }
         let memory = replica_memory(&s, &b, r.weight_bytes, r.kv_bytes);
         t.step(|| {
             Step::new(

@@ -206,6 +206,7 @@ fn spec(util: f64, volume: Volume) -> InferSpec {
             layers: 0.0,
             kv_width: 0.0,
             attn_width: 0.0,
+            inferred: None,
             batch: Range::point(1.0),
             input_tokens: Range::point(1.0),
             accelerators: 1.0,

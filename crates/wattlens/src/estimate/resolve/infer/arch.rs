@@ -4,6 +4,7 @@
 use super::super::positive;
 use super::InferInputs;
 use crate::catalog::{Model, Row};
+use crate::estimate::infer::shape::{ShapeFit, ERA_FROM};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::field::Field;
@@ -17,6 +18,8 @@ pub(super) struct Arch {
     pub(super) kv_width: f64,
     pub(super) attn_width: f64,
     pub(super) context: Option<f64>,
+    /// The shape inferred from the size when none is known (layers etc. are its centre).
+    pub(super) inferred: Option<&'static ShapeFit>,
 }
 
 pub(super) fn arch(
@@ -92,14 +95,19 @@ pub(super) fn arch(
         }
     }
     let (layers, kv_width, attn_width, context) = shape(model, i, out, notes);
-    Ok(Arch {
+    let mut a = Arch {
         total,
         active,
         layers,
         kv_width,
         attn_width,
         context,
-    })
+        inferred: None,
+    };
+    if layers == 0.0 {
+        infer_shape(&mut a, out, notes)?;
+    }
+    Ok(a)
 }
 
 /// The model's attention shape, from its row when its size is the row's own: (layers, KV
@@ -157,7 +165,8 @@ fn shape(
                         .to_string()
                 }
             };
-            notes.push(format!("{why}: the KV cache and attention FLOPs are left out, so memory and energy are lower bounds"));
+            // infer_shape says what stands in for it, or why nothing does.
+            notes.push(why);
             (0.0, 0.0, 0.0)
         }
     };
@@ -167,4 +176,72 @@ fn shape(
         attn_width,
         m.and_then(|m| m.context_length),
     )
+}
+
+/// A shape fitted on published open models stands in for an unknown one ([`ShapeFit`]): its
+/// centre sizes the replica, each evaluation draws its own; the note and an assumption say so
+/// and name the models. `notes` ends with why the shape is unknown, which this completes.
+fn infer_shape(
+    a: &mut Arch,
+    out: &mut Vec<Assumption>,
+    notes: &mut Vec<String>,
+) -> Result<(), EstimateError> {
+    let why = notes.pop().unwrap_or_default();
+    let fit = ShapeFit::shipped().map_err(|e| EstimateError::from_field(Field::Model, e))?;
+    let Some(fit) = fit else {
+        notes.push(format!("{why}: the KV cache and attention FLOPs are left out, so memory and energy are lower bounds"));
+        return Ok(());
+    };
+    let n = a.active.hi;
+    let c = fit.at(n, (0.0, 0.0, 0.0));
+    let (l, h, k) = fit.ranges(n);
+    let r = fit.ratio_range();
+    a.layers = c.layers;
+    a.kv_width = c.kv_width;
+    a.attn_width = c.hidden;
+    notes.push(format!(
+        "{why}: the shape is inferred from the active parameters, fitted on {} published open models of {ERA_FROM} or later ({}); layers {} ({}), hidden size {} ({}), KV heads / attention heads {} ({}), head dimension {} in that population (it cancels: KV width = 2 x hidden x KV heads / heads) -> KV width {} ({}) values per token and layer (P50 (P5-P95) at {} active parameters); give {{model}} with a known shape for a real one",
+        fit.members.len(),
+        fit.names(),
+        fmt_input(c.layers.round()),
+        map(l, f64::round).display(""),
+        fmt_input(c.hidden.round()),
+        map(h, f64::round).display(""),
+        fmt_input(round2(fit.ratio_mu.exp())),
+        map(r, round2).display(""),
+        fit.head_dims().display(""),
+        fmt_input(c.kv_width.round()),
+        map(k, f64::round).display(""),
+        fmt_human(n),
+    ));
+    out.push(Assumption {
+        name: "shape".into(),
+        value: format!(
+            "inferred: {} layers ({}), hidden {} ({}), KV width {} ({})",
+            fmt_input(c.layers.round()),
+            map(l, f64::round).display(""),
+            fmt_input(c.hidden.round()),
+            map(h, f64::round).display(""),
+            fmt_input(c.kv_width.round()),
+            map(k, f64::round).display(""),
+        ),
+        origin: Origin::Derived,
+        source: Some(format!(
+            "least squares in log space on the shapes of {} published open models of {ERA_FROM}+ in the catalog's models table (docs/models.md 7.1)",
+            fit.members.len()
+        )),
+        field: None,
+    });
+    a.inferred = Some(fit);
+    Ok(())
+}
+
+/// Two significant decimals.
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A range with `f` applied to both ends.
+fn map(r: Range, f: impl Fn(f64) -> f64) -> Range {
+    Range::new(f(r.lo), f(r.hi))
 }

@@ -160,6 +160,7 @@ pub(super) fn on_device(
         layers: a.layers,
         kv_width: a.kv_width,
         attn_width: a.attn_width,
+        inferred: a.inferred,
         batch,
         input_tokens: input,
         accelerators: 1.0,

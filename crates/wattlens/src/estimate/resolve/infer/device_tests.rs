@@ -45,25 +45,38 @@ fn p50(r: &Report, f: Figure) -> f64 {
 #[test]
 fn a_3b_int4_model_on_a_phone_by_hand() {
     let r = phone(None, None);
-    // Weights 3e9 x 0.5 B = 1.5 GB; a decode step streams them once at 51.2 GB/s x 0.5:
-    // 1.5e9 / 25.6e9 = 58.59375 ms (compute: 6 GFLOP / (35 TOP/s x 0.25) = 0.69 ms, lower).
-    let step = 1.5e9 / (51.2e9 * 0.5);
+    // No shape is given: the inferred one at 3 B (docs/models.md 7.1) has
+    // e^(-4.40393 + 0.350705 x ln 3e9) = 25.77 layers and KV width
+    // 2 x e^(0.441323 + 0.340818 x ln 3e9) x e^-1.612414 = 2 x 2,640.2 x 0.19941 = 1,052.9.
+    let fit = crate::estimate::infer::shape::ShapeFit::shipped()
+        .expect("catalog")
+        .expect("a fit");
+    let s = fit.at(3e9, (0.0, 0.0, 0.0));
+    assert!((s.layers - 25.77).abs() < 0.01 && (s.kv_width - 1052.9).abs() < 0.5);
+    // Weights 3e9 x 0.5 B = 1.5 GB; a decode step streams them once at 51.2 GB/s x 0.5, and the
+    // KV cache of the mean context 1 + 100 / 2 = 51 tokens in 2-byte values: 51 x 25.77 x
+    // 1,052.9 x 2 = 2.77 MB; (1.5e9 + 2.77e6) / 25.6e9 = 58.70 ms (compute: 6 GFLOP /
+    // (35 TOP/s x 0.25) = 0.69 ms, lower).
+    let kv = 51.0 * s.layers * s.kv_width * 2.0;
+    let step = (1.5e9 + kv) / (51.2e9 * 0.5);
+    assert!((step - 0.058_70).abs() < 1e-5);
     assert!((p50(&r, Figure::TimePerOutputToken) - step * 1e3).abs() < 1e-9);
-    // The one prompt token reads the weights once too: latency = 101 x 58.59375 ms = 5.918 s.
-    let t = 101.0 * step;
+    // The one prompt token reads the weights once (58.59375 ms): latency = 58.59 ms + 100 steps
+    // = 5.929 s.
+    let t = 1.5e9 / 25.6e9 + 100.0 * step;
     assert!((p50(&r, Figure::Latency) - t).abs() < 1e-9);
-    // Device power 4..8 W, central 6 W, no host or rest: 6 W x 5.918 s = 35.51 J = 9.864 mWh.
+    // Device power 4..8 W, central 6 W, no host or rest: 6 W x 5.929 s = 35.57 J = 9.882 mWh.
     let it_kwh = 6.0 * t / 3.6e6;
     assert!((p50(&r, Figure::ItEnergy) - it_kwh).abs() < 1e-15);
     assert!((p50(&r, Figure::AcceleratorEnergyPerToken) - 6.0 * t / 100.0).abs() < 1e-12);
     // From the wall: x 1 / charger efficiency, drawn between 1 / 0.80 = 1.25 and
-    // 1 / 0.72 = 1.3889 (wired), central 1.3194: 9.864 x 1.3194 = 13.02 mWh.
+    // 1 / 0.72 = 1.3889 (wired), central 1.3194: 9.882 x 1.3194 = 13.04 mWh.
     let wall = it_kwh * (1.0 / 0.8 + 1.0 / 0.72) / 2.0;
     assert!((p50(&r, Figure::FacilityEnergy) - wall).abs() < 1e-15);
     // No on-site water.
     assert_eq!(p50(&r, Figure::OnsiteWater), 0.0);
-    // Embodied: 50..58 kg (central 54) x 5.918 s / (3..4 years, central 3.5 x 8760 h x 3600 s)
-    // = 54 x 5.918 / 110,376,000 = 2.895e-6 kg.
+    // Embodied: 50..58 kg (central 54) x 5.929 s / (3..4 years, central 3.5 x 8760 h x 3600 s)
+    // = 54 x 5.929 / 110,376,000 = 2.901e-6 kg.
     let emb = 54.0 * t / (3.5 * 8760.0 * 3600.0);
     assert!((p50(&r, Figure::EmbodiedCarbon) - emb).abs() < 1e-15);
 }

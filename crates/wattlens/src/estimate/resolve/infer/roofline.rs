@@ -84,6 +84,7 @@ pub(super) fn modelled(
         layers: a.layers,
         kv_width: a.kv_width,
         attn_width: a.attn_width,
+        inferred: a.inferred,
         batch,
         input_tokens: input,
         accelerators: n,
@@ -244,6 +245,10 @@ fn replica(
     } else {
         batch
     };
+    // An inferred shape is refused only when its smallest plausible KV cache does not fit.
+    let per_seq = a.inferred.map_or(per_seq, |s| {
+        s.smallest_kv_per_token(a.active.hi) * fit.p.kv_bytes() * (fit.tokens.0 + fit.tokens.1)
+    });
     fits(fit, gpus.lo, weights, per_seq, batch)?;
     user(out, "accelerators_per_replica", &gpus, "", Field::Gpus);
     Ok((gpus.lo, batch))
