@@ -58,6 +58,7 @@
 
 #![deny(missing_docs)]
 
+pub mod agent;
 pub mod catalog;
 pub mod energy;
 pub mod equivalents;
