@@ -106,6 +106,8 @@ fn run() -> anyhow::Result<ExitStatus> {
         cli::Command::Catalog(cmd) => commands::catalog::run(cmd, &cat, &mut out),
         cli::Command::Run(args) => commands::run::run(args, &cat, &cfg),
         cli::Command::Plan(cmd) => commands::plan::run(cmd, &cat, &cfg, &mut out),
+        cli::Command::Agent(args) => commands::agent::run(args, &cat, &cfg),
+        cli::Command::Config(cli::ConfigCommand::Init) => commands::agent::config::init(&mut out),
         cli::Command::Completions { .. } => Ok(ExitStatus::Success),
     }
 }

@@ -184,6 +184,7 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
     }
 }
 
+mod agent;
 mod bad_input;
 mod catalog;
 mod catalog_input;

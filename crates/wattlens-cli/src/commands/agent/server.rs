@@ -1,0 +1,136 @@
+//! The HTTP side of the agent (hyper's HTTP/1 server on a one-thread tokio runtime):
+//! `/metrics` (OpenMetrics when the scraper's `Accept` asks for it, else the classic text
+//! format), `/healthz` (200 and what was lost, as text) and `/` (a small page that refreshes
+//! itself, no external assets). With a token, `/metrics` and `/` require `Authorization: Bearer
+//! TOKEN`; `/healthz` stays open (it says nothing about workloads).
+
+use super::Published;
+use anyhow::{Context, Result};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Binds `addr` (the error names `--listen`).
+pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr).with_context(|| {
+        format!("cannot listen on {addr} (--listen): is another agent or program using the port?")
+    })?;
+    l.set_nonblocking(true)
+        .context("cannot make the listening socket non-blocking")?;
+    Ok(l)
+}
+
+/// Serves until the process ends.
+pub fn serve(
+    listener: std::net::TcpListener,
+    published: Arc<RwLock<Published>>,
+    token: Option<String>,
+) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .context("cannot start the HTTP server's runtime")?;
+    let token: Option<Arc<str>> = token.map(Into::into);
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .context("cannot use the listening socket")?;
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let published = Arc::clone(&published);
+            let token = token.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    let r = respond(&req, &published, token.as_deref());
+                    async move { Ok::<_, std::convert::Infallible>(r) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    })
+}
+
+fn reply(status: StatusCode, ctype: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r
+}
+
+fn respond(
+    req: &Request<Incoming>,
+    published: &RwLock<Published>,
+    token: Option<&str>,
+) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    let Ok(p) = published.read() else {
+        return reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain; charset=utf-8",
+            Bytes::from_static(b"the agent's figures are unavailable\n"),
+        );
+    };
+    if path == "/healthz" {
+        return reply(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            p.health.clone(),
+        );
+    }
+    if !matches!(path, "/metrics" | "/") {
+        return reply(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            Bytes::from_static(b"not found: try /metrics, /healthz or /\n"),
+        );
+    }
+    if let Some(t) = token {
+        let ok = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), t.as_bytes()));
+        if !ok {
+            let mut r = reply(
+                StatusCode::UNAUTHORIZED,
+                "text/plain; charset=utf-8",
+                Bytes::from_static(b"a bearer token is required (Authorization: Bearer TOKEN)\n"),
+            );
+            r.headers_mut()
+                .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
+    if path == "/" {
+        return reply(StatusCode::OK, "text/html; charset=utf-8", p.page.clone());
+    }
+    let wants_om = req
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/openmetrics-text"));
+    if wants_om {
+        reply(StatusCode::OK, OPENMETRICS, p.openmetrics.clone())
+    } else {
+        reply(
+            StatusCode::OK,
+            prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+            p.text.clone(),
+        )
+    }
+}
+
+/// Compares two secrets in time that depends on their lengths only.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
