@@ -249,3 +249,194 @@ fn issue_11_a_rapl_zone_counter_rises_by_exactly_what_the_fake_counter_moves() {
     assert_eq!(status, 200);
     assert!(page.contains("http-equiv=\"refresh\"") && !page.contains("<script"));
 }
+
+/// Moves a node's counters `steps` times: each step 20 ms of busy CPU (2 ticks), split 15 ms
+/// to `a` and 5 ms to `b`, and `uj_per_step` of RAPL energy.
+pub(crate) fn drive(node: &mut FakeNode, cpu: &mut [u64; 2], steps: u32, uj_per_step: u64) {
+    for _ in 0..steps {
+        cpu[0] += 15_000;
+        cpu[1] += 5_000;
+        node.set_cpu("a.service", cpu[0]);
+        node.set_cpu("b.service", cpu[1]);
+        node.busy_ticks += 2;
+        node.write_stat();
+        node.uj += uj_per_step;
+        node.write_rapl();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn workload_cpu(m: &str, w: &str) -> f64 {
+    sample(
+        m,
+        "wattlens_workload_energy_joules_total",
+        &[&format!("workload=\"{w}\""), "component=\"cpu\""],
+    )
+    .unwrap_or(0.0)
+}
+
+#[test]
+fn workloads_plus_idle_equal_the_node_and_faults_are_survived_and_said() {
+    let mut node = FakeNode::new(&["a.service", "b.service"]);
+    let port = free_port();
+    let agent = node.agent(port, &["--interval", "200ms"]);
+    let mut cpu = [0_u64; 2];
+    drive(&mut node, &mut cpu, 40, 100_000);
+    std::thread::sleep(Duration::from_millis(1500));
+    let m = agent.metrics();
+    let total = sample(&m, PKG, &[RAPL]).expect("node");
+    // 40 steps x 0.1 J.
+    assert!((total - 4.0).abs() < 1e-9, "{total}");
+    let (a, b) = (workload_cpu(&m, "a.service"), workload_cpu(&m, "b.service"));
+    let idle = sample(
+        &m,
+        "wattlens_idle_energy_joules_total",
+        &["component=\"cpu\""],
+    )
+    .expect("idle");
+    // Conservation: a + b + idle = node, to rounding.
+    assert!(
+        (a + b + idle - total).abs() < 1e-9,
+        "{a} + {b} + {idle} vs {total}"
+    );
+    // a used three times b's CPU time.
+    assert!(a > 2.5 * b && a < 3.5 * b, "{a} vs {b}");
+    assert!(m.contains("method=\"measured\""));
+    assert!(sample(
+        &m,
+        "wattlens_workload_carbon_grams_total",
+        &["workload=\"a.service\""]
+    )
+    .is_some_and(|g| g > 0.0));
+
+    // A sysfs file that vanishes for two polls: the agent keeps serving, says so, and counts
+    // the energy that moved meanwhile at the next reading (nothing lost).
+    let before = sample(&agent.metrics(), PKG, &[RAPL]).expect("node");
+    std::fs::remove_file(node.energy_file()).expect("rm");
+    std::thread::sleep(Duration::from_millis(450));
+    assert_eq!(agent.get("/healthz").0, 200);
+    node.uj += 700_000;
+    node.write_rapl();
+    let after = wait_for(10, || {
+        sample(&agent.metrics(), PKG, &[RAPL]).filter(|v| *v > before)
+    });
+    assert!((after - before - 0.7).abs() < 1e-9, "{before} -> {after}");
+    let m = agent.metrics();
+    assert!(
+        sample(&m, "wattlens_read_failures_total", &[RAPL]).is_some_and(|n| n >= 1.0),
+        "{m}"
+    );
+    assert!(agent.get("/healthz").1.contains("a read failed"));
+
+    // A counter that resets (a driver reload): counted from the reset, and said.
+    node.uj = 300;
+    node.write_rapl();
+    let reset = wait_for(10, || {
+        sample(&agent.metrics(), "wattlens_counter_resets_total", &[RAPL])
+    });
+    assert_eq!(reset, 1.0);
+
+    // A cgroup removed between two reads: the workload is gone, the agent goes on.
+    std::fs::remove_dir_all(node.cgroups().join("b.service")).expect("rm");
+    wait_for(10, || {
+        let m = agent.metrics();
+        (sample(&m, "wattlens_workloads", &["state=\"gone\""]) == Some(1.0)).then_some(())
+    });
+    assert_eq!(agent.get("/healthz").0, 200);
+
+    // Killed and restarted on the same port: counters restart from zero (Prometheus handles
+    // the reset) and the start time changes.
+    let start = sample(&agent.metrics(), "wattlens_agent_start_time_seconds", &[]).expect("t");
+    let err = agent.kill();
+    assert!(err.contains("serving http://127.0.0.1"), "{err}");
+    std::thread::sleep(Duration::from_millis(1100));
+    let again = node.agent(port, &["--interval", "200ms"]);
+    let m = again.metrics();
+    assert_eq!(sample(&m, PKG, &[RAPL]), Some(0.0));
+    assert!(sample(&m, "wattlens_agent_start_time_seconds", &[]).expect("t") > start);
+}
+
+#[test]
+fn a_token_guards_metrics_and_the_page_but_not_healthz() {
+    let node = FakeNode::new(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").expect("w");
+    let port = free_port();
+    let agent = node.agent(port, &["--token-file", token.to_str().expect("utf8")]);
+    assert_eq!(agent.get("/metrics").0, 401);
+    assert_eq!(agent.get("/").0, 401);
+    assert_eq!(agent.get("/healthz").0, 200);
+    let (status, body) = http(port, "/metrics", &[("Authorization", "Bearer s3cret")]).expect("a");
+    assert_eq!(status, 200);
+    assert!(body.contains("wattlens_node_energy_joules_total"));
+    assert_eq!(
+        http(port, "/metrics", &[("Authorization", "Bearer wrong")])
+            .expect("a")
+            .0,
+        401
+    );
+}
+
+#[test]
+fn bad_agent_input_is_refused_with_the_flag_named_and_exit_2() {
+    let node = FakeNode::new(&[]);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wattlens"))
+            .env_remove("WATTLENS_CONFIG")
+            .arg("agent")
+            .arg("--sysfs-root")
+            .arg(node.sys())
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    for (args, needle) in [
+        (&["--listen", "localhost"][..], "--listen"),
+        (&["--interval", "0s"][..], "--interval"),
+        (&["--token-file", "/nonexistent/token"][..], "--token-file"),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // A port in use.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = busy.local_addr().expect("addr").to_string();
+    let o = run(&["--listen", &addr, "--cgroup-root", "/nonexistent"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot listen"));
+}
+
+#[test]
+fn config_init_prints_a_default_that_the_agent_accepts() {
+    let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .args(["config", "init"])
+        .output()
+        .expect("runs");
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("[agent]") && text.contains("[site]"));
+    assert!(text.contains("PLATYPUS"));
+    // The file as printed is a valid config (every line a comment or a table).
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("wattlens.toml");
+    std::fs::write(
+        &f,
+        text.replace("# resolution = \"1s\"", "resolution = \"0.5s\""),
+    )
+    .expect("w");
+    let o = Command::new(env!("CARGO_BIN_EXE_wattlens"))
+        .arg("--config")
+        .arg(&f)
+        .args(["agent", "--sysfs-root", "/nonexistent"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("[agent] resolution") && err.contains("PLATYPUS"),
+        "{err}"
+    );
+}

@@ -232,7 +232,14 @@ impl NodeAgent {
                         .counters
                         .entry(key.clone())
                         .or_insert_with(|| CounterDiff::new(*max_uj));
+                    let comp = match part {
+                        Part::Cpu | Part::Psys => "cpu",
+                        Part::Dram => "dram",
+                        _ => "gpu",
+                    };
                     let Some(delta) = diff.update(*energy_uj) else {
+                        // Its first reading: exposed at 0 J from now on.
+                        device_j.push((key.to_string(), comp, Method::Measured, 0.0));
                         continue;
                     };
                     if let Delta::Reset(_) = delta {
@@ -244,20 +251,11 @@ impl NodeAgent {
                     }
                     #[allow(clippy::cast_precision_loss)]
                     let j = delta.value() as f64 / 1e6;
-                    let comp = match part {
-                        Part::Cpu | Part::Psys => {
-                            *pkg.get_or_insert(0.0) += j;
-                            "cpu"
-                        }
-                        Part::Dram => {
-                            *dram.get_or_insert(0.0) += j;
-                            "dram"
-                        }
-                        _ => {
-                            gpus.push((Method::Measured, Gpu { j, used: *used }));
-                            "gpu"
-                        }
-                    };
+                    match part {
+                        Part::Cpu | Part::Psys => *pkg.get_or_insert(0.0) += j,
+                        Part::Dram => *dram.get_or_insert(0.0) += j,
+                        _ => gpus.push((Method::Measured, Gpu { j, used: *used })),
+                    }
                     device_j.push((key.to_string(), comp, Method::Measured, j));
                 }
                 Value::Power {
@@ -336,9 +334,6 @@ impl NodeAgent {
             }
         }
         let (uses, slots) = self.set.observe(t, found.seen);
-        let Some(dt) = dt else {
-            return Interval::default();
-        };
         for (key, comp, method, j) in device_j {
             let d = self.devices.entry(key).or_insert(Device {
                 component: comp,
@@ -347,8 +342,11 @@ impl NodeAgent {
                 power: Watts(0.0),
             });
             d.energy += Joules(j);
-            d.power = Watts(j / dt);
+            d.power = Watts(dt.map_or(0.0, |dt| j / dt));
         }
+        let Some(dt) = dt else {
+            return Interval::default();
+        };
         let cpus = f64::from(self.cpus);
         let u = if d_total > 0.0 { d_busy / d_total } else { 0.0 };
         let cpu = if pkg.is_none() && missed.contains(&Part::Cpu) {
