@@ -250,15 +250,18 @@ fn issue_11_a_rapl_zone_counter_rises_by_exactly_what_the_fake_counter_moves() {
     assert!(page.contains("http-equiv=\"refresh\"") && !page.contains("<script"));
 }
 
-/// Moves a node's counters `steps` times: each step 20 ms of busy CPU (2 ticks), split 15 ms
-/// to `a` and 5 ms to `b`, and `uj_per_step` of RAPL energy.
+/// Moves a node's counters `steps` times, one step each 20 ms: 40 ms of busy CPU (4 ticks),
+/// split 30 ms to `a` and 10 ms to `b`, and `uj_per_step` of RAPL energy. The one fake CPU is
+/// kept busier than it could be (2 CPU-s per s), so that the workloads' CPU time fills its
+/// capacity in every interval however the agent's polls fall: `a` is charged exactly 3/4 of
+/// the node's energy, `b` 1/4, idle nothing.
 pub(crate) fn drive(node: &mut FakeNode, cpu: &mut [u64; 2], steps: u32, uj_per_step: u64) {
     for _ in 0..steps {
-        cpu[0] += 15_000;
-        cpu[1] += 5_000;
+        cpu[0] += 30_000;
+        cpu[1] += 10_000;
         node.set_cpu("a.service", cpu[0]);
         node.set_cpu("b.service", cpu[1]);
-        node.busy_ticks += 2;
+        node.busy_ticks += 4;
         node.write_stat();
         node.uj += uj_per_step;
         node.write_rapl();

@@ -163,6 +163,24 @@ impl NodeAgent {
         self.methods
     }
 
+    /// The method behind each component ([`super::COMPONENTS`]) as a stable label: the weakest
+    /// of the node's devices of that component from their first reading on (a modelled CPU
+    /// when there is no CPU device; DRAM modelled with it), so that a workload's series keeps
+    /// its labels from its first publication.
+    #[must_use]
+    pub fn label_methods(&self) -> [Option<Method>; 3] {
+        let of = |c: &str| {
+            self.devices
+                .iter()
+                .filter(|(k, d)| d.component == c && !k.starts_with("model/"))
+                .map(|(_, d)| d.method)
+                .reduce(Method::weakest)
+        };
+        let cpu = of("cpu").unwrap_or(Method::Modelled);
+        let dram = of("dram").or((cpu == Method::Modelled).then_some(Method::Modelled));
+        [Some(cpu), dram, of("gpu")]
+    }
+
     /// Energy charged to no workload, by component.
     #[must_use]
     pub fn idle_energy(&self) -> [Joules; 3] {
@@ -270,23 +288,21 @@ impl NodeAgent {
                         .or_default()
                         .update(crate::units::Seconds(t), Watts(*power_w))
                         .0;
+                    let comp = match part {
+                        Part::Cpu | Part::Psys => "cpu",
+                        Part::Dram => "dram",
+                        _ => "gpu",
+                    };
                     if dt.is_none() {
+                        // Its first reading: exposed at 0 J from now on.
+                        device_j.push((key.to_string(), comp, Method::Integrated, 0.0));
                         continue;
                     }
-                    let comp = match part {
-                        Part::Cpu | Part::Psys => {
-                            *pkg.get_or_insert(0.0) += j;
-                            "cpu"
-                        }
-                        Part::Dram => {
-                            *dram.get_or_insert(0.0) += j;
-                            "dram"
-                        }
-                        _ => {
-                            gpus.push((Method::Integrated, Gpu { j, used: *used }));
-                            "gpu"
-                        }
-                    };
+                    match part {
+                        Part::Cpu | Part::Psys => *pkg.get_or_insert(0.0) += j,
+                        Part::Dram => *dram.get_or_insert(0.0) += j,
+                        _ => gpus.push((Method::Integrated, Gpu { j, used: *used })),
+                    }
                     device_j.push((key.to_string(), comp, Method::Integrated, j));
                 }
                 Value::Missed { reason } => {

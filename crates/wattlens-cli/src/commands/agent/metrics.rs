@@ -250,11 +250,12 @@ pub fn snapshot(a: &NodeAgent, started_unix_s: f64, intensity_source: &str) -> S
         "Energy charged to each workload (J), by component, with the method behind it.",
         true,
     );
+    let methods = a.label_methods();
     for (e, l) in entries.iter().zip(&ids) {
         for (i, c) in COMPONENTS.iter().enumerate() {
             let mut l = l.clone();
             l.push(("component", (*c).to_string()));
-            l.push(("method", method(e.totals.methods[i])));
+            l.push(("method", method(methods[i])));
             f.series.push((l, e.totals.energy[i].0));
         }
     }
