@@ -467,8 +467,8 @@ impl NodeAgent {
             let e = parts3(p);
             let (c, w) = footprint(e);
             self.set.charge(slot, e, methods, dt, c, w);
-            for i in 0..3 {
-                out.workloads[i] += e[i];
+            for (o, x) in out.workloads.iter_mut().zip(e) {
+                *o += x;
             }
         }
         self.set.zero_power_except(&slots);

@@ -62,11 +62,9 @@ mod tests {
 
     #[test]
     fn workload_names_are_escaped() {
-        let s = Snapshot {
-            top: vec![("a<b>".into(), "x&y".into(), 12.5)],
-            node_power_w: 40.0,
-            ..Snapshot::default()
-        };
+        let mut s = Snapshot::default();
+        s.top = vec![("a<b>".into(), "x&y".into(), 12.5)];
+        s.node_power_w = 40.0;
         let p = render(&s, 5);
         assert!(p.contains("a&lt;b&gt;") && p.contains("x&amp;y") && p.contains("12.50"));
         assert!(!p.contains("<b>a"));
