@@ -171,6 +171,16 @@ impl Drop for AgentProcess {
 
 /// `GET path` on a loopback port: status and body; `None` when nothing answers.
 pub(crate) fn http(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u16, String)> {
+    let (status, _, body) = http_bytes(port, path, headers)?;
+    Some((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// `GET path`: status, head (lower case) and body bytes.
+pub(crate) fn http_bytes(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Option<(u16, String, Vec<u8>)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
@@ -181,10 +191,10 @@ pub(crate) fn http(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u
     s.write_all(req.as_bytes()).ok()?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n")?;
+    let at = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..at]).to_ascii_lowercase();
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
+    Some((status, head, buf[at + 4..].to_vec()))
 }
 
 /// The value of the first sample of `name` whose labels contain every one of `labels`.
@@ -244,6 +254,19 @@ fn issue_11_a_rapl_zone_counter_rises_by_exactly_what_the_fake_counter_moves() {
     .expect("answers");
     assert!(om.trim_end().ends_with("# EOF"), "{om}");
     assert!(!agent.metrics().contains("# EOF"));
+    // gzip when asked (as Prometheus asks): the same text, compressed.
+    let (status, head, gz) =
+        http_bytes(port, "/metrics", &[("Accept-Encoding", "gzip")]).expect("answers");
+    assert_eq!(status, 200);
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .expect("gzip");
+    assert!(
+        text.contains("wattlens_node_energy_joules_total{"),
+        "{text}"
+    );
     assert!(agent.metrics().contains("wattlens_build_info{version="));
     let (status, page) = agent.get("/");
     assert_eq!(status, 200);

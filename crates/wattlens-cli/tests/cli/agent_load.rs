@@ -5,7 +5,7 @@
 //! latency percentiles. Where `prometheus-node-exporter` is on PATH, its own CPU and memory are
 //! measured beside the agent's over the same 30 s, as the reference.
 
-use super::agent::{free_port, http, FakeNode};
+use super::agent::{free_port, http_bytes, FakeNode};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -73,9 +73,13 @@ fn agent_load_1000_workloads_200_scrapers() {
         println!("node_exporter: not on PATH (apt-get install prometheus-node-exporter)");
     }
     let body = agent.metrics();
+    let gz = http_bytes(port, "/metrics", &[("Accept-Encoding", "gzip")])
+        .expect("answers")
+        .2;
     println!(
-        "/metrics: {} bytes, {} lines",
+        "/metrics: {} bytes ({} gzip), {} lines",
         body.len(),
+        gz.len(),
         body.lines().count()
     );
     // 200 scrapers, 20 scrapes each, all at once.
@@ -88,7 +92,16 @@ fn agent_load_1000_workloads_200_scrapers() {
                 (0..20)
                     .map(|_| {
                         let t = Instant::now();
-                        let (status, _) = http(port, "/metrics", &[]).expect("answers");
+                        // As Prometheus asks: OpenMetrics, gzip.
+                        let (status, _, _) = http_bytes(
+                            port,
+                            "/metrics",
+                            &[
+                                ("Accept", "application/openmetrics-text; version=1.0.0"),
+                                ("Accept-Encoding", "gzip"),
+                            ],
+                        )
+                        .expect("answers");
                         assert_eq!(status, 200);
                         t.elapsed().as_secs_f64() * 1000.0
                     })

@@ -253,6 +253,10 @@ pub fn snapshot(a: &NodeAgent, started_unix_s: f64, intensity_source: &str) -> S
     let methods = a.label_methods();
     for (e, l) in entries.iter().zip(&ids) {
         for (i, c) in COMPONENTS.iter().enumerate() {
+            // A component this node does not have is not exposed per workload.
+            if methods[i].is_none() {
+                continue;
+            }
             let mut l = l.clone();
             l.push(("component", (*c).to_string()));
             l.push(("method", method(methods[i])));

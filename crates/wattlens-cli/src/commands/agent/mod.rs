@@ -32,6 +32,10 @@ pub struct Published {
     pub openmetrics: Bytes,
     /// Classic Prometheus text (0.0.4).
     pub text: Bytes,
+    /// The same two, gzip-compressed (`Content-Encoding: gzip`).
+    pub openmetrics_gz: Bytes,
+    /// See above.
+    pub text_gz: Bytes,
     /// The `/` page.
     pub page: Bytes,
     /// The `/healthz` body.
@@ -180,13 +184,25 @@ impl Sampler {
         };
         let refresh = self.resolution.as_secs().clamp(2, 60);
         let page = page::render(&snap, refresh);
+        let (om_gz, text_gz) = (gzip(&enc.openmetrics), gzip(&enc.text));
         if let Ok(mut p) = self.published.write() {
             p.openmetrics = Bytes::from(enc.openmetrics);
             p.text = Bytes::from(enc.text);
+            p.openmetrics_gz = Bytes::from(om_gz);
+            p.text_gz = Bytes::from(text_gz);
             p.page = Bytes::from(page);
             p.health = Bytes::from(health);
         }
     }
+}
+
+/// `text` gzip-compressed (fast level: it is done once a publication).
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = e.write_all(text.as_bytes());
+    e.finish().unwrap_or_default()
 }
 
 /// The `/healthz` body: ok, and what was lost.

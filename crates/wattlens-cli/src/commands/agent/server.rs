@@ -1,6 +1,6 @@
 //! The HTTP side of the agent (hyper's HTTP/1 server on a one-thread tokio runtime):
 //! `/metrics` (OpenMetrics when the scraper's `Accept` asks for it, else the classic text
-//! format), `/healthz` (200 and what was lost, as text) and `/` (a small page that refreshes
+//! format; gzip-compressed when `Accept-Encoding` allows, as Prometheus' does), `/healthz` (200 and what was lost, as text) and `/` (a small page that refreshes
 //! itself, no external assets). With a token, `/metrics` and `/` require `Authorization: Bearer
 //! TOKEN`; `/healthz` stays open (it says nothing about workloads).
 
@@ -8,12 +8,15 @@ use super::Published;
 use anyhow::{Context, Result};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{
+    HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
+};
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// Binds `addr` (the error names `--listen`).
 pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
@@ -119,15 +122,23 @@ fn respond(
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("application/openmetrics-text"));
-    if wants_om {
-        reply(StatusCode::OK, OPENMETRICS, p.openmetrics.clone())
-    } else {
-        reply(
-            StatusCode::OK,
-            prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
-            p.text.clone(),
-        )
+    let gzip = req
+        .headers()
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.split(',').any(|e| e.trim().starts_with("gzip")));
+    let (ctype, body) = match (wants_om, gzip) {
+        (true, false) => (OPENMETRICS, p.openmetrics.clone()),
+        (true, true) => (OPENMETRICS, p.openmetrics_gz.clone()),
+        (false, false) => (TEXT, p.text.clone()),
+        (false, true) => (TEXT, p.text_gz.clone()),
+    };
+    let mut r = reply(StatusCode::OK, ctype, body);
+    if gzip {
+        r.headers_mut()
+            .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
+    r
 }
 
 /// Compares two secrets in time that depends on their lengths only.
