@@ -50,6 +50,12 @@ pub struct Discovery {
     fs: Arc<dyn ReadFile>,
     /// The most folders one walk visits.
     pub max_dirs: usize,
+    /// Whether every workload's processes are read at every walk (for the GPU sources'
+    /// per-process use); otherwise only where needed (a plain cgroup, or a workload whose
+    /// command name is not known yet), which saves a file read per workload per poll.
+    pub want_pids: bool,
+    /// Whether memory (`memory.current`) is read (only a modelled DRAM is split by it).
+    pub want_memory: bool,
     /// Command names by workload id (read once per workload).
     comm: HashMap<String, Option<String>>,
 }
@@ -78,6 +84,8 @@ impl Discovery {
             procfs_root: procfs_root.to_path_buf(),
             fs,
             max_dirs: 100_000,
+            want_pids: true,
+            want_memory: true,
             comm: HashMap::new(),
         }
     }
@@ -136,16 +144,20 @@ impl Discovery {
             return any;
         }
         let workload = Workload::classify(rel);
-        let pids: Vec<u32> = self
-            .fs
-            .read(&dir.join("cgroup.procs"))
-            .map(|t| {
-                t.lines()
-                    .filter_map(|l| l.trim().parse().ok())
-                    .take(MAX_PIDS)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let named_known = self.comm.get(rel).is_some_and(Option::is_some);
+        let pids: Vec<u32> = if self.want_pids || !workload.is_named() || !named_known {
+            self.fs
+                .read(&dir.join("cgroup.procs"))
+                .map(|t| {
+                    t.lines()
+                        .filter_map(|l| l.trim().parse().ok())
+                        .take(MAX_PIDS)
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         if !workload.is_named() && pids.is_empty() {
             return false;
         }
@@ -153,12 +165,15 @@ impl Discovery {
             found.vanished += 1;
             return false;
         };
-        let rss_gb = self
-            .fs
-            .read(&dir.join("memory.current"))
-            .ok()
-            .and_then(|t| t.trim().parse::<u64>().ok())
-            .map_or(0.0, |b| b as f64 / 1e9);
+        let rss_gb = if self.want_memory {
+            self.fs
+                .read(&dir.join("memory.current"))
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .map_or(0.0, |b| b as f64 / 1e9)
+        } else {
+            0.0
+        };
         let command = match self.comm.get(rel) {
             Some(c) if c.is_some() || pids.is_empty() => c.clone(),
             _ => {
@@ -273,6 +288,14 @@ mod tests {
         assert_eq!(nginx.pids, [41]);
         assert_eq!(nginx.workload.command.as_deref(), Some("python3"));
         assert_eq!(f.seen[2].workload.kind, Some(WorkloadKind::SlurmStep));
+        // Without the per-process and memory reads: a known workload keeps its command name.
+        d.want_pids = false;
+        d.want_memory = false;
+        let f = d.walk();
+        assert_eq!(f.seen[1].workload.command.as_deref(), Some("python3"));
+        assert!(f.seen[1].pids.is_empty());
+        assert_eq!(f.seen[1].rss_gb, 0.0);
+        assert_eq!(f.seen[1].cpu_s, 2.0);
         assert_eq!(f.seen[2].workload.job.as_deref(), Some("9"));
         assert!(!f.truncated);
     }

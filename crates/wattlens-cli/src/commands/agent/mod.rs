@@ -2,8 +2,9 @@
 //! metrics. A sampler thread polls the node's sources (RAPL, NVML, hwmon, procfs; a modelled
 //! CPU without RAPL) and walks its cgroup tree every interval into a
 //! [`wattlens::agent::NodeAgent`] (the library splits each interval with conservation); every
-//! publication period (at least 1 s: the PLATYPUS side channel) it encodes the figures once
-//! ([`metrics`]); the HTTP server ([`server`]) hands scrapers those bytes.
+//! publication period (at least 1 s: the PLATYPUS side channel) it takes a snapshot of the
+//! figures ([`metrics`]); the HTTP server ([`server`]) encodes it on the first scrape that
+//! comes and hands every other scraper those bytes.
 
 pub mod config;
 mod metrics;
@@ -15,7 +16,7 @@ use crate::settings::{self, Config};
 use crate::ExitStatus;
 use anyhow::{Context, Result};
 use hyper::body::Bytes;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wattlens::agent::{Discovery, Limits, NodeAgent};
 use wattlens::catalog::Catalog;
@@ -25,21 +26,71 @@ use wattlens::source::{PollContext, PollError, Source, StdFs};
 use wattlens::uncertainty::Draw;
 use wattlens::units::{Hours, Watts};
 
-/// What the server hands out, replaced at each publication.
+/// Which body a request wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// OpenMetrics text.
+    OpenMetrics,
+    /// Classic Prometheus text (0.0.4).
+    Text,
+    /// OpenMetrics, gzip-compressed.
+    OpenMetricsGz,
+    /// Classic text, gzip-compressed.
+    TextGz,
+    /// The `/` page.
+    Page,
+}
+
+/// What the server hands out. The sampler replaces the snapshot at each publication (cheap:
+/// numbers and labels); a body is encoded (through `prometheus-client`) and compressed on the
+/// first request that wants it after a publication, then served as is to every other
+/// request until the next one: an idle agent encodes nothing, 200 scrapers cost one encoding.
 #[derive(Debug, Default)]
 pub struct Published {
-    /// OpenMetrics text.
-    pub openmetrics: Bytes,
-    /// Classic Prometheus text (0.0.4).
-    pub text: Bytes,
-    /// The same two, gzip-compressed (`Content-Encoding: gzip`).
-    pub openmetrics_gz: Bytes,
-    /// See above.
-    pub text_gz: Bytes,
-    /// The `/` page.
-    pub page: Bytes,
+    snapshot: Option<metrics::Snapshot>,
+    /// Encoded bodies of this snapshot.
+    bodies: std::collections::HashMap<&'static str, Bytes>,
     /// The `/healthz` body.
     pub health: Bytes,
+    refresh_s: u64,
+}
+
+impl Published {
+    /// The body of the current snapshot, encoded now if not yet.
+    pub fn body(&mut self, b: Body) -> Bytes {
+        let key = match b {
+            Body::OpenMetrics => "om",
+            Body::Text => "text",
+            Body::OpenMetricsGz => "om.gz",
+            Body::TextGz => "text.gz",
+            Body::Page => "page",
+        };
+        if let Some(x) = self.bodies.get(key) {
+            return x.clone();
+        }
+        if !self.bodies.contains_key("om") {
+            if let Some(snap) = self.snapshot.take() {
+                if let Ok((enc, snap)) = metrics::encode(snap) {
+                    self.bodies.insert("om", Bytes::from(enc.openmetrics));
+                    self.bodies.insert("text", Bytes::from(enc.text));
+                    self.snapshot = Some(snap);
+                }
+            }
+        }
+        let made = match b {
+            Body::OpenMetrics | Body::Text => None,
+            Body::OpenMetricsGz => self.bodies.get("om").map(|t| Bytes::from(gzip(t))),
+            Body::TextGz => self.bodies.get("text").map(|t| Bytes::from(gzip(t))),
+            Body::Page => self
+                .snapshot
+                .as_ref()
+                .map(|s| Bytes::from(page::render(s, self.refresh_s))),
+        };
+        if let Some(m) = made {
+            self.bodies.insert(key, m);
+        }
+        self.bodies.get(key).cloned().unwrap_or_default()
+    }
 }
 
 /// Runs `wattlens agent` (it serves until stopped).
@@ -82,7 +133,11 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         },
         s.cgroup_root.display()
     );
-    let published = Arc::new(RwLock::new(Published::default()));
+    let published = Arc::new(Mutex::new(Published::default()));
+    // Per-process reads only for the GPU sources; memory only for a modelled DRAM (no RAPL).
+    let mut discovery = Discovery::new(&s.cgroup_root, &s.procfs_root);
+    discovery.want_pids = names.iter().any(|n| *n != "rapl");
+    discovery.want_memory = !names.contains(&"rapl");
     let node = NodeAgent::new(
         inputs,
         Limits {
@@ -94,7 +149,7 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut sampler = Sampler {
         node,
         sources: probe.sources,
-        discovery: Discovery::new(&s.cgroup_root, &s.procfs_root),
+        discovery,
         procfs_root: s.procfs_root.clone(),
         interval: s.interval,
         resolution: s.resolution,
@@ -123,7 +178,7 @@ struct Sampler {
     interval: Duration,
     resolution: Duration,
     intensity_source: String,
-    published: Arc<RwLock<Published>>,
+    published: Arc<Mutex<Published>>,
 }
 
 impl Sampler {
@@ -179,29 +234,21 @@ impl Sampler {
     fn publish(&self) {
         let snap = metrics::snapshot(&self.node, started_unix_s(), &self.intensity_source);
         let health = health_text(&self.node);
-        let Ok((enc, snap)) = metrics::encode(snap) else {
-            return;
-        };
-        let refresh = self.resolution.as_secs().clamp(2, 60);
-        let page = page::render(&snap, refresh);
-        let (om_gz, text_gz) = (gzip(&enc.openmetrics), gzip(&enc.text));
-        if let Ok(mut p) = self.published.write() {
-            p.openmetrics = Bytes::from(enc.openmetrics);
-            p.text = Bytes::from(enc.text);
-            p.openmetrics_gz = Bytes::from(om_gz);
-            p.text_gz = Bytes::from(text_gz);
-            p.page = Bytes::from(page);
+        if let Ok(mut p) = self.published.lock() {
+            p.snapshot = Some(snap);
+            p.bodies.clear();
             p.health = Bytes::from(health);
+            p.refresh_s = self.resolution.as_secs().clamp(2, 60);
         }
     }
 }
 
-/// `text` gzip-compressed (fast level: it is done once a publication).
-fn gzip(text: &str) -> Vec<u8> {
+/// `text` gzip-compressed (fast level: at most once a publication).
+fn gzip(text: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     // Writing to a Vec cannot fail.
-    let _ = e.write_all(text.as_bytes());
+    let _ = e.write_all(text);
     e.finish().unwrap_or_default()
 }
 

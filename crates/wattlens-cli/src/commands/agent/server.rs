@@ -4,7 +4,7 @@
 //! itself, no external assets). With a token, `/metrics` and `/` require `Authorization: Bearer
 //! TOKEN`; `/healthz` stays open (it says nothing about workloads).
 
-use super::Published;
+use super::{Body, Published};
 use anyhow::{Context, Result};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -13,7 +13,7 @@ use hyper::header::{
 };
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 const TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -31,7 +31,7 @@ pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
 /// Serves until the process ends.
 pub fn serve(
     listener: std::net::TcpListener,
-    published: Arc<RwLock<Published>>,
+    published: Arc<Mutex<Published>>,
     token: Option<String>,
 ) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -71,11 +71,11 @@ fn reply(status: StatusCode, ctype: &'static str, body: Bytes) -> Response<Full<
 
 fn respond(
     req: &Request<Incoming>,
-    published: &RwLock<Published>,
+    published: &Mutex<Published>,
     token: Option<&str>,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path();
-    let Ok(p) = published.read() else {
+    let Ok(mut p) = published.lock() else {
         return reply(
             StatusCode::INTERNAL_SERVER_ERROR,
             "text/plain; charset=utf-8",
@@ -115,7 +115,11 @@ fn respond(
         }
     }
     if path == "/" {
-        return reply(StatusCode::OK, "text/html; charset=utf-8", p.page.clone());
+        return reply(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            p.body(Body::Page),
+        );
     }
     let wants_om = req
         .headers()
@@ -128,10 +132,10 @@ fn respond(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.split(',').any(|e| e.trim().starts_with("gzip")));
     let (ctype, body) = match (wants_om, gzip) {
-        (true, false) => (OPENMETRICS, p.openmetrics.clone()),
-        (true, true) => (OPENMETRICS, p.openmetrics_gz.clone()),
-        (false, false) => (TEXT, p.text.clone()),
-        (false, true) => (TEXT, p.text_gz.clone()),
+        (true, false) => (OPENMETRICS, p.body(Body::OpenMetrics)),
+        (true, true) => (OPENMETRICS, p.body(Body::OpenMetricsGz)),
+        (false, false) => (TEXT, p.body(Body::Text)),
+        (false, true) => (TEXT, p.body(Body::TextGz)),
     };
     let mut r = reply(StatusCode::OK, ctype, body);
     if gzip {
