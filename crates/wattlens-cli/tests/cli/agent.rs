@@ -466,3 +466,38 @@ fn config_init_prints_a_default_that_the_agent_accepts() {
         "{err}"
     );
 }
+
+#[test]
+fn slurm_and_kubernetes_labels_come_from_the_cgroup_path() {
+    let step = "system.slice/slurmstepd.scope/job_4242/step_0/user/task_0";
+    let pod = "kubepods.slice/kubepods-burstable.slice/\
+               kubepods-burstable-pod1b2c3d4e_5f60_7182_93a4_b5c6d7e8f901.slice/\
+               cri-containerd-0123456789abcdef.scope";
+    let node = FakeNode::new(&[step, pod]);
+    std::fs::create_dir_all(node.proc().join("77")).expect("mkdir");
+    // A command line with a secret in it: only `comm` (the name) may reach a label.
+    std::fs::write(node.proc().join("77/comm"), "python3\n").expect("w");
+    std::fs::write(
+        node.proc().join("77/cmdline"),
+        "python3\0train.py\0--token=s3cret\0",
+    )
+    .expect("w");
+    std::fs::write(node.cgroups().join(step).join("cgroup.procs"), "77\n").expect("w");
+    let agent = node.agent(free_port(), &["--interval", "200ms"]);
+    let m = agent.metrics();
+    let line = |needle: &str| {
+        m.lines()
+            .find(|l| l.starts_with("wattlens_workload_power_watts{") && l.contains(needle))
+            .unwrap_or_else(|| panic!("no workload with {needle}: {m}"))
+            .to_string()
+    };
+    let s = line("slurm_job=\"4242\"");
+    assert!(
+        s.contains("slurm_step=\"0\"") && s.contains("kind=\"slurm_step\""),
+        "{s}"
+    );
+    assert!(s.contains("command=\"python3\""), "{s}");
+    let p = line("pod_uid=\"1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901\"");
+    assert!(p.contains("qos=\"Burstable\"") && p.contains("container=\"0123456789abcdef\""));
+    assert!(!m.contains("s3cret") && !m.contains("train.py"));
+}

@@ -262,3 +262,56 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_gpu_that_falls_off_the_bus_is_dropped_said_and_the_rest_goes_on() {
+    // gpu0 at 200 W for 2 s (trapezoid: 400 J), then its reads fail (as NVML's do when the GPU
+    // falls off the bus: 4 misses, then dropped); RAPL goes on at 10 J/s throughout.
+    let gpu = |t: f64, value: Value| Reading {
+        t,
+        device: DeviceId::new(crate::source::SourceKind::Nvml, "gpu0"),
+        value,
+    };
+    let power = Value::Power {
+        part: Part::Gpu,
+        power_w: 200.0,
+        used: Some(true),
+    };
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    let w = [("job.service", 0.0)];
+    for step in 0..10_u32 {
+        let t = f64::from(step);
+        let g = match step {
+            0..=2 => Some(power.clone()),
+            3..=6 => Some(Value::Missed {
+                reason: "GPU is lost".into(),
+            }),
+            7 => Some(Value::Dropped {
+                reason: "GPU is lost (5 reads failed in a row)".into(),
+            }),
+            // Dropped: no longer read.
+            _ => None,
+        };
+        let mut readings = vec![rapl(t, u64::from(step) * 10_000_000, u64::MAX)];
+        readings.extend(g.map(|g| gpu(t, g)));
+        let found = found(&[(w[0].0, t * 0.5)]);
+        let i = a.tick(t, &readings, machine(t * 0.5, t * 4.0), found);
+        for c in 0..3 {
+            assert!((i.workloads[c] + i.idle[c] - i.node[c]).abs() < 1e-9);
+        }
+    }
+    // The energy it had counted is kept; RAPL goes on: 9 s x 10 J.
+    assert!((a.devices()["nvml/gpu0"].energy.0 - 400.0).abs() < 1e-9);
+    assert!((a.node_energy()[2].0 - 400.0).abs() < 1e-9);
+    assert!(a.lost().dropped.contains_key("nvml/gpu0"));
+    assert_eq!(a.lost().read_failures["nvml/gpu0"], 4);
+    assert!(a
+        .lost()
+        .notes
+        .iter()
+        .any(|n| n.contains("nvml/gpu0 dropped")));
+    assert!((a.devices()["rapl/package-0"].energy.0 - 90.0).abs() < 1e-9);
+    // The GPU's energy went to the one workload that used it.
+    let job = a.workloads().entries().next().expect("job");
+    assert!((job.totals.energy[2].0 - 400.0).abs() < 1e-9);
+}
