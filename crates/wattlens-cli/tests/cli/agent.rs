@@ -32,6 +32,7 @@ impl FakeNode {
             uj: 1_000_000,
             busy_ticks: 0,
         };
+        std::fs::create_dir_all(n.cgroups()).expect("mkdir");
         for w in workloads {
             std::fs::create_dir_all(n.cgroups().join(w)).expect("mkdir");
             n.set_cpu(w, 0);
@@ -421,6 +422,10 @@ fn bad_agent_input_is_refused_with_the_flag_named_and_exit_2() {
         (&["--listen", "localhost"][..], "--listen"),
         (&["--interval", "0s"][..], "--interval"),
         (&["--token-file", "/nonexistent/token"][..], "--token-file"),
+        (
+            &["--cgroup-root", "/nonexistent/cgroup"][..],
+            "--cgroup-root",
+        ),
     ] {
         let o = run(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -430,7 +435,13 @@ fn bad_agent_input_is_refused_with_the_flag_named_and_exit_2() {
     // A port in use.
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = busy.local_addr().expect("addr").to_string();
-    let o = run(&["--listen", &addr, "--cgroup-root", "/nonexistent"]);
+    let cg = node.cgroups();
+    let o = run(&[
+        "--listen",
+        &addr,
+        "--cgroup-root",
+        cg.to_str().expect("utf8"),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot listen"));
 }

@@ -121,6 +121,20 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         eprintln!("wattlens agent: {n}");
     }
     let names = probe.source_names();
+    if !s.cgroup_root.is_dir() {
+        anyhow::bail!(
+            "--cgroup-root {}: not a folder; give the cgroup (v2) root (/sys/fs/cgroup, or the \
+             host's mounted read-only in a container)",
+            s.cgroup_root.display()
+        );
+    }
+    if !s.listen.ip().is_loopback() && s.token.is_none() {
+        eprintln!(
+            "wattlens agent: listening on {} without --token-file: whoever reaches the port \
+             reads every workload's figures",
+            s.listen
+        );
+    }
     let listener = server::bind(s.listen)?;
     eprintln!(
         "wattlens agent: serving http://{}/metrics every {:?} (sources: {}; workloads under {})",
