@@ -96,6 +96,12 @@ impl Published {
 /// Runs `wattlens agent` (it serves until stopped).
 pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let s = config::resolve(a, cfg.agent.as_ref())?;
+    if a.site.series.is_some() {
+        anyhow::bail!(
+            "--series is not used by `wattlens agent` yet: its carbon counters use \
+             one intensity (--grid or --intensity); give one of those instead"
+        );
+    }
     // The site, for carbon and water: the central values (a counter cannot carry a range).
     let mut assumptions = Vec::new();
     let site_inputs = settings::site(&a.site, &cfg.site)?;
