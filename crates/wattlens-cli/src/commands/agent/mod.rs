@@ -53,9 +53,18 @@ pub struct Published {
     /// The `/healthz` body.
     pub health: Bytes,
     refresh_s: u64,
+    /// When the last publication came, and the time between two.
+    at: Option<(Instant, Duration)>,
 }
 
 impl Published {
+    /// Whether publications stopped (the sampler is stuck or gone): none for 3 periods + 2 s.
+    #[must_use]
+    pub fn stale(&self) -> bool {
+        self.at
+            .is_some_and(|(t, every)| t.elapsed() > every * 3 + Duration::from_secs(2))
+    }
+
     /// The body of the current snapshot, encoded now if not yet.
     pub fn body(&mut self, b: Body) -> Bytes {
         let key = match b {
@@ -259,6 +268,7 @@ impl Sampler {
             p.bodies.clear();
             p.health = Bytes::from(health);
             p.refresh_s = self.resolution.as_secs().clamp(2, 60);
+            p.at = Some((Instant::now(), self.resolution));
         }
     }
 }
@@ -303,4 +313,39 @@ fn unix_now() -> f64 {
 fn started_unix_s() -> f64 {
     static START: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
     *START.get_or_init(unix_now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_encoded_once_per_publication_and_healthz_says_stale() {
+        let node = NodeAgent::new(
+            ModelInputs {
+                policy: Policy::Processes,
+                cpu_tdp: None,
+                cpu_w_per_thread: 3.5,
+                dram_w_per_gb: 0.375,
+            },
+            Limits::default(),
+            None,
+        );
+        let mut p = Published {
+            snapshot: Some(metrics::snapshot(&node, 1.0, "test")),
+            ..Published::default()
+        };
+        let text = p.body(Body::Text);
+        assert!(std::str::from_utf8(&text)
+            .expect("utf8")
+            .contains("wattlens_build_info{version="));
+        // The same bytes (not re-encoded) until the next publication.
+        assert_eq!(p.body(Body::Text).as_ptr(), text.as_ptr());
+        assert!(p.body(Body::OpenMetrics).ends_with(b"# EOF\n"));
+        assert!(!p.stale());
+        p.at = Instant::now()
+            .checked_sub(Duration::from_secs(10))
+            .map(|t| (t, Duration::from_secs(1)));
+        assert!(p.stale());
+    }
 }
