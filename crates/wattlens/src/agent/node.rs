@@ -7,8 +7,9 @@
 //! interval's node energy is then split by the meter's own attribution
 //! ([`crate::measure`]'s `attribution::split`): CPU active energy by each workload's share of
 //! busy CPU time, idle energy by its share of capacity, DRAM by CPU share (measured) or memory
-//! (modelled), GPUs among the workloads, and the rest to `idle` (nobody's). So, every
-//! interval and for every component: `sum(workloads) + idle = node`.
+//! (modelled); each GPU by the workloads' processes on it where the driver lists them (NVML),
+//! else equally; and the rest to `idle` (nobody's). So, every interval and for every
+//! component: `sum(workloads) + idle = node`.
 //!
 //! A counter read that failed is retried: its next delta spans the gap (nothing lost); an
 //! interval in which every CPU counter missed is charged at the next reading, never modelled
@@ -218,8 +219,8 @@ impl NodeAgent {
     }
 
     /// Takes one poll at `t` (seconds on a monotonic clock): the sources' readings, the
-    /// machine's CPU time and memory (when read), and the workloads found.
-    #[allow(clippy::too_many_lines)]
+    /// machine's CPU time and memory (when read), and the workloads found; GPUs split without
+    /// per-process information (see [`NodeAgent::tick_gpus`]).
     pub fn tick(
         &mut self,
         t: f64,
@@ -227,13 +228,32 @@ impl NodeAgent {
         machine: Option<MachineStat>,
         found: Found,
     ) -> Interval {
+        self.tick_gpus(t, readings, machine, found, &HashMap::new())
+    }
+
+    /// [`NodeAgent::tick`] with the processes on each GPU (`nvml/gpu0` -> PIDs, from
+    /// [`crate::source::Source::device_pids`]): a GPU's energy is split among the workloads by
+    /// their processes on it (a workload with two of its three processes gets 2/3), and is
+    /// nobody's (idle) when none of theirs is on it. A GPU the driver says nothing about is
+    /// split equally among the workloads (idle when the driver says no workload uses it).
+    #[allow(clippy::too_many_lines)]
+    pub fn tick_gpus(
+        &mut self,
+        t: f64,
+        readings: &[Reading],
+        machine: Option<MachineStat>,
+        found: Found,
+        gpu_pids: &HashMap<String, Vec<u32>>,
+    ) -> Interval {
         self.polls += 1;
         let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
         if self.last_t.is_some_and(|l| t <= l) {
             return Interval::default();
         }
         self.last_t = Some(t);
-        let (mut pkg, mut dram, mut gpus) = (None::<f64>, None::<f64>, Vec::<(Method, Gpu)>::new());
+        let (mut pkg, mut dram) = (None::<f64>, None::<f64>);
+        // The GPUs read this interval: device, method, energy and use.
+        let mut gpus: Vec<(String, Method, Gpu)> = Vec::new();
         let mut missed: Vec<Part> = Vec::new();
         let mut device_j: Vec<(String, &'static str, Method, f64)> = Vec::new();
         for r in readings {
@@ -272,7 +292,7 @@ impl NodeAgent {
                     match part {
                         Part::Cpu | Part::Psys => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
-                        _ => gpus.push((Method::Measured, Gpu { j, used: *used })),
+                        _ => gpus.push((key.to_string(), Method::Measured, Gpu { j, used: *used })),
                     }
                     device_j.push((key.to_string(), comp, Method::Measured, j));
                 }
@@ -301,7 +321,9 @@ impl NodeAgent {
                     match part {
                         Part::Cpu | Part::Psys => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
-                        _ => gpus.push((Method::Integrated, Gpu { j, used: *used })),
+                        _ => {
+                            gpus.push((key.to_string(), Method::Integrated, Gpu { j, used: *used }))
+                        }
                     }
                     device_j.push((key.to_string(), comp, Method::Integrated, j));
                 }
@@ -349,6 +371,7 @@ impl NodeAgent {
                 );
             }
         }
+        let seen_pids: Vec<Vec<u32>> = found.seen.iter().map(|s| s.pids.clone()).collect();
         let (uses, slots) = self.set.observe(t, found.seen);
         for (key, comp, method, j) in device_j {
             let d = self.devices.entry(key).or_insert(Device {
@@ -388,7 +411,6 @@ impl NodeAgent {
         } else {
             Dram::Absent
         };
-        let gpu_parts: Vec<Gpu> = gpus.iter().map(|g| g.1).collect();
         let uses: Vec<Use> = uses
             .iter()
             .map(|(cpu_s, rss_gb)| Use {
@@ -405,10 +427,31 @@ impl NodeAgent {
                 mem_gb: self.mem_gb,
                 cpu,
                 dram: dram_e,
-                gpus: &gpu_parts,
+                gpus: &[],
             },
             &uses,
         );
+        // GPUs: by the workloads' processes on each, where the driver says.
+        let mut split = split;
+        for (key, _, g) in &gpus {
+            split.node[3] += g.j;
+            let shares: Vec<f64> = match gpu_pids.get(key) {
+                Some(on) => seen_pids
+                    .iter()
+                    .map(|p| p.iter().filter(|pid| on.contains(pid)).count() as f64)
+                    .collect(),
+                None if g.used == Some(false) => vec![0.0; uses.len()],
+                None => vec![1.0; uses.len()],
+            };
+            let total: f64 = shares.iter().sum();
+            if total > 0.0 {
+                for (c, w) in split.consumers.iter_mut().zip(&shares) {
+                    c[3] += g.j * w / total;
+                }
+            } else {
+                split.unattributed[3] += g.j;
+            }
+        }
         let methods = [
             match cpu {
                 Cpu::Measured(_) => Some(Method::Measured),
@@ -420,7 +463,7 @@ impl NodeAgent {
                 Dram::Modelled(_) => Some(Method::Modelled),
                 Dram::Absent => None,
             },
-            gpus.iter().map(|g| g.0).reduce(Method::weakest),
+            gpus.iter().map(|g| g.1).reduce(Method::weakest),
         ];
         let node = parts3(&split.node);
         // Modelled parts have no device of their own: the model is the device.

@@ -5,6 +5,7 @@ use crate::agent::discover::Seen;
 use crate::agent::Workload;
 use crate::measure::Policy;
 use proptest::prelude::*;
+use std::collections::HashMap;
 
 fn inputs() -> ModelInputs {
     ModelInputs {
@@ -215,7 +216,12 @@ proptest! {
             ),
             1..30,
         ),
+        on_gpu in proptest::option::of(proptest::collection::vec(0_u32..12, 0..5)),
     ) {
+        // Workload w runs process w; the GPU's processes, when the driver lists them, are
+        // `on_gpu` (some of the workloads', or none).
+        let on: HashMap<String, Vec<u32>> =
+            on_gpu.into_iter().map(|p| ("nvml/gpu0".to_string(), p)).collect();
         let mut a = NodeAgent::new(inputs(), Limits { max_workloads: 5, retain_s: 3.0 }, None);
         let (mut t, mut uj, mut busy, mut total) = (0.0, 0_u64, 0.0, 0.0);
         let mut cpu: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
@@ -244,8 +250,11 @@ proptest! {
                 *e += c * dt;
                 seen.push((format!("w{w}.service"), *e));
             }
-            let f = found(&seen.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>());
-            let i = a.tick(t, &readings, machine(busy, total), f);
+            let mut f = found(&seen.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>());
+            for s in &mut f.seen {
+                s.pids = vec![s.workload.id[1..].trim_end_matches(".service").parse().unwrap_or(0)];
+            }
+            let i = a.tick_gpus(t, &readings, machine(busy, total), f, &on);
             for c in 0..3 {
                 let sum = i.workloads[c] + i.idle[c];
                 prop_assert!((sum - i.node[c]).abs() <= 1e-9 * i.node[c].abs().max(1.0),
@@ -314,4 +323,67 @@ fn a_gpu_that_falls_off_the_bus_is_dropped_said_and_the_rest_goes_on() {
     // The GPU's energy went to the one workload that used it.
     let job = a.workloads().entries().next().expect("job");
     assert!((job.totals.energy[2].0 - 400.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_gpu_is_split_by_the_workloads_processes_on_it() {
+    // gpu0 runs PIDs 10, 11, 12: a has 10 and 11, b has 12 (and 99, elsewhere): a 2/3, b 1/3
+    // of its 300 J. gpu1 runs 50, nobody's: its 90 J are idle. 1 s at 300 W and 90 W.
+    let g = |t: f64, name: &str, w: f64| Reading {
+        t,
+        device: DeviceId::new(crate::source::SourceKind::Nvml, name),
+        value: Value::Counter {
+            part: Part::Gpu,
+            energy_uj: (w * t * 1e6) as u64,
+            max_uj: u64::MAX,
+            used: Some(true),
+        },
+    };
+    let seen = |cpu: f64| Found {
+        seen: vec![
+            Seen {
+                workload: Workload::classify("a.service"),
+                cpu_s: cpu,
+                rss_gb: 0.0,
+                pids: vec![10, 11],
+            },
+            Seen {
+                workload: Workload::classify("b.service"),
+                cpu_s: cpu,
+                rss_gb: 0.0,
+                pids: vec![12, 99],
+            },
+        ],
+        ..Found::default()
+    };
+    let on: HashMap<String, Vec<u32>> = [
+        ("nvml/gpu0".to_string(), vec![10, 11, 12]),
+        ("nvml/gpu1".to_string(), vec![50]),
+    ]
+    .into_iter()
+    .collect();
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    a.tick_gpus(
+        0.0,
+        &[g(0.0, "gpu0", 300.0), g(0.0, "gpu1", 90.0)],
+        None,
+        seen(0.0),
+        &on,
+    );
+    let i = a.tick_gpus(
+        1.0,
+        &[g(1.0, "gpu0", 300.0), g(1.0, "gpu1", 90.0)],
+        None,
+        seen(0.5),
+        &on,
+    );
+    assert!((i.node[2] - 390.0).abs() < 1e-9);
+    assert!((i.idle[2] - 90.0).abs() < 1e-9, "{i:?}");
+    let by: HashMap<String, f64> = a
+        .workloads()
+        .entries()
+        .map(|e| (e.workload.id.clone(), e.totals.energy[2].0))
+        .collect();
+    assert!((by["a.service"] - 200.0).abs() < 1e-9, "{by:?}");
+    assert!((by["b.service"] - 100.0).abs() < 1e-9, "{by:?}");
 }

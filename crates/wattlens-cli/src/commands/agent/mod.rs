@@ -247,10 +247,16 @@ impl Sampler {
             }
         }
         self.sources = keep;
+        let on_gpus: std::collections::HashMap<String, Vec<u32>> = self
+            .sources
+            .iter()
+            .flat_map(|s| s.device_pids())
+            .map(|(d, p)| (d.to_string(), p))
+            .collect();
         let machine = wattlens::source::procfs::machine(&StdFs, &self.procfs_root).ok();
         let before = self.node.lost().notes.len();
         let lost_before = self.node.lost().notes.last().cloned();
-        self.node.tick(t, &readings, machine, found);
+        self.node.tick_gpus(t, &readings, machine, found, &on_gpus);
         // Say each new note once on stderr.
         let notes = &self.node.lost().notes;
         if notes.last() != lost_before.as_ref() || notes.len() != before {
