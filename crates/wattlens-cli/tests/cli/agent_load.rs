@@ -1,7 +1,7 @@
 //! The agent's load benchmark (issue 11), run by hand, not in the suite:
 //! `cargo test -p wattlens-cli --test cli agent_load -- --ignored --nocapture`.
 //! A fake node with 1,000 workloads; the agent at the 1 s interval; its CPU and memory over
-//! 30 s without scrapes; then 200 concurrent scrapers on loopback, 20 scrapes each, and the
+//! 30 s scraped once a second; then 200 concurrent scrapers on loopback, 20 scrapes each, and the
 //! latency percentiles. Where `prometheus-node-exporter` is on PATH, its own CPU and memory are
 //! measured beside the agent's over the same 30 s, as the reference.
 
@@ -53,19 +53,28 @@ fn agent_load_1000_workloads_200_scrapers() {
     let (c0, _) = usage(pid);
     let ne0 = ne.as_ref().map(|c| usage(c.id()).0);
     let t0 = Instant::now();
-    // Prometheus-like: one scrape of each every 15 s would not move these numbers; idle here.
-    std::thread::sleep(Duration::from_secs(30));
+    // Both scraped once a second, as a Prometheus at a 1 s scrape interval would (gzip).
+    let gz = [("Accept-Encoding", "gzip")];
+    for i in 1..=30_u32 {
+        let _ = http_bytes(port, "/metrics", &gz);
+        let _ = http_bytes(ne_port, "/metrics", &gz);
+        if let Some(wait) =
+            (t0 + Duration::from_secs(u64::from(i))).checked_duration_since(Instant::now())
+        {
+            std::thread::sleep(wait);
+        }
+    }
     let wall = t0.elapsed().as_secs_f64();
     let (c1, rss) = usage(pid);
     println!(
-        "agent, 1,000 workloads, 1 s interval, {wall:.1} s: CPU {:.3}% of one core, RSS {:.1} MB",
+        "agent, 1,000 workloads, 1 s interval, scraped every 1 s, {wall:.1} s: CPU {:.3}% of one core, RSS {:.1} MB",
         100.0 * (c1 - c0) / wall,
         rss / 1e6
     );
     if let (Some(c), Some(n0)) = (&ne, ne0) {
         let (n1, nrss) = usage(c.id());
         println!(
-            "node_exporter (reference, idle, same {wall:.1} s): CPU {:.3}% of one core, RSS {:.1} MB",
+            "node_exporter (reference, scraped every 1 s, same {wall:.1} s): CPU {:.3}% of one core, RSS {:.1} MB",
             100.0 * (n1 - n0) / wall,
             nrss / 1e6
         );

@@ -9,6 +9,7 @@ use super::workload::Workload;
 use crate::energy::Method;
 use crate::units::{GramsCo2e, Joules, Litres, Watts};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The components a workload's energy is counted by: CPU, DRAM, GPUs.
 pub const COMPONENTS: [&str; 3] = ["cpu", "dram", "gpu"];
@@ -71,11 +72,11 @@ impl Totals {
     }
 }
 
-/// One exposed workload.
+/// One exposed workload (cheap to clone: the labels are shared).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     /// Who.
-    pub workload: Workload,
+    pub workload: Arc<Workload>,
     /// Its totals.
     pub totals: Totals,
     /// When it was last seen gone (agent time, s); `None` while live.
@@ -168,15 +169,15 @@ impl WorkloadSet {
             uses.push((d, s.rss_gb));
             let slot = if let Some(e) = self.entries.get_mut(&id) {
                 e.gone_at = None;
-                if e.workload.command.is_none() {
-                    e.workload.command = s.workload.command;
+                if e.workload.command.is_none() && s.workload.command.is_some() {
+                    Arc::make_mut(&mut e.workload).command = s.workload.command;
                 }
                 id
             } else if self.entries.len() < self.limits.max_workloads {
                 self.entries.insert(
                     id.clone(),
                     Entry {
-                        workload: s.workload,
+                        workload: Arc::new(s.workload),
                         totals: Totals::default(),
                         gone_at: None,
                     },
@@ -187,7 +188,7 @@ impl WorkloadSet {
                 let o = Workload::overflow();
                 let key = o.id.clone();
                 self.entries.entry(key.clone()).or_insert(Entry {
-                    workload: o,
+                    workload: Arc::new(o),
                     totals: Totals::default(),
                     gone_at: None,
                 });

@@ -10,9 +10,12 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use wattlens::agent::{NodeAgent, COMPONENTS};
+use wattlens::agent::{Device, Entry, Folded, Lost, NodeAgent, COMPONENTS};
 use wattlens::energy::Method;
+use wattlens::footprint::SiteValues;
+use wattlens::units::{GramsCo2e, Joules, Litres, Watts};
 
 /// Labels of one series.
 type Labels = Vec<(&'static str, String)>;
@@ -75,9 +78,69 @@ fn own_usage() -> Option<(f64, f64)> {
     Some((ticks / wattlens::source::procfs::USER_HZ, kb * 1024.0))
 }
 
-/// Takes a snapshot of the node agent.
+/// The node agent's figures at one publication: numbers, and the workloads' labels shared
+/// (not copied), so that freezing them costs little; the labelled series are built from it
+/// only when a scrape comes.
+#[derive(Debug, Default)]
+pub struct Frozen {
+    devices: BTreeMap<String, Device>,
+    node_power: Watts,
+    idle: [Joules; 3],
+    site: Option<SiteValues>,
+    carbon_water: (GramsCo2e, Litres),
+    folded: Folded,
+    entries: Vec<Entry>,
+    methods: [Option<Method>; 3],
+    lost: Lost,
+    polls: u64,
+}
+
+impl Frozen {
+    /// Freezes the node agent's figures now.
+    #[must_use]
+    pub fn of(a: &NodeAgent) -> Self {
+        Self {
+            devices: a.devices().clone(),
+            node_power: a.node_power(),
+            idle: a.idle_energy(),
+            site: a.site().copied(),
+            carbon_water: a.node_carbon_water(),
+            folded: a.workloads().folded(),
+            entries: a.workloads().entries().cloned().collect(),
+            methods: a.label_methods(),
+            lost: a.lost().clone(),
+            polls: a.polls(),
+        }
+    }
+    fn devices(&self) -> &BTreeMap<String, Device> {
+        &self.devices
+    }
+    fn node_power(&self) -> Watts {
+        self.node_power
+    }
+    fn idle_energy(&self) -> [Joules; 3] {
+        self.idle
+    }
+    fn site(&self) -> Option<&SiteValues> {
+        self.site.as_ref()
+    }
+    fn node_carbon_water(&self) -> (GramsCo2e, Litres) {
+        self.carbon_water
+    }
+    fn label_methods(&self) -> [Option<Method>; 3] {
+        self.methods
+    }
+    fn lost(&self) -> &Lost {
+        &self.lost
+    }
+    fn polls(&self) -> u64 {
+        self.polls
+    }
+}
+
+/// The labelled series of a frozen publication.
 #[allow(clippy::too_many_lines)]
-pub fn snapshot(a: &NodeAgent, started_unix_s: f64, intensity_source: &str) -> Snapshot {
+pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snapshot {
     let mut s = Snapshot::default();
     s.family(
         "wattlens_build_info",
@@ -188,7 +251,7 @@ pub fn snapshot(a: &NodeAgent, started_unix_s: f64, intensity_source: &str) -> S
             .series
             .push((vec![], site.pue));
     }
-    let folded = a.workloads().folded();
+    let folded = a.folded;
     #[allow(clippy::cast_precision_loss)]
     s.family(
         "wattlens_workloads_folded",
@@ -206,7 +269,7 @@ pub fn snapshot(a: &NodeAgent, started_unix_s: f64, intensity_source: &str) -> S
         f.series
             .push((vec![("component", (*c).to_string())], folded.energy[i].0));
     }
-    let mut entries: Vec<_> = a.workloads().entries().collect();
+    let mut entries: Vec<&Entry> = a.entries.iter().collect();
     entries.sort_by(|x, y| x.workload.id.cmp(&y.workload.id));
     #[allow(clippy::cast_precision_loss)]
     {

@@ -47,6 +47,11 @@ pub enum Body {
 /// request until the next one: an idle agent encodes nothing, 200 scrapers cost one encoding.
 #[derive(Debug, Default)]
 pub struct Published {
+    /// The figures of the last publication.
+    frozen: Option<metrics::Frozen>,
+    /// Where the grid intensity came from (a label).
+    intensity_source: String,
+    /// The labelled series built from `frozen`, once a scrape wanted them.
     snapshot: Option<metrics::Snapshot>,
     /// Encoded bodies of this snapshot.
     bodies: std::collections::HashMap<&'static str, Bytes>,
@@ -76,6 +81,15 @@ impl Published {
         };
         if let Some(x) = self.bodies.get(key) {
             return x.clone();
+        }
+        if self.snapshot.is_none() {
+            if let Some(f) = &self.frozen {
+                self.snapshot = Some(metrics::snapshot(
+                    f,
+                    started_unix_s(),
+                    &self.intensity_source,
+                ));
+            }
         }
         if !self.bodies.contains_key("om") {
             if let Some(snap) = self.snapshot.take() {
@@ -267,10 +281,12 @@ impl Sampler {
     }
 
     fn publish(&self) {
-        let snap = metrics::snapshot(&self.node, started_unix_s(), &self.intensity_source);
+        let frozen = metrics::Frozen::of(&self.node);
         let health = health_text(&self.node);
         if let Ok(mut p) = self.published.lock() {
-            p.snapshot = Some(snap);
+            p.frozen = Some(frozen);
+            p.snapshot = None;
+            p.intensity_source.clone_from(&self.intensity_source);
             p.bodies.clear();
             p.health = Bytes::from(health);
             p.refresh_s = self.resolution.as_secs().clamp(2, 60);
@@ -338,7 +354,7 @@ mod tests {
             None,
         );
         let mut p = Published {
-            snapshot: Some(metrics::snapshot(&node, 1.0, "test")),
+            frozen: Some(metrics::Frozen::of(&node)),
             ..Published::default()
         };
         let text = p.body(Body::Text);
