@@ -1,8 +1,8 @@
 //! The agent's load benchmark (issue 11), run by hand, not in the suite:
-//! `cargo test -p wattlens-cli --test cli agent_load -- --ignored --nocapture`.
+//! `cargo test --release -p wattlens-cli --test cli agent_load -- --ignored --nocapture`.
 //! A fake node with 1,000 workloads; the agent at the 1 s interval; its CPU and memory over
-//! 30 s scraped once a second; then 200 concurrent scrapers on loopback, 20 scrapes each, and the
-//! latency percentiles. Where `prometheus-node-exporter` is on PATH, its own CPU and memory are
+//! 30 s without scrapes, then 30 s scraped once a second; then 200 concurrent scrapers on
+//! loopback, 20 scrapes each, and the latency percentiles. Where `prometheus-node-exporter` is on PATH, its own CPU and memory are
 //! measured beside the agent's over the same 30 s, as the reference.
 
 use super::agent::{free_port, http_bytes, FakeNode};
@@ -50,6 +50,15 @@ fn agent_load_1000_workloads_200_scrapers() {
         .spawn()
         .ok();
     std::thread::sleep(Duration::from_secs(3));
+    // Sampling alone: 30 s without a scrape.
+    let (a0, _) = usage(pid);
+    std::thread::sleep(Duration::from_secs(30));
+    let (a1, rss) = usage(pid);
+    println!(
+        "agent, 1,000 workloads, 1 s interval, not scraped, 30 s: CPU {:.3}% of one core, RSS {:.1} MB",
+        100.0 * (a1 - a0) / 30.0,
+        rss / 1e6
+    );
     let (c0, _) = usage(pid);
     let ne0 = ne.as_ref().map(|c| usage(c.id()).0);
     let t0 = Instant::now();

@@ -56,6 +56,14 @@ pub struct Discovery {
     pub want_pids: bool,
     /// Whether memory (`memory.current`) is read (only a modelled DRAM is split by it).
     pub want_memory: bool,
+    /// Every how many walks a workload's own folder is listed again for sub-cgroups (the
+    /// folders above workloads, where new ones appear, are listed at every walk): a workload
+    /// that gains children is split into them within this many polls, and meanwhile charged
+    /// whole (its `cpu.stat` holds theirs).
+    pub relist_every: u64,
+    walks: u64,
+    /// The workloads' ids at the last walk.
+    leaves: std::collections::HashSet<String>,
     /// Command names by workload id (read once per workload).
     comm: HashMap<String, Option<String>>,
 }
@@ -86,6 +94,9 @@ impl Discovery {
             max_dirs: 100_000,
             want_pids: true,
             want_memory: true,
+            relist_every: 10,
+            walks: 0,
+            leaves: std::collections::HashSet::new(),
             comm: HashMap::new(),
         }
     }
@@ -101,7 +112,10 @@ impl Discovery {
         let mut found = Found::default();
         let mut budget = self.max_dirs;
         let root = self.root.clone();
-        self.walk_dir(&root, "", 0, &mut budget, &mut found);
+        let full = self.walks % self.relist_every.max(1) == 0;
+        self.walks += 1;
+        self.walk_dir(&root, "", 0, full, &mut budget, &mut found);
+        self.leaves = found.seen.iter().map(|s| s.workload.id.clone()).collect();
         // Forget the command names of workloads that are gone (memory stays flat).
         if self.comm.len() > 2 * found.seen.len() + 64 {
             let live: std::collections::HashSet<&str> =
@@ -117,11 +131,12 @@ impl Discovery {
         dir: &Path,
         rel: &str,
         depth: usize,
+        full: bool,
         budget: &mut usize,
         found: &mut Found,
     ) -> bool {
         let mut any = false;
-        if depth < MAX_DEPTH {
+        if depth < MAX_DEPTH && (full || !self.leaves.contains(rel)) {
             for child in subdirs(dir) {
                 if *budget == 0 {
                     found.truncated = true;
@@ -137,7 +152,7 @@ impl Discovery {
                 } else {
                     format!("{rel}/{name}")
                 };
-                any |= self.walk_dir(&child, &id, depth + 1, budget, found);
+                any |= self.walk_dir(&child, &id, depth + 1, full, budget, found);
             }
         }
         if any || rel.is_empty() {
@@ -298,6 +313,42 @@ mod tests {
         assert_eq!(f.seen[1].cpu_s, 2.0);
         assert_eq!(f.seen[2].workload.job.as_deref(), Some("9"));
         assert!(!f.truncated);
+    }
+
+    #[test]
+    fn a_workload_that_gains_children_is_split_at_the_next_full_walk() {
+        let cg = tempfile::tempdir().expect("tmp");
+        cgroup(
+            cg.path(),
+            "system.slice/slurmstepd.scope/job_7",
+            5_000_000,
+            0,
+            "1\n",
+        );
+        let mut d = Discovery::new(cg.path(), cg.path());
+        d.relist_every = 3;
+        let ids = |d: &mut Discovery| -> Vec<String> {
+            d.walk().seen.into_iter().map(|s| s.workload.id).collect()
+        };
+        assert_eq!(ids(&mut d), ["system.slice/slurmstepd.scope/job_7"]);
+        cgroup(
+            cg.path(),
+            "system.slice/slurmstepd.scope/job_7/step_0",
+            1_000_000,
+            0,
+            "2\n",
+        );
+        // A new workload beside it is found at once; the job's own folder waits for the full
+        // walk (walk 3), and is charged whole meanwhile.
+        cgroup(cg.path(), "system.slice/other.service", 0, 0, "3\n");
+        assert_eq!(ids(&mut d).len(), 2);
+        assert_eq!(ids(&mut d).len(), 2);
+        let now = ids(&mut d);
+        assert!(
+            now.contains(&"system.slice/slurmstepd.scope/job_7/step_0".to_string()),
+            "{now:?}"
+        );
+        assert!(!now.contains(&"system.slice/slurmstepd.scope/job_7".to_string()));
     }
 
     #[test]

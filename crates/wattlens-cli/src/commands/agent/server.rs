@@ -20,19 +20,31 @@ use std::sync::{Arc, Mutex};
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 const TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
-/// Binds `addr` (the error names `--listen`).
-pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
-    let l = std::net::TcpListener::bind(addr).with_context(|| {
+/// The listen backlog: 200 scrapers connecting at once must not overflow it (a dropped SYN
+/// costs its scraper a 1 s retransmission).
+const BACKLOG: u32 = 1024;
+
+/// Binds `addr` (the error names `--listen`); it listens once the server runs.
+pub fn bind(addr: SocketAddr) -> Result<tokio::net::TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .context("cannot open a socket")?;
+    // A restarted agent takes its port back at once (TIME_WAIT connections of the last one).
+    socket
+        .set_reuseaddr(true)
+        .context("cannot set SO_REUSEADDR")?;
+    socket.bind(addr).with_context(|| {
         format!("cannot listen on {addr} (--listen): is another agent or program using the port?")
     })?;
-    l.set_nonblocking(true)
-        .context("cannot make the listening socket non-blocking")?;
-    Ok(l)
+    Ok(socket)
 }
 
 /// Serves until the process ends.
 pub fn serve(
-    listener: std::net::TcpListener,
+    socket: tokio::net::TcpSocket,
     published: Arc<Mutex<Published>>,
     token: Option<String>,
 ) -> Result<()> {
@@ -42,8 +54,7 @@ pub fn serve(
         .context("cannot start the HTTP server's runtime")?;
     let token: Option<Arc<str>> = token.map(Into::into);
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .context("cannot use the listening socket")?;
+        let listener = socket.listen(BACKLOG).context("cannot listen (--listen)")?;
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
