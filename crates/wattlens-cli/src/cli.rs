@@ -59,6 +59,12 @@ pub enum Command {
     /// as a self-contained HTML page, Markdown, a Hugging Face model card, BoAmps, CycloneDX 1.6,
     /// SPDX 3.0 or an SCI score; without SOURCE, the recorded runs over time.
     Report(ReportArgs),
+    /// Run on a node: sample its energy continuously, split it among its workloads (cgroups:
+    /// systemd units, containers, Slurm jobs, Kubernetes pods) and serve Prometheus metrics.
+    Agent(Box<AgentArgs>),
+    /// The config file: `config init` prints a commented default.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -1052,4 +1058,41 @@ pub enum ExportFormat {
     Csv,
     /// A JSON array.
     Json,
+}
+/// `wattlens config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented default config file (`[site]` and `[agent]`) to stdout.
+    Init,
+}
+
+/// `wattlens agent`: flags win over the config file's `[agent]` table.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Address to serve /metrics, /healthz and / on [default: 127.0.0.1:9877; loopback
+    /// unless said otherwise].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Time between polls of the sources [default: 1s].
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
+    /// Folder that stands for /sys (RAPL, hwmon) [default: /sys].
+    #[arg(long, value_name = "DIR", env = crate::env::SYSFS_ROOT)]
+    pub sysfs_root: Option<PathBuf>,
+    /// Folder that stands for /proc (machine CPU time and memory, command names) [default:
+    /// /proc].
+    #[arg(long, value_name = "DIR", env = crate::env::PROCFS_ROOT)]
+    pub procfs_root: Option<PathBuf>,
+    /// The cgroup (v2) root whose cgroups are the workloads [default: /sys/fs/cgroup].
+    #[arg(long, value_name = "DIR")]
+    pub cgroup_root: Option<PathBuf>,
+    /// A file holding a bearer token that /metrics and / then require.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Rated power of all the machine's CPUs, for the modelled CPU when RAPL is absent (W).
+    #[arg(long, value_name = "POWER")]
+    pub cpu_tdp: Option<String>,
+    /// Site: grid, intensity, PUE, water for the carbon and water counters.
+    #[command(flatten)]
+    pub site: SiteArgs,
 }

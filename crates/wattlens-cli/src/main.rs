@@ -111,6 +111,8 @@ fn run() -> anyhow::Result<ExitStatus> {
         cli::Command::Validate(args) => commands::validate::run(args, &cat, &mut out),
         cli::Command::History(args) => commands::history::run(args, &ledger, &mut out),
         cli::Command::Report(args) => commands::report::run(args, &ledger, &mut out),
+        cli::Command::Agent(args) => commands::agent::run(args, &cat, &cfg),
+        cli::Command::Config(cli::ConfigCommand::Init) => commands::agent::config::init(&mut out),
         cli::Command::Completions { .. } => Ok(ExitStatus::Success),
     }
 }

@@ -32,6 +32,9 @@ pub struct Config {
     /// Site defaults, as the flags would be written (`grid = "FR"`, `pue = "1.2"`).
     #[serde(default)]
     pub site: ConfigSite,
+    /// `[agent]`: `wattlens agent`'s settings, read by `commands/agent/config.rs`.
+    #[serde(default)]
+    pub agent: Option<toml::Table>,
 }
 
 /// `[site]` in the config file.

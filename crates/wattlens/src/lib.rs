@@ -58,6 +58,7 @@
 
 #![deny(missing_docs)]
 
+pub mod agent;
 pub mod catalog;
 pub mod energy;
 pub mod equivalents;
@@ -122,3 +123,6 @@ pub use measure::{
     account_run, Consumer, ConsumerMeasurement, Ledger, Measurement, Meter, MeterBuilder,
     MeterReport, MeterSnapshot, ModelInputs, Pipeline, Policy, Probe, ProbeOptions, RunSpec,
 };
+
+// Agent: a node's energy split among its workloads, interval by interval.
+pub use agent::{Discovery, NodeAgent, Workload, WorkloadKind};

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod agent;
 pub mod catalog;
 pub mod estimate;
 pub mod fleet_growth;

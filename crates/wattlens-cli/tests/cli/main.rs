@@ -199,6 +199,9 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
     }
 }
 
+mod agent;
+mod agent_load;
+mod agent_prometheus;
 mod bad_input;
 mod catalog;
 mod catalog_input;

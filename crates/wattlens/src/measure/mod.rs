@@ -7,7 +7,7 @@
 //! accounting core as every estimate.
 
 mod account;
-mod attribution;
+pub(crate) mod attribution;
 #[cfg(test)]
 mod conservation_tests;
 mod ledger;

@@ -370,6 +370,13 @@ pub trait Source: Send {
         ctx: &PollContext<'_>,
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError>;
+
+    /// The processes on each of its devices at the last poll, where the driver says (NVML's
+    /// running compute and graphics processes): what a node agent splits a GPU's energy by.
+    /// None by default.
+    fn device_pids(&self) -> Vec<(DeviceId, Vec<u32>)> {
+        Vec::new()
+    }
 }
 
 /// Reads files; injected so that tests can make a file unreadable even when they run as root.

@@ -123,6 +123,8 @@ struct Gpu<D> {
     dev: D,
     counter: bool,
     budget: ReadBudget,
+    /// The processes on it at the last poll (`None`: the driver did not say).
+    pids: Option<Vec<u32>>,
 }
 
 /// The GPUs charged to a run.
@@ -158,6 +160,7 @@ impl<D: GpuDevice> Nvml<D> {
                     dev,
                     counter,
                     budget: ReadBudget::default(),
+                    pids: None,
                 }
             })
             .collect();
@@ -198,9 +201,10 @@ impl<D: GpuDevice> Source for Nvml<D> {
         out: &mut Vec<Reading>,
     ) -> Result<(), PollError> {
         self.gpus.retain_mut(|g| {
+            g.pids = g.dev.pids();
             let used = g
-                .dev
-                .pids()
+                .pids
+                .as_ref()
                 .map(|p| p.iter().any(|pid| ctx.pids.contains(pid)));
             let value = if g.counter {
                 g.dev
@@ -238,6 +242,13 @@ impl<D: GpuDevice> Source for Nvml<D> {
             )));
         }
         Ok(())
+    }
+
+    fn device_pids(&self) -> Vec<(DeviceId, Vec<u32>)> {
+        self.gpus
+            .iter()
+            .filter_map(|g| g.pids.clone().map(|p| (g.id.clone(), p)))
+            .collect()
     }
 }
 
@@ -528,6 +539,11 @@ mod tests {
                 power_w: 250.0,
                 used: Some(true)
             }
+        );
+        // The processes on each device, for a node agent's split: gpu1's, as the driver said.
+        assert_eq!(
+            src.device_pids(),
+            [(DeviceId::new(SourceKind::Nvml, "gpu1"), vec![42])]
         );
         // gpu1 falls off the bus: its reads are retried (Missed) up to the budget, then it is
         // dropped; gpu0 goes on throughout.

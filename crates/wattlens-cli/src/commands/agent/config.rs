@@ -1,0 +1,245 @@
+//! `wattlens agent`'s settings: flags, then the config file's `[agent]` table, then defaults
+//! (flags describe how this run goes; the file, what a node runs); and `wattlens config init`,
+//! which prints a commented default file.
+
+use crate::cli::AgentArgs;
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The default address: loopback only (a node's metrics are not for the whole network unless
+/// the operator says so).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9877";
+
+/// The finest time resolution of the exposed figures, s: the PLATYPUS attack (CVE-2020-8694)
+/// recovers data from RAPL readings taken every few milliseconds, so no figure is published
+/// more often than once a second, whatever the poll interval.
+pub const MIN_RESOLUTION_S: f64 = 1.0;
+
+/// `[agent]` in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--interval`.
+    pub interval: Option<String>,
+    /// Seconds between publications of the figures (at least 1 s and the interval).
+    pub resolution: Option<String>,
+    /// `--sysfs-root`.
+    pub sysfs_root: Option<PathBuf>,
+    /// `--procfs-root`.
+    pub procfs_root: Option<PathBuf>,
+    /// `--cgroup-root`.
+    pub cgroup_root: Option<PathBuf>,
+    /// `--token-file`.
+    pub token_file: Option<PathBuf>,
+    /// The most workloads exposed one by one.
+    pub max_workloads: Option<usize>,
+    /// How long a gone workload stays exposed before it folds.
+    pub retain: Option<String>,
+}
+
+/// The resolved settings.
+#[derive(Debug)]
+pub struct Settings {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Time between polls.
+    pub interval: Duration,
+    /// Time between publications.
+    pub resolution: Duration,
+    /// /sys.
+    pub sysfs_root: PathBuf,
+    /// /proc.
+    pub procfs_root: PathBuf,
+    /// The cgroup root.
+    pub cgroup_root: PathBuf,
+    /// The bearer token, when one is required.
+    pub token: Option<String>,
+    /// Workloads exposed one by one.
+    pub max_workloads: usize,
+    /// Seconds a gone workload stays exposed.
+    pub retain_s: f64,
+}
+
+/// A duration as text (`200ms`, `1s`, `5min`) in seconds; the error names `what`.
+pub fn seconds(text: &str, what: &str) -> Result<f64> {
+    let r =
+        wattlens::input::parse_range_in(text, wattlens::input::Dim::Time, "s").map_err(|e| {
+            anyhow::anyhow!(
+                "invalid value for {what}: {}",
+                wattlens::input::short_numbers(&e.to_string())
+            )
+        })?;
+    if r.lo != r.hi {
+        bail!("invalid value for {what}: {text:?} is a range; give one duration, e.g. 1s");
+    }
+    let s = r.mid() * 3600.0;
+    if !(0.01 * (1.0 - 1e-9)..=86_400.0).contains(&s) {
+        bail!("invalid value for {what}: {text:?} must be between 10ms and 1 day");
+    }
+    Ok(s.max(0.01))
+}
+
+/// Merges the flags, the `[agent]` table and the defaults.
+pub fn resolve(a: &AgentArgs, table: Option<&toml::Table>) -> Result<Settings> {
+    let cfg: AgentConfig = match table {
+        Some(t) => toml::Value::Table(t.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                anyhow::anyhow!("config file: [agent] is malformed: {}", e.message())
+            })?,
+        None => AgentConfig::default(),
+    };
+    let from = |flag: bool, key: &str, name: &str| {
+        if flag {
+            format!("--{name}")
+        } else {
+            format!("[agent] {key} in the config file")
+        }
+    };
+    let listen_text = a
+        .listen
+        .clone()
+        .or(cfg.listen.clone())
+        .unwrap_or_else(|| DEFAULT_LISTEN.into());
+    let listen: SocketAddr = listen_text.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "invalid value for {}: {listen_text:?} is not an address and port, e.g. \
+             127.0.0.1:9877 (loopback) or 0.0.0.0:9877 (every interface)",
+            from(a.listen.is_some(), "listen", "listen")
+        )
+    })?;
+    let interval = match (&a.interval, &cfg.interval) {
+        (Some(t), _) => seconds(t, "--interval")?,
+        (None, Some(t)) => seconds(t, "[agent] interval in the config file")?,
+        (None, None) => 1.0,
+    };
+    let resolution = match &cfg.resolution {
+        Some(t) => {
+            let r = seconds(t, "[agent] resolution in the config file")?;
+            if r < MIN_RESOLUTION_S {
+                bail!(
+                    "invalid value for [agent] resolution in the config file: {t:?} is finer \
+                     than {MIN_RESOLUTION_S} s, which would expose RAPL readings to the \
+                     PLATYPUS side channel (CVE-2020-8694); give 1s or more"
+                );
+            }
+            r
+        }
+        None => MIN_RESOLUTION_S,
+    }
+    .max(interval);
+    let retain_s = match &cfg.retain {
+        Some(t) => seconds(t, "[agent] retain in the config file")?,
+        None => 300.0,
+    };
+    let max_workloads = cfg.max_workloads.unwrap_or(10_000);
+    if max_workloads == 0 || max_workloads > 1_000_000 {
+        bail!("invalid value for [agent] max_workloads in the config file: {max_workloads} must be between 1 and 1000000");
+    }
+    let token_file = a.token_file.clone().or(cfg.token_file.clone());
+    let token = match token_file {
+        Some(p) => {
+            let t = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read --token-file {}", p.display()))?;
+            let t = t.trim().to_string();
+            if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                bail!(
+                    "--token-file {}: the token must be one word on one line (no spaces)",
+                    p.display()
+                );
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    Ok(Settings {
+        listen,
+        interval: Duration::from_secs_f64(interval),
+        resolution: Duration::from_secs_f64(resolution),
+        sysfs_root: a
+            .sysfs_root
+            .clone()
+            .or(cfg.sysfs_root)
+            .unwrap_or_else(|| "/sys".into()),
+        procfs_root: a
+            .procfs_root
+            .clone()
+            .or(cfg.procfs_root)
+            .unwrap_or_else(|| "/proc".into()),
+        cgroup_root: a
+            .cgroup_root
+            .clone()
+            .or(cfg.cgroup_root)
+            .unwrap_or_else(|| "/sys/fs/cgroup".into()),
+        token,
+        max_workloads,
+        retain_s,
+    })
+}
+
+/// The commented default config file.
+pub const DEFAULT_CONFIG: &str = r#"# wattlens config file: defaults for flags (flags win). Pass it with --config FILE or
+# WATTLENS_CONFIG. Every key is optional; the values shown are the defaults or examples.
+
+[site]
+# Where the energy is used: grid (country code, cloud region or named grid), or an intensity.
+# grid = "FR"
+# intensity = "56g/kWh"
+# pue = "1.2"
+# wue = "0.5"        # L/kWh on site
+# ewif = "1.8"       # L/kWh off site (electricity generation)
+
+[agent]
+# Where /metrics, /healthz and / are served. Loopback only unless you say otherwise.
+# listen = "127.0.0.1:9877"
+# Time between polls of RAPL, NVML, hwmon, procfs and the cgroups.
+# interval = "1s"
+# Time between publications of the figures: at least 1 s and the interval (finer figures
+# would expose RAPL to the PLATYPUS side channel, CVE-2020-8694).
+# resolution = "1s"
+# Roots, for containers (host folders mounted read-only) and tests.
+# sysfs_root = "/sys"
+# procfs_root = "/proc"
+# cgroup_root = "/sys/fs/cgroup"
+# A file holding a bearer token that /metrics and / then require (/healthz stays open).
+# token_file = "/etc/wattlens/token"
+# The most workloads exposed one by one; the newest past it share one `_overflow` workload.
+# max_workloads = 10000
+# How long a workload that is gone stays exposed before it folds into the totals of gone ones.
+# retain = "5min"
+"#;
+
+/// `wattlens config init`.
+pub fn init(out: &mut crate::Output) -> Result<crate::ExitStatus> {
+    out.stdout(DEFAULT_CONFIG)?;
+    Ok(crate::ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_file_parses_and_every_agent_key_is_known() {
+        let t: toml::Table = toml::from_str(DEFAULT_CONFIG).expect("toml");
+        assert!(t.contains_key("agent"));
+        // Uncommented, every example key is accepted by [agent].
+        let agent: String = DEFAULT_CONFIG
+            .split("[agent]")
+            .nth(1)
+            .expect("agent")
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let c: AgentConfig = toml::from_str(&agent).expect("keys");
+        assert_eq!(c.max_workloads, Some(10_000));
+        assert_eq!(c.listen.as_deref(), Some(DEFAULT_LISTEN));
+    }
+}

@@ -1,0 +1,462 @@
+//! The agent's figures as Prometheus metrics, encoded by `prometheus-client` (never written by
+//! hand) in both the OpenMetrics and the classic text format. Each publication takes a
+//! [`Snapshot`] of the node agent and encodes it once; scrapes are served the encoded bytes, so
+//! a scrape costs a copy whatever the number of workloads. Names follow Prometheus' rules:
+//! `wattlens_` prefix, base units (joules, watts, grams, seconds, bytes), `_total` on counters.
+//! Every metric and label: docs/metrics.md.
+
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use wattlens::agent::{Device, Entry, Folded, Lost, NodeAgent, COMPONENTS};
+use wattlens::energy::Method;
+use wattlens::footprint::SiteValues;
+use wattlens::units::{GramsCo2e, Joules, Litres, Watts};
+
+/// Labels of one series.
+type Labels = Vec<(&'static str, String)>;
+
+/// One metric: name (without `_total`), help, type, and its series.
+#[derive(Debug, Default)]
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    counter: bool,
+    series: Vec<(Labels, f64)>,
+}
+
+/// Everything one publication exposes.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    families: Vec<Family>,
+    /// Per workload: name, command, power W (for the page), sorted by power.
+    pub top: Vec<(String, String, f64)>,
+    /// The node's power, W.
+    pub node_power_w: f64,
+    /// The notes on what was lost.
+    pub notes: Vec<String>,
+}
+
+impl Snapshot {
+    fn family(&mut self, name: &'static str, help: &'static str, counter: bool) -> &mut Family {
+        self.families.push(Family {
+            name,
+            help,
+            counter,
+            series: Vec::new(),
+        });
+        let n = self.families.len() - 1;
+        &mut self.families[n]
+    }
+}
+
+fn method(m: Option<Method>) -> String {
+    m.map_or("none", Method::as_str).to_string()
+}
+
+/// What the agent process itself uses: CPU seconds and resident bytes (from /proc/self, the
+/// real one: the agent's own cost is never faked).
+fn own_usage() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields after the command: state is index 0; utime 11, stime 12 (clock ticks).
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some((ticks / wattlens::source::procfs::USER_HZ, kb * 1024.0))
+}
+
+/// The node agent's figures at one publication: numbers, and the workloads' labels shared
+/// (not copied), so that freezing them costs little; the labelled series are built from it
+/// only when a scrape comes.
+#[derive(Debug, Default)]
+pub struct Frozen {
+    devices: BTreeMap<String, Device>,
+    node_power: Watts,
+    idle: [Joules; 3],
+    site: Option<SiteValues>,
+    carbon_water: (GramsCo2e, Litres),
+    folded: Folded,
+    entries: Vec<Entry>,
+    methods: [Option<Method>; 3],
+    lost: Lost,
+    polls: u64,
+}
+
+impl Frozen {
+    /// Freezes the node agent's figures now.
+    #[must_use]
+    pub fn of(a: &NodeAgent) -> Self {
+        Self {
+            devices: a.devices().clone(),
+            node_power: a.node_power(),
+            idle: a.idle_energy(),
+            site: a.site().copied(),
+            carbon_water: a.node_carbon_water(),
+            folded: a.workloads().folded(),
+            entries: a.workloads().entries().cloned().collect(),
+            methods: a.label_methods(),
+            lost: a.lost().clone(),
+            polls: a.polls(),
+        }
+    }
+    fn devices(&self) -> &BTreeMap<String, Device> {
+        &self.devices
+    }
+    fn node_power(&self) -> Watts {
+        self.node_power
+    }
+    fn idle_energy(&self) -> [Joules; 3] {
+        self.idle
+    }
+    fn site(&self) -> Option<&SiteValues> {
+        self.site.as_ref()
+    }
+    fn node_carbon_water(&self) -> (GramsCo2e, Litres) {
+        self.carbon_water
+    }
+    fn label_methods(&self) -> [Option<Method>; 3] {
+        self.methods
+    }
+    fn lost(&self) -> &Lost {
+        &self.lost
+    }
+    fn polls(&self) -> u64 {
+        self.polls
+    }
+}
+
+/// The labelled series of a frozen publication.
+#[allow(clippy::too_many_lines)]
+pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snapshot {
+    let mut s = Snapshot::default();
+    s.family(
+        "wattlens_build_info",
+        "The wattlens build serving these metrics (always 1).",
+        false,
+    )
+    .series
+    .push((vec![("version", env!("CARGO_PKG_VERSION").into())], 1.0));
+    s.family(
+        "wattlens_agent_start_time_seconds",
+        "When this agent started (Unix time, s); a change means its counters restarted.",
+        false,
+    )
+    .series
+    .push((vec![], started_unix_s));
+    #[allow(clippy::cast_precision_loss)]
+    s.family(
+        "wattlens_agent_polls",
+        "Polls taken since the agent started.",
+        true,
+    )
+    .series
+    .push((vec![], a.polls() as f64));
+    if let Some((cpu, rss)) = own_usage() {
+        s.family(
+            "wattlens_agent_cpu_seconds",
+            "CPU time the agent process itself used (s).",
+            true,
+        )
+        .series
+        .push((vec![], cpu));
+        s.family(
+            "wattlens_agent_resident_memory_bytes",
+            "Resident memory of the agent process itself (bytes).",
+            false,
+        )
+        .series
+        .push((vec![], rss));
+    }
+    let devices: Vec<(Labels, f64, f64)> = a
+        .devices()
+        .iter()
+        .map(|(k, d)| {
+            (
+                vec![
+                    ("component", d.component.to_string()),
+                    ("device", k.clone()),
+                    ("method", d.method.as_str().to_string()),
+                ],
+                d.energy.0,
+                d.power.0,
+            )
+        })
+        .collect();
+    let f = s.family(
+        "wattlens_node_energy_joules",
+        "Energy of each device of the node (J): measured (a hardware counter), integrated \
+         (sampled power) or modelled (method label).",
+        true,
+    );
+    f.series = devices.iter().map(|d| (d.0.clone(), d.1)).collect();
+    let f = s.family(
+        "wattlens_node_power_watts",
+        "Power of each device of the node over the last interval (W).",
+        false,
+    );
+    f.series = devices.iter().map(|d| (d.0.clone(), d.2)).collect();
+    s.node_power_w = a.node_power().0;
+    let idle = a.idle_energy();
+    let f = s.family(
+        "wattlens_idle_energy_joules",
+        "Energy of the node charged to no workload (J): idle capacity, processes outside any \
+         workload. Workloads plus idle equal the node, by component.",
+        true,
+    );
+    for (i, c) in COMPONENTS.iter().enumerate() {
+        f.series
+            .push((vec![("component", (*c).to_string())], idle[i].0));
+    }
+    if let Some(site) = a.site() {
+        let (c, w) = a.node_carbon_water();
+        s.family(
+            "wattlens_node_carbon_grams",
+            "Operational carbon of the node's energy (gCO2e): energy x PUE x grid intensity.",
+            true,
+        )
+        .series
+        .push((vec![], c.0));
+        s.family(
+            "wattlens_node_water_litres",
+            "Water of the node's energy (L): on-site (WUE) plus off-site (EWIF x PUE).",
+            true,
+        )
+        .series
+        .push((vec![], w.0));
+        s.family(
+            "wattlens_grid_intensity_grams_per_joule",
+            "The grid carbon intensity in use (gCO2e per J of facility energy; x 3.6e6 for \
+             g/kWh), with its source.",
+            false,
+        )
+        .series
+        .push((
+            vec![("source", intensity_source.to_string())],
+            site.intensity.0 / 3.6e6,
+        ));
+        s.family("wattlens_site_pue", "The site's PUE in use.", false)
+            .series
+            .push((vec![], site.pue));
+    }
+    let folded = a.folded;
+    #[allow(clippy::cast_precision_loss)]
+    s.family(
+        "wattlens_workloads_folded",
+        "Workloads gone and folded into the totals of gone workloads.",
+        true,
+    )
+    .series
+    .push((vec![], folded.count as f64));
+    let f = s.family(
+        "wattlens_folded_energy_joules",
+        "Energy of the workloads gone and folded (J), by component.",
+        true,
+    );
+    for (i, c) in COMPONENTS.iter().enumerate() {
+        f.series
+            .push((vec![("component", (*c).to_string())], folded.energy[i].0));
+    }
+    let mut entries: Vec<&Entry> = a.entries.iter().collect();
+    entries.sort_by(|x, y| x.workload.id.cmp(&y.workload.id));
+    #[allow(clippy::cast_precision_loss)]
+    {
+        let live = entries.iter().filter(|e| e.gone_at.is_none()).count() as f64;
+        let f = s.family(
+            "wattlens_workloads",
+            "Workloads exposed one by one, live or gone (kept until they fold).",
+            false,
+        );
+        f.series.push((vec![("state", "live".into())], live));
+        f.series
+            .push((vec![("state", "gone".into())], entries.len() as f64 - live));
+    }
+    let ids: Vec<Labels> = entries
+        .iter()
+        .map(|e| {
+            let w = &e.workload;
+            let mut l: Labels = vec![
+                ("workload", w.id.clone()),
+                ("kind", w.kind.map_or("", |k| k.as_str()).to_string()),
+                ("command", w.command.clone().unwrap_or_default()),
+            ];
+            let opt = [
+                ("unit", w.unit.clone()),
+                ("container", w.container.clone()),
+                ("slurm_job", w.job.clone()),
+                ("slurm_step", w.step.clone()),
+                ("pod_uid", w.pod_uid.clone()),
+                ("qos", w.qos.map(|q| q.as_str().to_string())),
+            ];
+            for (k, v) in opt {
+                if let Some(v) = v {
+                    l.push((k, v));
+                }
+            }
+            l
+        })
+        .collect();
+    let f = s.family(
+        "wattlens_workload_energy_joules",
+        "Energy charged to each workload (J), by component, with the method behind it.",
+        true,
+    );
+    let methods = a.label_methods();
+    for (e, l) in entries.iter().zip(&ids) {
+        for (i, c) in COMPONENTS.iter().enumerate() {
+            // A component this node does not have is not exposed per workload.
+            if methods[i].is_none() {
+                continue;
+            }
+            let mut l = l.clone();
+            l.push(("component", (*c).to_string()));
+            l.push(("method", method(methods[i])));
+            f.series.push((l, e.totals.energy[i].0));
+        }
+    }
+    let f = s.family(
+        "wattlens_workload_power_watts",
+        "Power charged to each workload over the last interval (W).",
+        false,
+    );
+    for (e, l) in entries.iter().zip(&ids) {
+        f.series.push((l.clone(), e.totals.power.0));
+    }
+    if a.site().is_some() {
+        let f = s.family(
+            "wattlens_workload_carbon_grams",
+            "Operational carbon charged to each workload (gCO2e).",
+            true,
+        );
+        for (e, l) in entries.iter().zip(&ids) {
+            f.series.push((l.clone(), e.totals.carbon.0));
+        }
+        let f = s.family(
+            "wattlens_workload_water_litres",
+            "Water charged to each workload (L).",
+            true,
+        );
+        for (e, l) in entries.iter().zip(&ids) {
+            f.series.push((l.clone(), e.totals.water.0));
+        }
+    }
+    let lost = a.lost();
+    #[allow(clippy::cast_precision_loss)]
+    {
+        let f = s.family(
+            "wattlens_read_failures",
+            "Reads of a device that failed and were retried (its next reading covers the gap).",
+            true,
+        );
+        for (k, n) in &lost.read_failures {
+            f.series.push((vec![("device", k.clone())], *n as f64));
+        }
+        let f = s.family(
+            "wattlens_counter_resets",
+            "Energy counters that reset (a driver reload): up to one interval of energy lost.",
+            true,
+        );
+        for (k, n) in &lost.resets {
+            f.series.push((vec![("device", k.clone())], *n as f64));
+        }
+        let f = s.family(
+            "wattlens_device_dropped",
+            "Devices dropped after failing reads in a row (1): their energy is no longer counted.",
+            false,
+        );
+        for k in lost.dropped.keys() {
+            f.series.push((vec![("device", k.clone())], 1.0));
+        }
+        s.family(
+            "wattlens_cgroups_vanished",
+            "Cgroups removed between being listed and read (their last interval goes to idle).",
+            true,
+        )
+        .series
+        .push((vec![], lost.vanished_cgroups as f64));
+    }
+    s.notes.clone_from(&lost.notes);
+    let mut top: Vec<(String, String, f64)> = entries
+        .iter()
+        .filter(|e| e.gone_at.is_none())
+        .map(|e| {
+            (
+                e.workload.id.clone(),
+                e.workload.command.clone().unwrap_or_default(),
+                e.totals.power.0,
+            )
+        })
+        .collect();
+    top.sort_by(|x, y| y.2.total_cmp(&x.2));
+    top.truncate(50);
+    s.top = top;
+    s
+}
+
+/// Encodes a snapshot through `prometheus-client`.
+#[derive(Debug)]
+struct Collector(Arc<Mutex<Snapshot>>);
+
+impl prometheus_client::collector::Collector for Collector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let s = self.0.lock().map_err(|_| std::fmt::Error)?;
+        for f in &s.families {
+            let t = if f.counter {
+                MetricType::Counter
+            } else {
+                MetricType::Gauge
+            };
+            let mut me = encoder.encode_descriptor(f.name, f.help, None, t)?;
+            for (labels, v) in &f.series {
+                let fe = me.encode_family(labels)?;
+                if f.counter {
+                    ConstCounter::new(*v).encode(fe)?;
+                } else {
+                    ConstGauge::new(*v).encode(fe)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A snapshot encoded: OpenMetrics and the classic text format (0.0.4).
+#[derive(Debug)]
+pub struct Encoded {
+    /// `application/openmetrics-text; version=1.0.0`.
+    pub openmetrics: String,
+    /// `text/plain; version=0.0.4`.
+    pub text: String,
+}
+
+/// Encodes `s` in both formats.
+///
+/// # Errors
+/// Only if the encoder fails (it writes to a `String`).
+pub fn encode(s: Snapshot) -> Result<(Encoded, Snapshot), std::fmt::Error> {
+    let shared = Arc::new(Mutex::new(s));
+    let mut reg = Registry::default();
+    reg.register_collector(Box::new(Collector(Arc::clone(&shared))));
+    let mut openmetrics = String::new();
+    prometheus_client::encoding::text::encode(&mut openmetrics, &reg)?;
+    let mut text = String::new();
+    prometheus_client::encoding::prometheus_text::encode(&mut text, &reg)?;
+    drop(reg);
+    let s = Arc::try_unwrap(shared)
+        .map_err(|_| std::fmt::Error)?
+        .into_inner()
+        .map_err(|_| std::fmt::Error)?;
+    Ok((Encoded { openmetrics, text }, s))
+}

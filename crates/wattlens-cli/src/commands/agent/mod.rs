@@ -1,0 +1,373 @@
+//! `wattlens agent`: one node's energy, carbon and water per workload, served as Prometheus
+//! metrics. A sampler thread polls the node's sources (RAPL, NVML, hwmon, procfs; a modelled
+//! CPU without RAPL) and walks its cgroup tree every interval into a
+//! [`wattlens::agent::NodeAgent`] (the library splits each interval with conservation); every
+//! publication period (at least 1 s: the PLATYPUS side channel) it takes a snapshot of the
+//! figures ([`metrics`]); the HTTP server ([`server`]) encodes it on the first scrape that
+//! comes and hands every other scraper those bytes.
+
+pub mod config;
+mod metrics;
+mod page;
+mod server;
+
+use crate::cli::AgentArgs;
+use crate::settings::{self, Config};
+use crate::ExitStatus;
+use anyhow::{Context, Result};
+use hyper::body::Bytes;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wattlens::agent::{Discovery, Limits, NodeAgent};
+use wattlens::catalog::Catalog;
+use wattlens::footprint::SiteValues;
+use wattlens::measure::{CpuInfo, CpuRating, ModelInputs, Policy, Probe, ProbeOptions};
+use wattlens::source::{PollContext, PollError, Source, StdFs};
+use wattlens::uncertainty::Draw;
+use wattlens::units::{Hours, Watts};
+
+/// Which body a request wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// OpenMetrics text.
+    OpenMetrics,
+    /// Classic Prometheus text (0.0.4).
+    Text,
+    /// OpenMetrics, gzip-compressed.
+    OpenMetricsGz,
+    /// Classic text, gzip-compressed.
+    TextGz,
+    /// The `/` page.
+    Page,
+}
+
+/// What the server hands out. The sampler replaces the snapshot at each publication (cheap:
+/// numbers and labels); a body is encoded (through `prometheus-client`) and compressed on the
+/// first request that wants it after a publication, then served as is to every other
+/// request until the next one: an idle agent encodes nothing, 200 scrapers cost one encoding.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// The figures of the last publication.
+    frozen: Option<metrics::Frozen>,
+    /// Where the grid intensity came from (a label).
+    intensity_source: String,
+    /// The labelled series built from `frozen`, once a scrape wanted them.
+    snapshot: Option<metrics::Snapshot>,
+    /// Encoded bodies of this snapshot.
+    bodies: std::collections::HashMap<&'static str, Bytes>,
+    /// The `/healthz` body.
+    pub health: Bytes,
+    refresh_s: u64,
+    /// When the last publication came, and the time between two.
+    at: Option<(Instant, Duration)>,
+}
+
+impl Published {
+    /// Whether publications stopped (the sampler is stuck or gone): none for 3 periods + 2 s.
+    #[must_use]
+    pub fn stale(&self) -> bool {
+        self.at
+            .is_some_and(|(t, every)| t.elapsed() > every * 3 + Duration::from_secs(2))
+    }
+
+    /// The body of the current snapshot, encoded now if not yet.
+    pub fn body(&mut self, b: Body) -> Bytes {
+        let key = match b {
+            Body::OpenMetrics => "om",
+            Body::Text => "text",
+            Body::OpenMetricsGz => "om.gz",
+            Body::TextGz => "text.gz",
+            Body::Page => "page",
+        };
+        if let Some(x) = self.bodies.get(key) {
+            return x.clone();
+        }
+        if self.snapshot.is_none() {
+            if let Some(f) = &self.frozen {
+                self.snapshot = Some(metrics::snapshot(
+                    f,
+                    started_unix_s(),
+                    &self.intensity_source,
+                ));
+            }
+        }
+        if !self.bodies.contains_key("om") {
+            if let Some(snap) = self.snapshot.take() {
+                if let Ok((enc, snap)) = metrics::encode(snap) {
+                    self.bodies.insert("om", Bytes::from(enc.openmetrics));
+                    self.bodies.insert("text", Bytes::from(enc.text));
+                    self.snapshot = Some(snap);
+                }
+            }
+        }
+        let made = match b {
+            Body::OpenMetrics | Body::Text => None,
+            Body::OpenMetricsGz => self.bodies.get("om").map(|t| Bytes::from(gzip(t))),
+            Body::TextGz => self.bodies.get("text").map(|t| Bytes::from(gzip(t))),
+            Body::Page => self
+                .snapshot
+                .as_ref()
+                .map(|s| Bytes::from(page::render(s, self.refresh_s))),
+        };
+        if let Some(m) = made {
+            self.bodies.insert(key, m);
+        }
+        self.bodies.get(key).cloned().unwrap_or_default()
+    }
+}
+
+/// Runs `wattlens agent` (it serves until stopped).
+pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
+    let s = config::resolve(a, cfg.agent.as_ref())?;
+    if a.site.series.is_some() {
+        anyhow::bail!(
+            "--series is not used by `wattlens agent` yet: its carbon counters use \
+             one intensity (--grid or --intensity); give one of those instead"
+        );
+    }
+    // The site, for carbon and water: the central values (a counter cannot carry a range).
+    let mut assumptions = Vec::new();
+    let site_inputs = settings::site(&a.site, &cfg.site)?;
+    let site = wattlens::estimate::site::resolve(cat, &site_inputs, &mut assumptions)?.site;
+    let values = SiteValues::draw(&site, &mut Draw::Central { uncertain: 0 }, Hours(0.0));
+    let intensity_source = site.intensity.source.clone();
+    // The modelled CPU's rating (used only without RAPL).
+    let user_tdp = settings::power("--cpu-tdp", a.cpu_tdp.as_deref())?.map(|r| Watts(r.mid()));
+    let cpu = CpuInfo::read(&StdFs, &s.procfs_root);
+    let tdp = CpuRating::resolve(cat, user_tdp, None, Some(&cpu))
+        .context("the CPU rating")?
+        .map(|r| r.watts);
+    let inputs = ModelInputs::from_catalog(cat, Policy::Processes, tdp, &mut assumptions)
+        .context("the power model's defaults")?;
+    let probe = Probe::detect(&ProbeOptions {
+        sysfs_root: &s.sysfs_root,
+        psys: false,
+        rocr_visible: None,
+        hip_visible: None,
+        cuda_visible: None,
+    });
+    for n in &probe.notes {
+        eprintln!("wattlens agent: {n}");
+    }
+    let names = probe.source_names();
+    if !s.cgroup_root.is_dir() {
+        anyhow::bail!(
+            "--cgroup-root {}: not a folder; give the cgroup (v2) root (/sys/fs/cgroup, or the \
+             host's mounted read-only in a container)",
+            s.cgroup_root.display()
+        );
+    }
+    if !s.listen.ip().is_loopback() && s.token.is_none() {
+        eprintln!(
+            "wattlens agent: listening on {} without --token-file: whoever reaches the port \
+             reads every workload's figures",
+            s.listen
+        );
+    }
+    let listener = server::bind(s.listen)?;
+    eprintln!(
+        "wattlens agent: serving http://{}/metrics every {:?} (sources: {}; workloads under {})",
+        s.listen,
+        s.resolution,
+        if names.is_empty() {
+            "none, CPU modelled".to_string()
+        } else {
+            names.join(", ")
+        },
+        s.cgroup_root.display()
+    );
+    let published = Arc::new(Mutex::new(Published::default()));
+    // Per-process reads only for the GPU sources; memory only for a modelled DRAM (no RAPL).
+    let mut discovery = Discovery::new(&s.cgroup_root, &s.procfs_root);
+    discovery.want_pids = names.iter().any(|n| *n != "rapl");
+    discovery.want_memory = !names.contains(&"rapl");
+    let node = NodeAgent::new(
+        inputs,
+        Limits {
+            max_workloads: s.max_workloads,
+            retain_s: s.retain_s,
+        },
+        Some(values),
+    );
+    let mut sampler = Sampler {
+        node,
+        sources: probe.sources,
+        discovery,
+        procfs_root: s.procfs_root.clone(),
+        interval: s.interval,
+        resolution: s.resolution,
+        intensity_source,
+        published: Arc::clone(&published),
+    };
+    // The first publication before the first scrape can come.
+    let start = Instant::now();
+    started_unix_s();
+    sampler.poll(start);
+    sampler.publish();
+    std::thread::Builder::new()
+        .name("wattlens-sampler".into())
+        .spawn(move || sampler.run(start))
+        .context("cannot start the sampler thread")?;
+    server::serve(listener, published, s.token)?;
+    Ok(ExitStatus::Success)
+}
+
+/// The sampling side.
+struct Sampler {
+    node: NodeAgent,
+    sources: Vec<Box<dyn Source>>,
+    discovery: Discovery,
+    procfs_root: std::path::PathBuf,
+    interval: Duration,
+    resolution: Duration,
+    intensity_source: String,
+    published: Arc<Mutex<Published>>,
+}
+
+impl Sampler {
+    fn run(mut self, start: Instant) {
+        let mut n: u32 = 0;
+        let mut last_publish = Instant::now();
+        loop {
+            n = n.saturating_add(1);
+            // On a monotonic clock, without drift.
+            let next = start + self.interval * n;
+            if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            self.poll(start);
+            if last_publish.elapsed() + Duration::from_millis(5) >= self.resolution {
+                last_publish = Instant::now();
+                self.publish();
+            }
+        }
+    }
+
+    fn poll(&mut self, start: Instant) {
+        let t = start.elapsed().as_secs_f64();
+        let found = self.discovery.walk();
+        let pids: Vec<u32> = found
+            .seen
+            .iter()
+            .flat_map(|s| s.pids.iter().copied())
+            .collect();
+        let ctx = PollContext { pids: &pids };
+        let mut readings = Vec::new();
+        let mut keep = Vec::with_capacity(self.sources.len());
+        for mut src in self.sources.drain(..) {
+            match src.poll(t, &ctx, &mut readings) {
+                Ok(()) | Err(PollError::Retry(_)) => keep.push(src),
+                Err(e) => eprintln!("wattlens agent: {}: {e}; no longer polled", src.name()),
+            }
+        }
+        self.sources = keep;
+        let on_gpus: std::collections::HashMap<String, Vec<u32>> = self
+            .sources
+            .iter()
+            .flat_map(|s| s.device_pids())
+            .map(|(d, p)| (d.to_string(), p))
+            .collect();
+        let machine = wattlens::source::procfs::machine(&StdFs, &self.procfs_root).ok();
+        let before = self.node.lost().notes.len();
+        let lost_before = self.node.lost().notes.last().cloned();
+        self.node.tick_gpus(t, &readings, machine, found, &on_gpus);
+        // Say each new note once on stderr.
+        let notes = &self.node.lost().notes;
+        if notes.last() != lost_before.as_ref() || notes.len() != before {
+            if let Some(n) = notes.last() {
+                eprintln!("wattlens agent: {n}");
+            }
+        }
+    }
+
+    fn publish(&self) {
+        let frozen = metrics::Frozen::of(&self.node);
+        let health = health_text(&self.node);
+        if let Ok(mut p) = self.published.lock() {
+            p.frozen = Some(frozen);
+            p.snapshot = None;
+            p.intensity_source.clone_from(&self.intensity_source);
+            p.bodies.clear();
+            p.health = Bytes::from(health);
+            p.refresh_s = self.resolution.as_secs().clamp(2, 60);
+            p.at = Some((Instant::now(), self.resolution));
+        }
+    }
+}
+
+/// `text` gzip-compressed (fast level: at most once a publication).
+fn gzip(text: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = e.write_all(text);
+    e.finish().unwrap_or_default()
+}
+
+/// The `/healthz` body: ok, and what was lost.
+fn health_text(a: &NodeAgent) -> String {
+    let l = a.lost();
+    let mut s = format!(
+        "ok\npolls {}\nworkloads {}\nread_failures {}\ndropped_devices {}\ncounter_resets {}\n\
+         vanished_cgroups {}\n",
+        a.polls(),
+        a.workloads().len(),
+        l.read_failures.values().sum::<u64>(),
+        l.dropped.len(),
+        l.resets.values().sum::<u64>(),
+        l.vanished_cgroups
+    );
+    for n in &l.notes {
+        s.push_str("note: ");
+        s.push_str(n);
+        s.push('\n');
+    }
+    s
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// When this process started (the first call), Unix s.
+fn started_unix_s() -> f64 {
+    static START: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *START.get_or_init(unix_now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_encoded_once_per_publication_and_healthz_says_stale() {
+        let node = NodeAgent::new(
+            ModelInputs {
+                policy: Policy::Processes,
+                cpu_tdp: None,
+                cpu_w_per_thread: 3.5,
+                dram_w_per_gb: 0.375,
+            },
+            Limits::default(),
+            None,
+        );
+        let mut p = Published {
+            frozen: Some(metrics::Frozen::of(&node)),
+            ..Published::default()
+        };
+        let text = p.body(Body::Text);
+        assert!(std::str::from_utf8(&text)
+            .expect("utf8")
+            .contains("wattlens_build_info{version="));
+        // The same bytes (not re-encoded) until the next publication.
+        assert_eq!(p.body(Body::Text).as_ptr(), text.as_ptr());
+        assert!(p.body(Body::OpenMetrics).ends_with(b"# EOF\n"));
+        assert!(!p.stale());
+        p.at = Instant::now()
+            .checked_sub(Duration::from_secs(10))
+            .map(|t| (t, Duration::from_secs(1)));
+        assert!(p.stale());
+    }
+}

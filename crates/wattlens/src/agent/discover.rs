@@ -1,0 +1,371 @@
+//! Finding the workloads under a cgroup (v2) root, and what each used so far: its CPU time
+//! (`cpu.stat` `usage_usec`), its memory (`memory.current`) and its processes (`cgroup.procs`).
+//!
+//! A workload is the deepest cgroup that is named (a unit, container, pod, Slurm job or step,
+//! see [`Workload::classify`]) or holds processes, and has no workload below it: a pod's
+//! containers are the workloads, each labelled with the pod's UID, so that per-pod figures are
+//! a sum and nothing is counted twice. The walk is bounded ([`Discovery::max_dirs`] folders,
+//! [`MAX_DEPTH`] levels) so a runaway tree costs a note, not the node.
+
+use super::workload::Workload;
+use crate::source::{ReadFile, StdFs};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The deepest level walked below the root.
+pub const MAX_DEPTH: usize = 16;
+
+/// The most process ids kept per workload (for the GPU sources' per-process use).
+pub const MAX_PIDS: usize = 64;
+
+/// One workload as read at one poll.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seen {
+    /// Who.
+    pub workload: Workload,
+    /// Its CPU time since its cgroup was made, s.
+    pub cpu_s: f64,
+    /// Its memory, GB (10^9 bytes).
+    pub rss_gb: f64,
+    /// Its processes (at most [`MAX_PIDS`]).
+    pub pids: Vec<u32>,
+}
+
+/// What one walk found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Found {
+    /// The workloads, in path order.
+    pub seen: Vec<Seen>,
+    /// Cgroups listed but gone (or unreadable) before their `cpu.stat` was read.
+    pub vanished: u64,
+    /// Whether the walk stopped at its limit.
+    pub truncated: bool,
+}
+
+/// Walks a cgroup root.
+pub struct Discovery {
+    root: PathBuf,
+    procfs_root: PathBuf,
+    fs: Arc<dyn ReadFile>,
+    /// The most folders one walk visits.
+    pub max_dirs: usize,
+    /// Whether every workload's processes are read at every walk (for the GPU sources'
+    /// per-process use); otherwise only where needed (a plain cgroup, or a workload whose
+    /// command name is not known yet), which saves a file read per workload per poll.
+    pub want_pids: bool,
+    /// Whether memory (`memory.current`) is read (only a modelled DRAM is split by it).
+    pub want_memory: bool,
+    /// Every how many walks a workload's own folder is listed again for sub-cgroups (the
+    /// folders above workloads, where new ones appear, are listed at every walk): a workload
+    /// that gains children is split into them within this many polls, and meanwhile charged
+    /// whole (its `cpu.stat` holds theirs).
+    pub relist_every: u64,
+    walks: u64,
+    /// The workloads' ids at the last walk.
+    leaves: std::collections::HashSet<String>,
+    /// Command names by workload id (read once per workload).
+    comm: HashMap<String, Option<String>>,
+}
+
+impl std::fmt::Debug for Discovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Discovery")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Discovery {
+    /// Walks `cgroup_root` (`/sys/fs/cgroup`; a fake tree in tests), reading command names
+    /// under `procfs_root` (`/proc`).
+    #[must_use]
+    pub fn new(cgroup_root: &Path, procfs_root: &Path) -> Self {
+        Self::with_reader(cgroup_root, procfs_root, Arc::new(StdFs))
+    }
+
+    /// The same, reading files through `fs`.
+    #[must_use]
+    pub fn with_reader(cgroup_root: &Path, procfs_root: &Path, fs: Arc<dyn ReadFile>) -> Self {
+        Self {
+            root: cgroup_root.to_path_buf(),
+            procfs_root: procfs_root.to_path_buf(),
+            fs,
+            max_dirs: 100_000,
+            want_pids: true,
+            want_memory: true,
+            relist_every: 10,
+            walks: 0,
+            leaves: std::collections::HashSet::new(),
+            comm: HashMap::new(),
+        }
+    }
+
+    /// The root walked.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Walks the tree once.
+    pub fn walk(&mut self) -> Found {
+        let mut found = Found::default();
+        let mut budget = self.max_dirs;
+        let root = self.root.clone();
+        let full = self.walks % self.relist_every.max(1) == 0;
+        self.walks += 1;
+        self.walk_dir(&root, "", 0, full, &mut budget, &mut found);
+        self.leaves = found.seen.iter().map(|s| s.workload.id.clone()).collect();
+        // Forget the command names of workloads that are gone (memory stays flat).
+        if self.comm.len() > 2 * found.seen.len() + 64 {
+            let live: std::collections::HashSet<&str> =
+                found.seen.iter().map(|s| s.workload.id.as_str()).collect();
+            self.comm.retain(|k, _| live.contains(k.as_str()));
+        }
+        found
+    }
+
+    /// Adds the workloads at and below `dir`; whether it found any.
+    fn walk_dir(
+        &mut self,
+        dir: &Path,
+        rel: &str,
+        depth: usize,
+        full: bool,
+        budget: &mut usize,
+        found: &mut Found,
+    ) -> bool {
+        let mut any = false;
+        if depth < MAX_DEPTH && (full || !self.leaves.contains(rel)) {
+            for child in subdirs(dir) {
+                if *budget == 0 {
+                    found.truncated = true;
+                    break;
+                }
+                *budget -= 1;
+                let name = child
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let id = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                any |= self.walk_dir(&child, &id, depth + 1, full, budget, found);
+            }
+        }
+        if any || rel.is_empty() {
+            return any;
+        }
+        let workload = Workload::classify(rel);
+        let named_known = self.comm.get(rel).is_some_and(Option::is_some);
+        let pids: Vec<u32> = if self.want_pids || !workload.is_named() || !named_known {
+            self.fs
+                .read(&dir.join("cgroup.procs"))
+                .map(|t| {
+                    t.lines()
+                        .filter_map(|l| l.trim().parse().ok())
+                        .take(MAX_PIDS)
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if !workload.is_named() && pids.is_empty() {
+            return false;
+        }
+        let Some(cpu_s) = self.cpu_s(dir) else {
+            found.vanished += 1;
+            return false;
+        };
+        let rss_gb = if self.want_memory {
+            self.fs
+                .read(&dir.join("memory.current"))
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .map_or(0.0, |b| b as f64 / 1e9)
+        } else {
+            0.0
+        };
+        let command = match self.comm.get(rel) {
+            Some(c) if c.is_some() || pids.is_empty() => c.clone(),
+            _ => {
+                let c = pids.first().and_then(|p| self.command(*p));
+                self.comm.insert(rel.to_string(), c.clone());
+                c
+            }
+        };
+        found.seen.push(Seen {
+            workload: Workload {
+                command,
+                ..workload
+            },
+            cpu_s,
+            rss_gb,
+            pids,
+        });
+        true
+    }
+
+    fn cpu_s(&self, dir: &Path) -> Option<f64> {
+        let text = self.fs.read(&dir.join("cpu.stat")).ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|us| us as f64 / 1e6)
+    }
+
+    /// The process's command name (`comm`: at most 15 bytes, never its arguments), cleaned to
+    /// printable characters.
+    fn command(&self, pid: u32) -> Option<String> {
+        let text = self
+            .fs
+            .read(&self.procfs_root.join(pid.to_string()).join("comm"))
+            .ok()?;
+        let c: String = text
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(15)
+            .collect();
+        (!c.is_empty()).then_some(c)
+    }
+}
+
+/// Sub-folders of `dir`, sorted by name (symbolic links are not followed).
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::WorkloadKind;
+
+    pub(crate) fn cgroup(root: &Path, rel: &str, usage_usec: u64, mem: u64, procs: &str) {
+        let d = root.join(rel);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join("cpu.stat"), format!("usage_usec {usage_usec}\n")).expect("w");
+        std::fs::write(d.join("memory.current"), format!("{mem}\n")).expect("w");
+        std::fs::write(d.join("cgroup.procs"), procs).expect("w");
+    }
+
+    #[test]
+    fn the_deepest_workloads_with_their_labels_and_command_names() {
+        let cg = tempfile::tempdir().expect("tmp");
+        let proc = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(proc.path().join("41")).expect("mkdir");
+        std::fs::write(proc.path().join("41/comm"), "python3\n").expect("w");
+        // A parent with children: only the children are workloads.
+        cgroup(cg.path(), "system.slice", 9_000_000, 0, "");
+        cgroup(
+            cg.path(),
+            "system.slice/nginx.service",
+            2_000_000,
+            5_000_000,
+            "41\n",
+        );
+        cgroup(cg.path(), "system.slice/idle.service", 0, 0, "");
+        cgroup(cg.path(), "misc/empty", 0, 0, "");
+        cgroup(
+            cg.path(),
+            "system.slice/slurmstepd.scope/job_9/step_0",
+            1_500_000,
+            0,
+            "77\n",
+        );
+        let mut d = Discovery::new(cg.path(), proc.path());
+        let f = d.walk();
+        let ids: Vec<&str> = f.seen.iter().map(|s| s.workload.id.as_str()).collect();
+        // misc/empty: not named and no process, so not a workload.
+        assert_eq!(
+            ids,
+            [
+                "system.slice/idle.service",
+                "system.slice/nginx.service",
+                "system.slice/slurmstepd.scope/job_9/step_0"
+            ]
+        );
+        let nginx = &f.seen[1];
+        assert_eq!(nginx.cpu_s, 2.0);
+        assert_eq!(nginx.rss_gb, 0.005);
+        assert_eq!(nginx.pids, [41]);
+        assert_eq!(nginx.workload.command.as_deref(), Some("python3"));
+        assert_eq!(f.seen[2].workload.kind, Some(WorkloadKind::SlurmStep));
+        // Without the per-process and memory reads: a known workload keeps its command name.
+        d.want_pids = false;
+        d.want_memory = false;
+        let f = d.walk();
+        assert_eq!(f.seen[1].workload.command.as_deref(), Some("python3"));
+        assert!(f.seen[1].pids.is_empty());
+        assert_eq!(f.seen[1].rss_gb, 0.0);
+        assert_eq!(f.seen[1].cpu_s, 2.0);
+        assert_eq!(f.seen[2].workload.job.as_deref(), Some("9"));
+        assert!(!f.truncated);
+    }
+
+    #[test]
+    fn a_workload_that_gains_children_is_split_at_the_next_full_walk() {
+        let cg = tempfile::tempdir().expect("tmp");
+        cgroup(
+            cg.path(),
+            "system.slice/slurmstepd.scope/job_7",
+            5_000_000,
+            0,
+            "1\n",
+        );
+        let mut d = Discovery::new(cg.path(), cg.path());
+        d.relist_every = 3;
+        let ids = |d: &mut Discovery| -> Vec<String> {
+            d.walk().seen.into_iter().map(|s| s.workload.id).collect()
+        };
+        assert_eq!(ids(&mut d), ["system.slice/slurmstepd.scope/job_7"]);
+        cgroup(
+            cg.path(),
+            "system.slice/slurmstepd.scope/job_7/step_0",
+            1_000_000,
+            0,
+            "2\n",
+        );
+        // A new workload beside it is found at once; the job's own folder waits for the full
+        // walk (walk 3), and is charged whole meanwhile.
+        cgroup(cg.path(), "system.slice/other.service", 0, 0, "3\n");
+        assert_eq!(ids(&mut d).len(), 2);
+        assert_eq!(ids(&mut d).len(), 2);
+        let now = ids(&mut d);
+        assert!(
+            now.contains(&"system.slice/slurmstepd.scope/job_7/step_0".to_string()),
+            "{now:?}"
+        );
+        assert!(!now.contains(&"system.slice/slurmstepd.scope/job_7".to_string()));
+    }
+
+    #[test]
+    fn a_bounded_walk_says_it_stopped_and_a_vanished_cgroup_is_counted() {
+        let cg = tempfile::tempdir().expect("tmp");
+        for i in 0..10 {
+            cgroup(cg.path(), &format!("u{i}.service"), 1, 0, "1\n");
+        }
+        std::fs::remove_file(cg.path().join("u3.service/cpu.stat")).expect("rm");
+        let mut d = Discovery::new(cg.path(), cg.path());
+        let f = d.walk();
+        assert_eq!(f.seen.len(), 9);
+        assert_eq!(f.vanished, 1);
+        d.max_dirs = 4;
+        let f = d.walk();
+        assert!(f.truncated);
+        // u0..u3 walked; u3 has vanished.
+        assert_eq!((f.seen.len(), f.vanished), (3, 1));
+    }
+}

@@ -1,0 +1,17 @@
+//! The node agent's library part: workloads discovered from a cgroup (v2) tree ([`Discovery`],
+//! labelled by [`Workload::classify`]: systemd units, containers, Slurm jobs and steps,
+//! Kubernetes pods), each interval's node energy split among them with conservation
+//! ([`NodeAgent::tick`]: `sum(workloads) + idle = node`, every interval and component), carbon
+//! and water through the accounting core ([`crate::footprint::SiteValues`]), and a bounded set
+//! of workloads ([`WorkloadSet`]) so that memory stays flat on a busy node. The binary serves
+//! it as Prometheus metrics (`wattlens agent`); nothing here prints or listens.
+
+mod discover;
+mod node;
+mod set;
+mod workload;
+
+pub use discover::{Discovery, Found, Seen, MAX_DEPTH, MAX_PIDS};
+pub use node::{Device, Interval, Lost, NodeAgent};
+pub use set::{Entry, Folded, Limits, Totals, WorkloadSet, COMPONENTS};
+pub use workload::{Qos, Workload, WorkloadKind};

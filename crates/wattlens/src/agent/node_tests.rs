@@ -1,0 +1,389 @@
+//! Tests of the node agent: counters, conservation, faults.
+
+use super::*;
+use crate::agent::discover::Seen;
+use crate::agent::Workload;
+use crate::measure::Policy;
+use proptest::prelude::*;
+use std::collections::HashMap;
+
+fn inputs() -> ModelInputs {
+    ModelInputs {
+        policy: Policy::Processes,
+        cpu_tdp: Some(Watts(100.0)),
+        cpu_w_per_thread: 3.5,
+        dram_w_per_gb: 0.375,
+    }
+}
+
+fn rapl(t: f64, uj: u64, max: u64) -> Reading {
+    Reading {
+        t,
+        device: DeviceId::new(crate::source::SourceKind::Rapl, "package-0"),
+        value: Value::Counter {
+            part: Part::Cpu,
+            energy_uj: uj,
+            max_uj: max,
+            used: None,
+        },
+    }
+}
+
+fn machine(busy_s: f64, total_s: f64) -> Option<MachineStat> {
+    Some(MachineStat {
+        busy_s,
+        total_s,
+        cpus: 4,
+        mem_total_gb: 0.0,
+    })
+}
+
+fn found(cpu: &[(&str, f64)]) -> Found {
+    Found {
+        seen: cpu
+            .iter()
+            .map(|(id, c)| Seen {
+                workload: Workload::classify(id),
+                cpu_s: *c,
+                rss_gb: 0.0,
+                pids: vec![],
+            })
+            .collect(),
+        ..Found::default()
+    }
+}
+
+#[test]
+fn a_rapl_counter_counts_exactly_through_a_wrap_and_says_a_reset() {
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    a.tick(
+        0.0,
+        &[rapl(0.0, 1_000_000, 10_000_000)],
+        None,
+        Found::default(),
+    );
+    a.tick(
+        1.0,
+        &[rapl(1.0, 3_500_000, 10_000_000)],
+        None,
+        Found::default(),
+    );
+    // Wrap: 9,000,000 -> 500,000 is 10,000,000 - 9,000,000 + 500,000 + 1 uJ = 1.500001 J.
+    a.tick(
+        2.0,
+        &[rapl(2.0, 9_000_000, 10_000_000)],
+        None,
+        Found::default(),
+    );
+    a.tick(
+        3.0,
+        &[rapl(3.0, 500_000, 10_000_000)],
+        None,
+        Found::default(),
+    );
+    let d = &a.devices()["rapl/package-0"];
+    // 2.5 + 5.5 + 1.500001 J.
+    assert!((d.energy.0 - 9.500_001).abs() < 1e-9, "{d:?}");
+    assert_eq!(d.method, Method::Measured);
+    assert!(a.lost().resets.is_empty());
+    // A reset (far back, not a plausible wrap): counted from the reset, and said.
+    // 500,000 -> 2,000,000 is 1.5 J; 2,000,000 -> 200 would be a wrap of 8,000,201 uJ, more
+    // than half the range: a reset, 200 uJ counted since. 9.500001 + 1.5 + 0.0002 J.
+    a.tick(
+        4.0,
+        &[rapl(4.0, 2_000_000, 10_000_000)],
+        None,
+        Found::default(),
+    );
+    a.tick(5.0, &[rapl(5.0, 200, 10_000_000)], None, Found::default());
+    assert_eq!(a.lost().resets["rapl/package-0"], 1);
+    let e = a.devices()["rapl/package-0"].energy.0;
+    assert!((e - 11.000_201).abs() < 1e-9, "{e}");
+    assert!(a.lost().notes.iter().any(|n| n.contains("reset")));
+}
+
+#[test]
+fn a_missed_read_loses_nothing_and_the_agent_says_so() {
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    let miss = Reading {
+        t: 1.0,
+        device: DeviceId::new(crate::source::SourceKind::Rapl, "package-0"),
+        value: Value::Missed {
+            reason: "gone".into(),
+        },
+    };
+    a.tick(
+        0.0,
+        &[rapl(0.0, 0, u64::from(u32::MAX))],
+        None,
+        Found::default(),
+    );
+    let i = a.tick(1.0, &[miss], None, Found::default());
+    // Deferred, not modelled: nothing this interval.
+    assert_eq!(i.node[0], 0.0);
+    a.tick(
+        2.0,
+        &[rapl(2.0, 4_000_000, u64::from(u32::MAX))],
+        None,
+        Found::default(),
+    );
+    assert_eq!(a.node_energy()[0].0, 4.0);
+    assert_eq!(a.lost().read_failures["rapl/package-0"], 1);
+}
+
+#[test]
+fn two_workloads_and_idle_share_a_measured_package() {
+    // 4 CPUs, 1 s; the machine busy 2 CPU-s (u = 0.5 -> curve 0.75); RAPL 75 J.
+    // Idle part = 75 x 0.12 / 0.75 = 12 J, active 63 J. Workload a: 1.5 CPU-s, b: 0.5 CPU-s:
+    // a gets 63 x 1.5/2 = 47.25 + idle 12 x 1.5/4 = 4.5 -> 51.75 J; b 15.75 + 1.5 = 17.25 J;
+    // idle (nobody's) 12 x 2/4 = 6 J. 51.75 + 17.25 + 6 = 75.
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    a.tick(
+        0.0,
+        &[rapl(0.0, 0, u64::MAX)],
+        machine(0.0, 0.0),
+        found(&[("a.service", 0.0), ("b.service", 0.0)]),
+    );
+    let i = a.tick(
+        1.0,
+        &[rapl(1.0, 75_000_000, u64::MAX)],
+        machine(2.0, 4.0),
+        found(&[("a.service", 1.5), ("b.service", 0.5)]),
+    );
+    assert!((i.node[0] - 75.0).abs() < 1e-9);
+    let by: std::collections::HashMap<&str, f64> = a
+        .workloads()
+        .entries()
+        .map(|e| (e.workload.id.as_str(), e.totals.energy[0].0))
+        .collect();
+    assert!((by["a.service"] - 51.75).abs() < 1e-9, "{by:?}");
+    assert!((by["b.service"] - 17.25).abs() < 1e-9, "{by:?}");
+    assert!((a.idle_energy()[0].0 - 6.0).abs() < 1e-9);
+}
+
+#[test]
+fn carbon_and_water_go_through_the_accounting_core() {
+    // 3.6 MJ = 1 kWh of CPU energy, PUE 1.5, 400 g/kWh: 1.5 kWh x 400 = 600 g;
+    // water: WUE 2 L/kWh x 1 kWh + EWIF 3 L/kWh x 1.5 kWh = 6.5 L.
+    let site = SiteValues {
+        pue: 1.5,
+        intensity: crate::units::GramsPerKwh(400.0),
+        market_intensity: None,
+        wue: crate::units::LitresPerKwh(2.0),
+        ewif: crate::units::LitresPerKwh(3.0),
+        price: 0.0,
+        per_accelerator_kg: 0.0,
+        per_server_kg: 0.0,
+        service_life: Hours(1.0),
+    };
+    let mut a = NodeAgent::new(inputs(), Limits::default(), Some(site));
+    a.tick(0.0, &[rapl(0.0, 0, u64::MAX)], None, Found::default());
+    a.tick(
+        1.0,
+        &[rapl(1.0, 3_600_000_000_000, u64::MAX)],
+        None,
+        Found::default(),
+    );
+    let (c, w) = a.node_carbon_water();
+    assert!((c.0 - 600.0).abs() < 1e-6, "{c:?}");
+    assert!((w.0 - 6.5).abs() < 1e-9, "{w:?}");
+}
+
+#[test]
+fn a_modelled_cpu_without_rapl_is_labelled_modelled() {
+    // No RAPL: 100 W TDP, u = 0.5 -> 100 x 0.75 x 2 s = 150 J.
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    a.tick(0.0, &[], machine(0.0, 0.0), Found::default());
+    a.tick(2.0, &[], machine(4.0, 8.0), Found::default());
+    let d = &a.devices()["model/cpu"];
+    assert_eq!(d.method, Method::Modelled);
+    assert!((d.energy.0 - 150.0).abs() < 1e-9, "{d:?}");
+    assert_eq!(a.node_methods()[0], Some(Method::Modelled));
+}
+
+proptest! {
+    /// Random workloads (coming and going), random node energy from counters, GPUs and the
+    /// model: every interval, and in total, workloads + idle = node, component by component.
+    #[test]
+    fn workloads_plus_idle_is_the_node_every_interval(
+        steps in proptest::collection::vec(
+            (
+                0.05_f64..5.0,
+                proptest::option::of(0_u64..500_000_000),
+                proptest::collection::vec((0_usize..12, 0.0_f64..4.0), 0..10),
+                0.0_f64..1.0,
+                proptest::option::of(0.0_f64..700.0),
+            ),
+            1..30,
+        ),
+        on_gpu in proptest::option::of(proptest::collection::vec(0_u32..12, 0..5)),
+    ) {
+        // Workload w runs process w; the GPU's processes, when the driver lists them, are
+        // `on_gpu` (some of the workloads', or none).
+        let on: HashMap<String, Vec<u32>> =
+            on_gpu.into_iter().map(|p| ("nvml/gpu0".to_string(), p)).collect();
+        let mut a = NodeAgent::new(inputs(), Limits { max_workloads: 5, retain_s: 3.0 }, None);
+        let (mut t, mut uj, mut busy, mut total) = (0.0, 0_u64, 0.0, 0.0);
+        let mut cpu: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
+        for (dt, d_uj, ws, u, gpu_w) in steps {
+            t += dt;
+            total += 4.0 * dt;
+            busy += u * 4.0 * dt;
+            let mut readings = Vec::new();
+            if let Some(d) = d_uj {
+                uj = uj.wrapping_add(d) % 1_000_000_000_000;
+                readings.push(rapl(t, uj, 1_000_000_000_000));
+            }
+            if let Some(w) = gpu_w {
+                readings.push(Reading {
+                    t,
+                    device: DeviceId::new(crate::source::SourceKind::Nvml, "gpu0"),
+                    value: Value::Power { part: Part::Gpu, power_w: w, used: None },
+                });
+            }
+            let mut seen: Vec<(String, f64)> = Vec::new();
+            for (w, c) in ws {
+                if seen.iter().any(|s| s.0 == format!("w{w}.service")) {
+                    continue;
+                }
+                let e = cpu.entry(w).or_insert(0.0);
+                *e += c * dt;
+                seen.push((format!("w{w}.service"), *e));
+            }
+            let mut f = found(&seen.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>());
+            for s in &mut f.seen {
+                s.pids = vec![s.workload.id[1..].trim_end_matches(".service").parse().unwrap_or(0)];
+            }
+            let i = a.tick_gpus(t, &readings, machine(busy, total), f, &on);
+            for c in 0..3 {
+                let sum = i.workloads[c] + i.idle[c];
+                prop_assert!((sum - i.node[c]).abs() <= 1e-9 * i.node[c].abs().max(1.0),
+                    "component {c}: {sum} vs {}", i.node[c]);
+                prop_assert!(i.idle[c] >= -1e-9);
+            }
+        }
+        let folded = a.workloads().folded();
+        for c in 0..3 {
+            let w: f64 = a.workloads().entries().map(|e| e.totals.energy[c].0).sum::<f64>()
+                + folded.energy[c].0;
+            let node = a.node_energy()[c].0;
+            prop_assert!((w + a.idle_energy()[c].0 - node).abs() <= 1e-9 * node.max(1.0));
+        }
+    }
+}
+
+#[test]
+fn a_gpu_that_falls_off_the_bus_is_dropped_said_and_the_rest_goes_on() {
+    // gpu0 at 200 W for 2 s (trapezoid: 400 J), then its reads fail (as NVML's do when the GPU
+    // falls off the bus: 4 misses, then dropped); RAPL goes on at 10 J/s throughout.
+    let gpu = |t: f64, value: Value| Reading {
+        t,
+        device: DeviceId::new(crate::source::SourceKind::Nvml, "gpu0"),
+        value,
+    };
+    let power = Value::Power {
+        part: Part::Gpu,
+        power_w: 200.0,
+        used: Some(true),
+    };
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    let w = [("job.service", 0.0)];
+    for step in 0..10_u32 {
+        let t = f64::from(step);
+        let g = match step {
+            0..=2 => Some(power.clone()),
+            3..=6 => Some(Value::Missed {
+                reason: "GPU is lost".into(),
+            }),
+            7 => Some(Value::Dropped {
+                reason: "GPU is lost (5 reads failed in a row)".into(),
+            }),
+            // Dropped: no longer read.
+            _ => None,
+        };
+        let mut readings = vec![rapl(t, u64::from(step) * 10_000_000, u64::MAX)];
+        readings.extend(g.map(|g| gpu(t, g)));
+        let found = found(&[(w[0].0, t * 0.5)]);
+        let i = a.tick(t, &readings, machine(t * 0.5, t * 4.0), found);
+        for c in 0..3 {
+            assert!((i.workloads[c] + i.idle[c] - i.node[c]).abs() < 1e-9);
+        }
+    }
+    // The energy it had counted is kept; RAPL goes on: 9 s x 10 J.
+    assert!((a.devices()["nvml/gpu0"].energy.0 - 400.0).abs() < 1e-9);
+    assert!((a.node_energy()[2].0 - 400.0).abs() < 1e-9);
+    assert!(a.lost().dropped.contains_key("nvml/gpu0"));
+    assert_eq!(a.lost().read_failures["nvml/gpu0"], 4);
+    assert!(a
+        .lost()
+        .notes
+        .iter()
+        .any(|n| n.contains("nvml/gpu0 dropped")));
+    assert!((a.devices()["rapl/package-0"].energy.0 - 90.0).abs() < 1e-9);
+    // The GPU's energy went to the one workload that used it.
+    let job = a.workloads().entries().next().expect("job");
+    assert!((job.totals.energy[2].0 - 400.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_gpu_is_split_by_the_workloads_processes_on_it() {
+    // gpu0 runs PIDs 10, 11, 12: a has 10 and 11, b has 12 (and 99, elsewhere): a 2/3, b 1/3
+    // of its 300 J. gpu1 runs 50, nobody's: its 90 J are idle. 1 s at 300 W and 90 W.
+    let g = |t: f64, name: &str, w: f64| Reading {
+        t,
+        device: DeviceId::new(crate::source::SourceKind::Nvml, name),
+        value: Value::Counter {
+            part: Part::Gpu,
+            energy_uj: (w * t * 1e6) as u64,
+            max_uj: u64::MAX,
+            used: Some(true),
+        },
+    };
+    let seen = |cpu: f64| Found {
+        seen: vec![
+            Seen {
+                workload: Workload::classify("a.service"),
+                cpu_s: cpu,
+                rss_gb: 0.0,
+                pids: vec![10, 11],
+            },
+            Seen {
+                workload: Workload::classify("b.service"),
+                cpu_s: cpu,
+                rss_gb: 0.0,
+                pids: vec![12, 99],
+            },
+        ],
+        ..Found::default()
+    };
+    let on: HashMap<String, Vec<u32>> = [
+        ("nvml/gpu0".to_string(), vec![10, 11, 12]),
+        ("nvml/gpu1".to_string(), vec![50]),
+    ]
+    .into_iter()
+    .collect();
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    a.tick_gpus(
+        0.0,
+        &[g(0.0, "gpu0", 300.0), g(0.0, "gpu1", 90.0)],
+        None,
+        seen(0.0),
+        &on,
+    );
+    let i = a.tick_gpus(
+        1.0,
+        &[g(1.0, "gpu0", 300.0), g(1.0, "gpu1", 90.0)],
+        None,
+        seen(0.5),
+        &on,
+    );
+    assert!((i.node[2] - 390.0).abs() < 1e-9);
+    assert!((i.idle[2] - 90.0).abs() < 1e-9, "{i:?}");
+    let by: HashMap<String, f64> = a
+        .workloads()
+        .entries()
+        .map(|e| (e.workload.id.clone(), e.totals.energy[2].0))
+        .collect();
+    assert!((by["a.service"] - 200.0).abs() < 1e-9, "{by:?}");
+    assert!((by["b.service"] - 100.0).abs() < 1e-9, "{by:?}");
+}
