@@ -140,6 +140,8 @@ fn bad_agent_input_is_refused_with_the_flag_named_and_exit_2() {
             &["--cgroup-root", "/nonexistent/cgroup"][..],
             "--cgroup-root",
         ),
+        (&["--series", "/nonexistent.csv"][..], "--series"),
+        (&["--grid", "NOWHERE"][..], "NOWHERE"),
     ] {
         let o = run(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -225,4 +227,56 @@ fn slurm_and_kubernetes_labels_come_from_the_cgroup_path() {
     let p = line("pod_uid=\"1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901\"");
     assert!(p.contains("qos=\"Burstable\"") && p.contains("container=\"0123456789abcdef\""));
     assert!(!m.contains("s3cret") && !m.contains("train.py"));
+}
+
+#[test]
+fn an_intensity_series_gives_the_intensity_of_the_moment_and_the_annual_one_outside_it() {
+    // 500 g/kWh from two hours ago to two hours ahead: carbon = energy x PUE x 500 g/kWh.
+    let dir = tempfile::tempdir().expect("tmp");
+    let now = jiff::Timestamp::now();
+    let at = |h: i64| {
+        now.checked_add(jiff::SignedDuration::from_hours(h))
+            .expect("time")
+            .round(jiff::Unit::Hour)
+            .expect("round")
+    };
+    let f = dir.path().join("now.csv");
+    let rows: String = (-2..=2).map(|h| format!("{},500\n", at(h))).collect();
+    std::fs::write(&f, format!("timestamp,g_per_kwh\n{rows}")).expect("w");
+    let mut node = FakeNode::new(&[]);
+    let agent = node.agent(
+        free_port(),
+        &["--interval", "200ms", "--series", f.to_str().expect("utf8")],
+    );
+    node.uj += 3_600_000_000; // 3,600 J = 1 Wh
+    node.write_rapl();
+    let m = wait_for(10, || {
+        let m = agent.metrics();
+        sample(&m, "wattlens_node_carbon_grams_total", &[])
+            .filter(|g| *g > 0.0)
+            .map(|_| m)
+    });
+    let g = sample(&m, "wattlens_grid_intensity_grams_per_joule", &["now.csv"]).expect("gauge");
+    assert!((g * 3.6e6 - 500.0).abs() < 1e-9, "{g}");
+    let pue = sample(&m, "wattlens_site_pue", &[]).expect("pue");
+    let e = sample(&m, PKG, &[RAPL]).expect("energy");
+    let c = sample(&m, "wattlens_node_carbon_grams_total", &[]).expect("carbon");
+    // 1 Wh x PUE x 0.5 g/Wh.
+    assert!((e - 3600.0).abs() < 1e-9);
+    assert!((c - 0.5 * pue).abs() < 1e-9, "{c} vs {pue}");
+    drop(agent);
+    // A series of the past: the annual intensity of --grid FR is used, and said.
+    let old = dir.path().join("old.csv");
+    std::fs::write(
+        &old,
+        "timestamp,g_per_kwh\n2024-03-04T00:00:00Z,100\n2024-03-04T01:00:00Z,100\n",
+    )
+    .expect("w");
+    let agent = node.agent(free_port(), &["--series", old.to_str().expect("utf8")]);
+    let m = agent.metrics();
+    let g = sample(&m, "wattlens_grid_intensity_grams_per_joule", &[]).expect("gauge");
+    assert!(!m.contains("old.csv"), "{m}");
+    assert!(g > 0.0 && (g * 3.6e6 - 100.0).abs() > 1.0, "{g}");
+    let err = agent.kill();
+    assert!(err.contains("has no value at"), "{err}");
 }

@@ -89,6 +89,14 @@ impl NodeAgent {
         self.site.as_ref()
     }
 
+    /// Sets the grid intensity carbon is counted at from now on (an intensity series' value
+    /// for this moment); nothing without a site.
+    pub fn set_intensity(&mut self, g: crate::units::GramsPerKwh) {
+        if let Some(s) = &mut self.site {
+            s.intensity = g;
+        }
+    }
+
     /// Each device's (and model's) totals, by `source/name`.
     #[must_use]
     pub fn devices(&self) -> &BTreeMap<String, Device> {
