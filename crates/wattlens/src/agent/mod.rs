@@ -7,11 +7,13 @@
 //! it as Prometheus metrics (`wattlens agent`); nothing here prints or listens.
 
 mod discover;
+mod figures;
 mod node;
 mod set;
 mod workload;
 
 pub use discover::{Discovery, Found, Seen, MAX_DEPTH, MAX_PIDS};
-pub use node::{Device, Interval, Lost, NodeAgent};
+pub use figures::{Device, Interval, Lost};
+pub use node::NodeAgent;
 pub use set::{Entry, Folded, Limits, Totals, WorkloadSet, COMPONENTS};
 pub use workload::{Qos, Workload, WorkloadKind};

@@ -16,6 +16,7 @@
 //! (that would count it twice). What was lost or could not be read is kept in [`Lost`].
 
 use super::discover::Found;
+use super::figures::{Device, Interval, Lost};
 use super::set::{Limits, WorkloadSet};
 use crate::energy::{CounterDiff, Delta, Method, PowerIntegrator};
 use crate::footprint::{Busy, ItEnergy, SiteValues};
@@ -25,64 +26,6 @@ use crate::source::procfs::MachineStat;
 use crate::source::{DeviceId, Part, Reading, Value};
 use crate::units::{GramsCo2e, Hours, Joules, KilowattHours, Litres, Watts};
 use std::collections::{BTreeMap, HashMap};
-
-/// Notes kept (the newest).
-const MAX_NOTES: usize = 20;
-
-/// One device (or model) of the node and what it counted.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Device {
-    /// `cpu`, `dram` or `gpu`.
-    pub component: &'static str,
-    /// How its energy was found.
-    pub method: Method,
-    /// Energy so far.
-    pub energy: Joules,
-    /// Power over the last interval.
-    pub power: Watts,
-}
-
-/// What the agent could not count or read, for the operator.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Lost {
-    /// Reads that failed and were retried, by device (`rapl/package-0`).
-    pub read_failures: BTreeMap<String, u64>,
-    /// Devices dropped after failing reads in a row.
-    pub dropped: BTreeMap<String, String>,
-    /// Counter resets, by device (energy since the reset is counted; before it, up to one
-    /// interval's worth may be lost).
-    pub resets: BTreeMap<String, u64>,
-    /// Cgroups that vanished between being listed and read (their last interval's CPU time
-    /// goes to `idle`).
-    pub vanished_cgroups: u64,
-    /// Walks of the cgroup tree that stopped at their limit.
-    pub truncated_walks: u64,
-    /// The newest notes, each a sentence.
-    pub notes: Vec<String>,
-}
-
-impl Lost {
-    fn note(&mut self, s: String) {
-        if self.notes.len() >= MAX_NOTES {
-            self.notes.remove(0);
-        }
-        self.notes.push(s);
-    }
-}
-
-/// One interval's energy by component (CPU, DRAM, GPUs): the node's, the workloads' together,
-/// and nobody's (idle); J.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Interval {
-    /// Length, s (0 for the first poll).
-    pub dt: f64,
-    /// The node's.
-    pub node: [f64; 3],
-    /// All workloads together.
-    pub workloads: [f64; 3],
-    /// Nobody's.
-    pub idle: [f64; 3],
-}
 
 /// A node's running totals (see the module's doc).
 #[derive(Debug)]
@@ -144,6 +87,14 @@ impl NodeAgent {
     #[must_use]
     pub fn site(&self) -> Option<&SiteValues> {
         self.site.as_ref()
+    }
+
+    /// Sets the grid intensity carbon is counted at from now on (an intensity series' value
+    /// for this moment); nothing without a site.
+    pub fn set_intensity(&mut self, g: crate::units::GramsPerKwh) {
+        if let Some(s) = &mut self.site {
+            s.intensity = g;
+        }
     }
 
     /// Each device's (and model's) totals, by `source/name`.

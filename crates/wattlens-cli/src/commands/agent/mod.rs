@@ -9,6 +9,7 @@
 pub mod config;
 mod metrics;
 mod page;
+mod series;
 mod server;
 
 use crate::cli::AgentArgs;
@@ -119,18 +120,25 @@ impl Published {
 /// Runs `wattlens agent` (it serves until stopped).
 pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let s = config::resolve(a, cfg.agent.as_ref())?;
-    if a.site.series.is_some() {
-        anyhow::bail!(
-            "--series is not used by `wattlens agent` yet: its carbon counters use \
-             one intensity (--grid or --intensity); give one of those instead"
-        );
-    }
     // The site, for carbon and water: the central values (a counter cannot carry a range).
     let mut assumptions = Vec::new();
     let site_inputs = settings::site(&a.site, &cfg.site)?;
     let site = wattlens::estimate::site::resolve(cat, &site_inputs, &mut assumptions)?.site;
     let values = SiteValues::draw(&site, &mut Draw::Central { uncertain: 0 }, Hours(0.0));
     let intensity_source = site.intensity.source.clone();
+    // An intensity series: its value at each poll's moment, the annual one outside it.
+    let series = crate::series::load(
+        &a.site,
+        crate::series::intensity_from(&a.site, &cfg.site).as_deref(),
+    )?
+    .map(|l| {
+        series::Live::new(
+            l,
+            a.site.clone(),
+            values.intensity,
+            intensity_source.clone(),
+        )
+    });
     // The modelled CPU's rating (used only without RAPL).
     let user_tdp = settings::power("--cpu-tdp", a.cpu_tdp.as_deref())?.map(|r| Watts(r.mid()));
     let cpu = CpuInfo::read(&StdFs, &s.procfs_root);
@@ -197,6 +205,7 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         interval: s.interval,
         resolution: s.resolution,
         intensity_source,
+        series,
         published: Arc::clone(&published),
     };
     // The first publication before the first scrape can come.
@@ -221,6 +230,7 @@ struct Sampler {
     interval: Duration,
     resolution: Duration,
     intensity_source: String,
+    series: Option<series::Live>,
     published: Arc<Mutex<Published>>,
 }
 
@@ -245,6 +255,11 @@ impl Sampler {
 
     fn poll(&mut self, start: Instant) {
         let t = start.elapsed().as_secs_f64();
+        if let Some(live) = &mut self.series {
+            let (g, source) = live.now();
+            self.node.set_intensity(g);
+            self.intensity_source = source;
+        }
         let found = self.discovery.walk();
         let pids: Vec<u32> = found
             .seen

@@ -1,0 +1,64 @@
+//! What a node agent reports beside its workloads: each device's totals ([`Device`]), each
+//! interval's split ([`Interval`]) and what could not be counted or read ([`Lost`]).
+
+use crate::energy::Method;
+use crate::units::{Joules, Watts};
+use std::collections::BTreeMap;
+
+/// Notes kept (the newest).
+const MAX_NOTES: usize = 20;
+
+/// One device (or model) of the node and what it counted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Device {
+    /// `cpu`, `dram` or `gpu`.
+    pub component: &'static str,
+    /// How its energy was found.
+    pub method: Method,
+    /// Energy so far.
+    pub energy: Joules,
+    /// Power over the last interval.
+    pub power: Watts,
+}
+
+/// What the agent could not count or read, for the operator.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lost {
+    /// Reads that failed and were retried, by device (`rapl/package-0`).
+    pub read_failures: BTreeMap<String, u64>,
+    /// Devices dropped after failing reads in a row.
+    pub dropped: BTreeMap<String, String>,
+    /// Counter resets, by device (energy since the reset is counted; before it, up to one
+    /// interval's worth may be lost).
+    pub resets: BTreeMap<String, u64>,
+    /// Cgroups that vanished between being listed and read (their last interval's CPU time
+    /// goes to `idle`).
+    pub vanished_cgroups: u64,
+    /// Walks of the cgroup tree that stopped at their limit.
+    pub truncated_walks: u64,
+    /// The newest notes, each a sentence.
+    pub notes: Vec<String>,
+}
+
+impl Lost {
+    pub(crate) fn note(&mut self, s: String) {
+        if self.notes.len() >= MAX_NOTES {
+            self.notes.remove(0);
+        }
+        self.notes.push(s);
+    }
+}
+
+/// One interval's energy by component (CPU, DRAM, GPUs): the node's, the workloads' together,
+/// and nobody's (idle); J.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Interval {
+    /// Length, s (0 for the first poll).
+    pub dt: f64,
+    /// The node's.
+    pub node: [f64; 3],
+    /// All workloads together.
+    pub workloads: [f64; 3],
+    /// Nobody's.
+    pub idle: [f64; 3],
+}
