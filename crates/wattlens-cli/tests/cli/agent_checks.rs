@@ -148,6 +148,22 @@ fn bad_agent_input_is_refused_with_the_flag_named_and_exit_2() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
     }
+    // A proc root without `stat`/`meminfo` (a hostile test: it ran on, charging a busy core as
+    // idle, exit 0).
+    let empty = tempfile::tempdir().expect("tempdir");
+    let cg = node.cgroups();
+    let o = run(&[
+        "--procfs-root",
+        empty.path().to_str().expect("utf8"),
+        "--cgroup-root",
+        cg.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--procfs-root") && err.contains("meminfo"),
+        "{err}"
+    );
     // A port in use.
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = busy.local_addr().expect("addr").to_string();

@@ -165,6 +165,17 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             s.cgroup_root.display()
         );
     }
+    // Machine-wide CPU time and memory split the CPU's energy between workloads and idle (and
+    // model it without RAPL): without them every interval would look idle (a hostile test found
+    // a missing `meminfo` charged a busy core as the idle point of the curve, exit 0).
+    if let Err(e) = wattlens::source::procfs::machine(&StdFs, &s.procfs_root) {
+        anyhow::bail!(
+            "--procfs-root {}: cannot read the machine's CPU time and memory ({e}); give the proc \
+             root (/proc, or the host's mounted read-only in a container) holding `stat` and \
+             `meminfo`",
+            s.procfs_root.display()
+        );
+    }
     if !s.listen.ip().is_loopback() && s.token.is_none() {
         eprintln!(
             "wattlens agent: listening on {} without --token-file: whoever reaches the port \
