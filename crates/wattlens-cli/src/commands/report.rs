@@ -86,6 +86,23 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
     let (name, text) = read_source(source, place)?;
     let doc = Document::from_json(&text)
         .with_context(|| format!("report: {name} is not a wattlens.footprint/v1 JSON"))?;
+    // R in requests must be the requests the footprint covers (its `requests` figure): a hostile
+    // test read one request's footprint "per 1000 requests" and got an SCI 1,000x too low.
+    if let (Some(p), Some(covered)) = (&per, doc.report.get(wattlens::figure::Figure::Requests)) {
+        let unit = p.unit.trim_end_matches('s');
+        let covered = covered.p50;
+        if unit == "request" && (p.count - covered).abs() > 1e-9 * covered.max(1.0) {
+            bail!(
+                "--per \"{} {}\": {name} covers {} requests (its `requests` figure); give --per \"{} \
+                 requests\" (the score is per one request either way), or estimate the number of \
+                 requests you mean (estimate infer --requests N)",
+                wattlens::uncertainty::fmt_input(p.count),
+                p.unit,
+                wattlens::uncertainty::fmt_input(covered),
+                wattlens::uncertainty::fmt_input(covered)
+            );
+        }
+    }
     let activity = match args.activity.as_deref() {
         None => Activity::of(doc.report.kind),
         Some("training") => Activity::Training,

@@ -284,6 +284,39 @@ fn sci_is_total_carbon_per_functional_unit() {
         "{}",
         stderr(&o)
     );
+    // An inference estimate covers its own requests (here 1): "per 1000 requests" would divide
+    // one request's carbon by 1,000 (a hostile test), so it is refused; "per 1 request" is its
+    // carbon per request.
+    let est = dir.path().join("infer.json");
+    let o = super::wattlens(&[
+        "estimate",
+        "infer",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "h100",
+        "--json",
+    ]);
+    std::fs::write(&est, &o.stdout).expect("write");
+    let est = est.to_str().expect("utf-8");
+    let o = report(&[est, "--format", "sci", "--per", "1000 requests"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("covers 1 requests"), "{}", stderr(&o));
+    let out = report_ok(&[est, "--format", "sci", "--per", "1 request"]);
+    let per_request = read_json(Path::new(est))["carbon_g_per_request"]["p50"]
+        .as_f64()
+        .expect("g per request");
+    let line = out.lines().find(|l| l.starts_with("SCI =")).expect("score");
+    let score: f64 = line["SCI = ".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|x| x.parse().ok())
+        .expect("number");
+    // The SCI's total includes embodied carbon, like carbon_g_per_request.
+    assert!(
+        (score - per_request).abs() <= per_request * 0.005,
+        "{score} vs {per_request}"
+    );
 }
 
 #[test]
