@@ -483,3 +483,24 @@ fn marks_written_with_a_truncating_redirect_are_still_read() {
     assert_eq!(names, ["a", "bravo"], "{}", v["notes"]);
     assert_eq!(v["windows"][0]["closed_by_run_end"], false);
 }
+
+/// A hostile tester's case: a run's Markdown kept only the rest of the server in its component
+/// table (the estimate's component list was used). Every component of the run, with its method.
+#[test]
+fn a_runs_markdown_lists_every_component_with_its_method() {
+    let o = replay(
+        &lib_fixture("trace-wrap-reset.jsonl"),
+        &["--format", "markdown"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = String::from_utf8_lossy(&o.stdout);
+    for row in [
+        "| CPU (active) (measured) |",
+        "| CPU (idle share) (measured) |",
+        "| memory (DRAM) (modelled) |",
+        "| GPUs (integrated) |",
+        "| rest of server (modelled) |",
+    ] {
+        assert!(md.contains(row), "{row} missing:\n{md}");
+    }
+}

@@ -53,8 +53,8 @@ pub fn table(e: &Report, explain: bool) -> String {
     }
     let _ = writeln!(out, "\n  carbon intensity scope: {}", e.intensity_scope);
 
-    if let Some((unit, comps)) = components(e) {
-        let _ = writeln!(out, "\n  IT energy by component (modelled), {unit}:");
+    if let Some((heading, unit, comps)) = components(e) {
+        let _ = writeln!(out, "\n  {heading}, {unit}:");
         for (name, p) in comps {
             let [a, b, c] = trio(&p);
             let _ = writeln!(out, "  {name:<w$}  {a:>11}  {b:>11}  {c:>11}");
@@ -103,18 +103,40 @@ pub fn table(e: &Report, explain: bool) -> String {
     out
 }
 
-/// The IT energy by component, scaled to one unit from the total: (unit, rows); rows that show
-/// as 0 are left out.
-fn components(e: &Report) -> Option<(String, Vec<(&'static str, Percentiles)>)> {
+/// The IT energy by component, scaled to one unit from the total: (heading, unit, rows); rows
+/// that show as 0 are left out. An estimate's are its modelled components; a measured run's are
+/// its own (CPU active and idle share, memory, GPUs, the rest of the server), each named with
+/// its method (a run's Markdown kept only the rest of the server before: a hostile test).
+fn components(e: &Report) -> Option<(&'static str, String, Vec<(String, Percentiles)>)> {
     let total = e.get(Figure::ItEnergy)?;
     let (k, unit) = unit_for(Scale::Energy, total.p50, "");
-    let rows = COMPONENTS
-        .iter()
-        .filter_map(|(f, _)| e.get(*f).map(|p| (f.label(), p)))
+    let run = e.kind == crate::result::ReportKind::Run && !e.components.is_empty();
+    let (heading, rows): (&str, Vec<(String, Percentiles)>) = if !run {
+        (
+            "IT energy by component (modelled)",
+            COMPONENTS
+                .iter()
+                .filter_map(|(f, _)| e.get(*f).map(|p| (f.label().to_string(), p)))
+                .collect(),
+        )
+    } else {
+        (
+            "IT energy by component",
+            e.components
+                .iter()
+                .filter_map(|c| {
+                    e.get(c.key)
+                        .map(|p| (format!("{} ({})", c.name, c.method.as_str()), p))
+                })
+                .collect(),
+        )
+    };
+    let rows = rows
+        .into_iter()
         .filter(|(_, p)| !shows_zero(p))
         .map(|(name, p)| (name, p.scale(k)))
         .collect();
-    Some((unit, rows))
+    Some((heading, unit, rows))
 }
 
 /// The equivalents shown: (P50 with its unit, description, source). An equivalent of nothing
@@ -210,10 +232,10 @@ pub fn markdown(e: &Report, explain: bool) -> String {
         let _ = writeln!(out, "| {} | {a} | {b} | {c} | {unit} |", label.trim());
     }
     let _ = writeln!(out, "\nCarbon intensity scope: {}.", e.intensity_scope);
-    if let Some((unit, comps)) = components(e) {
+    if let Some((heading, unit, comps)) = components(e) {
         let _ = writeln!(
             out,
-            "\n| IT energy by component (modelled) | P5 | P50 | P95 | unit |\n|---|---:|---:|---:|---|"
+            "\n| {heading} | P5 | P50 | P95 | unit |\n|---|---:|---:|---:|---|"
         );
         for (name, p) in comps {
             let [a, b, c] = trio(&p);
