@@ -103,11 +103,14 @@ pub fn table(e: &Report, explain: bool) -> String {
     out
 }
 
+/// A component table: its heading, the unit and the rows (name, percentiles).
+type ComponentTable = (&'static str, String, Vec<(String, Percentiles)>);
+
 /// The IT energy by component, scaled to one unit from the total: (heading, unit, rows); rows
 /// that show as 0 are left out. An estimate's are its modelled components; a measured run's are
 /// its own (CPU active and idle share, memory, GPUs, the rest of the server), each named with
 /// its method (a run's Markdown kept only the rest of the server before: a hostile test).
-fn components(e: &Report) -> Option<(&'static str, String, Vec<(String, Percentiles)>)> {
+fn components(e: &Report) -> Option<ComponentTable> {
     let total = e.get(Figure::ItEnergy)?;
     let (k, unit) = unit_for(Scale::Energy, total.p50, "");
     let run = e.kind == crate::result::ReportKind::Run && !e.components.is_empty();
