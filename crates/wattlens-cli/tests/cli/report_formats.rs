@@ -603,3 +603,47 @@ fn an_estimate_renders_too_and_stays_valid() {
             && page.contains("data-key=\"facility_energy_kwh\"")
     );
 }
+
+/// Hostile-test cases: a run with no counter read was called "measured"; a training estimate's
+/// card said "Hours used: not recorded" beside a 118-day duration; BoAmps counted 2,048 GPUs
+/// as one.
+#[test]
+fn cards_say_how_the_figures_were_obtained_and_count_the_hardware() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("r.json");
+    let o = super::wattlens(&[
+        "run",
+        "--no-history",
+        "--sysfs-root",
+        "/nonexistent",
+        "--json",
+        run.to_str().expect("utf-8"),
+        "--",
+        "true",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card = report_ok(&[run.to_str().expect("utf-8"), "--format", "model-card"]);
+    assert!(card.contains("Carbon emissions were modelled"), "{card}");
+    let md = report_ok(&[run.to_str().expect("utf-8"), "--format", "markdown"]);
+    assert!(md.starts_with("### wattlens run: modelled"), "{md}");
+    let est = dir.path().join("e.json");
+    let o = super::wattlens(&[
+        "estimate", "train", "--params", "70B", "--tokens", "15T", "--gpu", "h100", "--gpus",
+        "2048", "--grid", "FR", "--json",
+    ]);
+    std::fs::write(&est, &o.stdout).expect("write");
+    let est = est.to_str().expect("utf-8");
+    let card = report_ok(&[est, "--format", "model-card"]);
+    let days = read_json(Path::new(est))["duration_days"]["p50"]
+        .as_f64()
+        .expect("days");
+    assert!(
+        card.contains(&format!(
+            "- **Hours used:** {}",
+            wattlens::uncertainty::fmt_human(days * 24.0)
+        )),
+        "{card}"
+    );
+    let b: Value = serde_json::from_str(&report_ok(&[est, "--format", "boamps"])).expect("json");
+    assert_eq!(b["infrastructure"]["components"][0]["nbComponent"], 2048);
+}

@@ -33,6 +33,10 @@ fn header(e: &Report) -> String {
     if let Some(a) = e.details.hardware().and_then(|h| h.accelerator.as_deref()) {
         what.push_str(&format!(" on {a}"));
     }
+    if e.kind == crate::result::ReportKind::Run {
+        // A run is not an estimate: its method is the least direct of its components'.
+        return format!("wattlens run: {} ({basis})", e.method.as_str());
+    }
     format!("wattlens estimate {}{what}: modelled ({basis})", e.kind)
 }
 

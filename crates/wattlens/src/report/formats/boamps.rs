@@ -45,7 +45,11 @@ pub fn boamps(r: &Report, meta: &Meta) -> Value {
                     ComponentKind::Host => "cpu",
                     _ => "other",
                 },
-                "nbComponent": 1,
+                // The accelerators an estimate counts (2,048 H100s were one: a hostile test).
+                "nbComponent": match c.kind {
+                    ComponentKind::Accelerator => super::accelerator_count(r).unwrap_or(1),
+                    _ => 1,
+                },
             })
         })
         .collect();

@@ -134,14 +134,18 @@ pub(crate) fn hardware(r: &Report) -> Option<String> {
             .then(|| "CPU host".to_string());
     }
     let acc = r.details.hardware().and_then(|h| h.accelerator.clone())?;
-    // The count as the estimate's assumption gives it (`64`), when it is one number.
-    let count = r
-        .assumptions
+    Some(accelerator_count(r).map_or_else(|| acc.clone(), |n| format!("{n} x {acc}")))
+}
+
+/// The accelerators an estimate counts, as its assumption gives them (`64`, `2,048`), when it
+/// is one number.
+pub(crate) fn accelerator_count(r: &Report) -> Option<u64> {
+    r.assumptions
         .iter()
         .find(|a| a.name == "accelerators")
-        .map(|a| a.value.as_str())
-        .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == ','));
-    Some(count.map_or_else(|| acc.clone(), |n| format!("{n} x {acc}")))
+        .map(|a| a.value.replace(',', ""))
+        .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
+        .and_then(|v| v.parse().ok())
 }
 
 /// The model name, for an estimate that names one.
@@ -149,9 +153,28 @@ pub(crate) fn model(r: &Report) -> Option<String> {
     r.details.hardware().and_then(|h| h.model.clone())
 }
 
-/// Hours of wall time of a measured run.
+/// Hours of wall time: a measured run's, or an estimate's duration (P50) when it has one.
 pub(crate) fn hours(r: &Report) -> Option<f64> {
-    r.details.run().map(|d| d.duration_s / 3600.0)
+    r.details.run().map(|d| d.duration_s / 3600.0).or_else(|| {
+        r.get(crate::figure::Figure::Duration)
+            .map(|p| p.p50 * 24.0)
+            .filter(|h| h.is_finite() && *h > 0.0)
+    })
+}
+
+/// How a run's energy was obtained, in words: `measured` when every component was read from a
+/// counter, `measured (power integrated)`, or `modelled` (no counter was read: from CPU time and
+/// ratings); an estimate is `estimated`.
+pub(crate) fn obtained(r: &Report) -> &'static str {
+    use crate::energy::Method;
+    if r.kind != ReportKind::Run {
+        return "estimated";
+    }
+    match r.method {
+        Method::Measured => "measured",
+        Method::Integrated => "measured (power integrated)",
+        _ => "modelled from the run's CPU time and ratings (no energy counter was read)",
+    }
 }
 
 /// One line on how the footprint was obtained (`measured run (GPUs measured ...)`).
@@ -162,7 +185,12 @@ pub(crate) fn how(r: &Report) -> String {
         .map(|c| format!("{} {}", c.name, c.method.as_str()))
         .collect();
     let what = if r.kind == ReportKind::Run {
-        "measured run".to_string()
+        match r.method {
+            crate::energy::Method::Measured | crate::energy::Method::Integrated => {
+                "measured run".to_string()
+            }
+            _ => "run, modelled".to_string(),
+        }
     } else {
         format!("estimate ({})", r.kind)
     };

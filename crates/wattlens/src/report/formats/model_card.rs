@@ -48,11 +48,7 @@ pub fn model_card(r: &Report, meta: &Meta) -> String {
     let _ = writeln!(
         out,
         "Carbon emissions were {} with wattlens {}.\n",
-        if r.kind == crate::result::ReportKind::Run {
-            "measured"
-        } else {
-            "estimated"
-        },
+        super::obtained(r),
         meta.wattlens_version
     );
     let na = "not recorded";
