@@ -86,6 +86,36 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
     let (name, text) = read_source(source, place)?;
     let doc = Document::from_json(&text)
         .with_context(|| format!("report: {name} is not a wattlens.footprint/v1 JSON"))?;
+    // A hand-edited file with an infinite figure rendered `emissions: inf` (not YAML), exit 0.
+    let mut bad: Vec<String> = doc
+        .report
+        .non_finite()
+        .into_iter()
+        .map(|k| format!("{k} (not a finite number)"))
+        .collect();
+    // Nor a negative or astronomically large energy, carbon or water (1e308 kg rendered as
+    // `emissions: inf`; -5 kWh rendered without complaint).
+    bad.extend(
+        doc.report
+            .figures
+            .iter()
+            .filter(|(f, p)| {
+                let k = f.key();
+                let physical = k.ends_with("_kwh") || k.ends_with("_kgco2e") || k.ends_with("_l");
+                physical
+                    && [p.p5, p.p50, p.p95]
+                        .iter()
+                        .any(|v| *v < 0.0 || v.abs() > 1e100)
+            })
+            .map(|(f, _)| format!("{} (negative or above 1e100)", f.key())),
+    );
+    if !bad.is_empty() {
+        bail!(
+            "report: {name}: figures no footprint written by wattlens holds: {} (was the file \
+             edited?)",
+            bad.join(", ")
+        );
+    }
     // R in requests must be the requests the footprint covers (its `requests` figure): a hostile
     // test read one request's footprint "per 1000 requests" and got an SCI 1,000x too low.
     if let (Some(p), Some(covered)) = (&per, doc.report.get(wattlens::figure::Figure::Requests)) {

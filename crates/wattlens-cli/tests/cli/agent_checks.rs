@@ -111,6 +111,19 @@ fn a_token_guards_metrics_and_the_page_but_not_healthz() {
     let (status, body) = http(port, "/metrics", &[("Authorization", "Bearer s3cret")]).expect("a");
     assert_eq!(status, 200);
     assert!(body.contains("wattlens_node_energy_joules_total"));
+    // The scheme is case-insensitive (RFC 9110); a hostile test got 401 for `bearer`.
+    assert_eq!(
+        http(port, "/metrics", &[("Authorization", "bearer s3cret")])
+            .expect("a")
+            .0,
+        200
+    );
+    assert_eq!(
+        http(port, "/metrics", &[("Authorization", "Basic s3cret")])
+            .expect("a")
+            .0,
+        401
+    );
     assert_eq!(
         http(port, "/metrics", &[("Authorization", "Bearer wrong")])
             .expect("a")

@@ -647,3 +647,29 @@ fn cards_say_how_the_figures_were_obtained_and_count_the_hardware() {
     let b: Value = serde_json::from_str(&report_ok(&[est, "--format", "boamps"])).expect("json");
     assert_eq!(b["infrastructure"]["components"][0]["nbComponent"], 2048);
 }
+
+/// Hostile-test cases: a hand-edited footprint with 1e308 kg rendered `emissions: inf` (not
+/// YAML) and a negative energy rendered without complaint; both are refused naming the figure.
+#[test]
+fn edited_footprints_with_impossible_figures_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = recorded_run(dir.path());
+    let mut v = read_json(&run);
+    v["carbon_kgco2e"]["p50"] = serde_json::json!(1e308);
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, v.to_string()).expect("write");
+    let o = report(&[big.to_str().expect("utf-8"), "--format", "model-card"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("carbon_kgco2e (negative or above 1e100)"),
+        "{}",
+        stderr(&o)
+    );
+    let mut v = read_json(&run);
+    v["facility_energy_kwh"]["p5"] = serde_json::json!(-5.0);
+    let neg = dir.path().join("neg.json");
+    std::fs::write(&neg, v.to_string()).expect("write");
+    let o = report(&[neg.to_str().expect("utf-8"), "--format", "html"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("facility_energy_kwh"), "{}", stderr(&o));
+}

@@ -121,7 +121,12 @@ fn respond(
             .headers()
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            // The scheme is case-insensitive (RFC 9110 section 11.1): `bearer TOKEN` too.
+            .and_then(|v| {
+                v.split_once(' ')
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, token)| token)
+            })
             .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), t.as_bytes()));
         if !ok {
             let mut r = reply(
