@@ -824,3 +824,26 @@ fn an_inferred_shape_is_refused_only_when_its_smallest_kv_cache_cannot_fit() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A hostile tester's case: `--params 1` got "0.0122 layers" silently. Outside the fitted sizes
+/// (1.23B..406B active) the note says the shape is extrapolated; inside it does not.
+#[test]
+fn a_size_outside_the_fitted_population_says_the_shape_is_extrapolated() {
+    let tiny = json(&["estimate", "infer", "--params", "1", "--gpu", "h100"]);
+    let n = tiny["notes"].to_string();
+    assert!(
+        n.contains("outside the sizes the shape was fitted on")
+            && n.contains("smaller than any transformer"),
+        "{n}"
+    );
+    let big = json(&[
+        "estimate", "infer", "--params", "2T", "--gpu", "h100", "--gpus", "64",
+    ]);
+    assert!(
+        big["notes"].to_string().contains("extrapolated"),
+        "{}",
+        big["notes"]
+    );
+    let inside = json(&["estimate", "infer", "--params", "7B", "--gpu", "h100"]);
+    assert!(!inside["notes"].to_string().contains("extrapolated"));
+}

@@ -214,6 +214,27 @@ fn infer_shape(
         map(k, f64::round).display(""),
         fmt_human(n),
     ));
+    // Outside the population's sizes the fit is extrapolated: said (a hostile test got
+    // "0.0122 layers" for one parameter, silently).
+    let (lo, hi) = fit
+        .members
+        .iter()
+        .fold((f64::INFINITY, 0.0_f64), |(a, b), m| {
+            (a.min(m.active), b.max(m.active))
+        });
+    if n < lo || n > hi {
+        notes.push(format!(
+            "{} active parameters are outside the sizes the shape was fitted on ({}..{}): the inferred shape is extrapolated{}; give {{model}} with a known shape",
+            fmt_human(n),
+            fmt_human(lo),
+            fmt_human(hi),
+            if c.layers < 1.0 || c.hidden < 64.0 {
+                " to a model smaller than any transformer (under one layer or a hidden size under 64)"
+            } else {
+                ""
+            }
+        ));
+    }
     out.push(Assumption {
         name: "shape".into(),
         value: format!(
