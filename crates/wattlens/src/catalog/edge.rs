@@ -5,7 +5,7 @@
 //! time and energy factors against the uncapped run). Both are embedded only, like the prices.
 
 use super::check::{between, opt, ordered, FieldError, Validate};
-use super::rows::{cite, text};
+use super::rows::{cite, row_impl, text};
 use super::{Row, TableKind};
 use crate::uncertainty::{fmt_input, Range};
 use serde::{Deserialize, Serialize};
@@ -119,23 +119,9 @@ impl Device {
     pub fn wireless(&self) -> Option<Range> {
         Some(range(self.wireless_eff_low?, self.wireless_eff_high?))
     }
-}
 
-impl Row for Device {
-    const KIND: TableKind = TableKind::Devices;
-    const FILE: &'static str = "devices.csv";
-    const CSV: &'static str = include_str!("../../data/devices.csv");
-    const NAME_COLUMN: &'static str = "name";
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn aliases(&self) -> Option<&str> {
-        self.aliases.as_deref()
-    }
-    fn set_aliases(&mut self, aliases: Option<String>) {
-        self.aliases = aliases;
-    }
-    fn summary(&self) -> String {
+    /// One line for `catalog list`.
+    fn line(&self) -> String {
         format!(
             "{}, {} W under ML load, {} GB at {} GB/s, {} kgCO2e over {} years, {}",
             self.kind.as_deref().unwrap_or("-"),
@@ -147,10 +133,9 @@ impl Row for Device {
             self.confidence.as_deref().unwrap_or("-")
         )
     }
-    fn cite(&self) -> String {
-        cite(self.source.as_deref(), self.year.as_deref())
-    }
 }
+
+row_impl!(Device, TableKind::Devices, "devices.csv", name);
 
 impl Validate for Device {
     fn validate(&self) -> Result<(), FieldError> {
@@ -247,23 +232,9 @@ impl PowerCapPoint {
     pub fn energy(&self) -> Range {
         range(self.energy_factor_low, self.energy_factor_high)
     }
-}
 
-impl Row for PowerCapPoint {
-    const KIND: TableKind = TableKind::PowerCaps;
-    const FILE: &'static str = "power_caps.csv";
-    const CSV: &'static str = include_str!("../../data/power_caps.csv");
-    const NAME_COLUMN: &'static str = "name";
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn aliases(&self) -> Option<&str> {
-        self.aliases.as_deref()
-    }
-    fn set_aliases(&mut self, aliases: Option<String>) {
-        self.aliases = aliases;
-    }
-    fn summary(&self) -> String {
+    /// One line for `catalog list`.
+    fn line(&self) -> String {
         format!(
             "{}-bound, cap {}% of board power: time x{}, energy x{}, {}",
             self.class,
@@ -273,10 +244,9 @@ impl Row for PowerCapPoint {
             self.measured_on.as_deref().unwrap_or("-")
         )
     }
-    fn cite(&self) -> String {
-        cite(self.source.as_deref(), self.year.as_deref())
-    }
 }
+
+row_impl!(PowerCapPoint, TableKind::PowerCaps, "power_caps.csv", name);
 
 impl Validate for PowerCapPoint {
     fn validate(&self) -> Result<(), FieldError> {

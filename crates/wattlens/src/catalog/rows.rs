@@ -97,6 +97,7 @@ macro_rules! row_impl {
         }
     };
 }
+pub(super) use row_impl;
 
 /// An accelerator (GPU, TPU, NPU). Peaks are dense (no sparsity).
 #[derive(Clone, Debug, Serialize, Deserialize)]
