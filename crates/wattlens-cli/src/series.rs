@@ -126,7 +126,8 @@ pub fn fill(
         .with_context(|| format!("invalid value for {flag}"))?;
     let hours = |(a, b): &(Timestamp, Timestamp)| b.duration_since(*a).as_secs_f64() / 3600.0;
     let (short, long): (Vec<_>, Vec<_>) = gaps.iter().partition(|g| hours(g) <= h.lo + 1e-9);
-    let sum = |v: &[&(Timestamp, Timestamp)]| v.iter().map(|g| hours(g)).sum::<f64>();
+    // `+ 0.0`: an empty f64 sum is -0.0, which would print as "-0 h".
+    let sum = |v: &[&(Timestamp, Timestamp)]| v.iter().map(|g| hours(g)).sum::<f64>() + 0.0;
     let note = format!(
         "{flag} {text}: {} of {} (the series' source: {}) filled by linear interpolation ({} h in all, flagged as filled){}",
         short.len(),
