@@ -593,8 +593,11 @@ fn a_compound_variant_moves_the_model_from_the_phone_to_the_cloud() {
     assert_eq!(x["facility_energy_kwh"], cloud["facility_energy_kwh"]);
     // The phone's own figures are the baseline's.
     assert!(
-        v["baseline"]["notes"].to_string().contains("on-device")
-            || v["baseline"]["notes"].to_string().contains("iPhone")
+        v["baseline"]["notes"]
+            .to_string()
+            .contains("on-device: Apple iPhone 15 Pro runs the model itself"),
+        "{}",
+        v["baseline"]["notes"]
     );
 }
 
