@@ -26,6 +26,9 @@ pub fn boamps(r: &Report, meta: &Meta) -> Value {
         "measurementMethod": format!("wattlens {}", how(r)),
         "manufacturer": "wattlens",
         "version": meta.wattlens_version,
+        // BoAmps 1.x takes kWh by default and dropped `unit`; the published pre-1.0
+        // measure_schema.json requires it, so it is written for readers of either version.
+        "unit": "kWh",
         "powerConsumption": it,
     });
     if let Some(h) = hours(r) {
