@@ -224,6 +224,7 @@ mod plan_profile;
 mod plan_region;
 mod plan_region_latency;
 mod plan_renewable;
+mod report_edges;
 mod report_formats;
 mod report_history;
 mod run;
