@@ -79,7 +79,10 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
              as --per \"1000 requests\" or --per \"1 training run\""
         ),
         (Some(p), _) => Some(FunctionalUnit::parse(p).with_context(|| {
-            format!("--per {p:?}: give a positive number and a unit, as \"1000 requests\"")
+            format!(
+                "--per {p:?}: give a positive number and a unit, as \"1000 requests\" or \"1M \
+                 requests\" (k, M, B, T as for counts)"
+            )
         })?),
         (None, _) => None,
     };

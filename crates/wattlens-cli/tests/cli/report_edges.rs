@@ -37,3 +37,50 @@ fn carbon_budgets_below_the_gram_read_and_compare_right() {
     assert!(stderr(&o).contains("--max-carbon"), "{}", stderr(&o));
     assert!(stderr(&o).contains("20mg"), "{}", stderr(&o));
 }
+
+/// The SCI score's P50 (g per unit) and its line.
+fn sci_score(run: &str, per: &str) -> (f64, String) {
+    let o = isolated()
+        .args(["report", run, "--format", "sci", "--per", per])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "--per {per:?}: {}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let line = out.lines().find(|l| l.starts_with("SCI =")).expect("score");
+    let score = line["SCI = ".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|x| x.parse().ok())
+        .expect("a number");
+    (score, line.to_string())
+}
+
+#[test]
+fn sci_functional_units_take_si_prefixes_and_are_never_misread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = super::report_formats::recorded_run(dir.path());
+    let run = run.to_str().expect("utf-8");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run).expect("read")).expect("JSON");
+    let kg = v["carbon_kgco2e"]["p50"].as_f64().expect("carbon");
+    // (E x I + M) / R = kg x 1000 g / R; R = 1M = 2 x 500k = 1e6 requests.
+    let want = kg * 1000.0 / 1e6;
+    for per in ["1M requests", "1e6 requests", "1,000,000 requests", "1000k requests"] {
+        let (score, line) = sci_score(run, per);
+        assert!((score - want).abs() <= want * 0.005, "{per}: {score} vs {want}");
+        assert!(line.contains("gCO2e per request"), "{per}: {line}");
+    }
+    // "2 M requests" is 2,000,000 requests (it was read as 2 units of "M requests").
+    let (score, line) = sci_score(run, "2 M requests");
+    assert!((score - want / 2.0).abs() <= want * 0.005, "{score} vs {}", want / 2.0);
+    assert!(line.contains("per request"), "{line}");
+    for bad in ["1 M", "1X requests", "1..2 requests"] {
+        let o = isolated()
+            .args(["report", run, "--format", "sci", "--per", bad])
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains(&format!("--per {bad:?}")), "{}", stderr(&o));
+        assert!(stderr(&o).contains("1M requests"), "{}", stderr(&o));
+    }
+}

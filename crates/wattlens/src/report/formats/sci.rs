@@ -5,6 +5,7 @@
 
 use super::fig;
 use crate::figure::Figure;
+use crate::input::{parse_range, Dim};
 use crate::result::Report;
 use crate::uncertainty::fmt_human;
 use std::fmt::Write;
@@ -19,14 +20,29 @@ pub struct FunctionalUnit {
 }
 
 impl FunctionalUnit {
-    /// Reads `N UNIT` (`1000 requests`, `1 training run`); `None` when N is not a positive
-    /// finite number or UNIT is missing.
+    /// Reads `N UNIT` (`1000 requests`, `1 training run`). N is a count as every count flag
+    /// reads it: scientific notation and the suffixes `k`, `M`, `B`/`G`, `T` (`1M requests`,
+    /// `2.5k requests`, `1e6 requests`), thousands separators `,` and `_`; a suffix may also
+    /// stand alone before the unit (`2 M requests` is 2,000,000 requests, never 2 "M requests").
+    /// `None` when N is not a single positive finite number or UNIT is missing.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
         let (n, unit) = s.trim().split_once(char::is_whitespace)?;
-        let count: f64 = n.replace(['_', ','], "").parse().ok()?;
-        let unit = unit.trim();
-        (count.is_finite() && count > 0.0 && !unit.is_empty()).then(|| Self {
+        let count = parse_range(&n.replace(['_', ','], ""), Dim::Count).ok()?;
+        if !count.is_point() {
+            return None;
+        }
+        let mut count = count.lo;
+        let mut unit = unit.trim();
+        if let Some((word, rest)) = unit.split_once(char::is_whitespace) {
+            if let Ok(k) = parse_range(&format!("1{word}"), Dim::Count) {
+                count *= k.lo;
+                unit = rest.trim();
+            }
+        }
+        // A unit that is itself a count suffix (`1 M`) names nothing: refused, not guessed.
+        let bare_suffix = parse_range(&format!("1{unit}"), Dim::Count).is_ok();
+        (count.is_finite() && count > 0.0 && !unit.is_empty() && !bare_suffix).then(|| Self {
             count,
             unit: unit.to_string(),
         })
@@ -100,5 +116,25 @@ mod tests {
         assert!(FunctionalUnit::parse("0 requests").is_none());
         assert!(FunctionalUnit::parse("-3 requests").is_none());
         assert!(FunctionalUnit::parse("1000").is_none());
+    }
+
+    #[test]
+    fn functional_unit_counts_take_si_suffixes_and_are_never_misread() {
+        // Hostile test: "1M requests" was refused and "2 M requests" read as 2 "M requests"
+        // (an SCI per "M request", 10^6 x the per-request score, exit 0).
+        let n = |s: &str| FunctionalUnit::parse(s).map(|f| (f.count, f.unit));
+        assert_eq!(n("1M requests"), Some((1e6, "requests".into())));
+        assert_eq!(n("2 M requests"), Some((2e6, "requests".into())));
+        assert_eq!(n("2.5k requests"), Some((2500.0, "requests".into())));
+        assert_eq!(n("1e6 requests"), Some((1e6, "requests".into())));
+        assert_eq!(n("1,000,000 requests"), Some((1e6, "requests".into())));
+        assert_eq!(n("3 B tokens"), Some((3e9, "tokens".into())));
+        // A word that is not a suffix stays in the unit.
+        assert_eq!(n("1 training run"), Some((1.0, "training run".into())));
+        assert_eq!(n("1 Mrequests"), Some((1.0, "Mrequests".into())));
+        // A range, a lone suffix, an unknown suffix: refused.
+        assert_eq!(n("1..2 requests"), None);
+        assert_eq!(n("1 M"), None);
+        assert_eq!(n("1X requests"), None);
     }
 }
