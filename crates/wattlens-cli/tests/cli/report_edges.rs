@@ -84,3 +84,26 @@ fn sci_functional_units_take_si_prefixes_and_are_never_misread() {
         assert!(stderr(&o).contains("1M requests"), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn history_limits_past_any_ledger_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let list = |limit: &str| {
+        isolated()
+            .env("WATTLENS_HISTORY", &ledger)
+            .args(["history", "list", "--limit", limit])
+            .output()
+            .expect("runs")
+    };
+    for huge in ["1e20", "99999999999999999999"] {
+        let o = list(huge);
+        assert_eq!(o.status.code(), Some(2), "{huge}");
+        let e = stderr(&o);
+        assert!(e.contains("--limit") && e.contains("more rows than a ledger can hold"), "{e}");
+        // The value is not echoed rewritten (it came back as "1.000e20").
+        assert!(!e.contains("1.000e20"), "{e}");
+    }
+    let o = list("1k");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
