@@ -107,3 +107,42 @@ fn history_limits_past_any_ledger_are_refused_naming_the_flag() {
     let o = list("1k");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn a_corrupt_ledger_cell_names_its_run_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let cmd = |args: &[&str]| {
+        isolated()
+            .env("WATTLENS_HISTORY", &ledger)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    for _ in 0..3 {
+        let o = cmd(&["run", "--quiet", "--", "true"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let conn = rusqlite::Connection::open(&ledger).expect("open");
+    conn.execute("UPDATE runs SET carbon_kg_p50 = 'abc' WHERE id = 2", [])
+        .expect("edit");
+    drop(conn);
+    for args in [
+        &["history", "list"][..],
+        &["history", "export", "--format", "csv"],
+        &["report", "--since", "30d", "--format", "html"],
+    ] {
+        let o = cmd(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("run 2, column carbon_kg_p50 holds text where a number belongs"),
+            "{args:?}: {e}"
+        );
+        assert!(e.contains("wattlens history rm 2"), "{e}");
+    }
+    // What it says to do works: the other runs list again.
+    assert!(cmd(&["history", "rm", "2"]).status.success());
+    let o = cmd(&["history", "list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
