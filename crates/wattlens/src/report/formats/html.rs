@@ -236,13 +236,13 @@ fn power(o: &mut String, doc: &Document) {
             )
         })
         .collect();
-    let top = win
+    let most = win
         .iter()
         .map(|w| w.2)
         .chain(bars.iter().map(|b| b.2))
-        .fold(0.0, f64::max)
-        .max(f64::MIN_POSITIVE)
-        * 1.1;
+        .fold(0.0, f64::max);
+    // A run that drew nothing gets a 1 W axis (the smallest positive f64 printed as its top).
+    let top = if most > 0.0 { most * 1.1 } else { 1.0 };
     let (x0, w, h) = (50.0, 580.0, 160.0);
     let x = |t: f64| x0 + w * (t / dur).clamp(0.0, 1.0);
     let y = |p: f64| 10.0 + h * (1.0 - (p / top).clamp(0.0, 1.0));
@@ -417,5 +417,21 @@ mod tests {
         // The basis is said: the scale factor and that the rest of the server is in.
         assert!(page.contains("x 1.38 for the rest of the server"), "{page}");
         assert!(page.contains("mean IT power on the same basis"), "{page}");
+    }
+
+    #[test]
+    fn a_run_that_drew_nothing_gets_a_readable_axis() {
+        let json = r#"{"schema":"wattlens.footprint/v1","kind":"run","method":"measured",
+            "duration_s":1,"it_energy_kwh":{"p5":0,"p50":0,"p95":0},
+            "profile":[{"start_s":0,"end_s":1,"energy_kwh":0}]}"#;
+        let meta = Meta {
+            generated_at: "t".into(),
+            wattlens_version: "0".into(),
+            activity: Activity::Training,
+        };
+        let page = html(&Document::from_json(json).expect("reads"), &meta);
+        assert!(page.contains("IT power over the run"), "{page}");
+        assert!(!page.contains("e-30"), "{page}");
+        assert!(page.contains(">1 W</text>"), "{page}");
     }
 }
