@@ -146,3 +146,28 @@ fn a_corrupt_ledger_cell_names_its_run_and_column() {
     let o = cmd(&["history", "list"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn a_card_says_which_parts_were_read_from_counters() {
+    // The recorded run's GPUs were read from NVML (2 kWh) and the rest of the server modelled
+    // (a share of it), so its `method` is `modelled`, the weakest part's; the card said
+    // "modelled from the run's CPU time and ratings (no energy counter was read)": false.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = super::report_formats::recorded_run(dir.path());
+    let o = isolated()
+        .arg("report")
+        .arg(&run)
+        .args(["--format", "model-card"])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        card.contains(
+            "Carbon emissions were partly measured (GPUs read from energy counters; rest of \
+             server modelled)"
+        ),
+        "{card}"
+    );
+    assert!(!card.contains("no energy counter was read"), "{card}");
+}

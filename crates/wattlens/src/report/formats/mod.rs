@@ -162,18 +162,40 @@ pub(crate) fn hours(r: &Report) -> Option<f64> {
     })
 }
 
-/// How a run's energy was obtained, in words: `measured` when every component was read from a
-/// counter, `measured (power integrated)`, or `modelled` (no counter was read: from CPU time and
-/// ratings); an estimate is `estimated`.
-pub(crate) fn obtained(r: &Report) -> &'static str {
+/// How a run's energy was obtained, in words: `measured` when every component that drew energy
+/// was read from a counter, `measured (power integrated)`, `partly measured (GPUs read from
+/// energy counters; rest of server modelled)` when some were, or `modelled` (no counter was
+/// read: from CPU time and ratings); an estimate is `estimated`. The run's `method` is the
+/// weakest part's, so the modelled rest of the server made a run whose GPUs NVML read
+/// `modelled`, and the model card said no counter was read (a false claim; hostile test).
+pub(crate) fn obtained(r: &Report) -> String {
     use crate::energy::Method;
     if r.kind != ReportKind::Run {
-        return "estimated";
+        return "estimated".into();
     }
     match r.method {
-        Method::Measured => "measured",
-        Method::Integrated => "measured (power integrated)",
-        _ => "modelled from the run's CPU time and ratings (no energy counter was read)",
+        Method::Measured => return "measured".into(),
+        Method::Integrated => return "measured (power integrated)".into(),
+        _ => {}
+    }
+    // The components that drew energy, as the run's method counts them.
+    let drew: Vec<&crate::result::ComponentInfo> = r
+        .components
+        .iter()
+        .filter(|c| r.get(c.key).is_some_and(|p| p.p95 > 0.0))
+        .collect();
+    let names = |read: bool| {
+        drew.iter()
+            .filter(|c| (c.method != Method::Modelled) == read)
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (read, modelled) = (names(true), names(false));
+    if read.is_empty() {
+        "modelled from the run's CPU time and ratings (no energy counter was read)".into()
+    } else {
+        format!("partly measured ({read} read from energy counters; {modelled} modelled)")
     }
 }
 
