@@ -137,9 +137,13 @@ pub(crate) fn hardware(r: &Report) -> Option<String> {
     Some(accelerator_count(r).map_or_else(|| acc.clone(), |n| format!("{n} x {acc}")))
 }
 
-/// The accelerators an estimate counts, as its assumption gives them (`64`, `2,048`), when it
-/// is one number.
+/// The accelerators: a run's measured devices (8 GPUs were written as one component of 1),
+/// or those an estimate counts, as its assumption gives them (`64`, `2,048`), when it is one
+/// number.
 pub(crate) fn accelerator_count(r: &Report) -> Option<u64> {
+    if let Some(n) = r.details.run().map(|d| d.devices.len()).filter(|n| *n > 0) {
+        return u64::try_from(n).ok();
+    }
     r.assumptions
         .iter()
         .find(|a| a.name == "accelerators")
