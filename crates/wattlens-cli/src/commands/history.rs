@@ -476,11 +476,22 @@ mod tests {
         // number the error printer would rewrite (hostile test: 1e20, 20 nines).
         assert_eq!(parse_limit("1k").expect("1k"), Some(1000));
         assert_eq!(parse_limit("1e3").expect("1e3"), Some(1000));
-        for huge in ["1e20", "99999999999999999999", "18446744073709551615", "9223372036854775807"] {
+        for huge in [
+            "1e20",
+            "99999999999999999999",
+            "18446744073709551615",
+            "9223372036854775807",
+        ] {
             let e = parse_limit(huge).expect_err(huge).to_string();
-            assert!(e.contains("--limit") && e.contains("more rows than"), "{huge}: {e}");
+            assert!(
+                e.contains("--limit") && e.contains("more rows than"),
+                "{huge}: {e}"
+            );
         }
-        assert_eq!(parse_limit("9223372036854774784").expect("below 2^63"), Some(9_223_372_036_854_774_784));
+        assert_eq!(
+            parse_limit("9223372036854774784").expect("below 2^63"),
+            Some(9_223_372_036_854_774_784)
+        );
         let e = parse_limit("1.5").expect_err("1.5").to_string();
         assert!(e.contains("\"1.5\" is not a whole number"), "{e}");
     }

@@ -201,11 +201,7 @@ fn bad_cell(path: &std::path::Path, id: i64, e: rusqlite::Error) -> anyhow::Erro
     let Some(i) = index else {
         return explain(path, e);
     };
-    let name = COLUMNS
-        .split(", ")
-        .chain(["report"])
-        .nth(i)
-        .unwrap_or("?");
+    let name = COLUMNS.split(", ").chain(["report"]).nth(i).unwrap_or("?");
     let want = if name.ends_with("_p5") || name.ends_with("_p50") || name.ends_with("_p95") {
         "a number"
     } else if name == "exit_code" {

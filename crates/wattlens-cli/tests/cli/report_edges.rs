@@ -30,7 +30,11 @@ fn carbon_budgets_below_the_gram_read_and_compare_right() {
     // 1 mg is far below: over, and the budget is printed in mg, not rounded to 0 g.
     let o = replay_with_budget("1mg");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("> --max-carbon 1 mgCO2e"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("> --max-carbon 1 mgCO2e"),
+        "{}",
+        stderr(&o)
+    );
     // An ambiguous prefix is refused, naming the flag, before anything runs.
     let o = replay_with_budget("1Mg");
     assert_eq!(o.status.code(), Some(2));
@@ -65,14 +69,26 @@ fn sci_functional_units_take_si_prefixes_and_are_never_misread() {
     let kg = v["carbon_kgco2e"]["p50"].as_f64().expect("carbon");
     // (E x I + M) / R = kg x 1000 g / R; R = 1M = 2 x 500k = 1e6 requests.
     let want = kg * 1000.0 / 1e6;
-    for per in ["1M requests", "1e6 requests", "1,000,000 requests", "1000k requests"] {
+    for per in [
+        "1M requests",
+        "1e6 requests",
+        "1,000,000 requests",
+        "1000k requests",
+    ] {
         let (score, line) = sci_score(run, per);
-        assert!((score - want).abs() <= want * 0.005, "{per}: {score} vs {want}");
+        assert!(
+            (score - want).abs() <= want * 0.005,
+            "{per}: {score} vs {want}"
+        );
         assert!(line.contains("gCO2e per request"), "{per}: {line}");
     }
     // "2 M requests" is 2,000,000 requests (it was read as 2 units of "M requests").
     let (score, line) = sci_score(run, "2 M requests");
-    assert!((score - want / 2.0).abs() <= want * 0.005, "{score} vs {}", want / 2.0);
+    assert!(
+        (score - want / 2.0).abs() <= want * 0.005,
+        "{score} vs {}",
+        want / 2.0
+    );
     assert!(line.contains("per request"), "{line}");
     for bad in ["1 M", "1X requests", "1..2 requests"] {
         let o = isolated()
@@ -80,7 +96,11 @@ fn sci_functional_units_take_si_prefixes_and_are_never_misread() {
             .output()
             .expect("runs");
         assert_eq!(o.status.code(), Some(2), "{bad}");
-        assert!(stderr(&o).contains(&format!("--per {bad:?}")), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("--per {bad:?}")),
+            "{}",
+            stderr(&o)
+        );
         assert!(stderr(&o).contains("1M requests"), "{}", stderr(&o));
     }
 }
@@ -100,7 +120,10 @@ fn history_limits_past_any_ledger_are_refused_naming_the_flag() {
         let o = list(huge);
         assert_eq!(o.status.code(), Some(2), "{huge}");
         let e = stderr(&o);
-        assert!(e.contains("--limit") && e.contains("more rows than a ledger can hold"), "{e}");
+        assert!(
+            e.contains("--limit") && e.contains("more rows than a ledger can hold"),
+            "{e}"
+        );
         // The value is not echoed rewritten (it came back as "1.000e20").
         assert!(!e.contains("1.000e20"), "{e}");
     }

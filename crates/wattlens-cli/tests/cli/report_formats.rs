@@ -166,21 +166,30 @@ fn json_formats_follow_their_published_schemas() {
     // Each measure also follows the published measure_schema.json (the pre-1.0 file, which
     // requires `unit`), and names no field that neither version defines (a misspelt one would
     // pass both schemas, which allow unknown fields).
-    let known: Vec<String> = ["boamps/measure_schema.json", "boamps/measure_schema.boamps-1.wattlens.json"]
-        .iter()
-        .flat_map(|f| {
-            read_json(&schemas(f))["properties"]
-                .as_object()
-                .expect("properties")
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let known: Vec<String> = [
+        "boamps/measure_schema.json",
+        "boamps/measure_schema.boamps-1.wattlens.json",
+    ]
+    .iter()
+    .flat_map(|f| {
+        read_json(&schemas(f))["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    })
+    .collect();
     for m in b["measures"].as_array().expect("measures") {
-        assert_eq!(errors("boamps/measure_schema.json", m), Vec::<String>::new());
+        assert_eq!(
+            errors("boamps/measure_schema.json", m),
+            Vec::<String>::new()
+        );
         for k in m.as_object().expect("a measure").keys() {
-            assert!(known.contains(k), "measure field {k} is in no BoAmps measure schema");
+            assert!(
+                known.contains(k),
+                "measure field {k} is in no BoAmps measure schema"
+            );
         }
     }
     assert_eq!(b["measures"][0]["unit"], "kWh");

@@ -411,8 +411,14 @@ mod tests {
             activity: Activity::Training,
         };
         let page = html(&Document::from_json(json).expect("reads"), &meta);
-        assert!(page.contains("<title>0 s .. 1,800 s: 1,380 W</title>"), "{page}");
-        assert!(page.contains("<title>1,800 s .. 3,600 s: 4,140 W</title>"), "{page}");
+        assert!(
+            page.contains("<title>0 s .. 1,800 s: 1,380 W</title>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<title>1,800 s .. 3,600 s: 4,140 W</title>"),
+            "{page}"
+        );
         assert!(page.contains("<title>train: 4,140 W</title>"), "{page}");
         // The basis is said: the scale factor and that the rest of the server is in.
         assert!(page.contains("x 1.38 for the rest of the server"), "{page}");
