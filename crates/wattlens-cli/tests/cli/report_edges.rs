@@ -194,3 +194,36 @@ fn a_card_says_which_parts_were_read_from_counters() {
     );
     assert!(!card.contains("no energy counter was read"), "{card}");
 }
+
+#[test]
+fn the_html_power_bars_and_window_lines_agree_on_a_recorded_run() {
+    // The recorded run's `train` window spans the profile's second bin (1.5 kWh measured over
+    // 1800 s = 3,000 W): the bar and the line both show its IT power, measured x the rest of the
+    // server's 1.38 = 4,140 W (the bar showed 3,000 W under a 4,140 W line).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = super::report_formats::recorded_run(dir.path());
+    let o = isolated()
+        .arg("report")
+        .arg(&run)
+        .args(["--format", "html"])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = String::from_utf8_lossy(&o.stdout);
+    let watts = |prefix: &str| {
+        let at = page
+            .find(prefix)
+            .unwrap_or_else(|| panic!("{prefix} in {page}"));
+        page[at + prefix.len()..]
+            .split(" W</title>")
+            .next()
+            .expect("a power")
+            .to_string()
+    };
+    assert_eq!(
+        watts("<title>1,800 s .. 3,600 s: "),
+        watts("<title>train: ")
+    );
+    assert_eq!(watts("<title>0 s .. 1,800 s: "), watts("<title>warmup: "));
+    assert_eq!(watts("<title>train: "), "4,140");
+}
