@@ -371,6 +371,29 @@ fn validate_infer_pins_todays_figures() {
     // One source dominates: the ML.ENERGY leaderboard v3, 53 of the 56.
     let m = infer_summary(&v, "params", "mlev3");
     assert_eq!((f(m, "rows"), f(m, "inside")), (53.0, 29.0));
+    // By batch band (every checked row has a batch, so the bands partition "all"): the misses
+    // are at batch 1-16 (1 of 19 inside, 42% low: decode power, docs/models.md 7.1); from batch
+    // 17 up the ranges hold 31 of 37. A change at low batch shows here first.
+    let bands = [
+        ("batch 1-16", 19.0, 1.0, 0.419, -0.419),
+        ("batch 17-128", 22.0, 17.0, 0.121, -0.101),
+        ("batch 129+", 15.0, 14.0, 0.344, 0.229),
+    ];
+    for (band, rows, inside, err, bias) in bands {
+        let b = infer_summary(&v, "params", band);
+        assert_eq!(
+            (f(b, "rows"), f(b, "inside")),
+            (rows, inside),
+            "{band}: {b}"
+        );
+        near(b, "median_abs_error", err);
+        near(b, "bias", bias);
+    }
+    let sb = infer_summary(&v, "shape", "batch 1-16");
+    assert_eq!((f(sb, "rows"), f(sb, "inside")), (18.0, 1.0), "{sb}");
+    near(sb, "median_abs_error", 0.390);
+    let total: f64 = bands.iter().map(|b| b.1).sum();
+    assert_eq!(total, f(p, "rows"), "the bands partition the checked rows");
     // Llama 3.1 8B on one H100 at batch 64: measured 0.119 J per output token; with the shape
     // the P50 is within 5% (0.116), with parameters only too (0.119; 0.060 before the shape was
     // inferred).
