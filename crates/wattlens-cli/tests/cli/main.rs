@@ -238,5 +238,6 @@ mod series_import;
 mod site_config;
 mod site_input;
 mod validate;
+mod validate_infer;
 mod vary;
 mod vary_csv;
