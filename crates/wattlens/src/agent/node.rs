@@ -17,6 +17,7 @@
 
 use super::discover::Found;
 use super::figures::{Device, Interval, Lost};
+use super::pods::PodNames;
 use super::set::{Limits, WorkloadSet};
 use crate::energy::{CounterDiff, Delta, Method, PowerIntegrator};
 use crate::footprint::{Busy, ItEnergy, SiteValues};
@@ -49,6 +50,7 @@ pub struct NodeAgent {
     set: WorkloadSet,
     lost: Lost,
     polls: u64,
+    pods: Option<PodNames>,
 }
 
 fn parts3(p: &[f64; 4]) -> [f64; 3] {
@@ -80,7 +82,21 @@ impl NodeAgent {
             set: WorkloadSet::new(limits),
             lost: Lost::default(),
             polls: 0,
+            pods: None,
         }
+    }
+
+    /// Names the Kubernetes pods' workloads (namespace and pod) from now on.
+    #[must_use]
+    pub fn with_pod_names(mut self, pods: PodNames) -> Self {
+        self.pods = Some(pods);
+        self
+    }
+
+    /// The pod names in use, if any.
+    #[must_use]
+    pub fn pod_names(&self) -> Option<&PodNames> {
+        self.pods.as_ref()
     }
 
     /// The site values carbon and water are counted at.
@@ -193,10 +209,11 @@ impl NodeAgent {
         t: f64,
         readings: &[Reading],
         machine: Option<MachineStat>,
-        found: Found,
+        mut found: Found,
         gpu_pids: &HashMap<String, Vec<u32>>,
     ) -> Interval {
         self.polls += 1;
+        self.name_pods(&mut found);
         let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
         if self.last_t.is_some_and(|l| t <= l) {
             return Interval::default();
@@ -482,6 +499,24 @@ impl NodeAgent {
         self.power = Watts(node.iter().sum::<f64>() / dt);
         self.set.fold(t);
         out
+    }
+}
+
+impl NodeAgent {
+    /// Puts the pods' namespaces and names on their workloads (notes on what failed).
+    fn name_pods(&mut self, found: &mut Found) {
+        let Some(p) = &mut self.pods else {
+            return;
+        };
+        let errors = p.errors();
+        let mut notes: Vec<String> = p.refresh().into_iter().collect();
+        self.lost.pod_label_errors += p.errors() - errors;
+        for s in &mut found.seen {
+            notes.extend(p.label(&mut s.workload));
+        }
+        for n in notes {
+            self.lost.note(n);
+        }
     }
 }
 

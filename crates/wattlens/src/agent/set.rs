@@ -172,6 +172,12 @@ impl WorkloadSet {
                 if e.workload.command.is_none() && s.workload.command.is_some() {
                     Arc::make_mut(&mut e.workload).command = s.workload.command;
                 }
+                // A pod's names, once known (never changed after: a UID names one pod).
+                if e.workload.pod.is_none() && s.workload.pod.is_some() {
+                    let w = Arc::make_mut(&mut e.workload);
+                    w.namespace = s.workload.namespace;
+                    w.pod = s.workload.pod;
+                }
                 id
             } else if self.entries.len() < self.limits.max_workloads {
                 self.entries.insert(

@@ -299,6 +299,8 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
                 ("slurm_step", w.step.clone()),
                 ("pod_uid", w.pod_uid.clone()),
                 ("qos", w.qos.map(|q| q.as_str().to_string())),
+                ("namespace", w.namespace.clone()),
+                ("pod", w.pod.clone()),
             ];
             for (k, v) in opt {
                 if let Some(v) = v {
@@ -386,6 +388,14 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
         )
         .series
         .push((vec![], lost.vanished_cgroups as f64));
+        s.family(
+            "wattlens_pod_labels_errors",
+            "Reads of the --pod-labels file that failed after the start (its last good names \
+             are kept).",
+            true,
+        )
+        .series
+        .push((vec![], lost.pod_label_errors as f64));
     }
     s.notes.clone_from(&lost.notes);
     let mut top: Vec<(String, String, f64)> = entries

@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use hyper::body::Bytes;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wattlens::agent::{Discovery, Limits, NodeAgent};
+use wattlens::agent::{Discovery, Limits, NodeAgent, PodNames};
 use wattlens::catalog::Catalog;
 use wattlens::footprint::SiteValues;
 use wattlens::measure::{CpuInfo, CpuRating, ModelInputs, Policy, Probe, ProbeOptions};
@@ -200,6 +200,11 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut discovery = Discovery::new(&s.cgroup_root, &s.procfs_root);
     discovery.want_pids = names.iter().any(|n| *n != "rapl");
     discovery.want_memory = !names.contains(&"rapl");
+    // Pods' namespaces and names: a label file named but unusable is refused now (exit 2);
+    // later it is only reported.
+    let pods = PodNames::new(Some(&s.pod_logs_root), s.pod_labels.as_deref()).map_err(|e| {
+        anyhow::anyhow!("--pod-labels: {e}; fix or remove the file, or leave out the flag")
+    })?;
     let node = NodeAgent::new(
         inputs,
         Limits {
@@ -207,7 +212,8 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             retain_s: s.retain_s,
         },
         Some(values),
-    );
+    )
+    .with_pod_names(pods);
     let mut sampler = Sampler {
         node,
         sources: probe.sources,
