@@ -9,6 +9,7 @@
 
 mod discover;
 mod figures;
+mod gpu;
 mod node;
 mod pods;
 mod set;
@@ -16,6 +17,7 @@ mod workload;
 
 pub use discover::{Discovery, Found, Seen, MAX_DEPTH, MAX_PIDS};
 pub use figures::{Device, Interval, Lost};
+pub use gpu::{GpuSplit, MigSplit};
 pub use node::NodeAgent;
 pub use pods::{PodName, PodNames, PodNamesError, MAX_PODS};
 pub use set::{Entry, Folded, Limits, Totals, WorkloadSet, COMPONENTS};

@@ -387,3 +387,65 @@ fn a_gpu_is_split_by_the_workloads_processes_on_it() {
     assert!((by["a.service"] - 200.0).abs() < 1e-9, "{by:?}");
     assert!((by["b.service"] - 100.0).abs() < 1e-9, "{by:?}");
 }
+
+#[test]
+fn a_gpu_is_split_by_its_processes_utilisation_and_the_split_is_said() {
+    // gpu0 at 400 W for 1 s = 400 J; a's 10 at 75 %, b's 12 at 20 %, nobody's 50 at 5 %:
+    // a = 400 x 75/100 = 300, b = 80, idle = 20 (split `utilisation`). Next second, nobody
+    // active (NVML lists no sample): by residents 10, 12, 50 -> a = b = idle = 400/3 (split
+    // `resident`).
+    let g = |t: f64| Reading {
+        t,
+        device: DeviceId::new(crate::source::SourceKind::Nvml, "gpu0"),
+        value: Value::Counter {
+            part: Part::Gpu,
+            energy_uj: (400.0 * t * 1e6) as u64,
+            max_uj: u64::MAX,
+            used: Some(true),
+        },
+    };
+    let seen = || {
+        let mut f = found(&[("a.service", 0.0), ("b.service", 0.0)]);
+        f.seen[0].pids = vec![10];
+        f.seen[1].pids = vec![12];
+        f
+    };
+    let on = |util: Vec<(u32, f64)>| -> HashMap<String, GpuUse> {
+        let u = GpuUse {
+            pids: Some(vec![10, 12, 50]),
+            utilisation: Some(util),
+            mig: vec![],
+        };
+        [("nvml/gpu0".to_string(), u)].into_iter().collect()
+    };
+    let busy = on(vec![(10, 75.0), (12, 20.0), (50, 5.0)]);
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    a.tick_use(0.0, &[g(0.0)], None, seen(), &busy);
+    let i = a.tick_use(1.0, &[g(1.0)], None, seen(), &busy);
+    assert!((i.workloads[2] - 380.0).abs() < 1e-9 && (i.idle[2] - 20.0).abs() < 1e-9);
+    let i = a.tick_use(2.0, &[g(2.0)], None, seen(), &on(vec![]));
+    assert!((i.workloads[2] - 800.0 / 3.0).abs() < 1e-9, "{i:?}");
+    let e = |id: &str| {
+        a.workloads()
+            .entries()
+            .find(|e| e.workload.id == id)
+            .map(|e| e.totals)
+            .expect("workload")
+    };
+    let third = 400.0 / 3.0;
+    assert!((e("a.service").energy[2].0 - (300.0 + third)).abs() < 1e-9);
+    assert!((e("a.service").gpu_split[0].0 - 300.0).abs() < 1e-9);
+    assert!((e("a.service").gpu_split[1].0 - third).abs() < 1e-9);
+    assert!((e("b.service").gpu_split[0].0 - 80.0).abs() < 1e-9);
+    // The device says how its energy was split: 400 J each way.
+    let s = a.gpu_splits();
+    assert_eq!(
+        s[&("nvml/gpu0".to_string(), GpuSplit::Utilisation)],
+        Joules(400.0)
+    );
+    assert_eq!(
+        s[&("nvml/gpu0".to_string(), GpuSplit::Resident)],
+        Joules(400.0)
+    );
+    assert!((a.idle_energy()[2].0 - (20.0 + third)).abs() < 1e-9);
+}

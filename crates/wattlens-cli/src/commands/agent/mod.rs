@@ -293,16 +293,16 @@ impl Sampler {
             }
         }
         self.sources = keep;
-        let on_gpus: std::collections::HashMap<String, Vec<u32>> = self
+        let on_gpus: std::collections::HashMap<String, wattlens::source::gpu_use::GpuUse> = self
             .sources
             .iter()
-            .flat_map(|s| s.device_pids())
-            .map(|(d, p)| (d.to_string(), p))
+            .flat_map(|s| s.device_use())
+            .map(|(d, u)| (d.to_string(), u))
             .collect();
         let machine = wattlens::source::procfs::machine(&StdFs, &self.procfs_root).ok();
         let before = self.node.lost().notes.len();
         let lost_before = self.node.lost().notes.last().cloned();
-        self.node.tick_gpus(t, &readings, machine, found, &on_gpus);
+        self.node.tick_use(t, &readings, machine, found, &on_gpus);
         // Say each new note once on stderr.
         let notes = &self.node.lost().notes;
         if notes.last() != lost_before.as_ref() || notes.len() != before {
