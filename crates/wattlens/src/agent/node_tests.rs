@@ -449,3 +449,36 @@ fn a_gpu_is_split_by_its_processes_utilisation_and_the_split_is_said() {
     );
     assert!((a.idle_energy()[2].0 - (20.0 + third)).abs() < 1e-9);
 }
+
+#[test]
+fn a_host_process_outside_every_workload_cgroup_is_charged_to_idle() {
+    // Issue 11, item 4. On cgroup v2 every process is in a cgroup: a host process in a
+    // systemd unit (sshd.service, init.scope, a session scope) is that unit's workload, with
+    // its command name; one in the root cgroup itself (no systemd, or a kernel thread) is in
+    // no workload, and its CPU time goes to `idle`. 4 CPUs, 1 s, machine busy 2 CPU-s
+    // (u = 0.5 -> curve 0.75), RAPL 75 J: idle part 75 x 0.12 / 0.75 = 12 J, active 63 J.
+    // sshd.service 1.5 CPU-s: 63 x 1.5/2 + 12 x 1.5/4 = 47.25 + 4.5 = 51.75 J. The root's
+    // process (the other 0.5 CPU-s) is nobody's: idle = 75 - 51.75 = 23.25 J
+    // (= 63 x 0.5/2 + 12 x 2.5/4 = 15.75 + 7.5).
+    let cg = tempfile::tempdir().expect("tmp");
+    let proc = tempfile::tempdir().expect("tmp");
+    std::fs::write(cg.path().join("cgroup.procs"), "5\n").expect("w");
+    let sshd = cg.path().join("system.slice/sshd.service");
+    std::fs::create_dir_all(&sshd).expect("mkdir");
+    std::fs::write(sshd.join("cgroup.procs"), "40\n").expect("w");
+    std::fs::create_dir_all(proc.path().join("40")).expect("mkdir");
+    std::fs::write(proc.path().join("40/comm"), "sshd\n").expect("w");
+    let mut d = crate::agent::Discovery::new(cg.path(), proc.path());
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    for (t, usec, uj, busy) in [(0.0, 0, 0, 0.0), (1.0, 1_500_000, 75_000_000, 2.0)] {
+        std::fs::write(sshd.join("cpu.stat"), format!("usage_usec {usec}\n")).expect("w");
+        let found = d.walk();
+        let ids: Vec<&str> = found.seen.iter().map(|s| s.workload.id.as_str()).collect();
+        assert_eq!(ids, ["system.slice/sshd.service"]);
+        a.tick(t, &[rapl(t, uj, u64::MAX)], machine(busy, 2.0 * busy), found);
+    }
+    let e = a.workloads().entries().next().expect("sshd");
+    assert_eq!(e.workload.command.as_deref(), Some("sshd"));
+    assert!((e.totals.energy[0].0 - 51.75).abs() < 1e-9, "{:?}", e.totals);
+    assert!((a.idle_energy()[0].0 - 23.25).abs() < 1e-9);
+}
