@@ -475,10 +475,19 @@ fn a_host_process_outside_every_workload_cgroup_is_charged_to_idle() {
         let found = d.walk();
         let ids: Vec<&str> = found.seen.iter().map(|s| s.workload.id.as_str()).collect();
         assert_eq!(ids, ["system.slice/sshd.service"]);
-        a.tick(t, &[rapl(t, uj, u64::MAX)], machine(busy, 2.0 * busy), found);
+        a.tick(
+            t,
+            &[rapl(t, uj, u64::MAX)],
+            machine(busy, 2.0 * busy),
+            found,
+        );
     }
     let e = a.workloads().entries().next().expect("sshd");
     assert_eq!(e.workload.command.as_deref(), Some("sshd"));
-    assert!((e.totals.energy[0].0 - 51.75).abs() < 1e-9, "{:?}", e.totals);
+    assert!(
+        (e.totals.energy[0].0 - 51.75).abs() < 1e-9,
+        "{:?}",
+        e.totals
+    );
     assert!((a.idle_energy()[0].0 - 23.25).abs() < 1e-9);
 }

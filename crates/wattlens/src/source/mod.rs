@@ -15,6 +15,7 @@ pub mod cgroup;
 pub mod gpu_use;
 pub mod hwmon;
 pub mod nvml;
+pub mod nvml_fixture;
 pub mod nvml_mig;
 pub mod procfs;
 pub mod rapl;

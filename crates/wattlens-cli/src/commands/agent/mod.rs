@@ -147,13 +147,27 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         .map(|r| r.watts);
     let inputs = ModelInputs::from_catalog(cat, Policy::Processes, tdp, &mut assumptions)
         .context("the power model's defaults")?;
-    let probe = Probe::detect(&ProbeOptions {
+    let opts = ProbeOptions {
         sysfs_root: &s.sysfs_root,
         psys: false,
         rocr_visible: None,
         hip_visible: None,
         cuda_visible: None,
-    });
+    };
+    let probe = match std::env::var_os(crate::env::TEST_NVML) {
+        // Test only: GPUs from a fixture file instead of the driver.
+        Some(f) => {
+            let gpus = wattlens::source::nvml_fixture::FileGpu::all(std::path::Path::new(&f))
+                .with_context(|| format!("{} (a GPU fixture file)", crate::env::TEST_NVML))?;
+            eprintln!(
+                "wattlens agent: NVIDIA GPUs from the fixture {} ({}), not the driver",
+                std::path::Path::new(&f).display(),
+                crate::env::TEST_NVML
+            );
+            Probe::detect_with(&opts, || Ok(gpus))
+        }
+        None => Probe::detect(&opts),
+    };
     for n in &probe.notes {
         eprintln!("wattlens agent: {n}");
     }
