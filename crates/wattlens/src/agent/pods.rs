@@ -197,10 +197,12 @@ impl PodNames {
             w.pod = Some(n.name.clone());
             return None;
         }
-        let nowhere = self.file.is_none()
-            && self.from_logs.is_empty()
-            && self.logs_root.as_deref().is_none_or(|r| !r.is_dir());
-        if nowhere && !self.missing_said {
+        let nowhere = || {
+            self.file.is_none()
+                && self.from_logs.is_empty()
+                && self.logs_root.as_deref().is_none_or(|r| !r.is_dir())
+        };
+        if !self.missing_said && nowhere() {
             self.missing_said = true;
             let root = self
                 .logs_root
