@@ -95,3 +95,46 @@ fn gpus_are_split_by_utilisation_and_mig_instances_end_to_end() {
     let err = agent.kill();
     assert!(err.contains("not the driver"), "{err}");
 }
+
+#[test]
+fn a_gpu_that_falls_off_the_bus_is_dropped_and_said_while_the_other_is_still_split() {
+    let node = FakeNode::new(&[A, B]);
+    std::fs::write(node.cgroups().join(B).join("cgroup.procs"), "42\n").expect("w");
+    let gpus = node.dir.path().join("gpus.toml");
+    write_atomic(&gpus, &fixture(1_000_000, 5_000_000));
+    let agent = node.agent_with_env(
+        free_port(),
+        &["--interval", "200ms"],
+        &[("WATTLENS_TEST_NVML", gpus.as_os_str())],
+    );
+    wait_for(10, || {
+        (sample(&agent.metrics(), "wattlens_agent_polls_total", &[])? >= 2.0).then_some(())
+    });
+    // gpu0 moves 100 J, then falls off the bus (every NVML call fails) while gpu1 moves 70 J.
+    write_atomic(&gpus, &fixture(1_100_000, 5_000_000));
+    wait_for(10, || {
+        let m = agent.metrics();
+        (sample(&m, "wattlens_node_energy_joules_total", &["nvml/gpu0"])? == 100.0).then_some(())
+    });
+    let lost = fixture(1_200_000, 5_070_000).replacen(
+        "pids = [41, 42, 50]",
+        "lost = true\npids = [41, 42, 50]",
+        1,
+    );
+    write_atomic(&gpus, &lost);
+    let m = wait_for(15, || {
+        let m = agent.metrics();
+        let dropped = sample(&m, "wattlens_device_dropped", &["nvml/gpu0"])?;
+        let g1 = sample(&m, "wattlens_node_energy_joules_total", &["nvml/gpu1"])?;
+        (dropped == 1.0 && g1 == 70.0).then_some(m)
+    });
+    // What gpu0 counted before it was lost is kept: 100 J, b's 20 % of it = 20 J; gpu1's 70 J
+    // still split (gi1: 4/7 = 40 J to b).
+    assert_eq!(
+        sample(&m, "wattlens_node_energy_joules_total", &["nvml/gpu0"]),
+        Some(100.0)
+    );
+    assert!((gpu_of(&m, B) - 60.0).abs() < 1e-6, "{m}");
+    let (_, health) = agent.get("/healthz");
+    assert!(health.contains("nvml/gpu0 dropped"), "{health}");
+}
