@@ -216,12 +216,39 @@ proptest! {
             ),
             1..30,
         ),
-        on_gpu in proptest::option::of(proptest::collection::vec(0_u32..12, 0..5)),
+        on_gpu in proptest::option::of((
+            proptest::option::of(proptest::collection::vec(0_u32..12, 0..5)),
+            proptest::option::of(proptest::collection::vec((0_u32..12, 0.0_f64..100.0), 0..5)),
+            proptest::collection::vec(
+                (
+                    0_u32..8,
+                    proptest::option::of(0.0_f64..1.0),
+                    proptest::collection::vec(0_u32..12, 0..3),
+                ),
+                0..3,
+            ),
+        )),
     ) {
-        // Workload w runs process w; the GPU's processes, when the driver lists them, are
-        // `on_gpu` (some of the workloads', or none).
-        let on: HashMap<String, Vec<u32>> =
-            on_gpu.into_iter().map(|p| ("nvml/gpu0".to_string(), p)).collect();
+        // Workload w runs process w; what the driver says of the GPU, when it says anything,
+        // is `on_gpu`: its processes (some of the workloads', or none), their utilisation,
+        // and MIG instances with theirs.
+        let on: HashMap<String, GpuUse> = on_gpu
+            .into_iter()
+            .map(|(pids, utilisation, mig)| {
+                let mig = mig
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (slices, util, pids))| crate::source::gpu_use::MigUse {
+                        id: format!("gi{i}"),
+                        slices,
+                        utilisation: util,
+                        pids: Some(pids),
+                        process_utilisation: None,
+                    })
+                    .collect();
+                ("nvml/gpu0".to_string(), GpuUse { pids, utilisation, mig })
+            })
+            .collect();
         let mut a = NodeAgent::new(inputs(), Limits { max_workloads: 5, retain_s: 3.0 }, None);
         let (mut t, mut uj, mut busy, mut total) = (0.0, 0_u64, 0.0, 0.0);
         let mut cpu: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
@@ -254,7 +281,7 @@ proptest! {
             for s in &mut f.seen {
                 s.pids = vec![s.workload.id[1..].trim_end_matches(".service").parse().unwrap_or(0)];
             }
-            let i = a.tick_gpus(t, &readings, machine(busy, total), f, &on);
+            let i = a.tick_use(t, &readings, machine(busy, total), f, &on);
             for c in 0..3 {
                 let sum = i.workloads[c] + i.idle[c];
                 prop_assert!((sum - i.node[c]).abs() <= 1e-9 * i.node[c].abs().max(1.0),
@@ -268,6 +295,11 @@ proptest! {
                 + folded.energy[c].0;
             let node = a.node_energy()[c].0;
             prop_assert!((w + a.idle_energy()[c].0 - node).abs() <= 1e-9 * node.max(1.0));
+        }
+        // Each workload's GPU energy by split method adds up to its GPU energy.
+        for e in a.workloads().entries() {
+            let by: f64 = e.totals.gpu_split.iter().map(|j| j.0).sum();
+            prop_assert!((by - e.totals.energy[2].0).abs() <= 1e-9 * by.max(1.0));
         }
     }
 }
