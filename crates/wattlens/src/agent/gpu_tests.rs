@@ -1,3 +1,6 @@
+//! Tests of the GPU split: each method against hand arithmetic, MIG from a fixture, and
+//! conservation as a property.
+
 use super::*;
 use proptest::prelude::*;
 

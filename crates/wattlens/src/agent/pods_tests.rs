@@ -1,3 +1,6 @@
+//! Tests of the pod names: the kubelet's log folders, label files in every form, and files that
+//! break while the agent runs.
+
 use super::*;
 
 const UID: &str = "1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901";
