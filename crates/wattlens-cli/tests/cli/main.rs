@@ -201,7 +201,9 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
 
 mod agent;
 mod agent_checks;
+mod agent_gpu;
 mod agent_load;
+mod agent_pods;
 mod agent_prometheus;
 mod bad_input;
 mod catalog;
