@@ -3,7 +3,7 @@
 //! energy reporting. `system` and `software` are left out: a footprint does not record them
 //! (the schema makes both optional).
 
-use super::{fig, hours, how, location, model, Meta};
+use super::{fig, hours, how, model, place, Meta};
 use crate::energy::ComponentKind;
 use crate::figure::Figure;
 use crate::result::{Report, ReportKind};
@@ -66,9 +66,19 @@ pub fn boamps(r: &Report, meta: &Meta) -> Value {
         || json!({ "algorithmName": "unspecified" }),
         |m| json!({ "foundationModelName": m }),
     );
+    // `country` is required: the grid's country (ISO 3166-1 alpha-2), else "unknown";
+    // `location` ("more precise location like city, region or datacenter name") the region
+    // named when it is not the country. Never the intensity's scope.
+    let place = place(r);
     let mut environment = json!({
-        "country": location(r).unwrap_or_else(|| "unknown".into()),
+        "country": place
+            .as_ref()
+            .and_then(|p| p.country.clone())
+            .unwrap_or_else(|| "unknown".into()),
     });
+    if let Some(p) = place.filter(|p| p.country.as_ref() != Some(&p.region)) {
+        environment["location"] = json!(p.region);
+    }
     if facility > 0.0 {
         environment["powerSourceCarbonIntensity"] = json!(op_g / facility);
     }
