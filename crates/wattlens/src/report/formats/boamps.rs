@@ -9,8 +9,10 @@ use crate::figure::Figure;
 use crate::result::{Report, ReportKind};
 use serde_json::{json, Value};
 
-/// The BoAmps JSON. `measures[0].powerConsumption` is the IT energy's P50 in kWh (BoAmps takes
-/// CodeCarbon's `energy_consumed`, which excludes the facility overhead);
+/// The BoAmps JSON. `measures[0].powerConsumption` is the IT energy's P50 in kWh: what the
+/// task's hardware drew, without the facility overhead (a BoAmps measure is what a meter reads
+/// at the server and has no PUE; CodeCarbon's `energy_consumed` at its default `pue` of 1.0;
+/// the `run --csv` row's `energy_consumed` is the facility energy, IT x PUE);
 /// `environment.powerSourceCarbonIntensity` is the effective location-based intensity, operational
 /// carbon over facility energy at the P50s (g/kWh).
 #[must_use]
