@@ -335,6 +335,9 @@ fn location_fields_carry_the_grid_named_never_the_intensity_scope() {
     assert!(b["environment"].get("location").is_none());
 }
 
+/// An edit of a footprint's JSON.
+type Edit = fn(&mut serde_json::Value);
+
 /// Hostile test (#6): a footprint missing a required figure rendered it as zero (SCI `E 0
 /// kWh`, CycloneDX `0.0`, model card `emissions: 0`), a negative duration as negative hours,
 /// unordered percentiles as given, all exit 0. Every format refuses them, exit 2, naming the
@@ -345,7 +348,7 @@ fn a_footprint_missing_or_contradicting_a_figure_is_refused_by_every_format() {
     let run = super::report_formats::recorded_run(dir.path());
     let base: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&run).expect("read")).expect("JSON");
-    let edits: [(&str, fn(&mut serde_json::Value), &str); 5] = [
+    let edits: [(&str, Edit, &str); 5] = [
         (
             "nofac.json",
             |v| {
