@@ -105,8 +105,15 @@ pub struct Meta {
     pub activity: Activity,
 }
 
-/// A figure's percentiles, zeros when the report lacks it.
+/// A figure's percentiles: a required one ([`REQUIRED`]: [`Document::read`] refuses a
+/// footprint without one) or one the report lists (a component's, an equivalent's); zeros only
+/// for a report that was never checked.
 pub(crate) fn fig(r: &Report, f: Figure) -> Percentiles {
+    debug_assert!(
+        REQUIRED.contains(&f) || r.get(f).is_some(),
+        "{} is not a required figure",
+        f.key()
+    );
     r.get(f).unwrap_or(Percentiles {
         p5: 0.0,
         p50: 0.0,
