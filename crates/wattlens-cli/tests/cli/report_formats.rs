@@ -96,7 +96,7 @@ fn schemas(rel: &str) -> PathBuf {
 }
 
 /// The errors of `v` against the schema file `schema`, with the vendored references.
-fn errors(schema: &str, v: &Value) -> Vec<String> {
+pub(super) fn errors(schema: &str, v: &Value) -> Vec<String> {
     let boamps = "https://raw.githubusercontent.com/Boavizta/BoAmps/main/model/";
     let mut map: Vec<(String, PathBuf)> =
         ["spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json"]

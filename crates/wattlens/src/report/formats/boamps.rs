@@ -3,14 +3,16 @@
 //! energy reporting. `system` and `software` are left out: a footprint does not record them
 //! (the schema makes both optional).
 
-use super::{fig, hours, how, location, model, Meta};
+use super::{fig, hours, how, model, place, Meta};
 use crate::energy::ComponentKind;
 use crate::figure::Figure;
 use crate::result::{Report, ReportKind};
 use serde_json::{json, Value};
 
-/// The BoAmps JSON. `measures[0].powerConsumption` is the IT energy's P50 in kWh (BoAmps takes
-/// CodeCarbon's `energy_consumed`, which excludes the facility overhead);
+/// The BoAmps JSON. `measures[0].powerConsumption` is the IT energy's P50 in kWh: what the
+/// task's hardware drew, without the facility overhead (a BoAmps measure is what a meter reads
+/// at the server and has no PUE; CodeCarbon's `energy_consumed` at its default `pue` of 1.0;
+/// the `run --csv` row's `energy_consumed` is the facility energy, IT x PUE);
 /// `environment.powerSourceCarbonIntensity` is the effective location-based intensity, operational
 /// carbon over facility energy at the P50s (g/kWh).
 #[must_use]
@@ -66,9 +68,19 @@ pub fn boamps(r: &Report, meta: &Meta) -> Value {
         || json!({ "algorithmName": "unspecified" }),
         |m| json!({ "foundationModelName": m }),
     );
+    // `country` is required: the grid's country (ISO 3166-1 alpha-2), else "unknown";
+    // `location` ("more precise location like city, region or datacenter name") the region
+    // named when it is not the country. Never the intensity's scope.
+    let place = place(r);
     let mut environment = json!({
-        "country": location(r).unwrap_or_else(|| "unknown".into()),
+        "country": place
+            .as_ref()
+            .and_then(|p| p.country.clone())
+            .unwrap_or_else(|| "unknown".into()),
     });
+    if let Some(p) = place.filter(|p| p.country.as_ref() != Some(&p.region)) {
+        environment["location"] = json!(p.region);
+    }
     if facility > 0.0 {
         environment["powerSourceCarbonIntensity"] = json!(op_g / facility);
     }

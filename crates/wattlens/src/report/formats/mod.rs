@@ -5,18 +5,23 @@
 //! windows; none reads raw JSON.
 
 mod boamps;
+mod check;
 mod cyclonedx;
 mod html;
 mod model_card;
+mod place;
 mod sci;
 mod spdx;
 
 pub use boamps::boamps;
+pub use check::{DocumentError, Problem, REQUIRED};
 pub use cyclonedx::cyclonedx;
 pub use html::html;
 pub use model_card::model_card;
-pub use sci::{sci, FunctionalUnit};
+pub use sci::{sci, FunctionalUnit, PerError};
 pub use spdx::spdx;
+
+pub(crate) use place::place;
 
 use crate::energy::ComponentKind;
 use crate::figure::Figure;
@@ -35,7 +40,9 @@ pub struct Document {
 }
 
 impl Document {
-    /// Reads a footprint JSON text through the `Report`'s `Deserialize`.
+    /// Reads a footprint JSON text through the `Report`'s `Deserialize`, unchecked: a missing
+    /// figure reads as absent, and renderers print absent figures as zero. Front ends read
+    /// through [`Document::read`], which refuses such a file.
     ///
     /// # Errors
     /// When the text is not a `wattlens.footprint/v1` object.
@@ -98,27 +105,20 @@ pub struct Meta {
     pub activity: Activity,
 }
 
-/// A figure's percentiles, zeros when the report lacks it.
+/// A figure's percentiles: a required one ([`REQUIRED`]: [`Document::read`] refuses a
+/// footprint without one) or one the report lists (a component's, an equivalent's); zeros only
+/// for a report that was never checked.
 pub(crate) fn fig(r: &Report, f: Figure) -> Percentiles {
+    debug_assert!(
+        REQUIRED.contains(&f) || r.get(f).is_some(),
+        "{} is not a required figure",
+        f.key()
+    );
     r.get(f).unwrap_or(Percentiles {
         p5: 0.0,
         p50: 0.0,
         p95: 0.0,
     })
-}
-
-/// The grid region the carbon intensity was taken for: the catalog row's name before `:` in
-/// the intensity assumption's source (`FR: Ember ...`), else the intensity scope.
-pub(crate) fn location(r: &Report) -> Option<String> {
-    let from_source = r
-        .assumptions
-        .iter()
-        .find(|a| a.name == "intensity")
-        .and_then(|a| a.source.as_deref())
-        .and_then(|s| s.split_once(':'))
-        .map(|(region, _)| region.trim().to_string())
-        .filter(|s| !s.is_empty() && s.len() <= 40 && !s.contains(' '));
-    from_source.or_else(|| (!r.intensity_scope.is_empty()).then(|| r.intensity_scope.clone()))
 }
 
 /// The hardware: a run's measured devices, or an estimate's accelerator.
@@ -252,12 +252,12 @@ mod tests {
         let mut r =
             report(r#"{"schema":"wattlens.footprint/v1","kind":"train","method":"modelled"}"#);
         r.intensity_scope = "lifecycle co2e, FR 2023".into();
-        assert_eq!(location(&r).as_deref(), Some("lifecycle co2e, FR 2023"));
+        assert_eq!(place(&r), None, "the intensity scope is no place");
         r.assumptions = vec![
             assumption("intensity", "56 g/kWh", Some("FR: Ember (2023)")),
             assumption("accelerators", "64", None),
         ];
-        assert_eq!(location(&r).as_deref(), Some("FR"));
+        assert_eq!(place(&r).map(|p| p.region).as_deref(), Some("FR"));
         r.details = Details::Train(HardwareDetails {
             model: Some("llama".into()),
             accelerator: Some("H100".into()),
