@@ -234,7 +234,7 @@ fn estimate_cells(e: Option<&Attempt>) -> String {
             if e.inside { "yes" } else { "no" }
         ),
         Some(Err(_)) => format!("{:^40}", "refused (see --json)"),
-        None => format!("{:>8} {:>8} {:>8} {:>6} {:>4}", "-", "-", "-", "-", "-"),
+        None => format!("{:^40}", "no shape published (see below)"),
     }
 }
 
@@ -305,6 +305,11 @@ fn infer_text(v: &InferValidation) -> String {
     let _ = writeln!(s, "\nrows with no check:");
     for k in &v.skipped {
         let _ = writeln!(s, "  {}: {}", k.id, k.reason);
+    }
+    for c in &v.checks {
+        if let Some(why) = &c.no_shape {
+            let _ = writeln!(s, "  {} (with the shape only): {why}", c.id);
+        }
     }
     s
 }

@@ -140,3 +140,38 @@ fn validation_doc_infer_outside_rows_are_generated_with_reasons() {
     }
     panic!("docs/validation.md's rows outside differ from `wattlens validate --kind infer`; run with WATTLENS_BLESS=1 or paste:\n{want}");
 }
+
+/// Every measurement checked has an estimate with the shape or says why not (hostile test: the
+/// three DeepSeek V3.1 rows showed `-` with `"shape": null` and no reason, 53 of 56 unexplained).
+#[test]
+fn a_row_without_a_shape_says_why_in_text_and_json() {
+    let v = json(&["validate", "--kind", "infer"]);
+    let mut without = Vec::new();
+    for c in v["checks"].as_array().expect("checks") {
+        let has_shape = c.get("shape").is_some_and(|s| !s.is_null());
+        let why = c.get("no_shape").and_then(Value::as_str);
+        assert!(has_shape != why.is_some(), "shape xor no_shape: {c}");
+        if let Some(why) = why {
+            assert!(why.contains("KV heads") && why.contains("head dimension"), "{why}");
+            without.push(c["id"].as_str().expect("id").to_string());
+        }
+    }
+    assert_eq!(
+        without,
+        [
+            "mlev3-deepseek-v3-1-b200x8-bs8",
+            "mlev3-deepseek-v3-1-b200x8-bs64",
+            "mlev3-deepseek-v3-1-b200x8-bs256"
+        ]
+    );
+    let out = super::wattlens(&["validate", "--kind", "infer"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for id in &without {
+        assert!(
+            text.contains(&format!("  {id} (with the shape only): no estimate with the shape")),
+            "{text}"
+        );
+    }
+    assert!(text.contains("no shape published (see below)"), "{text}");
+}

@@ -84,6 +84,9 @@ pub struct InferCheck {
     /// With the model's shape, where the row gives it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<Attempt>,
+    /// Why there is no estimate with the shape: the shape fields the row does not publish.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_shape: Option<String>,
 }
 
 /// An estimate, or the estimator's refusal of the row's inputs (a model that does not fit the
@@ -169,6 +172,24 @@ fn unusable(cat: &Catalog, r: &InferenceRow) -> Option<String> {
         ));
     }
     None
+}
+
+/// The shape fields a row leaves empty, as the reason it has no estimate with the shape.
+fn missing_shape(r: &InferenceRow) -> String {
+    let missing: Vec<&str> = [
+        ("layers", r.layers.is_none()),
+        ("hidden size", r.hidden.is_none()),
+        ("KV heads", r.kv_heads.is_none()),
+        ("head dimension", r.head_dim.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(name, absent)| absent.then_some(name))
+    .collect();
+    format!(
+        "no estimate with the shape: the row publishes no {} (multi-head latent attention, as \
+         in DeepSeek V3, has no KV-head count to give)",
+        missing.join(", ")
+    )
 }
 
 /// The row's shape as a catalog model row, if the row gives layers, hidden size, KV heads and
@@ -333,6 +354,7 @@ pub fn validate_infer(cat: &Catalog, mc: McOptions) -> Result<InferValidation, V
             accelerator: r.accelerator.clone(),
             batch: r.batch,
             published_j_per_token: r.energy_j_per_token.unwrap_or(f64::NAN),
+            no_shape: shape.is_none().then(|| missing_shape(r)),
             params,
             shape,
         });
