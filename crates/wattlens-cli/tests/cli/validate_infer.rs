@@ -152,7 +152,10 @@ fn a_row_without_a_shape_says_why_in_text_and_json() {
         let why = c.get("no_shape").and_then(Value::as_str);
         assert!(has_shape != why.is_some(), "shape xor no_shape: {c}");
         if let Some(why) = why {
-            assert!(why.contains("KV heads") && why.contains("head dimension"), "{why}");
+            assert!(
+                why.contains("KV heads") && why.contains("head dimension"),
+                "{why}"
+            );
             without.push(c["id"].as_str().expect("id").to_string());
         }
     }
@@ -169,7 +172,9 @@ fn a_row_without_a_shape_says_why_in_text_and_json() {
     assert!(out.status.success());
     for id in &without {
         assert!(
-            text.contains(&format!("  {id} (with the shape only): no estimate with the shape")),
+            text.contains(&format!(
+                "  {id} (with the shape only): no estimate with the shape"
+            )),
             "{text}"
         );
     }
