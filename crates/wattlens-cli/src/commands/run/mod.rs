@@ -381,6 +381,22 @@ pub fn run(
         None if !a.quiet => text.insert_str(0, &report::run_summary(&e, &printable(&windows))),
         None => {}
     }
+    if let Some(out) = on_stdout {
+        // Bounded: stdout may be a pipe nobody reads (abandoned, as a stalled --json pipe); a
+        // closed one is no error, any other failure (a full disk, /dev/full) is.
+        let written = pipe::bounded_result(pipe::PIPE_GRACE, move || {
+            use std::io::Write as _;
+            let mut lock = std::io::stdout().lock();
+            lock.write_all(out.as_bytes()).and_then(|()| lock.flush())
+        });
+        if let Some(Err(err)) = written {
+            if err.kind() != std::io::ErrorKind::BrokenPipe {
+                failed.push(format!(
+                    "cannot write the --format summary to stdout: {err}"
+                ));
+            }
+        }
+    }
     for msg in &failed {
         text.push_str(&format!("error: {msg}\n"));
     }
@@ -388,14 +404,6 @@ pub fn run(
     for line in &over {
         text.push_str(line);
         text.push('\n');
-    }
-    if let Some(out) = on_stdout {
-        // Bounded: stdout may be a pipe nobody reads; a closed one is no error.
-        pipe::bounded(pipe::PIPE_GRACE, move || {
-            use std::io::Write as _;
-            let mut lock = std::io::stdout().lock();
-            let _ = lock.write_all(out.as_bytes()).and_then(|()| lock.flush());
-        });
     }
     // Bounded too: stderr may be the pipe nobody reads.
     if !text.is_empty() {
