@@ -178,6 +178,12 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
         };
+        // Before the switch to WAL, which would rewrite another program's database.
+        ledger
+            .conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| explain(path, e))?;
+        schema::refuse_foreign(&ledger.conn, path)?;
         ledger.setup().map_err(|e| explain(path, e))?;
         schema::migrate(&ledger.conn, path)?;
         Ok(ledger)
