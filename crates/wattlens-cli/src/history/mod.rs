@@ -9,10 +9,12 @@
 //! Safety: WAL mode (readers never block the writer, a killed writer leaves the last committed
 //! state), a busy timeout (20 runs ending at once queue rather than fail), versioned migrations
 //! (`PRAGMA user_version`; a newer schema is refused, never rewritten). `schema.rs`: the
-//! migrations; `query.rs`: reading rows back (filters, list, export).
+//! migrations; `query.rs`: reading rows back (filters, list, export); `tags.rs`: what a run's
+//! labels may hold.
 
 mod query;
 mod schema;
+pub mod tags;
 
 pub use query::{Filter, Row, Spread};
 
