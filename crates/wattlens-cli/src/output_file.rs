@@ -86,11 +86,12 @@ where
 /// Appends `bytes` (one CSV row, or a header and a row) to the regular file at `path`,
 /// creating it, in one write; a newline goes first when the file's last byte is not one. A
 /// write that fails part-way is taken back (the file cut to its length before), so the file
-/// never ends in a partial row.
+/// never ends in a partial row; a file this call made is removed again.
 ///
 /// # Errors
 /// The file cannot be opened or written; the message says whether it was left as it was.
 pub fn append(path: &Path, bytes: &[u8]) -> Result<()> {
+    let existed = std::fs::symlink_metadata(path).is_ok();
     let f = OpenOptions::new()
         .read(true)
         .append(true)
@@ -125,10 +126,16 @@ pub fn append(path: &Path, bytes: &[u8]) -> Result<()> {
     // at the same moment keeps its row.
     let now = f.metadata().map(|m| m.len()).ok();
     let expected = len + u64::try_from(done).unwrap_or(u64::MAX);
+    let undone = done == 0 || (now == Some(expected) && f.set_len(len).is_ok());
+    if undone && !existed && len == 0 {
+        // Made by this write alone: removed, as a failed --json leaves no file.
+        let _ = std::fs::remove_file(path);
+        return Err(anyhow!(failed).context("no file was made"));
+    }
     if done == 0 {
         return Err(anyhow!(failed).context("the file is left as it was"));
     }
-    if now == Some(expected) && f.set_len(len).is_ok() {
+    if undone {
         return Err(
             anyhow!(failed).context("the partial row was taken back; the file is left as it was")
         );

@@ -134,6 +134,14 @@ fn a_csv_row_that_fails_part_way_is_taken_back() {
         "{err}"
     );
     assert_eq!(std::fs::read(&csv).expect("read"), text);
+    // A new file that cannot take its header and row is not left behind, empty or torn.
+    let fresh = dir.path().join("fresh.csv");
+    let third = fixture_run(&["-q", "--csv", fresh.to_str().expect("utf-8"), "--", "true"]);
+    let o = limited(0, &third.iter().map(String::as_str).collect::<Vec<_>>());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("no file was made"), "{err}");
+    assert!(!fresh.exists());
 }
 
 #[test]
