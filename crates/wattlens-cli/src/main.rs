@@ -29,6 +29,7 @@ mod data_units;
 mod env;
 mod flags;
 mod history;
+mod output_file;
 mod series;
 
 mod settings;

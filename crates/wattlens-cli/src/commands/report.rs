@@ -157,7 +157,8 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
 /// Writes the page to `-o FILE` or stdout.
 fn write(args: &ReportArgs, rendered: &str, out: &mut Output) -> Result<ExitStatus> {
     match &args.output {
-        Some(path) => std::fs::write(path, rendered)
+        // Whole or not at all: a full disk keeps the previous file.
+        Some(path) => crate::output_file::replace(path, rendered.as_bytes())
             .with_context(|| format!("-o: could not write {}", path.display()))?,
         None => out.stdout(rendered)?,
     }

@@ -9,10 +9,12 @@
 //! Safety: WAL mode (readers never block the writer, a killed writer leaves the last committed
 //! state), a busy timeout (20 runs ending at once queue rather than fail), versioned migrations
 //! (`PRAGMA user_version`; a newer schema is refused, never rewritten). `schema.rs`: the
-//! migrations; `query.rs`: reading rows back (filters, list, export).
+//! migrations; `query.rs`: reading rows back (filters, list, export); `tags.rs`: what a run's
+//! labels may hold.
 
 mod query;
 mod schema;
+pub mod tags;
 
 pub use query::{Filter, Row, Spread};
 
@@ -178,6 +180,12 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
         };
+        // Before the switch to WAL, which would rewrite another program's database.
+        ledger
+            .conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| explain(path, e))?;
+        schema::refuse_foreign(&ledger.conn, path)?;
         ledger.setup().map_err(|e| explain(path, e))?;
         schema::migrate(&ledger.conn, path)?;
         Ok(ledger)

@@ -391,3 +391,79 @@ fn the_default_ledger_is_in_the_data_directory() {
     assert!(xdg.join("wattlens/history.sqlite").exists());
     assert_eq!(rows(&under_home).len(), 1);
 }
+
+#[test]
+fn tags_that_would_make_the_export_ambiguous_are_refused_before_the_command_runs() {
+    // Hostile test round 3, defect 12: `k=v;x=y` exported as `c=a,b;k=v;x=y` read as three
+    // tags, a newline broke the list, `a=1 a=2` kept a=2 silently.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let marker = dir.path().join("ran");
+    let touch = format!("touch {}", marker.display());
+    for (tags, needle) in [
+        (&["k=v;x=y"][..], "\"k=v;x=y\" holds ';'"),
+        (&["n=line\nbreak"][..], "holds a newline"),
+        (&["e=\u{1b}[31m"][..], "holds the control character U+001B"),
+        (&["a=1", "a=2"][..], "tag a given twice (a=1, a=2)"),
+    ] {
+        let mut c = run_into(&ledger);
+        for t in tags {
+            c.args(["--tag", t]);
+        }
+        let o = c
+            .args(["-q", "--", "sh", "-c", &touch])
+            .output()
+            .expect("run");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{tags:?}: {err}");
+        assert!(
+            err.contains("invalid value for --tag") && err.contains(needle),
+            "{tags:?}: {err}"
+        );
+        assert!(!marker.exists(), "{tags:?}: the command ran");
+    }
+    assert!(!ledger.exists() || rows(&ledger).is_empty());
+    // A comma and an `=` in a value stay unambiguous in the CSV export (quoted field; the
+    // first `=` ends the key).
+    let o = run_into(&ledger)
+        .args(["--tag", "c=a,b", "--tag", "url=x?y=1", "-q", "--", "true"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = history(&ledger, &["export", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.ends_with(",\"c=a,b;url=x?y=1\"\n"), "{text}");
+}
+
+#[test]
+fn a_replayed_traces_tag_meets_the_same_rules_and_a_tag_flag_replaces_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = dir.path().join("t.jsonl");
+    let text = std::fs::read_to_string(lib_fixture("trace-wrap-reset.jsonl")).expect("fixture");
+    std::fs::write(
+        &trace,
+        text.replacen(r#""project":"fixture""#, r#""project":"a;b""#, 1),
+    )
+    .expect("write");
+    let replay = |more: &[&str]| {
+        isolated()
+            .arg("--no-history")
+            .args(["run", "--quiet", "--samples", "1", "--replay"])
+            .arg(&trace)
+            .args(more)
+            .output()
+            .expect("replay")
+    };
+    let o = replay(&[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("--replay {}", trace.display()))
+            && err.contains("the recorded tag \"project\" = \"a;b\" holds ';'")
+            && err.contains("give --tag KEY=VALUE with that key to replace it"),
+        "{err}"
+    );
+    let o = replay(&["--tag", "project=ab"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -165,6 +165,41 @@ fn a_newer_schema_is_refused_by_version_and_the_run_keeps_its_output() {
 }
 
 #[test]
+fn another_programs_database_is_not_taken_over_and_the_run_keeps_its_output() {
+    // Hostile test round 3, defect 13: a database with only a table `foo` got wattlens' tables.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("other.db");
+    let conn = rusqlite::Connection::open(&ledger).expect("create");
+    conn.execute_batch("CREATE TABLE foo (x); INSERT INTO foo VALUES (1);")
+        .expect("foo");
+    drop(conn);
+    let before = std::fs::read(&ledger).expect("read");
+    run_keeps_its_output(
+        &ledger,
+        "is not a wattlens ledger: it is an SQLite database with other tables (foo); move it \
+         aside or choose another --history FILE",
+    );
+    // Not a byte changed, no WAL made beside it.
+    assert_eq!(std::fs::read(&ledger).expect("read"), before);
+    assert!(!dir.path().join("other.db-wal").exists());
+}
+
+#[test]
+fn a_ledger_whose_version_was_reset_is_a_clear_warning_not_a_create_table_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let o = run_into(&ledger)
+        .args(["-q", "--", "true"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let conn = rusqlite::Connection::open(&ledger).expect("open");
+    conn.pragma_update(None, "user_version", 0).expect("reset");
+    drop(conn);
+    run_keeps_its_output(&ledger, "has a `runs` table but schema version 0");
+}
+
+#[test]
 fn after_a_history_command_the_file_alone_holds_every_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("h.sqlite");

@@ -220,6 +220,7 @@ mod infer;
 mod levers;
 mod library;
 mod output;
+mod output_files;
 mod plan;
 mod plan_checkpoint;
 mod plan_profile;

@@ -25,7 +25,6 @@ use crate::settings::{self, Config};
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
 use child::{measure, LiveScale, Measured};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use trace::Replayed;
@@ -55,7 +54,7 @@ pub fn run(
         );
     }
     let interval = parse_interval(&a.interval)?;
-    let mut tags = parse_tags(&a.tags)?;
+    let mut tags = crate::history::tags::parse(&a.tags)?;
     // Budgets are checked before the command starts: a bad one never follows a measurement.
     let limits =
         crate::commands::estimate::budget_limits(a.max_carbon.as_deref(), a.max_energy.as_deref())?;
@@ -183,7 +182,21 @@ pub fn run(
         let mut notes = replayed.as_ref().map(Replayed::notes).unwrap_or_default();
         notes.extend(header_notes);
         for (k, v) in &t.header().tags {
-            tags.entry(k.clone()).or_insert_with(|| v.clone());
+            if tags.contains_key(k) {
+                continue;
+            }
+            // The trace's own labels meet the same rules as --tag (a hand-edited or older
+            // trace): a --tag of the same key replaces one.
+            if let Some(c) =
+                crate::history::tags::forbidden(k).or_else(|| crate::history::tags::forbidden(v))
+            {
+                bail!(
+                    "--replay {}: the recorded tag {k:?} = {v:?} holds {c}; give --tag \
+                     KEY=VALUE with that key to replace it",
+                    a.replay.as_deref().unwrap_or(Path::new("")).display()
+                );
+            }
+            tags.insert(k.clone(), v.clone());
         }
         let m = replay(t, inputs).context("--replay")?;
         if t.torn() {
@@ -381,6 +394,22 @@ pub fn run(
         None if !a.quiet => text.insert_str(0, &report::run_summary(&e, &printable(&windows))),
         None => {}
     }
+    if let Some(out) = on_stdout {
+        // Bounded: stdout may be a pipe nobody reads (abandoned, as a stalled --json pipe); a
+        // closed one is no error, any other failure (a full disk, /dev/full) is.
+        let written = pipe::bounded_result(pipe::PIPE_GRACE, move || {
+            use std::io::Write as _;
+            let mut lock = std::io::stdout().lock();
+            lock.write_all(out.as_bytes()).and_then(|()| lock.flush())
+        });
+        if let Some(Err(err)) = written {
+            if err.kind() != std::io::ErrorKind::BrokenPipe {
+                failed.push(format!(
+                    "cannot write the --format summary to stdout: {err}"
+                ));
+            }
+        }
+    }
     for msg in &failed {
         text.push_str(&format!("error: {msg}\n"));
     }
@@ -388,14 +417,6 @@ pub fn run(
     for line in &over {
         text.push_str(line);
         text.push('\n');
-    }
-    if let Some(out) = on_stdout {
-        // Bounded: stdout may be a pipe nobody reads; a closed one is no error.
-        pipe::bounded(pipe::PIPE_GRACE, move || {
-            use std::io::Write as _;
-            let mut lock = std::io::stdout().lock();
-            let _ = lock.write_all(out.as_bytes()).and_then(|()| lock.flush());
-        });
     }
     // Bounded too: stderr may be the pipe nobody reads.
     if !text.is_empty() {
@@ -556,15 +577,6 @@ fn parse_interval(text: &str) -> Result<Duration> {
         );
     }
     Ok(Duration::from_secs_f64(secs.clamp(0.01, 3600.0)))
-}
-
-fn parse_tags(tags: &[String]) -> Result<BTreeMap<String, String>> {
-    tags.iter()
-        .map(|t| match t.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().into(), v.trim().into())),
-            _ => bail!("invalid value for --tag: {t:?} is not KEY=VALUE"),
-        })
-        .collect()
 }
 
 /// Now as `YYYY-MM-DDTHH:MM:SS` in UTC, the form of CodeCarbon's `timestamp` column.

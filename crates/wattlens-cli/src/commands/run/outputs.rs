@@ -2,16 +2,17 @@
 //! command starts, so that a typo costs nothing, and written without ever waiting on or
 //! reading something that is not a regular file.
 //!
-//! When the file exists: `--json` replaces it, `--csv` appends a row (reading only the header
+//! When the file exists: `--json` replaces it (whole or not at all), `--csv` appends a row (reading only the header
 //! line, and only from a regular file), `--record` refuses unless `--force`. A pipe, a device
 //! (`/dev/stdout`, `/dev/null`) or a terminal is written, never read: `--csv` then writes the
 //! header and the row; a pipe that no process reads is an error, not a wait.
 
 use super::pipe::Pipe;
 use crate::cli::RunArgs;
+use crate::output_file::{folder, link_target};
 use anyhow::{bail, Context, Result};
 use std::fs::{File, Metadata, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use wattlens::report;
@@ -155,7 +156,7 @@ fn check_one(flag: &str, path: &Path) -> Result<(Option<Metadata>, Option<File>)
         }
         Ok(m) => {
             // A pipe or a device: opened now, without waiting for a reader, and held.
-            let f = open_write(path, false).with_context(|| format!("{flag} {shown}"))?;
+            let f = open_write(path).with_context(|| format!("{flag} {shown}"))?;
             Ok((Some(m), Some(f)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -183,14 +184,6 @@ fn check_one(flag: &str, path: &Path) -> Result<(Option<Metadata>, Option<File>)
     }
 }
 
-/// The folder a new file would be made in.
-fn folder(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
 /// What makes two paths the same file.
 #[derive(Debug, PartialEq, Eq)]
 enum Identity {
@@ -215,41 +208,17 @@ fn identity(path: &Path) -> Option<Identity> {
     }
 }
 
-/// Where `path` leads once every symbolic link in its last part is followed, even to a file
-/// that does not exist yet (a dangling link is where a new file would be made).
-fn link_target(path: &Path) -> PathBuf {
-    let mut p = path.to_path_buf();
-    // As the kernel, give up after 40 links (a loop).
-    for _ in 0..40 {
-        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
-        let Some(t) = is_link.then(|| std::fs::read_link(&p).ok()).flatten() else {
-            break;
-        };
-        p = if t.is_absolute() {
-            t
-        } else {
-            folder(&p).join(t)
-        };
-    }
-    p
-}
-
-/// Opens `path` for writing: a regular or new file is created and truncated (or appended to);
-/// anything else is opened without waiting, so that a pipe nobody reads is an error at once.
+/// Opens `path` for writing: a regular or new file is created and truncated; anything else is
+/// opened without waiting, so that a pipe nobody reads is an error at once.
 ///
 /// # Errors
 /// The OS error, or a pipe without a reader.
-pub(super) fn open_write(path: &Path, append: bool) -> Result<File> {
+pub(super) fn open_write(path: &Path) -> Result<File> {
     let regular = std::fs::metadata(path).map_or(true, |m| m.is_file());
     let mut o = OpenOptions::new();
     o.write(true);
     if regular {
-        o.create(true);
-        if append {
-            o.append(true);
-        } else {
-            o.truncate(true);
-        }
+        o.create(true).truncate(true);
     } else {
         o.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
@@ -266,11 +235,13 @@ pub(super) fn open_write(path: &Path, append: bool) -> Result<File> {
     Ok(f)
 }
 
-/// Writes the `--json` object. To `held`, the pipe or device [`check`] opened, it is only
-/// queued: the returned [`Pipe`] is finished after the regular files are written.
+/// Writes the `--json` object: a regular file whole or not at all (a temporary file renamed
+/// over it, [`crate::output_file::replace_with`]: a full disk keeps the previous file). To
+/// `held`, the pipe or device [`check`] opened, it is only queued: the returned [`Pipe`] is
+/// finished after the regular files are written.
 ///
 /// # Errors
-/// When the file cannot be opened or written.
+/// When the file cannot be written; the previous file is then left as it was.
 pub(super) fn write_json(
     path: &Path,
     held: Option<File>,
@@ -278,9 +249,10 @@ pub(super) fn write_json(
     windows: &[wattlens::measure::WindowFigures],
 ) -> Result<Option<Pipe>> {
     let Some(f) = held else {
-        let f = open_write(path, false)?;
         // Streamed: a run with 100k marked windows is never one JSON tree in memory.
-        wattlens::report::write_run_json(std::io::BufWriter::new(f), e, windows)?;
+        crate::output_file::replace_with(path, |w| {
+            wattlens::report::write_run_json(w, e, windows).map_err(Into::into)
+        })?;
         return Ok(None);
     };
     let mut bytes = Vec::new();
@@ -292,7 +264,9 @@ pub(super) fn write_json(
 
 /// Appends one CodeCarbon row to `path`. A regular file's own header line (the first line, at
 /// most [`MAX_HEADER`] bytes) gives the columns, and a missing last newline is added; a new or
-/// empty file, or anything that is not a regular file, gets the header and the row.
+/// empty file, or anything that is not a regular file, gets the header and the row. The row is
+/// one write, taken back when it fails part-way ([`crate::output_file::append`]): the file
+/// never ends in a partial row.
 ///
 /// # Errors
 /// When the file cannot be read or written, or its first line is longer than [`MAX_HEADER`].
@@ -303,32 +277,23 @@ pub(super) fn append_csv(
     info: &report::RunInfo,
 ) -> Result<Option<Pipe>> {
     let regular = held.is_none() && std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    let (header, needs_newline) = if regular {
-        read_header(path)?
-    } else {
-        (None, false)
-    };
+    let header = if regular { read_header(path)? } else { None };
     let row = report::codecarbon_row(e, info, header.as_deref())?;
     if let Some(f) = held {
         let pipe = Pipe::new(f)?;
         pipe.queue(row.as_bytes());
         return Ok(Some(pipe));
     }
-    let mut f = open_write(path, true)?;
-    if needs_newline {
-        f.write_all(b"\n")?;
-    }
-    f.write_all(row.as_bytes())?;
+    crate::output_file::append(path, row.as_bytes())?;
     Ok(None)
 }
 
-/// The columns of an existing regular file's header line, and whether its last byte is not a
-/// newline.
-fn read_header(path: &Path) -> Result<(Option<Vec<String>>, bool)> {
+/// The columns of an existing regular file's header line (`None` for an empty file).
+fn read_header(path: &Path) -> Result<Option<Vec<String>>> {
     let mut f = File::open(path)?;
     let len = f.metadata()?.len();
     if len == 0 {
-        return Ok((None, false));
+        return Ok(None);
     }
     let mut line = String::new();
     BufReader::new((&mut f).take(MAX_HEADER)).read_line(&mut line)?;
@@ -346,8 +311,5 @@ fn read_header(path: &Path) -> Result<(Option<Vec<String>>, bool)> {
             .map(|r| r.iter().map(str::to_string).collect())
             .unwrap_or_default()
     });
-    f.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    f.read_exact(&mut last)?;
-    Ok((header, last[0] != b'\n'))
+    Ok(header)
 }

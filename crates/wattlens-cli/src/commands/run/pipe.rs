@@ -139,10 +139,18 @@ impl Write for Sink {
 /// Runs `f` (a write to stderr) on its own thread and waits for it at most `grace`: a stderr
 /// that nobody reads must not keep wattlens from exiting with the command's code.
 pub(super) fn bounded(grace: Duration, f: impl FnOnce() + Send + 'static) {
+    let _ = bounded_result(grace, f);
+}
+
+/// Runs `f` (a write to stdout or stderr) on its own thread and waits for it at most `grace`;
+/// its result, or `None` when it did not end in time (a reader that does not read).
+pub(super) fn bounded_result<T: Send + 'static>(
+    grace: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
+        let _ = tx.send(f());
     });
-    let _ = rx.recv_timeout(grace);
+    rx.recv_timeout(grace).ok()
 }
