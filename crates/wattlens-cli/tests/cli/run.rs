@@ -360,7 +360,7 @@ fn a_sigkilled_wattlens_leaves_a_replayable_trace() {
 }
 
 #[test]
-fn unreadable_rapl_falls_back_to_the_model_and_says_how_to_grant_access() {
+fn unreadable_rapl_falls_back_to_the_model_and_says_why() {
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("r.json");
     let o = cmd()
@@ -373,7 +373,10 @@ fn unreadable_rapl_falls_back_to_the_model_and_says_how_to_grant_access() {
         .expect("runs");
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    assert_eq!(err.matches("chmod a+r").count(), 1, "{err}");
+    // The fixture's counter is a folder, not a permission error: access advice is given for
+    // EACCES/EPERM only (issue 11, hostile test: chmod advice for "Too many open files").
+    assert_eq!(err.matches("not a regular file").count(), 1, "{err}");
+    assert!(!err.contains("chmod"), "{err}");
     assert!(err.contains("falling back to the modelled CPU"), "{err}");
     assert_eq!(
         component(&read_json(&json), "CPU (active)")["method"],

@@ -4,7 +4,12 @@
 //! and what was lost, as text; 503 when the sampler has stopped publishing) and `/` (a small
 //! page that refreshes
 //! itself, no external assets). With a token, `/metrics` and `/` require `Authorization: Bearer
-//! TOKEN`; `/healthz` stays open (it says nothing about workloads).
+//! TOKEN`; `/healthz` stays open (it says nothing about workloads). Only GET and HEAD are
+//! answered (405 otherwise). A connection that has not sent a whole request head within
+//! [`HEADER_TIMEOUT`] is closed, and at most [`limit`] connections are open at once (more wait
+//! in the listen backlog, holding none of the agent's files), so idle or slow clients cannot
+//! take the file descriptors the sampler needs (a hostile test held 1,030 half-sent requests:
+//! RAPL reads failed with EMFILE and the package was dropped for good).
 
 use super::{Body, Published};
 use anyhow::{Context, Result};
@@ -13,9 +18,11 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{
     HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
 };
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 const TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -23,6 +30,45 @@ const TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 /// The listen backlog: 200 scrapers connecting at once must not overflow it (a dropped SYN
 /// costs its scraper a 1 s retransmission).
 const BACKLOG: u32 = 1024;
+
+/// How long a connection may take to send a whole request head, from its opening or its last
+/// response: a scraper sends one at once; a client that holds a connection idle is dropped.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connections open at once: `configured` (`[agent] max_connections`), lowered to half of
+/// this process's soft open-file limit (`ulimit -n`, systemd's `LimitNOFILE`) so that the
+/// sampler's reads of sysfs, procfs and the cgroups always find a free descriptor; with the
+/// limit when it was lowered.
+#[must_use]
+pub fn limit(configured: usize) -> (usize, Option<u64>) {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| soft_open_files(&t));
+    match soft {
+        Some(n) if usize::try_from(n / 2).is_ok_and(|half| half < configured) => {
+            (usize::try_from(n / 2).unwrap_or(1).max(1), Some(n))
+        }
+        _ => (configured, None),
+    }
+}
+
+/// The soft limit of `Max open files` in `/proc/self/limits` (`None`: unlimited or absent).
+fn soft_open_files(limits: &str) -> Option<u64> {
+    limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// One open connection; the count goes down when it is dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// Binds `addr` (the error names `--listen`); it listens once the server runs.
 pub fn bind(addr: SocketAddr) -> Result<tokio::net::TcpSocket> {
@@ -47,6 +93,7 @@ pub fn serve(
     socket: tokio::net::TcpSocket,
     published: Arc<Mutex<Published>>,
     token: Option<String>,
+    max_connections: usize,
 ) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
@@ -55,18 +102,35 @@ pub fn serve(
     let token: Option<Arc<str>> = token.map(Into::into);
     rt.block_on(async move {
         let listener = socket.listen(BACKLOG).context("cannot listen (--listen)")?;
+        let open = Arc::new(AtomicUsize::new(0));
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            // At the cap, accept nothing until a connection closes (the kernel holds the
+            // waiting ones in the backlog).
+            while open.load(Ordering::SeqCst) >= max_connections {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let (stream, _) = match listener.accept().await {
+                Ok(s) => s,
+                // Out of descriptors (EMFILE, ENFILE) or an aborted connection: wait a little
+                // rather than spin on an error that repeats at once.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             };
+            open.fetch_add(1, Ordering::SeqCst);
+            let slot = Slot(Arc::clone(&open));
             let published = Arc::clone(&published);
             let token = token.clone();
             tokio::spawn(async move {
+                let _slot = slot;
                 let svc = hyper::service::service_fn(move |req| {
                     let r = respond(&req, &published, token.as_deref());
                     async move { Ok::<_, std::convert::Infallible>(r) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
                     .await;
             });
@@ -88,6 +152,16 @@ fn respond(
     token: Option<&str>,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path();
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let mut r = reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain; charset=utf-8",
+            Bytes::from_static(b"only GET and HEAD are answered\n"),
+        );
+        r.headers_mut()
+            .insert(hyper::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
     let Ok(mut p) = published.lock() else {
         return reply(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -173,4 +247,18 @@ fn respond(
 /// Compares two secrets in time that depends on their lengths only.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_soft_open_file_limit_is_read_from_proc_self_limits() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max open files            256                  4096                 files\n";
+        assert_eq!(soft_open_files(limits), Some(256));
+        let unlimited = "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(soft_open_files(unlimited), None);
+    }
 }
