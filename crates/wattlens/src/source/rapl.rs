@@ -287,7 +287,9 @@ mod tests {
         let e = Rapl::from_root(&fixture("sysfs-unreadable"), false).expect_err("unreadable");
         let msg = e.to_string();
         assert!(
-            msg.contains("energy_uj") && msg.contains("not a regular file") && !msg.contains("chmod"),
+            msg.contains("energy_uj")
+                && msg.contains("not a regular file")
+                && !msg.contains("chmod"),
             "{msg}"
         );
 
@@ -304,7 +306,10 @@ mod tests {
         }
         let e = Rapl::with_reader(&fixture("sysfs-intel-2s"), false, Arc::new(Deny))
             .expect_err("denied");
-        assert!(e.to_string().contains("PLATYPUS") && e.to_string().contains("chmod"), "{e}");
+        assert!(
+            e.to_string().contains("PLATYPUS") && e.to_string().contains("chmod"),
+            "{e}"
+        );
     }
 
     /// Hostile test (issue 11, round 3): 1,030 idle HTTP connections took the agent's file
@@ -333,7 +338,8 @@ mod tests {
             .expect("rapl");
         let mut diff = CounterDiff::new(262_143_328_850);
         let mut buf = Vec::new();
-        r.poll(0.0, &PollContext::default(), &mut buf).expect("poll");
+        r.poll(0.0, &PollContext::default(), &mut buf)
+            .expect("poll");
         let Value::Counter { energy_uj, .. } = buf[0].value else {
             panic!("{buf:?}")
         };
@@ -357,11 +363,15 @@ mod tests {
         fs.0.store(false, std::sync::atomic::Ordering::SeqCst);
         fake.set("intel-rapl:0", 13_000_000).expect("set");
         buf.clear();
-        r.poll(11.0, &PollContext::default(), &mut buf).expect("poll");
+        r.poll(11.0, &PollContext::default(), &mut buf)
+            .expect("poll");
         let Value::Counter { energy_uj, .. } = buf[0].value else {
             panic!("{buf:?}")
         };
-        assert_eq!(diff.update(energy_uj), Some(crate::energy::Delta::Forward(12_000_000)));
+        assert_eq!(
+            diff.update(energy_uj),
+            Some(crate::energy::Delta::Forward(12_000_000))
+        );
     }
 
     #[test]

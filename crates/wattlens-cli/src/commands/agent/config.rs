@@ -103,7 +103,10 @@ pub fn resolve(
     table: Option<&toml::Table>,
     file: Option<&std::path::Path>,
 ) -> Result<Settings> {
-    let file_name = file.map_or_else(|| "the config file".into(), |f| format!("config file {}", f.display()));
+    let file_name = file.map_or_else(
+        || "the config file".into(),
+        |f| format!("config file {}", f.display()),
+    );
     let cfg: AgentConfig = match table {
         Some(t) => toml::Value::Table(t.clone())
             .try_into()
@@ -115,10 +118,9 @@ pub fn resolve(
                     toml::Value::Table(one).try_into::<AgentConfig>().is_err()
                 });
                 match key {
-                    Some((k, _)) if e.message().starts_with("unknown field") => anyhow::anyhow!(
-                        "{file_name}: [agent] has no key {k} ({})",
-                        e.message()
-                    ),
+                    Some((k, _)) if e.message().starts_with("unknown field") => {
+                        anyhow::anyhow!("{file_name}: [agent] has no key {k} ({})", e.message())
+                    }
                     Some((k, _)) => anyhow::anyhow!(
                         "invalid value for {k} in [agent] of {file_name}: {}",
                         e.message()

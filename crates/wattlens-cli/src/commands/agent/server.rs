@@ -97,6 +97,7 @@ pub fn serve(
 ) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()
         .context("cannot start the HTTP server's runtime")?;
     let token: Option<Arc<str>> = token.map(Into::into);
@@ -258,7 +259,8 @@ mod tests {
         let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
                       Max open files            256                  4096                 files\n";
         assert_eq!(soft_open_files(limits), Some(256));
-        let unlimited = "Max open files            unlimited            unlimited            files\n";
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
         assert_eq!(soft_open_files(unlimited), None);
     }
 }
