@@ -222,20 +222,20 @@ fn bad_agent_input_from_the_third_hostile_test_is_refused_with_exit_2() {
         ),
         (
             "[agent]\nmax_workloads = \"many\"\n",
-            vec![format!("max_workloads in [agent] of config file {file}")],
+            vec![format!("[agent] max_workloads in config file {file}")],
         ),
         (
             "[agent]\ninterval = \"0s\"\n",
-            vec![format!("interval in [agent] of config file {file}")],
+            vec![format!("[agent] interval in config file {file}")],
         ),
         (
             "[agent]\nmax_connections = 0\n",
-            vec![format!("max_connections in [agent] of config file {file}")],
+            vec![format!("[agent] max_connections in config file {file}")],
         ),
         (
             "[agent]\ntoken_file = \"/nonexistent/token\"\n",
             vec![format!(
-                "cannot read token_file in [agent] of config file {file} /nonexistent/token"
+                "cannot read /nonexistent/token (given by [agent] token_file in config file {file})"
             )],
         ),
         (

@@ -180,7 +180,8 @@ impl Discovery {
             // A folder that is still there without `cpu.stat` (which every cgroup v2 has) is not
             // a cgroup: not a workload, and not vanished (a hostile test saw it counted as
             // vanished at every poll).
-            if !(dir.is_dir() && !dir.join("cpu.stat").exists()) {
+            let not_a_cgroup = dir.is_dir() && !dir.join("cpu.stat").exists();
+            if !not_a_cgroup {
                 found.vanished += 1;
             }
             return false;

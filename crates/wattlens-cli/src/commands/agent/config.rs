@@ -122,7 +122,7 @@ pub fn resolve(
                         anyhow::anyhow!("{file_name}: [agent] has no key {k} ({})", e.message())
                     }
                     Some((k, _)) => anyhow::anyhow!(
-                        "invalid value for {k} in [agent] of {file_name}: {}",
+                        "invalid value for [agent] {k} in {file_name}: {}",
                         e.message()
                     ),
                     None => anyhow::anyhow!("{file_name}: [agent] is malformed: {}", e.message()),
@@ -134,7 +134,7 @@ pub fn resolve(
         if flag {
             format!("--{name}")
         } else {
-            format!("{key} in [agent] of {file_name}")
+            format!("[agent] {key} in {file_name}")
         }
     };
     let listen_text = a
@@ -193,15 +193,15 @@ pub fn resolve(
     let token = match token_file {
         Some(p) => {
             let t = std::fs::read_to_string(&p)
-                .with_context(|| format!("cannot read {token_from} {}", p.display()))?;
+                .with_context(|| format!("cannot read {} (given by {token_from})", p.display()))?;
             let t = t.trim().to_string();
             // Visible ASCII only: a client sends the token in an HTTP header, where anything
             // else (a non-ASCII letter) cannot match byte for byte (hostile test: `tökén`
             // was accepted and nothing could authenticate).
             if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
                 bail!(
-                    "{token_from} {}: the token must be one word of visible ASCII characters on \
-                     one line (no spaces, no accented letters)",
+                    "{} (given by {token_from}): the token must be one word of visible ASCII \
+                     characters on one line (no spaces, no accented letters)",
                     p.display()
                 );
             }
