@@ -268,8 +268,9 @@ pub const DEFAULT_CONFIG: &str = r#"# wattlens config file: defaults for flags (
 # max_workloads = 10000
 # How long a workload that is gone stays exposed before it folds into the totals of gone ones.
 # retain = "5min"
-# The most HTTP connections open at once (idle ones are closed after 10 s without a whole
-# request); lowered to half the open-file limit (ulimit -n) so the sampler keeps its files.
+# The most HTTP connections open at once (a new one past it closes the oldest; idle ones are
+# closed after 10 s without a whole request); lowered to half the open-file limit (ulimit -n)
+# so the sampler keeps its files.
 # max_connections = 256
 "#;
 

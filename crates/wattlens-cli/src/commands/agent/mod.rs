@@ -7,6 +7,7 @@
 //! comes and hands every other scraper those bytes.
 
 pub mod config;
+mod conns;
 mod metrics;
 mod page;
 mod series;
@@ -259,7 +260,7 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         .name("wattlens-sampler".into())
         .spawn(move || sampler.run(start))
         .context("cannot start the sampler thread")?;
-    let (max_connections, lowered) = server::limit(s.max_connections);
+    let (max_connections, lowered) = conns::limit(s.max_connections);
     if let Some(n) = lowered {
         eprintln!(
             "wattlens agent: at most {max_connections} HTTP connections at once (half the \

@@ -6,10 +6,8 @@
 //! itself, no external assets). With a token, `/metrics` and `/` require `Authorization: Bearer
 //! TOKEN`; `/healthz` stays open (it says nothing about workloads). Only GET and HEAD are
 //! answered (405 otherwise). A connection that has not sent a whole request head within
-//! [`HEADER_TIMEOUT`] is closed, and at most [`limit`] connections are open at once (more wait
-//! in the listen backlog, holding none of the agent's files), so idle or slow clients cannot
-//! take the file descriptors the sampler needs (a hostile test held 1,030 half-sent requests:
-//! RAPL reads failed with EMFILE and the package was dropped for good).
+//! [`HEADER_TIMEOUT`] is closed, and the open connections are bounded ([`super::conns`]), so
+//! idle or slow clients cannot take the file descriptors the sampler needs.
 
 use super::{Body, Published};
 use anyhow::{Context, Result};
@@ -20,7 +18,6 @@ use hyper::header::{
 };
 use hyper::{Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,41 +31,6 @@ const BACKLOG: u32 = 1024;
 /// How long a connection may take to send a whole request head, from its opening or its last
 /// response: a scraper sends one at once; a client that holds a connection idle is dropped.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The connections open at once: `configured` (`[agent] max_connections`), lowered to half of
-/// this process's soft open-file limit (`ulimit -n`, systemd's `LimitNOFILE`) so that the
-/// sampler's reads of sysfs, procfs and the cgroups always find a free descriptor; with the
-/// limit when it was lowered.
-#[must_use]
-pub fn limit(configured: usize) -> (usize, Option<u64>) {
-    let soft = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|t| soft_open_files(&t));
-    match soft {
-        Some(n) if usize::try_from(n / 2).is_ok_and(|half| half < configured) => {
-            (usize::try_from(n / 2).unwrap_or(1).max(1), Some(n))
-        }
-        _ => (configured, None),
-    }
-}
-
-/// The soft limit of `Max open files` in `/proc/self/limits` (`None`: unlimited or absent).
-fn soft_open_files(limits: &str) -> Option<u64> {
-    limits
-        .lines()
-        .find_map(|l| l.strip_prefix("Max open files"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-}
-
-/// One open connection; the count goes down when it is dropped.
-struct Slot(Arc<AtomicUsize>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
 
 /// Binds `addr` (the error names `--listen`); it listens once the server runs.
 pub fn bind(addr: SocketAddr) -> Result<tokio::net::TcpSocket> {
@@ -103,13 +65,8 @@ pub fn serve(
     let token: Option<Arc<str>> = token.map(Into::into);
     rt.block_on(async move {
         let listener = socket.listen(BACKLOG).context("cannot listen (--listen)")?;
-        let open = Arc::new(AtomicUsize::new(0));
+        let open = super::conns::Open::new(max_connections);
         loop {
-            // At the cap, accept nothing until a connection closes (the kernel holds the
-            // waiting ones in the backlog).
-            while open.load(Ordering::SeqCst) >= max_connections {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
             let (stream, _) = match listener.accept().await {
                 Ok(s) => s,
                 // Out of descriptors (EMFILE, ENFILE) or an aborted connection: wait a little
@@ -119,22 +76,24 @@ pub fn serve(
                     continue;
                 }
             };
-            open.fetch_add(1, Ordering::SeqCst);
-            let slot = Slot(Arc::clone(&open));
+            let (ticket, closed) = open.admit();
             let published = Arc::clone(&published);
             let token = token.clone();
             tokio::spawn(async move {
-                let _slot = slot;
                 let svc = hyper::service::service_fn(move |req| {
                     let r = respond(&req, &published, token.as_deref());
                     async move { Ok::<_, std::convert::Infallible>(r) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
+                let conn = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
                     .header_read_timeout(HEADER_TIMEOUT)
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                ticket.serve(conn).await;
             });
+            if closed {
+                // Let the closed connection's task drop its socket before the next accept.
+                tokio::task::yield_now().await;
+            }
         }
     })
 }
@@ -248,19 +207,4 @@ fn respond(
 /// Compares two secrets in time that depends on their lengths only.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_soft_open_file_limit_is_read_from_proc_self_limits() {
-        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
-                      Max open files            256                  4096                 files\n";
-        assert_eq!(soft_open_files(limits), Some(256));
-        let unlimited =
-            "Max open files            unlimited            unlimited            files\n";
-        assert_eq!(soft_open_files(unlimited), None);
-    }
 }
