@@ -1089,6 +1089,14 @@ pub struct AgentArgs {
     /// A file holding a bearer token that /metrics and / then require.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// The kubelet's pod log folder (`<namespace>_<pod>_<uid>` folders), for the pods'
+    /// namespace and name labels [default: /var/log/pods].
+    #[arg(long, value_name = "DIR")]
+    pub pod_logs_root: Option<PathBuf>,
+    /// A file naming pods by UID (TOML or JSON: "<uid>" -> {namespace, name}; or `kubectl get
+    /// pods -o json`), read again when it changes; it wins over the pod log folder.
+    #[arg(long, value_name = "FILE")]
+    pub pod_labels: Option<PathBuf>,
     /// Rated power of all the machine's CPUs, for the modelled CPU when RAPL is absent (W).
     #[arg(long, value_name = "POWER")]
     pub cpu_tdp: Option<String>,

@@ -25,3 +25,7 @@ pub const HISTORY: &str = "WATTLENS_HISTORY";
 /// Test only: milliseconds a ledger write sleeps between BEGIN and COMMIT (after saying so on
 /// stderr), so that a test can kill a writer mid-transaction.
 pub const TEST_LEDGER_PAUSE_MS: &str = "WATTLENS_TEST_LEDGER_PAUSE_MS";
+/// Test only: a TOML file of NVIDIA GPUs (counters, processes, utilisation, MIG instances;
+/// `wattlens::source::nvml_fixture`) that `wattlens agent` reads instead of the driver, so that
+/// the GPU split is tested end to end without a GPU (said on stderr when used).
+pub const TEST_NVML: &str = "WATTLENS_TEST_NVML";

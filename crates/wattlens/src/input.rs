@@ -59,7 +59,7 @@ impl Dim {
             Dim::Intensity => "e.g. 390g/kWh, 0.39kg/kWh",
             Dim::WaterIntensity => "e.g. 1.8L/kWh, 500gal/MWh",
             Dim::Price => "e.g. 0.12, 0.12USD/kWh, 95EUR/MWh",
-            Dim::Mass => "e.g. 150kg, 1.5t, 500kgCO2e",
+            Dim::Mass => "e.g. 150kg, 1.5t, 500kgCO2e, 20mg",
         }
     }
 }
@@ -479,11 +479,16 @@ fn convert(
             "m3/MWh" | "m3/mwh" => 1.0,
             _ => return Err(malformed(whole, dim)),
         },
-        // The output writes masses as `kgCO2e`: that form reads back.
+        // The output writes masses as `mgCO2e` .. `MtCO2e`: each form reads back. Case counts:
+        // `mg` is a milligram and `Mt` a megatonne; `Mg` and `mt` are refused, not guessed.
         Dim::Mass => match unit.replace(' ', "").as_str() {
             "" | "kg" | "kgCO2e" | "kgCO2" => 1.0,
             "g" | "gCO2e" | "gCO2" => 1e-3,
+            "mg" | "mgCO2e" | "mgCO2" => 1e-6,
+            "µg" | "ug" | "µgCO2e" | "ugCO2e" | "µgCO2" | "ugCO2" => 1e-9,
             "t" | "tCO2e" | "tCO2" => 1e3,
+            "kt" | "ktCO2e" | "ktCO2" => 1e6,
+            "Mt" | "MtCO2e" | "MtCO2" => 1e9,
             _ => return Err(malformed(whole, dim)),
         },
         Dim::Price => {
@@ -638,6 +643,17 @@ mod tests {
         assert_eq!(p("500kgCO2e", Dim::Mass), 500.0);
         assert_eq!(p("2tCO2e", Dim::Mass), 2000.0);
         assert_eq!(p("300gCO2e", Dim::Mass), 0.3);
+        // Below the gram and above the tonne, as the output writes them (hostile test: 1mg was
+        // refused though `run` prints mgCO2e). 1 mg = 1e-6 kg; 2 kt = 2e6 kg; 3 Mt = 3e9 kg.
+        assert!((p("1mg", Dim::Mass) - 1e-6).abs() < 1e-18);
+        assert!((p("250mgCO2e", Dim::Mass) - 2.5e-4).abs() < 1e-16);
+        assert!((p("40µg", Dim::Mass) - 4e-8).abs() < 1e-20);
+        assert!((p("40ug", Dim::Mass) - 4e-8).abs() < 1e-20);
+        assert_eq!(p("2ktCO2e", Dim::Mass), 2e6);
+        assert_eq!(p("3Mt", Dim::Mass), 3e9);
+        for bad in ["1Mg", "1mt", "1mgCO2x"] {
+            assert!(parse_range(bad, Dim::Mass).is_err(), "{bad}");
+        }
         let e = parse_range("1xWh", Dim::Energy)
             .expect_err("bad")
             .to_string();

@@ -364,13 +364,30 @@ fn parse_id(text: &str) -> Result<i64> {
     }
 }
 
-/// `--limit`: a count; 0 is all.
+/// `--limit`: a count of rows as every count reads (`20`, `1k`, `1e3`); 0 is all. A count
+/// past what SQLite can number (2^63 - 1 rows) is refused without echoing it: the error
+/// printer writes a long digit run short, so `99999999999999999999` came back as `1.000e20`.
 fn parse_limit(text: &str) -> Result<Option<usize>> {
-    match text.trim().parse::<usize>() {
-        Ok(0) => Ok(None),
-        Ok(n) => Ok(Some(n)),
-        Err(_) => bail!("invalid value for --limit: {text:?}; give a whole number (0 for all)"),
+    let n = match text.trim().parse::<u64>() {
+        Ok(n) => n as f64,
+        Err(_) => match wattlens::input::parse_range(text.trim(), wattlens::input::Dim::Count) {
+            Ok(r) if r.is_point() && r.lo.fract() == 0.0 => r.lo,
+            _ => bail!(
+                "invalid value for --limit: {text:?} is not a whole number of rows; give e.g. \
+                 20, 1k or 1e3 (0 for all)"
+            ),
+        },
+    };
+    // i64::MAX as f64 rounds up to 2^63, which i64 cannot hold: compare with `<`.
+    if n >= i64::MAX as f64 {
+        bail!(
+            "invalid value for --limit: more rows than a ledger can hold (SQLite numbers rows \
+             below 2^63); give a smaller count, or 0 for all"
+        );
     }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = n as usize;
+    Ok((n > 0).then_some(n))
 }
 
 /// The `--since`/`--tag`/`--kind` filter; `limit` unset.
@@ -455,6 +472,28 @@ mod tests {
         assert_eq!(parse_limit("0").expect("all"), None);
         assert_eq!(parse_limit("5").expect("5"), Some(5));
         assert!(parse_limit("-1").is_err());
+        // Counts read as counts do; too many rows is refused naming the flag, not echoing a
+        // number the error printer would rewrite (hostile test: 1e20, 20 nines).
+        assert_eq!(parse_limit("1k").expect("1k"), Some(1000));
+        assert_eq!(parse_limit("1e3").expect("1e3"), Some(1000));
+        for huge in [
+            "1e20",
+            "99999999999999999999",
+            "18446744073709551615",
+            "9223372036854775807",
+        ] {
+            let e = parse_limit(huge).expect_err(huge).to_string();
+            assert!(
+                e.contains("--limit") && e.contains("more rows than"),
+                "{huge}: {e}"
+            );
+        }
+        assert_eq!(
+            parse_limit("9223372036854774784").expect("below 2^63"),
+            Some(9_223_372_036_854_774_784)
+        );
+        let e = parse_limit("1.5").expect_err("1.5").to_string();
+        assert!(e.contains("\"1.5\" is not a whole number"), "{e}");
     }
 
     #[test]

@@ -9,7 +9,9 @@ use crate::history::Place;
 use crate::{ExitStatus, Output};
 use anyhow::{bail, Context, Result};
 use std::io::Read;
-use wattlens::report::formats::{self, Activity, Document, FunctionalUnit, Meta};
+use wattlens::report::formats::{
+    self, Activity, Document, DocumentError, FunctionalUnit, Meta, PerError,
+};
 
 const FORMATS: &str = "html, markdown, model-card, boamps, cyclonedx, spdx or sci";
 
@@ -78,44 +80,27 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
             "--per is required for --format sci: name the functional units the footprint covers, \
              as --per \"1000 requests\" or --per \"1 training run\""
         ),
-        (Some(p), _) => Some(FunctionalUnit::parse(p).with_context(|| {
-            format!("--per {p:?}: give a positive number and a unit, as \"1000 requests\"")
+        (Some(p), _) => Some(FunctionalUnit::parse(p).map_err(|e| match e {
+            PerError::TooFew(_) => anyhow::anyhow!(
+                "--per {p:?}: {e}; give the number of units the footprint covers, as \"1000 \
+                 requests\" or \"1 training run\""
+            ),
+            _ => anyhow::anyhow!(
+                "--per {p:?}: give a positive number and a unit, as \"1000 requests\" or \"1M \
+                 requests\" (k, M, B, T as for counts)"
+            ),
         })?),
         (None, _) => None,
     };
     let (name, text) = read_source(source, place)?;
-    let doc = Document::from_json(&text)
-        .with_context(|| format!("report: {name} is not a wattlens.footprint/v1 JSON"))?;
-    // A hand-edited file with an infinite figure rendered `emissions: inf` (not YAML), exit 0.
-    let mut bad: Vec<String> = doc
-        .report
-        .non_finite()
-        .into_iter()
-        .map(|k| format!("{k} (not a finite number)"))
-        .collect();
-    // Nor a negative or astronomically large energy, carbon or water (1e308 kg rendered as
-    // `emissions: inf`; -5 kWh rendered without complaint).
-    bad.extend(
-        doc.report
-            .figures
-            .iter()
-            .filter(|(f, p)| {
-                let k = f.key();
-                let physical = k.ends_with("_kwh") || k.ends_with("_kgco2e") || k.ends_with("_l");
-                physical
-                    && [p.p5, p.p50, p.p95]
-                        .iter()
-                        .any(|v| *v < 0.0 || v.abs() > 1e100)
-            })
-            .map(|(f, _)| format!("{} (negative or above 1e100)", f.key())),
-    );
-    if !bad.is_empty() {
-        bail!(
-            "report: {name}: figures no footprint written by wattlens holds: {} (was the file \
-             edited?)",
-            bad.join(", ")
-        );
-    }
+    // One check for every format (a missing figure was rendered as 0, exit 0; an infinite one
+    // as `emissions: inf`; a negative duration as negative hours): exit 2 naming each field.
+    let doc = Document::read(&text).map_err(|e| match e {
+        DocumentError::Invalid(_) => {
+            anyhow::anyhow!("report: {name}: {e} (was the file edited?)")
+        }
+        _ => anyhow::anyhow!("report: {name} is {e}"),
+    })?;
     // R in requests must be the requests the footprint covers (its `requests` figure): a hostile
     // test read one request's footprint "per 1000 requests" and got an SCI 1,000x too low.
     if let (Some(p), Some(covered)) = (&per, doc.report.get(wattlens::figure::Figure::Requests)) {

@@ -168,12 +168,13 @@ fn chart(o: &mut String, rows: &[Row]) {
         );
         return;
     };
-    let top = points
+    let most = points
         .iter()
         .map(|p| p.2.p95.max(p.2.p50))
-        .fold(0.0, f64::max)
-        .max(f64::MIN_POSITIVE)
-        * 1.1;
+        .fold(0.0, f64::max);
+    // Runs that all emitted nothing get a 1 mg axis: the smallest positive f64 printed its top
+    // as `2.45e-302 mgCO2e`.
+    let top = if most > 0.0 { most * 1.1 } else { 1e-6 };
     let span = (last.0 - first.0).max(1);
     let (x0, w, h) = (70.0, 550.0, 170.0);
     #[allow(clippy::cast_precision_loss)]
@@ -218,4 +219,49 @@ fn chart(o: &mut String, rows: &[Row]) {
         x0 + w,
         esc(last.1.started.get(..10).unwrap_or("")),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::history::{Row, Spread};
+
+    fn row(id: i64, started: &str, carbon: f64) -> Row {
+        let s = Spread {
+            p5: carbon,
+            p50: carbon,
+            p95: carbon,
+        };
+        Row {
+            id,
+            started: started.into(),
+            kind: "run".into(),
+            report_kind: "run".into(),
+            command: Some("true".into()),
+            host: None,
+            method: "modelled".into(),
+            energy_kwh: Some(s),
+            carbon_kgco2e: Some(s),
+            water_l: Some(s),
+            exit_code: Some(0),
+            wattlens_version: "0".into(),
+            tags: std::collections::BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn runs_that_emitted_nothing_get_a_readable_axis() {
+        let rows = [
+            row(1, "2026-11-01T00:00:00Z", 0.0),
+            row(2, "2026-11-02T00:00:00Z", 0.0),
+        ];
+        let page = super::html(&rows, "all");
+        assert!(!page.contains("e-30"), "{page}");
+        assert!(page.contains(">1 mgCO2e</text>"), "{page}");
+        // A 2 g run: the axis tops at 2 g x 1.1 = 2.2 g.
+        let rows = [
+            row(1, "2026-11-01T00:00:00Z", 0.0),
+            row(2, "2026-11-02T00:00:00Z", 0.002),
+        ];
+        assert!(super::html(&rows, "all").contains(">2.2 gCO2e</text>"));
+    }
 }

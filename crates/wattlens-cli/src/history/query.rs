@@ -155,6 +155,8 @@ impl Ledger {
                 )
             };
             let id: i64 = r.get(0).map_err(err)?;
+            // A cell that does not read names its run and column (it named only the column).
+            let cell = |e| bad_cell(&self.path, id, e);
             let tags = tag_stmt
                 .query_map([id], |t| Ok((t.get(0)?, t.get(1)?)))
                 .map_err(err)?
@@ -162,21 +164,21 @@ impl Ledger {
                 .map_err(err)?;
             let row = Row {
                 id,
-                started: r.get(1).map_err(err)?,
-                kind: r.get(2).map_err(err)?,
-                report_kind: r.get(3).map_err(err)?,
-                command: r.get(4).map_err(err)?,
-                host: r.get(5).map_err(err)?,
-                method: r.get(6).map_err(err)?,
-                energy_kwh: spread(7).map_err(err)?,
-                carbon_kgco2e: spread(10).map_err(err)?,
-                water_l: spread(13).map_err(err)?,
-                exit_code: r.get(16).map_err(err)?,
-                wattlens_version: r.get(17).map_err(err)?,
+                started: r.get(1).map_err(cell)?,
+                kind: r.get(2).map_err(cell)?,
+                report_kind: r.get(3).map_err(cell)?,
+                command: r.get(4).map_err(cell)?,
+                host: r.get(5).map_err(cell)?,
+                method: r.get(6).map_err(cell)?,
+                energy_kwh: spread(7).map_err(cell)?,
+                carbon_kgco2e: spread(10).map_err(cell)?,
+                water_l: spread(13).map_err(cell)?,
+                exit_code: r.get(16).map_err(cell)?,
+                wattlens_version: r.get(17).map_err(cell)?,
                 tags,
             };
             let json = if with_report {
-                Some(r.get(18).map_err(err)?)
+                Some(r.get(18).map_err(cell)?)
             } else {
                 None
             };
@@ -184,4 +186,45 @@ impl Ledger {
         }
         Ok(())
     }
+}
+
+/// The error of a cell of run `id` that does not read as its column's type: the run and the
+/// column by name, what is stored, and what to do.
+fn bad_cell(path: &std::path::Path, id: i64, e: rusqlite::Error) -> anyhow::Error {
+    use rusqlite::Error as E;
+    let index = match &e {
+        E::InvalidColumnType(i, ..)
+        | E::FromSqlConversionFailure(i, ..)
+        | E::IntegralValueOutOfRange(i, _) => Some(*i),
+        _ => None,
+    };
+    let Some(i) = index else {
+        return explain(path, e);
+    };
+    let name = COLUMNS.split(", ").chain(["report"]).nth(i).unwrap_or("?");
+    let want = if name.ends_with("_p5") || name.ends_with("_p50") || name.ends_with("_p95") {
+        "a number"
+    } else if name == "exit_code" {
+        "a whole number"
+    } else {
+        "text"
+    };
+    let stored = match &e {
+        E::InvalidColumnType(_, _, ty) | E::FromSqlConversionFailure(_, ty, _) => {
+            let held = match ty {
+                rusqlite::types::Type::Text => "text",
+                rusqlite::types::Type::Real => "a real number",
+                rusqlite::types::Type::Integer => "an integer",
+                rusqlite::types::Type::Blob => "binary data",
+                rusqlite::types::Type::Null => "nothing (NULL)",
+            };
+            format!("holds {held} where {want} belongs")
+        }
+        _ => format!("holds a value out of range where {want} belongs"),
+    };
+    anyhow::anyhow!(
+        "history ledger {}: run {id}, column {name} {stored} (was the file edited or damaged?); \
+         `wattlens history rm {id}` removes that run, or restore the ledger from a copy",
+        path.display()
+    )
 }

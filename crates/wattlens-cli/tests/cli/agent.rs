@@ -77,7 +77,18 @@ impl FakeNode {
 
     /// The agent's command on this node.
     pub fn agent(&self, port: u16, extra: &[&str]) -> AgentProcess {
+        self.agent_with_env(port, extra, &[])
+    }
+
+    /// [`FakeNode::agent`] with these environment variables set for it.
+    pub fn agent_with_env(
+        &self,
+        port: u16,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> AgentProcess {
         let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
+        c.envs(env.iter().copied());
         c.env_remove("WATTLENS_CATALOG")
             .env_remove("WATTLENS_CONFIG")
             .env_remove("WATTLENS_SYSFS_ROOT")

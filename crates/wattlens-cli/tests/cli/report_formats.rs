@@ -96,7 +96,7 @@ fn schemas(rel: &str) -> PathBuf {
 }
 
 /// The errors of `v` against the schema file `schema`, with the vendored references.
-fn errors(schema: &str, v: &Value) -> Vec<String> {
+pub(super) fn errors(schema: &str, v: &Value) -> Vec<String> {
     let boamps = "https://raw.githubusercontent.com/Boavizta/BoAmps/main/model/";
     let mut map: Vec<(String, PathBuf)> =
         ["spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json"]
@@ -117,7 +117,7 @@ fn errors(schema: &str, v: &Value) -> Vec<String> {
     }
     map.push((
         format!("{boamps}measure_schema.json"),
-        schemas("boamps/measure_schema.wattlens.json"),
+        schemas("boamps/measure_schema.boamps-1.wattlens.json"),
     ));
     let s = read_json(&schemas(schema));
     let validator = jsonschema::options()
@@ -163,6 +163,36 @@ fn json_formats_follow_their_published_schemas() {
         b["measures"][0]["powerConsumption"],
         rv["it_energy_kwh"]["p50"]
     );
+    // Each measure also follows the published measure_schema.json (the pre-1.0 file, which
+    // requires `unit`), and names no field that neither version defines (a misspelt one would
+    // pass both schemas, which allow unknown fields).
+    let known: Vec<String> = [
+        "boamps/measure_schema.json",
+        "boamps/measure_schema.boamps-1.wattlens.json",
+    ]
+    .iter()
+    .flat_map(|f| {
+        read_json(&schemas(f))["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    })
+    .collect();
+    for m in b["measures"].as_array().expect("measures") {
+        assert_eq!(
+            errors("boamps/measure_schema.json", m),
+            Vec::<String>::new()
+        );
+        for k in m.as_object().expect("a measure").keys() {
+            assert!(
+                known.contains(k),
+                "measure field {k} is in no BoAmps measure schema"
+            );
+        }
+    }
+    assert_eq!(b["measures"][0]["unit"], "kWh");
     assert_eq!(b["environment"]["country"], "FR");
     // The effective intensity: operational g over facility kWh, the FR catalog row's 56 g/kWh.
     let i = b["environment"]["powerSourceCarbonIntensity"]
@@ -207,6 +237,15 @@ fn the_validator_catches_a_broken_output() {
     let b = serde_json::json!({"task": {"taskStage": "training", "taskFamily": "x",
         "algorithms": [{}], "dataset": [{"dataUsage": "input"}]}, "measures": [], "infrastructure": {}});
     assert!(errors("boamps/report_schema.json", &b).len() >= 3);
+    // BoAmps 1.x dropped `unit`; the published pre-1.0 measure schema requires it.
+    let mut m = serde_json::json!({"measurementMethod": "x", "powerConsumption": 1.0});
+    let v1 = "boamps/measure_schema.boamps-1.wattlens.json";
+    assert!(errors(v1, &m).is_empty());
+    assert!(!errors("boamps/measure_schema.json", &m).is_empty());
+    m["unit"] = "kWh".into();
+    assert!(errors("boamps/measure_schema.json", &m).is_empty());
+    m["measurementDuration"] = (-1.0).into();
+    assert!(!errors(v1, &m).is_empty());
 }
 
 #[test]

@@ -36,6 +36,8 @@ pub struct Lost {
     pub vanished_cgroups: u64,
     /// Walks of the cgroup tree that stopped at their limit.
     pub truncated_walks: u64,
+    /// Reads of the pod label file that failed after the start (its last good names kept).
+    pub pod_label_errors: u64,
     /// The newest notes, each a sentence.
     pub notes: Vec<String>,
 }

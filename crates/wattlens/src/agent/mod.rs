@@ -1,6 +1,7 @@
 //! The node agent's library part: workloads discovered from a cgroup (v2) tree ([`Discovery`],
 //! labelled by [`Workload::classify`]: systemd units, containers, Slurm jobs and steps,
-//! Kubernetes pods), each interval's node energy split among them with conservation
+//! Kubernetes pods, their namespace and name from the node's pod log folders or a label file:
+//! [`PodNames`]), each interval's node energy split among them with conservation
 //! ([`NodeAgent::tick`]: `sum(workloads) + idle = node`, every interval and component), carbon
 //! and water through the accounting core ([`crate::footprint::SiteValues`]), and a bounded set
 //! of workloads ([`WorkloadSet`]) so that memory stays flat on a busy node. The binary serves
@@ -8,12 +9,16 @@
 
 mod discover;
 mod figures;
+mod gpu;
 mod node;
+mod pods;
 mod set;
 mod workload;
 
 pub use discover::{Discovery, Found, Seen, MAX_DEPTH, MAX_PIDS};
 pub use figures::{Device, Interval, Lost};
+pub use gpu::{GpuSplit, MigSplit};
 pub use node::NodeAgent;
+pub use pods::{PodName, PodNames, PodNamesError, MAX_PODS};
 pub use set::{Entry, Folded, Limits, Totals, WorkloadSet, COMPONENTS};
 pub use workload::{Qos, Workload, WorkloadKind};

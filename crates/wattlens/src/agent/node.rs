@@ -17,11 +17,14 @@
 
 use super::discover::Found;
 use super::figures::{Device, Interval, Lost};
+use super::gpu::{self, GpuSplit, MigSplit};
+use super::pods::PodNames;
 use super::set::{Limits, WorkloadSet};
 use crate::energy::{CounterDiff, Delta, Method, PowerIntegrator};
 use crate::footprint::{Busy, ItEnergy, SiteValues};
 use crate::measure::attribution::{self, Cpu, Dram, Gpu, Node, Use};
 use crate::measure::ModelInputs;
+use crate::source::gpu_use::GpuUse;
 use crate::source::procfs::MachineStat;
 use crate::source::{DeviceId, Part, Reading, Value};
 use crate::units::{GramsCo2e, Hours, Joules, KilowattHours, Litres, Watts};
@@ -49,6 +52,9 @@ pub struct NodeAgent {
     set: WorkloadSet,
     lost: Lost,
     polls: u64,
+    pods: Option<PodNames>,
+    gpu_split: BTreeMap<(String, GpuSplit), Joules>,
+    mig: BTreeMap<(String, MigSplit), Joules>,
 }
 
 fn parts3(p: &[f64; 4]) -> [f64; 3] {
@@ -80,7 +86,36 @@ impl NodeAgent {
             set: WorkloadSet::new(limits),
             lost: Lost::default(),
             polls: 0,
+            pods: None,
+            gpu_split: BTreeMap::new(),
+            mig: BTreeMap::new(),
         }
+    }
+
+    /// Each GPU's (and MIG instance's: `nvml/gpu0/gi5`) energy by how it was split among the
+    /// workloads.
+    #[must_use]
+    pub fn gpu_splits(&self) -> &BTreeMap<(String, GpuSplit), Joules> {
+        &self.gpu_split
+    }
+
+    /// Each MIG instance's share of its parent GPU's energy, by how it was split (modelled).
+    #[must_use]
+    pub fn mig_energy(&self) -> &BTreeMap<(String, MigSplit), Joules> {
+        &self.mig
+    }
+
+    /// Names the Kubernetes pods' workloads (namespace and pod) from now on.
+    #[must_use]
+    pub fn with_pod_names(mut self, pods: PodNames) -> Self {
+        self.pods = Some(pods);
+        self
+    }
+
+    /// The pod names in use, if any.
+    #[must_use]
+    pub fn pod_names(&self) -> Option<&PodNames> {
+        self.pods.as_ref()
     }
 
     /// The site values carbon and water are counted at.
@@ -196,7 +231,28 @@ impl NodeAgent {
         found: Found,
         gpu_pids: &HashMap<String, Vec<u32>>,
     ) -> Interval {
+        let on: HashMap<String, GpuUse> = gpu_pids
+            .iter()
+            .map(|(k, p)| (k.clone(), GpuUse::resident(p.clone())))
+            .collect();
+        self.tick_use(t, readings, machine, found, &on)
+    }
+
+    /// [`NodeAgent::tick`] with what each GPU was used by (`nvml/gpu0` -> processes, their
+    /// utilisation, MIG instances; from [`crate::source::Source::device_use`]): each GPU split
+    /// by the processes' utilisation, else their residence, else equally (the module
+    /// `agent::gpu`, docs/models.md); a MIG GPU across its instances first.
+    #[allow(clippy::too_many_lines)]
+    pub fn tick_use(
+        &mut self,
+        t: f64,
+        readings: &[Reading],
+        machine: Option<MachineStat>,
+        mut found: Found,
+        gpu_use: &HashMap<String, GpuUse>,
+    ) -> Interval {
         self.polls += 1;
+        self.name_pods(&mut found);
         let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
         if self.last_t.is_some_and(|l| t <= l) {
             return Interval::default();
@@ -384,23 +440,27 @@ impl NodeAgent {
         );
         // GPUs: by the workloads' processes on each, where the driver says.
         let mut split = split;
+        let mut gpu_by = vec![[0.0; 3]; split.consumers.len()];
         for (key, _, g) in &gpus {
             split.node[3] += g.j;
-            let shares: Vec<f64> = match gpu_pids.get(key) {
-                Some(on) => seen_pids
-                    .iter()
-                    .map(|p| p.iter().filter(|pid| on.contains(pid)).count() as f64)
-                    .collect(),
-                None if g.used == Some(false) => vec![0.0; uses.len()],
-                None => vec![1.0; uses.len()],
-            };
-            let total: f64 = shares.iter().sum();
-            if total > 0.0 {
-                for (c, w) in split.consumers.iter_mut().zip(&shares) {
-                    c[3] += g.j * w / total;
+            let c = gpu::split(key, g.j, g.used, gpu_use.get(key), &seen_pids);
+            for ((cons, by), w) in split
+                .consumers
+                .iter_mut()
+                .zip(&mut gpu_by)
+                .zip(&c.workloads)
+            {
+                cons[3] += w.iter().sum::<f64>();
+                for (b, x) in by.iter_mut().zip(w) {
+                    *b += x;
                 }
-            } else {
-                split.unattributed[3] += g.j;
+            }
+            split.unattributed[3] += c.idle;
+            for (dev, s, e) in c.units {
+                *self.gpu_split.entry((dev, s)).or_insert(Joules(0.0)) += Joules(e);
+            }
+            for (dev, s, e) in c.mig {
+                *self.mig.entry((dev, s)).or_insert(Joules(0.0)) += Joules(e);
             }
         }
         let methods = [
@@ -457,10 +517,11 @@ impl NodeAgent {
             node,
             ..Interval::default()
         };
-        for (slot, p) in slots.iter().zip(&split.consumers) {
+        for ((slot, p), by) in slots.iter().zip(&split.consumers).zip(&gpu_by) {
             let e = parts3(p);
             let (c, w) = footprint(e);
             self.set.charge(slot, e, methods, dt, c, w);
+            self.set.charge_gpu(slot, *by);
             for (o, x) in out.workloads.iter_mut().zip(e) {
                 *o += x;
             }
@@ -482,6 +543,24 @@ impl NodeAgent {
         self.power = Watts(node.iter().sum::<f64>() / dt);
         self.set.fold(t);
         out
+    }
+}
+
+impl NodeAgent {
+    /// Puts the pods' namespaces and names on their workloads (notes on what failed).
+    fn name_pods(&mut self, found: &mut Found) {
+        let Some(p) = &mut self.pods else {
+            return;
+        };
+        let errors = p.errors();
+        let mut notes: Vec<String> = p.refresh().into_iter().collect();
+        self.lost.pod_label_errors += p.errors() - errors;
+        for s in &mut found.seen {
+            notes.extend(p.label(&mut s.workload));
+        }
+        for n in notes {
+            self.lost.note(n);
+        }
     }
 }
 

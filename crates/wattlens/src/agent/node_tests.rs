@@ -244,12 +244,39 @@ proptest! {
             ),
             1..30,
         ),
-        on_gpu in proptest::option::of(proptest::collection::vec(0_u32..12, 0..5)),
+        on_gpu in proptest::option::of((
+            proptest::option::of(proptest::collection::vec(0_u32..12, 0..5)),
+            proptest::option::of(proptest::collection::vec((0_u32..12, 0.0_f64..100.0), 0..5)),
+            proptest::collection::vec(
+                (
+                    0_u32..8,
+                    proptest::option::of(0.0_f64..1.0),
+                    proptest::collection::vec(0_u32..12, 0..3),
+                ),
+                0..3,
+            ),
+        )),
     ) {
-        // Workload w runs process w; the GPU's processes, when the driver lists them, are
-        // `on_gpu` (some of the workloads', or none).
-        let on: HashMap<String, Vec<u32>> =
-            on_gpu.into_iter().map(|p| ("nvml/gpu0".to_string(), p)).collect();
+        // Workload w runs process w; what the driver says of the GPU, when it says anything,
+        // is `on_gpu`: its processes (some of the workloads', or none), their utilisation,
+        // and MIG instances with theirs.
+        let on: HashMap<String, GpuUse> = on_gpu
+            .into_iter()
+            .map(|(pids, utilisation, mig)| {
+                let mig = mig
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (slices, util, pids))| crate::source::gpu_use::MigUse {
+                        id: format!("gi{i}"),
+                        slices,
+                        utilisation: util,
+                        pids: Some(pids),
+                        process_utilisation: None,
+                    })
+                    .collect();
+                ("nvml/gpu0".to_string(), GpuUse { pids, utilisation, mig })
+            })
+            .collect();
         let mut a = NodeAgent::new(inputs(), Limits { max_workloads: 5, retain_s: 3.0 }, None);
         let (mut t, mut uj, mut busy, mut total) = (0.0, 0_u64, 0.0, 0.0);
         let mut cpu: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
@@ -282,7 +309,7 @@ proptest! {
             for s in &mut f.seen {
                 s.pids = vec![s.workload.id[1..].trim_end_matches(".service").parse().unwrap_or(0)];
             }
-            let i = a.tick_gpus(t, &readings, machine(busy, total), f, &on);
+            let i = a.tick_use(t, &readings, machine(busy, total), f, &on);
             for c in 0..3 {
                 let sum = i.workloads[c] + i.idle[c];
                 prop_assert!((sum - i.node[c]).abs() <= 1e-9 * i.node[c].abs().max(1.0),
@@ -296,6 +323,11 @@ proptest! {
                 + folded.energy[c].0;
             let node = a.node_energy()[c].0;
             prop_assert!((w + a.idle_energy()[c].0 - node).abs() <= 1e-9 * node.max(1.0));
+        }
+        // Each workload's GPU energy by split method adds up to its GPU energy.
+        for e in a.workloads().entries() {
+            let by: f64 = e.totals.gpu_split.iter().map(|j| j.0).sum();
+            prop_assert!((by - e.totals.energy[2].0).abs() <= 1e-9 * by.max(1.0));
         }
     }
 }
@@ -414,4 +446,108 @@ fn a_gpu_is_split_by_the_workloads_processes_on_it() {
         .collect();
     assert!((by["a.service"] - 200.0).abs() < 1e-9, "{by:?}");
     assert!((by["b.service"] - 100.0).abs() < 1e-9, "{by:?}");
+}
+
+#[test]
+fn a_gpu_is_split_by_its_processes_utilisation_and_the_split_is_said() {
+    // gpu0 at 400 W for 1 s = 400 J; a's 10 at 75 %, b's 12 at 20 %, nobody's 50 at 5 %:
+    // a = 400 x 75/100 = 300, b = 80, idle = 20 (split `utilisation`). Next second, nobody
+    // active (NVML lists no sample): by residents 10, 12, 50 -> a = b = idle = 400/3 (split
+    // `resident`).
+    let g = |t: f64| Reading {
+        t,
+        device: DeviceId::new(crate::source::SourceKind::Nvml, "gpu0"),
+        value: Value::Counter {
+            part: Part::Gpu,
+            energy_uj: (400.0 * t * 1e6) as u64,
+            max_uj: u64::MAX,
+            used: Some(true),
+        },
+    };
+    let seen = || {
+        let mut f = found(&[("a.service", 0.0), ("b.service", 0.0)]);
+        f.seen[0].pids = vec![10];
+        f.seen[1].pids = vec![12];
+        f
+    };
+    let on = |util: Vec<(u32, f64)>| -> HashMap<String, GpuUse> {
+        let u = GpuUse {
+            pids: Some(vec![10, 12, 50]),
+            utilisation: Some(util),
+            mig: vec![],
+        };
+        [("nvml/gpu0".to_string(), u)].into_iter().collect()
+    };
+    let busy = on(vec![(10, 75.0), (12, 20.0), (50, 5.0)]);
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    a.tick_use(0.0, &[g(0.0)], None, seen(), &busy);
+    let i = a.tick_use(1.0, &[g(1.0)], None, seen(), &busy);
+    assert!((i.workloads[2] - 380.0).abs() < 1e-9 && (i.idle[2] - 20.0).abs() < 1e-9);
+    let i = a.tick_use(2.0, &[g(2.0)], None, seen(), &on(vec![]));
+    assert!((i.workloads[2] - 800.0 / 3.0).abs() < 1e-9, "{i:?}");
+    let e = |id: &str| {
+        a.workloads()
+            .entries()
+            .find(|e| e.workload.id == id)
+            .map(|e| e.totals)
+            .expect("workload")
+    };
+    let third = 400.0 / 3.0;
+    assert!((e("a.service").energy[2].0 - (300.0 + third)).abs() < 1e-9);
+    assert!((e("a.service").gpu_split[0].0 - 300.0).abs() < 1e-9);
+    assert!((e("a.service").gpu_split[1].0 - third).abs() < 1e-9);
+    assert!((e("b.service").gpu_split[0].0 - 80.0).abs() < 1e-9);
+    // The device says how its energy was split: 400 J each way.
+    let s = a.gpu_splits();
+    assert_eq!(
+        s[&("nvml/gpu0".to_string(), GpuSplit::Utilisation)],
+        Joules(400.0)
+    );
+    assert_eq!(
+        s[&("nvml/gpu0".to_string(), GpuSplit::Resident)],
+        Joules(400.0)
+    );
+    assert!((a.idle_energy()[2].0 - (20.0 + third)).abs() < 1e-9);
+}
+
+#[test]
+fn a_host_process_outside_every_workload_cgroup_is_charged_to_idle() {
+    // Issue 11, item 4. On cgroup v2 every process is in a cgroup: a host process in a
+    // systemd unit (sshd.service, init.scope, a session scope) is that unit's workload, with
+    // its command name; one in the root cgroup itself (no systemd, or a kernel thread) is in
+    // no workload, and its CPU time goes to `idle`. 4 CPUs, 1 s, machine busy 2 CPU-s
+    // (u = 0.5 -> curve 0.75), RAPL 75 J: idle part 75 x 0.12 / 0.75 = 12 J, active 63 J.
+    // sshd.service 1.5 CPU-s: 63 x 1.5/2 + 12 x 1.5/4 = 47.25 + 4.5 = 51.75 J. The root's
+    // process (the other 0.5 CPU-s) is nobody's: idle = 75 - 51.75 = 23.25 J
+    // (= 63 x 0.5/2 + 12 x 2.5/4 = 15.75 + 7.5).
+    let cg = tempfile::tempdir().expect("tmp");
+    let proc = tempfile::tempdir().expect("tmp");
+    std::fs::write(cg.path().join("cgroup.procs"), "5\n").expect("w");
+    let sshd = cg.path().join("system.slice/sshd.service");
+    std::fs::create_dir_all(&sshd).expect("mkdir");
+    std::fs::write(sshd.join("cgroup.procs"), "40\n").expect("w");
+    std::fs::create_dir_all(proc.path().join("40")).expect("mkdir");
+    std::fs::write(proc.path().join("40/comm"), "sshd\n").expect("w");
+    let mut d = crate::agent::Discovery::new(cg.path(), proc.path());
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    for (t, usec, uj, busy) in [(0.0, 0, 0, 0.0), (1.0, 1_500_000, 75_000_000, 2.0)] {
+        std::fs::write(sshd.join("cpu.stat"), format!("usage_usec {usec}\n")).expect("w");
+        let found = d.walk();
+        let ids: Vec<&str> = found.seen.iter().map(|s| s.workload.id.as_str()).collect();
+        assert_eq!(ids, ["system.slice/sshd.service"]);
+        a.tick(
+            t,
+            &[rapl(t, uj, u64::MAX)],
+            machine(busy, 2.0 * busy),
+            found,
+        );
+    }
+    let e = a.workloads().entries().next().expect("sshd");
+    assert_eq!(e.workload.command.as_deref(), Some("sshd"));
+    assert!(
+        (e.totals.energy[0].0 - 51.75).abs() < 1e-9,
+        "{:?}",
+        e.totals
+    );
+    assert!((a.idle_energy()[0].0 - 23.25).abs() < 1e-9);
 }

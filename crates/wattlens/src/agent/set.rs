@@ -45,6 +45,9 @@ pub struct Totals {
     pub water: Litres,
     /// Power over the last interval (all components).
     pub power: Watts,
+    /// GPU energy by how each GPU was split ([`super::GpuSplit`]: utilisation, resident,
+    /// equal).
+    pub gpu_split: [Joules; 3],
 }
 
 impl Totals {
@@ -172,6 +175,12 @@ impl WorkloadSet {
                 if e.workload.command.is_none() && s.workload.command.is_some() {
                     Arc::make_mut(&mut e.workload).command = s.workload.command;
                 }
+                // A pod's names, once known (never changed after: a UID names one pod).
+                if e.workload.pod.is_none() && s.workload.pod.is_some() {
+                    let w = Arc::make_mut(&mut e.workload);
+                    w.namespace = s.workload.namespace;
+                    w.pod = s.workload.pod;
+                }
                 id
             } else if self.entries.len() < self.limits.max_workloads {
                 self.entries.insert(
@@ -220,6 +229,15 @@ impl WorkloadSet {
             entry.totals.add(e, methods, dt);
             entry.totals.carbon += carbon;
             entry.totals.water += water;
+        }
+    }
+
+    /// Adds one interval's GPU energy by split to a slot.
+    pub(crate) fn charge_gpu(&mut self, slot: &Slot, by: [f64; 3]) {
+        if let Some(entry) = self.entries.get_mut(&slot.0) {
+            for (t, x) in entry.totals.gpu_split.iter_mut().zip(by) {
+                *t += Joules(x);
+            }
         }
     }
 

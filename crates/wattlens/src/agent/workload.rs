@@ -84,6 +84,10 @@ pub struct Workload {
     pub pod_uid: Option<String>,
     /// The pod's QoS class.
     pub qos: Option<Qos>,
+    /// The pod's namespace, where the node says it ([`super::PodNames`]).
+    pub namespace: Option<String>,
+    /// The pod's name, where the node says it ([`super::PodNames`]).
+    pub pod: Option<String>,
     /// The command name of its first process (`comm`), never its arguments.
     pub command: Option<String>,
 }

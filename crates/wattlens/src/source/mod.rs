@@ -12,8 +12,11 @@
 //! its marks) is an [`Event`] of the [`Poll`], not a reading.
 
 pub mod cgroup;
+pub mod gpu_use;
 pub mod hwmon;
 pub mod nvml;
+pub mod nvml_fixture;
+pub mod nvml_mig;
 pub mod procfs;
 pub mod rapl;
 pub mod replay;
@@ -403,6 +406,16 @@ pub trait Source: Send {
     /// None by default.
     fn device_pids(&self) -> Vec<(DeviceId, Vec<u32>)> {
         Vec::new()
+    }
+
+    /// What each of its devices was used by at the last poll: the processes, their
+    /// utilisation and the MIG instances, where the driver says (NVML); by default the
+    /// processes of [`Source::device_pids`] only.
+    fn device_use(&self) -> Vec<(DeviceId, gpu_use::GpuUse)> {
+        self.device_pids()
+            .into_iter()
+            .map(|(d, p)| (d, gpu_use::GpuUse::resident(p)))
+            .collect()
     }
 }
 

@@ -12,6 +12,7 @@
 //! only then: the safe NVML binding has no call for MIG handles, and this crate forbids unsafe
 //! code.
 
+use super::gpu_use::{GpuUse, MigUse};
 use super::{
     DeviceId, Part, PollContext, PollError, ReadBudget, Reading, Source, SourceError, SourceKind,
     Value,
@@ -41,6 +42,16 @@ pub trait GpuDevice: Send {
     fn power_mw(&self) -> Result<u32, SourceError>;
     /// PIDs using the GPU; `None` when the driver does not say (e.g. in a container).
     fn pids(&self) -> Option<Vec<u32>>;
+    /// Each process's SM utilisation since the last call, % (averaged by process); `None`
+    /// where the device does not sample it.
+    fn process_utilisation(&self) -> Option<Vec<(u32, f64)>> {
+        None
+    }
+    /// Its MIG instances as devices of their own (with their processes), empty without MIG
+    /// or where they cannot be told apart.
+    fn mig_use(&self) -> Vec<MigUse> {
+        Vec::new()
+    }
 }
 
 /// Indices of the devices to charge: all of them, or those `CUDA_VISIBLE_DEVICES` names
@@ -125,6 +136,10 @@ struct Gpu<D> {
     budget: ReadBudget,
     /// The processes on it at the last poll (`None`: the driver did not say).
     pids: Option<Vec<u32>>,
+    /// Their utilisation over the last interval, where sampled.
+    utilisation: Option<Vec<(u32, f64)>>,
+    /// Its MIG instances at the last poll.
+    mig: Vec<MigUse>,
 }
 
 /// The GPUs charged to a run.
@@ -161,6 +176,8 @@ impl<D: GpuDevice> Nvml<D> {
                     counter,
                     budget: ReadBudget::default(),
                     pids: None,
+                    utilisation: None,
+                    mig: Vec::new(),
                 }
             })
             .collect();
@@ -202,6 +219,8 @@ impl<D: GpuDevice> Source for Nvml<D> {
     ) -> Result<(), PollError> {
         self.gpus.retain_mut(|g| {
             g.pids = g.dev.pids();
+            g.utilisation = g.dev.process_utilisation();
+            g.mig = g.dev.mig_use();
             let used = g
                 .pids
                 .as_ref()
@@ -250,12 +269,36 @@ impl<D: GpuDevice> Source for Nvml<D> {
             .filter_map(|g| g.pids.clone().map(|p| (g.id.clone(), p)))
             .collect()
     }
+
+    fn device_use(&self) -> Vec<(DeviceId, GpuUse)> {
+        self.gpus
+            .iter()
+            .filter(|g| g.pids.is_some() || g.utilisation.is_some() || !g.mig.is_empty())
+            .map(|g| {
+                (
+                    g.id.clone(),
+                    GpuUse {
+                        pids: g.pids.clone(),
+                        utilisation: g.utilisation.clone(),
+                        mig: g.mig.clone(),
+                    },
+                )
+            })
+            .collect()
+    }
 }
+
+/// `NVML_DEVICE_MIG_ENABLE` of `nvml.h` (the wrapper does not re-export it).
+const NVML_DEVICE_MIG_ENABLE: u32 = 1;
 
 /// A real GPU through the NVML library loaded at run time.
 pub struct NvmlGpu {
     nvml: std::sync::Arc<nvml_wrapper::Nvml>,
     index: u32,
+    /// The newest utilisation sample read (driver time, us): the next read starts after it.
+    last_sample_us: std::sync::atomic::AtomicU64,
+    /// Whether MIG mode is on (asked once: changing it takes a GPU reset).
+    mig_on: std::sync::OnceLock<bool>,
 }
 
 impl NvmlGpu {
@@ -285,6 +328,8 @@ impl NvmlGpu {
             .map(|index| Self {
                 nvml: std::sync::Arc::clone(&nvml),
                 index,
+                last_sample_us: std::sync::atomic::AtomicU64::new(0),
+                mig_on: std::sync::OnceLock::new(),
             })
             .collect())
     }
@@ -356,6 +401,45 @@ impl GpuDevice for NvmlGpu {
         }
         Some(v)
     }
+
+    fn process_utilisation(&self) -> Option<Vec<(u32, f64)>> {
+        use std::sync::atomic::Ordering;
+        let d = self.device().ok()?;
+        let since = self.last_sample_us.load(Ordering::Relaxed);
+        let samples = match d.process_utilization_stats(since) {
+            Ok(s) => s,
+            // No process was active since `since`: all idle, not unknown.
+            Err(nvml_wrapper::error::NvmlError::NotFound) => Vec::new(),
+            Err(_) => return None,
+        };
+        if let Some(newest) = samples.iter().map(|s| s.timestamp).max() {
+            self.last_sample_us.fetch_max(newest, Ordering::Relaxed);
+        }
+        let pairs: Vec<(u32, f64)> = samples
+            .iter()
+            .map(|s| (s.pid, f64::from(s.sm_util)))
+            .collect();
+        Some(super::gpu_use::average_by_pid(&pairs))
+    }
+
+    fn mig_use(&self) -> Vec<MigUse> {
+        let Ok(d) = self.device() else {
+            return Vec::new();
+        };
+        let on = *self.mig_on.get_or_init(|| {
+            d.mig_mode()
+                .is_ok_and(|m| m.current == NVML_DEVICE_MIG_ENABLE)
+        });
+        if !on {
+            return Vec::new();
+        }
+        let Ok(procs) = d.running_compute_processes() else {
+            return Vec::new();
+        };
+        let procs: Vec<(u32, Option<u32>)> =
+            procs.iter().map(|p| (p.pid, p.gpu_instance_id)).collect();
+        super::nvml_mig::instances_of(self.index, super::nvml_mig::listed_once(), &procs)
+    }
 }
 
 /// A GPU for the library's tests: counters and power set by the test.
@@ -372,6 +456,10 @@ pub(crate) struct FakeGpu {
     pub power_mw: u32,
     /// PIDs using it.
     pub pids: Option<Vec<u32>>,
+    /// Their utilisation, %.
+    pub utilisation: Option<Vec<(u32, f64)>>,
+    /// Its MIG instances.
+    pub mig: Vec<MigUse>,
     /// When set, every call fails (the device fell off the bus).
     pub gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -408,6 +496,12 @@ impl GpuDevice for FakeGpu {
     }
     fn pids(&self) -> Option<Vec<u32>> {
         self.pids.clone()
+    }
+    fn process_utilisation(&self) -> Option<Vec<(u32, f64)>> {
+        self.utilisation.clone()
+    }
+    fn mig_use(&self) -> Vec<MigUse> {
+        self.mig.clone()
     }
 }
 
@@ -568,6 +662,31 @@ mod tests {
         buf.clear();
         src.poll(10.0, &ctx, &mut buf).expect("poll");
         assert_eq!(buf.len(), 1, "a dropped GPU is no longer read: {buf:?}");
+    }
+
+    #[test]
+    fn each_gpus_process_utilisation_and_mig_instances_reach_the_agent() {
+        let mut a = gpu("GPU-a", Some(0), 0);
+        a.pids = Some(vec![7, 8]);
+        a.utilisation = Some(vec![(7, 55.0)]);
+        let mut b = gpu("GPU-b", Some(0), 0);
+        b.mig = vec![MigUse {
+            id: "gi1".into(),
+            slices: 3,
+            pids: Some(vec![9]),
+            ..MigUse::default()
+        }];
+        // A GPU the driver says nothing about is left out.
+        let c = gpu("GPU-c", Some(0), 0);
+        let mut src = Nvml::from_devices(vec![a, b, c], None).expect("gpus");
+        src.poll(0.0, &PollContext::default(), &mut Vec::new())
+            .expect("poll");
+        let got = src.device_use();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].0, DeviceId::new(SourceKind::Nvml, "gpu0"));
+        assert_eq!(got[0].1.utilisation, Some(vec![(7, 55.0)]));
+        assert_eq!(got[0].1.pids, Some(vec![7, 8]));
+        assert_eq!(got[1].1.mig[0].slices, 3);
     }
 
     /// Issue 8: a transient NVML error (a timeout, a busy GPU) in hour 1 of a long run must not

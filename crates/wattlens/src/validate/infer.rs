@@ -1,8 +1,9 @@
 //! `validate --kind infer`: accelerator energy per output token from `estimate infer` against
 //! the published measurements, each usable row run twice, with parameters only and with the
 //! model's shape (the row's layers, hidden size, KV heads and head dimension), summarised over
-//! all rows and per source (one source, the ML.ENERGY leaderboard v3, has 53 of the rows). The
-//! inference model is not fitted to these rows: this measures it.
+//! all rows, per source (one source, the ML.ENERGY leaderboard v3, has 53 of the rows) and per
+//! band of batch size ([`BATCH_BANDS`]: where the misses are). The inference model is not fitted
+//! to these rows: this measures it.
 
 use super::summary::{Outcome, Summary};
 use super::table::InferenceRow;
@@ -26,6 +27,26 @@ pub const UNRESOLVED_ACCELERATORS: [&str; 5] = [
     "NVIDIA V100 and A100 (paper uses both)",
     "not disclosed",
 ];
+
+/// Bands of the published batch size, by their inclusive upper end, each summarised as a set of
+/// its own: the estimator's error is not uniform in batch (decode power at small batch,
+/// docs/models.md 7.1), so a summary over all rows hides where the misses are. Rows without a
+/// batch are in none.
+pub const BATCH_BANDS: [(&str, f64); 3] = [
+    ("batch 1-16", 16.0),
+    ("batch 17-128", 128.0),
+    ("batch 129+", f64::INFINITY),
+];
+
+/// The band of [`BATCH_BANDS`] a batch size falls in, if any.
+#[must_use]
+pub fn batch_band(batch: Option<f64>) -> Option<&'static str> {
+    let b = batch?;
+    BATCH_BANDS
+        .iter()
+        .find(|(_, hi)| b <= *hi)
+        .map(|(name, _)| *name)
+}
 
 /// One estimate of a row against its published figure.
 #[derive(Clone, Debug, Serialize)]
@@ -93,7 +114,7 @@ impl Attempt {
 pub struct InferSummary {
     /// `params` or `shape`.
     pub inputs: &'static str,
-    /// Which rows: `all` or a source key.
+    /// Which rows: `all`, a source key or a band of [`BATCH_BANDS`].
     pub set: String,
     /// Rows the estimator refused (not in the figures).
     pub refused: usize,
@@ -327,10 +348,36 @@ pub fn validate_infer(cat: &Catalog, mc: McOptions) -> Result<InferValidation, V
             let of: Vec<&InferCheck> = checks.iter().filter(|c| c.source == *s).collect();
             summaries.push(summarise(&of, inputs, s));
         }
+        for (band, _) in BATCH_BANDS {
+            let of: Vec<&InferCheck> = checks
+                .iter()
+                .filter(|c| batch_band(c.batch) == Some(band))
+                .collect();
+            summaries.push(summarise(&of, inputs, band));
+        }
     }
     Ok(InferValidation {
         checks,
         summaries,
         skipped,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_bands_partition_the_batch_sizes() {
+        // Inclusive upper ends, no gaps: 16.5 is in the middle band.
+        assert_eq!(batch_band(Some(1.0)), Some("batch 1-16"));
+        assert_eq!(batch_band(Some(8.0)), Some("batch 1-16"));
+        assert_eq!(batch_band(Some(16.0)), Some("batch 1-16"));
+        assert_eq!(batch_band(Some(16.5)), Some("batch 17-128"));
+        assert_eq!(batch_band(Some(17.0)), Some("batch 17-128"));
+        assert_eq!(batch_band(Some(128.0)), Some("batch 17-128"));
+        assert_eq!(batch_band(Some(129.0)), Some("batch 129+"));
+        assert_eq!(batch_band(Some(1024.0)), Some("batch 129+"));
+        assert_eq!(batch_band(None), None);
+    }
 }

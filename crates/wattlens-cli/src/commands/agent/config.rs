@@ -36,6 +36,10 @@ pub struct AgentConfig {
     pub cgroup_root: Option<PathBuf>,
     /// `--token-file`.
     pub token_file: Option<PathBuf>,
+    /// `--pod-logs-root`.
+    pub pod_logs_root: Option<PathBuf>,
+    /// `--pod-labels`.
+    pub pod_labels: Option<PathBuf>,
     /// The most workloads exposed one by one.
     pub max_workloads: Option<usize>,
     /// How long a gone workload stays exposed before it folds.
@@ -61,6 +65,10 @@ pub struct Settings {
     pub cgroup_root: PathBuf,
     /// The bearer token, when one is required.
     pub token: Option<String>,
+    /// The kubelet's pod log folder.
+    pub pod_logs_root: PathBuf,
+    /// The pod label file, if any.
+    pub pod_labels: Option<PathBuf>,
     /// Workloads exposed one by one.
     pub max_workloads: usize,
     /// Seconds a gone workload stays exposed.
@@ -233,6 +241,12 @@ pub fn resolve(
             .or(cfg.cgroup_root)
             .unwrap_or_else(|| "/sys/fs/cgroup".into()),
         token,
+        pod_logs_root: a
+            .pod_logs_root
+            .clone()
+            .or(cfg.pod_logs_root)
+            .unwrap_or_else(|| "/var/log/pods".into()),
+        pod_labels: a.pod_labels.clone().or(cfg.pod_labels),
         max_workloads,
         retain_s,
     })
@@ -264,6 +278,11 @@ pub const DEFAULT_CONFIG: &str = r#"# wattlens config file: defaults for flags (
 # cgroup_root = "/sys/fs/cgroup"
 # A file holding a bearer token that /metrics and / then require (/healthz stays open).
 # token_file = "/etc/wattlens/token"
+# Kubernetes pods' namespace and name: the kubelet's pod log folder (mounted read-only in a
+# container), and a file naming pods by UID that wins over it (TOML or JSON, "<uid>" ->
+# {namespace, name}, or `kubectl get pods -o json`), read again when it changes.
+# pod_logs_root = "/var/log/pods"
+# pod_labels = "/etc/wattlens/pods.toml"
 # The most workloads exposed one by one; the newest past it share one `_overflow` workload.
 # max_workloads = 10000
 # How long a workload that is gone stays exposed before it folds into the totals of gone ones.

@@ -12,7 +12,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use wattlens::agent::{Device, Entry, Folded, Lost, NodeAgent, COMPONENTS};
+use wattlens::agent::{Device, Entry, Folded, GpuSplit, Lost, MigSplit, NodeAgent, COMPONENTS};
 use wattlens::energy::Method;
 use wattlens::footprint::SiteValues;
 use wattlens::units::{GramsCo2e, Joules, Litres, Watts};
@@ -93,6 +93,8 @@ pub struct Frozen {
     methods: [Option<Method>; 3],
     lost: Lost,
     polls: u64,
+    gpu_split: BTreeMap<(String, GpuSplit), Joules>,
+    mig: BTreeMap<(String, MigSplit), Joules>,
 }
 
 impl Frozen {
@@ -110,6 +112,8 @@ impl Frozen {
             methods: a.label_methods(),
             lost: a.lost().clone(),
             polls: a.polls(),
+            gpu_split: a.gpu_splits().clone(),
+            mig: a.mig_energy().clone(),
         }
     }
     fn devices(&self) -> &BTreeMap<String, Device> {
@@ -299,6 +303,8 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
                 ("slurm_step", w.step.clone()),
                 ("pod_uid", w.pod_uid.clone()),
                 ("qos", w.qos.map(|q| q.as_str().to_string())),
+                ("namespace", w.namespace.clone()),
+                ("pod", w.pod.clone()),
             ];
             for (k, v) in opt {
                 if let Some(v) = v {
@@ -326,6 +332,7 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
             f.series.push((l, e.totals.energy[i].0));
         }
     }
+    gpu::families(&mut s, a, &entries, &ids);
     let f = s.family(
         "wattlens_workload_power_watts",
         "Power charged to each workload over the last interval (W).",
@@ -386,6 +393,14 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
         )
         .series
         .push((vec![], lost.vanished_cgroups as f64));
+        s.family(
+            "wattlens_pod_labels_errors",
+            "Reads of the --pod-labels file that failed after the start (its last good names \
+             are kept).",
+            true,
+        )
+        .series
+        .push((vec![], lost.pod_label_errors as f64));
     }
     s.notes.clone_from(&lost.notes);
     let mut top: Vec<(String, String, f64)> = entries
@@ -404,6 +419,9 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
     s.top = top;
     s
 }
+
+#[path = "metrics_gpu.rs"]
+mod gpu;
 
 /// Encodes a snapshot through `prometheus-client`.
 #[derive(Debug)]

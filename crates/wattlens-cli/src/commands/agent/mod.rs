@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 use hyper::body::Bytes;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wattlens::agent::{Discovery, Limits, NodeAgent};
+use wattlens::agent::{Discovery, Limits, NodeAgent, PodNames};
 use wattlens::catalog::Catalog;
 use wattlens::footprint::SiteValues;
 use wattlens::measure::{CpuInfo, CpuRating, ModelInputs, Policy, Probe, ProbeOptions};
@@ -177,13 +177,27 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             s.sysfs_root.display()
         );
     }
-    let probe = Probe::detect(&ProbeOptions {
+    let opts = ProbeOptions {
         sysfs_root: &s.sysfs_root,
         psys: false,
         rocr_visible: None,
         hip_visible: None,
         cuda_visible: None,
-    });
+    };
+    let probe = match std::env::var_os(crate::env::TEST_NVML) {
+        // Test only: GPUs from a fixture file instead of the driver.
+        Some(f) => {
+            let gpus = wattlens::source::nvml_fixture::FileGpu::all(std::path::Path::new(&f))
+                .with_context(|| format!("{} (a GPU fixture file)", crate::env::TEST_NVML))?;
+            eprintln!(
+                "wattlens agent: NVIDIA GPUs from the fixture {} ({}), not the driver",
+                std::path::Path::new(&f).display(),
+                crate::env::TEST_NVML
+            );
+            Probe::detect_with(&opts, || Ok(gpus))
+        }
+        None => Probe::detect(&opts),
+    };
     for n in &probe.notes {
         eprintln!("wattlens agent: {n}");
     }
@@ -232,6 +246,11 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut discovery = Discovery::new(&s.cgroup_root, &s.procfs_root);
     discovery.want_pids = names.iter().any(|n| *n != "rapl");
     discovery.want_memory = !names.contains(&"rapl");
+    // Pods' namespaces and names: a label file named but unusable is refused now (exit 2);
+    // later it is only reported.
+    let pods = PodNames::new(Some(&s.pod_logs_root), s.pod_labels.as_deref()).map_err(|e| {
+        anyhow::anyhow!("--pod-labels: {e}; fix or remove the file, or leave out the flag")
+    })?;
     let node = NodeAgent::new(
         inputs,
         Limits {
@@ -239,7 +258,8 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             retain_s: s.retain_s,
         },
         Some(values),
-    );
+    )
+    .with_pod_names(pods);
     let mut sampler = Sampler {
         node,
         sources: probe.sources,
@@ -326,16 +346,16 @@ impl Sampler {
             }
         }
         self.sources = keep;
-        let on_gpus: std::collections::HashMap<String, Vec<u32>> = self
+        let on_gpus: std::collections::HashMap<String, wattlens::source::gpu_use::GpuUse> = self
             .sources
             .iter()
-            .flat_map(|s| s.device_pids())
-            .map(|(d, p)| (d.to_string(), p))
+            .flat_map(|s| s.device_use())
+            .map(|(d, u)| (d.to_string(), u))
             .collect();
         let machine = wattlens::source::procfs::machine(&StdFs, &self.procfs_root).ok();
         let before = self.node.lost().notes.len();
         let lost_before = self.node.lost().notes.last().cloned();
-        self.node.tick_gpus(t, &readings, machine, found, &on_gpus);
+        self.node.tick_use(t, &readings, machine, found, &on_gpus);
         // Say each new note once on stderr.
         let notes = &self.node.lost().notes;
         if notes.last() != lost_before.as_ref() || notes.len() != before {

@@ -526,7 +526,7 @@ impl Roofline {
             .source(if self.on_device {
                 "the device's power under ML load (its catalog row), flat: low = high = 1"
             } else {
-                "low: Ma et al., arXiv 2605.11999 (H200 decode 137-300 W); high: Epoch AI 2025, Lambda vLLM benchmarks 2024 (~95% at 256 sequences)"
+                "low: Ma et al., arXiv 2605.11999 (H200 decode 137-300 W) to Splitwise, ISCA 2024 (H100 token phase 380 W, flat in batch); high: Epoch AI 2025, Lambda vLLM benchmarks 2024 (~95% at 256 sequences)"
             })
         });
         let batch_j = (p_pre * t_pre).0 + (p_dec * decode).0;

@@ -3,14 +3,16 @@
 //! energy reporting. `system` and `software` are left out: a footprint does not record them
 //! (the schema makes both optional).
 
-use super::{fig, hours, how, location, model, Meta};
+use super::{fig, hours, how, model, place, Meta};
 use crate::energy::ComponentKind;
 use crate::figure::Figure;
 use crate::result::{Report, ReportKind};
 use serde_json::{json, Value};
 
-/// The BoAmps JSON. `measures[0].powerConsumption` is the IT energy's P50 in kWh (BoAmps takes
-/// CodeCarbon's `energy_consumed`, which excludes the facility overhead);
+/// The BoAmps JSON. `measures[0].powerConsumption` is the IT energy's P50 in kWh: what the
+/// task's hardware drew, without the facility overhead (a BoAmps measure is what a meter reads
+/// at the server and has no PUE; CodeCarbon's `energy_consumed` at its default `pue` of 1.0;
+/// the `run --csv` row's `energy_consumed` is the facility energy, IT x PUE);
 /// `environment.powerSourceCarbonIntensity` is the effective location-based intensity, operational
 /// carbon over facility energy at the P50s (g/kWh).
 #[must_use]
@@ -26,6 +28,9 @@ pub fn boamps(r: &Report, meta: &Meta) -> Value {
         "measurementMethod": format!("wattlens {}", how(r)),
         "manufacturer": "wattlens",
         "version": meta.wattlens_version,
+        // BoAmps 1.x takes kWh by default and dropped `unit`; the published pre-1.0
+        // measure_schema.json requires it, so it is written for readers of either version.
+        "unit": "kWh",
         "powerConsumption": it,
     });
     if let Some(h) = hours(r) {
@@ -34,32 +39,48 @@ pub fn boamps(r: &Report, meta: &Meta) -> Value {
     if let Some(s) = &started {
         measure["measurementDateTime"] = json!(boamps_time(s));
     }
-    let components: Vec<Value> = r
-        .components
-        .iter()
-        .map(|c| {
-            json!({
-                "componentName": c.name,
-                "componentType": match c.kind {
-                    ComponentKind::Accelerator => "gpu",
-                    ComponentKind::Host => "cpu",
-                    _ => "other",
-                },
-                // The accelerators an estimate counts (2,048 H100s were one: a hostile test).
-                "nbComponent": match c.kind {
-                    ComponentKind::Accelerator => super::accelerator_count(r).unwrap_or(1),
-                    _ => 1,
-                },
-            })
-        })
-        .collect();
+    // BoAmps components are hardware (`hardware_schema.json`: type, name, how many), not energy
+    // components: the CPU's active and idle shares are one CPU (they were listed as two CPUs),
+    // memory is `ram`, and the accelerators are counted.
+    let mut components: Vec<Value> = Vec::new();
+    for c in &r.components {
+        let (ty, name, n) = match (c.kind, c.key) {
+            (ComponentKind::Accelerator, _) => {
+                ("gpu", c.name, super::accelerator_count(r).unwrap_or(1))
+            }
+            (_, Figure::ComponentCpu | Figure::ComponentCpuIdle) => ("cpu", "CPU", 1),
+            (_, Figure::ComponentDram) => ("ram", c.name, 1),
+            (ComponentKind::Host, _) => ("cpu", c.name, 1),
+            _ => ("other", c.name, 1),
+        };
+        let seen = components
+            .iter()
+            .any(|v| v["componentType"] == ty && v["componentName"] == name);
+        if !seen {
+            components.push(json!({
+                "componentName": name,
+                "componentType": ty,
+                "nbComponent": n,
+            }));
+        }
+    }
     let algorithm = model(r).map_or_else(
         || json!({ "algorithmName": "unspecified" }),
         |m| json!({ "foundationModelName": m }),
     );
+    // `country` is required: the grid's country (ISO 3166-1 alpha-2), else "unknown";
+    // `location` ("more precise location like city, region or datacenter name") the region
+    // named when it is not the country. Never the intensity's scope.
+    let place = place(r);
     let mut environment = json!({
-        "country": location(r).unwrap_or_else(|| "unknown".into()),
+        "country": place
+            .as_ref()
+            .and_then(|p| p.country.clone())
+            .unwrap_or_else(|| "unknown".into()),
     });
+    if let Some(p) = place.filter(|p| p.country.as_ref() != Some(&p.region)) {
+        environment["location"] = json!(p.region);
+    }
     if facility > 0.0 {
         environment["powerSourceCarbonIntensity"] = json!(op_g / facility);
     }
@@ -99,6 +120,61 @@ fn boamps_time(t: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::report::formats::{Activity, Document, Meta};
+
+    #[test]
+    fn components_are_hardware_counted_once() {
+        // A run with two GPUs read by NVML, RAPL's CPU (active and idle share), DRAM and the
+        // rest of the server: one CPU, one RAM, a GPU component of 2, the rest as `other`.
+        let e = |p: f64| format!("{{\"p5\":{p},\"p50\":{p},\"p95\":{p}}}");
+        let comp = |name: &str, kind: &str, m: &str| {
+            format!(
+                "{{\"name\":\"{name}\",\"kind\":\"{kind}\",\"method\":\"{m}\",\"energy_kwh\":{}}}",
+                e(1.0)
+            )
+        };
+        let json = format!(
+            r#"{{"schema":"wattlens.footprint/v1","kind":"run","method":"modelled",
+            "duration_s":60,"devices":["nvml/gpu0","nvml/gpu1"],"it_energy_kwh":{},
+            "facility_energy_kwh":{},"operational_carbon_kgco2e":{},"components":[{},{},{},{},{}]}}"#,
+            e(5.0),
+            e(6.0),
+            e(0.3),
+            comp("CPU (active)", "host", "measured"),
+            comp("CPU (idle share)", "host", "measured"),
+            comp("memory (DRAM)", "host", "measured"),
+            comp("GPUs", "accelerator", "measured"),
+            comp("rest of server", "server", "modelled"),
+        );
+        let d = Document::from_json(&json).expect("reads");
+        let meta = Meta {
+            generated_at: "2024-01-01T00:00:00Z".into(),
+            wattlens_version: "0".into(),
+            activity: Activity::Training,
+        };
+        let b = super::boamps(&d.report, &meta);
+        let got: Vec<(String, String, u64)> = b["infrastructure"]["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .map(|c| {
+                (
+                    c["componentType"].as_str().unwrap_or("").to_string(),
+                    c["componentName"].as_str().unwrap_or("").to_string(),
+                    c["nbComponent"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        let want = [
+            ("cpu", "CPU", 1),
+            ("ram", "memory (DRAM)", 1),
+            ("gpu", "GPUs", 2),
+            ("other", "rest of server", 1),
+        ]
+        .map(|(t, n, k)| (t.to_string(), n.to_string(), k));
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn times_in_boamps_form() {
         assert_eq!(

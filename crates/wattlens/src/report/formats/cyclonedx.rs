@@ -3,7 +3,7 @@
 //! activity, the energy provided (facility energy, kWh), the activity's energy cost and its CO2
 //! cost (location-based operational carbon, tCO2eq).
 
-use super::{fig, location, model, Meta};
+use super::{fig, model, place, Meta};
 use crate::figure::Figure;
 use crate::result::Report;
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 pub fn cyclonedx(r: &Report, meta: &Meta) -> Value {
     let facility = fig(r, Figure::FacilityEnergy);
     let op = fig(r, Figure::OperationalCarbon);
-    let region = location(r).unwrap_or_else(|| "unknown".into());
+    let region = place(r).map(|p| p.region);
     let mut props = vec![
         prop("wattlens:kind", r.kind.as_str()),
         prop("wattlens:method", r.method.as_str()),
@@ -65,10 +65,19 @@ pub fn cyclonedx(r: &Report, meta: &Meta) -> Value {
                     "activity": meta.activity.as_str(),
                     "energyProviders": [{
                         "description": format!(
-                            "electricity grid {region} (location-based intensity: {})",
+                            "electricity grid{} (location-based intensity: {})",
+                            region.as_ref().map_or_else(
+                                || ", region not recorded".to_string(),
+                                |g| format!(" {g}")
+                            ),
                             r.intensity_scope
                         ),
-                        "organization": { "name": format!("electricity grid {region}") },
+                        // The provider is the grid named; with none, its name is left out
+                        // (`organization` is required, its `name` is not).
+                        "organization": region.as_ref().map_or_else(
+                            || json!({}),
+                            |g| json!({ "name": format!("electricity grid {g}") })
+                        ),
                         "energySource": "unknown",
                         "energyProvided": { "value": facility.p50, "unit": "kWh" },
                     }],

@@ -185,19 +185,33 @@ fn bars(o: &mut String, title: &str, scale: Scale, rows: &[(String, f64)]) {
     o.push_str("</svg>");
 }
 
-/// A measured run's IT power over time: the run's `profile` bins as bars (mean power in a bin
-/// = its energy / its duration: 0.5 kWh over 1800 s = 0.5 x 3.6e6 J / 1800 s = 1000 W), or,
-/// for a footprint without a profile, one bar of the mean over the whole run; each marked
-/// window over it as a shaded span with a line at its own mean power.
+/// A measured run's IT power over time, on one basis throughout: the IT energy of the headline
+/// (the measured CPU, memory and accelerators plus the modelled rest of the server), as the
+/// window lines have it. The run's `profile` bins as bars: a bin holds measured energy only, so
+/// its mean power (energy / duration: 0.5 kWh over 1800 s = 0.5 x 3.6e6 J / 1800 s = 1000 W) is
+/// scaled by the run's IT energy over its measured energy (the bins' sum); a hostile test saw
+/// bars without the rest of the server under window lines with it. Without a profile, one bar
+/// of the mean over the whole run. Each marked window is a shaded span with a line at its own
+/// mean IT power.
 fn power(o: &mut String, doc: &Document) {
     let r = &doc.report;
     let Some(run) = r.details.run() else { return };
     let watts = |kwh: f64, s: f64| kwh * 3.6e6 / s.max(f64::MIN_POSITIVE);
+    let it_kwh = fig(r, Figure::ItEnergy).p50;
+    let measured_kwh: f64 = run.profile.iter().map(|b| b.energy_kwh).sum();
+    let to_it = if measured_kwh > 0.0 && it_kwh.is_finite() && it_kwh > 0.0 {
+        it_kwh / measured_kwh
+    } else {
+        1.0
+    };
     let bins: Vec<(f64, f64, f64)> = run
         .profile
         .iter()
         .filter(|b| b.end_s > b.start_s)
-        .map(|b| (b.start_s, b.end_s, watts(b.energy_kwh, b.end_s - b.start_s)))
+        .map(|b| {
+            let w = watts(b.energy_kwh, b.end_s - b.start_s) * to_it;
+            (b.start_s, b.end_s, w)
+        })
         .collect();
     let dur = bins
         .iter()
@@ -222,13 +236,13 @@ fn power(o: &mut String, doc: &Document) {
             )
         })
         .collect();
-    let top = win
+    let most = win
         .iter()
         .map(|w| w.2)
         .chain(bars.iter().map(|b| b.2))
-        .fold(0.0, f64::max)
-        .max(f64::MIN_POSITIVE)
-        * 1.1;
+        .fold(0.0, f64::max);
+    // A run that drew nothing gets a 1 W axis (the smallest positive f64 printed as its top).
+    let top = if most > 0.0 { most * 1.1 } else { 1.0 };
     let (x0, w, h) = (50.0, 580.0, 160.0);
     let x = |t: f64| x0 + w * (t / dur).clamp(0.0, 1.0);
     let y = |p: f64| 10.0 + h * (1.0 - (p / top).clamp(0.0, 1.0));
@@ -275,15 +289,19 @@ fn power(o: &mut String, doc: &Document) {
     }
     let what = if bins.is_empty() {
         format!(
-            "Blue: mean over the run ({} W; this footprint has no power profile)",
+            "IT power (the measured CPU, memory and accelerators and the modelled rest of the \
+             server), the basis of the headline's IT energy. Blue: mean over the run ({} W; this \
+             footprint has no power profile)",
             fmt_human(mean_w)
         )
     } else {
         format!(
-            "Blue: mean power in each of the {} bins of the run's profile (energy / duration; \
-             CPU, memory and accelerators, without the modelled rest of the server); mean over \
-             the run {} W",
+            "IT power (the measured CPU, memory and accelerators and the modelled rest of the \
+             server), the basis of the headline's IT energy. Blue: mean in each of the {} bins \
+             of the run's profile (measured energy / duration, x {} for the rest of the server: \
+             IT energy P50 over measured energy); mean over the run {} W",
             bins.len(),
+            fmt_human(to_it),
             fmt_human(mean_w)
         )
     };
@@ -303,7 +321,7 @@ fn power(o: &mut String, doc: &Document) {
         if win.is_empty() {
             ""
         } else {
-            "; orange: each marked window, the line at its mean power"
+            "; orange: each marked window, the line at its mean IT power on the same basis"
         }
     );
 }
@@ -363,5 +381,63 @@ fn lists(o: &mut String, r: &Report) {
             let _ = write!(o, "<li>{}</li>", esc(n));
         }
         o.push_str("</ul>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{html, Activity, Document, Meta};
+
+    #[test]
+    fn power_bars_and_window_lines_share_the_it_basis() {
+        // Measured 0.5 + 1.5 = 2 kWh in the profile; the IT energy P50 is 2.76 kWh (a rest of
+        // the server of 38%), so each bar is scaled by 2.76 / 2 = 1.38: 0.5 kWh over 1800 s =
+        // 1000 W measured -> 1,380 W; 1.5 kWh -> 3000 W -> 4,140 W. The window over the second
+        // bin holds its IT energy 1.5 x 1.38 = 2.07 kWh over 1800 s = 4,140 W: the line sits on
+        // the bar (they disagreed: 3,000 W bar under a 4,140 W line).
+        let json = r#"{"schema":"wattlens.footprint/v1","kind":"run","method":"measured",
+            "duration_s":3600,"it_energy_kwh":{"p5":2.5,"p50":2.76,"p95":3.0},
+            "profile":[{"start_s":0,"end_s":1800,"energy_kwh":0.5},
+                       {"start_s":1800,"end_s":3600,"energy_kwh":1.5}],
+            "windows":[{"name":"train","start_s":1800,"end_s":3600,"duration_s":1800,
+            "closed_by_run_end":false,"it_energy_kwh":{"p5":2,"p50":2.07,"p95":2.2},
+            "facility_energy_kwh":{"p5":1,"p50":1,"p95":1},"carbon_kgco2e":{"p5":1,"p50":1,"p95":1},
+            "operational_carbon_kgco2e":{"p5":1,"p50":1,"p95":1},
+            "embodied_carbon_kgco2e":{"p5":0,"p50":0,"p95":0},"water_l":{"p5":1,"p50":1,"p95":1},
+            "cost":{"p5":1,"p50":1,"p95":1}}]}"#;
+        let meta = Meta {
+            generated_at: "2024-01-01T00:00:00Z".into(),
+            wattlens_version: "0".into(),
+            activity: Activity::Training,
+        };
+        let page = html(&Document::from_json(json).expect("reads"), &meta);
+        assert!(
+            page.contains("<title>0 s .. 1,800 s: 1,380 W</title>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<title>1,800 s .. 3,600 s: 4,140 W</title>"),
+            "{page}"
+        );
+        assert!(page.contains("<title>train: 4,140 W</title>"), "{page}");
+        // The basis is said: the scale factor and that the rest of the server is in.
+        assert!(page.contains("x 1.38 for the rest of the server"), "{page}");
+        assert!(page.contains("mean IT power on the same basis"), "{page}");
+    }
+
+    #[test]
+    fn a_run_that_drew_nothing_gets_a_readable_axis() {
+        let json = r#"{"schema":"wattlens.footprint/v1","kind":"run","method":"measured",
+            "duration_s":1,"it_energy_kwh":{"p5":0,"p50":0,"p95":0},
+            "profile":[{"start_s":0,"end_s":1,"energy_kwh":0}]}"#;
+        let meta = Meta {
+            generated_at: "t".into(),
+            wattlens_version: "0".into(),
+            activity: Activity::Training,
+        };
+        let page = html(&Document::from_json(json).expect("reads"), &meta);
+        assert!(page.contains("IT power over the run"), "{page}");
+        assert!(!page.contains("e-30"), "{page}");
+        assert!(page.contains(">1 W</text>"), "{page}");
     }
 }

@@ -5,18 +5,23 @@
 //! windows; none reads raw JSON.
 
 mod boamps;
+mod check;
 mod cyclonedx;
 mod html;
 mod model_card;
+mod place;
 mod sci;
 mod spdx;
 
 pub use boamps::boamps;
+pub use check::{DocumentError, Problem, REQUIRED};
 pub use cyclonedx::cyclonedx;
 pub use html::html;
 pub use model_card::model_card;
-pub use sci::{sci, FunctionalUnit};
+pub use sci::{sci, FunctionalUnit, PerError};
 pub use spdx::spdx;
+
+pub(crate) use place::place;
 
 use crate::energy::ComponentKind;
 use crate::figure::Figure;
@@ -35,7 +40,9 @@ pub struct Document {
 }
 
 impl Document {
-    /// Reads a footprint JSON text through the `Report`'s `Deserialize`.
+    /// Reads a footprint JSON text through the `Report`'s `Deserialize`, unchecked: a missing
+    /// figure reads as absent, and renderers print absent figures as zero. Front ends read
+    /// through [`Document::read`], which refuses such a file.
     ///
     /// # Errors
     /// When the text is not a `wattlens.footprint/v1` object.
@@ -98,27 +105,20 @@ pub struct Meta {
     pub activity: Activity,
 }
 
-/// A figure's percentiles, zeros when the report lacks it.
+/// A figure's percentiles: a required one ([`REQUIRED`]: [`Document::read`] refuses a
+/// footprint without one) or one the report lists (a component's, an equivalent's); zeros only
+/// for a report that was never checked.
 pub(crate) fn fig(r: &Report, f: Figure) -> Percentiles {
+    debug_assert!(
+        REQUIRED.contains(&f) || r.get(f).is_some(),
+        "{} is not a required figure",
+        f.key()
+    );
     r.get(f).unwrap_or(Percentiles {
         p5: 0.0,
         p50: 0.0,
         p95: 0.0,
     })
-}
-
-/// The grid region the carbon intensity was taken for: the catalog row's name before `:` in
-/// the intensity assumption's source (`FR: Ember ...`), else the intensity scope.
-pub(crate) fn location(r: &Report) -> Option<String> {
-    let from_source = r
-        .assumptions
-        .iter()
-        .find(|a| a.name == "intensity")
-        .and_then(|a| a.source.as_deref())
-        .and_then(|s| s.split_once(':'))
-        .map(|(region, _)| region.trim().to_string())
-        .filter(|s| !s.is_empty() && s.len() <= 40 && !s.contains(' '));
-    from_source.or_else(|| (!r.intensity_scope.is_empty()).then(|| r.intensity_scope.clone()))
 }
 
 /// The hardware: a run's measured devices, or an estimate's accelerator.
@@ -137,9 +137,13 @@ pub(crate) fn hardware(r: &Report) -> Option<String> {
     Some(accelerator_count(r).map_or_else(|| acc.clone(), |n| format!("{n} x {acc}")))
 }
 
-/// The accelerators an estimate counts, as its assumption gives them (`64`, `2,048`), when it
-/// is one number.
+/// The accelerators: a run's measured devices (8 GPUs were written as one component of 1),
+/// or those an estimate counts, as its assumption gives them (`64`, `2,048`), when it is one
+/// number.
 pub(crate) fn accelerator_count(r: &Report) -> Option<u64> {
+    if let Some(n) = r.details.run().map(|d| d.devices.len()).filter(|n| *n > 0) {
+        return u64::try_from(n).ok();
+    }
     r.assumptions
         .iter()
         .find(|a| a.name == "accelerators")
@@ -162,18 +166,40 @@ pub(crate) fn hours(r: &Report) -> Option<f64> {
     })
 }
 
-/// How a run's energy was obtained, in words: `measured` when every component was read from a
-/// counter, `measured (power integrated)`, or `modelled` (no counter was read: from CPU time and
-/// ratings); an estimate is `estimated`.
-pub(crate) fn obtained(r: &Report) -> &'static str {
+/// How a run's energy was obtained, in words: `measured` when every component that drew energy
+/// was read from a counter, `measured (power integrated)`, `partly measured (GPUs read from
+/// energy counters; rest of server modelled)` when some were, or `modelled` (no counter was
+/// read: from CPU time and ratings); an estimate is `estimated`. The run's `method` is the
+/// weakest part's, so the modelled rest of the server made a run whose GPUs NVML read
+/// `modelled`, and the model card said no counter was read (a false claim; hostile test).
+pub(crate) fn obtained(r: &Report) -> String {
     use crate::energy::Method;
     if r.kind != ReportKind::Run {
-        return "estimated";
+        return "estimated".into();
     }
     match r.method {
-        Method::Measured => "measured",
-        Method::Integrated => "measured (power integrated)",
-        _ => "modelled from the run's CPU time and ratings (no energy counter was read)",
+        Method::Measured => return "measured".into(),
+        Method::Integrated => return "measured (power integrated)".into(),
+        _ => {}
+    }
+    // The components that drew energy, as the run's method counts them.
+    let drew: Vec<&crate::result::ComponentInfo> = r
+        .components
+        .iter()
+        .filter(|c| r.get(c.key).is_some_and(|p| p.p95 > 0.0))
+        .collect();
+    let names = |read: bool| {
+        drew.iter()
+            .filter(|c| (c.method != Method::Modelled) == read)
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (read, modelled) = (names(true), names(false));
+    if read.is_empty() {
+        "modelled from the run's CPU time and ratings (no energy counter was read)".into()
+    } else {
+        format!("partly measured ({read} read from energy counters; {modelled} modelled)")
     }
 }
 
@@ -226,12 +252,12 @@ mod tests {
         let mut r =
             report(r#"{"schema":"wattlens.footprint/v1","kind":"train","method":"modelled"}"#);
         r.intensity_scope = "lifecycle co2e, FR 2023".into();
-        assert_eq!(location(&r).as_deref(), Some("lifecycle co2e, FR 2023"));
+        assert_eq!(place(&r), None, "the intensity scope is no place");
         r.assumptions = vec![
             assumption("intensity", "56 g/kWh", Some("FR: Ember (2023)")),
             assumption("accelerators", "64", None),
         ];
-        assert_eq!(location(&r).as_deref(), Some("FR"));
+        assert_eq!(place(&r).map(|p| p.region).as_deref(), Some("FR"));
         r.details = Details::Train(HardwareDetails {
             model: Some("llama".into()),
             accelerator: Some("H100".into()),

@@ -3,7 +3,7 @@
 //! <https://huggingface.co/docs/hub/model-cards-co2>) and the "Environmental impact" Markdown
 //! section pasted under it.
 
-use super::{fig, hardware, hours, how, location, model, Activity, Meta};
+use super::{fig, hardware, hours, how, model, place, Activity, Meta};
 use crate::figure::Figure;
 use crate::report::{fmt_energy_kwh, fmt_mass_kg};
 use crate::result::Report;
@@ -38,8 +38,10 @@ pub fn model_card(r: &Report, meta: &Meta) -> String {
         Activity::FineTuning => out.push_str("  training_type: \"fine-tuning\"\n"),
         Activity::Inference => {}
     }
-    if let Some(l) = location(r) {
-        let _ = writeln!(out, "  geographical_location: {}", q(&l));
+    // The grid region named, never the intensity's scope; left out when none was named.
+    let region = place(r).map(|p| p.region);
+    if let Some(l) = &region {
+        let _ = writeln!(out, "  geographical_location: {}", q(l));
     }
     if let Some(h) = hardware(r) {
         let _ = writeln!(out, "  hardware_used: {}", q(&h));
@@ -66,7 +68,7 @@ pub fn model_card(r: &Report, meta: &Meta) -> String {
     let _ = writeln!(
         out,
         "- **Compute region:** {}",
-        location(r).unwrap_or_else(|| na.into())
+        region.unwrap_or_else(|| na.into())
     );
     if let Some(m) = model(r) {
         let _ = writeln!(out, "- **Model:** {m}");

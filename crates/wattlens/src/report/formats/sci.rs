@@ -5,6 +5,7 @@
 
 use super::fig;
 use crate::figure::Figure;
+use crate::input::{parse_range, Dim};
 use crate::result::Report;
 use crate::uncertainty::fmt_human;
 use std::fmt::Write;
@@ -18,15 +19,64 @@ pub struct FunctionalUnit {
     pub unit: String,
 }
 
+/// Why `--per` cannot be read.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PerError {
+    /// Not `N UNIT` with N one positive finite number and a unit that is not a lone suffix.
+    #[error("not a positive number and a unit")]
+    Malformed,
+    /// N below [`FunctionalUnit::MIN_COUNT`]: no count of functional units.
+    #[error(
+        "R = {0:e} functional units is below {min:e}: a footprint covers at least a millionth \
+         of the unit it is scored per",
+        min = FunctionalUnit::MIN_COUNT
+    )]
+    TooFew(f64),
+}
+
 impl FunctionalUnit {
-    /// Reads `N UNIT` (`1000 requests`, `1 training run`); `None` when N is not a positive
-    /// finite number or UNIT is missing.
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        let (n, unit) = s.trim().split_once(char::is_whitespace)?;
-        let count: f64 = n.replace(['_', ','], "").parse().ok()?;
-        let unit = unit.trim();
-        (count.is_finite() && count > 0.0 && !unit.is_empty()).then(|| Self {
+    /// The least R: a millionth of a unit. `--per "1e-300 requests"` gave an SCI of 1e299
+    /// gCO2e per request, exit 0 (hostile test); a fraction of a unit stays meaningful (`0.5
+    /// epoch`), a millionth of one is a slip. With every carbon figure at most 1e100 kg (the
+    /// footprint check) the score stays finite: 1e100 kg x 1000 / 1e-6 = 1e109 g.
+    pub const MIN_COUNT: f64 = 1e-6;
+
+    /// Reads `N UNIT` (`1000 requests`, `1 training run`). N is a count as every count flag
+    /// reads it: scientific notation and the suffixes `k`, `M`, `B`/`G`, `T` (`1M requests`,
+    /// `2.5k requests`, `1e6 requests`), thousands separators `,` and `_`; a suffix may also
+    /// stand alone before the unit (`2 M requests` is 2,000,000 requests, never 2 "M requests").
+    ///
+    /// # Errors
+    /// [`PerError::Malformed`] when N is not a single positive finite number or UNIT is
+    /// missing or a lone suffix; [`PerError::TooFew`] when N < [`Self::MIN_COUNT`].
+    pub fn parse(s: &str) -> Result<Self, PerError> {
+        let (n, unit) = s
+            .trim()
+            .split_once(char::is_whitespace)
+            .ok_or(PerError::Malformed)?;
+        let count =
+            parse_range(&n.replace(['_', ','], ""), Dim::Count).map_err(|_| PerError::Malformed)?;
+        if !count.is_point() {
+            return Err(PerError::Malformed);
+        }
+        let mut count = count.lo;
+        let mut unit = unit.trim();
+        if let Some((word, rest)) = unit.split_once(char::is_whitespace) {
+            if let Ok(k) = parse_range(&format!("1{word}"), Dim::Count) {
+                count *= k.lo;
+                unit = rest.trim();
+            }
+        }
+        // A unit that is itself a count suffix (`1 M`) names nothing: refused, not guessed.
+        let bare_suffix = parse_range(&format!("1{unit}"), Dim::Count).is_ok();
+        if !(count.is_finite() && count > 0.0) || unit.is_empty() || bare_suffix {
+            return Err(PerError::Malformed);
+        }
+        if count < Self::MIN_COUNT {
+            return Err(PerError::TooFew(count));
+        }
+        Ok(Self {
             count,
             unit: unit.to_string(),
         })
@@ -88,7 +138,7 @@ pub fn sci(r: &Report, per: &FunctionalUnit) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::FunctionalUnit;
+    use super::{FunctionalUnit, PerError};
 
     #[test]
     fn functional_units_parse() {
@@ -96,9 +146,50 @@ mod tests {
         assert_eq!((f.count, f.unit.as_str()), (1000.0, "requests"));
         let f = FunctionalUnit::parse(" 1 training run ").expect("parses");
         assert_eq!((f.count, f.unit.as_str()), (1.0, "training run"));
-        assert!(FunctionalUnit::parse("requests").is_none());
-        assert!(FunctionalUnit::parse("0 requests").is_none());
-        assert!(FunctionalUnit::parse("-3 requests").is_none());
-        assert!(FunctionalUnit::parse("1000").is_none());
+        assert!(FunctionalUnit::parse("requests").is_err());
+        assert!(FunctionalUnit::parse("0 requests").is_err());
+        assert!(FunctionalUnit::parse("-3 requests").is_err());
+        assert!(FunctionalUnit::parse("1000").is_err());
+    }
+
+    #[test]
+    fn functional_unit_counts_take_si_suffixes_and_are_never_misread() {
+        // Hostile test: "1M requests" was refused and "2 M requests" read as 2 "M requests"
+        // (an SCI per "M request", 10^6 x the per-request score, exit 0).
+        let n = |s: &str| FunctionalUnit::parse(s).ok().map(|f| (f.count, f.unit));
+        assert_eq!(n("1M requests"), Some((1e6, "requests".into())));
+        assert_eq!(n("2 M requests"), Some((2e6, "requests".into())));
+        assert_eq!(n("2.5k requests"), Some((2500.0, "requests".into())));
+        assert_eq!(n("1e6 requests"), Some((1e6, "requests".into())));
+        assert_eq!(n("1,000,000 requests"), Some((1e6, "requests".into())));
+        assert_eq!(n("3 B tokens"), Some((3e9, "tokens".into())));
+        // A word that is not a suffix stays in the unit.
+        assert_eq!(n("1 training run"), Some((1.0, "training run".into())));
+        assert_eq!(n("1 Mrequests"), Some((1.0, "Mrequests".into())));
+        // A range, a lone suffix, an unknown suffix: refused.
+        assert_eq!(n("1..2 requests"), None);
+        assert_eq!(n("1 M"), None);
+        assert_eq!(n("1X requests"), None);
+    }
+
+    #[test]
+    fn a_count_below_a_millionth_of_a_unit_is_refused() {
+        // Hostile test: R = 1e-300 requests made the SCI 1e299 gCO2e per request, exit 0.
+        assert_eq!(
+            FunctionalUnit::parse("1e-300 requests"),
+            Err(PerError::TooFew(1e-300))
+        );
+        assert_eq!(
+            FunctionalUnit::parse("1e-7 requests"),
+            Err(PerError::TooFew(1e-7))
+        );
+        // A millionth and a fraction of a unit stay: 0.5 epoch is half an epoch.
+        assert_eq!(
+            FunctionalUnit::parse("1e-6 requests").map(|f| f.count),
+            Ok(1e-6)
+        );
+        assert_eq!(FunctionalUnit::parse("0.5 epoch").map(|f| f.count), Ok(0.5));
+        // A unit named x is a unit (the brief leaves `5 x` alone).
+        assert_eq!(FunctionalUnit::parse("5 x").map(|f| f.unit), Ok("x".into()));
     }
 }
