@@ -109,7 +109,8 @@ mod tests {
         let after = &stat[stat.rfind(')').expect("comm") + 2..];
         let f: Vec<&str> = after.split_whitespace().collect();
         // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
-        let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+        let ticks: f64 =
+            f[11].parse::<f64>().expect("utime") + f[12].parse::<f64>().expect("stime");
         ticks / 100.0
     }
 
@@ -133,7 +134,10 @@ mod tests {
         // under 0.8 s, so the check is against the process's own clock, not a fixed figure).
         let cpu = end.run.tree_cpu_s;
         assert!(cpu > 0.05, "{cpu}");
-        assert!(cpu <= own + 0.05 && cpu >= 0.5 * own, "meter {cpu} s, process {own} s");
+        assert!(
+            cpu <= own + 0.05 && cpu >= 0.5 * own,
+            "meter {cpu} s, process {own} s"
+        );
         assert!(joules(&end.run) > 0.0);
         // The machine consumer is the node; the tree consumer is the run's charge.
         assert_eq!(end.consumers.len(), 2);
