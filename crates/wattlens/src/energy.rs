@@ -7,6 +7,10 @@
 //! default half the range: no device moves half a RAPL range, ~131 kJ, in one interval) and a
 //! reset (driver reload, reboot of a BMC) otherwise, in which case the energy since the reset is
 //! the new value itself. A reset at the very top of the range is indistinguishable from a wrap.
+//! When the counter's part is known ([`CounterDiff::for_part`]) and the readings are timed
+//! ([`CounterDiff::update_at`]), a wrap must also imply a power the part could draw over the
+//! time since the last reading ([`power_ceiling`]): a counter reset from the upper part of a
+//! 262 kJ RAPL range to near 0 would otherwise read as a wrap of up to 131 kJ, 65 kW over 2 s.
 
 use crate::units::{Joules, KilowattHours, Seconds, Watts};
 use serde::{Deserialize, Serialize};
@@ -76,13 +80,36 @@ impl Delta {
     }
 }
 
+/// The most power a part can draw, W: a wrapped counter delta implying more over the time
+/// since its last reading is a reset, not a wrap. Generous ceilings, 4x or more above the
+/// largest parts sold in 2024-2025, so that no true wrap is ever taken for a reset:
+///
+/// - a CPU package: 2,000 W (the largest server CPUs have a 500 W TDP: AMD EPYC 9965, Intel
+///   Xeon 6980P, 2024 datasheets);
+/// - DRAM of one package: 1,000 W (12 channels x 2 DIMMs x ~15 W at full bandwidth, ~360 W);
+/// - psys (the whole platform as RAPL sees it): 5,000 W;
+/// - a GPU: 5,000 W (NVIDIA B200 1,000 W, AMD MI355X 1,400 W board power, 2025 datasheets).
+#[must_use]
+pub fn power_ceiling(part: crate::source::Part) -> Watts {
+    use crate::source::Part;
+    Watts(match part {
+        Part::Cpu => 2_000.0,
+        Part::Dram => 1_000.0,
+        Part::Psys | Part::Gpu => 5_000.0,
+    })
+}
+
 /// Deltas of a wrapping counter whose values run from 0 to `max` inclusive (alumet's
 /// `CounterDiff`).
 #[derive(Clone, Debug)]
 pub struct CounterDiff {
     max: u64,
     bound: u64,
+    /// The most power the counter's part can draw ([`power_ceiling`]), W.
+    ceiling_w: Option<f64>,
     last: Option<u64>,
+    /// When the last reading was taken, s (only through [`CounterDiff::update_at`]).
+    last_t: Option<f64>,
 }
 
 impl CounterDiff {
@@ -99,12 +126,37 @@ impl CounterDiff {
         Self {
             max,
             bound,
+            ceiling_w: None,
             last: None,
+            last_t: None,
+        }
+    }
+
+    /// A counter of `part` that wraps after `max`: a wrapped delta is a reset when it is above
+    /// `max / 2` or, with timed readings ([`CounterDiff::update_at`]), when it implies more
+    /// than the part's [`power_ceiling`] since the last reading.
+    #[must_use]
+    pub fn for_part(max: u64, part: crate::source::Part) -> Self {
+        Self {
+            ceiling_w: Some(power_ceiling(part).0),
+            ..Self::new(max)
         }
     }
 
     /// Takes a new reading; `None` on the first one.
     pub fn update(&mut self, value: u64) -> Option<Delta> {
+        self.last_t = None;
+        self.delta(value, None)
+    }
+
+    /// Takes a new reading taken at `t` seconds (on the clock of the previous ones); `None`
+    /// on the first one.
+    pub fn update_at(&mut self, value: u64, t: f64) -> Option<Delta> {
+        let dt = self.last_t.replace(t).map(|l| t - l);
+        self.delta(value, dt)
+    }
+
+    fn delta(&mut self, value: u64, dt: Option<f64>) -> Option<Delta> {
         let prev = self.last.replace(value)?;
         if value >= prev {
             return Some(Delta::Forward(value - prev));
@@ -113,7 +165,19 @@ impl CounterDiff {
         let wrapped = (self.max - prev.min(self.max))
             .saturating_add(value)
             .saturating_add(1);
-        if self.max != u64::MAX && wrapped <= self.bound {
+        // The most the part could have counted since the last reading, uJ.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let bound = match (self.ceiling_w, dt) {
+            (Some(w), Some(dt)) if dt.is_finite() && dt >= 0.0 => {
+                self.bound.min((w * dt * 1e6).min(u64::MAX as f64) as u64)
+            }
+            _ => self.bound,
+        };
+        if self.max != u64::MAX && wrapped <= bound {
             Some(Delta::Forward(wrapped))
         } else {
             Some(Delta::Reset(value))
@@ -232,6 +296,49 @@ mod tests {
         let mut n = CounterDiff::new(u64::MAX);
         n.update(5_000);
         assert_eq!(n.update(7), Some(Delta::Reset(7)));
+    }
+
+    /// Hostile test (issue 11, round 3): a RAPL package counter (range 262,143,328,850 uJ)
+    /// going from 200,000,000,000 to 5,000,000 uJ in 0.2 s was counted as a wrap of
+    /// 262,143,328,850 - 200,000,000,000 + 5,000,000 + 1 = 62,148,328,851 uJ, 62 kJ: 310 kW.
+    /// With the package's 2,000 W ceiling, at most 2,000 W x 0.2 s = 400 J could have been
+    /// counted: a reset, 5 J counted since.
+    #[test]
+    fn a_wrap_implying_an_impossible_power_is_a_reset() {
+        use crate::source::Part;
+        let max = 262_143_328_850;
+        let mut c = CounterDiff::for_part(max, Part::Cpu);
+        assert_eq!(c.update_at(200_000_000_000, 1.0), None);
+        assert_eq!(c.update_at(5_000_000, 1.2), Some(Delta::Reset(5_000_000)));
+        // A true wrap at 500 W over 1 s: 262,143,000,000 -> 171,149 uJ is
+        // 328,850 + 171,149 + 1 = 500,000 uJ (500 J <= 2,000 J): forward.
+        c.update_at(262_143_000_000, 2.0);
+        assert_eq!(c.update_at(171_149, 3.0), Some(Delta::Forward(500_000)));
+        // Across 100 s of missed reads, 150 kJ would still be under 2,000 W x 100 s but above
+        // half the range (131 kJ): a reset, as before.
+        c.update_at(200_000_000_000, 4.0);
+        assert_eq!(
+            c.update_at(87_856_671_149, 104.0),
+            Some(Delta::Reset(87_856_671_149))
+        );
+        // DRAM's ceiling is 1,000 W: from the top of a 65,712,999,613 uJ range, 1,500 J in 1 s
+        // is a reset; 900 J a wrap.
+        let top = 65_712_999_613;
+        let mut d = CounterDiff::for_part(top, Part::Dram);
+        d.update_at(top, 0.0);
+        assert_eq!(
+            d.update_at(1_499_999_999, 1.0),
+            Some(Delta::Reset(1_499_999_999))
+        );
+        d.update_at(top, 2.0);
+        assert_eq!(
+            d.update_at(899_999_999, 3.0),
+            Some(Delta::Forward(900_000_000))
+        );
+        // Untimed updates keep the half-range rule.
+        let mut u = CounterDiff::for_part(max, Part::Cpu);
+        u.update(200_000_000_000);
+        assert_eq!(u.update(5_000_000), Some(Delta::Forward(62_148_328_851)));
     }
 
     #[test]

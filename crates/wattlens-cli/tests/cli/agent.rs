@@ -131,7 +131,7 @@ pub(crate) struct AgentProcess {
 }
 
 impl AgentProcess {
-    fn start(mut c: Command, port: u16) -> Self {
+    pub(crate) fn start(mut c: Command, port: u16) -> Self {
         let child = c.spawn().expect("starts wattlens agent");
         let mut a = Self { child, port };
         let t0 = Instant::now();

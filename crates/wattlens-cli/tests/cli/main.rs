@@ -201,6 +201,7 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
 
 mod agent;
 mod agent_checks;
+mod agent_faults;
 mod agent_gpu;
 mod agent_load;
 mod agent_pods;

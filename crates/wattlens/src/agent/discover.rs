@@ -177,7 +177,13 @@ impl Discovery {
             return false;
         }
         let Some(cpu_s) = self.cpu_s(dir) else {
-            found.vanished += 1;
+            // A folder that is still there without `cpu.stat` (which every cgroup v2 has) is not
+            // a cgroup: not a workload, and not vanished (a hostile test saw it counted as
+            // vanished at every poll).
+            let not_a_cgroup = dir.is_dir() && !dir.join("cpu.stat").exists();
+            if !not_a_cgroup {
+                found.vanished += 1;
+            }
             return false;
         };
         let rss_gb = if self.want_memory {
@@ -357,15 +363,42 @@ mod tests {
         for i in 0..10 {
             cgroup(cg.path(), &format!("u{i}.service"), 1, 0, "1\n");
         }
-        std::fs::remove_file(cg.path().join("u3.service/cpu.stat")).expect("rm");
-        let mut d = Discovery::new(cg.path(), cg.path());
-        let f = d.walk();
-        assert_eq!(f.seen.len(), 9);
-        assert_eq!(f.vanished, 1);
+        // u3 is removed between being listed and its `cpu.stat` read (the reader removes it).
+        struct Race;
+        impl ReadFile for Race {
+            fn read(&self, p: &Path) -> std::io::Result<String> {
+                if p.ends_with("u3.service/cpu.stat") {
+                    if let Some(dir) = p.parent() {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
+                }
+                std::fs::read_to_string(p)
+            }
+        }
+        let mut d = Discovery::with_reader(cg.path(), cg.path(), Arc::new(Race));
         d.max_dirs = 4;
         let f = d.walk();
         assert!(f.truncated);
         // u0..u3 walked; u3 has vanished.
         assert_eq!((f.seen.len(), f.vanished), (3, 1));
+        // It is gone: u0, u1, u2, u4 walked, none vanished.
+        let f = d.walk();
+        assert_eq!((f.seen.len(), f.vanished), (4, 0));
+    }
+
+    /// Hostile test (issue 11, round 3): a folder without `cpu.stat` (`mkdir
+    /// $N/cgroup/empty.service` in a fake tree) added 1 to `wattlens_cgroups_vanished_total`
+    /// at every poll (91 after 91 polls). It is not a cgroup: neither a workload nor vanished.
+    #[test]
+    fn a_folder_without_cpu_stat_is_not_vanished() {
+        let cg = tempfile::tempdir().expect("tmp");
+        cgroup(cg.path(), "nginx.service", 1_000_000, 0, "1\n");
+        std::fs::create_dir_all(cg.path().join("empty.service")).expect("mkdir");
+        let mut d = Discovery::new(cg.path(), cg.path());
+        for _ in 0..3 {
+            let f = d.walk();
+            assert_eq!(f.seen.len(), 1);
+            assert_eq!(f.vanished, 0);
+        }
     }
 }

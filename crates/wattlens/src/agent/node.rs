@@ -276,13 +276,13 @@ impl NodeAgent {
                     let diff = self
                         .counters
                         .entry(key.clone())
-                        .or_insert_with(|| CounterDiff::new(*max_uj));
+                        .or_insert_with(|| CounterDiff::for_part(*max_uj, *part));
                     let comp = match part {
                         Part::Cpu | Part::Psys => "cpu",
                         Part::Dram => "dram",
                         _ => "gpu",
                     };
-                    let Some(delta) = diff.update(*energy_uj) else {
+                    let Some(delta) = diff.update_at(*energy_uj, t) else {
                         // Its first reading: exposed at 0 J from now on.
                         device_j.push((key.to_string(), comp, Method::Measured, 0.0));
                         continue;

@@ -102,6 +102,34 @@ fn a_rapl_counter_counts_exactly_through_a_wrap_and_says_a_reset() {
     assert!(a.lost().notes.iter().any(|n| n.contains("reset")));
 }
 
+/// Hostile test (issue 11, round 3): a package counter (range 262,143,328,850 uJ) going
+/// from 200,000,000,000 to 5,000,000 uJ in 0.2 s was counted as a wrap of 62,148 J (310 kW).
+/// The package cannot draw over 2,000 W (400 J in 0.2 s): a reset, counted in
+/// `counter_resets` and noted; only the 5 J counted since the reset are added to the
+/// 199,999 J before it.
+#[test]
+fn a_reset_in_the_upper_range_is_not_read_as_a_wrap() {
+    let max = 262_143_328_850;
+    let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+    a.tick(0.0, &[rapl(0.0, 1_000_000, max)], None, Found::default());
+    a.tick(
+        1.0,
+        &[rapl(1.0, 200_000_000_000, max)],
+        None,
+        Found::default(),
+    );
+    a.tick(1.2, &[rapl(1.2, 5_000_000, max)], None, Found::default());
+    let e = a.devices()["rapl/package-0"].energy.0;
+    // (200,000,000,000 - 1,000,000 + 5,000,000) uJ = 200,004 J.
+    assert!((e - 200_004.0).abs() < 1e-6, "{e}");
+    assert_eq!(a.lost().resets["rapl/package-0"], 1);
+    assert!(a
+        .lost()
+        .notes
+        .iter()
+        .any(|n| n.contains("reset at t = 1.2 s")));
+}
+
 #[test]
 fn a_missed_read_loses_nothing_and_the_agent_says_so() {
     let mut a = NodeAgent::new(inputs(), Limits::default(), None);

@@ -435,12 +435,13 @@ impl Pipeline {
                         self.parts.insert(key.clone(), *part);
                     }
                     if !self.counters.contains_key(key) {
-                        self.counters.insert(key.clone(), CounterDiff::new(*max_uj));
+                        self.counters
+                            .insert(key.clone(), CounterDiff::for_part(*max_uj, *part));
                     }
                     let Some(diff) = self.counters.get_mut(key) else {
                         continue;
                     };
-                    let Some(delta) = diff.update(*energy_uj) else {
+                    let Some(delta) = diff.update_at(*energy_uj, t) else {
                         continue;
                     };
                     if let Delta::Reset(_) = delta {

@@ -442,3 +442,25 @@ fn gpus_no_measured_process_used_are_named_in_a_note() {
         m.warnings
     );
 }
+
+/// Hostile test (issue 11, round 3): `run --replay` of a trace whose package counter (range
+/// 2^40 uJ here) went from 600 kJ to 5 J in 1 s counted a "wrap" of 2^40 - 6e11 + 5e6 + 1 uJ
+/// = 499,516 J (139 Wh, 500 kW). The package cannot draw over 2,000 W: a reset, noted, and
+/// only what was counted after it is kept: 100 J (0 -> t = 1) + 5 J (since the reset) +
+/// 100 J (t = 2 -> 3) = 205 J.
+#[test]
+fn a_reset_in_the_upper_range_is_not_read_as_a_wrap() {
+    let mut p = Pipeline::new(inputs(Policy::Machine));
+    p.tick(&[package(0.0, 599_900_000_000), machine(0.0, 0.0, 0.0)]);
+    p.tick(&[package(1.0, 600_000_000_000), machine(1.0, 2.0, 4.0)]);
+    p.tick(&[package(2.0, 5_000_000), machine(2.0, 4.0, 8.0)]);
+    p.tick(&[package(3.0, 105_000_000), machine(3.0, 6.0, 12.0)]);
+    let m = p.finish();
+    let cpu: f64 = m.breakdown.components[..2].iter().map(|c| c.energy.0).sum();
+    assert!((cpu - 205.0).abs() < 1e-9, "{cpu}");
+    assert!(
+        m.warnings[0].starts_with("rapl/package-0: energy counter reset at t = 2.0 s"),
+        "{:?}",
+        m.warnings
+    );
+}

@@ -558,8 +558,11 @@ mod tests {
         assert!(p.sources.is_empty());
         let note = p.notes[0].to_string();
         assert!(matches!(p.notes[0], ProbeNote::RaplUnreadable(_)), "{note}");
+        // Not a permission error (a folder): no chmod advice (it would not help).
         assert!(
-            note.contains("chmod") && note.ends_with("\nfalling back to the modelled CPU power"),
+            note.contains("not a regular file")
+                && !note.contains("chmod")
+                && note.ends_with("\nfalling back to the modelled CPU power"),
             "{note}"
         );
     }

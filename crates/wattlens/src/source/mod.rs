@@ -284,19 +284,37 @@ pub enum SourceError {
     },
 }
 
+/// Linux's `EMFILE` (this process has too many files open) and `ENFILE` (the system has).
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
+
+fn out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(EMFILE | ENFILE))
+}
+
+impl SourceError {
+    /// Whether the read failed for want of a file descriptor (`EMFILE`, `ENFILE`): a transient
+    /// state of this process or system, not of the device.
+    #[must_use]
+    pub fn out_of_descriptors(&self) -> bool {
+        matches!(self, SourceError::Read { source, .. } if out_of_descriptors(source))
+    }
+}
+
+/// What the user can do: access advice for a permission error (`EACCES`, `EPERM`) on a RAPL
+/// counter only, and the file limit for `EMFILE`/`ENFILE` (a hostile test saw the chmod advice
+/// for "Too many open files").
 fn hint(path: &Path, e: &io::Error) -> String {
-    if path.ends_with("energy_uj") {
-        let how = if e.kind() == io::ErrorKind::PermissionDenied {
-            "energy_uj is readable only by root on this system (since the PLATYPUS fix, \
-             CVE-2020-8694)"
-        } else {
-            "the RAPL counter cannot be read"
-        };
-        format!(
-            "; {how}. To grant access: `sudo chmod a+r /sys/class/powercap/intel-rapl:*/energy_uj \
-             /sys/class/powercap/intel-rapl:*/*/energy_uj` (until reboot), or a udev rule, or run \
-             as root"
-        )
+    if out_of_descriptors(e) {
+        "; too many files are open: raise the open-file limit (LimitNOFILE in the systemd unit, \
+         ulimit -n) or close connections; retried at the next poll"
+            .into()
+    } else if path.ends_with("energy_uj") && e.kind() == io::ErrorKind::PermissionDenied {
+        "; energy_uj is readable only by root on this system (since the PLATYPUS fix, \
+         CVE-2020-8694). To grant access: `sudo chmod a+r /sys/class/powercap/intel-rapl:*/energy_uj \
+         /sys/class/powercap/intel-rapl:*/*/energy_uj` (until reboot), or a udev rule, or run \
+         as root"
+            .into()
     } else {
         String::new()
     }
@@ -338,6 +356,15 @@ impl ReadBudget {
                 self.consecutive = 0;
                 (v, true)
             }
+            // Out of file descriptors: this process's trouble (too many connections, a low
+            // `ulimit -n`), not the device's; retried at every poll for as long as it lasts,
+            // never dropped for it.
+            Err(e) if e.out_of_descriptors() => (
+                Value::Missed {
+                    reason: e.to_string(),
+                },
+                true,
+            ),
             Err(e) => {
                 self.consecutive += 1;
                 if self.consecutive >= MAX_CONSECUTIVE_FAILURES {

@@ -44,6 +44,8 @@ pub struct AgentConfig {
     pub max_workloads: Option<usize>,
     /// How long a gone workload stays exposed before it folds.
     pub retain: Option<String>,
+    /// The most HTTP connections open at once.
+    pub max_connections: Option<usize>,
 }
 
 /// The resolved settings.
@@ -71,6 +73,14 @@ pub struct Settings {
     pub max_workloads: usize,
     /// Seconds a gone workload stays exposed.
     pub retain_s: f64,
+    /// The most HTTP connections open at once (before the file-descriptor limit lowers it).
+    pub max_connections: usize,
+    /// What gave the sys root: `--sysfs-root`, or the config file and key.
+    pub sysfs_from: String,
+    /// What gave the proc root.
+    pub procfs_from: String,
+    /// What gave the cgroup root.
+    pub cgroup_from: String,
 }
 
 /// A duration as text (`200ms`, `1s`, `5min`) in seconds; the error names `what`.
@@ -92,13 +102,39 @@ pub fn seconds(text: &str, what: &str) -> Result<f64> {
     Ok(s.max(0.01))
 }
 
-/// Merges the flags, the `[agent]` table and the defaults.
-pub fn resolve(a: &AgentArgs, table: Option<&toml::Table>) -> Result<Settings> {
+/// The default cap on HTTP connections open at once (`[agent] max_connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// Merges the flags, the `[agent]` table (of config file `file`) and the defaults.
+pub fn resolve(
+    a: &AgentArgs,
+    table: Option<&toml::Table>,
+    file: Option<&std::path::Path>,
+) -> Result<Settings> {
+    let file_name = file.map_or_else(
+        || "the config file".into(),
+        |f| format!("config file {}", f.display()),
+    );
     let cfg: AgentConfig = match table {
         Some(t) => toml::Value::Table(t.clone())
             .try_into()
             .map_err(|e: toml::de::Error| {
-                anyhow::anyhow!("config file: [agent] is malformed: {}", e.message())
+                // Name the key: the first that is wrong on its own.
+                let key = t.iter().find(|(k, v)| {
+                    let mut one = toml::Table::new();
+                    one.insert((*k).clone(), (*v).clone());
+                    toml::Value::Table(one).try_into::<AgentConfig>().is_err()
+                });
+                match key {
+                    Some((k, _)) if e.message().starts_with("unknown field") => {
+                        anyhow::anyhow!("{file_name}: [agent] has no key {k} ({})", e.message())
+                    }
+                    Some((k, _)) => anyhow::anyhow!(
+                        "invalid value for [agent] {k} in {file_name}: {}",
+                        e.message()
+                    ),
+                    None => anyhow::anyhow!("{file_name}: [agent] is malformed: {}", e.message()),
+                }
             })?,
         None => AgentConfig::default(),
     };
@@ -106,7 +142,7 @@ pub fn resolve(a: &AgentArgs, table: Option<&toml::Table>) -> Result<Settings> {
         if flag {
             format!("--{name}")
         } else {
-            format!("[agent] {key} in the config file")
+            format!("[agent] {key} in {file_name}")
         }
     };
     let listen_text = a
@@ -123,15 +159,16 @@ pub fn resolve(a: &AgentArgs, table: Option<&toml::Table>) -> Result<Settings> {
     })?;
     let interval = match (&a.interval, &cfg.interval) {
         (Some(t), _) => seconds(t, "--interval")?,
-        (None, Some(t)) => seconds(t, "[agent] interval in the config file")?,
+        (None, Some(t)) => seconds(t, &from(false, "interval", "interval"))?,
         (None, None) => 1.0,
     };
     let resolution = match &cfg.resolution {
         Some(t) => {
-            let r = seconds(t, "[agent] resolution in the config file")?;
+            let what = from(false, "resolution", "");
+            let r = seconds(t, &what)?;
             if r < MIN_RESOLUTION_S {
                 bail!(
-                    "invalid value for [agent] resolution in the config file: {t:?} is finer \
+                    "invalid value for {what}: {t:?} is finer \
                      than {MIN_RESOLUTION_S} s, which would expose RAPL readings to the \
                      PLATYPUS side channel (CVE-2020-8694); give 1s or more"
                 );
@@ -142,22 +179,37 @@ pub fn resolve(a: &AgentArgs, table: Option<&toml::Table>) -> Result<Settings> {
     }
     .max(interval);
     let retain_s = match &cfg.retain {
-        Some(t) => seconds(t, "[agent] retain in the config file")?,
+        Some(t) => seconds(t, &from(false, "retain", ""))?,
         None => 300.0,
     };
     let max_workloads = cfg.max_workloads.unwrap_or(10_000);
     if max_workloads == 0 || max_workloads > 1_000_000 {
-        bail!("invalid value for [agent] max_workloads in the config file: {max_workloads} must be between 1 and 1000000");
+        bail!(
+            "invalid value for {}: {max_workloads} must be between 1 and 1000000",
+            from(false, "max_workloads", "")
+        );
     }
+    let max_connections = cfg.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if !(1..=1_000_000).contains(&max_connections) {
+        bail!(
+            "invalid value for {}: {max_connections} must be between 1 and 1000000",
+            from(false, "max_connections", "")
+        );
+    }
+    let token_from = from(a.token_file.is_some(), "token_file", "token-file");
     let token_file = a.token_file.clone().or(cfg.token_file.clone());
     let token = match token_file {
         Some(p) => {
             let t = std::fs::read_to_string(&p)
-                .with_context(|| format!("cannot read --token-file {}", p.display()))?;
+                .with_context(|| format!("cannot read {} (given by {token_from})", p.display()))?;
             let t = t.trim().to_string();
-            if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            // Visible ASCII only: a client sends the token in an HTTP header, where anything
+            // else (a non-ASCII letter) cannot match byte for byte (hostile test: `tökén`
+            // was accepted and nothing could authenticate).
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
                 bail!(
-                    "--token-file {}: the token must be one word on one line (no spaces)",
+                    "{} (given by {token_from}): the token must be one word of visible ASCII \
+                     characters on one line (no spaces, no accented letters)",
                     p.display()
                 );
             }
@@ -169,6 +221,10 @@ pub fn resolve(a: &AgentArgs, table: Option<&toml::Table>) -> Result<Settings> {
         listen,
         interval: Duration::from_secs_f64(interval),
         resolution: Duration::from_secs_f64(resolution),
+        sysfs_from: from(a.sysfs_root.is_some(), "sysfs_root", "sysfs-root"),
+        procfs_from: from(a.procfs_root.is_some(), "procfs_root", "procfs-root"),
+        cgroup_from: from(a.cgroup_root.is_some(), "cgroup_root", "cgroup-root"),
+        max_connections,
         sysfs_root: a
             .sysfs_root
             .clone()
@@ -231,6 +287,10 @@ pub const DEFAULT_CONFIG: &str = r#"# wattlens config file: defaults for flags (
 # max_workloads = 10000
 # How long a workload that is gone stays exposed before it folds into the totals of gone ones.
 # retain = "5min"
+# The most HTTP connections open at once (a new one past it closes the oldest; idle ones are
+# closed after 10 s without a whole request); lowered to half the open-file limit (ulimit -n)
+# so the sampler keeps its files.
+# max_connections = 256
 "#;
 
 /// `wattlens config init`.

@@ -7,6 +7,7 @@
 //! comes and hands every other scraper those bytes.
 
 pub mod config;
+mod conns;
 mod metrics;
 mod page;
 mod series;
@@ -119,13 +120,34 @@ impl Published {
 
 /// Runs `wattlens agent` (it serves until stopped).
 pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
-    let s = config::resolve(a, cfg.agent.as_ref())?;
+    let s = config::resolve(a, cfg.agent.as_ref(), cfg.site.file.as_deref())?;
+    // Market-based carbon is not exposed (docs/metrics.md): a market intensity or CFE share
+    // given to the agent would be silently unused.
+    for (flag, given) in [
+        ("--market-intensity", &a.site.market_intensity),
+        ("--cfe", &a.site.cfe),
+    ] {
+        let conf = match flag {
+            "--market-intensity" => &cfg.site.market_intensity,
+            _ => &cfg.site.cfe,
+        };
+        if given.is_some() || conf.is_some() {
+            anyhow::bail!(
+                "{}: the agent exposes location-based carbon only (market-based carbon is not                  a metric yet, docs/metrics.md); remove it",
+                settings::name_of(&a.site, &cfg.site, flag)
+            );
+        }
+    }
     // The site, for carbon and water: the central values (a counter cannot carry a range).
     let mut assumptions = Vec::new();
     let site_inputs = settings::site(&a.site, &cfg.site)?;
     let site = wattlens::estimate::site::resolve(cat, &site_inputs, &mut assumptions)?.site;
     let values = SiteValues::draw(&site, &mut Draw::Central { uncertain: 0 }, Hours(0.0));
-    let intensity_source = site.intensity.source.clone();
+    // The source names the flag or the config key that gave the intensity (`{intensity}` in
+    // the library's text).
+    let intensity_source = wattlens::field::render(&site.intensity.source, &|f| {
+        settings::name_of(&a.site, &cfg.site, crate::flags::flag(f))
+    });
     // An intensity series: its value at each poll's moment, the annual one outside it.
     let series = crate::series::load(
         &a.site,
@@ -147,6 +169,14 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         .map(|r| r.watts);
     let inputs = ModelInputs::from_catalog(cat, Policy::Processes, tdp, &mut assumptions)
         .context("the power model's defaults")?;
+    if !s.sysfs_root.is_dir() {
+        anyhow::bail!(
+            "{} {}: not a folder; give the sys root (/sys, or the host's mounted read-only in a \
+             container) holding class/powercap and class/hwmon",
+            s.sysfs_from,
+            s.sysfs_root.display()
+        );
+    }
     let opts = ProbeOptions {
         sysfs_root: &s.sysfs_root,
         psys: false,
@@ -174,8 +204,9 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let names = probe.source_names();
     if !s.cgroup_root.is_dir() {
         anyhow::bail!(
-            "--cgroup-root {}: not a folder; give the cgroup (v2) root (/sys/fs/cgroup, or the \
-             host's mounted read-only in a container)",
+            "{} {}: not a folder; give the cgroup (v2) root (/sys/fs/cgroup, or the host's \
+             mounted read-only in a container)",
+            s.cgroup_from,
             s.cgroup_root.display()
         );
     }
@@ -184,9 +215,10 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     // a missing `meminfo` charged a busy core as the idle point of the curve, exit 0).
     if let Err(e) = wattlens::source::procfs::machine(&StdFs, &s.procfs_root) {
         anyhow::bail!(
-            "--procfs-root {}: cannot read the machine's CPU time and memory ({e}); give the proc \
-             root (/proc, or the host's mounted read-only in a container) holding `stat` and \
+            "{} {}: cannot read the machine's CPU time and memory ({e}); give the proc root \
+             (/proc, or the host's mounted read-only in a container) holding `stat` and \
              `meminfo`",
+            s.procfs_from,
             s.procfs_root.display()
         );
     }
@@ -248,7 +280,14 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         .name("wattlens-sampler".into())
         .spawn(move || sampler.run(start))
         .context("cannot start the sampler thread")?;
-    server::serve(listener, published, s.token)?;
+    let (max_connections, lowered) = conns::limit(s.max_connections);
+    if let Some(n) = lowered {
+        eprintln!(
+            "wattlens agent: at most {max_connections} HTTP connections at once (half the \
+             open-file limit of {n}; raise it with LimitNOFILE or ulimit -n for more)"
+        );
+    }
+    server::serve(listener, published, s.token, max_connections)?;
     Ok(ExitStatus::Success)
 }
 

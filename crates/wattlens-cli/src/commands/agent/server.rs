@@ -4,7 +4,10 @@
 //! and what was lost, as text; 503 when the sampler has stopped publishing) and `/` (a small
 //! page that refreshes
 //! itself, no external assets). With a token, `/metrics` and `/` require `Authorization: Bearer
-//! TOKEN`; `/healthz` stays open (it says nothing about workloads).
+//! TOKEN`; `/healthz` stays open (it says nothing about workloads). Only GET and HEAD are
+//! answered (405 otherwise). A connection that has not sent a whole request head within
+//! [`HEADER_TIMEOUT`] is closed, and the open connections are bounded ([`super::conns`]), so
+//! idle or slow clients cannot take the file descriptors the sampler needs.
 
 use super::{Body, Published};
 use anyhow::{Context, Result};
@@ -13,9 +16,10 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{
     HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
 };
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 const TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -23,6 +27,10 @@ const TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 /// The listen backlog: 200 scrapers connecting at once must not overflow it (a dropped SYN
 /// costs its scraper a 1 s retransmission).
 const BACKLOG: u32 = 1024;
+
+/// How long a connection may take to send a whole request head, from its opening or its last
+/// response: a scraper sends one at once; a client that holds a connection idle is dropped.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Binds `addr` (the error names `--listen`); it listens once the server runs.
 pub fn bind(addr: SocketAddr) -> Result<tokio::net::TcpSocket> {
@@ -47,18 +55,28 @@ pub fn serve(
     socket: tokio::net::TcpSocket,
     published: Arc<Mutex<Published>>,
     token: Option<String>,
+    max_connections: usize,
 ) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()
         .context("cannot start the HTTP server's runtime")?;
     let token: Option<Arc<str>> = token.map(Into::into);
     rt.block_on(async move {
         let listener = socket.listen(BACKLOG).context("cannot listen (--listen)")?;
+        let open = super::conns::Open::new(max_connections);
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            let (stream, _) = match listener.accept().await {
+                Ok(s) => s,
+                // Out of descriptors (EMFILE, ENFILE) or an aborted connection: wait a little
+                // rather than spin on an error that repeats at once.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             };
+            let (ticket, closed) = open.admit();
             let published = Arc::clone(&published);
             let token = token.clone();
             tokio::spawn(async move {
@@ -66,10 +84,16 @@ pub fn serve(
                     let r = respond(&req, &published, token.as_deref());
                     async move { Ok::<_, std::convert::Infallible>(r) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                ticket.serve(conn).await;
             });
+            if closed {
+                // Let the closed connection's task drop its socket before the next accept.
+                tokio::task::yield_now().await;
+            }
         }
     })
 }
@@ -88,6 +112,16 @@ fn respond(
     token: Option<&str>,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path();
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let mut r = reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain; charset=utf-8",
+            Bytes::from_static(b"only GET and HEAD are answered\n"),
+        );
+        r.headers_mut()
+            .insert(hyper::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
     let Ok(mut p) = published.lock() else {
         return reply(
             StatusCode::INTERNAL_SERVER_ERROR,
