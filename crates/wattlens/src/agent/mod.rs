@@ -8,11 +8,12 @@
 
 mod discover;
 mod figures;
+mod kept;
 mod node;
 mod set;
 mod workload;
 
-pub use discover::{Discovery, Found, Seen, MAX_DEPTH, MAX_PIDS};
+pub use discover::{Discovery, Found, Seen, DEFAULT_KEPT_OPEN, MAX_DEPTH, MAX_PIDS};
 pub use figures::{Device, Interval, Lost};
 pub use node::NodeAgent;
 pub use set::{Entry, Folded, Limits, Totals, WorkloadSet, COMPONENTS};

@@ -200,6 +200,7 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut discovery = Discovery::new(&s.cgroup_root, &s.procfs_root);
     discovery.want_pids = names.iter().any(|n| *n != "rapl");
     discovery.want_memory = !names.contains(&"rapl");
+    discovery.keep_open(open_file_budget());
     let node = NodeAgent::new(
         inputs,
         Limits {
@@ -319,6 +320,31 @@ impl Sampler {
             p.at = Some((Instant::now(), self.resolution));
         }
     }
+}
+
+/// How many workloads' `cpu.stat` the sampler keeps open: the open-file limit raised to its
+/// hard maximum (as Go does for node_exporter), less 1,024 for the server's sockets and the
+/// sources; 0 (each file opened at each read) when the limit leaves no room.
+fn open_file_budget() -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let l = getrlimit(Resource::Nofile);
+    let hard = l.maximum.unwrap_or(1 << 20);
+    let mut soft = l.current.unwrap_or(hard);
+    if soft < hard
+        && setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(hard),
+                maximum: l.maximum,
+            },
+        )
+        .is_ok()
+    {
+        soft = hard;
+    }
+    usize::try_from(soft)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(1024)
 }
 
 /// `text` gzip-compressed (fast level: at most once a publication).
