@@ -77,7 +77,12 @@ impl FakeNode {
 
     /// The agent's command on this node.
     pub fn agent(&self, port: u16, extra: &[&str]) -> AgentProcess {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
+        self.agent_of(Path::new(env!("CARGO_BIN_EXE_wattlens")), port, extra)
+    }
+
+    /// The agent of another `wattlens` binary on this node (a benchmark's baseline).
+    pub fn agent_of(&self, bin: &Path, port: u16, extra: &[&str]) -> AgentProcess {
+        let mut c = Command::new(bin);
         c.env_remove("WATTLENS_CATALOG")
             .env_remove("WATTLENS_CONFIG")
             .env_remove("WATTLENS_SYSFS_ROOT")
@@ -90,10 +95,14 @@ impl FakeNode {
             .arg(self.proc())
             .arg("--cgroup-root")
             .arg(self.cgroups())
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--grid", "FR"])
+            .args(["--grid", "FR"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        // On loopback at `port`, unless the test says where.
+        if !extra.contains(&"--listen") {
+            c.args(["--listen", &format!("127.0.0.1:{port}")]);
+        }
         AgentProcess::start(c, port)
     }
 }

@@ -446,7 +446,10 @@ mod tests {
         // With no file kept open, the same figures.
         d.keep_open(0);
         assert_eq!(d.open_files(), 0);
-        assert_eq!(cpu(&d.walk(), "a.service"), Some((1.5, Some("nginx".into()))));
+        assert_eq!(
+            cpu(&d.walk(), "a.service"),
+            Some((1.5, Some("nginx".into())))
+        );
         assert_eq!(d.open_files(), 0);
     }
 

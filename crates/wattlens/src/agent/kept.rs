@@ -1,13 +1,15 @@
 //! The cgroup files read at every poll (each workload's `cpu.stat`), kept open between polls and
-//! read again from offset 0, as long-running exporters do: one `pread` and one `fstat` per
-//! workload and poll instead of a path lookup, an `open`, reads and a `close` (the path lookups
-//! were most of the agent's own CPU time with 1,000 workloads).
+//! read again from offset 0, as long-running exporters do: one `pread` per workload and poll
+//! instead of two path lookups, an `open`, reads and a `close` (the path lookups were most of the
+//! agent's own CPU time with 1,000 workloads).
 //!
 //! A cgroup (kernfs) file shows its current value at every read from offset 0; a removed cgroup's
 //! file fails the read (`ENODEV`), and the file is then opened again by its path (gone: the
 //! caller counts the cgroup as vanished). A regular file (a fake tree in tests or a container's
-//! copy) replaced through a rename keeps its old inode behind the open handle: its link count
-//! (`fstat`) is then 0, and it is opened again by its path too. Files are kept up to
+//! copy) can instead be replaced through a rename, which leaves its old inode behind the open
+//! handle: so a kept regular file is checked at each read (`fstat`: a link count of 0 means
+//! replaced or removed, and it is opened again by its path). A kernel's pseudo-file tells itself
+//! apart by a size of 0 with text in it, and needs no check. Files are kept up to
 //! [`Kept::max_open`] (the process's open-file limit leaves room for the server's sockets); past
 //! it they are opened and closed at each read, as before.
 
@@ -23,10 +25,13 @@ const MAX_READ: usize = 64 << 10;
 /// Open files by key (a workload's id), and one buffer for their text.
 #[derive(Debug)]
 pub(crate) struct Kept {
-    files: HashMap<String, File>,
+    /// Each file, and whether it is a kernel's pseudo-file (never replaced through a rename).
+    files: HashMap<String, (File, bool)>,
     /// The most files kept open at once.
     pub max_open: usize,
+    /// The last text read: `buf[..len]` (the rest is room, not cleared at each read).
     buf: Vec<u8>,
+    len: usize,
 }
 
 impl Kept {
@@ -36,6 +41,7 @@ impl Kept {
             files: HashMap::new(),
             max_open,
             buf: vec![0; 4096],
+            len: 0,
         }
     }
 
@@ -49,27 +55,30 @@ impl Kept {
     /// regular file is opened (never a pipe or a device, as [`crate::source::StdFs`]).
     pub(crate) fn read(&mut self, key: &str, path: &Path) -> io::Result<&str> {
         let fresh = match self.files.get(key) {
-            Some(f) => match f.metadata() {
-                Ok(m) if m.nlink() > 0 => read_at_0(f, &mut self.buf).is_err(),
-                _ => true,
-            },
+            Some((f, pseudo)) => {
+                let linked = *pseudo || f.metadata().is_ok_and(|m| m.nlink() > 0);
+                !linked || read_at_0(f, &mut self.buf, &mut self.len).is_err()
+            }
             None => true,
         };
         if fresh {
             self.files.remove(key);
-            if !std::fs::metadata(path)?.is_file() {
+            let meta = std::fs::metadata(path)?;
+            if !meta.is_file() {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "not a regular file (a pipe or a device is never read)",
                 ));
             }
             let f = File::open(path)?;
-            read_at_0(&f, &mut self.buf)?;
+            read_at_0(&f, &mut self.buf, &mut self.len)?;
             if self.files.len() < self.max_open {
-                self.files.insert(key.to_string(), f);
+                let pseudo = meta.len() == 0 && self.len > 0;
+                self.files.insert(key.to_string(), (f, pseudo));
             }
         }
-        std::str::from_utf8(&self.buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        std::str::from_utf8(&self.buf[..self.len])
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
     /// Closes the files whose key `keep` refuses (workloads gone).
@@ -78,18 +87,17 @@ impl Kept {
     }
 }
 
-/// Reads `f` from offset 0 into `buf` (grown up to [`MAX_READ`]), which then holds exactly the
-/// text read.
-fn read_at_0(f: &File, buf: &mut Vec<u8>) -> io::Result<()> {
-    let mut cap = buf.capacity().max(4096);
+/// Reads `f` from offset 0 into `buf` (grown up to [`MAX_READ`]); `len` is then the length of
+/// the text read.
+fn read_at_0(f: &File, buf: &mut Vec<u8>, len: &mut usize) -> io::Result<()> {
     loop {
-        buf.resize(cap, 0);
         let n = f.read_at(buf, 0)?;
-        if n < cap || cap >= MAX_READ {
-            buf.truncate(n);
+        if n < buf.len() || buf.len() >= MAX_READ {
+            *len = n;
             return Ok(());
         }
-        cap = (cap * 2).min(MAX_READ);
+        let cap = (buf.len() * 2).min(MAX_READ);
+        buf.resize(cap, 0);
     }
 }
 
@@ -120,6 +128,26 @@ mod tests {
         std::fs::remove_file(&p).expect("rm");
         assert!(k.read("a", &p).is_err());
         assert_eq!(k.open_files(), 0);
+    }
+
+    #[test]
+    fn a_kernel_pseudo_file_is_kept_without_a_check_and_read_fresh_each_time() {
+        // /proc/uptime: size 0 with text, and a new value every 10 ms.
+        let p = Path::new("/proc/uptime");
+        if !p.exists() {
+            return;
+        }
+        let mut k = Kept::new(10);
+        let first = k.read("up", p).expect("read").to_string();
+        assert!(k.files.get("up").is_some_and(|(_, pseudo)| *pseudo));
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let again = k.read("up", p).expect("read").to_string();
+        assert!(!again.is_empty() && again != first, "{first} -> {again}");
+        // A regular file is not a pseudo-file (it is checked at each read).
+        let d = tempfile::tempdir().expect("tmp");
+        std::fs::write(d.path().join("f"), "1").expect("w");
+        k.read("f", &d.path().join("f")).expect("read");
+        assert!(k.files.get("f").is_some_and(|(_, pseudo)| !*pseudo));
     }
 
     #[test]
