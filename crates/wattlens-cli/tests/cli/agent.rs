@@ -93,15 +93,16 @@ impl FakeNode {
             .arg(self.sys())
             .arg("--procfs-root")
             .arg(self.proc())
-            .arg("--cgroup-root")
-            .arg(self.cgroups())
             .args(["--grid", "FR"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        // On loopback at `port`, unless the test says where.
+        // On loopback at `port` and this node's cgroups, unless the test says otherwise.
         if !extra.contains(&"--listen") {
             c.args(["--listen", &format!("127.0.0.1:{port}")]);
+        }
+        if !extra.contains(&"--cgroup-root") {
+            c.arg("--cgroup-root").arg(self.cgroups());
         }
         AgentProcess::start(c, port)
     }

@@ -6,7 +6,8 @@
 //! references: Debian's `prometheus-node-exporter` where it is on PATH (scraped the same way),
 //! and with `WATTLENS_BASELINE=/path/to/an/older/wattlens` that binary's agent on the same node
 //! (a before/after in the same run). `WATTLENS_CGROUP_ROOT=DIR` reads the workloads from that
-//! folder instead of the fake one (a real cgroup v2 tree of 1,000 cgroups made for the run).
+//! folder instead of the fake one (a real cgroup v2 tree of 1,000 cgroups made for the run);
+//! `WATTLENS_LOAD_WORKLOADS=N` makes N workloads instead of 1,000 (memory at 10,000).
 
 use super::agent::{free_port, http_bytes, AgentProcess, FakeNode};
 use std::process::{Command, Stdio};
@@ -73,7 +74,11 @@ fn window(ps: &[Measured], secs: u32, scraped: bool) -> Vec<(f64, f64)> {
 #[test]
 #[ignore = "a benchmark: run by hand (see the module doc)"]
 fn agent_load_1000_workloads_200_scrapers() {
-    let names: Vec<String> = (0..1000).map(|i| format!("w{i:04}.service")).collect();
+    let n: usize = std::env::var("WATTLENS_LOAD_WORKLOADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let names: Vec<String> = (0..n).map(|i| format!("w{i:04}.service")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let node = FakeNode::new(&refs);
     let cgroups = std::env::var("WATTLENS_CGROUP_ROOT").ok();
@@ -122,7 +127,7 @@ fn agent_load_1000_workloads_200_scrapers() {
     let scraped = window(&ps, 30, true);
     for ((p, q), s) in ps.iter().zip(&quiet).zip(&scraped) {
         println!(
-            "{}, 1,000 workloads, 1 s interval: not scraped CPU {:.3}% of one core, RSS {:.1} MB; \
+            "{}, {n} workloads, 1 s interval: not scraped CPU {:.3}% of one core, RSS {:.1} MB; \
              scraped every 1 s CPU {:.3}%, RSS {:.1} MB",
             p.name, q.0, q.1, s.0, s.1
         );
