@@ -435,7 +435,7 @@ impl prometheus_client::collector::Collector for Collector {
 
 /// Encodes `s` in one format: OpenMetrics (`application/openmetrics-text; version=1.0.0`) or
 /// the classic text format (`text/plain; version=0.0.4`). One at a time: a Prometheus asks for
-/// one, and encoding the other too doubled a scrape's cost.
+/// one, and the other was encoded for nothing.
 ///
 /// # Errors
 /// Only if the encoder fails (it writes to a `String`).
