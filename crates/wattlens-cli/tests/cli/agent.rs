@@ -87,7 +87,23 @@ impl FakeNode {
         extra: &[&str],
         env: &[(&str, &std::ffi::OsStr)],
     ) -> AgentProcess {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
+        self.agent_of_with_env(Path::new(env!("CARGO_BIN_EXE_wattlens")), port, extra, env)
+    }
+
+    /// The agent of another `wattlens` binary on this node (a benchmark's baseline).
+    pub fn agent_of(&self, bin: &Path, port: u16, extra: &[&str]) -> AgentProcess {
+        self.agent_of_with_env(bin, port, extra, &[])
+    }
+
+    /// The agent of binary `bin`, with these environment variables set for it.
+    fn agent_of_with_env(
+        &self,
+        bin: &Path,
+        port: u16,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> AgentProcess {
+        let mut c = Command::new(bin);
         c.envs(env.iter().copied());
         c.env_remove("WATTLENS_CATALOG")
             .env_remove("WATTLENS_CONFIG")
@@ -99,12 +115,17 @@ impl FakeNode {
             .arg(self.sys())
             .arg("--procfs-root")
             .arg(self.proc())
-            .arg("--cgroup-root")
-            .arg(self.cgroups())
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--grid", "FR"])
+            .args(["--grid", "FR"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        // On loopback at `port` and this node's cgroups, unless the test says otherwise.
+        if !extra.contains(&"--listen") {
+            c.args(["--listen", &format!("127.0.0.1:{port}")]);
+        }
+        if !extra.contains(&"--cgroup-root") {
+            c.arg("--cgroup-root").arg(self.cgroups());
+        }
         AgentProcess::start(c, port)
     }
 }

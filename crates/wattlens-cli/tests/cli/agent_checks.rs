@@ -147,6 +147,10 @@ fn bad_agent_input_is_refused_with_the_flag_named_and_exit_2() {
     };
     for (args, needle) in [
         (&["--listen", "localhost"][..], "--listen"),
+        (
+            &["--listen", "no-such-host.invalid:9877"][..],
+            "does not resolve",
+        ),
         (&["--interval", "0s"][..], "--interval"),
         (&["--token-file", "/nonexistent/token"][..], "--token-file"),
         (
@@ -308,4 +312,49 @@ fn an_intensity_series_gives_the_intensity_of_the_moment_and_the_annual_one_outs
     assert!(g > 0.0 && (g * 3.6e6 - 100.0).abs() > 1.0, "{g}");
     let err = agent.kill();
     assert!(err.contains("has no value at"), "{err}");
+}
+
+#[test]
+fn localhost_is_a_listen_address_and_own_cpu_and_unknown_commands_are_exposed_right() {
+    let mut node = FakeNode::new(&["a.service", "b.service"]);
+    std::fs::create_dir_all(node.proc().join("41")).expect("mkdir");
+    std::fs::write(node.proc().join("41/comm"), "nginx\n").expect("w");
+    std::fs::write(node.cgroups().join("a.service/cgroup.procs"), "41\n").expect("w");
+    let port = free_port();
+    // Refused before (`localhost:PORT` is not an IP address); a host name resolving to
+    // loopback is what an operator writes.
+    let agent = node.agent(
+        port,
+        &[
+            "--interval",
+            "200ms",
+            "--listen",
+            &format!("localhost:{port}"),
+        ],
+    );
+    let mut cpu = [0_u64; 2];
+    drive(&mut node, &mut cpu, 5, 100_000);
+    let m = wait_for(10, || {
+        let m = agent.metrics();
+        // The agent's own CPU time, from the real process under a fake --procfs-root (it read
+        // 0 s for a small node's first seconds: 10 ms ticks).
+        sample(&m, "wattlens_agent_cpu_seconds_total", &[])
+            .filter(|s| *s > 0.0)
+            .map(|_| m)
+    });
+    assert!(sample(&m, "wattlens_agent_resident_memory_bytes", &[]).is_some_and(|b| b > 1e6));
+    // A workload without a process has no `command` label (absent, as docs/metrics.md says of
+    // labels that do not apply), never `command=""`; one with a process has its name.
+    assert!(!m.contains("command=\"\""), "{m}");
+    let line = |w: &str| {
+        m.lines()
+            .find(|l| {
+                l.starts_with("wattlens_workload_power_watts{")
+                    && l.contains(&format!("workload=\"{w}\""))
+            })
+            .unwrap_or_else(|| panic!("no {w}: {m}"))
+            .to_string()
+    };
+    assert!(line("a.service").contains("command=\"nginx\""));
+    assert!(!line("b.service").contains("command="));
 }

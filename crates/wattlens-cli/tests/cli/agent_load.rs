@@ -2,10 +2,14 @@
 //! `cargo test --release -p wattlens-cli --test cli agent_load -- --ignored --nocapture`.
 //! A fake node with 1,000 workloads; the agent at the 1 s interval; its CPU and memory over
 //! 30 s without scrapes, then 30 s scraped once a second; then 200 concurrent scrapers on
-//! loopback, 20 scrapes each, and the latency percentiles. Where `prometheus-node-exporter` is on PATH, its own CPU and memory are
-//! measured beside the agent's over the same 30 s, as the reference.
+//! loopback, 20 scrapes each, and the latency percentiles. Beside it over the same windows, as
+//! references: Debian's `prometheus-node-exporter` where it is on PATH (scraped the same way),
+//! and with `WATTLENS_BASELINE=/path/to/an/older/wattlens` that binary's agent on the same node
+//! (a before/after in the same run). `WATTLENS_CGROUP_ROOT=DIR` reads the workloads from that
+//! folder instead of the fake one (a real cgroup v2 tree of 1,000 cgroups made for the run);
+//! `WATTLENS_LOAD_WORKLOADS=N` makes N workloads instead of 1,000 (memory at 10,000).
 
-use super::agent::{free_port, http_bytes, FakeNode};
+use super::agent::{free_port, http_bytes, AgentProcess, FakeNode};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,15 +36,76 @@ fn usage(pid: u32) -> (f64, f64) {
     (ticks / 100.0, kb * 1024.0)
 }
 
+/// One measured process: its name, pid and port.
+struct Measured {
+    name: &'static str,
+    pid: u32,
+    port: u16,
+}
+
+/// Each process's CPU (% of one core) and RSS (MB) over `secs`, scraped once a second (gzip,
+/// as Prometheus asks) or not at all.
+fn window(ps: &[Measured], secs: u32, scraped: bool) -> Vec<(f64, f64)> {
+    let c0: Vec<f64> = ps.iter().map(|p| usage(p.pid).0).collect();
+    let t0 = Instant::now();
+    let gz = [("Accept-Encoding", "gzip")];
+    for i in 1..=secs {
+        if scraped {
+            for p in ps {
+                let _ = http_bytes(p.port, "/metrics", &gz);
+            }
+        }
+        if let Some(wait) =
+            (t0 + Duration::from_secs(u64::from(i))).checked_duration_since(Instant::now())
+        {
+            std::thread::sleep(wait);
+        }
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    ps.iter()
+        .zip(c0)
+        .map(|(p, c0)| {
+            let (c1, rss) = usage(p.pid);
+            (100.0 * (c1 - c0) / wall, rss / 1e6)
+        })
+        .collect()
+}
+
 #[test]
 #[ignore = "a benchmark: run by hand (see the module doc)"]
 fn agent_load_1000_workloads_200_scrapers() {
-    let names: Vec<String> = (0..1000).map(|i| format!("w{i:04}.service")).collect();
+    let n: usize = std::env::var("WATTLENS_LOAD_WORKLOADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let names: Vec<String> = (0..n).map(|i| format!("w{i:04}.service")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let node = FakeNode::new(&refs);
+    let cgroups = std::env::var("WATTLENS_CGROUP_ROOT").ok();
+    let root: Vec<&str> = cgroups
+        .as_deref()
+        .map(|r| vec!["--cgroup-root", r])
+        .unwrap_or_default();
+    let args = [&["--interval", "1s"][..], &root].concat();
     let port = free_port();
-    let agent = node.agent(port, &["--interval", "1s"]);
-    let pid = agent.child.id();
+    let agent = node.agent(port, &args);
+    let mut ps = vec![Measured {
+        name: "agent",
+        pid: agent.child.id(),
+        port,
+    }];
+    // The baseline binary beside it, on the same node.
+    let base: Option<AgentProcess> = std::env::var("WATTLENS_BASELINE").ok().map(|b| {
+        let p = free_port();
+        node.agent_of(std::path::Path::new(&b), p, &args)
+    });
+    if let Some(b) = &base {
+        ps.push(Measured {
+            name: "baseline agent",
+            pid: b.child.id(),
+            port: b.port,
+        });
+    }
     // node_exporter beside it, as the reference.
     let ne_port = free_port();
     let mut ne = Command::new("prometheus-node-exporter")
@@ -49,46 +114,23 @@ fn agent_load_1000_workloads_200_scrapers() {
         .stderr(Stdio::null())
         .spawn()
         .ok();
-    std::thread::sleep(Duration::from_secs(3));
-    // Sampling alone: 30 s without a scrape.
-    let (a0, _) = usage(pid);
-    std::thread::sleep(Duration::from_secs(30));
-    let (a1, rss) = usage(pid);
-    println!(
-        "agent, 1,000 workloads, 1 s interval, not scraped, 30 s: CPU {:.3}% of one core, RSS {:.1} MB",
-        100.0 * (a1 - a0) / 30.0,
-        rss / 1e6
-    );
-    let (c0, _) = usage(pid);
-    let ne0 = ne.as_ref().map(|c| usage(c.id()).0);
-    let t0 = Instant::now();
-    // Both scraped once a second, as a Prometheus at a 1 s scrape interval would (gzip).
-    let gz = [("Accept-Encoding", "gzip")];
-    for i in 1..=30_u32 {
-        let _ = http_bytes(port, "/metrics", &gz);
-        let _ = http_bytes(ne_port, "/metrics", &gz);
-        if let Some(wait) =
-            (t0 + Duration::from_secs(u64::from(i))).checked_duration_since(Instant::now())
-        {
-            std::thread::sleep(wait);
-        }
+    match &ne {
+        Some(c) => ps.push(Measured {
+            name: "node_exporter",
+            pid: c.id(),
+            port: ne_port,
+        }),
+        None => println!("node_exporter: not on PATH (apt-get install prometheus-node-exporter)"),
     }
-    let wall = t0.elapsed().as_secs_f64();
-    let (c1, rss) = usage(pid);
-    println!(
-        "agent, 1,000 workloads, 1 s interval, scraped every 1 s, {wall:.1} s: CPU {:.3}% of one core, RSS {:.1} MB",
-        100.0 * (c1 - c0) / wall,
-        rss / 1e6
-    );
-    if let (Some(c), Some(n0)) = (&ne, ne0) {
-        let (n1, nrss) = usage(c.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let quiet = window(&ps, 30, false);
+    let scraped = window(&ps, 30, true);
+    for ((p, q), s) in ps.iter().zip(&quiet).zip(&scraped) {
         println!(
-            "node_exporter (reference, scraped every 1 s, same {wall:.1} s): CPU {:.3}% of one core, RSS {:.1} MB",
-            100.0 * (n1 - n0) / wall,
-            nrss / 1e6
+            "{}, {n} workloads, 1 s interval: not scraped CPU {:.3}% of one core, RSS {:.1} MB; \
+             scraped every 1 s CPU {:.3}%, RSS {:.1} MB",
+            p.name, q.0, q.1, s.0, s.1
         );
-    } else {
-        println!("node_exporter: not on PATH (apt-get install prometheus-node-exporter)");
     }
     let body = agent.metrics();
     let gz = http_bytes(port, "/metrics", &[("Accept-Encoding", "gzip")])

@@ -7,6 +7,7 @@
 //! a sum and nothing is counted twice. The walk is bounded ([`Discovery::max_dirs`] folders,
 //! [`MAX_DEPTH`] levels) so a runaway tree costs a note, not the node.
 
+use super::kept::Kept;
 use super::workload::Workload;
 use crate::source::{ReadFile, StdFs};
 use std::collections::HashMap;
@@ -18,6 +19,10 @@ pub const MAX_DEPTH: usize = 16;
 
 /// The most process ids kept per workload (for the GPU sources' per-process use).
 pub const MAX_PIDS: usize = 64;
+
+/// Workloads' `cpu.stat` kept open by default (well under the usual limit of 1,024 open
+/// files); `wattlens agent` sets it from its own limit ([`Discovery::keep_open`]).
+pub const DEFAULT_KEPT_OPEN: usize = 256;
 
 /// One workload as read at one poll.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,13 +64,17 @@ pub struct Discovery {
     /// Every how many walks a workload's own folder is listed again for sub-cgroups (the
     /// folders above workloads, where new ones appear, are listed at every walk): a workload
     /// that gains children is split into them within this many polls, and meanwhile charged
-    /// whole (its `cpu.stat` holds theirs).
+    /// whole (its `cpu.stat` holds theirs). A named workload without a command name (no
+    /// process when it was first seen) has its processes read again at these walks too.
     pub relist_every: u64,
     walks: u64,
     /// The workloads' ids at the last walk.
     leaves: std::collections::HashSet<String>,
-    /// Command names by workload id (read once per workload).
+    /// Command names by workload id (read once per workload; a named workload without one is
+    /// looked up again at each full walk, see [`Discovery::relist_every`]).
     comm: HashMap<String, Option<String>>,
+    /// The workloads' `cpu.stat` kept open between walks (only through the real file system).
+    kept: Option<Kept>,
 }
 
 impl std::fmt::Debug for Discovery {
@@ -81,7 +90,30 @@ impl Discovery {
     /// under `procfs_root` (`/proc`).
     #[must_use]
     pub fn new(cgroup_root: &Path, procfs_root: &Path) -> Self {
-        Self::with_reader(cgroup_root, procfs_root, Arc::new(StdFs))
+        let mut d = Self::with_reader(cgroup_root, procfs_root, Arc::new(StdFs));
+        d.kept = Some(Kept::new(DEFAULT_KEPT_OPEN));
+        d
+    }
+
+    /// Keeps at most `n` workloads' `cpu.stat` open between walks (0: opened and closed at each
+    /// read); the binary sets it from its open-file limit. Nothing with a reader of its own
+    /// ([`Discovery::with_reader`]), which reads every file through it.
+    pub fn keep_open(&mut self, n: usize) {
+        if let Some(k) = &mut self.kept {
+            k.max_open = n;
+            let live = &self.leaves;
+            if k.open_files() > n {
+                k.retain(|_| false);
+            } else {
+                k.retain(|id| live.contains(id));
+            }
+        }
+    }
+
+    /// How many workloads' `cpu.stat` are open now.
+    #[must_use]
+    pub fn open_files(&self) -> usize {
+        self.kept.as_ref().map_or(0, Kept::open_files)
     }
 
     /// The same, reading files through `fs`.
@@ -98,6 +130,7 @@ impl Discovery {
             walks: 0,
             leaves: std::collections::HashSet::new(),
             comm: HashMap::new(),
+            kept: None,
         }
     }
 
@@ -121,6 +154,13 @@ impl Discovery {
             let live: std::collections::HashSet<&str> =
                 found.seen.iter().map(|s| s.workload.id.as_str()).collect();
             self.comm.retain(|k, _| live.contains(k.as_str()));
+        }
+        // Close the files of workloads that are gone.
+        if let Some(k) = &mut self.kept {
+            if k.open_files() > self.leaves.len() {
+                let live = &self.leaves;
+                k.retain(|id| live.contains(id));
+            }
         }
         found
     }
@@ -159,8 +199,14 @@ impl Discovery {
             return any;
         }
         let workload = Workload::classify(rel);
-        let named_known = self.comm.get(rel).is_some_and(Option::is_some);
-        let pids: Vec<u32> = if self.want_pids || !workload.is_named() || !named_known {
+        // A named workload's processes are read for its command name once, and again at each
+        // full walk while it has none (a unit with no process left: most of a node's units).
+        let looked_up = match self.comm.get(rel) {
+            Some(Some(_)) => true,
+            Some(None) => !full,
+            None => false,
+        };
+        let pids: Vec<u32> = if self.want_pids || !workload.is_named() || !looked_up {
             self.fs
                 .read(&dir.join("cgroup.procs"))
                 .map(|t| {
@@ -176,7 +222,7 @@ impl Discovery {
         if !workload.is_named() && pids.is_empty() {
             return false;
         }
-        let Some(cpu_s) = self.cpu_s(dir) else {
+        let Some(cpu_s) = self.cpu_s(rel, dir) else {
             // A folder that is still there without `cpu.stat` (which every cgroup v2 has) is not
             // a cgroup: not a workload, and not vanished (a hostile test saw it counted as
             // vanished at every poll).
@@ -215,12 +261,19 @@ impl Discovery {
         true
     }
 
-    fn cpu_s(&self, dir: &Path) -> Option<f64> {
-        let text = self.fs.read(&dir.join("cpu.stat")).ok()?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("usage_usec "))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|us| us as f64 / 1e6)
+    /// Its CPU time (`cpu.stat` `usage_usec`), s; `None` when the file cannot be read.
+    fn cpu_s(&mut self, id: &str, dir: &Path) -> Option<f64> {
+        let path = dir.join("cpu.stat");
+        let usage = |text: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("usage_usec "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|us| us as f64 / 1e6)
+        };
+        match &mut self.kept {
+            Some(k) => usage(k.read(id, &path).ok()?),
+            None => usage(&self.fs.read(&path).ok()?),
+        }
     }
 
     /// The process's command name (`comm`: at most 15 bytes, never its arguments), cleaned to
@@ -240,18 +293,19 @@ impl Discovery {
     }
 }
 
-/// Sub-folders of `dir`, sorted by name (symbolic links are not followed).
+/// Sub-folders of `dir`, sorted by name (symbolic links are not followed). Sorted by the
+/// names' bytes: comparing whole paths component by component cost more than the listing.
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut v: Vec<(std::ffi::OsString, PathBuf)> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
                 .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                .map(|e| e.path())
+                .map(|e| (e.file_name(), e.path()))
                 .collect()
         })
         .unwrap_or_default();
-    v.sort();
-    v
+    v.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+    v.into_iter().map(|(_, p)| p).collect()
 }
 
 #[cfg(test)]
@@ -355,6 +409,54 @@ mod tests {
             "{now:?}"
         );
         assert!(!now.contains(&"system.slice/slurmstepd.scope/job_7".to_string()));
+    }
+
+    #[test]
+    fn cpu_stat_stays_open_across_walks_and_a_unit_gets_its_command_at_a_full_walk() {
+        let cg = tempfile::tempdir().expect("tmp");
+        let proc = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(proc.path().join("5")).expect("mkdir");
+        std::fs::write(proc.path().join("5/comm"), "nginx\n").expect("w");
+        cgroup(cg.path(), "a.service", 1_000_000, 0, "");
+        cgroup(cg.path(), "b.service", 2_000_000, 0, "");
+        let mut d = Discovery::new(cg.path(), proc.path());
+        d.want_pids = false;
+        d.relist_every = 3;
+        let cpu = |f: &Found, id: &str| {
+            f.seen
+                .iter()
+                .find(|s| s.workload.id == id)
+                .map(|s| (s.cpu_s, s.workload.command.clone()))
+        };
+        let f = d.walk();
+        assert_eq!(cpu(&f, "a.service"), Some((1.0, None)));
+        assert_eq!(d.open_files(), 2);
+        // Rewritten in place and replaced through a rename: both read at the next walk.
+        std::fs::write(cg.path().join("a.service/cpu.stat"), "usage_usec 1500000\n").expect("w");
+        let tmp = cg.path().join("b.service/new");
+        std::fs::write(&tmp, "usage_usec 2500000\n").expect("w");
+        std::fs::rename(&tmp, cg.path().join("b.service/cpu.stat")).expect("mv");
+        // A process appears in the unit: its name comes at the next full walk (walk 3).
+        std::fs::write(cg.path().join("a.service/cgroup.procs"), "5\n").expect("w");
+        let f = d.walk();
+        assert_eq!(cpu(&f, "a.service"), Some((1.5, None)));
+        assert_eq!(cpu(&f, "b.service"), Some((2.5, None)));
+        assert_eq!(cpu(&d.walk(), "a.service"), Some((1.5, None)));
+        let f = d.walk();
+        assert_eq!(cpu(&f, "a.service"), Some((1.5, Some("nginx".into()))));
+        // A removed cgroup: gone at once, and its file closed.
+        std::fs::remove_dir_all(cg.path().join("b.service")).expect("rm");
+        let f = d.walk();
+        assert_eq!(f.seen.len(), 1);
+        assert_eq!(d.open_files(), 1);
+        // With no file kept open, the same figures.
+        d.keep_open(0);
+        assert_eq!(d.open_files(), 0);
+        assert_eq!(
+            cpu(&d.walk(), "a.service"),
+            Some((1.5, Some("nginx".into())))
+        );
+        assert_eq!(d.open_files(), 0);
     }
 
     #[test]

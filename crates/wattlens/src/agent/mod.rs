@@ -10,12 +10,13 @@
 mod discover;
 mod figures;
 mod gpu;
+mod kept;
 mod node;
 mod pods;
 mod set;
 mod workload;
 
-pub use discover::{Discovery, Found, Seen, MAX_DEPTH, MAX_PIDS};
+pub use discover::{Discovery, Found, Seen, DEFAULT_KEPT_OPEN, MAX_DEPTH, MAX_PIDS};
 pub use figures::{Device, Interval, Lost};
 pub use gpu::{GpuSplit, MigSplit};
 pub use node::NodeAgent;

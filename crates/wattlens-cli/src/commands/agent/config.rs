@@ -105,6 +105,41 @@ pub fn seconds(text: &str, what: &str) -> Result<f64> {
 /// The default cap on HTTP connections open at once (`[agent] max_connections`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
+/// The address `--listen` gives: an address and port (`127.0.0.1:9877`, `[::1]:9877`), or a
+/// host name and port (`localhost:9877`), resolved now to its first IPv4 address (else its
+/// first), as Go's `net.Listen` (node_exporter's) does; the error names `what`.
+pub fn listen_address(text: &str, what: &str) -> Result<SocketAddr> {
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let hint = "e.g. 127.0.0.1:9877 or localhost:9877 (loopback), 0.0.0.0:9877 (every interface)";
+    let Some((host, port)) = text.rsplit_once(':') else {
+        bail!("invalid value for {what}: {text:?} is not an address and port, {hint}");
+    };
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        bail!("invalid value for {what}: {text:?} is not an address and port, {hint}");
+    }
+    let found: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "invalid value for {what}: the host name {host:?} does not resolve ({e}); give \
+                 an address, {hint}"
+            )
+        })?
+        .collect();
+    found
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(found.first())
+        .copied()
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "invalid value for {what}: the host name {host:?} resolves to no address; give \
+                 an address, {hint}"
+            )
+        })
+}
+
 /// Merges the flags, the `[agent]` table (of config file `file`) and the defaults.
 pub fn resolve(
     a: &AgentArgs,
@@ -150,13 +185,7 @@ pub fn resolve(
         .clone()
         .or(cfg.listen.clone())
         .unwrap_or_else(|| DEFAULT_LISTEN.into());
-    let listen: SocketAddr = listen_text.parse().map_err(|_| {
-        anyhow::anyhow!(
-            "invalid value for {}: {listen_text:?} is not an address and port, e.g. \
-             127.0.0.1:9877 (loopback) or 0.0.0.0:9877 (every interface)",
-            from(a.listen.is_some(), "listen", "listen")
-        )
-    })?;
+    let listen = listen_address(&listen_text, &from(a.listen.is_some(), "listen", "listen"))?;
     let interval = match (&a.interval, &cfg.interval) {
         (Some(t), _) => seconds(t, "--interval")?,
         (None, Some(t)) => seconds(t, &from(false, "interval", "interval"))?,
@@ -320,5 +349,25 @@ mod tests {
         let c: AgentConfig = toml::from_str(&agent).expect("keys");
         assert_eq!(c.max_workloads, Some(10_000));
         assert_eq!(c.listen.as_deref(), Some(DEFAULT_LISTEN));
+    }
+
+    #[test]
+    fn listen_takes_addresses_and_host_names_and_names_the_flag_otherwise() {
+        let ok = |t: &str| listen_address(t, "--listen").expect(t);
+        assert_eq!(ok("127.0.0.1:9877").to_string(), "127.0.0.1:9877");
+        assert_eq!(ok("[::1]:9877").to_string(), "[::1]:9877");
+        assert_eq!(ok("0.0.0.0:9877").to_string(), "0.0.0.0:9877");
+        // A host name: resolved, loopback for localhost (IPv4 first, as Go does).
+        let l = ok("localhost:9877");
+        assert!(l.ip().is_loopback() && l.port() == 9877, "{l}");
+        for (bad, needle) in [
+            ("localhost", "not an address and port"),
+            ("localhost:99999", "not an address and port"),
+            (":9877", "not an address and port"),
+            ("no-such-host.invalid:9877", "does not resolve"),
+        ] {
+            let e = listen_address(bad, "--listen").expect_err(bad).to_string();
+            assert!(e.contains("--listen") && e.contains(needle), "{bad}: {e}");
+        }
     }
 }

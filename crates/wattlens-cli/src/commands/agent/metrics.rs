@@ -58,14 +58,14 @@ fn method(m: Option<Method>) -> String {
     m.map_or("none", Method::as_str).to_string()
 }
 
-/// What the agent process itself uses: CPU seconds and resident bytes (from /proc/self, the
-/// real one: the agent's own cost is never faked).
+/// What the agent process itself uses: CPU seconds and resident bytes, of the real process
+/// whatever `--procfs-root` says (the agent's own cost is never faked). CPU time from the
+/// process's CPU clock (nanoseconds: `/proc/self/stat` counts 10 ms ticks, and a small node's
+/// agent read 0 s for its first seconds); memory from `/proc/self/status`.
 fn own_usage() -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let after = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // Fields after the command: state is index 0; utime 11, stime 12 (clock ticks).
-    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    #[allow(clippy::cast_precision_loss)]
+    let cpu_s = cpu.tv_sec as f64 + cpu.tv_nsec as f64 / 1e9;
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
         .lines()
@@ -75,7 +75,7 @@ fn own_usage() -> Option<(f64, f64)> {
         .trim()
         .parse()
         .ok()?;
-    Some((ticks / wattlens::source::procfs::USER_HZ, kb * 1024.0))
+    Some((cpu_s, kb * 1024.0))
 }
 
 /// The node agent's figures at one publication: numbers, and the workloads' labels shared
@@ -294,9 +294,10 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
             let mut l: Labels = vec![
                 ("workload", w.id.clone()),
                 ("kind", w.kind.map_or("", |k| k.as_str()).to_string()),
-                ("command", w.command.clone().unwrap_or_default()),
             ];
+            // Absent when unknown (no process seen yet), never `command=""`.
             let opt = [
+                ("command", w.command.clone()),
                 ("unit", w.unit.clone()),
                 ("container", w.container.clone()),
                 ("slurm_job", w.job.clone()),
@@ -450,31 +451,26 @@ impl prometheus_client::collector::Collector for Collector {
     }
 }
 
-/// A snapshot encoded: OpenMetrics and the classic text format (0.0.4).
-#[derive(Debug)]
-pub struct Encoded {
-    /// `application/openmetrics-text; version=1.0.0`.
-    pub openmetrics: String,
-    /// `text/plain; version=0.0.4`.
-    pub text: String,
-}
-
-/// Encodes `s` in both formats.
+/// Encodes `s` in one format: OpenMetrics (`application/openmetrics-text; version=1.0.0`) or
+/// the classic text format (`text/plain; version=0.0.4`). One at a time: a Prometheus asks for
+/// one, and the other was encoded for nothing.
 ///
 /// # Errors
 /// Only if the encoder fails (it writes to a `String`).
-pub fn encode(s: Snapshot) -> Result<(Encoded, Snapshot), std::fmt::Error> {
+pub fn encode(s: Snapshot, openmetrics: bool) -> Result<(String, Snapshot), std::fmt::Error> {
     let shared = Arc::new(Mutex::new(s));
     let mut reg = Registry::default();
     reg.register_collector(Box::new(Collector(Arc::clone(&shared))));
-    let mut openmetrics = String::new();
-    prometheus_client::encoding::text::encode(&mut openmetrics, &reg)?;
     let mut text = String::new();
-    prometheus_client::encoding::prometheus_text::encode(&mut text, &reg)?;
+    if openmetrics {
+        prometheus_client::encoding::text::encode(&mut text, &reg)?;
+    } else {
+        prometheus_client::encoding::prometheus_text::encode(&mut text, &reg)?;
+    }
     drop(reg);
     let s = Arc::try_unwrap(shared)
         .map_err(|_| std::fmt::Error)?
         .into_inner()
         .map_err(|_| std::fmt::Error)?;
-    Ok((Encoded { openmetrics, text }, s))
+    Ok((text, s))
 }

@@ -131,8 +131,7 @@ mod tests {
             let readings = [r(t, "gpu0", 100.0), r(t, "gpu1", 70.0)];
             a.tick_use(t, &readings, None, found(), &on);
         }
-        let (enc, _) = encode(snapshot(&Frozen::of(&a), 0.0, "test")).expect("encode");
-        let m = enc.text;
+        let (m, _) = encode(snapshot(&Frozen::of(&a), 0.0, "test"), false).expect("encode");
         for line in [
             "wattlens_gpu_split_energy_joules_total{device=\"nvml/gpu0\",gpu_split=\"utilisation\"} 100.0",
             "wattlens_gpu_split_energy_joules_total{device=\"nvml/gpu1/gi1\",gpu_split=\"resident\"} 40.0",

@@ -65,11 +65,12 @@ pub struct Published {
 }
 
 impl Published {
-    /// Whether publications stopped (the sampler is stuck or gone): none for 3 periods + 2 s.
+    /// Whether publications stopped (the sampler is stuck or gone):
+    /// [`MISSED_IN_A_ROW`] missed in a row.
     #[must_use]
     pub fn stale(&self) -> bool {
         self.at
-            .is_some_and(|(t, every)| t.elapsed() > every * 3 + Duration::from_secs(2))
+            .is_some_and(|(t, every)| missed(t.elapsed(), every) >= MISSED_IN_A_ROW)
     }
 
     /// The body of the current snapshot, encoded now if not yet.
@@ -93,11 +94,16 @@ impl Published {
                 ));
             }
         }
-        if !self.bodies.contains_key("om") {
+        // The plain body this one is made from, encoded in its format only.
+        let plain = match b {
+            Body::OpenMetrics | Body::OpenMetricsGz => Some("om"),
+            Body::Text | Body::TextGz => Some("text"),
+            Body::Page => None,
+        };
+        if let Some(k) = plain.filter(|k| !self.bodies.contains_key(k)) {
             if let Some(snap) = self.snapshot.take() {
-                if let Ok((enc, snap)) = metrics::encode(snap) {
-                    self.bodies.insert("om", Bytes::from(enc.openmetrics));
-                    self.bodies.insert("text", Bytes::from(enc.text));
+                if let Ok((enc, snap)) = metrics::encode(snap, k == "om") {
+                    self.bodies.insert(k, Bytes::from(enc));
                     self.snapshot = Some(snap);
                 }
             }
@@ -116,6 +122,21 @@ impl Published {
         }
         self.bodies.get(key).cloned().unwrap_or_default()
     }
+}
+
+/// Publications missed in a row after which `/healthz` answers 503 (the sampler is stuck): 5,
+/// as a device is dropped after 5 failed reads in a row (docs/metrics.md).
+pub const MISSED_IN_A_ROW: u32 = 5;
+
+/// Publications missed `elapsed` after the last one, one every `every`: one is missed once it is
+/// a quarter of a period late (a poll's own time and the scheduler's delays are not misses).
+fn missed(elapsed: Duration, every: Duration) -> u32 {
+    let every = every.as_secs_f64().max(1e-3);
+    let n = ((elapsed.as_secs_f64() - every / 4.0) / every).floor();
+    // Bounded: a count, not a cast of any f64.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = n.clamp(0.0, f64::from(u32::MAX)) as u32;
+    n
 }
 
 /// Runs `wattlens agent` (it serves until stopped).
@@ -251,6 +272,7 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let pods = PodNames::new(Some(&s.pod_logs_root), s.pod_labels.as_deref()).map_err(|e| {
         anyhow::anyhow!("--pod-labels: {e}; fix or remove the file, or leave out the flag")
     })?;
+    discovery.keep_open(open_file_budget());
     let node = NodeAgent::new(
         inputs,
         Limits {
@@ -375,9 +397,50 @@ impl Sampler {
             p.bodies.clear();
             p.health = Bytes::from(health);
             p.refresh_s = self.resolution.as_secs().clamp(2, 60);
-            p.at = Some((Instant::now(), self.resolution));
+            p.at = Some((
+                Instant::now(),
+                publication_period(self.interval, self.resolution),
+            ));
         }
     }
+}
+
+/// How many workloads' `cpu.stat` the sampler keeps open: the open-file limit raised to its
+/// hard maximum (as Go does for node_exporter), less 1,024 for the server's sockets and the
+/// sources; 0 (each file opened at each read) when the limit leaves no room.
+fn open_file_budget() -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let l = getrlimit(Resource::Nofile);
+    let hard = l.maximum.unwrap_or(1 << 20);
+    let mut soft = l.current.unwrap_or(hard);
+    if soft < hard
+        && setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(hard),
+                maximum: l.maximum,
+            },
+        )
+        .is_ok()
+    {
+        soft = hard;
+    }
+    usize::try_from(soft)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(1024)
+}
+
+/// The time between two publications: the first poll at least the resolution (less 5 ms) after
+/// the last publication publishes (see [`Sampler::run`]): 1 s at a 200 ms interval, 1.2 s at
+/// 300 ms, the interval past 1 s.
+fn publication_period(interval: Duration, resolution: Duration) -> Duration {
+    let (res, every) = (
+        resolution.as_secs_f64() - 0.005,
+        interval.as_secs_f64().max(1e-3),
+    );
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let polls = (res / every).ceil().clamp(1.0, 1e6) as u32;
+    interval * polls
 }
 
 /// `text` gzip-compressed (fast level: at most once a publication).
@@ -446,6 +509,8 @@ mod tests {
         assert!(std::str::from_utf8(&text)
             .expect("utf8")
             .contains("wattlens_build_info{version="));
+        // Only the format asked for is encoded.
+        assert!(!p.bodies.contains_key("om"));
         // The same bytes (not re-encoded) until the next publication.
         assert_eq!(p.body(Body::Text).as_ptr(), text.as_ptr());
         assert!(p.body(Body::OpenMetrics).ends_with(b"# EOF\n"));
@@ -454,5 +519,40 @@ mod tests {
             .checked_sub(Duration::from_secs(10))
             .map(|t| (t, Duration::from_secs(1)));
         assert!(p.stale());
+    }
+
+    #[test]
+    fn healthz_is_503_after_5_missed_publications_in_a_row_not_4() {
+        let ms = Duration::from_millis;
+        let mut p = Published::default();
+        // Never published yet (starting): not stale.
+        assert!(!p.stale());
+        let since = |p: &mut Published, ago: Duration, every: Duration| {
+            p.at = Instant::now().checked_sub(ago).map(|t| (t, every));
+        };
+        let s = Duration::from_secs(1);
+        // 4 missed (4.5 periods: the 5th is due in half a period) -> still healthy.
+        since(&mut p, ms(4500), s);
+        assert!(!p.stale());
+        // The 5th due but less than a quarter of a period late -> still healthy.
+        since(&mut p, ms(5200), s);
+        assert!(!p.stale());
+        // 5 missed in a row -> 503.
+        since(&mut p, ms(5300), s);
+        assert!(p.stale());
+        // In periods, not seconds: at a 10 s interval 4 missed is 45 s (the old rule, 3
+        // periods + 2 s, said stale after 32 s: 3 missed).
+        since(&mut p, ms(45_000), Duration::from_secs(10));
+        assert!(!p.stale());
+        since(&mut p, ms(55_000), Duration::from_secs(10));
+        assert!(p.stale());
+        assert_eq!(missed(ms(1300), s), 1);
+        assert_eq!(missed(ms(1200), s), 0);
+        // The publication period follows the polls: at 200 ms, 1 s; at 300 ms, 4 polls; past
+        // 1 s, each poll.
+        assert_eq!(publication_period(ms(200), s), s);
+        assert_eq!(publication_period(ms(300), s), ms(1200));
+        assert_eq!(publication_period(ms(2000), ms(2000)), ms(2000));
+        assert_eq!(publication_period(s, s), s);
     }
 }

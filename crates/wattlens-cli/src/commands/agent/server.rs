@@ -1,7 +1,7 @@
 //! The HTTP side of the agent (hyper's HTTP/1 server on a one-thread tokio runtime):
 //! `/metrics` (OpenMetrics when the scraper's `Accept` asks for it, else the classic text
 //! format; gzip-compressed when `Accept-Encoding` allows, as Prometheus' does), `/healthz` (200
-//! and what was lost, as text; 503 when the sampler has stopped publishing) and `/` (a small
+//! and what was lost, as text; 503 once the sampler missed 5 publications in a row) and `/` (a small
 //! page that refreshes
 //! itself, no external assets). With a token, `/metrics` and `/` require `Authorization: Bearer
 //! TOKEN`; `/healthz` stays open (it says nothing about workloads). Only GET and HEAD are
@@ -133,7 +133,7 @@ fn respond(
         return reply(
             StatusCode::SERVICE_UNAVAILABLE,
             "text/plain; charset=utf-8",
-            Bytes::from_static(b"stale: no publication for 3 periods; the sampler is stuck\n"),
+            Bytes::from_static(b"stale: 5 publications in a row missed; the sampler is stuck\n"),
         );
     }
     if path == "/healthz" {
