@@ -139,26 +139,54 @@ fn summary_table(s: &mut String, rows: &[Named]) {
     }
 }
 
+/// A summary on one line: `|error| 14%, 5 of 5 inside, P95/P5 3.77`.
+fn brief(s: &wattlens::validate::Summary) -> String {
+    format!(
+        "|error| {}, {} of {} inside, P95/P5 {:.2}",
+        pct(s.median_abs_error).trim_start_matches('+'),
+        s.inside,
+        s.rows,
+        s.median_width
+    )
+}
+
 fn train_text(v: &TrainValidation) -> String {
     let mut s = String::new();
-    let (lo, hi) = v.prior_used;
     let p = &v.prior;
     let _ = writeln!(
         s,
-        "wattlens validate --kind train: accelerator-hours from parameters x tokens x accelerator alone, at the effective utilisation {}..{} (log-uniform)",
-        fmt_human(lo),
-        fmt_human(hi)
+        "wattlens validate --kind train: accelerator-hours from parameters x tokens x accelerator alone, at the effective utilisation {} (log-uniform draw)",
+        v.prior_used
     );
     let _ = writeln!(
         s,
-        "prior fitted on the calibration half ({} runs of {} families: {}): median {:.3}, P5..P95 {:.3}..{:.3}",
+        "prior fitted on the calibration half ({} runs of {} families: {}): form {} chosen by leave-one-family-out, {}, spread t95({}) x s = {:.3}",
         p.rows,
         p.families.len(),
         p.families.join(", "),
-        p.median,
-        p.p5,
-        p.p95
+        p.form,
+        p.equation,
+        p.dof,
+        p.fitted.spread
     );
+    let _ = writeln!(
+        s,
+        "candidate forms (PRESS = leave-one-family-out mean squared error of ln u among the calibration families; held-back with each form's calibration fit):"
+    );
+    for c in &v.candidates {
+        let _ = writeln!(
+            s,
+            "  {} PRESS {:<7} held-back {}{}\n     {}",
+            c.form,
+            c.press_calibration
+                .map_or("inf".into(), |p| format!("{p:.4}")),
+            c.held_back.as_ref().map_or("-".into(), brief),
+            c.cross_validated
+                .as_ref()
+                .map_or(String::new(), |s| format!("; out-of-family {}", brief(s))),
+            c.equation.as_deref().unwrap_or("(cannot be fitted)"),
+        );
+    }
     let _ = writeln!(
         s,
         "\naccelerator-hours (u = the published run's implied effective utilisation):"
@@ -169,7 +197,7 @@ fn train_text(v: &TrainValidation) -> String {
     if let Some(cv) = &v.cross_validated {
         let _ = writeln!(
             s,
-            "\nleave-one-family-out (each family predicted by the prior fitted on the others):"
+            "\nleave-one-family-out, nested (each family predicted by the form chosen and fitted on the others):"
         );
         hours_table(&mut s, &cv.rows);
         let _ = writeln!(s);

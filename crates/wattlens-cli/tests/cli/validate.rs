@@ -32,20 +32,21 @@ fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figur
     assert_eq!(f(h, "rows"), 5.0);
     assert!(f(h, "median_abs_error") <= 0.25, "goal: {h}");
     assert!(f(h, "coverage") >= 0.8, "goal: {h}");
-    // Goal P95/P5 <= 3 NOT met: 7 calibration families give a Student-t interval of 3.80.
-    assert!(f(h, "median_width") <= 3.85, "honest figure 3.80: {h}");
+    // Goal P95/P5 <= 3 NOT met: 7 calibration families and two terms (C2) give a Student-t
+    // interval of 4.31 (t95(5) = 2.015; C0's was 3.77).
+    assert!(f(h, "median_width") <= 4.35, "honest figure 4.31: {h}");
 
-    // Leave one family out, all 31 runs out-of-family.
+    // Leave one family out, nested (the form chosen in each fold), all 31 runs out-of-family.
     let cv = &v["cross_validated"]["summary"];
     assert_eq!(f(cv, "rows"), 31.0);
     assert!(f(cv, "median_width") <= 3.0, "goal: {cv}");
-    // Goals |error| <= 25% and coverage >= 80% NOT met: 28% and 23 of 31 (74%), most misses
-    // the A100-era LLaMA runs (u 0.4-0.5) and the small distilled Llama 3.x (u 0.05-0.16).
+    // Goals |error| <= 25% and coverage >= 80% NOT met: 36% and 22 of 31 (71%), most misses
+    // the A100-era LLaMA/Falcon runs (u 0.43-0.51) and the small Llama 3.x (u 0.05-0.16).
     assert!(
-        f(cv, "median_abs_error") <= 0.29,
-        "honest figure 0.28: {cv}"
+        f(cv, "median_abs_error") <= 0.37,
+        "honest figure 0.36: {cv}"
     );
-    assert!(f(cv, "inside") >= 23.0, "honest figure 23 of 31: {cv}");
+    assert!(f(cv, "inside") >= 22.0, "honest figure 22 of 31: {cv}");
     assert_eq!(
         v["cross_validated"]["folds"]
             .as_array()
@@ -53,6 +54,14 @@ fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figur
             .len(),
         12
     );
+    // Each candidate's own leave-one-family-out (the form fixed in every fold): C0 (today's
+    // single prior) 28% / 23 of 31; the best, C3, 27% / 26 of 31 — none meets 25% and 80%.
+    let cands = v["candidates"].as_array().expect("candidates");
+    for c in cands {
+        let o = &c["cross_validated"];
+        assert!(f(o, "median_abs_error") <= 0.31, "{c}");
+        assert!(f(o, "inside") >= 22.0, "{c}");
+    }
 
     // Energy from hardware x count x days x PUE on the independent (Patterson et al.) rows:
     // goal median error <= 10% NOT met: 12%, 5 of 5 inside.
@@ -74,18 +83,27 @@ fn validate_train_rows_by_hand() {
         .find(|r| r["id"] == "llama-2-70b")
         .expect("llama-2-70b")
         .clone();
-    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.306 x 3600) = 2.44M A100-hours at the
-    // prior's median 0.306 (published 1,720,320: +42%).
-    assert!((f(&row, "p50_h") / 2.44e6 - 1.0).abs() < 0.02, "{row}");
-    assert!((f(&row, "error") - 0.42).abs() < 0.03, "{row}");
+    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.3362 x 3600) = 2.224M A100-hours at
+    // the prior's median on a pre-Hopper accelerator, exp(-1.09) = 0.3362 (published
+    // 1,720,320: +29%).
+    assert!((f(&row, "p50_h") / 2.224e6 - 1.0).abs() < 0.02, "{row}");
+    assert!((f(&row, "error") - 0.29).abs() < 0.03, "{row}");
     assert_eq!(row["split"], "calibration");
     assert_eq!(row["inside"], true);
-    // The prior the estimates used is the shipped default, the fit on the calibration half.
-    assert_eq!(v["prior_used"][0], 0.146);
+    // The prior the estimates used is the shipped default, the fit on the calibration half of
+    // the form the rule chose there (C2: the lowest PRESS, 0.0882, among C0-C4).
+    assert_eq!(v["prior_used"], "ln u = -1.09 - 0.425 [Hopper or later]");
+    assert_eq!(v["prior"]["form"], "C2");
     assert_eq!(
         v["prior"]["families"].as_array().expect("families").len(),
         7
     );
+    let c = v["candidates"].as_array().expect("candidates");
+    assert_eq!(c.len(), 5);
+    // C4's MoE term cannot be fitted once Llama (the one MoE family of the calibration half) is
+    // left out: no PRESS, so the rule cannot choose it.
+    assert!(c[4]["press_calibration"].is_null(), "{}", c[4]);
+    assert!((f(&c[2], "press_calibration") - 0.0882).abs() < 1e-4, "{}", c[2]);
     let bound = v["hours"]
         .as_array()
         .expect("rows")
@@ -102,6 +120,8 @@ fn validate_text_has_rows_and_summaries() {
     let out = stdout(&["validate", "--kind", "train"]);
     for needle in [
         "prior fitted on the calibration half (26 runs of 7 families",
+        "form C2 chosen by leave-one-family-out",
+        "C4 PRESS inf",
         "llama-3.1-405b",
         "held-back",
         "median |error|",
@@ -111,7 +131,8 @@ fn validate_text_has_rows_and_summaries() {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
-    assert!(!out.contains("leave-one-family-out"), "{out}");
+    assert!(!out.contains("leave-one-family-out, nested"), "{out}");
+    assert!(!out.contains("out-of-family |error|"), "{out}");
 }
 
 #[test]
@@ -146,9 +167,10 @@ fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
             f(&v["lost_time_fraction"], "p50"),
         )
     };
-    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.306 x 3600) = 44,060 H100-hours.
+    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.2197 x 3600) = 61,360 H100-hours, at the
+    // prior's median on a Hopper-class accelerator, exp(-1.09 - 0.4254) = 0.2197.
     let (prior, _) = hours(&[]);
-    assert!((prior / 44_060.0 - 1.0).abs() < 0.02, "{prior}");
+    assert!((prior / 61_360.0 - 1.0).abs() < 0.02, "{prior}");
     let (prior_failed, lost) = hours(&fail);
     assert_eq!(prior, prior_failed, "failures are not added to the prior");
     assert!(
@@ -166,10 +188,11 @@ fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
 /// of docs/validation.md lists every such run and needs a reason for each: a new miss fails the
 /// test until it is explained here).
 const OUTSIDE: &[(&str, &str)] = &[
-    ("llama-1-13b", "A100-era run at implied u 0.51, above every other family but Falcon: LLaMA's Table 15 hours are the pre-training alone on a well-tuned stack"),
+    ("llama-1-13b", "A100-era run at implied u 0.51, above every other family but Falcon: LLaMA's Table 15 hours are the pre-training alone on a well-tuned stack; and the fold without Llama chose C1 (no generation term), predicting u about 0.28 for every Llama run"),
     ("llama-1-33b", "as llama-1-13b (u 0.46)"),
     ("llama-1-65b", "as llama-1-13b (u 0.48)"),
-    ("falcon-180b", "u 0.48; the hours ('~7,000,000') have one significant digit and the count is 'up to 4,096'"),
+    ("llama-1-7b", "as llama-1-13b (u 0.43)"),
+    ("falcon-7b", "u 0.43 on A100-40GB, as high as LLaMA 1, and the fold without Falcon chose C1 (no generation term: u 0.26 at 7B); its hours are count x days (384 x 14 d), not logged time"),
     ("llama-3-8b", "u 0.16: Meta's H100 hours bill the whole run, and an 8B model fills an H100 less than a 70B or 405B one"),
     ("llama-3.1-8b", "as llama-3-8b (u 0.14)"),
     ("llama-3.2-1b", "u 0.05: a 1B model on H100s (small matrices, communication-bound) trained by distillation; the smallest model in the table"),
@@ -203,19 +226,75 @@ fn render_doc_block(v: &Value) -> String {
         .iter()
         .filter_map(Value::as_str)
         .collect();
+    let beta: Vec<f64> = p["fitted"]["beta"]
+        .as_array()
+        .expect("beta")
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    // The medians by generation, when the form is C2 (constant + Hopper).
+    let medians = if p["form"] == "C2" {
+        format!(
+            " (median `u` {:.3} before Hopper, {:.3} on Hopper or later)",
+            beta[0].exp(),
+            (beta[0] + beta[1]).exp()
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         s,
-        "Fitted on the calibration half: {} runs of {} families ({}). Prior: median {:.3}, \
-         P5..P95 {:.3}..{:.3}; shipped as `train.effective_utilisation` = {}..{} (the ends of the \
-         log-uniform draw).\n",
+        "Fitted on the calibration half: {} runs of {} families ({}). The rule chose form **{}**: \
+         `{}`{medians}, spread t95({}) x s = {:.3}; shipped as `train.utilisation.*` (the \
+         estimates used `{}`).\n",
         p["rows"],
         fams.len(),
         fams.join(", "),
-        f(p, "median"),
-        f(p, "p5"),
-        f(p, "p95"),
-        v["prior_used"][0],
-        v["prior_used"][1]
+        p["form"].as_str().expect("form"),
+        p["equation"].as_str().expect("equation"),
+        p["dof"],
+        f(&p["fitted"], "spread"),
+        v["prior_used"].as_str().expect("prior_used")
+    );
+    s.push_str("The candidate forms (registered above), each fitted on the calibration half; PRESS is what the rule compares (leave-one-family-out mean squared error of `ln u` among the calibration families; `inf`: a fold cannot be fitted); held-back is each form's calibration fit on the 5 held-back runs; out-of-family is each form fixed and refitted leaving each of the 12 families out:\n\n");
+    s.push_str("| form | fitted on the calibration half | PRESS | held-back \\|error\\| | holds | P95/P5 | out-of-family \\|error\\| | holds | P95/P5 |\n|---|---|---|---|---|---|---|---|---|\n");
+    for c in v["candidates"].as_array().expect("candidates") {
+        let hb = &c["held_back"];
+        let cv = &c["cross_validated"];
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {:.0}% | {} of {} | {:.2} | {:.0}% | {} of {} | {:.2} |",
+            c["form"].as_str().expect("form"),
+            c["equation"].as_str().unwrap_or("-"),
+            c["press_calibration"]
+                .as_f64()
+                .map_or("inf".into(), |x| format!("{x:.4}")),
+            f(hb, "median_abs_error") * 100.0,
+            hb["inside"],
+            hb["rows"],
+            f(hb, "median_width"),
+            f(cv, "median_abs_error") * 100.0,
+            cv["inside"],
+            cv["rows"],
+            f(cv, "median_width"),
+        );
+    }
+    let chosen: Vec<String> = v["cross_validated"]["folds"]
+        .as_array()
+        .expect("folds")
+        .iter()
+        .map(|fo| {
+            format!(
+                "{} {}",
+                fo["left_out"].as_str().expect("left_out"),
+                fo["prior"]["form"].as_str().expect("form")
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "\nNested leave-one-family-out (the rule run inside each fold on the other 11 families) chose, by family left out: {}.\n",
+        chosen.join(", ")
     );
     let head = "| set | runs | families | median \\|P50 error\\| | P5-P95 holds | median P95/P5 | bias |\n|---|---|---|---|---|---|---|\n";
     s.push_str("Accelerator-hours from parameters x tokens x accelerator (`wattlens validate --kind train --cross-validate`):\n\n");
@@ -230,7 +309,7 @@ fn render_doc_block(v: &Value) -> String {
     }
     md_summary(
         &mut s,
-        "**all runs, leave one family out**",
+        "**all runs, leave one family out (nested: form chosen in each fold)**",
         &v["cross_validated"]["summary"],
     );
     s.push_str("\nFacility energy from accelerator x count x days x PUE:\n\n");
@@ -245,7 +324,7 @@ fn render_doc_block(v: &Value) -> String {
         "energy = hours x nominal power (arithmetic only)",
         summary(v, "energy_summary", "from nominal power"),
     );
-    s.push_str("\nEvery run, out-of-family (each predicted by the prior fitted without its family); u is the run's implied effective utilisation:\n\n");
+    s.push_str("\nEvery run, out-of-family (each predicted by the form chosen and fitted without its family); u is the run's implied effective utilisation:\n\n");
     s.push_str("| run | family | split | accelerator | published h | P50 (P5-P95) | error | inside | u |\n|---|---|---|---|---|---|---|---|---|\n");
     let hours = v["hours"].as_array().expect("rows");
     let cv = v["cross_validated"]["rows"].as_array().expect("cv rows");

@@ -1,16 +1,18 @@
 //! `validate --kind train`: accelerator-hours from parameters x tokens x hardware alone (the
 //! analyst's case) against the published hours, per row and summarised by split; the same with
-//! the prior refitted leaving each family out; and energy from hardware x count x days x PUE
+//! the prior chosen and refitted leaving each family out (and each candidate form's figures);
+//! and energy from hardware x count x days x PUE
 //! against the published energy, keeping apart the rows whose energy is itself hours x a
 //! nominal power.
 
 use super::fit::{self, Implied, Prior, Split};
 use super::summary::{Outcome, Summary};
 use super::table::{TableError, TrainingRun};
-use crate::catalog::{Catalog, Coefficient, UserCatalog};
+use crate::catalog::{Catalog, UserCatalog};
 use crate::estimate::resolve::{train, HardwareInputs, TrainInputs};
 use crate::estimate::run_resolved;
 use crate::estimate::site::SiteInputs;
+use crate::estimate::utilisation::ConditionalPrior;
 use crate::figure::Figure;
 use crate::runner::McOptions;
 use crate::uncertainty::{Percentiles, Range};
@@ -157,8 +159,28 @@ pub struct CrossValidation {
 pub struct Fold {
     /// The family left out (and predicted).
     pub left_out: String,
-    /// The prior fitted on the others.
+    /// The prior chosen (by the rule, on the other families) and fitted on the others.
     pub prior: Prior,
+}
+
+/// One candidate form's figures, beside the chosen one.
+#[derive(Clone, Debug, Serialize)]
+pub struct Candidate {
+    /// `C0` .. `C4`.
+    pub form: &'static str,
+    /// Leave-one-family-out mean squared error of `ln u` among the calibration families (what
+    /// the rule compares); `None` (JSON null) when a fold cannot be fitted (a covariate
+    /// constant once a family is left out), which the rule counts as infinite.
+    pub press_calibration: Option<f64>,
+    /// The form fitted on the calibration half, if it can be.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equation: Option<String>,
+    /// Its held-back figures, with that fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<Summary>,
+    /// Leave-one-family-out over every family with this form fixed (with `--cross-validate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_validated: Option<Summary>,
 }
 
 /// A row with no check.
@@ -173,11 +195,14 @@ pub struct Skipped {
 /// The outcome of `validate --kind train`.
 #[derive(Clone, Debug, Serialize)]
 pub struct TrainValidation {
-    /// The fit on the calibration half (what the shipped default must equal).
+    /// The fit on the calibration half of the form the rule chooses there (what the shipped
+    /// default must equal).
     pub prior: Prior,
-    /// The prior the estimates used (the catalog's `train.effective_utilisation`, low..high
-    /// of the log-uniform draw).
-    pub prior_used: (f64, f64),
+    /// Every candidate form's figures.
+    pub candidates: Vec<Candidate>,
+    /// The prior the estimates used: the catalog's conditional prior (its equation), or a
+    /// user catalog's flat `train.effective_utilisation` range.
+    pub prior_used: String,
     /// Accelerator-hours checks, by row.
     pub hours: Vec<HoursCheck>,
     /// Summaries of the hours checks: calibration, held-back, all.
@@ -307,27 +332,23 @@ fn summarise(name: &str, rows: &[&HoursCheck]) -> Named {
     }
 }
 
-/// The catalog with the prior replaced (a fold of the cross-validation).
+/// The catalog with the prior replaced (a fold of the cross-validation, or a candidate).
 fn with_prior(p: &Prior) -> Catalog {
-    let (low, high) = p.draw_range();
     Catalog::with_user(UserCatalog {
-        default: vec![Coefficient {
-            key: "train.effective_utilisation".into(),
-            aliases: None,
-            low,
-            high,
-            unit: None,
-            description: Some("leave-one-family-out fold".into()),
-            source: Some(format!("fitted on {} runs", p.rows)),
-            year: None,
-        }],
+        default: p.fitted.coefficients(
+            &format!("fitted on {} runs of {} families", p.rows, p.families.len()),
+            None,
+        ),
         ..UserCatalog::default()
     })
 }
 
-/// Leave-one-family-out: each family's rows predicted by the prior fitted on the others.
+/// Leave-one-family-out, nested: for each family, the form is chosen by the rule on the other
+/// families, fitted on them, and predicts the family's rows. With `fixed`, that form in every
+/// fold instead (a candidate's own figure).
 fn cross_validate(
     implied: &[Implied<'_>],
+    fixed: Option<&fit::Form>,
     mc: McOptions,
 ) -> Result<CrossValidation, ValidateError> {
     let mut fams: Vec<&str> = implied.iter().map(|i| i.run.family.as_str()).collect();
@@ -336,8 +357,9 @@ fn cross_validate(
     let (mut rows, mut folds) = (Vec::new(), Vec::new());
     for fam in fams {
         let rest: Vec<_> = implied.iter().filter(|i| i.run.family != fam).collect();
-        let prior = fit::fit(&rest).ok_or_else(|| ValidateError::TooFew {
-            what: format!("all but {fam}"),
+        let form = fixed.unwrap_or_else(|| fit::choose(&rest).0);
+        let prior = fit::fit(&rest, form).ok_or_else(|| ValidateError::TooFew {
+            what: format!("form {} on all but {fam}", form.name),
         })?;
         let cat = with_prior(&prior);
         for i in implied.iter().filter(|i| i.run.family == fam) {
@@ -358,6 +380,50 @@ fn cross_validate(
     })
 }
 
+/// Every candidate's figures: PRESS among the calibration families, its calibration fit's
+/// held-back summary, and (with `--cross-validate`) its own leave-one-family-out.
+fn candidates(
+    implied: &[Implied<'_>],
+    scores: &[(&'static str, f64)],
+    o: TrainOptions,
+) -> Result<Vec<Candidate>, ValidateError> {
+    let cal = fit::calibration(implied);
+    let mut out = Vec::new();
+    for (form, (name, press)) in fit::FORMS.iter().zip(scores) {
+        let fitted = fit::fit(&cal, form);
+        let held_back = match &fitted {
+            Some(p) => {
+                let cat = with_prior(p);
+                let mut rows = Vec::new();
+                for i in implied
+                    .iter()
+                    .filter(|i| Split::of(&i.run.family) == Split::HeldBack)
+                {
+                    rows.push(hours_check(&cat, i, o.mc)?);
+                }
+                let refs: Vec<_> = rows.iter().collect();
+                Some(summarise("held-back", &refs).summary)
+            }
+            None => None,
+        };
+        let cross_validated = if o.cross_validate {
+            cross_validate(implied, Some(form), o.mc)
+                .ok()
+                .map(|c| c.summary)
+        } else {
+            None
+        };
+        out.push(Candidate {
+            form: name,
+            press_calibration: press.is_finite().then_some(*press),
+            equation: fitted.map(|p| p.equation),
+            held_back,
+            cross_validated,
+        });
+    }
+    Ok(out)
+}
+
 fn position(implied: &[Implied<'_>], id: &str) -> usize {
     implied
         .iter()
@@ -373,15 +439,10 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
     let runs = super::table::training_runs()?;
     let embedded = Catalog::embedded();
     let implied = fit::usable(&embedded, runs);
-    let prior = fit::calibration_fit(&implied).ok_or_else(|| ValidateError::TooFew {
+    let (prior, scores) = fit::calibration_fit(&implied).ok_or_else(|| ValidateError::TooFew {
         what: "the calibration half".into(),
     })?;
-    let used = cat
-        .coefficient("train.effective_utilisation")
-        .map_err(|e| ValidateError::Estimate {
-            id: "train.effective_utilisation".into(),
-            message: e.to_string(),
-        })?;
+    let prior_used = prior_used(cat)?;
     let mut hours = Vec::new();
     for i in &implied {
         hours.push(hours_check(cat, i, o.mc)?);
@@ -402,7 +463,7 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
         summarise("all", &counted),
     ];
     let cross_validated = if o.cross_validate {
-        Some(cross_validate(&implied, o.mc)?)
+        Some(cross_validate(&implied, None, o.mc)?)
     } else {
         None
     };
@@ -440,9 +501,11 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
             }
         })
         .collect();
+    let candidates = candidates(&implied, &scores, o)?;
     Ok(TrainValidation {
         prior,
-        prior_used: (used.low, used.high),
+        candidates,
+        prior_used,
         hours,
         hours_summary,
         cross_validated,
@@ -450,6 +513,22 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
         energy_summary,
         skipped,
     })
+}
+
+/// What prior the catalog gives the estimates: a flat `train.effective_utilisation` range when
+/// one is set (a user catalog), else the conditional prior's equation.
+fn prior_used(cat: &Catalog) -> Result<String, ValidateError> {
+    let err = |message: String| ValidateError::Estimate {
+        id: "train.utilisation".into(),
+        message,
+    };
+    if let Ok(c) = cat.coefficient("train.effective_utilisation") {
+        return Ok(format!("u = {}..{} (train.effective_utilisation)", c.low, c.high));
+    }
+    match ConditionalPrior::from_catalog(cat).map_err(|e| err(e.to_string()))? {
+        Some(p) => Ok(p.equation()),
+        None => Err(err("the catalog has no train.utilisation.* rows".into())),
+    }
 }
 
 /// Why a row has neither check.
