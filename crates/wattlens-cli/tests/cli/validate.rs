@@ -103,7 +103,11 @@ fn validate_train_rows_by_hand() {
     // C4's MoE term cannot be fitted once Llama (the one MoE family of the calibration half) is
     // left out: no PRESS, so the rule cannot choose it.
     assert!(c[4]["press_calibration"].is_null(), "{}", c[4]);
-    assert!((f(&c[2], "press_calibration") - 0.0882).abs() < 1e-4, "{}", c[2]);
+    assert!(
+        (f(&c[2], "press_calibration") - 0.0882).abs() < 1e-4,
+        "{}",
+        c[2]
+    );
     let bound = v["hours"]
         .as_array()
         .expect("rows")
@@ -182,6 +186,45 @@ fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
     assert!((mfu / 33_700.0 - 1.0).abs() < 0.01, "{mfu}");
     let (mfu_failed, _) = hours(&[&["--mfu", "0.4"][..], &fail[..]].concat());
     assert!(mfu_failed > mfu * 1.01, "{mfu_failed} vs {mfu}");
+}
+
+/// The conditional prior's rows are catalog rows: `catalog show` gives their source, the
+/// explanation names the covariate and the equation, and a user catalog that overrides a
+/// coefficient moves the estimate.
+#[test]
+fn the_conditional_prior_is_catalog_rows_that_drive_the_estimate() {
+    let show = stdout(&["catalog", "show", "defaults", "train.utilisation.hopper"]);
+    for needle in [
+        "-0.4254",
+        "form C2 (ln u = -1.09 - 0.425 [Hopper or later]) chosen by leave-one-family-out",
+        "fitted on 26 runs of 7 families",
+        "2019-2025",
+    ] {
+        assert!(show.contains(needle), "missing {needle:?} in\n{show}");
+    }
+    let base = [
+        "estimate", "train", "--params", "8B", "--tokens", "1T", "--gpu", "h100", "--gpus", "64",
+    ];
+    let mut explain = base.to_vec();
+    explain.push("--explain");
+    let out = stdout(&explain);
+    for needle in [
+        "effective_utilisation = 0.0972..0.497 [default] train.utilisation.*: ln u = -1.09 - 0.425 [Hopper or later] with Hopper or later: yes (NVIDIA H100",
+        "median 0.22,",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    // Hopper term set to 0: the H100 run gets the pre-Hopper median exp(-1.09) = 0.3362,
+    // 4.8e22 / (989e12 x 0.3362 x 3600) = 40,100 h (61,360 h with the shipped -0.4254).
+    let p = super::temp_file(
+        "no-generation.toml",
+        "[[default]]\nkey = \"train.utilisation.hopper\"\nlow = 0\nhigh = 0\n",
+    );
+    let mut args = vec!["--catalog", p.to_str().expect("p")];
+    args.extend_from_slice(&base);
+    let v = json(&args);
+    let h = f(&v["accelerator_hours"], "p50");
+    assert!((h / 40_100.0 - 1.0).abs() < 0.02, "{h}");
 }
 
 /// The likeliest reason each run stays outside its out-of-family P5..P95 (the generated block

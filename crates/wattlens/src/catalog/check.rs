@@ -300,7 +300,6 @@ pub fn coefficient_bounds(key: &str) -> Bounds {
     let fraction = between(1e-3, 1.0);
     match key {
         "train.mfu"
-        | "train.effective_utilisation"
         | "train.load"
         | "fleet.load"
         | "infer.mfu"

@@ -34,7 +34,12 @@ pub enum Term {
 
 impl Term {
     /// Every term, in the order the catalog rows and the matrix use.
-    pub const ALL: [Self; 4] = [Self::Intercept, Self::LnActiveParams, Self::Hopper, Self::Moe];
+    pub const ALL: [Self; 4] = [
+        Self::Intercept,
+        Self::LnActiveParams,
+        Self::Hopper,
+        Self::Moe,
+    ];
 
     /// The key suffix (`train.utilisation.<key>`).
     #[must_use]
@@ -115,7 +120,11 @@ impl ConditionalPrior {
         let x = self.x(c);
         let mu = x.iter().zip(&self.beta).map(|(a, b)| a * b).sum();
         let lev: f64 = (0..x.len())
-            .map(|i| (0..x.len()).map(|j| x[i] * self.xtwx_inv[i][j] * x[j]).sum::<f64>())
+            .map(|i| {
+                (0..x.len())
+                    .map(|j| x[i] * self.xtwx_inv[i][j] * x[j])
+                    .sum::<f64>()
+            })
             .sum();
         (mu, self.spread * (1.0 + lev.max(0.0)).sqrt())
     }
@@ -136,7 +145,12 @@ impl ConditionalPrior {
         for (i, (t, b)) in self.terms.iter().zip(&self.beta).enumerate() {
             let sign = if *b < 0.0 { "-" } else { "+" };
             if i == 0 {
-                s.push_str(&format!(" {}{}{}", if *b < 0.0 { "-" } else { "" }, sig3(b.abs()), t.label()));
+                s.push_str(&format!(
+                    " {}{}{}",
+                    if *b < 0.0 { "-" } else { "" },
+                    sig3(b.abs()),
+                    t.label()
+                ));
             } else {
                 s.push_str(&format!(" {sign} {}{}", sig3(b.abs()), t.label()));
             }
@@ -393,19 +407,28 @@ mod tests {
         };
         // x = (1, 0): mu = -1; leverage 0.2; h = 0.6 x sqrt(1.2) = 0.65727.
         let (mu, h) = p.predict(&a100);
-        assert!((mu + 1.0).abs() < 1e-12 && (h - 0.657_27).abs() < 1e-5, "{mu} {h}");
+        assert!(
+            (mu + 1.0).abs() < 1e-12 && (h - 0.657_27).abs() < 1e-5,
+            "{mu} {h}"
+        );
         // x = (1, 1): mu = -1.5; leverage 0.2 - 0.4 + 0.5 = 0.3; h = 0.6 x sqrt(1.3) = 0.68411.
         let (mu, h) = p.predict(&Covariates {
             hopper: true,
             ..a100
         });
-        assert!((mu + 1.5).abs() < 1e-12 && (h - 0.684_11).abs() < 1e-5, "{mu} {h}");
+        assert!(
+            (mu + 1.5).abs() < 1e-12 && (h - 0.684_11).abs() < 1e-5,
+            "{mu} {h}"
+        );
         // Draw ends exp(-1.5 -/+ 0.68411 / 0.9) = exp(-2.2601), exp(-0.7399) = 0.1043, 0.4772.
         let (lo, hi) = p.draw_range(&Covariates {
             hopper: true,
             ..a100
         });
-        assert!((lo - 0.1043).abs() < 1e-4 && (hi - 0.4772).abs() < 1e-4, "{lo} {hi}");
+        assert!(
+            (lo - 0.1043).abs() < 1e-4 && (hi - 0.4772).abs() < 1e-4,
+            "{lo} {hi}"
+        );
         assert_eq!(p.equation(), "ln u = -1 - 0.5 [Hopper or later]");
     }
 
@@ -428,5 +451,45 @@ mod tests {
         let h = |k: &str| hopper_or_later(acc.get(k).expect(k));
         assert!(h("h100") && h("h800") && h("b200"));
         assert!(!h("a100") && !h("tpu-v4") && !h("tpu-v3") && !h("v100"));
+    }
+
+    #[test]
+    fn envelope_over_a_ranged_or_unknown_size() {
+        // C1-like: ln u = -1.5 + 0.1 ln N, (X'WX)^-1 = diag(0.1, 0.05), spread 0.5.
+        let p = ConditionalPrior {
+            terms: vec![Term::Intercept, Term::LnActiveParams],
+            beta: vec![-1.5, 0.1],
+            xtwx_inv: vec![vec![0.1, 0.0], vec![0.0, 0.05]],
+            spread: 0.5,
+        };
+        let cat = Catalog::embedded();
+        let a100 = cat.accelerators().expect("t").get("a100").expect("a100");
+        let pt = |lo: f64, hi: f64| Compute::ParamsTokens {
+            active_params: Range::new(lo, hi),
+            tokens: Range::point(1e12),
+        };
+        // One size, 1B: x = (1, 0), mu = -1.5, h = 0.5 x sqrt(1.1) = 0.52440; ends
+        // exp(-1.5 -/+ 0.58267) = 0.1246, 0.3996.
+        let e = envelope(&p, &pt(1e9, 1e9), a100, None);
+        assert!(
+            (e.draw.lo - 0.1246).abs() < 1e-4 && (e.draw.hi - 0.3996).abs() < 1e-4,
+            "{e:?}"
+        );
+        assert!(
+            e.covariates.starts_with("active params 1B"),
+            "{}",
+            e.covariates
+        );
+        // 1B..100B: at 100B, x = (1, 4.6052), mu = -1.03948, lev = 0.1 + 0.05 x 21.208 = 1.1604,
+        // h = 0.5 x sqrt(2.1604) = 0.73491, hi = exp(-1.03948 + 0.81657) = 0.8002; lo from 1B.
+        let e = envelope(&p, &pt(1e9, 100e9), a100, None);
+        assert!(
+            (e.draw.lo - 0.1246).abs() < 1e-4 && (e.draw.hi - 0.8002).abs() < 1e-4,
+            "{e:?}"
+        );
+        // FLOPs only: the size is unknown, 1B..1T assumed and said.
+        let e = envelope(&p, &Compute::Flops(Range::point(1e24)), a100, None);
+        assert!(e.covariates.contains("unknown"), "{}", e.covariates);
+        assert!(e.draw.hi > 0.8002, "{e:?}");
     }
 }

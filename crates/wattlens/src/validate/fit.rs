@@ -94,7 +94,9 @@ pub fn implied<'a>(cat: &Catalog, run: &'a TrainingRun) -> Option<Implied<'a>> {
         covariates: Covariates {
             active_params: active,
             hopper: hopper_or_later(accel),
-            moe: run.params_total_b.is_some_and(|t| t * 1e9 > active * 1.0001),
+            moe: run
+                .params_total_b
+                .is_some_and(|t| t * 1e9 > active * 1.0001),
         },
     })
 }
@@ -157,7 +159,12 @@ pub const FORMS: [Form; 5] = [
     },
     Form {
         name: "C4",
-        terms: &[Term::Intercept, Term::LnActiveParams, Term::Hopper, Term::Moe],
+        terms: &[
+            Term::Intercept,
+            Term::LnActiveParams,
+            Term::Hopper,
+            Term::Moe,
+        ],
     },
 ];
 
@@ -193,7 +200,10 @@ fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
             r
         })
         .collect();
-    let scale = a.iter().map(|r| r.iter().fold(0.0f64, |x, v| x.max(v.abs()))).fold(0.0, f64::max);
+    let scale = a
+        .iter()
+        .map(|r| r.iter().fold(0.0f64, |x, v| x.max(v.abs())))
+        .fold(0.0, f64::max);
     for c in 0..n {
         let p = (c..n).max_by(|&i, &j| m[i][c].abs().total_cmp(&m[j][c].abs()))?;
         if m[p][c].abs() <= 1e-10 * scale {
@@ -282,7 +292,11 @@ pub fn press(runs: &[&Implied<'_>], form: &Form) -> f64 {
     fams.dedup();
     let mut total = 0.0;
     for fam in &fams {
-        let rest: Vec<_> = runs.iter().copied().filter(|r| r.run.family != *fam).collect();
+        let rest: Vec<_> = runs
+            .iter()
+            .copied()
+            .filter(|r| r.run.family != *fam)
+            .collect();
         let Some(p) = fit(&rest, form) else {
             return f64::INFINITY;
         };
@@ -387,7 +401,10 @@ mod tests {
         let half = 2.920 * var.sqrt() * (4.0f64 / 3.0).sqrt();
         let c = rows[0].covariates;
         let (m, h) = p.fitted.predict(&c);
-        assert!((m - mu).abs() < 1e-12 && (h - half).abs() < 1e-12, "{m} {h}");
+        assert!(
+            (m - mu).abs() < 1e-12 && (h - half).abs() < 1e-12,
+            "{m} {h}"
+        );
         assert_eq!(p.families, ["falcon", "llama", "phi"]);
         assert_eq!(p.dof, 2);
         // C2 (constant + Hopper): phi is the only H100 family, so its coefficient is phi's
@@ -448,7 +465,9 @@ mod tests {
                 .is_ok_and(|c| c.source.as_deref() == Some(source.as_str()));
         if !ok {
             let mut csv = String::new();
-            let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
             for c in want.coefficients(&source, Some("2019-2025")) {
                 w.serialize((
                     &c.key,

@@ -200,8 +200,7 @@ pub struct TrainValidation {
     pub prior: Prior,
     /// Every candidate form's figures.
     pub candidates: Vec<Candidate>,
-    /// The prior the estimates used: the catalog's conditional prior (its equation), or a
-    /// user catalog's flat `train.effective_utilisation` range.
+    /// The prior the estimates used: the catalog's conditional prior (its equation).
     pub prior_used: String,
     /// Accelerator-hours checks, by row.
     pub hours: Vec<HoursCheck>,
@@ -515,16 +514,12 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
     })
 }
 
-/// What prior the catalog gives the estimates: a flat `train.effective_utilisation` range when
-/// one is set (a user catalog), else the conditional prior's equation.
+/// The conditional prior the catalog gives the estimates, as its equation.
 fn prior_used(cat: &Catalog) -> Result<String, ValidateError> {
     let err = |message: String| ValidateError::Estimate {
         id: "train.utilisation".into(),
         message,
     };
-    if let Ok(c) = cat.coefficient("train.effective_utilisation") {
-        return Ok(format!("u = {}..{} (train.effective_utilisation)", c.low, c.high));
-    }
     match ConditionalPrior::from_catalog(cat).map_err(|e| err(e.to_string()))? {
         Some(p) => Ok(p.equation()),
         None => Err(err("the catalog has no train.utilisation.* rows".into())),

@@ -14,7 +14,7 @@ use super::{
     Basis, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Accelerator, Catalog, Model, Row};
-use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
+use crate::estimate::site::{resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, TrainSpec};
 use crate::estimate::utilisation::{self, ConditionalPrior};
 use crate::estimate::EstimateError;
@@ -579,21 +579,9 @@ fn duration(
         user(out, "mfu", &m, "", Field::Mfu);
         return Ok(Duration::FromCompute { mfu: m });
     }
-    // No headline MFU: a flat range a user catalog sets, else the conditional prior.
-    if cat.coefficient("train.effective_utilisation").is_ok() {
-        let u = coefficient(
-            cat,
-            "train.effective_utilisation",
-            "effective_utilisation",
-            1.0,
-            out,
-        )?;
-        return Ok(Duration::Effective {
-            ln_utilisation: Range::new(u.range.lo.ln(), u.range.hi.ln()),
-        });
-    }
+    // No headline MFU: the conditional prior of effective utilisation.
     let prior = ConditionalPrior::from_catalog(cat)?.ok_or_else(|| {
-        EstimateError::Missing("the catalog has no train.utilisation.* rows (the prior of effective utilisation) nor train.effective_utilisation: give {mfu}".into())
+        EstimateError::Missing("the catalog has no train.utilisation.* rows (the prior of effective utilisation): give {mfu}".into())
     })?;
     let u = utilisation::envelope(&prior, compute, known.0, known.1);
     let src = cat
