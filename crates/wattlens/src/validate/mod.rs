@@ -2,6 +2,7 @@
 //! disclosure tables), with the calibrated prior of training utilisation fitted on one half of
 //! a family split and checked on the other, or family by family (leave one family out).
 
+mod choice;
 pub mod fit;
 pub mod infer;
 pub mod summary;
