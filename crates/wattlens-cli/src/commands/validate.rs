@@ -160,7 +160,7 @@ fn train_text(v: &TrainValidation) -> String {
     );
     let _ = writeln!(
         s,
-        "prior fitted on the calibration half ({} runs of {} families: {}): form {} chosen by leave-one-family-out, {}, spread t95({}) x s = {:.3}",
+        "shipped prior, fitted on the calibration half ({} runs of {} families: {}): form {}, {}, spread t95({}) x s = {:.3}",
         p.rows,
         p.families.len(),
         p.families.join(", "),
@@ -187,6 +187,18 @@ fn train_text(v: &TrainValidation) -> String {
             c.equation.as_deref().unwrap_or("(cannot be fitted)"),
         );
     }
+    let sel = &v.selection;
+    let _ = writeln!(
+        s,
+        "registered rule (lowest PRESS among the calibration families): {}\nsecond-level rule (stated after the registered rule's result was seen): ship the registered form only if its nested leave-one-family-out over all families is at least as good as C0's leave-one-family-out on median |error| and on coverage, else C0\n  {:<44} {}\n  {:<44} {}\nshipped: {} ({})",
+        sel.registered,
+        format!("{} procedure, nested leave-one-family-out:", sel.registered),
+        brief(&sel.nested),
+        "C0, leave-one-family-out:",
+        brief(&sel.constant),
+        sel.shipped,
+        sel.reason
+    );
     let _ = writeln!(
         s,
         "\naccelerator-hours (u = the published run's implied effective utilisation):"

@@ -436,10 +436,10 @@ fn explain_steps_and_assumptions_use_the_human_number_format() {
         "--explain",
     ]);
     assert!(
-        // Moved by the calibrated utilisation prior (issue 9): 2,130 h at u_eff 0.306, not 1,640 h
-        // at MFU 0.4; then by its generation term (C2): on H100 the median is
-        // exp(-1.09 - 0.4254) = 0.220, 3.8e25 / (16,384 x 989e12 x 0.220 x 3600) = 2,960 h.
-        out.contains("E_it = accelerators + host + rest = 27.2M + 4.89M + 10.3M kWh = 42.4M kWh"),
+        // Moved by the calibrated utilisation prior (issue 9): 2,130 h at u_eff 0.306, not 1,640 h at MFU 0.4.
+        // Rest 7.41M, not 7.42M: the same C0 now ships as coefficients to 4 figures (median
+        // exp(-1.183) = 0.3063) rather than draw ends 0.146..0.642 (median 0.3062).
+        out.contains("E_it = accelerators + host + rest = 19.5M + 3.51M + 7.41M kWh = 30.4M kWh"),
         "{out}"
     );
     assert!(out.contains("16,384 x"), "{out}");

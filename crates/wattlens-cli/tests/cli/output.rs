@@ -144,11 +144,8 @@ fn explain_prints_steps_with_sources_and_assumptions() {
         "E_fac = E_it x PUE",
         "source:",
         "assumptions:",
-        // The calibrated prior replaced the headline-MFU default (issue 9); conditional on the
-        // generation since C2: GPT-3's V100 is not Hopper-class, ln u = -1.09, half-width
-        // 0.5708 x sqrt(1 + 0.1828) = 0.6208, draw ends exp(-1.09 -/+ 0.6208 / 0.9) = 0.169..0.670.
-        "effective_utilisation = 0.169..0.67 [default]",
-        "Hopper or later: no (NVIDIA V100",
+        // The calibrated prior replaced the headline-MFU default (issue 9).
+        "effective_utilisation = 0.146..0.642 [default]",
         "u_eff = effective utilisation (calibrated prior",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");

@@ -94,10 +94,6 @@ fn seed_gpt4_training() {
     );
 }
 
-// Moved by the conditional utilisation prior (issue 9, C2): on A100 (pre-Hopper) the median u
-// is exp(-1.09) = 0.336 instead of the single prior's 0.306, so the P50 duration went from
-// 106.6 to 97.1 days (2.184e25 FLOP / (25,000 x 312e12 x 0.336 x 86,400 s) = 96.4 d at the
-// median u); still inside the seed's 60-150 days.
 #[test]
 fn seed_gpt4_from_first_principles() {
     let v = json(&[

@@ -32,9 +32,23 @@ fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figur
     assert_eq!(f(h, "rows"), 5.0);
     assert!(f(h, "median_abs_error") <= 0.25, "goal: {h}");
     assert!(f(h, "coverage") >= 0.8, "goal: {h}");
-    // Goal P95/P5 <= 3 NOT met: 7 calibration families and two terms (C2) give a Student-t
-    // interval of 4.31 (t95(5) = 2.015; C0's was 3.77).
-    assert!(f(h, "median_width") <= 4.35, "honest figure 4.31: {h}");
+    // Goal P95/P5 <= 3 NOT met: the shipped C0's Student-t interval over 7 calibration
+    // families is 3.77 wide (t95(6) = 1.943); the registered C2's was 4.31.
+    assert!(f(h, "median_width") <= 3.8, "honest figure 3.77: {h}");
+
+    // Which form ships: the registered rule chose C2 (lowest PRESS among the calibration
+    // families); its procedure, nested leave-one-family-out, is worse than C0 left out family
+    // by family (36%, 22 of 31 against 28%, 23 of 31), so the second-level rule ships C0.
+    let sel = &v["selection"];
+    assert_eq!(
+        (&sel["registered"], &sel["shipped"]),
+        (&"C2".into(), &"C0".into()),
+        "{sel}"
+    );
+    assert_eq!(v["prior"]["form"], "C0");
+    assert!(f(&sel["constant"], "median_abs_error") <= 0.29, "{sel}");
+    assert_eq!(f(&sel["constant"], "inside"), 23.0, "{sel}");
+    assert_eq!(sel["nested"], v["cross_validated"]["summary"], "{sel}");
 
     // Leave one family out, nested (the form chosen in each fold), all 31 runs out-of-family.
     let cv = &v["cross_validated"]["summary"];
@@ -83,17 +97,19 @@ fn validate_train_rows_by_hand() {
         .find(|r| r["id"] == "llama-2-70b")
         .expect("llama-2-70b")
         .clone();
-    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.3362 x 3600) = 2.224M A100-hours at
-    // the prior's median on a pre-Hopper accelerator, exp(-1.09) = 0.3362 (published
-    // 1,720,320: +29%).
-    assert!((f(&row, "p50_h") / 2.224e6 - 1.0).abs() < 0.02, "{row}");
-    assert!((f(&row, "error") - 0.29).abs() < 0.03, "{row}");
+    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.3063 x 3600) = 2.442M A100-hours at
+    // the shipped C0's median, exp(-1.183) = 0.3063 (published 1,720,320: +42%).
+    assert!((f(&row, "p50_h") / 2.442e6 - 1.0).abs() < 0.02, "{row}");
+    assert!((f(&row, "error") - 0.42).abs() < 0.03, "{row}");
     assert_eq!(row["split"], "calibration");
     assert_eq!(row["inside"], true);
-    // The prior the estimates used is the shipped default, the fit on the calibration half of
-    // the form the rule chose there (C2: the lowest PRESS, 0.0882, among C0-C4).
-    assert_eq!(v["prior_used"], "ln u = -1.09 - 0.425 [Hopper or later]");
-    assert_eq!(v["prior"]["form"], "C2");
+    // The prior the estimates used is the shipped default, C0 fitted on the calibration half:
+    // the registered rule chose C2 (the lowest PRESS, 0.0882, among C0-C4), which the
+    // second-level rule did not ship (its nested leave-one-family-out is worse than C0's).
+    assert_eq!(v["prior_used"], "ln u = -1.18");
+    assert_eq!(v["prior"]["form"], "C0");
+    assert_eq!(v["selection"]["registered"], "C2");
+    assert_eq!(v["selection"]["shipped"], "C0");
     assert_eq!(
         v["prior"]["families"].as_array().expect("families").len(),
         7
@@ -123,8 +139,12 @@ fn validate_train_rows_by_hand() {
 fn validate_text_has_rows_and_summaries() {
     let out = stdout(&["validate", "--kind", "train"]);
     for needle in [
-        "prior fitted on the calibration half (26 runs of 7 families",
-        "form C2 chosen by leave-one-family-out",
+        "shipped prior, fitted on the calibration half (26 runs of 7 families",
+        "form C0, ln u = -1.18",
+        "registered rule (lowest PRESS among the calibration families): C2",
+        "C2 procedure, nested leave-one-family-out:   |error| 36%, 22 of 31 inside, P95/P5 2.50",
+        "C0, leave-one-family-out:                    |error| 28%, 23 of 31 inside, P95/P5 2.28",
+        "shipped: C0 (C2's nested leave-one-family-out",
         "C4 PRESS inf",
         "llama-3.1-405b",
         "held-back",
@@ -171,10 +191,10 @@ fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
             f(&v["lost_time_fraction"], "p50"),
         )
     };
-    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.2197 x 3600) = 61,360 H100-hours, at the
-    // prior's median on a Hopper-class accelerator, exp(-1.09 - 0.4254) = 0.2197.
+    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.3063 x 3600) = 44,010 H100-hours, at the
+    // prior's median, exp(-1.183) = 0.3063.
     let (prior, _) = hours(&[]);
-    assert!((prior / 61_360.0 - 1.0).abs() < 0.02, "{prior}");
+    assert!((prior / 44_010.0 - 1.0).abs() < 0.02, "{prior}");
     let (prior_failed, lost) = hours(&fail);
     assert_eq!(prior, prior_failed, "failures are not added to the prior");
     assert!(
@@ -188,16 +208,16 @@ fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
     assert!(mfu_failed > mfu * 1.01, "{mfu_failed} vs {mfu}");
 }
 
-/// The conditional prior's rows are catalog rows: `catalog show` gives their source, the
-/// explanation names the covariate and the equation, and a user catalog that overrides a
-/// coefficient moves the estimate.
+/// The prior's rows are catalog rows: `catalog show` gives their source (which form ships and
+/// why), the explanation gives the equation, and a user catalog that overrides a coefficient
+/// moves the estimate.
 #[test]
 fn the_conditional_prior_is_catalog_rows_that_drive_the_estimate() {
     let show = stdout(&["catalog", "show", "defaults", "train.utilisation.hopper"]);
     for needle in [
-        "-0.4254",
-        "form C2 (ln u = -1.09 - 0.425 [Hopper or later]) chosen by leave-one-family-out",
-        "fitted on 26 runs of 7 families",
+        "(not in the fitted form: 0)",
+        "form C0 (ln u = -1.18) fitted on 26 runs of 7 families",
+        "the registered leave-one-family-out rule chose C2, and the second-level rule (docs/validation.md section 5) ships C0",
         "2019-2025",
     ] {
         assert!(show.contains(needle), "missing {needle:?} in\n{show}");
@@ -209,22 +229,23 @@ fn the_conditional_prior_is_catalog_rows_that_drive_the_estimate() {
     explain.push("--explain");
     let out = stdout(&explain);
     for needle in [
-        "effective_utilisation = 0.0972..0.497 [default] train.utilisation.*: ln u = -1.09 - 0.425 [Hopper or later] with Hopper or later: yes (NVIDIA H100",
-        "median 0.22,",
+        "effective_utilisation = 0.146..0.642 [default] train.utilisation.*: ln u = -1.18 with no covariate",
+        "median 0.306,",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
-    // Hopper term set to 0: the H100 run gets the pre-Hopper median exp(-1.09) = 0.3362,
-    // 4.8e22 / (989e12 x 0.3362 x 3600) = 40,100 h (61,360 h with the shipped -0.4254).
+    // The registered C2's generation term added back by a user catalog: the H100 run gets the
+    // median exp(-1.183 - 0.4254) = 0.2002, 4.8e22 / (989e12 x 0.2002 x 3600) = 67,340 h
+    // (44,010 h with the shipped C0).
     let p = super::temp_file(
-        "no-generation.toml",
-        "[[default]]\nkey = \"train.utilisation.hopper\"\nlow = 0\nhigh = 0\n",
+        "generation.toml",
+        "[[default]]\nkey = \"train.utilisation.hopper\"\nlow = -0.4254\nhigh = -0.4254\n",
     );
     let mut args = vec!["--catalog", p.to_str().expect("p")];
     args.extend_from_slice(&base);
     let v = json(&args);
     let h = f(&v["accelerator_hours"], "p50");
-    assert!((h / 40_100.0 - 1.0).abs() < 0.02, "{h}");
+    assert!((h / 67_340.0 - 1.0).abs() < 0.02, "{h}");
 }
 
 /// The likeliest reason each run stays outside its out-of-family P5..P95 (the generated block
@@ -275,26 +296,43 @@ fn render_doc_block(v: &Value) -> String {
         .iter()
         .filter_map(Value::as_f64)
         .collect();
-    // The medians by generation, when the form is C2 (constant + Hopper).
-    let medians = if p["form"] == "C2" {
-        format!(
+    // The medians: one for C0 (the constant), by generation for C2 (constant + Hopper).
+    let medians = match p["form"].as_str() {
+        Some("C0") => format!(" (median `u` {:.3})", beta[0].exp()),
+        Some("C2") => format!(
             " (median `u` {:.3} before Hopper, {:.3} on Hopper or later)",
             beta[0].exp(),
             (beta[0] + beta[1]).exp()
+        ),
+        _ => String::new(),
+    };
+    let sel = &v["selection"];
+    let line = |x: &Value| {
+        format!(
+            "{:.0}%, {} of {} inside, P95/P5 {:.2}",
+            f(x, "median_abs_error") * 100.0,
+            x["inside"],
+            x["rows"],
+            f(x, "median_width")
         )
-    } else {
-        String::new()
     };
     let _ = writeln!(
         s,
-        "Fitted on the calibration half: {} runs of {} families ({}). The rule chose form **{}**: \
-         `{}`{medians}, spread t95({}) x s = {:.3}; shipped as `train.utilisation.*` (the \
-         estimates used `{}`).\n",
+        "The registered rule chose **{}** among the calibration families. The second-level rule \
+         (stated after that result was seen) compares its procedure, nested leave-one-family-out \
+         over all {} families ({}), with C0 left out family by family ({}): {}. Shipped: \
+         **{}**, `{}`{medians}, fitted on the calibration half: {} runs of {} families ({}), \
+         spread t95({}) x s = {:.3}, as `train.utilisation.*` (the estimates used `{}`).\n",
+        sel["registered"].as_str().expect("registered"),
+        sel["nested"]["families"],
+        line(&sel["nested"]),
+        line(&sel["constant"]),
+        sel["reason"].as_str().expect("reason"),
+        p["form"].as_str().expect("form"),
+        p["equation"].as_str().expect("equation"),
         p["rows"],
         fams.len(),
         fams.join(", "),
-        p["form"].as_str().expect("form"),
-        p["equation"].as_str().expect("equation"),
         p["dof"],
         f(&p["fitted"], "spread"),
         v["prior_used"].as_str().expect("prior_used")
@@ -352,7 +390,12 @@ fn render_doc_block(v: &Value) -> String {
     }
     md_summary(
         &mut s,
-        "**all runs, leave one family out (nested: form chosen in each fold)**",
+        "**all runs, leave one family out, shipped C0 (the form fixed)**",
+        &sel["constant"],
+    );
+    md_summary(
+        &mut s,
+        "all runs, leave one family out, registered procedure (nested: form chosen in each fold)",
         &v["cross_validated"]["summary"],
     );
     s.push_str("\nFacility energy from accelerator x count x days x PUE:\n\n");
@@ -367,7 +410,7 @@ fn render_doc_block(v: &Value) -> String {
         "energy = hours x nominal power (arithmetic only)",
         summary(v, "energy_summary", "from nominal power"),
     );
-    s.push_str("\nEvery run, out-of-family (each predicted by the form chosen and fitted without its family); u is the run's implied effective utilisation:\n\n");
+    s.push_str("\nEvery run, out-of-family under the registered procedure (each predicted by the form the registered rule chose and fitted without its family; the comparison the second-level rule reads); u is the run's implied effective utilisation:\n\n");
     s.push_str("| run | family | split | accelerator | published h | P50 (P5-P95) | error | inside | u |\n|---|---|---|---|---|---|---|---|---|\n");
     let hours = v["hours"].as_array().expect("rows");
     let cv = v["cross_validated"]["rows"].as_array().expect("cv rows");
@@ -395,7 +438,7 @@ fn render_doc_block(v: &Value) -> String {
             f(r, "implied_utilisation")
         );
     }
-    s.push_str("\nOutside P5..P95 out-of-family, with the likeliest reason:\n\n");
+    s.push_str("\nOutside P5..P95 out-of-family under the registered procedure, with the likeliest reason:\n\n");
     for r in cv.iter().filter(|r| r["inside"] == false) {
         let id = r["id"].as_str().expect("id");
         let why = OUTSIDE

@@ -3,8 +3,8 @@
 //! family split into calibration and held-back rows, the candidate forms of the conditional
 //! prior (registered in docs/validation.md section 5 before any was fitted), their fit
 //! (weighted least squares on `ln u`, each family weighing as one, with a Student-t prediction
-//! interval for a new family's run) and the leave-one-family-out rule that chooses among them;
-//! used by `validate` and by the test that holds the shipped default to the fit.
+//! interval for a new family's run) and the leave-one-family-out rule that chooses among them
+//! (the registered, first-level rule; which form ships is decided in `choice.rs`).
 
 use super::table::TrainingRun;
 use crate::catalog::Catalog;
@@ -342,15 +342,6 @@ pub fn calibration<'a, 'b>(implied: &'b [Implied<'a>]) -> Vec<&'b Implied<'a>> {
         .collect()
 }
 
-/// The shipped fit: the form chosen by [`choose`] among the calibration families, fitted on
-/// them, with every candidate's PRESS there.
-#[must_use]
-pub fn calibration_fit(implied: &[Implied<'_>]) -> Option<(Prior, Vec<(&'static str, f64)>)> {
-    let cal = calibration(implied);
-    let (form, scores) = choose(&cal);
-    Some((fit(&cal, form)?, scores))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,50 +429,5 @@ mod tests {
         // C2 leaving phi out has no H100 run to fit the Hopper term on: infinite.
         assert!(press(&refs, &FORMS[2]).is_infinite());
         assert_eq!(choose(&refs).0.name, "C0");
-    }
-
-    /// The shipped `train.utilisation.*` rows equal the fit of the form the rule chooses on
-    /// the calibration half, to 4 significant figures: the default cannot drift from the data
-    /// (refit: `wattlens validate --kind train --json`, field `prior`; on a mismatch this test
-    /// prints the rows to paste into `defaults.csv`).
-    #[test]
-    fn shipped_default_is_the_calibration_fit() {
-        let cat = Catalog::embedded();
-        let runs = training_runs().expect("t");
-        let (prior, scores) = calibration_fit(&usable(&cat, runs)).expect("fit");
-        let shipped = ConditionalPrior::from_catalog(&cat).expect("rows");
-        let fams = prior.families.join(", ");
-        let source = format!(
-            "Published training runs (data/disclosures/training_runs.csv): form {} ({}) chosen by leave-one-family-out among the registered forms C0-C4 and fitted on {} runs of {} families ({fams}), the calibration half of the family split, wattlens validate, 2026-11-26",
-            prior.form,
-            prior.equation,
-            prior.rows,
-            prior.families.len()
-        );
-        let want = prior.fitted.rounded();
-        let ok = shipped.as_ref() == Some(&want)
-            && cat
-                .coefficient("train.utilisation.intercept")
-                .is_ok_and(|c| c.source.as_deref() == Some(source.as_str()));
-        if !ok {
-            let mut csv = String::new();
-            let mut w = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::new());
-            for c in want.coefficients(&source, Some("2019-2025")) {
-                w.serialize((
-                    &c.key,
-                    c.low,
-                    c.high,
-                    "",
-                    c.description.as_deref().unwrap_or(""),
-                    &source,
-                    "2019-2025",
-                ))
-                .expect("csv");
-            }
-            csv.push_str(&String::from_utf8(w.into_inner().expect("csv")).expect("utf8"));
-            panic!("defaults.csv's train.utilisation.* rows differ from the fit ({scores:?}); paste:\n{csv}");
-        }
     }
 }

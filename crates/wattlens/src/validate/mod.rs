@@ -9,6 +9,7 @@ pub mod summary;
 pub mod table;
 pub mod train;
 
+pub use choice::{second_level, Selection};
 pub use fit::{Prior, Split};
 pub use infer::{
     validate_infer, Attempt, InferCheck, InferEstimate, InferSummary, InferValidation,

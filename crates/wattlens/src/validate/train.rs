@@ -5,7 +5,7 @@
 //! against the published energy, keeping apart the rows whose energy is itself hours x a
 //! nominal power.
 
-use super::choice;
+use super::choice::{self, Selection};
 use super::fit::{self, Implied, Prior, Split};
 use super::summary::{Outcome, Summary};
 use super::table::{TableError, TrainingRun};
@@ -196,9 +196,12 @@ pub struct Skipped {
 /// The outcome of `validate --kind train`.
 #[derive(Clone, Debug, Serialize)]
 pub struct TrainValidation {
-    /// The fit on the calibration half of the form the rule chooses there (what the shipped
-    /// default must equal).
+    /// The shipped prior: the form the second-level rule ships (see [`Selection`]), fitted on
+    /// the calibration half (what the shipped default must equal).
     pub prior: Prior,
+    /// The registered rule's choice, the nested leave-one-family-out against C0's, and which
+    /// form ships and why.
+    pub selection: Selection,
     /// Every candidate form's figures.
     pub candidates: Vec<Candidate>,
     /// The prior the estimates used: the catalog's conditional prior (its equation).
@@ -344,9 +347,7 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
     let runs = super::table::training_runs()?;
     let embedded = Catalog::embedded();
     let implied = fit::usable(&embedded, runs);
-    let (prior, scores) = fit::calibration_fit(&implied).ok_or_else(|| ValidateError::TooFew {
-        what: "the calibration half".into(),
-    })?;
+    let shipped = choice::shipped(&implied, o.mc)?;
     let prior_used = prior_used(cat)?;
     let mut hours = Vec::new();
     for i in &implied {
@@ -367,11 +368,7 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
         summarise("held-back", &of(Split::HeldBack)),
         summarise("all", &counted),
     ];
-    let cross_validated = if o.cross_validate {
-        Some(choice::cross_validate(&implied, None, o.mc)?)
-    } else {
-        None
-    };
+    let cross_validated = o.cross_validate.then(|| shipped.nested.clone());
     let mut energy = Vec::new();
     let mut skipped = Vec::new();
     for r in runs {
@@ -406,9 +403,10 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
             }
         })
         .collect();
-    let candidates = choice::candidates(&implied, &scores, o)?;
+    let candidates = choice::candidates(&implied, &shipped.scores, &shipped.constant.summary, o)?;
     Ok(TrainValidation {
-        prior,
+        prior: shipped.prior,
+        selection: shipped.selection,
         candidates,
         prior_used,
         hours,
