@@ -139,25 +139,65 @@ fn summary_table(s: &mut String, rows: &[Named]) {
     }
 }
 
+/// A summary on one line: `|error| 14%, 5 of 5 inside, P95/P5 3.77`.
+fn brief(s: &wattlens::validate::Summary) -> String {
+    format!(
+        "|error| {}, {} of {} inside, P95/P5 {:.2}",
+        pct(s.median_abs_error).trim_start_matches('+'),
+        s.inside,
+        s.rows,
+        s.median_width
+    )
+}
+
 fn train_text(v: &TrainValidation) -> String {
     let mut s = String::new();
-    let (lo, hi) = v.prior_used;
     let p = &v.prior;
     let _ = writeln!(
         s,
-        "wattlens validate --kind train: accelerator-hours from parameters x tokens x accelerator alone, at the effective utilisation {}..{} (log-uniform)",
-        fmt_human(lo),
-        fmt_human(hi)
+        "wattlens validate --kind train: accelerator-hours from parameters x tokens x accelerator alone, at the effective utilisation {} (log-uniform draw)",
+        v.prior_used
     );
     let _ = writeln!(
         s,
-        "prior fitted on the calibration half ({} runs of {} families: {}): median {:.3}, P5..P95 {:.3}..{:.3}",
+        "shipped prior, fitted on the calibration half ({} runs of {} families: {}): form {}, {}, spread t95({}) x s = {:.3}",
         p.rows,
         p.families.len(),
         p.families.join(", "),
-        p.median,
-        p.p5,
-        p.p95
+        p.form,
+        p.equation,
+        p.dof,
+        p.fitted.spread
+    );
+    let _ = writeln!(
+        s,
+        "candidate forms (PRESS = leave-one-family-out mean squared error of ln u among the calibration families; held-back with each form's calibration fit):"
+    );
+    for c in &v.candidates {
+        let _ = writeln!(
+            s,
+            "  {} PRESS {:<7} held-back {}{}\n     {}",
+            c.form,
+            c.press_calibration
+                .map_or("inf".into(), |p| format!("{p:.4}")),
+            c.held_back.as_ref().map_or("-".into(), brief),
+            c.cross_validated
+                .as_ref()
+                .map_or(String::new(), |s| format!("; out-of-family {}", brief(s))),
+            c.equation.as_deref().unwrap_or("(cannot be fitted)"),
+        );
+    }
+    let sel = &v.selection;
+    let _ = writeln!(
+        s,
+        "registered rule (lowest PRESS among the calibration families): {}\nsecond-level rule (stated after the registered rule's result was seen): ship the registered form only if its nested leave-one-family-out over all families is at least as good as C0's leave-one-family-out on median |error| and on coverage, else C0\n  {:<44} {}\n  {:<44} {}\nshipped: {} ({})",
+        sel.registered,
+        format!("{} procedure, nested leave-one-family-out:", sel.registered),
+        brief(&sel.nested),
+        "C0, leave-one-family-out:",
+        brief(&sel.constant),
+        sel.shipped,
+        sel.reason
     );
     let _ = writeln!(
         s,
@@ -169,7 +209,7 @@ fn train_text(v: &TrainValidation) -> String {
     if let Some(cv) = &v.cross_validated {
         let _ = writeln!(
             s,
-            "\nleave-one-family-out (each family predicted by the prior fitted on the others):"
+            "\nleave-one-family-out, nested (each family predicted by the form chosen and fitted on the others):"
         );
         hours_table(&mut s, &cv.rows);
         let _ = writeln!(s);

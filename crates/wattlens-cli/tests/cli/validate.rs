@@ -32,20 +32,35 @@ fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figur
     assert_eq!(f(h, "rows"), 5.0);
     assert!(f(h, "median_abs_error") <= 0.25, "goal: {h}");
     assert!(f(h, "coverage") >= 0.8, "goal: {h}");
-    // Goal P95/P5 <= 3 NOT met: 7 calibration families give a Student-t interval of 3.80.
-    assert!(f(h, "median_width") <= 3.85, "honest figure 3.80: {h}");
+    // Goal P95/P5 <= 3 NOT met: the shipped C0's Student-t interval over 7 calibration
+    // families is 3.77 wide (t95(6) = 1.943); the registered C2's was 4.31.
+    assert!(f(h, "median_width") <= 3.8, "honest figure 3.77: {h}");
 
-    // Leave one family out, all 31 runs out-of-family.
+    // Which form ships: the registered rule chose C2 (lowest PRESS among the calibration
+    // families); its procedure, nested leave-one-family-out, is worse than C0 left out family
+    // by family (36%, 22 of 31 against 28%, 23 of 31), so the second-level rule ships C0.
+    let sel = &v["selection"];
+    assert_eq!(
+        (&sel["registered"], &sel["shipped"]),
+        (&"C2".into(), &"C0".into()),
+        "{sel}"
+    );
+    assert_eq!(v["prior"]["form"], "C0");
+    assert!(f(&sel["constant"], "median_abs_error") <= 0.29, "{sel}");
+    assert_eq!(f(&sel["constant"], "inside"), 23.0, "{sel}");
+    assert_eq!(sel["nested"], v["cross_validated"]["summary"], "{sel}");
+
+    // Leave one family out, nested (the form chosen in each fold), all 31 runs out-of-family.
     let cv = &v["cross_validated"]["summary"];
     assert_eq!(f(cv, "rows"), 31.0);
     assert!(f(cv, "median_width") <= 3.0, "goal: {cv}");
-    // Goals |error| <= 25% and coverage >= 80% NOT met: 28% and 23 of 31 (74%), most misses
-    // the A100-era LLaMA runs (u 0.4-0.5) and the small distilled Llama 3.x (u 0.05-0.16).
+    // Goals |error| <= 25% and coverage >= 80% NOT met: 36% and 22 of 31 (71%), most misses
+    // the A100-era LLaMA/Falcon runs (u 0.43-0.51) and the small Llama 3.x (u 0.05-0.16).
     assert!(
-        f(cv, "median_abs_error") <= 0.29,
-        "honest figure 0.28: {cv}"
+        f(cv, "median_abs_error") <= 0.37,
+        "honest figure 0.36: {cv}"
     );
-    assert!(f(cv, "inside") >= 23.0, "honest figure 23 of 31: {cv}");
+    assert!(f(cv, "inside") >= 22.0, "honest figure 22 of 31: {cv}");
     assert_eq!(
         v["cross_validated"]["folds"]
             .as_array()
@@ -53,6 +68,14 @@ fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figur
             .len(),
         12
     );
+    // Each candidate's own leave-one-family-out (the form fixed in every fold): C0 (today's
+    // single prior) 28% / 23 of 31; the best, C3, 27% / 26 of 31 — none meets 25% and 80%.
+    let cands = v["candidates"].as_array().expect("candidates");
+    for c in cands {
+        let o = &c["cross_validated"];
+        assert!(f(o, "median_abs_error") <= 0.31, "{c}");
+        assert!(f(o, "inside") >= 22.0, "{c}");
+    }
 
     // Energy from hardware x count x days x PUE on the independent (Patterson et al.) rows:
     // goal median error <= 10% NOT met: 12%, 5 of 5 inside.
@@ -74,17 +97,32 @@ fn validate_train_rows_by_hand() {
         .find(|r| r["id"] == "llama-2-70b")
         .expect("llama-2-70b")
         .clone();
-    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.306 x 3600) = 2.44M A100-hours at the
-    // prior's median 0.306 (published 1,720,320: +42%).
-    assert!((f(&row, "p50_h") / 2.44e6 - 1.0).abs() < 0.02, "{row}");
+    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.3063 x 3600) = 2.442M A100-hours at
+    // the shipped C0's median, exp(-1.183) = 0.3063 (published 1,720,320: +42%).
+    assert!((f(&row, "p50_h") / 2.442e6 - 1.0).abs() < 0.02, "{row}");
     assert!((f(&row, "error") - 0.42).abs() < 0.03, "{row}");
     assert_eq!(row["split"], "calibration");
     assert_eq!(row["inside"], true);
-    // The prior the estimates used is the shipped default, the fit on the calibration half.
-    assert_eq!(v["prior_used"][0], 0.146);
+    // The prior the estimates used is the shipped default, C0 fitted on the calibration half:
+    // the registered rule chose C2 (the lowest PRESS, 0.0882, among C0-C4), which the
+    // second-level rule did not ship (its nested leave-one-family-out is worse than C0's).
+    assert_eq!(v["prior_used"], "ln u = -1.18");
+    assert_eq!(v["prior"]["form"], "C0");
+    assert_eq!(v["selection"]["registered"], "C2");
+    assert_eq!(v["selection"]["shipped"], "C0");
     assert_eq!(
         v["prior"]["families"].as_array().expect("families").len(),
         7
+    );
+    let c = v["candidates"].as_array().expect("candidates");
+    assert_eq!(c.len(), 5);
+    // C4's MoE term cannot be fitted once Llama (the one MoE family of the calibration half) is
+    // left out: no PRESS, so the rule cannot choose it.
+    assert!(c[4]["press_calibration"].is_null(), "{}", c[4]);
+    assert!(
+        (f(&c[2], "press_calibration") - 0.0882).abs() < 1e-4,
+        "{}",
+        c[2]
     );
     let bound = v["hours"]
         .as_array()
@@ -101,7 +139,13 @@ fn validate_train_rows_by_hand() {
 fn validate_text_has_rows_and_summaries() {
     let out = stdout(&["validate", "--kind", "train"]);
     for needle in [
-        "prior fitted on the calibration half (26 runs of 7 families",
+        "shipped prior, fitted on the calibration half (26 runs of 7 families",
+        "form C0, ln u = -1.18",
+        "registered rule (lowest PRESS among the calibration families): C2",
+        "C2 procedure, nested leave-one-family-out:   |error| 36%, 22 of 31 inside, P95/P5 2.50",
+        "C0, leave-one-family-out:                    |error| 28%, 23 of 31 inside, P95/P5 2.28",
+        "shipped: C0 (C2's nested leave-one-family-out",
+        "C4 PRESS inf",
         "llama-3.1-405b",
         "held-back",
         "median |error|",
@@ -111,7 +155,8 @@ fn validate_text_has_rows_and_summaries() {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
-    assert!(!out.contains("leave-one-family-out"), "{out}");
+    assert!(!out.contains("leave-one-family-out, nested"), "{out}");
+    assert!(!out.contains("out-of-family |error|"), "{out}");
 }
 
 #[test]
@@ -146,9 +191,10 @@ fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
             f(&v["lost_time_fraction"], "p50"),
         )
     };
-    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.306 x 3600) = 44,060 H100-hours.
+    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.3063 x 3600) = 44,010 H100-hours, at the
+    // prior's median, exp(-1.183) = 0.3063.
     let (prior, _) = hours(&[]);
-    assert!((prior / 44_060.0 - 1.0).abs() < 0.02, "{prior}");
+    assert!((prior / 44_010.0 - 1.0).abs() < 0.02, "{prior}");
     let (prior_failed, lost) = hours(&fail);
     assert_eq!(prior, prior_failed, "failures are not added to the prior");
     assert!(
@@ -162,14 +208,55 @@ fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
     assert!(mfu_failed > mfu * 1.01, "{mfu_failed} vs {mfu}");
 }
 
+/// The prior's rows are catalog rows: `catalog show` gives their source (which form ships and
+/// why), the explanation gives the equation, and a user catalog that overrides a coefficient
+/// moves the estimate.
+#[test]
+fn the_conditional_prior_is_catalog_rows_that_drive_the_estimate() {
+    let show = stdout(&["catalog", "show", "defaults", "train.utilisation.hopper"]);
+    for needle in [
+        "(not in the fitted form: 0)",
+        "form C0 (ln u = -1.18) fitted on 26 runs of 7 families",
+        "the registered leave-one-family-out rule chose C2, and the second-level rule (docs/validation.md section 5) ships C0",
+        "2019-2025",
+    ] {
+        assert!(show.contains(needle), "missing {needle:?} in\n{show}");
+    }
+    let base = [
+        "estimate", "train", "--params", "8B", "--tokens", "1T", "--gpu", "h100", "--gpus", "64",
+    ];
+    let mut explain = base.to_vec();
+    explain.push("--explain");
+    let out = stdout(&explain);
+    for needle in [
+        "effective_utilisation = 0.146..0.642 [default] train.utilisation.*: ln u = -1.18 with no covariate",
+        "median 0.306,",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    // The registered C2's generation term added back by a user catalog: the H100 run gets the
+    // median exp(-1.183 - 0.4254) = 0.2002, 4.8e22 / (989e12 x 0.2002 x 3600) = 67,340 h
+    // (44,010 h with the shipped C0).
+    let p = super::temp_file(
+        "generation.toml",
+        "[[default]]\nkey = \"train.utilisation.hopper\"\nlow = -0.4254\nhigh = -0.4254\n",
+    );
+    let mut args = vec!["--catalog", p.to_str().expect("p")];
+    args.extend_from_slice(&base);
+    let v = json(&args);
+    let h = f(&v["accelerator_hours"], "p50");
+    assert!((h / 67_340.0 - 1.0).abs() < 0.02, "{h}");
+}
+
 /// The likeliest reason each run stays outside its out-of-family P5..P95 (the generated block
 /// of docs/validation.md lists every such run and needs a reason for each: a new miss fails the
 /// test until it is explained here).
 const OUTSIDE: &[(&str, &str)] = &[
-    ("llama-1-13b", "A100-era run at implied u 0.51, above every other family but Falcon: LLaMA's Table 15 hours are the pre-training alone on a well-tuned stack"),
+    ("llama-1-13b", "A100-era run at implied u 0.51, above every other family but Falcon: LLaMA's Table 15 hours are the pre-training alone on a well-tuned stack; and the fold without Llama chose C1 (no generation term), predicting u about 0.28 for every Llama run"),
     ("llama-1-33b", "as llama-1-13b (u 0.46)"),
     ("llama-1-65b", "as llama-1-13b (u 0.48)"),
-    ("falcon-180b", "u 0.48; the hours ('~7,000,000') have one significant digit and the count is 'up to 4,096'"),
+    ("llama-1-7b", "as llama-1-13b (u 0.43)"),
+    ("falcon-7b", "u 0.43 on A100-40GB, as high as LLaMA 1, and the fold without Falcon chose C1 (no generation term: u 0.26 at 7B); its hours are count x days (384 x 14 d), not logged time"),
     ("llama-3-8b", "u 0.16: Meta's H100 hours bill the whole run, and an 8B model fills an H100 less than a 70B or 405B one"),
     ("llama-3.1-8b", "as llama-3-8b (u 0.14)"),
     ("llama-3.2-1b", "u 0.05: a 1B model on H100s (small matrices, communication-bound) trained by distillation; the smallest model in the table"),
@@ -203,19 +290,92 @@ fn render_doc_block(v: &Value) -> String {
         .iter()
         .filter_map(Value::as_str)
         .collect();
+    let beta: Vec<f64> = p["fitted"]["beta"]
+        .as_array()
+        .expect("beta")
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    // The medians: one for C0 (the constant), by generation for C2 (constant + Hopper).
+    let medians = match p["form"].as_str() {
+        Some("C0") => format!(" (median `u` {:.3})", beta[0].exp()),
+        Some("C2") => format!(
+            " (median `u` {:.3} before Hopper, {:.3} on Hopper or later)",
+            beta[0].exp(),
+            (beta[0] + beta[1]).exp()
+        ),
+        _ => String::new(),
+    };
+    let sel = &v["selection"];
+    let line = |x: &Value| {
+        format!(
+            "{:.0}%, {} of {} inside, P95/P5 {:.2}",
+            f(x, "median_abs_error") * 100.0,
+            x["inside"],
+            x["rows"],
+            f(x, "median_width")
+        )
+    };
     let _ = writeln!(
         s,
-        "Fitted on the calibration half: {} runs of {} families ({}). Prior: median {:.3}, \
-         P5..P95 {:.3}..{:.3}; shipped as `train.effective_utilisation` = {}..{} (the ends of the \
-         log-uniform draw).\n",
+        "The registered rule chose **{}** among the calibration families. The second-level rule \
+         (stated after that result was seen) compares its procedure, nested leave-one-family-out \
+         over all {} families ({}), with C0 left out family by family ({}): {}. Shipped: \
+         **{}**, `{}`{medians}, fitted on the calibration half: {} runs of {} families ({}), \
+         spread t95({}) x s = {:.3}, as `train.utilisation.*` (the estimates used `{}`).\n",
+        sel["registered"].as_str().expect("registered"),
+        sel["nested"]["families"],
+        line(&sel["nested"]),
+        line(&sel["constant"]),
+        sel["reason"].as_str().expect("reason"),
+        p["form"].as_str().expect("form"),
+        p["equation"].as_str().expect("equation"),
         p["rows"],
         fams.len(),
         fams.join(", "),
-        f(p, "median"),
-        f(p, "p5"),
-        f(p, "p95"),
-        v["prior_used"][0],
-        v["prior_used"][1]
+        p["dof"],
+        f(&p["fitted"], "spread"),
+        v["prior_used"].as_str().expect("prior_used")
+    );
+    s.push_str("The candidate forms (registered above), each fitted on the calibration half; PRESS is what the rule compares (leave-one-family-out mean squared error of `ln u` among the calibration families; `inf`: a fold cannot be fitted); held-back is each form's calibration fit on the 5 held-back runs; out-of-family is each form fixed and refitted leaving each of the 12 families out:\n\n");
+    s.push_str("| form | fitted on the calibration half | PRESS | held-back \\|error\\| | holds | P95/P5 | out-of-family \\|error\\| | holds | P95/P5 |\n|---|---|---|---|---|---|---|---|---|\n");
+    for c in v["candidates"].as_array().expect("candidates") {
+        let hb = &c["held_back"];
+        let cv = &c["cross_validated"];
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {:.0}% | {} of {} | {:.2} | {:.0}% | {} of {} | {:.2} |",
+            c["form"].as_str().expect("form"),
+            c["equation"].as_str().unwrap_or("-"),
+            c["press_calibration"]
+                .as_f64()
+                .map_or("inf".into(), |x| format!("{x:.4}")),
+            f(hb, "median_abs_error") * 100.0,
+            hb["inside"],
+            hb["rows"],
+            f(hb, "median_width"),
+            f(cv, "median_abs_error") * 100.0,
+            cv["inside"],
+            cv["rows"],
+            f(cv, "median_width"),
+        );
+    }
+    let chosen: Vec<String> = v["cross_validated"]["folds"]
+        .as_array()
+        .expect("folds")
+        .iter()
+        .map(|fo| {
+            format!(
+                "{} {}",
+                fo["left_out"].as_str().expect("left_out"),
+                fo["prior"]["form"].as_str().expect("form")
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "\nNested leave-one-family-out (the rule run inside each fold on the other 11 families) chose, by family left out: {}.\n",
+        chosen.join(", ")
     );
     let head = "| set | runs | families | median \\|P50 error\\| | P5-P95 holds | median P95/P5 | bias |\n|---|---|---|---|---|---|---|\n";
     s.push_str("Accelerator-hours from parameters x tokens x accelerator (`wattlens validate --kind train --cross-validate`):\n\n");
@@ -230,7 +390,12 @@ fn render_doc_block(v: &Value) -> String {
     }
     md_summary(
         &mut s,
-        "**all runs, leave one family out**",
+        "**all runs, leave one family out, shipped C0 (the form fixed)**",
+        &sel["constant"],
+    );
+    md_summary(
+        &mut s,
+        "all runs, leave one family out, registered procedure (nested: form chosen in each fold)",
         &v["cross_validated"]["summary"],
     );
     s.push_str("\nFacility energy from accelerator x count x days x PUE:\n\n");
@@ -245,7 +410,7 @@ fn render_doc_block(v: &Value) -> String {
         "energy = hours x nominal power (arithmetic only)",
         summary(v, "energy_summary", "from nominal power"),
     );
-    s.push_str("\nEvery run, out-of-family (each predicted by the prior fitted without its family); u is the run's implied effective utilisation:\n\n");
+    s.push_str("\nEvery run, out-of-family under the registered procedure (each predicted by the form the registered rule chose and fitted without its family; the comparison the second-level rule reads); u is the run's implied effective utilisation:\n\n");
     s.push_str("| run | family | split | accelerator | published h | P50 (P5-P95) | error | inside | u |\n|---|---|---|---|---|---|---|---|---|\n");
     let hours = v["hours"].as_array().expect("rows");
     let cv = v["cross_validated"]["rows"].as_array().expect("cv rows");
@@ -273,7 +438,7 @@ fn render_doc_block(v: &Value) -> String {
             f(r, "implied_utilisation")
         );
     }
-    s.push_str("\nOutside P5..P95 out-of-family, with the likeliest reason:\n\n");
+    s.push_str("\nOutside P5..P95 out-of-family under the registered procedure, with the likeliest reason:\n\n");
     for r in cv.iter().filter(|r| r["inside"] == false) {
         let id = r["id"].as_str().expect("id");
         let why = OUTSIDE

@@ -300,7 +300,6 @@ pub fn coefficient_bounds(key: &str) -> Bounds {
     let fraction = between(1e-3, 1.0);
     match key {
         "train.mfu"
-        | "train.effective_utilisation"
         | "train.load"
         | "fleet.load"
         | "infer.mfu"
@@ -327,6 +326,8 @@ pub fn coefficient_bounds(key: &str) -> Bounds {
         "infer.output_tokens" => whole(1.0, 1e9),
         "infer.input_tokens" => whole(0.0, 1e9),
         "cpu.w_per_thread" => between(0.01, 1000.0),
+        // Coefficients of ln u, the spread and (X'WX)^-1 of the conditional utilisation prior.
+        k if k.starts_with("train.utilisation.") => between(-1e3, 1e3),
         _ => non_negative(1e15),
     }
 }

@@ -12,6 +12,7 @@ pub mod power_cap;
 pub mod resolve;
 pub mod site;
 pub mod train;
+pub mod utilisation;
 
 use crate::catalog::CatalogError;
 use crate::field::{Field, Msg};

@@ -1,12 +1,15 @@
 //! The calibrated prior of effective training utilisation: the implied utilisation of each
 //! published run (`6 x active params x tokens / (accelerator-hours x dense BF16 peak)`), the
-//! family split into calibration and held-back rows, and the fit (a log-normal prior with a
-//! Student-t prediction interval, each family weighing as one), used by `validate` and by the
-//! test that holds the shipped default to it.
+//! family split into calibration and held-back rows, the candidate forms of the conditional
+//! prior (registered in docs/validation.md section 5 before any was fitted), their fit
+//! (weighted least squares on `ln u`, each family weighing as one, with a Student-t prediction
+//! interval for a new family's run) and the leave-one-family-out rule that chooses among them
+//! (the registered, first-level rule; which form ships is decided in `choice.rs`).
 
 use super::table::TrainingRun;
 use crate::catalog::Catalog;
 use crate::estimate::resolve::Precision;
+use crate::estimate::utilisation::{hopper_or_later, ConditionalPrior, Covariates, Term};
 
 /// Runs whose published accelerator-hours are an upper bound, not logged time, with the reason
 /// (the table README's "What the hours bill"): left out of the fit and the summaries.
@@ -68,6 +71,8 @@ pub struct Implied<'a> {
     pub hours: f64,
     /// `flops / (hours x 3600 x peak)`.
     pub utilisation: f64,
+    /// What the conditional prior knows of the run.
+    pub covariates: Covariates,
 }
 
 /// The implied utilisation of a run, if it has active parameters, tokens, published hours and
@@ -79,12 +84,20 @@ pub fn implied<'a>(cat: &Catalog, run: &'a TrainingRun) -> Option<Implied<'a>> {
     let hours = run.published_hours()?;
     let accel = cat.accelerators().ok()?.get(&run.accelerator).ok()?;
     let peak = Precision::Bf16.peak_tflops(accel)? * 1e12;
+    let active = run.params_active_b? * 1e9;
     Some(Implied {
         run,
         flops,
         peak,
         hours,
         utilisation: flops / (hours * 3600.0 * peak),
+        covariates: Covariates {
+            active_params: active,
+            hopper: hopper_or_later(accel),
+            moe: run
+                .params_total_b
+                .is_some_and(|t| t * 1e9 > active * 1.0001),
+        },
     })
 }
 
@@ -116,68 +129,199 @@ pub fn t95(df: usize) -> f64 {
     }
 }
 
-/// The fitted prior of effective utilisation.
+/// A candidate form of the conditional prior (docs/validation.md section 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Form {
+    /// `C0` .. `C4`.
+    pub name: &'static str,
+    /// Its terms, in [`Term::ALL`] order.
+    pub terms: &'static [Term],
+}
+
+/// The candidate forms, as registered before any was fitted, smallest first (ties go to the
+/// smaller).
+pub const FORMS: [Form; 5] = [
+    Form {
+        name: "C0",
+        terms: &[Term::Intercept],
+    },
+    Form {
+        name: "C1",
+        terms: &[Term::Intercept, Term::LnActiveParams],
+    },
+    Form {
+        name: "C2",
+        terms: &[Term::Intercept, Term::Hopper],
+    },
+    Form {
+        name: "C3",
+        terms: &[Term::Intercept, Term::LnActiveParams, Term::Hopper],
+    },
+    Form {
+        name: "C4",
+        terms: &[
+            Term::Intercept,
+            Term::LnActiveParams,
+            Term::Hopper,
+            Term::Moe,
+        ],
+    },
+];
+
+/// A fitted prior of effective utilisation.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Prior {
-    /// Median (the geometric mean, families weighing as one).
-    pub median: f64,
-    /// 5th percentile of the prediction for a new family's run.
-    pub p5: f64,
-    /// 95th percentile.
-    pub p95: f64,
+    /// The form fitted.
+    pub form: &'static str,
+    /// Its equation with the fitted coefficients.
+    pub equation: String,
+    /// The coefficients, matrix and spread.
+    pub fitted: ConditionalPrior,
+    /// Residual standard deviation of `ln u` (family-weighted, `F - p` degrees of freedom).
+    pub s: f64,
+    /// Degrees of freedom, `F - p`.
+    pub dof: usize,
     /// Rows fitted on.
     pub rows: usize,
     /// Families fitted on, sorted.
     pub families: Vec<String>,
 }
 
-impl Prior {
-    /// The ends of the log-uniform draw whose P5..P95 are `p5..p95` (and whose centre, the
-    /// geometric mean of the ends, is the median): `exp(mu -/+ h / 0.9)` with `h` the
-    /// interval's half-width in logs.
-    #[must_use]
-    pub fn draw_range(&self) -> (f64, f64) {
-        let (mu, h) = (self.median.ln(), (self.p95 / self.p5).ln() / 2.0);
-        ((mu - h / 0.9).exp(), (mu + h / 0.9).exp())
+/// Inverts a small symmetric positive-definite matrix (Gauss-Jordan with partial pivoting);
+/// `None` when it is singular (a covariate constant over the runs).
+fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = a.len();
+    let mut m: Vec<Vec<f64>> = a
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            r.extend((0..n).map(|j| f64::from(u8::from(i == j))));
+            r
+        })
+        .collect();
+    let scale = a
+        .iter()
+        .map(|r| r.iter().fold(0.0f64, |x, v| x.max(v.abs())))
+        .fold(0.0, f64::max);
+    for c in 0..n {
+        let p = (c..n).max_by(|&i, &j| m[i][c].abs().total_cmp(&m[j][c].abs()))?;
+        if m[p][c].abs() <= 1e-10 * scale {
+            return None;
+        }
+        m.swap(c, p);
+        let pv = m[c][c];
+        m[c].iter_mut().for_each(|v| *v /= pv);
+        for i in 0..n {
+            if i != c {
+                let f = m[i][c];
+                let row_c = m[c].clone();
+                m[i].iter_mut().zip(row_c).for_each(|(v, w)| *v -= f * w);
+            }
+        }
     }
+    Some(m.into_iter().map(|r| r[n..].to_vec()).collect())
 }
 
-/// Fits the prior on runs: `mu` and `s` are the mean and standard deviation of `ln u` with each
-/// run weighted `1 / (runs of its family)` (so a family counts once, however many sizes it
-/// published), `s` corrected by `F / (F - 1)` for `F` families; the prediction interval for a
-/// run of a new family is `mu -/+ t95(F - 1) x s x sqrt(1 + 1/F)`. `None` with fewer than two
-/// families.
+/// Fits a form by weighted least squares on `ln u`, each run weighted `1 / (runs of its
+/// family)` (a family counts once, however many sizes it published): `beta = (X'WX)^-1 X'W y`,
+/// `s^2 = sum w r^2 / (F - p)` for `F` families and `p` terms, and the P5..P95 of a new
+/// family's run at `x0` is `x0'beta -/+ t95(F - p) x s x sqrt(1 + x0'(X'WX)^-1 x0)` (for C0,
+/// `sqrt(1 + 1/F)`). `None` with no degree of freedom left or a covariate that does not vary.
 #[must_use]
-pub fn fit(runs: &[&Implied<'_>]) -> Option<Prior> {
+pub fn fit(runs: &[&Implied<'_>], form: &Form) -> Option<Prior> {
     let mut families: Vec<String> = runs.iter().map(|r| r.run.family.clone()).collect();
     families.sort();
     families.dedup();
-    let f = families.len();
-    if f < 2 {
+    let (f, p) = (families.len(), form.terms.len());
+    if f <= p {
         return None;
     }
     let count = |fam: &str| runs.iter().filter(|r| r.run.family == fam).count() as f64;
-    let weighted: Vec<(f64, f64)> = runs
+    let rows: Vec<(f64, Vec<f64>, f64)> = runs
         .iter()
-        .map(|r| (1.0 / count(&r.run.family), r.utilisation.ln()))
+        .map(|r| {
+            let x = form.terms.iter().map(|t| t.value(&r.covariates)).collect();
+            (1.0 / count(&r.run.family), x, r.utilisation.ln())
+        })
         .collect();
-    let w: f64 = weighted.iter().map(|(w, _)| w).sum();
-    let mu = weighted.iter().map(|(w, x)| w * x).sum::<f64>() / w;
-    let var = weighted
+    let mut xtwx = vec![vec![0.0; p]; p];
+    let mut xtwy = vec![0.0; p];
+    for (w, x, y) in &rows {
+        for i in 0..p {
+            xtwy[i] += w * x[i] * y;
+            for j in 0..p {
+                xtwx[i][j] += w * x[i] * x[j];
+            }
+        }
+    }
+    let inv = invert(&xtwx)?;
+    let beta: Vec<f64> = (0..p)
+        .map(|i| (0..p).map(|j| inv[i][j] * xtwy[j]).sum())
+        .collect();
+    let ss: f64 = rows
         .iter()
-        .map(|(w, x)| w * (x - mu).powi(2))
-        .sum::<f64>()
-        / w;
-    let ff = f as f64;
-    let s = (var * ff / (ff - 1.0)).sqrt();
-    let half = t95(f - 1) * s * (1.0 + 1.0 / ff).sqrt();
+        .map(|(w, x, y)| w * (y - x.iter().zip(&beta).map(|(a, b)| a * b).sum::<f64>()).powi(2))
+        .sum();
+    let dof = f - p;
+    let s = (ss / dof as f64).sqrt();
+    let fitted = ConditionalPrior {
+        terms: form.terms.to_vec(),
+        beta,
+        xtwx_inv: inv,
+        spread: t95(dof) * s,
+    };
     Some(Prior {
-        median: mu.exp(),
-        p5: (mu - half).exp(),
-        p95: (mu + half).exp(),
+        form: form.name,
+        equation: fitted.equation(),
+        fitted,
+        s,
+        dof,
         rows: runs.len(),
         families,
     })
+}
+
+/// Leave-one-family-out mean squared error of `ln u` (PRESS by family): each family's rows
+/// predicted by the form fitted on the others, their squared errors averaged within the family
+/// and the families averaged, each weighing as one. Infinite when a fold cannot be fitted.
+#[must_use]
+pub fn press(runs: &[&Implied<'_>], form: &Form) -> f64 {
+    let mut fams: Vec<&str> = runs.iter().map(|r| r.run.family.as_str()).collect();
+    fams.sort_unstable();
+    fams.dedup();
+    let mut total = 0.0;
+    for fam in &fams {
+        let rest: Vec<_> = runs
+            .iter()
+            .copied()
+            .filter(|r| r.run.family != *fam)
+            .collect();
+        let Some(p) = fit(&rest, form) else {
+            return f64::INFINITY;
+        };
+        let out: Vec<_> = runs.iter().filter(|r| r.run.family == *fam).collect();
+        total += out
+            .iter()
+            .map(|r| (r.utilisation.ln() - p.fitted.predict(&r.covariates).0).powi(2))
+            .sum::<f64>()
+            / out.len() as f64;
+    }
+    total / fams.len() as f64
+}
+
+/// The registered choice rule: the form with the lowest [`press`] (ties within 1e-9 to the
+/// smaller form), with every candidate's PRESS.
+#[must_use]
+pub fn choose(runs: &[&Implied<'_>]) -> (&'static Form, Vec<(&'static str, f64)>) {
+    let scores: Vec<(&'static Form, f64)> = FORMS.iter().map(|f| (f, press(runs, f))).collect();
+    let mut best = &scores[0];
+    for s in &scores[1..] {
+        if s.1 < best.1 - 1e-9 {
+            best = s;
+        }
+    }
+    (best.0, scores.iter().map(|(f, p)| (f.name, *p)).collect())
 }
 
 /// The runs the fit and the hours check use (implied utilisation known, hours not a bound).
@@ -189,24 +333,13 @@ pub fn usable<'a>(cat: &Catalog, runs: &'a [TrainingRun]) -> Vec<Implied<'a>> {
         .collect()
 }
 
-/// The shipped fit: on the calibration half of the split.
+/// The calibration half of the split.
 #[must_use]
-pub fn calibration_fit(implied: &[Implied<'_>]) -> Option<Prior> {
-    let cal: Vec<_> = implied
+pub fn calibration<'a, 'b>(implied: &'b [Implied<'a>]) -> Vec<&'b Implied<'a>> {
+    implied
         .iter()
         .filter(|r| Split::of(&r.run.family) == Split::Calibration)
-        .collect();
-    fit(&cal)
-}
-
-/// Rounds to 3 significant figures (as the shipped default is stored).
-#[must_use]
-pub fn sig3(x: f64) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let k = 10f64.powi(2 - x.abs().log10().floor() as i32);
-    (x * k).round() / k
+        .collect()
 }
 
 #[cfg(test)]
@@ -249,51 +382,52 @@ mod tests {
             .map(|id| pick(id).expect("usable"))
             .collect();
         let refs: Vec<_> = rows.iter().collect();
-        let p = fit(&refs).expect("fit");
+        let p = fit(&refs, &FORMS[0]).expect("fit");
         // ln u: llama 0.4058, 0.3768 (weight 1/2 each), falcon 0.3858, phi 0.2387 (weight 1).
         let x = rows.iter().map(|r| r.utilisation.ln()).collect::<Vec<_>>();
         let w = [0.5, 0.5, 1.0, 1.0];
         let mu = (0..4).map(|i| w[i] * x[i]).sum::<f64>() / 3.0;
-        let var = (0..4).map(|i| w[i] * (x[i] - mu).powi(2)).sum::<f64>() / 3.0 * 3.0 / 2.0;
-        // t95(2) = 2.920; sqrt(1 + 1/3).
+        let var = (0..4).map(|i| w[i] * (x[i] - mu).powi(2)).sum::<f64>() / 2.0;
+        // t95(2) = 2.920; leverage of the constant 1/F = 1/3: sqrt(1 + 1/3).
         let half = 2.920 * var.sqrt() * (4.0f64 / 3.0).sqrt();
-        assert!((p.median - mu.exp()).abs() < 1e-12);
-        assert!((p.p95 - (mu + half).exp()).abs() < 1e-12);
+        let c = rows[0].covariates;
+        let (m, h) = p.fitted.predict(&c);
+        assert!(
+            (m - mu).abs() < 1e-12 && (h - half).abs() < 1e-12,
+            "{m} {h}"
+        );
         assert_eq!(p.families, ["falcon", "llama", "phi"]);
-        // The log-uniform ends put P5..P95 back where the fit has them.
-        let (lo, hi) = p.draw_range();
-        let at = |q: f64| (lo.ln() + q * (hi.ln() - lo.ln())).exp();
-        assert!((at(0.05) - p.p5).abs() < 1e-12 && (at(0.95) - p.p95).abs() < 1e-12);
-        assert!(((lo * hi).sqrt() - p.median).abs() < 1e-12);
+        assert_eq!(p.dof, 2);
+        // C2 (constant + Hopper): phi is the only H100 family, so its coefficient is phi's
+        // ln u minus the A100 families' weighted mean, and phi's residual is 0.
+        let q = fit(&refs, &FORMS[2]).expect("fit C2");
+        let a100 = (0.5 * x[0] + 0.5 * x[1] + x[2]) / 2.0;
+        assert!((q.fitted.beta[0] - a100).abs() < 1e-12, "{q:?}");
+        assert!((q.fitted.beta[1] - (x[3] - a100)).abs() < 1e-12, "{q:?}");
+        // Three families, two terms: one degree of freedom; C3/C4 cannot be fitted.
+        assert_eq!(q.dof, 1);
+        assert!(fit(&refs, &FORMS[3]).is_none());
     }
 
-    /// The shipped default equals the fit on the calibration half: the default cannot drift
-    /// from the data (refit: `wattlens validate --kind train --json`, field `prior`).
     #[test]
-    fn shipped_default_is_the_calibration_fit() {
+    fn press_by_hand_and_the_choice() {
         let cat = Catalog::embedded();
         let runs = training_runs().expect("t");
-        let prior = calibration_fit(&usable(&cat, runs)).expect("fit");
-        let (lo, hi) = prior.draw_range();
-        let c = cat
-            .coefficient("train.effective_utilisation")
-            .expect("shipped");
-        assert_eq!((c.low, c.high), (sig3(lo), sig3(hi)), "{prior:?}");
-        let text = c.source.as_deref().unwrap_or("");
-        let fams = prior.families.join(", ");
-        assert!(
-            text.contains(&format!(
-                "fitted on {} runs of {} families ({fams})",
-                prior.rows,
-                prior.families.len()
-            )),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn sig3_rounds() {
-        assert_eq!(sig3(0.157_49), 0.157);
-        assert_eq!(sig3(0.5976), 0.598);
+        let pick = |id: &str| implied(&cat, runs.iter().find(|r| r.id == id).expect("r"));
+        let rows: Vec<_> = ["falcon-40b", "mpt-7b", "phi-4-14b"]
+            .iter()
+            .map(|id| pick(id).expect("usable"))
+            .collect();
+        let refs: Vec<_> = rows.iter().collect();
+        // C0 leaving each out: each predicted by the mean of the other two's ln u.
+        let x: Vec<f64> = rows.iter().map(|r| r.utilisation.ln()).collect();
+        let want = ((x[0] - (x[1] + x[2]) / 2.0).powi(2)
+            + (x[1] - (x[0] + x[2]) / 2.0).powi(2)
+            + (x[2] - (x[0] + x[1]) / 2.0).powi(2))
+            / 3.0;
+        assert!((press(&refs, &FORMS[0]) - want).abs() < 1e-12);
+        // C2 leaving phi out has no H100 run to fit the Hopper term on: infinite.
+        assert!(press(&refs, &FORMS[2]).is_infinite());
+        assert_eq!(choose(&refs).0.name, "C0");
     }
 }

@@ -1,16 +1,19 @@
 //! `validate --kind train`: accelerator-hours from parameters x tokens x hardware alone (the
 //! analyst's case) against the published hours, per row and summarised by split; the same with
-//! the prior refitted leaving each family out; and energy from hardware x count x days x PUE
+//! the prior chosen and refitted leaving each family out (and each candidate form's figures);
+//! and energy from hardware x count x days x PUE
 //! against the published energy, keeping apart the rows whose energy is itself hours x a
 //! nominal power.
 
+use super::choice::{self, Selection};
 use super::fit::{self, Implied, Prior, Split};
 use super::summary::{Outcome, Summary};
 use super::table::{TableError, TrainingRun};
-use crate::catalog::{Catalog, Coefficient, UserCatalog};
+use crate::catalog::Catalog;
 use crate::estimate::resolve::{train, HardwareInputs, TrainInputs};
 use crate::estimate::run_resolved;
 use crate::estimate::site::SiteInputs;
+use crate::estimate::utilisation::ConditionalPrior;
 use crate::figure::Figure;
 use crate::runner::McOptions;
 use crate::uncertainty::{Percentiles, Range};
@@ -157,8 +160,28 @@ pub struct CrossValidation {
 pub struct Fold {
     /// The family left out (and predicted).
     pub left_out: String,
-    /// The prior fitted on the others.
+    /// The prior chosen (by the rule, on the other families) and fitted on the others.
     pub prior: Prior,
+}
+
+/// One candidate form's figures, beside the chosen one.
+#[derive(Clone, Debug, Serialize)]
+pub struct Candidate {
+    /// `C0` .. `C4`.
+    pub form: &'static str,
+    /// Leave-one-family-out mean squared error of `ln u` among the calibration families (what
+    /// the rule compares); `None` (JSON null) when a fold cannot be fitted (a covariate
+    /// constant once a family is left out), which the rule counts as infinite.
+    pub press_calibration: Option<f64>,
+    /// The form fitted on the calibration half, if it can be.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equation: Option<String>,
+    /// Its held-back figures, with that fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<Summary>,
+    /// Leave-one-family-out over every family with this form fixed (with `--cross-validate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_validated: Option<Summary>,
 }
 
 /// A row with no check.
@@ -173,11 +196,16 @@ pub struct Skipped {
 /// The outcome of `validate --kind train`.
 #[derive(Clone, Debug, Serialize)]
 pub struct TrainValidation {
-    /// The fit on the calibration half (what the shipped default must equal).
+    /// The shipped prior: the form the second-level rule ships (see [`Selection`]), fitted on
+    /// the calibration half (what the shipped default must equal).
     pub prior: Prior,
-    /// The prior the estimates used (the catalog's `train.effective_utilisation`, low..high
-    /// of the log-uniform draw).
-    pub prior_used: (f64, f64),
+    /// The registered rule's choice, the nested leave-one-family-out against C0's, and which
+    /// form ships and why.
+    pub selection: Selection,
+    /// Every candidate form's figures.
+    pub candidates: Vec<Candidate>,
+    /// The prior the estimates used: the catalog's conditional prior (its equation).
+    pub prior_used: String,
     /// Accelerator-hours checks, by row.
     pub hours: Vec<HoursCheck>,
     /// Summaries of the hours checks: calibration, held-back, all.
@@ -213,7 +241,11 @@ fn estimate(
 
 /// Accelerator-hours from what an outsider knows: parameters (total and active), tokens and the
 /// accelerator, at the catalog's prior.
-fn hours_check(cat: &Catalog, i: &Implied<'_>, mc: McOptions) -> Result<HoursCheck, ValidateError> {
+pub(super) fn hours_check(
+    cat: &Catalog,
+    i: &Implied<'_>,
+    mc: McOptions,
+) -> Result<HoursCheck, ValidateError> {
     let r = i.run;
     let b = |x: f64| Some(Range::point(x * 1e9));
     let inputs = TrainInputs {
@@ -299,70 +331,12 @@ fn families<'a>(it: impl Iterator<Item = &'a str>) -> usize {
     v.len()
 }
 
-fn summarise(name: &str, rows: &[&HoursCheck]) -> Named {
+pub(super) fn summarise(name: &str, rows: &[&HoursCheck]) -> Named {
     let o: Vec<_> = rows.iter().map(|r| r.outcome()).collect();
     Named {
         name: name.into(),
         summary: Summary::of(&o, families(rows.iter().map(|r| r.family.as_str()))),
     }
-}
-
-/// The catalog with the prior replaced (a fold of the cross-validation).
-fn with_prior(p: &Prior) -> Catalog {
-    let (low, high) = p.draw_range();
-    Catalog::with_user(UserCatalog {
-        default: vec![Coefficient {
-            key: "train.effective_utilisation".into(),
-            aliases: None,
-            low,
-            high,
-            unit: None,
-            description: Some("leave-one-family-out fold".into()),
-            source: Some(format!("fitted on {} runs", p.rows)),
-            year: None,
-        }],
-        ..UserCatalog::default()
-    })
-}
-
-/// Leave-one-family-out: each family's rows predicted by the prior fitted on the others.
-fn cross_validate(
-    implied: &[Implied<'_>],
-    mc: McOptions,
-) -> Result<CrossValidation, ValidateError> {
-    let mut fams: Vec<&str> = implied.iter().map(|i| i.run.family.as_str()).collect();
-    fams.sort_unstable();
-    fams.dedup();
-    let (mut rows, mut folds) = (Vec::new(), Vec::new());
-    for fam in fams {
-        let rest: Vec<_> = implied.iter().filter(|i| i.run.family != fam).collect();
-        let prior = fit::fit(&rest).ok_or_else(|| ValidateError::TooFew {
-            what: format!("all but {fam}"),
-        })?;
-        let cat = with_prior(&prior);
-        for i in implied.iter().filter(|i| i.run.family == fam) {
-            rows.push(hours_check(&cat, i, mc)?);
-        }
-        folds.push(Fold {
-            left_out: fam.to_string(),
-            prior,
-        });
-    }
-    rows.sort_by_key(|r| position(implied, &r.id));
-    let all: Vec<_> = rows.iter().collect();
-    let summary = summarise("all", &all).summary;
-    Ok(CrossValidation {
-        rows,
-        summary,
-        folds,
-    })
-}
-
-fn position(implied: &[Implied<'_>], id: &str) -> usize {
-    implied
-        .iter()
-        .position(|i| i.run.id == id)
-        .unwrap_or(usize::MAX)
 }
 
 /// Runs `validate --kind train` on the shipped table with the catalog's prior.
@@ -373,15 +347,8 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
     let runs = super::table::training_runs()?;
     let embedded = Catalog::embedded();
     let implied = fit::usable(&embedded, runs);
-    let prior = fit::calibration_fit(&implied).ok_or_else(|| ValidateError::TooFew {
-        what: "the calibration half".into(),
-    })?;
-    let used = cat
-        .coefficient("train.effective_utilisation")
-        .map_err(|e| ValidateError::Estimate {
-            id: "train.effective_utilisation".into(),
-            message: e.to_string(),
-        })?;
+    let shipped = choice::shipped(&implied, o.mc)?;
+    let prior_used = prior_used(cat)?;
     let mut hours = Vec::new();
     for i in &implied {
         hours.push(hours_check(cat, i, o.mc)?);
@@ -401,11 +368,7 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
         summarise("held-back", &of(Split::HeldBack)),
         summarise("all", &counted),
     ];
-    let cross_validated = if o.cross_validate {
-        Some(cross_validate(&implied, o.mc)?)
-    } else {
-        None
-    };
+    let cross_validated = o.cross_validate.then(|| shipped.nested.clone());
     let mut energy = Vec::new();
     let mut skipped = Vec::new();
     for r in runs {
@@ -440,9 +403,12 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
             }
         })
         .collect();
+    let candidates = choice::candidates(&implied, &shipped.scores, &shipped.constant.summary, o)?;
     Ok(TrainValidation {
-        prior,
-        prior_used: (used.low, used.high),
+        prior: shipped.prior,
+        selection: shipped.selection,
+        candidates,
+        prior_used,
         hours,
         hours_summary,
         cross_validated,
@@ -450,6 +416,18 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
         energy_summary,
         skipped,
     })
+}
+
+/// The conditional prior the catalog gives the estimates, as its equation.
+fn prior_used(cat: &Catalog) -> Result<String, ValidateError> {
+    let err = |message: String| ValidateError::Estimate {
+        id: "train.utilisation".into(),
+        message,
+    };
+    match ConditionalPrior::from_catalog(cat).map_err(|e| err(e.to_string()))? {
+        Some(p) => Ok(p.equation()),
+        None => Err(err("the catalog has no train.utilisation.* rows".into())),
+    }
 }
 
 /// Why a row has neither check.

@@ -14,8 +14,9 @@ use super::{
     Basis, HardwareInputs, Precision, Resolved,
 };
 use crate::catalog::{Accelerator, Catalog, Model, Row};
-use crate::estimate::site::{coefficient, resolve as resolve_site, SiteInputs};
+use crate::estimate::site::{resolve as resolve_site, SiteInputs};
 use crate::estimate::train::{Compute, Duration, TrainSpec};
+use crate::estimate::utilisation::{self, ConditionalPrior};
 use crate::estimate::EstimateError;
 use crate::explain::{Assumption, Origin};
 use crate::field::Field;
@@ -129,7 +130,10 @@ pub fn train(
     let accel = accelerator(t, hw.accel, model)?;
     let n = accelerators(g.gpus, model, &mut out)?;
     let peak = peak(t.precision, accel, &mut out)?;
-    let duration = duration(cat, &g, &compute, &mut out)?;
+    let total = g
+        .params
+        .or(model.and_then(|m| m.total_params).map(Range::point));
+    let duration = duration(cat, &g, &compute, (accel, total), &mut out)?;
     effective_note(t, &duration, &mut notes);
     let power = power::power(cat, t, &hw, accel, &mut out, &mut notes)?;
     let failures = failures::failures(t, &mut out)?;
@@ -550,11 +554,14 @@ fn peak(
     Ok(Range::point(peak_t * 1e12))
 }
 
-/// The run's length: wall time, accelerator-hours, or the compute at an MFU.
+/// The run's length: wall time, accelerator-hours, or the compute at an MFU or at the
+/// effective-utilisation prior (`known`: the accelerator and the total parameters, which the
+/// conditional prior reads).
 fn duration(
     cat: &Catalog,
     g: &Given,
     compute: &Compute,
+    known: (&Accelerator, Option<Range>),
     out: &mut Vec<Assumption>,
 ) -> Result<Duration, EstimateError> {
     if let Some(w) = g.wall {
@@ -572,16 +579,31 @@ fn duration(
         user(out, "mfu", &m, "", Field::Mfu);
         return Ok(Duration::FromCompute { mfu: m });
     }
-    // No headline MFU: the calibrated prior of effective utilisation over billed hours.
-    let u = coefficient(
-        cat,
-        "train.effective_utilisation",
-        "effective_utilisation",
-        1.0,
-        out,
-    )?;
+    // No headline MFU: the conditional prior of effective utilisation.
+    let prior = ConditionalPrior::from_catalog(cat)?.ok_or_else(|| {
+        EstimateError::Missing("the catalog has no train.utilisation.* rows (the prior of effective utilisation): give {mfu}".into())
+    })?;
+    let u = utilisation::envelope(&prior, compute, known.0, known.1);
+    let src = cat
+        .coefficient("train.utilisation.intercept")
+        .map(Row::cite)
+        .unwrap_or_default();
+    out.push(Assumption {
+        name: "effective_utilisation".into(),
+        value: u.draw.display(""),
+        origin: Origin::Default,
+        source: Some(format!(
+            "train.utilisation.*: {} with {}, median {}, P5..P95 {}..{} (drawn log-uniformly between the ends); {src}",
+            prior.equation(),
+            u.covariates,
+            fmt_human(u.median),
+            fmt_human(u.p5),
+            fmt_human(u.p95)
+        )),
+        field: None,
+    });
     Ok(Duration::Effective {
-        ln_utilisation: Range::new(u.range.lo.ln(), u.range.hi.ln()),
+        ln_utilisation: Range::new(u.draw.lo.ln(), u.draw.hi.ln()),
     })
 }
 
@@ -597,7 +619,7 @@ fn effective_note(t: &TrainInputs, duration: &Duration, notes: &mut Vec<String>)
         ""
     };
     notes.push(format!(
-        "no {{mfu}}: the length is from the effective utilisation {} (calibrated prior over billed accelerator-hours, `wattlens validate`){failures}; give {{mfu}} for a headline MFU",
+        "no {{mfu}}: the length is from the effective utilisation {} (calibrated prior over billed accelerator-hours, `wattlens validate`; the assumptions show what it is conditioned on){failures}; give {{mfu}} for a headline MFU",
         Range::new(u.lo.exp(), u.hi.exp()).display("")
     ));
 }
