@@ -192,6 +192,30 @@ pub fn link_target(path: &Path) -> PathBuf {
     p
 }
 
+/// What makes two paths the same file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// An existing regular file: its device and inode (hard links and symlinks alike).
+    Inode(u64, u64),
+    /// A file not made yet: the canonical folder and name it would be made as.
+    New(PathBuf),
+}
+
+/// The identity of `path`; `None` for pipes and devices (writing one twice is harmless and
+/// `/dev/stdout` has no path of its own), or a path whose folder cannot be resolved.
+pub fn identity(path: &Path) -> Option<Identity> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Some(Identity::Inode(m.dev(), m.ino())),
+        Ok(_) => None,
+        Err(_) => {
+            let target = link_target(path);
+            let dir = std::fs::canonicalize(folder(&target)).ok()?;
+            Some(Identity::New(dir.join(target.file_name()?)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{append, replace, replace_with};

@@ -124,7 +124,10 @@ pub struct Price {
 }
 
 /// A message with every long plain number (`1000...0.0`, `0.000...1`, as a parser prints
-/// `1e300`) written short (`1.000e300`), so that an error stays readable.
+/// `1e300`) written short (`1.000e300`), so that an error stays readable. Text between double
+/// quotes (a value echoed as the user typed it, `{text:?}`) is left as it is: `report
+/// h:99999999999999999999` was answered `"h:1.000e20" is not a history ID` (hostile round 4,
+/// item 11).
 #[must_use]
 pub fn short_numbers(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
@@ -139,8 +142,24 @@ pub fn short_numbers(msg: &str) -> String {
         out.push_str(&run[number.len()..]);
         run.clear();
     };
+    // Inside a quoted value; after a backslash there (an escaped quote does not end it).
+    let (mut quoted, mut escaped) = (false, false);
     for c in msg.chars() {
-        if c.is_ascii_digit() || (c == '.' && !run.is_empty()) {
+        if quoted {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c == '"' {
+            flush(&mut run, &mut out);
+            out.push(c);
+            quoted = true;
+        } else if c.is_ascii_digit() || (c == '.' && !run.is_empty()) {
             run.push(c);
         } else {
             flush(&mut run, &mut out);
@@ -632,6 +651,14 @@ mod tests {
         assert_eq!(
             short_numbers("line 3: 2024 and 0.5"),
             "line 3: 2024 and 0.5"
+        );
+        // A quoted value is as typed (an escaped quote inside does not end it); a long number
+        // after the quotes is still shortened.
+        let digits = "9".repeat(20);
+        let msg = format!("\"h:{digits}\" is not an ID; \"a\\\"{digits}\" and {digits}0");
+        assert_eq!(
+            short_numbers(&msg),
+            format!("\"h:{digits}\" is not an ID; \"a\\\"{digits}\" and 1.000e21")
         );
     }
 

@@ -63,9 +63,17 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
     ) {
         bail!("--format: {format:?} is not a report format; use {FORMATS}");
     }
+    // --per scores nothing else: `--format html --per "5 x"` was accepted and ignored.
+    if args.per.is_some() && format != "sci" {
+        bail!(
+            "--per applies to --format sci only (the functional units of an SCI score); drop \
+             --per, or give --format sci"
+        );
+    }
     let filtered =
         args.filter.since.is_some() || !args.filter.tags.is_empty() || args.filter.kind.is_some();
     let Some(source) = &args.source else {
+        same_file(args, place.path().ok(), "the history ledger")?;
         let rendered = report_history::render(args, place)?;
         return write(args, &rendered, out);
     };
@@ -81,7 +89,7 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
              as --per \"1000 requests\" or --per \"1 training run\""
         ),
         (Some(p), _) => Some(FunctionalUnit::parse(p).map_err(|e| match e {
-            PerError::TooFew(_) => anyhow::anyhow!(
+            PerError::TooFew(_) | PerError::TooMany(_) => anyhow::anyhow!(
                 "--per {p:?}: {e}; give the number of units the footprint covers, as \"1000 \
                  requests\" or \"1 training run\""
             ),
@@ -92,6 +100,14 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
         })?),
         (None, _) => None,
     };
+    let (read, what) = match source.as_str() {
+        "-" => (None, "SOURCE"),
+        s if history_id(s).is_some() && !std::path::Path::new(s).exists() => {
+            (place.path().ok(), "the history ledger")
+        }
+        s => (Some(std::path::Path::new(s)), "SOURCE"),
+    };
+    same_file(args, read, what)?;
     let (name, text) = read_source(source, place)?;
     // One check for every format (a missing figure was rendered as 0, exit 0; an infinite one
     // as `emissions: inf`; a negative duration as negative hours): exit 2 naming each field.
@@ -152,6 +168,30 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
         },
     };
     write(args, &rendered, out)
+}
+
+/// Refuses `-o FILE` naming the file the report reads (`what`: SOURCE, or the history ledger
+/// a history ID or the history page reads), through a symbolic or hard link too: the page
+/// would replace its own input (hostile round 4, item 3: `report self.json -o self.json`
+/// turned the footprint into HTML, exit 0). The same check as `run --replay X --json X`.
+///
+/// # Errors
+/// Naming `-o`, the file and what to do.
+fn same_file(args: &ReportArgs, read: Option<&std::path::Path>, what: &str) -> Result<()> {
+    use crate::output_file::identity;
+    let (Some(o), Some(read)) = (&args.output, read) else {
+        return Ok(());
+    };
+    if let (Some(a), Some(b)) = (identity(o), identity(read)) {
+        if a == b {
+            bail!(
+                "-o and {what} name the same file {}: the page would replace what it is made \
+                 from; give -o another file",
+                o.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Writes the page to `-o FILE` or stdout.

@@ -231,6 +231,7 @@ mod plan_renewable;
 mod report_edges;
 mod report_formats;
 mod report_history;
+mod report_safety;
 mod run;
 mod run_process;
 mod run_stalls;

@@ -398,7 +398,14 @@ fn a_footprint_missing_or_contradicting_a_figure_is_refused_by_every_format() {
             let o = isolated()
                 .arg("report")
                 .arg(&p)
-                .args(["--format", format, "--per", "1 training run"])
+                .args(["--format", format])
+                // --per only with sci: other formats refuse it since hostile round 4, item 7.
+                .args(
+                    (format == "sci")
+                        .then_some(["--per", "1 training run"])
+                        .into_iter()
+                        .flatten(),
+                )
                 .output()
                 .expect("runs");
             let err = stderr(&o);

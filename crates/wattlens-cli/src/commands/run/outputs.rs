@@ -9,12 +9,12 @@
 
 use super::pipe::Pipe;
 use crate::cli::RunArgs;
-use crate::output_file::{folder, link_target};
+use crate::output_file::{folder, identity, link_target, Identity};
 use anyhow::{bail, Context, Result};
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use wattlens::report;
 
 /// Where the run's electricity comes from, as CodeCarbon's columns say it.
@@ -181,30 +181,6 @@ fn check_one(flag: &str, path: &Path) -> Result<(Option<Metadata>, Option<File>)
             }
         }
         Err(e) => bail!("{flag} {shown}: {e}"),
-    }
-}
-
-/// What makes two paths the same file.
-#[derive(Debug, PartialEq, Eq)]
-enum Identity {
-    /// An existing regular file: its device and inode (hard links and symlinks alike).
-    Inode(u64, u64),
-    /// A file not made yet: the canonical folder and name it would be made as.
-    New(PathBuf),
-}
-
-/// The identity of `path`; `None` for pipes and devices (writing one twice is harmless and
-/// `/dev/stdout` has no path of its own), or a path whose folder cannot be resolved.
-fn identity(path: &Path) -> Option<Identity> {
-    use std::os::unix::fs::MetadataExt;
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => Some(Identity::Inode(m.dev(), m.ino())),
-        Ok(_) => None,
-        Err(_) => {
-            let target = link_target(path);
-            let dir = std::fs::canonicalize(folder(&target)).ok()?;
-            Some(Identity::New(dir.join(target.file_name()?)))
-        }
     }
 }
 

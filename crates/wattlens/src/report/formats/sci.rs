@@ -33,6 +33,13 @@ pub enum PerError {
         min = FunctionalUnit::MIN_COUNT
     )]
     TooFew(f64),
+    /// N above [`FunctionalUnit::MAX_COUNT`]: more functional units than any footprint covers.
+    #[error(
+        "R = {0:e} functional units is above {max:e}: no footprint covers that many (the score \
+         would be a vanishing number of grams)",
+        max = FunctionalUnit::MAX_COUNT
+    )]
+    TooMany(f64),
 }
 
 impl FunctionalUnit {
@@ -42,6 +49,12 @@ impl FunctionalUnit {
     /// footprint check) the score stays finite: 1e100 kg x 1000 / 1e-6 = 1e109 g.
     pub const MIN_COUNT: f64 = 1e-6;
 
+    /// The most R: 1e18 units. `--per "1e300 requests"` scored 2.53e-298 gCO2e per request,
+    /// exit 0 (hostile round 4, item 7). The largest functional units in use are tokens: a
+    /// whole provider serves of the order of 1e13 tokens a day, 1e16 a year, so a footprint
+    /// over 1e18 of anything is a slip of the exponent.
+    pub const MAX_COUNT: f64 = 1e18;
+
     /// Reads `N UNIT` (`1000 requests`, `1 training run`). N is a count as every count flag
     /// reads it: scientific notation and the suffixes `k`, `M`, `B`/`G`, `T` (`1M requests`,
     /// `2.5k requests`, `1e6 requests`), thousands separators `,` and `_`; a suffix may also
@@ -49,7 +62,8 @@ impl FunctionalUnit {
     ///
     /// # Errors
     /// [`PerError::Malformed`] when N is not a single positive finite number or UNIT is
-    /// missing or a lone suffix; [`PerError::TooFew`] when N < [`Self::MIN_COUNT`].
+    /// missing or a lone suffix; [`PerError::TooFew`] when N < [`Self::MIN_COUNT`];
+    /// [`PerError::TooMany`] when N > [`Self::MAX_COUNT`].
     pub fn parse(s: &str) -> Result<Self, PerError> {
         let (n, unit) = s
             .trim()
@@ -75,6 +89,9 @@ impl FunctionalUnit {
         }
         if count < Self::MIN_COUNT {
             return Err(PerError::TooFew(count));
+        }
+        if count > Self::MAX_COUNT {
+            return Err(PerError::TooMany(count));
         }
         Ok(Self {
             count,
@@ -191,5 +208,28 @@ mod tests {
         assert_eq!(FunctionalUnit::parse("0.5 epoch").map(|f| f.count), Ok(0.5));
         // A unit named x is a unit (the brief leaves `5 x` alone).
         assert_eq!(FunctionalUnit::parse("5 x").map(|f| f.unit), Ok("x".into()));
+    }
+
+    #[test]
+    fn a_count_above_1e18_units_is_refused() {
+        // Hostile round 4, item 7: R = 1e300 requests scored 2.53e-298 gCO2e per request.
+        assert_eq!(
+            FunctionalUnit::parse("1e300 requests"),
+            Err(PerError::TooMany(1e300))
+        );
+        // 2 x 1e18 through a lone suffix (`2 M` of 1e12) is past it too.
+        assert_eq!(
+            FunctionalUnit::parse("2e12 M tokens"),
+            Err(PerError::TooMany(2e18))
+        );
+        // A year of a whole provider's tokens (1e16) and the bound itself stay.
+        assert_eq!(
+            FunctionalUnit::parse("1e16 tokens").map(|f| f.count),
+            Ok(1e16)
+        );
+        assert_eq!(
+            FunctionalUnit::parse("1e18 tokens").map(|f| f.count),
+            Ok(1e18)
+        );
     }
 }
