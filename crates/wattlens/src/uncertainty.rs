@@ -215,6 +215,19 @@ pub fn fmt_input(v: f64) -> String {
     fmt_human(v)
 }
 
+/// A time in seconds from the start of a run, as the notes print it: tenths (`2.0`) when that
+/// is exact, otherwise to the microsecond a trace records, trailing zeros dropped (`0.02`,
+/// `1.234567`). A counter reset at t = 0.02 s was noted "at t = 0.0 s" (hostile round 4, item
+/// 11).
+#[must_use]
+pub fn fmt_seconds(t: f64) -> String {
+    let tenths = t * 10.0;
+    if !t.is_finite() || (tenths - tenths.round()).abs() < 1e-6 {
+        return format!("{t:.1}");
+    }
+    format!("{t:.6}").trim_end_matches('0').to_string()
+}
+
 /// `1234567` as `1,234,567`.
 fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -759,5 +772,18 @@ mod tests {
         assert_eq!(fmt_num(0.4), "0.4");
         assert_eq!(fmt_num(29_082.24), "29082");
         assert_eq!(fmt_num(2.184e25), "2.184e25");
+    }
+
+    #[test]
+    fn seconds_print_tenths_or_as_many_digits_as_the_trace_holds() {
+        use super::fmt_seconds;
+        assert_eq!(fmt_seconds(2.0), "2.0");
+        assert_eq!(fmt_seconds(0.5), "0.5");
+        assert_eq!(fmt_seconds(0.02), "0.02");
+        assert_eq!(fmt_seconds(0.0), "0.0");
+        assert_eq!(fmt_seconds(1.234_567), "1.234567");
+        assert_eq!(fmt_seconds(3600.25), "3600.25");
+        // 0.1 + 0.2 is 0.30000000000000004: still tenths.
+        assert_eq!(fmt_seconds(0.1 + 0.2), "0.3");
     }
 }

@@ -234,6 +234,7 @@ mod report_history;
 mod report_safety;
 mod run;
 mod run_process;
+mod run_replay_rows;
 mod run_stalls;
 mod run_trace;
 mod run_trace_checks;

@@ -214,6 +214,7 @@ mod tests {
             windows: vec![],
             profile: vec![],
             started: None,
+            machine_busy_share: None,
         }
     }
 

@@ -92,6 +92,9 @@ pub struct Measurement {
     /// Wall-clock time of the measurement's zero (UTC): the start of a live run, or a trace
     /// header's `started_unix_s`; `None` for a pipeline fed without one.
     pub started: Option<jiff::Timestamp>,
+    /// The machine's busy share of its CPU time over the run (0..1: busy over all CPU time,
+    /// from procfs `stat`, summed over the intervals); `None` without two machine readings.
+    pub machine_busy_share: Option<f64>,
 }
 
 impl Measurement {
@@ -210,6 +213,8 @@ pub struct Pipeline {
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
+    /// The machine's busy and all CPU time summed over the intervals, s.
+    machine_cpu_s: (f64, f64),
     /// The watched process trees, by the consumer index of their readings.
     trees: Vec<Tree>,
     /// Whether a tree reading came.
@@ -266,6 +271,7 @@ impl Pipeline {
             first_t: None,
             last_t: None,
             machine: None,
+            machine_cpu_s: (0.0, 0.0),
             trees: Vec::new(),
             saw_tree: false,
             cpus: 1,
@@ -447,8 +453,9 @@ impl Pipeline {
                     if let Delta::Reset(_) = delta {
                         self.device_warning(|| {
                             format!(
-                                "{key}: energy counter reset at t = {t:.1} s (driver reload?); \
-                                 counting from the reset"
+                                "{key}: energy counter reset at t = {} s (driver reload?); \
+                                 counting from the reset",
+                                crate::uncertainty::fmt_seconds(t)
                             )
                         });
                     }
@@ -494,6 +501,8 @@ impl Pipeline {
                     if let Some((b, tot)) = self.machine {
                         d_busy = (busy_s - b).max(0.0);
                         d_total = (total_s - tot).max(0.0);
+                        self.machine_cpu_s.0 += d_busy;
+                        self.machine_cpu_s.1 += d_total;
                     }
                     self.machine = Some((*busy_s, *total_s));
                     self.cpus = (*cpus).max(1);

@@ -21,6 +21,13 @@ impl Pipeline {
         self.trees.first().and_then(|t| t.cpu_s).unwrap_or(0.0)
     }
 
+    /// The machine's busy share of its CPU time over the run: busy over all CPU time, summed
+    /// over the intervals (`None` when no interval had CPU time).
+    fn machine_busy_share(&self) -> Option<f64> {
+        let (busy, all) = self.machine_cpu_s;
+        (all > 0.0).then(|| (busy / all).clamp(0.0, 1.0))
+    }
+
     /// The energy seen so far and who it was charged to.
     #[must_use]
     pub fn ledger(&self) -> Ledger {
@@ -159,6 +166,7 @@ impl Pipeline {
             windows,
             profile: self.run.profile.clone(),
             started: self.started,
+            machine_busy_share: self.machine_busy_share(),
         }
     }
 

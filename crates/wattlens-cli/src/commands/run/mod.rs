@@ -317,7 +317,7 @@ pub fn run(
     if let Some(path) = &a.csv {
         let place = outputs::Place::of_grid(cat, site_inputs.grid.as_deref());
         let info = report::RunInfo {
-            timestamp: iso8601_now(),
+            timestamp: csv_timestamp(a.replay.is_some(), m),
             project: tags
                 .get("project")
                 .cloned()
@@ -344,14 +344,7 @@ pub fn run(
             ram_total: wattlens::units::Bytes(m.mem_total_gb * 1e9),
             pue: pue_used,
             wue: wattlens::units::LitresPerKwh(wue_used),
-            // The tree's CPU time counts from its start, the duration from the first poll: a
-            // first poll delayed on a loaded machine could otherwise exceed 100% (the embodied
-            // share in `account_run` is capped the same way).
-            cpu_utilization_percent: if m.duration.0 > 0.0 {
-                (100.0 * m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)).min(100.0)
-            } else {
-                0.0
-            },
+            cpu_utilization_percent: cpu_utilization_percent(m),
             tracking_mode: match m.policy {
                 Policy::Machine => "machine".into(),
                 Policy::Processes => "process".into(),
@@ -580,6 +573,37 @@ fn parse_interval(text: &str) -> Result<Duration> {
 }
 
 /// Now as `YYYY-MM-DDTHH:MM:SS` in UTC, the form of CodeCarbon's `timestamp` column.
+/// The CSV row's `timestamp`: the end of the run, as CodeCarbon writes it (the time the row is
+/// written, which for a live run is its end). A replay gives the recorded run's end (the trace's
+/// start plus its last poll's time, the end of the energy profile), not the time it is replayed
+/// (hostile round 4, item 10); a trace without a start time gives the time of the replay.
+fn csv_timestamp(replay: bool, m: &wattlens::measure::Measurement) -> String {
+    let last = m.profile.last().map_or(m.duration.0, |b| b.end);
+    let end = m.started.filter(|_| replay).and_then(|s| {
+        let d = jiff::SignedDuration::try_from_secs_f64(last).ok()?;
+        s.checked_add(d).ok()
+    });
+    end.map_or_else(iso8601_now, |t| t.strftime("%Y-%m-%dT%H:%M:%S").to_string())
+}
+
+/// The CSV row's `cpu_utilization_percent`: charged as the whole machine (`tracking_mode`
+/// `machine`), the machine's busy share of its CPU time over the run (procfs `stat`, as
+/// recorded in a trace: a replay of a machine trace wrote 0 while the machine was 25% busy,
+/// hostile round 4, item 10); charged as the processes, their CPU time over the CPU time
+/// available. The tree's CPU time counts from its start, the duration from the first poll: a
+/// first poll delayed on a loaded machine could otherwise exceed 100% (the embodied share in
+/// `account_run` is capped the same way).
+fn cpu_utilization_percent(m: &wattlens::measure::Measurement) -> f64 {
+    if let (Policy::Machine, Some(share)) = (m.policy, m.machine_busy_share) {
+        return 100.0 * share;
+    }
+    if m.duration.0 > 0.0 {
+        (100.0 * m.tree_cpu_s / (f64::from(m.cpus) * m.duration.0)).min(100.0)
+    } else {
+        0.0
+    }
+}
+
 fn iso8601_now() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S")
