@@ -69,7 +69,7 @@ pub fn run(
     ledger: &crate::history::Place,
 ) -> Result<ExitStatus> {
     if crate::commands::vary::wanted(cmd) {
-        return crate::commands::vary::run(cmd, cat, cfg, out);
+        return crate::commands::vary::run(cmd, cat, cfg, out, ledger);
     }
     let started = jiff::Timestamp::now();
     let (mut estimate, o, site) = match cmd {

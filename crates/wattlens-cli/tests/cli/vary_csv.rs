@@ -87,3 +87,74 @@ fn a_breakdown_varies_with_semicolons() {
     let ratio = e(&vs[0]) / e(&v["baseline"]);
     assert!((ratio - 0.625).abs() < 1e-9, "{ratio}");
 }
+
+/// Hostile round 4, item 4: `--save` beside `--vary` (and `--cross`) was silently ignored: exit
+/// 0, nothing recorded. The baseline and each variant are now one row each, tagged `vary=`.
+#[test]
+fn save_with_vary_records_the_baseline_and_each_variant() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("h.sqlite");
+    let run = |args: &[&str]| {
+        let o = isolated()
+            .env("WATTLENS_HISTORY", &ledger)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let fleet = [
+        "estimate",
+        "fleet",
+        "--servers",
+        "1",
+        "--server-power",
+        "1kW",
+        "--hours",
+        "1",
+    ];
+    let mut v = fleet.to_vec();
+    v.extend_from_slice(&["--vary", "pue=1.1,1.5", "--save"]);
+    run(&v);
+    let rows: serde_json::Value =
+        serde_json::from_str(&run(&["history", "export", "--format", "json"])).expect("JSON");
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let text = serde_json::to_string(rows).expect("text");
+    for tag in ["baseline", "pue=1.1", "pue=1.5"] {
+        assert!(
+            text.contains(&format!("\"vary\":\"{tag}\"")),
+            "{tag}: {text}"
+        );
+    }
+    // The variants' energies are their own: facility = IT x PUE on the same draws, so the P50s
+    // are 1.5 / 1.1 of each other (the ledger keeps 7 significant figures).
+    let energy = |tag: &str| -> f64 {
+        let tag = format!("vary={tag}");
+        let out = run(&["history", "export", "--format", "json", "--tag", &tag]);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        v[0]["energy_kwh"]["p50"].as_f64().expect("energy")
+    };
+    let (lo, hi) = (energy("pue=1.1"), energy("pue=1.5"));
+    assert!((hi / lo - 1.5 / 1.1).abs() < 1e-6, "{lo} {hi}");
+    // --cross: the baseline and the 2 x 2 combinations.
+    let mut v = fleet.to_vec();
+    v.extend_from_slice(&[
+        "--vary",
+        "pue=1.1,1.5",
+        "--vary",
+        "servers=1,2",
+        "--cross",
+        "--save",
+    ]);
+    run(&v);
+    let rows: serde_json::Value =
+        serde_json::from_str(&run(&["history", "export", "--format", "json"])).expect("JSON");
+    assert_eq!(rows.as_array().expect("array").len(), 3 + 5);
+    assert!(
+        serde_json::to_string(&rows)
+            .expect("text")
+            .contains("\"vary\":\"pue=1.5 servers=2\""),
+        "{rows}"
+    );
+}

@@ -6,6 +6,7 @@
 
 mod args;
 mod render;
+mod save;
 
 use crate::cli::{EstimateCommand, OutputArgs, SiteArgs};
 use crate::commands::estimate::{self, Ready};
@@ -61,7 +62,9 @@ pub fn run(
     cat: &Catalog,
     cfg: &Config,
     out: &mut Output,
+    ledger: &crate::history::Place,
 ) -> Result<ExitStatus> {
+    let started = jiff::Timestamp::now();
     let o = output(cmd);
     refuse_with(o)?;
     let (sub, variants) = args::variants(cmd)?;
@@ -138,6 +141,9 @@ pub fn run(
         ..outcome
     };
     out.stdout(&render::render(&outcome, o)?)?;
+    if o.save {
+        save::save(&outcome, started, ledger);
+    }
     Ok(ExitStatus::Success)
 }
 
