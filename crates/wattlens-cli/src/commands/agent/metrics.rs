@@ -349,6 +349,7 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
                 ("command", w.command.clone()),
                 ("unit", w.unit.clone()),
                 ("container", w.container.clone()),
+                ("container_name", w.container_name.clone()),
                 ("slurm_job", w.job.clone()),
                 ("slurm_step", w.step.clone()),
                 ("pod_uid", w.pod_uid.clone()),

@@ -269,9 +269,11 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     discovery.want_memory = !names.contains(&"rapl");
     // Pods' namespaces and names: a label file named but unusable is refused now (exit 2);
     // later it is only reported.
-    let pods = PodNames::new(Some(&s.pod_logs_root), s.pod_labels.as_deref()).map_err(|e| {
-        anyhow::anyhow!("--pod-labels: {e}; fix or remove the file, or leave out the flag")
-    })?;
+    let pods = PodNames::new(Some(&s.pod_logs_root), s.pod_labels.as_deref())
+        .map_err(|e| {
+            anyhow::anyhow!("--pod-labels: {e}; fix or remove the file, or leave out the flag")
+        })?
+        .with_container_logs(&s.container_logs_root);
     discovery.keep_open(open_file_budget());
     let node = NodeAgent::new(
         inputs,
