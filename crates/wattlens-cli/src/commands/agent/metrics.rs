@@ -13,12 +13,9 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use wattlens::agent::{Device, Entry, Folded, GpuSplit, Lost, MigSplit, NodeAgent, COMPONENTS};
+use wattlens::agent::{Entry, COMPONENTS};
 use wattlens::energy::Method;
-use wattlens::footprint::SiteValues;
-use wattlens::units::{GramsCo2e, Joules, Litres, Watts};
 
 /// A label's value: borrowed where it is a constant (component, method, kind), owned otherwise.
 type Value = Cow<'static, str>;
@@ -99,89 +96,10 @@ fn method(m: Option<Method>) -> &'static str {
     m.map_or("none", Method::as_str)
 }
 
-/// What the agent process itself uses: CPU seconds and resident bytes, of the real process
-/// whatever `--procfs-root` says (the agent's own cost is never faked). CPU time from the
-/// process's CPU clock (nanoseconds: `/proc/self/stat` counts 10 ms ticks, and a small node's
-/// agent read 0 s for its first seconds); memory from `/proc/self/status`.
-fn own_usage() -> Option<(f64, f64)> {
-    let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    #[allow(clippy::cast_precision_loss)]
-    let cpu_s = cpu.tv_sec as f64 + cpu.tv_nsec as f64 / 1e9;
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some((cpu_s, kb * 1024.0))
-}
-
-/// The node agent's figures at one publication: numbers, and the workloads' labels shared
-/// (not copied), so that freezing them costs little; the labelled series are built from it
-/// only when a scrape comes.
-#[derive(Debug, Default)]
-pub struct Frozen {
-    devices: BTreeMap<String, Device>,
-    node_power: Watts,
-    idle: [Joules; 3],
-    site: Option<SiteValues>,
-    carbon_water: (GramsCo2e, Litres),
-    folded: Folded,
-    entries: Vec<Entry>,
-    methods: [Option<Method>; 3],
-    lost: Lost,
-    polls: u64,
-    gpu_split: BTreeMap<(String, GpuSplit), Joules>,
-    mig: BTreeMap<(String, MigSplit), Joules>,
-}
-
-impl Frozen {
-    /// Freezes the node agent's figures now.
-    #[must_use]
-    pub fn of(a: &NodeAgent) -> Self {
-        Self {
-            devices: a.devices().clone(),
-            node_power: a.node_power(),
-            idle: a.idle_energy(),
-            site: a.site().copied(),
-            carbon_water: a.node_carbon_water(),
-            folded: a.workloads().folded(),
-            entries: a.workloads().entries().cloned().collect(),
-            methods: a.label_methods(),
-            lost: a.lost().clone(),
-            polls: a.polls(),
-            gpu_split: a.gpu_splits().clone(),
-            mig: a.mig_energy().clone(),
-        }
-    }
-    fn devices(&self) -> &BTreeMap<String, Device> {
-        &self.devices
-    }
-    fn node_power(&self) -> Watts {
-        self.node_power
-    }
-    fn idle_energy(&self) -> [Joules; 3] {
-        self.idle
-    }
-    fn site(&self) -> Option<&SiteValues> {
-        self.site.as_ref()
-    }
-    fn node_carbon_water(&self) -> (GramsCo2e, Litres) {
-        self.carbon_water
-    }
-    fn label_methods(&self) -> [Option<Method>; 3] {
-        self.methods
-    }
-    fn lost(&self) -> &Lost {
-        &self.lost
-    }
-    fn polls(&self) -> u64 {
-        self.polls
-    }
-}
+#[path = "metrics_frozen.rs"]
+mod frozen;
+use frozen::own_usage;
+pub use frozen::Frozen;
 
 /// The labelled series of a frozen publication.
 #[allow(clippy::too_many_lines)]
@@ -533,58 +451,5 @@ pub fn encode(s: Snapshot, openmetrics: bool) -> Result<(String, Snapshot), std:
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use wattlens::agent::{Found, Limits, Seen, Workload};
-    use wattlens::measure::{ModelInputs, Policy};
-    use wattlens::source::procfs::MachineStat;
-
-    /// A workload's labels are built once per publication and shared by its series (memory at
-    /// 10,000 workloads), and encode as before: the workload's labels, then the series' own.
-    #[test]
-    fn a_workloads_series_share_one_label_set_and_encode_in_order() {
-        let inputs = ModelInputs {
-            policy: Policy::Processes,
-            cpu_tdp: None,
-            cpu_w_per_thread: 3.5,
-            dram_w_per_gb: 0.375,
-        };
-        let mut a = NodeAgent::new(inputs, Limits::default(), None);
-        let found = |cpu_s| Found {
-            seen: vec![Seen {
-                workload: Workload::classify("system.slice/a.service"),
-                cpu_s,
-                rss_gb: 0.0,
-                pids: vec![],
-            }],
-            ..Found::default()
-        };
-        let m = |busy_s| MachineStat {
-            busy_s,
-            total_s: 10.0 * busy_s.max(1.0),
-            cpus: 1,
-            mem_total_gb: 0.0,
-        };
-        a.tick(0.0, &[], Some(m(0.0)), found(0.0));
-        a.tick(1.0, &[], Some(m(1.0)), found(1.0));
-        let s = snapshot(&Frozen::of(&a), 0.0, "test");
-        let shared: Vec<&Arc<[(&'static str, Value)]>> = s
-            .families
-            .iter()
-            .flat_map(|f| &f.series)
-            .filter_map(|(l, _)| l.shared.as_ref())
-            .collect();
-        // Energy (cpu, and dram: modelled with a modelled CPU) and power: three series, one
-        // label set.
-        assert_eq!(shared.len(), 3);
-        assert!(shared.iter().all(|l| Arc::ptr_eq(l, shared[0])));
-        let (text, _) = encode(s, false).expect("encode");
-        assert!(
-            text.contains(
-                "wattlens_workload_energy_joules_total{workload=\"system.slice/a.service\",\
-                 kind=\"unit\",unit=\"a.service\",component=\"cpu\",method=\"modelled\"}"
-            ),
-            "{text}"
-        );
-    }
-}
+#[path = "metrics_tests.rs"]
+mod tests;
