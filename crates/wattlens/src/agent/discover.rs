@@ -143,6 +143,11 @@ impl Discovery {
     /// Walks the tree once.
     pub fn walk(&mut self) -> Found {
         let mut found = Found::default();
+        // About as many as last time: at 10,000 workloads a `Vec` grown by doubling held 4.7 MB
+        // at its peak for 2.9 MB of workloads (heaptrack).
+        found
+            .seen
+            .reserve(self.leaves.len() + self.leaves.len() / 16);
         let mut budget = self.max_dirs;
         let root = self.root.clone();
         let full = self.walks % self.relist_every.max(1) == 0;

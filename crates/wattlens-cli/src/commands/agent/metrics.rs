@@ -432,11 +432,26 @@ impl prometheus_client::collector::Collector for Collector {
 ///
 /// # Errors
 /// Only if the encoder fails (it writes to a `String`).
+#[cfg(test)]
 pub fn encode(s: Snapshot, openmetrics: bool) -> Result<(String, Snapshot), std::fmt::Error> {
+    encode_sized(s, openmetrics, 0)
+}
+
+/// [`encode`] into a buffer of `capacity` bytes to start with (the last body's size, and a
+/// margin): at 10,000 workloads a 4.3 MB body grown by doubling peaked at 8.4 MB of heap
+/// (heaptrack), most of a scraped agent's peak.
+///
+/// # Errors
+/// Only if the encoder fails (it writes to a `String`).
+pub fn encode_sized(
+    s: Snapshot,
+    openmetrics: bool,
+    capacity: usize,
+) -> Result<(String, Snapshot), std::fmt::Error> {
     let shared = Arc::new(Mutex::new(s));
     let mut reg = Registry::default();
     reg.register_collector(Box::new(Collector(Arc::clone(&shared))));
-    let mut text = String::new();
+    let mut text = String::with_capacity(capacity);
     if openmetrics {
         prometheus_client::encoding::text::encode(&mut text, &reg)?;
     } else {

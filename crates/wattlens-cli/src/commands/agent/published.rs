@@ -38,6 +38,9 @@ pub struct Published {
     /// The `/healthz` body.
     pub health: Bytes,
     refresh_s: u64,
+    /// The sizes of the last OpenMetrics and text bodies (each encoded into a buffer of about
+    /// that size, not grown by doubling).
+    sizes: [usize; 2],
     /// When the last publication came, and the time between two.
     at: Option<(Instant, Duration)>,
 }
@@ -80,7 +83,10 @@ impl Published {
         };
         if let Some(k) = plain.filter(|k| !self.bodies.contains_key(k)) {
             if let Some(snap) = self.snapshot.take() {
-                if let Ok((enc, snap)) = metrics::encode(snap, k == "om") {
+                let i = usize::from(k == "text");
+                let hint = self.sizes[i] + self.sizes[i] / 16 + 4096;
+                if let Ok((enc, snap)) = metrics::encode_sized(snap, k == "om", hint) {
+                    self.sizes[i] = enc.len();
                     self.bodies.insert(k, Bytes::from(enc));
                     self.snapshot = Some(snap);
                 }
@@ -187,8 +193,9 @@ mod tests {
         assert!(std::str::from_utf8(&text)
             .expect("utf8")
             .contains("wattlens_build_info{version="));
-        // Only the format asked for is encoded.
+        // Only the format asked for is encoded; its size is kept for the next encoding's buffer.
         assert!(!p.bodies.contains_key("om"));
+        assert_eq!(p.sizes, [0, text.len()]);
         // The same bytes (not re-encoded) until the next publication.
         assert_eq!(p.body(Body::Text).as_ptr(), text.as_ptr());
         assert!(p.body(Body::OpenMetrics).ends_with(b"# EOF\n"));
