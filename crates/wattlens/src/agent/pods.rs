@@ -391,10 +391,14 @@ fn parse(text: &str) -> Result<FileNames, String> {
                         .chain(s.init_container_statuses)
                         .chain(s.ephemeral_container_statuses)
                     {
-                        // `containerd://<id>`: the id after the scheme.
+                        // `containerd://<id>`: the id after the scheme. What is not an id
+                        // and a name (another runtime's form) is skipped: the file is
+                        // kubectl's, and its pods' names are still good.
                         if let Some(id) = c.container_id.as_deref() {
                             let id = id.rsplit_once("://").map_or(id, |x| x.1);
-                            containers.push((id.to_string(), c.name));
+                            if is_container_id(id) && is_container_name(&c.name) {
+                                containers.push((id.to_string(), c.name));
+                            }
                         }
                     }
                     (

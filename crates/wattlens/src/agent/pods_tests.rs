@@ -234,14 +234,16 @@ fn container_names_from_the_label_file_win_over_the_log_links() {
     std::fs::write(links.join(format!("trainer-0_ml_old-{CID}.log")), "").expect("w");
     let f = dir.path().join("pods.json");
     // `kubectl get pods -o json`: container statuses (init containers too), the id after the
-    // runtime's scheme; one still being created has no id yet.
+    // runtime's scheme; one still being created has no id yet; one of another form is skipped
+    // (the file is kubectl's: its pods' names stay in use).
     std::fs::write(
         &f,
         format!(
             "{{\"items\": [{{\"metadata\": {{\"uid\": \"{UID}\", \"namespace\": \"ml\", \
              \"name\": \"trainer-0\"}}, \"status\": {{\"containerStatuses\": [{{\"name\": \
              \"main\", \"containerID\": \"containerd://{CID}\", \"ready\": true}}, \
-             {{\"name\": \"waiting\"}}], \"initContainerStatuses\": [{{\"name\": \"init\", \
+             {{\"name\": \"waiting\"}}, {{\"name\": \"odd\", \"containerID\": \"x://1\"}}], \
+             \"initContainerStatuses\": [{{\"name\": \"init\", \
              \"containerID\": \"cri-o://{CID2}\"}}]}}}}]}}"
         ),
     )
