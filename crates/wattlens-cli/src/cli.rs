@@ -1093,6 +1093,10 @@ pub struct AgentArgs {
     /// namespace and name labels [default: /var/log/pods].
     #[arg(long, value_name = "DIR")]
     pub pod_logs_root: Option<PathBuf>,
+    /// The kubelet's container log links (`<pod>_<namespace>_<name>-<id>.log`), for the
+    /// containers' `container_name` label [default: /var/log/containers].
+    #[arg(long, value_name = "DIR")]
+    pub container_logs_root: Option<PathBuf>,
     /// A file naming pods by UID (TOML or JSON: "<uid>" -> {namespace, name}; or `kubectl get
     /// pods -o json`), read again when it changes; it wins over the pod log folder.
     #[arg(long, value_name = "FILE")]

@@ -109,3 +109,48 @@ fn a_pod_label_file_that_is_missing_or_malformed_at_the_start_is_exit_2() {
         );
     }
 }
+
+/// Containers' names beside their ids (DCGM exporter, cAdvisor and Kepler label containers by
+/// name): from the kubelet's container log links under `--container-logs-root`, which are
+/// symbolic links into /var/log/pods (never followed: only their names are read).
+#[test]
+fn containers_get_their_name_beside_the_id_from_the_container_log_links() {
+    let id = "4f3c2b1a00112233445566778899aabbccddeeff00112233445566778899aabb";
+    let other = "5f3c2b1a00112233445566778899aabbccddeeff00112233445566778899aabb";
+    let (a, b) = (pod(UID_A, id), pod(UID_A, other));
+    let node = FakeNode::new(&[&a, &b]);
+    let links = node.dir.path().join("var/log/containers");
+    std::fs::create_dir_all(&links).expect("mkdir");
+    std::os::unix::fs::symlink(
+        format!("/var/log/pods/ml_trainer-0_{UID_A}/main/0.log"),
+        links.join(format!("trainer-0_ml_main-{id}.log")),
+    )
+    .expect("ln");
+    let agent = node.agent(
+        free_port(),
+        &[
+            "--interval",
+            "200ms",
+            "--container-logs-root",
+            links.to_str().expect("utf8"),
+        ],
+    );
+    let m = agent.metrics();
+    let la = power_line(&m, &format!("container=\"{id}\"")).expect("container a");
+    assert!(la.contains("container_name=\"main\""), "{la}");
+    // Not in the folder: the id only, no name (never a wrong one).
+    let lb = power_line(&m, &format!("container=\"{other}\"")).expect("container b");
+    assert!(!lb.contains("container_name="), "{lb}");
+    // Its link appears (the container started after the agent): named from then on.
+    std::os::unix::fs::symlink(
+        format!("/var/log/pods/ml_trainer-0_{UID_A}/sidecar/0.log"),
+        links.join(format!("trainer-0_ml_sidecar-{other}.log")),
+    )
+    .expect("ln");
+    let m = wait_for(10, || {
+        let m = agent.metrics();
+        power_line(&m, "container_name=\"sidecar\"").map(|_| m)
+    });
+    assert!(power_line(&m, "container_name=\"main\"").is_some(), "{m}");
+    agent.kill();
+}

@@ -8,11 +8,17 @@
 //!   name}`, or the output of `kubectl get pods -o json` as it is; read again when its
 //!   modification time or size changes. Its names win over the log folders'.
 //!
+//! Containers' names (the label `container_name`) come likewise from the kubelet's container
+//! log links (`/var/log/containers`, [`super::containers`]) and from the label file: `kubectl
+//! get pods -o json`'s container statuses, or a `containers` table (`"<container id>" =
+//! "<name>"`) in a pod's entry.
+//!
 //! A UID matches whether written with `-` (Kubernetes) or `_` (the systemd cgroup driver), in
 //! any case. An unknown UID gets no names (empty labels, never wrong ones). A label file that
 //! becomes unreadable or corrupt after the start is said once (a note) and its last good
 //! content is kept; nothing here is fatal once the agent runs.
 
+use super::containers::{is_container_id, is_container_name, ContainerLogs};
 use super::workload::Workload;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -93,6 +99,10 @@ pub struct PodNames {
     file: Option<PathBuf>,
     file_stamp: Stamp,
     from_file: HashMap<String, PodName>,
+    /// Container names by id from the label file.
+    file_containers: HashMap<String, String>,
+    /// Container names by id from the kubelet's container log links.
+    container_logs: Option<ContainerLogs>,
     file_error: Option<String>,
     errors: u64,
     missing_said: bool,
@@ -112,10 +122,35 @@ impl PodNames {
         };
         if let Some(f) = file {
             p.file_stamp = stamp(f);
-            p.from_file = read_file(f)?;
+            (p.from_file, p.file_containers) = read_file(f)?;
         }
         p.refresh();
         Ok(p)
+    }
+
+    /// Names containers from the kubelet's container log links under `root`
+    /// (`/var/log/containers`; absent or unreadable: none) from now on.
+    #[must_use]
+    pub fn with_container_logs(mut self, root: &Path) -> Self {
+        self.container_logs = Some(ContainerLogs::new(root));
+        self
+    }
+
+    /// The name of the container with this runtime id (the 64 hex digits of its cgroup), if
+    /// known: from the label file, else the container log links.
+    #[must_use]
+    pub fn container(&self, id: &str) -> Option<&str> {
+        let lower;
+        let id = if id.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = id.to_ascii_lowercase();
+            &lower
+        } else {
+            id
+        };
+        self.file_containers
+            .get(id)
+            .map(String::as_str)
+            .or_else(|| self.container_logs.as_ref()?.get(id))
     }
 
     /// Reads again what changed; a note when the label file became unreadable or corrupt
@@ -128,6 +163,9 @@ impl PodNames {
                 self.from_logs = list_logs(root);
             }
         }
+        if let Some(c) = &mut self.container_logs {
+            c.refresh();
+        }
         let f = self.file.clone()?;
         let now = stamp(&f);
         if now == self.file_stamp && (now.is_some() || self.file_error.is_some()) {
@@ -135,8 +173,9 @@ impl PodNames {
         }
         self.file_stamp = now;
         match read_file(&f) {
-            Ok(m) => {
+            Ok((m, c)) => {
                 self.from_file = m;
+                self.file_containers = c;
                 self.file_error = None;
                 None
             }
@@ -188,9 +227,14 @@ impl PodNames {
         self.file_error.as_deref()
     }
 
-    /// Puts the namespace and name on a pod's workload; a note, once, when a pod has none
-    /// because there is nowhere to read them from.
+    /// Puts the namespace and name on a pod's workload, and the name on a container's; a note,
+    /// once, when a pod has none because there is nowhere to read them from.
     pub(crate) fn label(&mut self, w: &mut Workload) -> Option<String> {
+        if w.container_name.is_none() {
+            if let Some(n) = w.container.as_deref().and_then(|id| self.container(id)) {
+                w.container_name = Some(n.to_string());
+            }
+        }
         let uid = w.pod_uid.as_deref()?;
         if let Some(n) = self.get(uid) {
             w.namespace = Some(n.namespace.clone());
@@ -254,7 +298,44 @@ struct PodList {
 #[derive(Deserialize)]
 struct Item {
     metadata: Meta,
+    #[serde(default)]
+    status: Status,
 }
+
+/// A pod's status: only its containers' names and ids.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Status {
+    #[serde(default)]
+    container_statuses: Vec<ContainerStatus>,
+    #[serde(default)]
+    init_container_statuses: Vec<ContainerStatus>,
+    #[serde(default)]
+    ephemeral_container_statuses: Vec<ContainerStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerStatus {
+    name: String,
+    /// `containerd://<id>`, `cri-o://<id>`, `docker://<id>`; absent while it is created.
+    #[serde(default, rename = "containerID")]
+    container_id: Option<String>,
+}
+
+/// A pod's entry in a TOML or JSON label file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    namespace: String,
+    name: String,
+    /// Its containers' names by runtime id.
+    #[serde(default)]
+    containers: BTreeMap<String, String>,
+}
+
+/// What a label file names: pods by UID, containers by id.
+type FileNames = (HashMap<String, PodName>, HashMap<String, String>);
 
 #[derive(Deserialize)]
 struct Meta {
@@ -263,7 +344,7 @@ struct Meta {
     name: String,
 }
 
-fn read_file(path: &Path) -> Result<HashMap<String, PodName>, PodNamesError> {
+fn read_file(path: &Path) -> Result<FileNames, PodNamesError> {
     let text = crate::source::StdFs
         .read(path)
         .map_err(|source| PodNamesError::Read {
@@ -279,7 +360,22 @@ fn read_file(path: &Path) -> Result<HashMap<String, PodName>, PodNamesError> {
 use crate::source::ReadFile as _;
 
 /// A label file's text: JSON when it starts with `{`, TOML otherwise.
-fn parse(text: &str) -> Result<HashMap<String, PodName>, String> {
+fn parse(text: &str) -> Result<FileNames, String> {
+    let mut containers: Vec<(String, String)> = Vec::new();
+    let entries = |m: BTreeMap<String, Entry>, containers: &mut Vec<(String, String)>| {
+        m.into_iter()
+            .map(|(uid, e)| {
+                containers.extend(e.containers);
+                (
+                    uid,
+                    PodName {
+                        namespace: e.namespace,
+                        name: e.name,
+                    },
+                )
+            })
+            .collect::<Vec<_>>()
+    };
     let pairs: Vec<(String, PodName)> = if text.trim_start().starts_with('{') {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if v.get("items").is_some_and(serde_json::Value::is_array) {
@@ -288,6 +384,23 @@ fn parse(text: &str) -> Result<HashMap<String, PodName>, String> {
                 .into_iter()
                 .map(|i| {
                     let m = i.metadata;
+                    let s = i.status;
+                    for c in s
+                        .container_statuses
+                        .into_iter()
+                        .chain(s.init_container_statuses)
+                        .chain(s.ephemeral_container_statuses)
+                    {
+                        // `containerd://<id>`: the id after the scheme. What is not an id
+                        // and a name (another runtime's form) is skipped: the file is
+                        // kubectl's, and its pods' names are still good.
+                        if let Some(id) = c.container_id.as_deref() {
+                            let id = id.rsplit_once("://").map_or(id, |x| x.1);
+                            if is_container_id(id) && is_container_name(&c.name) {
+                                containers.push((id.to_string(), c.name));
+                            }
+                        }
+                    }
                     (
                         m.uid,
                         PodName {
@@ -298,14 +411,14 @@ fn parse(text: &str) -> Result<HashMap<String, PodName>, String> {
                 })
                 .collect()
         } else {
-            let m: BTreeMap<String, PodName> =
+            let m: BTreeMap<String, Entry> =
                 serde_json::from_value(v).map_err(|e| e.to_string())?;
-            m.into_iter().collect()
+            entries(m, &mut containers)
         }
     } else {
-        let m: BTreeMap<String, PodName> =
+        let m: BTreeMap<String, Entry> =
             toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
-        m.into_iter().collect()
+        entries(m, &mut containers)
     };
     if pairs.len() > MAX_PODS {
         return Err(format!("{} pods, more than {MAX_PODS}", pairs.len()));
@@ -325,7 +438,29 @@ fn parse(text: &str) -> Result<HashMap<String, PodName>, String> {
         }
         out.insert(key(&uid), n);
     }
-    Ok(out)
+    if containers.len() > super::containers::MAX_CONTAINERS {
+        return Err(format!(
+            "{} containers, more than {}",
+            containers.len(),
+            super::containers::MAX_CONTAINERS
+        ));
+    }
+    let mut names = HashMap::with_capacity(containers.len());
+    for (id, name) in containers {
+        if !is_container_id(&id) {
+            return Err(format!(
+                "{id:?} is not a container id (64 hex digits, as in the container's cgroup)"
+            ));
+        }
+        if !is_container_name(&name) {
+            return Err(format!(
+                "container {id}: name {name:?} is not a Kubernetes container name (lower-case \
+                 letters, digits, '-')"
+            ));
+        }
+        names.insert(id.to_ascii_lowercase(), name);
+    }
+    Ok((out, names))
 }
 
 #[cfg(test)]

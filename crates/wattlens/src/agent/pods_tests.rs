@@ -176,3 +176,126 @@ fn pods_with_nowhere_to_read_names_from_are_said_once() {
     assert_eq!(p.label(&mut w), None);
     assert_eq!(w.namespace, None);
 }
+
+const CID: &str = "4f3c2b1a00112233445566778899aabbccddeeff00112233445566778899aabb";
+const CID2: &str = "5f3c2b1a00112233445566778899aabbccddeeff00112233445566778899aabb";
+
+fn container_workload(id: &str) -> Workload {
+    Workload::classify(&format!(
+        "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/\
+         cri-containerd-{id}.scope",
+        UID.replace('-', "_")
+    ))
+}
+
+#[test]
+fn container_names_from_the_kubelets_log_links_beside_the_id() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let links = dir.path().join("containers");
+    std::fs::create_dir_all(&links).expect("mkdir");
+    std::os::unix::fs::symlink(
+        "/var/log/pods/x/main/0.log",
+        links.join(format!("trainer-0_ml_main-{CID}.log")),
+    )
+    .expect("ln");
+    let mut p = PodNames::new(None, None)
+        .expect("names")
+        .with_container_logs(&links);
+    let mut w = container_workload(CID);
+    p.label(&mut w);
+    // The id stays where it was; the name is beside it.
+    assert_eq!(w.container.as_deref(), Some(CID));
+    assert_eq!(w.container_name.as_deref(), Some("main"));
+    // An id the folder does not have: no name, not a wrong one.
+    let mut w = container_workload(CID2);
+    p.label(&mut w);
+    assert_eq!(w.container_name, None);
+    // A container outside Kubernetes (docker) is named too when the folder has its id.
+    let mut w = Workload::classify(&format!("system.slice/docker-{CID}.scope"));
+    p.label(&mut w);
+    assert_eq!(w.container_name.as_deref(), Some("main"));
+    // A new container: listed when the folder changes.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::os::unix::fs::symlink(
+        "/var/log/pods/x/sidecar/0.log",
+        links.join(format!("trainer-0_ml_sidecar-{CID2}.log")),
+    )
+    .expect("ln");
+    assert_eq!(p.refresh(), None);
+    assert_eq!(p.container(CID2), Some("sidecar"));
+    assert_eq!(p.container(&CID2.to_uppercase()), Some("sidecar"));
+}
+
+#[test]
+fn container_names_from_the_label_file_win_over_the_log_links() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let links = dir.path().join("containers");
+    std::fs::create_dir_all(&links).expect("mkdir");
+    std::fs::write(links.join(format!("trainer-0_ml_old-{CID}.log")), "").expect("w");
+    let f = dir.path().join("pods.json");
+    // `kubectl get pods -o json`: container statuses (init containers too), the id after the
+    // runtime's scheme; one still being created has no id yet; one of another form is skipped
+    // (the file is kubectl's: its pods' names stay in use).
+    std::fs::write(
+        &f,
+        format!(
+            "{{\"items\": [{{\"metadata\": {{\"uid\": \"{UID}\", \"namespace\": \"ml\", \
+             \"name\": \"trainer-0\"}}, \"status\": {{\"containerStatuses\": [{{\"name\": \
+             \"main\", \"containerID\": \"containerd://{CID}\", \"ready\": true}}, \
+             {{\"name\": \"waiting\"}}, {{\"name\": \"odd\", \"containerID\": \"x://1\"}}], \
+             \"initContainerStatuses\": [{{\"name\": \"init\", \
+             \"containerID\": \"cri-o://{CID2}\"}}]}}}}]}}"
+        ),
+    )
+    .expect("w");
+    let mut p = PodNames::new(None, Some(&f))
+        .expect("names")
+        .with_container_logs(&links);
+    assert_eq!(p.container(CID), Some("main"));
+    assert_eq!(p.container(CID2), Some("init"));
+    let mut w = container_workload(CID);
+    p.label(&mut w);
+    assert_eq!(
+        (w.pod.as_deref(), w.container_name.as_deref()),
+        (Some("trainer-0"), Some("main"))
+    );
+    // TOML: a `containers` table in the pod's entry.
+    std::fs::write(
+        &f,
+        format!(
+            "[\"{UID}\"]\nnamespace = \"ml\"\nname = \"trainer-0\"\n\
+             containers = {{ \"{}\" = \"worker\" }}\n",
+            CID2.to_uppercase()
+        ),
+    )
+    .expect("w");
+    assert_eq!(p.refresh(), None);
+    assert_eq!(p.container(CID2), Some("worker"));
+    // No longer in the file: the log link's name.
+    assert_eq!(p.container(CID), Some("old"));
+}
+
+#[test]
+fn a_bad_container_in_the_label_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("pods.toml");
+    for (containers, needle) in [
+        ("{ \"abc\" = \"main\" }", "\"abc\" is not a container id"),
+        (
+            &format!("{{ \"{CID}\" = \"Main_1\" }}")[..],
+            "name \"Main_1\" is not a Kubernetes container name",
+        ),
+    ] {
+        std::fs::write(
+            &f,
+            format!(
+                "[\"{UID}\"]\nnamespace = \"ml\"\nname = \"trainer-0\"\ncontainers = {containers}\n"
+            ),
+        )
+        .expect("w");
+        let e = PodNames::new(None, Some(&f))
+            .expect_err(containers)
+            .to_string();
+        assert!(e.contains("pods.toml") && e.contains(needle), "{e}");
+    }
+}

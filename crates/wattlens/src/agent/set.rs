@@ -181,6 +181,10 @@ impl WorkloadSet {
                     w.namespace = s.workload.namespace;
                     w.pod = s.workload.pod;
                 }
+                // Likewise a container's name (an id names one container).
+                if e.workload.container_name.is_none() && s.workload.container_name.is_some() {
+                    Arc::make_mut(&mut e.workload).container_name = s.workload.container_name;
+                }
                 id
             } else if self.entries.len() < self.limits.max_workloads {
                 self.entries.insert(

@@ -76,6 +76,8 @@ pub struct Workload {
     pub unit: Option<String>,
     /// The container id, when it is a container.
     pub container: Option<String>,
+    /// The container's name (`main`), where the node says it ([`super::PodNames::container`]).
+    pub container_name: Option<String>,
     /// The Slurm job id (`4242`).
     pub job: Option<String>,
     /// The Slurm step (`0`, `batch`, `extern`).

@@ -38,6 +38,8 @@ pub struct AgentConfig {
     pub token_file: Option<PathBuf>,
     /// `--pod-logs-root`.
     pub pod_logs_root: Option<PathBuf>,
+    /// `--container-logs-root`.
+    pub container_logs_root: Option<PathBuf>,
     /// `--pod-labels`.
     pub pod_labels: Option<PathBuf>,
     /// The most workloads exposed one by one.
@@ -67,6 +69,8 @@ pub struct Settings {
     pub token: Option<String>,
     /// The kubelet's pod log folder.
     pub pod_logs_root: PathBuf,
+    /// The kubelet's container log links.
+    pub container_logs_root: PathBuf,
     /// The pod label file, if any.
     pub pod_labels: Option<PathBuf>,
     /// Workloads exposed one by one.
@@ -275,6 +279,11 @@ pub fn resolve(
             .clone()
             .or(cfg.pod_logs_root)
             .unwrap_or_else(|| "/var/log/pods".into()),
+        container_logs_root: a
+            .container_logs_root
+            .clone()
+            .or(cfg.container_logs_root)
+            .unwrap_or_else(|| "/var/log/containers".into()),
         pod_labels: a.pod_labels.clone().or(cfg.pod_labels),
         max_workloads,
         retain_s,
@@ -312,6 +321,10 @@ pub const DEFAULT_CONFIG: &str = r#"# wattlens config file: defaults for flags (
 # {namespace, name}, or `kubectl get pods -o json`), read again when it changes.
 # pod_logs_root = "/var/log/pods"
 # pod_labels = "/etc/wattlens/pods.toml"
+# Containers' names (label container_name): the kubelet's container log links
+# (<pod>_<namespace>_<name>-<id>.log), mounted read-only in a container; the label file's
+# `kubectl get pods -o json` container statuses win over them.
+# container_logs_root = "/var/log/containers"
 # The most workloads exposed one by one; the newest past it share one `_overflow` workload.
 # max_workloads = 10000
 # How long a workload that is gone stays exposed before it folds into the totals of gone ones.
@@ -349,6 +362,10 @@ mod tests {
         let c: AgentConfig = toml::from_str(&agent).expect("keys");
         assert_eq!(c.max_workloads, Some(10_000));
         assert_eq!(c.listen.as_deref(), Some(DEFAULT_LISTEN));
+        assert_eq!(
+            c.container_logs_root.as_deref(),
+            Some(std::path::Path::new("/var/log/containers"))
+        );
     }
 
     #[test]

@@ -20,10 +20,10 @@ pub(super) fn families(s: &mut Snapshot, a: &Frozen, entries: &[&Entry], ids: &[
     );
     for ((device, split), e) in &a.gpu_split {
         f.series.push((
-            vec![
-                ("device", device.clone()),
-                ("gpu_split", split.as_str().to_string()),
-            ],
+            Labels::of(vec![
+                ("device", device.clone().into()),
+                ("gpu_split", split.as_str().into()),
+            ]),
             e.0,
         ));
     }
@@ -36,10 +36,10 @@ pub(super) fn families(s: &mut Snapshot, a: &Frozen, entries: &[&Entry], ids: &[
         );
         for ((device, split), e) in &a.mig {
             f.series.push((
-                vec![
-                    ("device", device.clone()),
-                    ("mig_split", split.as_str().to_string()),
-                ],
+                Labels::of(vec![
+                    ("device", device.clone().into()),
+                    ("mig_split", split.as_str().into()),
+                ]),
                 e.0,
             ));
         }
@@ -54,9 +54,8 @@ pub(super) fn families(s: &mut Snapshot, a: &Frozen, entries: &[&Entry], ids: &[
     for (e, l) in entries.iter().zip(ids) {
         for (x, split) in e.totals.gpu_split.iter().zip(splits) {
             if x.0 > 0.0 {
-                let mut l = l.clone();
-                l.push(("gpu_split", split.as_str().to_string()));
-                f.series.push((l, x.0));
+                f.series
+                    .push((l.with(vec![("gpu_split", split.as_str().into())]), x.0));
             }
         }
     }
