@@ -253,17 +253,23 @@ impl Pipeline {
                 } else {
                     ("readings", "were")
                 };
-                let how = match r.first {
-                    Implausible::Rise { .. } => {
+                let how = match (r.first, n == 1) {
+                    (Implausible::Rise { .. }, true) => {
+                        "nothing is counted for the interval it ends, and the counter counts on \
+                         from its new value"
+                    }
+                    (Implausible::Rise { .. }, false) => {
                         "nothing is counted for the intervals they end, and the counter counts on \
                          from its new value"
                     }
-                    _ => "they are taken as missed reads",
+                    (_, true) => "it is taken as a missed read",
+                    (_, false) => "they are taken as missed reads",
                 };
                 format!(
                     "{key}: {n} implausible {readings} {were} not counted (the first at t = {} \
                      s: {}); {how}",
-                    crate::uncertainty::fmt_num(r.first_t),
+                    // To the millisecond: 0.02 s, 1.2 s, never 1.115e-6 s.
+                    crate::uncertainty::fmt_num((r.first_t * 1e3).round() / 1e3),
                     r.first
                 )
             })
