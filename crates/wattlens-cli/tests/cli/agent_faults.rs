@@ -103,10 +103,7 @@ fn idle_connections_under_a_low_file_limit_never_starve_the_sampler() {
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     drop(idle);
     let after = sample(&m, PKG, &[RAPL]).expect("package");
-    assert!(
-        (after - before - 360.0).abs() < 1e-9,
-        "{before} -> {after}"
-    );
+    assert!((after - before - 360.0).abs() < 1e-9, "{before} -> {after}");
     assert!(!m.contains("wattlens_device_dropped{"), "{m}");
     assert!(health.1.contains("dropped_devices 0"), "{}", health.1);
     let err = agent.kill();
