@@ -11,9 +11,15 @@
 //! ([`CounterDiff::update_at`]), a wrap must also imply a power the part could draw over the
 //! time since the last reading ([`power_ceiling`]): a counter reset from the upper part of a
 //! 262 kJ RAPL range to near 0 would otherwise read as a wrap of up to 131 kJ, 65 kW over 2 s.
+//! The same ceiling bounds a rise: a counter that jumps forward by more than its part could
+//! count ([`most_counted_uj`]) is [`Delta::Implausible`], counted as nothing, and a power
+//! reading above it is [`Implausible::power`] (module `implausible`).
 
 use crate::units::{Joules, KilowattHours, Seconds, Watts};
 use serde::{Deserialize, Serialize};
+
+mod implausible;
+pub use implausible::{most_counted_uj, power_ceiling, Implausible, READ_SLACK_S};
 
 /// How a component's energy was obtained, from the most to the least direct.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -61,42 +67,27 @@ impl Method {
 }
 
 /// What a counter delta turned out to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Delta {
     /// The counter moved forward (possibly through one wrap) by this much.
     Forward(u64),
     /// The counter went back implausibly far: a reset; this much was counted since the reset.
     Reset(u64),
+    /// The counter rose by more than its part could count since its last reading: not energy.
+    /// Nothing is counted for the interval; the new value is the base from now on.
+    Implausible(Implausible),
 }
 
 impl Delta {
-    /// The energy counted in the interval, whatever happened.
+    /// The energy counted in the interval, uJ, whatever happened (0 for an implausible rise).
     #[must_use]
     pub fn value(self) -> u64 {
         match self {
             Delta::Forward(v) | Delta::Reset(v) => v,
+            Delta::Implausible(_) => 0,
         }
     }
-}
-
-/// The most power a part can draw, W: a wrapped counter delta implying more over the time
-/// since its last reading is a reset, not a wrap. Generous ceilings, 4x or more above the
-/// largest parts sold in 2024-2025, so that no true wrap is ever taken for a reset:
-///
-/// - a CPU package: 2,000 W (the largest server CPUs have a 500 W TDP: AMD EPYC 9965, Intel
-///   Xeon 6980P, 2024 datasheets);
-/// - DRAM of one package: 1,000 W (12 channels x 2 DIMMs x ~15 W at full bandwidth, ~360 W);
-/// - psys (the whole platform as RAPL sees it): 5,000 W;
-/// - a GPU: 5,000 W (NVIDIA B200 1,000 W, AMD MI355X 1,400 W board power, 2025 datasheets).
-#[must_use]
-pub fn power_ceiling(part: crate::source::Part) -> Watts {
-    use crate::source::Part;
-    Watts(match part {
-        Part::Cpu => 2_000.0,
-        Part::Dram => 1_000.0,
-        Part::Psys | Part::Gpu => 5_000.0,
-    })
 }
 
 /// Deltas of a wrapping counter whose values run from 0 to `max` inclusive (alumet's
@@ -105,8 +96,8 @@ pub fn power_ceiling(part: crate::source::Part) -> Watts {
 pub struct CounterDiff {
     max: u64,
     bound: u64,
-    /// The most power the counter's part can draw ([`power_ceiling`]), W.
-    ceiling_w: Option<f64>,
+    /// The counter's part, whose [`power_ceiling`] bounds a timed delta.
+    part: Option<crate::source::Part>,
     last: Option<u64>,
     /// When the last reading was taken, s (only through [`CounterDiff::update_at`]).
     last_t: Option<f64>,
@@ -126,7 +117,7 @@ impl CounterDiff {
         Self {
             max,
             bound,
-            ceiling_w: None,
+            part: None,
             last: None,
             last_t: None,
         }
@@ -134,11 +125,12 @@ impl CounterDiff {
 
     /// A counter of `part` that wraps after `max`: a wrapped delta is a reset when it is above
     /// `max / 2` or, with timed readings ([`CounterDiff::update_at`]), when it implies more
-    /// than the part's [`power_ceiling`] since the last reading.
+    /// than the part's [`power_ceiling`] since the last reading ([`most_counted_uj`]); with
+    /// timed readings, a rise implying more is [`Delta::Implausible`].
     #[must_use]
     pub fn for_part(max: u64, part: crate::source::Part) -> Self {
         Self {
-            ceiling_w: Some(power_ceiling(part).0),
+            part: Some(part),
             ..Self::new(max)
         }
     }
@@ -158,25 +150,33 @@ impl CounterDiff {
 
     fn delta(&mut self, value: u64, dt: Option<f64>) -> Option<Delta> {
         let prev = self.last.replace(value)?;
+        // The most the part could have counted since the last reading, uJ (timed readings of a
+        // known part only).
+        let most = match (self.part, dt) {
+            (Some(part), Some(dt)) => Some((part, dt, most_counted_uj(power_ceiling(part).0, dt))),
+            _ => None,
+        };
         if value >= prev {
-            return Some(Delta::Forward(value - prev));
+            let rise = value - prev;
+            return Some(match most {
+                // More than the part can draw: not energy (lose, never invent); the new value
+                // is the base from now on.
+                #[allow(clippy::cast_precision_loss)]
+                Some((part, seconds, most)) if rise > most => {
+                    Delta::Implausible(Implausible::Rise {
+                        part,
+                        joules: rise as f64 / 1e6,
+                        seconds,
+                    })
+                }
+                _ => Delta::Forward(rise),
+            });
         }
         // Went back: a wrap (max - prev + value + 1) or a reset.
         let wrapped = (self.max - prev.min(self.max))
             .saturating_add(value)
             .saturating_add(1);
-        // The most the part could have counted since the last reading, uJ.
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let bound = match (self.ceiling_w, dt) {
-            (Some(w), Some(dt)) if dt.is_finite() && dt >= 0.0 => {
-                self.bound.min((w * dt * 1e6).min(u64::MAX as f64) as u64)
-            }
-            _ => self.bound,
-        };
+        let bound = most.map_or(self.bound, |(_, _, most)| self.bound.min(most));
         if self.max != u64::MAX && wrapped <= bound {
             Some(Delta::Forward(wrapped))
         } else {
@@ -339,6 +339,89 @@ mod tests {
         let mut u = CounterDiff::for_part(max, Part::Cpu);
         u.update(200_000_000_000);
         assert_eq!(u.update(5_000_000), Some(Delta::Forward(62_148_328_851)));
+    }
+
+    /// Hostile test (round 4, #2): forward jumps were counted whatever power they implied.
+    #[test]
+    fn a_rise_implying_an_impossible_power_is_not_energy() {
+        use crate::source::Part;
+        // RAPL package (range 262,143,328,850 uJ): 1,000,000 -> 200,000,000,000 uJ in 0.2 s is
+        // a rise of 199,999 J, 999,995 W; a package may count at most 2,000 W x (0.2 + 0.25) s
+        // = 900 J. Nothing counted; the next reading counts from the new value: +100,000 uJ.
+        let mut c = CounterDiff::for_part(262_143_328_850, Part::Cpu);
+        assert_eq!(c.update_at(1_000_000, 1.0), None);
+        let d = c.update_at(200_000_000_000, 1.2).expect("a delta");
+        assert_eq!(d.value(), 0);
+        let Delta::Implausible(i) = d else {
+            panic!("{d:?}")
+        };
+        assert!((i.watts() - 999_995.0).abs() < 1e-3, "{}", i.watts());
+        assert_eq!(
+            c.update_at(200_000_100_000, 1.4),
+            Some(Delta::Forward(100_000))
+        );
+        // At the ceiling exactly: 900,000,000 uJ in 0.2 s counts; one more uJ does not.
+        c.update_at(0, 2.0);
+        assert_eq!(
+            c.update_at(900_000_000, 2.2),
+            Some(Delta::Forward(900_000_000))
+        );
+        assert!(matches!(
+            c.update_at(1_800_000_001, 2.4),
+            Some(Delta::Implausible(_))
+        ));
+        // DRAM (1,000 W): +65,712 J in 0.2 s (a whole DRAM range) is not energy.
+        let mut m = CounterDiff::for_part(65_712_999_613, Part::Dram);
+        m.update_at(500_000, 0.0);
+        assert!(matches!(
+            m.update_at(65_712_500_000, 0.2),
+            Some(Delta::Implausible(_))
+        ));
+        // NVML (mJ x 1,000, never wraps): 1,400,000 -> 1,000,000,100 mJ in 0.2 s is
+        // 998,600.1 J, ~5 MW over a 5,000 W GPU ceiling; hwmon energy1_input 5 ->
+        // 1,000,000,000,005 uJ is 1 MJ in 0.2 s.
+        let mut g = CounterDiff::for_part(u64::MAX, Part::Gpu);
+        g.update_at(1_400_000_000, 0.0);
+        assert!(matches!(
+            g.update_at(1_000_000_100_000, 0.2),
+            Some(Delta::Implausible(_))
+        ));
+        let mut h = CounterDiff::for_part(u64::MAX, Part::Gpu);
+        h.update_at(5, 0.0);
+        assert!(matches!(
+            h.update_at(1_000_000_000_005, 0.2),
+            Some(Delta::Implausible(_))
+        ));
+        // 1 -> u64::MAX -> 5 (hostile trace hg.jsonl): the rise is not energy, the fall of a
+        // counter that never wraps is a reset with 5 uJ counted since.
+        let mut x = CounterDiff::for_part(u64::MAX, Part::Cpu);
+        x.update_at(1, 0.0);
+        assert!(matches!(
+            x.update_at(u64::MAX, 1.0),
+            Some(Delta::Implausible(_))
+        ));
+        assert_eq!(x.update_at(5, 2.0), Some(Delta::Reset(5)));
+        // Plausible fast rises count exactly: a 700 W GPU over 0.2 s is 140 J; a package at
+        // 400 W over 1 s is 400 J.
+        let mut p = CounterDiff::for_part(u64::MAX, Part::Gpu);
+        p.update_at(1_000, 0.0);
+        assert_eq!(
+            p.update_at(140_001_000, 0.2),
+            Some(Delta::Forward(140_000_000))
+        );
+        let mut q = CounterDiff::for_part(262_143_328_850, Part::Cpu);
+        q.update_at(7, 0.0);
+        assert_eq!(
+            q.update_at(400_000_007, 1.0),
+            Some(Delta::Forward(400_000_000))
+        );
+        // Untimed updates judge no rise.
+        let mut u = CounterDiff::for_part(262_143_328_850, Part::Cpu);
+        u.update(0);
+        assert_eq!(
+            u.update(200_000_000_000),
+            Some(Delta::Forward(200_000_000_000))
+        );
     }
 
     #[test]

@@ -281,7 +281,9 @@ fn an_intensity_series_gives_the_intensity_of_the_moment_and_the_annual_one_outs
         free_port(),
         &["--interval", "200ms", "--series", f.to_str().expect("utf8")],
     );
-    node.uj += 3_600_000_000; // 3,600 J = 1 Wh
+    // 360 J = 0.1 Wh in one 200 ms poll: 1,800 W, under a package's 2,000 W x (0.2 + 0.25) s
+    // = 900 J (3,600 J, 18 kW, would be an implausible reading, not counted).
+    node.uj += 360_000_000;
     node.write_rapl();
     let m = wait_for(10, || {
         let m = agent.metrics();
@@ -294,9 +296,9 @@ fn an_intensity_series_gives_the_intensity_of_the_moment_and_the_annual_one_outs
     let pue = sample(&m, "wattlens_site_pue", &[]).expect("pue");
     let e = sample(&m, PKG, &[RAPL]).expect("energy");
     let c = sample(&m, "wattlens_node_carbon_grams_total", &[]).expect("carbon");
-    // 1 Wh x PUE x 0.5 g/Wh.
-    assert!((e - 3600.0).abs() < 1e-9);
-    assert!((c - 0.5 * pue).abs() < 1e-9, "{c} vs {pue}");
+    // 0.1 Wh x PUE x 0.5 g/Wh.
+    assert!((e - 360.0).abs() < 1e-9);
+    assert!((c - 0.05 * pue).abs() < 1e-9, "{c} vs {pue}");
     drop(agent);
     // A series of the past: the annual intensity of --grid FR is used, and said.
     let old = dir.path().join("old.csv");

@@ -217,6 +217,7 @@ mod estimate_presets;
 mod growth;
 mod history;
 mod history_safety;
+mod implausible;
 mod infer;
 mod levers;
 mod library;

@@ -31,6 +31,9 @@ pub struct Lost {
     /// Counter resets, by device (energy since the reset is counted; before it, up to one
     /// interval's worth may be lost).
     pub resets: BTreeMap<String, u64>,
+    /// Readings implying more power than the device's part can draw
+    /// ([`crate::energy::Implausible`]), by device: not counted.
+    pub implausible: BTreeMap<String, u64>,
     /// Cgroups that vanished between being listed and read (their last interval's CPU time
     /// goes to `idle`).
     pub vanished_cgroups: u64,
@@ -48,6 +51,19 @@ impl Lost {
             self.notes.remove(0);
         }
         self.notes.push(s);
+    }
+
+    /// A reading of `device` at `t` refused as implausible: counted, and noted the first time
+    /// for that device.
+    pub(crate) fn implausible(&mut self, device: &str, t: f64, what: &crate::energy::Implausible) {
+        let n = self.implausible.entry(device.to_string()).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            self.note(format!(
+                "{device}: an implausible reading at t = {t:.1} s ({what}) was not counted \
+                 (wattlens_implausible_readings_total counts them)"
+            ));
+        }
     }
 }
 

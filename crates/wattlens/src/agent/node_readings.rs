@@ -58,6 +58,9 @@ impl NodeAgent {
                         device_j.push((key.to_string(), comp, Method::Measured, 0.0));
                         continue;
                     };
+                    if let Delta::Implausible(i) = delta {
+                        self.lost.implausible(&key.to_string(), t, &i); // counted as 0 J below
+                    }
                     if let Delta::Reset(_) = delta {
                         *self.lost.resets.entry(key.to_string()).or_insert(0) += 1;
                         self.lost.note(format!(
@@ -80,6 +83,12 @@ impl NodeAgent {
                     used,
                 } => {
                     self.parts.entry(key.clone()).or_insert(*part);
+                    if let Some(i) = crate::energy::Implausible::power(*part, *power_w) {
+                        // A missed read: the trapezoid around it spans the gap.
+                        self.lost.implausible(&key.to_string(), t, &i);
+                        missed.push(*part);
+                        continue;
+                    }
                     let j = self
                         .powers
                         .entry(key.clone())

@@ -108,19 +108,24 @@ fn a_rapl_counter_counts_exactly_through_a_wrap_and_says_a_reset() {
 /// from 200,000,000,000 to 5,000,000 uJ in 0.2 s was counted as a wrap of 62,148 J (310 kW).
 /// The package cannot draw over 2,000 W (400 J in 0.2 s): a reset, counted in
 /// `counter_resets` and noted; only the 5 J counted since the reset are added to the
-/// 199,999 J before it.
+/// 199,999 J before it (counted over 100 s, 2,000 J/s: under the ceiling x (100 + 0.25) s).
 #[test]
 fn a_reset_in_the_upper_range_is_not_read_as_a_wrap() {
     let max = 262_143_328_850;
     let mut a = NodeAgent::new(inputs(), Limits::default(), None);
     a.tick(0.0, &[rapl(0.0, 1_000_000, max)], None, Found::default());
     a.tick(
-        1.0,
-        &[rapl(1.0, 200_000_000_000, max)],
+        100.0,
+        &[rapl(100.0, 200_000_000_000, max)],
         None,
         Found::default(),
     );
-    a.tick(1.2, &[rapl(1.2, 5_000_000, max)], None, Found::default());
+    a.tick(
+        100.2,
+        &[rapl(100.2, 5_000_000, max)],
+        None,
+        Found::default(),
+    );
     let e = a.devices()["rapl/package-0"].energy.0;
     // (200,000,000,000 - 1,000,000 + 5,000,000) uJ = 200,004 J.
     assert!((e - 200_004.0).abs() < 1e-6, "{e}");
@@ -129,7 +134,7 @@ fn a_reset_in_the_upper_range_is_not_read_as_a_wrap() {
         .lost()
         .notes
         .iter()
-        .any(|n| n.contains("reset at t = 1.2 s")));
+        .any(|n| n.contains("reset at t = 100.2 s")));
 }
 
 #[test]
@@ -193,8 +198,9 @@ fn two_workloads_and_idle_share_a_measured_package() {
 
 #[test]
 fn carbon_and_water_go_through_the_accounting_core() {
-    // 3.6 MJ = 1 kWh of CPU energy, PUE 1.5, 400 g/kWh: 1.5 kWh x 400 = 600 g;
-    // water: WUE 2 L/kWh x 1 kWh + EWIF 3 L/kWh x 1.5 kWh = 6.5 L.
+    // 3.6 MJ = 1 kWh of CPU energy (over 1 h: 1 kW, under a package's 2,000 W), PUE 1.5,
+    // 400 g/kWh: 1.5 kWh x 400 = 600 g; water: WUE 2 L/kWh x 1 kWh + EWIF 3 L/kWh x 1.5 kWh
+    // = 6.5 L.
     let site = SiteValues {
         pue: 1.5,
         intensity: crate::units::GramsPerKwh(400.0),
@@ -209,8 +215,8 @@ fn carbon_and_water_go_through_the_accounting_core() {
     let mut a = NodeAgent::new(inputs(), Limits::default(), Some(site));
     a.tick(0.0, &[rapl(0.0, 0, u64::MAX)], None, Found::default());
     a.tick(
-        1.0,
-        &[rapl(1.0, 3_600_000_000_000, u64::MAX)],
+        3600.0,
+        &[rapl(3600.0, 3_600_000_000_000, u64::MAX)],
         None,
         Found::default(),
     );

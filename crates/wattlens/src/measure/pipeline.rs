@@ -20,11 +20,17 @@
 //! nothing is counted twice, an interval in which every CPU (or DRAM, or psys) counter missed is
 //! charged nothing for it rather than modelled: the counter's next reading covers it. Each
 //! device with misses gets one note at the end, never one per miss.
+//!
+//! A reading implying more power than its part can draw ([`Implausible`]: a counter rise, or a
+//! power reading, above [`crate::energy::power_ceiling`]) is not energy: a counter's interval
+//! counts nothing and the counter goes on from its new value; a power reading is a missed read.
+//! Each device with such readings gets one note at the end, naming the first and what it
+//! implied.
 
 use super::attribution::{self, Cpu, Dram, Gpu, Node, Use};
 use super::ledger::{Account, Ledger, Tree};
 use super::Policy;
-use crate::energy::{CounterDiff, Delta, EnergyBreakdown, Method, PowerIntegrator};
+use crate::energy::{CounterDiff, Delta, EnergyBreakdown, Implausible, Method, PowerIntegrator};
 use crate::source::{DeviceId, Event, Part, Poll, Reading, Value};
 use crate::units::{Joules, Seconds, Watts};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -174,6 +180,17 @@ const MISSES_NAMED: usize = 5;
 /// The most characters of a failed read's reason copied into a note.
 const MAX_REASON_CHARS: usize = 200;
 
+/// The readings of one device refused as implausible ([`Implausible`]).
+#[derive(Clone, Copy, Debug)]
+struct Refused {
+    /// How many.
+    count: u64,
+    /// Time of the first.
+    first_t: f64,
+    /// What the first implied.
+    first: Implausible,
+}
+
 /// The failed-and-retried reads of one device.
 #[derive(Clone, Debug)]
 struct Misses {
@@ -210,6 +227,8 @@ pub struct Pipeline {
     misses: BTreeMap<DeviceId, Misses>,
     /// Devices dropped, by key.
     dropped: BTreeSet<DeviceId>,
+    /// Devices with readings refused as implausible, by key.
+    refused: BTreeMap<DeviceId, Refused>,
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
@@ -268,6 +287,7 @@ impl Pipeline {
             parts: HashMap::new(),
             misses: BTreeMap::new(),
             dropped: BTreeSet::new(),
+            refused: BTreeMap::new(),
             first_t: None,
             last_t: None,
             machine: None,
@@ -360,6 +380,19 @@ impl Pipeline {
         self.device_warnings += 1;
     }
 
+    /// A reading of `key` at `t` refused as implausible: counted, noted once per device at the
+    /// end.
+    fn refuse(&mut self, key: &DeviceId, t: f64, first: Implausible) {
+        self.refused
+            .entry(key.clone())
+            .or_insert(Refused {
+                count: 0,
+                first_t: t,
+                first,
+            })
+            .count += 1;
+    }
+
     /// A warning about a mark line, counted once past [`MARK_WARNINGS`].
     fn mark_warning(&mut self, msg: impl FnOnce() -> String) {
         if self.mark_warnings < MARK_WARNINGS {
@@ -450,14 +483,17 @@ impl Pipeline {
                     let Some(delta) = diff.update_at(*energy_uj, t) else {
                         continue;
                     };
-                    if let Delta::Reset(_) = delta {
-                        self.device_warning(|| {
+                    match delta {
+                        Delta::Reset(_) => self.device_warning(|| {
                             format!(
                                 "{key}: energy counter reset at t = {} s (driver reload?); \
                                  counting from the reset",
                                 crate::uncertainty::fmt_seconds(t)
                             )
-                        });
+                        }),
+                        // Counted as nothing (`delta.value()` is 0): lose, never invent.
+                        Delta::Implausible(i) => self.refuse(key, t, i),
+                        _ => {}
                     }
                     let j = delta.value() as f64 / 1e6;
                     match part {
@@ -474,6 +510,12 @@ impl Pipeline {
                 } => {
                     if !self.parts.contains_key(key) {
                         self.parts.insert(key.clone(), *part);
+                    }
+                    if let Some(i) = Implausible::power(*part, *power_w) {
+                        // A missed read: the trapezoid around it spans the gap.
+                        missed.push(*part);
+                        self.refuse(key, t, i);
+                        continue;
                     }
                     if !self.powers.contains_key(key) {
                         self.powers.insert(key.clone(), PowerIntegrator::default());
@@ -659,3 +701,7 @@ mod result;
 #[cfg(test)]
 #[path = "pipeline_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "pipeline_implausible_tests.rs"]
+mod implausible_tests;

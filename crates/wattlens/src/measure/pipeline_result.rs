@@ -2,10 +2,10 @@
 //! ledger, and the notes and components every measurement carries.
 
 use super::{
-    Account, EnergyBreakdown, Ledger, Measurement, Misses, Pipeline, Policy, Seconds, Snapshot,
-    View, Window, DEVICE_WARNINGS, MARK_WARNINGS, MISSES_NAMED, UNCLOSED_NAMED,
+    Account, EnergyBreakdown, Ledger, Measurement, Misses, Pipeline, Policy, Refused, Seconds,
+    Snapshot, View, Window, DEVICE_WARNINGS, MARK_WARNINGS, MISSES_NAMED, UNCLOSED_NAMED,
 };
-use crate::energy::{ComponentEnergy, ComponentKind, Method};
+use crate::energy::{ComponentEnergy, ComponentKind, Implausible, Method};
 use crate::source::DeviceId;
 use crate::units::Joules;
 
@@ -112,6 +112,7 @@ impl Pipeline {
             ));
         }
         warnings.extend(self.miss_notes());
+        warnings.extend(self.refused_notes());
         if self.inputs.policy == Policy::Processes && !self.saw_tree {
             warnings.push(
                 "charged to the whole machine, not the processes (--charge processes): no \
@@ -240,6 +241,53 @@ impl Pipeline {
             let n: u64 = rest.iter().map(|(_, m)| m.count).sum();
             notes.push(format!(
                 "{} more devices had reads that failed and were retried ({n} reads; not shown)",
+                rest.len()
+            ));
+        }
+        notes
+    }
+
+    /// One note per device with readings refused as implausible (more power than its part can
+    /// draw), the first [`MISSES_NAMED`] by name, the others in one line.
+    fn refused_notes(&self) -> Vec<String> {
+        let all: Vec<(&DeviceId, &Refused)> = self.refused.iter().collect();
+        let mut notes: Vec<String> = all
+            .iter()
+            .take(MISSES_NAMED)
+            .map(|(key, r)| {
+                let n = r.count;
+                let (readings, were) = if n == 1 {
+                    ("reading", "was")
+                } else {
+                    ("readings", "were")
+                };
+                let how = match (r.first, n == 1) {
+                    (Implausible::Rise { .. }, true) => {
+                        "nothing is counted for the interval it ends, and the counter counts on \
+                         from its new value"
+                    }
+                    (Implausible::Rise { .. }, false) => {
+                        "nothing is counted for the intervals they end, and the counter counts on \
+                         from its new value"
+                    }
+                    (_, true) => "it is taken as a missed read",
+                    (_, false) => "they are taken as missed reads",
+                };
+                format!(
+                    "{key}: {n} implausible {readings} {were} not counted (the first at t = {} \
+                     s: {}); {how}",
+                    // To the millisecond: 0.02 s, 1.2 s, never 1.115e-6 s.
+                    crate::uncertainty::fmt_num((r.first_t * 1e3).round() / 1e3),
+                    r.first
+                )
+            })
+            .collect();
+        if all.len() > MISSES_NAMED {
+            let rest = &all[MISSES_NAMED..];
+            let n: u64 = rest.iter().map(|(_, r)| r.count).sum();
+            notes.push(format!(
+                "{} more devices had implausible readings that were not counted ({n} readings; \
+                 not shown)",
                 rest.len()
             ));
         }

@@ -354,6 +354,16 @@ pub fn snapshot(a: &Frozen, started_unix_s: f64, intensity_source: &str) -> Snap
                 .push((Labels::of(vec![("device", k.clone().into())]), *n as f64));
         }
         let f = s.family(
+            "wattlens_implausible_readings",
+            "Readings implying more power than the device's part can draw (a counter's rise, a \
+             power reading; ceilings in docs/models.md): not counted.",
+            true,
+        );
+        for (k, n) in &lost.implausible {
+            f.series
+                .push((Labels::of(vec![("device", k.clone().into())]), *n as f64));
+        }
+        let f = s.family(
             "wattlens_device_dropped",
             "Devices dropped after failing reads in a row (1): their energy is no longer counted.",
             false,

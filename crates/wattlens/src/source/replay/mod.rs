@@ -43,8 +43,6 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// Largest time in a trace, s (about 32 years).
 const MAX_T: f64 = 1e9;
-/// Largest power of one device, W.
-const MAX_POWER_W: f64 = 1e6;
 /// Largest cumulative CPU time, s.
 const MAX_CPU_S: f64 = 1e13;
 /// Largest memory, GB.

@@ -4,8 +4,8 @@ mod header;
 
 use super::lines::{self, Device, Line};
 use super::{
-    Header, TraceError, MAX_CPU_S, MAX_DEVICES, MAX_LINE_BYTES, MAX_MEM_GB, MAX_POWER_W, MAX_T,
-    SKEW, SKEW_S, TRACE_SCHEMA, TRACE_SCHEMA_V1, TREE_SKEW, TREE_SKEW_S,
+    Header, TraceError, MAX_CPU_S, MAX_DEVICES, MAX_LINE_BYTES, MAX_MEM_GB, MAX_T, SKEW, SKEW_S,
+    TRACE_SCHEMA, TRACE_SCHEMA_V1, TREE_SKEW, TREE_SKEW_S,
 };
 use crate::source::{DeviceId, Event, Poll, Reading, Value};
 use std::io::{BufRead, Read};
@@ -30,8 +30,9 @@ impl Item {
 /// Reads a trace one poll at a time, in memory bounded by the longest line.
 ///
 /// Checked: the file is a regular file; every line is at most [`MAX_LINE_BYTES`]; every line
-/// is a reading with finite, non-negative, plausible values (`t`, `power_w`, CPU times,
-/// memory, the header's CPU rating and interval); times never go backwards (so marks are in
+/// is a reading with finite, non-negative, plausible values (`t`, CPU times, memory, the
+/// header's CPU rating and interval; `power_w` finite and non-negative, a reading above its
+/// part's ceiling being the pipeline's to refuse, as live); times never go backwards (so marks are in
 /// order); and there is at least one reading. A last line without its newline is torn (the
 /// writer ends every line with one, in the same `write` as the line): it is skipped, and with
 /// it the rest of its poll when that poll's time can be read from it.
@@ -259,7 +260,13 @@ impl TraceReader {
         };
         range("t", r.t, MAX_T)?;
         match &r.value {
-            Value::Power { power_w, .. } => range("power_w", *power_w, MAX_POWER_W)?,
+            // Above the part's ceiling is not refused here: the pipeline takes it as a missed
+            // read with a note, as live, so that a run's own trace replays to its figures.
+            Value::Power { power_w, .. } if !(power_w.is_finite() && *power_w >= 0.0) => {
+                return Err(self.error(format!(
+                    "power_w = {power_w} is impossible (a power reading is at least 0 W)"
+                )));
+            }
             Value::Counter {
                 energy_uj, max_uj, ..
             } if energy_uj > max_uj => {

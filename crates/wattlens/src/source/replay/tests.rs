@@ -192,6 +192,12 @@ fn impossible_traces_are_errors_naming_the_line() {
     let neg = format!("{HEAD}{}{}", line(0.0, 10.0), line(1.0, -3.0));
     let e = error_of(&neg);
     assert!(e.contains(":3:") && e.contains("power_w = -3"), "{e}");
+    // Above a GPU's 5,000 W ceiling (1e9 W, hostile round 4, #1) is read, not refused: the
+    // pipeline takes it as a missed read with a note, as the live run that wrote it did.
+    let big = read_text(&format!("{HEAD}{}{}", line(0.0, 10.0), line(1.0, 1e9))).expect("read");
+    assert!(
+        matches!(big.polls[1].readings[0].value, Value::Power { power_w, .. } if power_w == 1e9)
+    );
     let tdp = "{\"schema\":\"wattlens.trace/v1\",\"started_unix_s\":1.0,\"interval_s\":1.0,\"cpu_tdp_w\":-5.0}\n";
     let e = error_of(&format!("{tdp}{}", line(0.0, 1.0)));
     assert!(e.contains(":1:") && e.contains("cpu_tdp_w = -5"), "{e}");

@@ -1,0 +1,186 @@
+//! The pipeline against hand arithmetic for readings no part could produce (hostile round 4,
+//! #1 and #2): counter rises and power readings above the part's ceiling are not energy.
+
+use super::*;
+use crate::figure::Figure;
+use crate::source::SourceKind;
+
+fn inputs() -> ModelInputs {
+    ModelInputs {
+        policy: Policy::Machine,
+        cpu_tdp: Some(Watts(100.0)),
+        cpu_w_per_thread: 3.5,
+        dram_w_per_gb: 0.375,
+    }
+}
+
+fn machine(t: f64) -> Reading {
+    Reading {
+        t,
+        device: DeviceId::new(SourceKind::Procfs, "machine"),
+        value: Value::Machine {
+            busy_s: t,
+            total_s: 4.0 * t,
+            cpus: 4,
+            mem_total_gb: 0.0,
+        },
+    }
+}
+
+fn package(t: f64, energy_uj: u64) -> Reading {
+    Reading {
+        t,
+        device: DeviceId::new(SourceKind::Rapl, "package-0"),
+        value: Value::Counter {
+            part: Part::Cpu,
+            energy_uj,
+            max_uj: 262_143_328_850,
+            used: None,
+        },
+    }
+}
+
+fn power(t: f64, part: Part, power_w: f64) -> Reading {
+    Reading {
+        t,
+        device: DeviceId::new(SourceKind::Hwmon, "hwmon3"),
+        value: Value::Power {
+            part,
+            power_w,
+            used: None,
+        },
+    }
+}
+
+fn gpu_counter(t: f64, energy_uj: u64) -> Reading {
+    Reading {
+        t,
+        device: DeviceId::new(SourceKind::Nvml, "gpu0"),
+        value: Value::Counter {
+            part: Part::Gpu,
+            energy_uj,
+            max_uj: u64::MAX,
+            used: None,
+        },
+    }
+}
+
+fn energy(m: &Measurement, key: Figure) -> f64 {
+    m.breakdown
+        .components
+        .iter()
+        .filter(|c| c.key == key)
+        .map(|c| c.energy.0)
+        .sum()
+}
+
+fn cpu(m: &Measurement) -> f64 {
+    energy(m, Figure::ComponentCpu) + energy(m, Figure::ComponentCpuIdle)
+}
+
+/// Hostile round 4, #2 (fj.jsonl): a package counter at 1 J (t = 0), 200,000 J (t = 0.2 s),
+/// 200,001 J (t = 0.4 s). The jump is 199,999 J in 0.2 s, 999,995 W: above 2,000 W x
+/// (0.2 + 0.25) s = 900 J, so nothing is counted for it, and the next interval counts from
+/// the new value: 200,001 - 200,000 = 1 J in all (it was 200,000 J, 55.6 Wh).
+#[test]
+fn a_counter_jump_past_the_ceiling_counts_nothing_and_is_noted() {
+    let mut p = Pipeline::new(inputs());
+    p.tick(&[package(0.0, 1_000_000), machine(0.0)]);
+    p.tick(&[package(0.2, 200_000_000_000), machine(0.2)]);
+    p.tick(&[package(0.4, 200_001_000_000), machine(0.4)]);
+    let m = p.finish();
+    assert!((cpu(&m) - 1.0).abs() < 1e-9, "{}", cpu(&m));
+    assert_eq!(m.cpu_tdp, None, "the CPU was never modelled");
+    let notes: Vec<&String> = m
+        .warnings
+        .iter()
+        .filter(|w| w.contains("implausible"))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "rapl/package-0: 1 implausible reading was not counted (the first at t = 0.2 s: \
+             its energy counter rose 199999 J in 0.2 s (999995 W), more than a CPU package can \
+             draw (2000 W)); nothing is counted for the interval it ends, and the counter \
+             counts on from its new value"
+        ],
+        "{:?}",
+        m.warnings
+    );
+}
+
+/// Hostile round 4, #1: hwmon power1_average of 1e9 W between two 100 W and 300 W readings.
+/// The 1e9 W reading is a missed read: the trapezoid spans t = 0..2 s, (100 + 300) / 2 W x 2 s
+/// = 400 J (it was (100 + 1e9) / 2 + (1e9 + 300) / 2 = 1,000,000,200 J, 278 kWh).
+#[test]
+fn a_power_reading_past_the_ceiling_is_a_missed_read() {
+    let mut p = Pipeline::new(inputs());
+    p.tick(&[power(0.0, Part::Gpu, 100.0), machine(0.0)]);
+    p.tick(&[power(1.0, Part::Gpu, 1e9), machine(1.0)]);
+    p.tick(&[power(2.0, Part::Gpu, 300.0), machine(2.0)]);
+    let m = p.finish();
+    let gpu = energy(&m, Figure::ComponentGpu);
+    assert!((gpu - 400.0).abs() < 1e-9, "{gpu}");
+    assert!(
+        m.warnings.iter().any(|w| w
+            == "hwmon/hwmon3: 1 implausible reading was not counted (the first at t = 1 s: a \
+                power reading of 1.000e9 W, more than a GPU can draw (5000 W)); it is taken as \
+                a missed read"),
+        "{:?}",
+        m.warnings
+    );
+    // Every reading implausible: no GPU energy at all, and a note counting them, the first
+    // time to the millisecond (a live run's first poll is a microsecond or so after 0).
+    let mut p = Pipeline::new(inputs());
+    for i in 0..5_u32 {
+        let t = 0.020_001_115 + f64::from(i) * 0.2;
+        p.tick(&[power(t, Part::Gpu, 1.8e13), machine(t)]);
+    }
+    let m = p.finish();
+    assert_eq!(energy(&m, Figure::ComponentGpu), 0.0);
+    assert!(
+        m.warnings.iter().any(|w| w.starts_with(
+            "hwmon/hwmon3: 5 implausible readings were not counted (the first at t = 0.02 s:"
+        ) && w.ends_with("they are taken as missed reads")),
+        "{:?}",
+        m.warnings
+    );
+}
+
+/// A CPU power reading refused is a missed read of the CPU: its interval is neither modelled
+/// nor counted twice. 100 W, 1e6 W, 100 W at t = 0, 1, 2: 100 W x 2 s = 200 J, measured by
+/// integration (the model, 100 W TDP x curve, never used).
+#[test]
+fn a_refused_cpu_power_reading_is_not_modelled() {
+    let mut p = Pipeline::new(inputs());
+    p.tick(&[power(0.0, Part::Cpu, 100.0), machine(0.0)]);
+    p.tick(&[power(1.0, Part::Cpu, 1e6), machine(1.0)]);
+    p.tick(&[power(2.0, Part::Cpu, 100.0), machine(2.0)]);
+    let m = p.finish();
+    assert!((cpu(&m) - 200.0).abs() < 1e-9, "{}", cpu(&m));
+    assert_eq!(m.cpu_tdp, None, "the CPU was never modelled");
+}
+
+/// Plausible fast rises count exactly: a GPU at 700 W read every 0.2 s (140 J a poll) for 1 s
+/// is 700 J; a package at 400 W for 1 s, read every 0.2 s (80 J a poll), is 400 J. No note.
+#[test]
+fn plausible_fast_rises_count_exactly() {
+    let mut p = Pipeline::new(inputs());
+    for i in 0..=5_u64 {
+        #[allow(clippy::cast_precision_loss)]
+        let t = i as f64 * 0.2;
+        p.tick(&[
+            gpu_counter(t, 7 + i * 140_000_000),
+            package(t, 1_000 + i * 80_000_000),
+            machine(t),
+        ]);
+    }
+    let m = p.finish();
+    assert!((energy(&m, Figure::ComponentGpu) - 700.0).abs() < 1e-9);
+    assert!((cpu(&m) - 400.0).abs() < 1e-9, "{}", cpu(&m));
+    assert!(
+        !m.warnings.iter().any(|w| w.contains("implausible")),
+        "{:?}",
+        m.warnings
+    );
+}
