@@ -181,3 +181,25 @@ fn report_output_that_cannot_be_written_keeps_the_previous_file() {
         "<p>last week's page</p>\n"
     );
 }
+
+/// `run --json -` wrote a file named `-` in the working folder (found while fixing hostile
+/// round 4): stdout belongs to the command, so `-` is refused for every output file, naming
+/// the flag, before the command starts; the folder gets no file.
+#[test]
+fn a_dash_for_an_output_file_is_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for flag in ["--json", "--csv", "--record"] {
+        let out = run_cmd()
+            .current_dir(dir.path())
+            .args([flag, "-", "--", "true"])
+            .output()
+            .expect("runs wattlens");
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{flag} -:")) && err.contains("./-"),
+            "{err}"
+        );
+        assert!(!dir.path().join("-").exists(), "{flag} made a file named -");
+    }
+}

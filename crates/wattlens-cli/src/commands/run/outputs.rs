@@ -99,6 +99,14 @@ pub(super) fn check(a: &RunArgs) -> Result<Held> {
     let mut held = Held::default();
     for (flag, path) in outputs {
         let Some(path) = path else { continue };
+        if path.as_os_str() == "-" {
+            // stdout belongs to the command: a file named `-` is never what was meant.
+            bail!(
+                "{flag} -: the command's output goes to stdout, so wattlens does not write there; \
+                 give a file name (`{flag} ./-` if a file named `-` is meant), or `--format \
+                 json` for the summary on stdout after the command"
+            );
+        }
         let (meta, file) = check_one(flag, path)?;
         match flag {
             "--json" => held.json = file,
