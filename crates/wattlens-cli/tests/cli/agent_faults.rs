@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// `wattlens agent` on `node` with `extra` (whose `--sysfs-root` replaces the node's),
 /// without the environment's config or roots.
-fn agent_cmd(node: &FakeNode, extra: &[&str]) -> Command {
+pub(crate) fn agent_cmd(node: &FakeNode, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wattlens"));
     c.env_remove("WATTLENS_CATALOG")
         .env_remove("WATTLENS_CONFIG")
@@ -32,7 +32,7 @@ fn agent_cmd(node: &FakeNode, extra: &[&str]) -> Command {
 
 /// Runs an agent that must refuse to start (on a port in use: one that got past the checks
 /// stops there, with another message, rather than serving on).
-fn refused(node: &FakeNode, extra: &[&str]) -> (Output, String) {
+pub(crate) fn refused(node: &FakeNode, extra: &[&str]) -> (Output, String) {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = busy.local_addr().expect("addr").to_string();
     let mut args = vec!["--listen", addr.as_str()];

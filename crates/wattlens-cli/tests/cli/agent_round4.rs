@@ -1,0 +1,89 @@
+//! `wattlens agent` against the defects of the fourth hostile test: the pod label file checked
+//! before anything is served (its error naming the config key), the port the system picked for
+//! `--listen HOST:0`, refusal messages without runs of spaces, `Accept` weights of 0, a changed
+//! pod label file replacing names, and GPUs split to idle. Helpers: `agent.rs`,
+//! `agent_faults.rs`.
+
+use super::agent::{http, FakeNode};
+use super::agent_faults::{agent_cmd, refused};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+/// Hostile #5: a missing pod label file named by `[agent] pod_labels` was reported as
+/// `--pod-labels`, after a "serving" line. Now it is refused before the port is bound (the
+/// `refused` helper's port is taken: an agent past the check would fail there instead).
+#[test]
+fn a_bad_pod_label_file_is_refused_before_serving_and_names_its_config_key() {
+    let node = FakeNode::new(&[]);
+    let cfg = node.dir.path().join("k12.toml");
+    std::fs::write(&cfg, "[agent]\npod_labels = \"/nonexistent/pods.toml\"\n").expect("w");
+    let (o, err) = refused(&node, &["--config", cfg.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "[agent] pod_labels in config file {}",
+            cfg.display()
+        )) && err.contains("/nonexistent/pods.toml"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("serving") && !err.contains("cannot listen"),
+        "{err}"
+    );
+    // The flag: named as the flag, also before binding.
+    let (o, err) = refused(&node, &["--pod-labels", "/nonexistent/pods.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--pod-labels: "), "{err}");
+    assert!(
+        !err.contains("serving") && !err.contains("cannot listen"),
+        "{err}"
+    );
+}
+
+/// Hostile #6: `--listen 127.0.0.1:0` said `serving http://127.0.0.1:0/metrics` while bound
+/// to a port the system picked. The line now carries that port, and it answers.
+#[test]
+fn listen_on_port_0_prints_the_port_it_got() {
+    let node = FakeNode::new(&["a.service"]);
+    let mut child = agent_cmd(&node, &["--listen", "127.0.0.1:0", "--grid", "FR"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let serving = loop {
+        match lines.next() {
+            Some(Ok(l)) if l.contains("serving http://") => break l,
+            Some(Ok(_)) => {}
+            other => {
+                let _ = child.kill();
+                panic!("no serving line: {other:?}");
+            }
+        }
+    };
+    let port: u16 = serving
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{serving}"));
+    let health = http(port, "/healthz", &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_ne!(port, 0, "{serving}");
+    assert_eq!(health.map(|(s, _)| s), Some(200), "{serving}");
+}
+
+/// Hostile #11: the `--market-intensity` refusal read "is not                  a metric" (a
+/// line break inside the literal without `\`).
+#[test]
+fn the_market_intensity_refusal_has_no_run_of_spaces() {
+    let node = FakeNode::new(&[]);
+    let (o, err) = refused(&node, &["--market-intensity", "100g/kWh"]);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("market-based carbon is not a metric yet"),
+        "{err}"
+    );
+    assert!(!err.contains("  "), "{err:?}");
+}
