@@ -4,7 +4,7 @@
 //! pod label file replacing names, and GPUs split to idle. Helpers: `agent.rs`,
 //! `agent_faults.rs`.
 
-use super::agent::{http, FakeNode};
+use super::agent::{http, http_bytes, FakeNode};
 use super::agent_faults::{agent_cmd, refused};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -41,7 +41,8 @@ fn a_bad_pod_label_file_is_refused_before_serving_and_names_its_config_key() {
 }
 
 /// Hostile #6: `--listen 127.0.0.1:0` said `serving http://127.0.0.1:0/metrics` while bound
-/// to a port the system picked. The line now carries that port, and it answers.
+/// to a port the system picked. The line now carries that port, and it answers; on it, the
+/// `Accept` weights of hostile #9.
 #[test]
 fn listen_on_port_0_prints_the_port_it_got() {
     let node = FakeNode::new(&["a.service"]);
@@ -67,11 +68,44 @@ fn listen_on_port_0_prints_the_port_it_got() {
         .and_then(|r| r.split('/').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("{serving}"));
-    let health = http(port, "/healthz", &[]);
+    // The port listens once the first poll is published, just after the line.
+    let t0 = std::time::Instant::now();
+    let health = loop {
+        match http(port, "/healthz", &[]) {
+            Some(h) => break Some(h),
+            None if t0.elapsed().as_secs() < 20 => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            None => break None,
+        }
+    };
+    // Hostile #9: OpenMetrics was served to a scraper that refused it with q=0.
+    let ctype = |accept: &str| {
+        http_bytes(port, "/metrics", &[("Accept", accept)]).map(|(status, head, _)| {
+            let ctype = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-type: "))
+                .unwrap_or("")
+                .to_string();
+            (status, ctype)
+        })
+    };
+    let refused = ctype("text/plain;q=1, application/openmetrics-text;q=0");
+    let asked = ctype("application/openmetrics-text;q=0.9, text/plain;q=0.1");
     let _ = child.kill();
     let _ = child.wait();
     assert_ne!(port, 0, "{serving}");
     assert_eq!(health.map(|(s, _)| s), Some(200), "{serving}");
+    let (status, refused) = refused.expect("answers");
+    assert!(
+        status == 200 && refused.starts_with("text/plain"),
+        "{refused}"
+    );
+    let (status, asked) = asked.expect("answers");
+    assert!(
+        status == 200 && asked.starts_with("application/openmetrics-text"),
+        "{asked}"
+    );
 }
 
 /// Hostile #11: the `--market-intensity` refusal read "is not                  a metric" (a

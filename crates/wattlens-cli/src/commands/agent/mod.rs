@@ -7,6 +7,7 @@
 //! server ([`server`]) encodes it on the first scrape that comes and hands every other scraper
 //! those bytes.
 
+mod accept;
 pub mod config;
 mod conns;
 mod metrics;
