@@ -4,7 +4,7 @@
 //! pod label file replacing names, and GPUs split to idle. Helpers: `agent.rs`,
 //! `agent_faults.rs`.
 
-use super::agent::{http, http_bytes, FakeNode};
+use super::agent::{free_port, http, http_bytes, wait_for, write_atomic, FakeNode};
 use super::agent_faults::{agent_cmd, refused};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -120,4 +120,63 @@ fn the_market_intensity_refusal_has_no_run_of_spaces() {
         "{err}"
     );
     assert!(!err.contains("  "), "{err:?}");
+}
+
+/// Hostile #8: rewriting the `--pod-labels` file from web/api-7 to web2/api-8 left the first
+/// names on the series for good (the docs say the file is read again). The new names now
+/// replace them; a file naming one UID twice differently is refused later too (its last good
+/// names kept, the error counted).
+#[test]
+fn a_changed_pod_label_file_renames_the_pods_series() {
+    const UID: &str = "0a0b0c0d-0000-1111-2222-333344445555";
+    let cg = format!(
+        "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/\
+         cri-containerd-abcdef01234567.scope",
+        UID.replace('-', "_")
+    );
+    let node = FakeNode::new(&[&cg]);
+    let labels = node.dir.path().join("pods.toml");
+    let names =
+        |ns: &str, name: &str| format!("[\"{UID}\"]\nnamespace = \"{ns}\"\nname = \"{name}\"\n");
+    std::fs::write(&labels, names("web", "api-7")).expect("w");
+    let agent = node.agent(
+        free_port(),
+        &[
+            "--interval",
+            "200ms",
+            "--pod-labels",
+            labels.to_str().expect("utf8"),
+        ],
+    );
+    let line = |m: &str, needle: &str| {
+        m.lines()
+            .find(|l| l.starts_with("wattlens_workload_power_watts{") && l.contains(needle))
+            .map(str::to_string)
+    };
+    let m = agent.metrics();
+    let l = line(&m, UID).expect("the pod");
+    assert!(
+        l.contains("namespace=\"web\"") && l.contains("pod=\"api-7\""),
+        "{l}"
+    );
+    write_atomic(&labels, &names("web2", "api-8"));
+    let l = wait_for(10, || line(&agent.metrics(), "pod=\"api-8\""));
+    assert!(l.contains("namespace=\"web2\"") && l.contains(UID), "{l}");
+    // One UID twice (`-` and `_` forms), other names: refused, the last good names kept.
+    write_atomic(
+        &labels,
+        &format!(
+            "{}{}",
+            names("web3", "api-9"),
+            names("x", "b").replace(UID, &UID.replace('-', "_"))
+        ),
+    );
+    let m = wait_for(10, || {
+        let m = agent.metrics();
+        (super::agent::sample(&m, "wattlens_pod_labels_errors_total", &[]) == Some(1.0))
+            .then_some(m)
+    });
+    assert!(line(&m, "pod=\"api-8\"").is_some(), "{m}");
+    let err = agent.kill();
+    assert!(err.contains("named twice"), "{err}");
 }
