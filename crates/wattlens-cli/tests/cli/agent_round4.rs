@@ -4,7 +4,7 @@
 //! pod label file replacing names, and GPUs split to idle. Helpers: `agent.rs`,
 //! `agent_faults.rs`.
 
-use super::agent::{free_port, http, http_bytes, wait_for, write_atomic, FakeNode};
+use super::agent::{free_port, http, http_bytes, wait_for, write_atomic, AgentProcess, FakeNode};
 use super::agent_faults::{agent_cmd, refused};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -179,4 +179,54 @@ fn a_changed_pod_label_file_renames_the_pods_series() {
     assert!(line(&m, "pod=\"api-8\"").is_some(), "{m}");
     let err = agent.kill();
     assert!(err.contains("named twice"), "{err}");
+}
+
+/// Hostile #13: under `ulimit -n 12` the agent allowed 6 connections (half the limit), which
+/// left the sampler no descriptor: under a flood of 100 idle connections 105 reads failed
+/// with EMFILE and /healthz timed out 3 times. Now the cap is (12 - 32 reserved) / 2 -> 1, and
+/// /healthz answers with no read failure.
+#[test]
+fn a_tiny_open_file_limit_keeps_descriptors_for_the_sampler_and_healthz() {
+    let node = FakeNode::new(&["nginx.service"]);
+    let port = free_port();
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c")
+        .arg("ulimit -n 12 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_wattlens"))
+        .env_remove("WATTLENS_CATALOG")
+        .env_remove("WATTLENS_CONFIG")
+        .env("CUDA_VISIBLE_DEVICES", "")
+        .arg("agent")
+        .arg("--sysfs-root")
+        .arg(node.sys())
+        .arg("--procfs-root")
+        .arg(node.proc())
+        .arg("--cgroup-root")
+        .arg(node.cgroups())
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--interval",
+            "200ms",
+        ])
+        .args(["--grid", "FR"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let agent = AgentProcess::start(c, port);
+    let flood: Vec<std::net::TcpStream> = (0..100)
+        .filter_map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+            std::io::Write::write_all(&mut s, b"GET / HTTP/1.1\r\nHost: x\r\n").ok()?;
+            Some(s)
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    for _ in 0..3 {
+        let (status, health) = http(port, "/healthz", &[]).expect("/healthz answers");
+        assert_eq!(status, 200, "{health}");
+        assert!(health.contains("read_failures 0\n"), "{health}");
+    }
+    drop(flood);
+    let err = agent.kill();
+    assert!(err.contains("at most 1 HTTP connection at once"), "{err}");
 }

@@ -176,7 +176,8 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut discovery = Discovery::new(&s.cgroup_root, &s.procfs_root);
     discovery.want_pids = names.iter().any(|n| *n != "rapl");
     discovery.want_memory = !names.contains(&"rapl");
-    discovery.keep_open(open_file_budget());
+    let kept = open_file_budget();
+    discovery.keep_open(kept);
     let node = NodeAgent::new(
         inputs,
         Limits {
@@ -206,11 +207,14 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         .name("wattlens-sampler".into())
         .spawn(move || sampler.run(start))
         .context("cannot start the sampler thread")?;
-    let (max_connections, lowered) = conns::limit(s.max_connections);
+    let (max_connections, lowered) = conns::limit(s.max_connections, kept);
     if let Some(n) = lowered {
         eprintln!(
-            "wattlens agent: at most {max_connections} HTTP connections at once (half the \
-             open-file limit of {n}; raise it with LimitNOFILE or ulimit -n for more)"
+            "wattlens agent: at most {max_connections} HTTP connection{} at once (half the \
+             open-file limit of {n} less {} for the agent's own files and {kept} for the \
+             cgroup files it keeps open; raise it with LimitNOFILE or ulimit -n for more)",
+            if max_connections == 1 { "" } else { "s" },
+            conns::RESERVE
         );
     }
     server::serve(listener, published, s.token, max_connections)?;
