@@ -206,6 +206,7 @@ mod agent_gpu;
 mod agent_load;
 mod agent_pods;
 mod agent_prometheus;
+mod agent_round4;
 mod bad_input;
 mod catalog;
 mod catalog_input;

@@ -201,14 +201,23 @@ fn unit(
         let total: f64 = util.iter().map(|(_, u)| pct(*u)).sum();
         if total > 0.0 {
             let mut given = 0.0;
+            let mut anyone = false;
             for (p, u) in util {
                 if let Some(w) = owner.get(p) {
                     let x = e * pct(*u) / total;
                     out[*w][0] += x;
                     given += x;
+                    anyone |= pct(*u) > 0.0;
                 }
             }
-            return (GpuSplit::Utilisation, (e - given).max(0.0));
+            // No active process of a workload: all of it is idle, and labelled so (a hostile
+            // test found it labelled `utilisation`; docs/metrics.md: "or no workload").
+            let how = if anyone {
+                GpuSplit::Utilisation
+            } else {
+                GpuSplit::Idle
+            };
+            return (how, (e - given).max(0.0));
         }
     }
     if let Some(on) = on {
@@ -219,13 +228,20 @@ fn unit(
         #[allow(clippy::cast_precision_loss)]
         let x = e / on.len() as f64;
         let mut given = 0.0;
+        let mut anyone = false;
         for p in &on {
             if let Some(w) = owner.get(p) {
                 out[*w][1] += x;
                 given += x;
+                anyone = true;
             }
         }
-        return (GpuSplit::Resident, (e - given).max(0.0));
+        let how = if anyone {
+            GpuSplit::Resident
+        } else {
+            GpuSplit::Idle
+        };
+        return (how, (e - given).max(0.0));
     }
     if used == Some(false) || out.is_empty() {
         return (GpuSplit::Idle, e);

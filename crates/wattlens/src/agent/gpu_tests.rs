@@ -36,6 +36,40 @@ fn by_utilisation_with_foreign_processes_idle() {
     );
 }
 
+/// Hostile test: a GPU whose processes (90, 91) belong to no workload sent all its energy to
+/// idle (right) but was labelled `utilisation` / `resident`; docs/metrics.md says `idle`.
+#[test]
+fn a_gpu_used_by_no_workload_is_labelled_idle() {
+    // 100 J, pids 90 (70 %) and 91 (30 %), workloads own 10 and 11 only: all 100 J idle.
+    let g = GpuUse {
+        pids: Some(vec![90, 91]),
+        utilisation: Some(vec![(90, 70.0), (91, 30.0)]),
+        mig: vec![],
+    };
+    let c = split("nvml/gpu0", 100.0, None, Some(&g), &[vec![10], vec![11]]);
+    assert_eq!(c.workloads, [[0.0; 3], [0.0; 3]]);
+    assert!(close(c.idle, 100.0));
+    assert_eq!(c.units, [("nvml/gpu0".into(), GpuSplit::Idle, 100.0)]);
+    // Without utilisation: resident processes of no workload, idle too.
+    let g = GpuUse {
+        utilisation: None,
+        ..g
+    };
+    let c = split("nvml/gpu0", 100.0, None, Some(&g), &[vec![10], vec![11]]);
+    assert!(close(c.idle, 100.0));
+    assert_eq!(c.units, [("nvml/gpu0".into(), GpuSplit::Idle, 100.0)]);
+    // A workload's process at 0 % beside a foreign one at 100 %: utilisation gives it
+    // nothing, so the GPU is idle (100 x 0/100 = 0 J to the workload).
+    let g = GpuUse {
+        pids: Some(vec![10, 90]),
+        utilisation: Some(vec![(10, 0.0), (90, 100.0)]),
+        mig: vec![],
+    };
+    let c = split("nvml/gpu0", 100.0, None, Some(&g), &[vec![10]]);
+    assert!(close(c.idle, 100.0));
+    assert_eq!(c.units, [("nvml/gpu0".into(), GpuSplit::Idle, 100.0)]);
+}
+
 #[test]
 fn all_zero_utilisation_falls_back_to_resident_and_an_empty_gpu_is_idle() {
     let pids = [vec![10, 11], vec![12]];

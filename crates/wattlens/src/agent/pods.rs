@@ -6,7 +6,10 @@
 //!   the folder's modification time changes (a pod started or removed);
 //! - a label file the operator writes (`--pod-labels`): TOML or JSON, `uid -> {namespace,
 //!   name}`, or the output of `kubectl get pods -o json` as it is; read again when its
-//!   modification time or size changes. Its names win over the log folders'.
+//!   modification time or size changes, and its new names replace the old ones on the
+//!   workloads (a renamed pod's series changes its labels). Its names win over the log
+//!   folders'. A file naming one UID twice with different names (its `-` and `_` forms) is
+//!   refused.
 //!
 //! Containers' names (the label `container_name`) come likewise from the kubelet's container
 //! log links (`/var/log/containers`, [`super::containers`]) and from the label file: `kubectl
@@ -423,7 +426,7 @@ fn parse(text: &str) -> Result<FileNames, String> {
     if pairs.len() > MAX_PODS {
         return Err(format!("{} pods, more than {MAX_PODS}", pairs.len()));
     }
-    let mut out = HashMap::with_capacity(pairs.len());
+    let mut out: HashMap<String, PodName> = HashMap::with_capacity(pairs.len());
     for (uid, n) in pairs {
         if !valid_uid(&key(&uid)) {
             return Err(format!("{uid:?} is not a pod UID"));
@@ -435,6 +438,15 @@ fn parse(text: &str) -> Result<FileNames, String> {
                      digits, '-', '.')"
                 ));
             }
+        }
+        // The same pod twice (`-` and `_` forms, or cases) with other names: which is right
+        // cannot be told, so the file is refused (hostile test: the last one won silently).
+        if let Some(before) = out.get(&key(&uid)).filter(|b| **b != n) {
+            return Err(format!(
+                "pod {uid} is named twice: {}/{} and {}/{} (the same UID written with '-' and \
+                 '_' or in another case); keep one entry",
+                before.namespace, before.name, n.namespace, n.name
+            ));
         }
         out.insert(key(&uid), n);
     }
@@ -456,6 +468,11 @@ fn parse(text: &str) -> Result<FileNames, String> {
             return Err(format!(
                 "container {id}: name {name:?} is not a Kubernetes container name (lower-case \
                  letters, digits, '-')"
+            ));
+        }
+        if let Some(before) = names.get(&id.to_ascii_lowercase()).filter(|b| **b != name) {
+            return Err(format!(
+                "container {id} is named twice: {before:?} and {name:?}; keep one entry"
             ));
         }
         names.insert(id.to_ascii_lowercase(), name);

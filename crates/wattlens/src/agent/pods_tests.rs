@@ -299,3 +299,38 @@ fn a_bad_container_in_the_label_file_is_an_error_naming_it() {
         assert!(e.contains("pods.toml") && e.contains(needle), "{e}");
     }
 }
+
+/// Hostile test: one UID in its `-` and `_` forms with other names was accepted, the last one
+/// winning silently. Now refused; the same names twice are harmless and kept.
+#[test]
+fn a_label_file_naming_one_uid_twice_differently_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("pl7.json");
+    let underscored = UID.replace('-', "_");
+    std::fs::write(
+        &f,
+        format!(
+            "{{\"{UID}\": {{\"namespace\": \"ml\", \"name\": \"a\"}}, \
+             \"{underscored}\": {{\"namespace\": \"x\", \"name\": \"b\"}}}}"
+        ),
+    )
+    .expect("w");
+    let e = PodNames::new(None, Some(&f))
+        .expect_err("conflict")
+        .to_string();
+    assert!(
+        e.contains("pl7.json") && e.contains("named twice") && e.contains("ml/a"),
+        "{e}"
+    );
+    std::fs::write(
+        &f,
+        format!(
+            "{{\"{UID}\": {{\"namespace\": \"ml\", \"name\": \"a\"}}, \
+             \"{}\": {{\"namespace\": \"ml\", \"name\": \"a\"}}}}",
+            UID.to_ascii_uppercase()
+        ),
+    )
+    .expect("w");
+    let p = PodNames::new(None, Some(&f)).expect("same names");
+    assert_eq!(p.get(&underscored).map(|n| n.name.as_str()), Some("a"));
+}

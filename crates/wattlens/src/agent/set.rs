@@ -175,14 +175,21 @@ impl WorkloadSet {
                 if e.workload.command.is_none() && s.workload.command.is_some() {
                     Arc::make_mut(&mut e.workload).command = s.workload.command;
                 }
-                // A pod's names, once known (never changed after: a UID names one pod).
-                if e.workload.pod.is_none() && s.workload.pod.is_some() {
+                // A pod's names as the node says them now: a changed label file renames the
+                // series (a hostile test found the first names kept for good, while the docs
+                // say the file is read again); names no longer known keep the last ones.
+                if s.workload.pod.is_some()
+                    && (e.workload.pod != s.workload.pod
+                        || e.workload.namespace != s.workload.namespace)
+                {
                     let w = Arc::make_mut(&mut e.workload);
                     w.namespace = s.workload.namespace;
                     w.pod = s.workload.pod;
                 }
-                // Likewise a container's name (an id names one container).
-                if e.workload.container_name.is_none() && s.workload.container_name.is_some() {
+                // Likewise a container's name.
+                if s.workload.container_name.is_some()
+                    && e.workload.container_name != s.workload.container_name
+                {
                     Arc::make_mut(&mut e.workload).container_name = s.workload.container_name;
                 }
                 id

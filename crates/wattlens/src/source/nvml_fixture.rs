@@ -13,6 +13,7 @@
 //! [[gpu.mig]]                # MIG instances (fields of `MigUse`)
 //! id = "gi1"
 //! slices = 3
+//! utilisation = 0.5          # fraction 0..1 of its SMs busy (out of it: the file is refused)
 //! pids = [41]
 //! ```
 
@@ -51,10 +52,27 @@ fn read(path: &Path) -> Result<File, SourceError> {
         path: path.to_path_buf(),
         source,
     })?;
-    toml::from_str(&text).map_err(|e| SourceError::Parse {
+    let f: File = toml::from_str(&text).map_err(|e| SourceError::Parse {
         path: path.to_path_buf(),
         text: e.to_string().trim().replace('\n', " "),
-    })
+    })?;
+    // A MIG instance's utilisation is a fraction (a hostile test's 5.0 and -1.0 were clamped
+    // silently): out of 0..1 the fixture is wrong, and says where.
+    for (i, g) in f.gpu.iter().enumerate() {
+        for m in &g.mig {
+            if let Some(u) = m.utilisation.filter(|u| !(0.0..=1.0).contains(u)) {
+                return Err(SourceError::Parse {
+                    path: path.to_path_buf(),
+                    text: format!(
+                        "gpu {i} ({}), MIG instance {}: utilisation = {u} must be a fraction \
+                         between 0 and 1",
+                        g.uuid, m.id
+                    ),
+                });
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// One GPU of a fixture file (see the module's doc).
@@ -172,5 +190,39 @@ mod tests {
         std::fs::write(&f, "[[gpu]]\nuid = 1\n").expect("w");
         let e = FileGpu::all(&f).expect_err("bad").to_string();
         assert!(e.contains("gpus.toml") && e.contains("uid"), "{e}");
+    }
+
+    #[test]
+    fn a_mig_utilisation_outside_0_to_1_is_refused_naming_the_file_and_field() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let f = dir.path().join("gpus.toml");
+        for (u, ok) in [
+            ("0.5", true),
+            ("1.0", true),
+            ("5.0", false),
+            ("-1.0", false),
+        ] {
+            std::fs::write(
+                &f,
+                format!(
+                    "[[gpu]]\nuuid = \"GPU-1\"\nenergy_mj = 1\n[[gpu.mig]]\nid = \"gi1\"\n\
+                     slices = 4\nutilisation = {u}\n"
+                ),
+            )
+            .expect("w");
+            match FileGpu::all(&f) {
+                Ok(_) => assert!(ok, "{u} accepted"),
+                Err(e) => {
+                    let e = e.to_string();
+                    assert!(!ok, "{u}: {e}");
+                    assert!(
+                        e.contains("gpus.toml")
+                            && e.contains("MIG instance gi1: utilisation")
+                            && e.contains("between 0 and 1"),
+                        "{e}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -85,6 +85,8 @@ pub struct Settings {
     pub procfs_from: String,
     /// What gave the cgroup root.
     pub cgroup_from: String,
+    /// What gave the pod label file.
+    pub pod_labels_from: String,
 }
 
 /// A duration as text (`200ms`, `1s`, `5min`) in seconds; the error names `what`.
@@ -257,6 +259,7 @@ pub fn resolve(
         sysfs_from: from(a.sysfs_root.is_some(), "sysfs_root", "sysfs-root"),
         procfs_from: from(a.procfs_root.is_some(), "procfs_root", "procfs-root"),
         cgroup_from: from(a.cgroup_root.is_some(), "cgroup_root", "cgroup-root"),
+        pod_labels_from: from(a.pod_labels.is_some(), "pod_labels", "pod-labels"),
         max_connections,
         sysfs_root: a
             .sysfs_root

@@ -13,19 +13,42 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+/// Descriptors kept for the process's own files beside the connections and the cgroup files
+/// it keeps open: standard streams, the listener, the runtime's epoll and eventfd, the
+/// sampler's reads (one file and a folder per level of the cgroup walk at a time), the GPU
+/// driver. A hostile test under `ulimit -n 12` found half the limit (6 connections) left the
+/// sampler nothing: 105 reads failed with EMFILE and /healthz timed out.
+pub const RESERVE: u64 = 32;
+
 /// The connections open at once: `configured` (`[agent] max_connections`), lowered to half of
-/// this process's soft open-file limit (`ulimit -n`, systemd's `LimitNOFILE`) so that the
-/// sampler's reads of sysfs, procfs and the cgroups always find a free descriptor; with the
-/// limit when it was lowered.
+/// what this process's soft open-file limit (`ulimit -n`, systemd's `LimitNOFILE`) leaves once
+/// [`RESERVE`] and the `kept` cgroup files the sampler may hold open are set aside (at least
+/// 1), so that the sampler's reads of sysfs, procfs and the cgroups always find a free
+/// descriptor; with the limit when it was lowered.
 #[must_use]
-pub fn limit(configured: usize) -> (usize, Option<u64>) {
+pub fn limit(configured: usize, kept: usize) -> (usize, Option<u64>) {
     let soft = std::fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|t| soft_open_files(&t));
-    match soft.map(|n| (n, usize::try_from(n / 2).unwrap_or(usize::MAX))) {
-        Some((n, half)) if half < configured => (half.max(1), Some(n)),
-        _ => (configured, None),
+    match soft {
+        Some(n) => match cap(configured, n, kept) {
+            c if c < configured => (c, Some(n)),
+            _ => (configured, None),
+        },
+        None => (configured, None),
     }
+}
+
+/// `configured`, or half of what `soft` descriptors leave past [`RESERVE`] and `kept`, at
+/// least 1.
+fn cap(configured: usize, soft: u64, kept: usize) -> usize {
+    let free = soft
+        .saturating_sub(RESERVE)
+        .saturating_sub(u64::try_from(kept).unwrap_or(u64::MAX));
+    usize::try_from(free / 2)
+        .unwrap_or(usize::MAX)
+        .max(1)
+        .min(configured.max(1))
 }
 
 /// The soft limit of `Max open files` in `/proc/self/limits` (`None`: unlimited or absent).
@@ -162,6 +185,19 @@ mod tests {
         let unlimited =
             "Max open files            unlimited            unlimited            files\n";
         assert_eq!(soft_open_files(unlimited), None);
+    }
+
+    /// By hand: limit 256, nothing kept: (256 - 32) / 2 = 112; limit 12: 0 left, 1; limit
+    /// 4,096 with 3,072 cgroup files kept: (4,096 - 32 - 3,072) / 2 = 496, under the default
+    /// 256 -> 256; limit 2,048 with 1,024 kept: 496, a configured 1,000 lowered to 496.
+    #[test]
+    fn the_cap_leaves_a_reserve_and_the_kept_files() {
+        assert_eq!(cap(256, 256, 0), 112);
+        assert_eq!(cap(256, 12, 0), 1);
+        assert_eq!(cap(256, 24, 0), 1);
+        assert_eq!(cap(256, 4096, 3072), 256);
+        assert_eq!(cap(1000, 2048, 1024), 496);
+        assert_eq!(cap(256, 100, 1_000_000), 1);
     }
 
     /// Three connections that never end under a limit of 2: the third closes the first; the

@@ -7,6 +7,7 @@
 //! server ([`server`]) encodes it on the first scrape that comes and hands every other scraper
 //! those bytes.
 
+mod accept;
 pub mod config;
 mod conns;
 mod metrics;
@@ -49,7 +50,8 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         };
         if given.is_some() || conf.is_some() {
             anyhow::bail!(
-                "{}: the agent exposes location-based carbon only (market-based carbon is not                  a metric yet, docs/metrics.md); remove it",
+                "{}: the agent exposes location-based carbon only (market-based carbon is not \
+                 a metric yet, docs/metrics.md); remove it",
                 settings::name_of(&a.site, &cfg.site, flag)
             );
         }
@@ -138,6 +140,16 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
             s.procfs_root.display()
         );
     }
+    // Pods' namespaces and names: a label file named but unusable is refused now (exit 2),
+    // before the port is bound and anything says "serving"; later it is only reported.
+    let pods = PodNames::new(Some(&s.pod_logs_root), s.pod_labels.as_deref())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e}; fix or remove the file, or leave out the setting",
+                s.pod_labels_from
+            )
+        })?
+        .with_container_logs(&s.container_logs_root);
     if !s.listen.ip().is_loopback() && s.token.is_none() {
         eprintln!(
             "wattlens agent: listening on {} without --token-file: whoever reaches the port \
@@ -146,9 +158,11 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         );
     }
     let listener = server::bind(s.listen)?;
+    // The bound address: with port 0 the system picks the port, and the line must say which.
+    let bound = listener.local_addr().unwrap_or(s.listen);
     eprintln!(
         "wattlens agent: serving http://{}/metrics every {:?} (sources: {}; workloads under {})",
-        s.listen,
+        bound,
         s.resolution,
         if names.is_empty() {
             "none, CPU modelled".to_string()
@@ -162,14 +176,8 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     let mut discovery = Discovery::new(&s.cgroup_root, &s.procfs_root);
     discovery.want_pids = names.iter().any(|n| *n != "rapl");
     discovery.want_memory = !names.contains(&"rapl");
-    // Pods' namespaces and names: a label file named but unusable is refused now (exit 2);
-    // later it is only reported.
-    let pods = PodNames::new(Some(&s.pod_logs_root), s.pod_labels.as_deref())
-        .map_err(|e| {
-            anyhow::anyhow!("--pod-labels: {e}; fix or remove the file, or leave out the flag")
-        })?
-        .with_container_logs(&s.container_logs_root);
-    discovery.keep_open(open_file_budget());
+    let kept = open_file_budget();
+    discovery.keep_open(kept);
     let node = NodeAgent::new(
         inputs,
         Limits {
@@ -199,11 +207,14 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
         .name("wattlens-sampler".into())
         .spawn(move || sampler.run(start))
         .context("cannot start the sampler thread")?;
-    let (max_connections, lowered) = conns::limit(s.max_connections);
+    let (max_connections, lowered) = conns::limit(s.max_connections, kept);
     if let Some(n) = lowered {
         eprintln!(
-            "wattlens agent: at most {max_connections} HTTP connections at once (half the \
-             open-file limit of {n}; raise it with LimitNOFILE or ulimit -n for more)"
+            "wattlens agent: at most {max_connections} HTTP connection{} at once (half the \
+             open-file limit of {n} less {} for the agent's own files and {kept} for the \
+             cgroup files it keeps open; raise it with LimitNOFILE or ulimit -n for more)",
+            if max_connections == 1 { "" } else { "s" },
+            conns::RESERVE
         );
     }
     server::serve(listener, published, s.token, max_connections)?;

@@ -180,16 +180,9 @@ fn respond(
             p.body(Body::Page),
         );
     }
-    let wants_om = req
-        .headers()
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("application/openmetrics-text"));
-    let gzip = req
-        .headers()
-        .get(ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.split(',').any(|e| e.trim().starts_with("gzip")));
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let wants_om = super::accept::wants_openmetrics(header(ACCEPT));
+    let gzip = super::accept::wants_gzip(header(ACCEPT_ENCODING));
     let (ctype, body) = match (wants_om, gzip) {
         (true, false) => (OPENMETRICS, p.body(Body::OpenMetrics)),
         (true, true) => (OPENMETRICS, p.body(Body::OpenMetricsGz)),
