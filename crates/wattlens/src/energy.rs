@@ -101,6 +101,11 @@ pub struct CounterDiff {
     last: Option<u64>,
     /// When the last reading was taken, s (only through [`CounterDiff::update_at`]).
     last_t: Option<f64>,
+    /// Right after an implausible reading: the last plausible value and when it was read. The
+    /// next reading is judged against it first, so that one glitched reading between two
+    /// true ones costs nothing and invents nothing (a hostile test saw a glitch high, then the
+    /// true value read as a reset that counted the counter's whole value).
+    before_glitch: Option<(u64, Option<f64>)>,
 }
 
 impl CounterDiff {
@@ -120,6 +125,7 @@ impl CounterDiff {
             part: None,
             last: None,
             last_t: None,
+            before_glitch: None,
         }
     }
 
@@ -144,8 +150,25 @@ impl CounterDiff {
     /// Takes a new reading taken at `t` seconds (on the clock of the previous ones); `None`
     /// on the first one.
     pub fn update_at(&mut self, value: u64, t: f64) -> Option<Delta> {
-        let dt = self.last_t.replace(t).map(|l| t - l);
-        self.delta(value, dt)
+        let prev_t = self.last_t.replace(t);
+        let dt = prev_t.map(|l| t - l);
+        // After an implausible reading, once: a plausible rise from the value before it means
+        // that reading was a glitch; count from the value before it, over the time since then.
+        if let Some((good, good_t)) = self.before_glitch.take() {
+            if let (Some(part), Some(good_t)) = (self.part, good_t) {
+                let most = most_counted_uj(power_ceiling(part).0, t - good_t);
+                if value >= good && value - good <= most {
+                    self.last = Some(value);
+                    return Some(Delta::Forward(value - good));
+                }
+            }
+        }
+        let before = (self.last, prev_t);
+        let d = self.delta(value, dt);
+        if let (Some(Delta::Implausible(_)), (Some(good), good_t)) = (&d, before) {
+            self.before_glitch = Some((good, good_t));
+        }
+        d
     }
 
     fn delta(&mut self, value: u64, dt: Option<f64>) -> Option<Delta> {
@@ -180,7 +203,20 @@ impl CounterDiff {
         if self.max != u64::MAX && wrapped <= bound {
             Some(Delta::Forward(wrapped))
         } else {
-            Some(Delta::Reset(value))
+            match most {
+                // What a reset counted since it happened is bounded like any rise: more than
+                // the part could draw in the interval is not energy (a glitch low, or a
+                // counter's whole lifetime value after one), never counted.
+                #[allow(clippy::cast_precision_loss)]
+                Some((part, seconds, most)) if value > most => {
+                    Some(Delta::Implausible(Implausible::Rise {
+                        part,
+                        joules: value as f64 / 1e6,
+                        seconds,
+                    }))
+                }
+                _ => Some(Delta::Reset(value)),
+            }
         }
     }
 }
@@ -314,31 +350,78 @@ mod tests {
         // 328,850 + 171,149 + 1 = 500,000 uJ (500 J <= 2,000 J): forward.
         c.update_at(262_143_000_000, 2.0);
         assert_eq!(c.update_at(171_149, 3.0), Some(Delta::Forward(500_000)));
-        // Across 100 s of missed reads, 150 kJ would still be under 2,000 W x 100 s but above
-        // half the range (131 kJ): a reset, as before.
-        c.update_at(200_000_000_000, 4.0);
+        // Across 100 s of missed reads, 150 kJ would still be under 2,000 W x 101 s but above
+        // half the range (131 kJ): a reset, as before; the 87.9 kJ counted since it is under
+        // 2,000 W x 101 s, so it counts.
+        let mut c2 = CounterDiff::for_part(max, Part::Cpu);
+        c2.update_at(200_000_000_000, 4.0);
         assert_eq!(
-            c.update_at(87_856_671_149, 104.0),
+            c2.update_at(87_856_671_149, 104.0),
             Some(Delta::Reset(87_856_671_149))
         );
-        // DRAM's ceiling is 1,000 W: from the top of a 65,712,999,613 uJ range, 1,500 J in 1 s
-        // is a reset; 900 J a wrap.
+        // DRAM's ceiling is 1,000 W, at most 1,000 W x (1 + 1) s = 2,000 J in 1 s: from the top
+        // of a 65,712,999,613 uJ range, 1,900 J is a wrap; from 30,000 J down to 5 J (a wrap
+        // of 35,718 J) a reset with 5 J counted since it; 2,100 J after the top is neither a
+        // wrap nor a plausible count since a reset: not energy.
         let top = 65_712_999_613;
         let mut d = CounterDiff::for_part(top, Part::Dram);
         d.update_at(top, 0.0);
         assert_eq!(
-            d.update_at(1_499_999_999, 1.0),
-            Some(Delta::Reset(1_499_999_999))
+            d.update_at(1_899_999_999, 1.0),
+            Some(Delta::Forward(1_900_000_000))
         );
-        d.update_at(top, 2.0);
-        assert_eq!(
-            d.update_at(899_999_999, 3.0),
-            Some(Delta::Forward(900_000_000))
-        );
+        d.update_at(30_000_000_000, 100.0);
+        assert_eq!(d.update_at(5_000_000, 101.0), Some(Delta::Reset(5_000_000)));
+        let mut e = CounterDiff::for_part(top, Part::Dram);
+        e.update_at(top, 0.0);
+        assert!(matches!(
+            e.update_at(2_099_999_999, 1.0),
+            Some(Delta::Implausible(_))
+        ));
         // Untimed updates keep the half-range rule.
         let mut u = CounterDiff::for_part(max, Part::Cpu);
         u.update(200_000_000_000);
         assert_eq!(u.update(5_000_000), Some(Delta::Forward(62_148_328_851)));
+    }
+
+    /// Hostile test (round 5, #1): one glitched reading between two true ones. A package at
+    /// 150,000,000,000 uJ, +0.1 J a second; a read of 200,000,000,000 at t = 2, then the true
+    /// 150,000,300,000 at t = 3. The glitch is not energy; the true value after it was judged
+    /// against the glitch, read as a reset and counted whole (150 kJ). Now it is judged
+    /// against the value before the glitch: +0.2 J over 2 s. Total 0.1 + 0 + 0.2 + 0.1 = 0.4 J,
+    /// the true energy.
+    #[test]
+    fn one_glitched_reading_costs_nothing_and_invents_nothing() {
+        use crate::source::Part;
+        let max = 262_143_328_850;
+        let mut c = CounterDiff::for_part(max, Part::Cpu);
+        c.update_at(150_000_000_000, 0.0);
+        let got: Vec<u64> = [
+            (150_000_100_000, 1.0),
+            (200_000_000_000, 2.0),
+            (150_000_300_000, 3.0),
+            (150_000_400_000, 4.0),
+        ]
+        .into_iter()
+        .map(|(v, t)| c.update_at(v, t).expect("a delta").value())
+        .collect();
+        assert_eq!(got, [100_000, 0, 200_000, 100_000]);
+        let mut g = CounterDiff::for_part(max, Part::Cpu);
+        g.update_at(150_000_000_000, 0.0);
+        let got: Vec<u64> = [
+            (150_000_100_000, 1.0),
+            (5_000_000, 2.0),
+            (150_000_200_000, 3.0),
+            (150_000_300_000, 4.0),
+        ]
+        .into_iter()
+        .map(|(v, t)| g.update_at(v, t).expect("a delta").value())
+        .collect();
+        // A glitch low to a small value cannot be told from a reset when it is read: it counts
+        // its 5 J as a reset would (5 J in 1 s is plausible); the way back up from 5 J is no
+        // plausible rise (150 kJ in 1 s) and counts nothing; then +0.1 J. Over-counted: 4.9 J,
+        // at most the part's ceiling x the interval (not the counter's value).
+        assert_eq!(got, [100_000, 5_000_000, 0, 100_000]);
     }
 
     /// Hostile test (round 4, #2): forward jumps were counted whatever power they implied.
@@ -346,8 +429,8 @@ mod tests {
     fn a_rise_implying_an_impossible_power_is_not_energy() {
         use crate::source::Part;
         // RAPL package (range 262,143,328,850 uJ): 1,000,000 -> 200,000,000,000 uJ in 0.2 s is
-        // a rise of 199,999 J, 999,995 W; a package may count at most 2,000 W x (0.2 + 0.25) s
-        // = 900 J. Nothing counted; the next reading counts from the new value: +100,000 uJ.
+        // a rise of 199,999 J, 999,995 W; a package may count at most 2,000 W x (0.2 + 1.0) s
+        // = 2,400 J. Nothing counted; the next reading counts from the new value: +100,000 uJ.
         let mut c = CounterDiff::for_part(262_143_328_850, Part::Cpu);
         assert_eq!(c.update_at(1_000_000, 1.0), None);
         let d = c.update_at(200_000_000_000, 1.2).expect("a delta");
@@ -360,14 +443,14 @@ mod tests {
             c.update_at(200_000_100_000, 1.4),
             Some(Delta::Forward(100_000))
         );
-        // At the ceiling exactly: 900,000,000 uJ in 0.2 s counts; one more uJ does not.
+        // At the ceiling exactly: 2,400,000,000 uJ in 0.2 s counts; one more uJ does not.
         c.update_at(0, 2.0);
         assert_eq!(
-            c.update_at(900_000_000, 2.2),
-            Some(Delta::Forward(900_000_000))
+            c.update_at(2_400_000_000, 2.2),
+            Some(Delta::Forward(2_400_000_000))
         );
         assert!(matches!(
-            c.update_at(1_800_000_001, 2.4),
+            c.update_at(4_800_000_001, 2.4),
             Some(Delta::Implausible(_))
         ));
         // DRAM (1,000 W): +65,712 J in 0.2 s (a whole DRAM range) is not energy.
@@ -392,15 +475,15 @@ mod tests {
             h.update_at(1_000_000_000_005, 0.2),
             Some(Delta::Implausible(_))
         ));
-        // 1 -> u64::MAX -> 5 (hostile trace hg.jsonl): the rise is not energy, the fall of a
-        // counter that never wraps is a reset with 5 uJ counted since.
+        // 1 -> u64::MAX -> 5 (hostile trace hg.jsonl): the rise is not energy, and 5 is a
+        // plausible rise from the 1 before the glitch: 4 uJ, the glitch cost nothing.
         let mut x = CounterDiff::for_part(u64::MAX, Part::Cpu);
         x.update_at(1, 0.0);
         assert!(matches!(
             x.update_at(u64::MAX, 1.0),
             Some(Delta::Implausible(_))
         ));
-        assert_eq!(x.update_at(5, 2.0), Some(Delta::Reset(5)));
+        assert_eq!(x.update_at(5, 2.0), Some(Delta::Forward(4)));
         // Plausible fast rises count exactly: a 700 W GPU over 0.2 s is 140 J; a package at
         // 400 W over 1 s is 400 J.
         let mut p = CounterDiff::for_part(u64::MAX, Part::Gpu);

@@ -46,11 +46,21 @@ fn a_bad_pod_label_file_is_refused_before_serving_and_names_its_config_key() {
 #[test]
 fn listen_on_port_0_prints_the_port_it_got() {
     let node = FakeNode::new(&["a.service"]);
-    let mut child = agent_cmd(&node, &["--listen", "127.0.0.1:0", "--grid", "FR"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
+    let mut child = agent_cmd(
+        &node,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--grid",
+            "FR",
+            "--interval",
+            "200ms",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("starts");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let serving = loop {
         match lines.next() {
@@ -62,6 +72,12 @@ fn listen_on_port_0_prints_the_port_it_got() {
             }
         }
     };
+    // Hostile round 5 #5: the line said "every 1s" for a 200 ms interval (the publication
+    // period alone); it names both.
+    assert!(
+        serving.contains("sampling every 200ms, figures published every 1s"),
+        "{serving}"
+    );
     let port: u16 = serving
         .split("http://127.0.0.1:")
         .nth(1)

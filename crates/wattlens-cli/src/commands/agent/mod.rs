@@ -161,8 +161,10 @@ pub fn run(a: &AgentArgs, cat: &Catalog, cfg: &Config) -> Result<ExitStatus> {
     // The bound address: with port 0 the system picks the port, and the line must say which.
     let bound = listener.local_addr().unwrap_or(s.listen);
     eprintln!(
-        "wattlens agent: serving http://{}/metrics every {:?} (sources: {}; workloads under {})",
+        "wattlens agent: serving http://{}/metrics, sampling every {:?}, figures published \
+         every {:?} (sources: {}; workloads under {})",
         bound,
+        s.interval,
         s.resolution,
         if names.is_empty() {
             "none, CPU modelled".to_string()
