@@ -101,7 +101,12 @@ pub fn run(args: &ReportArgs, place: &Place, out: &mut Output) -> Result<ExitSta
         (None, _) => None,
     };
     let (read, what) = match source.as_str() {
-        "-" => (None, "SOURCE"),
+        // Standard input redirected from a file is that file (hostile round 5: `report - -o
+        // s.json < s.json` replaced its own input); a pipe has no identity and is never it.
+        "-" => (
+            Some(std::path::Path::new("/dev/stdin")),
+            "SOURCE (standard input)",
+        ),
         s if history_id(s).is_some() && !std::path::Path::new(s).exists() => {
             (place.path().ok(), "the history ledger")
         }

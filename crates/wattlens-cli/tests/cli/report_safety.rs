@@ -153,3 +153,35 @@ fn a_history_id_too_large_is_echoed_as_typed() {
         "{err}"
     );
 }
+
+/// Hostile round 5, #4: `report - -o s.json < s.json` replaced its own input with HTML, exit 0
+/// (`/dev/stdin` as SOURCE was already refused). Standard input from a file is that file.
+#[test]
+fn output_naming_the_file_standard_input_reads_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = footprint(dir.path());
+    let before = std::fs::read(&src).expect("read");
+    let o = isolated()
+        .env("WATTLENS_HISTORY", dir.path().join("l.db"))
+        .args(["report", "-", "--format", "html", "-o"])
+        .arg(&src)
+        .stdin(std::fs::File::open(&src).expect("open"))
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("-o and SOURCE (standard input) name the same file"));
+    assert_eq!(std::fs::read(&src).expect("read"), before);
+    // From another file through stdin, -o is written.
+    let other = dir.path().join("page.html");
+    let o = isolated()
+        .env("WATTLENS_HISTORY", dir.path().join("l.db"))
+        .args(["report", "-", "--format", "html", "-o"])
+        .arg(&other)
+        .stdin(std::fs::File::open(&src).expect("open"))
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&other)
+        .expect("page")
+        .starts_with("<!DOCTYPE html>"));
+}

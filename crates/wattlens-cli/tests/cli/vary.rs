@@ -332,6 +332,11 @@ fn bad_vary_input_is_refused_naming_the_flag() {
         &["--vary", "pue=1.1", "--vary", "pue=1.2"],
         &["--vary pue is given twice"],
     );
+    // Hostile round 5: the same value twice made two identical variants (and ledger rows).
+    bad(
+        &["--vary", "pue=1.1,1.1"],
+        &["--vary pue: the value 1.1 is given twice"],
+    );
     bad(&["--vary", "json=1"], &["unknown key `json`"]);
     bad(
         &["--vary", "pue=1.1", "--compare", "x.json"],

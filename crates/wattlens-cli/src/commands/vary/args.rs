@@ -226,6 +226,15 @@ pub(super) fn variants(cmd: &EstimateCommand) -> Result<(String, Vec<Variant>)> 
             continue;
         }
         let (key, values) = parse_one(item, &keys, sub_name)?;
+        // The same value twice is the same variant twice (hostile round 5: two identical rows
+        // in the output and the ledger).
+        if let Some((_, v)) = values
+            .iter()
+            .enumerate()
+            .find(|(i, v)| values[..*i].contains(v))
+        {
+            bail!("--vary {key}: the value {v} is given twice; give each value once");
+        }
         if asked.iter().any(|(k, _)| *k == key) {
             bail!("--vary {key} is given twice; put every value in one: --vary {key}=V1,V2,V3");
         }
