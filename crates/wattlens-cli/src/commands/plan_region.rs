@@ -131,7 +131,7 @@ fn within(flag: &str, v: f64, (lo, hi): (f64, f64), words: &str) -> Result<f64> 
 }
 
 /// A single value (not a range) of a flag.
-fn single(flag: &str, r: Option<Range>) -> Result<f64> {
+pub(super) fn single(flag: &str, r: Option<Range>) -> Result<f64> {
     match r {
         Some(r) if r.is_point() => Ok(r.lo),
         Some(_) => bail!("invalid value for {flag}: give a single value here, not a range"),
@@ -140,7 +140,7 @@ fn single(flag: &str, r: Option<Range>) -> Result<f64> {
 }
 
 /// `P50 (P5..P95)` of a mass, or the P50 alone for a point.
-fn mass(p: &Percentiles) -> String {
+pub(super) fn mass(p: &Percentiles) -> String {
     if p.p5 == p.p95 {
         fmt_mass_kg(p.p50)
     } else {

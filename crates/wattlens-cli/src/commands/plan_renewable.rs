@@ -4,6 +4,7 @@
 //! `--series`) resolved as estimates do, the plan from the library, then a table or the
 //! `wattlens.plan/v1` JSON object.
 
+use super::plan_region::{mass, single};
 use crate::cli::{PlanRenewableArgs, SeriesSignal};
 use crate::settings::{self, Config};
 use crate::{ExitStatus, Output};
@@ -16,8 +17,7 @@ use wattlens::plan::renewable::{
     parse_profile, plan_renewable, profile::shipped_supply_names, shipped_supply, GridCarbon,
     OtherLoad, Profile, RenewError, RenewInputs, RenewJob, RenewablePlan, Storage,
 };
-use wattlens::report::fmt_mass_kg;
-use wattlens::uncertainty::{fmt_num, Percentiles, Range, DEFAULT_SAMPLES};
+use wattlens::uncertainty::{fmt_num, DEFAULT_SAMPLES};
 
 /// Runs `plan renewable`.
 pub fn run(
@@ -230,28 +230,6 @@ fn point_kw(flag: &str, text: &str) -> Result<f64> {
     Ok(w / 1000.0)
 }
 
-fn single(flag: &str, r: Option<Range>) -> Result<f64> {
-    match r {
-        Some(r) if r.is_point() => Ok(r.lo),
-        Some(_) => bail!("invalid value for {flag}: give a single value, not a range"),
-        None => bail!("invalid value for {flag}: give a value"),
-    }
-}
-
-/// `P50 (P5..P95)` of a mass, or the P50 alone for a point.
-fn kg(p: &Percentiles) -> String {
-    if p.p5 == p.p95 {
-        fmt_mass_kg(p.p50)
-    } else {
-        format!(
-            "{} ({}..{})",
-            fmt_mass_kg(p.p50),
-            fmt_mass_kg(p.p5),
-            fmt_mass_kg(p.p95)
-        )
-    }
-}
-
 fn percent(f: f64) -> String {
     format!("{}%", fmt_num(f * 100.0))
 }
@@ -292,15 +270,15 @@ fn table(p: &RenewablePlan) -> String {
             "grid carbon".into(),
             format!(
                 "{} at release -> {} scheduled",
-                kg(&p.grid_carbon_kgco2e_before),
-                kg(&p.grid_carbon_kgco2e_after)
+                mass(&p.grid_carbon_kgco2e_before),
+                mass(&p.grid_carbon_kgco2e_after)
             ),
         ),
         (
             "carbon avoided".into(),
             format!(
                 "{} at {} ({} signal)",
-                kg(&p.carbon_avoided_kgco2e),
+                mass(&p.carbon_avoided_kgco2e),
                 p.carbon_basis,
                 p.signal
             ),

@@ -320,6 +320,40 @@ impl<'a> Planner<'a> {
     }
 }
 
+/// The latest a job may end: its deadline, refused at or before `earliest`, and clamped (with
+/// a note) to `s1`, the end of the series; `s1` without a deadline. One rule for a job of a
+/// length (`plan window`) and for a recorded run's profile (`plan window --profile`).
+///
+/// # Errors
+/// [`PlanError`] naming `--deadline` when it is at or before the start.
+pub(super) fn latest_end(
+    deadline: Option<Timestamp>,
+    earliest: Timestamp,
+    s1: Timestamp,
+    notes: &mut Vec<String>,
+) -> Result<Timestamp, PlanError> {
+    match deadline {
+        Some(dl) if dl <= earliest => Err(PlanError::invalid(
+            Field::Deadline,
+            format!(
+                "{} is at or before the start, {}",
+                shown(dl),
+                shown(earliest)
+            ),
+        )),
+        Some(dl) if dl > s1 => {
+            notes.push(format!(
+                "the deadline {} is after the series ends: the job is planned to end by {}",
+                shown(dl),
+                shown(s1)
+            ));
+            Ok(s1)
+        }
+        Some(dl) => Ok(dl),
+        None => Ok(s1),
+    }
+}
+
 fn plan(
     series: &IntensitySeries,
     index: &ContiguousIndex,
@@ -371,28 +405,7 @@ fn plan(
         ));
     }
     let mut notes = Vec::new();
-    let latest_end = match job.deadline {
-        Some(dl) if dl <= earliest => {
-            return Err(PlanError::invalid(
-                Field::Deadline,
-                format!(
-                    "{} is at or before the start, {}",
-                    shown(dl),
-                    shown(earliest)
-                ),
-            ))
-        }
-        Some(dl) if dl > s1 => {
-            notes.push(format!(
-                "the deadline {} is after the series ends: the job is planned to end by {}",
-                shown(dl),
-                shown(s1)
-            ));
-            s1
-        }
-        Some(dl) => dl,
-        None => s1,
-    };
+    let latest_end = latest_end(job.deadline, earliest, s1, &mut notes)?;
     if latest_end.duration_since(earliest) < d {
         let field = if job.deadline.is_some_and(|dl| dl < s1) {
             Field::Deadline

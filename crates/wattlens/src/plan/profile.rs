@@ -295,28 +295,7 @@ impl Planner<'_> {
             crate::uncertainty::fmt_num(d.as_secs_f64()),
             crate::uncertainty::fmt_num(job.it_energy_kwh.p50)
         )];
-        let latest_end = match job.deadline {
-            Some(dl) if dl <= earliest => {
-                return Err(PlanError::invalid(
-                    Field::Deadline,
-                    format!(
-                        "{} is at or before the start, {}",
-                        shown(dl),
-                        shown(earliest)
-                    ),
-                ))
-            }
-            Some(dl) if dl > s1 => {
-                notes.push(format!(
-                    "the deadline {} is after the series ends: the job is planned to end by {}",
-                    shown(dl),
-                    shown(s1)
-                ));
-                s1
-            }
-            Some(dl) => dl,
-            None => s1,
-        };
+        let latest_end = super::account::latest_end(job.deadline, earliest, s1, &mut notes)?;
         if latest_end.duration_since(earliest) < d {
             return Err(bad(format!(
                 "the recorded run {} lasts {}, longer than {} (from the start to the {})",
