@@ -215,17 +215,23 @@ pub fn fmt_input(v: f64) -> String {
     fmt_human(v)
 }
 
-/// A time in seconds from the start of a run, as the notes print it: tenths (`2.0`) when that
-/// is exact, otherwise to the microsecond a trace records, trailing zeros dropped (`0.02`,
-/// `1.234567`). A counter reset at t = 0.02 s was noted "at t = 0.0 s" (hostile round 4, item
-/// 11).
+/// A time in seconds from the start of a run, as every note prints it: to the millisecond,
+/// trailing zeros dropped, at least one decimal (`2.0`, `0.02`, `1.235`). A counter reset at
+/// t = 0.02 s was noted "at t = 0.0 s" (hostile round 4, item 11), and notes mixed
+/// "t = 1.600242 s" with "t = 1.3 s" (round 5).
 #[must_use]
 pub fn fmt_seconds(t: f64) -> String {
-    let tenths = t * 10.0;
-    if !t.is_finite() || (tenths - tenths.round()).abs() < 1e-6 {
-        return format!("{t:.1}");
+    if !t.is_finite() {
+        return format!("{t}");
     }
-    format!("{t:.6}").trim_end_matches('0').to_string()
+    // `+ 0.0` makes a rounded -0.0 plain 0.0.
+    let s = format!("{:.3}", (t * 1e3).round() / 1e3 + 0.0);
+    let s = s.trim_end_matches('0');
+    if s.ends_with('.') {
+        format!("{s}0")
+    } else {
+        s.to_string()
+    }
 }
 
 /// `1234567` as `1,234,567`.
@@ -775,13 +781,15 @@ mod tests {
     }
 
     #[test]
-    fn seconds_print_tenths_or_as_many_digits_as_the_trace_holds() {
+    fn seconds_print_to_the_millisecond_with_one_decimal_at_least() {
         use super::fmt_seconds;
         assert_eq!(fmt_seconds(2.0), "2.0");
         assert_eq!(fmt_seconds(0.5), "0.5");
         assert_eq!(fmt_seconds(0.02), "0.02");
         assert_eq!(fmt_seconds(0.0), "0.0");
-        assert_eq!(fmt_seconds(1.234_567), "1.234567");
+        assert_eq!(fmt_seconds(1.234_567), "1.235");
+        assert_eq!(fmt_seconds(1.600_242), "1.6");
+        assert_eq!(fmt_seconds(-0.0001), "0.0");
         assert_eq!(fmt_seconds(3600.25), "3600.25");
         // 0.1 + 0.2 is 0.30000000000000004: still tenths.
         assert_eq!(fmt_seconds(0.1 + 0.2), "0.3");

@@ -152,7 +152,7 @@ fn a_replayed_counter_jump_counts_nothing_and_is_said() {
     let n = notes(&v);
     assert!(
         n.contains(
-            "rapl/package-0: 1 implausible reading was not counted (the first at t = 1 s: its \
+            "rapl/package-0: 1 implausible reading was not counted (the first at t = 1.0 s: its \
              energy counter rose 199999 J in 1 s (199999 W), more than a CPU package can draw \
              (2000 W))"
         ),

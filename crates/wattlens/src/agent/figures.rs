@@ -60,8 +60,9 @@ impl Lost {
         *n += 1;
         if *n == 1 {
             self.note(format!(
-                "{device}: an implausible reading at t = {t:.1} s ({what}) was not counted \
-                 (wattlens_implausible_readings_total counts them)"
+                "{device}: an implausible reading at t = {ts} s ({what}) was not counted \
+                 (wattlens_implausible_readings_total counts them)",
+                ts = crate::uncertainty::fmt_seconds(t)
             ));
         }
     }

@@ -64,8 +64,9 @@ impl NodeAgent {
                     if let Delta::Reset(_) = delta {
                         *self.lost.resets.entry(key.to_string()).or_insert(0) += 1;
                         self.lost.note(format!(
-                            "{key}: energy counter reset at t = {t:.1} s (driver reload?); \
-                             counting from the reset"
+                            "{key}: energy counter reset at t = {ts} s (driver reload?); \
+                             counting from the reset",
+                            ts = crate::uncertainty::fmt_seconds(t)
                         ));
                     }
                     #[allow(clippy::cast_precision_loss)]
@@ -122,16 +123,18 @@ impl NodeAgent {
                     *n += 1;
                     if *n == 1 {
                         self.lost.note(format!(
-                            "{key}: a read failed at t = {t:.1} s ({reason}); retried, its \
-                             next reading covers the gap"
+                            "{key}: a read failed at t = {ts} s ({reason}); retried, its \
+                             next reading covers the gap",
+                            ts = crate::uncertainty::fmt_seconds(t)
                         ));
                     }
                 }
                 Value::Dropped { reason } => {
                     self.lost.dropped.insert(key.to_string(), reason.clone());
                     self.lost.note(format!(
-                        "{key} dropped at t = {t:.1} s: {reason}; its energy from then on is \
-                         not counted"
+                        "{key} dropped at t = {ts} s: {reason}; its energy from then on is \
+                         not counted",
+                        ts = crate::uncertainty::fmt_seconds(t)
                     ));
                 }
                 Value::Machine { .. } | Value::Tree { .. } => {}

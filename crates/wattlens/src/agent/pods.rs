@@ -380,6 +380,7 @@ fn parse(text: &str) -> Result<FileNames, String> {
             .collect::<Vec<_>>()
     };
     let pairs: Vec<(String, PodName)> = if text.trim_start().starts_with('{') {
+        crate::json_keys::check_unique_keys(text).map_err(|e| e.to_string())?;
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if v.get("items").is_some_and(serde_json::Value::is_array) {
             let l: PodList = serde_json::from_value(v).map_err(|e| e.to_string())?;

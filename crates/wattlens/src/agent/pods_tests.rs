@@ -334,3 +334,32 @@ fn a_label_file_naming_one_uid_twice_differently_is_refused() {
     let p = PodNames::new(None, Some(&f)).expect("same names");
     assert_eq!(p.get(&underscored).map(|n| n.name.as_str()), Some("a"));
 }
+
+/// Hostile round 5: one UID as the same JSON key twice, with other names, was read with the
+/// last one winning (`serde_json::Value` keeps the last). Now refused, naming the file, the key
+/// and its line; the TOML form already refused a key twice.
+#[test]
+fn a_json_label_file_with_one_key_twice_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("pl8.json");
+    std::fs::write(
+        &f,
+        format!(
+            "{{\"{UID}\": {{\"namespace\": \"ml\", \"name\": \"a\"}},\n\
+             \"{UID}\": {{\"namespace\": \"x\", \"name\": \"b\"}}}}"
+        ),
+    )
+    .expect("w");
+    let e = PodNames::new(None, Some(&f)).expect_err("dup").to_string();
+    assert!(
+        e.contains("pl8.json") && e.contains("twice in one object") && e.contains("line 2"),
+        "{e}"
+    );
+    let t = dir.path().join("pl8.toml");
+    std::fs::write(
+        &t,
+        format!("[\"{UID}\"]\nnamespace = \"ml\"\nname = \"a\"\nname = \"b\"\n"),
+    )
+    .expect("w");
+    assert!(PodNames::new(None, Some(&t)).is_err());
+}

@@ -110,8 +110,10 @@ pub(crate) fn split(n: &Node<'_>, uses: &[Use]) -> Split {
     // CPU: (active, idle) of the node.
     let cpu = match n.cpu {
         Cpu::Measured(e) => {
-            let idle = e * cpu_curve(0.0) / cpu_curve(n.u);
-            Some((e - idle, idle))
+            // The active share from the curve's rise above idle, so that a machine at rest
+            // has exactly no active energy (e - e x c0/c(u) left 3.94e-15 mWh of rounding).
+            let active = e * (cpu_curve(n.u) - cpu_curve(0.0)) / cpu_curve(n.u);
+            Some((active, e - active))
         }
         Cpu::Modelled(tdp) => {
             let u = if uses.is_empty() { n.u } else { n.u.max(sum_c) };
@@ -204,6 +206,40 @@ mod tests {
         }
         assert!((s.unattributed[1] - 6.0).abs() < 1e-9, "{s:?}");
         assert!((total(&s.node) - 75.0).abs() < 1e-9, "{s:?}");
+    }
+
+    #[test]
+    fn a_measured_cpu_at_rest_has_exactly_no_active_energy() {
+        // Hostile round 5: 1,500 J measured over a machine with nothing busy printed "CPU
+        // (active) 3.94e-15 mWh" (e - e x c(0)/c(0) in floating point). At u = 0 the active
+        // share is 0 exactly and the idle share the whole measurement; at u = 0.5 (curve 0.75
+        // against 0.12 idle) the active share is 0.63/0.75 = 84% and the parts sum to it.
+        for e in [1_500.0, 1.0e-3, 7.3e12, 0.1 + 0.2] {
+            let n = Node {
+                dt: 1.0,
+                cpus: 4.0,
+                d_busy: 0.0,
+                u: 0.0,
+                mem_gb: 0.0,
+                cpu: Cpu::Measured(e),
+                dram: Dram::Absent,
+                gpus: &[],
+            };
+            let s = split(&n, &[]);
+            assert_eq!(s.node[0], 0.0, "{e}: {s:?}");
+            assert_eq!(s.node[1], e, "{e}: {s:?}");
+            let busy = split(
+                &Node {
+                    u: 0.5,
+                    d_busy: 2.0,
+                    ..n
+                },
+                &[],
+            );
+            let want = e * (cpu_curve(0.5) - cpu_curve(0.0)) / cpu_curve(0.5);
+            assert!((busy.node[0] - want).abs() <= 1e-12 * e, "{e}: {busy:?}");
+            assert!((total(&busy.node) - e).abs() <= 1e-12 * e, "{e}: {busy:?}");
+        }
     }
 
     #[test]

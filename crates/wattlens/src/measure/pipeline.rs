@@ -408,7 +408,7 @@ impl Pipeline {
             let n = text.len();
             self.mark_warning(|| {
                 format!(
-                    "mark at t = {t:.2} s: a line of {n} bytes is longer than {MAX_MARK_BYTES} bytes; ignored"
+                    "mark at t = {ts} s: a line of {n} bytes is longer than {MAX_MARK_BYTES} bytes; ignored", ts = crate::uncertainty::fmt_seconds(t)
                 )
             });
             return;
@@ -422,7 +422,7 @@ impl Pipeline {
             ("begin", false) => {
                 if self.open.contains_key(name) {
                     self.mark_warning(|| format!(
-                        "mark at t = {t:.2} s: window {name:?} is already open; the second begin is ignored"
+                        "mark at t = {ts} s: window {name:?} is already open; the second begin is ignored", ts = crate::uncertainty::fmt_seconds(t)
                     ));
                 } else {
                     let snap = self.snapshot(t);
@@ -436,12 +436,16 @@ impl Pipeline {
                     self.windows.push((n, start, stop));
                 }
                 None => self.mark_warning(|| {
-                    format!("mark at t = {t:.2} s: \"end {name}\" without a begin; ignored")
+                    format!(
+                        "mark at t = {ts} s: \"end {name}\" without a begin; ignored",
+                        ts = crate::uncertainty::fmt_seconds(t)
+                    )
                 }),
             },
             _ => self.mark_warning(|| {
                 format!(
-                    "mark at t = {t:.2} s: {text:?} is not \"begin NAME\" or \"end NAME\"; ignored"
+                    "mark at t = {ts} s: {text:?} is not \"begin NAME\" or \"end NAME\"; ignored",
+                    ts = crate::uncertainty::fmt_seconds(t)
                 )
             }),
         }
@@ -583,9 +587,36 @@ impl Pipeline {
                         .count += 1;
                 }
                 Value::Dropped { reason } => {
-                    self.device_warning(|| format!("{key} dropped at t = {t:.1} s: {reason}"));
+                    self.device_warning(|| {
+                        format!(
+                            "{key} dropped at t = {ts} s: {reason}",
+                            ts = crate::uncertainty::fmt_seconds(t)
+                        )
+                    });
                     self.dropped.insert(key.clone());
                 }
+            }
+        }
+        // A device read before that has no line in this poll (a hand-made or cut trace: the
+        // sampler reads every device at every poll) is a missed read, so that its counter's next
+        // reading covers the gap. It was charged by the model instead, and labelled the whole
+        // run's CPU `modelled` (hostile round 5).
+        if !self.parts.is_empty() {
+            let present: std::collections::HashSet<&DeviceId> =
+                batch.iter().map(|r| &r.device).collect();
+            for (key, part) in &self.parts {
+                if present.contains(key) || self.dropped.contains(key) {
+                    continue;
+                }
+                missed.push(*part);
+                self.misses
+                    .entry(key.clone())
+                    .or_insert_with(|| Misses {
+                        count: 0,
+                        first_t: t,
+                        reason: "no reading in this poll".to_string(),
+                    })
+                    .count += 1;
             }
         }
         if self.first_t.is_none() {

@@ -123,7 +123,7 @@ fn a_power_reading_past_the_ceiling_is_a_missed_read() {
     assert!((gpu - 400.0).abs() < 1e-9, "{gpu}");
     assert!(
         m.warnings.iter().any(|w| w
-            == "hwmon/hwmon3: 1 implausible reading was not counted (the first at t = 1 s: a \
+            == "hwmon/hwmon3: 1 implausible reading was not counted (the first at t = 1.0 s: a \
                 power reading of 1.000e9 W, more than a GPU can draw (5000 W)); it is taken as \
                 a missed read"),
         "{:?}",
@@ -180,6 +180,47 @@ fn plausible_fast_rises_count_exactly() {
     assert!((cpu(&m) - 400.0).abs() < 1e-9, "{}", cpu(&m));
     assert!(
         !m.warnings.iter().any(|w| w.contains("implausible")),
+        "{:?}",
+        m.warnings
+    );
+}
+
+/// Hostile round 5: a hand-made trace whose poll at t = 2 has no package line was charged by
+/// the CPU model for that interval and labelled the whole run's CPU `modelled`. A device read
+/// before and absent from a poll is a missed read: the counter's next reading covers the gap.
+/// Package 0, 100, (none), 300, 400 J at t = 0..4: 400 J, all measured, the model never used
+/// (it would add 100 W TDP x curve x 1 s); a note counts the poll that lacked it.
+#[test]
+fn a_poll_without_a_devices_line_is_a_missed_read_not_the_model() {
+    let mut p = Pipeline::new(inputs());
+    for (t, j) in [
+        (0.0, Some(0)),
+        (1.0, Some(100)),
+        (2.0, None),
+        (3.0, Some(300)),
+        (4.0, Some(400)),
+    ] {
+        let mut batch = vec![machine(t)];
+        if let Some(j) = j {
+            batch.push(package(t, j * 1_000_000));
+        }
+        p.tick(&batch);
+    }
+    let m = p.finish();
+    assert!((cpu(&m) - 400.0).abs() < 1e-9, "{}", cpu(&m));
+    let methods: Vec<_> = m
+        .breakdown
+        .components
+        .iter()
+        .filter(|c| matches!(c.key, Figure::ComponentCpu | Figure::ComponentCpuIdle))
+        .map(|c| c.method)
+        .collect();
+    assert_eq!(methods, [Method::Measured, Method::Measured]);
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.starts_with("rapl/package-0: 1 read failed")
+                && w.contains("t = 2.0 s: no reading in this poll")),
         "{:?}",
         m.warnings
     );

@@ -231,8 +231,9 @@ impl Pipeline {
                     ""
                 };
                 format!(
-                    "{key}: {n} {reads} failed and {were} retried (the first at t = {:.1} s: {}){how}",
-                    m.first_t, m.reason
+                    "{key}: {n} {reads} failed and {were} retried (the first at t = {} s: {}){how}",
+                    crate::uncertainty::fmt_seconds(m.first_t),
+                    m.reason
                 )
             })
             .collect();
@@ -277,7 +278,7 @@ impl Pipeline {
                     "{key}: {n} implausible {readings} {were} not counted (the first at t = {} \
                      s: {}); {how}",
                     // To the millisecond: 0.02 s, 1.2 s, never 1.115e-6 s.
-                    crate::uncertainty::fmt_num((r.first_t * 1e3).round() / 1e3),
+                    crate::uncertainty::fmt_seconds(r.first_t),
                     r.first
                 )
             })

@@ -29,34 +29,44 @@ fn entries(header: &str) -> impl Iterator<Item = (String, f64)> + '_ {
     })
 }
 
-/// Whether to serve OpenMetrics rather than the classic text format: only when the scraper
-/// names `application/openmetrics-text` with a weight above 0 and at least the weight it gives
-/// the text format (`text/plain`, else `text/*`, else `*/*`: the most specific range that
-/// matches). Anything else gets the text format, also when nothing matches (the format every
-/// Prometheus-compatible scraper reads).
+/// Whether to serve OpenMetrics rather than the classic text format. Each format takes the
+/// weight of the most specific range that matches it (OpenMetrics:
+/// `application/openmetrics-text`, else `application/*`, else `*/*`; text: `text/plain`, else
+/// `text/*`, else `*/*`). OpenMetrics is served when its weight is above 0 and above the text
+/// format's, or equal to it when the scraper named `application/openmetrics-text` itself.
+/// Anything else gets the text format, also when nothing matches or both weigh 0 (no 406:
+/// the format every Prometheus-compatible scraper reads, as Prometheus's own client libraries
+/// do).
 pub fn wants_openmetrics(accept: Option<&str>) -> bool {
     let Some(accept) = accept else {
         return false;
     };
-    let mut om: Option<f64> = None;
-    // (specificity, weight) of the most specific range that matches text/plain.
+    // (specificity, weight) of the most specific range that matches each format.
+    let mut om: Option<(u8, f64)> = None;
     let mut text: Option<(u8, f64)> = None;
+    let take = |slot: &mut Option<(u8, f64)>, specificity: u8, q: f64| match slot {
+        Some((s, w)) if *s == specificity => *w = w.max(q),
+        Some((s, _)) if *s > specificity => {}
+        _ => *slot = Some((specificity, q)),
+    };
     for (name, q) in entries(accept) {
-        let specificity = match name.as_str() {
-            "application/openmetrics-text" => {
-                om = Some(om.map_or(q, |o: f64| o.max(q)));
-                continue;
+        match name.as_str() {
+            "application/openmetrics-text" => take(&mut om, 3, q),
+            "application/*" => take(&mut om, 2, q),
+            "text/plain" => take(&mut text, 3, q),
+            "text/*" => take(&mut text, 2, q),
+            "*/*" => {
+                take(&mut om, 1, q);
+                take(&mut text, 1, q);
             }
-            "text/plain" => 3,
-            "text/*" => 2,
-            "*/*" => 1,
-            _ => continue,
-        };
-        if text.is_none_or(|(s, _)| specificity > s) {
-            text = Some((specificity, q));
+            _ => {}
         }
     }
-    om.is_some_and(|o| o > 0.0 && o >= text.map_or(0.0, |(_, t)| t))
+    let Some((om_s, om_q)) = om else {
+        return false;
+    };
+    let text_q = text.map_or(0.0, |(_, t)| t);
+    om_q > 0.0 && (om_q > text_q || (om_q == text_q && om_s == 3))
 }
 
 /// Whether to gzip the body: when `Accept-Encoding` names `gzip` with a weight above 0.
@@ -92,7 +102,18 @@ mod tests {
         assert!(!om("image/png"));
         assert!(!om("application/openmetrics-text;q=abc"));
         assert!(!om("*/*"));
-        assert!(!om("application/*"));
+        // Hostile round 5: wildcard subtypes were not ranked. `application/*` now stands for
+        // OpenMetrics (served when it outweighs text: alone, it does), `*/*` for both (text on a
+        // tie).
+        assert!(om("application/*"));
+        assert!(om("application/*;q=0.9, text/plain;q=0.5"));
+        assert!(!om("application/*;q=0.5, text/*;q=0.9"));
+        assert!(om("text/plain;q=0.1, */*;q=0.8"));
+        // The most specific OpenMetrics range counts: named with q=0, application/* is moot.
+        assert!(!om("application/openmetrics-text;q=0, application/*;q=1"));
+        // Nothing acceptable: text (never a 406).
+        assert!(!om("*/*;q=0"));
+        assert!(!om("application/openmetrics-text;q=0, text/plain;q=0"));
     }
 
     #[test]

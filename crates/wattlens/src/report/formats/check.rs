@@ -96,6 +96,7 @@ impl Document {
     /// [`DocumentError::Json`] when the text is not a `wattlens.footprint/v1` object,
     /// [`DocumentError::Invalid`] naming each field that fails the check.
     pub fn read(text: &str) -> Result<Self, DocumentError> {
+        crate::json_keys::check_unique_keys(text)?;
         let doc = Self::from_json(text)?;
         let raw: Value = serde_json::from_str(text)?;
         let problems = doc.check(&raw);
@@ -280,5 +281,19 @@ mod tests {
     #[test]
     fn not_json_is_its_own_error() {
         assert!(matches!(Document::read("{"), Err(DocumentError::Json(_))));
+    }
+
+    #[test]
+    fn a_figure_named_twice_is_refused() {
+        // `serde_json::Value` keeps the last of two equal keys: a footprint naming its facility
+        // energy twice would report whichever came last. Refused before anything is read.
+        let e = Document::read("{\"facility_energy_kwh\": 1.0,\n\"facility_energy_kwh\": 2.0}")
+            .expect_err("dup");
+        let s = e.to_string();
+        assert!(matches!(e, DocumentError::Json(_)), "{s}");
+        assert!(
+            s.contains("\"facility_energy_kwh\" twice") && s.contains("line 2"),
+            "{s}"
+        );
     }
 }
