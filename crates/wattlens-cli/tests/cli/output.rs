@@ -145,7 +145,7 @@ fn explain_prints_steps_with_sources_and_assumptions() {
         "source:",
         "assumptions:",
         // The calibrated prior replaced the headline-MFU default (issue 9).
-        "effective_utilisation = 0.146..0.642 [default]",
+        "effective_utilisation = 0.139..0.615 [default]",
         "u_eff = effective utilisation (calibrated prior",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");

@@ -24,21 +24,24 @@ fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figur
     let v = json(&["validate", "--kind", "train", "--cross-validate"]);
     assert_eq!(v["schema"], "wattlens.validate/v1");
     assert_eq!(v["kind"], "train");
-    // 31 runs with parameters, tokens and hours (+ GLM-130B, whose hours are a bound).
-    assert_eq!(v["hours"].as_array().expect("rows").len(), 32);
+    // 55 runs with parameters, tokens and hours since the table's second pass (2026-11-26:
+    // 31 before), + GLM-130B and OPT-175B, whose hours are bounds.
+    assert_eq!(v["hours"].as_array().expect("rows").len(), 57);
 
-    // Held-back families (the shipped prior never saw them): 5 runs of 5 families.
+    // Held-back families (the shipped prior never saw them): 12 runs of 9 families (5 of 5
+    // before the second pass: 14%, 5 of 5, 3.77).
     let h = summary(&v, "hours_summary", "held-back");
-    assert_eq!(f(h, "rows"), 5.0);
+    assert_eq!(f(h, "rows"), 12.0);
     assert!(f(h, "median_abs_error") <= 0.25, "goal: {h}");
     assert!(f(h, "coverage") >= 0.8, "goal: {h}");
-    // Goal P95/P5 <= 3 NOT met: the shipped C0's Student-t interval over 7 calibration
-    // families is 3.77 wide (t95(6) = 1.943); the registered C2's was 4.31.
-    assert!(f(h, "median_width") <= 3.8, "honest figure 3.77: {h}");
+    // Goal P95/P5 <= 3 NOT met: the shipped C0's Student-t interval over 8 calibration
+    // families is 3.78 wide (t95(7) = 1.895).
+    assert!(f(h, "median_width") <= 3.8, "honest figure 3.78: {h}");
 
     // Which form ships: the registered rule chose C2 (lowest PRESS among the calibration
     // families); its procedure, nested leave-one-family-out, is worse than C0 left out family
-    // by family (36%, 22 of 31 against 28%, 23 of 31), so the second-level rule ships C0.
+    // by family (35% against 33%, 53 of 55 both; 36%, 22 of 31 against 28%, 23 of 31 before
+    // the second pass), so the second-level rule ships C0.
     let sel = &v["selection"];
     assert_eq!(
         (&sel["registered"], &sel["shipped"]),
@@ -46,35 +49,37 @@ fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figur
         "{sel}"
     );
     assert_eq!(v["prior"]["form"], "C0");
-    assert!(f(&sel["constant"], "median_abs_error") <= 0.29, "{sel}");
-    assert_eq!(f(&sel["constant"], "inside"), 23.0, "{sel}");
+    assert!(f(&sel["constant"], "median_abs_error") <= 0.34, "{sel}");
+    assert_eq!(f(&sel["constant"], "inside"), 53.0, "{sel}");
     assert_eq!(sel["nested"], v["cross_validated"]["summary"], "{sel}");
 
-    // Leave one family out, nested (the form chosen in each fold), all 31 runs out-of-family.
+    // Leave one family out, nested (the form chosen in each fold), all 55 runs out-of-family.
     let cv = &v["cross_validated"]["summary"];
-    assert_eq!(f(cv, "rows"), 31.0);
-    assert!(f(cv, "median_width") <= 3.0, "goal: {cv}");
-    // Goals |error| <= 25% and coverage >= 80% NOT met: 36% and 22 of 31 (71%), most misses
-    // the A100-era LLaMA/Falcon runs (u 0.43-0.51) and the small Llama 3.x (u 0.05-0.16).
+    assert_eq!(f(cv, "rows"), 55.0);
+    assert!(f(cv, "coverage") >= 0.8, "goal: {cv}");
+    // Goals |error| <= 25% and P95/P5 <= 3 NOT met: 35% and 9.80 (36% and 2.50, with 22 of 31
+    // inside, before the second pass). The width is CodeGeeX's (u 0.03 on Ascend 910): in
+    // every fold but its own it is one of 16 families, and the spread of ln u it adds widens
+    // every other family's interval.
     assert!(
-        f(cv, "median_abs_error") <= 0.37,
-        "honest figure 0.36: {cv}"
+        f(cv, "median_abs_error") <= 0.36,
+        "honest figure 0.35: {cv}"
     );
-    assert!(f(cv, "inside") >= 22.0, "honest figure 22 of 31: {cv}");
+    assert!(f(cv, "median_width") <= 9.9, "honest figure 9.80: {cv}");
     assert_eq!(
         v["cross_validated"]["folds"]
             .as_array()
             .expect("folds")
             .len(),
-        12
+        17
     );
-    // Each candidate's own leave-one-family-out (the form fixed in every fold): C0 (today's
-    // single prior) 28% / 23 of 31; the best, C3, 27% / 26 of 31 — none meets 25% and 80%.
+    // Each candidate's own leave-one-family-out (the form fixed in every fold): C0 (the shipped
+    // prior) 33% / 53 of 55; none meets 25% or a width of 3.
     let cands = v["candidates"].as_array().expect("candidates");
     for c in cands {
         let o = &c["cross_validated"];
-        assert!(f(o, "median_abs_error") <= 0.31, "{c}");
-        assert!(f(o, "inside") >= 22.0, "{c}");
+        assert!(f(o, "median_abs_error") <= 0.39, "{c}");
+        assert!(f(o, "inside") >= 53.0, "{c}");
     }
 
     // Energy from hardware x count x days x PUE on the independent (Patterson et al.) rows:
@@ -97,22 +102,22 @@ fn validate_train_rows_by_hand() {
         .find(|r| r["id"] == "llama-2-70b")
         .expect("llama-2-70b")
         .clone();
-    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.3063 x 3600) = 2.442M A100-hours at
-    // the shipped C0's median, exp(-1.183) = 0.3063 (published 1,720,320: +42%).
-    assert!((f(&row, "p50_h") / 2.442e6 - 1.0).abs() < 0.02, "{row}");
-    assert!((f(&row, "error") - 0.42).abs() < 0.03, "{row}");
+    // 6 x 70e9 x 2e12 = 8.4e23 FLOP / (312e12 FLOP/s x 0.2926 x 3600) = 2.556M A100-hours at
+    // the shipped C0's median, exp(-1.229) = 0.2926 (published 1,720,320: +49%).
+    assert!((f(&row, "p50_h") / 2.556e6 - 1.0).abs() < 0.02, "{row}");
+    assert!((f(&row, "error") - 0.49).abs() < 0.03, "{row}");
     assert_eq!(row["split"], "calibration");
     assert_eq!(row["inside"], true);
     // The prior the estimates used is the shipped default, C0 fitted on the calibration half:
-    // the registered rule chose C2 (the lowest PRESS, 0.0882, among C0-C4), which the
+    // the registered rule chose C2 (the lowest PRESS, 0.0847, among C0-C4), which the
     // second-level rule did not ship (its nested leave-one-family-out is worse than C0's).
-    assert_eq!(v["prior_used"], "ln u = -1.18");
+    assert_eq!(v["prior_used"], "ln u = -1.23");
     assert_eq!(v["prior"]["form"], "C0");
     assert_eq!(v["selection"]["registered"], "C2");
     assert_eq!(v["selection"]["shipped"], "C0");
     assert_eq!(
         v["prior"]["families"].as_array().expect("families").len(),
-        7
+        8
     );
     let c = v["candidates"].as_array().expect("candidates");
     assert_eq!(c.len(), 5);
@@ -120,7 +125,7 @@ fn validate_train_rows_by_hand() {
     // left out: no PRESS, so the rule cannot choose it.
     assert!(c[4]["press_calibration"].is_null(), "{}", c[4]);
     assert!(
-        (f(&c[2], "press_calibration") - 0.0882).abs() < 1e-4,
+        (f(&c[2], "press_calibration") - 0.0847).abs() < 1e-4,
         "{}",
         c[2]
     );
@@ -139,11 +144,11 @@ fn validate_train_rows_by_hand() {
 fn validate_text_has_rows_and_summaries() {
     let out = stdout(&["validate", "--kind", "train"]);
     for needle in [
-        "shipped prior, fitted on the calibration half (26 runs of 7 families",
-        "form C0, ln u = -1.18",
+        "shipped prior, fitted on the calibration half (43 runs of 8 families",
+        "form C0, ln u = -1.23",
         "registered rule (lowest PRESS among the calibration families): C2",
-        "C2 procedure, nested leave-one-family-out:   |error| 36%, 22 of 31 inside, P95/P5 2.50",
-        "C0, leave-one-family-out:                    |error| 28%, 23 of 31 inside, P95/P5 2.28",
+        "C2 procedure, nested leave-one-family-out:   |error| 35%, 53 of 55 inside, P95/P5 9.80",
+        "C0, leave-one-family-out:                    |error| 33%, 53 of 55 inside, P95/P5 8.97",
         "shipped: C0 (C2's nested leave-one-family-out",
         "C4 PRESS inf",
         "llama-3.1-405b",
@@ -191,10 +196,10 @@ fn failures_are_inside_the_prior_and_added_to_a_given_mfu() {
             f(&v["lost_time_fraction"], "p50"),
         )
     };
-    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.3063 x 3600) = 44,010 H100-hours, at the
-    // prior's median, exp(-1.183) = 0.3063.
+    // 6 x 8e9 x 1e12 = 4.8e22 FLOP / (989e12 x 0.2926 x 3600) = 46,070 H100-hours, at the
+    // prior's median, exp(-1.229) = 0.2926.
     let (prior, _) = hours(&[]);
-    assert!((prior / 44_010.0 - 1.0).abs() < 0.02, "{prior}");
+    assert!((prior / 46_070.0 - 1.0).abs() < 0.02, "{prior}");
     let (prior_failed, lost) = hours(&fail);
     assert_eq!(prior, prior_failed, "failures are not added to the prior");
     assert!(
@@ -216,7 +221,7 @@ fn the_conditional_prior_is_catalog_rows_that_drive_the_estimate() {
     let show = stdout(&["catalog", "show", "defaults", "train.utilisation.hopper"]);
     for needle in [
         "(not in the fitted form: 0)",
-        "form C0 (ln u = -1.18) fitted on 26 runs of 7 families",
+        "form C0 (ln u = -1.23) fitted on 43 runs of 8 families",
         "the registered leave-one-family-out rule chose C2, and the second-level rule (docs/validation.md section 5) ships C0",
         "2019-2025",
     ] {
@@ -229,14 +234,14 @@ fn the_conditional_prior_is_catalog_rows_that_drive_the_estimate() {
     explain.push("--explain");
     let out = stdout(&explain);
     for needle in [
-        "effective_utilisation = 0.146..0.642 [default] train.utilisation.*: ln u = -1.18 with no covariate",
-        "median 0.306,",
+        "effective_utilisation = 0.139..0.615 [default] train.utilisation.*: ln u = -1.23 with no covariate",
+        "median 0.293,",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
     // The registered C2's generation term added back by a user catalog: the H100 run gets the
-    // median exp(-1.183 - 0.4254) = 0.2002, 4.8e22 / (989e12 x 0.2002 x 3600) = 67,340 h
-    // (44,010 h with the shipped C0).
+    // median exp(-1.229 - 0.4254) = 0.1912, 4.8e22 / (989e12 x 0.1912 x 3600) = 70,510 h
+    // (46,070 h with the shipped C0).
     let p = super::temp_file(
         "generation.toml",
         "[[default]]\nkey = \"train.utilisation.hopper\"\nlow = -0.4254\nhigh = -0.4254\n",
@@ -245,22 +250,15 @@ fn the_conditional_prior_is_catalog_rows_that_drive_the_estimate() {
     args.extend_from_slice(&base);
     let v = json(&args);
     let h = f(&v["accelerator_hours"], "p50");
-    assert!((h / 67_340.0 - 1.0).abs() < 0.02, "{h}");
+    assert!((h / 70_510.0 - 1.0).abs() < 0.02, "{h}");
 }
 
 /// The likeliest reason each run stays outside its out-of-family P5..P95 (the generated block
 /// of docs/validation.md lists every such run and needs a reason for each: a new miss fails the
 /// test until it is explained here).
 const OUTSIDE: &[(&str, &str)] = &[
-    ("llama-1-13b", "A100-era run at implied u 0.51, above every other family but Falcon: LLaMA's Table 15 hours are the pre-training alone on a well-tuned stack; and the fold without Llama chose C1 (no generation term), predicting u about 0.28 for every Llama run"),
-    ("llama-1-33b", "as llama-1-13b (u 0.46)"),
-    ("llama-1-65b", "as llama-1-13b (u 0.48)"),
-    ("llama-1-7b", "as llama-1-13b (u 0.43)"),
-    ("falcon-7b", "u 0.43 on A100-40GB, as high as LLaMA 1, and the fold without Falcon chose C1 (no generation term: u 0.26 at 7B); its hours are count x days (384 x 14 d), not logged time"),
-    ("llama-3-8b", "u 0.16: Meta's H100 hours bill the whole run, and an 8B model fills an H100 less than a 70B or 405B one"),
-    ("llama-3.1-8b", "as llama-3-8b (u 0.14)"),
     ("llama-3.2-1b", "u 0.05: a 1B model on H100s (small matrices, communication-bound) trained by distillation; the smallest model in the table"),
-    ("llama-3.2-3b", "as llama-3.2-1b (u 0.11)"),
+    ("codegeex-13b", "u 0.03: 1,536 Ascend 910 over the 65 days from 18 April to 22 June 2022 against the catalog's FP16 peak (256 TFLOP/s; no BF16 is published): a first-generation MindSpore stack, and the dates may span time when not every processor trained; the one run on an accelerator no other family used"),
 ];
 
 fn md_summary(s: &mut String, name: &str, v: &Value) {
@@ -337,7 +335,12 @@ fn render_doc_block(v: &Value) -> String {
         f(&p["fitted"], "spread"),
         v["prior_used"].as_str().expect("prior_used")
     );
-    s.push_str("The candidate forms (registered above), each fitted on the calibration half; PRESS is what the rule compares (leave-one-family-out mean squared error of `ln u` among the calibration families; `inf`: a fold cannot be fitted); held-back is each form's calibration fit on the 5 held-back runs; out-of-family is each form fixed and refitted leaving each of the 12 families out:\n\n");
+    let held_back_runs = &summary(v, "hours_summary", "held-back")["rows"];
+    let families = &sel["nested"]["families"];
+    let _ = write!(
+        s,
+        "The candidate forms (registered above), each fitted on the calibration half; PRESS is what the rule compares (leave-one-family-out mean squared error of `ln u` among the calibration families; `inf`: a fold cannot be fitted); held-back is each form's calibration fit on the {held_back_runs} held-back runs; out-of-family is each form fixed and refitted leaving each of the {families} families out:\n\n"
+    );
     s.push_str("| form | fitted on the calibration half | PRESS | held-back \\|error\\| | holds | P95/P5 | out-of-family \\|error\\| | holds | P95/P5 |\n|---|---|---|---|---|---|---|---|---|\n");
     for c in v["candidates"].as_array().expect("candidates") {
         let hb = &c["held_back"];
@@ -374,7 +377,8 @@ fn render_doc_block(v: &Value) -> String {
         .collect();
     let _ = writeln!(
         s,
-        "\nNested leave-one-family-out (the rule run inside each fold on the other 11 families) chose, by family left out: {}.\n",
+        "\nNested leave-one-family-out (the rule run inside each fold on the other {} families) chose, by family left out: {}.\n",
+        chosen.len().saturating_sub(1),
         chosen.join(", ")
     );
     let head = "| set | runs | families | median \\|P50 error\\| | P5-P95 holds | median P95/P5 | bias |\n|---|---|---|---|---|---|---|\n";
@@ -503,9 +507,10 @@ fn infer_summary<'a>(v: &'a Value, inputs: &str, set: &str) -> &'a Value {
 /// `validate --kind infer` pins today's figures of the inference model, so that a regression or
 /// an improvement shows here. Goals: median |error| <= 35%, coverage >= 70%. With parameters
 /// only (the shape inferred from the size, docs/models.md 7.1; before it: 54% off, 9 of 56
-/// inside) the P50 is 34.7% off at the median (the error goal, just), 32 of 56 inside (not the
-/// coverage goal), P95/P5 2.23, bias -21%; with the row's shape 28% off, 23 of 45 inside, 8 rows
-/// refused (unchanged).
+/// inside) the P50 is 25.4% off at the median and 40 of 56 inside (71%): both goals, since the
+/// top of `infer.power_low` moved to 0.59 (Argonne's batch-1 H100 decode); P95/P5 2.29, bias
+/// -14%; with the row's shape 24.3% off (the error goal), 29 of 45 inside (64%, not the
+/// coverage goal), 8 rows refused (unchanged).
 #[test]
 fn validate_infer_pins_todays_figures() {
     let v = json(&["validate", "--kind", "infer"]);
@@ -523,34 +528,40 @@ fn validate_infer_pins_todays_figures() {
     // driver's 7680-bit bus; docs/models.md 7.1): parameters only bias -17.7% -> -17.2%, batch
     // 17-128 error 13.7% -> 13.0% and bias -7.9% -> -6.9%, batch 129+ error 32.4% -> 31.76%;
     // coverage unchanged everywhere.
+    // infer.power_low's top went from 0.54 to 0.59 (Argonne's LLM-Inference-Bench: batch-1
+    // decode on one H100 at 363-414 W of 700 W under vLLM and TensorRT-LLM; docs/models.md 7.1):
+    // parameters only 36 -> 40 of 56 inside, error 28.0% -> 25.4%, width 2.234 -> 2.293, bias
+    // -17.2% -> -14.2%; with the shape 26 -> 29 of 45, 24.6% -> 24.3%, width 1.960 -> 2.004.
     let p = infer_summary(&v, "params", "all");
     assert_eq!(
         (f(p, "rows"), f(p, "inside"), f(p, "refused")),
-        (56.0, 36.0, 0.0)
+        (56.0, 40.0, 0.0)
     );
-    near(p, "median_abs_error", 0.280);
-    near(p, "bias", -0.172);
-    near(p, "median_width", 2.234);
+    near(p, "median_abs_error", 0.254);
+    near(p, "bias", -0.142);
+    near(p, "median_width", 2.293);
     assert!(f(p, "median_abs_error") <= 0.35, "the error goal: {p}");
+    assert!(f(p, "coverage") >= 0.70, "the coverage goal: {p}");
     let s = infer_summary(&v, "shape", "all");
     assert_eq!(
         (f(s, "rows"), f(s, "inside"), f(s, "refused")),
-        (45.0, 26.0, 8.0)
+        (45.0, 29.0, 8.0)
     );
-    near(s, "median_abs_error", 0.246);
-    near(s, "bias", -0.168);
-    near(s, "median_width", 1.960);
+    near(s, "median_abs_error", 0.243);
+    near(s, "bias", -0.137);
+    near(s, "median_width", 2.004);
+    assert!(f(s, "median_abs_error") <= 0.35, "the error goal: {s}");
     // One source dominates: the ML.ENERGY leaderboard v3, 53 of the 56.
     let m = infer_summary(&v, "params", "mlev3");
-    assert_eq!((f(m, "rows"), f(m, "inside")), (53.0, 33.0));
+    assert_eq!((f(m, "rows"), f(m, "inside")), (53.0, 37.0));
     // By batch band (every checked row has a batch, so the bands partition "all"): the misses
-    // are at batch 1-16 (5 of 19 inside, 35% low: decode power, docs/models.md 7.1; 1 of 19
-    // and 42% low with power_low 0.20-0.43); from batch 17 up the ranges hold 31 of 37. A change
-    // at low batch shows here first.
+    // are at batch 1-16 (8 of 19 inside, 32% low: decode power, docs/models.md 7.1; 5 of 19 and
+    // 35% low with power_low 0.20-0.54, 1 of 19 and 42% low with 0.20-0.43); from batch 17 up
+    // the ranges hold 32 of 37. A change at low batch shows here first.
     let bands = [
-        ("batch 1-16", 19.0, 5.0, 0.349, -0.349),
-        ("batch 17-128", 22.0, 17.0, 0.130, -0.069),
-        ("batch 129+", 15.0, 14.0, 0.3176, 0.230),
+        ("batch 1-16", 19.0, 8.0, 0.317, -0.317),
+        ("batch 17-128", 22.0, 18.0, 0.132, -0.059),
+        ("batch 129+", 15.0, 14.0, 0.308, 0.230),
     ];
     for (band, rows, inside, err, bias) in bands {
         let b = infer_summary(&v, "params", band);
@@ -563,8 +574,8 @@ fn validate_infer_pins_todays_figures() {
         near(b, "bias", bias);
     }
     let sb = infer_summary(&v, "shape", "batch 1-16");
-    assert_eq!((f(sb, "rows"), f(sb, "inside")), (18.0, 4.0), "{sb}");
-    near(sb, "median_abs_error", 0.320);
+    assert_eq!((f(sb, "rows"), f(sb, "inside")), (18.0, 7.0), "{sb}");
+    near(sb, "median_abs_error", 0.289);
     let total: f64 = bands.iter().map(|b| b.1).sum();
     assert_eq!(total, f(p, "rows"), "the bands partition the checked rows");
     // Llama 3.1 8B on one H100 at batch 64: measured 0.119 J per output token; with the shape

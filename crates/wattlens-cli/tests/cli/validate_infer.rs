@@ -16,11 +16,6 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
         "high (+57%): at batch 256 the per-sequence step overhead, calibrated on vLLM 0.6 (2024), is likely larger than vLLM 0.11's; the batch 129+ band is biased +23%",
     ),
     (
-        "mlev3-qwen3-30b-a3b-h100x1-bs64",
-        "params",
-        "MoE at batch 64: not diagnosed; the inferred shape from 3 B active parameters (the real shape's row is refused at the default prompt length)",
-    ),
-    (
         "mlev3-qwen3-235b-a22b-h100x8-bs64",
         "both",
         "MoE at batch 64 on 8 GPUs: not diagnosed (expert routing and traffic between the replica's GPUs are not modelled)",
@@ -60,7 +55,7 @@ fn reason(c: &Value, inputs: &str) -> Option<String> {
             ""
         };
         return Some(format!(
-            "decode power at small batch (rows 0.58-0.85 of board power, model 0.45-0.50; docs/models.md 7.1, \"Low batch\"){b200}"
+            "decode power at small batch (rows 0.58-0.85 of board power, model 0.48-0.52; docs/models.md 7.1, \"Low batch\"){b200}"
         ));
     }
     OUTSIDE
