@@ -221,8 +221,11 @@ pub struct Pipeline {
     started: Option<jiff::Timestamp>,
     counters: HashMap<DeviceId, CounterDiff>,
     powers: HashMap<DeviceId, PowerIntegrator>,
-    /// The part each counter or power device measures (for a miss, which has none).
-    parts: HashMap<DeviceId, Part>,
+    /// The part each counter or power device measures (for a miss, which has none), and the
+    /// last poll (a count of `tick_energy` calls) that had a line of it.
+    parts: HashMap<DeviceId, (Part, u64)>,
+    /// Polls seen by `tick_energy`, for the stamps of `parts`.
+    polls: u64,
     /// Devices whose reads failed and were retried, by key.
     misses: BTreeMap<DeviceId, Misses>,
     /// Devices dropped, by key.
@@ -285,6 +288,7 @@ impl Pipeline {
             counters: HashMap::new(),
             powers: HashMap::new(),
             parts: HashMap::new(),
+            polls: 0,
             misses: BTreeMap::new(),
             dropped: BTreeSet::new(),
             refused: BTreeMap::new(),
@@ -451,8 +455,18 @@ impl Pipeline {
         }
     }
 
+    /// Records that this poll has a line of `key` (measuring `part`).
+    fn stamp(&mut self, key: &DeviceId, part: Part) {
+        if let Some(p) = self.parts.get_mut(key) {
+            p.1 = self.polls;
+        } else {
+            self.parts.insert(key.clone(), (part, self.polls));
+        }
+    }
+
     #[allow(clippy::too_many_lines)]
     fn tick_energy(&mut self, t: f64, batch: &[Reading]) {
+        self.polls += 1;
         let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
         let t0 = self.last_t.unwrap_or(t);
         let charge_all = self.inputs.policy == Policy::Machine;
@@ -474,9 +488,7 @@ impl Pipeline {
                     max_uj,
                     used,
                 } => {
-                    if !self.parts.contains_key(key) {
-                        self.parts.insert(key.clone(), *part);
-                    }
+                    self.stamp(key, *part);
                     if !self.counters.contains_key(key) {
                         self.counters
                             .insert(key.clone(), CounterDiff::for_part(*max_uj, *part));
@@ -512,9 +524,7 @@ impl Pipeline {
                     power_w,
                     used,
                 } => {
-                    if !self.parts.contains_key(key) {
-                        self.parts.insert(key.clone(), *part);
-                    }
+                    self.stamp(key, *part);
                     if let Some(i) = Implausible::power(*part, *power_w) {
                         // A missed read: the trapezoid around it spans the gap.
                         missed.push(*part);
@@ -574,8 +584,9 @@ impl Pipeline {
                     tree.rss_gb = *rss_gb;
                 }
                 Value::Missed { reason } => {
-                    if let Some(part) = self.parts.get(key) {
+                    if let Some((part, seen)) = self.parts.get_mut(key) {
                         missed.push(*part);
+                        *seen = self.polls;
                     }
                     self.misses
                         .entry(key.clone())
@@ -601,11 +612,10 @@ impl Pipeline {
         // sampler reads every device at every poll) is a missed read, so that its counter's next
         // reading covers the gap. It was charged by the model instead, and labelled the whole
         // run's CPU `modelled` (hostile round 5).
-        if !self.parts.is_empty() {
-            let present: std::collections::HashSet<&DeviceId> =
-                batch.iter().map(|r| &r.device).collect();
-            for (key, part) in &self.parts {
-                if present.contains(key) || self.dropped.contains(key) {
+        // (Stamped as the lines were read: no set is built per poll.)
+        if self.parts.values().any(|(_, seen)| *seen != self.polls) {
+            for (key, (part, seen)) in &self.parts {
+                if *seen == self.polls || self.dropped.contains(key) {
                     continue;
                 }
                 missed.push(*part);
