@@ -267,6 +267,23 @@ pub struct Pipeline {
     device_warnings: usize,
 }
 
+/// Counts one missed read of `key` at `t`, keeping the first one's time and reason.
+fn count_miss(
+    misses: &mut BTreeMap<DeviceId, Misses>,
+    key: &DeviceId,
+    t: f64,
+    reason: impl FnOnce() -> String,
+) {
+    misses
+        .entry(key.clone())
+        .or_insert_with(|| Misses {
+            count: 0,
+            first_t: t,
+            reason: reason(),
+        })
+        .count += 1;
+}
+
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
     Some(a.map_or(b, |a| a.weakest(b)))
 }
@@ -588,14 +605,9 @@ impl Pipeline {
                         missed.push(*part);
                         *seen = self.polls;
                     }
-                    self.misses
-                        .entry(key.clone())
-                        .or_insert_with(|| Misses {
-                            count: 0,
-                            first_t: t,
-                            reason: reason.chars().take(MAX_REASON_CHARS).collect(),
-                        })
-                        .count += 1;
+                    count_miss(&mut self.misses, key, t, || {
+                        reason.chars().take(MAX_REASON_CHARS).collect()
+                    });
                 }
                 Value::Dropped { reason } => {
                     self.device_warning(|| {
@@ -619,14 +631,9 @@ impl Pipeline {
                     continue;
                 }
                 missed.push(*part);
-                self.misses
-                    .entry(key.clone())
-                    .or_insert_with(|| Misses {
-                        count: 0,
-                        first_t: t,
-                        reason: "no reading in this poll".to_string(),
-                    })
-                    .count += 1;
+                count_miss(&mut self.misses, key, t, || {
+                    "no reading in this poll".to_string()
+                });
             }
         }
         if self.first_t.is_none() {
