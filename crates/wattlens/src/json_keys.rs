@@ -11,7 +11,7 @@ use std::fmt;
 ///
 /// # Errors
 /// The first duplicate key, or the text's JSON syntax error.
-pub(crate) fn check_unique_keys(text: &str) -> Result<(), serde_json::Error> {
+pub fn check_unique_keys(text: &str) -> Result<(), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     Walk { depth: 0 }.deserialize(&mut de)?;
     de.end()

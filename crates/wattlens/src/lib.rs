@@ -70,7 +70,7 @@ pub mod figure;
 pub mod footprint;
 pub mod grid;
 pub mod input;
-mod json_keys;
+pub mod json_keys;
 pub mod limits;
 pub mod measure;
 pub mod plan;

@@ -298,12 +298,14 @@ fn read_profile(a: &PlanWindowArgs, file: &Path) -> Result<ProfileJob> {
     let shown = file.display();
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("invalid value for --profile: cannot read {shown}"))?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
+    let report: Report = wattlens::json_keys::check_unique_keys(&text)
+        .and_then(|()| serde_json::from_str(&text))
+        .map_err(|e| {
+            anyhow!(
             "invalid value for --profile: {shown} is not the JSON of `wattlens run --json FILE` \
              ({e})"
         )
-    })?;
+        })?;
     let mut job = ProfileJob::from_report(&report, &shown.to_string()).map_err(|e| {
         anyhow!(
             "invalid value for --profile: {}",

@@ -108,6 +108,16 @@ fn listen_on_port_0_prints_the_port_it_got() {
     };
     let refused = ctype("text/plain;q=1, application/openmetrics-text;q=0");
     let asked = ctype("application/openmetrics-text;q=0.9, text/plain;q=0.1");
+    // Hostile round 6: two Accept headers are one list; only the first was read.
+    let two = http_bytes(
+        port,
+        "/metrics",
+        &[
+            ("Accept", "text/plain;q=0.1"),
+            ("Accept", "application/openmetrics-text"),
+        ],
+    )
+    .map(|(status, head, _)| (status, head.contains("application/openmetrics-text")));
     let _ = child.kill();
     let _ = child.wait();
     assert_ne!(port, 0, "{serving}");
@@ -122,6 +132,7 @@ fn listen_on_port_0_prints_the_port_it_got() {
         status == 200 && asked.starts_with("application/openmetrics-text"),
         "{asked}"
     );
+    assert_eq!(two, Some((200, true)), "two Accept headers");
 }
 
 /// Hostile #11: the `--market-intensity` refusal read "is not                  a metric" (a

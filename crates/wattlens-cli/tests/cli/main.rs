@@ -208,6 +208,7 @@ mod agent_pods;
 mod agent_prometheus;
 mod agent_round4;
 mod bad_input;
+mod bad_input_keys;
 mod catalog;
 mod catalog_input;
 mod catalog_overrides;

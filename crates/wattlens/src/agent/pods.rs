@@ -364,6 +364,8 @@ use crate::source::ReadFile as _;
 
 /// A label file's text: JSON when it starts with `{`, TOML otherwise.
 fn parse(text: &str) -> Result<FileNames, String> {
+    // A byte-order mark (some Windows editors write one) is not part of the text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut containers: Vec<(String, String)> = Vec::new();
     let entries = |m: BTreeMap<String, Entry>, containers: &mut Vec<(String, String)>| {
         m.into_iter()

@@ -326,10 +326,23 @@ pub fn coefficient_bounds(key: &str) -> Bounds {
         "infer.output_tokens" => whole(1.0, 1e9),
         "infer.input_tokens" => whole(0.0, 1e9),
         "cpu.w_per_thread" => between(0.01, 1000.0),
-        // Coefficients of ln u, the spread and (X'WX)^-1 of the conditional utilisation prior.
+        // The conditional utilisation prior (hostile round 6: an intercept of 5 gave u = 148 x
+        // peak, a negative spread a reversed range): the intercept is ln u with no covariate,
+        // so at most 0 (u at most 1); the spread is a half-width and the matrix's diagonal a
+        // variance, never negative; the other coefficients multiply a ln or a 0/1 term.
+        "train.utilisation.intercept" => between(-20.0, 0.0),
+        "train.utilisation.spread" => between(0.0, 10.0),
+        k if k.starts_with("train.utilisation.xtwx_inv.") && is_diagonal(k) => between(0.0, 1e3),
         k if k.starts_with("train.utilisation.") => between(-1e3, 1e3),
         _ => non_negative(1e15),
     }
+}
+
+/// Whether `train.utilisation.xtwx_inv.A.B` is a diagonal entry (`A` = `B`).
+fn is_diagonal(key: &str) -> bool {
+    key.trim_start_matches("train.utilisation.xtwx_inv.")
+        .split_once('.')
+        .is_some_and(|(a, b)| a == b)
 }
 
 impl Validate for Coefficient {

@@ -279,8 +279,10 @@ impl Evaluate for TrainSpec {
             }
             Duration::Effective { ln_utilisation } => {
                 // Log-uniform: the central value is the geometric mean of the ends (the fitted
-                // median), and the draws' P5..P95 are the fitted interval.
-                let u = d.value(ln_utilisation).exp();
+                // median), and the draws' P5..P95 are the fitted interval. A draw past 1 (the
+                // tail of a wide interval: no run beats its peak) counts as 1, which leaves the
+                // median and the lower quantiles where they are.
+                let u = d.value(ln_utilisation).exp().min(1.0);
                 let f = flops.unwrap_or(Flops(0.0));
                 // A power cap stretches the billed time as it does the useful time (T_cap = 1
                 // without a cap): the accelerators do the same work more slowly.

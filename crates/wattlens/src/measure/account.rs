@@ -215,6 +215,7 @@ mod tests {
             profile: vec![],
             started: None,
             machine_busy_share: None,
+            cpu_counter_read: true,
         }
     }
 

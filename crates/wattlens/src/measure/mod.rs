@@ -78,6 +78,7 @@ pub fn replay(
     while let Some(poll) = trace.next_poll()? {
         p.poll(&poll);
     }
+    p.close();
     Ok(p.finish())
 }
 

@@ -101,6 +101,9 @@ pub struct Measurement {
     /// The machine's busy share of its CPU time over the run (0..1: busy over all CPU time,
     /// from procfs `stat`, summed over the intervals); `None` without two machine readings.
     pub machine_busy_share: Option<f64>,
+    /// Whether a CPU energy counter (or power reading) was counted for part of the run, so
+    /// that a CPU labelled modelled was modelled only where no reading covered it.
+    pub cpu_counter_read: bool,
 }
 
 impl Measurement {
@@ -198,8 +201,51 @@ struct Misses {
     count: u64,
     /// Time of the first.
     first_t: f64,
+    /// Time of the last.
+    last_t: f64,
     /// Why the first failed (at most [`MAX_REASON_CHARS`]).
     reason: String,
+}
+
+/// Intervals whose CPU (or DRAM) energy was left to the counter's next reading, which has not
+/// come yet: charged by the model if it never does (the device dropped, or the run ended).
+#[derive(Clone, Debug, Default)]
+struct Pending {
+    /// Start of the first such interval.
+    t0: f64,
+    /// Their length together, s.
+    dt: f64,
+    /// The machine's busy and all CPU time over them, s.
+    d_busy: f64,
+    d_total: f64,
+    /// Each consumer's CPU time over them, s, and its latest resident memory, GB.
+    uses: Vec<Use>,
+}
+
+impl Pending {
+    fn add(&mut self, t0: f64, dt: f64, d_busy: f64, d_total: f64, uses: &[Use]) {
+        if self.dt == 0.0 {
+            self.t0 = t0;
+        }
+        self.dt += dt;
+        self.d_busy += d_busy;
+        self.d_total += d_total;
+        if self.uses.len() < uses.len() {
+            self.uses.resize(uses.len(), Use::default());
+        }
+        for (p, u) in self.uses.iter_mut().zip(uses) {
+            p.cpu_s += u.cpu_s;
+            p.rss_gb = u.rss_gb;
+        }
+    }
+}
+
+/// Polls skipped whole because a cumulative CPU-time line was missing from them.
+#[derive(Clone, Debug)]
+struct Skipped {
+    count: u64,
+    first_t: f64,
+    what: &'static str,
 }
 
 /// Cumulative figures at one poll: a window is the difference of two, so opening or closing
@@ -221,11 +267,19 @@ pub struct Pipeline {
     started: Option<jiff::Timestamp>,
     counters: HashMap<DeviceId, CounterDiff>,
     powers: HashMap<DeviceId, PowerIntegrator>,
-    /// The part each counter or power device measures (for a miss, which has none), and the
-    /// last poll (a count of `tick_energy` calls) that had a line of it.
-    parts: HashMap<DeviceId, (Part, u64)>,
+    /// The part each counter or power device measures (for a miss, which has none), the
+    /// last poll (a count of `tick_energy` calls) that had a line of it, and the time of its
+    /// last reading (not a miss).
+    parts: HashMap<DeviceId, (Part, u64, f64)>,
     /// Polls seen by `tick_energy`, for the stamps of `parts`.
     polls: u64,
+    /// CPU and DRAM intervals waiting for their counter's next reading.
+    pending_cpu: Option<Pending>,
+    pending_dram: Option<Pending>,
+    /// Whether a CPU reading was counted.
+    cpu_counter_read: bool,
+    /// Polls skipped for want of a CPU-time line.
+    skipped: Option<Skipped>,
     /// Devices whose reads failed and were retried, by key.
     misses: BTreeMap<DeviceId, Misses>,
     /// Devices dropped, by key.
@@ -276,12 +330,16 @@ fn count_miss(
 ) {
     misses
         .entry(key.clone())
-        .or_insert_with(|| Misses {
-            count: 0,
-            first_t: t,
-            reason: reason(),
+        .and_modify(|m| {
+            m.count += 1;
+            m.last_t = t;
         })
-        .count += 1;
+        .or_insert_with(|| Misses {
+            count: 1,
+            first_t: t,
+            last_t: t,
+            reason: reason(),
+        });
 }
 
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
@@ -306,6 +364,10 @@ impl Pipeline {
             powers: HashMap::new(),
             parts: HashMap::new(),
             polls: 0,
+            pending_cpu: None,
+            pending_dram: None,
+            cpu_counter_read: false,
+            skipped: None,
             misses: BTreeMap::new(),
             dropped: BTreeSet::new(),
             refused: BTreeMap::new(),
@@ -472,17 +534,162 @@ impl Pipeline {
         }
     }
 
-    /// Records that this poll has a line of `key` (measuring `part`).
-    fn stamp(&mut self, key: &DeviceId, part: Part) {
+    /// Records that this poll, at `t`, has a reading of `key` (measuring `part`).
+    fn stamp(&mut self, key: &DeviceId, part: Part, t: f64) {
         if let Some(p) = self.parts.get_mut(key) {
             p.1 = self.polls;
+            p.2 = t;
         } else {
-            self.parts.insert(key.clone(), (part, self.polls));
+            self.parts.insert(key.clone(), (part, self.polls, t));
         }
+    }
+
+    /// What a poll lacks of the cumulative CPU-time readings the interval needs: the machine's
+    /// line once one has come, and (when processes are charged) each watched tree's.
+    fn lacks(&self, batch: &[Reading]) -> Option<&'static str> {
+        if self.machine.is_some()
+            && !batch
+                .iter()
+                .any(|r| matches!(r.value, Value::Machine { .. }))
+        {
+            return Some("the machine's CPU time (procfs stat)");
+        }
+        if self.inputs.policy == Policy::Processes {
+            for (i, tree) in self.trees.iter().enumerate() {
+                if tree.cpu_s.is_some()
+                    && !batch.iter().any(|r| {
+                        matches!(r.value, Value::Tree { consumer, .. }
+                            if usize::try_from(consumer).is_ok_and(|c| c == i))
+                    })
+                {
+                    return Some("the measured processes' CPU time");
+                }
+            }
+        }
+        None
+    }
+
+    /// Charges intervals whose counter reading never came by the model: the CPU (`cpu`) or
+    /// DRAM (`dram`), over the pending span as one interval.
+    fn charge_pending(&mut self, p: &Pending, cpu: Cpu, dram: Dram) {
+        if p.dt <= 0.0 {
+            return;
+        }
+        let u = if p.d_total > 0.0 {
+            p.d_busy / p.d_total
+        } else {
+            0.0
+        };
+        let split = attribution::split(
+            &Node {
+                dt: p.dt,
+                cpus: f64::from(self.cpus),
+                d_busy: p.d_busy,
+                u,
+                mem_gb: self.mem_gb,
+                cpu,
+                dram,
+                gpus: &[],
+            },
+            &p.uses,
+        );
+        self.book(&split, p.uses.len(), p.t0, p.t0 + p.dt, p.dt);
+    }
+
+    /// The model's CPU rating (recorded as used).
+    fn cpu_model(&mut self) -> Cpu {
+        let tdp = self
+            .inputs
+            .cpu_tdp
+            .unwrap_or(Watts(self.inputs.cpu_w_per_thread * f64::from(self.cpus)));
+        self.tdp_used = Some(tdp);
+        self.cpu_method = weakest(self.cpu_method, Method::Modelled);
+        Cpu::Modelled(tdp.0)
+    }
+
+    /// Ends the measurement: intervals still waiting for a CPU or DRAM counter's next reading
+    /// (the device's reads failed to the end) are charged by the model, since no reading will
+    /// cover them now. Call once, after the last poll.
+    pub fn close(&mut self) {
+        if let Some(p) = self.pending_cpu.take() {
+            let cpu = self.cpu_model();
+            self.charge_pending(&p, cpu, Dram::Absent);
+        }
+        if let Some(p) = self.pending_dram.take() {
+            if self.mem_gb > 0.0 {
+                self.dram_method = weakest(self.dram_method, Method::Modelled);
+                let w = self.inputs.dram_w_per_gb * self.mem_gb;
+                self.charge_pending(&p, Cpu::Deferred, Dram::Modelled(w));
+            }
+        }
+    }
+
+    /// Books one split over `t0..t1`: the node, the consumers, the unattributed share and the
+    /// run's charge (GPUs' names apart).
+    fn book(&mut self, split: &attribution::Split, n_uses: usize, t0: f64, t1: f64, dt: f64) {
+        let charge_all = self.inputs.policy == Policy::Machine;
+        self.machine_idle += Joules(split.node[1]);
+        if self.consumers.len() < n_uses {
+            self.consumers.resize(n_uses, Account::default());
+        }
+        for (acc, p) in self.consumers.iter_mut().zip(&split.consumers) {
+            acc.add(p, t0, t1, dt);
+        }
+        self.node.add(&split.node, t0, t1, dt);
+        for (e, j) in self.unattributed.iter_mut().zip(&split.unattributed) {
+            *e += Joules(*j);
+        }
+        // The run's charge: the first tree's share once it has been read; the whole machine
+        // before that or when asked (only the GPUs a measured process may use, then).
+        let mine = !charge_all && self.saw_tree;
+        let run = if mine {
+            split.consumers.first().copied().unwrap_or_default()
+        } else {
+            let mut p = split.node;
+            if !charge_all {
+                p[3] = split.gpu_used;
+            }
+            p
+        };
+        self.run.add(&run, t0, t1, dt);
     }
 
     #[allow(clippy::too_many_lines)]
     fn tick_energy(&mut self, t: f64, batch: &[Reading]) {
+        // A poll without a cumulative CPU-time line it needs (a cut or hand-made trace, or a
+        // failed read of /proc) is skipped whole: the counters and the CPU times are
+        // cumulative, so the next complete poll covers its interval. Charging it as an
+        // interval with no CPU time moved energy from active to idle and from the processes
+        // to nobody (hostile round 6). Its drops still count.
+        if let Some(what) = self.lacks(batch) {
+            for r in batch {
+                if let Value::Dropped { reason } = &r.value {
+                    let key = &r.device;
+                    self.device_warning(|| {
+                        format!(
+                            "{key} dropped at t = {ts} s: {reason}",
+                            ts = crate::uncertainty::fmt_seconds(t)
+                        )
+                    });
+                    self.dropped.insert(key.clone());
+                } else if let Value::Missed { reason } = &r.value {
+                    count_miss(&mut self.misses, &r.device, t, || {
+                        reason.chars().take(MAX_REASON_CHARS).collect()
+                    });
+                }
+            }
+            match &mut self.skipped {
+                Some(s) => s.count += 1,
+                None => {
+                    self.skipped = Some(Skipped {
+                        count: 1,
+                        first_t: t,
+                        what,
+                    });
+                }
+            }
+            return;
+        }
         self.polls += 1;
         let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
         let t0 = self.last_t.unwrap_or(t);
@@ -505,7 +712,7 @@ impl Pipeline {
                     max_uj,
                     used,
                 } => {
-                    self.stamp(key, *part);
+                    self.stamp(key, *part, t);
                     if !self.counters.contains_key(key) {
                         self.counters
                             .insert(key.clone(), CounterDiff::for_part(*max_uj, *part));
@@ -541,7 +748,7 @@ impl Pipeline {
                     power_w,
                     used,
                 } => {
-                    self.stamp(key, *part);
+                    self.stamp(key, *part, t);
                     if let Some(i) = Implausible::power(*part, *power_w) {
                         // A missed read: the trapezoid around it spans the gap.
                         missed.push(*part);
@@ -601,7 +808,7 @@ impl Pipeline {
                     tree.rss_gb = *rss_gb;
                 }
                 Value::Missed { reason } => {
-                    if let Some((part, seen)) = self.parts.get_mut(key) {
+                    if let Some((part, seen, _)) = self.parts.get_mut(key) {
                         missed.push(*part);
                         *seen = self.polls;
                     }
@@ -625,8 +832,8 @@ impl Pipeline {
         // reading covers the gap. It was charged by the model instead, and labelled the whole
         // run's CPU `modelled` (hostile round 5).
         // (Stamped as the lines were read: no set is built per poll.)
-        if self.parts.values().any(|(_, seen)| *seen != self.polls) {
-            for (key, (part, seen)) in &self.parts {
+        if self.parts.values().any(|(_, seen, _)| *seen != self.polls) {
+            for (key, (part, seen, _)) in &self.parts {
                 if *seen == self.polls || self.dropped.contains(key) {
                     continue;
                 }
@@ -655,29 +862,25 @@ impl Pipeline {
             Cpu::Deferred
         } else if let Some(e) = measured_cpu {
             self.cpu_method = weakest(self.cpu_method, Method::Measured);
+            self.cpu_counter_read = true;
             Cpu::Measured(e)
         } else {
-            let tdp = self
-                .inputs
-                .cpu_tdp
-                .unwrap_or(Watts(self.inputs.cpu_w_per_thread * cpus));
-            self.tdp_used = Some(tdp);
-            self.cpu_method = weakest(self.cpu_method, Method::Modelled);
-            Cpu::Modelled(tdp.0)
+            self.cpu_model()
         };
-        let dram =
-            if psys.is_some() || psys_missed || (dram.is_none() && missed.contains(&Part::Dram)) {
-                // Inside psys, or charged with the next reading.
-                Dram::Absent
-            } else if let Some(e) = dram {
-                self.dram_method = weakest(self.dram_method, Method::Measured);
-                Dram::Measured(e)
-            } else if self.mem_gb > 0.0 {
-                self.dram_method = weakest(self.dram_method, Method::Modelled);
-                Dram::Modelled(self.inputs.dram_w_per_gb * self.mem_gb)
-            } else {
-                Dram::Absent
-            };
+        let dram_deferred =
+            psys.is_none() && !psys_missed && dram.is_none() && missed.contains(&Part::Dram);
+        let dram = if psys.is_some() || psys_missed || dram_deferred {
+            // Inside psys, or charged with the next reading.
+            Dram::Absent
+        } else if let Some(e) = dram {
+            self.dram_method = weakest(self.dram_method, Method::Measured);
+            Dram::Measured(e)
+        } else if self.mem_gb > 0.0 {
+            self.dram_method = weakest(self.dram_method, Method::Modelled);
+            Dram::Modelled(self.inputs.dram_w_per_gb * self.mem_gb)
+        } else {
+            Dram::Absent
+        };
         // The process consumers: every watched tree when the processes are charged.
         let uses: Vec<Use> = if charge_all {
             Vec::new()
@@ -690,6 +893,33 @@ impl Pipeline {
                 })
                 .collect()
         };
+        // Intervals left to a counter's next reading wait in `pending`; a reading covers them
+        // (its difference spans them), the model charges them once the counter is gone.
+        match cpu {
+            Cpu::Deferred => self
+                .pending_cpu
+                .get_or_insert_with(Pending::default)
+                .add(t0, dt, d_busy, d_total, &uses),
+            Cpu::Measured(_) => self.pending_cpu = None,
+            Cpu::Modelled(_) => {
+                if let Some(p) = self.pending_cpu.take() {
+                    self.charge_pending(&p, cpu, Dram::Absent);
+                }
+            }
+        }
+        match dram {
+            _ if dram_deferred => self
+                .pending_dram
+                .get_or_insert_with(Pending::default)
+                .add(t0, dt, d_busy, d_total, &uses),
+            Dram::Measured(_) => self.pending_dram = None,
+            Dram::Modelled(_) => {
+                if let Some(p) = self.pending_dram.take() {
+                    self.charge_pending(&p, Cpu::Deferred, dram);
+                }
+            }
+            Dram::Absent => {}
+        }
         let gpu_parts: Vec<Gpu> = gpus.iter().map(|g| g.2).collect();
         let split = attribution::split(
             &Node {
@@ -704,30 +934,7 @@ impl Pipeline {
             },
             &uses,
         );
-        self.machine_idle += Joules(split.node[1]);
-        if self.consumers.len() < uses.len() {
-            self.consumers.resize(uses.len(), Account::default());
-        }
-        for (acc, p) in self.consumers.iter_mut().zip(&split.consumers) {
-            acc.add(p, t0, t, dt);
-        }
-        self.node.add(&split.node, t0, t, dt);
-        for (e, j) in self.unattributed.iter_mut().zip(&split.unattributed) {
-            *e += Joules(*j);
-        }
-        // The run's charge: the first tree's share once it has been read; the whole machine
-        // before that or when asked (only the GPUs a measured process may use, then).
-        let mine = !charge_all && self.saw_tree;
-        let run = if mine {
-            split.consumers.first().copied().unwrap_or_default()
-        } else {
-            let mut p = split.node;
-            if !charge_all {
-                p[3] = split.gpu_used;
-            }
-            p
-        };
-        self.run.add(&run, t0, t, dt);
+        self.book(&split, uses.len(), t0, t, dt);
         for (key, method, g) in &gpus {
             let used = g.used != Some(false);
             if charge_all || used {
@@ -753,3 +960,7 @@ mod tests;
 #[cfg(test)]
 #[path = "pipeline_implausible_tests.rs"]
 mod implausible_tests;
+
+#[cfg(test)]
+#[path = "pipeline_gaps_tests.rs"]
+mod gaps_tests;

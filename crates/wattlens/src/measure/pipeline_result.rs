@@ -7,6 +7,7 @@ use super::{
 };
 use crate::energy::{ComponentEnergy, ComponentKind, Implausible, Method};
 use crate::source::DeviceId;
+use crate::source::Part;
 use crate::units::Joules;
 
 impl Pipeline {
@@ -111,6 +112,22 @@ impl Pipeline {
                 self.mark_warnings - MARK_WARNINGS
             ));
         }
+        if let Some(s) = &self.skipped {
+            warnings.push(format!(
+                "{} {} without {} (the first at t = {} s) {} skipped: the next complete poll's \
+                 cumulative readings cover {}",
+                s.count,
+                if s.count == 1 { "poll" } else { "polls" },
+                s.what,
+                crate::uncertainty::fmt_seconds(s.first_t),
+                if s.count == 1 { "was" } else { "were" },
+                if s.count == 1 {
+                    "its time"
+                } else {
+                    "their time"
+                },
+            ));
+        }
         warnings.extend(self.miss_notes());
         warnings.extend(self.refused_notes());
         if self.inputs.policy == Policy::Processes && !self.saw_tree {
@@ -168,6 +185,7 @@ impl Pipeline {
             profile: self.run.profile.clone(),
             started: self.started,
             machine_busy_share: self.machine_busy_share(),
+            cpu_counter_read: self.cpu_counter_read,
         }
     }
 
@@ -223,12 +241,31 @@ impl Pipeline {
                 } else {
                     ("reads", "were")
                 };
-                let how = if self.counters.contains_key(*key) {
-                    "; its energy counter covers the gaps"
-                } else if self.powers.contains_key(*key) {
-                    "; the power between the reads around them is interpolated"
-                } else {
-                    ""
+                // Covered only when a reading came after the last miss; otherwise the time
+                // after the device's last reading was modelled (CPU, DRAM) or is not counted.
+                let last_read = self.parts.get(*key).map(|p| (p.0, p.2));
+                let uncovered = last_read.map(|(part, read_t)| (part, read_t < m.last_t));
+                let tail;
+                let how = match uncovered {
+                    Some((part, true)) => {
+                        let after = crate::uncertainty::fmt_seconds(last_read.map_or(0.0, |x| x.1));
+                        tail = match part {
+                            Part::Gpu => format!(
+                                "; no reading came after t = {after} s, so its energy from then \
+                                 to the end is not counted"
+                            ),
+                            Part::Cpu | Part::Psys | Part::Dram => format!(
+                                "; no reading came after t = {after} s, so from then to the end \
+                                 it is modelled"
+                            ),
+                        };
+                        tail.as_str()
+                    }
+                    _ if self.counters.contains_key(*key) => "; its energy counter covers the gaps",
+                    _ if self.powers.contains_key(*key) => {
+                        "; the power between the reads around them is interpolated"
+                    }
+                    _ => "",
                 };
                 format!(
                     "{key}: {n} {reads} failed and {were} retried (the first at t = {} s: {}){how}",

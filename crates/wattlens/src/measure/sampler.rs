@@ -303,11 +303,14 @@ impl Sampler {
     ) -> (Vec<Measurement>, Ledger, Vec<MeterNote>) {
         let _ = self.stop.send(Msg::Stop(exit_code));
         match self.handle.join() {
-            Ok((p, notes)) => (
-                views.iter().map(|v| p.measurement(*v)).collect(),
-                p.ledger(),
-                notes,
-            ),
+            Ok((mut p, notes)) => {
+                p.close();
+                (
+                    views.iter().map(|v| p.measurement(*v)).collect(),
+                    p.ledger(),
+                    notes,
+                )
+            }
             Err(_) => {
                 let p = Pipeline::new(ModelInputs {
                     policy: super::Policy::Machine,

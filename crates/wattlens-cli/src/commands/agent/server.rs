@@ -180,9 +180,19 @@ fn respond(
             p.body(Body::Page),
         );
     }
-    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let wants_om = super::accept::wants_openmetrics(header(ACCEPT));
-    let gzip = super::accept::wants_gzip(header(ACCEPT_ENCODING));
+    // A header given more than once is one list (RFC 9110 section 5.3): `Accept: a` and
+    // `Accept: b` mean `Accept: a, b` (hostile round 6: only the first was read).
+    let header = |name| {
+        let all: Vec<&str> = req
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!all.is_empty()).then(|| all.join(","))
+    };
+    let wants_om = super::accept::wants_openmetrics(header(ACCEPT).as_deref());
+    let gzip = super::accept::wants_gzip(header(ACCEPT_ENCODING).as_deref());
     let (ctype, body) = match (wants_om, gzip) {
         (true, false) => (OPENMETRICS, p.body(Body::OpenMetrics)),
         (true, true) => (OPENMETRICS, p.body(Body::OpenMetricsGz)),

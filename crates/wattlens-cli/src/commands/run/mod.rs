@@ -301,6 +301,7 @@ pub fn run(
             a.cpu_tdp.is_some()
                 || a.server.is_some()
                 || (a.replay.is_some() && header.cpu_tdp_w.is_some()),
+            m.cpu_counter_read,
         ));
     }
     crate::flags::name_fields(&mut e, &a.site, &cfg.site);
@@ -489,7 +490,13 @@ fn windows_unless_signalled(
 }
 
 /// The note that says the CPU was modelled, with which rating, and how to give a better one.
-fn cpu_model_note(from: Option<&str>, per_thread: f64, cpus: u32, user: bool) -> String {
+fn cpu_model_note(
+    from: Option<&str>,
+    per_thread: f64,
+    cpus: u32,
+    user: bool,
+    partly: bool,
+) -> String {
     let rating = from.map_or_else(
         || {
             format!(
@@ -505,6 +512,13 @@ fn cpu_model_note(from: Option<&str>, per_thread: f64, cpus: u32, user: bool) ->
     } else {
         "; give --cpu-tdp POWER (all sockets together) or --server NAME for this machine's rating"
     };
+    if partly {
+        // Hostile round 6: a counter read for half the run was reported as never read.
+        return format!(
+            "the CPU energy counter (RAPL) covered only part of the run: the rest is modelled \
+             from CPU time with a rating of {rating}{hint}"
+        );
+    }
     format!(
         "no CPU energy counter (RAPL) was read: CPU power is modelled from CPU time with a rating \
          of {rating}{hint}"

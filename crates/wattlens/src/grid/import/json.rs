@@ -30,17 +30,24 @@ pub(super) fn read_doc<R: Read>(reader: R, origin: &str) -> Result<Value, GridEr
         });
     }
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    serde_json::from_slice(text).map_err(|e| GridError::Json {
-        origin: origin.into(),
-        line: e.line(),
-        column: e.column(),
-        why: e
-            .to_string()
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    })
+    // A key twice in one object (`"carbonIntensity": 172, "carbonIntensity": 9999`) is refused:
+    // a `Value` keeps the last and says nothing (hostile round 6).
+    let checked = std::str::from_utf8(text)
+        .map_err(|e| serde::de::Error::custom(e.to_string()))
+        .and_then(crate::json_keys::check_unique_keys);
+    checked
+        .and_then(|()| serde_json::from_slice(text))
+        .map_err(|e: serde_json::Error| GridError::Json {
+            origin: origin.into(),
+            line: e.line(),
+            column: e.column(),
+            why: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        })
 }
 
 /// What a document holds at the top, for a message: `an object with keys a, b` or `an array`.

@@ -96,6 +96,8 @@ impl Document {
     /// [`DocumentError::Json`] when the text is not a `wattlens.footprint/v1` object,
     /// [`DocumentError::Invalid`] naming each field that fails the check.
     pub fn read(text: &str) -> Result<Self, DocumentError> {
+        // A byte-order mark (some Windows editors write one) is not part of the JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         crate::json_keys::check_unique_keys(text)?;
         let doc = Self::from_json(text)?;
         let raw: Value = serde_json::from_str(text)?;

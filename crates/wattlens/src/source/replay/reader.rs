@@ -120,6 +120,10 @@ impl TraceReader {
                     )));
                 }
                 r.v1 = schema == TRACE_SCHEMA_V1;
+                // A key twice (`"tags": {"project": "a", "project": "b"}`) is refused, as
+                // `--tag` refuses it (hostile round 6).
+                crate::json_keys::check_unique_keys(&text)
+                    .map_err(|e| r.error(format!("header: {e}")))?;
                 let h = serde_json::from_str::<Header>(&text)
                     .map_err(|e| r.error(format!("header: {e}")))?;
                 r.check_header(&h)?;

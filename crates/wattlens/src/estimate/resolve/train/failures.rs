@@ -99,7 +99,7 @@ pub(super) fn feasible(spec: &TrainSpec, t: &TrainInputs) -> Result<(), Estimate
             Duration::FromCompute { mfu } => (false, least_flops()? / fastest(mfu) / 3600.0),
             // The billed time is the wall time (failures are inside it).
             Duration::Effective { ln_utilisation } => {
-                let u = Range::point(ln_utilisation.hi.exp());
+                let u = Range::point(ln_utilisation.hi.exp().min(1.0));
                 (true, least_flops()? / fastest(&u) / 3600.0)
             }
         })

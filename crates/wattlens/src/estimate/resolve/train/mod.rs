@@ -584,6 +584,24 @@ fn duration(
         EstimateError::Missing("the catalog has no train.utilisation.* rows (the prior of effective utilisation): give {mfu}".into())
     })?;
     let u = utilisation::envelope(&prior, compute, known.0, known.1);
+    // Utilisation is a share of peak. A prior (a user catalog's rows) whose median is past 1 at
+    // this run's covariates would make the accelerators faster than their peak: refused. Draws
+    // past 1 in the tail of a wide interval count as 1 (`estimate::train`).
+    if !(u.draw.lo > 0.0 && u.median <= 1.0) {
+        return Err(EstimateError::Invalid {
+            field: Field::Mfu,
+            message: format!(
+                "not given, and the catalog's train.utilisation.* rows ({}) give a median \
+                 effective utilisation of {} for this run (drawn on {}), beyond 1 (more than the \
+                 accelerators' peak); fix those rows (`wattlens catalog show defaults \
+                 train.utilisation.intercept` shows the shipped ones) or give {{mfu}}",
+                prior.equation(),
+                fmt_human(u.median),
+                u.draw.display("")
+            )
+            .into(),
+        });
+    }
     let src = cat
         .coefficient("train.utilisation.intercept")
         .map(Row::cite)

@@ -1,0 +1,258 @@
+//! The pipeline against hand arithmetic for traces with gaps (hostile round 6): a poll without
+//! the machine's or the process tree's CPU-time line, a CPU counter whose reads fail and never
+//! come back, a GPU that stops answering before the end.
+
+use super::*;
+use crate::figure::Figure;
+use crate::source::SourceKind;
+
+fn inputs(policy: Policy) -> ModelInputs {
+    ModelInputs {
+        policy,
+        cpu_tdp: Some(Watts(100.0)),
+        cpu_w_per_thread: 3.5,
+        dram_w_per_gb: 0.375,
+    }
+}
+
+/// 4 CPUs, 2 of them busy: busy_s 2 t, total_s 4 t (u = 0.5).
+fn machine(t: f64) -> Reading {
+    Reading {
+        t,
+        device: DeviceId::new(SourceKind::Procfs, "machine"),
+        value: Value::Machine {
+            busy_s: 2.0 * t,
+            total_s: 4.0 * t,
+            cpus: 4,
+            mem_total_gb: 0.0,
+        },
+    }
+}
+
+/// The measured tree uses one CPU: cpu_s = t.
+fn tree(t: f64) -> Reading {
+    Reading {
+        t,
+        device: DeviceId::new(SourceKind::Procfs, "tree"),
+        value: Value::Tree {
+            cpu_s: t,
+            rss_gb: 0.0,
+            pids: 1,
+            consumer: 0,
+        },
+    }
+}
+
+fn package(t: f64, value: Value) -> Reading {
+    Reading {
+        t,
+        device: DeviceId::new(SourceKind::Rapl, "package-0"),
+        value,
+    }
+}
+
+/// The package at 50 W: 50 J a second.
+fn counted(t: f64) -> Value {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let energy_uj = (1.0e6 + 50.0e6 * t) as u64;
+    Value::Counter {
+        part: Part::Cpu,
+        energy_uj,
+        max_uj: 262_143_328_850,
+        used: None,
+    }
+}
+
+fn gpu(t: f64) -> Reading {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let energy_uj = (200.0e6 * t) as u64;
+    Reading {
+        t,
+        device: DeviceId::new(SourceKind::Nvml, "gpu0"),
+        value: Value::Counter {
+            part: Part::Gpu,
+            energy_uj,
+            max_uj: u64::MAX,
+            used: None,
+        },
+    }
+}
+
+fn energy(m: &Measurement, key: Figure) -> f64 {
+    m.breakdown
+        .components
+        .iter()
+        .filter(|c| c.key == key)
+        .map(|c| c.energy.0)
+        .sum()
+}
+
+fn run(policy: Policy, polls: impl Fn(f64) -> Vec<Reading>) -> Measurement {
+    let mut p = Pipeline::new(inputs(policy));
+    for i in 0..=10_u32 {
+        p.tick(&polls(f64::from(i)));
+    }
+    p.close();
+    p.finish()
+}
+
+/// Package 50 W for 10 s = 500 J; GPU 200 W for 10 s = 2,000 J. Under `--charge processes` the
+/// tree has 1 of the machine's 2 busy CPU-seconds a second, so half the active CPU energy:
+/// active = 500 x (c(0.5) - c(0)) / c(0.5) = 500 x 0.63 / 0.75 = 420 J, the tree's 210 J; the
+/// idle share 80 J, the tree's a quarter (1 of 4 CPUs): 20 J. Without the machine's line at t =
+/// 3..6 (or the tree's) the polls are skipped and the figures are the same, not 30.3 / 17.2 mWh
+/// (the gap read as idle) or 40.7 / 5 mWh (the tree's share lost).
+#[test]
+fn a_poll_without_a_cpu_time_line_is_skipped_and_changes_nothing() {
+    let full = run(Policy::Processes, |t| {
+        vec![machine(t), tree(t), package(t, counted(t)), gpu(t)]
+    });
+    let active = energy(&full, Figure::ComponentCpu);
+    let idle = energy(&full, Figure::ComponentCpuIdle);
+    assert!((active - 210.0).abs() < 1e-6, "{active}");
+    assert!((idle - 20.0).abs() < 1e-6, "{idle}");
+    let gap = |t: f64| (3.0..=6.0).contains(&t);
+    for (lacks, what) in [
+        (0, "without the machine's CPU time"),
+        (1, "without the measured processes' CPU time"),
+    ] {
+        let m = run(Policy::Processes, |t| {
+            let mut r = vec![package(t, counted(t)), gpu(t)];
+            if !(gap(t) && lacks == 0) {
+                r.push(machine(t));
+            }
+            if !(gap(t) && lacks == 1) {
+                r.push(tree(t));
+            }
+            r
+        });
+        for key in [
+            Figure::ComponentCpu,
+            Figure::ComponentCpuIdle,
+            Figure::ComponentGpu,
+        ] {
+            assert!(
+                (energy(&m, key) - energy(&full, key)).abs() < 1e-6,
+                "{what}: {key:?} {} vs {}",
+                energy(&m, key),
+                energy(&full, key)
+            );
+        }
+        assert!(
+            m.warnings
+                .iter()
+                .any(|w| w.starts_with(&format!("4 polls {what}"))
+                    && w.contains("(the first at t = 3.0 s) were skipped")),
+            "{what}: {:?}",
+            m.warnings
+        );
+    }
+    // An explicit failed read of /proc/stat is the same gap.
+    let m = run(Policy::Machine, |t| {
+        let mut r = vec![package(t, counted(t)), tree(t)];
+        r.push(if gap(t) {
+            Reading {
+                t,
+                device: DeviceId::new(SourceKind::Procfs, "machine"),
+                value: Value::Missed {
+                    reason: "EIO".into(),
+                },
+            }
+        } else {
+            machine(t)
+        });
+        r
+    });
+    assert!((energy(&m, Figure::ComponentCpu) - 420.0).abs() < 1e-6);
+    assert!((energy(&m, Figure::ComponentCpuIdle) - 80.0).abs() < 1e-6);
+}
+
+/// RAPL counted for t = 0..5 (250 J), its reads failing at 6..9 and the device dropped at 10:
+/// the 5 s it did not cover are modelled, 100 W TDP x c(0.5) = 75 W x 5 s = 375 J, not lost
+/// (the whole machine: 625 J in all; it was 250 J plus one modelled second). The CPU is then
+/// labelled modelled, and the measurement says a counter was read.
+#[test]
+fn intervals_a_dropped_counter_never_covered_are_modelled() {
+    let m = run(Policy::Machine, |t| {
+        let v = match t {
+            t if t <= 5.0 => counted(t),
+            t if t < 10.0 => Value::Missed {
+                reason: "EIO".into(),
+            },
+            _ => Value::Dropped {
+                reason: "5 reads failed".into(),
+            },
+        };
+        vec![machine(t), package(t, v)]
+    });
+    let cpu = energy(&m, Figure::ComponentCpu) + energy(&m, Figure::ComponentCpuIdle);
+    assert!((cpu - 625.0).abs() < 1e-6, "{cpu}");
+    assert!(m.cpu_counter_read);
+    assert_eq!(m.cpu_tdp, Some(Watts(100.0)));
+    // The same failures to the end with no drop: `close` models them (250 + 5 x 75 = 625 J),
+    // and the note says no reading came after t = 5.
+    let m = run(Policy::Machine, |t| {
+        let v = if t <= 5.0 {
+            counted(t)
+        } else {
+            Value::Missed {
+                reason: "EIO".into(),
+            }
+        };
+        vec![machine(t), package(t, v)]
+    });
+    let cpu = energy(&m, Figure::ComponentCpu) + energy(&m, Figure::ComponentCpuIdle);
+    assert!((cpu - 625.0).abs() < 1e-6, "{cpu}");
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.starts_with("rapl/package-0: 5 reads failed")
+                && w.ends_with(
+                    "no reading came after t = 5.0 s, so from then to the end it is modelled"
+                )),
+        "{:?}",
+        m.warnings
+    );
+    // Failures between two readings are covered by the counter: 500 J, measured, no model.
+    let m = run(Policy::Machine, |t| {
+        let v = if (3.0..=6.0).contains(&t) {
+            Value::Missed {
+                reason: "EIO".into(),
+            }
+        } else {
+            counted(t)
+        };
+        vec![machine(t), package(t, v)]
+    });
+    let cpu = energy(&m, Figure::ComponentCpu) + energy(&m, Figure::ComponentCpuIdle);
+    assert!((cpu - 500.0).abs() < 1e-6, "{cpu}");
+    assert_eq!(m.cpu_tdp, None);
+    assert!(m
+        .warnings
+        .iter()
+        .any(|w| w.ends_with("its energy counter covers the gaps")));
+}
+
+/// A GPU with no line after t = 5 loses its last 5 s (1,000 of 2,000 J), and the note says so
+/// rather than "its energy counter covers the gaps".
+#[test]
+fn a_gpu_that_stops_answering_is_said_not_covered() {
+    let m = run(Policy::Machine, |t| {
+        let mut r = vec![machine(t), package(t, counted(t))];
+        if t <= 5.0 {
+            r.push(gpu(t));
+        }
+        r
+    });
+    assert!((energy(&m, Figure::ComponentGpu) - 1_000.0).abs() < 1e-6);
+    assert!(
+        m.warnings.iter().any(|w| {
+            w.starts_with("nvml/gpu0: 5 reads failed")
+            && w.ends_with(
+                "no reading came after t = 5.0 s, so its energy from then to the end is not counted"
+            )
+        }),
+        "{:?}",
+        m.warnings
+    );
+}
