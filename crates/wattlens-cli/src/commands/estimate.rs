@@ -591,10 +591,12 @@ fn comparison(e: &Report, path: &std::path::Path) -> Result<compare::Comparison>
             )
         })
         .with_context(cannot)?;
-    wattlens::json_keys::check_unique_keys(&text).with_context(|| {
+    // A byte-order mark (some Windows editors write one) is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    wattlens::json_keys::check_unique_keys(text).with_context(|| {
         format!("--compare {shown}: not JSON with each key once; give the file that `--json` wrote")
     })?;
-    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+    let v: serde_json::Value = serde_json::from_str(text).with_context(|| {
         format!("--compare {shown}: not JSON; give the file that `--json` wrote")
     })?;
     // The library's errors name the file already.

@@ -298,8 +298,10 @@ fn read_profile(a: &PlanWindowArgs, file: &Path) -> Result<ProfileJob> {
     let shown = file.display();
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("invalid value for --profile: cannot read {shown}"))?;
-    let report: Report = wattlens::json_keys::check_unique_keys(&text)
-        .and_then(|()| serde_json::from_str(&text))
+    // A byte-order mark (some Windows editors write one) is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let report: Report = wattlens::json_keys::check_unique_keys(text)
+        .and_then(|()| serde_json::from_str(text))
         .map_err(|e| {
             anyhow!(
             "invalid value for --profile: {shown} is not the JSON of `wattlens run --json FILE` \

@@ -134,7 +134,7 @@ fn impossible_utilisation_prior_rows_are_refused() {
         &a,
         &[
             "--mfu",
-            "train.utilisation.* rows (ln u = -1.23 + 2 [Hopper or later])",
+            "train.utilisation.* rows (ln u = -1.23 + 2 [Hopper or later], drawn on 1.03..4.54)",
             "median effective utilisation of 2.16",
             "beyond 1",
         ],
@@ -154,4 +154,76 @@ fn impossible_utilisation_prior_rows_are_refused() {
     assert!(p5 >= 11_796.0 * 0.999, "{p5}");
     let p50 = v["accelerator_hours"]["p50"].as_f64().expect("p50");
     assert!((p50 / 11_796.0 - 1.0).abs() < 0.01, "{p50}");
+}
+
+/// Hostile round 7: an off-diagonal entry no covariance has (a negative variance, clamped to 0
+/// without a word), an intercept of -20 (u = 2e-9: the refusal blamed --params), a diagonal of
+/// 1000 (u drawn on 7e-11..1.2e9) were taken. Refused naming --mfu and the rows; the shown draw
+/// counts draws past 1 as 1.
+#[test]
+fn utilisation_prior_rows_no_run_could_have_are_refused() {
+    let base = [
+        "estimate", "train", "--params", "7B", "--tokens", "1T", "--gpu", "h100", "--gpus", "64",
+    ];
+    let two = temp_file(
+        "prior.toml",
+        "[[default]]\nkey = \"train.utilisation.xtwx_inv.intercept.hopper\"\nlow = -100\nhigh = -100\ndescription = \"t\"\nsource = \"t\"\nyear = \"2026\"\n\
+         [[default]]\nkey = \"train.utilisation.hopper\"\nlow = 0.01\nhigh = 0.01\ndescription = \"t\"\nsource = \"t\"\nyear = \"2026\"\n",
+    );
+    let mut a = vec!["--catalog", s(&two)];
+    a.extend_from_slice(&base);
+    assert_usage_error(
+        &a,
+        &["--mfu", "xtwx_inv.intercept.hopper = -100", "no covariance"],
+    );
+    for (key, value, needle) in [
+        ("train.utilisation.intercept", "-20", "below 0.001"),
+        (
+            "train.utilisation.xtwx_inv.intercept.intercept",
+            "1000",
+            "below 0.001",
+        ),
+    ] {
+        let f = prior_row(key, value);
+        let mut a = vec!["--catalog", s(&f)];
+        a.extend_from_slice(&base);
+        assert_usage_error(&a, &["--mfu", "train.utilisation.* rows", needle]);
+    }
+    let f = prior_row("train.utilisation.intercept", "0");
+    let mut a = vec!["--catalog", s(&f)];
+    a.extend_from_slice(&base);
+    a.push("--explain");
+    let out = super::stdout(&a);
+    assert!(
+        out.contains("effective_utilisation = 0.476..1 [default]")
+            && out.contains("no --mfu: the length is from the effective utilisation 0.476..1 "),
+        "{out}"
+    );
+}
+
+/// Hostile round 7: `--compare` and `plan window --profile` refused a footprint with a
+/// byte-order mark that `report` reads.
+#[test]
+fn compare_reads_a_footprint_with_a_bom() {
+    let o = super::wattlens(&[
+        "estimate", "train", "--params", "7B", "--tokens", "1T", "--gpu", "h100", "--gpus", "64",
+        "--format", "json",
+    ]);
+    let json = String::from_utf8(o.stdout).expect("utf-8");
+    let bom = temp_file("c_bom.json", &format!("\u{feff}{json}"));
+    let c = super::wattlens(&[
+        "estimate",
+        "train",
+        "--params",
+        "7B",
+        "--tokens",
+        "1T",
+        "--gpu",
+        "h100",
+        "--gpus",
+        "64",
+        "--compare",
+        s(&bom),
+    ]);
+    assert!(c.status.success(), "{}", super::stderr(&c));
 }

@@ -39,6 +39,10 @@ pub struct NodeAgent {
     parts: HashMap<DeviceId, Part>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
+    /// The machine's busy and all CPU time per second over the last interval read, and what
+    /// was estimated since the last reading (polls whose /proc/stat read failed), s.
+    machine_rate: Option<(f64, f64)>,
+    machine_assumed: (f64, f64),
     cpus: u32,
     mem_gb: f64,
     devices: BTreeMap<String, Device>,
@@ -69,6 +73,8 @@ impl NodeAgent {
             parts: HashMap::new(),
             last_t: None,
             machine: None,
+            machine_rate: None,
+            machine_assumed: (0.0, 0.0),
             cpus: 1,
             mem_gb: 0.0,
             devices: BTreeMap::new(),

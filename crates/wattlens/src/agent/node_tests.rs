@@ -196,6 +196,54 @@ fn two_workloads_and_idle_share_a_measured_package() {
     assert!((a.idle_energy()[0].0 - 6.0).abs() < 1e-9);
 }
 
+/// Hostile round 7: /proc/stat unreadable for a poll moved the workloads' energy to idle (nginx
+/// -23%) with nothing said. The same 4 s as above at a steady 75 W, u = 0.5, with the machine's
+/// line missing at t = 2: a gets 51.75 J a second, b 17.25 and idle 6, as when it is read; the
+/// failed read is counted and noted.
+#[test]
+fn an_unreadable_proc_stat_keeps_the_workloads_share() {
+    let run = |gap: bool| {
+        let mut a = NodeAgent::new(inputs(), Limits::default(), None);
+        for i in 0..=4_u32 {
+            let t = f64::from(i);
+            let m = if gap && i == 2 {
+                None
+            } else {
+                machine(2.0 * t, 4.0 * t)
+            };
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let uj = (75.0e6 * t) as u64;
+            a.tick(
+                t,
+                &[rapl(t, uj, u64::MAX)],
+                m,
+                found(&[("a.service", 1.5 * t), ("b.service", 0.5 * t)]),
+            );
+        }
+        let by: std::collections::HashMap<String, f64> = a
+            .workloads()
+            .entries()
+            .map(|e| (e.workload.id.clone(), e.totals.energy[0].0))
+            .collect();
+        (by, a.idle_energy()[0].0, a.lost().clone())
+    };
+    let (full, idle, _) = run(false);
+    let (gap, gap_idle, lost) = run(true);
+    assert!((full["a.service"] - 4.0 * 51.75).abs() < 1e-9, "{full:?}");
+    for k in ["a.service", "b.service"] {
+        assert!((gap[k] - full[k]).abs() < 1e-9, "{k}: {gap:?} vs {full:?}");
+    }
+    assert!((gap_idle - idle).abs() < 1e-9, "{gap_idle} vs {idle}");
+    assert_eq!(lost.read_failures.get("procfs/machine"), Some(&1));
+    assert!(
+        lost.notes
+            .iter()
+            .any(|n| n.starts_with("procfs/machine: /proc/stat could not be read at t = 2.0 s")),
+        "{:?}",
+        lost.notes
+    );
+}
+
 #[test]
 fn carbon_and_water_go_through_the_accounting_core() {
     // 3.6 MJ = 1 kWh of CPU energy (over 1 h: 1 kW, under a package's 2,000 W), PUE 1.5,

@@ -51,12 +51,41 @@ impl NodeAgent {
         let (mut d_busy, mut d_total) = (0.0, 0.0);
         if let Some(m) = machine {
             if let Some((b, tot)) = self.machine {
-                d_busy = (m.busy_s - b).max(0.0);
-                d_total = (m.total_s - tot).max(0.0);
+                // What was estimated while /proc/stat could not be read is taken back out.
+                let (ab, at) = std::mem::take(&mut self.machine_assumed);
+                d_busy = (m.busy_s - b - ab).max(0.0);
+                d_total = (m.total_s - tot - at).max(0.0);
+                if let Some(dt) = dt {
+                    self.machine_rate = Some((d_busy / dt, d_total / dt));
+                }
             }
             self.machine = Some((m.busy_s, m.total_s));
             self.cpus = m.cpus.max(1);
             self.mem_gb = m.mem_total_gb;
+        } else if let (Some(_), Some(dt)) = (self.machine, dt) {
+            // /proc/stat unreadable this poll (hostile round 7: the interval was charged as
+            // idle, the workloads' share lost, nothing said): the machine's CPU time is taken
+            // at the rate of the interval before, corrected at the next reading.
+            if let Some((rb, rt)) = self.machine_rate {
+                d_busy = rb * dt;
+                d_total = rt * dt;
+                self.machine_assumed.0 += d_busy;
+                self.machine_assumed.1 += d_total;
+            }
+            let n = self
+                .lost
+                .read_failures
+                .entry("procfs/machine".to_string())
+                .or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                self.lost.note(format!(
+                    "procfs/machine: /proc/stat could not be read at t = {} s; the machine's CPU \
+                     time was taken at the rate of the interval before, and the next reading \
+                     corrects it",
+                    crate::uncertainty::fmt_seconds(t)
+                ));
+            }
         }
         self.lost.vanished_cgroups += found.vanished;
         if found.truncated {

@@ -129,6 +129,30 @@ impl ConditionalPrior {
         (mu, self.spread * (1.0 + lev.max(0.0)).sqrt())
     }
 
+    /// Why the matrix cannot be the inverse of a covariance (a user catalog's rows): a 2 x 2
+    /// principal minor below 0 would give some run a negative variance, which `predict` would
+    /// clamp to 0 without a word. `None` when every pair holds.
+    #[must_use]
+    pub fn not_a_covariance(&self) -> Option<String> {
+        let m = &self.xtwx_inv;
+        for i in 0..self.terms.len() {
+            for j in i + 1..self.terms.len() {
+                if m[i][j] * m[i][j] > m[i][i] * m[j][j] * (1.0 + 1e-9) + 1e-12 {
+                    return Some(format!(
+                        "have xtwx_inv.{}.{} = {} with diagonal entries {} and {}: no covariance \
+                         has that (a negative variance for some runs)",
+                        self.terms[i].key(),
+                        self.terms[j].key(),
+                        m[i][j],
+                        m[i][i],
+                        m[j][j]
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// The ends of the log-uniform draw whose P5..P95 is the prediction interval and whose
     /// centre is the median: `exp(mu -/+ h / 0.9)`.
     #[must_use]

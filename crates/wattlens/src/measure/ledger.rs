@@ -51,6 +51,37 @@ impl Account {
         }
     }
 
+    /// Adds a span `[t0, t1]` that ended before the last interval: into the profile bins it
+    /// overlaps, in proportion to the overlap (what falls outside every bin goes to the last
+    /// one), so that the bins stay in order.
+    pub fn add_past(&mut self, p: &Parts, t0: f64, t1: f64) {
+        let before = self.energy();
+        for (e, j) in self.e.iter_mut().zip(p) {
+            *e += Joules(*j);
+        }
+        let charged = self.energy() - before;
+        let span = t1 - t0;
+        let mut placed = Joules(0.0);
+        if span > 0.0 {
+            for b in &mut self.profile {
+                let overlap = (b.end.min(t1) - b.start.max(t0)).max(0.0);
+                if overlap > 0.0 {
+                    let share = Joules(charged.0 * overlap / span);
+                    b.energy += share;
+                    placed += share;
+                }
+            }
+        }
+        match self.profile.last_mut() {
+            Some(b) => b.energy += charged - placed,
+            None => self.profile.push(ProfileBin {
+                start: t0,
+                end: t1,
+                energy: charged,
+            }),
+        }
+    }
+
     /// Records a GPU charged to this account.
     pub fn gpu(&mut self, key: &DeviceId, method: Method) {
         if !self.gpus.contains(key) {
@@ -69,6 +100,12 @@ pub(crate) struct Tree {
     pub rss_gb: f64,
     /// CPU time since the last poll, s.
     pub d_cpu_s: f64,
+    /// CPU time per second over the last interval read, s/s.
+    pub rate: f64,
+    /// CPU time estimated for polls without this tree's line since its last reading, s.
+    pub assumed: f64,
+    /// The last poll (a count of the pipeline's polls) with this tree's line.
+    pub seen: u64,
 }
 
 /// The energy a meter has seen so far, and who it was charged to: `node == sum(consumers) +

@@ -240,12 +240,16 @@ impl Pending {
     }
 }
 
-/// Polls skipped whole because a cumulative CPU-time line was missing from them.
+/// Polls without a cumulative CPU-time line (the machine's, or a watched tree's): their CPU
+/// time was estimated at the rate of the interval before, and the next reading's difference
+/// corrects the total.
 #[derive(Clone, Debug)]
-struct Skipped {
+struct Estimated {
     count: u64,
     first_t: f64,
     what: &'static str,
+    /// Of them, polls before the machine's rate was known (two readings): no busy time.
+    unknown: u64,
 }
 
 /// Cumulative figures at one poll: a window is the difference of two, so opening or closing
@@ -278,8 +282,12 @@ pub struct Pipeline {
     pending_dram: Option<Pending>,
     /// Whether a CPU reading was counted.
     cpu_counter_read: bool,
-    /// Polls skipped for want of a CPU-time line.
-    skipped: Option<Skipped>,
+    /// Polls whose CPU time was estimated for want of a CPU-time line.
+    estimated: Option<Estimated>,
+    /// The machine's busy and all CPU time per second over the last interval read (`None`
+    /// before two readings), and what was estimated since the last reading, s.
+    machine_rate: Option<(f64, f64)>,
+    machine_assumed: (f64, f64),
     /// Devices whose reads failed and were retried, by key.
     misses: BTreeMap<DeviceId, Misses>,
     /// Devices dropped, by key.
@@ -367,7 +375,9 @@ impl Pipeline {
             pending_cpu: None,
             pending_dram: None,
             cpu_counter_read: false,
-            skipped: None,
+            estimated: None,
+            machine_rate: None,
+            machine_assumed: (0.0, 0.0),
             misses: BTreeMap::new(),
             dropped: BTreeSet::new(),
             refused: BTreeMap::new(),
@@ -536,37 +546,15 @@ impl Pipeline {
 
     /// Records that this poll, at `t`, has a reading of `key` (measuring `part`).
     fn stamp(&mut self, key: &DeviceId, part: Part, t: f64) {
+        if matches!(part, Part::Cpu | Part::Psys) {
+            self.cpu_counter_read = true;
+        }
         if let Some(p) = self.parts.get_mut(key) {
             p.1 = self.polls;
             p.2 = t;
         } else {
             self.parts.insert(key.clone(), (part, self.polls, t));
         }
-    }
-
-    /// What a poll lacks of the cumulative CPU-time readings the interval needs: the machine's
-    /// line once one has come, and (when processes are charged) each watched tree's.
-    fn lacks(&self, batch: &[Reading]) -> Option<&'static str> {
-        if self.machine.is_some()
-            && !batch
-                .iter()
-                .any(|r| matches!(r.value, Value::Machine { .. }))
-        {
-            return Some("the machine's CPU time (procfs stat)");
-        }
-        if self.inputs.policy == Policy::Processes {
-            for (i, tree) in self.trees.iter().enumerate() {
-                if tree.cpu_s.is_some()
-                    && !batch.iter().any(|r| {
-                        matches!(r.value, Value::Tree { consumer, .. }
-                            if usize::try_from(consumer).is_ok_and(|c| c == i))
-                    })
-                {
-                    return Some("the measured processes' CPU time");
-                }
-            }
-        }
-        None
     }
 
     /// Charges intervals whose counter reading never came by the model: the CPU (`cpu`) or
@@ -593,7 +581,7 @@ impl Pipeline {
             },
             &p.uses,
         );
-        self.book(&split, p.uses.len(), p.t0, p.t0 + p.dt, p.dt);
+        self.book(&split, p.uses.len(), (p.t0, p.t0 + p.dt, p.dt), true);
     }
 
     /// The model's CPU rating (recorded as used).
@@ -626,16 +614,33 @@ impl Pipeline {
 
     /// Books one split over `t0..t1`: the node, the consumers, the unattributed share and the
     /// run's charge (GPUs' names apart).
-    fn book(&mut self, split: &attribution::Split, n_uses: usize, t0: f64, t1: f64, dt: f64) {
+    fn book(
+        &mut self,
+        split: &attribution::Split,
+        n_uses: usize,
+        (t0, t1, dt): (f64, f64, f64),
+        past: bool,
+    ) {
+        // A `past` span (a pending span charged late: its intervals are in the profile
+        // already) is spread over the profile bins and the window marks it overlaps,
+        // uniformly in time, so that the profile stays in order and the windows hold their
+        // share (hostile round 7).
+        let add = |acc: &mut Account, p: &attribution::Parts| {
+            if past {
+                acc.add_past(p, t0, t1);
+            } else {
+                acc.add(p, t0, t1, dt);
+            }
+        };
         let charge_all = self.inputs.policy == Policy::Machine;
         self.machine_idle += Joules(split.node[1]);
         if self.consumers.len() < n_uses {
             self.consumers.resize(n_uses, Account::default());
         }
         for (acc, p) in self.consumers.iter_mut().zip(&split.consumers) {
-            acc.add(p, t0, t1, dt);
+            add(acc, p);
         }
-        self.node.add(&split.node, t0, t1, dt);
+        add(&mut self.node, &split.node);
         for (e, j) in self.unattributed.iter_mut().zip(&split.unattributed) {
             *e += Joules(*j);
         }
@@ -651,45 +656,26 @@ impl Pipeline {
             }
             p
         };
-        self.run.add(&run, t0, t1, dt);
+        add(&mut self.run, &run);
+        if past {
+            // Each mark taken after `t0` gets the share of the span before it.
+            let share = |t: f64| ((t - t0) / (t1 - t0)).clamp(0.0, 1.0);
+            let marks = self
+                .windows
+                .iter_mut()
+                .flat_map(|(_, a, b)| [a, b])
+                .chain(self.open.values_mut().map(|(_, a)| a));
+            for snap in marks {
+                let f = share(snap.t);
+                for (e, j) in snap.e.iter_mut().zip(&run) {
+                    *e += Joules(j * f);
+                }
+            }
+        }
     }
 
     #[allow(clippy::too_many_lines)]
     fn tick_energy(&mut self, t: f64, batch: &[Reading]) {
-        // A poll without a cumulative CPU-time line it needs (a cut or hand-made trace, or a
-        // failed read of /proc) is skipped whole: the counters and the CPU times are
-        // cumulative, so the next complete poll covers its interval. Charging it as an
-        // interval with no CPU time moved energy from active to idle and from the processes
-        // to nobody (hostile round 6). Its drops still count.
-        if let Some(what) = self.lacks(batch) {
-            for r in batch {
-                if let Value::Dropped { reason } = &r.value {
-                    let key = &r.device;
-                    self.device_warning(|| {
-                        format!(
-                            "{key} dropped at t = {ts} s: {reason}",
-                            ts = crate::uncertainty::fmt_seconds(t)
-                        )
-                    });
-                    self.dropped.insert(key.clone());
-                } else if let Value::Missed { reason } = &r.value {
-                    count_miss(&mut self.misses, &r.device, t, || {
-                        reason.chars().take(MAX_REASON_CHARS).collect()
-                    });
-                }
-            }
-            match &mut self.skipped {
-                Some(s) => s.count += 1,
-                None => {
-                    self.skipped = Some(Skipped {
-                        count: 1,
-                        first_t: t,
-                        what,
-                    });
-                }
-            }
-            return;
-        }
         self.polls += 1;
         let dt = self.last_t.map(|l| t - l).filter(|d| *d > 0.0);
         let t0 = self.last_t.unwrap_or(t);
@@ -703,6 +689,7 @@ impl Pipeline {
         }
         // Parts one of whose devices missed this read: their energy comes with the next one.
         let mut missed: Vec<Part> = Vec::new();
+        let mut saw_machine = false;
         for r in batch {
             let key = &r.device;
             match &r.value {
@@ -778,11 +765,17 @@ impl Pipeline {
                     cpus,
                     mem_total_gb,
                 } => {
+                    saw_machine = true;
                     if let Some((b, tot)) = self.machine {
-                        d_busy = (busy_s - b).max(0.0);
-                        d_total = (total_s - tot).max(0.0);
+                        // What was estimated for polls without this line is taken back out.
+                        let (ab, at) = std::mem::take(&mut self.machine_assumed);
+                        d_busy = (busy_s - b - ab).max(0.0);
+                        d_total = (total_s - tot - at).max(0.0);
                         self.machine_cpu_s.0 += d_busy;
                         self.machine_cpu_s.1 += d_total;
+                        if let Some(dt) = dt {
+                            self.machine_rate = Some((d_busy / dt, d_total / dt));
+                        }
                     }
                     self.machine = Some((*busy_s, *total_s));
                     self.cpus = (*cpus).max(1);
@@ -803,9 +796,16 @@ impl Pipeline {
                         self.trees.resize(i + 1, Tree::default());
                     }
                     let tree = &mut self.trees[i];
-                    tree.d_cpu_s = (cpu_s - tree.cpu_s.unwrap_or(0.0)).max(0.0);
+                    // What was estimated for polls without this tree's line is taken back out.
+                    tree.d_cpu_s =
+                        (cpu_s - tree.cpu_s.unwrap_or(0.0) - std::mem::take(&mut tree.assumed))
+                            .max(0.0);
+                    if let (Some(dt), Some(_)) = (dt, tree.cpu_s) {
+                        tree.rate = tree.d_cpu_s / dt;
+                    }
                     tree.cpu_s = Some(*cpu_s);
                     tree.rss_gb = *rss_gb;
+                    tree.seen = self.polls;
                 }
                 Value::Missed { reason } => {
                     if let Some((part, seen, _)) = self.parts.get_mut(key) {
@@ -817,14 +817,66 @@ impl Pipeline {
                     });
                 }
                 Value::Dropped { reason } => {
+                    // What becomes of its energy since its last reading (hostile round 7: the
+                    // note said neither).
+                    let tail = match self.parts.get(key) {
+                        Some((Part::Gpu, _, read)) => format!(
+                            "; its energy after its last reading (t = {} s) is not counted",
+                            crate::uncertainty::fmt_seconds(*read)
+                        ),
+                        Some((_, _, read)) => format!(
+                            "; from its last reading (t = {} s) on, the model stands for it",
+                            crate::uncertainty::fmt_seconds(*read)
+                        ),
+                        None => String::new(),
+                    };
                     self.device_warning(|| {
                         format!(
-                            "{key} dropped at t = {ts} s: {reason}",
+                            "{key} dropped at t = {ts} s: {reason}{tail}",
                             ts = crate::uncertainty::fmt_seconds(t)
                         )
                     });
                     self.dropped.insert(key.clone());
                 }
+            }
+        }
+        // A poll without the machine's or a watched tree's cumulative CPU time (a cut or
+        // hand-made trace, a failed read of /proc): the interval's CPU time is estimated at the
+        // rate of the interval before, and the next reading's difference, less what was
+        // estimated, corrects the total. Skipping such polls (round 6) lost the readings in them
+        // and the energy of a run ending in one (hostile round 7); charging them with no CPU time
+        // moved energy from active to idle and from the processes to nobody (round 6).
+        if let Some(dt) = dt {
+            let mut lacked = None;
+            let mut unknown = false;
+            if !saw_machine && self.machine.is_some() {
+                lacked = Some("the machine's CPU time (procfs stat)");
+                unknown = self.machine_rate.is_none();
+                if let Some((rb, rt)) = self.machine_rate {
+                    d_busy = rb * dt;
+                    d_total = rt * dt;
+                    self.machine_assumed.0 += d_busy;
+                    self.machine_assumed.1 += d_total;
+                    self.machine_cpu_s.0 += d_busy;
+                    self.machine_cpu_s.1 += d_total;
+                }
+            }
+            for tree in &mut self.trees {
+                if tree.cpu_s.is_some() && tree.seen != self.polls {
+                    lacked = lacked.or(Some("the measured processes' CPU time"));
+                    tree.d_cpu_s = tree.rate * dt;
+                    tree.assumed += tree.d_cpu_s;
+                }
+            }
+            if let Some(what) = lacked {
+                let e = self.estimated.get_or_insert(Estimated {
+                    count: 0,
+                    first_t: t,
+                    what,
+                    unknown: 0,
+                });
+                e.count += 1;
+                e.unknown += u64::from(unknown);
             }
         }
         // A device read before that has no line in this poll (a hand-made or cut trace: the
@@ -934,7 +986,7 @@ impl Pipeline {
             },
             &uses,
         );
-        self.book(&split, uses.len(), t0, t, dt);
+        self.book(&split, uses.len(), (t0, t, dt), false);
         for (key, method, g) in &gpus {
             let used = g.used != Some(false);
             if charge_all || used {

@@ -112,21 +112,23 @@ impl Pipeline {
                 self.mark_warnings - MARK_WARNINGS
             ));
         }
-        if let Some(s) = &self.skipped {
+        if let Some(e) = &self.estimated {
             warnings.push(format!(
-                "{} {} without {} (the first at t = {} s) {} skipped: the next complete poll's \
-                 cumulative readings cover {}",
-                s.count,
-                if s.count == 1 { "poll" } else { "polls" },
-                s.what,
-                crate::uncertainty::fmt_seconds(s.first_t),
-                if s.count == 1 { "was" } else { "were" },
-                if s.count == 1 {
-                    "its time"
-                } else {
-                    "their time"
-                },
+                "{} {} without {} (the first at t = {} s): the CPU time over {} was taken at the \
+                 rate of the interval before, and the next reading's difference corrects the total",
+                e.count,
+                if e.count == 1 { "poll" } else { "polls" },
+                e.what,
+                crate::uncertainty::fmt_seconds(e.first_t),
+                if e.count == 1 { "it" } else { "them" },
             ));
+            if e.unknown > 0 {
+                warnings.push(format!(
+                    "{} of them came before the machine's busy share was known (two readings): \
+                     their CPU energy is split as if the machine were idle",
+                    e.unknown
+                ));
+            }
         }
         warnings.extend(self.miss_notes());
         warnings.extend(self.refused_notes());

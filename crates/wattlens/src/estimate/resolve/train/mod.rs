@@ -585,18 +585,35 @@ fn duration(
     })?;
     let u = utilisation::envelope(&prior, compute, known.0, known.1);
     // Utilisation is a share of peak. A prior (a user catalog's rows) whose median is past 1 at
-    // this run's covariates would make the accelerators faster than their peak: refused. Draws
-    // past 1 in the tail of a wide interval count as 1 (`estimate::train`).
-    if !(u.draw.lo > 0.0 && u.median <= 1.0) {
+    // this run's covariates would make the accelerators faster than their peak, and one whose
+    // draw reaches below 0.001 of peak is no run's (the lowest published, CodeGeeX on Ascend
+    // 910, is 0.03): refused. Its matrix must be a covariance's inverse (no negative
+    // variance). Draws past 1 in the tail of a wide interval count as 1 (`estimate::train`).
+    let wrong = if let Some(why) = prior.not_a_covariance() {
+        Some(why)
+    } else if u.median > 1.0 || u.median.is_nan() {
+        Some(format!(
+            "give a median effective utilisation of {} for this run, beyond 1 (more than the \
+             accelerators' peak)",
+            fmt_human(u.median)
+        ))
+    } else if u.draw.lo < 1e-3 || u.draw.lo.is_nan() {
+        Some(format!(
+            "give an effective utilisation down to {} of peak for this run, below 0.001 (the \
+             lowest published run is 0.03)",
+            fmt_human(u.draw.lo)
+        ))
+    } else {
+        None
+    };
+    if let Some(why) = wrong {
         return Err(EstimateError::Invalid {
             field: Field::Mfu,
             message: format!(
-                "not given, and the catalog's train.utilisation.* rows ({}) give a median \
-                 effective utilisation of {} for this run (drawn on {}), beyond 1 (more than the \
-                 accelerators' peak); fix those rows (`wattlens catalog show defaults \
-                 train.utilisation.intercept` shows the shipped ones) or give {{mfu}}",
+                "not given, and the catalog's train.utilisation.* rows ({}, drawn on {}) {why}; \
+                 fix those rows (`wattlens catalog show defaults train.utilisation.intercept` \
+                 shows the shipped ones) or give {{mfu}}",
                 prior.equation(),
-                fmt_human(u.median),
                 u.draw.display("")
             )
             .into(),
@@ -606,9 +623,11 @@ fn duration(
         .coefficient("train.utilisation.intercept")
         .map(Row::cite)
         .unwrap_or_default();
+    // Shown as drawn, with draws past 1 counted as 1.
+    let shown = Range::new(u.draw.lo, u.draw.hi.min(1.0)).display("");
     out.push(Assumption {
         name: "effective_utilisation".into(),
-        value: u.draw.display(""),
+        value: shown,
         origin: Origin::Default,
         source: Some(format!(
             "train.utilisation.*: {} with {}, median {}, P5..P95 {}..{} (drawn log-uniformly between the ends); {src}",
@@ -638,6 +657,6 @@ fn effective_note(t: &TrainInputs, duration: &Duration, notes: &mut Vec<String>)
     };
     notes.push(format!(
         "no {{mfu}}: the length is from the effective utilisation {} (calibrated prior over billed accelerator-hours, `wattlens validate`; the assumptions show what it is conditioned on){failures}; give {{mfu}} for a headline MFU",
-        Range::new(u.lo.exp(), u.hi.exp()).display("")
+        Range::new(u.lo.exp(), u.hi.exp().min(1.0)).display("")
     ));
 }
