@@ -174,8 +174,33 @@ fn utilisation_prior_rows_no_run_could_have_are_refused() {
     a.extend_from_slice(&base);
     assert_usage_error(
         &a,
-        &["--mfu", "xtwx_inv.intercept.hopper = -100", "no covariance"],
+        &[
+            "--mfu",
+            "xtwx_inv matrix no covariance has",
+            "intercept, hopper",
+        ],
     );
+    // Round 8: three terms whose pairs each pass but whose 3 x 3 minor is negative (x'Ax = 3 -
+    // 5.4 = -2.4 for an H100 MoE run).
+    let mut rows = String::new();
+    for (k, v) in [
+        ("xtwx_inv.hopper.hopper", "1"),
+        ("xtwx_inv.moe.moe", "1"),
+        ("xtwx_inv.intercept.intercept", "1"),
+        ("xtwx_inv.intercept.hopper", "-0.9"),
+        ("xtwx_inv.intercept.moe", "-0.9"),
+        ("xtwx_inv.hopper.moe", "-0.9"),
+        ("hopper", "0.01"),
+        ("moe", "0.01"),
+    ] {
+        rows.push_str(&format!(
+            "[[default]]\nkey = \"train.utilisation.{k}\"\nlow = {v}\nhigh = {v}\ndescription = \"t\"\nsource = \"t\"\nyear = \"2026\"\n"
+        ));
+    }
+    let three = temp_file("three.toml", &rows);
+    let mut a = vec!["--catalog", s(&three)];
+    a.extend_from_slice(&base);
+    assert_usage_error(&a, &["--mfu", "xtwx_inv matrix no covariance has"]);
     for (key, value, needle) in [
         ("train.utilisation.intercept", "-20", "below 0.001"),
         (

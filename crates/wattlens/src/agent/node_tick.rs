@@ -80,9 +80,9 @@ impl NodeAgent {
             *n += 1;
             if *n == 1 {
                 self.lost.note(format!(
-                    "procfs/machine: /proc/stat could not be read at t = {} s; the machine's CPU \
-                     time was taken at the rate of the interval before, and the next reading \
-                     corrects it",
+                    "procfs/machine: /proc/stat could not be read at t = {} s; until it is read \
+                     again the machine's CPU time is taken at the rate of the interval before \
+                     (wattlens_read_failures_total counts the polls)",
                     crate::uncertainty::fmt_seconds(t)
                 ));
             }

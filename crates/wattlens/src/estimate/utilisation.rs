@@ -129,25 +129,30 @@ impl ConditionalPrior {
         (mu, self.spread * (1.0 + lev.max(0.0)).sqrt())
     }
 
-    /// Why the matrix cannot be the inverse of a covariance (a user catalog's rows): a 2 x 2
-    /// principal minor below 0 would give some run a negative variance, which `predict` would
-    /// clamp to 0 without a word. `None` when every pair holds.
+    /// Why the matrix cannot be the inverse of a covariance (a user catalog's rows): a
+    /// principal minor below 0 gives some run a negative variance, which `predict` would clamp
+    /// to 0 without a word. Every principal minor is checked (at most 4 terms: 15 of them).
+    /// `None` when the matrix is positive semi-definite.
     #[must_use]
     pub fn not_a_covariance(&self) -> Option<String> {
-        let m = &self.xtwx_inv;
-        for i in 0..self.terms.len() {
-            for j in i + 1..self.terms.len() {
-                if m[i][j] * m[i][j] > m[i][i] * m[j][j] * (1.0 + 1e-9) + 1e-12 {
-                    return Some(format!(
-                        "have xtwx_inv.{}.{} = {} with diagonal entries {} and {}: no covariance \
-                         has that (a negative variance for some runs)",
-                        self.terms[i].key(),
-                        self.terms[j].key(),
-                        m[i][j],
-                        m[i][i],
-                        m[j][j]
-                    ));
-                }
+        let n = self.terms.len();
+        for mask in 1_u32..(1 << n) {
+            let idx: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+            let sub: Vec<Vec<f64>> = idx
+                .iter()
+                .map(|&i| idx.iter().map(|&j| self.xtwx_inv[i][j]).collect())
+                .collect();
+            let scale: f64 = idx
+                .iter()
+                .map(|&i| self.xtwx_inv[i][i].abs())
+                .product::<f64>();
+            if determinant(sub) < -1e-9 * scale.max(1e-12) {
+                let names: Vec<&str> = idx.iter().map(|&i| self.terms[i].key()).collect();
+                return Some(format!(
+                    "have an xtwx_inv matrix no covariance has (over {}: a negative variance for \
+                     some runs)",
+                    names.join(", ")
+                ));
             }
         }
         None
@@ -390,6 +395,33 @@ pub fn envelope(
 }
 
 /// The key suffix of a matrix entry: `xtwx_inv.<a>.<b>`.
+/// The determinant of a small square matrix, by Gaussian elimination with partial pivoting.
+fn determinant(mut m: Vec<Vec<f64>>) -> f64 {
+    let n = m.len();
+    let mut det = 1.0;
+    for c in 0..n {
+        let Some(p) = (c..n).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs())) else {
+            return 0.0;
+        };
+        if m[p][c] == 0.0 {
+            return 0.0;
+        }
+        if p != c {
+            m.swap(p, c);
+            det = -det;
+        }
+        det *= m[c][c];
+        let pivot = m[c].clone();
+        for row in m.iter_mut().skip(c + 1) {
+            let f = row[c] / pivot[c];
+            for (x, p) in row.iter_mut().zip(&pivot).skip(c) {
+                *x -= f * p;
+            }
+        }
+    }
+    det
+}
+
 fn matrix_key(a: Term, b: Term) -> String {
     format!("xtwx_inv.{}.{}", a.key(), b.key())
 }

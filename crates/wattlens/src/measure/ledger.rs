@@ -102,8 +102,8 @@ pub(crate) struct Tree {
     pub d_cpu_s: f64,
     /// CPU time per second over the last interval read, s/s.
     pub rate: f64,
-    /// CPU time estimated for polls without this tree's line since its last reading, s.
-    pub assumed: f64,
+    /// Time of the last reading, s.
+    pub read_t: f64,
     /// The last poll (a count of the pipeline's polls) with this tree's line.
     pub seen: u64,
 }

@@ -240,16 +240,41 @@ impl Pending {
     }
 }
 
-/// Polls without a cumulative CPU-time line (the machine's, or a watched tree's): their CPU
-/// time was estimated at the rate of the interval before, and the next reading's difference
-/// corrects the total.
+/// Polls without a cumulative CPU-time line (the machine's, or a watched tree's): their CPU and
+/// DRAM energy waits in a [`Carry`] and is split with the next complete poll's, over the time
+/// between the readings around them.
 #[derive(Clone, Debug)]
 struct Estimated {
     count: u64,
     first_t: f64,
     what: &'static str,
-    /// Of them, polls before the machine's rate was known (two readings): no busy time.
-    unknown: u64,
+    /// Polls whose energy was split with a later complete poll's.
+    merged: u64,
+    /// Whether the run ended inside such a gap (its last span split at the rates before it).
+    at_end: Option<f64>,
+}
+
+/// The CPU and DRAM energy of polls without a cumulative CPU-time line, with the CPU times
+/// that were read over them: split once the next complete poll's differences span the gap.
+#[derive(Clone, Debug, Default)]
+struct Carry {
+    t0: f64,
+    dt: f64,
+    d_busy: f64,
+    d_total: f64,
+    uses: Vec<Use>,
+    /// Measured CPU energy, J, and the time over which the CPU was modelled instead, s.
+    cpu_j: f64,
+    cpu_model_dt: f64,
+    /// Measured DRAM energy, J, and the time over which DRAM was modelled, s.
+    dram_j: f64,
+    dram_model_dt: f64,
+    /// Time without the machine's line, and without each tree's, s (for a run that ends in
+    /// the gap: no reading spans it then).
+    lack_machine_dt: f64,
+    lack_tree_dt: Vec<f64>,
+    /// Polls in it that lacked a line.
+    polls: u64,
 }
 
 /// Cumulative figures at one poll: a window is the difference of two, so opening or closing
@@ -282,12 +307,15 @@ pub struct Pipeline {
     pending_dram: Option<Pending>,
     /// Whether a CPU reading was counted.
     cpu_counter_read: bool,
-    /// Polls whose CPU time was estimated for want of a CPU-time line.
+    /// Polls without a CPU-time line, for the note.
     estimated: Option<Estimated>,
-    /// The machine's busy and all CPU time per second over the last interval read (`None`
-    /// before two readings), and what was estimated since the last reading, s.
+    /// The machine's busy and all CPU time per second over the last span read (`None` before
+    /// two readings).
     machine_rate: Option<(f64, f64)>,
-    machine_assumed: (f64, f64),
+    /// CPU and DRAM energy waiting for a complete poll.
+    carry: Option<Carry>,
+    /// Polls before the machine's first CPU-time line.
+    before_machine: u64,
     /// Devices whose reads failed and were retried, by key.
     misses: BTreeMap<DeviceId, Misses>,
     /// Devices dropped, by key.
@@ -297,6 +325,8 @@ pub struct Pipeline {
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
+    /// Time of the machine's last CPU-time line.
+    machine_t: Option<f64>,
     /// The machine's busy and all CPU time summed over the intervals, s.
     machine_cpu_s: (f64, f64),
     /// The watched process trees, by the consumer index of their readings.
@@ -377,13 +407,15 @@ impl Pipeline {
             cpu_counter_read: false,
             estimated: None,
             machine_rate: None,
-            machine_assumed: (0.0, 0.0),
+            carry: None,
+            before_machine: 0,
             misses: BTreeMap::new(),
             dropped: BTreeSet::new(),
             refused: BTreeMap::new(),
             first_t: None,
             last_t: None,
             machine: None,
+            machine_t: None,
             machine_cpu_s: (0.0, 0.0),
             trees: Vec::new(),
             saw_tree: false,
@@ -599,6 +631,24 @@ impl Pipeline {
     /// (the device's reads failed to the end) are charged by the model, since no reading will
     /// cover them now. Call once, after the last poll.
     pub fn close(&mut self) {
+        // A run that ended in a gap of the CPU-time lines: no reading spans the gap's end, so
+        // the machine's and the trees' CPU time over it are taken at the rates read before it.
+        if let Some(mut c) = self.carry.take() {
+            if let Some((rb, rt)) = self.machine_rate {
+                c.d_busy += rb * c.lack_machine_dt;
+                c.d_total += rt * c.lack_machine_dt;
+            }
+            for ((u, lack), tr) in c.uses.iter_mut().zip(&c.lack_tree_dt).zip(&self.trees) {
+                u.cpu_s += tr.rate * lack;
+            }
+            if let Some(e) = &mut self.estimated {
+                e.at_end = Some(
+                    c.lack_machine_dt
+                        .max(c.lack_tree_dt.iter().copied().fold(0.0, f64::max)),
+                );
+            }
+            self.split_carry(&c);
+        }
         if let Some(p) = self.pending_cpu.take() {
             let cpu = self.cpu_model();
             self.charge_pending(&p, cpu, Dram::Absent);
@@ -767,16 +817,17 @@ impl Pipeline {
                 } => {
                     saw_machine = true;
                     if let Some((b, tot)) = self.machine {
-                        // What was estimated for polls without this line is taken back out.
-                        let (ab, at) = std::mem::take(&mut self.machine_assumed);
-                        d_busy = (busy_s - b - ab).max(0.0);
-                        d_total = (total_s - tot - at).max(0.0);
+                        d_busy = (busy_s - b).max(0.0);
+                        d_total = (total_s - tot).max(0.0);
                         self.machine_cpu_s.0 += d_busy;
                         self.machine_cpu_s.1 += d_total;
-                        if let Some(dt) = dt {
-                            self.machine_rate = Some((d_busy / dt, d_total / dt));
+                        // The rate over the time this difference spans.
+                        let span = self.machine_t.map_or(0.0, |m| t - m);
+                        if span > 0.0 {
+                            self.machine_rate = Some((d_busy / span, d_total / span));
                         }
                     }
+                    self.machine_t = Some(t);
                     self.machine = Some((*busy_s, *total_s));
                     self.cpus = (*cpus).max(1);
                     self.mem_gb = *mem_total_gb;
@@ -796,13 +847,12 @@ impl Pipeline {
                         self.trees.resize(i + 1, Tree::default());
                     }
                     let tree = &mut self.trees[i];
-                    // What was estimated for polls without this tree's line is taken back out.
-                    tree.d_cpu_s =
-                        (cpu_s - tree.cpu_s.unwrap_or(0.0) - std::mem::take(&mut tree.assumed))
-                            .max(0.0);
-                    if let (Some(dt), Some(_)) = (dt, tree.cpu_s) {
-                        tree.rate = tree.d_cpu_s / dt;
+                    tree.d_cpu_s = (cpu_s - tree.cpu_s.unwrap_or(0.0)).max(0.0);
+                    let span = t - tree.read_t;
+                    if tree.cpu_s.is_some() && span > 0.0 {
+                        tree.rate = tree.d_cpu_s / span;
                     }
+                    tree.read_t = t;
                     tree.cpu_s = Some(*cpu_s);
                     tree.rss_gb = *rss_gb;
                     tree.seen = self.polls;
@@ -841,42 +891,37 @@ impl Pipeline {
             }
         }
         // A poll without the machine's or a watched tree's cumulative CPU time (a cut or
-        // hand-made trace, a failed read of /proc): the interval's CPU time is estimated at the
-        // rate of the interval before, and the next reading's difference, less what was
-        // estimated, corrects the total. Skipping such polls (round 6) lost the readings in them
-        // and the energy of a run ending in one (hostile round 7); charging them with no CPU time
-        // moved energy from active to idle and from the processes to nobody (round 6).
-        if let Some(dt) = dt {
-            let mut lacked = None;
-            let mut unknown = false;
+        // hand-made trace, a failed read of /proc): its CPU and DRAM energy waits in `carry`,
+        // and is split with the next complete poll's, whose cumulative differences span the
+        // gap (below). Its other readings count as usual. Charging it with no CPU time moved
+        // energy from active to idle (round 6); skipping it lost its readings (round 7);
+        // estimating its CPU time at the rate before misplaced it when the load changed in the
+        // gap (round 8).
+        let mut lacked = None;
+        if dt.is_some() {
             if !saw_machine && self.machine.is_some() {
                 lacked = Some("the machine's CPU time (procfs stat)");
-                unknown = self.machine_rate.is_none();
-                if let Some((rb, rt)) = self.machine_rate {
-                    d_busy = rb * dt;
-                    d_total = rt * dt;
-                    self.machine_assumed.0 += d_busy;
-                    self.machine_assumed.1 += d_total;
-                    self.machine_cpu_s.0 += d_busy;
-                    self.machine_cpu_s.1 += d_total;
-                }
             }
-            for tree in &mut self.trees {
-                if tree.cpu_s.is_some() && tree.seen != self.polls {
-                    lacked = lacked.or(Some("the measured processes' CPU time"));
-                    tree.d_cpu_s = tree.rate * dt;
-                    tree.assumed += tree.d_cpu_s;
-                }
+            if self.inputs.policy == Policy::Processes
+                && self
+                    .trees
+                    .iter()
+                    .any(|tr| tr.cpu_s.is_some() && tr.seen != self.polls)
+            {
+                lacked = lacked.or(Some("the measured processes' CPU time"));
+            }
+            if !saw_machine && self.machine.is_none() {
+                self.before_machine += 1;
             }
             if let Some(what) = lacked {
                 let e = self.estimated.get_or_insert(Estimated {
                     count: 0,
                     first_t: t,
                     what,
-                    unknown: 0,
+                    merged: 0,
+                    at_end: None,
                 });
                 e.count += 1;
-                e.unknown += u64::from(unknown);
             }
         }
         // A device read before that has no line in this poll (a hand-made or cut trace: the
@@ -972,6 +1017,50 @@ impl Pipeline {
             }
             Dram::Absent => {}
         }
+        // A poll without a CPU-time line, or any poll while energy waits: the CPU and DRAM
+        // energy goes to `carry` (the GPUs are split now: their shares do not depend on CPU
+        // time).
+        let (mut cpu, mut dram) = (cpu, dram);
+        if lacked.is_some() || self.carry.is_some() {
+            let c = self.carry.get_or_insert_with(|| Carry {
+                t0,
+                ..Carry::default()
+            });
+            c.dt += dt;
+            c.d_busy += d_busy;
+            c.d_total += d_total;
+            if c.uses.len() < uses.len() {
+                c.uses.resize(uses.len(), Use::default());
+            }
+            for (cu, u) in c.uses.iter_mut().zip(&uses) {
+                cu.cpu_s += u.cpu_s;
+                cu.rss_gb = u.rss_gb;
+            }
+            match cpu {
+                Cpu::Measured(e) => c.cpu_j += e,
+                Cpu::Modelled(_) => c.cpu_model_dt += dt,
+                Cpu::Deferred => {}
+            }
+            match dram {
+                Dram::Measured(e) => c.dram_j += e,
+                Dram::Modelled(_) => c.dram_model_dt += dt,
+                Dram::Absent => {}
+            }
+            if !saw_machine && self.machine.is_some() {
+                c.lack_machine_dt += dt;
+            }
+            c.polls += u64::from(lacked.is_some());
+            if c.lack_tree_dt.len() < self.trees.len() {
+                c.lack_tree_dt.resize(self.trees.len(), 0.0);
+            }
+            for (lack, tr) in c.lack_tree_dt.iter_mut().zip(&self.trees) {
+                if tr.cpu_s.is_some() && tr.seen != self.polls {
+                    *lack += dt;
+                }
+            }
+            cpu = Cpu::Deferred;
+            dram = Dram::Absent;
+        }
         let gpu_parts: Vec<Gpu> = gpus.iter().map(|g| g.2).collect();
         let split = attribution::split(
             &Node {
@@ -999,6 +1088,66 @@ impl Pipeline {
                 }
             }
         }
+        // A complete poll after a gap: its differences span the gap, so the waiting energy is
+        // split with them, over the whole span.
+        if lacked.is_none() {
+            if let Some(c) = self.carry.take() {
+                if let Some(e) = &mut self.estimated {
+                    e.merged += c.polls;
+                }
+                self.split_carry(&c);
+            }
+        }
+    }
+
+    /// Splits the energy that waited in `c` over its whole span, with the CPU times read over
+    /// it, and books it over that span (spread over the profile's bins and the window marks).
+    fn split_carry(&mut self, c: &Carry) {
+        if c.dt <= 0.0 {
+            return;
+        }
+        let u = if c.d_total > 0.0 {
+            c.d_busy / c.d_total
+        } else {
+            0.0
+        };
+        let cpu = if c.cpu_model_dt > 0.0 {
+            let Cpu::Modelled(tdp) = self.cpu_model() else {
+                return;
+            };
+            if c.cpu_j == 0.0 && c.cpu_model_dt >= c.dt {
+                Cpu::Modelled(tdp)
+            } else {
+                let model = tdp * crate::source::procfs::cpu_curve(u) * c.cpu_model_dt;
+                Cpu::Measured(c.cpu_j + model)
+            }
+        } else if c.cpu_j > 0.0 {
+            Cpu::Measured(c.cpu_j)
+        } else {
+            Cpu::Deferred
+        };
+        let w = self.inputs.dram_w_per_gb * self.mem_gb;
+        let dram = if c.dram_model_dt > 0.0 && c.dram_j == 0.0 && c.dram_model_dt >= c.dt {
+            Dram::Modelled(w)
+        } else if c.dram_j > 0.0 || c.dram_model_dt > 0.0 {
+            Dram::Measured(c.dram_j + w * c.dram_model_dt)
+        } else {
+            Dram::Absent
+        };
+        let split = attribution::split(
+            &Node {
+                dt: c.dt,
+                cpus: f64::from(self.cpus),
+                d_busy: c.d_busy,
+                u,
+                mem_gb: self.mem_gb,
+                cpu,
+                dram,
+                gpus: &[],
+            },
+            &c.uses,
+        );
+        self.book(&split, c.uses.len(), (c.t0, c.t0 + c.dt, c.dt), true);
     }
 }
 

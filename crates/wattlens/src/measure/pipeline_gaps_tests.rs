@@ -100,8 +100,8 @@ fn run(policy: Policy, polls: impl Fn(f64) -> Vec<Reading>) -> Measurement {
 /// tree has 1 of the machine's 2 busy CPU-seconds a second, so half the active CPU energy:
 /// active = 500 x (c(0.5) - c(0)) / c(0.5) = 500 x 0.63 / 0.75 = 420 J, the tree's 210 J; the
 /// idle share 80 J, the tree's a quarter (1 of 4 CPUs): 20 J. Without the machine's line at t =
-/// 3..6 (or the tree's) the CPU time of those polls is taken at the rate before (here the true
-/// one) and the figures are the same, not 30.3 / 17.2 mWh (the gap read as idle) or 40.7 / 5
+/// 3..6 (or the tree's) the CPU and DRAM energy of those polls waits and is split with the next
+/// complete poll's differences, and the figures are the same, not 30.3 / 17.2 mWh (the gap read as idle) or 40.7 / 5
 /// mWh (the tree's share lost).
 #[test]
 fn a_poll_without_a_cpu_time_line_changes_nothing_at_a_steady_rate() {
@@ -144,8 +144,8 @@ fn a_poll_without_a_cpu_time_line_changes_nothing_at_a_steady_rate() {
                 .iter()
                 .any(|w| w.starts_with(&format!("4 polls {what}"))
                     && w.contains(
-                        "(the first at t = 3.0 s): the CPU time over them was taken at the rate \
-                         of the interval before"
+                        "(the first at t = 3.0 s): the CPU and DRAM energy of them was split with \
+                         the next complete poll's"
                     )),
             "{what}: {:?}",
             m.warnings
@@ -296,6 +296,17 @@ fn polls_without_the_machines_line_keep_their_readings() {
             "{gap:?}: {:?}",
             m.duration
         );
+        // Round 8: a gap at the end has no next poll, and its note says what was done instead.
+        if gap == [10.0] {
+            assert!(
+                m.warnings.iter().any(|w| w
+                    == "1 poll without the machine's CPU time (procfs stat) (the first at t = \
+                        10.0 s): the run ended in such a gap, so its last 1.0 s were split at \
+                        the rates read before it"),
+                "{:?}",
+                m.warnings
+            );
+        }
     }
     // A reset at t = 4 (the counter restarts from 2 J): 3 s x 50 W up to the reading of t = 3,
     // then the 2 J counted since the reset (what the interval 3..4 drew before it is unknown),
@@ -427,4 +438,58 @@ fn a_span_modelled_late_lands_in_its_windows_and_bins() {
         "{:?}",
         m.warnings
     );
+}
+
+/// Hostile round 8: a gap while the load changed was split at the rate before it (active -80%
+/// with the load rising from 0 to 4 busy CPUs, +80% falling; the process -96%). The machine idle
+/// until t = 5 and fully busy after, its line missing at t = 6..9: the waiting energy is split
+/// with the differences of t = 10, which span the gap, so the figures equal the full trace's.
+#[test]
+fn a_gap_while_the_load_changes_is_split_by_the_time_that_spans_it() {
+    let machine_step = |t: f64, up: bool| {
+        let busy = |t: f64| {
+            if up {
+                4.0 * (t - 5.0).max(0.0)
+            } else {
+                4.0 * t.min(5.0)
+            }
+        };
+        Reading {
+            t,
+            device: DeviceId::new(SourceKind::Procfs, "machine"),
+            value: Value::Machine {
+                busy_s: busy(t),
+                total_s: 4.0 * t,
+                cpus: 4,
+                mem_total_gb: 0.0,
+            },
+        }
+    };
+    for up in [true, false] {
+        for policy in [Policy::Machine, Policy::Processes] {
+            let trace = |gap: bool| {
+                run(policy, |t| {
+                    let mut r = vec![package(t, counted(t)), tree(t)];
+                    if !(gap && (6.0..=9.0).contains(&t)) {
+                        r.push(machine_step(t, up));
+                    }
+                    r
+                })
+            };
+            let (full, gap) = (trace(false), trace(true));
+            for key in [Figure::ComponentCpu, Figure::ComponentCpuIdle] {
+                // The gap's 4 s are split together (one busy share over t = 5..10), not each
+                // second with its own: equal to the full trace's within what that merges.
+                let (f, g) = (energy(&full, key), energy(&gap, key));
+                assert!(
+                    (g - f).abs() <= 0.05 * f.max(1.0),
+                    "up {up}, {policy:?}: {key:?} {g} vs {f}"
+                );
+            }
+            let total = |m: &Measurement| {
+                energy(m, Figure::ComponentCpu) + energy(m, Figure::ComponentCpuIdle)
+            };
+            assert!((total(&gap) - total(&full)).abs() < 1e-6);
+        }
+    }
 }

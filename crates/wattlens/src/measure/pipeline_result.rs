@@ -113,22 +113,55 @@ impl Pipeline {
             ));
         }
         if let Some(e) = &self.estimated {
+            let mut how = Vec::new();
+            if e.merged > 0 {
+                how.push(format!(
+                    "the CPU and DRAM energy of {} was split with the next complete poll's, over \
+                     the time between the readings around {}",
+                    if e.merged == e.count {
+                        if e.count == 1 {
+                            "it".to_string()
+                        } else {
+                            "them".to_string()
+                        }
+                    } else {
+                        format!("{} of them", e.merged)
+                    },
+                    if e.merged == 1 { "it" } else { "them" },
+                ));
+            }
+            if let Some(s) = e.at_end {
+                how.push(format!(
+                    "the run ended in such a gap, so its last {} s were split at the rates read \
+                     before it",
+                    crate::uncertainty::fmt_seconds(s)
+                ));
+            }
             warnings.push(format!(
-                "{} {} without {} (the first at t = {} s): the CPU time over {} was taken at the \
-                 rate of the interval before, and the next reading's difference corrects the total",
+                "{} {} without {} (the first at t = {} s): {}",
                 e.count,
                 if e.count == 1 { "poll" } else { "polls" },
                 e.what,
                 crate::uncertainty::fmt_seconds(e.first_t),
-                if e.count == 1 { "it" } else { "them" },
+                how.join("; "),
             ));
-            if e.unknown > 0 {
-                warnings.push(format!(
-                    "{} of them came before the machine's busy share was known (two readings): \
-                     their CPU energy is split as if the machine were idle",
-                    e.unknown
-                ));
-            }
+        }
+        if self.before_machine > 0 && self.machine.is_some() {
+            warnings.push(format!(
+                "{} {} before the machine's first CPU-time line (procfs stat): {} CPU energy is \
+                 split as if the machine were idle",
+                self.before_machine,
+                if self.before_machine == 1 {
+                    "poll came"
+                } else {
+                    "polls came"
+                },
+                if self.before_machine == 1 {
+                    "its"
+                } else {
+                    "their"
+                },
+            ));
         }
         warnings.extend(self.miss_notes());
         warnings.extend(self.refused_notes());
