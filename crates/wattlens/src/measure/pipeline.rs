@@ -731,8 +731,10 @@ impl Pipeline {
         let t0 = self.last_t.unwrap_or(t);
         let charge_all = self.inputs.policy == Policy::Machine;
         let (mut pkg, mut dram, mut psys) = (None::<f64>, None::<f64>, None::<f64>);
-        // The GPUs read this interval: device, method, energy and use.
-        let mut gpus: Vec<(&DeviceId, Method, Gpu)> = Vec::new();
+        // The GPUs read this interval: device, method, energy and use, and the time the energy
+        // spans from (the device's previous reading: earlier than this interval's start after
+        // failed reads).
+        let mut gpus: Vec<(&DeviceId, Method, Gpu, f64)> = Vec::new();
         let (mut d_busy, mut d_total) = (0.0, 0.0);
         for tree in &mut self.trees {
             tree.d_cpu_s = 0.0;
@@ -749,6 +751,7 @@ impl Pipeline {
                     max_uj,
                     used,
                 } => {
+                    let from = self.parts.get(key).map_or(t0, |p| p.2.min(t0));
                     self.stamp(key, *part, t);
                     if !self.counters.contains_key(key) {
                         self.counters
@@ -777,7 +780,9 @@ impl Pipeline {
                         Part::Cpu => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
                         Part::Psys => *psys.get_or_insert(0.0) += j,
-                        Part::Gpu => gpus.push((key, Method::Measured, Gpu { j, used: *used })),
+                        Part::Gpu => {
+                            gpus.push((key, Method::Measured, Gpu { j, used: *used }, from));
+                        }
                     }
                 }
                 Value::Power {
@@ -785,6 +790,7 @@ impl Pipeline {
                     power_w,
                     used,
                 } => {
+                    let from = self.parts.get(key).map_or(t0, |p| p.2.min(t0));
                     self.stamp(key, *part, t);
                     if let Some(i) = Implausible::power(*part, *power_w) {
                         // A missed read: the trapezoid around it spans the gap.
@@ -803,7 +809,9 @@ impl Pipeline {
                         continue;
                     }
                     match part {
-                        Part::Gpu => gpus.push((key, Method::Integrated, Gpu { j, used: *used })),
+                        Part::Gpu => {
+                            gpus.push((key, Method::Integrated, Gpu { j, used: *used }, from));
+                        }
                         Part::Cpu => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
                         Part::Psys => *psys.get_or_insert(0.0) += j,
@@ -992,12 +1000,25 @@ impl Pipeline {
         };
         // Intervals left to a counter's next reading wait in `pending`; a reading covers them
         // (its difference spans them), the model charges them once the counter is gone.
+        // A reading that covers waiting intervals is split over them and this one together, and
+        // spread over their profile bins and window marks (hostile round 9: a window whose marks
+        // fell in failed reads got 8 J of 353). Inside a CPU-time gap `carry` does that instead.
+        let spread = lacked.is_none() && self.carry.is_none();
+        let mut covered_cpu = None;
+        let mut covered_dram = None;
         match cpu {
             Cpu::Deferred => self
                 .pending_cpu
                 .get_or_insert_with(Pending::default)
                 .add(t0, dt, d_busy, d_total, &uses),
-            Cpu::Measured(_) => self.pending_cpu = None,
+            Cpu::Measured(e) => {
+                if let Some(mut p) = self.pending_cpu.take() {
+                    if spread {
+                        p.add(t0, dt, d_busy, d_total, &uses);
+                        covered_cpu = Some((p, e));
+                    }
+                }
+            }
             Cpu::Modelled(_) => {
                 if let Some(p) = self.pending_cpu.take() {
                     self.charge_pending(&p, cpu, Dram::Absent);
@@ -1009,7 +1030,14 @@ impl Pipeline {
                 .pending_dram
                 .get_or_insert_with(Pending::default)
                 .add(t0, dt, d_busy, d_total, &uses),
-            Dram::Measured(_) => self.pending_dram = None,
+            Dram::Measured(e) => {
+                if let Some(mut p) = self.pending_dram.take() {
+                    if spread {
+                        p.add(t0, dt, d_busy, d_total, &uses);
+                        covered_dram = Some((p, e));
+                    }
+                }
+            }
             Dram::Modelled(_) => {
                 if let Some(p) = self.pending_dram.take() {
                     self.charge_pending(&p, Cpu::Deferred, dram);
@@ -1021,6 +1049,12 @@ impl Pipeline {
         // energy goes to `carry` (the GPUs are split now: their shares do not depend on CPU
         // time).
         let (mut cpu, mut dram) = (cpu, dram);
+        if covered_cpu.is_some() {
+            cpu = Cpu::Deferred;
+        }
+        if covered_dram.is_some() {
+            dram = Dram::Absent;
+        }
         if lacked.is_some() || self.carry.is_some() {
             let c = self.carry.get_or_insert_with(|| Carry {
                 t0,
@@ -1061,7 +1095,14 @@ impl Pipeline {
             cpu = Cpu::Deferred;
             dram = Dram::Absent;
         }
-        let gpu_parts: Vec<Gpu> = gpus.iter().map(|g| g.2).collect();
+        // A GPU whose reading covers failed reads before it is split over the span it covers
+        // (below), the others with this interval.
+        let spans_back = |from: f64| from < t0 - 1e-9;
+        let gpu_parts: Vec<Gpu> = gpus
+            .iter()
+            .filter(|g| !spans_back(g.3))
+            .map(|g| g.2)
+            .collect();
         let split = attribution::split(
             &Node {
                 dt,
@@ -1076,7 +1117,7 @@ impl Pipeline {
             &uses,
         );
         self.book(&split, uses.len(), (t0, t, dt), false);
-        for (key, method, g) in &gpus {
+        for (key, method, g, _) in &gpus {
             let used = g.used != Some(false);
             if charge_all || used {
                 self.run.gpu(key, *method);
@@ -1097,6 +1138,29 @@ impl Pipeline {
                 }
                 self.split_carry(&c);
             }
+        }
+        if let Some((p, e)) = covered_cpu {
+            self.charge_pending(&p, Cpu::Measured(e), Dram::Absent);
+        }
+        for (_, _, g, from) in gpus.iter().filter(|g| spans_back(g.3)) {
+            let span = t - from;
+            let split = attribution::split(
+                &Node {
+                    dt: span,
+                    cpus,
+                    d_busy: 0.0,
+                    u: 0.0,
+                    mem_gb: self.mem_gb,
+                    cpu: Cpu::Deferred,
+                    dram: Dram::Absent,
+                    gpus: &[*g],
+                },
+                &uses,
+            );
+            self.book(&split, uses.len(), (*from, t, span), true);
+        }
+        if let Some((p, e)) = covered_dram {
+            self.charge_pending(&p, Cpu::Deferred, Dram::Measured(e));
         }
     }
 

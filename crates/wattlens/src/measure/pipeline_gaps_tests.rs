@@ -493,3 +493,62 @@ fn a_gap_while_the_load_changes_is_split_by_the_time_that_spans_it() {
         }
     }
 }
+
+/// Hostile round 9: the package's reads failing at t = 3..6 put the whole 4 s into the
+/// interval of the reading at t = 7 (a window from t = 4 to 5 got almost nothing). The reading
+/// that covers them is now split over the span and spread over its marks: at a steady 50 W the
+/// window holds 50 J of CPU, and (the GPU's reads failing alike, 200 W) 200 J of GPU.
+#[test]
+fn a_reading_after_failed_reads_is_spread_over_the_span_it_covers() {
+    let mut p = Pipeline::new(inputs(Policy::Machine));
+    for i in 0..=10_u32 {
+        let t = f64::from(i);
+        let v = if (3..=6).contains(&i) {
+            Value::Missed {
+                reason: "EIO".into(),
+            }
+        } else {
+            counted(t)
+        };
+        let events = match i {
+            4 => vec![Event::Mark {
+                text: "begin w".into(),
+            }],
+            5 => vec![Event::Mark {
+                text: "end w".into(),
+            }],
+            _ => vec![],
+        };
+        let g = if (3..=6).contains(&i) {
+            Reading {
+                t,
+                device: DeviceId::new(SourceKind::Nvml, "gpu0"),
+                value: Value::Missed {
+                    reason: "timeout".into(),
+                },
+            }
+        } else {
+            gpu(t)
+        };
+        p.poll(&Poll {
+            t,
+            readings: vec![machine(t), package(t, v), g],
+            events,
+        });
+    }
+    p.close();
+    let m = p.finish();
+    // 50 W of package and 200 W of GPU over the window's second.
+    let w = m.windows.iter().find(|w| w.name == "w").expect("w");
+    assert!(
+        (w.breakdown.total().0 - 250.0).abs() < 1e-6,
+        "{:?}",
+        w.breakdown
+    );
+    let total: f64 = m.profile.iter().map(|b| b.energy.0).sum();
+    assert!((total - 2_500.0).abs() < 1e-6, "{total}");
+    for b in &m.profile {
+        let per_s = b.energy.0 / (b.end - b.start);
+        assert!((per_s - 250.0).abs() < 1e-6, "{:?}", m.profile);
+    }
+}
