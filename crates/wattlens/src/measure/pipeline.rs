@@ -275,6 +275,9 @@ struct Carry {
     lack_tree_dt: Vec<f64>,
     /// Polls in it that lacked a line.
     polls: u64,
+    /// Time whose CPU energy waits for the package counter's next reading (its reads failed
+    /// inside the gap): covered by that reading, or modelled if the counter is dropped.
+    cpu_wait_dt: f64,
 }
 
 /// Cumulative figures at one poll: a window is the difference of two, so opening or closing
@@ -647,6 +650,8 @@ impl Pipeline {
                         .max(c.lack_tree_dt.iter().copied().fold(0.0, f64::max)),
                 );
             }
+            // The package counter never came back: what waited for it is modelled.
+            c.cpu_model_dt += std::mem::take(&mut c.cpu_wait_dt);
             self.split_carry(&c);
         }
         if let Some(p) = self.pending_cpu.take() {
@@ -1007,6 +1012,10 @@ impl Pipeline {
         let mut covered_cpu = None;
         let mut covered_dram = None;
         match cpu {
+            // Inside a CPU-time gap the wait is kept in `carry`, whose busy share is known only
+            // once the gap closes (round 9: modelled with this poll's, none, it lost 1 s of
+            // active CPU a miss).
+            Cpu::Deferred if !spread => {}
             Cpu::Deferred => self
                 .pending_cpu
                 .get_or_insert_with(Pending::default)
@@ -1071,9 +1080,16 @@ impl Pipeline {
                 cu.rss_gb = u.rss_gb;
             }
             match cpu {
-                Cpu::Measured(e) => c.cpu_j += e,
-                Cpu::Modelled(_) => c.cpu_model_dt += dt,
-                Cpu::Deferred => {}
+                Cpu::Measured(e) => {
+                    // The reading covers the intervals that waited for it.
+                    c.cpu_j += e;
+                    c.cpu_wait_dt = 0.0;
+                }
+                Cpu::Modelled(_) => {
+                    // The counter is gone: what waited for it is modelled too.
+                    c.cpu_model_dt += dt + std::mem::take(&mut c.cpu_wait_dt);
+                }
+                Cpu::Deferred => c.cpu_wait_dt += dt,
             }
             match dram {
                 Dram::Measured(e) => c.dram_j += e,
@@ -1135,6 +1151,26 @@ impl Pipeline {
             if let Some(c) = self.carry.take() {
                 if let Some(e) = &mut self.estimated {
                     e.merged += c.polls;
+                }
+                if c.cpu_wait_dt > 0.0 && c.dt > 0.0 {
+                    // Still waiting for the package counter: its share of the span waits on,
+                    // with the span's busy share.
+                    let f = c.cpu_wait_dt / c.dt;
+                    let scaled: Vec<Use> = c
+                        .uses
+                        .iter()
+                        .map(|u| Use {
+                            cpu_s: u.cpu_s * f,
+                            rss_gb: u.rss_gb,
+                        })
+                        .collect();
+                    self.pending_cpu.get_or_insert_with(Pending::default).add(
+                        t - c.cpu_wait_dt,
+                        c.cpu_wait_dt,
+                        c.d_busy * f,
+                        c.d_total * f,
+                        &scaled,
+                    );
                 }
                 self.split_carry(&c);
             }

@@ -552,3 +552,50 @@ fn a_reading_after_failed_reads_is_spread_over_the_span_it_covers() {
         assert!((per_s - 250.0).abs() < 1e-6, "{:?}", m.profile);
     }
 }
+
+/// Hostile round 9: the package's read failing at t = 7 and the package dropped at t = 8, inside
+/// a gap of the machine's line (t = 6..9): the waiting second was modelled with no busy time and
+/// lost active CPU. It waits in the gap's carry now and is modelled with the gap's busy share, so
+/// the figures equal the same trace without the gap.
+#[test]
+fn a_counter_dropped_inside_a_cpu_time_gap_is_modelled_at_the_gaps_busy_share() {
+    let trace = |gap: bool| {
+        run(Policy::Machine, |t| {
+            let mut r = Vec::new();
+            if !(gap && (6.0..=9.0).contains(&t)) {
+                r.push(machine(t));
+            }
+            let i = t as u32;
+            match i {
+                0..=6 => r.push(package(t, counted(t))),
+                7 => r.push(package(
+                    t,
+                    Value::Missed {
+                        reason: "EIO".into(),
+                    },
+                )),
+                8 => r.push(package(
+                    t,
+                    Value::Dropped {
+                        reason: "gone".into(),
+                    },
+                )),
+                _ => {}
+            }
+            r
+        })
+    };
+    let cpu = |m: &Measurement| {
+        (
+            energy(m, Figure::ComponentCpu),
+            energy(m, Figure::ComponentCpuIdle),
+        )
+    };
+    let (full, gap) = (cpu(&trace(false)), cpu(&trace(true)));
+    assert!(
+        (full.0 - gap.0).abs() < 1e-6 && (full.1 - gap.1).abs() < 1e-6,
+        "{full:?} vs {gap:?}"
+    );
+    // 6 s measured at 50 W (300 J) and 4 s modelled at 100 W x c(0.5) = 75 W (300 J).
+    assert!((full.0 + full.1 - 600.0).abs() < 1e-6, "{full:?}");
+}
