@@ -579,16 +579,18 @@ impl Pipeline {
         }
     }
 
-    /// Records that this poll, at `t`, has a reading of `key` (measuring `part`).
-    fn stamp(&mut self, key: &DeviceId, part: Part, t: f64) {
+    /// Records that this poll, at `t`, has a reading of `key` (measuring `part`); returns the
+    /// time of its previous reading (`None` for a new device).
+    fn stamp(&mut self, key: &DeviceId, part: Part, t: f64) -> Option<f64> {
         if matches!(part, Part::Cpu | Part::Psys) {
             self.cpu_counter_read = true;
         }
         if let Some(p) = self.parts.get_mut(key) {
             p.1 = self.polls;
-            p.2 = t;
+            Some(std::mem::replace(&mut p.2, t))
         } else {
             self.parts.insert(key.clone(), (part, self.polls, t));
+            None
         }
     }
 
@@ -756,8 +758,7 @@ impl Pipeline {
                     max_uj,
                     used,
                 } => {
-                    let from = self.parts.get(key).map_or(t0, |p| p.2.min(t0));
-                    self.stamp(key, *part, t);
+                    let from = self.stamp(key, *part, t).map_or(t0, |p| p.min(t0));
                     if !self.counters.contains_key(key) {
                         self.counters
                             .insert(key.clone(), CounterDiff::for_part(*max_uj, *part));
@@ -795,8 +796,7 @@ impl Pipeline {
                     power_w,
                     used,
                 } => {
-                    let from = self.parts.get(key).map_or(t0, |p| p.2.min(t0));
-                    self.stamp(key, *part, t);
+                    let from = self.stamp(key, *part, t).map_or(t0, |p| p.min(t0));
                     if let Some(i) = Implausible::power(*part, *power_w) {
                         // A missed read: the trapezoid around it spans the gap.
                         missed.push(*part);
