@@ -205,6 +205,9 @@ struct Misses {
     last_t: f64,
     /// Why the first failed (at most [`MAX_REASON_CHARS`]).
     reason: String,
+    /// Whether reads failed before the device's first reading (its energy before then is not
+    /// counted: a counter's first reading is its baseline).
+    before_first: bool,
 }
 
 /// Intervals whose CPU (or DRAM) energy was left to the counter's next reading, which has not
@@ -220,6 +223,10 @@ struct Pending {
     d_total: f64,
     /// Each consumer's CPU time over them, s, and its latest resident memory, GB.
     uses: Vec<Use>,
+    /// Each interval apart (start, length, busy and all CPU time, the consumers' use), so that
+    /// each is split with its own load (hostile round 10: the span's average moved energy to a
+    /// process from intervals it did not use the CPU in).
+    each: Vec<(f64, f64, f64, f64, Vec<Use>)>,
 }
 
 impl Pending {
@@ -227,6 +234,7 @@ impl Pending {
         if self.dt == 0.0 {
             self.t0 = t0;
         }
+        self.each.push((t0, dt, d_busy, d_total, uses.to_vec()));
         self.dt += dt;
         self.d_busy += d_busy;
         self.d_total += d_total;
@@ -380,6 +388,7 @@ fn count_miss(
             first_t: t,
             last_t: t,
             reason: reason(),
+            before_first: false,
         });
 }
 
@@ -600,25 +609,38 @@ impl Pipeline {
         if p.dt <= 0.0 {
             return;
         }
-        let u = if p.d_total > 0.0 {
-            p.d_busy / p.d_total
-        } else {
-            0.0
-        };
-        let split = attribution::split(
-            &Node {
-                dt: p.dt,
-                cpus: f64::from(self.cpus),
-                d_busy: p.d_busy,
-                u,
-                mem_gb: self.mem_gb,
-                cpu,
-                dram,
-                gpus: &[],
-            },
-            &p.uses,
-        );
-        self.book(&split, p.uses.len(), (p.t0, p.t0 + p.dt, p.dt), true);
+        // Interval by interval, each with its own load; a measured energy is shared in
+        // proportion to time (the power between the readings taken as even).
+        for (t0, dt, d_busy, d_total, uses) in &p.each {
+            let f = dt / p.dt;
+            let cpu = match cpu {
+                Cpu::Measured(e) => Cpu::Measured(e * f),
+                c => c,
+            };
+            let dram = match dram {
+                Dram::Measured(e) => Dram::Measured(e * f),
+                d => d,
+            };
+            let u = if *d_total > 0.0 {
+                d_busy / d_total
+            } else {
+                0.0
+            };
+            let split = attribution::split(
+                &Node {
+                    dt: *dt,
+                    cpus: f64::from(self.cpus),
+                    d_busy: *d_busy,
+                    u,
+                    mem_gb: self.mem_gb,
+                    cpu,
+                    dram,
+                    gpus: &[],
+                },
+                uses,
+            );
+            self.book(&split, uses.len(), (*t0, t0 + dt, *dt), true);
+        }
     }
 
     /// The model's CPU rating (recorded as used).
@@ -871,13 +893,21 @@ impl Pipeline {
                     tree.seen = self.polls;
                 }
                 Value::Missed { reason } => {
-                    if let Some((part, seen, _)) = self.parts.get_mut(key) {
+                    let known = if let Some((part, seen, _)) = self.parts.get_mut(key) {
                         missed.push(*part);
                         *seen = self.polls;
-                    }
+                        true
+                    } else {
+                        false
+                    };
                     count_miss(&mut self.misses, key, t, || {
                         reason.chars().take(MAX_REASON_CHARS).collect()
                     });
+                    if !known {
+                        if let Some(m) = self.misses.get_mut(key) {
+                            m.before_first = true;
+                        }
+                    }
                 }
                 Value::Dropped { reason } => {
                     // What becomes of its energy since its last reading (hostile round 7: the

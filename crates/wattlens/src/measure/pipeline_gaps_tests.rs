@@ -599,3 +599,84 @@ fn a_counter_dropped_inside_a_cpu_time_gap_is_modelled_at_the_gaps_busy_share() 
     // 6 s measured at 50 W (300 J) and 4 s modelled at 100 W x c(0.5) = 75 W (300 J).
     assert!((full.0 + full.1 - 600.0).abs() < 1e-6, "{full:?}");
 }
+
+/// Hostile round 10: one failed package read at t = 5, just as the process started to use the
+/// CPU, split the covering reading's 2 s at their average load: the process was charged for the
+/// second before it ran (+17%). Each waiting interval is now split with its own load: the figures
+/// equal the trace without the miss, under both policies.
+#[test]
+fn a_covering_reading_is_split_interval_by_interval() {
+    let machine_step = |t: f64| Reading {
+        t,
+        device: DeviceId::new(SourceKind::Procfs, "machine"),
+        value: Value::Machine {
+            busy_s: 4.0 * (t - 5.0).max(0.0),
+            total_s: 4.0 * t,
+            cpus: 4,
+            mem_total_gb: 0.0,
+        },
+    };
+    let late_tree = |t: f64| Reading {
+        t,
+        device: DeviceId::new(SourceKind::Procfs, "tree"),
+        value: Value::Tree {
+            cpu_s: 2.0 * (t - 5.0).max(0.0),
+            rss_gb: 0.0,
+            pids: 1,
+            consumer: 0,
+        },
+    };
+    for policy in [Policy::Machine, Policy::Processes] {
+        let trace = |miss: bool| {
+            run(policy, |t| {
+                let v = if miss && (t - 5.0).abs() < 1e-9 {
+                    Value::Missed {
+                        reason: "EIO".into(),
+                    }
+                } else {
+                    counted(t)
+                };
+                vec![machine_step(t), late_tree(t), package(t, v)]
+            })
+        };
+        let (full, miss) = (trace(false), trace(true));
+        for key in [Figure::ComponentCpu, Figure::ComponentCpuIdle] {
+            assert!(
+                (energy(&full, key) - energy(&miss, key)).abs() < 1e-6,
+                "{policy:?} {key:?}: {} vs {}",
+                energy(&miss, key),
+                energy(&full, key)
+            );
+        }
+    }
+}
+
+/// Hostile round 10: a GPU whose reads failed from the start lost its energy before its first
+/// reading (a counter's first reading is its baseline) under a note saying its counter covered
+/// the gaps. 200 W from t = 4 to 10: 1,200 J, and the note says the rest is not counted.
+#[test]
+fn reads_failing_before_the_first_reading_are_said_not_counted() {
+    let m = run(Policy::Machine, |t| {
+        let g = if t < 4.0 {
+            Reading {
+                t,
+                device: DeviceId::new(SourceKind::Nvml, "gpu0"),
+                value: Value::Missed {
+                    reason: "timeout".into(),
+                },
+            }
+        } else {
+            gpu(t)
+        };
+        vec![machine(t), package(t, counted(t)), g]
+    });
+    assert!((energy(&m, Figure::ComponentGpu) - 1_200.0).abs() < 1e-6);
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.starts_with("nvml/gpu0: 4 reads failed")
+                && w.ends_with("; its energy before its first reading is not counted")),
+        "{:?}",
+        m.warnings
+    );
+}

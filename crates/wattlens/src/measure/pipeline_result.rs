@@ -296,14 +296,26 @@ impl Pipeline {
                         };
                         tail.as_str()
                     }
+                    _ if m.before_first => "",
                     _ if self.counters.contains_key(*key) => "; its energy counter covers the gaps",
                     _ if self.powers.contains_key(*key) => {
                         "; the power between the reads around them is interpolated"
                     }
                     _ => "",
                 };
+                // Reads that failed before the first reading (hostile round 10: the note said
+                // the counter covered them; a counter's first reading is only its baseline).
+                let first = match (m.before_first, last_read.map(|x| x.0)) {
+                    (false, _) => "",
+                    (true, None) => "; it was never read, so its energy is not counted",
+                    (true, Some(Part::Gpu)) => {
+                        "; its energy before its first reading is not counted"
+                    }
+                    (true, Some(_)) => "; before its first reading it is modelled",
+                };
                 format!(
-                    "{key}: {n} {reads} failed and {were} retried (the first at t = {} s: {}){how}",
+                    "{key}: {n} {reads} failed and {were} retried (the first at t = {} s: \
+                     {}){how}{first}",
                     crate::uncertainty::fmt_seconds(m.first_t),
                     m.reason
                 )
