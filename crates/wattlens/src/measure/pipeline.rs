@@ -318,6 +318,8 @@ pub struct Pipeline {
     pending_dram: Option<Pending>,
     /// Whether a CPU reading was counted.
     cpu_counter_read: bool,
+    /// Whether a DRAM reading was counted.
+    dram_counter_read: bool,
     /// Polls without a CPU-time line, for the note.
     estimated: Option<Estimated>,
     /// The machine's busy and all CPU time per second over the last span read (`None` before
@@ -417,6 +419,7 @@ impl Pipeline {
             pending_cpu: None,
             pending_dram: None,
             cpu_counter_read: false,
+            dram_counter_read: false,
             estimated: None,
             machine_rate: None,
             carry: None,
@@ -593,6 +596,9 @@ impl Pipeline {
     fn stamp(&mut self, key: &DeviceId, part: Part, t: f64) -> Option<f64> {
         if matches!(part, Part::Cpu | Part::Psys) {
             self.cpu_counter_read = true;
+        }
+        if part == Part::Dram {
+            self.dram_counter_read = true;
         }
         if let Some(p) = self.parts.get_mut(key) {
             p.1 = self.polls;
@@ -771,6 +777,7 @@ impl Pipeline {
         // Parts one of whose devices missed this read: their energy comes with the next one.
         let mut missed: Vec<Part> = Vec::new();
         let mut saw_machine = false;
+        let had_machine = self.machine.is_some();
         for r in batch {
             let key = &r.device;
             match &r.value {
@@ -921,7 +928,12 @@ impl Pipeline {
                             "; from its last reading (t = {} s) on, the model stands for it",
                             crate::uncertainty::fmt_seconds(*read)
                         ),
-                        None => String::new(),
+                        // Never read (round 11: a GPU dropped after failing from the start
+                        // lost all its energy and the note did not say).
+                        None if key.to_string().starts_with("rapl/") => {
+                            "; it was never read, so the model stands for it".to_string()
+                        }
+                        None => "; it was never read, so its energy is not counted".to_string(),
                     };
                     self.device_warning(|| {
                         format!(
@@ -953,7 +965,9 @@ impl Pipeline {
             {
                 lacked = lacked.or(Some("the measured processes' CPU time"));
             }
-            if !saw_machine && self.machine.is_none() {
+            // No machine difference for this interval: before the machine's first line, or at
+            // it (round 11: the poll with the first line was not counted).
+            if !had_machine {
                 self.before_machine += 1;
             }
             if let Some(what) = lacked {

@@ -680,3 +680,43 @@ fn reads_failing_before_the_first_reading_are_said_not_counted() {
         m.warnings
     );
 }
+
+/// Hostile round 11: a package never read got the GPU's "its energy is not counted" although the
+/// CPU was modelled; a run whose machine line first came at t = 1 split the interval before it
+/// as idle without a note (the poll with the first line was not counted).
+#[test]
+fn notes_for_a_device_never_read_and_a_late_first_machine_line() {
+    let m = run(Policy::Machine, |t| {
+        vec![
+            machine(t),
+            package(
+                t,
+                Value::Missed {
+                    reason: "EIO".into(),
+                },
+            ),
+        ]
+    });
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.starts_with("rapl/package-0: 11 reads failed")
+                && w.ends_with("; it was never read, so it is modelled")),
+        "{:?}",
+        m.warnings
+    );
+    let m = run(Policy::Machine, |t| {
+        let mut r = vec![package(t, counted(t))];
+        if t >= 1.0 {
+            r.push(machine(t));
+        }
+        r
+    });
+    assert!(
+        m.warnings.iter().any(|w| w
+            == "1 poll came before the machine's first CPU-time line (procfs stat): its CPU \
+                energy is split as if the machine were idle"),
+        "{:?}",
+        m.warnings
+    );
+}

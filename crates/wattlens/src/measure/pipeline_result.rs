@@ -146,6 +146,14 @@ impl Pipeline {
                 how.join("; "),
             ));
         }
+        if self.dram_counter_read && self.dram_method == Some(Method::Modelled) {
+            // Round 11: DRAM measured for part of the run was labelled modelled with no word.
+            warnings.push(format!(
+                "the DRAM energy counter covered only part of the run: the rest is modelled at \
+                 {} W per GB of installed memory",
+                crate::uncertainty::fmt_num(self.inputs.dram_w_per_gb)
+            ));
+        }
         if self.before_machine > 0 && self.machine.is_some() {
             warnings.push(format!(
                 "{} {} before the machine's first CPU-time line (procfs stat): {} CPU energy is \
@@ -305,8 +313,12 @@ impl Pipeline {
                 };
                 // Reads that failed before the first reading (hostile round 10: the note said
                 // the counter covered them; a counter's first reading is only its baseline).
+                // A device never read has no part known: RAPL, psys and DRAM are CPU-side and
+                // modelled (round 11: they got the GPU's "not counted").
+                let cpu_side = key.to_string().starts_with("rapl/");
                 let first = match (m.before_first, last_read.map(|x| x.0)) {
                     (false, _) => "",
+                    (true, None) if cpu_side => "; it was never read, so it is modelled",
                     (true, None) => "; it was never read, so its energy is not counted",
                     (true, Some(Part::Gpu)) => {
                         "; its energy before its first reading is not counted"

@@ -144,7 +144,7 @@ fn misses_give_one_note_per_device_and_at_most_a_few_devices_by_name() {
     }]);
     assert_eq!(
         p.finish().warnings,
-        ["nvml/gpu0 dropped at t = 1.0 s: GPU is lost (5 reads failed in a row)"]
+        ["nvml/gpu0 dropped at t = 1.0 s: GPU is lost (5 reads failed in a row); it was never read, so its energy is not counted"]
     );
 }
 
