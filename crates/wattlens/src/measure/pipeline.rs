@@ -210,84 +210,6 @@ struct Misses {
     before_first: bool,
 }
 
-/// Intervals whose CPU (or DRAM) energy was left to the counter's next reading, which has not
-/// come yet: charged by the model if it never does (the device dropped, or the run ended).
-#[derive(Clone, Debug, Default)]
-struct Pending {
-    /// Start of the first such interval.
-    t0: f64,
-    /// Their length together, s.
-    dt: f64,
-    /// The machine's busy and all CPU time over them, s.
-    d_busy: f64,
-    d_total: f64,
-    /// Each consumer's CPU time over them, s, and its latest resident memory, GB.
-    uses: Vec<Use>,
-    /// Each interval apart (start, length, busy and all CPU time, the consumers' use), so that
-    /// each is split with its own load (hostile round 10: the span's average moved energy to a
-    /// process from intervals it did not use the CPU in).
-    each: Vec<(f64, f64, f64, f64, Vec<Use>)>,
-}
-
-impl Pending {
-    fn add(&mut self, t0: f64, dt: f64, d_busy: f64, d_total: f64, uses: &[Use]) {
-        if self.dt == 0.0 {
-            self.t0 = t0;
-        }
-        self.each.push((t0, dt, d_busy, d_total, uses.to_vec()));
-        self.dt += dt;
-        self.d_busy += d_busy;
-        self.d_total += d_total;
-        if self.uses.len() < uses.len() {
-            self.uses.resize(uses.len(), Use::default());
-        }
-        for (p, u) in self.uses.iter_mut().zip(uses) {
-            p.cpu_s += u.cpu_s;
-            p.rss_gb = u.rss_gb;
-        }
-    }
-}
-
-/// Polls without a cumulative CPU-time line (the machine's, or a watched tree's): their CPU and
-/// DRAM energy waits in a [`Carry`] and is split with the next complete poll's, over the time
-/// between the readings around them.
-#[derive(Clone, Debug)]
-struct Estimated {
-    count: u64,
-    first_t: f64,
-    what: &'static str,
-    /// Polls whose energy was split with a later complete poll's.
-    merged: u64,
-    /// Whether the run ended inside such a gap (its last span split at the rates before it).
-    at_end: Option<f64>,
-}
-
-/// The CPU and DRAM energy of polls without a cumulative CPU-time line, with the CPU times
-/// that were read over them: split once the next complete poll's differences span the gap.
-#[derive(Clone, Debug, Default)]
-struct Carry {
-    t0: f64,
-    dt: f64,
-    d_busy: f64,
-    d_total: f64,
-    uses: Vec<Use>,
-    /// Measured CPU energy, J, and the time over which the CPU was modelled instead, s.
-    cpu_j: f64,
-    cpu_model_dt: f64,
-    /// Measured DRAM energy, J, and the time over which DRAM was modelled, s.
-    dram_j: f64,
-    dram_model_dt: f64,
-    /// Time without the machine's line, and without each tree's, s (for a run that ends in
-    /// the gap: no reading spans it then).
-    lack_machine_dt: f64,
-    lack_tree_dt: Vec<f64>,
-    /// Polls in it that lacked a line.
-    polls: u64,
-    /// Time whose CPU energy waits for the package counter's next reading (its reads failed
-    /// inside the gap): covered by that reading, or modelled if the counter is dropped.
-    cpu_wait_dt: f64,
-}
-
 /// Cumulative figures at one poll: a window is the difference of two, so opening or closing
 /// one costs the same whatever the number of windows or polls.
 #[derive(Clone, Copy, Debug)]
@@ -321,7 +243,7 @@ pub struct Pipeline {
     /// Whether a DRAM reading was counted.
     dram_counter_read: bool,
     /// Polls without a CPU-time line, for the note.
-    estimated: Option<Estimated>,
+    lacking: Option<Lacking>,
     /// The machine's busy and all CPU time per second over the last span read (`None` before
     /// two readings).
     machine_rate: Option<(f64, f64)>,
@@ -372,28 +294,6 @@ pub struct Pipeline {
     device_warnings: usize,
 }
 
-/// Counts one missed read of `key` at `t`, keeping the first one's time and reason.
-fn count_miss(
-    misses: &mut BTreeMap<DeviceId, Misses>,
-    key: &DeviceId,
-    t: f64,
-    reason: impl FnOnce() -> String,
-) {
-    misses
-        .entry(key.clone())
-        .and_modify(|m| {
-            m.count += 1;
-            m.last_t = t;
-        })
-        .or_insert_with(|| Misses {
-            count: 1,
-            first_t: t,
-            last_t: t,
-            reason: reason(),
-            before_first: false,
-        });
-}
-
 fn weakest(a: Option<Method>, b: Method) -> Option<Method> {
     Some(a.map_or(b, |a| a.weakest(b)))
 }
@@ -420,7 +320,7 @@ impl Pipeline {
             pending_dram: None,
             cpu_counter_read: false,
             dram_counter_read: false,
-            estimated: None,
+            lacking: None,
             machine_rate: None,
             carry: None,
             before_machine: 0,
@@ -609,46 +509,6 @@ impl Pipeline {
         }
     }
 
-    /// Charges intervals whose counter reading never came by the model: the CPU (`cpu`) or
-    /// DRAM (`dram`), over the pending span as one interval.
-    fn charge_pending(&mut self, p: &Pending, cpu: Cpu, dram: Dram) {
-        if p.dt <= 0.0 {
-            return;
-        }
-        // Interval by interval, each with its own load; a measured energy is shared in
-        // proportion to time (the power between the readings taken as even).
-        for (t0, dt, d_busy, d_total, uses) in &p.each {
-            let f = dt / p.dt;
-            let cpu = match cpu {
-                Cpu::Measured(e) => Cpu::Measured(e * f),
-                c => c,
-            };
-            let dram = match dram {
-                Dram::Measured(e) => Dram::Measured(e * f),
-                d => d,
-            };
-            let u = if *d_total > 0.0 {
-                d_busy / d_total
-            } else {
-                0.0
-            };
-            let split = attribution::split(
-                &Node {
-                    dt: *dt,
-                    cpus: f64::from(self.cpus),
-                    d_busy: *d_busy,
-                    u,
-                    mem_gb: self.mem_gb,
-                    cpu,
-                    dram,
-                    gpus: &[],
-                },
-                uses,
-            );
-            self.book(&split, uses.len(), (*t0, t0 + dt, *dt), true);
-        }
-    }
-
     /// The model's CPU rating (recorded as used).
     fn cpu_model(&mut self) -> Cpu {
         let tdp = self
@@ -658,43 +518,6 @@ impl Pipeline {
         self.tdp_used = Some(tdp);
         self.cpu_method = weakest(self.cpu_method, Method::Modelled);
         Cpu::Modelled(tdp.0)
-    }
-
-    /// Ends the measurement: intervals still waiting for a CPU or DRAM counter's next reading
-    /// (the device's reads failed to the end) are charged by the model, since no reading will
-    /// cover them now. Call once, after the last poll.
-    pub fn close(&mut self) {
-        // A run that ended in a gap of the CPU-time lines: no reading spans the gap's end, so
-        // the machine's and the trees' CPU time over it are taken at the rates read before it.
-        if let Some(mut c) = self.carry.take() {
-            if let Some((rb, rt)) = self.machine_rate {
-                c.d_busy += rb * c.lack_machine_dt;
-                c.d_total += rt * c.lack_machine_dt;
-            }
-            for ((u, lack), tr) in c.uses.iter_mut().zip(&c.lack_tree_dt).zip(&self.trees) {
-                u.cpu_s += tr.rate * lack;
-            }
-            if let Some(e) = &mut self.estimated {
-                e.at_end = Some(
-                    c.lack_machine_dt
-                        .max(c.lack_tree_dt.iter().copied().fold(0.0, f64::max)),
-                );
-            }
-            // The package counter never came back: what waited for it is modelled.
-            c.cpu_model_dt += std::mem::take(&mut c.cpu_wait_dt);
-            self.split_carry(&c);
-        }
-        if let Some(p) = self.pending_cpu.take() {
-            let cpu = self.cpu_model();
-            self.charge_pending(&p, cpu, Dram::Absent);
-        }
-        if let Some(p) = self.pending_dram.take() {
-            if self.mem_gb > 0.0 {
-                self.dram_method = weakest(self.dram_method, Method::Modelled);
-                let w = self.inputs.dram_w_per_gb * self.mem_gb;
-                self.charge_pending(&p, Cpu::Deferred, Dram::Modelled(w));
-            }
-        }
     }
 
     /// Books one split over `t0..t1`: the node, the consumers, the unattributed share and the
@@ -930,7 +753,7 @@ impl Pipeline {
                         ),
                         // Never read (round 11: a GPU dropped after failing from the start
                         // lost all its energy and the note did not say).
-                        None if key.to_string().starts_with("rapl/") => {
+                        None if key.source == crate::source::SourceKind::Rapl => {
                             "; it was never read, so the model stands for it".to_string()
                         }
                         None => "; it was never read, so its energy is not counted".to_string(),
@@ -971,7 +794,7 @@ impl Pipeline {
                 self.before_machine += 1;
             }
             if let Some(what) = lacked {
-                let e = self.estimated.get_or_insert(Estimated {
+                let e = self.lacking.get_or_insert(Lacking {
                     count: 0,
                     first_t: t,
                     what,
@@ -1109,49 +932,15 @@ impl Pipeline {
             dram = Dram::Absent;
         }
         if lacked.is_some() || self.carry.is_some() {
-            let c = self.carry.get_or_insert_with(|| Carry {
-                t0,
-                ..Carry::default()
-            });
-            c.dt += dt;
-            c.d_busy += d_busy;
-            c.d_total += d_total;
-            if c.uses.len() < uses.len() {
-                c.uses.resize(uses.len(), Use::default());
-            }
-            for (cu, u) in c.uses.iter_mut().zip(&uses) {
-                cu.cpu_s += u.cpu_s;
-                cu.rss_gb = u.rss_gb;
-            }
-            match cpu {
-                Cpu::Measured(e) => {
-                    // The reading covers the intervals that waited for it.
-                    c.cpu_j += e;
-                    c.cpu_wait_dt = 0.0;
-                }
-                Cpu::Modelled(_) => {
-                    // The counter is gone: what waited for it is modelled too.
-                    c.cpu_model_dt += dt + std::mem::take(&mut c.cpu_wait_dt);
-                }
-                Cpu::Deferred => c.cpu_wait_dt += dt,
-            }
-            match dram {
-                Dram::Measured(e) => c.dram_j += e,
-                Dram::Modelled(_) => c.dram_model_dt += dt,
-                Dram::Absent => {}
-            }
-            if !saw_machine && self.machine.is_some() {
-                c.lack_machine_dt += dt;
-            }
-            c.polls += u64::from(lacked.is_some());
-            if c.lack_tree_dt.len() < self.trees.len() {
-                c.lack_tree_dt.resize(self.trees.len(), 0.0);
-            }
-            for (lack, tr) in c.lack_tree_dt.iter_mut().zip(&self.trees) {
-                if tr.cpu_s.is_some() && tr.seen != self.polls {
-                    *lack += dt;
-                }
-            }
+            let lacks_machine = !saw_machine && self.machine.is_some();
+            self.hold(
+                (t0, dt, d_busy, d_total),
+                &uses,
+                cpu,
+                dram,
+                lacks_machine,
+                lacked.is_some(),
+            );
             cpu = Cpu::Deferred;
             dram = Dram::Absent;
         }
@@ -1192,32 +981,7 @@ impl Pipeline {
         // A complete poll after a gap: its differences span the gap, so the waiting energy is
         // split with them, over the whole span.
         if lacked.is_none() {
-            if let Some(c) = self.carry.take() {
-                if let Some(e) = &mut self.estimated {
-                    e.merged += c.polls;
-                }
-                if c.cpu_wait_dt > 0.0 && c.dt > 0.0 {
-                    // Still waiting for the package counter: its share of the span waits on,
-                    // with the span's busy share.
-                    let f = c.cpu_wait_dt / c.dt;
-                    let scaled: Vec<Use> = c
-                        .uses
-                        .iter()
-                        .map(|u| Use {
-                            cpu_s: u.cpu_s * f,
-                            rss_gb: u.rss_gb,
-                        })
-                        .collect();
-                    self.pending_cpu.get_or_insert_with(Pending::default).add(
-                        t - c.cpu_wait_dt,
-                        c.cpu_wait_dt,
-                        c.d_busy * f,
-                        c.d_total * f,
-                        &scaled,
-                    );
-                }
-                self.split_carry(&c);
-            }
+            self.end_gap(t);
         }
         if let Some((p, e)) = covered_cpu {
             self.charge_pending(&p, Cpu::Measured(e), Dram::Absent);
@@ -1243,60 +1007,14 @@ impl Pipeline {
             self.charge_pending(&p, Cpu::Deferred, Dram::Measured(e));
         }
     }
-
-    /// Splits the energy that waited in `c` over its whole span, with the CPU times read over
-    /// it, and books it over that span (spread over the profile's bins and the window marks).
-    fn split_carry(&mut self, c: &Carry) {
-        if c.dt <= 0.0 {
-            return;
-        }
-        let u = if c.d_total > 0.0 {
-            c.d_busy / c.d_total
-        } else {
-            0.0
-        };
-        let cpu = if c.cpu_model_dt > 0.0 {
-            let Cpu::Modelled(tdp) = self.cpu_model() else {
-                return;
-            };
-            if c.cpu_j == 0.0 && c.cpu_model_dt >= c.dt {
-                Cpu::Modelled(tdp)
-            } else {
-                let model = tdp * crate::source::procfs::cpu_curve(u) * c.cpu_model_dt;
-                Cpu::Measured(c.cpu_j + model)
-            }
-        } else if c.cpu_j > 0.0 {
-            Cpu::Measured(c.cpu_j)
-        } else {
-            Cpu::Deferred
-        };
-        let w = self.inputs.dram_w_per_gb * self.mem_gb;
-        let dram = if c.dram_model_dt > 0.0 && c.dram_j == 0.0 && c.dram_model_dt >= c.dt {
-            Dram::Modelled(w)
-        } else if c.dram_j > 0.0 || c.dram_model_dt > 0.0 {
-            Dram::Measured(c.dram_j + w * c.dram_model_dt)
-        } else {
-            Dram::Absent
-        };
-        let split = attribution::split(
-            &Node {
-                dt: c.dt,
-                cpus: f64::from(self.cpus),
-                d_busy: c.d_busy,
-                u,
-                mem_gb: self.mem_gb,
-                cpu,
-                dram,
-                gpus: &[],
-            },
-            &c.uses,
-        );
-        self.book(&split, c.uses.len(), (c.t0, c.t0 + c.dt, c.dt), true);
-    }
 }
 
 #[path = "pipeline_result.rs"]
 mod result;
+
+#[path = "pipeline_gaps.rs"]
+mod gaps;
+use gaps::{count_miss, Carry, Lacking, Pending};
 
 #[cfg(test)]
 #[path = "pipeline_tests.rs"]

@@ -112,7 +112,7 @@ impl Pipeline {
                 self.mark_warnings - MARK_WARNINGS
             ));
         }
-        if let Some(e) = &self.estimated {
+        if let Some(e) = &self.lacking {
             let mut how = Vec::new();
             if e.merged > 0 {
                 how.push(format!(
@@ -315,7 +315,7 @@ impl Pipeline {
                 // the counter covered them; a counter's first reading is only its baseline).
                 // A device never read has no part known: RAPL, psys and DRAM are CPU-side and
                 // modelled (round 11: they got the GPU's "not counted").
-                let cpu_side = key.to_string().starts_with("rapl/");
+                let cpu_side = key.source == crate::source::SourceKind::Rapl;
                 let first = match (m.before_first, last_read.map(|x| x.0)) {
                     (false, _) => "",
                     (true, None) if cpu_side => "; it was never read, so it is modelled",
