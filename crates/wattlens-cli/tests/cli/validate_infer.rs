@@ -21,11 +21,6 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
         "MoE at batch 64 on 8 GPUs: not diagnosed (expert routing and traffic between the replica's GPUs are not modelled)",
     ),
     (
-        "mlev3-qwen3-235b-a22b-h100x8-bs256",
-        "params",
-        "MoE on 8 GPUs: not diagnosed, as at batch 64; with the real shape it is inside",
-    ),
-    (
         "mlev3-qwen3-235b-a22b-fp8-h100x4-bs64",
         "both",
         "MoE in fp8 at batch 64: not diagnosed; the furthest below (-54% to -61%)",
@@ -55,7 +50,7 @@ fn reason(c: &Value, inputs: &str) -> Option<String> {
             ""
         };
         return Some(format!(
-            "decode power at small batch (rows 0.58-0.85 of board power, model 0.48-0.52; docs/models.md 7.1, \"Low batch\"){b200}"
+            "decode power at small batch (rows 0.58-0.85 of board power, model 0.53-0.56; docs/models.md 7.1, \"Low batch\"){b200}"
         ));
     }
     OUTSIDE
