@@ -332,3 +332,59 @@ fn a_recorded_site_the_catalog_refuses_names_its_key_and_flag() {
         assert!(!e.contains("settings.site.grid = \"\""), "{e}");
     }
 }
+
+/// A GPU shared with a process outside the measured tree (the driver's per-process SM
+/// utilisation, recorded as `share`): `--charge processes` charges the tree its share, says so
+/// in a note, and `--charge machine` the whole GPU. 300 W for 4 s; the tree's share 0.5.
+#[test]
+fn a_replayed_shared_gpu_is_charged_at_the_trees_share() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lines = vec![
+        r#"{"schema":"wattlens.trace/v2","started_unix_s":1763776800.0,"interval_s":1.0,"command":["x"],"cpu_tdp_w":100.0}"#.to_string(),
+        r#"{"declare":0,"source":"procfs","device":"machine"}"#.to_string(),
+        r#"{"declare":1,"source":"procfs","device":"tree"}"#.to_string(),
+        r#"{"declare":2,"source":"nvml","device":"gpu0"}"#.to_string(),
+    ];
+    for i in 0..=4_u32 {
+        let t = f64::from(i);
+        lines.push(format!(
+            r#"{{"t":{t:?},"d":0,"kind":"machine","busy_s":{:?},"total_s":{:?},"cpus":4,"mem_total_gb":16.0}}"#,
+            100.0 + t,
+            400.0 + 4.0 * t
+        ));
+        lines.push(format!(
+            r#"{{"t":{t:?},"d":1,"kind":"tree","cpu_s":{:?},"rss_gb":1.0,"pids":1}}"#,
+            0.5 * t
+        ));
+        lines.push(format!(
+            r#"{{"t":{t:?},"d":2,"kind":"counter","part":"gpu","energy_uj":{},"max_uj":18446744073709551615,"used":true,"share":0.5}}"#,
+            u64::from(i) * 300_000_000
+        ));
+    }
+    lines.push(r#"{"t":4.0,"event":"exit","code":0}"#.to_string());
+    let trace = dir.path().join("t.jsonl");
+    std::fs::write(&trace, lines.join("\n") + "\n").expect("write");
+    let gpu_j = |charge: &str| {
+        let o = replay(&trace, &["--charge", charge, "--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        let j: f64 = v["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .filter(|c| c["kind"] == "accelerator")
+            .map(|c| c["energy_kwh"]["p50"].as_f64().expect("kWh") * 3.6e6)
+            .sum();
+        (j, v["notes"].to_string())
+    };
+    // 4 s x 300 W = 1,200 J, half of it the tree's.
+    let (j, notes) = gpu_j("processes");
+    assert!((j - 600.0).abs() < 1e-6, "{j}");
+    assert!(
+        notes.contains("nvml/gpu0 was shared with processes outside the measured tree"),
+        "{notes}"
+    );
+    let (j, notes) = gpu_j("machine");
+    assert!((j - 1_200.0).abs() < 1e-6, "{j}");
+    assert!(!notes.contains("was shared"), "{notes}");
+}

@@ -16,6 +16,7 @@ fn a_gpu_that_falls_off_the_bus_is_dropped_said_and_the_rest_goes_on() {
         part: Part::Gpu,
         power_w: 200.0,
         used: Some(true),
+        share: None,
     };
     let mut a = NodeAgent::new(inputs(), Limits::default(), None);
     let w = [("job.service", 0.0)];
@@ -68,6 +69,7 @@ fn a_gpu_is_split_by_the_workloads_processes_on_it() {
             energy_uj: (w * t * 1e6) as u64,
             max_uj: u64::MAX,
             used: Some(true),
+            share: None,
         },
     };
     let seen = |cpu: f64| Found {
@@ -133,6 +135,7 @@ fn a_gpu_is_split_by_its_processes_utilisation_and_the_split_is_said() {
             energy_uj: (400.0 * t * 1e6) as u64,
             max_uj: u64::MAX,
             used: Some(true),
+            share: None,
         },
     };
     let seen = || {

@@ -42,6 +42,7 @@ impl NodeAgent {
                     energy_uj,
                     max_uj,
                     used,
+                    ..
                 } => {
                     self.parts.entry(key.clone()).or_insert(*part);
                     let diff = self
@@ -74,7 +75,15 @@ impl NodeAgent {
                     match part {
                         Part::Cpu | Part::Psys => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
-                        _ => gpus.push((key.to_string(), Method::Measured, Gpu { j, used: *used })),
+                        _ => gpus.push((
+                            key.to_string(),
+                            Method::Measured,
+                            Gpu {
+                                j,
+                                used: *used,
+                                share: None,
+                            },
+                        )),
                     }
                     device_j.push((key.to_string(), comp, Method::Measured, j));
                 }
@@ -82,6 +91,7 @@ impl NodeAgent {
                     part,
                     power_w,
                     used,
+                    ..
                 } => {
                     self.parts.entry(key.clone()).or_insert(*part);
                     if let Some(i) = crate::energy::Implausible::power(*part, *power_w) {
@@ -109,9 +119,15 @@ impl NodeAgent {
                     match part {
                         Part::Cpu | Part::Psys => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
-                        _ => {
-                            gpus.push((key.to_string(), Method::Integrated, Gpu { j, used: *used }))
-                        }
+                        _ => gpus.push((
+                            key.to_string(),
+                            Method::Integrated,
+                            Gpu {
+                                j,
+                                used: *used,
+                                share: None,
+                            },
+                        )),
                     }
                     device_j.push((key.to_string(), comp, Method::Integrated, j));
                 }

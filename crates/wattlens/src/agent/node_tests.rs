@@ -27,6 +27,7 @@ fn rapl(t: f64, uj: u64, max: u64) -> Reading {
             energy_uj: uj,
             max_uj: max,
             used: None,
+            share: None,
         },
     }
 }
@@ -349,7 +350,7 @@ proptest! {
                 readings.push(Reading {
                     t,
                     device: DeviceId::new(crate::source::SourceKind::Nvml, "gpu0"),
-                    value: Value::Power { part: Part::Gpu, power_w: w, used: None },
+                    value: Value::Power { part: Part::Gpu, power_w: w, used: None, share: None },
                 });
             }
             let mut seen: Vec<(String, f64)> = Vec::new();

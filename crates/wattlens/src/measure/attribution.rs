@@ -47,6 +47,27 @@ pub(crate) struct Gpu {
     pub j: f64,
     /// `Some(false)`: the driver says no measured process uses it.
     pub used: Option<bool>,
+    /// The measured processes' share of its use when it is shared (their SM utilisation over
+    /// all processes'); `None`: a used GPU is theirs whole.
+    pub share: Option<f64>,
+}
+
+impl Gpu {
+    /// The part of `j` the measured processes are charged (`--charge processes`).
+    pub(crate) fn charged(&self) -> f64 {
+        if self.used == Some(false) {
+            0.0
+        } else {
+            self.j
+                * self.share.map_or(1.0, |s| {
+                    if s.is_finite() {
+                        s.clamp(0.0, 1.0)
+                    } else {
+                        1.0
+                    }
+                })
+        }
+    }
 }
 
 /// What the node did over one interval.
@@ -89,7 +110,8 @@ pub(crate) struct Split {
     pub consumers: Vec<Parts>,
     /// Charged to no consumer.
     pub unattributed: Parts,
-    /// GPU energy of the devices not said to be unused by the measured processes, J.
+    /// GPU energy charged to the measured processes: the devices not said to be unused, each
+    /// at the processes' share of it where it is shared, J.
     pub gpu_used: f64,
 }
 
@@ -155,18 +177,18 @@ pub(crate) fn split(n: &Node<'_>, uses: &[Use]) -> Split {
     }
     for g in n.gpus {
         out.node[3] += g.j;
-        if g.used == Some(false) || uses.is_empty() {
+        let charged = g.charged();
+        if uses.is_empty() {
             out.unattributed[3] += g.j;
         } else {
             #[allow(clippy::cast_precision_loss)]
-            let each = g.j / uses.len() as f64;
+            let each = charged / uses.len() as f64;
             for p in &mut out.consumers {
                 p[3] += each;
             }
+            out.unattributed[3] += g.j - charged;
         }
-        if g.used != Some(false) {
-            out.gpu_used += g.j;
-        }
+        out.gpu_used += charged;
     }
     out
 }
@@ -243,7 +265,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unused_gpu_is_nobodys_and_a_used_one_is_shared() {
+    fn an_unused_gpu_is_nobodys_a_used_one_is_shared_and_a_shared_one_split() {
         // GPU 0 (100 J) used, GPU 1 (40 J) unused; two consumers: 50 J each, 40 unattributed.
         let n = Node {
             dt: 1.0,
@@ -257,18 +279,26 @@ mod tests {
                 Gpu {
                     j: 100.0,
                     used: Some(true),
+                    share: None,
                 },
                 Gpu {
                     j: 40.0,
                     used: Some(false),
+                    share: None,
+                },
+                // Shared with a process outside: the measured ones ran 25% of its use.
+                Gpu {
+                    j: 80.0,
+                    used: Some(true),
+                    share: Some(0.25),
                 },
             ],
         };
         let s = split(&n, &[Use::default(), Use::default()]);
-        assert_eq!(s.consumers[0][3], 50.0);
-        assert_eq!(s.consumers[1][3], 50.0);
-        assert_eq!(s.unattributed[3], 40.0);
-        assert_eq!(s.gpu_used, 100.0);
+        assert_eq!(s.consumers[0][3], 60.0);
+        assert_eq!(s.consumers[1][3], 60.0);
+        assert_eq!(s.unattributed[3], 100.0);
+        assert_eq!(s.gpu_used, 120.0);
     }
 
     fn cpu() -> impl Strategy<Value = Cpu> {
@@ -300,11 +330,12 @@ mod tests {
             cpu in cpu(),
             dram in dram(),
             gpus in proptest::collection::vec(
-                (0.0_f64..1e4, proptest::option::of(proptest::bool::ANY)), 0..6),
+                (0.0_f64..1e4, proptest::option::of(proptest::bool::ANY),
+                 proptest::option::of(-0.5_f64..1.5)), 0..6),
             uses in proptest::collection::vec((0.0_f64..2.0, 0.0_f64..2e3), 0..8),
         ) {
             let cpus = f64::from(cpus);
-            let gpus: Vec<Gpu> = gpus.into_iter().map(|(j, used)| Gpu { j, used }).collect();
+            let gpus: Vec<Gpu> = gpus.into_iter().map(|(j, used, share)| Gpu { j, used, share }).collect();
             // Consumers' CPU time as a fraction of capacity; the machine at least that busy
             // most of the time (and sometimes less, as when read a moment apart).
             let uses: Vec<Use> = uses

@@ -95,11 +95,13 @@ proptest! {
                     for (part, dev) in [(Part::Cpu, "package-0"), (Part::Dram, "package-0/dram")] {
                         batch.push(reading(t, "rapl", dev.into(), Value::Counter {
                             part, energy_uj: pkg_uj, max_uj: u64::MAX, used: None,
+                            share: None,
                         }));
                     }
                 }
                 CpuFrom::Power => batch.push(reading(t, "hwmon", "cpu".into(), Value::Power {
                     part: Part::Cpu, power_w: *cpu_w, used: None,
+                    share: None,
                 })),
                 CpuFrom::Model => {}
             }
@@ -107,9 +109,9 @@ proptest! {
                 let device = format!("gpu{g}");
                 let value = if *counter {
                     gpu_uj[g] += uj(gpu_w[g]);
-                    Value::Counter { part: Part::Gpu, energy_uj: gpu_uj[g], max_uj: u64::MAX, used: *used }
+                    Value::Counter { part: Part::Gpu, energy_uj: gpu_uj[g], max_uj: u64::MAX, used: *used, share: None }
                 } else {
-                    Value::Power { part: Part::Gpu, power_w: gpu_w[g], used: *used }
+                    Value::Power { part: Part::Gpu, power_w: gpu_w[g], used: *used, share: None }
                 };
                 batch.push(reading(t, "nvml", device, value));
             }

@@ -257,6 +257,9 @@ pub struct Pipeline {
     dropped: BTreeSet<DeviceId>,
     /// Devices with readings refused as implausible, by key.
     refused: BTreeMap<DeviceId, Refused>,
+    /// GPUs shared with processes outside the tree (`--charge processes`), by key: the energy
+    /// they drew while shared and the part of it charged, J.
+    gpu_shared: BTreeMap<DeviceId, (f64, f64)>,
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
@@ -327,6 +330,7 @@ impl Pipeline {
             misses: BTreeMap::new(),
             dropped: BTreeSet::new(),
             refused: BTreeMap::new(),
+            gpu_shared: BTreeMap::new(),
             first_t: None,
             last_t: None,
             machine: None,
@@ -609,6 +613,7 @@ impl Pipeline {
                     energy_uj,
                     max_uj,
                     used,
+                    share,
                 } => {
                     let from = self.stamp(key, *part, t).map_or(t0, |p| p.min(t0));
                     if !self.counters.contains_key(key) {
@@ -639,7 +644,16 @@ impl Pipeline {
                         Part::Dram => *dram.get_or_insert(0.0) += j,
                         Part::Psys => *psys.get_or_insert(0.0) += j,
                         Part::Gpu => {
-                            gpus.push((key, Method::Measured, Gpu { j, used: *used }, from));
+                            gpus.push((
+                                key,
+                                Method::Measured,
+                                Gpu {
+                                    j,
+                                    used: *used,
+                                    share: share.map(f64::from),
+                                },
+                                from,
+                            ));
                         }
                     }
                 }
@@ -647,6 +661,7 @@ impl Pipeline {
                     part,
                     power_w,
                     used,
+                    share,
                 } => {
                     let from = self.stamp(key, *part, t).map_or(t0, |p| p.min(t0));
                     if let Some(i) = Implausible::power(*part, *power_w) {
@@ -667,7 +682,16 @@ impl Pipeline {
                     }
                     match part {
                         Part::Gpu => {
-                            gpus.push((key, Method::Integrated, Gpu { j, used: *used }, from));
+                            gpus.push((
+                                key,
+                                Method::Integrated,
+                                Gpu {
+                                    j,
+                                    used: *used,
+                                    share: share.map(f64::from),
+                                },
+                                from,
+                            ));
                         }
                         Part::Cpu => *pkg.get_or_insert(0.0) += j,
                         Part::Dram => *dram.get_or_insert(0.0) += j,
@@ -975,6 +999,11 @@ impl Pipeline {
             if used {
                 for acc in self.consumers.iter_mut().take(uses.len()) {
                     acc.gpu(key, *method);
+                }
+                if !charge_all && g.share.is_some() {
+                    let e = self.gpu_shared.entry((*key).clone()).or_insert((0.0, 0.0));
+                    e.0 += g.j;
+                    e.1 += g.charged();
                 }
             }
         }

@@ -60,6 +60,7 @@ fn counted(t: f64) -> Value {
         energy_uj,
         max_uj: 262_143_328_850,
         used: None,
+        share: None,
     }
 }
 
@@ -74,6 +75,7 @@ fn gpu(t: f64) -> Reading {
             energy_uj,
             max_uj: u64::MAX,
             used: None,
+            share: None,
         },
     }
 }
@@ -323,6 +325,7 @@ fn polls_without_the_machines_line_keep_their_readings() {
             energy_uj,
             max_uj: 262_143_328_850,
             used: None,
+            share: None,
         }
     };
     let with = |gap: bool| {

@@ -36,6 +36,7 @@ fn package(t: f64, energy_uj: u64) -> Reading {
             energy_uj,
             max_uj: 262_143_328_850,
             used: None,
+            share: None,
         },
     }
 }
@@ -48,6 +49,7 @@ fn power(t: f64, part: Part, power_w: f64) -> Reading {
             part,
             power_w,
             used: None,
+            share: None,
         },
     }
 }
@@ -61,6 +63,7 @@ fn gpu_counter(t: f64, energy_uj: u64) -> Reading {
             energy_uj,
             max_uj: u64::MAX,
             used: None,
+            share: None,
         },
     }
 }

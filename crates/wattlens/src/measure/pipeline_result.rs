@@ -182,6 +182,7 @@ impl Pipeline {
             );
         }
         warnings.extend(self.uncharged_gpu_note());
+        warnings.extend(self.shared_gpu_notes());
         let mut open: Vec<(&String, &(u64, Snapshot))> = self.open.iter().collect();
         open.sort_unstable_by_key(|(_, (order, _))| *order);
         for (n, (_, a)) in &open {
@@ -264,6 +265,29 @@ impl Pipeline {
             crate::uncertainty::fmt_num(drew),
             crate::uncertainty::fmt_num(charged),
         ))
+    }
+
+    /// A note per GPU shared with processes outside the measured tree (`--charge processes`):
+    /// the tree was charged its share of the processes' SM utilisation while it was shared.
+    fn shared_gpu_notes(&self) -> Vec<String> {
+        self.gpu_shared
+            .iter()
+            .map(|(key, (drew, charged))| {
+                format!(
+                    "{key} was shared with processes outside the measured tree: while it was, \
+                     it drew {} Wh and {} Wh ({:.0}%) is charged here, the tree's share of the \
+                     processes' SM utilisation the driver sampled (--charge processes); give \
+                     --charge machine to charge whole GPUs",
+                    crate::uncertainty::fmt_num(drew / 3600.0),
+                    crate::uncertainty::fmt_num(charged / 3600.0),
+                    if *drew > 0.0 {
+                        charged / drew * 100.0
+                    } else {
+                        0.0
+                    },
+                )
+            })
+            .collect()
     }
 
     /// One note per device whose reads failed and were retried (a dropped device has its own),

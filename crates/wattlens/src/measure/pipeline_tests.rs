@@ -47,6 +47,7 @@ fn package(t: f64, energy_uj: u64) -> Reading {
             energy_uj,
             max_uj: 1 << 40,
             used: None,
+            share: None,
         },
     }
 }
@@ -106,6 +107,7 @@ fn misses_give_one_note_per_device_and_at_most_a_few_devices_by_name() {
                             part: Part::Gpu,
                             power_w: 100.0,
                             used: None,
+                            share: None,
                         },
                     }
                 }
@@ -188,6 +190,7 @@ fn measured_package_is_shared_by_busy_time() {
             energy_uj: uj,
             max_uj: u64::from(u32::MAX) * 64,
             used: None,
+            share: None,
         },
     };
     let mut p = Pipeline::new(inputs(Policy::Processes));
@@ -300,6 +303,7 @@ fn charged(policy: Policy, steps: &[(f64, f64, f64)], package_j: Option<&[f64]>)
             energy_uj: uj,
             max_uj: u64::MAX,
             used: None,
+            share: None,
         },
     };
     let mut batch = vec![tree(0.0, 0.0), machine(0.0, 0.0, 0.0)];
@@ -404,6 +408,7 @@ fn gpus_no_measured_process_used_are_named_in_a_note() {
             energy_uj: (t * 200.0 * 1e6) as u64,
             max_uj: u64::MAX,
             used: Some(used),
+            share: None,
         },
     };
     let run = |gpu0_used: bool, policy: Policy| {
@@ -446,6 +451,55 @@ fn gpus_no_measured_process_used_are_named_in_a_note() {
         m.warnings
             .iter()
             .any(|w| w.starts_with("nvml/gpu0, nvml/gpu1 drew energy") && w.contains("used them")),
+        "{:?}",
+        m.warnings
+    );
+}
+
+/// A GPU shared with a process outside the tree: under `--charge processes` the tree is
+/// charged its share of the processes' SM utilisation each interval (before: the whole GPU,
+/// the other process's work included), and a note says so; `--charge machine` charges it
+/// whole. 200 W for 10 s; the tree's share 0.25 for the first 5 s, then alone (no share).
+#[test]
+fn a_gpu_shared_with_a_process_outside_is_charged_at_the_trees_share() {
+    let gpu = |t: f64| Reading {
+        t,
+        device: DeviceId::new(SourceKind::Nvml, "gpu0"),
+        value: Value::Counter {
+            part: Part::Gpu,
+            energy_uj: (t * 200.0 * 1e6) as u64,
+            max_uj: u64::MAX,
+            used: Some(true),
+            share: (t <= 5.0).then_some(0.25),
+        },
+    };
+    let run = |policy: Policy| {
+        let mut p = Pipeline::new(inputs(policy));
+        for i in 0..=10u32 {
+            let t = f64::from(i);
+            p.tick(&[machine(t, t, 4.0 * t), tree(t, 0.0), gpu(t)]);
+        }
+        p.finish()
+    };
+    let m = run(Policy::Processes);
+    // 5 s x 200 W x 0.25 + 5 s x 200 W = 250 + 1,000 J.
+    let g = m.breakdown.components.last().expect("gpu");
+    assert!((g.energy.0 - 1_250.0).abs() < 1e-6, "{g:?}");
+    let notes: Vec<&String> = m.warnings.iter().filter(|w| w.contains("shared")).collect();
+    assert_eq!(notes.len(), 1, "{:?}", m.warnings);
+    assert!(
+        notes[0].starts_with(
+            "nvml/gpu0 was shared with processes outside the measured tree: while it was, it \
+             drew 0.2778 Wh and 0.06944 Wh (25%) is charged here"
+        ),
+        "{}",
+        notes[0]
+    );
+    let m = run(Policy::Machine);
+    let g = m.breakdown.components.last().expect("gpu");
+    assert!((g.energy.0 - 2_000.0).abs() < 1e-6, "{g:?}");
+    assert!(
+        !m.warnings.iter().any(|w| w.contains("shared")),
         "{:?}",
         m.warnings
     );

@@ -15,6 +15,7 @@ fn gpu(t: f64, uj: u64) -> Reading {
             energy_uj: uj,
             max_uj: u64::MAX,
             used: None,
+            share: None,
         },
     }
 }
@@ -28,6 +29,7 @@ fn rapl(t: f64) -> Reading {
             energy_uj: 0,
             max_uj: u64::from(u32::MAX),
             used: None,
+            share: None,
         },
     }
 }

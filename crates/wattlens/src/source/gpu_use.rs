@@ -78,9 +78,52 @@ pub fn average_by_pid(samples: &[(u32, f64)]) -> Vec<(u32, f64)> {
         .collect()
 }
 
+/// The measured tree's share of a device's use over an interval, from each process's SM
+/// utilisation (`(pid, %)` samples, averaged by pid): the tree's processes' sum over all
+/// processes'. `None` when nothing was active (all zero or no sample) or when only the tree was
+/// (the device is then the tree's whole, as without sampling).
+#[must_use]
+pub fn tree_share(samples: &[(u32, f64)], tree: &[u32]) -> Option<f64> {
+    let by_pid = average_by_pid(samples);
+    let all: f64 = by_pid.iter().map(|(_, u)| u).sum();
+    let mine: f64 = by_pid
+        .iter()
+        .filter(|(pid, _)| tree.contains(pid))
+        .map(|(_, u)| u)
+        .sum();
+    // An empty sum is -0.0: written as 0.
+    (all > 0.0 && mine < all).then(|| {
+        if mine > 0.0 {
+            (mine / all).min(1.0)
+        } else {
+            0.0
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_trees_share_is_its_utilisation_over_all_and_none_when_alone_or_idle() {
+        // The tree (7, 8) at 30 + 10 against a process outside at 40: half.
+        assert_eq!(
+            tree_share(&[(7, 30.0), (9, 40.0), (8, 10.0)], &[7, 8]),
+            Some(0.5)
+        );
+        // Only the tree active (a process outside resident but idle, so unsampled): whole.
+        assert_eq!(tree_share(&[(7, 30.0)], &[7, 8]), None);
+        assert_eq!(tree_share(&[(7, 30.0), (9, 0.0)], &[7]), None);
+        // Nothing active: unknown, so whole (as a driver without sampling).
+        assert_eq!(tree_share(&[], &[7]), None);
+        assert_eq!(tree_share(&[(9, 0.0)], &[7]), None);
+        // Only the process outside active: none of it.
+        assert_eq!(tree_share(&[(9, 60.0), (7, 0.0)], &[7]), Some(0.0));
+        // Not -0.0 (an empty sum): a trace says 0.
+        let none_of_it = tree_share(&[(9, 60.0)], &[7]).expect("shared");
+        assert!(none_of_it == 0.0 && none_of_it.is_sign_positive());
+    }
 
     #[test]
     fn utilisation_samples_average_by_process_and_bad_values_are_clamped() {

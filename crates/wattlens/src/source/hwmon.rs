@@ -153,12 +153,14 @@ impl Source for Hwmon {
                         energy_uj: v,
                         max_uj: u64::MAX,
                         used: None,
+                        share: None,
                     })
                 }
                 Reads::Power(file) => read_u64(fs, &g.dir.join(file)).map(|uw| Value::Power {
                     part: Part::Gpu,
                     power_w: uw as f64 / 1e6,
                     used: None,
+                    share: None,
                 }),
             };
             let (value, keep) = g.budget.judge(value);

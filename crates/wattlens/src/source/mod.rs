@@ -58,6 +58,12 @@ pub enum Value {
         /// Whether a process of the measured tree uses the device (`None`: not reported).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         used: Option<bool>,
+        /// The measured tree's share (0..1) of the device's use since the last poll: its
+        /// processes' SM utilisation over all processes', where the driver samples it per
+        /// process and the device is shared (`None`: not sampled, not shared, or nothing
+        /// active; a used device is then the tree's whole).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<f32>,
     },
     /// An instantaneous or averaged power reading.
     Power {
@@ -68,6 +74,9 @@ pub enum Value {
         /// Whether a process of the measured tree uses the device (`None`: not reported).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         used: Option<bool>,
+        /// The measured tree's share of the device's use, as for [`Value::Counter`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<f32>,
     },
     /// Machine-wide CPU time and memory (procfs `stat`, `meminfo`).
     Machine {

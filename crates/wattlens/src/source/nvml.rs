@@ -225,6 +225,13 @@ impl<D: GpuDevice> Source for Nvml<D> {
                 .pids
                 .as_ref()
                 .map(|p| p.iter().any(|pid| ctx.pids.contains(pid)));
+            // Shared with processes outside the tree: the tree's part of the SM utilisation.
+            let share = match (used, g.utilisation.as_deref()) {
+                // A share to 7 digits is plenty (and keeps each reading small).
+                #[allow(clippy::cast_possible_truncation)]
+                (Some(true), Some(u)) => super::gpu_use::tree_share(u, ctx.pids).map(|s| s as f32),
+                _ => None,
+            };
             let value = if g.counter {
                 g.dev
                     .total_energy_mj()
@@ -239,12 +246,14 @@ impl<D: GpuDevice> Source for Nvml<D> {
                         energy_uj: mj.saturating_mul(1000),
                         max_uj: u64::MAX,
                         used,
+                        share,
                     })
             } else {
                 g.dev.power_mw().map(|mw| Value::Power {
                     part: Part::Gpu,
                     power_w: f64::from(mw) / 1000.0,
                     used,
+                    share,
                 })
             };
             let (value, keep) = g.budget.judge(value);
@@ -623,7 +632,8 @@ mod tests {
                 part: Part::Gpu,
                 energy_uj: 1_000_000,
                 max_uj: u64::MAX,
-                used: None
+                used: None,
+                share: None,
             }
         );
         assert_eq!(
@@ -631,7 +641,8 @@ mod tests {
             Value::Power {
                 part: Part::Gpu,
                 power_w: 250.0,
-                used: Some(true)
+                used: Some(true),
+                share: None,
             }
         );
         // The processes on each device, for a node agent's split: gpu1's, as the driver said.
@@ -687,6 +698,41 @@ mod tests {
         assert_eq!(got[0].1.utilisation, Some(vec![(7, 55.0)]));
         assert_eq!(got[0].1.pids, Some(vec![7, 8]));
         assert_eq!(got[1].1.mig[0].slices, 3);
+    }
+
+    #[test]
+    fn a_gpu_shared_with_a_process_outside_the_tree_reports_the_trees_share() {
+        // The tree's pid 42 at 30% SM, pid 50 outside it at 90%: the tree's share is 0.25.
+        let mut a = gpu("GPU-a", Some(1_000), 0);
+        a.pids = Some(vec![42, 50]);
+        a.utilisation = Some(vec![(42, 30.0), (50, 90.0)]);
+        // Alone on it: no share (the whole GPU is the tree's, as before sampling).
+        let mut b = gpu("GPU-b", Some(1_000), 0);
+        b.pids = Some(vec![42]);
+        b.utilisation = Some(vec![(42, 30.0)]);
+        // Not the tree's at all: no share.
+        let mut c = gpu("GPU-c", Some(1_000), 0);
+        c.pids = Some(vec![50]);
+        c.utilisation = Some(vec![(50, 90.0)]);
+        let mut src = Nvml::from_devices(vec![a, b, c], None).expect("gpus");
+        let mut buf = Vec::new();
+        src.poll(0.0, &PollContext { pids: &[42] }, &mut buf)
+            .expect("poll");
+        let got: Vec<(Option<bool>, Option<f32>)> = buf
+            .iter()
+            .map(|r| match r.value {
+                Value::Counter { used, share, .. } => (used, share),
+                _ => panic!("{r:?}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(true), Some(0.25_f32)),
+                (Some(true), None),
+                (Some(false), None)
+            ]
+        );
     }
 
     /// Issue 8: a transient NVML error (a timeout, a busy GPU) in hour 1 of a long run must not

@@ -164,6 +164,7 @@ impl Source for Rapl {
                     energy_uj: v,
                     max_uj: d.max_uj,
                     used: None,
+                    share: None,
                 });
             let (value, keep) = budget.judge(read);
             out.push(Reading {

@@ -83,6 +83,7 @@ mod tests {
                 energy_uj: (w * t * 1e6) as u64,
                 max_uj: u64::MAX,
                 used: None,
+                share: None,
             },
         };
         let found = || Found {

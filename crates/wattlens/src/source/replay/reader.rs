@@ -7,7 +7,7 @@ use super::{
     Header, TraceError, MAX_CPU_S, MAX_DEVICES, MAX_LINE_BYTES, MAX_MEM_GB, MAX_T, SKEW, SKEW_S,
     TRACE_SCHEMA, TRACE_SCHEMA_V1, TREE_SKEW, TREE_SKEW_S,
 };
-use crate::source::{DeviceId, Event, Poll, Reading, Value};
+use crate::source::{DeviceId, Event, Part, Poll, Reading, Value};
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
@@ -263,6 +263,30 @@ impl TraceReader {
             }
         };
         range("t", r.t, MAX_T)?;
+        if let Value::Counter {
+            part,
+            share: Some(share),
+            ..
+        }
+        | Value::Power {
+            part,
+            share: Some(share),
+            ..
+        } = &r.value
+        {
+            if *part != Part::Gpu {
+                return Err(self.error(
+                    "share is a GPU's (the measured processes' part of its use): a CPU, DRAM or \
+                     psys reading has none"
+                        .into(),
+                ));
+            }
+            if !(share.is_finite() && (0.0..=1.0).contains(share)) {
+                return Err(self.error(format!(
+                    "share = {share} is impossible (it must be between 0 and 1)"
+                )));
+            }
+        }
         match &r.value {
             // Above the part's ceiling is not refused here: the pipeline takes it as a missed
             // read with a note, as live, so that a run's own trace replays to its figures.

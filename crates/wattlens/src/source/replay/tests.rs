@@ -45,6 +45,7 @@ fn written_trace_reads_back_and_a_torn_line_is_skipped() {
             energy_uj: e,
             max_uj: 1000,
             used: None,
+            share: None,
         },
     };
     w.write(&poll_of(vec![r(0.0, 1), r(0.0, 2)]))
@@ -85,6 +86,7 @@ fn missed_readings_replay_to_the_same_figures() {
             energy_uj: e,
             max_uj: u64::MAX,
             used: None,
+            share: None,
         },
     };
     let power = |t: f64, w: f64| Reading {
@@ -94,6 +96,7 @@ fn missed_readings_replay_to_the_same_figures() {
             part: Part::Gpu,
             power_w: w,
             used: None,
+            share: None,
         },
     };
     let missed = |t: f64, device: &str| Reading {
@@ -393,6 +396,7 @@ fn v2_round_trip_declares_devices_once_and_keeps_events_apart() {
             energy_uj: uj,
             max_uj: 1 << 40,
             used: Some(true),
+            share: None,
         },
     };
     let polls = vec![

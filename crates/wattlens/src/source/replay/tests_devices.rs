@@ -1,6 +1,7 @@
 //! A trace's devices: declared once, read once per poll, and a counter never above its maximum.
 
 use super::tests::{error_of, line, read_text, HEAD};
+use crate::source::Value;
 
 const HEAD_V2: &str =
     "{\"schema\":\"wattlens.trace/v2\",\"started_unix_s\":1.0,\"interval_s\":1.0}\n";
@@ -115,4 +116,32 @@ fn a_counter_above_its_maximum_is_refused_naming_the_line() {
     ))
     .expect("reads");
     assert_eq!(t.polls.len(), 2);
+}
+
+#[test]
+fn a_gpu_share_outside_0_to_1_is_refused_naming_the_line() {
+    let gpu = |share: &str| {
+        format!(
+            "{HEAD_V2}{{\"declare\":0,\"source\":\"nvml\",\"device\":\"gpu0\"}}\n\
+             {{\"t\":0.0,\"d\":0,\"kind\":\"counter\",\"part\":\"gpu\",\"energy_uj\":1,\
+             \"max_uj\":18446744073709551615,\"used\":true,\"share\":{share}}}\n"
+        )
+    };
+    for bad in ["1.5", "-0.1"] {
+        let e = error_of(&gpu(bad));
+        assert!(
+            e.contains(&format!("t.jsonl:3: share = {bad} is impossible")),
+            "{e}"
+        );
+    }
+    let e = error_of(&gpu("0.25").replace("\"part\":\"gpu\"", "\"part\":\"cpu\""));
+    assert!(e.contains("t.jsonl:3: share is a GPU's"), "{e}");
+    let t = read_text(&gpu("0.25")).expect("reads");
+    assert!(matches!(
+        t.polls[0].readings[0].value,
+        Value::Counter {
+            share: Some(s),
+            ..
+        } if (s - 0.25).abs() < 1e-12
+    ));
 }
