@@ -387,4 +387,35 @@ fn a_replayed_shared_gpu_is_charged_at_the_trees_share() {
     let (j, notes) = gpu_j("machine");
     assert!((j - 1_200.0).abs() < 1e-6, "{j}");
     assert!(!notes.contains("was shared"), "{notes}");
+    // Embodied carbon: half a GPU, not a whole one (hostile round 12: a share of 0 still
+    // carried the whole GPU's). Against the same trace without the share, the difference is
+    // half the GPU's part.
+    let emb = |trace: &Path| {
+        let o = replay(trace, &["--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        v["embodied_carbon_kgco2e"]["p50"].as_f64().expect("kg")
+    };
+    let whole = dir.path().join("whole.jsonl");
+    std::fs::write(
+        &whole,
+        std::fs::read_to_string(&trace)
+            .expect("read")
+            .replace(",\"share\":0.5", ""),
+    )
+    .expect("write");
+    let (half, one) = (emb(&trace), emb(&whole));
+    let unused = dir.path().join("unused.jsonl");
+    std::fs::write(
+        &unused,
+        std::fs::read_to_string(&whole)
+            .expect("read")
+            .replace("\"used\":true", "\"used\":false"),
+    )
+    .expect("write");
+    let none = emb(&unused);
+    assert!(
+        ((half - none) / (one - none) - 0.5).abs() < 1e-6,
+        "no GPU {none}, half {half}, whole {one}"
+    );
 }

@@ -96,7 +96,7 @@ impl Evaluate for RunSpec {
             Policy::Processes => 0.0,
         };
         let busy = Busy {
-            accelerators: m.gpus.len() as f64,
+            accelerators: m.accelerators,
             servers,
             period,
         };
@@ -207,6 +207,7 @@ mod tests {
             mem_total_gb: 16.0,
             machine_idle: Joules(0.0),
             gpus: vec!["nvml/gpu0".into()],
+            accelerators: 1.0,
             cpu_tdp: None,
             warnings: vec![],
             policy: Policy::Machine,
@@ -373,6 +374,7 @@ mod tests {
         // inside the busy one half that. Together they never exceed the run.
         let mut m = measurement(400.0, 0.0);
         m.gpus = vec![];
+        m.accelerators = 0.0;
         m.policy = Policy::Processes;
         m.duration = Seconds(8.0);
         m.tree_cpu_s = 4.0;

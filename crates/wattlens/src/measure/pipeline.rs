@@ -81,6 +81,10 @@ pub struct Measurement {
     pub machine_idle: Joules,
     /// GPUs charged (`nvml/gpu0`).
     pub gpus: Vec<String>,
+    /// The GPUs charged, each counted at the part of its energy charged while the measured
+    /// processes used it (1 a GPU, less for one shared with processes outside them): the
+    /// accelerators whose embodied carbon the run carries.
+    pub accelerators: f64,
     /// CPU rating used by the model, when the CPU was modelled.
     pub cpu_tdp: Option<Watts>,
     /// Warnings (devices dropped, counters reset).
@@ -260,6 +264,8 @@ pub struct Pipeline {
     /// GPUs shared with processes outside the tree (`--charge processes`), by key: the energy
     /// they drew while shared and the part of it charged, J.
     gpu_shared: BTreeMap<DeviceId, (f64, f64)>,
+    /// Energy each GPU drew while the measured processes used it, J.
+    gpu_used_j: BTreeMap<DeviceId, f64>,
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
@@ -331,6 +337,7 @@ impl Pipeline {
             dropped: BTreeSet::new(),
             refused: BTreeMap::new(),
             gpu_shared: BTreeMap::new(),
+            gpu_used_j: BTreeMap::new(),
             first_t: None,
             last_t: None,
             machine: None,
@@ -1000,7 +1007,9 @@ impl Pipeline {
                 for acc in self.consumers.iter_mut().take(uses.len()) {
                     acc.gpu(key, *method);
                 }
-                if !charge_all && g.share.is_some() {
+                *self.gpu_used_j.entry((*key).clone()).or_insert(0.0) += g.j;
+                // A share of 1 is the tree's whole (a hand-made trace may write one).
+                if !charge_all && g.share.is_some_and(|s| s < 1.0) && g.j > 0.0 {
                     let e = self.gpu_shared.entry((*key).clone()).or_insert((0.0, 0.0));
                     e.0 += g.j;
                     e.1 += g.charged();

@@ -73,6 +73,7 @@ impl Pipeline {
             m.windows.clear();
             m.tree_cpu_s = cpu_s;
             m.gpus = acc.gpus.iter().map(ToString::to_string).collect();
+            m.accelerators = self.accelerators(&acc.gpus);
             m.policy = policy;
             m.requested_policy = policy;
             m.profile.clone_from(&acc.profile);
@@ -217,6 +218,7 @@ impl Pipeline {
             mem_total_gb: self.mem_gb,
             machine_idle: self.machine_idle,
             gpus: self.run.gpus.iter().map(ToString::to_string).collect(),
+            accelerators: self.accelerators(&self.run.gpus),
             cpu_tdp: self.tdp_used,
             warnings,
             policy: if self.saw_tree {
@@ -265,6 +267,19 @@ impl Pipeline {
             crate::uncertainty::fmt_num(drew),
             crate::uncertainty::fmt_num(charged),
         ))
+    }
+
+    /// The GPUs `gpus`, each at the part of its energy charged while the measured processes
+    /// used it: 1 unless it was shared with processes outside them.
+    fn accelerators(&self, gpus: &std::collections::BTreeSet<DeviceId>) -> f64 {
+        gpus.iter()
+            .map(|k| match (self.gpu_shared.get(k), self.gpu_used_j.get(k)) {
+                (Some((drew, charged)), Some(used)) if *used > 0.0 => {
+                    (1.0 - (drew - charged) / used).clamp(0.0, 1.0)
+                }
+                _ => 1.0,
+            })
+            .sum()
     }
 
     /// A note per GPU shared with processes outside the measured tree (`--charge processes`):

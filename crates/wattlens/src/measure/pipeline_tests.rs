@@ -485,6 +485,8 @@ fn a_gpu_shared_with_a_process_outside_is_charged_at_the_trees_share() {
     // 5 s x 200 W x 0.25 + 5 s x 200 W = 250 + 1,000 J.
     let g = m.breakdown.components.last().expect("gpu");
     assert!((g.energy.0 - 1_250.0).abs() < 1e-6, "{g:?}");
+    // Its embodied carbon goes with the part charged: 1 - (1,000 - 250) / 2,000 of a GPU.
+    assert!((m.accelerators - 0.625).abs() < 1e-12, "{}", m.accelerators);
     let notes: Vec<&String> = m.warnings.iter().filter(|w| w.contains("shared")).collect();
     assert_eq!(notes.len(), 1, "{:?}", m.warnings);
     assert!(
@@ -498,6 +500,7 @@ fn a_gpu_shared_with_a_process_outside_is_charged_at_the_trees_share() {
     let m = run(Policy::Machine);
     let g = m.breakdown.components.last().expect("gpu");
     assert!((g.energy.0 - 2_000.0).abs() < 1e-6, "{g:?}");
+    assert_eq!(m.accelerators, 1.0);
     assert!(
         !m.warnings.iter().any(|w| w.contains("shared")),
         "{:?}",

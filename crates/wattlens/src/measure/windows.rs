@@ -205,7 +205,7 @@ pub fn windows(spec: &RunSpec, opts: McOptions) -> Vec<WindowFigures> {
     } else {
         Vec::new()
     };
-    let acc = m.gpus.len() as f64;
+    let acc = m.accelerators;
     let one = |w: &Window, cols: &mut Vec<Vec<u32>>| -> WindowFigures {
         let kwh: Vec<f64> = w
             .breakdown

@@ -42,6 +42,21 @@ pub enum Part {
     Gpu,
 }
 
+/// A GPU reading's `share`, read as written and refused outside 0..1 (before it is narrowed to
+/// 32 bits, so that 1.00000001 or -1e-46 is not taken for 1 or 0).
+fn share_0_to_1<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error> {
+    let v: Option<f64> = Option::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        // -0 is 0.
+        #[allow(clippy::cast_possible_truncation)]
+        Some(x) if x.is_finite() && (0.0..=1.0).contains(&x) => Ok(Some((x + 0.0) as f32)),
+        Some(x) => Err(serde::de::Error::custom(format!(
+            "share = {x:?} is impossible (it must be between 0 and 1)"
+        ))),
+    }
+}
+
 /// The value of one raw reading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -62,7 +77,11 @@ pub enum Value {
         /// processes' SM utilisation over all processes', where the driver samples it per
         /// process and the device is shared (`None`: not sampled, not shared, or nothing
         /// active; a used device is then the tree's whole).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "share_0_to_1"
+        )]
         share: Option<f32>,
     },
     /// An instantaneous or averaged power reading.
@@ -75,7 +94,11 @@ pub enum Value {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         used: Option<bool>,
         /// The measured tree's share of the device's use, as for [`Value::Counter`].
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "share_0_to_1"
+        )]
         share: Option<f32>,
     },
     /// Machine-wide CPU time and memory (procfs `stat`, `meminfo`).

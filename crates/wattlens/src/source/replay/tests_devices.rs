@@ -127,10 +127,10 @@ fn a_gpu_share_outside_0_to_1_is_refused_naming_the_line() {
              \"max_uj\":18446744073709551615,\"used\":true,\"share\":{share}}}\n"
         )
     };
-    for bad in ["1.5", "-0.1"] {
+    for bad in ["1.5", "-0.1", "1.00000001", "-1e-46", "1e39"] {
         let e = error_of(&gpu(bad));
         assert!(
-            e.contains(&format!("t.jsonl:3: share = {bad} is impossible")),
+            e.contains("t.jsonl:3: ") && e.contains(&format!("share = {bad} is impossible")),
             "{e}"
         );
     }
