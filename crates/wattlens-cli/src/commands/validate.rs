@@ -116,14 +116,14 @@ fn hours_table(s: &mut String, rows: &[HoursCheck]) {
 fn summary_table(s: &mut String, rows: &[Named]) {
     let _ = writeln!(
         s,
-        "  {:<20} {:>5} {:>9} {:>15} {:>12} {:>14} {:>7}",
+        "  {:<22} {:>5} {:>9} {:>15} {:>12} {:>14} {:>7}",
         "", "rows", "families", "median |error|", "P5-P95 holds", "median P95/P5", "bias"
     );
     for n in rows {
         let m = &n.summary;
         let _ = writeln!(
             s,
-            "  {:<20} {:>5} {:>9} {:>15} {:>12} {:>14} {:>7}",
+            "  {:<22} {:>5} {:>9} {:>15} {:>12} {:>14} {:>7}",
             n.name,
             m.rows,
             m.families,
@@ -223,22 +223,24 @@ fn train_text(v: &TrainValidation) -> String {
     }
     let _ = writeln!(
         s,
-        "\nfacility energy from accelerator x count x days x PUE, MWh (* = published energy is itself hours x a nominal power: checks arithmetic, not truth):"
+        "\nfacility energy from accelerator x count x days x PUE, MWh (* = published energy is itself hours x a nominal power: checks arithmetic, not truth; [gpu] = published energy is the accelerators' alone, compared with the accelerators' energy):"
     );
     let _ = writeln!(
         s,
-        "  {:<22} {:<12} {:>10} {:>10} {:>10} {:>10} {:>7} {:>6}",
+        "  {:<34} {:<12} {:>10} {:>10} {:>10} {:>10} {:>7} {:>6}",
         "id", "family", "published", "P5", "P50", "P95", "error", "inside"
     );
     for e in &v.energy {
         let _ = writeln!(
             s,
-            "  {:<22} {:<12} {:>10} {:>10} {:>10} {:>10} {:>7} {:>6}{}",
+            "  {:<34} {:<12} {:>10} {:>10} {:>10} {:>10} {:>7} {:>6}{}",
             format!(
                 "{}{}",
                 e.id,
                 if e.from_nominal_power.is_some() {
                     "*"
+                } else if e.scope == "gpu" {
+                    " [gpu]"
                 } else {
                     ""
                 }

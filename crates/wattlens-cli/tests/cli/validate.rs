@@ -82,12 +82,23 @@ fn validate_train_meets_the_goals_on_held_back_families_or_pins_the_honest_figur
         assert!(f(o, "inside") >= 53.0, "{c}");
     }
 
-    // Energy from hardware x count x days x PUE on the independent (Patterson et al.) rows:
-    // goal median error <= 10% NOT met: 12%, 5 of 5 inside.
+    // Energy from hardware x count x days (x PUE) on the independent rows, each at its own
+    // scope: goal median error <= 10% NOT met. Patterson et al.'s five (facility energy): 12%,
+    // 5 of 5 inside; with Dodge et al.'s two GPU-only rows (added 2026-11-26 by a rule
+    // registered before they were run: the A100 run +14%, inside; BERT-small on 8 V100s +85%,
+    // outside) 13%, 6 of 7.
     let e = summary(&v, "energy_summary", "independent");
-    assert_eq!(f(e, "rows"), 5.0);
-    assert_eq!(f(e, "inside"), 5.0);
-    assert!(f(e, "median_abs_error") <= 0.13, "honest figure 0.12: {e}");
+    assert_eq!(f(e, "rows"), 7.0);
+    assert_eq!(f(e, "inside"), 6.0);
+    assert!(f(e, "median_abs_error") <= 0.14, "honest figure 0.13: {e}");
+    let facility = summary(&v, "energy_summary", "independent, facility");
+    assert_eq!((f(facility, "rows"), f(facility, "inside")), (5.0, 5.0));
+    assert!(
+        f(facility, "median_abs_error") <= 0.13,
+        "honest figure 0.12: {facility}"
+    );
+    let gpu = summary(&v, "energy_summary", "independent, GPU only");
+    assert_eq!((f(gpu, "rows"), f(gpu, "inside")), (2.0, 1.0));
     let nominal = summary(&v, "energy_summary", "from nominal power");
     assert_eq!(f(nominal, "rows"), 3.0);
 }
@@ -402,12 +413,22 @@ fn render_doc_block(v: &Value) -> String {
         "all runs, leave one family out, registered procedure (nested: form chosen in each fold)",
         &v["cross_validated"]["summary"],
     );
-    s.push_str("\nFacility energy from accelerator x count x days x PUE:\n\n");
+    s.push_str("\nEnergy from accelerator x count x days (x PUE for facility energy):\n\n");
     s.push_str(head);
     md_summary(
         &mut s,
-        "independent energy (Patterson et al.)",
+        "independent energy, each at its own scope (the goal's figure)",
         summary(v, "energy_summary", "independent"),
+    );
+    md_summary(
+        &mut s,
+        "independent, facility energy (Patterson et al.)",
+        summary(v, "energy_summary", "independent, facility"),
+    );
+    md_summary(
+        &mut s,
+        "independent, GPU energy only (Dodge et al.), against the accelerators' energy",
+        summary(v, "energy_summary", "independent, GPU only"),
     );
     md_summary(
         &mut s,

@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn training_rows_parse_with_unique_ids_and_catalog_accelerators() {
         let rows = training_runs().expect("parses");
-        assert_eq!(rows.len(), 75);
+        assert_eq!(rows.len(), 77);
         let ids: HashSet<_> = rows.iter().map(|r| &r.id).collect();
         assert_eq!(ids.len(), rows.len(), "ids are unique");
         let cat = Catalog::embedded();
