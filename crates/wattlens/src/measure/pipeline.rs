@@ -264,8 +264,11 @@ pub struct Pipeline {
     /// GPUs shared with processes outside the tree (`--charge processes`), by key: the energy
     /// they drew while shared and the part of it charged, J.
     gpu_shared: BTreeMap<DeviceId, (f64, f64)>,
-    /// Energy each GPU drew while the measured processes used it, J.
-    gpu_used_j: BTreeMap<DeviceId, f64>,
+    /// Each GPU's energy over the run and the part charged to each consumer, J: the share of
+    /// it whose embodied carbon a consumer carries.
+    /// (Kept in a list in the order the GPUs are read, so that a poll finds each in one
+    /// comparison.)
+    gpu_tally: Vec<(DeviceId, f64, Vec<f64>)>,
     first_t: Option<f64>,
     last_t: Option<f64>,
     machine: Option<(f64, f64)>,
@@ -337,7 +340,7 @@ impl Pipeline {
             dropped: BTreeSet::new(),
             refused: BTreeMap::new(),
             gpu_shared: BTreeMap::new(),
-            gpu_used_j: BTreeMap::new(),
+            gpu_tally: Vec::new(),
             first_t: None,
             last_t: None,
             machine: None,
@@ -997,17 +1000,39 @@ impl Pipeline {
             &uses,
         );
         self.book(&split, uses.len(), (t0, t, dt), false);
-        for (key, method, g, _) in &gpus {
+        for (n, (key, method, g, _)) in gpus.iter().enumerate() {
             let used = g.used != Some(false);
             if charge_all || used {
                 self.run.gpu(key, *method);
             }
             self.node.gpu(key, *method);
+            let at = match self.gpu_tally.get(n) {
+                Some(t) if t.0 == **key => n,
+                _ => self
+                    .gpu_tally
+                    .iter()
+                    .position(|t| t.0 == **key)
+                    .unwrap_or_else(|| {
+                        self.gpu_tally.push(((*key).clone(), 0.0, Vec::new()));
+                        self.gpu_tally.len() - 1
+                    }),
+            };
+            let tally = &mut self.gpu_tally[at];
+            tally.1 += g.j;
+            if used && !uses.is_empty() {
+                if tally.2.len() < uses.len() {
+                    tally.2.resize(uses.len(), 0.0);
+                }
+                #[allow(clippy::cast_precision_loss)]
+                let each = g.charged() / uses.len() as f64;
+                for c in tally.2.iter_mut().take(uses.len()) {
+                    *c += each;
+                }
+            }
             if used {
                 for acc in self.consumers.iter_mut().take(uses.len()) {
                     acc.gpu(key, *method);
                 }
-                *self.gpu_used_j.entry((*key).clone()).or_insert(0.0) += g.j;
                 // A share of 1 is the tree's whole (a hand-made trace may write one).
                 if !charge_all && g.share.is_some_and(|s| s < 1.0) && g.j > 0.0 {
                     let e = self.gpu_shared.entry((*key).clone()).or_insert((0.0, 0.0));

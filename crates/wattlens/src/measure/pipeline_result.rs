@@ -73,7 +73,12 @@ impl Pipeline {
             m.windows.clear();
             m.tree_cpu_s = cpu_s;
             m.gpus = acc.gpus.iter().map(ToString::to_string).collect();
-            m.accelerators = self.accelerators(&acc.gpus);
+            m.accelerators = match view {
+                View::Consumer(i) => self.accelerators(&acc.gpus, Some(i)),
+                // The node carries its GPUs whole.
+                #[allow(clippy::cast_precision_loss)]
+                View::Node | View::Run => acc.gpus.len() as f64,
+            };
             m.policy = policy;
             m.requested_policy = policy;
             m.profile.clone_from(&acc.profile);
@@ -218,7 +223,7 @@ impl Pipeline {
             mem_total_gb: self.mem_gb,
             machine_idle: self.machine_idle,
             gpus: self.run.gpus.iter().map(ToString::to_string).collect(),
-            accelerators: self.accelerators(&self.run.gpus),
+            accelerators: self.accelerators(&self.run.gpus, None),
             cpu_tdp: self.tdp_used,
             warnings,
             policy: if self.saw_tree {
@@ -269,13 +274,27 @@ impl Pipeline {
         ))
     }
 
-    /// The GPUs `gpus`, each at the part of its energy charged while the measured processes
-    /// used it: 1 unless it was shared with processes outside them.
-    fn accelerators(&self, gpus: &std::collections::BTreeSet<DeviceId>) -> f64 {
+    /// The GPUs `gpus` as accelerators carried (their embodied carbon): whole under `--charge
+    /// machine`; under `processes`, each at the part of its energy over the run charged to the
+    /// measured processes (`consumer`: to that one), so that consumers sharing a GPU, at once or
+    /// in turn, never carry more than it. A GPU that drew nothing counts whole.
+    fn accelerators(
+        &self,
+        gpus: &std::collections::BTreeSet<DeviceId>,
+        consumer: Option<usize>,
+    ) -> f64 {
+        if self.inputs.policy == Policy::Machine || !self.saw_tree {
+            #[allow(clippy::cast_precision_loss)]
+            return gpus.len() as f64;
+        }
         gpus.iter()
-            .map(|k| match (self.gpu_shared.get(k), self.gpu_used_j.get(k)) {
-                (Some((drew, charged)), Some(used)) if *used > 0.0 => {
-                    (1.0 - (drew - charged) / used).clamp(0.0, 1.0)
+            .map(|k| match self.gpu_tally.iter().find(|t| t.0 == *k) {
+                Some((_, drew, charged)) if *drew > 0.0 => {
+                    let c: f64 = match consumer {
+                        Some(i) => charged.get(i).copied().unwrap_or(0.0),
+                        None => charged.iter().sum(),
+                    };
+                    (c / drew).clamp(0.0, 1.0)
                 }
                 _ => 1.0,
             })

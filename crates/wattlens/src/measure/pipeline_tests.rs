@@ -508,6 +508,36 @@ fn a_gpu_shared_with_a_process_outside_is_charged_at_the_trees_share() {
     );
 }
 
+/// Hostile round 13: a GPU the tree used for half the run carried a whole GPU's embodied
+/// carbon, so two runs taking turns on one GPU carried two. Now each carries the part of the
+/// GPU's energy over the run charged to it: 200 W for 4 s, used in the first 2 s only.
+#[test]
+fn a_gpu_used_for_part_of_the_run_carries_that_part_of_its_embodied_carbon() {
+    let mut p = Pipeline::new(inputs(Policy::Processes));
+    for i in 0..=4u32 {
+        let t = f64::from(i);
+        p.tick(&[
+            machine(t, t, 4.0 * t),
+            tree(t, 0.0),
+            Reading {
+                t,
+                device: DeviceId::new(SourceKind::Nvml, "gpu0"),
+                value: Value::Counter {
+                    part: Part::Gpu,
+                    energy_uj: (t * 200.0 * 1e6) as u64,
+                    max_uj: u64::MAX,
+                    used: Some(i <= 2),
+                    share: None,
+                },
+            },
+        ]);
+    }
+    let m = p.finish();
+    let g = m.breakdown.components.last().expect("gpu");
+    assert!((g.energy.0 - 400.0).abs() < 1e-6, "{g:?}");
+    assert!((m.accelerators - 0.5).abs() < 1e-12, "{}", m.accelerators);
+}
+
 /// Hostile test (issue 11, round 3): `run --replay` of a trace whose package counter (range
 /// 2^40 uJ here) went from 600 kJ to 5 J in 1 s counted a "wrap" of 2^40 - 6e11 + 5e6 + 1 uJ
 /// = 499,516 J (139 Wh, 500 kW). The package cannot draw over 2,000 W: a reset, noted, and
