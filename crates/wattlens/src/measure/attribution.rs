@@ -53,20 +53,26 @@ pub(crate) struct Gpu {
 }
 
 impl Gpu {
-    /// The part of `j` the measured processes are charged (`--charge processes`).
-    pub(crate) fn charged(&self) -> f64 {
+    /// The part of the GPU the measured processes hold over the interval (`--charge
+    /// processes`): 0 when the driver says none uses it, else their share where it is shared,
+    /// else 1.
+    pub(crate) fn part(&self) -> f64 {
         if self.used == Some(false) {
             0.0
         } else {
-            self.j
-                * self.share.map_or(1.0, |s| {
-                    if s.is_finite() {
-                        s.clamp(0.0, 1.0)
-                    } else {
-                        1.0
-                    }
-                })
+            self.share.map_or(1.0, |s| {
+                if s.is_finite() {
+                    s.clamp(0.0, 1.0)
+                } else {
+                    1.0
+                }
+            })
         }
+    }
+
+    /// The part of `j` the measured processes are charged (`--charge processes`).
+    pub(crate) fn charged(&self) -> f64 {
+        self.j * self.part()
     }
 }
 

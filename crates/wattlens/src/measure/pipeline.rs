@@ -264,8 +264,9 @@ pub struct Pipeline {
     /// GPUs shared with processes outside the tree (`--charge processes`), by key: the energy
     /// they drew while shared and the part of it charged, J.
     gpu_shared: BTreeMap<DeviceId, (f64, f64)>,
-    /// Each GPU's energy over the run and the part charged to each consumer, J: the share of
-    /// it whose embodied carbon a consumer carries.
+    /// Each GPU's time covered by its readings and the part of it each consumer held (its
+    /// share where shared, 0 where unused), s: the accelerators whose embodied carbon a
+    /// consumer carries.
     /// (Kept in a list in the order the GPUs are read, so that a poll finds each in one
     /// comparison.)
     gpu_tally: Vec<(DeviceId, f64, Vec<f64>)>,
@@ -1000,7 +1001,7 @@ impl Pipeline {
             &uses,
         );
         self.book(&split, uses.len(), (t0, t, dt), false);
-        for (n, (key, method, g, _)) in gpus.iter().enumerate() {
+        for (n, (key, method, g, from)) in gpus.iter().enumerate() {
             let used = g.used != Some(false);
             if charge_all || used {
                 self.run.gpu(key, *method);
@@ -1018,13 +1019,14 @@ impl Pipeline {
                     }),
             };
             let tally = &mut self.gpu_tally[at];
-            tally.1 += g.j;
+            let span = (t - from).max(0.0);
+            tally.1 += span;
             if used && !uses.is_empty() {
                 if tally.2.len() < uses.len() {
                     tally.2.resize(uses.len(), 0.0);
                 }
                 #[allow(clippy::cast_precision_loss)]
-                let each = g.charged() / uses.len() as f64;
+                let each = span * g.part() / uses.len() as f64;
                 for c in tally.2.iter_mut().take(uses.len()) {
                     *c += each;
                 }

@@ -275,9 +275,10 @@ impl Pipeline {
     }
 
     /// The GPUs `gpus` as accelerators carried (their embodied carbon): whole under `--charge
-    /// machine`; under `processes`, each at the part of its energy over the run charged to the
-    /// measured processes (`consumer`: to that one), so that consumers sharing a GPU, at once or
-    /// in turn, never carry more than it. A GPU that drew nothing counts whole.
+    /// machine`; under `processes`, each at the part of the time its readings cover that the
+    /// measured processes (`consumer`: that one) held it (their share where shared, 0 where
+    /// unused), so that consumers sharing a GPU, at once or in turn, never carry more than it
+    /// over the same time. A GPU with no covered time counts whole.
     fn accelerators(
         &self,
         gpus: &std::collections::BTreeSet<DeviceId>,
@@ -289,12 +290,12 @@ impl Pipeline {
         }
         gpus.iter()
             .map(|k| match self.gpu_tally.iter().find(|t| t.0 == *k) {
-                Some((_, drew, charged)) if *drew > 0.0 => {
-                    let c: f64 = match consumer {
-                        Some(i) => charged.get(i).copied().unwrap_or(0.0),
-                        None => charged.iter().sum(),
+                Some((_, covered, held)) if *covered > 0.0 => {
+                    let h: f64 = match consumer {
+                        Some(i) => held.get(i).copied().unwrap_or(0.0),
+                        None => held.iter().sum(),
                     };
-                    (c / drew).clamp(0.0, 1.0)
+                    (h / covered).clamp(0.0, 1.0)
                 }
                 _ => 1.0,
             })

@@ -485,7 +485,7 @@ fn a_gpu_shared_with_a_process_outside_is_charged_at_the_trees_share() {
     // 5 s x 200 W x 0.25 + 5 s x 200 W = 250 + 1,000 J.
     let g = m.breakdown.components.last().expect("gpu");
     assert!((g.energy.0 - 1_250.0).abs() < 1e-6, "{g:?}");
-    // Its embodied carbon goes with the part charged: 1 - (1,000 - 250) / 2,000 of a GPU.
+    // Its embodied carbon goes with the part of the time it held: (5 x 0.25 + 5 x 1) / 10.
     assert!((m.accelerators - 0.625).abs() < 1e-12, "{}", m.accelerators);
     let notes: Vec<&String> = m.warnings.iter().filter(|w| w.contains("shared")).collect();
     assert_eq!(notes.len(), 1, "{:?}", m.warnings);
@@ -508,14 +508,20 @@ fn a_gpu_shared_with_a_process_outside_is_charged_at_the_trees_share() {
     );
 }
 
-/// Hostile round 13: a GPU the tree used for half the run carried a whole GPU's embodied
-/// carbon, so two runs taking turns on one GPU carried two. Now each carries the part of the
-/// GPU's energy over the run charged to it: 200 W for 4 s, used in the first 2 s only.
+/// Hostile rounds 13 and 14: a GPU the tree used for half the run carried a whole GPU's
+/// embodied carbon, so two runs taking turns on one GPU carried two; weighting by energy
+/// instead let a short burst then an idle hold carry almost all of it. Now each carries the
+/// part of the GPU's time it held: 200 W for 2 s used, then 20 W for 2 s released: 0.5.
 #[test]
 fn a_gpu_used_for_part_of_the_run_carries_that_part_of_its_embodied_carbon() {
     let mut p = Pipeline::new(inputs(Policy::Processes));
     for i in 0..=4u32 {
         let t = f64::from(i);
+        let j = if i <= 2 {
+            t * 200.0
+        } else {
+            400.0 + (t - 2.0) * 20.0
+        };
         p.tick(&[
             machine(t, t, 4.0 * t),
             tree(t, 0.0),
@@ -524,7 +530,7 @@ fn a_gpu_used_for_part_of_the_run_carries_that_part_of_its_embodied_carbon() {
                 device: DeviceId::new(SourceKind::Nvml, "gpu0"),
                 value: Value::Counter {
                     part: Part::Gpu,
-                    energy_uj: (t * 200.0 * 1e6) as u64,
+                    energy_uj: (j * 1e6) as u64,
                     max_uj: u64::MAX,
                     used: Some(i <= 2),
                     share: None,
