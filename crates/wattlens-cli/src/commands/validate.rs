@@ -239,7 +239,7 @@ fn train_text(v: &TrainValidation) -> String {
                 e.id,
                 if e.from_nominal_power.is_some() {
                     "*"
-                } else if e.scope == "gpu" {
+                } else if e.scope == wattlens::validate::EnergyScope::Gpu {
                     " [gpu]"
                 } else {
                     ""

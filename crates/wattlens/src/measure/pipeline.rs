@@ -1082,6 +1082,10 @@ mod gaps;
 use gaps::{count_miss, Carry, Lacking, Pending};
 
 #[cfg(test)]
+#[path = "pipeline_test_readings.rs"]
+mod test_readings;
+
+#[cfg(test)]
 #[path = "pipeline_tests.rs"]
 mod tests;
 

@@ -6,87 +6,39 @@ use super::*;
 use crate::figure::Figure;
 use crate::source::SourceKind;
 
-fn inputs(policy: Policy) -> ModelInputs {
-    ModelInputs {
-        policy,
-        cpu_tdp: Some(Watts(100.0)),
-        cpu_w_per_thread: 3.5,
-        dram_w_per_gb: 0.375,
-    }
-}
+use super::test_readings::{at, counter, energy, inputs};
 
 /// 4 CPUs, 2 of them busy: busy_s 2 t, total_s 4 t (u = 0.5).
 fn machine(t: f64) -> Reading {
-    Reading {
-        t,
-        device: DeviceId::new(SourceKind::Procfs, "machine"),
-        value: Value::Machine {
-            busy_s: 2.0 * t,
-            total_s: 4.0 * t,
-            cpus: 4,
-            mem_total_gb: 0.0,
-        },
-    }
+    super::test_readings::machine(t, 2.0 * t, 4.0 * t, 0.0)
 }
 
 /// The measured tree uses one CPU: cpu_s = t.
 fn tree(t: f64) -> Reading {
-    Reading {
-        t,
-        device: DeviceId::new(SourceKind::Procfs, "tree"),
-        value: Value::Tree {
-            cpu_s: t,
-            rss_gb: 0.0,
-            pids: 1,
-            consumer: 0,
-        },
-    }
+    super::test_readings::tree(t, t, 0.0)
 }
 
 fn package(t: f64, value: Value) -> Reading {
-    Reading {
-        t,
-        device: DeviceId::new(SourceKind::Rapl, "package-0"),
-        value,
-    }
+    at(t, SourceKind::Rapl, "package-0", value)
 }
 
 /// The package at 50 W: 50 J a second.
 fn counted(t: f64) -> Value {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let energy_uj = (1.0e6 + 50.0e6 * t) as u64;
-    Value::Counter {
-        part: Part::Cpu,
-        energy_uj,
-        max_uj: 262_143_328_850,
-        used: None,
-        share: None,
-    }
+    counter(Part::Cpu, energy_uj, 262_143_328_850)
 }
 
+/// The GPU at 200 W.
 fn gpu(t: f64) -> Reading {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let energy_uj = (200.0e6 * t) as u64;
-    Reading {
+    at(
         t,
-        device: DeviceId::new(SourceKind::Nvml, "gpu0"),
-        value: Value::Counter {
-            part: Part::Gpu,
-            energy_uj,
-            max_uj: u64::MAX,
-            used: None,
-            share: None,
-        },
-    }
-}
-
-fn energy(m: &Measurement, key: Figure) -> f64 {
-    m.breakdown
-        .components
-        .iter()
-        .filter(|c| c.key == key)
-        .map(|c| c.energy.0)
-        .sum()
+        SourceKind::Nvml,
+        "gpu0",
+        counter(Part::Gpu, energy_uj, u64::MAX),
+    )
 }
 
 fn run(policy: Policy, polls: impl Fn(f64) -> Vec<Reading>) -> Measurement {

@@ -5,76 +5,47 @@ use super::*;
 use crate::figure::Figure;
 use crate::source::SourceKind;
 
+use super::test_readings::{at, counter, energy};
+
 fn inputs() -> ModelInputs {
-    ModelInputs {
-        policy: Policy::Machine,
-        cpu_tdp: Some(Watts(100.0)),
-        cpu_w_per_thread: 3.5,
-        dram_w_per_gb: 0.375,
-    }
+    super::test_readings::inputs(Policy::Machine)
 }
 
+/// 4 CPUs, one of them busy.
 fn machine(t: f64) -> Reading {
-    Reading {
-        t,
-        device: DeviceId::new(SourceKind::Procfs, "machine"),
-        value: Value::Machine {
-            busy_s: t,
-            total_s: 4.0 * t,
-            cpus: 4,
-            mem_total_gb: 0.0,
-        },
-    }
+    super::test_readings::machine(t, t, 4.0 * t, 0.0)
 }
 
 fn package(t: f64, energy_uj: u64) -> Reading {
-    Reading {
+    at(
         t,
-        device: DeviceId::new(SourceKind::Rapl, "package-0"),
-        value: Value::Counter {
-            part: Part::Cpu,
-            energy_uj,
-            max_uj: 262_143_328_850,
-            used: None,
-            share: None,
-        },
-    }
+        SourceKind::Rapl,
+        "package-0",
+        counter(Part::Cpu, energy_uj, 262_143_328_850),
+    )
 }
 
 fn power(t: f64, part: Part, power_w: f64) -> Reading {
-    Reading {
+    at(
         t,
-        device: DeviceId::new(SourceKind::Hwmon, "hwmon3"),
-        value: Value::Power {
+        SourceKind::Hwmon,
+        "hwmon3",
+        Value::Power {
             part,
             power_w,
             used: None,
             share: None,
         },
-    }
+    )
 }
 
 fn gpu_counter(t: f64, energy_uj: u64) -> Reading {
-    Reading {
+    at(
         t,
-        device: DeviceId::new(SourceKind::Nvml, "gpu0"),
-        value: Value::Counter {
-            part: Part::Gpu,
-            energy_uj,
-            max_uj: u64::MAX,
-            used: None,
-            share: None,
-        },
-    }
-}
-
-fn energy(m: &Measurement, key: Figure) -> f64 {
-    m.breakdown
-        .components
-        .iter()
-        .filter(|c| c.key == key)
-        .map(|c| c.energy.0)
-        .sum()
+        SourceKind::Nvml,
+        "gpu0",
+        counter(Part::Gpu, energy_uj, u64::MAX),
+    )
 }
 
 fn cpu(m: &Measurement) -> f64 {

@@ -3,53 +3,23 @@
 use super::*;
 use crate::source::SourceKind;
 
-fn inputs(policy: Policy) -> ModelInputs {
-    ModelInputs {
-        policy,
-        cpu_tdp: Some(Watts(100.0)),
-        cpu_w_per_thread: 3.5,
-        dram_w_per_gb: 0.375,
-    }
-}
+use super::test_readings::{at, counter, inputs};
 
 fn machine(t: f64, busy: f64, total: f64) -> Reading {
-    Reading {
-        t,
-        device: DeviceId::new(SourceKind::Procfs, "machine"),
-        value: Value::Machine {
-            busy_s: busy,
-            total_s: total,
-            cpus: 4,
-            mem_total_gb: 16.0,
-        },
-    }
+    super::test_readings::machine(t, busy, total, 16.0)
 }
 
 fn tree(t: f64, cpu: f64) -> Reading {
-    Reading {
-        t,
-        device: DeviceId::new(SourceKind::Procfs, "tree"),
-        value: Value::Tree {
-            cpu_s: cpu,
-            rss_gb: 1.6,
-            pids: 1,
-            consumer: 0,
-        },
-    }
+    super::test_readings::tree(t, cpu, 1.6)
 }
 
 fn package(t: f64, energy_uj: u64) -> Reading {
-    Reading {
+    at(
         t,
-        device: DeviceId::new(SourceKind::Rapl, "package-0"),
-        value: Value::Counter {
-            part: Part::Cpu,
-            energy_uj,
-            max_uj: 1 << 40,
-            used: None,
-            share: None,
-        },
-    }
+        SourceKind::Rapl,
+        "package-0",
+        counter(Part::Cpu, energy_uj, 1 << 40),
+    )
 }
 
 fn missed(t: f64, source: &str, device: &str) -> Reading {

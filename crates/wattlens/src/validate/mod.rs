@@ -17,6 +17,6 @@ pub use infer::{
 pub use summary::Summary;
 pub use table::{inference_rows, training_runs, InferenceRow, TableError, TrainingRun};
 pub use train::{
-    validate_train, Candidate, CrossValidation, EnergyCheck, Fold, HoursCheck, Named, Skipped,
-    TrainOptions, TrainValidation, ValidateError,
+    validate_train, Candidate, CrossValidation, EnergyCheck, EnergyScope, Fold, HoursCheck, Named,
+    Skipped, TrainOptions, TrainValidation, ValidateError,
 };

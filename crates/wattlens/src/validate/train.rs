@@ -124,6 +124,16 @@ impl HoursCheck {
     }
 }
 
+/// What a published training energy covers, and so which modelled figure it is set beside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnergyScope {
+    /// Facility energy: IT energy x PUE.
+    Facility,
+    /// The accelerators alone ([`ENERGY_GPU_ONLY`]): no host, no PUE.
+    Gpu,
+}
+
 /// One energy check.
 #[derive(Clone, Debug, Serialize)]
 pub struct EnergyCheck {
@@ -135,7 +145,7 @@ pub struct EnergyCheck {
     pub published_mwh: f64,
     /// What the published energy covers and the estimate compared with it: `facility` (IT x
     /// PUE) or `gpu` (the accelerators alone, [`ENERGY_GPU_ONLY`]).
-    pub scope: &'static str,
+    pub scope: EnergyScope,
     /// Estimated energy of that scope, P5, MWh.
     pub p5_mwh: f64,
     /// P50.
@@ -323,9 +333,9 @@ fn energy_check(
     };
     let gpu_only = ENERGY_GPU_ONLY.iter().any(|(k, _)| *k == r.id);
     let (scope, figure) = if gpu_only {
-        ("gpu", Figure::ComponentAccelerators)
+        (EnergyScope::Gpu, Figure::ComponentAccelerators)
     } else {
-        ("facility", Figure::FacilityEnergy)
+        (EnergyScope::Facility, Figure::FacilityEnergy)
     };
     Some(estimate(cat, &r.id, &inputs, &site, mc, figure).map(|p| {
         let (p5, p50, p95) = (p.p5 / 1e3, p.p50 / 1e3, p.p95 / 1e3);
@@ -411,10 +421,10 @@ pub fn validate_train(cat: &Catalog, o: TrainOptions) -> Result<TrainValidation,
     let sets: [(&str, Keep); 4] = [
         ("independent", |e| e.from_nominal_power.is_none()),
         ("independent, facility", |e| {
-            e.from_nominal_power.is_none() && e.scope == "facility"
+            e.from_nominal_power.is_none() && e.scope == EnergyScope::Facility
         }),
         ("independent, GPU only", |e| {
-            e.from_nominal_power.is_none() && e.scope == "gpu"
+            e.from_nominal_power.is_none() && e.scope == EnergyScope::Gpu
         }),
         ("from nominal power", |e| e.from_nominal_power.is_some()),
     ];

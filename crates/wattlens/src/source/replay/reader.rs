@@ -263,28 +263,24 @@ impl TraceReader {
             }
         };
         range("t", r.t, MAX_T)?;
+        // A share outside 0..1 is refused as the line is parsed (`Value`'s `share_0_to_1`).
         if let Value::Counter {
             part,
-            share: Some(share),
+            share: Some(_),
             ..
         }
         | Value::Power {
             part,
-            share: Some(share),
+            share: Some(_),
             ..
         } = &r.value
         {
             if *part != Part::Gpu {
                 return Err(self.error(
                     "share is a GPU's (the measured processes' part of its use): a CPU, DRAM or \
-                     psys reading has none"
+                     psys reading has none; remove it from this line"
                         .into(),
                 ));
-            }
-            if !(share.is_finite() && (0.0..=1.0).contains(share)) {
-                return Err(self.error(format!(
-                    "share = {share} is impossible (it must be between 0 and 1)"
-                )));
             }
         }
         match &r.value {
